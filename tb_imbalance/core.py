@@ -1,0 +1,477 @@
+"""The numpy computation core: everything tb_imbalance reports, from one matrix.
+
+A confusion matrix ``cm`` of shape ``[C, C]`` (rows = true class, columns =
+predicted class) is a sufficient statistic for every number we show. The
+writers, the Keras callback and the TensorBoard plugin all call this module,
+so a change to the maths happens here and only here.
+
+Definitions follow scikit-learn (``classification_report``,
+``balanced_accuracy_score``, ``matthews_corrcoef``, ``cohen_kappa_score``,
+all with ``zero_division=0``) and imbalanced-learn (``specificity_score``,
+``geometric_mean_score``).
+
+Example:
+    >>> import numpy as np
+    >>> cm = np.array([[5, 1], [2, 2]])
+    >>> report = classification_report(cm, ["neg", "pos"])
+    >>> round(report["pos"]["recall"], 3), report["pos"]["support"]
+    (0.5, 4)
+    >>> round(imbalance_metrics(cm)["balanced_accuracy"], 4)
+    0.6667
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = [
+    "METRIC_NAMES",
+    "confusion_matrix",
+    "class_ids_from_labels",
+    "class_ids_from_predictions",
+    "validate_matrix",
+    "default_class_names",
+    "validate_class_names",
+    "per_class_metrics",
+    "classification_report",
+    "imbalance_metrics",
+]
+
+#: Headline metrics returned by :func:`imbalance_metrics`, in display order.
+METRIC_NAMES = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "mcc",
+    "cohen_kappa",
+    "geometric_mean",
+    "worst_class_recall",
+)
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Elementwise division that yields 0 where the denominator is 0."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    out = np.zeros(np.broadcast(numerator, denominator).shape)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return tuple(np.shape(value))
+
+
+# --------------------------------------------------------------------------
+# Input validation: arrays of labels / predictions -> class ids
+# --------------------------------------------------------------------------
+
+
+def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
+    try:
+        array = np.asarray(value)
+    except Exception as error:  # ragged lists and the like
+        raise TypeError(f"`{argument}` must be an array of numbers: {error}") from None
+    if array.dtype == np.bool_:
+        array = array.astype(np.int64)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(
+            f"`{argument}` must hold integer class ids or float scores, "
+            f"received dtype {array.dtype}"
+        )
+    return array
+
+
+def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray:
+    if ids.size:
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= num_classes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"`{argument}` must hold class ids in [0, {num_classes - 1}] "
+                f"(num_classes={num_classes}), received {bad}; pass the right "
+                "`num_classes` or map your labels to 0..C-1"
+            )
+    return ids.astype(np.int64, copy=False)
+
+
+def _check_finite(array: np.ndarray, argument: str) -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        where = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
+        raise ValueError(
+            f"`{argument}` contains NaN or infinite values (first at flat index "
+            f"{where}); fix the model output or drop those rows before logging"
+        )
+
+
+def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
+    """Validate true labels and return them as int64 class ids ``[N]``.
+
+    Args:
+        labels: class ids ``[N]`` (integers, or floats holding whole numbers)
+            or one-hot rows ``[N, C]``.
+        num_classes: ``C``.
+
+    Raises:
+        TypeError: non-numeric labels.
+        ValueError: wrong shape, NaN, fractional ids, ids outside ``[0, C)``.
+    """
+    array = _as_numeric_array(labels, "labels")
+    _check_finite(array, "labels")
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 2:
+        if array.shape[1] != num_classes:
+            raise ValueError(
+                f"one-hot `labels` must have shape [N, {num_classes}], received "
+                f"{_shape(array)}; pass class ids [N] or fix `num_classes`"
+            )
+        return np.argmax(array, axis=1).astype(np.int64)
+    if array.ndim != 1:
+        raise ValueError(
+            f"`labels` must be class ids [N] or one-hot [N, C], received shape {_shape(array)}"
+        )
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(array == np.round(array)):
+            raise ValueError(
+                "`labels` given as floats must hold whole class ids, received "
+                f"{array[array != np.round(array)][0]!r}; pass integer class ids "
+                "or one-hot rows"
+            )
+    return _check_range(array, num_classes, "labels")
+
+
+def class_ids_from_predictions(predictions: Any, num_classes: int) -> np.ndarray:
+    """Validate predictions and return predicted class ids ``[N]``.
+
+    Args:
+        predictions: integer class ids ``[N]``; scores or probabilities
+            ``[N, C]`` (argmax is taken); or, for binary problems only, one
+            sigmoid probability per row as float ``[N]`` or ``[N, 1]``
+            (threshold 0.5).
+        num_classes: ``C``.
+
+    Raises:
+        TypeError: non-numeric predictions.
+        ValueError: wrong shape, NaN scores, ids outside ``[0, C)``, a
+            sigmoid column for a problem with more than two classes.
+    """
+    array = _as_numeric_array(predictions, "predictions")
+    _check_finite(array, "predictions")
+    is_float = np.issubdtype(array.dtype, np.floating)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 2:
+        if array.shape[1] != num_classes:
+            raise ValueError(
+                f"`predictions` scores must have shape [N, {num_classes}], received "
+                f"{_shape(array)}; pass one score per class or fix `num_classes`"
+            )
+        return np.argmax(array, axis=1).astype(np.int64)
+    if array.ndim != 1:
+        raise ValueError(
+            "`predictions` must be class ids [N], scores [N, C] or one sigmoid "
+            f"column [N] / [N, 1], received shape {_shape(array)}"
+        )
+    if is_float:
+        if num_classes != 2:
+            raise ValueError(
+                "float `predictions` of shape [N] are read as sigmoid probabilities, "
+                f"which needs num_classes=2, received num_classes={num_classes}; "
+                "pass integer class ids or scores [N, C]"
+            )
+        if array.size and (array.min() < 0.0 or array.max() > 1.0):
+            raise ValueError(
+                "float `predictions` of shape [N] must be sigmoid probabilities in "
+                f"[0, 1], received values in [{array.min()}, {array.max()}]; apply "
+                "a sigmoid to logits first"
+            )
+        return (array >= 0.5).astype(np.int64)
+    return _check_range(array, num_classes, "predictions")
+
+
+def _infer_num_classes(labels: Any, predictions: Any) -> int | None:
+    for value in (predictions, labels):
+        shape = _shape(value)
+        if len(shape) == 2 and shape[1] >= 2:
+            return shape[1]
+    shape = _shape(predictions)
+    pred_dtype = np.asarray(predictions).dtype if len(shape) in (1, 2) else None
+    if pred_dtype is not None and np.issubdtype(pred_dtype, np.floating):
+        if len(shape) == 1 or shape[1] == 1:
+            return 2
+    return None
+
+
+def confusion_matrix(
+    labels: Any,
+    predictions: Any,
+    *,
+    num_classes: int | None = None,
+    sample_weight: Any = None,
+) -> np.ndarray:
+    """Validate inputs and count the ``[C, C]`` confusion matrix.
+
+    Args:
+        labels: true class ids ``[N]`` or one-hot ``[N, C]``.
+        predictions: class ids ``[N]``, scores ``[N, C]`` or a binary sigmoid
+            column ``[N]`` / ``[N, 1]``.
+        num_classes: ``C``; inferred from ``[N, C]`` inputs or a sigmoid
+            column when omitted.
+        sample_weight: optional non-negative weights ``[N]``; the matrix is
+            then float64 sums of weights instead of int64 counts.
+
+    Returns:
+        ``[C, C]`` matrix, rows = true class, columns = predicted class.
+
+    Raises:
+        TypeError / ValueError: see :func:`class_ids_from_labels` and
+            :func:`class_ids_from_predictions`; also empty input, mismatched
+            lengths, C < 2 and bad weights.
+
+    Example:
+        >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2).tolist()
+        [[1, 0], [1, 1]]
+    """
+    if num_classes is None:
+        num_classes = _infer_num_classes(labels, predictions)
+        if num_classes is None:
+            raise ValueError(
+                "`num_classes` is required when both `labels` and `predictions` "
+                "are class ids [N]: the number of classes cannot be inferred "
+                "safely from data that may miss classes"
+            )
+    num_classes = validate_num_classes(num_classes)
+    true_ids = class_ids_from_labels(labels, num_classes)
+    pred_ids = class_ids_from_predictions(predictions, num_classes)
+    if true_ids.shape[0] != pred_ids.shape[0]:
+        raise ValueError(
+            f"`labels` and `predictions` must have the same number of rows, "
+            f"received {true_ids.shape[0]} and {pred_ids.shape[0]}"
+        )
+    if true_ids.shape[0] == 0:
+        raise ValueError(
+            "`labels` and `predictions` are empty (0 rows); a confusion matrix "
+            "needs at least one example"
+        )
+    flat = true_ids * num_classes + pred_ids
+    if sample_weight is None:
+        counts = np.bincount(flat, minlength=num_classes * num_classes)
+        return counts.reshape(num_classes, num_classes).astype(np.int64)
+    weights = _as_numeric_array(sample_weight, "sample_weight").astype(np.float64)
+    if weights.ndim == 2 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    if weights.shape != true_ids.shape:
+        raise ValueError(
+            f"`sample_weight` must have shape [{true_ids.shape[0]}] (one weight per "
+            f"row), received {_shape(weights)}"
+        )
+    _check_finite(weights, "sample_weight")
+    if weights.size and weights.min() < 0:
+        raise ValueError(
+            f"`sample_weight` must be non-negative, received {weights.min()}"
+        )
+    counts = np.bincount(flat, weights=weights, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def validate_num_classes(num_classes: Any) -> int:
+    """Return ``num_classes`` as an int ≥ 2, or raise a clear error."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"`num_classes` must be an int, received {num_classes!r}")
+    if num_classes < 2:
+        raise ValueError(
+            f"`num_classes` must be at least 2, received {num_classes}; a confusion "
+            "matrix needs two classes or more"
+        )
+    return int(num_classes)
+
+
+def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarray:
+    """Check that ``matrix`` is a square, finite, non-negative ``[C, C]`` array, C ≥ 2."""
+    array = _as_numeric_array(matrix, argument)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"`{argument}` must be square [C, C], received shape {_shape(array)}")
+    validate_num_classes(array.shape[0])
+    _check_finite(array, argument)
+    if array.size and array.min() < 0:
+        raise ValueError(f"`{argument}` must hold non-negative counts, received {array.min()}")
+    return array
+
+
+def default_class_names(num_classes: int) -> list[str]:
+    """``["0", "1", …]``: the names scikit-learn's report uses for unnamed labels."""
+    return [str(k) for k in range(num_classes)]
+
+
+def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
+    """Return ``class_names`` as ``num_classes`` unique strings (defaults when None)."""
+    if class_names is None:
+        return default_class_names(num_classes)
+    if isinstance(class_names, (str, bytes)):
+        raise TypeError(
+            f"`class_names` must be a sequence of names, received the string {class_names!r}"
+        )
+    names = [str(name) for name in class_names]
+    if len(names) != num_classes:
+        raise ValueError(
+            f"`class_names` must have one name per class ({num_classes}), received "
+            f"{len(names)} names"
+        )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"`class_names` must be unique, received {name!r} twice")
+        seen.add(name)
+    reserved = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+    clash = reserved.intersection(names)
+    if clash:
+        raise ValueError(
+            f"`class_names` may not use the report's own keys {sorted(reserved)}, "
+            f"received {sorted(clash)}"
+        )
+    return names
+
+
+# --------------------------------------------------------------------------
+# Metrics from a confusion matrix
+# --------------------------------------------------------------------------
+
+
+def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
+    """Per-class statistics of a confusion matrix, as arrays of length C.
+
+    Returns:
+        ``support`` (row sums), ``predicted`` (column sums), ``tp``,
+        ``precision``, ``recall``, ``f1``, ``specificity`` — scores are 0
+        where undefined (scikit-learn's ``zero_division=0``).
+    """
+    cm = validate_matrix(cm)
+    tp = np.diagonal(cm).astype(np.float64)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    total = cm.sum()
+    precision = _divide(tp, predicted)
+    recall = _divide(tp, support)
+    f1 = _divide(2 * tp, support + predicted)
+    true_negative = total - support - predicted + tp
+    specificity = _divide(true_negative, total - support)
+    return {
+        "support": support,
+        "predicted": predicted,
+        "tp": tp,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "specificity": specificity,
+    }
+
+
+def _number(value: Any) -> int | float:
+    """A JSON-friendly Python number: int for whole integer-typed counts."""
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    return float(value)
+
+
+def classification_report(cm: Any, class_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The dict ``sklearn.metrics.classification_report`` returns.
+
+    Equals ``classification_report(y_true, y_pred, labels=range(C),
+    target_names=class_names, output_dict=True, zero_division=0)`` for the data
+    that produced ``cm``: one entry per class name, ``"accuracy"``,
+    ``"macro avg"`` and ``"weighted avg"``.
+
+    Args:
+        cm: ``[C, C]`` confusion matrix.
+        class_names: C names; ``"0"…"C-1"`` when omitted.
+    """
+    cm = validate_matrix(cm)
+    names = validate_class_names(class_names, cm.shape[0])
+    stats = per_class_metrics(cm)
+    support = stats["support"]
+    report: dict[str, Any] = {}
+    for k, name in enumerate(names):
+        report[name] = {
+            "precision": float(stats["precision"][k]),
+            "recall": float(stats["recall"][k]),
+            "f1-score": float(stats["f1"][k]),
+            "support": _number(support[k]),
+        }
+    total = support.sum()
+    report["accuracy"] = float(_divide(stats["tp"].sum(), total))
+    for key, weights in (("macro avg", None), ("weighted avg", support)):
+        if weights is not None and total == 0:
+            averages = [0.0, 0.0, 0.0]
+        else:
+            averages = [
+                float(np.average(stats[field], weights=weights))
+                for field in ("precision", "recall", "f1")
+            ]
+        report[key] = {
+            "precision": averages[0],
+            "recall": averages[1],
+            "f1-score": averages[2],
+            "support": _number(total),
+        }
+    return report
+
+
+def imbalance_metrics(cm: Any) -> dict[str, float]:
+    """Imbalance-aware headline metrics of a confusion matrix.
+
+    Returns a dict with the keys of :data:`METRIC_NAMES`:
+
+    * ``accuracy`` — trace / total (for contrast: it lies on imbalanced data);
+    * ``balanced_accuracy`` — mean recall over classes present in the true
+      labels (``sklearn.metrics.balanced_accuracy_score``);
+    * ``macro_f1`` — unweighted mean F1 over all C classes;
+    * ``mcc`` — multiclass Matthews correlation (``matthews_corrcoef``);
+    * ``cohen_kappa`` — ``cohen_kappa_score``;
+    * ``geometric_mean`` — geometric mean of recall over classes present in
+      the true or predicted labels (imbalanced-learn's
+      ``geometric_mean_score``, ``average="multiclass"``);
+    * ``worst_class_recall`` — lowest recall among classes present in the
+      true labels.
+    """
+    cm = validate_matrix(cm).astype(np.float64)
+    stats = per_class_metrics(cm)
+    support, predicted, tp = stats["support"], stats["predicted"], stats["tp"]
+    total = cm.sum()
+    correct = tp.sum()
+    present = support > 0
+    recall_present = stats["recall"][present]
+
+    # Multiclass MCC, sklearn's formulation through covariances.
+    cov_ytyp = correct * total - np.dot(predicted, support)
+    cov_ypyp = total**2 - np.dot(predicted, predicted)
+    cov_ytyt = total**2 - np.dot(support, support)
+    denominator = np.sqrt(cov_ytyt * cov_ypyp)
+    mcc = float(cov_ytyp / denominator) if denominator != 0 else 0.0
+
+    # Cohen's kappa: observed vs. chance agreement.
+    if total > 0:
+        expected = np.dot(support, predicted) / total**2
+        observed = correct / total
+        kappa = (observed - expected) / (1 - expected) if expected != 1 else 0.0
+    else:
+        kappa = 0.0
+
+    in_data = present | (predicted > 0)
+    recall_in_data = stats["recall"][in_data]
+    if recall_in_data.size == 0 or np.any(recall_in_data == 0):
+        gmean = 0.0
+    else:
+        gmean = float(np.exp(np.mean(np.log(recall_in_data))))
+
+    return {
+        "accuracy": float(_divide(correct, total)),
+        "balanced_accuracy": float(recall_present.mean()) if recall_present.size else 0.0,
+        "macro_f1": float(stats["f1"].mean()),
+        "mcc": mcc,
+        "cohen_kappa": float(kappa),
+        "geometric_mean": gmean,
+        "worst_class_recall": float(recall_present.min()) if recall_present.size else 0.0,
+    }

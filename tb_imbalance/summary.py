@@ -1,0 +1,243 @@
+"""Summary writers that mirror ``tf.summary``: call them under a default writer.
+
+* :func:`confusion_matrix` writes the raw confusion matrix (plugin
+  ``imbalance``) that the Imbalance dashboard reads.
+* :func:`classification_report` writes everything
+  :class:`tb_imbalance.keras.ClassificationReportCallback` writes: the matrix,
+  per-class precision / recall / F1 scalars, the headline imbalance scalars
+  and a confusion-matrix picture. Use it in custom training loops.
+
+Both validate every input before writing anything, so bad input never leaves
+a half-written step behind. They compute in numpy and must run eagerly (not
+inside ``tf.function``).
+
+Tags written by ``classification_report(name, …)`` (``<class>`` is the class
+name, unchanged):
+
+=============================  =====================================
+``name``                       confusion matrix (Imbalance dashboard)
+``name + "_image"``            picture (Images tab)
+``precision/<class>``          per-class scalars (Scalars tab, one
+``recall/<class>``             section per metric)
+``f1/<class>``
+``imbalance/<metric>``         headline scalars, see
+                               :data:`tb_imbalance.core.METRIC_NAMES`
+=============================  =====================================
+
+Example:
+    >>> import tensorflow as tf, tb_imbalance.summary as tbs
+    >>> writer = tf.summary.create_file_writer("/tmp/logs/validation_imbalance")
+    >>> with writer.as_default(step=0):
+    ...     tbs.confusion_matrix("confusion_matrix", [0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.7, 0.3]])
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins.image import metadata as image_metadata
+
+from tb_imbalance import core, format as fmt
+from tb_imbalance.image import ConfusionMatrixImage, encode_png
+
+__all__ = ["confusion_matrix", "classification_report", "write_report", "PER_CLASS_METRICS"]
+
+#: per-class scalar sections written by :func:`classification_report`
+#: (tag prefix -> key of :func:`tb_imbalance.core.per_class_metrics`).
+PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
+HEADLINE_PREFIX = "imbalance"
+
+
+def _to_numpy(value: Any, argument: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+        if not tf.executing_eagerly():
+            raise RuntimeError(
+                f"tb_imbalance summaries compute in numpy and must run eagerly; `{argument}` "
+                "is a symbolic tensor. Call them outside tf.function (e.g. at epoch end)."
+            )
+        return value.numpy()
+    return value
+
+
+def _require_eager_with_step(step: Any) -> None:
+    if not tf.executing_eagerly():
+        raise RuntimeError(
+            "tb_imbalance summaries must run eagerly; call them outside tf.function"
+        )
+    if step is None and tf.summary.experimental.get_step() is None:
+        raise ValueError(
+            "`step` is required: pass step=... or set a default with "
+            "tf.summary.experimental.set_step() / writer.as_default(step=...)"
+        )
+
+
+def _matrix_and_names(
+    labels: Any,
+    predictions: Any,
+    num_classes: int | None,
+    class_names: Sequence[str] | None,
+    sample_weight: Any,
+    step: Any,
+) -> tuple[np.ndarray, list[str]]:
+    _require_eager_with_step(step)
+    if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
+        num_classes = len(class_names)
+    cm = core.confusion_matrix(
+        _to_numpy(labels, "labels"),
+        _to_numpy(predictions, "predictions"),
+        num_classes=num_classes,
+        sample_weight=_to_numpy(sample_weight, "sample_weight"),
+    )
+    return cm, core.validate_class_names(class_names, cm.shape[0])
+
+
+def _write_matrix(name: str, cm: np.ndarray, class_names: list[str], step: Any, description: str | None) -> bool:
+    metadata = fmt.create_summary_metadata(
+        class_names,
+        weighted=not np.issubdtype(cm.dtype, np.integer),
+        description=description,
+    )
+    with tf.summary.experimental.summary_scope(name, "confusion_matrix") as (tag, _):
+        written = tf.summary.write(tag=tag, tensor=tf.constant(fmt.encode_matrix(cm)), step=step, metadata=metadata)
+    return bool(written)
+
+
+def confusion_matrix(
+    name: str,
+    labels: Any,
+    predictions: Any,
+    step: int | None = None,
+    *,
+    num_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
+    sample_weight: Any = None,
+    description: str | None = None,
+) -> bool:
+    """Write a confusion matrix for the Imbalance dashboard.
+
+    Args:
+        name: the tag.
+        labels: true class ids ``[N]`` or one-hot ``[N, C]``.
+        predictions: class ids ``[N]``, scores / probabilities ``[N, C]``
+            (argmax), or one sigmoid column ``[N]`` / ``[N, 1]`` for binary
+            problems (threshold 0.5).
+        step: explicit step; defaults to ``tf.summary.experimental.get_step()``.
+        num_classes: ``C``; required when labels and predictions are both ids
+            and ``class_names`` is not given.
+        class_names: C display names (default ``"0"…"C-1"``). Only the first
+            step of a tag records them.
+        sample_weight: optional weights ``[N]``: the matrix then holds float64
+            sums of weights.
+        description: optional Markdown description.
+
+    Returns:
+        True on success, False if no default summary writer was available.
+
+    Raises:
+        ValueError / TypeError: bad input (see :func:`tb_imbalance.core.confusion_matrix`);
+            nothing is written then.
+        RuntimeError: called inside ``tf.function``.
+
+    Example:
+        >>> with tf.summary.create_file_writer("/tmp/logs/run").as_default():
+        ...     confusion_matrix("cm", [0, 2, 1], [0, 2, 2], step=3, num_classes=3)
+        True
+    """
+    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step)
+    return _write_matrix(name, cm, names, step, description)
+
+
+def write_report(
+    name: str,
+    cm: np.ndarray,
+    class_names: Sequence[str],
+    step: Any = None,
+    *,
+    description: str | None = None,
+    per_class_scalars: bool = True,
+    image: ConfusionMatrixImage | bool = True,
+) -> bool:
+    """Write all outputs for an already counted confusion matrix ``cm``.
+
+    This is the shared back end of :func:`classification_report` and the
+    Keras callback. ``image`` may be a prepared :class:`ConfusionMatrixImage`
+    (reused across epochs so static parts are drawn once), True (draw a new
+    one) or False (no picture).
+    """
+    _require_eager_with_step(step)
+    cm = core.validate_matrix(cm, "cm")
+    names = core.validate_class_names(class_names, cm.shape[0])
+    stats = core.per_class_metrics(cm)
+    headline = core.imbalance_metrics(cm)
+    if image is True:
+        image = ConfusionMatrixImage(names)
+    png = None
+    if image:
+        pixels = image.render(cm)
+        png = (pixels.shape[1], pixels.shape[0], encode_png(pixels))
+
+    written = _write_matrix(name, cm, names, step, description)
+    if not written:
+        return False
+    for metric, value in headline.items():
+        tf.summary.scalar(f"{HEADLINE_PREFIX}/{metric}", value, step=step)
+    if per_class_scalars:
+        for prefix, key in PER_CLASS_METRICS.items():
+            values = stats[key]
+            for k, class_name in enumerate(names):
+                tf.summary.scalar(f"{prefix}/{class_name}", values[k], step=step)
+    if png is not None:
+        width, height, data = png
+        tf.summary.write(
+            tag=f"{name}_image",
+            tensor=tf.constant([str(width), str(height), data]),
+            step=step,
+            metadata=image_metadata.create_summary_metadata(
+                display_name=None, description="Confusion matrix (colour: share of the true class)"
+            ),
+        )
+    return True
+
+
+def classification_report(
+    name: str,
+    labels: Any,
+    predictions: Any,
+    step: int | None = None,
+    *,
+    num_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
+    sample_weight: Any = None,
+    description: str | None = None,
+    per_class_scalars: bool = True,
+    image: bool = True,
+) -> bool:
+    """Write the matrix, per-class and headline scalars and the picture.
+
+    Writes exactly what :class:`tb_imbalance.keras.ClassificationReportCallback`
+    writes each epoch (see the module docstring for the tags), for custom
+    training loops. Arguments are those of :func:`confusion_matrix`, plus:
+
+    Args:
+        per_class_scalars: write ``precision/<class>``, ``recall/<class>``,
+            ``f1/<class>``.
+        image: write the ``<name>_image`` picture.
+
+    Returns:
+        True on success, False if no default summary writer was available.
+
+    Example:
+        >>> with tf.summary.create_file_writer("/tmp/logs/validation").as_default(step=1):
+        ...     classification_report("confusion_matrix", [0, 1, 1, 0], [0, 1, 0, 0],
+        ...                           class_names=["ok", "fraud"])
+        True
+    """
+    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step)
+    return write_report(
+        name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image
+    )
