@@ -244,17 +244,17 @@ def confusion_matrix(
                 "safely from data that may miss classes"
             )
     num_classes = validate_num_classes(num_classes)
+    if 0 in (np.size(labels), np.size(predictions)):
+        raise ValueError(
+            "`labels` and `predictions` are empty (0 rows); a confusion matrix "
+            "needs at least one example"
+        )
     true_ids = class_ids_from_labels(labels, num_classes)
     pred_ids = class_ids_from_predictions(predictions, num_classes)
     if true_ids.shape[0] != pred_ids.shape[0]:
         raise ValueError(
             f"`labels` and `predictions` must have the same number of rows, "
             f"received {true_ids.shape[0]} and {pred_ids.shape[0]}"
-        )
-    if true_ids.shape[0] == 0:
-        raise ValueError(
-            "`labels` and `predictions` are empty (0 rows); a confusion matrix "
-            "needs at least one example"
         )
     flat = true_ids * num_classes + pred_ids
     if sample_weight is None:

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import io
 import os
+import struct
+import zlib
 from typing import Sequence
 
 import numpy as np
@@ -79,11 +80,28 @@ def _format_count(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
 def encode_png(pixels: np.ndarray) -> bytes:
-    """PNG bytes of an ``[H, W, 3]`` uint8 array (fast compression: the pictures are flat)."""
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
+    """PNG bytes of an ``[H, W, 3]`` uint8 array.
+
+    Written directly (no row filters, zlib level 1): the pictures are flat
+    colour, so this is about half the time of a general encoder's adaptive
+    filtering for a few percent more bytes.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    height, width = pixels.shape[:2]
+    rows = np.zeros((height, 1 + width * 3), dtype=np.uint8)  # filter byte 0 = none
+    rows[:, 1:] = pixels.reshape(height, width * 3)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 class ConfusionMatrixImage:

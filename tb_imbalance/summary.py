@@ -11,18 +11,8 @@ Both validate every input before writing anything, so bad input never leaves
 a half-written step behind. They compute in numpy and must run eagerly (not
 inside ``tf.function``).
 
-Tags written by ``classification_report(name, …)`` (``<class>`` is the class
-name, unchanged):
-
-=============================  =====================================
-``name``                       confusion matrix (Imbalance dashboard)
-``name + "_image"``            picture (Images tab)
-``precision/<class>``          per-class scalars (Scalars tab, one
-``recall/<class>``             section per metric)
-``f1/<class>``
-``imbalance/<metric>``         headline scalars, see
-                               :data:`tb_imbalance.core.METRIC_NAMES`
-=============================  =====================================
+The tags are listed in :mod:`tb_imbalance.events`, which builds the values
+for this module and for the Keras callback alike.
 
 Example:
     >>> import tensorflow as tf, tb_imbalance.summary as tbs
@@ -38,17 +28,13 @@ from typing import Any, Sequence
 
 import numpy as np
 import tensorflow as tf
-from tensorboard.plugins.image import metadata as image_metadata
+from tensorboard.util import tensor_util
 
 from tb_imbalance import core, format as fmt
-from tb_imbalance.image import ConfusionMatrixImage, encode_png
+from tb_imbalance.events import report_values
+from tb_imbalance.image import ConfusionMatrixImage
 
-__all__ = ["confusion_matrix", "classification_report", "write_report", "PER_CLASS_METRICS"]
-
-#: per-class scalar sections written by :func:`classification_report`
-#: (tag prefix -> key of :func:`tb_imbalance.core.per_class_metrics`).
-PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
-HEADLINE_PREFIX = "imbalance"
+__all__ = ["confusion_matrix", "classification_report", "write_report"]
 
 
 def _to_numpy(value: Any, argument: str) -> Any:
@@ -162,46 +148,27 @@ def write_report(
     per_class_scalars: bool = True,
     image: ConfusionMatrixImage | bool = True,
 ) -> bool:
-    """Write all outputs for an already counted confusion matrix ``cm``.
+    """Write every output of :func:`classification_report` for a counted matrix ``cm``.
 
-    This is the shared back end of :func:`classification_report` and the
-    Keras callback. ``image`` may be a prepared :class:`ConfusionMatrixImage`
-    (reused across epochs so static parts are drawn once), True (draw a new
+    ``image`` may be a prepared :class:`~tb_imbalance.image.ConfusionMatrixImage`
+    (reuse one across steps: its static parts are drawn once), True (draw a new
     one) or False (no picture).
+
+    Returns:
+        True on success, False if no default summary writer was available.
     """
     _require_eager_with_step(step)
-    cm = core.validate_matrix(cm, "cm")
-    names = core.validate_class_names(class_names, cm.shape[0])
-    stats = core.per_class_metrics(cm)
-    headline = core.imbalance_metrics(cm)
     if image is True:
-        image = ConfusionMatrixImage(names)
-    png = None
-    if image:
-        pixels = image.render(cm)
-        png = (pixels.shape[1], pixels.shape[0], encode_png(pixels))
-
-    written = _write_matrix(name, cm, names, step, description)
-    if not written:
-        return False
-    for metric, value in headline.items():
-        tf.summary.scalar(f"{HEADLINE_PREFIX}/{metric}", value, step=step)
-    if per_class_scalars:
-        for prefix, key in PER_CLASS_METRICS.items():
-            values = stats[key]
-            for k, class_name in enumerate(names):
-                tf.summary.scalar(f"{prefix}/{class_name}", values[k], step=step)
-    if png is not None:
-        width, height, data = png
-        tf.summary.write(
-            tag=f"{name}_image",
-            tensor=tf.constant([str(width), str(height), data]),
-            step=step,
-            metadata=image_metadata.create_summary_metadata(
-                display_name=None, description="Confusion matrix (colour: share of the true class)"
-            ),
-        )
-    return True
+        image = ConfusionMatrixImage(core.validate_class_names(class_names, np.shape(cm)[0]))
+    values = report_values(
+        name, cm, class_names, per_class_scalars=per_class_scalars,
+        image=image or None, description=description,
+    )
+    written = True
+    for value in values:
+        tensor = tensor_util.make_ndarray(value.tensor)
+        written &= bool(tf.summary.write(tag=value.tag, tensor=tensor, step=step, metadata=value.metadata))
+    return written
 
 
 def classification_report(

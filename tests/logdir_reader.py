@@ -1,0 +1,47 @@
+"""Read a logdir back through TensorBoard's own Python loader, for assertions."""
+
+from tensorboard import context
+from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+
+
+def load(logdir):
+    """A data provider over ``logdir`` that keeps every step of every series."""
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        size_guidance={"tensors": 0, "scalars": 0, "images": 0}
+    )
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    return data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+
+
+def run_tag_pairs(logdir):
+    """Every (run, tag) pair written, across scalars, tensors and images."""
+    provider, ctx = load(logdir), context.RequestContext()
+    pairs = set()
+    for plugin in provider.list_plugins(ctx, experiment_id=""):
+        for lister in (provider.list_scalars, provider.list_tensors, provider.list_blob_sequences):
+            try:
+                listing = lister(ctx, experiment_id="", plugin_name=plugin)
+            except Exception:
+                continue
+            pairs |= {(run, tag) for run, tags in listing.items() for tag in tags}
+    return pairs
+
+
+def matrices(logdir, tag="confusion_matrix"):
+    """``{run: {step: ndarray}}`` of the imbalance tensors for ``tag``."""
+    provider, ctx = load(logdir), context.RequestContext()
+    data = provider.read_tensors(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
+    return {run: {d.step: d.numpy for d in tags[tag]} for run, tags in data.items() if tag in tags}
+
+
+def scalars(logdir, run, tag):
+    """``{step: value}`` of one scalar series."""
+    provider, ctx = load(logdir), context.RequestContext()
+    data = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=10**6, run_tag_filter=None)
+    return {d.step: d.value for d in data[run][tag]}
+
+
+def plugin_content(logdir, run, tag="confusion_matrix"):
+    provider, ctx = load(logdir), context.RequestContext()
+    return provider.list_tensors(ctx, experiment_id="", plugin_name="imbalance")[run][tag].plugin_content

@@ -1,0 +1,65 @@
+"""Fit under MirroredStrategy on 2 logical CPUs and print the logged matrices as JSON.
+
+Run as a script (logical devices must be configured before TensorFlow starts):
+``python mirrored_check.py LOGDIR``. Prints ``{"replicas": n, "mirrored": [[...]],
+"single": [[...]], "predicted": [[...]]}``: the matrix logged by the callback
+under the strategy, the one logged without it from the same weights and data, and
+scikit-learn's matrix of ``model.predict`` on one device.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import tensorflow as tf  # noqa: E402
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import confusion_matrix  # noqa: E402
+
+from logdir_reader import matrices  # noqa: E402
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback  # noqa: E402
+
+CLASSES = 5
+
+
+def build():
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(12, activation="relu"), keras.layers.Dense(CLASSES, activation="softmax")])
+    # learning rate 0: both fits validate exactly the same weights
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    return model
+
+
+def main(logdir):
+    rng = np.random.default_rng(3)
+    prior = 0.5 ** np.arange(CLASSES)
+    y = rng.choice(CLASSES, 700, p=prior / prior.sum())
+    x = rng.normal(size=(700, 6)).astype("float32") + np.eye(CLASSES, 6)[y]
+    x_val, y_val = x[500:], y[500:]
+    keras.utils.set_random_seed(0)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        mirrored = build()
+    weights = mirrored.get_weights()
+    mirrored.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
+                 callbacks=[ClassificationReportCallback(os.path.join(logdir, "mirrored"), verbose=0)])
+    single = build()
+    single.set_weights(weights)
+    single.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
+               callbacks=[ClassificationReportCallback(os.path.join(logdir, "single"), verbose=0)])
+    predicted = confusion_matrix(y_val, single.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+    print(json.dumps({
+        "replicas": strategy.num_replicas_in_sync,
+        "mirrored": matrices(os.path.join(logdir, "mirrored"))["validation_imbalance"][0].tolist(),
+        "single": matrices(os.path.join(logdir, "single"))["validation_imbalance"][0].tolist(),
+        "predicted": predicted.tolist(),
+    }))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

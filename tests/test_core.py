@@ -1,0 +1,208 @@
+"""The numpy core against scikit-learn, imbalanced-learn and hand-computed cases."""
+
+import warnings
+
+import numpy as np
+import pytest
+from imblearn.metrics import geometric_mean_score, specificity_score
+from sklearn import metrics as skm
+
+from tb_imbalance import core
+
+
+def sklearn_report(y_true, y_pred, num_classes, names=None, sample_weight=None):
+    return skm.classification_report(
+        y_true, y_pred, labels=list(range(num_classes)), target_names=names,
+        output_dict=True, zero_division=0, sample_weight=sample_weight,
+    )
+
+
+def assert_report_equal(ours, reference):
+    assert list(ours) == list(reference)
+    for key, expected in reference.items():
+        if key == "accuracy":
+            assert ours[key] == pytest.approx(expected, abs=1e-12)
+            continue
+        assert set(ours[key]) == set(expected)
+        for field, value in expected.items():
+            assert ours[key][field] == pytest.approx(value, abs=1e-12), (key, field)
+
+
+# -- hand-computed ---------------------------------------------------------
+
+def test_hand_computed_binary_report():
+    # true 0: 5 right, 1 wrong; true 1: 2 right, 2 wrong
+    cm = np.array([[5, 1], [2, 2]])
+    report = core.classification_report(cm, ["neg", "pos"])
+    assert report["neg"] == {"precision": 5 / 7, "recall": 5 / 6, "f1-score": pytest.approx(2 * 5 / (2 * 5 + 1 + 2)), "support": 6}
+    assert report["pos"]["precision"] == pytest.approx(2 / 3)
+    assert report["pos"]["recall"] == 0.5
+    assert report["accuracy"] == pytest.approx(0.7)
+    assert report["macro avg"]["recall"] == pytest.approx((5 / 6 + 0.5) / 2)
+    assert report["weighted avg"]["support"] == 10
+    assert isinstance(report["pos"]["support"], int)
+
+
+def test_hand_computed_imbalance_metrics():
+    cm = np.array([[5, 1], [2, 2]])
+    m = core.imbalance_metrics(cm)
+    assert m["balanced_accuracy"] == pytest.approx((5 / 6 + 1 / 2) / 2)
+    assert m["worst_class_recall"] == pytest.approx(0.5)
+    assert m["geometric_mean"] == pytest.approx(np.sqrt(5 / 6 * 1 / 2))
+    # binary MCC = (tp*tn - fp*fn) / sqrt(...), positive class = 1
+    tp, tn, fp, fn = 2, 5, 1, 2
+    assert m["mcc"] == pytest.approx((tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)))
+    po, pe = 0.7, (6 * 7 + 4 * 3) / 100
+    assert m["cohen_kappa"] == pytest.approx((po - pe) / (1 - pe))
+    assert m["macro_f1"] == pytest.approx((10 / 13 + 4 / 7) / 2)
+    assert list(m) == list(core.METRIC_NAMES)
+
+
+def test_specificity_hand_computed():
+    cm = np.array([[3, 1, 0], [0, 2, 2], [1, 0, 1]])
+    spec = core.per_class_metrics(cm)["specificity"]
+    # class 0: TN = all rows/cols except 0 = 2+2+0+1 = 5, FP = 0+1 = 1
+    assert spec[0] == pytest.approx(5 / 6)
+    assert spec[1] == pytest.approx((3 + 0 + 1 + 1) / (3 + 0 + 1 + 1 + 1))
+    assert spec[2] == pytest.approx((3 + 1 + 0 + 2) / (3 + 1 + 0 + 2 + 2))
+
+
+def test_confusion_matrix_counts_and_conventions():
+    cm = core.confusion_matrix([0, 1, 1, 2], [0, 2, 1, 2], num_classes=3)
+    assert cm.dtype == np.int64
+    assert cm.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 1]]  # rows = true, cols = predicted
+
+
+def test_prediction_forms():
+    labels = [0, 1, 1, 0]
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    expected = [[1, 1], [1, 1]]
+    assert core.confusion_matrix(labels, scores).tolist() == expected
+    assert core.confusion_matrix(labels, scores[:, 1]).tolist() == expected  # sigmoid [N]
+    assert core.confusion_matrix(labels, scores[:, 1:]).tolist() == expected  # sigmoid [N, 1]
+    assert core.confusion_matrix(np.eye(2)[labels], scores).tolist() == expected  # one-hot labels
+    assert core.confusion_matrix(labels, [0, 1, 0, 1], num_classes=2).tolist() == expected
+    assert core.confusion_matrix(np.array(labels, dtype=float), [0, 1, 0, 1], num_classes=2).tolist() == expected
+
+
+def test_sample_weight_gives_float_sums():
+    cm = core.confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2, sample_weight=[0.5, 2.0, 1.5])
+    assert cm.dtype == np.float64
+    assert cm.tolist() == [[0.5, 0.0], [1.5, 2.0]]
+
+
+# -- randomized against references -----------------------------------------
+
+def random_cases(count=150, seed=0):
+    rng = np.random.default_rng(seed)
+    for case in range(count):
+        num_classes = int(rng.integers(2, 9))
+        n = int(rng.integers(1, 80))
+        prior = 0.5 ** np.arange(num_classes)
+        y_true = rng.choice(num_classes, n, p=prior / prior.sum())
+        kind = case % 5
+        if kind == 0:
+            y_pred = y_true.copy()  # perfect
+        elif kind == 1:
+            y_pred = (y_true + 1) % num_classes  # all wrong
+        elif kind == 2:
+            y_pred = np.zeros(n, dtype=int)  # one class only predicted
+        else:
+            y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, num_classes, n))
+        weights = rng.random(n) * 3 if case % 4 == 0 else None
+        yield num_classes, y_true, y_pred, weights
+
+
+@pytest.mark.parametrize("case", list(random_cases()), ids=lambda c: f"C{c[0]}-n{len(c[1])}")
+def test_random_cases_match_references(case):
+    num_classes, y_true, y_pred, weights = case
+    names = [f"class {k}" for k in range(num_classes)]
+    cm = core.confusion_matrix(y_true, y_pred, num_classes=num_classes, sample_weight=weights)
+    reference_cm = skm.confusion_matrix(y_true, y_pred, labels=range(num_classes), sample_weight=weights)
+    np.testing.assert_allclose(cm, reference_cm)
+    assert_report_equal(core.classification_report(cm, names), sklearn_report(y_true, y_pred, num_classes, names, weights))
+
+    ours = core.imbalance_metrics(cm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert ours["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(y_true, y_pred, sample_weight=weights))
+        assert ours["mcc"] == pytest.approx(skm.matthews_corrcoef(y_true, y_pred, sample_weight=weights), abs=1e-12)
+        kappa = skm.cohen_kappa_score(y_true, y_pred, sample_weight=weights)
+        assert ours["cohen_kappa"] == pytest.approx(0.0 if np.isnan(kappa) else kappa, abs=1e-12)
+        assert ours["macro_f1"] == pytest.approx(skm.f1_score(y_true, y_pred, labels=range(num_classes), average="macro", zero_division=0, sample_weight=weights))
+        assert ours["accuracy"] == pytest.approx(skm.accuracy_score(y_true, y_pred, sample_weight=weights))
+        recalls = skm.recall_score(y_true, y_pred, labels=np.unique(y_true), average=None, zero_division=0, sample_weight=weights)
+        assert ours["worst_class_recall"] == pytest.approx(recalls.min())
+        if weights is None:  # imbalanced-learn counts true negatives without weights
+            assert ours["geometric_mean"] == pytest.approx(geometric_mean_score(y_true, y_pred), abs=1e-12)
+            np.testing.assert_allclose(
+                core.per_class_metrics(cm)["specificity"],
+                specificity_score(y_true, y_pred, labels=range(num_classes), average=None),
+            )
+
+
+def test_absent_classes_are_zero_rows_in_the_report():
+    cm = core.confusion_matrix([0, 0, 1], [0, 1, 1], num_classes=4)
+    report = core.classification_report(cm)
+    assert report["3"] == {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0}
+    assert core.imbalance_metrics(cm)["balanced_accuracy"] == pytest.approx(0.75)  # mean over present classes
+
+
+# -- bad input -------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        (dict(labels=[0, 3], predictions=[0, 1], num_classes=3), ValueError, "`labels` must hold class ids in [0, 2]"),
+        (dict(labels=[0, -1], predictions=[0, 1], num_classes=3), ValueError, "received -1"),
+        (dict(labels=[0, 1], predictions=[0, 7], num_classes=3), ValueError, "`predictions` must hold class ids"),
+        (dict(labels=[0.5, 1.0], predictions=[0, 1], num_classes=2), ValueError, "`labels` given as floats must hold whole class ids"),
+        (dict(labels=[0, 1], predictions=[[0.1, np.nan], [0.3, 0.7]]), ValueError, "`predictions` contains NaN"),
+        (dict(labels=[0, 1, 1], predictions=[0, 1], num_classes=2), ValueError, "same number of rows, received 3 and 2"),
+        (dict(labels=[0, 1], predictions=np.zeros((2, 3)), num_classes=4), ValueError, "shape [N, 4], received (2, 3)"),
+        (dict(labels=np.zeros((2, 3)), predictions=[0, 1], num_classes=2), ValueError, "one-hot `labels` must have shape [N, 2]"),
+        (dict(labels=[0, 1], predictions=[0, 1]), ValueError, "`num_classes` is required"),
+        (dict(labels=[0, 0], predictions=[0, 0], num_classes=1), ValueError, "`num_classes` must be at least 2"),
+        (dict(labels=[], predictions=[], num_classes=2), ValueError, "empty (0 rows)"),
+        (dict(labels=["a", "b"], predictions=[0, 1], num_classes=2), TypeError, "`labels` must hold integer class ids"),
+        (dict(labels=[0, 1], predictions=[0.2, 0.9], num_classes=3), ValueError, "needs num_classes=2"),
+        (dict(labels=[0, 1], predictions=[-2.0, 3.0]), ValueError, "sigmoid probabilities in [0, 1]"),
+        (dict(labels=[0, 1], predictions=[0, 1], num_classes=2, sample_weight=[1.0]), ValueError, "`sample_weight` must have shape [2]"),
+        (dict(labels=[0, 1], predictions=[0, 1], num_classes=2, sample_weight=[1.0, -1.0]), ValueError, "non-negative"),
+        (dict(labels=[0, 1], predictions=[0, 1], num_classes=2.0), TypeError, "`num_classes` must be an int"),
+    ],
+)
+def test_bad_input_names_argument_rule_and_value(kwargs, error, fragment):
+    with pytest.raises(error) as raised:
+        core.confusion_matrix(**kwargs)
+    assert fragment in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "names, fragment",
+    [
+        (["a"], "one name per class (2), received 1"),
+        (["a", "a"], "unique, received 'a' twice"),
+        ("ab", "sequence of names"),
+        (["accuracy", "b"], "report's own keys"),
+    ],
+)
+def test_bad_class_names(names, fragment):
+    with pytest.raises((ValueError, TypeError)) as raised:
+        core.classification_report(np.eye(2, dtype=int), names)
+    assert fragment in str(raised.value)
+
+
+def test_bad_matrix():
+    with pytest.raises(ValueError, match="square"):
+        core.imbalance_metrics(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="non-negative"):
+        core.imbalance_metrics(np.array([[1, -1], [0, 1]]))
+    with pytest.raises(ValueError, match="at least 2"):
+        core.imbalance_metrics(np.array([[1]]))
+
+
+def test_hostile_class_names_are_kept_verbatim():
+    names = ["<img src=x onerror=alert(1)>", "a\"b'c", "ünï 日本", ""]
+    report = core.classification_report(np.eye(4, dtype=int), names)
+    assert list(report)[:4] == names

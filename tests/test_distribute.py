@@ -1,0 +1,20 @@
+"""tf.distribute: MirroredStrategy on 2 logical CPU devices logs the single-device matrix."""
+
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
+    result = subprocess.run(
+        [sys.executable, os.path.join(HERE, "mirrored_check.py"), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, cwd=HERE,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    logged = json.loads(result.stdout.strip().splitlines()[-1])
+    assert logged["replicas"] == 2
+    assert logged["mirrored"] == logged["single"] == logged["predicted"]
+    assert sum(map(sum, logged["mirrored"])) == 200

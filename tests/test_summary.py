@@ -1,0 +1,126 @@
+"""tf.summary-style writers: write -> read round trips through a real logdir."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+import tb_imbalance.summary as tbs
+from logdir_reader import load, matrices, plugin_content, run_tag_pairs, scalars
+from tb_imbalance import core
+from tensorboard import context
+
+NAMES = ["ok", "<img src=x onerror=alert(1)>", "fault"]
+
+
+def write_steps(run_dir, steps, **kwargs):
+    rng = np.random.default_rng(1)
+    written = {}
+    with tf.summary.create_file_writer(str(run_dir)).as_default() as writer:
+        for step in steps:
+            labels = rng.choice(3, 60, p=[0.8, 0.15, 0.05])
+            scores = rng.random((60, 3))
+            assert tbs.classification_report("confusion_matrix", labels, scores, step=step, class_names=NAMES, **kwargs) is True
+            written[step] = sk_confusion_matrix(labels, scores.argmax(1), labels=range(3))
+        writer.flush()
+    return written
+
+
+def test_classification_report_round_trip(tmp_path):
+    written = write_steps(tmp_path / "val", [0, 1, 5])
+    read = matrices(tmp_path)["val"]
+    assert sorted(read) == [0, 1, 5]
+    for step, expected in written.items():
+        assert read[step].dtype == np.int64
+        np.testing.assert_array_equal(read[step], expected)
+    info = json.loads(plugin_content(tmp_path, "val"))
+    assert info == {"version": 1, "num_classes": 3, "class_names": NAMES, "weighted": False}
+
+    expected_tags = {"confusion_matrix", "confusion_matrix_image"}
+    expected_tags |= {f"imbalance/{name}" for name in core.METRIC_NAMES}
+    expected_tags |= {f"{metric}/{name}" for metric in ("precision", "recall", "f1") for name in NAMES}
+    assert run_tag_pairs(tmp_path) == {("val", tag) for tag in expected_tags}
+
+    recall = core.per_class_metrics(written[5])["recall"]
+    assert scalars(tmp_path, "val", f"recall/{NAMES[1]}")[5] == pytest.approx(recall[1], abs=1e-6)
+    balanced = core.imbalance_metrics(written[5])["balanced_accuracy"]
+    assert scalars(tmp_path, "val", "imbalance/balanced_accuracy")[5] == pytest.approx(balanced, abs=1e-6)
+
+
+def test_image_is_a_readable_png(tmp_path):
+    write_steps(tmp_path / "val", [0])
+    provider, ctx = load(tmp_path), context.RequestContext()
+    blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
+    datum = blobs["val"]["confusion_matrix_image"][0]
+    width, height, png = [provider.read_blob(ctx, blob_key=ref.blob_key) for ref in datum.values]
+    image = Image.open(io.BytesIO(png))
+    assert image.size == (int(width), int(height))
+    assert image.mode == "RGB" and image.size[0] > 300
+
+
+def test_confusion_matrix_writer_only_writes_the_tensor(tmp_path):
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default():
+        assert tbs.confusion_matrix("cm", [0, 1, 1], [0, 1, 0], step=2, num_classes=2) is True
+        assert tbs.confusion_matrix("weighted", [0, 1, 1], [0.2, 0.9, 0.4], step=2, sample_weight=[1.0, 0.5, 2.0]) is True
+    assert run_tag_pairs(tmp_path) == {("run", "cm"), ("run", "weighted")}
+    np.testing.assert_array_equal(matrices(tmp_path, "cm")["run"][2], [[1, 0], [1, 1]])
+    weighted = matrices(tmp_path, "weighted")["run"][2]
+    assert weighted.dtype == np.float64
+    np.testing.assert_allclose(weighted, [[1.0, 0.0], [2.0, 0.5]])
+    assert json.loads(plugin_content(tmp_path, "run", "weighted"))["weighted"] is True
+
+
+def test_tensor_inputs_and_default_step(tmp_path):
+    with tf.summary.create_file_writer(str(tmp_path / "run")).as_default(step=7):
+        assert tbs.confusion_matrix("cm", tf.constant([0, 1]), tf.constant([[0.9, 0.1], [0.1, 0.9]])) is True
+    assert list(matrices(tmp_path, "cm")["run"]) == [7]
+
+
+def test_no_default_writer_returns_false():
+    assert tbs.confusion_matrix("cm", [0, 1], [0, 1], step=0, num_classes=2) is False
+
+
+def test_missing_step_is_a_clear_error(tmp_path):
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with pytest.raises(ValueError, match="`step` is required"):
+            tbs.classification_report("cm", [0, 1], [0, 1], num_classes=2)
+
+
+def test_inside_tf_function_is_a_clear_error(tmp_path):
+    @tf.function
+    def log(labels):
+        return tbs.confusion_matrix("cm", labels, labels, step=0, num_classes=2)
+
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        with pytest.raises(RuntimeError, match="must run eagerly"):
+            log(tf.constant([0, 1]))
+
+
+@pytest.mark.parametrize(
+    "labels, predictions, kwargs, fragment",
+    [
+        ([0, 1, 4], [0, 1, 1], {}, "class ids in [0, 2]"),
+        ([0, 1, 2], [[0.1, 0.2, np.nan]] * 3, {}, "NaN"),
+        ([0, 1, 2], [0, 1], {}, "same number of rows"),
+        ([0, 1], [0, 1], {"class_names": ["a", "b"]}, "one name per class (3)"),
+        ([], [], {}, "empty"),
+        ([0.5, 1, 2], [0, 1, 2], {}, "whole class ids"),
+    ],
+)
+def test_bad_input_writes_nothing_and_keeps_earlier_steps(tmp_path, labels, predictions, kwargs, fragment):
+    kwargs = {"num_classes": 3, "class_names": NAMES, **kwargs}
+    written = write_steps(tmp_path / "val", [0, 1])
+    with tf.summary.create_file_writer(str(tmp_path / "val")).as_default() as writer:
+        with pytest.raises((ValueError, TypeError)) as raised:
+            tbs.classification_report("confusion_matrix", labels, predictions, step=2, **kwargs)
+        writer.flush()
+    assert fragment in str(raised.value)
+    read = matrices(tmp_path)["val"]
+    assert sorted(read) == [0, 1]
+    for step in (0, 1):
+        np.testing.assert_array_equal(read[step], written[step])
+    assert 2 not in scalars(tmp_path, "val", "imbalance/accuracy")
