@@ -3,17 +3,27 @@
 Every confusion matrix is one TensorBoard *tensor* summary:
 
 * plugin name ``imbalance`` (:data:`PLUGIN_NAME`), ``data_class`` TENSOR;
-* the tensor is the raw confusion matrix, shape ``[C, C]``, rows = true class,
-  columns = predicted class (scikit-learn's convention), ``int64`` counts, or
-  ``float64`` when sample weights were given;
+* the tensor holds the raw confusion matrix (rows = true class, columns =
+  predicted class, scikit-learn's convention) as ``int64`` counts, or
+  ``float64`` sums when sample weights were given, in one of two encodings:
+
+  - ``dense`` (format version 1): the ``[C, C]`` matrix itself;
+  - ``coo`` (format version 2, used above :data:`DENSE_MAX_CLASSES` classes):
+    the non-zero cells as rows ``[true, predicted, count]``, shape ``[K, 3]``,
+    sorted by (true, predicted). A 1000-class matrix is 8 MB dense but only
+    ``24 × K`` bytes here, and K ≤ number of validation rows;
 * the plugin content is a small UTF-8 JSON object::
 
       {"version": 1, "num_classes": 3, "class_names": ["cat", "dog", "bird"],
-       "weighted": false}
+       "weighted": false, "encoding": "dense"}
 
-Readers accept every version up to :data:`FORMAT_VERSION` and refuse newer
-ones with :class:`UnsupportedFormatError`. ``docs/format.md`` documents the
-format for other tools; this module is the only code that knows it.
+``version`` is the oldest format version able to read the summary: 1 for
+dense, 2 for coo, so older readers keep reading small matrices. The encoding
+depends only on C, so it never changes within a tag (TensorBoard keeps only a
+tag's first metadata). Readers accept every version up to
+:data:`FORMAT_VERSION` and refuse newer ones with
+:class:`UnsupportedFormatError`. ``docs/format.md`` documents the format for
+other tools; this module is the only code that knows it.
 
 This module imports neither TensorFlow nor matplotlib: the TensorBoard plugin
 uses it at start-up.
@@ -22,8 +32,8 @@ Example:
     >>> import numpy as np
     >>> meta = create_summary_metadata(["neg", "pos"])
     >>> info = parse_plugin_content(meta.plugin_data.content)
-    >>> info.class_names, info.version
-    (('neg', 'pos'), 1)
+    >>> info.class_names, info.version, info.encoding
+    (('neg', 'pos'), 1, 'dense')
     >>> decode_matrix(encode_matrix(np.array([[3, 1], [0, 2]])), info).tolist()
     [[3, 1], [0, 2]]
 """
@@ -40,6 +50,8 @@ from tensorboard.compat.proto import summary_pb2
 __all__ = [
     "PLUGIN_NAME",
     "FORMAT_VERSION",
+    "DENSE_MAX_CLASSES",
+    "encoding_for",
     "UnsupportedFormatError",
     "MatrixInfo",
     "create_summary_metadata",
@@ -49,7 +61,16 @@ __all__ = [
 ]
 
 PLUGIN_NAME = "imbalance"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Up to this many classes matrices are stored dense (80 KB per step at most).
+DENSE_MAX_CLASSES = 100
+DENSE, COO = "dense", "coo"
+_ENCODING_VERSION = {DENSE: 1, COO: 2}
+
+
+def encoding_for(num_classes: int) -> str:
+    """The encoding used for matrices with ``num_classes`` classes."""
+    return DENSE if num_classes <= DENSE_MAX_CLASSES else COO
 
 
 class UnsupportedFormatError(ValueError):
@@ -65,12 +86,14 @@ class MatrixInfo:
         num_classes: ``C``, the side of the matrix.
         class_names: one name per class, in matrix order.
         weighted: whether counts are sums of sample weights (float64).
+        encoding: ``"dense"`` or ``"coo"``.
     """
 
     version: int
     num_classes: int
     class_names: tuple[str, ...]
     weighted: bool
+    encoding: str = DENSE
 
 
 def create_summary_metadata(
@@ -91,11 +114,13 @@ def create_summary_metadata(
         TENSOR.
     """
     names = [str(name) for name in class_names]
+    encoding = encoding_for(len(names))
     content = {
-        "version": FORMAT_VERSION,
+        "version": _ENCODING_VERSION[encoding],
         "num_classes": len(names),
         "class_names": names,
         "weighted": bool(weighted),
+        "encoding": encoding,
     }
     return summary_pb2.SummaryMetadata(
         summary_description=description or "",
@@ -151,35 +176,54 @@ def parse_plugin_content(content: bytes) -> MatrixInfo:
         raise UnsupportedFormatError(
             "plugin content needs 'num_classes' and a 'class_names' list of that length"
         )
+    encoding = data.get("encoding", DENSE)
+    if encoding not in _ENCODING_VERSION or _ENCODING_VERSION[encoding] > version:
+        raise UnsupportedFormatError(
+            f"unknown matrix encoding {encoding!r} for format version {version}"
+        )
     return MatrixInfo(
         version=version,
         num_classes=num_classes,
         class_names=tuple(str(name) for name in names),
         weighted=bool(data.get("weighted", False)),
+        encoding=encoding,
     )
 
 
 def encode_matrix(matrix: np.ndarray) -> np.ndarray:
     """Return the tensor to store for a ``[C, C]`` confusion matrix.
 
-    Integer counts are stored as ``int64``; anything else as ``float64``.
+    Integer counts are stored as ``int64``, anything else as ``float64``;
+    the encoding follows :func:`encoding_for`.
     """
     matrix = np.asarray(matrix)
-    if np.issubdtype(matrix.dtype, np.integer):
-        return matrix.astype(np.int64, copy=False)
-    return matrix.astype(np.float64, copy=False)
+    dtype = np.int64 if np.issubdtype(matrix.dtype, np.integer) else np.float64
+    matrix = matrix.astype(dtype, copy=False)
+    if encoding_for(matrix.shape[0]) == DENSE:
+        return matrix
+    true_ids, predicted_ids = np.nonzero(matrix)
+    return np.stack([true_ids.astype(dtype), predicted_ids.astype(dtype), matrix[true_ids, predicted_ids]], axis=1)
 
 
 def decode_matrix(tensor: np.ndarray, info: MatrixInfo) -> np.ndarray:
     """Turn a stored tensor back into the ``[C, C]`` confusion matrix.
 
     Raises:
-        UnsupportedFormatError: the tensor does not have shape ``[C, C]``.
+        UnsupportedFormatError: the tensor does not fit the metadata.
     """
     tensor = np.asarray(tensor)
-    expected = (info.num_classes, info.num_classes)
-    if tensor.shape != expected:
-        raise UnsupportedFormatError(
-            f"stored confusion matrix has shape {tensor.shape}, expected {expected}"
-        )
-    return tensor
+    size = info.num_classes
+    if info.encoding == DENSE:
+        if tensor.shape != (size, size):
+            raise UnsupportedFormatError(
+                f"stored confusion matrix has shape {tensor.shape}, expected {(size, size)}"
+            )
+        return tensor
+    if tensor.ndim != 2 or tensor.shape[1] != 3:
+        raise UnsupportedFormatError(f"stored coo matrix has shape {tensor.shape}, expected [K, 3]")
+    cells = tensor[:, :2].astype(np.int64)
+    if cells.size and (cells.min() < 0 or cells.max() >= size):
+        raise UnsupportedFormatError(f"stored coo matrix has cell indices outside [0, {size})")
+    matrix = np.zeros((size, size), dtype=tensor.dtype)
+    matrix[cells[:, 0], cells[:, 1]] = tensor[:, 2]
+    return matrix

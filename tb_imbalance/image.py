@@ -124,7 +124,7 @@ class ConfusionMatrixImage:
         self.num_classes = len(self.class_names)
         self.annotate = self.num_classes <= max_annotated_classes
         cell = _TARGET_GRID_PX // self.num_classes
-        self.cell = int(np.clip(cell, 2, 56 if self.annotate else 24))
+        self.cell = int(np.clip(cell, 1, 56 if self.annotate else 24))
         if self.annotate:
             self.cell = max(self.cell, 26)
         self._text_font = _font(max(8, min(12, self.cell // 4)))

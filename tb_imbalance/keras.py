@@ -71,6 +71,11 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             name="confusion_matrix",
         )
         self.invalid_rows = self.add_variable(shape=(), initializer="zeros", dtype="int64", name="invalid_rows")
+        # Row sums, column sums and diagonal of the matrix, kept alongside so
+        # that result(), which Keras evaluates every batch, costs O(C) not O(C²).
+        self.marginals = self.add_variable(
+            shape=(3, self.num_classes), initializer="zeros", dtype="int64", name="marginals"
+        )
 
     # -- inputs ------------------------------------------------------------
     def _label_ids(self, y_true: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -145,14 +150,27 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         counts = tf.math.unsorted_segment_sum(counted, flat, size + 1)
         self.matrix.assign_add(counts[:size])
         self.invalid_rows.assign_add(counts[size])
+        counted = tf.where(valid, counted, tf.zeros_like(counted))
+        true_ids = tf.where(valid, true_ids, 0)
+        pred_ids = tf.where(valid, pred_ids, 0)
+        correct = tf.where(tf.equal(true_ids, pred_ids), counted, tf.zeros_like(counted))
+        self.marginals.assign_add(
+            tf.stack([
+                tf.math.unsorted_segment_sum(counted, true_ids, self.num_classes),
+                tf.math.unsorted_segment_sum(counted, pred_ids, self.num_classes),
+                tf.math.unsorted_segment_sum(correct, true_ids, self.num_classes),
+            ])
+        )
 
     def reset_state(self) -> None:
-        self.matrix.assign(tf.zeros_like(self.matrix))
-        self.invalid_rows.assign(tf.zeros_like(self.invalid_rows))
+        for variable in (self.matrix, self.invalid_rows, self.marginals):
+            variable.assign(tf.zeros_like(variable))
 
     # -- outputs -----------------------------------------------------------
-    def _matrix_tensor(self) -> tf.Tensor:
-        return tf.cast(tf.reshape(self.matrix, (self.num_classes, self.num_classes)), "float64")
+    def _support_predicted_correct(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        """Per-class true counts, predicted counts and correct counts, as float64."""
+        marginals = tf.cast(tf.convert_to_tensor(self.marginals), "float64")
+        return marginals[0], marginals[1], marginals[2]
 
     def confusion_matrix(self) -> np.ndarray:
         """The accumulated ``[C, C]`` int64 matrix (summed over replicas).
@@ -191,9 +209,8 @@ class BalancedAccuracy(ConfusionMatrixMetric):
         super().__init__(num_classes, name=name, dtype=dtype)
 
     def result(self) -> tf.Tensor:
-        cm = self._matrix_tensor()
-        support = tf.reduce_sum(cm, axis=1)
-        recall = tf.math.divide_no_nan(tf.linalg.diag_part(cm), support)
+        support, _, correct = self._support_predicted_correct()
+        recall = tf.math.divide_no_nan(correct, support)
         present = tf.cast(support > 0, "float64")
         value = tf.math.divide_no_nan(tf.reduce_sum(recall * present), tf.reduce_sum(present))
         return tf.cast(value, self.dtype)
@@ -217,9 +234,8 @@ class MacroF1(ConfusionMatrixMetric):
         super().__init__(num_classes, name=name, dtype=dtype)
 
     def result(self) -> tf.Tensor:
-        cm = self._matrix_tensor()
-        tp = tf.linalg.diag_part(cm)
-        f1 = tf.math.divide_no_nan(2 * tp, tf.reduce_sum(cm, axis=0) + tf.reduce_sum(cm, axis=1))
+        support, predicted, correct = self._support_predicted_correct()
+        f1 = tf.math.divide_no_nan(2 * correct, support + predicted)
         return tf.cast(tf.reduce_mean(f1), self.dtype)
 
 

@@ -1,5 +1,6 @@
 """Read a logdir back through TensorBoard's own Python loader, for assertions."""
 
+from tb_imbalance import format as fmt
 from tensorboard import context
 from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
 
@@ -29,10 +30,16 @@ def run_tag_pairs(logdir):
 
 
 def matrices(logdir, tag="confusion_matrix"):
-    """``{run: {step: ndarray}}`` of the imbalance tensors for ``tag``."""
+    """``{run: {step: [C, C] ndarray}}`` of the confusion matrices logged as ``tag``."""
     provider, ctx = load(logdir), context.RequestContext()
+    listing = provider.list_tensors(ctx, experiment_id="", plugin_name="imbalance")
     data = provider.read_tensors(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
-    return {run: {d.step: d.numpy for d in tags[tag]} for run, tags in data.items() if tag in tags}
+    result = {}
+    for run, tags in data.items():
+        if tag in tags:
+            info = fmt.parse_plugin_content(listing[run][tag].plugin_content)
+            result[run] = {d.step: fmt.decode_matrix(d.numpy, info) for d in tags[tag]}
+    return result
 
 
 def scalars(logdir, run, tag):

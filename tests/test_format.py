@@ -16,20 +16,20 @@ def test_metadata_round_trip():
     assert meta.data_class == summary_pb2.DATA_CLASS_TENSOR
     assert meta.summary_description == "val"
     content = json.loads(meta.plugin_data.content.decode("utf-8"))
-    assert content == {"version": 1, "num_classes": 3, "class_names": names, "weighted": True}
+    assert content == {"version": 1, "num_classes": 3, "class_names": names, "weighted": True, "encoding": "dense"}
     info = fmt.parse_plugin_content(meta.plugin_data.content)
-    assert info == fmt.MatrixInfo(version=1, num_classes=3, class_names=tuple(names), weighted=True)
+    assert info == fmt.MatrixInfo(version=1, num_classes=3, class_names=tuple(names), weighted=True, encoding="dense")
 
 
 def test_newer_version_is_refused_with_upgrade_hint():
     content = json.dumps({"version": fmt.FORMAT_VERSION + 1, "num_classes": 2, "class_names": ["a", "b"]}).encode()
-    with pytest.raises(fmt.UnsupportedFormatError, match=r"version 2 is newer.*pip install --upgrade tb_imbalance"):
+    with pytest.raises(fmt.UnsupportedFormatError, match=r"version 3 is newer.*pip install --upgrade tb_imbalance"):
         fmt.parse_plugin_content(content)
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"not json", b"[]", b'{"num_classes": 2}', b'{"version": 1, "num_classes": 3, "class_names": ["a"]}', b'{"version": 0, "num_classes": 1, "class_names": ["a"]}'],
+    [b"not json", b"[]", b'{"version": 1, "num_classes": 2, "class_names": ["a", "b"], "encoding": "coo"}', b'{"version": 2, "num_classes": 2, "class_names": ["a", "b"], "encoding": "zip"}', b'{"num_classes": 2}', b'{"version": 1, "num_classes": 3, "class_names": ["a"]}', b'{"version": 0, "num_classes": 1, "class_names": ["a"]}'],
 )
 def test_malformed_content_is_refused(content):
     with pytest.raises(fmt.UnsupportedFormatError):
@@ -45,3 +45,33 @@ def test_matrix_encoding():
     np.testing.assert_array_equal(fmt.decode_matrix(counts, info), [[1, 2], [3, 4]])
     with pytest.raises(fmt.UnsupportedFormatError, match=r"shape \(3, 3\), expected \(2, 2\)"):
         fmt.decode_matrix(np.zeros((3, 3)), info)
+
+
+def test_version_1_content_without_encoding_is_still_read():
+    info = fmt.parse_plugin_content(b'{"version": 1, "num_classes": 2, "class_names": ["a", "b"], "weighted": false}')
+    assert info.encoding == "dense" and info.version == 1
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float64])
+def test_large_matrices_use_the_coo_encoding(dtype):
+    size = fmt.DENSE_MAX_CLASSES + 1
+    rng = np.random.default_rng(0)
+    matrix = np.zeros((size, size), dtype=dtype)
+    matrix[rng.integers(0, size, 500), rng.integers(0, size, 500)] = rng.integers(1, 9, 500)
+    meta = fmt.create_summary_metadata([str(k) for k in range(size)], weighted=dtype is np.float64)
+    info = fmt.parse_plugin_content(meta.plugin_data.content)
+    assert (info.version, info.encoding) == (2, "coo")
+    stored = fmt.encode_matrix(matrix)
+    assert stored.shape == (np.count_nonzero(matrix), 3) and stored.dtype == dtype
+    decoded = fmt.decode_matrix(stored, info)
+    assert decoded.dtype == dtype
+    np.testing.assert_array_equal(decoded, matrix)
+    with pytest.raises(fmt.UnsupportedFormatError, match="outside"):
+        fmt.decode_matrix(np.array([[size, 0, 1]]), info)
+    with pytest.raises(fmt.UnsupportedFormatError, match=r"expected \[K, 3\]"):
+        fmt.decode_matrix(np.zeros((2, 2)), info)
+
+
+def test_dense_encoding_up_to_the_limit():
+    assert fmt.encoding_for(fmt.DENSE_MAX_CLASSES) == "dense"
+    assert fmt.encoding_for(fmt.DENSE_MAX_CLASSES + 1) == "coo"

@@ -38,7 +38,7 @@ def test_classification_report_round_trip(tmp_path):
         assert read[step].dtype == np.int64
         np.testing.assert_array_equal(read[step], expected)
     info = json.loads(plugin_content(tmp_path, "val"))
-    assert info == {"version": 1, "num_classes": 3, "class_names": NAMES, "weighted": False}
+    assert info == {"version": 1, "num_classes": 3, "class_names": NAMES, "weighted": False, "encoding": "dense"}
 
     expected_tags = {"confusion_matrix", "confusion_matrix_image"}
     expected_tags |= {f"imbalance/{name}" for name in core.METRIC_NAMES}
@@ -124,3 +124,16 @@ def test_bad_input_writes_nothing_and_keeps_earlier_steps(tmp_path, labels, pred
     for step in (0, 1):
         np.testing.assert_array_equal(read[step], written[step])
     assert 2 not in scalars(tmp_path, "val", "imbalance/accuracy")
+
+
+def test_wide_matrices_round_trip_in_the_compact_encoding(tmp_path):
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 300, 5000)
+    predictions = np.where(rng.random(5000) < 0.7, labels, rng.integers(0, 300, 5000))
+    with tf.summary.create_file_writer(str(tmp_path / "wide")).as_default():
+        assert tbs.confusion_matrix("cm", labels, predictions, step=0, num_classes=300) is True
+    read = matrices(tmp_path, "cm")["wide"][0]
+    np.testing.assert_array_equal(read, sk_confusion_matrix(labels, predictions, labels=range(300)))
+    assert json.loads(plugin_content(tmp_path, "wide", "cm"))["encoding"] == "coo"
+    event_bytes = sum(f.stat().st_size for f in (tmp_path / "wide").iterdir())
+    assert event_bytes < 300 * 300 * 8 / 4  # far below the dense 720 KB
