@@ -1,1 +1,16 @@
-"""placeholder"""
+"""The Imbalance dashboard: a TensorBoard plugin reading tb_imbalance summaries.
+
+TensorBoard finds :class:`ImbalancePluginLoader` through the
+``tensorboard_plugins`` entry point declared in ``setup.py``. Importing this
+package loads neither TensorFlow, Keras nor matplotlib.
+
+Example:
+    >>> from tb_imbalance.plugin import ImbalancePluginLoader
+    >>> plugin = ImbalancePluginLoader().load(context)
+    >>> plugin.plugin_name
+    'imbalance'
+"""
+
+from tb_imbalance.plugin.backend import ImbalancePlugin, ImbalancePluginLoader
+
+__all__ = ["ImbalancePlugin", "ImbalancePluginLoader"]

@@ -1,0 +1,270 @@
+"""The Imbalance dashboard's TensorBoard plugin: loader, routes and static files.
+
+Routes (all under ``/data/plugin/imbalance/``; ``docs/http_api.md`` documents
+them) only parse the request and call :mod:`tb_imbalance.plugin.data`, which
+reads through ``context.data_provider`` and computes with
+:mod:`tb_imbalance.core`. Every error is a JSON ``{"error": "..."}`` body with
+a 4xx/503 status, so one unreadable run never breaks the others.
+
+The loader makes every logged step available: unless the user passes
+``--samples_per_plugin imbalance=N``, it sets the ``imbalance`` retention to
+0 (keep all) for both the Python loader and the Rust data server.
+
+This module imports neither TensorFlow nor matplotlib, so TensorBoard starts
+fast.
+
+Example:
+    >>> from tensorboard.backend import application
+    >>> plugin = ImbalancePluginLoader().load(context)
+    >>> app = application.TensorBoardWSGI([plugin])
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Callable, Mapping
+
+from tensorboard import context as tb_context
+from tensorboard import plugin_util
+from tensorboard.backend import http_util
+from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
+
+from tb_imbalance import format as fmt
+from tb_imbalance.plugin import data
+
+__all__ = ["ImbalancePlugin", "ImbalancePluginLoader", "STATIC_ROUTE_PREFIX"]
+
+logger = logging.getLogger(__name__)
+
+#: Path (below the plugin's route prefix) under which static files are served.
+STATIC_ROUTE_PREFIX = "/static/"
+
+_JSON = "application/json"
+
+
+def _json_response(request: wrappers.Request, body: str, status: int = 200) -> wrappers.Response:
+    return http_util.Respond(request, body, _JSON, code=status)
+
+
+def _error_response(request: wrappers.Request, message: str, status: int) -> wrappers.Response:
+    return _json_response(request, data.to_json({"error": message}), status)
+
+
+def _json_route(
+    handler: Callable[["ImbalancePlugin", wrappers.Request], Mapping[str, Any]],
+) -> Callable[..., Any]:
+    """Wrap a handler returning a payload into a WSGI app with JSON errors."""
+
+    @functools.wraps(handler)
+    @wrappers.Request.application
+    def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
+        try:
+            return _json_response(request, data.to_json(handler(self, request)))
+        except data.DashboardError as error:
+            return _error_response(request, error.message, error.status)
+        except Exception as error:
+            logger.exception("Imbalance route %s failed", request.path)
+            return _error_response(request, f"internal error: {error}", 500)
+
+    return route
+
+
+def _required(request: wrappers.Request, name: str) -> str:
+    value = request.args.get(name)
+    if value is None:
+        raise data.BadRequestError(f"missing query parameter `{name}`")
+    return value
+
+
+def _optional_int(request: wrappers.Request, name: str) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise data.BadRequestError(
+            f"query parameter `{name}` must be an integer, received {value!r}"
+        ) from None
+
+
+def _class_indices(request: wrappers.Request) -> list[int] | None:
+    value = request.args.get("classes")
+    if value is None:
+        return None
+    try:
+        return [int(part) for part in value.split(",")]
+    except ValueError:
+        raise data.BadRequestError(
+            "query parameter `classes` must be comma-separated class indices such as "
+            f"`0,5,7`, received {value!r}"
+        ) from None
+
+
+class ImbalancePlugin(base_plugin.TBPlugin):
+    """Serves the Imbalance dashboard: classification reports from confusion matrices.
+
+    Args:
+        context: the ``base_plugin.TBContext`` TensorBoard passes to loaders.
+        cache_bytes: memory bound of the decoded-matrix cache.
+        static_dir: folder holding ``index.js`` and its modules; found with
+            :func:`tb_imbalance.plugin.data.find_static_dir` when None.
+
+    Example:
+        >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+        >>> sorted(plugin.get_plugin_apps())
+        ['/index.js', '/report', '/runs', '/series', '/static/*']
+    """
+
+    plugin_name = fmt.PLUGIN_NAME
+
+    def __init__(
+        self,
+        context: base_plugin.TBContext,
+        *,
+        cache_bytes: int = data.DEFAULT_CACHE_BYTES,
+        static_dir: Any = None,
+    ):
+        self._data = data.ImbalanceData(
+            context.data_provider, cache=data.SeriesCache(max_bytes=cache_bytes)
+        )
+        self._static_dir = static_dir if static_dir is not None else data.find_static_dir()
+
+    def get_plugin_apps(self) -> dict[str, Callable[..., Any]]:
+        """Map each route (below ``/data/plugin/imbalance``) to its WSGI app."""
+        return {
+            "/runs": self._serve_runs,
+            "/report": self._serve_report,
+            "/series": self._serve_series,
+            "/index.js": self._serve_index,
+            STATIC_ROUTE_PREFIX + "*": self._serve_static,
+        }
+
+    def is_active(self) -> bool:
+        """Whether any run holds ``imbalance`` summaries (asked of the data provider)."""
+        return self._data.has_data(tb_context.RequestContext(), "")
+
+    def data_plugin_names(self) -> tuple[str, ...]:
+        """The summary plugin names this dashboard reads: ``("imbalance",)``."""
+        return (fmt.PLUGIN_NAME,)
+
+    def frontend_metadata(self) -> base_plugin.FrontendMetadata:
+        """An iframed ES module dashboard, in a tab named "Imbalance"."""
+        return base_plugin.FrontendMetadata(es_module_path="/index.js", tab_name="Imbalance")
+
+    @_json_route
+    def _serve_runs(self, request: wrappers.Request) -> Mapping[str, Any]:
+        return self._data.runs(
+            plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+        )
+
+    @_json_route
+    def _serve_report(self, request: wrappers.Request) -> Mapping[str, Any]:
+        run = _required(request, "run")
+        tag = _required(request, "tag")
+        step = _optional_int(request, "step")
+        return self._data.report(
+            plugin_util.context(request.environ),
+            plugin_util.experiment_id(request.environ),
+            run,
+            tag,
+            step,
+        )
+
+    @_json_route
+    def _serve_series(self, request: wrappers.Request) -> Mapping[str, Any]:
+        run = _required(request, "run")
+        tag = _required(request, "tag")
+        class_indices = _class_indices(request)
+        return self._data.series(
+            plugin_util.context(request.environ),
+            plugin_util.experiment_id(request.environ),
+            run,
+            tag,
+            class_indices,
+        )
+
+    @wrappers.Request.application
+    def _serve_index(self, request: wrappers.Request) -> wrappers.Response:
+        return self._static_response(request, "index.js")
+
+    @wrappers.Request.application
+    def _serve_static(self, request: wrappers.Request) -> wrappers.Response:
+        marker = f"/{fmt.PLUGIN_NAME}{STATIC_ROUTE_PREFIX}"
+        path = request.path
+        if marker not in path:
+            return _error_response(request, f"no static file {path!r}", 404)
+        return self._static_response(request, path.split(marker, 1)[1])
+
+    def _static_response(self, request: wrappers.Request, relative_path: str) -> wrappers.Response:
+        try:
+            content, content_type = data.read_static_file(self._static_dir, relative_path)
+        except data.DashboardError as error:
+            return _error_response(request, error.message, error.status)
+        return http_util.Respond(request, content, content_type)
+
+
+def _samples_per_plugin(value: Any) -> dict[str, int]:
+    """Normalise ``flags.samples_per_plugin`` (dict, ``"a=1,b=2"`` string or None)."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):
+        hints: dict[str, int] = {}
+        for token in value.split(","):
+            token = token.strip()
+            if not token:
+                continue
+            name, separator, count = token.partition("=")
+            try:
+                if not separator:
+                    raise ValueError(token)
+                hints[name.strip()] = int(count)
+            except ValueError:
+                raise base_plugin.FlagsError(
+                    "--samples_per_plugin must be comma-separated plugin=count pairs such as "
+                    f"`imbalance=50`, received {value!r}"
+                ) from None
+        return hints
+    raise base_plugin.FlagsError(
+        f"--samples_per_plugin must be a dict or a string, received {value!r}"
+    )
+
+
+class ImbalancePluginLoader(base_plugin.TBLoader):
+    """Loads :class:`ImbalancePlugin`; keeps every logged step unless told otherwise.
+
+    TensorBoard keeps only 10 (Python loader) or 100 (data server) points of
+    a third-party tensor series by default. :meth:`fix_flags` sets
+    ``samples_per_plugin["imbalance"] = 0`` (keep all) unless the user chose
+    a value.
+
+    Example:
+        >>> flags = argparse.Namespace(samples_per_plugin={})
+        >>> ImbalancePluginLoader().fix_flags(flags)
+        >>> flags.samples_per_plugin
+        {'imbalance': 0}
+    """
+
+    def fix_flags(self, flags: Any) -> None:
+        """Default the ``imbalance`` retention to "keep all steps".
+
+        Args:
+            flags: the parsed TensorBoard flags (``argparse.Namespace``);
+                ``samples_per_plugin`` may be a dict (parsed from the command
+                line) or a string (passed to ``TensorBoard.configure``). It is
+                left as a dict.
+
+        Raises:
+            base_plugin.FlagsError: ``samples_per_plugin`` is malformed.
+        """
+        hints = _samples_per_plugin(getattr(flags, "samples_per_plugin", None))
+        hints.setdefault(fmt.PLUGIN_NAME, 0)
+        flags.samples_per_plugin = hints
+
+    def load(self, context: base_plugin.TBContext) -> ImbalancePlugin:
+        """Build the plugin for TensorBoard's ``context``."""
+        return ImbalancePlugin(context)

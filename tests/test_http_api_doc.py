@@ -1,0 +1,218 @@
+"""``docs/http_api.md`` stays in step with the real routes.
+
+Every ``Request: `GET <url>` → `<status>``` line of the page is replayed
+against the plugin (through TensorBoard's WSGI app) on the logdir the page
+describes; the status must match, and the documented JSON must have the same
+shape (keys, nesting, value types) as the real response. The page's route
+headings, status table, field tables, parameter tables and content-type table
+are checked against the plugin too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+import re
+import shutil
+import urllib.parse
+from typing import Any
+
+import pytest
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_provider as tb_data_provider
+from tensorboard.backend.event_processing import plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
+from werkzeug import test as werkzeug_test
+
+from support import PLUGIN_ROUTE, make_logdir, write_newer_format_run
+from tb_imbalance.plugin import ImbalancePlugin
+from tb_imbalance.plugin import data as plugin_data
+
+DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "http_api.md"
+REQUEST_LINE = re.compile(r"^Request: `GET (?P<url>\S+)` → `(?P<status>\d{3})`$")
+ROUTE_HEADING = re.compile(r"^## `GET (?P<route>/\S+)`$")
+DATA_ROUTES = ("/runs", "/report", "/series")
+UNREADABLE_RUN = "unreadable"
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    url: str
+    status: int
+    body: Any
+    line: int
+    section: str
+
+    @property
+    def route(self) -> str:
+        return urllib.parse.urlsplit(self.url).path
+
+    @property
+    def params(self) -> dict[str, str]:
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.url).query, keep_blank_values=True))
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current = "(preamble)"
+    for line in text.splitlines():
+        heading = ROUTE_HEADING.match(line)
+        if heading:
+            current = heading["route"].removeprefix(PLUGIN_ROUTE)
+        elif line.startswith("## "):
+            current = line[3:].strip()
+        sections.setdefault(current, []).append(line)
+    return sections
+
+
+def _examples(text: str) -> list[Example]:
+    examples = []
+    for section, lines in _sections(text).items():
+        for index, line in enumerate(lines):
+            match = REQUEST_LINE.match(line)
+            if not match:
+                continue
+            body = None
+            following = index + 1
+            while following < len(lines) and not lines[following].strip():
+                following += 1
+            if following < len(lines) and lines[following].strip() == "```json":
+                end = lines.index("```", following + 1)
+                body = json.loads("\n".join(lines[following + 1 : end]))
+            examples.append(Example(match["url"], int(match["status"]), body, index, section))
+    return examples
+
+
+def _table(lines: list[str], anchor: str) -> list[list[str]]:
+    """Body rows of the first Markdown table at or after the line ``anchor``."""
+    position = lines.index(anchor)
+    while not lines[position].startswith("|"):
+        position += 1
+    rows = []
+    while position < len(lines) and lines[position].startswith("|"):
+        if not lines[position].startswith("| ---"):
+            rows.append([cell.strip() for cell in lines[position].strip("|").split("|")])
+        position += 1
+    return rows[1:]
+
+
+def _first_column_names(rows: list[list[str]]) -> set[str]:
+    return {row[0].strip("`") for row in rows}
+
+
+def _shape(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return ["list", sorted({json.dumps(_shape(item), sort_keys=True) for item in value})]
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return type(value).__name__
+
+
+DOC_TEXT = DOC.read_text(encoding="utf-8")
+SECTIONS = _sections(DOC_TEXT)
+EXAMPLES = _examples(DOC_TEXT)
+
+
+class _ProviderWithUnreadableRun:
+    """A real data provider whose reads of one run fail, as a broken store would."""
+
+    def __init__(self, provider):
+        self._provider = provider
+
+    def __getattr__(self, name):
+        return getattr(self._provider, name)
+
+    def read_tensors(self, ctx=None, *, run_tag_filter=None, **kwargs):
+        if run_tag_filter is not None and UNREADABLE_RUN in (run_tag_filter.runs or ()):
+            raise OSError("<the data provider's message>")
+        return self._provider.read_tensors(ctx, run_tag_filter=run_tag_filter, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory) -> werkzeug_test.Client:
+    root = tmp_path_factory.mktemp("documented")
+    make_logdir(root, num_steps=3, class_names=["normal", "spam", "phishing", "malware"])
+    write_newer_format_run(root, "future")
+    shutil.copytree(root / "baseline", root / UNREADABLE_RUN)
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
+    multiplexer.AddRunsFromDirectory(str(root))
+    multiplexer.Reload()
+    provider = _ProviderWithUnreadableRun(tb_data_provider.MultiplexerDataProvider(multiplexer, str(root)))
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+
+
+def test_the_page_has_examples():
+    assert len(EXAMPLES) >= 15
+    assert {example.section for example in EXAMPLES} >= {*DATA_ROUTES, "Static files"}
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{e.status} {e.url}" for e in EXAMPLES])
+def test_documented_request_answers_as_documented(client, example):
+    response = client.get(example.url)
+    assert response.status_code == example.status, response.get_data(as_text=True)
+    if response.mimetype == "application/json":
+        assert example.body is not None, f"{example.url}: the page shows no JSON for this request"
+        actual = json.loads(response.get_data())
+        assert _shape(example.body) == _shape(actual)
+    else:
+        assert example.body is None
+
+
+def test_every_data_route_is_documented_and_nothing_else():
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
+    routes = set(plugin.get_plugin_apps())
+    documented = {route for route in SECTIONS if route.startswith("/")}
+    assert documented == set(DATA_ROUTES) == routes - {"/index.js", "/static/*"}
+    static_examples = {example.route for example in EXAMPLES if example.section == "Static files"}
+    assert f"{PLUGIN_ROUTE}/index.js" in static_examples
+    assert any(route.startswith(f"{PLUGIN_ROUTE}/static/") for route in static_examples)
+    for example in EXAMPLES:
+        if example.section in DATA_ROUTES:
+            assert example.route == PLUGIN_ROUTE + example.section
+
+
+def test_documented_error_statuses_are_the_ones_the_examples_produce():
+    documented = {int(row[0]) for row in _table(SECTIONS["Conventions"], "### Errors")}
+    produced = {example.status for example in EXAMPLES if example.status != 200}
+    assert documented == produced == {400, 404, 422, 503}
+    for example in EXAMPLES:
+        if example.status != 200 and example.body is not None:
+            assert set(example.body) == {"error"}
+
+
+@pytest.mark.parametrize("route", DATA_ROUTES[1:])
+def test_field_tables_list_exactly_the_response_keys(route):
+    fields = _first_column_names(_table(SECTIONS[route], "### Response fields"))
+    keys: set[str] = set()
+    for example in EXAMPLES:
+        if example.section == route and example.status == 200:
+            keys |= set(example.body)
+    assert fields == keys
+
+
+@pytest.mark.parametrize(
+    ("route", "parameters"),
+    [("/report", {"run", "tag", "step"}), ("/series", {"run", "tag", "classes"})],
+)
+def test_parameter_tables_cover_the_parameters_used(route, parameters):
+    documented = _first_column_names(_table(SECTIONS[route], "### Query parameters"))
+    assert documented == parameters
+    used = set()
+    for example in EXAMPLES:
+        if example.section == route:
+            used |= set(example.params)
+    assert used == documented
+
+
+def test_static_content_types_table_matches_the_plugin():
+    rows = _table(SECTIONS["Static files"], "| Extension | Content type |")
+    documented = {row[0].strip("`"): row[1].strip("`") for row in rows}
+    assert documented == plugin_data.STATIC_CONTENT_TYPES

@@ -1,0 +1,783 @@
+"""The Imbalance plugin's routes through TensorBoard's WSGI app (no server process).
+
+Data is written with :mod:`tb_imbalance.summary`, loaded by an
+``EventMultiplexer`` + ``MultiplexerDataProvider`` (as ``--load_fast=false``
+does) and every number is checked against scikit-learn / imbalanced-learn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+from imblearn.metrics import geometric_mean_score, specificity_score
+from sklearn import metrics as skm
+from tensorboard import program
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_ingester
+from tensorboard.backend.event_processing import data_provider as tb_data_provider
+from tensorboard.backend.event_processing import plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
+from tensorboard.plugins.core import core_plugin
+from werkzeug import test as werkzeug_test
+
+from support import (
+    HOSTILE_CLASS_NAME,
+    PLUGIN_ROUTE,
+    labels_from_matrix,
+    make_logdir,
+    write_newer_format_run,
+)
+from tb_imbalance import core
+from tb_imbalance import format as fmt
+from tb_imbalance.plugin import ImbalancePlugin, ImbalancePluginLoader
+from tb_imbalance.plugin import data as plugin_data
+
+TAG = "confusion_matrix"
+NUM_STEPS = 30
+CLASS_NAMES = ["majority", "common", "rare", HOSTILE_CLASS_NAME]
+REPORT_KEYS = {
+    "run", "tag", "step", "wall_time", "steps", "class_names", "num_classes", "weighted",
+    "confusion_matrix", "report", "metrics", "per_class",
+}
+SERIES_KEYS = {
+    "run", "tag", "class_names", "steps", "wall_times", "recall", "precision", "f1",
+    "support", "predicted", "metrics",
+}
+PER_CLASS_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
+
+
+# --------------------------------------------------------------------------
+# Fixtures: one logdir with good and bad runs
+# --------------------------------------------------------------------------
+
+
+def _write_raw(logdir: pathlib.Path, run: str, tensors: list[np.ndarray], metadata) -> None:
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(logdir / run))
+    with writer.as_default():
+        for step, tensor in enumerate(tensors):
+            tf.summary.write(tag=TAG, tensor=tf.constant(tensor), step=step, metadata=metadata)
+    writer.close()
+
+
+WEIGHTED_LABELS = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+WEIGHTED_PREDICTIONS = np.array([0, 1, 0, 1, 0, 2, 2, 1, 0])
+WEIGHTED_WEIGHTS = np.array([0.5, 2.0, 1.25, 3.0, 0.75, 1.0, 1.5, 0.25, 4.0])
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratedLogdir:
+    path: pathlib.Path
+    written: dict[str, dict[int, np.ndarray]]
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory) -> GeneratedLogdir:
+    import tensorflow as tf
+
+    from tb_imbalance import summary as tbs
+
+    root = tmp_path_factory.mktemp("logdir")
+    written = make_logdir(root, num_steps=NUM_STEPS, class_names=CLASS_NAMES)
+    written.update(make_logdir(root, runs=("full",), num_steps=3, full_report=True, seed=3))
+    write_newer_format_run(root, "future", tag=TAG)
+    _write_raw(
+        root, "bad_shape", [np.ones((4, 4), dtype=np.int64)], fmt.create_summary_metadata(["a", "b", "c"])
+    )
+    writer = tf.summary.create_file_writer(str(root / "weighted"))
+    with writer.as_default():
+        tbs.confusion_matrix(
+            TAG, WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, step=4, num_classes=3,
+            sample_weight=WEIGHTED_WEIGHTS,
+        )
+    writer.close()
+    (root / "not_ours").mkdir()
+    writer = tf.summary.create_file_writer(str(root / "not_ours"))
+    with writer.as_default():
+        tf.summary.scalar("loss", 1.0, step=0)
+    writer.close()
+    return GeneratedLogdir(root, written)
+
+
+def _tensor_size_guidance(samples_per_plugin: Any = None) -> dict[str, int]:
+    flags = argparse.Namespace(samples_per_plugin=samples_per_plugin)
+    ImbalancePluginLoader().fix_flags(flags)
+    guidance = dict(data_ingester.DEFAULT_TENSOR_SIZE_GUIDANCE)
+    guidance.update(flags.samples_per_plugin)
+    return guidance
+
+
+def _provider(logdir: pathlib.Path, tensor_size_guidance: dict[str, int] | None = None):
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        size_guidance=data_ingester.DEFAULT_SIZE_GUIDANCE,
+        tensor_size_guidance=(
+            _tensor_size_guidance() if tensor_size_guidance is None else tensor_size_guidance
+        ),
+    )
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    return tb_data_provider.MultiplexerDataProvider(multiplexer, str(logdir)), multiplexer
+
+
+def _client(data_provider, **plugin_options) -> tuple[werkzeug_test.Client, ImbalancePlugin]:
+    context = base_plugin.TBContext(data_provider=data_provider, logdir="", multiplexer=None)
+    plugin = ImbalancePlugin(context, **plugin_options)
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin
+
+
+@pytest.fixture(scope="module")
+def client(logdir) -> werkzeug_test.Client:
+    data_provider, _ = _provider(logdir.path)
+    return _client(data_provider)[0]
+
+
+def _get(client: werkzeug_test.Client, route: str, **params) -> Any:
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "application/json"
+    return json.loads(response.get_data())
+
+
+def _error(client: werkzeug_test.Client, route: str, status: int, **params) -> str:
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.get_data())
+    assert set(body) == {"error"} and body["error"]
+    return body["error"]
+
+
+# --------------------------------------------------------------------------
+# scikit-learn references
+# --------------------------------------------------------------------------
+
+
+def _assert_nested_close(actual: Any, expected: Any, where: str = "") -> None:
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and set(actual) == set(expected), where
+        for key in expected:
+            _assert_nested_close(actual[key], expected[key], f"{where}/{key}")
+    else:
+        assert actual == pytest.approx(float(expected), rel=1e-12, abs=1e-12), where
+
+
+def _sklearn_report(cm: np.ndarray, names: list[str]) -> dict[str, Any]:
+    y_true, y_pred = labels_from_matrix(cm)
+    return skm.classification_report(
+        y_true, y_pred, labels=list(range(len(names))), target_names=names,
+        output_dict=True, zero_division=0,
+    )
+
+
+def _sklearn_metrics(cm: np.ndarray) -> dict[str, float]:
+    y_true, y_pred = labels_from_matrix(cm)
+    labels = list(range(cm.shape[0]))
+    recall = skm.recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    return {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+        "macro_f1": skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "mcc": skm.matthews_corrcoef(y_true, y_pred),
+        "cohen_kappa": skm.cohen_kappa_score(y_true, y_pred),
+        "geometric_mean": geometric_mean_score(y_true, y_pred, average="multiclass"),
+        "worst_class_recall": recall[np.bincount(y_true, minlength=len(labels)) > 0].min(),
+    }
+
+
+def _sklearn_per_class(cm: np.ndarray) -> dict[str, list[float]]:
+    y_true, y_pred = labels_from_matrix(cm)
+    labels = list(range(cm.shape[0]))
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    return {
+        "support": support.tolist(),
+        "predicted": np.bincount(y_pred, minlength=len(labels)).tolist(),
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "f1": f1.tolist(),
+        "specificity": specificity_score(y_true, y_pred, labels=labels, average=None).tolist(),
+    }
+
+
+# --------------------------------------------------------------------------
+# runs
+# --------------------------------------------------------------------------
+
+
+def test_runs_lists_runs_with_confusion_matrices_only(client):
+    assert _get(client, "runs") == {
+        "bad_shape": [TAG],
+        "baseline": [TAG],
+        "class_weights": [TAG],
+        "full": [TAG],
+        "future": [TAG],
+        "weighted": [TAG],
+    }
+
+
+def test_runs_of_an_empty_logdir_is_empty(tmp_path):
+    data_provider, _ = _provider(tmp_path)
+    assert _get(_client(data_provider)[0], "runs") == {}
+
+
+# --------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------
+
+
+def test_report_defaults_to_latest_step_with_every_key(client, logdir):
+    payload = _get(client, "report", run="baseline", tag=TAG)
+    assert set(payload) == REPORT_KEYS
+    assert payload["run"] == "baseline" and payload["tag"] == TAG
+    assert payload["step"] == NUM_STEPS - 1
+    assert payload["steps"] == list(range(NUM_STEPS))
+    assert payload["class_names"] == CLASS_NAMES
+    assert payload["num_classes"] == 4
+    assert payload["weighted"] is False
+    assert isinstance(payload["wall_time"], float) and payload["wall_time"] > 1e9
+    assert payload["confusion_matrix"] == logdir.written["baseline"][NUM_STEPS - 1].tolist()
+    assert all(isinstance(count, int) for row in payload["confusion_matrix"] for count in row)
+    assert set(payload["per_class"]) == PER_CLASS_KEYS
+    assert set(payload["metrics"]) == set(core.METRIC_NAMES)
+
+
+@pytest.mark.parametrize("run", ["baseline", "class_weights"])
+@pytest.mark.parametrize("step", [0, 7, NUM_STEPS - 1])
+def test_report_matches_scikit_learn(client, logdir, run, step):
+    cm = logdir.written[run][step]
+    payload = _get(client, "report", run=run, tag=TAG, step=str(step))
+    assert payload["step"] == step
+    assert payload["confusion_matrix"] == cm.tolist()
+    _assert_nested_close(payload["report"], _sklearn_report(cm, CLASS_NAMES))
+    assert payload["report"] == core.classification_report(cm, CLASS_NAMES)
+    _assert_nested_close(payload["metrics"], _sklearn_metrics(cm))
+    expected = _sklearn_per_class(cm)
+    for key in PER_CLASS_KEYS:
+        assert payload["per_class"][key] == pytest.approx(expected[key], rel=1e-12, abs=1e-12), key
+    assert payload["per_class"]["support"] == cm.sum(axis=1).tolist()
+
+
+def test_runs_differ_in_minority_recall(client):
+    baseline = _get(client, "report", run="baseline", tag=TAG)
+    balanced = _get(client, "report", run="class_weights", tag=TAG)
+    assert baseline["per_class"]["recall"][-1] + 0.2 < balanced["per_class"]["recall"][-1]
+    assert baseline["metrics"]["balanced_accuracy"] < balanced["metrics"]["balanced_accuracy"]
+
+
+def test_report_of_a_full_report_run(client, logdir):
+    payload = _get(client, "report", run="full", tag=TAG)
+    assert payload["steps"] == [0, 1, 2]
+    assert payload["class_names"] == ["0", "1", "2", "3"]
+    assert payload["confusion_matrix"] == logdir.written["full"][2].tolist()
+
+
+def test_report_of_weighted_counts_matches_scikit_learn(client):
+    payload = _get(client, "report", run="weighted", tag=TAG)
+    assert payload["weighted"] is True and payload["step"] == 4
+    expected_cm = skm.confusion_matrix(
+        WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, sample_weight=WEIGHTED_WEIGHTS
+    )
+    assert np.allclose(payload["confusion_matrix"], expected_cm)
+    assert any(isinstance(count, float) for row in payload["confusion_matrix"] for count in row)
+    _assert_nested_close(
+        payload["report"],
+        skm.classification_report(
+            WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, labels=[0, 1, 2], target_names=["0", "1", "2"],
+            sample_weight=WEIGHTED_WEIGHTS, output_dict=True, zero_division=0,
+        ),
+    )
+    assert payload["metrics"]["balanced_accuracy"] == pytest.approx(
+        skm.balanced_accuracy_score(WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, sample_weight=WEIGHTED_WEIGHTS)
+    )
+    assert payload["metrics"]["mcc"] == pytest.approx(
+        skm.matthews_corrcoef(WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, sample_weight=WEIGHTED_WEIGHTS)
+    )
+
+
+def test_hostile_class_name_is_returned_verbatim_as_json_text(client):
+    response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "baseline", "tag": TAG})
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    payload = json.loads(response.get_data())
+    assert payload["class_names"][-1] == HOSTILE_CLASS_NAME
+    assert HOSTILE_CLASS_NAME in payload["report"]
+
+
+# --------------------------------------------------------------------------
+# series
+# --------------------------------------------------------------------------
+
+
+def test_series_has_per_class_trends_for_every_step(client, logdir):
+    payload = _get(client, "series", run="class_weights", tag=TAG)
+    assert set(payload) == SERIES_KEYS
+    assert payload["steps"] == list(range(NUM_STEPS))
+    assert len(payload["wall_times"]) == NUM_STEPS
+    assert payload["wall_times"] == sorted(payload["wall_times"])
+    assert payload["class_names"] == CLASS_NAMES
+    assert set(payload["metrics"]) == set(core.METRIC_NAMES)
+    for position, step in enumerate(payload["steps"]):
+        cm = logdir.written["class_weights"][step]
+        expected = _sklearn_per_class(cm)
+        for key in ("recall", "precision", "f1", "support", "predicted"):
+            assert payload[key][position] == pytest.approx(expected[key], rel=1e-12, abs=1e-12)
+        for name, value in _sklearn_metrics(cm).items():
+            assert payload["metrics"][name][position] == pytest.approx(value, rel=1e-12, abs=1e-12)
+    assert all(isinstance(count, int) for row in payload["support"] for count in row)
+
+
+def test_series_agrees_with_report_at_each_step(client):
+    series = _get(client, "series", run="baseline", tag=TAG)
+    for position in (0, 12, NUM_STEPS - 1):
+        report = _get(client, "report", run="baseline", tag=TAG, step=str(series["steps"][position]))
+        assert report["wall_time"] == series["wall_times"][position]
+        assert report["per_class"]["recall"] == series["recall"][position]
+        assert {name: values[position] for name, values in series["metrics"].items()} == report["metrics"]
+
+
+def test_series_limited_to_some_classes(client):
+    everything = _get(client, "series", run="baseline", tag=TAG)
+    payload = _get(client, "series", run="baseline", tag=TAG, classes="3,0")
+    assert set(payload) == SERIES_KEYS | {"class_indices"}
+    assert payload["class_indices"] == [3, 0]
+    assert payload["class_names"] == [HOSTILE_CLASS_NAME, "majority"]
+    for key in ("recall", "precision", "f1", "support", "predicted"):
+        assert payload[key] == [[row[3], row[0]] for row in everything[key]]
+    assert payload["metrics"] == everything["metrics"]
+
+
+# --------------------------------------------------------------------------
+# errors
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "status", "fragment"),
+    [
+        ("report", {"tag": TAG}, 400, "run"),
+        ("report", {"run": "baseline"}, 400, "tag"),
+        ("report", {"run": "baseline", "tag": TAG, "step": "three"}, 400, "step"),
+        ("report", {"run": "baseline", "tag": TAG, "step": "1.5"}, 400, "step"),
+        ("report", {"run": "nope", "tag": TAG}, 404, "nope"),
+        ("report", {"run": "baseline", "tag": "nope"}, 404, "nope"),
+        ("report", {"run": "not_ours", "tag": "loss"}, 404, "not_ours"),
+        ("report", {"run": "baseline", "tag": TAG, "step": "999"}, 404, "999"),
+        ("report", {"run": "baseline", "tag": TAG, "step": "-1"}, 404, "-1"),
+        ("series", {"tag": TAG}, 400, "run"),
+        ("series", {"run": "baseline"}, 400, "tag"),
+        ("series", {"run": "nope", "tag": TAG}, 404, "nope"),
+        ("series", {"run": "baseline", "tag": TAG, "classes": "a,b"}, 400, "classes"),
+        ("series", {"run": "baseline", "tag": TAG, "classes": ""}, 400, "classes"),
+        ("series", {"run": "baseline", "tag": TAG, "classes": "1,,2"}, 400, "classes"),
+        ("series", {"run": "baseline", "tag": TAG, "classes": "4"}, 400, "classes"),
+        ("series", {"run": "baseline", "tag": TAG, "classes": "-1"}, 400, "classes"),
+    ],
+)
+def test_bad_requests_get_json_errors(client, route, params, status, fragment):
+    assert fragment in _error(client, route, status, **params)
+
+
+@pytest.mark.parametrize("route", ["report", "series"])
+def test_newer_format_version_is_a_clear_error(client, route):
+    message = _error(client, route, 422, run="future", tag=TAG)
+    assert "newer" in message and "upgrade" in message
+    assert _get(client, route, run="baseline", tag=TAG)["run"] == "baseline"
+
+
+def test_undecodable_tensor_is_a_clear_error(client):
+    message = _error(client, "report", 422, run="bad_shape", tag=TAG)
+    assert "shape" in message
+
+
+class _FailingProvider:
+    """Delegates to a real provider, failing reads of some runs or large reads."""
+
+    def __init__(self, provider, *, broken_runs=(), max_points=None):
+        self._provider = provider
+        self._broken_runs = set(broken_runs)
+        self._max_points = max_points
+        self.reads: list[int] = []
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self._provider, name)
+
+    def read_tensors(self, ctx=None, *, run_tag_filter=None, downsample=None, **kwargs):
+        with self._lock:
+            self.reads.append(downsample)
+        if run_tag_filter is not None and self._broken_runs & set(run_tag_filter.runs or ()):
+            raise OSError("disk on fire")
+        if self._max_points is not None and downsample > self._max_points:
+            raise RuntimeError("Received message larger than max")
+        return self._provider.read_tensors(
+            ctx, run_tag_filter=run_tag_filter, downsample=downsample, **kwargs
+        )
+
+
+def test_failing_read_of_one_run_does_not_break_others(logdir):
+    data_provider, _ = _provider(logdir.path)
+    client, _ = _client(_FailingProvider(data_provider, broken_runs={"baseline"}))
+    assert "disk on fire" in _error(client, "report", 503, run="baseline", tag=TAG)
+    assert "disk on fire" in _error(client, "series", 503, run="baseline", tag=TAG)
+    assert _get(client, "report", run="class_weights", tag=TAG)["step"] == NUM_STEPS - 1
+    assert "baseline" in _get(client, "runs")
+
+
+def test_series_too_large_for_one_read_is_sampled(logdir):
+    data_provider, _ = _provider(logdir.path)
+    failing = _FailingProvider(data_provider, max_points=20)
+    step_bytes = logdir.written["baseline"][0].nbytes
+    client, plugin = _client(failing)
+    plugin._data._read_budget_bytes = 6 * step_bytes
+    payload = _get(client, "report", run="baseline", tag=TAG)
+    assert len(payload["steps"]) == 6
+    assert payload["step"] == NUM_STEPS - 1
+    assert payload["steps"] == sorted(payload["steps"])
+    assert failing.reads == [plugin_data.ALL_STEPS, 1, 6]
+    step = payload["steps"][2]
+    assert _get(client, "report", run="baseline", tag=TAG, step=str(step))["confusion_matrix"] == (
+        logdir.written["baseline"][step].tolist()
+    )
+
+
+def test_corrupt_event_files_do_not_break_other_runs(logdir, tmp_path):
+    shutil.copytree(logdir.path / "baseline", tmp_path / "baseline")
+    shutil.copytree(logdir.path / "baseline", tmp_path / "truncated")
+    (event_file,) = (tmp_path / "truncated").iterdir()
+    event_file.write_bytes(event_file.read_bytes()[: event_file.stat().st_size // 2])
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "events.out.tfevents.1700000000.host").write_bytes(
+        np.random.default_rng(0).bytes(5000)
+    )
+    data_provider, _ = _provider(tmp_path)
+    client, _ = _client(data_provider)
+    runs = _get(client, "runs")
+    assert runs["baseline"] == [TAG] and "garbage" not in runs
+    assert _get(client, "report", run="baseline", tag=TAG)["steps"] == list(range(NUM_STEPS))
+    truncated = _get(client, "report", run="truncated", tag=TAG)
+    assert 0 < len(truncated["steps"]) < NUM_STEPS
+
+
+# --------------------------------------------------------------------------
+# caching
+# --------------------------------------------------------------------------
+
+
+def test_reads_are_cached_and_shared_between_threads(logdir):
+    data_provider, _ = _provider(logdir.path)
+    counting = _FailingProvider(data_provider)
+    client, _ = _client(counting)
+    failures: list[str] = []
+
+    def ask(step: int) -> None:
+        local = werkzeug_test.Client(client.application)
+        response = local.get(
+            f"{PLUGIN_ROUTE}/report", query_string={"run": "baseline", "tag": TAG, "step": str(step)}
+        )
+        if response.status_code != 200 or json.loads(response.get_data())["step"] != step:
+            failures.append(response.get_data(as_text=True))
+
+    threads = [threading.Thread(target=ask, args=(step % NUM_STEPS,)) for step in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures
+    _get(client, "series", run="baseline", tag=TAG)
+    assert counting.reads == [plugin_data.ALL_STEPS]
+
+
+def test_new_steps_of_a_training_run_appear(tmp_path):
+    make_logdir(tmp_path, runs=("live",), num_steps=3, seed=5)
+    data_provider, multiplexer = _provider(tmp_path)
+    client, _ = _client(data_provider)
+    assert _get(client, "report", run="live", tag=TAG)["steps"] == [0, 1, 2]
+    shutil.rmtree(tmp_path / "live")
+    written = make_logdir(tmp_path, runs=("live",), num_steps=5, seed=6)
+    multiplexer.Reload()
+    payload = _get(client, "report", run="live", tag=TAG)
+    assert payload["step"] == 4
+    assert payload["confusion_matrix"] == written["live"][4].tolist()
+    assert _get(client, "series", run="live", tag=TAG)["steps"][-1] == 4
+
+
+def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
+    info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+
+    def series_of(value: int) -> plugin_data.MatrixSeries:
+        dense = np.full((2, 2), value, dtype=np.int64)
+        return plugin_data.MatrixSeries(info, "v", [0], [0.0], [plugin_data.PackedMatrix.pack(dense)])
+
+    one_entry = series_of(1).nbytes
+    cache = plugin_data.SeriesCache(max_bytes=2 * one_entry)
+    cache.get("a", "v", lambda: series_of(1))
+    cache.get("b", "v", lambda: series_of(2))
+    cache.get("a", "v", lambda: pytest.fail("cached entry reloaded"))
+    cache.get("c", "v", lambda: series_of(3))
+    assert "a" in cache and "c" in cache and "b" not in cache
+    assert cache.nbytes == 2 * one_entry
+    reloaded = cache.get("a", "v2", lambda: series_of(9))
+    assert reloaded.matrix(0).tolist() == [[9, 9], [9, 9]]
+    assert len(cache) == 2
+
+
+def test_packed_matrices_round_trip():
+    rng = np.random.default_rng(0)
+    sparse = np.zeros((50, 50), dtype=np.int64)
+    sparse[np.arange(50), np.arange(50)] = rng.integers(1, 100, 50)
+    dense = rng.integers(0, 5, size=(6, 6))
+    weighted = rng.random((5, 5))
+    for matrix, is_sparse in ((sparse, True), (dense, False), (weighted, False)):
+        packed = plugin_data.PackedMatrix.pack(matrix)
+        assert packed.is_sparse is is_sparse
+        unpacked = packed.unpack()
+        assert unpacked.dtype == matrix.dtype and np.array_equal(unpacked, matrix)
+        assert not unpacked.flags.writeable
+    assert plugin_data.PackedMatrix.pack(sparse).nbytes < sparse.nbytes / 4
+
+
+def _sparse_counts(num_rows: int, num_columns: int, num_nonzero: int) -> np.ndarray:
+    rng = np.random.default_rng(num_rows * num_columns)
+    matrix = np.zeros((num_rows, num_columns), dtype=np.int64)
+    cells = rng.choice(matrix.size, size=num_nonzero, replace=False)
+    matrix.reshape(-1)[cells] = rng.integers(1, 10**12, size=num_nonzero)
+    matrix[-1, -1] = 7
+    return matrix
+
+
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        np.array([[0, 1], [12345678901234, 5]]),
+        np.zeros((3, 3), dtype=np.int64),
+        np.arange(20).reshape(4, 5),
+        np.array([[7]]),
+        np.random.default_rng(1).integers(0, 10**6, size=(30, 30)),
+        _sparse_counts(200, 200, 150),
+        _sparse_counts(3, 80, 4),
+        _sparse_counts(64, 1, 2),
+    ],
+)
+def test_to_json_writes_count_matrices_exactly(matrix):
+    text = plugin_data.to_json({"confusion_matrix": matrix, "name": "<é>"})
+    assert json.loads(text) == {"confusion_matrix": matrix.tolist(), "name": "<é>"}
+
+
+# --------------------------------------------------------------------------
+# static files
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def static_client(tmp_path, logdir) -> werkzeug_test.Client:
+    static = tmp_path / "static_root"
+    (static / "views").mkdir(parents=True)
+    (static / "index.js").write_text("export function render() {}\n")
+    (static / "views" / "table.js").write_text("export const table = 1;\n")
+    (static / "styles.css").write_text("body { color: black; }\n")
+    (static / "page.html").write_text("<p>hello</p>\n")
+    (static / "icon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>\n")
+    (static / "notes.txt").write_text("not served\n")
+    (static / "module.py").write_text("print('not served')\n")
+    (tmp_path / "secret.js").write_text("export const secret = 42;\n")
+    os.symlink(tmp_path / "secret.js", static / "escape.js")
+    data_provider, _ = _provider(logdir.path)
+    return _client(data_provider, static_dir=static)[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("index.js", "text/javascript", "export function render() {}\n"),
+        ("static/views/table.js", "text/javascript", "export const table = 1;\n"),
+        ("static/styles.css", "text/css", "body { color: black; }\n"),
+        ("static/page.html", "text/html", "<p>hello</p>\n"),
+        ("static/icon.svg", "image/svg+xml", "<svg xmlns='http://www.w3.org/2000/svg'/>\n"),
+    ],
+)
+def test_static_files_are_served_with_their_content_type(static_client, path, content_type, body):
+    response = static_client.get(f"{PLUGIN_ROUTE}/{path}")
+    assert response.status_code == 200
+    assert response.mimetype == content_type
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.get_data(as_text=True) == body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "static/missing.js",
+        "static/views",
+        "static/views/",
+        "static/notes.txt",
+        "static/module.py",
+        "static/../secret.js",
+        "static/views/../../secret.js",
+        "static/%2e%2e/secret.js",
+        "static/%2E%2E/%2E%2E/tb_imbalance/plugin/backend.py",
+        "static/..%2fsecret.js",
+        "static//etc/passwd",
+        "static/escape.js",
+        "static/views%5c..%5c..%5csecret.js",
+        "static/",
+    ],
+)
+def test_static_paths_outside_the_folder_or_unknown_are_404(static_client, path):
+    response = static_client.get(f"{PLUGIN_ROUTE}/{path}")
+    assert response.status_code == 404
+    assert b"secret" not in response.get_data().replace(b"secret.js", b"")
+
+
+@pytest.mark.parametrize(
+    "relative_path",
+    ["../secret.js", "views/../../secret.js", "/etc/passwd", "escape.js", "views\\..\\..\\secret.js",
+     "views//table.js", "./index.js", "index.js\x00.js", "", "views"],
+)
+def test_read_static_file_refuses_paths_leaving_the_folder(tmp_path, relative_path):
+    static = tmp_path / "static_root"
+    (static / "views").mkdir(parents=True)
+    (static / "index.js").write_text("export function render() {}\n")
+    (static / "views" / "table.js").write_text("export const table = 1;\n")
+    (tmp_path / "secret.js").write_text("export const secret = 42;\n")
+    os.symlink(tmp_path / "secret.js", static / "escape.js")
+    assert plugin_data.read_static_file(static, "views/table.js")[1] == "text/javascript"
+    with pytest.raises(plugin_data.NotFoundError):
+        plugin_data.read_static_file(static, relative_path)
+
+
+def test_index_js_comes_from_the_project_static_folder(client):
+    static_dir = plugin_data.find_static_dir()
+    assert static_dir is not None and (static_dir / "index.js").is_file()
+    response = client.get(f"{PLUGIN_ROUTE}/index.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.get_data() == (static_dir / "index.js").read_bytes()
+
+
+def test_static_folder_inside_the_package_wins(tmp_path, monkeypatch):
+    package = tmp_path / "tb_imbalance"
+    (package / "plugin").mkdir(parents=True)
+    (package / "plugin_static").mkdir()
+    (tmp_path / "plugin_static").mkdir()
+    monkeypatch.setattr(plugin_data, "__file__", str(package / "plugin" / "data.py"))
+    assert plugin_data.find_static_dir() == (package / "plugin_static").resolve()
+    (package / "plugin_static").rmdir()
+    assert plugin_data.find_static_dir() == (tmp_path / "plugin_static").resolve()
+    (tmp_path / "plugin_static").rmdir()
+    assert plugin_data.find_static_dir() is None
+
+
+# --------------------------------------------------------------------------
+# plugin metadata and loader
+# --------------------------------------------------------------------------
+
+
+def test_plugin_metadata(logdir, tmp_path):
+    data_provider, _ = _provider(logdir.path)
+    _, plugin = _client(data_provider)
+    metadata = plugin.frontend_metadata()
+    assert metadata.es_module_path == "/index.js"
+    assert metadata.tab_name == "Imbalance"
+    assert plugin.plugin_name == "imbalance"
+    assert tuple(plugin.data_plugin_names()) == ("imbalance",)
+    assert plugin.is_active() is True
+    make_logdir_without_matrices = _provider(tmp_path)[0]
+    assert _client(make_logdir_without_matrices)[1].is_active() is False
+    assert _client(None)[1].is_active() is False
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, {"imbalance": 0}),
+        ("", {"imbalance": 0}),
+        (None, {"imbalance": 0}),
+        ({"images": 3}, {"images": 3, "imbalance": 0}),
+        ({"imbalance": 5}, {"imbalance": 5}),
+        ("imbalance=7,scalars=100", {"imbalance": 7, "scalars": 100}),
+        ("scalars=100", {"scalars": 100, "imbalance": 0}),
+    ],
+)
+def test_fix_flags_keeps_all_steps_unless_told_otherwise(given, expected):
+    flags = argparse.Namespace(samples_per_plugin=given)
+    ImbalancePluginLoader().fix_flags(flags)
+    assert flags.samples_per_plugin == expected
+
+
+def test_fix_flags_without_the_flag_and_with_a_malformed_one():
+    flags = argparse.Namespace()
+    ImbalancePluginLoader().fix_flags(flags)
+    assert flags.samples_per_plugin == {"imbalance": 0}
+    with pytest.raises(base_plugin.FlagsError, match="samples_per_plugin"):
+        ImbalancePluginLoader().fix_flags(argparse.Namespace(samples_per_plugin="imbalance"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "kwargs", "expected"),
+    [
+        ([], {}, {"imbalance": 0}),
+        (["--samples_per_plugin", "imbalance=5"], {}, {"imbalance": 5}),
+        (["--samples_per_plugin", "images=2"], {}, {"images": 2, "imbalance": 0}),
+        ([], {"samples_per_plugin": "imbalance=3"}, {"imbalance": 3}),
+    ],
+)
+def test_tensorboard_program_calls_fix_flags(tmp_path, argv, kwargs, expected):
+    board = program.TensorBoard(plugins=[core_plugin.CorePluginLoader, ImbalancePluginLoader])
+    board.configure(["tensorboard", "--logdir", str(tmp_path), *argv], **kwargs)
+    assert board.flags.samples_per_plugin == expected
+
+
+@pytest.mark.parametrize(
+    ("samples_per_plugin", "expected_steps"),
+    [({}, NUM_STEPS), ({"imbalance": 5}, 5)],
+)
+def test_retention_follows_the_fixed_flags(logdir, samples_per_plugin, expected_steps):
+    data_provider, _ = _provider(logdir.path, _tensor_size_guidance(samples_per_plugin))
+    payload = _get(_client(data_provider)[0], "report", run="baseline", tag=TAG)
+    assert len(payload["steps"]) == expected_steps
+    assert payload["step"] == NUM_STEPS - 1
+
+
+def test_without_the_loader_tensorboard_keeps_only_ten_steps(logdir):
+    data_provider, _ = _provider(logdir.path, dict(data_ingester.DEFAULT_TENSOR_SIZE_GUIDANCE))
+    assert len(_get(_client(data_provider)[0], "report", run="baseline", tag=TAG)["steps"]) == 10
+
+
+def test_loader_is_the_installed_entry_point():
+    from importlib import metadata
+
+    (entry_point,) = [
+        point for point in metadata.entry_points(group="tensorboard_plugins") if point.name == "imbalance"
+    ]
+    assert entry_point.load() is ImbalancePluginLoader
+    plugin = ImbalancePluginLoader().load(base_plugin.TBContext(data_provider=None))
+    assert isinstance(plugin, ImbalancePlugin)
+
+
+def test_importing_the_plugin_loads_no_tensorflow_keras_or_matplotlib():
+    code = (
+        "import sys, json; import tb_imbalance.plugin; "
+        "from tb_imbalance.plugin import data, backend; "
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    modules = set(json.loads(result.stdout))
+    assert "tb_imbalance.plugin.backend" in modules
+    forbidden = {"tensorflow", "keras", "matplotlib", "tb_imbalance.summary", "tb_imbalance.keras",
+                 "tb_imbalance.image"}
+    loaded = {name for name in modules if name.split(".")[0] in forbidden or name in forbidden}
+    assert not loaded
