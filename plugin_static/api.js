@@ -1,0 +1,103 @@
+// Data access: the plugin's HTTP routes, nothing else.
+
+/** An HTTP error from the plugin backend, with the server's message. */
+export class ApiError extends Error {
+  /**
+   * @param {string} message
+   * @param {number} status HTTP status (0 for network failures)
+   */
+  constructor(message, status) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+// Reports at a fixed step never change: keep the most recent ones.
+const REPORT_CACHE_SIZE = 64;
+
+/**
+ * The client for the plugin routes.
+ * @param {URL|string} baseUrl URL of the plugin's route folder, e.g.
+ *   `new URL("./", import.meta.url)` from index.js (keeps `--path_prefix`)
+ */
+export function createApi(baseUrl) {
+  const reports = new Map();
+
+  async function getJson(route, params = {}) {
+    const url = new URL(route, baseUrl);
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
+    }
+    let response;
+    try {
+      response = await fetch(url, { headers: { Accept: "application/json" } });
+    } catch (error) {
+      throw new ApiError(`Cannot reach TensorBoard (${error.message})`, 0);
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      // Non-JSON error pages fall through to the status message below.
+    }
+    if (!response.ok) {
+      const detail = body && typeof body.error === "string" ? body.error : response.statusText;
+      throw new ApiError(detail || `HTTP ${response.status}`, response.status);
+    }
+    return body;
+  }
+
+  function remember(key, promise) {
+    reports.set(key, promise);
+    if (reports.size > REPORT_CACHE_SIZE) reports.delete(reports.keys().next().value);
+    promise.catch(() => reports.delete(key));
+    return promise;
+  }
+
+  return {
+    /**
+     * Runs and their tags.
+     * @returns {Promise<Object<string, string[]>>}
+     */
+    runs() {
+      return getJson("runs");
+    },
+
+    /**
+     * The report of one run and tag at `step`, or at the latest step when
+     * `step` is null. Reports of fixed steps are cached.
+     * @param {string} run
+     * @param {string} tag
+     * @param {number|null} [step]
+     * @returns {Promise<Object>}
+     */
+    report(run, tag, step = null) {
+      if (step === null || step === undefined) {
+        return getJson("report", { run, tag }).then((report) => {
+          remember(JSON.stringify([run, tag, report.step]), Promise.resolve(report));
+          return report;
+        });
+      }
+      const key = JSON.stringify([run, tag, step]);
+      const cached = reports.get(key);
+      if (cached) {
+        reports.delete(key);
+        reports.set(key, cached);
+        return cached;
+      }
+      return remember(key, getJson("report", { run, tag, step }));
+    },
+
+    /**
+     * Per-class scores of one run across all steps.
+     * @param {string} run
+     * @param {string} tag
+     * @param {number[]|null} [classes] class indices; all classes when null
+     * @returns {Promise<Object>}
+     */
+    series(run, tag, classes = null) {
+      return getJson("series", { run, tag, classes: classes ? classes.join(",") : null });
+    },
+  };
+}

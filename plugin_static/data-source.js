@@ -1,0 +1,159 @@
+// What the dashboard knows about the server: runs and tags, the steps of
+// each run, per-run errors, and cached per-class series.
+
+const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+
+/**
+ * A readable message for an API error.
+ * @param {Error & {status?: number}} error
+ * @returns {string}
+ */
+export function describeError(error) {
+  if (error?.status === 404) return `Not found: ${error.message}`;
+  if (error?.status) return `Error ${error.status}: ${error.message}`;
+  return error?.message ?? String(error);
+}
+
+/**
+ * Awaits `promise` and returns `{value, error}` instead of throwing.
+ * @template T
+ * @param {Promise<T>} promise
+ * @returns {Promise<{value: T|null, error: string|null}>}
+ */
+export async function settle(promise) {
+  try {
+    return { value: await promise, error: null };
+  } catch (error) {
+    return { value: null, error: describeError(error) };
+  }
+}
+
+/**
+ * Server state shared by all views.
+ * @param {ReturnType<import("./api.js").createApi>} api
+ */
+export function createDataSource(api) {
+  let runTags = {};
+  let listError = null;
+  const steps = new Map(); // tag -> Map(run -> steps)
+  const errors = new Map(); // tag -> Map(run -> message)
+  const series = new Map(); // JSON [run, tag, classes] -> Promise
+
+  const table = (maps, tag) => {
+    if (!maps.has(tag)) maps.set(tag, new Map());
+    return maps.get(tag);
+  };
+  const forgetSeries = (run, tag) => {
+    for (const key of series.keys()) {
+      const [keyRun, keyTag] = JSON.parse(key);
+      if (keyRun === run && keyTag === tag) series.delete(key);
+    }
+  };
+
+  return {
+    /** @returns {string[]} every run, sorted by name */
+    allRuns: () => Object.keys(runTags).sort(byName),
+    /** @returns {string[]} every tag of any run, sorted */
+    allTags: () => [...new Set(Object.values(runTags).flat())].sort(byName),
+    /** @param {string} tag @returns {string[]} runs that have `tag` */
+    runsWithTag(tag) {
+      return this.allRuns().filter((run) => runTags[run]?.includes(tag));
+    },
+    /** @param {string} run @returns {boolean} whether the run is listed */
+    hasRun: (run) => Object.hasOwn(runTags, run),
+    /** @returns {number[]|undefined} ascending steps of one run and tag */
+    stepsOf: (tag, run) => steps.get(tag)?.get(run),
+    /** @returns {string|undefined} why the steps of a run could not be read */
+    errorOf: (tag, run) => errors.get(tag)?.get(run),
+    /** @returns {string|null} why the run list could not be read */
+    listError: () => listError,
+
+    /**
+     * Reloads the run list.
+     * @returns {Promise<boolean>} whether it changed
+     */
+    async loadRunList() {
+      try {
+        const next = await api.runs();
+        const changed = JSON.stringify(next) !== JSON.stringify(runTags) || listError !== null;
+        runTags = next;
+        listError = null;
+        return changed;
+      } catch (error) {
+        listError = describeError(error);
+        return true;
+      }
+    },
+
+    /**
+     * Reads the steps of runs not seen yet (their latest report carries them).
+     * @param {string} tag
+     * @param {string[]} runs
+     */
+    async ensureSteps(tag, runs) {
+      const known = table(steps, tag);
+      const failed = table(errors, tag);
+      await Promise.all(
+        runs
+          .filter((run) => !known.has(run) && !failed.has(run))
+          .map(async (run) => {
+            try {
+              known.set(run, (await api.report(run, tag)).steps);
+            } catch (error) {
+              failed.set(run, describeError(error));
+            }
+          }),
+      );
+    },
+
+    /**
+     * Per-class series of one run (cached until its steps change).
+     * @param {string} run
+     * @param {string} tag
+     * @param {number[]|null} classes
+     * @returns {Promise<Object>}
+     */
+    series(run, tag, classes) {
+      const key = JSON.stringify([run, tag, classes]);
+      if (!series.has(key)) {
+        const promise = api.series(run, tag, classes);
+        promise.catch(() => series.delete(key));
+        series.set(key, promise);
+      }
+      return series.get(key);
+    },
+
+    /**
+     * Asks the server for the current steps of `runs` (through their series
+     * for `classes`, which the trends view needs anyway).
+     * @param {string} tag
+     * @param {string[]} runs
+     * @param {number[]|null} classes
+     * @returns {Promise<boolean>} whether any run's steps or error changed
+     */
+    async refreshSteps(tag, runs, classes) {
+      const known = table(steps, tag);
+      const failed = table(errors, tag);
+      let changed = false;
+      await Promise.all(
+        runs.map(async (run) => {
+          try {
+            const fresh = await api.series(run, tag, classes);
+            if (JSON.stringify(known.get(run)) !== JSON.stringify(fresh.steps)) {
+              known.set(run, fresh.steps);
+              forgetSeries(run, tag);
+              changed = true;
+            }
+            series.set(JSON.stringify([run, tag, classes]), Promise.resolve(fresh));
+            if (failed.delete(run)) changed = true;
+          } catch (error) {
+            const message = describeError(error);
+            if (failed.get(run) !== message) changed = true;
+            failed.set(run, message);
+          }
+        }),
+      );
+      return changed;
+    },
+  };
+}

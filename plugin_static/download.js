@@ -1,0 +1,57 @@
+// Getting text out of the page: file downloads and the clipboard.
+
+/**
+ * Offers `text` as a file download through a Blob URL.
+ * @param {string} filename
+ * @param {string} text
+ * @param {string} mimeType
+ */
+export function downloadText(filename, text, mimeType) {
+  const url = URL.createObjectURL(new Blob([text], { type: mimeType }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoke later: the download may start after click() returns.
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * Copies `text` to the clipboard; falls back to a hidden textarea where the
+ * asynchronous clipboard API is unavailable (e.g. blocked in an iframe).
+ * @param {string} text
+ * @returns {Promise<boolean>} whether copying succeeded
+ */
+export async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "offscreen";
+    document.body.append(area);
+    area.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch {
+      copied = false;
+    }
+    area.remove();
+    return copied;
+  }
+}
+
+/**
+ * A file name fragment safe on every platform.
+ * @param {string} text
+ * @returns {string}
+ */
+export function safeFilePart(text) {
+  return String(text).replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^_+|_+$/g, "") || "data";
+}

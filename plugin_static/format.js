@@ -1,0 +1,94 @@
+// Number formatting and table export (CSV, Markdown).
+
+const MINUS = "\u2212";
+
+/**
+ * A score in [0, 1] (or [-1, 1] for MCC / kappa) with four decimals.
+ * @param {number|null|undefined} value
+ * @returns {string}
+ */
+export function formatScore(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  return value < 0 ? MINUS + (-value).toFixed(4) : value.toFixed(4);
+}
+
+/**
+ * A count; weighted (fractional) counts keep two decimals.
+ * @param {number|null|undefined} value
+ * @returns {string}
+ */
+export function formatCount(value) {
+  if (value === null || value === undefined || Number.isNaN(value)) return "–";
+  const digits = Number.isInteger(value) ? 0 : 2;
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/**
+ * A signed difference, e.g. "+0.0123" or "−4".
+ * @param {number} delta
+ * @param {boolean} [isCount] format as a count instead of a score
+ * @returns {string}
+ */
+export function formatDelta(delta, isCount = false) {
+  const magnitude = isCount ? formatCount(Math.abs(delta)) : Math.abs(delta).toFixed(4);
+  if (delta > 0) return "+" + magnitude;
+  if (delta < 0) return MINUS + magnitude;
+  return "±" + magnitude;
+}
+
+/**
+ * A fraction as a percentage, e.g. 0.1234 → "12.3%".
+ * @param {number} fraction
+ * @param {number} [digits]
+ * @returns {string}
+ */
+export function formatPercent(fraction, digits = 1) {
+  if (!Number.isFinite(fraction)) return "–";
+  return (fraction * 100).toFixed(digits) + "%";
+}
+
+/**
+ * A step number for labels.
+ * @param {number|null|undefined} step
+ * @returns {string}
+ */
+export function formatStep(step) {
+  return step === null || step === undefined ? "–" : String(step);
+}
+
+// Spreadsheet programs run cells that start with these characters as formulas.
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function csvCell(value) {
+  if (value === null || value === undefined) return "";
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "";
+  let text = String(value);
+  if (FORMULA_START.test(text)) text = "'" + text;
+  return /[",\n\r]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+}
+
+/**
+ * RFC 4180 CSV of a table. Numbers are written at full precision; text that
+ * a spreadsheet would evaluate as a formula is prefixed with an apostrophe.
+ * @param {{header: Array<string>, rows: Array<Array<string|number|null>>}} table
+ * @returns {string}
+ */
+export function toCsv({ header, rows }) {
+  return [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
+}
+
+function markdownCell(value) {
+  if (value === null || value === undefined) return "";
+  return String(value).replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+}
+
+/**
+ * A GitHub-flavoured Markdown table. `align` marks right-aligned columns.
+ * @param {{header: Array<string>, rows: Array<Array<string|number|null>>, align?: Array<"left"|"right">}} table
+ * @returns {string}
+ */
+export function toMarkdown({ header, rows, align = [] }) {
+  const line = (cells) => "| " + cells.map(markdownCell).join(" | ") + " |";
+  const rule = header.map((_, index) => (align[index] === "right" ? "---:" : "---"));
+  return [line(header), "| " + rule.join(" | ") + " |", ...rows.map(line)].join("\n") + "\n";
+}

@@ -1,0 +1,221 @@
+// The classification-report table as data: rows, deltas to the baseline,
+// sorting, filtering and the export layout. Views only draw what this builds.
+
+/** Per-run columns, in display order. */
+export const FIELDS = [
+  { key: "precision", label: "Precision", reportKey: "precision" },
+  { key: "recall", label: "Recall", reportKey: "recall" },
+  { key: "f1", label: "F1", reportKey: "f1-score" },
+  { key: "support", label: "Support", reportKey: "support", isCount: true },
+];
+
+/** Summary rows: scikit-learn's averages, then the imbalance metrics. */
+export const SUMMARY_ROWS = [
+  { id: "accuracy", label: "accuracy" },
+  { id: "macro avg", label: "macro avg" },
+  { id: "weighted avg", label: "weighted avg" },
+  { id: "balanced_accuracy", label: "balanced accuracy", metric: true },
+  { id: "macro_f1", label: "macro F1", metric: true },
+  { id: "mcc", label: "MCC", metric: true },
+  { id: "cohen_kappa", label: "Cohen's kappa", metric: true },
+  { id: "geometric_mean", label: "geometric mean", metric: true },
+  { id: "worst_class_recall", label: "worst-class recall", metric: true },
+];
+
+// Differences smaller than the last shown digit count as no change.
+const DELTA_EPSILON = 5e-5;
+
+/**
+ * Whether a difference is an improvement: "better", "worse" or "same".
+ * Support differences are neither.
+ * @param {number} delta
+ * @param {string} fieldKey
+ * @returns {"better"|"worse"|"same"|"neutral"}
+ */
+export function deltaDirection(delta, fieldKey) {
+  if (fieldKey === "support") return "neutral";
+  if (Math.abs(delta) < DELTA_EPSILON) return "same";
+  return delta > 0 ? "better" : "worse";
+}
+
+function classCells(report, index) {
+  const perClass = report.per_class;
+  return {
+    precision: perClass.precision[index],
+    recall: perClass.recall[index],
+    f1: perClass.f1[index],
+    support: perClass.support[index],
+  };
+}
+
+function summaryCells(report, row) {
+  if (row.metric) return { f1: report.metrics[row.id] };
+  if (row.id === "accuracy") {
+    return { f1: report.report.accuracy, support: report.report["macro avg"].support };
+  }
+  const average = report.report[row.id];
+  return {
+    precision: average.precision,
+    recall: average.recall,
+    f1: average["f1-score"],
+    support: average.support,
+  };
+}
+
+function deltasOf(cells, baselineCells) {
+  if (!cells || !baselineCells) return null;
+  const deltas = {};
+  for (const key of Object.keys(cells)) {
+    if (typeof cells[key] === "number" && typeof baselineCells[key] === "number") {
+      deltas[key] = cells[key] - baselineCells[key];
+    }
+  }
+  return deltas;
+}
+
+/**
+ * Builds the side-by-side table of several runs' reports.
+ * Classes are matched by name, so runs with different class lists still line up.
+ * @param {Array<{run: string, step: number|null, report: Object|null, error: string|null}>} columns
+ *   one entry per run, in display order
+ * @param {string|null} baseline run whose values the others are compared to
+ * @returns {{columns: Array, classRows: Array, summaryRows: Array}}
+ */
+export function buildReportTable(columns, baseline) {
+  const names = [];
+  const seen = new Map();
+  const indexByRun = new Map();
+  const ordered = [...columns].sort((a, b) => (a.run === baseline ? -1 : b.run === baseline ? 1 : 0));
+  for (const { run, report } of ordered) {
+    if (!report) continue;
+    const lookup = new Map();
+    report.class_names.forEach((name, index) => {
+      lookup.set(name, index);
+      if (!seen.has(name)) {
+        seen.set(name, names.length);
+        names.push(name);
+      }
+    });
+    indexByRun.set(run, lookup);
+  }
+  const baselineColumn = columns.find((column) => column.run === baseline && column.report);
+  const tableColumns = columns.map((column) => ({
+    ...column,
+    isBaseline: column.run === baseline,
+    compared: Boolean(baselineColumn) && column.run !== baseline && Boolean(column.report),
+  }));
+
+  const classRows = names.map((name, index) => {
+    const cells = {};
+    for (const { run, report } of columns) {
+      const classIndex = indexByRun.get(run)?.get(name);
+      cells[run] = report && classIndex !== undefined ? classCells(report, classIndex) : null;
+    }
+    const deltas = {};
+    for (const column of tableColumns) {
+      if (column.compared) deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
+    }
+    return { index, name, cells, deltas };
+  });
+
+  const summaryRows = SUMMARY_ROWS.map((row) => {
+    const cells = {};
+    for (const { run, report } of columns) cells[run] = report ? summaryCells(report, row) : null;
+    const deltas = {};
+    for (const column of tableColumns) {
+      if (column.compared) deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
+    }
+    return { ...row, name: row.label, cells, deltas };
+  });
+
+  return { columns: tableColumns, classRows, summaryRows };
+}
+
+/**
+ * Class rows whose name contains `filter` (case-insensitive), sorted.
+ * @param {Array} classRows from {@link buildReportTable}
+ * @param {string} filter
+ * @param {{column: string, run: string|null, direction: "asc"|"desc"}} sort
+ *   `column` is "index", "name" or a field key of `run`
+ * @returns {Array}
+ */
+export function visibleClassRows(classRows, filter, sort) {
+  const needle = filter.trim().toLowerCase();
+  const rows = needle ? classRows.filter((row) => row.name.toLowerCase().includes(needle)) : [...classRows];
+  const sign = sort.direction === "desc" ? -1 : 1;
+  let compare;
+  if (sort.column === "name") {
+    compare = (a, b) => sign * a.name.localeCompare(b.name, undefined, { numeric: true }) || a.index - b.index;
+  } else if (sort.column === "index" || !sort.run) {
+    compare = (a, b) => sign * (a.index - b.index);
+  } else {
+    const value = (row) => row.cells[sort.run]?.[sort.column];
+    compare = (a, b) => {
+      const left = value(a);
+      const right = value(b);
+      // Classes a run does not have go last in either direction.
+      if (left === undefined || left === null) return right === undefined || right === null ? a.index - b.index : 1;
+      if (right === undefined || right === null) return -1;
+      return sign * (left - right) || a.index - b.index;
+    };
+  }
+  return rows.sort(compare);
+}
+
+/**
+ * The table as plain rows for CSV / Markdown: summary rows, then the shown
+ * class rows. Non-baseline runs get difference columns.
+ * @param {{columns: Array, summaryRows: Array}} table from {@link buildReportTable}
+ * @param {Array} classRows the filtered, sorted class rows
+ * @param {"csv"|"markdown"} flavour CSV keeps full precision and separate
+ *   difference columns; Markdown shows rounded "value (±delta)" cells
+ * @returns {{header: string[], rows: Array<Array<string|number|null>>, align: string[]}}
+ */
+export function exportLayout(table, classRows, flavour) {
+  const columns = table.columns.filter((column) => column.report);
+  const header = ["class"];
+  const align = ["left"];
+  for (const column of columns) {
+    const stepNote = flavour === "markdown" ? ` (step ${column.step})` : "";
+    for (const field of FIELDS) {
+      header.push(`${column.run}${stepNote} ${field.key === "f1" ? "f1-score" : field.key}`);
+      align.push("right");
+    }
+    if (column.compared && flavour === "csv") {
+      for (const field of FIELDS) {
+        header.push(`${column.run} ${field.key === "f1" ? "f1-score" : field.key} delta`);
+        align.push("right");
+      }
+    }
+  }
+  const exportRow = (row) => {
+    const cells = [row.name];
+    for (const column of columns) {
+      const values = row.cells[column.run];
+      const deltas = row.deltas[column.run];
+      for (const field of FIELDS) {
+        const value = values?.[field.key];
+        if (value === undefined || value === null) cells.push(null);
+        else if (flavour === "csv") cells.push(value);
+        else cells.push(markdownValue(value, deltas?.[field.key], field));
+      }
+      if (column.compared && flavour === "csv") {
+        for (const field of FIELDS) cells.push(deltas?.[field.key] ?? null);
+      }
+    }
+    return cells;
+  };
+  return { header, rows: [...table.summaryRows, ...classRows].map(exportRow), align };
+}
+
+function countText(value) {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+function markdownValue(value, delta, field) {
+  const text = field.isCount ? countText(value) : value.toFixed(4);
+  if (delta === undefined || delta === null || (field.isCount && delta === 0)) return text;
+  const sign = delta > 0 ? "+" : delta < 0 ? "-" : "±";
+  const magnitude = field.isCount ? countText(Math.abs(delta)) : Math.abs(delta).toFixed(4);
+  return `${text} (${sign}${magnitude})`;
+}

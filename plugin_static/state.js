@@ -1,0 +1,156 @@
+// Selection state, URL presets, step resolution and polling.
+
+/** Most runs selected when the URL names none. */
+export const DEFAULT_RUN_LIMIT = 10;
+
+/** Seconds between polls for new runs and steps. */
+export const DEFAULT_POLL_SECONDS = 5;
+
+/**
+ * The initial selection state.
+ * @returns {Object}
+ */
+export function initialState() {
+  return {
+    tag: null,
+    selectedRuns: [],
+    baseline: null,
+    tableStep: null, // null follows the latest step
+    sort: { column: "index", run: null, direction: "asc" },
+    classFilter: "",
+    matrix: {
+      run: null,
+      step: null,
+      normalize: "none",
+      colour: "row",
+      compare: "none",
+      otherRun: null,
+      otherStep: null,
+    },
+    trends: { metric: "recall", worstCount: 12, pinned: null },
+    imbalance: { run: null, step: null, scale: "linear", order: "support" },
+  };
+}
+
+/**
+ * A minimal observable store. `set` merges a shallow patch; `merge` merges
+ * into one nested section (e.g. `merge("matrix", {normalize: "true"})`).
+ * @param {Object} state the initial state
+ */
+export function createStore(state) {
+  const listeners = new Set();
+  const notify = () => listeners.forEach((listener) => listener(state));
+  return {
+    get: () => state,
+    set(patch) {
+      state = { ...state, ...patch };
+      notify();
+    },
+    merge(section, patch) {
+      state = { ...state, [section]: { ...state[section], ...patch } };
+      notify();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function list(value) {
+  return value
+    ? value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean)
+    : null;
+}
+
+function integer(value) {
+  if (value === null || value === "") return null;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : null;
+}
+
+/**
+ * Selection presets from the iframe URL, e.g.
+ * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&poll=2`.
+ * `run` may also be repeated (`run=a&run=b`) for names containing commas.
+ * @param {string} search `window.location.search`
+ * @returns {{runs: string[]|null, baseline: string|null, tag: string|null,
+ *   step: number|null, pollSeconds: number}}
+ */
+export function readPresets(search) {
+  const params = new URLSearchParams(search);
+  const repeated = params.getAll("run");
+  const poll = integer(params.get("poll"));
+  return {
+    runs: repeated.length ? repeated : list(params.get("runs")),
+    baseline: params.get("baseline"),
+    tag: params.get("tag"),
+    step: integer(params.get("step")),
+    matrixRun: params.get("matrix_run"),
+    normalize: params.get("normalize"),
+    pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
+  };
+}
+
+/**
+ * The step of `steps` to show for a wanted step: the latest when `wanted`
+ * is null, otherwise the largest step not after `wanted` (or the first).
+ * @param {number[]|undefined} steps ascending
+ * @param {number|null} wanted
+ * @returns {number|null}
+ */
+export function resolveStep(steps, wanted) {
+  if (!steps || steps.length === 0) return null;
+  if (wanted === null || wanted === undefined) return steps[steps.length - 1];
+  let chosen = steps[0];
+  for (const step of steps) {
+    if (step > wanted) break;
+    chosen = step;
+  }
+  return chosen;
+}
+
+/**
+ * Sorted union of several step lists.
+ * @param {Array<number[]>} stepLists
+ * @returns {number[]}
+ */
+export function unionSteps(stepLists) {
+  const all = new Set();
+  for (const steps of stepLists) for (const step of steps || []) all.add(step);
+  return [...all].sort((a, b) => a - b);
+}
+
+/**
+ * Calls `poll` every `seconds` (never overlapping, skipped while the page is
+ * hidden). Returns a function that stops polling.
+ * @param {() => Promise<void>} poll
+ * @param {number} seconds 0 disables polling
+ * @returns {() => void}
+ */
+export function startPolling(poll, seconds) {
+  if (!(seconds > 0)) return () => {};
+  let timer = null;
+  let stopped = false;
+  const schedule = () => {
+    if (!stopped) timer = setTimeout(tick, seconds * 1000);
+  };
+  const tick = async () => {
+    if (!document.hidden) {
+      try {
+        await poll();
+      } catch (error) {
+        console.warn("imbalance: polling failed:", error.message);
+      }
+    }
+    schedule();
+  };
+  schedule();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+}

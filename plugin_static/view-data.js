@@ -1,0 +1,135 @@
+// The data each view needs for the current selection, fetched in parallel.
+// Every loader resolves (never rejects): failures become messages.
+import { settle } from "./data-source.js";
+import { resolveStep } from "./state.js";
+
+/**
+ * The context every loader receives.
+ * @typedef {Object} Selection
+ * @property {ReturnType<import("./api.js").createApi>} api
+ * @property {ReturnType<import("./data-source.js").createDataSource>} source
+ * @property {Object} state the store's state
+ * @property {string} tag
+ * @property {string[]} selected selected runs that have the tag
+ * @property {string[]} readable selected runs whose steps are known
+ * @property {string|null} baseline
+ */
+
+/**
+ * Reports of every selected run at the table's step (each run's own latest
+ * step when following, else its last step not after the chosen one).
+ * @param {Selection} selection
+ * @returns {Promise<Array<{run: string, step: number|null, report: Object|null, error: string|null}>>}
+ */
+export function loadTableColumns({ api, source, state, tag, selected }) {
+  return Promise.all(
+    selected.map(async (run) => {
+      const step = resolveStep(source.stepsOf(tag, run), state.tableStep);
+      if (step === null) return { run, step, report: null, error: source.errorOf(tag, run) ?? "No data" };
+      const { value, error } = await settle(api.report(run, tag, step));
+      return { run, step, report: value, error };
+    }),
+  );
+}
+
+async function loadComparison({ api, source, state, tag, readable }, run, step, steps) {
+  const { compare } = state.matrix;
+  if (compare === "runs") {
+    const candidates = readable.filter((other) => other !== run);
+    const otherRun = candidates.includes(state.matrix.otherRun) ? state.matrix.otherRun : (candidates[0] ?? null);
+    if (otherRun === null) return { run: null, report: null, error: "Select a second run to compare with." };
+    const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);
+    const { value, error } = await settle(api.report(otherRun, tag, otherStep));
+    return { run: otherRun, step: otherStep, label: `${otherRun}, step ${otherStep}`, report: value, error };
+  }
+  if (compare === "steps") {
+    // Default to the previous step: "what changed in the last epoch".
+    const previous = steps[Math.max(steps.indexOf(step) - 1, 0)];
+    const otherStep = steps.includes(state.matrix.otherStep) ? state.matrix.otherStep : previous;
+    const { value, error } = await settle(api.report(run, tag, otherStep));
+    return { run, step: otherStep, label: `step ${otherStep}`, report: value, error };
+  }
+  return null;
+}
+
+/**
+ * The matrix view's run A and, when comparing, B (another run at the same
+ * step, or another step of the same run).
+ * @param {Selection} selection
+ * @returns {Promise<{run: string|null, steps: number[], step: number|null,
+ *   report: Object|null, error: string|null, other: Object|null}>}
+ */
+export async function loadMatrix(selection) {
+  const { api, source, state, tag, readable, baseline } = selection;
+  const run = readable.includes(state.matrix.run) ? state.matrix.run : baseline;
+  const steps = source.stepsOf(tag, run) ?? [];
+  const step = resolveStep(steps, state.matrix.step);
+  if (run === null) return { run, steps, step, report: null, error: null, other: null };
+  const [a, other] = await Promise.all([settle(api.report(run, tag, step)), loadComparison(selection, run, step, steps)]);
+  const sameClasses = !a.value || !other?.report || JSON.stringify(a.value.class_names) === JSON.stringify(other.report.class_names);
+  return {
+    run,
+    steps,
+    step,
+    report: a.value,
+    error: a.error,
+    other: sameClasses ? other : { ...other, report: null, error: "The two matrices have different classes and cannot be subtracted." },
+  };
+}
+
+/**
+ * The imbalance view's report.
+ * @param {Selection} selection
+ * @returns {Promise<{run: string|null, steps: number[], report: Object|null, error: string|null}>}
+ */
+export async function loadImbalance({ api, source, state, tag, readable, baseline }) {
+  const run = readable.includes(state.imbalance.run) ? state.imbalance.run : baseline;
+  const steps = source.stepsOf(tag, run) ?? [];
+  if (run === null) return { run, steps, report: null, error: null };
+  const { value, error } = await settle(api.report(run, tag, resolveStep(steps, state.imbalance.step)));
+  return { run, steps, report: value, error };
+}
+
+/**
+ * Indices of the `count` classes with the lowest score (recall or F1),
+ * ignoring classes without samples; in class order.
+ * @param {Object} report a `report` route response
+ * @param {"recall"|"f1"|"both"} metric "both" ranks by recall
+ * @param {number} count
+ * @returns {number[]}
+ */
+export function worstClasses(report, metric, count) {
+  const scores = report.per_class[metric === "f1" ? "f1" : "recall"];
+  const support = report.per_class.support;
+  const indices = scores.map((_, index) => index);
+  if (indices.length <= count) return indices;
+  const withSamples = indices.filter((index) => support[index] > 0);
+  const candidates = withSamples.length ? withSamples : indices;
+  candidates.sort((a, b) => scores[a] - scores[b] || a - b);
+  return candidates.slice(0, count).sort((a, b) => a - b);
+}
+
+/**
+ * The trends view's classes (chosen ones, or the worst of the baseline's
+ * latest step) and their series for every readable run.
+ * @param {Selection} selection
+ * @returns {Promise<{names: string[], classIndices: number[], classes: number[]|null,
+ *   pinned: number[]|null, series: Object<string, Object>, error: string|null}|null>}
+ */
+export async function loadTrends({ api, source, state, tag, readable, baseline }) {
+  if (baseline === null) return null;
+  const latest = await settle(api.report(baseline, tag, resolveStep(source.stepsOf(tag, baseline), null)));
+  if (!latest.value) return { names: [], classIndices: [], classes: null, pinned: null, series: {}, error: latest.error };
+  const names = latest.value.class_names;
+  const pinned = state.trends.pinned?.filter((index) => index < names.length) ?? null;
+  const classIndices = pinned ?? worstClasses(latest.value, state.trends.metric, state.trends.worstCount);
+  const classes = classIndices.length === names.length ? null : classIndices;
+  const series = {};
+  await Promise.all(
+    readable.map(async (run) => {
+      const { value, error } = await settle(source.series(run, tag, classes));
+      series[run] = value ?? { error };
+    }),
+  );
+  return { names, classIndices, classes, pinned, series, error: null };
+}

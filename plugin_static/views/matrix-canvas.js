@@ -1,0 +1,55 @@
+// The confusion matrix as a canvas heat map: one pixel per cell, for
+// matrices too large for a table.
+import { el } from "../dom.js";
+import { cellColour } from "../matrix-math.js";
+
+const MAX_CSS_SIZE = 560;
+const MIN_CSS_SIZE = 320;
+
+/**
+ * Creates the heat-map canvas.
+ * @param {Object} handlers
+ * @param {(i: number, j: number, event: MouseEvent) => void} handlers.onHover
+ * @param {() => void} handlers.onLeave
+ * @returns {{element: HTMLCanvasElement, draw: (model: Object) => void}}
+ */
+export function createMatrixCanvas({ onHover, onLeave }) {
+  let size = 0;
+  const canvas = el("canvas", { class: "matrix-canvas", dataset: { testid: "matrix-canvas" }, "aria-label": "Confusion matrix heat map" });
+  canvas.addEventListener("mousemove", (event) => {
+    if (!size) return;
+    const rect = canvas.getBoundingClientRect();
+    const j = Math.floor(((event.clientX - rect.left) / rect.width) * size);
+    const i = Math.floor(((event.clientY - rect.top) / rect.height) * size);
+    if (i >= 0 && j >= 0 && i < size && j < size) onHover(i, j, event);
+  });
+  canvas.addEventListener("mouseleave", onLeave);
+
+  return {
+    element: canvas,
+    /**
+     * @param {{size: number, values: Float64Array, intensity: Float64Array, diverging: boolean}} model
+     */
+    draw(model) {
+      size = model.size;
+      canvas.width = size;
+      canvas.height = size;
+      const cssSize = Math.min(MAX_CSS_SIZE, Math.max(MIN_CSS_SIZE, size * 2));
+      canvas.style.width = `${cssSize}px`;
+      const context = canvas.getContext("2d");
+      const image = context.createImageData(size, size);
+      const pixels = image.data;
+      for (let i = 0; i < size; i++) {
+        for (let j = 0; j < size; j++) {
+          const k = i * size + j;
+          const [red, green, blue] = cellColour(i, j, model.values[k], model.intensity[k], model.diverging);
+          pixels[k * 4] = red;
+          pixels[k * 4 + 1] = green;
+          pixels[k * 4 + 2] = blue;
+          pixels[k * 4 + 3] = 255;
+        }
+      }
+      context.putImageData(image, 0, 0);
+    },
+  };
+}

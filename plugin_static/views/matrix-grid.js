@@ -1,0 +1,105 @@
+// The confusion matrix as an HTML table (readable up to ~50 classes).
+import { el } from "../dom.js";
+import { cellColour, cssColour } from "../matrix-math.js";
+
+const LABEL_WIDTH = 140;
+const TOTAL_WIDTH = 64;
+const MIN_CELL = 14;
+const MAX_CELL = 64;
+const MIN_CELL_WITH_TEXT = 34;
+
+/**
+ * The cell size (CSS pixels) that fits `size` columns into `width`.
+ * @param {number} size number of classes
+ * @param {number} width available width
+ * @returns {number}
+ */
+export function fitCellSize(size, width) {
+  const available = width - LABEL_WIDTH - TOTAL_WIDTH - 8;
+  return Math.max(MIN_CELL, Math.min(MAX_CELL, Math.floor(available / Math.max(size, 1))));
+}
+
+/**
+ * Builds the matrix table. Hovering is handled by the caller through the
+ * `data-true` / `data-pred` attributes of the cells.
+ * @param {Object} model
+ * @param {number} model.size number of classes
+ * @param {string[]} model.names class names
+ * @param {Float64Array} model.values shown values (row-major)
+ * @param {Float64Array} model.intensity colour intensities in [0, 1]
+ * @param {boolean} model.diverging whether values are differences
+ * @param {(value: number) => string} model.formatValue cell text
+ * @param {Float64Array} model.rowTotals shown next to each row
+ * @param {Float64Array} model.colTotals shown below each column
+ * @param {(value: number) => string} model.formatTotal
+ * @param {string} model.rowTotalLabel
+ * @param {string} model.colTotalLabel
+ * @param {number} cellSize cell width in CSS pixels, from {@link fitCellSize}
+ * @returns {HTMLTableElement}
+ */
+export function renderMatrixGrid(model, cellSize) {
+  const { size, names, values, intensity, diverging } = model;
+  const showText = cellSize >= MIN_CELL_WITH_TEXT;
+  const cellStyle = {
+    width: `${cellSize}px`,
+    minWidth: `${cellSize}px`,
+    height: `${Math.max(MIN_CELL, Math.min(40, Math.round(cellSize * 0.7)))}px`,
+    fontSize: `${cellSize >= 56 ? 12 : cellSize >= 44 ? 11 : 10}px`,
+  };
+
+  const header = el(
+    "tr",
+    {},
+    el("th", { class: "corner", scope: "col" }, el("span", {}, "true ↓"), el("span", {}, "predicted →")),
+    names.map((name, j) =>
+      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: j } }, el("span", { style: { maxWidth: `${cellSize}px` } }, name)),
+    ),
+    el("th", { class: "total-head", scope: "col" }, model.rowTotalLabel),
+  );
+
+  const rows = names.map((name, i) => {
+    const cells = [];
+    for (let j = 0; j < size; j++) {
+      const k = i * size + j;
+      const colour = cellColour(i, j, values[k], intensity[k], diverging);
+      const dark = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2] < 140;
+      cells.push(
+        el(
+          "td",
+          {
+            class: `cell${i === j ? " diagonal" : ""}${dark ? " dark" : ""}${showText ? "" : " small"}`,
+            style: { ...cellStyle, background: cssColour(colour) },
+            dataset: { testid: "matrix-cell", true: i, pred: j, value: String(values[k]) },
+          },
+          showText ? model.formatValue(values[k]) : null,
+        ),
+      );
+    }
+    return el(
+      "tr",
+      {},
+      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: i } }, name),
+      cells,
+      el("td", { class: "total" }, model.formatTotal(model.rowTotals[i])),
+    );
+  });
+
+  const footer = el(
+    "tr",
+    {},
+    el("th", { class: "total-head row-total-label", scope: "row" }, model.colTotalLabel),
+    Array.from(model.colTotals, (total) => el("td", { class: "total" }, model.formatTotal(total))),
+    el("td", {}),
+  );
+
+  // Column labels read horizontally in wide columns (long names are cut
+  // with an ellipsis) or when every name fits.
+  const horizontal = cellSize >= 56 || names.every((name) => name.length * 7 <= cellSize);
+  return el(
+    "table",
+    { class: `matrix-grid${horizontal ? " horizontal-labels" : ""}`, dataset: { testid: "matrix-grid" } },
+    el("thead", {}, header),
+    el("tbody", {}, rows),
+    el("tfoot", {}, footer),
+  );
+}

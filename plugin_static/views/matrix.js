@@ -1,0 +1,296 @@
+// The confusion-matrix section: run / step / normalisation / colour /
+// comparison controls, then a grid (few classes) or a heat map with a ranked
+// list of confusions (many classes).
+import { el, field, replaceChildren, select, setOptions } from "../dom.js";
+import { formatCount, formatPercent, formatStep } from "../format.js";
+import {
+  COLOUR_SCALES,
+  NORMALIZATIONS,
+  flatMatrix,
+  intensities,
+  normalize,
+  rampColour,
+  cssColour,
+  subtract,
+  topConfusions,
+} from "../matrix-math.js";
+import { createMatrixCanvas } from "./matrix-canvas.js";
+import { fitCellSize, renderMatrixGrid } from "./matrix-grid.js";
+import { createStepSlider } from "./step-slider.js";
+import { hideTooltip, showTooltip } from "./tooltip.js";
+import { renderTopConfusions } from "./top-confusions.js";
+
+/** Above this many classes the grid gives way to a heat map and a ranked list. */
+export const GRID_LIMIT = 50;
+const LIST_PAGE = 50;
+
+const COMPARE_MODES = [
+  ["none", "Nothing"],
+  ["runs", "Another run (A − B)"],
+  ["steps", "Another step (a − b)"],
+];
+
+function formatShown(value, normalization, signed) {
+  const sign = signed && value > 0 ? "+" : "";
+  if (normalization === "none") return sign + formatCount(value).replace("-", "−");
+  const digits = normalization === "all" ? 2 : 1;
+  const text = (value * 100).toFixed(digits).replace("-", "−");
+  return signed ? `${sign}${text}` : `${text}%`;
+}
+
+function percentagePoints(value, normalization) {
+  const text = formatShown(value, normalization, true);
+  return normalization === "none" ? text : `${text} percentage points`;
+}
+
+/**
+ * Creates the confusion-matrix section.
+ * @param {HTMLElement} container
+ * @param {Object} actions
+ * @param {(patch: Object) => void} actions.onChange merges into the matrix settings
+ * @returns {{update: (view: Object) => void}}
+ */
+export function createMatrixView(container, { onChange }) {
+  let view = null;
+  let model = null;
+  let listLength = LIST_PAGE;
+  let drawnKey = null;
+
+  const runSelect = select([], null, { dataset: { testid: "matrix-run" } });
+  runSelect.addEventListener("change", () => onChange({ run: runSelect.value, step: null }));
+  const slider = createStepSlider({ testid: "matrix", onChange: (step) => onChange({ step }) });
+  const normalizeSelect = select(NORMALIZATIONS, "none", { dataset: { testid: "matrix-normalize" } });
+  normalizeSelect.addEventListener("change", () => onChange({ normalize: normalizeSelect.value }));
+  const colourSelect = select(COLOUR_SCALES, "row", { dataset: { testid: "matrix-colour" } });
+  colourSelect.addEventListener("change", () => onChange({ colour: colourSelect.value }));
+  const compareSelect = select(COMPARE_MODES, "none", { dataset: { testid: "matrix-diff-mode" } });
+  compareSelect.addEventListener("change", () => onChange({ compare: compareSelect.value }));
+  const otherRunSelect = select([], null, { dataset: { testid: "matrix-diff-run" } });
+  otherRunSelect.addEventListener("change", () => onChange({ otherRun: otherRunSelect.value }));
+  const otherStepSelect = select([], null, { dataset: { testid: "matrix-diff-step" } });
+  otherStepSelect.addEventListener("change", () => onChange({ otherStep: Number(otherStepSelect.value) }));
+  const otherRunField = field("B: run", otherRunSelect);
+  const otherStepField = field("b: step", otherStepSelect);
+
+  const caption = el("p", { class: "caption", dataset: { testid: "matrix-caption" } });
+  const body = el("div", { class: "matrix-body" });
+  const legend = el("div", { class: "legend", dataset: { testid: "matrix-legend" } });
+  const message = el("div", { class: "section-message", hidden: true });
+  const canvas = createMatrixCanvas({
+    onHover: (i, j, event) => showCell(i, j, event),
+    onLeave: hideTooltip,
+  });
+
+  container.append(
+    el(
+      "div",
+      { class: "toolbar" },
+      field("Run", runSelect),
+      slider.element,
+    ),
+    el(
+      "div",
+      { class: "toolbar" },
+      field("Values", normalizeSelect),
+      field("Colour", colourSelect),
+      field("Compare with", compareSelect),
+      otherRunField,
+      otherStepField,
+    ),
+    message,
+    caption,
+    body,
+    legend,
+  );
+
+  body.addEventListener("mouseover", (event) => {
+    const cell = event.target.closest("td[data-true]");
+    if (cell) showCell(Number(cell.dataset.true), Number(cell.dataset.pred), event);
+  });
+  body.addEventListener("mousemove", (event) => {
+    const cell = event.target.closest("td[data-true]");
+    if (cell) showCell(Number(cell.dataset.true), Number(cell.dataset.pred), event);
+  });
+  body.addEventListener("mouseleave", hideTooltip);
+  // Refit the grid when the card changes width.
+  new ResizeObserver(() => {
+    if (view?.report && body.clientWidth !== drawnKey?.[5]) redraw();
+  }).observe(body);
+
+  function showCell(i, j, event) {
+    if (!model) return;
+    const { names } = model;
+    const title = `${names[i]} → ${names[j]}`;
+    showTooltip(event, title, model.describe(i, j), "matrix-tooltip");
+  }
+
+  function buildModel() {
+    const { report, settings } = view;
+    const a = flatMatrix(report);
+    const names = report.class_names;
+    const shownA = normalize(a, settings.normalize);
+    const other = view.other?.report ? flatMatrix(view.other.report) : null;
+    const comparing = Boolean(other);
+    const shownB = comparing ? normalize(other, settings.normalize) : null;
+    const values = comparing ? subtract(shownA, shownB) : shownA;
+    const size = a.size;
+    const share = (m, i, j) => ({
+      count: m.counts[i * m.size + j],
+      shareOfTrue: m.rowSums[i] ? m.counts[i * m.size + j] / m.rowSums[i] : 0,
+      shareOfPredicted: m.colSums[j] ? m.counts[i * m.size + j] / m.colSums[j] : 0,
+    });
+    const describeOne = (label, m, i, j) => {
+      const cell = share(m, i, j);
+      return `${label}${formatCount(cell.count)} · ${formatPercent(cell.shareOfTrue)} of true · ${formatPercent(cell.shareOfPredicted)} of predicted`;
+    };
+    const rowTotals = comparing ? subtractRows(a.rowSums, other.rowSums) : a.rowSums;
+    const colTotals = comparing ? subtractRows(a.colSums, other.colSums) : a.colSums;
+    return {
+      size,
+      names,
+      comparing,
+      values,
+      intensity: intensities(values, size, settings.colour),
+      diverging: comparing,
+      formatValue: (value) => formatShown(value, settings.normalize, comparing),
+      formatTotal: (value) => (comparing ? formatShown(value, "none", true) : formatCount(value)),
+      rowTotals,
+      colTotals,
+      rowTotalLabel: comparing ? "Δ support" : "support",
+      colTotalLabel: comparing ? "Δ predicted" : "predicted",
+      detail: (i, j) => {
+        const cellA = share(a, i, j);
+        return comparing ? { countA: cellA.count, countB: other.counts[i * size + j] } : cellA;
+      },
+      describe: (i, j) => {
+        if (!comparing) {
+          const cell = share(a, i, j);
+          return [
+            `Count: ${formatCount(cell.count)}`,
+            `${formatPercent(cell.shareOfTrue)} of true class (${formatCount(a.rowSums[i])})`,
+            `${formatPercent(cell.shareOfPredicted)} of predicted class (${formatCount(a.colSums[j])})`,
+          ];
+        }
+        return [
+          describeOne(`A (${view.labelA}): `, a, i, j),
+          describeOne(`B (${view.other.label}): `, other, i, j),
+          `A − B: ${percentagePoints(values[i * size + j], settings.normalize)}`,
+        ];
+      },
+    };
+  }
+
+  function subtractRows(a, b) {
+    return Float64Array.from(a, (value, index) => value - b[index]);
+  }
+
+  function drawLegend() {
+    const { settings } = view;
+    const scaleName = COLOUR_SCALES.find(([key]) => key === settings.colour)[1].toLowerCase();
+    const bar = (ramp, reversed) => {
+      const stops = Array.from({ length: 6 }, (_, index) => cssColour(rampColour(ramp, index / 5)));
+      return el("span", {
+        class: "legend-bar",
+        style: { background: `linear-gradient(to ${reversed ? "left" : "right"}, ${stops.join(", ")})` },
+      });
+    };
+    if (model.comparing) {
+      replaceChildren(
+        legend,
+        el("span", { class: "legend-item" }, bar("reds", true), bar("greens", false)),
+        el("span", { class: "legend-text" }, "red: A worse than B (fewer correct / more confusions) · green: A better · ", `${scaleName} scale`),
+      );
+    } else {
+      replaceChildren(
+        legend,
+        el("span", { class: "legend-item" }, "low", bar("blues", false), "high"),
+        el("span", { class: "legend-text" }, settings.colour === "row" ? "colour scaled per true class, so rare classes stay visible" : `${scaleName} colour scale`),
+      );
+    }
+  }
+
+  function drawBody() {
+    if (model.size <= GRID_LIMIT) {
+      replaceChildren(body, el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize())));
+      return;
+    }
+    canvas.draw(model);
+    const ranked = topConfusions(model.values, model.size, listLength);
+    let candidates = 0;
+    for (let i = 0; i < model.size; i++) {
+      for (let j = 0; j < model.size; j++) if (i !== j && model.values[i * model.size + j] !== 0) candidates++;
+    }
+    const list = renderTopConfusions(
+      {
+        ranked,
+        names: model.names,
+        comparing: model.comparing,
+        detail: model.detail,
+        formatValue: model.formatValue,
+        caption: model.comparing
+          ? `Largest changes off the diagonal, A − B (${candidates.toLocaleString("en-US")} cells differ).`
+          : `Top confusions, ranked by ${NORMALIZATIONS.find(([key]) => key === view.settings.normalize)[1].toLowerCase()} (${candidates.toLocaleString("en-US")} non-zero off-diagonal cells).`,
+      },
+      ranked.length >= listLength && candidates > listLength
+        ? () => {
+            listLength += LIST_PAGE;
+            drawnKey = null;
+            redraw();
+          }
+        : undefined,
+    );
+    replaceChildren(body, el("div", { class: "matrix-large" }, el("div", { class: "matrix-overview" }, canvas.element, el("p", { class: "caption" }, "Heat map of all cells; hover for details.")), list));
+  }
+
+  const cellSize = () => fitCellSize(model.size, body.clientWidth || 540);
+
+  function redraw() {
+    const { settings } = view;
+    const width = body.clientWidth;
+    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width];
+    if (drawnKey && key.every((part, index) => part === drawnKey[index])) return;
+    drawnKey = key;
+    model = buildModel();
+    drawBody();
+    drawLegend();
+  }
+
+  return {
+    /**
+     * @param {{runs: string[], run: string|null, steps: number[], wantedStep: number|null,
+     *   step: number|null, report: Object|null, settings: Object, labelA: string,
+     *   other: {run: string, step: number, label: string, report: Object|null}|null,
+     *   otherRuns: string[], message: string|null}} next
+     */
+    update(next) {
+      if (view && (view.run !== next.run || view.settings.compare !== next.settings.compare)) listLength = LIST_PAGE;
+      view = next;
+      const { settings } = next;
+      setOptions(runSelect, next.runs.map((run) => [run, run]), next.run);
+      slider.update(next.steps, next.wantedStep);
+      normalizeSelect.value = settings.normalize;
+      colourSelect.value = settings.colour;
+      compareSelect.value = settings.compare;
+      otherRunField.hidden = settings.compare !== "runs";
+      otherStepField.hidden = settings.compare !== "steps";
+      setOptions(otherRunSelect, next.otherRuns.map((run) => [run, run]), next.other?.run ?? null);
+      setOptions(otherStepSelect, next.steps.map((step) => [String(step), String(step)]), next.other?.step ?? null);
+
+      message.hidden = !next.message;
+      message.textContent = next.message ?? "";
+      if (!next.report) {
+        model = null;
+        drawnKey = null;
+        replaceChildren(body);
+        replaceChildren(legend);
+        caption.textContent = "";
+        return;
+      }
+      const size = next.report.num_classes ?? next.report.class_names.length;
+      caption.textContent = next.other?.report
+        ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? " (counts)" : " in percentage points"}.`
+        : `${next.run} at step ${formatStep(next.step)} · ${size} classes · rows are true classes, columns predictions.`;
+      redraw();
+    },
+  };
+}

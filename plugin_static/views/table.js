@@ -1,0 +1,276 @@
+// The side-by-side classification-report table: sortable, filterable,
+// virtualised, exportable.
+import { el, replaceChildren } from "../dom.js";
+import { copyText, downloadText, safeFilePart } from "../download.js";
+import { formatCount, formatDelta, formatScore, toCsv, toMarkdown } from "../format.js";
+import { FIELDS, deltaDirection, exportLayout, visibleClassRows } from "../report-table.js";
+import { createStepSlider } from "./step-slider.js";
+import { createVirtualRows } from "./virtual-rows.js";
+
+const ROW_HEIGHT = 28;
+
+/**
+ * Creates the report table section.
+ * @param {HTMLElement} container
+ * @param {Object} actions
+ * @param {(step: number|null) => void} actions.onStep
+ * @param {(sort: Object) => void} actions.onSort
+ * @param {(filter: string) => void} actions.onFilter
+ * @returns {{update: (view: Object) => void}}
+ */
+export function createTableView(container, { onStep, onSort, onFilter }) {
+  let view = null;
+  let shownRows = [];
+
+  const slider = createStepSlider({ testid: "table", onChange: onStep });
+  const filterInput = el("input", {
+    type: "search",
+    class: "text-input",
+    placeholder: "Filter classes",
+    "aria-label": "Filter classes",
+    dataset: { testid: "class-filter" },
+  });
+  filterInput.addEventListener("input", () => onFilter(filterInput.value));
+  const classCount = el("span", { class: "muted", dataset: { testid: "class-count" } });
+  const copyStatus = el("span", { class: "muted copy-status", role: "status" });
+
+  const exportButton = (testid, label, handler) => {
+    const button = el("button", { type: "button", class: "button", dataset: { testid } }, label);
+    button.addEventListener("click", handler);
+    return button;
+  };
+  const exportButtons = el(
+    "div",
+    { class: "button-group", role: "group", "aria-label": "Export" },
+    exportButton("export-csv", "CSV", () => exportTable("csv", "download")),
+    exportButton("export-markdown", "Markdown", () => exportTable("markdown", "download")),
+    exportButton("copy-csv", "Copy CSV", () => exportTable("csv", "copy")),
+    exportButton("copy-markdown", "Copy Markdown", () => exportTable("markdown", "copy")),
+  );
+
+  const head = el("thead");
+  const summaryBody = el("tbody", { class: "summary-body" });
+  const classBody = el("tbody", { class: "class-body" });
+  const table = el("table", { class: "report-table", dataset: { testid: "report-table" } }, head, summaryBody, classBody);
+  const scroller = el("div", { class: "table-scroll" }, table);
+  const message = el("div", { class: "section-message", hidden: true });
+
+  container.append(
+    el(
+      "div",
+      { class: "toolbar" },
+      slider.element,
+      el("div", { class: "toolbar-group" }, filterInput, classCount),
+      el("div", { class: "toolbar-group toolbar-end" }, copyStatus, el("span", { class: "muted" }, "Export"), exportButtons),
+    ),
+    message,
+    scroller,
+  );
+
+  const columnCount = () => 1 + view.table.columns.length * FIELDS.length;
+  const virtualRows = createVirtualRows({
+    scroller,
+    body: classBody,
+    rowHeight: ROW_HEIGHT,
+    renderRow: (row) => renderRow(row, "report-row"),
+    renderSpacer: (height) =>
+      el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colSpan: columnCount(), style: { height: `${height}px` } })),
+  });
+
+  head.addEventListener("keydown", (event) => {
+    if ((event.key === "Enter" || event.key === " ") && event.target.matches("th[data-sort-column]")) {
+      event.preventDefault();
+      event.target.click();
+    }
+  });
+  head.addEventListener("click", (event) => {
+    const cell = event.target.closest("[data-sort-column]");
+    if (!cell) return;
+    const column = cell.dataset.sortColumn;
+    const run = cell.dataset.run || null;
+    const current = view.sort;
+    const same = current.column === column && current.run === run;
+    // Scores sort best-first on the first click; names and index ascending.
+    const firstDirection = column === "name" || column === "index" ? "asc" : "desc";
+    const direction = same ? (current.direction === "asc" ? "desc" : "asc") : firstDirection;
+    onSort({ column, run, direction });
+  });
+
+  function sortAttributes(column, run) {
+    const sort = view.sort;
+    const active = sort.column === column && (sort.run || null) === (run || null);
+    return {
+      "aria-sort": active ? (sort.direction === "asc" ? "ascending" : "descending") : "none",
+      class: active ? `sortable sorted sorted-${sort.direction}` : "sortable",
+      dataset: { sortColumn: column, ...(run ? { run } : {}) },
+      tabIndex: 0,
+      title: "Sort",
+    };
+  }
+
+  function renderHead() {
+    const { columns } = view.table;
+    const groupRow = el(
+      "tr",
+      { class: "group-row" },
+      el(
+        "th",
+        {
+          rowSpan: 2,
+          scope: "col",
+          ...sortAttributes("name", null),
+          class: `${sortAttributes("name", null).class} class-head`,
+          dataset: { testid: "report-header-cell", field: "name", sortColumn: "name" },
+        },
+        "Class",
+        el(
+          "button",
+          { type: "button", class: "link-button index-sort", title: "Original class order", dataset: { sortColumn: "index", testid: "sort-index" } },
+          "#",
+        ),
+      ),
+      columns.map((column) =>
+        el(
+          "th",
+          {
+            colSpan: FIELDS.length,
+            scope: "colgroup",
+            class: `run-head${column.isBaseline ? " is-baseline" : ""}`,
+            dataset: { testid: "report-run-head", run: column.run },
+            title: column.run,
+          },
+          el("span", { class: "swatch", style: { background: view.colours[column.run] } }),
+          el("span", { class: "run-name" }, column.run),
+          column.isBaseline ? el("span", { class: "badge" }, "baseline") : null,
+          column.step !== null && column.step !== undefined
+            ? el("span", { class: "muted step-note", dataset: { testid: "report-run-step" } }, `step ${column.step}`)
+            : null,
+        ),
+      ),
+    );
+    const fieldRow = el(
+      "tr",
+      { class: "field-row" },
+      columns.map((column) =>
+        FIELDS.map((fieldInfo, index) =>
+          el(
+            "th",
+            {
+              scope: "col",
+              ...sortAttributes(fieldInfo.key, column.run),
+              class: `${sortAttributes(fieldInfo.key, column.run).class} num${index === 0 ? " group-start" : ""}`,
+              dataset: { testid: "report-header-cell", run: column.run, field: fieldInfo.key, sortColumn: fieldInfo.key },
+            },
+            fieldInfo.label,
+          ),
+        ),
+      ),
+    );
+    const focused = head.contains(document.activeElement) ? document.activeElement.dataset : null;
+    replaceChildren(head, groupRow, fieldRow);
+    if (focused) {
+      const same = [...head.querySelectorAll("[data-sort-column]")].find(
+        (cell) => cell.dataset.sortColumn === focused.sortColumn && cell.dataset.run === focused.run,
+      );
+      same?.focus();
+    }
+    // The field row sticks right below the group row.
+    requestAnimationFrame(() => {
+      const offset = groupRow.getBoundingClientRect().height;
+      for (const cell of fieldRow.children) cell.style.top = `${offset}px`;
+    });
+  }
+
+  function renderCell(row, column, fieldInfo, index) {
+    const className = `num${index === 0 ? " group-start" : ""}`;
+    const values = row.cells[column.run];
+    const value = values?.[fieldInfo.key];
+    if (value === undefined || value === null) return el("td", { class: className });
+    const delta = row.deltas[column.run]?.[fieldInfo.key];
+    const showDelta = delta !== undefined && !(fieldInfo.isCount && delta === 0);
+    const direction = showDelta ? deltaDirection(delta, fieldInfo.key) : null;
+    return el(
+      "td",
+      {
+        class: className,
+        dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: String(value) },
+      },
+      el("span", { class: "value" }, fieldInfo.isCount ? formatCount(value) : formatScore(value)),
+      showDelta
+        ? el("span", { class: `delta ${direction}`, dataset: { delta: String(delta) } }, formatDelta(delta, fieldInfo.isCount))
+        : null,
+    );
+  }
+
+  function renderSummaryCells(row, column) {
+    const values = row.cells[column.run];
+    if (!values || row.id === "macro avg" || row.id === "weighted avg") {
+      return FIELDS.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index));
+    }
+    // Single scores sit under F1, as in scikit-learn's text report.
+    const f1Field = FIELDS.find((fieldInfo) => fieldInfo.key === "f1");
+    const supportField = FIELDS.find((fieldInfo) => fieldInfo.key === "support");
+    const scoreCell = renderCell(row, column, f1Field, 0);
+    scoreCell.colSpan = 3;
+    return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, 1) : el("td", { class: "num" })];
+  }
+
+  function renderRow(row, testid) {
+    const isSummary = testid === "summary-row";
+    return el(
+      "tr",
+      { class: isSummary ? `summary-row${row.metric ? " metric-row" : ""}` : "class-row", dataset: { testid, class: row.name, row: row.id ?? row.index } },
+      el("th", { scope: "row", class: "class-name", title: row.name }, row.name),
+      view.table.columns.map((column) =>
+        isSummary ? renderSummaryCells(row, column) : FIELDS.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index)),
+      ),
+    );
+  }
+
+  function exportTable(flavour, target) {
+    if (!view?.table) return;
+    const layout = exportLayout(view.table, shownRows, flavour);
+    const text = flavour === "csv" ? toCsv(layout) : toMarkdown(layout);
+    if (target === "copy") {
+      copyText(text).then((copied) => {
+        copyStatus.textContent = copied ? "Copied" : "Copy failed";
+        setTimeout(() => (copyStatus.textContent = ""), 2000);
+      });
+      return;
+    }
+    const name = `classification-report_${safeFilePart(view.tag)}_step-${view.step ?? "latest"}`;
+    if (flavour === "csv") downloadText(`${name}.csv`, text, "text/csv;charset=utf-8");
+    else downloadText(`${name}.md`, text, "text/markdown;charset=utf-8");
+  }
+
+  return {
+    /**
+     * @param {{table: Object|null, steps: number[], wantedStep: number|null, step: number|null,
+     *   sort: Object, filter: string, colours: Object, tag: string, message: string|null}} next
+     */
+    update(next) {
+      view = next;
+      slider.update(next.steps, next.wantedStep);
+      if (filterInput.value !== next.filter) filterInput.value = next.filter;
+      message.hidden = !next.message;
+      message.textContent = next.message ?? "";
+      for (const button of exportButtons.children) button.disabled = !next.table;
+      if (!next.table) {
+        replaceChildren(head);
+        replaceChildren(summaryBody);
+        shownRows = [];
+        virtualRows.setRows([]);
+        classCount.textContent = "";
+        scroller.hidden = true;
+        return;
+      }
+      scroller.hidden = false;
+      renderHead();
+      replaceChildren(summaryBody, next.table.summaryRows.map((row) => renderRow(row, "summary-row")));
+      shownRows = visibleClassRows(next.table.classRows, next.filter, next.sort);
+      const total = next.table.classRows.length;
+      classCount.textContent = shownRows.length === total ? `${total} classes` : `${shownRows.length} of ${total} classes`;
+      virtualRows.setRows(shownRows);
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Ranked list of the largest confusions (or changes), for many classes.
+import { el } from "../dom.js";
+import { formatCount, formatPercent } from "../format.js";
+
+/**
+ * Builds the "top confusions" table.
+ * @param {Object} model
+ * @param {Array<{trueIndex: number, predictedIndex: number, value: number}>} model.ranked
+ *   cells in rank order (`value` is what they were ranked by)
+ * @param {string[]} model.names
+ * @param {boolean} model.comparing whether entries are differences A − B
+ * @param {(i: number, j: number) => Object} model.detail numbers of one cell:
+ *   `{count, shareOfTrue, shareOfPredicted}`, or `{countA, countB}` when comparing
+ * @param {(value: number) => string} model.formatValue formats a difference
+ * @param {string} model.caption sentence above the list
+ * @param {() => void} [onMore] shows more rows; omitted when all are shown
+ * @returns {HTMLElement}
+ */
+export function renderTopConfusions(model, onMore) {
+  const { ranked, names, comparing } = model;
+  const numberHeads = comparing ? ["A", "B", "A − B"] : ["Count", "% of true class", "% of predicted"];
+  const rows = ranked.map((entry, rank) => {
+    const detail = model.detail(entry.trueIndex, entry.predictedIndex);
+    const trueName = names[entry.trueIndex];
+    const predictedName = names[entry.predictedIndex];
+    const numbers = comparing
+      ? [formatCount(detail.countA), formatCount(detail.countB), model.formatValue(entry.value)]
+      : [formatCount(detail.count), formatPercent(detail.shareOfTrue), formatPercent(detail.shareOfPredicted)];
+    const changeClass = entry.value > 0 ? " worse" : " better";
+    return el(
+      "tr",
+      { dataset: { testid: "top-confusion-row", true: entry.trueIndex, pred: entry.predictedIndex, value: String(entry.value) } },
+      el("td", { class: "num muted" }, String(rank + 1)),
+      el("td", { class: "name", title: trueName }, trueName),
+      el("td", { class: "arrow", "aria-hidden": "true" }, "→"),
+      el("td", { class: "name", title: predictedName }, predictedName),
+      numbers.map((text, index) => el("td", { class: `num${comparing && index === 2 ? changeClass : ""}` }, text)),
+    );
+  });
+  return el(
+    "div",
+    { class: "top-confusions", dataset: { testid: "top-confusions" } },
+    el("p", { class: "caption" }, model.caption),
+    el(
+      "table",
+      { class: "compact-table" },
+      el(
+        "thead",
+        {},
+        el(
+          "tr",
+          {},
+          el("th", { class: "num" }, "#"),
+          el("th", {}, "True class"),
+          el("th", { "aria-label": "predicted as" }),
+          el("th", {}, "Predicted as"),
+          numberHeads.map((label) => el("th", { class: "num" }, label)),
+        ),
+      ),
+      el("tbody", {}, rows),
+    ),
+    onMore
+      ? el("button", { type: "button", class: "button more-button", on: { click: onMore }, dataset: { testid: "top-confusions-more" } }, "Show more")
+      : null,
+  );
+}

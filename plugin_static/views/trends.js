@@ -1,0 +1,192 @@
+// Per-class trends across steps: one small chart per class, runs overlaid.
+import { el, replaceChildren, select, svg } from "../dom.js";
+import { formatScore } from "../format.js";
+
+const METRICS = [
+  ["recall", "Recall"],
+  ["f1", "F1"],
+  ["both", "Recall and F1"],
+];
+const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`]);
+
+const WIDTH = 240;
+const HEIGHT = 120;
+const MARGIN = { left: 30, right: 8, top: 8, bottom: 20 };
+
+/**
+ * Creates the trends section.
+ * @param {HTMLElement} container
+ * @param {Object} actions
+ * @param {(patch: Object) => void} actions.onChange merges into the trend settings
+ * @returns {{update: (view: Object) => void}}
+ */
+export function createTrendsView(container, { onChange }) {
+  let view = null;
+
+  const metricSelect = select(METRICS, "recall", { dataset: { testid: "trends-metric" }, "aria-label": "Metric" });
+  metricSelect.addEventListener("change", () => onChange({ metric: metricSelect.value }));
+  const countSelect = select(COUNTS, "12", { dataset: { testid: "trends-count" }, "aria-label": "How many classes" });
+  countSelect.addEventListener("change", () => onChange({ worstCount: Number(countSelect.value), pinned: null }));
+
+  const classOptions = el("datalist", { id: "trend-class-options" });
+  const classInput = el("input", {
+    type: "text",
+    class: "text-input",
+    list: "trend-class-options",
+    placeholder: "Add a class…",
+    "aria-label": "Add a class to the trends",
+    dataset: { testid: "trends-class-input" },
+  });
+  const addButton = el("button", { type: "button", class: "button", dataset: { testid: "trends-add-class" } }, "Add");
+  const resetButton = el("button", { type: "button", class: "link-button", dataset: { testid: "trends-reset" } }, "Show worst classes");
+  const legend = el("div", { class: "legend run-legend" });
+  const caption = el("p", { class: "caption", dataset: { testid: "trends-caption" } });
+  const grid = el("div", { class: "small-multiples", dataset: { testid: "trends-grid" } });
+  const message = el("div", { class: "section-message", hidden: true });
+
+  const addClass = () => {
+    const index = view?.names.indexOf(classInput.value);
+    if (index === undefined || index < 0) {
+      classInput.setCustomValidity("Unknown class");
+      classInput.reportValidity();
+      return;
+    }
+    classInput.setCustomValidity("");
+    const pinned = view.pinned ?? [...view.classIndices];
+    if (!pinned.includes(index)) onChange({ pinned: [...pinned, index] });
+    classInput.value = "";
+  };
+  addButton.addEventListener("click", addClass);
+  classInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") addClass();
+  });
+  classInput.addEventListener("input", () => classInput.setCustomValidity(""));
+  resetButton.addEventListener("click", () => onChange({ pinned: null }));
+
+  container.append(
+    el(
+      "div",
+      { class: "toolbar" },
+      el("label", { class: "field" }, el("span", { class: "field-label" }, "Metric"), metricSelect),
+      el("label", { class: "field" }, el("span", { class: "field-label" }, "Classes"), countSelect),
+      el("div", { class: "toolbar-group" }, classInput, classOptions, addButton, resetButton),
+    ),
+    el("div", { class: "trends-head" }, caption, legend),
+    message,
+    grid,
+  );
+
+  function valuesOf(series, metric, position) {
+    return series[metric].map((row) => row[position]);
+  }
+
+  function chart(name, classIndex, domain) {
+    const [minStep, maxStep] = domain;
+    const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
+    const plotHeight = HEIGHT - MARGIN.top - MARGIN.bottom;
+    const x = (step) => MARGIN.left + (maxStep === minStep ? plotWidth / 2 : ((step - minStep) / (maxStep - minStep)) * plotWidth);
+    const y = (value) => MARGIN.top + (1 - value) * plotHeight;
+    const parts = [];
+    for (const tick of [0, 0.5, 1]) {
+      parts.push(svg("line", { class: "gridline", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(tick), y2: y(tick) }));
+      parts.push(svg("text", { class: "axis-label", x: MARGIN.left - 4, y: y(tick) + 3, "text-anchor": "end" }, tick.toFixed(1)));
+    }
+    parts.push(svg("text", { class: "axis-label", x: MARGIN.left, y: HEIGHT - 5, "text-anchor": "start" }, String(minStep)));
+    parts.push(svg("text", { class: "axis-label", x: WIDTH - MARGIN.right, y: HEIGHT - 5, "text-anchor": "end" }, String(maxStep)));
+    if (view.markerStep !== null && view.markerStep >= minStep && view.markerStep <= maxStep) {
+      parts.push(svg("line", { class: "step-marker", x1: x(view.markerStep), x2: x(view.markerStep), y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }));
+    }
+    const metrics = view.metric === "both" ? ["recall", "f1"] : [view.metric];
+    const latest = [];
+    for (const { run, colour } of view.runs) {
+      const series = view.series[run];
+      if (!series || series.error) continue;
+      const position = series.class_names.indexOf(name);
+      if (position < 0) continue;
+      for (const metric of metrics) {
+        const values = valuesOf(series, metric, position);
+        const points = series.steps.map((step, index) => `${x(step).toFixed(1)},${y(values[index]).toFixed(1)}`);
+        parts.push(
+          svg(
+            "polyline",
+            { class: `trend-line${metric === "f1" && metrics.length > 1 ? " dashed" : ""}`, points: points.join(" "), stroke: colour },
+            svg("title", {}, `${run} · ${metric === "f1" ? "F1" : "recall"}`),
+          ),
+        );
+        if (series.steps.length === 1) parts.push(svg("circle", { cx: x(series.steps[0]), cy: y(values[0]), r: 2.5, fill: colour }));
+        latest.push(`${run} ${metric === "f1" ? "F1" : "recall"} ${formatScore(values[values.length - 1])} (step ${series.steps[series.steps.length - 1]})`);
+      }
+    }
+    const baselineSeries = view.series[view.baseline];
+    const position = baselineSeries && !baselineSeries.error ? baselineSeries.class_names.indexOf(name) : -1;
+    const headline =
+      position >= 0 ? formatScore(valuesOf(baselineSeries, view.metric === "f1" ? "f1" : "recall", position).at(-1)) : "";
+    return el(
+      "figure",
+      { class: "small-chart", dataset: { testid: "trends-chart", class: name, index: classIndex } },
+      el(
+        "figcaption",
+        {},
+        el("span", { class: "chart-title", title: name }, name),
+        el("span", { class: "chart-value", title: "Baseline, latest step" }, headline),
+        view.pinned ? el("button", { type: "button", class: "chip-remove", title: "Remove", "aria-label": `Remove ${name}`, dataset: { remove: classIndex } }, "×") : null,
+      ),
+      svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${name}: ${latest.join("; ")}` }, svg("title", {}, latest.join("\n")), parts),
+    );
+  }
+
+  grid.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-remove]");
+    if (!button || !view.pinned) return;
+    const index = Number(button.dataset.remove);
+    onChange({ pinned: view.pinned.filter((value) => value !== index) });
+  });
+
+  return {
+    /**
+     * @param {{runs: Array<{run: string, colour: string}>, baseline: string|null,
+     *   series: Object<string, Object>, classIndices: number[], names: string[],
+     *   metric: string, worstCount: number, pinned: number[]|null, markerStep: number|null,
+     *   rankedBy: string, message: string|null}} next
+     */
+    update(next) {
+      view = next;
+      metricSelect.value = next.metric;
+      countSelect.value = String(next.worstCount);
+      resetButton.hidden = !next.pinned;
+      if (classOptions.dataset.count !== String(next.names.length) || classOptions.firstChild?.value !== next.names[0]) {
+        replaceChildren(classOptions, next.names.map((name) => el("option", { value: name })));
+        classOptions.dataset.count = String(next.names.length);
+      }
+      message.hidden = !next.message;
+      message.textContent = next.message ?? "";
+      replaceChildren(
+        legend,
+        next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), el("span", { class: "run-name" }, run))),
+        next.metric === "both" ? el("span", { class: "legend-item muted" }, "solid: recall · dashed: F1") : null,
+      );
+      caption.textContent = next.pinned
+        ? `${next.classIndices.length} chosen classes`
+        : next.classIndices.length < next.names.length
+          ? `Worst ${next.classIndices.length} of ${next.names.length} classes by ${next.rankedBy}`
+          : `All ${next.names.length} classes`;
+
+      let minStep = Infinity;
+      let maxStep = -Infinity;
+      for (const { run } of next.runs) {
+        const series = next.series[run];
+        if (!series || series.error || series.steps.length === 0) continue;
+        minStep = Math.min(minStep, series.steps[0]);
+        maxStep = Math.max(maxStep, series.steps[series.steps.length - 1]);
+      }
+      if (!Number.isFinite(minStep)) {
+        replaceChildren(grid);
+        return;
+      }
+      replaceChildren(
+        grid,
+        next.classIndices.map((index) => chart(next.names[index], index, [minStep, maxStep])),
+      );
+    },
+  };
+}

@@ -1,0 +1,519 @@
+"""The Imbalance dashboard in a real headless Chromium against a real ``tensorboard``.
+
+One ``tensorboard --load_fast=false`` process serves a generated logdir for
+the whole module:
+
+* ``baseline`` and ``class_weights``: 4 classes (one named like an HTML
+  injection), tag ``confusion_matrix``, steps 0–5;
+* ``wide``: 1000 classes, tag ``wide_matrix``, steps 0–1;
+* ``future``: written by a newer format version, tag ``future_matrix``;
+* ``live``: tag ``live_matrix``, gains steps while a test watches.
+
+Numbers on the page are compared with scikit-learn (and imbalanced-learn)
+computed from the matrices the logdir was written with. Every test fails on
+console errors, uncaught exceptions, dialogs and CSP violations, and leaves a
+screenshot named after it in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import pathlib
+import time
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+from imblearn.metrics import geometric_mean_score
+from sklearn import metrics as skm
+
+from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, read_table, wait_ready
+from support import (
+    HOSTILE_CLASS_NAME,
+    labels_from_matrix,
+    make_logdir,
+    tensorboard_server,
+    write_newer_format_run,
+)
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CLASS_NAMES = ["cat", "dog", HOSTILE_CLASS_NAME, "bird"]
+NUM_STEPS = 6
+LATEST = NUM_STEPS - 1
+WIDE_CLASSES = 1000
+RUNS = ("baseline", "class_weights")
+FIELDS = {"precision": "precision", "recall": "recall", "f1": "f1-score", "support": "support"}
+
+
+# --------------------------------------------------------------------------
+# Fixtures: one logdir, one server, one browser; a fresh page per test
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def matrices(tmp_path_factory) -> tuple[pathlib.Path, dict[str, dict[int, np.ndarray]]]:
+    root = tmp_path_factory.mktemp("browser_logdir")
+    written = make_logdir(root, runs=RUNS, num_steps=NUM_STEPS, class_names=CLASS_NAMES)
+    written.update(make_logdir(root, runs=("wide",), num_steps=2, num_classes=WIDE_CLASSES, tag="wide_matrix", seed=1))
+    written.update(make_logdir(root, runs=("live",), num_steps=3, tag="live_matrix", seed=2))
+    write_newer_format_run(root, "future", tag="future_matrix")
+    return root, written
+
+
+@pytest.fixture(scope="module")
+def server(matrices) -> Iterator[str]:
+    root, _ = matrices
+    with tensorboard_server(root, load_fast=False) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+class Dashboard:
+    """A page of the dashboard plus what went wrong in it."""
+
+    def __init__(self, page: Any, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.problems = PageProblems(page)
+
+    def open(self, **presets: Any) -> Any:
+        self.page.goto(dashboard_url(self.base_url, **presets))
+        wait_ready(self.page)
+        return self.page
+
+    def testid(self, name: str) -> Any:
+        return self.page.get_by_test_id(name)
+
+
+@pytest.fixture
+def dashboard(browser, server, request) -> Iterator[Dashboard]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    board = Dashboard(page, server)
+    try:
+        yield board
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        finally:
+            context.close()
+
+
+# --------------------------------------------------------------------------
+# Reference numbers
+# --------------------------------------------------------------------------
+
+
+def sklearn_report(cm: np.ndarray, names: list[str] = CLASS_NAMES) -> dict[str, Any]:
+    y_true, y_pred = labels_from_matrix(cm)
+    labels = list(range(cm.shape[0]))
+    report = skm.classification_report(
+        y_true, y_pred, labels=labels, target_names=names, output_dict=True, zero_division=0
+    )
+    report["balanced accuracy"] = skm.balanced_accuracy_score(y_true, y_pred)
+    report["MCC"] = skm.matthews_corrcoef(y_true, y_pred)
+    report["Cohen's kappa"] = skm.cohen_kappa_score(y_true, y_pred)
+    report["macro F1"] = skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+    report["geometric mean"] = geometric_mean_score(y_true, y_pred, average="multiclass")
+    return report
+
+
+def assert_table_matches(table: dict, run: str, cm: np.ndarray) -> None:
+    """Every number of `run`'s column group equals scikit-learn's."""
+    expected = sklearn_report(cm)
+    for name in CLASS_NAMES + ["macro avg", "weighted avg"]:
+        for field, key in FIELDS.items():
+            cell = table[name][run][field]
+            assert cell["value"] == pytest.approx(expected[name][key], abs=1e-12), (name, field)
+            if field == "support":
+                assert cell["text"] == f"{int(expected[name][key]):,}"
+            else:
+                assert cell["text"] == f"{expected[name][key]:.4f}", (name, field)
+    assert table["accuracy"][run]["f1"]["value"] == pytest.approx(expected["accuracy"], abs=1e-12)
+    for name in ("balanced accuracy", "MCC", "Cohen's kappa", "macro F1", "geometric mean"):
+        assert table[name][run]["f1"]["value"] == pytest.approx(expected[name], abs=1e-9), name
+    recalls = [expected[name]["recall"] for name in CLASS_NAMES if expected[name]["support"] > 0]
+    assert table["worst-class recall"][run]["f1"]["value"] == pytest.approx(min(recalls), abs=1e-12)
+
+
+def matrix_values(page: Any) -> np.ndarray:
+    cells = page.get_by_test_id("matrix-cell").evaluate_all(
+        "cells => cells.map(c => [Number(c.dataset.true), Number(c.dataset.pred), Number(c.dataset.value), c.textContent])"
+    )
+    size = int(round(len(cells) ** 0.5))
+    values = np.zeros((size, size))
+    for i, j, value, _ in cells:
+        values[i, j] = value
+    return values
+
+
+def row_names(page: Any) -> list[str]:
+    return page.get_by_test_id("report-row").evaluate_all("rows => rows.map(r => r.dataset.class)")
+
+
+# --------------------------------------------------------------------------
+# Classification-report table
+# --------------------------------------------------------------------------
+
+
+def test_table_shows_sklearn_report_at_latest_step(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(runs=["baseline"])
+    assert dashboard.testid("table-step-label").text_content() == str(LATEST)
+    assert_table_matches(read_table(page), "baseline", written["baseline"][LATEST])
+    dashboard.problems.assert_none()
+
+
+def test_step_slider_switches_to_that_steps_numbers(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(runs=["baseline"])
+    dashboard.testid("table-step-slider").fill("2")
+    wait_ready(page)
+    assert dashboard.testid("table-step-label").text_content() == "2"
+    assert_table_matches(read_table(page), "baseline", written["baseline"][2])
+    dashboard.problems.assert_none()
+
+
+def test_default_selection_shows_runs_side_by_side_with_deltas(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open()
+    run_heads = dashboard.testid("report-run-head").evaluate_all("heads => heads.map(h => h.dataset.run)")
+    assert run_heads == list(RUNS)
+    assert dashboard.testid("baseline-select").input_value() == "baseline"
+    table = read_table(page)
+    assert_table_matches(table, "baseline", written["baseline"][LATEST])
+    assert_table_matches(table, "class_weights", written["class_weights"][LATEST])
+    for name in CLASS_NAMES + ["macro avg", "MCC"]:
+        for field in ("precision", "recall", "f1"):
+            if field not in table[name]["class_weights"]:
+                continue
+            cell = table[name]["class_weights"][field]
+            expected = cell["value"] - table[name]["baseline"][field]["value"]
+            assert cell["delta"] == pytest.approx(expected, abs=1e-12)
+            if abs(expected) >= 5e-5:
+                assert cell["direction"] == ("better" if expected > 0 else "worse")
+        assert table[name]["baseline"].get("recall", {}).get("delta") is None
+    dashboard.problems.assert_none()
+
+
+def test_run_picker_checkboxes_and_filter(dashboard):
+    page = dashboard.open()
+    boxes = dashboard.testid("run-checkbox")
+    assert boxes.evaluate_all("boxes => boxes.map(b => [b.dataset.run, b.checked])") == [
+        ["baseline", True],
+        ["class_weights", True],
+    ]
+    dashboard.testid("run-filter").fill("weights")
+    assert boxes.count() == 1
+    boxes.first.uncheck()
+    wait_ready(page)
+    heads = dashboard.testid("report-run-head")
+    assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == ["baseline"]
+    dashboard.testid("run-filter").fill("")
+    dashboard.testid("runs-all").click()
+    wait_ready(page)
+    assert heads.count() == len(RUNS)
+    dashboard.problems.assert_none()
+
+
+def test_changing_the_baseline_flips_the_deltas(dashboard):
+    page = dashboard.open()
+    dashboard.testid("baseline-select").select_option("class_weights")
+    wait_ready(page)
+    table = read_table(page)
+    assert table["macro avg"]["class_weights"]["recall"]["delta"] is None
+    delta = table["macro avg"]["baseline"]["recall"]["delta"]
+    assert delta == pytest.approx(
+        table["macro avg"]["baseline"]["recall"]["value"] - table["macro avg"]["class_weights"]["recall"]["value"]
+    )
+    dashboard.problems.assert_none()
+
+
+def test_sorting_by_column_orders_rows(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(runs=["baseline"])
+    support = written["baseline"][LATEST].sum(axis=1)
+    header = page.locator('[data-testid=report-header-cell][data-run=baseline][data-field=support]')
+    header.click()
+    wait_ready(page)
+    assert header.get_attribute("aria-sort") == "descending"
+    by_support = [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (-support[i], i))]
+    assert row_names(page) == by_support
+    header.click()
+    wait_ready(page)
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert row_names(page) == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (support[i], i))]
+    page.locator('[data-testid=report-header-cell][data-field=name]').click()
+    wait_ready(page)
+    assert row_names(page) == sorted(CLASS_NAMES)
+    dashboard.problems.assert_none()
+
+
+def test_class_filter_hides_rows(dashboard):
+    page = dashboard.open(runs=["baseline"])
+    dashboard.testid("class-filter").fill("o")
+    wait_ready(page)
+    assert row_names(page) == ["dog", HOSTILE_CLASS_NAME]
+    assert dashboard.testid("class-count").text_content() == "2 of 4 classes"
+    dashboard.testid("class-filter").fill("")
+    wait_ready(page)
+    assert row_names(page) == CLASS_NAMES
+    dashboard.problems.assert_none()
+
+
+def test_hostile_class_name_is_text_and_runs_nothing(dashboard):
+    page = dashboard.open()
+    assert HOSTILE_CLASS_NAME in row_names(page)
+    label = page.locator('[data-testid=report-row] th').nth(2)
+    assert label.text_content() == HOSTILE_CLASS_NAME
+    assert page.locator(f'[data-testid=trends-chart] .chart-title:text-is("{HOSTILE_CLASS_NAME}")').count() == 1
+    assert page.locator('.matrix-grid .row-label').nth(2).text_content() == HOSTILE_CLASS_NAME
+    assert page.locator("img").count() == 0
+    assert page.locator("img[src=x]").count() == 0
+    page.wait_for_timeout(300)  # an onerror handler would have fired by now
+    assert dashboard.problems.dialogs == []
+    dashboard.problems.assert_none()
+
+
+def test_csv_and_markdown_export_match_the_table(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open()
+    with page.expect_download() as download:
+        dashboard.testid("export-csv").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    text = pathlib.Path(download.value.path()).read_text(encoding="utf-8")
+    (ARTIFACTS / "export.csv").write_text(text, encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert header[:5] == ["class", "baseline precision", "baseline recall", "baseline f1-score", "baseline support"]
+    assert "class_weights recall delta" in header
+    by_name = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    assert list(by_name)[:3] == ["accuracy", "macro avg", "weighted avg"]
+    for run in RUNS:
+        expected = sklearn_report(written[run][LATEST])
+        for name in CLASS_NAMES + ["macro avg", "weighted avg"]:
+            for field, key in FIELDS.items():
+                assert float(by_name[name][f"{run} {key}"]) == pytest.approx(expected[name][key], abs=1e-12)
+        assert float(by_name["accuracy"][f"{run} f1-score"]) == pytest.approx(expected["accuracy"])
+        assert float(by_name["MCC"][f"{run} f1-score"]) == pytest.approx(expected["MCC"], abs=1e-9)
+    base = sklearn_report(written["baseline"][LATEST])
+    weights = sklearn_report(written["class_weights"][LATEST])
+    assert float(by_name["dog"]["class_weights recall delta"]) == pytest.approx(
+        weights["dog"]["recall"] - base["dog"]["recall"], abs=1e-12
+    )
+
+    with page.expect_download() as download:
+        dashboard.testid("export-markdown").click()
+    markdown = pathlib.Path(download.value.path()).read_text(encoding="utf-8")
+    (ARTIFACTS / "export.md").write_text(markdown, encoding="utf-8")
+    lines = markdown.strip().split("\n")
+    assert lines[0].startswith(f"| class | baseline (step {LATEST}) precision |")
+    assert lines[1].startswith("| --- | ---: |")
+    hostile_line = next(line for line in lines if HOSTILE_CLASS_NAME in line)
+    recall = base[HOSTILE_CLASS_NAME]["recall"]
+    assert hostile_line.startswith(f"| {HOSTILE_CLASS_NAME} | {base[HOSTILE_CLASS_NAME]['precision']:.4f} | {recall:.4f} |")
+    assert len(lines) == 2 + 9 + len(CLASS_NAMES)
+    dashboard.problems.assert_none()
+
+
+def test_copy_buttons_put_the_export_on_the_clipboard(dashboard):
+    page = dashboard.open(runs=["baseline"])
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    dashboard.testid("copy-markdown").click()
+    page.wait_for_function("document.querySelector('.copy-status').textContent === 'Copied'")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("| class | baseline (step 5) precision |")
+    assert HOSTILE_CLASS_NAME in copied
+    dashboard.problems.assert_none()
+
+
+# --------------------------------------------------------------------------
+# Confusion matrix
+# --------------------------------------------------------------------------
+
+
+def test_normalisation_toggle_changes_matrix_cells(dashboard, matrices):
+    _, written = matrices
+    cm = written["baseline"][LATEST].astype(float)
+    page = dashboard.open(runs=["baseline"])
+    np.testing.assert_array_equal(matrix_values(page), cm)
+    first_cell = page.locator('[data-testid=matrix-cell][data-true="0"][data-pred="0"]')
+    assert first_cell.text_content() == f"{int(cm[0, 0]):,}"
+    expectations = {
+        "true": cm / cm.sum(axis=1, keepdims=True),
+        "pred": cm / np.where(cm.sum(axis=0, keepdims=True) == 0, 1, cm.sum(axis=0, keepdims=True)),
+        "all": cm / cm.sum(),
+    }
+    for mode, expected in expectations.items():
+        dashboard.testid("matrix-normalize").select_option(mode)
+        wait_ready(page)
+        np.testing.assert_allclose(matrix_values(page), expected, atol=1e-12)
+    dashboard.testid("matrix-normalize").select_option("true")
+    wait_ready(page)
+    assert first_cell.text_content() == f"{100 * cm[0, 0] / cm[0].sum():.1f}%"
+    dashboard.problems.assert_none()
+
+
+def test_matrix_tooltip_shows_count_and_both_shares(dashboard, matrices):
+    _, written = matrices
+    cm = written["baseline"][LATEST]
+    page = dashboard.open(runs=["baseline"])
+    page.locator('[data-testid=matrix-cell][data-true="1"][data-pred="0"]').hover()
+    tooltip = dashboard.testid("matrix-tooltip")
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    assert "dog → cat" in text
+    assert f"Count: {cm[1, 0]}" in text
+    assert f"{100 * cm[1, 0] / cm[1].sum():.1f}% of true class" in text
+    assert f"{100 * cm[1, 0] / cm[:, 0].sum():.1f}% of predicted class" in text
+    dashboard.problems.assert_none()
+
+
+def test_difference_view_between_runs_and_between_steps(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open()
+    dashboard.testid("matrix-diff-mode").select_option("runs")
+    wait_ready(page)
+    assert dashboard.testid("matrix-diff-run").input_value() == "class_weights"
+    expected = written["baseline"][LATEST] - written["class_weights"][LATEST]
+    np.testing.assert_array_equal(matrix_values(page), expected)
+    diagonal = page.locator('[data-testid=matrix-cell][data-true="0"][data-pred="0"]')
+    sign = "+" if expected[0, 0] > 0 else "−" if expected[0, 0] < 0 else ""
+    assert diagonal.text_content() == f"{sign}{abs(expected[0, 0])}"
+
+    dashboard.testid("matrix-diff-mode").select_option("steps")
+    wait_ready(page)
+    dashboard.testid("matrix-step-slider").fill("4")
+    wait_ready(page)
+    dashboard.testid("matrix-diff-step").select_option("1")
+    wait_ready(page)
+    expected = written["baseline"][4] - written["baseline"][1]
+    np.testing.assert_array_equal(matrix_values(page), expected)
+    assert "step 4" in dashboard.testid("matrix-caption").text_content()
+    dashboard.problems.assert_none()
+
+
+def test_many_classes_show_top_confusions_and_stay_virtualised(dashboard, matrices):
+    _, written = matrices
+    cm = written["wide"][1]
+    page = dashboard.open(tag="wide_matrix", runs=["wide"])
+    assert dashboard.testid("matrix-grid").count() == 0
+    assert dashboard.testid("matrix-canvas").is_visible()
+    rows = dashboard.testid("top-confusion-row")
+    assert 0 < rows.count() <= 50
+    off_diagonal = cm - np.diag(np.diag(cm))
+    first = rows.first
+    i, j = int(first.get_attribute("data-true")), int(first.get_attribute("data-pred"))
+    assert cm[i, j] == off_diagonal.max()
+    counts = rows.evaluate_all("rows => rows.map(r => Number(r.dataset.value))")
+    assert counts == sorted(counts, reverse=True)
+    assert first.locator("td").nth(1).text_content() == str(i)
+    assert first.locator("td").nth(4).text_content() == f"{cm[i, j]:,}"
+    assert first.locator("td").nth(5).text_content() == f"{100 * cm[i, j] / cm[i].sum():.1f}%"
+
+    # 1000 classes: only the rows in view exist, and sorting still works.
+    assert dashboard.testid("class-count").text_content() == f"{WIDE_CLASSES} classes"
+    assert dashboard.testid("report-row").count() < 100
+    started = time.perf_counter()
+    page.locator('[data-testid=report-header-cell][data-run=wide][data-field=support]').click()
+    wait_ready(page)
+    assert time.perf_counter() - started < 2.0
+    support = cm.sum(axis=1)
+    expected_first = [str(k) for k in sorted(range(WIDE_CLASSES), key=lambda k: (-support[k], k))[:5]]
+    assert row_names(page)[:5] == expected_first
+    dashboard.testid("class-filter").fill("99")
+    wait_ready(page)
+    assert dashboard.testid("class-count").text_content() == f"{sum('99' in str(k) for k in range(WIDE_CLASSES))} of {WIDE_CLASSES} classes"
+    dashboard.problems.assert_none()
+
+
+# --------------------------------------------------------------------------
+# Trends, imbalance bars, states, live updates, TensorBoard's own UI
+# --------------------------------------------------------------------------
+
+
+def test_trends_and_imbalance_views(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open()
+    charts = dashboard.testid("trends-chart")
+    assert charts.evaluate_all("charts => charts.map(c => c.dataset.class)") == CLASS_NAMES
+    assert charts.first.locator("polyline").count() == len(RUNS)
+    dashboard.testid("trends-metric").select_option("both")
+    wait_ready(page)
+    assert charts.first.locator("polyline").count() == 2 * len(RUNS)
+
+    cm = written["baseline"][LATEST]
+    bars = dashboard.testid("imbalance-row")
+    found = {row["name"]: row for row in bars.evaluate_all(
+        "rows => rows.map(r => ({name: r.dataset.class, support: Number(r.dataset.support), predicted: Number(r.dataset.predicted)}))"
+    )}
+    for index, name in enumerate(CLASS_NAMES):
+        assert found[name]["support"] == cm[index].sum()
+        assert found[name]["predicted"] == cm[:, index].sum()
+    dashboard.problems.assert_none()
+
+
+def test_error_and_empty_states(dashboard):
+    page = dashboard.open(tag="future_matrix", runs=["future"])
+    message = page.locator("[data-testid=report] .section-message")
+    assert message.is_visible()
+    assert "future" in message.text_content()
+    assert dashboard.testid("report-table").is_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "test_error_and_empty_states-error.png"), full_page=True)
+    dashboard.problems.assert_none(allowed_console=["status of 422", "status of 404", "status of 400"])
+
+    page = dashboard.open(runs=["no_such_run"])
+    assert page.evaluate("document.body.dataset.view") == "empty"
+    assert "No run selected" in dashboard.testid("page-message").text_content()
+
+
+def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
+    root, _ = matrices
+    page = dashboard.open(tag="live_matrix", runs=["live"], poll=1)
+    assert dashboard.testid("table-step-label").text_content() == "2"
+    dashboard.testid("matrix-step-slider").fill("1")
+    wait_ready(page)
+
+    import tensorflow as tf
+
+    from tb_imbalance import summary as tbs
+
+    writer = tf.summary.create_file_writer(str(root / "live"))
+    with writer.as_default():
+        for step in (3, 4):
+            cm_labels = np.array([0, 1, 2, 3, 0, 1])
+            tbs.confusion_matrix("live_matrix", cm_labels, cm_labels, step=step, num_classes=4)
+    writer.close()
+
+    page.wait_for_function(
+        "document.querySelector('[data-testid=table-step-label]').textContent === '4'", timeout=30_000
+    )
+    wait_ready(page)
+    assert dashboard.testid("matrix-step-label").text_content() == "1"
+    assert dashboard.testid("table-step-latest").is_visible()
+    assert dashboard.testid("matrix-step-latest").is_hidden()
+    dashboard.problems.assert_none()
+
+
+def test_tensorboard_ui_loads_the_plugin_tab(dashboard):
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/#imbalance")
+    frame_element = page.wait_for_selector('iframe[src*="plugin_entry.html?name=imbalance"]', timeout=30_000)
+    frame = frame_element.content_frame()
+    wait_ready(frame)
+    assert frame.locator("[data-testid=report-row]").count() == len(CLASS_NAMES)
+    assert frame.locator("[data-testid=report-run-head]").count() == len(RUNS)
+    page.wait_for_timeout(300)
+    dashboard.problems.assert_none(allowed_console=["Three.js"])
