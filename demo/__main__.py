@@ -1,0 +1,249 @@
+"""``python -m demo``: train the demo runs, print what they show, serve them.
+
+Usage::
+
+    python -m demo                          # train into runs/, then serve on port 6006
+    python -m demo --logdir /tmp/runs --no-serve
+    python -m demo --quick --no-serve       # 15 epochs instead of 30 (tests, a quick look)
+    python -m demo --skip-training          # serve runs trained earlier
+
+Runs written (each with ``train`` and ``validation`` from
+``keras.callbacks.TensorBoard`` and ``validation_imbalance`` from
+:class:`tb_imbalance.keras.ClassificationReportCallback`)::
+
+    <logdir>/digits/baseline        <logdir>/breast_cancer/baseline
+    <logdir>/digits/class_weights   <logdir>/breast_cancer/class_weights
+    <logdir>/digits/oversampling    <logdir>/breast_cancer/oversampling
+
+Training again replaces these six run directories (nothing else in the logdir
+is touched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from demo.train import RunResult
+
+DEFAULT_EPOCHS = 30
+QUICK_EPOCHS = 15
+DEFAULT_PORT = 6006
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m demo",
+        description=(
+            "Train a small Keras model on two imbalanced data sets (long-tail handwritten "
+            "digits, breast cancer with rare malignant tumours) three ways (baseline, "
+            "class weights, random oversampling), log every epoch's validation confusion "
+            "matrix with tb_imbalance, print a summary, and serve the runs in TensorBoard's "
+            "Imbalance tab."
+        ),
+    )
+    parser.add_argument(
+        "--logdir", default="runs", help="directory the runs are written to and served from (default: %(default)s)"
+    )
+    epochs = parser.add_mutually_exclusive_group()
+    epochs.add_argument(
+        "--epochs", type=int, default=DEFAULT_EPOCHS, help="epochs per run (default: %(default)s)"
+    )
+    epochs.add_argument(
+        "--quick", action="store_true", help=f"train {QUICK_EPOCHS} epochs per run instead (a fast check)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed for the data subsampling, split and training (default: %(default)s)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="TensorBoard port on 127.0.0.1; a free one is picked if it is taken (default: %(default)s)",
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--no-serve", action="store_true", help="train, print the summary and exit without starting TensorBoard")
+    mode.add_argument("--skip-training", action="store_true", help="do not train: serve the runs already in --logdir")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs = QUICK_EPOCHS
+    if args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, received {args.epochs}")
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be in 0..65535, received {args.port}")
+    return args
+
+
+def has_event_files(logdir: str) -> bool:
+    """Whether ``logdir`` holds any TensorBoard event file."""
+    return any(
+        name.startswith("events.out.tfevents") for _, _, names in os.walk(logdir) for name in names
+    )
+
+
+@contextlib.contextmanager
+def native_stderr_held_back() -> Iterator[None]:
+    """Hold back what native code writes to stderr (fd 2) inside the block.
+
+    TensorFlow's C++ libraries greet every import with log lines that
+    ``TF_CPP_MIN_LOG_LEVEL`` silences only when set before Python starts.
+    What was held back is written out after all if the block raises.
+    """
+    sys.stderr.flush()
+    saved_fd = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved_fd, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", "replace"))
+            raise
+        finally:
+            os.dup2(saved_fd, 2)
+            os.close(saved_fd)
+
+
+def _by_dataset(results: Sequence[RunResult]) -> dict[str, list[RunResult]]:
+    """Results grouped by data set, in training order."""
+    groups: dict[str, list[RunResult]] = {}
+    for result in results:
+        groups.setdefault(result.dataset, []).append(result)
+    return groups
+
+
+def format_summary(results: Sequence[RunResult]) -> str:
+    """The per-run table printed at the end: one block per data set."""
+    header = (
+        f"{'run':<28}{'accuracy':>9}{'balanced acc':>14}{'macro F1':>10}"
+        f"{'worst-class recall':>20}{'rarest-class recall':>21}"
+    )
+    lines: list[str] = []
+    for dataset, runs in _by_dataset(results).items():
+        first = runs[0]
+        rarest = first.class_names[first.rarest_class]
+        rarest_support = int(first.confusion_matrix[first.rarest_class].sum())
+        lines += [
+            "",
+            f"{dataset}: {int(first.confusion_matrix.sum())} validation examples; rarest class "
+            f"'{rarest}' has {rarest_support} of them",
+            header,
+        ]
+        for result in runs:
+            metrics = result.metrics
+            recall = result.recall
+            support = result.confusion_matrix.sum(axis=1)
+            worst = int(np.argmin(np.where(support > 0, recall, np.inf)))
+            worst_cell = f"{metrics['worst_class_recall']:.2f} ('{result.class_names[worst]}')"
+            lines.append(
+                f"{result.name:<28}{metrics['accuracy']:>9.3f}{metrics['balanced_accuracy']:>14.3f}"
+                f"{metrics['macro_f1']:>10.3f}{worst_cell:>20}{recall[result.rarest_class]:>21.2f}"
+            )
+    return "\n".join(lines)
+
+
+def format_story(results: Sequence[RunResult]) -> str:
+    """One sentence per data set: how little accuracy moves, how much the rare classes do."""
+    lines = []
+    for dataset, runs in _by_dataset(results).items():
+        accuracies = [run.metrics["accuracy"] for run in runs]
+        balanced = [run.metrics["balanced_accuracy"] for run in runs]
+        rarest_recalls = [float(run.recall[run.rarest_class]) for run in runs]
+        rarest = runs[0].class_names[runs[0].rarest_class]
+        lines.append(
+            f"{dataset}: accuracy differs by {100 * (max(accuracies) - min(accuracies)):.1f} points "
+            f"between the runs, balanced accuracy by {100 * (max(balanced) - min(balanced)):.1f}; "
+            f"recall of '{rarest}': {runs[0].strategy} {rarest_recalls[0]:.2f}, "
+            + ", ".join(f"{run.strategy} {recall:.2f}" for run, recall in zip(runs[1:], rarest_recalls[1:]))
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def train_all(logdir: str, *, epochs: int, seed: int) -> list[RunResult]:
+    """Train every (data set, strategy) run into ``<logdir>/<data set>/<strategy>``."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    print("Loading TensorFlow ...", flush=True)
+    with native_stderr_held_back():
+        from demo import data, train
+
+    datasets = data.load_datasets(seed)
+    for dataset in datasets:
+        print()
+        print(dataset.describe())
+        print(f"(largest class / smallest class: {dataset.imbalance_ratio:.0f}x)")
+
+    replaced = [
+        os.path.join(logdir, dataset.name, strategy)
+        for dataset in datasets
+        for strategy in train.STRATEGIES
+        if os.path.exists(os.path.join(logdir, dataset.name, strategy))
+    ]
+    if replaced:
+        print(f"\nReplacing {len(replaced)} run(s) from an earlier demo in {logdir}")
+        for path in replaced:
+            shutil.rmtree(path)
+
+    print(f"\nTraining {len(datasets) * len(train.STRATEGIES)} runs, {epochs} epochs each, into {logdir}/")
+    results = []
+    for dataset in datasets:
+        for strategy in train.STRATEGIES:
+            results.append(
+                train.train_run(
+                    dataset, strategy, os.path.join(logdir, dataset.name, strategy), epochs=epochs, seed=seed
+                )
+            )
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logdir = args.logdir
+
+    if args.skip_training:
+        if not has_event_files(logdir):
+            print(
+                f"error: no TensorBoard runs in {logdir!r}; train them first with "
+                f"`python -m demo --no-serve --logdir {logdir}`",
+                file=sys.stderr,
+            )
+            return 2
+    else:
+        started = time.perf_counter()
+        results = train_all(logdir, epochs=args.epochs, seed=args.seed)
+        print("\nValidation results after the last epoch:")
+        print(format_summary(results))
+        print()
+        print(format_story(results))
+        print(f"\nTrained {len(results)} runs in {time.perf_counter() - started:.0f} s.")
+
+    if args.no_serve:
+        print(
+            f"\nTo look at them: python -m demo --skip-training --logdir {logdir}"
+            f"   (or: tensorboard --logdir {logdir}, then open the Imbalance tab)"
+        )
+        return 0
+
+    from demo.serve import TensorBoardError, serve_until_interrupted
+
+    try:
+        return serve_until_interrupted(logdir, port=args.port)
+    except TensorBoardError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\nInterrupted.", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,264 @@
+"""The first-run demo, run the way a user runs it: ``python -m demo``.
+
+One quick training run (``--quick --no-serve``) is shared by the module; the
+tests read its logdir back through TensorBoard's loader and check the runs,
+the tags, and that the story the demo tells (similar accuracy, very different
+rare-class recall) is in the logged matrices. The serving test then starts
+``python -m demo --skip-training`` on those runs and stops it with SIGINT.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from logdir_reader import matrices, run_tag_pairs
+
+from tb_imbalance import core
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the demo is a top-level folder of the repository, not installed
+
+from demo import data  # noqa: E402
+
+STRATEGIES = ("baseline", "class_weights", "oversampling")
+DATASETS = {dataset.name: dataset for dataset in data.load_datasets(seed=0)}
+QUICK_EPOCHS = 15
+
+
+def _demo_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "demo", *args]
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, str]:
+    """``python -m demo --no-serve --quick`` into a fresh logdir: (logdir, stdout)."""
+    logdir = tmp_path_factory.mktemp("demo") / "runs"
+    completed = subprocess.run(
+        _demo_command("--no-serve", "--quick", "--logdir", str(logdir)),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return logdir, completed.stdout
+
+
+@pytest.fixture(scope="module")
+def last_matrices(demo_run: tuple[pathlib.Path, str]) -> dict[str, dict[str, np.ndarray]]:
+    """``{dataset: {strategy: last-epoch validation matrix}}`` as logged."""
+    logdir, _ = demo_run
+    logged = matrices(logdir)
+    result: dict[str, dict[str, np.ndarray]] = {}
+    for dataset in DATASETS:
+        for strategy in STRATEGIES:
+            steps = logged[f"{dataset}/{strategy}/validation_imbalance"]
+            result.setdefault(dataset, {})[strategy] = steps[max(steps)]
+    return result
+
+
+# -- the data ---------------------------------------------------------------
+
+
+def test_digits_have_a_long_tail_of_at_least_fifty_to_one() -> None:
+    digits = DATASETS["digits"]
+    counts = digits.class_counts("all")
+    assert counts.max() >= 50 * counts.min()
+    assert counts.tolist() == [3, 5, 8, 13, 19, 31, 47, 73, 111, 180]
+    assert digits.rarest_class == 0
+    # Stratified: every class is on both sides of the split.
+    assert digits.class_counts("train").min() >= 1
+    assert digits.class_counts("validation").min() >= 1
+
+
+def test_breast_cancer_keeps_one_malignant_tumour_in_ten() -> None:
+    cancer = DATASETS["breast_cancer"]
+    assert cancer.class_names == ("malignant", "benign")
+    assert cancer.class_counts("all").tolist() == [21, 357]
+    assert cancer.rarest_class == 0
+
+
+def test_class_weights_and_oversampling_helpers() -> None:
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from demo.train import balanced_class_weights, random_oversample
+
+    labels = DATASETS["digits"].y_train
+    weights = balanced_class_weights(labels, 10)
+    expected = compute_class_weight("balanced", classes=np.arange(10), y=labels)
+    np.testing.assert_allclose([weights[k] for k in range(10)], expected)
+
+    features = np.arange(len(labels), dtype=np.float32)[:, None]
+    new_features, new_labels = random_oversample(features, labels, np.random.default_rng(0))
+    counts = np.bincount(new_labels, minlength=10)
+    assert counts.min() == counts.max() == np.bincount(labels).max()
+    # Rows keep their labels, and every original row is still there.
+    np.testing.assert_array_equal(labels[new_features[:, 0].astype(int)], new_labels)
+    assert set(new_features[:, 0].astype(int)) == set(range(len(labels)))
+
+
+# -- what the demo wrote ----------------------------------------------------
+
+
+def test_every_run_has_our_tags_and_keras_runs(demo_run: tuple[pathlib.Path, str]) -> None:
+    logdir, _ = demo_run
+    pairs = run_tag_pairs(logdir)
+    for name, dataset in DATASETS.items():
+        for strategy in STRATEGIES:
+            run = f"{name}/{strategy}"
+            ours = {tag for r, tag in pairs if r == f"{run}/validation_imbalance"}
+            expected = {"confusion_matrix", "confusion_matrix_image", "imbalance/balanced_accuracy"}
+            expected |= {f"recall/{class_name}" for class_name in dataset.class_names}
+            assert expected <= ours, (run, sorted(expected - ours))
+            for keras_run in ("train", "validation"):
+                assert (f"{run}/{keras_run}", "epoch_loss") in pairs
+            assert (f"{run}/validation", "epoch_balanced_accuracy") in pairs
+
+
+def test_every_epoch_is_logged_with_the_validation_counts(
+    demo_run: tuple[pathlib.Path, str],
+) -> None:
+    logdir, _ = demo_run
+    logged = matrices(logdir)
+    assert len(logged) == len(DATASETS) * len(STRATEGIES)
+    for name, dataset in DATASETS.items():
+        for strategy in STRATEGIES:
+            steps = logged[f"{name}/{strategy}/validation_imbalance"]
+            assert sorted(steps) == list(range(QUICK_EPOCHS))
+            for matrix in steps.values():
+                np.testing.assert_array_equal(matrix.sum(axis=1), dataset.class_counts("validation"))
+
+
+def test_the_story_is_in_the_logged_matrices(last_matrices: dict[str, dict[str, np.ndarray]]) -> None:
+    """Accuracy stays close, the rare class's recall and balanced accuracy do not."""
+    for name, runs in last_matrices.items():
+        rarest = DATASETS[name].rarest_class
+        baseline = core.imbalance_metrics(runs["baseline"])
+        baseline_rarest = core.per_class_metrics(runs["baseline"])["recall"][rarest]
+        for strategy in ("class_weights", "oversampling"):
+            metrics = core.imbalance_metrics(runs[strategy])
+            rarest_recall = core.per_class_metrics(runs[strategy])["recall"][rarest]
+            where = f"{name}/{strategy}: {metrics} vs baseline {baseline}"
+            assert metrics["balanced_accuracy"] >= baseline["balanced_accuracy"] + 0.1, where
+            assert rarest_recall >= baseline_rarest + 0.2, where
+            assert abs(metrics["accuracy"] - baseline["accuracy"]) <= 0.07, where
+
+
+def test_printed_summary_matches_the_logs(
+    demo_run: tuple[pathlib.Path, str], last_matrices: dict[str, dict[str, np.ndarray]]
+) -> None:
+    _, stdout = demo_run
+    assert "digit d keeps 0.64**(9-d)" in stdout
+    assert f"epoch {QUICK_EPOCHS}/{QUICK_EPOCHS}" in stdout
+    for name, runs in last_matrices.items():
+        for strategy, matrix in runs.items():
+            metrics = core.imbalance_metrics(matrix)
+            row = next(line for line in stdout.splitlines() if line.startswith(f"{name}/{strategy} "))
+            numbers = row.split()[1:4]
+            expected = [f"{metrics[key]:.3f}" for key in ("accuracy", "balanced_accuracy", "macro_f1")]
+            assert numbers == expected, row
+
+
+# -- serving ------------------------------------------------------------------
+
+
+def _lines_of(process: subprocess.Popen) -> "queue.Queue[str]":
+    lines: "queue.Queue[str]" = queue.Queue()
+
+    def pump() -> None:
+        for line in process.stdout:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for_line(lines: "queue.Queue[str]", pattern: str, seen: list[str], timeout: float) -> re.Match:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s; output:\n{''.join(seen)}")
+
+
+def test_skip_training_serves_the_runs_until_sigint(demo_run: tuple[pathlib.Path, str]) -> None:
+    logdir, _ = demo_run
+    port = _free_port()
+    process = subprocess.Popen(
+        _demo_command("--skip-training", "--logdir", str(logdir), "--port", str(port)),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    try:
+        lines = _lines_of(process)
+        match = _wait_for_line(lines, r"(http://127\.0\.0\.1:(\d+))/#imbalance", seen, timeout=120)
+        base_url, served_port = match.group(1), int(match.group(2))
+        assert served_port == port
+        with urllib.request.urlopen(base_url + "/", timeout=30) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(base_url + "/data/plugins_listing", timeout=30) as response:
+            assert "imbalance" in json.load(response)
+
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0, "".join(seen)
+        _wait_for_line(lines, r"^Stopped\.", seen, timeout=5)
+        with pytest.raises(OSError):  # TensorBoard went away with the demo
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_choose_port_avoids_a_busy_port() -> None:
+    from demo.serve import choose_port, port_is_free
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        assert not port_is_free(taken)
+        chosen = choose_port(taken)
+        assert chosen != taken
+        assert port_is_free(chosen)
+
+
+def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path) -> None:
+    completed = subprocess.run(
+        _demo_command("--skip-training", "--logdir", str(tmp_path)),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 2
+    assert "no TensorBoard runs" in completed.stderr
+    assert "python -m demo --no-serve" in completed.stderr
