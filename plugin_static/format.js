@@ -92,3 +92,14 @@ export function toMarkdown({ header, rows, align = [] }) {
   const rule = header.map((_, index) => (align[index] === "right" ? "---:" : "---"));
   return [line(header), "| " + rule.join(" | ") + " |", ...rows.map(line)].join("\n") + "\n";
 }
+
+/**
+ * A run's name as shown. Runs written by ClassificationReportCallback end in
+ * `/validation_imbalance` (next to Keras' `train` and `validation` runs); the
+ * suffix is dropped on screen and kept in tooltips and URLs.
+ * @param {string} run
+ * @returns {string}
+ */
+export function runLabel(run) {
+  return run.replace(/\/validation_imbalance$/, "") || run;
+}

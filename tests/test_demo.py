@@ -262,3 +262,41 @@ def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path
     assert completed.returncode == 2
     assert "no TensorBoard runs" in completed.stderr
     assert "python -m demo --no-serve" in completed.stderr
+
+
+def test_dashboard_shows_the_demo_story_in_chromium(demo_run: tuple[pathlib.Path, str], last_matrices) -> None:
+    """The README's screenshot: the digits runs side by side in the real dashboard.
+
+    Saved as ``test-artifacts/demo_dashboard.png``; with
+    ``TB_IMBALANCE_UPDATE_SCREENSHOT=1`` also as ``docs/dashboard.png``.
+    """
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    import support
+    from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, read_table, wait_ready
+
+    logdir, _ = demo_run
+    runs = [f"digits/{strategy}/validation_imbalance" for strategy in STRATEGIES]
+    rarest = DATASETS["digits"].class_names[int(np.argmin(np.bincount(DATASETS["digits"].y_val)))]
+    with support.tensorboard_server(logdir, load_fast=True) as base_url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        problems = PageProblems(page)
+        page.goto(dashboard_url(base_url, runs=runs, baseline=runs[0], tag="confusion_matrix"))
+        wait_ready(page)
+        table = read_table(page)
+        for strategy, run in zip(STRATEGIES, runs):
+            expected = core.per_class_metrics(last_matrices["digits"][strategy])["recall"]
+            index = list(DATASETS["digits"].class_names).index(rarest)
+            assert table[rarest][run]["recall"]["value"] == pytest.approx(expected[index], abs=1e-4)
+        assert table[rarest][runs[1]]["recall"]["direction"] == "better"
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "demo_dashboard.png"
+        page.screenshot(path=str(shot), full_page=False)
+        problems.assert_none()
+        browser.close()
+    if os.environ.get("TB_IMBALANCE_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, REPO / "docs" / "dashboard.png")

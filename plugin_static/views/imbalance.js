@@ -1,7 +1,7 @@
 // Imbalance at a glance: per class, how many samples it has (support) next
 // to how often the model predicts it.
 import { el, field, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount } from "../format.js";
+import { formatCount, runLabel } from "../format.js";
 import { createStepSlider } from "./step-slider.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
@@ -119,7 +119,7 @@ export function createImbalanceView(container, { onChange }) {
      *   report: Object|null, settings: {scale: string, order: string}, message: string|null}} view
      */
     update(view) {
-      setOptions(runSelect, view.runs.map((run) => [run, run]), view.run);
+      setOptions(runSelect, view.runs.map((run) => [run, runLabel(run)]), view.run);
       slider.update(view.steps, view.wantedStep);
       scaleSelect.value = view.settings.scale;
       orderSelect.value = view.settings.order;

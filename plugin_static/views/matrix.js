@@ -2,7 +2,7 @@
 // comparison controls, then a grid (few classes) or a heat map with a ranked
 // list of confusions (many classes).
 import { el, field, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount, formatPercent, formatStep } from "../format.js";
+import { formatCount, formatPercent, formatStep, runLabel } from "../format.js";
 import {
   COLOUR_SCALES,
   NORMALIZATIONS,
@@ -266,14 +266,14 @@ export function createMatrixView(container, { onChange }) {
       if (view && (view.run !== next.run || view.settings.compare !== next.settings.compare)) listLength = LIST_PAGE;
       view = next;
       const { settings } = next;
-      setOptions(runSelect, next.runs.map((run) => [run, run]), next.run);
+      setOptions(runSelect, next.runs.map((run) => [run, runLabel(run)]), next.run);
       slider.update(next.steps, next.wantedStep);
       normalizeSelect.value = settings.normalize;
       colourSelect.value = settings.colour;
       compareSelect.value = settings.compare;
       otherRunField.hidden = settings.compare !== "runs";
       otherStepField.hidden = settings.compare !== "steps";
-      setOptions(otherRunSelect, next.otherRuns.map((run) => [run, run]), next.other?.run ?? null);
+      setOptions(otherRunSelect, next.otherRuns.map((run) => [run, runLabel(run)]), next.other?.run ?? null);
       setOptions(otherStepSelect, next.steps.map((step) => [String(step), String(step)]), next.other?.step ?? null);
 
       message.hidden = !next.message;
@@ -289,7 +289,7 @@ export function createMatrixView(container, { onChange }) {
       const size = next.report.num_classes ?? next.report.class_names.length;
       caption.textContent = next.other?.report
         ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? " (counts)" : " in percentage points"}.`
-        : `${next.run} at step ${formatStep(next.step)} · ${size} classes · rows are true classes, columns predictions.`;
+        : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${size} classes · rows are true classes, columns predictions.`;
       redraw();
     },
   };

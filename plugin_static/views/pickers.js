@@ -1,5 +1,6 @@
 // The sidebar: tag, runs (checkboxes with a filter) and the baseline run.
 import { el, field, replaceChildren, select, setOptions } from "../dom.js";
+import { runLabel } from "../format.js";
 
 /**
  * Creates the run / tag / baseline pickers.
@@ -85,7 +86,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
           dataset: { testid: "run-checkbox", run },
         }),
         el("span", { class: "swatch", style: { background: current.colours[run] } }),
-        el("span", { class: "run-name" }, run),
+        el("span", { class: "run-name" }, runLabel(run)),
         current.stepErrors[run] ? el("span", { class: "badge badge-error", title: current.stepErrors[run] }, "error") : null,
       ),
     );
@@ -104,7 +105,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
       setOptions(tagSelect, view.tags.map((tag) => [tag, tag]), view.tag);
       tagSelect.disabled = view.tags.length === 0;
       drawRuns();
-      setOptions(baselineSelect, view.selectedRuns.map((run) => [run, run]), view.baseline);
+      setOptions(baselineSelect, view.selectedRuns.map((run) => [run, runLabel(run)]), view.baseline);
       baselineSelect.disabled = view.selectedRuns.length === 0;
     },
   };

@@ -2,7 +2,7 @@
 // virtualised, exportable.
 import { el, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
-import { formatCount, formatDelta, formatScore, toCsv, toMarkdown } from "../format.js";
+import { formatCount, formatDelta, formatScore, toCsv, toMarkdown, runLabel } from "../format.js";
 import { FIELDS, deltaDirection, exportLayout, visibleClassRows } from "../report-table.js";
 import { createStepSlider } from "./step-slider.js";
 import { createVirtualRows } from "./virtual-rows.js";
@@ -140,7 +140,7 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
             title: column.run,
           },
           el("span", { class: "swatch", style: { background: view.colours[column.run] } }),
-          el("span", { class: "run-name" }, column.run),
+          el("span", { class: "run-name" }, runLabel(column.run)),
           column.isBaseline ? el("span", { class: "badge" }, "baseline") : null,
           column.step !== null && column.step !== undefined
             ? el("span", { class: "muted step-note", dataset: { testid: "report-run-step" } }, `step ${column.step}`)

@@ -1,6 +1,6 @@
 // Per-class trends across steps: one small chart per class, runs overlaid.
 import { el, replaceChildren, select, svg } from "../dom.js";
-import { formatScore } from "../format.js";
+import { formatScore, runLabel } from "../format.js";
 
 const METRICS = [
   ["recall", "Recall"],
@@ -162,7 +162,7 @@ export function createTrendsView(container, { onChange }) {
       message.textContent = next.message ?? "";
       replaceChildren(
         legend,
-        next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), el("span", { class: "run-name" }, run))),
+        next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), el("span", { class: "run-name" }, runLabel(run)))),
         next.metric === "both" ? el("span", { class: "legend-item muted" }, "solid: recall · dashed: F1") : null,
       );
       caption.textContent = next.pinned
