@@ -1,24 +1,38 @@
-"""Overhead of ClassificationReportCallback on ``model.fit``, as a ratio.
+"""Overhead of ClassificationReportCallback on ``model.fit``, as ratios.
 
-Every variant trains the same model on the same data from the same seed, with
-validation, in this one process; variants alternate over ``--repeats`` rounds
-and the median time of each is compared with the median plain ``fit``:
+Every fit trains the same model on the same data from the same seed, with
+validation, in this one process. Each comparison is a phase of its own: a
+pair of variants, one warm-up fit each, then ``--repeats`` rounds in
+alternating order. Printed per comparison: the median (and interquartile
+range) over rounds of the ratio of the two fits of a round — neighbours in
+time share the machine's state, which on a shared machine drifts by ±15 % —
+and the same paired ratio of process CPU time (all threads).
 
-* ``plain``        — ``fit`` with validation, no logging callback;
-* ``tb_imbalance`` — our callback with all outputs (matrix, per-class and
-  headline scalars, picture) reading the compiled ``BalancedAccuracy``;
-* ``keras_tb``     — Keras' own ``keras.callbacks.TensorBoard`` (context);
-* ``recipe``       — the usual hand-written recipe: re-predict the validation
-  set every epoch, scikit-learn report, a matplotlib figure with per-cell
-  labels logged as an image, per-class scalars (context).
+Variants:
+
+* ``plain``         — ``fit`` with validation, ``metrics=["accuracy"]``;
+* ``metric``        — plain + the streaming ``BalancedAccuracy`` metric;
+* ``tb_imbalance``  — metric + ``ClassificationReportCallback`` with all
+  outputs (matrix, per-class and headline scalars, picture), reading the
+  metric's validation matrix (no extra forward pass);
+* ``extra_metric``  — plain + a second Keras ``SparseCategoricalAccuracy``,
+  to show what any additional compiled metric costs on this small model;
+* ``keras_tb``      — plain + Keras' own ``keras.callbacks.TensorBoard``;
+* ``recipe``        — plain + the usual hand-written recipe: re-predict the
+  validation set every epoch, scikit-learn report, a matplotlib figure with
+  per-cell labels logged as an image, per-class scalars.
+
+Comparisons: the callback's logging (``tb_imbalance`` vs ``metric``), the
+whole feature (``tb_imbalance`` vs ``plain``), and the context variants vs
+``plain``. Ours run first, before the recipe imports matplotlib.
 
 Data: scikit-learn's digits, class k keeps 0.6**k of its samples (a long
 tail), split 80/20 per class, each part tiled to ~14.6k train / ~3.6k
 validation rows. Model: MLP 64→256→256→10 (ReLU, softmax), batch 256,
 5 epochs.
 
-Run: ``.venv/bin/python bench/callback_overhead.py`` (add ``--no-context`` to
-skip the keras_tb / recipe variants).
+Run: ``.venv/bin/python bench/callback_overhead.py`` (``--no-context`` for
+the first two comparisons only, ``--repeats N``).
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ def long_tail_digits(train_rows: int = 14_600, val_rows: int = 3_600):
 
 
 def build_model(metrics):
+    keras.backend.clear_session()  # every fit starts from the same, empty state
     keras.utils.set_random_seed(SEED)
     model = keras.Sequential(
         [
@@ -124,48 +139,63 @@ def run_variant(variant, data, epochs, log_root):
     metrics = ["accuracy"]
     callbacks = []
     log_dir = tempfile.mkdtemp(dir=log_root)
-    if variant == "tb_imbalance":
+    if variant in ("metric", "tb_imbalance"):
         metrics.append(tbk.BalancedAccuracy(CLASSES))
+    if variant == "tb_imbalance":
         callbacks.append(tbk.ClassificationReportCallback(log_dir, class_names=names, verbose=0))
+    elif variant == "extra_metric":
+        metrics.append(keras.metrics.SparseCategoricalAccuracy(name="accuracy_2"))
     elif variant == "keras_tb":
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
     elif variant == "recipe":
         callbacks.append(RecipeCallback(log_dir, x_val, y_val, names))
     model = build_model(metrics)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     model.fit(
         x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
         batch_size=256, verbose=0, callbacks=callbacks,
     )
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-context", action="store_true", help="skip keras_tb and recipe")
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-context", action="store_true", help="skip extra_metric, keras_tb and recipe")
     args = parser.parse_args(argv)
 
     data = long_tail_digits()
     counts = np.bincount(data[0][1], minlength=CLASSES)
     print(f"train rows {len(data[0][1])}, validation rows {len(data[1][1])}, "
           f"train class counts {counts.tolist()}")
-    variants = ["plain", "tb_imbalance"] + ([] if args.no_context else ["keras_tb", "recipe"])
-    times = {variant: [] for variant in variants}
+    comparisons = [("metric", "tb_imbalance"), ("plain", "tb_imbalance")]
+    if not args.no_context:
+        comparisons += [("plain", "extra_metric"), ("plain", "keras_tb"), ("plain", "recipe")]
+    results = []
     with tempfile.TemporaryDirectory() as log_root:
-        run_variant("tb_imbalance", data, 1, log_root)  # warm-up: imports, first tracing
-        for round_index in range(args.repeats):
-            for variant in variants:
-                seconds = run_variant(variant, data, args.epochs, log_root)
-                times[variant].append(seconds)
-                print(f"round {round_index + 1}: {variant:13s} {seconds:6.2f} s", flush=True)
-    plain = statistics.median(times["plain"])
-    print(f"\nmedian of {args.repeats} fits, {args.epochs} epochs each "
-          f"(ratio = variant / plain fit with validation):")
-    for variant in variants:
-        median = statistics.median(times[variant])
-        print(f"  {variant:13s} {median:6.2f} s   ratio {median / plain:.3f}x")
+        for base, variant in comparisons:
+            pair = [base, variant]
+            for name in pair:  # warm-up: imports, first tracing
+                run_variant(name, data, 1, log_root)
+            wall = {name: [] for name in pair}
+            cpu = {name: [] for name in pair}
+            for round_index in range(args.repeats):
+                for name in pair if round_index % 2 == 0 else pair[::-1]:
+                    seconds, cpu_seconds = run_variant(name, data, args.epochs, log_root)
+                    wall[name].append(seconds)
+                    cpu[name].append(cpu_seconds)
+                    print(f"{variant} vs {base}, round {round_index + 1}: {name:13s} {seconds:6.2f} s wall, "
+                          f"{cpu_seconds:6.2f} s CPU", flush=True)
+            ratios = sorted(w / b for w, b in zip(wall[variant], wall[base]))
+            cpu_ratio = statistics.median(c / b for c, b in zip(cpu[variant], cpu[base]))
+            results.append((variant, base, statistics.median(wall[variant]), statistics.median(wall[base]),
+                            statistics.median(ratios), ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4], cpu_ratio))
+    print(f"\n{args.repeats} rounds per comparison, {args.epochs} epochs per fit, all with validation; "
+          "ratio = median over rounds of fit time / fit time of the same round (interquartile range):")
+    for variant, base, median, base_median, ratio, low, high, cpu_ratio in results:
+        print(f"  {variant:13s} / {base:7s} {median:5.2f} s / {base_median:5.2f} s   ratio {ratio:.3f}x "
+              f"(IQR {low:.3f}-{high:.3f})   CPU-time ratio {cpu_ratio:.3f}x")
     return 0
 
 

@@ -124,11 +124,12 @@ class ConfusionMatrixImage:
         self.num_classes = len(self.class_names)
         self.annotate = self.num_classes <= max_annotated_classes
         cell = _TARGET_GRID_PX // self.num_classes
-        self.cell = int(np.clip(cell, 1, 56 if self.annotate else 24))
+        self.cell = int(np.clip(cell, 1, 48 if self.annotate else 24))
         if self.annotate:
             self.cell = max(self.cell, 26)
         self._text_font = _font(max(8, min(12, self.cell // 4)))
         self._text_cache: dict[str, np.ndarray] = {}
+        self._cell_cache: dict[tuple, np.ndarray] = {}
         self._build_background(title)
 
     # -- drawn once ------------------------------------------------------
@@ -209,6 +210,28 @@ class ConfusionMatrixImage:
         mask = mask[: region.shape[0], : region.shape[1]]
         region[:] = (region * (255 - mask) + colour * mask) // 255
 
+    def _annotated_cell(self, count: float, share: float, has_support: bool) -> np.ndarray:
+        """One cell with its colour, grid lines and two-line label, cached by appearance."""
+        level = int(np.clip(round(share * 255), 0, 255))
+        lines = (_format_count(count), f"{share:.0%}" if has_support else "")
+        key = (level, *lines)
+        patch = self._cell_cache.get(key)
+        if patch is None:
+            if len(self._cell_cache) > 8192:
+                self._cell_cache.clear()
+            size = self.cell
+            patch = np.empty((size, size, 3), dtype=np.uint8)
+            patch[:] = _LUT[level]
+            patch[0, :] = 255
+            patch[:, 0] = 255
+            colour = _WHITE if share > 0.55 else _INK
+            line = self._text_font.size // 2 + 1
+            self._paste_text(patch, lines[0], size // 2, size // 2 - line, colour)
+            if lines[1]:
+                self._paste_text(patch, lines[1], size // 2, size // 2 + line, colour)
+            self._cell_cache[key] = patch
+        return patch
+
     def render(self, cm: np.ndarray) -> np.ndarray:
         """Draw ``cm`` (``[C, C]``, rows = true class) and return RGB uint8 pixels."""
         cm = np.asarray(cm, dtype=np.float64)
@@ -218,24 +241,23 @@ class ConfusionMatrixImage:
             )
         support = cm.sum(axis=1, keepdims=True)
         share = np.divide(cm, support, out=np.zeros_like(cm), where=support > 0)
-        colours = _LUT[np.clip((share * 255).round().astype(int), 0, 255)]
         pixels = self._background.copy()
         top, left = self._origin
-        grid = self.cell * self.num_classes
-        cells = np.repeat(np.repeat(colours, self.cell, axis=0), self.cell, axis=1)
-        if self.cell >= 6:  # thin white grid lines keep neighbouring cells apart
-            cells[:: self.cell, :, :] = 255
-            cells[:, :: self.cell, :] = 255
-        pixels[top : top + grid, left : left + grid] = cells
+        size = self.cell
         if self.annotate:
-            half = self.cell // 2
-            line = self._text_font.size // 2 + 1
+            # Cells look the same from epoch to epoch far more often than not:
+            # each distinct (colour, label) patch is drawn once.
             for i in range(self.num_classes):
+                y = top + i * size
                 for j in range(self.num_classes):
-                    colour = _WHITE if share[i, j] > 0.55 else _INK
-                    cx = left + j * self.cell + half
-                    cy = top + i * self.cell + half
-                    self._paste_text(pixels, _format_count(cm[i, j]), cx, cy - line, colour)
-                    if support[i, 0] > 0:
-                        self._paste_text(pixels, f"{share[i, j]:.0%}", cx, cy + line, colour)
+                    x = left + j * size
+                    pixels[y : y + size, x : x + size] = self._annotated_cell(cm[i, j], share[i, j], support[i, 0] > 0)
+            return pixels
+        colours = _LUT[np.clip((share * 255).round().astype(int), 0, 255)]
+        grid = size * self.num_classes
+        cells = np.repeat(np.repeat(colours, size, axis=0), size, axis=1)
+        if size >= 6:  # thin white grid lines keep neighbouring cells apart
+            cells[::size, :, :] = 255
+            cells[:, ::size, :] = 255
+        pixels[top : top + grid, left : left + grid] = cells
         return pixels

@@ -40,6 +40,11 @@ __all__ = [
 ]
 
 
+def _finite_rows(scores: tf.Tensor) -> tf.Tensor:
+    """True for rows without NaN or infinity (a row sum propagates both)."""
+    return tf.math.is_finite(tf.reduce_sum(tf.cast(scores, tf.float32), axis=-1))
+
+
 class ConfusionMatrixMetric(keras.metrics.Metric):
     """Base class: a metric whose state is the ``[C, C]`` int64 confusion matrix.
 
@@ -64,17 +69,13 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
     def __init__(self, num_classes: int, name: str | None = None, dtype: Any = None) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_classes = core.validate_num_classes(num_classes)
-        self.matrix = self.add_variable(
-            shape=(self.num_classes * self.num_classes,),
+        # The C*C cells of the matrix (row-major), then one counter of rows
+        # that could not be counted; one variable keeps the compiled step small.
+        self.counts = self.add_variable(
+            shape=(self.num_classes * self.num_classes + 1,),
             initializer="zeros",
             dtype="int64",
             name="confusion_matrix",
-        )
-        self.invalid_rows = self.add_variable(shape=(), initializer="zeros", dtype="int64", name="invalid_rows")
-        # Row sums, column sums and diagonal of the matrix, kept alongside so
-        # that result(), which Keras evaluates every batch, costs O(C) not O(C²).
-        self.marginals = self.add_variable(
-            shape=(3, self.num_classes), initializer="zeros", dtype="int64", name="marginals"
         )
 
     # -- inputs ------------------------------------------------------------
@@ -89,8 +90,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                     f"{self.name}: one-hot `y_true` must have shape [N, {self.num_classes}], "
                     f"received {y_true.shape}"
                 )
-            finite = tf.reduce_all(tf.math.is_finite(tf.cast(y_true, tf.float32)), axis=-1)
-            return tf.argmax(y_true, axis=-1, output_type=tf.int64), finite
+            return tf.argmax(y_true, axis=-1, output_type=tf.int64), _finite_rows(y_true)
         if y_true.shape.rank != 1:
             raise ValueError(
                 f"{self.name}: `y_true` must be class ids [N] or one-hot [N, C], received shape {y_true.shape}"
@@ -100,8 +100,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             ids = tf.cast(tf.where(whole, y_true, -1), tf.int64)
         else:
             ids = tf.cast(y_true, tf.int64)
-        valid = (ids >= 0) & (ids < self.num_classes)
-        return ids, valid
+        return ids, self._in_range(ids)
 
     def _prediction_ids(self, y_pred: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         y_pred = tf.convert_to_tensor(y_pred)
@@ -113,8 +112,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                     f"{self.name}: `y_pred` scores must have shape [N, {self.num_classes}], "
                     f"received {y_pred.shape}; set num_classes to the model's output width"
                 )
-            finite = tf.reduce_all(tf.math.is_finite(tf.cast(y_pred, tf.float32)), axis=-1)
-            return tf.argmax(y_pred, axis=-1, output_type=tf.int64), finite
+            return tf.argmax(y_pred, axis=-1, output_type=tf.int64), _finite_rows(y_pred)
         if y_pred.shape.rank != 1:
             raise ValueError(
                 f"{self.name}: `y_pred` must be scores [N, C], class ids [N] or a sigmoid "
@@ -129,7 +127,11 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             finite = tf.math.is_finite(y_pred)
             return tf.cast(y_pred >= 0.5, tf.int64), finite
         ids = tf.cast(y_pred, tf.int64)
-        return ids, (ids >= 0) & (ids < self.num_classes)
+        return ids, self._in_range(ids)
+
+    def _in_range(self, ids: tf.Tensor) -> tf.Tensor:
+        # One comparison: negative ids wrap around to huge unsigned values.
+        return tf.cast(ids, tf.uint64) < self.num_classes
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix."""
@@ -140,37 +142,29 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             )
         true_ids, true_ok = self._label_ids(y_true)
         pred_ids, pred_ok = self._prediction_ids(y_pred)
-        valid = true_ok & pred_ok
-        counted = tf.ones_like(true_ids)
+        size = self.num_classes * self.num_classes
+        flat = tf.where(true_ok & pred_ok, true_ids * self.num_classes + pred_ids, size)
         if sample_weight is not None:
             weight = tf.reshape(tf.convert_to_tensor(sample_weight), [-1])
-            counted = tf.cast(tf.not_equal(weight, 0), tf.int64)
-        size = self.num_classes * self.num_classes
-        flat = tf.where(valid, true_ids * self.num_classes + pred_ids, size)
-        counts = tf.math.unsorted_segment_sum(counted, flat, size + 1)
-        self.matrix.assign_add(counts[:size])
-        self.invalid_rows.assign_add(counts[size])
-        counted = tf.where(valid, counted, tf.zeros_like(counted))
-        true_ids = tf.where(valid, true_ids, 0)
-        pred_ids = tf.where(valid, pred_ids, 0)
-        correct = tf.where(tf.equal(true_ids, pred_ids), counted, tf.zeros_like(counted))
-        self.marginals.assign_add(
-            tf.stack([
-                tf.math.unsorted_segment_sum(counted, true_ids, self.num_classes),
-                tf.math.unsorted_segment_sum(counted, pred_ids, self.num_classes),
-                tf.math.unsorted_segment_sum(correct, true_ids, self.num_classes),
-            ])
-        )
+            flat = tf.where(tf.not_equal(weight, 0), flat, -1)  # negative ids are dropped
+        self.counts.assign_add(tf.math.unsorted_segment_sum(tf.ones_like(flat), flat, size + 1))
 
     def reset_state(self) -> None:
-        for variable in (self.matrix, self.invalid_rows, self.marginals):
-            variable.assign(tf.zeros_like(variable))
+        self.counts.assign(tf.zeros_like(self.counts))
 
     # -- outputs -----------------------------------------------------------
     def _support_predicted_correct(self) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         """Per-class true counts, predicted counts and correct counts, as float64."""
-        marginals = tf.cast(tf.convert_to_tensor(self.marginals), "float64")
+        size = self.num_classes * self.num_classes
+        cm = tf.reshape(tf.convert_to_tensor(self.counts)[:size], (self.num_classes, self.num_classes))
+        marginals = tf.stack([tf.reduce_sum(cm, axis=1), tf.reduce_sum(cm, axis=0), tf.linalg.diag_part(cm)])
+        marginals = tf.cast(marginals, "float64")
         return marginals[0], marginals[1], marginals[2]
+
+    @property
+    def invalid_rows(self) -> int:
+        """Rows seen in compiled steps that could not be counted (see the class docs)."""
+        return int(keras.ops.convert_to_numpy(self.counts)[-1])
 
     def confusion_matrix(self) -> np.ndarray:
         """The accumulated ``[C, C]`` int64 matrix (summed over replicas).
@@ -178,15 +172,15 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         Raises:
             ValueError: some rows could not be counted (see class docs).
         """
-        invalid = int(keras.ops.convert_to_numpy(self.invalid_rows))
+        counts = keras.ops.convert_to_numpy(self.counts).astype(np.int64)
+        invalid = int(counts[-1])
         if invalid:
             raise ValueError(
                 f"{self.name}: {invalid} rows could not be counted: labels must be class "
                 f"ids in [0, {self.num_classes - 1}] (or one-hot rows) and scores finite; "
                 "check the labels and `num_classes`"
             )
-        flat = keras.ops.convert_to_numpy(self.matrix).astype(np.int64)
-        return flat.reshape(self.num_classes, self.num_classes)
+        return counts[:-1].reshape(self.num_classes, self.num_classes)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "num_classes": self.num_classes}
