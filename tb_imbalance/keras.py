@@ -79,54 +79,38 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         )
 
     # -- inputs ------------------------------------------------------------
-    def _label_ids(self, y_true: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        """int64 ids [N] and a validity mask."""
-        y_true = tf.convert_to_tensor(y_true)
-        if y_true.shape.rank == 2 and y_true.shape[-1] == 1:
-            y_true = y_true[:, 0]
-        if y_true.shape.rank == 2:
-            if y_true.shape[-1] is not None and y_true.shape[-1] != self.num_classes:
-                raise ValueError(
-                    f"{self.name}: one-hot `y_true` must have shape [N, {self.num_classes}], "
-                    f"received {y_true.shape}"
-                )
-            return tf.argmax(y_true, axis=-1, output_type=tf.int64), _finite_rows(y_true)
-        if y_true.shape.rank != 1:
-            raise ValueError(
-                f"{self.name}: `y_true` must be class ids [N] or one-hot [N, C], received shape {y_true.shape}"
-            )
-        if y_true.dtype.is_floating:
-            whole = tf.equal(y_true, tf.round(y_true))
-            ids = tf.cast(tf.where(whole, y_true, -1), tf.int64)
-        else:
-            ids = tf.cast(y_true, tf.int64)
-        return ids, self._in_range(ids)
+    def _class_ids(self, values: Any, argument: str) -> tuple[tf.Tensor, tf.Tensor]:
+        """int64 class ids [N] and a mask of the rows that can be counted.
 
-    def _prediction_ids(self, y_pred: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        y_pred = tf.convert_to_tensor(y_pred)
-        if y_pred.shape.rank == 2 and y_pred.shape[-1] == 1:
-            y_pred = y_pred[:, 0]
-        if y_pred.shape.rank == 2:
-            if y_pred.shape[-1] is not None and y_pred.shape[-1] != self.num_classes:
+        ``[N, C]`` rows (one-hot labels or scores) give their argmax; ``[N]`` /
+        ``[N, 1]`` hold class ids, or for ``y_pred`` with two classes a sigmoid
+        probability. Shape errors are raised while tracing.
+        """
+        values = tf.convert_to_tensor(values)
+        if values.shape.rank == 2 and values.shape[-1] == 1:
+            values = values[:, 0]
+        if values.shape.rank == 2:
+            if values.shape[-1] is not None and values.shape[-1] != self.num_classes:
                 raise ValueError(
-                    f"{self.name}: `y_pred` scores must have shape [N, {self.num_classes}], "
-                    f"received {y_pred.shape}; set num_classes to the model's output width"
+                    f"{self.name}: `{argument}` rows must have shape [N, {self.num_classes}], "
+                    f"received {values.shape}; set num_classes to the model's output width"
                 )
-            return tf.argmax(y_pred, axis=-1, output_type=tf.int64), _finite_rows(y_pred)
-        if y_pred.shape.rank != 1:
+            return tf.argmax(values, axis=-1, output_type=tf.int64), _finite_rows(values)
+        if values.shape.rank != 1:
             raise ValueError(
-                f"{self.name}: `y_pred` must be scores [N, C], class ids [N] or a sigmoid "
-                f"column [N, 1], received shape {y_pred.shape}"
+                f"{self.name}: `{argument}` must be class ids [N] or rows [N, C], "
+                f"received shape {values.shape}"
             )
-        if y_pred.dtype.is_floating:
+        if values.dtype.is_floating and argument == "y_pred":
             if self.num_classes != 2:
                 raise ValueError(
                     f"{self.name}: a single float `y_pred` column is read as a sigmoid "
                     f"probability, which needs num_classes=2 (got {self.num_classes})"
                 )
-            finite = tf.math.is_finite(y_pred)
-            return tf.cast(y_pred >= 0.5, tf.int64), finite
-        ids = tf.cast(y_pred, tf.int64)
+            return tf.cast(values >= 0.5, tf.int64), tf.math.is_finite(values)
+        if values.dtype.is_floating:  # labels stored as floats must be whole numbers
+            values = tf.where(tf.equal(values, tf.round(values)), values, -1)
+        ids = tf.cast(values, tf.int64)
         return ids, self._in_range(ids)
 
     def _in_range(self, ids: tf.Tensor) -> tf.Tensor:
@@ -140,8 +124,8 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             core.confusion_matrix(
                 np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes
             )
-        true_ids, true_ok = self._label_ids(y_true)
-        pred_ids, pred_ok = self._prediction_ids(y_pred)
+        true_ids, true_ok = self._class_ids(y_true, "y_true")
+        pred_ids, pred_ok = self._class_ids(y_pred, "y_pred")
         size = self.num_classes * self.num_classes
         flat = tf.where(true_ok & pred_ok, true_ids * self.num_classes + pred_ids, size)
         if sample_weight is not None:
