@@ -48,7 +48,7 @@ from tensorboard.util import tensor_util
 from tb_imbalance import core, format as fmt
 from tb_imbalance.image import ConfusionMatrixImage, encode_png
 
-__all__ = ["PER_CLASS_METRICS", "HEADLINE_PREFIX", "report_values", "ReportEventWriter"]
+__all__ = ["PER_CLASS_METRICS", "HEADLINE_PREFIX", "matrix_value", "report_values", "ReportEventWriter"]
 
 #: Per-class scalar sections: tag prefix -> key of :func:`tb_imbalance.core.per_class_metrics`.
 PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
@@ -78,6 +78,21 @@ def _scalar(tag: str, value: float) -> summary_pb2.Summary.Value:
     )
 
 
+def matrix_value(
+    name: str, cm: np.ndarray, class_names: Sequence[str], *, description: str | None = None
+) -> summary_pb2.Summary.Value:
+    """The confusion-matrix summary value (plugin ``imbalance``) of one step.
+
+    ``cm`` and ``class_names`` must already be valid (see :mod:`tb_imbalance.core`).
+    """
+    weighted = not np.issubdtype(np.asarray(cm).dtype, np.integer)
+    return summary_pb2.Summary.Value(
+        tag=name,
+        metadata=fmt.create_summary_metadata(class_names, weighted=weighted, description=description),
+        tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(cm)),
+    )
+
+
 def report_values(
     name: str,
     cm: np.ndarray,
@@ -103,14 +118,7 @@ def report_values(
     cm = core.validate_matrix(cm, "cm")
     names = core.validate_class_names(class_names, cm.shape[0])
     stats = core.per_class_metrics(cm)
-    weighted = not np.issubdtype(cm.dtype, np.integer)
-    values = [
-        summary_pb2.Summary.Value(
-            tag=name,
-            metadata=fmt.create_summary_metadata(names, weighted=weighted, description=description),
-            tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(cm)),
-        )
-    ]
+    values = [matrix_value(name, cm, names, description=description)]
     values += [
         _scalar(f"{HEADLINE_PREFIX}/{metric}", value)
         for metric, value in core.imbalance_metrics(cm).items()

@@ -28,10 +28,11 @@ from typing import Any, Sequence
 
 import numpy as np
 import tensorflow as tf
+from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 
-from tb_imbalance import core, format as fmt
-from tb_imbalance.events import report_values
+from tb_imbalance import core
+from tb_imbalance.events import matrix_value, report_values
 from tb_imbalance.image import ConfusionMatrixImage
 
 __all__ = ["confusion_matrix", "classification_report", "write_report"]
@@ -82,15 +83,13 @@ def _matrix_and_names(
     return cm, core.validate_class_names(class_names, cm.shape[0])
 
 
-def _write_matrix(name: str, cm: np.ndarray, class_names: list[str], step: Any, description: str | None) -> bool:
-    metadata = fmt.create_summary_metadata(
-        class_names,
-        weighted=not np.issubdtype(cm.dtype, np.integer),
-        description=description,
-    )
-    with tf.summary.experimental.summary_scope(name, "confusion_matrix") as (tag, _):
-        written = tf.summary.write(tag=tag, tensor=tf.constant(fmt.encode_matrix(cm)), step=step, metadata=metadata)
-    return bool(written)
+def _write_values(values: Sequence[summary_pb2.Summary.Value], step: Any) -> bool:
+    """Send prepared summary values through ``tf.summary.write``, tags unchanged."""
+    written = True
+    for value in values:
+        tensor = tensor_util.make_ndarray(value.tensor)
+        written &= bool(tf.summary.write(tag=value.tag, tensor=tensor, step=step, metadata=value.metadata))
+    return written
 
 
 def confusion_matrix(
@@ -135,7 +134,7 @@ def confusion_matrix(
         True
     """
     cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step)
-    return _write_matrix(name, cm, names, step, description)
+    return _write_values([matrix_value(name, cm, names, description=description)], step)
 
 
 def write_report(
@@ -164,11 +163,7 @@ def write_report(
         name, cm, class_names, per_class_scalars=per_class_scalars,
         image=image or None, description=description,
     )
-    written = True
-    for value in values:
-        tensor = tensor_util.make_ndarray(value.tensor)
-        written &= bool(tf.summary.write(tag=value.tag, tensor=tensor, step=step, metadata=value.metadata))
-    return written
+    return _write_values(values, step)
 
 
 def classification_report(
