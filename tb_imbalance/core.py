@@ -31,6 +31,7 @@ __all__ = [
     "confusion_matrix",
     "class_ids_from_labels",
     "class_ids_from_predictions",
+    "resolve_num_classes",
     "validate_matrix",
     "default_class_names",
     "validate_class_names",
@@ -70,10 +71,19 @@ def _shape(value: Any) -> tuple[int, ...]:
 
 
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
+    if isinstance(value, (list, tuple)) and value and all(np.ndim(item) >= 2 for item in value):
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} arrays, as a model with several outputs "
+            "returns; pass the one output (head) to log, e.g. predictions[0]"
+        )
     try:
         array = np.asarray(value)
-    except Exception as error:  # ragged lists and the like
-        raise TypeError(f"`{argument}` must be an array of numbers: {error}") from None
+    except Exception:  # ragged lists and the like
+        raise TypeError(
+            f"`{argument}` must be a rectangular array of numbers, received a ragged "
+            f"{type(value).__name__} (rows of different lengths); pass one class id or one row "
+            "of C scores per example"
+        ) from None
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
@@ -106,6 +116,12 @@ def _check_finite(array: np.ndarray, argument: str) -> None:
         )
 
 
+def _squeeze_hint(array: np.ndarray) -> str:
+    if array.ndim > 2 and 1 in array.shape[1:]:
+        return "; remove the size-1 axes first (e.g. np.squeeze(x, axis=-1))"
+    return ""
+
+
 def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
     """Validate true labels and return them as int64 class ids ``[N]``.
 
@@ -128,10 +144,17 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
                 f"one-hot `labels` must have shape [N, {num_classes}], received "
                 f"{_shape(array)}; pass class ids [N] or fix `num_classes`"
             )
+        empty = np.flatnonzero(array.max(axis=1) <= 0) if array.size else []
+        if len(empty):
+            raise ValueError(
+                f"one-hot `labels` row {int(empty[0])} has no positive entry ({len(empty)} such "
+                "rows), so it names no class; drop or fix those rows, or pass class ids [N]"
+            )
         return np.argmax(array, axis=1).astype(np.int64)
     if array.ndim != 1:
         raise ValueError(
             f"`labels` must be class ids [N] or one-hot [N, C], received shape {_shape(array)}"
+            + _squeeze_hint(array)
         )
     if np.issubdtype(array.dtype, np.floating):
         if not np.all(array == np.round(array)):
@@ -143,15 +166,24 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
     return _check_range(array, num_classes, "labels")
 
 
-def class_ids_from_predictions(predictions: Any, num_classes: int) -> np.ndarray:
+def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logits: bool = False) -> np.ndarray:
     """Validate predictions and return predicted class ids ``[N]``.
 
     Args:
         predictions: integer class ids ``[N]``; scores or probabilities
             ``[N, C]`` (argmax is taken); or, for binary problems only, one
-            sigmoid probability per row as float ``[N]`` or ``[N, 1]``
-            (threshold 0.5).
+            score per row as float ``[N]`` or ``[N, 1]``: a sigmoid
+            probability (threshold 0.5), or a logit when ``from_logits``
+            (threshold 0).
         num_classes: ``C``.
+        from_logits: a single score column holds logits, not probabilities
+            (``[N, C]`` scores give the same argmax either way).
+
+    Example:
+        >>> class_ids_from_predictions([0.2, 0.7], 2).tolist()
+        [0, 1]
+        >>> class_ids_from_predictions([-1.3, 2.0], 2, from_logits=True).tolist()
+        [0, 1]
 
     Raises:
         TypeError: non-numeric predictions.
@@ -173,7 +205,7 @@ def class_ids_from_predictions(predictions: Any, num_classes: int) -> np.ndarray
     if array.ndim != 1:
         raise ValueError(
             "`predictions` must be class ids [N], scores [N, C] or one sigmoid "
-            f"column [N] / [N, 1], received shape {_shape(array)}"
+            f"column [N] / [N, 1], received shape {_shape(array)}" + _squeeze_hint(array)
         )
     if is_float:
         if num_classes != 2:
@@ -182,11 +214,13 @@ def class_ids_from_predictions(predictions: Any, num_classes: int) -> np.ndarray
                 f"which needs num_classes=2, received num_classes={num_classes}; "
                 "pass integer class ids or scores [N, C]"
             )
+        if from_logits:
+            return (array >= 0.0).astype(np.int64)  # the same cut as sigmoid >= 0.5
         if array.size and (array.min() < 0.0 or array.max() > 1.0):
             raise ValueError(
                 "float `predictions` of shape [N] must be sigmoid probabilities in "
-                f"[0, 1], received values in [{array.min()}, {array.max()}]; apply "
-                "a sigmoid to logits first"
+                f"[0, 1], received values in [{array.min()}, {array.max()}]: these look "
+                "like logits; pass from_logits=True (or apply a sigmoid first)"
             )
         return (array >= 0.5).astype(np.int64)
     return _check_range(array, num_classes, "predictions")
@@ -205,12 +239,39 @@ def _infer_num_classes(labels: Any, predictions: Any) -> int | None:
     return None
 
 
+def resolve_num_classes(
+    labels: Any, predictions: Any, num_classes: int | None, class_names: Sequence[Any] | None
+) -> tuple[int | None, list[str] | None]:
+    """The number of classes of a logging call, and its checked class names.
+
+    ``num_classes`` wins when given; otherwise it is read from ``[N, C]``
+    inputs or a sigmoid column, and only then from ``len(class_names)``, so
+    names of the wrong length are blamed on ``class_names``, not on the
+    labels. Returns ``(None, None)`` when nothing tells the count (then
+    :func:`confusion_matrix` raises its own error).
+
+    Example:
+        >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
+        (3, ['a', 'b', 'c'])
+    """
+    if num_classes is None:
+        num_classes = _infer_num_classes(labels, predictions)
+    if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
+        num_classes = len(class_names)
+    if num_classes is None:
+        return None, None
+    num_classes = validate_num_classes(num_classes)
+    names = None if class_names is None else validate_class_names(class_names, num_classes)
+    return num_classes, names
+
+
 def confusion_matrix(
     labels: Any,
     predictions: Any,
     *,
     num_classes: int | None = None,
     sample_weight: Any = None,
+    from_logits: bool = False,
 ) -> np.ndarray:
     """Validate inputs and count the ``[C, C]`` confusion matrix.
 
@@ -222,6 +283,8 @@ def confusion_matrix(
             column when omitted.
         sample_weight: optional non-negative weights ``[N]``; the matrix is
             then float64 sums of weights instead of int64 counts.
+        from_logits: a binary model's single score column holds logits
+            (threshold 0) instead of sigmoid probabilities (threshold 0.5).
 
     Returns:
         ``[C, C]`` matrix, rows = true class, columns = predicted class.
@@ -235,6 +298,8 @@ def confusion_matrix(
         >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2).tolist()
         [[1, 0], [1, 1]]
     """
+    labels = _as_numeric_array(labels, "labels")
+    predictions = _as_numeric_array(predictions, "predictions")
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
         if num_classes is None:
@@ -250,7 +315,7 @@ def confusion_matrix(
             "needs at least one example"
         )
     true_ids = class_ids_from_labels(labels, num_classes)
-    pred_ids = class_ids_from_predictions(predictions, num_classes)
+    pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=validate_flag(from_logits, "from_logits"))
     if true_ids.shape[0] != pred_ids.shape[0]:
         raise ValueError(
             f"`labels` and `predictions` must have the same number of rows, "
@@ -273,8 +338,20 @@ def confusion_matrix(
         raise ValueError(
             f"`sample_weight` must be non-negative, received {weights.min()}"
         )
+    if not weights.any():
+        raise ValueError(
+            "`sample_weight` is zero for every row, so nothing would be counted; "
+            "give at least one row a positive weight"
+        )
     counts = np.bincount(flat, weights=weights, minlength=num_classes * num_classes)
     return counts.reshape(num_classes, num_classes)
+
+
+def validate_flag(value: Any, argument: str) -> bool:
+    """Return ``value`` if it is a bool, else raise a ``TypeError`` naming ``argument``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{argument}` must be True or False, received {value!r}")
+    return bool(value)
 
 
 def validate_num_classes(num_classes: Any) -> int:
@@ -312,7 +389,13 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
         return default_class_names(num_classes)
     if isinstance(class_names, (str, bytes)):
         raise TypeError(
-            f"`class_names` must be a sequence of names, received the string {class_names!r}"
+            f"`class_names` must be a sequence of names, received the string {class_names!r}; "
+            f"pass a list such as {list(str(class_names).split(',')) if ',' in str(class_names) else [str(class_names)]}"
+        )
+    if not isinstance(class_names, Sequence) and not isinstance(class_names, np.ndarray):
+        raise TypeError(
+            "`class_names` must be a list or tuple of names (one per class), received "
+            f"{type(class_names).__name__}"
         )
     names = [str(name) for name in class_names]
     if len(names) != num_classes:

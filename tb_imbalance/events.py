@@ -1,26 +1,26 @@
-"""What one logged report consists of, and a lean event-file sink for it.
+"""What one logged report consists of: its summary values, built without TensorFlow.
 
 :func:`report_values` turns a confusion matrix into the summary values of one
 step — the matrix tensor (plugin ``imbalance``), per-class and headline
-scalars, the picture — as plain protos, without TensorFlow. Two sinks write
-them:
+scalars, the picture — as plain protos; :class:`ReportBuilder` does the same
+with the picture's static parts drawn once per tag. Every way of logging
+writes exactly these values, as one record per step
+(:mod:`tb_imbalance.targets`): the Keras callback and
+:class:`tb_imbalance.ReportWriter` into an event file of their own
+(:mod:`tb_imbalance.event_file`), :func:`tb_imbalance.log_report` also into a
+PyTorch ``SummaryWriter``'s file or a ``tf.summary`` writer.
 
-* :mod:`tb_imbalance.summary` sends each value through ``tf.summary.write``
-  (the default writer of a custom training loop);
-* :class:`ReportEventWriter` appends them as one event to an event file of its
-  own directory, for the Keras callback: one record per step instead of a
-  TensorFlow summary op per scalar, written synchronously, so logging a whole
-  report costs about a millisecond plus the picture.
-
-Tags (``<class>`` is the class name, unchanged):
+Tags (``<class>`` is the class name, unchanged; ``<p>`` is empty for the
+default ``name="confusion_matrix"`` and ``<name>/`` otherwise, so reports of
+two names in one run never share a scalar tag):
 
 =============================  =====================================
 ``name``                       confusion matrix (Imbalance dashboard)
 ``name + "_image"``            picture (Images tab)
-``precision/<class>``          per-class scalars (Scalars tab: one
-``recall/<class>``             section per metric)
-``f1/<class>``
-``imbalance/<metric>``         headline scalars, see
+``<p>precision/<class>``       per-class scalars (Scalars tab: one
+``<p>recall/<class>``          section per metric)
+``<p>f1/<class>``
+``<p>imbalance/<metric>``      headline scalars, see
                                :data:`tb_imbalance.core.METRIC_NAMES`
 =============================  =====================================
 
@@ -33,14 +33,11 @@ Example:
 
 from __future__ import annotations
 
-import itertools
-import os
-import socket
-import time
-from typing import Any, Sequence
+import logging
+from typing import Sequence
 
 import numpy as np
-from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.proto import summary_pb2
 from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.util import tensor_util
@@ -48,12 +45,28 @@ from tensorboard.util import tensor_util
 from tb_imbalance import core, format as fmt
 from tb_imbalance.image import ConfusionMatrixImage, encode_png
 
-__all__ = ["PER_CLASS_METRICS", "HEADLINE_PREFIX", "matrix_value", "report_values", "ReportEventWriter"]
+__all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder"]
 
 #: Per-class scalar sections: tag prefix -> key of :func:`tb_imbalance.core.per_class_metrics`.
 PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
+#: Above this many classes per-class scalars are off unless asked for: 3·C
+#: tags per run, and TensorBoard's Scalars tab slows to minutes past about
+#: 10,000 tags. The Imbalance dashboard shows every class either way.
+PER_CLASS_SCALARS_MAX_CLASSES = 100
 #: Section of the headline scalars.
 HEADLINE_PREFIX = "imbalance"
+#: The matrix tag whose scalars carry no ``<name>/`` prefix.
+DEFAULT_NAME = "confusion_matrix"
+
+
+def scalar_prefix(name: str) -> str:
+    """The prefix of a report's scalar tags: ``""`` for the default name, else ``name + "/"``.
+
+    Example:
+        >>> scalar_prefix("confusion_matrix"), scalar_prefix("test_set")
+        ('', 'test_set/')
+    """
+    return "" if name == DEFAULT_NAME else name + "/"
 IMAGE_SUFFIX = "_image"
 
 
@@ -118,14 +131,15 @@ def report_values(
     cm = core.validate_matrix(cm, "cm")
     names = core.validate_class_names(class_names, cm.shape[0])
     stats = core.per_class_metrics(cm)
+    prefix = scalar_prefix(name)
     values = [matrix_value(name, cm, names, description=description)]
     values += [
-        _scalar(f"{HEADLINE_PREFIX}/{metric}", value)
+        _scalar(f"{prefix}{HEADLINE_PREFIX}/{metric}", value)
         for metric, value in core.imbalance_metrics(cm).items()
     ]
     if per_class_scalars:
-        for prefix, key in PER_CLASS_METRICS.items():
-            values += [_scalar(f"{prefix}/{class_name}", v) for class_name, v in zip(names, stats[key])]
+        for section, key in PER_CLASS_METRICS.items():
+            values += [_scalar(f"{prefix}{section}/{class_name}", v) for class_name, v in zip(names, stats[key])]
     if image is not None:
         pixels = image.render(cm)
         height, width = pixels.shape[:2]
@@ -140,52 +154,72 @@ def report_values(
     return values
 
 
-_FILE_COUNTER = itertools.count()
+class ReportBuilder:
+    """Builds the values of one report, keeping a picture renderer per tag and class set.
 
-
-class ReportEventWriter:
-    """Appends reports to an event file in ``run_dir`` (created on first write).
-
-    Records are written synchronously with TensorFlow's TFRecord writer (event
-    files are TFRecord files of ``Event`` protos); :meth:`flush` puts them on
-    disk at once. The directory must belong to this writer alone:
-    TensorBoard's Python loader follows only the newest event file of a
-    directory, so two writers sharing one lose data there.
+    Drawing a picture's static parts (title, class names, colour bar) costs
+    far more than filling its cells, so a builder reused across steps draws
+    them once per ``(name, class_names)``. At most ``max_renderers`` are kept
+    (least recently used dropped first).
 
     Example:
-        >>> writer = ReportEventWriter("/tmp/runs/demo/validation_imbalance")
-        >>> writer.write(0, report_values("cm", np.eye(2, dtype=int), ["a", "b"]))
-        >>> writer.flush(); writer.close()
+        >>> builder = ReportBuilder()
+        >>> values = builder.values("cm", np.array([[3, 1], [0, 2]]), ["a", "b"])
+        >>> values[-1].tag
+        'cm_image'
     """
 
-    def __init__(self, run_dir: str | os.PathLike) -> None:
-        self.run_dir = os.fspath(run_dir)
-        self._records: Any = None
+    def __init__(self, max_renderers: int = 16) -> None:
+        self.max_renderers = max_renderers
+        self._renderers: dict[tuple, ConfusionMatrixImage] = {}
+        self._said_no_scalars: set[str] = set()
 
-    def _open(self) -> None:
-        import tensorflow as tf  # the callback's process has it loaded already
+    def _want_per_class_scalars(self, name: str, num_classes: int, requested: bool | None) -> bool:
+        if requested is not None:
+            return core.validate_flag(requested, "per_class_scalars")
+        if num_classes <= PER_CLASS_SCALARS_MAX_CLASSES:
+            return True
+        if name not in self._said_no_scalars:
+            self._said_no_scalars.add(name)
+            logging.getLogger("tb_imbalance").warning(
+                "tb_imbalance: %s has %d classes (> %d): per-class precision/recall/f1 scalars "
+                "are not written (3 tags per class would slow TensorBoard's Scalars tab); the "
+                "Imbalance dashboard shows every class. Pass per_class_scalars=True to write them.",
+                name, num_classes, PER_CLASS_SCALARS_MAX_CLASSES,
+            )
+        return False
 
-        os.makedirs(self.run_dir, exist_ok=True)
-        name = "events.out.tfevents.%010d.%s.%d.%d.v2" % (
-            time.time(), socket.gethostname(), os.getpid(), next(_FILE_COUNTER)
+    def _renderer(self, name: str, names: list[str]) -> ConfusionMatrixImage:
+        key = (name, tuple(names))
+        renderer = self._renderers.pop(key, None) or ConfusionMatrixImage(names)
+        self._renderers[key] = renderer  # most recently used last
+        while len(self._renderers) > self.max_renderers:
+            del self._renderers[next(iter(self._renderers))]
+        return renderer
+
+    def values(
+        self,
+        name: str,
+        cm: np.ndarray,
+        class_names: Sequence[str] | None,
+        *,
+        per_class_scalars: bool | None = None,
+        image: bool = True,
+        description: str | None = None,
+    ) -> list[summary_pb2.Summary.Value]:
+        """:func:`report_values` with a cached renderer; ``class_names=None`` means ``"0"…"C-1"``.
+
+        ``per_class_scalars=None`` writes them up to
+        :data:`PER_CLASS_SCALARS_MAX_CLASSES` classes and otherwise says once
+        per tag (logger ``tb_imbalance``) that they are left out.
+
+        Raises:
+            ValueError / TypeError: invalid matrix or names (nothing is built).
+        """
+        cm = core.validate_matrix(cm, "cm")
+        names = core.validate_class_names(class_names, cm.shape[0])
+        per_class_scalars = self._want_per_class_scalars(name, cm.shape[0], per_class_scalars)
+        renderer = self._renderer(name, names) if core.validate_flag(image, "image") else None
+        return report_values(
+            name, cm, names, per_class_scalars=per_class_scalars, image=renderer, description=description
         )
-        self._records = tf.io.TFRecordWriter(os.path.join(self.run_dir, name))
-        self._records.write(event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2").SerializeToString())
-
-    def write(self, step: int, values: list[summary_pb2.Summary.Value]) -> None:
-        """Append one event holding ``values`` at ``step``."""
-        if self._records is None:
-            self._open()
-        event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values))
-        self._records.write(event.SerializeToString())
-
-    def flush(self) -> None:
-        """Put everything written on disk."""
-        if self._records is not None:
-            self._records.flush()
-
-    def close(self) -> None:
-        """Flush and close the file; a later :meth:`write` opens a new one."""
-        if self._records is not None:
-            self._records.close()
-            self._records = None

@@ -32,10 +32,9 @@ from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 
 from tb_imbalance import core
-from tb_imbalance.events import matrix_value, report_values
-from tb_imbalance.image import ConfusionMatrixImage
+from tb_imbalance.events import ReportBuilder, matrix_value
 
-__all__ = ["confusion_matrix", "classification_report", "write_report"]
+__all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
 
 
 def _to_numpy(value: Any, argument: str) -> Any:
@@ -49,6 +48,10 @@ def _to_numpy(value: Any, argument: str) -> Any:
             )
         return value.numpy()
     return value
+
+
+# Pictures drawn once per tag and class set across calls.
+_BUILDER = ReportBuilder()
 
 
 def _require_eager_with_step(step: Any) -> None:
@@ -70,26 +73,30 @@ def _matrix_and_names(
     class_names: Sequence[str] | None,
     sample_weight: Any,
     step: Any,
+    from_logits: bool,
 ) -> tuple[np.ndarray, list[str]]:
     _require_eager_with_step(step)
-    if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
-        num_classes = len(class_names)
+    labels, predictions = _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions")
+    num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
     cm = core.confusion_matrix(
-        _to_numpy(labels, "labels"),
-        _to_numpy(predictions, "predictions"),
-        num_classes=num_classes,
-        sample_weight=_to_numpy(sample_weight, "sample_weight"),
+        labels, predictions, num_classes=num_classes,
+        sample_weight=_to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
     )
     return cm, core.validate_class_names(class_names, cm.shape[0])
 
 
-def _write_values(values: Sequence[summary_pb2.Summary.Value], step: Any) -> bool:
-    """Send prepared summary values through ``tf.summary.write``, tags unchanged."""
-    written = True
-    for value in values:
-        tensor = tensor_util.make_ndarray(value.tensor)
-        written &= bool(tf.summary.write(tag=value.tag, tensor=tensor, step=step, metadata=value.metadata))
-    return written
+def write_values(values: Sequence[summary_pb2.Summary.Value], step: Any) -> bool:
+    """Write prepared summary values as ONE record through the default writer.
+
+    ``tf.summary.experimental.write_raw_pb`` sends the whole serialized
+    ``Summary`` in one op, instead of one ``tf.summary.write`` per value (3·C
+    of them for per-class scalars).
+
+    Returns:
+        True on success, False if no default summary writer was available.
+    """
+    summary = summary_pb2.Summary(value=list(values)).SerializeToString()
+    return bool(tf.summary.experimental.write_raw_pb(summary, step=step))
 
 
 def confusion_matrix(
@@ -101,6 +108,7 @@ def confusion_matrix(
     num_classes: int | None = None,
     class_names: Sequence[str] | None = None,
     sample_weight: Any = None,
+    from_logits: bool = False,
     description: str | None = None,
 ) -> bool:
     """Write a confusion matrix for the Imbalance dashboard.
@@ -116,6 +124,8 @@ def confusion_matrix(
             and ``class_names`` is not given.
         class_names: C display names (default ``"0"…"C-1"``). Only the first
             step of a tag records them.
+        from_logits: a binary model's single score column holds logits
+            (threshold 0) instead of probabilities (threshold 0.5).
         sample_weight: optional weights ``[N]``: the matrix then holds float64
             sums of weights.
         description: optional Markdown description.
@@ -133,8 +143,8 @@ def confusion_matrix(
         ...     confusion_matrix("cm", [0, 2, 1], [0, 2, 2], step=3, num_classes=3)
         True
     """
-    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step)
-    return _write_values([matrix_value(name, cm, names, description=description)], step)
+    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
+    return write_values([matrix_value(name, cm, names, description=description)], step)
 
 
 def write_report(
@@ -144,26 +154,21 @@ def write_report(
     step: Any = None,
     *,
     description: str | None = None,
-    per_class_scalars: bool = True,
-    image: ConfusionMatrixImage | bool = True,
+    per_class_scalars: bool | None = None,
+    image: bool = True,
 ) -> bool:
     """Write every output of :func:`classification_report` for a counted matrix ``cm``.
 
-    ``image`` may be a prepared :class:`~tb_imbalance.image.ConfusionMatrixImage`
-    (reuse one across steps: its static parts are drawn once), True (draw a new
-    one) or False (no picture).
+    The picture's static parts are drawn once per tag and class set, across calls.
 
     Returns:
         True on success, False if no default summary writer was available.
     """
     _require_eager_with_step(step)
-    if image is True:
-        image = ConfusionMatrixImage(core.validate_class_names(class_names, np.shape(cm)[0]))
-    values = report_values(
-        name, cm, class_names, per_class_scalars=per_class_scalars,
-        image=image or None, description=description,
+    values = _BUILDER.values(
+        name, cm, class_names, per_class_scalars=per_class_scalars, image=image, description=description
     )
-    return _write_values(values, step)
+    return write_values(values, step)
 
 
 def classification_report(
@@ -175,8 +180,9 @@ def classification_report(
     num_classes: int | None = None,
     class_names: Sequence[str] | None = None,
     sample_weight: Any = None,
+    from_logits: bool = False,
     description: str | None = None,
-    per_class_scalars: bool = True,
+    per_class_scalars: bool | None = None,
     image: bool = True,
 ) -> bool:
     """Write the matrix, per-class and headline scalars and the picture.
@@ -187,7 +193,7 @@ def classification_report(
 
     Args:
         per_class_scalars: write ``precision/<class>``, ``recall/<class>``,
-            ``f1/<class>``.
+            ``f1/<class>``; ``None`` (default): up to 100 classes.
         image: write the ``<name>_image`` picture.
 
     Returns:
@@ -199,7 +205,7 @@ def classification_report(
         ...                           class_names=["ok", "fraud"])
         True
     """
-    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step)
+    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
     return write_report(
         name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image
     )

@@ -47,11 +47,11 @@ TAG = "confusion_matrix"
 NUM_STEPS = 30
 CLASS_NAMES = ["majority", "common", "rare", HOSTILE_CLASS_NAME]
 REPORT_KEYS = {
-    "run", "tag", "step", "wall_time", "steps", "class_names", "num_classes", "weighted",
+    "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
     "confusion_matrix", "report", "metrics", "per_class",
 }
 SERIES_KEYS = {
-    "run", "tag", "class_names", "steps", "wall_times", "recall", "precision", "f1",
+    "run", "tag", "class_names", "steps", "skipped_steps", "wall_times", "recall", "precision", "f1",
     "support", "predicted", "metrics",
 }
 PER_CLASS_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
@@ -777,7 +777,7 @@ def test_importing_the_plugin_loads_no_tensorflow_keras_or_matplotlib():
     )
     modules = set(json.loads(result.stdout))
     assert "tb_imbalance.plugin.backend" in modules
-    forbidden = {"tensorflow", "keras", "matplotlib", "tb_imbalance.summary", "tb_imbalance.keras",
-                 "tb_imbalance.image"}
+    forbidden = {"tensorflow", "keras", "jax", "torch", "matplotlib", "PIL", "tb_imbalance.summary",
+                 "tb_imbalance.keras", "tb_imbalance.image", "tb_imbalance.log", "tb_imbalance.writer"}
     loaded = {name for name in modules if name.split(".")[0] in forbidden or name in forbidden}
     assert not loaded

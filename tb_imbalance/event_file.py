@@ -1,0 +1,181 @@
+"""A TensorBoard event file written without TensorFlow, one synchronous record per step.
+
+Event files are TFRecord files of ``Event`` protos. :class:`EventFile` writes
+them with TensorBoard's own pieces — its file-system layer
+(``tensorboard.compat.tensorflow_stub.io.gfile``) and its
+``RecordWriter`` — so the callback, :func:`tb_imbalance.log_report` and
+:class:`tb_imbalance.ReportWriter` need neither TensorFlow nor a background
+thread: a record is on disk when :meth:`EventFile.flush` returns.
+
+Each record carries two masked CRC32C checksums. TensorBoard's fallback
+computes them in pure Python (about 140 ns a byte: 55 ms for a 400 kB step
+at 1000 classes); when ``google-crc32c`` or ``crc32c`` is installed (the
+``tb_imbalance`` package depends on ``google-crc32c``) the same checksum
+takes microseconds. :data:`CRC_IMPLEMENTATION` says which one is in use.
+
+Where it can write: a local directory, and every URL TensorBoard's
+file-system layer knows — ``s3://`` with ``boto3`` installed, and any
+protocol of ``fsspec`` (``gs://`` with ``gcsfs``, ``az://`` / ``abfs://``
+with ``adlfs``, ``hdfs://``, ``memory://``, …). Remote stores that cannot
+append keep the file in a local temporary file and upload it whole at each
+flush.
+
+Example:
+    >>> import tempfile
+    >>> from tensorboard.compat.proto import summary_pb2
+    >>> run_dir = tempfile.mkdtemp()
+    >>> with EventFile(run_dir) as events:
+    ...     events.write(0, [summary_pb2.Summary.Value(tag="loss", simple_value=0.5)])
+    >>> sorted(os.listdir(run_dir))[0].startswith("events.out.tfevents.")
+    True
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import struct
+import time
+from typing import Callable, Iterator, Sequence
+
+from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.tensorflow_stub.io import gfile
+from tensorboard.summary.writer.record_writer import RecordWriter
+
+__all__ = ["EventFile", "CRC_IMPLEMENTATION", "masked_crc32c", "read_events"]
+
+_MASK_DELTA = 0xA282EAD8
+
+
+def _fast_crc32c() -> tuple[Callable[[bytes], int] | None, str]:
+    try:
+        import google_crc32c
+
+        if google_crc32c.implementation == "c":
+            return google_crc32c.value, "google-crc32c"
+    except ImportError:
+        pass
+    try:
+        import crc32c
+
+        return crc32c.crc32c, "crc32c"
+    except ImportError:
+        return None, "pure Python (install google-crc32c for speed)"
+
+
+_CRC32C, CRC_IMPLEMENTATION = _fast_crc32c()
+
+
+def masked_crc32c(data: bytes) -> int:
+    """TFRecord's masked CRC32C of ``data``, the same value as TensorBoard's.
+
+    Example:
+        >>> from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as slow
+        >>> masked_crc32c(b"tb_imbalance") == slow(b"tb_imbalance")
+        True
+    """
+    if _CRC32C is None:
+        from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c as slow
+
+        return slow(data)
+    crc = _CRC32C(data)
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+class _FastRecordWriter(RecordWriter):
+    """TensorBoard's record layout, with the fast checksum when one is installed."""
+
+    def write(self, data: bytes) -> None:
+        header = struct.pack("<Q", len(data))
+        footer = struct.pack("<I", masked_crc32c(data))
+        self._writer.write(header + struct.pack("<I", masked_crc32c(header)) + data + footer)
+
+
+_FILE_COUNTER = itertools.count()
+
+
+class EventFile:
+    """Appends events to a new event file in ``run_dir`` (created on first write).
+
+    The directory should belong to this writer alone: TensorBoard's Python
+    loader follows only the newest event file of a directory, so two writers
+    sharing one lose data there.
+
+    Args:
+        run_dir: local directory or URL of the run.
+
+    Example:
+        >>> import tempfile
+        >>> events = EventFile(tempfile.mkdtemp())
+        >>> events.write(3, [summary_pb2.Summary.Value(tag="x", simple_value=1.0)])
+        >>> events.close()
+    """
+
+    def __init__(self, run_dir: str | os.PathLike) -> None:
+        self.run_dir = os.fspath(run_dir)
+        self.path: str | None = None
+        self._records: _FastRecordWriter | None = None
+
+    def _open(self) -> None:
+        gfile.makedirs(self.run_dir)
+        name = "events.out.tfevents.%010d.%s.%d.%06d.v2" % (
+            time.time(), socket.gethostname(), os.getpid(), next(_FILE_COUNTER)
+        )
+        self.path = self.run_dir.rstrip("/") + "/" + name if "://" in self.run_dir else os.path.join(self.run_dir, name)
+        self._records = _FastRecordWriter(gfile.GFile(self.path, "wb"))
+        header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
+        self._records.write(header.SerializeToString())
+
+    def write(self, step: int, values: Sequence[summary_pb2.Summary.Value]) -> None:
+        """Append one event holding ``values`` at ``step``."""
+        if self._records is None:
+            self._open()
+        event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values))
+        self._records.write(event.SerializeToString())
+
+    def flush(self) -> None:
+        """Put everything written on disk (or upload it, for remote stores)."""
+        if self._records is not None:
+            self._records.flush()
+
+    def close(self) -> None:
+        """Flush and close the file; a later :meth:`write` opens a new one."""
+        if self._records is not None:
+            self._records.close()
+            self._records = None
+
+    def __enter__(self) -> "EventFile":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def read_events(path: str) -> Iterator[event_pb2.Event]:
+    """The events of one event file, stopping quietly at a truncated last record.
+
+    Reads through the same file layer as :class:`EventFile` (local paths and
+    remote URLs alike). A record cut short by a crash ends the file, as in
+    TensorBoard's loaders.
+
+    Example:
+        >>> import tempfile
+        >>> with EventFile(tempfile.mkdtemp()) as events:
+        ...     events.write(2, [summary_pb2.Summary.Value(tag="x", simple_value=1.0)])
+        >>> [event.step for event in read_events(events.path)]
+        [0, 2]
+    """
+    with gfile.GFile(path, "rb") as handle:
+        data = handle.read()
+    offset = 0
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack("<Q", data[offset:offset + 8])
+        end = offset + 12 + length
+        if end + 4 > len(data):
+            return
+        try:
+            yield event_pb2.Event.FromString(data[offset + 12:end])
+        except Exception:  # noqa: BLE001 - a damaged record ends the readable part
+            return
+        offset = end + 4

@@ -1,0 +1,132 @@
+"""log_report and log_matrix: the framework-free way to log a classification report.
+
+For plain PyTorch, JAX, NumPy or scikit-learn loops: call one of them once
+per evaluation with the step, and the Imbalance dashboard, the Scalars tab
+and the Images tab get exactly what the Keras callback writes (same tags,
+format and picture).
+
+* :func:`log_report` counts the confusion matrix from labels and
+  predictions, writes the report and returns the matrix.
+* :func:`log_matrix` writes a matrix you accumulated yourself (a sum over
+  batches, torchmetrics' ``MulticlassConfusionMatrix().compute()``, …).
+
+``target`` is a run directory, a :class:`tb_imbalance.ReportWriter`, a
+``torch.utils.tensorboard.SummaryWriter`` or a ``tf.summary`` writer (see
+:mod:`tb_imbalance.targets`).
+
+Example:
+    >>> import tempfile
+    >>> run_dir = tempfile.mkdtemp()
+    >>> log_report(run_dir, [0, 1, 1, 0], [[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.8, 0.2]],
+    ...            step=0, class_names=["ok", "fraud"]).tolist()
+    [[2, 0], [1, 1]]
+    >>> log_matrix(run_dir, [[50, 2], [3, 5]], step=1, class_names=["ok", "fraud"]).tolist()
+    [[50, 2], [3, 5]]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from tb_imbalance import core
+from tb_imbalance.targets import sink_for
+from tb_imbalance.tensors import to_numpy
+from tb_imbalance.writer import validate_step, validate_tag
+
+__all__ = ["log_report", "log_matrix"]
+
+
+def log_report(
+    target: Any,
+    labels: Any,
+    predictions: Any,
+    step: int,
+    *,
+    name: str = "confusion_matrix",
+    num_classes: int | None = None,
+    class_names: Sequence[str] | None = None,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+    per_class_scalars: bool | None = None,
+    image: bool = True,
+) -> np.ndarray:
+    """Count the confusion matrix of one evaluation and write its report at ``step``.
+
+    Args:
+        target: where to write (see the module docs).
+        labels: true class ids ``[N]`` or one-hot ``[N, C]``.
+        predictions: class ids ``[N]``, scores ``[N, C]`` (argmax), or one
+            sigmoid probability column ``[N]`` / ``[N, 1]`` for two classes
+            (threshold 0.5).
+        step: non-negative int (epoch or batch index).
+        name: tag of the matrix; the picture is ``name + "_image"``.
+        num_classes: ``C``; needed when labels and predictions are both class
+            ids and ``class_names`` is not given.
+        class_names: C display names (default ``"0"…"C-1"``).
+        sample_weight: optional non-negative weights ``[N]``: the matrix then
+            holds float sums of weights.
+        from_logits: a binary model's single score column holds logits
+            (threshold 0), not sigmoid probabilities (threshold 0.5). A column
+            outside [0, 1] without it is refused, never silently miscounted.
+        per_class_scalars: write ``precision/``, ``recall/``, ``f1/`` scalars;
+            ``None`` (default): up to 100 classes, and above that a log line
+            saying they are left out (``True`` writes them at any size).
+        image: write the confusion-matrix picture.
+
+    Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with
+    ``requires_grad`` too), JAX arrays or eager TensorFlow tensors.
+
+    Returns:
+        The ``[C, C]`` matrix written (int64 counts, float64 with weights).
+
+    Raises:
+        TypeError / ValueError: a bad argument, named in the message;
+            nothing is written then.
+    """
+    sink = sink_for(target)  # an unusable target fails before any work
+    validate_step(step)
+    validate_tag(name)
+    labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
+    num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
+    cm = core.confusion_matrix(
+        labels, predictions, num_classes=num_classes,
+        sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
+    )
+    sink.write_report(step, name, cm, class_names, per_class_scalars=per_class_scalars, image=image)
+    return cm
+
+
+def log_matrix(
+    target: Any,
+    cm: Any,
+    step: int,
+    *,
+    name: str = "confusion_matrix",
+    class_names: Sequence[str] | None = None,
+    per_class_scalars: bool | None = None,
+    image: bool = True,
+) -> np.ndarray:
+    """Write the report of a confusion matrix you counted yourself.
+
+    Args:
+        target: where to write (see the module docs).
+        cm: ``[C, C]`` matrix, rows = true class, columns = predicted class:
+            integer counts (or float sums of sample weights); a numpy array,
+            list or any framework tensor.
+        step, name, class_names, per_class_scalars, image: as in :func:`log_report`.
+
+    Returns:
+        The matrix written, as a numpy array.
+
+    Raises:
+        TypeError / ValueError: a bad argument, named in the message;
+            nothing is written then.
+    """
+    sink = sink_for(target)
+    matrix = core.validate_matrix(to_numpy(cm, "cm"), "cm")
+    if np.issubdtype(matrix.dtype, np.floating) and np.all(matrix == np.round(matrix)):
+        matrix = matrix.astype(np.int64)  # counts that arrived as floats (e.g. a torch float sum)
+    sink.write_report(step, name, matrix, class_names, per_class_scalars=per_class_scalars, image=image)
+    return matrix

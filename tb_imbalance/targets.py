@@ -1,0 +1,144 @@
+"""Where :func:`tb_imbalance.log_report` writes: the accepted ``target`` objects.
+
+A target is turned into a :class:`Sink` that writes one step's summary values
+as one record, after refusing a step or class set that would mix two runs
+(:mod:`tb_imbalance.run_history`; SummaryWriter targets read what their
+directory already holds):
+
+================================================  ==============================================
+``str`` / ``os.PathLike``                          a run directory; one :class:`ReportWriter` per
+                                                   directory is kept open for the process (all
+                                                   steps in one event file), flushed every step
+:class:`tb_imbalance.ReportWriter`                 its event file
+``torch.utils.tensorboard.SummaryWriter``          its own event file, next to the user's scalars
+(or ``tensorboardX.SummaryWriter``)
+a ``tf.summary`` writer (``create_file_writer``)   ``tf.summary.experimental.write_raw_pb``
+================================================  ==============================================
+
+Frameworks are recognised by their type's module, so a PyTorch user never
+imports TensorFlow here, and the other way round.
+
+Example:
+    >>> import tempfile
+    >>> sink = sink_for(tempfile.mkdtemp())
+    >>> type(sink.writer).__name__
+    'ReportWriter'
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import weakref
+from typing import Any, Callable, Sequence
+
+from tensorboard.compat.proto import summary_pb2
+
+from tb_imbalance.events import ReportBuilder
+from tb_imbalance.run_history import RunHistory
+from tb_imbalance.writer import ReportWriter, write_checked
+
+__all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers"]
+
+# Pictures for SummaryWriter / tf.summary targets, drawn once per tag and class set.
+_SHARED_BUILDER = ReportBuilder()
+_DIRECTORY_WRITERS: dict[str, ReportWriter] = {}
+# What each SummaryWriter / tf.summary writer already holds, per writer object.
+_HISTORIES: "weakref.WeakKeyDictionary[Any, RunHistory]" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+class Sink:
+    """A resolved target: writes one step's report through :func:`write_checked`."""
+
+    def __init__(
+        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder, write: Callable[[int, list], None]
+    ) -> None:
+        self.writer = writer
+        self._history = history
+        self._builder = builder
+        self._write = write
+
+    def write_report(self, step: Any, name: Any, cm: Any, class_names: Sequence[str] | None, **options: Any) -> None:
+        """Write the report of ``cm`` at ``step`` (``options``: per_class_scalars, image, description)."""
+        write_checked(self._history(), self._builder, self._write, step, name, cm, class_names, **options)
+
+
+def directory_writer(path: str | os.PathLike) -> ReportWriter:
+    """The process's one open :class:`ReportWriter` for a run directory.
+
+    Every writer of the process (directory targets, Keras callbacks) shares
+    it: two event files written at once in one directory lose data in
+    TensorBoard's Python loader, which follows only the newest file.
+    """
+    location = os.fspath(path)
+    key = location if "://" in location else os.path.abspath(location)
+    with _LOCK:
+        writer = _DIRECTORY_WRITERS.get(key)
+        if writer is None:
+            writer = _DIRECTORY_WRITERS[key] = ReportWriter(location)
+        return writer
+
+
+@atexit.register
+def close_directory_writers() -> None:
+    """Close the event files that directory targets opened (also run at exit)."""
+    with _LOCK:
+        for writer in _DIRECTORY_WRITERS.values():
+            writer.close()
+        _DIRECTORY_WRITERS.clear()
+
+
+def _history_of(target: Any, run_dir: str | None) -> Callable[[], RunHistory]:
+    def history() -> RunHistory:
+        with _LOCK:
+            found = _HISTORIES.get(target)
+            if found is None:
+                found = RunHistory.from_directory(run_dir) if run_dir else RunHistory()
+                _HISTORIES[target] = found
+            return found
+
+    return history
+
+
+def _is_summary_writer_with_file(target: Any) -> bool:
+    # torch.utils.tensorboard.SummaryWriter and tensorboardX.SummaryWriter
+    return type(target).__module__.split(".")[0] in ("torch", "tensorboardX") and hasattr(
+        target, "_get_file_writer"
+    )
+
+
+def _is_tf_summary_writer(target: Any) -> bool:
+    return type(target).__module__.startswith("tensorflow") and hasattr(target, "as_default")
+
+
+def sink_for(target: Any) -> Sink:
+    """Resolve ``target`` (see the module docs) or raise ``TypeError`` naming the accepted kinds."""
+    if isinstance(target, (str, os.PathLike)) and not isinstance(target, ReportWriter):
+        target = directory_writer(target)
+    if isinstance(target, ReportWriter):
+        return Sink(target, lambda: target.history, target.builder, target._write_values)
+    if _is_summary_writer_with_file(target):
+
+        def write_to_summary_writer(step: int, values: list) -> None:
+            file_writer = target._get_file_writer()
+            file_writer.add_summary(summary_pb2.Summary(value=values), step)
+            file_writer.flush()
+
+        return Sink(target, _history_of(target, target.get_logdir()), _SHARED_BUILDER, write_to_summary_writer)
+    if _is_tf_summary_writer(target):
+        from tb_imbalance.summary import write_values  # TensorFlow is loaded already
+
+        def write_to_tf_writer(step: int, values: list) -> None:
+            with target.as_default():
+                if not write_values(values, step):
+                    raise RuntimeError("the tf.summary writer did not write (is it closed?)")
+            target.flush()
+
+        return Sink(target, _history_of(target, None), _SHARED_BUILDER, write_to_tf_writer)
+    raise TypeError(
+        "`target` must be a run directory (str or os.PathLike), a tb_imbalance.ReportWriter, "
+        "a torch.utils.tensorboard.SummaryWriter or a tf.summary writer, received "
+        f"{type(target).__module__}.{type(target).__name__}"
+    )

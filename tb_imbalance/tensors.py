@@ -1,0 +1,67 @@
+"""Any framework's arrays to numpy, without importing a framework.
+
+The writers accept lists, numpy arrays, PyTorch tensors (also on a GPU or
+with ``requires_grad``), JAX arrays and TensorFlow eager tensors. They are
+recognised by the module their type comes from, so a PyTorch user's process
+never imports TensorFlow or JAX, and the other way round.
+
+Example:
+    >>> to_numpy(np.array([[0.2, 0.8]]), "predictions")
+    array([[0.2, 0.8]])
+    >>> to_numpy([0, 1], "labels")   # lists pass through: the core validates them
+    [0, 1]
+    >>> to_numpy(None, "sample_weight") is None
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["to_numpy"]
+
+
+def _framework(value: Any) -> str:
+    return type(value).__module__.split(".", 1)[0]
+
+
+def to_numpy(value: Any, argument: str) -> Any:
+    """Return a framework tensor as a numpy array; other values unchanged.
+
+    ``None``, numpy arrays, lists and scalars are returned as they are (the
+    core turns them into arrays with clear errors for ragged input).
+
+    Args:
+        value: a list, numpy array, ``torch.Tensor``, JAX array or eager
+            ``tf.Tensor`` / ``tf.Variable``.
+        argument: the argument's name, for error messages.
+
+    Raises:
+        TypeError: a symbolic value (a Keras ``KerasTensor``, a TensorFlow
+            graph tensor, a JAX tracer) that holds no numbers yet.
+    """
+    if value is None or isinstance(value, np.ndarray):
+        return value
+    framework = _framework(value)
+    if framework == "torch":
+        return value.detach().cpu().numpy()
+    if framework in ("jax", "jaxlib"):
+        if "Tracer" in type(value).__name__:
+            raise TypeError(
+                f"`{argument}` is a JAX tracer inside a jitted function; log outside "
+                "jax.jit (e.g. after the step returns its outputs)"
+            )
+        return np.asarray(value)
+    if framework in ("tensorflow", "tf_keras", "keras"):
+        if hasattr(value, "numpy"):
+            try:
+                return np.asarray(value.numpy())
+            except (AttributeError, NotImplementedError, ValueError):
+                pass
+        raise TypeError(
+            f"`{argument}` is a symbolic {type(value).__name__} that holds no values yet; "
+            "tb_imbalance computes in numpy: log eagerly, outside tf.function / the model graph"
+        )
+    return value

@@ -1,0 +1,262 @@
+"""log_report / log_matrix / ReportWriter: write -> read round trips, in every environment.
+
+Runs in the TensorFlow, JAX and PyTorch environments; framework-specific
+cases import their framework with ``pytest.importorskip`` (each runs in the
+environment that has it). The oracle is scikit-learn's confusion matrix and
+tb_imbalance.core's report of it; the tag set is the one the Keras callback
+writes (tb_imbalance.events.report_values).
+"""
+
+import io
+import json
+import os
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+import tb_imbalance
+from logdir_reader import load, matrices, plugin_content, run_tag_pairs, scalars
+from tb_imbalance import core, event_file
+from tb_imbalance.events import report_values
+from tb_imbalance.targets import close_directory_writers
+from tensorboard import context
+
+NAMES = ["ok", "<img src=x onerror=alert(1)>", "fault"]
+
+
+def seeded_batch(seed, rows=200, num_classes=3):
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(num_classes, rows, p=[0.85, 0.1, 0.05][:num_classes] if num_classes == 3 else None)
+    scores = rng.random((rows, num_classes)).astype(np.float32)
+    return labels, scores
+
+
+def callback_tags(name="confusion_matrix", names=NAMES):
+    values = report_values(name, np.eye(len(names), dtype=np.int64), names, image=None)
+    return {value.tag for value in values} | {name + "_image"}
+
+
+@pytest.fixture(autouse=True)
+def _close_writers():
+    yield
+    close_directory_writers()
+
+
+def test_directory_round_trip_equals_sklearn(tmp_path):
+    run = tmp_path / "val"
+    expected = {}
+    for step in range(3):
+        labels, scores = seeded_batch(step)
+        cm = tb_imbalance.log_report(run, labels, scores, step, class_names=NAMES)
+        expected[step] = sk_confusion_matrix(labels, scores.argmax(1), labels=range(3))
+        np.testing.assert_array_equal(cm, expected[step])
+    read = matrices(tmp_path)["val"]
+    assert sorted(read) == [0, 1, 2]
+    for step, cm in expected.items():
+        assert read[step].dtype == np.int64
+        np.testing.assert_array_equal(read[step], cm)
+    assert {tag for run_name, tag in run_tag_pairs(tmp_path) if run_name == "val"} == callback_tags()
+    assert len([f for f in os.listdir(run) if f.startswith("events.out.tfevents")]) == 1
+    report = core.classification_report(expected[2], NAMES)
+    assert scalars(tmp_path, "val", f"recall/{NAMES[1]}")[2] == pytest.approx(report[NAMES[1]]["recall"], abs=1e-6)
+    headline = core.imbalance_metrics(expected[2])
+    assert scalars(tmp_path, "val", "imbalance/balanced_accuracy")[2] == pytest.approx(headline["balanced_accuracy"], abs=1e-6)
+    assert json.loads(plugin_content(tmp_path, "val"))["class_names"] == NAMES
+
+
+def test_picture_is_a_png_of_the_matrix(tmp_path):
+    labels, scores = seeded_batch(0)
+    tb_imbalance.log_report(tmp_path / "val", labels, scores, 0, class_names=NAMES)
+    provider, ctx = load(tmp_path), context.RequestContext()
+    blobs = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="images", downsample=10)
+    datum = blobs["val"]["confusion_matrix_image"][0]
+    width, height, png = (provider.read_blob(ctx, blob_key=ref.blob_key) for ref in datum.values)
+    picture = Image.open(io.BytesIO(png))
+    assert picture.size == (int(width), int(height))
+    assert picture.size[0] > 100 and picture.size[1] > 100
+
+
+def test_log_matrix_writes_a_matrix_counted_elsewhere(tmp_path):
+    cm = np.array([[50, 2, 1], [3, 5, 0], [1, 0, 2]])
+    out = tb_imbalance.log_matrix(tmp_path / "val", cm, 4, class_names=NAMES, image=False)
+    np.testing.assert_array_equal(out, cm)
+    np.testing.assert_array_equal(matrices(tmp_path)["val"][4], cm)
+    tags = {tag for _, tag in run_tag_pairs(tmp_path)}
+    assert "confusion_matrix_image" not in tags and f"f1/{NAMES[2]}" in tags
+
+
+def test_log_matrix_accepts_whole_float_counts_and_weighted_sums(tmp_path):
+    np.testing.assert_array_equal(
+        matrices_of(tmp_path, "a", np.array([[3.0, 1.0], [0.0, 2.0]])), [[3, 1], [0, 2]]
+    )
+    weighted = np.array([[2.5, 0.5], [0.0, 1.25]])
+    read = matrices_of(tmp_path, "b", weighted)
+    assert read.dtype == np.float64
+    np.testing.assert_allclose(read, weighted)
+
+
+def matrices_of(tmp_path, run, cm):
+    tb_imbalance.log_matrix(tmp_path / run, cm, 0, per_class_scalars=False, image=False)
+    close_directory_writers()
+    return matrices(tmp_path)[run][0]
+
+
+def test_sample_weight_gives_weighted_sums(tmp_path):
+    labels, scores = seeded_batch(3)
+    weights = np.linspace(0.1, 2.0, len(labels))
+    cm = tb_imbalance.log_report(tmp_path / "w", labels, scores, 0, num_classes=3, sample_weight=weights)
+    expected = sk_confusion_matrix(labels, scores.argmax(1), labels=range(3), sample_weight=weights)
+    np.testing.assert_allclose(cm, expected)
+    np.testing.assert_allclose(matrices(tmp_path)["w"][0], expected)
+
+
+def test_report_writer_reuses_one_file_and_one_picture(tmp_path):
+    with tb_imbalance.ReportWriter(tmp_path / "val") as writer:
+        for step in range(3):
+            labels, scores = seeded_batch(step)
+            tb_imbalance.log_report(writer, labels, scores, step, class_names=NAMES)
+        renderers = list(writer.builder._renderers.values())
+    assert len(renderers) == 1
+    assert len(os.listdir(tmp_path / "val")) == 1
+    assert sorted(matrices(tmp_path)["val"]) == [0, 1, 2]
+
+
+def test_bad_input_names_the_argument_and_keeps_earlier_steps(tmp_path):
+    labels, scores = seeded_batch(0)
+    good = tb_imbalance.log_report(tmp_path / "val", labels, scores, 0, class_names=NAMES)
+    cases = [
+        (dict(target=object()), TypeError, "`target`"),
+        (dict(step=-1), TypeError, "`step`"),
+        (dict(step=1.5), TypeError, "`step`"),
+        (dict(labels=labels + 5), ValueError, "`labels`"),
+        (dict(predictions=np.full_like(scores, np.nan)), ValueError, "`predictions`"),
+        (dict(predictions=scores[:10]), ValueError, "same number of rows"),
+        (dict(name=""), ValueError, "`name`"),
+        (dict(class_names=["a", "b"]), ValueError, "class_names"),
+    ]
+    for override, error, text in cases:
+        kwargs = dict(target=tmp_path / "val", labels=labels, predictions=scores, step=1, class_names=NAMES)
+        kwargs.update(override)
+        with pytest.raises(error, match=text):
+            tb_imbalance.log_report(
+                kwargs.pop("target"), kwargs.pop("labels"), kwargs.pop("predictions"), kwargs.pop("step"), **kwargs
+            )
+    with pytest.raises(ValueError, match="`cm`"):
+        tb_imbalance.log_matrix(tmp_path / "val", [[1, 2, 3]], 1)
+    with pytest.raises(TypeError, match="`log_dir`"):
+        tb_imbalance.ReportWriter(42)
+    read = matrices(tmp_path)["val"]
+    assert sorted(read) == [0]
+    np.testing.assert_array_equal(read[0], good)
+
+
+def test_torch_tensors_and_summary_writer(tmp_path):
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    labels, scores = seeded_batch(5)
+    logits = torch.tensor(scores, requires_grad=True) * 2.0  # a non-leaf tensor with grad history
+    writer = SummaryWriter(str(tmp_path / "torch_run"))
+    writer.add_scalar("loss", 0.25, 7)
+    cm = tb_imbalance.log_report(writer, torch.tensor(labels), logits, 7, class_names=NAMES)
+    writer.close()
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, scores.argmax(1), labels=range(3)))
+    np.testing.assert_array_equal(matrices(tmp_path)["torch_run"][7], cm)
+    assert scalars(tmp_path, "torch_run", "loss") == {7: pytest.approx(0.25)}
+    assert len(os.listdir(tmp_path / "torch_run")) == 1  # our records went into the writer's own file
+
+
+def test_jax_arrays(tmp_path):
+    jnp = pytest.importorskip("jax.numpy")
+    labels, scores = seeded_batch(6)
+    cm = tb_imbalance.log_report(tmp_path / "jax", jnp.asarray(labels), jnp.asarray(scores), 0, num_classes=3)
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, scores.argmax(1), labels=range(3)))
+    tb_imbalance.log_matrix(tmp_path / "jax", jnp.asarray(cm), 1)
+    np.testing.assert_array_equal(matrices(tmp_path)["jax"][1], cm)
+
+
+def test_tensorflow_tensors_and_tf_summary_writer(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    labels, scores = seeded_batch(7)
+    writer = tf.summary.create_file_writer(str(tmp_path / "tf_run"))
+    cm = tb_imbalance.log_report(writer, tf.constant(labels), tf.constant(scores), 2, class_names=NAMES)
+    writer.close()
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, scores.argmax(1), labels=range(3)))
+    np.testing.assert_array_equal(matrices(tmp_path)["tf_run"][2], cm)
+    assert {tag for _, tag in run_tag_pairs(tmp_path)} == callback_tags()
+
+
+def read_records(raw):
+    """TFRecord payloads of ``raw``, checking both checksums with TensorBoard's own CRC."""
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    payloads, offset = [], 0
+    while offset < len(raw):
+        header = raw[offset:offset + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", raw[offset + 8:offset + 12])[0] == masked_crc32c(header)
+        data = raw[offset + 12:offset + 12 + length]
+        assert struct.unpack("<I", raw[offset + 12 + length:offset + 16 + length])[0] == masked_crc32c(data)
+        payloads.append(data)
+        offset += 16 + length
+    return payloads
+
+
+def test_fast_crc_equals_tensorboards(tmp_path):
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 7, 8, 1000, 4097):
+        data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        assert event_file.masked_crc32c(data) == masked_crc32c(data)
+    assert event_file.CRC_IMPLEMENTATION in ("google-crc32c", "crc32c")
+
+
+def test_remote_url_through_tensorboards_file_layer():
+    fsspec = pytest.importorskip("fsspec")
+    from tensorboard.compat.proto import event_pb2
+
+    url = "memory://tbi-test/runs/val"
+    with tb_imbalance.ReportWriter(url) as writer:
+        tb_imbalance.log_matrix(writer, [[3, 1], [0, 2]], 5, class_names=["a", "b"], image=False)
+    fs = fsspec.filesystem("memory")
+    files = fs.ls("/tbi-test/runs/val", detail=False)
+    assert len(files) == 1 and "events.out.tfevents" in files[0]
+    events = [event_pb2.Event.FromString(p) for p in read_records(fs.cat(files[0]))]
+    assert events[0].file_version == "brain.Event:2"
+    assert events[1].step == 5 and events[1].summary.value[0].tag == "confusion_matrix"
+
+
+def test_per_class_scalars_default_to_off_above_100_classes(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    big, small = rng.integers(0, 5, (101, 101)), rng.integers(0, 5, (100, 100))
+    with caplog.at_level("WARNING", logger="tb_imbalance"):
+        for step in range(2):
+            tb_imbalance.log_matrix(tmp_path / "big", big, step, image=False)
+        tb_imbalance.log_matrix(tmp_path / "small", small, 0, image=False)
+        tb_imbalance.log_matrix(tmp_path / "forced", big, 0, image=False, per_class_scalars=True)
+    said = [r.getMessage() for r in caplog.records if "per_class_scalars=True" in r.getMessage()]
+    assert len(said) == 1 and "101 classes" in said[0]
+    tags = {}
+    for run, tag in run_tag_pairs(tmp_path):
+        tags.setdefault(run, set()).add(tag)
+    assert not any(tag.startswith(("precision/", "recall/", "f1/")) for tag in tags["big"])
+    assert "imbalance/balanced_accuracy" in tags["big"]
+    assert sum(tag.startswith("recall/") for tag in tags["small"]) == 100
+    assert sum(tag.startswith("f1/") for tag in tags["forced"]) == 101
+
+
+def test_binary_logits_need_from_logits(tmp_path):
+    rng = np.random.default_rng(4)
+    labels = rng.choice(2, 300, p=[0.9, 0.1])
+    logits = rng.normal(size=(300, 1)) * 3
+    with pytest.raises(ValueError, match="from_logits=True"):
+        tb_imbalance.log_report(tmp_path / "bin", labels, logits, 0)
+    assert not (tmp_path / "bin").exists() or os.listdir(tmp_path / "bin") == []
+    cm = tb_imbalance.log_report(tmp_path / "bin", labels, logits, 0, from_logits=True)
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, (logits[:, 0] >= 0).astype(int), labels=[0, 1]))
+    probabilities = 1 / (1 + np.exp(-logits))
+    np.testing.assert_array_equal(cm, tb_imbalance.log_report(tmp_path / "prob", labels, probabilities, 0))

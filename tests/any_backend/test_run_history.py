@@ -1,0 +1,100 @@
+"""A run directory written twice, or a tag whose classes change: refused before writing.
+
+Both TensorBoard loaders then serve the same steps, ascending and without
+duplicates (checked through the real server in both loader modes), and
+nothing already on disk becomes unviewable.
+"""
+
+import urllib.parse
+
+import numpy as np
+import pytest
+
+import tb_imbalance
+from logdir_reader import matrices
+from support import PLUGIN_ROUTE, get_json, tensorboard_server
+from tb_imbalance.targets import close_directory_writers
+
+CM = np.array([[8, 2], [1, 4]])
+
+
+@pytest.fixture(autouse=True)
+def _close_writers():
+    yield
+    close_directory_writers()
+
+
+def test_a_step_is_written_once(tmp_path):
+    tb_imbalance.log_matrix(tmp_path / "run", CM, 0)
+    with pytest.raises(ValueError, match=r"step 0 of tag 'confusion_matrix' is not after the last step already logged \(0\)"):
+        tb_imbalance.log_matrix(tmp_path / "run", CM * 2, 0)
+    tb_imbalance.log_matrix(tmp_path / "run", CM * 3, 1)
+    read = matrices(tmp_path)["run"]
+    assert sorted(read) == [0, 1]
+    np.testing.assert_array_equal(read[0], CM)
+
+
+def second_process(tmp_path, run, cm, step, **kwargs):
+    close_directory_writers()  # a new process knows only what is on disk
+    return tb_imbalance.log_matrix(tmp_path / run, cm, step, **kwargs)
+
+
+def test_a_second_run_into_the_same_directory_is_refused_with_the_fix(tmp_path):
+    for step in range(5):
+        tb_imbalance.log_matrix(tmp_path / "run", CM + step, step)
+    with pytest.raises(ValueError) as refused:
+        second_process(tmp_path, "run", CM, 0)
+    message = str(refused.value)
+    assert "last step already logged (4)" in message and "new log directory" in message
+    assert "initial_epoch=5" in message
+    second_process(tmp_path, "run", CM * 10, 5)  # continuing after the last step is fine
+    read = matrices(tmp_path)["run"]
+    assert sorted(read) == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(read[5], CM * 10)
+
+
+def test_a_tag_keeps_its_classes(tmp_path):
+    tb_imbalance.log_matrix(tmp_path / "run", CM, 0, class_names=["ok", "fraud"])
+    with pytest.raises(ValueError, match=r"tag 'confusion_matrix' .* already holds 2 classes \['ok', 'fraud'\]"):
+        second_process(tmp_path, "run", np.eye(3, dtype=int), 1)
+    with pytest.raises(ValueError, match="classes cannot change"):
+        tb_imbalance.log_matrix(tmp_path / "run", CM, 1, class_names=["ok", "FRAUD"])
+    tb_imbalance.log_matrix(tmp_path / "run", np.eye(3, dtype=int), 1, name="three_classes")
+    read = matrices(tmp_path)["run"]
+    assert sorted(read) == [0]
+    np.testing.assert_array_equal(read[0], CM)
+
+
+def test_a_new_summary_writer_in_an_old_directory_is_refused():
+    torch = pytest.importorskip("torch")  # noqa: F841
+    import tempfile
+
+    from torch.utils.tensorboard import SummaryWriter
+
+    run_dir = tempfile.mkdtemp()
+    first = SummaryWriter(run_dir)
+    tb_imbalance.log_matrix(first, CM, 0)
+    tb_imbalance.log_matrix(first, CM, 1)
+    first.close()
+    second = SummaryWriter(run_dir)
+    with pytest.raises(ValueError, match=r"last step already logged \(1\)"):
+        tb_imbalance.log_matrix(second, CM, 0)
+    tb_imbalance.log_matrix(second, CM, 2)
+    second.close()
+
+
+@pytest.mark.parametrize("load_fast", [False, True], ids=["python-loader", "rust-loader"])
+def test_both_loaders_serve_a_continued_run_alike(tmp_path, load_fast):
+    for step in range(3):
+        tb_imbalance.log_matrix(tmp_path / "run", CM + step, step)
+    with pytest.raises(ValueError):
+        second_process(tmp_path, "run", CM, 0)
+    for step in (3, 4):
+        tb_imbalance.log_matrix(tmp_path / "run", CM + step, step)
+    close_directory_writers()
+    with tensorboard_server(tmp_path, load_fast=load_fast) as url:
+        query = urllib.parse.urlencode({"run": "run", "tag": "confusion_matrix"})
+        payload = get_json(f"{url}{PLUGIN_ROUTE}/report?{query}")
+        assert payload["steps"] == [0, 1, 2, 3, 4]
+        assert payload["step"] == 4
+        np.testing.assert_array_equal(payload["confusion_matrix"], CM + 4)
