@@ -1,0 +1,43 @@
+"""Keras 3 glue, on any backend: streaming confusion-matrix metrics and the report callback.
+
+* :class:`BalancedAccuracy` and :class:`MacroF1` are stateful metrics whose
+  state is the integer confusion matrix, written with ``keras.ops`` only: the
+  same code runs on TensorFlow, JAX and PyTorch, compiled or eager. Their
+  scalar ``result()`` works as ``monitor=`` for EarlyStopping,
+  ReduceLROnPlateau and ModelCheckpoint (``"val_balanced_accuracy"``,
+  ``"val_macro_f1"``, also with ``mode="auto"``).
+* :class:`ClassificationReportCallback` writes, every epoch, the validation
+  confusion matrix, per-class precision / recall / F1, the headline imbalance
+  scalars and a picture. When the model was compiled with one of the metrics
+  above, it reads the validation matrix from that metric: no extra forward
+  pass. Otherwise it predicts on its own ``validation_data`` (arrays, a
+  ``PyDataset``, a torch ``DataLoader``, a ``tf.data.Dataset`` or batches).
+
+TensorFlow is imported only when it is the Keras backend.
+
+One file per job: :mod:`~tb_imbalance.keras.metrics` (the metrics),
+:mod:`~tb_imbalance.keras.callback` (the callback),
+:mod:`~tb_imbalance.keras.validation_data` (every accepted validation
+source, as batches), :mod:`~tb_imbalance.keras.distribution` (which process
+writes).
+
+Example:
+    >>> import keras, tb_imbalance.keras as tbk
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    >>> model.compile("adam", "sparse_categorical_crossentropy",
+    ...               metrics=[tbk.BalancedAccuracy(3), tbk.MacroF1(3)])
+    >>> callback = tbk.ClassificationReportCallback("/tmp/runs/demo", class_names=["a", "b", "c"])
+    >>> callback.run_dir
+    '/tmp/runs/demo/validation_imbalance'
+"""
+
+from tb_imbalance.keras.callback import ClassificationReportCallback
+from tb_imbalance.keras.distribution import is_chief  # noqa: F401  (tf.distribute rule, kept importable)
+from tb_imbalance.keras.metrics import BalancedAccuracy, ConfusionMatrixMetric, MacroF1
+
+__all__ = [
+    "ConfusionMatrixMetric",
+    "BalancedAccuracy",
+    "MacroF1",
+    "ClassificationReportCallback",
+]

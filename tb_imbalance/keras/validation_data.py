@@ -1,0 +1,333 @@
+"""Every accepted ``validation_data`` source, turned into one confusion matrix.
+
+:class:`ValidationSource` checks the value once (when the callback is
+built) and, each logged epoch, predicts it with the model and counts the
+matrix with :func:`tb_imbalance.core.confusion_matrix`. Accepted sources:
+
+* a tuple ``(x, y)`` or ``(x, y, sample_weight)`` of arrays, predicted with
+  ``model.predict(x, batch_size=...)``;
+* a ``keras.utils.PyDataset`` yielding ``(x, y[, sample_weight])`` batches;
+* a PyTorch ``torch.utils.data.DataLoader`` yielding such batches;
+* a ``tf.data.Dataset`` yielding such batches (TensorFlow installed);
+* any other iterable of such batches: a list of tuples, a generator. A
+  one-shot iterator (a generator) is read once and its batches are kept for
+  later epochs; pass a re-iterable (list, ``PyDataset``, ``DataLoader``) to
+  stream instead.
+
+A source that may never end needs ``steps`` (the callback's
+``validation_steps``), the number of batches read per report: a
+``tf.data.Dataset`` whose cardinality is infinite (``.repeat()``) or unknown,
+a ``PyDataset`` whose ``num_batches`` is ``None``, a ``DataLoader`` over an
+``IterableDataset``, a generator or any iterable without ``len()``. Without
+it such a source is refused when the callback is built, instead of hanging
+the first report. Arrays, lists, tuples and sources with a length need
+nothing (with ``steps``, only the first ``steps`` batches are read).
+
+Batches are predicted with ``model.predict_on_batch``. Framework types are
+recognised by the module their type comes from: nothing imports TensorFlow
+or PyTorch here.
+
+Example:
+    >>> import numpy as np
+    >>> source = ValidationSource((np.zeros((4, 2)), np.array([0, 1, 1, 0])))
+    >>> source.kind
+    'arrays (x, y)'
+    >>> ValidationSource(np.zeros(3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: `validation_data` must be a tuple (x, y) / (x, y, sample_weight) of arrays, ...
+    >>> ValidationSource(iter([]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: `validation_data` (one-shot iterator list_iterator ...) has no length, ... Pass validation_steps=...
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import itertools
+from typing import Any, Iterable, Iterator
+
+import keras
+import numpy as np
+
+from tb_imbalance import core
+from tb_imbalance.tensors import to_numpy
+
+__all__ = ["ValidationSource", "ACCEPTED"]
+
+#: The accepted types, as error messages list them.
+ACCEPTED = (
+    "a tuple (x, y) / (x, y, sample_weight) of arrays, a keras.utils.PyDataset, "
+    "a torch.utils.data.DataLoader, a tf.data.Dataset, or an iterable of "
+    "(x, y[, sample_weight]) batches (a list of tuples, a generator)"
+)
+
+
+def _module(value: Any) -> str:
+    return type(value).__module__ or ""
+
+
+def _is_tf_dataset(value: Any) -> bool:
+    """A ``tf.data.Dataset``, recognised without importing TensorFlow."""
+    return any(
+        cls.__name__ in ("DatasetV2", "DatasetV1") and (cls.__module__ or "").startswith("tensorflow")
+        for cls in type(value).__mro__
+    )
+
+
+def _is_torch_dataloader(value: Any) -> bool:
+    return any(
+        cls.__name__ == "DataLoader" and (cls.__module__ or "").startswith("torch.utils.data")
+        for cls in type(value).__mro__
+    )
+
+
+def _is_array(value: Any) -> bool:
+    """numpy arrays and framework tensors: iterable, but not a source of batches."""
+    return isinstance(value, np.ndarray) or (hasattr(value, "shape") and hasattr(value, "dtype"))
+
+
+def _type_error(value: Any) -> TypeError:
+    hint = ""
+    if _is_array(value):
+        hint = "; an array alone has no labels: pass validation_data=(x_val, y_val)"
+    return TypeError(
+        f"`validation_data` must be {ACCEPTED}; received {type(value).__module__}."
+        f"{type(value).__qualname__}{hint}"
+    )
+
+
+class ValidationSource:
+    """One ``validation_data`` value, checked once, predicted on demand.
+
+    Args:
+        value: one of the sources listed in the module docs.
+        batch_size: batch size for predicting arrays (other sources come
+            batched already).
+        steps: batches to read per report (``None``: all); required for a
+            source that may never end (see the module docs).
+
+    Attributes:
+        kind: what ``value`` was recognised as, for the callback's log line.
+
+    Raises:
+        TypeError: ``value`` is none of the accepted types; ``steps`` not an int.
+        ValueError: an ``(x, y[, w])`` tuple of the wrong length; a source
+            that may never end without ``steps``; ``steps`` < 1.
+    """
+
+    def __init__(self, value: Any, *, batch_size: int = 256, steps: int | None = None) -> None:
+        if steps is not None and (isinstance(steps, bool) or not isinstance(steps, (int, np.integer))):
+            raise TypeError(
+                f"`validation_steps` must be a positive int (batches per report) or None, received {steps!r}"
+            )
+        if steps is not None and steps < 1:
+            raise ValueError(
+                f"`validation_steps` must be a positive int (batches per report) or None, received {steps!r}"
+            )
+        self.value = value
+        self.batch_size = batch_size
+        self.steps = None if steps is None else int(steps)
+        self._cached: list | None = None
+        if isinstance(value, tuple) or (isinstance(value, list) and not _is_list_of_batches(value)):
+            if len(value) not in (2, 3):
+                raise ValueError(
+                    "`validation_data` given as arrays must be (x, y) or (x, y, sample_weight), "
+                    f"received a {type(value).__name__} of length {len(value)}; a list of "
+                    "(x, y) tuples is read as batches"
+                )
+            self.kind = "arrays (x, y)" if len(value) == 2 else "arrays (x, y, sample_weight)"
+        elif isinstance(value, keras.utils.PyDataset):
+            self.kind = f"keras.utils.PyDataset {type(value).__name__}"
+        elif _is_torch_dataloader(value):
+            self.kind = "torch.utils.data.DataLoader"
+        elif _is_tf_dataset(value):
+            self.kind = "tf.data.Dataset"
+        elif (
+            isinstance(value, (str, bytes, collections.abc.Mapping))
+            or _is_array(value)
+            or not isinstance(value, collections.abc.Iterable)
+        ):
+            raise _type_error(value)
+        elif isinstance(value, collections.abc.Iterator):
+            self.kind = f"one-shot iterator {type(value).__name__} (batches kept after the first read)"
+        else:
+            self.kind = f"iterable of batches {type(value).__name__}"
+        if self.steps is None and not self.is_arrays:
+            self._refuse_endless()
+
+    @property
+    def is_arrays(self) -> bool:
+        return self.kind.startswith("arrays")
+
+    def _refuse_endless(self) -> None:
+        """Raise when the source may never end (reading it would hang the callback)."""
+        value, why = self.value, None
+        if isinstance(value, keras.utils.PyDataset):
+            if _py_dataset_length(value) is None:
+                why = "its num_batches is None (or missing): it may never end"
+        elif _is_tf_dataset(value):
+            cardinality = int(value.cardinality())
+            if cardinality == -1:  # tf.data.INFINITE_CARDINALITY
+                why = "it repeats forever (cardinality INFINITE, e.g. after .repeat())"
+            elif cardinality == -2:  # tf.data.UNKNOWN_CARDINALITY
+                why = (
+                    "its cardinality is UNKNOWN (e.g. from_generator or filter), so it may never "
+                    "end; if it is finite, dataset.apply(tf.data.experimental.assert_cardinality(n)) "
+                    "also works"
+                )
+        elif _length(value) is None:
+            why = "has no length, so it may never end (a generator, an IterableDataset, a stream)"
+        if why is not None:
+            hint = "" if why.startswith("has") else "has "
+            raise ValueError(
+                f"`validation_data` ({self.kind}) {hint}{why}: the callback would wait for its end "
+                "forever. Pass validation_steps=<batches per report> to ClassificationReportCallback "
+                "(the same batches are then read every logged epoch), or pass a finite source "
+                "(arrays, a list of batches, a dataset with a length)"
+            )
+    # -- batches -----------------------------------------------------------
+    def _raw_batches(self) -> Iterable[Any]:
+        value, steps = self.value, self.steps
+        if isinstance(value, keras.utils.PyDataset):
+            count = _py_dataset_length(value)
+            count = steps if count is None else count if steps is None else min(count, steps)
+            return (value[index] for index in range(count))
+        if _is_tf_dataset(value):
+            return (value if steps is None else value.take(steps)).as_numpy_iterator()
+        if isinstance(value, collections.abc.Iterator):
+            if self._cached is None:  # read once; the same batches every report
+                self._cached = list(value if steps is None else itertools.islice(value, steps))
+            return self._cached
+        return value if steps is None else itertools.islice(value, steps)
+
+    def batches(self) -> Iterator[tuple[Any, Any, Any]]:
+        """``(x, y, sample_weight or None)`` per batch of a batched source."""
+        for index, batch in enumerate(self._raw_batches()):
+            if not isinstance(batch, (tuple, list)) or len(batch) not in (2, 3):
+                described = (
+                    f"a {type(batch).__name__} of length {len(batch)}"
+                    if isinstance(batch, (tuple, list)) else f"a {type(batch).__name__}"
+                )
+                raise ValueError(
+                    f"`validation_data` ({self.kind}) must yield (x, y) or (x, y, sample_weight) "
+                    f"batches; batch {index} is {described}"
+                )
+            yield batch[0], batch[1], batch[2] if len(batch) == 3 else None
+
+    # -- predictions -------------------------------------------------------
+    def confusion_matrix(
+        self,
+        model: Any,
+        *,
+        num_classes: int | None,
+        class_names: Any = None,
+        from_logits: bool = False,
+    ) -> np.ndarray:
+        """Predict every example with ``model`` and count the ``[C, C]`` matrix.
+
+        Args:
+            model: a single-output Keras model.
+            num_classes: ``C``, or ``None`` to read it from the predictions.
+            class_names: checked against ``C`` (so a wrong count blames
+                ``class_names``, not the labels).
+            from_logits: a binary model's single score column holds logits.
+
+        Returns int64 counts, or float64 sums of weights when the source
+        carries sample weights.
+
+        Raises:
+            ValueError / TypeError: empty source, batches mixing weighted and
+                unweighted, a model with several outputs, labels /
+                predictions the core rejects (the message says which is which).
+        """
+        if self.is_arrays:
+            x, labels = self.value[0], to_numpy(self.value[1], "validation_data")
+            weights = None if len(self.value) < 3 else to_numpy(self.value[2], "validation_data")
+            if self.steps is not None:
+                rows = self.steps * self.batch_size
+                x = keras.tree.map_structure(lambda leaf: leaf[:rows], x)
+                labels = labels[:rows]
+                weights = None if weights is None else weights[:rows]
+            scores = _single_output(model.predict(x, batch_size=self.batch_size, verbose=0))
+        else:
+            labels, scores, weights = self._predict_batches(model)
+        num_classes, _ = core.resolve_num_classes(labels, scores, num_classes, class_names)
+        try:
+            return core.confusion_matrix(
+                labels, scores, num_classes=num_classes, sample_weight=weights, from_logits=from_logits
+            )
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
+                "`predictions` the model's output on its x]"
+            ) from None
+
+    def _predict_batches(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        labels, scores, weights = [], [], []
+        for x, y, weight in self.batches():
+            scores.append(_single_output(model.predict_on_batch(_model_input(x))))
+            labels.append(np.asarray(to_numpy(y, "validation_data")))
+            weights.append(None if weight is None else np.asarray(to_numpy(weight, "validation_data")))
+        if not scores:
+            raise ValueError(f"`validation_data` ({self.kind}) yielded no batches; nothing to report")
+        weighted = {weight is not None for weight in weights}
+        if len(weighted) > 1:
+            raise ValueError(
+                f"`validation_data` ({self.kind}) mixes batches with and without sample_weight; "
+                "yield (x, y, sample_weight) for every batch or for none"
+            )
+        joined = np.concatenate(weights) if weighted == {True} else None
+        return np.concatenate(labels), np.concatenate(scores), joined
+
+
+def _single_output(predictions: Any) -> np.ndarray:
+    """The model's one output as numpy; a clear error for a multi-output model."""
+    if isinstance(predictions, (list, tuple, dict)):
+        count = len(predictions)
+        keys = f" ({', '.join(map(str, predictions))})" if isinstance(predictions, dict) else ""
+        raise ValueError(
+            f"`validation_data`: the model returns {count} outputs{keys}, and the callback's "
+            "predict path reports a single-output model. Compile a tb_imbalance metric on the "
+            "output to report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), "
+            "let fit validate and leave the callback's validation_data unset; or log that "
+            "output yourself with tb_imbalance.log_report"
+        )
+    return np.asarray(keras.ops.convert_to_numpy(predictions))
+
+
+def _length(value: Any) -> int | None:
+    """``len(value)``, or ``None`` when it has none (a DataLoader over an IterableDataset raises)."""
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def _py_dataset_length(value: Any) -> int | None:
+    try:
+        count = value.num_batches
+    except NotImplementedError:
+        return None
+    return None if count is None else int(count)
+
+
+def _is_list_of_batches(value: list) -> bool:
+    return bool(value) and all(isinstance(item, tuple) for item in value)
+
+
+def _model_input(x: Any) -> Any:
+    """Leaves of ``x`` the current backend can take: its own tensors and numpy arrays.
+
+    Tensors of another framework (a torch DataLoader on the JAX backend, say)
+    become numpy arrays.
+    """
+
+    def convert(leaf: Any) -> Any:
+        if leaf is None or isinstance(leaf, np.ndarray) or keras.ops.is_tensor(leaf):
+            return leaf
+        return to_numpy(leaf, "validation_data")
+
+    return keras.tree.map_structure(convert, x)
+

@@ -1,0 +1,323 @@
+"""ClassificationReportCallback in real model.fit runs, on the current Keras backend.
+
+Runs in every environment (TensorFlow, JAX, PyTorch): no TensorFlow import at
+module level. TensorFlow-only cases (tf.data, tf.distribute) are in
+tests/test_callback.py and tests/test_distribute.py.
+"""
+
+import importlib.util
+import os
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from logdir_reader import matrices, plugin_content, run_tag_pairs, scalars
+from tb_imbalance import core
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1, distribution, is_chief
+
+BACKEND = keras.backend.backend()
+HAS_TF = importlib.util.find_spec("tensorflow") is not None
+CLASSES = 4
+NAMES = ["common", "rare", "<img src=x onerror=alert(1)>", "rarest"]
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    prior = 0.35 ** np.arange(CLASSES)
+    y = rng.choice(CLASSES, 600, p=prior / prior.sum())
+    x = rng.normal(size=(600, 8)).astype("float32")
+    x[:, :CLASSES] += np.eye(CLASSES)[y] * 1.5
+    return (x[:450], y[:450]), (x[450:], y[450:])
+
+
+class CountRows(keras.layers.Layer):
+    """Identity layer counting the rows of every inference-mode forward pass."""
+
+    def build(self, input_shape):
+        self.rows = self.add_weight(shape=(), initializer="zeros", dtype="int32", trainable=False, name="rows")
+
+    def call(self, inputs, training=None):
+        if not training:
+            self.rows.assign_add(ops.cast(ops.shape(inputs)[0], "int32"))
+        return inputs
+
+
+def make_model(metrics=(), counter=False, jit_compile="auto"):
+    keras.utils.set_random_seed(1)
+    layers = [keras.Input((8,))]
+    if counter:
+        layers.append(CountRows())
+    layers += [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(CLASSES, activation="softmax")]
+    model = keras.Sequential(layers)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy", *metrics], jit_compile=jit_compile)
+    return model
+
+
+def counted_rows(model):
+    return int(ops.convert_to_numpy(model.layers[0].rows))
+
+
+def predicted_matrix(model, x_val, y_val, **kwargs):
+    return sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES), **kwargs)
+
+
+def expected_tags(name="confusion_matrix"):
+    tags = {name, f"{name}_image"} | {f"imbalance/{m}" for m in core.METRIC_NAMES}
+    return tags | {f"{p}/{c}" for p in ("precision", "recall", "f1") for c in NAMES}
+
+
+def test_two_epoch_fit_writes_exact_run_tag_pairs_and_the_right_matrix(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
+    # Keras' own TensorBoard callback writes through tf.summary: TensorFlow only
+    keras_tensorboard = [keras.callbacks.TensorBoard(str(tmp_path))] if HAS_TF else []
+    history = model.fit(
+        x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+        callbacks=[*keras_tensorboard, ClassificationReportCallback(tmp_path, class_names=NAMES)],
+    )
+    pairs = run_tag_pairs(tmp_path)
+    ours = {(run, tag) for run, tag in pairs if run == "validation_imbalance"}
+    assert ours == {("validation_imbalance", tag) for tag in expected_tags()}
+    if HAS_TF:
+        keras_validation = {tag for run, tag in pairs if run == "validation"}
+        assert {"epoch_loss", "epoch_accuracy", "epoch_balanced_accuracy", "epoch_macro_f1"} <= keras_validation
+        assert {run for run, _ in pairs} == {"train", "validation", "validation_imbalance"}
+    else:
+        assert {run for run, _ in pairs} == {"validation_imbalance"}
+
+    logged = matrices(tmp_path)["validation_imbalance"]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], predicted_matrix(model, x_val, y_val))
+    assert b"<img src=x onerror=alert(1)>" in plugin_content(tmp_path, "validation_imbalance")
+    # Keras' own log of the metric and our scalar come from the same matrix
+    report = core.imbalance_metrics(logged[1])
+    assert history.history["val_balanced_accuracy"][1] == pytest.approx(report["balanced_accuracy"], abs=1e-6)
+    assert history.history["val_macro_f1"][1] == pytest.approx(report["macro_f1"], abs=1e-6)
+    logged_scalar = scalars(tmp_path, "validation_imbalance", "imbalance/balanced_accuracy")[1]
+    assert logged_scalar == pytest.approx(report["balanced_accuracy"], abs=1e-6)
+
+
+def fit_counting_rows(tmp_path, data, callback_kwargs=None, epochs=2):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES)], counter=True)
+    callbacks = [] if callback_kwargs is None else [ClassificationReportCallback(tmp_path, **callback_kwargs)]
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, verbose=0, callbacks=callbacks)
+    return counted_rows(model)
+
+
+def test_streaming_metric_means_no_extra_forward_pass(tmp_path, data, capsys):
+    (_, _), (x_val, y_val) = data
+    without = fit_counting_rows(tmp_path / "a", data)
+    assert without == 2 * len(x_val)  # one validation pass per epoch
+    with_callback = fit_counting_rows(tmp_path / "b", data, {"class_names": NAMES})
+    assert with_callback == without
+    assert "no extra forward pass" in capsys.readouterr().out
+
+
+def test_predict_path_is_announced_once_and_counts_one_extra_pass(tmp_path, data, capsys):
+    (x, y), (x_val, y_val) = data
+    model = make_model(counter=True)  # no streaming metric compiled
+    callback = ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), class_names=NAMES)
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=[callback])
+    assert counted_rows(model) == 4 * len(x_val)
+    out = capsys.readouterr().out
+    assert out.count("ClassificationReportCallback:") == 1 and "predicting on validation_data" in out
+    assert "(arrays (x, y))" in out  # says which source it reads
+    logged = matrices(tmp_path)["validation_imbalance"]
+    np.testing.assert_array_equal(logged[1], predicted_matrix(model, x_val, y_val))
+
+
+def test_freq_and_validation_freq(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES)])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "a", freq=2, verbose=0)])
+    assert sorted(matrices(tmp_path / "a")["validation_imbalance"]) == [0, 2]
+    model = make_model([BalancedAccuracy(CLASSES)])
+    model.fit(x, y, validation_data=(x_val, y_val), validation_freq=2, epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0)])
+    assert sorted(matrices(tmp_path / "b")["validation_imbalance"]) == [1, 3]
+
+
+def test_crash_leaves_finished_epochs_readable(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+
+    class Crash(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("simulated crash")
+
+    model = make_model([BalancedAccuracy(CLASSES)])
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=5, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=0), Crash()])
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+
+
+def test_configuration_errors(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    with pytest.raises(ValueError, match="needs a validation confusion matrix"):
+        make_model().fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path)])
+    with pytest.raises(ValueError, match=r"one name per class \(4\), received 2"):
+        make_model([BalancedAccuracy(CLASSES)]).fit(
+            x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+            callbacks=[ClassificationReportCallback(tmp_path, class_names=["a", "b"])],
+        )
+    with pytest.raises(ValueError, match="`metric='nope'` names no compiled"):
+        make_model([BalancedAccuracy(CLASSES)]).fit(
+            x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+            callbacks=[ClassificationReportCallback(tmp_path, metric="nope")],
+        )
+    with pytest.raises(ValueError, match="`freq` must be a positive int"):
+        ClassificationReportCallback(tmp_path, freq=0)
+    with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
+        ClassificationReportCallback(tmp_path, batch_size=0)
+    with pytest.raises(TypeError, match="`validation_data` must be a tuple") as raised:
+        ClassificationReportCallback(tmp_path, validation_data=x_val)
+    assert "PyDataset" in str(raised.value) and "DataLoader" in str(raised.value) and "ndarray" in str(raised.value)
+    assert not os.path.exists(tmp_path / "validation_imbalance")
+
+
+def test_invalid_labels_in_fit_are_reported_not_logged(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    bad = y_val.copy()
+    bad[:3] = 9
+    model = make_model([BalancedAccuracy(CLASSES)])
+    model.compile("adam", lambda y_true, y_pred: keras.ops.mean(y_pred), metrics=[BalancedAccuracy(CLASSES)])
+    with pytest.raises(ValueError, match="3 rows could not be counted"):
+        model.fit(x, y, validation_data=(x_val, bad), epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    assert not os.path.exists(tmp_path / "validation_imbalance")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning", "ignore::DeprecationWarning")
+def test_jit_compile_true_logs_the_sklearn_matrix(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    n_train, n_val = 128, 128  # whole batches: one compiled shape per step function
+    metric = MacroF1(CLASSES)
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[metric], jit_compile=True)
+    model.fit(
+        x[:n_train], y[:n_train], validation_data=(x_val[:n_val], y_val[:n_val]), batch_size=64, epochs=1, verbose=0,
+        callbacks=[ClassificationReportCallback(tmp_path, verbose=0)],
+    )
+    assert model.jit_compile is True
+    model.jit_compile = False  # reference predictions from the uncompiled model (and no third compile)
+    logged = matrices(tmp_path)["validation_imbalance"][0]
+    np.testing.assert_array_equal(logged, predicted_matrix(model, x_val[:n_val], y_val[:n_val]))
+    assert float(metric.result()) == pytest.approx(core.imbalance_metrics(logged)["macro_f1"], abs=1e-6)
+
+
+# The same fixed weights give the same matrix on TensorFlow, JAX and PyTorch:
+# computed here in float64 numpy, and written out once as a literal.
+FIXED_WEIGHTS_MATRIX = [[71, 13, 11, 10], [3, 19, 8, 1], [2, 0, 9, 1], [0, 1, 0, 1]]
+
+
+def fixed_weights():
+    rng = np.random.default_rng(42)
+    w1 = (rng.normal(size=(8, 16)) * 0.3 + np.eye(8, 16) * 2).astype("float32")
+    b1 = (rng.normal(size=16) * 0.1).astype("float32")
+    w2 = (rng.normal(size=(16, 4)) * 0.3 + np.eye(16, 4) * 2).astype("float32")
+    b2 = (rng.normal(size=4) * 0.1).astype("float32")
+    return [w1, b1, w2, b2]
+
+
+def test_backends_agree_on_fixed_weights(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    weights = fixed_weights()
+    logits = np.maximum(x_val.astype(np.float64) @ weights[0] + weights[1], 0) @ weights[2] + weights[3]
+    top2 = np.sort(logits, axis=1)[:, -2:]
+    assert (top2[:, 1] - top2[:, 0]).min() > 1e-3  # no near-ties: float32 on any backend gives the same argmax
+    expected = sk_confusion_matrix(y_val, logits.argmax(1), labels=range(CLASSES))
+    np.testing.assert_array_equal(expected, FIXED_WEIGHTS_MATRIX)
+
+    for path, compiled in (("metric", [BalancedAccuracy(CLASSES)]), ("predict", [])):
+        model = keras.Sequential([
+            keras.Input((8,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(CLASSES, activation="softmax"),
+        ])
+        model.set_weights(weights)
+        # learning rate 0: the validated weights are the fixed ones
+        model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy", metrics=compiled)
+        source = None if compiled else (x_val, y_val)
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / path, validation_data=source, verbose=0)])
+        np.testing.assert_array_equal(matrices(tmp_path / path)["validation_imbalance"][0], FIXED_WEIGHTS_MATRIX)
+
+
+# -- which process writes --------------------------------------------------
+class FakeClusterSpec:
+    def __init__(self, jobs):
+        self._jobs = jobs
+
+    def as_dict(self):
+        return {job: [f"host{i}:1" for i in range(n)] for job, n in self._jobs.items()}
+
+
+class FakeResolver:
+    def __init__(self, task_type, task_id, jobs):
+        self.task_type, self.task_id, self._jobs = task_type, task_id, jobs
+
+    def cluster_spec(self):
+        return FakeClusterSpec(self._jobs)
+
+
+class FakeStrategy:
+    def __init__(self, resolver):
+        self.cluster_resolver = resolver
+
+
+class FakeModel:
+    def __init__(self, strategy=None):
+        if strategy is not None:
+            self.distribute_strategy = strategy
+
+
+@pytest.mark.parametrize(
+    "task_type, task_id, jobs, chief",
+    [
+        ("chief", 0, {"chief": 1, "worker": 2}, True),
+        ("worker", 0, {"chief": 1, "worker": 2}, False),
+        ("worker", 0, {"worker": 3}, True),
+        ("worker", 1, {"worker": 3}, False),
+        (None, None, {}, True),
+    ],
+)
+def test_tf_distribute_chief_rule(task_type, task_id, jobs, chief):
+    strategy = FakeStrategy(FakeResolver(task_type, task_id, jobs))
+    assert is_chief(strategy) is chief
+    assert distribution.is_writer(FakeModel(strategy)) is chief
+
+
+def test_a_single_process_writes_on_every_backend(data):
+    assert distribution.is_writer(FakeModel()) is True  # no distribute_strategy (JAX, PyTorch trainers)
+    assert distribution.is_writer(make_model()) is True
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="jax.process_index decides only on the JAX backend")
+def test_jax_only_process_zero_writes(monkeypatch):
+    import jax
+
+    monkeypatch.setattr(jax, "process_index", lambda *a, **k: 1)
+    assert distribution.is_writer(FakeModel()) is False
+    monkeypatch.setattr(jax, "process_index", lambda *a, **k: 0)
+    assert distribution.is_writer(FakeModel()) is True
+
+
+def test_torch_distributed_only_rank_zero_writes(monkeypatch):
+    torch = pytest.importorskip("torch")
+    assert distribution.is_writer(FakeModel()) is True  # available but not initialised
+    monkeypatch.setattr(torch.distributed, "is_available", lambda: True)
+    monkeypatch.setattr(torch.distributed, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.distributed, "get_rank", lambda *a, **k: 1)
+    assert distribution.is_writer(FakeModel()) is False
+    monkeypatch.setattr(torch.distributed, "get_rank", lambda *a, **k: 0)
+    assert distribution.is_writer(FakeModel()) is True
+
+
+def test_non_writer_process_computes_but_writes_nothing(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val) = data
+    monkeypatch.setattr(distribution, "_torch_rank", lambda: 1)  # as if rank 1 of torch.distributed
+    model = make_model([BalancedAccuracy(CLASSES)])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    assert not os.path.exists(tmp_path / "validation_imbalance")

@@ -1,0 +1,249 @@
+"""Streaming metrics on the current Keras backend (TensorFlow, JAX or PyTorch).
+
+Values against scikit-learn and tb_imbalance.core, state, dtypes, config,
+use as a monitor, invalid rows on the host and on the device. Runs in every
+environment: no TensorFlow import at module level.
+"""
+
+import os
+import warnings
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from sklearn import metrics as skm
+
+from tb_imbalance import core
+from tb_imbalance.keras import BalancedAccuracy, ConfusionMatrixMetric, MacroF1
+from tb_imbalance.keras.metrics import count_dtype
+
+BACKEND = keras.backend.backend()
+
+
+def random_batches(num_classes=4, batches=5, seed=0):
+    rng = np.random.default_rng(seed)
+    prior = 0.4 ** np.arange(num_classes)
+    for _ in range(batches):
+        labels = rng.choice(num_classes, 37, p=prior / prior.sum())
+        scores = rng.random((37, num_classes)).astype("float32")
+        scores[np.arange(37), labels] += rng.random(37) * 0.8
+        yield labels, scores
+
+
+@pytest.mark.parametrize("as_tensors", [False, True], ids=["numpy", "backend_tensors"])
+@pytest.mark.parametrize("label_form", ["sparse", "sparse_column", "one_hot", "float_ids"])
+def test_values_match_sklearn_and_the_core_over_batches(label_form, as_tensors):
+    balanced, macro = BalancedAccuracy(4), MacroF1(4)
+    all_true, all_pred = [], []
+    for labels, scores in random_batches():
+        given = {
+            "sparse": labels,
+            "sparse_column": labels[:, None],
+            "one_hot": np.eye(4, dtype="float32")[labels],
+            "float_ids": labels.astype("float32"),
+        }[label_form]
+        if as_tensors:
+            given, scores_in = ops.convert_to_tensor(given), ops.convert_to_tensor(scores)
+        else:
+            scores_in = scores
+        balanced.update_state(given, scores_in)
+        macro.update_state(given, scores_in)
+        all_true.append(labels)
+        all_pred.append(scores.argmax(1))
+    y_true, y_pred = np.concatenate(all_true), np.concatenate(all_pred)
+    assert float(balanced.result()) == pytest.approx(skm.balanced_accuracy_score(y_true, y_pred), abs=1e-6)
+    assert float(macro.result()) == pytest.approx(
+        skm.f1_score(y_true, y_pred, labels=range(4), average="macro", zero_division=0), abs=1e-6
+    )
+    np.testing.assert_array_equal(balanced.confusion_matrix(), skm.confusion_matrix(y_true, y_pred, labels=range(4)))
+    np.testing.assert_array_equal(macro.confusion_matrix(), balanced.confusion_matrix())
+    assert balanced.confusion_matrix().dtype == np.int64
+    # the report's maths lives in the core: the metric's scalar is the core's value
+    report = core.imbalance_metrics(balanced.confusion_matrix())
+    assert float(balanced.result()) == pytest.approx(report["balanced_accuracy"], abs=1e-6)
+    assert float(macro.result()) == pytest.approx(report["macro_f1"], abs=1e-6)
+
+
+def test_binary_sigmoid_column_and_class_id_predictions():
+    metric = BalancedAccuracy(2)
+    metric.update_state([0, 1, 1, 0], np.array([[0.2], [0.7], [0.4], [0.6]], dtype="float32"))
+    np.testing.assert_array_equal(metric.confusion_matrix(), [[1, 1], [1, 1]])
+    ids = BalancedAccuracy(3)
+    ids.update_state([0, 1, 2], np.array([0, 2, 2]))
+    np.testing.assert_array_equal(ids.confusion_matrix(), [[1, 0, 0], [0, 0, 1], [0, 0, 1]])
+    tensors = BalancedAccuracy(2)
+    tensors.update_state(ops.convert_to_tensor([0, 1, 1, 0]), ops.convert_to_tensor(np.array([0.2, 0.7, 0.4, 0.6], "float32")))
+    np.testing.assert_array_equal(tensors.confusion_matrix(), [[1, 1], [1, 1]])
+
+
+def test_sample_weight_is_a_mask():
+    metric = MacroF1(2)
+    metric.update_state([0, 1, 1], [0, 1, 0], sample_weight=[1.0, 0.0, 2.5])
+    np.testing.assert_array_equal(metric.confusion_matrix(), [[1, 0], [1, 0]])
+    tensors = MacroF1(2)
+    tensors.update_state(ops.convert_to_tensor([0, 1, 1]), ops.convert_to_tensor([0, 1, 0]), sample_weight=ops.convert_to_tensor([1.0, 0.0, 2.5]))
+    np.testing.assert_array_equal(tensors.confusion_matrix(), [[1, 0], [1, 0]])
+    assert tensors.invalid_rows == 0  # skipped rows are not invalid rows
+
+
+def test_reset_and_absent_classes():
+    metric = BalancedAccuracy(3)
+    metric.update_state([0, 0, 1], [0, 1, 1])
+    assert float(metric.result()) == pytest.approx(0.75)  # class 2 absent: mean over present
+    metric.reset_state()
+    assert metric.confusion_matrix().sum() == 0
+    assert float(metric.result()) == 0.0
+    assert float(MacroF1(3).result()) == 0.0
+
+
+def test_count_dtype_is_exact_and_chosen_without_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        metric = BalancedAccuracy(3)
+        metric.update_state(ops.convert_to_tensor([0, 1, 2]), ops.convert_to_tensor(np.eye(3, dtype="float32")))
+        float(metric.result())
+    assert not [w for w in caught if "int64" in str(w.message) or "float64" in str(w.message)]
+    expected = "int64"
+    if BACKEND == "jax":
+        import jax
+
+        expected = "int64" if jax.config.jax_enable_x64 else "int32"
+    assert count_dtype() == expected
+    assert keras.backend.standardize_dtype(metric.counts.dtype) == expected
+    assert metric.confusion_matrix().dtype == np.int64
+    assert "2**31 - 1" in ConfusionMatrixMetric.__doc__  # the JAX limit is documented
+
+
+def test_config_round_trips():
+    metric = MacroF1(5, name="val_f1_macro")
+    clone = MacroF1.from_config(metric.get_config())
+    assert (clone.num_classes, clone.name) == (5, "val_f1_macro")
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(BalancedAccuracy(7)))
+    assert isinstance(restored, BalancedAccuracy) and restored.num_classes == 7
+
+
+def test_model_with_metrics_saves_and_loads(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3), MacroF1(3)])
+    model.fit(np.random.rand(16, 3), np.arange(16) % 3, epochs=1, verbose=0)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    results = loaded.evaluate(np.random.rand(8, 3), np.arange(8) % 3, verbose=0, return_dict=True)
+    assert {"balanced_accuracy", "macro_f1"} <= set(results)
+
+
+def monitor_data():
+    rng = np.random.default_rng(0)
+    x = rng.random((120, 4)).astype("float32")
+    y = (x[:, 0] * 3).astype(int) % 3
+    return x, y
+
+
+def test_usable_as_monitor_for_keras_callbacks(tmp_path):
+    x, y = monitor_data()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3)])
+    checkpoint = str(tmp_path / "best.keras")
+    history = model.fit(
+        x, y, validation_split=0.25, epochs=3, verbose=0,
+        callbacks=[
+            keras.callbacks.EarlyStopping(monitor="val_balanced_accuracy", mode="max", patience=5),
+            keras.callbacks.ReduceLROnPlateau(monitor="val_balanced_accuracy", mode="max", patience=1),
+            keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_balanced_accuracy", mode="max", save_best_only=True),
+        ],
+    )
+    assert len(history.history["val_balanced_accuracy"]) == 3
+    assert all(np.isscalar(v) for v in history.history["val_balanced_accuracy"])
+    assert os.path.exists(checkpoint)
+
+
+def test_default_mode_auto_knows_higher_is_better():
+    x, y = monitor_data()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3), MacroF1(3)])
+    stops = [keras.callbacks.EarlyStopping(monitor=f"val_{name}", patience=5) for name in ("balanced_accuracy", "macro_f1")]
+    model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=stops)  # mode="auto" raises without _direction
+    for stop in stops:
+        assert bool(stop.monitor_op(0.9, 0.1)) and not bool(stop.monitor_op(0.1, 0.9))
+    assert BalancedAccuracy._direction == MacroF1._direction == "up"
+
+
+@pytest.mark.parametrize(
+    "labels, predictions, fragment",
+    [
+        ([0, 5], [[0.5, 0.5, 0.0]] * 2, "class ids in [0, 2]"),
+        ([0, 1], [[0.5, np.nan, 0.0]] * 2, "NaN"),
+        ([0.5, 1.0], [[0.5, 0.2, 0.3]] * 2, "whole class ids"),
+        ([0, 1], [[0.5, 0.5]] * 2, "shape [N, 3]"),
+    ],
+)
+def test_eager_bad_input_raises_before_counting(labels, predictions, fragment):
+    metric = BalancedAccuracy(3)
+    with pytest.raises(ValueError) as raised:
+        metric.update_state(np.array(labels), np.array(predictions, dtype="float32"))
+    assert fragment in str(raised.value)
+    assert "balanced_accuracy" in str(raised.value)  # names the metric
+    assert metric.confusion_matrix().sum() == 0
+
+
+def test_backend_tensors_are_not_checked_on_the_host_but_counted_as_invalid(monkeypatch):
+    """No device -> host copy per batch: bad rows in tensors go to the invalid cell."""
+    monkeypatch.setattr(ConfusionMatrixMetric, "_check_on_host", lambda *a: pytest.fail("host check on tensors"))
+    metric = BalancedAccuracy(3)
+    labels = ops.convert_to_tensor(np.array([0, 1, 7, -1, 2, 1.5], dtype="float32"))
+    scores = np.eye(3, dtype="float32")[[0, 1, 2, 2, 2, 1]]
+    scores[4, 0] = np.nan
+    metric.update_state(labels, ops.convert_to_tensor(scores))
+    assert metric.invalid_rows == 4  # 7, -1, a NaN score row, 1.5
+    with pytest.raises(ValueError, match=r"balanced_accuracy: 4 rows could not be counted.*\[0, 2\]"):
+        metric.confusion_matrix()
+    counts = ops.convert_to_numpy(metric.counts)
+    assert counts[:9].sum() == 2 and counts[0] == 1 and counts[4] == 1  # only valid rows, in their cells
+    assert float(metric.result()) == pytest.approx(1.0)  # result() ignores invalid rows
+    metric.reset_state()
+    assert metric.invalid_rows == 0
+
+
+def test_shape_errors_raise_for_tensors_too():
+    with pytest.raises(ValueError, match=r"`y_pred` rows must have shape \[N, 3\].*num_classes"):
+        BalancedAccuracy(3).update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(np.ones((2, 4), "float32")))
+    with pytest.raises(ValueError, match="sigmoid probability, which needs num_classes=2"):
+        BalancedAccuracy(3).update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(np.array([0.2, 0.9], "float32")))
+
+
+def test_fit_never_checks_on_the_host(monkeypatch):
+    monkeypatch.setattr(ConfusionMatrixMetric, "_check_on_host", lambda *a: pytest.fail("host check in fit"))
+    x, y = monitor_data()
+    metric = MacroF1(3)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[metric])
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0)
+    np.testing.assert_array_equal(
+        metric.confusion_matrix(), skm.confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(3))
+    )
+    assert float(metric.result()) == pytest.approx(core.imbalance_metrics(metric.confusion_matrix())["macro_f1"], abs=1e-6)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's stateless API under jax.jit")
+def test_jax_jit_stateless_update_counts_and_flags_invalid_rows():
+    import jax
+
+    metric = BalancedAccuracy(3)
+    update = jax.jit(metric.stateless_update_state)
+    state = [v.value for v in metric.variables]
+    state = update(state, jax.numpy.array([0, 1, 7, -1]), jax.numpy.eye(3)[jax.numpy.array([0, 1, 2, 2])])
+    state = update(state, jax.numpy.array([2, 2, 0, 1]), jax.numpy.eye(3)[jax.numpy.array([2, 1, 0, 1])])
+    counts = np.asarray(state[0])
+    assert counts[-1] == 2
+    np.testing.assert_array_equal(counts[:9].reshape(3, 3), [[2, 0, 0], [0, 2, 0], [0, 1, 1]])
+
+
+def test_constructor_validation():
+    with pytest.raises(ValueError, match="at least 2"):
+        BalancedAccuracy(1)
+    with pytest.raises(TypeError, match="must be an int"):
+        MacroF1("10")
+    assert issubclass(BalancedAccuracy, ConfusionMatrixMetric)
+

@@ -1,0 +1,181 @@
+"""Every accepted ``validation_data`` source gives scikit-learn's matrix, on the current backend.
+
+Arrays, arrays with weights, a keras.utils.PyDataset, a torch DataLoader
+(when PyTorch is installed), a tf.data.Dataset (when TensorFlow is), a list
+of batches and a generator; and the errors for everything else.
+"""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from logdir_reader import matrices
+from tb_imbalance.keras import ClassificationReportCallback
+from tb_imbalance.keras.validation_data import ValidationSource
+
+CLASSES = 3
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(7)
+    y = rng.choice(CLASSES, 150, p=[0.7, 0.2, 0.1])
+    x = rng.normal(size=(150, 5)).astype("float32") + np.eye(CLASSES, 5, dtype="float32")[y] * 2
+    weights = np.where(y == 0, 0.5, 2.0)
+    return x, y, weights
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def expected(model, x, y, weights=None):
+    return sk_confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(CLASSES), sample_weight=weights)
+
+
+def batches_of(x, y, weights=None, size=32):
+    for start in range(0, len(x), size):
+        part = slice(start, start + size)
+        yield (x[part], y[part]) if weights is None else (x[part], y[part], weights[part])
+
+
+class Batches(keras.utils.PyDataset):
+    def __init__(self, x, y, weights=None, size=32, **kwargs):
+        super().__init__(**kwargs)
+        self.x, self.y, self.weights, self.size = x, y, weights, size
+
+    def __len__(self):
+        return -(-len(self.x) // self.size)
+
+    def __getitem__(self, index):
+        part = slice(index * self.size, (index + 1) * self.size)
+        if self.weights is None:
+            return self.x[part], self.y[part]
+        return self.x[part], self.y[part], self.weights[part]
+
+
+def test_arrays_tuple_and_list(data, model):
+    x, y, _ = data
+    for value in ((x, y), [x, y]):
+        source = ValidationSource(value)
+        assert source.kind == "arrays (x, y)"
+        cm = source.confusion_matrix(model, num_classes=CLASSES)
+        np.testing.assert_array_equal(cm, expected(model, x, y))
+        assert cm.dtype == np.int64
+
+
+def test_arrays_with_weights_give_weighted_float_counts(data, model):
+    x, y, weights = data
+    source = ValidationSource((x, y, weights), batch_size=16)
+    assert source.kind == "arrays (x, y, sample_weight)"
+    cm = source.confusion_matrix(model, num_classes=CLASSES)
+    np.testing.assert_allclose(cm, expected(model, x, y, weights))
+    assert cm.dtype == np.float64
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_py_dataset(data, model, weighted):
+    x, y, weights = data
+    weights = weights if weighted else None
+    source = ValidationSource(Batches(x, y, weights))
+    assert source.kind == "keras.utils.PyDataset Batches"
+    np.testing.assert_allclose(source.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y, weights))
+
+
+def test_list_of_batches_and_a_generator_read_every_epoch(data, model):
+    x, y, weights = data
+    listed = ValidationSource(list(batches_of(x, y)))
+    assert listed.kind == "iterable of batches list"
+    generated = ValidationSource(batches_of(x, y, weights))
+    assert generated.kind.startswith("one-shot iterator generator")
+    for _ in range(2):  # a generator is read once, its batches kept for the next epoch
+        np.testing.assert_array_equal(listed.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y))
+        np.testing.assert_allclose(generated.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y, weights))
+
+
+def test_torch_dataloader(data, model):
+    torch = pytest.importorskip("torch")
+    x, y, weights = data
+    dataset = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(weights))
+    source = ValidationSource(torch.utils.data.DataLoader(dataset, batch_size=32))
+    assert source.kind == "torch.utils.data.DataLoader"
+    np.testing.assert_allclose(source.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y, weights))
+    unweighted = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=40)
+    np.testing.assert_array_equal(ValidationSource(unweighted).confusion_matrix(model, num_classes=CLASSES), expected(model, x, y))
+
+
+def test_tf_data_dataset(data, model):
+    tf = pytest.importorskip("tensorflow")
+    x, y, weights = data
+    dataset = tf.data.Dataset.from_tensor_slices((x, y, weights)).batch(32)
+    source = ValidationSource(dataset)
+    assert source.kind == "tf.data.Dataset"
+    np.testing.assert_allclose(source.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y, weights))
+
+
+@pytest.mark.parametrize("source_kind", ["py_dataset", "generator", "torch_dataloader"])
+def test_callback_reads_each_source_in_fit(tmp_path, data, source_kind):
+    x, y, _ = data
+    if source_kind == "py_dataset":
+        value = Batches(x, y)
+    elif source_kind == "generator":
+        value = batches_of(x, y, size=50)
+    else:
+        torch = pytest.importorskip("torch")
+        value = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=64)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, validation_data=value, verbose=0)])
+    logged = matrices(tmp_path)["validation_imbalance"]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], expected(model, x, y))
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [
+        (np.zeros((4, 2)), "ndarray; an array alone has no labels"),
+        ("validation.npz", "str"),
+        ({"x": 1}, "dict"),
+        (3, "int"),
+    ],
+)
+def test_unsupported_types_name_the_argument_and_the_accepted_types(value, fragment):
+    with pytest.raises(TypeError) as raised:
+        ValidationSource(value)
+    message = str(raised.value)
+    assert message.startswith("`validation_data` must be a tuple (x, y) / (x, y, sample_weight) of arrays")
+    for accepted in ("keras.utils.PyDataset", "torch.utils.data.DataLoader", "tf.data.Dataset", "iterable of"):
+        assert accepted in message
+    assert fragment in message
+
+
+def test_bad_shapes_and_batches(data, model):
+    x, y, weights = data
+    with pytest.raises(ValueError, match=r"\(x, y\) or \(x, y, sample_weight\), received a tuple of length 4"):
+        ValidationSource((x, y, weights, weights))
+    with pytest.raises(ValueError, match=r"must yield \(x, y\) or \(x, y, sample_weight\) batches; batch 1 is a tuple of length 1"):
+        ValidationSource(iter([(x, y), (x,)])).confusion_matrix(model, num_classes=CLASSES)
+    with pytest.raises(ValueError, match="mixes batches with and without sample_weight"):
+        ValidationSource([(x, y), (x, y, weights)]).confusion_matrix(model, num_classes=CLASSES)
+    with pytest.raises(ValueError, match="yielded no batches"):
+        ValidationSource(iter([])).confusion_matrix(model, num_classes=CLASSES)
+    with pytest.raises(ValueError, match=r"labels` must hold class ids in \[0, 2\]"):
+        ValidationSource((x, y + 5)).confusion_matrix(model, num_classes=CLASSES)
+
+    class Endless(keras.utils.PyDataset):
+        @property
+        def num_batches(self):
+            return None
+
+        def __getitem__(self, index):
+            return x[:8], y[:8]
+
+    with pytest.raises(ValueError, match="must be a finite PyDataset, received Endless"):
+        ValidationSource(Endless()).confusion_matrix(model, num_classes=CLASSES)
