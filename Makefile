@@ -1,29 +1,57 @@
 # The two commands a new user needs:
-#   make demo   set everything up, train the demo runs, serve them in TensorBoard
-#   make test   set everything up, run the whole test suite
-# Everything installs into .venv (CPU build of TensorFlow, pinned in
-# requirements-dev.txt); browser tests use Debian's chromium.
+#   make demo   set up .venv, train the demo runs, serve them in TensorBoard
+#   make test   set up all three environments, run the test suite in each:
+#                 .venv        Keras on TensorFlow (CPU): every test under tests/
+#                 .venv-jax    Keras on JAX (CPU), no TensorFlow: tests/any_backend
+#                 .venv-torch  Keras on PyTorch (CPU), no TensorFlow: tests/any_backend
+#               It fails if any of the three pytest runs fails or collects no test.
+# One environment at a time: make test-tensorflow | test-jax | test-torch.
+# Extra pytest arguments for every run: make test PYTEST_ARGS="-x -k report".
+#
+# Pins: requirements-common.txt (shared by all three), requirements-dev.txt
+# (.venv: tensorflow-cpu, matplotlib, playwright), requirements-jax.txt,
+# requirements-torch.txt. Each environment also gets an editable install of
+# this package. Browser tests use Debian's chromium (scripts/ensure_chromium.sh).
+# Environments are rebuilt only when their requirement files or setup.py change
+# (stamp file .installed); `make clean` removes them.
 
 PYTHON ?= python3
 VENV ?= .venv
+VENV_JAX ?= .venv-jax
+VENV_TORCH ?= .venv-torch
 PY := $(VENV)/bin/python
+export VENV VENV_JAX VENV_TORCH PYTEST_ARGS
 
-.PHONY: demo test setup browser bench clean
+.PHONY: demo test test-tensorflow test-jax test-torch setup setup-jax setup-torch setup-all browser bench clean
 
 demo: setup
 	$(PY) -m demo
 
-test: setup browser
-	$(PY) -m pytest
+test: setup-all browser
+	@bash scripts/run_tests.sh tensorflow jax torch
+
+test-tensorflow: setup browser
+	@bash scripts/run_tests.sh tensorflow
+
+test-jax: setup-jax
+	@bash scripts/run_tests.sh jax
+
+test-torch: setup-torch
+	@bash scripts/run_tests.sh torch
 
 setup: $(VENV)/.installed
+setup-jax: $(VENV_JAX)/.installed
+setup-torch: $(VENV_TORCH)/.installed
+setup-all: setup setup-jax setup-torch
 
-$(VENV)/.installed: requirements-dev.txt setup.py
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
-	touch $@
+$(VENV)/.installed: requirements-dev.txt requirements-common.txt setup.py scripts/make_venv.sh
+	@PYTHON=$(PYTHON) bash scripts/make_venv.sh $(VENV) requirements-dev.txt tensorflow
+
+$(VENV_JAX)/.installed: requirements-jax.txt requirements-common.txt setup.py scripts/make_venv.sh
+	@PYTHON=$(PYTHON) bash scripts/make_venv.sh $(VENV_JAX) requirements-jax.txt jax
+
+$(VENV_TORCH)/.installed: requirements-torch.txt requirements-common.txt setup.py scripts/make_venv.sh
+	@PYTHON=$(PYTHON) bash scripts/make_venv.sh $(VENV_TORCH) requirements-torch.txt torch
 
 browser:
 	@bash scripts/ensure_chromium.sh
@@ -34,4 +62,4 @@ bench: setup
 	$(PY) bench/many_classes.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info test-artifacts
+	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
-# Make sure Debian's Chromium is installed for the browser tests.
+# Make sure Debian's Chromium (browser tests) and the fonts the confusion-matrix
+# picture draws class names with (DejaVu; Noto Sans CJK for Chinese, Japanese
+# and Korean names) are installed.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+[ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
-echo "Installing Debian's chromium for the browser tests..."
+echo "Installing Debian packages for the tests: ${missing[*]}..."
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=""
 elif command -v sudo >/dev/null 2>&1; then
   SUDO="sudo"
 else
-  echo "error: /usr/bin/chromium is missing; install the Debian package 'chromium' (as root: apt-get install chromium)" >&2
+  echo "error: missing Debian packages ${missing[*]}; install them as root: apt-get install ${missing[*]}" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
