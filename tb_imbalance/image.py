@@ -4,16 +4,19 @@ A matplotlib figure with one text label per cell costs about 2 ms per label:
 hundreds of milliseconds per epoch for a 10-class matrix, on the training
 thread. Most of the picture never changes (title, class names, colour bar),
 so :class:`ConfusionMatrixImage` draws that once into a background and, per
-epoch, only fills the cells and pastes cached text bitmaps. Text uses
-matplotlib's DejaVu Sans (wide Unicode coverage for class names) through
-Pillow; the colour scale is ColorBrewer "Blues", the same ramp matplotlib
-calls ``Blues``.
+epoch, only fills the cells and pastes cached text bitmaps. Fonts and labels
+(any script, long names kept distinct) come from :mod:`tb_imbalance.image_text`;
+the colour scale is ColorBrewer "Blues", the same ramp matplotlib calls ``Blues``.
 
 Cells are coloured by the *row-normalised* value (share of the true class),
 so a minority class with 12 examples is as visible as a majority class with
 12,000. Up to ``max_annotated_classes`` classes each cell shows its count and
 that share; above it the grid has colour only, and class labels thin out so
-they stay legible.
+they stay legible. Above ``max_drawn_classes`` a full grid would be a thin
+diagonal nobody can read: the picture then shows the sub-matrix of the
+``max_annotated_classes`` most-confused classes (those in the largest
+off-diagonal cells), with counts, titled as such; colours stay the share of
+each true class's full support.
 
 Example:
     >>> import numpy as np
@@ -24,17 +27,16 @@ Example:
 
 from __future__ import annotations
 
-import functools
-import importlib.util
-import os
 import struct
 import zlib
 from typing import Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-__all__ = ["ConfusionMatrixImage", "encode_png"]
+from tb_imbalance.image_text import display_labels, drawable, font
+
+__all__ = ["ConfusionMatrixImage", "encode_png", "most_confused_classes"]
 
 # ColorBrewer "Blues" (9 classes), the anchors of matplotlib's ``Blues``.
 _BLUES = np.array(
@@ -52,25 +54,7 @@ _LUT = np.stack(
 
 _WHITE = np.array([255, 255, 255], dtype=np.uint16)
 _INK = np.array([33, 33, 33], dtype=np.uint16)
-_MAX_LABEL_CHARS = 24
 _TARGET_GRID_PX = 640
-
-
-@functools.lru_cache(maxsize=None)
-def _font(size: int) -> ImageFont.ImageFont:
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is not None and spec.submodule_search_locations:
-        path = os.path.join(
-            list(spec.submodule_search_locations)[0], "mpl-data", "fonts", "ttf", "DejaVuSans.ttf"
-        )
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
-
-
-def _shorten(name: str) -> str:
-    name = " ".join(str(name).split())  # newlines and tabs would break the layout
-    return name if len(name) <= _MAX_LABEL_CHARS else name[: _MAX_LABEL_CHARS - 1] + "…"
 
 
 def _format_count(value: float) -> str:
@@ -104,12 +88,107 @@ def encode_png(pixels: np.ndarray) -> bytes:
     )
 
 
+class _Layout:
+    """The static part of one picture: background, label positions, cell size."""
+
+    def __init__(self, labels: Sequence[str], title: str, annotate: bool) -> None:
+        self.num_classes = len(labels)
+        self.annotate = annotate
+        cell = _TARGET_GRID_PX // self.num_classes
+        self.cell = int(np.clip(cell, 1, 48 if annotate else 24))
+        if annotate:
+            self.cell = max(self.cell, 26)
+        self.text_font = font(max(8, min(12, self.cell // 4)))
+        self._draw_background(labels, title)
+
+    def _label_step(self, font_px: int) -> int:
+        """Label every k-th class so that labels never overlap."""
+        return max(1, int(np.ceil((font_px + 2) / self.cell)))
+
+    def _draw_background(self, names: Sequence[str], title: str) -> None:
+        size = 11
+        step = self._label_step(size)
+        labels = [(k, *drawable(name, size)) for k, name in enumerate(names) if k % step == 0]
+        scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
+        label_w = int(max(scratch.textlength(text, font=face) for _, face, text in labels)) + 8
+        grid = self.cell * self.num_classes
+        margin = 10
+        axis_title_h = 18
+        top = margin + 24 + axis_title_h  # title + "predicted" caption
+        left = margin + axis_title_h + label_w
+        caption = "predicted class  (colour: share of the true class)"
+        title_font, caption_font = font(14), font(size)
+        text_right = max(
+            margin + scratch.textlength(title, font=title_font), left + scratch.textlength(caption, font=caption_font)
+        )
+        width = int(max(left + grid + 16 + 70, text_right + margin))  # 70: colour bar and its ticks
+        height = top + grid + label_w + margin
+        self.origin = (top, left)
+
+        canvas = Image.new("RGB", (width, height), "white")
+        draw = ImageDraw.Draw(canvas)
+        draw.text((margin, margin), title, font=title_font, fill=tuple(_INK))
+        draw.text((left, margin + 24), caption, font=caption_font, fill=tuple(_INK))
+        for k, face, text in labels:  # true classes, right-aligned left of each row
+            y = top + k * self.cell + self.cell // 2
+            draw.text((left - 4, y), text, font=face, fill=tuple(_INK), anchor="rm")
+        # Predicted-class labels, rotated 90 degrees under each column.
+        rotated = Image.new("L", (label_w, grid), 0)
+        rotated_draw = ImageDraw.Draw(rotated)
+        for k, face, text in labels:
+            rotated_draw.text((label_w - 4, k * self.cell + self.cell // 2), text, font=face, fill=255, anchor="rm")
+        canvas.paste(tuple(_INK), (left, top + grid + 4), rotated.transpose(Image.Transpose.ROTATE_90))
+        true_caption = Image.new("L", (grid, axis_title_h), 0)
+        ImageDraw.Draw(true_caption).text((grid // 2, 2), "true class", font=caption_font, fill=255, anchor="mt")
+        canvas.paste(tuple(_INK), (margin, top), true_caption.transpose(Image.Transpose.ROTATE_90))
+        # Colour bar: 0 % at the bottom, 100 % at the top.
+        bar_x = left + grid + 16
+        ramp = _LUT[np.linspace(255, 0, grid).astype(int)]
+        canvas.paste(Image.fromarray(np.repeat(ramp[:, None, :], 14, axis=1)), (bar_x, top))
+        for share in (0.0, 0.25, 0.5, 0.75, 1.0):
+            y = top + int(round((1 - share) * (grid - 1)))
+            draw.text((bar_x + 18, y), f"{share:.0%}", font=caption_font, fill=tuple(_INK), anchor="lm")
+        self.background = np.asarray(canvas).copy()
+
+
+def most_confused_classes(cm: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` classes in the largest off-diagonal cells (sorted by index).
+
+    Classes are taken pair by pair from the most frequent confusion down;
+    when fewer than ``k`` classes are ever confused, the largest classes
+    fill the rest.
+
+    Example:
+        >>> cm = np.diag([50, 40, 30, 20]); cm[3, 1] = 7; cm[0, 2] = 2
+        >>> most_confused_classes(cm, 3).tolist()
+        [0, 1, 3]
+    """
+    off = np.array(cm, dtype=np.float64)
+    np.fill_diagonal(off, 0)
+    chosen: dict[int, None] = {}
+    for cell in np.argsort(-off, axis=None, kind="stable"):
+        if len(chosen) >= k or off.flat[cell] <= 0:
+            break
+        i, j = divmod(int(cell), off.shape[1])
+        chosen.setdefault(i)
+        if len(chosen) < k:
+            chosen.setdefault(j)
+    for c in np.argsort(-np.asarray(cm).sum(axis=1), kind="stable"):
+        if len(chosen) >= k:
+            break
+        chosen.setdefault(int(c))
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
 class ConfusionMatrixImage:
     """Renders confusion matrices for fixed class names; build once, render every epoch.
 
     Args:
         class_names: the C class names, in matrix order.
-        max_annotated_classes: above this many classes cells get no text.
+        max_annotated_classes: above this many classes cells get no text; also
+            the size of the most-confused sub-matrix drawn above ``max_drawn_classes``.
+        max_drawn_classes: above this many classes only the most-confused
+            ``max_annotated_classes`` are drawn.
         title: drawn above the matrix.
     """
 
@@ -118,117 +197,88 @@ class ConfusionMatrixImage:
         class_names: Sequence[str],
         *,
         max_annotated_classes: int = 30,
+        max_drawn_classes: int = 100,
         title: str = "Confusion matrix",
     ) -> None:
         self.class_names = [str(name) for name in class_names]
         self.num_classes = len(self.class_names)
-        self.annotate = self.num_classes <= max_annotated_classes
-        cell = _TARGET_GRID_PX // self.num_classes
-        self.cell = int(np.clip(cell, 1, 48 if self.annotate else 24))
-        if self.annotate:
-            self.cell = max(self.cell, 26)
-        self._text_font = _font(max(8, min(12, self.cell // 4)))
-        self._text_cache: dict[str, np.ndarray] = {}
+        self.labels = display_labels(self.class_names)
+        self.title = title
+        self.subset_size = min(max_annotated_classes, self.num_classes)
+        self.draws_subset = self.num_classes > max_drawn_classes
+        self._text_cache: dict[tuple, np.ndarray] = {}
         self._cell_cache: dict[tuple, np.ndarray] = {}
-        self._build_background(title)
+        self._subset_layouts: dict[tuple, _Layout] = {}
+        self._full = None if self.draws_subset else _Layout(
+            self.labels, title, self.num_classes <= max_annotated_classes
+        )
 
-    # -- drawn once ------------------------------------------------------
-    def _label_step(self, font_px: int) -> int:
-        """Label every k-th class so that labels never overlap."""
-        return max(1, int(np.ceil((font_px + 2) / self.cell)))
+    # The full layout's geometry (tests and callers use it to find cells).
+    @property
+    def annotate(self) -> bool:
+        return self._full is not None and self._full.annotate
 
-    def _build_background(self, title: str) -> None:
-        label_font = _font(11)
-        step = self._label_step(11)
-        labels = [
-            (k, _shorten(name)) for k, name in enumerate(self.class_names) if k % step == 0
-        ]
-        scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
-        label_w = max(scratch.textlength(text, font=label_font) for _, text in labels)
-        label_w = int(label_w) + 8
-        grid = self.cell * self.num_classes
-        margin = 10
-        axis_title_h = 18
-        top = margin + 24 + axis_title_h  # title + "predicted" caption
-        left = margin + axis_title_h + label_w
-        colourbar_w = 70
-        width = left + grid + 16 + colourbar_w
-        height = top + grid + label_w + margin
-        self._origin = (top, left)
+    @property
+    def cell(self) -> int:
+        return self._full.cell if self._full is not None else 0
 
-        canvas = Image.new("RGB", (width, height), "white")
-        draw = ImageDraw.Draw(canvas)
-        draw.text((margin, margin), title, font=_font(14), fill=tuple(_INK))
-        caption = "predicted class  (colour: share of the true class)"
-        draw.text((left, margin + 24), caption, font=label_font, fill=tuple(_INK))
-        for k, text in labels:  # true classes, right-aligned left of each row
-            y = top + k * self.cell + self.cell // 2
-            draw.text((left - 4, y), text, font=label_font, fill=tuple(_INK), anchor="rm")
-        # Predicted-class labels, rotated 90 degrees under each column.
-        strip = Image.new("L", (grid, label_w), 0)
-        strip_draw = ImageDraw.Draw(strip)
-        rotated = Image.new("L", (label_w, grid), 0)
-        rotated_draw = ImageDraw.Draw(rotated)
-        for k, text in labels:
-            y = k * self.cell + self.cell // 2
-            rotated_draw.text((label_w - 4, y), text, font=label_font, fill=255, anchor="rm")
-        strip = rotated.transpose(Image.Transpose.ROTATE_90)
-        canvas.paste(tuple(_INK), (left, top + grid + 4), strip)
-        del strip_draw
-        true_caption = Image.new("L", (grid, axis_title_h), 0)
-        ImageDraw.Draw(true_caption).text((grid // 2, 2), "true class", font=label_font, fill=255, anchor="mt")
-        canvas.paste(tuple(_INK), (margin, top), true_caption.transpose(Image.Transpose.ROTATE_90))
-        # Colour bar: 0 % at the bottom, 100 % at the top.
-        bar_x = left + grid + 16
-        ramp = _LUT[np.linspace(255, 0, grid).astype(int)]
-        bar = np.repeat(ramp[:, None, :], 14, axis=1)
-        canvas.paste(Image.fromarray(bar), (bar_x, top))
-        for share in (0.0, 0.25, 0.5, 0.75, 1.0):
-            y = top + int(round((1 - share) * (grid - 1)))
-            draw.text((bar_x + 18, y), f"{share:.0%}", font=label_font, fill=tuple(_INK), anchor="lm")
-        self._background = np.asarray(canvas).copy()
+    @property
+    def _origin(self) -> tuple[int, int]:
+        return self._full.origin
+
+    def _subset_layout(self, classes: np.ndarray) -> _Layout:
+        key = tuple(classes.tolist())
+        layout = self._subset_layouts.pop(key, None)
+        if layout is None:
+            title = f"{self.title}: the {len(classes)} most-confused of {self.num_classes} classes"
+            layout = _Layout([self.labels[c] for c in classes], title, annotate=True)
+        self._subset_layouts[key] = layout  # most recently used last
+        while len(self._subset_layouts) > 4:
+            del self._subset_layouts[next(iter(self._subset_layouts))]
+        return layout
 
     # -- per epoch -------------------------------------------------------
-    def _text_mask(self, text: str) -> np.ndarray:
-        mask = self._text_cache.get(text)
+    def _text_mask(self, text: str, face) -> np.ndarray:
+        key = (text, face.size)
+        mask = self._text_cache.get(key)
         if mask is None:
             if len(self._text_cache) > 4096:
                 self._text_cache.clear()
-            font = self._text_font
-            box = font.getbbox(text)
+            box = face.getbbox(text)
             image = Image.new("L", (max(1, box[2] - box[0]), max(1, box[3] - box[1])), 0)
-            ImageDraw.Draw(image).text((-box[0], -box[1]), text, font=font, fill=255)
+            ImageDraw.Draw(image).text((-box[0], -box[1]), text, font=face, fill=255)
             mask = np.asarray(image, dtype=np.uint16)[:, :, None]
-            self._text_cache[text] = mask
+            self._text_cache[key] = mask
         return mask
 
-    def _paste_text(self, pixels: np.ndarray, text: str, cx: int, cy: int, colour: np.ndarray) -> None:
-        mask = self._text_mask(text)
+    def _paste_text(self, pixels: np.ndarray, text: str, face, cx: int, cy: int, colour: np.ndarray) -> None:
+        mask = self._text_mask(text, face)
         h, w = mask.shape[:2]
         y0, x0 = cy - h // 2, cx - w // 2
         region = pixels[y0 : y0 + h, x0 : x0 + w]
         mask = mask[: region.shape[0], : region.shape[1]]
         region[:] = (region * (255 - mask) + colour * mask) // 255
 
-    def _annotated_cell(self, count: float, share: float, has_support: bool) -> np.ndarray:
+    def _annotated_cell(self, layout: _Layout, count: float, share: float, has_support: bool) -> np.ndarray:
         """One cell with its colour, grid lines and two-line label, cached by appearance."""
         level = int(np.clip(round(share * 255), 0, 255))
         lines = (_format_count(count), f"{share:.0%}" if has_support else "")
-        key = (level, *lines)
+        key = (layout.cell, level, *lines)
         patch = self._cell_cache.get(key)
         if patch is None:
             if len(self._cell_cache) > 8192:
                 self._cell_cache.clear()
-            size = self.cell
+            size = layout.cell
             patch = np.empty((size, size, 3), dtype=np.uint8)
             patch[:] = _LUT[level]
             patch[0, :] = 255
             patch[:, 0] = 255
             colour = _WHITE if share > 0.55 else _INK
-            line = self._text_font.size // 2 + 1
-            self._paste_text(patch, lines[0], size // 2, size // 2 - line, colour)
+            face = layout.text_font
+            line = face.size // 2 + 1
+            self._paste_text(patch, lines[0], face, size // 2, size // 2 - line, colour)
             if lines[1]:
-                self._paste_text(patch, lines[1], size // 2, size // 2 + line, colour)
+                self._paste_text(patch, lines[1], face, size // 2, size // 2 + line, colour)
             self._cell_cache[key] = patch
         return patch
 
@@ -241,20 +291,28 @@ class ConfusionMatrixImage:
             )
         support = cm.sum(axis=1, keepdims=True)
         share = np.divide(cm, support, out=np.zeros_like(cm), where=support > 0)
-        pixels = self._background.copy()
-        top, left = self._origin
-        size = self.cell
-        if self.annotate:
+        if self.draws_subset:
+            classes = most_confused_classes(cm, self.subset_size)
+            layout = self._subset_layout(classes)
+            cm, share, support = cm[np.ix_(classes, classes)], share[np.ix_(classes, classes)], support[classes]
+        else:
+            layout = self._full
+        pixels = layout.background.copy()
+        top, left = layout.origin
+        size = layout.cell
+        if layout.annotate:
             # Cells look the same from epoch to epoch far more often than not:
             # each distinct (colour, label) patch is drawn once.
-            for i in range(self.num_classes):
+            for i in range(layout.num_classes):
                 y = top + i * size
-                for j in range(self.num_classes):
+                for j in range(layout.num_classes):
                     x = left + j * size
-                    pixels[y : y + size, x : x + size] = self._annotated_cell(cm[i, j], share[i, j], support[i, 0] > 0)
+                    pixels[y : y + size, x : x + size] = self._annotated_cell(
+                        layout, cm[i, j], share[i, j], support[i, 0] > 0
+                    )
             return pixels
         colours = _LUT[np.clip((share * 255).round().astype(int), 0, 255)]
-        grid = size * self.num_classes
+        grid = size * layout.num_classes
         cells = np.repeat(np.repeat(colours, size, axis=0), size, axis=1)
         if size >= 6:  # thin white grid lines keep neighbouring cells apart
             cells[::size, :, :] = 255

@@ -61,3 +61,94 @@ def test_awkward_names_and_weighted_counts_render():
 def test_shape_mismatch_is_a_clear_error():
     with pytest.raises(ValueError, match=r"`cm` must have shape \(3, 3\)"):
         ConfusionMatrixImage(["a", "b", "c"]).render(np.eye(2))
+
+
+def test_picture_stays_legible_without_matplotlib_or_system_fonts(monkeypatch):
+    from PIL import ImageFont
+
+    from tb_imbalance import image_text
+
+    monkeypatch.setattr(image_text, "font_paths", lambda: [])
+    image_text._fonts.cache_clear()
+    try:
+        face = image_text.font(11)
+        assert isinstance(face, ImageFont.FreeTypeFont) and face.size == 11  # scalable, not the 6 px bitmap
+        left, top, right, bottom = face.getbbox("fraud")
+        assert right - left >= 20 and 7 <= bottom - top <= 13
+        renderer = ConfusionMatrixImage(["normal", "fraud"])
+        pixels = renderer.render(np.array([[90, 3], [2, 5]]))
+        top_, left_ = renderer._origin
+        label_area = pixels[top_ : top_ + renderer.cell * 2, : left_ - 2]
+        assert (label_area.sum(axis=2) < 300).sum() > 30  # dark ink of the row labels
+    finally:
+        image_text._fonts.cache_clear()
+
+
+def ink_columns(pixels, rows):
+    """Columns holding dark text pixels within ``rows``."""
+    band = pixels[rows].sum(axis=2) < 400
+    return np.flatnonzero(band.any(axis=0))
+
+
+@pytest.mark.parametrize("classes", [2, 3, 4])
+def test_caption_is_not_clipped_with_few_classes(classes):
+    from tb_imbalance.image_text import font
+
+    renderer = ConfusionMatrixImage([f"c{k}" for k in range(classes)])
+    pixels = renderer.render(np.eye(classes, dtype=int) * 5)
+    caption = "predicted class  (colour: share of the true class)"
+    top, left = renderer._origin
+    caption_rows = slice(34, top - 2)  # between the title and the grid
+    columns = ink_columns(pixels, caption_rows)
+    assert columns.max() >= left + font(11).getlength(caption) - 3  # the caption's last letter is drawn
+    assert columns.max() < pixels.shape[1] - 2  # and it ends inside the picture
+
+
+def test_long_names_with_a_shared_prefix_stay_distinct():
+    from tb_imbalance.image_text import MAX_LABEL_CHARS, display_labels
+
+    names = [f"very_long_shared_prefix_of_a_feature_{k:02d}_{suffix}" for k in range(3) for suffix in ("a", "b")]
+    labels = display_labels(names)
+    assert len(set(labels)) == len(names)
+    assert all(len(label) <= MAX_LABEL_CHARS for label in labels)
+    same = display_labels(["x" * 40 + "tail", "x" * 41 + "tail"])
+    assert len(set(same)) == 2 and all(label.startswith(("#0 ", "#1 ")) for label in same)
+
+
+def test_cjk_and_emoji_names_are_never_boxes():
+    from tb_imbalance import image_text
+
+    has_cjk_font = any("CJK" in path for path in image_text.font_paths())
+    face, shown = image_text.drawable("日本語", 11)
+    if has_cjk_font:
+        assert shown == "日本語" and "CJK" in face.path
+    else:
+        assert shown == "U+65E5U+672CU+8A9E"
+    face, shown = image_text.drawable("fraud 🚨", 11)
+    assert shown in ("fraud 🚨", "fraud U+1F6A8")
+    if shown == "fraud 🚨":  # a font claims the emoji: it must draw something other than its "no glyph" box
+        assert image_text._has_glyph(face, "🚨")
+    renderer = ConfusionMatrixImage(["ok", "日本語", "fraud 🚨"])
+    assert renderer.render(np.eye(3, dtype=int)).shape[0] > 100
+
+
+def test_thousands_of_classes_draw_the_most_confused_sub_matrix():
+    from tb_imbalance.image import most_confused_classes
+
+    classes = 2000
+    rng = np.random.default_rng(0)
+    cm = np.diag(rng.integers(50, 100, classes))
+    cm[1500, 7] = 40  # the worst confusion
+    cm[3, 1999] = 30
+    renderer = ConfusionMatrixImage([f"class {k}" for k in range(classes)])
+    pixels = renderer.render(cm)
+    assert renderer.draws_subset and renderer.subset_size == 30
+    assert max(pixels.shape[:2]) < 1400  # a readable picture, not a 2000-px diagonal
+    chosen = most_confused_classes(cm, 30)
+    assert {7, 1500, 3, 1999} <= set(chosen.tolist()) and len(chosen) == 30
+    layout = renderer._subset_layout(chosen)
+    top, left = layout.origin
+    i, j = chosen.tolist().index(1500), chosen.tolist().index(7)
+    # the worst cell is coloured by its share of class 1500's full support
+    share = cm[1500, 7] / cm[1500].sum()
+    assert tuple(pixels[top + i * layout.cell + 3, left + j * layout.cell + 3]) == tuple(_LUT[round(share * 255)])

@@ -1,0 +1,120 @@
+"""Text in the confusion-matrix picture: fonts, glyph coverage and short distinct labels.
+
+Class names are user data in any script. Each label is drawn with the first
+font that has every one of its characters:
+
+1. DejaVu Sans (Latin, Greek, Cyrillic, many symbols) — from matplotlib when
+   it is installed, else the system's (Debian's ``fonts-dejavu-core``);
+2. Noto Sans CJK (Chinese, Japanese, Korean) — Debian's ``fonts-noto-cjk``;
+3. Pillow's built-in scalable font (Latin only), when no other font exists.
+
+Characters that no installed font has (emoji, most often: colour emoji
+fonts cannot be drawn at label size) are written as their code point,
+``U+1F600``, so a label is never a row of boxes.
+
+Long names are shortened to :data:`MAX_LABEL_CHARS` with the ellipsis in
+the middle, so names that share a long prefix stay distinct; labels that
+would still collide get their class index.
+
+Example:
+    >>> display_labels(["transaction_type_online_card_not_present_fraud",
+    ...                 "transaction_type_online_card_not_present_legit"])
+    ['transaction_t…resent_fraud', 'transaction_t…resent_legit']
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from typing import Sequence
+
+from PIL import ImageFont
+
+__all__ = ["MAX_LABEL_CHARS", "display_labels", "font", "drawable"]
+
+MAX_LABEL_CHARS = 26
+
+_DEJAVU = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/Library/Fonts/DejaVuSans.ttf",
+)
+_CJK = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+
+def _matplotlib_dejavu() -> list[str]:
+    spec = importlib.util.find_spec("matplotlib")  # finds the file without importing matplotlib
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    package = list(spec.submodule_search_locations)[0]
+    return [os.path.join(package, "mpl-data", "fonts", "ttf", "DejaVuSans.ttf")]
+
+
+def font_paths() -> list[str]:
+    """The installed fonts labels may use, in order of preference (may be empty)."""
+    found = [path for path in _matplotlib_dejavu() + list(_DEJAVU) if os.path.exists(path)][:1]
+    found += [path for path in _CJK if os.path.exists(path)][:1]
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _fonts(size: int) -> tuple[ImageFont.FreeTypeFont, ...]:
+    fonts = [ImageFont.truetype(path, size) for path in font_paths()]
+    return tuple(fonts) or (ImageFont.load_default(size=size),)
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """The preferred font at ``size`` px (for digits and fixed captions)."""
+    return _fonts(size)[0]
+
+
+@functools.lru_cache(maxsize=65536)
+def _has_glyph(face: ImageFont.FreeTypeFont, char: str) -> bool:
+    if char.isspace():
+        return True
+    missing = face.getmask("\U0010fffd")  # a private-use code point: the font's "no glyph" shape
+    mask = face.getmask(char)
+    return not (mask.size == missing.size and bytes(mask) == bytes(missing))
+
+
+def drawable(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
+    """A font that has every character of ``text``, and the text to draw with it.
+
+    Example:
+        >>> face, shown = drawable("fraud 🚨", 11)
+        >>> shown.startswith("fraud ")
+        True
+    """
+    fonts = _fonts(size)
+    for face in fonts:
+        if all(_has_glyph(face, char) for char in text):
+            return face, text
+    face = fonts[0]
+    return face, "".join(char if _has_glyph(face, char) else f"U+{ord(char):04X}" for char in text)
+
+
+def _shorten(name: str, limit: int) -> str:
+    if len(name) <= limit:
+        return name
+    head = (limit - 1) // 2 + (limit - 1) % 2
+    tail = limit - 1 - head
+    return name[:head] + "…" + name[len(name) - tail:]
+
+
+def display_labels(names: Sequence[str], limit: int = MAX_LABEL_CHARS) -> list[str]:
+    """One short label per class name, all distinct.
+
+    Whitespace runs (newlines, tabs) become single spaces; names longer than
+    ``limit`` keep their start and end around an ellipsis; labels that still
+    collide get their class index in front (``"#12 …"``).
+    """
+    labels = [_shorten(" ".join(str(name).split()), limit) for name in names]
+    seen: dict[str, int] = {}
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+    return [f"#{k} {label}" if seen[label] > 1 else label for k, label in enumerate(labels)]
