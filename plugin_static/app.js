@@ -8,6 +8,7 @@ import { loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
 import { createPickers } from "./views/pickers.js";
+import { createSkippedNote } from "./views/skipped-note.js";
 import { createTableView } from "./views/table.js";
 import { createTrendsView } from "./views/trends.js";
 
@@ -50,6 +51,7 @@ export function startApp({ root, api, presets }) {
   const subtitle = el("span", { class: "page-subtitle", dataset: { testid: "page-subtitle" } });
   const status = el("span", { class: "page-status", role: "status", dataset: { testid: "page-status" } });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
+  const skippedNote = createSkippedNote();
   const reportSection = section("report", "Classification report", "Per-class precision, recall and F1 of each selected run; click a column header to sort.");
   const matrixSection = section("matrix", "Confusion matrix", "Rows are true classes, columns predicted classes. Hover a cell for counts and shares.");
   const imbalanceSection = section("imbalance", "Imbalance at a glance", "How many samples each class has, next to how often the model predicts it.");
@@ -61,6 +63,7 @@ export function startApp({ root, api, presets }) {
     { class: "content" },
     el("header", { class: "page-header" }, el("h1", {}, "Imbalance"), subtitle, status),
     pageMessage,
+    skippedNote.element,
     sections,
   );
   replaceChildren(root, el("div", { class: "app", dataset: { testid: "imbalance-root" } }, sidebar, main));
@@ -168,6 +171,7 @@ export function startApp({ root, api, presets }) {
     pageMessage.textContent = message ?? "";
     pageMessage.classList.toggle("error", Boolean(source.listError()));
     sections.hidden = Boolean(message);
+    skippedNote.update(message ? [] : selected.map((run) => ({ run, skipped: source.skippedOf(tag, run) })));
     // Without readable data only the report card stays, to show the errors.
     cardRow.hidden = readable.length === 0;
     trendsSection.element.hidden = readable.length === 0;

@@ -1,5 +1,6 @@
 // What the dashboard knows about the server: runs and tags, the steps of
-// each run, per-run errors, and cached per-class series.
+// each run, the logged steps the server left out, per-run errors, and cached
+// per-class series.
 
 const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
 
@@ -37,6 +38,7 @@ export function createDataSource(api) {
   let listError = null;
   const steps = new Map(); // tag -> Map(run -> steps)
   const errors = new Map(); // tag -> Map(run -> message)
+  const skipped = new Map(); // tag -> Map(run -> [{step, reason}])
   const series = new Map(); // JSON [run, tag, classes] -> Promise
 
   const table = (maps, tag) => {
@@ -65,6 +67,12 @@ export function createDataSource(api) {
     stepsOf: (tag, run) => steps.get(tag)?.get(run),
     /** @returns {string|undefined} why the steps of a run could not be read */
     errorOf: (tag, run) => errors.get(tag)?.get(run),
+    /**
+     * Logged steps of a run that the server leaves out (e.g. logged with
+     * another class set than the tag's first step), with the reason.
+     * @returns {Array<{step: number, reason: string}>}
+     */
+    skippedOf: (tag, run) => skipped.get(tag)?.get(run) ?? [],
     /** @returns {string|null} why the run list could not be read */
     listError: () => listError,
 
@@ -98,7 +106,9 @@ export function createDataSource(api) {
           .filter((run) => !known.has(run) && !failed.has(run))
           .map(async (run) => {
             try {
-              known.set(run, (await api.report(run, tag)).steps);
+              const report = await api.report(run, tag);
+              known.set(run, report.steps);
+              table(skipped, tag).set(run, report.skipped_steps ?? []);
             } catch (error) {
               failed.set(run, describeError(error));
             }
@@ -129,7 +139,7 @@ export function createDataSource(api) {
      * @param {string} tag
      * @param {string[]} runs
      * @param {number[]|null} classes
-     * @returns {Promise<boolean>} whether any run's steps or error changed
+     * @returns {Promise<boolean>} whether any run's steps, left-out steps or error changed
      */
     async refreshSteps(tag, runs, classes) {
       const known = table(steps, tag);
@@ -142,6 +152,11 @@ export function createDataSource(api) {
             if (JSON.stringify(known.get(run)) !== JSON.stringify(fresh.steps)) {
               known.set(run, fresh.steps);
               forgetSeries(run, tag);
+              changed = true;
+            }
+            const freshSkipped = fresh.skipped_steps ?? [];
+            if (JSON.stringify(table(skipped, tag).get(run) ?? []) !== JSON.stringify(freshSkipped)) {
+              table(skipped, tag).set(run, freshSkipped);
               changed = true;
             }
             series.set(JSON.stringify([run, tag, classes]), Promise.resolve(fresh));

@@ -163,8 +163,20 @@ export function visibleClassRows(classRows, filter, sort) {
 }
 
 /**
+ * The step a column's numbers come from: the one its report answers for.
+ * @param {{step: number|null, report: Object|null}} column
+ * @returns {number|null}
+ */
+export function columnStep(column) {
+  return column.report?.step ?? column.step ?? null;
+}
+
+/**
  * The table as plain rows for CSV / Markdown: summary rows, then the shown
- * class rows. Non-baseline runs get difference columns.
+ * class rows. Non-baseline runs get difference columns. Runs side by side
+ * may be at different steps, so each run says its step: CSV has a
+ * `<run> step` column (the step on every row, before the run's values),
+ * Markdown a "(step N)" in the run's headers.
  * @param {{columns: Array, summaryRows: Array}} table from {@link buildReportTable}
  * @param {Array} classRows the filtered, sorted class rows
  * @param {"csv"|"markdown"} flavour CSV keeps full precision and separate
@@ -176,7 +188,11 @@ export function exportLayout(table, classRows, flavour) {
   const header = ["class"];
   const align = ["left"];
   for (const column of columns) {
-    const stepNote = flavour === "markdown" ? ` (step ${column.step})` : "";
+    const stepNote = flavour === "markdown" ? ` (step ${columnStep(column)})` : "";
+    if (flavour === "csv") {
+      header.push(`${column.run} step`);
+      align.push("right");
+    }
     for (const field of FIELDS) {
       header.push(`${column.run}${stepNote} ${field.key === "f1" ? "f1-score" : field.key}`);
       align.push("right");
@@ -193,6 +209,7 @@ export function exportLayout(table, classRows, flavour) {
     for (const column of columns) {
       const values = row.cells[column.run];
       const deltas = row.deltas[column.run];
+      if (flavour === "csv") cells.push(columnStep(column));
       for (const field of FIELDS) {
         const value = values?.[field.key];
         if (value === undefined || value === null) cells.push(null);

@@ -7,7 +7,11 @@ the whole module:
   injection), tag ``confusion_matrix``, steps 0–5;
 * ``wide``: 1000 classes, tag ``wide_matrix``, steps 0–1;
 * ``future``: written by a newer format version, tag ``future_matrix``;
-* ``live``: tag ``live_matrix``, gains steps while a test watches.
+* ``live``: tag ``live_matrix``, gains steps while a test watches;
+* ``rerun`` and ``steady``: tag ``rerun_matrix``, classes named like
+  spreadsheet formulas. ``rerun`` logged steps 0–2 with 4 classes, then steps
+  3–4 with 3 classes (as a re-run into the same directory would), which the
+  dashboard must leave out with a visible note; ``steady`` has steps 0–4.
 
 Numbers on the page are compared with scikit-learn (and imbalanced-learn)
 computed from the matrices the logdir was written with. Every test fails on
@@ -59,7 +63,49 @@ def matrices(tmp_path_factory) -> tuple[pathlib.Path, dict[str, dict[int, np.nda
     written.update(make_logdir(root, runs=("wide",), num_steps=2, num_classes=WIDE_CLASSES, tag="wide_matrix", seed=1))
     written.update(make_logdir(root, runs=("live",), num_steps=3, tag="live_matrix", seed=2))
     write_newer_format_run(root, "future", tag="future_matrix")
+    written.update(_write_rerun_runs(root))
     return root, written
+
+
+#: Class names a spreadsheet would run as formulas if exported unescaped.
+FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)"]
+RERUN_TAG = "rerun_matrix"
+RERUN_GOOD_STEPS = (0, 1, 2)
+RERUN_SKIPPED_STEPS = (3, 4)
+
+
+def _write_rerun_runs(root: pathlib.Path) -> dict[str, dict[int, np.ndarray]]:
+    """Write ``rerun`` (a changed class set from step 3 on) and ``steady``.
+
+    The mismatched steps are written through the low-level event-file path,
+    which checks nothing, as a second process writing into the directory would.
+    """
+    from tb_imbalance.event_file import EventFile
+    from tb_imbalance.events import report_values
+
+    rng = np.random.default_rng(7)
+    written: dict[str, dict[int, np.ndarray]] = {"rerun": {}, "steady": {}}
+
+    def matrix(size: int) -> np.ndarray:
+        return rng.integers(0, 9, size=(size, size)) + np.diag(rng.integers(10, 40, size=size))
+
+    with EventFile(root / "rerun") as events:
+        for step in RERUN_GOOD_STEPS:
+            written["rerun"][step] = matrix(4)
+            events.write(step, report_values(RERUN_TAG, written["rerun"][step], FORMULA_NAMES, image=None))
+    # A later second: event-file names sort by their timestamp first, so the
+    # second file is read second (as a later process's would be).
+    started = int(time.time())
+    while int(time.time()) == started:
+        time.sleep(0.05)
+    with EventFile(root / "rerun") as events:
+        for step in RERUN_SKIPPED_STEPS:
+            events.write(step, report_values(RERUN_TAG, matrix(3), ["x", "y", "z"], image=None))
+    with EventFile(root / "steady") as events:
+        for step in range(5):
+            written["steady"][step] = matrix(4)
+            events.write(step, report_values(RERUN_TAG, written["steady"][step], FORMULA_NAMES, image=None))
+    return written
 
 
 @pytest.fixture(scope="module")
@@ -296,11 +342,15 @@ def test_csv_and_markdown_export_match_the_table(dashboard, matrices):
     (ARTIFACTS / "export.csv").write_text(text, encoding="utf-8")
     rows = list(csv.reader(io.StringIO(text)))
     header = rows[0]
-    assert header[:5] == ["class", "baseline precision", "baseline recall", "baseline f1-score", "baseline support"]
+    assert header[:6] == [
+        "class", "baseline step", "baseline precision", "baseline recall", "baseline f1-score", "baseline support",
+    ]
+    assert header[6] == "class_weights step"
     assert "class_weights recall delta" in header
     by_name = {row[0]: dict(zip(header, row)) for row in rows[1:]}
     assert list(by_name)[:3] == ["accuracy", "macro avg", "weighted avg"]
     for run in RUNS:
+        assert {row[f"{run} step"] for row in by_name.values()} == {str(LATEST)}
         expected = sklearn_report(written[run][LATEST])
         for name in CLASS_NAMES + ["macro avg", "weighted avg"]:
             for field, key in FIELDS.items():
@@ -324,6 +374,77 @@ def test_csv_and_markdown_export_match_the_table(dashboard, matrices):
     recall = base[HOSTILE_CLASS_NAME]["recall"]
     assert hostile_line.startswith(f"| {HOSTILE_CLASS_NAME} | {base[HOSTILE_CLASS_NAME]['precision']:.4f} | {recall:.4f} |")
     assert len(lines) == 2 + 9 + len(CLASS_NAMES)
+    dashboard.problems.assert_none()
+
+
+def test_left_out_steps_get_a_note_and_exports_say_each_runs_step(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(tag=RERUN_TAG, runs=["rerun", "steady"])
+    note = dashboard.testid("skipped-steps-note")
+    assert note.is_visible()
+    (item,) = dashboard.testid("skipped-steps-item").all()
+    assert item.get_attribute("data-run") == "rerun"
+    assert item.get_attribute("data-steps") == "3,4"
+    text = item.text_content()
+    assert text.startswith("rerun, steps 3, 4: ")
+    assert "3 classes" in text and "this tag has 4" in text and FORMULA_NAMES[1] in text
+    # The good steps are shown: each run at its own latest step.
+    steps = dashboard.testid("report-run-step").evaluate_all("cells => cells.map(c => c.textContent)")
+    assert steps == ["step 2", "step 4"]
+    table = read_table(page)
+    for run, step in (("rerun", 2), ("steady", 4)):
+        expected = sklearn_report(written[run][step], FORMULA_NAMES)
+        for name in FORMULA_NAMES:
+            assert table[name][run]["recall"]["value"] == pytest.approx(expected[name]["recall"], abs=1e-12)
+
+    with page.expect_download() as download:
+        dashboard.testid("export-csv").click()
+    text = pathlib.Path(download.value.path()).read_text(encoding="utf-8")
+    (ARTIFACTS / "export-rerun.csv").write_text(text, encoding="utf-8")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert header[:3] == ["class", "rerun step", "rerun precision"]
+    assert "steady step" in header
+    by_name = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+    assert {row["rerun step"] for row in by_name.values()} == {"2"}
+    assert {row["steady step"] for row in by_name.values()} == {"4"}
+    # Formula-like class names are neutralised with a leading apostrophe.
+    assert [name for name in by_name if name.startswith("'")] == ["'" + name for name in FORMULA_NAMES]
+    for name in FORMULA_NAMES:
+        row = by_name["'" + name]
+        expected = sklearn_report(written["steady"][4], FORMULA_NAMES)[name]
+        assert float(row["steady recall"]) == pytest.approx(expected["recall"], abs=1e-12)
+    assert not any(cell[:1] in "=+-@" for row in rows for cell in row if cell and not _is_number(cell))
+
+    with page.expect_download() as download:
+        dashboard.testid("export-markdown").click()
+    markdown = pathlib.Path(download.value.path()).read_text(encoding="utf-8")
+    assert "| rerun (step 2) precision |" in markdown
+    assert "| steady (step 4) precision |" in markdown
+    dashboard.problems.assert_none()
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_csv_cells_are_neutralised_and_quoted(dashboard):
+    page = dashboard.open(runs=["baseline"])
+    cells = ["=1+1", "+1", "-x", "@A1", "\tx", "a,b", 'say "hi"', "line\nbreak", "plain", -0.5, 3]
+    csv_text = page.evaluate(
+        """async (cells) => {
+            const { toCsv } = await import("/data/plugin/imbalance/static/format.js");
+            return toCsv({ header: ["=run step", "b"], rows: [cells] });
+        }""",
+        cells,
+    )
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    assert rows[0] == ["'=run step", "b"]
+    assert rows[1] == ["'=1+1", "'+1", "'-x", "'@A1", "'\tx", "a,b", 'say "hi"', "line\nbreak", "plain", "-0.5", "3"]
     dashboard.problems.assert_none()
 
 

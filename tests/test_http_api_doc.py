@@ -34,6 +34,8 @@ REQUEST_LINE = re.compile(r"^Request: `GET (?P<url>\S+)` → `(?P<status>\d{3})`
 ROUTE_HEADING = re.compile(r"^## `GET (?P<route>/\S+)`$")
 DATA_ROUTES = ("/runs", "/report", "/series")
 UNREADABLE_RUN = "unreadable"
+RERUN = "rerun"
+CLASS_NAMES = ["normal", "spam", "phishing", "malware"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,11 +137,42 @@ class _ProviderWithUnreadableRun:
         return self._provider.read_tensors(ctx, run_tag_filter=run_tag_filter, **kwargs)
 
 
+RERUN_MATRICES = {
+    0: [[50, 4, 3, 3], [9, 20, 1, 0], [5, 2, 8, 1], [4, 0, 1, 3]],
+    1: [[55, 2, 2, 1], [6, 24, 0, 0], [3, 1, 11, 1], [2, 0, 1, 5]],
+    2: [[57, 1, 1, 1], [4, 26, 0, 0], [2, 1, 13, 0], [1, 0, 1, 6]],
+}
+
+
+def write_rerun_with_fewer_classes(run_dir: pathlib.Path) -> None:
+    """Steps 0–2 with four classes, then steps 3–4 with three, as a second
+    process writing into the same run directory would (the low-level event
+    file path checks nothing)."""
+    import time
+
+    import numpy as np
+
+    from tb_imbalance.event_file import EventFile
+    from tb_imbalance.events import report_values
+
+    with EventFile(run_dir) as events:
+        for step, cm in RERUN_MATRICES.items():
+            events.write(step, report_values("confusion_matrix", np.array(cm), CLASS_NAMES, image=None))
+    started = int(time.time())
+    while int(time.time()) == started:  # the second file's name sorts after the first's
+        time.sleep(0.05)
+    with EventFile(run_dir) as events:
+        for step in (3, 4):
+            cm = np.array([[40, 5, 5], [6, 30, 4], [2, 3, 25]])
+            events.write(step, report_values("confusion_matrix", cm, ["normal", "spam", "phishing"], image=None))
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> werkzeug_test.Client:
     root = tmp_path_factory.mktemp("documented")
-    make_logdir(root, num_steps=3, class_names=["normal", "spam", "phishing", "malware"])
+    make_logdir(root, num_steps=3, class_names=CLASS_NAMES)
     write_newer_format_run(root, "future")
+    write_rerun_with_fewer_classes(root / RERUN)
     shutil.copytree(root / "baseline", root / UNREADABLE_RUN)
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
     multiplexer.AddRunsFromDirectory(str(root))
@@ -216,3 +249,21 @@ def test_static_content_types_table_matches_the_plugin():
     rows = _table(SECTIONS["Static files"], "| Extension | Content type |")
     documented = {row[0].strip("`"): row[1].strip("`") for row in rows}
     assert documented == plugin_data.STATIC_CONTENT_TYPES
+
+
+def test_documented_left_out_steps_are_exactly_what_the_plugin_answers(client):
+    listed = [
+        example for example in EXAMPLES
+        if example.status == 200 and isinstance(example.body, dict) and example.body.get("skipped_steps")
+    ]
+    assert listed, "the page shows no response with steps left out"
+    for example in listed:
+        actual = json.loads(client.get(example.url).get_data())
+        assert actual["skipped_steps"] == example.body["skipped_steps"]
+        assert actual["steps"] == example.body["steps"]
+        if "confusion_matrix" in example.body:
+            assert actual["confusion_matrix"] == example.body["confusion_matrix"]
+    refused = [example for example in EXAMPLES if example.status == 422 and "left out" in example.body["error"]]
+    assert refused, "the page shows no request for a step that was left out"
+    for example in refused:
+        assert json.loads(client.get(example.url).get_data()) == example.body

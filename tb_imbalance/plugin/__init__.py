@@ -5,8 +5,9 @@ TensorBoard finds :class:`ImbalancePluginLoader` through the
 package loads neither TensorFlow, Keras nor matplotlib.
 
 Example:
+    >>> from tensorboard.plugins import base_plugin
     >>> from tb_imbalance.plugin import ImbalancePluginLoader
-    >>> plugin = ImbalancePluginLoader().load(context)
+    >>> plugin = ImbalancePluginLoader().load(base_plugin.TBContext(data_provider=None))
     >>> plugin.plugin_name
     'imbalance'
 """

@@ -14,9 +14,20 @@ This module imports neither TensorFlow nor matplotlib, so TensorBoard starts
 fast.
 
 Example:
+    >>> import json, tempfile
+    >>> import tb_imbalance
     >>> from tensorboard.backend import application
-    >>> plugin = ImbalancePluginLoader().load(context)
-    >>> app = application.TensorBoardWSGI([plugin])
+    >>> from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    >>> from werkzeug.test import Client
+    >>> logdir = tempfile.mkdtemp()
+    >>> with tb_imbalance.ReportWriter(f"{logdir}/baseline") as writer:
+    ...     writer.write_matrix(0, "confusion_matrix", [[50, 2], [3, 5]], ["ok", "fraud"])
+    >>> multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
+    >>> _ = multiplexer.AddRunsFromDirectory(logdir).Reload()
+    >>> context = base_plugin.TBContext(data_provider=data_provider.MultiplexerDataProvider(multiplexer, logdir))
+    >>> app = application.TensorBoardWSGI([ImbalancePluginLoader().load(context)])
+    >>> json.loads(Client(app).get("/data/plugin/imbalance/runs").get_data())
+    {'baseline': ['confusion_matrix']}
 """
 
 from __future__ import annotations
@@ -113,7 +124,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
             :func:`tb_imbalance.plugin.data.find_static_dir` when None.
 
     Example:
-        >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+        >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
         >>> sorted(plugin.get_plugin_apps())
         ['/index.js', '/report', '/runs', '/series', '/static/*']
     """
@@ -243,6 +254,7 @@ class ImbalancePluginLoader(base_plugin.TBLoader):
     a value.
 
     Example:
+        >>> import argparse
         >>> flags = argparse.Namespace(samples_per_plugin={})
         >>> ImbalancePluginLoader().fix_flags(flags)
         >>> flags.samples_per_plugin

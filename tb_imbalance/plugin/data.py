@@ -15,19 +15,33 @@ bytes (least recently used first out), stored sparsely when mostly zero, and
 reads again only when ``list_tensors`` reports a new ``max_step`` or
 ``max_wall_time``.
 
+Steps that cannot be shown never hide the others. TensorBoard keeps only the
+first summary metadata of a tag, so a step logged later with another class
+set (a re-run into the same directory, a second writer) is stored under the
+first step's class names. Such a step — or one whose counts are negative or
+not finite — is left out of the series as a :class:`SkippedStep` with the
+reason; every payload lists them as ``skipped_steps``, and asking for one of
+them answers 422 with that reason.
+
 Example:
+    >>> import tempfile
+    >>> import tb_imbalance
     >>> from tensorboard.backend.event_processing import data_provider
     >>> from tensorboard.backend.event_processing import plugin_event_multiplexer
+    >>> from tensorboard.context import RequestContext
+    >>> logdir = tempfile.mkdtemp()
+    >>> with tb_imbalance.ReportWriter(f"{logdir}/baseline") as writer:
+    ...     writer.write_matrix(0, "confusion_matrix", [[50, 2], [3, 5]], ["ok", "fraud"])
     >>> multiplexer = plugin_event_multiplexer.EventMultiplexer(
     ...     tensor_size_guidance={"imbalance": 0})
-    >>> multiplexer.AddRunsFromDirectory("/tmp/logs"); multiplexer.Reload()
-    >>> data = ImbalanceData(data_provider.MultiplexerDataProvider(multiplexer, "/tmp/logs"))
-    >>> ctx = RequestContext()  # from tensorboard.context
+    >>> _ = multiplexer.AddRunsFromDirectory(logdir).Reload()
+    >>> data = ImbalanceData(data_provider.MultiplexerDataProvider(multiplexer, logdir))
+    >>> ctx = RequestContext()
     >>> data.runs(ctx, "")
     {'baseline': ['confusion_matrix']}
     >>> payload = data.report(ctx, "", "baseline", "confusion_matrix")
     >>> payload["metrics"]["balanced_accuracy"]
-    0.71...
+    0.79...
 """
 
 from __future__ import annotations
@@ -61,6 +75,7 @@ __all__ = [
     "UnreadableDataError",
     "DataUnavailableError",
     "PackedMatrix",
+    "SkippedStep",
     "MatrixSeries",
     "Trends",
     "SeriesCache",
@@ -255,6 +270,28 @@ class Trends:
     metrics: dict[str, list[float]]
 
 
+@dataclasses.dataclass(frozen=True)
+class SkippedStep:
+    """A logged step the dashboard leaves out, and why.
+
+    Attributes:
+        step: the step.
+        reason: a sentence for the user, e.g. why the stored matrix does not
+            fit the tag's class names and what to do about it.
+
+    Example:
+        >>> SkippedStep(3, "its confusion matrix has 4 classes").as_json()
+        {'step': 3, 'reason': 'its confusion matrix has 4 classes'}
+    """
+
+    step: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``skipped_steps`` entry: ``{"step": ..., "reason": ...}``."""
+        return {"step": self.step, "reason": self.reason}
+
+
 class MatrixSeries:
     """The decoded confusion matrices of one (run, tag), ascending by step.
 
@@ -265,6 +302,8 @@ class MatrixSeries:
         steps: ascending steps.
         wall_times: one wall time per step.
         matrices: one :class:`PackedMatrix` per step.
+        skipped: logged steps left out (not in ``steps``, except a step
+            logged twice whose earlier record was replaced), ascending.
 
     Example:
         >>> info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
@@ -281,6 +320,7 @@ class MatrixSeries:
         steps: Sequence[int],
         wall_times: Sequence[float],
         matrices: Sequence[PackedMatrix],
+        skipped: Sequence[SkippedStep] = (),
     ):
         if not (len(steps) == len(wall_times) == len(matrices)):
             raise ValueError(
@@ -293,6 +333,8 @@ class MatrixSeries:
         self.wall_times: tuple[float, ...] = tuple(float(wall) for wall in wall_times)
         self._matrices = tuple(matrices)
         self._index = {step: position for position, step in enumerate(self.steps)}
+        self.skipped: tuple[SkippedStep, ...] = tuple(sorted(skipped, key=lambda entry: entry.step))
+        self._skipped_index = {entry.step: entry for entry in self.skipped}
         self._trends: Trends | None = None
         self._trends_lock = threading.Lock()
 
@@ -310,19 +352,52 @@ class MatrixSeries:
         """Index of ``step`` in :attr:`steps`.
 
         Raises:
-            NotFoundError: the step is not available.
+            UnreadableDataError: the step was logged but left out (see
+                :attr:`skipped`); the message gives the reason.
+            NotFoundError: the step was not logged (or not kept).
         """
         try:
             return self._index[step]
         except KeyError:
-            raise NotFoundError(
-                f"step {step} is not available; available steps: {_describe_steps(self.steps)}"
-            ) from None
+            pass
+        entry = self._skipped_index.get(step)
+        if entry is not None:
+            raise UnreadableDataError(
+                f"step {step} was left out: {entry.reason}. Steps that can be shown: "
+                f"{_describe_steps(self.steps)}"
+            )
+        raise NotFoundError(
+            f"step {step} is not available; available steps: {_describe_steps(self.steps)}"
+        )
+
+    def skipped_json(self) -> list[dict[str, Any]]:
+        """The payloads' ``skipped_steps``: ``[{"step": 3, "reason": "..."}]``."""
+        return [entry.as_json() for entry in self.skipped]
+
+    def require_steps(self, run: str, tag: str) -> None:
+        """Raise unless at least one step can be shown.
+
+        Raises:
+            UnreadableDataError: every logged step was left out (the message
+                gives the first reason).
+            NotFoundError: nothing was logged yet.
+        """
+        if self.steps:
+            return
+        if self.skipped:
+            first = self.skipped[0]
+            raise UnreadableDataError(
+                f"run {run!r}, tag {tag!r}: no step can be shown, every logged step was left "
+                f"out ({_describe_steps([entry.step for entry in self.skipped])}); "
+                f"step {first.step}: {first.reason}"
+            )
+        raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
 
     def matrix(self, step: int) -> np.ndarray:
         """The confusion matrix logged at ``step`` (read-only).
 
         Raises:
+            UnreadableDataError: the step was left out.
             NotFoundError: the step is not available.
         """
         return self._matrices[self.position(step)].unpack()
@@ -490,9 +565,14 @@ class ImbalanceData:
             series in one response fails (see :data:`READ_BUDGET_BYTES`).
 
     Example:
-        >>> data = ImbalanceData(provider)
-        >>> data.report(RequestContext(), "", "baseline", "confusion_matrix", step=3)["step"]
-        3
+        >>> from tensorboard.context import RequestContext
+        >>> data = ImbalanceData(None)          # no data provider: nothing is found
+        >>> data.runs(RequestContext(), "")
+        {}
+        >>> data.report(RequestContext(), "", "baseline", "confusion_matrix")
+        Traceback (most recent call last):
+        ...
+        tb_imbalance.plugin.data.NotFoundError: no run 'baseline' with confusion matrices
     """
 
     def __init__(
@@ -512,8 +592,9 @@ class ImbalanceData:
         """Whether any run holds ``imbalance`` summaries (False when unknown).
 
         Example:
-            >>> data.has_data(RequestContext(), "")
-            True
+            >>> from tensorboard.context import RequestContext
+            >>> ImbalanceData(None).has_data(RequestContext(), "")
+            False
         """
         if self._provider is None:
             return False
@@ -538,8 +619,9 @@ class ImbalanceData:
             DataUnavailableError: the data provider failed.
 
         Example:
-            >>> data.runs(RequestContext(), "")
-            {'baseline': ['confusion_matrix'], 'class_weights': ['confusion_matrix']}
+            >>> from tensorboard.context import RequestContext
+            >>> ImbalanceData(None).runs(RequestContext(), "")   # see the module example for a real logdir
+            {}
         """
         listing = self._list(ctx, experiment_id, None)
         return {run: sorted(listing[run]) for run in sorted(listing)}
@@ -675,23 +757,98 @@ class ImbalanceData:
             points = self._read_points(ctx, experiment_id, run, tag)
         if not points:
             raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
+        # Stable: a step logged twice keeps the order the loader read it in.
         points.sort(key=lambda point: point.step)
-        matrices = []
+        kept: dict[int, tuple[float, PackedMatrix]] = {}
+        skipped: list[SkippedStep] = []
         for point in points:
-            try:
-                matrix = fmt.decode_matrix(point.numpy, info)
-            except fmt.UnsupportedFormatError as error:
-                raise UnreadableDataError(
-                    f"run {run!r}, tag {tag!r}, step {point.step}: {error}"
-                ) from None
-            matrices.append(PackedMatrix.pack(matrix))
+            step = int(point.step)
+            matrix, reason = _decode_step(point.numpy, info)
+            if matrix is None:
+                skipped.append(SkippedStep(step, reason))
+                continue
+            if step in kept:
+                skipped.append(SkippedStep(step, _REPLACED_REASON))
+            kept[step] = (float(point.wall_time), PackedMatrix.pack(matrix))
+        if skipped:
+            logger.warning(
+                "Run %r, tag %r: %d logged step(s) left out (%s); first reason: %s",
+                run, tag, len(skipped), _describe_steps([entry.step for entry in skipped]),
+                skipped[0].reason,
+            )
+        steps = sorted(kept)
         return MatrixSeries(
             info,
             version,
-            [point.step for point in points],
-            [point.wall_time for point in points],
-            matrices,
+            steps,
+            [kept[step][0] for step in steps],
+            [kept[step][1] for step in steps],
+            skipped,
         )
+
+
+#: Why an earlier record of a step logged twice is not shown.
+_REPLACED_REASON = (
+    "this step was logged more than once (e.g. by a re-run into the same directory); "
+    "the record read last is shown"
+)
+
+
+def _describe_names(names: Sequence[str], limit: int = 5, width: int = 40) -> str:
+    shown = ", ".join(
+        repr(name if len(name) <= width else name[: width - 1] + "…") for name in names[:limit]
+    )
+    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _class_set_advice(info: fmt.MatrixInfo) -> str:
+    return (
+        f"this tag has {info.num_classes} ({_describe_names(info.class_names)}): TensorBoard "
+        "keeps a tag's class names from its first step only. Log a different set of classes "
+        "under another tag or into a new run directory"
+    )
+
+
+def _decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | None, str]:
+    """Decode one stored step, or say why it cannot be shown under this tag.
+
+    Returns:
+        ``(matrix, "")``, or ``(None, reason)`` when the stored tensor does
+        not fit the tag's metadata (another class set) or holds counts that
+        are not finite and non-negative.
+    """
+    tensor = np.asarray(tensor)
+    size = info.num_classes
+    if not (np.issubdtype(tensor.dtype, np.integer) or np.issubdtype(tensor.dtype, np.floating)):
+        return None, f"its stored tensor has dtype {tensor.dtype}, not counts"
+    square = tensor.ndim == 2 and tensor.shape[0] == tensor.shape[1]
+    if info.encoding == fmt.DENSE and square and tensor.shape[0] != size:
+        return None, (
+            f"its confusion matrix has {tensor.shape[0]} classes (shape {tensor.shape}), but "
+            f"{_class_set_advice(info)}"
+        )
+    try:
+        matrix = fmt.decode_matrix(tensor, info)
+    except fmt.UnsupportedFormatError as error:
+        return None, (
+            f"its confusion matrix does not fit this tag's classes ({error}); "
+            f"{_class_set_advice(info)}"
+        )
+    if info.encoding == fmt.COO and tensor.shape[0] > 1:
+        cells = tensor[:, 0].astype(np.int64) * size + tensor[:, 1].astype(np.int64)
+        if np.any(np.diff(cells) <= 0):
+            return None, (
+                f"its stored tensor (shape {tensor.shape}) does not fit this tag's classes: read "
+                "as coo cells it is not sorted by (true, predicted) without repeats, as every "
+                f"matrix logged for this tag would be; {_class_set_advice(info)}"
+            )
+    counts = tensor if info.encoding == fmt.DENSE else tensor[:, 2]
+    if counts.size:
+        if np.issubdtype(counts.dtype, np.floating) and not np.all(np.isfinite(counts)):
+            return None, "its confusion matrix holds NaN or infinite counts"
+        if counts.min() < 0:
+            return None, f"its confusion matrix holds a negative count ({counts.min()})"
+    return matrix, ""
 
 
 @contextlib.contextmanager
@@ -727,6 +884,7 @@ def report_payload(
 
     Returns:
         A dict with ``run``, ``tag``, ``step``, ``wall_time``, ``steps``,
+        ``skipped_steps`` (logged steps left out, each ``{"step", "reason"}``),
         ``class_names``, ``num_classes``, ``weighted``, ``confusion_matrix``
         (numpy ``[C, C]``; :func:`to_json` writes it as a list of rows),
         ``report`` (:func:`tb_imbalance.core.classification_report`),
@@ -735,16 +893,19 @@ def report_payload(
         :func:`tb_imbalance.core.per_class_metrics`).
 
     Raises:
-        NotFoundError: ``step`` is not available.
-        UnreadableDataError: the stored matrix or class names are invalid.
+        NotFoundError: ``step`` was not logged, or nothing was.
+        UnreadableDataError: ``step`` was left out (the message says why),
+            every step was, or the class names are invalid.
 
     Example:
+        >>> info = fmt.MatrixInfo(1, 2, ("ok", "fraud"), False)
+        >>> series = MatrixSeries(info, "v1", [0, 1], [0.0, 1.0],
+        ...     [PackedMatrix.pack(np.array([[50, 2], [3, 5]]))] * 2)
         >>> payload = report_payload(series, run="baseline", tag="confusion_matrix")
-        >>> payload["step"] == series.steps[-1]
-        True
+        >>> payload["step"], payload["report"]["fraud"]["recall"]
+        (1, 0.625)
     """
-    if not series.steps:
-        raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
+    series.require_steps(run, tag)
     chosen = series.steps[-1] if step is None else int(step)
     position = series.position(chosen)
     cm = series.matrix(chosen)
@@ -759,6 +920,7 @@ def report_payload(
         "step": chosen,
         "wall_time": series.wall_times[position],
         "steps": list(series.steps),
+        "skipped_steps": series.skipped_json(),
         "class_names": class_names,
         "num_classes": series.info.num_classes,
         "weighted": series.info.weighted,
@@ -786,21 +948,27 @@ def series_payload(
 
     Returns:
         A dict with ``run``, ``tag``, ``class_names``, ``steps``,
-        ``wall_times``, ``recall``, ``precision``, ``f1``, ``support``,
-        ``predicted`` (each ``[S][K]``: one row per step, one column per
-        listed class), ``metrics`` (name -> one value per step) and, when
-        ``class_indices`` is given, ``class_indices``.
+        ``skipped_steps`` (as in :func:`report_payload`), ``wall_times``,
+        ``recall``, ``precision``, ``f1``, ``support``, ``predicted`` (each
+        ``[S][K]``: one row per step, one column per listed class),
+        ``metrics`` (name -> one value per step) and, when ``class_indices``
+        is given, ``class_indices``.
 
     Raises:
         BadRequestError: a class index outside ``[0, C)``, or none given.
-        UnreadableDataError: a stored matrix is invalid.
+        NotFoundError: nothing was logged.
+        UnreadableDataError: every logged step was left out.
 
     Example:
+        >>> info = fmt.MatrixInfo(1, 4, ("a", "b", "c", "d"), False)
+        >>> series = MatrixSeries(info, "v1", [0, 1], [0.0, 1.0],
+        ...     [PackedMatrix.pack(np.diag([5, 6, 7, 8]))] * 2)
         >>> payload = series_payload(series, run="baseline", tag="confusion_matrix",
         ...                          class_indices=[3])
         >>> len(payload["recall"][0]), payload["class_indices"]
         (1, [3])
     """
+    series.require_steps(run, tag)
     num_classes = series.info.num_classes
     names = list(series.info.class_names)
     trends = series.trends()
@@ -809,6 +977,7 @@ def series_payload(
         "tag": tag,
         "class_names": names,
         "steps": list(series.steps),
+        "skipped_steps": series.skipped_json(),
         "wall_times": list(series.wall_times),
     }
     if class_indices is None:
