@@ -76,6 +76,15 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
     key = location if "://" in location else os.path.abspath(location)
     with _LOCK:
         writer = _DIRECTORY_WRITERS.get(key)
+        if writer is not None and "://" not in location and not os.path.isdir(location):
+            # The directory was deleted after this writer wrote into it or read
+            # its history (a fresh start in the same process): forget both, the
+            # open file now points nowhere. A writer that has seen nothing yet
+            # is kept, so callbacks sharing a new directory share one file.
+            seen = writer._events.path is not None or (writer._history is not None and writer._history.tags)
+            if seen:
+                writer.close()
+                writer = None
         if writer is None:
             writer = _DIRECTORY_WRITERS[key] = ReportWriter(location)
         return writer

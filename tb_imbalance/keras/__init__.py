@@ -8,10 +8,17 @@
   ``"val_macro_f1"``, also with ``mode="auto"``).
 * :class:`ClassificationReportCallback` writes, every epoch, the validation
   confusion matrix, per-class precision / recall / F1, the headline imbalance
-  scalars and a picture. When the model was compiled with one of the metrics
-  above, it reads the validation matrix from that metric: no extra forward
-  pass. Otherwise it predicts on its own ``validation_data`` (arrays, a
-  ``PyDataset``, a torch ``DataLoader``, a ``tf.data.Dataset`` or batches).
+  scalars and a picture. Given its own ``validation_data`` (arrays, a
+  ``PyDataset``, a torch ``DataLoader``, a ``tf.data.Dataset`` or batches;
+  ``validation_steps`` for one that never ends) it predicts on it: an
+  explicit source always wins. Otherwise it reads the validation matrix from
+  a compiled metric above: no extra forward pass. Set-ups that would log
+  wrong numbers (logits read as probabilities, a re-run into an old
+  ``log_dir``, class names of the wrong length, …) fail before training, or
+  warn once (``fit`` did not validate).
+* A binary model with one logit column: ``BalancedAccuracy(2,
+  from_logits=True)`` / ``ClassificationReportCallback(...,
+  from_logits=True)`` cut it at 0.
 
 TensorFlow is imported only when it is the Keras backend.
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
+import warnings
+import weakref
 from typing import Any, Sequence
 
 import keras
@@ -13,9 +16,17 @@ from tb_imbalance import core
 from tb_imbalance.keras import distribution
 from tb_imbalance.keras.metrics import ConfusionMatrixMetric
 from tb_imbalance.keras.validation_data import ValidationSource
+from tb_imbalance.targets import directory_writer
 from tb_imbalance.writer import ReportWriter
 
 __all__ = ["ClassificationReportCallback"]
+
+# Callbacks taking part in one fit, per run directory and tag. Keyed by the
+# fit's History object (Keras makes a new one per fit call), so a fit that
+# crashed before on_train_end leaves nothing behind for the next one.
+_ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], ClassificationReportCallback]]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _find_streaming_metrics(metrics: Sequence[Any]) -> list[ConfusionMatrixMetric]:
@@ -28,6 +39,53 @@ def _find_streaming_metrics(metrics: Sequence[Any]) -> list[ConfusionMatrixMetri
     return found
 
 
+def _model_outputs(model: Any) -> list | None:
+    """The symbolic outputs of a built functional / Sequential model, else ``None``."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):  # subclassed, or a Sequential not built yet
+        return None
+    return list(outputs) if outputs else None
+
+
+def _is_score_column(output: Any) -> bool:
+    """One float score per example: ``[N]`` or ``[N, 1]``."""
+    shape = tuple(output.shape)
+    floating = keras.backend.standardize_dtype(output.dtype).startswith(("float", "bfloat"))
+    return floating and (len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1))
+
+
+def _output_classes(output: Any) -> int | None:
+    """``C`` read from an output's shape: ``[N, C]`` gives C, a score column 2."""
+    shape = tuple(output.shape)
+    if _is_score_column(output):
+        return 2
+    if len(shape) == 2 and shape[-1] is not None and shape[-1] >= 2:
+        return int(shape[-1])
+    return None
+
+
+def _loss_from_logits(model: Any) -> tuple[bool | None, str]:
+    """Whether the compiled loss reads logits (``None``: cannot tell), and its name."""
+    loss = getattr(model, "loss", None)
+    described = loss if isinstance(loss, str) else type(loss).__name__
+    try:
+        if isinstance(loss, str):
+            loss = keras.losses.get(loss)
+        if isinstance(loss, keras.losses.Loss):
+            described = loss.name
+            value = loss.get_config().get("from_logits")
+            return (value if isinstance(value, bool) else None), described
+        if callable(loss) and not isinstance(loss, type):
+            described = getattr(loss, "__name__", described)
+            parameter = inspect.signature(loss).parameters.get("from_logits")
+            if parameter is not None and isinstance(parameter.default, bool):
+                return parameter.default, described
+    except (ValueError, TypeError):
+        pass
+    return None, str(described)
+
+
 class ClassificationReportCallback(keras.callbacks.Callback):
     """Logs the validation classification report to TensorBoard every epoch.
 
@@ -37,17 +95,36 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     ``keras.callbacks.TensorBoard(log_dir)``: a directory of its own, so
     neither writer loses data in any TensorBoard loader mode. Per logged epoch
     (step = epoch index, as Keras' callback uses): the confusion matrix tensor
-    ``name`` (Imbalance dashboard), ``precision/<class>``, ``recall/<class>``,
-    ``f1/<class>`` scalars, ``imbalance/<metric>`` headline scalars and the
-    ``<name>_image`` picture, through :class:`tb_imbalance.writer.ReportWriter`.
-    Summaries are flushed at every epoch end.
+    ``name`` (Imbalance dashboard), per-class ``precision/<class>``,
+    ``recall/<class>``, ``f1/<class>`` scalars, ``imbalance/<metric>``
+    headline scalars (scalar tags get a ``<name>/`` prefix when ``name`` is
+    not the default) and the ``<name>_image`` picture. Every callback of the
+    process writing into one run directory shares one writer and event file
+    (:func:`tb_imbalance.targets.directory_writer`), flushed at every epoch.
 
     Where the matrix comes from (said once in one log line when ``verbose``):
 
-    1. the model was compiled with :class:`BalancedAccuracy` / :class:`MacroF1`
-       (or another :class:`ConfusionMatrixMetric`) and ``fit`` validated this
-       epoch: the metric's validation state is read, no extra forward pass;
-    2. otherwise ``validation_data`` is predicted.
+    1. ``validation_data`` given to the callback: it is predicted every logged
+       epoch, whatever else is compiled (an explicit source always wins);
+    2. otherwise the model was compiled with :class:`BalancedAccuracy` /
+       :class:`MacroF1` (or another :class:`ConfusionMatrixMetric`) and
+       ``fit`` validated this epoch: the metric's validation state is read,
+       no extra forward pass.
+
+    No silent failures: a set-up either logs scikit-learn's numbers or fails
+    or warns, before training wherever the problem is known then:
+
+    * at construction: bad ``class_names`` types, a ``validation_data`` that
+      may never end without ``validation_steps``;
+    * at the start of training: no source at all; ``class_names`` of the
+      wrong length (``C`` from the compiled metric or the model's output
+      shape); ``from_logits`` disagreeing with the loss or the compiled
+      metric for a one-column model; a multi-output model on the predict
+      path; two callbacks with the same ``name`` and run directory in one fit;
+    * at the first epoch's start: a run directory that already holds later
+      steps of this tag (a re-run into an old ``log_dir``);
+    * a warning (``warnings.warn`` and the log line, once) when a compiled
+      metric is the source but ``fit`` did not validate a logged epoch.
 
     Only one process writes: the chief under ``tf.distribute``, process 0 on
     JAX, rank 0 under ``torch.distributed`` (see
@@ -55,30 +132,47 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     Args:
         log_dir: the same directory you give ``keras.callbacks.TensorBoard``.
-        class_names: C display names (default ``"0"…"C-1"``).
+        class_names: C display names (default ``"0"…"C-1"``): a list or
+            tuple, not a string.
         validation_data: ``(x, y)`` / ``(x, y, sample_weight)`` arrays, a
             ``keras.utils.PyDataset``, a ``torch.utils.data.DataLoader``, a
             ``tf.data.Dataset`` or any iterable of ``(x, y[, sample_weight])``
-            batches (see :mod:`tb_imbalance.keras.validation_data`); only
-            used when no streaming metric is compiled (or validation did not
-            run in fit).
+            batches (see :mod:`tb_imbalance.keras.validation_data`). When
+            given, it is the source of every report, even with a streaming
+            metric compiled.
+        validation_steps: batches of ``validation_data`` read per report.
+            Required for a source that may never end (a repeated
+            ``tf.data.Dataset``, a generator, an iterable without ``len()``,
+            a ``PyDataset`` whose ``num_batches`` is ``None``, a
+            ``DataLoader`` over an ``IterableDataset``); ``None`` reads
+            finite sources to their end.
+        from_logits: the model's single score column (a binary model,
+            ``Dense(1)`` without activation) holds logits, cut at 0, for the
+            predict path. For the metric path set ``from_logits`` on the
+            metric instead.
         freq: log every ``freq`` epochs (epochs 0, freq, 2·freq, …).
-        name: tag of the confusion matrix.
+        name: tag of the confusion matrix; a non-default name prefixes the
+            scalar tags with ``<name>/``.
         run_name: sub-directory of ``log_dir`` to write to.
         metric: name of the compiled streaming metric to read when several
             are compiled (default: the first one).
-        per_class_scalars: write the per-class precision / recall / F1 scalars.
+        per_class_scalars: write the per-class precision / recall / F1
+            scalars; ``None`` (default): up to 100 classes, above that off
+            with one log line; ``True`` writes them at any size.
         image: write the confusion-matrix picture.
         batch_size: batch size for predicting array ``validation_data``.
-        verbose: 1 prints the one line saying which source is read.
+        verbose: 1 prints the line saying which source is read, and warnings.
 
     Raises:
-        TypeError: ``validation_data`` is not an accepted source.
-        ValueError: bad ``freq`` / ``name``; at the start of training, when
-            there is neither a compiled streaming metric nor
-            ``validation_data``, or ``class_names`` does not match the number
-            of classes; at an epoch's end, when the compiled metric counted
-            invalid rows (labels out of range, NaN scores).
+        TypeError: ``validation_data`` is not an accepted source;
+            ``class_names`` is a string or not a sequence; a flag not a bool.
+        ValueError: bad ``freq`` / ``name`` / ``batch_size`` /
+            ``validation_steps``; an endless ``validation_data`` without
+            ``validation_steps``; at the start of training or of the first
+            epoch, the set-up errors listed above; at an epoch's end, when the
+            compiled metric counted invalid rows (labels out of range, NaN
+            scores, logits read as probabilities) or the predictions of
+            ``validation_data`` are rejected.
 
     Example:
         >>> import keras, numpy as np, tempfile
@@ -99,11 +193,13 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         *,
         class_names: Sequence[str] | None = None,
         validation_data: Any = None,
+        validation_steps: int | None = None,
+        from_logits: bool = False,
         freq: int = 1,
         name: str = "confusion_matrix",
         run_name: str = "validation_imbalance",
         metric: str | None = None,
-        per_class_scalars: bool = True,
+        per_class_scalars: bool | None = None,
         image: bool = True,
         batch_size: int = 256,
         verbose: int = 1,
@@ -114,31 +210,48 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 f"`freq` must be a positive int (log every freq epochs), received {freq!r}; "
                 "use freq=1 to log every epoch"
             )
-        if not name or not isinstance(name, str):
+        if not name or not isinstance(name, str) or not name.strip():
             raise ValueError(f"`name` must be a non-empty tag string, received {name!r}")
+        if not run_name or not isinstance(run_name, str):
+            raise ValueError(f"`run_name` must be a non-empty directory name, received {run_name!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int, received {batch_size!r}")
+        if validation_steps is not None and validation_data is None:
+            raise ValueError(
+                "`validation_steps` limits the callback's own `validation_data`, which is not given; "
+                "pass validation_data too, or use fit(validation_steps=...) for fit's validation"
+            )
         self.log_dir = os.fspath(log_dir)
-        self.class_names = None if class_names is None else list(class_names)
+        self.class_names = None if class_names is None else _checked_class_names(class_names)
         self.validation_data = validation_data
+        self.validation_steps = validation_steps
         self._source = (
-            None if validation_data is None else ValidationSource(validation_data, batch_size=batch_size)
+            None
+            if validation_data is None
+            else ValidationSource(validation_data, batch_size=batch_size, steps=validation_steps)
         )
+        self.from_logits = core.validate_flag(from_logits, "from_logits")
         self.freq = freq
         self.name = name
         self.run_name = run_name
         self.metric_name = metric
-        self.per_class_scalars = per_class_scalars
-        self.image = image
+        self.per_class_scalars = (
+            None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
+        )
+        self.image = core.validate_flag(image, "image")
         self.batch_size = batch_size
         self.verbose = verbose
         self._writer: ReportWriter | None = None
         self._metric: ConfusionMatrixMetric | None = None
+        self._num_classes: int | None = None
         self._names: list[str] | None = None
         self._announced = False
+        self._said: set[str] = set()
+        self._history_checked = True
+        self._fit_token: Any = None
 
     # -- set-up ------------------------------------------------------------
-    def _select_metric(self) -> ConfusionMatrixMetric | None:
+    def _compiled_streaming_metrics(self) -> list[ConfusionMatrixMetric]:
         candidates = _find_streaming_metrics(self.model.metrics)
         if not candidates:
             # Keras builds compiled metrics on the first batch (without a
@@ -146,6 +259,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             compiled = getattr(self.model, "_compile_metrics", None)
             user = [getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)]
             candidates = _find_streaming_metrics(keras.tree.flatten(user))
+        return candidates
+
+    def _select_metric(self, candidates: list[ConfusionMatrixMetric]) -> ConfusionMatrixMetric | None:
         if self.metric_name is None:
             return candidates[0] if candidates else None
         for candidate in candidates:
@@ -163,8 +279,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         return os.path.join(self.log_dir, self.run_name)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._metric = self._select_metric()
         self._announced = False
+        self._said = set()
+        self._names = None
+        candidates = self._compiled_streaming_metrics()
+        self._metric = self._select_metric(candidates)
         if self._metric is None and self._source is None:
             raise ValueError(
                 "ClassificationReportCallback needs a validation confusion matrix: compile "
@@ -172,22 +291,161 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "and pass validation_data to fit (no extra forward pass), or pass "
                 "validation_data=(x_val, y_val) to the callback"
             )
-        if self._metric is not None and self.class_names is not None:
-            core.validate_class_names(self.class_names, self._metric.num_classes)
+        outputs = _model_outputs(self.model)
+        if self._source is not None:
+            self._check_predict_path(outputs)
+        self._check_from_logits(candidates, outputs)
+        self._num_classes, origin = self._known_num_classes(outputs)
+        if self._num_classes is not None:
+            try:
+                self._names = core.validate_class_names(self.class_names, self._num_classes)
+            except ValueError as error:
+                raise ValueError(f"{error}; C={self._num_classes} comes from {origin}") from None
+            if self._source is not None:
+                self._source.check_labels(self._num_classes)
+        self._claim()
+        self._writer = None
+        self._history_checked = True
+        if distribution.is_writer(self.model):
+            self._writer = directory_writer(self.run_dir)
+            self._writer.history  # read what the run directory already holds, before training
+            self._history_checked = False
+
+    def _known_num_classes(self, outputs: list | None) -> tuple[int | None, str]:
+        """``C`` when it is known before training, and where it comes from."""
+        if self._metric is not None:
+            return self._metric.num_classes, f"the compiled metric '{self._metric.name}'"
+        if outputs is not None and len(outputs) == 1:
+            classes = _output_classes(outputs[0])
+            if classes is not None:
+                return classes, f"the model's output shape {tuple(outputs[0].shape)}"
+        return None, ""
+
+    def _check_predict_path(self, outputs: list | None) -> None:
+        """The callback predicts validation_data: the model must have one usable output."""
+        if outputs is None:
+            return
+        if len(outputs) > 1:
+            raise ValueError(
+                f"`validation_data`: the model has {len(outputs)} outputs, and the callback's predict "
+                "path reports a single-output model. Compile a tb_imbalance metric on the output to "
+                "report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), let fit "
+                "validate and leave the callback's validation_data unset; or log that output yourself "
+                "with tb_imbalance.log_report"
+            )
+        shape = tuple(outputs[0].shape)
+        if len(shape) > 2:
+            squeeze = " (remove the size-1 axes, e.g. end the model with keras.layers.Flatten())" if 1 in shape[1:] else ""
+            raise ValueError(
+                f"`validation_data`: the model's output has shape {shape}, but the report needs class ids "
+                f"[N], scores [N, C] or one sigmoid column [N, 1]{squeeze}"
+            )
+
+    def _check_from_logits(self, candidates: list[ConfusionMatrixMetric], outputs: list | None) -> None:
+        """Refuse ``from_logits`` settings that disagree, before training."""
+        if self._source is None and self.from_logits and not self._metric.from_logits:
+            raise ValueError(
+                f"`from_logits=True` on the callback has no effect: it reads the compiled metric "
+                f"'{self._metric.name}', which has from_logits=False. Pass from_logits=True to the metric "
+                f"({type(self._metric).__name__}({self._metric.num_classes}, from_logits=True)); the "
+                "callback's from_logits applies to its own validation_data"
+            )
+        if outputs is None or len(outputs) != 1 or not _is_score_column(outputs[0]):
+            return  # from_logits only matters for one score column
+        loss_logits, loss_name = _loss_from_logits(self.model)
+        if loss_logits is not None:
+            for metric in candidates:
+                if metric.num_classes == 2 and metric.from_logits != loss_logits:
+                    raise ValueError(
+                        f"the model outputs one score column and its loss '{loss_name}' has "
+                        f"from_logits={loss_logits}, but the compiled metric '{metric.name}' has "
+                        f"from_logits={metric.from_logits} and would cut "
+                        f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
+                        f"from_logits={loss_logits} to {type(metric).__name__}(2, from_logits={loss_logits})"
+                    )
+        if self._source is None:
+            return
+        reference, origin = loss_logits, f"the loss '{loss_name}'"
+        if reference is None and self._metric is not None:
+            reference, origin = self._metric.from_logits, f"the compiled metric '{self._metric.name}'"
+        if reference is not None and reference != self.from_logits:
+            raise ValueError(
+                f"the model outputs one score column and {origin} has from_logits={reference}, but "
+                f"the callback has from_logits={self.from_logits} for its validation_data; pass "
+                f"ClassificationReportCallback(..., from_logits={reference})"
+            )
+
+    def _claim(self) -> None:
+        """Refuse a second callback with this ``name`` and run directory in the same fit."""
+        token = getattr(self.model, "history", None)  # a new History object per fit call
+        self._fit_token = token
+        if token is None:
+            return
+        try:
+            claims = _ACTIVE.setdefault(token, {})
+        except TypeError:  # not weak-referenceable: cannot tell fits apart
+            return
+        location = self.run_dir if "://" in self.run_dir else os.path.abspath(self.run_dir)
+        other = claims.get((location, self.name))
+        if other is not None and other is not self:
+            raise ValueError(
+                f"two ClassificationReportCallbacks in this fit write tag `name`={self.name!r} into "
+                f"{self.run_dir}: their reports would collide. Give each callback its own `name` "
+                "(e.g. name='test_set'; its scalars then get the 'test_set/' prefix) or its own "
+                "`run_name` / `log_dir`"
+            )
+        claims[(location, self.name)] = self
+
+    def _release(self) -> None:
+        if self._fit_token is None:
+            return
+        claims = _ACTIVE.get(self._fit_token) if _is_weakrefable(self._fit_token) else None
+        if claims:
+            for key in [key for key, callback in claims.items() if callback is self]:
+                del claims[key]
+        self._fit_token = None
+
+    def _log(self, message: str) -> None:
+        if not self.verbose:
+            return
+        line = f"ClassificationReportCallback: {message}"
+        if keras.config.is_interactive_logging_enabled():
+            print(line, flush=True)
+        else:
+            logging.getLogger("tb_imbalance").info(line)
 
     def _say_once(self, message: str) -> None:
-        if not self._announced and self.verbose:
-            line = f"ClassificationReportCallback: {message}"
-            if keras.config.is_interactive_logging_enabled():
-                print(line, flush=True)
-            else:
-                logging.getLogger("tb_imbalance").info(line)
+        if not self._announced:
+            self._log(message)
         self._announced = True
 
+    def _warn_once(self, key: str, message: str) -> None:
+        if key in self._said:
+            return
+        self._said.add(key)
+        warnings.warn(f"ClassificationReportCallback: {message}", UserWarning, stacklevel=3)
+        self._log(f"warning: {message}")
+
     # -- per epoch ---------------------------------------------------------
-    def _matrix_from_metric(self, logs: dict) -> np.ndarray | None:
-        if self._metric is None or not any(key.startswith("val_") for key in logs):
-            return None
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self._history_checked:
+            return
+        self._history_checked = True
+        first_logged = epoch + (-epoch) % self.freq
+        history = self._writer.history
+        try:
+            if self._names is not None:
+                history.check(self.name, first_logged, self._names)
+            else:
+                history.check_step(self.name, first_logged)
+        except ValueError as error:
+            raise ValueError(
+                f"ClassificationReportCallback(name={self.name!r}) will not start training at epoch "
+                f"{epoch}: {error}"
+            ) from None
+
+    def _matrix_from_metric(self) -> np.ndarray:
+        assert self._metric is not None
         self._say_once(
             f"reading the validation confusion matrix from the compiled metric "
             f"'{self._metric.name}' (no extra forward pass); writing to {self.run_dir}"
@@ -196,36 +454,66 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def _matrix_from_predictions(self) -> np.ndarray:
         assert self._source is not None
-        self._say_once(
-            f"no compiled tb_imbalance metric with validation in fit: predicting on "
-            f"validation_data ({self._source.kind}) every {self.freq} epoch(s); "
-            f"writing to {self.run_dir}"
+        compiled = (
+            f"; the compiled metric '{self._metric.name}' is not read (the callback's validation_data wins)"
+            if self._metric is not None
+            else ""
         )
-        num_classes = self._metric.num_classes if self._metric is not None else None
-        if num_classes is None and self.class_names is not None:
-            num_classes = len(self.class_names)
-        return self._source.confusion_matrix(self.model, num_classes=num_classes)
+        steps = "" if self._source.steps is None else f", {self._source.steps} batches"
+        self._say_once(
+            f"predicting on the callback's validation_data ({self._source.kind}{steps}) every "
+            f"{self.freq} epoch(s){compiled}; writing to {self.run_dir}"
+        )
+        return self._source.confusion_matrix(
+            self.model, num_classes=self._num_classes, class_names=self.class_names, from_logits=self.from_logits
+        )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if epoch % self.freq:
             return
         logs = logs or {}
-        cm = self._matrix_from_metric(logs)
-        if cm is None:
-            if self._source is None:
-                return  # validation did not run this epoch (validation_freq)
+        if self._source is not None:
             cm = self._matrix_from_predictions()
+        elif not any(key.startswith("val_") for key in logs):
+            self._warn_once(
+                "not_validated",
+                f"nothing was logged for epoch {epoch}: fit did not validate this epoch, so the "
+                f"compiled metric '{self._metric.name}' holds no validation counts. Pass "
+                "validation_data (or validation_split) to fit, or validation_data to this callback; "
+                "with fit(validation_freq=k) Keras validates after epochs k, 2k, … (indices k-1, "
+                "2k-1, …) while this callback logs epochs 0, freq, 2·freq, …: only epochs in both "
+                "are written (freq=1 writes every validated epoch)",
+            )
+            return
+        else:
+            cm = self._matrix_from_metric()
         if self._names is None or len(self._names) != cm.shape[0]:
             self._names = core.validate_class_names(self.class_names, cm.shape[0])
-        if not distribution.is_writer(self.model):
+        if self._writer is None:  # not the writing process
             return
-        if self._writer is None:
-            self._writer = ReportWriter(self.run_dir)
         self._writer.write_matrix(
             epoch, self.name, cm, self._names, per_class_scalars=self.per_class_scalars, image=self.image
         )  # one event, flushed
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        # The shared writer stays open (it flushes at every write); the process
+        # closes it with tb_imbalance.targets.close_directory_writers() or at exit.
+        self._writer = None
+        self._release()
+
+
+def _is_weakrefable(value: Any) -> bool:
+    try:
+        weakref.ref(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _checked_class_names(class_names: Any) -> list[str]:
+    """``class_names`` as strings, with every check that needs no class count."""
+    try:
+        count = len(class_names)
+    except TypeError:
+        count = 0  # not a sized sequence: validate_class_names raises the TypeError
+    return core.validate_class_names(class_names, count)

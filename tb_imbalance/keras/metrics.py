@@ -101,7 +101,8 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
       backend (traced under TensorFlow's graph, XLA and JAX's ``jit``, eager
       on PyTorch), are never copied to the host for a check (no device sync
       per batch): bad rows go to the ``invalid_rows`` counter, scores outside
-      ``[0, 1]`` to the ``logit_rows`` counter; ``result()`` ignores both and
+      ``[0, 1]`` to the ``logit_rows`` counter; ``result()`` is then NaN (so
+      no number computed from part of the rows ever shows in ``logs``) and
       :meth:`confusion_matrix` raises ``ValueError`` naming the fix (so the
       report callback stops training at the epoch's end).
 
@@ -263,6 +264,12 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         cells = ops.convert_to_tensor(self.counts)[: num * num]
         return ops.reshape(ops.cast(cells, self._float_dtype), (num, num))
 
+    def _unless_rows_were_dropped(self, value: Any) -> Any:
+        """``value``, or NaN once any row could not be counted (see the class docs)."""
+        size = self.num_classes * self.num_classes
+        dropped = ops.sum(ops.convert_to_tensor(self.counts)[size:])
+        return ops.where(dropped > 0, ops.cast(float("nan"), value.dtype), value)
+
     def _host_counts(self) -> np.ndarray:
         return np.asarray(ops.convert_to_numpy(self.counts)).astype(np.int64)
 
@@ -347,7 +354,7 @@ class BalancedAccuracy(ConfusionMatrixMetric):
         support = ops.sum(cm, axis=1)
         recall_sum = ops.sum(ops.divide_no_nan(ops.diagonal(cm), support))  # 0 for absent classes
         present = ops.sum(ops.cast(support > 0, self._float_dtype))
-        return ops.cast(ops.divide_no_nan(recall_sum, present), self.dtype)
+        return ops.cast(self._unless_rows_were_dropped(ops.divide_no_nan(recall_sum, present)), self.dtype)
 
 
 @keras.saving.register_keras_serializable(package="tb_imbalance")
@@ -385,4 +392,4 @@ class MacroF1(ConfusionMatrixMetric):
     def result(self) -> Any:
         cm = self._matrix()
         f1 = ops.divide_no_nan(2 * ops.diagonal(cm), ops.sum(cm, axis=1) + ops.sum(cm, axis=0))
-        return ops.cast(ops.mean(f1), self.dtype)
+        return ops.cast(self._unless_rows_were_dropped(ops.mean(f1)), self.dtype)

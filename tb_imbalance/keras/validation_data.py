@@ -166,27 +166,40 @@ class ValidationSource:
         value, why = self.value, None
         if isinstance(value, keras.utils.PyDataset):
             if _py_dataset_length(value) is None:
-                why = "its num_batches is None (or missing): it may never end"
+                why = "has num_batches None (or no num_batches / __len__), so it may never end"
         elif _is_tf_dataset(value):
             cardinality = int(value.cardinality())
             if cardinality == -1:  # tf.data.INFINITE_CARDINALITY
-                why = "it repeats forever (cardinality INFINITE, e.g. after .repeat())"
+                why = "repeats forever (cardinality INFINITE, e.g. after .repeat())"
             elif cardinality == -2:  # tf.data.UNKNOWN_CARDINALITY
                 why = (
-                    "its cardinality is UNKNOWN (e.g. from_generator or filter), so it may never "
+                    "has an UNKNOWN cardinality (e.g. from_generator or filter), so it may never "
                     "end; if it is finite, dataset.apply(tf.data.experimental.assert_cardinality(n)) "
                     "also works"
                 )
         elif _length(value) is None:
             why = "has no length, so it may never end (a generator, an IterableDataset, a stream)"
         if why is not None:
-            hint = "" if why.startswith("has") else "has "
             raise ValueError(
-                f"`validation_data` ({self.kind}) {hint}{why}: the callback would wait for its end "
+                f"`validation_data` ({self.kind}) {why}: the callback would wait for its end "
                 "forever. Pass validation_steps=<batches per report> to ClassificationReportCallback "
                 "(the same batches are then read every logged epoch), or pass a finite source "
                 "(arrays, a list of batches, a dataset with a length)"
             )
+    def check_labels(self, num_classes: int) -> None:
+        """Check array labels against ``C`` before training (batched sources: at the first report).
+
+        Raises:
+            TypeError / ValueError: labels the core rejects (ragged, wrong
+                shape, ids outside ``[0, C)``, empty one-hot rows).
+        """
+        if not self.is_arrays:
+            return
+        try:
+            core.class_ids_from_labels(to_numpy(self.value[1], "validation_data"), num_classes)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`validation_data` ({self.kind}), its y: {error}") from None
+
     # -- batches -----------------------------------------------------------
     def _raw_batches(self) -> Iterable[Any]:
         value, steps = self.value, self.steps

@@ -125,7 +125,7 @@ def test_predict_path_is_announced_once_and_counts_one_extra_pass(tmp_path, data
     model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=[callback])
     assert counted_rows(model) == 4 * len(x_val)
     out = capsys.readouterr().out
-    assert out.count("ClassificationReportCallback:") == 1 and "predicting on validation_data" in out
+    assert out.count("ClassificationReportCallback:") == 1 and "predicting on the callback's validation_data" in out
     assert "(arrays (x, y))" in out  # says which source it reads
     logged = matrices(tmp_path)["validation_imbalance"]
     np.testing.assert_array_equal(logged[1], predicted_matrix(model, x_val, y_val))
@@ -137,7 +137,9 @@ def test_freq_and_validation_freq(tmp_path, data):
     model.fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "a", freq=2, verbose=0)])
     assert sorted(matrices(tmp_path / "a")["validation_imbalance"]) == [0, 2]
     model = make_model([BalancedAccuracy(CLASSES)])
-    model.fit(x, y, validation_data=(x_val, y_val), validation_freq=2, epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0)])
+    with pytest.warns(UserWarning, match="nothing was logged for epoch 0: fit did not validate") as caught:
+        model.fit(x, y, validation_data=(x_val, y_val), validation_freq=2, epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0)])
+    assert len([w for w in caught if "ClassificationReportCallback" in str(w.message)]) == 1  # once, not at epoch 2
     assert sorted(matrices(tmp_path / "b")["validation_imbalance"]) == [1, 3]
 
 

@@ -91,7 +91,7 @@ def test_list_of_batches_and_a_generator_read_every_epoch(data, model):
     x, y, weights = data
     listed = ValidationSource(list(batches_of(x, y)))
     assert listed.kind == "iterable of batches list"
-    generated = ValidationSource(batches_of(x, y, weights))
+    generated = ValidationSource(batches_of(x, y, weights), steps=5)  # 150 rows in batches of 32
     assert generated.kind.startswith("one-shot iterator generator")
     for _ in range(2):  # a generator is read once, its batches kept for the next epoch
         np.testing.assert_array_equal(listed.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y))
@@ -124,14 +124,16 @@ def test_callback_reads_each_source_in_fit(tmp_path, data, source_kind):
     if source_kind == "py_dataset":
         value = Batches(x, y)
     elif source_kind == "generator":
-        value = batches_of(x, y, size=50)
+        value = batches_of(x, y, size=50)  # a generator has no length: validation_steps is required
     else:
         torch = pytest.importorskip("torch")
         value = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=64)
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(CLASSES, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy")
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, validation_data=value, verbose=0)])
+    steps = 3 if source_kind == "generator" else None
+    callback = ClassificationReportCallback(tmp_path, validation_data=value, validation_steps=steps, verbose=0)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
     logged = matrices(tmp_path)["validation_imbalance"]
     assert sorted(logged) == [0, 1]
     np.testing.assert_array_equal(logged[1], expected(model, x, y))
@@ -161,11 +163,11 @@ def test_bad_shapes_and_batches(data, model):
     with pytest.raises(ValueError, match=r"\(x, y\) or \(x, y, sample_weight\), received a tuple of length 4"):
         ValidationSource((x, y, weights, weights))
     with pytest.raises(ValueError, match=r"must yield \(x, y\) or \(x, y, sample_weight\) batches; batch 1 is a tuple of length 1"):
-        ValidationSource(iter([(x, y), (x,)])).confusion_matrix(model, num_classes=CLASSES)
+        ValidationSource(iter([(x, y), (x,)]), steps=2).confusion_matrix(model, num_classes=CLASSES)
     with pytest.raises(ValueError, match="mixes batches with and without sample_weight"):
         ValidationSource([(x, y), (x, y, weights)]).confusion_matrix(model, num_classes=CLASSES)
     with pytest.raises(ValueError, match="yielded no batches"):
-        ValidationSource(iter([])).confusion_matrix(model, num_classes=CLASSES)
+        ValidationSource(iter([]), steps=1).confusion_matrix(model, num_classes=CLASSES)
     with pytest.raises(ValueError, match=r"labels` must hold class ids in \[0, 2\]"):
         ValidationSource((x, y + 5)).confusion_matrix(model, num_classes=CLASSES)
 
@@ -177,5 +179,9 @@ def test_bad_shapes_and_batches(data, model):
         def __getitem__(self, index):
             return x[:8], y[:8]
 
-    with pytest.raises(ValueError, match="must be a finite PyDataset, received Endless"):
-        ValidationSource(Endless()).confusion_matrix(model, num_classes=CLASSES)
+    with pytest.raises(ValueError, match=r"PyDataset Endless\) has num_batches None.*validation_steps="):
+        ValidationSource(Endless())
+    np.testing.assert_array_equal(
+        ValidationSource(Endless(), steps=2).confusion_matrix(model, num_classes=CLASSES),
+        expected(model, np.concatenate([x[:8]] * 2), np.concatenate([y[:8]] * 2)),
+    )

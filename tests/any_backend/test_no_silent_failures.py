@@ -1,0 +1,522 @@
+"""No silent failures: every Keras set-up logs scikit-learn's numbers, or fails or warns.
+
+One test (or a few) per numbered case of the issue, named ``test_case<N>_…``,
+on the current Keras backend (TensorFlow, JAX or PyTorch): no TensorFlow
+import here. tf.data cases are in tests/test_no_silent_failures_tf.py, the
+real TensorBoard server in tests/test_callback_server.py. Small models, one
+or two epochs, no jit_compile.
+"""
+
+import glob
+import logging
+import os
+
+import keras
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from logdir_reader import matrices, run_tag_pairs
+from tb_imbalance import core, targets
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1
+
+BACKEND = keras.backend.backend()
+CLASSES = 4
+RUN = "validation_imbalance"
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(5)
+    y = rng.choice(CLASSES, 300, p=[0.55, 0.25, 0.12, 0.08])
+    x = rng.normal(size=(300, 6)).astype("float32")
+    x[:, :CLASSES] += np.eye(CLASSES, dtype="float32")[y] * 1.5
+    return (x[:160], y[:160]), (x[160:240], y[160:240]), (x[240:], y[240:])
+
+
+@pytest.fixture(scope="module")
+def binary():
+    rng = np.random.default_rng(11)
+    y = (rng.random(200) < 0.3).astype("int64")
+    x = rng.normal(size=(200, 5)).astype("float32")
+    x[:, 0] += (y * 2 - 1) * 1.2
+    return (x[:120], y[:120]), (x[120:], y[120:])
+
+
+class Counter(keras.callbacks.Callback):
+    """Counts training batches: 0 after a refusal means nothing was trained."""
+
+    def __init__(self):
+        super().__init__()
+        self.batches = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.batches += 1
+
+
+def classifier(metrics=(), classes=CLASSES, features=6):
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((features,)), keras.layers.Dense(classes, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=list(metrics))
+    return model
+
+
+def sk_matrix(model, x, y, classes=CLASSES):
+    return sk_confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(classes))
+
+
+def logit_model(loss, metrics=()):
+    """Dense(1) without activation: one logit per row, of both signs and outside [0, 1]."""
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1)])
+    model.set_weights([np.array([[3.0], [1.0], [-1.0], [0.5], [0.0]], "float32"), np.array([-0.8], "float32")])
+    # learning rate 0: the validated weights are the fixed ones
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), loss, metrics=list(metrics))
+    return model
+
+
+def opaque_loss(y_true, y_pred):
+    """A loss that does not say whether it reads logits."""
+    return keras.ops.mean(keras.ops.square(keras.ops.cast(y_true, "float32") - keras.ops.squeeze(y_pred, -1)))
+
+
+# -- case 1: a binary logit model ------------------------------------------
+def test_case1_logit_model_metric_callback_and_core_give_sklearns_matrix(tmp_path, binary):
+    (x, y), (x_val, y_val) = binary
+    metric = BalancedAccuracy(2, from_logits=True)
+    model = logit_model(keras.losses.BinaryCrossentropy(from_logits=True), [metric, MacroF1(2, from_logits=True)])
+    callbacks = [
+        ClassificationReportCallback(tmp_path, verbose=0),  # reads the metric
+        ClassificationReportCallback(tmp_path, name="predicted", validation_data=(x_val, y_val), from_logits=True, verbose=0),
+    ]
+    history = model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=callbacks)
+    logits = model.predict(x_val, verbose=0)[:, 0]
+    assert (logits < 0).any() and (logits > 1).any()  # a real logit column
+    expected = sk_confusion_matrix(y_val, (logits >= 0).astype(int), labels=[0, 1])
+    np.testing.assert_array_equal(metric.confusion_matrix(), expected)
+    np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], expected)
+    np.testing.assert_array_equal(matrices(tmp_path, tag="predicted")[RUN][0], expected)
+    np.testing.assert_array_equal(core.confusion_matrix(y_val, logits, from_logits=True), expected)
+    report = core.imbalance_metrics(expected)
+    assert history.history["val_balanced_accuracy"][0] == pytest.approx(report["balanced_accuracy"], abs=1e-6)
+    assert history.history["val_macro_f1"][0] == pytest.approx(report["macro_f1"], abs=1e-6)
+    # eager update_state agrees, on numpy and on backend tensors
+    for given in (logits, keras.ops.convert_to_tensor(logits[:, None])):
+        eager = BalancedAccuracy(2, from_logits=True)
+        eager.update_state(y_val, given)
+        np.testing.assert_array_equal(eager.confusion_matrix(), expected)
+
+
+def test_case1_logits_without_from_logits_are_refused_on_every_path(tmp_path, binary):
+    (x, y), (x_val, y_val) = binary
+    # the loss says logits, the metric says probabilities: refused before training
+    counter = Counter()
+    model = logit_model(keras.losses.BinaryCrossentropy(from_logits=True), [BalancedAccuracy(2)])
+    with pytest.raises(ValueError, match=r"from_logits=True.*BalancedAccuracy\(2, from_logits=True\)"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "a", verbose=0), counter])
+    assert counter.batches == 0
+    # the other way round: sigmoid probabilities cut at 0 would all be class 1
+    keras.utils.set_random_seed(4)
+    sigmoid = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")])
+    sigmoid.compile("adam", "binary_crossentropy", metrics=[MacroF1(2, from_logits=True)])
+    with pytest.raises(ValueError, match=r"'binary_crossentropy' has from_logits=False.*cut probabilities at 0"):
+        sigmoid.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                    callbacks=[ClassificationReportCallback(tmp_path / "f", verbose=0), counter])
+    assert counter.batches == 0
+    # a loss that does not tell: the compiled metric counts logit rows on the device, refused at epoch end
+    metric = BalancedAccuracy(2)
+    model = logit_model(opaque_loss, [metric])
+    with pytest.raises(ValueError, match=r"outside \[0, 1\].*pass from_logits=True"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0)])
+    assert metric.logit_rows > 0
+    assert not os.path.exists(tmp_path / "b" / RUN)
+    # the metric alone (no callback): confusion_matrix() refuses after evaluate
+    model.evaluate(x_val, y_val, verbose=0)
+    with pytest.raises(ValueError, match="from_logits=True"):
+        metric.confusion_matrix()
+    # eager numpy input: refused at once, nothing counted
+    eager = BalancedAccuracy(2)
+    with pytest.raises(ValueError, match="pass from_logits=True"):
+        eager.update_state(y_val, model.predict(x_val, verbose=0))
+    assert eager.confusion_matrix().sum() == 0
+    # the callback's predict path
+    model = logit_model(opaque_loss)
+    with pytest.raises(ValueError, match=r"`validation_data` \(arrays \(x, y\)\).*pass from_logits=True"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "c", validation_data=(x_val, y_val), verbose=0)])
+    # and the callback's flag where it would be ignored or contradict the loss
+    model = logit_model(keras.losses.BinaryCrossentropy(from_logits=True))
+    with pytest.raises(ValueError, match=r"callback has from_logits=False.*from_logits=True\)"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "d", validation_data=(x_val, y_val), verbose=0)])
+    model = logit_model(opaque_loss, [BalancedAccuracy(2)])
+    with pytest.raises(ValueError, match="`from_logits=True` on the callback has no effect"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "e", from_logits=True, verbose=0)])
+
+
+def test_case1_from_logits_round_trips_and_is_checked():
+    for cls in (BalancedAccuracy, MacroF1):
+        clone = cls.from_config(cls(2, from_logits=True).get_config())
+        assert clone.from_logits is True
+        restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(cls(2, from_logits=True)))
+        assert restored.from_logits is True
+        with pytest.raises(TypeError, match="`from_logits` must be True or False"):
+            cls(2, from_logits="yes")
+    with pytest.raises(TypeError, match="`from_logits` must be True or False"):
+        ClassificationReportCallback("unused", from_logits=1)
+
+
+# -- case 2: the callback's own validation_data wins -----------------------
+def test_case2_callback_validation_data_wins_over_the_compiled_metric(tmp_path, data, capsys):
+    (x, y), (x_val, y_val), (x_test, y_test) = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    callback = ClassificationReportCallback(tmp_path, validation_data=(x_test, y_test))
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[callback])
+    logged = matrices(tmp_path)[RUN][0]
+    np.testing.assert_array_equal(logged, sk_matrix(model, x_test, y_test))
+    assert logged.sum() == len(y_test) != len(y_val)
+    out = capsys.readouterr().out
+    assert out.count("ClassificationReportCallback:") == 1
+    assert "predicting on the callback's validation_data (arrays (x, y))" in out
+    assert "the compiled metric 'balanced_accuracy' is not read" in out
+
+
+# -- case 3: two callbacks, one log_dir ------------------------------------
+def test_case3_two_names_in_one_log_dir_share_one_writer_with_disjoint_tags(tmp_path, data):
+    (x, y), (x_val, y_val), (x_test, y_test) = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    model.fit(
+        x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+        callbacks=[
+            ClassificationReportCallback(tmp_path, name="confusion_matrix", verbose=0),
+            ClassificationReportCallback(tmp_path, name="test_set", validation_data=(x_test, y_test), verbose=0),
+        ],
+    )
+    assert len(glob.glob(str(tmp_path / RUN / "*tfevents*"))) == 1  # one shared event file
+    tags = {tag for run, tag in run_tag_pairs(tmp_path) if run == RUN}
+    test_set = {tag for tag in tags if tag.startswith("test_set")}
+    default = tags - test_set
+    assert default and test_set and not default & test_set
+    assert {"confusion_matrix", "imbalance/balanced_accuracy", "recall/3"} <= default
+    assert {"test_set", "test_set_image", "test_set/imbalance/balanced_accuracy", "test_set/recall/3"} <= test_set
+    assert {tag for tag in test_set if tag not in ("test_set", "test_set_image")} == {
+        "test_set/" + tag for tag in default if tag not in ("confusion_matrix", "confusion_matrix_image")
+    }
+    np.testing.assert_array_equal(matrices(tmp_path)[RUN][1], sk_matrix(model, x_val, y_val))
+    np.testing.assert_array_equal(matrices(tmp_path, tag="test_set")[RUN][1], sk_matrix(model, x_test, y_test))
+
+
+def test_case3_the_same_name_twice_in_one_fit_is_refused(tmp_path, data):
+    (x, y), (x_val, y_val), (x_test, y_test) = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    counter = Counter()
+    twins = [
+        ClassificationReportCallback(tmp_path, verbose=0),
+        ClassificationReportCallback(tmp_path, validation_data=(x_test, y_test), verbose=0),
+    ]
+    with pytest.raises(ValueError, match=r"`name`='confusion_matrix'.*own `name`"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[*twins, counter])
+    assert counter.batches == 0 and not os.path.exists(tmp_path / RUN)
+    # the refused fit leaves nothing behind: the first callback alone trains, twice
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[twins[0]])
+    model.fit(x, y, validation_data=(x_val, y_val), initial_epoch=1, epochs=2, verbose=0, callbacks=[twins[0]])
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1]
+
+
+# -- case 4: training again into a log_dir that holds a run -----------------
+def test_case4_a_rerun_is_refused_before_training_and_continuing_works(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    first = matrices(tmp_path)[RUN]
+    for fresh_process in (False, True):
+        if fresh_process:
+            targets.close_directory_writers()  # as a new process would: history read from disk
+        counter = Counter()
+        with pytest.raises(ValueError, match=r"not after the last step already logged \(1\).*new log directory.*initial_epoch=2") as raised:
+            model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+                      callbacks=[ClassificationReportCallback(tmp_path, verbose=0), counter])
+        assert "will not start training at epoch 0" in str(raised.value)
+        assert counter.batches == 0
+    model.fit(x, y, validation_data=(x_val, y_val), initial_epoch=2, epochs=4, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2, 3]
+    for step in (0, 1):
+        np.testing.assert_array_equal(logged[step], first[step])
+    np.testing.assert_array_equal(logged[3], sk_matrix(model, x_val, y_val))
+    # a new log_dir starts fresh
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path / "fresh", verbose=0)])
+    assert sorted(matrices(tmp_path / "fresh")[RUN]) == [0]
+
+
+def test_case4_deleting_the_run_in_the_same_process_starts_fresh(tmp_path, data):
+    import shutil
+
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    for _ in range(2):  # the second fit runs after the directory was deleted
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+        assert sorted(matrices(tmp_path)[RUN]) == [0]
+        shutil.rmtree(tmp_path / RUN)
+
+
+# -- case 6: validation_data that never ends -------------------------------
+def endless(x, y, size=25):
+    while True:
+        for start in range(0, len(x), size):
+            yield x[start:start + size], y[start:start + size]
+
+
+class EndlessBatches(keras.utils.PyDataset):
+    def __init__(self, x, y, size=25):
+        super().__init__()
+        self.x, self.y, self.size = x, y, size
+
+    @property
+    def num_batches(self):
+        return None
+
+    def __getitem__(self, index):
+        start = (index * self.size) % len(self.x)
+        return self.x[start:start + self.size], self.y[start:start + self.size]
+
+
+class NoLength:
+    """A re-iterable without __len__."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __iter__(self):
+        return endless(self.x, self.y)
+
+
+def endless_sources(x, y):
+    sources = {"generator": lambda: endless(x, y), "py_dataset": lambda: EndlessBatches(x, y), "iterable": lambda: NoLength(x, y)}
+    try:
+        import torch
+    except ImportError:
+        return sources
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            for start in range(0, len(x), 5):  # rows one by one; batched by the DataLoader
+                for row in range(start, min(start + 5, len(x))):
+                    yield torch.from_numpy(x[row]), int(y[row])
+
+    sources["iterable_dataloader"] = lambda: torch.utils.data.DataLoader(Stream(), batch_size=25)
+    return sources
+
+
+@pytest.mark.parametrize("kind", ["generator", "py_dataset", "iterable", "iterable_dataloader"])
+def test_case6_endless_validation_data_needs_validation_steps(tmp_path, data, kind):
+    (x, y), (x_val, y_val), _ = data
+    sources = endless_sources(x_val, y_val)
+    if kind not in sources:
+        pytest.skip("PyTorch is not installed in this environment")
+    with pytest.raises(ValueError, match=r"may never end.*validation_steps=<batches per report>"):
+        ClassificationReportCallback(tmp_path, validation_data=sources[kind]())
+    model = classifier()
+    callback = ClassificationReportCallback(tmp_path, validation_data=sources[kind](), validation_steps=2, verbose=0)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], sk_matrix(model, x_val[:50], y_val[:50]))  # the first 2 batches of 25
+
+
+def test_case6_validation_steps_is_checked_and_limits_finite_sources(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    for bad, error in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="`validation_steps` must be a positive int"):
+            ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), validation_steps=bad)
+    with pytest.raises(ValueError, match="`validation_steps` limits the callback's own `validation_data`"):
+        ClassificationReportCallback(tmp_path, validation_steps=3)
+    model = classifier()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[
+        ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), validation_steps=2, batch_size=16, verbose=0)
+    ])
+    np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], sk_matrix(model, x_val[:32], y_val[:32]))
+
+
+# -- case 7: Keras' monitor callbacks with mode="auto" -----------------------
+@pytest.mark.parametrize("monitor", ["val_balanced_accuracy", "val_macro_f1"])
+def test_case7_monitor_callbacks_with_default_mode(tmp_path, data, monitor):
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
+    checkpoint = str(tmp_path / "best.weights.h5")
+    watchers = [
+        keras.callbacks.EarlyStopping(monitor=monitor, patience=3),
+        keras.callbacks.ModelCheckpoint(checkpoint, monitor=monitor, save_best_only=True, save_weights_only=True),
+        keras.callbacks.ReduceLROnPlateau(monitor=monitor, patience=1),
+    ]
+    history = model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=watchers)
+    assert len(history.history[monitor]) == 2 and os.path.exists(checkpoint)
+    for watcher in watchers:  # mode="auto" reads the metric's _direction: higher is better
+        assert bool(watcher.monitor_op(0.9, 0.1)) and not bool(watcher.monitor_op(0.1, 0.9)), type(watcher).__name__
+    assert watchers[1].best == pytest.approx(max(history.history[monitor]))
+
+
+# -- case 8: fit without validation ----------------------------------------
+def test_case8_no_validation_in_fit_warns_once_and_writes_nothing(tmp_path, data, capsys):
+    (x, y), _, _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    with pytest.warns(UserWarning, match=r"nothing was logged for epoch 0: fit did not validate.*validation_data") as caught:
+        model.fit(x, y, epochs=3, verbose=0, callbacks=[ClassificationReportCallback(tmp_path)])
+    assert len([w for w in caught if "ClassificationReportCallback" in str(w.message)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("ClassificationReportCallback: warning: nothing was logged") == 1
+    assert not os.path.exists(tmp_path / RUN)
+    # no compiled metric and no validation_data: a set-up error, before training
+    counter = Counter()
+    with pytest.raises(ValueError, match="needs a validation confusion matrix"):
+        classifier().fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path), counter])
+    assert counter.batches == 0
+
+
+# -- case 9: class_names and shapes ----------------------------------------
+def test_case9_class_names_types_are_checked_at_construction(tmp_path):
+    for bad in ("a,b,c", {"a", "b"}, (name for name in "abc"), 3):
+        with pytest.raises(TypeError, match="`class_names` must be a"):
+            ClassificationReportCallback(tmp_path, class_names=bad)
+    with pytest.raises(ValueError, match="`class_names` must be unique"):
+        ClassificationReportCallback(tmp_path, class_names=["a", "a"])
+    assert ClassificationReportCallback(tmp_path, class_names=np.array([1, 2])).class_names == ["1", "2"]
+
+
+class Subclassed(keras.Model):
+    """A model whose output shape is unknown before training."""
+
+    def __init__(self, classes):
+        super().__init__()
+        self.dense = keras.layers.Dense(classes, activation="softmax")
+
+    def call(self, inputs):
+        return self.dense(inputs)
+
+
+def test_case9_class_names_length_is_checked_as_soon_as_C_is_known(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    three = ["a", "b", "c"]
+    cases = [
+        ("metric", classifier([BalancedAccuracy(CLASSES)]), {}, "the compiled metric 'balanced_accuracy'"),
+        ("output", classifier(), {"validation_data": (x_val, y_val)}, r"the model's output shape \(None, 4\)"),
+    ]
+    binary = keras.Sequential([keras.Input((6,)), keras.layers.Dense(1, activation="sigmoid")])
+    binary.compile("adam", "binary_crossentropy")
+    cases.append(("sigmoid", binary, {"validation_data": (x_val, y_val % 2)}, r"the model's output shape \(None, 1\)"))
+    for label, model, kwargs, origin in cases:
+        counter = Counter()
+        with pytest.raises(ValueError, match=rf"`class_names` must have one name per class.*received 3 names; C=[24] comes from {origin}"):
+            model.fit(x, y % 2 if label == "sigmoid" else y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                      callbacks=[ClassificationReportCallback(tmp_path / label, class_names=three, **kwargs), counter])
+        assert counter.batches == 0, label
+    # unknown before training (a subclassed model): at the first epoch, still blaming class_names
+    keras.utils.set_random_seed(2)
+    model = Subclassed(CLASSES)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"`class_names` must have one name per class \(4\), received 3") as raised:
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "late", class_names=three, validation_data=(x_val, y_val), verbose=0)])
+    assert "`labels`" not in str(raised.value)
+
+
+def test_case9_an_all_zero_one_hot_label_row_is_not_class_0(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    one_hot = np.eye(CLASSES, dtype="float32")[y_val]
+    one_hot[[3, 7]] = 0
+    # eager metric on numpy: refused; on backend tensors: invalid rows, never class 0
+    with pytest.raises(ValueError, match="no positive entry"):
+        BalancedAccuracy(CLASSES).update_state(one_hot, np.eye(CLASSES, dtype="float32")[y_val])
+    metric = BalancedAccuracy(CLASSES)
+    metric.update_state(keras.ops.convert_to_tensor(one_hot), keras.ops.convert_to_tensor(np.eye(CLASSES, dtype="float32")[y_val]))
+    assert metric.invalid_rows == 2
+    with pytest.raises(ValueError, match="2 rows could not be counted.*one-hot rows with a positive entry"):
+        metric.confusion_matrix()
+    # in fit, through the callback: refused at the epoch's end, nothing written
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    with pytest.raises(ValueError, match="2 rows could not be counted"):
+        model.fit(x, np.eye(CLASSES)[y], validation_data=(x_val, one_hot), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "metric", verbose=0)])
+    assert not os.path.exists(tmp_path / "metric" / RUN)
+    # the callback's predict path: refused before training
+    counter = Counter()
+    with pytest.raises(ValueError, match=r"`validation_data` \(arrays \(x, y\)\), its y: one-hot `labels` row 3 has no positive entry"):
+        classifier().fit(x, y, epochs=1, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path / "predict", validation_data=(x_val, one_hot)), counter])
+    assert counter.batches == 0
+
+
+def test_case9_predict_path_shape_errors_name_the_argument(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    counter = Counter()
+    # a multi-output model: says which output to log and how
+    inputs = keras.Input((6,))
+    heads = [keras.layers.Dense(CLASSES, activation="softmax", name=n)(inputs) for n in ("main", "aux")]
+    multi = keras.Model(inputs, heads)
+    multi.compile("adam", ["sparse_categorical_crossentropy"] * 2)
+    with pytest.raises(ValueError, match=r"`validation_data`: the model has 2 outputs.*metrics=\{'<output name>'"):
+        multi.fit(x, [y, y], epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val)), counter])
+    # an output of shape [N, 3, 1]
+    squeezable = keras.Sequential([keras.Input((6,)), keras.layers.Dense(3, activation="softmax"), keras.layers.Reshape((3, 1))])
+    squeezable.compile("adam", "mse")
+    with pytest.raises(ValueError, match=r"the model's output has shape \(None, 3, 1\).*remove the size-1 axes"):
+        squeezable.fit(x, np.zeros((len(x), 3, 1)), epochs=1, verbose=0,
+                       callbacks=[ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val % 3)), counter])
+    assert counter.batches == 0
+    # labels: ragged, or [N, 3, 1]
+    ragged = [[0], [1, 2]] + [[1]] * (len(x_val) - 2)
+    with pytest.raises(TypeError, match=r"`validation_data` \(arrays \(x, y\)\), its y: `labels` must be a rectangular array"):
+        classifier().fit(x, y, epochs=1, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path, validation_data=(x_val, ragged)), counter])
+    with pytest.raises(ValueError, match=r"its y: `labels` must be class ids \[N\].*\(80, 3, 1\); remove the size-1 axes"):
+        classifier().fit(x, y, epochs=1, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path, validation_data=(x_val, np.zeros((80, 3, 1)))), counter])
+    assert counter.batches == 0
+    # batched sources are checked at the first report, with the same names
+    batches = [(x_val[:40], y_val[:40].reshape(40, 1, 1)), (x_val[40:], y_val[40:].reshape(40, 1, 1))]
+    with pytest.raises(ValueError, match=r"`validation_data` \(iterable of batches list\): `labels` must be class ids.*size-1 axes"):
+        classifier().fit(x, y, epochs=1, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path / "batches", validation_data=batches, verbose=0)])
+
+
+# -- case 11: per-class scalars default to auto -----------------------------
+def test_case11_per_class_scalars_auto_by_default_and_true_writes_them(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    many = 101
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = rng.integers(0, many, 64)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(many, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert ClassificationReportCallback(tmp_path).per_class_scalars is None
+    with pytest.raises(TypeError, match="`per_class_scalars` must be True or False"):
+        ClassificationReportCallback(tmp_path, per_class_scalars="yes")
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[
+            ClassificationReportCallback(tmp_path / "auto", validation_data=(x, y), image=False, verbose=0),
+            ClassificationReportCallback(tmp_path / "on", validation_data=(x, y), image=False, per_class_scalars=True, verbose=0),
+        ])
+    auto = {tag for _, tag in run_tag_pairs(tmp_path / "auto")}
+    on = {tag for _, tag in run_tag_pairs(tmp_path / "on")}
+    assert not any(tag.startswith(("precision/", "recall/", "f1/")) for tag in auto)
+    assert {f"{p}/{k}" for p in ("precision", "recall", "f1") for k in range(many)} <= on
+    assert "per-class precision/recall/f1 scalars are not written" in caplog.text
+    # up to 100 classes, the default writes them
+    caplog.clear()
+    features = x @ np.ones((4, 6), "float32")
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        classifier().fit(features, y % CLASSES, epochs=1, verbose=0, callbacks=[
+            ClassificationReportCallback(tmp_path / "small", validation_data=(features, y % CLASSES), verbose=0)
+        ])
+    assert "recall/3" in {tag for _, tag in run_tag_pairs(tmp_path / "small")}
+    assert "per-class" not in caplog.text

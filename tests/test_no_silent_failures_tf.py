@@ -1,0 +1,79 @@
+"""No silent failures, TensorFlow-only cases: tf.data sources and XLA-compiled metric updates.
+
+The cases that run on every Keras backend are in
+tests/any_backend/test_no_silent_failures.py (same ``test_case<N>_`` names).
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from logdir_reader import matrices
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback
+
+CLASSES = 3
+RUN = "validation_imbalance"
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    y = rng.choice(CLASSES, 200, p=[0.7, 0.2, 0.1])
+    x = rng.normal(size=(200, 5)).astype("float32") + np.eye(CLASSES, 5, dtype="float32")[y] * 2
+    return (x[:120], y[:120]), (x[120:], y[120:])
+
+
+def classifier():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    return model
+
+
+def sk_matrix(model, x, y):
+    return sk_confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(CLASSES))
+
+
+def test_case1_xla_compiled_update_counts_logit_rows_and_cuts_logits_at_0():
+    labels = tf.constant([0, 1, 1, 0, 1])
+    logits = tf.constant([[-2.0], [3.0], [-0.5], [0.25], [0.0]])
+    strict, lenient = BalancedAccuracy(2), BalancedAccuracy(2, from_logits=True)
+
+    @tf.function(jit_compile=True)
+    def update(y_true, y_pred):
+        strict.update_state(y_true, y_pred)
+        lenient.update_state(y_true, y_pred)
+
+    update(labels, logits)
+    assert strict.logit_rows == 3 and strict.invalid_rows == 0  # -2, 3 and -0.5 are no probabilities
+    with pytest.raises(ValueError, match=r"3 rows have a single score outside \[0, 1\].*from_logits=True"):
+        strict.confusion_matrix()
+    expected = sk_confusion_matrix(labels.numpy(), (logits.numpy()[:, 0] >= 0).astype(int), labels=[0, 1])
+    np.testing.assert_array_equal(lenient.confusion_matrix(), expected)
+
+
+def test_case6_a_repeated_dataset_needs_validation_steps(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    repeated = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(20).repeat()
+    with pytest.raises(ValueError, match=r"\(tf.data.Dataset\) repeats forever \(cardinality INFINITE.*validation_steps="):
+        ClassificationReportCallback(tmp_path, validation_data=repeated)
+    model = classifier()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[
+        ClassificationReportCallback(tmp_path, validation_data=repeated, validation_steps=3, verbose=0)
+    ])
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], sk_matrix(model, x_val[:60], y_val[:60]))  # the same 3 batches each epoch
+
+
+def test_case6_unknown_cardinality_needs_validation_steps_or_assert_cardinality(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    filtered = tf.data.Dataset.from_tensor_slices((x_val, y_val)).filter(lambda a, b: True).batch(20)
+    with pytest.raises(ValueError, match=r"UNKNOWN cardinality.*assert_cardinality"):
+        ClassificationReportCallback(tmp_path, validation_data=filtered)
+    known = filtered.apply(tf.data.experimental.assert_cardinality(4))
+    model = classifier()
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, validation_data=known, verbose=0)])
+    np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], sk_matrix(model, x_val, y_val))
