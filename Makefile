@@ -4,8 +4,10 @@
 #                 .venv        Keras on TensorFlow (CPU): every test under tests/
 #                 .venv-jax    Keras on JAX (CPU), no TensorFlow: tests/any_backend
 #                 .venv-torch  Keras on PyTorch (CPU), no TensorFlow: tests/any_backend
-#               It fails if any of the three pytest runs fails or collects no test.
-# One environment at a time: make test-tensorflow | test-jax | test-torch.
+#               and the dashboard's pure ES modules with Node.js: node --test tests/js/
+#               It fails if any of the three pytest runs fails or collects no test,
+#               or if a Node.js test fails.
+# One environment at a time: make test-tensorflow | test-jax | test-torch | test-js.
 # Extra pytest arguments for every run: make test PYTEST_ARGS="-x -k report".
 #
 # Pins: requirements-common.txt (shared by all three), requirements-dev.txt
@@ -22,13 +24,13 @@ VENV_TORCH ?= .venv-torch
 PY := $(VENV)/bin/python
 export VENV VENV_JAX VENV_TORCH PYTEST_ARGS
 
-.PHONY: demo test test-tensorflow test-jax test-torch setup setup-jax setup-torch setup-all browser bench clean
+.PHONY: demo test test-tensorflow test-jax test-torch test-js setup setup-jax setup-torch setup-all browser bench clean
 
 demo: setup
 	$(PY) -m demo
 
 test: setup-all browser
-	@bash scripts/run_tests.sh tensorflow jax torch
+	@bash scripts/run_tests.sh tensorflow jax torch js
 
 test-tensorflow: setup browser
 	@bash scripts/run_tests.sh tensorflow
@@ -38,6 +40,9 @@ test-jax: setup-jax
 
 test-torch: setup-torch
 	@bash scripts/run_tests.sh torch
+
+test-js: browser
+	@bash scripts/run_tests.sh js
 
 setup: $(VENV)/.installed
 setup-jax: $(VENV_JAX)/.installed

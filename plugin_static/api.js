@@ -13,7 +13,7 @@ export class ApiError extends Error {
   }
 }
 
-// Reports at a fixed step never change: keep the most recent ones.
+// Reports and comparisons at fixed steps never change: keep the most recent ones.
 const REPORT_CACHE_SIZE = 64;
 
 /**
@@ -87,6 +87,32 @@ export function createApi(baseUrl) {
         return cached;
       }
       return remember(key, getJson("report", { run, tag, step }));
+    },
+
+    /**
+     * Per-class recall and precision of `run` minus `baseline`, with the
+     * 95% interval of each difference and whether it is significant.
+     * Comparisons of fixed steps are cached.
+     * @param {string} run
+     * @param {string} tag
+     * @param {number|null} step the run's step; its latest when null
+     * @param {string} baseline
+     * @param {number|null} baselineStep the baseline's step; its latest when null
+     * @returns {Promise<Object>}
+     */
+    compare(run, tag, step, baseline, baselineStep) {
+      const params = { run, tag, step, baseline, baseline_step: baselineStep };
+      if (step === null || step === undefined || baselineStep === null || baselineStep === undefined) {
+        return getJson("compare", params);
+      }
+      const key = JSON.stringify(["compare", run, tag, step, baseline, baselineStep]);
+      const cached = reports.get(key);
+      if (cached) {
+        reports.delete(key);
+        reports.set(key, cached);
+        return cached;
+      }
+      return remember(key, getJson("compare", params));
     },
 
     /**

@@ -3,7 +3,16 @@
 import { createDataSource } from "./data-source.js";
 import { el, replaceChildren } from "./dom.js";
 import { buildReportTable } from "./report-table.js";
-import { DEFAULT_RUN_LIMIT, createStore, initialState, resolveStep, startPolling, unionSteps } from "./state.js";
+import {
+  DEFAULT_RUN_LIMIT,
+  createStore,
+  debounce,
+  initialState,
+  onlyTableChanged,
+  resolveStep,
+  startPolling,
+  unionSteps,
+} from "./state.js";
 import { loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
@@ -17,6 +26,9 @@ const RUN_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#ed
 
 /** Name of the `performance` mark set when the first full render is done. */
 export const FIRST_RENDER_MARK = "imbalance-first-render";
+
+/** Quiet time after the last keystroke in the class filter before the rows are filtered. */
+export const FILTER_DELAY_MS = 150;
 
 function section(testid, title, description) {
   const body = el("div", { class: "card-body" });
@@ -45,6 +57,7 @@ export function startApp({ root, api, presets }) {
   let generation = 0;
   let lastTrendClasses = null;
   let firstRenderMarked = false;
+  let refreshing = 0; // refreshes in flight
 
   // ---- layout -------------------------------------------------------------
   const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
@@ -52,7 +65,11 @@ export function startApp({ root, api, presets }) {
   const status = el("span", { class: "page-status", role: "status", dataset: { testid: "page-status" } });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
   const skippedNote = createSkippedNote();
-  const reportSection = section("report", "Classification report", "Per-class precision, recall and F1 of each selected run; click a column header to sort.");
+  const reportSection = section(
+    "report",
+    "Classification report",
+    "Per-class precision, recall and F1 of each selected run; click a column header to sort. The bar under recall and precision is its 95% interval (hover for the numbers); differences to the baseline are coloured only when significant at 95%, n.s. otherwise.",
+  );
   const matrixSection = section("matrix", "Confusion matrix", "Rows are true classes, columns predicted classes. Hover a cell for counts and shares.");
   const imbalanceSection = section("imbalance", "Imbalance at a glance", "How many samples each class has, next to how often the model predicts it.");
   const trendsSection = section("trends", "Per-class trends", "Recall and F1 of each class across steps, selected runs overlaid.");
@@ -88,10 +105,16 @@ export function startApp({ root, api, presets }) {
     },
     onBaseline: (baseline) => store.set({ baseline }),
   });
+  // Typing in the class filter only redraws the table rows, once the typing pauses.
+  const applyFilter = debounce((classFilter) => store.set({ classFilter }), FILTER_DELAY_MS);
   const table = createTableView(reportSection.body, {
     onStep: (tableStep) => store.set({ tableStep }),
     onSort: (sort) => store.set({ sort }),
-    onFilter: (classFilter) => store.set({ classFilter }),
+    onFilter: (classFilter) => {
+      document.body.dataset.state = "loading";
+      applyFilter(classFilter);
+    },
+    onSupportThreshold: (supportThreshold) => store.set({ supportThreshold }),
   });
   const matrix = createMatrixView(matrixSection.body, { onChange: (patch) => store.merge("matrix", patch) });
   const imbalance = createImbalanceView(imbalanceSection.body, { onChange: (patch) => store.merge("imbalance", patch) });
@@ -115,6 +138,7 @@ export function startApp({ root, api, presets }) {
     const patch = { tag, selectedRuns, baseline };
     if (firstLoad) {
       patch.tableStep = presets.step;
+      patch.supportThreshold = presets.supportThreshold ?? state.supportThreshold;
       patch.matrix = { ...state.matrix, step: presets.step, run: presets.matrixRun, normalize: presets.normalize ?? state.matrix.normalize };
       patch.imbalance = { ...state.imbalance, step: presets.step };
     }
@@ -129,9 +153,42 @@ export function startApp({ root, api, presets }) {
     return null;
   }
 
+  /** Runs that failed to load, and runs whose differences could not be tested. */
+  function tableMessage(columns) {
+    const lines = [
+      ...columns.filter((column) => column.error).map((column) => `${column.run}: ${column.error}`),
+      ...columns
+        .filter((column) => column.comparisonError)
+        .map((column) => `${column.run}: differences to the baseline are not tested (${column.comparisonError})`),
+    ];
+    return lines.length ? lines.join("\n") : null;
+  }
+
   // ---- refresh ------------------------------------------------------------
+  /** Marks the page ready once no refresh runs and no filter input waits. */
+  function markReady() {
+    if (refreshing === 0 && !applyFilter.pending()) document.body.dataset.state = "ready";
+  }
+
+  /** Redraws the table rows for the current filter, sort and support threshold. */
+  function refreshTableRows() {
+    const { classFilter, sort, supportThreshold } = store.get();
+    table.updateRows({ filter: classFilter, sort, supportThreshold });
+    markReady();
+  }
+
   /** Loads what the current selection needs, then redraws every view. */
   async function refresh() {
+    refreshing++;
+    try {
+      await load();
+    } finally {
+      refreshing--;
+      markReady();
+    }
+  }
+
+  async function load() {
     const id = ++generation;
     document.body.dataset.state = "loading";
     status.textContent = "Loading…";
@@ -178,7 +235,6 @@ export function startApp({ root, api, presets }) {
     document.body.dataset.view = source.listError() ? "error" : message ? "empty" : "report";
 
     const shownColumns = columns.filter((column) => column.report);
-    const failed = columns.filter((column) => column.error);
     const tableSteps = unionSteps(selected.map((run) => source.stepsOf(tag, run)));
     const tableStep = resolveStep(tableSteps, state.tableStep);
     table.update({
@@ -186,11 +242,13 @@ export function startApp({ root, api, presets }) {
       steps: tableSteps,
       wantedStep: state.tableStep,
       step: tableStep,
-      sort: state.sort,
-      filter: state.classFilter,
+      // Table-only state may have changed while this refresh loaded: use the current one.
+      sort: store.get().sort,
+      filter: store.get().classFilter,
+      supportThreshold: store.get().supportThreshold,
       colours: runColours,
       tag: tag ?? "",
-      message: failed.length ? failed.map((column) => `${column.run}: ${column.error}`).join("\n") : null,
+      message: tableMessage(columns),
     });
 
     matrix.update({
@@ -236,7 +294,6 @@ export function startApp({ root, api, presets }) {
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
     status.classList.remove("busy");
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    document.body.dataset.state = "ready";
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
@@ -256,7 +313,10 @@ export function startApp({ root, api, presets }) {
     if (await source.refreshSteps(tag, runs, lastTrendClasses)) await refresh();
   }
 
-  store.subscribe(() => refresh());
+  store.subscribe((state, previous) => {
+    if (onlyTableChanged(previous, state)) refreshTableRows();
+    else refresh();
+  });
   const stop = startPolling(poll, presets.pollSeconds);
   source.loadRunList().then(applyDefaults);
   return { refresh, stop };

@@ -1,5 +1,7 @@
-// The classification-report table as data: rows, deltas to the baseline,
-// sorting, filtering and the export layout. Views only draw what this builds.
+// The classification-report table as data: rows, deltas to the baseline and
+// their significance tests, sorting, filtering and the export layout. Views
+// only draw what this builds.
+import { classTests } from "./significance.js";
 
 /** Per-run columns, in display order. */
 export const FIELDS = [
@@ -22,22 +24,6 @@ export const SUMMARY_ROWS = [
   { id: "worst_class_recall", label: "worst-class recall", metric: true },
 ];
 
-// Differences smaller than the last shown digit count as no change.
-const DELTA_EPSILON = 5e-5;
-
-/**
- * Whether a difference is an improvement: "better", "worse" or "same".
- * Support differences are neither.
- * @param {number} delta
- * @param {string} fieldKey
- * @returns {"better"|"worse"|"same"|"neutral"}
- */
-export function deltaDirection(delta, fieldKey) {
-  if (fieldKey === "support") return "neutral";
-  if (Math.abs(delta) < DELTA_EPSILON) return "same";
-  return delta > 0 ? "better" : "worse";
-}
-
 function classCells(report, index) {
   const perClass = report.per_class;
   return {
@@ -45,6 +31,16 @@ function classCells(report, index) {
     recall: perClass.recall[index],
     f1: perClass.f1[index],
     support: perClass.support[index],
+  };
+}
+
+function classDetails(report, index) {
+  const perClass = report.per_class;
+  return {
+    predicted: perClass.predicted[index],
+    recallInterval: perClass.recall_interval?.[index] ?? null,
+    precisionInterval: perClass.precision_interval?.[index] ?? null,
+    weighted: Boolean(report.weighted),
   };
 }
 
@@ -76,8 +72,13 @@ function deltasOf(cells, baselineCells) {
 /**
  * Builds the side-by-side table of several runs' reports.
  * Classes are matched by name, so runs with different class lists still line up.
- * @param {Array<{run: string, step: number|null, report: Object|null, error: string|null}>} columns
- *   one entry per run, in display order
+ * Each class row has, per run, its `cells` (scores and support), `details`
+ * (predicted count, recall and precision intervals, whether weighted) and,
+ * for runs compared with the baseline, `deltas` and `tests` (each tested
+ * score's `{significant, interval}` from the `compare` route, or null).
+ * @param {Array<{run: string, step: number|null, report: Object|null, error: string|null,
+ *   comparison?: Object|null}>} columns one entry per run, in display order;
+ *   `comparison` is the `compare` response of the run against the baseline
  * @param {string|null} baseline run whose values the others are compared to
  * @returns {{columns: Array, classRows: Array, summaryRows: Array}}
  */
@@ -105,17 +106,28 @@ export function buildReportTable(columns, baseline) {
     compared: Boolean(baselineColumn) && column.run !== baseline && Boolean(column.report),
   }));
 
+  const comparedIndex = new Map(
+    tableColumns
+      .filter((column) => column.compared && column.comparison)
+      .map((column) => [column.run, new Map(column.comparison.class_names.map((name, index) => [name, index]))]),
+  );
   const classRows = names.map((name, index) => {
     const cells = {};
+    const details = {};
     for (const { run, report } of columns) {
       const classIndex = indexByRun.get(run)?.get(name);
-      cells[run] = report && classIndex !== undefined ? classCells(report, classIndex) : null;
+      const present = Boolean(report) && classIndex !== undefined;
+      cells[run] = present ? classCells(report, classIndex) : null;
+      details[run] = present ? classDetails(report, classIndex) : null;
     }
     const deltas = {};
+    const tests = {};
     for (const column of tableColumns) {
-      if (column.compared) deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
+      if (!column.compared) continue;
+      deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
+      tests[column.run] = classTests(column.comparison, comparedIndex.get(column.run)?.get(name));
     }
-    return { index, name, cells, deltas };
+    return { index, name, cells, details, deltas, tests };
   });
 
   const summaryRows = SUMMARY_ROWS.map((row) => {
@@ -125,7 +137,7 @@ export function buildReportTable(columns, baseline) {
     for (const column of tableColumns) {
       if (column.compared) deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
     }
-    return { ...row, name: row.label, cells, deltas };
+    return { ...row, name: row.label, cells, deltas, tests: {} };
   });
 
   return { columns: tableColumns, classRows, summaryRows };

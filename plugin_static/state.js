@@ -1,10 +1,17 @@
 // Selection state, URL presets, step resolution and polling.
+import { DEFAULT_SUPPORT_THRESHOLD, parseSupportThreshold } from "./significance.js";
 
 /** Most runs selected when the URL names none. */
 export const DEFAULT_RUN_LIMIT = 10;
 
 /** Seconds between polls for new runs and steps. */
 export const DEFAULT_POLL_SECONDS = 5;
+
+/**
+ * State that only changes which table rows are shown and how: changing it
+ * redraws the table rows, without loading data or redrawing other views.
+ */
+export const TABLE_ONLY_KEYS = ["classFilter", "sort", "supportThreshold"];
 
 /**
  * The initial selection state.
@@ -18,6 +25,7 @@ export function initialState() {
     tableStep: null, // null follows the latest step
     sort: { column: "index", run: null, direction: "asc" },
     classFilter: "",
+    supportThreshold: DEFAULT_SUPPORT_THRESHOLD,
     matrix: {
       run: null,
       step: null,
@@ -35,26 +43,79 @@ export function initialState() {
 /**
  * A minimal observable store. `set` merges a shallow patch; `merge` merges
  * into one nested section (e.g. `merge("matrix", {normalize: "true"})`).
+ * Listeners receive the new state and the previous one.
  * @param {Object} state the initial state
  */
 export function createStore(state) {
   const listeners = new Set();
-  const notify = () => listeners.forEach((listener) => listener(state));
+  const update = (next) => {
+    const previous = state;
+    state = next;
+    listeners.forEach((listener) => listener(state, previous));
+  };
   return {
     get: () => state,
     set(patch) {
-      state = { ...state, ...patch };
-      notify();
+      update({ ...state, ...patch });
     },
     merge(section, patch) {
-      state = { ...state, [section]: { ...state[section], ...patch } };
-      notify();
+      update({ ...state, [section]: { ...state[section], ...patch } });
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
   };
+}
+
+/**
+ * Top-level keys whose values differ between two states (compared by
+ * identity for objects, by value for primitives).
+ * @param {Object} previous
+ * @param {Object} next
+ * @returns {string[]}
+ */
+export function changedKeys(previous, next) {
+  const keys = new Set([...Object.keys(previous ?? {}), ...Object.keys(next ?? {})]);
+  return [...keys].filter((key) => !Object.is(previous?.[key], next?.[key]));
+}
+
+/**
+ * Whether going from `previous` to `next` changed nothing but table-only
+ * state ({@link TABLE_ONLY_KEYS}), so that at most the table rows need
+ * redrawing (true when nothing changed at all).
+ * @param {Object} previous
+ * @param {Object} next
+ * @returns {boolean}
+ */
+export function onlyTableChanged(previous, next) {
+  return changedKeys(previous, next).every((key) => TABLE_ONLY_KEYS.includes(key));
+}
+
+/**
+ * Calls `action` once input has been quiet for `delayMs`; `pending()` says
+ * whether a call is waiting, `cancel()` drops it.
+ * @template {any[]} A
+ * @param {(...args: A) => void} action
+ * @param {number} delayMs
+ * @param {{setTimeout?: Function, clearTimeout?: Function}} [timers] for tests
+ * @returns {((...args: A) => void) & {pending: () => boolean, cancel: () => void}}
+ */
+export function debounce(action, delayMs, timers = globalThis) {
+  let timer = null;
+  const debounced = (...args) => {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = timers.setTimeout(() => {
+      timer = null;
+      action(...args);
+    }, delayMs);
+  };
+  debounced.pending = () => timer !== null;
+  debounced.cancel = () => {
+    if (timer !== null) timers.clearTimeout(timer);
+    timer = null;
+  };
+  return debounced;
 }
 
 function list(value) {
@@ -74,11 +135,12 @@ function integer(value) {
 
 /**
  * Selection presets from the iframe URL, e.g.
- * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&poll=2`.
+ * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&poll=2&min_support=50`.
  * `run` may also be repeated (`run=a&run=b`) for names containing commas.
  * @param {string} search `window.location.search`
  * @returns {{runs: string[]|null, baseline: string|null, tag: string|null,
- *   step: number|null, pollSeconds: number}}
+ *   step: number|null, matrixRun: string|null, normalize: string|null,
+ *   supportThreshold: number, pollSeconds: number}}
  */
 export function readPresets(search) {
   const params = new URLSearchParams(search);
@@ -91,6 +153,7 @@ export function readPresets(search) {
     step: integer(params.get("step")),
     matrixRun: params.get("matrix_run"),
     normalize: params.get("normalize"),
+    supportThreshold: parseSupportThreshold(params.get("min_support")),
     pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
   };
 }

@@ -17,17 +17,36 @@ import { resolveStep } from "./state.js";
 
 /**
  * Reports of every selected run at the table's step (each run's own latest
- * step when following, else its last step not after the chosen one).
+ * step when following, else its last step not after the chosen one), and
+ * for every other run with the baseline's classes its `compare` response
+ * against the baseline (per-class differences with their significance).
+ * A comparison that fails leaves `comparison` null and says why in
+ * `comparisonError`; the table then shows those differences untested.
  * @param {Selection} selection
- * @returns {Promise<Array<{run: string, step: number|null, report: Object|null, error: string|null}>>}
+ * @returns {Promise<Array<{run: string, step: number|null, report: Object|null, error: string|null,
+ *   comparison: Object|null, comparisonError: string|null}>>}
  */
-export function loadTableColumns({ api, source, state, tag, selected }) {
-  return Promise.all(
+export async function loadTableColumns({ api, source, state, tag, selected, baseline }) {
+  const columns = await Promise.all(
     selected.map(async (run) => {
       const step = resolveStep(source.stepsOf(tag, run), state.tableStep);
       if (step === null) return { run, step, report: null, error: source.errorOf(tag, run) ?? "No data" };
       const { value, error } = await settle(api.report(run, tag, step));
       return { run, step, report: value, error };
+    }),
+  );
+  const base = columns.find((column) => column.run === baseline && column.report);
+  const sameClasses = (column) =>
+    column.report.class_names.length === base.report.class_names.length &&
+    column.report.class_names.every((name, index) => name === base.report.class_names[index]);
+  return Promise.all(
+    columns.map(async (column) => {
+      if (!base || column === base || !column.report) return { ...column, comparison: null, comparisonError: null };
+      if (!sameClasses(column)) {
+        return { ...column, comparison: null, comparisonError: "its classes differ from the baseline's" };
+      }
+      const { value, error } = await settle(api.compare(column.run, tag, column.report.step, baseline, base.report.step));
+      return { ...column, comparison: value, comparisonError: error };
     }),
   );
 }

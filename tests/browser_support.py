@@ -174,11 +174,16 @@ _READ_TABLE = """
     const runs = {};
     for (const cell of row.querySelectorAll("[data-testid=report-cell]")) {
       const delta = cell.querySelector(".delta");
+      const bar = cell.querySelector("[data-testid=interval-bar]");
       (runs[cell.dataset.run] ??= {})[cell.dataset.field] = {
         value: Number(cell.dataset.value),
         text: cell.querySelector(".value").textContent,
         delta: delta ? Number(delta.dataset.delta) : null,
         direction: delta ? delta.classList[1] : null,
+        delta_title: delta ? delta.title : null,
+        interval: bar ? [Number(bar.dataset.low), Number(bar.dataset.high)] : null,
+        title: cell.title,
+        low_support: cell.dataset.lowSupport === "true",
       };
     }
     table[row.dataset.class] = runs;
@@ -192,7 +197,11 @@ def read_table(page: Any) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
     """The report table as ``{row name: {run: {field: cell}}}``.
 
     Each cell is ``{"value": float, "text": str, "delta": float | None,
-    "direction": "better" | "worse" | "same" | "neutral" | None}``. Rows are
-    class names and the summary rows' labels (``"macro avg"``, ``"MCC"``, …).
+    "direction": "better" | "worse" | "ns" | "same" | "untested" | "neutral" | None,
+    "delta_title": str | None, "interval": [low, high] | None, "title": str,
+    "low_support": bool}``: ``direction`` is "better" / "worse" only for a
+    significant difference, ``interval`` the 95% interval its bar draws,
+    ``title`` the cell's tooltip. Rows are class names and the summary rows'
+    labels (``"macro avg"``, ``"MCC"``, …).
     """
     return page.evaluate(_READ_TABLE)

@@ -14,7 +14,8 @@ the whole module:
   dashboard must leave out with a visible note; ``steady`` has steps 0–4.
 
 Numbers on the page are compared with scikit-learn (and imbalanced-learn)
-computed from the matrices the logdir was written with. Every test fails on
+computed from the matrices the logdir was written with; intervals and the
+significance of differences with statsmodels. Every test fails on
 console errors, uncaught exceptions, dialogs and CSP violations, and leaves a
 screenshot named after it in ``test-artifacts/``.
 """
@@ -31,6 +32,7 @@ import numpy as np
 import pytest
 from imblearn.metrics import geometric_mean_score
 from sklearn import metrics as skm
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, read_table, wait_ready
 from support import (
@@ -193,6 +195,19 @@ def assert_table_matches(table: dict, run: str, cm: np.ndarray) -> None:
     assert table["worst-class recall"][run]["f1"]["value"] == pytest.approx(min(recalls), abs=1e-12)
 
 
+def significance_direction(cm: np.ndarray, baseline: np.ndarray, index: int, field: str) -> str:
+    """What the table must show for a recall / precision difference: coloured only when significant."""
+    axis = 1 if field == "recall" else 0
+    k1, n1 = int(cm[index, index]), int(cm.sum(axis=axis)[index])
+    k2, n2 = int(baseline[index, index]), int(baseline.sum(axis=axis)[index])
+    low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+    if low > 0:
+        return "better"
+    if high < 0:
+        return "worse"
+    return "ns"
+
+
 def matrix_values(page: Any) -> np.ndarray:
     cells = page.get_by_test_id("matrix-cell").evaluate_all(
         "cells => cells.map(c => [Number(c.dataset.true), Number(c.dataset.pred), Number(c.dataset.value), c.textContent])"
@@ -240,6 +255,8 @@ def test_default_selection_shows_runs_side_by_side_with_deltas(dashboard, matric
     table = read_table(page)
     assert_table_matches(table, "baseline", written["baseline"][LATEST])
     assert_table_matches(table, "class_weights", written["class_weights"][LATEST])
+    cm, baseline = written["class_weights"][LATEST], written["baseline"][LATEST]
+    seen = set()
     for name in CLASS_NAMES + ["macro avg", "MCC"]:
         for field in ("precision", "recall", "f1"):
             if field not in table[name]["class_weights"]:
@@ -247,9 +264,134 @@ def test_default_selection_shows_runs_side_by_side_with_deltas(dashboard, matric
             cell = table[name]["class_weights"][field]
             expected = cell["value"] - table[name]["baseline"][field]["value"]
             assert cell["delta"] == pytest.approx(expected, abs=1e-12)
-            if abs(expected) >= 5e-5:
-                assert cell["direction"] == ("better" if expected > 0 else "worse")
+            if abs(expected) < 5e-5:
+                continue
+            if name in CLASS_NAMES and field != "f1":
+                # Coloured only when significant (statsmodels' Newcombe interval excludes 0).
+                direction = significance_direction(cm, baseline, CLASS_NAMES.index(name), field)
+            else:
+                direction = "untested"  # F1 and the summary rows have no test
+            assert cell["direction"] == direction, (name, field)
+            seen.add(direction)
         assert table[name]["baseline"].get("recall", {}).get("delta") is None
+    assert {"better", "ns", "untested"} <= seen
+    dashboard.problems.assert_none()
+
+
+def test_significance_marks_colour_only_significant_differences(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(step=2)
+    table = read_table(page)
+    cm, baseline = written["class_weights"][2], written["baseline"][2]
+    for index, name in enumerate(CLASS_NAMES):
+        for field in ("recall", "precision"):
+            cell = table[name]["class_weights"][field]
+            axis = 1 if field == "recall" else 0
+            low, high = confint_proportions_2indep(
+                int(cm[index, index]), int(cm.sum(axis=axis)[index]),
+                int(baseline[index, index]), int(baseline.sum(axis=axis)[index]),
+                method="newcomb", compare="diff",
+            )
+            if low > 0 or high < 0:
+                assert cell["direction"] == ("better" if low > 0 else "worse")
+                assert cell["delta_title"].startswith("significant: 95% interval")
+            else:
+                assert cell["direction"] in ("ns", "same")
+                assert cell["delta_title"].startswith("n.s. (not significant)")
+    # dog's recall (+0.17) is significant at step 2, its precision (+0.08) is not.
+    assert table["dog"]["class_weights"]["recall"]["direction"] == "better"
+    assert table["dog"]["class_weights"]["precision"]["direction"] == "ns"
+    colours = page.evaluate(
+        """() => Object.fromEntries(["better", "ns", "untested"].map((kind) => {
+            const delta = document.querySelector(`[data-testid=report-row] .delta.${kind}`);
+            return [kind, delta ? getComputedStyle(delta).color : null];
+        }))"""
+    )
+    assert colours["better"] == "rgb(46, 125, 50)"
+    assert colours["ns"] == colours["untested"] == "rgb(158, 158, 158)"
+    dashboard.problems.assert_none()
+
+
+def test_recall_and_precision_show_their_intervals(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(runs=["baseline"])
+    table = read_table(page)
+    cm = written["baseline"][LATEST]
+    for index, name in enumerate(CLASS_NAMES):
+        for field, total in (("recall", cm[index].sum()), ("precision", cm[:, index].sum())):
+            cell = table[name]["baseline"][field]
+            expected = proportion_confint(int(cm[index, index]), int(total), method="wilson")
+            assert cell["interval"] == pytest.approx(list(expected), rel=1e-12)
+            assert f"95% interval {expected[0]:.4f}–{expected[1]:.4f} (Wilson, {int(total):,}" in cell["title"]
+        assert table[name]["baseline"]["f1"]["interval"] is None
+    bars = page.locator("[data-testid=report-row] [data-testid=interval-bar]")
+    assert bars.count() == 2 * len(CLASS_NAMES)
+    height = bars.first.evaluate("bar => bar.getBoundingClientRect().height")
+    assert 0 < height <= 4  # a thin bar, not a chart
+    dashboard.problems.assert_none()
+
+
+def test_support_threshold_control_marks_classes_with_few_examples(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open()
+    threshold = dashboard.testid("support-threshold")
+    assert threshold.input_value() == "30"
+    support = {run: written[run][LATEST].sum(axis=1) for run in RUNS}
+
+    def marked() -> dict:
+        table = read_table(page)
+        return {
+            name: [run for run in RUNS if table[name][run]["support"]["low_support"]] for name in CLASS_NAMES
+        }
+
+    def expected(limit: int) -> dict:
+        return {name: [run for run in RUNS if support[run][index] < limit] for index, name in enumerate(CLASS_NAMES)}
+
+    assert marked() == expected(30)
+    assert any(marked().values())
+    low_rows = dashboard.testid("report-row").evaluate_all("rows => rows.filter(r => r.dataset.lowSupport).map(r => r.dataset.class)")
+    assert low_rows == [name for name, runs in expected(30).items() if runs]
+    reads = page.evaluate("performance.getEntriesByType('resource').length")
+    threshold.fill("120")
+    wait_ready(page)
+    assert marked() == expected(120) != expected(30)
+    cell = read_table(page)["dog"]["baseline"]["support"]
+    assert cell["low_support"] and cell["title"].startswith(f"Only {int(support['baseline'][1])} examples (below 120)")
+    threshold.fill("0")
+    wait_ready(page)
+    assert not any(marked().values())
+    assert page.evaluate("performance.getEntriesByType('resource').length") == reads  # nothing reloaded
+    dashboard.problems.assert_none()
+
+
+def test_typing_in_the_class_filter_redraws_only_the_table_rows(dashboard):
+    page = dashboard.open()
+    page.evaluate(
+        """() => {
+            window.__marks = {
+                chart: document.querySelector('[data-testid=trends-chart]'),
+                matrix: document.querySelector('[data-testid=matrix-cell]'),
+                summary: document.querySelector('[data-testid=summary-row]'),
+                reads: performance.getEntriesByType('resource').length,
+                status: document.querySelector('[data-testid=page-status]').textContent,
+            };
+        }"""
+    )
+    filter_input = dashboard.testid("class-filter")
+    filter_input.press_sequentially("do", delay=30)
+    wait_ready(page)  # "loading" from the first keystroke until the typing pauses
+    assert row_names(page) == ["dog"]
+    assert filter_input.input_value() == "do"
+    unchanged = page.evaluate(
+        """() => ({
+            chart: document.querySelector('[data-testid=trends-chart]') === window.__marks.chart,
+            matrix: document.querySelector('[data-testid=matrix-cell]') === window.__marks.matrix,
+            summary: document.querySelector('[data-testid=summary-row]') === window.__marks.summary,
+            reads: performance.getEntriesByType('resource').length === window.__marks.reads,
+            status: document.querySelector('[data-testid=page-status]').textContent === window.__marks.status,
+        })"""
+    )
+    assert unchanged == {"chart": True, "matrix": True, "summary": True, "reads": True, "status": True}
     dashboard.problems.assert_none()
 
 

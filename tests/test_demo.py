@@ -292,7 +292,15 @@ def test_dashboard_shows_the_demo_story_in_chromium(demo_run: tuple[pathlib.Path
             expected = core.per_class_metrics(last_matrices["digits"][strategy])["recall"]
             index = list(DATASETS["digits"].class_names).index(rarest)
             assert table[rarest][run]["recall"]["value"] == pytest.approx(expected[index], abs=1e-4)
-        assert table[rarest][runs[1]]["recall"]["direction"] == "better"
+        # The rarest digit has a handful of validation images: its gain is coloured only if
+        # Newcombe's interval for the difference excludes 0.
+        index = list(DATASETS["digits"].class_names).index(rarest)
+        difference = core.per_class_differences(
+            last_matrices["digits"][STRATEGIES[1]], last_matrices["digits"][STRATEGIES[0]]
+        )
+        cell = table[rarest][runs[1]]["recall"]
+        assert cell["delta"] > 0
+        assert cell["direction"] == ("better" if difference["recall_significant"][index] else "ns")
         ARTIFACTS.mkdir(exist_ok=True)
         shot = ARTIFACTS / "demo_dashboard.png"
         page.screenshot(path=str(shot), full_page=False)

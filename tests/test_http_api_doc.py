@@ -27,14 +27,16 @@ from werkzeug import test as werkzeug_test
 
 from support import PLUGIN_ROUTE, make_logdir, write_newer_format_run
 from tb_imbalance.plugin import ImbalancePlugin
-from tb_imbalance.plugin import data as plugin_data
+from tb_imbalance.plugin import static as plugin_static
 
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "http_api.md"
 REQUEST_LINE = re.compile(r"^Request: `GET (?P<url>\S+)` → `(?P<status>\d{3})`$")
 ROUTE_HEADING = re.compile(r"^## `GET (?P<route>/\S+)`$")
-DATA_ROUTES = ("/runs", "/report", "/series")
+DATA_ROUTES = ("/runs", "/report", "/series", "/compare")
 UNREADABLE_RUN = "unreadable"
 RERUN = "rerun"
+OTHER_CLASSES_RUN = "binary"
+WEIGHTED_RUN = "weighted"
 CLASS_NAMES = ["normal", "spam", "phishing", "malware"]
 
 
@@ -167,12 +169,34 @@ def write_rerun_with_fewer_classes(run_dir: pathlib.Path) -> None:
             events.write(step, report_values("confusion_matrix", cm, ["normal", "spam", "phishing"], image=None))
 
 
+def write_weighted_run_without_malware(run_dir: pathlib.Path) -> None:
+    """One step logged with sample weights, with no `malware` sample and no `malware` prediction."""
+    import numpy as np
+    import tensorflow as tf
+
+    from tb_imbalance import summary as tbs
+
+    rng = np.random.default_rng(11)
+    labels = rng.choice(3, size=300, p=[0.6, 0.3, 0.1])
+    predictions = np.where(rng.random(300) < 0.8, labels, rng.integers(0, 3, size=300))
+    weights = np.where(labels == 2, 3.0, 1.0) * rng.uniform(0.5, 1.5, size=300).round(2)
+    writer = tf.summary.create_file_writer(str(run_dir))
+    with writer.as_default():
+        tbs.confusion_matrix(
+            "confusion_matrix", labels, predictions, step=2, num_classes=4, class_names=CLASS_NAMES,
+            sample_weight=weights,
+        )
+    writer.close()
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> werkzeug_test.Client:
     root = tmp_path_factory.mktemp("documented")
     make_logdir(root, num_steps=3, class_names=CLASS_NAMES)
     write_newer_format_run(root, "future")
     write_rerun_with_fewer_classes(root / RERUN)
+    make_logdir(root, runs=(OTHER_CLASSES_RUN,), num_steps=2, num_classes=2, class_names=["legit", "fraud"], seed=4)
+    write_weighted_run_without_malware(root / WEIGHTED_RUN)
     shutil.copytree(root / "baseline", root / UNREADABLE_RUN)
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
     multiplexer.AddRunsFromDirectory(str(root))
@@ -233,7 +257,11 @@ def test_field_tables_list_exactly_the_response_keys(route):
 
 @pytest.mark.parametrize(
     ("route", "parameters"),
-    [("/report", {"run", "tag", "step"}), ("/series", {"run", "tag", "classes"})],
+    [
+        ("/report", {"run", "tag", "step"}),
+        ("/series", {"run", "tag", "classes"}),
+        ("/compare", {"run", "tag", "step", "baseline", "baseline_step"}),
+    ],
 )
 def test_parameter_tables_cover_the_parameters_used(route, parameters):
     documented = _first_column_names(_table(SECTIONS[route], "### Query parameters"))
@@ -248,7 +276,7 @@ def test_parameter_tables_cover_the_parameters_used(route, parameters):
 def test_static_content_types_table_matches_the_plugin():
     rows = _table(SECTIONS["Static files"], "| Extension | Content type |")
     documented = {row[0].strip("`"): row[1].strip("`") for row in rows}
-    assert documented == plugin_data.STATIC_CONTENT_TYPES
+    assert documented == plugin_static.STATIC_CONTENT_TYPES
 
 
 def test_documented_left_out_steps_are_exactly_what_the_plugin_answers(client):

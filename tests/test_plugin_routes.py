@@ -41,7 +41,12 @@ from support import (
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import ImbalancePlugin, ImbalancePluginLoader
-from tb_imbalance.plugin import data as plugin_data
+from tb_imbalance.plugin import cache as plugin_cache
+from tb_imbalance.plugin import errors as plugin_errors
+from tb_imbalance.plugin import payloads as plugin_payloads
+from tb_imbalance.plugin import reader as plugin_reader
+from tb_imbalance.plugin import series as plugin_series
+from tb_imbalance.plugin import static as plugin_static
 
 TAG = "confusion_matrix"
 NUM_STEPS = 30
@@ -54,7 +59,8 @@ SERIES_KEYS = {
     "run", "tag", "class_names", "steps", "skipped_steps", "wall_times", "recall", "precision", "f1",
     "support", "predicted", "metrics",
 }
-PER_CLASS_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
+SCORE_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
+PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval"}
 
 
 # --------------------------------------------------------------------------
@@ -265,7 +271,7 @@ def test_report_matches_scikit_learn(client, logdir, run, step):
     assert payload["report"] == core.classification_report(cm, CLASS_NAMES)
     _assert_nested_close(payload["metrics"], _sklearn_metrics(cm))
     expected = _sklearn_per_class(cm)
-    for key in PER_CLASS_KEYS:
+    for key in SCORE_KEYS:
         assert payload["per_class"][key] == pytest.approx(expected[key], rel=1e-12, abs=1e-12), key
     assert payload["per_class"]["support"] == cm.sum(axis=1).tolist()
 
@@ -445,7 +451,7 @@ def test_series_too_large_for_one_read_is_sampled(logdir):
     assert len(payload["steps"]) == 6
     assert payload["step"] == NUM_STEPS - 1
     assert payload["steps"] == sorted(payload["steps"])
-    assert failing.reads == [plugin_data.ALL_STEPS, 1, 6]
+    assert failing.reads == [plugin_reader.ALL_STEPS, 1, 6]
     step = payload["steps"][2]
     assert _get(client, "report", run="baseline", tag=TAG, step=str(step))["confusion_matrix"] == (
         logdir.written["baseline"][step].tolist()
@@ -496,7 +502,7 @@ def test_reads_are_cached_and_shared_between_threads(logdir):
         thread.join(timeout=60)
     assert not failures
     _get(client, "series", run="baseline", tag=TAG)
-    assert counting.reads == [plugin_data.ALL_STEPS]
+    assert counting.reads == [plugin_reader.ALL_STEPS]
 
 
 def test_new_steps_of_a_training_run_appear(tmp_path):
@@ -516,12 +522,12 @@ def test_new_steps_of_a_training_run_appear(tmp_path):
 def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
     info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
 
-    def series_of(value: int) -> plugin_data.MatrixSeries:
+    def series_of(value: int) -> plugin_series.MatrixSeries:
         dense = np.full((2, 2), value, dtype=np.int64)
-        return plugin_data.MatrixSeries(info, "v", [0], [0.0], [plugin_data.PackedMatrix.pack(dense)])
+        return plugin_series.MatrixSeries(info, "v", [0], [0.0], [plugin_series.PackedMatrix.pack(dense)])
 
     one_entry = series_of(1).nbytes
-    cache = plugin_data.SeriesCache(max_bytes=2 * one_entry)
+    cache = plugin_cache.SeriesCache(max_bytes=2 * one_entry)
     cache.get("a", "v", lambda: series_of(1))
     cache.get("b", "v", lambda: series_of(2))
     cache.get("a", "v", lambda: pytest.fail("cached entry reloaded"))
@@ -540,12 +546,12 @@ def test_packed_matrices_round_trip():
     dense = rng.integers(0, 5, size=(6, 6))
     weighted = rng.random((5, 5))
     for matrix, is_sparse in ((sparse, True), (dense, False), (weighted, False)):
-        packed = plugin_data.PackedMatrix.pack(matrix)
+        packed = plugin_series.PackedMatrix.pack(matrix)
         assert packed.is_sparse is is_sparse
         unpacked = packed.unpack()
         assert unpacked.dtype == matrix.dtype and np.array_equal(unpacked, matrix)
         assert not unpacked.flags.writeable
-    assert plugin_data.PackedMatrix.pack(sparse).nbytes < sparse.nbytes / 4
+    assert plugin_series.PackedMatrix.pack(sparse).nbytes < sparse.nbytes / 4
 
 
 def _sparse_counts(num_rows: int, num_columns: int, num_nonzero: int) -> np.ndarray:
@@ -571,7 +577,7 @@ def _sparse_counts(num_rows: int, num_columns: int, num_nonzero: int) -> np.ndar
     ],
 )
 def test_to_json_writes_count_matrices_exactly(matrix):
-    text = plugin_data.to_json({"confusion_matrix": matrix, "name": "<é>"})
+    text = plugin_payloads.to_json({"confusion_matrix": matrix, "name": "<é>"})
     assert json.loads(text) == {"confusion_matrix": matrix.tolist(), "name": "<é>"}
 
 
@@ -652,13 +658,13 @@ def test_read_static_file_refuses_paths_leaving_the_folder(tmp_path, relative_pa
     (static / "views" / "table.js").write_text("export const table = 1;\n")
     (tmp_path / "secret.js").write_text("export const secret = 42;\n")
     os.symlink(tmp_path / "secret.js", static / "escape.js")
-    assert plugin_data.read_static_file(static, "views/table.js")[1] == "text/javascript"
-    with pytest.raises(plugin_data.NotFoundError):
-        plugin_data.read_static_file(static, relative_path)
+    assert plugin_static.read_static_file(static, "views/table.js")[1] == "text/javascript"
+    with pytest.raises(plugin_errors.NotFoundError):
+        plugin_static.read_static_file(static, relative_path)
 
 
 def test_index_js_comes_from_the_project_static_folder(client):
-    static_dir = plugin_data.find_static_dir()
+    static_dir = plugin_static.find_static_dir()
     assert static_dir is not None and (static_dir / "index.js").is_file()
     response = client.get(f"{PLUGIN_ROUTE}/index.js")
     assert response.status_code == 200
@@ -671,12 +677,12 @@ def test_static_folder_inside_the_package_wins(tmp_path, monkeypatch):
     (package / "plugin").mkdir(parents=True)
     (package / "plugin_static").mkdir()
     (tmp_path / "plugin_static").mkdir()
-    monkeypatch.setattr(plugin_data, "__file__", str(package / "plugin" / "data.py"))
-    assert plugin_data.find_static_dir() == (package / "plugin_static").resolve()
+    monkeypatch.setattr(plugin_static, "__file__", str(package / "plugin" / "static.py"))
+    assert plugin_static.find_static_dir() == (package / "plugin_static").resolve()
     (package / "plugin_static").rmdir()
-    assert plugin_data.find_static_dir() == (tmp_path / "plugin_static").resolve()
+    assert plugin_static.find_static_dir() == (tmp_path / "plugin_static").resolve()
     (tmp_path / "plugin_static").rmdir()
-    assert plugin_data.find_static_dir() is None
+    assert plugin_static.find_static_dir() is None
 
 
 # --------------------------------------------------------------------------
@@ -769,7 +775,7 @@ def test_loader_is_the_installed_entry_point():
 def test_importing_the_plugin_loads_no_tensorflow_keras_or_matplotlib():
     code = (
         "import sys, json; import tb_imbalance.plugin; "
-        "from tb_imbalance.plugin import data, backend; "
+        "from tb_imbalance.plugin import backend, cache, errors, payloads, reader, series, static; "
         "print(json.dumps(sorted(sys.modules)))"
     )
     result = subprocess.run(

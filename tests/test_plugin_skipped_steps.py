@@ -39,7 +39,10 @@ from support import PLUGIN_ROUTE, http_get, tensorboard_server
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import ImbalancePlugin
-from tb_imbalance.plugin import data as plugin_data
+from tb_imbalance.plugin import errors as plugin_errors
+from tb_imbalance.plugin import payloads as plugin_payloads
+from tb_imbalance.plugin import reader as plugin_reader
+from tb_imbalance.plugin import series as plugin_series
 
 TAG = "confusion_matrix"
 NAMES3 = ["cat", "dog", "bird"]
@@ -348,10 +351,10 @@ def test_a_changed_class_set_is_logged_once_per_read(logdir, caplog):
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
     multiplexer.AddRun(str(root / "more_classes"), "more_classes")
     multiplexer.Reload()
-    data = plugin_data.ImbalanceData(tb_data_provider.MultiplexerDataProvider(multiplexer, str(root)))
+    data = plugin_reader.ImbalanceData(tb_data_provider.MultiplexerDataProvider(multiplexer, str(root)))
     from tensorboard.context import RequestContext
 
-    with caplog.at_level("WARNING", logger=plugin_data.__name__):
+    with caplog.at_level("WARNING", logger=plugin_reader.__name__):
         for _ in range(3):
             data.report(RequestContext(), "", "more_classes", TAG)
     messages = [record.getMessage() for record in caplog.records if "left out" in record.getMessage()]
@@ -360,18 +363,18 @@ def test_a_changed_class_set_is_logged_once_per_read(logdir, caplog):
 
 def test_matrix_series_answers_left_out_and_unknown_steps_differently():
     info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
-    series = plugin_data.MatrixSeries(
-        info, "v", [0, 2], [0.0, 2.0], [plugin_data.PackedMatrix.pack(np.eye(2, dtype=np.int64))] * 2,
-        [plugin_data.SkippedStep(1, "its confusion matrix has 3 classes")],
+    series = plugin_series.MatrixSeries(
+        info, "v", [0, 2], [0.0, 2.0], [plugin_series.PackedMatrix.pack(np.eye(2, dtype=np.int64))] * 2,
+        [plugin_series.SkippedStep(1, "its confusion matrix has 3 classes")],
     )
-    with pytest.raises(plugin_data.UnreadableDataError, match="step 1 was left out: its confusion matrix has 3"):
+    with pytest.raises(plugin_errors.UnreadableDataError, match="step 1 was left out: its confusion matrix has 3"):
         series.matrix(1)
-    with pytest.raises(plugin_data.NotFoundError, match="step 5 is not available"):
+    with pytest.raises(plugin_errors.NotFoundError, match="step 5 is not available"):
         series.matrix(5)
-    payload = plugin_data.report_payload(series, run="r", tag="t")
+    payload = plugin_payloads.report_payload(series, run="r", tag="t")
     assert payload["steps"] == [0, 2]
     assert payload["skipped_steps"] == [{"step": 1, "reason": "its confusion matrix has 3 classes"}]
-    assert json.loads(plugin_data.to_json(payload))["skipped_steps"] == payload["skipped_steps"]
+    assert json.loads(plugin_payloads.to_json(payload))["skipped_steps"] == payload["skipped_steps"]
 
 
 # --------------------------------------------------------------------------

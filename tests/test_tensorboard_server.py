@@ -3,7 +3,9 @@
 One server per loader mode (``--load_fast=false``: Python multiplexer;
 ``--load_fast=true``: Rust data server) on a generated logdir with more steps
 than either loader keeps by default (10 / 100), a run written by a newer
-format version, a truncated event file and a garbage event file.
+format version, a run with other class names, a truncated event file and a
+garbage event file. Intervals (``report``) and differences (``compare``) are
+checked against statsmodels.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn import metrics as skm
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from support import (
     PLUGIN_ROUTE,
@@ -40,6 +43,7 @@ def logdir(tmp_path_factory) -> tuple[pathlib.Path, dict[str, dict[int, np.ndarr
     root = tmp_path_factory.mktemp("served")
     written = make_logdir(root, num_steps=NUM_STEPS, class_names=CLASS_NAMES)
     write_newer_format_run(root, "future", tag=TAG)
+    make_logdir(root, runs=("binary",), num_steps=2, num_classes=2, seed=9)
     shutil.copytree(root / "baseline", root / "truncated")
     (event_file,) = (root / "truncated").iterdir()
     event_file.write_bytes(event_file.read_bytes()[: event_file.stat().st_size // 3])
@@ -141,6 +145,59 @@ def test_series_covers_every_step(server, logdir):
 def test_errors_have_statuses_and_json_bodies(server, params, status):
     got_status, headers, body = http_get(_url(server, "report", **params))
     assert got_status == status
+    assert headers["Content-Type"] == "application/json"
+    assert set(json.loads(body)) == {"error"}
+
+
+def test_report_intervals_match_statsmodels(server, logdir):
+    _, written = logdir
+    payload = get_json(_url(server, "report", run="baseline", tag=TAG, step=57))
+    cm = written["baseline"][57]
+    for index in range(len(CLASS_NAMES)):
+        expected = proportion_confint(int(cm[index, index]), int(cm[index].sum()), method="wilson")
+        assert payload["per_class"]["recall_interval"][index] == pytest.approx(list(expected), rel=1e-12)
+        expected = proportion_confint(int(cm[index, index]), int(cm[:, index].sum()), method="wilson")
+        assert payload["per_class"]["precision_interval"][index] == pytest.approx(list(expected), rel=1e-12)
+
+
+@pytest.mark.parametrize(("step", "baseline_step"), [(57, 57), (NUM_STEPS - 1, 3)])
+def test_compare_matches_statsmodels(server, logdir, step, baseline_step):
+    _, written = logdir
+    payload = get_json(
+        _url(server, "compare", run="class_weights", tag=TAG, step=step, baseline="baseline", baseline_step=baseline_step)
+    )
+    assert (payload["step"], payload["baseline_step"]) == (step, baseline_step)
+    cm, baseline = written["class_weights"][step], written["baseline"][baseline_step]
+    for score, axis in (("recall", 1), ("precision", 0)):
+        for index in range(len(CLASS_NAMES)):
+            k1, n1 = int(cm[index, index]), int(cm.sum(axis=axis)[index])
+            k2, n2 = int(baseline[index, index]), int(baseline.sum(axis=axis)[index])
+            expected = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+            interval = payload["per_class"][f"{score}_delta_interval"][index]
+            assert interval == pytest.approx([float(bound) for bound in expected], rel=1e-12, abs=1e-13)
+            assert payload["per_class"][f"{score}_delta"][index] == pytest.approx(k1 / n1 - k2 / n2, abs=1e-15)
+            assert payload["per_class"][f"{score}_significant"][index] is bool(expected[0] > 0 or expected[1] < 0)
+    latest = get_json(_url(server, "compare", run="class_weights", tag=TAG, baseline="baseline"))
+    assert (latest["step"], latest["baseline_step"]) == (NUM_STEPS - 1, NUM_STEPS - 1)
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"run": "class_weights", "tag": TAG, "baseline": "binary"}, 400),
+        ({"run": "class_weights", "tag": TAG}, 400),
+        ({"run": "class_weights", "tag": TAG, "baseline": "baseline", "step": "x"}, 400),
+        ({"run": "nope", "tag": TAG, "baseline": "baseline"}, 404),
+        ({"run": "class_weights", "tag": TAG, "baseline": "nope"}, 404),
+        ({"run": "class_weights", "tag": TAG, "baseline": "baseline", "baseline_step": 100_000}, 404),
+        ({"run": "future", "tag": TAG, "baseline": "baseline"}, 422),
+    ],
+)
+def test_compare_errors_have_statuses_and_json_bodies(server, params, status):
+    if params.get("baseline") == "binary":
+        wait_for_json(_url(server, "report", run="binary", tag=TAG), lambda payload: payload["step"] == 1)
+    got_status, headers, body = http_get(_url(server, "compare", **params))
+    assert got_status == status, body
     assert headers["Content-Type"] == "application/json"
     assert set(json.loads(body)) == {"error"}
 

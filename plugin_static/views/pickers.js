@@ -68,7 +68,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
       "section",
       { class: "side-section" },
       field("Baseline run", baselineSelect),
-      el("p", { class: "hint" }, "Other runs are compared to the baseline: ", el("span", { class: "better" }, "better"), " / ", el("span", { class: "worse" }, "worse"), "."),
+      el("p", { class: "hint" }, "Other runs are compared to the baseline: ", el("span", { class: "better" }, "better"), " / ", el("span", { class: "worse" }, "worse"), " where significant (95%), muted where not (n.s.)."),
     ),
   );
 

@@ -1,9 +1,11 @@
 // The side-by-side classification-report table: sortable, filterable,
-// virtualised, exportable.
+// virtualised, exportable; recall and precision with their 95% intervals,
+// differences coloured only when significant, low-support classes marked.
 import { el, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
 import { formatCount, formatDelta, formatScore, toCsv, toMarkdown, runLabel } from "../format.js";
-import { FIELDS, deltaDirection, exportLayout, visibleClassRows } from "../report-table.js";
+import { FIELDS, exportLayout, visibleClassRows } from "../report-table.js";
+import { deltaMark, intervalBar, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
 import { createStepSlider } from "./step-slider.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
@@ -15,10 +17,11 @@ const ROW_HEIGHT = 28;
  * @param {Object} actions
  * @param {(step: number|null) => void} actions.onStep
  * @param {(sort: Object) => void} actions.onSort
- * @param {(filter: string) => void} actions.onFilter
- * @returns {{update: (view: Object) => void}}
+ * @param {(filter: string) => void} actions.onFilter called on every keystroke (the caller debounces)
+ * @param {(threshold: number) => void} actions.onSupportThreshold
+ * @returns {{update: (view: Object) => void, updateRows: (options: Object) => void}}
  */
-export function createTableView(container, { onStep, onSort, onFilter }) {
+export function createTableView(container, { onStep, onSort, onFilter, onSupportThreshold }) {
   let view = null;
   let shownRows = [];
 
@@ -32,6 +35,18 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
   });
   filterInput.addEventListener("input", () => onFilter(filterInput.value));
   const classCount = el("span", { class: "muted", dataset: { testid: "class-count" } });
+  const thresholdInput = el("input", {
+    type: "number",
+    min: "0",
+    step: "1",
+    class: "text-input number-input",
+    "aria-label": "Mark classes with fewer examples than",
+    title: "Classes with fewer examples (support) than this are marked: their scores are uncertain",
+    dataset: { testid: "support-threshold" },
+  });
+  thresholdInput.addEventListener("input", () => {
+    if (thresholdInput.value !== "" && thresholdInput.validity.valid) onSupportThreshold(parseSupportThreshold(thresholdInput.value));
+  });
   const copyStatus = el("span", { class: "muted copy-status", role: "status" });
 
   const exportButton = (testid, label, handler) => {
@@ -61,6 +76,7 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
       { class: "toolbar" },
       slider.element,
       el("div", { class: "toolbar-group" }, filterInput, classCount),
+      el("label", { class: "field support-field" }, el("span", { class: "field-label" }, "Mark support below"), thresholdInput),
       el("div", { class: "toolbar-group toolbar-end" }, copyStatus, el("span", { class: "muted" }, "Export"), exportButtons),
     ),
     message,
@@ -181,6 +197,28 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
     });
   }
 
+  function intervalParts(row, column, fieldInfo, value) {
+    const details = row.details?.[column.run];
+    if (!details || (fieldInfo.key !== "recall" && fieldInfo.key !== "precision")) return { title: null, bar: null };
+    const interval = fieldInfo.key === "recall" ? details.recallInterval : details.precisionInterval;
+    const denominator = fieldInfo.key === "recall" ? row.cells[column.run].support : details.predicted;
+    const title = intervalTitle(fieldInfo.key, value, interval, denominator, details.weighted);
+    const geometry = intervalBar(interval, value);
+    const bar = geometry
+      ? el(
+          "span",
+          {
+            class: "interval",
+            "aria-hidden": "true",
+            dataset: { testid: "interval-bar", low: String(interval[0]), high: String(interval[1]) },
+          },
+          el("span", { class: "interval-range", style: { left: `${geometry.left}%`, width: `${geometry.width}%` } }),
+          geometry.point === null ? null : el("span", { class: "interval-point", style: { left: `${geometry.point}%` } }),
+        )
+      : null;
+    return { title, bar };
+  }
+
   function renderCell(row, column, fieldInfo, index) {
     const className = `num${index === 0 ? " group-start" : ""}`;
     const values = row.cells[column.run];
@@ -188,16 +226,27 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
     if (value === undefined || value === null) return el("td", { class: className });
     const delta = row.deltas[column.run]?.[fieldInfo.key];
     const showDelta = delta !== undefined && !(fieldInfo.isCount && delta === 0);
-    const direction = showDelta ? deltaDirection(delta, fieldInfo.key) : null;
+    const mark = showDelta ? deltaMark(delta, fieldInfo.key, row.tests?.[column.run]?.[fieldInfo.key]) : null;
+    const { title, bar } = intervalParts(row, column, fieldInfo, value);
+    const lowSupport = fieldInfo.key === "support" && row.id === undefined && isLowSupport(value, view.supportThreshold);
     return el(
       "td",
       {
-        class: className,
-        dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: String(value) },
+        class: `${className}${bar ? " has-interval" : ""}${lowSupport ? " low-support" : ""}`,
+        title: lowSupport ? `Only ${formatCount(value)} examples (below ${view.supportThreshold}): this class's scores are uncertain` : title,
+        dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: String(value), ...(lowSupport ? { lowSupport: "true" } : {}) },
       },
-      el("span", { class: "value" }, fieldInfo.isCount ? formatCount(value) : formatScore(value)),
+      el("span", { class: "value" }, fieldInfo.isCount ? formatCount(value) : formatScore(value), bar),
       showDelta
-        ? el("span", { class: `delta ${direction}`, dataset: { delta: String(delta) } }, formatDelta(delta, fieldInfo.isCount))
+        ? el(
+            "span",
+            {
+              class: `delta ${mark.direction}`,
+              title: mark.title,
+              dataset: { delta: String(delta), ...(mark.direction === "ns" ? { testid: "not-significant" } : {}) },
+            },
+            formatDelta(delta, fieldInfo.isCount),
+          )
         : null,
     );
   }
@@ -215,12 +264,23 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
     return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, 1) : el("td", { class: "num" })];
   }
 
+  function lowSupportRuns(row) {
+    return view.table.columns.filter((column) => isLowSupport(row.cells[column.run]?.support, view.supportThreshold)).map((column) => column.run);
+  }
+
   function renderRow(row, testid) {
     const isSummary = testid === "summary-row";
+    const lowIn = isSummary ? [] : lowSupportRuns(row);
+    const nameTitle = lowIn.length
+      ? `${row.name} — fewer than ${view.supportThreshold} examples in ${lowIn.map(runLabel).join(", ")}`
+      : row.name;
     return el(
       "tr",
-      { class: isSummary ? `summary-row${row.metric ? " metric-row" : ""}` : "class-row", dataset: { testid, class: row.name, row: row.id ?? row.index } },
-      el("th", { scope: "row", class: "class-name", title: row.name }, row.name),
+      {
+        class: isSummary ? `summary-row${row.metric ? " metric-row" : ""}` : `class-row${lowIn.length ? " low-support-row" : ""}`,
+        dataset: { testid, class: row.name, row: row.id ?? row.index, ...(lowIn.length ? { lowSupport: "true" } : {}) },
+      },
+      el("th", { scope: "row", class: "class-name", title: nameTitle }, row.name),
       view.table.columns.map((column) =>
         isSummary ? renderSummaryCells(row, column) : FIELDS.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index)),
       ),
@@ -243,15 +303,26 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
     else downloadText(`${name}.md`, text, "text/markdown;charset=utf-8");
   }
 
+  function drawRows() {
+    shownRows = visibleClassRows(view.table.classRows, view.filter, view.sort);
+    const total = view.table.classRows.length;
+    classCount.textContent = shownRows.length === total ? `${total} classes` : `${shownRows.length} of ${total} classes`;
+    virtualRows.setRows(shownRows);
+  }
+
   return {
     /**
+     * Redraws the whole table.
      * @param {{table: Object|null, steps: number[], wantedStep: number|null, step: number|null,
-     *   sort: Object, filter: string, colours: Object, tag: string, message: string|null}} next
+     *   sort: Object, filter: string, supportThreshold: number, colours: Object, tag: string,
+     *   message: string|null}} next
      */
     update(next) {
       view = next;
       slider.update(next.steps, next.wantedStep);
-      if (filterInput.value !== next.filter) filterInput.value = next.filter;
+      // Never overwrite what the user is typing (the store catches up after a pause).
+      if (filterInput.value !== next.filter && document.activeElement !== filterInput) filterInput.value = next.filter;
+      if (document.activeElement !== thresholdInput) thresholdInput.value = String(next.supportThreshold);
       message.hidden = !next.message;
       message.textContent = next.message ?? "";
       for (const button of exportButtons.children) button.disabled = !next.table;
@@ -267,10 +338,22 @@ export function createTableView(container, { onStep, onSort, onFilter }) {
       scroller.hidden = false;
       renderHead();
       replaceChildren(summaryBody, next.table.summaryRows.map((row) => renderRow(row, "summary-row")));
-      shownRows = visibleClassRows(next.table.classRows, next.filter, next.sort);
-      const total = next.table.classRows.length;
-      classCount.textContent = shownRows.length === total ? `${total} classes` : `${shownRows.length} of ${total} classes`;
-      virtualRows.setRows(shownRows);
+      drawRows();
+    },
+
+    /**
+     * Redraws only the class rows (and the sort marks in the header) for a
+     * new filter, sort or support threshold; the data stay as they are.
+     * @param {{filter: string, sort: Object, supportThreshold: number}} options
+     */
+    updateRows({ filter, sort, supportThreshold }) {
+      if (!view) return;
+      const sortChanged = sort !== view.sort;
+      view = { ...view, filter, sort, supportThreshold };
+      if (document.activeElement !== thresholdInput) thresholdInput.value = String(supportThreshold);
+      if (!view.table) return;
+      if (sortChanged) renderHead();
+      drawRows();
     },
   };
 }

@@ -1,10 +1,13 @@
-"""The Imbalance dashboard's TensorBoard plugin: loader, routes and static files.
+"""The Imbalance dashboard's TensorBoard plugin: loader and routes.
 
 Routes (all under ``/data/plugin/imbalance/``; ``docs/http_api.md`` documents
-them) only parse the request and call :mod:`tb_imbalance.plugin.data`, which
-reads through ``context.data_provider`` and computes with
-:mod:`tb_imbalance.core`. Every error is a JSON ``{"error": "..."}`` body with
-a 4xx/503 status, so one unreadable run never breaks the others.
+them) only parse the request and call :class:`tb_imbalance.plugin.reader.ImbalanceData`,
+which reads through ``context.data_provider``, keeps decoded series in
+:mod:`tb_imbalance.plugin.cache` and builds answers with
+:mod:`tb_imbalance.plugin.payloads` (every number from :mod:`tb_imbalance.core`).
+Static files come from :mod:`tb_imbalance.plugin.static`. Every error (see
+:mod:`tb_imbalance.plugin.errors`) is a JSON ``{"error": "..."}`` body with a
+4xx/503 status, so one unreadable run never breaks the others.
 
 The loader makes every logged step available: unless the user passes
 ``--samples_per_plugin imbalance=N``, it sets the ``imbalance`` retention to
@@ -42,8 +45,12 @@ from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
+from tensorboard import errors as tb_errors
+
 from tb_imbalance import format as fmt
-from tb_imbalance.plugin import data
+from tb_imbalance.plugin import cache, reader, static
+from tb_imbalance.plugin.errors import BadRequestError, DashboardError
+from tb_imbalance.plugin.payloads import to_json
 
 __all__ = ["ImbalancePlugin", "ImbalancePluginLoader", "STATIC_ROUTE_PREFIX"]
 
@@ -60,7 +67,7 @@ def _json_response(request: wrappers.Request, body: str, status: int = 200) -> w
 
 
 def _error_response(request: wrappers.Request, message: str, status: int) -> wrappers.Response:
-    return _json_response(request, data.to_json({"error": message}), status)
+    return _json_response(request, to_json({"error": message}), status)
 
 
 def _json_route(
@@ -72,9 +79,11 @@ def _json_route(
     @wrappers.Request.application
     def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
         try:
-            return _json_response(request, data.to_json(handler(self, request)))
-        except data.DashboardError as error:
+            return _json_response(request, to_json(handler(self, request)))
+        except DashboardError as error:
             return _error_response(request, error.message, error.status)
+        except tb_errors.PublicError as error:
+            return _error_response(request, str(error), error.http_code)
         except Exception as error:
             logger.exception("Imbalance route %s failed", request.path)
             return _error_response(request, f"internal error: {error}", 500)
@@ -85,7 +94,7 @@ def _json_route(
 def _required(request: wrappers.Request, name: str) -> str:
     value = request.args.get(name)
     if value is None:
-        raise data.BadRequestError(f"missing query parameter `{name}`")
+        raise BadRequestError(f"missing query parameter `{name}`")
     return value
 
 
@@ -96,7 +105,7 @@ def _optional_int(request: wrappers.Request, name: str) -> int | None:
     try:
         return int(value)
     except ValueError:
-        raise data.BadRequestError(
+        raise BadRequestError(
             f"query parameter `{name}` must be an integer, received {value!r}"
         ) from None
 
@@ -108,7 +117,7 @@ def _class_indices(request: wrappers.Request) -> list[int] | None:
     try:
         return [int(part) for part in value.split(",")]
     except ValueError:
-        raise data.BadRequestError(
+        raise BadRequestError(
             "query parameter `classes` must be comma-separated class indices such as "
             f"`0,5,7`, received {value!r}"
         ) from None
@@ -121,12 +130,12 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         context: the ``base_plugin.TBContext`` TensorBoard passes to loaders.
         cache_bytes: memory bound of the decoded-matrix cache.
         static_dir: folder holding ``index.js`` and its modules; found with
-            :func:`tb_imbalance.plugin.data.find_static_dir` when None.
+            :func:`tb_imbalance.plugin.static.find_static_dir` when None.
 
     Example:
         >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
         >>> sorted(plugin.get_plugin_apps())
-        ['/index.js', '/report', '/runs', '/series', '/static/*']
+        ['/compare', '/index.js', '/report', '/runs', '/series', '/static/*']
     """
 
     plugin_name = fmt.PLUGIN_NAME
@@ -135,13 +144,13 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         self,
         context: base_plugin.TBContext,
         *,
-        cache_bytes: int = data.DEFAULT_CACHE_BYTES,
+        cache_bytes: int = cache.DEFAULT_CACHE_BYTES,
         static_dir: Any = None,
     ):
-        self._data = data.ImbalanceData(
-            context.data_provider, cache=data.SeriesCache(max_bytes=cache_bytes)
+        self._data = reader.ImbalanceData(
+            context.data_provider, cache=cache.SeriesCache(max_bytes=cache_bytes)
         )
-        self._static_dir = static_dir if static_dir is not None else data.find_static_dir()
+        self._static_dir = static_dir if static_dir is not None else static.find_static_dir()
 
     def get_plugin_apps(self) -> dict[str, Callable[..., Any]]:
         """Map each route (below ``/data/plugin/imbalance``) to its WSGI app."""
@@ -149,6 +158,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
             "/runs": self._serve_runs,
             "/report": self._serve_report,
             "/series": self._serve_series,
+            "/compare": self._serve_compare,
             "/index.js": self._serve_index,
             STATIC_ROUTE_PREFIX + "*": self._serve_static,
         }
@@ -197,6 +207,23 @@ class ImbalancePlugin(base_plugin.TBPlugin):
             class_indices,
         )
 
+    @_json_route
+    def _serve_compare(self, request: wrappers.Request) -> Mapping[str, Any]:
+        run = _required(request, "run")
+        tag = _required(request, "tag")
+        baseline = _required(request, "baseline")
+        step = _optional_int(request, "step")
+        baseline_step = _optional_int(request, "baseline_step")
+        return self._data.compare(
+            plugin_util.context(request.environ),
+            plugin_util.experiment_id(request.environ),
+            run,
+            tag,
+            step,
+            baseline,
+            baseline_step,
+        )
+
     @wrappers.Request.application
     def _serve_index(self, request: wrappers.Request) -> wrappers.Response:
         return self._static_response(request, "index.js")
@@ -211,8 +238,8 @@ class ImbalancePlugin(base_plugin.TBPlugin):
 
     def _static_response(self, request: wrappers.Request, relative_path: str) -> wrappers.Response:
         try:
-            content, content_type = data.read_static_file(self._static_dir, relative_path)
-        except data.DashboardError as error:
+            content, content_type = static.read_static_file(self._static_dir, relative_path)
+        except DashboardError as error:
             return _error_response(request, error.message, error.status)
         return http_util.Respond(request, content, content_type)
 

@@ -1,0 +1,125 @@
+"""The dashboard's memory: decoded series, least recently used out, bounded in bytes.
+
+``read_tensors`` returns every retained step of a (run, tag) at once, and
+decoded, 100 steps of a 1000-class matrix are 800 MB of dense int64. The
+reader (:mod:`tb_imbalance.plugin.reader`) therefore keeps the
+:class:`~tb_imbalance.plugin.series.MatrixSeries` of each (experiment, run,
+tag) in one :class:`SeriesCache`, and reads again only when the data provider
+reports a new version of the series.
+
+Example:
+    >>> cache = SeriesCache(max_bytes=1_000_000)
+    >>> len(cache), cache.nbytes
+    (0, 0)
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from typing import Callable, Hashable
+
+from tb_imbalance.plugin.series import MatrixSeries
+
+__all__ = ["DEFAULT_CACHE_BYTES", "SeriesCache"]
+
+#: Default memory bound of the decoded-matrix cache.
+DEFAULT_CACHE_BYTES = 512 * 1024 * 1024
+
+
+class SeriesCache:
+    """Thread-safe LRU cache of :class:`MatrixSeries`, bounded in bytes.
+
+    Each key is loaded by at most one thread at a time: concurrent requests
+    for the same series wait for that one read instead of repeating it, while
+    different series load in parallel. The most recent entry is kept even if
+    it alone exceeds ``max_bytes``.
+
+    Args:
+        max_bytes: memory bound (``MatrixSeries.nbytes`` summed).
+
+    Example:
+        >>> cache = SeriesCache(max_bytes=10_000_000)
+        >>> from tb_imbalance import format as fmt
+        >>> info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+        >>> load = lambda: MatrixSeries(info, "v1", [], [], [])
+        >>> cache.get(("", "run", "tag"), "v1", load) is cache.get(("", "run", "tag"), "v1", load)
+        True
+    """
+
+    def __init__(self, max_bytes: int = DEFAULT_CACHE_BYTES):
+        if max_bytes < 0:
+            raise ValueError(f"`max_bytes` must be non-negative, received {max_bytes}")
+        self.max_bytes = int(max_bytes)
+        self._entries: collections.OrderedDict[Hashable, MatrixSeries] = collections.OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self._load_locks: dict[Hashable, threading.Lock] = {}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes currently held."""
+        with self._lock:
+            return self._bytes
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def get(
+        self, key: Hashable, version: Hashable, load: Callable[[], MatrixSeries]
+    ) -> MatrixSeries:
+        """Return the cached series for ``key`` if it has ``version``, else ``load()`` it.
+
+        Args:
+            key: e.g. ``(experiment_id, run, tag)``.
+            version: the current version; a cached entry with another one is
+                replaced.
+            load: reads the series; its exceptions propagate (nothing is
+                cached then).
+
+        Returns:
+            The cached or freshly loaded series.
+        """
+        with self._lock:
+            cached = self._lookup(key, version)
+            if cached is not None:
+                return cached
+            load_lock = self._load_locks.setdefault(key, threading.Lock())
+        with load_lock:
+            with self._lock:
+                cached = self._lookup(key, version)
+                if cached is not None:
+                    return cached
+            series = load()
+            with self._lock:
+                self._store(key, series)
+            return series
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _lookup(self, key: Hashable, version: Hashable) -> MatrixSeries | None:
+        series = self._entries.get(key)
+        if series is None or series.version != version:
+            return None
+        self._entries.move_to_end(key)
+        return series
+
+    def _store(self, key: Hashable, series: MatrixSeries) -> None:
+        previous = self._entries.pop(key, None)
+        if previous is not None:
+            self._bytes -= previous.nbytes
+        self._entries[key] = series
+        self._bytes += series.nbytes
+        while self._bytes > self.max_bytes and len(self._entries) > 1:
+            _, evicted = self._entries.popitem(last=False)
+            self._bytes -= evicted.nbytes
+

@@ -1,0 +1,453 @@
+"""Reading the dashboard's data through TensorBoard's data provider.
+
+:class:`ImbalanceData` answers the routes' questions: it lists runs and tags
+(``list_tensors``), reads and decodes a (run, tag)'s matrices
+(``read_tensors``) into a :class:`~tb_imbalance.plugin.series.MatrixSeries`
+kept in a :class:`~tb_imbalance.plugin.cache.SeriesCache`, and hands series
+to :mod:`tb_imbalance.plugin.payloads`. It reads only through
+``context.data_provider``, so it answers the same for the Python loader and
+the Rust data server, and never reads the logdir itself.
+
+Steps that cannot be shown never hide the others. TensorBoard keeps only the
+first summary metadata of a tag, so a step logged later with another class
+set (a re-run into the same directory, a second writer) is stored under the
+first step's class names. Such a step — or one whose counts are negative or
+not finite — is left out of the series as a
+:class:`~tb_imbalance.plugin.series.SkippedStep` with the reason; every
+payload lists them as ``skipped_steps``, and asking for one of them answers
+422 with that reason.
+
+Data-provider failures become :mod:`tb_imbalance.plugin.errors`: an unknown
+run or tag is a ``NotFoundError`` (404), a newer format an
+``UnreadableDataError`` (422), a failed read a ``DataUnavailableError`` (503).
+
+Example:
+    >>> import tempfile
+    >>> import tb_imbalance
+    >>> from tensorboard.backend.event_processing import data_provider
+    >>> from tensorboard.backend.event_processing import plugin_event_multiplexer
+    >>> from tensorboard.context import RequestContext
+    >>> logdir = tempfile.mkdtemp()
+    >>> with tb_imbalance.ReportWriter(f"{logdir}/baseline") as writer:
+    ...     writer.write_matrix(0, "confusion_matrix", [[50, 2], [3, 5]], ["ok", "fraud"])
+    >>> multiplexer = plugin_event_multiplexer.EventMultiplexer(
+    ...     tensor_size_guidance={"imbalance": 0})
+    >>> _ = multiplexer.AddRunsFromDirectory(logdir).Reload()
+    >>> data = ImbalanceData(data_provider.MultiplexerDataProvider(multiplexer, logdir))
+    >>> ctx = RequestContext()
+    >>> data.runs(ctx, "")
+    {'baseline': ['confusion_matrix']}
+    >>> payload = data.report(ctx, "", "baseline", "confusion_matrix")
+    >>> payload["metrics"]["balanced_accuracy"]
+    0.79...
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from typing import Any, Hashable, Iterator, Mapping, Sequence
+
+import numpy as np
+from tensorboard import errors as tb_errors
+from tensorboard.data import provider as tb_provider
+
+from tb_imbalance import format as fmt
+from tb_imbalance.plugin.cache import SeriesCache
+from tb_imbalance.plugin.errors import (
+    DashboardError,
+    DataUnavailableError,
+    NotFoundError,
+    UnreadableDataError,
+)
+from tb_imbalance.plugin.payloads import compare_payload, report_payload, series_payload
+from tb_imbalance.plugin.series import (
+    MatrixSeries,
+    PackedMatrix,
+    SkippedStep,
+    describe_names,
+    describe_steps,
+)
+
+__all__ = ["ALL_STEPS", "READ_BUDGET_BYTES", "ImbalanceData", "decode_step"]
+
+logger = logging.getLogger(__name__)
+
+#: ``downsample`` passed to ``read_tensors``: larger than any run's step count,
+#: so every retained step comes back.
+ALL_STEPS = 1_000_000_000
+
+#: Largest read attempted after a full read failed. TensorBoard's data server
+#: client refuses responses above 256 MiB, so a series of very wide matrices
+#: is then read as a sample of this many bytes (always including the latest
+#: step).
+READ_BUDGET_BYTES = 192 * 1024 * 1024
+
+
+class ImbalanceData:
+    """Answers the dashboard's questions from a TensorBoard data provider.
+
+    Args:
+        data_provider: ``context.data_provider`` (may be ``None``: nothing is
+            then found).
+        cache: where decoded series are kept; a new
+            :class:`SeriesCache` of
+            :data:`~tb_imbalance.plugin.cache.DEFAULT_CACHE_BYTES` by default.
+        read_budget_bytes: size of the sampled read used when reading a whole
+            series in one response fails (see :data:`READ_BUDGET_BYTES`).
+
+    Example:
+        >>> from tensorboard.context import RequestContext
+        >>> data = ImbalanceData(None)          # no data provider: nothing is found
+        >>> data.runs(RequestContext(), "")
+        {}
+        >>> data.report(RequestContext(), "", "baseline", "confusion_matrix")
+        Traceback (most recent call last):
+        ...
+        tb_imbalance.plugin.errors.NotFoundError: no run 'baseline' with confusion matrices
+    """
+
+    def __init__(
+        self,
+        data_provider: tb_provider.DataProvider | None,
+        *,
+        cache: SeriesCache | None = None,
+        read_budget_bytes: int = READ_BUDGET_BYTES,
+    ):
+        self._provider = data_provider
+        self.cache = cache if cache is not None else SeriesCache()
+        self._read_budget_bytes = int(read_budget_bytes)
+        self._sample_sizes: dict[Hashable, int] = {}
+        self._sample_sizes_lock = threading.Lock()
+
+    def has_data(self, ctx: Any, experiment_id: str) -> bool:
+        """Whether any run holds ``imbalance`` summaries (False when unknown).
+
+        Example:
+            >>> from tensorboard.context import RequestContext
+            >>> ImbalanceData(None).has_data(RequestContext(), "")
+            False
+        """
+        if self._provider is None:
+            return False
+        try:
+            plugins = self._provider.list_plugins(ctx, experiment_id=experiment_id)
+        except Exception:
+            logger.warning("Listing plugins failed", exc_info=True)
+            return False
+        return fmt.PLUGIN_NAME in (plugins or ())
+
+    def runs(self, ctx: Any, experiment_id: str) -> dict[str, list[str]]:
+        """Runs holding confusion matrices, each with its sorted tags.
+
+        Args:
+            ctx: TensorBoard ``RequestContext``.
+            experiment_id: from ``plugin_util.experiment_id(environ)``.
+
+        Returns:
+            ``{run: [tag, ...]}``, runs sorted by name.
+
+        Raises:
+            DataUnavailableError: the data provider failed.
+
+        Example:
+            >>> from tensorboard.context import RequestContext
+            >>> ImbalanceData(None).runs(RequestContext(), "")   # see the module example for a real logdir
+            {}
+        """
+        listing = self._list(ctx, experiment_id, None)
+        return {run: sorted(listing[run]) for run in sorted(listing)}
+
+    def series_for(self, ctx: Any, experiment_id: str, run: str, tag: str) -> MatrixSeries:
+        """The decoded matrices of (``run``, ``tag``), from the cache when current.
+
+        Raises:
+            NotFoundError: no such run or tag, or no data yet.
+            UnreadableDataError: the summary was written by a newer format
+                version, or its tensors do not decode.
+            DataUnavailableError: reading failed.
+        """
+        time_series = self._describe(ctx, experiment_id, [run], tag)[run]
+        return self._series_of(ctx, experiment_id, run, tag, time_series)
+
+    def _series_of(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        time_series: tb_provider.TensorTimeSeries,
+    ) -> MatrixSeries:
+        try:
+            info = fmt.parse_plugin_content(time_series.plugin_content)
+        except fmt.UnsupportedFormatError as error:
+            raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
+        version = (time_series.max_step, time_series.max_wall_time)
+        key = (experiment_id, run, tag)
+        return self.cache.get(
+            key, version, lambda: self._load(ctx, experiment_id, run, tag, info, version)
+        )
+
+    def report(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int | None = None
+    ) -> dict[str, Any]:
+        """The ``report`` route's payload; see :func:`report_payload`.
+
+        Args:
+            step: the step to report; the latest when None.
+
+        Raises:
+            NotFoundError, UnreadableDataError, DataUnavailableError: see
+                :meth:`series_for`; also an unavailable ``step``.
+        """
+        series = self.series_for(ctx, experiment_id, run, tag)
+        return report_payload(series, run=run, tag=tag, step=step)
+
+    def series(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        class_indices: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """The ``series`` route's payload; see :func:`series_payload`.
+
+        Raises:
+            BadRequestError: a class index outside ``[0, C)``.
+            NotFoundError, UnreadableDataError, DataUnavailableError: see
+                :meth:`series_for`.
+        """
+        series = self.series_for(ctx, experiment_id, run, tag)
+        return series_payload(series, run=run, tag=tag, class_indices=class_indices)
+
+    def compare(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        step: int | None,
+        baseline: str,
+        baseline_step: int | None = None,
+    ) -> dict[str, Any]:
+        """The ``compare`` route's payload; see :func:`compare_payload`.
+
+        Args:
+            run, step: the run compared, at ``step`` (its latest when None).
+            baseline, baseline_step: the run compared with, at
+                ``baseline_step`` (its latest when None).
+
+        Raises:
+            BadRequestError: the two runs have different classes.
+            NotFoundError, UnreadableDataError, DataUnavailableError: see
+                :meth:`series_for`, for either run; also an unavailable step.
+        """
+        # One listing for both runs: with the data server (--load_fast) every
+        # call is a round trip that costs more than the whole comparison.
+        listing = self._describe(ctx, experiment_id, [run, baseline], tag)
+        series = self._series_of(ctx, experiment_id, run, tag, listing[run])
+        baseline_series = self._series_of(ctx, experiment_id, baseline, tag, listing[baseline])
+        return compare_payload(
+            series,
+            baseline_series,
+            run=run,
+            tag=tag,
+            step=step,
+            baseline=baseline,
+            baseline_step=baseline_step,
+        )
+
+    def _list(
+        self, ctx: Any, experiment_id: str, run_tag_filter: tb_provider.RunTagFilter | None
+    ) -> Mapping[str, Mapping[str, tb_provider.TensorTimeSeries]]:
+        if self._provider is None:
+            return {}
+        with _provider_errors("listing confusion matrices"):
+            return self._provider.list_tensors(
+                ctx,
+                experiment_id=experiment_id,
+                plugin_name=fmt.PLUGIN_NAME,
+                run_tag_filter=run_tag_filter,
+            )
+
+    def _describe(
+        self, ctx: Any, experiment_id: str, runs: Sequence[str], tag: str
+    ) -> dict[str, tb_provider.TensorTimeSeries]:
+        """The listing of ``tag`` in each of ``runs``, from one ``list_tensors`` call."""
+        wanted = list(dict.fromkeys(runs))
+        listing = self._list(ctx, experiment_id, tb_provider.RunTagFilter(runs=wanted, tags=[tag]))
+        found: dict[str, tb_provider.TensorTimeSeries] = {}
+        for run in wanted:
+            time_series = listing.get(run, {}).get(tag)
+            if time_series is None:
+                if self._list(ctx, experiment_id, tb_provider.RunTagFilter(runs=[run])).get(run):
+                    raise NotFoundError(f"run {run!r} has no confusion-matrix tag {tag!r}")
+                raise NotFoundError(f"no run {run!r} with confusion matrices")
+            found[run] = time_series
+        return found
+
+    def _read(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, downsample: int
+    ) -> list[tb_provider.TensorDatum]:
+        result = self._provider.read_tensors(
+            ctx,
+            experiment_id=experiment_id,
+            plugin_name=fmt.PLUGIN_NAME,
+            downsample=downsample,
+            run_tag_filter=tb_provider.RunTagFilter(runs=[run], tags=[tag]),
+        )
+        return list(result.get(run, {}).get(tag, ()))
+
+    def _read_points(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> list[tb_provider.TensorDatum]:
+        key = (experiment_id, run, tag)
+        with self._sample_sizes_lock:
+            sample_size = self._sample_sizes.get(key)
+        if sample_size is None:
+            try:
+                return self._read(ctx, experiment_id, run, tag, ALL_STEPS)
+            except tb_errors.PublicError:
+                raise
+            except Exception as error:
+                logger.warning(
+                    "Reading all steps of run %r, tag %r failed (%s); reading a sample of "
+                    "at most %d bytes instead",
+                    run,
+                    tag,
+                    error,
+                    self._read_budget_bytes,
+                )
+            latest = self._read(ctx, experiment_id, run, tag, 1)
+            if not latest:
+                return latest
+            step_bytes = max(1, int(np.asarray(latest[-1].numpy).nbytes))
+            sample_size = max(1, self._read_budget_bytes // step_bytes)
+            with self._sample_sizes_lock:
+                self._sample_sizes[key] = sample_size
+        return self._read(ctx, experiment_id, run, tag, sample_size)
+
+    def _load(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        info: fmt.MatrixInfo,
+        version: Hashable,
+    ) -> MatrixSeries:
+        with _provider_errors(f"reading run {run!r}, tag {tag!r}"):
+            points = self._read_points(ctx, experiment_id, run, tag)
+        if not points:
+            raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
+        # Stable: a step logged twice keeps the order the loader read it in.
+        points.sort(key=lambda point: point.step)
+        kept: dict[int, tuple[float, PackedMatrix]] = {}
+        skipped: list[SkippedStep] = []
+        for point in points:
+            step = int(point.step)
+            matrix, reason = decode_step(point.numpy, info)
+            if matrix is None:
+                skipped.append(SkippedStep(step, reason))
+                continue
+            if step in kept:
+                skipped.append(SkippedStep(step, _REPLACED_REASON))
+            kept[step] = (float(point.wall_time), PackedMatrix.pack(matrix))
+        if skipped:
+            logger.warning(
+                "Run %r, tag %r: %d logged step(s) left out (%s); first reason: %s",
+                run, tag, len(skipped), describe_steps([entry.step for entry in skipped]),
+                skipped[0].reason,
+            )
+        steps = sorted(kept)
+        return MatrixSeries(
+            info,
+            version,
+            steps,
+            [kept[step][0] for step in steps],
+            [kept[step][1] for step in steps],
+            skipped,
+        )
+
+
+#: Why an earlier record of a step logged twice is not shown.
+_REPLACED_REASON = (
+    "this step was logged more than once (e.g. by a re-run into the same directory); "
+    "the record read last is shown"
+)
+
+
+def _class_set_advice(info: fmt.MatrixInfo) -> str:
+    return (
+        f"this tag has {info.num_classes} ({describe_names(info.class_names)}): TensorBoard "
+        "keeps a tag's class names from its first step only. Log a different set of classes "
+        "under another tag or into a new run directory"
+    )
+
+
+def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | None, str]:
+    """Decode one stored step, or say why it cannot be shown under this tag.
+
+    Returns:
+        ``(matrix, "")``, or ``(None, reason)`` when the stored tensor does
+        not fit the tag's metadata (another class set) or holds counts that
+        are not finite and non-negative.
+
+    Example:
+        >>> info = fmt.MatrixInfo(1, 2, ("ok", "fraud"), False)
+        >>> decode_step(np.array([[5, 1], [0, 2]]), info)[0].tolist()
+        [[5, 1], [0, 2]]
+        >>> decode_step(np.eye(3, dtype=np.int64), info)[1][:44]
+        'its confusion matrix has 3 classes (shape (3'
+    """
+    tensor = np.asarray(tensor)
+    size = info.num_classes
+    if not (np.issubdtype(tensor.dtype, np.integer) or np.issubdtype(tensor.dtype, np.floating)):
+        return None, f"its stored tensor has dtype {tensor.dtype}, not counts"
+    square = tensor.ndim == 2 and tensor.shape[0] == tensor.shape[1]
+    if info.encoding == fmt.DENSE and square and tensor.shape[0] != size:
+        return None, (
+            f"its confusion matrix has {tensor.shape[0]} classes (shape {tensor.shape}), but "
+            f"{_class_set_advice(info)}"
+        )
+    try:
+        matrix = fmt.decode_matrix(tensor, info)
+    except fmt.UnsupportedFormatError as error:
+        return None, (
+            f"its confusion matrix does not fit this tag's classes ({error}); "
+            f"{_class_set_advice(info)}"
+        )
+    if info.encoding == fmt.COO and tensor.shape[0] > 1:
+        cells = tensor[:, 0].astype(np.int64) * size + tensor[:, 1].astype(np.int64)
+        if np.any(np.diff(cells) <= 0):
+            return None, (
+                f"its stored tensor (shape {tensor.shape}) does not fit this tag's classes: read "
+                "as coo cells it is not sorted by (true, predicted) without repeats, as every "
+                f"matrix logged for this tag would be; {_class_set_advice(info)}"
+            )
+    counts = tensor if info.encoding == fmt.DENSE else tensor[:, 2]
+    if counts.size:
+        if np.issubdtype(counts.dtype, np.floating) and not np.all(np.isfinite(counts)):
+            return None, "its confusion matrix holds NaN or infinite counts"
+        if counts.min() < 0:
+            return None, f"its confusion matrix holds a negative count ({counts.min()})"
+    return matrix, ""
+
+
+@contextlib.contextmanager
+def _provider_errors(action: str) -> Iterator[None]:
+    """Map data-provider failures to :class:`DashboardError` subclasses."""
+    try:
+        yield
+    except DashboardError:
+        raise
+    except tb_errors.NotFoundError as error:
+        raise NotFoundError(f"{action}: {error}") from error
+    except tb_errors.PublicError as error:
+        raise DashboardError(f"{action}: {error}", status=error.http_code) from error
+    except Exception as error:
+        logger.warning("%s failed", action, exc_info=True)
+        raise DataUnavailableError(f"{action} failed: {error}") from error
+

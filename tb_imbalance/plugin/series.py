@@ -1,0 +1,357 @@
+"""The decoded confusion matrices of one run and tag: what the dashboard reports from.
+
+* :class:`PackedMatrix` holds one matrix compactly (sparse when mostly zero).
+* :class:`MatrixSeries` holds every step of one (run, tag), ascending, with the
+  steps left out (:class:`SkippedStep`) and the per-step statistics
+  (:class:`Trends`, computed once through :mod:`tb_imbalance.core`).
+
+Nothing here reads data or knows about HTTP: :mod:`tb_imbalance.plugin.reader`
+builds series, :mod:`tb_imbalance.plugin.cache` keeps them and
+:mod:`tb_imbalance.plugin.payloads` turns them into answers.
+
+Example:
+    >>> info = fmt.MatrixInfo(1, 2, ("ok", "fraud"), False)
+    >>> series = MatrixSeries(info, "v1", [0, 1], [0.0, 1.0],
+    ...     [PackedMatrix.pack(np.array([[50, 2], [3, 5]]))] * 2)
+    >>> series.steps, series.matrix(1).tolist()
+    ((0, 1), [[50, 2], [3, 5]])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import threading
+from typing import Any, Hashable, Iterator, Sequence
+
+import numpy as np
+
+from tb_imbalance import core
+from tb_imbalance import format as fmt
+from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
+
+__all__ = [
+    "PackedMatrix",
+    "Trends",
+    "SkippedStep",
+    "MatrixSeries",
+    "TREND_FIELDS",
+    "invalid_matrix_is_unreadable",
+    "describe_steps",
+    "describe_names",
+]
+
+#: Per-step statistics kept by :meth:`MatrixSeries.trends`.
+TREND_FIELDS = ("recall", "precision", "f1", "support", "predicted")
+
+
+class PackedMatrix:
+    """One confusion matrix held compactly: sparse when mostly zeros.
+
+    Wide, mostly diagonal matrices (1000 classes, 50,000 examples) have about
+    1% non-zero cells; storing flat indices and values instead of the dense
+    array keeps the cache small, and :meth:`unpack` rebuilds it in well
+    under a millisecond.
+
+    Example:
+        >>> packed = PackedMatrix.pack(np.diag([5, 7, 9, 11, 13]))
+        >>> packed.is_sparse, int(packed.unpack().trace())
+        (True, 45)
+    """
+
+    __slots__ = ("shape", "dtype", "_dense", "_indices", "_values")
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        dtype: np.dtype,
+        *,
+        dense: np.ndarray | None = None,
+        indices: np.ndarray | None = None,
+        values: np.ndarray | None = None,
+    ):
+        self.shape = shape
+        self.dtype = dtype
+        self._dense = dense
+        self._indices = indices
+        self._values = values
+
+    @classmethod
+    def pack(cls, matrix: np.ndarray) -> "PackedMatrix":
+        """Store ``matrix`` sparsely when that takes under half the bytes.
+
+        Args:
+            matrix: a decoded confusion matrix.
+
+        Returns:
+            A :class:`PackedMatrix` that owns its data (``matrix`` may be
+            reused by the caller).
+        """
+        matrix = np.asarray(matrix)
+        flat = matrix.reshape(-1)
+        nonzero = np.flatnonzero(flat)
+        index_dtype = np.int32 if flat.size < 2**31 else np.int64
+        sparse_bytes = nonzero.size * (np.dtype(index_dtype).itemsize + matrix.itemsize)
+        if sparse_bytes * 2 < matrix.nbytes:
+            return cls(
+                matrix.shape,
+                matrix.dtype,
+                indices=nonzero.astype(index_dtype),
+                values=flat[nonzero].copy(),
+            )
+        dense = np.array(matrix, copy=True)
+        dense.setflags(write=False)
+        return cls(matrix.shape, matrix.dtype, dense=dense)
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether the matrix is stored as (flat index, value) pairs."""
+        return self._dense is None
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by this matrix."""
+        if self._dense is not None:
+            return int(self._dense.nbytes)
+        return int(self._indices.nbytes + self._values.nbytes)
+
+    def unpack(self) -> np.ndarray:
+        """Return the dense matrix (read-only; copy it before modifying)."""
+        if self._dense is not None:
+            return self._dense
+        flat = np.zeros(int(np.prod(self.shape)), dtype=self.dtype)
+        flat[self._indices] = self._values
+        dense = flat.reshape(self.shape)
+        dense.setflags(write=False)
+        return dense
+
+
+@dataclasses.dataclass(frozen=True)
+class Trends:
+    """Per-class and headline statistics of every step of one series.
+
+    Attributes:
+        recall, precision, f1, support, predicted: arrays ``[S, C]`` (step,
+            class), from :func:`tb_imbalance.core.per_class_metrics`.
+        metrics: :data:`tb_imbalance.core.METRIC_NAMES` -> one value per step,
+            from :func:`tb_imbalance.core.imbalance_metrics`.
+    """
+
+    recall: np.ndarray
+    precision: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray
+    predicted: np.ndarray
+    metrics: dict[str, list[float]]
+
+
+@dataclasses.dataclass(frozen=True)
+class SkippedStep:
+    """A logged step the dashboard leaves out, and why.
+
+    Attributes:
+        step: the step.
+        reason: a sentence for the user, e.g. why the stored matrix does not
+            fit the tag's class names and what to do about it.
+
+    Example:
+        >>> SkippedStep(3, "its confusion matrix has 4 classes").as_json()
+        {'step': 3, 'reason': 'its confusion matrix has 4 classes'}
+    """
+
+    step: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``skipped_steps`` entry: ``{"step": ..., "reason": ...}``."""
+        return {"step": self.step, "reason": self.reason}
+
+
+class MatrixSeries:
+    """The decoded confusion matrices of one (run, tag), ascending by step.
+
+    Args:
+        info: the tag's :class:`tb_imbalance.format.MatrixInfo`.
+        version: what ``list_tensors`` reported when it was read
+            (``(max_step, max_wall_time)``); a different value means stale.
+        steps: ascending steps.
+        wall_times: one wall time per step.
+        matrices: one :class:`PackedMatrix` per step.
+        skipped: logged steps left out (not in ``steps``, except a step
+            logged twice whose earlier record was replaced), ascending.
+
+    Example:
+        >>> info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+        >>> series = MatrixSeries(info, (1, 1.0), [0, 1], [0.0, 1.0],
+        ...     [PackedMatrix.pack(np.eye(2, dtype=np.int64))] * 2)
+        >>> series.matrix(1).tolist()
+        [[1, 0], [0, 1]]
+    """
+
+    def __init__(
+        self,
+        info: fmt.MatrixInfo,
+        version: Hashable,
+        steps: Sequence[int],
+        wall_times: Sequence[float],
+        matrices: Sequence[PackedMatrix],
+        skipped: Sequence[SkippedStep] = (),
+    ):
+        if not (len(steps) == len(wall_times) == len(matrices)):
+            raise ValueError(
+                "`steps`, `wall_times` and `matrices` must have the same length, received "
+                f"{len(steps)}, {len(wall_times)} and {len(matrices)}"
+            )
+        self.info = info
+        self.version = version
+        self.steps: tuple[int, ...] = tuple(int(step) for step in steps)
+        self.wall_times: tuple[float, ...] = tuple(float(wall) for wall in wall_times)
+        self._matrices = tuple(matrices)
+        self._index = {step: position for position, step in enumerate(self.steps)}
+        self.skipped: tuple[SkippedStep, ...] = tuple(sorted(skipped, key=lambda entry: entry.step))
+        self._skipped_index = {entry.step: entry for entry in self.skipped}
+        self._trends: Trends | None = None
+        self._trends_lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held, counting the per-step trends (computed on demand)."""
+        num_classes = self.info.num_classes
+        trends_bytes = len(TREND_FIELDS) * len(self.steps) * num_classes * 8
+        return sum(matrix.nbytes for matrix in self._matrices) + trends_bytes
+
+    def position(self, step: int) -> int:
+        """Index of ``step`` in :attr:`steps`.
+
+        Raises:
+            UnreadableDataError: the step was logged but left out (see
+                :attr:`skipped`); the message gives the reason.
+            NotFoundError: the step was not logged (or not kept).
+        """
+        try:
+            return self._index[step]
+        except KeyError:
+            pass
+        entry = self._skipped_index.get(step)
+        if entry is not None:
+            raise UnreadableDataError(
+                f"step {step} was left out: {entry.reason}. Steps that can be shown: "
+                f"{describe_steps(self.steps)}"
+            )
+        raise NotFoundError(
+            f"step {step} is not available; available steps: {describe_steps(self.steps)}"
+        )
+
+    def skipped_json(self) -> list[dict[str, Any]]:
+        """The payloads' ``skipped_steps``: ``[{"step": 3, "reason": "..."}]``."""
+        return [entry.as_json() for entry in self.skipped]
+
+    def require_steps(self, run: str, tag: str) -> None:
+        """Raise unless at least one step can be shown.
+
+        Raises:
+            UnreadableDataError: every logged step was left out (the message
+                gives the first reason).
+            NotFoundError: nothing was logged yet.
+        """
+        if self.steps:
+            return
+        if self.skipped:
+            first = self.skipped[0]
+            raise UnreadableDataError(
+                f"run {run!r}, tag {tag!r}: no step can be shown, every logged step was left "
+                f"out ({describe_steps([entry.step for entry in self.skipped])}); "
+                f"step {first.step}: {first.reason}"
+            )
+        raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
+
+    def matrix(self, step: int) -> np.ndarray:
+        """The confusion matrix logged at ``step`` (read-only).
+
+        Raises:
+            UnreadableDataError: the step was left out.
+            NotFoundError: the step is not available.
+        """
+        return self._matrices[self.position(step)].unpack()
+
+    def trends(self) -> Trends:
+        """Statistics of every step, computed once through :mod:`tb_imbalance.core`.
+
+        Raises:
+            UnreadableDataError: a stored matrix is not a valid confusion matrix.
+        """
+        with self._trends_lock:
+            if self._trends is None:
+                self._trends = self._compute_trends()
+            return self._trends
+
+    def _compute_trends(self) -> Trends:
+        columns: dict[str, list[np.ndarray]] = {field: [] for field in TREND_FIELDS}
+        metrics: dict[str, list[float]] = {name: [] for name in core.METRIC_NAMES}
+        for step, packed in zip(self.steps, self._matrices):
+            cm = packed.unpack()
+            with invalid_matrix_is_unreadable(step):
+                stats = core.per_class_metrics(cm)
+                headline = core.imbalance_metrics(cm)
+            for field in TREND_FIELDS:
+                columns[field].append(stats[field])
+            for name in core.METRIC_NAMES:
+                metrics[name].append(headline[name])
+        num_classes = self.info.num_classes
+        stacked = {
+            field: (np.stack(rows) if rows else np.zeros((0, num_classes)))
+            for field, rows in columns.items()
+        }
+        return Trends(metrics=metrics, **stacked)
+
+
+@contextlib.contextmanager
+def invalid_matrix_is_unreadable(step: int) -> Iterator[None]:
+    """Turn core's ``ValueError``/``TypeError`` into :class:`UnreadableDataError`.
+
+    Example:
+        >>> with invalid_matrix_is_unreadable(3):
+        ...     core.per_class_metrics([[1, -1], [0, 2]])
+        Traceback (most recent call last):
+        ...
+        tb_imbalance.plugin.errors.UnreadableDataError: the confusion matrix stored at step 3 cannot be reported: ...
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as error:
+        raise UnreadableDataError(
+            f"the confusion matrix stored at step {step} cannot be reported: {error}"
+        ) from error
+
+
+def describe_steps(steps: Sequence[int]) -> str:
+    """A short list of steps for messages.
+
+    Example:
+        >>> describe_steps([0, 1, 2]), describe_steps(list(range(50)))
+        ('0, 1, 2', '50 steps from 0 to 49')
+    """
+    if not steps:
+        return "none"
+    if len(steps) <= 8:
+        return ", ".join(str(step) for step in steps)
+    return f"{len(steps)} steps from {steps[0]} to {steps[-1]}"
+
+
+
+def describe_names(names: Sequence[str], limit: int = 5, width: int = 40) -> str:
+    """Up to ``limit`` names for messages, each cut to ``width`` characters.
+
+    Example:
+        >>> describe_names(["ok", "fraud"])
+        "'ok', 'fraud'"
+        >>> describe_names([str(k) for k in range(9)], limit=2)
+        "'0', '1', … (9 in all)"
+    """
+    shown = ", ".join(
+        repr(name if len(name) <= width else name[: width - 1] + "…") for name in names[:limit]
+    )
+    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")

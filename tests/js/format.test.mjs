@@ -1,0 +1,37 @@
+// Unit tests of plugin_static/format.js: numbers, CSV and Markdown.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { formatCount, formatDelta, formatPercent, formatScore, formatStep, runLabel, toCsv, toMarkdown } from "../../plugin_static/format.js";
+
+test("scores, counts, deltas and percentages", () => {
+  assert.equal(formatScore(0.69696), "0.6970");
+  assert.equal(formatScore(-0.25), "\u22120.2500");
+  assert.equal(formatScore(null), "–");
+  assert.equal(formatScore(Number.NaN), "–");
+  assert.equal(formatCount(12345), "12,345");
+  assert.equal(formatCount(12.5), "12.50");
+  assert.equal(formatDelta(0.0123), "+0.0123");
+  assert.equal(formatDelta(-4, true), "\u22124");
+  assert.equal(formatDelta(0), "±0.0000");
+  assert.equal(formatPercent(0.1234), "12.3%");
+  assert.equal(formatPercent(Number.POSITIVE_INFINITY), "–");
+  assert.equal(formatStep(null), "–");
+  assert.equal(formatStep(7), "7");
+});
+
+test("CSV neutralises formulas and quotes what needs quoting", () => {
+  const text = toCsv({ header: ["=run", "b"], rows: [["+1", 'say "hi"'], ["a,b", 0.5], [null, Number.NaN]] });
+  assert.equal(text, "'=run,b\r\n'+1,\"say \"\"hi\"\"\"\r\n\"a,b\",0.5\r\n,\r\n");
+});
+
+test("Markdown escapes pipes and aligns numbers", () => {
+  const text = toMarkdown({ header: ["class", "recall"], rows: [["a|b", "0.5000"]], align: ["left", "right"] });
+  assert.equal(text, "| class | recall |\n| --- | ---: |\n| a\\|b | 0.5000 |\n");
+});
+
+test("run labels drop the callback's suffix", () => {
+  assert.equal(runLabel("exp1/validation_imbalance"), "exp1");
+  assert.equal(runLabel("/validation_imbalance"), "/validation_imbalance");
+  assert.equal(runLabel("plain"), "plain");
+});

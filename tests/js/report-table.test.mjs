@@ -1,0 +1,168 @@
+// Unit tests of plugin_static/report-table.js (rows, deltas, significance
+// tests, filtering, sorting, export) and of the table's data loader in
+// plugin_static/view-data.js (which runs are compared with the baseline).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { SUMMARY_ROWS, buildReportTable, columnStep, exportLayout, visibleClassRows } from "../../plugin_static/report-table.js";
+import { loadTableColumns, worstClasses } from "../../plugin_static/view-data.js";
+
+function report(step, names, { recall, precision, support, predicted, weighted = false }) {
+  const f1 = recall.map((r, i) => (r + precision[i] ? (2 * r * precision[i]) / (r + precision[i]) : 0));
+  const interval = (values, counts) => values.map((value, i) => (counts[i] && !weighted ? [Math.max(0, value - 0.1), Math.min(1, value + 0.1)] : null));
+  const average = { precision: 0.5, recall: 0.5, "f1-score": 0.5, support: support.reduce((a, b) => a + b, 0) };
+  return {
+    step,
+    weighted,
+    class_names: names,
+    per_class: {
+      recall,
+      precision,
+      f1,
+      support,
+      predicted,
+      recall_interval: interval(recall, support),
+      precision_interval: interval(precision, predicted),
+    },
+    report: { accuracy: 0.8, "macro avg": average, "weighted avg": average },
+    metrics: { balanced_accuracy: 0.7, macro_f1: 0.6, mcc: 0.5, cohen_kappa: 0.4, geometric_mean: 0.3, worst_class_recall: 0.2 },
+  };
+}
+
+const NAMES = ["cat", "dog", "bird"];
+const base = report(4, NAMES, { recall: [0.9, 0.5, 0.0], precision: [0.8, 0.6, 0.0], support: [100, 20, 0], predicted: [110, 10, 0] });
+const other = report(5, NAMES, { recall: [0.7, 0.6, 0.0], precision: [0.85, 0.5, 0.0], support: [100, 25, 0], predicted: [80, 45, 0] });
+const comparison = {
+  class_names: NAMES,
+  per_class: {
+    recall_delta: [-0.2, 0.1, null],
+    recall_delta_interval: [[-0.3, -0.1], [-0.2, 0.4], null],
+    recall_significant: [true, false, null],
+    precision_delta: [0.05, -0.1, null],
+    precision_delta_interval: [[-0.05, 0.15], [-0.3, 0.1], null],
+    precision_significant: [false, false, null],
+  },
+};
+
+test("class rows carry cells, details, deltas and the compare tests", () => {
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: base, error: null },
+      { run: "other", step: 5, report: other, error: null, comparison },
+    ],
+    "base",
+  );
+  assert.deepEqual(table.columns.map((c) => [c.run, c.isBaseline, c.compared]), [["base", true, false], ["other", false, true]]);
+  const [cat, dog, bird] = table.classRows;
+  assert.equal(cat.name, "cat");
+  assert.ok(Math.abs(cat.deltas.other.recall - -0.2) < 1e-12);
+  assert.deepEqual(cat.tests.other.recall, { significant: true, interval: [-0.3, -0.1] });
+  assert.deepEqual(dog.tests.other.precision, { significant: false, interval: [-0.3, 0.1] });
+  assert.deepEqual(bird.tests.other.recall, { significant: null, interval: null });
+  assert.equal(cat.deltas.base, undefined);
+  assert.equal(cat.tests.base, undefined);
+  assert.deepEqual(dog.details.base.recallInterval.map((x) => Math.round(x * 10) / 10), [0.4, 0.6]);
+  assert.equal(bird.details.other.recallInterval, null);
+  assert.equal(dog.details.other.predicted, 45);
+  assert.equal(table.summaryRows.length, SUMMARY_ROWS.length);
+  assert.deepEqual(table.summaryRows[0].tests, {});
+});
+
+test("without a comparison, compared runs have deltas but no tests", () => {
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: base, error: null },
+      { run: "other", step: 5, report: other, error: null, comparison: null },
+    ],
+    "base",
+  );
+  assert.equal(table.classRows[0].tests.other, null);
+  assert.ok(typeof table.classRows[0].deltas.other.recall === "number");
+});
+
+test("classes are matched by name, so different class lists still line up", () => {
+  const fewer = report(1, ["dog", "cat"], { recall: [1, 0], precision: [1, 0], support: [3, 4], predicted: [3, 0] });
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: base, error: null },
+      { run: "fewer", step: 1, report: fewer, error: null },
+    ],
+    "base",
+  );
+  assert.deepEqual(table.classRows.map((row) => row.name), NAMES);
+  assert.equal(table.classRows[0].cells.fewer.support, 4);
+  assert.equal(table.classRows[2].cells.fewer, null);
+});
+
+test("filtering and sorting rows", () => {
+  const { classRows } = buildReportTable([{ run: "base", step: 4, report: base, error: null }], "base");
+  assert.deepEqual(visibleClassRows(classRows, " D ", { column: "index", run: null, direction: "asc" }).map((r) => r.name), ["dog", "bird"]);
+  assert.deepEqual(visibleClassRows(classRows, "", { column: "name", run: null, direction: "asc" }).map((r) => r.name), ["bird", "cat", "dog"]);
+  assert.deepEqual(visibleClassRows(classRows, "", { column: "support", run: "base", direction: "desc" }).map((r) => r.name), ["cat", "dog", "bird"]);
+  assert.deepEqual(visibleClassRows(classRows, "", { column: "recall", run: "base", direction: "asc" }).map((r) => r.name), ["bird", "dog", "cat"]);
+  assert.equal(classRows.length, 3); // not sorted in place
+});
+
+test("exports say each run's step and keep the deltas", () => {
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: base, error: null },
+      { run: "other", step: 5, report: other, error: null, comparison },
+    ],
+    "base",
+  );
+  const csv = exportLayout(table, table.classRows, "csv");
+  assert.deepEqual(csv.header.slice(0, 6), ["class", "base step", "base precision", "base recall", "base f1-score", "base support"]);
+  assert.ok(csv.header.includes("other recall delta"));
+  assert.equal(csv.rows.length, SUMMARY_ROWS.length + 3);
+  const markdown = exportLayout(table, table.classRows, "markdown");
+  assert.equal(markdown.header[1], "base (step 4) precision");
+  const catRow = markdown.rows.find((row) => row[0] === "cat");
+  assert.equal(catRow[6], "0.7000 (-0.2000)");
+  assert.equal(columnStep({ report: { step: 9 }, step: 2 }), 9);
+  assert.equal(columnStep({ report: null, step: 2 }), 2);
+});
+
+test("worstClasses ranks classes with examples by recall or F1", () => {
+  assert.deepEqual(worstClasses(base, "recall", 1), [1]);
+  assert.deepEqual(worstClasses(base, "recall", 5), [0, 1, 2]);
+});
+
+function fakeApi({ failCompare = false } = {}) {
+  const calls = [];
+  const reports = { base, other, renamed: report(3, ["x", "y", "z"], { recall: [1, 1, 1], precision: [1, 1, 1], support: [1, 1, 1], predicted: [1, 1, 1] }) };
+  return {
+    calls,
+    report: async (run, tag, step) => {
+      calls.push(["report", run, step]);
+      return reports[run];
+    },
+    compare: async (run, tag, step, baseline, baselineStep) => {
+      calls.push(["compare", run, step, baseline, baselineStep]);
+      if (failCompare) throw Object.assign(new Error("boom"), { status: 400 });
+      return comparison;
+    },
+  };
+}
+
+const source = { stepsOf: (tag, run) => ({ base: [4], other: [5], renamed: [3] })[run], errorOf: () => undefined };
+
+test("the table compares each other run with the baseline, at the steps shown", async () => {
+  const api = fakeApi();
+  const columns = await loadTableColumns({ api, source, state: { tableStep: null }, tag: "t", selected: ["base", "other", "renamed"], baseline: "base" });
+  assert.deepEqual(api.calls.filter((call) => call[0] === "compare"), [["compare", "other", 5, "base", 4]]);
+  assert.equal(columns[0].comparison, null);
+  assert.equal(columns[1].comparison, comparison);
+  assert.equal(columns[2].comparison, null);
+  assert.match(columns[2].comparisonError, /classes differ/);
+});
+
+test("a failed comparison leaves the table without tests, never without numbers", async () => {
+  const api = fakeApi({ failCompare: true });
+  const columns = await loadTableColumns({ api, source, state: { tableStep: null }, tag: "t", selected: ["base", "other"], baseline: "base" });
+  assert.equal(columns[1].report, other);
+  assert.equal(columns[1].comparison, null);
+  assert.equal(columns[1].comparisonError, "Error 400: boom");
+  const alone = await loadTableColumns({ api: fakeApi(), source, state: { tableStep: null }, tag: "t", selected: ["other"], baseline: "base" });
+  assert.equal(alone[0].comparison, null);
+});

@@ -1,0 +1,112 @@
+// Unit tests of plugin_static/state.js: the store, presets, step resolution,
+// which changes only redraw the table, and the filter's debounce.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  TABLE_ONLY_KEYS,
+  changedKeys,
+  createStore,
+  debounce,
+  initialState,
+  onlyTableChanged,
+  readPresets,
+  resolveStep,
+  unionSteps,
+} from "../../plugin_static/state.js";
+
+test("the store passes the new and the previous state to listeners", () => {
+  const store = createStore(initialState());
+  const seen = [];
+  const unsubscribe = store.subscribe((state, previous) => seen.push([state, previous]));
+  const first = store.get();
+  store.set({ classFilter: "cat" });
+  store.merge("matrix", { normalize: "true" });
+  assert.equal(seen.length, 2);
+  assert.equal(seen[0][1], first);
+  assert.equal(seen[0][0].classFilter, "cat");
+  assert.equal(seen[1][0].matrix.normalize, "true");
+  assert.equal(seen[1][0].matrix.colour, "row");
+  unsubscribe();
+  store.set({ classFilter: "" });
+  assert.equal(seen.length, 2);
+});
+
+test("filter, sort and support threshold changes only redraw the table", () => {
+  assert.deepEqual(TABLE_ONLY_KEYS, ["classFilter", "sort", "supportThreshold"]);
+  const state = initialState();
+  assert.equal(state.supportThreshold, 30);
+  assert.equal(onlyTableChanged(state, { ...state, classFilter: "a" }), true);
+  assert.equal(onlyTableChanged(state, { ...state, sort: { column: "name", run: null, direction: "asc" }, supportThreshold: 5 }), true);
+  assert.equal(onlyTableChanged(state, { ...state }), true);
+  assert.equal(onlyTableChanged(state, { ...state, classFilter: "a", tableStep: 3 }), false);
+  assert.equal(onlyTableChanged(state, { ...state, matrix: { ...state.matrix } }), false);
+  assert.deepEqual(changedKeys({ a: 1, b: [1] }, { a: 1, b: [1], c: 2 }), ["b", "c"]);
+  assert.deepEqual(changedKeys({ a: Number.NaN }, { a: Number.NaN }), []);
+});
+
+test("debounce calls once, with the last arguments, after a quiet pause", () => {
+  const pending = new Map();
+  let clock = 0;
+  let next = 1;
+  const timers = {
+    setTimeout(callback, delay) {
+      pending.set(next, { callback, at: clock + delay });
+      return next++;
+    },
+    clearTimeout(id) {
+      pending.delete(id);
+    },
+  };
+  const advance = (ms) => {
+    clock += ms;
+    for (const [id, { callback, at }] of [...pending]) {
+      if (at <= clock) {
+        pending.delete(id);
+        callback();
+      }
+    }
+  };
+  const calls = [];
+  const typed = debounce((value) => calls.push(value), 150, timers);
+  typed("c");
+  advance(100);
+  typed("ca");
+  advance(100);
+  typed("cat");
+  assert.equal(typed.pending(), true);
+  advance(149);
+  assert.deepEqual(calls, []);
+  advance(1);
+  assert.deepEqual(calls, ["cat"]);
+  assert.equal(typed.pending(), false);
+  typed("dog");
+  typed.cancel();
+  advance(500);
+  assert.deepEqual(calls, ["cat"]);
+});
+
+test("presets from the iframe URL", () => {
+  const presets = readPresets("?name=imbalance&runs=a,b&baseline=b&tag=t&step=3&poll=0&min_support=50&normalize=true");
+  assert.deepEqual(presets.runs, ["a", "b"]);
+  assert.equal(presets.baseline, "b");
+  assert.equal(presets.step, 3);
+  assert.equal(presets.pollSeconds, 0);
+  assert.equal(presets.supportThreshold, 50);
+  assert.equal(presets.normalize, "true");
+  assert.deepEqual(readPresets("?run=a,1&run=b").runs, ["a,1", "b"]);
+  const defaults = readPresets("");
+  assert.equal(defaults.runs, null);
+  assert.equal(defaults.pollSeconds, 5);
+  assert.equal(defaults.supportThreshold, 30);
+  assert.equal(readPresets("?min_support=-2").supportThreshold, 30);
+});
+
+test("steps: the latest, or the last one not after the wanted one", () => {
+  assert.equal(resolveStep([0, 2, 4], null), 4);
+  assert.equal(resolveStep([0, 2, 4], 3), 2);
+  assert.equal(resolveStep([2, 4], 1), 2);
+  assert.equal(resolveStep([], 1), null);
+  assert.equal(resolveStep(undefined, null), null);
+  assert.deepEqual(unionSteps([[3, 1], [2, 3], undefined]), [1, 2, 3]);
+});
