@@ -1,7 +1,8 @@
 // The dashboard controller: page layout, loading the data each view needs
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
-import { el, replaceChildren } from "./dom.js";
+import { el, field, replaceChildren, select } from "./dom.js";
+import { PIVOT_METRICS, assignColours, buildPivot, defaultTag } from "./pivot.js";
 import { buildReportTable } from "./report-table.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -10,18 +11,21 @@ import {
   initialState,
   onlyTableChanged,
   resolveStep,
+  selectionSearch,
   startPolling,
   unionSteps,
 } from "./state.js";
 import { loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
+import { createPivotView } from "./views/pivot.js";
 import { createPickers } from "./views/pickers.js";
 import { createSkippedNote } from "./views/skipped-note.js";
+import { createStepSlider } from "./views/step-slider.js";
 import { createTableView } from "./views/table.js";
 import { createTrendsView } from "./views/trends.js";
 
-// Tableau 10: distinct, print-friendly run colours.
+// Tableau 10: distinct, print-friendly run colours (assigned by run name, see assignColours).
 const RUN_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 /** Name of the `performance` mark set when the first full render is done. */
@@ -56,8 +60,10 @@ export function startApp({ root, api, presets }) {
   let defaultsApplied = false;
   let generation = 0;
   let lastTrendClasses = null;
+  let lastOtherClassSets = []; // runs whose class set differs from the baseline's
   let firstRenderMarked = false;
   let refreshing = 0; // refreshes in flight
+  let colourByRun = {}; // run -> colour, kept while the page lives
 
   // ---- layout -------------------------------------------------------------
   const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
@@ -68,7 +74,7 @@ export function startApp({ root, api, presets }) {
   const reportSection = section(
     "report",
     "Classification report",
-    "Per-class precision, recall and F1 of each selected run; click a column header to sort. The bar under recall and precision is its 95% interval (hover for the numbers); differences to the baseline are coloured only when significant at 95%, n.s. otherwise.",
+    "Per-class precision, recall and F1 of each selected run; click a column header to sort. The bar under recall and precision is its 95% interval (hover for the numbers); differences to the baseline are coloured only when significant at 95%, n.s. otherwise. The pivot shows one metric with runs as columns, one table per class set.",
   );
   const matrixSection = section("matrix", "Confusion matrix", "Rows are true classes, columns predicted classes. Hover a cell for counts and shares.");
   const imbalanceSection = section("imbalance", "Imbalance at a glance", "How many samples each class has, next to how often the model predicts it.");
@@ -107,7 +113,38 @@ export function startApp({ root, api, presets }) {
   });
   // Typing in the class filter only redraws the table rows, once the typing pauses.
   const applyFilter = debounce((classFilter) => store.set({ classFilter }), FILTER_DELAY_MS);
-  const table = createTableView(reportSection.body, {
+  // The report card's two views: side by side (every score per run) and the pivot (one metric).
+  const viewButton = (view, label) => {
+    const button = el("button", { type: "button", class: "button", dataset: { testid: `view-${view}` } }, label);
+    button.addEventListener("click", () => store.set({ view }));
+    return button;
+  };
+  const viewButtons = { table: viewButton("table", "Side by side"), pivot: viewButton("pivot", "Pivot") };
+  const metricSelect = select(
+    PIVOT_METRICS.map((metric) => [metric.key, metric.label]),
+    "recall",
+    { dataset: { testid: "pivot-metric" } },
+  );
+  metricSelect.addEventListener("change", () => store.set({ pivotMetric: metricSelect.value }));
+  const metricField = field("Metric", metricSelect);
+  const pivotSlider = createStepSlider({ testid: "pivot", onChange: (tableStep) => store.set({ tableStep }) });
+  const pivotMessage = el("div", { class: "pivot-message", hidden: true, dataset: { testid: "pivot-message" } });
+  const tableHost = el("div", { class: "report-view", dataset: { testid: "table-view" } });
+  const pivotHost = el("div", { class: "report-view", hidden: true, dataset: { testid: "pivot-view" } });
+  reportSection.body.append(
+    el(
+      "div",
+      { class: "view-switch" },
+      el("div", { class: "button-group", role: "group", "aria-label": "View" }, viewButtons.table, viewButtons.pivot),
+      metricField,
+      pivotSlider.element,
+    ),
+    tableHost,
+    pivotHost,
+  );
+  pivotHost.append(pivotMessage);
+  const pivot = createPivotView(pivotHost);
+  const table = createTableView(tableHost, {
     onStep: (tableStep) => store.set({ tableStep }),
     onSort: (sort) => store.set({ sort }),
     onFilter: (classFilter) => {
@@ -121,23 +158,36 @@ export function startApp({ root, api, presets }) {
   const trends = createTrendsView(trendsSection.body, { onChange: (patch) => store.merge("trends", patch) });
 
   // ---- data ---------------------------------------------------------------
-  const colours = () =>
-    Object.fromEntries(source.allRuns().map((run, index) => [run, RUN_COLOURS[index % RUN_COLOURS.length]]));
+  // A run keeps its colour when other runs appear or disappear; the selected
+  // runs get theirs first, distinct while the palette lasts.
+  const colours = (selected, available) => {
+    colourByRun = assignColours(selected, colourByRun, RUN_COLOURS);
+    colourByRun = assignColours(available, colourByRun, RUN_COLOURS);
+    return colourByRun;
+  };
 
   /** Fills in what the URL or the user did not choose (first load, new runs). */
   function applyDefaults() {
     const state = store.get();
     const tags = source.allTags();
-    const tag = tags.includes(state.tag) ? state.tag : tags.includes(presets.tag) ? presets.tag : (tags[0] ?? null);
+    const firstLoad = !defaultsApplied;
+    const presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
+    // Without a tag (or an unknown one), the tag most of the selected runs have.
+    const tag = tags.includes(state.tag)
+      ? state.tag
+      : tags.includes(presets.tag)
+        ? presets.tag
+        : defaultTag(source.runTags(), presetRuns ?? state.selectedRuns.filter((run) => source.hasRun(run)));
     let selectedRuns = state.selectedRuns.filter((run) => source.hasRun(run));
     if (!userChoseRuns && selectedRuns.length === 0) selectedRuns = source.runsWithTag(tag).slice(0, DEFAULT_RUN_LIMIT);
-    const firstLoad = !defaultsApplied;
-    if (firstLoad && presets.runs) selectedRuns = source.allRuns().filter((run) => presets.runs.includes(run));
+    if (presetRuns) selectedRuns = presetRuns;
     let baseline = firstLoad && selectedRuns.includes(presets.baseline) ? presets.baseline : state.baseline;
     if (!selectedRuns.includes(baseline)) baseline = selectedRuns[0] ?? null;
     const patch = { tag, selectedRuns, baseline };
     if (firstLoad) {
       patch.tableStep = presets.step;
+      patch.view = presets.view;
+      patch.pivotMetric = presets.metric;
       patch.supportThreshold = presets.supportThreshold ?? state.supportThreshold;
       patch.matrix = { ...state.matrix, step: presets.step, run: presets.matrixRun, normalize: presets.normalize ?? state.matrix.normalize };
       patch.imbalance = { ...state.imbalance, step: presets.step };
@@ -211,7 +261,8 @@ export function startApp({ root, api, presets }) {
     ]);
     if (id !== generation) return;
     lastTrendClasses = trendData?.classes ?? null;
-    const runColours = colours();
+    lastOtherClassSets = trendData?.otherClassSets ?? [];
+    const runColours = colours(selected, available);
 
     pickers.update({
       tags: source.allTags(),
@@ -237,7 +288,26 @@ export function startApp({ root, api, presets }) {
     const shownColumns = columns.filter((column) => column.report);
     const tableSteps = unionSteps(selected.map((run) => source.stepsOf(tag, run)));
     const tableStep = resolveStep(tableSteps, state.tableStep);
-    table.update({
+    const pivotShown = state.view === "pivot";
+    tableHost.hidden = pivotShown;
+    pivotHost.hidden = !pivotShown;
+    metricField.hidden = !pivotShown;
+    pivotSlider.element.hidden = !pivotShown;
+    for (const [view, button] of Object.entries(viewButtons)) button.setAttribute("aria-pressed", String(view === state.view));
+    metricSelect.value = state.pivotMetric;
+    if (pivotShown) {
+      pivotSlider.update(tableSteps, state.tableStep);
+      const pivotText = tableMessage(columns);
+      pivotMessage.hidden = !pivotText;
+      pivotMessage.textContent = pivotText ?? "";
+      pivot.update({
+        groups: shownColumns.length ? buildPivot(columns, baseline, state.pivotMetric) : null,
+        metric: state.pivotMetric,
+        colours: runColours,
+      });
+    }
+    // The hidden view is drawn when it is shown (switching views redraws).
+    if (!pivotShown) table.update({
       table: shownColumns.length ? buildReportTable(columns, baseline) : null,
       steps: tableSteps,
       wantedStep: state.tableStep,
@@ -294,10 +364,29 @@ export function startApp({ root, api, presets }) {
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
     status.classList.remove("busy");
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    writeUrl(state, selected, baseline);
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
       firstRenderMarked = true;
+    }
+  }
+
+  /** Puts the selection into the iframe URL, so that a link reproduces the view. */
+  function writeUrl(state, selected, baseline) {
+    const search = selectionSearch(window.location.search, {
+      runs: selected,
+      tag: state.tag,
+      baseline,
+      step: state.tableStep,
+      view: state.view,
+      metric: state.pivotMetric,
+    });
+    if (search === window.location.search) return;
+    try {
+      history.replaceState(history.state, "", `${window.location.pathname}${search}${window.location.hash}`);
+    } catch (error) {
+      console.warn("imbalance: could not update the URL:", error.message);
     }
   }
 
@@ -310,7 +399,8 @@ export function startApp({ root, api, presets }) {
     }
     const { tag, selectedRuns } = store.get();
     const runs = selectedRuns.filter((run) => source.runsWithTag(tag).includes(run));
-    if (await source.refreshSteps(tag, runs, lastTrendClasses)) await refresh();
+    const classesOf = (run) => (lastOtherClassSets.includes(run) ? null : lastTrendClasses);
+    if (await source.refreshSteps(tag, runs, classesOf)) await refresh();
   }
 
   store.subscribe((state, previous) => {

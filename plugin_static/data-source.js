@@ -61,6 +61,8 @@ export function createDataSource(api) {
     runsWithTag(tag) {
       return this.allRuns().filter((run) => runTags[run]?.includes(tag));
     },
+    /** @returns {Object<string, string[]>} each run's tags (the `runs` route response) */
+    runTags: () => runTags,
     /** @param {string} run @returns {boolean} whether the run is listed */
     hasRun: (run) => Object.hasOwn(runTags, run),
     /** @returns {number[]|undefined} ascending steps of one run and tag */
@@ -138,15 +140,18 @@ export function createDataSource(api) {
      * for `classes`, which the trends view needs anyway).
      * @param {string} tag
      * @param {string[]} runs
-     * @param {number[]|null} classes
+     * @param {number[]|null|((run: string) => number[]|null)} classes the same
+     *   for every run, or each run's (class indices only fit runs of one class set)
      * @returns {Promise<boolean>} whether any run's steps, left-out steps or error changed
      */
-    async refreshSteps(tag, runs, classes) {
+    async refreshSteps(tag, runs, classesFor) {
+      const classesOf = typeof classesFor === "function" ? classesFor : () => classesFor;
       const known = table(steps, tag);
       const failed = table(errors, tag);
       let changed = false;
       await Promise.all(
         runs.map(async (run) => {
+          const classes = classesOf(run);
           try {
             const fresh = await api.series(run, tag, classes);
             if (JSON.stringify(known.get(run)) !== JSON.stringify(fresh.steps)) {

@@ -1,4 +1,5 @@
 // Selection state, URL presets, step resolution and polling.
+import { parseMetric, parseView } from "./pivot.js";
 import { DEFAULT_SUPPORT_THRESHOLD, parseSupportThreshold } from "./significance.js";
 
 /** Most runs selected when the URL names none. */
@@ -23,6 +24,8 @@ export function initialState() {
     selectedRuns: [],
     baseline: null,
     tableStep: null, // null follows the latest step
+    view: "table", // the report card's view: "table" (side by side) or "pivot"
+    pivotMetric: "recall", // the pivot's metric: "recall", "precision" or "f1"
     sort: { column: "index", run: null, direction: "asc" },
     classFilter: "",
     supportThreshold: DEFAULT_SUPPORT_THRESHOLD,
@@ -135,11 +138,15 @@ function integer(value) {
 
 /**
  * Selection presets from the iframe URL, e.g.
- * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&poll=2&min_support=50`.
+ * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&view=pivot&metric=f1&poll=2&min_support=50`.
  * `run` may also be repeated (`run=a&run=b`) for names containing commas.
+ * `view` is "table" (default) or "pivot"; `metric` the pivot's "recall"
+ * (default), "precision" or "f1". Without `tag`, the dashboard picks the tag
+ * most of `runs` have.
  * @param {string} search `window.location.search`
  * @returns {{runs: string[]|null, baseline: string|null, tag: string|null,
- *   step: number|null, matrixRun: string|null, normalize: string|null,
+ *   step: number|null, view: "table"|"pivot", metric: "recall"|"precision"|"f1",
+ *   matrixRun: string|null, normalize: string|null,
  *   supportThreshold: number, pollSeconds: number}}
  */
 export function readPresets(search) {
@@ -151,11 +158,44 @@ export function readPresets(search) {
     baseline: params.get("baseline"),
     tag: params.get("tag"),
     step: integer(params.get("step")),
+    view: parseView(params.get("view")),
+    metric: parseMetric(params.get("metric")),
     matrixRun: params.get("matrix_run"),
     normalize: params.get("normalize"),
     supportThreshold: parseSupportThreshold(params.get("min_support")),
     pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
   };
+}
+
+/** URL parameters that {@link selectionSearch} writes (the others are kept as they are). */
+export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric"];
+
+/**
+ * The iframe URL's query with the current selection written in, so that a
+ * link reproduces the view ({@link readPresets} reads it back). Parameters
+ * that are not part of the selection (`name`, `poll`, `min_support`, …) are
+ * kept. Runs are written as `runs=a,b`, or as repeated `run=` when a name
+ * holds a comma; defaults (latest step, table view, recall) are left out.
+ * @param {string} search the current `window.location.search`
+ * @param {{runs: string[], tag: string|null, baseline: string|null, step: number|null,
+ *   view: string, metric: string}} selection
+ * @returns {string} the new query, starting with "?"
+ * @example
+ *   selectionSearch("?name=imbalance", {runs: ["a", "b"], tag: "t", baseline: "a",
+ *     step: null, view: "pivot", metric: "f1"})
+ *   // "?name=imbalance&runs=a%2Cb&tag=t&baseline=a&view=pivot&metric=f1"
+ */
+export function selectionSearch(search, { runs, tag, baseline, step, view, metric }) {
+  const params = new URLSearchParams(search);
+  for (const key of SELECTION_PARAMS) params.delete(key);
+  if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
+  else params.set("runs", runs.join(","));
+  if (tag !== null && tag !== undefined) params.set("tag", tag);
+  if (baseline !== null && baseline !== undefined) params.set("baseline", baseline);
+  if (step !== null && step !== undefined) params.set("step", String(step));
+  if (view && view !== "table") params.set("view", view);
+  if (metric && metric !== "recall") params.set("metric", metric);
+  return "?" + params.toString();
 }
 
 /**

@@ -132,8 +132,9 @@ export function worstClasses(report, metric, count) {
  * The trends view's classes (chosen ones, or the worst of the baseline's
  * latest step) and their series for every readable run.
  * @param {Selection} selection
+ * Runs whose classes differ from the baseline's get no series (listed in `otherClassSets`).
  * @returns {Promise<{names: string[], classIndices: number[], classes: number[]|null,
- *   pinned: number[]|null, series: Object<string, Object>, error: string|null}|null>}
+ *   pinned: number[]|null, series: Object<string, Object>, otherClassSets?: string[], error: string|null}|null>}
  */
 export async function loadTrends({ api, source, state, tag, readable, baseline }) {
   if (baseline === null) return null;
@@ -144,11 +145,21 @@ export async function loadTrends({ api, source, state, tag, readable, baseline }
   const classIndices = pinned ?? worstClasses(latest.value, state.trends.metric, state.trends.worstCount);
   const classes = classIndices.length === names.length ? null : classIndices;
   const series = {};
+  const otherClassSets = [];
   await Promise.all(
     readable.map(async (run) => {
+      if (run !== baseline) {
+        // Class indices only mean the same classes in runs with the baseline's class set.
+        const own = await settle(api.report(run, tag, resolveStep(source.stepsOf(tag, run), null)));
+        if (own.value && JSON.stringify(own.value.class_names) !== JSON.stringify(names)) {
+          otherClassSets.push(run);
+          series[run] = { error: "its classes differ from the baseline's" };
+          return;
+        }
+      }
       const { value, error } = await settle(source.series(run, tag, classes));
       series[run] = value ?? { error };
     }),
   );
-  return { names, classIndices, classes, pinned, series, error: null };
+  return { names, classIndices, classes, pinned, series, otherClassSets, error: null };
 }

@@ -11,7 +11,10 @@ the whole module:
 * ``rerun`` and ``steady``: tag ``rerun_matrix``, classes named like
   spreadsheet formulas. ``rerun`` logged steps 0–2 with 4 classes, then steps
   3–4 with 3 classes (as a re-run into the same directory would), which the
-  dashboard must leave out with a visible note; ``steady`` has steps 0–4.
+  dashboard must leave out with a visible note; ``steady`` has steps 0–4;
+* ``pivot_00`` … ``pivot_09``: 100 classes, tag ``pivot_matrix``, steps 0–1,
+  and ``pivot_other`` with 3 other (hostile) class names under the same tag,
+  for the pivot view.
 
 Numbers on the page are compared with scikit-learn (and imbalanced-learn)
 computed from the matrices the logdir was written with; intervals and the
@@ -26,6 +29,7 @@ import csv
 import io
 import pathlib
 import time
+import urllib.parse
 from typing import Any, Iterator
 
 import numpy as np
@@ -66,7 +70,18 @@ def matrices(tmp_path_factory) -> tuple[pathlib.Path, dict[str, dict[int, np.nda
     written.update(make_logdir(root, runs=("live",), num_steps=3, tag="live_matrix", seed=2))
     write_newer_format_run(root, "future", tag="future_matrix")
     written.update(_write_rerun_runs(root))
+    written.update(make_logdir(root, runs=PIVOT_RUNS, num_steps=2, num_classes=PIVOT_CLASSES, tag=PIVOT_TAG, seed=3))
+    written.update(
+        make_logdir(root, runs=("pivot_other",), num_steps=2, num_classes=3, class_names=OTHER_CLASS_NAMES, tag=PIVOT_TAG, seed=4)
+    )
     return root, written
+
+
+PIVOT_TAG = "pivot_matrix"
+PIVOT_RUNS = tuple(f"pivot_{index:02d}" for index in range(10))
+PIVOT_CLASSES = 100
+#: A class set other than the pivot runs', named to tempt an HTML parser.
+OTHER_CLASS_NAMES = ["<b>bold</b>", HOSTILE_CLASS_NAME, "&amp; <script>alert(2)</script>"]
 
 
 #: Class names a spreadsheet would run as formulas if exported unescaped.
@@ -780,3 +795,207 @@ def test_tensorboard_ui_loads_the_plugin_tab(dashboard):
     assert frame.locator("[data-testid=report-run-head]").count() == len(RUNS)
     page.wait_for_timeout(300)
     dashboard.problems.assert_none(allowed_console=["Three.js"])
+
+
+# --------------------------------------------------------------------------
+# Pivot view, URL state, run colours
+# --------------------------------------------------------------------------
+
+_READ_PIVOT = """
+() => [...document.querySelectorAll("[data-testid=pivot-group]")].map((group) => ({
+  baseline_group: group.dataset.baselineGroup === "true",
+  title: group.querySelector("[data-testid=pivot-group-title]").textContent,
+  runs: [...group.querySelectorAll("[data-testid=pivot-run-head]")].map((head) => head.dataset.run),
+  rows: [...group.querySelectorAll("[data-testid=pivot-row]")].map((row) => ({
+    name: row.querySelector("th").textContent,
+    cells: Object.fromEntries([...row.querySelectorAll("[data-testid=pivot-cell]")].map((cell) => {
+      const delta = cell.querySelector(".delta");
+      return [cell.dataset.run, {
+        value: Number(cell.dataset.value),
+        delta: delta ? Number(delta.dataset.delta) : null,
+        direction: delta ? delta.classList[1] : null,
+      }];
+    })),
+  })),
+}))
+"""
+
+
+def read_pivot(page: Any) -> list[dict[str, Any]]:
+    """The pivot as ``[{baseline_group, title, runs, rows: [{name, cells: {run: cell}}]}]``."""
+    return page.evaluate(_READ_PIVOT)
+
+
+def fetch_json(page: Any, route: str, **params: Any) -> dict[str, Any]:
+    """A plugin route's JSON, fetched by the page itself."""
+    return page.evaluate(
+        """async ([route, params]) => {
+            const response = await fetch(`/data/plugin/imbalance/${route}?` + new URLSearchParams(params));
+            return response.json();
+        }""",
+        [route, {key: str(value) for key, value in params.items()}],
+    )
+
+
+def run_colours(page: Any) -> dict[str, str]:
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll(
+            "[data-testid=report-run-head], [data-testid=pivot-run-head]")].map(
+            (head) => [head.dataset.run, getComputedStyle(head.querySelector(".swatch")).backgroundColor]))"""
+    )
+
+
+def test_pivot_of_10_runs_by_100_classes_fits_1400px_without_sideways_scrolling(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(tag=PIVOT_TAG, runs=list(PIVOT_RUNS), view="pivot")
+    assert page.viewport_size["width"] == 1400
+    assert dashboard.testid("pivot-view").is_visible()
+    assert dashboard.testid("table-view").is_hidden()
+    (group,) = read_pivot(page)
+    assert group["runs"] == list(PIVOT_RUNS)
+    assert len(group["rows"]) == PIVOT_CLASSES
+    cm = written["pivot_03"][1]
+    recall = np.diag(cm) / np.where(cm.sum(axis=1) == 0, 1, cm.sum(axis=1))  # 0 without support
+    for index in (0, 50, 99):
+        assert group["rows"][index]["cells"]["pivot_03"]["value"] == pytest.approx(recall[index], abs=1e-12)
+    widths = page.evaluate(
+        """() => ({
+            page: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
+            tables: [...document.querySelectorAll("[data-testid=pivot-table]")].map((t) => [t.scrollWidth, t.clientWidth]),
+            scrollers: [...document.querySelectorAll(".pivot-scroll")].map((s) => [s.scrollWidth, s.clientWidth]),
+        })"""
+    )
+    assert widths["page"][0] <= widths["page"][1], widths
+    for scroll_width, client_width in widths["tables"] + widths["scrollers"]:
+        assert scroll_width <= client_width, widths
+    # Every number is readable: no cell's value is cut off.
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll("[data-testid=pivot-cell] .value, [data-testid=pivot-cell] .delta")]
+            .filter((span) => span.scrollWidth > span.clientWidth + 1).length"""
+    )
+    assert cut == 0
+    dashboard.problems.assert_none()
+
+
+def test_pivot_significance_marks_match_compare(dashboard):
+    runs = list(PIVOT_RUNS[:4])
+    page = dashboard.open(tag=PIVOT_TAG, runs=runs, view="pivot", step=0)
+    comparisons = {
+        run: fetch_json(page, "compare", run=run, tag=PIVOT_TAG, step=0, baseline=runs[0], baseline_step=0)
+        for run in runs[1:]
+    }
+    seen = set()
+    for metric in ("recall", "precision", "f1"):
+        dashboard.testid("pivot-metric").select_option(metric)
+        wait_ready(page)
+        (group,) = read_pivot(page)
+        assert group["runs"] == runs
+        for index, row in enumerate(group["rows"]):
+            assert row["cells"][runs[0]]["delta"] is None
+            for run, comparison in comparisons.items():
+                cell = row["cells"][run]
+                if metric == "f1":
+                    assert cell["direction"] in ("untested", "same"), (run, index)  # F1 has no test
+                    continue
+                per_class = comparison["per_class"]
+                delta, significant = per_class[f"{metric}_delta"][index], per_class[f"{metric}_significant"][index]
+                if delta is None:  # undefined: no examples (or no predictions) in either run
+                    assert cell["delta"] is None and cell["direction"] is None, (metric, run, index)
+                    continue
+                assert cell["delta"] == pytest.approx(delta, abs=1e-4), (metric, run, index)
+                if significant is True:
+                    expected = "better" if delta > 0 else "worse"
+                elif significant is False:
+                    expected = "ns" if abs(cell["delta"]) >= 5e-5 else "same"
+                else:
+                    expected = "untested" if abs(cell["delta"]) >= 5e-5 else "same"
+                assert cell["direction"] == expected, (metric, run, index)
+                seen.add(expected)
+    assert "ns" in seen and seen & {"better", "worse"}, seen
+    colours = page.evaluate(
+        """() => Object.fromEntries(["better", "worse", "ns"].map((kind) => {
+            const delta = document.querySelector(`[data-testid=pivot-cell] .delta.${kind}`);
+            return [kind, delta ? getComputedStyle(delta).color : null];
+        }))"""
+    )
+    assert colours["ns"] in (None, "rgb(158, 158, 158)")
+    dashboard.problems.assert_none()
+
+
+def test_pivot_groups_runs_with_other_classes_apart_and_keeps_names_as_text(dashboard):
+    page = dashboard.open(tag=PIVOT_TAG, runs=["pivot_00", "pivot_01", "pivot_other"], view="pivot", metric="f1")
+    groups = read_pivot(page)
+    assert [group["runs"] for group in groups] == [["pivot_00", "pivot_01"], ["pivot_other"]]
+    assert [group["baseline_group"] for group in groups] == [True, False]
+    assert len(groups[0]["rows"]) == PIVOT_CLASSES  # no empty rows for the other class set
+    assert [row["name"] for row in groups[1]["rows"]] == OTHER_CLASS_NAMES
+    assert all(cell["delta"] is None for row in groups[1]["rows"] for cell in row["cells"].values())
+    assert "not compared" in groups[1]["title"] and HOSTILE_CLASS_NAME in groups[1]["title"]
+    assert page.locator("[data-testid=pivot] img, [data-testid=pivot] b, [data-testid=pivot] script").count() == 0
+    page.wait_for_timeout(300)  # an onerror handler would have fired by now
+    assert dashboard.problems.dialogs == []
+    # The side-by-side table's classes are unchanged by the switch.
+    dashboard.testid("view-table").click()
+    wait_ready(page)
+    assert dashboard.testid("table-view").is_visible() and dashboard.testid("pivot-view").is_hidden()
+    dashboard.problems.assert_none()
+
+
+def test_deep_link_without_tag_reproduces_the_pivot(dashboard, matrices):
+    _, written = matrices
+    runs = ["pivot_00", "pivot_01", "pivot_02"]
+    page = dashboard.open(runs=runs, baseline="pivot_01", view="pivot", metric="precision")
+    assert dashboard.testid("tag-select").input_value() == PIVOT_TAG  # the tag the linked runs have
+    assert dashboard.testid("pivot-metric").input_value() == "precision"
+    assert dashboard.testid("baseline-select").input_value() == "pivot_01"
+    (group,) = read_pivot(page)
+    assert group["runs"] == ["pivot_01", "pivot_00", "pivot_02"]
+    cm = written["pivot_02"][1]
+    precision = np.diag(cm) / np.where(cm.sum(axis=0) == 0, 1, cm.sum(axis=0))
+    assert [row["cells"]["pivot_02"]["value"] for row in group["rows"]] == pytest.approx(list(precision), abs=1e-12)
+
+    # The URL now holds the whole selection; changing it updates the URL,
+    # and opening that URL anew shows the same view.
+    dashboard.testid("pivot-metric").select_option("f1")
+    wait_ready(page)
+    dashboard.testid("pivot-step-slider").fill("0")
+    wait_ready(page)
+    link = page.url
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    assert query["tag"] == PIVOT_TAG and query["runs"] == ",".join(runs)
+    assert (query["view"], query["metric"], query["baseline"], query["step"]) == ("pivot", "f1", "pivot_01", "0")
+    expected = read_pivot(page)
+    other = page.context.new_page()
+    other.goto(link)
+    wait_ready(other)
+    assert read_pivot(other) == expected
+    assert other.get_by_test_id("pivot-step-label").text_content() == "0"
+    other.close()
+
+    # Side by side is the default view and stays out of the URL.
+    dashboard.testid("view-table").click()
+    wait_ready(page)
+    assert "view=" not in page.url
+    heads = dashboard.testid("report-run-head")
+    assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == runs
+    assert page.locator("[data-testid=report-run-head].is-baseline").get_attribute("data-run") == "pivot_01"
+    dashboard.problems.assert_none()
+
+
+def test_run_colours_stay_when_a_run_is_added(dashboard, matrices):
+    root, _ = matrices
+    page = dashboard.open(runs=list(RUNS), poll=1)
+    before = run_colours(page)
+    assert set(before) == set(RUNS) and len(set(before.values())) == len(RUNS)
+    # A run that sorts before all others appears (under its own tag).
+    make_logdir(root, runs=("aaa_late",), num_steps=1, tag="late_matrix", seed=5)
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=tag-select] option')].some(o => o.value === 'late_matrix')",
+        timeout=30_000,
+    )
+    wait_ready(page)
+    assert run_colours(page) == before
+    dashboard.testid("view-pivot").click()
+    wait_ready(page)
+    assert run_colours(page) == before
+    dashboard.problems.assert_none()

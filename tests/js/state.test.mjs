@@ -12,6 +12,7 @@ import {
   onlyTableChanged,
   readPresets,
   resolveStep,
+  selectionSearch,
   unionSteps,
 } from "../../plugin_static/state.js";
 
@@ -109,4 +110,37 @@ test("steps: the latest, or the last one not after the wanted one", () => {
   assert.equal(resolveStep([], 1), null);
   assert.equal(resolveStep(undefined, null), null);
   assert.deepEqual(unionSteps([[3, 1], [2, 3], undefined]), [1, 2, 3]);
+});
+
+test("the selection round-trips through the URL and keeps other parameters", () => {
+  const selection = { runs: ["a", "b/validation_imbalance"], tag: "t&x", baseline: "b/validation_imbalance", step: 3, view: "pivot", metric: "f1" };
+  const search = selectionSearch("?name=imbalance&poll=0&min_support=50&runs=old&tag=old", selection);
+  const params = new URLSearchParams(search);
+  assert.equal(params.get("name"), "imbalance");
+  assert.equal(params.get("poll"), "0");
+  assert.equal(params.get("min_support"), "50");
+  const presets = readPresets(search);
+  assert.deepEqual(presets.runs, selection.runs);
+  assert.equal(presets.tag, "t&x");
+  assert.equal(presets.baseline, selection.baseline);
+  assert.equal(presets.step, 3);
+  assert.equal(presets.view, "pivot");
+  assert.equal(presets.metric, "f1");
+  assert.equal(presets.supportThreshold, 50);
+  // Names with commas use repeated run=; defaults are left out.
+  const commas = selectionSearch("?name=imbalance&run=x", { runs: ["a,1", "b"], tag: null, baseline: null, step: null, view: "table", metric: "recall" });
+  assert.equal(commas, "?name=imbalance&run=a%2C1&run=b");
+  assert.deepEqual(readPresets(commas).runs, ["a,1", "b"]);
+  const back = readPresets(commas);
+  assert.equal(back.tag, null);
+  assert.equal(back.step, null);
+  assert.equal(back.view, "table");
+  assert.equal(back.metric, "recall");
+  // A link with runs but no tag, view or metric.
+  const link = readPresets("?name=imbalance&runs=a,b&view=pivot&metric=precision");
+  assert.equal(link.tag, null);
+  assert.equal(link.view, "pivot");
+  assert.equal(link.metric, "precision");
+  assert.equal(readPresets("?view=nope&metric=nope").view, "table");
+  assert.equal(readPresets("?view=nope&metric=nope").metric, "recall");
 });

@@ -1,0 +1,174 @@
+// The pivot view as data: one metric, runs as columns, classes as rows, one
+// group per class set; plus the run colours and the default tag. Pure
+// functions of the `report` and `compare` responses (no DOM).
+import { classTests, deltaMark } from "./significance.js";
+
+/** The metrics the pivot can show; `compare` tests recall and precision only. */
+export const PIVOT_METRICS = [
+  { key: "recall", label: "Recall", tested: true },
+  { key: "precision", label: "Precision", tested: true },
+  { key: "f1", label: "F1", tested: false },
+];
+
+/** The views of the report card. */
+export const REPORT_VIEWS = ["table", "pivot"];
+
+/**
+ * The metric key for user input: one of {@link PIVOT_METRICS}, else "recall".
+ * @param {string|null|undefined} value
+ * @returns {"recall"|"precision"|"f1"}
+ */
+export function parseMetric(value) {
+  return PIVOT_METRICS.some((metric) => metric.key === value) ? value : "recall";
+}
+
+/**
+ * The view for user input: "table" or "pivot", else "table".
+ * @param {string|null|undefined} value
+ * @returns {"table"|"pivot"}
+ */
+export function parseView(value) {
+  return REPORT_VIEWS.includes(value) ? value : "table";
+}
+
+const sameNames = (a, b) => a.length === b.length && a.every((name, index) => name === b[index]);
+
+/**
+ * Builds the pivot: for each class set (runs whose class names are equal, in
+ * the same order), a group with one row per class and one cell per run. The
+ * group of the baseline comes first and holds the differences to the
+ * baseline, with the significance `compare` found (recall and precision; F1
+ * has no test). Other groups show values only: their classes differ from
+ * the baseline's, so they cannot be compared class by class.
+ *
+ * @param {Array<{run: string, step: number|null, report: Object|null, comparison?: Object|null}>} columns
+ *   as {@link import("./view-data.js").loadTableColumns} returns them, in display order
+ * @param {string|null} baseline
+ * @param {"recall"|"precision"|"f1"} metric
+ * @returns {Array<{classNames: string[], hasBaseline: boolean,
+ *   runs: Array<{run: string, step: number|null, isBaseline: boolean}>,
+ *   rows: Array<{index: number, name: string, cells: Object<string, {value: number, delta: number|null,
+ *     direction: string|null, title: string|null}|null>}>}>}
+ * @example
+ *   buildPivot(columns, "baseline", "recall")[0].rows[2].cells.other.direction // "better"
+ */
+export function buildPivot(columns, baseline, metric) {
+  const key = parseMetric(metric);
+  const shown = columns.filter((column) => column.report);
+  const base = shown.find((column) => column.run === baseline) ?? null;
+  const groups = [];
+  for (const column of shown) {
+    const names = column.report.class_names;
+    let group = groups.find((candidate) => sameNames(candidate.classNames, names));
+    if (!group) {
+      group = { classNames: names, hasBaseline: false, columns: [] };
+      groups.push(group);
+    }
+    group.columns.push(column);
+    if (column === base) group.hasBaseline = true;
+  }
+  groups.sort((a, b) => Number(b.hasBaseline) - Number(a.hasBaseline));
+  return groups.map((group) => {
+    // The baseline leads its group, as in the side-by-side table.
+    const ordered = group.hasBaseline ? [base, ...group.columns.filter((column) => column !== base)] : group.columns;
+    const rows = group.classNames.map((name, index) => {
+      const cells = {};
+      for (const column of ordered) {
+        const value = column.report.per_class[key]?.[index];
+        if (typeof value !== "number") {
+          cells[column.run] = null;
+          continue;
+        }
+        const baseValue = group.hasBaseline && column !== base ? base.report.per_class[key]?.[index] : undefined;
+        if (typeof baseValue !== "number") {
+          cells[column.run] = { value, delta: null, direction: null, title: null };
+          continue;
+        }
+        // `compare` leaves a difference out where it is undefined (no examples, or never predicted).
+        if (column.comparison && column.comparison.per_class[`${key}_delta`]?.[index] === null) {
+          cells[column.run] = { value, delta: null, direction: null, title: null };
+          continue;
+        }
+        const delta = value - baseValue;
+        const test = classTests(column.comparison, index)?.[key];
+        const mark = deltaMark(delta, key, test);
+        cells[column.run] = { value, delta, direction: mark.direction, title: mark.title };
+      }
+      return { index, name, cells };
+    });
+    return {
+      classNames: group.classNames,
+      hasBaseline: group.hasBaseline,
+      runs: ordered.map((column) => ({
+        run: column.run,
+        step: column.report.step ?? column.step ?? null,
+        isBaseline: column === base,
+      })),
+      rows,
+    };
+  });
+}
+
+/**
+ * Colours of runs, stable by run name: a run keeps the colour it has in
+ * `previous`; a new run gets the palette colour its name hashes to, or the
+ * next one that no run of `runs` has yet. Adding, removing or reordering
+ * runs never changes another run's colour. Call it with the selected runs
+ * first, so that they get distinct colours while the palette lasts.
+ * @param {string[]} runs the runs that need a colour now
+ * @param {Object<string, string>} [previous] colours assigned before (kept for every run)
+ * @param {string[]} palette
+ * @returns {Object<string, string>} a colour for every run of `runs` and `previous`
+ */
+export function assignColours(runs, previous = {}, palette) {
+  const colours = { ...previous };
+  const taken = new Set(runs.filter((run) => Object.hasOwn(colours, run)).map((run) => colours[run]));
+  for (const run of [...runs].sort()) {
+    if (Object.hasOwn(colours, run)) continue;
+    const start = nameHash(run) % palette.length;
+    let chosen = palette[start];
+    for (let offset = 0; offset < palette.length; offset++) {
+      const candidate = palette[(start + offset) % palette.length];
+      if (!taken.has(candidate)) {
+        chosen = candidate;
+        break;
+      }
+    }
+    colours[run] = chosen;
+    taken.add(chosen);
+  }
+  return colours;
+}
+
+/**
+ * A small non-negative hash of a string (FNV-1a, 32 bits).
+ * @param {string} text
+ * @returns {number}
+ */
+export function nameHash(text) {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/**
+ * The tag most of `runs` have (ties: the first by name); the first tag of
+ * all when `runs` is empty or none of them has a tag.
+ * @param {Object<string, string[]>} runTags the `runs` route response
+ * @param {string[]} runs the selected runs
+ * @returns {string|null}
+ */
+export function defaultTag(runTags, runs) {
+  const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
+  const all = [...new Set(Object.values(runTags).flat())].sort(byName);
+  const counts = new Map();
+  for (const run of runs) for (const tag of runTags[run] ?? []) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  let best = null;
+  for (const tag of all) {
+    if ((counts.get(tag) ?? 0) > (counts.get(best) ?? 0)) best = tag;
+  }
+  return best ?? all[0] ?? null;
+}

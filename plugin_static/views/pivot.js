@@ -1,0 +1,131 @@
+// The pivot view: one metric, runs as columns, classes as rows; one table per
+// class set. Differences to the baseline are coloured only when significant.
+import { el, replaceChildren } from "../dom.js";
+import { formatDelta, formatScore, runLabel } from "../format.js";
+import { PIVOT_METRICS } from "../pivot.js";
+
+function groupTitle(group, index) {
+  const shown = group.classNames.slice(0, 4).join(", ");
+  const more = group.classNames.length > 4 ? ", …" : "";
+  const count = `${group.classNames.length} classes (${shown}${more})`;
+  if (group.hasBaseline) return `Class set ${index + 1}: ${count}, compared with the baseline`;
+  return `Class set ${index + 1}: ${count}; differs from the baseline's classes, so not compared`;
+}
+
+/**
+ * Creates the pivot view.
+ * @param {HTMLElement} container
+ * @returns {{element: HTMLElement, update: (view: {groups: Array, metric: string,
+ *   colours: Object<string, string>}) => void}}
+ */
+export function createPivotView(container) {
+  const element = el("div", { class: "pivot", dataset: { testid: "pivot" } });
+  container.append(element);
+
+  function renderHead(group, metricLabel, colours) {
+    return el(
+      "thead",
+      {},
+      el(
+        "tr",
+        {},
+        el("th", { scope: "col", class: "class-head" }, `Class · ${metricLabel}`),
+        group.runs.map((info) =>
+          el(
+            "th",
+            {
+              scope: "col",
+              class: `pivot-run-head${info.isBaseline ? " is-baseline" : ""}`,
+              title: `${info.run}${info.step === null ? "" : `, step ${info.step}`}${info.isBaseline ? " (baseline)" : ""}`,
+              dataset: { testid: "pivot-run-head", run: info.run },
+            },
+            el("span", { class: "swatch", style: { background: colours[info.run] } }),
+            el("span", { class: "run-name" }, runLabel(info.run)),
+            info.step === null ? null : el("span", { class: "pivot-run-note muted" }, `step ${info.step}`),
+            info.isBaseline ? el("span", { class: "badge pivot-baseline-badge" }, "baseline") : null,
+          ),
+        ),
+      ),
+    );
+  }
+
+  function renderCell(row, info) {
+    const cell = row.cells[info.run];
+    if (!cell) return el("td", { class: "num" });
+    const showDelta = cell.delta !== null;
+    return el(
+      "td",
+      {
+        class: "num",
+        dataset: { testid: "pivot-cell", run: info.run, class: row.name, value: String(cell.value) },
+      },
+      el("span", { class: "value" }, formatScore(cell.value)),
+      showDelta
+        ? el(
+            "span",
+            { class: `delta ${cell.direction}`, title: cell.title, dataset: { delta: String(cell.delta) } },
+            formatDelta(cell.delta),
+          )
+        : null,
+    );
+  }
+
+  function renderGroup(group, index, metricLabel, colours) {
+    const body = el(
+      "tbody",
+      {},
+      group.rows.map((row) =>
+        el(
+          "tr",
+          { class: "class-row", dataset: { testid: "pivot-row", class: row.name } },
+          el("th", { scope: "row", class: "class-name", title: row.name }, row.name),
+          group.runs.map((info) => renderCell(row, info)),
+        ),
+      ),
+    );
+    return el(
+      "section",
+      {
+        class: "pivot-group",
+        dataset: { testid: "pivot-group", group: String(index), baselineGroup: String(group.hasBaseline) },
+      },
+      el("h3", { class: "pivot-group-title", dataset: { testid: "pivot-group-title" } }, groupTitle(group, index)),
+      el(
+        "div",
+        { class: "pivot-scroll" },
+        el(
+          "table",
+          { class: "report-table pivot-table", dataset: { testid: "pivot-table" } },
+          el(
+            "colgroup",
+            {},
+            el("col", { class: "pivot-class-col" }),
+            group.runs.map(() => el("col", {})),
+          ),
+          renderHead(group, metricLabel, colours),
+          body,
+        ),
+      ),
+    );
+  }
+
+  return {
+    element,
+    /**
+     * Redraws the pivot.
+     * @param {{groups: Array|null, metric: string, colours: Object<string, string>}} view
+     *   `groups` from {@link import("../pivot.js").buildPivot}
+     */
+    update({ groups, metric, colours }) {
+      const metricLabel = PIVOT_METRICS.find((info) => info.key === metric)?.label ?? metric;
+      if (!groups || groups.length === 0) {
+        replaceChildren(element);
+        return;
+      }
+      replaceChildren(
+        element,
+        groups.map((group, index) => renderGroup(group, index, metricLabel, colours)),
+      );
+    },
+  };
+}

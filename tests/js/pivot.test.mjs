@@ -1,0 +1,118 @@
+// Unit tests of plugin_static/pivot.js: building the pivot (groups per class
+// set, deltas, significance only where `compare` found it), run colours
+// stable by name, and the default tag.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { PIVOT_METRICS, assignColours, buildPivot, defaultTag, nameHash, parseMetric, parseView } from "../../plugin_static/pivot.js";
+
+const PALETTE = ["#0", "#1", "#2", "#3", "#4", "#5", "#6", "#7", "#8", "#9"];
+
+function report(step, names, recall, precision) {
+  const f1 = recall.map((r, i) => (r + precision[i] ? (2 * r * precision[i]) / (r + precision[i]) : 0));
+  return { step, class_names: names, per_class: { recall, precision, f1 } };
+}
+
+const NAMES = ["cat", "dog", "bird"];
+const comparison = {
+  class_names: NAMES,
+  per_class: {
+    recall_delta: [-0.2, 0.1, null],
+    recall_delta_interval: [[-0.3, -0.1], [-0.2, 0.4], null],
+    recall_significant: [true, false, null],
+    precision_delta: [0.05, -0.1, null],
+    precision_delta_interval: [[0.01, 0.09], [-0.3, 0.1], null],
+    precision_significant: [true, false, null],
+  },
+};
+const columns = [
+  { run: "b_other", step: 5, report: report(5, NAMES, [0.7, 0.6, 0.0], [0.85, 0.5, 0.0]), comparison },
+  { run: "a_base", step: 4, report: report(4, NAMES, [0.9, 0.5, 0.0], [0.8, 0.6, 0.0]), comparison: null },
+  { run: "binary", step: 2, report: report(2, ["legit", "fraud"], [0.95, 0.4], [0.9, 0.5]), comparison: null, comparisonError: "its classes differ" },
+  { run: "broken", step: null, report: null, error: "Error 422" },
+];
+
+test("the pivot has one group per class set, the baseline's first and leading", () => {
+  const groups = buildPivot(columns, "a_base", "recall");
+  assert.equal(groups.length, 2);
+  assert.equal(groups[0].hasBaseline, true);
+  assert.deepEqual(groups[0].classNames, NAMES);
+  assert.deepEqual(groups[0].runs, [
+    { run: "a_base", step: 4, isBaseline: true },
+    { run: "b_other", step: 5, isBaseline: false },
+  ]);
+  assert.deepEqual(groups[0].rows.map((row) => row.name), NAMES);
+  assert.equal(groups[1].hasBaseline, false);
+  assert.deepEqual(groups[1].runs.map((info) => info.run), ["binary"]);
+  // No empty rows for classes of other class sets.
+  assert.deepEqual(groups[1].rows.map((row) => row.name), ["legit", "fraud"]);
+  assert.deepEqual(groups[1].rows[0].cells.binary, { value: 0.95, delta: null, direction: null, title: null });
+});
+
+test("pivot deltas are coloured only where compare says significant", () => {
+  const recall = buildPivot(columns, "a_base", "recall")[0].rows;
+  assert.equal(recall[0].cells.a_base.delta, null);
+  assert.ok(Math.abs(recall[0].cells.b_other.delta - -0.2) < 1e-12);
+  assert.equal(recall[0].cells.b_other.direction, "worse");
+  assert.equal(recall[1].cells.b_other.direction, "ns");
+  // `compare` has no difference for a class without examples in either run: none shown.
+  assert.deepEqual(recall[2].cells.b_other, { value: 0, delta: null, direction: null, title: null });
+  const precision = buildPivot(columns, "a_base", "precision")[0].rows;
+  assert.equal(precision[0].cells.b_other.direction, "better");
+  assert.equal(precision[1].cells.b_other.direction, "ns");
+  // F1 has no test: never coloured.
+  const f1 = buildPivot(columns, "a_base", "f1")[0].rows;
+  assert.deepEqual(new Set(f1.map((row) => row.cells.b_other.direction)), new Set(["untested", "same"]));
+  assert.equal(f1[0].cells.b_other.direction, "untested");
+  // Without a comparison (e.g. the compare request failed) nothing is coloured.
+  const untested = buildPivot([columns[1], { ...columns[0], comparison: null }], "a_base", "recall")[0].rows;
+  assert.equal(untested[0].cells.b_other.direction, "untested");
+});
+
+test("without a baseline among the shown runs, no group is compared", () => {
+  const groups = buildPivot(columns, "broken", "recall");
+  assert.ok(groups.every((group) => !group.hasBaseline));
+  assert.ok(groups.every((group) => group.rows.every((row) => Object.values(row.cells).every((cell) => cell.delta === null))));
+  assert.deepEqual(buildPivot([], "a", "recall"), []);
+});
+
+test("metric and view from user input", () => {
+  assert.deepEqual(PIVOT_METRICS.map((metric) => metric.key), ["recall", "precision", "f1"]);
+  assert.equal(parseMetric("f1"), "f1");
+  assert.equal(parseMetric("accuracy"), "recall");
+  assert.equal(parseMetric(null), "recall");
+  assert.equal(parseView("pivot"), "pivot");
+  assert.equal(parseView("<b>"), "table");
+});
+
+test("colours are stable by run name when runs appear", () => {
+  const first = assignColours(["b", "c"], {}, PALETTE);
+  const second = assignColours(["a", "b", "c", "d"], first, PALETTE);
+  assert.equal(second.b, first.b);
+  assert.equal(second.c, first.c);
+  // Distinct while the palette lasts.
+  const many = assignColours(Array.from({ length: 10 }, (_, index) => `run_${index}`), {}, PALETTE);
+  assert.equal(new Set(Object.values(many)).size, 10);
+  // A run's first colour depends on its name, not its position.
+  assert.equal(assignColours(["zeta"], {}, PALETTE).zeta, PALETTE[nameHash("zeta") % 10]);
+  assert.equal(assignColours(["aaa", "zeta"], {}, PALETTE).zeta, assignColours(["zeta", "aaa"], {}, PALETTE).zeta);
+  // Runs coloured before but not needed now do not block a colour.
+  const hashed = PALETTE[nameHash("zeta") % 10];
+  assert.equal(assignColours(["zeta"], { old: hashed }, PALETTE).zeta, hashed);
+  assert.notEqual(assignColours(["zeta", "old"], { old: hashed }, PALETTE).zeta, hashed);
+  // More runs than colours: colours repeat, every run still gets one.
+  const crowded = assignColours(Array.from({ length: 13 }, (_, index) => `r${index}`), {}, PALETTE);
+  assert.equal(Object.keys(crowded).length, 13);
+  assert.ok(Object.values(crowded).every((colour) => PALETTE.includes(colour)));
+});
+
+test("the default tag is the one most selected runs have", () => {
+  const runTags = { a: ["t1"], b: ["t2"], c: ["t2", "t1"], d: ["t3"] };
+  assert.equal(defaultTag(runTags, ["b", "c"]), "t2");
+  assert.equal(defaultTag(runTags, ["a", "c"]), "t1");
+  assert.equal(defaultTag(runTags, ["a", "b"]), "t1"); // tie: first by name
+  assert.equal(defaultTag(runTags, ["d"]), "t3");
+  assert.equal(defaultTag(runTags, []), "t1");
+  assert.equal(defaultTag(runTags, ["unknown"]), "t1");
+  assert.equal(defaultTag({}, []), null);
+});
