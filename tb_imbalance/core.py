@@ -23,7 +23,7 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -45,6 +45,14 @@ __all__ = [
     "newcombe_interval",
     "per_class_intervals",
     "per_class_differences",
+    "SHOT_METRIC_NAMES",
+    "MANY_SHOT_MIN",
+    "FEW_SHOT_MAX",
+    "validate_class_counts",
+    "validate_shot_thresholds",
+    "shot_recalls",
+    "validate_class_groups",
+    "group_matrix",
 ]
 
 #: Headline metrics returned by :func:`imbalance_metrics`, in display order.
@@ -888,3 +896,242 @@ def per_class_differences(
         result[f"{score}_high"] = np.where(defined, high, np.nan)
         result[f"{score}_significant"] = defined & ((low > 0) | (high < 0))
     return result
+
+
+# --------------------------------------------------------------------------
+# Long tail: recall by how many training examples a class had
+# --------------------------------------------------------------------------
+
+#: Long-tail bucket scores returned by :func:`shot_recalls`, in display order.
+SHOT_METRIC_NAMES = ("many_shot_recall", "medium_shot_recall", "few_shot_recall")
+#: Default bucket thresholds of the long-tail literature (Liu et al., CVPR
+#: 2019): many-shot classes have more than 100 training examples, few-shot
+#: classes fewer than 20, medium-shot classes 20–100 inclusive.
+MANY_SHOT_MIN = 100
+FEW_SHOT_MAX = 20
+
+
+def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | None:
+    """Return ``class_counts`` as ``num_classes`` non-negative Python ints (None stays None).
+
+    ``class_counts`` are the training examples per class, in matrix order,
+    e.g. ``np.bincount(y_train, minlength=C)``.
+
+    Raises:
+        TypeError: not a sequence / 1-D array of integers (floats, bools,
+            strings are refused: counts are whole numbers).
+        ValueError: wrong length, or a negative count.
+
+    Example:
+        >>> validate_class_counts(np.array([500, 40, 3]), 3)
+        [500, 40, 3]
+    """
+    if class_counts is None:
+        return None
+    if isinstance(class_counts, (str, bytes, dict)) or not (
+        isinstance(class_counts, (Sequence, np.ndarray)) or hasattr(class_counts, "__array__")
+    ):
+        raise TypeError(
+            "`class_counts` must be a list or 1-D array of training examples per class "
+            f"(e.g. np.bincount(y_train, minlength=C)), received {type(class_counts).__name__}"
+        )
+    array = np.asarray(class_counts)
+    if array.ndim != 1:
+        raise ValueError(f"`class_counts` must be 1-D (one count per class), received shape {array.shape}")
+    if array.size and not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
+        raise TypeError(
+            "`class_counts` must hold integers (training examples per class, e.g. "
+            f"np.bincount(y_train, minlength=C)), received dtype {array.dtype}"
+        )
+    if array.shape[0] != num_classes:
+        raise ValueError(
+            f"`class_counts` must have one count per class ({num_classes}), received {array.shape[0]}"
+        )
+    if array.size and array.min() < 0:
+        raise ValueError(f"`class_counts` must be non-negative, received {int(array.min())}")
+    return [int(count) for count in array.tolist()]
+
+
+def validate_shot_thresholds(many: Any = MANY_SHOT_MIN, few: Any = FEW_SHOT_MAX) -> tuple[int, int]:
+    """Return ``(many, few)`` as non-negative ints with ``few < many``.
+
+    Raises:
+        TypeError: not ints.
+        ValueError: negative, or ``few >= many``.
+    """
+    for value, argument in ((many, "many"), (few, "few")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"`{argument}` must be an int (a number of training examples), received {value!r}")
+        if value < 0:
+            raise ValueError(f"`{argument}` must be non-negative, received {value}")
+    if not few < many:
+        raise ValueError(
+            f"`few` must be less than `many` (few-shot: fewer than `few` training examples, many-shot: "
+            f"more than `many`), received few={few}, many={many}"
+        )
+    return int(many), int(few)
+
+
+def shot_recalls(
+    cm: Any, class_counts: Any, many: int = MANY_SHOT_MIN, few: int = FEW_SHOT_MAX
+) -> dict[str, float | None]:
+    """Mean recall over many-, medium- and few-shot classes (Liu et al., CVPR 2019).
+
+    A class is *many-shot* with more than ``many`` training examples,
+    *few-shot* with fewer than ``few``, *medium-shot* otherwise (``few`` to
+    ``many`` inclusive). Each bucket's score is the mean recall over its
+    classes that have validation support (a row sum > 0); it is ``None`` when
+    no class of the bucket has any.
+
+    Args:
+        cm: ``[C, C]`` validation confusion matrix.
+        class_counts: C training example counts (see :func:`validate_class_counts`).
+        many, few: the thresholds (see :func:`validate_shot_thresholds`).
+
+    Returns:
+        ``{"many_shot_recall": …, "medium_shot_recall": …, "few_shot_recall": …}``
+        (:data:`SHOT_METRIC_NAMES`), floats or None.
+
+    Example:
+        >>> cm = [[90, 10, 0], [5, 15, 0], [1, 1, 2]]
+        >>> shot_recalls(cm, [1000, 50, 5])
+        {'many_shot_recall': 0.9, 'medium_shot_recall': 0.75, 'few_shot_recall': 0.5}
+    """
+    stats = per_class_metrics(cm)
+    counts = np.asarray(validate_class_counts(class_counts, stats["recall"].shape[0]), dtype=np.int64)
+    many, few = validate_shot_thresholds(many, few)
+    present = stats["support"] > 0
+    buckets = {
+        "many_shot_recall": counts > many,
+        "medium_shot_recall": (counts >= few) & (counts <= many),
+        "few_shot_recall": counts < few,
+    }
+    result: dict[str, float | None] = {}
+    for name, members in buckets.items():
+        chosen = stats["recall"][members & present]
+        result[name] = float(chosen.mean()) if chosen.size else None
+    return result
+
+
+# --------------------------------------------------------------------------
+# Class groups: a matrix rolled up to groups of classes
+# --------------------------------------------------------------------------
+
+
+def validate_class_groups(class_groups: Any, class_names: Sequence[str]) -> dict[str, list[str]] | None:
+    """Return ``class_groups`` as ``{group name: [class names…]}`` (None stays None).
+
+    Rules: group names are non-empty strings; each group lists at least one
+    class; every member is one of ``class_names``; a class is in at most one
+    group. Classes in no group are allowed: :func:`group_matrix` keeps each
+    as a group of its own, under its class name, so a group name may not be
+    the name of a class outside that group. The rolled-up matrix must have at
+    least two groups, and group names may not be the report's own keys
+    (``accuracy``, ``macro avg``, …).
+
+    Raises:
+        TypeError: not a mapping of strings to lists of strings.
+        ValueError: a rule above is broken (the message names the group and class).
+
+    Example:
+        >>> validate_class_groups({"pets": ("cat", "dog")}, ["cat", "dog", "car"])
+        {'pets': ['cat', 'dog']}
+    """
+    if class_groups is None:
+        return None
+    if not isinstance(class_groups, Mapping):
+        raise TypeError(
+            '`class_groups` must be a dict {"group name": [class names…]}, received '
+            f"{type(class_groups).__name__}"
+        )
+    known = {str(name): index for index, name in enumerate(class_names)}
+    owner: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for group, members in class_groups.items():
+        if not isinstance(group, str) or not group.strip():
+            raise ValueError(f"`class_groups` names must be non-empty strings, received {group!r}")
+        if isinstance(members, (str, bytes)) or not isinstance(members, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"`class_groups[{group!r}]` must be a list of class names, received "
+                f"{type(members).__name__}"
+            )
+        names = [str(name) for name in members]
+        if not names:
+            raise ValueError(f"`class_groups[{group!r}]` lists no class; every group needs at least one")
+        for name in names:
+            if name not in known:
+                raise ValueError(
+                    f"`class_groups[{group!r}]` names {name!r}, which is not a class name; class names: "
+                    f"{list(known)[:8]}{'…' if len(known) > 8 else ''}"
+                )
+            if name in owner:
+                raise ValueError(
+                    f"`class_groups`: class {name!r} is in two groups ({owner[name]!r} and {group!r}); "
+                    "a class may be in at most one group"
+                )
+            owner[name] = group
+        groups[group] = names
+    for group in groups:
+        if group in known and owner.get(group) != group:
+            raise ValueError(
+                f"`class_groups`: group {group!r} has the name of a class outside it; classes in no "
+                "group are shown as groups of their own under their class name, so rename the group"
+            )
+    rolled_up = list(groups) + [name for name in known if name not in owner]
+    if len(rolled_up) < 2:
+        raise ValueError(
+            f"`class_groups` must leave at least two groups (counting classes in no group), received "
+            f"{rolled_up}"
+        )
+    try:
+        validate_class_names(rolled_up, len(rolled_up))
+    except ValueError as error:
+        raise ValueError(f"`class_groups`: the group names are not usable report keys: {error}") from None
+    return groups
+
+
+def group_matrix(
+    cm: Any, groups: Mapping[str, Sequence[str]], class_names: Sequence[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Roll a confusion matrix up to groups of classes.
+
+    Cell ``[g, h]`` of the result sums the cells whose true class is in group
+    ``g`` and predicted class in group ``h``: a prediction of another class
+    of the same group counts as correct for the group. The groups come in
+    ``groups``' order, followed by every class in no group as a group of its
+    own (named by the class), in class order.
+
+    Args:
+        cm: ``[C, C]`` confusion matrix.
+        groups: ``{group name: [class names…]}`` (see :func:`validate_class_groups`).
+        class_names: C names of ``cm``'s classes (default ``"0"…"C-1"``).
+
+    Returns:
+        ``(group_cm, group_names)``: the ``[G, G]`` matrix (same dtype) and
+        its G names.
+
+    Example:
+        >>> cm = [[5, 1, 0], [2, 3, 1], [0, 1, 4]]
+        >>> group_cm, names = group_matrix(cm, {"animals": ["cat", "dog"]}, ["cat", "dog", "car"])
+        >>> group_cm.tolist(), names
+        ([[11, 1], [1, 4]], ['animals', 'car'])
+    """
+    cm = validate_matrix(cm, "cm")
+    names = validate_class_names(class_names, cm.shape[0])
+    checked = validate_class_groups(groups, names)
+    if checked is None:
+        raise TypeError("`groups` must be a dict {\"group name\": [class names…]}, received None")
+    index = {name: k for k, name in enumerate(names)}
+    group_of = np.empty(cm.shape[0], dtype=np.int64)
+    group_names = list(checked)
+    for g, members in enumerate(checked.values()):
+        group_of[[index[name] for name in members]] = g
+    grouped = {name for members in checked.values() for name in members}
+    for k, name in enumerate(names):
+        if name not in grouped:
+            group_of[k] = len(group_names)
+            group_names.append(name)
+    size = len(group_names)
+    one_hot = np.zeros((cm.shape[0], size), dtype=cm.dtype)
+    one_hot[np.arange(cm.shape[0]), group_of] = 1
+    return one_hot.T @ cm @ one_hot, group_names

@@ -21,7 +21,10 @@ two names in one run never share a scalar tag):
 ``<p>recall/<class>``          section per metric)
 ``<p>f1/<class>``
 ``<p>imbalance/<metric>``      headline scalars, see
-                               :data:`tb_imbalance.core.METRIC_NAMES`
+                               :data:`tb_imbalance.core.METRIC_NAMES`;
+                               with ``class_counts`` also
+                               :data:`tb_imbalance.core.SHOT_METRIC_NAMES`
+                               (each only when its bucket is non-empty)
 =============================  =====================================
 
 Example:
@@ -34,7 +37,7 @@ Example:
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
@@ -92,16 +95,26 @@ def _scalar(tag: str, value: float) -> summary_pb2.Summary.Value:
 
 
 def matrix_value(
-    name: str, cm: np.ndarray, class_names: Sequence[str], *, description: str | None = None
+    name: str,
+    cm: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    description: str | None = None,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> summary_pb2.Summary.Value:
     """The confusion-matrix summary value (plugin ``imbalance``) of one step.
 
-    ``cm`` and ``class_names`` must already be valid (see :mod:`tb_imbalance.core`).
+    ``cm``, ``class_names``, ``class_counts`` and ``class_groups`` must
+    already be valid (see :mod:`tb_imbalance.core`).
     """
     weighted = not np.issubdtype(np.asarray(cm).dtype, np.integer)
     return summary_pb2.Summary.Value(
         tag=name,
-        metadata=fmt.create_summary_metadata(class_names, weighted=weighted, description=description),
+        metadata=fmt.create_summary_metadata(
+            class_names, weighted=weighted, description=description,
+            class_counts=class_counts, class_groups=class_groups,
+        ),
         tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(cm)),
     )
 
@@ -114,6 +127,8 @@ def report_values(
     per_class_scalars: bool = True,
     image: ConfusionMatrixImage | None = None,
     description: str | None = None,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> list[summary_pb2.Summary.Value]:
     """All summary values of one logged report, matrix first.
 
@@ -124,19 +139,31 @@ def report_values(
         per_class_scalars: include ``precision/``, ``recall/``, ``f1/`` tags.
         image: a renderer for the picture, or None for no picture.
         description: Markdown description of the matrix tag.
+        class_counts: training examples per class, stored with the matrix;
+            adds the ``imbalance/many_shot_recall``, ``medium_shot_recall``
+            and ``few_shot_recall`` scalars (each only when its bucket holds
+            a class with validation support; :func:`tb_imbalance.core.shot_recalls`).
+        class_groups: ``{"group name": [class names…]}``, stored with the matrix.
 
     Raises:
-        ValueError / TypeError: invalid matrix or names (nothing is built).
+        ValueError / TypeError: invalid matrix, names, counts or groups
+            (nothing is built).
     """
     cm = core.validate_matrix(cm, "cm")
     names = core.validate_class_names(class_names, cm.shape[0])
+    counts = core.validate_class_counts(class_counts, cm.shape[0])
+    groups = core.validate_class_groups(class_groups, names)
     stats = core.per_class_metrics(cm)
     prefix = scalar_prefix(name)
-    values = [matrix_value(name, cm, names, description=description)]
-    values += [
-        _scalar(f"{prefix}{HEADLINE_PREFIX}/{metric}", value)
-        for metric, value in core.imbalance_metrics(cm).items()
+    values = [
+        matrix_value(name, cm, names, description=description, class_counts=counts, class_groups=groups)
     ]
+    headline = core.imbalance_metrics(cm)
+    if counts is not None:
+        headline.update(
+            (metric, value) for metric, value in core.shot_recalls(cm, counts).items() if value is not None
+        )
+    values += [_scalar(f"{prefix}{HEADLINE_PREFIX}/{metric}", value) for metric, value in headline.items()]
     if per_class_scalars:
         for section, key in PER_CLASS_METRICS.items():
             values += [_scalar(f"{prefix}{section}/{class_name}", v) for class_name, v in zip(names, stats[key])]
@@ -206,6 +233,8 @@ class ReportBuilder:
         per_class_scalars: bool | None = None,
         image: bool = True,
         description: str | None = None,
+        class_counts: Sequence[int] | None = None,
+        class_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> list[summary_pb2.Summary.Value]:
         """:func:`report_values` with a cached renderer; ``class_names=None`` means ``"0"…"C-1"``.
 
@@ -218,8 +247,11 @@ class ReportBuilder:
         """
         cm = core.validate_matrix(cm, "cm")
         names = core.validate_class_names(class_names, cm.shape[0])
+        class_counts = core.validate_class_counts(class_counts, cm.shape[0])
+        class_groups = core.validate_class_groups(class_groups, names)
         per_class_scalars = self._want_per_class_scalars(name, cm.shape[0], per_class_scalars)
         renderer = self._renderer(name, names) if core.validate_flag(image, "image") else None
         return report_values(
-            name, cm, names, per_class_scalars=per_class_scalars, image=renderer, description=description
+            name, cm, names, per_class_scalars=per_class_scalars, image=renderer, description=description,
+            class_counts=class_counts, class_groups=class_groups,
         )

@@ -17,8 +17,13 @@ Every confusion matrix is one TensorBoard *tensor* summary:
       {"version": 1, "num_classes": 3, "class_names": ["cat", "dog", "bird"],
        "weighted": false, "encoding": "dense"}
 
+  Format version 3 adds two optional fields, present only when given:
+  ``class_counts`` (training examples per class, C non-negative ints) and
+  ``class_groups`` (``{"group name": [class names…]}``).
+
 ``version`` is the oldest format version able to read the summary: 1 for
-dense, 2 for coo, so older readers keep reading small matrices. The encoding
+dense, 2 for coo, 3 with ``class_counts`` or ``class_groups``, so older
+readers keep reading what they can fully show. The encoding
 depends only on C, so it never changes within a tag (TensorBoard keeps only a
 tag's first metadata). Readers accept every version up to
 :data:`FORMAT_VERSION` and refuse newer ones with
@@ -42,7 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
@@ -51,6 +56,7 @@ __all__ = [
     "PLUGIN_NAME",
     "FORMAT_VERSION",
     "DENSE_MAX_CLASSES",
+    "EXTRAS_VERSION",
     "encoding_for",
     "UnsupportedFormatError",
     "MatrixInfo",
@@ -61,7 +67,9 @@ __all__ = [
 ]
 
 PLUGIN_NAME = "imbalance"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+#: The version that added ``class_counts`` and ``class_groups``.
+EXTRAS_VERSION = 3
 #: Up to this many classes matrices are stored dense (80 KB per step at most).
 DENSE_MAX_CLASSES = 100
 DENSE, COO = "dense", "coo"
@@ -87,6 +95,10 @@ class MatrixInfo:
         class_names: one name per class, in matrix order.
         weighted: whether counts are sums of sample weights (float64).
         encoding: ``"dense"`` or ``"coo"``.
+        class_counts: training examples per class (C ints), or None when
+            not logged (always None before format version 3).
+        class_groups: ``((group name, (class names…)), …)`` in logged order,
+            or None when not logged (always None before format version 3).
     """
 
     version: int
@@ -94,6 +106,14 @@ class MatrixInfo:
     class_names: tuple[str, ...]
     weighted: bool
     encoding: str = DENSE
+    class_counts: tuple[int, ...] | None = None
+    class_groups: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    def groups_dict(self) -> dict[str, list[str]] | None:
+        """``class_groups`` as ``{"group name": [class names…]}``, or None."""
+        if self.class_groups is None:
+            return None
+        return {group: list(members) for group, members in self.class_groups}
 
 
 def create_summary_metadata(
@@ -101,6 +121,8 @@ def create_summary_metadata(
     *,
     weighted: bool = False,
     description: str | None = None,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> summary_pb2.SummaryMetadata:
     """Build the ``SummaryMetadata`` written with every confusion matrix.
 
@@ -108,6 +130,11 @@ def create_summary_metadata(
         class_names: one display name per class (``len == C``).
         weighted: True when the counts are sums of sample weights.
         description: optional Markdown shown by TensorBoard.
+        class_counts: training examples per class (already validated, see
+            :func:`tb_imbalance.core.validate_class_counts`), or None.
+        class_groups: ``{"group name": [class names…]}`` (already validated,
+            see :func:`tb_imbalance.core.validate_class_groups`), or None.
+        Either of the last two stamps the summary with format version 3.
 
     Returns:
         A ``SummaryMetadata`` proto with plugin ``imbalance`` and data class
@@ -115,13 +142,20 @@ def create_summary_metadata(
     """
     names = [str(name) for name in class_names]
     encoding = encoding_for(len(names))
-    content = {
-        "version": _ENCODING_VERSION[encoding],
+    version = _ENCODING_VERSION[encoding]
+    content: dict = {
+        "version": version,
         "num_classes": len(names),
         "class_names": names,
         "weighted": bool(weighted),
         "encoding": encoding,
     }
+    if class_counts is not None:
+        content["class_counts"] = [int(count) for count in class_counts]
+        content["version"] = max(version, EXTRAS_VERSION)
+    if class_groups is not None:
+        content["class_groups"] = {str(group): [str(name) for name in members] for group, members in class_groups.items()}
+        content["version"] = max(version, EXTRAS_VERSION)
     return summary_pb2.SummaryMetadata(
         summary_description=description or "",
         plugin_data=summary_pb2.SummaryMetadata.PluginData(
@@ -181,13 +215,44 @@ def parse_plugin_content(content: bytes) -> MatrixInfo:
         raise UnsupportedFormatError(
             f"unknown matrix encoding {encoding!r} for format version {version}"
         )
+    class_names = tuple(str(name) for name in names)
     return MatrixInfo(
         version=version,
         num_classes=num_classes,
-        class_names=tuple(str(name) for name in names),
+        class_names=class_names,
         weighted=bool(data.get("weighted", False)),
         encoding=encoding,
+        class_counts=_parse_class_counts(data.get("class_counts"), num_classes),
+        class_groups=_parse_class_groups(data.get("class_groups"), class_names),
     )
+
+
+def _parse_class_counts(value: object, num_classes: int) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, list)
+        or len(value) != num_classes
+        or not all(isinstance(count, int) and not isinstance(count, bool) and count >= 0 for count in value)
+    ):
+        raise UnsupportedFormatError(
+            f"plugin content 'class_counts' must be a list of {num_classes} non-negative integers"
+        )
+    return tuple(value)
+
+
+def _parse_class_groups(value: object, class_names: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+    if value is None:
+        return None
+    known = set(class_names)
+    if not isinstance(value, dict) or not all(
+        isinstance(members, list) and all(isinstance(name, str) and name in known for name in members)
+        for members in value.values()
+    ):
+        raise UnsupportedFormatError(
+            "plugin content 'class_groups' must map group names to lists of the tag's class names"
+        )
+    return tuple((str(group), tuple(members)) for group, members in value.items())
 
 
 def encode_matrix(matrix: np.ndarray) -> np.ndarray:

@@ -26,7 +26,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -51,6 +51,8 @@ def log_report(
     from_logits: bool = False,
     per_class_scalars: bool | None = None,
     image: bool = True,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> np.ndarray:
     """Count the confusion matrix of one evaluation and write its report at ``step``.
 
@@ -74,6 +76,20 @@ def log_report(
             ``None`` (default): up to 100 classes, and above that a log line
             saying they are left out (``True`` writes them at any size).
         image: write the confusion-matrix picture.
+        class_counts: training examples per class, C non-negative ints in
+            class order, stored with the matrix. Pass
+            ``np.bincount(y_train, minlength=C)``: nothing here sees the
+            training set, so they are never guessed. With them the dashboard
+            reports recall over many-shot (> 100 training examples),
+            medium-shot (20–100) and few-shot (< 20) classes, and the
+            ``imbalance/many_shot_recall`` / ``medium_shot_recall`` /
+            ``few_shot_recall`` scalars are written (for non-empty buckets).
+            Fixed per tag: a later step with other counts is refused.
+        class_groups: ``{"group name": [class names…]}``, stored with the
+            matrix so the dashboard can roll the matrix up to groups. Every
+            member must be a class name, a class in at most one group;
+            classes in no group are shown as groups of their own. Fixed per
+            tag, like ``class_counts``.
 
     Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with
     ``requires_grad`` too), JAX arrays or eager TensorFlow tensors.
@@ -94,7 +110,10 @@ def log_report(
         labels, predictions, num_classes=num_classes,
         sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
     )
-    sink.write_report(step, name, cm, class_names, per_class_scalars=per_class_scalars, image=image)
+    sink.write_report(
+        step, name, cm, class_names, per_class_scalars=per_class_scalars, image=image,
+        class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups,
+    )
     return cm
 
 
@@ -107,6 +126,8 @@ def log_matrix(
     class_names: Sequence[str] | None = None,
     per_class_scalars: bool | None = None,
     image: bool = True,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> np.ndarray:
     """Write the report of a confusion matrix you counted yourself.
 
@@ -115,7 +136,8 @@ def log_matrix(
         cm: ``[C, C]`` matrix, rows = true class, columns = predicted class:
             integer counts (or float sums of sample weights); a numpy array,
             list or any framework tensor.
-        step, name, class_names, per_class_scalars, image: as in :func:`log_report`.
+        step, name, class_names, per_class_scalars, image, class_counts,
+            class_groups: as in :func:`log_report`.
 
     Returns:
         The matrix written, as a numpy array.
@@ -128,5 +150,8 @@ def log_matrix(
     matrix = core.validate_matrix(to_numpy(cm, "cm"), "cm")
     if np.issubdtype(matrix.dtype, np.floating) and np.all(matrix == np.round(matrix)):
         matrix = matrix.astype(np.int64)  # counts that arrived as floats (e.g. a torch float sum)
-    sink.write_report(step, name, matrix, class_names, per_class_scalars=per_class_scalars, image=image)
+    sink.write_report(
+        step, name, matrix, class_names, per_class_scalars=per_class_scalars, image=image,
+        class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups,
+    )
     return matrix

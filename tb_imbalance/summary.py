@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -110,6 +110,8 @@ def confusion_matrix(
     sample_weight: Any = None,
     from_logits: bool = False,
     description: str | None = None,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> bool:
     """Write a confusion matrix for the Imbalance dashboard.
 
@@ -129,13 +131,21 @@ def confusion_matrix(
         sample_weight: optional weights ``[N]``: the matrix then holds float64
             sums of weights.
         description: optional Markdown description.
+        class_counts: training examples per class (C non-negative ints,
+            e.g. ``np.bincount(y_train, minlength=C)``; never guessed),
+            stored with the matrix for the dashboard's many-/medium-/few-shot
+            recall. Only the first step of a tag records them.
+        class_groups: ``{"group name": [class names…]}``, stored with the
+            matrix (see :func:`tb_imbalance.core.validate_class_groups`).
+            Only the first step of a tag records them.
 
     Returns:
         True on success, False if no default summary writer was available.
 
     Raises:
-        ValueError / TypeError: bad input (see :func:`tb_imbalance.core.confusion_matrix`);
-            nothing is written then.
+        ValueError / TypeError: bad input (see :func:`tb_imbalance.core.confusion_matrix`,
+            :func:`tb_imbalance.core.validate_class_counts`,
+            :func:`tb_imbalance.core.validate_class_groups`); nothing is written then.
         RuntimeError: called inside ``tf.function``.
 
     Example:
@@ -144,7 +154,11 @@ def confusion_matrix(
         True
     """
     cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
-    return write_values([matrix_value(name, cm, names, description=description)], step)
+    counts = core.validate_class_counts(_to_numpy(class_counts, "class_counts"), cm.shape[0])
+    groups = core.validate_class_groups(class_groups, names)
+    return write_values(
+        [matrix_value(name, cm, names, description=description, class_counts=counts, class_groups=groups)], step
+    )
 
 
 def write_report(
@@ -156,17 +170,21 @@ def write_report(
     description: str | None = None,
     per_class_scalars: bool | None = None,
     image: bool = True,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> bool:
     """Write every output of :func:`classification_report` for a counted matrix ``cm``.
 
     The picture's static parts are drawn once per tag and class set, across calls.
+    ``class_counts`` and ``class_groups`` are as in :func:`confusion_matrix`.
 
     Returns:
         True on success, False if no default summary writer was available.
     """
     _require_eager_with_step(step)
     values = _BUILDER.values(
-        name, cm, class_names, per_class_scalars=per_class_scalars, image=image, description=description
+        name, cm, class_names, per_class_scalars=per_class_scalars, image=image, description=description,
+        class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups,
     )
     return write_values(values, step)
 
@@ -184,6 +202,8 @@ def classification_report(
     description: str | None = None,
     per_class_scalars: bool | None = None,
     image: bool = True,
+    class_counts: Sequence[int] | None = None,
+    class_groups: Mapping[str, Sequence[str]] | None = None,
 ) -> bool:
     """Write the matrix, per-class and headline scalars and the picture.
 
@@ -195,6 +215,10 @@ def classification_report(
         per_class_scalars: write ``precision/<class>``, ``recall/<class>``,
             ``f1/<class>``; ``None`` (default): up to 100 classes.
         image: write the ``<name>_image`` picture.
+        class_counts: as in :func:`confusion_matrix`; also writes the
+            ``imbalance/many_shot_recall``, ``medium_shot_recall`` and
+            ``few_shot_recall`` scalars (each for a non-empty bucket).
+        class_groups: as in :func:`confusion_matrix`.
 
     Returns:
         True on success, False if no default summary writer was available.
@@ -207,5 +231,6 @@ def classification_report(
     """
     cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
     return write_report(
-        name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image
+        name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image,
+        class_counts=class_counts, class_groups=class_groups,
     )

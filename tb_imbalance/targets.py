@@ -61,7 +61,8 @@ class Sink:
         self._write = write
 
     def write_report(self, step: Any, name: Any, cm: Any, class_names: Sequence[str] | None, **options: Any) -> None:
-        """Write the report of ``cm`` at ``step`` (``options``: per_class_scalars, image, description)."""
+        """Write the report of ``cm`` at ``step`` (``options``: per_class_scalars, image,
+        description, class_counts, class_groups)."""
         write_checked(self._history(), self._builder, self._write, step, name, cm, class_names, **options)
 
 

@@ -15,7 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -79,6 +79,8 @@ class ReportWriter:
         per_class_scalars: bool | None = None,
         image: bool = True,
         description: str | None = None,
+        class_counts: Sequence[int] | None = None,
+        class_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Write the report of the counted matrix ``cm`` at ``step``.
 
@@ -93,16 +95,25 @@ class ReportWriter:
             saying they are left out (``True`` writes them at any size).
             image: write the picture.
             description: Markdown description of the matrix tag.
+            class_counts: training examples per class (C non-negative
+                ints, e.g. ``np.bincount(y_train, minlength=C)``), stored
+                with the matrix: the dashboard then reports recall by
+                many-/medium-/few-shot bucket, and the
+                ``imbalance/<bucket>_shot_recall`` scalars are written.
+            class_groups: ``{"group name": [class names…]}``, stored with the
+                matrix (see :func:`tb_imbalance.core.validate_class_groups`).
 
         Raises:
-            ValueError / TypeError: bad ``step``, ``name``, ``cm`` or
-                ``class_names``, a step not after the tag's last logged step,
-                or class names that differ from the tag's (see
+            ValueError / TypeError: bad ``step``, ``name``, ``cm``,
+                ``class_names``, ``class_counts`` or ``class_groups``, a step
+                not after the tag's last logged step, or class names, counts
+                or groups that differ from the tag's (see
                 :mod:`tb_imbalance.run_history`); nothing is written then.
         """
         write_checked(
             self.history, self.builder, self._write_values, step, name, cm, class_names,
             per_class_scalars=per_class_scalars, image=image, description=description,
+            class_counts=class_counts, class_groups=class_groups,
         )
 
     @property
@@ -141,6 +152,9 @@ def write_checked(
     name: Any,
     cm: Any,
     class_names: Sequence[str] | None,
+    *,
+    class_counts: Any = None,
+    class_groups: Any = None,
     **options: Any,
 ) -> None:
     """Validate everything, refuse a write that would mix runs, then write one step.
@@ -152,9 +166,11 @@ def write_checked(
     name = validate_tag(name)
     cm = core.validate_matrix(cm, "cm")
     names = core.validate_class_names(class_names, cm.shape[0])
-    history.check(name, step, names)
-    write(step, builder.values(name, cm, names, **options))
-    history.record(name, step, names)
+    counts = core.validate_class_counts(class_counts, cm.shape[0])
+    groups = core.validate_class_groups(class_groups, names)
+    history.check(name, step, names, counts, groups)
+    write(step, builder.values(name, cm, names, class_counts=counts, class_groups=groups, **options))
+    history.record(name, step, names, counts, groups)
 
 
 def validate_tag(name: Any) -> str:

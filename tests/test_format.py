@@ -23,7 +23,7 @@ def test_metadata_round_trip():
 
 def test_newer_version_is_refused_with_upgrade_hint():
     content = json.dumps({"version": fmt.FORMAT_VERSION + 1, "num_classes": 2, "class_names": ["a", "b"]}).encode()
-    with pytest.raises(fmt.UnsupportedFormatError, match=r"version 3 is newer.*pip install --upgrade tb_imbalance"):
+    with pytest.raises(fmt.UnsupportedFormatError, match=rf"version {fmt.FORMAT_VERSION + 1} is newer.*pip install --upgrade tb_imbalance"):
         fmt.parse_plugin_content(content)
 
 

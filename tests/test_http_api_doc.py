@@ -37,6 +37,14 @@ UNREADABLE_RUN = "unreadable"
 RERUN = "rerun"
 OTHER_CLASSES_RUN = "binary"
 WEIGHTED_RUN = "weighted"
+LONG_TAIL_RUN = "long_tail"
+LONG_TAIL_NAMES = ["cat", "dog", "fox", "owl", "bat"]
+LONG_TAIL_COUNTS = [500, 300, 60, 25, 8]
+LONG_TAIL_GROUPS = {"pets": ["cat", "dog"], "wild": ["fox", "owl"]}
+LONG_TAIL_MATRICES = {
+    0: [[80, 12, 4, 2, 2], [15, 60, 3, 1, 1], [6, 4, 14, 5, 1], [3, 2, 7, 7, 1], [3, 2, 2, 2, 1]],
+    1: [[90, 6, 2, 1, 1], [8, 70, 1, 1, 0], [3, 2, 20, 4, 1], [1, 1, 5, 12, 1], [2, 1, 1, 2, 4]],
+}
 CLASS_NAMES = ["normal", "spam", "phishing", "malware"]
 
 
@@ -189,6 +197,18 @@ def write_weighted_run_without_malware(run_dir: pathlib.Path) -> None:
     writer.close()
 
 
+def write_long_tail_run(run_dir: pathlib.Path) -> None:
+    """Two steps logged with the training examples per class and class groups."""
+    from tb_imbalance import ReportWriter
+
+    with ReportWriter(run_dir) as writer:
+        for step, cm in LONG_TAIL_MATRICES.items():
+            writer.write_matrix(
+                step, "confusion_matrix", cm, LONG_TAIL_NAMES, image=False,
+                class_counts=LONG_TAIL_COUNTS, class_groups=LONG_TAIL_GROUPS,
+            )
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> werkzeug_test.Client:
     root = tmp_path_factory.mktemp("documented")
@@ -197,6 +217,7 @@ def client(tmp_path_factory) -> werkzeug_test.Client:
     write_rerun_with_fewer_classes(root / RERUN)
     make_logdir(root, runs=(OTHER_CLASSES_RUN,), num_steps=2, num_classes=2, class_names=["legit", "fraud"], seed=4)
     write_weighted_run_without_malware(root / WEIGHTED_RUN)
+    write_long_tail_run(root / LONG_TAIL_RUN)
     shutil.copytree(root / "baseline", root / UNREADABLE_RUN)
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
     multiplexer.AddRunsFromDirectory(str(root))
@@ -258,7 +279,7 @@ def test_field_tables_list_exactly_the_response_keys(route):
 @pytest.mark.parametrize(
     ("route", "parameters"),
     [
-        ("/report", {"run", "tag", "step"}),
+        ("/report", {"run", "tag", "step", "many", "few", "group"}),
         ("/series", {"run", "tag", "classes"}),
         ("/compare", {"run", "tag", "step", "baseline", "baseline_step"}),
     ],

@@ -53,14 +53,14 @@ NUM_STEPS = 30
 CLASS_NAMES = ["majority", "common", "rare", HOSTILE_CLASS_NAME]
 REPORT_KEYS = {
     "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
-    "confusion_matrix", "report", "metrics", "per_class",
+    "confusion_matrix", "report", "metrics", "per_class", "class_groups",
 }
 SERIES_KEYS = {
     "run", "tag", "class_names", "steps", "skipped_steps", "wall_times", "recall", "precision", "f1",
     "support", "predicted", "metrics",
 }
 SCORE_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
-PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval"}
+PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval", "train_count"}
 
 
 # --------------------------------------------------------------------------

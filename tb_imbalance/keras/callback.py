@@ -7,7 +7,7 @@ import logging
 import os
 import warnings
 import weakref
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import keras
 import numpy as np
@@ -17,6 +17,7 @@ from tb_imbalance.keras import distribution
 from tb_imbalance.keras.metrics import ConfusionMatrixMetric
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.targets import directory_writer
+from tb_imbalance.tensors import to_numpy
 from tb_imbalance.writer import ReportWriter
 
 __all__ = ["ClassificationReportCallback"]
@@ -162,12 +163,36 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         image: write the confusion-matrix picture.
         batch_size: batch size for predicting array ``validation_data``.
         verbose: 1 prints the line saying which source is read, and warnings.
+        class_counts: training examples per class, C non-negative ints in
+            class order, stored with every matrix: the dashboard then reports
+            mean recall over many-shot (> 100 training examples), medium-shot
+            (20–100) and few-shot (< 20) classes, and the
+            ``imbalance/many_shot_recall``, ``medium_shot_recall`` and
+            ``few_shot_recall`` scalars are written (each when its bucket
+            holds a class with validation support). The callback does not
+            derive them and never guesses: Keras hands callbacks the model
+            and the epoch's ``logs``, never ``fit``'s ``x`` / ``y`` (arrays,
+            ``tf.data.Dataset``, ``PyDataset`` or a generator), and the
+            compiled metrics hold validation counts only. Pass
+            ``class_counts=np.bincount(y_train, minlength=C)`` (for one-hot
+            labels ``y_train.sum(axis=0).astype(int)``).
+        class_groups: ``{"group name": [class names…]}``, stored with every
+            matrix so the dashboard can roll the matrix up to groups (the
+            ``report`` route's ``group=1``). Every member must be one of the
+            class names (``"0"…"C-1"`` without ``class_names``), a class in at
+            most one group; classes in no group are shown as groups of their
+            own. ``class_counts`` and ``class_groups`` are fixed per tag: a
+            run directory whose tag holds other ones is refused at the first
+            epoch.
 
     Raises:
         TypeError: ``validation_data`` is not an accepted source;
-            ``class_names`` is a string or not a sequence; a flag not a bool.
+            ``class_names`` is a string or not a sequence; a flag not a bool;
+            ``class_counts`` not integers; ``class_groups`` not a dict of lists.
         ValueError: bad ``freq`` / ``name`` / ``batch_size`` /
-            ``validation_steps``; an endless ``validation_data`` without
+            ``validation_steps`` / ``class_counts`` (negative, or not one per
+            class) / ``class_groups`` (see
+            :func:`tb_imbalance.core.validate_class_groups`); an endless ``validation_data`` without
             ``validation_steps``; at the start of training or of the first
             epoch, the set-up errors listed above; at an epoch's end, when the
             compiled metric counted invalid rows (labels out of range, NaN
@@ -203,6 +228,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         image: bool = True,
         batch_size: int = 256,
         verbose: int = 1,
+        class_counts: Sequence[int] | None = None,
+        class_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(freq, bool) or not isinstance(freq, int) or freq < 1:
@@ -223,6 +250,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             )
         self.log_dir = os.fspath(log_dir)
         self.class_names = None if class_names is None else _checked_class_names(class_names)
+        self.class_counts, self.class_groups = _checked_counts_and_groups(
+            class_counts, class_groups, self.class_names
+        )
         self.validation_data = validation_data
         self.validation_steps = validation_steps
         self._source = (
@@ -299,6 +329,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         if self._num_classes is not None:
             try:
                 self._names = core.validate_class_names(self.class_names, self._num_classes)
+            except ValueError as error:
+                raise ValueError(f"{error}; C={self._num_classes} comes from {origin}") from None
+            try:
+                core.validate_class_counts(self.class_counts, self._num_classes)
+                self.class_groups = core.validate_class_groups(self.class_groups, self._names)
             except ValueError as error:
                 raise ValueError(f"{error}; C={self._num_classes} comes from {origin}") from None
             if self._source is not None:
@@ -435,7 +470,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         history = self._writer.history
         try:
             if self._names is not None:
-                history.check(self.name, first_logged, self._names)
+                history.check(self.name, first_logged, self._names, self.class_counts, self.class_groups)
             else:
                 history.check_step(self.name, first_logged)
         except ValueError as error:
@@ -492,7 +527,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         if self._writer is None:  # not the writing process
             return
         self._writer.write_matrix(
-            epoch, self.name, cm, self._names, per_class_scalars=self.per_class_scalars, image=self.image
+            epoch, self.name, cm, self._names, per_class_scalars=self.per_class_scalars, image=self.image,
+            class_counts=self.class_counts, class_groups=self.class_groups,
         )  # one event, flushed
 
     def on_train_end(self, logs: dict | None = None) -> None:
@@ -508,6 +544,40 @@ def _is_weakrefable(value: Any) -> bool:
     except TypeError:
         return False
     return True
+
+
+def _checked_counts_and_groups(
+    class_counts: Any, class_groups: Any, class_names: list[str] | None
+) -> tuple[list[int] | None, dict[str, list[str]] | None]:
+    """``class_counts`` and ``class_groups`` with every check possible before C is known."""
+    if class_counts is not None and not isinstance(class_counts, (str, bytes)):
+        class_counts = to_numpy(class_counts, "class_counts")
+        try:
+            count = len(class_counts)
+        except TypeError:
+            count = 0  # not a sized sequence: validate_class_counts raises the TypeError
+        class_counts = core.validate_class_counts(
+            class_counts, len(class_names) if class_names is not None else count
+        )
+    else:
+        class_counts = core.validate_class_counts(class_counts, 0)
+    if class_groups is None:
+        return class_counts, None
+    names = class_names
+    if names is None and class_counts is not None:
+        names = core.default_class_names(len(class_counts))
+    if names is None:  # C is known at the start of training: members are checked then
+        if not isinstance(class_groups, Mapping):
+            core.validate_class_groups(class_groups, [])  # raises the TypeError
+        for group, members in class_groups.items():
+            if not isinstance(group, str) or not group.strip():
+                raise ValueError(f"`class_groups` names must be non-empty strings, received {group!r}")
+            if isinstance(members, (str, bytes)) or not isinstance(members, (Sequence, np.ndarray)):
+                raise TypeError(
+                    f"`class_groups[{group!r}]` must be a list of class names, received {type(members).__name__}"
+                )
+        return class_counts, {group: [str(name) for name in members] for group, members in class_groups.items()}
+    return class_counts, core.validate_class_groups(class_groups, names)
 
 
 def _checked_class_names(class_names: Any) -> list[str]:

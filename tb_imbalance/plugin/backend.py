@@ -47,6 +47,7 @@ from werkzeug import wrappers
 
 from tensorboard import errors as tb_errors
 
+from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import cache, reader, static
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError
@@ -108,6 +109,17 @@ def _optional_int(request: wrappers.Request, name: str) -> int | None:
         raise BadRequestError(
             f"query parameter `{name}` must be an integer, received {value!r}"
         ) from None
+
+
+def _optional_flag(request: wrappers.Request, name: str) -> bool:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return False
+    if value.lower() in ("1", "true"):
+        return True
+    if value.lower() in ("0", "false"):
+        return False
+    raise BadRequestError(f"query parameter `{name}` must be 1 or 0, received {value!r}")
 
 
 def _class_indices(request: wrappers.Request) -> list[int] | None:
@@ -186,12 +198,18 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         run = _required(request, "run")
         tag = _required(request, "tag")
         step = _optional_int(request, "step")
+        many = _optional_int(request, "many")
+        few = _optional_int(request, "few")
+        group = _optional_flag(request, "group")
         return self._data.report(
             plugin_util.context(request.environ),
             plugin_util.experiment_id(request.environ),
             run,
             tag,
             step,
+            many=core.MANY_SHOT_MIN if many is None else many,
+            few=core.FEW_SHOT_MAX if few is None else few,
+            group=group,
         )
 
     @_json_route

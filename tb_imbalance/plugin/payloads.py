@@ -57,7 +57,14 @@ def _intervals(low: np.ndarray, high: np.ndarray, *, weighted: bool) -> list[lis
 
 
 def report_payload(
-    series: MatrixSeries, *, run: str, tag: str, step: int | None = None
+    series: MatrixSeries,
+    *,
+    run: str,
+    tag: str,
+    step: int | None = None,
+    many: int = core.MANY_SHOT_MIN,
+    few: int = core.FEW_SHOT_MAX,
+    group: bool = False,
 ) -> dict[str, Any]:
     """Everything the dashboard shows for one step of one (run, tag).
 
@@ -65,6 +72,12 @@ def report_payload(
         series: the decoded series.
         run, tag: echoed back.
         step: the step to report; the latest when None.
+        many, few: the long-tail bucket thresholds (training examples) of
+            :func:`tb_imbalance.core.shot_recalls`.
+        group: report the matrix rolled up to the tag's ``class_groups``
+            (:func:`tb_imbalance.core.group_matrix`): class names, matrix,
+            report, metrics and per-class arrays are then those of the groups,
+            and ``train_count`` sums the counts of each group's classes.
 
     Returns:
         A dict with ``run``, ``tag``, ``step``, ``wall_time``, ``steps``,
@@ -79,9 +92,17 @@ def report_payload(
         class's recall and precision as ``[low, high]``, None where the
         denominator is 0, and None for every class of a weighted matrix,
         whose sums of weights are not counts of trials; see
-        :func:`tb_imbalance.core.per_class_intervals`).
+        :func:`tb_imbalance.core.per_class_intervals`; and ``train_count``,
+        the logged ``class_counts``, or None). When the tag holds
+        ``class_counts``, ``metrics`` also has ``many_shot_recall``,
+        ``medium_shot_recall`` and ``few_shot_recall``
+        (:func:`tb_imbalance.core.shot_recalls`, None for an empty bucket).
+        ``class_groups`` is the tag's ``{"group name": [class names…]}``, or
+        None.
 
     Raises:
+        BadRequestError: ``few``/``many`` are not ints with ``few < many``,
+            or ``group`` is asked for a tag without ``class_groups``.
         NotFoundError: ``step`` was not logged, or nothing was.
         UnreadableDataError: ``step`` was left out (the message says why),
             every step was, or the class names are invalid.
@@ -95,14 +116,33 @@ def report_payload(
         >>> payload["step"], payload["report"]["fraud"]["recall"]
         (1, 0.625)
     """
+    try:
+        many, few = core.validate_shot_thresholds(many, few)
+    except (TypeError, ValueError) as error:
+        raise BadRequestError(str(error)) from None
+    groups = series.info.groups_dict()
+    if group and groups is None:
+        raise BadRequestError(
+            f"`group=1`: run {run!r}, tag {tag!r} was logged without `class_groups`; pass "
+            "class_groups={'group name': [class names…]} when logging to roll the matrix up"
+        )
     series.require_steps(run, tag)
     chosen = series.steps[-1] if step is None else int(step)
     position = series.position(chosen)
     cm = series.matrix(chosen)
     class_names = list(series.info.class_names)
+    counts = series.info.class_counts
     with invalid_matrix_is_unreadable(chosen):
+        if group:
+            class_index = {name: k for k, name in enumerate(class_names)}
+            cm, class_names = core.group_matrix(cm, groups, class_names)
+            if counts is not None:
+                members = {**{name: [name] for name in class_names}, **groups}
+                counts = tuple(sum(counts[class_index[name]] for name in members[g]) for g in class_names)
         report = core.classification_report(cm, class_names)
         metrics = core.imbalance_metrics(cm)
+        if counts is not None:
+            metrics.update(core.shot_recalls(cm, counts, many, few))
         stats = core.per_class_metrics(cm)
         bounds = core.per_class_intervals(cm)
     weighted = series.info.weighted
@@ -111,6 +151,7 @@ def report_payload(
         per_class[f"{score}_interval"] = _intervals(
             bounds[f"{score}_low"], bounds[f"{score}_high"], weighted=weighted
         )
+    per_class["train_count"] = None if counts is None else list(counts)
     return {
         "run": run,
         "tag": tag,
@@ -119,12 +160,13 @@ def report_payload(
         "steps": list(series.steps),
         "skipped_steps": series.skipped_json(),
         "class_names": class_names,
-        "num_classes": series.info.num_classes,
+        "num_classes": len(class_names),
         "weighted": weighted,
         "confusion_matrix": cm,
         "report": report,
         "metrics": metrics,
         "per_class": per_class,
+        "class_groups": groups,
     }
 
 

@@ -53,6 +53,7 @@ import numpy as np
 from tensorboard import errors as tb_errors
 from tensorboard.data import provider as tb_provider
 
+from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.cache import SeriesCache
 from tb_imbalance.plugin.errors import (
@@ -190,19 +191,29 @@ class ImbalanceData:
         )
 
     def report(
-        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int | None = None
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        step: int | None = None,
+        *,
+        many: int = core.MANY_SHOT_MIN,
+        few: int = core.FEW_SHOT_MAX,
+        group: bool = False,
     ) -> dict[str, Any]:
         """The ``report`` route's payload; see :func:`report_payload`.
 
         Args:
             step: the step to report; the latest when None.
+            many, few, group: see :func:`report_payload`.
 
         Raises:
             NotFoundError, UnreadableDataError, DataUnavailableError: see
                 :meth:`series_for`; also an unavailable ``step``.
         """
         series = self.series_for(ctx, experiment_id, run, tag)
-        return report_payload(series, run=run, tag=tag, step=step)
+        return report_payload(series, run=run, tag=tag, step=step, many=many, few=few, group=group)
 
     def series(
         self,

@@ -1,0 +1,384 @@
+"""Long-tail buckets (``class_counts``) and class groups (``class_groups``).
+
+Hand-computed cases for :func:`tb_imbalance.core.shot_recalls` and
+:func:`tb_imbalance.core.group_matrix`, their validation, format version 3
+(written, read, older versions still read), the run-history refusal of a
+change within a tag, the ``tf.summary`` writers and the ``report`` route's
+``train_count``, bucket scores, ``many`` / ``few`` and ``group=1``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_provider as tb_data_provider
+from tensorboard.backend.event_processing import plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
+from werkzeug import test as werkzeug_test
+
+from logdir_reader import plugin_content, run_tag_pairs, scalars
+from tb_imbalance import ReportWriter, core
+from tb_imbalance import format as fmt
+from tb_imbalance.events import report_values
+from tb_imbalance.plugin import ImbalancePlugin
+from tb_imbalance.run_history import RunHistory
+from tb_imbalance.targets import close_directory_writers
+
+NAMES = ["cat", "dog", "fox", "owl", "bat"]
+COUNTS = [500, 300, 60, 25, 8]
+GROUPS = {"pets": ["cat", "dog"], "wild": ["fox", "owl"]}
+CM = np.array(
+    [[90, 6, 2, 1, 1], [8, 70, 1, 1, 0], [3, 2, 20, 4, 1], [1, 1, 5, 12, 1], [2, 1, 1, 2, 4]]
+)
+SHOT_TAGS = {"imbalance/many_shot_recall", "imbalance/medium_shot_recall", "imbalance/few_shot_recall"}
+
+
+@pytest.fixture(autouse=True)
+def _close_writers():
+    yield
+    close_directory_writers()
+
+
+# --------------------------------------------------------------------------
+# core.shot_recalls
+# --------------------------------------------------------------------------
+
+
+def test_shot_recalls_by_hand():
+    # recalls: cat 90/100, dog 70/80, fox 20/30, owl 12/20, bat 4/10
+    result = core.shot_recalls(CM, COUNTS)
+    assert list(result) == list(core.SHOT_METRIC_NAMES)
+    assert result["many_shot_recall"] == pytest.approx((0.9 + 0.875) / 2)  # 500, 300 > 100
+    assert result["medium_shot_recall"] == pytest.approx((20 / 30 + 0.6) / 2)  # 60, 25 in 20..100
+    assert result["few_shot_recall"] == pytest.approx(0.4)  # 8 < 20
+
+
+def test_shot_recalls_thresholds_are_inclusive_for_medium():
+    cm = np.diag([1, 2, 3, 4]) + 1  # recalls 2/5, 3/6, 4/7, 5/8
+    recalls = [2 / 5, 3 / 6, 4 / 7, 5 / 8]
+    result = core.shot_recalls(cm, [101, 100, 20, 19])
+    assert result["many_shot_recall"] == pytest.approx(recalls[0])
+    assert result["medium_shot_recall"] == pytest.approx((recalls[1] + recalls[2]) / 2)
+    assert result["few_shot_recall"] == pytest.approx(recalls[3])
+
+
+def test_shot_recalls_custom_thresholds():
+    result = core.shot_recalls(CM, COUNTS, many=50, few=10)
+    assert result["many_shot_recall"] == pytest.approx((0.9 + 0.875 + 20 / 30) / 3)
+    assert result["medium_shot_recall"] == pytest.approx(0.6)
+    assert result["few_shot_recall"] == pytest.approx(0.4)
+
+
+def test_empty_bucket_and_bucket_without_validation_support_are_none():
+    cm = np.array([[5, 1, 0], [2, 3, 0], [0, 0, 0]])  # class 2 never in the validation labels
+    result = core.shot_recalls(cm, [1000, 500, 3])
+    assert result["many_shot_recall"] == pytest.approx((5 / 6 + 3 / 5) / 2)
+    assert result["medium_shot_recall"] is None  # no class with 20..100 examples
+    assert result["few_shot_recall"] is None  # its only class has no validation support
+
+
+@pytest.mark.parametrize(
+    ("counts", "error", "match"),
+    [
+        ([1, 2], ValueError, r"`class_counts` must have one count per class \(3\), received 2"),
+        ([1, -2, 3], ValueError, r"`class_counts` must be non-negative, received -2"),
+        ([1.5, 2, 3], TypeError, r"`class_counts` must hold integers"),
+        ([True, False, True], TypeError, r"`class_counts` must hold integers"),
+        ("123", TypeError, r"`class_counts` must be a list or 1-D array"),
+        ({"a": 1}, TypeError, r"`class_counts` must be a list or 1-D array"),
+        ([[1, 2, 3]], ValueError, r"`class_counts` must be 1-D"),
+    ],
+)
+def test_bad_class_counts_are_refused_by_name(counts, error, match):
+    with pytest.raises(error, match=match):
+        core.validate_class_counts(counts, 3)
+
+
+def test_class_counts_accept_numpy_ints_and_none():
+    assert core.validate_class_counts(np.bincount([0, 0, 2], minlength=3), 3) == [2, 0, 1]
+    assert core.validate_class_counts(np.array([1, 2, 3], dtype=np.uint16), 3) == [1, 2, 3]
+    assert core.validate_class_counts(None, 3) is None
+
+
+@pytest.mark.parametrize(
+    ("many", "few", "error", "match"),
+    [
+        (20, 100, ValueError, r"`few` must be less than `many`.*few=100, many=20"),
+        (20, 20, ValueError, r"`few` must be less than `many`"),
+        (100, -1, ValueError, r"`few` must be non-negative"),
+        (100.0, 20, TypeError, r"`many` must be an int"),
+        (100, True, TypeError, r"`few` must be an int"),
+    ],
+)
+def test_bad_thresholds_are_refused(many, few, error, match):
+    with pytest.raises(error, match=match):
+        core.validate_shot_thresholds(many, few)
+
+
+# --------------------------------------------------------------------------
+# core.group_matrix
+# --------------------------------------------------------------------------
+
+
+def test_group_matrix_by_hand():
+    group_cm, names = core.group_matrix(CM, GROUPS, NAMES)
+    assert names == ["pets", "wild", "bat"]  # named groups in order, then the ungrouped class
+    # rows: pets = cat + dog, wild = fox + owl, bat; columns likewise
+    expected = [
+        [90 + 6 + 8 + 70, 2 + 1 + 1 + 1, 1 + 0],
+        [3 + 2 + 1 + 1, 20 + 4 + 5 + 12, 1 + 1],
+        [2 + 1, 1 + 2, 4],
+    ]
+    assert group_cm.tolist() == expected
+    assert group_cm.dtype == CM.dtype
+    assert group_cm.sum() == CM.sum()
+
+
+def test_group_matrix_keeps_weighted_sums_and_group_order():
+    cm = np.array([[1.5, 0.5, 0.0], [0.25, 2.0, 1.0], [0.0, 0.5, 3.0]])
+    group_cm, names = core.group_matrix(cm, {"b+c": ["c", "b"]}, ["a", "b", "c"])
+    assert names == ["b+c", "a"]
+    np.testing.assert_allclose(group_cm, [[2.0 + 1.0 + 0.5 + 3.0, 0.25], [0.5, 1.5]])
+
+
+def test_group_matrix_default_class_names():
+    group_cm, names = core.group_matrix(np.eye(3, dtype=np.int64), {"low": ["0", "1"]})
+    assert names == ["low", "2"] and group_cm.tolist() == [[2, 0], [0, 1]]
+
+
+@pytest.mark.parametrize(
+    ("groups", "error", "match"),
+    [
+        ({"pets": ["cat", "cow"]}, ValueError, r"`class_groups\['pets'\]` names 'cow', which is not a class name"),
+        ({"pets": ["cat"], "more": ["cat", "dog"]}, ValueError, r"class 'cat' is in two groups \('pets' and 'more'\)"),
+        ({"": ["cat"]}, ValueError, r"`class_groups` names must be non-empty strings"),
+        ({3: ["cat"]}, ValueError, r"`class_groups` names must be non-empty strings"),
+        ({"pets": []}, ValueError, r"`class_groups\['pets'\]` lists no class"),
+        ({"pets": "cat"}, TypeError, r"`class_groups\['pets'\]` must be a list of class names"),
+        ({"bat": ["cat"]}, ValueError, r"group 'bat' has the name of a class outside it"),
+        ({"all": NAMES}, ValueError, r"at least two groups"),
+        ({"accuracy": ["cat"]}, ValueError, r"not usable report keys"),
+        ([("pets", ["cat"])], TypeError, r"`class_groups` must be a dict"),
+    ],
+)
+def test_bad_class_groups_are_refused_by_name(groups, error, match):
+    with pytest.raises(error, match=match):
+        core.validate_class_groups(groups, NAMES)
+
+
+def test_a_group_may_share_the_name_of_one_of_its_classes():
+    assert core.validate_class_groups({"cat": ["cat", "dog"]}, NAMES) == {"cat": ["cat", "dog"]}
+
+
+# --------------------------------------------------------------------------
+# Format version 3
+# --------------------------------------------------------------------------
+
+
+def test_version_3_content_round_trips_and_is_stamped_only_when_needed():
+    meta = fmt.create_summary_metadata(NAMES, class_counts=COUNTS, class_groups=GROUPS)
+    content = json.loads(meta.plugin_data.content)
+    assert content["version"] == 3 == fmt.FORMAT_VERSION
+    assert content["class_counts"] == COUNTS and content["class_groups"] == GROUPS
+    info = fmt.parse_plugin_content(meta.plugin_data.content)
+    assert info.class_counts == tuple(COUNTS)
+    assert info.groups_dict() == GROUPS
+    plain = json.loads(fmt.create_summary_metadata(NAMES).plugin_data.content)
+    assert plain["version"] == 1 and "class_counts" not in plain and "class_groups" not in plain
+    wide = [str(k) for k in range(101)]
+    assert json.loads(fmt.create_summary_metadata(wide).plugin_data.content)["version"] == 2
+    assert json.loads(fmt.create_summary_metadata(wide, class_counts=[1] * 101).plugin_data.content)["version"] == 3
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"version": 1, "num_classes": 2, "class_names": ["a", "b"], "weighted": False},
+        {"version": 2, "num_classes": 2, "class_names": ["a", "b"], "weighted": False, "encoding": "coo"},
+        {"version": 3, "num_classes": 2, "class_names": ["a", "b"], "weighted": False, "encoding": "dense",
+         "class_counts": None, "class_groups": None},
+    ],
+)
+def test_older_and_null_contents_read_without_counts_or_groups(content):
+    info = fmt.parse_plugin_content(json.dumps(content).encode())
+    assert info.class_counts is None and info.class_groups is None and info.groups_dict() is None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"class_counts": [1]}, {"class_counts": [1, -1]}, {"class_counts": [1.5, 2]}, {"class_groups": {"g": ["z"]}},
+     {"class_groups": ["a"]}],
+)
+def test_malformed_version_3_fields_are_refused(extra):
+    content = {"version": 3, "num_classes": 2, "class_names": ["a", "b"], **extra}
+    with pytest.raises(fmt.UnsupportedFormatError, match="class_"):
+        fmt.parse_plugin_content(json.dumps(content).encode())
+
+
+# --------------------------------------------------------------------------
+# Fixed per tag
+# --------------------------------------------------------------------------
+
+
+def test_run_history_refuses_a_change_of_counts_or_groups():
+    history = RunHistory("runs/x")
+    history.record("cm", 0, NAMES, COUNTS, GROUPS)
+    history.check("cm", 1, NAMES, COUNTS, GROUPS)  # the same: fine
+    with pytest.raises(ValueError, match=r"already holds `class_counts`.*cannot change"):
+        history.check("cm", 1, NAMES, [1, 2, 3, 4, 5], GROUPS)
+    with pytest.raises(ValueError, match=r"already holds `class_counts`.*received none"):
+        history.check("cm", 1, NAMES, None, GROUPS)
+    with pytest.raises(ValueError, match=r"already holds `class_groups`.*cannot change"):
+        history.check("cm", 1, NAMES, COUNTS, {"pets": ["cat"]})
+    history.record("plain", 0, NAMES)
+    with pytest.raises(ValueError, match=r"tag 'plain' in runs/x already holds `class_counts` none"):
+        history.check("plain", 1, NAMES, COUNTS)
+
+
+def test_writer_refuses_a_change_also_from_an_earlier_process(tmp_path):
+    with ReportWriter(tmp_path) as writer:
+        writer.write_matrix(0, "confusion_matrix", CM, NAMES, class_counts=COUNTS, class_groups=GROUPS, image=False)
+    history = RunHistory.from_directory(tmp_path)
+    assert history.tags["confusion_matrix"].class_counts == tuple(COUNTS)
+    with ReportWriter(tmp_path) as writer:  # a new writer reads what the directory holds
+        with pytest.raises(ValueError, match=r"`class_counts`"):
+            writer.write_matrix(1, "confusion_matrix", CM, NAMES, class_counts=[9] * 5, class_groups=GROUPS)
+        with pytest.raises(ValueError, match=r"`class_groups`"):
+            writer.write_matrix(1, "confusion_matrix", CM, NAMES, class_counts=COUNTS)
+        writer.write_matrix(1, "confusion_matrix", CM, NAMES, class_counts=COUNTS, class_groups=GROUPS, image=False)
+
+
+# --------------------------------------------------------------------------
+# Scalars
+# --------------------------------------------------------------------------
+
+
+def test_shot_scalars_follow_the_prefix_rule_and_skip_empty_buckets():
+    tags = {value.tag for value in report_values("confusion_matrix", CM, NAMES, class_counts=COUNTS)}
+    assert SHOT_TAGS <= tags
+    tags = {value.tag for value in report_values("test_set", CM, NAMES, class_counts=COUNTS)}
+    assert {f"test_set/{tag}" for tag in SHOT_TAGS} <= tags
+    tags = {value.tag for value in report_values("confusion_matrix", CM, NAMES, class_counts=[500] * 5)}
+    assert "imbalance/many_shot_recall" in tags
+    assert not {"imbalance/medium_shot_recall", "imbalance/few_shot_recall"} & tags
+    assert not SHOT_TAGS & {value.tag for value in report_values("confusion_matrix", CM, NAMES)}
+
+
+def test_tf_summary_writers_store_counts_and_groups(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from tb_imbalance import summary as tbs
+
+    labels = np.repeat(np.arange(5), CM.sum(axis=1))
+    predictions = np.concatenate([np.repeat(np.arange(5), row) for row in CM])
+    writer = tf.summary.create_file_writer(str(tmp_path / "report"))
+    with writer.as_default():
+        assert tbs.classification_report(
+            "confusion_matrix", labels, predictions, step=0, class_names=NAMES, class_counts=np.array(COUNTS),
+            class_groups=GROUPS, image=False,
+        )
+    writer.close()
+    writer = tf.summary.create_file_writer(str(tmp_path / "matrix"))
+    with writer.as_default():
+        assert tbs.confusion_matrix("cm", labels, predictions, step=0, class_names=NAMES, class_groups=GROUPS)
+        with pytest.raises(ValueError, match="`class_counts` must have one count per class"):
+            tbs.confusion_matrix("cm", labels, predictions, step=1, class_names=NAMES, class_counts=[1, 2])
+    writer.close()
+    content = json.loads(plugin_content(tmp_path, "report"))
+    assert content["version"] == 3 and content["class_counts"] == COUNTS and content["class_groups"] == GROUPS
+    few = scalars(tmp_path, "report", "imbalance/few_shot_recall")[0]
+    assert few == pytest.approx(0.4)
+    matrix_content = json.loads(plugin_content(tmp_path, "matrix", "cm"))
+    assert "class_counts" not in matrix_content and matrix_content["class_groups"] == GROUPS
+    assert ("matrix", "imbalance/few_shot_recall") not in run_tag_pairs(tmp_path)
+
+
+# --------------------------------------------------------------------------
+# The report route
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    root = tmp_path_factory.mktemp("long_tail")
+    with ReportWriter(root / "long_tail") as writer:
+        for step in range(2):
+            writer.write_matrix(step, "confusion_matrix", CM, NAMES, class_counts=COUNTS, class_groups=GROUPS)
+    with ReportWriter(root / "counts_only") as writer:
+        writer.write_matrix(0, "confusion_matrix", CM, NAMES, class_counts=COUNTS, image=False)
+    with ReportWriter(root / "plain") as writer:
+        writer.write_matrix(0, "confusion_matrix", CM, NAMES, image=False)
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
+    multiplexer.AddRunsFromDirectory(str(root))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(root))
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+
+
+def _report(client, status=200, **params):
+    params.setdefault("tag", "confusion_matrix")
+    response = client.get("/data/plugin/imbalance/report", query_string=params)
+    assert response.status_code == status, response.get_data(as_text=True)
+    return json.loads(response.get_data())
+
+
+def test_report_has_train_counts_bucket_recalls_and_groups(client):
+    payload = _report(client, run="long_tail")
+    assert payload["per_class"]["train_count"] == COUNTS
+    assert payload["class_groups"] == GROUPS
+    expected = core.shot_recalls(CM, COUNTS)
+    for name in core.SHOT_METRIC_NAMES:
+        assert payload["metrics"][name] == pytest.approx(expected[name])
+    assert payload["metrics"]["balanced_accuracy"] == pytest.approx(core.imbalance_metrics(CM)["balanced_accuracy"])
+
+
+def test_report_thresholds_from_the_query(client):
+    payload = _report(client, run="long_tail", many="50", few="10")
+    expected = core.shot_recalls(CM, COUNTS, many=50, few=10)
+    assert {name: payload["metrics"][name] for name in core.SHOT_METRIC_NAMES} == pytest.approx(expected)
+    payload = _report(client, run="long_tail", many="1000", few="600")
+    assert payload["metrics"]["many_shot_recall"] is None  # no class has more than 1000 examples
+
+
+def test_report_without_counts_or_groups(client):
+    payload = _report(client, run="plain")
+    assert payload["per_class"]["train_count"] is None and payload["class_groups"] is None
+    assert set(payload["metrics"]) == set(core.METRIC_NAMES)
+    counts_only = _report(client, run="counts_only")
+    assert counts_only["class_groups"] is None and counts_only["per_class"]["train_count"] == COUNTS
+
+
+def test_report_group_rolls_everything_up(client):
+    payload = _report(client, run="long_tail", group="1", step="0")
+    group_cm, group_names = core.group_matrix(CM, GROUPS, NAMES)
+    assert payload["class_names"] == group_names == ["pets", "wild", "bat"]
+    assert payload["num_classes"] == 3
+    assert payload["confusion_matrix"] == group_cm.tolist()
+    expected_report = core.classification_report(group_cm, group_names)
+    assert list(payload["report"]) == list(expected_report)
+    for key in group_names:
+        assert payload["report"][key] == pytest.approx(expected_report[key])
+    assert payload["per_class"]["recall"] == pytest.approx(core.per_class_metrics(group_cm)["recall"].tolist())
+    assert payload["per_class"]["train_count"] == [800, 85, 8]
+    expected = core.shot_recalls(group_cm, [800, 85, 8])
+    assert {name: payload["metrics"][name] for name in core.SHOT_METRIC_NAMES} == pytest.approx(expected)
+    assert payload["class_groups"] == GROUPS
+    assert _report(client, run="long_tail", group="0")["class_names"] == NAMES
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"run": "long_tail", "many": "lots"}, "query parameter `many` must be an integer"),
+        ({"run": "long_tail", "few": "1.5"}, "query parameter `few` must be an integer"),
+        ({"run": "long_tail", "many": "20", "few": "100"}, "`few` must be less than `many`"),
+        ({"run": "long_tail", "few": "-1"}, "`few` must be non-negative"),
+        ({"run": "long_tail", "group": "yes"}, "query parameter `group` must be 1 or 0"),
+        ({"run": "plain", "group": "1"}, "logged without `class_groups`"),
+    ],
+)
+def test_bad_report_parameters_are_400(client, params, match):
+    assert match in _report(client, status=400, **params)["error"]
