@@ -1,65 +1,107 @@
-"""Overhead of ClassificationReportCallback on ``model.fit``, as ratios.
+"""Overhead of the streaming metric and ClassificationReportCallback on ``model.fit``, per Keras backend.
 
-Every fit trains the same model on the same data from the same seed, with
-validation, in this one process. Each comparison is a phase of its own: a
-pair of variants, one warm-up fit each, then ``--repeats`` rounds in
-alternating order. Printed per comparison: the median (and interquartile
-range) over rounds of the ratio of the two fits of a round — neighbours in
-time share the machine's state, which on a shared machine drifts by ±15 % —
-and the same paired ratio of process CPU time (all threads).
+Run once per backend, each in its own environment (the backend is fixed
+when Keras is first imported, so ``--backend`` sets ``KERAS_BACKEND``
+before this script imports Keras)::
 
-Variants:
+    .venv/bin/python bench/callback_overhead.py --backend tensorflow
+    /tmp/vjax/bin/python bench/callback_overhead.py --backend jax        # no TensorFlow installed
+    /tmp/vtorch/bin/python bench/callback_overhead.py --backend torch    # no TensorFlow installed
 
-* ``plain``         — ``fit`` with validation, ``metrics=["accuracy"]``;
-* ``metric``        — plain + the streaming ``BalancedAccuracy`` metric;
-* ``tb_imbalance``  — metric + ``ClassificationReportCallback`` with all
+``--quick`` is a smoke run (tiny data, 2 rounds, no context variants:
+seconds, figures meaningless); ``--repeats N``, ``--epochs N``,
+``--no-context``. The device is whatever the backend picks (a GPU when the
+environment has one); it is printed.
+
+Method. Every fit trains the same model on the same data from the same seed,
+with validation, in this one process. One warm-up fit per variant (imports,
+first tracing), then ``--repeats`` rounds; each round runs every variant
+once, in an order rotated from round to round (and reversed every other
+round). Printed per comparison: the median (and interquartile range) over
+rounds of the ratio of the two fits of a round — neighbours in time share
+the machine's state, which on a shared machine drifts by ±15 % — for the
+whole fit, for epochs 2…E only (the first epoch holds the tracing / XLA
+compilation of a new model), and for process CPU time (all threads).
+
+Variants (all compiled with ``metrics=["accuracy"]``):
+
+* ``plain``         — nothing else;
+* ``metric``        — plus the streaming ``BalancedAccuracy`` metric;
+* ``tb_imbalance``  — metric plus ``ClassificationReportCallback`` with all
   outputs (matrix, per-class and headline scalars, picture), reading the
   metric's validation matrix (no extra forward pass);
-* ``extra_metric``  — plain + a second Keras ``SparseCategoricalAccuracy``,
+* ``extra_metric``  — plain plus a second Keras ``SparseCategoricalAccuracy``,
   to show what any additional compiled metric costs on this small model;
-* ``keras_tb``      — plain + Keras' own ``keras.callbacks.TensorBoard``;
-* ``recipe``        — plain + the usual hand-written recipe: re-predict the
-  validation set every epoch, scikit-learn report, a matplotlib figure with
-  per-cell labels logged as an image, per-class scalars.
+* TensorFlow backend only (context, skipped by ``--no-context``), each in a
+  phase of its own against ``plain``: ``keras_tb`` (Keras' own
+  ``keras.callbacks.TensorBoard``) and ``recipe`` (the hand-written recipe:
+  re-predict the validation set every epoch, scikit-learn report,
+  matplotlib figure with per-cell labels, per-class scalars through
+  ``tf.summary``). Both need TensorFlow.
 
-Comparisons: the callback's logging (``tb_imbalance`` vs ``metric``), the
-whole feature (``tb_imbalance`` vs ``plain``), and the context variants vs
-``plain``. Ours run first, before the recipe imports matplotlib.
+Comparisons: (a) ``tb_imbalance / plain`` — the whole feature; (b)
+``extra_metric / plain``; (c) ``tb_imbalance / metric`` — the callback
+alone; and ``metric / plain``.
+
+(d) Per-batch cost of ``update_state`` + ``result()`` (Keras calls both on
+every train and validation batch), ``BalancedAccuracy`` vs
+``SparseCategoricalAccuracy``, measured two ways:
+
+* directly: ``N`` calls on 8 different validation batches of 256 rows (the
+  model's outputs as tensors of the backend, on its device; labels as
+  backend tensors), run the way ``fit`` runs them — inside one
+  ``tf.function`` loop (XLA when ``model.jit_compile`` is on, as Keras
+  decides), inside one ``jax.jit`` ``fori_loop`` with the stateless metric
+  API, or as eager calls on PyTorch. Also at ``--wide-classes`` (1000)
+  classes on synthetic softmax scores (``--calls`` / 10 calls per block),
+  where the metric's state is a million counts. The same loop with a metric that does
+  nothing is timed too and subtracted (loop overhead). Blocks of ``N``
+  calls alternate between the metrics; per-call figures are medians over
+  blocks, the ratio is paired per block.
+* from fit time: (epochs 2…E of ``metric`` − the same of ``plain``) /
+  batches in those epochs, per round, median and IQR over rounds. This is a
+  difference of two noisy times: read its IQR.
 
 Data: scikit-learn's digits, class k keeps 0.6**k of its samples (a long
 tail), split 80/20 per class, each part tiled to ~14.6k train / ~3.6k
 validation rows. Model: MLP 64→256→256→10 (ReLU, softmax), batch 256,
 5 epochs.
-
-Run: ``.venv/bin/python bench/callback_overhead.py`` (``--no-context`` for
-the first two comparisons only, ``--repeats N``).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import math
 import os
+import pathlib
 import statistics
 import sys
 import tempfile
 import time
+from typing import Any, Callable
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 
-import tb_imbalance.keras as tbk  # noqa: E402
+import harness  # noqa: E402
 
 SEED = 0
 CLASSES = 10
+BATCH = 256
+CORE_VARIANTS = ("plain", "metric", "tb_imbalance", "extra_metric")
+TF_CONTEXT_VARIANTS = ("keras_tb", "recipe")
+
+# Imported by main() once KERAS_BACKEND is set.
+keras: Any = None
+tbk: Any = None
 
 
 def long_tail_digits(train_rows: int = 14_600, val_rows: int = 3_600):
     """Digits subsampled to a 0.6**k long tail, split 80/20 per class, tiled."""
+    from sklearn.datasets import load_digits
+
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
     rng = np.random.default_rng(SEED)
@@ -70,11 +112,13 @@ def long_tail_digits(train_rows: int = 14_600, val_rows: int = 3_600):
         cut = max(1, int(round(len(keep) * 0.8)))
         train_idx.extend(keep[:cut])
         val_idx.extend(keep[cut:])
+
     def tiled(idx, rows):
         idx = np.array(idx)
         reps = int(np.ceil(rows / len(idx)))
         idx = rng.permutation(np.tile(idx, reps))[:rows]
         return x[idx], y[idx]
+
     return tiled(train_idx, train_rows), tiled(val_idx, val_rows)
 
 
@@ -93,51 +137,79 @@ def build_model(metrics):
     return model
 
 
-class RecipeCallback(keras.callbacks.Callback):
-    """TensorFlow's image-summary confusion-matrix recipe, as users write it."""
+def _epoch_timer():
+    class EpochTimer(keras.callbacks.Callback):
+        """Wall time of each epoch, up to the end of every other callback's on_epoch_end (keep it last)."""
 
-    def __init__(self, log_dir, x_val, y_val, class_names):
-        super().__init__()
-        self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "cm"))
-        self.x_val, self.y_val, self.class_names = x_val, y_val, class_names
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
 
-    def on_epoch_end(self, epoch, logs=None):
-        import matplotlib
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from sklearn.metrics import classification_report, confusion_matrix
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
 
-        pred = np.argmax(self.model.predict(self.x_val, verbose=0), axis=1)
-        cm = confusion_matrix(self.y_val, pred, labels=range(CLASSES))
-        report = classification_report(
-            self.y_val, pred, labels=range(CLASSES), output_dict=True, zero_division=0
-        )
-        share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-        figure = plt.figure(figsize=(8, 8))
-        plt.imshow(share, cmap=plt.cm.Blues)
-        plt.xticks(range(CLASSES), self.class_names, rotation=45)
-        plt.yticks(range(CLASSES), self.class_names)
-        for i in range(CLASSES):
-            for j in range(CLASSES):
-                plt.text(j, i, f"{cm[i, j]}\n{share[i, j]:.0%}", ha="center", va="center")
-        buffer = io.BytesIO()
-        plt.savefig(buffer, format="png")
-        plt.close(figure)
-        image = tf.expand_dims(tf.image.decode_png(buffer.getvalue(), channels=4), 0)
-        with self.writer.as_default():
-            tf.summary.image("confusion_matrix", image, step=epoch)
-            for k, name in enumerate(self.class_names):
-                for metric in ("precision", "recall", "f1-score"):
-                    tf.summary.scalar(f"{metric}/{name}", report[str(k)][metric], step=epoch)
-        self.writer.flush()
+    return EpochTimer()
 
 
-def run_variant(variant, data, epochs, log_root):
+def _recipe_callback(log_dir, x_val, y_val, class_names):
+    import tensorflow as tf
+
+    class RecipeCallback(keras.callbacks.Callback):
+        """TensorFlow's image-summary confusion-matrix recipe, as users write it."""
+
+        def __init__(self):
+            super().__init__()
+            self.writer = tf.summary.create_file_writer(os.path.join(log_dir, "cm"))
+
+        def on_epoch_end(self, epoch, logs=None):
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+            from sklearn.metrics import classification_report, confusion_matrix
+
+            pred = np.argmax(self.model.predict(x_val, verbose=0), axis=1)
+            cm = confusion_matrix(y_val, pred, labels=range(CLASSES))
+            report = classification_report(
+                y_val, pred, labels=range(CLASSES), output_dict=True, zero_division=0
+            )
+            share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+            figure = plt.figure(figsize=(8, 8))
+            plt.imshow(share, cmap=plt.cm.Blues)
+            plt.xticks(range(CLASSES), class_names, rotation=45)
+            plt.yticks(range(CLASSES), class_names)
+            for i in range(CLASSES):
+                for j in range(CLASSES):
+                    plt.text(j, i, f"{cm[i, j]}\n{share[i, j]:.0%}", ha="center", va="center")
+            buffer = io.BytesIO()
+            plt.savefig(buffer, format="png")
+            plt.close(figure)
+            image = tf.expand_dims(tf.image.decode_png(buffer.getvalue(), channels=4), 0)
+            with self.writer.as_default():
+                tf.summary.image("confusion_matrix", image, step=epoch)
+                for k, name in enumerate(class_names):
+                    for metric in ("precision", "recall", "f1-score"):
+                        tf.summary.scalar(f"{metric}/{name}", report[str(k)][metric], step=epoch)
+            self.writer.flush()
+
+    return RecipeCallback()
+
+
+class Fit:
+    """One fit's figures: whole wall time, epochs 2…E wall time, process CPU time."""
+
+    def __init__(self, wall: float, steady: float, cpu: float) -> None:
+        self.wall, self.steady, self.cpu = wall, steady, cpu
+
+
+def run_variant(variant, data, epochs, log_root) -> Fit:
     (x_train, y_train), (x_val, y_val) = data
     names = [f"digit {k}" for k in range(CLASSES)]
-    metrics = ["accuracy"]
-    callbacks = []
+    metrics: list[Any] = ["accuracy"]
+    callbacks: list[Any] = []
     log_dir = tempfile.mkdtemp(dir=log_root)
     if variant in ("metric", "tb_imbalance"):
         metrics.append(tbk.BalancedAccuracy(CLASSES))
@@ -148,54 +220,268 @@ def run_variant(variant, data, epochs, log_root):
     elif variant == "keras_tb":
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
     elif variant == "recipe":
-        callbacks.append(RecipeCallback(log_dir, x_val, y_val, names))
+        callbacks.append(_recipe_callback(log_dir, x_val, y_val, names))
+    timer = _epoch_timer()
+    callbacks.append(timer)  # last: its epoch ends after the report callback's
     model = build_model(metrics)
     start, cpu_start = time.perf_counter(), time.process_time()
     model.fit(
         x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-        batch_size=256, verbose=0, callbacks=callbacks,
+        batch_size=BATCH, verbose=0, callbacks=callbacks,
     )
-    return time.perf_counter() - start, time.process_time() - cpu_start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    steady = sum(timer.seconds[1:]) if len(timer.seconds) > 1 else wall
+    return Fit(wall, steady, cpu)
 
 
-def main(argv=None):
+def run_rounds(variants, data, epochs, repeats, log_root, label) -> dict[str, list[Fit]]:
+    """Warm-up fits, then ``repeats`` rounds of every variant in rotated order."""
+    for name in variants:  # warm-up: imports, first tracing
+        run_variant(name, data, 1, log_root)
+    fits: dict[str, list[Fit]] = {name: [] for name in variants}
+    for round_index in range(repeats):
+        for name in harness.rotated(variants, round_index):
+            fit = run_variant(name, data, epochs, log_root)
+            fits[name].append(fit)
+            print(f"{label}, round {round_index + 1}: {name:13s} {fit.wall:6.2f} s wall "
+                  f"({fit.steady:6.2f} s epochs 2+), {fit.cpu:6.2f} s CPU", flush=True)
+    return fits
+
+
+def compare(fits, variant, base) -> dict[str, Any]:
+    v, b = fits[variant], fits[base]
+    return {
+        "variant": variant,
+        "base": base,
+        "wall": harness.paired_ratios([f.wall for f in v], [f.wall for f in b]),
+        "steady": harness.paired_ratios([f.steady for f in v], [f.steady for f in b]),
+        "cpu": harness.paired_ratios([f.cpu for f in v], [f.cpu for f in b]),
+        "median_wall": statistics.median(f.wall for f in v),
+        "median_base": statistics.median(f.wall for f in b),
+    }
+
+
+# -- (d): per-batch cost of update_state + result() ---------------------------------------
+
+
+def _nothing_metric():
+    class Nothing(keras.metrics.Metric):
+        """A metric that does nothing: times the loop around the metric calls."""
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            return None
+
+        def result(self):
+            return keras.ops.convert_to_tensor(0.0)
+
+        def reset_state(self):
+            return None
+
+    return Nothing(name="nothing")
+
+
+def _loop_runner(metric, y_true, y_pred, jit_compile: bool) -> Callable[[int], float]:
+    """A function running ``n`` update_state + result calls as fit would on this backend."""
+    backend = keras.backend.backend()
+    batches = int(y_true.shape[0])
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=jit_compile)
+        def loop(n, y_true, y_pred):
+            total = tf.constant(0.0, tf.float32)
+            for i in tf.range(n):
+                k = i % batches
+                metric.update_state(y_true[k], y_pred[k])
+                total += tf.cast(metric.result(), tf.float32)
+            return total
+
+        return lambda n: float(loop(tf.constant(n), y_true, y_pred))
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        @jax.jit
+        def loop(values, n, y_true, y_pred):
+            def body(i, carry):
+                values, total = carry
+                k = i % batches
+                values = metric.stateless_update_state(values, y_true[k], y_pred[k])
+                return values, total + jnp.asarray(metric.stateless_result(values), jnp.float32)
+
+            return jax.lax.fori_loop(0, n, body, (values, jnp.float32(0.0)))
+
+        state = {"values": [v.value for v in metric.variables]}
+
+        def run(n: int) -> float:
+            values, total = loop(state["values"], n, y_true, y_pred)
+            state["values"] = values
+            return float(total)  # waits for the device
+
+        return run
+    # torch: Keras' torch trainer runs metrics eagerly, one call after another
+    def run(n: int) -> float:
+        result = None
+        for i in range(n):
+            k = i % batches
+            metric.update_state(y_true[k], y_pred[k])
+            result = metric.result()
+        return float(keras.ops.convert_to_numpy(result))  # waits for the device
+
+    return run
+
+
+def model_batches(model, x_val, y_val, batches: int = 8) -> tuple[Any, Any]:
+    """``batches`` validation batches: labels ``[K, B]`` and the model's outputs ``[K, B, C]``, as backend tensors."""
+    ops = keras.ops
+    rows = batches * BATCH
+    x = np.resize(x_val, (rows,) + x_val.shape[1:])
+    y = np.resize(y_val, (rows,))
+    y_pred = ops.stack([model(x[i * BATCH:(i + 1) * BATCH], training=False) for i in range(batches)])
+    return ops.convert_to_tensor(y.reshape(batches, BATCH)), y_pred
+
+
+def synthetic_batches(num_classes: int, batches: int = 8) -> tuple[Any, Any]:
+    """Labels ``[K, B]`` and softmax scores ``[K, B, C]`` (argmax right for 60 % of rows), as backend tensors."""
+    ops = keras.ops
+    rng = np.random.default_rng(SEED)
+    labels = rng.integers(0, num_classes, (batches, BATCH))
+    predicted = np.where(rng.random((batches, BATCH)) < 0.6, labels, rng.integers(0, num_classes, (batches, BATCH)))
+    logits = rng.normal(size=(batches, BATCH, num_classes)).astype("float32")
+    np.put_along_axis(logits, predicted[..., None], 10.0, axis=-1)
+    return ops.convert_to_tensor(labels), ops.softmax(ops.convert_to_tensor(logits), axis=-1)
+
+
+def per_batch_cost(y_true, y_pred, num_classes: int, jit: bool, calls: int, blocks: int) -> dict[str, Any]:
+    """Seconds per update_state + result() call for each metric, minus the empty loop."""
+    metrics = {
+        "BalancedAccuracy": tbk.BalancedAccuracy(num_classes),
+        "SparseCategoricalAccuracy": keras.metrics.SparseCategoricalAccuracy(),
+        "nothing": _nothing_metric(),
+    }
+    runners = {name: _loop_runner(metric, y_true, y_pred, jit) for name, metric in metrics.items()}
+    for run in runners.values():  # warm-up: tracing, compilation
+        run(min(calls, 20))
+        run(calls)
+    seconds: dict[str, list[float]] = {name: [] for name in runners}
+    for block in range(blocks):
+        for name in harness.rotated(list(runners), block):
+            start = time.perf_counter()
+            runners[name](calls)
+            seconds[name].append((time.perf_counter() - start) / calls)
+    loop = seconds["nothing"]
+    net = {name: [s - e for s, e in zip(seconds[name], loop)] for name in ("BalancedAccuracy", "SparseCategoricalAccuracy")}
+    return {
+        "classes": num_classes,
+        "calls": calls,
+        "blocks": blocks,
+        "jit": jit,
+        "loop_us": statistics.median(loop) * 1e6,
+        "gross_us": {name: statistics.median(values) * 1e6 for name, values in seconds.items()},
+        "net_us": {name: statistics.median(values) * 1e6 for name, values in net.items()},
+        "ratio_gross": harness.paired_ratios(seconds["BalancedAccuracy"], seconds["SparseCategoricalAccuracy"]),
+        "ratio_net": harness.paired_ratios(
+            [max(v, 1e-9) for v in net["BalancedAccuracy"]], [max(v, 1e-9) for v in net["SparseCategoricalAccuracy"]]
+        ),
+    }
+
+
+def print_cost(cost: dict[str, Any], backend: str, inputs: str) -> None:
+    how = {"tensorflow": f"one tf.function loop (jit_compile={cost['jit']})",
+           "jax": "one jax.jit fori_loop, stateless API", "torch": "eager calls"}[backend]
+    print(f"      direct, {cost['classes']} classes ({inputs}): {cost['calls']} calls x {cost['blocks']} blocks "
+          f"in {how}; empty-loop cost {cost['loop_us']:.1f} us/call subtracted")
+    for name in ("BalancedAccuracy", "SparseCategoricalAccuracy"):
+        print(f"        {name:26s} {cost['net_us'][name]:8.1f} us/batch  ({cost['gross_us'][name]:.1f} us with the loop)")
+    print(f"        ratio BalancedAccuracy / SparseCategoricalAccuracy: {cost['ratio_net']} net, "
+          f"{cost['ratio_gross']} with the loop")
+
+
+def fit_derived_per_batch(fits, variant, base, batches) -> tuple[float, float, float]:
+    """Median and quartiles over rounds of (steady time variant − base) / batches, in µs."""
+    diffs = sorted((v.steady - b.steady) / batches * 1e6 for v, b in zip(fits[variant], fits[base]))
+    return statistics.median(diffs), diffs[len(diffs) // 4], diffs[(3 * len(diffs)) // 4]
+
+
+def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=harness.BACKENDS,
+                        default=os.environ.get("KERAS_BACKEND", "tensorflow"))
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--no-context", action="store_true", help="skip extra_metric, keras_tb and recipe")
+    parser.add_argument("--calls", type=int, default=2000, help="update_state+result calls per block in (d)")
+    parser.add_argument("--blocks", type=int, default=9, help="blocks per metric in (d)")
+    parser.add_argument("--wide-classes", type=int, default=1000,
+                        help="also time (d) at this many classes on synthetic scores (0: skip)")
+    parser.add_argument("--no-context", action="store_true", help="skip keras_tb and recipe (TensorFlow only)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: tiny data, 2 rounds, figures meaningless")
     args = parser.parse_args(argv)
 
-    data = long_tail_digits()
+    global keras, tbk
+    keras = harness.select_backend(args.backend)
+    import tb_imbalance.keras
+
+    tbk = tb_imbalance.keras
+    if args.quick:
+        train_rows, val_rows = 2_048, 512
+        args.epochs, args.repeats, args.calls, args.blocks, args.no_context = 2, 2, 50, 3, True
+        args.wide_classes = min(args.wide_classes, 100)
+    else:
+        train_rows, val_rows = 14_600, 3_600
+    data = long_tail_digits(train_rows, val_rows)
     counts = np.bincount(data[0][1], minlength=CLASSES)
-    print(f"train rows {len(data[0][1])}, validation rows {len(data[1][1])}, "
-          f"train class counts {counts.tolist()}")
-    comparisons = [("metric", "tb_imbalance"), ("plain", "tb_imbalance")]
-    if not args.no_context:
-        comparisons += [("plain", "extra_metric"), ("plain", "keras_tb"), ("plain", "recipe")]
-    results = []
+    probe = build_model(["accuracy"])
+    device = harness.describe_device(probe)
+    print(f"backend {args.backend} (keras {keras.__version__}), device {device}, jit_compile {probe.jit_compile}; "
+          f"train rows {len(data[0][1])}, validation rows {len(data[1][1])}, "
+          f"train class counts {counts.tolist()}", flush=True)
+
     with tempfile.TemporaryDirectory() as log_root:
-        for base, variant in comparisons:
-            pair = [base, variant]
-            for name in pair:  # warm-up: imports, first tracing
-                run_variant(name, data, 1, log_root)
-            wall = {name: [] for name in pair}
-            cpu = {name: [] for name in pair}
-            for round_index in range(args.repeats):
-                for name in pair if round_index % 2 == 0 else pair[::-1]:
-                    seconds, cpu_seconds = run_variant(name, data, args.epochs, log_root)
-                    wall[name].append(seconds)
-                    cpu[name].append(cpu_seconds)
-                    print(f"{variant} vs {base}, round {round_index + 1}: {name:13s} {seconds:6.2f} s wall, "
-                          f"{cpu_seconds:6.2f} s CPU", flush=True)
-            ratios = sorted(w / b for w, b in zip(wall[variant], wall[base]))
-            cpu_ratio = statistics.median(c / b for c, b in zip(cpu[variant], cpu[base]))
-            results.append((variant, base, statistics.median(wall[variant]), statistics.median(wall[base]),
-                            statistics.median(ratios), ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4], cpu_ratio))
-    print(f"\n{args.repeats} rounds per comparison, {args.epochs} epochs per fit, all with validation; "
-          "ratio = median over rounds of fit time / fit time of the same round (interquartile range):")
-    for variant, base, median, base_median, ratio, low, high, cpu_ratio in results:
-        print(f"  {variant:13s} / {base:7s} {median:5.2f} s / {base_median:5.2f} s   ratio {ratio:.3f}x "
-              f"(IQR {low:.3f}-{high:.3f})   CPU-time ratio {cpu_ratio:.3f}x")
+        fits = run_rounds(list(CORE_VARIANTS), data, args.epochs, args.repeats, log_root, "core")
+        comparisons = [
+            ("(a) metric + callback / plain", compare(fits, "tb_imbalance", "plain")),
+            ("(b) 2nd SparseCatAccuracy / plain", compare(fits, "extra_metric", "plain")),
+            ("(c) callback alone: tb / metric", compare(fits, "tb_imbalance", "metric")),
+            ("    metric alone: metric / plain", compare(fits, "metric", "plain")),
+        ]
+        if args.backend == "tensorflow" and not args.no_context:
+            for variant in TF_CONTEXT_VARIANTS:
+                pair = run_rounds(["plain", variant], data, args.epochs, args.repeats, log_root, f"{variant} vs plain")
+                comparisons.append((f"    {variant} / plain (own phase)", compare(pair, variant, "plain")))
+
+    model = build_model(["accuracy"])
+    model.fit(data[0][0][:BATCH * 4], data[0][1][:BATCH * 4], epochs=1, batch_size=BATCH, verbose=0)
+    jit = bool(model.jit_compile)
+    y_true, y_pred = model_batches(model, data[1][0], data[1][1])
+    costs = [(per_batch_cost(y_true, y_pred, CLASSES, jit, args.calls, args.blocks), "this model's outputs")]
+    if args.wide_classes:
+        y_true, y_pred = synthetic_batches(args.wide_classes)
+        wide_calls = max(1, args.calls // 10)
+        costs.append((per_batch_cost(y_true, y_pred, args.wide_classes, jit, wide_calls, args.blocks),
+                      "synthetic softmax scores"))
+    steady_epochs = max(args.epochs - 1, 1)
+    batches = steady_epochs * (math.ceil(train_rows / BATCH) + math.ceil(val_rows / BATCH))
+    derived = {
+        "BalancedAccuracy": fit_derived_per_batch(fits, "metric", "plain", batches),
+        "SparseCategoricalAccuracy": fit_derived_per_batch(fits, "extra_metric", "plain", batches),
+    }
+
+    print(f"\nbackend {args.backend}, device {device}, jit_compile {probe.jit_compile}; {args.repeats} rounds, "
+          f"{args.epochs} epochs per fit with validation; ratio = median over rounds of this fit / the other fit "
+          "of the same round (interquartile range)")
+    print(f"  {'comparison':36s} {'median fit':>17s}  {'whole fit':27s} {'epochs 2+':27s} {'CPU time':27s}")
+    for label, c in comparisons:
+        print(f"  {label:36s} {c['median_wall']:6.2f}/{c['median_base']:6.2f} s  {str(c['wall']):27s} "
+              f"{str(c['steady']):27s} {str(c['cpu']):27s}")
+    print(f"  (d) per batch, update_state + result(), batches of {BATCH} rows:")
+    for cost, inputs in costs:
+        print_cost(cost, args.backend, inputs)
+    print(f"      from fit time, {CLASSES} classes: (epochs 2+ of variant - plain) / {batches} batches, per round:")
+    for name, (median, low, high) in derived.items():
+        print(f"        {name:26s} {median:8.1f} us/batch (IQR {low:.1f} - {high:.1f})")
+    harness.assert_no_tensorflow(args.backend)
+    if args.backend != "tensorflow":
+        print("  TensorFlow was not imported (checked).")
     return 0
 
 
