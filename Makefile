@@ -61,8 +61,10 @@ $(VENV_TORCH)/.installed: requirements-torch.txt requirements-common.txt setup.p
 browser:
 	@bash scripts/ensure_chromium.sh
 
-bench: setup
-	$(PY) bench/callback_overhead.py
+bench: setup-all
+	$(PY) bench/callback_overhead.py --backend tensorflow
+	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/callback_overhead.py --backend jax
+	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/callback_overhead.py --backend torch
 	$(PY) bench/plugin_latency.py
 	$(PY) bench/many_classes.py
 
