@@ -6,10 +6,12 @@ font that has every one of its characters:
 1. DejaVu Sans (Latin, Greek, Cyrillic, many symbols) — from matplotlib when
    it is installed, else the system's (Debian's ``fonts-dejavu-core``);
 2. Noto Sans CJK (Chinese, Japanese, Korean) — Debian's ``fonts-noto-cjk``;
-3. Pillow's built-in scalable font (Latin only), when no other font exists.
+3. Symbola (Latin and emoji, drawn in outline: colour emoji fonts cannot be
+   drawn at label size) — Debian's ``fonts-symbola``;
+4. Pillow's built-in scalable font (Latin only), when no other font exists.
 
-Characters that no installed font has (emoji, most often: colour emoji
-fonts cannot be drawn at label size) are written as their code point,
+When no single font has every character of a label, the font that has the
+most of them draws it and the others are written as their code point,
 ``U+1F600``, so a label is never a row of boxes.
 
 Long names are shortened to :data:`MAX_LABEL_CHARS` with the ellipsis in
@@ -45,6 +47,11 @@ _CJK = (
     "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
 )
+_EMOJI = (
+    "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+    "/usr/share/fonts/truetype/symbola/Symbola.ttf",
+    "/usr/share/fonts/TTF/Symbola.ttf",
+)
 
 
 def _matplotlib_dejavu() -> list[str]:
@@ -59,6 +66,7 @@ def font_paths() -> list[str]:
     """The installed fonts labels may use, in order of preference (may be empty)."""
     found = [path for path in _matplotlib_dejavu() + list(_DEJAVU) if os.path.exists(path)][:1]
     found += [path for path in _CJK if os.path.exists(path)][:1]
+    found += [path for path in _EMOJI if os.path.exists(path)][:1]
     return found
 
 
@@ -94,7 +102,7 @@ def drawable(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
     for face in fonts:
         if all(_has_glyph(face, char) for char in text):
             return face, text
-    face = fonts[0]
+    face = max(fonts, key=lambda f: sum(_has_glyph(f, char) for char in text))  # first of the best
     return face, "".join(char if _has_glyph(face, char) else f"U+{ord(char):04X}" for char in text)
 
 

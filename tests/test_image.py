@@ -118,18 +118,38 @@ def test_long_names_with_a_shared_prefix_stay_distinct():
 def test_cjk_and_emoji_names_are_never_boxes():
     from tb_imbalance import image_text
 
-    has_cjk_font = any("CJK" in path for path in image_text.font_paths())
+    paths = image_text.font_paths()
+    has_cjk_font = any("CJK" in path for path in paths)
+    has_emoji_font = any("Symbola" in path for path in paths)
     face, shown = image_text.drawable("日本語", 11)
     if has_cjk_font:
         assert shown == "日本語" and "CJK" in face.path
     else:
         assert shown == "U+65E5U+672CU+8A9E"
     face, shown = image_text.drawable("fraud 🚨", 11)
-    assert shown in ("fraud 🚨", "fraud U+1F6A8")
-    if shown == "fraud 🚨":  # a font claims the emoji: it must draw something other than its "no glyph" box
-        assert image_text._has_glyph(face, "🚨")
+    if has_emoji_font:
+        assert shown == "fraud 🚨" and "Symbola" in face.path and image_text._has_glyph(face, "🚨")
+    else:
+        assert shown == "fraud U+1F6A8"
+    face, shown = image_text.drawable("日本 🚨", 11)  # no single font has both: the best one, the rest as code points
+    assert shown in ("日本 U+1F6A8", "U+65E5U+672C 🚨", "U+65E5U+672C U+1F6A8")
     renderer = ConfusionMatrixImage(["ok", "日本語", "fraud 🚨"])
     assert renderer.render(np.eye(3, dtype=int)).shape[0] > 100
+
+
+def test_the_fonts_ci_installs_are_found():
+    """make test installs Debian's fonts-noto-cjk and fonts-symbola (scripts/ensure_chromium.sh)."""
+    import pathlib
+
+    from tb_imbalance import image_text
+
+    script = (pathlib.Path(__file__).parents[1] / "scripts" / "ensure_chromium.sh").read_text()
+    assert "fonts-noto-cjk" in script and "fonts-symbola" in script
+    paths = image_text.font_paths()
+    if pathlib.Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc").exists():
+        assert any("CJK" in path for path in paths)
+    if pathlib.Path("/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf").exists():
+        assert any("Symbola" in path for path in paths)
 
 
 def test_thousands_of_classes_draw_the_most_confused_sub_matrix():
