@@ -70,23 +70,32 @@ export function createApi(baseUrl) {
      * @param {string} run
      * @param {string} tag
      * @param {number|null} [step]
+     * @param {{many?: number, few?: number, group?: boolean}} [options] long-tail
+     *   thresholds (the route's defaults when omitted) and `group`: roll up to
+     *   the tag's class groups
      * @returns {Promise<Object>}
      */
-    report(run, tag, step = null) {
+    report(run, tag, step = null, options = {}) {
+      const extra = {
+        many: options.many ?? null,
+        few: options.few ?? null,
+        group: options.group ? 1 : null,
+      };
+      const keyOf = (atStep) => JSON.stringify([run, tag, atStep, extra.many, extra.few, extra.group]);
       if (step === null || step === undefined) {
-        return getJson("report", { run, tag }).then((report) => {
-          remember(JSON.stringify([run, tag, report.step]), Promise.resolve(report));
+        return getJson("report", { run, tag, ...extra }).then((report) => {
+          remember(keyOf(report.step), Promise.resolve(report));
           return report;
         });
       }
-      const key = JSON.stringify([run, tag, step]);
+      const key = keyOf(step);
       const cached = reports.get(key);
       if (cached) {
         reports.delete(key);
         reports.set(key, cached);
         return cached;
       }
-      return remember(key, getJson("report", { run, tag, step }));
+      return remember(key, getJson("report", { run, tag, step, ...extra }));
     },
 
     /**

@@ -2,6 +2,7 @@
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
 import { el, field, replaceChildren, select } from "./dom.js";
+import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, defaultTag } from "./pivot.js";
 import { buildReportTable } from "./report-table.js";
 import {
@@ -128,6 +129,45 @@ export function startApp({ root, api, presets }) {
   metricSelect.addEventListener("change", () => store.set({ pivotMetric: metricSelect.value }));
   const metricField = field("Metric", metricSelect);
   const pivotSlider = createStepSlider({ testid: "pivot", onChange: (tableStep) => store.set({ tableStep }) });
+  // Long-tail thresholds (shown when the runs have training counts per class).
+  const manyInput = el("input", { type: "number", min: "1", step: "1", class: "number-input", dataset: { testid: "threshold-many" } });
+  const fewInput = el("input", { type: "number", min: "0", step: "1", class: "number-input", dataset: { testid: "threshold-few" } });
+  const thresholdFields = el(
+    "div",
+    {
+      class: "threshold-fields",
+      hidden: true,
+      dataset: { testid: "long-tail-thresholds" },
+      title: "Many-shot: more than this many training examples; few-shot: fewer than this many; medium-shot: in between (inclusive).",
+    },
+    field("Many-shot >", manyInput),
+    field("Few-shot <", fewInput),
+  );
+  const onThreshold = () => {
+    const thresholds = parseThresholds(manyInput.value, fewInput.value);
+    const problem = thresholds ? "" : "Whole numbers ≥ 0, few-shot less than many-shot";
+    for (const input of [manyInput, fewInput]) {
+      input.setCustomValidity(problem);
+      input.setAttribute("aria-invalid", String(Boolean(problem)));
+    }
+    const current = store.get().thresholds;
+    if (thresholds && (thresholds.many !== current.many || thresholds.few !== current.few)) store.set({ thresholds });
+  };
+  manyInput.addEventListener("change", onThreshold);
+  fewInput.addEventListener("change", onThreshold);
+  // Classes / Groups (shown when the runs' tag has class groups).
+  const groupButton = (grouped, label) => {
+    const button = el("button", { type: "button", class: "button", dataset: { testid: grouped ? "show-groups" : "show-classes" } }, label);
+    button.addEventListener("click", () => store.set({ grouped }));
+    return button;
+  };
+  const groupButtons = { classes: groupButton(false, "Classes"), groups: groupButton(true, "Groups") };
+  const groupSwitch = el(
+    "div",
+    { class: "button-group", role: "group", "aria-label": "Classes or groups", hidden: true, dataset: { testid: "group-switch" } },
+    groupButtons.classes,
+    groupButtons.groups,
+  );
   const pivotMessage = el("div", { class: "pivot-message", hidden: true, dataset: { testid: "pivot-message" } });
   const tableHost = el("div", { class: "report-view", dataset: { testid: "table-view" } });
   const pivotHost = el("div", { class: "report-view", hidden: true, dataset: { testid: "pivot-view" } });
@@ -138,6 +178,8 @@ export function startApp({ root, api, presets }) {
       el("div", { class: "button-group", role: "group", "aria-label": "View" }, viewButtons.table, viewButtons.pivot),
       metricField,
       pivotSlider.element,
+      groupSwitch,
+      thresholdFields,
     ),
     tableHost,
     pivotHost,
@@ -189,6 +231,8 @@ export function startApp({ root, api, presets }) {
       patch.view = presets.view;
       patch.pivotMetric = presets.metric;
       patch.supportThreshold = presets.supportThreshold ?? state.supportThreshold;
+      patch.thresholds = presets.thresholds ?? state.thresholds;
+      patch.grouped = presets.grouped ?? state.grouped;
       patch.matrix = { ...state.matrix, step: presets.step, run: presets.matrixRun, normalize: presets.normalize ?? state.matrix.normalize };
       patch.imbalance = { ...state.imbalance, step: presets.step };
     }
@@ -294,6 +338,13 @@ export function startApp({ root, api, presets }) {
     metricField.hidden = !pivotShown;
     pivotSlider.element.hidden = !pivotShown;
     for (const [view, button] of Object.entries(viewButtons)) button.setAttribute("aria-pressed", String(view === state.view));
+    thresholdFields.hidden = !readable.some((run) => source.hasTrainCounts(tag, run));
+    if (document.activeElement !== manyInput) manyInput.value = String(state.thresholds.many);
+    if (document.activeElement !== fewInput) fewInput.value = String(state.thresholds.few);
+    const canGroup = readable.some((run) => source.classGroupsOf(tag, run) !== null);
+    groupSwitch.hidden = !canGroup;
+    groupButtons.classes.setAttribute("aria-pressed", String(!(canGroup && state.grouped)));
+    groupButtons.groups.setAttribute("aria-pressed", String(canGroup && state.grouped));
     metricSelect.value = state.pivotMetric;
     if (pivotShown) {
       pivotSlider.update(tableSteps, state.tableStep);
@@ -332,6 +383,7 @@ export function startApp({ root, api, presets }) {
       labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${matrixData.run}, step ${matrixData.step}`,
       other: matrixData.other,
       otherRuns: readable.filter((run) => run !== matrixData.run),
+      grouped: Boolean(state.grouped && matrixData.run !== null && source.classGroupsOf(tag, matrixData.run) !== null),
       message: matrixData.error ?? matrixData.other?.error ?? null,
     });
 
@@ -342,6 +394,7 @@ export function startApp({ root, api, presets }) {
       wantedStep: state.imbalance.step,
       report: imbalanceData.report,
       settings: state.imbalance,
+      thresholds: state.thresholds,
       message: imbalanceData.error,
     });
 
@@ -360,11 +413,11 @@ export function startApp({ root, api, presets }) {
     });
 
     const classCount = shownColumns[0]?.report.class_names.length ?? 0;
-    const subtitleParts = [tag, classCount ? `${classCount} classes` : null, available.length ? `${selected.length} of ${available.length} runs` : null];
+    const subtitleParts = [tag, classCount ? `${classCount} ${shownColumns[0].report.class_groups && state.grouped && canGroup ? "groups" : "classes"}` : null, available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
     status.classList.remove("busy");
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    writeUrl(state, selected, baseline);
+    writeUrl(state, selected, baseline, canGroup);
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
@@ -373,8 +426,10 @@ export function startApp({ root, api, presets }) {
   }
 
   /** Puts the selection into the iframe URL, so that a link reproduces the view. */
-  function writeUrl(state, selected, baseline) {
+  function writeUrl(state, selected, baseline, canGroup) {
     const search = selectionSearch(window.location.search, {
+      thresholds: state.thresholds,
+      grouped: canGroup && state.grouped,
       runs: selected,
       tag: state.tag,
       baseline,

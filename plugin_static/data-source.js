@@ -39,6 +39,7 @@ export function createDataSource(api) {
   const steps = new Map(); // tag -> Map(run -> steps)
   const errors = new Map(); // tag -> Map(run -> message)
   const skipped = new Map(); // tag -> Map(run -> [{step, reason}])
+  const extras = new Map(); // tag -> Map(run -> {classGroups, trainCounts}) (fixed per tag: first metadata wins)
   const series = new Map(); // JSON [run, tag, classes] -> Promise
 
   const table = (maps, tag) => {
@@ -75,6 +76,13 @@ export function createDataSource(api) {
      * @returns {Array<{step: number, reason: string}>}
      */
     skippedOf: (tag, run) => skipped.get(tag)?.get(run) ?? [],
+    /**
+     * The class groups a run's tag was logged with, or null.
+     * @returns {Object<string, string[]>|null}
+     */
+    classGroupsOf: (tag, run) => extras.get(tag)?.get(run)?.classGroups ?? null,
+    /** @returns {boolean} whether a run's tag was logged with training counts per class */
+    hasTrainCounts: (tag, run) => Boolean(extras.get(tag)?.get(run)?.trainCounts),
     /** @returns {string|null} why the run list could not be read */
     listError: () => listError,
 
@@ -111,6 +119,10 @@ export function createDataSource(api) {
               const report = await api.report(run, tag);
               known.set(run, report.steps);
               table(skipped, tag).set(run, report.skipped_steps ?? []);
+              table(extras, tag).set(run, {
+                classGroups: report.class_groups && Object.keys(report.class_groups).length ? report.class_groups : null,
+                trainCounts: Array.isArray(report.per_class?.train_count),
+              });
             } catch (error) {
               failed.set(run, describeError(error));
             }

@@ -1,6 +1,7 @@
 // The classification-report table as data: rows, deltas to the baseline and
 // their significance tests, sorting, filtering and the export layout. Views
 // only draw what this builds.
+import { BUCKETS } from "./long-tail.js";
 import { classTests } from "./significance.js";
 
 /** Per-run columns, in display order. */
@@ -24,6 +25,13 @@ export const SUMMARY_ROWS = [
   { id: "worst_class_recall", label: "worst-class recall", metric: true },
 ];
 
+/**
+ * Long-tail summary rows (mean recall per training-count bucket), shown only
+ * when a report has them (its tag was logged with class counts). A `null`
+ * score means the bucket holds no class with validation examples.
+ */
+export const LONG_TAIL_ROWS = BUCKETS.map((bucket) => ({ id: bucket.metric, label: bucket.label, metric: true, longTail: true }));
+
 function classCells(report, index) {
   const perClass = report.per_class;
   return {
@@ -45,6 +53,7 @@ function classDetails(report, index) {
 }
 
 function summaryCells(report, row) {
+  if (row.longTail) return Object.hasOwn(report.metrics, row.id) ? { f1: report.metrics[row.id] } : null;
   if (row.metric) return { f1: report.metrics[row.id] };
   if (row.id === "accuracy") {
     return { f1: report.report.accuracy, support: report.report["macro avg"].support };
@@ -80,6 +89,8 @@ function deltasOf(cells, baselineCells) {
  *   comparison?: Object|null}>} columns one entry per run, in display order;
  *   `comparison` is the `compare` response of the run against the baseline
  * @param {string|null} baseline run whose values the others are compared to
+ * Summary rows are {@link SUMMARY_ROWS}, then {@link LONG_TAIL_ROWS} when
+ * any report has them.
  * @returns {{columns: Array, classRows: Array, summaryRows: Array}}
  */
 export function buildReportTable(columns, baseline) {
@@ -130,7 +141,8 @@ export function buildReportTable(columns, baseline) {
     return { index, name, cells, details, deltas, tests };
   });
 
-  const summaryRows = SUMMARY_ROWS.map((row) => {
+  const longTail = LONG_TAIL_ROWS.filter((row) => columns.some(({ report }) => report && Object.hasOwn(report.metrics, row.id)));
+  const summaryRows = [...SUMMARY_ROWS, ...longTail].map((row) => {
     const cells = {};
     for (const { run, report } of columns) cells[run] = report ? summaryCells(report, row) : null;
     const deltas = {};

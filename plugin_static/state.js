@@ -1,5 +1,6 @@
 // Selection state, URL presets, step resolution and polling.
 import { parseMetric, parseView } from "./pivot.js";
+import { DEFAULT_THRESHOLDS, parseThresholds } from "./long-tail.js";
 import { DEFAULT_SUPPORT_THRESHOLD, parseSupportThreshold } from "./significance.js";
 
 /** Most runs selected when the URL names none. */
@@ -29,6 +30,8 @@ export function initialState() {
     sort: { column: "index", run: null, direction: "asc" },
     classFilter: "",
     supportThreshold: DEFAULT_SUPPORT_THRESHOLD,
+    thresholds: { ...DEFAULT_THRESHOLDS }, // long-tail buckets: many-shot above `many`, few-shot below `few`
+    grouped: false, // the report and matrix rolled up to the tag's class groups
     matrix: {
       run: null,
       step: null,
@@ -138,7 +141,9 @@ function integer(value) {
 
 /**
  * Selection presets from the iframe URL, e.g.
- * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&view=pivot&metric=f1&poll=2&min_support=50`.
+ * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&view=pivot&metric=f1&poll=2&min_support=50&many=50&few=10&group=1`.
+ * `many` / `few` are the long-tail thresholds (the defaults when missing or
+ * invalid), `group=1` rolls the report and matrix up to class groups.
  * `run` may also be repeated (`run=a&run=b`) for names containing commas.
  * `view` is "table" (default) or "pivot"; `metric` the pivot's "recall"
  * (default), "precision" or "f1". Without `tag`, the dashboard picks the tag
@@ -147,7 +152,8 @@ function integer(value) {
  * @returns {{runs: string[]|null, baseline: string|null, tag: string|null,
  *   step: number|null, view: "table"|"pivot", metric: "recall"|"precision"|"f1",
  *   matrixRun: string|null, normalize: string|null,
- *   supportThreshold: number, pollSeconds: number}}
+ *   supportThreshold: number, thresholds: {many: number, few: number}, grouped: boolean,
+ *   pollSeconds: number}}
  */
 export function readPresets(search) {
   const params = new URLSearchParams(search);
@@ -163,12 +169,14 @@ export function readPresets(search) {
     matrixRun: params.get("matrix_run"),
     normalize: params.get("normalize"),
     supportThreshold: parseSupportThreshold(params.get("min_support")),
+    thresholds: parseThresholds(params.get("many"), params.get("few")) ?? { ...DEFAULT_THRESHOLDS },
+    grouped: params.get("group") === "1",
     pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
   };
 }
 
 /** URL parameters that {@link selectionSearch} writes (the others are kept as they are). */
-export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric"];
+export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric", "many", "few", "group"];
 
 /**
  * The iframe URL's query with the current selection written in, so that a
@@ -178,14 +186,15 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * holds a comma; defaults (latest step, table view, recall) are left out.
  * @param {string} search the current `window.location.search`
  * @param {{runs: string[], tag: string|null, baseline: string|null, step: number|null,
- *   view: string, metric: string}} selection
+ *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean}} selection
+ *   thresholds are written only when not the defaults, `group=1` only when grouped
  * @returns {string} the new query, starting with "?"
  * @example
  *   selectionSearch("?name=imbalance", {runs: ["a", "b"], tag: "t", baseline: "a",
  *     step: null, view: "pivot", metric: "f1"})
  *   // "?name=imbalance&runs=a%2Cb&tag=t&baseline=a&view=pivot&metric=f1"
  */
-export function selectionSearch(search, { runs, tag, baseline, step, view, metric }) {
+export function selectionSearch(search, { runs, tag, baseline, step, view, metric, thresholds, grouped }) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
   if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
@@ -195,6 +204,11 @@ export function selectionSearch(search, { runs, tag, baseline, step, view, metri
   if (step !== null && step !== undefined) params.set("step", String(step));
   if (view && view !== "table") params.set("view", view);
   if (metric && metric !== "recall") params.set("metric", metric);
+  if (thresholds && (thresholds.many !== DEFAULT_THRESHOLDS.many || thresholds.few !== DEFAULT_THRESHOLDS.few)) {
+    params.set("many", String(thresholds.many));
+    params.set("few", String(thresholds.few));
+  }
+  if (grouped) params.set("group", "1");
   return "?" + params.toString();
 }
 

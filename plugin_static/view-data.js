@@ -4,6 +4,22 @@ import { settle } from "./data-source.js";
 import { resolveStep } from "./state.js";
 
 /**
+ * The `report` options of one run: the long-tail thresholds and, when the
+ * groups view is on and the run's tag has class groups, `group`.
+ * @param {Selection} selection
+ * @param {string} run
+ * @param {{grouping?: boolean}} [use] `grouping: false` for per-class views
+ * @returns {{many: number|null, few: number|null, group: boolean}} null thresholds: the route's defaults
+ */
+export function reportOptions({ source, state, tag }, run, { grouping = true } = {}) {
+  return {
+    many: state.thresholds?.many ?? null,
+    few: state.thresholds?.few ?? null,
+    group: grouping && Boolean(state.grouped) && (source.classGroupsOf?.(tag, run) ?? null) !== null,
+  };
+}
+
+/**
  * The context every loader receives.
  * @typedef {Object} Selection
  * @property {ReturnType<import("./api.js").createApi>} api
@@ -26,12 +42,13 @@ import { resolveStep } from "./state.js";
  * @returns {Promise<Array<{run: string, step: number|null, report: Object|null, error: string|null,
  *   comparison: Object|null, comparisonError: string|null}>>}
  */
-export async function loadTableColumns({ api, source, state, tag, selected, baseline }) {
+export async function loadTableColumns(selection) {
+  const { api, source, state, tag, selected, baseline } = selection;
   const columns = await Promise.all(
     selected.map(async (run) => {
       const step = resolveStep(source.stepsOf(tag, run), state.tableStep);
       if (step === null) return { run, step, report: null, error: source.errorOf(tag, run) ?? "No data" };
-      const { value, error } = await settle(api.report(run, tag, step));
+      const { value, error } = await settle(api.report(run, tag, step, reportOptions(selection, run)));
       return { run, step, report: value, error };
     }),
   );
@@ -45,27 +62,32 @@ export async function loadTableColumns({ api, source, state, tag, selected, base
       if (!sameClasses(column)) {
         return { ...column, comparison: null, comparisonError: "its classes differ from the baseline's" };
       }
+      if (reportOptions(selection, column.run).group) {
+        // The compare route tests classes, not groups.
+        return { ...column, comparison: null, comparisonError: "differences of groups are not tested" };
+      }
       const { value, error } = await settle(api.compare(column.run, tag, column.report.step, baseline, base.report.step));
       return { ...column, comparison: value, comparisonError: error };
     }),
   );
 }
 
-async function loadComparison({ api, source, state, tag, readable }, run, step, steps) {
+async function loadComparison(selection, run, step, steps) {
+  const { api, source, state, tag, readable } = selection;
   const { compare } = state.matrix;
   if (compare === "runs") {
     const candidates = readable.filter((other) => other !== run);
     const otherRun = candidates.includes(state.matrix.otherRun) ? state.matrix.otherRun : (candidates[0] ?? null);
     if (otherRun === null) return { run: null, report: null, error: "Select a second run to compare with." };
     const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);
-    const { value, error } = await settle(api.report(otherRun, tag, otherStep));
+    const { value, error } = await settle(api.report(otherRun, tag, otherStep, reportOptions(selection, otherRun)));
     return { run: otherRun, step: otherStep, label: `${otherRun}, step ${otherStep}`, report: value, error };
   }
   if (compare === "steps") {
     // Default to the previous step: "what changed in the last epoch".
     const previous = steps[Math.max(steps.indexOf(step) - 1, 0)];
     const otherStep = steps.includes(state.matrix.otherStep) ? state.matrix.otherStep : previous;
-    const { value, error } = await settle(api.report(run, tag, otherStep));
+    const { value, error } = await settle(api.report(run, tag, otherStep, reportOptions(selection, run)));
     return { run, step: otherStep, label: `step ${otherStep}`, report: value, error };
   }
   return null;
@@ -84,7 +106,7 @@ export async function loadMatrix(selection) {
   const steps = source.stepsOf(tag, run) ?? [];
   const step = resolveStep(steps, state.matrix.step);
   if (run === null) return { run, steps, step, report: null, error: null, other: null };
-  const [a, other] = await Promise.all([settle(api.report(run, tag, step)), loadComparison(selection, run, step, steps)]);
+  const [a, other] = await Promise.all([settle(api.report(run, tag, step, reportOptions(selection, run))), loadComparison(selection, run, step, steps)]);
   const sameClasses = !a.value || !other?.report || JSON.stringify(a.value.class_names) === JSON.stringify(other.report.class_names);
   return {
     run,
@@ -101,11 +123,14 @@ export async function loadMatrix(selection) {
  * @param {Selection} selection
  * @returns {Promise<{run: string|null, steps: number[], report: Object|null, error: string|null}>}
  */
-export async function loadImbalance({ api, source, state, tag, readable, baseline }) {
+export async function loadImbalance(selection) {
+  const { api, source, state, tag, readable, baseline } = selection;
   const run = readable.includes(state.imbalance.run) ? state.imbalance.run : baseline;
   const steps = source.stepsOf(tag, run) ?? [];
   if (run === null) return { run, steps, report: null, error: null };
-  const { value, error } = await settle(api.report(run, tag, resolveStep(steps, state.imbalance.step)));
+  // Always per class: the recall-vs-training-count plot is about classes.
+  const options = reportOptions(selection, run, { grouping: false });
+  const { value, error } = await settle(api.report(run, tag, resolveStep(steps, state.imbalance.step), options));
   return { run, steps, report: value, error };
 }
 

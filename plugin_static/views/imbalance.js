@@ -1,11 +1,14 @@
 // Imbalance at a glance: per class, how many samples it has (support) next
 // to how often the model predicts it.
-import { el, field, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount, runLabel } from "../format.js";
+import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
+import { formatCount, formatScore, runLabel } from "../format.js";
+import { bucketOf, logScale, logTicks } from "../long-tail.js";
 import { createStepSlider } from "./step-slider.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
 const ROW_HEIGHT = 30;
+const PLOT = { width: 420, height: 200, left: 34, right: 10, top: 10, bottom: 30 };
+const BUCKET_NAMES = { many: "many-shot", medium: "medium-shot", few: "few-shot" };
 const SCALES = [
   ["linear", "Linear"],
   ["log", "Log"],
@@ -39,12 +42,21 @@ export function createImbalanceView(container, { onChange }) {
   const list = el("div", { class: "bar-list" });
   const scroller = el("div", { class: "bar-scroll", dataset: { testid: "imbalance-chart" } }, list);
   const message = el("div", { class: "section-message", hidden: true });
+  // Recall against training examples per class (when the tag has class counts).
+  const plot = el(
+    "figure",
+    { class: "long-tail-plot", hidden: true, dataset: { testid: "recall-vs-count" } },
+    el("figcaption", {}, "Recall against training examples per class (log scale); dashed lines are the few-shot and many-shot thresholds."),
+  );
+  const plotHost = el("div", { class: "long-tail-plot-body" });
+  plot.append(plotHost);
 
   container.append(
     el("div", { class: "toolbar" }, field("Run", runSelect), slider.element),
     el("div", { class: "toolbar" }, field("Scale", scaleSelect), field("Order", orderSelect)),
     message,
     summary,
+    plot,
     el(
       "div",
       { class: "legend" },
@@ -113,10 +125,65 @@ export function createImbalanceView(container, { onChange }) {
     );
   }
 
+  function drawPlot(report, thresholds) {
+    const counts = report.per_class.train_count;
+    const { recall, support } = report.per_class;
+    const { width, height, left, right, top, bottom } = PLOT;
+    const scale = logScale([...counts, thresholds.few, thresholds.many], left, width - right);
+    const y = (value) => top + (1 - value) * (height - top - bottom);
+    const parts = [];
+    for (const tick of [0, 0.5, 1]) {
+      parts.push(svg("line", { class: "gridline", x1: left, x2: width - right, y1: y(tick), y2: y(tick) }));
+      parts.push(svg("text", { class: "axis-label", x: left - 4, y: y(tick) + 3, "text-anchor": "end" }, tick.toFixed(1)));
+    }
+    for (const tick of logTicks(scale.low, scale.high)) {
+      parts.push(svg("text", { class: "axis-label", x: scale.map(tick), y: height - bottom + 12, "text-anchor": "middle" }, formatCount(tick)));
+    }
+    parts.push(svg("text", { class: "axis-label", x: (left + width - right) / 2, y: height - 4, "text-anchor": "middle" }, "training examples"));
+    for (const [key, value] of [["few", thresholds.few], ["many", thresholds.many]]) {
+      const x = scale.map(value);
+      parts.push(
+        svg(
+          "line",
+          { class: "threshold-line", x1: x, x2: x, y1: top, y2: height - bottom, dataset: { testid: `threshold-line-${key}`, value: String(value) } },
+          svg("title", {}, key === "few" ? `few-shot: fewer than ${value}` : `many-shot: more than ${value}`),
+        ),
+      );
+    }
+    report.class_names.forEach((name, index) => {
+      const count = counts[index];
+      const bucket = bucketOf(count, thresholds);
+      const hasSamples = support[index] > 0;
+      parts.push(
+        svg(
+          "circle",
+          {
+            class: `class-point bucket-${bucket}${hasSamples ? "" : " no-samples"}`,
+            cx: scale.map(count).toFixed(1),
+            cy: y(recall[index]).toFixed(1),
+            r: 3.5,
+            dataset: { testid: "class-point", class: name, count: String(count), recall: String(recall[index]), bucket },
+          },
+          // Class names are user data: a text node inside <title>, never markup.
+          svg(
+            "title",
+            {},
+            `${name}: recall ${formatScore(recall[index])}, ${formatCount(count)} training examples (${BUCKET_NAMES[bucket]})${hasSamples ? "" : ", no validation examples"}`,
+          ),
+        ),
+      );
+    });
+    replaceChildren(
+      plotHost,
+      svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Recall against training examples per class" }, parts),
+    );
+  }
+
   return {
     /**
      * @param {{runs: string[], run: string|null, steps: number[], wantedStep: number|null,
-     *   report: Object|null, settings: {scale: string, order: string}, message: string|null}} view
+     *   report: Object|null, settings: {scale: string, order: string},
+     *   thresholds: {many: number, few: number}, message: string|null}} view
      */
     update(view) {
       setOptions(runSelect, view.runs.map((run) => [run, runLabel(run)]), view.run);
@@ -125,6 +192,10 @@ export function createImbalanceView(container, { onChange }) {
       orderSelect.value = view.settings.order;
       message.hidden = !view.message;
       message.textContent = view.message ?? "";
+      const counts = view.report?.per_class?.train_count;
+      plot.hidden = !Array.isArray(counts);
+      if (Array.isArray(counts)) drawPlot(view.report, view.thresholds);
+      else replaceChildren(plotHost);
       if (!view.report) {
         replaceChildren(summary);
         virtualRows.setRows([]);

@@ -260,7 +260,8 @@ export function createMatrixView(container, { onChange }) {
      * @param {{runs: string[], run: string|null, steps: number[], wantedStep: number|null,
      *   step: number|null, report: Object|null, settings: Object, labelA: string,
      *   other: {run: string, step: number, label: string, report: Object|null}|null,
-     *   otherRuns: string[], message: string|null}} next
+     *   otherRuns: string[], message: string|null, grouped?: boolean}} next
+     *   `grouped`: the report is rolled up to class groups
      */
     update(next) {
       if (view && (view.run !== next.run || view.settings.compare !== next.settings.compare)) listLength = LIST_PAGE;
@@ -289,7 +290,7 @@ export function createMatrixView(container, { onChange }) {
       const size = next.report.num_classes ?? next.report.class_names.length;
       caption.textContent = next.other?.report
         ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? " (counts)" : " in percentage points"}.`
-        : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${size} classes · rows are true classes, columns predictions.`;
+        : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
       redraw();
     },
   };

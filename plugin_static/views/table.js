@@ -259,7 +259,18 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     // Single scores sit under F1, as in scikit-learn's text report.
     const f1Field = FIELDS.find((fieldInfo) => fieldInfo.key === "f1");
     const supportField = FIELDS.find((fieldInfo) => fieldInfo.key === "support");
-    const scoreCell = renderCell(row, column, f1Field, 0);
+    const scoreCell =
+      row.longTail && values.f1 === null
+        ? el(
+            "td",
+            {
+              class: "num group-start empty-bucket",
+              title: `${row.label}: no class with validation examples falls in this bucket`,
+              dataset: { testid: "report-cell", run: column.run, field: "f1", value: "null" },
+            },
+            el("span", { class: "value" }, "—"),
+          )
+        : renderCell(row, column, f1Field, 0);
     scoreCell.colSpan = 3;
     return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, 1) : el("td", { class: "num" })];
   }
