@@ -4,7 +4,7 @@ import { createDataSource } from "./data-source.js";
 import { el, field, replaceChildren, select } from "./dom.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, defaultTag } from "./pivot.js";
-import { buildReportTable } from "./report-table.js";
+import { buildReportTables } from "./report-table.js";
 import {
   DEFAULT_RUN_LIMIT,
   createStore,
@@ -359,7 +359,7 @@ export function startApp({ root, api, presets }) {
     }
     // The hidden view is drawn when it is shown (switching views redraws).
     if (!pivotShown) table.update({
-      table: shownColumns.length ? buildReportTable(columns, baseline) : null,
+      tables: shownColumns.length ? buildReportTables(columns, baseline) : null,
       steps: tableSteps,
       wantedStep: state.tableStep,
       step: tableStep,

@@ -34,6 +34,51 @@ export function parseView(value) {
 const sameNames = (a, b) => a.length === b.length && a.every((name, index) => name === b[index]);
 
 /**
+ * Groups runs by class set: runs whose class names are equal, in the same
+ * order, share a group. The baseline's group comes first; the others follow
+ * in the order their first run is shown. Runs without a report are left out.
+ * Within a group, runs keep their display order.
+ * Used by the pivot and the side-by-side table alike.
+ * @param {Array<{run: string, report: Object|null}>} columns in display order
+ * @param {string|null} baseline
+ * @returns {Array<{classNames: string[], hasBaseline: boolean, columns: Array}>}
+ * @example
+ *   groupByClassSet(columns, "baseline").map((group) => group.columns.length) // [2, 1]
+ */
+export function groupByClassSet(columns, baseline) {
+  const shown = columns.filter((column) => column.report);
+  const base = shown.find((column) => column.run === baseline) ?? null;
+  const groups = [];
+  for (const column of shown) {
+    const names = column.report.class_names;
+    let group = groups.find((candidate) => sameNames(candidate.classNames, names));
+    if (!group) {
+      group = { classNames: names, hasBaseline: false, columns: [] };
+      groups.push(group);
+    }
+    group.columns.push(column);
+    if (column === base) group.hasBaseline = true;
+  }
+  // A stable sort: the groups without the baseline keep their order.
+  return groups.sort((a, b) => Number(b.hasBaseline) - Number(a.hasBaseline));
+}
+
+/**
+ * The title of a class-set group (its position, its classes, and whether it
+ * is compared with the baseline), as the pivot and the side-by-side table show it.
+ * @param {{classNames: string[], hasBaseline: boolean}} group from {@link groupByClassSet}
+ * @param {number} index the group's position
+ * @returns {string}
+ */
+export function classSetTitle(group, index) {
+  const shown = group.classNames.slice(0, 4).join(", ");
+  const more = group.classNames.length > 4 ? ", …" : "";
+  const count = `${group.classNames.length} classes (${shown}${more})`;
+  if (group.hasBaseline) return `Class set ${index + 1}: ${count}, compared with the baseline`;
+  return `Class set ${index + 1}: ${count}; differs from the baseline's classes, so not compared`;
+}
+
+/**
  * Builds the pivot: for each class set (runs whose class names are equal, in
  * the same order), a group with one row per class and one cell per run. The
  * group of the baseline comes first and holds the differences to the
@@ -54,20 +99,8 @@ const sameNames = (a, b) => a.length === b.length && a.every((name, index) => na
  */
 export function buildPivot(columns, baseline, metric) {
   const key = parseMetric(metric);
-  const shown = columns.filter((column) => column.report);
-  const base = shown.find((column) => column.run === baseline) ?? null;
-  const groups = [];
-  for (const column of shown) {
-    const names = column.report.class_names;
-    let group = groups.find((candidate) => sameNames(candidate.classNames, names));
-    if (!group) {
-      group = { classNames: names, hasBaseline: false, columns: [] };
-      groups.push(group);
-    }
-    group.columns.push(column);
-    if (column === base) group.hasBaseline = true;
-  }
-  groups.sort((a, b) => Number(b.hasBaseline) - Number(a.hasBaseline));
+  const base = columns.find((column) => column.report && column.run === baseline) ?? null;
+  const groups = groupByClassSet(columns, baseline);
   return groups.map((group) => {
     // The baseline leads its group, as in the side-by-side table.
     const ordered = group.hasBaseline ? [base, ...group.columns.filter((column) => column !== base)] : group.columns;

@@ -2,6 +2,8 @@
 // their significance tests, sorting, filtering and the export layout. Views
 // only draw what this builds.
 import { BUCKETS } from "./long-tail.js";
+import { classSetTitle, groupByClassSet } from "./pivot.js";
+import { toCsv, toMarkdown } from "./format.js";
 import { classTests } from "./significance.js";
 
 /** Per-run columns, in display order. */
@@ -156,6 +158,27 @@ export function buildReportTable(columns, baseline) {
 }
 
 /**
+ * The side-by-side tables: one per class set (see
+ * {@link import("./pivot.js").groupByClassSet}), so runs whose classes
+ * differ from the baseline's never add rows to the baseline's table. The
+ * baseline's table comes first and holds the differences to the baseline;
+ * the others show values only (`compared` is false for all their columns).
+ * Runs without a report are left out (their errors are shown apart).
+ * @param {Array} columns as for {@link buildReportTable}
+ * @param {string|null} baseline
+ * @returns {Array<{classNames: string[], hasBaseline: boolean, title: string,
+ *   columns: Array, classRows: Array, summaryRows: Array}>}
+ */
+export function buildReportTables(columns, baseline) {
+  return groupByClassSet(columns, baseline).map((group, index) => ({
+    classNames: group.classNames,
+    hasBaseline: group.hasBaseline,
+    title: classSetTitle(group, index),
+    ...buildReportTable(group.columns, group.hasBaseline ? baseline : null),
+  }));
+}
+
+/**
  * Class rows whose name contains `filter` (case-insensitive), sorted.
  * @param {Array} classRows from {@link buildReportTable}
  * @param {string} filter
@@ -259,4 +282,24 @@ function markdownValue(value, delta, field) {
   const sign = delta > 0 ? "+" : delta < 0 ? "-" : "±";
   const magnitude = field.isCount ? countText(Math.abs(delta)) : Math.abs(delta).toFixed(4);
   return `${text} (${sign}${magnitude})`;
+}
+
+/**
+ * The export of several tables (one per class set) as one text: each
+ * table's {@link exportLayout}, one after another. With more than one
+ * table, Markdown puts each table's title above it as a heading and CSV
+ * separates the tables by an empty line (each starts with its own header).
+ * @param {Array<{table: Object, classRows: Array, title?: string}>} parts
+ *   the tables from {@link buildReportTables} with their shown class rows
+ * @param {"csv"|"markdown"} flavour
+ * @returns {string}
+ */
+export function exportTablesText(parts, flavour) {
+  const texts = parts.map(({ table, classRows, title }) => {
+    const layout = exportLayout(table, classRows, flavour);
+    if (flavour === "csv") return toCsv(layout);
+    const text = toMarkdown(layout);
+    return parts.length > 1 && title ? `### ${title.replace(/[\r\n]+/g, " ")}\n\n${text}` : text;
+  });
+  return texts.join(flavour === "csv" ? "\r\n" : "\n");
 }

@@ -967,6 +967,50 @@ def test_pivot_groups_runs_with_other_classes_apart_and_keeps_names_as_text(dash
     dashboard.problems.assert_none()
 
 
+def test_side_by_side_has_one_table_per_class_set_and_no_empty_rows(dashboard):
+    page = dashboard.open(tag=PIVOT_TAG, runs=["pivot_00", "pivot_01", "pivot_other"])
+    assert dashboard.testid("table-view").is_visible()
+    groups = page.evaluate(
+        """() => [...document.querySelectorAll("[data-testid=report-group]:not([hidden])")].map((group) => ({
+            baseline_group: group.dataset.baselineGroup === "true",
+            title: group.querySelector("[data-testid=report-group-title]").textContent,
+            tables: group.querySelectorAll("[data-testid=report-table]").length,
+            runs: [...group.querySelectorAll("[data-testid=report-run-head]")].map((head) => head.dataset.run),
+            rows: [...group.querySelectorAll("[data-testid=report-row]")].map((row) => ({
+                name: row.dataset.class,
+                cells: row.querySelectorAll("[data-testid=report-cell]").length,
+                blanks: row.querySelectorAll("td:not([data-testid=report-cell])").length,
+            })),
+            deltas: group.querySelectorAll("[data-testid=report-row] .delta").length,
+        }))"""
+    )
+    # One table per class set: the baseline's first, then the other class set's.
+    assert [group["runs"] for group in groups] == [["pivot_00", "pivot_01"], ["pivot_other"]]
+    assert [group["tables"] for group in groups] == [1, 1]
+    assert dashboard.testid("report-table").count() == 2
+    assert [group["baseline_group"] for group in groups] == [True, False]
+    assert "compared with the baseline" in groups[0]["title"]
+    assert "not compared" in groups[1]["title"] and HOSTILE_CLASS_NAME in groups[1]["title"]
+    # No empty rows: every row has a value in every field of every run of its table.
+    for group in groups:
+        assert group["rows"], group["title"]
+        for row in group["rows"]:
+            assert row["blanks"] == 0 and row["cells"] == len(group["runs"]) * len(FIELDS), (group["title"], row)
+    assert not {row["name"] for row in groups[0]["rows"]} & set(OTHER_CLASS_NAMES)
+    assert [row["name"] for row in groups[1]["rows"]] == OTHER_CLASS_NAMES
+    assert groups[0]["deltas"] > 0 and groups[1]["deltas"] == 0  # the other class set is not compared
+    assert dashboard.testid("class-count").text_content() == f"{PIVOT_CLASSES + len(OTHER_CLASS_NAMES)} classes"
+    assert page.locator("[data-testid=table-view] b, [data-testid=table-view] script, [data-testid=table-view] img").count() == 0
+    # The filter applies to every table.
+    dashboard.testid("class-filter").fill("bold")
+    wait_ready(page)
+    assert row_names(page) == [OTHER_CLASS_NAMES[0]]
+    assert dashboard.testid("class-count").text_content() == f"1 of {PIVOT_CLASSES + len(OTHER_CLASS_NAMES)} classes"
+    page.wait_for_timeout(300)
+    assert dashboard.problems.dialogs == []
+    dashboard.problems.assert_none()
+
+
 def test_deep_link_without_tag_reproduces_the_pivot(dashboard, matrices):
     _, written = matrices
     runs = ["pivot_00", "pivot_01", "pivot_02"]

@@ -225,6 +225,7 @@ export function createMatrixView(container, { onChange }) {
         ranked,
         names: model.names,
         comparing: model.comparing,
+        grouped: Boolean(view.grouped),
         detail: model.detail,
         formatValue: model.formatValue,
         caption: model.comparing

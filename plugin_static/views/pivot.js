@@ -2,15 +2,7 @@
 // class set. Differences to the baseline are coloured only when significant.
 import { el, replaceChildren } from "../dom.js";
 import { formatDelta, formatScore, runLabel } from "../format.js";
-import { PIVOT_METRICS } from "../pivot.js";
-
-function groupTitle(group, index) {
-  const shown = group.classNames.slice(0, 4).join(", ");
-  const more = group.classNames.length > 4 ? ", …" : "";
-  const count = `${group.classNames.length} classes (${shown}${more})`;
-  if (group.hasBaseline) return `Class set ${index + 1}: ${count}, compared with the baseline`;
-  return `Class set ${index + 1}: ${count}; differs from the baseline's classes, so not compared`;
-}
+import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 
 /**
  * Creates the pivot view.
@@ -89,7 +81,7 @@ export function createPivotView(container) {
         class: "pivot-group",
         dataset: { testid: "pivot-group", group: String(index), baselineGroup: String(group.hasBaseline) },
       },
-      el("h3", { class: "pivot-group-title", dataset: { testid: "pivot-group-title" } }, groupTitle(group, index)),
+      el("h3", { class: "pivot-group-title", dataset: { testid: "pivot-group-title" } }, classSetTitle(group, index)),
       el(
         "div",
         { class: "pivot-scroll" },

@@ -3,8 +3,8 @@
 // differences coloured only when significant, low-support classes marked.
 import { el, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
-import { formatCount, formatDelta, formatScore, toCsv, toMarkdown, runLabel } from "../format.js";
-import { FIELDS, exportLayout, visibleClassRows } from "../report-table.js";
+import { formatCount, formatDelta, formatScore, runLabel } from "../format.js";
+import { FIELDS, exportTablesText, visibleClassRows } from "../report-table.js";
 import { deltaMark, intervalBar, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
 import { createStepSlider } from "./step-slider.js";
 import { createVirtualRows } from "./virtual-rows.js";
@@ -63,12 +63,10 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     exportButton("copy-markdown", "Copy Markdown", () => exportTable("markdown", "copy")),
   );
 
-  const head = el("thead");
-  const summaryBody = el("tbody", { class: "summary-body" });
-  const classBody = el("tbody", { class: "class-body" });
-  const table = el("table", { class: "report-table", dataset: { testid: "report-table" } }, head, summaryBody, classBody);
-  const scroller = el("div", { class: "table-scroll" }, table);
   const message = el("div", { class: "section-message", hidden: true });
+  // One table per class set: the baseline's first, then one per other class set.
+  const groupsHost = el("div", { class: "report-groups", dataset: { testid: "report-groups" } });
+  const grids = [];
 
   container.append(
     el(
@@ -80,37 +78,8 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       el("div", { class: "toolbar-group toolbar-end" }, copyStatus, el("span", { class: "muted" }, "Export"), exportButtons),
     ),
     message,
-    scroller,
+    groupsHost,
   );
-
-  const columnCount = () => 1 + view.table.columns.length * FIELDS.length;
-  const virtualRows = createVirtualRows({
-    scroller,
-    body: classBody,
-    rowHeight: ROW_HEIGHT,
-    renderRow: (row) => renderRow(row, "report-row"),
-    renderSpacer: (height) =>
-      el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colSpan: columnCount(), style: { height: `${height}px` } })),
-  });
-
-  head.addEventListener("keydown", (event) => {
-    if ((event.key === "Enter" || event.key === " ") && event.target.matches("th[data-sort-column]")) {
-      event.preventDefault();
-      event.target.click();
-    }
-  });
-  head.addEventListener("click", (event) => {
-    const cell = event.target.closest("[data-sort-column]");
-    if (!cell) return;
-    const column = cell.dataset.sortColumn;
-    const run = cell.dataset.run || null;
-    const current = view.sort;
-    const same = current.column === column && current.run === run;
-    // Scores sort best-first on the first click; names and index ascending.
-    const firstDirection = column === "name" || column === "index" ? "asc" : "desc";
-    const direction = same ? (current.direction === "asc" ? "desc" : "asc") : firstDirection;
-    onSort({ column, run, direction });
-  });
 
   function sortAttributes(column, run) {
     const sort = view.sort;
@@ -124,8 +93,75 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     };
   }
 
-  function renderHead() {
-    const { columns } = view.table;
+  /** One class set's table: its own header, summary rows and virtualised class rows. */
+  function createGrid() {
+    const grid = { table: null, shownRows: [] };
+    const head = el("thead");
+    const summaryBody = el("tbody", { class: "summary-body" });
+    const classBody = el("tbody", { class: "class-body" });
+    const table = el("table", { class: "report-table", dataset: { testid: "report-table" } }, head, summaryBody, classBody);
+    const scroller = el("div", { class: "table-scroll" }, table);
+    const title = el("h3", { class: "report-group-title", dataset: { testid: "report-group-title" } });
+    grid.element = el("section", { class: "report-group", dataset: { testid: "report-group" } }, title, scroller);
+
+    const columnCount = () => 1 + grid.table.columns.length * FIELDS.length;
+    const virtualRows = createVirtualRows({
+      scroller,
+      body: classBody,
+      rowHeight: ROW_HEIGHT,
+      renderRow: (row) => renderRow(grid.table, row, "report-row"),
+      renderSpacer: (height) =>
+        el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colSpan: columnCount(), style: { height: `${height}px` } })),
+    });
+
+    head.addEventListener("keydown", (event) => {
+      if ((event.key === "Enter" || event.key === " ") && event.target.matches("th[data-sort-column]")) {
+        event.preventDefault();
+        event.target.click();
+      }
+    });
+    head.addEventListener("click", (event) => {
+      const cell = event.target.closest("[data-sort-column]");
+      if (!cell) return;
+      const column = cell.dataset.sortColumn;
+      const run = cell.dataset.run || null;
+      const current = view.sort;
+      const same = current.column === column && current.run === run;
+      // Scores sort best-first on the first click; names and index ascending.
+      const firstDirection = column === "name" || column === "index" ? "asc" : "desc";
+      const direction = same ? (current.direction === "asc" ? "desc" : "asc") : firstDirection;
+      onSort({ column, run, direction });
+    });
+
+    grid.renderHead = () => renderHead(grid.table, head);
+    grid.drawRows = () => {
+      grid.shownRows = visibleClassRows(grid.table.classRows, view.filter, view.sort);
+      virtualRows.setRows(grid.shownRows);
+    };
+    /** Shows `data` (a table of buildReportTables; its class rows come with drawRows); `titled` when there are several. */
+    grid.show = (data, titled) => {
+      grid.table = data;
+      grid.element.hidden = false;
+      grid.element.dataset.baselineGroup = String(data.hasBaseline);
+      grid.element.classList.toggle("not-compared", !data.hasBaseline);
+      title.hidden = !titled;
+      title.textContent = titled ? data.title : "";
+      grid.renderHead();
+      replaceChildren(summaryBody, data.summaryRows.map((row) => renderRow(data, row, "summary-row")));
+    };
+    grid.hide = () => {
+      grid.table = null;
+      grid.shownRows = [];
+      grid.element.hidden = true;
+      replaceChildren(head);
+      replaceChildren(summaryBody);
+      virtualRows.setRows([]);
+    };
+    return grid;
+  }
+
+  function renderHead(data, head) {
+    const { columns } = data;
     const groupRow = el(
       "tr",
       { class: "group-row" },
@@ -275,13 +311,13 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, 1) : el("td", { class: "num" })];
   }
 
-  function lowSupportRuns(row) {
-    return view.table.columns.filter((column) => isLowSupport(row.cells[column.run]?.support, view.supportThreshold)).map((column) => column.run);
+  function lowSupportRuns(data, row) {
+    return data.columns.filter((column) => isLowSupport(row.cells[column.run]?.support, view.supportThreshold)).map((column) => column.run);
   }
 
-  function renderRow(row, testid) {
+  function renderRow(data, row, testid) {
     const isSummary = testid === "summary-row";
-    const lowIn = isSummary ? [] : lowSupportRuns(row);
+    const lowIn = isSummary ? [] : lowSupportRuns(data, row);
     const nameTitle = lowIn.length
       ? `${row.name} — fewer than ${view.supportThreshold} examples in ${lowIn.map(runLabel).join(", ")}`
       : row.name;
@@ -292,16 +328,18 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         dataset: { testid, class: row.name, row: row.id ?? row.index, ...(lowIn.length ? { lowSupport: "true" } : {}) },
       },
       el("th", { scope: "row", class: "class-name", title: nameTitle }, row.name),
-      view.table.columns.map((column) =>
+      data.columns.map((column) =>
         isSummary ? renderSummaryCells(row, column) : FIELDS.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index)),
       ),
     );
   }
 
+  const shownGrids = () => grids.filter((grid) => grid.table);
+
   function exportTable(flavour, target) {
-    if (!view?.table) return;
-    const layout = exportLayout(view.table, shownRows, flavour);
-    const text = flavour === "csv" ? toCsv(layout) : toMarkdown(layout);
+    const parts = shownGrids().map((grid) => ({ table: grid.table, classRows: grid.shownRows, title: grid.table.title }));
+    if (!parts.length) return;
+    const text = exportTablesText(parts, flavour);
     if (target === "copy") {
       copyText(text).then((copied) => {
         copyStatus.textContent = copied ? "Copied" : "Copy failed";
@@ -315,18 +353,22 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
   }
 
   function drawRows() {
-    shownRows = visibleClassRows(view.table.classRows, view.filter, view.sort);
-    const total = view.table.classRows.length;
-    classCount.textContent = shownRows.length === total ? `${total} classes` : `${shownRows.length} of ${total} classes`;
-    virtualRows.setRows(shownRows);
+    let shown = 0;
+    let total = 0;
+    for (const grid of shownGrids()) {
+      grid.drawRows();
+      shown += grid.shownRows.length;
+      total += grid.table.classRows.length;
+    }
+    classCount.textContent = shown === total ? `${total} classes` : `${shown} of ${total} classes`;
   }
 
   return {
     /**
-     * Redraws the whole table.
-     * @param {{table: Object|null, steps: number[], wantedStep: number|null, step: number|null,
+     * Redraws every table.
+     * @param {{tables: Array|null, steps: number[], wantedStep: number|null, step: number|null,
      *   sort: Object, filter: string, supportThreshold: number, colours: Object, tag: string,
-     *   message: string|null}} next
+     *   message: string|null}} next `tables` from {@link import("../report-table.js").buildReportTables}
      */
     update(next) {
       view = next;
@@ -336,24 +378,28 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       if (document.activeElement !== thresholdInput) thresholdInput.value = String(next.supportThreshold);
       message.hidden = !next.message;
       message.textContent = next.message ?? "";
-      for (const button of exportButtons.children) button.disabled = !next.table;
-      if (!next.table) {
-        replaceChildren(head);
-        replaceChildren(summaryBody);
-        shownRows = [];
-        virtualRows.setRows([]);
+      const tables = next.tables ?? [];
+      for (const button of exportButtons.children) button.disabled = tables.length === 0;
+      // Grids are kept (hidden) when fewer tables are shown, and reused.
+      while (grids.length < tables.length) {
+        const grid = createGrid();
+        grids.push(grid);
+        groupsHost.append(grid.element);
+      }
+      grids.forEach((grid, index) => {
+        if (index < tables.length) grid.show(tables[index], tables.length > 1);
+        else grid.hide();
+      });
+      groupsHost.hidden = tables.length === 0;
+      if (tables.length === 0) {
         classCount.textContent = "";
-        scroller.hidden = true;
         return;
       }
-      scroller.hidden = false;
-      renderHead();
-      replaceChildren(summaryBody, next.table.summaryRows.map((row) => renderRow(row, "summary-row")));
       drawRows();
     },
 
     /**
-     * Redraws only the class rows (and the sort marks in the header) for a
+     * Redraws only the class rows (and the sort marks in the headers) for a
      * new filter, sort or support threshold; the data stay as they are.
      * @param {{filter: string, sort: Object, supportThreshold: number}} options
      */
@@ -362,8 +408,8 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       const sortChanged = sort !== view.sort;
       view = { ...view, filter, sort, supportThreshold };
       if (document.activeElement !== thresholdInput) thresholdInput.value = String(supportThreshold);
-      if (!view.table) return;
-      if (sortChanged) renderHead();
+      if (shownGrids().length === 0) return;
+      if (sortChanged) for (const grid of shownGrids()) grid.renderHead();
       drawRows();
     },
   };

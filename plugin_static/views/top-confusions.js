@@ -9,6 +9,7 @@ import { formatCount, formatPercent } from "../format.js";
  *   cells in rank order (`value` is what they were ranked by)
  * @param {string[]} model.names
  * @param {boolean} model.comparing whether entries are differences A − B
+ * @param {boolean} [model.grouped] whether the names are class groups (the Groups view)
  * @param {(i: number, j: number) => Object} model.detail numbers of one cell:
  *   `{count, shareOfTrue, shareOfPredicted}`, or `{countA, countB}` when comparing
  * @param {(value: number) => string} model.formatValue formats a difference
@@ -17,8 +18,10 @@ import { formatCount, formatPercent } from "../format.js";
  * @returns {HTMLElement}
  */
 export function renderTopConfusions(model, onMore) {
-  const { ranked, names, comparing } = model;
-  const numberHeads = comparing ? ["A", "B", "A − B"] : ["Count", "% of true class", "% of predicted"];
+  const { ranked, names, comparing, grouped = false } = model;
+  const numberHeads = comparing ? ["A", "B", "A − B"] : ["Count", grouped ? "% of true group" : "% of true class", "% of predicted"];
+  const trueHead = grouped ? "True group" : "True class";
+  const predictedHead = grouped ? "Predicted as group" : "Predicted as";
   const rows = ranked.map((entry, rank) => {
     const detail = model.detail(entry.trueIndex, entry.predictedIndex);
     const trueName = names[entry.trueIndex];
@@ -51,9 +54,9 @@ export function renderTopConfusions(model, onMore) {
           "tr",
           {},
           el("th", { class: "num" }, "#"),
-          el("th", {}, "True class"),
-          el("th", { "aria-label": "predicted as" }),
-          el("th", {}, "Predicted as"),
+          el("th", { dataset: { testid: "top-confusions-true-head" } }, trueHead),
+          el("th", { "aria-label": predictedHead.toLowerCase() }),
+          el("th", { dataset: { testid: "top-confusions-predicted-head" } }, predictedHead),
           numberHeads.map((label) => el("th", { class: "num" }, label)),
         ),
       ),

@@ -4,7 +4,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { PIVOT_METRICS, assignColours, buildPivot, defaultTag, nameHash, parseMetric, parseView } from "../../plugin_static/pivot.js";
+import {
+  PIVOT_METRICS,
+  assignColours,
+  buildPivot,
+  classSetTitle,
+  defaultTag,
+  groupByClassSet,
+  nameHash,
+  parseMetric,
+  parseView,
+} from "../../plugin_static/pivot.js";
 
 const PALETTE = ["#0", "#1", "#2", "#3", "#4", "#5", "#6", "#7", "#8", "#9"];
 
@@ -115,4 +125,24 @@ test("the default tag is the one most selected runs have", () => {
   assert.equal(defaultTag(runTags, []), "t1");
   assert.equal(defaultTag(runTags, ["unknown"]), "t1");
   assert.equal(defaultTag({}, []), null);
+});
+
+test("runs are grouped by class set, the baseline's group first, display order kept", () => {
+  const col = (run, names) => ({ run, report: names ? { class_names: names } : null });
+  const columns = [col("a", ["x", "y"]), col("b", ["p"]), col("c", ["x", "y"]), col("d", null), col("e", ["y", "x"]), col("f", ["p"])];
+  const groups = groupByClassSet(columns, "f");
+  assert.deepEqual(
+    groups.map((group) => [group.classNames, group.hasBaseline, group.columns.map((column) => column.run)]),
+    [
+      [["p"], true, ["b", "f"]],
+      [["x", "y"], false, ["a", "c"]],
+      [["y", "x"], false, ["e"]],
+    ],
+  );
+  assert.deepEqual(groupByClassSet(columns, "d").map((group) => group.hasBaseline), [false, false, false]);
+  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 classes (p), compared with the baseline");
+  assert.equal(
+    classSetTitle({ classNames: ["a", "b", "c", "d", "e"], hasBaseline: false }, 2),
+    "Class set 3: 5 classes (a, b, c, d, …); differs from the baseline's classes, so not compared",
+  );
 });

@@ -4,7 +4,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { SUMMARY_ROWS, buildReportTable, columnStep, exportLayout, visibleClassRows } from "../../plugin_static/report-table.js";
+import {
+  SUMMARY_ROWS,
+  buildReportTable,
+  buildReportTables,
+  columnStep,
+  exportLayout,
+  exportTablesText,
+  visibleClassRows,
+} from "../../plugin_static/report-table.js";
 import { loadTableColumns, worstClasses } from "../../plugin_static/view-data.js";
 
 function report(step, names, { recall, precision, support, predicted, weighted = false }) {
@@ -166,3 +174,51 @@ test("a failed comparison leaves the table without tests, never without numbers"
   const alone = await loadTableColumns({ api: fakeApi(), source, state: { tableStep: null }, tag: "t", selected: ["other"], baseline: "base" });
   assert.equal(alone[0].comparison, null);
 });
+
+test("runs with another class set get their own table, not compared, and add no rows to the baseline's", () => {
+  const OTHER_NAMES = ["<b>x</b>", "y"];
+  const stranger = report(3, OTHER_NAMES, { recall: [0.4, 0.6], precision: [0.5, 0.5], support: [10, 10], predicted: [8, 12] });
+  const tables = buildReportTables(
+    [
+      { run: "odd", step: 3, report: stranger, error: null, comparison: null },
+      { run: "base", step: 4, report: base, error: null },
+      { run: "broken", step: null, report: null, error: "No data" },
+      { run: "other", step: 5, report: other, error: null, comparison },
+    ],
+    "base",
+  );
+  assert.equal(tables.length, 2);
+  const [first, second] = tables;
+  assert.equal(first.hasBaseline, true);
+  assert.deepEqual(first.columns.map((c) => [c.run, c.isBaseline, c.compared]), [["base", true, false], ["other", false, true]]);
+  assert.deepEqual(first.classRows.map((row) => row.name), NAMES);
+  assert.ok(first.classRows.every((row) => first.columns.every((column) => row.cells[column.run] !== null)));
+  assert.ok(Math.abs(first.classRows[0].deltas.other.recall - -0.2) < 1e-12);
+  assert.equal(second.hasBaseline, false);
+  assert.deepEqual(second.columns.map((c) => [c.run, c.isBaseline, c.compared]), [["odd", false, false]]);
+  assert.deepEqual(second.classRows.map((row) => row.name), OTHER_NAMES);
+  assert.ok(second.classRows.every((row) => row.cells.odd !== null && Object.keys(row.deltas).length === 0));
+  assert.match(first.title, /^Class set 1: 3 classes \(cat, dog, bird\), compared with the baseline$/);
+  assert.match(second.title, /^Class set 2: 2 classes .*not compared$/);
+
+  // One class set: one table, as before.
+  const single = buildReportTables([{ run: "base", step: 4, report: base, error: null }], "base");
+  assert.equal(single.length, 1);
+  assert.deepEqual(single[0].classRows.map((row) => row.name), NAMES);
+
+  // The export holds every table, one after another.
+  const parts = tables.map((table) => ({ table, classRows: table.classRows, title: table.title }));
+  const csv = exportTablesText(parts, "csv");
+  const blocks = csv.split("\r\n\r\n");
+  assert.equal(blocks.length, 2);
+  assert.ok(blocks[0].startsWith("class,base step,"));
+  assert.ok(blocks[1].startsWith("class,odd step,"));
+  const markdown = exportTablesText(parts, "markdown");
+  assert.ok(markdown.startsWith(`### ${first.title}\n\n| class |`));
+  assert.ok(markdown.includes(`\n### ${second.title}\n\n| class | odd (step 3) precision |`));
+  assert.equal(exportTablesText(parts.slice(0, 1), "markdown"), toMarkdownOf(first));
+});
+
+function toMarkdownOf(table) {
+  return exportTablesText([{ table, classRows: table.classRows }], "markdown");
+}
