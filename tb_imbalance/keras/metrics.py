@@ -2,10 +2,12 @@
 
 The same code runs on every Keras backend: TensorFlow (graph and XLA), JAX
 (under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``). The
-state is one integer variable: the ``C * C`` cells of the matrix (row-major)
-and one counter of rows that could not be counted. ``update_state`` only
-accumulates, ``result`` derives a scalar from the matrix, and the report's
-maths stays in :mod:`tb_imbalance.core`.
+state is two integer variables: the ``C * C`` cells of the matrix
+(row-major) with the counters of rows that could not be counted, and the
+matrix's marginals (per class: support, predicted, correct).
+``update_state`` only accumulates, by a scatter-add of the batch's rows
+(O(batch) work, whatever ``C``); ``result`` derives a scalar from the
+marginals (O(C)), and the report's maths stays in :mod:`tb_imbalance.core`.
 
 A binary model with one score column: pass ``from_logits=True`` when that
 column holds logits (``Dense(1)`` without activation, a loss with
@@ -77,6 +79,81 @@ def _rank(value: Any) -> int:
     return len(value.shape)
 
 
+def _in_stateless_scope() -> bool:
+    """Whether variables are read and written through a ``keras.StatelessScope``
+    (JAX's trainer, ``stateless_update_state``): then updates must be functional."""
+    try:
+        from keras.src.backend.common.stateless_scope import in_stateless_scope
+    except ImportError:  # pragma: no cover - moved in a future Keras: stay functional
+        return True
+    return bool(in_stateless_scope())
+
+
+def _tf_cross_replica() -> bool:
+    """TensorFlow: inside a tf.distribute strategy's scope but outside its replicas."""
+    import tensorflow as tf
+
+    return tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()
+
+
+def _scatter_add(variable: Any, ids: Any, values: Any) -> None:
+    """``variable[ids] += values`` (repeated ids add up) in O(len(ids)) work.
+
+    In place where the backend allows it (TensorFlow resource scatter, also
+    under XLA and tf.distribute; torch ``index_add_``); functional inside a
+    stateless scope and on JAX, where XLA updates the buffer in place under
+    ``jit``. ``keras.ops`` has no scatter-add into an existing tensor on
+    every backend, and ``segment_sum`` / ``bincount`` build a dense vector as
+    long as the variable.
+    """
+    backend = keras.backend.backend()
+    stateless = _in_stateless_scope()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        ids = tf.cast(ids, "int64")
+        values = tf.cast(values, variable.dtype)
+        if stateless or _tf_cross_replica():
+            # dense, as assign_add: a distributed variable outside a replica
+            # has no single buffer to scatter into
+            variable.assign(tf.tensor_scatter_nd_add(variable.value, ids[:, None], values))
+        else:
+            # the handle of this replica's copy under tf.distribute (metric
+            # variables sync on read, which has no scatter_add method)
+            tf.raw_ops.ResourceScatterAdd(resource=variable.value.handle, indices=ids, updates=values)
+        return
+    if backend == "torch":
+        import torch
+
+        ids = ids.to(torch.int64)
+        values = values.to(variable.value.dtype)
+        if stateless:
+            variable.assign(variable.value.index_add(0, ids, values))
+        else:
+            variable.value.index_add_(0, ids, values)
+        return
+    if backend == "jax":
+        variable.assign(variable.value.at[ids].add(values.astype(variable.value.dtype)))
+        return
+    # any other backend: dense but correct
+    variable.assign_add(ops.cast(ops.segment_sum(values, ids, num_segments=variable.shape[0]), variable.dtype))
+
+
+def _read_slice(variable: Any, start: int, stop: int) -> Any:
+    """``variable[start:stop]`` without reading the whole variable.
+
+    On TensorFlow a resource variable that was scatter-updated copies its
+    whole buffer on a dense read; a gather reads only the cells asked for.
+    """
+    if keras.backend.backend() == "tensorflow" and not _in_stateless_scope() and not _tf_cross_replica():
+        import tensorflow as tf
+
+        return tf.raw_ops.ResourceGather(
+            resource=variable.value.handle, indices=tf.range(start, stop), dtype=variable.value.dtype
+        )
+    return ops.convert_to_tensor(variable)[start:stop]
+
+
 class ConfusionMatrixMetric(keras.metrics.Metric):
     """Base class: a metric whose state is the integer ``[C, C]`` confusion matrix.
 
@@ -139,10 +216,17 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         size = self.num_classes * self.num_classes
         # The C*C cells of the matrix (row-major), then the counter of rows
         # that could not be counted, then the counter of single-column scores
-        # outside [0, 1] while from_logits=False; one variable keeps the
-        # compiled step small.
+        # outside [0, 1] while from_logits=False.
         self.counts = self.add_variable(
             shape=(size + 2,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
+        )
+        # The matrix's marginals, kept next to it so that result() reads O(C)
+        # values instead of reducing C*C cells on every batch: per class the
+        # row sums (support), the column sums (predicted) and the diagonal
+        # (correct), stored as [3 * C]. Both variables are updated by a
+        # scatter-add of the batch's rows: O(batch) work, exact integers.
+        self.marginals = self.add_variable(
+            shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
         )
 
     # -- inputs ------------------------------------------------------------
@@ -211,14 +295,6 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                 f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}"
             ) from None
 
-    def _bin_counts(self, flat: Any, length: int) -> Any:
-        """Occurrences of each id in ``[0, length)``; every id must be in range."""
-        if keras.backend.backend() == "torch":
-            # Eager torch: one bincount kernel is cheaper than a segment sum.
-            return ops.bincount(flat, minlength=length)
-        # Static output length: works under XLA and jax.jit.
-        return ops.segment_sum(ops.ones_like(flat), flat, num_segments=length)
-
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix.
 
@@ -235,39 +311,51 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         """
         if isinstance(y_true, _HOST_TYPES) and isinstance(y_pred, _HOST_TYPES):
             self._check_on_host(y_true, y_pred)
-        size = self.num_classes * self.num_classes
+        num, size = self.num_classes, self.num_classes * self.num_classes
         true_ids, true_ok = self._class_ids(y_true, "y_true")[:2]
         pred_ids, pred_ok, outside = self._class_ids(y_pred, "y_pred")
-        cell = true_ids * self.num_classes + pred_ids
         countable = ops.logical_and(true_ok, pred_ok)
+        # in [0, size) for every row: the ids of invalid rows are in range too
+        cell = true_ids * num + pred_ids
         flat = ops.where(countable, cell, ops.full_like(cell, size))  # id size: invalid rows
         if outside is not None:  # id size + 1: a probability outside [0, 1] (a logit?)
             flat = ops.where(ops.logical_and(countable, outside), ops.full_like(flat, size + 1), flat)
-        if sample_weight is not None:
-            weight = ops.reshape(ops.convert_to_tensor(sample_weight), (-1,))
-            # id size + 2 collects the skipped rows and is dropped below
-            flat = ops.where(ops.not_equal(weight, 0), flat, ops.full_like(flat, size + 2))
-        counted = self._bin_counts(flat, size + 3)[: size + 2]
-        self.counts.assign_add(ops.cast(counted, self._count_dtype))
+        in_matrix = flat < size
+        if sample_weight is None:
+            ones = ops.ones_like(flat)
+        else:  # rows with weight 0 add 0 (scatter-add keeps every id in range)
+            kept = ops.not_equal(ops.reshape(ops.convert_to_tensor(sample_weight), (-1,)), 0)
+            in_matrix = ops.logical_and(in_matrix, kept)
+            ones = ops.cast(kept, self._count_dtype)
+        _scatter_add(self.counts, flat, ones)
+        # marginals: only the rows that went into a cell of the matrix
+        in_matrix = ops.cast(in_matrix, self._count_dtype)
+        on_diagonal = in_matrix * ops.cast(ops.equal(true_ids, pred_ids), self._count_dtype)
+        _scatter_add(
+            self.marginals,
+            ops.concatenate([true_ids, pred_ids + num, true_ids + 2 * num]),
+            ops.concatenate([in_matrix, in_matrix, on_diagonal]),
+        )
 
     def reset_state(self) -> None:
         self.counts.assign(ops.zeros(self.counts.shape, dtype=self._count_dtype))
+        self.marginals.assign(ops.zeros(self.marginals.shape, dtype=self._count_dtype))
 
     # -- outputs -----------------------------------------------------------
-    def _matrix(self) -> Any:
-        """The ``[C, C]`` counts as floats (float64 where available).
+    def _marginals(self) -> tuple[Any, Any, Any]:
+        """Per class (support, predicted, correct) as floats (float64 where available).
 
-        Cast before any sum: a row or column total may exceed the count
-        dtype's range (int32 on JAX) even when every cell fits.
+        Cast before any sum: a total may exceed the count dtype's range (int32
+        on JAX) even when every count fits.
         """
         num = self.num_classes
-        cells = ops.convert_to_tensor(self.counts)[: num * num]
-        return ops.reshape(ops.cast(cells, self._float_dtype), (num, num))
+        values = ops.cast(ops.convert_to_tensor(self.marginals), self._float_dtype)
+        return values[:num], values[num : 2 * num], values[2 * num :]
 
     def _unless_rows_were_dropped(self, value: Any) -> Any:
         """``value``, or NaN once any row could not be counted (see the class docs)."""
         size = self.num_classes * self.num_classes
-        dropped = ops.sum(ops.convert_to_tensor(self.counts)[size:])
+        dropped = ops.sum(_read_slice(self.counts, size, size + 2))
         return ops.where(dropped > 0, ops.cast(float("nan"), value.dtype), value)
 
     def _host_counts(self) -> np.ndarray:
@@ -350,11 +438,11 @@ class BalancedAccuracy(ConfusionMatrixMetric):
         super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
 
     def result(self) -> Any:
-        cm = self._matrix()
-        support = ops.sum(cm, axis=1)
-        recall_sum = ops.sum(ops.divide_no_nan(ops.diagonal(cm), support))  # 0 for absent classes
+        support, _, correct = self._marginals()
+        # correct <= support: an absent class adds 0 / 1 = 0; no class seen gives 0
+        recall_sum = ops.sum(correct / ops.maximum(support, 1.0))
         present = ops.sum(ops.cast(support > 0, self._float_dtype))
-        return ops.cast(self._unless_rows_were_dropped(ops.divide_no_nan(recall_sum, present)), self.dtype)
+        return ops.cast(self._unless_rows_were_dropped(recall_sum / ops.maximum(present, 1.0)), self.dtype)
 
 
 @keras.saving.register_keras_serializable(package="tb_imbalance")
@@ -390,6 +478,6 @@ class MacroF1(ConfusionMatrixMetric):
         super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
 
     def result(self) -> Any:
-        cm = self._matrix()
-        f1 = ops.divide_no_nan(2 * ops.diagonal(cm), ops.sum(cm, axis=1) + ops.sum(cm, axis=0))
+        support, predicted, correct = self._marginals()
+        f1 = 2 * correct / ops.maximum(support + predicted, 1.0)  # 0 / 1 for an absent, never predicted class
         return ops.cast(self._unless_rows_were_dropped(ops.mean(f1)), self.dtype)

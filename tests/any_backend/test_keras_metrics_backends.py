@@ -249,3 +249,113 @@ def test_constructor_validation():
         MacroF1("10")
     assert issubclass(BalancedAccuracy, ConfusionMatrixMetric)
 
+
+
+def _marginals_from_counts(metric):
+    num = metric.num_classes
+    cm = np.asarray(ops.convert_to_numpy(metric.counts)).astype(np.int64)[: num * num].reshape(num, num)
+    return np.stack([cm.sum(1), cm.sum(0), np.diag(cm)])
+
+
+def _random_bad_batch(rng, num_classes, rows=64):
+    """Labels with out-of-range / fractional ids, scores with NaN rows, weights with zeros."""
+    labels = rng.integers(0, num_classes, rows).astype("float32")
+    labels[rng.random(rows) < 0.1] = num_classes + 3
+    labels[rng.random(rows) < 0.05] = 0.5
+    scores = rng.random((rows, num_classes)).astype("float32")
+    scores[rng.random(rows) < 0.1, 0] = np.nan
+    weights = rng.choice([0.0, 1.0, 2.5], rows).astype("float32")
+    return labels, scores, weights
+
+
+def _compiled_update(metric):
+    """update_state + result the way a compiled train step runs them on this backend."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=True)
+        def step(labels, scores, weights):
+            metric.update_state(labels, scores, sample_weight=weights)
+            return metric.result()
+
+        return step
+    if BACKEND == "jax":
+        import jax
+
+        @jax.jit
+        def stateless(values, labels, scores, weights):
+            values = metric.stateless_update_state(values, labels, scores, sample_weight=weights)
+            return values, metric.stateless_result(values)
+
+        def step(labels, scores, weights):
+            values, result = stateless([v.value for v in metric.variables], labels, scores, weights)
+            for variable, value in zip(metric.variables, values):
+                variable.assign(value)
+            return result
+
+        return step
+    import torch
+
+    @torch.compile
+    def step(labels, scores, weights):
+        metric.update_state(labels, scores, sample_weight=weights)
+        return metric.result()
+
+    return step
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("num_classes", [2, 7])
+def test_marginals_agree_with_the_counts_matrix(num_classes, compiled):
+    """result() reads the marginals only: they must stay the matrix's row / column sums and diagonal."""
+    rng = np.random.default_rng(num_classes)
+    balanced, macro = BalancedAccuracy(num_classes), MacroF1(num_classes)
+    steps = [_compiled_update(m) if compiled else None for m in (balanced, macro)]
+    for _ in range(6):
+        labels, scores, weights = (ops.convert_to_tensor(a) for a in _random_bad_batch(rng, num_classes))
+        for metric, step in zip((balanced, macro), steps):
+            if step is None:
+                metric.update_state(labels, scores, sample_weight=weights)
+            else:
+                step(labels, scores, weights)
+    for metric in (balanced, macro):
+        marginals = np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, num_classes)
+        np.testing.assert_array_equal(marginals, _marginals_from_counts(metric))
+        assert metric.invalid_rows > 0 and marginals[0].sum() > 0
+        assert np.isnan(float(metric.result()))
+    # with the invalid rows gone, the scalars are the core's values on the matrix
+    for metric in (balanced, macro):
+        metric.reset_state()
+        assert not np.asarray(ops.convert_to_numpy(metric.marginals)).any()
+    for _ in range(3):
+        labels = rng.integers(0, num_classes, 50)
+        scores = rng.random((50, num_classes)).astype("float32")
+        weights = rng.choice([0.0, 1.0], 50).astype("float32")
+        for metric in (balanced, macro):
+            metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(scores), sample_weight=ops.convert_to_tensor(weights))
+    report = core.imbalance_metrics(balanced.confusion_matrix())
+    assert float(balanced.result()) == pytest.approx(report["balanced_accuracy"], abs=1e-6)
+    assert float(macro.result()) == pytest.approx(report["macro_f1"], abs=1e-6)
+    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(macro.marginals)).reshape(3, num_classes), _marginals_from_counts(macro))
+
+
+def test_binary_logit_rows_stay_out_of_the_marginals():
+    metric = BalancedAccuracy(2)
+    metric.update_state(ops.convert_to_tensor([0, 1, 1]), ops.convert_to_tensor(np.array([-2.0, 0.7, 3.0], "float32")))
+    assert metric.logit_rows == 2
+    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, 2), [[0, 1], [0, 1], [0, 1]])
+    assert np.isnan(float(metric.result()))
+
+
+def test_fit_with_jit_compile_counts_exactly():
+    x, y = monitor_data()
+    metric = BalancedAccuracy(3)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[metric], jit_compile=True)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    np.testing.assert_array_equal(
+        metric.confusion_matrix(), skm.confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(3))
+    )
+    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, 3), _marginals_from_counts(metric))
+    assert float(metric.result()) == pytest.approx(core.imbalance_metrics(metric.confusion_matrix())["balanced_accuracy"], abs=1e-6)
