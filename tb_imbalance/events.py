@@ -25,6 +25,9 @@ two names in one run never share a scalar tag):
                                with ``class_counts`` also
                                :data:`tb_imbalance.core.SHOT_METRIC_NAMES`
                                (each only when its bucket is non-empty)
+``name + "_examples"``         with ``examples``: the examples behind
+                               each cell (Imbalance dashboard; see
+                               :mod:`tb_imbalance.examples`)
 =============================  =====================================
 
 Example:
@@ -46,6 +49,7 @@ from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.util import tensor_util
 
 from tb_imbalance import core, format as fmt
+from tb_imbalance.examples import ExampleSet
 from tb_imbalance.image import ConfusionMatrixImage, encode_png
 
 __all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder"]
@@ -129,6 +133,7 @@ def report_values(
     description: str | None = None,
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
+    examples: ExampleSet | None = None,
 ) -> list[summary_pb2.Summary.Value]:
     """All summary values of one logged report, matrix first.
 
@@ -144,6 +149,8 @@ def report_values(
             and ``few_shot_recall`` scalars (each only when its bucket holds
             a class with validation support; :func:`tb_imbalance.core.shot_recalls`).
         class_groups: ``{"group name": [class names…]}``, stored with the matrix.
+        examples: the step's examples (:func:`tb_imbalance.examples.collect_examples`),
+            written as ``name + "_examples"``.
 
     Raises:
         ValueError / TypeError: invalid matrix, names, counts or groups
@@ -178,6 +185,18 @@ def report_values(
                 tensor=tensor_util.make_tensor_proto(blobs),
             )
         )
+    if examples is not None:
+        if examples.index["num_classes"] != cm.shape[0]:
+            raise ValueError(
+                f"`examples` were chosen for {examples.index['num_classes']} classes, the matrix has {cm.shape[0]}"
+            )
+        values.append(
+            summary_pb2.Summary.Value(
+                tag=fmt.examples_tag(name),
+                metadata=fmt.create_examples_metadata(name),
+                tensor=tensor_util.make_tensor_proto(examples.blobs()),
+            )
+        )
     return values
 
 
@@ -200,6 +219,7 @@ class ReportBuilder:
         self.max_renderers = max_renderers
         self._renderers: dict[tuple, ConfusionMatrixImage] = {}
         self._said_no_scalars: set[str] = set()
+        self._said_cut: set[str] = set()
 
     def _want_per_class_scalars(self, name: str, num_classes: int, requested: bool | None) -> bool:
         if requested is not None:
@@ -235,6 +255,7 @@ class ReportBuilder:
         description: str | None = None,
         class_counts: Sequence[int] | None = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
+        examples: ExampleSet | None = None,
     ) -> list[summary_pb2.Summary.Value]:
         """:func:`report_values` with a cached renderer; ``class_names=None`` means ``"0"…"C-1"``.
 
@@ -251,7 +272,22 @@ class ReportBuilder:
         class_groups = core.validate_class_groups(class_groups, names)
         per_class_scalars = self._want_per_class_scalars(name, cm.shape[0], per_class_scalars)
         renderer = self._renderer(name, names) if core.validate_flag(image, "image") else None
-        return report_values(
+        values = report_values(
             name, cm, names, per_class_scalars=per_class_scalars, image=renderer, description=description,
-            class_counts=class_counts, class_groups=class_groups,
+            class_counts=class_counts, class_groups=class_groups, examples=examples,
+        )
+        if examples is not None:
+            self._say_cut(name, examples)
+        return values
+
+    def _say_cut(self, name: str, examples: ExampleSet) -> None:
+        cut = examples.index["cut"]
+        if cut is None or name in self._said_cut:
+            return
+        self._said_cut.add(name)
+        logging.getLogger("tb_imbalance").warning(
+            "tb_imbalance: the examples of %s were cut to %d of %d to stay under examples_max_bytes=%d "
+            "(each cell keeps its most telling ones; the dashboard says when a step was cut). Pass a "
+            "larger examples_max_bytes or a smaller examples_per_cell to keep them all. Said once per tag.",
+            name, cut["kept"], cut["chosen"], examples.index["max_bytes"],
         )

@@ -21,6 +21,15 @@ Every confusion matrix is one TensorBoard *tensor* summary:
   ``class_counts`` (training examples per class, C non-negative ints) and
   ``class_groups`` (``{"group name": [class names…]}``).
 
+Format version 4 adds the examples behind each cell: a *blob sequence*
+summary (``data_class`` BLOB_SEQUENCE, plugin ``imbalance``) under the tag
+``name + "_examples"`` (:func:`examples_tag`), written in the same step as
+the matrix ``name``. Its plugin content is
+``{"version": 4, "kind": "examples", "matrix_tag": name}``; its blobs are
+a UTF-8 JSON index (blob 0, :func:`decode_examples_index`) followed by the
+PNG thumbnails it refers to by blob position. Readers of versions 1–3 list
+tensor summaries only, so they never see these tags.
+
 ``version`` is the oldest format version able to read the summary: 1 for
 dense, 2 for coo, 3 with ``class_counts`` or ``class_groups``, so older
 readers keep reading what they can fully show. The encoding
@@ -64,14 +73,26 @@ __all__ = [
     "parse_plugin_content",
     "encode_matrix",
     "decode_matrix",
+    "EXAMPLES_VERSION",
+    "EXAMPLES_SUFFIX",
+    "examples_tag",
+    "create_examples_metadata",
+    "parse_examples_content",
+    "encode_examples",
+    "decode_examples_index",
 ]
 
 PLUGIN_NAME = "imbalance"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: The version that added ``class_counts`` and ``class_groups``.
 EXTRAS_VERSION = 3
 #: Up to this many classes matrices are stored dense (80 KB per step at most).
 DENSE_MAX_CLASSES = 100
+#: The version that added the examples behind each cell.
+EXAMPLES_VERSION = 4
+#: Suffix of the examples tag of a matrix tag.
+EXAMPLES_SUFFIX = "_examples"
+_EXAMPLES_KIND = "examples"
 DENSE, COO = "dense", "coo"
 _ENCODING_VERSION = {DENSE: 1, COO: 2}
 
@@ -292,3 +313,112 @@ def decode_matrix(tensor: np.ndarray, info: MatrixInfo) -> np.ndarray:
     matrix = np.zeros((size, size), dtype=tensor.dtype)
     matrix[cells[:, 0], cells[:, 1]] = tensor[:, 2]
     return matrix
+
+
+# --------------------------------------------------------------------------
+# The examples behind each cell (format version 4)
+# --------------------------------------------------------------------------
+
+
+def examples_tag(name: str) -> str:
+    """The tag holding the examples of matrix tag ``name``.
+
+    Example:
+        >>> examples_tag("confusion_matrix")
+        'confusion_matrix_examples'
+    """
+    return name + EXAMPLES_SUFFIX
+
+
+def create_examples_metadata(matrix_tag: str) -> summary_pb2.SummaryMetadata:
+    """The ``SummaryMetadata`` of an examples blob sequence (see the module docs)."""
+    content = {"version": EXAMPLES_VERSION, "kind": _EXAMPLES_KIND, "matrix_tag": str(matrix_tag)}
+    return summary_pb2.SummaryMetadata(
+        summary_description="Examples behind each confusion-matrix cell (Imbalance dashboard)",
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name=PLUGIN_NAME, content=json.dumps(content, ensure_ascii=False).encode("utf-8")
+        ),
+        data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE,
+    )
+
+
+def _load_json_object(content: bytes, what: str) -> dict:
+    try:
+        data = json.loads(bytes(content).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as error:
+        raise UnsupportedFormatError(f"{what} is not tb_imbalance JSON ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
+        raise UnsupportedFormatError(f"{what} has no integer 'version' field; it was not written by tb_imbalance")
+    if data["version"] > FORMAT_VERSION:
+        raise UnsupportedFormatError(
+            f"{what} has format version {data['version']}, newer than this tb_imbalance reads "
+            f"(up to {FORMAT_VERSION}); upgrade with `pip install --upgrade tb_imbalance`"
+        )
+    return data
+
+
+def parse_examples_content(content: bytes) -> str:
+    """The matrix tag named by an examples summary's plugin content.
+
+    Raises:
+        UnsupportedFormatError: not examples metadata, or a newer version.
+
+    Example:
+        >>> parse_examples_content(create_examples_metadata("cm").plugin_data.content)
+        'cm'
+    """
+    data = _load_json_object(content, "examples plugin content")
+    if data.get("kind") != _EXAMPLES_KIND or not isinstance(data.get("matrix_tag"), str):
+        raise UnsupportedFormatError("plugin content is not tb_imbalance examples metadata")
+    return data["matrix_tag"]
+
+
+def encode_examples(index: Mapping, thumbnails: Sequence[bytes]) -> np.ndarray:
+    """The blobs of one step's examples: the JSON ``index``, then the PNG ``thumbnails``.
+
+    An image example refers to its thumbnail by blob position
+    (``"image": 1`` is the first thumbnail).
+    """
+    body = json.dumps(dict(index, version=EXAMPLES_VERSION), ensure_ascii=False, allow_nan=False)
+    return np.array([body.encode("utf-8"), *thumbnails], dtype=object)
+
+
+_EXAMPLE_KINDS = ("image", "text", "values")
+
+
+def decode_examples_index(blob: bytes) -> dict:
+    """Parse and check the JSON index (blob 0) of one step's examples.
+
+    The index holds ``num_classes``, ``rows`` (how many rows the examples
+    were chosen from), ``examples_per_cell``, ``scores`` (``"probability"``
+    or ``"raw"``), ``max_bytes``, ``cut`` (``null``, or ``{"kept": k,
+    "chosen": m}`` when the byte bound dropped examples) and ``cells``: one
+    ``{"true": i, "pred": j, "count": n, "examples": [...]}`` per cell with
+    examples, where ``count`` is the number of rows in the cell. Each
+    example has ``id`` (the user's id or the row index), ``row``, ``top``
+    (up to three ``[class, score]`` pairs, highest first) and ``kind``:
+    ``"image"`` (with ``image``, the blob position of its PNG, and
+    ``width`` / ``height`` / ``shape``), ``"text"`` (``text``, and
+    ``length``, the length before truncation) or ``"values"`` (``shape`` and
+    the first few ``values``).
+
+    Raises:
+        UnsupportedFormatError: not a valid index, or a newer version.
+    """
+    data = _load_json_object(blob, "examples index")
+    num_classes = data.get("num_classes")
+    cells = data.get("cells")
+    if not isinstance(num_classes, int) or num_classes < 2 or not isinstance(cells, list):
+        raise UnsupportedFormatError("examples index needs an integer 'num_classes' and a 'cells' list")
+    for cell in cells:
+        if (
+            not isinstance(cell, dict)
+            or not all(isinstance(cell.get(key), int) and 0 <= cell[key] < num_classes for key in ("true", "pred"))
+            or not isinstance(cell.get("examples"), list)
+            or not all(isinstance(example, dict) and example.get("kind") in _EXAMPLE_KINDS for example in cell["examples"])
+        ):
+            raise UnsupportedFormatError(
+                "examples index 'cells' must hold {true, pred, examples} with class ids in "
+                f"[0, {num_classes}) and examples of kind {', '.join(_EXAMPLE_KINDS)}"
+            )
+    return data

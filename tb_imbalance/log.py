@@ -31,6 +31,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, collect_examples
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import to_numpy
 from tb_imbalance.writer import validate_step, validate_tag
@@ -53,6 +54,10 @@ def log_report(
     image: bool = True,
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
+    examples: Any = None,
+    example_ids: Any = None,
+    examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
+    examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
 ) -> np.ndarray:
     """Count the confusion matrix of one evaluation and write its report at ``step``.
 
@@ -90,6 +95,20 @@ def log_report(
             member must be a class name, a class in at most one group;
             classes in no group are shown as groups of their own. Fixed per
             tag, like ``class_counts``.
+        examples: the inputs behind ``labels``, one row per label (pictures
+            ``[N, H, W]`` / ``[N, H, W, C]`` / ``[N, C, H, W]``, a list of
+            strings, or any rows): each confusion-matrix cell keeps up to
+            ``examples_per_cell`` of them for the dashboard — the most
+            confident mistakes, the least confident correct rows — with
+            their top-3 scores (see :mod:`tb_imbalance.examples`). Needs
+            ``predictions`` as scores; with ``from_logits`` ``[N, C]``
+            scores are read as logits (softmax) too.
+        example_ids: one id per row (ints or strings) shown with each
+            example; default the row index.
+        examples_per_cell: examples kept per cell (default 8).
+        examples_max_bytes: bound on one step's examples, thumbnails
+            included (default 2 MB); when it cuts, a log line says so once
+            per tag and the dashboard marks the step.
 
     Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with
     ``requires_grad`` too), JAX arrays or eager TensorFlow tensors.
@@ -110,9 +129,17 @@ def log_report(
         labels, predictions, num_classes=num_classes,
         sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
     )
+    if examples is None and example_ids is not None:
+        raise ValueError("`example_ids` names the rows of `examples`, which is not given; pass examples= too")
+    chosen = None
+    if examples is not None:
+        chosen = collect_examples(
+            examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids,
+            from_logits=from_logits, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+        )
     sink.write_report(
         step, name, cm, class_names, per_class_scalars=per_class_scalars, image=image,
-        class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups,
+        class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups, examples=chosen,
     )
     return cm
 

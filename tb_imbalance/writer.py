@@ -22,6 +22,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
+from tb_imbalance.examples import ExampleSet
 from tb_imbalance.run_history import RunHistory
 
 __all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
@@ -81,6 +82,7 @@ class ReportWriter:
         description: str | None = None,
         class_counts: Sequence[int] | None = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
+        examples: ExampleSet | None = None,
     ) -> None:
         """Write the report of the counted matrix ``cm`` at ``step``.
 
@@ -102,6 +104,10 @@ class ReportWriter:
                 ``imbalance/<bucket>_shot_recall`` scalars are written.
             class_groups: ``{"group name": [class names…]}``, stored with the
                 matrix (see :func:`tb_imbalance.core.validate_class_groups`).
+            examples: the examples behind each cell, as
+                :func:`tb_imbalance.examples.collect_examples` chose them
+                (``log_report(writer, labels, scores, step, examples=inputs)``
+                does this for you).
 
         Raises:
             ValueError / TypeError: bad ``step``, ``name``, ``cm``,
@@ -113,7 +119,7 @@ class ReportWriter:
         write_checked(
             self.history, self.builder, self._write_values, step, name, cm, class_names,
             per_class_scalars=per_class_scalars, image=image, description=description,
-            class_counts=class_counts, class_groups=class_groups,
+            class_counts=class_counts, class_groups=class_groups, examples=examples,
         )
 
     @property

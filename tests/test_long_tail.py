@@ -181,7 +181,7 @@ def test_a_group_may_share_the_name_of_one_of_its_classes():
 def test_version_3_content_round_trips_and_is_stamped_only_when_needed():
     meta = fmt.create_summary_metadata(NAMES, class_counts=COUNTS, class_groups=GROUPS)
     content = json.loads(meta.plugin_data.content)
-    assert content["version"] == 3 == fmt.FORMAT_VERSION
+    assert content["version"] == 3 == fmt.EXTRAS_VERSION
     assert content["class_counts"] == COUNTS and content["class_groups"] == GROUPS
     info = fmt.parse_plugin_content(meta.plugin_data.content)
     assert info.class_counts == tuple(COUNTS)

@@ -1,0 +1,119 @@
+"""How one example row is shown: a PNG thumbnail, text, or its first values.
+
+:func:`render_example` turns one input row into the JSON fields the
+examples index stores (see :func:`tb_imbalance.format.decode_examples_index`)
+and, for pictures, the PNG bytes of a thumbnail:
+
+* a numeric array ``[H, W]``, ``[H, W, 1|3|4]`` or channels-first
+  ``[1|3, H, W]``: a PNG of at most :data:`THUMBNAIL_MAX_PX` pixels a side
+  (smaller pictures keep their size; the dashboard scales them up). uint8
+  and other integers in [0, 255] are kept as they are, booleans become
+  0 / 255, floats in [0, 1] are multiplied by 255, and anything else is
+  stretched from its minimum to its maximum (``"scale": "min-max"``);
+* a string (or UTF-8 bytes): its first :data:`TEXT_MAX_CHARS` characters and
+  its full ``length``;
+* anything else: its ``shape`` and first :data:`VALUES_SHOWN` values.
+
+Example:
+    >>> import numpy as np
+    >>> fields, png = render_example(np.eye(8))
+    >>> fields["kind"], fields["width"], fields["height"], png[:4]
+    ('image', 8, 8, b'\\x89PNG')
+    >>> render_example("a" * 500)[0]["length"]
+    500
+    >>> render_example(np.array([0.5, 1.0, np.nan]))[0]
+    {'kind': 'values', 'shape': [3], 'values': [0.5, 1.0, 'nan']}
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["THUMBNAIL_MAX_PX", "TEXT_MAX_CHARS", "VALUES_SHOWN", "render_example"]
+
+#: Longest side of a thumbnail, in pixels.
+THUMBNAIL_MAX_PX = 64
+#: Characters of a text example that are kept.
+TEXT_MAX_CHARS = 200
+#: Values of a non-picture array that are kept.
+VALUES_SHOWN = 8
+
+
+def render_example(row: Any) -> tuple[dict, bytes | None]:
+    """The index fields of one example row, and its PNG thumbnail (or None)."""
+    if isinstance(row, np.ndarray) and row.ndim == 0:
+        row = row.item()
+    if isinstance(row, bytes):
+        row = row.decode("utf-8", errors="replace")
+    if isinstance(row, str):
+        return {"kind": "text", "text": row[:TEXT_MAX_CHARS], "length": len(row)}, None
+    array = np.asarray(row) if isinstance(row, (np.ndarray, list, tuple, int, float, np.number)) else None
+    if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+        text = repr(row)
+        return {"kind": "text", "text": text[:TEXT_MAX_CHARS], "length": len(text)}, None
+    pixels = _as_picture(array)
+    if pixels is None:
+        flat = array.reshape(-1)[:VALUES_SHOWN]
+        return {"kind": "values", "shape": list(array.shape), "values": [_json_number(v) for v in flat]}, None
+    picture, scale = _to_uint8(pixels)
+    png, width, height = _thumbnail_png(picture)
+    fields = {"kind": "image", "width": width, "height": height, "shape": list(array.shape)}
+    if scale:
+        fields["scale"] = scale
+    return fields, png
+
+
+def _as_picture(array: np.ndarray) -> np.ndarray | None:
+    """``[H, W]`` or ``[H, W, channels]`` pixels of a picture-shaped row, else None."""
+    if array.ndim == 2 and min(array.shape) >= 2:
+        return array
+    if array.ndim == 3 and min(array.shape[:2]) >= 2 and array.shape[2] in (1, 3, 4):
+        return array[:, :, 0] if array.shape[2] == 1 else array
+    if array.ndim == 3 and array.shape[0] in (1, 3) and min(array.shape[1:]) >= 2:
+        array = np.moveaxis(array, 0, -1)  # channels first, as PyTorch keeps images
+        return array[:, :, 0] if array.shape[2] == 1 else array
+    return None
+
+
+def _to_uint8(pixels: np.ndarray) -> tuple[np.ndarray, str | None]:
+    if pixels.dtype == np.bool_:
+        return pixels.astype(np.uint8) * 255, None
+    if pixels.dtype == np.uint8:
+        return pixels, None
+    values = pixels.astype(np.float64)
+    finite = np.isfinite(values)
+    values = np.where(finite, values, 0.0)
+    low, high = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 0.0)
+    if np.issubdtype(pixels.dtype, np.integer) and low >= 0 and high <= 255:
+        return values.astype(np.uint8), None
+    if np.issubdtype(pixels.dtype, np.floating) and low >= 0 and high <= 1:
+        return np.round(values * 255).astype(np.uint8), None
+    if high == low:
+        return np.full(values.shape, 128, dtype=np.uint8), "min-max"
+    return np.round((values - low) * (255.0 / (high - low))).astype(np.uint8), "min-max"
+
+
+def _thumbnail_png(picture: np.ndarray) -> tuple[bytes, int, int]:
+    from PIL import Image
+
+    image = Image.fromarray(picture)
+    height, width = picture.shape[:2]
+    longest = max(height, width)
+    if longest > THUMBNAIL_MAX_PX:
+        width = max(1, round(width * THUMBNAIL_MAX_PX / longest))
+        height = max(1, round(height * THUMBNAIL_MAX_PX / longest))
+        image = image.resize((width, height), Image.Resampling.BOX)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue(), width, height
+
+
+def _json_number(value: Any) -> int | float | str:
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    return value

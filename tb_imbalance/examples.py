@@ -1,0 +1,268 @@
+"""The examples behind each confusion-matrix cell: which rows are kept, and their index.
+
+For each cell (true class ``i``, predicted class ``j``) of one step, up to
+``examples_per_cell`` rows are kept:
+
+* off the diagonal, the **most confident mistakes**: the highest score of
+  the predicted class first;
+* on the diagonal, the **least confident correct** rows: the lowest score of
+  the predicted (= true) class first.
+
+Ties go to the lower row index. The predicted class is exactly the one the
+confusion matrix counts (:func:`tb_imbalance.core.class_ids_from_predictions`),
+and the score is a probability: softmax of logits with ``from_logits``, a
+sigmoid column turned into two classes. Scores that are not probabilities
+(rows that do not sum to 1) are ranked as they are and marked ``"raw"``.
+
+Each kept row gets its id (the user's or the row index), its top-3
+``[class, score]`` pairs and a rendering (:mod:`tb_imbalance.example_render`).
+Rows are rendered rank by rank across cells (every cell's first example,
+then every cell's second, …) until ``examples_max_bytes`` would be passed,
+so a cut drops the least telling examples of every cell alike, and the index
+says how many were kept (``"cut"``). Every cell with rows is listed, with its
+row ``count``, even when the cut left it no example.
+
+Example:
+    >>> chosen = collect_examples(["a", "b", "c", "d"], [0, 0, 1, 1],
+    ...     [[0.9, 0.1], [0.2, 0.8], [0.4, 0.6], [0.7, 0.3]], num_classes=2)
+    >>> [(cell["true"], cell["pred"], [e["id"] for e in cell["examples"]]) for cell in chosen.index["cells"]]
+    [(0, 0, [0]), (0, 1, [1]), (1, 0, [3]), (1, 1, [2])]
+    >>> chosen.index["cells"][1]["examples"][0]["top"]
+    [[1, 0.8], [0, 0.2]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Sequence
+
+import numpy as np
+
+from tb_imbalance import core, format as fmt
+from tb_imbalance.example_render import render_example
+from tb_imbalance.tensors import to_numpy
+
+__all__ = [
+    "DEFAULT_EXAMPLES_PER_CELL",
+    "DEFAULT_EXAMPLES_MAX_BYTES",
+    "TOP_SCORES",
+    "ExampleSet",
+    "choose_rows",
+    "collect_examples",
+    "validate_examples_options",
+]
+
+DEFAULT_EXAMPLES_PER_CELL = 8
+#: Bound on the bytes of one step's examples (index and thumbnails).
+DEFAULT_EXAMPLES_MAX_BYTES = 2_000_000
+#: Scores kept per example, highest first.
+TOP_SCORES = 3
+_PROBABILITY_TOLERANCE = 1e-3
+
+
+@dataclasses.dataclass
+class ExampleSet:
+    """The examples of one step, ready to write (see :func:`tb_imbalance.format.encode_examples`).
+
+    Attributes:
+        index: the JSON index (``cells``, ``cut``, …).
+        thumbnails: PNG bytes; an image example's ``image`` is its position
+            here plus one (blob 0 is the index).
+    """
+
+    index: dict
+    thumbnails: list[bytes]
+
+    @property
+    def kept(self) -> int:
+        """How many examples were kept."""
+        return sum(len(cell["examples"]) for cell in self.index["cells"])
+
+    def blobs(self) -> np.ndarray:
+        """The blob sequence written under ``<name>_examples``."""
+        return fmt.encode_examples(self.index, self.thumbnails)
+
+
+def validate_examples_options(examples_per_cell: Any, examples_max_bytes: Any) -> tuple[int, int]:
+    """Check ``examples_per_cell`` (≥ 1) and ``examples_max_bytes`` (≥ 10,000)."""
+    if isinstance(examples_per_cell, bool) or not isinstance(examples_per_cell, (int, np.integer)) or examples_per_cell < 1:
+        raise ValueError(
+            f"`examples_per_cell` must be a positive int (examples kept per matrix cell), "
+            f"received {examples_per_cell!r}"
+        )
+    if isinstance(examples_max_bytes, bool) or not isinstance(examples_max_bytes, (int, np.integer)) or examples_max_bytes < 10_000:
+        raise ValueError(
+            f"`examples_max_bytes` must be an int of at least 10000 (bytes of examples per step), "
+            f"received {examples_max_bytes!r}"
+        )
+    return int(examples_per_cell), int(examples_max_bytes)
+
+
+def choose_rows(true_ids: np.ndarray, pred_ids: np.ndarray, confidence: np.ndarray, per_cell: int) -> np.ndarray:
+    """Row indices kept per cell, ordered by cell (true, predicted) then rank.
+
+    Returns an ``[K, 3]`` int array of ``(row, cell, rank)`` with
+    ``cell = true * C + predicted`` for some C > every id.
+
+    Example:
+        >>> choose_rows(np.array([0, 0, 0]), np.array([1, 1, 0]), np.array([0.6, 0.9, 0.7]), 1).tolist()
+        [[2, 0, 0], [1, 1, 0]]
+    """
+    size = int(max(true_ids.max(initial=0), pred_ids.max(initial=0))) + 1
+    cell = true_ids.astype(np.int64) * size + pred_ids
+    key = np.where(true_ids == pred_ids, confidence, -confidence)  # ascending: see the module docs
+    order = np.lexsort((np.arange(len(cell)), key, cell))
+    cell_sorted = cell[order]
+    starts = np.flatnonzero(np.r_[True, cell_sorted[1:] != cell_sorted[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    keep = rank < per_cell
+    return np.stack([order[keep], cell_sorted[keep], rank[keep]], axis=1)
+
+
+def _scores_of(predictions: np.ndarray, num_classes: int, from_logits: bool) -> tuple[np.ndarray, str]:
+    """Per-class scores ``[N, C]`` and whether they are probabilities."""
+    array = np.asarray(predictions, dtype=np.float64)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 1:  # one sigmoid column: probability of class 1
+        positive = 1.0 / (1.0 + np.exp(-array)) if from_logits else array
+        return np.stack([1.0 - positive, positive], axis=1), "probability"
+    if from_logits:
+        shifted = np.exp(array - array.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True), "probability"
+    is_probability = (
+        array.min(initial=0.0) >= 0.0
+        and array.max(initial=0.0) <= 1.0
+        and np.all(np.abs(array.sum(axis=1) - 1.0) <= _PROBABILITY_TOLERANCE)
+    )
+    return array, "probability" if is_probability else "raw"
+
+
+def _example_id(value: Any) -> int | float | str:
+    value = value.item() if hasattr(value, "item") and np.ndim(value) == 0 else value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float) and np.isfinite(value):
+        return value
+    return str(value)
+
+
+def _rows_of(inputs: Any, argument: str) -> Any:
+    """Inputs indexable by row: framework tensors become numpy, lists stay lists."""
+    if isinstance(inputs, (str, bytes)):
+        raise TypeError(f"`{argument}` must hold one row per example, received a single {type(inputs).__name__}")
+    if isinstance(inputs, (list, tuple)):
+        return list(inputs)
+    array = to_numpy(inputs, argument)
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
+    if array.ndim == 0:
+        raise TypeError(f"`{argument}` must hold one row per example, received a scalar")
+    return array
+
+
+def collect_examples(
+    inputs: Any,
+    labels: Any,
+    predictions: Any,
+    *,
+    num_classes: int,
+    example_ids: Any = None,
+    from_logits: bool = False,
+    examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
+    examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+) -> ExampleSet:
+    """Choose and render the examples behind each cell of one step.
+
+    Args:
+        inputs: one row per example, aligned with ``labels``: an array
+            ``[N, ...]`` (pictures ``[N, H, W]``, ``[N, H, W, C]``,
+            ``[N, C, H, W]``), a list of strings, or any framework tensor.
+        labels: true class ids ``[N]`` or one-hot ``[N, C]``.
+        predictions: scores ``[N, C]`` (probabilities, or logits with
+            ``from_logits``) or one sigmoid column for two classes. Class ids
+            are refused: the most confident rows cannot be told without scores.
+        num_classes: ``C``.
+        example_ids: one id per row (ints or strings), default the row index.
+        from_logits: scores are logits (softmax, or sigmoid for one column).
+        examples_per_cell: examples kept per cell.
+        examples_max_bytes: bound on the step's bytes (index + thumbnails).
+
+    Returns:
+        The :class:`ExampleSet` of the step.
+
+    Raises:
+        TypeError / ValueError: a bad argument, named in the message.
+    """
+    per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
+    num_classes = core.validate_num_classes(num_classes)
+    rows = _rows_of(inputs, "examples")
+    true_ids = core.class_ids_from_labels(to_numpy(labels, "labels"), num_classes)
+    predictions = to_numpy(predictions, "predictions")
+    shape = np.shape(predictions)
+    if not (len(shape) == 2 or np.issubdtype(np.asarray(predictions).dtype, np.floating)):
+        raise ValueError(
+            "`examples` needs `predictions` as scores [N, C] (probabilities or logits) or one "
+            f"sigmoid column, to keep the most confident examples of each cell; received class ids "
+            f"of shape {shape}. Pass the model's scores (e.g. predict_proba or the logits with "
+            "from_logits=True)"
+        )
+    pred_ids = core.class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
+    count = len(true_ids)
+    if len(rows) != count or len(pred_ids) != count:
+        raise ValueError(
+            f"`examples` must have one row per label: received {len(rows)} rows for {count} "
+            f"labels and {len(pred_ids)} predictions"
+        )
+    ids = None
+    if example_ids is not None:
+        ids = _rows_of(example_ids, "example_ids")
+        if len(ids) != count:
+            raise ValueError(f"`example_ids` must have one id per example: received {len(ids)} for {count} rows")
+    scores, score_kind = _scores_of(predictions, num_classes, from_logits)
+    confidence = scores[np.arange(count), pred_ids]
+    chosen = choose_rows(true_ids, pred_ids, confidence, per_cell)
+    cell_counts = np.bincount(true_ids * num_classes + pred_ids, minlength=num_classes * num_classes)
+
+    cells: dict[tuple[int, int], list[dict]] = {}
+    thumbnails: list[bytes] = []
+    used = 200  # the index's fixed fields
+    kept = 0
+    for row, _, _ in chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))]:  # rank by rank across cells
+        fields, png = render_example(rows[row])
+        top = np.argsort(-scores[row], kind="stable")[:TOP_SCORES]
+        example = {
+            "id": _example_id(ids[row]) if ids is not None else int(row),
+            "row": int(row),
+            "top": [[int(k), round(float(scores[row, k]), 6)] for k in top],
+            **fields,
+        }
+        size = len(json.dumps(example, ensure_ascii=False)) + (len(png) if png else 0)
+        if used + size > max_bytes:
+            break
+        used += size
+        if png is not None:
+            thumbnails.append(png)
+            example["image"] = len(thumbnails)
+        key = (int(true_ids[row]), int(pred_ids[row]))
+        cells.setdefault(key, []).append(example)
+        kept += 1
+    index = {
+        "num_classes": num_classes,
+        "rows": count,
+        "examples_per_cell": per_cell,
+        "scores": score_kind,
+        "max_bytes": max_bytes,
+        "cut": None if kept == len(chosen) else {"kept": kept, "chosen": int(len(chosen))},
+        "cells": [
+            {"true": int(flat // num_classes), "pred": int(flat % num_classes), "count": int(cell_counts[flat]),
+             "examples": cells.get((int(flat // num_classes), int(flat % num_classes)), [])}
+            for flat in np.flatnonzero(cell_counts)
+        ],
+    }
+    return ExampleSet(index, thumbnails)
