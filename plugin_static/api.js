@@ -125,6 +125,49 @@ export function createApi(baseUrl) {
     },
 
     /**
+     * The examples kept for one confusion-matrix cell (true class
+     * `trueIndex`, predicted class `predIndex`) at `step`, or at the latest
+     * step with examples when `step` is null. Examples of fixed steps are cached.
+     * @param {string} run
+     * @param {string} tag
+     * @param {number|null} step
+     * @param {number} trueIndex
+     * @param {number} predIndex
+     * @returns {Promise<Object>} `{step, steps, true, pred, true_name, pred_name,
+     *   count, scores, cut, examples: [...]}`; rejects with the route's message
+     *   (404 when the run/tag or the step has no examples)
+     */
+    examples(run, tag, step, trueIndex, predIndex) {
+      const params = { run, tag, step, true: trueIndex, pred: predIndex };
+      if (step === null || step === undefined) return getJson("examples", params);
+      const key = JSON.stringify(["examples", run, tag, step, trueIndex, predIndex]);
+      const cached = reports.get(key);
+      if (cached) {
+        reports.delete(key);
+        reports.set(key, cached);
+        return cached;
+      }
+      return remember(key, getJson("examples", params));
+    },
+
+    /**
+     * The absolute URL of a route URL relative to the plugin root (an
+     * example's `image`); null when it would leave the plugin's routes.
+     * @param {string} relative e.g. `example_image?run=R&tag=T&step=3&index=1`
+     * @returns {string|null}
+     */
+    resolve(relative) {
+      const root = new URL(baseUrl);
+      let url;
+      try {
+        url = new URL(String(relative), root);
+      } catch {
+        return null;
+      }
+      return url.origin === root.origin && url.pathname.startsWith(root.pathname) ? url.href : null;
+    },
+
+    /**
      * Per-class scores of one run across all steps.
      * @param {string} run
      * @param {string} tag

@@ -1,0 +1,199 @@
+// Unit tests of plugin_static/examples-view-data.js (the examples panel's
+// text) and of the `examples` call in plugin_static/api.js.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { createApi } from "../../plugin_static/api.js";
+import {
+  buildExamplesView,
+  cutNote,
+  examplesCaption,
+  examplesHeading,
+  formatExampleScore,
+  formatExampleValue,
+  idLabel,
+  thumbnailSize,
+  truncationNote,
+  valuesLine,
+} from "../../plugin_static/examples-view-data.js";
+
+const PAYLOAD = {
+  run: "R",
+  tag: "T",
+  step: 3,
+  steps: [0, 1, 2, 3],
+  true: 1,
+  pred: 2,
+  true_name: "spam",
+  pred_name: "phishing",
+  count: 12,
+  rows: 500,
+  examples_per_cell: 8,
+  scores: "probability",
+  cut: null,
+  examples: [
+    {
+      id: 17,
+      row: 17,
+      top: [
+        { class: 2, name: "phishing", score: 0.93 },
+        { class: 1, name: "spam", score: 0.05 },
+      ],
+      kind: "image",
+      image: "example_image?run=R&tag=T&step=3&index=1",
+      width: 28,
+      height: 28,
+      shape: [28, 28],
+    },
+    { id: "mail-9", row: 9, top: [{ class: 2, name: "phishing", score: 0.8 }], kind: "text", text: "x".repeat(200), length: 512 },
+    { id: 4, row: 4, top: [], kind: "values", shape: [64], values: [0.0, 1.5, "nan"] },
+  ],
+};
+
+test("caption counts rows of the examples set and names the order", () => {
+  assert.equal(examplesCaption(PAYLOAD), "3 of 12 rows of the examples set · most confident mistakes");
+  assert.equal(
+    examplesCaption({ ...PAYLOAD, true: 2, pred: 2, count: 1, examples: [{}] }),
+    "1 of 1 row of the examples set · least confident correct",
+  );
+  assert.equal(examplesCaption({ ...PAYLOAD, count: 1234, examples: [] }), "0 of 1,234 rows of the examples set · most confident mistakes");
+  assert.equal(examplesCaption({ ...PAYLOAD, count: 0, examples: [] }), "No rows of the examples set fall in this cell.");
+});
+
+test("scores: probabilities as percentages, raw scores as numbers", () => {
+  assert.equal(formatExampleScore(0.93), "93.0%");
+  assert.equal(formatExampleScore(0.05, "probability"), "5.0%");
+  assert.equal(formatExampleScore(0), "0.0%");
+  assert.equal(formatExampleScore(1), "100.0%");
+  assert.equal(formatExampleScore(0.0001), "<0.1%");
+  assert.equal(formatExampleScore(0.9999), ">99.9%");
+  assert.equal(formatExampleScore(12.3456, "raw"), "12.3");
+  assert.equal(formatExampleScore(-0.0012345, "raw"), "\u22120.00123");
+  assert.equal(formatExampleScore(Number.NaN), "–");
+  assert.equal(formatExampleScore(null), "–");
+  assert.equal(formatExampleScore("nan", "raw"), "nan");
+  assert.equal(formatExampleScore(Number.NEGATIVE_INFINITY, "raw"), "\u2212inf");
+});
+
+test("text examples say how much of the text is shown", () => {
+  assert.equal(truncationNote("x".repeat(200), 512), "first 200 of 512 characters");
+  assert.equal(truncationNote("short", 5), null);
+  assert.equal(truncationNote("short", undefined), null);
+  // Characters are code points, as the backend counts them.
+  assert.equal(truncationNote("😀".repeat(3), 3), null);
+  assert.equal(truncationNote("😀".repeat(3), 4000), "first 3 of 4,000 characters");
+});
+
+test("values line: shape, formatted values, an ellipsis when there are more", () => {
+  assert.equal(valuesLine([64], [0.0, 1.5, "nan"]), "shape [64]: 0, 1.5, nan, …");
+  assert.equal(valuesLine([3], [1, 2, 3]), "shape [3]: 1, 2, 3");
+  assert.equal(valuesLine([2, 2], [0.123456, -2, "inf", "-inf"]), "shape [2, 2]: 0.1235, -2, inf, -inf");
+  assert.equal(valuesLine([], [7]), "shape []: 7");
+  assert.equal(formatExampleValue(1e-7), "1e-7");
+});
+
+test("cut note, heading and id label", () => {
+  assert.equal(cutNote(null), null);
+  assert.equal(cutNote(undefined), null);
+  assert.equal(
+    cutNote({ kept: 40, chosen: 96 }),
+    "Only 40 of the 96 examples chosen at this step were kept (size bound): every cell lost its least telling examples alike.",
+  );
+  assert.equal(examplesHeading("spam", "phishing", 3), "spam → phishing at step 3");
+  assert.equal(examplesHeading("spam", "phishing", null), "spam → phishing");
+  assert.equal(idLabel({ id: 17, row: 17 }), "id 17");
+  assert.equal(idLabel({ id: "mail-9", row: 9 }), "id mail-9 · row 9");
+  assert.equal(idLabel({ id: 0 }), "id 0");
+});
+
+test("the whole view of a payload", () => {
+  const view = buildExamplesView(PAYLOAD);
+  assert.equal(view.heading, "spam → phishing at step 3");
+  assert.equal(view.caption, "3 of 12 rows of the examples set · most confident mistakes");
+  assert.equal(view.cutNote, null);
+  assert.equal(view.emptyNote, null);
+  assert.equal(view.scoreLabel, "Top probabilities");
+  const [image, text, values] = view.examples;
+  assert.deepEqual(
+    { kind: image.kind, id: image.id, idLabel: image.idLabel, image: image.image, width: image.width, alt: image.alt },
+    {
+      kind: "image",
+      id: "17",
+      idLabel: "id 17",
+      image: "example_image?run=R&tag=T&step=3&index=1",
+      width: 28,
+      alt: "Example 17: true spam, predicted phishing",
+    },
+  );
+  assert.deepEqual(image.top, [
+    { name: "phishing", score: "93.0%", isTrue: false, isPredicted: true },
+    { name: "spam", score: "5.0%", isTrue: true, isPredicted: false },
+  ]);
+  assert.equal(text.kind, "text");
+  assert.equal(text.text, "x".repeat(200));
+  assert.equal(text.textNote, "first 200 of 512 characters");
+  assert.equal(text.idLabel, "id mail-9 · row 9");
+  assert.equal(text.image, null);
+  assert.equal(values.values, "shape [64]: 0, 1.5, nan, …");
+  assert.deepEqual(values.top, []);
+});
+
+test("raw scores, a cut, an unknown kind and a cell the cut emptied", () => {
+  const view = buildExamplesView({
+    ...PAYLOAD,
+    scores: "raw",
+    cut: { kept: 1, chosen: 2 },
+    examples: [{ id: 1, row: 1, kind: "audio", top: [{ class: 2, name: "phishing", score: 4.25 }] }],
+  });
+  assert.equal(view.scoreLabel, "Top scores (not probabilities)");
+  assert.equal(view.examples[0].top[0].score, "4.25");
+  assert.equal(view.examples[0].kind, "unknown");
+  assert.match(view.cutNote, /^Only 1 of the 2 examples/);
+  const emptied = buildExamplesView({ ...PAYLOAD, cut: { kept: 0, chosen: 5 }, examples: [] });
+  assert.equal(emptied.emptyNote, "No example of this cell was kept at this step (size bound).");
+  // Class names are data: kept as they are, never interpreted.
+  const hostile = buildExamplesView({ ...PAYLOAD, true_name: "<img src=x onerror=alert(1)>" });
+  assert.equal(hostile.heading, "<img src=x onerror=alert(1)> → phishing at step 3");
+});
+
+test("thumbnails scale their longest side to 96 CSS pixels", () => {
+  assert.deepEqual(thumbnailSize(8, 8), { width: 96, height: 96 });
+  assert.deepEqual(thumbnailSize(64, 32), { width: 96, height: 48 });
+  assert.deepEqual(thumbnailSize(0, 0), { width: 96, height: 96 });
+});
+
+test("api.examples asks the route with the cell and caches fixed steps", async () => {
+  const calls = [];
+  const saved = globalThis.fetch;
+  globalThis.fetch = async (url) => {
+    calls.push(String(url));
+    const status = url.searchParams.get("step") === "9" ? 404 : 200;
+    const body = status === 200 ? { step: 3, examples: [] } : { error: "no examples at step 9" };
+    return { ok: status === 200, status, statusText: "", json: async () => body };
+  };
+  try {
+    const api = createApi("http://host/data/plugin/imbalance/");
+    await api.examples("a b", "t", 3, 1, 2);
+    await api.examples("a b", "t", 3, 1, 2);
+    assert.equal(calls.length, 1);
+    const url = new URL(calls[0]);
+    assert.equal(url.pathname, "/data/plugin/imbalance/examples");
+    assert.deepEqual(Object.fromEntries(url.searchParams), { run: "a b", tag: "t", step: "3", true: "1", pred: "2" });
+    await api.examples("a b", "t", null, 0, 0);
+    assert.equal(new URL(calls[1]).searchParams.has("step"), false);
+    await assert.rejects(api.examples("a b", "t", 9, 0, 1), { name: "ApiError", status: 404, message: "no examples at step 9" });
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
+
+test("api.resolve keeps image URLs under the plugin's routes", () => {
+  const api = createApi("http://host/data/plugin/imbalance/");
+  assert.equal(
+    api.resolve("example_image?run=R&tag=T&step=3&index=1"),
+    "http://host/data/plugin/imbalance/example_image?run=R&tag=T&step=3&index=1",
+  );
+  assert.equal(api.resolve("https://elsewhere.example/x.png"), null);
+  assert.equal(api.resolve("//elsewhere.example/x.png"), null);
+  assert.equal(api.resolve("../../../../other"), null);
+});
