@@ -52,3 +52,18 @@ def scalars(logdir, run, tag):
 def plugin_content(logdir, run, tag="confusion_matrix"):
     provider, ctx = load(logdir), context.RequestContext()
     return provider.list_tensors(ctx, experiment_id="", plugin_name="imbalance")[run][tag].plugin_content
+
+
+def examples(logdir, tag="confusion_matrix"):
+    """``{run: {step: (index, thumbnails)}}`` of the examples logged for matrix ``tag``."""
+    provider, ctx = load(logdir), context.RequestContext()
+    sequences = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
+    result = {}
+    for run, tags in sequences.items():
+        if fmt.examples_tag(tag) not in tags:
+            continue
+        result[run] = {}
+        for datum in tags[fmt.examples_tag(tag)]:
+            blobs = [provider.read_blob(ctx, blob_key=ref.blob_key) for ref in datum.values]
+            result[run][datum.step] = (fmt.decode_examples_index(blobs[0]), blobs[1:])
+    return result

@@ -14,6 +14,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance.keras import distribution
+from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.metrics import ConfusionMatrixMetric
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.targets import directory_writer
@@ -184,12 +185,30 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             own. ``class_counts`` and ``class_groups`` are fixed per tag: a
             run directory whose tag holds other ones is refused at the first
             epoch.
+        examples: ``(x, y)`` or ``(x, y, ids)``, a small set of rows (up to
+            a few thousand) predicted once per logged epoch — the only extra
+            forward pass, opt-in and said in the log line. Each cell of the
+            matrix keeps up to ``examples_per_cell`` of its rows for the
+            dashboard (click a cell): the most confident mistakes off the
+            diagonal, the least confident correct rows on it, with their id
+            (``ids`` or the row index), top-3 scores and a rendering
+            (pictures ``[N, H, W]`` / ``[N, H, W, C]`` / ``[N, C, H, W]`` as
+            thumbnails of at most 64 px, strings as text, other rows as
+            their first values). Written as ``<name>_examples`` with the
+            matrix; see :mod:`tb_imbalance.examples`. Scores are read as
+            logits (softmax) when the callback's ``from_logits`` or the
+            compiled loss's ``from_logits`` is True.
+        examples_per_cell: examples kept per cell (default 8).
+        examples_max_bytes: bound on one epoch's examples, thumbnails
+            included (default 2 MB); when it cuts, a log line says so once.
 
     Raises:
         TypeError: ``validation_data`` is not an accepted source;
             ``class_names`` is a string or not a sequence; a flag not a bool;
-            ``class_counts`` not integers; ``class_groups`` not a dict of lists.
-        ValueError: bad ``freq`` / ``name`` / ``batch_size`` /
+            ``class_counts`` not integers; ``class_groups`` not a dict of lists;
+            ``examples`` not an ``(x, y[, ids])`` tuple.
+        ValueError: ``examples`` rows of different lengths or empty, bad
+            ``examples_per_cell`` / ``examples_max_bytes``; bad ``freq`` / ``name`` / ``batch_size`` /
             ``validation_steps`` / ``class_counts`` (negative, or not one per
             class) / ``class_groups`` (see
             :func:`tb_imbalance.core.validate_class_groups`); an endless ``validation_data`` without
@@ -230,6 +249,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         verbose: int = 1,
         class_counts: Sequence[int] | None = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
+        examples: Any = None,
+        examples_per_cell: int = 8,
+        examples_max_bytes: int = 2_000_000,
     ) -> None:
         super().__init__()
         if isinstance(freq, bool) or not isinstance(freq, int) or freq < 1:
@@ -260,6 +282,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if validation_data is None
             else ValidationSource(validation_data, batch_size=batch_size, steps=validation_steps)
         )
+        self.examples = (
+            None
+            if examples is None
+            else ExamplesSource(examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes)
+        )
         self.from_logits = core.validate_flag(from_logits, "from_logits")
         self.freq = freq
         self.name = name
@@ -279,6 +306,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._said: set[str] = set()
         self._history_checked = True
         self._fit_token: Any = None
+        self._examples_from_logits = self.from_logits
 
     # -- set-up ------------------------------------------------------------
     def _compiled_streaming_metrics(self) -> list[ConfusionMatrixMetric]:
@@ -338,6 +366,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 raise ValueError(f"{error}; C={self._num_classes} comes from {origin}") from None
             if self._source is not None:
                 self._source.check_labels(self._num_classes)
+            if self.examples is not None:
+                self.examples.check_labels(self._num_classes)
+        self._examples_from_logits = self.from_logits or _loss_from_logits(self.model)[0] is True
         self._claim()
         self._writer = None
         self._history_checked = True
@@ -451,6 +482,12 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def _say_once(self, message: str) -> None:
         if not self._announced:
+            if self.examples is not None:
+                message += (
+                    f"; examples= adds one forward pass: predicting the examples set ({self.examples.describe()}) every {self.freq} "
+                    f"epoch(s) to keep up to {self.examples.per_cell} examples per cell "
+                    f"(tag '{self.name}_examples')"
+                )
             self._log(message)
         self._announced = True
 
@@ -524,11 +561,17 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             cm = self._matrix_from_metric()
         if self._names is None or len(self._names) != cm.shape[0]:
             self._names = core.validate_class_names(self.class_names, cm.shape[0])
-        if self._writer is None:  # not the writing process
+        scores = None if self.examples is None else self.examples.predict(self.model, self.batch_size)
+        if self._writer is None:  # not the writing process (every process predicts: predict may be collective)
             return
+        examples = (
+            None
+            if scores is None
+            else self.examples.collect(scores, cm.shape[0], from_logits=self._examples_from_logits)
+        )
         self._writer.write_matrix(
             epoch, self.name, cm, self._names, per_class_scalars=self.per_class_scalars, image=self.image,
-            class_counts=self.class_counts, class_groups=self.class_groups,
+            class_counts=self.class_counts, class_groups=self.class_groups, examples=examples,
         )  # one event, flushed
 
     def on_train_end(self, logs: dict | None = None) -> None:

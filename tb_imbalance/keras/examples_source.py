@@ -1,0 +1,106 @@
+"""The callback's ``examples=`` set: checked once, predicted once per logged epoch.
+
+``examples=(x, y)`` or ``(x, y, ids)`` is a small set of rows (up to a few
+thousand) whose rows are kept behind the confusion-matrix cells they fall
+in (:mod:`tb_imbalance.examples`). ``x`` goes to ``model.predict`` as it is
+(arrays, or anything ``predict`` accepts), and its rows are rendered for the
+dashboard: pictures ``[N, H, W]`` / ``[N, H, W, C]`` / ``[N, C, H, W]`` as
+thumbnails, strings as text, other rows as their first values.
+
+Example:
+    >>> import numpy as np
+    >>> source = ExamplesSource((np.zeros((4, 8, 8)), [0, 1, 1, 0], ["a", "b", "c", "d"]))
+    >>> len(source), source.describe()
+    (4, '4 rows of [8, 8]')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance import core
+from tb_imbalance.examples import ExampleSet, collect_examples, validate_examples_options
+from tb_imbalance.keras.validation_data import _single_output
+from tb_imbalance.tensors import to_numpy
+
+__all__ = ["ExamplesSource"]
+
+
+def _length(value: Any, argument: str) -> int:
+    try:
+        return len(value)
+    except TypeError:
+        raise TypeError(
+            f"`examples` {argument} must hold one row per example (an array or a list), "
+            f"received {type(value).__name__}"
+        ) from None
+
+
+class ExamplesSource:
+    """``examples=(x, y[, ids])`` of :class:`~tb_imbalance.keras.ClassificationReportCallback`.
+
+    Args:
+        examples: ``(x, y)`` or ``(x, y, ids)``; ``y`` class ids ``[N]`` or
+            one-hot ``[N, C]``; ``ids`` one int or string per row.
+        examples_per_cell, examples_max_bytes: see :func:`tb_imbalance.examples.collect_examples`.
+
+    Raises:
+        TypeError / ValueError: not a 2- or 3-tuple, rows of different
+            lengths, empty, or bad options.
+    """
+
+    def __init__(self, examples: Any, *, examples_per_cell: int = 8, examples_max_bytes: int = 2_000_000) -> None:
+        if not isinstance(examples, (tuple, list)) or len(examples) not in (2, 3):
+            raise TypeError(
+                "`examples` must be a tuple (x, y) or (x, y, ids) of a small set of rows (up to a few "
+                f"thousand), received {type(examples).__name__}"
+                + (f" of length {len(examples)}" if isinstance(examples, (tuple, list)) else "")
+            )
+        self.per_cell, self.max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
+        self.x, y = examples[0], examples[1]
+        self.ids = examples[2] if len(examples) == 3 else None
+        self.y = to_numpy(y, "examples")
+        lengths = {"x": _length(self.x, "x"), "y": _length(self.y, "y")}
+        if self.ids is not None:
+            if isinstance(self.ids, (str, bytes)):
+                raise TypeError("`examples` ids must hold one id per row, received a single string")
+            lengths["ids"] = _length(self.ids, "ids")
+        if len(set(lengths.values())) != 1:
+            raise ValueError(
+                "`examples` x, y (and ids) must have one entry per row, received lengths "
+                + ", ".join(f"{key}={value}" for key, value in lengths.items())
+            )
+        if not lengths["x"]:
+            raise ValueError("`examples` is empty (0 rows); pass at least one row, or leave examples unset")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def describe(self) -> str:
+        """``"<N> rows of [shape]"`` for the log line."""
+        shape = np.shape(self.x[0]) if not isinstance(self.x[0], (str, bytes)) else None
+        return f"{len(self)} rows" + ("" if shape is None else f" of {list(shape)}")
+
+    def check_labels(self, num_classes: int) -> None:
+        """Check ``y`` against ``C`` before training."""
+        try:
+            core.class_ids_from_labels(self.y, num_classes)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`examples` y: {error}") from None
+
+    def predict(self, model: Any, batch_size: int) -> np.ndarray:
+        """The model's scores for every row (the one extra forward pass)."""
+        predictions = model.predict(self.x, batch_size=batch_size, verbose=0)
+        try:
+            return _single_output(predictions)
+        except ValueError as error:
+            raise ValueError(str(error).replace("`validation_data`", "`examples`")) from None
+
+    def collect(self, scores: np.ndarray, num_classes: int, *, from_logits: bool) -> ExampleSet:
+        """Choose and render the examples of one epoch from the model's ``scores``."""
+        return collect_examples(
+            self.x, self.y, scores, num_classes=num_classes, example_ids=self.ids, from_logits=from_logits,
+            examples_per_cell=self.per_cell, examples_max_bytes=self.max_bytes,
+        )

@@ -1,0 +1,325 @@
+"""The examples behind each cell: choice, scores, rendering, byte bound, writers and the callback.
+
+Runs in every environment. The oracle for which rows a cell keeps is a plain
+Python sort over all rows (most confident mistakes, least confident correct
+rows, ties to the lower row); cell counts come from scikit-learn and
+probabilities from SciPy.
+"""
+
+import io
+import logging
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.special import expit, softmax
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+import tb_imbalance
+from logdir_reader import examples as logged_examples
+from logdir_reader import matrices, run_tag_pairs
+from tb_imbalance import format as fmt
+from tb_imbalance.example_render import render_example
+from tb_imbalance.examples import collect_examples
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback
+from tb_imbalance.targets import close_directory_writers
+
+
+@pytest.fixture(autouse=True)
+def _close_writers():
+    yield
+    close_directory_writers()
+
+
+def oracle(true_ids, pred_ids, confidence, per_cell):
+    """``{(true, pred): [rows…]}`` by a plain sort of every row of each cell."""
+    kept = {}
+    for cell in sorted(set(zip(true_ids.tolist(), pred_ids.tolist()))):
+        rows = [r for r in range(len(true_ids)) if (true_ids[r], pred_ids[r]) == cell]
+        if cell[0] == cell[1]:
+            rows.sort(key=lambda r: (confidence[r], r))
+        else:
+            rows.sort(key=lambda r: (-confidence[r], r))
+        kept[cell] = rows[:per_cell]
+    return kept
+
+
+def kept_rows(example_set):
+    return {(c["true"], c["pred"]): [e["row"] for e in c["examples"]] for c in example_set.index["cells"] if c["examples"]}
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("per_cell", [1, 3, 8])
+def test_each_cell_keeps_exactly_the_oracles_rows(seed, per_cell):
+    rng = np.random.default_rng(seed)
+    classes = int(rng.integers(2, 7))
+    rows = int(rng.integers(20, 300))
+    labels = rng.integers(0, classes, rows)
+    # scores rounded to one decimal place: many ties, which go to the lower row
+    scores = rng.multinomial(10, np.ones(classes) / classes, rows) / 10
+    chosen = collect_examples(np.arange(rows), labels, scores, num_classes=classes, examples_per_cell=per_cell)
+    pred = scores.argmax(axis=1)
+    assert kept_rows(chosen) == oracle(labels, pred, scores[np.arange(rows), pred], per_cell)
+    expected_counts = sk_confusion_matrix(labels, pred, labels=range(classes))
+    for cell in chosen.index["cells"]:
+        assert cell["count"] == expected_counts[cell["true"], cell["pred"]] > 0
+        for example in cell["examples"]:
+            assert labels[example["row"]] == cell["true"] and pred[example["row"]] == cell["pred"]
+    assert len(chosen.index["cells"]) == np.count_nonzero(expected_counts)
+    assert chosen.index["scores"] == "probability" and chosen.index["cut"] is None
+
+
+def test_top_scores_are_the_three_highest_probabilities_of_the_row():
+    rng = np.random.default_rng(1)
+    scores = rng.dirichlet(np.ones(5), 50)
+    chosen = collect_examples(np.zeros((50, 3)), rng.integers(0, 5, 50), scores, num_classes=5)
+    for cell in chosen.index["cells"]:
+        for example in cell["examples"]:
+            row = scores[example["row"]]
+            best = np.argsort(-row)[:3]
+            assert [k for k, _ in example["top"]] == best.tolist()
+            assert [s for _, s in example["top"]] == pytest.approx(row[best], abs=1e-6)
+            assert example["top"][0][0] == cell["pred"]
+
+
+def test_logits_are_ranked_and_shown_as_softmax_probabilities():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(scale=3, size=(120, 4))
+    labels = rng.integers(0, 4, 120)
+    chosen = collect_examples(np.arange(120), labels, logits, num_classes=4, from_logits=True)
+    probabilities = softmax(logits, axis=1)
+    pred = logits.argmax(axis=1)
+    assert kept_rows(chosen) == oracle(labels, pred, probabilities[np.arange(120), pred], 8)
+    example = chosen.index["cells"][0]["examples"][0]
+    assert example["top"][0][1] == pytest.approx(probabilities[example["row"]].max(), abs=1e-6)
+    assert chosen.index["scores"] == "probability"
+
+
+def test_raw_scores_are_kept_as_they_are_and_marked_raw():
+    scores = np.array([[2.0, -1.0], [0.5, 3.0], [1.0, 0.0]])
+    chosen = collect_examples(["a", "b", "c"], [0, 0, 1], scores, num_classes=2)
+    assert chosen.index["scores"] == "raw"
+    assert kept_rows(chosen) == {(0, 0): [0], (0, 1): [1], (1, 0): [2]}
+    assert chosen.index["cells"][1]["examples"][0]["top"] == [[1, 3.0], [0, 0.5]]
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_a_sigmoid_column_is_two_classes_cut_as_the_matrix_cuts(from_logits):
+    column = np.array([0.0, 0.7, -2.0, 3.0, 0.5, 0.2]) if from_logits else np.array([0.5, 0.7, 0.1, 0.9, 0.5, 0.2])
+    labels = np.array([0, 1, 1, 1, 0, 0])
+    chosen = collect_examples(np.arange(6), labels, column, num_classes=2, from_logits=from_logits)
+    positive = expit(column) if from_logits else column
+    pred = (column >= (0.0 if from_logits else 0.5)).astype(int)  # 0.5 (logit 0) counts as class 1
+    confidence = np.where(pred == 1, positive, 1 - positive)
+    assert kept_rows(chosen) == oracle(labels, pred, confidence, 8)
+    cm = tb_imbalance.core.confusion_matrix(labels, column, num_classes=2, from_logits=from_logits)
+    assert {(c["true"], c["pred"]): c["count"] for c in chosen.index["cells"]} == {
+        (i, j): cm[i, j] for i in range(2) for j in range(2) if cm[i, j]
+    }
+
+
+def decoded(png):
+    return np.asarray(Image.open(io.BytesIO(png)))
+
+
+def test_pictures_become_png_thumbnails_of_at_most_64_px():
+    gray = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
+    fields, png = render_example(gray)
+    assert fields == {"kind": "image", "width": 8, "height": 8, "shape": [8, 8]}
+    np.testing.assert_array_equal(decoded(png), gray)
+    rgb = np.random.default_rng(0).integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(decoded(render_example(rgb)[1]), rgb)
+    np.testing.assert_array_equal(decoded(render_example(np.moveaxis(rgb, -1, 0))[1]), rgb)  # channels first
+    np.testing.assert_array_equal(decoded(render_example(gray[:, :, None])[1]), gray)
+    fields, png = render_example(np.zeros((200, 100), dtype=np.float32))
+    assert (fields["width"], fields["height"]) == (32, 64) and decoded(png).shape == (64, 32)
+    unit = np.linspace(0, 1, 16).reshape(4, 4)
+    np.testing.assert_array_equal(decoded(render_example(unit)[1]), np.round(unit * 255).astype(np.uint8))
+    fields, png = render_example(np.array([[0.0, 16.0], [8.0, 4.0]]))  # digits' 0..16 scale
+    assert fields["scale"] == "min-max"
+    np.testing.assert_array_equal(decoded(png), [[0, 255], [128, 64]])
+
+
+def test_strings_and_other_rows():
+    fields, png = render_example("é" * 500)
+    assert png is None and fields == {"kind": "text", "text": "é" * 200, "length": 500}
+    assert render_example(b"bytes \xff")[0]["text"] == "bytes \ufffd"
+    hostile = '<img src=x onerror="alert(1)">'
+    assert render_example(hostile)[0]["text"] == hostile
+    fields, _ = render_example(np.arange(20.0))
+    assert fields == {"kind": "values", "shape": [20], "values": [float(v) for v in range(8)]}
+    assert render_example(np.float32(np.inf))[0] == {"kind": "values", "shape": [], "values": ["inf"]}
+
+
+def test_the_byte_bound_cuts_rank_by_rank_and_says_so_once(tmp_path, caplog):
+    rng = np.random.default_rng(3)
+    pictures = rng.random((400, 32, 32))  # noise: PNGs of about 1 kB each
+    labels = rng.integers(0, 3, 400)
+    scores = rng.dirichlet(np.ones(3), 400)
+    full = collect_examples(pictures, labels, scores, num_classes=3)
+    cut = collect_examples(pictures, labels, scores, num_classes=3, examples_max_bytes=20_000)
+    assert full.index["cut"] is None and cut.index["cut"] == {"kept": cut.kept, "chosen": full.kept}
+    assert 0 < cut.kept < full.kept
+    assert sum(map(len, cut.blobs())) <= 20_000
+    ranks = [len(c["examples"]) for c in cut.index["cells"]]
+    assert max(ranks) - min(ranks) <= 1  # every cell keeps its best first
+    full_rows = kept_rows(full)
+    for cell, rows in kept_rows(cut).items():
+        assert rows == full_rows[cell][: len(rows)]
+    assert [c["count"] for c in cut.index["cells"]] == [c["count"] for c in full.index["cells"]]
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        for step in range(3):
+            tb_imbalance.log_report(tmp_path, labels, scores, step, examples=pictures, examples_max_bytes=20_000)
+    said = [r.getMessage() for r in caplog.records if "examples_max_bytes" in r.getMessage()]
+    assert len(said) == 1 and "cut to" in said[0] and "confusion_matrix" in said[0]
+
+
+def test_log_report_writes_examples_next_to_the_matrix(tmp_path):
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, (90, 6, 6), dtype=np.uint8)
+    labels = rng.integers(0, 3, 90)
+    scores = rng.dirichlet(np.ones(3), 90)
+    ids = [f"img-{i:03d}" for i in range(90)]
+    for step in range(2):
+        tb_imbalance.log_report(tmp_path / "run", labels, scores, step, class_names=["a", "b", "<c>"],
+                                examples=images, example_ids=ids, examples_per_cell=2)
+    close_directory_writers()
+    assert ("run", "confusion_matrix_examples") in run_tag_pairs(tmp_path)
+    assert set(matrices(tmp_path)["run"]) == {0, 1}
+    logged = logged_examples(tmp_path)["run"]
+    assert set(logged) == {0, 1}
+    index, thumbnails = logged[1]
+    for cell in index["cells"]:
+        for example in cell["examples"]:
+            assert example["id"] == ids[example["row"]]
+            np.testing.assert_array_equal(decoded(thumbnails[example["image"] - 1]), images[example["row"]])
+    assert index["rows"] == 90 and index["examples_per_cell"] == 2
+
+
+def test_torch_summary_writer_target(tmp_path):
+    torch = pytest.importorskip("torch")
+    tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    writer = tensorboard.SummaryWriter(str(tmp_path / "torch_run"))
+    logits = torch.randn(40, 3, requires_grad=True)
+    labels = torch.randint(0, 3, (40,))
+    tb_imbalance.log_report(writer, labels, logits, 0, examples=torch.rand(40, 1, 5, 5), from_logits=True)
+    writer.close()
+    index, thumbnails = logged_examples(tmp_path)["torch_run"][0]
+    assert index["scores"] == "probability" and len(thumbnails) == sum(len(c["examples"]) for c in index["cells"])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"predictions": [0, 1, 2, 1]}, ValueError, r"`examples` needs `predictions` as scores"),
+        ({"examples": np.zeros((3, 2))}, ValueError, r"`examples` must have one row per label: received 3 rows for 4"),
+        ({"example_ids": [1, 2]}, ValueError, r"`example_ids` must have one id per example: received 2 for 4"),
+        ({"examples": None, "example_ids": [1, 2, 3, 4]}, ValueError, r"`example_ids` .* pass examples= too"),
+        ({"examples_per_cell": 0}, ValueError, r"`examples_per_cell` must be a positive int"),
+        ({"examples_max_bytes": 100}, ValueError, r"`examples_max_bytes` must be an int of at least 10000"),
+        ({"examples": "abcd"}, TypeError, r"`examples` must hold one row per example"),
+    ],
+)
+def test_bad_examples_arguments_are_named_and_write_nothing(tmp_path, kwargs, error, match):
+    call = {"labels": [0, 1, 2, 1], "predictions": np.eye(3)[[0, 1, 2, 0]], "examples": np.zeros((4, 2))} | kwargs
+    with pytest.raises(error, match=match):
+        tb_imbalance.log_report(tmp_path / "run", call.pop("labels"), call.pop("predictions"), 0, num_classes=3, **call)
+    close_directory_writers()
+    assert not (tmp_path / "run").exists() or not os.listdir(tmp_path / "run")
+
+
+# -- the callback, on the current Keras backend ------------------------------------
+
+
+def make_model():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6, 6)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3)])
+    return model
+
+
+class RecordPredictions(keras.callbacks.Callback):
+    """Predicts the examples set after every epoch, as the model stands then."""
+
+    def __init__(self, x):
+        super().__init__()
+        self.x, self.scores = x, {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.scores[epoch] = self.model.predict(self.x, verbose=0)
+
+
+def picture_data(rows=300):
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, rows)
+    x = rng.random((rows, 6, 6)).astype("float32")
+    x[:, 0, :3] += np.eye(3)[y] * 0.8
+    return x, y
+
+
+def test_callback_examples_belong_to_their_cell_at_each_epoch(tmp_path, capsys):
+    x, y = picture_data()
+    x_ex, y_ex, ids = x[:120], y[:120], [f"ex{i}" for i in range(120)]
+    model = make_model()
+    spy = RecordPredictions(x_ex)
+    callback = ClassificationReportCallback(tmp_path, class_names=["a", "b", "c"], examples=(x_ex, y_ex, ids), examples_per_cell=4)
+    model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[callback, spy])
+    close_directory_writers()
+    assert "examples= adds one forward pass: predicting the examples set (120 rows of [6, 6])" in capsys.readouterr().out
+    logged = logged_examples(tmp_path)["validation_imbalance"]
+    assert set(logged) == {0, 1, 2}
+    for epoch, (index, thumbnails) in logged.items():
+        scores = spy.scores[epoch]
+        pred = scores.argmax(axis=1)
+        assert kept_rows_of(index) == oracle(y_ex, pred, scores[np.arange(120), pred], 4)
+        for cell in index["cells"]:
+            for example in cell["examples"]:
+                assert example["id"] == ids[example["row"]]
+                assert example["top"][0][1] == pytest.approx(float(scores[example["row"]].max()), abs=1e-5)
+        assert len(thumbnails) == sum(len(c["examples"]) for c in index["cells"])
+
+
+def kept_rows_of(index):
+    return {(c["true"], c["pred"]): [e["row"] for e in c["examples"]] for c in index["cells"] if c["examples"]}
+
+
+def test_callback_examples_with_logits_follow_the_loss(tmp_path):
+    x, y = picture_data(150)
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6, 6)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    spy = RecordPredictions(x[:60])
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[
+        ClassificationReportCallback(tmp_path, validation_data=(x, y), examples=(x[:60], y[:60]), verbose=0), spy])
+    close_directory_writers()
+    index, _ = logged_examples(tmp_path)["validation_imbalance"][0]
+    probabilities = softmax(spy.scores[0].astype(np.float64), axis=1)
+    assert index["scores"] == "probability"
+    pred = probabilities.argmax(axis=1)
+    assert kept_rows_of(index) == oracle(y[:60], pred, probabilities[np.arange(60), pred], 8)
+
+
+@pytest.mark.parametrize(
+    "examples, error, match",
+    [
+        (np.zeros((4, 6, 6)), TypeError, r"`examples` must be a tuple \(x, y\) or \(x, y, ids\)"),
+        ((np.zeros((4, 6, 6)), [0, 1]), ValueError, r"received lengths x=4, y=2"),
+        ((np.zeros((2, 6, 6)), [0, 1], ["a"]), ValueError, r"x=2, y=2, ids=1"),
+        ((np.zeros((0, 6, 6)), []), ValueError, r"`examples` is empty"),
+    ],
+)
+def test_callback_refuses_bad_examples_at_construction(tmp_path, examples, error, match):
+    with pytest.raises(error, match=match):
+        ClassificationReportCallback(tmp_path, examples=examples)
+
+
+def test_callback_checks_example_labels_before_training(tmp_path):
+    x, y = picture_data(40)
+    model = make_model()
+    callback = ClassificationReportCallback(tmp_path, examples=(x[:10], np.full(10, 7)), verbose=0)
+    with pytest.raises(ValueError, match=r"`examples` y: `labels` must hold class ids in \[0, 2\]"):
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    close_directory_writers()
+    assert not matrices(tmp_path)
