@@ -33,6 +33,7 @@ from tensorboard.util import tensor_util
 
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, matrix_value
+from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, collect_examples
 
 __all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
 
@@ -172,6 +173,7 @@ def write_report(
     image: bool = True,
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
+    examples: ExampleSet | None = None,
 ) -> bool:
     """Write every output of :func:`classification_report` for a counted matrix ``cm``.
 
@@ -184,7 +186,7 @@ def write_report(
     _require_eager_with_step(step)
     values = _BUILDER.values(
         name, cm, class_names, per_class_scalars=per_class_scalars, image=image, description=description,
-        class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups,
+        class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups, examples=examples,
     )
     return write_values(values, step)
 
@@ -204,6 +206,10 @@ def classification_report(
     image: bool = True,
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
+    examples: Any = None,
+    example_ids: Any = None,
+    examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
+    examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
 ) -> bool:
     """Write the matrix, per-class and headline scalars and the picture.
 
@@ -219,6 +225,9 @@ def classification_report(
             ``imbalance/many_shot_recall``, ``medium_shot_recall`` and
             ``few_shot_recall`` scalars (each for a non-empty bucket).
         class_groups: as in :func:`confusion_matrix`.
+        examples, example_ids, examples_per_cell, examples_max_bytes: the
+            examples behind each cell, written as ``<name>_examples``; as in
+            :func:`tb_imbalance.log_report` (needs ``predictions`` as scores).
 
     Returns:
         True on success, False if no default summary writer was available.
@@ -230,7 +239,16 @@ def classification_report(
         True
     """
     cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
+    if examples is None and example_ids is not None:
+        raise ValueError("`example_ids` names the rows of `examples`, which is not given; pass examples= too")
+    chosen = None
+    if examples is not None:
+        chosen = collect_examples(
+            _to_numpy(examples, "examples"), _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions"),
+            num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"), from_logits=from_logits,
+            examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+        )
     return write_report(
         name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image,
-        class_counts=class_counts, class_groups=class_groups,
+        class_counts=class_counts, class_groups=class_groups, examples=chosen,
     )

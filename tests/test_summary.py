@@ -137,3 +137,23 @@ def test_wide_matrices_round_trip_in_the_compact_encoding(tmp_path):
     assert json.loads(plugin_content(tmp_path, "wide", "cm"))["encoding"] == "coo"
     event_bytes = sum(f.stat().st_size for f in (tmp_path / "wide").iterdir())
     assert event_bytes < 300 * 300 * 8 / 4  # far below the dense 720 KB
+
+
+def test_classification_report_writes_examples_as_log_report_does(tmp_path):
+    from logdir_reader import examples as logged_examples
+    from tb_imbalance.examples import collect_examples
+
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 3, 80)
+    scores = tf.constant(rng.dirichlet(np.ones(3), 80))
+    texts = np.array([f"row {i} <b>" for i in range(80)])
+    with tf.summary.create_file_writer(str(tmp_path / "val")).as_default():
+        assert tbs.classification_report("confusion_matrix", labels, scores, step=4, class_names=NAMES,
+                                         examples=tf.constant(texts), example_ids=tf.range(100, 180)) is True
+    index, thumbnails = logged_examples(tmp_path)["val"][4]
+    expected = collect_examples(texts, labels, scores.numpy(), num_classes=3, example_ids=np.arange(100, 180))
+    assert index == dict(expected.index, version=4) and thumbnails == []
+    assert index["cells"][0]["examples"][0]["text"] == f"row {index['cells'][0]['examples'][0]['row']} <b>"
+    with pytest.raises(ValueError, match="`examples` needs `predictions` as scores"):
+        with tf.summary.create_file_writer(str(tmp_path / "bad")).as_default():
+            tbs.classification_report("confusion_matrix", labels, labels, step=0, num_classes=3, examples=texts)
