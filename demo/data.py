@@ -68,7 +68,9 @@ class ImbalancedDataset:
         name: short name, used as the run-directory prefix (``runs/<name>/…``).
         title: one-line human description.
         class_names: display name of every class id ``0 … C-1``.
-        x_train, y_train: training features ``[N, F]`` (float32) and class ids ``[N]``.
+        x_train, y_train: training inputs ``[N, ...]`` (float32: the digits
+            as ``[N, 8, 8]`` pictures, the tumours as ``[N, 30]`` features)
+            and class ids ``[N]``.
         x_val, y_val: validation features and class ids.
     """
 
@@ -85,8 +87,9 @@ class ImbalancedDataset:
         return len(self.class_names)
 
     @property
-    def num_features(self) -> int:
-        return int(self.x_train.shape[1])
+    def input_shape(self) -> tuple[int, ...]:
+        """Shape of one input row (``(8, 8)`` for the digits)."""
+        return tuple(int(size) for size in self.x_train.shape[1:])
 
     def class_counts(self, split: str = "all") -> np.ndarray:
         """Examples per class in ``"train"``, ``"validation"`` or ``"all"``."""
@@ -149,7 +152,7 @@ def long_tail_digits(seed: int = 0) -> ImbalancedDataset:
         seed: chooses the kept images and the split.
 
     Returns:
-        Pixels scaled to ``[0, 1]`` (64 features), class names ``"0"…"9"``.
+        ``[N, 8, 8]`` pictures with pixels scaled to ``[0, 1]``, class names ``"0"…"9"``.
     """
     bunch = sklearn_datasets.load_digits()
     labels = bunch.target.astype(np.int64)
@@ -160,7 +163,7 @@ def long_tail_digits(seed: int = 0) -> ImbalancedDataset:
             [rng.choice(np.flatnonzero(labels == digit), count, replace=False) for digit, count in enumerate(keep_counts)]
         )
     )
-    features = (bunch.data[kept] / 16.0).astype(np.float32)
+    features = (bunch.images[kept] / 16.0).astype(np.float32)
     labels = labels[kept]
     class_names = tuple(str(digit) for digit in range(10))
     title = (

@@ -14,7 +14,8 @@ and differs only in how it treats the class imbalance:
 
 Each run logs into its own directory with
 :class:`tb_imbalance.keras.ClassificationReportCallback` (run
-``validation_imbalance``: confusion matrix, per-class scalars, picture) and
+``validation_imbalance``: confusion matrix, per-class scalars, picture, and
+the validation rows behind each cell: the digits as thumbnails) and
 ``keras.callbacks.TensorBoard`` (runs ``train`` and ``validation``), and
 halves the learning rate with ``ReduceLROnPlateau`` when the validation
 balanced accuracy (our :class:`tb_imbalance.keras.BalancedAccuracy` metric)
@@ -141,8 +142,12 @@ def random_oversample(
     return features[order], labels[order]
 
 
-def build_model(num_features: int, num_classes: int, settings: ModelSettings) -> tuple[keras.Model, BalancedAccuracy]:
+def build_model(
+    input_shape: tuple[int, ...], num_classes: int, settings: ModelSettings
+) -> tuple[keras.Model, BalancedAccuracy]:
     """One hidden ReLU layer and a softmax, compiled with our streaming metrics.
+
+    Pictures (``input_shape`` of more than one axis) are flattened first.
 
     Returns:
         The compiled model and its :class:`BalancedAccuracy` metric. After
@@ -151,7 +156,8 @@ def build_model(num_features: int, num_classes: int, settings: ModelSettings) ->
     """
     model = keras.Sequential(
         [
-            keras.Input((num_features,)),
+            keras.Input(input_shape),
+            *([keras.layers.Flatten()] if len(input_shape) > 1 else []),
             keras.layers.Dense(settings.hidden_units, activation="relu"),
             keras.layers.Dense(num_classes, activation="softmax"),
         ]
@@ -255,9 +261,12 @@ def train_run(
     elif strategy == "oversampling":
         x_train, y_train = random_oversample(x_train, y_train, np.random.default_rng(seed))
 
-    model, balanced_accuracy = build_model(dataset.num_features, dataset.num_classes, settings)
+    model, balanced_accuracy = build_model(dataset.input_shape, dataset.num_classes, settings)
     callbacks: list[keras.callbacks.Callback] = [
-        ClassificationReportCallback(log_dir, class_names=dataset.class_names, verbose=0),
+        ClassificationReportCallback(
+            log_dir, class_names=dataset.class_names, verbose=0,
+            examples=(dataset.x_val, dataset.y_val),  # a few hundred rows: cheap to predict each epoch
+        ),
         keras.callbacks.TensorBoard(log_dir),
         keras.callbacks.ReduceLROnPlateau(
             monitor="val_balanced_accuracy",

@@ -24,6 +24,7 @@ import urllib.request
 import numpy as np
 import pytest
 
+from logdir_reader import examples as logdir_examples
 from logdir_reader import matrices, run_tag_pairs
 
 from tb_imbalance import core
@@ -126,7 +127,7 @@ def test_every_run_has_our_tags_and_keras_runs(demo_run: tuple[pathlib.Path, str
         for strategy in STRATEGIES:
             run = f"{name}/{strategy}"
             ours = {tag for r, tag in pairs if r == f"{run}/validation_imbalance"}
-            expected = {"confusion_matrix", "confusion_matrix_image", "imbalance/balanced_accuracy"}
+            expected = {"confusion_matrix", "confusion_matrix_image", "confusion_matrix_examples", "imbalance/balanced_accuracy"}
             expected |= {f"recall/{class_name}" for class_name in dataset.class_names}
             assert expected <= ours, (run, sorted(expected - ours))
             for keras_run in ("train", "validation"):
@@ -146,6 +147,26 @@ def test_every_epoch_is_logged_with_the_validation_counts(
             assert sorted(steps) == list(range(QUICK_EPOCHS))
             for matrix in steps.values():
                 np.testing.assert_array_equal(matrix.sum(axis=1), dataset.class_counts("validation"))
+
+
+def test_examples_are_the_validation_rows_behind_each_logged_cell(demo_run: tuple[pathlib.Path, str]) -> None:
+    """The examples set is the validation set: each step's cell counts are the logged matrix."""
+    logdir, _ = demo_run
+    logged, examples = matrices(logdir), logdir_examples(logdir)
+    for name in DATASETS:
+        run = f"{name}/baseline/validation_imbalance"
+        assert sorted(examples[run]) == list(range(QUICK_EPOCHS))
+        index, thumbnails = examples[run][QUICK_EPOCHS - 1]
+        matrix = logged[run][QUICK_EPOCHS - 1]
+        assert {(c["true"], c["pred"]): c["count"] for c in index["cells"]} == {
+            (int(i), int(j)): int(matrix[i, j]) for i, j in zip(*np.nonzero(matrix))
+        }
+        kinds = {e["kind"] for c in index["cells"] for e in c["examples"]}
+        if name == "digits":
+            assert kinds == {"image"} and len(thumbnails) == sum(len(c["examples"]) for c in index["cells"])
+            assert {(e["width"], e["height"]) for c in index["cells"] for e in c["examples"]} == {(8, 8)}
+        else:
+            assert kinds == {"values"} and not thumbnails
 
 
 def test_the_story_is_in_the_logged_matrices(last_matrices: dict[str, dict[str, np.ndarray]]) -> None:
