@@ -75,3 +75,34 @@ def test_large_matrices_use_the_coo_encoding(dtype):
 def test_dense_encoding_up_to_the_limit():
     assert fmt.encoding_for(fmt.DENSE_MAX_CLASSES) == "dense"
     assert fmt.encoding_for(fmt.DENSE_MAX_CLASSES + 1) == "coo"
+
+
+def test_the_documented_examples_index_is_what_the_reader_accepts():
+    import pathlib
+    import re
+
+    doc = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
+    section = doc.split("## The examples behind each cell", 1)[1]
+    documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    assert fmt.decode_examples_index(json.dumps(documented).encode()) == documented
+    written = json.loads(fmt.encode_examples(documented, [b"png"])[0])
+    assert set(written) == set(documented)
+    content = json.loads(fmt.create_examples_metadata("confusion_matrix").plugin_data.content)
+    assert content == {"version": 4, "kind": "examples", "matrix_tag": "confusion_matrix"}
+    assert f'`{json.dumps(content).replace("confusion_matrix", "<name>")}`' in section
+
+
+@pytest.mark.parametrize(
+    "index, match",
+    [
+        ({"version": 5, "num_classes": 2, "cells": []}, "newer than this tb_imbalance"),
+        ({"version": 4, "num_classes": 2, "cells": [{"true": 2, "pred": 0, "examples": []}]}, "class ids in"),
+        ({"version": 4, "num_classes": 2, "cells": [{"true": 0, "pred": 0, "examples": [{"kind": "audio"}]}]}, "of kind"),
+        ({"version": 4, "cells": []}, "integer 'num_classes'"),
+    ],
+)
+def test_bad_examples_indexes_are_refused(index, match):
+    with pytest.raises(fmt.UnsupportedFormatError, match=match):
+        fmt.decode_examples_index(json.dumps(index).encode())
+    with pytest.raises(fmt.UnsupportedFormatError, match="not tb_imbalance JSON"):
+        fmt.decode_examples_index(b"\xff")
