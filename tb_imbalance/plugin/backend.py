@@ -61,6 +61,7 @@ logger = logging.getLogger(__name__)
 STATIC_ROUTE_PREFIX = "/static/"
 
 _JSON = "application/json"
+_PNG = "image/png"
 
 
 def _json_response(request: wrappers.Request, body: str, status: int = 200) -> wrappers.Response:
@@ -92,6 +93,27 @@ def _json_route(
     return route
 
 
+def _png_route(
+    handler: Callable[["ImbalancePlugin", wrappers.Request], bytes],
+) -> Callable[..., Any]:
+    """Wrap a handler returning PNG bytes into a WSGI app with JSON errors."""
+
+    @functools.wraps(handler)
+    @wrappers.Request.application
+    def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
+        try:
+            return http_util.Respond(request, handler(self, request), _PNG)
+        except DashboardError as error:
+            return _error_response(request, error.message, error.status)
+        except tb_errors.PublicError as error:
+            return _error_response(request, str(error), error.http_code)
+        except Exception as error:
+            logger.exception("Imbalance route %s failed", request.path)
+            return _error_response(request, f"internal error: {error}", 500)
+
+    return route
+
+
 def _required(request: wrappers.Request, name: str) -> str:
     value = request.args.get(name)
     if value is None:
@@ -109,6 +131,13 @@ def _optional_int(request: wrappers.Request, name: str) -> int | None:
         raise BadRequestError(
             f"query parameter `{name}` must be an integer, received {value!r}"
         ) from None
+
+
+def _required_int(request: wrappers.Request, name: str) -> int:
+    value = _optional_int(request, name)
+    if value is None:
+        raise BadRequestError(f"missing query parameter `{name}`")
+    return value
 
 
 def _optional_flag(request: wrappers.Request, name: str) -> bool:
@@ -147,7 +176,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
     Example:
         >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
         >>> sorted(plugin.get_plugin_apps())
-        ['/compare', '/index.js', '/report', '/runs', '/series', '/static/*']
+        ['/compare', '/example_image', '/examples', '/index.js', '/report', '/runs', '/series', '/static/*']
     """
 
     plugin_name = fmt.PLUGIN_NAME
@@ -171,6 +200,8 @@ class ImbalancePlugin(base_plugin.TBPlugin):
             "/report": self._serve_report,
             "/series": self._serve_series,
             "/compare": self._serve_compare,
+            "/examples": self._serve_examples,
+            "/example_image": self._serve_example_image,
             "/index.js": self._serve_index,
             STATIC_ROUTE_PREFIX + "*": self._serve_static,
         }
@@ -240,6 +271,38 @@ class ImbalancePlugin(base_plugin.TBPlugin):
             step,
             baseline,
             baseline_step,
+        )
+
+    @_json_route
+    def _serve_examples(self, request: wrappers.Request) -> Mapping[str, Any]:
+        run = _required(request, "run")
+        tag = _required(request, "tag")
+        step = _optional_int(request, "step")
+        true = _required_int(request, "true")
+        pred = _required_int(request, "pred")
+        return self._data.examples(
+            plugin_util.context(request.environ),
+            plugin_util.experiment_id(request.environ),
+            run,
+            tag,
+            step,
+            true,
+            pred,
+        )
+
+    @_png_route
+    def _serve_example_image(self, request: wrappers.Request) -> bytes:
+        run = _required(request, "run")
+        tag = _required(request, "tag")
+        step = _optional_int(request, "step")
+        index = _required_int(request, "index")
+        return self._data.example_image(
+            plugin_util.context(request.environ),
+            plugin_util.experiment_id(request.environ),
+            run,
+            tag,
+            step,
+            index,
         )
 
     @wrappers.Request.application

@@ -55,8 +55,10 @@ from tensorboard.data import provider as tb_provider
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.plugin import examples as plugin_examples
 from tb_imbalance.plugin.cache import SeriesCache
 from tb_imbalance.plugin.errors import (
+    BadRequestError,
     DashboardError,
     DataUnavailableError,
     NotFoundError,
@@ -204,6 +206,10 @@ class ImbalanceData:
     ) -> dict[str, Any]:
         """The ``report`` route's payload; see :func:`report_payload`.
 
+        The payload also holds ``has_examples``: whether the step reported
+        holds examples (see :meth:`examples`); False when they cannot be
+        listed.
+
         Args:
             step: the step to report; the latest when None.
             many, few, group: see :func:`report_payload`.
@@ -213,7 +219,9 @@ class ImbalanceData:
                 :meth:`series_for`; also an unavailable ``step``.
         """
         series = self.series_for(ctx, experiment_id, run, tag)
-        return report_payload(series, run=run, tag=tag, step=step, many=many, few=few, group=group)
+        payload = report_payload(series, run=run, tag=tag, step=step, many=many, few=few, group=group)
+        payload["has_examples"] = self._has_examples(ctx, experiment_id, run, tag, payload["step"])
+        return payload
 
     def series(
         self,
@@ -269,6 +277,175 @@ class ImbalanceData:
             baseline=baseline,
             baseline_step=baseline_step,
         )
+
+    def examples(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        step: int | None,
+        true: int,
+        pred: int,
+    ) -> dict[str, Any]:
+        """The ``examples`` route's payload: the examples behind one cell.
+
+        Args:
+            tag: the matrix tag; its examples are under
+                :func:`tb_imbalance.format.examples_tag` of it.
+            step: a step holding examples; the latest such step when None.
+            true, pred: the cell (true class, predicted class).
+
+        Returns:
+            See :func:`tb_imbalance.plugin.examples.examples_payload`.
+
+        Raises:
+            BadRequestError: ``true`` or ``pred`` outside ``[0, C)``.
+            NotFoundError: unknown run or tag, no examples logged for them, or
+                none at ``step``.
+            UnreadableDataError: written by a newer tb_imbalance, or a
+                corrupt index.
+            DataUnavailableError: reading failed.
+        """
+        info = self._matrix_info(ctx, experiment_id, run, tag)
+        for name, value in (("true", true), ("pred", pred)):
+            if not 0 <= value < info.num_classes:
+                raise BadRequestError(
+                    f"query parameter `{name}` must be a class index in [0, {info.num_classes - 1}] "
+                    f"(run {run!r}, tag {tag!r} has {info.num_classes} classes), received {value}"
+                )
+        steps = self._require_example_steps(ctx, experiment_id, run, tag)
+        chosen, keys = steps.keys_at(run, tag, step)
+        index = self._example_index(ctx, experiment_id, run, tag, steps, chosen, keys)
+        return plugin_examples.examples_payload(
+            index,
+            run=run,
+            tag=tag,
+            step=chosen,
+            steps=steps.steps,
+            true=int(true),
+            pred=int(pred),
+            class_names=info.class_names,
+            num_blobs=len(keys),
+        )
+
+    def example_image(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int | None, index: int
+    ) -> bytes:
+        """The PNG bytes of thumbnail ``index`` (blob position, 1 or more) at ``step``.
+
+        Raises:
+            NotFoundError: unknown run or tag, no examples, none at ``step``,
+                or no thumbnail ``index`` (0 is the step's JSON index).
+            UnreadableDataError: a newer format, or the blob is not a PNG.
+            DataUnavailableError: reading failed.
+        """
+        self._describe(ctx, experiment_id, [run], tag)
+        steps = self._require_example_steps(ctx, experiment_id, run, tag)
+        chosen, keys = steps.keys_at(run, tag, step)
+        if not 1 <= index < len(keys):
+            held = f"thumbnails 1 to {len(keys) - 1}" if len(keys) > 1 else "no thumbnails"
+            what = "is the step's JSON index, not a thumbnail" if index == 0 else "is no thumbnail"
+            raise NotFoundError(
+                f"run {run!r}, tag {tag!r}, step {chosen}: index {index} {what}; this step holds {held}"
+            )
+        with _provider_errors(f"reading thumbnail {index} of run {run!r}, tag {tag!r}, step {chosen}"):
+            blob = self._provider.read_blob(ctx, blob_key=keys[index])
+        return plugin_examples.check_png(blob, run=run, tag=tag, step=chosen, index=index)
+
+    def _matrix_info(self, ctx: Any, experiment_id: str, run: str, tag: str) -> fmt.MatrixInfo:
+        """The matrix tag's metadata (class names), without reading its matrices."""
+        time_series = self._describe(ctx, experiment_id, [run], tag)[run]
+        try:
+            return fmt.parse_plugin_content(time_series.plugin_content)
+        except fmt.UnsupportedFormatError as error:
+            raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
+
+    def _example_steps(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> tuple[bytes, plugin_examples.ExampleSteps] | None:
+        """The examples tag's plugin content and steps, or None when it holds none."""
+        if self._provider is None:
+            return None
+        examples_tag = fmt.examples_tag(tag)
+        with _provider_errors(f"listing the examples of run {run!r}, tag {tag!r}"):
+            listing = self._provider.list_blob_sequences(
+                ctx,
+                experiment_id=experiment_id,
+                plugin_name=fmt.PLUGIN_NAME,
+                run_tag_filter=tb_provider.RunTagFilter(runs=[run], tags=[examples_tag]),
+            )
+        time_series = listing.get(run, {}).get(examples_tag)
+        if time_series is None:
+            return None
+        version = (time_series.max_step, time_series.max_wall_time)
+
+        def load() -> plugin_examples.ExampleSteps:
+            with _provider_errors(f"reading the examples of run {run!r}, tag {tag!r}"):
+                result = self._provider.read_blob_sequences(
+                    ctx,
+                    experiment_id=experiment_id,
+                    plugin_name=fmt.PLUGIN_NAME,
+                    downsample=ALL_STEPS,
+                    run_tag_filter=tb_provider.RunTagFilter(runs=[run], tags=[examples_tag]),
+                )
+            keys = {
+                int(datum.step): tuple(reference.blob_key for reference in datum.values)
+                for datum in result.get(run, {}).get(examples_tag, ())
+                if datum.values
+            }
+            return plugin_examples.ExampleSteps(version, keys)
+
+        steps = self.cache.get(("examples", experiment_id, run, tag), version, load)
+        if not steps.blob_keys:
+            return None
+        return time_series.plugin_content, steps
+
+    def _require_example_steps(
+        self, ctx: Any, experiment_id: str, run: str, tag: str
+    ) -> plugin_examples.ExampleSteps:
+        found = self._example_steps(ctx, experiment_id, run, tag)
+        if found is None:
+            raise NotFoundError(plugin_examples.no_examples_message(run, tag))
+        content, steps = found
+        try:
+            matrix_tag = fmt.parse_examples_content(content)
+        except fmt.UnsupportedFormatError as error:
+            raise UnreadableDataError(f"run {run!r}, tag {fmt.examples_tag(tag)!r}: {error}") from None
+        if matrix_tag != tag:
+            raise NotFoundError(plugin_examples.no_examples_message(run, tag))
+        return steps
+
+    def _example_index(
+        self,
+        ctx: Any,
+        experiment_id: str,
+        run: str,
+        tag: str,
+        steps: plugin_examples.ExampleSteps,
+        step: int,
+        keys: Sequence[str],
+    ) -> Mapping[str, Any]:
+        def load() -> plugin_examples.ExampleIndex:
+            with _provider_errors(f"reading the examples index of run {run!r}, tag {tag!r}, step {step}"):
+                blob = self._provider.read_blob(ctx, blob_key=keys[0])
+            try:
+                index = fmt.decode_examples_index(bytes(blob))
+            except fmt.UnsupportedFormatError as error:
+                raise UnreadableDataError(f"run {run!r}, tag {tag!r}, step {step}: {error}") from None
+            return plugin_examples.ExampleIndex(steps.version, index, 1000 + 8 * len(blob))
+
+        key = ("examples-index", experiment_id, run, tag, step)
+        return self.cache.get(key, steps.version, load).index
+
+    def _has_examples(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int) -> bool:
+        """Whether ``step`` of (``run``, ``tag``) holds examples; False when unknown."""
+        try:
+            found = self._example_steps(ctx, experiment_id, run, tag)
+        except DashboardError as error:
+            logger.warning("Listing the examples of run %r, tag %r failed: %s", run, tag, error)
+            return False
+        return found is not None and step in found[1].blob_keys
 
     def _list(
         self, ctx: Any, experiment_id: str, run_tag_filter: tb_provider.RunTagFilter | None
