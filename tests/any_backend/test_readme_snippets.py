@@ -167,6 +167,26 @@ def check_sklearn(runs, saved):
     assert_report(runs, "sgd", [0, 1, 2, 3, 4], saved["y_val"], saved["y_pred"])
 
 
+def check_examples(runs, saved):
+    from logdir_reader import examples as logged_examples
+
+    run = "examples/validation_imbalance"
+    assert_report(runs, run, [0, 1, 2, 3, 4], saved["y_val"], saved["y_pred"])
+    index, thumbnails = logged_examples(runs)[run][4]
+    y_val, y_pred = np.array(saved["y_val"]), np.array(saved["y_pred"])
+    cm = sk_confusion_matrix(y_val, y_pred, labels=range(3))
+    assert {(c["true"], c["pred"]): c["count"] for c in index["cells"]} == {
+        (int(i), int(j)): int(cm[i, j]) for i, j in zip(*np.nonzero(cm))
+    }
+    for cell in index["cells"]:
+        assert 0 < len(cell["examples"]) <= 8
+        for example in cell["examples"]:
+            row = example["row"]
+            assert (y_val[row], y_pred[row]) == (cell["true"], cell["pred"])
+            assert example["id"] == saved["ids"][row] and example["kind"] == "image"
+    assert len(thumbnails) == sum(len(c["examples"]) for c in index["cells"])
+
+
 def check_numbers(runs, saved):
     y_true, y_pred = labels_from_matrix(np.array(saved["cm"]))
     expected = sk_classification_report(
@@ -226,6 +246,13 @@ _save(y_val=y_val, y_pred=_np.asarray(scores).argmax(-1))
 _save(y_val=y_val, y_pred=model.predict(x_val))
 """,
         check_sklearn,
+    ),
+    "The examples behind each cell/1": Case(
+        ("keras",),
+        """
+_save(y_val=y_val, y_pred=model.predict(x_val, verbose=0).argmax(-1), ids=ids)
+""",
+        check_examples,
     ),
     "The numbers without TensorBoard/1": Case(
         (),
