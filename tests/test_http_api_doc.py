@@ -32,7 +32,9 @@ from tb_imbalance.plugin import static as plugin_static
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "http_api.md"
 REQUEST_LINE = re.compile(r"^Request: `GET (?P<url>\S+)` → `(?P<status>\d{3})`$")
 ROUTE_HEADING = re.compile(r"^## `GET (?P<route>/\S+)`$")
-DATA_ROUTES = ("/runs", "/report", "/series", "/compare")
+DATA_ROUTES = ("/runs", "/report", "/series", "/compare", "/examples", "/example_image")
+#: Routes answering JSON, each with a table of its response fields.
+FIELD_ROUTES = ("/report", "/series", "/compare", "/examples")
 UNREADABLE_RUN = "unreadable"
 RERUN = "rerun"
 OTHER_CLASSES_RUN = "binary"
@@ -46,6 +48,9 @@ LONG_TAIL_MATRICES = {
     1: [[90, 6, 2, 1, 1], [8, 70, 1, 1, 0], [3, 2, 20, 4, 1], [1, 1, 5, 12, 1], [2, 1, 1, 2, 4]],
 }
 CLASS_NAMES = ["normal", "spam", "phishing", "malware"]
+EXAMPLES_RUN = "mail"
+IMAGES_RUN = "digits"
+DIGIT_NAMES = ["zero", "one", "two"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -209,6 +214,31 @@ def write_long_tail_run(run_dir: pathlib.Path) -> None:
             )
 
 
+def write_example_runs(root: pathlib.Path) -> None:
+    """`mail`: text examples with string ids at steps 1 and 2 (step 0 has none);
+    `digits`: one step with 28×28 picture examples."""
+    import numpy as np
+
+    import tb_imbalance
+
+    rng = np.random.default_rng(21)
+    for step in range(3):
+        labels = rng.choice(4, size=200, p=[0.6, 0.25, 0.1, 0.05])
+        logits = rng.normal(size=(200, 4))
+        logits[np.arange(200), labels] += 1.0 + step
+        scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        texts = [f"Message {row}: " + "please verify your account " * (row % 9) for row in range(200)]
+        options = {"examples": texts, "example_ids": [f"mail-{row}" for row in range(200)]} if step else {}
+        tb_imbalance.log_report(str(root / EXAMPLES_RUN), labels, scores, step, class_names=CLASS_NAMES,
+                                image=False, **options)
+    labels = rng.integers(0, 3, size=90)
+    logits = rng.normal(size=(90, 3))
+    logits[np.arange(90), labels] += 1.5
+    tb_imbalance.log_report(str(root / IMAGES_RUN), labels, logits, 0, class_names=DIGIT_NAMES, from_logits=True,
+                            image=False, examples=rng.integers(0, 256, size=(90, 28, 28)).astype(np.uint8))
+    tb_imbalance.targets.close_directory_writers()
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> werkzeug_test.Client:
     root = tmp_path_factory.mktemp("documented")
@@ -218,6 +248,7 @@ def client(tmp_path_factory) -> werkzeug_test.Client:
     make_logdir(root, runs=(OTHER_CLASSES_RUN,), num_steps=2, num_classes=2, class_names=["legit", "fraud"], seed=4)
     write_weighted_run_without_malware(root / WEIGHTED_RUN)
     write_long_tail_run(root / LONG_TAIL_RUN)
+    write_example_runs(root)
     shutil.copytree(root / "baseline", root / UNREADABLE_RUN)
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
     multiplexer.AddRunsFromDirectory(str(root))
@@ -244,6 +275,26 @@ def test_documented_request_answers_as_documented(client, example):
         assert example.body is None
 
 
+def test_documented_thumbnails_are_png(client):
+    thumbnails = [e for e in EXAMPLES if e.section == "/example_image" and e.status == 200]
+    assert thumbnails
+    for example in thumbnails:
+        response = client.get(example.url)
+        assert response.headers["Content-Type"] == "image/png"
+        assert response.get_data().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_documented_thumbnail_urls_are_the_ones_served(client):
+    documented_images = {e.url for e in EXAMPLES if e.section == "/example_image" and e.status == 200}
+    served_images = set()
+    for example in EXAMPLES:
+        if example.section == "/examples" and example.status == 200:
+            actual = json.loads(client.get(example.url).get_data())
+            assert [e.get("image") for e in example.body["examples"]] == [e.get("image") for e in actual["examples"]]
+            served_images |= {f"{PLUGIN_ROUTE}/{e['image']}" for e in actual["examples"] if "image" in e}
+    assert documented_images and documented_images <= served_images
+
+
 def test_every_data_route_is_documented_and_nothing_else():
     plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
     routes = set(plugin.get_plugin_apps())
@@ -266,7 +317,7 @@ def test_documented_error_statuses_are_the_ones_the_examples_produce():
             assert set(example.body) == {"error"}
 
 
-@pytest.mark.parametrize("route", DATA_ROUTES[1:])
+@pytest.mark.parametrize("route", FIELD_ROUTES)
 def test_field_tables_list_exactly_the_response_keys(route):
     fields = _first_column_names(_table(SECTIONS[route], "### Response fields"))
     keys: set[str] = set()
@@ -282,6 +333,8 @@ def test_field_tables_list_exactly_the_response_keys(route):
         ("/report", {"run", "tag", "step", "many", "few", "group"}),
         ("/series", {"run", "tag", "classes"}),
         ("/compare", {"run", "tag", "step", "baseline", "baseline_step"}),
+        ("/examples", {"run", "tag", "step", "true", "pred"}),
+        ("/example_image", {"run", "tag", "step", "index"}),
     ],
 )
 def test_parameter_tables_cover_the_parameters_used(route, parameters):
