@@ -17,6 +17,7 @@ import {
   unionSteps,
 } from "./state.js";
 import { loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
+import { createExamplesPanel } from "./views/examples.js";
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
 import { createPivotView } from "./views/pivot.js";
@@ -195,7 +196,16 @@ export function startApp({ root, api, presets }) {
     },
     onSupportThreshold: (supportThreshold) => store.set({ supportThreshold }),
   });
-  const matrix = createMatrixView(matrixSection.body, { onChange: (patch) => store.merge("matrix", patch) });
+  // The examples behind a cell, of the matrix's run at the matrix's step.
+  let matrixShown = { run: null, tag: null, step: null };
+  const examples = createExamplesPanel({ api });
+  const matrix = createMatrixView(matrixSection.body, {
+    onChange: (patch) => store.merge("matrix", patch),
+    onExamples: (cell) => {
+      if (matrixShown.run !== null && matrixShown.step !== null) examples.open({ ...matrixShown, ...cell });
+    },
+  });
+  matrixSection.body.append(examples.element);
   const imbalance = createImbalanceView(imbalanceSection.body, { onChange: (patch) => store.merge("imbalance", patch) });
   const trends = createTrendsView(trendsSection.body, { onChange: (patch) => store.merge("trends", patch) });
 
@@ -372,6 +382,8 @@ export function startApp({ root, api, presets }) {
       message: tableMessage(columns),
     });
 
+    const matrixGrouped = Boolean(state.grouped && matrixData.run !== null && source.classGroupsOf(tag, matrixData.run) !== null);
+    matrixShown = { run: matrixData.run, tag, step: matrixData.report ? matrixData.step : null };
     matrix.update({
       runs: readable,
       run: matrixData.run,
@@ -383,9 +395,10 @@ export function startApp({ root, api, presets }) {
       labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${matrixData.run}, step ${matrixData.step}`,
       other: matrixData.other,
       otherRuns: readable.filter((run) => run !== matrixData.run),
-      grouped: Boolean(state.grouped && matrixData.run !== null && source.classGroupsOf(tag, matrixData.run) !== null),
+      grouped: matrixGrouped,
       message: matrixData.error ?? matrixData.other?.error ?? null,
     });
+    examples.update({ ...matrixShown, grouped: matrixGrouped });
 
     imbalance.update({
       runs: readable,

@@ -11,19 +11,28 @@ const MIN_CSS_SIZE = 320;
  * @param {Object} handlers
  * @param {(i: number, j: number, event: MouseEvent) => void} handlers.onHover
  * @param {() => void} handlers.onLeave
+ * @param {(i: number, j: number, event: MouseEvent) => void} [handlers.onClick] a cell was clicked
  * @returns {{element: HTMLCanvasElement, draw: (model: Object) => void}}
  */
-export function createMatrixCanvas({ onHover, onLeave }) {
+export function createMatrixCanvas({ onHover, onLeave, onClick }) {
   let size = 0;
   const canvas = el("canvas", { class: "matrix-canvas", dataset: { testid: "matrix-canvas" }, "aria-label": "Confusion matrix heat map" });
-  canvas.addEventListener("mousemove", (event) => {
-    if (!size) return;
+  const cellAt = (event) => {
+    if (!size) return null;
     const rect = canvas.getBoundingClientRect();
     const j = Math.floor(((event.clientX - rect.left) / rect.width) * size);
     const i = Math.floor(((event.clientY - rect.top) / rect.height) * size);
-    if (i >= 0 && j >= 0 && i < size && j < size) onHover(i, j, event);
+    return i >= 0 && j >= 0 && i < size && j < size ? [i, j] : null;
+  };
+  canvas.addEventListener("mousemove", (event) => {
+    const cell = cellAt(event);
+    if (cell) onHover(cell[0], cell[1], event);
   });
   canvas.addEventListener("mouseleave", onLeave);
+  canvas.addEventListener("click", (event) => {
+    const cell = cellAt(event);
+    if (cell && onClick) onClick(cell[0], cell[1], event);
+  });
 
   return {
     element: canvas,

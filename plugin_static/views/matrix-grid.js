@@ -35,9 +35,12 @@ export function fitCellSize(size, width) {
  * @param {string} model.rowTotalLabel
  * @param {string} model.colTotalLabel
  * @param {number} cellSize cell width in CSS pixels, from {@link fitCellSize}
+ * @param {{focus: [number, number]}|null} [interactive] cells open their
+ *   examples: each gets an accessible name and one of them (`focus`, true and
+ *   predicted index) is the grid's tab stop; arrow keys move it (the caller's job)
  * @returns {HTMLTableElement}
  */
-export function renderMatrixGrid(model, cellSize) {
+export function renderMatrixGrid(model, cellSize, interactive = null) {
   const { size, names, values, intensity, diverging } = model;
   const showText = cellSize >= MIN_CELL_WITH_TEXT;
   const cellStyle = {
@@ -67,9 +70,11 @@ export function renderMatrixGrid(model, cellSize) {
         el(
           "td",
           {
-            class: `cell${i === j ? " diagonal" : ""}${dark ? " dark" : ""}${showText ? "" : " small"}`,
+            class: `cell${i === j ? " diagonal" : ""}${dark ? " dark" : ""}${showText ? "" : " small"}${interactive ? " opens-examples" : ""}`,
             style: { ...cellStyle, background: cssColour(colour) },
             dataset: { testid: "matrix-cell", true: i, pred: j, value: String(values[k]) },
+            tabindex: interactive ? (interactive.focus[0] === i && interactive.focus[1] === j ? "0" : "-1") : null,
+            "aria-label": interactive ? `${name} → ${names[j]}: ${model.formatValue(values[k])}` : null,
           },
           showText ? model.formatValue(values[k]) : null,
         ),

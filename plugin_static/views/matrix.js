@@ -48,13 +48,18 @@ function percentagePoints(value, normalization) {
  * @param {HTMLElement} container
  * @param {Object} actions
  * @param {(patch: Object) => void} actions.onChange merges into the matrix settings
+ * @param {(cell: {trueIndex: number, predIndex: number, trueName: string, predName: string,
+ *   returnFocus: () => void}) => void} [actions.onExamples] opens the examples of a cell
+ *   (offered when the report says the step has examples, never for class groups)
  * @returns {{update: (view: Object) => void}}
  */
-export function createMatrixView(container, { onChange }) {
+export function createMatrixView(container, { onChange, onExamples }) {
   let view = null;
   let model = null;
   let listLength = LIST_PAGE;
   let drawnKey = null;
+  let examplesOn = false; // cells open their examples
+  let focusCell = [0, 0]; // the grid's tab stop when cells open examples
 
   const runSelect = select([], null, { dataset: { testid: "matrix-run" } });
   runSelect.addEventListener("change", () => onChange({ run: runSelect.value, step: null }));
@@ -76,9 +81,11 @@ export function createMatrixView(container, { onChange }) {
   const body = el("div", { class: "matrix-body" });
   const legend = el("div", { class: "legend", dataset: { testid: "matrix-legend" } });
   const message = el("div", { class: "section-message", hidden: true });
+  const examplesHint = el("p", { class: "caption examples-hint", hidden: true, dataset: { testid: "examples-hint" } });
   const canvas = createMatrixCanvas({
     onHover: (i, j, event) => showCell(i, j, event),
     onLeave: hideTooltip,
+    onClick: (i, j) => openExamples(i, j),
   });
 
   container.append(
@@ -99,6 +106,7 @@ export function createMatrixView(container, { onChange }) {
     ),
     message,
     caption,
+    examplesHint,
     body,
     legend,
   );
@@ -112,6 +120,72 @@ export function createMatrixView(container, { onChange }) {
     if (cell) showCell(Number(cell.dataset.true), Number(cell.dataset.pred), event);
   });
   body.addEventListener("mouseleave", hideTooltip);
+  // Cells open their examples: a click, or Enter / Space on the focused cell;
+  // arrow keys, Home and End move the focus through the grid.
+  body.addEventListener("click", (event) => {
+    const cell = event.target.closest("td[data-testid=matrix-cell]");
+    if (cell && examplesOn) openExamples(Number(cell.dataset.true), Number(cell.dataset.pred));
+  });
+  body.addEventListener("keydown", (event) => {
+    const cell = event.target.closest?.("td[data-testid=matrix-cell]");
+    if (!cell || !examplesOn || !model) return;
+    const i = Number(cell.dataset.true);
+    const j = Number(cell.dataset.pred);
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      openExamples(i, j);
+      return;
+    }
+    const last = model.size - 1;
+    const moves = {
+      ArrowUp: [Math.max(i - 1, 0), j],
+      ArrowDown: [Math.min(i + 1, last), j],
+      ArrowLeft: [i, Math.max(j - 1, 0)],
+      ArrowRight: [i, Math.min(j + 1, last)],
+      Home: [i, 0],
+      End: [i, last],
+    };
+    const next = moves[event.key];
+    if (!next) return;
+    event.preventDefault();
+    moveGridFocus(next[0], next[1])?.focus();
+  });
+  body.addEventListener("focusin", (event) => {
+    const cell = event.target.closest?.("td[data-testid=matrix-cell]");
+    if (cell && examplesOn) moveGridFocus(Number(cell.dataset.true), Number(cell.dataset.pred));
+  });
+
+  const gridCell = (i, j) => body.querySelector(`td[data-testid=matrix-cell][data-true="${i}"][data-pred="${j}"]`);
+
+  /** Makes cell (i, j) the grid's tab stop; returns it (null when not drawn). */
+  function moveGridFocus(i, j) {
+    const cell = gridCell(i, j);
+    if (!cell) return null;
+    const previous = gridCell(focusCell[0], focusCell[1]);
+    if (previous && previous !== cell) previous.tabIndex = -1;
+    cell.tabIndex = 0;
+    focusCell = [i, j];
+    return cell;
+  }
+
+  /** Asks for the examples of cell (i, j); focus comes back to it (or its list row) on close. */
+  function openExamples(i, j) {
+    if (!examplesOn || !model || !onExamples) return;
+    hideTooltip();
+    onExamples({
+      trueIndex: i,
+      predIndex: j,
+      trueName: model.names[i],
+      predName: model.names[j],
+      returnFocus: () => {
+        const target =
+          moveGridFocus(i, j) ??
+          body.querySelector(`tr[data-testid=top-confusion-row][data-true="${i}"][data-pred="${j}"]`) ??
+          body.querySelector("tr[data-testid=top-confusion-row]");
+        target?.focus();
+      },
+    });
+  }
   // Refit the grid when the card changes width.
   new ResizeObserver(() => {
     if (view?.report && body.clientWidth !== drawnKey?.[5]) redraw();
@@ -211,7 +285,9 @@ export function createMatrixView(container, { onChange }) {
 
   function drawBody() {
     if (model.size <= GRID_LIMIT) {
-      replaceChildren(body, el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize())));
+      if (focusCell[0] >= model.size || focusCell[1] >= model.size) focusCell = [0, 0];
+      const interactive = examplesOn ? { focus: focusCell } : null;
+      replaceChildren(body, el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize(), interactive)));
       return;
     }
     canvas.draw(model);
@@ -228,6 +304,7 @@ export function createMatrixView(container, { onChange }) {
         grouped: Boolean(view.grouped),
         detail: model.detail,
         formatValue: model.formatValue,
+        onOpen: examplesOn ? (i, j) => openExamples(i, j) : undefined,
         caption: model.comparing
           ? `Largest changes off the diagonal, A − B (${candidates.toLocaleString("en-US")} cells differ).`
           : `Top confusions, ranked by ${NORMALIZATIONS.find(([key]) => key === view.settings.normalize)[1].toLowerCase()} (${candidates.toLocaleString("en-US")} non-zero off-diagonal cells).`,
@@ -248,7 +325,7 @@ export function createMatrixView(container, { onChange }) {
   function redraw() {
     const { settings } = view;
     const width = body.clientWidth;
-    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width];
+    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width, examplesOn];
     if (drawnKey && key.every((part, index) => part === drawnKey[index])) return;
     drawnKey = key;
     model = buildModel();
@@ -281,6 +358,8 @@ export function createMatrixView(container, { onChange }) {
       message.hidden = !next.message;
       message.textContent = next.message ?? "";
       if (!next.report) {
+        examplesOn = false;
+        examplesHint.hidden = true;
         model = null;
         drawnKey = null;
         replaceChildren(body);
@@ -289,6 +368,17 @@ export function createMatrixView(container, { onChange }) {
         return;
       }
       const size = next.report.num_classes ?? next.report.class_names.length;
+      const hasExamples = next.report.has_examples === true;
+      examplesOn = hasExamples && !next.grouped && Boolean(onExamples);
+      body.classList.toggle("opens-examples", examplesOn);
+      examplesHint.hidden = !hasExamples;
+      examplesHint.textContent = !hasExamples
+        ? ""
+        : next.grouped
+          ? "Examples are kept per class, not per group: switch to Classes to see the examples behind a cell."
+          : size <= GRID_LIMIT
+            ? "Click a cell to see its examples (or focus it and press Enter)."
+            : "Click a cell of the heat map, or a row of the top confusions, to see its examples.";
       caption.textContent = next.other?.report
         ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? " (counts)" : " in percentage points"}.`
         : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;

@@ -14,11 +14,23 @@ import { formatCount, formatPercent } from "../format.js";
  *   `{count, shareOfTrue, shareOfPredicted}`, or `{countA, countB}` when comparing
  * @param {(value: number) => string} model.formatValue formats a difference
  * @param {string} model.caption sentence above the list
+ * @param {(i: number, j: number, row: HTMLElement) => void} [model.onOpen] opens a
+ *   cell's examples: rows then take focus, and a click, Enter or Space opens them
  * @param {() => void} [onMore] shows more rows; omitted when all are shown
  * @returns {HTMLElement}
  */
 export function renderTopConfusions(model, onMore) {
-  const { ranked, names, comparing, grouped = false } = model;
+  const { ranked, names, comparing, grouped = false, onOpen } = model;
+  const openOn = onOpen
+    ? (i, j) => ({
+        click: (event) => onOpen(i, j, event.currentTarget),
+        keydown: (event) => {
+          if (event.key !== "Enter" && event.key !== " ") return;
+          event.preventDefault();
+          onOpen(i, j, event.currentTarget);
+        },
+      })
+    : () => null;
   const numberHeads = comparing ? ["A", "B", "A − B"] : ["Count", grouped ? "% of true group" : "% of true class", "% of predicted"];
   const trueHead = grouped ? "True group" : "True class";
   const predictedHead = grouped ? "Predicted as group" : "Predicted as";
@@ -32,7 +44,13 @@ export function renderTopConfusions(model, onMore) {
     const changeClass = entry.value > 0 ? " worse" : " better";
     return el(
       "tr",
-      { dataset: { testid: "top-confusion-row", true: entry.trueIndex, pred: entry.predictedIndex, value: String(entry.value) } },
+      {
+        class: onOpen ? "opens-examples" : null,
+        tabindex: onOpen ? "0" : null,
+        title: onOpen ? `Show the examples of ${trueName} → ${predictedName}` : null,
+        on: openOn(entry.trueIndex, entry.predictedIndex),
+        dataset: { testid: "top-confusion-row", true: entry.trueIndex, pred: entry.predictedIndex, value: String(entry.value) },
+      },
       el("td", { class: "num muted" }, String(rank + 1)),
       el("td", { class: "name", title: trueName }, trueName),
       el("td", { class: "arrow", "aria-hidden": "true" }, "→"),
