@@ -53,7 +53,7 @@ NUM_STEPS = 30
 CLASS_NAMES = ["majority", "common", "rare", HOSTILE_CLASS_NAME]
 REPORT_KEYS = {
     "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
-    "confusion_matrix", "report", "metrics", "per_class", "class_groups",
+    "confusion_matrix", "report", "metrics", "per_class", "class_groups", "has_examples",
 }
 SERIES_KEYS = {
     "run", "tag", "class_names", "steps", "skipped_steps", "wall_times", "recall", "precision", "f1",
