@@ -410,6 +410,17 @@ def test_top_confusion_rows_open_the_examples_of_a_large_matrix(dashboard):
     assert page.evaluate("() => [document.activeElement.dataset.testid, document.activeElement.dataset.true, document.activeElement.dataset.pred]") == [
         "top-confusion-row", str(true), str(pred)
     ]
+
+    # A click on the heat map opens the cell under the pointer.
+    canvas = dashboard.testid("matrix-canvas")
+    box = canvas.bounding_box()
+    cell = box["width"] / WIDE_CLASSES
+    canvas.click(position={"x": (pred + 0.5) * cell, "y": (true + 0.5) * cell})
+    wait_panel(page, step=0)
+    assert (dashboard.testid("examples-panel").get_attribute("data-true"), dashboard.testid("examples-panel").get_attribute("data-pred")) == (
+        str(true), str(pred)
+    )
+    assert_panel_matches(page, route)
     dashboard.problems.assert_none()
 
 
