@@ -329,3 +329,51 @@ def test_dashboard_shows_the_demo_story_in_chromium(demo_run: tuple[pathlib.Path
         browser.close()
     if os.environ.get("TB_IMBALANCE_UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
+
+
+def test_examples_panel_shows_a_cells_misclassified_digits(demo_run: tuple[pathlib.Path, str]) -> None:
+    """The README's second screenshot: the digits behind the baseline's busiest mistake.
+
+    Saved as ``test-artifacts/demo_examples.png``; with
+    ``TB_IMBALANCE_UPDATE_SCREENSHOT=1`` also as ``docs/examples.png``.
+    """
+    import os
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    import support
+    from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, wait_ready
+
+    logdir, _ = demo_run
+    run = "digits/baseline/validation_imbalance"
+    index, _ = logdir_examples(logdir)[run][QUICK_EPOCHS - 1]
+    mistakes = [cell for cell in index["cells"] if cell["true"] != cell["pred"]]
+    cell = max(mistakes, key=lambda c: (len(c["examples"]), c["count"]))
+    assert len(cell["examples"]) >= 2
+    with support.tensorboard_server(logdir, load_fast=True) as base_url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        problems = PageProblems(page)
+        page.goto(dashboard_url(base_url, runs=[run], tag="confusion_matrix"))
+        wait_ready(page)
+        page.locator(f"td[data-testid=matrix-cell][data-true='{cell['true']}'][data-pred='{cell['pred']}']").click()
+        page.wait_for_function(
+            "() => { const p = document.querySelector('[data-testid=examples-panel]');"
+            " return p && !p.hidden && p.dataset.state === 'ready'; }"
+        )
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('[data-testid=examples-panel] img')].every(img => img.complete)"
+        )
+        widths = page.locator("[data-testid=examples-panel] img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+        assert widths == [8] * len(cell["examples"])
+        heading = page.get_by_test_id("examples-heading").text_content()
+        assert heading == f"{cell['true']} → {cell['pred']} at step {QUICK_EPOCHS - 1}"
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "demo_examples.png"
+        page.mouse.move(0, 0)  # no hover tooltip in the picture
+        page.get_by_test_id("examples-panel").locator("xpath=..").screenshot(path=str(shot))
+        problems.assert_none()
+        browser.close()
+    if os.environ.get("TB_IMBALANCE_UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, REPO / "docs" / "examples.png")
