@@ -67,6 +67,9 @@ bench: setup-all
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/callback_overhead.py --backend torch
 	$(PY) bench/plugin_latency.py
 	$(PY) bench/many_classes.py
+	$(PY) bench/examples_cost.py --backend tensorflow
+	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/examples_cost.py --backend jax
+	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/examples_cost.py --backend torch
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

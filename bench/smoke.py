@@ -23,7 +23,7 @@ present, or the interpreters given)::
 
 Example:
     >>> sorted(MARKERS)
-    ['callback_overhead.py', 'many_classes.py']
+    ['callback_overhead.py', 'examples_cost.py', 'many_classes.py']
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ MARKERS = {
     "callback_overhead.py": ("(a) metric + callback / plain", "(b) 2nd SparseCatAccuracy / plain",
                              "(c) callback alone: tb / metric", "(d) per batch"),
     "many_classes.py": ("part 1, fit:", "part 2, writers", "log_report target"),
+    "examples_cost.py": ("beyond the predict pass", "epochs 2.."),
 }
 
 
@@ -51,7 +52,7 @@ def run_quick(script: str, *, backend: str, python: str | None = None, timeout: 
     """Run ``bench/<script> --quick`` on the Keras ``backend`` and return its output.
 
     Args:
-        script: ``"callback_overhead.py"`` or ``"many_classes.py"``.
+        script: ``"callback_overhead.py"``, ``"many_classes.py"`` or ``"examples_cost.py"``.
         backend: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
         python: interpreter of the environment (default: this one).
         timeout: seconds before the run counts as failed.
