@@ -342,10 +342,14 @@ def create_examples_metadata(matrix_tag: str) -> summary_pb2.SummaryMetadata:
     )
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _load_json_object(content: bytes, what: str) -> dict:
     try:
-        data = json.loads(bytes(content).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as error:
+        data = json.loads(bytes(content).decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, TypeError) as error:
         raise UnsupportedFormatError(f"{what} is not tb_imbalance JSON ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("version"), int):
         raise UnsupportedFormatError(f"{what} has no integer 'version' field; it was not written by tb_imbalance")

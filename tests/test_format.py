@@ -106,3 +106,5 @@ def test_bad_examples_indexes_are_refused(index, match):
         fmt.decode_examples_index(json.dumps(index).encode())
     with pytest.raises(fmt.UnsupportedFormatError, match="not tb_imbalance JSON"):
         fmt.decode_examples_index(b"\xff")
+    with pytest.raises(fmt.UnsupportedFormatError, match="NaN is not JSON"):
+        fmt.decode_examples_index(b'{"version": 4, "num_classes": 2, "cells": [], "x": NaN}')

@@ -411,7 +411,7 @@ def test_a_step_without_examples_lists_those_with(client):
         ("future_index", "upgrade with `pip install --upgrade tb_imbalance`"),
         ("not_json", "examples index is not tb_imbalance JSON"),
         ("bad_top", "corrupt examples index: example 1 has malformed scores `top`"),
-        ("nan_score", "corrupt examples index"),
+        ("nan_score", "examples index is not tb_imbalance JSON (NaN is not JSON)"),
         ("missing_thumbnail", "refers to thumbnail 1, but the step holds 0"),
         ("other_classes", "the examples were chosen for 2 classes, but the tag has 3"),
     ],
