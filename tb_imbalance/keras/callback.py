@@ -206,7 +206,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         TypeError: ``validation_data`` is not an accepted source;
             ``class_names`` is a string or not a sequence; a flag not a bool;
             ``class_counts`` not integers; ``class_groups`` not a dict of lists;
-            ``examples`` not an ``(x, y[, ids])`` tuple.
+            ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the
+            inputs of a multi-input model (a dict or a list of arrays).
         ValueError: ``examples`` rows of different lengths or empty, bad
             ``examples_per_cell`` / ``examples_max_bytes``; bad ``freq`` / ``name`` / ``batch_size`` /
             ``validation_steps`` / ``class_counts`` (negative, or not one per

@@ -60,6 +60,15 @@ class ExamplesSource:
             )
         self.per_cell, self.max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
         self.x, y = examples[0], examples[1]
+        if isinstance(self.x, dict) or (
+            isinstance(self.x, (tuple, list)) and any(np.ndim(part) >= 1 for part in self.x[:1])
+        ):
+            # Keras' predict reads a dict or a list of arrays as several model inputs
+            raise TypeError(
+                "`examples` x must be the rows of a single-input model as one array (stack a list of "
+                "rows with np.stack) or a list of strings; for a model with several inputs, log the "
+                "examples of one input with tb_imbalance.log_report(..., examples=that_input)"
+            )
         self.ids = examples[2] if len(examples) == 3 else None
         self.y = to_numpy(y, "examples")
         lengths = {"x": _length(self.x, "x"), "y": _length(self.y, "y")}
@@ -99,8 +108,17 @@ class ExamplesSource:
             raise ValueError(str(error).replace("`validation_data`", "`examples`")) from None
 
     def collect(self, scores: np.ndarray, num_classes: int, *, from_logits: bool) -> ExampleSet:
-        """Choose and render the examples of one epoch from the model's ``scores``."""
-        return collect_examples(
-            self.x, self.y, scores, num_classes=num_classes, example_ids=self.ids, from_logits=from_logits,
-            examples_per_cell=self.per_cell, examples_max_bytes=self.max_bytes,
-        )
+        """Choose and render the examples of one epoch from the model's ``scores``.
+
+        Raises:
+            ValueError: the model's scores for the examples cannot be read
+                (NaN, class ids, the wrong number of columns); the message
+                says they come from ``examples``.
+        """
+        try:
+            return collect_examples(
+                self.x, self.y, scores, num_classes=num_classes, example_ids=self.ids, from_logits=from_logits,
+                examples_per_cell=self.per_cell, examples_max_bytes=self.max_bytes,
+            )
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"`examples`: the model's predictions for its x were refused: {error}") from None

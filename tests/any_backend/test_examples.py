@@ -323,3 +323,25 @@ def test_callback_checks_example_labels_before_training(tmp_path):
         model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
     close_directory_writers()
     assert not matrices(tmp_path)
+
+
+def test_callback_refuses_multi_input_examples(tmp_path):
+    with pytest.raises(TypeError, match=r"`examples` x must be the rows of a single-input model"):
+        ClassificationReportCallback(tmp_path, examples=({"a": np.zeros((4, 2)), "b": np.zeros((4, 3))}, [0, 1, 0, 1]))
+    with pytest.raises(TypeError, match=r"single-input model"):
+        ClassificationReportCallback(tmp_path, examples=([np.zeros((4, 2)), np.zeros((4, 3))], [0, 1, 0, 1]))
+    with pytest.raises(TypeError, match=r"stack a list of rows with np.stack"):  # Keras would read 4 inputs
+        ClassificationReportCallback(tmp_path, examples=([np.zeros((6, 6))] * 4, [0, 1, 0, 1]))
+    ClassificationReportCallback(tmp_path, examples=(["a", "b"], [0, 1]))  # strings: one input
+
+
+def test_callback_says_when_the_examples_predictions_are_refused(tmp_path):
+    x, y = picture_data(60)
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6, 6)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3)])
+    bad = x[:10].copy()
+    bad[3] = np.nan  # NaN inputs give NaN scores
+    callback = ClassificationReportCallback(tmp_path, examples=(bad, y[:10]), verbose=0)
+    with pytest.raises(ValueError, match=r"`examples`: the model's predictions for its x were refused: `predictions` contains NaN"):
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
