@@ -220,6 +220,7 @@ class ReportBuilder:
         self._renderers: dict[tuple, ConfusionMatrixImage] = {}
         self._said_no_scalars: set[str] = set()
         self._said_cut: set[str] = set()
+        self._said_raw: set[str] = set()
 
     def _want_per_class_scalars(self, name: str, num_classes: int, requested: bool | None) -> bool:
         if requested is not None:
@@ -277,10 +278,20 @@ class ReportBuilder:
             class_counts=class_counts, class_groups=class_groups, examples=examples,
         )
         if examples is not None:
-            self._say_cut(name, examples)
+            self._say_about(name, examples)
         return values
 
-    def _say_cut(self, name: str, examples: ExampleSet) -> None:
+    def _say_about(self, name: str, examples: ExampleSet) -> None:
+        """One log line per tag when the examples' scores are not probabilities, and when they were cut."""
+        if examples.index["scores"] == "raw" and name not in self._said_raw:
+            self._said_raw.add(name)
+            logging.getLogger("tb_imbalance").warning(
+                "tb_imbalance: the scores behind the examples of %s are not probabilities (rows outside "
+                "[0, 1] or not summing to 1): examples are ranked by the raw scores and shown as "
+                "scores. If they are logits, pass from_logits=True (or end the model with a softmax). "
+                "Said once per tag.",
+                name,
+            )
         cut = examples.index["cut"]
         if cut is None or name in self._said_cut:
             return

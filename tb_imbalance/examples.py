@@ -50,6 +50,8 @@ __all__ = [
     "ExampleSet",
     "choose_rows",
     "collect_examples",
+    "examples_of_step",
+    "refuse_unused_examples_options",
     "validate_examples_options",
 ]
 
@@ -266,3 +268,64 @@ def collect_examples(
         ],
     }
     return ExampleSet(index, thumbnails)
+
+
+def refuse_unused_examples_options(
+    examples: Any,
+    *,
+    example_ids: Any = None,
+    examples_per_cell: Any = DEFAULT_EXAMPLES_PER_CELL,
+    examples_max_bytes: Any = DEFAULT_EXAMPLES_MAX_BYTES,
+) -> None:
+    """Raise ``ValueError`` when examples options are given without ``examples`` (they would do nothing).
+
+    Example:
+        >>> refuse_unused_examples_options(None, examples_per_cell=3)
+        Traceback (most recent call last):
+        ...
+        ValueError: `examples_per_cell` applies to the examples behind each cell, and `examples` is not given; pass examples= too, or drop examples_per_cell
+    """
+    if examples is not None:
+        return
+    given = [
+        name
+        for name, value, default in (
+            ("example_ids", example_ids, None),
+            ("examples_per_cell", examples_per_cell, DEFAULT_EXAMPLES_PER_CELL),
+            ("examples_max_bytes", examples_max_bytes, DEFAULT_EXAMPLES_MAX_BYTES),
+        )
+        if (value is not None if default is None else value is not default and value != default)
+    ]
+    if given:
+        raise ValueError(
+            f"`{given[0]}` applies to the examples behind each cell, and `examples` is not given; "
+            f"pass examples= too, or drop {given[0]}"
+        )
+
+
+def examples_of_step(
+    examples: Any,
+    labels: Any,
+    predictions: Any,
+    *,
+    num_classes: int,
+    example_ids: Any = None,
+    from_logits: bool = False,
+    examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
+    examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+) -> ExampleSet | None:
+    """A writer's optional ``examples=``: :func:`collect_examples`, or None without examples.
+
+    Raises:
+        TypeError / ValueError: see :func:`collect_examples`; also examples
+            options given without ``examples``.
+    """
+    refuse_unused_examples_options(
+        examples, example_ids=example_ids, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes
+    )
+    if examples is None:
+        return None
+    return collect_examples(
+        examples, labels, predictions, num_classes=num_classes, example_ids=example_ids, from_logits=from_logits,
+        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+    )

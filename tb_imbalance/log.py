@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tb_imbalance import core
-from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, collect_examples
+from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, examples_of_step
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import to_numpy
 from tb_imbalance.writer import validate_step, validate_tag
@@ -129,14 +129,10 @@ def log_report(
         labels, predictions, num_classes=num_classes,
         sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
     )
-    if examples is None and example_ids is not None:
-        raise ValueError("`example_ids` names the rows of `examples`, which is not given; pass examples= too")
-    chosen = None
-    if examples is not None:
-        chosen = collect_examples(
-            examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids,
-            from_logits=from_logits, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
-        )
+    chosen = examples_of_step(
+        examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids, from_logits=from_logits,
+        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+    )
     sink.write_report(
         step, name, cm, class_names, per_class_scalars=per_class_scalars, image=image,
         class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups, examples=chosen,

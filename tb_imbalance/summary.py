@@ -33,7 +33,7 @@ from tensorboard.util import tensor_util
 
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, matrix_value
-from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, collect_examples
+from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 
 __all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
 
@@ -239,15 +239,11 @@ def classification_report(
         True
     """
     cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
-    if examples is None and example_ids is not None:
-        raise ValueError("`example_ids` names the rows of `examples`, which is not given; pass examples= too")
-    chosen = None
-    if examples is not None:
-        chosen = collect_examples(
-            _to_numpy(examples, "examples"), _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions"),
-            num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"), from_logits=from_logits,
-            examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
-        )
+    chosen = examples_of_step(
+        _to_numpy(examples, "examples"), _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions"),
+        num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"), from_logits=from_logits,
+        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+    )
     return write_report(
         name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image,
         class_counts=class_counts, class_groups=class_groups, examples=chosen,

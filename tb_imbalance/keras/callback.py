@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.metrics import ConfusionMatrixMetric
@@ -209,7 +210,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the
             inputs of a multi-input model (a dict or a list of arrays).
         ValueError: ``examples`` rows of different lengths or empty, bad
-            ``examples_per_cell`` / ``examples_max_bytes``; bad ``freq`` / ``name`` / ``batch_size`` /
+            ``examples_per_cell`` / ``examples_max_bytes``, or either of them
+            given without ``examples``; bad ``freq`` / ``name`` / ``batch_size`` /
             ``validation_steps`` / ``class_counts`` (negative, or not one per
             class) / ``class_groups`` (see
             :func:`tb_imbalance.core.validate_class_groups`); an endless ``validation_data`` without
@@ -282,6 +284,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             None
             if validation_data is None
             else ValidationSource(validation_data, batch_size=batch_size, steps=validation_steps)
+        )
+        refuse_unused_examples_options(
+            examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes
         )
         self.examples = (
             None

@@ -97,12 +97,17 @@ def test_logits_are_ranked_and_shown_as_softmax_probabilities():
     assert chosen.index["scores"] == "probability"
 
 
-def test_raw_scores_are_kept_as_they_are_and_marked_raw():
+def test_raw_scores_are_kept_as_they_are_and_marked_raw(tmp_path, caplog):
     scores = np.array([[2.0, -1.0], [0.5, 3.0], [1.0, 0.0]])
     chosen = collect_examples(["a", "b", "c"], [0, 0, 1], scores, num_classes=2)
     assert chosen.index["scores"] == "raw"
     assert kept_rows(chosen) == {(0, 0): [0], (0, 1): [1], (1, 0): [2]}
     assert chosen.index["cells"][1]["examples"][0]["top"] == [[1, 3.0], [0, 0.5]]
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        for step in range(2):
+            tb_imbalance.log_report(tmp_path, [0, 0, 1], scores, step, examples=["a", "b", "c"])
+    said = [r.getMessage() for r in caplog.records if "not probabilities" in r.getMessage()]
+    assert len(said) == 1 and "pass from_logits=True" in said[0]
 
 
 @pytest.mark.parametrize("from_logits", [False, True])
@@ -345,3 +350,14 @@ def test_callback_says_when_the_examples_predictions_are_refused(tmp_path):
     callback = ClassificationReportCallback(tmp_path, examples=(bad, y[:10]), verbose=0)
     with pytest.raises(ValueError, match=r"`examples`: the model's predictions for its x were refused: `predictions` contains NaN"):
         model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+
+
+@pytest.mark.parametrize("option", [{"examples_per_cell": 3}, {"examples_max_bytes": 50_000}, {"example_ids": np.arange(4)}])
+def test_examples_options_without_examples_are_refused_not_ignored(tmp_path, option):
+    with pytest.raises(ValueError, match=rf"`{next(iter(option))}` applies to the examples behind each cell, and `examples` is not given"):
+        tb_imbalance.log_report(tmp_path / "run", [0, 1, 1, 0], np.eye(2)[[0, 1, 0, 0]], 0, **option)
+    close_directory_writers()
+    assert not (tmp_path / "run").exists() or not os.listdir(tmp_path / "run")
+    if "example_ids" not in option:
+        with pytest.raises(ValueError, match=r"applies to the examples behind each cell"):
+            ClassificationReportCallback(tmp_path, **option)
