@@ -390,6 +390,33 @@ def encode_examples(index: Mapping, thumbnails: Sequence[bytes]) -> np.ndarray:
 _EXAMPLE_KINDS = ("image", "text", "values")
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_example(example: dict, num_classes: int) -> None:
+    """Refuse an example whose ``top`` or thumbnail position the readers could not use."""
+    top = example.get("top")
+    if not isinstance(top, list) or not all(
+        isinstance(pair, list)
+        and len(pair) == 2
+        and _is_int(pair[0])
+        and 0 <= pair[0] < num_classes
+        and isinstance(pair[1], (int, float))
+        and not isinstance(pair[1], bool)
+        for pair in top
+    ):
+        raise UnsupportedFormatError(
+            f"corrupt examples index: example {example.get('id')!r} has malformed scores `top` "
+            f"(want [[class in [0, {num_classes}), score], ...])"
+        )
+    if example["kind"] == "image" and not (_is_int(example.get("image")) and example["image"] >= 1):
+        raise UnsupportedFormatError(
+            f"corrupt examples index: image example {example.get('id')!r} has thumbnail position "
+            f"{example.get('image')!r} (want a blob position of 1 or more)"
+        )
+
+
 def decode_examples_index(blob: bytes) -> dict:
     """Parse and check the JSON index (blob 0) of one step's examples.
 
@@ -407,7 +434,8 @@ def decode_examples_index(blob: bytes) -> dict:
     the first few ``values``).
 
     Raises:
-        UnsupportedFormatError: not a valid index, or a newer version.
+        UnsupportedFormatError: not a valid index (a cell or an example the
+            readers could not use, NaN or infinite numbers), or a newer version.
     """
     data = _load_json_object(blob, "examples index")
     num_classes = data.get("num_classes")
@@ -417,7 +445,7 @@ def decode_examples_index(blob: bytes) -> dict:
     for cell in cells:
         if (
             not isinstance(cell, dict)
-            or not all(isinstance(cell.get(key), int) and 0 <= cell[key] < num_classes for key in ("true", "pred"))
+            or not all(_is_int(cell.get(key)) and 0 <= cell[key] < num_classes for key in ("true", "pred"))
             or not isinstance(cell.get("examples"), list)
             or not all(isinstance(example, dict) and example.get("kind") in _EXAMPLE_KINDS for example in cell["examples"])
         ):
@@ -425,4 +453,11 @@ def decode_examples_index(blob: bytes) -> dict:
                 "examples index 'cells' must hold {true, pred, examples} with class ids in "
                 f"[0, {num_classes}) and examples of kind {', '.join(_EXAMPLE_KINDS)}"
             )
+        count = cell.get("count")
+        if not (_is_int(count) and count >= 0):
+            raise UnsupportedFormatError(
+                f"corrupt examples index: cell ({cell['true']}, {cell['pred']}) has count {count!r}"
+            )
+        for example in cell["examples"]:
+            _check_example(example, num_classes)
     return data

@@ -99,6 +99,11 @@ def test_the_documented_examples_index_is_what_the_reader_accepts():
         ({"version": 4, "num_classes": 2, "cells": [{"true": 2, "pred": 0, "examples": []}]}, "class ids in"),
         ({"version": 4, "num_classes": 2, "cells": [{"true": 0, "pred": 0, "examples": [{"kind": "audio"}]}]}, "of kind"),
         ({"version": 4, "cells": []}, "integer 'num_classes'"),
+        ({"version": 4, "num_classes": 2, "cells": [{"true": 0, "pred": 1, "count": -1, "examples": []}]}, r"cell \(0, 1\) has count -1"),
+        ({"version": 4, "num_classes": 2, "cells": [{"true": 0, "pred": 1, "count": 1, "examples": [
+            {"id": 7, "kind": "text", "top": [[2, 0.5]]}]}]}, "example 7 has malformed scores `top`"),
+        ({"version": 4, "num_classes": 2, "cells": [{"true": 0, "pred": 1, "count": 1, "examples": [
+            {"id": 7, "kind": "image", "top": [[1, 0.5]], "image": 0}]}]}, "image example 7 has thumbnail position 0"),
     ],
 )
 def test_bad_examples_indexes_are_refused(index, match):
