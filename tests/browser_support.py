@@ -31,6 +31,8 @@ __all__ = [
     "PageProblems",
     "dashboard_url",
     "wait_ready",
+    "Dashboard",
+    "fetch_json",
     "read_table",
 ]
 
@@ -164,6 +166,34 @@ def wait_ready(target: Any, *, timeout_ms: float = 20_000) -> None:
         timeout_ms: how long to wait.
     """
     target.wait_for_function("document.body.dataset.state === 'ready'", timeout=timeout_ms)
+
+
+class Dashboard:
+    """A page of the dashboard plus what went wrong in it."""
+
+    def __init__(self, page: Any, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.problems = PageProblems(page)
+
+    def open(self, **presets: Any) -> Any:
+        self.page.goto(dashboard_url(self.base_url, **presets))
+        wait_ready(self.page)
+        return self.page
+
+    def testid(self, name: str) -> Any:
+        return self.page.get_by_test_id(name)
+
+
+def fetch_json(page: Any, route: str, **params: Any) -> dict[str, Any]:
+    """A plugin route's JSON, fetched by the page itself."""
+    return page.evaluate(
+        """async ([route, params]) => {
+            const response = await fetch(`/data/plugin/imbalance/${route}?` + new URLSearchParams(params));
+            return response.json();
+        }""",
+        [route, {key: str(value) for key, value in params.items()}],
+    )
 
 
 _READ_TABLE = """

@@ -38,7 +38,7 @@ from imblearn.metrics import geometric_mean_score
 from sklearn import metrics as skm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, read_table, wait_ready
+from browser_support import ARTIFACTS, Dashboard, fetch_json, launch_chromium, read_table, wait_ready
 from support import (
     HOSTILE_CLASS_NAME,
     labels_from_matrix,
@@ -164,23 +164,6 @@ def browser() -> Iterator[Any]:
         browser = launch_chromium(playwright)
         yield browser
         browser.close()
-
-
-class Dashboard:
-    """A page of the dashboard plus what went wrong in it."""
-
-    def __init__(self, page: Any, base_url: str):
-        self.page = page
-        self.base_url = base_url
-        self.problems = PageProblems(page)
-
-    def open(self, **presets: Any) -> Any:
-        self.page.goto(dashboard_url(self.base_url, **presets))
-        wait_ready(self.page)
-        return self.page
-
-    def testid(self, name: str) -> Any:
-        return self.page.get_by_test_id(name)
 
 
 @pytest.fixture
@@ -850,17 +833,6 @@ _READ_PIVOT = """
 def read_pivot(page: Any) -> list[dict[str, Any]]:
     """The pivot as ``[{baseline_group, title, runs, rows: [{name, cells: {run: cell}}]}]``."""
     return page.evaluate(_READ_PIVOT)
-
-
-def fetch_json(page: Any, route: str, **params: Any) -> dict[str, Any]:
-    """A plugin route's JSON, fetched by the page itself."""
-    return page.evaluate(
-        """async ([route, params]) => {
-            const response = await fetch(`/data/plugin/imbalance/${route}?` + new URLSearchParams(params));
-            return response.json();
-        }""",
-        [route, {key: str(value) for key, value in params.items()}],
-    )
 
 
 def run_colours(page: Any) -> dict[str, str]:

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, wait_ready
+from browser_support import ARTIFACTS, Dashboard, fetch_json, launch_chromium, wait_ready
 from support import HOSTILE_CLASS_NAME, tensorboard_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -115,23 +115,6 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-class Dashboard:
-    """A page of the dashboard plus what went wrong in it."""
-
-    def __init__(self, page: Any, base_url: str):
-        self.page = page
-        self.base_url = base_url
-        self.problems = PageProblems(page)
-
-    def open(self, **presets: Any) -> Any:
-        self.page.goto(dashboard_url(self.base_url, **presets))
-        wait_ready(self.page)
-        return self.page
-
-    def testid(self, name: str) -> Any:
-        return self.page.get_by_test_id(name)
-
-
 @pytest.fixture
 def dashboard(browser, server, request) -> Iterator[Dashboard]:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -151,17 +134,6 @@ def dashboard(browser, server, request) -> Iterator[Dashboard]:
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
-
-
-def fetch_json(page: Any, route: str, **params: Any) -> dict[str, Any]:
-    """A plugin route's JSON, fetched by the page itself."""
-    return page.evaluate(
-        """async ([route, params]) => {
-            const response = await fetch(`/data/plugin/imbalance/${route}?` + new URLSearchParams(params));
-            return response.json();
-        }""",
-        [route, {key: str(value) for key, value in params.items()}],
-    )
 
 
 def wait_panel(page: Any, *, step: int | None = None, state: str = "ready") -> Any:
