@@ -175,6 +175,7 @@ def collect_examples(
     *,
     num_classes: int,
     example_ids: Any = None,
+    sample_weight: Any = None,
     from_logits: bool = False,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
@@ -191,6 +192,9 @@ def collect_examples(
             are refused: the most confident rows cannot be told without scores.
         num_classes: ``C``.
         example_ids: one id per row (ints or strings), default the row index.
+        sample_weight: optional weights ``[N]``: rows of weight 0 (padding,
+            masked rows) are never examples nor counted in ``rows`` and the
+            cells' ``count``; other weights do not change the choice.
         from_logits: scores are logits (softmax, or sigmoid for one column).
         examples_per_cell: examples kept per cell.
         examples_max_bytes: bound on the step's bytes (index + thumbnails).
@@ -226,8 +230,15 @@ def collect_examples(
         ids = _rows_of(example_ids, "example_ids")
         if len(ids) != count:
             raise ValueError(f"`example_ids` must have one id per example: received {len(ids)} for {count} rows")
-    scores, score_kind = _scores_of(predictions, num_classes, from_logits)
-    confidence = scores[np.arange(count), pred_ids]
+    considered = np.arange(count)
+    if sample_weight is not None:
+        weights = np.asarray(to_numpy(sample_weight, "sample_weight"), dtype=np.float64).reshape(-1)
+        if weights.shape != (count,):
+            raise ValueError(f"`sample_weight` must have one weight per row: received {weights.size} for {count} rows")
+        considered = np.flatnonzero(weights != 0)  # weight 0 masks a row (padding): never an example
+    true_ids, pred_ids = true_ids[considered], pred_ids[considered]
+    scores, score_kind = _scores_of(np.asarray(predictions)[considered], num_classes, from_logits)
+    confidence = scores[np.arange(len(considered)), pred_ids]
     chosen = choose_rows(true_ids, pred_ids, confidence, per_cell)
     cell_counts = np.bincount(true_ids * num_classes + pred_ids, minlength=num_classes * num_classes)
 
@@ -235,13 +246,14 @@ def collect_examples(
     thumbnails: list[bytes] = []
     used = 200  # the index's fixed fields
     kept = 0
-    for row, _, _ in chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))]:  # rank by rank across cells
+    for position, _, _ in chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))]:  # rank by rank across cells
+        row = int(considered[position])
         fields, png = render_example(rows[row])
-        top = np.argsort(-scores[row], kind="stable")[:TOP_SCORES]
+        top = np.argsort(-scores[position], kind="stable")[:TOP_SCORES]
         example = {
-            "id": _example_id(ids[row]) if ids is not None else int(row),
-            "row": int(row),
-            "top": [[int(k), round(float(scores[row, k]), 6)] for k in top],
+            "id": _example_id(ids[row]) if ids is not None else row,
+            "row": row,
+            "top": [[int(k), round(float(scores[position, k]), 6)] for k in top],
             **fields,
         }
         size = len(json.dumps(example, ensure_ascii=False)) + (len(png) if png else 0)
@@ -251,12 +263,12 @@ def collect_examples(
         if png is not None:
             thumbnails.append(png)
             example["image"] = len(thumbnails)
-        key = (int(true_ids[row]), int(pred_ids[row]))
+        key = (int(true_ids[position]), int(pred_ids[position]))
         cells.setdefault(key, []).append(example)
         kept += 1
     index = {
         "num_classes": num_classes,
-        "rows": count,
+        "rows": int(len(considered)),
         "examples_per_cell": per_cell,
         "scores": score_kind,
         "max_bytes": max_bytes,
@@ -310,6 +322,7 @@ def examples_of_step(
     *,
     num_classes: int,
     example_ids: Any = None,
+    sample_weight: Any = None,
     from_logits: bool = False,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
@@ -326,6 +339,7 @@ def examples_of_step(
     if examples is None:
         return None
     return collect_examples(
-        examples, labels, predictions, num_classes=num_classes, example_ids=example_ids, from_logits=from_logits,
+        examples, labels, predictions, num_classes=num_classes, example_ids=example_ids,
+        sample_weight=sample_weight, from_logits=from_logits,
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
     )

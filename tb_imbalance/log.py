@@ -104,7 +104,8 @@ def log_report(
             ``predictions`` as scores; with ``from_logits`` ``[N, C]``
             scores are read as logits (softmax) too.
         example_ids: one id per row (ints or strings) shown with each
-            example; default the row index.
+            example; default the row index. Rows of ``sample_weight`` 0 are
+            never examples.
         examples_per_cell: examples kept per cell (default 8).
         examples_max_bytes: bound on one step's examples, thumbnails
             included (default 2 MB); when it cuts, a log line says so once
@@ -130,7 +131,8 @@ def log_report(
         sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
     )
     chosen = examples_of_step(
-        examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids, from_logits=from_logits,
+        examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids,
+        sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
     )
     sink.write_report(

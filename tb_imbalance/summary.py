@@ -241,7 +241,8 @@ def classification_report(
     cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
     chosen = examples_of_step(
         _to_numpy(examples, "examples"), _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions"),
-        num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"), from_logits=from_logits,
+        num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"),
+        sample_weight=_to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
     )
     return write_report(

@@ -361,3 +361,26 @@ def test_examples_options_without_examples_are_refused_not_ignored(tmp_path, opt
     if "example_ids" not in option:
         with pytest.raises(ValueError, match=r"applies to the examples behind each cell"):
             ClassificationReportCallback(tmp_path, **option)
+
+
+def test_rows_of_weight_zero_are_never_examples(tmp_path):
+    rng = np.random.default_rng(8)
+    labels = rng.integers(0, 3, 120)
+    scores = rng.dirichlet(np.ones(3), 120)
+    weights = rng.choice([0.0, 1.0, 2.5], 120)
+    chosen = collect_examples(np.arange(120), labels, scores, num_classes=3, sample_weight=weights)
+    kept = np.flatnonzero(weights != 0)
+    pred = scores.argmax(axis=1)
+    expected = oracle(labels[kept], pred[kept], scores[kept, pred[kept]], 8)
+    assert kept_rows(chosen) == {cell: [int(kept[r]) for r in rows] for cell, rows in expected.items()}
+    assert chosen.index["rows"] == len(kept)
+    counts = sk_confusion_matrix(labels[kept], pred[kept], labels=range(3))
+    assert {(c["true"], c["pred"]): c["count"] for c in chosen.index["cells"]} == {
+        (int(i), int(j)): int(counts[i, j]) for i, j in zip(*np.nonzero(counts))
+    }
+    tb_imbalance.log_report(tmp_path, labels, scores, 0, sample_weight=weights, examples=np.arange(120))
+    close_directory_writers()
+    index, _ = logged_examples(tmp_path)["."][0]
+    assert {e["row"] for c in index["cells"] for e in c["examples"]} <= set(kept.tolist())
+    with pytest.raises(ValueError, match=r"`sample_weight` must have one weight per row: received 3 for 120"):
+        collect_examples(np.arange(120), labels, scores, num_classes=3, sample_weight=[1, 0, 1])
