@@ -188,7 +188,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             epoch.
         examples: ``(x, y)`` or ``(x, y, ids)``, a small set of rows (up to
             a few thousand) predicted once per logged epoch — the only extra
-            forward pass, opt-in and said in the log line. Each cell of the
+            forward pass, opt-in and said in the log line (none when ``x``
+            is the very array of the callback's ``validation_data``: its
+            predictions serve both). Each cell of the
             matrix keeps up to ``examples_per_cell`` of its rows for the
             dashboard (click a cell): the most confident mistakes off the
             diagonal, the least confident correct rows on it, with their id
@@ -293,6 +295,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if examples is None
             else ExamplesSource(examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes)
         )
+        if self._examples_share_validation():
+            self._source.keep_scores = True  # one predict serves the matrix and the examples
         self.from_logits = core.validate_flag(from_logits, "from_logits")
         self.freq = freq
         self.name = name
@@ -486,9 +490,18 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         else:
             logging.getLogger("tb_imbalance").info(line)
 
+    def _examples_share_validation(self) -> bool:
+        """``examples`` has the very x array of the callback's ``validation_data``: one predict serves both."""
+        return self.examples is not None and self._source is not None and self._source.shares_inputs(self.examples.x)
+
     def _say_once(self, message: str) -> None:
         if not self._announced:
-            if self.examples is not None:
+            if self._examples_share_validation():
+                message += (
+                    f"; the examples come from the same predictions (examples= has validation_data's x), "
+                    f"up to {self.examples.per_cell} per cell (tag '{self.name}_examples')"
+                )
+            elif self.examples is not None:
                 message += (
                     f"; examples= adds one forward pass: predicting the examples set ({self.examples.describe()}) every {self.freq} "
                     f"epoch(s) to keep up to {self.examples.per_cell} examples per cell "
@@ -567,7 +580,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             cm = self._matrix_from_metric()
         if self._names is None or len(self._names) != cm.shape[0]:
             self._names = core.validate_class_names(self.class_names, cm.shape[0])
-        scores = None if self.examples is None else self.examples.predict(self.model, self.batch_size)
+        scores = None
+        if self.examples is not None:
+            reused = self._source.take_last_scores() if self._examples_share_validation() else None
+            scores = reused if reused is not None else self.examples.predict(self.model, self.batch_size)
         if self._writer is None:  # not the writing process (every process predicts: predict may be collective)
             return
         examples = (

@@ -130,6 +130,9 @@ class ValidationSource:
         self.batch_size = batch_size
         self.steps = None if steps is None else int(steps)
         self._cached: list | None = None
+        self._last_scores: np.ndarray | None = None
+        #: Keep the scores of array data read in full for :meth:`take_last_scores`.
+        self.keep_scores = False
         if isinstance(value, tuple) or (isinstance(value, list) and not _is_list_of_batches(value)):
             if len(value) not in (2, 3):
                 raise ValueError(
@@ -264,6 +267,7 @@ class ValidationSource:
                 labels = labels[:rows]
                 weights = None if weights is None else weights[:rows]
             scores = _single_output(model.predict(x, batch_size=self.batch_size, verbose=0))
+            self._last_scores = scores if self.keep_scores and self.steps is None else None
         else:
             labels, scores, weights = self._predict_batches(model)
         num_classes, _ = core.resolve_num_classes(labels, scores, num_classes, class_names)
@@ -276,6 +280,15 @@ class ValidationSource:
                 f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
                 "`predictions` the model's output on its x]"
             ) from None
+
+    def shares_inputs(self, x: Any) -> bool:
+        """Whether ``x`` is this source's own array of inputs, predicted in full each report."""
+        return self.is_arrays and self.steps is None and x is self.value[0]
+
+    def take_last_scores(self) -> np.ndarray | None:
+        """The scores of the last :meth:`confusion_matrix` of array data read in full (then forgotten)."""
+        scores, self._last_scores = self._last_scores, None
+        return scores
 
     def _predict_batches(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         labels, scores, weights = [], [], []

@@ -384,3 +384,30 @@ def test_rows_of_weight_zero_are_never_examples(tmp_path):
     assert {e["row"] for c in index["cells"] for e in c["examples"]} <= set(kept.tolist())
     with pytest.raises(ValueError, match=r"`sample_weight` must have one weight per row: received 3 for 120"):
         collect_examples(np.arange(120), labels, scores, num_classes=3, sample_weight=[1, 0, 1])
+
+
+def test_examples_sharing_validation_data_reuse_its_predictions(tmp_path, capsys):
+    x, y = picture_data(200)
+    calls = {"n": 0}
+    for shared in (True, False):
+        model = make_model()
+        original = model.predict
+
+        def counting_predict(*args, **kwargs):
+            calls["n"] += 1
+            return original(*args, **kwargs)
+
+        model.predict = counting_predict
+        spy = RecordPredictions(x)
+        examples = (x, y) if shared else (x.copy(), y)
+        callback = ClassificationReportCallback(tmp_path / str(shared), validation_data=(x, y), examples=examples)
+        calls["n"] = 0
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[callback, spy])
+        close_directory_writers()
+        # the spy predicts once per epoch; the callback once (shared x) or twice
+        assert calls["n"] == 2 * (2 if shared else 3)
+        out = capsys.readouterr().out
+        assert ("the examples come from the same predictions" in out) == shared
+        index, _ = logged_examples(tmp_path / str(shared))["validation_imbalance"][1]
+        pred = spy.scores[1].argmax(axis=1)
+        assert kept_rows_of(index) == oracle(y, pred, spy.scores[1][np.arange(200), pred], 8)
