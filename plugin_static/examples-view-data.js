@@ -2,6 +2,8 @@
 // `examples` route's payload in, plain objects of text out (no DOM), so the
 // view only places them and node tests can check every sentence.
 
+import { formatPercent } from "./format.js";
+
 const MINUS = "\u2212";
 
 /**
@@ -18,7 +20,7 @@ export function formatExampleScore(score, kind = "probability") {
   if (kind !== "raw") {
     if (score > 0 && score < 0.0005) return "<0.1%";
     if (score < 1 && score > 0.9995) return ">99.9%";
-    return `${(score * 100).toFixed(1)}%`;
+    return formatPercent(score);
   }
   const text = String(Number(score.toPrecision(3)));
   return text.startsWith("-") ? MINUS + text.slice(1) : text;
