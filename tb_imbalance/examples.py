@@ -124,7 +124,9 @@ def choose_rows(true_ids: np.ndarray, pred_ids: np.ndarray, confidence: np.ndarr
 
 def _scores_of(predictions: np.ndarray, num_classes: int, from_logits: bool) -> tuple[np.ndarray, str]:
     """Per-class scores ``[N, C]`` and whether they are probabilities."""
-    array = np.asarray(predictions, dtype=np.float64)
+    array = np.asarray(predictions)
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)  # float scores keep their dtype: no copy of a large [N, C]
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim == 1:  # one sigmoid column: probability of class 1
@@ -236,8 +238,9 @@ def collect_examples(
         if weights.shape != (count,):
             raise ValueError(f"`sample_weight` must have one weight per row: received {weights.size} for {count} rows")
         considered = np.flatnonzero(weights != 0)  # weight 0 masks a row (padding): never an example
-    true_ids, pred_ids = true_ids[considered], pred_ids[considered]
-    scores, score_kind = _scores_of(np.asarray(predictions)[considered], num_classes, from_logits)
+        true_ids, pred_ids = true_ids[considered], pred_ids[considered]
+        predictions = np.asarray(predictions)[considered]  # a copy only when rows are masked
+    scores, score_kind = _scores_of(predictions, num_classes, from_logits)
     confidence = scores[np.arange(len(considered)), pred_ids]
     chosen = choose_rows(true_ids, pred_ids, confidence, per_cell)
     cell_counts = np.bincount(true_ids * num_classes + pred_ids, minlength=num_classes * num_classes)
