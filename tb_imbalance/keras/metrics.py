@@ -1,13 +1,17 @@
 """Streaming confusion-matrix metrics, written with ``keras.ops`` only.
 
 The same code runs on every Keras backend: TensorFlow (graph and XLA), JAX
-(under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``). The
-state is two integer variables: the ``C * C`` cells of the matrix
-(row-major) with the counters of rows that could not be counted, and the
-matrix's marginals (per class: support, predicted, correct).
-``update_state`` only accumulates, by a scatter-add of the batch's rows
-(O(batch) work, whatever ``C``); ``result`` derives a scalar from the
-marginals (O(C)), and the report's maths stays in :mod:`tb_imbalance.core`.
+(under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``).
+The state is the ``C * C`` cells of the matrix (row-major, exact integers)
+followed by three counters: rows that could not be counted, single-column
+scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0.
+``update_state`` turns each row into the index of its cell (or of a
+counter) and adds the batch in one scatter-add: O(batch) work, whatever
+``C``. Keras calls ``result()`` after every batch, so it must be cheap:
+up to :data:`DENSE_MAX_CLASSES` classes it reduces the cells themselves;
+above, the metric also keeps the matrix's marginals (per class: support,
+predicted, correct) and ``result()`` reads those, O(C). The report's maths
+stays in :mod:`tb_imbalance.core`; a test holds ``result()`` to it.
 
 A binary model with one score column: pass ``from_logits=True`` when that
 column holds logits (``Dense(1)`` without activation, a loss with
@@ -33,8 +37,19 @@ import numpy as np
 from keras import ops
 
 from tb_imbalance import core
+from tb_imbalance.keras import state_updates
+from tb_imbalance.keras.array_namespace import array_namespace
 
-__all__ = ["ConfusionMatrixMetric", "BalancedAccuracy", "MacroF1", "count_dtype"]
+__all__ = ["ConfusionMatrixMetric", "BalancedAccuracy", "MacroF1", "count_dtype", "DENSE_MAX_CLASSES"]
+
+#: Up to this many classes ``result()`` reduces the ``C * C`` cells (a few
+#: kB) on every batch; above, it reads marginals kept next to them, which
+#: costs a second scatter-add per batch but only O(C) per ``result()``.
+DENSE_MAX_CLASSES = 64
+
+# counters after the C*C cells: rows not countable, single-column scores
+# outside [0, 1], rows with sample_weight 0
+_COUNTERS = 3
 
 # Values that already live in host memory: checking them with numpy costs no
 # device -> host copy. Framework tensors (and traced values) are never pulled
@@ -77,81 +92,6 @@ def _is_float(value: Any) -> bool:
 
 def _rank(value: Any) -> int:
     return len(value.shape)
-
-
-def _in_stateless_scope() -> bool:
-    """Whether variables are read and written through a ``keras.StatelessScope``
-    (JAX's trainer, ``stateless_update_state``): then updates must be functional."""
-    try:
-        from keras.src.backend.common.stateless_scope import in_stateless_scope
-    except ImportError:  # pragma: no cover - moved in a future Keras: stay functional
-        return True
-    return bool(in_stateless_scope())
-
-
-def _tf_cross_replica() -> bool:
-    """TensorFlow: inside a tf.distribute strategy's scope but outside its replicas."""
-    import tensorflow as tf
-
-    return tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()
-
-
-def _scatter_add(variable: Any, ids: Any, values: Any) -> None:
-    """``variable[ids] += values`` (repeated ids add up) in O(len(ids)) work.
-
-    In place where the backend allows it (TensorFlow resource scatter, also
-    under XLA and tf.distribute; torch ``index_add_``); functional inside a
-    stateless scope and on JAX, where XLA updates the buffer in place under
-    ``jit``. ``keras.ops`` has no scatter-add into an existing tensor on
-    every backend, and ``segment_sum`` / ``bincount`` build a dense vector as
-    long as the variable.
-    """
-    backend = keras.backend.backend()
-    stateless = _in_stateless_scope()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        ids = tf.cast(ids, "int64")
-        values = tf.cast(values, variable.dtype)
-        if stateless or _tf_cross_replica():
-            # dense, as assign_add: a distributed variable outside a replica
-            # has no single buffer to scatter into
-            variable.assign(tf.tensor_scatter_nd_add(variable.value, ids[:, None], values))
-        else:
-            # the handle of this replica's copy under tf.distribute (metric
-            # variables sync on read, which has no scatter_add method)
-            tf.raw_ops.ResourceScatterAdd(resource=variable.value.handle, indices=ids, updates=values)
-        return
-    if backend == "torch":
-        import torch
-
-        ids = ids.to(torch.int64)
-        values = values.to(variable.value.dtype)
-        if stateless:
-            variable.assign(variable.value.index_add(0, ids, values))
-        else:
-            variable.value.index_add_(0, ids, values)
-        return
-    if backend == "jax":
-        variable.assign(variable.value.at[ids].add(values.astype(variable.value.dtype)))
-        return
-    # any other backend: dense but correct
-    variable.assign_add(ops.cast(ops.segment_sum(values, ids, num_segments=variable.shape[0]), variable.dtype))
-
-
-def _read_slice(variable: Any, start: int, stop: int) -> Any:
-    """``variable[start:stop]`` without reading the whole variable.
-
-    On TensorFlow a resource variable that was scatter-updated copies its
-    whole buffer on a dense read; a gather reads only the cells asked for.
-    """
-    if keras.backend.backend() == "tensorflow" and not _in_stateless_scope() and not _tf_cross_replica():
-        import tensorflow as tf
-
-        return tf.raw_ops.ResourceGather(
-            resource=variable.value.handle, indices=tf.range(start, stop), dtype=variable.value.dtype
-        )
-    return ops.convert_to_tensor(variable)[start:stop]
 
 
 class ConfusionMatrixMetric(keras.metrics.Metric):
@@ -213,24 +153,33 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         self.from_logits = core.validate_flag(from_logits, "from_logits")
         self._count_dtype = count_dtype()
         self._float_dtype = _float_dtype()
+        self._dense = self.num_classes <= DENSE_MAX_CLASSES
         size = self.num_classes * self.num_classes
-        # The C*C cells of the matrix (row-major), then the counter of rows
-        # that could not be counted, then the counter of single-column scores
-        # outside [0, 1] while from_logits=False.
+        # The C*C cells of the matrix (row-major), then the counters of rows
+        # that could not be counted, of single-column scores outside [0, 1]
+        # while from_logits=False, and of rows with sample_weight 0.
         self.counts = self.add_variable(
-            shape=(size + 2,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
+            shape=(size + _COUNTERS,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
         )
-        # The matrix's marginals, kept next to it so that result() reads O(C)
-        # values instead of reducing C*C cells on every batch: per class the
-        # row sums (support), the column sums (predicted) and the diagonal
-        # (correct), stored as [3 * C]. Both variables are updated by a
-        # scatter-add of the batch's rows: O(batch) work, exact integers.
-        self.marginals = self.add_variable(
-            shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
-        )
+        self.marginals = None
+        if not self._dense:
+            # The matrix's marginals, kept next to it so that result() reads
+            # O(C) values instead of reducing C*C cells on every batch: per
+            # class the row sums (support), the column sums (predicted) and
+            # the diagonal (correct), stored as [3 * C], updated by a
+            # scatter-add of the batch's rows like the cells.
+            self.marginals = self.add_variable(
+                shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
+            )
+        self._fused_update = None
+        if self._dense and keras.backend.backend() == "tensorflow":
+            # result() of the last update, computed in the same XLA call (see state_updates)
+            self._last_result = self.add_variable(
+                shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
+            )
 
     # -- inputs ------------------------------------------------------------
-    def _class_ids(self, values: Any, argument: str) -> tuple[Any, Any, Any]:
+    def _class_ids(self, xp: Any, values: Any, argument: str) -> tuple[Any, Any, Any]:
         """Class ids ``[N]`` (count dtype), a boolean mask of the countable rows,
         and a mask of probability scores outside ``[0, 1]`` (``None`` when it
         cannot happen).
@@ -238,11 +187,13 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         ``[N, C]`` rows (one-hot labels or scores) give their argmax; ``[N]`` /
         ``[N, 1]`` hold class ids, or for ``y_pred`` with two classes one score
         (a probability, or a logit with ``from_logits``). Shape errors are
-        raised while tracing.
+        raised while tracing. The ids of rows that are not countable are in
+        ``[0, C)`` only where the marginals need it (above
+        :data:`DENSE_MAX_CLASSES`): the cell index replaces them otherwise.
         """
-        values = ops.convert_to_tensor(values)
+        values = xp.convert_to_tensor(values)
         if _rank(values) == 2 and values.shape[-1] == 1:
-            values = ops.squeeze(values, axis=-1)
+            values = xp.squeeze(values, axis=-1)
         if _rank(values) == 2:
             if values.shape[-1] is not None and values.shape[-1] != self.num_classes:
                 raise ValueError(
@@ -250,12 +201,22 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                     f"(num_classes={self.num_classes}), received shape {tuple(values.shape)}; "
                     "set num_classes to the model's output width"
                 )
-            as_float = ops.cast(values, "float32")
-            valid = ops.isfinite(ops.sum(as_float, axis=-1))
+            if argument == "y_pred" and keras.backend.backend() == "jax":
+                # Any NaN or inf becomes the row's argmax, so the score it
+                # picks is finite exactly when the whole row is. XLA fuses
+                # the `where` into the argmax's one pass over the scores; a
+                # separate finiteness reduction would read them twice.
+                ids = xp.argmax(xp.where(xp.isfinite(values), values, float("inf")), axis=-1)
+                picked = xp.take_along_axis(values, ids[:, None], axis=-1)[:, 0]
+                return xp.cast(ids, self._count_dtype), xp.isfinite(picked), None
+            as_float = values
+            if keras.backend.standardize_dtype(values.dtype) not in ("float32", "float64"):
+                as_float = xp.cast(values, "float32")  # a sum of float16 scores could overflow
+            valid = xp.isfinite(xp.sum(as_float, axis=-1))
             if argument == "y_true":
                 # a one-hot row with no positive entry names no class (argmax would say 0)
-                valid = ops.logical_and(valid, ops.max(as_float, axis=-1) > 0)
-            return ops.cast(ops.argmax(values, axis=-1), self._count_dtype), valid, None
+                valid = valid & (xp.max(as_float, axis=-1) > 0)
+            return xp.cast(xp.argmax(values, axis=-1), self._count_dtype), valid, None
         if _rank(values) != 1:
             raise ValueError(
                 f"{self.name}: `{argument}` must be class ids [N] or rows "
@@ -269,18 +230,41 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                     f"num_classes={self.num_classes}; pass scores [N, {self.num_classes}] "
                     "or integer class ids"
                 )
-            finite = ops.isfinite(values)
+            finite = xp.isfinite(values)
             if self.from_logits:
-                return ops.cast(values >= 0, self._count_dtype), finite, None  # = sigmoid >= 0.5
-            outside = ops.logical_or(values < 0, values > 1)
-            return ops.cast(values >= 0.5, self._count_dtype), finite, outside
-        # Range (and, for float labels, wholeness) is checked before the cast,
-        # so huge or NaN floats cannot wrap around into a valid id.
-        valid = ops.logical_and(values >= 0, values < self.num_classes)
+                return xp.cast(values >= 0, self._count_dtype), finite, None  # = sigmoid >= 0.5
+            outside = (values < 0) | (values > 1)
+            return xp.cast(values >= 0.5, self._count_dtype), finite, outside
+        # Range (and, for float labels, wholeness) is checked on the values
+        # themselves, so huge or NaN floats cannot wrap around into a valid id.
+        valid = (values >= 0) & (values < self.num_classes)
         if _is_float(values):
-            valid = ops.logical_and(valid, ops.equal(values, ops.round(values)))
-        ids = ops.cast(ops.where(valid, values, ops.zeros_like(values)), self._count_dtype)
-        return ids, valid, None
+            valid = valid & (values == xp.round(values))
+        if not self._dense:
+            values = xp.where(valid, values, 0)
+        if keras.backend.standardize_dtype(values.dtype) != self._count_dtype:
+            values = xp.cast(values, self._count_dtype)
+        return values, valid, None
+
+    def _cell_ids(self, xp: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+        """Per row the index it adds 1 to in ``counts``: its cell, or a counter.
+
+        Returns ``(index, true_ids, pred_ids)``. Countable rows go to
+        ``true * C + pred``; rows that cannot be counted to ``C * C``;
+        single-column probabilities outside ``[0, 1]`` to ``C * C + 1``; rows
+        with ``sample_weight`` 0 to ``C * C + 2``, whatever they hold.
+        """
+        num, size = self.num_classes, self.num_classes * self.num_classes
+        true_ids, true_ok = self._class_ids(xp, y_true, "y_true")[:2]
+        pred_ids, pred_ok, outside = self._class_ids(xp, y_pred, "y_pred")
+        countable = true_ok & pred_ok
+        index = xp.where(countable, true_ids * num + pred_ids, size)
+        if outside is not None:  # a probability outside [0, 1]: a logit?
+            index = xp.where(countable & outside, size + 1, index)
+        if sample_weight is not None:
+            kept = xp.reshape(xp.convert_to_tensor(sample_weight), (-1,)) != 0
+            index = xp.where(kept, index, size + 2)
+        return index, true_ids, pred_ids
 
     def _check_on_host(self, y_true: Any, y_pred: Any) -> None:
         """Precise errors for numpy / list input, before anything is counted."""
@@ -311,52 +295,79 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         """
         if isinstance(y_true, _HOST_TYPES) and isinstance(y_pred, _HOST_TYPES):
             self._check_on_host(y_true, y_pred)
-        num, size = self.num_classes, self.num_classes * self.num_classes
-        true_ids, true_ok = self._class_ids(y_true, "y_true")[:2]
-        pred_ids, pred_ok, outside = self._class_ids(y_pred, "y_pred")
-        countable = ops.logical_and(true_ok, pred_ok)
-        # in [0, size) for every row: the ids of invalid rows are in range too
-        cell = true_ids * num + pred_ids
-        flat = ops.where(countable, cell, ops.full_like(cell, size))  # id size: invalid rows
-        if outside is not None:  # id size + 1: a probability outside [0, 1] (a logit?)
-            flat = ops.where(ops.logical_and(countable, outside), ops.full_like(flat, size + 1), flat)
-        in_matrix = flat < size
-        if sample_weight is None:
-            ones = ops.ones_like(flat)
-        else:  # rows with weight 0 add 0 (scatter-add keeps every id in range)
-            kept = ops.not_equal(ops.reshape(ops.convert_to_tensor(sample_weight), (-1,)), 0)
-            in_matrix = ops.logical_and(in_matrix, kept)
-            ones = ops.cast(kept, self._count_dtype)
-        _scatter_add(self.counts, flat, ones)
-        # marginals: only the rows that went into a cell of the matrix
-        in_matrix = ops.cast(in_matrix, self._count_dtype)
-        on_diagonal = in_matrix * ops.cast(ops.equal(true_ids, pred_ids), self._count_dtype)
-        _scatter_add(
-            self.marginals,
-            ops.concatenate([true_ids, pred_ids + num, true_ids + 2 * num]),
-            ops.concatenate([in_matrix, in_matrix, on_diagonal]),
-        )
+        xp = array_namespace()
+        if self._dense and keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
+            if self._fused_update is None:
+                self._fused_update = state_updates.fused_tf_update(
+                    lambda *batch: self._cell_ids(ops, *batch)[0],
+                    lambda counts: self._value_of_counts(ops, counts),
+                    self.counts.shape[0],
+                )
+            self._fused_update(
+                ops.convert_to_tensor(y_true),
+                ops.convert_to_tensor(y_pred),
+                None if sample_weight is None else ops.convert_to_tensor(sample_weight),
+                self.counts.value.handle,
+                self._last_result.value.handle,
+            )
+            return
+        index, true_ids, pred_ids = self._cell_ids(xp, y_true, y_pred, sample_weight)
+        state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+        if not self._dense:  # marginals: only the rows that went into a cell of the matrix
+            num = self.num_classes
+            in_matrix = xp.cast(index < num * num, self._count_dtype)
+            on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
+            state_updates.scatter_add(
+                self.marginals,
+                xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num]),
+                xp.concatenate([in_matrix, in_matrix, on_diagonal]),
+            )
+        if self._dense and keras.backend.backend() == "tensorflow" and not state_updates.tf_cross_replica():
+            self._last_result.assign(self._value_of_counts(ops, self.counts.value))  # keep it true
 
     def reset_state(self) -> None:
-        self.counts.assign(ops.zeros(self.counts.shape, dtype=self._count_dtype))
-        self.marginals.assign(ops.zeros(self.marginals.shape, dtype=self._count_dtype))
+        for variable in self.variables:
+            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 
     # -- outputs -----------------------------------------------------------
-    def _marginals(self) -> tuple[Any, Any, Any]:
-        """Per class (support, predicted, correct) as floats (float64 where available).
+    def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
+        """The scalar from the per-class float totals (``predicted`` is ``None``
+        unless ``_uses_predicted``); ``nan`` handling and the cast are done by
+        the caller."""
+        raise NotImplementedError(f"{type(self).__name__} must define _value() or result()")
+
+    _uses_predicted = True
+
+    def _value_of_counts(self, xp: Any, counts: Any) -> Any:
+        """``result()`` from the whole ``counts`` vector (up to DENSE_MAX_CLASSES)."""
+        num, size = self.num_classes, self.num_classes * self.num_classes
+        cells = xp.cast(counts[:size], self._float_dtype)
+        rows = xp.reshape(cells, (num, num))
+        predicted = xp.sum(rows, axis=0) if self._uses_predicted else None
+        correct = cells[:: num + 1]  # the diagonal: a strided slice, not a gather
+        value = self._value(xp, xp.sum(rows, axis=1), predicted, correct)
+        return xp.cast(xp.where(counts[size] + counts[size + 1] > 0, float("nan"), value), self.dtype)
+
+    def _value_of_marginals(self, xp: Any) -> Any:
+        """``result()`` from the marginals and the two counters of dropped rows.
 
         Cast before any sum: a total may exceed the count dtype's range (int32
         on JAX) even when every count fits.
         """
-        num = self.num_classes
-        values = ops.cast(ops.convert_to_tensor(self.marginals), self._float_dtype)
-        return values[:num], values[num : 2 * num], values[2 * num :]
+        num, size = self.num_classes, self.num_classes * self.num_classes
+        marginals = xp.cast(self.marginals.value, self._float_dtype)
+        value = self._value(xp, marginals[:num], marginals[num : 2 * num], marginals[2 * num :])
+        dropped = xp.sum(state_updates.read_slice(self.counts, size, size + 2))
+        return xp.cast(xp.where(dropped > 0, float("nan"), value), self.dtype)
 
-    def _unless_rows_were_dropped(self, value: Any) -> Any:
-        """``value``, or NaN once any row could not be counted (see the class docs)."""
-        size = self.num_classes * self.num_classes
-        dropped = ops.sum(_read_slice(self.counts, size, size + 2))
-        return ops.where(dropped > 0, ops.cast(float("nan"), value.dtype), value)
+    def result(self) -> Any:
+        """The metric on the rows seen so far; NaN once a row could not be counted."""
+        if self._dense and keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
+            return self._last_result.value
+        xp = array_namespace()
+        if self._dense:
+            return self._value_of_counts(xp, self.counts.value)
+        return self._value_of_marginals(xp)
 
     def _host_counts(self) -> np.ndarray:
         return np.asarray(ops.convert_to_numpy(self.counts)).astype(np.int64)
@@ -437,12 +448,13 @@ class BalancedAccuracy(ConfusionMatrixMetric):
     ) -> None:
         super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
 
-    def result(self) -> Any:
-        support, _, correct = self._marginals()
+    _uses_predicted = False
+
+    def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
         # correct <= support: an absent class adds 0 / 1 = 0; no class seen gives 0
-        recall_sum = ops.sum(correct / ops.maximum(support, 1.0))
-        present = ops.sum(ops.cast(support > 0, self._float_dtype))
-        return ops.cast(self._unless_rows_were_dropped(recall_sum / ops.maximum(present, 1.0)), self.dtype)
+        recall_sum = xp.sum(correct / xp.maximum(support, 1.0))
+        present = xp.sum(xp.cast(support > 0, self._float_dtype))
+        return recall_sum / xp.maximum(present, 1.0)
 
 
 @keras.saving.register_keras_serializable(package="tb_imbalance")
@@ -477,7 +489,6 @@ class MacroF1(ConfusionMatrixMetric):
     ) -> None:
         super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
 
-    def result(self) -> Any:
-        support, predicted, correct = self._marginals()
-        f1 = 2 * correct / ops.maximum(support + predicted, 1.0)  # 0 / 1 for an absent, never predicted class
-        return ops.cast(self._unless_rows_were_dropped(ops.mean(f1)), self.dtype)
+    def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
+        f1 = 2 * correct / xp.maximum(support + predicted, 1.0)  # 0 / 1 for an absent, never predicted class
+        return xp.mean(f1)

@@ -16,6 +16,7 @@ from sklearn import metrics as skm
 
 from tb_imbalance import core
 from tb_imbalance.keras import BalancedAccuracy, ConfusionMatrixMetric, MacroF1
+from tb_imbalance.keras import metrics as metrics_module
 from tb_imbalance.keras.metrics import count_dtype
 
 BACKEND = keras.backend.backend()
@@ -304,12 +305,29 @@ def _compiled_update(metric):
     return step
 
 
+@pytest.fixture
+def marginals_layout(monkeypatch):
+    """Metrics built under it keep marginals whatever their class count (the layout above DENSE_MAX_CLASSES)."""
+    monkeypatch.setattr(metrics_module, "DENSE_MAX_CLASSES", 1)
+
+
+def test_the_layout_follows_the_class_count():
+    small, large = BalancedAccuracy(metrics_module.DENSE_MAX_CLASSES), BalancedAccuracy(metrics_module.DENSE_MAX_CLASSES + 1)
+    assert small.marginals is None and large.marginals is not None
+    assert tuple(large.marginals.shape) == (3 * large.num_classes,)
+
+
+@pytest.mark.parametrize("layout", ["dense", "marginals"])
 @pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
 @pytest.mark.parametrize("num_classes", [2, 7])
-def test_marginals_agree_with_the_counts_matrix(num_classes, compiled):
-    """result() reads the marginals only: they must stay the matrix's row / column sums and diagonal."""
+def test_result_and_marginals_agree_with_the_counts_matrix(num_classes, compiled, layout, request):
+    """result() reads the cells (small C) or the marginals (large C): both must give the core's values,
+    and the marginals must stay the matrix's row / column sums and diagonal."""
+    if layout == "marginals":
+        request.getfixturevalue("marginals_layout")
     rng = np.random.default_rng(num_classes)
     balanced, macro = BalancedAccuracy(num_classes), MacroF1(num_classes)
+    assert (balanced.marginals is None) == (layout == "dense")
     steps = [_compiled_update(m) if compiled else None for m in (balanced, macro)]
     for _ in range(6):
         labels, scores, weights = (ops.convert_to_tensor(a) for a in _random_bad_batch(rng, num_classes))
@@ -319,14 +337,16 @@ def test_marginals_agree_with_the_counts_matrix(num_classes, compiled):
             else:
                 step(labels, scores, weights)
     for metric in (balanced, macro):
-        marginals = np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, num_classes)
-        np.testing.assert_array_equal(marginals, _marginals_from_counts(metric))
-        assert metric.invalid_rows > 0 and marginals[0].sum() > 0
+        if layout == "marginals":
+            marginals = np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, num_classes)
+            np.testing.assert_array_equal(marginals, _marginals_from_counts(metric))
+        assert metric.invalid_rows > 0 and _marginals_from_counts(metric)[0].sum() > 0
         assert np.isnan(float(metric.result()))
     # with the invalid rows gone, the scalars are the core's values on the matrix
     for metric in (balanced, macro):
         metric.reset_state()
-        assert not np.asarray(ops.convert_to_numpy(metric.marginals)).any()
+        assert not any(np.asarray(ops.convert_to_numpy(v)).any() for v in metric.variables)
+        assert float(metric.result()) == 0.0
     for _ in range(3):
         labels = rng.integers(0, num_classes, 50)
         scores = rng.random((50, num_classes)).astype("float32")
@@ -336,10 +356,11 @@ def test_marginals_agree_with_the_counts_matrix(num_classes, compiled):
     report = core.imbalance_metrics(balanced.confusion_matrix())
     assert float(balanced.result()) == pytest.approx(report["balanced_accuracy"], abs=1e-6)
     assert float(macro.result()) == pytest.approx(report["macro_f1"], abs=1e-6)
-    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(macro.marginals)).reshape(3, num_classes), _marginals_from_counts(macro))
+    if layout == "marginals":
+        np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(macro.marginals)).reshape(3, num_classes), _marginals_from_counts(macro))
 
 
-def test_binary_logit_rows_stay_out_of_the_marginals():
+def test_binary_logit_rows_stay_out_of_the_marginals(marginals_layout):
     metric = BalancedAccuracy(2)
     metric.update_state(ops.convert_to_tensor([0, 1, 1]), ops.convert_to_tensor(np.array([-2.0, 0.7, 3.0], "float32")))
     assert metric.logit_rows == 2
@@ -347,7 +368,10 @@ def test_binary_logit_rows_stay_out_of_the_marginals():
     assert np.isnan(float(metric.result()))
 
 
-def test_fit_with_jit_compile_counts_exactly():
+@pytest.mark.parametrize("layout", ["dense", "marginals"])
+def test_fit_with_jit_compile_counts_exactly(layout, request):
+    if layout == "marginals":
+        request.getfixturevalue("marginals_layout")
     x, y = monitor_data()
     metric = BalancedAccuracy(3)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
@@ -357,5 +381,6 @@ def test_fit_with_jit_compile_counts_exactly():
     np.testing.assert_array_equal(
         metric.confusion_matrix(), skm.confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(3))
     )
-    np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, 3), _marginals_from_counts(metric))
+    if layout == "marginals":
+        np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, 3), _marginals_from_counts(metric))
     assert float(metric.result()) == pytest.approx(core.imbalance_metrics(metric.confusion_matrix())["balanced_accuracy"], abs=1e-6)

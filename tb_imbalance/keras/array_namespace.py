@@ -1,0 +1,96 @@
+"""The array functions the streaming metrics compute with, per Keras backend.
+
+On TensorFlow and JAX this is ``keras.ops`` itself: ``fit`` traces the
+metric once, so ``keras.ops``' argument handling costs nothing per batch.
+On PyTorch Keras runs metrics eagerly, one call per batch, and each
+``keras.ops`` call converts and checks its arguments in Python, several
+microseconds per call, more than the arithmetic on a batch. There the same
+functions are called on ``torch`` directly (same names, same semantics, for
+the arguments the metrics pass); anything not listed here is
+``keras.ops``'s own.
+
+Example:
+    >>> from keras import ops
+    >>> xp = array_namespace()
+    >>> ops.convert_to_numpy(xp.argmax(ops.convert_to_tensor([[0.1, 0.9], [0.8, 0.2]]), axis=-1)).tolist()
+    [1, 0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+from keras import ops
+
+__all__ = ["array_namespace"]
+
+
+class _TorchOps:
+    """``keras.ops`` functions the metrics call per batch, on torch tensors directly."""
+
+    def __init__(self) -> None:
+        import torch  # the backend is PyTorch, so torch is already imported
+
+        self._torch = torch
+
+    def __getattr__(self, name: str) -> Any:  # everything else: keras.ops
+        return getattr(ops, name)
+
+    def convert_to_tensor(self, value: Any) -> Any:
+        return value if isinstance(value, self._torch.Tensor) else ops.convert_to_tensor(value)
+
+    def cast(self, value: Any, dtype: str) -> Any:
+        return value.to(getattr(self._torch, keras.backend.standardize_dtype(dtype)))
+
+    def argmax(self, value: Any, axis: int) -> Any:
+        return self._torch.argmax(value, dim=axis)
+
+    def sum(self, value: Any, axis: int | None = None) -> Any:
+        return self._torch.sum(value) if axis is None else self._torch.sum(value, dim=axis)
+
+    def max(self, value: Any, axis: int) -> Any:
+        return self._torch.amax(value, dim=axis)
+
+    def mean(self, value: Any) -> Any:
+        return self._torch.mean(value)
+
+    def isfinite(self, value: Any) -> Any:
+        return self._torch.isfinite(value)
+
+    def round(self, value: Any) -> Any:
+        return self._torch.round(value)
+
+    def where(self, condition: Any, x: Any, y: Any) -> Any:
+        return self._torch.where(condition, x, y)
+
+    def maximum(self, value: Any, floor: float) -> Any:
+        return self._torch.clamp_min(value, floor)
+
+    def squeeze(self, value: Any, axis: int) -> Any:
+        return self._torch.squeeze(value, dim=axis)
+
+    def reshape(self, value: Any, shape: tuple[int, ...]) -> Any:
+        return self._torch.reshape(value, shape)
+
+    def diagonal(self, value: Any) -> Any:
+        return self._torch.diagonal(value)
+
+    def ones_like(self, value: Any) -> Any:
+        return self._torch.ones_like(value)
+
+    def concatenate(self, values: list[Any]) -> Any:
+        return self._torch.cat(values)
+
+
+_TORCH_OPS: _TorchOps | None = None
+
+
+def array_namespace() -> Any:
+    """``keras.ops``, or on the PyTorch backend its eager stand-in for the metrics' calls."""
+    global _TORCH_OPS
+    if keras.backend.backend() != "torch":
+        return ops
+    if _TORCH_OPS is None:
+        _TORCH_OPS = _TorchOps()
+    return _TORCH_OPS

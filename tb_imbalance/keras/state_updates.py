@@ -1,0 +1,136 @@
+"""How the streaming metrics add a batch to their variables, per Keras backend.
+
+``keras.ops`` has no in-place scatter-add on every backend, and a dense
+update (``segment_sum`` + ``assign_add``) costs O(C * C) per batch for a
+matrix. These helpers add O(batch) values in place where the backend allows
+it, and stay functional where Keras needs it (JAX's trainer, the stateless
+API, a ``tf.distribute`` variable outside its replicas).
+
+On TensorFlow, graph ops each cost about a microsecond to dispatch, which is
+more than the arithmetic on a batch of a small matrix. :func:`fused_tf_update`
+compiles a small-matrix metric's whole batch update with XLA into one call:
+the batch's cells, the add, and the new ``result()`` value, kept in a
+variable that ``result()`` then reads.
+
+Example:
+    >>> import keras
+    >>> counts = keras.Variable([0, 0, 0], dtype="int64", trainable=False)
+    >>> scatter_add(counts, keras.ops.convert_to_tensor([2, 0, 2]), keras.ops.convert_to_tensor([1, 1, 1]))
+    >>> keras.ops.convert_to_numpy(counts).tolist()
+    [1, 0, 2]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import keras
+from keras import ops
+
+__all__ = ["in_stateless_scope", "tf_cross_replica", "scatter_add", "read_slice", "fused_tf_update", "fused_tf_applies"]
+
+
+def in_stateless_scope() -> bool:
+    """Whether variables are read and written through a ``keras.StatelessScope``
+    (JAX's trainer, ``stateless_update_state``): then updates must be functional."""
+    try:
+        from keras.src.backend.common.stateless_scope import in_stateless_scope as keras_in_stateless_scope
+    except ImportError:  # pragma: no cover - moved in a future Keras: stay functional
+        return True
+    return bool(keras_in_stateless_scope())
+
+
+def tf_cross_replica() -> bool:
+    """TensorFlow: inside a tf.distribute strategy's scope but outside its replicas."""
+    import tensorflow as tf
+
+    return tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()
+
+
+def scatter_add(variable: Any, ids: Any, values: Any) -> None:
+    """``variable[ids] += values`` (repeated ids add up) in O(len(ids)) work.
+
+    In place where the backend allows it (TensorFlow resource scatter, also
+    under XLA and tf.distribute; torch ``index_add_``); functional inside a
+    stateless scope and on JAX, where XLA updates the buffer in place under
+    ``jit``. ``keras.ops`` has no scatter-add into an existing tensor on
+    every backend, and ``segment_sum`` / ``bincount`` build a dense vector as
+    long as the variable.
+    """
+    backend = keras.backend.backend()
+    stateless = in_stateless_scope()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        ids = tf.cast(ids, "int64")
+        values = tf.cast(values, variable.dtype)
+        if stateless or tf_cross_replica():
+            # dense, as assign_add: a distributed variable outside a replica
+            # has no single buffer to scatter into
+            variable.assign(tf.tensor_scatter_nd_add(variable.value, ids[:, None], values))
+        else:
+            # the handle of this replica's copy under tf.distribute (metric
+            # variables sync on read, which has no scatter_add method)
+            tf.raw_ops.ResourceScatterAdd(resource=variable.value.handle, indices=ids, updates=values)
+        return
+    if backend == "torch":
+        import torch
+
+        ids = ids.to(torch.int64)
+        values = values.to(variable.value.dtype)
+        if stateless:
+            variable.assign(variable.value.index_add(0, ids, values))
+        else:
+            variable.value.index_add_(0, ids, values)
+        return
+    if backend == "jax":
+        variable.assign(variable.value.at[ids].add(values.astype(variable.value.dtype)))
+        return
+    # any other backend: dense but correct
+    variable.assign_add(ops.cast(ops.segment_sum(values, ids, num_segments=variable.shape[0]), variable.dtype))
+
+
+def read_slice(variable: Any, start: int, stop: int) -> Any:
+    """``variable[start:stop]`` without reading the whole variable.
+
+    On TensorFlow a resource variable that was scatter-updated copies its
+    whole buffer on a dense read; a gather reads only the cells asked for.
+    """
+    if keras.backend.backend() == "tensorflow" and not in_stateless_scope() and not tf_cross_replica():
+        import tensorflow as tf
+
+        return tf.raw_ops.ResourceGather(
+            resource=variable.value.handle, indices=tf.range(start, stop), dtype=variable.value.dtype
+        )
+    return ops.convert_to_tensor(variable)[start:stop]
+
+
+def fused_tf_applies() -> bool:
+    """Whether :func:`fused_tf_update`'s function may run here: TensorFlow,
+    variables read in place (not a stateless scope), inside a replica."""
+    return keras.backend.backend() == "tensorflow" and not in_stateless_scope() and not tf_cross_replica()
+
+
+def fused_tf_update(
+    cell_ids: Callable[[Any, Any, Any], Any], value_of_counts: Callable[[Any], Any], length: int
+) -> Callable[..., None]:
+    """An XLA-compiled ``update(y_true, y_pred, sample_weight, counts, value)``.
+
+    ``counts`` and ``value`` are the resource handles of the count vector
+    (``length`` entries) and of the cached ``result()`` value: the batch's
+    rows are binned by ``cell_ids`` and added to the counts, then
+    ``value_of_counts`` of the new counts is stored in ``value``. XLA fuses
+    this into one kernel launch per batch (and inlines it where the caller
+    is XLA-compiled itself).
+    """
+    import tensorflow as tf
+
+    def update(y_true: Any, y_pred: Any, sample_weight: Any, counts: Any, value: Any) -> None:
+        flat = cell_ids(y_true, y_pred, sample_weight)
+        added = tf.math.unsorted_segment_sum(tf.ones_like(flat), flat, length)
+        tf.raw_ops.AssignAddVariableOp(resource=counts, value=added)
+        total = tf.raw_ops.ReadVariableOp(resource=counts, dtype=added.dtype)
+        new_value = value_of_counts(total)
+        tf.raw_ops.AssignVariableOp(resource=value, value=new_value)
+
+    return tf.function(update, jit_compile=True, autograph=False)
