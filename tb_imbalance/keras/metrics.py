@@ -126,6 +126,10 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
     Shape errors (wrong number of score columns) raise while tracing on every
     backend.
 
+    On TensorFlow, up to :data:`DENSE_MAX_CLASSES` classes, a batch's whole
+    update (cells, add, ``result()``) is one XLA-compiled call, compiled once
+    per batch shape; ``result()`` then reads the value that call stored.
+
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they
     are ``int32`` (see :func:`count_dtype`): there one cell can hold at most
     2**31 - 1 = 2,147,483,647 rows before it wraps around. Enable 64-bit mode
