@@ -52,6 +52,14 @@ order, each variant into a directory of its own:
   ``metric.confusion_matrix()`` (the matrix counted by a ``BalancedAccuracy``
   fed once with the same labels and scores, batch by batch, as backend
   tensors) + ``ReportWriter.write_matrix``.
+* ``callback_counting`` — the callback's whole cost for the same rows: a
+  ``BalancedAccuracy`` reset and fed the labels and scores as ``fit``'s
+  validation pass feeds it (one compiled ``update_state`` + ``result()`` per
+  batch of 256, the batches already backend tensors), less the same loop with
+  a metric that does nothing (timed in the same round: the loop and the call
+  dispatch, which ``fit`` pays for the model anyway), then the matrix read and
+  ``ReportWriter.write_matrix`` as in ``callback_path``. ``summary`` counts
+  from the scores too: this is the like-for-like comparison.
 * ``summary``          — TensorFlow only: ``tb_imbalance.summary.
   classification_report(name, labels, scores)`` under a ``tf.summary`` file
   writer, then ``writer.flush()``: counting from the scores included.
@@ -249,6 +257,91 @@ def fed_metric(labels: np.ndarray, scores: np.ndarray) -> Any:
     return metric
 
 
+class _NoMetric:
+    """Stands in for the metric in the empty loop: the same calls, no work."""
+
+    variables: list[Any] = []
+
+    def reset_state(self) -> None:
+        return None
+
+    def update_state(self, y_true: Any, y_pred: Any) -> None:
+        return None
+
+    def result(self) -> Any:
+        return keras.ops.convert_to_tensor(0.0)
+
+    def stateless_update_state(self, values: Any, y_true: Any, y_pred: Any) -> Any:
+        return values
+
+    def stateless_result(self, values: Any) -> Any:
+        return keras.ops.convert_to_tensor(0.0)
+
+
+def _counting_loop(metric: Any, batches: list[tuple[Any, Any]]) -> Callable[[], None]:
+    """Reset ``metric``, then one compiled ``update_state`` + ``result()`` per batch, as fit runs them."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        @jax.jit
+        def step(values, y_true, y_pred):
+            values = metric.stateless_update_state(values, y_true, y_pred)
+            return values, metric.stateless_result(values)
+
+        def count() -> None:
+            metric.reset_state()
+            values = [v.value for v in metric.variables]
+            for y_true, y_pred in batches:
+                values, result = step(values, y_true, y_pred)
+            for variable, value in zip(metric.variables, values):
+                variable.assign(value)
+            float(result)  # waits for the device
+
+        return count
+
+    def update(y_true, y_pred):
+        metric.update_state(y_true, y_pred)
+        return metric.result()
+
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        update = tf.function(update)
+
+    def count() -> None:
+        metric.reset_state()
+        for y_true, y_pred in batches:
+            result = update(y_true, y_pred)
+        float(keras.ops.convert_to_numpy(result))  # waits for the device
+
+    return count
+
+
+def compiled_counting(labels: np.ndarray, scores: np.ndarray) -> tuple[Any, Callable[[], float]]:
+    """A BalancedAccuracy and a function that counts ``labels`` / ``scores`` into it as
+    ``fit``'s validation pass does (one compiled ``update_state`` + ``result()`` per batch
+    of ``BATCH`` rows, the batches already backend tensors) and returns the seconds that
+    took beyond the same loop with a metric that does nothing (the loop and the call
+    dispatch, which fit pays for the model anyway), both timed in the same call."""
+    from tb_imbalance.keras import BalancedAccuracy
+
+    metric = BalancedAccuracy(CLASSES)
+    ops = keras.ops
+    batches = [(ops.convert_to_tensor(labels[start:start + BATCH]), ops.convert_to_tensor(scores[start:start + BATCH]))
+               for start in range(0, len(labels), BATCH)]
+    counting, empty = _counting_loop(metric, batches), _counting_loop(_NoMetric(), batches)
+
+    def net_seconds() -> float:
+        start = time.perf_counter()
+        empty()
+        middle = time.perf_counter()
+        counting()
+        return (time.perf_counter() - middle) - (middle - start)
+
+    return metric, net_seconds
+
+
 #: Part 2 runs once per setting of ``per_class_scalars``, the same for every variant:
 #: the library default (``None``: written up to 100 classes, so not here) and forced on
 #: (3000 scalars per step, what the callback writes when constructed with ``per_class_scalars=True``).
@@ -286,6 +379,16 @@ def writer_variants(
             report_writer.write_matrix(step, TAG, metric.confusion_matrix(), names, **options)
 
         variants["callback_path"] = callback_path
+        counted, count = compiled_counting(labels, scores)
+        counting_writer = tb_imbalance.ReportWriter(root / "callback_counting")
+
+        def callback_counting(step: int) -> float:
+            counting = count()
+            start = time.perf_counter()
+            counting_writer.write_matrix(step, TAG, counted.confusion_matrix(), names, **options)
+            return counting + time.perf_counter() - start
+
+        variants["callback_counting"] = callback_counting
 
     if tensorflow:
         import tensorflow as tf
@@ -333,8 +436,8 @@ def run_writers(args, root: pathlib.Path, *, tensorflow: bool) -> dict[str, dict
         for round_index in range(args.steps):
             for name in harness.rotated(list(variants), round_index):
                 start = time.perf_counter()
-                variants[name](round_index + 1)
-                seconds[name].append(time.perf_counter() - start)
+                own = variants[name](round_index + 1)  # a variant may time itself (callback_counting)
+                seconds[name].append(own if own is not None else time.perf_counter() - start)
                 print(f"writers (per-class scalars {mode}), step {round_index + 1}: {name:17s} "
                       f"{seconds[name][-1] * 1e3:7.1f} ms", flush=True)
 
@@ -376,6 +479,9 @@ def print_writers(mode: str, writers: dict[str, Any], fit: dict[str, Any] | None
         print(f"  summary / callback_path: {ratio} paired per step (target <= 1.25x: {verdict})")
         ids_ratio = harness.paired_ratios(seconds["summary_ids"], seconds["callback_path"])
         print(f"  summary_ids / callback_path: {ids_ratio} paired per step (class ids instead of scores)")
+        counting_ratio = harness.paired_ratios(seconds["summary"], seconds["callback_counting"])
+        print(f"  summary / callback_counting: {counting_ratio} paired per step (both count the same scores: "
+              "the callback's metric batch by batch as fit runs it, the summary writer in one numpy pass)")
         if fit and fit["per_class_scalars"] is SCALAR_MODES[mode]:
             print(f"  summary / callback on_epoch_end in the fit (same outputs): "
                   f"{median_ms(seconds['summary']) / fit['callback_median_ms']:.3f}x (medians, not paired)")
