@@ -175,9 +175,16 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             self.marginals = self.add_variable(
                 shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
             )
+        # TensorFlow, small C: one XLA call per batch updates the counts and
+        # stores the new result() (see state_updates); a subclass that only
+        # overrides result() keeps the plain path.
+        self._fused_tf = (
+            self._dense
+            and keras.backend.backend() == "tensorflow"
+            and type(self)._value is not ConfusionMatrixMetric._value
+        )
         self._fused_update = None
-        if self._dense and keras.backend.backend() == "tensorflow":
-            # result() of the last update, computed in the same XLA call (see state_updates)
+        if self._fused_tf:
             self._last_result = self.add_variable(
                 shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
             )
@@ -300,7 +307,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         if isinstance(y_true, _HOST_TYPES) and isinstance(y_pred, _HOST_TYPES):
             self._check_on_host(y_true, y_pred)
         xp = array_namespace()
-        if self._dense and keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
+        if self._fused_tf and state_updates.fused_tf_applies():
             if self._fused_update is None:
                 self._fused_update = state_updates.fused_tf_update(
                     lambda *batch: self._cell_ids(ops, *batch)[0],
@@ -326,7 +333,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                 xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num]),
                 xp.concatenate([in_matrix, in_matrix, on_diagonal]),
             )
-        if self._dense and keras.backend.backend() == "tensorflow" and not state_updates.tf_cross_replica():
+        if self._fused_tf and not state_updates.tf_cross_replica():
             self._last_result.assign(self._value_of_counts(ops, self.counts.value))  # keep it true
 
     def reset_state(self) -> None:
@@ -334,13 +341,14 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 
     # -- outputs -----------------------------------------------------------
+    #: whether :meth:`_value` reads the column sums (``predicted``)
+    _uses_predicted = True
+
     def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
         """The scalar from the per-class float totals (``predicted`` is ``None``
         unless ``_uses_predicted``); ``nan`` handling and the cast are done by
         the caller."""
         raise NotImplementedError(f"{type(self).__name__} must define _value() or result()")
-
-    _uses_predicted = True
 
     def _value_of_counts(self, xp: Any, counts: Any) -> Any:
         """``result()`` from the whole ``counts`` vector (up to DENSE_MAX_CLASSES)."""
@@ -350,7 +358,8 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         predicted = xp.sum(rows, axis=0) if self._uses_predicted else None
         correct = cells[:: num + 1]  # the diagonal: a strided slice, not a gather
         value = self._value(xp, xp.sum(rows, axis=1), predicted, correct)
-        return xp.cast(xp.where(counts[size] + counts[size + 1] > 0, float("nan"), value), self.dtype)
+        dropped = (counts[size] > 0) | (counts[size + 1] > 0)
+        return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
     def _value_of_marginals(self, xp: Any) -> Any:
         """``result()`` from the marginals and the two counters of dropped rows.
@@ -361,12 +370,12 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         num, size = self.num_classes, self.num_classes * self.num_classes
         marginals = xp.cast(self.marginals.value, self._float_dtype)
         value = self._value(xp, marginals[:num], marginals[num : 2 * num], marginals[2 * num :])
-        dropped = xp.sum(state_updates.read_slice(self.counts, size, size + 2))
-        return xp.cast(xp.where(dropped > 0, float("nan"), value), self.dtype)
+        dropped = xp.max(state_updates.read_slice(self.counts, size, size + 2), axis=0) > 0
+        return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
     def result(self) -> Any:
         """The metric on the rows seen so far; NaN once a row could not be counted."""
-        if self._dense and keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
+        if self._fused_tf and state_updates.fused_tf_applies():
             return self._last_result.value
         xp = array_namespace()
         if self._dense:

@@ -384,3 +384,48 @@ def test_fit_with_jit_compile_counts_exactly(layout, request):
     if layout == "marginals":
         np.testing.assert_array_equal(np.asarray(ops.convert_to_numpy(metric.marginals)).reshape(3, 3), _marginals_from_counts(metric))
     assert float(metric.result()) == pytest.approx(core.imbalance_metrics(metric.confusion_matrix())["balanced_accuracy"], abs=1e-6)
+
+
+@pytest.mark.parametrize("layout", ["dense", "marginals"])
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_rows_with_any_non_finite_score_are_counted_aside_exactly(compiled, layout, request):
+    """NaN, +inf or -inf anywhere in a row (not only at its argmax) makes the row uncountable,
+    as in the core; the other rows land in exactly scikit-learn's cells."""
+    if layout == "marginals":
+        request.getfixturevalue("marginals_layout")
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 4, 200)
+    scores = rng.random((200, 4)).astype("float32")
+    bad = {3: (0, np.nan), 17: (2, np.inf), 40: (1, -np.inf), 41: (3, -np.inf), 90: (0, np.nan)}
+    for row, (column, value) in bad.items():
+        scores[row, column] = value
+    scores[41] = -np.inf  # a whole row of -inf
+    metric = BalancedAccuracy(4)
+    step = _compiled_update(metric) if compiled else None
+    weights = np.ones(200, "float32")
+    tensors = [ops.convert_to_tensor(a) for a in (labels, scores, weights)]
+    if step is None:
+        metric.update_state(tensors[0], tensors[1])
+    else:
+        step(*tensors)
+    assert metric.invalid_rows == len(bad)
+    good = np.setdiff1d(np.arange(200), list(bad))
+    np.testing.assert_array_equal(
+        np.asarray(ops.convert_to_numpy(metric.counts))[:16].reshape(4, 4),
+        skm.confusion_matrix(labels[good], scores[good].argmax(1), labels=range(4)),
+    )
+    assert np.isnan(float(metric.result()))
+    with pytest.raises(ValueError, match="5 rows could not be counted"):
+        metric.confusion_matrix()
+
+
+def test_a_subclass_that_only_defines_result_works():
+    class CountedRows(ConfusionMatrixMetric):
+        def result(self):
+            size = self.num_classes * self.num_classes
+            return ops.cast(ops.sum(ops.convert_to_tensor(self.counts)[:size]), "float32")
+
+    metric = CountedRows(3, name="counted_rows")
+    metric.update_state(ops.convert_to_tensor([0, 1, 2, 2]), ops.convert_to_tensor(np.eye(3, dtype="float32")[[0, 1, 1, 2]]))
+    assert float(metric.result()) == 4.0
+    np.testing.assert_array_equal(metric.confusion_matrix(), [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
