@@ -158,6 +158,11 @@ def test_absent_classes_are_zero_rows_in_the_report():
         (dict(labels=[0, 1], predictions=[0, 7], num_classes=3), ValueError, "`predictions` must hold class ids"),
         (dict(labels=[0.5, 1.0], predictions=[0, 1], num_classes=2), ValueError, "`labels` given as floats must hold whole class ids"),
         (dict(labels=[0, 1], predictions=[[0.1, np.nan], [0.3, 0.7]]), ValueError, "`predictions` contains NaN"),
+        (dict(labels=[0, 1], predictions=[[0.9, np.nan], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at flat index 1)"),
+        (dict(labels=[0, 1], predictions=[[0.1, 0.9], [np.inf, 0.7]]), ValueError, "contains NaN or infinite values (first at flat index 2)"),
+        (dict(labels=[0, 1], predictions=[[0.1, 0.9], [0.3, -np.inf]]), ValueError, "contains NaN or infinite values (first at flat index 3)"),
+        (dict(labels=[0, 1], predictions=[[-np.inf, -np.inf], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at flat index 0)"),
+        (dict(labels=[0, 1], predictions=[[0.1, np.nan, 0.2], [0.3, 0.7, 0.0]]), ValueError, "contains NaN or infinite values (first at flat index 1)"),
         (dict(labels=[0, 1, 1], predictions=[0, 1], num_classes=2), ValueError, "same number of rows, received 3 and 2"),
         (dict(labels=[0, 1], predictions=np.zeros((2, 3)), num_classes=4), ValueError, "shape [N, 4], received (2, 3)"),
         (dict(labels=np.zeros((2, 3)), predictions=[0, 1], num_classes=2), ValueError, "one-hot `labels` must have shape [N, 2]"),
@@ -206,3 +211,40 @@ def test_hostile_class_names_are_kept_verbatim():
     names = ["<img src=x onerror=alert(1)>", "a\"b'c", "ünï 日本", ""]
     report = core.classification_report(np.eye(4, dtype=int), names)
     assert list(report)[:4] == names
+
+
+def test_scores_are_refused_exactly_when_one_is_not_finite():
+    """The finiteness check reads the argmax's picks and the minimum, not every score: same verdict, same position."""
+    rng = np.random.default_rng(5)
+    for trial in range(300):
+        rows, classes = int(rng.integers(1, 6)), int(rng.integers(2, 5))
+        scores = rng.normal(size=(rows, classes))
+        for _ in range(int(rng.integers(0, 3))):
+            scores[rng.integers(rows), rng.integers(classes)] = rng.choice([np.nan, np.inf, -np.inf])
+        labels = rng.integers(0, classes, rows)
+        bad = ~np.isfinite(scores.reshape(-1))
+        if bad.any():
+            with pytest.raises(ValueError, match=rf"first at flat index {int(np.flatnonzero(bad)[0])}\)"):
+                core.confusion_matrix(labels, scores, num_classes=classes)
+        else:
+            np.testing.assert_array_equal(
+                core.confusion_matrix(labels, scores, num_classes=classes),
+                skm.confusion_matrix(labels, scores.argmax(1), labels=range(classes)),
+            )
+
+
+def test_large_score_arrays_are_counted_in_parallel_blocks_with_the_same_result(monkeypatch):
+    monkeypatch.setattr(core, "_PARALLEL_MIN_SCORES", 64)
+    monkeypatch.setattr(core, "_usable_cores", lambda: 3)
+    rng = np.random.default_rng(8)
+    labels = rng.integers(0, 4, 101)
+    scores = rng.random((101, 4)).astype("float32")
+    scores[7] = scores[7, 0]  # ties go to the first column, as in numpy
+    np.testing.assert_array_equal(
+        core.confusion_matrix(labels, scores, num_classes=4), skm.confusion_matrix(labels, scores.argmax(1), labels=range(4))
+    )
+    for row, value in ((3, np.nan), (60, -np.inf), (100, np.inf)):  # one bad score in any block is found
+        bad = scores.copy()
+        bad[row, 2] = value
+        with pytest.raises(ValueError, match=rf"first at flat index {row * 4 + 2}\)"):
+            core.confusion_matrix(labels, bad, num_classes=4)
