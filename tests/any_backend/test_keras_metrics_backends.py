@@ -429,3 +429,20 @@ def test_a_subclass_that_only_defines_result_works():
     metric.update_state(ops.convert_to_tensor([0, 1, 2, 2]), ops.convert_to_tensor(np.eye(3, dtype="float32")[[0, 1, 1, 2]]))
     assert float(metric.result()) == 4.0
     np.testing.assert_array_equal(metric.confusion_matrix(), [[1, 0, 0], [0, 1, 0], [0, 1, 1]])
+
+
+@pytest.mark.parametrize("num_classes", [10, 300])
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16", "uint16", "int32", "uint32", "int64"])
+def test_labels_of_every_integer_dtype_are_counted_exactly(dtype, num_classes):
+    """Small and unsigned label dtypes: range checks must not wrap (255 in uint8, -3 in int8 are out of range)."""
+    out_of_range = 255 if dtype.startswith("u") else -3
+    labels = np.array([0, 1, 2, 5, out_of_range if num_classes == 10 else 7], dtype=dtype)
+    scores = np.eye(num_classes, dtype="float32")[[0, 1, 1, 5, 7]]
+    metric = BalancedAccuracy(num_classes)
+    metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(scores))
+    assert metric.invalid_rows == (1 if num_classes == 10 else 0)
+    counts = np.asarray(ops.convert_to_numpy(metric.counts)).astype(np.int64)[: num_classes**2].reshape(num_classes, num_classes)
+    valid = (labels.astype(np.int64) >= 0) & (labels.astype(np.int64) < num_classes)
+    np.testing.assert_array_equal(
+        counts, skm.confusion_matrix(labels[valid].astype(np.int64), scores[valid].argmax(1), labels=range(num_classes))
+    )
