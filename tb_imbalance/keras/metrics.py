@@ -51,6 +51,10 @@ DENSE_MAX_CLASSES = 64
 # outside [0, 1], rows with sample_weight 0
 _COUNTERS = 3
 
+# TensorFlow: the XLA-compiled batch update per metric configuration (see
+# ConfusionMatrixMetric._shared_fused_update)
+_FUSED_UPDATES: dict[tuple[Any, ...], Any] = {}
+
 # Values that already live in host memory: checking them with numpy costs no
 # device -> host copy. Framework tensors (and traced values) are never pulled
 # to the host in update_state.
@@ -309,11 +313,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         xp = array_namespace()
         if self._fused_tf and state_updates.fused_tf_applies():
             if self._fused_update is None:
-                self._fused_update = state_updates.fused_tf_update(
-                    lambda *batch: self._cell_ids(ops, *batch)[0],
-                    lambda counts: self._value_of_counts(ops, counts),
-                    self.counts.shape[0],
-                )
+                self._fused_update = self._shared_fused_update()
             self._fused_update(
                 ops.convert_to_tensor(y_true),
                 ops.convert_to_tensor(y_pred),
@@ -335,6 +335,26 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             )
         if self._fused_tf and not state_updates.tf_cross_replica():
             self._last_result.assign(self._value_of_counts(ops, self.counts.value))  # keep it true
+
+    def _shared_fused_update(self) -> Any:
+        """The XLA-compiled batch update for this metric's configuration.
+
+        XLA compiles it once per batch shape (tens of milliseconds on a CPU),
+        so metrics of the same type, name and configuration share one
+        function: the second model of a sweep in one process compiles nothing
+        again. The function reads only that configuration from the first
+        such metric; each call gets the caller's own variables.
+        """
+        key = (type(self), self.name, self.num_classes, self.from_logits, self.dtype, self._count_dtype, self._float_dtype)
+        function = _FUSED_UPDATES.get(key)
+        if function is None:
+            function = state_updates.fused_tf_update(
+                lambda *batch: self._cell_ids(ops, *batch)[0],
+                lambda counts: self._value_of_counts(ops, counts),
+                self.counts.shape[0],
+            )
+            _FUSED_UPDATES[key] = function
+        return function
 
     def reset_state(self) -> None:
         for variable in self.variables:
