@@ -132,7 +132,8 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
 
     On TensorFlow, up to :data:`DENSE_MAX_CLASSES` classes, a batch's whole
     update (cells, add, ``result()``) is one XLA-compiled call, compiled once
-    per batch shape; ``result()`` then reads the value that call stored.
+    per batch shape and shared by the metrics of the same configuration;
+    ``result()`` then reads the value that call stored.
 
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they
     are ``int32`` (see :func:`count_dtype`): there one cell can hold at most
