@@ -8,7 +8,7 @@ scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0.
 ``update_state`` turns each row into the index of its cell (or of a
 counter) and adds the batch in one scatter-add: O(batch) work, whatever
 ``C``. Keras calls ``result()`` after every batch, so it must be cheap:
-up to :data:`DENSE_MAX_CLASSES` classes it reduces the cells themselves;
+up to :func:`dense_result_max_classes` classes it reduces the cells themselves;
 above, the metric also keeps the matrix's marginals (per class: support,
 predicted, correct) and ``result()`` reads those, O(C). The report's maths
 stays in :mod:`tb_imbalance.core`; a test holds ``result()`` to it.
@@ -40,20 +40,31 @@ from tb_imbalance import core
 from tb_imbalance.keras import state_updates
 from tb_imbalance.keras.array_namespace import array_namespace
 
-__all__ = ["ConfusionMatrixMetric", "BalancedAccuracy", "MacroF1", "count_dtype", "DENSE_MAX_CLASSES"]
+__all__ = ["ConfusionMatrixMetric", "BalancedAccuracy", "MacroF1", "count_dtype", "dense_result_max_classes"]
 
-#: Up to this many classes ``result()`` reduces the ``C * C`` cells (a few
-#: kB) on every batch; above, it reads marginals kept next to them, which
-#: costs a second scatter-add per batch but only O(C) per ``result()``.
-DENSE_MAX_CLASSES = 64
+#: Per Keras backend: up to this many classes ``result()`` reduces the
+#: ``C * C`` cells on every batch; above, it reads marginals kept next to them,
+#: which costs a second scatter-add per batch but only O(C) per ``result()``.
+#: Each is about where the two cost the same per batch on a CPU.
+DENSE_RESULT_MAX_CLASSES = {"tensorflow": 128, "jax": 128, "torch": 256}
 
 # counters after the C*C cells: rows not countable, single-column scores
 # outside [0, 1], rows with sample_weight 0
 _COUNTERS = 3
 
-# TensorFlow: the XLA-compiled batch update per metric configuration (see
-# ConfusionMatrixMetric._shared_fused_update)
-_FUSED_UPDATES: dict[tuple[Any, ...], Any] = {}
+# TensorFlow: the XLA-compiled functions per metric configuration (see
+# ConfusionMatrixMetric._shared_xla_function)
+_XLA_FUNCTIONS: dict[tuple[Any, ...], Any] = {}
+
+
+def dense_result_max_classes() -> int:
+    """Up to how many classes ``result()`` reduces the cells on this backend.
+
+    Example:
+        >>> dense_result_max_classes() >= 64
+        True
+    """
+    return DENSE_RESULT_MAX_CLASSES.get(keras.backend.backend(), 64)
 
 # Values that already live in host memory: checking them with numpy costs no
 # device -> host copy. Framework tensors (and traced values) are never pulled
@@ -88,6 +99,30 @@ def _float_dtype() -> str:
     if keras.backend.backend() == "jax" and not _jax_x64():
         return "float32"
     return "float64"
+
+
+# Up to this many columns XLA's own argmax is the faster one on a CPU.
+_XLA_ARGMAX_MAX_COLUMNS = 15
+
+
+def _argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
+    """Row argmax (the first of ties) and whether each row is all finite, as
+    XLA runs them fastest.
+
+    NaN and ±inf are first marked +inf, so a row's pick is not finite exactly
+    when the row holds a score that is not. XLA's argmax, a reduction over
+    (value, index) pairs, is slow on a CPU beyond a few columns (about 550 µs
+    for 256 x 1000 scores); the row's maximum and then the first column that
+    holds it are two plain reductions (about 70 µs).
+    """
+    marked = xp.where(xp.isfinite(scores), scores, float("inf"))
+    width = scores.shape[-1]
+    if width <= _XLA_ARGMAX_MAX_COLUMNS:
+        ids = xp.argmax(marked, axis=-1)
+        return ids, xp.isfinite(xp.take_along_axis(scores, ids[:, None], axis=-1)[:, 0])
+    top = xp.max(marked, axis=-1, keepdims=True)
+    ids = xp.min(xp.where(marked == top, xp.arange(width, dtype="int32"), width), axis=-1)
+    return ids, top[:, 0] < float("inf")
 
 
 def _is_float(value: Any) -> bool:
@@ -130,10 +165,11 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
     Shape errors (wrong number of score columns) raise while tracing on every
     backend.
 
-    On TensorFlow, up to :data:`DENSE_MAX_CLASSES` classes, a batch's whole
-    update (cells, add, ``result()``) is one XLA-compiled call, compiled once
-    per batch shape and shared by the metrics of the same configuration;
-    ``result()`` then reads the value that call stored.
+    On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's
+    whole update (cells, add, ``result()``) is one XLA-compiled call, compiled
+    once per batch shape and shared by the metrics of the same configuration;
+    ``result()`` then reads the value that call stored. Above, the rows'
+    maths is one such call and the scatter-adds run outside it.
 
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they
     are ``int32`` (see :func:`count_dtype`): there one cell can hold at most
@@ -162,7 +198,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         self.from_logits = core.validate_flag(from_logits, "from_logits")
         self._count_dtype = count_dtype()
         self._float_dtype = _float_dtype()
-        self._dense = self.num_classes <= DENSE_MAX_CLASSES
+        self._dense = self.num_classes <= dense_result_max_classes()
         size = self.num_classes * self.num_classes
         # The C*C cells of the matrix (row-major), then the counters of rows
         # that could not be counted, of single-column scores outside [0, 1]
@@ -180,9 +216,9 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             self.marginals = self.add_variable(
                 shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
             )
-        # TensorFlow, small C: one XLA call per batch updates the counts and
-        # stores the new result() (see state_updates); a subclass that only
-        # overrides result() keeps the plain path.
+        # TensorFlow, cells layout: one XLA call per batch updates the counts
+        # and stores the new result() (see state_updates); a subclass that
+        # only overrides result() keeps the plain path.
         self._fused_tf = (
             self._dense
             and keras.backend.backend() == "tensorflow"
@@ -195,7 +231,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             )
 
     # -- inputs ------------------------------------------------------------
-    def _class_ids(self, xp: Any, values: Any, argument: str) -> tuple[Any, Any, Any]:
+    def _class_ids(self, xp: Any, values: Any, argument: str, under_xla: bool = False) -> tuple[Any, Any, Any]:
         """Class ids ``[N]`` (count dtype), a boolean mask of the countable rows,
         and a mask of probability scores outside ``[0, 1]`` (``None`` when it
         cannot happen).
@@ -205,7 +241,9 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         (a probability, or a logit with ``from_logits``). Shape errors are
         raised while tracing. The ids of rows that are not countable are in
         ``[0, C)`` only where the marginals need it (above
-        :data:`DENSE_MAX_CLASSES`): the cell index replaces them otherwise.
+        :func:`dense_result_max_classes`): the cell index replaces them otherwise.
+        ``under_xla``: the code is compiled by XLA (JAX, TensorFlow's fused
+        update), which prefers another argmax (see :func:`_argmax_under_xla`).
         """
         values = xp.convert_to_tensor(values)
         if _rank(values) == 2 and values.shape[-1] == 1:
@@ -217,14 +255,9 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                     f"(num_classes={self.num_classes}), received shape {tuple(values.shape)}; "
                     "set num_classes to the model's output width"
                 )
-            if argument == "y_pred" and keras.backend.backend() == "jax":
-                # Any NaN or inf becomes the row's argmax, so the score it
-                # picks is finite exactly when the whole row is. XLA fuses
-                # the `where` into the argmax's one pass over the scores; a
-                # separate finiteness reduction would read them twice.
-                ids = xp.argmax(xp.where(xp.isfinite(values), values, float("inf")), axis=-1)
-                picked = xp.take_along_axis(values, ids[:, None], axis=-1)[:, 0]
-                return xp.cast(ids, self._count_dtype), xp.isfinite(picked), None
+            if argument == "y_pred" and under_xla:
+                ids, finite = _argmax_under_xla(xp, values)
+                return xp.cast(ids, self._count_dtype), finite, None
             as_float = values
             if keras.backend.standardize_dtype(values.dtype) not in ("float32", "float64"):
                 as_float = xp.cast(values, "float32")  # a sum of float16 scores could overflow
@@ -262,7 +295,9 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             values = xp.cast(values, self._count_dtype)
         return values, valid, None
 
-    def _cell_ids(self, xp: Any, y_true: Any, y_pred: Any, sample_weight: Any) -> tuple[Any, Any, Any]:
+    def _cell_ids(
+        self, xp: Any, y_true: Any, y_pred: Any, sample_weight: Any, under_xla: bool = False
+    ) -> tuple[Any, Any, Any]:
         """Per row the index it adds 1 to in ``counts``: its cell, or a counter.
 
         Returns ``(index, true_ids, pred_ids)``. Countable rows go to
@@ -272,7 +307,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         """
         num, size = self.num_classes, self.num_classes * self.num_classes
         true_ids, true_ok = self._class_ids(xp, y_true, "y_true")[:2]
-        pred_ids, pred_ok, outside = self._class_ids(xp, y_pred, "y_pred")
+        pred_ids, pred_ok, outside = self._class_ids(xp, y_pred, "y_pred", under_xla)
         countable = true_ok & pred_ok
         index = xp.where(countable, true_ids * num + pred_ids, size)
         if outside is not None:  # a probability outside [0, 1]: a logit?
@@ -314,7 +349,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         xp = array_namespace()
         if self._fused_tf and state_updates.fused_tf_applies():
             if self._fused_update is None:
-                self._fused_update = self._shared_fused_update()
+                self._fused_update = self._shared_xla_function("update")
             self._fused_update(
                 ops.convert_to_tensor(y_true),
                 ops.convert_to_tensor(y_pred),
@@ -323,38 +358,61 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                 self._last_result.value.handle,
             )
             return
-        index, true_ids, pred_ids = self._cell_ids(xp, y_true, y_pred, sample_weight)
-        state_updates.scatter_add(self.counts, index, xp.ones_like(index))
-        if not self._dense:  # marginals: only the rows that went into a cell of the matrix
-            num = self.num_classes
-            in_matrix = xp.cast(index < num * num, self._count_dtype)
-            on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
-            state_updates.scatter_add(
-                self.marginals,
-                xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num]),
-                xp.concatenate([in_matrix, in_matrix, on_diagonal]),
-            )
+        if self._dense:
+            under_xla = keras.backend.backend() == "jax"  # the trainer's jit
+            index = self._cell_ids(xp, y_true, y_pred, sample_weight, under_xla)[0]
+            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+        else:
+            if keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
+                # the rows' maths in one XLA call; the scatters stay in place outside it
+                rows = self._shared_xla_function("rows")(
+                    ops.convert_to_tensor(y_true),
+                    ops.convert_to_tensor(y_pred),
+                    None if sample_weight is None else ops.convert_to_tensor(sample_weight),
+                )
+            else:
+                rows = self._rows(xp, y_true, y_pred, sample_weight, keras.backend.backend() == "jax")
+            index, marginal_ids, marginal_counts = rows
+            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+            state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
         if self._fused_tf and not state_updates.tf_cross_replica():
             self._last_result.assign(self._value_of_counts(ops, self.counts.value))  # keep it true
 
-    def _shared_fused_update(self) -> Any:
-        """The XLA-compiled batch update for this metric's configuration.
+    def _rows(self, xp: Any, y_true: Any, y_pred: Any, sample_weight: Any, under_xla: bool) -> tuple[Any, Any, Any]:
+        """Marginals layout: the rows' cell indices, and the marginal ids and
+        counts to add (only rows that went into a cell of the matrix count)."""
+        num = self.num_classes
+        index, true_ids, pred_ids = self._cell_ids(xp, y_true, y_pred, sample_weight, under_xla)
+        in_matrix = xp.cast(index < num * num, self._count_dtype)
+        on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
+        marginal_ids = xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num])
+        return index, marginal_ids, xp.concatenate([in_matrix, in_matrix, on_diagonal])
 
-        XLA compiles it once per batch shape (tens of milliseconds on a CPU),
-        so metrics of the same type, name and configuration share one
-        function: the second model of a sweep in one process compiles nothing
-        again. The function reads only that configuration from the first
-        such metric; each call gets the caller's own variables.
+    def _shared_xla_function(self, kind: str) -> Any:
+        """TensorFlow: the XLA-compiled ``"update"`` (cells layout: the whole
+        batch update) or ``"rows"`` (marginals layout: :meth:`_rows`) for
+        this metric's configuration.
+
+        XLA compiles once per batch shape (tens of milliseconds on a CPU), so
+        metrics of the same type, name and configuration share the function:
+        the second model of a sweep in one process compiles nothing again.
+        The function reads only that configuration from the first such metric
+        (kept alive for it); each call gets the caller's own inputs and
+        variables.
         """
-        key = (type(self), self.name, self.num_classes, self.from_logits, self.dtype, self._count_dtype, self._float_dtype)
-        function = _FUSED_UPDATES.get(key)
+        key = (kind, type(self), self.name, self.num_classes, self.from_logits, self.dtype, self._count_dtype,
+               self._float_dtype)
+        function = _XLA_FUNCTIONS.get(key)
         if function is None:
-            function = state_updates.fused_tf_update(
-                lambda *batch: self._cell_ids(ops, *batch)[0],
-                lambda counts: self._value_of_counts(ops, counts),
-                self.counts.shape[0],
-            )
-            _FUSED_UPDATES[key] = function
+            if kind == "update":
+                function = state_updates.fused_tf_update(
+                    lambda *batch: self._cell_ids(ops, *batch, under_xla=True)[0],
+                    lambda counts: self._value_of_counts(ops, counts),
+                    self.counts.shape[0],
+                )
+            else:
+                function = state_updates.xla_function(lambda *batch: self._rows(ops, *batch, under_xla=True))
+            _XLA_FUNCTIONS[key] = function
         return function
 
     def reset_state(self) -> None:
@@ -372,7 +430,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         raise NotImplementedError(f"{type(self).__name__} must define _value() or result()")
 
     def _value_of_counts(self, xp: Any, counts: Any) -> Any:
-        """``result()`` from the whole ``counts`` vector (up to DENSE_MAX_CLASSES)."""
+        """``result()`` from the whole ``counts`` vector (cells layout)."""
         num, size = self.num_classes, self.num_classes * self.num_classes
         cells = xp.cast(counts[:size], self._float_dtype)
         rows = xp.reshape(cells, (num, num))

@@ -27,7 +27,15 @@ from typing import Any, Callable
 import keras
 from keras import ops
 
-__all__ = ["in_stateless_scope", "tf_cross_replica", "scatter_add", "read_slice", "fused_tf_update", "fused_tf_applies"]
+__all__ = [
+    "in_stateless_scope",
+    "tf_cross_replica",
+    "scatter_add",
+    "read_slice",
+    "fused_tf_update",
+    "fused_tf_applies",
+    "xla_function",
+]
 
 
 def in_stateless_scope() -> bool:
@@ -133,4 +141,11 @@ def fused_tf_update(
         new_value = value_of_counts(total)
         tf.raw_ops.AssignVariableOp(resource=value, value=new_value)
 
-    return tf.function(update, jit_compile=True, autograph=False)
+    return xla_function(update)
+
+
+def xla_function(function: Callable[..., Any]) -> Callable[..., Any]:
+    """TensorFlow: ``function`` (tensors in, tensors out, no variables) as one XLA-compiled call."""
+    import tensorflow as tf
+
+    return tf.function(function, jit_compile=True, autograph=False)

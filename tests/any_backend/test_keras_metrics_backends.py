@@ -307,12 +307,13 @@ def _compiled_update(metric):
 
 @pytest.fixture
 def marginals_layout(monkeypatch):
-    """Metrics built under it keep marginals whatever their class count (the layout above DENSE_MAX_CLASSES)."""
-    monkeypatch.setattr(metrics_module, "DENSE_MAX_CLASSES", 1)
+    """Metrics built under it keep marginals whatever their class count (the layout above dense_result_max_classes())."""
+    monkeypatch.setitem(metrics_module.DENSE_RESULT_MAX_CLASSES, BACKEND, 1)
 
 
 def test_the_layout_follows_the_class_count():
-    small, large = BalancedAccuracy(metrics_module.DENSE_MAX_CLASSES), BalancedAccuracy(metrics_module.DENSE_MAX_CLASSES + 1)
+    limit = metrics_module.dense_result_max_classes()
+    small, large = BalancedAccuracy(limit), BalancedAccuracy(limit + 1)
     assert small.marginals is None and large.marginals is not None
     assert tuple(large.marginals.shape) == (3 * large.num_classes,)
 
