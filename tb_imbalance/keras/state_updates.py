@@ -110,7 +110,7 @@ def read_slice(variable: Any, start: int, stop: int) -> Any:
         return tf.raw_ops.ResourceGather(
             resource=variable.value.handle, indices=tf.range(start, stop), dtype=variable.value.dtype
         )
-    return ops.convert_to_tensor(variable)[start:stop]
+    return variable.value[start:stop]
 
 
 def fused_tf_applies() -> bool:
