@@ -52,9 +52,11 @@ every train and validation batch), ``BalancedAccuracy`` vs
   backend tensors), run the way ``fit`` runs them — inside one
   ``tf.function`` loop (XLA when ``model.jit_compile`` is on, as Keras
   decides), inside one ``jax.jit`` ``fori_loop`` with the stateless metric
-  API, or as eager calls on PyTorch. Also at ``--wide-classes`` (1000)
-  classes on synthetic softmax scores (``--calls`` / 10 calls per block),
-  where the metric's state is a million counts. The same loop with a metric that does
+  API, or as eager calls on PyTorch. Also at each of ``--wide-classes``
+  (32, 128 and 1000) classes on synthetic softmax scores (``--calls`` / 10
+  calls per block above 100 classes): the metric's state is then up to a
+  million counts, and above ``dense_result_max_classes()`` it keeps
+  marginals. The same loop with a metric that does
   nothing is timed too and subtracted (loop overhead). Blocks of ``N``
   calls alternate between the metrics; per-call figures are medians over
   blocks, the ratio is paired per block.
@@ -411,8 +413,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--calls", type=int, default=2000, help="update_state+result calls per block in (d)")
     parser.add_argument("--blocks", type=int, default=9, help="blocks per metric in (d)")
-    parser.add_argument("--wide-classes", type=int, default=1000,
-                        help="also time (d) at this many classes on synthetic scores (0: skip)")
+    parser.add_argument("--wide-classes", default="32,128,1000",
+                        help="also time (d) at these class counts on synthetic scores, comma-separated ('': skip)")
     parser.add_argument("--no-context", action="store_true", help="skip keras_tb and recipe (TensorFlow only)")
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny data, 2 rounds, figures meaningless")
     args = parser.parse_args(argv)
@@ -425,7 +427,7 @@ def main(argv=None) -> int:
     if args.quick:
         train_rows, val_rows = 2_048, 512
         args.epochs, args.repeats, args.calls, args.blocks, args.no_context = 2, 2, 50, 3, True
-        args.wide_classes = min(args.wide_classes, 100)
+        args.wide_classes = "32"
     else:
         train_rows, val_rows = 14_600, 3_600
     data = long_tail_digits(train_rows, val_rows)
@@ -454,11 +456,10 @@ def main(argv=None) -> int:
     jit = bool(model.jit_compile)
     y_true, y_pred = model_batches(model, data[1][0], data[1][1])
     costs = [(per_batch_cost(y_true, y_pred, CLASSES, jit, args.calls, args.blocks), "this model's outputs")]
-    if args.wide_classes:
-        y_true, y_pred = synthetic_batches(args.wide_classes)
-        wide_calls = max(1, args.calls // 10)
-        costs.append((per_batch_cost(y_true, y_pred, args.wide_classes, jit, wide_calls, args.blocks),
-                      "synthetic softmax scores"))
+    for wide in [int(c) for c in args.wide_classes.split(",") if c.strip()]:
+        y_true, y_pred = synthetic_batches(wide)
+        wide_calls = max(1, args.calls // 10) if wide > 100 else args.calls
+        costs.append((per_batch_cost(y_true, y_pred, wide, jit, wide_calls, args.blocks), "synthetic softmax scores"))
     steady_epochs = max(args.epochs - 1, 1)
     batches = steady_epochs * (math.ceil(train_rows / BATCH) + math.ceil(val_rows / BATCH))
     derived = {
