@@ -33,6 +33,7 @@ class _TorchOps:
         import torch  # the backend is PyTorch, so torch is already imported
 
         self._torch = torch
+        self._dtypes: dict[Any, Any] = {}  # dtype name -> torch dtype
 
     def __getattr__(self, name: str) -> Any:  # everything else: keras.ops
         return getattr(ops, name)
@@ -41,7 +42,10 @@ class _TorchOps:
         return value if isinstance(value, self._torch.Tensor) else ops.convert_to_tensor(value)
 
     def cast(self, value: Any, dtype: str) -> Any:
-        return value.to(getattr(self._torch, keras.backend.standardize_dtype(dtype)))
+        torch_dtype = self._dtypes.get(dtype)
+        if torch_dtype is None:
+            torch_dtype = self._dtypes[dtype] = getattr(self._torch, keras.backend.standardize_dtype(dtype))
+        return value.to(torch_dtype)
 
     def argmax(self, value: Any, axis: int) -> Any:
         return self._torch.argmax(value, dim=axis)
@@ -51,6 +55,9 @@ class _TorchOps:
 
     def max(self, value: Any, axis: int) -> Any:
         return self._torch.amax(value, dim=axis)
+
+    def any(self, value: Any) -> Any:
+        return self._torch.any(value)
 
     def mean(self, value: Any) -> Any:
         return self._torch.mean(value)

@@ -30,6 +30,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import keras
@@ -145,8 +146,15 @@ def _argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
     return ids, top[:, 0] < float("inf")
 
 
+@functools.lru_cache(maxsize=None)
+def _dtype_name(dtype: Any) -> str:
+    """``keras.backend.standardize_dtype``, remembered per dtype object: the
+    metrics ask on every batch, which PyTorch runs eagerly."""
+    return keras.backend.standardize_dtype(dtype)
+
+
 def _is_float(value: Any) -> bool:
-    return keras.backend.standardize_dtype(value.dtype).startswith(("float", "bfloat"))
+    return _dtype_name(value.dtype).startswith(("float", "bfloat"))
 
 
 def _rank(value: Any) -> int:
@@ -279,7 +287,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
                 ids, finite = _argmax_under_xla(xp, values)
                 return xp.cast(ids, self._count_dtype), finite, None
             as_float = values
-            if keras.backend.standardize_dtype(values.dtype) not in ("float32", "float64"):
+            if _dtype_name(values.dtype) not in ("float32", "float64"):
                 as_float = xp.cast(values, "float32")  # a sum of float16 scores could overflow
             valid = xp.isfinite(xp.sum(as_float, axis=-1))
             if argument == "y_true":
@@ -311,7 +319,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             valid = valid & (values == xp.round(values))
         if not self._dense:
             values = xp.where(valid, values, 0)
-        if keras.backend.standardize_dtype(values.dtype) != self._count_dtype:
+        if _dtype_name(values.dtype) != self._count_dtype:
             values = xp.cast(values, self._count_dtype)
         return values, valid, None
 
@@ -457,7 +465,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         predicted = xp.sum(rows, axis=0) if self._uses_predicted else None
         correct = cells[:: num + 1]  # the diagonal: a strided slice, not a gather
         value = self._value(xp, xp.sum(rows, axis=1), predicted, correct)
-        dropped = (counts[size] > 0) | (counts[size + 1] > 0)
+        dropped = xp.any(counts[size : size + 2] > 0)
         return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
     def _value_of_marginals(self, xp: Any) -> Any:
@@ -469,7 +477,7 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         num, size = self.num_classes, self.num_classes * self.num_classes
         marginals = xp.cast(self.marginals.value, self._float_dtype)
         value = self._value(xp, marginals[:num], marginals[num : 2 * num], marginals[2 * num :])
-        dropped = xp.max(state_updates.read_slice(self.counts, size, size + 2), axis=0) > 0
+        dropped = xp.any(state_updates.read_slice(self.counts, size, size + 2) > 0)
         return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
     def result(self) -> Any:
