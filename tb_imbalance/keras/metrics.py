@@ -1,7 +1,9 @@
-"""Streaming confusion-matrix metrics, written with ``keras.ops`` only.
+"""Streaming confusion-matrix metrics, written with ``keras.ops``.
 
 The same code runs on every Keras backend: TensorFlow (graph and XLA), JAX
-(under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``).
+(under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``; there
+the same calls go to ``torch`` directly, see
+:mod:`tb_imbalance.keras.array_namespace`).
 The state is the ``C * C`` cells of the matrix (row-major, exact integers)
 followed by three counters: rows that could not be counted, single-column
 scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0.
@@ -66,6 +68,7 @@ def dense_result_max_classes() -> int:
         True
     """
     return DENSE_RESULT_MAX_CLASSES.get(keras.backend.backend(), 64)
+
 
 # Values that already live in host memory: checking them with numpy costs no
 # device -> host copy. Framework tensors (and traced values) are never pulled
@@ -173,7 +176,8 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
     every other row counts once (counts stay exact integers).
 
     Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``,
-    fractional labels, one-hot label rows with no positive entry, NaN scores)
+    fractional labels, one-hot label rows with no positive entry, score rows
+    holding NaN or an infinity)
     and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
     (logits read as probabilities) are never put in a wrong cell:
 
