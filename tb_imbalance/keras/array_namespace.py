@@ -31,15 +31,21 @@ class _TorchOps:
 
     def __init__(self) -> None:
         import torch  # the backend is PyTorch, so torch is already imported
+        from keras.src.backend.torch.core import get_device
 
         self._torch = torch
+        self._device = get_device
         self._dtypes: dict[Any, Any] = {}  # dtype name -> torch dtype
 
     def __getattr__(self, name: str) -> Any:  # everything else: keras.ops
         return getattr(ops, name)
 
     def convert_to_tensor(self, value: Any) -> Any:
-        return value if isinstance(value, self._torch.Tensor) else ops.convert_to_tensor(value)
+        # a tensor elsewhere than Keras' device (CPU labels for a model on a
+        # GPU) is moved there by keras.ops, as the variables live there
+        if isinstance(value, self._torch.Tensor) and value.device == self._device():
+            return value
+        return ops.convert_to_tensor(value)
 
     def cast(self, value: Any, dtype: str) -> Any:
         torch_dtype = self._dtypes.get(dtype)
@@ -79,9 +85,6 @@ class _TorchOps:
 
     def reshape(self, value: Any, shape: tuple[int, ...]) -> Any:
         return self._torch.reshape(value, shape)
-
-    def diagonal(self, value: Any) -> Any:
-        return self._torch.diagonal(value)
 
     def ones_like(self, value: Any) -> Any:
         return self._torch.ones_like(value)
