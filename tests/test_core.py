@@ -213,11 +213,13 @@ def test_hostile_class_names_are_kept_verbatim():
     assert list(report)[:4] == names
 
 
-def test_scores_are_refused_exactly_when_one_is_not_finite():
+@pytest.mark.parametrize("chunk_bytes", [1 << 19, 1, 24], ids=["one chunk", "a row per chunk", "a few rows per chunk"])
+def test_scores_are_refused_exactly_when_one_is_not_finite(monkeypatch, chunk_bytes):
     """The finiteness check reads the argmax's picks and the minimum, not every score: same verdict, same position."""
+    monkeypatch.setattr(core, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(5)
     for trial in range(300):
-        rows, classes = int(rng.integers(1, 6)), int(rng.integers(2, 5))
+        rows, classes = int(rng.integers(1, 9)), int(rng.integers(2, 5))
         scores = rng.normal(size=(rows, classes))
         for _ in range(int(rng.integers(0, 3))):
             scores[rng.integers(rows), rng.integers(classes)] = rng.choice([np.nan, np.inf, -np.inf])
@@ -235,6 +237,7 @@ def test_scores_are_refused_exactly_when_one_is_not_finite():
 
 def test_large_score_arrays_are_counted_in_parallel_blocks_with_the_same_result(monkeypatch):
     monkeypatch.setattr(core, "_PARALLEL_MIN_SCORES", 64)
+    monkeypatch.setattr(core, "_CHUNK_BYTES", 5 * 16)  # 5 rows of 4 float32 scores per chunk
     monkeypatch.setattr(core, "_usable_cores", lambda: 3)
     rng = np.random.default_rng(8)
     labels = rng.integers(0, 4, 101)
