@@ -138,8 +138,10 @@ def _check_finite(array: np.ndarray, argument: str) -> None:
 
 # Rows are taken this many bytes at a time: the minimum streams a chunk into
 # the cache (the fastest read of it from memory) and the argmax then reads it
-# there, instead of both reading the scores from memory.
-_CHUNK_BYTES = 1 << 19
+# there, instead of both reading the scores from memory. Smaller chunks fit a
+# smaller cache but cost more Python per chunk (2 MB measured best at
+# 50,000 x 1000 float32 on a 2-core machine with 1 MB L2 per core).
+_CHUNK_BYTES = 1 << 21
 
 
 def _argmax_block(scores: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -155,14 +157,14 @@ def _argmax_block(scores: np.ndarray) -> tuple[np.ndarray, bool]:
     ids = np.empty(len(scores), dtype=np.intp)
     finite = True
     rows = max(1, _CHUNK_BYTES // max(1, scores.itemsize * scores.shape[1]))
+    positions = np.arange(min(rows, len(scores)))
     for start in range(0, len(scores), rows):
         chunk = scores[start : start + rows]
         chunk_ids = ids[start : start + rows]
         finite = finite and bool(chunk.min() > -np.inf)
         np.argmax(chunk, axis=1, out=chunk_ids)
         if finite:
-            picked = chunk[np.arange(len(chunk)), chunk_ids]
-            finite = bool(np.isfinite(picked).all())
+            finite = bool(np.isfinite(chunk[positions[: len(chunk)], chunk_ids]).all())
     return ids, finite
 
 
