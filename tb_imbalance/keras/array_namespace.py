@@ -35,6 +35,7 @@ class _TorchOps:
 
         self._torch = torch
         self._device = get_device
+        self._devices: dict[Any, Any] = {}  # Keras' device name ("cpu", "cuda:0") -> torch.device
         self._dtypes: dict[Any, Any] = {}  # dtype name -> torch dtype
 
     def __getattr__(self, name: str) -> Any:  # everything else: keras.ops
@@ -43,9 +44,19 @@ class _TorchOps:
     def convert_to_tensor(self, value: Any) -> Any:
         # a tensor elsewhere than Keras' device (CPU labels for a model on a
         # GPU) is moved there by keras.ops, as the variables live there
-        if isinstance(value, self._torch.Tensor) and value.device == self._device():
+        if isinstance(value, self._torch.Tensor) and value.device == self._keras_device():
             return value
         return ops.convert_to_tensor(value)
+
+    def _keras_device(self) -> Any:
+        # Keras names its device with a string, which never equals a
+        # torch.device; "cuda" (no index) does not equal "cuda:0" either, so
+        # such tensors take keras.ops' path, which leaves them where they are.
+        name = self._device()
+        device = self._devices.get(name)
+        if device is None:
+            device = self._devices[name] = self._torch.device(name)
+        return device
 
     def cast(self, value: Any, dtype: str) -> Any:
         torch_dtype = self._dtypes.get(dtype)

@@ -7,6 +7,7 @@ environment: no TensorFlow import at module level.
 
 import os
 import warnings
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -477,3 +478,26 @@ def test_ties_and_non_finite_scores_at_every_width(num_classes, compiled):
     expected = skm.confusion_matrix(labels[good], scores[good].argmax(1), labels=range(num_classes))
     counts = np.asarray(ops.convert_to_numpy(metric.counts)).astype(np.int64)[: num_classes**2]
     np.testing.assert_array_equal(counts.reshape(num_classes, num_classes), expected)
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="the metrics' torch stand-in for keras.ops")
+def test_torch_tensors_on_keras_device_are_taken_as_they_are_others_are_moved(monkeypatch):
+    import torch
+    from keras.src.backend.torch.core import get_device
+
+    from tb_imbalance.keras import array_namespace as namespace_module
+
+    converted = []
+
+    def convert_to_tensor(value):
+        converted.append(value)
+        return ops.convert_to_tensor(value)
+
+    monkeypatch.setattr(namespace_module, "ops", SimpleNamespace(convert_to_tensor=convert_to_tensor))
+    xp = namespace_module.array_namespace()
+    here = torch.arange(3, device=get_device())
+    assert xp.convert_to_tensor(here) is here
+    assert converted == []  # no keras.ops conversion per batch for a tensor already in place
+    elsewhere = torch.empty(3, device="meta")  # not Keras' device: keras.ops moves it
+    assert xp.convert_to_tensor(elsewhere).device == here.device
+    assert converted == [elsewhere]
