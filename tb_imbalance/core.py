@@ -182,6 +182,17 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def _forget_executor() -> None:
+    # A forked child inherits the pool but not its threads: work handed to it
+    # would wait forever, so the child starts a pool of its own when needed.
+    global _EXECUTOR
+    _EXECUTOR = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_executor)
+
+
 def _argmax_rows(scores: np.ndarray) -> tuple[np.ndarray, bool]:
     """``np.argmax(scores, axis=1)`` and whether every score is finite, large inputs in parallel."""
     global _EXECUTOR

@@ -1,5 +1,8 @@
 """The numpy core against scikit-learn, imbalanced-learn and hand-computed cases."""
 
+import multiprocessing
+import os
+import time
 import warnings
 
 import numpy as np
@@ -233,6 +236,33 @@ def test_scores_are_refused_exactly_when_one_is_not_finite(monkeypatch, chunk_by
                 core.confusion_matrix(labels, scores, num_classes=classes),
                 skm.confusion_matrix(labels, scores.argmax(1), labels=range(classes)),
             )
+
+
+def _count_in_child(labels, scores, results):
+    results.put(core.confusion_matrix(labels, scores, num_classes=4).tolist())
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_forked_child_counts_in_parallel_after_its_parent_did(monkeypatch):
+    """The parent's thread pool does not survive fork: a child must not hand work to it (it would hang)."""
+    monkeypatch.setattr(core, "_PARALLEL_MIN_SCORES", 64)
+    monkeypatch.setattr(core, "_usable_cores", lambda: 4)  # as many blocks as the pool has threads
+    rng = np.random.default_rng(3)
+    labels, scores = rng.integers(0, 4, 200), rng.random((200, 4))
+    expected = skm.confusion_matrix(labels, scores.argmax(1), labels=range(4)).tolist()
+    for _ in range(3):  # the pool now exists, with its threads
+        assert core.confusion_matrix(labels, scores, num_classes=4).tolist() == expected
+    time.sleep(0.2)  # its threads go idle, as between two logging calls (then a child never starts its own)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_count_in_child, args=(labels, scores, results))
+    child.start()
+    child.join(timeout=30)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung counting in parallel")
+    assert child.exitcode == 0
+    assert results.get(timeout=5) == expected
 
 
 def test_large_score_arrays_are_counted_in_parallel_blocks_with_the_same_result(monkeypatch):
