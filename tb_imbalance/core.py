@@ -35,6 +35,7 @@ __all__ = [
     "class_ids_from_labels",
     "class_ids_from_predictions",
     "resolve_num_classes",
+    "widen_low_precision_floats",
     "validate_matrix",
     "default_class_names",
     "validate_class_names",
@@ -90,6 +91,22 @@ def _shape(value: Any) -> tuple[int, ...]:
 # --------------------------------------------------------------------------
 
 
+def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
+    """bfloat16 and float8 arrays (``ml_dtypes``, as JAX, TensorFlow and Keras'
+    mixed precision give them) as float32, which holds their values exactly;
+    other arrays unchanged.
+
+    numpy's own type checks do not see these dtypes as floats.
+
+    Example:
+        >>> widen_low_precision_floats(np.array([0.5, 1.0])).dtype
+        dtype('float64')
+    """
+    if array.dtype.kind == "V" and array.dtype.name.startswith(("bfloat", "float")):
+        return array.astype(np.float32)
+    return array
+
+
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if isinstance(value, (list, tuple)) and value and all(np.ndim(item) >= 2 for item in value):
         raise ValueError(
@@ -104,6 +121,7 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
             f"{type(value).__name__} (rows of different lengths); pass one class id or one row "
             "of C scores per example"
         ) from None
+    array = widen_low_precision_floats(array)
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):

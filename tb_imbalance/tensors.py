@@ -20,7 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from tb_imbalance.core import widen_low_precision_floats
+
 __all__ = ["to_numpy"]
+
+_NUMPY_TORCH_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
 
 
 def _framework(value: Any) -> str:
@@ -31,7 +35,8 @@ def to_numpy(value: Any, argument: str) -> Any:
     """Return a framework tensor as a numpy array; other values unchanged.
 
     ``None``, numpy arrays, lists and scalars are returned as they are (the
-    core turns them into arrays with clear errors for ragged input).
+    core turns them into arrays with clear errors for ragged input), except
+    that bfloat16 and float8 values become float32 (exactly), for numpy.
 
     Args:
         value: a list, numpy array, ``torch.Tensor``, JAX array or eager
@@ -42,22 +47,27 @@ def to_numpy(value: Any, argument: str) -> Any:
         TypeError: a symbolic value (a Keras ``KerasTensor``, a TensorFlow
             graph tensor, a JAX tracer) that holds no numbers yet.
     """
-    if value is None or isinstance(value, np.ndarray):
+    if value is None:
         return value
+    if isinstance(value, np.ndarray):
+        return widen_low_precision_floats(value)
     framework = _framework(value)
     if framework == "torch":
-        return value.detach().cpu().numpy()
+        tensor = value.detach()
+        if tensor.is_floating_point() and str(tensor.dtype) not in _NUMPY_TORCH_FLOATS:
+            tensor = tensor.float()  # bfloat16, float8: numpy has no such dtype; float32 holds them exactly
+        return tensor.cpu().numpy()
     if framework in ("jax", "jaxlib"):
         if "Tracer" in type(value).__name__:
             raise TypeError(
                 f"`{argument}` is a JAX tracer inside a jitted function; log outside "
                 "jax.jit (e.g. after the step returns its outputs)"
             )
-        return np.asarray(value)
+        return widen_low_precision_floats(np.asarray(value))
     if framework in ("tensorflow", "tf_keras", "keras"):
         if hasattr(value, "numpy"):
             try:
-                return np.asarray(value.numpy())
+                return widen_low_precision_floats(np.asarray(value.numpy()))
             except (AttributeError, NotImplementedError, ValueError):
                 pass
         raise TypeError(

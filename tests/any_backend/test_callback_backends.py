@@ -131,6 +131,26 @@ def test_predict_path_is_announced_once_and_counts_one_extra_pass(tmp_path, data
     np.testing.assert_array_equal(logged[1], predicted_matrix(model, x_val, y_val))
 
 
+@pytest.fixture
+def mixed_bfloat16():
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    yield
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
+@pytest.mark.parametrize("source", ["compiled_metric", "predict"])
+def test_a_mixed_precision_model_logs_the_matrix_of_its_bfloat16_outputs(tmp_path, data, mixed_bfloat16, source):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES)] if source == "compiled_metric" else [])
+    assert keras.backend.standardize_dtype(model.layers[-1].compute_dtype) == "bfloat16"
+    callback_data = (x_val, y_val) if source == "predict" else None
+    callback = ClassificationReportCallback(tmp_path, validation_data=callback_data, class_names=NAMES)
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[callback])
+    predicted = np.asarray(model.predict(x_val, verbose=0)).astype(np.float32)  # exact: float32 holds bfloat16
+    expected = sk_confusion_matrix(y_val, predicted.argmax(1), labels=range(CLASSES))
+    np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][0], expected)
+
+
 def test_freq_and_validation_freq(tmp_path, data):
     (x, y), (x_val, y_val) = data
     model = make_model([BalancedAccuracy(CLASSES)])

@@ -7,6 +7,7 @@ tb_imbalance.core's report of it; the tag set is the one the Keras callback
 writes (tb_imbalance.events.report_values).
 """
 
+import importlib.util
 import io
 import json
 import os
@@ -176,6 +177,56 @@ def test_jax_arrays(tmp_path):
     np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, scores.argmax(1), labels=range(3)))
     tb_imbalance.log_matrix(tmp_path / "jax", jnp.asarray(cm), 1)
     np.testing.assert_array_equal(matrices(tmp_path)["jax"][1], cm)
+
+
+def bfloat16_batch(seed):
+    """Labels and scores that bfloat16 holds exactly (8 bits of mantissa), ties included."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, 120)
+    scores = (rng.integers(0, 16, (120, 3)) / 16).astype(np.float32)
+    return labels, scores
+
+
+def low_precision_cases():
+    """(framework, dtype name, tensor maker) for each installed framework's bfloat16 (and float8)."""
+    cases = []
+    if importlib.util.find_spec("torch"):
+        cases += [("torch", "bfloat16"), ("torch", "float8_e4m3fn")]
+    if importlib.util.find_spec("jax"):
+        cases += [("jax", "bfloat16")]
+    if importlib.util.find_spec("tensorflow"):
+        cases += [("tensorflow", "bfloat16")]
+    if importlib.util.find_spec("ml_dtypes"):
+        cases += [("numpy", "bfloat16")]
+    return cases
+
+
+def low_precision(framework, dtype, scores):
+    if framework == "torch":
+        import torch
+
+        return torch.tensor(scores).to(getattr(torch, dtype)).requires_grad_(dtype == "bfloat16")
+    if framework == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(scores).astype(dtype)
+    if framework == "tensorflow":
+        import tensorflow as tf
+
+        return tf.cast(tf.constant(scores), dtype)
+    import ml_dtypes
+
+    return scores.astype(getattr(ml_dtypes, dtype))  # numpy arrays of the dtype JAX and TensorFlow use
+
+
+@pytest.mark.parametrize("framework, dtype", low_precision_cases())
+def test_mixed_precision_scores_are_counted_exactly(tmp_path, framework, dtype):
+    labels, scores = bfloat16_batch(9)
+    given = low_precision(framework, dtype, scores)
+    cm = tb_imbalance.log_report(tmp_path / "run", labels, given, 0, num_classes=3)
+    expected = sk_confusion_matrix(labels, scores.argmax(1), labels=range(3))  # first column on ties, as numpy
+    np.testing.assert_array_equal(cm, expected)
+    np.testing.assert_array_equal(matrices(tmp_path)["run"][0], expected)
 
 
 def test_tensorflow_tensors_and_tf_summary_writer(tmp_path):
