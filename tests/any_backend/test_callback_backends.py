@@ -231,6 +231,22 @@ def test_jit_compile_true_logs_the_sklearn_matrix(tmp_path, data):
     assert float(metric.result()) == pytest.approx(core.imbalance_metrics(logged)["macro_f1"], abs=1e-6)
 
 
+@pytest.mark.skipif(BACKEND == "torch", reason="Keras allows steps_per_execution > 1 on TensorFlow and JAX only")
+def test_several_steps_per_execution_log_the_sklearn_matrix(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    metric = BalancedAccuracy(CLASSES)
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[metric], steps_per_execution=4)
+    model.fit(  # 150 validation rows: 4 full batches of 32 per execution, then a short one
+        x, y, validation_data=(x_val, y_val), batch_size=32, epochs=1, verbose=0,
+        callbacks=[ClassificationReportCallback(tmp_path, verbose=0)],
+    )
+    logged = matrices(tmp_path)["validation_imbalance"][0]
+    assert logged.sum() == len(x_val)
+    np.testing.assert_array_equal(logged, predicted_matrix(model, x_val, y_val))
+
+
 # The same fixed weights give the same matrix on TensorFlow, JAX and PyTorch:
 # computed here in float64 numpy, and written out once as a literal.
 FIXED_WEIGHTS_MATRIX = [[71, 13, 11, 10], [3, 19, 8, 1], [2, 0, 9, 1], [0, 1, 0, 1]]
