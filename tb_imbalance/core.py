@@ -125,9 +125,16 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        hint = ""
+        if array.dtype.kind in "USO":
+            hint = (
+                "; map class labels to ids 0..C-1 in the order of the score columns and pass "
+                "their names as class_names (scikit-learn: ids = np.searchsorted(clf.classes_, "
+                "labels), class_names=[str(c) for c in clf.classes_])"
+            )
         raise TypeError(
             f"`{argument}` must hold integer class ids or float scores, "
-            f"received dtype {array.dtype}"
+            f"received dtype {array.dtype}{hint}"
         )
     return array
 

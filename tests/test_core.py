@@ -186,6 +186,21 @@ def test_bad_input_names_argument_rule_and_value(kwargs, error, fragment):
     assert fragment in str(raised.value)
 
 
+def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4)
+    labels = rng.choice(np.array(["emu", "cat", "dog"]), 90, p=[0.7, 0.2, 0.1])
+    features = (labels[:, None] == np.array(["cat", "dog", "emu"])) + rng.normal(scale=0.8, size=(90, 3))
+    clf = LogisticRegression().fit(features, labels)
+    proba = clf.predict_proba(features)
+    with pytest.raises(TypeError, match=r"`labels` must hold integer class ids.*np\.searchsorted\(clf\.classes_"):
+        core.confusion_matrix(labels, proba)
+    ids = np.searchsorted(clf.classes_, labels)  # the recipe the message gives
+    cm = core.confusion_matrix(ids, proba, num_classes=len(clf.classes_))
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(labels, clf.predict(features), labels=clf.classes_))
+
+
 @pytest.mark.parametrize(
     "names, fragment",
     [
