@@ -27,7 +27,18 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-import tensorflow as tf
+
+try:
+    import tensorflow as tf
+except ModuleNotFoundError as missing:  # a PyTorch / JAX user who reached for the tf.summary mirror
+    if missing.name != "tensorflow":
+        raise
+    raise ModuleNotFoundError(
+        "tb_imbalance.summary mirrors tf.summary and needs TensorFlow (pip install "
+        "'tb_imbalance[tensorflow]'); without TensorFlow, tb_imbalance.log_report(run_dir_or_writer, "
+        "labels, predictions, step) writes the same report",
+        name="tensorflow",
+    ) from None
 from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 

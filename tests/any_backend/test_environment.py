@@ -8,6 +8,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 EXPECTED = os.environ.get("KERAS_BACKEND") or "tensorflow"
 
@@ -29,3 +30,12 @@ def test_tensorflow_is_absent_outside_the_tensorflow_environment():
     import importlib.util
 
     assert importlib.util.find_spec("tensorflow") is None, "tensorflow is installed in the no-TensorFlow environment"
+
+
+def test_the_tf_summary_mirror_without_tensorflow_names_the_alternative():
+    if EXPECTED == "tensorflow":
+        pytest.skip("TensorFlow is installed here: tb_imbalance.summary imports (tests/test_summary.py)")
+    with pytest.raises(ModuleNotFoundError, match=r"needs TensorFlow .*tb_imbalance\[tensorflow\].*log_report") as raised:
+        import tb_imbalance.summary  # noqa: F401
+    assert raised.value.name == "tensorflow"
+    assert "tensorflow" not in sys.modules
