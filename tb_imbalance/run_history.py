@@ -152,12 +152,18 @@ class RunHistory:
         """Raise ``ValueError`` if ``step`` is not after the last step logged for ``name``."""
         tag = self.tags.get(name)
         if tag is not None and step <= tag.last_step:
+            twice = ""
+            if step == tag.last_step:
+                twice = (
+                    f". Logging two reports per step (say training and validation)? Give each its "
+                    f"own `name` (e.g. name='train_{name}') or its own run directory / writer"
+                )
             raise ValueError(
                 f"step {step} of tag {name!r} is not after the last step already logged "
                 f"({tag.last_step}){self._where()}: writing it would mix two runs in one. To start "
                 "a fresh run, use a new log directory (e.g. runs/<experiment>-2) or delete the old "
                 f"one; to continue this run, start after step {tag.last_step} (Keras: "
-                f"model.fit(..., initial_epoch={tag.last_step + 1}))"
+                f"model.fit(..., initial_epoch={tag.last_step + 1})){twice}"
             )
 
     def record(

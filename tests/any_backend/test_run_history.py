@@ -34,6 +34,18 @@ def test_a_step_is_written_once(tmp_path):
     np.testing.assert_array_equal(read[0], CM)
 
 
+def test_two_reports_at_one_step_are_pointed_to_a_name_of_their_own(tmp_path):
+    tb_imbalance.log_matrix(tmp_path / "run", CM, 3)  # validation, say
+    with pytest.raises(ValueError, match=r"two reports per step .* name='train_confusion_matrix'"):
+        tb_imbalance.log_matrix(tmp_path / "run", CM * 2, 3)  # training, under the same tag
+    tb_imbalance.log_matrix(tmp_path / "run", CM * 2, 3, name="train_confusion_matrix")  # the fix works
+    with pytest.raises(ValueError) as earlier:
+        tb_imbalance.log_matrix(tmp_path / "run", CM, 2)
+    assert "two reports per step" not in str(earlier.value)  # an earlier step is a restarted run, not that
+    read = matrices(tmp_path)
+    np.testing.assert_array_equal(read["run"][3], CM)
+
+
 def second_process(tmp_path, run, cm, step, **kwargs):
     close_directory_writers()  # a new process knows only what is on disk
     return tb_imbalance.log_matrix(tmp_path / run, cm, step, **kwargs)
