@@ -107,12 +107,30 @@ def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
-    if isinstance(value, (list, tuple)) and value and all(np.ndim(item) >= 2 for item in value):
+def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
+    """A list of arrays is a multi-output model's heads, or batches collected in a loop."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        return
+    if not all(hasattr(item, "shape") and len(item.shape) >= 1 for item in value):
+        return  # nested Python lists are rows: np.asarray decides
+    rows = [int(item.shape[0]) for item in value]
+    concatenate = "concatenate them first: np.concatenate, torch.cat or jnp.concatenate"
+    if len(set(rows)) > 1:
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
         raise ValueError(
-            f"`{argument}` is a list of {len(value)} arrays, as a model with several outputs "
-            "returns; pass the one output (head) to log, e.g. predictions[0]"
+            f"`{argument}` is a list of {len(value)} arrays of {shown} rows, as batches collected "
+            f"in a loop are; {concatenate}"
         )
+    if all(len(item.shape) >= 2 for item in value):
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} arrays: the outputs of a model with several "
+            f"heads (pass the one head to log, e.g. predictions[0]) or batches collected in a "
+            f"loop ({concatenate})"
+        )
+
+
+def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
+    _refuse_lists_of_arrays(value, argument)
     try:
         array = np.asarray(value)
     except Exception:  # ragged lists and the like
@@ -256,7 +274,8 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
         if array.shape[1] != num_classes:
             raise ValueError(
                 f"one-hot `labels` must have shape [N, {num_classes}], received "
-                f"{_shape(array)}; pass class ids [N] or fix `num_classes`"
+                f"{_shape(array)}; pass class ids [N] or fix `num_classes` (a list of label "
+                "batches? concatenate them first)"
             )
         empty = np.flatnonzero(array.max(axis=1) <= 0) if array.size else []
         if len(empty):

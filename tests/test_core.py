@@ -186,6 +186,26 @@ def test_bad_input_names_argument_rule_and_value(kwargs, error, fragment):
     assert fragment in str(raised.value)
 
 
+def test_lists_of_arrays_are_refused_as_batches_or_heads_with_the_fix():
+    rng = np.random.default_rng(6)
+    label_batches = [rng.integers(0, 3, 32), rng.integers(0, 3, 32), rng.integers(0, 3, 10)]
+    score_batches = [rng.random((32, 3)), rng.random((32, 3)), rng.random((10, 3))]
+    labels, scores = np.concatenate(label_batches), np.concatenate(score_batches)
+    with pytest.raises(ValueError, match=r"`labels` is a list of 3 arrays of 32, 32, 10 rows, as batches .* np\.concatenate"):
+        core.confusion_matrix(label_batches, scores)
+    with pytest.raises(ValueError, match=r"`predictions` is a list of 3 arrays of 32, 32, 10 rows"):
+        core.confusion_matrix(labels, score_batches)
+    with pytest.raises(ValueError, match=r"several heads .* predictions\[0\]\) or batches collected in a loop"):
+        core.confusion_matrix(labels[:32], score_batches[:2])
+    with pytest.raises(ValueError, match=r"a list of label batches\? concatenate them first"):
+        core.confusion_matrix(label_batches[:2], scores[:32])  # equal batches read as one-hot rows
+    assert core.confusion_matrix([[0, 1, 0], [1, 0, 0]], [[0.1, 0.8, 0.1], [0.9, 0.0, 0.1]]).trace() == 2  # rows
+    np.testing.assert_array_equal(  # the fix the messages give
+        core.confusion_matrix(np.concatenate(label_batches), np.concatenate(score_batches)),
+        skm.confusion_matrix(labels, scores.argmax(1), labels=range(3)),
+    )
+
+
 def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
     from sklearn.linear_model import LogisticRegression
 
