@@ -126,7 +126,10 @@ def _scores_of(predictions: np.ndarray, num_classes: int, from_logits: bool) -> 
     """Per-class scores ``[N, C]`` and whether they are probabilities."""
     array = np.asarray(predictions)
     if not np.issubdtype(array.dtype, np.floating):
-        array = array.astype(np.float64)  # float scores keep their dtype: no copy of a large [N, C]
+        array = array.astype(np.float64)
+    elif array.dtype.itemsize < 4:  # float16: exp overflows past 11, sums of many lose the 1e-3 tolerance
+        array = array.astype(np.float32)
+    # float32 / float64 scores keep their dtype: no copy of a large [N, C]
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim == 1:  # one sigmoid column: probability of class 1

@@ -125,6 +125,20 @@ def test_a_sigmoid_column_is_two_classes_cut_as_the_matrix_cuts(from_logits):
     }
 
 
+def test_float16_scores_are_read_in_float32(recwarn):
+    """Half precision: probabilities over many classes stay probabilities, large logits do not overflow."""
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 300, 400)
+    probabilities = softmax(rng.normal(size=(400, 300)) * 3, axis=1).astype(np.float16)
+    chosen = collect_examples(np.arange(400), labels, probabilities, num_classes=300)
+    assert chosen.index["scores"] == "probability"
+    column = np.array([-30.0, 12.0, -0.5, 40.0], dtype=np.float16)  # logits past float16's exp range
+    chosen = collect_examples(np.arange(4), np.array([0, 1, 1, 0]), column, num_classes=2, from_logits=True)
+    scores = {row["id"]: row["top"] for cell in chosen.index["cells"] for row in cell["examples"]}
+    assert scores[0][0] == [0, pytest.approx(1.0)] and scores[3][0] == [1, pytest.approx(1.0)]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def decoded(png):
     return np.asarray(Image.open(io.BytesIO(png)))
 
