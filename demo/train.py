@@ -15,7 +15,8 @@ and differs only in how it treats the class imbalance:
 Each run logs into its own directory with
 :class:`tb_imbalance.keras.ClassificationReportCallback` (run
 ``validation_imbalance``: confusion matrix, per-class scalars, picture, and
-the validation rows behind each cell: the digits as thumbnails) and
+the validation rows behind each cell: the digits as thumbnails; and the training
+count per class, for the long-tail view) and
 ``keras.callbacks.TensorBoard`` (runs ``train`` and ``validation``), and
 halves the learning rate with ``ReduceLROnPlateau`` when the validation
 balanced accuracy (our :class:`tb_imbalance.keras.BalancedAccuracy` metric)
@@ -266,6 +267,9 @@ def train_run(
         ClassificationReportCallback(
             log_dir, class_names=dataset.class_names, verbose=0,
             examples=(dataset.x_val, dataset.y_val),  # a few hundred rows: cheap to predict each epoch
+            # The dataset's own training counts (before any oversampling): the tab's
+            # long-tail view buckets classes by them (many-, medium-, few-shot).
+            class_counts=dataset.class_counts("train").tolist(),
         ),
         keras.callbacks.TensorBoard(log_dir),
         keras.callbacks.ReduceLROnPlateau(
