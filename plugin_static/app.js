@@ -3,7 +3,7 @@
 import { createDataSource } from "./data-source.js";
 import { el, field, replaceChildren, select } from "./dom.js";
 import { parseThresholds } from "./long-tail.js";
-import { PIVOT_METRICS, assignColours, buildPivot, defaultTag } from "./pivot.js";
+import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables } from "./report-table.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -17,6 +17,7 @@ import {
   unionSteps,
 } from "./state.js";
 import { loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
+import { significanceLegend } from "./views/delta.js";
 import { createExamplesPanel } from "./views/examples.js";
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
@@ -62,7 +63,8 @@ export function startApp({ root, api, presets }) {
   let defaultsApplied = false;
   let generation = 0;
   let lastTrendClasses = null;
-  let lastOtherClassSets = []; // runs whose class set differs from the baseline's
+  let lastOtherClassSets = []; // runs whose class set is not the one the trends draw
+  let lastBaselines = []; // the baseline of each class set, as last drawn
   let firstRenderMarked = false;
   let refreshing = 0; // refreshes in flight
   let colourByRun = {}; // run -> colour, kept while the page lives
@@ -76,7 +78,7 @@ export function startApp({ root, api, presets }) {
   const reportSection = section(
     "report",
     "Classification report",
-    "Per-class precision, recall and F1 of each selected run; click a column header to sort. The bar under recall and precision is its 95% interval (hover for the numbers); differences to the baseline are coloured only when significant at 95%, n.s. otherwise. The pivot shows one metric with runs as columns, one table per class set.",
+    "Per-class precision, recall and F1 of each selected run, one table per class set, each compared with its own baseline; click a column header to sort. The pivot shows one metric with runs as columns.",
   );
   const matrixSection = section("matrix", "Confusion matrix", "Rows are true classes, columns predicted classes. Hover a cell for counts and shares.");
   const imbalanceSection = section("imbalance", "Imbalance at a glance", "How many samples each class has, next to how often the model predicts it.");
@@ -103,15 +105,20 @@ export function startApp({ root, api, presets }) {
         tableStep: null,
         matrix: { ...state.matrix, step: null, otherStep: null },
         imbalance: { ...state.imbalance, step: null },
-        trends: { ...state.trends, pinned: null },
+        trends: { ...state.trends, pinned: null, classSet: 0 },
+        baselines: [],
       });
     },
     onRuns: (runs) => {
       userChoseRuns = true;
-      const { baseline } = store.get();
-      store.set({ selectedRuns: runs, baseline: runs.includes(baseline) ? baseline : (runs[0] ?? null) });
+      const { baselines } = store.get();
+      store.set({ selectedRuns: runs, baselines: baselines.filter((run) => runs.includes(run)) });
     },
-    onBaseline: (baseline) => store.set({ baseline }),
+    // A new baseline for one class set; the other sets keep theirs.
+    onBaseline: (run, classSet) => {
+      const baselines = lastBaselines.map((current, index) => (index === classSet ? run : current));
+      store.set({ baselines: baselines.length ? baselines : [run] });
+    },
   });
   // Typing in the class filter only redraws the table rows, once the typing pauses.
   const applyFilter = debounce((classFilter) => store.set({ classFilter }), FILTER_DELAY_MS);
@@ -182,6 +189,7 @@ export function startApp({ root, api, presets }) {
       groupSwitch,
       thresholdFields,
     ),
+    significanceLegend(),
     tableHost,
     pivotHost,
   );
@@ -233,9 +241,9 @@ export function startApp({ root, api, presets }) {
     let selectedRuns = state.selectedRuns.filter((run) => source.hasRun(run));
     if (!userChoseRuns && selectedRuns.length === 0) selectedRuns = source.runsWithTag(tag).slice(0, DEFAULT_RUN_LIMIT);
     if (presetRuns) selectedRuns = presetRuns;
-    let baseline = firstLoad && selectedRuns.includes(presets.baseline) ? presets.baseline : state.baseline;
-    if (!selectedRuns.includes(baseline)) baseline = selectedRuns[0] ?? null;
-    const patch = { tag, selectedRuns, baseline };
+    // The baselines chosen (one per class set); the others are resolved from the class sets when loaded.
+    const baselines = (firstLoad ? presets.baselines ?? [] : state.baselines).filter((run) => selectedRuns.includes(run));
+    const patch = { tag, selectedRuns, baselines };
     if (firstLoad) {
       patch.tableStep = presets.step;
       patch.view = presets.view;
@@ -257,7 +265,7 @@ export function startApp({ root, api, presets }) {
     return null;
   }
 
-  /** Runs that failed to load, and runs whose differences could not be tested. */
+  /** Runs that failed to load, and runs whose differences could not be tested (errors). */
   function tableMessage(columns) {
     const lines = [
       ...columns.filter((column) => column.error).map((column) => `${column.run}: ${column.error}`),
@@ -266,6 +274,12 @@ export function startApp({ root, api, presets }) {
         .map((column) => `${column.run}: differences to the baseline are not tested (${column.comparisonError})`),
     ];
     return lines.length ? lines.join("\n") : null;
+  }
+
+  /** Differences left untested by design (not an error): one neutral line. */
+  function tableNote(columns) {
+    const noted = columns.filter((column) => column.comparisonNote);
+    return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? noted[0].run : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
   }
 
   // ---- refresh ------------------------------------------------------------
@@ -305,17 +319,30 @@ export function startApp({ root, api, presets }) {
     if (id !== generation) return;
 
     const readable = selected.filter((run) => source.stepsOf(tag, run)?.length);
-    const baseline = readable.includes(state.baseline) ? state.baseline : (readable[0] ?? null);
-    const selection = { api, source, state, tag, selected, readable, baseline };
-    const [columns, matrixData, imbalanceData, trendData] = await Promise.all([
-      loadTableColumns(selection),
+    // Each class set has its own baseline: known once the reports say which runs share classes.
+    const chosen = state.baselines.filter((run) => readable.includes(run));
+    const columns = await loadTableColumns({ api, source, state, tag, selected, readable, baselines: chosen });
+    if (id !== generation) return;
+    const baselines = resolveBaselines(columns, chosen);
+    const classSets = groupByClassSet(columns, baselines);
+    lastBaselines = baselines;
+    // The first class set's baseline is the matrix's and the imbalance view's default run.
+    const baseline = classSets[0]?.baseline ?? readable[0] ?? null;
+    const selection = { api, source, state, tag, selected, readable, baseline, baselines };
+    // The trends draw one class set: its runs, ranked by its baseline.
+    const trendSetIndex = Math.min(state.trends.classSet ?? 0, Math.max(classSets.length - 1, 0));
+    const trendSet = classSets[trendSetIndex] ?? null;
+    const trendRuns = trendSet ? readable.filter((run) => trendSet.columns.some((column) => column.run === run)) : readable;
+    const trendBaseline = trendSet?.baseline ?? baseline;
+    const [matrixData, imbalanceData, trendData] = await Promise.all([
       loadMatrix(selection),
       loadImbalance(selection),
-      loadTrends(selection),
+      loadTrends({ ...selection, readable: trendRuns, baseline: trendBaseline }),
     ]);
     if (id !== generation) return;
+    const setLabel = (set, index) => `class set ${index + 1} (${set.classNames.length} classes)`;
     lastTrendClasses = trendData?.classes ?? null;
-    lastOtherClassSets = trendData?.otherClassSets ?? [];
+    lastOtherClassSets = [...readable.filter((run) => !trendRuns.includes(run)), ...(trendData?.otherClassSets ?? [])];
     const runColours = colours(selected, available);
 
     pickers.update({
@@ -323,7 +350,7 @@ export function startApp({ root, api, presets }) {
       tag,
       runs: available,
       selectedRuns: selected,
-      baseline,
+      classSets: classSets.map((set, index) => ({ label: setLabel(set, index), runs: set.columns.map((column) => column.run), baseline: set.baseline })),
       colours: runColours,
       stepErrors: Object.fromEntries(available.filter((run) => source.errorOf(tag, run)).map((run) => [run, source.errorOf(tag, run)])),
     });
@@ -362,14 +389,15 @@ export function startApp({ root, api, presets }) {
       pivotMessage.hidden = !pivotText;
       pivotMessage.textContent = pivotText ?? "";
       pivot.update({
-        groups: shownColumns.length ? buildPivot(columns, baseline, state.pivotMetric) : null,
+        groups: shownColumns.length ? buildPivot(columns, baselines, state.pivotMetric) : null,
+        note: tableNote(columns),
         metric: state.pivotMetric,
         colours: runColours,
       });
     }
     // The hidden view is drawn when it is shown (switching views redraws).
     if (!pivotShown) table.update({
-      tables: shownColumns.length ? buildReportTables(columns, baseline) : null,
+      tables: shownColumns.length ? buildReportTables(columns, baselines) : null,
       steps: tableSteps,
       wantedStep: state.tableStep,
       step: tableStep,
@@ -380,6 +408,7 @@ export function startApp({ root, api, presets }) {
       colours: runColours,
       tag: tag ?? "",
       message: tableMessage(columns),
+      note: tableNote(columns),
     });
 
     const matrixGrouped = Boolean(state.grouped && matrixData.run !== null && source.classGroupsOf(tag, matrixData.run) !== null);
@@ -412,8 +441,10 @@ export function startApp({ root, api, presets }) {
     });
 
     trends.update({
-      runs: readable.map((run) => ({ run, colour: runColours[run] })),
-      baseline,
+      runs: trendRuns.map((run) => ({ run, colour: runColours[run] })),
+      baseline: trendBaseline,
+      classSets: classSets.map(setLabel),
+      classSet: trendSetIndex,
       series: trendData?.series ?? {},
       classIndices: trendData?.classIndices ?? [],
       names: trendData?.names ?? [],
@@ -421,16 +452,15 @@ export function startApp({ root, api, presets }) {
       worstCount: state.trends.worstCount,
       pinned: trendData?.pinned ?? null,
       markerStep: state.tableStep === null ? null : tableStep,
-      rankedBy: `${state.trends.metric === "f1" ? "F1" : "recall"} (${baseline ?? "baseline"}, latest step)`,
+      rankedBy: `${state.trends.metric === "f1" ? "F1" : "recall"} (${trendBaseline ?? "baseline"}, latest step)`,
       message: trendData?.error ?? null,
     });
 
-    const classCount = shownColumns[0]?.report.class_names.length ?? 0;
-    const subtitleParts = [tag, classCount ? `${classCount} ${shownColumns[0].report.class_groups && state.grouped && canGroup ? "groups" : "classes"}` : null, available.length ? `${selected.length} of ${available.length} runs` : null];
+    const subtitleParts = [tag, classCountText(classSets, canGroup && state.grouped), available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
     status.classList.remove("busy");
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    writeUrl(state, selected, baseline, canGroup);
+    writeUrl(state, selected, baselines, canGroup);
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
@@ -439,13 +469,13 @@ export function startApp({ root, api, presets }) {
   }
 
   /** Puts the selection into the iframe URL, so that a link reproduces the view. */
-  function writeUrl(state, selected, baseline, canGroup) {
+  function writeUrl(state, selected, baselines, canGroup) {
     const search = selectionSearch(window.location.search, {
       thresholds: state.thresholds,
       grouped: canGroup && state.grouped,
       runs: selected,
       tag: state.tag,
-      baseline,
+      baselines,
       step: state.tableStep,
       view: state.view,
       metric: state.pivotMetric,

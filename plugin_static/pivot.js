@@ -1,6 +1,7 @@
 // The pivot view as data: one metric, runs as columns, classes as rows, one
 // group per class set; plus the run colours and the default tag. Pure
 // functions of the `report` and `compare` responses (no DOM).
+import { runLabel } from "./format.js";
 import { classTests, deltaMark } from "./significance.js";
 
 /** The metrics the pivot can show; `compare` tests recall and precision only. */
@@ -35,38 +36,72 @@ const sameNames = (a, b) => a.length === b.length && a.every((name, index) => na
 
 /**
  * Groups runs by class set: runs whose class names are equal, in the same
- * order, share a group. The baseline's group comes first; the others follow
- * in the order their first run is shown. Runs without a report are left out.
- * Within a group, runs keep their display order.
+ * order, share a group. Groups that hold a baseline come first; otherwise
+ * groups follow in the order their first run is shown. Runs without a
+ * report are left out. Within a group, runs keep their display order.
  * Used by the pivot and the side-by-side table alike.
  * @param {Array<{run: string, report: Object|null}>} columns in display order
- * @param {string|null} baseline
- * @returns {Array<{classNames: string[], hasBaseline: boolean, columns: Array}>}
+ * @param {string|string[]|null} baselines the baseline of each class set
+ *   (see {@link resolveBaselines}); a group's `baseline` is its run among them
+ * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null, columns: Array}>}
  * @example
- *   groupByClassSet(columns, "baseline").map((group) => group.columns.length) // [2, 1]
+ *   groupByClassSet(columns, ["a/baseline", "b/baseline"]).map((group) => group.baseline) // ["a/baseline", "b/baseline"]
  */
-export function groupByClassSet(columns, baseline) {
+export function groupByClassSet(columns, baselines) {
+  const wanted = baselines === null || baselines === undefined ? [] : Array.isArray(baselines) ? baselines : [baselines];
   const shown = columns.filter((column) => column.report);
-  const base = shown.find((column) => column.run === baseline) ?? null;
   const groups = [];
   for (const column of shown) {
     const names = column.report.class_names;
     let group = groups.find((candidate) => sameNames(candidate.classNames, names));
     if (!group) {
-      group = { classNames: names, hasBaseline: false, columns: [] };
+      group = { classNames: names, hasBaseline: false, baseline: null, columns: [] };
       groups.push(group);
     }
     group.columns.push(column);
-    if (column === base) group.hasBaseline = true;
+    if (!group.hasBaseline && wanted.includes(column.run)) {
+      group.hasBaseline = true;
+      group.baseline = column.run;
+    }
   }
-  // A stable sort: the groups without the baseline keep their order.
+  // A stable sort: the groups keep their order otherwise.
   return groups.sort((a, b) => Number(b.hasBaseline) - Number(a.hasBaseline));
 }
 
 /**
- * The title of a class-set group (its position, its classes, and whether it
- * is compared with the baseline), as the pivot and the side-by-side table show it.
- * @param {{classNames: string[], hasBaseline: boolean}} group from {@link groupByClassSet}
+ * The default baseline among the runs of one class set: the first whose
+ * name contains "baseline" (any case), else the first run.
+ * @param {string[]} runs in display order
+ * @returns {string|null}
+ * @example
+ *   defaultBaseline(["digits/weights", "digits/baseline"]) // "digits/baseline"
+ */
+export function defaultBaseline(runs) {
+  return runs.find((run) => run.toLowerCase().includes("baseline")) ?? runs[0] ?? null;
+}
+
+/**
+ * The baseline of every class set, in the order the class sets are shown
+ * (that of their first run): the run the user chose in that set, else
+ * {@link defaultBaseline}. Each class set is compared with its own baseline.
+ * @param {Array<{run: string, report: Object|null}>} columns in display order
+ * @param {string[]} [chosen] runs the user picked as baselines (any class sets; the first per set wins)
+ * @returns {string[]} one run per class set
+ * @example
+ *   resolveBaselines(columns, ["digits/oversampling"]) // ["cancer/baseline", "digits/oversampling"]
+ */
+export function resolveBaselines(columns, chosen = []) {
+  return groupByClassSet(columns, null).map((group) => {
+    const runs = group.columns.map((column) => column.run);
+    return runs.find((run) => chosen.includes(run)) ?? defaultBaseline(runs);
+  });
+}
+
+/**
+ * The title of a class-set group (its position, its classes, and what it is
+ * compared with), as the pivot and the side-by-side table show it.
+ * @param {{classNames: string[], hasBaseline: boolean, baseline?: string|null, columns?: Array}} group
+ *   from {@link groupByClassSet}
  * @param {number} index the group's position
  * @returns {string}
  */
@@ -74,34 +109,51 @@ export function classSetTitle(group, index) {
   const shown = group.classNames.slice(0, 4).join(", ");
   const more = group.classNames.length > 4 ? ", …" : "";
   const count = `${group.classNames.length} classes (${shown}${more})`;
-  if (group.hasBaseline) return `Class set ${index + 1}: ${count}, compared with the baseline`;
-  return `Class set ${index + 1}: ${count}; differs from the baseline's classes, so not compared`;
+  if (!group.hasBaseline) return `Class set ${index + 1}: ${count}; no baseline chosen, so not compared`;
+  if ((group.columns ?? group.runs ?? [null, null]).length < 2) return `Class set ${index + 1}: ${count}; one run, nothing to compare with`;
+  return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? runLabel(group.baseline) : ""}`.trimEnd();
+}
+
+/**
+ * The header's count of classes: per class set when the runs have several,
+ * e.g. "12 classes in 2 class sets (2 + 10)".
+ * @param {Array<{classNames: string[], columns: Array}>} classSets from groupByClassSet
+ * @param {boolean} grouped whether the reports are rolled up to class groups
+ * @returns {string|null}
+ */
+export function classCountText(classSets, grouped) {
+  if (!classSets.length) return null;
+  const counts = classSets.map((set) => set.classNames.length);
+  const unit = grouped ? "groups" : "classes";
+  if (counts.length === 1) return `${counts[0]} ${unit}`;
+  const total = counts.reduce((sum, count) => sum + count, 0);
+  return `${total} ${unit} in ${counts.length} class sets (${counts.join(" + ")})`;
 }
 
 /**
  * Builds the pivot: for each class set (runs whose class names are equal, in
- * the same order), a group with one row per class and one cell per run. The
- * group of the baseline comes first and holds the differences to the
- * baseline, with the significance `compare` found (recall and precision; F1
- * has no test). Other groups show values only: their classes differ from
- * the baseline's, so they cannot be compared class by class.
+ * the same order), a group with one row per class and one cell per run.
+ * Each group holds the differences to its own baseline (one of `baselines`),
+ * with the significance `compare` found (recall and precision; F1 has no
+ * test). A group without a baseline among `baselines` shows values only.
  *
  * @param {Array<{run: string, step: number|null, report: Object|null, comparison?: Object|null}>} columns
  *   as {@link import("./view-data.js").loadTableColumns} returns them, in display order
- * @param {string|null} baseline
+ * @param {string|string[]|null} baselines the baseline of each class set ({@link resolveBaselines})
  * @param {"recall"|"precision"|"f1"} metric
- * @returns {Array<{classNames: string[], hasBaseline: boolean,
+ * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null,
  *   runs: Array<{run: string, step: number|null, isBaseline: boolean}>,
- *   rows: Array<{index: number, name: string, cells: Object<string, {value: number, delta: number|null,
+ *   rows: Array<{index: number, name: string, cells: Object<string, {value: number,
+ *     interval: [number, number]|null, delta: number|null,
  *     direction: string|null, title: string|null}|null>}>}>}
  * @example
  *   buildPivot(columns, "baseline", "recall")[0].rows[2].cells.other.direction // "better"
  */
-export function buildPivot(columns, baseline, metric) {
+export function buildPivot(columns, baselines, metric) {
   const key = parseMetric(metric);
-  const base = columns.find((column) => column.report && column.run === baseline) ?? null;
-  const groups = groupByClassSet(columns, baseline);
+  const groups = groupByClassSet(columns, baselines);
   return groups.map((group) => {
+    const base = group.columns.find((column) => column.run === group.baseline) ?? null;
     // The baseline leads its group, as in the side-by-side table.
     const ordered = group.hasBaseline ? [base, ...group.columns.filter((column) => column !== base)] : group.columns;
     const rows = group.classNames.map((name, index) => {
@@ -112,26 +164,29 @@ export function buildPivot(columns, baseline, metric) {
           cells[column.run] = null;
           continue;
         }
+        // The score's own 95% interval (recall and precision; none for F1 or weighted counts).
+        const interval = column.report.per_class[`${key}_interval`]?.[index] ?? null;
         const baseValue = group.hasBaseline && column !== base ? base.report.per_class[key]?.[index] : undefined;
         if (typeof baseValue !== "number") {
-          cells[column.run] = { value, delta: null, direction: null, title: null };
+          cells[column.run] = { value, interval, delta: null, direction: null, title: null };
           continue;
         }
         // `compare` leaves a difference out where it is undefined (no examples, or never predicted).
         if (column.comparison && column.comparison.per_class[`${key}_delta`]?.[index] === null) {
-          cells[column.run] = { value, delta: null, direction: null, title: null };
+          cells[column.run] = { value, interval, delta: null, direction: null, title: null };
           continue;
         }
         const delta = value - baseValue;
         const test = classTests(column.comparison, index)?.[key];
         const mark = deltaMark(delta, key, test);
-        cells[column.run] = { value, delta, direction: mark.direction, title: mark.title };
+        cells[column.run] = { value, interval, delta, direction: mark.direction, title: mark.title };
       }
       return { index, name, cells };
     });
     return {
       classNames: group.classNames,
       hasBaseline: group.hasBaseline,
+      baseline: group.baseline,
       runs: ordered.map((column) => ({
         run: column.run,
         step: column.report.step ?? column.step ?? null,

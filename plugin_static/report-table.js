@@ -159,22 +159,24 @@ export function buildReportTable(columns, baseline) {
 
 /**
  * The side-by-side tables: one per class set (see
- * {@link import("./pivot.js").groupByClassSet}), so runs whose classes
- * differ from the baseline's never add rows to the baseline's table. The
- * baseline's table comes first and holds the differences to the baseline;
- * the others show values only (`compared` is false for all their columns).
+ * {@link import("./pivot.js").groupByClassSet}), so runs with other classes
+ * never add rows to a table. Each table holds the differences to its own
+ * class set's baseline (one of `baselines`); a table without a baseline
+ * among them shows values only (`compared` is false for all its columns).
  * Runs without a report are left out (their errors are shown apart).
  * @param {Array} columns as for {@link buildReportTable}
- * @param {string|null} baseline
- * @returns {Array<{classNames: string[], hasBaseline: boolean, title: string,
+ * @param {string|string[]|null} baselines the baseline of each class set
+ *   ({@link import("./pivot.js").resolveBaselines})
+ * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null, title: string,
  *   columns: Array, classRows: Array, summaryRows: Array}>}
  */
-export function buildReportTables(columns, baseline) {
-  return groupByClassSet(columns, baseline).map((group, index) => ({
+export function buildReportTables(columns, baselines) {
+  return groupByClassSet(columns, baselines).map((group, index) => ({
     classNames: group.classNames,
     hasBaseline: group.hasBaseline,
+    baseline: group.baseline,
     title: classSetTitle(group, index),
-    ...buildReportTable(group.columns, group.hasBaseline ? baseline : null),
+    ...buildReportTable(group.columns, group.baseline),
   }));
 }
 

@@ -119,9 +119,10 @@ export function classTests(comparison, classIndex) {
  * @param {number} delta
  * @param {string} fieldKey "precision", "recall", "f1" or "support"
  * @param {{significant: boolean|null, interval: [number, number]|null}|null|undefined} test
+ * @param {{summary?: boolean}} [where] `summary: true` for a summary row (averages, imbalance metrics)
  * @returns {{direction: "better"|"worse"|"ns"|"same"|"untested"|"neutral", title: string}}
  */
-export function deltaMark(delta, fieldKey, test) {
+export function deltaMark(delta, fieldKey, test, { summary = false } = {}) {
   if (fieldKey === "support") return { direction: "neutral", title: "difference in examples" };
   const tested = Boolean(test) && typeof test.significant === "boolean" && Array.isArray(test.interval);
   if (tested) {
@@ -138,6 +139,7 @@ export function deltaMark(delta, fieldKey, test) {
     };
   }
   if (Math.abs(delta) < DELTA_EPSILON) return { direction: "same", title: "no change" };
+  if (summary) return { direction: "untested", title: "not tested: only per-class recall and precision are tested, not averages over classes" };
   const why = TESTED_FIELDS.includes(fieldKey)
     ? "no test (a run has no examples or predictions of this class, weighted counts, or runs not compared)"
     : "no significance test for this score";

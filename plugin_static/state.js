@@ -23,7 +23,7 @@ export function initialState() {
   return {
     tag: null,
     selectedRuns: [],
-    baseline: null,
+    baselines: [], // runs the user chose as baselines; each class set uses its own (see resolveBaselines)
     tableStep: null, // null follows the latest step
     view: "table", // the report card's view: "table" (side by side) or "pivot"
     pivotMetric: "recall", // the pivot's metric: "recall", "precision" or "f1"
@@ -41,7 +41,7 @@ export function initialState() {
       otherRun: null,
       otherStep: null,
     },
-    trends: { metric: "recall", worstCount: 12, pinned: null },
+    trends: { metric: "recall", worstCount: 12, pinned: null, classSet: 0 }, // classSet: which class set the charts draw
     imbalance: { run: null, step: null, scale: "linear", order: "support" },
   };
 }
@@ -144,12 +144,14 @@ function integer(value) {
  * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&view=pivot&metric=f1&poll=2&min_support=50&many=50&few=10&group=1`.
  * `many` / `few` are the long-tail thresholds (the defaults when missing or
  * invalid), `group=1` rolls the report and matrix up to class groups.
- * `run` may also be repeated (`run=a&run=b`) for names containing commas.
+ * `run` may also be repeated (`run=a&run=b`) for names containing commas;
+ * `baseline` is repeated, one per class set, when the runs have several
+ * (`baselines` lists them all; `baseline` is the first).
  * `view` is "table" (default) or "pivot"; `metric` the pivot's "recall"
  * (default), "precision" or "f1". Without `tag`, the dashboard picks the tag
  * most of `runs` have.
  * @param {string} search `window.location.search`
- * @returns {{runs: string[]|null, baseline: string|null, tag: string|null,
+ * @returns {{runs: string[]|null, baseline: string|null, baselines: string[], tag: string|null,
  *   step: number|null, view: "table"|"pivot", metric: "recall"|"precision"|"f1",
  *   matrixRun: string|null, normalize: string|null,
  *   supportThreshold: number, thresholds: {many: number, few: number}, grouped: boolean,
@@ -162,6 +164,7 @@ export function readPresets(search) {
   return {
     runs: repeated.length ? repeated : list(params.get("runs")),
     baseline: params.get("baseline"),
+    baselines: params.getAll("baseline"),
     tag: params.get("tag"),
     step: integer(params.get("step")),
     view: parseView(params.get("view")),
@@ -184,8 +187,10 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * that are not part of the selection (`name`, `poll`, `min_support`, …) are
  * kept. Runs are written as `runs=a,b`, or as repeated `run=` when a name
  * holds a comma; defaults (latest step, table view, recall) are left out.
+ * `baselines` (one per class set) are written as repeated `baseline=`;
+ * a single `baseline` as one.
  * @param {string} search the current `window.location.search`
- * @param {{runs: string[], tag: string|null, baseline: string|null, step: number|null,
+ * @param {{runs: string[], tag: string|null, baseline?: string|null, baselines?: string[], step: number|null,
  *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean}} selection
  *   thresholds are written only when not the defaults, `group=1` only when grouped
  * @returns {string} the new query, starting with "?"
@@ -194,13 +199,14 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  *     step: null, view: "pivot", metric: "f1"})
  *   // "?name=imbalance&runs=a%2Cb&tag=t&baseline=a&view=pivot&metric=f1"
  */
-export function selectionSearch(search, { runs, tag, baseline, step, view, metric, thresholds, grouped }) {
+export function selectionSearch(search, { runs, tag, baseline, baselines, step, view, metric, thresholds, grouped }) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
   if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
   else params.set("runs", runs.join(","));
   if (tag !== null && tag !== undefined) params.set("tag", tag);
-  if (baseline !== null && baseline !== undefined) params.set("baseline", baseline);
+  if (baselines?.length) for (const run of baselines) params.append("baseline", run);
+  else if (baseline !== null && baseline !== undefined) params.set("baseline", baseline);
   if (step !== null && step !== undefined) params.set("step", String(step));
   if (view && view !== "table") params.set("view", view);
   if (metric && metric !== "recall") params.set("metric", metric);

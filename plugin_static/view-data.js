@@ -1,6 +1,7 @@
 // The data each view needs for the current selection, fetched in parallel.
 // Every loader resolves (never rejects): failures become messages.
 import { settle } from "./data-source.js";
+import { groupByClassSet, resolveBaselines } from "./pivot.js";
 import { resolveStep } from "./state.js";
 
 /**
@@ -28,22 +29,26 @@ export function reportOptions({ source, state, tag }, run, { grouping = true } =
  * @property {string} tag
  * @property {string[]} selected selected runs that have the tag
  * @property {string[]} readable selected runs whose steps are known
- * @property {string|null} baseline
+ * @property {string|null} baseline the first class set's baseline (the matrix's and imbalance view's default run)
+ * @property {string[]} [baselines] the runs the user chose as baselines (at most one per class set counts)
  */
 
 /**
  * Reports of every selected run at the table's step (each run's own latest
  * step when following, else its last step not after the chosen one), and
- * for every other run with the baseline's classes its `compare` response
- * against the baseline (per-class differences with their significance).
- * A comparison that fails leaves `comparison` null and says why in
- * `comparisonError`; the table then shows those differences untested.
+ * for every run its `compare` response against its class set's baseline
+ * (per-class differences with their significance). Each class set has its
+ * own baseline ({@link import("./pivot.js").resolveBaselines} of
+ * `selection.baselines`, the runs the user chose). A comparison that fails
+ * leaves `comparison` null and says why in `comparisonError`; one that is
+ * not made by design (groups) says why in `comparisonNote`. The table then
+ * shows those differences untested.
  * @param {Selection} selection
  * @returns {Promise<Array<{run: string, step: number|null, report: Object|null, error: string|null,
- *   comparison: Object|null, comparisonError: string|null}>>}
+ *   baseline: string|null, comparison: Object|null, comparisonError: string|null, comparisonNote: string|null}>>}
  */
 export async function loadTableColumns(selection) {
-  const { api, source, state, tag, selected, baseline } = selection;
+  const { api, source, state, tag, selected } = selection;
   const columns = await Promise.all(
     selected.map(async (run) => {
       const step = resolveStep(source.stepsOf(tag, run), state.tableStep);
@@ -52,22 +57,21 @@ export async function loadTableColumns(selection) {
       return { run, step, report: value, error };
     }),
   );
-  const base = columns.find((column) => column.run === baseline && column.report);
-  const sameClasses = (column) =>
-    column.report.class_names.length === base.report.class_names.length &&
-    column.report.class_names.every((name, index) => name === base.report.class_names[index]);
+  const baselines = resolveBaselines(columns, selection.baselines ?? (selection.baseline ? [selection.baseline] : []));
+  const groups = groupByClassSet(columns, baselines);
+  const none = { baseline: null, comparison: null, comparisonError: null, comparisonNote: null };
   return Promise.all(
     columns.map(async (column) => {
-      if (!base || column === base || !column.report) return { ...column, comparison: null, comparisonError: null };
-      if (!sameClasses(column)) {
-        return { ...column, comparison: null, comparisonError: "its classes differ from the baseline's" };
-      }
+      const group = groups.find((candidate) => candidate.columns.includes(column));
+      const base = group?.columns.find((candidate) => candidate.run === group.baseline);
+      if (!base || column === base || !column.report) return { ...column, ...none, baseline: group?.baseline ?? null };
+      const own = { ...none, baseline: base.run };
       if (reportOptions(selection, column.run).group) {
         // The compare route tests classes, not groups.
-        return { ...column, comparison: null, comparisonError: "differences of groups are not tested" };
+        return { ...column, ...own, comparisonNote: "differences of groups are not tested" };
       }
-      const { value, error } = await settle(api.compare(column.run, tag, column.report.step, baseline, base.report.step));
-      return { ...column, comparison: value, comparisonError: error };
+      const { value, error } = await settle(api.compare(column.run, tag, column.report.step, base.run, base.report.step));
+      return { ...column, ...own, comparison: value, comparisonError: error };
     }),
   );
 }

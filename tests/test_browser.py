@@ -332,7 +332,8 @@ def test_significance_marks_colour_only_significant_differences(dashboard, matri
         }))"""
     )
     assert colours["better"] == "rgb(46, 125, 50)"
-    assert colours["ns"] == colours["untested"] == "rgb(158, 158, 158)"
+    # Three looks: not significant is darker grey (and marked "n.s."), untested lighter.
+    assert colours["ns"] == "rgb(97, 97, 97)" and colours["untested"] == "rgb(176, 176, 176)"
     dashboard.problems.assert_none()
 
 
@@ -916,7 +917,7 @@ def test_pivot_significance_marks_match_compare(dashboard):
             return [kind, delta ? getComputedStyle(delta).color : null];
         }))"""
     )
-    assert colours["ns"] in (None, "rgb(158, 158, 158)")
+    assert colours["ns"] in (None, "rgb(97, 97, 97)")
     dashboard.problems.assert_none()
 
 
@@ -924,11 +925,12 @@ def test_pivot_groups_runs_with_other_classes_apart_and_keeps_names_as_text(dash
     page = dashboard.open(tag=PIVOT_TAG, runs=["pivot_00", "pivot_01", "pivot_other"], view="pivot", metric="f1")
     groups = read_pivot(page)
     assert [group["runs"] for group in groups] == [["pivot_00", "pivot_01"], ["pivot_other"]]
-    assert [group["baseline_group"] for group in groups] == [True, False]
+    # Each class set has its own baseline; pivot_other is alone in its set: nothing to compare.
+    assert [group["baseline_group"] for group in groups] == [True, True]
     assert len(groups[0]["rows"]) == PIVOT_CLASSES  # no empty rows for the other class set
     assert [row["name"] for row in groups[1]["rows"]] == OTHER_CLASS_NAMES
     assert all(cell["delta"] is None for row in groups[1]["rows"] for cell in row["cells"].values())
-    assert "not compared" in groups[1]["title"] and HOSTILE_CLASS_NAME in groups[1]["title"]
+    assert "one run, nothing to compare with" in groups[1]["title"] and HOSTILE_CLASS_NAME in groups[1]["title"]
     assert page.locator("[data-testid=pivot] img, [data-testid=pivot] b, [data-testid=pivot] script").count() == 0
     page.wait_for_timeout(300)  # an onerror handler would have fired by now
     assert dashboard.problems.dialogs == []
@@ -960,9 +962,9 @@ def test_side_by_side_has_one_table_per_class_set_and_no_empty_rows(dashboard):
     assert [group["runs"] for group in groups] == [["pivot_00", "pivot_01"], ["pivot_other"]]
     assert [group["tables"] for group in groups] == [1, 1]
     assert dashboard.testid("report-table").count() == 2
-    assert [group["baseline_group"] for group in groups] == [True, False]
-    assert "compared with the baseline" in groups[0]["title"]
-    assert "not compared" in groups[1]["title"] and HOSTILE_CLASS_NAME in groups[1]["title"]
+    assert [group["baseline_group"] for group in groups] == [True, True]  # each set has its own baseline
+    assert "compared with its baseline pivot_00" in groups[0]["title"]
+    assert "one run, nothing to compare with" in groups[1]["title"] and HOSTILE_CLASS_NAME in groups[1]["title"]
     # No empty rows: every row has a value in every field of every run of its table.
     for group in groups:
         assert group["rows"], group["title"]

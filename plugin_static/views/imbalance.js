@@ -49,7 +49,9 @@ export function createImbalanceView(container, { onChange }) {
     el("figcaption", {}, "Recall against training examples per class (log scale); dashed lines are the few-shot and many-shot thresholds."),
   );
   const plotHost = el("div", { class: "long-tail-plot-body" });
-  plot.append(plotHost);
+  // What the point colours and the dashed lines mean, with the current thresholds.
+  const plotLegend = el("div", { class: "legend", dataset: { testid: "recall-vs-count-legend" } });
+  plot.append(plotHost, plotLegend);
 
   container.append(
     el("div", { class: "toolbar" }, field("Run", runSelect), slider.element),
@@ -173,6 +175,16 @@ export function createImbalanceView(container, { onChange }) {
         ),
       );
     });
+    const bucketItem = (bucket, text) =>
+      el("span", { class: "legend-item", dataset: { testid: "legend-item", bucket } }, el("span", { class: `swatch point-swatch bucket-${bucket}` }), text);
+    replaceChildren(
+      plotLegend,
+      bucketItem("many", `many-shot (> ${formatCount(thresholds.many)})`),
+      bucketItem("medium", `medium-shot (${formatCount(thresholds.few)}–${formatCount(thresholds.many)})`),
+      bucketItem("few", `few-shot (< ${formatCount(thresholds.few)})`),
+      el("span", { class: "legend-item", dataset: { testid: "legend-item", bucket: "none" } }, el("span", { class: "swatch point-swatch bucket-many no-samples" }), "faded: no validation examples"),
+      el("span", { class: "legend-item", dataset: { testid: "legend-item", bucket: "threshold" } }, el("span", { class: "legend-dash" }), "thresholds"),
+    );
     replaceChildren(
       plotHost,
       svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "Recall against training examples per class" }, parts),

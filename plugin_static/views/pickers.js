@@ -1,4 +1,4 @@
-// The sidebar: tag, runs (checkboxes with a filter) and the baseline run.
+// The sidebar: tag, runs (checkboxes with a filter) and the baseline run of each class set.
 import { el, field, replaceChildren, select, setOptions } from "../dom.js";
 import { runLabel } from "../format.js";
 
@@ -8,7 +8,7 @@ import { runLabel } from "../format.js";
  * @param {Object} actions
  * @param {(tag: string) => void} actions.onTag
  * @param {(runs: string[]) => void} actions.onRuns the new selection
- * @param {(run: string) => void} actions.onBaseline
+ * @param {(run: string, classSet: number) => void} actions.onBaseline a new baseline for class set `classSet`
  * @returns {{update: (view: Object) => void}}
  */
 export function createPickers(container, { onTag, onRuns, onBaseline }) {
@@ -51,8 +51,20 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
   });
   filterInput.addEventListener("input", () => drawRuns());
 
-  const baselineSelect = select([], null, { dataset: { testid: "baseline-select" } });
-  baselineSelect.addEventListener("change", () => onBaseline(baselineSelect.value));
+  // One baseline per class set: runs are compared only with runs of the same classes.
+  const baselineFields = el("div", { class: "baseline-fields", dataset: { testid: "baseline-fields" } });
+  const baselineSelects = [];
+  const baselineSelect = (index) => {
+    while (baselineSelects.length <= index) {
+      const position = baselineSelects.length;
+      const input = select([], null, { dataset: { testid: "baseline-select", classSet: String(position) } });
+      input.addEventListener("change", () => onBaseline(input.value, position));
+      const label = el("span", { class: "field-label" });
+      const wrapper = el("label", { class: "field" }, label, input);
+      baselineSelects.push({ input, label, wrapper });
+    }
+    return baselineSelects[index];
+  };
 
   container.append(
     el("section", { class: "side-section" }, field("Tag", tagSelect)),
@@ -67,8 +79,18 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
     el(
       "section",
       { class: "side-section" },
-      field("Baseline run", baselineSelect),
-      el("p", { class: "hint" }, "Other runs are compared to the baseline: ", el("span", { class: "better" }, "better"), " / ", el("span", { class: "worse" }, "worse"), " where significant (95%), muted where not (n.s.)."),
+      baselineFields,
+      el(
+        "p",
+        { class: "hint" },
+        "Each run is compared with the baseline of its class set: ",
+        el("span", { class: "better" }, "better"),
+        " / ",
+        el("span", { class: "worse" }, "worse"),
+        " where significant (95%), ",
+        el("span", { class: "ns-mark" }, "n.s."),
+        " where not.",
+      ),
     ),
   );
 
@@ -98,15 +120,26 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
   return {
     /**
      * @param {{tags: string[], tag: string|null, runs: string[], selectedRuns: string[],
-     *   baseline: string|null, colours: Object<string, string>, stepErrors: Object<string, string>}} view
+     *   classSets: Array<{label: string, runs: string[], baseline: string|null}>,
+     *   colours: Object<string, string>, stepErrors: Object<string, string>}} view
+     *   `classSets`: the selected runs by class set, each with its baseline
      */
     update(view) {
       current = view;
       setOptions(tagSelect, view.tags.map((tag) => [tag, tag]), view.tag);
       tagSelect.disabled = view.tags.length === 0;
       drawRuns();
-      setOptions(baselineSelect, view.selectedRuns.map((run) => [run, runLabel(run)]), view.baseline);
-      baselineSelect.disabled = view.selectedRuns.length === 0;
+      const sets = view.classSets.length ? view.classSets : [{ label: "", runs: [], baseline: null }];
+      const shown = sets.map((set, index) => {
+        const picker = baselineSelect(index);
+        picker.label.textContent = sets.length > 1 ? `Baseline · ${set.label}` : "Baseline run";
+        setOptions(picker.input, set.runs.map((run) => [run, runLabel(run)]), set.baseline);
+        picker.input.disabled = set.runs.length === 0;
+        return picker.wrapper;
+      });
+      // Re-attaching a focused select would blur it: only when the class sets changed.
+      const same = shown.length === baselineFields.children.length && shown.every((node, index) => baselineFields.children[index] === node);
+      if (!same) replaceChildren(baselineFields, shown);
     },
   };
 }

@@ -1,8 +1,9 @@
 // The pivot view: one metric, runs as columns, classes as rows; one table per
 // class set. Differences to the baseline are coloured only when significant.
 import { el, replaceChildren } from "../dom.js";
-import { formatDelta, formatScore, runLabel } from "../format.js";
+import { formatScore, runLabel } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
+import { deltaElement, intervalElement } from "./delta.js";
 
 /**
  * Creates the pivot view.
@@ -12,7 +13,8 @@ import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
  */
 export function createPivotView(container) {
   const element = el("div", { class: "pivot", dataset: { testid: "pivot" } });
-  container.append(element);
+  const note = el("p", { class: "hint section-note", hidden: true, dataset: { testid: "pivot-note" } });
+  container.append(note, element);
 
   function renderHead(group, metricLabel, colours) {
     return el(
@@ -45,20 +47,15 @@ export function createPivotView(container) {
     const cell = row.cells[info.run];
     if (!cell) return el("td", { class: "num" });
     const showDelta = cell.delta !== null;
+    const bar = intervalElement(cell.interval, cell.value);
     return el(
       "td",
       {
-        class: "num",
+        class: `num${bar ? " has-interval" : ""}`,
         dataset: { testid: "pivot-cell", run: info.run, class: row.name, value: String(cell.value) },
       },
-      el("span", { class: "value" }, formatScore(cell.value)),
-      showDelta
-        ? el(
-            "span",
-            { class: `delta ${cell.direction}`, title: cell.title, dataset: { delta: String(cell.delta) } },
-            formatDelta(cell.delta),
-          )
-        : null,
+      el("span", { class: "value" }, formatScore(cell.value), bar),
+      showDelta ? deltaElement(cell.delta, cell) : null,
     );
   }
 
@@ -105,10 +102,12 @@ export function createPivotView(container) {
     element,
     /**
      * Redraws the pivot.
-     * @param {{groups: Array|null, metric: string, colours: Object<string, string>}} view
-     *   `groups` from {@link import("../pivot.js").buildPivot}
+     * @param {{groups: Array|null, metric: string, colours: Object<string, string>, note?: string|null}} view
+     *   `groups` from {@link import("../pivot.js").buildPivot}; `note`: differences left untested by design
      */
-    update({ groups, metric, colours }) {
+    update({ groups, metric, colours, note: noteText = null }) {
+      note.hidden = !noteText;
+      note.textContent = noteText ?? "";
       const metricLabel = PIVOT_METRICS.find((info) => info.key === metric)?.label ?? metric;
       if (!groups || groups.length === 0) {
         replaceChildren(element);

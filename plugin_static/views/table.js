@@ -3,13 +3,16 @@
 // differences coloured only when significant, low-support classes marked.
 import { el, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
-import { formatCount, formatDelta, formatScore, runLabel } from "../format.js";
+import { formatCount, formatScore, runLabel } from "../format.js";
 import { FIELDS, exportTablesText, visibleClassRows } from "../report-table.js";
-import { deltaMark, intervalBar, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
+import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
+import { deltaElement, intervalElement } from "./delta.js";
 import { createStepSlider } from "./step-slider.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
-const ROW_HEIGHT = 28;
+// Rows hold two lines: the value (with its interval bar) and, below it, the
+// difference to the baseline; stacked, three runs fit a 1280 px window.
+const ROW_HEIGHT = 40;
 
 /**
  * Creates the report table section.
@@ -64,6 +67,8 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
   );
 
   const message = el("div", { class: "section-message", hidden: true });
+  // Differences left untested by design (e.g. class groups): a plain note, not an error.
+  const note = el("p", { class: "hint section-note", hidden: true, dataset: { testid: "report-note" } });
   // One table per class set: the baseline's first, then one per other class set.
   const groupsHost = el("div", { class: "report-groups", dataset: { testid: "report-groups" } });
   const grids = [];
@@ -78,6 +83,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       el("div", { class: "toolbar-group toolbar-end" }, copyStatus, el("span", { class: "muted" }, "Export"), exportButtons),
     ),
     message,
+    note,
     groupsHost,
   );
 
@@ -99,7 +105,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const head = el("thead");
     const summaryBody = el("tbody", { class: "summary-body" });
     const classBody = el("tbody", { class: "class-body" });
-    const table = el("table", { class: "report-table", dataset: { testid: "report-table" } }, head, summaryBody, classBody);
+    const table = el("table", { class: "report-table stacked", dataset: { testid: "report-table" } }, head, summaryBody, classBody);
     const scroller = el("div", { class: "table-scroll" }, table);
     const title = el("h3", { class: "report-group-title", dataset: { testid: "report-group-title" } });
     grid.element = el("section", { class: "report-group", dataset: { testid: "report-group" } }, title, scroller);
@@ -239,20 +245,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const interval = fieldInfo.key === "recall" ? details.recallInterval : details.precisionInterval;
     const denominator = fieldInfo.key === "recall" ? row.cells[column.run].support : details.predicted;
     const title = intervalTitle(fieldInfo.key, value, interval, denominator, details.weighted);
-    const geometry = intervalBar(interval, value);
-    const bar = geometry
-      ? el(
-          "span",
-          {
-            class: "interval",
-            "aria-hidden": "true",
-            dataset: { testid: "interval-bar", low: String(interval[0]), high: String(interval[1]) },
-          },
-          el("span", { class: "interval-range", style: { left: `${geometry.left}%`, width: `${geometry.width}%` } }),
-          geometry.point === null ? null : el("span", { class: "interval-point", style: { left: `${geometry.point}%` } }),
-        )
-      : null;
-    return { title, bar };
+    return { title, bar: intervalElement(interval, value) };
   }
 
   function renderCell(row, column, fieldInfo, index) {
@@ -262,7 +255,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     if (value === undefined || value === null) return el("td", { class: className });
     const delta = row.deltas[column.run]?.[fieldInfo.key];
     const showDelta = delta !== undefined && !(fieldInfo.isCount && delta === 0);
-    const mark = showDelta ? deltaMark(delta, fieldInfo.key, row.tests?.[column.run]?.[fieldInfo.key]) : null;
+    const mark = showDelta ? deltaMark(delta, fieldInfo.key, row.tests?.[column.run]?.[fieldInfo.key], { summary: row.id !== undefined }) : null;
     const { title, bar } = intervalParts(row, column, fieldInfo, value);
     const lowSupport = fieldInfo.key === "support" && row.id === undefined && isLowSupport(value, view.supportThreshold);
     return el(
@@ -273,17 +266,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: String(value), ...(lowSupport ? { lowSupport: "true" } : {}) },
       },
       el("span", { class: "value" }, fieldInfo.isCount ? formatCount(value) : formatScore(value), bar),
-      showDelta
-        ? el(
-            "span",
-            {
-              class: `delta ${mark.direction}`,
-              title: mark.title,
-              dataset: { delta: String(delta), ...(mark.direction === "ns" ? { testid: "not-significant" } : {}) },
-            },
-            formatDelta(delta, fieldInfo.isCount),
-          )
-        : null,
+      showDelta ? deltaElement(delta, mark, { isCount: fieldInfo.isCount }) : null,
     );
   }
 
@@ -378,6 +361,8 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       if (document.activeElement !== thresholdInput) thresholdInput.value = String(next.supportThreshold);
       message.hidden = !next.message;
       message.textContent = next.message ?? "";
+      note.hidden = !next.note;
+      note.textContent = next.note ?? "";
       const tables = next.tables ?? [];
       for (const button of exportButtons.children) button.disabled = tables.length === 0;
       // Grids are kept (hidden) when fewer tables are shown, and reused.

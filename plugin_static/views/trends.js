@@ -1,5 +1,6 @@
-// Per-class trends across steps: one small chart per class, runs overlaid.
-import { el, replaceChildren, select, svg } from "../dom.js";
+// Per-class trends across steps: one small chart per class, runs overlaid;
+// one class set at a time (runs with other classes have other charts).
+import { el, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatScore, runLabel } from "../format.js";
 
 const METRICS = [
@@ -25,6 +26,10 @@ export function createTrendsView(container, { onChange }) {
 
   const metricSelect = select(METRICS, "recall", { dataset: { testid: "trends-metric" }, "aria-label": "Metric" });
   metricSelect.addEventListener("change", () => onChange({ metric: metricSelect.value }));
+  // Class indices mean something only within one class set: the runs of one set are drawn at a time.
+  const classSetSelect = select([], null, { dataset: { testid: "trends-class-set" }, "aria-label": "Class set" });
+  classSetSelect.addEventListener("change", () => onChange({ classSet: Number(classSetSelect.value), pinned: null }));
+  const classSetField = el("label", { class: "field", hidden: true }, el("span", { class: "field-label" }, "Class set"), classSetSelect);
   const countSelect = select(COUNTS, "12", { dataset: { testid: "trends-count" }, "aria-label": "How many classes" });
   countSelect.addEventListener("change", () => onChange({ worstCount: Number(countSelect.value), pinned: null }));
 
@@ -67,6 +72,7 @@ export function createTrendsView(container, { onChange }) {
     el(
       "div",
       { class: "toolbar" },
+      classSetField,
       el("label", { class: "field" }, el("span", { class: "field-label" }, "Metric"), metricSelect),
       el("label", { class: "field" }, el("span", { class: "field-label" }, "Classes"), countSelect),
       el("div", { class: "toolbar-group" }, classInput, classOptions, addButton, resetButton),
@@ -147,10 +153,14 @@ export function createTrendsView(container, { onChange }) {
      * @param {{runs: Array<{run: string, colour: string}>, baseline: string|null,
      *   series: Object<string, Object>, classIndices: number[], names: string[],
      *   metric: string, worstCount: number, pinned: number[]|null, markerStep: number|null,
-     *   rankedBy: string, message: string|null}} next
+     *   rankedBy: string, message: string|null, classSets?: string[], classSet?: number}} next
+     *   `classSets`: a label per class set of the selected runs; `classSet`: the one drawn
      */
     update(next) {
       view = next;
+      const sets = next.classSets ?? [];
+      classSetField.hidden = sets.length < 2;
+      setOptions(classSetSelect, sets.map((label, index) => [String(index), label]), String(next.classSet ?? 0));
       metricSelect.value = next.metric;
       countSelect.value = String(next.worstCount);
       resetButton.hidden = !next.pinned;

@@ -21,7 +21,10 @@ export function createVirtualRows({ scroller, body, rowHeight, renderRow, render
   let frame = 0;
 
   function visibleRange() {
-    const viewport = scroller.clientHeight;
+    // A scroller sized by its content (max-height) is as short as the rows drawn so far:
+    // count with the height it may grow to, so that a short list is drawn whole at once.
+    const maxHeight = parseFloat(getComputedStyle(scroller).maxHeight);
+    const viewport = scroller.clientHeight ? Math.max(scroller.clientHeight, Number.isFinite(maxHeight) ? maxHeight : 0) : 0;
     if (!viewport) return [0, Math.min(rows.length, MIN_ROWS)];
     const bodyTop = body.getBoundingClientRect().top - scroller.getBoundingClientRect().top + scroller.scrollTop;
     const offset = scroller.scrollTop - bodyTop;

@@ -8,12 +8,15 @@ import {
   PIVOT_METRICS,
   assignColours,
   buildPivot,
+  classCountText,
   classSetTitle,
+  defaultBaseline,
   defaultTag,
   groupByClassSet,
   nameHash,
   parseMetric,
   parseView,
+  resolveBaselines,
 } from "../../plugin_static/pivot.js";
 
 const PALETTE = ["#0", "#1", "#2", "#3", "#4", "#5", "#6", "#7", "#8", "#9"];
@@ -42,21 +45,38 @@ const columns = [
   { run: "broken", step: null, report: null, error: "Error 422" },
 ];
 
-test("the pivot has one group per class set, the baseline's first and leading", () => {
-  const groups = buildPivot(columns, "a_base", "recall");
+test("the pivot has one group per class set, each led by its own baseline", () => {
+  const groups = buildPivot(columns, ["a_base", "binary"], "recall");
   assert.equal(groups.length, 2);
   assert.equal(groups[0].hasBaseline, true);
+  assert.equal(groups[0].baseline, "a_base");
   assert.deepEqual(groups[0].classNames, NAMES);
   assert.deepEqual(groups[0].runs, [
     { run: "a_base", step: 4, isBaseline: true },
     { run: "b_other", step: 5, isBaseline: false },
   ]);
   assert.deepEqual(groups[0].rows.map((row) => row.name), NAMES);
-  assert.equal(groups[1].hasBaseline, false);
-  assert.deepEqual(groups[1].runs.map((info) => info.run), ["binary"]);
+  // The other class set has its own baseline (nothing else to compare in it).
+  assert.equal(groups[1].hasBaseline, true);
+  assert.equal(groups[1].baseline, "binary");
+  assert.deepEqual(groups[1].runs, [{ run: "binary", step: 2, isBaseline: true }]);
   // No empty rows for classes of other class sets.
   assert.deepEqual(groups[1].rows.map((row) => row.name), ["legit", "fraud"]);
-  assert.deepEqual(groups[1].rows[0].cells.binary, { value: 0.95, delta: null, direction: null, title: null });
+  assert.deepEqual(groups[1].rows[0].cells.binary, { value: 0.95, interval: null, delta: null, direction: null, title: null });
+  // A single baseline (an old link): the other class set is shown, not compared.
+  const single = buildPivot(columns, "a_base", "recall");
+  assert.deepEqual(single.map((group) => [group.hasBaseline, group.baseline]), [[true, "a_base"], [false, null]]);
+});
+
+test("pivot cells carry the score's own interval for the bars", () => {
+  const withIntervals = columns.map((column) =>
+    column.run === "a_base"
+      ? { ...column, report: { ...column.report, per_class: { ...column.report.per_class, recall_interval: [[0.8, 0.95], [0.3, 0.7], null] } } }
+      : column,
+  );
+  const rows = buildPivot(withIntervals, ["a_base"], "recall")[0].rows;
+  assert.deepEqual(rows.map((row) => row.cells.a_base.interval), [[0.8, 0.95], [0.3, 0.7], null]);
+  assert.deepEqual(rows.map((row) => row.cells.b_other.interval), [null, null, null]); // its report has none
 });
 
 test("pivot deltas are coloured only where compare says significant", () => {
@@ -66,7 +86,7 @@ test("pivot deltas are coloured only where compare says significant", () => {
   assert.equal(recall[0].cells.b_other.direction, "worse");
   assert.equal(recall[1].cells.b_other.direction, "ns");
   // `compare` has no difference for a class without examples in either run: none shown.
-  assert.deepEqual(recall[2].cells.b_other, { value: 0, delta: null, direction: null, title: null });
+  assert.deepEqual(recall[2].cells.b_other, { value: 0, interval: null, delta: null, direction: null, title: null });
   const precision = buildPivot(columns, "a_base", "precision")[0].rows;
   assert.equal(precision[0].cells.b_other.direction, "better");
   assert.equal(precision[1].cells.b_other.direction, "ns");
@@ -140,9 +160,46 @@ test("runs are grouped by class set, the baseline's group first, display order k
     ],
   );
   assert.deepEqual(groupByClassSet(columns, "d").map((group) => group.hasBaseline), [false, false, false]);
-  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 classes (p), compared with the baseline");
+  assert.equal(groups[0].baseline, "f");
+  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 classes (p), compared with its baseline f");
   assert.equal(
     classSetTitle({ classNames: ["a", "b", "c", "d", "e"], hasBaseline: false }, 2),
-    "Class set 3: 5 classes (a, b, c, d, …); differs from the baseline's classes, so not compared",
+    "Class set 3: 5 classes (a, b, c, d, …); no baseline chosen, so not compared",
   );
+  assert.equal(
+    classSetTitle({ classNames: ["y", "x"], hasBaseline: true, baseline: "e", columns: [columns[4]] }, 1),
+    "Class set 2: 2 classes (y, x); one run, nothing to compare with",
+  );
+  // One baseline per class set: every group is compared with its own.
+  const each = groupByClassSet(columns, ["c", "f", "e"]);
+  assert.deepEqual(each.map((group) => group.baseline), ["c", "f", "e"]);
+});
+
+test("each class set's default baseline: a run named baseline, else its first run", () => {
+  assert.equal(defaultBaseline(["digits/weights", "digits/Baseline_2", "digits/baseline"]), "digits/Baseline_2");
+  assert.equal(defaultBaseline(["b", "a"]), "b");
+  assert.equal(defaultBaseline([]), null);
+  const col = (run, names) => ({ run, report: names ? { class_names: names } : null });
+  const demo = [
+    col("cancer/class_weights", ["benign", "malignant"]),
+    col("cancer/baseline", ["benign", "malignant"]),
+    col("digits/oversampling", ["0", "1"]),
+    col("digits/baseline", ["0", "1"]),
+    col("digits/class_weights", ["0", "1"]),
+    col("other/x", ["p"]),
+    col("broken", null),
+  ];
+  // In display order of the class sets; one per set.
+  assert.deepEqual(resolveBaselines(demo), ["cancer/baseline", "digits/baseline", "other/x"]);
+  // A user's choice holds in its own set only; a chosen run not shown is ignored.
+  assert.deepEqual(resolveBaselines(demo, ["digits/class_weights", "gone"]), ["cancer/baseline", "digits/class_weights", "other/x"]);
+  assert.deepEqual(resolveBaselines(demo, ["cancer/class_weights", "digits/oversampling"]), ["cancer/class_weights", "digits/oversampling", "other/x"]);
+});
+
+test("the header counts classes per class set", () => {
+  const set = (count) => ({ classNames: Array.from({ length: count }, (_, index) => `c${index}`), columns: [] });
+  assert.equal(classCountText([], false), null);
+  assert.equal(classCountText([set(2)], false), "2 classes");
+  assert.equal(classCountText([set(2), set(10)], false), "12 classes in 2 class sets (2 + 10)");
+  assert.equal(classCountText([set(3)], true), "3 groups");
 });

@@ -138,7 +138,8 @@ test("worstClasses ranks classes with examples by recall or F1", () => {
 
 function fakeApi({ failCompare = false } = {}) {
   const calls = [];
-  const reports = { base, other, renamed: report(3, ["x", "y", "z"], { recall: [1, 1, 1], precision: [1, 1, 1], support: [1, 1, 1], predicted: [1, 1, 1] }) };
+  const xyz = (value) => report(3, ["x", "y", "z"], { recall: [value, 1, 1], precision: [1, 1, 1], support: [1, 1, 1], predicted: [1, 1, 1] });
+  const reports = { base, other, renamed: xyz(1), xyz_baseline: xyz(0.5) };
   return {
     calls,
     report: async (run, tag, step) => {
@@ -153,7 +154,7 @@ function fakeApi({ failCompare = false } = {}) {
   };
 }
 
-const source = { stepsOf: (tag, run) => ({ base: [4], other: [5], renamed: [3] })[run], errorOf: () => undefined };
+const source = { stepsOf: (tag, run) => ({ base: [4], other: [5], renamed: [3], xyz_baseline: [2] })[run], errorOf: () => undefined };
 
 test("the table compares each other run with the baseline, at the steps shown", async () => {
   const api = fakeApi();
@@ -161,8 +162,31 @@ test("the table compares each other run with the baseline, at the steps shown", 
   assert.deepEqual(api.calls.filter((call) => call[0] === "compare"), [["compare", "other", 5, "base", 4]]);
   assert.equal(columns[0].comparison, null);
   assert.equal(columns[1].comparison, comparison);
+  assert.equal(columns[1].baseline, "base");
+  // Alone in its class set: its own baseline, nothing to compare, and no error.
   assert.equal(columns[2].comparison, null);
-  assert.match(columns[2].comparisonError, /classes differ/);
+  assert.equal(columns[2].comparisonError, null);
+  assert.equal(columns[2].baseline, "renamed");
+});
+
+test("each class set is compared with its own baseline: one named baseline, else its first run, else the user's choice", async () => {
+  const selected = ["other", "renamed", "base", "xyz_baseline"];
+  const api = fakeApi();
+  const columns = await loadTableColumns({ api, source, state: { tableStep: null }, tag: "t", selected });
+  // "base" is not named like a baseline: "other" (the set's first run) is; "xyz_baseline" leads its set.
+  assert.deepEqual(
+    api.calls.filter((call) => call[0] === "compare"),
+    [["compare", "renamed", 3, "xyz_baseline", 3], ["compare", "base", 4, "other", 5]].sort((a, b) => selected.indexOf(a[1]) - selected.indexOf(b[1])),
+  );
+  assert.deepEqual(columns.map((column) => column.baseline), ["other", "xyz_baseline", "other", "xyz_baseline"]);
+  assert.ok(columns.every((column) => column.comparisonError === null));
+  // The user's choice in one set leaves the other set's default alone.
+  const chosen = fakeApi();
+  await loadTableColumns({ api: chosen, source, state: { tableStep: null }, tag: "t", selected, baselines: ["renamed"] });
+  assert.deepEqual(
+    chosen.calls.filter((call) => call[0] === "compare"),
+    [["compare", "xyz_baseline", 3, "renamed", 3], ["compare", "base", 4, "other", 5]].sort((a, b) => selected.indexOf(a[1]) - selected.indexOf(b[1])),
+  );
 });
 
 test("a failed comparison leaves the table without tests, never without numbers", async () => {
@@ -175,7 +199,7 @@ test("a failed comparison leaves the table without tests, never without numbers"
   assert.equal(alone[0].comparison, null);
 });
 
-test("runs with another class set get their own table, not compared, and add no rows to the baseline's", () => {
+test("runs with another class set get their own table, compared with their own baseline, and add no rows to the first", () => {
   const OTHER_NAMES = ["<b>x</b>", "y"];
   const stranger = report(3, OTHER_NAMES, { recall: [0.4, 0.6], precision: [0.5, 0.5], support: [10, 10], predicted: [8, 12] });
   const tables = buildReportTables(
@@ -198,8 +222,21 @@ test("runs with another class set get their own table, not compared, and add no 
   assert.deepEqual(second.columns.map((c) => [c.run, c.isBaseline, c.compared]), [["odd", false, false]]);
   assert.deepEqual(second.classRows.map((row) => row.name), OTHER_NAMES);
   assert.ok(second.classRows.every((row) => row.cells.odd !== null && Object.keys(row.deltas).length === 0));
-  assert.match(first.title, /^Class set 1: 3 classes \(cat, dog, bird\), compared with the baseline$/);
-  assert.match(second.title, /^Class set 2: 2 classes .*not compared$/);
+  assert.match(first.title, /^Class set 1: 3 classes \(cat, dog, bird\), compared with its baseline base$/);
+  assert.match(second.title, /^Class set 2: 2 classes .*no baseline chosen, so not compared$/);
+  // With a baseline per class set, the second table leads with its own.
+  const twin = report(3, OTHER_NAMES, { recall: [0.5, 0.5], precision: [0.5, 0.5], support: [10, 10], predicted: [10, 10] });
+  const perSet = buildReportTables(
+    [
+      { run: "odd", step: 3, report: stranger, error: null },
+      { run: "base", step: 4, report: base, error: null },
+      { run: "odd_base", step: 3, report: twin, error: null },
+    ],
+    ["odd_base", "base"],
+  );
+  assert.deepEqual(perSet.map((table) => table.baseline), ["odd_base", "base"]);
+  assert.deepEqual(perSet[0].columns.map((c) => [c.run, c.isBaseline, c.compared]), [["odd", false, true], ["odd_base", true, false]]);
+  assert.ok(Math.abs(perSet[0].classRows[0].deltas.odd.recall - -0.1) < 1e-12);
 
   // One class set: one table, as before.
   const single = buildReportTables([{ run: "base", step: 4, report: base, error: null }], "base");

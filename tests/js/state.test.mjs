@@ -144,3 +144,17 @@ test("the selection round-trips through the URL and keeps other parameters", () 
   assert.equal(readPresets("?view=nope&metric=nope").view, "table");
   assert.equal(readPresets("?view=nope&metric=nope").metric, "recall");
 });
+
+test("one baseline per class set round-trips through the URL as repeated baseline=", () => {
+  const baselines = ["cancer/baseline", "digits/class,weights"];
+  const search = selectionSearch("?name=imbalance", { runs: ["a"], tag: "t", baselines, step: null, view: "table", metric: "recall" });
+  assert.deepEqual(new URLSearchParams(search).getAll("baseline"), baselines);
+  const presets = readPresets(search);
+  assert.deepEqual(presets.baselines, baselines);
+  assert.equal(presets.baseline, "cancer/baseline"); // the first, as a single-baseline link reads it
+  // An old link with one baseline still reads.
+  assert.deepEqual(readPresets("?baseline=x").baselines, ["x"]);
+  assert.deepEqual(readPresets("").baselines, []);
+  assert.deepEqual(initialState().baselines, []);
+  assert.equal(initialState().trends.classSet, 0);
+});

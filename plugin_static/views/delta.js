@@ -1,0 +1,83 @@
+// How a difference to the baseline and a score's interval look in a cell,
+// shared by the side-by-side table and the pivot, and the one-line legend
+// that explains them. Three looks that read without hovering:
+// significant (coloured, bold), not significant (grey, with "n.s."),
+// not tested (light, italic).
+import { el } from "../dom.js";
+import { formatDelta } from "../format.js";
+import { intervalBar } from "../significance.js";
+
+/**
+ * The difference shown after a value.
+ * @param {number} delta
+ * @param {{direction: string, title: string}} mark from {@link import("../significance.js").deltaMark}
+ * @param {{isCount?: boolean, testid?: string}} [options]
+ * @returns {HTMLElement}
+ */
+export function deltaElement(delta, mark, { isCount = false } = {}) {
+  const notSignificant = mark.direction === "ns";
+  return el(
+    "span",
+    {
+      class: `delta ${mark.direction}`,
+      title: mark.title,
+      dataset: { delta: String(delta), ...(notSignificant ? { testid: "not-significant" } : {}) },
+    },
+    formatDelta(delta, isCount),
+    notSignificant ? el("span", { class: "ns-mark", dataset: { testid: "ns-mark" } }, "n.s.") : null,
+  );
+}
+
+/**
+ * A score's 95% interval as a bar under the value (the cell spans scores 0 to 1).
+ * @param {[number, number]|null|undefined} interval
+ * @param {number} value
+ * @returns {HTMLElement|null} null without an interval
+ */
+export function intervalElement(interval, value) {
+  const geometry = intervalBar(interval, value);
+  if (!geometry) return null;
+  return el(
+    "span",
+    {
+      class: "interval",
+      "aria-hidden": "true",
+      dataset: { testid: "interval-bar", low: String(interval[0]), high: String(interval[1]) },
+    },
+    el("span", { class: "interval-range", style: { left: `${geometry.left}%`, width: `${geometry.width}%` } }),
+    geometry.point === null ? null : el("span", { class: "interval-point", style: { left: `${geometry.point}%` } }),
+  );
+}
+
+/**
+ * The one-line legend of the report card: the three looks of a difference
+ * and the interval bar, drawn with the same elements as the cells.
+ * @returns {HTMLElement}
+ */
+export function significanceLegend() {
+  const sample = (direction, text) => el("span", { class: `delta ${direction}` }, text);
+  return el(
+    "div",
+    {
+      class: "legend significance-legend",
+      dataset: { testid: "significance-legend" },
+      title:
+        "Recall and precision differences are tested at 95% (Newcombe's interval excludes 0, runs taken as independent); F1 and the summary rows are not tested. The bar under recall and precision spans scores 0 to 1; its dark part is the score's 95% Wilson interval.",
+    },
+    el("span", { class: "legend-item" }, "Difference to the baseline:"),
+    el("span", { class: "legend-item", dataset: { testid: "legend-significant" } }, sample("better", "+0.12"), sample("worse", "\u22120.08"), "significant"),
+    el(
+      "span",
+      { class: "legend-item", dataset: { testid: "legend-ns" } },
+      el("span", { class: "delta ns" }, "+0.03", el("span", { class: "ns-mark" }, "n.s.")),
+      "not significant",
+    ),
+    el("span", { class: "legend-item", dataset: { testid: "legend-untested" } }, sample("untested", "+0.02"), "not tested"),
+    el(
+      "span",
+      { class: "legend-item", dataset: { testid: "legend-interval" } },
+      el("span", { class: "value legend-interval" }, el("span", { class: "interval" }, el("span", { class: "interval-range", style: { left: "20%", width: "60%" } }), el("span", { class: "interval-point", style: { left: "50%" } }))),
+      "95% interval",
+    ),
+  );
+}
