@@ -1,12 +1,17 @@
-"""Every Python snippet in the README runs and logs what it claims, and the README's commands exist.
+"""Every Python snippet of the README and the guides runs and logs what it claims; the docs fit their roles.
 
-Snippets are named ``"<section heading>/<n>"`` (see
+The README holds a quick start per framework; the guides under ``docs/`` the
+rest. Snippets are named ``"<section heading>/<n>"`` (see
 ``tests/any_backend/test_readme_snippets.py``, which holds the runner, the
-read-back checks and the snippets that need no TensorFlow: PyTorch,
-Lightning, JAX, scikit-learn, NumPy; they run in the environment that has
-their framework). The snippets that need TensorFlow (``tf.summary``,
-``tf.distribute``, Keras' own ``TensorBoard`` callback) run here, in the main
-environment. Every snippet is covered by exactly one of the two files.
+list of documents, the read-back checks and the snippets that need no
+TensorFlow: Keras on any backend, PyTorch, Lightning, JAX, scikit-learn,
+NumPy; they run in the environment that has their framework). The snippets
+that need TensorFlow (``tf.summary``, ``tf.distribute``, Keras' own
+``TensorBoard`` callback) run here, in the main environment. Every snippet is
+covered by exactly one of the two files.
+
+The README's two commands exist, it stays short, and the environment notes
+live in CONTRIBUTING.md.
 """
 
 import os
@@ -109,9 +114,30 @@ def test_the_two_commands_exist():
 
 def test_the_three_test_environments_are_described():
     makefile = open(os.path.join(ROOT, "Makefile"), encoding="utf-8").read()
+    contributing = open(os.path.join(ROOT, "CONTRIBUTING.md"), encoding="utf-8").read()
     for venv, requirements in ((".venv", "requirements-dev.txt"), (".venv-jax", "requirements-jax.txt"), (".venv-torch", "requirements-torch.txt")):
-        assert f"`{venv}`" in README and f"`{requirements}`" in README
+        assert f"`{venv}`" in contributing and f"`{requirements}`" in contributing
         assert os.path.exists(os.path.join(ROOT, requirements))
-    for target in ("test-tensorflow", "test-jax", "test-torch"):
-        assert f"`make {target}`" in README
+    for target in ("test-tensorflow", "test-jax", "test-torch", "test-js"):
+        assert f"`make {target}`" in contributing
         assert re.search(rf"^{target}:", makefile, flags=re.M)
+
+
+def test_the_readme_fits_a_screen_or_two_and_links_what_moved():
+    lines = README.splitlines()
+    assert len(lines) <= 300, len(lines)
+    for link in ("docs/keras.md", "docs/pytorch.md", "docs/jax.md", "docs/other-loops.md", "docs/dashboard.md",
+                 "bench/README.md", "CONTRIBUTING.md", "docs/dashboard.png"):
+        assert f"]({link}" in README, link
+        assert os.path.exists(os.path.join(ROOT, link.split("#")[0])), link
+    # The benchmark figures live in bench/README.md, each with its command, commit and machine.
+    bench = open(os.path.join(ROOT, "bench", "README.md"), encoding="utf-8").read()
+    sections = re.split(r"^## ", bench, flags=re.M)[1:]
+    figures = [section for section in sections if "Figures recorded at" in section]
+    assert len(figures) >= 5
+    for section in figures:
+        assert re.search(r"^```\n(.*bench/|TBI_BENCH=1 )", section, flags=re.M), section[:60]
+        assert re.search(r"commits? [0-9a-f]{7}", section) and "2-core" in section, section[:60]
+    for script in ("callback_overhead.py", "many_classes.py", "examples_cost.py", "plugin_latency.py"):
+        assert f"bench/{script}" in bench, script
+    assert "µs" not in README and "Benchmarks" not in [line.strip("# ") for line in lines if line.startswith("#")]

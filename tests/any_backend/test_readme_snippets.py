@@ -1,9 +1,11 @@
-"""The README's framework-free, PyTorch, Lightning and JAX snippets run, and log what they claim.
+"""The documentation's framework-free, PyTorch, Lightning and JAX snippets run, and log what they claim.
 
-Each README snippet is named ``"<section heading>/<n>"`` (the n-th ``python``
-block under that ``##`` / ``###`` heading). Every snippet is covered exactly
-once: the ones here (:data:`CASES`) and the TensorFlow ones in
-``tests/test_readme.py``, which also checks that the two sets cover the README.
+The documents are the README (its quick starts) and the guides under
+``docs/`` (:data:`DOCUMENTS`). Each snippet is named ``"<section heading>/<n>"``
+(the n-th ``python`` block under that ``##`` / ``###`` heading; headings are
+unique across the documents). Every snippet is covered exactly once: the ones
+here (:data:`CASES`) and the TensorFlow ones in ``tests/test_readme.py``,
+which also checks that the two sets cover every document.
 
 A case runs its snippet as a script in a fresh temporary directory (the
 snippets write to ``runs/...``), in a subprocess of this environment's Python,
@@ -45,6 +47,10 @@ from tensorboard import context
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+#: The documents whose ``python`` blocks are executed: the README's quick starts and the guides.
+DOCUMENTS = ("README.md", "docs/keras.md", "docs/pytorch.md", "docs/jax.md", "docs/other-loops.md")
+#: Documents under docs/ whose blocks are not user code to run (the format's own tests read it).
+NOT_GUIDES = ("docs/format.md",)
 NAMES = ["normal", "fault", "fraud"]
 
 # Prepended to every probe: save(name=value, ...) writes expected.json.
@@ -64,7 +70,7 @@ def _save(**values):
 
 
 def readme_snippets(text: str = README) -> dict[str, str]:
-    """``{"<heading>/<n>": source}`` for every ```` ```python ```` block of the README."""
+    """``{"<heading>/<n>": source}`` for every ```` ```python ```` block of one document."""
     snippets: dict[str, str] = {}
     counts: collections.Counter = collections.Counter()
     heading = "(top)"
@@ -78,11 +84,22 @@ def readme_snippets(text: str = README) -> dict[str, str]:
     return snippets
 
 
-SNIPPETS = readme_snippets()
+def document_snippets(documents=DOCUMENTS) -> dict[str, str]:
+    """Every document's snippets in one dict; a heading used in two documents is an error."""
+    snippets: dict[str, str] = {}
+    for document in documents:
+        found = readme_snippets((ROOT / document).read_text(encoding="utf-8"))
+        clash = set(found) & set(snippets)
+        assert not clash, f"{document} repeats snippet headings of another document: {sorted(clash)}"
+        snippets.update(found)
+    return snippets
+
+
+SNIPPETS = document_snippets()
 
 
 def run_snippet(key: str, probe: str, cwd: pathlib.Path) -> dict:
-    """Run README snippet ``key`` followed by ``probe`` in ``cwd``; return the probe's values."""
+    """Run snippet ``key`` followed by ``probe`` in ``cwd``; return the probe's values."""
     source = SNIPPETS[key]
     script = cwd / "snippet.py"
     script.write_text(source + PROBE_HEADER + probe, encoding="utf-8")
@@ -90,9 +107,9 @@ def run_snippet(key: str, probe: str, cwd: pathlib.Path) -> dict:
     result = subprocess.run(
         [sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, timeout=600, env=env
     )
-    assert result.returncode == 0, f"README snippet {key!r} failed:\n{source}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"Snippet {key!r} failed:\n{source}\n{result.stderr[-4000:]}"
     if "runs/" in source or '"runs"' in source:
-        assert (cwd / "runs").is_dir(), f"README snippet {key!r} wrote no runs/ directory"
+        assert (cwd / "runs").is_dir(), f"Snippet {key!r} wrote no runs/ directory"
     return json.loads((cwd / "expected.json").read_text(encoding="utf-8"))
 
 
@@ -199,7 +216,43 @@ def check_numbers(runs, saved):
     assert saved["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(y_true, y_pred))
 
 
+def check_quick_keras(runs, saved):
+    assert_report(runs, "quick_keras/validation_imbalance", [0, 1, 2, 3, 4], saved["y_val"], saved["y_pred"])
+
+
+def check_quick_torch(runs, saved):
+    assert_report(runs, "quick_torch", [0, 1, 2, 3, 4], saved["y_val"], saved["y_pred"])
+
+
+def check_quick_jax(runs, saved):
+    assert_report(runs, "quick_jax", [0, 1, 2, 3, 4], saved["y_val"], saved["y_pred"])
+
+
 CASES: dict[str, Case] = {
+    # The README's quick starts (the Keras one on whatever backend the environment has).
+    "Keras/1": Case(
+        ("keras",),
+        """
+_save(y_val=y[900:], y_pred=model.predict(x[900:], verbose=0).argmax(-1))
+""",
+        check_quick_keras,
+    ),
+    "PyTorch/1": Case(
+        ("torch",),
+        """
+with torch.no_grad():
+    _save(y_val=y[900:], y_pred=model(x[900:]).argmax(-1))
+""",
+        check_quick_torch,
+    ),
+    "JAX/1": Case(
+        ("jax",),
+        """
+_save(y_val=y[900:], y_pred=_np.asarray(x[900:] @ w).argmax(-1))
+""",
+        check_quick_jax,
+    ),
+    # The guides under docs/.
     "Use with PyTorch/1": Case(
         ("torch",),
         """
@@ -268,6 +321,22 @@ _json.dump({"cm": cm.tolist(), "report": report,
 def test_cases_name_readme_snippets():
     """A renamed heading or a removed snippet fails here, not as a silent skip."""
     assert set(CASES) <= set(SNIPPETS), sorted(set(CASES) - set(SNIPPETS))
+
+
+def test_every_guide_with_python_is_executed():
+    """A new guide under docs/ with Python in it must join DOCUMENTS (and get its cases)."""
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        document = f"docs/{path.name}"
+        if document in NOT_GUIDES:
+            continue
+        has_python = "```python" in path.read_text(encoding="utf-8")
+        assert not has_python or document in DOCUMENTS, f"{document} has python blocks but is not in DOCUMENTS"
+    assert all((ROOT / document).is_file() for document in DOCUMENTS)
+    # The README keeps a quick start per framework, each short.
+    quick = {key: source for key, source in readme_snippets(README).items()}
+    assert set(quick) == {"Keras/1", "PyTorch/1", "JAX/1"}, sorted(quick)
+    for key, source in quick.items():
+        assert len(source.strip().splitlines()) <= 15, key
 
 
 @pytest.mark.parametrize("key", sorted(CASES))
