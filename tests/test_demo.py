@@ -286,14 +286,11 @@ def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path
 
 
 def test_dashboard_shows_the_demo_story_in_chromium(demo_run: tuple[pathlib.Path, str], last_matrices) -> None:
-    """The README's screenshot: the digits runs side by side in the real dashboard.
+    """The digits runs side by side in the real dashboard, as the demo's story says.
 
-    Saved as ``test-artifacts/demo_dashboard.png``; with
-    ``TB_IMBALANCE_UPDATE_SCREENSHOT=1`` also as ``docs/dashboard.png``.
+    Saved as ``test-artifacts/demo_dashboard.png`` (the README's own pictures
+    come from ``scripts/screenshot.py``, on the full 30-epoch demo).
     """
-    import os
-    import shutil
-
     from playwright.sync_api import sync_playwright
 
     import support
@@ -327,19 +324,59 @@ def test_dashboard_shows_the_demo_story_in_chromium(demo_run: tuple[pathlib.Path
         page.screenshot(path=str(shot), full_page=False)
         problems.assert_none()
         browser.close()
-    if os.environ.get("TB_IMBALANCE_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(shot, REPO / "docs" / "dashboard.png")
+
+
+def test_first_load_of_the_demo_compares_each_data_set_with_its_baseline_and_shows_the_long_tail(
+    demo_run: tuple[pathlib.Path, str],
+) -> None:
+    """What ``make demo`` opens on: no error box, one baseline per data set, the long-tail view."""
+    from playwright.sync_api import sync_playwright
+
+    import support
+    from browser_support import ARTIFACTS, PageProblems, dashboard_url, launch_chromium, wait_ready
+
+    logdir, _ = demo_run
+    baselines = [f"{name}/baseline/validation_imbalance" for name in ("breast_cancer", "digits")]
+    with support.tensorboard_server(logdir, load_fast=True) as base_url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        problems = PageProblems(page)
+        page.goto(dashboard_url(base_url))
+        wait_ready(page)
+        errors = page.evaluate(
+            """() => [...document.querySelectorAll(".section-message, .pivot-message, .page-message")]
+                .filter((node) => node.offsetParent !== null && node.textContent.trim()).map((node) => node.textContent)"""
+        )
+        assert errors == []
+        values = page.get_by_test_id("baseline-select").evaluate_all("selects => selects.map((s) => s.value)")
+        assert values == baselines
+        assert page.get_by_test_id("page-subtitle").text_content() == "confusion_matrix · 12 classes in 2 class sets (2 + 10) · 6 of 6 runs"
+        # The long-tail view: the digits' training counts as the demo passed them.
+        page.get_by_test_id("imbalance-run").select_option("digits/baseline/validation_imbalance")
+        wait_ready(page)
+        plot = page.get_by_test_id("recall-vs-count")
+        assert plot.is_visible()
+        counts = plot.locator("[data-testid=class-point]").evaluate_all("points => points.map((p) => Number(p.dataset.count))")
+        assert counts == DATASETS["digits"].class_counts("train").tolist()
+        buckets = plot.locator("[data-testid=class-point]").evaluate_all("points => points.map((p) => p.dataset.bucket)")
+        # The default thresholds: many-shot above 100 training examples, few-shot below 20.
+        expected = ["many" if count > 100 else "few" if count < 20 else "medium" for count in counts]
+        assert buckets == expected
+        assert {"few", "medium"} <= set(buckets)  # a long tail: rare digits below the few-shot threshold
+        assert page.get_by_test_id("recall-vs-count-legend").is_visible()
+        assert page.locator("[data-testid=summary-row][data-row=few_shot_recall]").count() >= 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "demo_first_load.png"), full_page=True)
+        problems.assert_none()
+        browser.close()
 
 
 def test_examples_panel_shows_a_cells_misclassified_digits(demo_run: tuple[pathlib.Path, str]) -> None:
-    """The README's second screenshot: the digits behind the baseline's busiest mistake.
+    """The digits behind the baseline's busiest mistake.
 
-    Saved as ``test-artifacts/demo_examples.png``; with
-    ``TB_IMBALANCE_UPDATE_SCREENSHOT=1`` also as ``docs/examples.png``.
+    Saved as ``test-artifacts/demo_examples.png`` (``scripts/screenshot.py``
+    takes the guide's picture the same way, on the full demo).
     """
-    import os
-    import shutil
-
     from playwright.sync_api import sync_playwright
 
     import support
@@ -375,5 +412,3 @@ def test_examples_panel_shows_a_cells_misclassified_digits(demo_run: tuple[pathl
         page.get_by_test_id("examples-panel").locator("xpath=..").screenshot(path=str(shot))
         problems.assert_none()
         browser.close()
-    if os.environ.get("TB_IMBALANCE_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(shot, REPO / "docs" / "examples.png")
