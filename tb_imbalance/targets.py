@@ -28,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 import weakref
@@ -53,9 +54,11 @@ class Sink:
     """A resolved target: writes one step's report through :func:`write_checked`."""
 
     def __init__(
-        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder, write: Callable[[int, list], None]
+        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder, write: Callable[[int, list], None],
+        lock: Any = None,
     ) -> None:
         self.writer = writer
+        self._lock = lock if lock is not None else contextlib.nullcontext()
         self._history = history
         self._builder = builder
         self._write = write
@@ -63,7 +66,8 @@ class Sink:
     def write_report(self, step: Any, name: Any, cm: Any, class_names: Sequence[str] | None, **options: Any) -> None:
         """Write the report of ``cm`` at ``step`` (``options``: per_class_scalars, image,
         description, class_counts, class_groups)."""
-        write_checked(self._history(), self._builder, self._write, step, name, cm, class_names, **options)
+        with self._lock:
+            write_checked(self._history(), self._builder, self._write, step, name, cm, class_names, **options)
 
 
 def directory_writer(path: str | os.PathLike) -> ReportWriter:
@@ -128,7 +132,7 @@ def sink_for(target: Any) -> Sink:
     if isinstance(target, (str, os.PathLike)) and not isinstance(target, ReportWriter):
         target = directory_writer(target)
     if isinstance(target, ReportWriter):
-        return Sink(target, lambda: target.history, target.builder, target._write_values)
+        return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock)
     if _is_summary_writer_with_file(target):
 
         def write_to_summary_writer(step: int, values: list) -> None:

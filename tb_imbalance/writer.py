@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -69,6 +70,9 @@ class ReportWriter:
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()
         self._history: RunHistory | None = None
+        #: Held while a step is checked against the history and written: the
+        #: callback's background writer and the caller's thread may share this writer.
+        self.lock = threading.RLock()
 
     def write_matrix(
         self,
@@ -116,11 +120,12 @@ class ReportWriter:
                 or groups that differ from the tag's (see
                 :mod:`tb_imbalance.run_history`); nothing is written then.
         """
-        write_checked(
-            self.history, self.builder, self._write_values, step, name, cm, class_names,
-            per_class_scalars=per_class_scalars, image=image, description=description,
-            class_counts=class_counts, class_groups=class_groups, examples=examples,
-        )
+        with self.lock:
+            write_checked(
+                self.history, self.builder, self._write_values, step, name, cm, class_names,
+                per_class_scalars=per_class_scalars, image=image, description=description,
+                class_counts=class_counts, class_groups=class_groups, examples=examples,
+            )
 
     @property
     def history(self) -> RunHistory:
