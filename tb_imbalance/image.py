@@ -34,6 +34,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tb_imbalance.image_cells import atlas_for, count_labels, draw_cells, percent_labels
 from tb_imbalance.image_text import display_labels, drawable, font
 
 __all__ = ["ConfusionMatrixImage", "encode_png", "most_confused_classes"]
@@ -55,13 +56,6 @@ _LUT = np.stack(
 _WHITE = np.array([255, 255, 255], dtype=np.uint16)
 _INK = np.array([33, 33, 33], dtype=np.uint16)
 _TARGET_GRID_PX = 640
-
-
-def _format_count(value: float) -> str:
-    if float(value).is_integer():
-        value = int(value)
-        return f"{value}" if value < 100_000 else f"{value / 1000:.0f}k"
-    return f"{value:.3g}"
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -163,17 +157,28 @@ def most_confused_classes(cm: np.ndarray, k: int) -> np.ndarray:
         >>> most_confused_classes(cm, 3).tolist()
         [0, 1, 3]
     """
-    off = np.array(cm, dtype=np.float64)
-    np.fill_diagonal(off, 0)
-    chosen: dict[int, None] = {}
-    for cell in np.argsort(-off, axis=None, kind="stable"):
-        if len(chosen) >= k or off.flat[cell] <= 0:
+    cm = np.asarray(cm)
+    n = cm.shape[0]
+    cells = np.flatnonzero(cm)  # only non-empty cells can be confusions
+    cells = cells[cells // n != cells % n]
+    values = cm.reshape(-1)[cells].astype(np.float64)
+    wanted = 2 * k  # enough confusions to name k classes, unless the same few classes recur
+    while True:
+        top = np.arange(len(cells))
+        if len(cells) > wanted:  # every cell at least as large as the wanted-th largest
+            top = np.flatnonzero(values >= -np.partition(-values, wanted - 1)[wanted - 1])
+        chosen: dict[int, None] = {}
+        for cell in cells[top[np.lexsort((cells[top], -values[top]))]].tolist():  # largest first, then by index
+            if len(chosen) >= k:
+                break
+            i, j = divmod(cell, n)
+            chosen.setdefault(i)
+            if len(chosen) < k:
+                chosen.setdefault(j)
+        if len(chosen) >= k or len(top) == len(cells):
             break
-        i, j = divmod(int(cell), off.shape[1])
-        chosen.setdefault(i)
-        if len(chosen) < k:
-            chosen.setdefault(j)
-    for c in np.argsort(-np.asarray(cm).sum(axis=1), kind="stable"):
+        wanted *= 4
+    for c in np.argsort(-cm.sum(axis=1), kind="stable"):
         if len(chosen) >= k:
             break
         chosen.setdefault(int(c))
@@ -206,8 +211,6 @@ class ConfusionMatrixImage:
         self.title = title
         self.subset_size = min(max_annotated_classes, self.num_classes)
         self.draws_subset = self.num_classes > max_drawn_classes
-        self._text_cache: dict[tuple, np.ndarray] = {}
-        self._cell_cache: dict[tuple, np.ndarray] = {}
         self._subset_layouts: dict[tuple, _Layout] = {}
         self._full = None if self.draws_subset else _Layout(
             self.labels, title, self.num_classes <= max_annotated_classes
@@ -238,84 +241,31 @@ class ConfusionMatrixImage:
         return layout
 
     # -- per epoch -------------------------------------------------------
-    def _text_mask(self, text: str, face) -> np.ndarray:
-        key = (text, face.size)
-        mask = self._text_cache.get(key)
-        if mask is None:
-            if len(self._text_cache) > 4096:
-                self._text_cache.clear()
-            box = face.getbbox(text)
-            image = Image.new("L", (max(1, box[2] - box[0]), max(1, box[3] - box[1])), 0)
-            ImageDraw.Draw(image).text((-box[0], -box[1]), text, font=face, fill=255)
-            mask = np.asarray(image, dtype=np.uint16)[:, :, None]
-            self._text_cache[key] = mask
-        return mask
-
-    def _paste_text(self, pixels: np.ndarray, text: str, face, cx: int, cy: int, colour: np.ndarray) -> None:
-        mask = self._text_mask(text, face)
-        h, w = mask.shape[:2]
-        y0, x0 = cy - h // 2, cx - w // 2
-        region = pixels[y0 : y0 + h, x0 : x0 + w]
-        mask = mask[: region.shape[0], : region.shape[1]]
-        region[:] = (region * (255 - mask) + colour * mask) // 255
-
-    def _annotated_cell(self, layout: _Layout, count: float, share: float, has_support: bool) -> np.ndarray:
-        """One cell with its colour, grid lines and two-line label, cached by appearance."""
-        level = int(np.clip(round(share * 255), 0, 255))
-        lines = (_format_count(count), f"{share:.0%}" if has_support else "")
-        key = (layout.cell, level, *lines)
-        patch = self._cell_cache.get(key)
-        if patch is None:
-            if len(self._cell_cache) > 8192:
-                self._cell_cache.clear()
-            size = layout.cell
-            patch = np.empty((size, size, 3), dtype=np.uint8)
-            patch[:] = _LUT[level]
-            patch[0, :] = 255
-            patch[:, 0] = 255
-            colour = _WHITE if share > 0.55 else _INK
-            face = layout.text_font
-            line = face.size // 2 + 1
-            self._paste_text(patch, lines[0], face, size // 2, size // 2 - line, colour)
-            if lines[1]:
-                self._paste_text(patch, lines[1], face, size // 2, size // 2 + line, colour)
-            self._cell_cache[key] = patch
-        return patch
-
     def render(self, cm: np.ndarray) -> np.ndarray:
         """Draw ``cm`` (``[C, C]``, rows = true class) and return RGB uint8 pixels."""
-        cm = np.asarray(cm, dtype=np.float64)
+        cm = np.asarray(cm)
         if cm.shape != (self.num_classes, self.num_classes):
             raise ValueError(
                 f"`cm` must have shape {(self.num_classes,) * 2} for this image, received {cm.shape}"
             )
-        support = cm.sum(axis=1, keepdims=True)
-        share = np.divide(cm, support, out=np.zeros_like(cm), where=support > 0)
         if self.draws_subset:
             classes = most_confused_classes(cm, self.subset_size)
             layout = self._subset_layout(classes)
-            cm, share, support = cm[np.ix_(classes, classes)], share[np.ix_(classes, classes)], support[classes]
+            support = cm[classes].sum(axis=1, keepdims=True).astype(np.float64)  # the full rows' support
+            cm = cm[np.ix_(classes, classes)]
         else:
             layout = self._full
+            support = cm.sum(axis=1, keepdims=True).astype(np.float64)
+        share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
         pixels = layout.background.copy()
         top, left = layout.origin
-        size = layout.cell
+        grid = layout.cell * layout.num_classes
+        colours = _LUT[np.clip(np.rint(share * 255), 0, 255).astype(np.intp)]
+        lines = atlas = None
         if layout.annotate:
-            # Cells look the same from epoch to epoch far more often than not:
-            # each distinct (colour, label) patch is drawn once.
-            for i in range(layout.num_classes):
-                y = top + i * size
-                for j in range(layout.num_classes):
-                    x = left + j * size
-                    pixels[y : y + size, x : x + size] = self._annotated_cell(
-                        layout, cm[i, j], share[i, j], support[i, 0] > 0
-                    )
-            return pixels
-        colours = _LUT[np.clip((share * 255).round().astype(int), 0, 255)]
-        grid = size * layout.num_classes
-        cells = np.repeat(np.repeat(colours, size, axis=0), size, axis=1)
-        if size >= 6:  # thin white grid lines keep neighbouring cells apart
-            cells[::size, :, :] = 255
-            cells[:, ::size, :] = 255
-        pixels[top : top + grid, left : left + grid] = cells
+            lines = [count_labels(cm), percent_labels(share, np.broadcast_to(support > 0, cm.shape))]
+            atlas = atlas_for(layout.text_font)
+        pixels[top : top + grid, left : left + grid] = draw_cells(
+            colours, layout.cell, lines, atlas, light_text=share > 0.55, ink=_INK
+        )
         return pixels
