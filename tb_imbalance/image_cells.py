@@ -110,9 +110,9 @@ def count_labels(cm: np.ndarray) -> np.ndarray:
     return glyphs
 
 
-def percent_labels(share: np.ndarray, shown: np.ndarray) -> np.ndarray:
-    """Glyph indices of each cell's share as ``f"{share:.0%}"``; blank where ``shown`` is False."""
-    glyphs = _digits(np.rint(np.asarray(share, dtype=np.float64) * 100), suffix=_PERCENT)
+def percent_labels(share: np.ndarray, shown: np.ndarray, *, sign: bool = True) -> np.ndarray:
+    """Glyph indices of each cell's share as ``f"{share:.0%}"`` (without ``%`` if not ``sign``); blank where ``shown`` is False."""
+    glyphs = _digits(np.rint(np.asarray(share, dtype=np.float64) * 100), suffix=_PERCENT if sign else None)
     glyphs[~np.asarray(shown, dtype=bool)] = _BLANK
     return glyphs
 
@@ -125,33 +125,34 @@ def _pad(glyphs: np.ndarray, width: int) -> np.ndarray:
 
 
 def draw_cells(
-    colours: np.ndarray, cell: int, lines: list[np.ndarray] | None, atlas: GlyphAtlas | None, light_text: np.ndarray,
-    ink: np.ndarray,
+    colours: np.ndarray, cell_h: int, cell_w: int, lines: list[np.ndarray], atlas: GlyphAtlas,
+    light_text: np.ndarray, ink: np.ndarray,
 ) -> np.ndarray:
-    """The ``[n·cell, n·cell, 3]`` grid: cell colours ``[n, n, 3]``, white grid lines, label lines.
+    """The ``[n·cell_h, n·cell_w, 3]`` grid: cell colours ``[n, n, 3]``, white grid lines, label lines.
 
     ``lines`` are glyph arrays ``[n, n, L]`` drawn one under the other around
     each cell's middle, in white where ``light_text`` is True, else in ``ink``.
     """
     n = colours.shape[0]
-    grid = np.broadcast_to(colours[:, None, :, None, :], (n, cell, n, cell, 3)).reshape(n * cell, n * cell, 3)
-    if cell >= 6:  # thin white grid lines keep neighbouring cells apart
-        grid[::cell, :, :] = 255
-        grid[:, ::cell, :] = 255
+    grid = np.broadcast_to(colours[:, None, :, None, :], (n, cell_h, n, cell_w, 3)).reshape(n * cell_h, n * cell_w, 3)
+    if min(cell_h, cell_w) >= 6:  # thin white grid lines keep neighbouring cells apart
+        grid[::cell_h, :, :] = 255
+        grid[:, ::cell_w, :] = 255
     if not lines:
         return grid
-    coverage = np.zeros((n, cell, n, cell), dtype=np.uint16)
+    coverage = np.zeros((n, cell_h, n, cell_w), dtype=np.uint16)
     step = atlas.face.size // 2 + 1
     for k, glyphs in enumerate(lines):
-        middle = cell // 2 + (2 * k - (len(lines) - 1)) * step  # lines centred on the cell's middle
+        middle = cell_h // 2 + (2 * k - (len(lines) - 1)) * step  # lines centred on the cell's middle
         top = max(0, middle - atlas.height // 2)
-        block = atlas.line(glyphs, cell)[:, :, : cell - top]  # [n, n, height, cell]
+        block = atlas.line(glyphs, cell_w)[:, :, : cell_h - top]  # [n, n, height, cell_w]
         rows = slice(top, top + block.shape[2])
         coverage[:, rows] = np.maximum(coverage[:, rows], block.transpose(0, 2, 1, 3))
     # Blend the text in only where it has ink (a small share of the grid).
-    ys, xs = np.nonzero(coverage.reshape(n * cell, n * cell))
-    amount = coverage.reshape(n * cell, n * cell)[ys, xs][:, None]
-    colour = np.where(light_text[ys // cell, xs // cell, None], np.uint16(255), ink.astype(np.uint16))
+    flat = coverage.reshape(n * cell_h, n * cell_w)
+    ys, xs = np.nonzero(flat)
+    amount = flat[ys, xs][:, None]
+    colour = np.where(light_text[ys // cell_h, xs // cell_w, None], np.uint16(255), ink.astype(np.uint16))
     grid[ys, xs] = (grid[ys, xs] * (255 - amount) + colour * amount) // 255
     return grid
 

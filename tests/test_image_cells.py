@@ -43,15 +43,15 @@ def test_percent_labels_read_as_python_formats_them(atlas):
     assert texts == ["" if k == 5 else f"{share:.0%}" for k, share in enumerate(shares)]
 
 
-def pil_cell(size, count, share, face):
+def pil_cell(height, width, count, share, face):
     """One cell drawn label by label with PIL, the way the picture looked before the atlas."""
     level = int(np.clip(round(share * 255), 0, 255))
-    cell = Image.new("RGB", (size, size), tuple(int(c) for c in _LUT[level]))
+    cell = Image.new("RGB", (width, height), tuple(int(c) for c in _LUT[level]))
     draw = ImageDraw.Draw(cell)
     colour = (255, 255, 255) if share > 0.55 else tuple(int(c) for c in _INK)
     line = face.size // 2 + 1
-    draw.text((size // 2, size // 2 - line), reference_count(count), font=face, fill=colour, anchor="mm")
-    draw.text((size // 2, size // 2 + line), f"{share:.0%}", font=face, fill=colour, anchor="mm")
+    draw.text((width // 2, height // 2 - line), reference_count(count), font=face, fill=colour, anchor="mm")
+    draw.text((width // 2, height // 2 + line), f"{share:.0%}", font=face, fill=colour, anchor="mm")
     pixels = np.asarray(cell).copy()
     pixels[0, :] = pixels[:, 0] = 255
     return pixels
@@ -61,18 +61,19 @@ def test_cells_look_like_labels_drawn_one_by_one():
     cm = np.array([[950, 40, 10], [3, 57, 0], [120, 2, 2878]])
     renderer = ConfusionMatrixImage(["a", "b", "c"])
     pixels = renderer.render(cm)
-    top, left = renderer._origin
-    size = renderer.cell
+    layout = renderer._full
+    top, left = layout.origin
+    h, w = layout.cell_h, layout.cell_w
+    assert layout.lines == 2
     share = cm / cm.sum(1, keepdims=True)
-    face = renderer._full.text_font
     for i in range(3):
         for j in range(3):
-            drawn = pixels[top + i * size : top + (i + 1) * size, left + j * size : left + (j + 1) * size].astype(int)
-            expected = pil_cell(size, cm[i, j], share[i, j], face).astype(int)
+            drawn = pixels[top + i * h : top + (i + 1) * h, left + j * w : left + (j + 1) * w].astype(int)
+            expected = pil_cell(h, w, cm[i, j], share[i, j], layout.text_font).astype(int)
             # the same background, and ink in the same places within a pixel or two
-            assert tuple(drawn[size - 2, size - 2]) == tuple(expected[size - 2, size - 2])
-            ink_drawn = np.abs(drawn - drawn[size - 2, size - 2]).sum(-1) > 60
-            ink_expected = np.abs(expected - expected[size - 2, size - 2]).sum(-1) > 60
+            assert tuple(drawn[h - 2, w - 2]) == tuple(expected[h - 2, w - 2])
+            ink_drawn = np.abs(drawn - drawn[h - 2, w - 2]).sum(-1) > 60
+            ink_expected = np.abs(expected - expected[h - 2, w - 2]).sum(-1) > 60
             rows_d, cols_d = np.nonzero(ink_drawn)
             rows_e, cols_e = np.nonzero(ink_expected)
             assert abs(rows_d.min() - rows_e.min()) <= 2 and abs(rows_d.max() - rows_e.max()) <= 2
