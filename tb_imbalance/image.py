@@ -1,13 +1,13 @@
 """Confusion-matrix pictures for TensorBoard's Images tab, drawn cheaply every epoch.
 
 Designed for the Images tab's card at its default size: TensorBoard 2.21
-shows a picture scaled to the card's image area, about 215 px tall and 300
+shows a picture scaled to the card's image area, about 215 px tall and 320
 to 400 px wide (cards are at least 335 px wide and 320 px tall), with
 pixelated scaling. So the picture is at most :data:`CARD_HEIGHT` ×
 :data:`CARD_WIDTH` pixels and shown at full size or larger, with 10–12 px
 text: rows are the true classes, labelled ``"<index> <name>"`` on the left;
-columns the predicted classes, numbered by class index on top; a colour bar
-on the right.
+columns the predicted classes, numbered by class index on top; the colour
+scale on the caption line.
 
 Cells are coloured by the *row-normalised* value (share of the true class),
 so a minority class with 12 examples is as visible as a majority class with
@@ -65,11 +65,11 @@ _INK = np.array([33, 33, 33], dtype=np.uint16)
 #: Height of the image area of TensorBoard's Images card at its default size.
 CARD_HEIGHT = 215
 #: Width up to which a picture of :data:`CARD_HEIGHT` is shown whole in a default card.
-CARD_WIDTH = 390
+CARD_WIDTH = 320
 _MARGIN = 6
 _LABEL_PX = 11  # class labels, captions
 _CELL_PX = 10  # numbers in cells and column headers
-_LABEL_CHARS = 14  # class names are shortened to this in the picture
+_LABEL_CHARS = 12  # class names are shortened to this in the picture
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -108,10 +108,9 @@ class _Layout:
 
     def __init__(self, num_shown: int, label_width: int, largest_index: int, title: str) -> None:
         n = self.num_classes = num_shown
-        top = _MARGIN + 15 + 14 + 12  # title, caption, column numbers
-        bar = 8 + 10 + 30  # gap, colour bar, its ticks
+        top = _MARGIN + 15 + 14 + 12  # title; caption and colour bar; column numbers
         self.cell_h = int(np.clip((CARD_HEIGHT - top - _MARGIN) // n, 1, 48))
-        width = (CARD_WIDTH - 2 * _MARGIN - label_width - bar) // n
+        width = (CARD_WIDTH - 2 * _MARGIN - label_width) // n
         self.cell_w = int(np.clip(width, max(1, self.cell_h // 2), 2 * self.cell_h))
         self.text_font = font(_CELL_PX)
         atlas = atlas_for(self.text_font)
@@ -123,26 +122,31 @@ class _Layout:
             self.lines = 1
         self.row_step = max(1, int(np.ceil((_LABEL_PX + 1) / self.cell_h)))  # labels never overlap
         self.column_step = max(1, int(np.ceil((len(str(largest_index)) * digit + 3) / self.cell_w)))
-        shown = "colour and number: % of the row" if self.lines == 1 else "colour: share of the row"
-        caption = f"rows: true class · columns: predicted · {shown}"
+        caption = "rows: true · columns: predicted"
+        scale = "% of row:"
         grid_h, grid_w = self.cell_h * n, self.cell_w * n
         left = _MARGIN + label_width
         self.origin = (top, left)
         title_font, small = font(12), font(_CELL_PX)
         scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
-        needed = max(scratch.textlength(title, font=title_font), scratch.textlength(caption, font=small))
-        width = int(max(left + grid_w + bar, _MARGIN + needed) + _MARGIN)
+        ramp_w = 40
+        bar_w = int(sum(scratch.textlength(text, font=small) for text in (scale, "0%", "100%")) + ramp_w + 12)
+        needed = max(scratch.textlength(title, font=title_font), scratch.textlength(caption, font=small) + 10 + bar_w)
+        width = int(max(left + grid_w, _MARGIN + needed) + _MARGIN)
         canvas = Image.new("RGB", (width, top + grid_h + _MARGIN), "white")
         draw = ImageDraw.Draw(canvas)
         ink = tuple(int(c) for c in _INK)
         draw.text((_MARGIN, _MARGIN), title, font=title_font, fill=ink)
-        draw.text((_MARGIN, _MARGIN + 16), caption, font=small, fill=ink)
-        bar_x = left + grid_w + 8  # colour bar: 0 % at the bottom, 100 % at the top
-        ramp = _LUT[np.linspace(255, 0, grid_h).astype(int)]
-        canvas.paste(Image.fromarray(np.repeat(ramp[:, None, :], 10, axis=1)), (bar_x, top))
-        for share in (0.0, 0.5, 1.0) if grid_h < 80 else (0.0, 0.25, 0.5, 0.75, 1.0):
-            y = top + int(round((1 - share) * (grid_h - 1)))
-            draw.text((bar_x + 13, y), f"{share:.0%}", font=small, fill=ink, anchor="lm")
+        caption_y = _MARGIN + 16
+        draw.text((_MARGIN, caption_y), caption, font=small, fill=ink)
+        # Colour bar on the caption line, at the right edge: 0 % ... 100 % of the true class.
+        x = width - _MARGIN - bar_w
+        for text in (scale, "0%"):
+            draw.text((x, caption_y + 5), text, font=small, fill=ink, anchor="lm")
+            x += int(scratch.textlength(text, font=small)) + 4
+        ramp = _LUT[np.linspace(0, 255, ramp_w).astype(int)]
+        canvas.paste(Image.fromarray(np.repeat(ramp[None], 8, axis=0)), (x, caption_y + 1))
+        draw.text((x + ramp_w + 4, caption_y + 5), "100%", font=small, fill=ink, anchor="lm")
         self.frame = np.asarray(canvas).copy()
 
     def background(self, classes: Sequence[int], labels: Sequence[str], masks: "_TextMasks") -> np.ndarray:
@@ -286,7 +290,7 @@ class ConfusionMatrixImage:
     def _subset_layout(self, classes: np.ndarray) -> tuple[_Layout, np.ndarray]:
         """The sub-matrix picture's layout (one geometry for every class set) and its background for ``classes``."""
         if self._subset is None:  # the widest label of all classes: the picture keeps its size from step to step
-            title = f"{self.title}: the {self.subset_size} most-confused of {self.num_classes} classes"
+            title = f"{self.subset_size} most-confused of {self.num_classes} classes"
             width = self._labels_width(range(self.num_classes))
             self._subset = _Layout(self.subset_size, width, self.num_classes - 1, title)
         key = tuple(classes.tolist())
