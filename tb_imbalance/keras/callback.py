@@ -113,7 +113,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     the picture, writes and flushes, in step order. ``on_train_end`` waits
     until every step is on disk, so a reader started after ``fit`` returns
     sees all of them; an error in writing (a full disk, a refused step) is
-    raised at the next epoch end or at the end of training. Monitors such as
+    raised at the next epoch end or at the end of training; a process killed
+    mid-fit loses at most the steps still queued
+    (:data:`tb_imbalance.background.MAX_PENDING`, 2). Monitors such as
     ``EarlyStopping`` read the metric's value in ``logs``, never this
     callback, so they are unaffected.
 

@@ -188,3 +188,15 @@ def test_at_most_max_pending_steps_wait():
     blocked.join(5)
     background.wait(steps)
     assert order == list(range(background.MAX_PENDING)) + ["late"]
+
+
+def test_monitors_read_the_metric_not_the_callback(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    stop = keras.callbacks.EarlyStopping(monitor="val_balanced_accuracy", patience=1, mode="auto")
+    history = make_model().fit(x, y, validation_data=(x_val, y_val), epochs=30, verbose=0,
+                               callbacks=[ClassificationReportCallback(tmp_path, verbose=0), stop])
+    epochs = len(history.history["val_balanced_accuracy"])
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == list(range(epochs))
+    if epochs < 30:  # stopped by the monitor, on the metric's value in logs
+        values = history.history["val_balanced_accuracy"]
+        assert values[-1] <= max(values[:-1])
