@@ -66,6 +66,18 @@ class TagHistory:
     last_step: int
     other_writer: str | None = None
 
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.classes.names
+
+    @property
+    def class_counts(self) -> tuple[int, ...] | None:
+        return self.classes.counts
+
+    @property
+    def class_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        return self.classes.groups
+
 
 def _short(values: Sequence | None) -> str:
     if values is None:
@@ -215,10 +227,25 @@ class RunHistory:
                 f"model.fit(..., initial_epoch={tag.last_step + 1})){twice}"
             )
 
-    def record(self, report: ReportStep) -> None:
-        """Remember a successful write of ``report``."""
-        tag = self.tags.get(report.name)
-        if tag is None:
-            self.tags[report.name] = TagHistory(report.classes, report.step)
+    def record(
+        self,
+        report: ReportStep | str,
+        step: int | None = None,
+        class_names: Sequence[str] | None = None,
+        class_counts: Sequence[int] | None = None,
+        class_groups: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        """Remember a successful write of ``report`` (or of tag ``report`` at ``step`` with
+        these classes, validated into a :class:`ClassSet`)."""
+        if isinstance(report, ReportStep):
+            name, step, classes = report.name, report.step, report.classes
         else:
-            tag.last_step = max(tag.last_step, report.step)
+            name = report
+            classes = ClassSet.of(
+                class_names, len(class_names), class_counts=class_counts, class_groups=class_groups
+            )
+        tag = self.tags.get(name)
+        if tag is None:
+            self.tags[name] = TagHistory(classes, int(step))
+        else:
+            tag.last_step = max(tag.last_step, int(step))

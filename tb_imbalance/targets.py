@@ -15,6 +15,17 @@ directory already holds):
 a ``tf.summary`` writer (``create_file_writer``)   ``tf.summary.experimental.write_raw_pb``
 ================================================  ==============================================
 
+Every target checks the step (a validated :class:`tb_imbalance.step.ReportStep`)
+against its run's :class:`~tb_imbalance.run_history.RunHistory` before writing,
+and refuses the same things with the same messages. What that history knows:
+a directory or :class:`ReportWriter` reads its directory's event files on first
+use and, for local directories, what other writers add to them later (warning
+once: see :meth:`ReportWriter._look_for_other_writers`); a ``SummaryWriter``
+reads ``get_logdir()`` on first use; a ``tf.summary`` writer does not tell its
+directory, so its history (:func:`history_of`, shared with
+:mod:`tb_imbalance.summary`) holds what this process wrote through that writer
+object, and a log line says once that earlier processes' steps are not checked.
+
 Frameworks are recognised by their type's module, so a PyTorch user never
 imports TensorFlow here, and the other way round.
 
