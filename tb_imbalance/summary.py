@@ -157,13 +157,15 @@ def _write_checked(report: ReportStep, *, values_only: bool = False, **options: 
     return written[0]
 
 
-_SAID_HISTORY_SCOPE: set[int] = set()
+_SAID_HISTORY_SCOPE = False
 
 
 def _say_history_scope() -> None:
+    """One log line per process: what the run history of a ``tf.summary`` writer covers."""
+    global _SAID_HISTORY_SCOPE
     if _SAID_HISTORY_SCOPE:
         return
-    _SAID_HISTORY_SCOPE.add(1)
+    _SAID_HISTORY_SCOPE = True
     logging.getLogger("tb_imbalance").warning(
         "tb_imbalance: a tf.summary writer does not tell which directory it writes to, so the steps "
         "that earlier processes logged there are not checked; what this process writes through each "

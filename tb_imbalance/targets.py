@@ -133,7 +133,7 @@ def history_of(target: Any, run_dir: str | None = None) -> RunHistory:
 
 
 def _describe_writer(target: Any) -> str:
-    return f"the {type(target).__module__}.{type(target).__name__} at {id(target):#x}"
+    return f"this process's tf.summary writer {type(target).__name__} at {id(target):#x}"
 
 
 def _history_of(target: Any, run_dir: str | None) -> Callable[[], RunHistory]:
