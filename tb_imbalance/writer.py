@@ -154,9 +154,10 @@ class ReportWriter:
             self._said_other_writer = True
             warnings.warn(
                 f"tb_imbalance: another writer is adding to {others[0]} in {self.log_dir}, next to "
-                f"this writer's event file {self._events.path}. TensorBoard's Python loader "
-                "(--load_fast=false) reads only the newest event file of a directory, so the other "
-                "file's later events (e.g. your loss) will not show there. To keep both, pass your "
+                f"this writer's own event file{' ' + self._events.path if self._events.path else ''}. "
+                "TensorBoard's Python loader (--load_fast=false) reads only the newest event file of "
+                "a directory, so the older file's later events (your loss, or these reports) will "
+                "not show there while it runs. To keep both, pass your "
                 "SummaryWriter itself as the target (log_report(writer, ...)) instead of its "
                 "directory, write from one process only (e.g. `if rank == 0:` under DDP), or log "
                 "into another directory. Said once per writer.",
