@@ -146,3 +146,31 @@ def test_log_matrix_weighted_false_refuses_fractions(tmp_path):
     with pytest.raises(ValueError, match=r"`cm` holds fractional values .* weighted=True"):
         log_matrix(tmp_path / "run", np.array([[8.5, 2.0], [4.0, 6.0]]), 0, weighted=False)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_file_of_the_first_format_version_is_read_per_step(tmp_path):
+    # Written by hand as a version-1 writer did: metadata without `encoding`, `weighted` false
+    # from the first step, then a float64 step of weight sums.
+    import json as json_module
+
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.util import tensor_util
+
+    from tb_imbalance.event_file import EventFile
+
+    content = {"version": 1, "num_classes": 2, "class_names": ["0", "1"], "weighted": False}
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name="imbalance", content=json_module.dumps(content).encode()
+        ),
+        data_class=summary_pb2.DATA_CLASS_TENSOR,
+    )
+    with EventFile(tmp_path / "run") as events:
+        for step, cm in enumerate([np.array(COUNTS, dtype=np.int64), np.array(COUNTS, dtype=np.float64) * 10]):
+            value = summary_pb2.Summary.Value(
+                tag="confusion_matrix", metadata=metadata, tensor=tensor_util.make_tensor_proto(cm)
+            )
+            events.write(step, [value])
+    client = _client(tmp_path)
+    _check_counts_step(_get(client, "report", run="run", tag="confusion_matrix", step=0))
+    _check_weighted_step(_get(client, "report", run="run", tag="confusion_matrix", step=1))
