@@ -57,9 +57,10 @@ def test_a_summary_writer_next_to_a_directory_target_is_warned_about_once(tmp_pa
     assert str(run_dir) in said[0]
     assert "pass your SummaryWriter itself as the target" in said[0]
     assert "if rank == 0:" in said[0]
-    # What was warned about is real: the running loader shows every matrix, but not the loss.
-    assert [event.step for event in server.Tensors("confusion_matrix")] == list(range(8))
-    assert len(server.Tensors("loss")) < 8
+    # What was warned about is real: the running loader lost the later events of the file it
+    # saw as older (which one depends on how the two file names sort).
+    shown = {tag: len(server.Tensors(tag)) for tag in ("loss", "confusion_matrix")}
+    assert min(shown.values()) < 8 and max(shown.values()) == 8, shown
 
 
 def test_passing_the_writer_itself_keeps_both_and_says_nothing(tmp_path):
