@@ -65,6 +65,9 @@ bench: setup-all
 	$(PY) bench/callback_overhead.py --backend tensorflow
 	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/callback_overhead.py --backend jax
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/callback_overhead.py --backend torch
+	$(PY) bench/epoch_end.py --backend tensorflow
+	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/epoch_end.py --backend jax
+	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/epoch_end.py --backend torch
 	$(PY) bench/plugin_latency.py
 	$(PY) bench/many_classes.py
 	$(PY) bench/examples_cost.py --backend tensorflow

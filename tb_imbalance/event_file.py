@@ -43,7 +43,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.compat.tensorflow_stub.io import gfile
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-__all__ = ["EventFile", "CRC_IMPLEMENTATION", "masked_crc32c", "read_events"]
+__all__ = ["EventFile", "CRC_IMPLEMENTATION", "masked_crc32c", "read_events", "read_events_from"]
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -166,16 +166,36 @@ def read_events(path: str) -> Iterator[event_pb2.Event]:
         >>> [event.step for event in read_events(events.path)]
         [0, 2]
     """
+    yield from read_events_from(path)[0]
+
+
+def read_events_from(path: str, start: int = 0) -> tuple[list[event_pb2.Event], int]:
+    """The events of ``path`` from byte offset ``start`` (a record boundary), and where they end.
+
+    Returns:
+        ``(events, end)``: ``end`` is the offset just after the last complete
+        record, where a later call continues once the file has grown.
+
+    Example:
+        >>> import tempfile
+        >>> with EventFile(tempfile.mkdtemp()) as events:
+        ...     events.write(2, [summary_pb2.Summary.Value(tag="x", simple_value=1.0)])
+        >>> found, end = read_events_from(events.path)
+        >>> [event.step for event in found], end == os.path.getsize(events.path)
+        ([0, 2], True)
+    """
     with gfile.GFile(path, "rb") as handle:
         data = handle.read()
-    offset = 0
+    events: list[event_pb2.Event] = []
+    offset = start
     while offset + 12 <= len(data):
         (length,) = struct.unpack("<Q", data[offset:offset + 8])
         end = offset + 12 + length
         if end + 4 > len(data):
-            return
+            break
         try:
-            yield event_pb2.Event.FromString(data[offset + 12:end])
+            events.append(event_pb2.Event.FromString(data[offset + 12:end]))
         except Exception:  # noqa: BLE001 - a damaged record ends the readable part
-            return
+            break
         offset = end + 4
+    return events, offset

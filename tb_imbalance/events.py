@@ -43,7 +43,7 @@ import logging
 from typing import Mapping, Sequence
 
 import numpy as np
-from tensorboard.compat.proto import summary_pb2
+from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.util import tensor_util
@@ -51,8 +51,10 @@ from tensorboard.util import tensor_util
 from tb_imbalance import core, format as fmt
 from tb_imbalance.examples import ExampleSet
 from tb_imbalance.image import ConfusionMatrixImage, encode_png
+from tb_imbalance.step import ReportStep
 
-__all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder"]
+__all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder",
+           "step_matrix_value", "step_values", "tag_collision"]
 
 #: Per-class scalar sections: tag prefix -> key of :func:`tb_imbalance.core.per_class_metrics`.
 PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
@@ -90,11 +92,15 @@ _IMAGE_METADATA = image_metadata.create_summary_metadata(
 _IMAGE_METADATA.data_class = summary_pb2.DATA_CLASS_BLOB_SEQUENCE
 
 
+_SCALAR_SHAPE = tensor_shape_pb2.TensorShapeProto()
+
+
 def _scalar(tag: str, value: float) -> summary_pb2.Summary.Value:
+    # The proto make_tensor_proto(np.float32(value)) builds, byte for byte, in a seventh of its time.
     return summary_pb2.Summary.Value(
         tag=tag,
         metadata=_SCALAR_METADATA,
-        tensor=tensor_util.make_tensor_proto(np.float32(value)),
+        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_SCALAR_SHAPE, float_val=[value]),
     )
 
 
@@ -109,17 +115,28 @@ def matrix_value(
 ) -> summary_pb2.Summary.Value:
     """The confusion-matrix summary value (plugin ``imbalance``) of one step.
 
-    ``cm``, ``class_names``, ``class_counts`` and ``class_groups`` must
-    already be valid (see :mod:`tb_imbalance.core`).
+    Validates its arguments (:meth:`tb_imbalance.step.ReportStep.of`); the
+    writers build the value from a checked step with :func:`step_matrix_value`.
     """
-    weighted = not np.issubdtype(np.asarray(cm).dtype, np.integer)
+    report = ReportStep.of(0, name, cm, class_names, class_counts=class_counts, class_groups=class_groups)
+    return step_matrix_value(report, description=description)
+
+
+def step_matrix_value(report: ReportStep, *, description: str | None = None) -> summary_pb2.Summary.Value:
+    """The confusion-matrix summary value of a checked step (trusted, not validated again).
+
+    Whether the step holds sums of weights is stored in the step itself, as
+    the tensor's dtype (``float64``); the metadata's ``weighted`` field is
+    only read from a tag's first step by TensorBoard.
+    """
+    classes = report.classes
     return summary_pb2.Summary.Value(
-        tag=name,
+        tag=report.name,
         metadata=fmt.create_summary_metadata(
-            class_names, weighted=weighted, description=description,
-            class_counts=class_counts, class_groups=class_groups,
+            classes.names, weighted=report.weighted, description=description,
+            class_counts=classes.counts, class_groups=classes.groups_dict(),
         ),
-        tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(cm)),
+        tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(report.matrix)),
     )
 
 
@@ -156,19 +173,30 @@ def report_values(
         ValueError / TypeError: invalid matrix, names, counts or groups
             (nothing is built).
     """
-    cm = core.validate_matrix(cm, "cm")
-    names = core.validate_class_names(class_names, cm.shape[0])
-    counts = core.validate_class_counts(class_counts, cm.shape[0])
-    groups = core.validate_class_groups(class_groups, names)
+    report = ReportStep.of(
+        0, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples
+    )
+    return step_values(report, per_class_scalars=per_class_scalars, image=image, description=description)
+
+
+def step_values(
+    report: ReportStep,
+    *,
+    per_class_scalars: bool = True,
+    image: ConfusionMatrixImage | None = None,
+    description: str | None = None,
+) -> list[summary_pb2.Summary.Value]:
+    """:func:`report_values` of a checked step (trusted, not validated again)."""
+    cm, name, names = report.matrix, report.name, report.classes.names
     stats = core.per_class_metrics(cm)
     prefix = scalar_prefix(name)
-    values = [
-        matrix_value(name, cm, names, description=description, class_counts=counts, class_groups=groups)
-    ]
+    values = [step_matrix_value(report, description=description)]
     headline = core.imbalance_metrics(cm)
-    if counts is not None:
+    if report.classes.counts is not None:
         headline.update(
-            (metric, value) for metric, value in core.shot_recalls(cm, counts).items() if value is not None
+            (metric, value)
+            for metric, value in core.shot_recalls(cm, report.classes.counts).items()
+            if value is not None
         )
     values += [_scalar(f"{prefix}{HEADLINE_PREFIX}/{metric}", value) for metric, value in headline.items()]
     if per_class_scalars:
@@ -185,19 +213,57 @@ def report_values(
                 tensor=tensor_util.make_tensor_proto(blobs),
             )
         )
-    if examples is not None:
-        if examples.index["num_classes"] != cm.shape[0]:
-            raise ValueError(
-                f"`examples` were chosen for {examples.index['num_classes']} classes, the matrix has {cm.shape[0]}"
-            )
+    if report.examples is not None:
         values.append(
             summary_pb2.Summary.Value(
                 tag=fmt.examples_tag(name),
                 metadata=fmt.create_examples_metadata(name),
-                tensor=tensor_util.make_tensor_proto(examples.blobs()),
+                tensor=tensor_util.make_tensor_proto(report.examples.blobs()),
             )
         )
     return values
+
+
+def _tag_space(name: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The exact tags and the tag prefixes a report named ``name`` may write."""
+    prefix = scalar_prefix(name)
+    headline = (f"{prefix}{HEADLINE_PREFIX}/{metric}" for metric in (*core.METRIC_NAMES, *core.SHOT_METRIC_NAMES))
+    exact = frozenset((name, name + IMAGE_SUFFIX, fmt.examples_tag(name), *headline))
+    spaces = tuple(f"{prefix}{section}/" for section in PER_CLASS_METRICS)
+    return exact, spaces
+
+
+def tag_collision(name: str, other: str) -> str | None:
+    """A tag that reports named ``name`` and ``other`` could both write, or None.
+
+    A report owns its tag ``name``, ``name + "_image"``, ``name + "_examples"``,
+    its headline scalars ``<p>imbalance/<metric>`` and every tag under its
+    per-class sections (``<p>precision/``, ``<p>recall/``, ``<p>f1/``, see
+    :func:`scalar_prefix`), whether or not a given step writes them; two
+    reports of one run may not share one.
+
+    Example:
+        >>> tag_collision("val_examples", "val"), tag_collision("imbalance/accuracy", "confusion_matrix")
+        ('val_examples', 'imbalance/accuracy')
+        >>> tag_collision("val", "test_set") is None
+        True
+    """
+    if name == other:
+        return None
+    exact, spaces = _tag_space(name)
+    other_exact, other_spaces = _tag_space(other)
+    shared = sorted(exact & other_exact)
+    if shared:
+        return shared[0]
+    for tags, prefixes in ((exact, other_spaces), (other_exact, spaces)):
+        for tag in sorted(tags):
+            if any(tag.startswith(prefix) for prefix in prefixes):
+                return tag
+    for prefix in spaces:
+        for other_prefix in other_spaces:
+            if prefix.startswith(other_prefix) or other_prefix.startswith(prefix):
+                return max(prefix, other_prefix, key=len) + "…"
+    return None
 
 
 class ReportBuilder:
@@ -267,18 +333,25 @@ class ReportBuilder:
         Raises:
             ValueError / TypeError: invalid matrix or names (nothing is built).
         """
-        cm = core.validate_matrix(cm, "cm")
-        names = core.validate_class_names(class_names, cm.shape[0])
-        class_counts = core.validate_class_counts(class_counts, cm.shape[0])
-        class_groups = core.validate_class_groups(class_groups, names)
-        per_class_scalars = self._want_per_class_scalars(name, cm.shape[0], per_class_scalars)
-        renderer = self._renderer(name, names) if core.validate_flag(image, "image") else None
-        values = report_values(
-            name, cm, names, per_class_scalars=per_class_scalars, image=renderer, description=description,
-            class_counts=class_counts, class_groups=class_groups, examples=examples,
+        report = ReportStep.of(
+            0, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples
         )
-        if examples is not None:
-            self._say_about(name, examples)
+        return self.step_values(report, per_class_scalars=per_class_scalars, image=image, description=description)
+
+    def step_values(
+        self,
+        report: ReportStep,
+        *,
+        per_class_scalars: bool | None = None,
+        image: bool = True,
+        description: str | None = None,
+    ) -> list[summary_pb2.Summary.Value]:
+        """:meth:`values` of a checked :class:`tb_imbalance.step.ReportStep` (trusted, not validated again)."""
+        per_class_scalars = self._want_per_class_scalars(report.name, report.num_classes, per_class_scalars)
+        renderer = self._renderer(report.name, list(report.classes.names)) if core.validate_flag(image, "image") else None
+        values = step_values(report, per_class_scalars=per_class_scalars, image=renderer, description=description)
+        if report.examples is not None:
+            self._say_about(report.name, report.examples)
         return values
 
     def _say_about(self, name: str, examples: ExampleSet) -> None:

@@ -114,7 +114,10 @@ class MatrixInfo:
         version: format version the summary was written with.
         num_classes: ``C``, the side of the matrix.
         class_names: one name per class, in matrix order.
-        weighted: whether counts are sums of sample weights (float64).
+        weighted: whether the tag's first step holds sums of sample weights
+            (float64). Each step says it in its own tensor's dtype (int64
+            counts, float64 sums), which readers use per step: TensorBoard
+            keeps a tag's metadata from its first step only.
         encoding: ``"dense"`` or ``"coo"``.
         class_counts: training examples per class (C ints), or None when
             not logged (always None before format version 3).

@@ -1,28 +1,35 @@
 """Confusion-matrix pictures for TensorBoard's Images tab, drawn cheaply every epoch.
 
-A matplotlib figure with one text label per cell costs about 2 ms per label:
-hundreds of milliseconds per epoch for a 10-class matrix, on the training
-thread. Most of the picture never changes (title, class names, colour bar),
-so :class:`ConfusionMatrixImage` draws that once into a background and, per
-epoch, only fills the cells and pastes cached text bitmaps. Fonts and labels
-(any script, long names kept distinct) come from :mod:`tb_imbalance.image_text`;
-the colour scale is ColorBrewer "Blues", the same ramp matplotlib calls ``Blues``.
+Designed for the Images tab's card at its default size: TensorBoard 2.21
+shows a picture scaled to the card's image area, about 215 px tall and 320
+to 400 px wide (cards are at least 335 px wide and 320 px tall), with
+pixelated scaling. So the picture is at most :data:`CARD_HEIGHT` ×
+:data:`CARD_WIDTH` pixels and shown at full size or larger, with 10–12 px
+text: rows are the true classes, labelled ``"<index> <name>"`` on the left;
+columns the predicted classes, numbered by class index on top; the colour
+scale on the caption line.
 
 Cells are coloured by the *row-normalised* value (share of the true class),
 so a minority class with 12 examples is as visible as a majority class with
-12,000. Up to ``max_annotated_classes`` classes each cell shows its count and
-that share; above it the grid has colour only, and class labels thin out so
-they stay legible. Above ``max_drawn_classes`` a full grid would be a thin
-diagonal nobody can read: the picture then shows the sub-matrix of the
-``max_annotated_classes`` most-confused classes (those in the largest
-off-diagonal cells), with counts, titled as such; colours stay the share of
-each true class's full support.
+12,000. A cell shows its count and share when it has room for two lines,
+its share alone when it has room for one (up to about 12 classes), and
+colour only beyond; row and column labels thin out so they stay legible.
+Above ``max_drawn_classes`` (30) a full grid would be cells of a pixel or
+two: the picture then shows the sub-matrix of the most-confused classes
+(those in the largest off-diagonal cells), titled as such; colours stay the
+share of each true class's full support.
+
+The title, captions and colour bar are drawn once per geometry; per epoch
+only the cells are filled (:mod:`tb_imbalance.image_cells`, no Python call
+per cell). Fonts and labels (any script, long names kept distinct) come from
+:mod:`tb_imbalance.image_text`; the colour scale is ColorBrewer "Blues", the
+same ramp matplotlib calls ``Blues``.
 
 Example:
     >>> import numpy as np
     >>> picture = ConfusionMatrixImage(["cat", "dog"]).render(np.array([[5, 1], [0, 3]]))
-    >>> picture.dtype, picture.shape[2]
-    (dtype('uint8'), 3)
+    >>> picture.dtype, picture.shape[2], picture.shape[0] <= CARD_HEIGHT
+    (dtype('uint8'), 3, True)
 """
 
 from __future__ import annotations
@@ -34,9 +41,10 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tb_imbalance.image_cells import atlas_for, count_labels, draw_cells, percent_labels
 from tb_imbalance.image_text import display_labels, drawable, font
 
-__all__ = ["ConfusionMatrixImage", "encode_png", "most_confused_classes"]
+__all__ = ["CARD_HEIGHT", "CARD_WIDTH", "ConfusionMatrixImage", "encode_png", "most_confused_classes"]
 
 # ColorBrewer "Blues" (9 classes), the anchors of matplotlib's ``Blues``.
 _BLUES = np.array(
@@ -54,14 +62,14 @@ _LUT = np.stack(
 
 _WHITE = np.array([255, 255, 255], dtype=np.uint16)
 _INK = np.array([33, 33, 33], dtype=np.uint16)
-_TARGET_GRID_PX = 640
-
-
-def _format_count(value: float) -> str:
-    if float(value).is_integer():
-        value = int(value)
-        return f"{value}" if value < 100_000 else f"{value / 1000:.0f}k"
-    return f"{value:.3g}"
+#: Height of the image area of TensorBoard's Images card at its default size.
+CARD_HEIGHT = 215
+#: Width up to which a picture of :data:`CARD_HEIGHT` is shown whole in a default card.
+CARD_WIDTH = 320
+_MARGIN = 6
+_LABEL_PX = 11  # class labels, captions
+_CELL_PX = 10  # numbers in cells and column headers
+_LABEL_CHARS = 12  # class names are shortened to this in the picture
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -89,66 +97,97 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 
 class _Layout:
-    """The static part of one picture: background, label positions, cell size."""
+    """Geometry and frame of one picture kind: title, caption, colour bar; labels pasted per class set.
 
-    def __init__(self, labels: Sequence[str], title: str, annotate: bool) -> None:
-        self.num_classes = len(labels)
-        self.annotate = annotate
-        cell = _TARGET_GRID_PX // self.num_classes
-        self.cell = int(np.clip(cell, 1, 48 if annotate else 24))
-        if annotate:
-            self.cell = max(self.cell, 26)
-        self.text_font = font(max(8, min(12, self.cell // 4)))
-        self._draw_background(labels, title)
+    Args:
+        num_shown: classes shown (rows and columns).
+        label_width: px reserved for row labels.
+        largest_index: the largest class index a column may be numbered with.
+        title: first line of the picture.
+    """
 
-    def _label_step(self, font_px: int) -> int:
-        """Label every k-th class so that labels never overlap."""
-        return max(1, int(np.ceil((font_px + 2) / self.cell)))
-
-    def _draw_background(self, names: Sequence[str], title: str) -> None:
-        size = 11
-        step = self._label_step(size)
-        labels = [(k, *drawable(name, size)) for k, name in enumerate(names) if k % step == 0]
-        scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
-        label_w = int(max(scratch.textlength(text, font=face) for _, face, text in labels)) + 8
-        grid = self.cell * self.num_classes
-        margin = 10
-        axis_title_h = 18
-        top = margin + 24 + axis_title_h  # title + "predicted" caption
-        left = margin + axis_title_h + label_w
-        caption = "predicted class  (colour: share of the true class)"
-        title_font, caption_font = font(14), font(size)
-        text_right = max(
-            margin + scratch.textlength(title, font=title_font), left + scratch.textlength(caption, font=caption_font)
-        )
-        width = int(max(left + grid + 16 + 70, text_right + margin))  # 70: colour bar and its ticks
-        height = top + grid + label_w + margin
+    def __init__(self, num_shown: int, label_width: int, largest_index: int, title: str) -> None:
+        n = self.num_classes = num_shown
+        top = _MARGIN + 15 + 14 + 12  # title; caption and colour bar; column numbers
+        self.cell_h = int(np.clip((CARD_HEIGHT - top - _MARGIN) // n, 1, 48))
+        width = (CARD_WIDTH - 2 * _MARGIN - label_width) // n
+        self.cell_w = int(np.clip(width, max(1, self.cell_h // 2), 2 * self.cell_h))
+        self.text_font = font(_CELL_PX)
+        atlas = atlas_for(self.text_font)
+        digit = int(atlas.advances[0])
+        self.lines = 0  # label lines per cell: 2 = count and share, 1 = share in % (no sign), 0 = colour only
+        if self.cell_w >= 5 * digit + 4 and self.cell_h >= 2 * atlas.height + 4:
+            self.lines = 2
+        elif self.cell_w >= 3 * digit + 2 and self.cell_h >= atlas.height + 2:
+            self.lines = 1
+        self.row_step = max(1, int(np.ceil((_LABEL_PX + 1) / self.cell_h)))  # labels never overlap
+        self.column_step = max(1, int(np.ceil((len(str(largest_index)) * digit + 3) / self.cell_w)))
+        caption = "rows: true · columns: predicted"
+        scale = "% of row:"
+        grid_h, grid_w = self.cell_h * n, self.cell_w * n
+        left = _MARGIN + label_width
         self.origin = (top, left)
-
-        canvas = Image.new("RGB", (width, height), "white")
+        title_font, small = font(12), font(_CELL_PX)
+        scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
+        ramp_w = 40
+        bar_w = int(sum(scratch.textlength(text, font=small) for text in (scale, "0%", "100%")) + ramp_w + 12)
+        needed = max(scratch.textlength(title, font=title_font), scratch.textlength(caption, font=small) + 10 + bar_w)
+        width = int(max(left + grid_w, _MARGIN + needed) + _MARGIN)
+        canvas = Image.new("RGB", (width, top + grid_h + _MARGIN), "white")
         draw = ImageDraw.Draw(canvas)
-        draw.text((margin, margin), title, font=title_font, fill=tuple(_INK))
-        draw.text((left, margin + 24), caption, font=caption_font, fill=tuple(_INK))
-        for k, face, text in labels:  # true classes, right-aligned left of each row
-            y = top + k * self.cell + self.cell // 2
-            draw.text((left - 4, y), text, font=face, fill=tuple(_INK), anchor="rm")
-        # Predicted-class labels, rotated 90 degrees under each column.
-        rotated = Image.new("L", (label_w, grid), 0)
-        rotated_draw = ImageDraw.Draw(rotated)
-        for k, face, text in labels:
-            rotated_draw.text((label_w - 4, k * self.cell + self.cell // 2), text, font=face, fill=255, anchor="rm")
-        canvas.paste(tuple(_INK), (left, top + grid + 4), rotated.transpose(Image.Transpose.ROTATE_90))
-        true_caption = Image.new("L", (grid, axis_title_h), 0)
-        ImageDraw.Draw(true_caption).text((grid // 2, 2), "true class", font=caption_font, fill=255, anchor="mt")
-        canvas.paste(tuple(_INK), (margin, top), true_caption.transpose(Image.Transpose.ROTATE_90))
-        # Colour bar: 0 % at the bottom, 100 % at the top.
-        bar_x = left + grid + 16
-        ramp = _LUT[np.linspace(255, 0, grid).astype(int)]
-        canvas.paste(Image.fromarray(np.repeat(ramp[:, None, :], 14, axis=1)), (bar_x, top))
-        for share in (0.0, 0.25, 0.5, 0.75, 1.0):
-            y = top + int(round((1 - share) * (grid - 1)))
-            draw.text((bar_x + 18, y), f"{share:.0%}", font=caption_font, fill=tuple(_INK), anchor="lm")
-        self.background = np.asarray(canvas).copy()
+        ink = tuple(int(c) for c in _INK)
+        draw.text((_MARGIN, _MARGIN), title, font=title_font, fill=ink)
+        caption_y = _MARGIN + 16
+        draw.text((_MARGIN, caption_y), caption, font=small, fill=ink)
+        # Colour bar on the caption line, at the right edge: 0 % ... 100 % of the true class.
+        x = width - _MARGIN - bar_w
+        for text in (scale, "0%"):
+            draw.text((x, caption_y + 5), text, font=small, fill=ink, anchor="lm")
+            x += int(scratch.textlength(text, font=small)) + 4
+        ramp = _LUT[np.linspace(0, 255, ramp_w).astype(int)]
+        canvas.paste(Image.fromarray(np.repeat(ramp[None], 8, axis=0)), (x, caption_y + 1))
+        draw.text((x + ramp_w + 4, caption_y + 5), "100%", font=small, fill=ink, anchor="lm")
+        self.frame = np.asarray(canvas).copy()
+
+    def background(self, classes: Sequence[int], labels: Sequence[str], masks: "_TextMasks") -> np.ndarray:
+        """The frame with the row labels and column numbers of ``classes`` pasted in."""
+        pixels = self.frame.copy()
+        top, left = self.origin
+        for k in range(0, self.num_classes, self.row_step):  # row labels, right-aligned at the grid
+            masks.paste(pixels, labels[k], _LABEL_PX, (left - 4, top + k * self.cell_h + self.cell_h // 2), "rm")
+        for k in range(0, self.num_classes, self.column_step):  # column numbers: each column's class index
+            masks.paste(pixels, str(classes[k]), _CELL_PX, (left + k * self.cell_w + self.cell_w // 2, top - 2), "mb")
+        return pixels
+
+    @property
+    def cell(self) -> int:
+        """Cell height (the grid's row pitch)."""
+        return self.cell_h
+
+
+class _TextMasks:
+    """Labels rendered once as coverage masks, pasted in ink wherever a picture needs them."""
+
+    def __init__(self, limit: int = 8192) -> None:
+        self.limit = limit
+        self._masks: dict[tuple[str, int, str], tuple[np.ndarray, int, int]] = {}
+
+    def paste(self, pixels: np.ndarray, text: str, size: int, at: tuple[int, int], anchor: str) -> None:
+        key = (text, size, anchor)
+        found = self._masks.get(key)
+        if found is None:
+            if len(self._masks) >= self.limit:
+                self._masks.clear()
+            face, shown = drawable(text, size)
+            x0, y0, x1, y1 = face.getbbox(shown, anchor=anchor)
+            image = Image.new("L", (max(1, int(x1 - x0)), max(1, int(y1 - y0))), 0)
+            ImageDraw.Draw(image).text((-x0, -y0), shown, font=face, fill=255, anchor=anchor)
+            found = self._masks[key] = (np.asarray(image, dtype=np.uint16)[:, :, None], int(x0), int(y0))
+        mask, dx, dy = found
+        x, y = at[0] + dx, at[1] + dy
+        region = pixels[max(0, y) : y + mask.shape[0], max(0, x) : x + mask.shape[1]]
+        mask = mask[max(0, -y) : max(0, -y) + region.shape[0], max(0, -x) : max(0, -x) + region.shape[1]]
+        region[:] = (region * (255 - mask) + _INK * mask) // 255
 
 
 def most_confused_classes(cm: np.ndarray, k: int) -> np.ndarray:
@@ -163,17 +202,28 @@ def most_confused_classes(cm: np.ndarray, k: int) -> np.ndarray:
         >>> most_confused_classes(cm, 3).tolist()
         [0, 1, 3]
     """
-    off = np.array(cm, dtype=np.float64)
-    np.fill_diagonal(off, 0)
-    chosen: dict[int, None] = {}
-    for cell in np.argsort(-off, axis=None, kind="stable"):
-        if len(chosen) >= k or off.flat[cell] <= 0:
+    cm = np.asarray(cm)
+    n = cm.shape[0]
+    cells = np.flatnonzero(cm != 0)  # only non-empty cells can be confusions (a bool mask is the fast way)
+    cells = cells[cells // n != cells % n]
+    values = cm.reshape(-1)[cells].astype(np.float64)
+    wanted = 2 * k  # enough confusions to name k classes, unless the same few classes recur
+    while True:
+        top = np.arange(len(cells))
+        if len(cells) > wanted:  # every cell at least as large as the wanted-th largest
+            top = np.flatnonzero(values >= -np.partition(-values, wanted - 1)[wanted - 1])
+        chosen: dict[int, None] = {}
+        for cell in cells[top[np.lexsort((cells[top], -values[top]))]].tolist():  # largest first, then by index
+            if len(chosen) >= k:
+                break
+            i, j = divmod(cell, n)
+            chosen.setdefault(i)
+            if len(chosen) < k:
+                chosen.setdefault(j)
+        if len(chosen) >= k or len(top) == len(cells):
             break
-        i, j = divmod(int(cell), off.shape[1])
-        chosen.setdefault(i)
-        if len(chosen) < k:
-            chosen.setdefault(j)
-    for c in np.argsort(-np.asarray(cm).sum(axis=1), kind="stable"):
+        wanted *= 4
+    for c in np.argsort(-cm.sum(axis=1), kind="stable"):
         if len(chosen) >= k:
             break
         chosen.setdefault(int(c))
@@ -185,10 +235,11 @@ class ConfusionMatrixImage:
 
     Args:
         class_names: the C class names, in matrix order.
-        max_annotated_classes: above this many classes cells get no text; also
-            the size of the most-confused sub-matrix drawn above ``max_drawn_classes``.
+        max_annotated_classes: the size of the most-confused sub-matrix drawn
+            above ``max_drawn_classes`` classes.
         max_drawn_classes: above this many classes only the most-confused
-            ``max_annotated_classes`` are drawn.
+            ``max_annotated_classes`` are drawn (a full grid of more would have
+            cells of a pixel or two at the card's size).
         title: drawn above the matrix.
     """
 
@@ -197,125 +248,85 @@ class ConfusionMatrixImage:
         class_names: Sequence[str],
         *,
         max_annotated_classes: int = 30,
-        max_drawn_classes: int = 100,
+        max_drawn_classes: int = 30,
         title: str = "Confusion matrix",
     ) -> None:
         self.class_names = [str(name) for name in class_names]
         self.num_classes = len(self.class_names)
-        self.labels = display_labels(self.class_names)
+        self.labels = [f"{k} {label}" for k, label in enumerate(display_labels(self.class_names, _LABEL_CHARS))]
         self.title = title
         self.subset_size = min(max_annotated_classes, self.num_classes)
         self.draws_subset = self.num_classes > max_drawn_classes
-        self._text_cache: dict[tuple, np.ndarray] = {}
-        self._cell_cache: dict[tuple, np.ndarray] = {}
-        self._subset_layouts: dict[tuple, _Layout] = {}
-        self._full = None if self.draws_subset else _Layout(
-            self.labels, title, self.num_classes <= max_annotated_classes
-        )
+        self._masks = _TextMasks()
+        self._subset_backgrounds: dict[tuple, np.ndarray] = {}
+        self._subset: _Layout | None = None
+        self._full = None
+        if not self.draws_subset:
+            classes = list(range(self.num_classes))
+            self._full = _Layout(self.num_classes, self._labels_width(classes), self.num_classes - 1, title)
+            self._full_background = self._full.background(classes, self.labels, self._masks)
+
+    def _labels_width(self, classes: Sequence[int]) -> int:
+        scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
+        widest = max(scratch.textlength(text, font=face) for face, text in
+                     (drawable(self.labels[k], _LABEL_PX) for k in classes))
+        return int(np.ceil(widest)) + 6
 
     # The full layout's geometry (tests and callers use it to find cells).
     @property
     def annotate(self) -> bool:
-        return self._full is not None and self._full.annotate
+        """Whether the full grid's cells show numbers."""
+        return self._full is not None and self._full.lines > 0
 
     @property
     def cell(self) -> int:
-        return self._full.cell if self._full is not None else 0
+        """The full grid's cell height (0 when a sub-matrix is drawn)."""
+        return self._full.cell_h if self._full is not None else 0
 
     @property
     def _origin(self) -> tuple[int, int]:
         return self._full.origin
 
-    def _subset_layout(self, classes: np.ndarray) -> _Layout:
+    def _subset_layout(self, classes: np.ndarray) -> tuple[_Layout, np.ndarray]:
+        """The sub-matrix picture's layout (one geometry for every class set) and its background for ``classes``."""
+        if self._subset is None:  # the widest label of all classes: the picture keeps its size from step to step
+            title = f"{self.subset_size} most-confused of {self.num_classes} classes"
+            width = self._labels_width(range(self.num_classes))
+            self._subset = _Layout(self.subset_size, width, self.num_classes - 1, title)
         key = tuple(classes.tolist())
-        layout = self._subset_layouts.pop(key, None)
-        if layout is None:
-            title = f"{self.title}: the {len(classes)} most-confused of {self.num_classes} classes"
-            layout = _Layout([self.labels[c] for c in classes], title, annotate=True)
-        self._subset_layouts[key] = layout  # most recently used last
-        while len(self._subset_layouts) > 4:
-            del self._subset_layouts[next(iter(self._subset_layouts))]
-        return layout
+        background = self._subset_backgrounds.pop(key, None)
+        if background is None:
+            background = self._subset.background(key, [self.labels[c] for c in key], self._masks)
+        self._subset_backgrounds[key] = background  # most recently used last
+        while len(self._subset_backgrounds) > 4:
+            del self._subset_backgrounds[next(iter(self._subset_backgrounds))]
+        return self._subset, background
 
     # -- per epoch -------------------------------------------------------
-    def _text_mask(self, text: str, face) -> np.ndarray:
-        key = (text, face.size)
-        mask = self._text_cache.get(key)
-        if mask is None:
-            if len(self._text_cache) > 4096:
-                self._text_cache.clear()
-            box = face.getbbox(text)
-            image = Image.new("L", (max(1, box[2] - box[0]), max(1, box[3] - box[1])), 0)
-            ImageDraw.Draw(image).text((-box[0], -box[1]), text, font=face, fill=255)
-            mask = np.asarray(image, dtype=np.uint16)[:, :, None]
-            self._text_cache[key] = mask
-        return mask
-
-    def _paste_text(self, pixels: np.ndarray, text: str, face, cx: int, cy: int, colour: np.ndarray) -> None:
-        mask = self._text_mask(text, face)
-        h, w = mask.shape[:2]
-        y0, x0 = cy - h // 2, cx - w // 2
-        region = pixels[y0 : y0 + h, x0 : x0 + w]
-        mask = mask[: region.shape[0], : region.shape[1]]
-        region[:] = (region * (255 - mask) + colour * mask) // 255
-
-    def _annotated_cell(self, layout: _Layout, count: float, share: float, has_support: bool) -> np.ndarray:
-        """One cell with its colour, grid lines and two-line label, cached by appearance."""
-        level = int(np.clip(round(share * 255), 0, 255))
-        lines = (_format_count(count), f"{share:.0%}" if has_support else "")
-        key = (layout.cell, level, *lines)
-        patch = self._cell_cache.get(key)
-        if patch is None:
-            if len(self._cell_cache) > 8192:
-                self._cell_cache.clear()
-            size = layout.cell
-            patch = np.empty((size, size, 3), dtype=np.uint8)
-            patch[:] = _LUT[level]
-            patch[0, :] = 255
-            patch[:, 0] = 255
-            colour = _WHITE if share > 0.55 else _INK
-            face = layout.text_font
-            line = face.size // 2 + 1
-            self._paste_text(patch, lines[0], face, size // 2, size // 2 - line, colour)
-            if lines[1]:
-                self._paste_text(patch, lines[1], face, size // 2, size // 2 + line, colour)
-            self._cell_cache[key] = patch
-        return patch
-
     def render(self, cm: np.ndarray) -> np.ndarray:
         """Draw ``cm`` (``[C, C]``, rows = true class) and return RGB uint8 pixels."""
-        cm = np.asarray(cm, dtype=np.float64)
+        cm = np.asarray(cm)
         if cm.shape != (self.num_classes, self.num_classes):
             raise ValueError(
                 f"`cm` must have shape {(self.num_classes,) * 2} for this image, received {cm.shape}"
             )
-        support = cm.sum(axis=1, keepdims=True)
-        share = np.divide(cm, support, out=np.zeros_like(cm), where=support > 0)
         if self.draws_subset:
             classes = most_confused_classes(cm, self.subset_size)
-            layout = self._subset_layout(classes)
-            cm, share, support = cm[np.ix_(classes, classes)], share[np.ix_(classes, classes)], support[classes]
+            layout, background = self._subset_layout(classes)
+            support = cm[classes].sum(axis=1, keepdims=True).astype(np.float64)  # the full rows' support
+            cm = cm[np.ix_(classes, classes)]
         else:
-            layout = self._full
-        pixels = layout.background.copy()
+            layout, background = self._full, self._full_background
+            support = cm.sum(axis=1, keepdims=True).astype(np.float64)
+        share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
+        pixels = background.copy()
         top, left = layout.origin
-        size = layout.cell
-        if layout.annotate:
-            # Cells look the same from epoch to epoch far more often than not:
-            # each distinct (colour, label) patch is drawn once.
-            for i in range(layout.num_classes):
-                y = top + i * size
-                for j in range(layout.num_classes):
-                    x = left + j * size
-                    pixels[y : y + size, x : x + size] = self._annotated_cell(
-                        layout, cm[i, j], share[i, j], support[i, 0] > 0
-                    )
-            return pixels
-        colours = _LUT[np.clip((share * 255).round().astype(int), 0, 255)]
-        grid = size * layout.num_classes
-        cells = np.repeat(np.repeat(colours, size, axis=0), size, axis=1)
-        if size >= 6:  # thin white grid lines keep neighbouring cells apart
-            cells[::size, :, :] = 255
-            cells[:, ::size, :] = 255
-        pixels[top : top + grid, left : left + grid] = cells
+        n = layout.num_classes
+        colours = _LUT[np.clip(np.rint(share * 255), 0, 255).astype(np.intp)]
+        shares = percent_labels(share, np.broadcast_to(support > 0, cm.shape), sign=layout.lines == 2)
+        lines = [count_labels(cm), shares] if layout.lines == 2 else [shares] if layout.lines == 1 else []
+        pixels[top : top + n * layout.cell_h, left : left + n * layout.cell_w] = draw_cells(
+            colours, layout.cell_h, layout.cell_w, lines, atlas_for(layout.text_font),
+            light_text=share > 0.55, ink=_INK,
+        )
         return pixels

@@ -26,15 +26,16 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, examples_of_step
+from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import to_numpy
-from tb_imbalance.writer import validate_step, validate_tag
 
 __all__ = ["log_report", "log_matrix"]
 
@@ -122,24 +123,28 @@ def log_report(
             nothing is written then.
     """
     sink = sink_for(target)  # an unusable target fails before any work
-    validate_step(step)
-    validate_tag(name)
+    step, name = validate_step(step), validate_tag(name)
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
+    sample_weight = to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
     cm = core.confusion_matrix(
-        labels, predictions, num_classes=num_classes,
-        sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
+        labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits,
     )
+    # The class set and the run history are checked before the examples are chosen (their work).
+    report = ReportStep.of(
+        step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
+        class_groups=class_groups, weighted=sample_weight is not None,
+    )
+    sink.history.check_report(report)
     chosen = examples_of_step(
         examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids,
-        sample_weight=to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
+        sample_weight=sample_weight, from_logits=from_logits,
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
     )
     sink.write_report(
-        step, name, cm, class_names, per_class_scalars=per_class_scalars, image=image,
-        class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups, examples=chosen,
+        dataclasses.replace(report, examples=chosen), per_class_scalars=per_class_scalars, image=image
     )
-    return cm
+    return report.matrix
 
 
 def log_matrix(
@@ -153,6 +158,7 @@ def log_matrix(
     image: bool = True,
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
+    weighted: bool | None = None,
 ) -> np.ndarray:
     """Write the report of a confusion matrix you counted yourself.
 
@@ -163,20 +169,26 @@ def log_matrix(
             list or any framework tensor.
         step, name, class_names, per_class_scalars, image, class_counts,
             class_groups: as in :func:`log_report`.
+        weighted: whether ``cm`` holds sums of sample weights. ``None``
+            (default): a float matrix does (even when every sum is a whole
+            number), an integer matrix holds counts. Pass ``weighted=False``
+            for counts that arrived as floats (e.g. a float sum in PyTorch):
+            they are then stored as int64 counts, and the dashboard gives
+            their confidence intervals; sums of weights get none, as they
+            are not counts of trials.
 
     Returns:
-        The matrix written, as a numpy array.
+        The matrix written, as a numpy array (int64 counts, float64 sums of
+        weights).
 
     Raises:
         TypeError / ValueError: a bad argument, named in the message;
             nothing is written then.
     """
     sink = sink_for(target)
-    matrix = core.validate_matrix(to_numpy(cm, "cm"), "cm")
-    if np.issubdtype(matrix.dtype, np.floating) and np.all(matrix == np.round(matrix)):
-        matrix = matrix.astype(np.int64)  # counts that arrived as floats (e.g. a torch float sum)
-    sink.write_report(
-        step, name, matrix, class_names, per_class_scalars=per_class_scalars, image=image,
-        class_counts=to_numpy(class_counts, "class_counts"), class_groups=class_groups,
+    report = ReportStep.of(
+        step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
+        class_groups=class_groups, weighted=weighted,
     )
-    return matrix
+    sink.write_report(report, per_class_scalars=per_class_scalars, image=image)
+    return report.matrix

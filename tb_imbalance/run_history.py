@@ -12,16 +12,26 @@ refuses, before anything is written:
 * class names that differ from those the tag was first written with;
 * ``class_counts`` or ``class_groups`` that differ from those the tag was
   first written with (None — not given — counts as a value: a tag first
-  written without counts cannot get them later, nor the other way round).
+  written without counts cannot get them later, nor the other way round);
+* a report ``name`` whose tags would overlap another report's tags in the
+  same run (:func:`tb_imbalance.events.tag_collision`), naming both;
+* a tag that another writer (another process, or another writer of this
+  process) added steps to since this history was read: two writers of one
+  tag lose each other's steps in TensorBoard.
 
-:class:`RunHistory` holds, per matrix tag, the class names and the last
-step; :meth:`RunHistory.from_directory` reads them from the event files a
-directory already has (earlier processes included).
+:class:`RunHistory` holds, per matrix tag, the :class:`tb_imbalance.step.ClassSet`
+and the last step; :meth:`RunHistory.from_directory` reads them from the event
+files a directory already has (earlier processes included). Every target
+checks a :class:`tb_imbalance.step.ReportStep` against it before writing
+(:func:`tb_imbalance.writer.write_checked`), so all refuse the same things
+with the same messages.
 
 Example:
+    >>> from tb_imbalance.step import ReportStep
     >>> history = RunHistory()
-    >>> history.check("confusion_matrix", 0, ["a", "b"]); history.record("confusion_matrix", 0, ["a", "b"])
-    >>> history.check("confusion_matrix", 0, ["a", "b"])  # doctest: +ELLIPSIS
+    >>> report = ReportStep.of(0, "confusion_matrix", [[3, 1], [0, 2]], ["a", "b"])
+    >>> history.check_report(report); history.record(report)
+    >>> history.check_report(report)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: step 0 of tag 'confusion_matrix' is not after the last step already logged (0): writing it would mix two runs in one. ...
@@ -31,30 +41,42 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from tb_imbalance import format as fmt
-from tb_imbalance.event_file import read_events
+from tb_imbalance.event_file import read_events_from
+from tb_imbalance.events import tag_collision
+from tb_imbalance.step import ClassSet, ReportStep
 
 __all__ = ["RunHistory", "TagHistory"]
 
 
 @dataclasses.dataclass
 class TagHistory:
-    class_names: tuple[str, ...]
+    """What one matrix tag of a run already holds.
+
+    Attributes:
+        classes: the tag's class set (names, counts, groups).
+        last_step: the largest step logged.
+        other_writer: the event file of another writer that added steps to
+            this tag since the history was read, or None.
+    """
+
+    classes: ClassSet
     last_step: int
-    class_counts: tuple[int, ...] | None = None
-    class_groups: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    other_writer: str | None = None
 
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.classes.names
 
-def _counts_key(class_counts: Sequence[int] | None) -> tuple[int, ...] | None:
-    return None if class_counts is None else tuple(int(count) for count in class_counts)
+    @property
+    def class_counts(self) -> tuple[int, ...] | None:
+        return self.classes.counts
 
-
-def _groups_key(class_groups: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
-    if class_groups is None:
-        return None
-    return tuple((str(group), tuple(str(name) for name in members)) for group, members in class_groups.items())
+    @property
+    def class_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...] | None:
+        return self.classes.groups
 
 
 def _short(values: Sequence | None) -> str:
@@ -65,7 +87,7 @@ def _short(values: Sequence | None) -> str:
 
 
 class RunHistory:
-    """Class names and last step per matrix tag of one run (see the module docs).
+    """Class sets and last step per matrix tag of one run (see the module docs).
 
     Args:
         location: the run directory, named in error messages.
@@ -74,6 +96,8 @@ class RunHistory:
     def __init__(self, location: str | None = None) -> None:
         self.location = location
         self.tags: dict[str, TagHistory] = {}
+        #: Event file -> byte offset after its last complete record read.
+        self.file_ends: dict[str, int] = {}
 
     @classmethod
     def from_directory(cls, run_dir: str | os.PathLike) -> "RunHistory":
@@ -86,12 +110,22 @@ class RunHistory:
             return history
         pattern = location.rstrip("/") + "/*tfevents*"
         for path in sorted(gfile.glob(pattern)):
-            for event in read_events(path):
-                for value in event.summary.value:
-                    history._absorb(value, event.step)
+            events, history.file_ends[path] = read_events_from(path)
+            history.absorb_events(events)
         return history
 
-    def _absorb(self, value, step: int) -> None:
+    def absorb_events(self, events: Iterable, *, other_writer: str | None = None) -> None:
+        """Take in the matrix tags of ``events`` (read from an event file).
+
+        ``other_writer``: the event file, when another writer wrote these
+        events after this history was read; later writes of its tags are
+        refused.
+        """
+        for event in events:
+            for value in event.summary.value:
+                self._absorb(value, event.step, other_writer)
+
+    def _absorb(self, value, step: int, other_writer: str | None = None) -> None:
         tag = self.tags.get(value.tag)
         if tag is None:
             if value.metadata.plugin_data.plugin_name != fmt.PLUGIN_NAME:
@@ -99,15 +133,20 @@ class RunHistory:
             try:
                 info = fmt.parse_plugin_content(value.metadata.plugin_data.content)
             except ValueError:
-                return  # a newer format: the plugin reports it; nothing to compare here
-            self.tags[value.tag] = TagHistory(
-                tuple(info.class_names), int(step), info.class_counts, info.class_groups
-            )
+                return  # a newer format, or the examples of a matrix tag: nothing to compare here
+            tag = self.tags[value.tag] = TagHistory(ClassSet.from_info(info), int(step))
         else:
             tag.last_step = max(tag.last_step, int(step))
+        if other_writer is not None:
+            tag.other_writer = other_writer
 
     def _where(self) -> str:
         return f" in {self.location}" if self.location else ""
+
+    def check_report(self, report: ReportStep) -> None:
+        """Raise ``ValueError`` if writing ``report`` would mix runs, change a tag's class set or
+        overlap another report's tags (nothing is written then)."""
+        self.check_classes(report.name, report.step, report.classes)
 
     def check(
         self,
@@ -117,34 +156,56 @@ class RunHistory:
         class_counts: Sequence[int] | None = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """Raise ``ValueError`` if writing ``name`` at ``step`` with these classes would mix runs.
+        """:meth:`check_report` from loose arguments (validated into a :class:`ClassSet` first)."""
+        classes = ClassSet.of(
+            class_names, len(class_names), class_counts=class_counts, class_groups=class_groups
+        )
+        self.check_classes(name, step, classes)
 
-        ``class_counts`` and ``class_groups`` must equal the tag's first ones
-        (None included), like ``class_names``.
-        """
+    def check_classes(self, name: str, step: int, classes: ClassSet) -> None:
+        """:meth:`check_report` of the tag ``name`` at ``step`` with the class set ``classes``."""
+        for other in self.tags:
+            tag = tag_collision(name, other)
+            if tag is not None:
+                raise ValueError(
+                    f"`name={name!r}`: its tags would overlap those of the report {other!r} already "
+                    f"logged{self._where()} (both would write {tag!r}), and TensorBoard would show "
+                    f"one of them only. Pick a name that is not {other!r} plus '_image' or "
+                    "'_examples' and not under another report's 'precision/', 'recall/', 'f1/' or "
+                    "'imbalance/' sections (e.g. name='test_set'), or log into another run directory"
+                )
         tag = self.tags.get(name)
-        if tag is not None and tuple(class_names) != tag.class_names:
+        if tag is None:
+            return
+        known = tag.classes
+        if classes.names != known.names:
             raise ValueError(
-                f"tag {name!r}{self._where()} already holds {len(tag.class_names)} classes "
-                f"{list(tag.class_names)[:8]}{'…' if len(tag.class_names) > 8 else ''}; a tag's classes "
-                f"cannot change (received {len(class_names)}: {list(class_names)[:8]}). Log under "
-                "another `name`, or into a new run directory"
+                f"tag {name!r}{self._where()} already holds {len(known.names)} classes "
+                f"{_short(known.names)}; a tag's classes cannot change (received "
+                f"{len(classes.names)}: {list(classes.names)[:8]}). Log under another `name`, or "
+                "into a new run directory"
             )
-        if tag is not None and _counts_key(class_counts) != tag.class_counts:
+        if classes.counts != known.counts:
             raise ValueError(
-                f"tag {name!r}{self._where()} already holds `class_counts` {_short(tag.class_counts)}; a "
-                f"tag's class_counts cannot change (received {_short(_counts_key(class_counts))}): "
+                f"tag {name!r}{self._where()} already holds `class_counts` {_short(known.counts)}; a "
+                f"tag's class_counts cannot change (received {_short(classes.counts)}): "
                 "TensorBoard keeps only a tag's first metadata. Pass the same class_counts, log under "
                 "another `name`, or into a new run directory"
             )
-        if tag is not None and _groups_key(class_groups) != tag.class_groups:
-            shown = None if tag.class_groups is None else dict(tag.class_groups)
-            received = None if class_groups is None else dict(_groups_key(class_groups))
+        if classes.groups != known.groups:
             raise ValueError(
-                f"tag {name!r}{self._where()} already holds `class_groups` {shown}; a tag's "
-                f"class_groups cannot change (received {received}): TensorBoard keeps only a tag's "
-                "first metadata. Pass the same class_groups, log under another `name`, or into a "
-                "new run directory"
+                f"tag {name!r}{self._where()} already holds `class_groups` {known.groups_dict()}; a "
+                f"tag's class_groups cannot change (received {classes.groups_dict()}): TensorBoard "
+                "keeps only a tag's first metadata. Pass the same class_groups, log under another "
+                "`name`, or into a new run directory"
+            )
+        if tag.other_writer is not None:
+            raise ValueError(
+                f"tag {name!r}{self._where()} is also being written by another writer (event file "
+                f"{tag.other_writer}, written since this one started, holds steps up to "
+                f"{tag.last_step}): two writers of one tag lose each other's steps in TensorBoard. "
+                "Write from one process only (e.g. `if rank == 0:` under DDP), or give each writer "
+                "its own `name` or run directory"
             )
         self.check_step(name, step)
 
@@ -168,17 +229,23 @@ class RunHistory:
 
     def record(
         self,
-        name: str,
-        step: int,
-        class_names: Sequence[str],
+        report: ReportStep | str,
+        step: int | None = None,
+        class_names: Sequence[str] | None = None,
         class_counts: Sequence[int] | None = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        """Remember a successful write."""
+        """Remember a successful write of ``report`` (or of tag ``report`` at ``step`` with
+        these classes, validated into a :class:`ClassSet`)."""
+        if isinstance(report, ReportStep):
+            name, step, classes = report.name, report.step, report.classes
+        else:
+            name = report
+            classes = ClassSet.of(
+                class_names, len(class_names), class_counts=class_counts, class_groups=class_groups
+            )
         tag = self.tags.get(name)
         if tag is None:
-            self.tags[name] = TagHistory(
-                tuple(class_names), int(step), _counts_key(class_counts), _groups_key(class_groups)
-            )
+            self.tags[name] = TagHistory(classes, int(step))
         else:
             tag.last_step = max(tag.last_step, int(step))

@@ -24,6 +24,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -43,7 +45,10 @@ from tensorboard.compat.proto import summary_pb2
 from tensorboard.util import tensor_util
 
 from tb_imbalance import core
-from tb_imbalance.events import ReportBuilder, matrix_value
+from tb_imbalance.events import ReportBuilder, step_matrix_value
+from tb_imbalance.step import ReportStep
+from tb_imbalance.targets import history_of
+from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 
 __all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
@@ -78,23 +83,96 @@ def _require_eager_with_step(step: Any) -> None:
         )
 
 
-def _matrix_and_names(
+def _resolve_step(step: Any) -> Any:
+    """``step``, or the default step of ``tf.summary.experimental.set_step`` when None."""
+    _require_eager_with_step(step)
+    if step is None:
+        step = tf.summary.experimental.get_step()
+    if isinstance(step, (tf.Tensor, tf.Variable)):
+        step = step.numpy()
+    return step
+
+
+def _counted(
     labels: Any,
     predictions: Any,
     num_classes: int | None,
     class_names: Sequence[str] | None,
     sample_weight: Any,
-    step: Any,
     from_logits: bool,
-) -> tuple[np.ndarray, list[str]]:
-    _require_eager_with_step(step)
+) -> tuple[Any, Any, Any, np.ndarray, Sequence[str] | None]:
+    """``(labels, predictions, sample_weight, cm, class_names)`` as numpy, the matrix counted once."""
     labels, predictions = _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions")
+    sample_weight = _to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
     cm = core.confusion_matrix(
-        labels, predictions, num_classes=num_classes,
-        sample_weight=_to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
+        labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits
     )
-    return cm, core.validate_class_names(class_names, cm.shape[0])
+    return labels, predictions, sample_weight, cm, class_names
+
+
+def _default_writer() -> Any:
+    """The default ``tf.summary`` writer of this thread, or None.
+
+    TensorFlow has no public accessor for it; its run history is kept per
+    writer object (:func:`tb_imbalance.targets.history_of`), shared with
+    ``log_report(writer, ...)``.
+    """
+    try:
+        from tensorflow.python.ops import summary_ops_v2
+    except ImportError:  # pragma: no cover - a TensorFlow without the module
+        return _NO_ACCESSOR
+    state = getattr(summary_ops_v2, "_summary_state", None)
+    if state is None or not hasattr(state, "writer"):  # pragma: no cover
+        return _NO_ACCESSOR
+    return state.writer
+
+
+#: Stands for "the default writer" where TensorFlow does not expose it: one history per process.
+_NO_ACCESSOR = type("DefaultSummaryWriter", (), {})()
+
+
+def _write_checked(report: ReportStep, *, values_only: bool = False, **options: Any) -> bool:
+    """Write ``report`` through the default writer after checking its run history.
+
+    ``values_only``: write the matrix summary alone (:func:`confusion_matrix`).
+    """
+    writer = _default_writer()
+    if writer is None:
+        return False  # no default writer: nothing written, as tf.summary does
+    history = history_of(writer)
+    _say_history_scope()
+    written: list[bool] = []
+
+    def write(step: int, values: list) -> bool:
+        written.append(write_values(values, step))
+        return written[-1]
+
+    if values_only:
+        history.check_report(report)
+        if write(report.step, [step_matrix_value(report, description=options.get("description"))]):
+            history.record(report)
+        return written[0]
+    write_checked(history, _BUILDER, write, report, **options)
+    return written[0]
+
+
+_SAID_HISTORY_SCOPE = False
+
+
+def _say_history_scope() -> None:
+    """One log line per process: what the run history of a ``tf.summary`` writer covers."""
+    global _SAID_HISTORY_SCOPE
+    if _SAID_HISTORY_SCOPE:
+        return
+    _SAID_HISTORY_SCOPE = True
+    logging.getLogger("tb_imbalance").warning(
+        "tb_imbalance: a tf.summary writer does not tell which directory it writes to, so the steps "
+        "that earlier processes logged there are not checked; what this process writes through each "
+        "writer is (a re-run from an old step, a changed class set, a step written twice, changed "
+        "class_counts or class_groups are refused). Log each run into a new directory, or pass the "
+        "directory itself to tb_imbalance.log_report to have its history checked. Said once."
+    )
 
 
 def write_values(values: Sequence[summary_pb2.Summary.Value], step: Any) -> bool:
@@ -165,12 +243,12 @@ def confusion_matrix(
         ...     confusion_matrix("cm", [0, 2, 1], [0, 2, 2], step=3, num_classes=3)
         True
     """
-    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
-    counts = core.validate_class_counts(_to_numpy(class_counts, "class_counts"), cm.shape[0])
-    groups = core.validate_class_groups(class_groups, names)
-    return write_values(
-        [matrix_value(name, cm, names, description=description, class_counts=counts, class_groups=groups)], step
+    step = _resolve_step(step)
+    *_, cm, names = _counted(labels, predictions, num_classes, class_names, sample_weight, from_logits)
+    report = ReportStep.of(
+        step, name, cm, names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups
     )
+    return _write_checked(report, values_only=True, description=description)
 
 
 def write_report(
@@ -194,12 +272,12 @@ def write_report(
     Returns:
         True on success, False if no default summary writer was available.
     """
-    _require_eager_with_step(step)
-    values = _BUILDER.values(
-        name, cm, class_names, per_class_scalars=per_class_scalars, image=image, description=description,
-        class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups, examples=examples,
+    step = _resolve_step(step)
+    report = ReportStep.of(
+        step, name, _to_numpy(cm, "cm"), class_names, class_counts=_to_numpy(class_counts, "class_counts"),
+        class_groups=class_groups, examples=examples,
     )
-    return write_values(values, step)
+    return _write_checked(report, per_class_scalars=per_class_scalars, image=image, description=description)
 
 
 def classification_report(
@@ -249,14 +327,16 @@ def classification_report(
         ...                           class_names=["ok", "fraud"])
         True
     """
-    cm, names = _matrix_and_names(labels, predictions, num_classes, class_names, sample_weight, step, from_logits)
+    step = _resolve_step(step)
+    labels, predictions, sample_weight, cm, names = _counted(
+        labels, predictions, num_classes, class_names, sample_weight, from_logits
+    )
+    report = ReportStep.of(step, name, cm, names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups)
     chosen = examples_of_step(
-        _to_numpy(examples, "examples"), _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions"),
+        _to_numpy(examples, "examples"), labels, predictions,
         num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"),
-        sample_weight=_to_numpy(sample_weight, "sample_weight"), from_logits=from_logits,
+        sample_weight=sample_weight, from_logits=from_logits,
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
     )
-    return write_report(
-        name, cm, names, step, description=description, per_class_scalars=per_class_scalars, image=image,
-        class_counts=class_counts, class_groups=class_groups, examples=chosen,
-    )
+    report = dataclasses.replace(report, examples=chosen)
+    return _write_checked(report, per_class_scalars=per_class_scalars, image=image, description=description)

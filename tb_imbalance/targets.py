@@ -15,6 +15,17 @@ directory already holds):
 a ``tf.summary`` writer (``create_file_writer``)   ``tf.summary.experimental.write_raw_pb``
 ================================================  ==============================================
 
+Every target checks the step (a validated :class:`tb_imbalance.step.ReportStep`)
+against its run's :class:`~tb_imbalance.run_history.RunHistory` before writing,
+and refuses the same things with the same messages. What that history knows:
+a directory or :class:`ReportWriter` reads its directory's event files on first
+use and, for local directories, what other writers add to them later (warning
+once: see :meth:`ReportWriter._look_for_other_writers`); a ``SummaryWriter``
+reads ``get_logdir()`` on first use; a ``tf.summary`` writer does not tell its
+directory, so its history (:func:`history_of`, shared with
+:mod:`tb_imbalance.summary`) holds what this process wrote through that writer
+object, and a log line says once that earlier processes' steps are not checked.
+
 Frameworks are recognised by their type's module, so a PyTorch user never
 imports TensorFlow here, and the other way round.
 
@@ -28,18 +39,20 @@ Example:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import threading
 import weakref
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 from tensorboard.compat.proto import summary_pb2
 
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.step import ReportStep
 from tb_imbalance.writer import ReportWriter, write_checked
 
-__all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers"]
+__all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers", "history_of"]
 
 # Pictures for SummaryWriter / tf.summary targets, drawn once per tag and class set.
 _SHARED_BUILDER = ReportBuilder()
@@ -53,17 +66,24 @@ class Sink:
     """A resolved target: writes one step's report through :func:`write_checked`."""
 
     def __init__(
-        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder, write: Callable[[int, list], None]
+        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder, write: Callable[[int, list], None],
+        lock: Any = None,
     ) -> None:
         self.writer = writer
+        self._lock = lock if lock is not None else contextlib.nullcontext()
         self._history = history
         self._builder = builder
         self._write = write
 
-    def write_report(self, step: Any, name: Any, cm: Any, class_names: Sequence[str] | None, **options: Any) -> None:
-        """Write the report of ``cm`` at ``step`` (``options``: per_class_scalars, image,
-        description, class_counts, class_groups)."""
-        write_checked(self._history(), self._builder, self._write, step, name, cm, class_names, **options)
+    @property
+    def history(self) -> RunHistory:
+        """What this target's run already holds."""
+        return self._history()
+
+    def write_report(self, report: ReportStep, **options: Any) -> None:
+        """Write the checked step ``report`` (``options``: per_class_scalars, image, description)."""
+        with self._lock:
+            write_checked(self._history(), self._builder, self._write, report, **options)
 
 
 def directory_writer(path: str | os.PathLike) -> ReportWriter:
@@ -100,16 +120,28 @@ def close_directory_writers() -> None:
         _DIRECTORY_WRITERS.clear()
 
 
-def _history_of(target: Any, run_dir: str | None) -> Callable[[], RunHistory]:
-    def history() -> RunHistory:
-        with _LOCK:
-            found = _HISTORIES.get(target)
-            if found is None:
-                found = RunHistory.from_directory(run_dir) if run_dir else RunHistory()
-                _HISTORIES[target] = found
-            return found
+def history_of(target: Any, run_dir: str | None = None) -> RunHistory:
+    """The run history of a ``SummaryWriter`` / ``tf.summary`` writer object, kept per object.
 
-    return history
+    Read from ``run_dir`` on first use when the writer's directory is known
+    (``SummaryWriter.get_logdir()``); a ``tf.summary`` writer does not tell
+    its directory, so its history starts empty and holds what this process
+    wrote through that writer object (see the module docs).
+    """
+    with _LOCK:
+        found = _HISTORIES.get(target)
+        if found is None:
+            found = RunHistory.from_directory(run_dir) if run_dir else RunHistory(_describe_writer(target))
+            _HISTORIES[target] = found
+        return found
+
+
+def _describe_writer(target: Any) -> str:
+    return f"this process's tf.summary writer {type(target).__name__} at {id(target):#x}"
+
+
+def _history_of(target: Any, run_dir: str | None) -> Callable[[], RunHistory]:
+    return lambda: history_of(target, run_dir)
 
 
 def _is_summary_writer_with_file(target: Any) -> bool:
@@ -128,7 +160,7 @@ def sink_for(target: Any) -> Sink:
     if isinstance(target, (str, os.PathLike)) and not isinstance(target, ReportWriter):
         target = directory_writer(target)
     if isinstance(target, ReportWriter):
-        return Sink(target, lambda: target.history, target.builder, target._write_values)
+        return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock)
     if _is_summary_writer_with_file(target):
 
         def write_to_summary_writer(step: int, values: list) -> None:
@@ -138,7 +170,9 @@ def sink_for(target: Any) -> Sink:
 
         return Sink(target, _history_of(target, target.get_logdir()), _SHARED_BUILDER, write_to_summary_writer)
     if _is_tf_summary_writer(target):
-        from tb_imbalance.summary import write_values  # TensorFlow is loaded already
+        from tb_imbalance.summary import _say_history_scope, write_values  # TensorFlow is loaded already
+
+        _say_history_scope()
 
         def write_to_tf_writer(step: int, values: list) -> None:
             with target.as_default():

@@ -14,34 +14,19 @@ Example:
 
 from __future__ import annotations
 
+import glob
 import os
+import threading
+import warnings
 from typing import Any, Callable, Mapping, Sequence
 
-import numpy as np
-
-from tb_imbalance import core
-from tb_imbalance.event_file import EventFile
+from tb_imbalance.event_file import EventFile, read_events_from
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.step import ReportStep, validate_step, validate_tag
 
 __all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
-
-
-def validate_step(step: Any) -> int:
-    """Return ``step`` as a non-negative int (numpy and 0-d framework integers too).
-
-    Example:
-        >>> validate_step(np.int64(3))
-        3
-    """
-    if hasattr(step, "shape") and tuple(getattr(step, "shape")) == () and hasattr(step, "item"):
-        step = step.item()  # 0-d numpy / torch / JAX / TF value
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
-        raise TypeError(
-            f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"
-        )
-    return int(step)
 
 
 class ReportWriter:
@@ -69,6 +54,12 @@ class ReportWriter:
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()
         self._history: RunHistory | None = None
+        self._read_up_to: dict[str, int] = {}
+        self._own_paths: set[str] = set()
+        self._said_other_writer = False
+        #: Held while a step is checked against the history and written: the
+        #: callback's background writer and the caller's thread may share this writer.
+        self.lock = threading.RLock()
 
     def write_matrix(
         self,
@@ -116,22 +107,73 @@ class ReportWriter:
                 or groups that differ from the tag's (see
                 :mod:`tb_imbalance.run_history`); nothing is written then.
         """
-        write_checked(
-            self.history, self.builder, self._write_values, step, name, cm, class_names,
-            per_class_scalars=per_class_scalars, image=image, description=description,
-            class_counts=class_counts, class_groups=class_groups, examples=examples,
+        report = ReportStep.of(
+            step, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples
         )
+        with self.lock:
+            write_checked(
+                self.history, self.builder, self._write_values, report,
+                per_class_scalars=per_class_scalars, image=image, description=description,
+            )
 
     @property
     def history(self) -> RunHistory:
-        """What the run directory holds (read from disk on first use)."""
+        """What the run directory holds (read from disk on first use).
+
+        Later uses also take in what other writers added to the directory's
+        event files since (see :meth:`_look_for_other_writers`).
+        """
         if self._history is None:
             self._history = RunHistory.from_directory(self.log_dir)
+            self._read_up_to = dict(self._history.file_ends)
+        else:
+            self._look_for_other_writers()
         return self._history
+
+    def _look_for_other_writers(self) -> None:
+        """Say once, and remember in the history, what another writer added to this directory.
+
+        TensorBoard's Python loader follows only the newest event file of a
+        directory, so another writer appending to its own file next to this
+        one loses events there; and two writers of one tag lose each other's
+        steps. Local directories only (listing a remote store every step
+        would cost a request).
+        """
+        if "://" in self.log_dir or not os.path.isdir(self.log_dir):
+            return
+        others = []
+        for path in sorted(glob.glob(os.path.join(glob.escape(self.log_dir), "*tfevents*"))):
+            if path in self._own_paths:
+                continue
+            start = self._read_up_to.get(path, 0)
+            try:
+                if os.path.getsize(path) <= start:
+                    continue
+            except OSError:
+                continue
+            events, self._read_up_to[path] = read_events_from(path, start)
+            if events:
+                others.append(path)
+                self._history.absorb_events(events, other_writer=path)
+        if others and not self._said_other_writer:
+            self._said_other_writer = True
+            warnings.warn(
+                f"tb_imbalance: another writer is adding to {others[0]} in {self.log_dir}, next to "
+                f"this writer's own event file{' ' + self._events.path if self._events.path else ''}. "
+                "TensorBoard's Python loader (--load_fast=false) reads only the newest event file of "
+                "a directory, so the older file's later events (your loss, or these reports) will "
+                "not show there while it runs. To keep both, pass your "
+                "SummaryWriter itself as the target (log_report(writer, ...)) instead of its "
+                "directory, write from one process only (e.g. `if rank == 0:` under DDP), or log "
+                "into another directory. Said once per writer.",
+                UserWarning,
+                stacklevel=2,
+            )
 
     def _write_values(self, step: int, values: list) -> None:
         self._events.write(step, values)
         self._events.flush()
+        self._own_paths.add(self._events.path)
 
     def flush(self) -> None:
         self._events.flush()
@@ -153,34 +195,22 @@ class ReportWriter:
 def write_checked(
     history: RunHistory,
     builder: ReportBuilder,
-    write: Callable[[int, list], None],
-    step: Any,
-    name: Any,
-    cm: Any,
-    class_names: Sequence[str] | None,
-    *,
-    class_counts: Any = None,
-    class_groups: Any = None,
+    write: Callable[[int, list], bool | None],
+    report: ReportStep,
     **options: Any,
 ) -> None:
-    """Validate everything, refuse a write that would mix runs, then write one step.
+    """Refuse a write that would mix runs, then write one checked step.
 
-    The one write path of the callback, :class:`ReportWriter` and
-    :func:`tb_imbalance.log_report` (whatever the target).
+    The one write path of the callback, :class:`ReportWriter`,
+    :func:`tb_imbalance.log_report` (whatever the target) and
+    :mod:`tb_imbalance.summary`: ``report`` was validated once by
+    :meth:`tb_imbalance.step.ReportStep.of`; ``history`` refuses what would
+    mix runs (:mod:`tb_imbalance.run_history`); ``options`` are
+    ``per_class_scalars``, ``image`` and ``description`` of
+    :meth:`tb_imbalance.events.ReportBuilder.step_values`. ``write`` returns
+    False when it wrote nothing (no default ``tf.summary`` writer, or
+    ``tf.summary.record_if(False)``): the step is then not recorded.
     """
-    step = validate_step(step)
-    name = validate_tag(name)
-    cm = core.validate_matrix(cm, "cm")
-    names = core.validate_class_names(class_names, cm.shape[0])
-    counts = core.validate_class_counts(class_counts, cm.shape[0])
-    groups = core.validate_class_groups(class_groups, names)
-    history.check(name, step, names, counts, groups)
-    write(step, builder.values(name, cm, names, class_counts=counts, class_groups=groups, **options))
-    history.record(name, step, names, counts, groups)
-
-
-def validate_tag(name: Any) -> str:
-    """Return ``name`` if it is a usable tag, else raise ``ValueError``."""
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"`name` must be a non-empty tag string, received {name!r}")
-    return name
+    history.check_report(report)
+    if write(report.step, builder.step_values(report, **options)) is not False:
+        history.record(report)

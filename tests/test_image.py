@@ -9,11 +9,11 @@ from PIL import Image
 from tb_imbalance.image import _LUT, ConfusionMatrixImage, encode_png
 
 
-def cell_colour(renderer, pixels, i, j):
-    top, left = renderer._origin
-    c = renderer.cell
+def cell_colour(renderer, pixels, i, j, layout=None):
+    layout = layout or renderer._full
+    top, left = layout.origin
     # a pixel near the cell corner: inside the cell, away from text and grid lines
-    return tuple(pixels[top + i * c + 3, left + j * c + 3])
+    return tuple(pixels[top + i * layout.cell_h + 2, left + j * layout.cell_w + 2])
 
 
 def test_minority_rows_are_coloured_by_their_own_share():
@@ -25,21 +25,34 @@ def test_minority_rows_are_coloured_by_their_own_share():
     assert cell_colour(renderer, pixels, 2, 2) == tuple(_LUT[0])  # empty row stays pale
 
 
-def test_counts_are_drawn_only_up_to_the_annotation_limit():
-    small = ConfusionMatrixImage([str(k) for k in range(4)])
-    assert small.annotate
-    pixels = small.render(np.full((4, 4), 7))
-    top, left = small._origin
-    c = small.cell
-    cell = pixels[top + 1 : top + c, left + 1 : left + c]
-    assert len(np.unique(cell.reshape(-1, 3), axis=0)) > 2  # text anti-aliasing
-    large = ConfusionMatrixImage([str(k) for k in range(40)])
-    assert not large.annotate
-    pixels = large.render(np.full((40, 40), 7))
-    top, left = large._origin
-    c = large.cell
-    cell = pixels[top + 1 : top + c, left + 1 : left + c]
-    assert len(np.unique(cell.reshape(-1, 3), axis=0)) == 1
+def cell_pixels(renderer, pixels, i=0, j=0):
+    layout = renderer._full
+    top, left = layout.origin
+    return pixels[top + i * layout.cell_h + 1 : top + (i + 1) * layout.cell_h,
+                  left + j * layout.cell_w + 1 : left + (j + 1) * layout.cell_w]
+
+
+@pytest.mark.parametrize("classes, lines", [(2, 2), (4, 2), (8, 2), (9, 1), (13, 1), (14, 0), (30, 0)])
+def test_cells_show_numbers_while_they_have_room(classes, lines):
+    renderer = ConfusionMatrixImage([str(k) for k in range(classes)])
+    assert renderer._full.lines == lines and renderer.annotate == (lines > 0)
+    pixels = renderer.render(np.full((classes, classes), 7))
+    cell = cell_pixels(renderer, pixels)
+    if lines:
+        assert len(np.unique(cell.reshape(-1, 3), axis=0)) > 2  # text anti-aliasing
+        ink_rows = np.flatnonzero((np.abs(cell.astype(int) - cell[-1, -1]).sum(-1) > 60).any(1))
+        assert len(np.split(ink_rows, np.flatnonzero(np.diff(ink_rows) > 1) + 1)) == lines  # one band per line
+    else:
+        assert len(np.unique(cell.reshape(-1, 3), axis=0)) == 1
+
+
+@pytest.mark.parametrize("classes", [2, 3, 5, 10, 20, 30, 31, 1000])
+def test_the_picture_fits_the_images_card_at_full_size(classes):
+    from tb_imbalance.image import CARD_HEIGHT, CARD_WIDTH
+
+    names = [f"transaction type {k} with a long name" for k in range(classes)]
+    pixels = ConfusionMatrixImage(names).render(np.random.default_rng(1).integers(0, 50, (classes, classes)))
+    assert pixels.shape[0] <= CARD_HEIGHT and pixels.shape[1] <= CARD_WIDTH
 
 
 @pytest.mark.parametrize("classes", [2, 10, 31, 1000])
@@ -47,7 +60,7 @@ def test_size_stays_bounded_and_png_round_trips(classes):
     renderer = ConfusionMatrixImage([f"class number {k}" for k in range(classes)])
     pixels = renderer.render(np.random.default_rng(0).integers(0, 100, (classes, classes)))
     assert pixels.dtype == np.uint8 and pixels.shape[2] == 3
-    assert max(pixels.shape[:2]) < 2600
+    assert max(pixels.shape[:2]) < 400
     decoded = np.asarray(Image.open(io.BytesIO(encode_png(pixels))).convert("RGB"))
     np.testing.assert_array_equal(decoded, pixels)
 
@@ -96,11 +109,10 @@ def test_caption_is_not_clipped_with_few_classes(classes):
 
     renderer = ConfusionMatrixImage([f"c{k}" for k in range(classes)])
     pixels = renderer.render(np.eye(classes, dtype=int) * 5)
-    caption = "predicted class  (colour: share of the true class)"
-    top, left = renderer._origin
-    caption_rows = slice(34, top - 2)  # between the title and the grid
+    caption = "rows: true · columns: predicted"
+    caption_rows = slice(23, 34)  # between the title and the column numbers
     columns = ink_columns(pixels, caption_rows)
-    assert columns.max() >= left + font(11).getlength(caption) - 3  # the caption's last letter is drawn
+    assert columns.min() <= 8 and columns.max() >= 6 + font(10).getlength(caption) + 60  # caption, then the scale
     assert columns.max() < pixels.shape[1] - 2  # and it ends inside the picture
 
 
@@ -163,12 +175,11 @@ def test_thousands_of_classes_draw_the_most_confused_sub_matrix():
     renderer = ConfusionMatrixImage([f"class {k}" for k in range(classes)])
     pixels = renderer.render(cm)
     assert renderer.draws_subset and renderer.subset_size == 30
-    assert max(pixels.shape[:2]) < 1400  # a readable picture, not a 2000-px diagonal
+    assert max(pixels.shape[:2]) < 400  # a readable picture, not a 2000-px diagonal
     chosen = most_confused_classes(cm, 30)
     assert {7, 1500, 3, 1999} <= set(chosen.tolist()) and len(chosen) == 30
-    layout = renderer._subset_layout(chosen)
-    top, left = layout.origin
+    layout, _ = renderer._subset_layout(chosen)
     i, j = chosen.tolist().index(1500), chosen.tolist().index(7)
     # the worst cell is coloured by its share of class 1500's full support
     share = cm[1500, 7] / cm[1500].sum()
-    assert tuple(pixels[top + i * layout.cell + 3, left + j * layout.cell + 3]) == tuple(_LUT[round(share * 255)])
+    assert cell_colour(renderer, pixels, i, j, layout) == tuple(_LUT[round(share * 255)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import os
@@ -12,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import keras
 import numpy as np
 
-from tb_imbalance import core
+from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution
 from tb_imbalance.keras.examples_source import ExamplesSource
@@ -105,6 +106,19 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     process writing into one run directory shares one writer and event file
     (:func:`tb_imbalance.targets.directory_writer`), flushed at every epoch.
 
+    At an epoch's end the training thread only reads the matrix (one small
+    device→host copy of the metric's counts, or the predictions of
+    ``validation_data``) and hands the step to the process's background
+    writer (:mod:`tb_imbalance.background`), which computes the report, draws
+    the picture, writes and flushes, in step order. ``on_train_end`` waits
+    until every step is on disk, so a reader started after ``fit`` returns
+    sees all of them; an error in writing (a full disk, a refused step) is
+    raised at the next epoch end or at the end of training; a process killed
+    mid-fit loses at most the steps still queued
+    (:data:`tb_imbalance.background.MAX_PENDING`, 2). Monitors such as
+    ``EarlyStopping`` read the metric's value in ``logs``, never this
+    callback, so they are unaffected.
+
     Where the matrix comes from (said once in one log line when ``verbose``):
 
     1. ``validation_data`` given to the callback: it is predicted every logged
@@ -112,7 +126,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     2. otherwise the model was compiled with :class:`BalancedAccuracy` /
        :class:`MacroF1` (or another :class:`ConfusionMatrixMetric`) and
        ``fit`` validated this epoch: the metric's validation state is read,
-       no extra forward pass.
+       no extra forward pass. The counts are read when ``fit``'s validation
+       pass ends (``on_test_end``), so what other callbacks do before this
+       one's ``on_epoch_end`` (their own ``model.evaluate``, ``predict``)
+       cannot change the logged matrix.
 
     No silent failures: a set-up either logs scikit-learn's numbers or fails
     or warns, before training wherever the problem is known then:
@@ -204,6 +221,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         examples_per_cell: examples kept per cell (default 8).
         examples_max_bytes: bound on one epoch's examples, thumbnails
             included (default 2 MB); when it cuts, a log line says so once.
+        background: write each step on the process's background writer
+            (default). ``False`` writes it on the training thread before
+            ``on_epoch_end`` returns.
 
     Raises:
         TypeError: ``validation_data`` is not an accepted source;
@@ -257,6 +277,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         examples: Any = None,
         examples_per_cell: int = 8,
         examples_max_bytes: int = 2_000_000,
+        background: bool = True,
     ) -> None:
         super().__init__()
         if isinstance(freq, bool) or not isinstance(freq, int) or freq < 1:
@@ -306,6 +327,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
         )
         self.image = core.validate_flag(image, "image")
+        self.background = core.validate_flag(background, "background")
         self.batch_size = batch_size
         self.verbose = verbose
         self._writer: ReportWriter | None = None
@@ -317,6 +339,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._history_checked = True
         self._fit_token: Any = None
         self._examples_from_logits = self.from_logits
+        self._pending: list = []  # steps handed to the background writer, not yet seen written
+        self._in_epoch = False
+        self._validated: np.ndarray | ValueError | None = None  # the epoch's validation counts
 
     # -- set-up ------------------------------------------------------------
     def _compiled_streaming_metrics(self) -> list[ConfusionMatrixMetric]:
@@ -519,21 +544,33 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     # -- per epoch ---------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._in_epoch, self._validated = True, None
         if self._history_checked:
             return
         self._history_checked = True
         first_logged = epoch + (-epoch) % self.freq
-        history = self._writer.history
         try:
-            if self._names is not None:
-                history.check(self.name, first_logged, self._names, self.class_counts, self.class_groups)
-            else:
-                history.check_step(self.name, first_logged)
+            with self._writer.lock:
+                history = self._writer.history
+                if self._names is not None:
+                    history.check(self.name, first_logged, self._names, self.class_counts, self.class_groups)
+                else:
+                    history.check_step(self.name, first_logged)
         except ValueError as error:
             raise ValueError(
                 f"ClassificationReportCallback(name={self.name!r}) will not start training at epoch "
                 f"{epoch}: {error}"
             ) from None
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        # fit's validation pass ends: keep its counts before any other
+        # callback's evaluate() or predict() resets the compiled metric.
+        if not self._in_epoch or self._source is not None or self._metric is None:
+            return
+        try:
+            self._validated = self._metric.confusion_matrix()
+        except ValueError as error:  # invalid rows: raised at on_epoch_end, where it always was
+            self._validated = error
 
     def _matrix_from_metric(self) -> np.ndarray:
         assert self._metric is not None
@@ -541,7 +578,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             f"reading the validation confusion matrix from the compiled metric "
             f"'{self._metric.name}' (no extra forward pass); writing to {self.run_dir}"
         )
-        return self._metric.confusion_matrix()
+        validated, self._validated = self._validated, None
+        if isinstance(validated, ValueError):
+            raise validated
+        return validated if validated is not None else self._metric.confusion_matrix()
 
     def _matrix_from_predictions(self) -> np.ndarray:
         assert self._source is not None
@@ -560,12 +600,14 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._in_epoch = False
+        background.raise_failures(self._pending)
         if epoch % self.freq:
             return
         logs = logs or {}
         if self._source is not None:
             cm = self._matrix_from_predictions()
-        elif not any(key.startswith("val_") for key in logs):
+        elif self._validated is None and not any(key.startswith("val_") for key in logs):
             self._warn_once(
                 "not_validated",
                 f"nothing was logged for epoch {epoch}: fit did not validate this epoch, so the "
@@ -586,21 +628,35 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             scores = reused if reused is not None else self.examples.predict(self.model, self.batch_size)
         if self._writer is None:  # not the writing process (every process predicts: predict may be collective)
             return
+        write = functools.partial(self._write_step, self._writer, epoch, cm, list(self._names), scores)
+        if self.background:
+            self._pending.append(background.submit(write))
+        else:
+            write()
+
+    def _write_step(self, writer: ReportWriter, epoch: int, cm: np.ndarray, names: list[str], scores: Any) -> None:
+        """Everything after the matrix is read: examples, report, picture, one flushed event."""
         examples = (
             None
             if scores is None
             else self.examples.collect(scores, cm.shape[0], from_logits=self._examples_from_logits)
         )
-        self._writer.write_matrix(
-            epoch, self.name, cm, self._names, per_class_scalars=self.per_class_scalars, image=self.image,
+        writer.write_matrix(
+            epoch, self.name, cm, names, per_class_scalars=self.per_class_scalars, image=self.image,
             class_counts=self.class_counts, class_groups=self.class_groups, examples=examples,
-        )  # one event, flushed
+        )
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        # The shared writer stays open (it flushes at every write); the process
-        # closes it with tb_imbalance.targets.close_directory_writers() or at exit.
-        self._writer = None
-        self._release()
+        # Every step on disk before fit returns; the shared writer stays open
+        # (it flushes at every write); the process closes it with
+        # tb_imbalance.targets.close_directory_writers() or at exit.
+        pending, self._pending = self._pending, []
+        try:
+            background.wait(pending)
+        finally:
+            self._writer = None
+            self._in_epoch = False
+            self._release()
 
 
 def _is_weakrefable(value: Any) -> bool:

@@ -91,7 +91,8 @@ def report_payload(
         and ``precision_interval``: the 95% Wilson score interval of each
         class's recall and precision as ``[low, high]``, None where the
         denominator is 0, and None for every class of a weighted matrix,
-        whose sums of weights are not counts of trials; see
+        whose sums of weights are not counts of trials (``weighted`` is
+        read from the step itself, see :meth:`MatrixSeries.weighted`); see
         :func:`tb_imbalance.core.per_class_intervals`; and ``train_count``,
         the logged ``class_counts``, or None). When the tag holds
         ``class_counts``, ``metrics`` also has ``many_shot_recall``,
@@ -145,7 +146,7 @@ def report_payload(
             metrics.update(core.shot_recalls(cm, counts, many, few))
         stats = core.per_class_metrics(cm)
         bounds = core.per_class_intervals(cm)
-    weighted = series.info.weighted
+    weighted = series.weighted(chosen)
     per_class: dict[str, Any] = {field: stats[field].tolist() for field in _PER_CLASS_FIELDS}
     for score in ("recall", "precision"):
         per_class[f"{score}_interval"] = _intervals(
@@ -316,7 +317,7 @@ def compare_payload(
     Returns:
         A dict with ``run``, ``tag``, ``step``, ``baseline``,
         ``baseline_step``, ``class_names``, ``num_classes``, ``weighted``
-        (either run's counts are sums of weights), ``confidence`` (0.95) and
+        (either compared step's counts are sums of weights, read per step), ``confidence`` (0.95) and
         ``per_class``: lists of length C ``recall_delta``,
         ``recall_delta_interval`` (``[low, high]``), ``recall_significant``
         (bool) and the same for ``precision``. A class without support (for
@@ -342,7 +343,7 @@ def compare_payload(
     _check_same_classes(series.info, baseline_series.info, run, baseline)
     chosen, cm = _matrix_at(series, run, tag, step)
     baseline_chosen, baseline_cm = _matrix_at(baseline_series, baseline, tag, baseline_step)
-    weighted = series.info.weighted or baseline_series.info.weighted
+    weighted = series.weighted(chosen) or baseline_series.weighted(baseline_chosen)
     differences = core.per_class_differences(cm, baseline_cm)
     per_class: dict[str, list[Any]] = {}
     for score in ("recall", "precision"):

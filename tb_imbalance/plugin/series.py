@@ -277,6 +277,23 @@ class MatrixSeries:
         """
         return self._matrices[self.position(step)].unpack()
 
+    def weighted(self, step: int) -> bool:
+        """Whether the matrix logged at ``step`` holds sums of sample weights.
+
+        Read from the step itself (its stored dtype: ``float64`` sums of
+        weights, ``int64`` counts), not from the tag's metadata, which
+        TensorBoard takes from the tag's first step only: a tag may mix
+        weighted and unweighted steps.
+
+        Example:
+            >>> info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+            >>> series = MatrixSeries(info, "v1", [0, 1], [0.0, 1.0],
+            ...     [PackedMatrix.pack(np.eye(2, dtype=np.int64)), PackedMatrix.pack(np.eye(2) * 2.5)])
+            >>> series.weighted(0), series.weighted(1)
+            (False, True)
+        """
+        return not np.issubdtype(self._matrices[self.position(step)].dtype, np.integer)
+
     def trends(self) -> Trends:
         """Statistics of every step, computed once through :mod:`tb_imbalance.core`.
 

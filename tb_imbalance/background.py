@@ -1,0 +1,116 @@
+"""The process's background writer: report steps written off the training thread.
+
+:class:`tb_imbalance.keras.ClassificationReportCallback` does at the end of
+an epoch only what needs the training thread (reading the metric's counts,
+or predicting), then hands the step to :func:`submit`. One thread per
+process computes the report, draws the picture, builds the scalars, writes
+and flushes, in the order the steps were handed over.
+
+Guarantees:
+
+* order: steps of every callback of the process are written one at a time,
+  first handed first written;
+* back-pressure: at most :data:`MAX_PENDING` steps wait or are being
+  written; a further :func:`submit` blocks until one is on disk. A process
+  killed mid-fit therefore loses at most ``MAX_PENDING`` steps, the ones
+  still queued;
+* nothing late: :func:`wait` returns once the given steps are on disk and
+  raises the first error of any of them (a full disk, a refused step), so
+  the caller raises it on the training thread; a failed step is also logged
+  when it fails (logger ``tb_imbalance``);
+* nothing lost at exit: the interpreter runs every queued step before it
+  exits (``concurrent.futures`` joins its worker threads at shutdown).
+
+:func:`tb_imbalance.log_report` and :class:`tb_imbalance.ReportWriter` stay
+synchronous: a step is on disk when they return.
+
+Example:
+    >>> written = []
+    >>> step = submit(lambda: written.append(7))
+    >>> wait([step]); written
+    [7]
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+from typing import Callable, Iterable
+
+__all__ = ["MAX_PENDING", "raise_failures", "submit", "wait"]
+
+#: Steps that may wait or be in writing at once (what a killed process can lose).
+MAX_PENDING = 2
+
+_LOCK = threading.Lock()
+_EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
+_SLOTS = threading.BoundedSemaphore(MAX_PENDING)
+
+
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _EXECUTOR
+    with _LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="tb_imbalance_writer")
+        return _EXECUTOR
+
+
+def _forget_after_fork() -> None:
+    # A forked child has the parent's executor object but not its thread.
+    global _EXECUTOR, _LOCK, _SLOTS
+    _EXECUTOR, _LOCK, _SLOTS = None, threading.Lock(), threading.BoundedSemaphore(MAX_PENDING)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def _log_failure(step: concurrent.futures.Future) -> None:
+    error = step.exception()
+    if error is not None:
+        logging.getLogger("tb_imbalance").error(
+            "tb_imbalance: a report step failed in the background writer: %s: %s "
+            "(raised again at the callback's next epoch end or at the end of training)",
+            type(error).__name__, error,
+        )
+
+
+def submit(job: Callable[[], None]) -> concurrent.futures.Future:
+    """Run ``job`` on the background writer after every step handed over before it.
+
+    Blocks while :data:`MAX_PENDING` steps are pending. Returns the step's
+    future; pass it to :func:`wait` (or :func:`raise_failures`).
+    """
+    slots = _SLOTS
+    slots.acquire()
+    try:
+        step = _executor().submit(job)
+    except BaseException:
+        slots.release()
+        raise
+    step.add_done_callback(lambda _: slots.release())
+    step.add_done_callback(_log_failure)
+    return step
+
+
+def raise_failures(steps: list[concurrent.futures.Future]) -> None:
+    """Drop the finished steps from ``steps``; raise the first error among them."""
+    finished = [step for step in steps if step.done()]
+    for step in finished:
+        steps.remove(step)
+    for step in finished:
+        error = step.exception()
+        if error is not None:
+            raise error
+
+
+def wait(steps: Iterable[concurrent.futures.Future]) -> None:
+    """Return once every step in ``steps`` is written; raise the first error among them."""
+    steps = list(steps)
+    concurrent.futures.wait(steps)
+    for step in steps:
+        error = step.exception()
+        if error is not None:
+            raise error

@@ -1,0 +1,163 @@
+"""The cells of the confusion-matrix picture, drawn for the whole grid at once.
+
+Drawing each cell's label with a text call costs Python work per cell,
+every epoch. Here every character a cell label can hold (digits, ``%``,
+``k``, ``.``, ``e``, ``+``, ``-``) is rendered once per font into a
+:class:`GlyphAtlas`; each epoch the labels become arrays of glyph indices
+(:func:`count_labels`, :func:`percent_labels`) and the whole grid — colours,
+grid lines and both label lines of every cell — is composed with numpy
+indexing (:func:`draw_cells`), with no Python call per cell.
+
+Example:
+    >>> from tb_imbalance.image_text import font
+    >>> atlas = GlyphAtlas(font(12))
+    >>> glyphs = count_labels(np.array([[7, 12345], [0, 150_000]]))
+    >>> atlas.text(glyphs[1, 1])
+    '150k'
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["CHARACTERS", "GlyphAtlas", "count_labels", "percent_labels", "draw_cells"]
+
+#: Every character a cell label can hold; index ``len(CHARACTERS)`` is "no character".
+CHARACTERS = "0123456789%k.e+-"
+_BLANK = len(CHARACTERS)
+_PERCENT, _K = CHARACTERS.index("%"), CHARACTERS.index("k")
+
+
+class GlyphAtlas:
+    """Each label character of one font, rendered once: ``masks[index]`` is ``[height, width]`` coverage.
+
+    Args:
+        face: the font cells are labelled with.
+    """
+
+    def __init__(self, face: ImageFont.FreeTypeFont) -> None:
+        self.face = face
+        top = min(face.getbbox(char)[1] for char in CHARACTERS)
+        bottom = max(face.getbbox(char)[3] for char in CHARACTERS)
+        self.height = int(bottom - top)
+        self.advances = np.array([round(face.getlength(char)) for char in CHARACTERS] + [0], dtype=np.int64)
+        self.width = int(self.advances.max()) + 2  # room for ink past the advance
+        masks = np.zeros((len(CHARACTERS) + 1, self.height, self.width), dtype=np.uint16)
+        for index, char in enumerate(CHARACTERS):
+            image = Image.new("L", (self.width, self.height), 0)
+            ImageDraw.Draw(image).text((1, -top), char, font=face, fill=255)
+            masks[index] = np.asarray(image)
+        self.masks = masks
+
+    def text(self, glyphs: np.ndarray) -> str:
+        """The characters of one label's glyph indices (for tests and debugging)."""
+        return "".join(CHARACTERS[g] for g in np.asarray(glyphs).tolist() if g != _BLANK)
+
+    def line(self, glyphs: np.ndarray, cell: int) -> np.ndarray:
+        """Coverage ``[..., height, cell]`` of labels ``[..., L]`` centred in cells ``cell`` px wide."""
+        advances = self.advances[glyphs]
+        starts = np.cumsum(advances, axis=-1) - advances  # x of each character in its label
+        starts += ((cell - advances.sum(axis=-1, keepdims=True)) // 2) - 1  # centred; -1: the mask's margin
+        coverage = np.zeros(glyphs.shape[:-1] + (self.height, cell), dtype=np.uint16)
+        columns = np.arange(cell)
+        rows = np.arange(self.height)[:, None]
+        for slot in range(glyphs.shape[-1]):
+            x = columns - starts[..., slot, None]  # [..., cell]: column inside the glyph
+            inside = (x >= 0) & (x < self.width)
+            ink = self.masks[glyphs[..., slot, None, None], rows, np.clip(x, 0, self.width - 1)[..., None, :]]
+            np.maximum(coverage, ink * inside[..., None, :], out=coverage)
+        return coverage
+
+
+def _digits(values: np.ndarray, suffix: int | None = None) -> np.ndarray:
+    """Glyph indices ``[..., L]`` of non-negative integers, left-aligned, optional suffix glyph."""
+    values = np.asarray(values, dtype=np.int64)
+    lengths = np.floor(np.log10(np.maximum(values, 1))).astype(np.int64) + 1
+    width = int(lengths.max(initial=1)) + (suffix is not None)
+    slots = np.arange(width)
+    power = lengths[..., None] - 1 - slots  # the decimal place each slot shows
+    glyphs = np.where(power >= 0, (values[..., None] // 10 ** np.maximum(power, 0)) % 10, _BLANK)
+    if suffix is not None:
+        glyphs = np.where(slots == lengths[..., None], suffix, glyphs)
+    return glyphs
+
+
+def count_labels(cm: np.ndarray) -> np.ndarray:
+    """Glyph indices of each cell's count: ``1234``, ``150k`` from 100,000, weight sums as ``%.3g``.
+
+    Example:
+        >>> atlas = GlyphAtlas(__import__("tb_imbalance.image_text").image_text.font(11))
+        >>> [atlas.text(g) for g in count_labels(np.array([3, 99_999, 100_499, 2.5, 1234.5]))]
+        ['3', '99999', '100k', '2.5', '1.23e+03']
+    """
+    cm = np.asarray(cm)
+    whole = np.equal(np.mod(cm, 1), 0) if cm.dtype.kind == "f" else np.ones(cm.shape, dtype=bool)
+    large = cm >= 100_000
+    shown = np.where(large, np.round(np.where(whole, cm, 0) / 1000), np.where(whole, cm, 0))
+    glyphs = _digits(shown)
+    if large.any():
+        thousands = _digits(shown, suffix=_K)
+        glyphs = _pad(glyphs, thousands.shape[-1])
+        glyphs[large] = thousands[large]
+    if not whole.all():  # weighted counts: rare, so formatted one by one
+        texts = [f"{value:.3g}" for value in cm[~whole].tolist()]
+        glyphs = _pad(glyphs, max(len(text) for text in texts))
+        width = glyphs.shape[-1]
+        glyphs[~whole] = [[CHARACTERS.index(c) for c in text] + [_BLANK] * (width - len(text)) for text in texts]
+    return glyphs
+
+
+def percent_labels(share: np.ndarray, shown: np.ndarray, *, sign: bool = True) -> np.ndarray:
+    """Glyph indices of each cell's share as ``f"{share:.0%}"`` (without ``%`` if not ``sign``); blank where ``shown`` is False."""
+    glyphs = _digits(np.rint(np.asarray(share, dtype=np.float64) * 100), suffix=_PERCENT if sign else None)
+    glyphs[~np.asarray(shown, dtype=bool)] = _BLANK
+    return glyphs
+
+
+def _pad(glyphs: np.ndarray, width: int) -> np.ndarray:
+    extra = width - glyphs.shape[-1]
+    if extra <= 0:
+        return glyphs
+    return np.concatenate([glyphs, np.full(glyphs.shape[:-1] + (extra,), _BLANK, dtype=glyphs.dtype)], axis=-1)
+
+
+def draw_cells(
+    colours: np.ndarray, cell_h: int, cell_w: int, lines: list[np.ndarray], atlas: GlyphAtlas,
+    light_text: np.ndarray, ink: np.ndarray,
+) -> np.ndarray:
+    """The ``[n·cell_h, n·cell_w, 3]`` grid: cell colours ``[n, n, 3]``, white grid lines, label lines.
+
+    ``lines`` are glyph arrays ``[n, n, L]`` drawn one under the other around
+    each cell's middle, in white where ``light_text`` is True, else in ``ink``.
+    """
+    n = colours.shape[0]
+    grid = np.broadcast_to(colours[:, None, :, None, :], (n, cell_h, n, cell_w, 3)).reshape(n * cell_h, n * cell_w, 3)
+    if min(cell_h, cell_w) >= 6:  # thin white grid lines keep neighbouring cells apart
+        grid[::cell_h, :, :] = 255
+        grid[:, ::cell_w, :] = 255
+    if not lines:
+        return grid
+    coverage = np.zeros((n, cell_h, n, cell_w), dtype=np.uint16)
+    step = atlas.face.size // 2 + 1
+    for k, glyphs in enumerate(lines):
+        middle = cell_h // 2 + (2 * k - (len(lines) - 1)) * step  # lines centred on the cell's middle
+        top = max(0, middle - atlas.height // 2)
+        block = atlas.line(glyphs, cell_w)[:, :, : cell_h - top]  # [n, n, height, cell_w]
+        rows = slice(top, top + block.shape[2])
+        coverage[:, rows] = np.maximum(coverage[:, rows], block.transpose(0, 2, 1, 3))
+    # Blend the text in only where it has ink (a small share of the grid).
+    flat = coverage.reshape(n * cell_h, n * cell_w)
+    ys, xs = np.nonzero(flat)
+    amount = flat[ys, xs][:, None]
+    colour = np.where(light_text[ys // cell_h, xs // cell_w, None], np.uint16(255), ink.astype(np.uint16))
+    grid[ys, xs] = (grid[ys, xs] * (255 - amount) + colour * amount) // 255
+    return grid
+
+
+@functools.lru_cache(maxsize=16)
+def atlas_for(face: ImageFont.FreeTypeFont) -> GlyphAtlas:
+    """The atlas of ``face``, built once per font object."""
+    return GlyphAtlas(face)

@@ -1,0 +1,237 @@
+"""One report step as one validated value: checked once at the entry, trusted downstream.
+
+Every way of logging (the Keras callback through
+:meth:`tb_imbalance.ReportWriter.write_matrix`, :func:`tb_imbalance.log_report`,
+:func:`tb_imbalance.log_matrix`, :mod:`tb_imbalance.summary`) turns its
+arguments into a :class:`ReportStep` with :meth:`ReportStep.of`. That is the
+only place where the step, the tag, the matrix and the class set are
+validated; the run history (:mod:`tb_imbalance.run_history`), the summary
+values (:mod:`tb_imbalance.events`) and the targets (:mod:`tb_imbalance.targets`)
+take the value and trust it, as scikit-learn's metrics trust
+``_check_targets``.
+
+* :class:`ClassSet`: the class names, and the optional training counts per
+  class and class groups. A tag's class set never changes.
+* :class:`ReportStep`: one step of one tag — the ``[C, C]`` matrix (``int64``
+  counts, or ``float64`` sums of sample weights: :attr:`ReportStep.weighted`),
+  its class set and the examples behind its cells.
+
+Example:
+    >>> report = ReportStep.of(3, "confusion_matrix", [[5, 1], [2, 2]], ["ok", "fraud"],
+    ...                        class_counts=[900, 40])
+    >>> report.step, report.weighted, report.classes.names, report.classes.counts
+    (3, False, ('ok', 'fraud'), (900, 40))
+    >>> ReportStep.of(3, "confusion_matrix", [[5.0, 1.5], [2.0, 2.0]]).weighted
+    True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import numpy as np
+
+from tb_imbalance import core
+from tb_imbalance import format as fmt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tb_imbalance.examples import ExampleSet
+
+__all__ = ["ClassSet", "ReportStep", "validate_step", "validate_tag", "MAX_STEP"]
+
+#: The largest step an event file can hold (``Event.step`` is a signed 64-bit int).
+MAX_STEP = 2**63 - 1
+
+
+def validate_step(step: Any) -> int:
+    """Return ``step`` as a non-negative int (numpy and 0-d framework integers too).
+
+    Example:
+        >>> validate_step(np.int64(3))
+        3
+    """
+    if hasattr(step, "shape") and tuple(getattr(step, "shape")) == () and hasattr(step, "item"):
+        step = step.item()  # 0-d numpy / torch / JAX / TF value
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+        raise TypeError(
+            f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"
+        )
+    if step > MAX_STEP:
+        raise ValueError(
+            f"`step` must be at most 2**63 - 1 (event files store it as a signed 64-bit int), "
+            f"received {step}; pass the epoch or batch index"
+        )
+    return int(step)
+
+
+def validate_tag(name: Any) -> str:
+    """Return ``name`` if it is a usable tag, else raise ``ValueError``.
+
+    Example:
+        >>> validate_tag("test_set")
+        'test_set'
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"`name` must be a non-empty tag string, received {name!r}")
+    return name
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassSet:
+    """The classes of one tag: names, and optionally training counts and groups.
+
+    Build it with :meth:`of` (validates) or :meth:`from_info` (what a stored
+    tag says). Two class sets are equal when names, counts and groups (in
+    order) are equal; a tag's class set never changes.
+
+    Attributes:
+        names: one display name per class, in matrix order.
+        counts: training examples per class, or None when not given.
+        groups: ``((group name, (class names…)), …)`` in given order, or None.
+
+    Example:
+        >>> classes = ClassSet.of(["cat", "dog", "fox"], 3, class_groups={"pets": ["cat", "dog"]})
+        >>> classes.num_classes, classes.groups_dict()
+        (3, {'pets': ['cat', 'dog']})
+    """
+
+    names: tuple[str, ...]
+    counts: tuple[int, ...] | None = None
+    groups: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        class_names: Sequence[Any] | None,
+        num_classes: int,
+        *,
+        class_counts: Any = None,
+        class_groups: Mapping[str, Sequence[str]] | None = None,
+    ) -> "ClassSet":
+        """Validate the class set of a ``num_classes`` matrix.
+
+        Raises:
+            TypeError / ValueError: bad ``class_names``, ``class_counts`` or
+                ``class_groups``, named in the message (see
+                :func:`tb_imbalance.core.validate_class_names`,
+                :func:`~tb_imbalance.core.validate_class_counts`,
+                :func:`~tb_imbalance.core.validate_class_groups`).
+        """
+        names = core.validate_class_names(class_names, num_classes)
+        counts = core.validate_class_counts(class_counts, num_classes)
+        groups = core.validate_class_groups(class_groups, names)
+        return cls(
+            tuple(names),
+            None if counts is None else tuple(counts),
+            None if groups is None else tuple((group, tuple(members)) for group, members in groups.items()),
+        )
+
+    @classmethod
+    def from_info(cls, info: fmt.MatrixInfo) -> "ClassSet":
+        """The class set a stored tag's metadata holds (already checked by :mod:`tb_imbalance.format`)."""
+        return cls(tuple(info.class_names), info.class_counts, info.class_groups)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.names)
+
+    def groups_dict(self) -> dict[str, list[str]] | None:
+        """``groups`` as ``{"group name": [class names…]}``, or None."""
+        return None if self.groups is None else {group: list(members) for group, members in self.groups}
+
+
+def _weighted_matrix(matrix: np.ndarray, weighted: Any, argument: str) -> tuple[np.ndarray, bool]:
+    """The matrix in its stored dtype, and whether it holds sums of weights."""
+    floating = not np.issubdtype(matrix.dtype, np.integer)
+    if weighted is None:
+        weighted = floating
+    else:
+        weighted = core.validate_flag(weighted, "weighted")
+    if weighted:
+        return matrix.astype(np.float64, copy=False), True
+    if floating and not np.all(matrix == np.floor(matrix)):
+        raise ValueError(
+            f"`{argument}` holds fractional values (e.g. {matrix[matrix != np.floor(matrix)][0]}) but "
+            "`weighted=False` says they are counts; pass weighted=True (sums of sample weights) "
+            "or whole counts"
+        )
+    if floating and matrix.size and matrix.max() >= 2**53:
+        raise ValueError(
+            f"`{argument}` holds float counts up to {matrix.max():.6g}, past 2**53 where floats stop "
+            "being exact; pass the counts as int64"
+        )
+    return matrix.astype(np.int64, copy=False), False
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ReportStep:
+    """One validated report step; build it with :meth:`of`.
+
+    Attributes:
+        step: the step (epoch or batch index).
+        name: the matrix tag.
+        matrix: ``[C, C]``, rows = true class; ``int64`` counts, or
+            ``float64`` sums of sample weights when :attr:`weighted`.
+        classes: the tag's :class:`ClassSet`.
+        weighted: whether the matrix holds sums of weights (then the
+            dashboard shows no intervals for this step: sums of weights are
+            not counts of trials). Stored per step, in the tensor's dtype.
+        examples: the examples behind each cell, or None.
+    """
+
+    step: int
+    name: str
+    matrix: np.ndarray
+    classes: ClassSet
+    weighted: bool
+    examples: "ExampleSet | None" = None
+
+    @classmethod
+    def of(
+        cls,
+        step: Any,
+        name: Any,
+        matrix: Any,
+        class_names: Sequence[Any] | None = None,
+        *,
+        class_counts: Any = None,
+        class_groups: Mapping[str, Sequence[str]] | None = None,
+        examples: "ExampleSet | None" = None,
+        weighted: bool | None = None,
+        argument: str = "cm",
+    ) -> "ReportStep":
+        """Validate everything one step needs, once.
+
+        Args:
+            step: non-negative int.
+            name: the matrix tag.
+            matrix: ``[C, C]`` counts (int) or sums of weights (float).
+            class_names, class_counts, class_groups: the class set (see
+                :meth:`ClassSet.of`).
+            examples: the step's examples (chosen for C classes), or None.
+            weighted: None (default): a float matrix holds sums of weights,
+                an integer matrix counts. False: the matrix holds counts even
+                as floats (whole numbers only); True: sums of weights.
+            argument: the matrix argument's name in error messages.
+
+        Raises:
+            TypeError / ValueError: a bad argument, named in the message.
+        """
+        step = validate_step(step)
+        name = validate_tag(name)
+        checked = core.validate_matrix(matrix, argument)
+        checked, weighted = _weighted_matrix(checked, weighted, argument)
+        classes = ClassSet.of(
+            class_names, checked.shape[0], class_counts=class_counts, class_groups=class_groups
+        )
+        if examples is not None and examples.index["num_classes"] != checked.shape[0]:
+            raise ValueError(
+                f"`examples` were chosen for {examples.index['num_classes']} classes, the matrix "
+                f"`{argument}` has {checked.shape[0]}"
+            )
+        return cls(step, name, checked, classes, weighted, examples)
+
+    @property
+    def num_classes(self) -> int:
+        return self.matrix.shape[0]

@@ -1,0 +1,202 @@
+"""The callback's epoch end: the matrix is read on the training thread, the rest is written in the background.
+
+Runs on every backend. Covers issue-level guarantees: every step on disk
+when ``fit`` returns, in order; a writer error raised on the training thread
+(never swallowed); interpreter exit flushes queued steps; the logged matrix
+is the one fit's validation pass produced, whatever another callback
+evaluates before ``on_epoch_end``.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import keras
+import numpy as np
+import pytest
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix as sk_confusion_matrix
+
+from logdir_reader import matrices
+from tb_imbalance import background
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback
+from tb_imbalance.writer import ReportWriter
+
+CLASSES = 3
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    y = rng.choice(CLASSES, 400, p=[0.7, 0.2, 0.1])
+    x = rng.normal(size=(400, 6)).astype("float32")
+    x[:, :CLASSES] += np.eye(CLASSES)[y] * 1.2
+    return (x[:250], y[:250]), (x[250:330], y[250:330]), (x[330:], y[330:])
+
+
+def make_model():
+    keras.utils.set_random_seed(5)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    return model
+
+
+class EvaluateAnotherSet(keras.callbacks.Callback):
+    """A user's callback listed first: evaluates a test set at every epoch end and keeps its matrix."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+        self.test_balanced_accuracy = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        result = self.model.evaluate(self.x, self.y, verbose=0, return_dict=True)
+        self.test_balanced_accuracy.append(result["balanced_accuracy"])
+        self.model.predict(self.x, verbose=0)
+
+
+def test_the_validation_pass_matrix_is_logged_even_when_another_callback_evaluates_first(tmp_path, data):
+    (x, y), (x_val, y_val), (x_test, y_test) = data
+    model = make_model()
+    other = EvaluateAnotherSet(x_test, y_test)
+    snapshots = []
+
+    class KeepWeights(keras.callbacks.Callback):  # listed before the evaluation: weights of the validation pass
+        def on_epoch_end(self, epoch, logs=None):
+            snapshots.append((model.get_weights(), logs["val_balanced_accuracy"]))
+
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32, verbose=0,
+              callbacks=[KeepWeights(), other, report])
+    logged = matrices(tmp_path)["validation_imbalance"]
+    assert sorted(logged) == [0, 1]
+    for epoch, (weights, val_balanced_accuracy) in enumerate(snapshots):
+        model.set_weights(weights)
+        expected = sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+        np.testing.assert_array_equal(logged[epoch], expected)
+        assert balanced_accuracy_score(
+            y_val, model.predict(x_val, verbose=0).argmax(1)
+        ) == pytest.approx(val_balanced_accuracy, abs=1e-6)
+        # the other set really differs: logging it would have been visible
+        test_cm = sk_confusion_matrix(y_test, model.predict(x_test, verbose=0).argmax(1), labels=range(CLASSES))
+        assert test_cm.sum() != expected.sum()
+
+
+def test_steps_are_written_off_the_training_thread_and_all_on_disk_when_fit_returns(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+    threads, release = [], threading.Event()
+    write_values = ReportWriter._write_values
+
+    def slow_write(self, step, values):
+        threads.append(threading.get_ident())
+        release.wait(5)  # the writer lags behind training
+        write_values(self, step, values)
+
+    monkeypatch.setattr(ReportWriter, "_write_values", slow_write)
+
+    class Release(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                release.set()
+
+    model = make_model()
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=4, batch_size=64, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0), Release()])
+    assert len(threads) == 4 and threading.get_ident() not in threads
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2, 3]
+
+
+def test_synchronous_mode_writes_on_the_training_thread(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+    threads = []
+    write_values = ReportWriter._write_values
+    monkeypatch.setattr(
+        ReportWriter, "_write_values",
+        lambda self, step, values: (threads.append(threading.get_ident()), write_values(self, step, values)),
+    )
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+                     callbacks=[ClassificationReportCallback(tmp_path, verbose=0, background=False)])
+    assert threads == [threading.get_ident()] * 2
+    with pytest.raises(TypeError, match="background"):
+        ClassificationReportCallback(tmp_path, background="yes")
+
+
+def test_a_writer_error_is_raised_on_the_training_thread_at_the_next_epoch_end(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+
+    def disk_full(self, step, values):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ReportWriter, "_write_values", disk_full)
+    ended = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            ended.append(epoch)
+
+    with pytest.raises(OSError, match="No space left"):
+        make_model().fit(x, y, validation_data=(x_val, y_val), epochs=6, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path, verbose=0), Count()])
+    # raised at an epoch end after the failed step (or at the end of training), never swallowed
+    assert len(ended) < 6 or ended == list(range(6))
+
+
+def test_an_error_of_the_last_step_is_raised_by_on_train_end(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+    monkeypatch.setattr(ReportWriter, "_write_values", lambda self, step, values: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        make_model().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+
+
+def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
+    # No on_train_end: steps still queued at exit are written by the interpreter's shutdown.
+    script = textwrap.dedent(
+        f"""
+        import time, numpy as np
+        from tb_imbalance import background
+        from tb_imbalance.targets import directory_writer
+        writer = directory_writer({str(tmp_path)!r})
+        def write(step):
+            time.sleep(0.2)
+            writer.write_matrix(step, "confusion_matrix", np.array([[step + 1, 1], [0, 2]]), ["a", "b"])
+        for step in range(3):
+            background.submit(lambda step=step: write(step))
+        print("submitted", flush=True)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    logged = matrices(tmp_path)["."]
+    assert sorted(logged) == [0, 1, 2]
+    assert [int(logged[step][0, 0]) for step in range(3)] == [1, 2, 3]
+
+
+def test_at_most_max_pending_steps_wait():
+    started, release, order = threading.Event(), threading.Event(), []
+    first = background.submit(lambda: (started.set(), release.wait(5), order.append(0)))
+    started.wait(5)
+    steps = [first] + [background.submit(lambda k=k: order.append(k)) for k in range(1, background.MAX_PENDING)]
+    blocked = threading.Thread(target=lambda: steps.append(background.submit(lambda: order.append("late"))))
+    blocked.start()
+    blocked.join(0.3)
+    assert blocked.is_alive()  # the next submit waits for a free place
+    release.set()
+    blocked.join(5)
+    background.wait(steps)
+    assert order == list(range(background.MAX_PENDING)) + ["late"]
+
+
+def test_monitors_read_the_metric_not_the_callback(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    stop = keras.callbacks.EarlyStopping(monitor="val_balanced_accuracy", patience=1, mode="auto")
+    history = make_model().fit(x, y, validation_data=(x_val, y_val), epochs=30, verbose=0,
+                               callbacks=[ClassificationReportCallback(tmp_path, verbose=0), stop])
+    epochs = len(history.history["val_balanced_accuracy"])
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == list(range(epochs))
+    if epochs < 30:  # stopped by the monitor, on the metric's value in logs
+        values = history.history["val_balanced_accuracy"]
+        assert values[-1] <= max(values[:-1])

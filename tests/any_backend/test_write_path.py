@@ -1,0 +1,89 @@
+"""The TF-free targets refuse what every target refuses, with the same messages.
+
+A run directory, a :class:`tb_imbalance.ReportWriter` and a PyTorch
+``SummaryWriter`` (in the PyTorch environment) go through one write path and
+one run history: a re-run from an old step, a changed class set, the same step
+written twice with other classes, ``class_counts`` or ``class_groups`` that
+change or first appear later, and a report name whose tags overlap another
+report's are refused before anything is written. The ``tf.summary`` targets:
+``tests/test_run_history_targets.py``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import tb_imbalance
+from logdir_reader import matrices
+from tb_imbalance.targets import close_directory_writers
+
+CM3 = np.array([[5, 1, 0], [2, 6, 1], [0, 1, 7]])
+CM4 = np.eye(4, dtype=np.int64) * 3
+
+
+def _targets(tmp_path):
+    kinds = {"directory": lambda d: str(d), "report_writer": tb_imbalance.ReportWriter}
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        pass
+    else:
+        kinds["torch_summary_writer"] = lambda d: SummaryWriter(str(d))
+    return {kind: (make(tmp_path / kind), str(tmp_path / kind)) for kind, make in kinds.items()}
+
+
+def _written(tmp_path, kind) -> list[int]:
+    close_directory_writers()
+    return sorted(matrices(tmp_path).get(kind, {}))
+
+
+CASES = {
+    "rerun_from_step_0": ([(0, CM3, {}), (1, CM3, {})], (0, CM3, {}), "step 0 of tag 'confusion_matrix' is not after"),
+    "new_class_set": ([(0, CM3, {})], (1, CM4, {}), "already holds 3 classes ['0', '1', '2']; a tag's classes cannot change"),
+    "same_step_twice_other_classes": ([(0, CM3, {})], (0, CM4, {}), "already holds 3 classes"),
+    "class_counts_first_given_later": (
+        [(0, CM3, {})], (1, CM3, {"class_counts": [9, 9, 9]}), "already holds `class_counts` none"
+    ),
+    "class_groups_changed": (
+        [(0, CM3, {"class_groups": {"g": ["0", "1"]}})], (1, CM3, {"class_groups": {"g": ["0", "2"]}}),
+        "already holds `class_groups` {'g': ['0', '1']}",
+    ),
+    "overlapping_name": ([(0, CM3, {"name": "val"})], (1, CM3, {"name": "val_image"}), "`name='val_image'`: its tags would overlap those of the report 'val'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_tf_free_target_refuses_alike(tmp_path, case):
+    before, refused, expected = CASES[case]
+    messages = {}
+    for kind, (target, location) in _targets(tmp_path).items():
+        for step, cm, options in before:
+            tb_imbalance.log_matrix(target, cm, step, image=False, **options)
+        if hasattr(target, "flush"):
+            target.flush()
+        steps = _written(tmp_path, kind)
+        step, cm, options = refused
+        with pytest.raises(ValueError) as caught:
+            tb_imbalance.log_matrix(target, cm, step, image=False, **options)
+        messages[kind] = str(caught.value).replace(f" in {location}", "")
+        assert expected in messages[kind], messages[kind]
+        assert _written(tmp_path, kind) == steps
+        if hasattr(target, "close"):
+            target.close()
+    assert len(set(messages.values())) == 1, messages
+
+
+def test_torch_summary_writer_keeps_the_users_scalars_and_the_report_in_one_file(tmp_path):
+    pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path / "exp"))
+    for step in range(3):
+        writer.add_scalar("loss", 1.0 / (step + 1), step)
+        tb_imbalance.log_matrix(writer, CM3, step, image=False)
+    writer.close()
+    assert len([name for name in os.listdir(tmp_path / "exp") if "tfevents" in name]) == 1
+    assert sorted(matrices(tmp_path)["exp"]) == [0, 1, 2]

@@ -1,0 +1,111 @@
+"""The picture's cells drawn from a glyph atlas: same labels, same look as drawing each label with PIL."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from tb_imbalance.image import ConfusionMatrixImage, _INK, _LUT, most_confused_classes
+from tb_imbalance.image_cells import GlyphAtlas, count_labels, percent_labels
+from tb_imbalance.image_text import font
+
+
+def reference_count(value: float) -> str:
+    """How a count reads in a cell, written with Python's own formatting."""
+    if float(value).is_integer():
+        value = int(value)
+        return f"{value}" if value < 100_000 else f"{value / 1000:.0f}k"
+    return f"{value:.3g}"
+
+
+@pytest.fixture(scope="module")
+def atlas():
+    return GlyphAtlas(font(12))
+
+
+def test_count_labels_read_as_python_formats_them(atlas):
+    rng = np.random.default_rng(0)
+    values = np.concatenate([
+        [0, 1, 9, 10, 99, 100, 99_999, 100_000, 100_499, 100_500, 101_500, 123_456_789],
+        rng.integers(0, 10**7, 300),
+    ])
+    glyphs = count_labels(values.reshape(-1, 4))
+    assert [atlas.text(g) for g in glyphs.reshape(-1, glyphs.shape[-1])] == [reference_count(v) for v in values]
+    weights = np.concatenate([rng.random(50) * 10.0 ** rng.integers(-3, 7, 50), [2.0, 0.5, 1e6, 12345.678]])
+    glyphs = count_labels(weights)
+    assert [atlas.text(g) for g in glyphs] == [reference_count(v) for v in weights]
+
+
+def test_percent_labels_read_as_python_formats_them(atlas):
+    shares = np.concatenate([np.linspace(0, 1, 2001), [0.125, 0.135, 0.005, 0.015, 1 / 3, 2 / 3, 0.995]])
+    shown = np.ones(len(shares), dtype=bool)
+    shown[5] = False
+    texts = [atlas.text(g) for g in percent_labels(shares, shown)]
+    assert texts == ["" if k == 5 else f"{share:.0%}" for k, share in enumerate(shares)]
+
+
+def pil_cell(height, width, count, share, face):
+    """One cell drawn label by label with PIL, the way the picture looked before the atlas."""
+    level = int(np.clip(round(share * 255), 0, 255))
+    cell = Image.new("RGB", (width, height), tuple(int(c) for c in _LUT[level]))
+    draw = ImageDraw.Draw(cell)
+    colour = (255, 255, 255) if share > 0.55 else tuple(int(c) for c in _INK)
+    line = face.size // 2 + 1
+    draw.text((width // 2, height // 2 - line), reference_count(count), font=face, fill=colour, anchor="mm")
+    draw.text((width // 2, height // 2 + line), f"{share:.0%}", font=face, fill=colour, anchor="mm")
+    pixels = np.asarray(cell).copy()
+    pixels[0, :] = pixels[:, 0] = 255
+    return pixels
+
+
+def test_cells_look_like_labels_drawn_one_by_one():
+    cm = np.array([[950, 40, 10], [3, 57, 0], [120, 2, 2878]])
+    renderer = ConfusionMatrixImage(["a", "b", "c"])
+    pixels = renderer.render(cm)
+    layout = renderer._full
+    top, left = layout.origin
+    h, w = layout.cell_h, layout.cell_w
+    assert layout.lines == 2
+    share = cm / cm.sum(1, keepdims=True)
+    for i in range(3):
+        for j in range(3):
+            drawn = pixels[top + i * h : top + (i + 1) * h, left + j * w : left + (j + 1) * w].astype(int)
+            expected = pil_cell(h, w, cm[i, j], share[i, j], layout.text_font).astype(int)
+            # the same background, and ink in the same places within a pixel or two
+            assert tuple(drawn[h - 2, w - 2]) == tuple(expected[h - 2, w - 2])
+            ink_drawn = np.abs(drawn - drawn[h - 2, w - 2]).sum(-1) > 60
+            ink_expected = np.abs(expected - expected[h - 2, w - 2]).sum(-1) > 60
+            rows_d, cols_d = np.nonzero(ink_drawn)
+            rows_e, cols_e = np.nonzero(ink_expected)
+            assert abs(rows_d.min() - rows_e.min()) <= 2 and abs(rows_d.max() - rows_e.max()) <= 2
+            assert abs(cols_d.min() - cols_e.min()) <= 2 and abs(cols_d.max() - cols_e.max()) <= 2
+            assert abs(int(ink_drawn.sum()) - int(ink_expected.sum())) <= 0.25 * ink_expected.sum()
+
+
+def brute_force_most_confused(cm, k):
+    off = np.array(cm, dtype=np.float64)
+    np.fill_diagonal(off, 0)
+    chosen = {}
+    for cell in np.argsort(-off, axis=None, kind="stable"):
+        if len(chosen) >= k or off.flat[cell] <= 0:
+            break
+        i, j = divmod(int(cell), off.shape[1])
+        chosen.setdefault(i)
+        if len(chosen) < k:
+            chosen.setdefault(j)
+    for c in np.argsort(-np.asarray(cm).sum(axis=1), kind="stable"):
+        if len(chosen) >= k:
+            break
+        chosen.setdefault(int(c))
+    return sorted(chosen)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_most_confused_classes_equal_a_full_sort(seed):
+    rng = np.random.default_rng(seed)
+    classes = int(rng.integers(35, 400))
+    density = [0.001, 0.01, 0.3][seed % 3]
+    cm = rng.integers(0, [3, 50, 1000][seed % 3], (classes, classes)) * (rng.random((classes, classes)) < density)
+    if seed % 4 == 0:  # the same few classes confused over and over, ties everywhere
+        cm[:6, :6] = 9
+    np.fill_diagonal(cm, rng.integers(0, 500, classes))
+    assert most_confused_classes(cm, 30).tolist() == brute_force_most_confused(cm, 30)

@@ -1,0 +1,134 @@
+"""Another writer in the same run directory is never silent.
+
+TensorBoard's Python loader (``--load_fast=false``) reads only the newest
+event file of a directory: a user who keeps ``SummaryWriter("runs/exp")`` for
+the loss and also passes the *path* ``"runs/exp"`` to ``log_report`` loses
+the loss's later steps there. ``log_report(path, ...)`` notices an event file
+in its directory that someone else wrote to since it opened (this process or
+another) and warns once, saying how to keep both. Two processes writing one
+tag (DDP without a rank guard) are refused, in whichever order they start.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from tensorboard.backend.event_processing import event_accumulator
+
+from logdir_reader import matrices
+from tb_imbalance import ReportWriter, log_report
+from tb_imbalance.targets import close_directory_writers
+
+LABELS = np.array([0, 1, 1, 0, 2, 2])
+PREDICTIONS = np.array([0, 1, 0, 0, 2, 1])
+
+
+def _python_loader(run_dir) -> event_accumulator.EventAccumulator:
+    """What TensorBoard's Python loader serves for one run directory."""
+    accumulator = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    return accumulator
+
+
+def _other_writer_warnings(caught) -> list[str]:
+    return [str(w.message) for w in caught if "another writer is adding to" in str(w.message)]
+
+
+def test_a_summary_writer_next_to_a_directory_target_is_warned_about_once(tmp_path):
+    run_dir = tmp_path / "exp"
+    user_writer = tf.summary.create_file_writer(str(run_dir))
+    server = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in range(8):
+            with user_writer.as_default():
+                tf.summary.scalar("loss", 1.0 / (step + 1), step=step)
+            user_writer.flush()
+            log_report(str(run_dir), LABELS, PREDICTIONS, step, num_classes=3, image=False)
+            server.Reload()  # a running TensorBoard (--load_fast=false) reloads as the run goes
+    said = _other_writer_warnings(caught)
+    assert len(said) == 1, said
+    assert str(run_dir) in said[0]
+    assert "pass your SummaryWriter itself as the target" in said[0]
+    assert "if rank == 0:" in said[0]
+    # What was warned about is real: the running loader lost the later events of the file it
+    # saw as older (which one depends on how the two file names sort).
+    shown = {tag: len(server.Tensors(tag)) for tag in ("loss", "confusion_matrix")}
+    assert min(shown.values()) < 8 and max(shown.values()) == 8, shown
+
+
+def test_passing_the_writer_itself_keeps_both_and_says_nothing(tmp_path):
+    run_dir = tmp_path / "exp"
+    user_writer = tf.summary.create_file_writer(str(run_dir))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for step in range(8):
+            with user_writer.as_default():
+                tf.summary.scalar("loss", 1.0 / (step + 1), step=step)
+            log_report(user_writer, LABELS, PREDICTIONS, step, num_classes=3, image=False)
+    assert _other_writer_warnings(caught) == []
+    user_writer.flush()
+    loaded = _python_loader(run_dir)
+    assert [event.step for event in loaded.Tensors("loss")] == list(range(8))
+    assert [event.step for event in loaded.Tensors("confusion_matrix")] == list(range(8))
+
+
+def test_continuing_a_run_in_a_new_writer_says_nothing(tmp_path):
+    run_dir = tmp_path / "run"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        log_report(str(run_dir), LABELS, PREDICTIONS, 0, num_classes=3, image=False)
+        close_directory_writers()  # as a later process would
+        for step in (1, 2):
+            log_report(str(run_dir), LABELS, PREDICTIONS, step, num_classes=3, image=False)
+    assert _other_writer_warnings(caught) == []
+    close_directory_writers()
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
+
+
+def _other_process(run_dir, steps) -> subprocess.CompletedProcess:
+    code = textwrap.dedent(
+        f"""
+        import numpy as np
+        from tb_imbalance import log_report
+        for step in {list(steps)!r}:
+            log_report({str(run_dir)!r}, np.array([0, 1, 1, 0, 2, 2]), np.array([0, 1, 0, 0, 2, 1]), step,
+                       num_classes=3, image=False)
+        """
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+
+
+def test_two_processes_writing_one_tag_are_refused_when_the_other_started_first(tmp_path):
+    run_dir = tmp_path / "run"
+    log_report(str(run_dir), LABELS, PREDICTIONS, 0, num_classes=3, image=False)
+    other = _other_process(run_dir, [0, 1])
+    assert other.returncode != 0
+    assert "step 0 of tag 'confusion_matrix' is not after the last step already logged (0)" in other.stderr
+
+
+def test_two_processes_writing_one_tag_are_refused_when_both_started_together(tmp_path):
+    run_dir = tmp_path / "run"
+    writer = ReportWriter(run_dir)
+    assert writer.history.tags == {}  # this "rank" has read the (empty) directory: both start together
+    assert _other_process(run_dir, [0, 1]).returncode == 0  # the other rank writes first
+    cm = np.array([[2, 0, 0], [1, 1, 0], [0, 1, 1]])
+    with pytest.warns(UserWarning, match="another writer is adding to"):
+        with pytest.raises(ValueError) as caught:
+            writer.write_matrix(0, "confusion_matrix", cm)
+    message = str(caught.value)
+    assert "is also being written by another writer" in message
+    assert "holds steps up to 1" in message and "if rank == 0:" in message
+    # A later step is refused too: the other rank owns this tag now.
+    with pytest.raises(ValueError, match="is also being written by another writer"):
+        writer.write_matrix(5, "confusion_matrix", cm)
+    # Another tag of the same run is fine.
+    writer.write_matrix(0, "test_set", cm)
+    writer.close()
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1]

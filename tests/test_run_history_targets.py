@@ -1,0 +1,168 @@
+"""Every target refuses the same things with the same messages (one write path, one run history).
+
+A run directory, a :class:`tb_imbalance.ReportWriter`, a ``tf.summary`` writer
+given to ``log_report`` and the :mod:`tb_imbalance.summary` ops under a default
+writer all check a step against what the run already holds before writing:
+a re-run from an old step, a changed class set, the same step written twice
+with other classes, ``class_counts`` or ``class_groups`` that change or first
+appear at a later step. A refused step leaves nothing behind. (The PyTorch
+``SummaryWriter`` target: ``tests/any_backend/test_write_path.py``.)
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tb_imbalance.summary as tbs
+from logdir_reader import matrices
+from tb_imbalance import ReportWriter, log_report
+from tb_imbalance.targets import close_directory_writers
+
+NAMES = {3: ["cat", "dog", "fox"], 4: ["cat", "dog", "fox", "owl"]}
+
+
+def _data(num_classes: int):
+    labels = np.arange(12) % num_classes
+    return labels, (labels + (np.arange(12) % 4 == 0)) % num_classes
+
+
+class Target:
+    """One way of writing a report into ``run_dir``; ``location`` is what messages name."""
+
+    def __init__(self, kind: str, run_dir):
+        self.kind, self.run_dir = kind, run_dir
+        if kind == "directory":
+            self.target, self.location = str(run_dir), str(run_dir)
+        elif kind == "report_writer":
+            self.target = ReportWriter(run_dir)
+            self.location = str(run_dir)
+        else:  # tf_writer, summary_ops
+            self.target = tf.summary.create_file_writer(str(run_dir))
+            from tb_imbalance.targets import history_of
+
+            self.location = history_of(self.target).location
+
+    def write(self, step: int, num_classes: int = 3, *, counts=None, groups=None) -> None:
+        labels, predictions = _data(num_classes)
+        names = NAMES[num_classes]
+        if self.kind == "summary_ops":
+            with self.target.as_default():
+                assert tbs.classification_report(
+                    "confusion_matrix", labels, predictions, step=step, class_names=names,
+                    class_counts=counts, class_groups=groups, image=False,
+                )
+            self.target.flush()
+            return
+        log_report(
+            self.target, labels, predictions, step, class_names=names, class_counts=counts,
+            class_groups=groups, image=False,
+        )
+
+    def steps(self) -> list[int]:
+        close_directory_writers()
+        if self.kind != "directory" and hasattr(self.target, "flush"):
+            self.target.flush()
+        return sorted(matrices(self.run_dir.parent).get(self.run_dir.name, {}))
+
+    def refused(self, write) -> str:
+        before = self.steps()
+        with pytest.raises(ValueError) as caught:
+            write()
+        assert self.steps() == before, "a refused step left something behind"
+        return str(caught.value).replace(f" in {self.location}", "")
+
+
+KINDS = ["directory", "report_writer", "tf_writer", "summary_ops"]
+
+CASES = {
+    "rerun_from_step_0": (
+        lambda t: (t.write(0), t.write(1)),
+        lambda t: t.write(0),
+        r"^step 0 of tag 'confusion_matrix' is not after the last step already logged \(1\): writing "
+        r"it would mix two runs in one\. To start a fresh run, use a new log directory",
+    ),
+    "new_class_set": (
+        lambda t: t.write(0),
+        lambda t: t.write(1, 4),
+        r"^tag 'confusion_matrix' already holds 3 classes \['cat', 'dog', 'fox'\]; a tag's classes "
+        r"cannot change \(received 4: \['cat', 'dog', 'fox', 'owl'\]\)\. Log under another `name`",
+    ),
+    "same_step_twice_other_classes": (
+        lambda t: t.write(0),
+        lambda t: t.write(0, 4),
+        r"^tag 'confusion_matrix' already holds 3 classes",
+    ),
+    "class_counts_first_given_later": (
+        lambda t: t.write(0),
+        lambda t: t.write(1, counts=[500, 30, 4]),
+        r"^tag 'confusion_matrix' already holds `class_counts` none; a tag's class_counts cannot "
+        r"change \(received \[500, 30, 4\]\)",
+    ),
+    "class_counts_changed": (
+        lambda t: t.write(0, counts=[500, 30, 4]),
+        lambda t: t.write(1, counts=[500, 30, 5]),
+        r"^tag 'confusion_matrix' already holds `class_counts` \[500, 30, 4\]; a tag's class_counts "
+        r"cannot change \(received \[500, 30, 5\]\)",
+    ),
+    "class_groups_first_given_later": (
+        lambda t: t.write(0),
+        lambda t: t.write(1, groups={"pets": ["cat", "dog"]}),
+        r"^tag 'confusion_matrix' already holds `class_groups` None; a tag's class_groups cannot "
+        r"change \(received \{'pets': \['cat', 'dog'\]\}\)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_target_refuses_the_same_with_the_same_message(tmp_path, case):
+    prepare, refused_write, expected = CASES[case]
+    messages = {}
+    for kind in KINDS:
+        target = Target(kind, tmp_path / kind)
+        prepare(target)
+        messages[kind] = target.refused(lambda: refused_write(target))
+        assert re.search(expected, messages[kind]), (kind, messages[kind])
+    assert len(set(messages.values())) == 1, messages
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_continuing_a_run_is_accepted(tmp_path, kind):
+    target = Target(kind, tmp_path / "run")
+    target.write(0, counts=[500, 30, 4])
+    target.write(3, counts=[500, 30, 4])
+    assert target.steps() == [0, 3]
+
+
+def test_summary_ops_and_log_report_share_one_writers_history(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path / "run"))
+    labels, predictions = _data(3)
+    log_report(writer, labels, predictions, 0, class_names=NAMES[3], image=False)
+    with writer.as_default():
+        with pytest.raises(ValueError, match="step 0 of tag 'confusion_matrix' is not after"):
+            tbs.confusion_matrix("confusion_matrix", labels, predictions, step=0, class_names=NAMES[3])
+        labels4, predictions4 = _data(4)
+        with pytest.raises(ValueError, match="already holds 3 classes"):
+            tbs.confusion_matrix("confusion_matrix", labels4, predictions4, step=1, class_names=NAMES[4])
+        assert tbs.confusion_matrix("confusion_matrix", labels, predictions, step=1, class_names=NAMES[3])
+    writer.flush()
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1]
+
+
+def test_two_writers_of_one_directory_keep_their_own_histories(tmp_path):
+    # Training and validation writers both log "confusion_matrix" at step 0: not a re-run.
+    labels, predictions = _data(3)
+    for run in ("train", "validation"):
+        with tf.summary.create_file_writer(str(tmp_path / run)).as_default():
+            assert tbs.classification_report(
+                "confusion_matrix", labels, predictions, step=0, class_names=NAMES[3], image=False
+            )
+    assert sorted(matrices(tmp_path)) == ["train", "validation"]
+
+
+def test_no_default_writer_writes_nothing_and_remembers_nothing():
+    labels, predictions = _data(3)
+    assert tbs.confusion_matrix("confusion_matrix", labels, predictions, step=0, class_names=NAMES[3]) is False

@@ -1,0 +1,119 @@
+"""Each entry turns its arguments into one validated ReportStep; nothing downstream validates again.
+
+Counted per call: the validators of :mod:`tb_imbalance.core` may run inside
+core's own public metric functions (which check what they are given), but
+outside core each runs once — in :meth:`tb_imbalance.step.ReportStep.of` —
+whichever entry is used and whatever target it writes to.
+"""
+
+from __future__ import annotations
+
+import collections
+import traceback
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import tb_imbalance.summary as tbs
+from tb_imbalance import ReportWriter, core, log_matrix, log_report
+from tb_imbalance.step import ClassSet, ReportStep
+
+VALIDATORS = ("validate_matrix", "validate_class_names", "validate_class_counts", "validate_class_groups")
+NAMES = ["a", "b", "c"]
+LABELS = np.arange(30) % 3
+SCORES = np.random.default_rng(0).dirichlet(np.ones(3), size=30)
+OPTIONS = {"class_counts": [10, 20, 30], "class_groups": {"g": ["a", "b"]}}
+
+
+@pytest.fixture
+def outside_core_calls(monkeypatch):
+    calls: collections.Counter = collections.Counter()
+    for name in VALIDATORS:
+        original = getattr(core, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            caller = traceback.extract_stack(limit=2)[0].filename
+            if not caller.endswith("core.py"):
+                calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(core, name, counted)
+    return calls
+
+
+def _entries(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path / "tf"))
+
+    def summary_op():
+        with writer.as_default():
+            assert tbs.classification_report(
+                "confusion_matrix", LABELS, SCORES, step=0, class_names=NAMES, examples=list(range(30)), **OPTIONS
+            )
+
+    return {
+        "log_report_directory": lambda: log_report(
+            str(tmp_path / "dir"), LABELS, SCORES, 0, class_names=NAMES, examples=list(range(30)), **OPTIONS
+        ),
+        "log_report_tf_writer": lambda: log_report(
+            tf.summary.create_file_writer(str(tmp_path / "tf2")), LABELS, SCORES, 0, class_names=NAMES, **OPTIONS
+        ),
+        "log_matrix": lambda: log_matrix(str(tmp_path / "m"), np.eye(3, dtype=int) + 1, 0, class_names=NAMES, **OPTIONS),
+        "report_writer": lambda: ReportWriter(tmp_path / "w").write_matrix(
+            0, "confusion_matrix", np.eye(3, dtype=int) + 1, NAMES, **OPTIONS
+        ),
+        "summary_op": summary_op,
+    }
+
+
+@pytest.mark.parametrize(
+    "entry", ["log_report_directory", "log_report_tf_writer", "log_matrix", "report_writer", "summary_op"]
+)
+def test_every_entry_validates_once(tmp_path, outside_core_calls, entry):
+    _entries(tmp_path)[entry]()
+    assert dict(outside_core_calls) == {name: 1 for name in VALIDATORS}
+
+
+def test_the_step_value_is_what_it_was_given():
+    report = ReportStep.of(np.int64(4), "val", np.array([[3, 1], [0, 2]], dtype=np.int32), ["ok", "fraud"],
+                           class_counts=np.array([900, 40]), class_groups=None)
+    assert (report.step, report.name, report.weighted) == (4, "val", False)
+    assert report.matrix.dtype == np.int64 and report.matrix.tolist() == [[3, 1], [0, 2]]
+    assert report.classes == ClassSet(("ok", "fraud"), (900, 40), None)
+    weighted = ReportStep.of(0, "val", np.array([[3.0, 1.0], [0.0, 2.0]]))
+    assert weighted.weighted and weighted.matrix.dtype == np.float64
+    assert weighted.classes.names == ("0", "1")
+
+
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        ({"step": -1}, TypeError, "`step` must be a non-negative int"),
+        ({"step": 2**63}, ValueError, r"`step` must be at most 2\*\*63 - 1"),
+        ({"name": " "}, ValueError, "`name` must be a non-empty tag string"),
+        ({"matrix": [[1, 2, 3]]}, ValueError, r"`cm` must be square"),
+        ({"class_names": ["x"]}, ValueError, r"`class_names` must have one name per class \(2\)"),
+        ({"class_counts": [1.5, 2]}, TypeError, "`class_counts` must hold integers"),
+        ({"matrix": [[1.5, 0], [0, 1]], "weighted": False}, ValueError, "pass weighted=True"),
+    ],
+)
+def test_errors_name_the_argument(arguments, error, message):
+    given = {"step": 0, "name": "cm", "matrix": [[1, 0], [0, 1]], **arguments}
+    step, name, matrix = given.pop("step"), given.pop("name"), given.pop("matrix")
+    with pytest.raises(error, match=message):
+        ReportStep.of(step, name, matrix, **given)
+
+
+def test_a_class_set_compares_by_value():
+    one = ClassSet.of(["a", "b", "c"], 3, class_counts=[5, 6, 7], class_groups={"g": ["a", "b"]})
+    assert one == ClassSet.from_info(_info_of(one))
+    assert one != ClassSet.of(["a", "b", "c"], 3, class_counts=[5, 6, 7])
+
+
+def _info_of(classes: ClassSet):
+    from tb_imbalance import format as fmt
+
+    metadata = fmt.create_summary_metadata(
+        classes.names, class_counts=classes.counts, class_groups=classes.groups_dict()
+    )
+    return fmt.parse_plugin_content(metadata.plugin_data.content)

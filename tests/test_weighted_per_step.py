@@ -1,0 +1,176 @@
+"""Whether a step holds sums of sample weights is read per step, never from the tag's first step.
+
+TensorBoard keeps a tag's first metadata only, so the ``weighted`` flag of
+the metadata says what the first step was. A tag may mix weighted and
+unweighted steps (``log_report`` with and without ``sample_weight``): each
+step is served as what it is — Wilson intervals for counts, none for sums of
+weights — in both orders, and ``compare`` uses each compared step's own kind.
+``log_matrix`` of float sums (even whole numbers) is weighted unless
+``weighted=False`` says they are counts. Oracle: statsmodels.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_provider as tb_data_provider
+from tensorboard.backend.event_processing import plugin_event_multiplexer
+from tensorboard.plugins import base_plugin
+from werkzeug import test as werkzeug_test
+
+from logdir_reader import matrices
+from support import PLUGIN_ROUTE
+from tb_imbalance import log_matrix, log_report
+from tb_imbalance.plugin import ImbalancePlugin
+from tb_imbalance.targets import close_directory_writers
+
+# 20 rows: class 0 has 8 right and 2 wrong, class 1 has 4 wrong and 6 right.
+LABELS = np.array([0] * 10 + [1] * 10)
+PREDICTIONS = np.array([0] * 8 + [1] * 2 + [0] * 4 + [1] * 6)
+COUNTS = [[8, 2], [4, 6]]
+WEIGHTS = np.full(20, 10.0)
+
+
+def _client(root) -> werkzeug_test.Client:
+    close_directory_writers()
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
+    multiplexer.AddRunsFromDirectory(str(root))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(root))
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+
+
+def _get(client, route: str, **params):
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return json.loads(response.get_data())
+
+
+def _wilson(k: int, n: int) -> list[float]:
+    return list(proportion_confint(k, n, method="wilson"))
+
+
+def _log(run_dir, step: int, *, weighted: bool) -> None:
+    log_report(
+        run_dir, LABELS, PREDICTIONS, step, num_classes=2,
+        sample_weight=WEIGHTS if weighted else None, image=False,
+    )
+
+
+def _check_counts_step(payload) -> None:
+    assert payload["weighted"] is False
+    assert payload["confusion_matrix"] == COUNTS
+    for got, (k, n) in zip(payload["per_class"]["recall_interval"], [(8, 10), (6, 10)]):
+        np.testing.assert_allclose(got, _wilson(k, n), rtol=1e-9)
+    for got, (k, n) in zip(payload["per_class"]["precision_interval"], [(8, 12), (6, 8)]):
+        np.testing.assert_allclose(got, _wilson(k, n), rtol=1e-9)
+
+
+def _check_weighted_step(payload) -> None:
+    assert payload["weighted"] is True
+    assert payload["confusion_matrix"] == [[80.0, 20.0], [40.0, 60.0]]
+    # Sums of weights are not counts of trials: 8 of 10 rows must never read as 80 of 100.
+    assert payload["per_class"]["recall_interval"] == [None, None]
+    assert payload["per_class"]["precision_interval"] == [None, None]
+
+
+@pytest.mark.parametrize("order", ["counts_first", "weights_first"])
+def test_each_step_is_served_as_what_it_is(tmp_path, order):
+    run_dir = tmp_path / "run"
+    first_weighted = order == "weights_first"
+    _log(run_dir, 0, weighted=first_weighted)
+    _log(run_dir, 1, weighted=not first_weighted)
+    _log(run_dir, 2, weighted=first_weighted)
+    client = _client(tmp_path)
+    for step in (0, 1, 2):
+        payload = _get(client, "report", run="run", tag="confusion_matrix", step=step)
+        weighted = first_weighted if step != 1 else not first_weighted
+        (_check_weighted_step if weighted else _check_counts_step)(payload)
+    # The stored tensors carry it: int64 counts, float64 sums of weights.
+    stored = matrices(tmp_path)["run"]
+    assert [stored[step].dtype.kind for step in (0, 1, 2)] == (
+        ["f", "i", "f"] if first_weighted else ["i", "f", "i"]
+    )
+
+
+def _newcombe(k1: int, n1: int, k2: int, n2: int) -> list[float]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return list(confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff"))
+
+
+@pytest.mark.parametrize("order", ["counts_first", "weights_first"])
+def test_compare_uses_each_compared_steps_own_kind(tmp_path, order):
+    first_weighted = order == "weights_first"
+    _log(tmp_path / "mixed", 0, weighted=first_weighted)
+    _log(tmp_path / "mixed", 1, weighted=not first_weighted)
+    # Baseline: class 0 recall 5/10, class 1 recall 9/10, counts only.
+    log_matrix(tmp_path / "baseline", [[5, 5], [1, 9]], 0, image=False)
+    client = _client(tmp_path)
+    counts_step = 1 if first_weighted else 0
+    weighted_step = 1 - counts_step
+    payload = _get(client, "compare", run="mixed", baseline="baseline", tag="confusion_matrix", step=counts_step)
+    assert payload["weighted"] is False
+    np.testing.assert_allclose(payload["per_class"]["recall_delta"], [0.8 - 0.5, 0.6 - 0.9])
+    for got, expected in zip(
+        payload["per_class"]["recall_delta_interval"], [_newcombe(8, 10, 5, 10), _newcombe(6, 10, 9, 10)]
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-7)
+    assert payload["per_class"]["recall_significant"] == [
+        not (low <= 0 <= high) for low, high in payload["per_class"]["recall_delta_interval"]
+    ]
+    payload = _get(client, "compare", run="mixed", baseline="baseline", tag="confusion_matrix", step=weighted_step)
+    assert payload["weighted"] is True
+    np.testing.assert_allclose(payload["per_class"]["recall_delta"], [0.8 - 0.5, 0.6 - 0.9])
+    assert payload["per_class"]["recall_delta_interval"] == [None, None]
+    assert payload["per_class"]["recall_significant"] == [None, None]
+
+
+def test_log_matrix_of_float_sums_is_weighted_even_as_whole_numbers(tmp_path):
+    written = log_matrix(tmp_path / "run", np.array([[80.0, 20.0], [40.0, 60.0]]), 0, image=False)
+    assert written.dtype == np.float64
+    counted = log_matrix(tmp_path / "run", np.array([[8.0, 2.0], [4.0, 6.0]]), 1, image=False, weighted=False)
+    assert counted.dtype == np.int64 and counted.tolist() == COUNTS
+    client = _client(tmp_path)
+    _check_weighted_step(_get(client, "report", run="run", tag="confusion_matrix", step=0))
+    _check_counts_step(_get(client, "report", run="run", tag="confusion_matrix", step=1))
+
+
+def test_log_matrix_weighted_false_refuses_fractions(tmp_path):
+    with pytest.raises(ValueError, match=r"`cm` holds fractional values .* weighted=True"):
+        log_matrix(tmp_path / "run", np.array([[8.5, 2.0], [4.0, 6.0]]), 0, weighted=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_file_of_the_first_format_version_is_read_per_step(tmp_path):
+    # Written by hand as a version-1 writer did: metadata without `encoding`, `weighted` false
+    # from the first step, then a float64 step of weight sums.
+    import json as json_module
+
+    from tensorboard.compat.proto import summary_pb2
+    from tensorboard.util import tensor_util
+
+    from tb_imbalance.event_file import EventFile
+
+    content = {"version": 1, "num_classes": 2, "class_names": ["0", "1"], "weighted": False}
+    metadata = summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(
+            plugin_name="imbalance", content=json_module.dumps(content).encode()
+        ),
+        data_class=summary_pb2.DATA_CLASS_TENSOR,
+    )
+    with EventFile(tmp_path / "run") as events:
+        for step, cm in enumerate([np.array(COUNTS, dtype=np.int64), np.array(COUNTS, dtype=np.float64) * 10]):
+            value = summary_pb2.Summary.Value(
+                tag="confusion_matrix", metadata=metadata, tensor=tensor_util.make_tensor_proto(cm)
+            )
+            events.write(step, [value])
+    client = _client(tmp_path)
+    _check_counts_step(_get(client, "report", run="run", tag="confusion_matrix", step=0))
+    _check_weighted_step(_get(client, "report", run="run", tag="confusion_matrix", step=1))
