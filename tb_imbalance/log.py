@@ -115,6 +115,11 @@ def log_report(
     Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with
     ``requires_grad`` too), JAX arrays or eager TensorFlow tensors.
 
+    Synchronous: the step is on disk when this returns, so the logdir can be
+    read right after. A :class:`tb_imbalance.ReportWriter` target has no
+    background mode either; only the Keras callback hands its steps to the
+    process's background writer (:mod:`tb_imbalance.background`).
+
     Returns:
         The ``[C, C]`` matrix written (int64 counts, float64 with weights).
 
