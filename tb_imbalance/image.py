@@ -60,7 +60,6 @@ _LUT = np.stack(
     axis=1,
 ).round().astype(np.uint8)
 
-_WHITE = np.array([255, 255, 255], dtype=np.uint16)
 _INK = np.array([33, 33, 33], dtype=np.uint16)
 #: Height of the image area of TensorBoard's Images card at its default size.
 CARD_HEIGHT = 215
