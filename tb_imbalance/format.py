@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -187,6 +188,41 @@ def create_summary_metadata(
     )
 
 
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is too large for a float")
+    return value
+
+
+def _load_json_object(content: bytes, what: str) -> dict:
+    """Parse stored JSON the way every reader must: refused, never crashed on.
+
+    ``NaN``, ``Infinity`` and numbers past a float's range (``1e999``) are
+    refused (the writers never store them); so is nesting deeper than
+    Python's recursion limit and an integer longer than Python parses.
+    """
+    try:
+        data = json.loads(bytes(content).decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise UnsupportedFormatError(f"{what} is not tb_imbalance JSON (nested too deeply)") from None
+    except (UnicodeDecodeError, ValueError, TypeError) as error:
+        raise UnsupportedFormatError(f"{what} is not tb_imbalance JSON ({str(error)[:200]})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("version"), int) or isinstance(data["version"], bool):
+        raise UnsupportedFormatError(f"{what} has no integer 'version' field; it was not written by tb_imbalance")
+    if data["version"] > FORMAT_VERSION:
+        label = "summary format version" if what == "plugin content" else f"{what} has format version"
+        raise UnsupportedFormatError(
+            f"{label} {data['version']} is newer than this tb_imbalance reads (up to {FORMAT_VERSION}); "
+            "upgrade with `pip install --upgrade tb_imbalance`"
+        )
+    return data
+
+
 def parse_plugin_content(content: bytes) -> MatrixInfo:
     """Parse the plugin content of an ``imbalance`` summary.
 
@@ -201,24 +237,8 @@ def parse_plugin_content(content: bytes) -> MatrixInfo:
             tb_imbalance (``version`` > :data:`FORMAT_VERSION`) or is not a
             tb_imbalance JSON object at all.
     """
-    try:
-        data = json.loads(bytes(content).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, TypeError) as error:
-        raise UnsupportedFormatError(
-            f"plugin content is not tb_imbalance JSON metadata ({error})"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
-        raise UnsupportedFormatError(
-            "plugin content has no integer 'version' field; "
-            "it was not written by tb_imbalance"
-        )
+    data = _load_json_object(content, "plugin content")
     version = data["version"]
-    if version > FORMAT_VERSION:
-        raise UnsupportedFormatError(
-            f"summary format version {version} is newer than this tb_imbalance "
-            f"reads (up to {FORMAT_VERSION}); upgrade with "
-            "`pip install --upgrade tb_imbalance`"
-        )
     if version < 1:
         raise UnsupportedFormatError(f"summary format version {version} is invalid")
     names = data.get("class_names")
@@ -342,23 +362,6 @@ def create_examples_metadata(matrix_tag: str) -> summary_pb2.SummaryMetadata:
     )
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _load_json_object(content: bytes, what: str) -> dict:
-    try:
-        data = json.loads(bytes(content).decode("utf-8"), parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError, TypeError) as error:
-        raise UnsupportedFormatError(f"{what} is not tb_imbalance JSON ({error})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("version"), int):
-        raise UnsupportedFormatError(f"{what} has no integer 'version' field; it was not written by tb_imbalance")
-    if data["version"] > FORMAT_VERSION:
-        raise UnsupportedFormatError(
-            f"{what} has format version {data['version']}, newer than this tb_imbalance reads "
-            f"(up to {FORMAT_VERSION}); upgrade with `pip install --upgrade tb_imbalance`"
-        )
-    return data
 
 
 def parse_examples_content(content: bytes) -> str:

@@ -69,6 +69,7 @@ from tb_imbalance.plugin.series import (
     MatrixSeries,
     PackedMatrix,
     SkippedStep,
+    check_served_classes,
     describe_names,
     describe_steps,
 )
@@ -186,6 +187,7 @@ class ImbalanceData:
             info = fmt.parse_plugin_content(time_series.plugin_content)
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
+        check_served_classes(info, run, tag)
         version = (time_series.max_step, time_series.max_wall_time)
         key = (experiment_id, run, tag)
         return self.cache.get(
