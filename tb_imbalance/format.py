@@ -445,6 +445,8 @@ def decode_examples_index(blob: bytes) -> dict:
     cells = data.get("cells")
     if not isinstance(num_classes, int) or num_classes < 2 or not isinstance(cells, list):
         raise UnsupportedFormatError("examples index needs an integer 'num_classes' and a 'cells' list")
+    if not isinstance(data.get("cells_complete", True), bool):
+        raise UnsupportedFormatError("examples index 'cells_complete' must be true or false")
     for cell in cells:
         if (
             not isinstance(cell, dict)

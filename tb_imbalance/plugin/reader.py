@@ -329,7 +329,24 @@ class ImbalanceData:
             pred=int(pred),
             class_names=info.class_names,
             num_blobs=len(keys),
+            unlisted_count=lambda: self._cell_count(ctx, experiment_id, run, tag, chosen, int(true), int(pred)),
         )
+
+    def _cell_count(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int, true: int, pred: int
+    ) -> int | None:
+        """Rows in a cell, read from the step's matrix when it holds counts; None when unknown."""
+        try:
+            series = self.series_for(ctx, experiment_id, run, tag)
+            if step not in series.steps:
+                return None
+            cm = series.matrix(step)
+        except DashboardError:
+            return None
+        value = cm[true, pred]
+        if value == 0:  # no row of positive weight: none counted in the index either
+            return 0
+        return int(value) if np.issubdtype(cm.dtype, np.integer) else None
 
     def example_image(
         self, ctx: Any, experiment_id: str, run: str, tag: str, step: int | None, index: int
