@@ -205,6 +205,29 @@ def _digits(values: np.ndarray) -> np.ndarray:
     return np.searchsorted(_POWERS_OF_TEN, np.asarray(values, dtype=np.int64), side="right") + 1
 
 
+def _padding_as_class_zero(labels: Any, sample_weight: Any, num_classes: int) -> Any:
+    """``labels`` with padding rows (weight 0, no class: :func:`tb_imbalance.core.padding_rows`) set to class 0.
+
+    Rows of weight 0 are never examples, so the class they get does not matter;
+    any other label is checked as given.
+    """
+    try:
+        array = np.asarray(labels)
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return labels  # the matrix's own checks name the problem
+    if array.ndim not in (1, 2) or weights.shape != (len(array),):
+        return labels
+    padding = core.padding_rows(array, weights, num_classes)
+    if not padding.any():
+        return labels
+    array = array.copy()
+    array[padding] = 0
+    if array.ndim == 2 and array.shape[1] > 1:
+        array[padding, 0] = 1
+    return array
+
+
 def collect_examples(
     inputs: Any,
     labels: Any,
@@ -246,7 +269,10 @@ def collect_examples(
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
     rows = _rows_of(inputs, "examples")
-    true_ids = core.class_ids_from_labels(to_numpy(labels, "labels"), num_classes)
+    labels = to_numpy(labels, "labels")
+    if sample_weight is not None:
+        labels = _padding_as_class_zero(labels, to_numpy(sample_weight, "sample_weight"), num_classes)
+    true_ids = core.class_ids_from_labels(labels, num_classes)
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)
     if not (len(shape) == 2 or np.issubdtype(np.asarray(predictions).dtype, np.floating)):

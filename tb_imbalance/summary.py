@@ -45,6 +45,7 @@ from tensorboard.util import tensor_util
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, matrix_value
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
+from tb_imbalance.writer import validate_step
 
 __all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
 
@@ -76,6 +77,8 @@ def _require_eager_with_step(step: Any) -> None:
             "`step` is required: pass step=... or set a default with "
             "tf.summary.experimental.set_step() / writer.as_default(step=...)"
         )
+    if isinstance(step, (int, np.integer)):
+        validate_step(step)  # past int64 fails here, naming `step`, before anything is written
 
 
 def _matrix_and_names(

@@ -28,8 +28,16 @@ from tb_imbalance.run_history import RunHistory
 __all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
 
 
+#: Largest step an event file holds (its ``step`` field is an int64).
+MAX_STEP = 2**63 - 1
+
+
 def validate_step(step: Any) -> int:
     """Return ``step`` as a non-negative int (numpy and 0-d framework integers too).
+
+    Raises:
+        TypeError: not a non-negative int.
+        ValueError: past :data:`MAX_STEP`.
 
     Example:
         >>> validate_step(np.int64(3))
@@ -40,6 +48,11 @@ def validate_step(step: Any) -> int:
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
         raise TypeError(
             f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"
+        )
+    if step > MAX_STEP:
+        raise ValueError(
+            f"`step` must be at most 2**63 - 1 ({MAX_STEP}), the largest step an event file holds, "
+            f"received {step!r}; pass the epoch or batch index"
         )
     return int(step)
 

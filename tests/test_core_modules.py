@@ -28,7 +28,7 @@ PUBLIC_NAMES = [
     "DEFAULT_CONFIDENCE", "normal_quantile", "wilson_interval", "newcombe_interval",
     "per_class_intervals", "per_class_differences", "SHOT_METRIC_NAMES", "MANY_SHOT_MIN",
     "FEW_SHOT_MAX", "validate_class_counts", "validate_shot_thresholds", "shot_recalls",
-    "validate_class_groups", "group_matrix",
+    "validate_class_groups", "group_matrix", "padding_rows",
     # not in __all__, but used by the writers, the callback and the plugin
     "validate_flag", "validate_num_classes",
 ]

@@ -37,7 +37,7 @@ Example:
 from __future__ import annotations
 
 from tb_imbalance.core.argmax import _argmax_block, _argmax_rows
-from tb_imbalance.core.counting import confusion_matrix, resolve_num_classes
+from tb_imbalance.core.counting import confusion_matrix, padding_rows, resolve_num_classes
 from tb_imbalance.core.groups import group_matrix, validate_class_groups
 from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions, widen_low_precision_floats
 from tb_imbalance.core.intervals import (
@@ -68,6 +68,7 @@ from tb_imbalance.core.validators import (
 __all__ = [
     "METRIC_NAMES",
     "confusion_matrix",
+    "padding_rows",
     "class_ids_from_labels",
     "class_ids_from_predictions",
     "resolve_num_classes",

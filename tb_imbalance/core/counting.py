@@ -21,7 +21,7 @@ from tb_imbalance.core.inputs import (
 )
 from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
 
-__all__ = ["resolve_num_classes", "confusion_matrix"]
+__all__ = ["resolve_num_classes", "confusion_matrix", "padding_rows"]
 
 
 def resolve_num_classes(
@@ -99,8 +99,15 @@ def confusion_matrix(
             "`labels` and `predictions` are empty (0 rows); a confusion matrix "
             "needs at least one example"
         )
+    from_logits = validate_flag(from_logits, "from_logits")
+    weights = None
+    if sample_weight is not None and labels.ndim in (1, 2):
+        weights = _checked_weights(sample_weight, labels.shape[0])
+        keep = ~padding_rows(labels, weights, num_classes)
+        if not keep.all() and predictions.ndim in (1, 2) and predictions.shape[0] == len(keep):
+            labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
     true_ids = class_ids_from_labels(labels, num_classes)
-    pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=validate_flag(from_logits, "from_logits"))
+    pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
     if true_ids.shape[0] != pred_ids.shape[0]:
         raise ValueError(
             f"`labels` and `predictions` must have the same number of rows, "
@@ -110,23 +117,55 @@ def confusion_matrix(
     if sample_weight is None:
         counts = np.bincount(flat, minlength=num_classes * num_classes)
         return counts.reshape(num_classes, num_classes).astype(np.int64, copy=False)
+    if weights is None:
+        weights = _checked_weights(sample_weight, true_ids.shape[0])
+    counts = np.bincount(flat, weights=weights, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:
+    """``sample_weight`` as float64 ``[rows]``: finite, non-negative, not all zero."""
     weights = _as_numeric_array(sample_weight, "sample_weight").astype(np.float64)
     if weights.ndim == 2 and weights.shape[1] == 1:
         weights = weights[:, 0]
-    if weights.shape != true_ids.shape:
+    if weights.shape != (rows,):
         raise ValueError(
-            f"`sample_weight` must have shape [{true_ids.shape[0]}] (one weight per "
-            f"row), received {_shape(weights)}"
+            f"`sample_weight` must have shape [{rows}] (one weight per row), received {_shape(weights)}"
         )
     _check_finite(weights, "sample_weight")
     if weights.size and weights.min() < 0:
-        raise ValueError(
-            f"`sample_weight` must be non-negative, received {weights.min()}"
-        )
+        raise ValueError(f"`sample_weight` must be non-negative, received {weights.min()}")
     if not weights.any():
         raise ValueError(
             "`sample_weight` is zero for every row, so nothing would be counted; "
             "give at least one row a positive weight"
         )
-    counts = np.bincount(flat, weights=weights, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)
+    return weights
+
+
+def padding_rows(labels: Any, weights: np.ndarray, num_classes: int) -> np.ndarray:
+    """Rows that are padding: weight 0 and a label that names no class.
+
+    A label outside ``[0, C)`` (``-1`` is the usual padding value), not a
+    whole number, NaN, or a one-hot row with no positive entry names no
+    class. Such rows count for nothing, and the Keras metrics drop them, so
+    the writers drop them too instead of refusing the labels; with a
+    positive weight the same label is an error.
+
+    Example:
+        >>> padding_rows(np.array([0, -1, 1, -1]), np.array([1.0, 0.0, 0.0, 1.0]), 2).tolist()
+        [False, True, False, False]
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 2:
+        names_none = ~(labels.max(axis=1, initial=0) > 0) if labels.size else np.zeros(len(labels), bool)
+    elif labels.ndim == 1:
+        with np.errstate(invalid="ignore"):
+            names_none = ~((labels >= 0) & (labels < num_classes))
+            if np.issubdtype(labels.dtype, np.floating):
+                names_none |= ~np.isfinite(labels) | (labels != np.round(labels))
+    else:
+        return np.zeros(len(weights), dtype=bool)
+    return names_none & (weights == 0)

@@ -31,6 +31,17 @@ MANY_SHOT_MIN = 100
 FEW_SHOT_MAX = 20
 
 
+#: Largest training count stored: the int64 the format and the Keras metrics hold counts in.
+_MAX_COUNT = 2**63 - 1
+
+
+def _refuse_too_large(count: Any) -> None:
+    raise ValueError(
+        f"`class_counts` must hold counts of at most 2**63 - 1 ({_MAX_COUNT}), received {int(count)}; "
+        "pass the number of training examples of each class (e.g. np.bincount(y_train, minlength=C))"
+    )
+
+
 def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | None:
     """Return ``class_counts`` as ``num_classes`` non-negative Python ints (None stays None).
 
@@ -40,7 +51,7 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
     Raises:
         TypeError: not a sequence / 1-D array of integers (floats, bools,
             strings are refused: counts are whole numbers).
-        ValueError: wrong length, or a negative count.
+        ValueError: wrong length, a negative count, or one past 2**63 - 1.
 
     Example:
         >>> validate_class_counts(np.array([500, 40, 3]), 3)
@@ -55,9 +66,15 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
             "`class_counts` must be a list or 1-D array of training examples per class "
             f"(e.g. np.bincount(y_train, minlength=C)), received {type(class_counts).__name__}"
         )
+    if isinstance(class_counts, (list, tuple)):  # numpy would turn ints past int64 into floats or objects
+        for count in class_counts:
+            if isinstance(count, (int, np.integer)) and not isinstance(count, bool) and count > _MAX_COUNT:
+                _refuse_too_large(count)
     array = np.asarray(class_counts)
     if array.ndim != 1:
         raise ValueError(f"`class_counts` must be 1-D (one count per class), received shape {array.shape}")
+    if array.dtype == np.uint64 and array.size and array.max() > _MAX_COUNT:
+        _refuse_too_large(array.max())
     if array.size and not np.issubdtype(array.dtype, np.integer) or array.dtype == np.bool_:
         raise TypeError(
             "`class_counts` must hold integers (training examples per class, e.g. "
