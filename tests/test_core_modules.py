@@ -41,7 +41,6 @@ MODULES = ["inputs", "argmax", "validators", "counting", "metrics", "intervals",
 OVER_BUDGET: set[str] = {
     "tb_imbalance/keras/callback.py",
     "tb_imbalance/keras/metrics.py",
-    "tb_imbalance/format.py",
 }
 
 
