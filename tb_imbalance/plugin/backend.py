@@ -220,23 +220,17 @@ class ImbalancePlugin(base_plugin.TBPlugin):
 
     @_json_route
     def _serve_runs(self, request: wrappers.Request) -> Mapping[str, Any]:
-        return self._data.runs(
-            plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
-        )
+        return self._data.runs(*_experiment(request))
 
     @_json_route
     def _serve_report(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         step = _optional_int(request, "step")
         many = _optional_int(request, "many")
         few = _optional_int(request, "few")
         group = _optional_flag(request, "group")
         return self._data.report(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
+            *where,
             step,
             many=core.MANY_SHOT_MIN if many is None else many,
             few=core.FEW_SHOT_MAX if few is None else few,
@@ -245,65 +239,31 @@ class ImbalancePlugin(base_plugin.TBPlugin):
 
     @_json_route
     def _serve_series(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
-        class_indices = _class_indices(request)
-        return self._data.series(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            class_indices,
-        )
+        where = _run_and_tag(request)
+        return self._data.series(*where, _class_indices(request))
 
     @_json_route
     def _serve_compare(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         baseline = _required(request, "baseline")
         step = _optional_int(request, "step")
         baseline_step = _optional_int(request, "baseline_step")
-        return self._data.compare(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            step,
-            baseline,
-            baseline_step,
-        )
+        return self._data.compare(*where, step, baseline, baseline_step)
 
     @_json_route
     def _serve_examples(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         step = _optional_int(request, "step")
         true = _required_int(request, "true")
         pred = _required_int(request, "pred")
-        return self._data.examples(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            step,
-            true,
-            pred,
-        )
+        return self._data.examples(*where, step, true, pred)
 
     @_png_route
     def _serve_example_image(self, request: wrappers.Request) -> bytes:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         step = _optional_int(request, "step")
         index = _required_int(request, "index")
-        return self._data.example_image(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            step,
-            index,
-        )
+        return self._data.example_image(*where, step, index)
 
     @wrappers.Request.application
     def _serve_index(self, request: wrappers.Request) -> wrappers.Response:
@@ -323,6 +283,18 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         except DashboardError as error:
             return _error_response(request, error.message, error.status)
         return http_util.Respond(request, content, content_type)
+
+
+def _experiment(request: wrappers.Request) -> tuple[Any, str]:
+    """TensorBoard's request context and experiment id of ``request``."""
+    return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+
+def _run_and_tag(request: wrappers.Request) -> tuple[Any, str, str, str]:
+    """``(context, experiment id, run, tag)`` of a request about one run and tag (400 without them)."""
+    run = _required(request, "run")
+    tag = _required(request, "tag")
+    return (*_experiment(request), run, tag)
 
 
 def _samples_per_plugin(value: Any) -> dict[str, int]:
