@@ -53,6 +53,7 @@ def test_text_is_bounded_in_utf8_bytes_not_characters(tmp_path):
     assert stored > 40_000  # the bound is used, not wasted: each example is about 600 bytes
 
 
+@pytest.mark.slow
 def test_the_index_of_many_cells_is_bounded_too(tmp_path):
     rng = np.random.default_rng(1)
     num_classes, rows = 2000, 40_000
@@ -109,6 +110,7 @@ def _client(logdir: pathlib.Path):
     return werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("weighted", [False, True], ids=["counts", "weighted"])
 def test_the_dashboard_counts_a_cell_the_bound_left_out_of_the_index(tmp_path, weighted):
     rng = np.random.default_rng(6)

@@ -23,6 +23,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.xfail(
     strict=True,
     reason="tb_imbalance/keras/metrics.py wraps _dtype_name in functools.lru_cache, which Dynamo warns "
