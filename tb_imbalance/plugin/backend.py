@@ -72,46 +72,32 @@ def _error_response(request: wrappers.Request, message: str, status: int) -> wra
     return _json_response(request, to_json({"error": message}), status)
 
 
-def _json_route(
-    handler: Callable[["ImbalancePlugin", wrappers.Request], Mapping[str, Any]],
-) -> Callable[..., Any]:
-    """Wrap a handler returning a payload into a WSGI app with JSON errors."""
+def _route(respond: Callable[[wrappers.Request, Any], wrappers.Response]) -> Callable[..., Any]:
+    """A decorator making a handler a WSGI app: ``respond`` answers its result, errors answer JSON."""
 
-    @functools.wraps(handler)
-    @wrappers.Request.application
-    def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
-        try:
-            return _json_response(request, to_json(handler(self, request)))
-        except DashboardError as error:
-            return _error_response(request, error.message, error.status)
-        except tb_errors.PublicError as error:
-            return _error_response(request, str(error), error.http_code)
-        except Exception as error:
-            logger.exception("Imbalance route %s failed", request.path)
-            return _error_response(request, f"internal error: {error}", 500)
+    def decorate(handler: Callable[["ImbalancePlugin", wrappers.Request], Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        @wrappers.Request.application
+        def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
+            try:
+                return respond(request, handler(self, request))
+            except DashboardError as error:
+                return _error_response(request, error.message, error.status)
+            except tb_errors.PublicError as error:
+                return _error_response(request, str(error), error.http_code)
+            except Exception as error:
+                logger.exception("Imbalance route %s failed", request.path)
+                return _error_response(request, f"internal error: {error}", 500)
 
-    return route
+        return route
+
+    return decorate
 
 
-def _png_route(
-    handler: Callable[["ImbalancePlugin", wrappers.Request], bytes],
-) -> Callable[..., Any]:
-    """Wrap a handler returning PNG bytes into a WSGI app with JSON errors."""
-
-    @functools.wraps(handler)
-    @wrappers.Request.application
-    def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
-        try:
-            return http_util.Respond(request, handler(self, request), _PNG)
-        except DashboardError as error:
-            return _error_response(request, error.message, error.status)
-        except tb_errors.PublicError as error:
-            return _error_response(request, str(error), error.http_code)
-        except Exception as error:
-            logger.exception("Imbalance route %s failed", request.path)
-            return _error_response(request, f"internal error: {error}", 500)
-
-    return route
+#: A handler returning a payload, answered as JSON.
+_json_route = _route(lambda request, payload: _json_response(request, to_json(payload)))
+#: A handler returning PNG bytes.
+_png_route = _route(lambda request, png: http_util.Respond(request, png, _PNG))
 
 
 def _required(request: wrappers.Request, name: str) -> str:
