@@ -8,6 +8,9 @@
 #               It fails if any of the three pytest runs fails or collects no test,
 #               or if a Node.js test fails.
 # One environment at a time: make test-tensorflow | test-jax | test-torch | test-js.
+#   make check  the fast loop while editing: in .venv, every test not marked slow, server or
+#               browser (markers in pytest.ini; tests/conftest.py applies them), then the
+#               Node.js tests. The full suite stays `make test`.
 # Extra pytest arguments for every run: make test PYTEST_ARGS="-x -k report".
 #
 # Pins: requirements-common.txt (shared by all three), requirements-dev.txt
@@ -24,13 +27,17 @@ VENV_TORCH ?= .venv-torch
 PY := $(VENV)/bin/python
 export VENV VENV_JAX VENV_TORCH PYTEST_ARGS
 
-.PHONY: demo test test-tensorflow test-jax test-torch test-js setup setup-jax setup-torch setup-all browser bench clean
+.PHONY: demo check test test-tensorflow test-jax test-torch test-js setup setup-jax setup-torch setup-all browser bench clean
 
 demo: setup
 	$(PY) -m demo
 
 test: setup-all browser
 	@bash scripts/run_tests.sh tensorflow jax torch js
+
+check: setup
+	env -u KERAS_BACKEND $(PY) -m pytest -q -m "not slow and not server and not browser" $(PYTEST_ARGS)
+	node --import ./tests/js/register-esm.mjs --test tests/js/*.test.mjs
 
 test-tensorflow: setup browser
 	@bash scripts/run_tests.sh tensorflow

@@ -74,13 +74,15 @@ export function truncationNote(text, length) {
 /**
  * The sentence above the examples, e.g. "3 of 12 rows of the examples set ·
  * most confident mistakes" ("least confident correct" on the diagonal).
- * @param {{count: number, examples: Array, true: number, pred: number}} payload
+ * @param {{count: number|null, examples: Array, true: number, pred: number}} payload
  * @returns {string}
  */
 export function examplesCaption(payload) {
   const shown = payload.examples?.length ?? 0;
   const count = payload.count ?? shown;
   const order = payload.true === payload.pred ? "least confident correct" : "most confident mistakes";
+  // null: the index's byte bound left this cell out, and its row count is unknown (weighted matrix)
+  if (payload.count === null && shown === 0) return "No example of this cell was kept at this step (size bound).";
   if (count === 0) return "No rows of the examples set fall in this cell.";
   return `${shown.toLocaleString("en-US")} of ${plural(count, "row", "rows")} of the examples set · ${order}`;
 }

@@ -19,8 +19,11 @@ Each kept row gets its id (the user's or the row index), its top-3
 Rows are rendered rank by rank across cells (every cell's first example,
 then every cell's second, …) until ``examples_max_bytes`` would be passed,
 so a cut drops the least telling examples of every cell alike, and the index
-says how many were kept (``"cut"``). Every cell with rows is listed, with its
-row ``count``, even when the cut left it no example.
+says how many were kept (``"cut"``). The bound counts UTF-8 bytes of the
+index, its cell entries included, and the thumbnails' bytes. Every cell with
+rows is listed, with its row ``count``, even when the cut left it no example
+(``"cells_complete": true``) — unless listing them all would pass the bound:
+then only the cells with examples are (``false``).
 
 Example:
     >>> chosen = collect_examples(["a", "b", "c", "d"], [0, 0, 1, 1],
@@ -173,6 +176,58 @@ def _rows_of(inputs: Any, argument: str) -> Any:
     return array
 
 
+#: Bytes between two items of a JSON list (``", "``).
+_SEPARATOR = 2
+
+
+def _json_bytes(value: Any) -> int:
+    """UTF-8 bytes of ``value`` as :func:`tb_imbalance.format.encode_examples` writes it."""
+    return len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+
+
+def _cell_bytes(key: tuple[int, int], count: int) -> int:
+    """Bytes of one cell's entry in the index, without its examples."""
+    return _json_bytes({"true": int(key[0]), "pred": int(key[1]), "count": int(count), "examples": []}) + _SEPARATOR
+
+
+#: :func:`_cell_bytes` less the digits of its three numbers.
+_EMPTY_CELL_BYTES = _cell_bytes((0, 0), 0) - 3
+_POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
+
+
+def _digits(values: np.ndarray) -> np.ndarray:
+    """Decimal digits of non-negative integers, exactly (no logarithm).
+
+    Example:
+        >>> _digits(np.array([0, 9, 10, 12345])).tolist()
+        [1, 1, 2, 5]
+    """
+    return np.searchsorted(_POWERS_OF_TEN, np.asarray(values, dtype=np.int64), side="right") + 1
+
+
+def _padding_as_class_zero(labels: Any, sample_weight: Any, num_classes: int) -> Any:
+    """``labels`` with padding rows (weight 0, no class: :func:`tb_imbalance.core.padding_rows`) set to class 0.
+
+    Rows of weight 0 are never examples, so the class they get does not matter;
+    any other label is checked as given.
+    """
+    try:
+        array = np.asarray(labels)
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return labels  # the matrix's own checks name the problem
+    if array.ndim not in (1, 2) or weights.shape != (len(array),):
+        return labels
+    padding = core.padding_rows(array, weights, num_classes)
+    if not padding.any():
+        return labels
+    array = array.copy()
+    array[padding] = 0
+    if array.ndim == 2 and array.shape[1] > 1:
+        array[padding, 0] = 1
+    return array
+
+
 def collect_examples(
     inputs: Any,
     labels: Any,
@@ -202,7 +257,8 @@ def collect_examples(
             cells' ``count``; other weights do not change the choice.
         from_logits: scores are logits (softmax, or sigmoid for one column).
         examples_per_cell: examples kept per cell.
-        examples_max_bytes: bound on the step's bytes (index + thumbnails).
+        examples_max_bytes: bound on the step's bytes: the UTF-8 index and
+            the thumbnails together.
 
     Returns:
         The :class:`ExampleSet` of the step.
@@ -213,7 +269,10 @@ def collect_examples(
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
     rows = _rows_of(inputs, "examples")
-    true_ids = core.class_ids_from_labels(to_numpy(labels, "labels"), num_classes)
+    labels = to_numpy(labels, "labels")
+    if sample_weight is not None:
+        labels = _padding_as_class_zero(labels, to_numpy(sample_weight, "sample_weight"), num_classes)
+    true_ids = core.class_ids_from_labels(labels, num_classes)
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)
     if not (len(shape) == 2 or np.issubdtype(np.asarray(predictions).dtype, np.floating)):
@@ -248,9 +307,20 @@ def collect_examples(
     chosen = choose_rows(true_ids, pred_ids, confidence, per_cell)
     cell_counts = np.bincount(true_ids * num_classes + pred_ids, minlength=num_classes * num_classes)
 
+    index = {
+        "num_classes": num_classes,
+        "rows": int(len(considered)),
+        "examples_per_cell": per_cell,
+        "scores": score_kind,
+        "max_bytes": max_bytes,
+        # the longest these two can be, so the bound holds whatever they end up being
+        "cut": {"kept": len(chosen), "chosen": len(chosen)},
+        "cells_complete": False,
+        "cells": [],
+    }
+    used = _json_bytes(dict(index, version=fmt.EXAMPLES_VERSION))
     cells: dict[tuple[int, int], list[dict]] = {}
     thumbnails: list[bytes] = []
-    used = 200  # the index's fixed fields
     kept = 0
     for position, _, _ in chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))]:  # rank by rank across cells
         row = int(considered[position])
@@ -262,29 +332,37 @@ def collect_examples(
             "top": [[int(k), round(float(scores[position, k]), 6)] for k in top],
             **fields,
         }
-        size = len(json.dumps(example, ensure_ascii=False)) + (len(png) if png else 0)
+        if png is not None:
+            example["image"] = len(thumbnails) + 1
+        key = (int(true_ids[position]), int(pred_ids[position]))
+        size = _json_bytes(example) + _SEPARATOR + (len(png) if png else 0)
+        if key not in cells:
+            size += _cell_bytes(key, cell_counts[key[0] * num_classes + key[1]])
         if used + size > max_bytes:
+            if png is not None:
+                del example["image"]
             break
         used += size
         if png is not None:
             thumbnails.append(png)
-            example["image"] = len(thumbnails)
-        key = (int(true_ids[position]), int(pred_ids[position]))
         cells.setdefault(key, []).append(example)
         kept += 1
-    index = {
-        "num_classes": num_classes,
-        "rows": int(len(considered)),
-        "examples_per_cell": per_cell,
-        "scores": score_kind,
-        "max_bytes": max_bytes,
-        "cut": None if kept == len(chosen) else {"kept": kept, "chosen": int(len(chosen))},
-        "cells": [
-            {"true": int(flat // num_classes), "pred": int(flat % num_classes), "count": int(cell_counts[flat]),
-             "examples": cells.get((int(flat // num_classes), int(flat % num_classes)), [])}
-            for flat in np.flatnonzero(cell_counts)
-        ],
-    }
+    non_empty = np.flatnonzero(cell_counts)
+    with_examples = np.array(sorted(k * num_classes + p for k, p in cells), dtype=np.int64)
+    empty_cells = np.setdiff1d(non_empty, with_examples, assume_unique=True)
+    empty_bytes = _EMPTY_CELL_BYTES * len(empty_cells) + int(
+        _digits(empty_cells // num_classes).sum() + _digits(empty_cells % num_classes).sum()
+        + _digits(cell_counts[empty_cells]).sum()
+    )
+    complete = used + empty_bytes <= max_bytes  # else only the cells with examples are listed
+    listed = non_empty if complete else with_examples
+    index["cut"] = None if kept == len(chosen) else {"kept": kept, "chosen": int(len(chosen))}
+    index["cells_complete"] = bool(complete)
+    index["cells"] = [
+        {"true": int(flat // num_classes), "pred": int(flat % num_classes), "count": int(cell_counts[flat]),
+         "examples": cells.get((int(flat // num_classes), int(flat % num_classes)), [])}
+        for flat in listed
+    ]
     return ExampleSet(index, thumbnails)
 
 

@@ -108,8 +108,8 @@ def log_report(
             example; default the row index. Rows of ``sample_weight`` 0 are
             never examples.
         examples_per_cell: examples kept per cell (default 8).
-        examples_max_bytes: bound on one step's examples, thumbnails
-            included (default 2 MB); when it cuts, a log line says so once
+        examples_max_bytes: bound on the bytes one step's examples take
+            (the UTF-8 index and the thumbnails, default 2 MB); when it cuts, a log line says so once
             per tag and the dashboard marks the step.
 
     Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with

@@ -50,6 +50,7 @@ from tb_imbalance.step import ReportStep
 from tb_imbalance.targets import history_of
 from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
+from tb_imbalance.writer import validate_step
 
 __all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
 
@@ -81,6 +82,8 @@ def _require_eager_with_step(step: Any) -> None:
             "`step` is required: pass step=... or set a default with "
             "tf.summary.experimental.set_step() / writer.as_default(step=...)"
         )
+    if isinstance(step, (int, np.integer)):
+        validate_step(step)  # past int64 fails here, naming `step`, before anything is written
 
 
 def _resolve_step(step: Any) -> Any:

@@ -254,7 +254,7 @@ def test_hostile_class_names_are_kept_verbatim():
 @pytest.mark.parametrize("chunk_bytes", [1 << 19, 1, 24], ids=["one chunk", "a row per chunk", "a few rows per chunk"])
 def test_scores_are_refused_exactly_when_one_is_not_finite(monkeypatch, chunk_bytes):
     """The finiteness check reads the argmax's picks and the minimum, not every score: same verdict, same position."""
-    monkeypatch.setattr(core, "_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(core.argmax, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(5)
     for trial in range(300):
         rows, classes = int(rng.integers(1, 9)), int(rng.integers(2, 5))
@@ -280,8 +280,8 @@ def _count_in_child(labels, scores, results):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
 def test_a_forked_child_counts_in_parallel_after_its_parent_did(monkeypatch):
     """The parent's thread pool does not survive fork: a child must not hand work to it (it would hang)."""
-    monkeypatch.setattr(core, "_PARALLEL_MIN_SCORES", 64)
-    monkeypatch.setattr(core, "_usable_cores", lambda: 4)  # as many blocks as the pool has threads
+    monkeypatch.setattr(core.argmax, "_PARALLEL_MIN_SCORES", 64)
+    monkeypatch.setattr(core.argmax, "_usable_cores", lambda: 4)  # as many blocks as the pool has threads
     rng = np.random.default_rng(3)
     labels, scores = rng.integers(0, 4, 200), rng.random((200, 4))
     expected = skm.confusion_matrix(labels, scores.argmax(1), labels=range(4)).tolist()
@@ -301,9 +301,9 @@ def test_a_forked_child_counts_in_parallel_after_its_parent_did(monkeypatch):
 
 
 def test_large_score_arrays_are_counted_in_parallel_blocks_with_the_same_result(monkeypatch):
-    monkeypatch.setattr(core, "_PARALLEL_MIN_SCORES", 64)
-    monkeypatch.setattr(core, "_CHUNK_BYTES", 5 * 16)  # 5 rows of 4 float32 scores per chunk
-    monkeypatch.setattr(core, "_usable_cores", lambda: 3)
+    monkeypatch.setattr(core.argmax, "_PARALLEL_MIN_SCORES", 64)
+    monkeypatch.setattr(core.argmax, "_CHUNK_BYTES", 5 * 16)  # 5 rows of 4 float32 scores per chunk
+    monkeypatch.setattr(core.argmax, "_usable_cores", lambda: 3)
     rng = np.random.default_rng(8)
     labels = rng.integers(0, 4, 101)
     scores = rng.random((101, 4)).astype("float32")

@@ -72,46 +72,32 @@ def _error_response(request: wrappers.Request, message: str, status: int) -> wra
     return _json_response(request, to_json({"error": message}), status)
 
 
-def _json_route(
-    handler: Callable[["ImbalancePlugin", wrappers.Request], Mapping[str, Any]],
-) -> Callable[..., Any]:
-    """Wrap a handler returning a payload into a WSGI app with JSON errors."""
+def _route(respond: Callable[[wrappers.Request, Any], wrappers.Response]) -> Callable[..., Any]:
+    """A decorator making a handler a WSGI app: ``respond`` answers its result, errors answer JSON."""
 
-    @functools.wraps(handler)
-    @wrappers.Request.application
-    def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
-        try:
-            return _json_response(request, to_json(handler(self, request)))
-        except DashboardError as error:
-            return _error_response(request, error.message, error.status)
-        except tb_errors.PublicError as error:
-            return _error_response(request, str(error), error.http_code)
-        except Exception as error:
-            logger.exception("Imbalance route %s failed", request.path)
-            return _error_response(request, f"internal error: {error}", 500)
+    def decorate(handler: Callable[["ImbalancePlugin", wrappers.Request], Any]) -> Callable[..., Any]:
+        @functools.wraps(handler)
+        @wrappers.Request.application
+        def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
+            try:
+                return respond(request, handler(self, request))
+            except DashboardError as error:
+                return _error_response(request, error.message, error.status)
+            except tb_errors.PublicError as error:
+                return _error_response(request, str(error), error.http_code)
+            except Exception as error:
+                logger.exception("Imbalance route %s failed", request.path)
+                return _error_response(request, f"internal error: {error}", 500)
 
-    return route
+        return route
+
+    return decorate
 
 
-def _png_route(
-    handler: Callable[["ImbalancePlugin", wrappers.Request], bytes],
-) -> Callable[..., Any]:
-    """Wrap a handler returning PNG bytes into a WSGI app with JSON errors."""
-
-    @functools.wraps(handler)
-    @wrappers.Request.application
-    def route(self: "ImbalancePlugin", request: wrappers.Request) -> wrappers.Response:
-        try:
-            return http_util.Respond(request, handler(self, request), _PNG)
-        except DashboardError as error:
-            return _error_response(request, error.message, error.status)
-        except tb_errors.PublicError as error:
-            return _error_response(request, str(error), error.http_code)
-        except Exception as error:
-            logger.exception("Imbalance route %s failed", request.path)
-            return _error_response(request, f"internal error: {error}", 500)
-
-    return route
+#: A handler returning a payload, answered as JSON.
+_json_route = _route(lambda request, payload: _json_response(request, to_json(payload)))
+#: A handler returning PNG bytes.
+_png_route = _route(lambda request, png: http_util.Respond(request, png, _PNG))
 
 
 def _required(request: wrappers.Request, name: str) -> str:
@@ -220,23 +206,17 @@ class ImbalancePlugin(base_plugin.TBPlugin):
 
     @_json_route
     def _serve_runs(self, request: wrappers.Request) -> Mapping[str, Any]:
-        return self._data.runs(
-            plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
-        )
+        return self._data.runs(*_experiment(request))
 
     @_json_route
     def _serve_report(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         step = _optional_int(request, "step")
         many = _optional_int(request, "many")
         few = _optional_int(request, "few")
         group = _optional_flag(request, "group")
         return self._data.report(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
+            *where,
             step,
             many=core.MANY_SHOT_MIN if many is None else many,
             few=core.FEW_SHOT_MAX if few is None else few,
@@ -245,65 +225,31 @@ class ImbalancePlugin(base_plugin.TBPlugin):
 
     @_json_route
     def _serve_series(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
-        class_indices = _class_indices(request)
-        return self._data.series(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            class_indices,
-        )
+        where = _run_and_tag(request)
+        return self._data.series(*where, _class_indices(request))
 
     @_json_route
     def _serve_compare(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         baseline = _required(request, "baseline")
         step = _optional_int(request, "step")
         baseline_step = _optional_int(request, "baseline_step")
-        return self._data.compare(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            step,
-            baseline,
-            baseline_step,
-        )
+        return self._data.compare(*where, step, baseline, baseline_step)
 
     @_json_route
     def _serve_examples(self, request: wrappers.Request) -> Mapping[str, Any]:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         step = _optional_int(request, "step")
         true = _required_int(request, "true")
         pred = _required_int(request, "pred")
-        return self._data.examples(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            step,
-            true,
-            pred,
-        )
+        return self._data.examples(*where, step, true, pred)
 
     @_png_route
     def _serve_example_image(self, request: wrappers.Request) -> bytes:
-        run = _required(request, "run")
-        tag = _required(request, "tag")
+        where = _run_and_tag(request)
         step = _optional_int(request, "step")
         index = _required_int(request, "index")
-        return self._data.example_image(
-            plugin_util.context(request.environ),
-            plugin_util.experiment_id(request.environ),
-            run,
-            tag,
-            step,
-            index,
-        )
+        return self._data.example_image(*where, step, index)
 
     @wrappers.Request.application
     def _serve_index(self, request: wrappers.Request) -> wrappers.Response:
@@ -323,6 +269,18 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         except DashboardError as error:
             return _error_response(request, error.message, error.status)
         return http_util.Respond(request, content, content_type)
+
+
+def _experiment(request: wrappers.Request) -> tuple[Any, str]:
+    """TensorBoard's request context and experiment id of ``request``."""
+    return plugin_util.context(request.environ), plugin_util.experiment_id(request.environ)
+
+
+def _run_and_tag(request: wrappers.Request) -> tuple[Any, str, str, str]:
+    """``(context, experiment id, run, tag)`` of a request about one run and tag (400 without them)."""
+    run = _required(request, "run")
+    tag = _required(request, "tag")
+    return (*_experiment(request), run, tag)
 
 
 def _samples_per_plugin(value: Any) -> dict[str, int]:

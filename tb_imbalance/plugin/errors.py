@@ -22,6 +22,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from typing import Iterator
+
 from tensorboard import errors as tb_errors
 
 __all__ = [
@@ -30,7 +34,11 @@ __all__ = [
     "NotFoundError",
     "UnreadableDataError",
     "DataUnavailableError",
+    "provider_errors",
 ]
+
+# Failed reads are logged under the reader's name, where they always were.
+logger = logging.getLogger("tb_imbalance.plugin.reader")
 
 
 class DashboardError(tb_errors.PublicError):
@@ -83,3 +91,19 @@ class DataUnavailableError(DashboardError):
     """Reading the data failed (HTTP 503); other runs are unaffected."""
 
     http_code = 503
+
+
+@contextlib.contextmanager
+def provider_errors(action: str) -> Iterator[None]:
+    """Map data-provider failures to :class:`DashboardError` subclasses."""
+    try:
+        yield
+    except DashboardError:
+        raise
+    except tb_errors.NotFoundError as error:
+        raise NotFoundError(f"{action}: {error}") from error
+    except tb_errors.PublicError as error:
+        raise DashboardError(f"{action}: {error}", status=error.http_code) from error
+    except Exception as error:
+        logger.warning("%s failed", action, exc_info=True)
+        raise DataUnavailableError(f"{action} failed: {error}") from error

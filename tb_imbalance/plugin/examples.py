@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import urllib.parse
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
 from tb_imbalance.plugin.series import describe_steps
@@ -145,6 +145,7 @@ def examples_payload(
     pred: int,
     class_names: Sequence[str],
     num_blobs: int,
+    unlisted_count: Callable[[], int | None] = lambda: None,
 ) -> dict[str, Any]:
     """The ``examples`` route's answer for cell (``true``, ``pred``) of one step's index.
 
@@ -161,11 +162,15 @@ def examples_payload(
         true, pred: the cell, already checked to lie in ``[0, C)``.
         class_names: the matrix tag's C class names.
         num_blobs: blobs stored at this step (index + thumbnails).
+        unlisted_count: the cell's row count when the index does not list
+            it because its byte bound left out the cells without examples
+            (``"cells_complete": false``); None when unknown.
 
     Returns:
         A dict with ``run``, ``tag``, ``step``, ``steps``, ``true``, ``pred``,
-        ``true_name``, ``pred_name``, ``count`` (rows in the cell, 0 when the
-        index lists no such cell), ``rows``, ``examples_per_cell``, ``scores``,
+        ``true_name``, ``pred_name``, ``count`` (rows in the cell: 0 when a
+        complete index lists no such cell, ``unlisted_count()`` when an
+        incomplete one does not), ``rows``, ``examples_per_cell``, ``scores``,
         ``cut`` and ``examples``.
 
     Raises:
@@ -181,7 +186,10 @@ def examples_payload(
             "another tag or into a new run directory"
         )
     cell = next((c for c in index["cells"] if c["true"] == true and c["pred"] == pred), None)
-    count = 0 if cell is None else cell["count"]
+    if cell is not None:
+        count = cell["count"]
+    else:
+        count = 0 if index.get("cells_complete", True) else unlisted_count()
     examples = []
     for example in [] if cell is None else cell["examples"]:
         shown = dict(example, top=_top_json(example["top"], class_names))

@@ -17,6 +17,10 @@ not finite — is left out of the series as a
 payload lists them as ``skipped_steps``, and asking for one of them answers
 422 with that reason.
 
+Which stored steps can be shown is decided in :mod:`tb_imbalance.plugin.decode`,
+and the examples routes' reads live in :mod:`tb_imbalance.plugin.examples_reader`
+(:class:`ImbalanceData` inherits them).
+
 Data-provider failures become :mod:`tb_imbalance.plugin.errors`: an unknown
 run or tag is a ``NotFoundError`` (404), a newer format an
 ``UnreadableDataError`` (422), a failed read a ``DataUnavailableError`` (503).
@@ -44,10 +48,9 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
-from typing import Any, Hashable, Iterator, Mapping, Sequence
+from typing import Any, Hashable, Mapping, Sequence
 
 import numpy as np
 from tensorboard import errors as tb_errors
@@ -55,31 +58,22 @@ from tensorboard.data import provider as tb_provider
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
-from tb_imbalance.plugin import examples as plugin_examples
 from tb_imbalance.plugin.cache import SeriesCache
-from tb_imbalance.plugin.errors import (
-    BadRequestError,
-    DashboardError,
-    DataUnavailableError,
-    NotFoundError,
-    UnreadableDataError,
-)
+from tb_imbalance.plugin.decode import ALL_STEPS, REPLACED_REASON, decode_step
+from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, provider_errors
+from tb_imbalance.plugin.examples_reader import ExampleReads
 from tb_imbalance.plugin.payloads import compare_payload, report_payload, series_payload
 from tb_imbalance.plugin.series import (
     MatrixSeries,
     PackedMatrix,
     SkippedStep,
-    describe_names,
+    check_served_classes,
     describe_steps,
 )
 
 __all__ = ["ALL_STEPS", "READ_BUDGET_BYTES", "ImbalanceData", "decode_step"]
 
 logger = logging.getLogger(__name__)
-
-#: ``downsample`` passed to ``read_tensors``: larger than any run's step count,
-#: so every retained step comes back.
-ALL_STEPS = 1_000_000_000
 
 #: Largest read attempted after a full read failed. TensorBoard's data server
 #: client refuses responses above 256 MiB, so a series of very wide matrices
@@ -88,7 +82,7 @@ ALL_STEPS = 1_000_000_000
 READ_BUDGET_BYTES = 192 * 1024 * 1024
 
 
-class ImbalanceData:
+class ImbalanceData(ExampleReads):
     """Answers the dashboard's questions from a TensorBoard data provider.
 
     Args:
@@ -186,6 +180,7 @@ class ImbalanceData:
             info = fmt.parse_plugin_content(time_series.plugin_content)
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
+        check_served_classes(info, run, tag)
         version = (time_series.max_step, time_series.max_wall_time)
         key = (experiment_id, run, tag)
         return self.cache.get(
@@ -278,181 +273,12 @@ class ImbalanceData:
             baseline_step=baseline_step,
         )
 
-    def examples(
-        self,
-        ctx: Any,
-        experiment_id: str,
-        run: str,
-        tag: str,
-        step: int | None,
-        true: int,
-        pred: int,
-    ) -> dict[str, Any]:
-        """The ``examples`` route's payload: the examples behind one cell.
-
-        Args:
-            tag: the matrix tag; its examples are under
-                :func:`tb_imbalance.format.examples_tag` of it.
-            step: a step holding examples; the latest such step when None.
-            true, pred: the cell (true class, predicted class).
-
-        Returns:
-            See :func:`tb_imbalance.plugin.examples.examples_payload`.
-
-        Raises:
-            BadRequestError: ``true`` or ``pred`` outside ``[0, C)``.
-            NotFoundError: unknown run or tag, no examples logged for them, or
-                none at ``step``.
-            UnreadableDataError: written by a newer tb_imbalance, or a
-                corrupt index.
-            DataUnavailableError: reading failed.
-        """
-        info = self._matrix_info(ctx, experiment_id, run, tag)
-        for name, value in (("true", true), ("pred", pred)):
-            if not 0 <= value < info.num_classes:
-                raise BadRequestError(
-                    f"query parameter `{name}` must be a class index in [0, {info.num_classes - 1}] "
-                    f"(run {run!r}, tag {tag!r} has {info.num_classes} classes), received {value}"
-                )
-        steps = self._require_example_steps(ctx, experiment_id, run, tag)
-        chosen, keys = steps.keys_at(run, tag, step)
-        index = self._example_index(ctx, experiment_id, run, tag, steps, chosen, keys)
-        return plugin_examples.examples_payload(
-            index,
-            run=run,
-            tag=tag,
-            step=chosen,
-            steps=steps.steps,
-            true=int(true),
-            pred=int(pred),
-            class_names=info.class_names,
-            num_blobs=len(keys),
-        )
-
-    def example_image(
-        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int | None, index: int
-    ) -> bytes:
-        """The PNG bytes of thumbnail ``index`` (blob position, 1 or more) at ``step``.
-
-        Raises:
-            NotFoundError: unknown run or tag, no examples, none at ``step``,
-                or no thumbnail ``index`` (0 is the step's JSON index).
-            UnreadableDataError: a newer format, or the blob is not a PNG.
-            DataUnavailableError: reading failed.
-        """
-        self._describe(ctx, experiment_id, [run], tag)
-        steps = self._require_example_steps(ctx, experiment_id, run, tag)
-        chosen, keys = steps.keys_at(run, tag, step)
-        if not 1 <= index < len(keys):
-            held = f"thumbnails 1 to {len(keys) - 1}" if len(keys) > 1 else "no thumbnails"
-            what = "is the step's JSON index, not a thumbnail" if index == 0 else "is no thumbnail"
-            raise NotFoundError(
-                f"run {run!r}, tag {tag!r}, step {chosen}: index {index} {what}; this step holds {held}"
-            )
-        with _provider_errors(f"reading thumbnail {index} of run {run!r}, tag {tag!r}, step {chosen}"):
-            blob = self._provider.read_blob(ctx, blob_key=keys[index])
-        return plugin_examples.check_png(blob, run=run, tag=tag, step=chosen, index=index)
-
-    def _matrix_info(self, ctx: Any, experiment_id: str, run: str, tag: str) -> fmt.MatrixInfo:
-        """The matrix tag's metadata (class names), without reading its matrices."""
-        time_series = self._describe(ctx, experiment_id, [run], tag)[run]
-        try:
-            return fmt.parse_plugin_content(time_series.plugin_content)
-        except fmt.UnsupportedFormatError as error:
-            raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
-
-    def _example_steps(
-        self, ctx: Any, experiment_id: str, run: str, tag: str
-    ) -> tuple[bytes, plugin_examples.ExampleSteps] | None:
-        """The examples tag's plugin content and steps, or None when it holds none."""
-        if self._provider is None:
-            return None
-        examples_tag = fmt.examples_tag(tag)
-        with _provider_errors(f"listing the examples of run {run!r}, tag {tag!r}"):
-            listing = self._provider.list_blob_sequences(
-                ctx,
-                experiment_id=experiment_id,
-                plugin_name=fmt.PLUGIN_NAME,
-                run_tag_filter=tb_provider.RunTagFilter(runs=[run], tags=[examples_tag]),
-            )
-        time_series = listing.get(run, {}).get(examples_tag)
-        if time_series is None:
-            return None
-        version = (time_series.max_step, time_series.max_wall_time)
-
-        def load() -> plugin_examples.ExampleSteps:
-            with _provider_errors(f"reading the examples of run {run!r}, tag {tag!r}"):
-                result = self._provider.read_blob_sequences(
-                    ctx,
-                    experiment_id=experiment_id,
-                    plugin_name=fmt.PLUGIN_NAME,
-                    downsample=ALL_STEPS,
-                    run_tag_filter=tb_provider.RunTagFilter(runs=[run], tags=[examples_tag]),
-                )
-            keys = {
-                int(datum.step): tuple(reference.blob_key for reference in datum.values)
-                for datum in result.get(run, {}).get(examples_tag, ())
-                if datum.values
-            }
-            return plugin_examples.ExampleSteps(version, keys)
-
-        steps = self.cache.get(("examples", experiment_id, run, tag), version, load)
-        if not steps.blob_keys:
-            return None
-        return time_series.plugin_content, steps
-
-    def _require_example_steps(
-        self, ctx: Any, experiment_id: str, run: str, tag: str
-    ) -> plugin_examples.ExampleSteps:
-        found = self._example_steps(ctx, experiment_id, run, tag)
-        if found is None:
-            raise NotFoundError(plugin_examples.no_examples_message(run, tag))
-        content, steps = found
-        try:
-            matrix_tag = fmt.parse_examples_content(content)
-        except fmt.UnsupportedFormatError as error:
-            raise UnreadableDataError(f"run {run!r}, tag {fmt.examples_tag(tag)!r}: {error}") from None
-        if matrix_tag != tag:
-            raise NotFoundError(plugin_examples.no_examples_message(run, tag))
-        return steps
-
-    def _example_index(
-        self,
-        ctx: Any,
-        experiment_id: str,
-        run: str,
-        tag: str,
-        steps: plugin_examples.ExampleSteps,
-        step: int,
-        keys: Sequence[str],
-    ) -> Mapping[str, Any]:
-        def load() -> plugin_examples.ExampleIndex:
-            with _provider_errors(f"reading the examples index of run {run!r}, tag {tag!r}, step {step}"):
-                blob = self._provider.read_blob(ctx, blob_key=keys[0])
-            try:
-                index = fmt.decode_examples_index(bytes(blob))
-            except fmt.UnsupportedFormatError as error:
-                raise UnreadableDataError(f"run {run!r}, tag {tag!r}, step {step}: {error}") from None
-            return plugin_examples.ExampleIndex(steps.version, index, 1000 + 8 * len(blob))
-
-        key = ("examples-index", experiment_id, run, tag, step)
-        return self.cache.get(key, steps.version, load).index
-
-    def _has_examples(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int) -> bool:
-        """Whether ``step`` of (``run``, ``tag``) holds examples; False when unknown."""
-        try:
-            found = self._example_steps(ctx, experiment_id, run, tag)
-        except DashboardError as error:
-            logger.warning("Listing the examples of run %r, tag %r failed: %s", run, tag, error)
-            return False
-        return found is not None and step in found[1].blob_keys
-
     def _list(
         self, ctx: Any, experiment_id: str, run_tag_filter: tb_provider.RunTagFilter | None
     ) -> Mapping[str, Mapping[str, tb_provider.TensorTimeSeries]]:
         if self._provider is None:
             return {}
-        with _provider_errors("listing confusion matrices"):
+        with provider_errors("listing confusion matrices"):
             return self._provider.list_tensors(
                 ctx,
                 experiment_id=experiment_id,
@@ -526,7 +352,7 @@ class ImbalanceData:
         info: fmt.MatrixInfo,
         version: Hashable,
     ) -> MatrixSeries:
-        with _provider_errors(f"reading run {run!r}, tag {tag!r}"):
+        with provider_errors(f"reading run {run!r}, tag {tag!r}"):
             points = self._read_points(ctx, experiment_id, run, tag)
         if not points:
             raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
@@ -541,7 +367,7 @@ class ImbalanceData:
                 skipped.append(SkippedStep(step, reason))
                 continue
             if step in kept:
-                skipped.append(SkippedStep(step, _REPLACED_REASON))
+                skipped.append(SkippedStep(step, REPLACED_REASON))
             kept[step] = (float(point.wall_time), PackedMatrix.pack(matrix))
         if skipped:
             logger.warning(
@@ -558,84 +384,3 @@ class ImbalanceData:
             [kept[step][1] for step in steps],
             skipped,
         )
-
-
-#: Why an earlier record of a step logged twice is not shown.
-_REPLACED_REASON = (
-    "this step was logged more than once (e.g. by a re-run into the same directory); "
-    "the record read last is shown"
-)
-
-
-def _class_set_advice(info: fmt.MatrixInfo) -> str:
-    return (
-        f"this tag has {info.num_classes} ({describe_names(info.class_names)}): TensorBoard "
-        "keeps a tag's class names from its first step only. Log a different set of classes "
-        "under another tag or into a new run directory"
-    )
-
-
-def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | None, str]:
-    """Decode one stored step, or say why it cannot be shown under this tag.
-
-    Returns:
-        ``(matrix, "")``, or ``(None, reason)`` when the stored tensor does
-        not fit the tag's metadata (another class set) or holds counts that
-        are not finite and non-negative.
-
-    Example:
-        >>> info = fmt.MatrixInfo(1, 2, ("ok", "fraud"), False)
-        >>> decode_step(np.array([[5, 1], [0, 2]]), info)[0].tolist()
-        [[5, 1], [0, 2]]
-        >>> decode_step(np.eye(3, dtype=np.int64), info)[1][:44]
-        'its confusion matrix has 3 classes (shape (3'
-    """
-    tensor = np.asarray(tensor)
-    size = info.num_classes
-    if not (np.issubdtype(tensor.dtype, np.integer) or np.issubdtype(tensor.dtype, np.floating)):
-        return None, f"its stored tensor has dtype {tensor.dtype}, not counts"
-    square = tensor.ndim == 2 and tensor.shape[0] == tensor.shape[1]
-    if info.encoding == fmt.DENSE and square and tensor.shape[0] != size:
-        return None, (
-            f"its confusion matrix has {tensor.shape[0]} classes (shape {tensor.shape}), but "
-            f"{_class_set_advice(info)}"
-        )
-    try:
-        matrix = fmt.decode_matrix(tensor, info)
-    except fmt.UnsupportedFormatError as error:
-        return None, (
-            f"its confusion matrix does not fit this tag's classes ({error}); "
-            f"{_class_set_advice(info)}"
-        )
-    if info.encoding == fmt.COO and tensor.shape[0] > 1:
-        cells = tensor[:, 0].astype(np.int64) * size + tensor[:, 1].astype(np.int64)
-        if np.any(np.diff(cells) <= 0):
-            return None, (
-                f"its stored tensor (shape {tensor.shape}) does not fit this tag's classes: read "
-                "as coo cells it is not sorted by (true, predicted) without repeats, as every "
-                f"matrix logged for this tag would be; {_class_set_advice(info)}"
-            )
-    counts = tensor if info.encoding == fmt.DENSE else tensor[:, 2]
-    if counts.size:
-        if np.issubdtype(counts.dtype, np.floating) and not np.all(np.isfinite(counts)):
-            return None, "its confusion matrix holds NaN or infinite counts"
-        if counts.min() < 0:
-            return None, f"its confusion matrix holds a negative count ({counts.min()})"
-    return matrix, ""
-
-
-@contextlib.contextmanager
-def _provider_errors(action: str) -> Iterator[None]:
-    """Map data-provider failures to :class:`DashboardError` subclasses."""
-    try:
-        yield
-    except DashboardError:
-        raise
-    except tb_errors.NotFoundError as error:
-        raise NotFoundError(f"{action}: {error}") from error
-    except tb_errors.PublicError as error:
-        raise DashboardError(f"{action}: {error}", status=error.http_code) from error
-    except Exception as error:
-        logger.warning("%s failed", action, exc_info=True)
-        raise DataUnavailableError(f"{action} failed: {error}") from error
-

@@ -39,7 +39,35 @@ __all__ = [
     "invalid_matrix_is_unreadable",
     "describe_steps",
     "describe_names",
+    "MAX_SERVED_CLASSES",
+    "check_served_classes",
 ]
+
+#: Largest class count the dashboard serves. Its answers are computed from the
+#: dense ``[C, C]`` matrix (8 bytes a cell: 800 MB at this size), which a
+#: ``coo`` tag's metadata alone would otherwise decide: 200,000 class names
+#: would ask for 298 GiB. A tag with more classes answers 422 for ``report``,
+#: ``series`` and ``compare`` before any matrix is read.
+MAX_SERVED_CLASSES = 10_000
+
+
+def check_served_classes(info: fmt.MatrixInfo, run: str, tag: str) -> None:
+    """Refuse a tag with more than :data:`MAX_SERVED_CLASSES` classes (422), before reading it.
+
+    Example:
+        >>> check_served_classes(fmt.MatrixInfo(2, 200_000, ("",) * 200_000, False, "coo"), "r", "t")
+        Traceback (most recent call last):
+        ...
+        tb_imbalance.plugin.errors.UnreadableDataError: run 'r', tag 't' has 200,000 classes; ...
+    """
+    if info.num_classes > MAX_SERVED_CLASSES:
+        raise UnreadableDataError(
+            f"run {run!r}, tag {tag!r} has {info.num_classes:,} classes; the dashboard serves tags of "
+            f"at most {MAX_SERVED_CLASSES:,} classes (it computes from the dense matrix of C² cells). "
+            "To see it here, log the same predictions under another tag with fewer classes "
+            "(for example each class mapped to its group)"
+        )
+
 
 #: Per-step statistics kept by :meth:`MatrixSeries.trends`.
 TREND_FIELDS = ("recall", "precision", "f1", "support", "predicted")

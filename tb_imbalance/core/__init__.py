@@ -1,0 +1,96 @@
+"""The numpy computation core: everything tb_imbalance reports, from one matrix.
+
+A confusion matrix ``cm`` of shape ``[C, C]`` (rows = true class, columns =
+predicted class) is a sufficient statistic for every number we show. The
+writers, the Keras callback and the TensorBoard plugin all call this package,
+so a change to the maths happens here and only here. One module per job:
+
+========================================  =================================================
+:mod:`tb_imbalance.core.inputs`           labels and predictions -> int64 class ids
+:mod:`tb_imbalance.core.argmax`           the rows' argmax of scores (chunked, threaded)
+:mod:`tb_imbalance.core.validators`       flags, the class count, a matrix, class names
+:mod:`tb_imbalance.core.counting`         class ids -> the confusion matrix
+:mod:`tb_imbalance.core.metrics`          the report's metrics (scikit-learn, imbalanced-learn)
+:mod:`tb_imbalance.core.intervals`        Wilson and Newcombe confidence intervals
+:mod:`tb_imbalance.core.long_tail`        many-, medium- and few-shot recall
+:mod:`tb_imbalance.core.groups`           a matrix rolled up to groups of classes
+========================================  =================================================
+
+Every public name is importable from here: ``from tb_imbalance import core;
+core.confusion_matrix(...)``.
+
+Definitions follow scikit-learn (``classification_report``,
+``balanced_accuracy_score``, ``matthews_corrcoef``, ``cohen_kappa_score``,
+all with ``zero_division=0``) and imbalanced-learn (``specificity_score``,
+``geometric_mean_score``).
+
+Example:
+    >>> import numpy as np
+    >>> cm = np.array([[5, 1], [2, 2]])
+    >>> report = classification_report(cm, ["neg", "pos"])
+    >>> round(report["pos"]["recall"], 3), report["pos"]["support"]
+    (0.5, 4)
+    >>> round(imbalance_metrics(cm)["balanced_accuracy"], 4)
+    0.6667
+"""
+
+from __future__ import annotations
+
+from tb_imbalance.core.argmax import _argmax_block, _argmax_rows
+from tb_imbalance.core.counting import confusion_matrix, padding_rows, resolve_num_classes
+from tb_imbalance.core.groups import group_matrix, validate_class_groups
+from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions, widen_low_precision_floats
+from tb_imbalance.core.intervals import (
+    DEFAULT_CONFIDENCE,
+    newcombe_interval,
+    normal_quantile,
+    per_class_differences,
+    per_class_intervals,
+    wilson_interval,
+)
+from tb_imbalance.core.long_tail import (
+    FEW_SHOT_MAX,
+    MANY_SHOT_MIN,
+    SHOT_METRIC_NAMES,
+    shot_recalls,
+    validate_class_counts,
+    validate_shot_thresholds,
+)
+from tb_imbalance.core.metrics import METRIC_NAMES, classification_report, imbalance_metrics, per_class_metrics
+from tb_imbalance.core.validators import (
+    default_class_names,
+    validate_class_names,
+    validate_flag,
+    validate_matrix,
+    validate_num_classes,
+)
+
+__all__ = [
+    "METRIC_NAMES",
+    "confusion_matrix",
+    "padding_rows",
+    "class_ids_from_labels",
+    "class_ids_from_predictions",
+    "resolve_num_classes",
+    "widen_low_precision_floats",
+    "validate_matrix",
+    "default_class_names",
+    "validate_class_names",
+    "per_class_metrics",
+    "classification_report",
+    "imbalance_metrics",
+    "DEFAULT_CONFIDENCE",
+    "normal_quantile",
+    "wilson_interval",
+    "newcombe_interval",
+    "per_class_intervals",
+    "per_class_differences",
+    "SHOT_METRIC_NAMES",
+    "MANY_SHOT_MIN",
+    "FEW_SHOT_MAX",
+    "validate_class_counts",
+    "validate_shot_thresholds",
+    "shot_recalls",
+    "validate_class_groups",
+    "group_matrix",
+]

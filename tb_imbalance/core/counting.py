@@ -1,0 +1,171 @@
+"""Counting: labels and predictions to the ``[C, C]`` confusion matrix.
+
+Example:
+    >>> confusion_matrix([0, 1, 2], [0, 2, 2], num_classes=3).tolist()
+    [[1, 0, 0], [0, 0, 1], [0, 0, 1]]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from tb_imbalance.core.inputs import (
+    _as_numeric_array,
+    _check_finite,
+    _infer_num_classes,
+    _shape,
+    class_ids_from_labels,
+    class_ids_from_predictions,
+)
+from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
+
+__all__ = ["resolve_num_classes", "confusion_matrix", "padding_rows"]
+
+
+def resolve_num_classes(
+    labels: Any, predictions: Any, num_classes: int | None, class_names: Sequence[Any] | None
+) -> tuple[int | None, list[str] | None]:
+    """The number of classes of a logging call, and its checked class names.
+
+    ``num_classes`` wins when given; otherwise it is read from ``[N, C]``
+    inputs or a sigmoid column, and only then from ``len(class_names)``, so
+    names of the wrong length are blamed on ``class_names``, not on the
+    labels. Returns ``(None, None)`` when nothing tells the count (then
+    :func:`confusion_matrix` raises its own error).
+
+    Example:
+        >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
+        (3, ['a', 'b', 'c'])
+    """
+    if num_classes is None:
+        num_classes = _infer_num_classes(labels, predictions)
+    if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
+        num_classes = len(class_names)
+    if num_classes is None:
+        return None, None
+    num_classes = validate_num_classes(num_classes)
+    names = None if class_names is None else validate_class_names(class_names, num_classes)
+    return num_classes, names
+
+
+def confusion_matrix(
+    labels: Any,
+    predictions: Any,
+    *,
+    num_classes: int | None = None,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+) -> np.ndarray:
+    """Validate inputs and count the ``[C, C]`` confusion matrix.
+
+    Args:
+        labels: true class ids ``[N]`` or one-hot ``[N, C]``.
+        predictions: class ids ``[N]``, scores ``[N, C]`` or a binary sigmoid
+            column ``[N]`` / ``[N, 1]``.
+        num_classes: ``C``; inferred from ``[N, C]`` inputs or a sigmoid
+            column when omitted.
+        sample_weight: optional non-negative weights ``[N]``; the matrix is
+            then float64 sums of weights instead of int64 counts.
+        from_logits: a binary model's single score column holds logits
+            (threshold 0) instead of sigmoid probabilities (threshold 0.5).
+
+    Returns:
+        ``[C, C]`` matrix, rows = true class, columns = predicted class.
+
+    Raises:
+        TypeError / ValueError: see :func:`class_ids_from_labels` and
+            :func:`class_ids_from_predictions`; also empty input, mismatched
+            lengths, C < 2 and bad weights.
+
+    Example:
+        >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2).tolist()
+        [[1, 0], [1, 1]]
+    """
+    labels = _as_numeric_array(labels, "labels")
+    predictions = _as_numeric_array(predictions, "predictions")
+    if num_classes is None:
+        num_classes = _infer_num_classes(labels, predictions)
+        if num_classes is None:
+            raise ValueError(
+                "`num_classes` is required when both `labels` and `predictions` "
+                "are class ids [N]: the number of classes cannot be inferred "
+                "safely from data that may miss classes"
+            )
+    num_classes = validate_num_classes(num_classes)
+    if 0 in (np.size(labels), np.size(predictions)):
+        raise ValueError(
+            "`labels` and `predictions` are empty (0 rows); a confusion matrix "
+            "needs at least one example"
+        )
+    from_logits = validate_flag(from_logits, "from_logits")
+    weights = None
+    if sample_weight is not None and labels.ndim in (1, 2):
+        weights = _checked_weights(sample_weight, labels.shape[0])
+        keep = ~padding_rows(labels, weights, num_classes)
+        if not keep.all() and predictions.ndim in (1, 2) and predictions.shape[0] == len(keep):
+            labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
+    true_ids = class_ids_from_labels(labels, num_classes)
+    pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
+    if true_ids.shape[0] != pred_ids.shape[0]:
+        raise ValueError(
+            f"`labels` and `predictions` must have the same number of rows, "
+            f"received {true_ids.shape[0]} and {pred_ids.shape[0]}"
+        )
+    flat = true_ids * num_classes + pred_ids
+    if sample_weight is None:
+        counts = np.bincount(flat, minlength=num_classes * num_classes)
+        return counts.reshape(num_classes, num_classes).astype(np.int64, copy=False)
+    if weights is None:
+        weights = _checked_weights(sample_weight, true_ids.shape[0])
+    counts = np.bincount(flat, weights=weights, minlength=num_classes * num_classes)
+    return counts.reshape(num_classes, num_classes)
+
+
+def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:
+    """``sample_weight`` as float64 ``[rows]``: finite, non-negative, not all zero."""
+    weights = _as_numeric_array(sample_weight, "sample_weight").astype(np.float64)
+    if weights.ndim == 2 and weights.shape[1] == 1:
+        weights = weights[:, 0]
+    if weights.shape != (rows,):
+        raise ValueError(
+            f"`sample_weight` must have shape [{rows}] (one weight per row), received {_shape(weights)}"
+        )
+    _check_finite(weights, "sample_weight")
+    if weights.size and weights.min() < 0:
+        raise ValueError(f"`sample_weight` must be non-negative, received {weights.min()}")
+    if not weights.any():
+        raise ValueError(
+            "`sample_weight` is zero for every row, so nothing would be counted; "
+            "give at least one row a positive weight"
+        )
+    return weights
+
+
+def padding_rows(labels: Any, weights: np.ndarray, num_classes: int) -> np.ndarray:
+    """Rows that are padding: weight 0 and a label that names no class.
+
+    A label outside ``[0, C)`` (``-1`` is the usual padding value), not a
+    whole number, NaN, or a one-hot row with no positive entry names no
+    class. Such rows count for nothing, and the Keras metrics drop them, so
+    the writers drop them too instead of refusing the labels; with a
+    positive weight the same label is an error.
+
+    Example:
+        >>> padding_rows(np.array([0, -1, 1, -1]), np.array([1.0, 0.0, 0.0, 1.0]), 2).tolist()
+        [False, True, False, False]
+    """
+    labels = np.asarray(labels)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim == 2:
+        names_none = ~(labels.max(axis=1, initial=0) > 0) if labels.size else np.zeros(len(labels), bool)
+    elif labels.ndim == 1:
+        with np.errstate(invalid="ignore"):
+            names_none = ~((labels >= 0) & (labels < num_classes))
+            if np.issubdtype(labels.dtype, np.floating):
+                names_none |= ~np.isfinite(labels) | (labels != np.round(labels))
+    else:
+        return np.zeros(len(weights), dtype=bool)
+    return names_none & (weights == 0)

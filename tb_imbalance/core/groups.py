@@ -1,0 +1,135 @@
+"""Class groups: a confusion matrix rolled up to groups of classes.
+
+Example:
+    >>> group_matrix([[5, 1, 0], [2, 3, 1], [0, 1, 4]], {"pets": ["cat", "dog"]}, ["cat", "dog", "car"])[1]
+    ['pets', 'car']
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from tb_imbalance.core.validators import validate_class_names, validate_matrix
+
+__all__ = ["validate_class_groups", "group_matrix"]
+
+
+def validate_class_groups(class_groups: Any, class_names: Sequence[str]) -> dict[str, list[str]] | None:
+    """Return ``class_groups`` as ``{group name: [class names…]}`` (None stays None).
+
+    Rules: group names are non-empty strings; each group lists at least one
+    class; every member is one of ``class_names``; a class is in at most one
+    group. Classes in no group are allowed: :func:`group_matrix` keeps each
+    as a group of its own, under its class name, so a group name may not be
+    the name of a class outside that group. The rolled-up matrix must have at
+    least two groups, and group names may not be the report's own keys
+    (``accuracy``, ``macro avg``, …).
+
+    Raises:
+        TypeError: not a mapping of strings to lists of strings.
+        ValueError: a rule above is broken (the message names the group and class).
+
+    Example:
+        >>> validate_class_groups({"pets": ("cat", "dog")}, ["cat", "dog", "car"])
+        {'pets': ['cat', 'dog']}
+    """
+    if class_groups is None:
+        return None
+    if not isinstance(class_groups, Mapping):
+        raise TypeError(
+            '`class_groups` must be a dict {"group name": [class names…]}, received '
+            f"{type(class_groups).__name__}"
+        )
+    known = {str(name): index for index, name in enumerate(class_names)}
+    owner: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for group, members in class_groups.items():
+        if not isinstance(group, str) or not group.strip():
+            raise ValueError(f"`class_groups` names must be non-empty strings, received {group!r}")
+        if isinstance(members, (str, bytes)) or not isinstance(members, (Sequence, np.ndarray)):
+            raise TypeError(
+                f"`class_groups[{group!r}]` must be a list of class names, received "
+                f"{type(members).__name__}"
+            )
+        names = [str(name) for name in members]
+        if not names:
+            raise ValueError(f"`class_groups[{group!r}]` lists no class; every group needs at least one")
+        for name in names:
+            if name not in known:
+                raise ValueError(
+                    f"`class_groups[{group!r}]` names {name!r}, which is not a class name; class names: "
+                    f"{list(known)[:8]}{'…' if len(known) > 8 else ''}"
+                )
+            if name in owner:
+                raise ValueError(
+                    f"`class_groups`: class {name!r} is in two groups ({owner[name]!r} and {group!r}); "
+                    "a class may be in at most one group"
+                )
+            owner[name] = group
+        groups[group] = names
+    for group in groups:
+        if group in known and owner.get(group) != group:
+            raise ValueError(
+                f"`class_groups`: group {group!r} has the name of a class outside it; classes in no "
+                "group are shown as groups of their own under their class name, so rename the group"
+            )
+    rolled_up = list(groups) + [name for name in known if name not in owner]
+    if len(rolled_up) < 2:
+        raise ValueError(
+            f"`class_groups` must leave at least two groups (counting classes in no group), received "
+            f"{rolled_up}"
+        )
+    try:
+        validate_class_names(rolled_up, len(rolled_up))
+    except ValueError as error:
+        raise ValueError(f"`class_groups`: the group names are not usable report keys: {error}") from None
+    return groups
+
+
+def group_matrix(
+    cm: Any, groups: Mapping[str, Sequence[str]], class_names: Sequence[str] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Roll a confusion matrix up to groups of classes.
+
+    Cell ``[g, h]`` of the result sums the cells whose true class is in group
+    ``g`` and predicted class in group ``h``: a prediction of another class
+    of the same group counts as correct for the group. The groups come in
+    ``groups``' order, followed by every class in no group as a group of its
+    own (named by the class), in class order.
+
+    Args:
+        cm: ``[C, C]`` confusion matrix.
+        groups: ``{group name: [class names…]}`` (see :func:`validate_class_groups`).
+        class_names: C names of ``cm``'s classes (default ``"0"…"C-1"``).
+
+    Returns:
+        ``(group_cm, group_names)``: the ``[G, G]`` matrix (same dtype) and
+        its G names.
+
+    Example:
+        >>> cm = [[5, 1, 0], [2, 3, 1], [0, 1, 4]]
+        >>> group_cm, names = group_matrix(cm, {"animals": ["cat", "dog"]}, ["cat", "dog", "car"])
+        >>> group_cm.tolist(), names
+        ([[11, 1], [1, 4]], ['animals', 'car'])
+    """
+    cm = validate_matrix(cm, "cm")
+    names = validate_class_names(class_names, cm.shape[0])
+    checked = validate_class_groups(groups, names)
+    if checked is None:
+        raise TypeError("`groups` must be a dict {\"group name\": [class names…]}, received None")
+    index = {name: k for k, name in enumerate(names)}
+    group_of = np.empty(cm.shape[0], dtype=np.int64)
+    group_names = list(checked)
+    for g, members in enumerate(checked.values()):
+        group_of[[index[name] for name in members]] = g
+    grouped = {name for members in checked.values() for name in members}
+    for k, name in enumerate(names):
+        if name not in grouped:
+            group_of[k] = len(group_names)
+            group_names.append(name)
+    size = len(group_names)
+    one_hot = np.zeros((cm.shape[0], size), dtype=cm.dtype)
+    one_hot[np.arange(cm.shape[0]), group_of] = 1
+    return one_hot.T @ cm @ one_hot, group_names

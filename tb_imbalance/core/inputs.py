@@ -1,0 +1,251 @@
+"""Inputs to class ids: arrays of labels and predictions checked once, as int64 ids.
+
+Every entry point (the writers, the Keras callback's predict path, the
+examples) turns what it was given into class ids ``[N]`` here, with errors
+that name the argument, the rule and the value received.
+
+Example:
+    >>> class_ids_from_labels([[0, 1], [1, 0]], 2).tolist()
+    [1, 0]
+    >>> class_ids_from_predictions([[0.2, 0.8], [0.9, 0.1]], 2).tolist()
+    [1, 0]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance.core.argmax import _argmax_rows
+
+__all__ = ["widen_low_precision_floats", "class_ids_from_labels", "class_ids_from_predictions"]
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    try:
+        return tuple(np.shape(value))
+    except ValueError:  # a ragged list: _as_numeric_array reports it with the argument's name
+        return ()
+
+
+
+def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
+    """bfloat16 and float8 arrays (``ml_dtypes``, as JAX, TensorFlow and Keras'
+    mixed precision give them) as float32, which holds their values exactly;
+    other arrays unchanged.
+
+    numpy's own type checks do not see these dtypes as floats.
+
+    Example:
+        >>> widen_low_precision_floats(np.array([0.5, 1.0])).dtype
+        dtype('float64')
+    """
+    if array.dtype.kind == "V" and array.dtype.name.startswith(("bfloat", "float")):
+        return array.astype(np.float32)
+    return array
+
+
+def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
+    """A list of arrays is a multi-output model's heads, or batches collected in a loop."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        return
+    if not all(hasattr(item, "shape") and len(item.shape) >= 1 for item in value):
+        return  # nested Python lists are rows: np.asarray decides
+    rows = [int(item.shape[0]) for item in value]
+    concatenate = "concatenate them first: np.concatenate, torch.cat or jnp.concatenate"
+    if len(set(rows)) > 1:
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} arrays of {shown} rows, as batches collected "
+            f"in a loop are; {concatenate}"
+        )
+    if all(len(item.shape) >= 2 for item in value):
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} arrays: the outputs of a model with several "
+            f"heads (pass the one head to log, e.g. predictions[0]) or batches collected in a "
+            f"loop ({concatenate})"
+        )
+
+
+def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
+    _refuse_lists_of_arrays(value, argument)
+    try:
+        array = np.asarray(value)
+    except Exception:  # ragged lists and the like
+        raise TypeError(
+            f"`{argument}` must be a rectangular array of numbers, received a ragged "
+            f"{type(value).__name__} (rows of different lengths); pass one class id or one row "
+            "of C scores per example"
+        ) from None
+    array = widen_low_precision_floats(array)
+    if array.dtype == np.bool_:
+        array = array.astype(np.int64)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        hint = ""
+        if array.dtype.kind in "USO":
+            hint = (
+                "; map class labels to ids 0..C-1 in the order of the score columns and pass "
+                "their names as class_names (scikit-learn: ids = np.searchsorted(clf.classes_, "
+                "labels), class_names=[str(c) for c in clf.classes_])"
+            )
+        raise TypeError(
+            f"`{argument}` must hold integer class ids or float scores, "
+            f"received dtype {array.dtype}{hint}"
+        )
+    return array
+
+
+def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray:
+    if ids.size:
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= num_classes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"`{argument}` must hold class ids in [0, {num_classes - 1}] "
+                f"(num_classes={num_classes}), received {bad}; pass the right "
+                "`num_classes` or map your labels to 0..C-1"
+            )
+    return ids.astype(np.int64, copy=False)
+
+
+def _check_finite(array: np.ndarray, argument: str) -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        where = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
+        raise ValueError(
+            f"`{argument}` contains NaN or infinite values (first at flat index "
+            f"{where}); fix the model output or drop those rows before logging"
+        )
+
+
+# Rows are taken this many bytes at a time: the minimum streams a chunk into
+# the cache (the fastest read of it from memory) and the argmax then reads it
+# there, instead of both reading the scores from memory. Smaller chunks fit a
+# smaller cache but cost more Python per chunk (2 MB measured best at
+
+def _squeeze_hint(array: np.ndarray) -> str:
+    if array.ndim > 2 and 1 in array.shape[1:]:
+        return "; remove the size-1 axes first (e.g. np.squeeze(x, axis=-1))"
+    return ""
+
+
+def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
+    """Validate true labels and return them as int64 class ids ``[N]``.
+
+    Args:
+        labels: class ids ``[N]`` (integers, or floats holding whole numbers)
+            or one-hot rows ``[N, C]``.
+        num_classes: ``C``.
+
+    Raises:
+        TypeError: non-numeric labels.
+        ValueError: wrong shape, NaN, fractional ids, ids outside ``[0, C)``.
+    """
+    array = _as_numeric_array(labels, "labels")
+    _check_finite(array, "labels")
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 2:
+        if array.shape[1] != num_classes:
+            raise ValueError(
+                f"one-hot `labels` must have shape [N, {num_classes}], received "
+                f"{_shape(array)}; pass class ids [N] or fix `num_classes` (a list of label "
+                "batches? concatenate them first)"
+            )
+        empty = np.flatnonzero(array.max(axis=1) <= 0) if array.size else []
+        if len(empty):
+            raise ValueError(
+                f"one-hot `labels` row {int(empty[0])} has no positive entry ({len(empty)} such "
+                "rows), so it names no class; drop or fix those rows, or pass class ids [N]"
+            )
+        return np.argmax(array, axis=1).astype(np.int64)
+    if array.ndim != 1:
+        raise ValueError(
+            f"`labels` must be class ids [N] or one-hot [N, C], received shape {_shape(array)}"
+            + _squeeze_hint(array)
+        )
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.all(array == np.round(array)):
+            raise ValueError(
+                "`labels` given as floats must hold whole class ids, received "
+                f"{array[array != np.round(array)][0]!r}; pass integer class ids "
+                "or one-hot rows"
+            )
+    return _check_range(array, num_classes, "labels")
+
+
+def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logits: bool = False) -> np.ndarray:
+    """Validate predictions and return predicted class ids ``[N]``.
+
+    Args:
+        predictions: integer class ids ``[N]``; scores or probabilities
+            ``[N, C]`` (argmax is taken); or, for binary problems only, one
+            score per row as float ``[N]`` or ``[N, 1]``: a sigmoid
+            probability (threshold 0.5), or a logit when ``from_logits``
+            (threshold 0).
+        num_classes: ``C``.
+        from_logits: a single score column holds logits, not probabilities
+            (``[N, C]`` scores give the same argmax either way).
+
+    Example:
+        >>> class_ids_from_predictions([0.2, 0.7], 2).tolist()
+        [0, 1]
+        >>> class_ids_from_predictions([-1.3, 2.0], 2, from_logits=True).tolist()
+        [0, 1]
+
+    Raises:
+        TypeError: non-numeric predictions.
+        ValueError: wrong shape, NaN scores, ids outside ``[0, C)``, a
+            sigmoid column for a problem with more than two classes.
+    """
+    array = _as_numeric_array(predictions, "predictions")
+    is_float = np.issubdtype(array.dtype, np.floating)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 2:
+        if array.shape[1] != num_classes:
+            _check_finite(array, "predictions")
+            raise ValueError(
+                f"`predictions` scores must have shape [N, {num_classes}], received "
+                f"{_shape(array)}; pass one score per class or fix `num_classes`"
+            )
+        ids, finite = _argmax_rows(array)
+        if not finite:
+            _check_finite(array, "predictions")  # raises, naming the first bad score
+        return ids.astype(np.int64)
+    _check_finite(array, "predictions")
+    if array.ndim != 1:
+        raise ValueError(
+            "`predictions` must be class ids [N], scores [N, C] or one sigmoid "
+            f"column [N] / [N, 1], received shape {_shape(array)}" + _squeeze_hint(array)
+        )
+    if is_float:
+        if num_classes != 2:
+            raise ValueError(
+                "float `predictions` of shape [N] are read as sigmoid probabilities, "
+                f"which needs num_classes=2, received num_classes={num_classes}; "
+                "pass integer class ids or scores [N, C]"
+            )
+        if from_logits:
+            return (array >= 0.0).astype(np.int64)  # the same cut as sigmoid >= 0.5
+        if array.size and (array.min() < 0.0 or array.max() > 1.0):
+            raise ValueError(
+                "float `predictions` of shape [N] must be sigmoid probabilities in "
+                f"[0, 1], received values in [{array.min()}, {array.max()}]: these look "
+                "like logits; pass from_logits=True (or apply a sigmoid first)"
+            )
+        return (array >= 0.5).astype(np.int64)
+    return _check_range(array, num_classes, "predictions")
+
+
+def _infer_num_classes(labels: Any, predictions: Any) -> int | None:
+    for value in (predictions, labels):
+        shape = _shape(value)
+        if len(shape) == 2 and shape[1] >= 2:
+            return shape[1]
+    shape = _shape(predictions)
+    pred_dtype = np.asarray(predictions).dtype if len(shape) in (1, 2) else None
+    if pred_dtype is not None and np.issubdtype(pred_dtype, np.floating):
+        if len(shape) == 1 or shape[1] == 1:
+            return 2
+    return None

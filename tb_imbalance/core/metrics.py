@@ -1,0 +1,179 @@
+"""The report's metrics: per-class scores, scikit-learn's report dict and the imbalance metrics.
+
+Definitions follow scikit-learn (``classification_report``,
+``balanced_accuracy_score``, ``matthews_corrcoef``, ``cohen_kappa_score``,
+all with ``zero_division=0``) and imbalanced-learn (``specificity_score``,
+``geometric_mean_score``); every score is derived from the matrix's diagonal,
+row sums and column sums.
+
+Example:
+    >>> per_class_metrics([[5, 1], [2, 2]])["recall"].round(3).tolist()
+    [0.833, 0.5]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from tb_imbalance.core.validators import validate_class_names, validate_matrix
+
+__all__ = ["METRIC_NAMES", "per_class_metrics", "classification_report", "imbalance_metrics"]
+
+#: Headline metrics returned by :func:`imbalance_metrics`, in display order.
+METRIC_NAMES = (
+    "accuracy",
+    "balanced_accuracy",
+    "macro_f1",
+    "mcc",
+    "cohen_kappa",
+    "geometric_mean",
+    "worst_class_recall",
+)
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Elementwise division that yields 0 where the denominator is 0."""
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    out = np.zeros(np.broadcast(numerator, denominator).shape)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
+    """Per-class statistics of a confusion matrix, as arrays of length C.
+
+    Returns:
+        ``support`` (row sums), ``predicted`` (column sums), ``tp``,
+        ``precision``, ``recall``, ``f1``, ``specificity`` — scores are 0
+        where undefined (scikit-learn's ``zero_division=0``).
+    """
+    cm = validate_matrix(cm)
+    tp = np.diagonal(cm).astype(np.float64)
+    support = cm.sum(axis=1)
+    predicted = cm.sum(axis=0)
+    total = cm.sum()
+    precision = _divide(tp, predicted)
+    recall = _divide(tp, support)
+    f1 = _divide(2 * tp, support + predicted)
+    true_negative = total - support - predicted + tp
+    specificity = _divide(true_negative, total - support)
+    return {
+        "support": support,
+        "predicted": predicted,
+        "tp": tp,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "specificity": specificity,
+    }
+
+
+def _number(value: Any) -> int | float:
+    """A JSON-friendly Python number: int for whole integer-typed counts."""
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    return float(value)
+
+
+def classification_report(cm: Any, class_names: Sequence[str] | None = None) -> dict[str, Any]:
+    """The dict ``sklearn.metrics.classification_report`` returns.
+
+    Equals ``classification_report(y_true, y_pred, labels=range(C),
+    target_names=class_names, output_dict=True, zero_division=0)`` for the data
+    that produced ``cm``: one entry per class name, ``"accuracy"``,
+    ``"macro avg"`` and ``"weighted avg"``.
+
+    Args:
+        cm: ``[C, C]`` confusion matrix.
+        class_names: C names; ``"0"…"C-1"`` when omitted.
+    """
+    cm = validate_matrix(cm)
+    names = validate_class_names(class_names, cm.shape[0])
+    stats = per_class_metrics(cm)
+    support = stats["support"]
+    report: dict[str, Any] = {}
+    for k, name in enumerate(names):
+        report[name] = {
+            "precision": float(stats["precision"][k]),
+            "recall": float(stats["recall"][k]),
+            "f1-score": float(stats["f1"][k]),
+            "support": _number(support[k]),
+        }
+    total = support.sum()
+    report["accuracy"] = float(_divide(stats["tp"].sum(), total))
+    for key, weights in (("macro avg", None), ("weighted avg", support)):
+        if weights is not None and total == 0:
+            averages = [0.0, 0.0, 0.0]
+        else:
+            averages = [
+                float(np.average(stats[field], weights=weights))
+                for field in ("precision", "recall", "f1")
+            ]
+        report[key] = {
+            "precision": averages[0],
+            "recall": averages[1],
+            "f1-score": averages[2],
+            "support": _number(total),
+        }
+    return report
+
+
+def imbalance_metrics(cm: Any) -> dict[str, float]:
+    """Imbalance-aware headline metrics of a confusion matrix.
+
+    Returns a dict with the keys of :data:`METRIC_NAMES`:
+
+    * ``accuracy`` — trace / total (for contrast: it lies on imbalanced data);
+    * ``balanced_accuracy`` — mean recall over classes present in the true
+      labels (``sklearn.metrics.balanced_accuracy_score``);
+    * ``macro_f1`` — unweighted mean F1 over all C classes;
+    * ``mcc`` — multiclass Matthews correlation (``matthews_corrcoef``);
+    * ``cohen_kappa`` — ``cohen_kappa_score``;
+    * ``geometric_mean`` — geometric mean of recall over classes present in
+      the true or predicted labels (imbalanced-learn's
+      ``geometric_mean_score``, ``average="multiclass"``);
+    * ``worst_class_recall`` — lowest recall among classes present in the
+      true labels.
+    """
+    cm = validate_matrix(cm).astype(np.float64)
+    stats = per_class_metrics(cm)
+    support, predicted, tp = stats["support"], stats["predicted"], stats["tp"]
+    total = cm.sum()
+    correct = tp.sum()
+    present = support > 0
+    recall_present = stats["recall"][present]
+
+    # Multiclass MCC, sklearn's formulation through covariances.
+    cov_ytyp = correct * total - np.dot(predicted, support)
+    cov_ypyp = total**2 - np.dot(predicted, predicted)
+    cov_ytyt = total**2 - np.dot(support, support)
+    denominator = np.sqrt(cov_ytyt * cov_ypyp)
+    mcc = float(cov_ytyp / denominator) if denominator != 0 else 0.0
+
+    # Cohen's kappa: observed vs. chance agreement.
+    if total > 0:
+        expected = np.dot(support, predicted) / total**2
+        observed = correct / total
+        kappa = (observed - expected) / (1 - expected) if expected != 1 else 0.0
+    else:
+        kappa = 0.0
+
+    in_data = present | (predicted > 0)
+    recall_in_data = stats["recall"][in_data]
+    if recall_in_data.size == 0 or np.any(recall_in_data == 0):
+        gmean = 0.0
+    else:
+        gmean = float(np.exp(np.mean(np.log(recall_in_data))))
+
+    return {
+        "accuracy": float(_divide(correct, total)),
+        "balanced_accuracy": float(recall_present.mean()) if recall_present.size else 0.0,
+        "macro_f1": float(stats["f1"].mean()),
+        "mcc": mcc,
+        "cohen_kappa": float(kappa),
+        "geometric_mean": gmean,
+        "worst_class_recall": float(recall_present.min()) if recall_present.size else 0.0,
+    }

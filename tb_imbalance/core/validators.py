@@ -1,0 +1,89 @@
+"""Checks of the values every report is made of: flags, the class count, a matrix, class names.
+
+Example:
+    >>> validate_class_names(None, 3)
+    ['0', '1', '2']
+    >>> validate_matrix([[3, 1], [0, 2]]).tolist()
+    [[3, 1], [0, 2]]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _shape
+
+__all__ = ["validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names"]
+
+
+def validate_flag(value: Any, argument: str) -> bool:
+    """Return ``value`` if it is a bool, else raise a ``TypeError`` naming ``argument``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{argument}` must be True or False, received {value!r}")
+    return bool(value)
+
+
+def validate_num_classes(num_classes: Any) -> int:
+    """Return ``num_classes`` as an int ≥ 2, or raise a clear error."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"`num_classes` must be an int, received {num_classes!r}")
+    if num_classes < 2:
+        raise ValueError(
+            f"`num_classes` must be at least 2, received {num_classes}; a confusion "
+            "matrix needs two classes or more"
+        )
+    return int(num_classes)
+
+
+def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarray:
+    """Check that ``matrix`` is a square, finite, non-negative ``[C, C]`` array, C ≥ 2."""
+    array = _as_numeric_array(matrix, argument)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"`{argument}` must be square [C, C], received shape {_shape(array)}")
+    validate_num_classes(array.shape[0])
+    _check_finite(array, argument)
+    if array.size and array.min() < 0:
+        raise ValueError(f"`{argument}` must hold non-negative counts, received {array.min()}")
+    return array
+
+
+def default_class_names(num_classes: int) -> list[str]:
+    """``["0", "1", …]``: the names scikit-learn's report uses for unnamed labels."""
+    return [str(k) for k in range(num_classes)]
+
+
+def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
+    """Return ``class_names`` as ``num_classes`` unique strings (defaults when None)."""
+    if class_names is None:
+        return default_class_names(num_classes)
+    if isinstance(class_names, (str, bytes)):
+        raise TypeError(
+            f"`class_names` must be a sequence of names, received the string {class_names!r}; "
+            f"pass a list such as {list(str(class_names).split(',')) if ',' in str(class_names) else [str(class_names)]}"
+        )
+    if not isinstance(class_names, Sequence) and not isinstance(class_names, np.ndarray):
+        raise TypeError(
+            "`class_names` must be a list or tuple of names (one per class), received "
+            f"{type(class_names).__name__}"
+        )
+    names = [str(name) for name in class_names]
+    if len(names) != num_classes:
+        raise ValueError(
+            f"`class_names` must have one name per class ({num_classes}), received "
+            f"{len(names)} names"
+        )
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"`class_names` must be unique, received {name!r} twice")
+        seen.add(name)
+    reserved = {"accuracy", "macro avg", "weighted avg", "micro avg"}
+    clash = reserved.intersection(names)
+    if clash:
+        raise ValueError(
+            f"`class_names` may not use the report's own keys {sorted(reserved)}, "
+            f"received {sorted(clash)}"
+        )
+    return names

@@ -1,0 +1,98 @@
+"""Numbers past what the format holds fail naming the argument, before anything is written.
+
+An event file's ``step`` is an int64 and training counts are stored as
+int64: ``step=2**63`` and a ``class_counts`` entry of ``2**64 - 1`` (a
+``uint64`` array or a list) used to fail inside protobuf or numpy (and the
+step left a 40-byte event file behind). The largest values that fit are
+written and read back.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+
+import tb_imbalance
+from logdir_reader import matrices, plugin_content
+from tb_imbalance.targets import close_directory_writers
+
+LABELS = [0, 1, 1, 0]
+SCORES = [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]]
+INT64_MAX = 2**63 - 1
+
+
+def _files(path):
+    return sorted(p.name for p in path.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("step", [2**63, np.uint64(2**63), 2**70], ids=["2**63", "uint64", "2**70"])
+def test_a_step_past_int64_is_refused_naming_step_and_nothing_is_written(tmp_path, step):
+    with pytest.raises(ValueError, match=r"`step` must be at most 2\*\*63 - 1"):
+        tb_imbalance.log_report(str(tmp_path / "run"), LABELS, SCORES, step)
+    with tb_imbalance.ReportWriter(str(tmp_path / "writer")) as writer:
+        with pytest.raises(ValueError, match="`step`"):
+            writer.write_matrix(step, "confusion_matrix", [[2, 0], [1, 1]], ["a", "b"])
+    close_directory_writers()
+    assert not any(name.startswith("events.out") for name in _files(tmp_path))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_a_step_past_int64_is_refused_for_a_torch_summary_writer(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(tmp_path))
+    before = {p.name: p.stat().st_size for p in tmp_path.iterdir()}
+    with pytest.raises(ValueError, match="`step`"):
+        tb_imbalance.log_report(writer, LABELS, SCORES, 2**63)
+    writer.flush()
+    assert {p.name: p.stat().st_size for p in tmp_path.iterdir()} == before
+    writer.close()
+
+
+def test_the_largest_step_is_written_and_read_back(tmp_path):
+    tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, INT64_MAX, image=False)
+    close_directory_writers()
+    (by_step,) = matrices(tmp_path).values()
+    assert list(by_step) == [INT64_MAX]
+    np.testing.assert_array_equal(by_step[INT64_MAX], [[2, 0], [1, 1]])
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [np.array([2**64 - 1, 3], dtype=np.uint64), [2**64 - 1, 3], [2**70, 3], (3, 2**63)],
+    ids=["uint64 array", "list", "list past uint64", "tuple"],
+)
+def test_class_counts_past_int64_are_refused_naming_class_counts(tmp_path, counts):
+    with pytest.raises(ValueError, match=r"`class_counts` must hold counts of at most 2\*\*63 - 1"):
+        tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, 0, class_counts=counts)
+    with pytest.raises(ValueError, match="`class_counts`"):
+        tb_imbalance.core.validate_class_counts(counts, 2)
+    close_directory_writers()
+    assert not any(name.startswith("events.out") for name in _files(tmp_path))
+
+
+def test_the_largest_class_counts_are_written_and_read_back(tmp_path):
+    counts = np.array([INT64_MAX, 5], dtype=np.uint64)
+    tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, 0, class_counts=counts, image=False)
+    close_directory_writers()
+    (run,) = matrices(tmp_path)
+    assert json.loads(plugin_content(tmp_path, run))["class_counts"] == [INT64_MAX, 5]
+
+
+def test_a_step_past_int64_is_refused_by_the_tf_summary_ops(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    import tb_imbalance.summary
+
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default():
+        with pytest.raises(ValueError, match=r"`step` must be at most 2\*\*63 - 1"):
+            tb_imbalance.summary.classification_report("val", LABELS, SCORES, step=2**63)
+    writer.flush()
+    from tb_imbalance.event_file import read_events
+
+    (path,) = [p for p in tmp_path.iterdir() if p.name.startswith("events.out")]
+    assert [e for e in read_events(str(path)) if e.summary.value] == []
+    writer.close()

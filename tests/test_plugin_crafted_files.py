@@ -1,0 +1,259 @@
+"""Crafted event files: the dashboard answers 4xx, never 500, and its work stays bounded.
+
+A corpus of files no tb_imbalance writer produces, each built to break a
+plain reader: matrix metadata in the ``coo`` encoding that claims 200,000
+classes (a dense matrix would be 298 GiB), JSON nested 100,000 levels deep
+(Python's parser recurses), JSON numbers that are not finite (``1e999``,
+``NaN``) or too long for Python's int parser. Every route that reads them
+answers a JSON error with a 4xx status, through TensorBoard's WSGI app
+(``--load_fast=false``'s data provider) and through the real
+``tensorboard`` command in both loader modes.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import resource
+import urllib.parse
+from typing import Any
+
+import numpy as np
+import pytest
+from tensorboard.backend import application
+from tensorboard.backend.event_processing import data_provider as tb_data_provider
+from tensorboard.backend.event_processing import plugin_event_multiplexer
+from tensorboard.compat.proto import summary_pb2
+from tensorboard.plugins import base_plugin
+from tensorboard.util import tensor_util
+from werkzeug import test as werkzeug_test
+
+from support import PLUGIN_ROUTE, http_get, tensorboard_server
+from tb_imbalance import format as fmt
+from tb_imbalance.event_file import EventFile
+from tb_imbalance.plugin import ImbalancePlugin
+from tb_imbalance.plugin import series as plugin_series
+
+TAG = "confusion_matrix"
+WIDE = 200_000
+DEEP = 100_000
+NAMES3 = ["zero", "one", "two"]
+CM3 = np.array([[5, 1, 0], [2, 3, 1], [0, 1, 4]], dtype=np.int64)
+
+
+def _metadata(content: bytes, data_class=summary_pb2.DATA_CLASS_TENSOR) -> summary_pb2.SummaryMetadata:
+    return summary_pb2.SummaryMetadata(
+        plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name=fmt.PLUGIN_NAME, content=content),
+        data_class=data_class,
+    )
+
+
+def _matrix_value(content: bytes, tensor: np.ndarray) -> summary_pb2.Summary.Value:
+    return summary_pb2.Summary.Value(
+        tag=TAG, metadata=_metadata(content), tensor=tensor_util.make_tensor_proto(tensor)
+    )
+
+
+def _write(run_dir: pathlib.Path, values: list[summary_pb2.Summary.Value], steps: int = 2) -> None:
+    with EventFile(run_dir) as events:
+        for step in range(steps):
+            events.write(step, values)
+
+
+def _wide_coo_run(run_dir: pathlib.Path) -> None:
+    """coo metadata of 200,000 classes (with a group, for ``group=1``) and three stored cells."""
+    names = [str(k) for k in range(WIDE)]
+    metadata = fmt.create_summary_metadata(names, class_groups={"pair": ["0", "1"]})
+    cells = np.array([[0, 0, 5], [1, 0, 2], [1, 1, 3]], dtype=np.int64)
+    _write(run_dir, [_matrix_value(metadata.plugin_data.content, cells)])
+
+
+def _content(**fields: Any) -> bytes:
+    base = {"version": 1, "num_classes": 3, "class_names": NAMES3, "weighted": False, "encoding": "dense"}
+    base.update(fields)
+    return json.dumps(base).encode("utf-8")
+
+
+def _examples_run(run_dir: pathlib.Path, index_blob: bytes) -> None:
+    """A valid 3-class matrix, and an examples index of our choosing."""
+    metadata = fmt.create_examples_metadata(TAG)
+    examples = summary_pb2.Summary.Value(
+        tag=fmt.examples_tag(TAG), metadata=metadata,
+        tensor=tensor_util.make_tensor_proto(np.array([index_blob], dtype=object)),
+    )
+    matrix = fmt.create_summary_metadata(NAMES3)
+    _write(run_dir, [_matrix_value(matrix.plugin_data.content, CM3), examples], steps=1)
+
+
+def _index(**changes: Any) -> dict:
+    index = {
+        "version": 4, "num_classes": 3, "rows": 17, "examples_per_cell": 8, "scores": "probability",
+        "max_bytes": 2_000_000, "cut": None,
+        "cells": [{"true": 0, "pred": 1, "count": 1, "examples": [
+            {"id": 1, "row": 1, "top": [[1, 0.6], [0, 0.4]], "kind": "text", "text": "hi", "length": 2}]}],
+    }
+    index.update(changes)
+    return index
+
+
+def _index_with_score(score: str) -> bytes:
+    return json.dumps(_index()).replace("0.6", score).encode("utf-8")
+
+
+DEEP_JSON = "[" * DEEP + "]" * DEEP
+LONG_INT = "1" + "0" * 5000
+
+#: run -> the routes (route, params) asked of it; every one must answer 4xx.
+MATRIX_RUNS = {
+    "wide_coo": lambda d: _wide_coo_run(d),
+    "deep_metadata": lambda d: _write(d, [_matrix_value(_content()[:-1] + f', "x": {DEEP_JSON}}}'.encode(), CM3)]),
+    "long_int_metadata": lambda d: _write(d, [_matrix_value(f'{{"version": {LONG_INT}}}'.encode(), CM3)]),
+    "nan_metadata": lambda d: _write(d, [_matrix_value(_content()[:-1] + b', "class_counts": [NaN, 1, 2]}', CM3)]),
+    "inf_metadata": lambda d: _write(d, [_matrix_value(_content(version=3)[:-1] + b', "class_counts": [1e999, 1, 2]}', CM3)]),
+}
+EXAMPLE_RUNS = {
+    "deep_index": lambda d: _examples_run(d, json.dumps(_index())[:-1].encode() + f', "x": {DEEP_JSON}}}'.encode()),
+    "inf_score": lambda d: _examples_run(d, _index_with_score("1e999")),
+    "nan_score": lambda d: _examples_run(d, _index_with_score("NaN")),
+    "long_int_index": lambda d: _examples_run(d, json.dumps(_index(rows=0)).replace('"rows": 0', f'"rows": {LONG_INT}').encode()),
+    "deep_examples_metadata": None,  # built below: the examples tag's own plugin content
+}
+
+
+def _deep_examples_metadata_run(run_dir: pathlib.Path) -> None:
+    blob = json.dumps(_index()).encode("utf-8")
+    examples = summary_pb2.Summary.Value(
+        tag=fmt.examples_tag(TAG),
+        metadata=_metadata(f'{{"kind": "examples", "x": {DEEP_JSON}}}'.encode(), summary_pb2.DATA_CLASS_BLOB_SEQUENCE),
+        tensor=tensor_util.make_tensor_proto(np.array([blob], dtype=object)),
+    )
+    matrix = fmt.create_summary_metadata(NAMES3)
+    _write(run_dir, [_matrix_value(matrix.plugin_data.content, CM3), examples], steps=1)
+
+
+EXAMPLE_RUNS["deep_examples_metadata"] = _deep_examples_metadata_run
+
+
+def write_crafted_logdir(root: pathlib.Path) -> None:
+    for run, build in {**MATRIX_RUNS, **EXAMPLE_RUNS}.items():
+        build(root / run)
+    _wide_coo_run(root / "wide_coo_baseline")
+
+
+def _requests() -> list[tuple[str, str, dict[str, Any]]]:
+    """(case id, route, params) of every request the corpus must answer with a 4xx."""
+    requests = []
+    for run in MATRIX_RUNS:
+        requests += [
+            (f"{run}-report", "report", {"run": run, "tag": TAG}),
+            (f"{run}-report-step", "report", {"run": run, "tag": TAG, "step": 1}),
+            (f"{run}-group", "report", {"run": run, "tag": TAG, "group": 1}),
+            (f"{run}-series", "series", {"run": run, "tag": TAG}),
+            (f"{run}-series-classes", "series", {"run": run, "tag": TAG, "classes": "0,1"}),
+            (f"{run}-compare", "compare", {"run": run, "tag": TAG, "baseline": "wide_coo_baseline"}),
+            (f"{run}-compare-reverse", "compare", {"run": "wide_coo_baseline", "tag": TAG, "baseline": run}),
+            (f"{run}-examples", "examples", {"run": run, "tag": TAG, "true": 0, "pred": 1}),
+        ]
+    for run in EXAMPLE_RUNS:
+        requests += [
+            (f"{run}-examples", "examples", {"run": run, "tag": TAG, "true": 0, "pred": 1}),
+            (f"{run}-examples-latest-cell", "examples", {"run": run, "tag": TAG, "step": 0, "true": 1, "pred": 1}),
+            (f"{run}-image", "example_image", {"run": run, "tag": TAG, "index": 1}),
+        ]
+    return requests
+
+
+REQUESTS = _requests()
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory) -> pathlib.Path:
+    root = tmp_path_factory.mktemp("crafted")
+    write_crafted_logdir(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def client(logdir) -> werkzeug_test.Client:
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+
+
+def _assert_json_4xx(status: int, content_type: str, body: bytes, case: str) -> None:
+    assert 400 <= status < 500, f"{case}: {status} {body[:300]!r}"
+    assert content_type.split(";")[0] == "application/json", case
+    message = json.loads(body)["error"]
+    assert isinstance(message, str) and message, case
+
+
+def _max_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@pytest.mark.parametrize(("case", "route", "params"), REQUESTS, ids=[case for case, _, _ in REQUESTS])
+def test_crafted_files_answer_4xx_through_the_wsgi_app(client, case, route, params):
+    before = _max_rss_mib()
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
+    _assert_json_4xx(response.status_code, response.headers["Content-Type"], response.get_data(), case)
+    assert _max_rss_mib() - before < 500, f"{case}: the process grew by {_max_rss_mib() - before:.0f} MiB"
+
+
+def test_runs_still_lists_every_crafted_run(client):
+    response = client.get(f"{PLUGIN_ROUTE}/runs")
+    assert response.status_code == 200
+    runs = json.loads(response.get_data())
+    assert set(MATRIX_RUNS) | set(EXAMPLE_RUNS) <= set(runs)
+
+
+def test_the_class_limit_is_named_in_the_answer(client):
+    response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "wide_coo", "tag": TAG})
+    assert response.status_code == 422
+    message = json.loads(response.get_data())["error"]
+    assert f"{WIDE:,}" in message or str(WIDE) in message
+    assert f"{plugin_series.MAX_SERVED_CLASSES:,}" in message
+
+
+def test_the_class_limit_is_a_boundary_of_served_tags(tmp_path, monkeypatch):
+    """At the limit a coo tag is served (its report equals the logged matrix); one class more answers 422."""
+    import tb_imbalance
+
+    monkeypatch.setattr(plugin_series, "MAX_SERVED_CLASSES", 150)
+    rng = np.random.default_rng(4)
+    matrices = {}
+    for num_classes in (150, 151):
+        cm = np.diag(rng.integers(1, 9, num_classes))
+        cm[0, 1] = 3
+        tb_imbalance.log_matrix(str(tmp_path / f"c{num_classes}"), cm, 0)
+        matrices[num_classes] = cm
+    tb_imbalance.targets.close_directory_writers()
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+    client = werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+    served = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "c150", "tag": TAG})
+    assert served.status_code == 200
+    assert json.loads(served.get_data())["confusion_matrix"] == matrices[150].tolist()
+    refused = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "c151", "tag": TAG})
+    assert refused.status_code == 422
+    assert "151 classes" in json.loads(refused.get_data())["error"]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("load_fast", [False, True], ids=["load_fast=false", "load_fast=true"])
+def test_crafted_files_answer_4xx_from_the_real_tensorboard(logdir, load_fast):
+    with tensorboard_server(logdir, load_fast=load_fast) as base_url:
+        failures = []
+        for case, route, params in REQUESTS:
+            url = f"{base_url}{PLUGIN_ROUTE}/{route}?{urllib.parse.urlencode(params)}"
+            status, headers, body = http_get(url, timeout=60)
+            try:
+                _assert_json_4xx(status, headers.get("Content-Type", ""), body, case)
+            except AssertionError as error:
+                failures.append(str(error))
+        assert not failures, "\n".join(failures)
