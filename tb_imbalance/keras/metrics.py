@@ -32,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import keras
@@ -171,11 +170,17 @@ def _pick_with_tensorflow(scores: Any) -> _Picked:
     return _Picked(tf.math.argmax(scores, axis=-1), tf.math.is_finite(tf.reduce_sum(as_float, axis=-1)))
 
 
-@functools.lru_cache(maxsize=None)
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
 def _dtype_name(dtype: Any) -> str:
     """``keras.backend.standardize_dtype``, remembered per dtype object: the
-    metrics ask on every batch, which PyTorch runs eagerly."""
-    return keras.backend.standardize_dtype(dtype)
+    metrics ask on every batch, which PyTorch runs eagerly. A plain dict, not
+    ``functools.lru_cache``, which torch.compile (``jit_compile=True``) warns about."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = keras.backend.standardize_dtype(dtype)
+    return name
 
 
 def _is_float(value: Any) -> bool:

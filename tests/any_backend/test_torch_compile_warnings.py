@@ -24,11 +24,6 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="tb_imbalance/keras/metrics.py wraps _dtype_name in functools.lru_cache, which Dynamo warns "
-    "about; a dict cache does not (remove this mark with that fix)",
-)
 def test_jit_compile_on_torch_prints_no_dynamo_warning():
     import keras
 
