@@ -58,6 +58,13 @@ class GlyphAtlas:
 
     def line(self, glyphs: np.ndarray, cell: int) -> np.ndarray:
         """Coverage ``[..., height, cell]`` of labels ``[..., L]`` centred in cells ``cell`` px wide."""
+        labels = glyphs.reshape(-1, glyphs.shape[-1])
+        # Grids repeat few labels ("0", "100%", …): draw each distinct one once.
+        distinct, which = np.unique(labels, axis=0, return_inverse=True)
+        strips = self._strips(distinct, cell)
+        return strips[which.reshape(-1)].reshape(glyphs.shape[:-1] + strips.shape[1:])
+
+    def _strips(self, glyphs: np.ndarray, cell: int) -> np.ndarray:
         advances = self.advances[glyphs]
         starts = np.cumsum(advances, axis=-1) - advances  # x of each character in its label
         starts += ((cell - advances.sum(axis=-1, keepdims=True)) // 2) - 1  # centred; -1: the mask's margin
