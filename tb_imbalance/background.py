@@ -19,7 +19,9 @@ Guarantees:
   the caller raises it on the training thread; a failed step is also logged
   when it fails (logger ``tb_imbalance``);
 * nothing lost at exit: the interpreter runs every queued step before it
-  exits (``concurrent.futures`` joins its worker threads at shutdown).
+  exits (``concurrent.futures`` joins its worker threads at shutdown);
+* after a ``fit`` that raised (Keras then skips ``on_train_end``), the
+  finished epochs reach the disk moments later; :func:`flush` waits for them.
 
 :func:`tb_imbalance.log_report` and :class:`tb_imbalance.ReportWriter` stay
 synchronous: a step is on disk when they return.
@@ -39,7 +41,7 @@ import os
 import threading
 from typing import Callable, Iterable
 
-__all__ = ["MAX_PENDING", "raise_failures", "submit", "wait"]
+__all__ = ["MAX_PENDING", "flush", "raise_failures", "submit", "wait"]
 
 #: Steps that may wait or be in writing at once (what a killed process can lose).
 MAX_PENDING = 2
@@ -93,6 +95,22 @@ def submit(job: Callable[[], None]) -> concurrent.futures.Future:
     step.add_done_callback(lambda _: slots.release())
     step.add_done_callback(_log_failure)
     return step
+
+
+def flush() -> None:
+    """Wait until every step handed over so far in this process is written.
+
+    Errors stay with their steps (logged when they happened, raised by the
+    callback that handed them over). Use it after a ``fit`` that raised,
+    before reading its run directory.
+
+    Example:
+        >>> flush()
+    """
+    with _LOCK:
+        executor = _EXECUTOR
+    if executor is not None:
+        executor.submit(lambda: None).result()  # one worker, first in first out: runs after every earlier step
 
 
 def raise_failures(steps: list[concurrent.futures.Future]) -> None:
