@@ -340,7 +340,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._fit_token: Any = None
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
-        self._in_epoch = False
+        self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
         self._validated: np.ndarray | ValueError | None = None  # the epoch's validation counts
 
     # -- set-up ------------------------------------------------------------
@@ -544,7 +544,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     # -- per epoch ---------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._in_epoch, self._validated = True, None
+        self._logs_this_epoch, self._validated = epoch % self.freq == 0, None
         if self._history_checked:
             return
         self._history_checked = True
@@ -565,7 +565,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_test_end(self, logs: dict | None = None) -> None:
         # fit's validation pass ends: keep its counts before any other
         # callback's evaluate() or predict() resets the compiled metric.
-        if not self._in_epoch or self._source is not None or self._metric is None:
+        if not self._logs_this_epoch or self._source is not None or self._metric is None:
             return
         try:
             self._validated = self._metric.confusion_matrix()
@@ -600,7 +600,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         )
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._in_epoch = False
+        self._logs_this_epoch = False
         background.raise_failures(self._pending)
         if epoch % self.freq:
             return
@@ -655,7 +655,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             background.wait(pending)
         finally:
             self._writer = None
-            self._in_epoch = False
+            self._logs_this_epoch = False
             self._release()
 
 

@@ -200,3 +200,14 @@ def test_monitors_read_the_metric_not_the_callback(tmp_path, data):
     if epochs < 30:  # stopped by the monitor, on the metric's value in logs
         values = history.history["val_balanced_accuracy"]
         assert values[-1] <= max(values[:-1])
+
+
+def test_epochs_that_are_not_logged_read_nothing_from_the_metric(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+    reads = []
+    read = BalancedAccuracy.confusion_matrix
+    monkeypatch.setattr(BalancedAccuracy, "confusion_matrix", lambda self: (reads.append(1), read(self))[1])
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=5, verbose=0,
+                     callbacks=[ClassificationReportCallback(tmp_path, verbose=0, freq=2)])
+    assert len(reads) == 3  # epochs 0, 2 and 4: one device-to-host copy each, none for 1 and 3
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 2, 4]
