@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pathlib
 import urllib.parse
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 __all__ = [
     "CHROMIUM",
@@ -32,6 +32,7 @@ __all__ = [
     "dashboard_url",
     "wait_ready",
     "Dashboard",
+    "dashboard_page",
     "fetch_json",
     "read_table",
 ]
@@ -235,3 +236,25 @@ def read_table(page: Any) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
     labels (``"macro avg"``, ``"MCC"``, …).
     """
     return page.evaluate(_READ_TABLE)
+
+
+def dashboard_page(
+    browser: Any, server: str, name: str, *, width: int = 1400, height: int = 1000, **context_options: Any
+) -> Iterator["Dashboard"]:
+    """Body of a pytest fixture: a :class:`Dashboard` on a fresh page of ``width`` × ``height``.
+
+    When the test ends, a full-page screenshot goes to ``ARTIFACTS/<name>.png``
+    and the page's context is closed. Use it as ``yield from
+    dashboard_page(browser, server, request.node.name)``.
+    """
+    context = browser.new_context(viewport={"width": width, "height": height}, **context_options)
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    try:
+        yield Dashboard(page, server)
+    finally:
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        finally:
+            context.close()

@@ -38,7 +38,7 @@ from imblearn.metrics import geometric_mean_score
 from sklearn import metrics as skm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
-from browser_support import ARTIFACTS, Dashboard, fetch_json, launch_chromium, read_table, wait_ready
+from browser_support import ARTIFACTS, Dashboard, dashboard_page, fetch_json, launch_chromium, read_table, wait_ready
 from support import (
     HOSTILE_CLASS_NAME,
     labels_from_matrix,
@@ -168,18 +168,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def dashboard(browser, server, request) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    board = Dashboard(page, server)
-    try:
-        yield board
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        try:
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        finally:
-            context.close()
+    yield from dashboard_page(browser, server, request.node.name, accept_downloads=True)
 
 
 # --------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from browser_support import ARTIFACTS, Dashboard, fetch_json, launch_chromium, wait_ready
+from browser_support import Dashboard, dashboard_page, fetch_json, launch_chromium, wait_ready
 from support import HOSTILE_CLASS_NAME, tensorboard_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -117,18 +117,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def dashboard(browser, server, request) -> Iterator[Dashboard]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    board = Dashboard(page, server)
-    try:
-        yield board
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        try:
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        finally:
-            context.close()
+    yield from dashboard_page(browser, server, request.node.name)
 
 
 # --------------------------------------------------------------------------

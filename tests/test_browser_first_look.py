@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from browser_support import ARTIFACTS, Dashboard, launch_chromium, read_table, wait_ready
+from browser_support import Dashboard, dashboard_page, launch_chromium, read_table, wait_ready
 from support import labels_from_matrix, tensorboard_server
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -125,18 +125,7 @@ def browser() -> Iterator[Any]:
 
 def _dashboard(browser, server, request, width: int) -> Iterator[Dashboard]:
     # Tall enough that the tables' virtualised rows are all drawn (read_table reads drawn rows).
-    context = browser.new_context(viewport={"width": width, "height": 1600})
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    board = Dashboard(page, server)
-    try:
-        yield board
-    finally:
-        ARTIFACTS.mkdir(exist_ok=True)
-        try:
-            page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        finally:
-            context.close()
+    yield from dashboard_page(browser, server, request.node.name, width=width, height=1600)
 
 
 @pytest.fixture
