@@ -40,6 +40,7 @@ __all__ = [
     "make_logdir",
     "write_newer_format_run",
     "labels_from_matrix",
+    "plugin_client",
     "tensorboard_server",
     "free_port",
     "get_json",
@@ -83,6 +84,23 @@ def _labels_and_predictions(
     correct = rng.random(_ROWS_PER_STEP) < _recall_profile(run_index, num_classes, progress)[labels]
     wrong = (labels + rng.integers(1, num_classes, size=_ROWS_PER_STEP)) % num_classes
     return labels, np.where(correct, labels, wrong)
+
+
+def plugin_client(logdir: str | os.PathLike) -> Any:
+    """A ``werkzeug`` test client of the Imbalance plugin over ``logdir`` (Python loader, every step kept)."""
+    from tensorboard.backend import application
+    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test as werkzeug_test
+
+    from tb_imbalance.plugin import ImbalancePlugin
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    provider = data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
 
 
 def make_logdir(

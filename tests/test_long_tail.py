@@ -13,17 +13,13 @@ import json
 
 import numpy as np
 import pytest
-from tensorboard.backend import application
-from tensorboard.backend.event_processing import data_provider as tb_data_provider
-from tensorboard.backend.event_processing import plugin_event_multiplexer
-from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
 from logdir_reader import plugin_content, run_tag_pairs, scalars
+from support import plugin_client
 from tb_imbalance import ReportWriter, core
 from tb_imbalance import format as fmt
 from tb_imbalance.events import report_values
-from tb_imbalance.plugin import ImbalancePlugin
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.targets import close_directory_writers
 
@@ -310,12 +306,7 @@ def client(tmp_path_factory):
         writer.write_matrix(0, "confusion_matrix", CM, NAMES, class_counts=COUNTS, image=False)
     with ReportWriter(root / "plain") as writer:
         writer.write_matrix(0, "confusion_matrix", CM, NAMES, image=False)
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
-    multiplexer.AddRunsFromDirectory(str(root))
-    multiplexer.Reload()
-    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(root))
-    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
-    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+    return plugin_client(root)
 
 
 def _report(client, status=200, **params):

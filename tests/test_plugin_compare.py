@@ -18,15 +18,10 @@ from typing import Any
 import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-from tensorboard.backend import application
-from tensorboard.backend.event_processing import data_provider as tb_data_provider
-from tensorboard.backend.event_processing import plugin_event_multiplexer
-from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
 import tb_imbalance
-from support import PLUGIN_ROUTE, write_newer_format_run
-from tb_imbalance.plugin import ImbalancePlugin
+from support import PLUGIN_ROUTE, plugin_client, write_newer_format_run
 
 TAG = "confusion_matrix"
 NAMES = ["majority", "common", "rare", "rarer", "absent", "<b>x</b>"]
@@ -80,12 +75,7 @@ def logdir(tmp_path_factory) -> tuple[pathlib.Path, dict[str, dict[int, np.ndarr
 @pytest.fixture(scope="module")
 def client(logdir) -> werkzeug_test.Client:
     root, _ = logdir
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
-    multiplexer.AddRunsFromDirectory(str(root))
-    multiplexer.Reload()
-    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(root))
-    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
-    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+    return plugin_client(root)
 
 
 def _get(client, route: str, status: int = 200, **params) -> Any:

@@ -17,16 +17,11 @@ import warnings
 import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
-from tensorboard.backend import application
-from tensorboard.backend.event_processing import data_provider as tb_data_provider
-from tensorboard.backend.event_processing import plugin_event_multiplexer
-from tensorboard.plugins import base_plugin
 from werkzeug import test as werkzeug_test
 
 from logdir_reader import matrices
-from support import PLUGIN_ROUTE
+from support import PLUGIN_ROUTE, plugin_client
 from tb_imbalance import log_matrix, log_report
-from tb_imbalance.plugin import ImbalancePlugin
 from tb_imbalance.targets import close_directory_writers
 
 # 20 rows: class 0 has 8 right and 2 wrong, class 1 has 4 wrong and 6 right.
@@ -38,12 +33,7 @@ WEIGHTS = np.full(20, 10.0)
 
 def _client(root) -> werkzeug_test.Client:
     close_directory_writers()
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
-    multiplexer.AddRunsFromDirectory(str(root))
-    multiplexer.Reload()
-    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(root))
-    plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=provider))
-    return werkzeug_test.Client(application.TensorBoardWSGI([plugin]))
+    return plugin_client(root)
 
 
 def _get(client, route: str, **params):
