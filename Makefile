@@ -80,6 +80,7 @@ bench: setup-all
 	$(PY) bench/examples_cost.py --backend tensorflow
 	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/examples_cost.py --backend jax
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/examples_cost.py --backend torch
+	$(PY) bench/log_report_examples.py
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

@@ -23,7 +23,7 @@ present, or the interpreters given)::
 
 Example:
     >>> sorted(MARKERS)
-    ['callback_overhead.py', 'epoch_end.py', 'examples_cost.py', 'many_classes.py']
+    ['callback_overhead.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py']
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ MARKERS = {
     "many_classes.py": ("part 1, fit:", "part 2, writers", "log_report target"),
     "examples_cost.py": ("beyond the predict pass", "epochs 2.."),
     "epoch_end.py": ("on the training thread, background writer", "picture draw"),
+    "log_report_examples.py": ("with examples / report only", "argmax over the [N, C] scores"),
 }
 
 
@@ -53,7 +54,7 @@ def run_quick(script: str, *, backend: str, python: str | None = None, timeout: 
     """Run ``bench/<script> --quick`` on the Keras ``backend`` and return its output.
 
     Args:
-        script: ``"callback_overhead.py"``, ``"many_classes.py"``, ``"examples_cost.py"`` or ``"epoch_end.py"``.
+        script: a key of :data:`MARKERS` (``"callback_overhead.py"``, ``"many_classes.py"``, …).
         backend: ``"tensorflow"``, ``"jax"`` or ``"torch"``.
         python: interpreter of the environment (default: this one).
         timeout: seconds before the run counts as failed.

@@ -205,27 +205,20 @@ def _digits(values: np.ndarray) -> np.ndarray:
     return np.searchsorted(_POWERS_OF_TEN, np.asarray(values, dtype=np.int64), side="right") + 1
 
 
-def _padding_as_class_zero(labels: Any, sample_weight: Any, num_classes: int) -> Any:
-    """``labels`` with padding rows (weight 0, no class: :func:`tb_imbalance.core.padding_rows`) set to class 0.
-
-    Rows of weight 0 are never examples, so the class they get does not matter;
-    any other label is checked as given.
-    """
-    try:
-        array = np.asarray(labels)
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        return labels  # the matrix's own checks name the problem
-    if array.ndim not in (1, 2) or weights.shape != (len(array),):
-        return labels
-    padding = core.padding_rows(array, weights, num_classes)
-    if not padding.any():
-        return labels
-    array = array.copy()
-    array[padding] = 0
-    if array.ndim == 2 and array.shape[1] > 1:
-        array[padding, 0] = 1
-    return array
+def _class_ids_of(
+    labels: Any, predictions: Any, num_classes: int, sample_weight: Any, from_logits: bool
+) -> core.ClassIds:
+    """The class ids of a standalone :func:`collect_examples` call (the writers pass theirs)."""
+    labels = to_numpy(labels, "labels")
+    if sample_weight is not None:
+        weights = np.asarray(to_numpy(sample_weight, "sample_weight"), dtype=np.float64).reshape(-1)
+        if weights.shape != (len(labels),):
+            raise ValueError(
+                f"`sample_weight` must have one weight per row: received {weights.size} for {len(labels)} rows"
+            )
+    return core.class_ids(
+        labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits
+    )
 
 
 def collect_examples(
@@ -239,6 +232,7 @@ def collect_examples(
     from_logits: bool = False,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+    class_ids: core.ClassIds | None = None,
 ) -> ExampleSet:
     """Choose and render the examples behind each cell of one step.
 
@@ -259,6 +253,9 @@ def collect_examples(
         examples_per_cell: examples kept per cell.
         examples_max_bytes: bound on the step's bytes: the UTF-8 index and
             the thumbnails together.
+        class_ids: ``labels`` and ``predictions`` already checked and turned
+            into class ids (:func:`tb_imbalance.core.class_ids`, as the
+            writers do to count the matrix): the argmax is not taken again.
 
     Returns:
         The :class:`ExampleSet` of the step.
@@ -269,10 +266,6 @@ def collect_examples(
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
     rows = _rows_of(inputs, "examples")
-    labels = to_numpy(labels, "labels")
-    if sample_weight is not None:
-        labels = _padding_as_class_zero(labels, to_numpy(sample_weight, "sample_weight"), num_classes)
-    true_ids = core.class_ids_from_labels(labels, num_classes)
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)
     if not (len(shape) == 2 or np.issubdtype(np.asarray(predictions).dtype, np.floating)):
@@ -282,25 +275,24 @@ def collect_examples(
             f"of shape {shape}. Pass the model's scores (e.g. predict_proba or the logits with "
             "from_logits=True)"
         )
-    pred_ids = core.class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
-    count = len(true_ids)
-    if len(rows) != count or len(pred_ids) != count:
+    if class_ids is None:
+        class_ids = _class_ids_of(labels, predictions, num_classes, sample_weight, from_logits)
+    count = class_ids.size
+    if len(rows) != count:
         raise ValueError(
             f"`examples` must have one row per label: received {len(rows)} rows for {count} "
-            f"labels and {len(pred_ids)} predictions"
+            f"labels and {len(predictions)} predictions"
         )
     ids = None
     if example_ids is not None:
         ids = _rows_of(example_ids, "example_ids")
         if len(ids) != count:
             raise ValueError(f"`example_ids` must have one id per example: received {len(ids)} for {count} rows")
-    considered = np.arange(count)
-    if sample_weight is not None:
-        weights = np.asarray(to_numpy(sample_weight, "sample_weight"), dtype=np.float64).reshape(-1)
-        if weights.shape != (count,):
-            raise ValueError(f"`sample_weight` must have one weight per row: received {weights.size} for {count} rows")
-        considered = np.flatnonzero(weights != 0)  # weight 0 masks a row (padding): never an example
-        true_ids, pred_ids = true_ids[considered], pred_ids[considered]
+    true_ids, pred_ids, considered = class_ids.true, class_ids.predicted, class_ids.positions()
+    if class_ids.weights is not None:  # weight 0 masks a row (padding): never an example
+        kept = class_ids.weights != 0
+        true_ids, pred_ids, considered = true_ids[kept], pred_ids[kept], considered[kept]
+    if len(considered) != len(predictions):
         predictions = np.asarray(predictions)[considered]  # a copy only when rows are masked
     scores, score_kind = _scores_of(predictions, num_classes, from_logits)
     confidence = scores[np.arange(len(considered)), pred_ids]
@@ -410,6 +402,7 @@ def examples_of_step(
     from_logits: bool = False,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+    class_ids: core.ClassIds | None = None,
 ) -> ExampleSet | None:
     """A writer's optional ``examples=``: :func:`collect_examples`, or None without examples.
 
@@ -425,5 +418,5 @@ def examples_of_step(
     return collect_examples(
         examples, labels, predictions, num_classes=num_classes, example_ids=example_ids,
         sample_weight=sample_weight, from_logits=from_logits,
-        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=class_ids,
     )

@@ -132,9 +132,10 @@ def log_report(
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
     sample_weight = to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
-    cm = core.confusion_matrix(
+    ids = core.class_ids(
         labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits,
     )
+    cm = core.count_class_ids(ids)
     # The class set and the run history are checked before the examples are chosen (their work).
     report = ReportStep.of(
         step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
@@ -144,7 +145,7 @@ def log_report(
     chosen = examples_of_step(
         examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids,
         sample_weight=sample_weight, from_logits=from_logits,
-        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=ids,
     )
     sink.write_report(
         dataclasses.replace(report, examples=chosen), per_class_scalars=per_class_scalars, image=image

@@ -103,15 +103,15 @@ def _counted(
     class_names: Sequence[str] | None,
     sample_weight: Any,
     from_logits: bool,
-) -> tuple[Any, Any, Any, np.ndarray, Sequence[str] | None]:
-    """``(labels, predictions, sample_weight, cm, class_names)`` as numpy, the matrix counted once."""
+) -> tuple[Any, Any, Any, core.ClassIds, Sequence[str] | None]:
+    """``(labels, predictions, sample_weight, class ids, class_names)`` as numpy, the argmax taken once."""
     labels, predictions = _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions")
     sample_weight = _to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
-    cm = core.confusion_matrix(
+    ids = core.class_ids(
         labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits
     )
-    return labels, predictions, sample_weight, cm, class_names
+    return labels, predictions, sample_weight, ids, class_names
 
 
 def _default_writer() -> Any:
@@ -247,9 +247,9 @@ def confusion_matrix(
         True
     """
     step = _resolve_step(step)
-    *_, cm, names = _counted(labels, predictions, num_classes, class_names, sample_weight, from_logits)
+    *_, ids, names = _counted(labels, predictions, num_classes, class_names, sample_weight, from_logits)
     report = ReportStep.of(
-        step, name, cm, names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups
+        step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups
     )
     return _write_checked(report, values_only=True, description=description)
 
@@ -331,15 +331,15 @@ def classification_report(
         True
     """
     step = _resolve_step(step)
-    labels, predictions, sample_weight, cm, names = _counted(
+    labels, predictions, sample_weight, ids, names = _counted(
         labels, predictions, num_classes, class_names, sample_weight, from_logits
     )
-    report = ReportStep.of(step, name, cm, names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups)
+    report = ReportStep.of(step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups)
     chosen = examples_of_step(
         _to_numpy(examples, "examples"), labels, predictions,
-        num_classes=cm.shape[0], example_ids=_to_numpy(example_ids, "example_ids"),
+        num_classes=ids.num_classes, example_ids=_to_numpy(example_ids, "example_ids"),
         sample_weight=sample_weight, from_logits=from_logits,
-        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes,
+        examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=ids,
     )
     report = dataclasses.replace(report, examples=chosen)
     return _write_checked(report, per_class_scalars=per_class_scalars, image=image, description=description)

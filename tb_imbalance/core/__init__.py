@@ -9,7 +9,7 @@ so a change to the maths happens here and only here. One module per job:
 :mod:`tb_imbalance.core.inputs`           labels and predictions -> int64 class ids
 :mod:`tb_imbalance.core.argmax`           the rows' argmax of scores (chunked, threaded)
 :mod:`tb_imbalance.core.validators`       flags, the class count, a matrix, class names
-:mod:`tb_imbalance.core.counting`         class ids -> the confusion matrix
+:mod:`tb_imbalance.core.counting`         inputs -> checked class ids (once) -> the matrix
 :mod:`tb_imbalance.core.metrics`          the report's metrics (scikit-learn, imbalanced-learn)
 :mod:`tb_imbalance.core.intervals`        Wilson and Newcombe confidence intervals
 :mod:`tb_imbalance.core.long_tail`        many-, medium- and few-shot recall
@@ -37,7 +37,14 @@ Example:
 from __future__ import annotations
 
 from tb_imbalance.core.argmax import _argmax_block, _argmax_rows
-from tb_imbalance.core.counting import confusion_matrix, padding_rows, resolve_num_classes
+from tb_imbalance.core.counting import (
+    ClassIds,
+    class_ids,
+    confusion_matrix,
+    count_class_ids,
+    padding_rows,
+    resolve_num_classes,
+)
 from tb_imbalance.core.groups import group_matrix, validate_class_groups
 from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions, widen_low_precision_floats
 from tb_imbalance.core.intervals import (
@@ -68,6 +75,9 @@ from tb_imbalance.core.validators import (
 __all__ = [
     "METRIC_NAMES",
     "confusion_matrix",
+    "ClassIds",
+    "class_ids",
+    "count_class_ids",
     "padding_rows",
     "class_ids_from_labels",
     "class_ids_from_predictions",

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ from tb_imbalance.core.inputs import (
 )
 from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
 
-__all__ = ["resolve_num_classes", "confusion_matrix", "padding_rows"]
+__all__ = ["resolve_num_classes", "ClassIds", "class_ids", "count_class_ids", "confusion_matrix", "padding_rows"]
 
 
 def resolve_num_classes(
@@ -48,6 +49,107 @@ def resolve_num_classes(
     num_classes = validate_num_classes(num_classes)
     names = None if class_names is None else validate_class_names(class_names, num_classes)
     return num_classes, names
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassIds:
+    """One evaluation's labels and predictions as checked class ids: the argmax taken once.
+
+    What :func:`class_ids` returns and :func:`count_class_ids` counts; the
+    examples behind each cell (:func:`tb_imbalance.examples.collect_examples`)
+    reuse it instead of reading the scores a second time.
+
+    Attributes:
+        true: int64 ``[n]`` true class ids of the rows kept.
+        predicted: int64 ``[n]`` predicted class ids of the same rows.
+        weights: float64 ``[n]`` sample weights of those rows, or None.
+        rows: int ``[n]`` positions of the kept rows in the inputs, or None
+            when every row is kept (padding rows, :func:`padding_rows`, are
+            dropped).
+        num_classes: ``C``.
+        size: rows in the inputs (kept or not).
+    """
+
+    true: np.ndarray
+    predicted: np.ndarray
+    weights: np.ndarray | None
+    rows: np.ndarray | None
+    num_classes: int
+    size: int
+
+    def positions(self) -> np.ndarray:
+        """Positions of the kept rows in the inputs."""
+        return np.arange(self.size) if self.rows is None else self.rows
+
+
+def class_ids(
+    labels: Any,
+    predictions: Any,
+    *,
+    num_classes: int | None = None,
+    sample_weight: Any = None,
+    from_logits: bool = False,
+) -> ClassIds:
+    """Validate one evaluation's inputs and turn them into class ids, once.
+
+    Args and errors as in :func:`confusion_matrix`, which is
+    ``count_class_ids(class_ids(...))``.
+
+    Example:
+        >>> ids = class_ids([0, 1, -1], [[0.9, 0.1], [0.4, 0.6], [0.5, 0.5]], sample_weight=[1, 2, 0])
+        >>> ids.true.tolist(), ids.predicted.tolist(), ids.rows.tolist()
+        ([0, 1], [0, 1], [0, 1])
+    """
+    labels = _as_numeric_array(labels, "labels")
+    predictions = _as_numeric_array(predictions, "predictions")
+    if num_classes is None:
+        num_classes = _infer_num_classes(labels, predictions)
+        if num_classes is None:
+            raise ValueError(
+                "`num_classes` is required when both `labels` and `predictions` "
+                "are class ids [N]: the number of classes cannot be inferred "
+                "safely from data that may miss classes"
+            )
+    num_classes = validate_num_classes(num_classes)
+    if 0 in (np.size(labels), np.size(predictions)):
+        raise ValueError(
+            "`labels` and `predictions` are empty (0 rows); a confusion matrix "
+            "needs at least one example"
+        )
+    from_logits = validate_flag(from_logits, "from_logits")
+    size = labels.shape[0] if labels.ndim else 0
+    weights, rows = None, None
+    if sample_weight is not None and labels.ndim in (1, 2):
+        weights = _checked_weights(sample_weight, labels.shape[0])
+        keep = ~padding_rows(labels, weights, num_classes)
+        if not keep.all() and predictions.ndim in (1, 2) and predictions.shape[0] == len(keep):
+            rows = np.flatnonzero(keep)
+            labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
+    true_ids = class_ids_from_labels(labels, num_classes)
+    pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
+    if true_ids.shape[0] != pred_ids.shape[0]:
+        raise ValueError(
+            f"`labels` and `predictions` must have the same number of rows, "
+            f"received {true_ids.shape[0]} and {pred_ids.shape[0]}"
+        )
+    if sample_weight is not None and weights is None:
+        weights = _checked_weights(sample_weight, true_ids.shape[0])
+    return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size)
+
+
+def count_class_ids(ids: ClassIds) -> np.ndarray:
+    """The ``[C, C]`` matrix of checked class ids: int64 counts, or float64 sums of weights.
+
+    Example:
+        >>> count_class_ids(class_ids([0, 1, 1], [0, 1, 0], num_classes=2)).tolist()
+        [[1, 0], [1, 1]]
+    """
+    num_classes = ids.num_classes
+    flat = ids.true * num_classes + ids.predicted
+    counts = np.bincount(flat, weights=ids.weights, minlength=num_classes * num_classes)
+    if ids.weights is None:
+        counts = counts.astype(np.int64, copy=False)
+    return counts.reshape(num_classes, num_classes)
 
 
 def confusion_matrix(
@@ -83,44 +185,11 @@ def confusion_matrix(
         >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2).tolist()
         [[1, 0], [1, 1]]
     """
-    labels = _as_numeric_array(labels, "labels")
-    predictions = _as_numeric_array(predictions, "predictions")
-    if num_classes is None:
-        num_classes = _infer_num_classes(labels, predictions)
-        if num_classes is None:
-            raise ValueError(
-                "`num_classes` is required when both `labels` and `predictions` "
-                "are class ids [N]: the number of classes cannot be inferred "
-                "safely from data that may miss classes"
-            )
-    num_classes = validate_num_classes(num_classes)
-    if 0 in (np.size(labels), np.size(predictions)):
-        raise ValueError(
-            "`labels` and `predictions` are empty (0 rows); a confusion matrix "
-            "needs at least one example"
+    return count_class_ids(
+        class_ids(
+            labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits
         )
-    from_logits = validate_flag(from_logits, "from_logits")
-    weights = None
-    if sample_weight is not None and labels.ndim in (1, 2):
-        weights = _checked_weights(sample_weight, labels.shape[0])
-        keep = ~padding_rows(labels, weights, num_classes)
-        if not keep.all() and predictions.ndim in (1, 2) and predictions.shape[0] == len(keep):
-            labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
-    true_ids = class_ids_from_labels(labels, num_classes)
-    pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
-    if true_ids.shape[0] != pred_ids.shape[0]:
-        raise ValueError(
-            f"`labels` and `predictions` must have the same number of rows, "
-            f"received {true_ids.shape[0]} and {pred_ids.shape[0]}"
-        )
-    flat = true_ids * num_classes + pred_ids
-    if sample_weight is None:
-        counts = np.bincount(flat, minlength=num_classes * num_classes)
-        return counts.reshape(num_classes, num_classes).astype(np.int64, copy=False)
-    if weights is None:
-        weights = _checked_weights(sample_weight, true_ids.shape[0])
-    counts = np.bincount(flat, weights=weights, minlength=num_classes * num_classes)
-    return counts.reshape(num_classes, num_classes)
+    )
 
 
 def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:

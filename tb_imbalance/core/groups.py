@@ -16,8 +16,12 @@ from tb_imbalance.core.validators import validate_class_names, validate_matrix
 __all__ = ["validate_class_groups", "group_matrix"]
 
 
-def validate_class_groups(class_groups: Any, class_names: Sequence[str]) -> dict[str, list[str]] | None:
+def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) -> dict[str, list[str]] | None:
     """Return ``class_groups`` as ``{group name: [class names…]}`` (None stays None).
+
+    ``class_names`` None: the classes are not known yet (a Keras callback
+    before training); only the rules that need no class names are checked,
+    and the members must be checked again once they are known.
 
     Rules: group names are non-empty strings; each group lists at least one
     class; every member is one of ``class_names``; a class is in at most one
@@ -42,7 +46,7 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str]) -> dict
             '`class_groups` must be a dict {"group name": [class names…]}, received '
             f"{type(class_groups).__name__}"
         )
-    known = {str(name): index for index, name in enumerate(class_names)}
+    known = {str(name): index for index, name in enumerate(class_names or ())}
     owner: dict[str, str] = {}
     groups: dict[str, list[str]] = {}
     for group, members in class_groups.items():
@@ -56,6 +60,9 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str]) -> dict
         names = [str(name) for name in members]
         if not names:
             raise ValueError(f"`class_groups[{group!r}]` lists no class; every group needs at least one")
+        groups[group] = names
+        if class_names is None:
+            continue
         for name in names:
             if name not in known:
                 raise ValueError(
@@ -68,7 +75,8 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str]) -> dict
                     "a class may be in at most one group"
                 )
             owner[name] = group
-        groups[group] = names
+    if class_names is None:
+        return groups
     for group in groups:
         if group in known and owner.get(group) != group:
             raise ValueError(
