@@ -38,7 +38,7 @@ from tb_imbalance import format as fmt
 if TYPE_CHECKING:  # pragma: no cover
     from tb_imbalance.examples import ExampleSet
 
-__all__ = ["ClassSet", "ReportStep", "validate_step", "validate_tag", "MAX_STEP"]
+__all__ = ["ClassSet", "ReportStep", "class_set_if_known", "validate_step", "validate_tag", "MAX_STEP"]
 
 #: The largest step an event file can hold (``Event.step`` is a signed 64-bit int).
 MAX_STEP = 2**63 - 1
@@ -141,6 +141,41 @@ class ClassSet:
         return None if self.groups is None else {group: list(members) for group, members in self.groups}
 
 
+def class_set_if_known(class_names: Any, class_counts: Any = None, class_groups: Any = None) -> ClassSet | None:
+    """The class set when ``class_names`` or ``class_counts`` tell C; else None, after the checks that need no C.
+
+    For an entry that learns C later (the Keras callback reads it from the
+    model at the start of training), then builds the set with
+    :meth:`ClassSet.of`. Nothing is refused here that C could make right.
+
+    Example:
+        >>> class_set_if_known(["ok", "fraud"]).names
+        ('ok', 'fraud')
+        >>> class_set_if_known(None, class_groups={"rare": ["3", "4"]}) is None
+        True
+    """
+    if class_names is not None:
+        size = _length(class_names)
+        if size is None:
+            core.validate_class_names(class_names, 0)  # raises: not a sequence of names
+    elif class_counts is not None and (_length(class_counts) or 0) >= 2:
+        size = _length(class_counts)
+    else:
+        if class_counts is not None:  # a type or a value that is wrong whatever C is
+            core.validate_class_counts(class_counts, _length(class_counts) or 0)
+        core.validate_class_groups(class_groups, None)  # members are checked once C is known
+        return None
+    return ClassSet.of(class_names, size, class_counts=class_counts, class_groups=class_groups)
+
+
+def _length(value: Any) -> int | None:
+    """``len(value)`` of a sequence (strings included), else None (then its validator names the type)."""
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
 def _weighted_matrix(matrix: np.ndarray, weighted: Any, argument: str) -> tuple[np.ndarray, bool]:
     """The matrix in its stored dtype, and whether it holds sums of weights."""
     floating = not np.issubdtype(matrix.dtype, np.integer)
@@ -218,13 +253,51 @@ class ReportStep:
         Raises:
             TypeError / ValueError: a bad argument, named in the message.
         """
-        step = validate_step(step)
-        name = validate_tag(name)
         checked = core.validate_matrix(matrix, argument)
-        checked, weighted = _weighted_matrix(checked, weighted, argument)
         classes = ClassSet.of(
             class_names, checked.shape[0], class_counts=class_counts, class_groups=class_groups
         )
+        return cls._assemble(step, name, checked, classes, examples, weighted, argument)
+
+    @classmethod
+    def with_classes(
+        cls,
+        step: Any,
+        name: Any,
+        matrix: Any,
+        classes: ClassSet,
+        *,
+        examples: "ExampleSet | None" = None,
+        weighted: bool | None = None,
+        argument: str = "cm",
+    ) -> "ReportStep":
+        """:meth:`of` for a class set validated before (a tag's :class:`ClassSet`, built once).
+
+        Raises:
+            TypeError / ValueError: a bad step, name or matrix, or a matrix
+                whose size is not the class set's.
+
+        Example:
+            >>> classes = ClassSet.of(["ok", "fraud"], 2)
+            >>> ReportStep.with_classes(0, "confusion_matrix", [[5, 1], [2, 2]], classes).classes.names
+            ('ok', 'fraud')
+        """
+        checked = core.validate_matrix(matrix, argument)
+        return cls._assemble(step, name, checked, classes, examples, weighted, argument)
+
+    @classmethod
+    def _assemble(
+        cls, step: Any, name: Any, checked: np.ndarray, classes: ClassSet, examples: Any, weighted: Any, argument: str
+    ) -> "ReportStep":
+        """The step of a checked matrix and class set: checks the rest and how they fit together."""
+        step = validate_step(step)
+        name = validate_tag(name)
+        checked, weighted = _weighted_matrix(checked, weighted, argument)
+        if checked.shape[0] != classes.num_classes:
+            raise ValueError(
+                f"`{argument}` has {checked.shape[0]} classes, the tag's class set {classes.num_classes} "
+                f"({list(classes.names)[:8]}); log a matrix of the tag's classes, or under another `name`"
+            )
         if examples is not None and examples.index["num_classes"] != checked.shape[0]:
             raise ValueError(
                 f"`examples` were chosen for {examples.index['num_classes']} classes, the matrix "

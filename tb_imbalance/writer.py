@@ -110,11 +110,17 @@ class ReportWriter:
         report = ReportStep.of(
             step, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples
         )
+        self.write_report(report, per_class_scalars=per_class_scalars, image=image, description=description)
+
+    def write_report(self, report: ReportStep, **options: Any) -> None:
+        """Write a step validated before (:class:`tb_imbalance.step.ReportStep`).
+
+        ``options``: ``per_class_scalars``, ``image`` and ``description`` as in
+        :meth:`write_matrix`. Raises ``ValueError`` for a step the run history
+        refuses; nothing is written then.
+        """
         with self.lock:
-            write_checked(
-                self.history, self.builder, self._write_values, report,
-                per_class_scalars=per_class_scalars, image=image, description=description,
-            )
+            write_checked(self.history, self.builder, self._write_values, report, **options)
 
     @property
     def history(self) -> RunHistory:

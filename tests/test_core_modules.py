@@ -29,6 +29,8 @@ PUBLIC_NAMES = [
     "per_class_intervals", "per_class_differences", "SHOT_METRIC_NAMES", "MANY_SHOT_MIN",
     "FEW_SHOT_MAX", "validate_class_counts", "validate_shot_thresholds", "shot_recalls",
     "validate_class_groups", "group_matrix", "padding_rows",
+    # the argmax taken once, shared by the matrix and the examples
+    "ClassIds", "class_ids", "count_class_ids",
     # not in __all__, but used by the writers, the callback and the plugin
     "validate_flag", "validate_num_classes",
 ]
@@ -38,10 +40,7 @@ MODULES = ["inputs", "argmax", "validators", "counting", "metrics", "intervals",
 
 #: Modules of tb_imbalance over the line budget, to be split by whoever owns them next.
 #: Strict: once one is split, its entry must go.
-OVER_BUDGET: set[str] = {
-    "tb_imbalance/keras/callback.py",
-    "tb_imbalance/keras/metrics.py",
-}
+OVER_BUDGET: set[str] = set()
 
 
 @pytest.mark.parametrize("name", PUBLIC_NAMES)

@@ -22,8 +22,11 @@
 
 TensorFlow is imported only when it is the Keras backend.
 
-One file per job: :mod:`~tb_imbalance.keras.metrics` (the metrics),
-:mod:`~tb_imbalance.keras.callback` (the callback),
+One file per job: :mod:`~tb_imbalance.keras.metrics` (the metrics) on
+:mod:`~tb_imbalance.keras.confusion_metric` (their streaming state; the
+per-row maths in :mod:`~tb_imbalance.keras.cell_index` and
+:mod:`~tb_imbalance.keras.row_ops`), :mod:`~tb_imbalance.keras.callback`
+(the callback; its set-up checks in :mod:`~tb_imbalance.keras.model_checks`),
 :mod:`~tb_imbalance.keras.validation_data` (every accepted validation
 source, as batches), :mod:`~tb_imbalance.keras.distribution` (which process
 writes).

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import functools
-import inspect
-import logging
 import os
-import warnings
-import weakref
 from typing import Any, Mapping, Sequence
 
 import keras
@@ -15,80 +11,17 @@ import numpy as np
 
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
-from tb_imbalance.keras import distribution
+from tb_imbalance.keras import distribution, fit_claims, model_checks
+from tb_imbalance.keras.callback_messages import CallbackMessages
 from tb_imbalance.keras.examples_source import ExamplesSource
-from tb_imbalance.keras.metrics import ConfusionMatrixMetric
+from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric
 from tb_imbalance.keras.validation_data import ValidationSource
+from tb_imbalance.step import ClassSet, ReportStep, class_set_if_known, validate_tag
 from tb_imbalance.targets import directory_writer
 from tb_imbalance.tensors import to_numpy
 from tb_imbalance.writer import ReportWriter
 
 __all__ = ["ClassificationReportCallback"]
-
-# Callbacks taking part in one fit, per run directory and tag. Keyed by the
-# fit's History object (Keras makes a new one per fit call), so a fit that
-# crashed before on_train_end leaves nothing behind for the next one.
-_ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], ClassificationReportCallback]]" = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _find_streaming_metrics(metrics: Sequence[Any]) -> list[ConfusionMatrixMetric]:
-    found: list[ConfusionMatrixMetric] = []
-    for metric in metrics:
-        if isinstance(metric, ConfusionMatrixMetric):
-            found.append(metric)
-        else:
-            found.extend(_find_streaming_metrics(getattr(metric, "metrics", []) or []))
-    return found
-
-
-def _model_outputs(model: Any) -> list | None:
-    """The symbolic outputs of a built functional / Sequential model, else ``None``."""
-    try:
-        outputs = model.outputs
-    except (AttributeError, ValueError):  # subclassed, or a Sequential not built yet
-        return None
-    return list(outputs) if outputs else None
-
-
-def _is_score_column(output: Any) -> bool:
-    """One float score per example: ``[N]`` or ``[N, 1]``."""
-    shape = tuple(output.shape)
-    floating = keras.backend.standardize_dtype(output.dtype).startswith(("float", "bfloat"))
-    return floating and (len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1))
-
-
-def _output_classes(output: Any) -> int | None:
-    """``C`` read from an output's shape: ``[N, C]`` gives C, a score column 2."""
-    shape = tuple(output.shape)
-    if _is_score_column(output):
-        return 2
-    if len(shape) == 2 and shape[-1] is not None and shape[-1] >= 2:
-        return int(shape[-1])
-    return None
-
-
-def _loss_from_logits(model: Any) -> tuple[bool | None, str]:
-    """Whether the compiled loss reads logits (``None``: cannot tell), and its name."""
-    loss = getattr(model, "loss", None)
-    described = loss if isinstance(loss, str) else type(loss).__name__
-    try:
-        if isinstance(loss, str):
-            loss = keras.losses.get(loss)
-        if isinstance(loss, keras.losses.Loss):
-            described = loss.name
-            value = loss.get_config().get("from_logits")
-            return (value if isinstance(value, bool) else None), described
-        if callable(loss) and not isinstance(loss, type):
-            described = getattr(loss, "__name__", described)
-            parameter = inspect.signature(loss).parameters.get("from_logits")
-            if parameter is not None and isinstance(parameter.default, bool):
-                return parameter.default, described
-    except (ValueError, TypeError):
-        pass
-    return None, str(described)
-
 
 class ClassificationReportCallback(keras.callbacks.Callback):
     """Logs the validation classification report to TensorBoard every epoch.
@@ -285,8 +218,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 f"`freq` must be a positive int (log every freq epochs), received {freq!r}; "
                 "use freq=1 to log every epoch"
             )
-        if not name or not isinstance(name, str) or not name.strip():
-            raise ValueError(f"`name` must be a non-empty tag string, received {name!r}")
+        validate_tag(name)
         if not run_name or not isinstance(run_name, str):
             raise ValueError(f"`run_name` must be a non-empty directory name, received {run_name!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -297,10 +229,13 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "pass validation_data too, or use fit(validation_steps=...) for fit's validation"
             )
         self.log_dir = os.fspath(log_dir)
-        self.class_names = None if class_names is None else _checked_class_names(class_names)
-        self.class_counts, self.class_groups = _checked_counts_and_groups(
-            class_counts, class_groups, self.class_names
-        )
+        if class_counts is not None and not isinstance(class_counts, (str, bytes)):
+            class_counts = to_numpy(class_counts, "class_counts")
+        # The tag's class set, validated once C is known: here when class_names
+        # (or class_counts) tell it, else at the start of training or of the first logged epoch.
+        self._classes = class_set_if_known(class_names, class_counts, class_groups)
+        self.class_names = None if class_names is None else list(self._classes.names)
+        self.class_counts, self.class_groups = class_counts, class_groups
         self.validation_data = validation_data
         self.validation_steps = validation_steps
         self._source = (
@@ -316,8 +251,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if examples is None
             else ExamplesSource(examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes)
         )
-        if self._examples_share_validation():
-            self._source.keep_scores = True  # one predict serves the matrix and the examples
+        if self.examples is not None:
+            self.examples.share_predictions_of(self._source)
         self.from_logits = core.validate_flag(from_logits, "from_logits")
         self.freq = freq
         self.name = name
@@ -333,50 +268,24 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._writer: ReportWriter | None = None
         self._metric: ConfusionMatrixMetric | None = None
         self._num_classes: int | None = None
-        self._names: list[str] | None = None
-        self._announced = False
-        self._said: set[str] = set()
+        self._messages = CallbackMessages("ClassificationReportCallback", verbose)
         self._history_checked = True
-        self._fit_token: Any = None
+        self._fit: Any = None  # the History object of the fit this callback takes part in
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
         self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
         self._validated: np.ndarray | ValueError | None = None  # the epoch's validation counts
 
     # -- set-up ------------------------------------------------------------
-    def _compiled_streaming_metrics(self) -> list[ConfusionMatrixMetric]:
-        candidates = _find_streaming_metrics(self.model.metrics)
-        if not candidates:
-            # Keras builds compiled metrics on the first batch (without a
-            # distribution strategy); until then only compile()'s arguments name them.
-            compiled = getattr(self.model, "_compile_metrics", None)
-            user = [getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)]
-            candidates = _find_streaming_metrics(keras.tree.flatten(user))
-        return candidates
-
-    def _select_metric(self, candidates: list[ConfusionMatrixMetric]) -> ConfusionMatrixMetric | None:
-        if self.metric_name is None:
-            return candidates[0] if candidates else None
-        for candidate in candidates:
-            if candidate.name == self.metric_name:
-                return candidate
-        raise ValueError(
-            f"`metric={self.metric_name!r}` names no compiled tb_imbalance metric; "
-            f"compiled ones: {[c.name for c in candidates]}; pass one of those names or "
-            "metric=None for the first"
-        )
-
     @property
     def run_dir(self) -> str:
         """Directory this callback writes to: ``<log_dir>/<run_name>``."""
         return os.path.join(self.log_dir, self.run_name)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._announced = False
-        self._said = set()
-        self._names = None
-        candidates = self._compiled_streaming_metrics()
-        self._metric = self._select_metric(candidates)
+        self._messages = CallbackMessages("ClassificationReportCallback", self.verbose)
+        candidates = model_checks.compiled_streaming_metrics(self.model)
+        self._metric = model_checks.select_metric(candidates, self.metric_name)
         if self._metric is None and self._source is None:
             raise ValueError(
                 "ClassificationReportCallback needs a validation confusion matrix: compile "
@@ -384,27 +293,23 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "and pass validation_data to fit (no extra forward pass), or pass "
                 "validation_data=(x_val, y_val) to the callback"
             )
-        outputs = _model_outputs(self.model)
+        outputs = model_checks.model_outputs(self.model)
         if self._source is not None:
-            self._check_predict_path(outputs)
-        self._check_from_logits(candidates, outputs)
-        self._num_classes, origin = self._known_num_classes(outputs)
+            model_checks.check_predict_path(outputs)
+        model_checks.check_from_logits(
+            self.model, self._metric, candidates, outputs, predicts=self._source is not None,
+            from_logits=self.from_logits,
+        )
+        self._num_classes, origin = model_checks.known_num_classes(self._metric, outputs)
         if self._num_classes is not None:
-            try:
-                self._names = core.validate_class_names(self.class_names, self._num_classes)
-            except ValueError as error:
-                raise ValueError(f"{error}; C={self._num_classes} comes from {origin}") from None
-            try:
-                core.validate_class_counts(self.class_counts, self._num_classes)
-                self.class_groups = core.validate_class_groups(self.class_groups, self._names)
-            except ValueError as error:
-                raise ValueError(f"{error}; C={self._num_classes} comes from {origin}") from None
+            self._classes = self._class_set(self._num_classes, f"; C={self._num_classes} comes from {origin}")
             if self._source is not None:
                 self._source.check_labels(self._num_classes)
             if self.examples is not None:
                 self.examples.check_labels(self._num_classes)
-        self._examples_from_logits = self.from_logits or _loss_from_logits(self.model)[0] is True
-        self._claim()
+        self._examples_from_logits = self.from_logits or model_checks.loss_from_logits(self.model)[0] is True
+        self._fit = getattr(self.model, "history", None)  # a new History object per fit call
+        fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None
         self._history_checked = True
         if distribution.is_writer(self.model):
@@ -412,135 +317,22 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._writer.history  # read what the run directory already holds, before training
             self._history_checked = False
 
-    def _known_num_classes(self, outputs: list | None) -> tuple[int | None, str]:
-        """``C`` when it is known before training, and where it comes from."""
-        if self._metric is not None:
-            return self._metric.num_classes, f"the compiled metric '{self._metric.name}'"
-        if outputs is not None and len(outputs) == 1:
-            classes = _output_classes(outputs[0])
-            if classes is not None:
-                return classes, f"the model's output shape {tuple(outputs[0].shape)}"
-        return None, ""
-
-    def _check_predict_path(self, outputs: list | None) -> None:
-        """The callback predicts validation_data: the model must have one usable output."""
-        if outputs is None:
-            return
-        if len(outputs) > 1:
-            raise ValueError(
-                f"`validation_data`: the model has {len(outputs)} outputs, and the callback's predict "
-                "path reports a single-output model. Compile a tb_imbalance metric on the output to "
-                "report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), let fit "
-                "validate and leave the callback's validation_data unset; or log that output yourself "
-                "with tb_imbalance.log_report"
-            )
-        shape = tuple(outputs[0].shape)
-        if len(shape) > 2:
-            squeeze = " (remove the size-1 axes, e.g. end the model with keras.layers.Flatten())" if 1 in shape[1:] else ""
-            raise ValueError(
-                f"`validation_data`: the model's output has shape {shape}, but the report needs class ids "
-                f"[N], scores [N, C] or one sigmoid column [N, 1]{squeeze}"
-            )
-
-    def _check_from_logits(self, candidates: list[ConfusionMatrixMetric], outputs: list | None) -> None:
-        """Refuse ``from_logits`` settings that disagree, before training."""
-        if self._source is None and self.from_logits and not self._metric.from_logits:
-            raise ValueError(
-                f"`from_logits=True` on the callback has no effect: it reads the compiled metric "
-                f"'{self._metric.name}', which has from_logits=False. Pass from_logits=True to the metric "
-                f"({type(self._metric).__name__}({self._metric.num_classes}, from_logits=True)); the "
-                "callback's from_logits applies to its own validation_data"
-            )
-        if outputs is None or len(outputs) != 1 or not _is_score_column(outputs[0]):
-            return  # from_logits only matters for one score column
-        loss_logits, loss_name = _loss_from_logits(self.model)
-        if loss_logits is not None:
-            for metric in candidates:
-                if metric.num_classes == 2 and metric.from_logits != loss_logits:
-                    raise ValueError(
-                        f"the model outputs one score column and its loss '{loss_name}' has "
-                        f"from_logits={loss_logits}, but the compiled metric '{metric.name}' has "
-                        f"from_logits={metric.from_logits} and would cut "
-                        f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
-                        f"from_logits={loss_logits} to {type(metric).__name__}(2, from_logits={loss_logits})"
-                    )
-        if self._source is None:
-            return
-        reference, origin = loss_logits, f"the loss '{loss_name}'"
-        if reference is None and self._metric is not None:
-            reference, origin = self._metric.from_logits, f"the compiled metric '{self._metric.name}'"
-        if reference is not None and reference != self.from_logits:
-            raise ValueError(
-                f"the model outputs one score column and {origin} has from_logits={reference}, but "
-                f"the callback has from_logits={self.from_logits} for its validation_data; pass "
-                f"ClassificationReportCallback(..., from_logits={reference})"
-            )
-
-    def _claim(self) -> None:
-        """Refuse a second callback with this ``name`` and run directory in the same fit."""
-        token = getattr(self.model, "history", None)  # a new History object per fit call
-        self._fit_token = token
-        if token is None:
-            return
+    def _class_set(self, num_classes: int, origin: str = "") -> ClassSet:
+        """The tag's class set for ``num_classes`` classes (validated once per C)."""
+        if self._classes is not None and self._classes.num_classes == num_classes:
+            return self._classes
         try:
-            claims = _ACTIVE.setdefault(token, {})
-        except TypeError:  # not weak-referenceable: cannot tell fits apart
-            return
-        location = self.run_dir if "://" in self.run_dir else os.path.abspath(self.run_dir)
-        other = claims.get((location, self.name))
-        if other is not None and other is not self:
-            raise ValueError(
-                f"two ClassificationReportCallbacks in this fit write tag `name`={self.name!r} into "
-                f"{self.run_dir}: their reports would collide. Give each callback its own `name` "
-                "(e.g. name='test_set'; its scalars then get the 'test_set/' prefix) or its own "
-                "`run_name` / `log_dir`"
+            return ClassSet.of(
+                self.class_names, num_classes, class_counts=self.class_counts, class_groups=self.class_groups
             )
-        claims[(location, self.name)] = self
-
-    def _release(self) -> None:
-        if self._fit_token is None:
-            return
-        claims = _ACTIVE.get(self._fit_token) if _is_weakrefable(self._fit_token) else None
-        if claims:
-            for key in [key for key, callback in claims.items() if callback is self]:
-                del claims[key]
-        self._fit_token = None
-
-    def _log(self, message: str) -> None:
-        if not self.verbose:
-            return
-        line = f"ClassificationReportCallback: {message}"
-        if keras.config.is_interactive_logging_enabled():
-            print(line, flush=True)
-        else:
-            logging.getLogger("tb_imbalance").info(line)
-
-    def _examples_share_validation(self) -> bool:
-        """``examples`` has the very x array of the callback's ``validation_data``: one predict serves both."""
-        return self.examples is not None and self._source is not None and self._source.shares_inputs(self.examples.x)
+        except ValueError as error:
+            raise ValueError(f"{error}{origin}") from None
 
     def _say_once(self, message: str) -> None:
-        if not self._announced:
-            if self._examples_share_validation():
-                message += (
-                    f"; the examples come from the same predictions (examples= has validation_data's x), "
-                    f"up to {self.examples.per_cell} per cell (tag '{self.name}_examples')"
-                )
-            elif self.examples is not None:
-                message += (
-                    f"; examples= adds one forward pass: predicting the examples set ({self.examples.describe()}) every {self.freq} "
-                    f"epoch(s) to keep up to {self.examples.per_cell} examples per cell "
-                    f"(tag '{self.name}_examples')"
-                )
-            self._log(message)
-        self._announced = True
-
-    def _warn_once(self, key: str, message: str) -> None:
-        if key in self._said:
-            return
-        self._said.add(key)
-        warnings.warn(f"ClassificationReportCallback: {message}", UserWarning, stacklevel=3)
-        self._log(f"warning: {message}")
+        """Say where the matrix comes from (and the examples), once per fit."""
+        if self.examples is not None:
+            message += self.examples.announce(self.freq, self.name)
+        self._messages.say_once("source", message)
 
     # -- per epoch ---------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
@@ -552,8 +344,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         try:
             with self._writer.lock:
                 history = self._writer.history
-                if self._names is not None:
-                    history.check(self.name, first_logged, self._names, self.class_counts, self.class_groups)
+                if self._classes is not None:
+                    history.check_classes(self.name, first_logged, self._classes)
                 else:
                     history.check_step(self.name, first_logged)
         except ValueError as error:
@@ -608,7 +400,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         if self._source is not None:
             cm = self._matrix_from_predictions()
         elif self._validated is None and not any(key.startswith("val_") for key in logs):
-            self._warn_once(
+            self._messages.warn_once(
                 "not_validated",
                 f"nothing was logged for epoch {epoch}: fit did not validate this epoch, so the "
                 f"compiled metric '{self._metric.name}' holds no validation counts. Pass "
@@ -620,31 +412,29 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return
         else:
             cm = self._matrix_from_metric()
-        if self._names is None or len(self._names) != cm.shape[0]:
-            self._names = core.validate_class_names(self.class_names, cm.shape[0])
-        scores = None
+        self._classes = self._class_set(cm.shape[0])
+        scores = ids = None
         if self.examples is not None:
-            reused = self._source.take_last_scores() if self._examples_share_validation() else None
-            scores = reused if reused is not None else self.examples.predict(self.model, self.batch_size)
+            scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
         if self._writer is None:  # not the writing process (every process predicts: predict may be collective)
             return
-        write = functools.partial(self._write_step, self._writer, epoch, cm, list(self._names), scores)
+        write = functools.partial(self._write_step, self._writer, epoch, cm, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write))
         else:
             write()
 
-    def _write_step(self, writer: ReportWriter, epoch: int, cm: np.ndarray, names: list[str], scores: Any) -> None:
+    def _write_step(
+        self, writer: ReportWriter, epoch: int, cm: np.ndarray, classes: ClassSet, scores: Any, ids: Any
+    ) -> None:
         """Everything after the matrix is read: examples, report, picture, one flushed event."""
         examples = (
             None
             if scores is None
-            else self.examples.collect(scores, cm.shape[0], from_logits=self._examples_from_logits)
+            else self.examples.collect(scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids)
         )
-        writer.write_matrix(
-            epoch, self.name, cm, names, per_class_scalars=self.per_class_scalars, image=self.image,
-            class_counts=self.class_counts, class_groups=self.class_groups, examples=examples,
-        )
+        report = ReportStep.with_classes(epoch, self.name, cm, classes, examples=examples)
+        writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         # Every step on disk before fit returns; the shared writer stays open
@@ -656,55 +446,5 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         finally:
             self._writer = None
             self._logs_this_epoch = False
-            self._release()
-
-
-def _is_weakrefable(value: Any) -> bool:
-    try:
-        weakref.ref(value)
-    except TypeError:
-        return False
-    return True
-
-
-def _checked_counts_and_groups(
-    class_counts: Any, class_groups: Any, class_names: list[str] | None
-) -> tuple[list[int] | None, dict[str, list[str]] | None]:
-    """``class_counts`` and ``class_groups`` with every check possible before C is known."""
-    if class_counts is not None and not isinstance(class_counts, (str, bytes)):
-        class_counts = to_numpy(class_counts, "class_counts")
-        try:
-            count = len(class_counts)
-        except TypeError:
-            count = 0  # not a sized sequence: validate_class_counts raises the TypeError
-        class_counts = core.validate_class_counts(
-            class_counts, len(class_names) if class_names is not None else count
-        )
-    else:
-        class_counts = core.validate_class_counts(class_counts, 0)
-    if class_groups is None:
-        return class_counts, None
-    names = class_names
-    if names is None and class_counts is not None:
-        names = core.default_class_names(len(class_counts))
-    if names is None:  # C is known at the start of training: members are checked then
-        if not isinstance(class_groups, Mapping):
-            core.validate_class_groups(class_groups, [])  # raises the TypeError
-        for group, members in class_groups.items():
-            if not isinstance(group, str) or not group.strip():
-                raise ValueError(f"`class_groups` names must be non-empty strings, received {group!r}")
-            if isinstance(members, (str, bytes)) or not isinstance(members, (Sequence, np.ndarray)):
-                raise TypeError(
-                    f"`class_groups[{group!r}]` must be a list of class names, received {type(members).__name__}"
-                )
-        return class_counts, {group: [str(name) for name in members] for group, members in class_groups.items()}
-    return class_counts, core.validate_class_groups(class_groups, names)
-
-
-def _checked_class_names(class_names: Any) -> list[str]:
-    """``class_names`` as strings, with every check that needs no class count."""
-    try:
-        count = len(class_names)
-    except TypeError:
-        count = 0  # not a sized sequence: validate_class_names raises the TypeError
-    return core.validate_class_names(class_names, count)
+            fit_claims.release(self._fit, self)
+            self._fit = None

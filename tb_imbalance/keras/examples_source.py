@@ -70,6 +70,7 @@ class ExamplesSource:
                 "examples of one input with tb_imbalance.log_report(..., examples=that_input)"
             )
         self.ids = examples[2] if len(examples) == 3 else None
+        self._shared: Any = None  # the ValidationSource whose predictions serve the examples too
         self.y = to_numpy(y, "examples")
         lengths = {"x": _length(self.x, "x"), "y": _length(self.y, "y")}
         if self.ids is not None:
@@ -99,6 +100,36 @@ class ExamplesSource:
         except (TypeError, ValueError) as error:
             raise type(error)(f"`examples` y: {error}") from None
 
+    def share_predictions_of(self, source: Any) -> bool:
+        """Reuse the predictions of the callback's ``validation_data`` when ``x`` is its very array.
+
+        One predict then serves the matrix and the examples. Returns whether it does.
+        """
+        if source is not None and source.shares_inputs(self.x):
+            self._shared = source
+            source.keep_scores = True
+        return self._shared is not None
+
+    def announce(self, freq: int, tag: str) -> str:
+        """The callback log line's part about the examples."""
+        if self._shared is not None:
+            return (
+                f"; the examples come from the same predictions (examples= has validation_data's x), "
+                f"up to {self.per_cell} per cell (tag '{tag}_examples')"
+            )
+        return (
+            f"; examples= adds one forward pass: predicting the examples set ({self.describe()}) every {freq} "
+            f"epoch(s) to keep up to {self.per_cell} examples per cell (tag '{tag}_examples')"
+        )
+
+    def scores_of_epoch(self, model: Any, batch_size: int) -> tuple[np.ndarray, core.ClassIds | None]:
+        """The scores of this epoch's rows, and their class ids when the matrix was counted from them."""
+        if self._shared is not None:
+            scores, ids = self._shared.take_last_predictions(self.y)
+            if scores is not None:
+                return scores, ids
+        return self.predict(model, batch_size), None
+
     def predict(self, model: Any, batch_size: int) -> np.ndarray:
         """The model's scores for every row (the one extra forward pass)."""
         predictions = model.predict(self.x, batch_size=batch_size, verbose=0)
@@ -107,8 +138,13 @@ class ExamplesSource:
         except ValueError as error:
             raise ValueError(str(error).replace("`validation_data`", "`examples`")) from None
 
-    def collect(self, scores: np.ndarray, num_classes: int, *, from_logits: bool) -> ExampleSet:
+    def collect(
+        self, scores: np.ndarray, num_classes: int, *, from_logits: bool, class_ids: core.ClassIds | None = None
+    ) -> ExampleSet:
         """Choose and render the examples of one epoch from the model's ``scores``.
+
+        ``class_ids``: ``y`` and ``scores`` as class ids when the matrix was
+        counted from the same predictions (the argmax is then not taken again).
 
         Raises:
             ValueError: the model's scores for the examples cannot be read
@@ -118,7 +154,7 @@ class ExamplesSource:
         try:
             return collect_examples(
                 self.x, self.y, scores, num_classes=num_classes, example_ids=self.ids, from_logits=from_logits,
-                examples_per_cell=self.per_cell, examples_max_bytes=self.max_bytes,
+                examples_per_cell=self.per_cell, examples_max_bytes=self.max_bytes, class_ids=class_ids,
             )
         except (TypeError, ValueError) as error:
             raise type(error)(f"`examples`: the model's predictions for its x were refused: {error}") from None

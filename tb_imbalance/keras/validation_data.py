@@ -130,8 +130,8 @@ class ValidationSource:
         self.batch_size = batch_size
         self.steps = None if steps is None else int(steps)
         self._cached: list | None = None
-        self._last_scores: np.ndarray | None = None
-        #: Keep the scores of array data read in full for :meth:`take_last_scores`.
+        self._last: tuple[np.ndarray, Any, core.ClassIds | None] | None = None
+        #: Keep the scores of array data read in full for :meth:`take_last_predictions`.
         self.keep_scores = False
         if isinstance(value, tuple) or (isinstance(value, list) and not _is_list_of_batches(value)):
             if len(value) not in (2, 3):
@@ -267,14 +267,14 @@ class ValidationSource:
                 labels = labels[:rows]
                 weights = None if weights is None else weights[:rows]
             scores = _single_output(model.predict(x, batch_size=self.batch_size, verbose=0))
-            self._last_scores = scores if self.keep_scores and self.steps is None else None
         else:
             labels, scores, weights = self._predict_batches(model)
         num_classes, _ = core.resolve_num_classes(labels, scores, num_classes, class_names)
         try:
-            return core.confusion_matrix(
-                labels, scores, num_classes=num_classes, sample_weight=weights, from_logits=from_logits
-            )
+            ids = core.class_ids(labels, scores, num_classes=num_classes, sample_weight=weights, from_logits=from_logits)
+            if self.keep_scores and self.is_arrays and self.steps is None:
+                self._last = (scores, labels, ids if weights is None else None)
+            return core.count_class_ids(ids)
         except (TypeError, ValueError) as error:
             raise type(error)(
                 f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
@@ -285,10 +285,18 @@ class ValidationSource:
         """Whether ``x`` is this source's own array of inputs, predicted in full each report."""
         return self.is_arrays and self.steps is None and x is self.value[0]
 
-    def take_last_scores(self) -> np.ndarray | None:
-        """The scores of the last :meth:`confusion_matrix` of array data read in full (then forgotten)."""
-        scores, self._last_scores = self._last_scores, None
-        return scores
+    def take_last_predictions(self, labels: Any) -> tuple[np.ndarray | None, core.ClassIds | None]:
+        """The scores of the last :meth:`confusion_matrix` of array data read in full (then forgotten).
+
+        With them its class ids, when ``labels`` are that data's labels and it
+        has no sample weights: the examples then reuse the argmax.
+        """
+        last, self._last = self._last, None
+        if last is None:
+            return None, None
+        scores, own_labels, ids = last
+        same = ids is not None and (labels is own_labels or np.array_equal(np.asarray(labels), np.asarray(own_labels)))
+        return scores, ids if same else None
 
     def _predict_batches(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         labels, scores, weights = [], [], []

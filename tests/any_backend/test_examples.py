@@ -400,10 +400,40 @@ def test_rows_of_weight_zero_are_never_examples(tmp_path):
         collect_examples(np.arange(120), labels, scores, num_classes=3, sample_weight=[1, 0, 1])
 
 
-def test_examples_sharing_validation_data_reuse_its_predictions(tmp_path, capsys):
+def count_argmax(monkeypatch):
+    """Count the core's argmax over score rows (the work examples must not repeat)."""
+    from tb_imbalance.core import inputs
+
+    calls = []
+    original = inputs._argmax_rows
+    monkeypatch.setattr(inputs, "_argmax_rows", lambda array: calls.append(array.shape) or original(array))
+    return calls
+
+
+def test_log_report_with_examples_takes_the_argmax_once(tmp_path, monkeypatch):
+    rng = np.random.default_rng(4)
+    labels, scores = rng.integers(0, 5, 400), rng.dirichlet(np.ones(5), 400)
+    weights = rng.choice([0.0, 1.0], 400)
+    calls = count_argmax(monkeypatch)
+    cm = tb_imbalance.log_report(tmp_path, labels, scores, 0, sample_weight=weights, examples=np.arange(400))
+    assert calls == [(400, 5)]
+    close_directory_writers()
+    index, _ = logged_examples(tmp_path)["."][0]
+    kept = np.flatnonzero(weights != 0)
+    pred = scores.argmax(axis=1)
+    assert kept_rows_of(index) == {
+        cell: [int(kept[r]) for r in rows]
+        for cell, rows in oracle(labels[kept], pred[kept], scores[kept, pred[kept]], 8).items()
+    }
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, pred, labels=range(5), sample_weight=weights))
+
+
+def test_examples_sharing_validation_data_reuse_its_predictions(tmp_path, capsys, monkeypatch):
     x, y = picture_data(200)
     calls = {"n": 0}
+    argmax_calls = count_argmax(monkeypatch)
     for shared in (True, False):
+        argmax_calls.clear()
         model = make_model()
         original = model.predict
 
@@ -420,6 +450,8 @@ def test_examples_sharing_validation_data_reuse_its_predictions(tmp_path, capsys
         close_directory_writers()
         # the spy predicts once per epoch; the callback once (shared x) or twice
         assert calls["n"] == 2 * (2 if shared else 3)
+        # one argmax per epoch serves the matrix and the examples when they share the predictions
+        assert len(argmax_calls) == 2 * (1 if shared else 2)
         out = capsys.readouterr().out
         assert ("the examples come from the same predictions" in out) == shared
         index, _ = logged_examples(tmp_path / str(shared))["validation_imbalance"][1]

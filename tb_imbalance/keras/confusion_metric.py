@@ -1,0 +1,390 @@
+"""ConfusionMatrixMetric: the streaming confusion matrix, written with ``keras.ops``.
+
+The base of :class:`~tb_imbalance.keras.BalancedAccuracy` and
+:class:`~tb_imbalance.keras.MacroF1` (:mod:`tb_imbalance.keras.metrics`).
+
+The same code runs on every Keras backend: TensorFlow (graph and XLA), JAX
+(under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``; there
+the same calls go to ``torch`` directly, see
+:mod:`tb_imbalance.keras.array_namespace`).
+The state is the ``C * C`` cells of the matrix (row-major, exact integers)
+followed by three counters: rows that could not be counted, single-column
+scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0.
+``update_state`` turns each row into the index of its cell (or of a
+counter) and adds the batch in one scatter-add: O(batch) work, whatever
+``C``. Keras calls ``result()`` after every batch, so it must be cheap:
+up to :func:`dense_result_max_classes` classes it reduces the cells themselves;
+above, the metric also keeps the matrix's marginals (per class: support,
+predicted, correct) and ``result()`` reads those, O(C). The report's maths
+stays in :mod:`tb_imbalance.core`; a test holds ``result()`` to it.
+
+A binary model with one score column: pass ``from_logits=True`` when that
+column holds logits (``Dense(1)`` without activation, a loss with
+``from_logits=True``); it is then cut at 0, the same cut as
+``sigmoid >= 0.5``. Without it, scores outside ``[0, 1]`` are refused.
+
+Example:
+    >>> metric = ConfusionMatrixMetric(3)  # counts only: result() is for subclasses
+    >>> metric.update_state([0, 1, 2, 2], [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1],
+    ...                                    [0.1, 0.2, 0.7], [0.6, 0.2, 0.2]])
+    >>> metric.confusion_matrix().tolist()
+    [[1, 0, 0], [0, 1, 0], [1, 0, 1]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import ops
+
+from tb_imbalance import core
+from tb_imbalance.keras import state_updates
+from tb_imbalance.keras.cell_index import CellLayout
+from tb_imbalance.keras.array_namespace import array_namespace
+from tb_imbalance.keras.row_ops import (
+    HOST_TYPES,
+    TF_NATIVE_ARGMAX_COLUMNS,
+    float_dtype,
+    jax_x64,
+    pick_with_tensorflow,
+    rank,
+)
+
+__all__ = ["ConfusionMatrixMetric", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"]
+
+#: Per Keras backend: up to this many classes ``result()`` reduces the
+#: ``C * C`` cells on every batch; above, it reads marginals kept next to them,
+#: which costs a second scatter-add per batch but only O(C) per ``result()``.
+#: Each is about where the two cost the same per batch on a CPU.
+DENSE_RESULT_MAX_CLASSES = {"tensorflow": 128, "jax": 128, "torch": 256}
+
+# counters after the C*C cells: rows not countable, single-column scores
+# outside [0, 1], rows with sample_weight 0
+_COUNTERS = 3
+
+# TensorFlow: the XLA-compiled functions per metric configuration (see
+# ConfusionMatrixMetric._shared_xla_function)
+_XLA_FUNCTIONS: dict[tuple[Any, ...], Any] = {}
+
+
+def dense_result_max_classes() -> int:
+    """Up to how many classes ``result()`` reduces the cells on this backend.
+
+    Example:
+        >>> dense_result_max_classes() >= 64
+        True
+    """
+    return DENSE_RESULT_MAX_CLASSES.get(keras.backend.backend(), 64)
+
+
+def count_dtype() -> str:
+    """Integer dtype of the counts on the current Keras backend.
+
+    ``"int64"`` on TensorFlow, PyTorch and JAX with ``jax_enable_x64``;
+    ``"int32"`` on JAX without 64-bit mode, where an int64 variable would be
+    silently narrowed to int32 (with a warning) anyway.
+
+    Example:
+        >>> count_dtype() in ("int32", "int64")
+        True
+    """
+    if keras.backend.backend() == "jax" and not jax_x64():
+        return "int32"
+    return "int64"
+
+
+
+class ConfusionMatrixMetric(keras.metrics.Metric):
+    """Base class: a metric whose state is the integer ``[C, C]`` confusion matrix.
+
+    ``update_state(y_true, y_pred, sample_weight=None)`` accepts sparse labels
+    ``[N]`` / ``[N, 1]`` or one-hot labels ``[N, C]``, and predictions as scores
+    ``[N, C]`` (argmax), class ids ``[N]``, or one score column ``[N]`` /
+    ``[N, 1]`` when ``num_classes == 2``: a sigmoid probability cut at 0.5, or
+    with ``from_logits=True`` a logit cut at 0 (the same decision).
+    ``sample_weight`` is used as a mask only: rows with weight 0 are skipped,
+    every other row counts once (counts stay exact integers).
+
+    Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``,
+    fractional labels, one-hot label rows with no positive entry, score rows
+    holding NaN or an infinity)
+    and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
+    (logits read as probabilities) are never put in a wrong cell:
+
+    * when ``y_true`` and ``y_pred`` are both numpy arrays or lists (data
+      already on the host), they are checked with
+      :func:`tb_imbalance.core.confusion_matrix` before anything is counted,
+      and bad input raises ``ValueError`` at once;
+    * framework tensors, which is what ``fit`` / ``evaluate`` pass on every
+      backend (traced under TensorFlow's graph, XLA and JAX's ``jit``, eager
+      on PyTorch), are never copied to the host for a check (no device sync
+      per batch): bad rows go to the ``invalid_rows`` counter, scores outside
+      ``[0, 1]`` to the ``logit_rows`` counter; ``result()`` is then NaN (so
+      no number computed from part of the rows ever shows in ``logs``) and
+      :meth:`confusion_matrix` raises ``ValueError`` naming the fix (so the
+      report callback stops training at the epoch's end).
+
+    Shape errors (wrong number of score columns) raise while tracing on every
+    backend.
+
+    On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's
+    whole update (cells, add, ``result()``) is one XLA-compiled call, compiled
+    once per batch shape and shared by the metrics of the same configuration;
+    ``result()`` then reads the value that call stored. Above, the rows'
+    maths is one such call and the scatter-adds run outside it.
+
+    Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they
+    are ``int32`` (see :func:`count_dtype`): there one cell can hold at most
+    2**31 - 1 = 2,147,483,647 rows before it wraps around. Enable 64-bit mode
+    (``jax.config.update("jax_enable_x64", True)`` before building the model)
+    to count more. :meth:`confusion_matrix` always returns ``int64``.
+
+    Args:
+        num_classes: ``C`` ≥ 2.
+        name: metric name (the key in ``logs``).
+        dtype: dtype of ``result()``.
+        from_logits: a binary model's single score column holds logits (cut
+            at 0) instead of sigmoid probabilities (cut at 0.5). ``[N, C]``
+            scores give the same argmax either way.
+
+    Raises:
+        TypeError: ``num_classes`` is not an int, ``from_logits`` not a bool.
+        ValueError: ``num_classes`` < 2.
+    """
+
+    def __init__(
+        self, num_classes: int, name: str | None = None, dtype: Any = None, *, from_logits: bool = False
+    ) -> None:
+        super().__init__(name=name, dtype=dtype)
+        self.num_classes = core.validate_num_classes(num_classes)
+        self.from_logits = core.validate_flag(from_logits, "from_logits")
+        self._count_dtype = count_dtype()
+        self._float_dtype = float_dtype()
+        self._dense = self.num_classes <= dense_result_max_classes()
+        self._layout = CellLayout(self.num_classes, self.from_logits, self._count_dtype, not self._dense, self.name)
+        size = self.num_classes * self.num_classes
+        # The C*C cells of the matrix (row-major), then the counters of rows
+        # that could not be counted, of single-column scores outside [0, 1]
+        # while from_logits=False, and of rows with sample_weight 0.
+        self.counts = self.add_variable(
+            shape=(size + _COUNTERS,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
+        )
+        self.marginals = None
+        if not self._dense:
+            # The matrix's marginals, kept next to it so that result() reads
+            # O(C) values instead of reducing C*C cells on every batch: per
+            # class the row sums (support), the column sums (predicted) and
+            # the diagonal (correct), stored as [3 * C], updated by a
+            # scatter-add of the batch's rows like the cells.
+            self.marginals = self.add_variable(
+                shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
+            )
+        # TensorFlow, cells layout: one XLA call per batch updates the counts
+        # and stores the new result() (see state_updates); a subclass that
+        # only overrides result() keeps the plain path.
+        self._fused_tf = (
+            self._dense
+            and keras.backend.backend() == "tensorflow"
+            and type(self)._value is not ConfusionMatrixMetric._value
+        )
+        self._fused_update = None
+        if self._fused_tf:
+            self._last_result = self.add_variable(
+                shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
+            )
+
+    def _check_on_host(self, y_true: Any, y_pred: Any) -> None:
+        """Precise errors for numpy / list input, before anything is counted."""
+        if np.size(y_true) == 0 and np.size(y_pred) == 0:
+            return
+        try:
+            core.confusion_matrix(
+                np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes, from_logits=self.from_logits
+            )
+        except (TypeError, ValueError) as error:
+            raise type(error)(
+                f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}"
+            ) from None
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        """Add a batch to the confusion matrix.
+
+        Args:
+            y_true: class ids ``[N]`` / ``[N, 1]`` or one-hot rows ``[N, C]``.
+            y_pred: scores ``[N, C]``, class ids ``[N]``, or (two classes) one
+                score per row ``[N]`` / ``[N, 1]``: a sigmoid probability, or a
+                logit with ``from_logits=True``.
+            sample_weight: optional ``[N]``; rows with weight 0 are skipped.
+
+        Raises:
+            ValueError: wrong shapes (any input), or invalid rows in numpy /
+                list input (see the class docs for framework tensors).
+        """
+        if isinstance(y_true, HOST_TYPES) and isinstance(y_pred, HOST_TYPES):
+            self._check_on_host(y_true, y_pred)
+        xp = array_namespace()
+        if self._fused_tf and state_updates.fused_tf_applies():
+            if self._fused_update is None:
+                self._fused_update = self._shared_xla_function("update")
+            y_pred = ops.convert_to_tensor(y_pred)
+            if rank(y_pred) == 2 and y_pred.shape[-1] == self.num_classes in TF_NATIVE_ARGMAX_COLUMNS:
+                y_pred = pick_with_tensorflow(y_pred)
+            self._fused_update(
+                ops.convert_to_tensor(y_true),
+                y_pred,
+                None if sample_weight is None else ops.convert_to_tensor(sample_weight),
+                self.counts.value.handle,
+                self._last_result.value.handle,
+            )
+            return
+        if self._dense:
+            under_xla = keras.backend.backend() == "jax"  # the trainer's jit
+            index = self._layout.cell_index(xp, y_true, y_pred, sample_weight, under_xla)[0]
+            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+        else:
+            if keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
+                # the rows' maths in one XLA call; the scatters stay in place outside it
+                rows = self._shared_xla_function("rows")(
+                    ops.convert_to_tensor(y_true),
+                    ops.convert_to_tensor(y_pred),
+                    None if sample_weight is None else ops.convert_to_tensor(sample_weight),
+                )
+            else:
+                rows = self._rows(xp, y_true, y_pred, sample_weight, keras.backend.backend() == "jax")
+            index, marginal_ids, marginal_counts = rows
+            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+            state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
+        if self._fused_tf and not state_updates.tf_cross_replica():
+            self._last_result.assign(self._value_of_counts(ops, self.counts.value))  # keep it true
+
+    def _rows(self, xp: Any, y_true: Any, y_pred: Any, sample_weight: Any, under_xla: bool) -> tuple[Any, Any, Any]:
+        """Marginals layout: the rows' cell indices, and the marginal ids and
+        counts to add (only rows that went into a cell of the matrix count)."""
+        num = self.num_classes
+        index, true_ids, pred_ids = self._layout.cell_index(xp, y_true, y_pred, sample_weight, under_xla)
+        in_matrix = xp.cast(index < num * num, self._count_dtype)
+        on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
+        marginal_ids = xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num])
+        return index, marginal_ids, xp.concatenate([in_matrix, in_matrix, on_diagonal])
+
+    def _shared_xla_function(self, kind: str) -> Any:
+        """TensorFlow: the XLA-compiled ``"update"`` (cells layout: the whole
+        batch update) or ``"rows"`` (marginals layout: :meth:`_rows`) for
+        this metric's configuration.
+
+        XLA compiles once per batch shape (tens of milliseconds on a CPU), so
+        metrics of the same type, name and configuration share the function:
+        the second model of a sweep in one process compiles nothing again.
+        The function reads only that configuration from the first such metric
+        (kept alive for it); each call gets the caller's own inputs and
+        variables.
+        """
+        key = (kind, type(self), self.name, self.num_classes, self.from_logits, self.dtype, self._count_dtype,
+               self._float_dtype)
+        function = _XLA_FUNCTIONS.get(key)
+        if function is None:
+            if kind == "update":
+                function = state_updates.fused_tf_update(
+                    lambda *batch: self._layout.cell_index(ops, *batch, under_xla=True)[0],
+                    lambda counts: self._value_of_counts(ops, counts),
+                    self.counts.shape[0],
+                )
+            else:
+                function = state_updates.xla_function(lambda *batch: self._rows(ops, *batch, under_xla=True))
+            _XLA_FUNCTIONS[key] = function
+        return function
+
+    def reset_state(self) -> None:
+        for variable in self.variables:
+            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
+
+    # -- outputs -----------------------------------------------------------
+    #: whether :meth:`_value` reads the column sums (``predicted``)
+    _uses_predicted = True
+
+    def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
+        """The scalar from the per-class float totals (``predicted`` is ``None``
+        unless ``_uses_predicted``); ``nan`` handling and the cast are done by
+        the caller."""
+        raise NotImplementedError(f"{type(self).__name__} must define _value() or result()")
+
+    def _value_of_counts(self, xp: Any, counts: Any) -> Any:
+        """``result()`` from the whole ``counts`` vector (cells layout)."""
+        num, size = self.num_classes, self.num_classes * self.num_classes
+        cells = xp.cast(counts[:size], self._float_dtype)
+        rows = xp.reshape(cells, (num, num))
+        predicted = xp.sum(rows, axis=0) if self._uses_predicted else None
+        correct = cells[:: num + 1]  # the diagonal: a strided slice, not a gather
+        value = self._value(xp, xp.sum(rows, axis=1), predicted, correct)
+        dropped = xp.any(counts[size : size + 2] > 0)
+        return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
+
+    def _value_of_marginals(self, xp: Any) -> Any:
+        """``result()`` from the marginals and the two counters of dropped rows.
+
+        Cast before any sum: a total may exceed the count dtype's range (int32
+        on JAX) even when every count fits.
+        """
+        num, size = self.num_classes, self.num_classes * self.num_classes
+        marginals = xp.cast(self.marginals.value, self._float_dtype)
+        value = self._value(xp, marginals[:num], marginals[num : 2 * num], marginals[2 * num :])
+        dropped = xp.any(state_updates.read_slice(self.counts, size, size + 2) > 0)
+        return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
+
+    def result(self) -> Any:
+        """The metric on the rows seen so far; NaN once a row could not be counted."""
+        if self._fused_tf and state_updates.fused_tf_applies():
+            return self._last_result.value
+        xp = array_namespace()
+        if self._dense:
+            return self._value_of_counts(xp, self.counts.value)
+        return self._value_of_marginals(xp)
+
+    def _host_counts(self) -> np.ndarray:
+        return np.asarray(ops.convert_to_numpy(self.counts)).astype(np.int64)
+
+    @property
+    def invalid_rows(self) -> int:
+        """Rows that could not be counted so far (see the class docs)."""
+        return int(self._host_counts()[self.num_classes**2])
+
+    @property
+    def logit_rows(self) -> int:
+        """Rows whose single score was outside ``[0, 1]`` while ``from_logits=False``."""
+        return int(self._host_counts()[self.num_classes**2 + 1])
+
+    def confusion_matrix(self) -> np.ndarray:
+        """The accumulated ``[C, C]`` int64 matrix (summed over replicas).
+
+        Raises:
+            ValueError: some rows could not be counted, or single-column
+                scores were outside ``[0, 1]`` with ``from_logits=False`` (see
+                the class docs); the message names the fix.
+        """
+        counts = self._host_counts()
+        size = self.num_classes**2
+        invalid, logits = int(counts[size]), int(counts[size + 1])
+        problems = []
+        if invalid:
+            problems.append(
+                f"{invalid} rows could not be counted: labels (y_true) must be whole class ids "
+                f"in [0, {self.num_classes - 1}] or one-hot rows with a positive entry, and "
+                f"scores (y_pred) finite (num_classes={self.num_classes}); check the labels, "
+                "the model's output for NaN, and `num_classes`"
+            )
+        if logits:
+            problems.append(
+                f"{logits} rows have a single score outside [0, 1], so it is not a sigmoid "
+                "probability: the model outputs logits (e.g. Dense(1) without activation, "
+                f"trained with from_logits=True); pass from_logits=True to "
+                f"{type(self).__name__}({self.num_classes}, from_logits=True) to cut them at 0, "
+                "or end the model with a sigmoid"
+            )
+        if problems:
+            raise ValueError(f"{self.name}: " + "; and ".join(problems))
+        return counts[:size].reshape(self.num_classes, self.num_classes)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits}

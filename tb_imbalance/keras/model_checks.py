@@ -1,0 +1,196 @@
+"""What the callback checks about the model before training: its outputs, compiled metrics and ``from_logits``.
+
+Everything here reads the model only (no data): which
+:class:`~tb_imbalance.keras.ConfusionMatrixMetric` is compiled, the number of
+classes its output shape tells, and whether the loss reads logits, so that a
+set-up that cannot give scikit-learn's numbers is refused before the first
+epoch.
+
+Example:
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    >>> known_num_classes(None, model_outputs(model))
+    (3, "the model's output shape (None, 3)")
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Sequence
+
+import keras
+
+from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric
+
+__all__ = [
+    "find_streaming_metrics",
+    "compiled_streaming_metrics",
+    "select_metric",
+    "model_outputs",
+    "is_score_column",
+    "output_classes",
+    "loss_from_logits",
+    "known_num_classes",
+    "check_predict_path",
+    "check_from_logits",
+]
+
+
+def find_streaming_metrics(metrics: Sequence[Any]) -> list[ConfusionMatrixMetric]:
+    found: list[ConfusionMatrixMetric] = []
+    for metric in metrics:
+        if isinstance(metric, ConfusionMatrixMetric):
+            found.append(metric)
+        else:
+            found.extend(find_streaming_metrics(getattr(metric, "metrics", []) or []))
+    return found
+
+
+def model_outputs(model: Any) -> list | None:
+    """The symbolic outputs of a built functional / Sequential model, else ``None``."""
+    try:
+        outputs = model.outputs
+    except (AttributeError, ValueError):  # subclassed, or a Sequential not built yet
+        return None
+    return list(outputs) if outputs else None
+
+
+def is_score_column(output: Any) -> bool:
+    """One float score per example: ``[N]`` or ``[N, 1]``."""
+    shape = tuple(output.shape)
+    floating = keras.backend.standardize_dtype(output.dtype).startswith(("float", "bfloat"))
+    return floating and (len(shape) == 1 or (len(shape) == 2 and shape[-1] == 1))
+
+
+def output_classes(output: Any) -> int | None:
+    """``C`` read from an output's shape: ``[N, C]`` gives C, a score column 2."""
+    shape = tuple(output.shape)
+    if is_score_column(output):
+        return 2
+    if len(shape) == 2 and shape[-1] is not None and shape[-1] >= 2:
+        return int(shape[-1])
+    return None
+
+
+def loss_from_logits(model: Any) -> tuple[bool | None, str]:
+    """Whether the compiled loss reads logits (``None``: cannot tell), and its name."""
+    loss = getattr(model, "loss", None)
+    described = loss if isinstance(loss, str) else type(loss).__name__
+    try:
+        if isinstance(loss, str):
+            loss = keras.losses.get(loss)
+        if isinstance(loss, keras.losses.Loss):
+            described = loss.name
+            value = loss.get_config().get("from_logits")
+            return (value if isinstance(value, bool) else None), described
+        if callable(loss) and not isinstance(loss, type):
+            described = getattr(loss, "__name__", described)
+            parameter = inspect.signature(loss).parameters.get("from_logits")
+            if parameter is not None and isinstance(parameter.default, bool):
+                return parameter.default, described
+    except (ValueError, TypeError):
+        pass
+    return None, str(described)
+
+
+def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
+    """The tb_imbalance metrics compiled into ``model``, in compile order."""
+    candidates = find_streaming_metrics(model.metrics)
+    if not candidates:
+        # Keras builds compiled metrics on the first batch (without a
+        # distribution strategy); until then only compile()'s arguments name them.
+        compiled = getattr(model, "_compile_metrics", None)
+        user = [getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)]
+        candidates = find_streaming_metrics(keras.tree.flatten(user))
+    return candidates
+
+def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | None) -> ConfusionMatrixMetric | None:
+    """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled)."""
+    if metric_name is None:
+        return candidates[0] if candidates else None
+    for candidate in candidates:
+        if candidate.name == metric_name:
+            return candidate
+    raise ValueError(
+        f"`metric={metric_name!r}` names no compiled tb_imbalance metric; "
+        f"compiled ones: {[c.name for c in candidates]}; pass one of those names or "
+        "metric=None for the first"
+    )
+
+
+def known_num_classes(metric: ConfusionMatrixMetric | None, outputs: list | None) -> tuple[int | None, str]:
+    """``C`` when it is known before training, and where it comes from."""
+    if metric is not None:
+        return metric.num_classes, f"the compiled metric '{metric.name}'"
+    if outputs is not None and len(outputs) == 1:
+        classes = output_classes(outputs[0])
+        if classes is not None:
+            return classes, f"the model's output shape {tuple(outputs[0].shape)}"
+    return None, ""
+
+def check_predict_path(outputs: list | None) -> None:
+    """The callback predicts validation_data: the model must have one usable output."""
+    if outputs is None:
+        return
+    if len(outputs) > 1:
+        raise ValueError(
+            f"`validation_data`: the model has {len(outputs)} outputs, and the callback's predict "
+            "path reports a single-output model. Compile a tb_imbalance metric on the output to "
+            "report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), let fit "
+            "validate and leave the callback's validation_data unset; or log that output yourself "
+            "with tb_imbalance.log_report"
+        )
+    shape = tuple(outputs[0].shape)
+    if len(shape) > 2:
+        squeeze = " (remove the size-1 axes, e.g. end the model with keras.layers.Flatten())" if 1 in shape[1:] else ""
+        raise ValueError(
+            f"`validation_data`: the model's output has shape {shape}, but the report needs class ids "
+            f"[N], scores [N, C] or one sigmoid column [N, 1]{squeeze}"
+        )
+
+def check_from_logits(
+    model: Any,
+    metric: ConfusionMatrixMetric | None,
+    candidates: list[ConfusionMatrixMetric],
+    outputs: list | None,
+    *,
+    predicts: bool,
+    from_logits: bool,
+) -> None:
+    """Refuse ``from_logits`` settings that disagree, before training.
+
+    ``metric``: the compiled metric the callback reads (or None);
+    ``predicts``: the callback predicts its own ``validation_data``, with
+    its ``from_logits``.
+    """
+    if not predicts and from_logits and not metric.from_logits:
+        raise ValueError(
+            f"`from_logits=True` on the callback has no effect: it reads the compiled metric "
+            f"'{metric.name}', which has from_logits=False. Pass from_logits=True to the metric "
+            f"({type(metric).__name__}({metric.num_classes}, from_logits=True)); the "
+            "callback's from_logits applies to its own validation_data"
+        )
+    if outputs is None or len(outputs) != 1 or not is_score_column(outputs[0]):
+        return  # from_logits only matters for one score column
+    loss_logits, loss_name = loss_from_logits(model)
+    if loss_logits is not None:
+        for compiled in candidates:
+            if compiled.num_classes == 2 and compiled.from_logits != loss_logits:
+                raise ValueError(
+                    f"the model outputs one score column and its loss '{loss_name}' has "
+                    f"from_logits={loss_logits}, but the compiled metric '{compiled.name}' has "
+                    f"from_logits={compiled.from_logits} and would cut "
+                    f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
+                    f"from_logits={loss_logits} to {type(compiled).__name__}(2, from_logits={loss_logits})"
+                )
+    if not predicts:
+        return
+    reference, origin = loss_logits, f"the loss '{loss_name}'"
+    if reference is None and metric is not None:
+        reference, origin = metric.from_logits, f"the compiled metric '{metric.name}'"
+    if reference is not None and reference != from_logits:
+        raise ValueError(
+            f"the model outputs one score column and {origin} has from_logits={reference}, but "
+            f"the callback has from_logits={from_logits} for its validation_data; pass "
+            f"ClassificationReportCallback(..., from_logits={reference})"
+        )
