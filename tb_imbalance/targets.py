@@ -20,7 +20,7 @@ against its run's :class:`~tb_imbalance.run_history.RunHistory` before writing,
 and refuses the same things with the same messages. What that history knows:
 a directory or :class:`ReportWriter` reads its directory's event files on first
 use and, for local directories, what other writers add to them later (warning
-once: see :meth:`ReportWriter._look_for_other_writers`); a ``SummaryWriter``
+once: see :mod:`tb_imbalance.other_writers`); a ``SummaryWriter``
 reads ``get_logdir()`` on first use; a ``tf.summary`` writer does not tell its
 directory, so its history (:func:`history_of`, shared with
 :mod:`tb_imbalance.summary`) holds what this process wrote through that writer
@@ -102,7 +102,7 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
             # its history (a fresh start in the same process): forget both, the
             # open file now points nowhere. A writer that has seen nothing yet
             # is kept, so callbacks sharing a new directory share one file.
-            seen = writer._events.path is not None or (writer._history is not None and writer._history.tags)
+            seen = writer._events.path is not None or (writer._watched.read is not None and writer._watched.read.tags)
             if seen:
                 writer.close()
                 writer = None
