@@ -172,3 +172,21 @@ def test_two_processes_writing_one_tag_through_summary_writers_are_refused_as_a_
     for message in (writer["warnings"][0], directory["warnings"][0]):
         assert "pass your SummaryWriter itself as the target" in message and "if rank == 0:" in message
     assert sorted(matrices(tmp_path, "test_set")["summary_writer"]) == ([2] if together else [0, 1, 2])
+
+
+def test_a_summary_writer_whose_event_file_cannot_be_told_says_it_is_not_watched(tmp_path, monkeypatch, caplog):
+    # A SummaryWriter of another layout: its own file would pass for another writer's, so it
+    # is not watched (its history is read once), and a log line says so instead of silence.
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    import tb_imbalance.targets
+
+    monkeypatch.setattr(tb_imbalance.targets, "_own_event_file", lambda target: None)
+    writer = torch_tensorboard.SummaryWriter(str(tmp_path / "run"))
+    with caplog.at_level("WARNING", logger="tb_imbalance"):
+        for step in range(3):
+            _own_scalar(writer, step)
+            tb_imbalance.log_matrix(writer, CM, step, image=False)
+    writer.close()
+    said = [record.getMessage() for record in caplog.records if "not watched" in record.getMessage()]
+    assert len(said) == 1 and str(tmp_path / "run") in said[0] and "if rank == 0:" in said[0], said
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
