@@ -164,17 +164,26 @@ _SAID_HISTORY_SCOPE = False
 
 
 def _say_history_scope() -> None:
-    """One log line per process: what the run history of a ``tf.summary`` writer covers."""
+    """One log line per process: what the run history of a ``tf.summary`` writer covers, and what not.
+
+    TensorFlow keeps the ``logdir`` of ``tf.summary.create_file_writer`` inside
+    the writer's resource (the Python object does not hold it), so neither
+    earlier processes' steps nor other processes writing there now can be
+    checked (:mod:`tb_imbalance.other_writers` needs the directory).
+    """
     global _SAID_HISTORY_SCOPE
     if _SAID_HISTORY_SCOPE:
         return
     _SAID_HISTORY_SCOPE = True
     logging.getLogger("tb_imbalance").warning(
-        "tb_imbalance: a tf.summary writer does not tell which directory it writes to, so the steps "
-        "that earlier processes logged there are not checked; what this process writes through each "
-        "writer is (a re-run from an old step, a changed class set, a step written twice, changed "
-        "class_counts or class_groups are refused). Log each run into a new directory, or pass the "
-        "directory itself to tb_imbalance.log_report to have its history checked. Said once."
+        "tb_imbalance: a tf.summary writer does not tell which directory it writes to, so what other "
+        "writers put there is not checked: neither the steps that earlier processes logged there, nor "
+        "another process writing the same tag at the same time (several workers or DDP ranks without a "
+        "rank guard: TensorBoard then drops one process's steps). What this process writes through each "
+        "writer is checked (a re-run from an old step, a changed class set, a step written twice, "
+        "changed class_counts or class_groups are refused). Write from one process only (e.g. "
+        "`if rank == 0:`), log each run into a new directory, or pass the directory itself to "
+        "tb_imbalance.log_report to have its history and other writers checked. Said once."
     )
 
 

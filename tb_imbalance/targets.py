@@ -2,8 +2,7 @@
 
 A target is turned into a :class:`Sink` that writes one step's summary values
 as one record, after refusing a step or class set that would mix two runs
-(:mod:`tb_imbalance.run_history`; SummaryWriter targets read what their
-directory already holds):
+(:mod:`tb_imbalance.run_history`):
 
 ================================================  ==============================================
 ``str`` / ``os.PathLike``                          a run directory; one :class:`ReportWriter` per
@@ -18,13 +17,19 @@ a ``tf.summary`` writer (``create_file_writer``)   ``tf.summary.experimental.wri
 Every target checks the step (a validated :class:`tb_imbalance.step.ReportStep`)
 against its run's :class:`~tb_imbalance.run_history.RunHistory` before writing,
 and refuses the same things with the same messages. What that history knows:
-a directory or :class:`ReportWriter` reads its directory's event files on first
-use and, for local directories, what other writers add to them later (warning
-once: see :meth:`ReportWriter._look_for_other_writers`); a ``SummaryWriter``
-reads ``get_logdir()`` on first use; a ``tf.summary`` writer does not tell its
-directory, so its history (:func:`history_of`, shared with
-:mod:`tb_imbalance.summary`) holds what this process wrote through that writer
-object, and a log line says once that earlier processes' steps are not checked.
+a directory, a :class:`ReportWriter` and a ``SummaryWriter`` (its
+``get_logdir()``) read their directory's event files on first use and, for
+local directories, what other writers (this process or another) add to them
+later: the first time, a warning says how to keep both, and the tags those
+writers hold are refused from then on, so two processes writing one tag are
+refused in whichever order they start (:mod:`tb_imbalance.other_writers`; a
+``SummaryWriter``'s own event file, where its user's scalars go too, is its
+own). A ``tf.summary`` writer does not tell its directory (TensorFlow keeps
+the ``logdir`` of ``create_file_writer`` inside the writer's resource), so
+its history (:func:`history_of`, shared with :mod:`tb_imbalance.summary`)
+holds what this process wrote through that writer object: steps that earlier
+processes logged there, and another process writing the same tag at the same
+time, are not checked, and a log line says so once per process.
 
 Frameworks are recognised by their type's module, so a PyTorch user never
 imports TensorFlow here, and the other way round.
@@ -40,6 +45,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import threading
 import weakref
@@ -48,6 +54,7 @@ from typing import Any, Callable
 from tensorboard.compat.proto import summary_pb2
 
 from tb_imbalance.events import ReportBuilder
+from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.step import ReportStep
 from tb_imbalance.writer import ReportWriter, write_checked
@@ -58,8 +65,9 @@ __all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers", "h
 _SHARED_BUILDER = ReportBuilder()
 _DIRECTORY_WRITERS: dict[str, ReportWriter] = {}
 # What each SummaryWriter / tf.summary writer already holds, per writer object.
-_HISTORIES: "weakref.WeakKeyDictionary[Any, RunHistory]" = weakref.WeakKeyDictionary()
+_HISTORIES: "weakref.WeakKeyDictionary[Any, RunHistory | WatchedHistory]" = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_LOG = logging.getLogger("tb_imbalance")
 
 
 class Sink:
@@ -102,7 +110,7 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
             # its history (a fresh start in the same process): forget both, the
             # open file now points nowhere. A writer that has seen nothing yet
             # is kept, so callbacks sharing a new directory share one file.
-            seen = writer._events.path is not None or (writer._history is not None and writer._history.tags)
+            seen = writer._events.path is not None or (writer._watched.read is not None and writer._watched.read.tags)
             if seen:
                 writer.close()
                 writer = None
@@ -120,28 +128,52 @@ def close_directory_writers() -> None:
         _DIRECTORY_WRITERS.clear()
 
 
-def history_of(target: Any, run_dir: str | None = None) -> RunHistory:
+def history_of(target: Any, run_dir: str | None = None, own_file: str | None = None) -> RunHistory:
     """The run history of a ``SummaryWriter`` / ``tf.summary`` writer object, kept per object.
 
-    Read from ``run_dir`` on first use when the writer's directory is known
-    (``SummaryWriter.get_logdir()``); a ``tf.summary`` writer does not tell
-    its directory, so its history starts empty and holds what this process
-    wrote through that writer object (see the module docs).
+    When the writer's directory ``run_dir`` is known (``SummaryWriter.get_logdir()``),
+    it is read on first use and, on later uses, with what other writers added
+    there since (:mod:`tb_imbalance.other_writers`); ``own_file`` is the event
+    file the writer itself writes (its user's scalars and these reports), never
+    another writer's. A ``tf.summary`` writer does not tell its directory, so
+    its history starts empty and holds what this process wrote through that
+    writer object (see the module docs).
     """
     with _LOCK:
         found = _HISTORIES.get(target)
         if found is None:
-            found = RunHistory.from_directory(run_dir) if run_dir else RunHistory(_describe_writer(target))
+            if not run_dir:
+                found = RunHistory(_describe_writer(target))
+            elif own_file is None:
+                found = RunHistory.from_directory(run_dir)
+                _LOG.warning(
+                    "tb_imbalance: cannot tell which event file this %s writes, so other writers in %s are "
+                    "not watched: its history is read once, now. Write from one process only (e.g. "
+                    "`if rank == 0:` under DDP).", type(target).__name__, run_dir,
+                )
+            else:
+                found = WatchedHistory(run_dir)
             _HISTORIES[target] = found
+    if isinstance(found, RunHistory):
         return found
+    found.own(own_file)
+    return found.history()
 
 
 def _describe_writer(target: Any) -> str:
     return f"this process's tf.summary writer {type(target).__name__} at {id(target):#x}"
 
 
-def _history_of(target: Any, run_dir: str | None) -> Callable[[], RunHistory]:
-    return lambda: history_of(target, run_dir)
+def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
+    return lambda: history_of(target, target.get_logdir(), _own_event_file(target))
+
+
+def _own_event_file(target: Any) -> str | None:
+    """The event file a torch / tensorboardX ``SummaryWriter`` writes (reopened after close, as its writes do)."""
+    events = getattr(target._get_file_writer(), "event_writer", None)
+    events = getattr(events, "_ev_writer", events)  # tensorboardX keeps the file one level down
+    name = getattr(events, "_file_name", None)
+    return name if isinstance(name, str) else None
 
 
 def _is_summary_writer_with_file(target: Any) -> bool:
@@ -168,7 +200,7 @@ def sink_for(target: Any) -> Sink:
             file_writer.add_summary(summary_pb2.Summary(value=values), step)
             file_writer.flush()
 
-        return Sink(target, _history_of(target, target.get_logdir()), _SHARED_BUILDER, write_to_summary_writer)
+        return Sink(target, _summary_writer_history(target), _SHARED_BUILDER, write_to_summary_writer)
     if _is_tf_summary_writer(target):
         from tb_imbalance.summary import _say_history_scope, write_values  # TensorFlow is loaded already
 
@@ -180,7 +212,7 @@ def sink_for(target: Any) -> Sink:
                     raise RuntimeError("the tf.summary writer did not write (is it closed?)")
             target.flush()
 
-        return Sink(target, _history_of(target, None), _SHARED_BUILDER, write_to_tf_writer)
+        return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer)
     raise TypeError(
         "`target` must be a run directory (str or os.PathLike), a tb_imbalance.ReportWriter, "
         "a torch.utils.tensorboard.SummaryWriter or a tf.summary writer, received "

@@ -14,15 +14,14 @@ Example:
 
 from __future__ import annotations
 
-import glob
 import os
 import threading
-import warnings
 from typing import Any, Callable, Mapping, Sequence
 
-from tb_imbalance.event_file import EventFile, read_events_from
+from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
+from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 
@@ -53,10 +52,7 @@ class ReportWriter:
         self.log_dir = os.fspath(log_dir)
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()
-        self._history: RunHistory | None = None
-        self._read_up_to: dict[str, int] = {}
-        self._own_paths: set[str] = set()
-        self._said_other_writer = False
+        self._watched = WatchedHistory(self.log_dir)
         #: Held while a step is checked against the history and written: the
         #: callback's background writer and the caller's thread may share this writer.
         self.lock = threading.RLock()
@@ -127,59 +123,14 @@ class ReportWriter:
         """What the run directory holds (read from disk on first use).
 
         Later uses also take in what other writers added to the directory's
-        event files since (see :meth:`_look_for_other_writers`).
+        event files since, and say so once (:mod:`tb_imbalance.other_writers`).
         """
-        if self._history is None:
-            self._history = RunHistory.from_directory(self.log_dir)
-            self._read_up_to = dict(self._history.file_ends)
-        else:
-            self._look_for_other_writers()
-        return self._history
-
-    def _look_for_other_writers(self) -> None:
-        """Say once, and remember in the history, what another writer added to this directory.
-
-        TensorBoard's Python loader follows only the newest event file of a
-        directory, so another writer appending to its own file next to this
-        one loses events there; and two writers of one tag lose each other's
-        steps. Local directories only (listing a remote store every step
-        would cost a request).
-        """
-        if "://" in self.log_dir or not os.path.isdir(self.log_dir):
-            return
-        others = []
-        for path in sorted(glob.glob(os.path.join(glob.escape(self.log_dir), "*tfevents*"))):
-            if path in self._own_paths:
-                continue
-            start = self._read_up_to.get(path, 0)
-            try:
-                if os.path.getsize(path) <= start:
-                    continue
-            except OSError:
-                continue
-            events, self._read_up_to[path] = read_events_from(path, start)
-            if events:
-                others.append(path)
-                self._history.absorb_events(events, other_writer=path)
-        if others and not self._said_other_writer:
-            self._said_other_writer = True
-            warnings.warn(
-                f"tb_imbalance: another writer is adding to {others[0]} in {self.log_dir}, next to "
-                f"this writer's own event file{' ' + self._events.path if self._events.path else ''}. "
-                "TensorBoard's Python loader (--load_fast=false) reads only the newest event file of "
-                "a directory, so the older file's later events (your loss, or these reports) will "
-                "not show there while it runs. To keep both, pass your "
-                "SummaryWriter itself as the target (log_report(writer, ...)) instead of its "
-                "directory, write from one process only (e.g. `if rank == 0:` under DDP), or log "
-                "into another directory. Said once per writer.",
-                UserWarning,
-                stacklevel=2,
-            )
+        return self._watched.history()
 
     def _write_values(self, step: int, values: list) -> None:
         self._events.write(step, values)
         self._events.flush()
-        self._own_paths.add(self._events.path)
+        self._watched.own(self._events.path)
 
     def flush(self) -> None:
         self._events.flush()

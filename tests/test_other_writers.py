@@ -6,11 +6,15 @@ the loss and also passes the *path* ``"runs/exp"`` to ``log_report`` loses
 the loss's later steps there. ``log_report(path, ...)`` notices an event file
 in its directory that someone else wrote to since it opened (this process or
 another) and warns once, saying how to keep both. Two processes writing one
-tag (DDP without a rank guard) are refused, in whichever order they start.
+tag (DDP without a rank guard) are refused, in whichever order they start (a
+PyTorch ``SummaryWriter`` target alike: ``tests/any_backend/test_other_writers_torch.py``).
+A ``tf.summary`` writer does not tell its directory: what other processes
+write there is not checked, and a log line says so once in every process.
 """
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
 import textwrap
@@ -21,6 +25,7 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
+import tb_imbalance.summary as tbs
 from logdir_reader import matrices
 from tb_imbalance import ReportWriter, log_report
 from tb_imbalance.targets import close_directory_writers
@@ -132,3 +137,56 @@ def test_two_processes_writing_one_tag_are_refused_when_both_started_together(tm
     writer.write_matrix(0, "test_set", cm)
     writer.close()
     assert sorted(matrices(tmp_path)["run"]) == [0, 1]
+
+
+def _write_through_tf(kind: str, writer, step: int) -> None:
+    if kind == "summary_ops":
+        with writer.as_default():
+            assert tbs.confusion_matrix("confusion_matrix", LABELS, PREDICTIONS, step=step, num_classes=3)
+    else:
+        log_report(writer, LABELS, PREDICTIONS, step, num_classes=3, image=False)
+    writer.flush()
+
+
+def _says_other_processes_are_not_checked(message: str) -> bool:
+    return (
+        "a tf.summary writer does not tell which directory it writes to" in message
+        and "nor another process writing the same tag at the same time" in message
+        and "if rank == 0:" in message
+        and "pass the directory itself to tb_imbalance.log_report" in message
+    )
+
+
+@pytest.mark.parametrize("kind", ["tf_writer", "summary_ops"])
+def test_a_tf_summary_writer_says_once_that_other_processes_in_its_directory_are_not_checked(
+    tmp_path, kind, caplog, monkeypatch
+):
+    monkeypatch.setattr(tbs, "_SAID_HISTORY_SCOPE", False)
+    writer = tf.summary.create_file_writer(str(tmp_path / "run"))
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        for step in range(3):
+            _write_through_tf(kind, writer, step)
+    said = [record.getMessage() for record in caplog.records if "tf.summary writer" in record.getMessage()]
+    assert len(said) == 1, said
+    assert _says_other_processes_are_not_checked(said[0]), said[0]
+
+
+def test_two_processes_writing_one_tag_through_tf_summary_writers_are_said_not_checked(tmp_path):
+    # The directory of a tf.summary writer is unknown: the second process's steps are not
+    # refused, and that process's log says so (with how to avoid it), not silence.
+    run_dir = tmp_path / "run"
+    _write_through_tf("summary_ops", tf.summary.create_file_writer(str(run_dir)), 0)
+    code = textwrap.dedent(
+        f"""
+        import numpy as np, tensorflow as tf
+        from tb_imbalance import log_report
+        writer = tf.summary.create_file_writer({str(run_dir)!r})
+        for step in (0, 1):
+            log_report(writer, np.array([0, 1, 1, 0, 2, 2]), np.array([0, 1, 0, 0, 2, 1]), step,
+                       num_classes=3, image=False)
+        writer.flush()
+        """
+    )
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert other.returncode == 0, other.stderr
+    assert _says_other_processes_are_not_checked(" ".join(other.stderr.split())), other.stderr

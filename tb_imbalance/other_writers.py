@@ -1,0 +1,115 @@
+"""Another writer in a target's local run directory: noticed, said once, and its tags refused.
+
+TensorBoard's Python loader (``--load_fast=false``) reads only the newest
+event file of a directory, so another writer appending to its own file next
+to a target's loses events there; and two writers of one tag (two processes
+under DDP without a rank guard) lose each other's steps. A
+:class:`WatchedHistory` is the :class:`~tb_imbalance.run_history.RunHistory`
+of a target whose directory is known — a directory or
+:class:`tb_imbalance.ReportWriter`, a PyTorch ``SummaryWriter``: read from the
+directory on first use, and on every later use it takes in what the
+directory's other event files gained since (written by this process or
+another), warning once how to keep both; the tags they hold are refused from
+then on (:meth:`RunHistory.absorb_events`). The target's own event files
+(:meth:`WatchedHistory.own`) are never another writer's. Remote directories
+(``s3://``, ``gs://``, …) are read on first use only: listing them every step
+would cost a request.
+
+Example:
+    >>> import tempfile, warnings, numpy as np
+    >>> from tb_imbalance import ReportWriter
+    >>> run_dir = tempfile.mkdtemp()
+    >>> watched = WatchedHistory(run_dir)
+    >>> watched.history().tags
+    {}
+    >>> with ReportWriter(run_dir) as other:
+    ...     other.write_matrix(0, "confusion_matrix", np.eye(2, dtype=int), image=False)
+    >>> with warnings.catch_warnings(record=True) as said:
+    ...     warnings.simplefilter("always")
+    ...     watched.history().tags["confusion_matrix"].other_writer.startswith(run_dir)
+    True
+    >>> "another writer is adding to" in str(said[0].message)
+    True
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import threading
+import warnings
+
+from tb_imbalance.event_file import read_events_from
+from tb_imbalance.run_history import RunHistory
+
+__all__ = ["WatchedHistory"]
+
+
+class WatchedHistory:
+    """The run history of the directory ``log_dir``, with what other writers add to it later.
+
+    Args:
+        log_dir: the target's run directory (a local path or a URL; URLs are
+            not watched after the first read).
+    """
+
+    def __init__(self, log_dir: str) -> None:
+        self.log_dir = log_dir
+        self._history: RunHistory | None = None
+        self._read_up_to: dict[str, int] = {}
+        self._own: list[str] = []
+        self._said = False
+        self._lock = threading.Lock()
+
+    @property
+    def read(self) -> RunHistory | None:
+        """The history as far as it was read, or None before the first :meth:`history` (nothing read)."""
+        return self._history
+
+    def own(self, path: str | None) -> None:
+        """Count the event file ``path`` as the target's own (None: nothing to add)."""
+        if path is not None and os.path.abspath(path) not in self._own:
+            self._own.append(os.path.abspath(path))
+
+    def history(self) -> RunHistory:
+        """What the run directory holds: read on first use, then with what other writers added since."""
+        with self._lock:
+            if self._history is None:
+                self._history = RunHistory.from_directory(self.log_dir)
+                self._read_up_to = dict(self._history.file_ends)
+            else:
+                self._look_for_other_writers()
+            return self._history
+
+    def _look_for_other_writers(self) -> None:
+        """Take in, and say once, what another writer added to this (local) directory."""
+        if "://" in self.log_dir or not os.path.isdir(self.log_dir):
+            return
+        others = []
+        for path in sorted(glob.glob(os.path.join(glob.escape(self.log_dir), "*tfevents*"))):
+            if os.path.abspath(path) in self._own:
+                continue
+            start = self._read_up_to.get(path, 0)
+            try:
+                if os.path.getsize(path) <= start:
+                    continue
+            except OSError:
+                continue
+            events, self._read_up_to[path] = read_events_from(path, start)
+            if events:
+                others.append(path)
+                self._history.absorb_events(events, other_writer=path)
+        if others and not self._said:
+            self._said = True
+            own = f" {self._own[-1]}" if self._own else ""
+            warnings.warn(
+                f"tb_imbalance: another writer is adding to {others[0]} in {self.log_dir}, next to "
+                f"this writer's own event file{own}. TensorBoard's Python loader (--load_fast=false) "
+                "reads only the newest event file of a directory, so the older file's later events "
+                "(your loss, or these reports) will not show there while it runs. To keep both, "
+                "write everything through one writer (pass your SummaryWriter itself as the target, "
+                "log_report(writer, ...), rather than its directory), write from one process only "
+                "(e.g. `if rank == 0:` under DDP), or log into another directory. Said once per writer.",
+                UserWarning,
+                stacklevel=4,
+            )

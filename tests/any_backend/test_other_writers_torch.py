@@ -1,0 +1,192 @@
+"""A PyTorch ``SummaryWriter`` target notices another writer in its directory, as a directory target does.
+
+Two processes that each pass their own ``SummaryWriter`` on one directory to
+``log_report`` (DDP without a rank guard) write one tag from two event files:
+TensorBoard's Python loader then drops one process's steps. The
+``SummaryWriter`` target reads ``get_logdir()`` on first use and, on every
+later use, what the directory's other event files gained since, so the
+second writer of a tag is refused in whichever order the two start, with the
+directory target's message; the user's own scalars in the same
+``SummaryWriter`` are its own file, never another writer. The other process
+here is a real second process (``Rank``) that writes when told. Needs
+PyTorch (skipped elsewhere); the directory and ``tf.summary`` targets:
+``tests/test_other_writers.py``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import tb_imbalance
+from logdir_reader import matrices
+from tb_imbalance.targets import close_directory_writers, sink_for
+
+CM = np.array([[2, 0, 0], [1, 1, 0], [0, 1, 1]])
+KINDS = ("directory", "summary_writer")
+
+_RANK = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import tb_imbalance
+
+    kind, run_dir = sys.argv[1], sys.argv[2]
+    if kind == "summary_writer":
+        from torch.utils.tensorboard import SummaryWriter
+
+        target = SummaryWriter(run_dir)
+    else:
+        target = run_dir
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name, step = line.split()
+        try:
+            tb_imbalance.log_matrix(target, np.array(%r), int(step), name=name, image=False)
+        except ValueError as error:
+            print("refused: " + " ".join(str(error).split()), flush=True)
+        else:
+            print("ok", flush=True)
+    """
+    % CM.tolist()
+)
+
+
+class Rank:
+    """Another process writing into ``run_dir`` through a target of ``kind``, one step when told."""
+
+    def __init__(self, kind: str, run_dir) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-c", _RANK, kind, str(run_dir)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert self._answer() == "ready"
+
+    def _answer(self) -> str:
+        line = self._process.stdout.readline().strip()
+        if not line:
+            self._process.kill()
+            raise AssertionError(f"the other process ended: {self._process.stderr.read()}")
+        return line
+
+    def write(self, step: int, name: str = "confusion_matrix") -> str:
+        """``"ok"``, or ``"refused: <message>"``."""
+        self._process.stdin.write(f"{name} {step}\n")
+        self._process.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        assert self._process.wait(timeout=120) == 0, self._process.stderr.read()
+
+
+def _this_process_target(kind: str, run_dir):
+    if kind == "summary_writer":
+        from torch.utils.tensorboard import SummaryWriter
+
+        return SummaryWriter(str(run_dir))
+    return str(run_dir)
+
+
+def _own_scalar(target, step: int) -> None:
+    """The user's own loss scalar, written through the same SummaryWriter (a directory target has none)."""
+    if not isinstance(target, str):
+        target.add_scalar("loss", 1.0 / (step + 1), step)
+        target.flush()
+
+
+def _refused(target, step: int, run_dir) -> str:
+    with pytest.raises(ValueError) as caught:
+        tb_imbalance.log_matrix(target, CM, step, image=False)
+    return _same_words(str(caught.value), run_dir)
+
+
+def _same_words(message: str, run_dir) -> str:
+    """``message`` without what differs between targets: the run directory and event file names."""
+    message = message.replace(str(run_dir), "<run>")
+    return re.sub(r"events\.out\.tfevents\.[^\s,]+", "<event file>", message)
+
+
+def _other_writer_warnings(caught) -> list[str]:
+    return [str(w.message) for w in caught if "another writer is adding to" in str(w.message)]
+
+
+def _both_orders_case(tmp_path, kind: str, together: bool) -> dict:
+    """What this process's ``kind`` target said while another process wrote the same tag."""
+    run_dir = tmp_path / kind
+    said: dict = {"refused": []}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if together:
+            target = _this_process_target(kind, run_dir)
+            assert sink_for(target).history.tags == {}  # this rank has read the (empty) directory
+            other = Rank(kind, run_dir)
+            _own_scalar(target, 0)
+            assert other.write(0) == other.write(1) == "ok"  # the other rank writes first
+        else:
+            other = Rank(kind, run_dir)
+            assert other.write(0) == "ok"  # the other rank started first and goes on writing
+            target = _this_process_target(kind, run_dir)
+            _own_scalar(target, 0)
+            said["refused"].append(_refused(target, 0, run_dir))  # its step 0 is already there
+            # Another tag, and the user's own scalars in the same SummaryWriter: no other writer yet.
+            tb_imbalance.log_matrix(target, CM, 0, name="test_set", image=False)
+            _own_scalar(target, 1)
+            tb_imbalance.log_matrix(target, CM, 1, name="test_set", image=False)
+            assert _other_writer_warnings(caught) == []
+            assert other.write(1) == "ok"
+        said["refused"].append(_refused(target, 1 if not together else 0, run_dir))
+        said["refused"].append(_refused(target, 5, run_dir))  # later steps too: the other rank owns the tag
+        tb_imbalance.log_matrix(target, CM, 2, name="test_set", image=False)  # another tag is still fine
+        other.close()
+    said["warnings"] = _other_writer_warnings(caught)
+    if not isinstance(target, str):
+        said["own_file"] = target.file_writer.event_writer._file_name
+        target.close()
+    close_directory_writers()
+    return said
+
+
+@pytest.mark.parametrize("order", ["the_other_started_first", "both_started_together"])
+def test_two_processes_writing_one_tag_through_summary_writers_are_refused_as_a_directory_is(tmp_path, order):
+    pytest.importorskip("torch")
+    together = order == "both_started_together"
+    said = {kind: _both_orders_case(tmp_path, kind, together) for kind in KINDS}
+    writer, directory = said["summary_writer"], said["directory"]
+    assert writer["refused"] == directory["refused"], said
+    also = writer["refused"][-2]
+    assert "tag 'confusion_matrix' in <run> is also being written by another writer (event file <run>/<event file>" in also
+    assert "holds steps up to 1" in also and "if rank == 0:" in also
+    if not together:
+        assert writer["refused"][0].startswith("step 0 of tag 'confusion_matrix' is not after the last step already logged (0)")
+    # Said once, naming the other rank's file and not the SummaryWriter's own (the user's loss is there).
+    assert len(writer["warnings"]) == len(directory["warnings"]) == 1, said
+    adding_to, own = writer["warnings"][0].split(" next to this writer's own event file ")
+    assert writer["own_file"] not in adding_to and own.startswith(writer["own_file"] + ". ")
+    for message in (writer["warnings"][0], directory["warnings"][0]):
+        assert "pass your SummaryWriter itself as the target" in message and "if rank == 0:" in message
+    assert sorted(matrices(tmp_path, "test_set")["summary_writer"]) == ([2] if together else [0, 1, 2])
+
+
+def test_a_summary_writer_whose_event_file_cannot_be_told_says_it_is_not_watched(tmp_path, monkeypatch, caplog):
+    # A SummaryWriter of another layout: its own file would pass for another writer's, so it
+    # is not watched (its history is read once), and a log line says so instead of silence.
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    import tb_imbalance.targets
+
+    monkeypatch.setattr(tb_imbalance.targets, "_own_event_file", lambda target: None)
+    writer = torch_tensorboard.SummaryWriter(str(tmp_path / "run"))
+    with caplog.at_level("WARNING", logger="tb_imbalance"):
+        for step in range(3):
+            _own_scalar(writer, step)
+            tb_imbalance.log_matrix(writer, CM, step, image=False)
+    writer.close()
+    said = [record.getMessage() for record in caplog.records if "not watched" in record.getMessage()]
+    assert len(said) == 1 and str(tmp_path / "run") in said[0] and "if rank == 0:" in said[0], said
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
