@@ -3,15 +3,15 @@
 Data is written with :mod:`tb_imbalance.summary`, loaded by an
 ``EventMultiplexer`` + ``MultiplexerDataProvider`` (as ``--load_fast=false``
 does) and every number is checked against scikit-learn / imbalanced-learn.
+The logdir (good and bad runs) and its client are the ``logdir`` and
+``client`` fixtures of ``tests/support.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 import sys
@@ -20,24 +20,34 @@ from typing import Any
 
 import numpy as np
 import pytest
-from imblearn.metrics import geometric_mean_score, specificity_score
 from sklearn import metrics as skm
 from tensorboard import program
-from tensorboard.backend import application
 from tensorboard.backend.event_processing import data_ingester
-from tensorboard.backend.event_processing import data_provider as tb_data_provider
-from tensorboard.backend.event_processing import plugin_event_multiplexer
 from tensorboard.plugins import base_plugin
 from tensorboard.plugins.core import core_plugin
 from werkzeug import test as werkzeug_test
 
+from support import client, logdir  # noqa: F401  (pytest fixtures, used by name)
 from support import (
+    CLASS_NAMES,
     HOSTILE_CLASS_NAME,
+    NUM_STEPS,
     PLUGIN_ROUTE,
+    TAG,
+    WEIGHTED_LABELS,
+    WEIGHTED_PREDICTIONS,
+    WEIGHTED_WEIGHTS,
     labels_from_matrix,
     make_logdir,
-    write_newer_format_run,
 )
+from support import FailingProvider as _FailingProvider
+from support import client_and_plugin as _client
+from support import loader_tensor_size_guidance as _tensor_size_guidance
+from support import plugin_provider as _provider
+from support import route_error as _error
+from support import route_json as _get
+from support import sklearn_metrics as _sklearn_metrics
+from support import sklearn_per_class as _sklearn_per_class
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import ImbalancePlugin, ImbalancePluginLoader
@@ -48,9 +58,7 @@ from tb_imbalance.plugin import reader as plugin_reader
 from tb_imbalance.plugin import series as plugin_series
 from tb_imbalance.plugin import static as plugin_static
 
-TAG = "confusion_matrix"
-NUM_STEPS = 30
-CLASS_NAMES = ["majority", "common", "rare", HOSTILE_CLASS_NAME]
+
 REPORT_KEYS = {
     "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
     "confusion_matrix", "report", "metrics", "per_class", "class_groups", "has_examples",
@@ -61,113 +69,6 @@ SERIES_KEYS = {
 }
 SCORE_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
 PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval", "train_count"}
-
-
-# --------------------------------------------------------------------------
-# Fixtures: one logdir with good and bad runs
-# --------------------------------------------------------------------------
-
-
-def _write_raw(logdir: pathlib.Path, run: str, tensors: list[np.ndarray], metadata) -> None:
-    import tensorflow as tf
-
-    writer = tf.summary.create_file_writer(str(logdir / run))
-    with writer.as_default():
-        for step, tensor in enumerate(tensors):
-            tf.summary.write(tag=TAG, tensor=tf.constant(tensor), step=step, metadata=metadata)
-    writer.close()
-
-
-WEIGHTED_LABELS = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
-WEIGHTED_PREDICTIONS = np.array([0, 1, 0, 1, 0, 2, 2, 1, 0])
-WEIGHTED_WEIGHTS = np.array([0.5, 2.0, 1.25, 3.0, 0.75, 1.0, 1.5, 0.25, 4.0])
-
-
-@dataclasses.dataclass(frozen=True)
-class GeneratedLogdir:
-    path: pathlib.Path
-    written: dict[str, dict[int, np.ndarray]]
-
-
-@pytest.fixture(scope="module")
-def logdir(tmp_path_factory) -> GeneratedLogdir:
-    import tensorflow as tf
-
-    from tb_imbalance import summary as tbs
-
-    root = tmp_path_factory.mktemp("logdir")
-    written = make_logdir(root, num_steps=NUM_STEPS, class_names=CLASS_NAMES)
-    written.update(make_logdir(root, runs=("full",), num_steps=3, full_report=True, seed=3))
-    write_newer_format_run(root, "future", tag=TAG)
-    _write_raw(
-        root, "bad_shape", [np.ones((4, 4), dtype=np.int64)], fmt.create_summary_metadata(["a", "b", "c"])
-    )
-    writer = tf.summary.create_file_writer(str(root / "weighted"))
-    with writer.as_default():
-        tbs.confusion_matrix(
-            TAG, WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, step=4, num_classes=3,
-            sample_weight=WEIGHTED_WEIGHTS,
-        )
-    writer.close()
-    (root / "not_ours").mkdir()
-    writer = tf.summary.create_file_writer(str(root / "not_ours"))
-    with writer.as_default():
-        tf.summary.scalar("loss", 1.0, step=0)
-    writer.close()
-    return GeneratedLogdir(root, written)
-
-
-def _tensor_size_guidance(samples_per_plugin: Any = None) -> dict[str, int]:
-    flags = argparse.Namespace(samples_per_plugin=samples_per_plugin)
-    ImbalancePluginLoader().fix_flags(flags)
-    guidance = dict(data_ingester.DEFAULT_TENSOR_SIZE_GUIDANCE)
-    guidance.update(flags.samples_per_plugin)
-    return guidance
-
-
-def _provider(logdir: pathlib.Path, tensor_size_guidance: dict[str, int] | None = None):
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(
-        size_guidance=data_ingester.DEFAULT_SIZE_GUIDANCE,
-        tensor_size_guidance=(
-            _tensor_size_guidance() if tensor_size_guidance is None else tensor_size_guidance
-        ),
-    )
-    multiplexer.AddRunsFromDirectory(str(logdir))
-    multiplexer.Reload()
-    return tb_data_provider.MultiplexerDataProvider(multiplexer, str(logdir)), multiplexer
-
-
-def _client(data_provider, **plugin_options) -> tuple[werkzeug_test.Client, ImbalancePlugin]:
-    context = base_plugin.TBContext(data_provider=data_provider, logdir="", multiplexer=None)
-    plugin = ImbalancePlugin(context, **plugin_options)
-    return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin
-
-
-@pytest.fixture(scope="module")
-def client(logdir) -> werkzeug_test.Client:
-    data_provider, _ = _provider(logdir.path)
-    return _client(data_provider)[0]
-
-
-def _get(client: werkzeug_test.Client, route: str, **params) -> Any:
-    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == "application/json"
-    return json.loads(response.get_data())
-
-
-def _error(client: werkzeug_test.Client, route: str, status: int, **params) -> str:
-    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.headers["Content-Type"] == "application/json"
-    body = json.loads(response.get_data())
-    assert set(body) == {"error"} and body["error"]
-    return body["error"]
-
-
-# --------------------------------------------------------------------------
-# scikit-learn references
-# --------------------------------------------------------------------------
 
 
 def _assert_nested_close(actual: Any, expected: Any, where: str = "") -> None:
@@ -185,37 +86,6 @@ def _sklearn_report(cm: np.ndarray, names: list[str]) -> dict[str, Any]:
         y_true, y_pred, labels=list(range(len(names))), target_names=names,
         output_dict=True, zero_division=0,
     )
-
-
-def _sklearn_metrics(cm: np.ndarray) -> dict[str, float]:
-    y_true, y_pred = labels_from_matrix(cm)
-    labels = list(range(cm.shape[0]))
-    recall = skm.recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
-    return {
-        "accuracy": skm.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
-        "macro_f1": skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
-        "mcc": skm.matthews_corrcoef(y_true, y_pred),
-        "cohen_kappa": skm.cohen_kappa_score(y_true, y_pred),
-        "geometric_mean": geometric_mean_score(y_true, y_pred, average="multiclass"),
-        "worst_class_recall": recall[np.bincount(y_true, minlength=len(labels)) > 0].min(),
-    }
-
-
-def _sklearn_per_class(cm: np.ndarray) -> dict[str, list[float]]:
-    y_true, y_pred = labels_from_matrix(cm)
-    labels = list(range(cm.shape[0]))
-    precision, recall, f1, support = skm.precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
-    return {
-        "support": support.tolist(),
-        "predicted": np.bincount(y_pred, minlength=len(labels)).tolist(),
-        "precision": precision.tolist(),
-        "recall": recall.tolist(),
-        "f1": f1.tolist(),
-        "specificity": specificity_score(y_true, y_pred, labels=labels, average=None).tolist(),
-    }
 
 
 # --------------------------------------------------------------------------
@@ -405,31 +275,6 @@ def test_newer_format_version_is_a_clear_error(client, route):
 def test_undecodable_tensor_is_a_clear_error(client):
     message = _error(client, "report", 422, run="bad_shape", tag=TAG)
     assert "shape" in message
-
-
-class _FailingProvider:
-    """Delegates to a real provider, failing reads of some runs or large reads."""
-
-    def __init__(self, provider, *, broken_runs=(), max_points=None):
-        self._provider = provider
-        self._broken_runs = set(broken_runs)
-        self._max_points = max_points
-        self.reads: list[int] = []
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name):
-        return getattr(self._provider, name)
-
-    def read_tensors(self, ctx=None, *, run_tag_filter=None, downsample=None, **kwargs):
-        with self._lock:
-            self.reads.append(downsample)
-        if run_tag_filter is not None and self._broken_runs & set(run_tag_filter.runs or ()):
-            raise OSError("disk on fire")
-        if self._max_points is not None and downsample > self._max_points:
-            raise RuntimeError("Received message larger than max")
-        return self._provider.read_tensors(
-            ctx, run_tag_filter=run_tag_filter, downsample=downsample, **kwargs
-        )
 
 
 def test_failing_read_of_one_run_does_not_break_others(logdir):
