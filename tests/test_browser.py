@@ -20,7 +20,6 @@ from browser_support import (
     ARTIFACTS,
     CLASS_NAMES,
     HOSTILE_GROUP_NAME,
-    LATEST,
     LONG_TAIL_COUNTS,
     LONG_TAIL_NAMES,
     LONG_TAIL_TAG,
@@ -40,27 +39,6 @@ pytest.importorskip("playwright.sync_api")
 # --------------------------------------------------------------------------
 # Trends, imbalance bars, states, live updates, TensorBoard's own UI
 # --------------------------------------------------------------------------
-
-
-def test_trends_and_imbalance_views(dashboard, matrices):
-    _, written = matrices
-    page = dashboard.open()
-    charts = dashboard.testid("trends-chart")
-    assert charts.evaluate_all("charts => charts.map(c => c.dataset.class)") == CLASS_NAMES
-    assert charts.first.locator("polyline").count() == len(RUNS)
-    dashboard.testid("trends-metric").select_option("both")
-    wait_ready(page)
-    assert charts.first.locator("polyline").count() == 2 * len(RUNS)
-
-    cm = written["baseline"][LATEST]
-    bars = dashboard.testid("imbalance-row")
-    found = {row["name"]: row for row in bars.evaluate_all(
-        "rows => rows.map(r => ({name: r.dataset.class, support: Number(r.dataset.support), predicted: Number(r.dataset.predicted)}))"
-    )}
-    for index, name in enumerate(CLASS_NAMES):
-        assert found[name]["support"] == cm[index].sum()
-        assert found[name]["predicted"] == cm[:, index].sum()
-    dashboard.problems.assert_none()
 
 
 def test_error_and_empty_states(dashboard):
