@@ -1,4 +1,8 @@
-"""The Imbalance dashboard in a real headless Chromium against a real ``tensorboard``.
+"""The Imbalance dashboard's long-tail view and class groups, in a real headless Chromium against a real ``tensorboard``.
+
+Many-, medium- and few-shot recall against the report route, thresholds in the
+request and the URL, recall against training count, class groups rolled up and
+back.
 
 The generated logdir, its ``tensorboard --load_fast=false`` process and
 Chromium are module fixtures of ``tests/browser_support.py``, which describes
@@ -29,11 +33,6 @@ from browser_support import (
 )
 
 pytest.importorskip("playwright.sync_api")
-
-
-# --------------------------------------------------------------------------
-# Long tail and class groups
-# --------------------------------------------------------------------------
 
 
 BUCKET_ROWS = {"many-shot recall": "many_shot_recall", "medium-shot recall": "medium_shot_recall", "few-shot recall": "few_shot_recall"}
