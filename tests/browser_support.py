@@ -6,6 +6,11 @@
 * :func:`dashboard_url` builds the plugin iframe URL with selection presets.
 * :func:`wait_ready` waits until the dashboard finished rendering.
 * :func:`read_table` returns the classification-report table as numbers.
+* The dashboard's generated logdir of the ``tests/test_browser_<part>.py``
+  files: the ``matrices``, ``server``, ``browser`` and ``dashboard`` fixtures
+  (import them into a test module to use them), its constants, and the
+  references :func:`sklearn_report`, :func:`assert_table_matches`,
+  :func:`matrix_values`, :func:`row_names` and :func:`read_pivot`.
 
 Example:
     >>> with sync_playwright() as playwright:
@@ -20,8 +25,14 @@ Example:
 from __future__ import annotations
 
 import pathlib
+import time
 import urllib.parse
 from typing import Any, Iterable, Iterator
+
+import numpy as np
+import pytest
+
+from support import HOSTILE_CLASS_NAME, labels_from_matrix, make_logdir, tensorboard_server, write_newer_format_run
 
 __all__ = [
     "CHROMIUM",
@@ -35,6 +46,35 @@ __all__ = [
     "dashboard_page",
     "fetch_json",
     "read_table",
+    "CLASS_NAMES",
+    "NUM_STEPS",
+    "LATEST",
+    "WIDE_CLASSES",
+    "RUNS",
+    "FIELDS",
+    "PIVOT_TAG",
+    "PIVOT_RUNS",
+    "PIVOT_CLASSES",
+    "OTHER_CLASS_NAMES",
+    "FORMULA_NAMES",
+    "RERUN_TAG",
+    "RERUN_GOOD_STEPS",
+    "RERUN_SKIPPED_STEPS",
+    "LONG_TAIL_TAG",
+    "LONG_TAIL_NAMES",
+    "LONG_TAIL_COUNTS",
+    "HOSTILE_GROUP_NAME",
+    "LONG_TAIL_GROUPS",
+    "LONG_TAIL_MATRIX",
+    "matrices",
+    "server",
+    "browser",
+    "dashboard",
+    "sklearn_report",
+    "assert_table_matches",
+    "matrix_values",
+    "row_names",
+    "read_pivot",
 ]
 
 #: Debian's Chromium; tests never download a browser.
@@ -258,3 +298,221 @@ def dashboard_page(
             page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
         finally:
             context.close()
+
+
+# --------------------------------------------------------------------------
+# The dashboard's generated logdir, shared by the tests/test_browser_<part>.py
+# files. Each module runs one ``tensorboard --load_fast=false`` process on it:
+#
+# * ``baseline`` and ``class_weights``: 4 classes (one named like an HTML
+#   injection), tag ``confusion_matrix``, steps 0–5;
+# * ``wide``: 1000 classes, tag ``wide_matrix``, steps 0–1;
+# * ``future``: written by a newer format version, tag ``future_matrix``;
+# * ``live``: tag ``live_matrix``, gains steps while a test watches;
+# * ``rerun`` and ``steady``: tag ``rerun_matrix``, classes named like
+#   spreadsheet formulas. ``rerun`` logged steps 0–2 with 4 classes, then steps
+#   3–4 with 3 classes (as a re-run into the same directory would), which the
+#   dashboard must leave out with a visible note; ``steady`` has steps 0–4;
+# * ``pivot_00`` … ``pivot_09``: 100 classes, tag ``pivot_matrix``, steps 0–1,
+#   and ``pivot_other`` with 3 other (hostile) class names under the same tag,
+#   for the pivot view;
+# * ``long_tail``: 5 classes with training counts and two class groups (one
+#   hostile name), tag ``long_tail_matrix``, steps 0–1.
+#
+# Numbers on the page are compared with scikit-learn (and imbalanced-learn)
+# computed from the matrices the logdir was written with.
+# --------------------------------------------------------------------------
+
+
+CLASS_NAMES = ["cat", "dog", HOSTILE_CLASS_NAME, "bird"]
+NUM_STEPS = 6
+LATEST = NUM_STEPS - 1
+WIDE_CLASSES = 1000
+RUNS = ("baseline", "class_weights")
+FIELDS = {"precision": "precision", "recall": "recall", "f1": "f1-score", "support": "support"}
+
+
+@pytest.fixture(scope="module")
+def matrices(tmp_path_factory) -> tuple[pathlib.Path, dict[str, dict[int, np.ndarray]]]:
+    root = tmp_path_factory.mktemp("browser_logdir")
+    written = make_logdir(root, runs=RUNS, num_steps=NUM_STEPS, class_names=CLASS_NAMES)
+    written.update(make_logdir(root, runs=("wide",), num_steps=2, num_classes=WIDE_CLASSES, tag="wide_matrix", seed=1))
+    written.update(make_logdir(root, runs=("live",), num_steps=3, tag="live_matrix", seed=2))
+    write_newer_format_run(root, "future", tag="future_matrix")
+    written.update(_write_rerun_runs(root))
+    written.update(make_logdir(root, runs=PIVOT_RUNS, num_steps=2, num_classes=PIVOT_CLASSES, tag=PIVOT_TAG, seed=3))
+    written.update(
+        make_logdir(root, runs=("pivot_other",), num_steps=2, num_classes=3, class_names=OTHER_CLASS_NAMES, tag=PIVOT_TAG, seed=4)
+    )
+    written.update(_write_long_tail_run(root))
+    return root, written
+
+
+PIVOT_TAG = "pivot_matrix"
+PIVOT_RUNS = tuple(f"pivot_{index:02d}" for index in range(10))
+PIVOT_CLASSES = 100
+#: A class set other than the pivot runs', named to tempt an HTML parser.
+OTHER_CLASS_NAMES = ["<b>bold</b>", HOSTILE_CLASS_NAME, "&amp; <script>alert(2)</script>"]
+
+
+#: Class names a spreadsheet would run as formulas if exported unescaped.
+FORMULA_NAMES = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)"]
+RERUN_TAG = "rerun_matrix"
+RERUN_GOOD_STEPS = (0, 1, 2)
+RERUN_SKIPPED_STEPS = (3, 4)
+
+
+LONG_TAIL_TAG = "long_tail_matrix"
+LONG_TAIL_NAMES = ["cat", "dog", "fox", HOSTILE_CLASS_NAME, "bat"]
+LONG_TAIL_COUNTS = [500, 300, 60, 25, 8]
+HOSTILE_GROUP_NAME = '<svg onload=alert(2)>"wild"'
+LONG_TAIL_GROUPS = {"pets": ["cat", "dog"], HOSTILE_GROUP_NAME: ["fox", HOSTILE_CLASS_NAME]}
+LONG_TAIL_MATRIX = np.array(
+    [[90, 6, 2, 1, 1], [8, 70, 1, 1, 0], [3, 2, 20, 4, 1], [1, 1, 5, 12, 1], [2, 1, 1, 2, 4]]
+)
+
+
+def _write_long_tail_run(root: pathlib.Path) -> dict[str, dict[int, np.ndarray]]:
+    """``long_tail``: 5 classes with training counts and two class groups (one hostile name)."""
+    import tb_imbalance
+
+    written = {}
+    for step in range(2):
+        cm = LONG_TAIL_MATRIX + step * np.eye(5, dtype=int)
+        tb_imbalance.log_matrix(
+            root / "long_tail", cm, step, name=LONG_TAIL_TAG, class_names=LONG_TAIL_NAMES,
+            image=False, class_counts=LONG_TAIL_COUNTS, class_groups=LONG_TAIL_GROUPS,
+        )
+        written[step] = cm
+    return {"long_tail": written}
+
+
+def _write_rerun_runs(root: pathlib.Path) -> dict[str, dict[int, np.ndarray]]:
+    """Write ``rerun`` (a changed class set from step 3 on) and ``steady``.
+
+    The mismatched steps are written through the low-level event-file path,
+    which checks nothing, as a second process writing into the directory would.
+    """
+    from tb_imbalance.event_file import EventFile
+    from tb_imbalance.events import report_values
+
+    rng = np.random.default_rng(7)
+    written: dict[str, dict[int, np.ndarray]] = {"rerun": {}, "steady": {}}
+
+    def matrix(size: int) -> np.ndarray:
+        return rng.integers(0, 9, size=(size, size)) + np.diag(rng.integers(10, 40, size=size))
+
+    with EventFile(root / "rerun") as events:
+        for step in RERUN_GOOD_STEPS:
+            written["rerun"][step] = matrix(4)
+            events.write(step, report_values(RERUN_TAG, written["rerun"][step], FORMULA_NAMES, image=None))
+    # A later second: event-file names sort by their timestamp first, so the
+    # second file is read second (as a later process's would be).
+    started = int(time.time())
+    while int(time.time()) == started:
+        time.sleep(0.05)
+    with EventFile(root / "rerun") as events:
+        for step in RERUN_SKIPPED_STEPS:
+            events.write(step, report_values(RERUN_TAG, matrix(3), ["x", "y", "z"], image=None))
+    with EventFile(root / "steady") as events:
+        for step in range(5):
+            written["steady"][step] = matrix(4)
+            events.write(step, report_values(RERUN_TAG, written["steady"][step], FORMULA_NAMES, image=None))
+    return written
+
+
+@pytest.fixture(scope="module")
+def server(matrices) -> Iterator[str]:
+    root, _ = matrices
+    with tensorboard_server(root, load_fast=False) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Fixture: Debian's Chromium through Playwright, one per test module."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def dashboard(browser, server, request) -> Iterator[Dashboard]:
+    yield from dashboard_page(browser, server, request.node.name, accept_downloads=True)
+
+
+def sklearn_report(cm: np.ndarray, names: list[str] = CLASS_NAMES) -> dict[str, Any]:
+    from imblearn.metrics import geometric_mean_score
+    from sklearn import metrics as skm
+
+    y_true, y_pred = labels_from_matrix(cm)
+    labels = list(range(cm.shape[0]))
+    report = skm.classification_report(
+        y_true, y_pred, labels=labels, target_names=names, output_dict=True, zero_division=0
+    )
+    report["balanced accuracy"] = skm.balanced_accuracy_score(y_true, y_pred)
+    report["MCC"] = skm.matthews_corrcoef(y_true, y_pred)
+    report["Cohen's kappa"] = skm.cohen_kappa_score(y_true, y_pred)
+    report["macro F1"] = skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+    report["geometric mean"] = geometric_mean_score(y_true, y_pred, average="multiclass")
+    return report
+
+
+def assert_table_matches(table: dict, run: str, cm: np.ndarray) -> None:
+    """Every number of `run`'s column group equals scikit-learn's."""
+    expected = sklearn_report(cm)
+    for name in CLASS_NAMES + ["macro avg", "weighted avg"]:
+        for field, key in FIELDS.items():
+            cell = table[name][run][field]
+            assert cell["value"] == pytest.approx(expected[name][key], abs=1e-12), (name, field)
+            if field == "support":
+                assert cell["text"] == f"{int(expected[name][key]):,}"
+            else:
+                assert cell["text"] == f"{expected[name][key]:.4f}", (name, field)
+    assert table["accuracy"][run]["f1"]["value"] == pytest.approx(expected["accuracy"], abs=1e-12)
+    for name in ("balanced accuracy", "MCC", "Cohen's kappa", "macro F1", "geometric mean"):
+        assert table[name][run]["f1"]["value"] == pytest.approx(expected[name], abs=1e-9), name
+    recalls = [expected[name]["recall"] for name in CLASS_NAMES if expected[name]["support"] > 0]
+    assert table["worst-class recall"][run]["f1"]["value"] == pytest.approx(min(recalls), abs=1e-12)
+
+
+def matrix_values(page: Any) -> np.ndarray:
+    cells = page.get_by_test_id("matrix-cell").evaluate_all(
+        "cells => cells.map(c => [Number(c.dataset.true), Number(c.dataset.pred), Number(c.dataset.value), c.textContent])"
+    )
+    size = int(round(len(cells) ** 0.5))
+    values = np.zeros((size, size))
+    for i, j, value, _ in cells:
+        values[i, j] = value
+    return values
+
+
+def row_names(page: Any) -> list[str]:
+    return page.get_by_test_id("report-row").evaluate_all("rows => rows.map(r => r.dataset.class)")
+
+
+_READ_PIVOT = """
+() => [...document.querySelectorAll("[data-testid=pivot-group]")].map((group) => ({
+  baseline_group: group.dataset.baselineGroup === "true",
+  title: group.querySelector("[data-testid=pivot-group-title]").textContent,
+  runs: [...group.querySelectorAll("[data-testid=pivot-run-head]")].map((head) => head.dataset.run),
+  rows: [...group.querySelectorAll("[data-testid=pivot-row]")].map((row) => ({
+    name: row.querySelector("th").textContent,
+    cells: Object.fromEntries([...row.querySelectorAll("[data-testid=pivot-cell]")].map((cell) => {
+      const delta = cell.querySelector(".delta");
+      return [cell.dataset.run, {
+        value: Number(cell.dataset.value),
+        delta: delta ? Number(delta.dataset.delta) : null,
+        direction: delta ? delta.classList[1] : null,
+      }];
+    })),
+  })),
+}))
+"""
+
+
+def read_pivot(page: Any) -> list[dict[str, Any]]:
+    """The pivot as ``[{baseline_group, title, runs, rows: [{name, cells: {run: cell}}]}]``."""
+    return page.evaluate(_READ_PIVOT)

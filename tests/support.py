@@ -9,6 +9,12 @@
 * :func:`tensorboard_server` starts ``python -m tensorboard.main`` on
   127.0.0.1 and yields its base URL once the Imbalance plugin serves data.
 * :func:`get_json` / :func:`wait_for_json` fetch JSON over HTTP.
+* The plugin tests' logdir with good and bad runs: the :func:`logdir` and
+  :func:`client` fixtures (import them into a test module to use them),
+  :func:`plugin_provider` / :func:`client_and_plugin` to read any logdir
+  through TensorBoard's WSGI app, :func:`route_json` / :func:`route_error`
+  for a route's answer, :class:`FailingProvider`, and the scikit-learn
+  references :func:`sklearn_metrics` / :func:`sklearn_per_class`.
 
 Example:
     >>> matrices = make_logdir(tmp_path, num_steps=5)
@@ -19,7 +25,9 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import pathlib
@@ -27,12 +35,14 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
 from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
+import pytest
 
 __all__ = [
     "PLUGIN_ROUTE",
@@ -46,6 +56,23 @@ __all__ = [
     "get_json",
     "http_get",
     "wait_for_json",
+    "TAG",
+    "NUM_STEPS",
+    "CLASS_NAMES",
+    "WEIGHTED_LABELS",
+    "WEIGHTED_PREDICTIONS",
+    "WEIGHTED_WEIGHTS",
+    "GeneratedLogdir",
+    "logdir",
+    "client",
+    "loader_tensor_size_guidance",
+    "plugin_provider",
+    "client_and_plugin",
+    "route_json",
+    "route_error",
+    "FailingProvider",
+    "sklearn_metrics",
+    "sklearn_per_class",
 ]
 
 #: Prefix of every route of the Imbalance plugin.
@@ -366,3 +393,208 @@ def _wait_until_serving(
         f"tensorboard did not serve {runs_url} with data within {timeout:.0f}s "
         f"(last answer: {last}).\nstderr:\n{_stderr_tail(stderr_path)}"
     )
+
+
+# --------------------------------------------------------------------------
+# The plugin's logdir with good and bad runs, read through TensorBoard's WSGI
+# app (no server process): the fixtures and helpers of test_plugin_routes.py,
+# test_payloads.py, test_series.py, test_reader.py, test_cache.py,
+# test_static_files.py and test_plugin_loader.py. Data is written with
+# :mod:`tb_imbalance.summary` and loaded by an ``EventMultiplexer`` +
+# ``MultiplexerDataProvider``, as ``--load_fast=false`` does.
+# --------------------------------------------------------------------------
+
+#: The matrix tag of every run of the :func:`logdir` fixture.
+TAG = "confusion_matrix"
+#: Steps of ``baseline`` and ``class_weights``: ``0 .. NUM_STEPS - 1``.
+NUM_STEPS = 30
+#: The class names of ``baseline`` and ``class_weights``.
+CLASS_NAMES = ["majority", "common", "rare", HOSTILE_CLASS_NAME]
+
+#: ``weighted``: the rows of its one matrix (step 4), with their sample weights.
+WEIGHTED_LABELS = np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+WEIGHTED_PREDICTIONS = np.array([0, 1, 0, 1, 0, 2, 2, 1, 0])
+WEIGHTED_WEIGHTS = np.array([0.5, 2.0, 1.25, 3.0, 0.75, 1.0, 1.5, 0.25, 4.0])
+
+
+def _write_raw(logdir: pathlib.Path, run: str, tensors: list[np.ndarray], metadata) -> None:
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(logdir / run))
+    with writer.as_default():
+        for step, tensor in enumerate(tensors):
+            tf.summary.write(tag=TAG, tensor=tf.constant(tensor), step=step, metadata=metadata)
+    writer.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratedLogdir:
+    """What the :func:`logdir` fixture wrote: its path and ``{run: {step: cm}}``."""
+
+    path: pathlib.Path
+    written: dict[str, dict[int, np.ndarray]]
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory) -> GeneratedLogdir:
+    """Fixture: ``baseline`` and ``class_weights`` (:data:`CLASS_NAMES`, :data:`NUM_STEPS` steps),
+    ``full`` (a full report, 3 steps), ``future`` (a newer format), ``bad_shape``
+    (a 4 × 4 tensor for 3 classes), ``weighted`` (sums of sample weights) and
+    ``not_ours`` (a plain scalar)."""
+    import tensorflow as tf
+
+    from tb_imbalance import format as fmt
+    from tb_imbalance import summary as tbs
+
+    root = tmp_path_factory.mktemp("logdir")
+    written = make_logdir(root, num_steps=NUM_STEPS, class_names=CLASS_NAMES)
+    written.update(make_logdir(root, runs=("full",), num_steps=3, full_report=True, seed=3))
+    write_newer_format_run(root, "future", tag=TAG)
+    _write_raw(
+        root, "bad_shape", [np.ones((4, 4), dtype=np.int64)], fmt.create_summary_metadata(["a", "b", "c"])
+    )
+    writer = tf.summary.create_file_writer(str(root / "weighted"))
+    with writer.as_default():
+        tbs.confusion_matrix(
+            TAG, WEIGHTED_LABELS, WEIGHTED_PREDICTIONS, step=4, num_classes=3,
+            sample_weight=WEIGHTED_WEIGHTS,
+        )
+    writer.close()
+    (root / "not_ours").mkdir()
+    writer = tf.summary.create_file_writer(str(root / "not_ours"))
+    with writer.as_default():
+        tf.summary.scalar("loss", 1.0, step=0)
+    writer.close()
+    return GeneratedLogdir(root, written)
+
+
+def loader_tensor_size_guidance(samples_per_plugin: Any = None) -> dict[str, int]:
+    """TensorBoard's tensor size guidance once the plugin's loader fixed ``--samples_per_plugin``."""
+    from tensorboard.backend.event_processing import data_ingester
+
+    from tb_imbalance.plugin import ImbalancePluginLoader
+
+    flags = argparse.Namespace(samples_per_plugin=samples_per_plugin)
+    ImbalancePluginLoader().fix_flags(flags)
+    guidance = dict(data_ingester.DEFAULT_TENSOR_SIZE_GUIDANCE)
+    guidance.update(flags.samples_per_plugin)
+    return guidance
+
+
+def plugin_provider(logdir: pathlib.Path, tensor_size_guidance: dict[str, int] | None = None):
+    """``(data provider, multiplexer)`` over ``logdir``, as ``--load_fast=false`` reads it."""
+    from tensorboard.backend.event_processing import data_ingester
+    from tensorboard.backend.event_processing import data_provider as tb_data_provider
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(
+        size_guidance=data_ingester.DEFAULT_SIZE_GUIDANCE,
+        tensor_size_guidance=(
+            loader_tensor_size_guidance() if tensor_size_guidance is None else tensor_size_guidance
+        ),
+    )
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    return tb_data_provider.MultiplexerDataProvider(multiplexer, str(logdir)), multiplexer
+
+
+def client_and_plugin(data_provider, **plugin_options) -> tuple[Any, Any]:
+    """A ``werkzeug`` test client of TensorBoard's WSGI app with only the plugin, and the plugin."""
+    from tensorboard.backend import application
+    from tensorboard.plugins import base_plugin
+    from werkzeug import test as werkzeug_test
+
+    from tb_imbalance.plugin import ImbalancePlugin
+
+    context = base_plugin.TBContext(data_provider=data_provider, logdir="", multiplexer=None)
+    plugin = ImbalancePlugin(context, **plugin_options)
+    return werkzeug_test.Client(application.TensorBoardWSGI([plugin])), plugin
+
+
+@pytest.fixture(scope="module")
+def client(logdir) -> Any:
+    """Fixture: a test client of the plugin over the :func:`logdir` fixture's runs."""
+    data_provider, _ = plugin_provider(logdir.path)
+    return client_and_plugin(data_provider)[0]
+
+
+def route_json(client: Any, route: str, **params) -> Any:
+    """The JSON a route answers with status 200."""
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "application/json"
+    return json.loads(response.get_data())
+
+
+def route_error(client: Any, route: str, status: int, **params) -> str:
+    """The message of the JSON error a route answers with ``status``."""
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=params)
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.get_data())
+    assert set(body) == {"error"} and body["error"]
+    return body["error"]
+
+
+class FailingProvider:
+    """Delegates to a real provider, failing reads of some runs or large reads."""
+
+    def __init__(self, provider, *, broken_runs=(), max_points=None):
+        self._provider = provider
+        self._broken_runs = set(broken_runs)
+        self._max_points = max_points
+        self.reads: list[int] = []
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name):
+        return getattr(self._provider, name)
+
+    def read_tensors(self, ctx=None, *, run_tag_filter=None, downsample=None, **kwargs):
+        with self._lock:
+            self.reads.append(downsample)
+        if run_tag_filter is not None and self._broken_runs & set(run_tag_filter.runs or ()):
+            raise OSError("disk on fire")
+        if self._max_points is not None and downsample > self._max_points:
+            raise RuntimeError("Received message larger than max")
+        return self._provider.read_tensors(
+            ctx, run_tag_filter=run_tag_filter, downsample=downsample, **kwargs
+        )
+
+
+def sklearn_metrics(cm: np.ndarray) -> dict[str, float]:
+    """The plugin's headline metrics of ``cm``, by scikit-learn and imbalanced-learn."""
+    from imblearn.metrics import geometric_mean_score
+    from sklearn import metrics as skm
+
+    y_true, y_pred = labels_from_matrix(cm)
+    labels = list(range(cm.shape[0]))
+    recall = skm.recall_score(y_true, y_pred, labels=labels, average=None, zero_division=0)
+    return {
+        "accuracy": skm.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": skm.balanced_accuracy_score(y_true, y_pred),
+        "macro_f1": skm.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0),
+        "mcc": skm.matthews_corrcoef(y_true, y_pred),
+        "cohen_kappa": skm.cohen_kappa_score(y_true, y_pred),
+        "geometric_mean": geometric_mean_score(y_true, y_pred, average="multiclass"),
+        "worst_class_recall": recall[np.bincount(y_true, minlength=len(labels)) > 0].min(),
+    }
+
+
+def sklearn_per_class(cm: np.ndarray) -> dict[str, list[float]]:
+    """The plugin's per-class scores of ``cm``, by scikit-learn and imbalanced-learn."""
+    from imblearn.metrics import specificity_score
+    from sklearn import metrics as skm
+
+    y_true, y_pred = labels_from_matrix(cm)
+    labels = list(range(cm.shape[0]))
+    precision, recall, f1, support = skm.precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    return {
+        "support": support.tolist(),
+        "predicted": np.bincount(y_pred, minlength=len(labels)).tolist(),
+        "precision": precision.tolist(),
+        "recall": recall.tolist(),
+        "f1": f1.tolist(),
+        "specificity": specificity_score(y_true, y_pred, labels=labels, average=None).tolist(),
+    }

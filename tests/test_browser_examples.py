@@ -25,10 +25,11 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from browser_support import Dashboard, dashboard_page, fetch_json, launch_chromium, wait_ready
+from browser_support import browser  # noqa: F401  (pytest fixture, used by name)
+from browser_support import Dashboard, dashboard_page, fetch_json, wait_ready
 from support import HOSTILE_CLASS_NAME, tensorboard_server
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 PICTURE_TAG = "image_matrix"
 PICTURE_NAMES = ["cat", "dog", "bird"]
@@ -105,14 +106,6 @@ def logdir(tmp_path_factory) -> pathlib.Path:
 def server(logdir) -> Iterator[str]:
     with tensorboard_server(logdir, load_fast=False) as base_url:
         yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

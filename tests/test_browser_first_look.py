@@ -29,10 +29,11 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import confint_proportions_2indep
 
-from browser_support import Dashboard, dashboard_page, launch_chromium, read_table, wait_ready
+from browser_support import browser  # noqa: F401  (pytest fixture, used by name)
+from browser_support import Dashboard, dashboard_page, read_table, wait_ready
 from support import labels_from_matrix, tensorboard_server
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
 TAG = "confusion_matrix"
 STEPS = (0, 1)
@@ -113,14 +114,6 @@ def server(tmp_path_factory) -> Iterator[str]:
     _write_logdir(root)
     with tensorboard_server(root, load_fast=True) as base_url:
         yield base_url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def _dashboard(browser, server, request, width: int) -> Iterator[Dashboard]:

@@ -1,0 +1,118 @@
+"""The Imbalance dashboard's confusion matrix, in a real headless Chromium against a real ``tensorboard``.
+
+Normalisation, the tooltip, differences between runs and between steps, 1000
+classes as top confusions with virtualised rows.
+
+The generated logdir, its ``tensorboard --load_fast=false`` process and
+Chromium are module fixtures of ``tests/browser_support.py``, which describes
+the logdir. Every test fails on console errors, uncaught exceptions, dialogs
+and CSP violations, and leaves a screenshot named after it in
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
+from browser_support import LATEST, WIDE_CLASSES, matrix_values, row_names, wait_ready
+
+pytest.importorskip("playwright.sync_api")
+
+
+def test_normalisation_toggle_changes_matrix_cells(dashboard, matrices):
+    _, written = matrices
+    cm = written["baseline"][LATEST].astype(float)
+    page = dashboard.open(runs=["baseline"])
+    np.testing.assert_array_equal(matrix_values(page), cm)
+    first_cell = page.locator('[data-testid=matrix-cell][data-true="0"][data-pred="0"]')
+    assert first_cell.text_content() == f"{int(cm[0, 0]):,}"
+    expectations = {
+        "true": cm / cm.sum(axis=1, keepdims=True),
+        "pred": cm / np.where(cm.sum(axis=0, keepdims=True) == 0, 1, cm.sum(axis=0, keepdims=True)),
+        "all": cm / cm.sum(),
+    }
+    for mode, expected in expectations.items():
+        dashboard.testid("matrix-normalize").select_option(mode)
+        wait_ready(page)
+        np.testing.assert_allclose(matrix_values(page), expected, atol=1e-12)
+    dashboard.testid("matrix-normalize").select_option("true")
+    wait_ready(page)
+    assert first_cell.text_content() == f"{100 * cm[0, 0] / cm[0].sum():.1f}%"
+    dashboard.problems.assert_none()
+
+
+def test_matrix_tooltip_shows_count_and_both_shares(dashboard, matrices):
+    _, written = matrices
+    cm = written["baseline"][LATEST]
+    page = dashboard.open(runs=["baseline"])
+    page.locator('[data-testid=matrix-cell][data-true="1"][data-pred="0"]').hover()
+    tooltip = dashboard.testid("matrix-tooltip")
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    assert "dog → cat" in text
+    assert f"Count: {cm[1, 0]}" in text
+    assert f"{100 * cm[1, 0] / cm[1].sum():.1f}% of true class" in text
+    assert f"{100 * cm[1, 0] / cm[:, 0].sum():.1f}% of predicted class" in text
+    dashboard.problems.assert_none()
+
+
+def test_difference_view_between_runs_and_between_steps(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open()
+    dashboard.testid("matrix-diff-mode").select_option("runs")
+    wait_ready(page)
+    assert dashboard.testid("matrix-diff-run").input_value() == "class_weights"
+    expected = written["baseline"][LATEST] - written["class_weights"][LATEST]
+    np.testing.assert_array_equal(matrix_values(page), expected)
+    diagonal = page.locator('[data-testid=matrix-cell][data-true="0"][data-pred="0"]')
+    sign = "+" if expected[0, 0] > 0 else "−" if expected[0, 0] < 0 else ""
+    assert diagonal.text_content() == f"{sign}{abs(expected[0, 0])}"
+
+    dashboard.testid("matrix-diff-mode").select_option("steps")
+    wait_ready(page)
+    dashboard.testid("matrix-step-slider").fill("4")
+    wait_ready(page)
+    dashboard.testid("matrix-diff-step").select_option("1")
+    wait_ready(page)
+    expected = written["baseline"][4] - written["baseline"][1]
+    np.testing.assert_array_equal(matrix_values(page), expected)
+    assert "step 4" in dashboard.testid("matrix-caption").text_content()
+    dashboard.problems.assert_none()
+
+
+def test_many_classes_show_top_confusions_and_stay_virtualised(dashboard, matrices):
+    _, written = matrices
+    cm = written["wide"][1]
+    page = dashboard.open(tag="wide_matrix", runs=["wide"])
+    assert dashboard.testid("matrix-grid").count() == 0
+    assert dashboard.testid("matrix-canvas").is_visible()
+    rows = dashboard.testid("top-confusion-row")
+    assert 0 < rows.count() <= 50
+    off_diagonal = cm - np.diag(np.diag(cm))
+    first = rows.first
+    i, j = int(first.get_attribute("data-true")), int(first.get_attribute("data-pred"))
+    assert cm[i, j] == off_diagonal.max()
+    counts = rows.evaluate_all("rows => rows.map(r => Number(r.dataset.value))")
+    assert counts == sorted(counts, reverse=True)
+    assert first.locator("td").nth(1).text_content() == str(i)
+    assert first.locator("td").nth(4).text_content() == f"{cm[i, j]:,}"
+    assert first.locator("td").nth(5).text_content() == f"{100 * cm[i, j] / cm[i].sum():.1f}%"
+
+    # 1000 classes: only the rows in view exist, and sorting still works.
+    assert dashboard.testid("class-count").text_content() == f"{WIDE_CLASSES} classes"
+    assert dashboard.testid("report-row").count() < 100
+    started = time.perf_counter()
+    page.locator('[data-testid=report-header-cell][data-run=wide][data-field=support]').click()
+    wait_ready(page)
+    assert time.perf_counter() - started < 2.0
+    support = cm.sum(axis=1)
+    expected_first = [str(k) for k in sorted(range(WIDE_CLASSES), key=lambda k: (-support[k], k))[:5]]
+    assert row_names(page)[:5] == expected_first
+    dashboard.testid("class-filter").fill("99")
+    wait_ready(page)
+    assert dashboard.testid("class-count").text_content() == f"{sum('99' in str(k) for k in range(WIDE_CLASSES))} of {WIDE_CLASSES} classes"
+    dashboard.problems.assert_none()

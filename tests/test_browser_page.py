@@ -1,0 +1,76 @@
+"""The Imbalance dashboard's error and empty states, live updates and place in TensorBoard's UI, in a real headless Chromium against a real ``tensorboard``.
+
+Error and empty states, new steps appearing while a moved slider stays, the
+tab inside TensorBoard's own UI.
+
+The generated logdir, its ``tensorboard --load_fast=false`` process and
+Chromium are module fixtures of ``tests/browser_support.py``, which describes
+the logdir. Every test fails on console errors, uncaught exceptions, dialogs
+and CSP violations, and leaves a screenshot named after it in
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
+from browser_support import ARTIFACTS, CLASS_NAMES, RUNS, wait_ready
+
+pytest.importorskip("playwright.sync_api")
+
+
+def test_error_and_empty_states(dashboard):
+    page = dashboard.open(tag="future_matrix", runs=["future"])
+    message = page.locator("[data-testid=report] .section-message")
+    assert message.is_visible()
+    assert "future" in message.text_content()
+    assert dashboard.testid("report-table").is_hidden()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "test_error_and_empty_states-error.png"), full_page=True)
+    dashboard.problems.assert_none(allowed_console=["status of 422", "status of 404", "status of 400"])
+
+    page = dashboard.open(runs=["no_such_run"])
+    assert page.evaluate("document.body.dataset.view") == "empty"
+    assert "No run selected" in dashboard.testid("page-message").text_content()
+
+
+def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
+    root, _ = matrices
+    page = dashboard.open(tag="live_matrix", runs=["live"], poll=1)
+    assert dashboard.testid("table-step-label").text_content() == "2"
+    dashboard.testid("matrix-step-slider").fill("1")
+    wait_ready(page)
+
+    import tensorflow as tf
+
+    from tb_imbalance import summary as tbs
+
+    writer = tf.summary.create_file_writer(str(root / "live"))
+    with writer.as_default():
+        for step in (3, 4):
+            cm_labels = np.array([0, 1, 2, 3, 0, 1])
+            tbs.confusion_matrix("live_matrix", cm_labels, cm_labels, step=step, num_classes=4)
+    writer.close()
+
+    page.wait_for_function(
+        "document.querySelector('[data-testid=table-step-label]').textContent === '4'", timeout=30_000
+    )
+    wait_ready(page)
+    assert dashboard.testid("matrix-step-label").text_content() == "1"
+    assert dashboard.testid("table-step-latest").is_visible()
+    assert dashboard.testid("matrix-step-latest").is_hidden()
+    dashboard.problems.assert_none()
+
+
+def test_tensorboard_ui_loads_the_plugin_tab(dashboard):
+    page = dashboard.page
+    page.goto(f"{dashboard.base_url}/#imbalance")
+    frame_element = page.wait_for_selector('iframe[src*="plugin_entry.html?name=imbalance"]', timeout=30_000)
+    frame = frame_element.content_frame()
+    wait_ready(frame)
+    assert frame.locator("[data-testid=report-row]").count() == len(CLASS_NAMES)
+    assert frame.locator("[data-testid=report-run-head]").count() == len(RUNS)
+    page.wait_for_timeout(300)
+    dashboard.problems.assert_none(allowed_console=["Three.js"])

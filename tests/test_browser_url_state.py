@@ -1,0 +1,63 @@
+"""The Imbalance dashboard's URL state, in a real headless Chromium against a real ``tensorboard``.
+
+A link holds the whole selection and opening it anew shows the same view.
+
+The generated logdir, its ``tensorboard --load_fast=false`` process and
+Chromium are module fixtures of ``tests/browser_support.py``, which describes
+the logdir. Every test fails on console errors, uncaught exceptions, dialogs
+and CSP violations, and leaves a screenshot named after it in
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import numpy as np
+import pytest
+
+from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
+from browser_support import PIVOT_TAG, read_pivot, wait_ready
+
+pytest.importorskip("playwright.sync_api")
+
+
+def test_deep_link_without_tag_reproduces_the_pivot(dashboard, matrices):
+    _, written = matrices
+    runs = ["pivot_00", "pivot_01", "pivot_02"]
+    page = dashboard.open(runs=runs, baseline="pivot_01", view="pivot", metric="precision")
+    assert dashboard.testid("tag-select").input_value() == PIVOT_TAG  # the tag the linked runs have
+    assert dashboard.testid("pivot-metric").input_value() == "precision"
+    assert dashboard.testid("baseline-select").input_value() == "pivot_01"
+    (group,) = read_pivot(page)
+    assert group["runs"] == ["pivot_01", "pivot_00", "pivot_02"]
+    cm = written["pivot_02"][1]
+    precision = np.diag(cm) / np.where(cm.sum(axis=0) == 0, 1, cm.sum(axis=0))
+    assert [row["cells"]["pivot_02"]["value"] for row in group["rows"]] == pytest.approx(list(precision), abs=1e-12)
+
+    # The URL now holds the whole selection; changing it updates the URL,
+    # and opening that URL anew shows the same view.
+    dashboard.testid("pivot-metric").select_option("f1")
+    wait_ready(page)
+    dashboard.testid("pivot-step-slider").fill("0")
+    wait_ready(page)
+    link = page.url
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(link).query))
+    assert query["tag"] == PIVOT_TAG and query["runs"] == ",".join(runs)
+    assert (query["view"], query["metric"], query["baseline"], query["step"]) == ("pivot", "f1", "pivot_01", "0")
+    expected = read_pivot(page)
+    other = page.context.new_page()
+    other.goto(link)
+    wait_ready(other)
+    assert read_pivot(other) == expected
+    assert other.get_by_test_id("pivot-step-label").text_content() == "0"
+    other.close()
+
+    # Side by side is the default view and stays out of the URL.
+    dashboard.testid("view-table").click()
+    wait_ready(page)
+    assert "view=" not in page.url
+    heads = dashboard.testid("report-run-head")
+    assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == runs
+    assert page.locator("[data-testid=report-run-head].is-baseline").get_attribute("data-run") == "pivot_01"
+    dashboard.problems.assert_none()
