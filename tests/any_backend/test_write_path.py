@@ -6,7 +6,7 @@ one run history: a re-run from an old step, a changed class set, the same step
 written twice with other classes, ``class_counts`` or ``class_groups`` that
 change or first appear later, and a report name whose tags overlap another
 report's are refused before anything is written. The ``tf.summary`` targets:
-``tests/test_run_history_targets.py``.
+``tests/test_targets.py``.
 """
 
 from __future__ import annotations

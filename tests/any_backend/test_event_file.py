@@ -1,0 +1,54 @@
+"""Event files written without TensorFlow (tb_imbalance.event_file): the records' checksums and remote URLs.
+
+Runs in the TensorFlow, JAX and PyTorch environments; the oracle is
+TensorBoard's own masked CRC32C and event protos.
+"""
+
+import struct
+
+import numpy as np
+import pytest
+
+import tb_imbalance
+from tb_imbalance import event_file
+
+
+def read_records(raw):
+    """TFRecord payloads of ``raw``, checking both checksums with TensorBoard's own CRC."""
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    payloads, offset = [], 0
+    while offset < len(raw):
+        header = raw[offset:offset + 8]
+        (length,) = struct.unpack("<Q", header)
+        assert struct.unpack("<I", raw[offset + 8:offset + 12])[0] == masked_crc32c(header)
+        data = raw[offset + 12:offset + 12 + length]
+        assert struct.unpack("<I", raw[offset + 12 + length:offset + 16 + length])[0] == masked_crc32c(data)
+        payloads.append(data)
+        offset += 16 + length
+    return payloads
+
+
+def test_fast_crc_equals_tensorboards(tmp_path):
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+
+    rng = np.random.default_rng(0)
+    for size in (0, 1, 7, 8, 1000, 4097):
+        data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        assert event_file.masked_crc32c(data) == masked_crc32c(data)
+    assert event_file.CRC_IMPLEMENTATION in ("google-crc32c", "crc32c")
+
+
+def test_remote_url_through_tensorboards_file_layer():
+    fsspec = pytest.importorskip("fsspec")
+    from tensorboard.compat.proto import event_pb2
+
+    url = "memory://tbi-test/runs/val"
+    with tb_imbalance.ReportWriter(url) as writer:
+        tb_imbalance.log_matrix(writer, [[3, 1], [0, 2]], 5, class_names=["a", "b"], image=False)
+    fs = fsspec.filesystem("memory")
+    files = fs.ls("/tbi-test/runs/val", detail=False)
+    assert len(files) == 1 and "events.out.tfevents" in files[0]
+    events = [event_pb2.Event.FromString(p) for p in read_records(fs.cat(files[0]))]
+    assert events[0].file_version == "brain.Event:2"
+    assert events[1].step == 5 and events[1].summary.value[0].tag == "confusion_matrix"
