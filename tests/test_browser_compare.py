@@ -4,11 +4,7 @@ Deltas against the baseline coloured only when significant (statsmodels'
 Newcombe interval), changing the baseline, the pivot of 10 runs by 100
 classes, one table per class set, run colours that stay.
 
-The generated logdir, its ``tensorboard --load_fast=false`` process and
-Chromium are module fixtures of ``tests/browser_support.py``, which describes
-the logdir. Every test fails on console errors, uncaught exceptions, dialogs
-and CSP violations, and leaves a screenshot named after it in
-``test-artifacts/``.
+Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 """
 
 from __future__ import annotations

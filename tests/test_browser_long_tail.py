@@ -4,11 +4,7 @@ Many-, medium- and few-shot recall against the report route, thresholds in the
 request and the URL, recall against training count, class groups rolled up and
 back.
 
-The generated logdir, its ``tensorboard --load_fast=false`` process and
-Chromium are module fixtures of ``tests/browser_support.py``, which describes
-the logdir. Every test fails on console errors, uncaught exceptions, dialogs
-and CSP violations, and leaves a screenshot named after it in
-``test-artifacts/``.
+Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 """
 
 from __future__ import annotations

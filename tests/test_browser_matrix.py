@@ -3,11 +3,7 @@
 Normalisation, the tooltip, differences between runs and between steps, 1000
 classes as top confusions with virtualised rows.
 
-The generated logdir, its ``tensorboard --load_fast=false`` process and
-Chromium are module fixtures of ``tests/browser_support.py``, which describes
-the logdir. Every test fails on console errors, uncaught exceptions, dialogs
-and CSP violations, and leaves a screenshot named after it in
-``test-artifacts/``.
+Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 """
 
 from __future__ import annotations

@@ -3,11 +3,7 @@
 Error and empty states, new steps appearing while a moved slider stays, the
 tab inside TensorBoard's own UI.
 
-The generated logdir, its ``tensorboard --load_fast=false`` process and
-Chromium are module fixtures of ``tests/browser_support.py``, which describes
-the logdir. Every test fails on console errors, uncaught exceptions, dialogs
-and CSP violations, and leaves a screenshot named after it in
-``test-artifacts/``.
+Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 """
 
 from __future__ import annotations

@@ -4,11 +4,7 @@ One run's numbers against scikit-learn at the latest and a chosen step, their
 intervals, the support threshold, the class filter, sorting, the run picker, a
 hostile class name as text.
 
-The generated logdir, its ``tensorboard --load_fast=false`` process and
-Chromium are module fixtures of ``tests/browser_support.py``, which describes
-the logdir. Every test fails on console errors, uncaught exceptions, dialogs
-and CSP violations, and leaves a screenshot named after it in
-``test-artifacts/``.
+Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 """
 
 from __future__ import annotations
