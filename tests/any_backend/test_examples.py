@@ -457,3 +457,15 @@ def test_examples_sharing_validation_data_reuse_its_predictions(tmp_path, capsys
         index, _ = logged_examples(tmp_path / str(shared))["validation_imbalance"][1]
         pred = spy.scores[1].argmax(axis=1)
         assert kept_rows_of(index) == oracle(y, pred, spy.scores[1][np.arange(200), pred], 8)
+
+
+@pytest.mark.parametrize("num_classes, k", [(2, 3), (3, 3), (10, 3), (1000, 3), (50, 1)])
+def test_top_classes_equal_a_stable_argsort_ties_included(num_classes, k):
+    from tb_imbalance.examples import top_classes
+
+    rng = np.random.default_rng(num_classes)
+    coarse = rng.integers(0, 4, (500, num_classes)).astype(np.float32)  # many ties
+    fine = rng.random((500, num_classes))
+    for scores in (coarse, fine, np.zeros((3, num_classes))):
+        expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        np.testing.assert_array_equal(top_classes(scores, k), expected)
