@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
 
 from tb_imbalance import format as fmt
 from tb_imbalance.event_file import read_events_from
@@ -148,20 +148,6 @@ class RunHistory:
         overlap another report's tags (nothing is written then)."""
         self.check_classes(report.name, report.step, report.classes)
 
-    def check(
-        self,
-        name: str,
-        step: int,
-        class_names: Sequence[str],
-        class_counts: Sequence[int] | None = None,
-        class_groups: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        """:meth:`check_report` from loose arguments (validated into a :class:`ClassSet` first)."""
-        classes = ClassSet.of(
-            class_names, len(class_names), class_counts=class_counts, class_groups=class_groups
-        )
-        self.check_classes(name, step, classes)
-
     def check_classes(self, name: str, step: int, classes: ClassSet) -> None:
         """:meth:`check_report` of the tag ``name`` at ``step`` with the class set ``classes``."""
         for other in self.tags:
@@ -227,23 +213,9 @@ class RunHistory:
                 f"model.fit(..., initial_epoch={tag.last_step + 1})){twice}"
             )
 
-    def record(
-        self,
-        report: ReportStep | str,
-        step: int | None = None,
-        class_names: Sequence[str] | None = None,
-        class_counts: Sequence[int] | None = None,
-        class_groups: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        """Remember a successful write of ``report`` (or of tag ``report`` at ``step`` with
-        these classes, validated into a :class:`ClassSet`)."""
-        if isinstance(report, ReportStep):
-            name, step, classes = report.name, report.step, report.classes
-        else:
-            name = report
-            classes = ClassSet.of(
-                class_names, len(class_names), class_counts=class_counts, class_groups=class_groups
-            )
+    def record(self, report: ReportStep) -> None:
+        """Remember a successful write of ``report``."""
+        name, step, classes = report.name, report.step, report.classes
         tag = self.tags.get(name)
         if tag is None:
             self.tags[name] = TagHistory(classes, int(step))

@@ -21,6 +21,7 @@ from tb_imbalance import ReportWriter, core
 from tb_imbalance import format as fmt
 from tb_imbalance.events import report_values
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.step import ReportStep
 from tb_imbalance.targets import close_directory_writers
 
 NAMES = ["cat", "dog", "fox", "owl", "bat"]
@@ -220,18 +221,21 @@ def test_malformed_version_3_fields_are_refused(extra):
 
 
 def test_run_history_refuses_a_change_of_counts_or_groups():
+    def step(name, number, counts=COUNTS, groups=GROUPS):
+        return ReportStep.of(number, name, CM, NAMES, class_counts=counts, class_groups=groups)
+
     history = RunHistory("runs/x")
-    history.record("cm", 0, NAMES, COUNTS, GROUPS)
-    history.check("cm", 1, NAMES, COUNTS, GROUPS)  # the same: fine
+    history.record(step("cm", 0))
+    history.check_report(step("cm", 1))  # the same: fine
     with pytest.raises(ValueError, match=r"already holds `class_counts`.*cannot change"):
-        history.check("cm", 1, NAMES, [1, 2, 3, 4, 5], GROUPS)
+        history.check_report(step("cm", 1, counts=[1, 2, 3, 4, 5]))
     with pytest.raises(ValueError, match=r"already holds `class_counts`.*received none"):
-        history.check("cm", 1, NAMES, None, GROUPS)
+        history.check_report(step("cm", 1, counts=None))
     with pytest.raises(ValueError, match=r"already holds `class_groups`.*cannot change"):
-        history.check("cm", 1, NAMES, COUNTS, {"pets": ["cat"]})
-    history.record("plain", 0, NAMES)
+        history.check_report(step("cm", 1, groups={"pets": ["cat"]}))
+    history.record(step("plain", 0, counts=None, groups=None))
     with pytest.raises(ValueError, match=r"tag 'plain' in runs/x already holds `class_counts` none"):
-        history.check("plain", 1, NAMES, COUNTS)
+        history.check_report(step("plain", 1, groups=None))
 
 
 def test_writer_refuses_a_change_also_from_an_earlier_process(tmp_path):
