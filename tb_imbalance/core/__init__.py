@@ -1,7 +1,9 @@
 """The numpy computation core: everything tb_imbalance reports, from one matrix.
 
 A confusion matrix ``cm`` of shape ``[C, C]`` (rows = true class, columns =
-predicted class) is a sufficient statistic for every number we show. The
+predicted class) is a sufficient statistic for every number of the argmax
+decision; the binned score summary of :func:`curve_summary` is the one for
+the curves, average precision, ROC-AUC and calibration. The
 writers, the Keras callback and the TensorBoard plugin all call this package,
 so a change to the maths happens here and only here. One module per job:
 
@@ -14,6 +16,8 @@ so a change to the maths happens here and only here. One module per job:
 :mod:`tb_imbalance.core.intervals`        Wilson and Newcombe confidence intervals
 :mod:`tb_imbalance.core.long_tail`        many-, medium- and few-shot recall
 :mod:`tb_imbalance.core.groups`           a matrix rolled up to groups of classes
+:mod:`tb_imbalance.core.binned_scores`    scores -> binned one-vs-rest summary per class
+:mod:`tb_imbalance.core.curves`           that summary -> PR/ROC curves, AP, ROC-AUC, calibration
 ========================================  =================================================
 
 Every public name is importable from here: ``from tb_imbalance import core;
@@ -45,6 +49,15 @@ from tb_imbalance.core.counting import (
     padding_rows,
     resolve_num_classes,
 )
+from tb_imbalance.core.curves import (
+    CURVE_METRIC_NAMES,
+    PER_CLASS_CURVE_METRICS,
+    curve_metrics,
+    pr_curve,
+    reliability,
+    roc_curve,
+    validate_curve_summary,
+)
 from tb_imbalance.core.groups import group_matrix, validate_class_groups
 from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions, widen_low_precision_floats
 from tb_imbalance.core.intervals import (
@@ -64,6 +77,14 @@ from tb_imbalance.core.long_tail import (
     validate_shot_thresholds,
 )
 from tb_imbalance.core.metrics import METRIC_NAMES, classification_report, imbalance_metrics, per_class_metrics
+from tb_imbalance.core.binned_scores import (
+    CALIBRATION_BINS,
+    CURVE_BINS,
+    curve_probabilities,
+    curve_summary,
+    quantise_scores,
+    score_bins,
+)
 from tb_imbalance.core.validators import (
     default_class_names,
     validate_class_names,
@@ -103,4 +124,17 @@ __all__ = [
     "shot_recalls",
     "validate_class_groups",
     "group_matrix",
+    "CURVE_BINS",
+    "CALIBRATION_BINS",
+    "score_bins",
+    "quantise_scores",
+    "curve_probabilities",
+    "curve_summary",
+    "CURVE_METRIC_NAMES",
+    "PER_CLASS_CURVE_METRICS",
+    "validate_curve_summary",
+    "curve_metrics",
+    "pr_curve",
+    "roc_curve",
+    "reliability",
 ]

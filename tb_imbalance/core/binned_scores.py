@@ -1,0 +1,191 @@
+"""Scores to binned one-vs-rest summaries: what PR, ROC and reliability curves are drawn from.
+
+For each class ``c``, every row's probability of ``c`` falls into one of
+:data:`CURVE_BINS` equal-width bins on ``[0, 1]``: bin ``k`` holds scores in
+``[k / B, (k + 1) / B)``, the last bin also holds 1.0 (``k = min(floor(score ×
+B), B − 1)``, computed in the scores' own float precision). Per class and bin
+the summary keeps the positives (rows of class ``c``), the negatives (all other
+rows) and the sum of the scores; one more row does the same for the top label
+(the argmax's probability): correct rows, wrong rows and the sum of the
+confidences. With sample weights every count is a sum of weights.
+
+The summary is a float64 array ``[C + 1, 3, B]`` (:func:`curve_summary`);
+:mod:`tb_imbalance.core.curves` turns it into curves, average precision,
+ROC-AUC and calibration errors. It is a sufficient statistic for them on the
+binned scores: scikit-learn's ``average_precision_score`` on the scores
+replaced by their bin's lower edge (:func:`quantise_scores`) gives exactly the
+logged value.
+
+Example:
+    >>> import numpy as np
+    >>> probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> summary = curve_summary(probabilities, np.array([0, 1, 1]), np.array([0, 1, 0]))
+    >>> summary.shape
+    (3, 3, 75)
+    >>> summary[1, 0].nonzero()[0].tolist(), summary[1, 1].nonzero()[0].tolist()  # class 1: positives, negatives
+    ([30, 60], [7])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _shape, widen_low_precision_floats
+
+__all__ = [
+    "CURVE_BINS",
+    "CALIBRATION_BINS",
+    "POSITIVES",
+    "NEGATIVES",
+    "SCORE_SUM",
+    "score_bins",
+    "quantise_scores",
+    "curve_probabilities",
+    "curve_summary",
+]
+
+#: Equal-width score bins of the curves; a multiple of :data:`CALIBRATION_BINS`.
+CURVE_BINS = 75
+#: Equal-width bins of the calibration errors and the reliability diagram (Guo et al. 2017).
+CALIBRATION_BINS = 15
+#: Rows of a class's ``[3, B]`` summary (for the top-label row: correct, wrong, confidence sum).
+POSITIVES, NEGATIVES, SCORE_SUM = 0, 1, 2
+
+# Rows per block: the bin indices of a block stay in cache, and no array as
+# large as N x C is made beside the scores.
+_BLOCK_CELLS = 1 << 18
+
+
+def score_bins(scores: np.ndarray, bins: int = CURVE_BINS) -> np.ndarray:
+    """The bin of each score in ``[0, 1]``: ``min(floor(score × bins), bins − 1)`` (int64).
+
+    Example:
+        >>> score_bins(np.array([0.0, 0.5, 0.9999, 1.0]), bins=4).tolist()
+        [0, 2, 3, 3]
+    """
+    scores = np.asarray(scores)
+    index = (scores * scores.dtype.type(bins)).astype(np.int64)
+    np.minimum(index, bins - 1, out=index)
+    return index
+
+
+def quantise_scores(scores: np.ndarray, bins: int = CURVE_BINS) -> np.ndarray:
+    """Each score replaced by its bin's lower edge ``k / bins``: the scores the summary describes exactly.
+
+    Example:
+        >>> quantise_scores(np.array([0.05, 0.5, 1.0]), bins=4).tolist()
+        [0.0, 0.5, 0.75]
+    """
+    return score_bins(scores, bins) / bins
+
+
+def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool = False) -> tuple[np.ndarray | None, str]:
+    """Per-class probabilities ``[N, C]`` of checked predictions, or None and why there are none.
+
+    ``predictions`` already passed :func:`tb_imbalance.core.class_ids`; this
+    only decides whether they can be read as probabilities:
+
+    * class ids ``[N]`` (integers): no scores, no curves;
+    * one sigmoid column ``[N]`` / ``[N, 1]`` of a binary model: ``[1 − p, p]``
+      (``p = sigmoid(x)`` with ``from_logits``);
+    * scores ``[N, C]``: a softmax with ``from_logits``; otherwise used as
+      they are when every score is in ``[0, 1]`` (softmax rows, or one
+      sigmoid per class), and refused when not (logits read as probabilities
+      would give wrong curves).
+
+    Example:
+        >>> probabilities, why = curve_probabilities([[2.0, 0.0]], 2, from_logits=True)
+        >>> probabilities.round(3).tolist(), why
+        ([[0.881, 0.119]], '')
+        >>> curve_probabilities([[2.0, 0.0]], 2)[1][:40]
+        'the scores are not probabilities (values'
+    """
+    scores = widen_low_precision_floats(_as_numeric_array(predictions, "predictions"))
+    if not np.issubdtype(scores.dtype, np.floating):
+        return None, "the predictions are class ids, not scores"
+    if scores.dtype == np.float16:  # too coarse for the bin edges (0.9 * 75 rounds to 67.5 in float16)
+        scores = scores.astype(np.float32)
+    if scores.ndim == 2 and scores.shape[1] == 1:
+        scores = scores[:, 0]
+    if scores.ndim == 1:
+        positive = 1.0 / (1.0 + np.exp(-scores)) if from_logits else scores
+        return np.stack([1.0 - positive, positive], axis=1).astype(scores.dtype, copy=False), ""
+    if scores.ndim != 2 or scores.shape[1] != num_classes:
+        raise ValueError(f"`predictions` must be scores [N, {num_classes}], received {_shape(scores)}")
+    _check_finite(scores, "predictions")
+    if from_logits:
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        np.exp(shifted, out=shifted)
+        shifted /= shifted.sum(axis=1, keepdims=True)
+        return shifted, ""
+    low, high = (scores.min(), scores.max()) if scores.size else (0.0, 0.0)
+    if low < 0.0 or high > 1.0:
+        return None, (
+            f"the scores are not probabilities (values in [{low:.4g}, {high:.4g}]); if they are "
+            "logits pass from_logits=True, or end the model with a softmax"
+        )
+    return scores, ""
+
+
+def curve_summary(
+    probabilities: np.ndarray,
+    true: np.ndarray,
+    predicted: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    bins: int = CURVE_BINS,
+) -> np.ndarray:
+    """The binned one-vs-rest summary ``[C + 1, 3, bins]`` of checked probabilities (see the module docs).
+
+    Args:
+        probabilities: ``[N, C]`` scores in ``[0, 1]``
+            (:func:`curve_probabilities`), rows already filtered like ``true``.
+        true, predicted: int class ids ``[N]`` (:class:`tb_imbalance.core.ClassIds`).
+        weights: float ``[N]`` sample weights, or None.
+        bins: the number of bins.
+
+    Returns:
+        float64 ``[C + 1, 3, bins]``: rows ``0…C−1`` are the classes
+        (:data:`POSITIVES`, :data:`NEGATIVES`, :data:`SCORE_SUM`), row ``C``
+        the top label (correct, wrong, confidence sum).
+
+    Example:
+        >>> summary = curve_summary(np.array([[0.7, 0.3]]), np.array([1]), np.array([0]), bins=5)
+        >>> summary[0].tolist()  # class 0: one negative in bin 3, its score 0.7
+        [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.7, 0.0]]
+    """
+    rows, num_classes = probabilities.shape
+    offsets = np.arange(num_classes, dtype=np.int64) * bins
+    cells = num_classes * bins
+    rows_count = np.zeros(cells)
+    score_sum = np.zeros(cells)
+    positives = np.zeros(cells)
+    block = max(1, _BLOCK_CELLS // max(1, num_classes))
+    for start in range(0, rows, block):
+        scores = probabilities[start : start + block]
+        index = score_bins(scores, bins)
+        index += offsets
+        weight = None if weights is None else weights[start : start + block]
+        rows_count += np.bincount(
+            index.ravel(),
+            weights=None if weight is None else np.broadcast_to(weight[:, None], index.shape).ravel(),
+            minlength=cells,
+        )
+        weighted_scores = scores if weight is None else scores * weight[:, None]
+        score_sum += np.bincount(index.ravel(), weights=weighted_scores.ravel(), minlength=cells)
+        own = index[np.arange(len(index)), true[start : start + block]]
+        positives += np.bincount(own, weights=weight, minlength=cells)
+    summary = np.empty((num_classes + 1, 3, bins))
+    summary[:num_classes, POSITIVES] = positives.reshape(num_classes, bins)
+    summary[:num_classes, NEGATIVES] = (rows_count - positives).reshape(num_classes, bins)
+    summary[:num_classes, SCORE_SUM] = score_sum.reshape(num_classes, bins)
+    confidence = probabilities[np.arange(rows), predicted]
+    top = score_bins(confidence, bins)
+    correct = predicted == true
+    weight = np.ones(rows) if weights is None else weights
+    summary[num_classes, POSITIVES] = np.bincount(top[correct], weights=weight[correct], minlength=bins)
+    summary[num_classes, NEGATIVES] = np.bincount(top[~correct], weights=weight[~correct], minlength=bins)
+    summary[num_classes, SCORE_SUM] = np.bincount(top, weights=confidence * weight, minlength=bins)
+    return summary

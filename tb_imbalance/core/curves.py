@@ -1,0 +1,246 @@
+"""Trade-offs between errors, from the binned summary: PR and ROC curves, AP, ROC-AUC, calibration.
+
+Every function takes the ``[C + 1, 3, B]`` summary of
+:func:`tb_imbalance.core.curve_summary` (or its ``[3, B]`` row of one class).
+A threshold ``k / B`` predicts the class for the rows in bins ``k`` and above.
+
+* :func:`curve_metrics` — per class ``average_precision`` (scikit-learn's
+  ``average_precision_score``: ``Σ (R_k − R_{k+1}) P_k``, no interpolation),
+  ``roc_auc`` (the trapezoidal area under the ROC curve, as
+  ``roc_auc_score``) and ``calibration_error`` (the class's one-vs-rest
+  expected calibration error over :data:`CALIBRATION_BINS` equal-width bins);
+  the macro means over the classes where they are defined,
+  ``expected_calibration_error`` (top label, 15 bins, L1: Guo et al. 2017,
+  torchmetrics' ``multiclass_calibration_error(n_bins=15, norm="l1")``) and
+  ``classwise_calibration_error`` (Kull et al. 2019: the mean of the classes'
+  calibration errors).
+* :func:`pr_curve`, :func:`roc_curve`, :func:`reliability` — one class's curves.
+
+Undefined values are None: average precision without positives, ROC-AUC
+without positives or without negatives, a calibration error without rows.
+
+Example:
+    >>> import numpy as np
+    >>> from tb_imbalance.core.binned_scores import curve_summary
+    >>> scores = np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.8, 0.2]])
+    >>> summary = curve_summary(scores, np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0]))
+    >>> metrics = curve_metrics(summary)
+    >>> metrics["per_class"]["average_precision"], metrics["per_class"]["roc_auc"]
+    ([1.0, 1.0], [1.0, 1.0])
+    >>> round(metrics["metrics"]["expected_calibration_error"], 4)
+    0.3
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance.core.binned_scores import CALIBRATION_BINS, NEGATIVES, POSITIVES, SCORE_SUM
+
+__all__ = [
+    "CURVE_METRIC_NAMES",
+    "PER_CLASS_CURVE_METRICS",
+    "curve_metrics",
+    "pr_curve",
+    "roc_curve",
+    "reliability",
+    "validate_curve_summary",
+]
+
+#: Headline metrics of :func:`curve_metrics`, in display order.
+CURVE_METRIC_NAMES = (
+    "macro_average_precision",
+    "macro_roc_auc",
+    "expected_calibration_error",
+    "classwise_calibration_error",
+)
+#: Per-class metrics of :func:`curve_metrics`.
+PER_CLASS_CURVE_METRICS = ("average_precision", "roc_auc", "calibration_error")
+
+
+def validate_curve_summary(summary: Any, num_classes: int, argument: str = "curves") -> np.ndarray:
+    """``summary`` as float64 ``[num_classes + 1, 3, B]``, finite and non-negative, B a multiple of 15.
+
+    Example:
+        >>> validate_curve_summary(np.zeros((3, 3, 15)), 2).shape
+        (3, 3, 15)
+    """
+    array = np.asarray(summary, dtype=np.float64)
+    if array.ndim != 3 or array.shape[:2] != (num_classes + 1, 3) or array.shape[2] % CALIBRATION_BINS:
+        raise ValueError(
+            f"`{argument}` must be a curve summary [C + 1, 3, B] with C = {num_classes} and B a multiple "
+            f"of {CALIBRATION_BINS}, received shape {array.shape}; build it with "
+            "tb_imbalance.core.curve_summary"
+        )
+    if not np.isfinite(array).all() or (array.size and array.min() < 0):
+        raise ValueError(f"`{argument}` must hold finite non-negative counts and sums")
+    return array
+
+
+def _from_top(counts: np.ndarray) -> np.ndarray:
+    """Counts at or above each bin: ``out[..., k] = counts[..., k:].sum()``."""
+    return np.cumsum(counts[..., ::-1], axis=-1)[..., ::-1]
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    out = np.zeros(np.broadcast(numerator, denominator).shape)
+    np.divide(numerator, denominator, out=out, where=denominator > 0)
+    return out
+
+
+def _calibration_bins(rows: np.ndarray) -> np.ndarray:
+    """``[..., 3, B]`` summed into ``[..., 3, 15]`` calibration bins."""
+    *lead, three, bins = rows.shape
+    return rows.reshape(*lead, three, CALIBRATION_BINS, bins // CALIBRATION_BINS).sum(axis=-1)
+
+
+def _calibration_error(rows: np.ndarray) -> np.ndarray:
+    """L1 expected calibration error of ``[..., 3, B]`` rows: ``Σ_m |hits_m − score sum_m| / rows``."""
+    merged = _calibration_bins(rows)
+    gap = np.abs(merged[..., POSITIVES, :] - merged[..., SCORE_SUM, :]).sum(axis=-1)
+    total = merged[..., POSITIVES, :].sum(axis=-1) + merged[..., NEGATIVES, :].sum(axis=-1)
+    return np.where(total > 0, _ratio(gap, total), np.nan)
+
+
+def _defined(values: np.ndarray) -> list[float | None]:
+    return [None if np.isnan(value) else value for value in values.tolist()]
+
+
+def _mean(values: np.ndarray) -> float | None:
+    defined = values[~np.isnan(values)]
+    return float(defined.mean()) if defined.size else None
+
+
+def curve_metrics(summary: np.ndarray) -> dict[str, Any]:
+    """Per-class AP, ROC-AUC and calibration error, and their headline means (see the module docs).
+
+    Returns:
+        ``{"per_class": {"average_precision": [C], "roc_auc": [C],
+        "calibration_error": [C]}, "metrics": {name: value for name in
+        CURVE_METRIC_NAMES}}``, floats or None where undefined.
+
+    Example:
+        >>> summary = np.zeros((3, 3, 15))
+        >>> summary[0, POSITIVES, 14] = summary[0, SCORE_SUM, 14] = 1  # one row of class 0, score 1.0
+        >>> summary[1, NEGATIVES, 0] = 1                                # its score 0.0 for class 1
+        >>> summary[2, POSITIVES, 14] = summary[2, SCORE_SUM, 14] = 1   # top label right, confidence 1
+        >>> result = curve_metrics(summary)
+        >>> result["per_class"]["average_precision"], result["per_class"]["roc_auc"]
+        ([1.0, None], [None, None])
+        >>> result["metrics"]["expected_calibration_error"], result["metrics"]["classwise_calibration_error"]
+        (0.0, 0.0)
+    """
+    classes = summary[:-1]
+    true_positives = _from_top(classes[:, POSITIVES])
+    false_positives = _from_top(classes[:, NEGATIVES])
+    positives = true_positives[:, :1]
+    negatives = false_positives[:, :1]
+    recall = _ratio(true_positives, positives)
+    precision = _ratio(true_positives, true_positives + false_positives)
+    recall_gain = recall - np.concatenate([recall[:, 1:], np.zeros_like(positives)], axis=1)
+    average_precision = np.where(positives[:, 0] > 0, (recall_gain * precision).sum(axis=1), np.nan)
+    fpr = _ratio(false_positives, negatives)
+    fpr_next = np.concatenate([fpr[:, 1:], np.zeros_like(negatives)], axis=1)
+    recall_next = np.concatenate([recall[:, 1:], np.zeros_like(positives)], axis=1)
+    area = ((fpr - fpr_next) * (recall + recall_next) / 2).sum(axis=1)
+    roc_auc = np.where((positives[:, 0] > 0) & (negatives[:, 0] > 0), area, np.nan)
+    calibration = _calibration_error(classes)
+    top_label = _calibration_error(summary[-1])
+    return {
+        "per_class": {
+            "average_precision": _defined(average_precision),
+            "roc_auc": _defined(roc_auc),
+            "calibration_error": _defined(calibration),
+        },
+        "metrics": {
+            "macro_average_precision": _mean(average_precision),
+            "macro_roc_auc": _mean(roc_auc),
+            "expected_calibration_error": None if np.isnan(top_label) else float(top_label),
+            "classwise_calibration_error": _mean(calibration),
+        },
+    }
+
+
+def _thresholds(bins: int) -> np.ndarray:
+    return np.arange(bins) / bins
+
+
+def pr_curve(rows: np.ndarray) -> dict[str, list[float]]:
+    """One class's precision-recall curve, as scikit-learn's ``precision_recall_curve``.
+
+    ``rows`` is the class's ``[3, B]`` summary. The points are the non-empty
+    bins' lower edges as thresholds, increasing, then the final point
+    (precision 1, recall 0) with no threshold. Recall is 1 everywhere when the
+    class has no positives (scikit-learn's convention).
+
+    Example:
+        >>> rows = np.zeros((3, 15)); rows[POSITIVES, 12] = 1; rows[NEGATIVES, [3, 13]] = 1
+        >>> curve = pr_curve(rows)
+        >>> curve["precision"], curve["recall"], curve["thresholds"]
+        ([0.3333333333333333, 0.5, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0], [0.2, 0.8, 0.8666666666666667])
+    """
+    filled = np.flatnonzero(rows[POSITIVES] + rows[NEGATIVES])
+    true_positives = _from_top(rows[POSITIVES])[filled]
+    false_positives = _from_top(rows[NEGATIVES])[filled]
+    positives = true_positives[0] if filled.size else 0.0
+    precision = _ratio(true_positives, true_positives + false_positives)
+    recall = np.ones_like(true_positives) if positives == 0 else true_positives / positives
+    return {
+        "precision": precision.tolist() + [1.0],
+        "recall": recall.tolist() + [0.0],
+        "thresholds": _thresholds(rows.shape[1])[filled].tolist(),
+    }
+
+
+def roc_curve(rows: np.ndarray) -> dict[str, list]:
+    """One class's ROC curve, as scikit-learn's ``roc_curve(..., drop_intermediate=False)``.
+
+    Points from the strictest threshold down: first ``(0, 0)`` with threshold
+    None (scikit-learn's ``inf``: nothing predicted), then one per non-empty
+    bin, decreasing. ``fpr`` (``tpr``) is all zeros without negatives
+    (positives), where scikit-learn warns and gives NaN.
+
+    Example:
+        >>> rows = np.zeros((3, 15)); rows[POSITIVES, 12] = 1; rows[NEGATIVES, [3, 13]] = 1
+        >>> roc_curve(rows)["fpr"], roc_curve(rows)["tpr"]
+        ([0.0, 0.5, 0.5, 1.0], [0.0, 0.0, 1.0, 1.0])
+    """
+    filled = np.flatnonzero(rows[POSITIVES] + rows[NEGATIVES])[::-1]
+    true_positives = _from_top(rows[POSITIVES])[filled]
+    false_positives = _from_top(rows[NEGATIVES])[filled]
+    positives = rows[POSITIVES].sum()
+    negatives = rows[NEGATIVES].sum()
+    return {
+        "fpr": [0.0] + _ratio(false_positives, np.float64(negatives)).tolist(),
+        "tpr": [0.0] + _ratio(true_positives, np.float64(positives)).tolist(),
+        "thresholds": [None] + _thresholds(rows.shape[1])[filled].tolist(),
+    }
+
+
+def reliability(rows: np.ndarray) -> dict[str, list]:
+    """One class's (or the top label's) reliability diagram over the 15 calibration bins.
+
+    Returns:
+        ``bin_edges`` (16 floats), and per bin ``mean_score`` and
+        ``observed_frequency`` (None for an empty bin) and ``rows`` (the
+        count, or sum of weights, in the bin).
+
+    Example:
+        >>> rows = np.zeros((3, 15)); rows[POSITIVES, 12] = 1; rows[NEGATIVES, 12] = 3; rows[SCORE_SUM, 12] = 3.3
+        >>> diagram = reliability(rows)
+        >>> diagram["mean_score"][12], diagram["observed_frequency"][12], diagram["rows"][12]
+        (0.825, 0.25, 4.0)
+    """
+    merged = _calibration_bins(rows)
+    count = merged[POSITIVES] + merged[NEGATIVES]
+    empty = count == 0
+    return {
+        "bin_edges": (np.arange(CALIBRATION_BINS + 1) / CALIBRATION_BINS).tolist(),
+        "mean_score": [None if none else value for none, value in zip(empty, _ratio(merged[SCORE_SUM], count).tolist())],
+        "observed_frequency": [
+            None if none else value for none, value in zip(empty, _ratio(merged[POSITIVES], count).tolist())
+        ],
+        "rows": count.tolist(),
+    }

@@ -1,0 +1,185 @@
+"""The curves core (tb_imbalance.core.binned_scores, tb_imbalance.core.curves) against scikit-learn.
+
+On scores quantised to the bins (each score replaced by its bin's lower edge)
+scikit-learn's ``average_precision_score``, ``roc_auc_score``,
+``precision_recall_curve`` and ``roc_curve`` give exactly the logged values;
+on the raw scores AP and ROC-AUC stay within the documented tolerance. The
+calibration errors are checked against a direct per-row computation (and
+against torchmetrics in ``tests/any_backend/test_curves_torchmetrics.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from tb_imbalance import core
+
+#: How far AP and ROC-AUC on 75 bins may be from scikit-learn's on raw scores (docs/format.md).
+RAW_SCORE_TOLERANCE = 0.02
+
+
+def _data(seed: int, rows: int, classes: int, *, skew: float = 2.0, weighted: bool = False):
+    rng = np.random.default_rng(seed)
+    prior = np.exp(-skew * np.arange(classes) / classes)
+    true = rng.choice(classes, size=rows, p=prior / prior.sum())
+    logits = rng.normal(size=(rows, classes)) + 2.5 * np.eye(classes)[true]
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    weights = rng.uniform(0.1, 3.0, size=rows) if weighted else None
+    return true, probabilities, weights
+
+
+def _summary(true, probabilities, weights=None):
+    return core.curve_summary(probabilities, true, probabilities.argmax(axis=1), weights)
+
+
+@pytest.mark.parametrize("seed,rows,classes,weighted", [(0, 500, 3, False), (1, 2000, 10, False), (2, 800, 6, True)])
+def test_ap_and_auc_equal_scikit_learn_on_quantised_scores(seed, rows, classes, weighted):
+    true, probabilities, weights = _data(seed, rows, classes, weighted=weighted)
+    result = core.curve_metrics(_summary(true, probabilities, weights))
+    quantised = core.quantise_scores(probabilities)
+    for c in range(classes):
+        is_class = true == c
+        expected_ap = skm.average_precision_score(is_class, quantised[:, c], sample_weight=weights)
+        expected_auc = skm.roc_auc_score(is_class, quantised[:, c], sample_weight=weights)
+        assert result["per_class"]["average_precision"][c] == pytest.approx(expected_ap, abs=1e-12)
+        assert result["per_class"]["roc_auc"][c] == pytest.approx(expected_auc, abs=1e-12)
+    assert result["metrics"]["macro_average_precision"] == pytest.approx(
+        np.mean(result["per_class"]["average_precision"]), abs=1e-15
+    )
+    one_hot = np.eye(classes)[true]
+    expected_macro_auc = skm.roc_auc_score(one_hot, quantised, average="macro", sample_weight=weights)
+    assert result["metrics"]["macro_roc_auc"] == pytest.approx(expected_macro_auc, abs=1e-12)
+
+
+def test_ap_and_auc_on_raw_scores_are_within_the_documented_tolerance():
+    true, probabilities, _ = _data(3, 5000, 10)
+    result = core.curve_metrics(_summary(true, probabilities))
+    for c in range(10):
+        raw_ap = skm.average_precision_score(true == c, probabilities[:, c])
+        raw_auc = skm.roc_auc_score(true == c, probabilities[:, c])
+        assert abs(result["per_class"]["average_precision"][c] - raw_ap) < RAW_SCORE_TOLERANCE
+        assert abs(result["per_class"]["roc_auc"][c] - raw_auc) < RAW_SCORE_TOLERANCE
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_curves_equal_scikit_learn_curves_on_quantised_scores(weighted):
+    true, probabilities, weights = _data(4, 600, 4, weighted=weighted)
+    summary = _summary(true, probabilities, weights)
+    quantised = core.quantise_scores(probabilities)
+    for c in range(4):
+        precision, recall, thresholds = skm.precision_recall_curve(true == c, quantised[:, c], sample_weight=weights)
+        ours = core.pr_curve(summary[c])
+        np.testing.assert_allclose(ours["precision"], precision, atol=1e-12)
+        np.testing.assert_allclose(ours["recall"], recall, atol=1e-12)
+        np.testing.assert_allclose(ours["thresholds"], thresholds, atol=1e-15)
+        fpr, tpr, roc_thresholds = skm.roc_curve(
+            true == c, quantised[:, c], sample_weight=weights, drop_intermediate=False
+        )
+        roc = core.roc_curve(summary[c])
+        np.testing.assert_allclose(roc["fpr"], fpr, atol=1e-12)
+        np.testing.assert_allclose(roc["tpr"], tpr, atol=1e-12)
+        assert roc["thresholds"][0] is None and np.isinf(roc_thresholds[0])
+        np.testing.assert_allclose(roc["thresholds"][1:], roc_thresholds[1:], atol=1e-15)
+
+
+def _calibration_by_rows(confidence, hits, weights):
+    """Expected calibration error, 15 equal-width bins, straight from the rows."""
+    weights = np.ones(len(confidence)) if weights is None else weights
+    bins = np.minimum((confidence * 15).astype(int), 14)
+    total = 0.0
+    for b in range(15):
+        inside = bins == b
+        if inside.any():
+            total += abs(np.sum(weights[inside] * hits[inside]) - np.sum(weights[inside] * confidence[inside]))
+    return total / weights.sum()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_calibration_errors_equal_a_per_row_computation(weighted):
+    true, probabilities, weights = _data(5, 3000, 7, weighted=weighted)
+    # 15-bin edges of the merged 75 bins are those of floor(score * 15) except for
+    # float rounding right at an edge; nudge the data off the edges.
+    probabilities = np.clip(probabilities, 1e-9, 1 - 1e-9)
+    result = core.curve_metrics(_summary(true, probabilities, weights))
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    expected_top = _calibration_by_rows(confidence, (predicted == true).astype(float), weights)
+    assert result["metrics"]["expected_calibration_error"] == pytest.approx(expected_top, abs=1e-12)
+    per_class = [_calibration_by_rows(probabilities[:, c], (true == c).astype(float), weights) for c in range(7)]
+    np.testing.assert_allclose(result["per_class"]["calibration_error"], per_class, atol=1e-12)
+    assert result["metrics"]["classwise_calibration_error"] == pytest.approx(np.mean(per_class), abs=1e-12)
+
+
+def test_hand_computed_two_class_case():
+    # Class 1 scores: positives 0.9, 0.5; negatives 0.7, 0.1.
+    probabilities = np.array([[0.1, 0.9], [0.5, 0.5], [0.3, 0.7], [0.9, 0.1]])
+    true = np.array([1, 1, 0, 0])
+    result = core.curve_metrics(_summary(true, probabilities))
+    # Ranking 0.9 (P), 0.7 (N), 0.5 (P), 0.1 (N): AP = 1/2 * 1 + 1/2 * 2/3; AUC = 3 of 4 pairs.
+    assert result["per_class"]["average_precision"][1] == pytest.approx(0.5 + 1 / 3)
+    assert result["per_class"]["roc_auc"][1] == pytest.approx(0.75)
+    # The argmax of row 1 is class 0 (first of a tie): confidences 0.9 (right), 0.5 (wrong),
+    # 0.7 (wrong), 0.9 (right) -> |2 - 1.8| + |0 - 0.5| + |0 - 0.7| over 4 rows.
+    assert result["metrics"]["expected_calibration_error"] == pytest.approx((0.2 + 0.5 + 0.7) / 4)
+
+
+def test_undefined_values_are_none_and_left_out_of_the_means():
+    probabilities = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1]])
+    true = np.array([0, 1, 1])  # class 2 has no positives
+    result = core.curve_metrics(_summary(true, probabilities))
+    assert result["per_class"]["average_precision"][2] is None
+    assert result["per_class"]["roc_auc"][2] is None
+    assert result["per_class"]["calibration_error"][2] == pytest.approx(0.1)  # defined: rows exist
+    defined = result["per_class"]["average_precision"][:2]
+    assert result["metrics"]["macro_average_precision"] == pytest.approx(np.mean(defined))
+    everything_one_class = core.curve_metrics(_summary(np.array([0, 0]), np.array([[0.6, 0.4], [0.9, 0.1]])))
+    assert everything_one_class["per_class"]["roc_auc"] == [None, None]
+    assert everything_one_class["metrics"]["macro_roc_auc"] is None
+
+
+def test_reliability_bins_match_the_rows():
+    true, probabilities, _ = _data(6, 400, 3)
+    probabilities = np.clip(probabilities, 1e-9, 1 - 1e-9)
+    diagram = core.reliability(_summary(true, probabilities)[1])
+    bins = np.minimum((probabilities[:, 1] * 15).astype(int), 14)
+    for b in range(15):
+        inside = bins == b
+        assert diagram["rows"][b] == inside.sum()
+        if inside.any():
+            assert diagram["mean_score"][b] == pytest.approx(probabilities[inside, 1].mean())
+            assert diagram["observed_frequency"][b] == pytest.approx((true[inside] == 1).mean())
+        else:
+            assert diagram["mean_score"][b] is None and diagram["observed_frequency"][b] is None
+
+
+def test_summary_counts_every_row_once_per_class_and_blocks_do_not_change_it(monkeypatch):
+    true, probabilities, weights = _data(7, 1000, 5, weighted=True)
+    summary = _summary(true, probabilities, weights)
+    np.testing.assert_allclose(summary[:5, 0].sum(axis=1), np.bincount(true, weights=weights, minlength=5))
+    np.testing.assert_allclose(summary[:5, :2].sum(axis=(1, 2)), np.full(5, weights.sum()))
+    np.testing.assert_allclose(summary[:5, 2].sum(axis=1), (probabilities * weights[:, None]).sum(axis=0))
+    monkeypatch.setattr("tb_imbalance.core.binned_scores._BLOCK_CELLS", 7)
+    np.testing.assert_allclose(_summary(true, probabilities, weights), summary, atol=1e-9)
+
+
+def test_curve_probabilities_reads_each_kind_of_prediction():
+    assert core.curve_probabilities(np.array([0, 1, 1]), 2)[0] is None
+    column, _ = core.curve_probabilities(np.array([0.2, 0.9]), 2)
+    np.testing.assert_allclose(column, [[0.8, 0.2], [0.1, 0.9]])
+    logits_column, _ = core.curve_probabilities(np.array([[0.0], [2.0]]), 2, from_logits=True)
+    np.testing.assert_allclose(logits_column[:, 1], 1 / (1 + np.exp(-np.array([0.0, 2.0]))))
+    softmax, _ = core.curve_probabilities(np.array([[1.0, 2.0, 3.0]]), 3, from_logits=True)
+    np.testing.assert_allclose(softmax, np.exp([[1.0, 2.0, 3.0]]) / np.exp([1.0, 2.0, 3.0]).sum())
+    refused, why = core.curve_probabilities(np.array([[1.0, -2.0, 3.0]]), 3)
+    assert refused is None and "from_logits=True" in why
+    half, _ = core.curve_probabilities(np.array([[0.1, 0.9]], dtype=np.float16), 2)
+    assert half.dtype == np.float32
+
+
+def test_validate_curve_summary_names_the_argument_and_the_fix():
+    with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, B\] with C = 2"):
+        core.validate_curve_summary(np.zeros((2, 3, 75)), 2)
+    with pytest.raises(ValueError, match="finite non-negative"):
+        core.validate_curve_summary(np.full((3, 3, 75), -1.0), 2)
