@@ -14,7 +14,8 @@ take the value and trust it, as scikit-learn's metrics trust
   class and class groups. A tag's class set never changes.
 * :class:`ReportStep`: one step of one tag — the ``[C, C]`` matrix (``int64``
   counts, or ``float64`` sums of sample weights: :attr:`ReportStep.weighted`),
-  its class set and the examples behind its cells.
+  its class set, the examples behind its cells and the binned scores behind
+  its curves.
 
 Example:
     >>> report = ReportStep.of(3, "confusion_matrix", [[5, 1], [2, 2]], ["ok", "fraud"],
@@ -213,6 +214,9 @@ class ReportStep:
             dashboard shows no intervals for this step: sums of weights are
             not counts of trials). Stored per step, in the tensor's dtype.
         examples: the examples behind each cell, or None.
+        curves: the binned one-vs-rest scores ``[C + 1, 3, B]``
+            (:func:`tb_imbalance.core.curve_summary`) behind the PR, ROC and
+            reliability curves, or None when the predictions were not scores.
     """
 
     step: int
@@ -221,6 +225,7 @@ class ReportStep:
     classes: ClassSet
     weighted: bool
     examples: "ExampleSet | None" = None
+    curves: np.ndarray | None = None
 
     @classmethod
     def of(
@@ -234,6 +239,7 @@ class ReportStep:
         class_groups: Mapping[str, Sequence[str]] | None = None,
         examples: "ExampleSet | None" = None,
         weighted: bool | None = None,
+        curves: Any = None,
         argument: str = "cm",
     ) -> "ReportStep":
         """Validate everything one step needs, once.
@@ -248,6 +254,8 @@ class ReportStep:
             weighted: None (default): a float matrix holds sums of weights,
                 an integer matrix counts. False: the matrix holds counts even
                 as floats (whole numbers only); True: sums of weights.
+            curves: the binned scores ``[C + 1, 3, B]`` of
+                :func:`tb_imbalance.core.curve_summary`, or None.
             argument: the matrix argument's name in error messages.
 
         Raises:
@@ -257,7 +265,7 @@ class ReportStep:
         classes = ClassSet.of(
             class_names, checked.shape[0], class_counts=class_counts, class_groups=class_groups
         )
-        return cls._assemble(step, name, checked, classes, examples, weighted, argument)
+        return cls._assemble(step, name, checked, classes, examples, weighted, argument, curves)
 
     @classmethod
     def with_classes(
@@ -269,6 +277,7 @@ class ReportStep:
         *,
         examples: "ExampleSet | None" = None,
         weighted: bool | None = None,
+        curves: Any = None,
         argument: str = "cm",
     ) -> "ReportStep":
         """:meth:`of` for a class set validated before (a tag's :class:`ClassSet`, built once).
@@ -283,11 +292,19 @@ class ReportStep:
             ('ok', 'fraud')
         """
         checked = core.validate_matrix(matrix, argument)
-        return cls._assemble(step, name, checked, classes, examples, weighted, argument)
+        return cls._assemble(step, name, checked, classes, examples, weighted, argument, curves)
 
     @classmethod
     def _assemble(
-        cls, step: Any, name: Any, checked: np.ndarray, classes: ClassSet, examples: Any, weighted: Any, argument: str
+        cls,
+        step: Any,
+        name: Any,
+        checked: np.ndarray,
+        classes: ClassSet,
+        examples: Any,
+        weighted: Any,
+        argument: str,
+        curves: Any = None,
     ) -> "ReportStep":
         """The step of a checked matrix and class set: checks the rest and how they fit together."""
         step = validate_step(step)
@@ -303,7 +320,9 @@ class ReportStep:
                 f"`examples` were chosen for {examples.index['num_classes']} classes, the matrix "
                 f"`{argument}` has {checked.shape[0]}"
             )
-        return cls(step, name, checked, classes, weighted, examples)
+        if curves is not None:
+            curves = core.validate_curve_summary(curves, checked.shape[0])
+        return cls(step, name, checked, classes, weighted, examples, curves)
 
     @property
     def num_classes(self) -> int:

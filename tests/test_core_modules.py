@@ -31,12 +31,19 @@ PUBLIC_NAMES = [
     "validate_class_groups", "group_matrix", "padding_rows",
     # the argmax taken once, shared by the matrix and the examples
     "ClassIds", "class_ids", "count_class_ids",
+    # the binned scores behind the curves, and what is read from them
+    "CURVE_BINS", "CALIBRATION_BINS", "score_bins", "quantise_scores", "curve_probabilities", "curve_summary",
+    "CURVE_METRIC_NAMES", "PER_CLASS_CURVE_METRICS", "validate_curve_summary", "curve_metrics",
+    "pr_curve", "roc_curve", "reliability",
     # not in __all__, but used by the writers, the callback and the plugin
     "validate_flag", "validate_num_classes",
 ]
 
 #: The jobs of the core, one module each.
-MODULES = ["inputs", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups"]
+MODULES = [
+    "inputs", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups",
+    "binned_scores", "curves",
+]
 
 #: Modules of tb_imbalance over the line budget, to be split by whoever owns them next.
 #: Strict: once one is split, its entry must go.

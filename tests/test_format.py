@@ -1,5 +1,6 @@
 """The versioned on-disk format: metadata round trip and refusal of newer versions."""
 
+import io
 import json
 
 import numpy as np
@@ -95,7 +96,7 @@ def test_the_documented_examples_index_is_what_the_reader_accepts():
 @pytest.mark.parametrize(
     "index, match",
     [
-        ({"version": 5, "num_classes": 2, "cells": []}, "newer than this tb_imbalance"),
+        ({"version": fmt.FORMAT_VERSION + 1, "num_classes": 2, "cells": []}, "newer than this tb_imbalance"),
         ({"version": 4, "num_classes": 2, "cells": [{"true": 2, "pred": 0, "examples": []}]}, "class ids in"),
         ({"version": 4, "num_classes": 2, "cells": [{"true": 0, "pred": 0, "examples": [{"kind": "audio"}]}]}, "of kind"),
         ({"version": 4, "cells": []}, "integer 'num_classes'"),
@@ -113,3 +114,26 @@ def test_bad_examples_indexes_are_refused(index, match):
         fmt.decode_examples_index(b"\xff")
     with pytest.raises(fmt.UnsupportedFormatError, match="NaN is not JSON"):
         fmt.decode_examples_index(b'{"version": 4, "num_classes": 2, "cells": [], "x": NaN}')
+
+
+def test_curves_round_trip_through_the_format_and_bad_blobs_are_refused():
+    info = fmt.parse_curves_content(fmt.create_curves_metadata("confusion_matrix", 75).plugin_data.content)
+    assert (info.matrix_tag, info.bins, info.calibration_bins) == ("confusion_matrix", 75, 15)
+    summary = np.random.default_rng(0).integers(0, 50, size=(4, 3, 75)).astype(np.float64)
+    summary[:, 2] *= 0.37
+    blob = fmt.encode_curves(summary)[0]
+    assert np.load(io.BytesIO(blob)).dtype == np.float32
+    np.testing.assert_allclose(fmt.decode_curves(blob, info, 3), summary, rtol=1e-7)
+    large = summary.copy()
+    large[0, 0, 0] = 2.0**24 + 1  # past float32's exact whole numbers: kept as float64
+    assert fmt.decode_curves(fmt.encode_curves(large)[0], info, 3)[0, 0, 0] == 2.0**24 + 1
+    with pytest.raises(fmt.UnsupportedFormatError, match=r"expected float \(5, 3, 75\)"):
+        fmt.decode_curves(blob, info, 4)
+    with pytest.raises(fmt.UnsupportedFormatError, match="not an NPY array"):
+        fmt.decode_curves(b"not numpy", info, 3)
+    negative = io.BytesIO()
+    np.save(negative, -summary)
+    with pytest.raises(fmt.UnsupportedFormatError, match="negative or non-finite"):
+        fmt.decode_curves(negative.getvalue(), info, 3)
+    with pytest.raises(fmt.UnsupportedFormatError, match="not tb_imbalance curves metadata"):
+        fmt.parse_curves_content(json.dumps({"version": 5, "kind": "curves", "matrix_tag": "x", "bins": 70, "calibration_bins": 15}).encode())

@@ -30,6 +30,20 @@ a UTF-8 JSON index (blob 0, :func:`decode_examples_index`) followed by the
 PNG thumbnails it refers to by blob position. Readers of versions 1–3 list
 tensor summaries only, so they never see these tags.
 
+Format version 5 adds the binned scores behind the PR, ROC and reliability
+curves: a blob sequence (plugin ``imbalance``) under the tag
+``name + "_curves"`` (:func:`curves_tag`), written in the same step as the
+matrix when the predictions were scores. Its plugin content is
+``{"version": 5, "kind": "curves", "matrix_tag": name, "bins": 75,
+"calibration_bins": 15}``; its one blob is an NPY array (``numpy.save``,
+float32, or float64 when a count passes 2**24) of shape ``[C + 1, 3, bins]``:
+per class (rows ``0…C−1``) and equal-width score bin ``k`` (scores in
+``[k / bins, (k + 1) / bins)``, 1.0 in the last bin) the positives, the
+negatives and the sum of the class's scores; row ``C`` the same for the top
+label (correct rows, wrong rows, sum of confidences). See
+:mod:`tb_imbalance.core.binned_scores`. Readers of version 4 read only the
+``_examples`` blob sequences, so they never see these tags.
+
 ``version`` is the oldest format version able to read the summary: 1 for
 dense, 2 for coo, 3 with ``class_counts`` or ``class_groups``, so older
 readers keep reading what they can fully show. The encoding
@@ -54,6 +68,14 @@ Example:
 
 from __future__ import annotations
 
+from tb_imbalance.format.curves import (
+    CurvesInfo,
+    create_curves_metadata,
+    curves_tag,
+    decode_curves,
+    encode_curves,
+    parse_curves_content,
+)
 from tb_imbalance.format.examples import (
     create_examples_metadata,
     decode_examples_index,
@@ -73,6 +95,8 @@ from tb_imbalance.format.matrix import (
     parse_plugin_content,
 )
 from tb_imbalance.format.versions import (
+    CURVES_SUFFIX,
+    CURVES_VERSION,
     EXAMPLES_SUFFIX,
     EXAMPLES_VERSION,
     EXTRAS_VERSION,
@@ -100,4 +124,12 @@ __all__ = [
     "parse_examples_content",
     "encode_examples",
     "decode_examples_index",
+    "CURVES_VERSION",
+    "CURVES_SUFFIX",
+    "CurvesInfo",
+    "curves_tag",
+    "create_curves_metadata",
+    "parse_curves_content",
+    "encode_curves",
+    "decode_curves",
 ]

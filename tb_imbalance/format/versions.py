@@ -14,16 +14,29 @@ from __future__ import annotations
 import json
 import math
 
-__all__ = ["PLUGIN_NAME", "FORMAT_VERSION", "EXTRAS_VERSION", "EXAMPLES_VERSION", "EXAMPLES_SUFFIX", "UnsupportedFormatError"]
+__all__ = [
+    "PLUGIN_NAME",
+    "FORMAT_VERSION",
+    "EXTRAS_VERSION",
+    "EXAMPLES_VERSION",
+    "EXAMPLES_SUFFIX",
+    "CURVES_VERSION",
+    "CURVES_SUFFIX",
+    "UnsupportedFormatError",
+]
 
 PLUGIN_NAME = "imbalance"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: The version that added ``class_counts`` and ``class_groups``.
 EXTRAS_VERSION = 3
 #: The version that added the examples behind each cell.
 EXAMPLES_VERSION = 4
 #: Suffix of the examples tag of a matrix tag.
 EXAMPLES_SUFFIX = "_examples"
+#: The version that added the binned scores behind the PR, ROC and reliability curves.
+CURVES_VERSION = 5
+#: Suffix of the curves tag of a matrix tag.
+CURVES_SUFFIX = "_curves"
 
 
 class UnsupportedFormatError(ValueError):
