@@ -34,6 +34,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, examples_of_step
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
+from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import to_numpy
 
@@ -59,6 +60,8 @@ def log_report(
     example_ids: Any = None,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+    curves: bool | None = None,
+    pr_curves: bool | None = None,
 ) -> np.ndarray:
     """Count the confusion matrix of one evaluation and write its report at ``step``.
 
@@ -75,9 +78,10 @@ def log_report(
         class_names: C display names (default ``"0"…"C-1"``).
         sample_weight: optional non-negative weights ``[N]``: the matrix then
             holds float sums of weights.
-        from_logits: a binary model's single score column holds logits
-            (threshold 0), not sigmoid probabilities (threshold 0.5). A column
-            outside [0, 1] without it is refused, never silently miscounted.
+        from_logits: the scores are logits: a binary model's single score
+            column is cut at 0 (not at 0.5; a column outside [0, 1] without it
+            is refused, never silently miscounted), and ``[N, C]`` scores go
+            through a softmax for the curves.
         per_class_scalars: write ``precision/``, ``recall/``, ``f1/`` scalars;
             ``None`` (default): up to 100 classes, and above that a log line
             saying they are left out (``True`` writes them at any size).
@@ -140,6 +144,7 @@ def log_report(
     report = ReportStep.of(
         step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
         class_groups=class_groups, weighted=sample_weight is not None,
+        curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves),
     )
     sink.history.check_report(report)
     chosen = examples_of_step(
@@ -148,7 +153,8 @@ def log_report(
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=ids,
     )
     sink.write_report(
-        dataclasses.replace(report, examples=chosen), per_class_scalars=per_class_scalars, image=image
+        dataclasses.replace(report, examples=chosen),
+        per_class_scalars=per_class_scalars, image=image, pr_curves=pr_curves,
     )
     return report.matrix
 

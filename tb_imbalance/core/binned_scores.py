@@ -104,7 +104,7 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
     """
     scores = widen_low_precision_floats(_as_numeric_array(predictions, "predictions"))
     if not np.issubdtype(scores.dtype, np.floating):
-        return None, "the predictions are class ids, not scores"
+        return None, "the predictions are class ids, not scores; pass the scores [N, C] to get them"
     if scores.dtype == np.float16:  # too coarse for the bin edges (0.9 * 75 rounds to 67.5 in float16)
         scores = scores.astype(np.float32)
     if scores.ndim == 2 and scores.shape[1] == 1:

@@ -1,0 +1,186 @@
+"""Curves end to end: log_report -> event file -> plugin routes (``report``, ``compare``, ``curves``).
+
+Through TensorBoard's WSGI app (Python loader) the logged values equal
+scikit-learn's on the scores quantised to the bins; the ``curves`` route's
+errors; TensorBoard's own PR Curves format; and through the real
+``tensorboard`` command in both loader modes, every step's curves are served.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.plugins.pr_curve import metadata as pr_curve_metadata
+from tensorboard.util import tensor_util
+
+import tb_imbalance
+from support import HOSTILE_CLASS_NAME, PLUGIN_ROUTE, get_json, plugin_client, route_error, route_json, tensorboard_server
+from tb_imbalance import core
+
+CLASS_NAMES = ["ok", "fault", HOSTILE_CLASS_NAME]
+
+
+def _evaluation(seed: int, rows: int = 600, classes: int = 3, strength: float = 2.0):
+    rng = np.random.default_rng(seed)
+    true = rng.choice(classes, size=rows, p=np.array([0.8, 0.15, 0.05])[:classes] / np.array([0.8, 0.15, 0.05])[:classes].sum())
+    logits = rng.normal(size=(rows, classes)) + strength * np.eye(classes)[true]
+    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return true, probabilities, logits
+
+
+@pytest.fixture(scope="module")
+def curves_logdir(tmp_path_factory):
+    logdir = tmp_path_factory.mktemp("curves")
+    evaluations = {}
+    for run, strength in (("baseline", 1.0), ("class_weights", 2.5)):
+        for step in range(3):
+            true, probabilities, logits = _evaluation(10 * step + (run == "baseline"), strength=strength + step / 2)
+            evaluations[run, step] = (true, probabilities)
+            # the baseline logs logits with from_logits: the same probabilities after the softmax
+            predictions = logits if run == "baseline" else probabilities
+            tb_imbalance.log_report(
+                logdir / run, true, predictions, step=step, class_names=CLASS_NAMES,
+                from_logits=run == "baseline", image=False,
+            )
+    tb_imbalance.log_report(logdir / "ids_only", *_evaluation(5)[:1], _evaluation(5)[1].argmax(axis=1), step=0,
+                            class_names=CLASS_NAMES, image=False)
+    return logdir, evaluations
+
+
+def test_report_has_scikit_learns_ap_auc_and_calibration(curves_logdir):
+    logdir, evaluations = curves_logdir
+    client = plugin_client(logdir)
+    for run in ("baseline", "class_weights"):
+        payload = route_json(client, "report", run=run, tag="confusion_matrix", step=1)
+        true, probabilities = evaluations[run, 1]
+        quantised = core.quantise_scores(probabilities)
+        assert payload["has_curves"] is True
+        for c in range(3):
+            assert payload["per_class"]["average_precision"][c] == pytest.approx(
+                skm.average_precision_score(true == c, quantised[:, c]), abs=1e-6)
+            assert payload["per_class"]["roc_auc"][c] == pytest.approx(
+                skm.roc_auc_score(true == c, quantised[:, c]), abs=1e-6)
+        assert payload["metrics"]["macro_average_precision"] == pytest.approx(
+            np.mean(payload["per_class"]["average_precision"]), abs=1e-12)
+        expected = core.curve_metrics(core.curve_summary(probabilities, true, probabilities.argmax(axis=1)))
+        assert payload["metrics"]["expected_calibration_error"] == pytest.approx(
+            expected["metrics"]["expected_calibration_error"], abs=1e-6)
+        assert payload["metrics"]["classwise_calibration_error"] == pytest.approx(
+            expected["metrics"]["classwise_calibration_error"], abs=1e-6)
+
+
+def test_class_ids_log_no_curves_and_the_report_says_so(curves_logdir, caplog):
+    logdir, _ = curves_logdir
+    payload = route_json(plugin_client(logdir), "report", run="ids_only", tag="confusion_matrix")
+    assert payload["has_curves"] is False
+    assert payload["per_class"]["average_precision"] == [None, None, None]
+    assert payload["metrics"]["macro_average_precision"] is None
+    message = route_error(plugin_client(logdir), "curves", 404, run="ids_only", tag="confusion_matrix", **{"class": 0})
+    assert "no curves were logged" in message and "from_logits=True" in message
+
+
+def test_curves_route_equals_scikit_learns_curves(curves_logdir):
+    logdir, evaluations = curves_logdir
+    client = plugin_client(logdir)
+    true, probabilities = evaluations["class_weights", 2]
+    quantised = core.quantise_scores(probabilities)
+    payload = route_json(client, "curves", run="class_weights", tag="confusion_matrix", step=2, **{"class": 2})
+    assert payload["class_name"] == HOSTILE_CLASS_NAME and payload["steps"] == [0, 1, 2] and payload["bins"] == 75
+    precision, recall, thresholds = skm.precision_recall_curve(true == 2, quantised[:, 2])
+    np.testing.assert_allclose(payload["pr"]["precision"], precision, atol=1e-6)
+    np.testing.assert_allclose(payload["pr"]["recall"], recall, atol=1e-6)
+    np.testing.assert_allclose(payload["pr"]["thresholds"], thresholds, atol=1e-12)
+    fpr, tpr, _ = skm.roc_curve(true == 2, quantised[:, 2], drop_intermediate=False)
+    np.testing.assert_allclose(payload["roc"]["fpr"], fpr, atol=1e-6)
+    np.testing.assert_allclose(payload["roc"]["tpr"], tpr, atol=1e-6)
+    cm = skm.confusion_matrix(true, probabilities.argmax(axis=1), labels=[0, 1, 2])
+    assert payload["operating_point"]["recall"] == pytest.approx(cm[2, 2] / cm[2].sum())
+    assert payload["operating_point"]["precision"] == pytest.approx(cm[2, 2] / max(1, cm[:, 2].sum()))
+    assert sum(payload["reliability"]["rows"]) == len(true)
+    latest = route_json(client, "curves", run="class_weights", tag="confusion_matrix", **{"class": 2})
+    assert latest["step"] == 2
+
+
+@pytest.mark.parametrize(
+    "params, status, match",
+    [
+        ({"class": 3}, 400, r"`class` must be a class index in \[0, 2\]"),
+        ({"class": "x"}, 400, "class"),
+        ({}, 400, "class"),
+        ({"class": 0, "step": 7}, 404, "step 7: no curves were logged"),
+        ({"class": 0, "run": "nope"}, 404, "nope"),
+    ],
+)
+def test_curves_route_errors(curves_logdir, params, status, match):
+    logdir, _ = curves_logdir
+    query = {"run": "baseline", "tag": "confusion_matrix", **params}
+    assert pytest.importorskip("re").search(match, route_error(plugin_client(logdir), "curves", status, **query))
+
+
+def test_compare_has_average_precision_differences(curves_logdir):
+    logdir, _ = curves_logdir
+    client = plugin_client(logdir)
+    payload = route_json(client, "compare", run="class_weights", tag="confusion_matrix", baseline="baseline")
+    ours = route_json(client, "report", run="class_weights", tag="confusion_matrix")["per_class"]["average_precision"]
+    theirs = route_json(client, "report", run="baseline", tag="confusion_matrix")["per_class"]["average_precision"]
+    np.testing.assert_allclose(payload["per_class"]["average_precision_difference"], np.subtract(ours, theirs), atol=1e-12)
+    without = route_json(client, "compare", run="ids_only", tag="confusion_matrix", baseline="baseline")
+    assert without["per_class"]["average_precision_difference"] == [None, None, None]
+
+
+def test_scalars_and_tensorboard_pr_curves_are_written(curves_logdir):
+    logdir, evaluations = curves_logdir
+    accumulator = event_accumulator.EventAccumulator(str(logdir / "class_weights"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    tags = accumulator.Tags()["tensors"]
+    for metric in core.CURVE_METRIC_NAMES:
+        assert f"imbalance/{metric}" in tags
+    assert f"average_precision/{HOSTILE_CLASS_NAME}" in tags
+    true, probabilities = evaluations["class_weights", 2]
+    logged = tensor_util.make_ndarray(accumulator.Tensors("imbalance/macro_average_precision")[2].tensor_proto)
+    quantised = core.quantise_scores(probabilities)
+    expected = np.mean([skm.average_precision_score(true == c, quantised[:, c]) for c in range(3)])
+    assert float(logged) == pytest.approx(expected, abs=1e-6)
+    # TensorBoard's PR Curves tab: [6, 76] per class, thresholds i / 75, as its own summary counts them.
+    event = accumulator.Tensors("pr_curve/fault")[2]
+    data = tensor_util.make_ndarray(event.tensor_proto)
+    assert data.shape == (6, 76)
+    content = accumulator.SummaryMetadata("pr_curve/fault").plugin_data
+    assert content.plugin_name == pr_curve_metadata.PLUGIN_NAME
+    assert pr_curve_metadata.parse_plugin_metadata(content.content).num_thresholds == 76
+    bins = np.minimum((probabilities[:, 1] * 75).astype(int), 74)
+    for threshold in (0, 30, 74, 75):
+        predicted = bins >= threshold
+        assert data[0, threshold] == np.sum(predicted & (true == 1))  # true positives
+        assert data[1, threshold] == np.sum(predicted & (true != 1))  # false positives
+
+
+def test_pr_curves_default_off_above_twenty_classes_and_curves_off_on_request(tmp_path):
+    rng = np.random.default_rng(0)
+    true = rng.integers(0, 21, 300)
+    scores = rng.dirichlet(np.ones(21), size=300)
+    tb_imbalance.log_report(tmp_path / "wide", true, scores, step=0, image=False)
+    tb_imbalance.log_report(tmp_path / "off", true[:, None] == np.arange(21), scores, step=0, image=False, curves=False)
+    for run, has_curves in (("wide", True), ("off", False)):
+        accumulator = event_accumulator.EventAccumulator(str(tmp_path / run), size_guidance={"tensors": 0})
+        accumulator.Reload()
+        tags = accumulator.Tags()["tensors"]
+        assert not any(tag.startswith("pr_curve/") for tag in tags)
+        assert ("imbalance/macro_average_precision" in tags) is has_curves
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("load_fast", [False, True])
+def test_real_tensorboard_serves_every_steps_curves(curves_logdir, load_fast):
+    logdir, evaluations = curves_logdir
+    with tensorboard_server(logdir, load_fast=load_fast) as base:
+        for step in range(3):
+            query = urllib.parse.urlencode({"run": "baseline", "tag": "confusion_matrix", "step": step, "class": 1})
+            payload = get_json(f"{base}{PLUGIN_ROUTE}/curves?{query}")
+            true, probabilities = evaluations["baseline", step]
+            expected = skm.average_precision_score(true == 1, core.quantise_scores(probabilities)[:, 1])
+            assert payload["average_precision"] == pytest.approx(expected, abs=1e-6)
