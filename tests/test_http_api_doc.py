@@ -3,11 +3,12 @@
 Every ``Request: `GET <url>` → `<status>``` line of the page is replayed
 against the plugin (through TensorBoard's WSGI app) on the logdir the page
 describes; the status must match, and the documented JSON must have the same
-shape (keys, nesting, value types) as the real response. The page's route
-headings, status table, field tables (every key of the real answers, and the
-keys of their fixed-key objects such as ``per_class`` and ``metrics`` named in
-the field's row), parameter tables and content-type table are checked against
-the plugin too.
+shape (keys, nesting, value types) as the real response; a documented error
+must be the plugin's message word for word. The page's route headings, status
+table, field tables (every key of the real answers, and the keys of their
+fixed-key objects such as ``per_class`` and ``metrics`` named in the field's
+row), parameter tables and content-type table are checked against the plugin
+too.
 """
 
 from __future__ import annotations
@@ -345,6 +346,17 @@ def test_documented_error_statuses_are_the_ones_the_examples_produce():
     for example in EXAMPLES:
         if example.status != 200 and example.body is not None:
             assert set(example.body) == {"error"}
+
+
+def test_documented_error_messages_are_the_plugins(client):
+    errors = [example for example in EXAMPLES if example.status != 200 and example.body is not None]
+    assert errors
+    wrong = {}
+    for example in errors:
+        actual = json.loads(client.get(example.url).get_data())
+        if actual != example.body:
+            wrong[example.url] = actual["error"]
+    assert not wrong, wrong
 
 
 @pytest.mark.parametrize("route", FIELD_ROUTES)
