@@ -184,6 +184,14 @@ def test_real_tensorboard_serves_every_steps_curves(curves_logdir, load_fast):
             true, probabilities = evaluations["baseline", step]
             expected = skm.average_precision_score(true == 1, core.quantise_scores(probabilities)[:, 1])
             assert payload["average_precision"] == pytest.approx(expected, abs=1e-6)
+        # TensorBoard's own PR Curves tab serves one curve per class from the same run.
+        query = urllib.parse.urlencode({"run": "baseline", "tag": "pr_curve/fault"})
+        served = get_json(f"{base}/data/plugin/pr_curves/pr_curves?{query}")["baseline"]
+        assert [entry["step"] for entry in served] == [0, 1, 2]
+        true, probabilities = evaluations["baseline", 2]
+        bins = np.minimum((probabilities[:, 1] * 75).astype(int), 74)
+        assert served[2]["true_positives"][0] == np.sum(true == 1)
+        assert served[2]["true_positives"][40] == np.sum((bins >= 40) & (true == 1))
 
 
 def _stored_curves(run_dir, tag="confusion_matrix"):
