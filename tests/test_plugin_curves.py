@@ -111,7 +111,7 @@ def test_curves_route_equals_scikit_learns_curves(curves_logdir):
         ({"class": 3}, 400, r"`class` must be a class index in \[0, 2\]"),
         ({"class": "x"}, 400, "class"),
         ({}, 400, "class"),
-        ({"class": 0, "step": 7}, 404, "step 7: no curves were logged"),
+        ({"class": 0, "step": 7}, 404, "step 7 holds no curves; steps with curves: 0, 1, 2"),
         ({"class": 0, "run": "nope"}, 404, "nope"),
     ],
 )

@@ -66,7 +66,7 @@ def no_curves_message(run: str, tag: str, step: int | None = None) -> str:
     where = f"run {run!r}, tag {tag!r}" + ("" if step is None else f", step {step}")
     return (
         f"{where}: no curves were logged. Curves come from scores: log probabilities (or logits with "
-        "from_logits=True), not class ids, with up to 1000 classes (curves=True above)"
+        "from_logits=True), not class ids; above 1000 classes pass curves=True"
     )
 
 

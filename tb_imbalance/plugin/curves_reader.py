@@ -28,6 +28,7 @@ from tensorboard.data import provider as tb_provider
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import curves as plugin_curves
 from tb_imbalance.plugin.decode import ALL_STEPS
+from tb_imbalance.plugin.series import describe_steps
 from tb_imbalance.plugin.errors import (
     BadRequestError,
     DashboardError,
@@ -79,8 +80,8 @@ class CurveReads:
         chosen = max(steps.blob_keys) if step is None else int(step)
         if chosen not in steps.blob_keys:
             raise NotFoundError(
-                plugin_curves.no_curves_message(run, tag, chosen)
-                + f"; steps with curves: {sorted(steps.blob_keys)[:20]}"
+                f"run {run!r}, tag {tag!r}: step {chosen} holds no curves; steps with curves: "
+                f"{describe_steps(sorted(steps.blob_keys))}"
             )
         series.position(chosen)  # 404 / 422 when the step's matrix cannot be shown
         summary = self._decoded_curves(ctx, experiment_id, run, tag, steps, chosen, num_classes)
