@@ -1,10 +1,10 @@
 // The dashboard controller: page layout, loading the data each view needs
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
-import { el, field, replaceChildren, select } from "./dom.js";
+import { el, field, replaceChildren, select, setOptions } from "./dom.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
-import { buildReportTables } from "./report-table.js";
+import { buildReportTables, hasCurves } from "./report-table.js";
 import {
   DEFAULT_RUN_LIMIT,
   createStore,
@@ -382,7 +382,13 @@ export function startApp({ root, api, presets }) {
     groupSwitch.hidden = !canGroup;
     groupButtons.classes.setAttribute("aria-pressed", String(!(canGroup && state.grouped)));
     groupButtons.groups.setAttribute("aria-pressed", String(canGroup && state.grouped));
-    metricSelect.value = state.pivotMetric;
+    // The curve metrics are offered when a run has curves (or one is chosen already).
+    const offerCurves = hasCurves(columns) || PIVOT_METRICS.some((metric) => metric.curve && metric.key === state.pivotMetric);
+    setOptions(
+      metricSelect,
+      PIVOT_METRICS.filter((metric) => offerCurves || !metric.curve).map((metric) => [metric.key, metric.label]),
+      state.pivotMetric,
+    );
     if (pivotShown) {
       pivotSlider.update(tableSteps, state.tableStep);
       const pivotText = tableMessage(columns);
