@@ -171,6 +171,8 @@ def log_matrix(
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
     weighted: bool | None = None,
+    curves: Any = None,
+    pr_curves: bool | None = None,
 ) -> np.ndarray:
     """Write the report of a confusion matrix you counted yourself.
 
@@ -188,6 +190,11 @@ def log_matrix(
             they are then stored as int64 counts, and the dashboard gives
             their confidence intervals; sums of weights get none, as they
             are not counts of trials.
+        curves: the binned scores behind the curves, ``[C + 1, 3, 75]``
+            from :func:`tb_imbalance.core.curve_summary`, which add up over
+            batches (``sum(core.curve_summary(p, ids.true, ids.predicted) for
+            each batch)``), or None for no curves.
+        pr_curves: as in :func:`log_report`, for a step with ``curves``.
 
     Returns:
         The matrix written, as a numpy array (int64 counts, float64 sums of
@@ -200,7 +207,7 @@ def log_matrix(
     sink = sink_for(target)
     report = ReportStep.of(
         step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=weighted,
+        class_groups=class_groups, weighted=weighted, curves=to_numpy(curves, "curves"),
     )
-    sink.write_report(report, per_class_scalars=per_class_scalars, image=image)
+    sink.write_report(report, per_class_scalars=per_class_scalars, image=image, pr_curves=pr_curves)
     return report.matrix

@@ -184,3 +184,66 @@ def test_real_tensorboard_serves_every_steps_curves(curves_logdir, load_fast):
             true, probabilities = evaluations["baseline", step]
             expected = skm.average_precision_score(true == 1, core.quantise_scores(probabilities)[:, 1])
             assert payload["average_precision"] == pytest.approx(expected, abs=1e-6)
+        # TensorBoard's own PR Curves tab serves one curve per class from the same run.
+        query = urllib.parse.urlencode({"run": "baseline", "tag": "pr_curve/fault"})
+        served = get_json(f"{base}/data/plugin/pr_curves/pr_curves?{query}")["baseline"]
+        assert [entry["step"] for entry in served] == [0, 1, 2]
+        true, probabilities = evaluations["baseline", 2]
+        bins = np.minimum((probabilities[:, 1] * 75).astype(int), 74)
+        assert served[2]["true_positives"][0] == np.sum(true == 1)
+        assert served[2]["true_positives"][40] == np.sum((bins >= 40) & (true == 1))
+
+
+def _stored_curves(run_dir, tag="confusion_matrix"):
+    accumulator = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    from tb_imbalance import format as fmt
+
+    info = fmt.parse_curves_content(accumulator.SummaryMetadata(fmt.curves_tag(tag)).plugin_data.content)
+    return [
+        fmt.decode_curves(tensor_util.make_ndarray(event.tensor_proto)[0], info, 3)
+        for event in accumulator.Tensors(fmt.curves_tag(tag))
+    ]
+
+
+def test_every_writer_logs_the_same_curves(tmp_path):
+    import tensorflow as tf
+
+    from tb_imbalance import summary as tb_summary
+
+    true, probabilities, logits = _evaluation(3)
+    weights = np.random.default_rng(3).uniform(0.5, 2.0, len(true))
+    expected = core.curve_summary(probabilities, true, probabilities.argmax(axis=1), weights)
+    tb_imbalance.log_report(tmp_path / "log_report", true, logits, step=0, from_logits=True, sample_weight=weights)
+    halves = [slice(0, 300), slice(300, None)]
+    summed = sum(core.curve_summary(probabilities[h], true[h], probabilities[h].argmax(axis=1), weights[h]) for h in halves)
+    cm = core.confusion_matrix(true, probabilities, sample_weight=weights)
+    tb_imbalance.log_matrix(tmp_path / "log_matrix", cm, step=0, curves=summed)
+    with tb_imbalance.ReportWriter(tmp_path / "writer") as writer:
+        writer.write_matrix(0, "confusion_matrix", cm, curves=expected)
+    with tf.summary.create_file_writer(str(tmp_path / "summary")).as_default():
+        tb_summary.classification_report(
+            "confusion_matrix", true, probabilities, step=0, sample_weight=weights, image=False
+        )
+    for run in ("log_report", "log_matrix", "writer", "summary"):
+        (stored,) = _stored_curves(tmp_path / run)
+        np.testing.assert_allclose(stored, expected, rtol=1e-6, err_msg=run)
+
+
+def test_logits_without_from_logits_log_no_curves_and_say_so_once(tmp_path, caplog):
+    true, _, logits = _evaluation(4)
+    with caplog.at_level("WARNING", logger="tb_imbalance"):
+        for step in range(3):
+            tb_imbalance.log_report(tmp_path / "run", true, logits, step=step, name="logit_tag", image=False)
+    said = [record.getMessage() for record in caplog.records if "logit_tag" in record.getMessage()]
+    assert len(said) == 1 and "from_logits=True" in said[0] and "not probabilities" in said[0]
+    accumulator = event_accumulator.EventAccumulator(str(tmp_path / "run"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    assert "logit_tag_curves" not in accumulator.Tags()["tensors"]
+    assert len(accumulator.Tensors("logit_tag")) == 3  # the matrices are all there
+
+
+def test_a_curve_summary_of_the_wrong_shape_is_refused_naming_the_argument(tmp_path):
+    with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, B\] with C = 2"):
+        tb_imbalance.log_matrix(tmp_path, [[3, 1], [0, 2]], step=0, curves=np.zeros((2, 3, 75)))
+    assert not list(tmp_path.iterdir())  # nothing written

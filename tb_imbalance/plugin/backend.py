@@ -162,7 +162,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
     Example:
         >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
         >>> sorted(plugin.get_plugin_apps())
-        ['/compare', '/example_image', '/examples', '/index.js', '/report', '/runs', '/series', '/static/*']
+        ['/compare', '/curves', '/example_image', '/examples', '/index.js', '/report', '/runs', '/series', '/static/*']
     """
 
     plugin_name = fmt.PLUGIN_NAME
