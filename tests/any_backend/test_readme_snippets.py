@@ -289,7 +289,7 @@ _save(y_val=y_val, y_pred=model.predict(x_val, verbose=0).argmax(-1), epochs=len
     "Use with JAX/2": Case(
         ("jax",),
         """
-_save(y_val=y_val, y_pred=_np.asarray(scores).argmax(-1))
+_save(y_val=y_val, y_pred=_np.asarray(logits).argmax(-1))
 """,
         check_jax_loop,
     ),
