@@ -5,6 +5,7 @@ import { el, field, replaceChildren, select, setOptions } from "./dom.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, hasCurves } from "./report-table.js";
+import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
   createStore,
@@ -142,6 +143,18 @@ export function startApp({ root, api, presets }) {
   );
   metricSelect.addEventListener("change", () => store.set({ pivotMetric: metricSelect.value }));
   const metricField = field("Metric", metricSelect);
+  // The side-by-side table's columns, when a run has curves: the decision's scores or the ranking and calibration ones.
+  const columnsSelect = select(
+    COLUMN_SETS.map((set) => [set.key, set.label]),
+    DEFAULT_COLUMN_SET,
+    { class: "columns-select", dataset: { testid: "table-columns" } },
+  );
+  columnsSelect.addEventListener("change", () => {
+    const columnSet = COLUMN_SETS.find((set) => set.key === columnsSelect.value) ?? COLUMN_SETS[0];
+    // A sort by a column the new set does not show falls back to class order.
+    store.set({ tableColumns: columnSet.key, sort: sortForFields(store.get().sort, columnSet.fields) });
+  });
+  const columnsField = field("Columns", columnsSelect);
   const pivotSlider = createStepSlider({ testid: "pivot", onChange: (tableStep) => store.set({ tableStep }) });
   // Long-tail thresholds (shown when the runs have training counts per class).
   const manyInput = el("input", { type: "number", min: "1", step: "1", class: "number-input", dataset: { testid: "threshold-many" } });
@@ -191,6 +204,7 @@ export function startApp({ root, api, presets }) {
       { class: "view-switch" },
       el("div", { class: "button-group", role: "group", "aria-label": "View" }, viewButtons.table, viewButtons.pivot),
       metricField,
+      columnsField,
       pivotSlider.element,
       groupSwitch,
       thresholdFields,
@@ -255,6 +269,7 @@ export function startApp({ root, api, presets }) {
       patch.tableStep = presets.step;
       patch.view = presets.view;
       patch.pivotMetric = presets.metric;
+      patch.tableColumns = presets.columns ?? state.tableColumns;
       patch.supportThreshold = presets.supportThreshold ?? state.supportThreshold;
       patch.thresholds = presets.thresholds ?? state.thresholds;
       patch.grouped = presets.grouped ?? state.grouped;
@@ -413,8 +428,11 @@ export function startApp({ root, api, presets }) {
       });
     }
     // The hidden view is drawn when it is shown (switching views redraws).
+    const tables = !pivotShown && shownColumns.length ? buildReportTables(columns, baselines) : null;
+    columnsField.hidden = pivotShown || !tables?.some(hasColumnChoice);
+    columnsSelect.value = state.tableColumns;
     if (!pivotShown) table.update({
-      tables: shownColumns.length ? buildReportTables(columns, baselines) : null,
+      tables,
       steps: tableSteps,
       wantedStep: state.tableStep,
       step: tableStep,
@@ -424,6 +442,7 @@ export function startApp({ root, api, presets }) {
       supportThreshold: store.get().supportThreshold,
       colours: runColours,
       tag: tag ?? "",
+      columns: state.tableColumns,
       message: tableMessage(columns),
       note: tableNote(columns),
     });
@@ -498,6 +517,7 @@ export function startApp({ root, api, presets }) {
       step: state.tableStep,
       view: state.view,
       metric: state.pivotMetric,
+      columns: state.tableColumns,
       curveClass,
     });
     if (search === window.location.search) return;

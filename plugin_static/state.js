@@ -2,6 +2,7 @@
 import { parseMetric, parseView } from "./pivot.js";
 import { DEFAULT_THRESHOLDS, parseThresholds } from "./long-tail.js";
 import { DEFAULT_SUPPORT_THRESHOLD, parseSupportThreshold } from "./significance.js";
+import { DEFAULT_COLUMN_SET, parseColumnSet } from "./table-columns.js";
 
 /** Most runs selected when the URL names none. */
 export const DEFAULT_RUN_LIMIT = 10;
@@ -27,6 +28,7 @@ export function initialState() {
     tableStep: null, // null follows the latest step
     view: "table", // the report card's view: "table" (side by side) or "pivot"
     pivotMetric: "recall", // the pivot's metric: "recall", "precision" or "f1"
+    tableColumns: DEFAULT_COLUMN_SET, // the side-by-side table's column set (tables with curves): "decision" or "ranking"
     sort: { column: "index", run: null, direction: "asc" },
     classFilter: "",
     supportThreshold: DEFAULT_SUPPORT_THRESHOLD,
@@ -146,7 +148,9 @@ function integer(value) {
  * `many` / `few` are the long-tail thresholds (the defaults when missing or
  * invalid), `group=1` rolls the report and matrix up to class groups,
  * `curve_class` names the curves panel's class (by name; the class with the
- * worst average precision when missing or unknown).
+ * worst average precision when missing or unknown), `columns` the side-by-side
+ * table's column set for runs with curves ("decision", the default, or
+ * "ranking"; see {@link import("./table-columns.js").COLUMN_SETS}).
  * `run` may also be repeated (`run=a&run=b`) for names containing commas;
  * `baseline` is repeated, one per class set, when the runs have several
  * (`baselines` lists them all; `baseline` is the first).
@@ -158,7 +162,7 @@ function integer(value) {
  *   step: number|null, view: "table"|"pivot", metric: "recall"|"precision"|"f1",
  *   matrixRun: string|null, normalize: string|null,
  *   supportThreshold: number, thresholds: {many: number, few: number}, grouped: boolean,
- *   curveClass: string|null, pollSeconds: number}}
+ *   curveClass: string|null, columns: string, pollSeconds: number}}
  */
 export function readPresets(search) {
   const params = new URLSearchParams(search);
@@ -178,12 +182,13 @@ export function readPresets(search) {
     thresholds: parseThresholds(params.get("many"), params.get("few")) ?? { ...DEFAULT_THRESHOLDS },
     grouped: params.get("group") === "1",
     curveClass: params.get("curve_class"),
+    columns: parseColumnSet(params.get("columns")),
     pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
   };
 }
 
 /** URL parameters that {@link selectionSearch} writes (the others are kept as they are). */
-export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric", "many", "few", "group", "curve_class"];
+export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric", "many", "few", "group", "curve_class", "columns"];
 
 /**
  * The iframe URL's query with the current selection written in, so that a
@@ -196,16 +201,16 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * @param {string} search the current `window.location.search`
  * @param {{runs: string[], tag: string|null, baseline?: string|null, baselines?: string[], step: number|null,
  *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean,
- *   curveClass?: string|null}} selection
+ *   curveClass?: string|null, columns?: string}} selection
  *   thresholds are written only when not the defaults, `group=1` only when grouped,
- *   `curve_class` only when a class was chosen
+ *   `curve_class` only when a class was chosen, `columns` only when not the default
  * @returns {string} the new query, starting with "?"
  * @example
  *   selectionSearch("?name=imbalance", {runs: ["a", "b"], tag: "t", baseline: "a",
  *     step: null, view: "pivot", metric: "f1"})
  *   // "?name=imbalance&runs=a%2Cb&tag=t&baseline=a&view=pivot&metric=f1"
  */
-export function selectionSearch(search, { runs, tag, baseline, baselines, step, view, metric, thresholds, grouped, curveClass }) {
+export function selectionSearch(search, { runs, tag, baseline, baselines, step, view, metric, thresholds, grouped, curveClass, columns }) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
   if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
@@ -222,6 +227,7 @@ export function selectionSearch(search, { runs, tag, baseline, baselines, step, 
   }
   if (grouped) params.set("group", "1");
   if (curveClass !== null && curveClass !== undefined) params.set("curve_class", curveClass);
+  if (columns && columns !== DEFAULT_COLUMN_SET) params.set("columns", columns);
   return "?" + params.toString();
 }
 

@@ -2,8 +2,10 @@
 
 Runs logged with scores (``log_report`` with probabilities) get the curves
 panel (PR with the argmax decision's point, ROC, reliability) and the AP,
-ROC-AUC and calibration error columns; a run logged with class ids has none.
-Every number on the page is compared with the plugin's own routes.
+ROC-AUC and calibration error columns, which the table's "Columns" control
+shows in place of precision, recall and F1 (so that three runs fit a 1280 px
+window); a run logged with class ids has none. Every number on the page is
+compared with the plugin's own routes.
 
 Fixtures and the failure rules: ``tests/browser_support.py``; this module
 writes its own logdir (``curves_logdir``).
@@ -34,8 +36,13 @@ STEPS = (0, 1, 2)
 LATEST = STEPS[-1]
 TAG = "confusion_matrix"
 SCORED = ("scored_a", "scored_b")
+#: Three runs with scores of ten classes under their own tag, as the demo logs them: the width of three runs' columns.
+DIGITS_TAG = "digits_matrix"
+DIGITS_RUNS = ("digits/baseline", "digits/class_weights", "digits/oversampling")
+DIGITS = [str(digit) for digit in range(10)]
 IDS_ONLY = "ids_only"
 CURVE_FIELDS = ("average_precision", "roc_auc", "calibration_error")
+DECISION_FIELDS = ("precision", "recall", "f1")
 CURVE_SUMMARY = {
     "macro AP": "macro_average_precision",
     "macro ROC-AUC": "macro_roc_auc",
@@ -53,10 +60,19 @@ def _evaluation(seed: int, gain: float, rows: int = 800) -> tuple[np.ndarray, np
 
 @pytest.fixture(scope="module")
 def curves_logdir(tmp_path_factory) -> pathlib.Path:
-    """``scored_a`` and ``scored_b`` logged with probabilities, ``ids_only`` with class ids; steps 0–2."""
+    """``scored_a`` and ``scored_b`` logged with probabilities, ``ids_only`` with class ids; steps 0–2.
+
+    And ``digits/*``: three runs with probabilities of ten classes under ``digits_matrix``, step 0.
+    """
     import tb_imbalance
 
     root = tmp_path_factory.mktemp("browser_curves")
+    for offset, run in enumerate(DIGITS_RUNS):
+        rng = np.random.default_rng(offset)
+        true = rng.choice(len(DIGITS), size=600, p=np.geomspace(1, 0.05, len(DIGITS)) / np.geomspace(1, 0.05, len(DIGITS)).sum())
+        logits = rng.normal(size=(len(true), len(DIGITS))) + (1.5 + offset / 2) * np.eye(len(DIGITS))[true]
+        probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        tb_imbalance.log_report(root / run, true, probabilities, step=0, name=DIGITS_TAG, class_names=DIGITS, image=False)
     for offset, run in enumerate(SCORED):
         for step in STEPS:
             true, probabilities = _evaluation(10 * step + offset, gain=1.0 + step / 2 + offset / 3)
@@ -76,6 +92,26 @@ def curves_server(curves_logdir) -> Iterator[str]:
 @pytest.fixture
 def dashboard(browser, curves_server, request):  # noqa: F811  (browser: the fixture above)
     yield from dashboard_page(browser, curves_server, request.node.name, accept_downloads=True)
+
+
+@pytest.fixture
+def narrow_dashboard(browser, curves_server, request):  # noqa: F811  (browser: the fixture above)
+    yield from dashboard_page(browser, curves_server, request.node.name, width=1280, height=1200)
+
+
+def show_columns(dashboard, column_set: str) -> Any:
+    """Choose the table's column set with its control; returns the page once redrawn."""
+    dashboard.testid("table-columns").select_option(column_set)
+    wait_ready(dashboard.page)
+    return dashboard.page
+
+
+def shown_fields(page: Any) -> dict[str, list[str]]:
+    """The per-run field headers of the shown table, by run."""
+    fields: dict[str, list[str]] = {}
+    for cell in page.locator("[data-testid=report-header-cell][data-run]").all():
+        fields.setdefault(cell.get_attribute("data-run"), []).append(cell.get_attribute("data-field"))
+    return fields
 
 
 def _report(page: Any, run: str, step: int = LATEST) -> dict:
@@ -149,16 +185,30 @@ def test_panel_shows_the_worst_ap_class_with_the_routes_operating_point(dashboar
     dashboard.problems.assert_none()
 
 
-def test_curve_columns_and_headline_metrics_equal_the_report(dashboard):
+def test_columns_control_swaps_in_the_curve_columns_equal_to_the_report(dashboard):
     page = dashboard.open(runs=["scored_a"])
     report = _report(page, "scored_a")
+    # By default the decision's columns; the control offers the ranking and calibration ones.
+    control = dashboard.testid("table-columns")
+    assert control.is_visible()
+    assert control.input_value() == "decision"
+    assert shown_fields(page) == {"scored_a": [*DECISION_FIELDS, "support"]}
+    assert "macro AP" not in read_table(page)
+    show_columns(dashboard, "ranking")
+    assert "columns=ranking" in page.url
+    assert shown_fields(page) == {"scored_a": [*CURVE_FIELDS, "support"]}
     table = read_table(page)
     for index, name in enumerate(CLASS_NAMES):
+        assert list(table[name]["scored_a"]) == [*CURVE_FIELDS, "support"], name
         for field in CURVE_FIELDS:
             cell = table[name]["scored_a"][field]
             expected = report["per_class"][field][index]
             assert cell["value"] == expected, (name, field)
             assert cell["text"] == f"{expected:.4f}"
+        assert table[name]["scored_a"]["support"]["value"] == report["per_class"]["support"][index]
+    # The summary rows are the curves' headline metrics, each in the column it summarises.
+    summary = page.locator("[data-testid=summary-row]").evaluate_all("rows => rows.map((row) => row.dataset.class)")
+    assert summary == list(CURVE_SUMMARY)
     for label, key in CURVE_SUMMARY.items():
         cells = table[label]["scored_a"]
         assert list(cells) == [{"macro AP": "average_precision", "macro ROC-AUC": "roc_auc"}.get(label, "calibration_error")]
@@ -174,11 +224,27 @@ def test_curve_columns_and_headline_metrics_equal_the_report(dashboard):
     page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=calibration_error]").click()
     wait_ready(page)
     assert row_names(page) == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (error[i], i))]
+    # Back to the decision's columns: a sort by a column no longer shown falls back to class order.
+    show_columns(dashboard, "decision")
+    assert "columns=" not in page.url
+    assert shown_fields(page) == {"scored_a": [*DECISION_FIELDS, "support"]}
+    assert row_names(page) == CLASS_NAMES
+    assert page.locator("[data-testid=report-header-cell][aria-sort=ascending], [data-testid=report-header-cell][aria-sort=descending]").count() == 0
+    assert {"macro avg", "MCC"} <= set(read_table(page))
+    # Support is in both sets: its sort is kept across the switch.
+    support = report["per_class"]["support"]
+    page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=support]").click()
+    wait_ready(page)
+    by_support = row_names(page)
+    assert by_support == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (-support[i], i))]
+    show_columns(dashboard, "ranking")
+    assert row_names(page) == by_support
     dashboard.problems.assert_none()
 
 
 def test_two_runs_overlay_in_their_colours_and_the_ap_difference_is_compares(dashboard):
-    page = dashboard.open(runs=list(SCORED), baseline="scored_a")
+    page = dashboard.open(runs=list(SCORED), baseline="scored_a", columns="ranking")
+    assert dashboard.testid("table-columns").input_value() == "ranking"
     panel = read_panel(page)
     colours = {
         run: page.locator(f"[data-testid=report-run-head][data-run={run}] .swatch").evaluate("node => getComputedStyle(node).backgroundColor")
@@ -192,7 +258,7 @@ def test_two_runs_overlay_in_their_colours_and_the_ap_difference_is_compares(das
             assert swatch == colours[run]
     assert {point["data-run"] for point in panel["points"]} == set(SCORED)
     assert len({point["fill"] for point in panel["points"]}) == 2
-    # The compared run's AP cell shows compare's difference next to the recall and precision ones.
+    # The compared run's AP cell shows compare's difference (the baseline's none).
     comparison = fetch_json(page, "compare", run="scored_b", tag=TAG, baseline="scored_a")
     table = read_table(page)
     for index, name in enumerate(CLASS_NAMES):
@@ -200,7 +266,17 @@ def test_two_runs_overlay_in_their_colours_and_the_ap_difference_is_compares(das
             comparison["per_class"]["average_precision_difference"][index], abs=1e-12
         )
         assert table[name]["scored_b"]["average_precision"]["direction"] in ("untested", "same")
+        assert table[name]["scored_a"]["average_precision"]["delta"] is None
+    assert table["macro AP"]["scored_b"]["average_precision"]["delta"] == pytest.approx(
+        _report(page, "scored_b")["metrics"]["macro_average_precision"] - _report(page, "scored_a")["metrics"]["macro_average_precision"],
+        abs=1e-12,
+    )
+    # The decision's columns keep their tested differences.
+    show_columns(dashboard, "decision")
+    table = read_table(page)
+    for name in CLASS_NAMES:
         assert table[name]["scored_b"]["recall"]["delta"] is not None
+        assert "average_precision" not in table[name]["scored_b"]
     dashboard.problems.assert_none()
 
 
@@ -256,7 +332,7 @@ def test_class_picker_chooses_by_name_and_keeps_hostile_names_as_text(dashboard)
 
 
 def test_run_without_curves_is_listed_and_alone_shows_no_panel(dashboard):
-    page = dashboard.open(runs=["scored_a", IDS_ONLY])
+    page = dashboard.open(runs=["scored_a", IDS_ONLY], columns="ranking")
     panel = read_panel(page)
     assert not panel["hidden"]
     [(run, text)] = panel["missing"]
@@ -269,10 +345,14 @@ def test_run_without_curves_is_listed_and_alone_shows_no_panel(dashboard):
         assert cell["text"] == "–" and cell["delta"] is None
     dashboard.problems.assert_none()
 
-    page = dashboard.open(runs=[IDS_ONLY])
-    assert dashboard.testid("curves").is_hidden()
-    assert page.locator("[data-testid=report-header-cell][data-field=average_precision]").count() == 0
-    assert "macro AP" not in read_table(page)
+    # Alone, it has no curve columns and no control, even when the link asks for them.
+    for preset in ({}, {"columns": "ranking"}):
+        page = dashboard.open(runs=[IDS_ONLY], **preset)
+        assert dashboard.testid("curves").is_hidden()
+        assert dashboard.testid("table-columns").is_hidden()
+        assert shown_fields(page) == {IDS_ONLY: [*DECISION_FIELDS, "support"]}
+        assert "macro AP" not in read_table(page)
+        assert "macro avg" in read_table(page)
     dashboard.problems.assert_none()
 
 
@@ -286,17 +366,44 @@ def test_pivot_and_export_carry_the_curve_columns(dashboard):
         assert IDS_ONLY not in row["cells"]
     assert page.locator(f"[data-testid=pivot-cell-undefined][data-run={IDS_ONLY}]").all_text_contents() == ["–"] * 4
 
-    page = dashboard.open(runs=["scored_a"])
-    with page.expect_download() as download:
-        dashboard.testid("export-csv").click()
-    rows = list(csv.reader(io.StringIO(pathlib.Path(download.value.path()).read_text(encoding="utf-8"))))
-    header = rows[0]
-    assert header[2:9] == [
-        f"scored_a {key}" for key in ("precision", "recall", "f1-score", "support", *CURVE_FIELDS)
-    ]
-    by_name = {row[0]: dict(zip(header, row)) for row in rows[1:]}
-    for index, name in enumerate(CLASS_NAMES):
-        for field in CURVE_FIELDS:
-            assert float(by_name[name][f"scored_a {field}"]) == report["per_class"][field][index]
-    assert float(by_name["macro AP"]["scored_a average_precision"]) == report["metrics"]["macro_average_precision"]
+    # Exports hold every column and summary row, whichever column set the table shows.
+    for column_set in ("decision", "ranking"):
+        page = dashboard.open(runs=["scored_a"], columns=column_set)
+        with page.expect_download() as download:
+            dashboard.testid("export-csv").click()
+        rows = list(csv.reader(io.StringIO(pathlib.Path(download.value.path()).read_text(encoding="utf-8"))))
+        header = rows[0]
+        assert header[2:9] == [
+            f"scored_a {key}" for key in ("precision", "recall", "f1-score", "support", *CURVE_FIELDS)
+        ], column_set
+        by_name = {row[0]: dict(zip(header, row)) for row in rows[1:]}
+        for index, name in enumerate(CLASS_NAMES):
+            for field in CURVE_FIELDS:
+                assert float(by_name[name][f"scored_a {field}"]) == report["per_class"][field][index]
+            assert float(by_name[name]["scored_a recall"]) == report["per_class"]["recall"][index]
+        assert float(by_name["macro AP"]["scored_a average_precision"]) == report["metrics"]["macro_average_precision"]
+        assert float(by_name["macro avg"]["scored_a f1-score"]) == report["report"]["macro avg"]["f1-score"]
     dashboard.problems.assert_none()
+
+
+_FITS = """
+() => [...document.querySelectorAll("[data-testid=report] table.report-table")].filter((t) => t.offsetParent !== null).map((table) => {
+    const card = table.closest(".card").getBoundingClientRect();
+    const scroller = table.parentElement;
+    return {table: table.getBoundingClientRect().right, card: card.right,
+            scroll: scroller.scrollWidth, client: scroller.clientWidth};
+})
+"""
+
+
+def test_three_runs_columns_fit_their_card_at_1280_px_in_either_column_set(narrow_dashboard):
+    runs = list(DIGITS_RUNS)
+    page = narrow_dashboard.open(runs=runs, tag=DIGITS_TAG)
+    for column_set in ("ranking", "decision", "ranking"):
+        show_columns(narrow_dashboard, column_set)
+        expected = [*(CURVE_FIELDS if column_set == "ranking" else DECISION_FIELDS), "support"]
+        assert shown_fields(page) == {run: expected for run in runs}, column_set
+        [fit] = page.evaluate(_FITS)
+        assert fit["scroll"] <= fit["client"] + 1, (column_set, fit)  # nothing hidden behind a scroll
+        assert fit["table"] <= fit["card"], (column_set, fit)
+    narrow_dashboard.problems.assert_none()

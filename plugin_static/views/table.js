@@ -4,7 +4,8 @@
 import { el, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
 import { formatCount, formatScore, runLabel } from "../format.js";
-import { FIELDS, exportTablesText, visibleClassRows } from "../report-table.js";
+import { exportTablesText, visibleClassRows } from "../report-table.js";
+import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { createStepSlider } from "./step-slider.js";
@@ -101,7 +102,8 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
 
   /** One class set's table: its own header, summary rows and virtualised class rows. */
   function createGrid() {
-    const grid = { table: null, shownRows: [] };
+    // `table`: the data (every column, for exports); `shown`: the columns and summary rows drawn.
+    const grid = { table: null, shown: null, shownRows: [] };
     const head = el("thead");
     const summaryBody = el("tbody", { class: "summary-body" });
     const classBody = el("tbody", { class: "class-body" });
@@ -110,12 +112,12 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const title = el("h3", { class: "report-group-title", dataset: { testid: "report-group-title" } });
     grid.element = el("section", { class: "report-group", dataset: { testid: "report-group" } }, title, scroller);
 
-    const columnCount = () => 1 + grid.table.columns.length * grid.table.fields.length;
+    const columnCount = () => 1 + grid.table.columns.length * grid.shown.fields.length;
     const virtualRows = createVirtualRows({
       scroller,
       body: classBody,
       rowHeight: ROW_HEIGHT,
-      renderRow: (row) => renderRow(grid.table, row, "report-row"),
+      renderRow: (row) => renderRow(grid.table, grid.shown, row, "report-row"),
       renderSpacer: (height) =>
         el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colSpan: columnCount(), style: { height: `${height}px` } })),
     });
@@ -140,7 +142,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       onSort({ column, run, direction });
     });
 
-    grid.renderHead = () => renderHead(grid.table, head);
+    grid.renderHead = () => renderHead(grid.table, grid.shown, head);
     grid.drawRows = () => {
       grid.shownRows = visibleClassRows(grid.table.classRows, view.filter, view.sort);
       virtualRows.setRows(grid.shownRows);
@@ -148,16 +150,19 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     /** Shows `data` (a table of buildReportTables; its class rows come with drawRows); `titled` when there are several. */
     grid.show = (data, titled) => {
       grid.table = data;
+      grid.shown = shownColumns(data, view.columns);
       grid.element.hidden = false;
+      grid.element.dataset.columns = grid.shown.columnSet;
       grid.element.dataset.baselineGroup = String(data.hasBaseline);
       grid.element.classList.toggle("not-compared", !data.hasBaseline);
       title.hidden = !titled;
       title.textContent = titled ? data.title : "";
       grid.renderHead();
-      replaceChildren(summaryBody, data.summaryRows.map((row) => renderRow(data, row, "summary-row")));
+      replaceChildren(summaryBody, grid.shown.summaryRows.map((row) => renderRow(data, grid.shown, row, "summary-row")));
     };
     grid.hide = () => {
       grid.table = null;
+      grid.shown = null;
       grid.shownRows = [];
       grid.element.hidden = true;
       replaceChildren(head);
@@ -167,8 +172,9 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     return grid;
   }
 
-  function renderHead(data, head) {
+  function renderHead(data, shown, head) {
     const { columns } = data;
+    const { fields } = shown;
     const groupRow = el(
       "tr",
       { class: "group-row" },
@@ -192,7 +198,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         el(
           "th",
           {
-            colSpan: data.fields.length,
+            colSpan: fields.length,
             scope: "colgroup",
             class: `run-head${column.isBaseline ? " is-baseline" : ""}`,
             dataset: { testid: "report-run-head", run: column.run },
@@ -211,13 +217,13 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       "tr",
       { class: "field-row" },
       columns.map((column) =>
-        data.fields.map((fieldInfo) =>
+        fields.map((fieldInfo) =>
           el(
             "th",
             {
               scope: "col",
               ...sortAttributes(fieldInfo.key, column.run),
-              class: `${sortAttributes(fieldInfo.key, column.run).class} num${edgeClass(data.fields, fieldInfo)}`,
+              class: `${sortAttributes(fieldInfo.key, column.run).class} num${edgeClass(fieldInfo === fields[0])}`,
               dataset: { testid: "report-header-cell", run: column.run, field: fieldInfo.key, sortColumn: fieldInfo.key },
               ...(fieldInfo.description ? { title: `${fieldInfo.description}. Click to sort.` } : {}),
             },
@@ -250,14 +256,14 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     return { title, bar: intervalElement(interval, value) };
   }
 
-  /** The border that starts a run's columns, and the one before its curve columns. */
-  function edgeClass(fields, fieldInfo) {
-    if (fields[0] === fieldInfo) return " group-start";
-    return fieldInfo.curve && fields.find((candidate) => candidate.curve) === fieldInfo ? " curve-start" : "";
+  /** The border that starts a run's columns. */
+  function edgeClass(first) {
+    return first ? " group-start" : "";
   }
 
-  function renderCell(row, column, fieldInfo, fields) {
-    const className = `num${edgeClass(fields, fieldInfo)}`;
+  /** One value cell; `first`: the run's first column. */
+  function renderCell(row, column, fieldInfo, first) {
+    const className = `num${edgeClass(first)}`;
     const values = row.cells[column.run];
     const value = values?.[fieldInfo.key];
     if (value === null && fieldInfo.curve) {
@@ -290,41 +296,34 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     );
   }
 
-  function renderSummaryCells(data, row, column) {
+  function renderSummaryCells(shown, row, column) {
     const values = row.cells[column.run];
-    const curveFields = data.fields.filter((fieldInfo) => fieldInfo.curve);
-    if (!values || row.id === "macro avg" || row.id === "weighted avg") {
-      return data.fields.map((fieldInfo) => renderCell(row, column, fieldInfo, data.fields));
-    }
-    // The curves' headline metrics sit in the column they summarise.
-    const curveCells = curveFields.map((fieldInfo) =>
-      fieldInfo.key === row.curveField ? renderCell(row, column, fieldInfo, data.fields) : el("td", { class: `num${edgeClass(data.fields, fieldInfo)}` }),
-    );
-    if (row.curveField) return [el("td", { class: "num group-start", colSpan: FIELDS.length }), curveCells];
-    // Single scores sit under F1, as in scikit-learn's text report.
-    const f1Field = FIELDS.find((fieldInfo) => fieldInfo.key === "f1");
-    const supportField = FIELDS.find((fieldInfo) => fieldInfo.key === "support");
-    const scoreCell =
-      row.longTail && values.f1 === null
-        ? el(
-            "td",
-            {
-              class: "num group-start empty-bucket",
-              title: `${row.label}: no class with validation examples falls in this bucket`,
-              dataset: { testid: "report-cell", run: column.run, field: "f1", value: "null" },
-            },
-            el("span", { class: "value" }, "—"),
-          )
-        : renderCell(row, column, f1Field, [f1Field]);
-    scoreCell.colSpan = 3;
-    return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, FIELDS) : el("td", { class: "num" }), curveCells];
+    return summaryCellLayout(row, shown.fields, Boolean(values)).map(({ field: fieldInfo, span, filled }, index) => {
+      const first = index === 0;
+      let cell;
+      if (!filled) cell = el("td", { class: `num${edgeClass(first)}` });
+      else if (row.longTail && values[fieldInfo.key] === null) {
+        cell = el(
+          "td",
+          {
+            class: `num${edgeClass(first)} empty-bucket`,
+            title: `${row.label}: no class with validation examples falls in this bucket`,
+            dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: "null" },
+          },
+          el("span", { class: "value" }, "—"),
+        );
+      } else cell = renderCell(row, column, fieldInfo, first);
+      // Single scores sit under F1 and span the score columns, as in scikit-learn's text report.
+      if (span > 1) cell.colSpan = span;
+      return cell;
+    });
   }
 
   function lowSupportRuns(data, row) {
     return data.columns.filter((column) => isLowSupport(row.cells[column.run]?.support, view.supportThreshold)).map((column) => column.run);
   }
 
-  function renderRow(data, row, testid) {
+  function renderRow(data, shown, row, testid) {
     const isSummary = testid === "summary-row";
     const lowIn = isSummary ? [] : lowSupportRuns(data, row);
     const nameTitle = lowIn.length
@@ -338,7 +337,9 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       },
       el("th", { scope: "row", class: "class-name", title: nameTitle }, row.name),
       data.columns.map((column) =>
-        isSummary ? renderSummaryCells(data, row, column) : data.fields.map((fieldInfo) => renderCell(row, column, fieldInfo, data.fields)),
+        isSummary
+          ? renderSummaryCells(shown, row, column)
+          : shown.fields.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index === 0)),
       ),
     );
   }
@@ -377,7 +378,10 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
      * Redraws every table.
      * @param {{tables: Array|null, steps: number[], wantedStep: number|null, step: number|null,
      *   sort: Object, filter: string, supportThreshold: number, colours: Object, tag: string,
-     *   message: string|null}} next `tables` from {@link import("../report-table.js").buildReportTables}
+     *   columns: string, message: string|null}} next `tables` from
+     *   {@link import("../report-table.js").buildReportTables}; `columns` the column set
+     *   ({@link import("../table-columns.js").COLUMN_SETS}) tables with curves show.
+     *   Exports hold every column of a table, whichever set is shown.
      */
     update(next) {
       view = next;

@@ -112,6 +112,18 @@ test("the curves panel's class round-trips by name, and is left out when not cho
   assert.equal(initialState().curveClass, null);
 });
 
+test("the table's column set round-trips through the URL, the default left out", () => {
+  const selection = { runs: ["a"], tag: "t", baseline: null, step: null, view: "table", metric: "recall" };
+  assert.equal(initialState().tableColumns, "decision");
+  assert.equal(readPresets("").columns, "decision");
+  assert.equal(readPresets("?columns=nope").columns, "decision");
+  const search = selectionSearch("?name=imbalance&columns=old", { ...selection, columns: "ranking" });
+  assert.equal(new URLSearchParams(search).get("columns"), "ranking");
+  assert.equal(readPresets(search).columns, "ranking");
+  assert.equal(new URLSearchParams(selectionSearch(search, { ...selection, columns: "decision" })).has("columns"), false);
+  assert.equal(new URLSearchParams(selectionSearch(search, selection)).has("columns"), false);
+});
+
 test("steps: the latest, or the last one not after the wanted one", () => {
   assert.equal(resolveStep([0, 2, 4], null), 4);
   assert.equal(resolveStep([0, 2, 4], 3), 2);
