@@ -81,6 +81,7 @@ bench: setup-all
 	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/examples_cost.py --backend jax
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/examples_cost.py --backend torch
 	$(PY) bench/log_report_examples.py
+	$(PY) bench/curves_cost.py
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

@@ -151,6 +151,30 @@ export function createApi(baseUrl) {
     },
 
     /**
+     * One class's precision-recall, ROC and reliability curves of a run at
+     * `step` (its latest step with curves when null). Curves of fixed steps are cached.
+     * @param {string} run
+     * @param {string} tag
+     * @param {number|null} step
+     * @param {number} classIndex
+     * @returns {Promise<Object>} `{step, steps, class_index, class_name, pr, roc,
+     *   reliability, average_precision, roc_auc, calibration_error, operating_point}`;
+     *   rejects with the route's message (404 when that step has no curves)
+     */
+    curves(run, tag, step, classIndex) {
+      const params = { run, tag, step, class: classIndex };
+      if (step === null || step === undefined) return getJson("curves", params);
+      const key = JSON.stringify(["curves", run, tag, step, classIndex]);
+      const cached = reports.get(key);
+      if (cached) {
+        reports.delete(key);
+        reports.set(key, cached);
+        return cached;
+      }
+      return remember(key, getJson("curves", params));
+    },
+
+    /**
      * The absolute URL of a route URL relative to the plugin root (an
      * example's `image`); null when it would leave the plugin's routes.
      * @param {string} relative e.g. `example_image?run=R&tag=T&step=3&index=1`

@@ -1,10 +1,10 @@
 // The dashboard controller: page layout, loading the data each view needs
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
-import { el, field, replaceChildren, select } from "./dom.js";
+import { el, field, replaceChildren, select, setOptions } from "./dom.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
-import { buildReportTables } from "./report-table.js";
+import { buildReportTables, hasCurves } from "./report-table.js";
 import {
   DEFAULT_RUN_LIMIT,
   createStore,
@@ -16,7 +16,8 @@ import {
   startPolling,
   unionSteps,
 } from "./state.js";
-import { loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
+import { loadCurves, loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
+import { createCurvesView } from "./views/curves.js";
 import { significanceLegend } from "./views/delta.js";
 import { createExamplesPanel } from "./views/examples.js";
 import { createImbalanceView } from "./views/imbalance.js";
@@ -82,9 +83,14 @@ export function startApp({ root, api, presets }) {
   );
   const matrixSection = section("matrix", "Confusion matrix", "Rows are true classes, columns predicted classes. Hover a cell for counts and shares.");
   const imbalanceSection = section("imbalance", "Imbalance at a glance", "How many samples each class has, next to how often the model predicts it.");
+  const curvesSection = section(
+    "curves",
+    "Curves",
+    "One class's precision-recall curve (dots: the argmax decision), ROC curve and reliability diagram at the report's step, selected runs overlaid. Shown for runs logged with scores.",
+  );
   const trendsSection = section("trends", "Per-class trends", "Recall and F1 of each class across steps, selected runs overlaid.");
   const cardRow = el("div", { class: "card-row" }, matrixSection.element, imbalanceSection.element);
-  const sections = el("div", { class: "sections", hidden: true }, reportSection.element, cardRow, trendsSection.element);
+  const sections = el("div", { class: "sections", hidden: true }, reportSection.element, cardRow, curvesSection.element, trendsSection.element);
   const main = el(
     "main",
     { class: "content" },
@@ -216,6 +222,7 @@ export function startApp({ root, api, presets }) {
   matrixSection.body.append(examples.element);
   const imbalance = createImbalanceView(imbalanceSection.body, { onChange: (patch) => store.merge("imbalance", patch) });
   const trends = createTrendsView(trendsSection.body, { onChange: (patch) => store.merge("trends", patch) });
+  const curves = createCurvesView(curvesSection.body, { onClass: (curveClass) => store.set({ curveClass }) });
 
   // ---- data ---------------------------------------------------------------
   // A run keeps its colour when other runs appear or disappear; the selected
@@ -251,6 +258,7 @@ export function startApp({ root, api, presets }) {
       patch.supportThreshold = presets.supportThreshold ?? state.supportThreshold;
       patch.thresholds = presets.thresholds ?? state.thresholds;
       patch.grouped = presets.grouped ?? state.grouped;
+      patch.curveClass = presets.curveClass ?? null;
       patch.matrix = { ...state.matrix, step: presets.step, run: presets.matrixRun, normalize: presets.normalize ?? state.matrix.normalize };
       patch.imbalance = { ...state.imbalance, step: presets.step };
     }
@@ -334,10 +342,11 @@ export function startApp({ root, api, presets }) {
     const trendSet = classSets[trendSetIndex] ?? null;
     const trendRuns = trendSet ? readable.filter((run) => trendSet.columns.some((column) => column.run === run)) : readable;
     const trendBaseline = trendSet?.baseline ?? baseline;
-    const [matrixData, imbalanceData, trendData] = await Promise.all([
+    const [matrixData, imbalanceData, trendData, curveData] = await Promise.all([
       loadMatrix(selection),
       loadImbalance(selection),
       loadTrends({ ...selection, readable: trendRuns, baseline: trendBaseline }),
+      loadCurves(selection),
     ]);
     if (id !== generation) return;
     const setLabel = (set, index) => `class set ${index + 1} (${set.classNames.length} classes)`;
@@ -364,6 +373,8 @@ export function startApp({ root, api, presets }) {
     // Without readable data only the report card stays, to show the errors.
     cardRow.hidden = readable.length === 0;
     trendsSection.element.hidden = readable.length === 0;
+    // Only runs logged with scores have curves: without any, no panel.
+    curvesSection.element.hidden = !curveData.shown;
     document.body.dataset.view = source.listError() ? "error" : message ? "empty" : "report";
 
     const shownColumns = columns.filter((column) => column.report);
@@ -382,7 +393,13 @@ export function startApp({ root, api, presets }) {
     groupSwitch.hidden = !canGroup;
     groupButtons.classes.setAttribute("aria-pressed", String(!(canGroup && state.grouped)));
     groupButtons.groups.setAttribute("aria-pressed", String(canGroup && state.grouped));
-    metricSelect.value = state.pivotMetric;
+    // The curve metrics are offered when a run has curves (or one is chosen already).
+    const offerCurves = hasCurves(columns) || PIVOT_METRICS.some((metric) => metric.curve && metric.key === state.pivotMetric);
+    setOptions(
+      metricSelect,
+      PIVOT_METRICS.filter((metric) => offerCurves || !metric.curve).map((metric) => [metric.key, metric.label]),
+      state.pivotMetric,
+    );
     if (pivotShown) {
       pivotSlider.update(tableSteps, state.tableStep);
       const pivotText = tableMessage(columns);
@@ -456,11 +473,13 @@ export function startApp({ root, api, presets }) {
       message: trendData?.error ?? null,
     });
 
+    curves.update({ ...curveData, colours: runColours });
+
     const subtitleParts = [tag, classCountText(classSets, canGroup && state.grouped), available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
     status.classList.remove("busy");
     status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
-    writeUrl(state, selected, baselines, canGroup);
+    writeUrl(state, selected, baselines, canGroup, curveData.isDefault ? null : curveData.className);
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
@@ -469,7 +488,7 @@ export function startApp({ root, api, presets }) {
   }
 
   /** Puts the selection into the iframe URL, so that a link reproduces the view. */
-  function writeUrl(state, selected, baselines, canGroup) {
+  function writeUrl(state, selected, baselines, canGroup, curveClass) {
     const search = selectionSearch(window.location.search, {
       thresholds: state.thresholds,
       grouped: canGroup && state.grouped,
@@ -479,6 +498,7 @@ export function startApp({ root, api, presets }) {
       step: state.tableStep,
       view: state.view,
       metric: state.pivotMetric,
+      curveClass,
     });
     if (search === window.location.search) return;
     try {

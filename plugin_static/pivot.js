@@ -4,12 +4,22 @@
 import { runLabel } from "./format.js";
 import { classTests, deltaMark } from "./significance.js";
 
-/** The metrics the pivot can show; `compare` tests recall and precision only. */
+/**
+ * The metrics the pivot can show; `compare` tests recall and precision only.
+ * The `curve` ones come from the scores behind the curves (null, shown "–",
+ * for runs without curves at their step).
+ */
 export const PIVOT_METRICS = [
   { key: "recall", label: "Recall", tested: true },
   { key: "precision", label: "Precision", tested: true },
   { key: "f1", label: "F1", tested: false },
+  { key: "average_precision", label: "AP", tested: false, curve: true },
+  { key: "roc_auc", label: "ROC-AUC", tested: false, curve: true },
+  { key: "calibration_error", label: "Calibration error", tested: false, curve: true },
 ];
+
+// The `compare` route's difference of a metric, where it gives one.
+const COMPARE_DELTAS = { recall: "recall_delta", precision: "precision_delta", average_precision: "average_precision_difference" };
 
 /** The views of the report card. */
 export const REPORT_VIEWS = ["table", "pivot"];
@@ -17,7 +27,7 @@ export const REPORT_VIEWS = ["table", "pivot"];
 /**
  * The metric key for user input: one of {@link PIVOT_METRICS}, else "recall".
  * @param {string|null|undefined} value
- * @returns {"recall"|"precision"|"f1"}
+ * @returns {string}
  */
 export function parseMetric(value) {
   return PIVOT_METRICS.some((metric) => metric.key === value) ? value : "recall";
@@ -134,16 +144,19 @@ export function classCountText(classSets, grouped) {
  * Builds the pivot: for each class set (runs whose class names are equal, in
  * the same order), a group with one row per class and one cell per run.
  * Each group holds the differences to its own baseline (one of `baselines`),
- * with the significance `compare` found (recall and precision; F1 has no
- * test). A group without a baseline among `baselines` shows values only.
+ * with the significance `compare` found (recall and precision; F1 and the
+ * curve metrics have no test; the AP difference is `compare`'s). A group
+ * without a baseline among `baselines` shows values only. A curve metric the
+ * run does not have (no curves at its step, or undefined for the class) is a
+ * cell whose `value` is null.
  *
  * @param {Array<{run: string, step: number|null, report: Object|null, comparison?: Object|null}>} columns
  *   as {@link import("./view-data.js").loadTableColumns} returns them, in display order
  * @param {string|string[]|null} baselines the baseline of each class set ({@link resolveBaselines})
- * @param {"recall"|"precision"|"f1"} metric
+ * @param {string} metric a key of {@link PIVOT_METRICS}
  * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null,
  *   runs: Array<{run: string, step: number|null, isBaseline: boolean}>,
- *   rows: Array<{index: number, name: string, cells: Object<string, {value: number,
+ *   rows: Array<{index: number, name: string, cells: Object<string, {value: number|null,
  *     interval: [number, number]|null, delta: number|null,
  *     direction: string|null, title: string|null}|null>}>}>}
  * @example
@@ -151,6 +164,7 @@ export function classCountText(classSets, grouped) {
  */
 export function buildPivot(columns, baselines, metric) {
   const key = parseMetric(metric);
+  const curve = PIVOT_METRICS.some((info) => info.key === key && info.curve);
   const groups = groupByClassSet(columns, baselines);
   return groups.map((group) => {
     const base = group.columns.find((column) => column.run === group.baseline) ?? null;
@@ -161,7 +175,7 @@ export function buildPivot(columns, baselines, metric) {
       for (const column of ordered) {
         const value = column.report.per_class[key]?.[index];
         if (typeof value !== "number") {
-          cells[column.run] = null;
+          cells[column.run] = curve ? { value: null, interval: null, delta: null, direction: null, title: null } : null;
           continue;
         }
         // The score's own 95% interval (recall and precision; none for F1 or weighted counts).
@@ -171,12 +185,13 @@ export function buildPivot(columns, baselines, metric) {
           cells[column.run] = { value, interval, delta: null, direction: null, title: null };
           continue;
         }
-        // `compare` leaves a difference out where it is undefined (no examples, or never predicted).
-        if (column.comparison && column.comparison.per_class[`${key}_delta`]?.[index] === null) {
+        // `compare` leaves a difference out where it is undefined (no examples, never predicted, no curves).
+        const compared = COMPARE_DELTAS[key] ? column.comparison?.per_class[COMPARE_DELTAS[key]]?.[index] : undefined;
+        if (compared === null) {
           cells[column.run] = { value, interval, delta: null, direction: null, title: null };
           continue;
         }
-        const delta = value - baseValue;
+        const delta = typeof compared === "number" && key === "average_precision" ? compared : value - baseValue;
         const test = classTests(column.comparison, index)?.[key];
         const mark = deltaMark(delta, key, test);
         cells[column.run] = { value, interval, delta, direction: mark.direction, title: mark.title };

@@ -14,6 +14,60 @@ export const FIELDS = [
   { key: "support", label: "Support", reportKey: "support", isCount: true },
 ];
 
+/**
+ * Per-run columns from the scores behind the curves, after {@link FIELDS};
+ * a table has them when one of its runs has curves at its step (the
+ * report's `has_curves`). Null (no curves, or undefined for the class) shows "–".
+ */
+export const CURVE_FIELDS = [
+  {
+    key: "average_precision",
+    label: "AP",
+    reportKey: "average_precision",
+    curve: true,
+    description: "Average precision: the area under the class's precision-recall curve (one-vs-rest)",
+  },
+  { key: "roc_auc", label: "ROC-AUC", reportKey: "roc_auc", curve: true, description: "Area under the class's ROC curve (one-vs-rest)" },
+  {
+    key: "calibration_error",
+    label: "Cal. error",
+    reportKey: "calibration_error",
+    curve: true,
+    lowerIsBetter: true,
+    description: "Calibration error: the gap between the class's scores and how often it is the true class (lower is better)",
+  },
+];
+
+/**
+ * The headline metrics of the curves (a report's `metrics`), each shown in
+ * the curve column it averages; shown when a table has {@link CURVE_FIELDS}.
+ */
+export const CURVE_SUMMARY_ROWS = [
+  { id: "macro_average_precision", label: "macro AP", metric: true, curveField: "average_precision" },
+  { id: "macro_roc_auc", label: "macro ROC-AUC", metric: true, curveField: "roc_auc" },
+  { id: "expected_calibration_error", label: "ECE", metric: true, curveField: "calibration_error" },
+  { id: "classwise_calibration_error", label: "class-wise ECE", metric: true, curveField: "calibration_error" },
+];
+
+/**
+ * Whether any run of `columns` has curves at its step.
+ * @param {Array<{report: Object|null}>} columns
+ * @returns {boolean}
+ */
+export function hasCurves(columns) {
+  return columns.some(({ report }) => Boolean(report?.has_curves));
+}
+
+/**
+ * The per-run fields of a table: {@link FIELDS}, and {@link CURVE_FIELDS}
+ * when a run has curves.
+ * @param {Array<{report: Object|null}>} columns
+ * @returns {Array<Object>}
+ */
+export function tableFields(columns) {
+  return hasCurves(columns) ? [...FIELDS, ...CURVE_FIELDS] : FIELDS;
+}
+
 /** Summary rows: scikit-learn's averages, then the imbalance metrics. */
 export const SUMMARY_ROWS = [
   { id: "accuracy", label: "accuracy" },
@@ -34,14 +88,16 @@ export const SUMMARY_ROWS = [
  */
 export const LONG_TAIL_ROWS = BUCKETS.map((bucket) => ({ id: bucket.metric, label: bucket.label, metric: true, longTail: true }));
 
-function classCells(report, index) {
+function classCells(report, index, withCurves) {
   const perClass = report.per_class;
-  return {
+  const cells = {
     precision: perClass.precision[index],
     recall: perClass.recall[index],
     f1: perClass.f1[index],
     support: perClass.support[index],
   };
+  if (withCurves) for (const field of CURVE_FIELDS) cells[field.key] = perClass[field.reportKey]?.[index] ?? null;
+  return cells;
 }
 
 function classDetails(report, index) {
@@ -55,6 +111,7 @@ function classDetails(report, index) {
 }
 
 function summaryCells(report, row) {
+  if (row.curveField) return { [row.curveField]: report.metrics[row.id] ?? null };
   if (row.longTail) return Object.hasOwn(report.metrics, row.id) ? { f1: report.metrics[row.id] } : null;
   if (row.metric) return { f1: report.metrics[row.id] };
   if (row.id === "accuracy") {
@@ -87,13 +144,15 @@ function deltasOf(cells, baselineCells) {
  * (predicted count, recall and precision intervals, whether weighted) and,
  * for runs compared with the baseline, `deltas` and `tests` (each tested
  * score's `{significant, interval}` from the `compare` route, or null).
+ * When a run has curves, the table has {@link CURVE_FIELDS} too (`fields`
+ * lists the per-run fields) and the AP difference is the `compare` route's.
  * @param {Array<{run: string, step: number|null, report: Object|null, error: string|null,
  *   comparison?: Object|null}>} columns one entry per run, in display order;
  *   `comparison` is the `compare` response of the run against the baseline
  * @param {string|null} baseline run whose values the others are compared to
  * Summary rows are {@link SUMMARY_ROWS}, then {@link LONG_TAIL_ROWS} when
- * any report has them.
- * @returns {{columns: Array, classRows: Array, summaryRows: Array}}
+ * any report has them, then {@link CURVE_SUMMARY_ROWS} when a run has curves.
+ * @returns {{columns: Array, fields: Array, classRows: Array, summaryRows: Array}}
  */
 export function buildReportTable(columns, baseline) {
   const names = [];
@@ -124,27 +183,35 @@ export function buildReportTable(columns, baseline) {
       .filter((column) => column.compared && column.comparison)
       .map((column) => [column.run, new Map(column.comparison.class_names.map((name, index) => [name, index]))]),
   );
+  const withCurves = hasCurves(columns);
   const classRows = names.map((name, index) => {
     const cells = {};
     const details = {};
     for (const { run, report } of columns) {
       const classIndex = indexByRun.get(run)?.get(name);
       const present = Boolean(report) && classIndex !== undefined;
-      cells[run] = present ? classCells(report, classIndex) : null;
+      cells[run] = present ? classCells(report, classIndex, withCurves) : null;
       details[run] = present ? classDetails(report, classIndex) : null;
     }
     const deltas = {};
     const tests = {};
     for (const column of tableColumns) {
       if (!column.compared) continue;
+      const comparedAt = comparedIndex.get(column.run)?.get(name);
       deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
-      tests[column.run] = classTests(column.comparison, comparedIndex.get(column.run)?.get(name));
+      tests[column.run] = classTests(column.comparison, comparedAt);
+      // The AP difference as `compare` gives it (none where either AP is undefined).
+      const apDifference = column.comparison?.per_class?.average_precision_difference;
+      if (withCurves && deltas[column.run] && Array.isArray(apDifference) && comparedAt !== undefined) {
+        if (typeof apDifference[comparedAt] === "number") deltas[column.run].average_precision = apDifference[comparedAt];
+        else delete deltas[column.run].average_precision;
+      }
     }
     return { index, name, cells, details, deltas, tests };
   });
 
   const longTail = LONG_TAIL_ROWS.filter((row) => columns.some(({ report }) => report && Object.hasOwn(report.metrics, row.id)));
-  const summaryRows = [...SUMMARY_ROWS, ...longTail].map((row) => {
+  const summaryRows = [...SUMMARY_ROWS, ...longTail, ...(withCurves ? CURVE_SUMMARY_ROWS : [])].map((row) => {
     const cells = {};
     for (const { run, report } of columns) cells[run] = report ? summaryCells(report, row) : null;
     const deltas = {};
@@ -154,7 +221,7 @@ export function buildReportTable(columns, baseline) {
     return { ...row, name: row.label, cells, deltas, tests: {} };
   });
 
-  return { columns: tableColumns, classRows, summaryRows };
+  return { columns: tableColumns, fields: tableFields(columns), classRows, summaryRows };
 }
 
 /**
@@ -222,7 +289,8 @@ export function columnStep(column) {
 
 /**
  * The table as plain rows for CSV / Markdown: summary rows, then the shown
- * class rows. Non-baseline runs get difference columns. Runs side by side
+ * class rows. Non-baseline runs get difference columns; the curve columns
+ * (`average_precision`, `roc_auc`, `calibration_error`) come when the table has them. Runs side by side
  * may be at different steps, so each run says its step: CSV has a
  * `<run> step` column (the step on every row, before the run's values),
  * Markdown a "(step N)" in the run's headers.
@@ -234,6 +302,7 @@ export function columnStep(column) {
  */
 export function exportLayout(table, classRows, flavour) {
   const columns = table.columns.filter((column) => column.report);
+  const fields = table.fields ?? FIELDS;
   const header = ["class"];
   const align = ["left"];
   for (const column of columns) {
@@ -242,12 +311,12 @@ export function exportLayout(table, classRows, flavour) {
       header.push(`${column.run} step`);
       align.push("right");
     }
-    for (const field of FIELDS) {
+    for (const field of fields) {
       header.push(`${column.run}${stepNote} ${field.key === "f1" ? "f1-score" : field.key}`);
       align.push("right");
     }
     if (column.compared && flavour === "csv") {
-      for (const field of FIELDS) {
+      for (const field of fields) {
         header.push(`${column.run} ${field.key === "f1" ? "f1-score" : field.key} delta`);
         align.push("right");
       }
@@ -259,14 +328,14 @@ export function exportLayout(table, classRows, flavour) {
       const values = row.cells[column.run];
       const deltas = row.deltas[column.run];
       if (flavour === "csv") cells.push(columnStep(column));
-      for (const field of FIELDS) {
+      for (const field of fields) {
         const value = values?.[field.key];
         if (value === undefined || value === null) cells.push(null);
         else if (flavour === "csv") cells.push(value);
         else cells.push(markdownValue(value, deltas?.[field.key], field));
       }
       if (column.compared && flavour === "csv") {
-        for (const field of FIELDS) cells.push(deltas?.[field.key] ?? null);
+        for (const field of fields) cells.push(deltas?.[field.key] ?? null);
       }
     }
     return cells;

@@ -32,6 +32,7 @@ export function initialState() {
     supportThreshold: DEFAULT_SUPPORT_THRESHOLD,
     thresholds: { ...DEFAULT_THRESHOLDS }, // long-tail buckets: many-shot above `many`, few-shot below `few`
     grouped: false, // the report and matrix rolled up to the tag's class groups
+    curveClass: null, // the curves panel's class (a name); null: the worst by average precision
     matrix: {
       run: null,
       step: null,
@@ -143,7 +144,9 @@ function integer(value) {
  * Selection presets from the iframe URL, e.g.
  * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&view=pivot&metric=f1&poll=2&min_support=50&many=50&few=10&group=1`.
  * `many` / `few` are the long-tail thresholds (the defaults when missing or
- * invalid), `group=1` rolls the report and matrix up to class groups.
+ * invalid), `group=1` rolls the report and matrix up to class groups,
+ * `curve_class` names the curves panel's class (by name; the class with the
+ * worst average precision when missing or unknown).
  * `run` may also be repeated (`run=a&run=b`) for names containing commas;
  * `baseline` is repeated, one per class set, when the runs have several
  * (`baselines` lists them all; `baseline` is the first).
@@ -155,7 +158,7 @@ function integer(value) {
  *   step: number|null, view: "table"|"pivot", metric: "recall"|"precision"|"f1",
  *   matrixRun: string|null, normalize: string|null,
  *   supportThreshold: number, thresholds: {many: number, few: number}, grouped: boolean,
- *   pollSeconds: number}}
+ *   curveClass: string|null, pollSeconds: number}}
  */
 export function readPresets(search) {
   const params = new URLSearchParams(search);
@@ -174,12 +177,13 @@ export function readPresets(search) {
     supportThreshold: parseSupportThreshold(params.get("min_support")),
     thresholds: parseThresholds(params.get("many"), params.get("few")) ?? { ...DEFAULT_THRESHOLDS },
     grouped: params.get("group") === "1",
+    curveClass: params.get("curve_class"),
     pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
   };
 }
 
 /** URL parameters that {@link selectionSearch} writes (the others are kept as they are). */
-export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric", "many", "few", "group"];
+export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view", "metric", "many", "few", "group", "curve_class"];
 
 /**
  * The iframe URL's query with the current selection written in, so that a
@@ -191,15 +195,17 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * a single `baseline` as one.
  * @param {string} search the current `window.location.search`
  * @param {{runs: string[], tag: string|null, baseline?: string|null, baselines?: string[], step: number|null,
- *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean}} selection
- *   thresholds are written only when not the defaults, `group=1` only when grouped
+ *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean,
+ *   curveClass?: string|null}} selection
+ *   thresholds are written only when not the defaults, `group=1` only when grouped,
+ *   `curve_class` only when a class was chosen
  * @returns {string} the new query, starting with "?"
  * @example
  *   selectionSearch("?name=imbalance", {runs: ["a", "b"], tag: "t", baseline: "a",
  *     step: null, view: "pivot", metric: "f1"})
  *   // "?name=imbalance&runs=a%2Cb&tag=t&baseline=a&view=pivot&metric=f1"
  */
-export function selectionSearch(search, { runs, tag, baseline, baselines, step, view, metric, thresholds, grouped }) {
+export function selectionSearch(search, { runs, tag, baseline, baselines, step, view, metric, thresholds, grouped, curveClass }) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
   if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
@@ -215,6 +221,7 @@ export function selectionSearch(search, { runs, tag, baseline, baselines, step, 
     params.set("few", String(thresholds.few));
   }
   if (grouped) params.set("group", "1");
+  if (curveClass !== null && curveClass !== undefined) params.set("curve_class", curveClass);
   return "?" + params.toString();
 }
 

@@ -1,5 +1,6 @@
 // The data each view needs for the current selection, fetched in parallel.
 // Every loader resolves (never rejects): failures become messages.
+import { chooseCurveClass, noCurvesReason } from "./curves-data.js";
 import { settle } from "./data-source.js";
 import { groupByClassSet, resolveBaselines } from "./pivot.js";
 import { resolveStep } from "./state.js";
@@ -191,4 +192,48 @@ export async function loadTrends({ api, source, state, tag, readable, baseline }
     }),
   );
   return { names, classIndices, classes, pinned, series, otherClassSets, error: null };
+}
+
+/**
+ * The curves panel's class and, for every readable run at the table's step,
+ * that class's curves (or why the run has none there). The class is the one
+ * `state.curveClass` names, else the worst by average precision of the first
+ * run with curves; runs are matched to it by class name. Reports are read per
+ * class (never rolled up to groups).
+ * @param {Selection} selection
+ * @returns {Promise<{shown: boolean, names: string[], className: string|null, isDefault: boolean,
+ *   reference: {run: string, step: number}|null,
+ *   runs: Array<{run: string, step: number|null, curves: Object|null, reason: string|null}>}>}
+ *   `shown`: whether any run has curves; a run's `reason` says why it has none
+ */
+export async function loadCurves(selection) {
+  const { api, source, state, tag, readable } = selection;
+  const reports = await Promise.all(
+    readable.map(async (run) => {
+      const step = resolveStep(source.stepsOf(tag, run), state.tableStep);
+      const { value, error } = await settle(api.report(run, tag, step, reportOptions(selection, run, { grouping: false })));
+      return { run, step: value?.step ?? step, report: value, error };
+    }),
+  );
+  const reference = reports.find((entry) => entry.report?.has_curves) ?? null;
+  const choice = reference ? chooseCurveClass(reference.report, state.curveClass ?? null) : null;
+  const runs = await Promise.all(
+    reports.map(async ({ run, step, report, error }) => {
+      const none = { run, step, curves: null };
+      if (!report) return { ...none, reason: error ?? "no report" };
+      if (!report.has_curves || !choice) return { ...none, reason: noCurvesReason(step) };
+      const classIndex = report.class_names.indexOf(choice.name);
+      if (classIndex < 0) return { ...none, reason: "its classes differ: it has no class of this name" };
+      const curves = await settle(api.curves(run, tag, step, classIndex));
+      return { ...none, curves: curves.value, reason: curves.error };
+    }),
+  );
+  return {
+    shown: Boolean(reference),
+    names: reference?.report.class_names ?? [],
+    className: choice?.name ?? null,
+    isDefault: choice?.isDefault ?? true,
+    reference: reference ? { run: reference.run, step: reference.step } : null,
+    runs,
+  };
 }

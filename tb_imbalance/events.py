@@ -28,6 +28,9 @@ two names in one run never share a scalar tag):
 ``name + "_examples"``         with ``examples``: the examples behind
                                each cell (Imbalance dashboard; see
                                :mod:`tb_imbalance.examples`)
+``name + "_curves"`` and more  with scores: the binned scores behind
+                               the curves, their scalars and PR curves
+                               (:mod:`tb_imbalance.curve_values`)
 =============================  =====================================
 
 Example:
@@ -43,14 +46,16 @@ import logging
 from typing import Mapping, Sequence
 
 import numpy as np
-from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
+from tensorboard.compat.proto import summary_pb2
 from tensorboard.plugins.image import metadata as image_metadata
-from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorboard.util import tensor_util
 
 from tb_imbalance import core, format as fmt
 from tb_imbalance.examples import ExampleSet
 from tb_imbalance.image import ConfusionMatrixImage, encode_png
+from tb_imbalance.curve_values import AVERAGE_PRECISION_SECTION, PR_CURVE_SECTION, curve_values, want_pr_curves
+from tb_imbalance.scalar_value import HEADLINE_PREFIX
+from tb_imbalance.scalar_value import scalar_value as _scalar
 from tb_imbalance.step import ReportStep
 
 __all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder",
@@ -62,8 +67,6 @@ PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
 #: tags per run, and TensorBoard's Scalars tab slows to minutes past about
 #: 10,000 tags. The Imbalance dashboard shows every class either way.
 PER_CLASS_SCALARS_MAX_CLASSES = 100
-#: Section of the headline scalars.
-HEADLINE_PREFIX = "imbalance"
 #: The matrix tag whose scalars carry no ``<name>/`` prefix.
 DEFAULT_NAME = "confusion_matrix"
 
@@ -79,29 +82,10 @@ def scalar_prefix(name: str) -> str:
 IMAGE_SUFFIX = "_image"
 
 
-def _scalar_metadata() -> summary_pb2.SummaryMetadata:
-    metadata = scalar_metadata.create_summary_metadata(display_name=None, description=None)
-    metadata.data_class = summary_pb2.DATA_CLASS_SCALAR
-    return metadata
-
-
-_SCALAR_METADATA = _scalar_metadata()
 _IMAGE_METADATA = image_metadata.create_summary_metadata(
     display_name=None, description="Confusion matrix (colour: share of the true class)"
 )
 _IMAGE_METADATA.data_class = summary_pb2.DATA_CLASS_BLOB_SEQUENCE
-
-
-_SCALAR_SHAPE = tensor_shape_pb2.TensorShapeProto()
-
-
-def _scalar(tag: str, value: float) -> summary_pb2.Summary.Value:
-    # The proto make_tensor_proto(np.float32(value)) builds, byte for byte, in a seventh of its time.
-    return summary_pb2.Summary.Value(
-        tag=tag,
-        metadata=_SCALAR_METADATA,
-        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_SCALAR_SHAPE, float_val=[value]),
-    )
 
 
 def matrix_value(
@@ -185,8 +169,13 @@ def step_values(
     per_class_scalars: bool = True,
     image: ConfusionMatrixImage | None = None,
     description: str | None = None,
+    pr_curves: bool = False,
 ) -> list[summary_pb2.Summary.Value]:
-    """:func:`report_values` of a checked step (trusted, not validated again)."""
+    """:func:`report_values` of a checked step (trusted, not validated again).
+
+    A step with curves also gets :func:`tb_imbalance.curve_values.curve_values`
+    (``pr_curves``: TensorBoard's PR Curves tab, one curve per class).
+    """
     cm, name, names = report.matrix, report.name, report.classes.names
     stats = core.per_class_metrics(cm)
     prefix = scalar_prefix(name)
@@ -213,6 +202,7 @@ def step_values(
                 tensor=tensor_util.make_tensor_proto(blobs),
             )
         )
+    values += curve_values(report, prefix=prefix, per_class_scalars=per_class_scalars, pr_curves=pr_curves)
     if report.examples is not None:
         values.append(
             summary_pb2.Summary.Value(
@@ -227,9 +217,13 @@ def step_values(
 def _tag_space(name: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """The exact tags and the tag prefixes a report named ``name`` may write."""
     prefix = scalar_prefix(name)
-    headline = (f"{prefix}{HEADLINE_PREFIX}/{metric}" for metric in (*core.METRIC_NAMES, *core.SHOT_METRIC_NAMES))
-    exact = frozenset((name, name + IMAGE_SUFFIX, fmt.examples_tag(name), *headline))
-    spaces = tuple(f"{prefix}{section}/" for section in PER_CLASS_METRICS)
+    headline = (
+        f"{prefix}{HEADLINE_PREFIX}/{metric}"
+        for metric in (*core.METRIC_NAMES, *core.SHOT_METRIC_NAMES, *core.CURVE_METRIC_NAMES)
+    )
+    exact = frozenset((name, name + IMAGE_SUFFIX, fmt.examples_tag(name), fmt.curves_tag(name), *headline))
+    sections = (*PER_CLASS_METRICS, AVERAGE_PRECISION_SECTION, PR_CURVE_SECTION)
+    spaces = tuple(f"{prefix}{section}/" for section in sections)
     return exact, spaces
 
 
@@ -237,8 +231,9 @@ def tag_collision(name: str, other: str) -> str | None:
     """A tag that reports named ``name`` and ``other`` could both write, or None.
 
     A report owns its tag ``name``, ``name + "_image"``, ``name + "_examples"``,
-    its headline scalars ``<p>imbalance/<metric>`` and every tag under its
-    per-class sections (``<p>precision/``, ``<p>recall/``, ``<p>f1/``, see
+    ``name + "_curves"``, its headline scalars ``<p>imbalance/<metric>`` and
+    every tag under its per-class sections (``<p>precision/``, ``<p>recall/``,
+    ``<p>f1/``, ``<p>average_precision/``, ``<p>pr_curve/``, see
     :func:`scalar_prefix`), whether or not a given step writes them; two
     reports of one run may not share one.
 
@@ -345,11 +340,19 @@ class ReportBuilder:
         per_class_scalars: bool | None = None,
         image: bool = True,
         description: str | None = None,
+        pr_curves: bool | None = None,
     ) -> list[summary_pb2.Summary.Value]:
-        """:meth:`values` of a checked :class:`tb_imbalance.step.ReportStep` (trusted, not validated again)."""
+        """:meth:`values` of a checked :class:`tb_imbalance.step.ReportStep` (trusted, not validated again).
+
+        ``pr_curves=None`` writes TensorBoard PR curves for a step with curves
+        of up to :data:`tb_imbalance.curve_values.PR_CURVES_MAX_CLASSES` classes.
+        """
         per_class_scalars = self._want_per_class_scalars(report.name, report.num_classes, per_class_scalars)
         renderer = self._renderer(report.name, list(report.classes.names)) if core.validate_flag(image, "image") else None
-        values = step_values(report, per_class_scalars=per_class_scalars, image=renderer, description=description)
+        pr_curves = want_pr_curves(report.num_classes, pr_curves)
+        values = step_values(
+            report, per_class_scalars=per_class_scalars, image=renderer, description=description, pr_curves=pr_curves
+        )
         if report.examples is not None:
             self._say_about(report.name, report.examples)
         return values

@@ -34,6 +34,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, examples_of_step
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
+from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import to_numpy
 
@@ -59,6 +60,8 @@ def log_report(
     example_ids: Any = None,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+    curves: bool | None = None,
+    pr_curves: bool | None = None,
 ) -> np.ndarray:
     """Count the confusion matrix of one evaluation and write its report at ``step``.
 
@@ -75,9 +78,10 @@ def log_report(
         class_names: C display names (default ``"0"…"C-1"``).
         sample_weight: optional non-negative weights ``[N]``: the matrix then
             holds float sums of weights.
-        from_logits: a binary model's single score column holds logits
-            (threshold 0), not sigmoid probabilities (threshold 0.5). A column
-            outside [0, 1] without it is refused, never silently miscounted.
+        from_logits: the scores are logits: a binary model's single score
+            column is cut at 0 (not at 0.5; a column outside [0, 1] without it
+            is refused, never silently miscounted), and ``[N, C]`` scores go
+            through a softmax for the curves.
         per_class_scalars: write ``precision/``, ``recall/``, ``f1/`` scalars;
             ``None`` (default): up to 100 classes, and above that a log line
             saying they are left out (``True`` writes them at any size).
@@ -140,6 +144,7 @@ def log_report(
     report = ReportStep.of(
         step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
         class_groups=class_groups, weighted=sample_weight is not None,
+        curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves),
     )
     sink.history.check_report(report)
     chosen = examples_of_step(
@@ -148,7 +153,8 @@ def log_report(
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=ids,
     )
     sink.write_report(
-        dataclasses.replace(report, examples=chosen), per_class_scalars=per_class_scalars, image=image
+        dataclasses.replace(report, examples=chosen),
+        per_class_scalars=per_class_scalars, image=image, pr_curves=pr_curves,
     )
     return report.matrix
 
@@ -165,6 +171,8 @@ def log_matrix(
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
     weighted: bool | None = None,
+    curves: Any = None,
+    pr_curves: bool | None = None,
 ) -> np.ndarray:
     """Write the report of a confusion matrix you counted yourself.
 
@@ -182,6 +190,11 @@ def log_matrix(
             they are then stored as int64 counts, and the dashboard gives
             their confidence intervals; sums of weights get none, as they
             are not counts of trials.
+        curves: the binned scores behind the curves, ``[C + 1, 3, 75]``
+            from :func:`tb_imbalance.core.curve_summary`, which add up over
+            batches (``sum(core.curve_summary(p, ids.true, ids.predicted) for
+            each batch)``), or None for no curves.
+        pr_curves: as in :func:`log_report`, for a step with ``curves``.
 
     Returns:
         The matrix written, as a numpy array (int64 counts, float64 sums of
@@ -194,7 +207,7 @@ def log_matrix(
     sink = sink_for(target)
     report = ReportStep.of(
         step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=weighted,
+        class_groups=class_groups, weighted=weighted, curves=to_numpy(curves, "curves"),
     )
-    sink.write_report(report, per_class_scalars=per_class_scalars, image=image)
+    sink.write_report(report, per_class_scalars=per_class_scalars, image=image, pr_curves=pr_curves)
     return report.matrix

@@ -47,6 +47,7 @@ from tensorboard.util import tensor_util
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, step_matrix_value
 from tb_imbalance.step import ReportStep
+from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import history_of
 from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
@@ -275,11 +276,15 @@ def write_report(
     class_counts: Sequence[int] | None = None,
     class_groups: Mapping[str, Sequence[str]] | None = None,
     examples: ExampleSet | None = None,
+    curves: Any = None,
+    pr_curves: bool | None = None,
 ) -> bool:
     """Write every output of :func:`classification_report` for a counted matrix ``cm``.
 
     The picture's static parts are drawn once per tag and class set, across calls.
-    ``class_counts`` and ``class_groups`` are as in :func:`confusion_matrix`.
+    ``class_counts`` and ``class_groups`` are as in :func:`confusion_matrix`;
+    ``curves`` (binned scores from :func:`tb_imbalance.core.curve_summary`)
+    and ``pr_curves`` as in :func:`tb_imbalance.log_matrix`.
 
     Returns:
         True on success, False if no default summary writer was available.
@@ -287,9 +292,11 @@ def write_report(
     step = _resolve_step(step)
     report = ReportStep.of(
         step, name, _to_numpy(cm, "cm"), class_names, class_counts=_to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, examples=examples,
+        class_groups=class_groups, examples=examples, curves=_to_numpy(curves, "curves"),
     )
-    return _write_checked(report, per_class_scalars=per_class_scalars, image=image, description=description)
+    return _write_checked(
+        report, per_class_scalars=per_class_scalars, image=image, description=description, pr_curves=pr_curves
+    )
 
 
 def classification_report(
@@ -311,6 +318,8 @@ def classification_report(
     example_ids: Any = None,
     examples_per_cell: int = DEFAULT_EXAMPLES_PER_CELL,
     examples_max_bytes: int = DEFAULT_EXAMPLES_MAX_BYTES,
+    curves: bool | None = None,
+    pr_curves: bool | None = None,
 ) -> bool:
     """Write the matrix, per-class and headline scalars and the picture.
 
@@ -329,6 +338,10 @@ def classification_report(
         examples, example_ids, examples_per_cell, examples_max_bytes: the
             examples behind each cell, written as ``<name>_examples``; as in
             :func:`tb_imbalance.log_report` (needs ``predictions`` as scores).
+        curves, pr_curves: the binned scores behind the PR, ROC and
+            reliability curves and TensorBoard's PR curves, as in
+            :func:`tb_imbalance.log_report` (from scores; ``from_logits``
+            applies a softmax to ``[N, C]`` logits).
 
     Returns:
         True on success, False if no default summary writer was available.
@@ -343,7 +356,11 @@ def classification_report(
     labels, predictions, sample_weight, ids, names = _counted(
         labels, predictions, num_classes, class_names, sample_weight, from_logits
     )
-    report = ReportStep.of(step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"), class_groups=class_groups)
+    report = ReportStep.of(
+        step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
+        class_groups=class_groups,
+        curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves),
+    )
     chosen = examples_of_step(
         _to_numpy(examples, "examples"), labels, predictions,
         num_classes=ids.num_classes, example_ids=_to_numpy(example_ids, "example_ids"),
@@ -351,4 +368,6 @@ def classification_report(
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=ids,
     )
     report = dataclasses.replace(report, examples=chosen)
-    return _write_checked(report, per_class_scalars=per_class_scalars, image=image, description=description)
+    return _write_checked(
+        report, per_class_scalars=per_class_scalars, image=image, description=description, pr_curves=pr_curves
+    )

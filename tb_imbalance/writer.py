@@ -70,6 +70,8 @@ class ReportWriter:
         class_counts: Sequence[int] | None = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
         examples: ExampleSet | None = None,
+        curves: Any = None,
+        pr_curves: bool | None = None,
     ) -> None:
         """Write the report of the counted matrix ``cm`` at ``step``.
 
@@ -95,6 +97,12 @@ class ReportWriter:
                 :func:`tb_imbalance.examples.collect_examples` chose them
                 (``log_report(writer, labels, scores, step, examples=inputs)``
                 does this for you).
+            curves: the binned scores behind the PR, ROC and reliability
+                curves, ``[C + 1, 3, 75]`` from
+                :func:`tb_imbalance.core.curve_summary` (summaries of batches
+                add up), or None (``log_report`` with scores computes them).
+            pr_curves: also write TensorBoard PR curves for a step with
+                ``curves``; ``None`` (default): up to 20 classes.
 
         Raises:
             ValueError / TypeError: bad ``step``, ``name``, ``cm``,
@@ -104,15 +112,18 @@ class ReportWriter:
                 :mod:`tb_imbalance.run_history`); nothing is written then.
         """
         report = ReportStep.of(
-            step, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples
+            step, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples,
+            curves=curves,
         )
-        self.write_report(report, per_class_scalars=per_class_scalars, image=image, description=description)
+        self.write_report(
+            report, per_class_scalars=per_class_scalars, image=image, description=description, pr_curves=pr_curves
+        )
 
     def write_report(self, report: ReportStep, **options: Any) -> None:
         """Write a step validated before (:class:`tb_imbalance.step.ReportStep`).
 
-        ``options``: ``per_class_scalars``, ``image`` and ``description`` as in
-        :meth:`write_matrix`. Raises ``ValueError`` for a step the run history
+        ``options``: ``per_class_scalars``, ``image``, ``description`` and
+        ``pr_curves`` as in :meth:`write_matrix`. Raises ``ValueError`` for a step the run history
         refuses; nothing is written then.
         """
         with self.lock:

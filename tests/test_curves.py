@@ -183,3 +183,39 @@ def test_validate_curve_summary_names_the_argument_and_the_fix():
         core.validate_curve_summary(np.zeros((2, 3, 75)), 2)
     with pytest.raises(ValueError, match="finite non-negative"):
         core.validate_curve_summary(np.full((3, 3, 75), -1.0), 2)
+
+
+def _naive_summary(probabilities, true, predicted, weights):
+    """Every score binned one by one: the definition, without the bin-0 shortcut."""
+    rows, classes = probabilities.shape
+    weights = np.ones(rows) if weights is None else weights
+    summary = np.zeros((classes + 1, 3, 75))
+    bins = core.score_bins(probabilities)
+    for r in range(rows):
+        for c in range(classes):
+            summary[c, 0 if true[r] == c else 1, bins[r, c]] += weights[r]
+            summary[c, 2, bins[r, c]] += weights[r] * probabilities[r, c]
+        top = bins[r, predicted[r]]
+        summary[classes, 0 if predicted[r] == true[r] else 1, top] += weights[r]
+        summary[classes, 2, top] += weights[r] * probabilities[r, predicted[r]]
+    return summary
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dense_share", [10**9, 5, 1])  # sparse blocks only, chosen per block, dense only
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bin_zero_shortcut_gives_the_definition_even_at_bin_edges(monkeypatch, dtype, dense_share, weighted):
+    rng = np.random.default_rng(8)
+    edges = np.array([0.0, 1.0, 1 / 75, 2 / 75, 74 / 75, 0.5], dtype=dtype)
+    near = np.concatenate([edges, np.nextafter(edges, dtype(0)), np.nextafter(edges, dtype(1))])
+    scores = rng.choice(near, size=(60, 6)).astype(dtype)
+    scores[:30] = rng.dirichlet(np.ones(6), size=30).astype(dtype) ** 3
+    true = rng.integers(0, 6, 60)
+    weights = rng.uniform(0.2, 2.0, 60) if weighted else None
+    predicted = scores.argmax(axis=1)
+    monkeypatch.setattr("tb_imbalance.core.binned_scores._DENSE_SHARE", dense_share)
+    monkeypatch.setattr("tb_imbalance.core.binned_scores._BLOCK_CELLS", 6 * 7)
+    np.testing.assert_allclose(
+        core.curve_summary(scores, true, predicted, weights), _naive_summary(scores, true, predicted, weights),
+        atol=1e-9,
+    )

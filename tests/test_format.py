@@ -137,3 +137,13 @@ def test_curves_round_trip_through_the_format_and_bad_blobs_are_refused():
         fmt.decode_curves(negative.getvalue(), info, 3)
     with pytest.raises(fmt.UnsupportedFormatError, match="not tb_imbalance curves metadata"):
         fmt.parse_curves_content(json.dumps({"version": 5, "kind": "curves", "matrix_tag": "x", "bins": 70, "calibration_bins": 15}).encode())
+
+
+def test_format_doc_describes_the_curves_content_written():
+    import pathlib
+
+    doc = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "format.md").read_text()
+    section = doc.split("## The binned scores behind the curves", 1)[1].split("\n## ", 1)[0]
+    content = json.loads(fmt.create_curves_metadata("confusion_matrix", 75).plugin_data.content)
+    assert content == {"version": 5, "kind": "curves", "matrix_tag": "confusion_matrix", "bins": 75, "calibration_bins": 15}
+    assert f'`{json.dumps(content).replace("confusion_matrix", "<name>")}`' in section

@@ -3,9 +3,12 @@
 Every ``Request: `GET <url>` → `<status>``` line of the page is replayed
 against the plugin (through TensorBoard's WSGI app) on the logdir the page
 describes; the status must match, and the documented JSON must have the same
-shape (keys, nesting, value types) as the real response. The page's route
-headings, status table, field tables, parameter tables and content-type table
-are checked against the plugin too.
+shape (keys, nesting, value types) as the real response; a documented error
+must be the plugin's message word for word. The page's route headings, status
+table, field tables (every key of the real answers, and the keys of their
+fixed-key objects such as ``per_class`` and ``metrics`` named in the field's
+row), parameter tables and content-type table are checked against the plugin
+too.
 """
 
 from __future__ import annotations
@@ -32,9 +35,17 @@ from tb_imbalance.plugin import static as plugin_static
 DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "http_api.md"
 REQUEST_LINE = re.compile(r"^Request: `GET (?P<url>\S+)` → `(?P<status>\d{3})`$")
 ROUTE_HEADING = re.compile(r"^## `GET (?P<route>/\S+)`$")
-DATA_ROUTES = ("/runs", "/report", "/series", "/compare", "/examples", "/example_image")
+DATA_ROUTES = ("/runs", "/report", "/series", "/compare", "/curves", "/examples", "/example_image")
 #: Routes answering JSON, each with a table of its response fields.
-FIELD_ROUTES = ("/report", "/series", "/compare", "/examples")
+FIELD_ROUTES = ("/report", "/series", "/compare", "/curves", "/examples")
+#: Response fields that are objects with fixed keys: the field's row in the
+#: table must name each of their keys (written `key`).
+NESTED_FIELDS = {
+    "/report": ("metrics", "per_class"),
+    "/series": ("metrics",),
+    "/compare": ("per_class",),
+    "/curves": ("pr", "roc", "reliability", "operating_point"),
+}
 UNREADABLE_RUN = "unreadable"
 RERUN = "rerun"
 OTHER_CLASSES_RUN = "binary"
@@ -50,6 +61,8 @@ LONG_TAIL_MATRICES = {
 CLASS_NAMES = ["normal", "spam", "phishing", "malware"]
 EXAMPLES_RUN = "mail"
 IMAGES_RUN = "digits"
+SCORES_RUN = "scores"
+SCORES_ROWS = 40
 DIGIT_NAMES = ["zero", "one", "two"]
 
 
@@ -239,6 +252,23 @@ def write_example_runs(root: pathlib.Path) -> None:
     tb_imbalance.targets.close_directory_writers()
 
 
+def write_scores_run(run_dir: pathlib.Path) -> None:
+    """Two steps of 40 rows logged with class probabilities (so with curves);
+    step 1 has no `malware` example."""
+    import numpy as np
+
+    import tb_imbalance
+
+    rng = np.random.default_rng(5)
+    for step, priors in enumerate(([0.5, 0.25, 0.15, 0.1], [0.55, 0.3, 0.15, 0.0])):
+        labels = rng.choice(4, size=SCORES_ROWS, p=priors)
+        logits = rng.normal(size=(SCORES_ROWS, 4))
+        logits[np.arange(SCORES_ROWS), labels] += 1.5 + step
+        scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        tb_imbalance.log_report(str(run_dir), labels, scores, step, class_names=CLASS_NAMES, image=False)
+    tb_imbalance.targets.close_directory_writers()
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory) -> werkzeug_test.Client:
     root = tmp_path_factory.mktemp("documented")
@@ -249,6 +279,7 @@ def client(tmp_path_factory) -> werkzeug_test.Client:
     write_weighted_run_without_malware(root / WEIGHTED_RUN)
     write_long_tail_run(root / LONG_TAIL_RUN)
     write_example_runs(root)
+    write_scores_run(root / SCORES_RUN)
     shutil.copytree(root / "baseline", root / UNREADABLE_RUN)
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={"imbalance": 0})
     multiplexer.AddRunsFromDirectory(str(root))
@@ -317,14 +348,37 @@ def test_documented_error_statuses_are_the_ones_the_examples_produce():
             assert set(example.body) == {"error"}
 
 
+def test_documented_error_messages_are_the_plugins(client):
+    errors = [example for example in EXAMPLES if example.status != 200 and example.body is not None]
+    assert errors
+    wrong = {}
+    for example in errors:
+        actual = json.loads(client.get(example.url).get_data())
+        if actual != example.body:
+            wrong[example.url] = actual["error"]
+    assert not wrong, wrong
+
+
 @pytest.mark.parametrize("route", FIELD_ROUTES)
-def test_field_tables_list_exactly_the_response_keys(route):
-    fields = _first_column_names(_table(SECTIONS[route], "### Response fields"))
+def test_field_tables_list_exactly_the_response_keys(client, route):
+    """The table lists every key of the real answers to the documented
+    requests (and no other), and each fixed-key object's row names its keys."""
+    rows = {row[0].strip("`"): row[1] for row in _table(SECTIONS[route], "### Response fields")}
+    documented = [example for example in EXAMPLES if example.section == route and example.status == 200]
+    assert documented
     keys: set[str] = set()
-    for example in EXAMPLES:
-        if example.section == route and example.status == 200:
-            keys |= set(example.body)
-    assert fields == keys
+    unnamed: dict[str, set[str]] = {}
+    for example in documented:
+        actual = json.loads(client.get(example.url).get_data())
+        for body in (actual, example.body):
+            keys |= set(body)
+            for field in NESTED_FIELDS.get(route, ()):
+                if isinstance(body.get(field), dict):
+                    named = rows.get(field, "")
+                    unnamed.setdefault(field, set()).update(key for key in body[field] if f"`{key}`" not in named)
+    assert set(rows) == keys
+    assert all(not missing for missing in unnamed.values()), unnamed
+    assert set(unnamed) == set(NESTED_FIELDS.get(route, ())), "a checked object is in no documented answer"
 
 
 @pytest.mark.parametrize(
@@ -333,6 +387,7 @@ def test_field_tables_list_exactly_the_response_keys(route):
         ("/report", {"run", "tag", "step", "many", "few", "group"}),
         ("/series", {"run", "tag", "classes"}),
         ("/compare", {"run", "tag", "step", "baseline", "baseline_step"}),
+        ("/curves", {"run", "tag", "step", "class"}),
         ("/examples", {"run", "tag", "step", "true", "pred"}),
         ("/example_image", {"run", "tag", "step", "index"}),
     ],

@@ -341,7 +341,7 @@ def test_report_thresholds_from_the_query(client):
 def test_report_without_counts_or_groups(client):
     payload = _report(client, run="plain")
     assert payload["per_class"]["train_count"] is None and payload["class_groups"] is None
-    assert set(payload["metrics"]) == set(core.METRIC_NAMES)
+    assert set(payload["metrics"]) == {*core.METRIC_NAMES, *core.CURVE_METRIC_NAMES}
     counts_only = _report(client, run="counts_only")
     assert counts_only["class_groups"] is None and counts_only["per_class"]["train_count"] == COUNTS
 

@@ -32,10 +32,10 @@ from tb_imbalance.plugin import payloads as plugin_payloads
 
 REPORT_KEYS = {
     "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
-    "confusion_matrix", "report", "metrics", "per_class", "class_groups", "has_examples",
+    "confusion_matrix", "report", "metrics", "per_class", "class_groups", "has_examples", "has_curves",
 }
 SCORE_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
-PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval", "train_count"}
+PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval", "train_count", *core.PER_CLASS_CURVE_METRICS}
 
 
 def _assert_nested_close(actual: Any, expected: Any, where: str = "") -> None:
@@ -73,7 +73,9 @@ def test_report_defaults_to_latest_step_with_every_key(client, logdir):
     assert payload["confusion_matrix"] == logdir.written["baseline"][NUM_STEPS - 1].tolist()
     assert all(isinstance(count, int) for row in payload["confusion_matrix"] for count in row)
     assert set(payload["per_class"]) == PER_CLASS_KEYS
-    assert set(payload["metrics"]) == set(core.METRIC_NAMES)
+    assert set(payload["metrics"]) == {*core.METRIC_NAMES, *core.CURVE_METRIC_NAMES}
+    assert payload["has_curves"] is False  # matrices logged without scores
+    assert payload["metrics"]["macro_average_precision"] is None
 
 
 @pytest.mark.parametrize("run", ["baseline", "class_weights"])
@@ -85,7 +87,7 @@ def test_report_matches_scikit_learn(client, logdir, run, step):
     assert payload["confusion_matrix"] == cm.tolist()
     _assert_nested_close(payload["report"], _sklearn_report(cm, CLASS_NAMES))
     assert payload["report"] == core.classification_report(cm, CLASS_NAMES)
-    _assert_nested_close(payload["metrics"], _sklearn_metrics(cm))
+    _assert_nested_close({name: payload["metrics"][name] for name in core.METRIC_NAMES}, _sklearn_metrics(cm))
     expected = _sklearn_per_class(cm)
     for key in SCORE_KEYS:
         assert payload["per_class"][key] == pytest.approx(expected[key], rel=1e-12, abs=1e-12), key

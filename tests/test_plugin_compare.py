@@ -32,7 +32,7 @@ COMPARE_KEYS = {
 }
 COMPARE_FIELDS = {
     f"{score}_{field}" for score in ("recall", "precision") for field in ("delta", "delta_interval", "significant")
-}
+} | {"average_precision", "baseline_average_precision", "average_precision_difference"}
 
 
 def _random_matrix(rng: np.random.Generator, num_classes: int) -> np.ndarray:

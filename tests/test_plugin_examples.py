@@ -116,9 +116,9 @@ def write_examples_logdir(root: pathlib.Path) -> None:
     _log(root / UNREADABLE_RUN, 0, rng, examples=rng.random((60, 8, 8)))
     tb_imbalance.targets.close_directory_writers()
     _write_raw_examples(root / "future_content", [_index_blob(), _png()],
-                        content={"version": 5, "kind": "examples", "matrix_tag": TAG})
+                        content={"version": fmt.FORMAT_VERSION + 1, "kind": "examples", "matrix_tag": TAG})
     _write_raw_examples(root / "one_cell", [_index_blob(), _png()])
-    _write_raw_examples(root / "future_index", [_index_blob(version=5), _png()])
+    _write_raw_examples(root / "future_index", [_index_blob(version=fmt.FORMAT_VERSION + 1), _png()])
     _write_raw_examples(root / "not_json", [b"{not json", _png()])
     _write_raw_examples(root / "bad_top", [_index_blob(cells=[{"true": 0, "pred": 1, "count": 1, "examples": [
         {"id": 1, "row": 1, "top": [[7, 0.6]], "kind": "text", "text": "x", "length": 1}]}]), _png()])

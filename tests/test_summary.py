@@ -43,6 +43,9 @@ def test_classification_report_round_trip(tmp_path):
     expected_tags = {"confusion_matrix", "confusion_matrix_image"}
     expected_tags |= {f"imbalance/{name}" for name in core.METRIC_NAMES}
     expected_tags |= {f"{metric}/{name}" for metric in ("precision", "recall", "f1") for name in NAMES}
+    # scores of 3 classes: the curves, their scalars, per-class AP and TensorBoard PR curves too
+    expected_tags |= {"confusion_matrix_curves", *(f"imbalance/{name}" for name in core.CURVE_METRIC_NAMES)}
+    expected_tags |= {f"{section}/{name}" for section in ("average_precision", "pr_curve") for name in NAMES}
     assert run_tag_pairs(tmp_path) == {("val", tag) for tag in expected_tags}
 
     recall = core.per_class_metrics(written[5])["recall"]

@@ -51,6 +51,10 @@ PAIRS = [
     ("confusion_matrix", "imbalance/accuracy", "imbalance/accuracy"),
     ("confusion_matrix", "recall/0", "recall/0"),
     ("test_set", "test_set/imbalance/mcc", "test_set/imbalance/mcc"),
+    ("val", "val_curves", "val_curves"),
+    ("confusion_matrix", "imbalance/macro_average_precision", "imbalance/macro_average_precision"),
+    ("confusion_matrix", "average_precision/0", "average_precision/0"),
+    ("confusion_matrix", "pr_curve/1", "pr_curve/1"),
 ]
 
 

@@ -62,7 +62,7 @@ export function significanceLegend() {
       class: "legend significance-legend",
       dataset: { testid: "significance-legend" },
       title:
-        "Recall and precision differences are tested at 95% (Newcombe's interval excludes 0, runs taken as independent); F1 and the summary rows are not tested. The bar under recall and precision spans scores 0 to 1; its dark part is the score's 95% Wilson interval.",
+        "Recall and precision differences are tested at 95% (Newcombe's interval excludes 0, runs taken as independent); F1, AP, ROC-AUC, calibration error and the summary rows are not tested. The bar under recall and precision spans scores 0 to 1; its dark part is the score's 95% Wilson interval.",
     },
     el("span", { class: "legend-item" }, "Difference to the baseline:"),
     el("span", { class: "legend-item", dataset: { testid: "legend-significant" } }, sample("better", "+0.12"), sample("worse", "\u22120.08"), "significant"),

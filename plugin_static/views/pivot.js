@@ -46,6 +46,14 @@ export function createPivotView(container) {
   function renderCell(row, info) {
     const cell = row.cells[info.run];
     if (!cell) return el("td", { class: "num" });
+    if (cell.value === null) {
+      // A curve metric the run does not have at its step (or undefined for the class).
+      return el(
+        "td",
+        { class: "num cell-undefined", title: "not defined here (no curves at this step, or too few examples of the class)", dataset: { testid: "pivot-cell-undefined", run: info.run, class: row.name } },
+        "–",
+      );
+    }
     const showDelta = cell.delta !== null;
     const bar = intervalElement(cell.interval, cell.value);
     return el(

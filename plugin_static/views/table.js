@@ -110,7 +110,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const title = el("h3", { class: "report-group-title", dataset: { testid: "report-group-title" } });
     grid.element = el("section", { class: "report-group", dataset: { testid: "report-group" } }, title, scroller);
 
-    const columnCount = () => 1 + grid.table.columns.length * FIELDS.length;
+    const columnCount = () => 1 + grid.table.columns.length * grid.table.fields.length;
     const virtualRows = createVirtualRows({
       scroller,
       body: classBody,
@@ -133,8 +133,9 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       const run = cell.dataset.run || null;
       const current = view.sort;
       const same = current.column === column && current.run === run;
-      // Scores sort best-first on the first click; names and index ascending.
-      const firstDirection = column === "name" || column === "index" ? "asc" : "desc";
+      // Scores sort best-first on the first click (calibration error: lowest first); names and index ascending.
+      const lowerIsBetter = grid.table.fields.some((fieldInfo) => fieldInfo.key === column && fieldInfo.lowerIsBetter);
+      const firstDirection = column === "name" || column === "index" || lowerIsBetter ? "asc" : "desc";
       const direction = same ? (current.direction === "asc" ? "desc" : "asc") : firstDirection;
       onSort({ column, run, direction });
     });
@@ -191,7 +192,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         el(
           "th",
           {
-            colSpan: FIELDS.length,
+            colSpan: data.fields.length,
             scope: "colgroup",
             class: `run-head${column.isBaseline ? " is-baseline" : ""}`,
             dataset: { testid: "report-run-head", run: column.run },
@@ -210,14 +211,15 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       "tr",
       { class: "field-row" },
       columns.map((column) =>
-        FIELDS.map((fieldInfo, index) =>
+        data.fields.map((fieldInfo) =>
           el(
             "th",
             {
               scope: "col",
               ...sortAttributes(fieldInfo.key, column.run),
-              class: `${sortAttributes(fieldInfo.key, column.run).class} num${index === 0 ? " group-start" : ""}`,
+              class: `${sortAttributes(fieldInfo.key, column.run).class} num${edgeClass(data.fields, fieldInfo)}`,
               dataset: { testid: "report-header-cell", run: column.run, field: fieldInfo.key, sortColumn: fieldInfo.key },
+              ...(fieldInfo.description ? { title: `${fieldInfo.description}. Click to sort.` } : {}),
             },
             fieldInfo.label,
           ),
@@ -248,10 +250,28 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     return { title, bar: intervalElement(interval, value) };
   }
 
-  function renderCell(row, column, fieldInfo, index) {
-    const className = `num${index === 0 ? " group-start" : ""}`;
+  /** The border that starts a run's columns, and the one before its curve columns. */
+  function edgeClass(fields, fieldInfo) {
+    if (fields[0] === fieldInfo) return " group-start";
+    return fieldInfo.curve && fields.find((candidate) => candidate.curve) === fieldInfo ? " curve-start" : "";
+  }
+
+  function renderCell(row, column, fieldInfo, fields) {
+    const className = `num${edgeClass(fields, fieldInfo)}`;
     const values = row.cells[column.run];
     const value = values?.[fieldInfo.key];
+    if (value === null && fieldInfo.curve) {
+      // A curve score the run does not have: no curves at its step, or undefined for the class.
+      return el(
+        "td",
+        {
+          class: `${className} cell-undefined`,
+          title: `${fieldInfo.label}: not defined here (no curves at this step, or too few examples of the class)`,
+          dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: "null" },
+        },
+        el("span", { class: "value" }, "–"),
+      );
+    }
     if (value === undefined || value === null) return el("td", { class: className });
     const delta = row.deltas[column.run]?.[fieldInfo.key];
     const showDelta = delta !== undefined && !(fieldInfo.isCount && delta === 0);
@@ -270,11 +290,17 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     );
   }
 
-  function renderSummaryCells(row, column) {
+  function renderSummaryCells(data, row, column) {
     const values = row.cells[column.run];
+    const curveFields = data.fields.filter((fieldInfo) => fieldInfo.curve);
     if (!values || row.id === "macro avg" || row.id === "weighted avg") {
-      return FIELDS.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index));
+      return data.fields.map((fieldInfo) => renderCell(row, column, fieldInfo, data.fields));
     }
+    // The curves' headline metrics sit in the column they summarise.
+    const curveCells = curveFields.map((fieldInfo) =>
+      fieldInfo.key === row.curveField ? renderCell(row, column, fieldInfo, data.fields) : el("td", { class: `num${edgeClass(data.fields, fieldInfo)}` }),
+    );
+    if (row.curveField) return [el("td", { class: "num group-start", colSpan: FIELDS.length }), curveCells];
     // Single scores sit under F1, as in scikit-learn's text report.
     const f1Field = FIELDS.find((fieldInfo) => fieldInfo.key === "f1");
     const supportField = FIELDS.find((fieldInfo) => fieldInfo.key === "support");
@@ -289,9 +315,9 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
             },
             el("span", { class: "value" }, "—"),
           )
-        : renderCell(row, column, f1Field, 0);
+        : renderCell(row, column, f1Field, [f1Field]);
     scoreCell.colSpan = 3;
-    return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, 1) : el("td", { class: "num" })];
+    return [scoreCell, row.id === "accuracy" ? renderCell(row, column, supportField, FIELDS) : el("td", { class: "num" }), curveCells];
   }
 
   function lowSupportRuns(data, row) {
@@ -312,7 +338,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       },
       el("th", { scope: "row", class: "class-name", title: nameTitle }, row.name),
       data.columns.map((column) =>
-        isSummary ? renderSummaryCells(row, column) : FIELDS.map((fieldInfo, index) => renderCell(row, column, fieldInfo, index)),
+        isSummary ? renderSummaryCells(data, row, column) : data.fields.map((fieldInfo) => renderCell(row, column, fieldInfo, data.fields)),
       ),
     );
   }

@@ -56,6 +56,8 @@ POSITIVES, NEGATIVES, SCORE_SUM = 0, 1, 2
 # Rows per block: the bin indices of a block stay in cache, and no array as
 # large as N x C is made beside the scores.
 _BLOCK_CELLS = 1 << 18
+# A block with more than 1 in this many scores outside bin 0 bins all its scores.
+_DENSE_SHARE = 5
 
 
 def score_bins(scores: np.ndarray, bins: int = CURVE_BINS) -> np.ndarray:
@@ -104,7 +106,7 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
     """
     scores = widen_low_precision_floats(_as_numeric_array(predictions, "predictions"))
     if not np.issubdtype(scores.dtype, np.floating):
-        return None, "the predictions are class ids, not scores"
+        return None, "the predictions are class ids, not scores; pass the scores [N, C] to get them"
     if scores.dtype == np.float16:  # too coarse for the bin edges (0.9 * 75 rounds to 67.5 in float16)
         scores = scores.astype(np.float32)
     if scores.ndim == 2 and scores.shape[1] == 1:
@@ -127,6 +129,64 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
             "logits pass from_logits=True, or end the model with a softmax"
         )
     return scores, ""
+
+
+def _lowest_upper_score(dtype: np.dtype, bins: int) -> np.floating:
+    """The smallest score of ``dtype`` outside bin 0: ``score × bins >= 1`` exactly as :func:`score_bins` rounds.
+
+    Example:
+        >>> float(_lowest_upper_score(np.dtype(np.float64), 4))
+        0.25
+    """
+    kind = np.dtype(dtype).type
+    scale = kind(bins)
+    lowest = kind(1) / scale
+    while lowest * scale < 1:
+        lowest = np.nextafter(lowest, kind(1))
+    while np.nextafter(lowest, kind(0)) * scale >= 1:
+        lowest = np.nextafter(lowest, kind(0))
+    return lowest
+
+
+def _upper_bins(probabilities: np.ndarray, weights: np.ndarray | None, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and score sums per (class, bin) of the scores outside bin 0, flat ``[C * bins]``.
+
+    Bin 0's entries are left to the caller (they are what remains of each
+    class's rows and scores): they hold 0, or partial sums it overwrites.
+    """
+    rows, num_classes = probabilities.shape
+    cells = num_classes * bins
+    count, total = np.zeros(cells), np.zeros(cells)
+    block = max(1, _BLOCK_CELLS // max(1, num_classes))
+    lowest = _lowest_upper_score(probabilities.dtype, bins)
+    for start in range(0, rows, block):
+        scores = probabilities[start : start + block]
+        upper = scores >= lowest
+        found = np.count_nonzero(upper)
+        if not found:
+            continue
+        if found * _DENSE_SHARE > upper.size:
+            # Many scores outside bin 0 (a few classes): bin every score.
+            index = score_bins(scores, bins)
+            np.minimum(index, bins - 1, out=index)
+            index += np.arange(num_classes) * bins
+            weight = None if weights is None else np.broadcast_to(weights[start : start + block, None], index.shape)
+            count += np.bincount(index.ravel(), weights=None if weight is None else weight.ravel(), minlength=cells)
+            weighted = scores if weight is None else scores * weight
+            total += np.bincount(index.ravel(), weights=weighted.ravel(), minlength=cells)
+            continue
+        flat = np.flatnonzero(upper)
+        row, column = np.divmod(flat, num_classes)
+        index = score_bins(scores.ravel()[flat], bins)
+        index += column * bins
+        if weights is None:
+            count += np.bincount(index, minlength=cells)
+            total += np.bincount(index, weights=scores.ravel()[flat], minlength=cells)
+        else:
+            weight = weights[start + row]
+            count += np.bincount(index, weights=weight, minlength=cells)
+            total += np.bincount(index, weights=scores.ravel()[flat] * weight, minlength=cells)
+    return count, total
 
 
 def curve_summary(
@@ -157,34 +217,31 @@ def curve_summary(
         [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.7, 0.0]]
     """
     rows, num_classes = probabilities.shape
-    offsets = np.arange(num_classes, dtype=np.int64) * bins
     cells = num_classes * bins
-    rows_count = np.zeros(cells)
-    score_sum = np.zeros(cells)
-    positives = np.zeros(cells)
-    block = max(1, _BLOCK_CELLS // max(1, num_classes))
-    for start in range(0, rows, block):
-        scores = probabilities[start : start + block]
-        index = score_bins(scores, bins)
-        index += offsets
-        weight = None if weights is None else weights[start : start + block]
-        rows_count += np.bincount(
-            index.ravel(),
-            weights=None if weight is None else np.broadcast_to(weight[:, None], index.shape).ravel(),
-            minlength=cells,
-        )
-        weighted_scores = scores if weight is None else scores * weight[:, None]
-        score_sum += np.bincount(index.ravel(), weights=weighted_scores.ravel(), minlength=cells)
-        own = index[np.arange(len(index)), true[start : start + block]]
-        positives += np.bincount(own, weights=weight, minlength=cells)
+    weight = np.ones(rows) if weights is None else weights
+    # Most scores of a wide model fall in bin 0: only the others are binned
+    # one by one; bin 0 holds what is left of each class's rows and scores.
+    upper_count, upper_sum = _upper_bins(probabilities, weights, bins)
+    if weights is None:
+        column_sum = probabilities.sum(axis=0, dtype=np.float64)
+    else:
+        column_sum = np.zeros(num_classes)
+        block = max(1, _BLOCK_CELLS // max(1, num_classes))
+        for start in range(0, rows, block):
+            column_sum += weights[start : start + block] @ probabilities[start : start + block].astype(np.float64)
+    rows_count = upper_count.reshape(num_classes, bins)
+    score_sum = upper_sum.reshape(num_classes, bins)
+    rows_count[:, 0] = np.maximum(weight.sum() - rows_count[:, 1:].sum(axis=1), 0.0)
+    score_sum[:, 0] = np.where(rows_count[:, 0] > 0, np.maximum(column_sum - score_sum[:, 1:].sum(axis=1), 0.0), 0.0)
+    own = score_bins(probabilities[np.arange(rows), true], bins) + true * bins
+    positives = np.bincount(own, weights=weights, minlength=cells).reshape(num_classes, bins)
     summary = np.empty((num_classes + 1, 3, bins))
-    summary[:num_classes, POSITIVES] = positives.reshape(num_classes, bins)
-    summary[:num_classes, NEGATIVES] = (rows_count - positives).reshape(num_classes, bins)
-    summary[:num_classes, SCORE_SUM] = score_sum.reshape(num_classes, bins)
+    summary[:num_classes, POSITIVES] = positives
+    summary[:num_classes, NEGATIVES] = np.maximum(rows_count - positives, 0.0)
+    summary[:num_classes, SCORE_SUM] = score_sum
     confidence = probabilities[np.arange(rows), predicted]
     top = score_bins(confidence, bins)
     correct = predicted == true
-    weight = np.ones(rows) if weights is None else weights
     summary[num_classes, POSITIVES] = np.bincount(top[correct], weights=weight[correct], minlength=bins)
     summary[num_classes, NEGATIVES] = np.bincount(top[~correct], weights=weight[~correct], minlength=bins)
     summary[num_classes, SCORE_SUM] = np.bincount(top, weights=confidence * weight, minlength=bins)

@@ -162,7 +162,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
     Example:
         >>> plugin = ImbalancePlugin(base_plugin.TBContext(data_provider=None))
         >>> sorted(plugin.get_plugin_apps())
-        ['/compare', '/example_image', '/examples', '/index.js', '/report', '/runs', '/series', '/static/*']
+        ['/compare', '/curves', '/example_image', '/examples', '/index.js', '/report', '/runs', '/series', '/static/*']
     """
 
     plugin_name = fmt.PLUGIN_NAME
@@ -186,6 +186,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
             "/report": self._serve_report,
             "/series": self._serve_series,
             "/compare": self._serve_compare,
+            "/curves": self._serve_curves,
             "/examples": self._serve_examples,
             "/example_image": self._serve_example_image,
             "/index.js": self._serve_index,
@@ -235,6 +236,12 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         step = _optional_int(request, "step")
         baseline_step = _optional_int(request, "baseline_step")
         return self._data.compare(*where, step, baseline, baseline_step)
+
+    @_json_route
+    def _serve_curves(self, request: wrappers.Request) -> Mapping[str, Any]:
+        where = _run_and_tag(request)
+        step = _optional_int(request, "step")
+        return self._data.curves(*where, step, _required_int(request, "class"))
 
     @_json_route
     def _serve_examples(self, request: wrappers.Request) -> Mapping[str, Any]:

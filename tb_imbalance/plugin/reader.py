@@ -61,6 +61,8 @@ from tb_imbalance import format as fmt
 from tb_imbalance.plugin.cache import SeriesCache
 from tb_imbalance.plugin.decode import ALL_STEPS, REPLACED_REASON, decode_step
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, provider_errors
+from tb_imbalance.plugin.curves import average_precision_differences, report_curve_fields
+from tb_imbalance.plugin.curves_reader import CurveReads
 from tb_imbalance.plugin.examples_reader import ExampleReads
 from tb_imbalance.plugin.payloads import compare_payload, report_payload, series_payload
 from tb_imbalance.plugin.series import (
@@ -82,7 +84,7 @@ logger = logging.getLogger(__name__)
 READ_BUDGET_BYTES = 192 * 1024 * 1024
 
 
-class ImbalanceData(ExampleReads):
+class ImbalanceData(ExampleReads, CurveReads):
     """Answers the dashboard's questions from a TensorBoard data provider.
 
     Args:
@@ -203,7 +205,12 @@ class ImbalanceData(ExampleReads):
 
         The payload also holds ``has_examples``: whether the step reported
         holds examples (see :meth:`examples`); False when they cannot be
-        listed.
+        listed. ``has_curves`` says whether it holds curves (never with
+        ``group``); ``per_class`` then also has ``average_precision``,
+        ``roc_auc`` and ``calibration_error``, and ``metrics`` has
+        :data:`tb_imbalance.core.CURVE_METRIC_NAMES`
+        (:func:`tb_imbalance.core.curve_metrics`; all None without curves or
+        where undefined).
 
         Args:
             step: the step to report; the latest when None.
@@ -216,6 +223,11 @@ class ImbalanceData(ExampleReads):
         series = self.series_for(ctx, experiment_id, run, tag)
         payload = report_payload(series, run=run, tag=tag, step=step, many=many, few=few, group=group)
         payload["has_examples"] = self._has_examples(ctx, experiment_id, run, tag, payload["step"])
+        curves = None if group else self._curves_at(ctx, experiment_id, run, tag, payload["step"], series.info.num_classes)
+        fields = report_curve_fields(curves, payload["num_classes"])
+        payload["has_curves"] = curves is not None
+        payload["per_class"].update(fields["per_class"])
+        payload["metrics"].update(fields["metrics"])
         return payload
 
     def series(
@@ -253,6 +265,11 @@ class ImbalanceData(ExampleReads):
             baseline, baseline_step: the run compared with, at
                 ``baseline_step`` (its latest when None).
 
+        The payload's ``per_class`` also holds ``average_precision``,
+        ``baseline_average_precision`` and ``average_precision_difference``
+        (run minus baseline; None where a step has no curves or the class
+        no positives).
+
         Raises:
             BadRequestError: the two runs have different classes.
             NotFoundError, UnreadableDataError, DataUnavailableError: see
@@ -263,7 +280,7 @@ class ImbalanceData(ExampleReads):
         listing = self._describe(ctx, experiment_id, [run, baseline], tag)
         series = self._series_of(ctx, experiment_id, run, tag, listing[run])
         baseline_series = self._series_of(ctx, experiment_id, baseline, tag, listing[baseline])
-        return compare_payload(
+        payload = compare_payload(
             series,
             baseline_series,
             run=run,
@@ -272,6 +289,11 @@ class ImbalanceData(ExampleReads):
             baseline=baseline,
             baseline_step=baseline_step,
         )
+        num_classes = series.info.num_classes
+        curves = self._curves_at(ctx, experiment_id, run, tag, payload["step"], num_classes)
+        baseline_curves = self._curves_at(ctx, experiment_id, baseline, tag, payload["baseline_step"], num_classes)
+        payload["per_class"].update(average_precision_differences(curves, baseline_curves, num_classes))
+        return payload
 
     def _list(
         self, ctx: Any, experiment_id: str, run_tag_filter: tb_provider.RunTagFilter | None

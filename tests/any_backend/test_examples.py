@@ -107,7 +107,11 @@ def test_raw_scores_are_kept_as_they_are_and_marked_raw(tmp_path, caplog):
         for step in range(2):
             tb_imbalance.log_report(tmp_path, [0, 0, 1], scores, step, examples=["a", "b", "c"])
     said = [r.getMessage() for r in caplog.records if "not probabilities" in r.getMessage()]
-    assert len(said) == 1 and "pass from_logits=True" in said[0]
+    about_examples = [message for message in said if "behind the examples" in message]
+    about_curves = [message for message in said if "no PR/ROC curves" in message]
+    assert len(about_examples) == 1 and "pass from_logits=True" in about_examples[0]
+    assert len(about_curves) == 1 and "pass from_logits=True" in about_curves[0]
+    assert len(said) == 2
 
 
 @pytest.mark.parametrize("from_logits", [False, True])

@@ -20,7 +20,9 @@ from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 import tb_imbalance
 from logdir_reader import load, matrices, plugin_content, run_tag_pairs, scalars
 from tb_imbalance import core
-from tb_imbalance.events import report_values
+from tb_imbalance.curve_values import PR_CURVES_MAX_CLASSES, curve_values
+from tb_imbalance.events import report_values, scalar_prefix
+from tb_imbalance.step import ReportStep
 from tb_imbalance.targets import close_directory_writers
 from tensorboard import context
 
@@ -34,9 +36,17 @@ def seeded_batch(seed, rows=200, num_classes=3):
     return labels, scores
 
 
-def callback_tags(name="confusion_matrix", names=NAMES):
+def callback_tags(name="confusion_matrix", names=NAMES, *, curves=True):
+    """Every tag of a report of ``names`` (with ``curves``: logged from scores, every class with rows)."""
     values = report_values(name, np.eye(len(names), dtype=np.int64), names, image=None)
-    return {value.tag for value in values} | {name + "_image"}
+    tags = {value.tag for value in values} | {name + "_image"}
+    if curves:
+        classes = np.arange(len(names))
+        summary = core.curve_summary(np.eye(len(names)), classes, classes)
+        report = ReportStep.of(0, name, np.eye(len(names), dtype=np.int64), names, curves=summary)
+        tags |= {value.tag for value in curve_values(report, prefix=scalar_prefix(name), per_class_scalars=True,
+                                                      pr_curves=len(names) <= PR_CURVES_MAX_CLASSES)}
+    return tags
 
 
 @pytest.fixture(autouse=True)

@@ -107,12 +107,37 @@ test("without a baseline among the shown runs, no group is compared", () => {
 });
 
 test("metric and view from user input", () => {
-  assert.deepEqual(PIVOT_METRICS.map((metric) => metric.key), ["recall", "precision", "f1"]);
+  assert.deepEqual(PIVOT_METRICS.map((metric) => metric.key), ["recall", "precision", "f1", "average_precision", "roc_auc", "calibration_error"]);
   assert.equal(parseMetric("f1"), "f1");
+  assert.equal(parseMetric("average_precision"), "average_precision");
   assert.equal(parseMetric("accuracy"), "recall");
   assert.equal(parseMetric(null), "recall");
   assert.equal(parseView("pivot"), "pivot");
   assert.equal(parseView("<b>"), "table");
+});
+
+test("curve metrics: null where a run has none, AP differences from compare", () => {
+  const scored = (source, averagePrecision) => ({ ...source, has_curves: true, per_class: { ...source.per_class, average_precision: averagePrecision } });
+  const curveColumns = [
+    { run: "a_base", step: 4, report: scored(columns[1].report, [0.9, 0.5, null]), comparison: null },
+    {
+      run: "b_other",
+      step: 5,
+      report: scored(columns[0].report, [0.7, 0.6, null]),
+      comparison: { ...comparison, per_class: { ...comparison.per_class, average_precision_difference: [-0.2, 0.1, null] } },
+    },
+    { run: "c_ids", step: 5, report: columns[0].report, comparison },
+  ];
+  const [group] = buildPivot(curveColumns, ["a_base"], "average_precision");
+  const [cat, dog, bird] = group.rows;
+  assert.equal(cat.cells.a_base.value, 0.9);
+  assert.equal(cat.cells.b_other.delta, -0.2);
+  assert.equal(cat.cells.b_other.direction, "untested");
+  assert.equal(dog.cells.b_other.delta, 0.1);
+  assert.deepEqual(bird.cells.b_other, { value: null, interval: null, delta: null, direction: null, title: null });
+  assert.equal(cat.cells.c_ids.value, null);
+  // Metrics that are not curves keep empty cells for missing values.
+  assert.equal(buildPivot(curveColumns, ["a_base"], "f1")[0].rows[0].cells.c_ids.value > 0, true);
 });
 
 test("colours are stable by run name when runs appear", () => {

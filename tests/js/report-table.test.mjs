@@ -5,6 +5,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  CURVE_FIELDS,
+  CURVE_SUMMARY_ROWS,
+  FIELDS,
   SUMMARY_ROWS,
   buildReportTable,
   buildReportTables,
@@ -38,6 +41,7 @@ function report(step, names, { recall, precision, support, predicted, weighted =
 }
 
 const NAMES = ["cat", "dog", "bird"];
+const close = (actual, expected) => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} != ${expected}`);
 const base = report(4, NAMES, { recall: [0.9, 0.5, 0.0], precision: [0.8, 0.6, 0.0], support: [100, 20, 0], predicted: [110, 10, 0] });
 const other = report(5, NAMES, { recall: [0.7, 0.6, 0.0], precision: [0.85, 0.5, 0.0], support: [100, 25, 0], predicted: [80, 45, 0] });
 const comparison = {
@@ -129,6 +133,90 @@ test("exports say each run's step and keep the deltas", () => {
   assert.equal(catRow[6], "0.7000 (-0.2000)");
   assert.equal(columnStep({ report: { step: 9 }, step: 2 }), 9);
   assert.equal(columnStep({ report: null, step: 2 }), 2);
+});
+
+function withCurves(source, averagePrecision, rocAuc, calibrationError, metrics) {
+  return {
+    ...source,
+    has_curves: true,
+    per_class: { ...source.per_class, average_precision: averagePrecision, roc_auc: rocAuc, calibration_error: calibrationError },
+    metrics: { ...source.metrics, ...metrics },
+  };
+}
+
+const curveMetrics = { macro_average_precision: 0.6, macro_roc_auc: 0.8, expected_calibration_error: 0.05, classwise_calibration_error: 0.07 };
+const scoredBase = withCurves(base, [0.9, 0.4, null], [0.95, 0.7, null], [0.02, 0.1, 0.0], curveMetrics);
+const scoredOther = withCurves(other, [0.8, 0.6, null], [0.9, 0.75, null], [0.03, 0.08, 0.0], { ...curveMetrics, macro_average_precision: 0.7 });
+const curveComparison = {
+  ...comparison,
+  per_class: { ...comparison.per_class, average_precision_difference: [-0.1, 0.2, null] },
+};
+
+test("without curves a table keeps its four fields; with them it gains AP, ROC-AUC, calibration error and their headline rows", () => {
+  const plain = buildReportTable([{ run: "base", step: 4, report: base, error: null }], "base");
+  assert.deepEqual(plain.fields, FIELDS);
+  assert.equal(plain.classRows[0].cells.base.average_precision, undefined);
+
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: scoredBase, error: null },
+      { run: "other", step: 5, report: scoredOther, error: null, comparison: curveComparison },
+      { run: "ids", step: 5, report: base, error: null },
+    ],
+    "base",
+  );
+  assert.deepEqual(table.fields.map((field) => field.key), ["precision", "recall", "f1", "support", "average_precision", "roc_auc", "calibration_error"]);
+  const [cat, dog, bird] = table.classRows;
+  assert.deepEqual([cat.cells.base.average_precision, cat.cells.base.roc_auc, cat.cells.base.calibration_error], [0.9, 0.95, 0.02]);
+  assert.equal(bird.cells.base.average_precision, null);
+  // A run logged without scores has null curve cells (shown "–"), not missing ones.
+  assert.deepEqual([cat.cells.ids.average_precision, cat.cells.ids.roc_auc, cat.cells.ids.calibration_error], [null, null, null]);
+  assert.equal(cat.deltas.ids.average_precision, undefined);
+  // The AP difference is compare's; where compare has none, there is none.
+  assert.equal(cat.deltas.other.average_precision, -0.1);
+  assert.equal(dog.deltas.other.average_precision, 0.2);
+  assert.equal(bird.deltas.other.average_precision, undefined);
+  close(cat.deltas.other.roc_auc, -0.05);
+  const summary = Object.fromEntries(table.summaryRows.map((row) => [row.label, row]));
+  assert.deepEqual(table.summaryRows.slice(-4).map((row) => row.id), CURVE_SUMMARY_ROWS.map((row) => row.id));
+  assert.deepEqual(summary["macro AP"].cells.base, { average_precision: 0.6 });
+  assert.deepEqual(summary["class-wise ECE"].cells.other, { calibration_error: 0.07 });
+  assert.deepEqual(summary["macro AP"].cells.ids, { average_precision: null });
+  close(summary["macro AP"].deltas.other.average_precision, 0.1);
+  // Sorted like the other columns: runs without the score last.
+  const byAp = visibleClassRows(table.classRows, "", { column: "average_precision", run: "base", direction: "desc" });
+  assert.deepEqual(byAp.map((row) => row.name), ["cat", "dog", "bird"]);
+  const byError = visibleClassRows(table.classRows, "", { column: "calibration_error", run: "other", direction: "asc" });
+  assert.deepEqual(byError.map((row) => row.name), ["bird", "cat", "dog"]);
+  assert.equal(CURVE_FIELDS.find((field) => field.key === "calibration_error").lowerIsBetter, true);
+});
+
+test("exports carry the curve columns when a run has curves", () => {
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: scoredBase, error: null },
+      { run: "other", step: 5, report: scoredOther, error: null, comparison: curveComparison },
+    ],
+    "base",
+  );
+  const csv = exportLayout(table, table.classRows, "csv");
+  assert.deepEqual(csv.header.slice(0, 9), [
+    "class", "base step", "base precision", "base recall", "base f1-score", "base support",
+    "base average_precision", "base roc_auc", "base calibration_error",
+  ]);
+  assert.ok(csv.header.includes("other average_precision delta"));
+  assert.equal(csv.rows.length, SUMMARY_ROWS.length + CURVE_SUMMARY_ROWS.length + 3);
+  const at = (name, column) => csv.rows.find((row) => row[0] === name)[csv.header.indexOf(column)];
+  assert.equal(at("cat", "base average_precision"), 0.9);
+  assert.equal(at("bird", "base average_precision"), null);
+  assert.equal(at("cat", "other average_precision delta"), -0.1);
+  assert.equal(at("macro AP", "base average_precision"), 0.6);
+  assert.equal(at("macro AP", "base f1-score"), null);
+  assert.equal(at("ECE", "other calibration_error"), 0.05);
+  const markdown = exportLayout(table, table.classRows, "markdown");
+  assert.equal(markdown.header[5], "base (step 4) average_precision");
+  const cat = markdown.rows.find((row) => row[0] === "cat");
+  assert.equal(cat[5 + 7], "0.8000 (-0.1000)");
 });
 
 test("worstClasses ranks classes with examples by recall or F1", () => {

@@ -103,6 +103,15 @@ test("presets from the iframe URL", () => {
   assert.equal(readPresets("?min_support=-2").supportThreshold, 30);
 });
 
+test("the curves panel's class round-trips by name, and is left out when not chosen", () => {
+  const selection = { runs: ["a"], tag: "t", baseline: null, step: null, view: "table", metric: "recall" };
+  const search = selectionSearch("?name=imbalance&curve_class=old", { ...selection, curveClass: "<img src=x>, & co" });
+  assert.equal(readPresets(search).curveClass, "<img src=x>, & co");
+  assert.equal(new URLSearchParams(selectionSearch(search, { ...selection, curveClass: null })).has("curve_class"), false);
+  assert.equal(readPresets("").curveClass, null);
+  assert.equal(initialState().curveClass, null);
+});
+
 test("steps: the latest, or the last one not after the wanted one", () => {
   assert.equal(resolveStep([0, 2, 4], null), 4);
   assert.equal(resolveStep([0, 2, 4], 3), 2);

@@ -1,0 +1,189 @@
+// The curves panel: one class's precision-recall curve (with the argmax
+// decision's point), ROC curve and reliability diagram, the selected runs
+// overlaid in their colours, at the table's step.
+import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
+import { formatCount, formatScore, runLabel } from "../format.js";
+import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
+
+const TICKS = [0, 0.5, 1];
+
+/**
+ * Creates the curves section.
+ * @param {HTMLElement} container
+ * @param {Object} actions
+ * @param {(className: string|null) => void} actions.onClass the chosen class's name; null: the worst by AP
+ * @returns {{update: (view: Object) => void}}
+ */
+export function createCurvesView(container, { onClass }) {
+  let names = [];
+  const classSelect = select([], null, { dataset: { testid: "curves-class" }, "aria-label": "Class" });
+  classSelect.addEventListener("change", () => onClass(names[Number(classSelect.value)] ?? null));
+  const worstButton = el("button", { type: "button", class: "link-button", dataset: { testid: "curves-worst" } }, "Show the worst by AP");
+  worstButton.addEventListener("click", () => onClass(null));
+  const caption = el("p", { class: "caption", dataset: { testid: "curves-caption" } });
+  const legend = el("div", { class: "legend run-legend", dataset: { testid: "curves-legend" } });
+  const missing = el("ul", { class: "curves-missing hint", hidden: true, dataset: { testid: "curves-missing" } });
+  const charts = el("div", { class: "curve-charts", dataset: { testid: "curves-charts" } });
+
+  container.append(
+    el("div", { class: "toolbar" }, field("Class", classSelect), worstButton),
+    el("div", { class: "trends-head" }, caption, legend),
+    missing,
+    charts,
+  );
+
+  /** Axes, grid lines and labels of a chart whose both axes span 0 to 1. */
+  function frame(scale, xLabel, yLabel, diagonal) {
+    const { width, height, left, right, top, bottom } = CURVE_PLOT;
+    const parts = [];
+    for (const tick of TICKS) {
+      parts.push(svg("line", { class: "gridline", x1: left, x2: width - right, y1: scale.y(tick), y2: scale.y(tick) }));
+      parts.push(svg("line", { class: "gridline", x1: scale.x(tick), x2: scale.x(tick), y1: top, y2: height - bottom }));
+      parts.push(svg("text", { class: "axis-label", x: left - 4, y: scale.y(tick) + 3, "text-anchor": "end" }, tick.toFixed(1)));
+      parts.push(svg("text", { class: "axis-label", x: scale.x(tick), y: height - bottom + 11, "text-anchor": "middle" }, tick.toFixed(1)));
+    }
+    parts.push(svg("text", { class: "axis-title", x: (left + width - right) / 2, y: height - 4, "text-anchor": "middle" }, xLabel));
+    parts.push(
+      svg("text", { class: "axis-title", x: 10, y: (top + height - bottom) / 2, "text-anchor": "middle", transform: `rotate(-90 10 ${(top + height - bottom) / 2})` }, yLabel),
+    );
+    if (diagonal) {
+      parts.push(svg("line", { class: "diagonal", x1: scale.x(0), y1: scale.y(0), x2: scale.x(1), y2: scale.y(1) }, svg("title", {}, diagonal)));
+    }
+    return parts;
+  }
+
+  function line(points, scale, run, colour, title, extraClass = "") {
+    return svg(
+      "polyline",
+      { class: `curve-line${extraClass}`, points: svgPoints(points, scale), stroke: colour, dataset: { testid: "curve-line", run } },
+      svg("title", {}, title),
+    );
+  }
+
+  function chart(kind, title, label, parts) {
+    const { width, height } = CURVE_PLOT;
+    return el(
+      "figure",
+      { class: "small-chart curve-chart", dataset: { testid: "curves-chart", kind } },
+      el("figcaption", {}, el("span", { class: "chart-title" }, title)),
+      svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": label }, parts),
+    );
+  }
+
+  function prChart(drawn, className) {
+    const scale = unitScale();
+    const parts = frame(scale, "recall", "precision", null);
+    const points = [];
+    for (const { run, colour, curves } of drawn) {
+      const steps = prStepPoints(curves.pr);
+      parts.push(line(steps, scale, run, colour, `${run} · AP ${formatScore(curves.average_precision)}`));
+      const point = operatingPointOf(curves.operating_point);
+      if (!point) continue;
+      points.push(
+        svg(
+          "circle",
+          {
+            class: "operating-point",
+            cx: scale.x(point[0]).toFixed(2),
+            cy: scale.y(point[1]).toFixed(2),
+            r: 4.5,
+            fill: colour,
+            dataset: { testid: "operating-point", run, recall: String(point[0]), precision: String(point[1]) },
+          },
+          svg("title", {}, `${run} · argmax decision: precision ${formatScore(point[1])}, recall ${formatScore(point[0])}`),
+        ),
+      );
+    }
+    // The decision points on top of every run's curve.
+    return chart("pr", "Precision–recall", `Precision-recall curve of ${className}; dots: the argmax decision`, [...parts, ...points]);
+  }
+
+  function rocChart(drawn, className) {
+    const scale = unitScale();
+    const parts = frame(scale, "false positive rate", "true positive rate", "chance (ROC-AUC 0.5)");
+    for (const { run, colour, curves } of drawn) {
+      parts.push(line(rocPoints(curves.roc), scale, run, colour, `${run} · ROC-AUC ${formatScore(curves.roc_auc)}`));
+    }
+    return chart("roc", "ROC", `ROC curve of ${className}`, parts);
+  }
+
+  function reliabilityChart(drawn, className) {
+    const scale = unitScale();
+    const parts = frame(scale, "mean score", "observed frequency", "perfect calibration");
+    for (const { run, colour, curves } of drawn) {
+      const bins = reliabilityPoints(curves.reliability);
+      const edges = curves.reliability.bin_edges;
+      parts.push(line(bins.map((point) => [point.x, point.y]), scale, run, colour, `${run} · calibration error ${formatScore(curves.calibration_error)}`, " reliability-line"));
+      for (const point of bins) {
+        parts.push(
+          svg(
+            "circle",
+            {
+              class: "reliability-point",
+              cx: scale.x(point.x).toFixed(2),
+              cy: scale.y(point.y).toFixed(2),
+              r: point.radius.toFixed(2),
+              fill: colour,
+              dataset: { testid: "reliability-point", run, bin: String(point.bin), rows: String(point.rows) },
+            },
+            svg(
+              "title",
+              {},
+              `${run} · scores ${edges[point.bin].toFixed(2)}–${edges[point.bin + 1].toFixed(2)}: mean score ${formatScore(point.x)}, observed ${formatScore(point.y)}, ${formatCount(point.rows)} rows`,
+            ),
+          ),
+        );
+      }
+    }
+    return chart("reliability", "Reliability", `Reliability diagram of ${className}; point area by rows`, parts);
+  }
+
+  function legendItem({ run, colour, step, curves }) {
+    const numbers = `AP ${formatScore(curves.average_precision)} · ROC-AUC ${formatScore(curves.roc_auc)} · cal. error ${formatScore(curves.calibration_error)}`;
+    return el(
+      "span",
+      {
+        class: "legend-item",
+        title: `${run}, step ${step}: ${numbers}`,
+        dataset: { testid: "curves-legend-item", run, colour, step: String(step), averagePrecision: String(curves.average_precision) },
+      },
+      el("span", { class: "swatch", style: { background: colour } }),
+      el("span", { class: "run-name" }, runLabel(run)),
+      el("span", { class: "muted" }, numbers),
+    );
+  }
+
+  return {
+    /**
+     * @param {{shown: boolean, names: string[], className: string|null, isDefault: boolean,
+     *   reference: {run: string, step: number}|null,
+     *   runs: Array<{run: string, step: number|null, curves: Object|null, reason: string|null}>,
+     *   colours: Object<string, string>}} view from {@link import("../view-data.js").loadCurves}
+     */
+    update(view) {
+      names = view.names;
+      if (!view.shown) {
+        replaceChildren(charts);
+        replaceChildren(legend);
+        replaceChildren(missing);
+        return;
+      }
+      setOptions(classSelect, names.map((name, index) => [String(index), name]), String(names.indexOf(view.className)));
+      worstButton.hidden = view.isDefault;
+      caption.textContent = view.isDefault
+        ? `The class with the lowest average precision in ${runLabel(view.reference.run)} at step ${view.reference.step}`
+        : "The chosen class";
+      const drawn = view.runs.filter((entry) => entry.curves).map((entry) => ({ ...entry, colour: view.colours[entry.run] }));
+      replaceChildren(legend, drawn.map(legendItem));
+      const left = view.runs.filter((entry) => !entry.curves);
+      missing.hidden = left.length === 0;
+      replaceChildren(
+        missing,
+        left.map(({ run, reason }) =>
+          el("li", { dataset: { testid: "curves-missing-run", run }, title: run }, el("span", { class: "run-name" }, runLabel(run)), `: ${reason}`),
+        ),
+      );
+      replaceChildren(charts, prChart(drawn, view.className), rocChart(drawn, view.className), reliabilityChart(drawn, view.className));
+    },
+  };
+}

@@ -1,0 +1,94 @@
+"""The curves of one logging call: the binned scores of its predictions, or why it has none.
+
+Shared by :func:`tb_imbalance.log_report`, :mod:`tb_imbalance.summary` and
+the Keras callback's predict path, after :func:`tb_imbalance.core.class_ids`
+checked the inputs (the argmax is not taken again). Scores give curves
+(:func:`tb_imbalance.core.curve_probabilities`); class ids, and scores that
+are not probabilities without ``from_logits``, give none, and a log line
+(logger ``tb_imbalance``) says why once per tag and reason.
+
+Curves cost ``(C + 1) × 3 × 75`` numbers per step (about 0.9 MB at 1000
+classes, float32): above :data:`CURVES_MAX_CLASSES` classes they are off
+unless asked for (``curves=True``), said once per tag.
+
+Example:
+    >>> import numpy as np
+    >>> from tb_imbalance import core
+    >>> scores = np.array([[0.9, 0.1], [0.3, 0.7]])
+    >>> ids = core.class_ids([0, 1], scores)
+    >>> curves_of_step("confusion_matrix", scores, ids).shape
+    (3, 3, 75)
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance import core
+
+__all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves"]
+
+#: Above this many classes curves are off unless asked for (their bytes grow with C).
+CURVES_MAX_CLASSES = 1000
+
+_SAID: set[tuple[str, str]] = set()
+
+
+def _say_once(name: str, reason: str, message: str, *args: Any) -> None:
+    if (name, reason) in _SAID:
+        return
+    _SAID.add((name, reason))
+    logging.getLogger("tb_imbalance").warning(message, *args)
+
+
+def want_curves(name: str, num_classes: int, requested: bool | None) -> bool:
+    """Whether to compute curves: as asked, else up to :data:`CURVES_MAX_CLASSES` classes (said once above).
+
+    Example:
+        >>> want_curves("cm", 10, None), want_curves("cm", 10, False)
+        (True, False)
+    """
+    if requested is not None:
+        return core.validate_flag(requested, "curves")
+    if num_classes <= CURVES_MAX_CLASSES:
+        return True
+    _say_once(
+        name, "size",
+        "tb_imbalance: %s has %d classes (> %d): no PR/ROC curves, average precision or calibration "
+        "are logged (%d bytes a step). Pass curves=True to log them. Said once per tag.",
+        name, num_classes, CURVES_MAX_CLASSES, (num_classes + 1) * 3 * core.CURVE_BINS * 4,
+    )
+    return False
+
+
+def curves_of_step(
+    name: str, predictions: Any, ids: core.ClassIds, *, from_logits: bool = False, curves: bool | None = None
+) -> np.ndarray | None:
+    """The binned scores ``[C + 1, 3, 75]`` of checked predictions, or None (said once per tag and reason).
+
+    Args:
+        name: the matrix tag (for the log line).
+        predictions: the predictions :func:`tb_imbalance.core.class_ids`
+            checked into ``ids`` (numpy).
+        ids: their class ids (padding rows dropped, weights).
+        from_logits: ``[N, C]`` scores (or one column) hold logits: softmax
+            (sigmoid) first.
+        curves: None (default): on up to :data:`CURVES_MAX_CLASSES` classes;
+            True / False: always / never.
+    """
+    if not want_curves(name, ids.num_classes, curves):
+        return None
+    probabilities, why = core.curve_probabilities(predictions, ids.num_classes, from_logits=from_logits)
+    if probabilities is None:
+        _say_once(
+            name, why.split(" (")[0],
+            "tb_imbalance: no PR/ROC curves, average precision or calibration for %s: %s. Said once per tag.",
+            name, why,
+        )
+        return None
+    if ids.rows is not None:
+        probabilities = probabilities[ids.rows]
+    return core.curve_summary(probabilities, ids.true, ids.predicted, ids.weights)

@@ -1,0 +1,83 @@
+"""Curves from every kind of input, in every environment, and the calibration error against torchmetrics.
+
+``log_report`` takes lists, numpy arrays and the environment's framework
+tensors (PyTorch tensors in the PyTorch run, JAX arrays in the JAX run,
+TensorFlow tensors in the TensorFlow run); each logs the same binned scores,
+equal to the numpy core's. Where torchmetrics is installed (the PyTorch run),
+its ``multiclass_calibration_error(n_bins=15, norm="l1")`` equals the logged
+``expected_calibration_error``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import tb_imbalance
+from tb_imbalance import core
+from tb_imbalance import format as fmt
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
+
+BACKEND = os.environ.get("KERAS_BACKEND") or "tensorflow"
+
+
+def _evaluation(seed=0, rows=500, classes=4):
+    rng = np.random.default_rng(seed)
+    true = rng.choice(classes, size=rows, p=[0.7, 0.2, 0.07, 0.03])
+    logits = (rng.normal(size=(rows, classes)) + 2.0 * np.eye(classes)[true]).astype(np.float32)
+    return true, logits
+
+
+def _framework_tensor(array):
+    if BACKEND == "torch":
+        import torch
+
+        return torch.from_numpy(np.ascontiguousarray(array))
+    if BACKEND == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(array)
+    import tensorflow as tf
+
+    return tf.constant(array)
+
+
+def _logged(run_dir):
+    accumulator = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    info = fmt.parse_curves_content(accumulator.SummaryMetadata("confusion_matrix_curves").plugin_data.content)
+    blob = tensor_util.make_ndarray(accumulator.Tensors("confusion_matrix_curves")[0].tensor_proto)[0]
+    scalar = tensor_util.make_ndarray(accumulator.Tensors("imbalance/expected_calibration_error")[0].tensor_proto)
+    return fmt.decode_curves(blob, info, 4), float(scalar)
+
+
+@pytest.mark.parametrize("kind", ["list", "numpy", "framework"])
+def test_log_report_logs_the_cores_curves_from_every_input(tmp_path, kind):
+    true, logits = _evaluation()
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probabilities = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    expected = core.curve_summary(probabilities, true, logits.argmax(axis=1))
+    convert = {"list": lambda a: a.tolist(), "numpy": lambda a: a, "framework": _framework_tensor}[kind]
+    tb_imbalance.log_report(tmp_path, convert(true), convert(logits), step=0, from_logits=True, image=False)
+    logged, _ = _logged(tmp_path)
+    np.testing.assert_allclose(logged[:, :2], expected[:, :2], atol=1e-9)  # counts: exact
+    np.testing.assert_allclose(logged[:, 2], expected[:, 2], rtol=1e-5)
+
+
+def test_expected_calibration_error_equals_torchmetrics(tmp_path):
+    pytest.importorskip("torchmetrics")
+    import torch
+    from torchmetrics.functional.classification import multiclass_calibration_error
+
+    for seed in range(3):
+        true, logits = _evaluation(seed, rows=2000)
+        probabilities = torch.softmax(torch.from_numpy(logits), dim=1)
+        tb_imbalance.log_report(tmp_path / str(seed), true, probabilities.numpy(), step=0, image=False)
+        _, logged = _logged(tmp_path / str(seed))
+        expected = multiclass_calibration_error(
+            probabilities, torch.from_numpy(true), num_classes=4, n_bins=15, norm="l1"
+        )
+        assert logged == pytest.approx(float(expected), abs=1e-6)
