@@ -14,7 +14,9 @@ import keras
 import numpy as np
 import pytest
 
+from logdir_reader import load
 from tb_imbalance import core
+from tb_imbalance import format as fmt
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroAveragePrecision
 from tb_imbalance.writer import ReportWriter
 
@@ -35,6 +37,21 @@ def written(monkeypatch):
 
     monkeypatch.setattr(ReportWriter, "write_report", write_report)
     return steps
+
+
+def stored_curves(logdir, run="validation_imbalance", tag="confusion_matrix"):
+    """``{step: [C + 1, 3, B]}`` of the ``<tag>_curves`` blobs, read back through TensorBoard's loader."""
+    from tensorboard import context
+
+    provider, ctx = load(logdir), context.RequestContext()
+    listing = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="imbalance")
+    sequences = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
+    curves_tag = fmt.curves_tag(tag)
+    info = fmt.parse_curves_content(listing[run][curves_tag].plugin_content)
+    return {
+        datum.step: fmt.decode_curves(provider.read_blob(ctx, blob_key=datum.values[0].blob_key), info, CLASSES)
+        for datum in sequences[run][curves_tag]
+    }
 
 
 def away_from_edges(probabilities, margin=1e-4):
@@ -83,6 +100,11 @@ def test_the_compiled_metric_path_writes_the_validation_curves(tmp_path, written
     for step in written:
         np.testing.assert_array_equal(step.matrix, core.confusion_matrix(y, x))
         assert_curves(step, expected)
+    stored = stored_curves(tmp_path)  # and what the event file holds
+    assert sorted(stored) == [0, 1]
+    for summary in stored.values():
+        np.testing.assert_array_equal(summary[:, :2], expected[:, :2])
+        np.testing.assert_allclose(summary[:, 2], expected[:, 2], rtol=1e-6)
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
