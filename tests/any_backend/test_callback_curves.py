@@ -173,3 +173,12 @@ def test_curves_false_on_the_metric_is_said_in_a_line_not_warned(tmp_path, writt
         model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
     assert not [w for w in caught if "curves" in str(w.message)]
     assert written[0].curves is None
+
+
+def test_a_metric_reading_probabilities_as_logits_is_refused_before_training(tmp_path, written):
+    x, y = validation_rows(seed=7)
+    model = identity_model([BalancedAccuracy(CLASSES, from_logits=True)])  # the loss reads probabilities
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    with pytest.raises(ValueError, match=r"loss .*from_logits=False.*softmax of those probabilities.*BalancedAccuracy\(4\)"):
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    assert written == []
