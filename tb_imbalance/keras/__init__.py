@@ -5,7 +5,10 @@
   same code runs on TensorFlow, JAX and PyTorch, compiled or eager. Their
   scalar ``result()`` works as ``monitor=`` for EarlyStopping,
   ReduceLROnPlateau and ModelCheckpoint (``"val_balanced_accuracy"``,
-  ``"val_macro_f1"``, also with ``mode="auto"``).
+  ``"val_macro_f1"``, also with ``mode="auto"``). From the same validation
+  pass they keep the binned scores behind the PR, ROC and reliability curves
+  (``metric.curve_summary()``); :class:`MacroAveragePrecision` is their macro
+  average precision, as a streaming metric (``"val_macro_average_precision"``).
 * :class:`ClassificationReportCallback` writes, every epoch, the validation
   confusion matrix, per-class precision / recall / F1, the headline imbalance
   scalars and a picture. Given its own ``validation_data`` (arrays, a
@@ -43,11 +46,12 @@ Example:
 
 from tb_imbalance.keras.callback import ClassificationReportCallback
 from tb_imbalance.keras.distribution import is_chief  # noqa: F401  (tf.distribute rule, kept importable)
-from tb_imbalance.keras.metrics import BalancedAccuracy, ConfusionMatrixMetric, MacroF1
+from tb_imbalance.keras.metrics import BalancedAccuracy, ConfusionMatrixMetric, MacroAveragePrecision, MacroF1
 
 __all__ = [
     "ConfusionMatrixMetric",
     "BalancedAccuracy",
     "MacroF1",
+    "MacroAveragePrecision",
     "ClassificationReportCallback",
 ]

@@ -67,11 +67,36 @@ class _TorchOps:
     def argmax(self, value: Any, axis: int) -> Any:
         return self._torch.argmax(value, dim=axis)
 
-    def sum(self, value: Any, axis: int | None = None) -> Any:
-        return self._torch.sum(value) if axis is None else self._torch.sum(value, dim=axis)
+    def sum(self, value: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        return self._torch.sum(value) if axis is None else self._torch.sum(value, dim=axis, keepdim=keepdims)
 
-    def max(self, value: Any, axis: int) -> Any:
-        return self._torch.amax(value, dim=axis)
+    def max(self, value: Any, axis: int, keepdims: bool = False) -> Any:
+        return self._torch.amax(value, dim=axis, keepdim=keepdims)
+
+    def min(self, value: Any, axis: int) -> Any:
+        return self._torch.amin(value, dim=axis)
+
+    def minimum(self, value: Any, ceiling: float) -> Any:
+        return self._torch.clamp_max(value, ceiling)
+
+    def clip(self, value: Any, low: float, high: float) -> Any:
+        return self._torch.clamp(value, low, high)
+
+    def exp(self, value: Any) -> Any:
+        return self._torch.exp(value)
+
+    def cumsum(self, value: Any, axis: int) -> Any:
+        return self._torch.cumsum(value, dim=axis)
+
+    def stack(self, values: list[Any], axis: int = 0) -> Any:
+        return self._torch.stack(values, dim=axis)
+
+    def take_along_axis(self, value: Any, indices: Any, axis: int) -> Any:
+        return self._torch.gather(value, axis, indices.to(self._torch.int64))
+
+    def arange(self, start: int, stop: int, step: int = 1, dtype: str = "int32") -> Any:
+        torch_dtype = getattr(self._torch, dtype)
+        return self._torch.arange(start, stop, step, dtype=torch_dtype, device=self._keras_device())
 
     def any(self, value: Any) -> Any:
         return self._torch.any(value)

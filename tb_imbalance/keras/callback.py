@@ -12,9 +12,9 @@ import numpy as np
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution, fit_claims, model_checks
-from tb_imbalance.keras.callback_messages import CallbackMessages
+from tb_imbalance.keras.callback_messages import CallbackMessages, not_validated
 from tb_imbalance.keras.examples_source import ExamplesSource
-from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric
+from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.step import ClassSet, ReportStep, class_set_if_known, validate_tag
 from tb_imbalance.targets import directory_writer
@@ -35,7 +35,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     ``name`` (Imbalance dashboard), per-class ``precision/<class>``,
     ``recall/<class>``, ``f1/<class>`` scalars, ``imbalance/<metric>``
     headline scalars (scalar tags get a ``<name>/`` prefix when ``name`` is
-    not the default) and the ``<name>_image`` picture. Every callback of the
+    not the default) and the ``<name>_image`` picture; with scores, the binned
+    scores behind the PR, ROC and reliability curves (``ReportStep.curves``:
+    the compiled metric's curve state, or computed from the predictions; class
+    ids or scores outside [0, 1] without ``from_logits`` give none, said once
+    with the fix). Every callback of the
     process writing into one run directory shares one writer and event file
     (:func:`tb_imbalance.targets.directory_writer`), flushed at every epoch.
 
@@ -99,10 +103,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             a ``PyDataset`` whose ``num_batches`` is ``None``, a
             ``DataLoader`` over an ``IterableDataset``); ``None`` reads
             finite sources to their end.
-        from_logits: the model's single score column (a binary model,
-            ``Dense(1)`` without activation) holds logits, cut at 0, for the
-            predict path. For the metric path set ``from_logits`` on the
-            metric instead.
+        from_logits: the model's scores are logits, for the predict path: a
+            single column (``Dense(1)`` without activation) is cut at 0; the
+            curves read their sigmoid, or softmax (also with a loss of
+            ``from_logits=True``). For the metric path set it on the metric.
         freq: log every ``freq`` epochs (epochs 0, freq, 2·freq, …).
         name: tag of the confusion matrix; a non-default name prefixes the
             scalar tags with ``<name>/``.
@@ -274,7 +278,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
         self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
-        self._validated: np.ndarray | ValueError | None = None  # the epoch's validation counts
+        self._validated: MetricState | None = None  # the epoch's validation counts and curves
 
     # -- set-up ------------------------------------------------------------
     @property
@@ -359,23 +363,21 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         # callback's evaluate() or predict() resets the compiled metric.
         if not self._logs_this_epoch or self._source is not None or self._metric is None:
             return
-        try:
-            self._validated = self._metric.confusion_matrix()
-        except ValueError as error:  # invalid rows: raised at on_epoch_end, where it always was
-            self._validated = error
+        self._validated = self._metric.read_state()  # an error (invalid rows) is raised at on_epoch_end
 
-    def _matrix_from_metric(self) -> np.ndarray:
+    def _state_from_metric(self) -> MetricState:
         assert self._metric is not None
         self._say_once(
             f"reading the validation confusion matrix from the compiled metric "
             f"'{self._metric.name}' (no extra forward pass); writing to {self.run_dir}"
         )
         validated, self._validated = self._validated, None
-        if isinstance(validated, ValueError):
-            raise validated
-        return validated if validated is not None else self._metric.confusion_matrix()
+        state = validated if validated is not None else self._metric.read_state()
+        if isinstance(state.matrix, ValueError):
+            raise state.matrix
+        return state
 
-    def _matrix_from_predictions(self) -> np.ndarray:
+    def _state_from_predictions(self) -> MetricState:
         assert self._source is not None
         compiled = (
             f"; the compiled metric '{self._metric.name}' is not read (the callback's validation_data wins)"
@@ -387,9 +389,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             f"predicting on the callback's validation_data ({self._source.kind}{steps}) every "
             f"{self.freq} epoch(s){compiled}; writing to {self.run_dir}"
         )
-        return self._source.confusion_matrix(
-            self.model, num_classes=self._num_classes, class_names=self.class_names, from_logits=self.from_logits
-        )
+        return MetricState(*self._source.report(
+            self.model, num_classes=self._num_classes, class_names=self.class_names, from_logits=self.from_logits,
+            scores_from_logits=self._examples_from_logits,
+        ))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._logs_this_epoch = False
@@ -398,34 +401,29 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return
         logs = logs or {}
         if self._source is not None:
-            cm = self._matrix_from_predictions()
+            state = self._state_from_predictions()
         elif self._validated is None and not any(key.startswith("val_") for key in logs):
-            self._messages.warn_once(
-                "not_validated",
-                f"nothing was logged for epoch {epoch}: fit did not validate this epoch, so the "
-                f"compiled metric '{self._metric.name}' holds no validation counts. Pass "
-                "validation_data (or validation_split) to fit, or validation_data to this callback; "
-                "with fit(validation_freq=k) Keras validates after epochs k, 2k, … (indices k-1, "
-                "2k-1, …) while this callback logs epochs 0, freq, 2·freq, …: only epochs in both "
-                "are written (freq=1 writes every validated epoch)",
-            )
+            self._messages.warn_once("not_validated", not_validated(epoch, self._metric.name))
             return
         else:
-            cm = self._matrix_from_metric()
+            state = self._state_from_metric()
+        cm, curves = state.matrix, state.curves
+        if curves is None:  # class ids, logits read as probabilities (a warning), curves=False: said once
+            self._messages.no_curves(state.curves_reason, chosen=self._source is None and not self._metric.curves)
         self._classes = self._class_set(cm.shape[0])
         scores = ids = None
         if self.examples is not None:
             scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
         if self._writer is None:  # not the writing process (every process predicts: predict may be collective)
             return
-        write = functools.partial(self._write_step, self._writer, epoch, cm, self._classes, scores, ids)
+        write = functools.partial(self._write_step, self._writer, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write))
         else:
             write()
 
     def _write_step(
-        self, writer: ReportWriter, epoch: int, cm: np.ndarray, classes: ClassSet, scores: Any, ids: Any
+        self, writer: ReportWriter, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet, scores: Any, ids: Any
     ) -> None:
         """Everything after the matrix is read: examples, report, picture, one flushed event."""
         examples = (
@@ -433,7 +431,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if scores is None
             else self.examples.collect(scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids)
         )
-        report = ReportStep.with_classes(epoch, self.name, cm, classes, examples=examples)
+        report = ReportStep.with_classes(epoch, self.name, cm, classes, examples=examples, curves=curves)
         writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
 
     def on_train_end(self, logs: dict | None = None) -> None:

@@ -18,7 +18,7 @@ import warnings
 
 import keras
 
-__all__ = ["CallbackMessages"]
+__all__ = ["CallbackMessages", "not_validated"]
 
 
 class CallbackMessages:
@@ -46,10 +46,30 @@ class CallbackMessages:
         self._said.add(key)
         self.log(message)
 
-    def warn_once(self, key: str, message: str) -> None:
+    def warn_once(self, key: str, message: str, stacklevel: int = 3) -> None:
         """A ``UserWarning`` (pointing at the caller of the callback method) and the line, once per ``key``."""
         if "warning:" + key in self._said:
             return
         self._said.add("warning:" + key)
-        warnings.warn(f"{self.speaker}: {message}", UserWarning, stacklevel=3)
+        warnings.warn(f"{self.speaker}: {message}", UserWarning, stacklevel=stacklevel)
         self.log(f"warning: {message}")
+
+    def no_curves(self, reason: str, *, chosen: bool) -> None:
+        """Say once that an epoch has no curves and why: a line when the user ``chose`` it
+        (``curves=False``), else a warning (class ids, logits read as probabilities)."""
+        message = f"no PR / ROC / reliability curves are written: {reason}"
+        if chosen:
+            self.say_once("no_curves", message)
+        else:
+            self.warn_once("no_curves", message, stacklevel=4)
+
+
+def not_validated(epoch: int, metric_name: str) -> str:
+    """What to say when ``fit`` did not validate an epoch the callback logs."""
+    return (
+        f"nothing was logged for epoch {epoch}: fit did not validate this epoch, so the compiled metric "
+        f"'{metric_name}' holds no validation counts. Pass validation_data (or validation_split) to fit, "
+        "or validation_data to this callback; with fit(validation_freq=k) Keras validates after epochs "
+        "k, 2k, … (indices k-1, 2k-1, …) while this callback logs epochs 0, freq, 2·freq, …: only epochs "
+        "in both are written (freq=1 writes every validated epoch)"
+    )

@@ -18,10 +18,17 @@ above, the metric also keeps the matrix's marginals (per class: support,
 predicted, correct) and ``result()`` reads those, O(C). The report's maths
 stays in :mod:`tb_imbalance.core`; a test holds ``result()`` to it.
 
-A binary model with one score column: pass ``from_logits=True`` when that
-column holds logits (``Dense(1)`` without activation, a loss with
-``from_logits=True``); it is then cut at 0, the same cut as
-``sigmoid >= 0.5``. Without it, scores outside ``[0, 1]`` are refused.
+When the predictions are scores the metric also keeps, from the same rows,
+the binned summary behind the PR, ROC and reliability curves
+(:meth:`ConfusionMatrixMetric.curve_summary`, the state in
+:mod:`tb_imbalance.keras.curve_state`); ``curves=False`` leaves it out.
+
+``from_logits=True`` says the model outputs logits (no final activation, a
+loss with ``from_logits=True``): a binary model's single score column is then
+cut at 0, the same cut as ``sigmoid >= 0.5``, and the curves read a sigmoid
+of it, or a softmax of ``[N, C]`` logits. Without it, single-column scores
+outside ``[0, 1]`` are refused, and ``[N, C]`` scores outside ``[0, 1]``
+give no curves (their argmax, the matrix, is the same either way).
 
 Example:
     >>> metric = ConfusionMatrixMetric(3)  # counts only: result() is for subclasses
@@ -42,6 +49,8 @@ from keras import ops
 from tb_imbalance import core
 from tb_imbalance.keras import state_updates
 from tb_imbalance.keras.cell_index import CellLayout
+from tb_imbalance.keras.curve_state import CurveLayout
+from tb_imbalance.keras.metric_reads import HostReads, MetricState
 from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
     HOST_TYPES,
@@ -52,7 +61,9 @@ from tb_imbalance.keras.row_ops import (
     rank,
 )
 
-__all__ = ["ConfusionMatrixMetric", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"]
+__all__ = [
+    "ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"
+]
 
 #: Per Keras backend: up to this many classes ``result()`` reduces the
 #: ``C * C`` cells on every batch; above, it reads marginals kept next to them,
@@ -96,7 +107,7 @@ def count_dtype() -> str:
 
 
 
-class ConfusionMatrixMetric(keras.metrics.Metric):
+class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     """Base class: a metric whose state is the integer ``[C, C]`` confusion matrix.
 
     ``update_state(y_true, y_pred, sample_weight=None)`` accepts sparse labels
@@ -145,21 +156,32 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         num_classes: ``C`` ≥ 2.
         name: metric name (the key in ``logs``).
         dtype: dtype of ``result()``.
-        from_logits: a binary model's single score column holds logits (cut
-            at 0) instead of sigmoid probabilities (cut at 0.5). ``[N, C]``
-            scores give the same argmax either way.
+        from_logits: the scores are logits: a binary model's single column
+            is cut at 0 instead of 0.5, and the curves read their sigmoid
+            (one column) or softmax (``[N, C]``). ``[N, C]`` scores give the
+            same matrix either way.
+        curves: keep the binned curve summary of score predictions
+            (:meth:`curve_summary`): ``N × C`` more scatter-added counts per
+            batch and ``2 (C + 1) × 75`` counts of state.
 
     Raises:
-        TypeError: ``num_classes`` is not an int, ``from_logits`` not a bool.
+        TypeError: ``num_classes`` is not an int, ``from_logits`` or ``curves`` not a bool.
         ValueError: ``num_classes`` < 2.
     """
 
     def __init__(
-        self, num_classes: int, name: str | None = None, dtype: Any = None, *, from_logits: bool = False
+        self,
+        num_classes: int,
+        name: str | None = None,
+        dtype: Any = None,
+        *,
+        from_logits: bool = False,
+        curves: bool = True,
     ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_classes = core.validate_num_classes(num_classes)
         self.from_logits = core.validate_flag(from_logits, "from_logits")
+        self.curves = core.validate_flag(curves, "curves") or self._needs_curves
         self._count_dtype = count_dtype()
         self._float_dtype = float_dtype()
         self._dense = self.num_classes <= dense_result_max_classes()
@@ -181,13 +203,24 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
             self.marginals = self.add_variable(
                 shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
             )
+        self._curves = None
+        if self.curves:  # the binned scores behind the curves (see curve_state)
+            self._curves = CurveLayout(
+                self.num_classes, self.from_logits, self.name, metric_type=type(self).__name__
+            )
+            self.curve_counts = self.add_variable(
+                shape=(self._curves.count_length,), initializer="zeros", dtype=self._count_dtype, name="curve_counts"
+            )
+            self.curve_sums = self.add_variable(
+                shape=(self._curves.sum_length,), initializer="zeros", dtype=self._float_dtype, name="curve_sums"
+            )
         # TensorFlow, cells layout: one XLA call per batch updates the counts
         # and stores the new result() (see state_updates); a subclass that
         # only overrides result() keeps the plain path.
         self._fused_tf = (
             self._dense
             and keras.backend.backend() == "tensorflow"
-            and type(self)._value is not ConfusionMatrixMetric._value
+            and (type(self)._value is not ConfusionMatrixMetric._value or self._result_reads_curves)
         )
         self._fused_update = None
         if self._fused_tf:
@@ -224,50 +257,68 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         """
         if isinstance(y_true, HOST_TYPES) and isinstance(y_pred, HOST_TYPES):
             self._check_on_host(y_true, y_pred)
-        xp = array_namespace()
-        if self._fused_tf and state_updates.fused_tf_applies():
-            if self._fused_update is None:
-                self._fused_update = self._shared_xla_function("update")
-            y_pred = ops.convert_to_tensor(y_pred)
-            if rank(y_pred) == 2 and y_pred.shape[-1] == self.num_classes in TF_NATIVE_ARGMAX_COLUMNS:
-                y_pred = pick_with_tensorflow(y_pred)
-            self._fused_update(
-                ops.convert_to_tensor(y_true),
-                y_pred,
-                None if sample_weight is None else ops.convert_to_tensor(sample_weight),
-                self.counts.value.handle,
-                self._last_result.value.handle,
-            )
-            return
-        if self._dense:
-            under_xla = keras.backend.backend() == "jax"  # the trainer's jit
-            index = self._layout.cell_index(xp, y_true, y_pred, sample_weight, under_xla)[0]
-            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
-        else:
-            if keras.backend.backend() == "tensorflow" and state_updates.fused_tf_applies():
-                # the rows' maths in one XLA call; the scatters stay in place outside it
-                rows = self._shared_xla_function("rows")(
-                    ops.convert_to_tensor(y_true),
-                    ops.convert_to_tensor(y_pred),
-                    None if sample_weight is None else ops.convert_to_tensor(sample_weight),
+        backend = keras.backend.backend()
+        if backend == "tensorflow" and state_updates.fused_tf_applies() and (self._fused_tf or not self._dense):
+            y_true, y_pred = ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred)
+            sample_weight = None if sample_weight is None else ops.convert_to_tensor(sample_weight)
+            if self._fused_tf:
+                if self._fused_update is None:
+                    self._fused_update = self._shared_xla_function("update")
+                picked = y_pred
+                if rank(y_pred) == 2 and y_pred.shape[-1] == self.num_classes in TF_NATIVE_ARGMAX_COLUMNS:
+                    picked = pick_with_tensorflow(y_pred)
+                curves = (None, None) if self._curves is None else (self.curve_counts, self.curve_sums)
+                self._fused_update(
+                    y_true, picked, y_pred, sample_weight, self.counts.value.handle, self._last_result.value.handle,
+                    *(None if variable is None else variable.value.handle for variable in curves),
                 )
-            else:
-                rows = self._rows(xp, y_true, y_pred, sample_weight, keras.backend.backend() == "jax")
-            index, marginal_ids, marginal_counts = rows
-            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
-            state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
+                return
+            # the rows' maths in one XLA call; the scatters stay in place outside it
+            rows = self._shared_xla_function("rows")(y_true, y_pred, y_pred, sample_weight)
+        else:
+            rows = self._rows(array_namespace(), y_true, y_pred, y_pred, sample_weight, backend == "jax")
+        self._add_rows(array_namespace(), rows)
         if self._fused_tf and not state_updates.tf_cross_replica():
-            self._last_result.assign(self._value_of_counts(ops, self.counts.value))  # keep it true
+            curve_counts = None if self._curves is None else self.curve_counts.value
+            self._last_result.assign(self._value_of_state(ops, self.counts.value, curve_counts))
 
-    def _rows(self, xp: Any, y_true: Any, y_pred: Any, sample_weight: Any, under_xla: bool) -> tuple[Any, Any, Any]:
-        """Marginals layout: the rows' cell indices, and the marginal ids and
-        counts to add (only rows that went into a cell of the matrix count)."""
+    def _rows(
+        self, xp: Any, y_true: Any, y_pred: Any, scores: Any, sample_weight: Any, under_xla: bool
+    ) -> tuple[Any, ...]:
+        """The batch's additions to each variable, as ids (and values).
+
+        ``(index, marginal_ids, marginal_counts, curve_ids, sum_ids,
+        sum_values)``: the rows' slots in ``counts`` (1 each); in the
+        marginals layout the marginal ids and counts to add (only rows that
+        went into a cell of the matrix count); with curves, the ids getting
+        1 in ``curve_counts`` and the scores to add to ``curve_sums`` (see
+        :class:`~tb_imbalance.keras.curve_state.CurveLayout`). Absent parts
+        are None. ``y_pred`` may be the ``scores`` already reduced to
+        :class:`~tb_imbalance.keras.row_ops.Picked` ids.
+        """
         num = self.num_classes
         index, true_ids, pred_ids = self._layout.cell_index(xp, y_true, y_pred, sample_weight, under_xla)
-        in_matrix = xp.cast(index < num * num, self._count_dtype)
-        on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
-        marginal_ids = xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num])
-        return index, marginal_ids, xp.concatenate([in_matrix, in_matrix, on_diagonal])
+        marginal_ids = marginal_counts = None
+        if not self._dense:
+            in_matrix = xp.cast(index < num * num, self._count_dtype)
+            on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
+            marginal_ids = xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num])
+            marginal_counts = xp.concatenate([in_matrix, in_matrix, on_diagonal])
+        curve = (None, None, None)
+        if self._curves is not None:
+            curve = self._curves.batch_ids(xp, scores, index, true_ids, pred_ids, num * num)
+        return (index, marginal_ids, marginal_counts, *curve)
+
+    def _add_rows(self, xp: Any, rows: tuple[Any, ...]) -> None:
+        """Scatter-add :meth:`_rows`' additions into the variables, in place where the backend allows."""
+        index, marginal_ids, marginal_counts, curve_ids, sum_ids, sum_values = rows
+        state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+        if marginal_ids is not None:
+            state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
+        if curve_ids is not None:
+            state_updates.scatter_add(self.curve_counts, curve_ids, xp.ones_like(curve_ids))
+        if sum_ids is not None:
+            state_updates.scatter_add(self.curve_sums, sum_ids, sum_values)
 
     def _shared_xla_function(self, kind: str) -> Any:
         """TensorFlow: the XLA-compiled ``"update"`` (cells layout: the whole
@@ -281,18 +332,21 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         (kept alive for it); each call gets the caller's own inputs and
         variables.
         """
-        key = (kind, type(self), self.name, self.num_classes, self.from_logits, self.dtype, self._count_dtype,
-               self._float_dtype)
+        key = (kind, type(self), self.name, self.num_classes, self.from_logits, self.curves, self.dtype,
+               self._count_dtype, self._float_dtype)
         function = _XLA_FUNCTIONS.get(key)
         if function is None:
+            rows = lambda *batch: self._rows(ops, *batch, under_xla=True)  # noqa: E731
             if kind == "update":
                 function = state_updates.fused_tf_update(
-                    lambda *batch: self._layout.cell_index(ops, *batch, under_xla=True)[0],
-                    lambda counts: self._value_of_counts(ops, counts),
+                    rows,
+                    lambda counts, curve_counts: self._value_of_state(ops, counts, curve_counts),
                     self.counts.shape[0],
+                    reads_curves=self._result_reads_curves,
+                    sum_dtype=self._float_dtype,
                 )
             else:
-                function = state_updates.xla_function(lambda *batch: self._rows(ops, *batch, under_xla=True))
+                function = state_updates.xla_function(rows)
             _XLA_FUNCTIONS[key] = function
         return function
 
@@ -303,6 +357,9 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
     # -- outputs -----------------------------------------------------------
     #: whether :meth:`_value` reads the column sums (``predicted``)
     _uses_predicted = True
+    #: whether ``result()`` is :meth:`_curve_value` (the curve state must be kept)
+    _result_reads_curves = False
+    _needs_curves = False
 
     def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
         """The scalar from the per-class float totals (``predicted`` is ``None``
@@ -321,6 +378,23 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         dropped = xp.any(counts[size : size + 2] > 0)
         return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
+    def _curve_value(self, xp: Any, curve_counts: Any) -> Any:
+        """The scalar from the curve counts, for a metric with ``_result_reads_curves``."""
+        raise NotImplementedError(f"{type(self).__name__} must define _curve_value()")
+
+    def _value_of_curves(self, xp: Any, dropped: Any, curve_counts: Any) -> Any:
+        """``result()`` of a metric of the curves: NaN once a row was dropped by the
+        matrix (``dropped``: its two counters) or held no probabilities."""
+        not_counted = xp.any(dropped > 0) | xp.any(curve_counts[self._curves.not_probabilities :] > 0)
+        return xp.cast(xp.where(not_counted, float("nan"), self._curve_value(xp, curve_counts)), self.dtype)
+
+    def _value_of_state(self, xp: Any, counts: Any, curve_counts: Any) -> Any:
+        """``result()`` from the whole ``counts`` (cells layout) and the curve counts."""
+        if self._result_reads_curves:
+            size = self.num_classes * self.num_classes
+            return self._value_of_curves(xp, counts[size : size + 2], curve_counts)
+        return self._value_of_counts(xp, counts)
+
     def _value_of_marginals(self, xp: Any) -> Any:
         """``result()`` from the marginals and the two counters of dropped rows.
 
@@ -338,53 +412,14 @@ class ConfusionMatrixMetric(keras.metrics.Metric):
         if self._fused_tf and state_updates.fused_tf_applies():
             return self._last_result.value
         xp = array_namespace()
+        if self._result_reads_curves:
+            size = self.num_classes * self.num_classes
+            dropped = state_updates.read_slice(self.counts, size, size + 2)
+            return self._value_of_curves(xp, dropped, self.curve_counts.value)
         if self._dense:
             return self._value_of_counts(xp, self.counts.value)
         return self._value_of_marginals(xp)
 
-    def _host_counts(self) -> np.ndarray:
-        return np.asarray(ops.convert_to_numpy(self.counts)).astype(np.int64)
-
-    @property
-    def invalid_rows(self) -> int:
-        """Rows that could not be counted so far (see the class docs)."""
-        return int(self._host_counts()[self.num_classes**2])
-
-    @property
-    def logit_rows(self) -> int:
-        """Rows whose single score was outside ``[0, 1]`` while ``from_logits=False``."""
-        return int(self._host_counts()[self.num_classes**2 + 1])
-
-    def confusion_matrix(self) -> np.ndarray:
-        """The accumulated ``[C, C]`` int64 matrix (summed over replicas).
-
-        Raises:
-            ValueError: some rows could not be counted, or single-column
-                scores were outside ``[0, 1]`` with ``from_logits=False`` (see
-                the class docs); the message names the fix.
-        """
-        counts = self._host_counts()
-        size = self.num_classes**2
-        invalid, logits = int(counts[size]), int(counts[size + 1])
-        problems = []
-        if invalid:
-            problems.append(
-                f"{invalid} rows could not be counted: labels (y_true) must be whole class ids "
-                f"in [0, {self.num_classes - 1}] or one-hot rows with a positive entry, and "
-                f"scores (y_pred) finite (num_classes={self.num_classes}); check the labels, "
-                "the model's output for NaN, and `num_classes`"
-            )
-        if logits:
-            problems.append(
-                f"{logits} rows have a single score outside [0, 1], so it is not a sigmoid "
-                "probability: the model outputs logits (e.g. Dense(1) without activation, "
-                f"trained with from_logits=True); pass from_logits=True to "
-                f"{type(self).__name__}({self.num_classes}, from_logits=True) to cut them at 0, "
-                "or end the model with a sigmoid"
-            )
-        if problems:
-            raise ValueError(f"{self.name}: " + "; and ".join(problems))
-        return counts[:size].reshape(self.num_classes, self.num_classes)
-
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits}
+        config = {**super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits}
+        return config if self._needs_curves else {**config, "curves": self.curves}

@@ -5,6 +5,9 @@ matrix of the data seen (:class:`ConfusionMatrixMetric`, in
 :mod:`tb_imbalance.keras.confusion_metric`, with its inputs, invalid rows and
 count limits) and reduce it to the report's value, the same as
 :mod:`tb_imbalance.core` computes from the matrix.
+:class:`MacroAveragePrecision` reduces the binned scores kept beside it
+(:mod:`tb_imbalance.keras.curve_state`) as
+:func:`tb_imbalance.core.curve_metrics` does.
 
 Example:
     >>> metric = MacroF1(3)
@@ -29,7 +32,14 @@ from tb_imbalance.keras.confusion_metric import (  # the base and its limits, im
     dense_result_max_classes,
 )
 
-__all__ = ["ConfusionMatrixMetric", "BalancedAccuracy", "MacroF1", "count_dtype", "dense_result_max_classes"]
+__all__ = [
+    "ConfusionMatrixMetric",
+    "BalancedAccuracy",
+    "MacroF1",
+    "MacroAveragePrecision",
+    "count_dtype",
+    "dense_result_max_classes",
+]
 
 
 @keras.saving.register_keras_serializable(package="tb_imbalance")
@@ -46,8 +56,10 @@ class BalancedAccuracy(ConfusionMatrixMetric):
         num_classes: ``C`` ≥ 2.
         name: key in ``logs`` (``val_`` + name for validation).
         dtype: dtype of ``result()``.
-        from_logits: a binary model's single score column holds logits
-            (cut at 0), not sigmoid probabilities (cut at 0.5).
+        from_logits: the scores are logits: a binary model's single column
+            is cut at 0 (not 0.5), the curves read their sigmoid or softmax.
+        curves: also keep the binned scores behind the curves
+            (:meth:`~ConfusionMatrixMetric.curve_summary`).
 
     Example:
         >>> metric = BalancedAccuracy(3)
@@ -59,9 +71,15 @@ class BalancedAccuracy(ConfusionMatrixMetric):
     _direction = "up"
 
     def __init__(
-        self, num_classes: int, name: str = "balanced_accuracy", dtype: Any = None, *, from_logits: bool = False
+        self,
+        num_classes: int,
+        name: str = "balanced_accuracy",
+        dtype: Any = None,
+        *,
+        from_logits: bool = False,
+        curves: bool = True,
     ) -> None:
-        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
+        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, curves=curves)
 
     _uses_predicted = False
 
@@ -87,8 +105,10 @@ class MacroF1(ConfusionMatrixMetric):
         num_classes: ``C`` ≥ 2.
         name: key in ``logs`` (``val_`` + name for validation).
         dtype: dtype of ``result()``.
-        from_logits: a binary model's single score column holds logits
-            (cut at 0), not sigmoid probabilities (cut at 0.5).
+        from_logits: the scores are logits: a binary model's single column
+            is cut at 0 (not 0.5), the curves read their sigmoid or softmax.
+        curves: also keep the binned scores behind the curves
+            (:meth:`~ConfusionMatrixMetric.curve_summary`).
 
     Example:
         >>> metric = MacroF1(2)
@@ -100,10 +120,67 @@ class MacroF1(ConfusionMatrixMetric):
     _direction = "up"
 
     def __init__(
-        self, num_classes: int, name: str = "macro_f1", dtype: Any = None, *, from_logits: bool = False
+        self,
+        num_classes: int,
+        name: str = "macro_f1",
+        dtype: Any = None,
+        *,
+        from_logits: bool = False,
+        curves: bool = True,
     ) -> None:
-        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
+        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, curves=curves)
 
     def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
         f1 = 2 * correct / xp.maximum(support + predicted, 1.0)  # 0 / 1 for an absent, never predicted class
         return xp.mean(f1)
+
+
+@keras.saving.register_keras_serializable(package="tb_imbalance")
+class MacroAveragePrecision(ConfusionMatrixMetric):
+    """Macro average precision: the mean over the classes present in the labels of
+    each class's one-vs-rest average precision, on the binned scores.
+
+    Streaming: the state is the binned summary of
+    :func:`tb_imbalance.core.curve_summary` (``C + 1`` rows of
+    :data:`~tb_imbalance.core.CURVE_BINS` bins, see
+    :mod:`tb_imbalance.keras.curve_state`) beside the confusion matrix, and
+    ``result()`` is ``tb_imbalance.core.curve_metrics(summary)["metrics"]
+    ["macro_average_precision"]`` computed from it in ``keras.ops``: per
+    class scikit-learn's ``average_precision_score`` on the scores replaced
+    by their bin's lower edge (:func:`tb_imbalance.core.quantise_scores`),
+    averaged over the classes with positives (0 before any). Higher is
+    better: ``monitor="val_macro_average_precision"`` works with
+    ``mode="auto"``.
+
+    Predictions must be scores: ``[N, C]`` probabilities (or logits with
+    ``from_logits=True``, read through a softmax) or, for two classes, one
+    sigmoid column (a logit with ``from_logits=True``). ``result()`` is NaN
+    once rows could not be counted (see :class:`ConfusionMatrixMetric`), held
+    scores outside ``[0, 1]`` without ``from_logits``, or were class ids;
+    :meth:`~ConfusionMatrixMetric.curves_unavailable` says why.
+    ``sample_weight`` is a mask, as for the matrix.
+
+    Args:
+        num_classes: ``C`` ≥ 2.
+        name: key in ``logs`` (``val_`` + name for validation).
+        dtype: dtype of ``result()``.
+        from_logits: the scores are logits (softmax; sigmoid for one column).
+
+    Example:
+        >>> metric = MacroAveragePrecision(2)
+        >>> metric.update_state([0, 1, 1], [[0.3, 0.7], [0.4, 0.6], [0.8, 0.2]])
+        >>> round(float(metric.result()), 4)  # class 0: AP 1/3 (its row ranks last); class 1: (1/2 + 2/3) / 2
+        0.4583
+    """
+
+    _direction = "up"
+    _needs_curves = True
+    _result_reads_curves = True
+
+    def __init__(
+        self, num_classes: int, name: str = "macro_average_precision", dtype: Any = None, *, from_logits: bool = False
+    ) -> None:
+        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
+
+    def _curve_value(self, xp: Any, curve_counts: Any) -> Any:
+        return self._curves.macro_average_precision(xp, curve_counts, self._float_dtype)

@@ -170,9 +170,20 @@ def check_from_logits(
             f"({type(metric).__name__}({metric.num_classes}, from_logits=True)); the "
             "callback's from_logits applies to its own validation_data"
         )
-    if outputs is None or len(outputs) != 1 or not is_score_column(outputs[0]):
-        return  # from_logits only matters for one score column
+    if outputs is None or len(outputs) != 1:
+        return
     loss_logits, loss_name = loss_from_logits(model)
+    if not is_score_column(outputs[0]):  # [N, C]: from_logits says how the curves read the scores
+        for compiled in candidates:
+            if loss_logits is False and compiled.curves and compiled.from_logits:
+                raise ValueError(
+                    f"the model's loss '{loss_name}' has from_logits=False (its outputs are probabilities), "
+                    f"but the compiled metric '{compiled.name}' has from_logits=True and would read the "
+                    "curves from a softmax of those probabilities; pass from_logits=False to "
+                    f"{type(compiled).__name__}({compiled.num_classes}), or from_logits=True to the loss "
+                    "if the model outputs logits"
+                )
+        return
     if loss_logits is not None:
         for compiled in candidates:
             if compiled.num_classes == 2 and compiled.from_logits != loss_logits:

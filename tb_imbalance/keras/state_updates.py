@@ -120,26 +120,49 @@ def fused_tf_applies() -> bool:
 
 
 def fused_tf_update(
-    cell_ids: Callable[[Any, Any, Any], Any], value_of_counts: Callable[[Any], Any], length: int
+    batch_rows: Callable[..., tuple[Any, ...]],
+    value_of_state: Callable[[Any, Any], Any],
+    length: int,
+    *,
+    reads_curves: bool = False,
+    sum_dtype: str = "float64",
 ) -> Callable[..., None]:
-    """An XLA-compiled ``update(y_true, y_pred, sample_weight, counts, value)``.
+    """An XLA-compiled ``update(y_true, y_pred, scores, sample_weight, counts, value, curve_counts, curve_sums)``.
 
     ``counts`` and ``value`` are the resource handles of the count vector
-    (``length`` entries) and of the cached ``result()`` value: the batch's
-    rows are binned by ``cell_ids`` and added to the counts, then
-    ``value_of_counts`` of the new counts is stored in ``value``. XLA fuses
-    this into one kernel launch per batch (and inlines it where the caller
+    (``length`` entries) and of the cached ``result()`` value;
+    ``curve_counts`` and ``curve_sums`` those of the curve state, or None.
+    ``batch_rows(y_true, y_pred, scores, sample_weight)`` gives the batch's
+    additions (:meth:`ConfusionMatrixMetric._rows
+    <tb_imbalance.keras.ConfusionMatrixMetric>`): the rows' slots are added
+    to the counts, the curve ids and scores scattered into the curve state,
+    then ``value_of_state(counts, curve_counts)`` of the new state (the curve
+    counts only when ``reads_curves``, else None) is stored in ``value``.
+    ``sum_dtype``: the dtype of the score sums.
+    XLA fuses this into one call per batch (and inlines it where the caller
     is XLA-compiled itself).
     """
     import tensorflow as tf
 
-    def update(y_true: Any, y_pred: Any, sample_weight: Any, counts: Any, value: Any) -> None:
-        flat = cell_ids(y_true, y_pred, sample_weight)
+    def update(
+        y_true: Any, y_pred: Any, scores: Any, sample_weight: Any, counts: Any, value: Any, curve_counts: Any,
+        curve_sums: Any,
+    ) -> None:
+        flat, _, _, curve_ids, sum_ids, sum_values = batch_rows(y_true, y_pred, scores, sample_weight)
         added = tf.math.unsorted_segment_sum(tf.ones_like(flat), flat, length)
         tf.raw_ops.AssignAddVariableOp(resource=counts, value=added)
+        if curve_ids is not None:
+            ones = tf.ones_like(curve_ids, dtype=added.dtype)
+            tf.raw_ops.ResourceScatterAdd(resource=curve_counts, indices=curve_ids, updates=ones)
+        if sum_ids is not None:
+            tf.raw_ops.ResourceScatterAdd(
+                resource=curve_sums, indices=sum_ids, updates=tf.cast(sum_values, sum_dtype)
+            )
         total = tf.raw_ops.ReadVariableOp(resource=counts, dtype=added.dtype)
-        new_value = value_of_counts(total)
-        tf.raw_ops.AssignVariableOp(resource=value, value=new_value)
+        curve_total = None
+        if reads_curves:
+            curve_total = tf.raw_ops.ReadVariableOp(resource=curve_counts, dtype=added.dtype)
+        tf.raw_ops.AssignVariableOp(resource=value, value=value_of_state(total, curve_total))
 
     return xla_function(update)
 

@@ -241,7 +241,20 @@ class ValidationSource:
         class_names: Any = None,
         from_logits: bool = False,
     ) -> np.ndarray:
-        """Predict every example with ``model`` and count the ``[C, C]`` matrix.
+        """Predict every example with ``model`` and count the ``[C, C]`` matrix (see :meth:`report`)."""
+        return self.report(model, num_classes=num_classes, class_names=class_names, from_logits=from_logits)[0]
+
+    def report(
+        self,
+        model: Any,
+        *,
+        num_classes: int | None,
+        class_names: Any = None,
+        from_logits: bool = False,
+        scores_from_logits: bool | None = None,
+    ) -> tuple[np.ndarray, np.ndarray | None, str]:
+        """Predict every example with ``model``: the ``[C, C]`` matrix and, from the
+        same predictions and argmax, the curve summary.
 
         Args:
             model: a single-output Keras model.
@@ -249,9 +262,15 @@ class ValidationSource:
             class_names: checked against ``C`` (so a wrong count blames
                 ``class_names``, not the labels).
             from_logits: a binary model's single score column holds logits.
+            scores_from_logits: the scores are logits for the curves (a
+                softmax of ``[N, C]``, a sigmoid of one column); default
+                ``from_logits``.
 
-        Returns int64 counts, or float64 sums of weights when the source
-        carries sample weights.
+        Returns ``(matrix, curves, why)``: the matrix as int64 counts, or
+        float64 sums of weights when the source carries sample weights;
+        :func:`tb_imbalance.core.curve_summary` of the same rows (weighted
+        alike), or None when the predictions are not probabilities
+        (:func:`tb_imbalance.core.curve_probabilities`), and ``why`` then.
 
         Raises:
             ValueError / TypeError: empty source, batches mixing weighted and
@@ -274,7 +293,8 @@ class ValidationSource:
             ids = core.class_ids(labels, scores, num_classes=num_classes, sample_weight=weights, from_logits=from_logits)
             if self.keep_scores and self.is_arrays and self.steps is None:
                 self._last = (scores, labels, ids if weights is None else None)
-            return core.count_class_ids(ids)
+            curves_from_logits = from_logits if scores_from_logits is None else scores_from_logits
+            return (core.count_class_ids(ids), *_curve_summary(scores, ids, curves_from_logits))
         except (TypeError, ValueError) as error:
             raise type(error)(
                 f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
@@ -314,6 +334,15 @@ class ValidationSource:
             )
         joined = np.concatenate(weights) if weighted == {True} else None
         return np.concatenate(labels), np.concatenate(scores), joined
+
+
+def _curve_summary(scores: np.ndarray, ids: core.ClassIds, from_logits: bool) -> tuple[np.ndarray | None, str]:
+    """The curve summary of the rows ``ids`` kept, or None and why (class ids, scores that are not probabilities)."""
+    kept = scores if ids.rows is None else scores[ids.rows]
+    probabilities, why = core.curve_probabilities(kept, ids.num_classes, from_logits=from_logits)
+    if probabilities is None:
+        return None, why
+    return core.curve_summary(probabilities, ids.true, ids.predicted, ids.weights), ""
 
 
 def _single_output(predictions: Any) -> np.ndarray:

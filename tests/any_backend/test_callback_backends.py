@@ -67,6 +67,8 @@ def predicted_matrix(model, x_val, y_val, **kwargs):
 
 def expected_tags(name="confusion_matrix"):
     tags = {name, f"{name}_image"} | {f"imbalance/{m}" for m in core.METRIC_NAMES}
+    tags |= {f"{name}_curves"} | {f"imbalance/{m}" for m in core.CURVE_METRIC_NAMES}  # the model outputs scores
+    tags |= {f"{section}/{c}" for section in ("average_precision", "pr_curve") for c in NAMES}
     return tags | {f"{p}/{c}" for p in ("precision", "recall", "f1") for c in NAMES}
 
 

@@ -1,0 +1,132 @@
+"""Per-batch cost of the streaming metrics with and without the curve state, against Keras' AUC.
+
+Run (one backend per process)::
+
+    .venv/bin/python bench/curve_metric_cost.py                                   # TensorFlow
+    KERAS_BACKEND=jax .venv-jax/bin/python bench/curve_metric_cost.py --backend jax
+    KERAS_BACKEND=torch .venv-torch/bin/python bench/curve_metric_cost.py --backend torch
+
+For 10 and 100 classes and batches of 256 softmax rows, each metric's
+``update_state`` + ``result()`` runs as the trainer runs it: one
+XLA-compiled ``tf.function`` on TensorFlow, ``jax.jit`` of the stateless API
+on JAX, eagerly on PyTorch. Timed: ``BalancedAccuracy(C, curves=False)`` (the
+matrix only), ``BalancedAccuracy(C)`` (matrix and curve state),
+``MacroAveragePrecision(C)`` and ``keras.metrics.AUC(curve="PR",
+multi_label=True, num_labels=C, num_thresholds=75)`` (Keras' own binned PR
+curves, fed one-hot labels). The metrics take turns for ``--rounds`` rounds
+of ``--steps`` batches each; printed: the median ms per batch, and the
+median and interquartile range over the rounds of the paired ratios to the matrix-only
+metric and to AUC.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import paired_ratios, rotated, select_backend  # noqa: E402
+
+
+def compiled_step(keras, metric):
+    """``step(labels, scores)``: update + result as the trainer runs them on this backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=True)
+        def step(labels, scores):
+            metric.update_state(labels, scores)
+            return metric.result()
+
+        return step, lambda value: value.numpy()
+    if backend == "jax":
+        import jax
+
+        @jax.jit
+        def stateless(values, labels, scores):
+            values = metric.stateless_update_state(values, labels, scores)
+            return values, metric.stateless_result(values)
+
+        state = {"values": [v.value for v in metric.variables]}
+
+        def step(labels, scores):
+            state["values"], result = stateless(state["values"], labels, scores)
+            return result
+
+        return step, lambda value: value.block_until_ready()
+
+    def step(labels, scores):
+        metric.update_state(labels, scores)
+        return metric.result()
+
+    return step, lambda value: float(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "tensorflow"))
+    parser.add_argument("--classes", type=int, nargs="+", default=[10, 100])
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    keras = select_backend(args.backend)
+    import numpy as np
+    from keras import ops
+
+    from tb_imbalance.keras import BalancedAccuracy, MacroAveragePrecision
+
+    import platform
+
+    print(f"backend {args.backend} on {platform.processor() or platform.machine()} ({os.cpu_count()} CPUs), "
+          f"batch {args.batch}, {args.steps} batches x {args.rounds} rounds")
+    for num_classes in args.classes:
+        rng = np.random.default_rng(num_classes)
+        labels = rng.integers(0, num_classes, args.batch)
+        logits = rng.normal(size=(args.batch, num_classes)).astype("float32")
+        scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        sparse = ops.convert_to_tensor(labels)
+        one_hot = ops.convert_to_tensor(np.eye(num_classes, dtype="float32")[labels])
+        scores = ops.convert_to_tensor(scores.astype("float32"))
+        metrics = {
+            "matrix only (curves=False)": (BalancedAccuracy(num_classes, curves=False), sparse),
+            "matrix + curves": (BalancedAccuracy(num_classes), sparse),
+            "MacroAveragePrecision": (MacroAveragePrecision(num_classes), sparse),
+            "keras AUC(PR, 75)": (
+                keras.metrics.AUC(curve="PR", multi_label=True, num_labels=num_classes, num_thresholds=75),
+                one_hot,
+            ),
+        }
+        steps = {}
+        for name, (metric, given) in metrics.items():
+            step, wait = compiled_step(keras, metric)
+            for _ in range(5):  # compile, warm up
+                wait(step(given, scores))
+            steps[name] = (step, wait, given)
+        times: dict[str, list[float]] = {name: [] for name in metrics}
+        for round_index in range(args.rounds):
+            for name in rotated(list(metrics), round_index):
+                step, wait, given = steps[name]
+                start = time.perf_counter()
+                for _ in range(args.steps):
+                    value = step(given, scores)
+                wait(value)
+                times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+        base, auc = times["matrix only (curves=False)"], times["keras AUC(PR, 75)"]
+        print(f"\nC = {num_classes}")
+        print(f"  {'metric':28s} {'ms/batch':>9s}  {'vs matrix only':>22s}  {'vs keras AUC':>22s}")
+        for name, values in times.items():
+            to_base, to_auc = paired_ratios(values, base), paired_ratios(values, auc)
+            print(
+                f"  {name:28s} {float(np.median(values)):9.3f}  "
+                f"{to_base.median:6.2f}x [{to_base.low:5.2f}, {to_base.high:5.2f}]  "
+                f"{to_auc.median:6.2f}x [{to_auc.low:5.2f}, {to_auc.high:5.2f}]"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""The binned curve summary as streaming state: what PR, ROC and reliability curves are drawn from.
+
+:class:`~tb_imbalance.keras.ConfusionMatrixMetric` keeps, next to the
+matrix, the state of :func:`tb_imbalance.core.curve_summary` over the rows
+it counted, whenever the predictions are scores: per class and equal-width
+bin ``k = min(floor(p × B), B − 1)`` (``B`` =
+:data:`tb_imbalance.core.CURVE_BINS`, in the scores' own float precision)
+of the class's probability ``p``, the rows and the positives (integers, in
+the metric's count dtype) and the sum of the scores (float64, float32 on JAX
+without 64-bit mode); one more row does the same for the top label (the
+argmax's probability: rows, correct rows, confidence sum).
+
+A batch adds ``N × C + 3N`` ones to the counts and ``N × C + N`` scores to
+the sums, each in one scatter-add: the bins of every score, the bin of each
+row's true class (one gather), the top label's bin; no device→host copy.
+Rows the matrix does not count (invalid rows, ``sample_weight`` 0) go to a
+slot that is never read.
+
+Scores become probabilities as :func:`tb_imbalance.core.curve_probabilities`
+says: ``[N, C]`` rows as they are, or a softmax with ``from_logits``; one
+sigmoid column ``p`` as ``[1 − p, p]`` (``p = sigmoid(x)`` with
+``from_logits``). ``[N, C]`` rows with a score outside ``[0, 1]`` without
+``from_logits`` are not probabilities: they are counted aside, and the
+metric then has no curves (the reason names ``from_logits=True``); so do
+predictions given as class ids.
+
+Layout of the counts (``cells = (C + 1) × B``): the rows per class and bin
+(the top label last), a slot for the rows not counted, the positives per
+class and bin (then the top label's correct rows), then two counters: rows
+whose scores are not probabilities and rows given as class ids. The sums
+have the same first ``cells + 1`` slots.
+
+Example:
+    >>> import numpy as np
+    >>> from keras import ops
+    >>> layout = CurveLayout(num_classes=2, from_logits=False, metric_name="m", bins=5)
+    >>> counts, sums = np.zeros(layout.count_length, "int64"), np.zeros(layout.sum_length)
+    >>> ids, sum_ids, values = layout.batch_ids(ops, ops.convert_to_tensor([[0.75, 0.25]]),
+    ...     ops.convert_to_tensor([0]), ops.convert_to_tensor([1]), ops.convert_to_tensor([0]), 4)
+    >>> np.add.at(counts, ops.convert_to_numpy(ids), 1)
+    >>> np.add.at(sums, ops.convert_to_numpy(sum_ids), ops.convert_to_numpy(values))
+    >>> summary, why = layout.summary(counts, sums)
+    >>> summary[0].tolist()  # class 0: one negative in bin 3, its score 0.75
+    [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.75, 0.0]]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance import core
+from tb_imbalance.core.binned_scores import NEGATIVES, POSITIVES, SCORE_SUM
+from tb_imbalance.keras.row_ops import dtype_name, is_float, rank
+
+__all__ = ["CurveLayout"]
+
+
+@dataclasses.dataclass(frozen=True)
+class CurveLayout:
+    """Where a metric counts each score: see the module docs.
+
+    Attributes:
+        num_classes: ``C``.
+        from_logits: scores are logits (softmax for ``[N, C]``, sigmoid for one column).
+        metric_name: the metric's name, for messages.
+        bins: the number of equal-width bins.
+        metric_type: the metric's class name, for messages.
+    """
+
+    num_classes: int
+    from_logits: bool
+    metric_name: str
+    bins: int = core.CURVE_BINS
+    metric_type: str = "BalancedAccuracy"
+
+    @property
+    def cells(self) -> int:
+        """Bins of the classes and the top label: ``(C + 1) × B``."""
+        return (self.num_classes + 1) * self.bins
+
+    @property
+    def count_length(self) -> int:
+        """Length of the counts: rows, the unused slot, positives, two counters."""
+        return 2 * self.cells + 3
+
+    @property
+    def sum_length(self) -> int:
+        """Length of the score sums: per bin, then the unused slot."""
+        return self.cells + 1
+
+    @property
+    def not_probabilities(self) -> int:
+        """Index of the counter of ``[N, C]`` rows with a score outside ``[0, 1]``."""
+        return 2 * self.cells + 1
+
+    @property
+    def class_id_rows(self) -> int:
+        """Index of the counter of rows whose predictions were class ids."""
+        return 2 * self.cells + 2
+
+    # -- per batch (traced; no host copies) --------------------------------
+    def probabilities(self, xp: Any, y_pred: Any) -> tuple[Any, Any]:
+        """``[N, C]`` probabilities of float predictions, and a mask of rows that
+        are not probabilities (``None`` when it cannot happen)."""
+        scores = y_pred
+        if dtype_name(scores.dtype) not in ("float32", "float64"):
+            scores = xp.cast(scores, "float32")  # float16 is too coarse for the bin edges
+        if rank(scores) == 2 and scores.shape[-1] == 1:
+            scores = xp.squeeze(scores, axis=-1)
+        if rank(scores) == 1:  # one sigmoid column (cell_index checked C == 2)
+            positive = 1.0 / (1.0 + xp.exp(-scores)) if self.from_logits else scores
+            return xp.stack([1.0 - positive, positive], axis=1), None
+        if self.from_logits:
+            shifted = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
+            return shifted / xp.sum(shifted, axis=-1, keepdims=True), None
+        return scores, (xp.min(scores, axis=-1) < 0) | (xp.max(scores, axis=-1) > 1)
+
+    def batch_ids(
+        self, xp: Any, y_pred: Any, index: Any, true_ids: Any, pred_ids: Any, matrix_cells: int
+    ) -> tuple[Any, Any, Any]:
+        """The batch's additions: ``(count_ids, sum_ids, sum_values)``.
+
+        ``count_ids`` get 1 each in the counts, ``sum_values`` go to
+        ``sum_ids`` in the sums (both ``None`` for class-id predictions).
+        ``index`` is each row's slot in the matrix counts, ``matrix_cells``
+        = ``C × C``: rows below it are counted, a one-column score outside
+        ``[0, 1]`` is at ``matrix_cells + 1``.
+        """
+        num, bins, unused = self.num_classes, self.bins, self.cells
+        y_pred = xp.convert_to_tensor(y_pred)
+        kept = index < matrix_cells
+        if not is_float(y_pred):
+            return xp.where(kept, self.class_id_rows, unused), None, None
+        probabilities, outside = self.probabilities(xp, y_pred)
+        if outside is None:
+            flagged = index == matrix_cells + 1  # one column outside [0, 1]: the matrix's logit rows
+        else:
+            flagged = kept & outside
+            kept = kept & ~outside
+        scale = float(bins)  # a Python float keeps the scores' dtype
+        binned = xp.minimum(xp.cast(probabilities * scale, "int32"), bins - 1)
+        cells = binned + xp.arange(0, num * bins, bins, dtype="int32")
+        true_ids = xp.clip(xp.cast(true_ids, "int32"), 0, num - 1)  # padding labels (-1) are not kept
+        pred_ids = xp.clip(xp.cast(pred_ids, "int32"), 0, num - 1)
+        own = xp.take_along_axis(probabilities, true_ids[:, None], axis=1)[:, 0]
+        confidence = xp.take_along_axis(probabilities, pred_ids[:, None], axis=1)[:, 0]
+        own_bin = xp.minimum(xp.cast(own * scale, "int32"), bins - 1)
+        top_bin = xp.minimum(xp.cast(confidence * scale, "int32"), bins - 1)
+        row_ids = xp.concatenate(
+            [xp.reshape(xp.where(kept[:, None], cells, unused), (-1,)), xp.where(kept, num * bins + top_bin, unused)]
+        )
+        positives = unused + 1
+        not_kept = xp.where(flagged, self.not_probabilities, unused)
+        own_ids = xp.where(kept, positives + true_ids * bins + own_bin, not_kept)
+        correct_ids = xp.where(kept & (true_ids == pred_ids), positives + num * bins + top_bin, unused)
+        values = xp.concatenate([xp.reshape(probabilities, (-1,)), confidence])
+        return xp.concatenate([row_ids, own_ids, correct_ids]), row_ids, values
+
+    def macro_average_precision(self, xp: Any, counts: Any, float_dtype: str) -> Any:
+        """Mean over the classes with positives of each class's average precision
+        (:func:`tb_imbalance.core.curve_metrics`), from the counts; 0 before any positive.
+
+        Per class, ``AP = Σ_k pos_k × TP_k / rows_k / P``: ``TP_k`` and
+        ``rows_k`` count the positives and rows in bins ``k`` and above, ``P``
+        all positives (scikit-learn's ``Σ (R_k − R_{k+1}) P_k``).
+        """
+        num, bins = self.num_classes, self.bins
+        rows = xp.reshape(xp.cast(counts[: num * bins], float_dtype), (num, bins))
+        positives = xp.reshape(xp.cast(counts[self.cells + 1 : self.cells + 1 + num * bins], float_dtype), (num, bins))
+        total = xp.sum(positives, axis=1)
+        from_top = total[:, None] - xp.cumsum(positives, axis=1) + positives
+        rows_from_top = xp.sum(rows, axis=1)[:, None] - xp.cumsum(rows, axis=1) + rows
+        precision_sum = xp.sum(positives * from_top / xp.maximum(rows_from_top, 1.0), axis=1)
+        present = total > 0
+        average_precision = xp.where(present, precision_sum / xp.maximum(total, 1.0), 0.0)
+        return xp.sum(average_precision) / xp.maximum(xp.sum(xp.cast(present, float_dtype)), 1.0)
+
+    # -- on the host -------------------------------------------------------
+    def summary(self, counts: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray | None, str]:
+        """The float64 ``[C + 1, 3, B]`` summary of the state read to the host, or None and why.
+
+        Example:
+            >>> layout = CurveLayout(2, False, "m", bins=15)
+            >>> counts = np.zeros(layout.count_length, "int64"); counts[layout.class_id_rows] = 4
+            >>> layout.summary(counts, np.zeros(layout.sum_length))[1][:38]
+            'm: the predictions are class ids, not '
+        """
+        counts = np.asarray(counts).astype(np.int64)
+        class_ids, not_probabilities = int(counts[self.class_id_rows]), int(counts[self.not_probabilities])
+        if class_ids:
+            return None, (
+                f"{self.metric_name}: the predictions are class ids, not scores ({class_ids} rows), so there "
+                "are no curves; pass the model's scores [N, C] (or its sigmoid column) to the metric"
+            )
+        if not_probabilities:
+            return None, (
+                f"{self.metric_name}: {not_probabilities} rows hold scores outside [0, 1], so they are not "
+                "probabilities and there are no curves: if the model outputs logits pass from_logits=True "
+                f"to the metric ({self.metric_type}({self.num_classes}, from_logits=True)), or end the "
+                "model with a softmax"
+            )
+        shape = (self.num_classes + 1, self.bins)
+        rows = counts[: self.cells].reshape(shape)
+        positives = counts[self.cells + 1 : 2 * self.cells + 1].reshape(shape)
+        summary = np.empty((self.num_classes + 1, 3, self.bins))
+        summary[:, POSITIVES] = positives
+        summary[:, NEGATIVES] = rows - positives
+        summary[:, SCORE_SUM] = np.asarray(sums, dtype=np.float64)[: self.cells].reshape(shape)
+        return summary, ""

@@ -1,0 +1,121 @@
+"""What the host reads from a streaming metric's state: the matrix, the curve summary, the counters.
+
+:class:`HostReads` is the part of
+:class:`~tb_imbalance.keras.ConfusionMatrixMetric` that runs outside the
+training step: it copies the variables to the host (one copy each), turns the
+counters of rows that were not counted into errors that name the fix, and
+the curve state into :func:`tb_imbalance.core.curve_summary`'s array (see
+:mod:`tb_imbalance.keras.curve_state`).
+
+Example:
+    >>> from tb_imbalance.keras import BalancedAccuracy
+    >>> state = BalancedAccuracy(2).read_state()
+    >>> state.matrix.tolist(), state.curves.shape, state.curves_reason
+    ([[0, 0], [0, 0]], (3, 3, 75), '')
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from keras import ops
+
+__all__ = ["HostReads", "MetricState"]
+
+
+class MetricState(NamedTuple):
+    """What :meth:`ConfusionMatrixMetric.read_state` reads to the host.
+
+    Attributes:
+        matrix: the ``[C, C]`` int64 matrix, or the ``ValueError`` that
+            :meth:`~ConfusionMatrixMetric.confusion_matrix` raises.
+        curves: the ``[C + 1, 3, B]`` curve summary, or None.
+        curves_reason: why ``curves`` is None (``""`` otherwise).
+    """
+
+    matrix: Any
+    curves: np.ndarray | None
+    curves_reason: str
+
+
+class HostReads:
+    """Host-side reads of a :class:`~tb_imbalance.keras.ConfusionMatrixMetric` (a mix-in: it uses the
+    metric's ``num_classes``, ``name``, ``counts`` and curve variables)."""
+
+    def _host_counts(self) -> np.ndarray:
+        return np.asarray(ops.convert_to_numpy(self.counts)).astype(np.int64)
+
+    @property
+    def invalid_rows(self) -> int:
+        """Rows that could not be counted so far (see the class docs)."""
+        return int(self._host_counts()[self.num_classes**2])
+
+    @property
+    def logit_rows(self) -> int:
+        """Rows whose single score was outside ``[0, 1]`` while ``from_logits=False``."""
+        return int(self._host_counts()[self.num_classes**2 + 1])
+
+    def confusion_matrix(self) -> np.ndarray:
+        """The accumulated ``[C, C]`` int64 matrix (summed over replicas).
+
+        Raises:
+            ValueError: some rows could not be counted, or single-column
+                scores were outside ``[0, 1]`` with ``from_logits=False`` (see
+                the class docs); the message names the fix.
+        """
+        counts = self._host_counts()
+        size = self.num_classes**2
+        invalid, logits = int(counts[size]), int(counts[size + 1])
+        problems = []
+        if invalid:
+            problems.append(
+                f"{invalid} rows could not be counted: labels (y_true) must be whole class ids "
+                f"in [0, {self.num_classes - 1}] or one-hot rows with a positive entry, and "
+                f"scores (y_pred) finite (num_classes={self.num_classes}); check the labels, "
+                "the model's output for NaN, and `num_classes`"
+            )
+        if logits:
+            problems.append(
+                f"{logits} rows have a single score outside [0, 1], so it is not a sigmoid "
+                "probability: the model outputs logits (e.g. Dense(1) without activation, "
+                f"trained with from_logits=True); pass from_logits=True to "
+                f"{type(self).__name__}({self.num_classes}, from_logits=True) to cut them at 0, "
+                "or end the model with a sigmoid"
+            )
+        if problems:
+            raise ValueError(f"{self.name}: " + "; and ".join(problems))
+        return counts[:size].reshape(self.num_classes, self.num_classes)
+
+    def curve_summary(self) -> np.ndarray | None:
+        """The float64 ``[C + 1, 3, B]`` summary of the scores seen, as
+        :func:`tb_imbalance.core.curve_summary` computes it on the same rows;
+        None without one (:meth:`curves_unavailable` says why).
+
+        Example:
+            >>> from tb_imbalance.keras import ConfusionMatrixMetric
+            >>> metric = ConfusionMatrixMetric(2)
+            >>> metric.update_state([0, 1], [[0.9, 0.1], [0.2, 0.8]])
+            >>> metric.curve_summary()[1, 0].nonzero()[0].tolist()  # class 1's positive: bin of 0.8
+            [60]
+        """
+        return self.read_state().curves
+
+    def curves_unavailable(self) -> str:
+        """Why :meth:`curve_summary` is None (class ids, scores outside ``[0, 1]``,
+        ``curves=False``); ``""`` when it is not."""
+        return self.read_state().curves_reason
+
+    def read_state(self) -> "MetricState":
+        """The matrix (or the error :meth:`confusion_matrix` raises) and the curve summary, read once."""
+        try:
+            matrix: np.ndarray | ValueError = self.confusion_matrix()
+        except ValueError as error:
+            matrix = error
+        if self._curves is None:
+            return MetricState(matrix, None, f"{self.name}: curves=False, so no curve summary is kept")
+        curves, reason = self._curves.summary(
+            ops.convert_to_numpy(self.curve_counts), ops.convert_to_numpy(self.curve_sums)
+        )
+        return MetricState(matrix, curves, reason)
+        return MetricState(matrix, curves, reason)

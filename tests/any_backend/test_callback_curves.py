@@ -1,0 +1,184 @@
+"""ClassificationReportCallback hands the binned curve summary to the writer, on the current Keras backend.
+
+Every written step's ``ReportStep.curves`` must be ``core.curve_summary`` of
+the validation rows: read from the compiled metric (no extra forward pass) or
+computed from the callback's own ``validation_data``. The models here output
+their inputs exactly (a frozen identity layer), so the reference is computed
+on the very scores the callback saw. Runs in every environment: no TensorFlow
+import at module level.
+"""
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from logdir_reader import load
+from tb_imbalance import core
+from tb_imbalance import format as fmt
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroAveragePrecision
+from tb_imbalance.writer import ReportWriter
+
+CLASSES = 4
+
+pytestmark = pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+
+
+@pytest.fixture
+def written(monkeypatch):
+    """The ReportSteps reaching ReportWriter.write_report (then written as usual)."""
+    steps = []
+    original = ReportWriter.write_report
+
+    def write_report(self, report, *args, **kwargs):
+        steps.append(report)
+        return original(self, report, *args, **kwargs)
+
+    monkeypatch.setattr(ReportWriter, "write_report", write_report)
+    return steps
+
+
+def stored_curves(logdir, run="validation_imbalance", tag="confusion_matrix"):
+    """``{step: [C + 1, 3, B]}`` of the ``<tag>_curves`` blobs, read back through TensorBoard's loader."""
+    from tensorboard import context
+
+    provider, ctx = load(logdir), context.RequestContext()
+    listing = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="imbalance")
+    sequences = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
+    curves_tag = fmt.curves_tag(tag)
+    info = fmt.parse_curves_content(listing[run][curves_tag].plugin_content)
+    return {
+        datum.step: fmt.decode_curves(provider.read_blob(ctx, blob_key=datum.values[0].blob_key), info, CLASSES)
+        for datum in sequences[run][curves_tag]
+    }
+
+
+def away_from_edges(probabilities, margin=1e-4):
+    scaled = np.asarray(probabilities, np.float64) * core.CURVE_BINS
+    return (np.abs(scaled - np.round(scaled)) > margin).all(axis=1)
+
+
+def validation_rows(logits=False, rows=160, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.choice(CLASSES, rows, p=[0.55, 0.25, 0.15, 0.05])
+    if logits:
+        x = (rng.normal(size=(rows, CLASSES)) * 2 + np.eye(CLASSES)[y] * 2).astype("float32")
+        keep = away_from_edges(core.curve_probabilities(x, CLASSES, from_logits=True)[0])
+    else:
+        x = rng.random((rows, CLASSES)).astype("float32") + np.eye(CLASSES, dtype="float32")[y]
+        x /= x.sum(axis=1, keepdims=True)
+        keep = np.ones(rows, bool)
+    return x[keep], y[keep]
+
+
+def identity_model(metrics=(), loss="sparse_categorical_crossentropy"):
+    """Scores = inputs, bit for bit, in predict, evaluate and fit's validation pass alike."""
+    layer = keras.layers.Dense(CLASSES, use_bias=False, trainable=False, kernel_initializer="identity")
+    model = keras.Sequential([keras.Input((CLASSES,)), layer])
+    model.compile("sgd", loss, metrics=list(metrics))
+    return model
+
+
+def assert_curves(step, expected):
+    assert step.curves is not None
+    np.testing.assert_array_equal(step.curves[:, :2], expected[:, :2])
+    np.testing.assert_allclose(step.curves[:, 2], expected[:, 2], rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("metric_type", [BalancedAccuracy, MacroAveragePrecision])
+def test_the_compiled_metric_path_writes_the_validation_curves(tmp_path, written, metric_type):
+    x, y = validation_rows()
+    model = identity_model([metric_type(CLASSES)])
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+    assert not [w for w in caught if "curves" in str(w.message)]
+    assert [step.step for step in written] == [0, 1]
+    expected = core.curve_summary(x, y, x.argmax(1))
+    for step in written:
+        np.testing.assert_array_equal(step.matrix, core.confusion_matrix(y, x))
+        assert_curves(step, expected)
+    stored = stored_curves(tmp_path)  # and what the event file holds
+    assert sorted(stored) == [0, 1]
+    for summary in stored.values():
+        np.testing.assert_array_equal(summary[:, :2], expected[:, :2])
+        np.testing.assert_allclose(summary[:, 2], expected[:, 2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_the_predict_path_writes_the_curves_of_its_validation_data(tmp_path, written, weighted):
+    x, y = validation_rows(seed=1)
+    data = (x, y)
+    weights = None
+    if weighted:
+        weights = np.random.default_rng(2).choice([0.0, 0.5, 2.0], len(y))  # sums of weights, as the matrix
+        data = (x, y, weights)
+    model = identity_model()
+    callback = ClassificationReportCallback(tmp_path, validation_data=data, verbose=0, background=False)
+    model.fit(x[:64], y[:64], epochs=2, verbose=0, callbacks=[callback])
+    expected = core.curve_summary(x, y, x.argmax(1), weights)
+    assert len(written) == 2
+    for step in written:
+        assert_curves(step, expected)
+
+
+def test_logits_give_curves_through_the_metrics_from_logits(tmp_path, written):
+    x, y = validation_rows(logits=True, seed=3)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = identity_model([BalancedAccuracy(CLASSES, from_logits=True)], loss=loss)
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    model.fit(x, y, validation_data=(x, y), epochs=1, batch_size=32, verbose=0, callbacks=[callback])
+    probabilities, _ = core.curve_probabilities(x, CLASSES, from_logits=True)
+    assert_curves(written[0], core.curve_summary(probabilities, y, x.argmax(1)))
+
+
+def test_logits_read_as_probabilities_give_no_curves_and_one_warning(tmp_path, written):
+    x, y = validation_rows(logits=True, seed=4)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = identity_model([BalancedAccuracy(CLASSES)], loss=loss)
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    with pytest.warns(UserWarning, match="no PR / ROC / reliability curves") as caught:
+        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+    said = [str(w.message) for w in caught if "no PR / ROC" in str(w.message)]
+    assert len(said) == 1 and "BalancedAccuracy(4, from_logits=True)" in said[0]
+    assert [step.curves for step in written] == [None, None]
+    for step in written:  # the matrix is still written: the argmax is the same
+        np.testing.assert_array_equal(step.matrix, core.confusion_matrix(y, x))
+
+
+def test_the_predict_path_reads_logits_when_the_loss_says_so(tmp_path, written):
+    x, y = validation_rows(logits=True, seed=5)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = identity_model(loss=loss)
+    callback = ClassificationReportCallback(tmp_path, validation_data=(x, y), verbose=0, background=False)
+    model.fit(x[:32], y[:32], epochs=1, verbose=0, callbacks=[callback])
+    probabilities, _ = core.curve_probabilities(x, CLASSES, from_logits=True)
+    assert_curves(written[0], core.curve_summary(probabilities, y, x.argmax(1)))
+    # without from_logits anywhere the same scores are refused, once, naming the fix
+    model = identity_model()
+    callback = ClassificationReportCallback(tmp_path / "other", validation_data=(x, y), verbose=0, background=False)
+    with pytest.warns(UserWarning, match=r"not probabilities.*from_logits=True"):
+        model.fit(x[:32], y[:32], epochs=1, verbose=0, callbacks=[callback])
+    assert written[-1].curves is None
+
+
+def test_curves_false_on_the_metric_is_said_in_a_line_not_warned(tmp_path, written):
+    x, y = validation_rows(seed=6)
+    model = identity_model([BalancedAccuracy(CLASSES, curves=False)])
+    callback = ClassificationReportCallback(tmp_path, verbose=1, background=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    assert not [w for w in caught if "curves" in str(w.message)]
+    assert written[0].curves is None
+
+
+def test_a_metric_reading_probabilities_as_logits_is_refused_before_training(tmp_path, written):
+    x, y = validation_rows(seed=7)
+    model = identity_model([BalancedAccuracy(CLASSES, from_logits=True)])  # the loss reads probabilities
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    with pytest.raises(ValueError, match=r"loss .*from_logits=False.*softmax of those probabilities.*BalancedAccuracy\(4\)"):
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    assert written == []

@@ -1,0 +1,298 @@
+"""The streaming metrics' binned curve summary and MacroAveragePrecision, on the current Keras backend.
+
+The curve state a metric accumulates batch by batch (eager, compiled, in
+``fit`` / ``evaluate``) must be ``tb_imbalance.core.curve_summary`` of the
+same rows: counts exact, score sums to float precision. MacroAveragePrecision
+must be ``core.curve_metrics``' macro average precision and scikit-learn's
+``average_precision_score`` on the quantised scores. Runs in every
+environment: no TensorFlow import at module level.
+"""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from sklearn.metrics import average_precision_score
+
+from tb_imbalance import core
+from tb_imbalance.keras import BalancedAccuracy, ConfusionMatrixMetric, MacroAveragePrecision, MacroF1
+from tb_imbalance.keras import metrics as metrics_module
+
+BACKEND = keras.backend.backend()
+
+
+def compiled_update(metric):
+    """update_state + result as a compiled train step runs them on this backend."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        @tf.function(jit_compile=True)
+        def step(labels, scores, weights):
+            metric.update_state(labels, scores, sample_weight=weights)
+            return metric.result()
+
+        return step
+    if BACKEND == "jax":
+        import jax
+
+        @jax.jit
+        def stateless(values, labels, scores, weights):
+            values = metric.stateless_update_state(values, labels, scores, sample_weight=weights)
+            return values, metric.stateless_result(values)
+
+        def step(labels, scores, weights):
+            values, result = stateless([v.value for v in metric.variables], labels, scores, weights)
+            for variable, value in zip(metric.variables, values):
+                variable.assign(value)
+            return result
+
+        return step
+    import torch
+
+    @torch.compile
+    def step(labels, scores, weights):
+        metric.update_state(labels, scores, sample_weight=weights)
+        return metric.result()
+
+    return step
+
+
+def away_from_edges(probabilities, margin=1e-4):
+    """Rows whose every probability is at least ``margin`` bins from a bin edge: a softmax or
+    sigmoid computed by another library may differ in the last bits, which must not move a row."""
+    scaled = np.asarray(probabilities, np.float64) * core.CURVE_BINS
+    return (np.abs(scaled - np.round(scaled)) > margin).all(axis=1)
+
+
+def probability_batches(num_classes, batches=4, rows=61, seed=0, padding=True):
+    """Softmax-like rows (some exact 0 and 1 scores), skewed labels, weights with zeros and -1 padding."""
+    rng = np.random.default_rng(seed)
+    prior = 0.5 ** np.arange(num_classes)
+    for _ in range(batches):
+        labels = rng.choice(num_classes, rows, p=prior / prior.sum())
+        scores = rng.random((rows, num_classes)).astype("float32")
+        scores[np.arange(rows), labels] += rng.random(rows).astype("float32")
+        scores /= scores.sum(axis=1, keepdims=True)
+        scores[0] = 0.0
+        scores[0, labels[0]] = 1.0  # the last bin holds 1.0
+        weights = rng.choice([0.0, 1.0, 2.5], rows).astype("float32")
+        if padding:
+            labels[(weights == 0) & (rng.random(rows) < 0.5)] = -1
+        yield labels, scores, weights
+
+
+def reference(labels, probabilities, predicted, weights=None):
+    """core.curve_summary of the rows the metric counts (weight as a mask: weight-0 rows dropped)."""
+    keep = np.ones(len(labels), bool) if weights is None else weights != 0
+    return core.curve_summary(probabilities[keep], labels[keep], predicted[keep])
+
+
+def assert_summary(metric, expected):
+    got = metric.curve_summary()
+    assert got is not None, metric.curves_unavailable()
+    assert got.dtype == np.float64 and got.shape == expected.shape
+    np.testing.assert_array_equal(got[:, :2], expected[:, :2])  # the counts, exactly
+    np.testing.assert_allclose(got[:, 2], expected[:, 2], rtol=1e-6, atol=1e-5)
+    assert metric.curves_unavailable() == ""
+
+
+@pytest.fixture
+def marginals_layout(monkeypatch):
+    monkeypatch.setitem(metrics_module.DENSE_RESULT_MAX_CLASSES, BACKEND, 1)
+
+
+@pytest.mark.parametrize("layout", ["dense", "marginals"])
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weights_and_padding"])
+def test_curve_summary_is_the_cores_over_batches(weighted, compiled, layout, request):
+    if layout == "marginals":
+        request.getfixturevalue("marginals_layout")
+    num_classes = 5
+    metrics = [BalancedAccuracy(num_classes), MacroF1(num_classes), ConfusionMatrixMetric(num_classes)]
+    steps = [compiled_update(m) if compiled and not type(m) is ConfusionMatrixMetric else None for m in metrics]
+    seen = []
+    for labels, scores, weights in probability_batches(num_classes, padding=weighted):
+        given = [ops.convert_to_tensor(labels), ops.convert_to_tensor(scores)]
+        given.append(ops.convert_to_tensor(weights) if weighted else None)
+        for metric, step in zip(metrics, steps):
+            if step is None:
+                metric.update_state(*given[:2], sample_weight=given[2])
+            elif weighted:
+                step(*given)
+            else:
+                step(*given[:2], ops.convert_to_tensor(np.ones(len(labels), "float32")))
+        seen.append((labels, scores, weights if weighted else None))
+    labels = np.concatenate([s[0] for s in seen])
+    scores = np.concatenate([s[1] for s in seen])
+    weights = np.concatenate([s[2] for s in seen]) if weighted else None
+    expected = reference(labels, scores, scores.argmax(1), weights)
+    assert expected[:-1, 0].sum() == (len(labels) if weights is None else (weights != 0).sum())
+    for metric in metrics:
+        assert_summary(metric, expected)
+    # the matrix is read from the same state, and reset clears both
+    metric = metrics[0]
+    state = metric.read_state()
+    np.testing.assert_array_equal(state.matrix, metric.confusion_matrix())
+    np.testing.assert_array_equal(state.curves, metric.curve_summary())
+    metric.reset_state()
+    assert not metric.curve_summary().any()
+
+
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_logits_are_read_through_a_softmax_with_from_logits(compiled):
+    num_classes, rng = 6, np.random.default_rng(1)
+    logits = (rng.normal(size=(400, num_classes)) * 3).astype("float32")
+    probabilities, why = core.curve_probabilities(logits, num_classes, from_logits=True)
+    keep = away_from_edges(probabilities)
+    logits, probabilities = logits[keep], probabilities[keep]
+    labels = rng.integers(0, num_classes, len(logits))
+    metric = MacroF1(num_classes, from_logits=True)
+    step = compiled_update(metric) if compiled else None
+    for part in np.array_split(np.arange(len(logits)), 3):
+        tensors = ops.convert_to_tensor(labels[part]), ops.convert_to_tensor(logits[part])
+        if step is None:
+            metric.update_state(*tensors)
+        else:
+            step(*tensors, ops.convert_to_tensor(np.ones(len(part), "float32")))
+    assert_summary(metric, reference(labels, probabilities, logits.argmax(1)))
+
+
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("column", ["flat", "column"])
+def test_one_sigmoid_column_is_read_as_two_classes(from_logits, column):
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=300).astype("float32") if from_logits else rng.random(300).astype("float32")
+    probabilities, _ = core.curve_probabilities(values, 2, from_logits=from_logits)
+    keep = away_from_edges(probabilities)
+    values, probabilities = values[keep], probabilities[keep]
+    labels = rng.integers(0, 2, len(values))
+    predicted = (values >= (0 if from_logits else 0.5)).astype(np.int64)
+    metric = BalancedAccuracy(2, from_logits=from_logits)
+    given = values if column == "flat" else values[:, None]
+    metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(given))
+    assert_summary(metric, reference(labels, probabilities, predicted))
+
+
+def test_scores_outside_0_1_and_class_ids_give_no_curves_with_the_reason():
+    logits = np.array([[2.0, -1.0, 0.5], [0.1, 0.2, 0.7]], "float32")
+    metric = BalancedAccuracy(3)
+    metric.update_state(ops.convert_to_tensor([0, 2]), ops.convert_to_tensor(logits))
+    assert metric.curve_summary() is None
+    assert "1 rows hold scores outside [0, 1]" in metric.curves_unavailable()
+    assert "BalancedAccuracy(3, from_logits=True)" in metric.curves_unavailable()
+    np.testing.assert_array_equal(metric.confusion_matrix(), [[1, 0, 0], [0, 0, 0], [0, 0, 1]])  # the matrix is kept
+    assert float(metric.result()) == pytest.approx(1.0)
+    ids = MacroF1(3)
+    ids.update_state(ops.convert_to_tensor([0, 1, 2]), ops.convert_to_tensor(np.array([0, 2, 2])))
+    assert ids.curve_summary() is None and "class ids" in ids.curves_unavailable()
+    off = BalancedAccuracy(3, curves=False)
+    off.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(logits[:, :] * 0 + 0.3))
+    assert off.curve_summary() is None and "curves=False" in off.curves_unavailable()
+    assert len(off.variables) < len(BalancedAccuracy(3).variables)
+    assert BalancedAccuracy.from_config(off.get_config()).curves is False
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+def test_fit_and_evaluate_accumulate_the_validation_curves():
+    """In the trainer's own loop (jit on JAX, XLA or graph on TensorFlow, eager on PyTorch)."""
+    num_classes, rng = 4, np.random.default_rng(4)
+    x_val = rng.random((150, num_classes)).astype("float32")
+    x_val /= x_val.sum(axis=1, keepdims=True)
+    y_val = rng.integers(0, num_classes, 150)
+    w_val = rng.choice([0.0, 1.0], 150).astype("float32")
+    # scores = inputs, exactly: the model's output is known to the bit
+    identity = keras.layers.Dense(num_classes, use_bias=False, trainable=False, kernel_initializer="identity")
+    model = keras.Sequential([keras.Input((num_classes,)), identity])
+    balanced, precision = BalancedAccuracy(num_classes), MacroAveragePrecision(num_classes)
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=[balanced, precision])
+    scores = np.asarray(model.predict(x_val, verbose=0))
+    np.testing.assert_array_equal(scores, x_val)
+    model.fit(x_val, y_val, validation_data=(x_val, y_val), epochs=1, batch_size=32, verbose=0)
+    expected = reference(y_val, x_val, x_val.argmax(1))
+    assert_summary(balanced, expected)
+    assert_summary(precision, expected)
+    model.evaluate(x_val[:100], y_val[:100], batch_size=32, verbose=0)  # evaluate starts afresh
+    assert_summary(balanced, reference(y_val[:100], x_val[:100], x_val[:100].argmax(1)))
+    # weighted_metrics get evaluate's sample_weight: a mask for the curves too
+    weighted = BalancedAccuracy(num_classes)
+    model.compile("sgd", "sparse_categorical_crossentropy", weighted_metrics=[weighted])
+    model.evaluate(x_val, y_val, sample_weight=w_val, batch_size=32, verbose=0)
+    assert_summary(weighted, reference(y_val, x_val, x_val.argmax(1), w_val))
+
+
+# -- MacroAveragePrecision ----------------------------------------------------
+
+
+def sklearn_macro_average_precision(labels, scores, num_classes):
+    quantised = core.quantise_scores(scores)
+    return np.mean(
+        [average_precision_score(labels == c, quantised[:, c]) for c in range(num_classes) if (labels == c).any()]
+    )
+
+
+@pytest.mark.parametrize("layout", ["dense", "marginals"])
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_macro_average_precision_is_the_cores_and_sklearns(compiled, layout, request):
+    if layout == "marginals":
+        request.getfixturevalue("marginals_layout")
+    num_classes = 7
+    metric = MacroAveragePrecision(num_classes)
+    assert (metric.marginals is None) == (layout == "dense")
+    step = compiled_update(metric) if compiled else None
+    seen = []
+    for labels, scores, weights in probability_batches(num_classes, batches=5, seed=9):
+        tensors = [ops.convert_to_tensor(a) for a in (labels, scores, weights)]
+        value = metric.update_state(*tensors[:2], sample_weight=tensors[2]) if step is None else step(*tensors)
+        seen.append((labels, scores, weights))
+    labels, scores, weights = (np.concatenate([s[i] for s in seen]) for i in range(3))
+    keep = weights != 0
+    expected = core.curve_metrics(reference(labels, scores, scores.argmax(1), weights))
+    value = expected["metrics"]["macro_average_precision"]
+    assert float(metric.result()) == pytest.approx(value, abs=1e-5)
+    assert value == pytest.approx(sklearn_macro_average_precision(labels[keep], scores[keep], num_classes), abs=1e-12)
+    # a class without positives does not count; before any row the value is 0
+    assert (labels[keep] == num_classes - 1).sum() < (labels[keep] == 0).sum()
+    metric.reset_state()
+    assert float(metric.result()) == 0.0
+
+
+def test_macro_average_precision_is_nan_for_rows_that_are_not_probabilities():
+    metric = MacroAveragePrecision(3)
+    scores = np.array([[0.2, 0.7, 0.1], [3.0, 0.1, 0.2]], "float32")
+    metric.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(scores))
+    assert np.isnan(float(metric.result()))
+    assert "MacroAveragePrecision(3, from_logits=True)" in metric.curves_unavailable()
+    logits = MacroAveragePrecision(3, from_logits=True)
+    scores = np.array([[4.0, 0.1, 0.2], [0.1, 3.0, 0.2]], "float32")
+    logits.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(scores))
+    assert float(logits.result()) == pytest.approx(1.0)
+
+
+def test_macro_average_precision_config_and_direction():
+    metric = MacroAveragePrecision(5, name="val_ap", from_logits=True)
+    clone = MacroAveragePrecision.from_config(metric.get_config())
+    assert (clone.num_classes, clone.name, clone.from_logits, clone.curves) == (5, "val_ap", True, True)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(MacroAveragePrecision(4)))
+    assert isinstance(restored, MacroAveragePrecision) and restored.num_classes == 4
+    assert MacroAveragePrecision._direction == "up"
+    import tb_imbalance.keras as tbk
+
+    assert "MacroAveragePrecision" in tbk.__all__
+
+
+def test_early_stopping_monitors_val_macro_average_precision_in_auto_mode():
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 96)
+    x = (rng.normal(size=(96, 4)) + np.eye(3, 4)[y] * 2).astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    metric = MacroAveragePrecision(3)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[metric])
+    stop = keras.callbacks.EarlyStopping(monitor="val_macro_average_precision", mode="auto", patience=1)
+    history = model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0, callbacks=[stop])
+    values = history.history["val_macro_average_precision"]
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert stop.monitor_op is not None and stop.monitor_op(1.0, 0.5)  # "up": larger is better
+    # the last value is the macro AP of the validation pass's state, as the core computes it
+    expected = core.curve_metrics(metric.curve_summary())["metrics"]["macro_average_precision"]
+    assert values[-1] == pytest.approx(expected, abs=1e-6)
+    assert metric.curve_summary()[:-1, 0].sum() == len(y)
