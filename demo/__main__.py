@@ -120,10 +120,20 @@ def _by_dataset(results: Sequence[RunResult]) -> dict[str, list[RunResult]]:
     return groups
 
 
+def _number(value: float | None, digits: int) -> str:
+    """``value`` with ``digits`` decimals; "n/a" where it is undefined (None)."""
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _per_run(runs: Sequence[RunResult], values: Sequence[float | None], digits: int = 2) -> str:
+    """One value per run, e.g. ``baseline 0.12, class_weights 0.34, oversampling 0.56``."""
+    return ", ".join(f"{run.strategy} {_number(value, digits)}" for run, value in zip(runs, values))
+
+
 def format_summary(results: Sequence[RunResult]) -> str:
     """The per-run table printed at the end: one block per data set."""
     header = (
-        f"{'run':<28}{'accuracy':>9}{'balanced acc':>14}{'macro F1':>10}"
+        f"{'run':<28}{'accuracy':>9}{'balanced acc':>14}{'macro F1':>10}{'macro AP':>10}{'ECE':>7}"
         f"{'worst-class recall':>20}{'rarest-class recall':>21}"
     )
     lines: list[str] = []
@@ -143,27 +153,35 @@ def format_summary(results: Sequence[RunResult]) -> str:
             support = result.confusion_matrix.sum(axis=1)
             worst = int(np.argmin(np.where(support > 0, recall, np.inf)))
             worst_cell = f"{metrics['worst_class_recall']:.2f} ('{result.class_names[worst]}')"
+            curves = result.curve_metrics["metrics"]
             lines.append(
                 f"{result.name:<28}{metrics['accuracy']:>9.3f}{metrics['balanced_accuracy']:>14.3f}"
-                f"{metrics['macro_f1']:>10.3f}{worst_cell:>20}{recall[result.rarest_class]:>21.2f}"
+                f"{metrics['macro_f1']:>10.3f}{_number(curves['macro_average_precision'], 3):>10}"
+                f"{_number(curves['expected_calibration_error'], 3):>7}"
+                f"{worst_cell:>20}{recall[result.rarest_class]:>21.2f}"
             )
     return "\n".join(lines)
 
 
 def format_story(results: Sequence[RunResult]) -> str:
-    """One sentence per data set: how little accuracy moves, how much the rare classes do."""
+    """Two sentences per data set: how little accuracy moves, how much the rare classes do;
+    how well the scores rank the rarest class whatever the argmax decides, and how
+    calibrated each run's confidence is."""
     lines = []
     for dataset, runs in _by_dataset(results).items():
         accuracies = [run.metrics["accuracy"] for run in runs]
         balanced = [run.metrics["balanced_accuracy"] for run in runs]
-        rarest_recalls = [float(run.recall[run.rarest_class]) for run in runs]
-        rarest = runs[0].class_names[runs[0].rarest_class]
+        rarest_id = runs[0].rarest_class
+        rarest = runs[0].class_names[rarest_id]
+        curves = [run.curve_metrics for run in runs]
         lines.append(
             f"{dataset}: accuracy differs by {100 * (max(accuracies) - min(accuracies)):.1f} points "
             f"between the runs, balanced accuracy by {100 * (max(balanced) - min(balanced)):.1f}; "
-            f"recall of '{rarest}': {runs[0].strategy} {rarest_recalls[0]:.2f}, "
-            + ", ".join(f"{run.strategy} {recall:.2f}" for run, recall in zip(runs[1:], rarest_recalls[1:]))
-            + "."
+            f"recall of '{rarest}': {_per_run(runs, [float(run.recall[rarest_id]) for run in runs])}. "
+            f"Average precision of '{rarest}' (how well the scores rank it, whatever the argmax "
+            f"picks): {_per_run(runs, [c['per_class']['average_precision'][rarest_id] for c in curves])}; "
+            "expected calibration error: "
+            f"{_per_run(runs, [c['metrics']['expected_calibration_error'] for c in curves], 3)}."
         )
     return "\n".join(lines)
 

@@ -89,6 +89,8 @@ class RunResult:
         class_names: names of the classes.
         rarest_class: id of the class with the fewest examples.
         seconds: wall time of ``fit``.
+        curves: the last epoch's validation curve summary (``[C + 1, 3, B]``,
+            :func:`tb_imbalance.core.curve_summary`), the one the callback logged.
     """
 
     dataset: str
@@ -98,6 +100,7 @@ class RunResult:
     class_names: tuple[str, ...]
     rarest_class: int
     seconds: float
+    curves: np.ndarray
 
     @property
     def name(self) -> str:
@@ -112,6 +115,11 @@ class RunResult:
     def recall(self) -> np.ndarray:
         """Per-class recall."""
         return core.per_class_metrics(self.confusion_matrix)["recall"]
+
+    @property
+    def curve_metrics(self) -> dict[str, Any]:
+        """Average precision, ROC-AUC and calibration error: :func:`tb_imbalance.core.curve_metrics`."""
+        return core.curve_metrics(self.curves)
 
 
 def balanced_class_weights(labels: np.ndarray, num_classes: int) -> dict[int, float]:
@@ -153,7 +161,8 @@ def build_model(
     Returns:
         The compiled model and its :class:`BalancedAccuracy` metric. After
         ``fit(validation_data=...)`` that metric still holds the last
-        validation epoch's confusion matrix (the matrix the callback logged).
+        validation epoch's confusion matrix and curve summary (those the
+        callback logged).
     """
     model = keras.Sequential(
         [
@@ -297,13 +306,13 @@ def train_run(
         verbose=0,
     )
     seconds = time.perf_counter() - started
-    matrix = balanced_accuracy.confusion_matrix()
     return RunResult(
         dataset=dataset.name,
         strategy=strategy,
         log_dir=log_dir,
-        confusion_matrix=matrix,
+        confusion_matrix=balanced_accuracy.confusion_matrix(),
         class_names=dataset.class_names,
         rarest_class=dataset.rarest_class,
         seconds=seconds,
+        curves=balanced_accuracy.curve_summary(),
     )

@@ -24,6 +24,7 @@ import urllib.request
 import numpy as np
 import pytest
 
+from logdir_reader import curves as logdir_curves
 from logdir_reader import examples as logdir_examples
 from logdir_reader import matrices, run_tag_pairs
 
@@ -129,6 +130,8 @@ def test_every_run_has_our_tags_and_keras_runs(demo_run: tuple[pathlib.Path, str
             ours = {tag for r, tag in pairs if r == f"{run}/validation_imbalance"}
             expected = {"confusion_matrix", "confusion_matrix_image", "confusion_matrix_examples", "imbalance/balanced_accuracy"}
             expected |= {f"recall/{class_name}" for class_name in dataset.class_names}
+            expected |= {"confusion_matrix_curves"} | {f"imbalance/{metric}" for metric in core.CURVE_METRIC_NAMES}
+            expected |= {f"average_precision/{class_name}" for class_name in dataset.class_names}
             assert expected <= ours, (run, sorted(expected - ours))
             for keras_run in ("train", "validation"):
                 assert (f"{run}/{keras_run}", "epoch_loss") in pairs
@@ -187,16 +190,28 @@ def test_the_story_is_in_the_logged_matrices(last_matrices: dict[str, dict[str, 
 def test_printed_summary_matches_the_logs(
     demo_run: tuple[pathlib.Path, str], last_matrices: dict[str, dict[str, np.ndarray]]
 ) -> None:
-    _, stdout = demo_run
+    logdir, stdout = demo_run
     assert "digit d keeps 0.64**(9-d)" in stdout
     assert f"epoch {QUICK_EPOCHS}/{QUICK_EPOCHS}" in stdout
     for name, runs in last_matrices.items():
+        curves = logdir_curves(logdir, DATASETS[name].num_classes)
+        rarest = DATASETS[name].rarest_class
+        average_precisions = []
         for strategy, matrix in runs.items():
             metrics = core.imbalance_metrics(matrix)
+            steps = curves[f"{name}/{strategy}/validation_imbalance"]
+            assert sorted(steps) == list(range(QUICK_EPOCHS))
+            curve_metrics = core.curve_metrics(steps[QUICK_EPOCHS - 1])
             row = next(line for line in stdout.splitlines() if line.startswith(f"{name}/{strategy} "))
-            numbers = row.split()[1:4]
+            numbers = row.split()[1:6]
             expected = [f"{metrics[key]:.3f}" for key in ("accuracy", "balanced_accuracy", "macro_f1")]
+            expected += [f"{curve_metrics['metrics'][key]:.3f}" for key in ("macro_average_precision", "expected_calibration_error")]
             assert numbers == expected, row
+            average_precisions.append(f"{strategy} {curve_metrics['per_class']['average_precision'][rarest]:.2f}")
+        # The story's sentence quotes the rarest class's logged average precision, run by run.
+        class_name = DATASETS[name].class_names[rarest]
+        assert f"Average precision of '{class_name}'" in stdout
+        assert ", ".join(average_precisions) in stdout, stdout
 
 
 # -- serving ------------------------------------------------------------------

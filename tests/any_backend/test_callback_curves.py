@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import pytest
 
-from logdir_reader import load
+from logdir_reader import curves as logdir_curves
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroAveragePrecision
@@ -39,19 +39,9 @@ def written(monkeypatch):
     return steps
 
 
-def stored_curves(logdir, run="validation_imbalance", tag="confusion_matrix"):
-    """``{step: [C + 1, 3, B]}`` of the ``<tag>_curves`` blobs, read back through TensorBoard's loader."""
-    from tensorboard import context
-
-    provider, ctx = load(logdir), context.RequestContext()
-    listing = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="imbalance")
-    sequences = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
-    curves_tag = fmt.curves_tag(tag)
-    info = fmt.parse_curves_content(listing[run][curves_tag].plugin_content)
-    return {
-        datum.step: fmt.decode_curves(provider.read_blob(ctx, blob_key=datum.values[0].blob_key), info, CLASSES)
-        for datum in sequences[run][curves_tag]
-    }
+def stored_curves(logdir, run="validation_imbalance"):
+    """``{step: [C + 1, 3, B]}`` of the run's curve blobs, read back through TensorBoard's loader."""
+    return logdir_curves(logdir, CLASSES)[run]
 
 
 def away_from_edges(probabilities, margin=1e-4):
