@@ -7,14 +7,18 @@ Run (one backend per process)::
     KERAS_BACKEND=torch .venv-torch/bin/python bench/curve_metric_cost.py --backend torch
 
 For 10 and 100 classes and batches of 256 softmax rows, each metric's
-``update_state`` + ``result()`` runs as the trainer runs it: one
+``update_state`` + ``result()`` runs as the trainer runs it: inside one
 XLA-compiled ``tf.function`` on TensorFlow, ``jax.jit`` of the stateless API
-on JAX, eagerly on PyTorch. Timed: ``BalancedAccuracy(C, curves=False)`` (the
+on JAX, eagerly on PyTorch. In ``fit`` the update is a part of the compiled
+step, whose call costs the same with or without the metric; so each compiled
+call here updates the metric with ``--updates-per-call`` different batches
+(unrolled), which spreads the cost of the call itself, and the figures are
+per batch. ``--updates-per-call 1`` measures one call per batch. Timed: ``BalancedAccuracy(C, curves=False)`` (the
 matrix only), ``BalancedAccuracy(C)`` (matrix and curve state),
 ``MacroAveragePrecision(C)`` and ``keras.metrics.AUC(curve="PR",
 multi_label=True, num_labels=C, num_thresholds=75)`` (Keras' own binned PR
 curves, fed one-hot labels). The metrics take turns for ``--rounds`` rounds
-of ``--steps`` batches each; printed: the median ms per batch, and the
+of ``--steps`` calls each; printed: the median ms per batch, and the
 median and interquartile range over the rounds of the paired ratios to the matrix-only
 metric and to AUC.
 """
@@ -32,14 +36,16 @@ from harness import paired_ratios, rotated, select_backend  # noqa: E402
 
 
 def compiled_step(keras, metric):
-    """``step(labels, scores)``: update + result as the trainer runs them on this backend."""
+    """``step(labels, scores)``: one update per leading slice of the stacked
+    ``[K, B, ...]`` batches, then ``result()``, as the trainer runs them on this backend."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
         @tf.function(jit_compile=True)
         def step(labels, scores):
-            metric.update_state(labels, scores)
+            for index in range(labels.shape[0]):
+                metric.update_state(labels[index], scores[index])
             return metric.result()
 
         return step, lambda value: value.numpy()
@@ -48,7 +54,8 @@ def compiled_step(keras, metric):
 
         @jax.jit
         def stateless(values, labels, scores):
-            values = metric.stateless_update_state(values, labels, scores)
+            for index in range(labels.shape[0]):
+                values = metric.stateless_update_state(values, labels[index], scores[index])
             return values, metric.stateless_result(values)
 
         state = {"values": [v.value for v in metric.variables]}
@@ -60,7 +67,8 @@ def compiled_step(keras, metric):
         return step, lambda value: value.block_until_ready()
 
     def step(labels, scores):
-        metric.update_state(labels, scores)
+        for index in range(labels.shape[0]):
+            metric.update_state(labels[index], scores[index])
         return metric.result()
 
     return step, lambda value: float(value)
@@ -73,6 +81,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--updates-per-call", type=int, default=8)
     args = parser.parse_args()
     keras = select_backend(args.backend)
     import numpy as np
@@ -83,12 +92,13 @@ def main() -> None:
     import platform
 
     print(f"backend {args.backend} on {platform.processor() or platform.machine()} ({os.cpu_count()} CPUs), "
-          f"batch {args.batch}, {args.steps} batches x {args.rounds} rounds")
+          f"batch {args.batch}, {args.updates_per_call} updates per call, {args.steps} calls x {args.rounds} rounds")
     for num_classes in args.classes:
         rng = np.random.default_rng(num_classes)
-        labels = rng.integers(0, num_classes, args.batch)
-        logits = rng.normal(size=(args.batch, num_classes)).astype("float32")
-        scores = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        shape = (args.updates_per_call, args.batch)
+        labels = rng.integers(0, num_classes, shape)
+        logits = rng.normal(size=(*shape, num_classes)).astype("float32")
+        scores = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
         sparse = ops.convert_to_tensor(labels)
         one_hot = ops.convert_to_tensor(np.eye(num_classes, dtype="float32")[labels])
         scores = ops.convert_to_tensor(scores.astype("float32"))
@@ -115,7 +125,7 @@ def main() -> None:
                 for _ in range(args.steps):
                     value = step(given, scores)
                 wait(value)
-                times[name].append((time.perf_counter() - start) / args.steps * 1e3)
+                times[name].append((time.perf_counter() - start) / (args.steps * args.updates_per_call) * 1e3)
         base, auc = times["matrix only (curves=False)"], times["keras AUC(PR, 75)"]
         print(f"\nC = {num_classes}")
         print(f"  {'metric':28s} {'ms/batch':>9s}  {'vs matrix only':>22s}  {'vs keras AUC':>22s}")
