@@ -14,47 +14,12 @@ import pytest
 from keras import ops
 from sklearn.metrics import average_precision_score
 
+from compiled_update import compiled_update
 from tb_imbalance import core
 from tb_imbalance.keras import BalancedAccuracy, ConfusionMatrixMetric, MacroAveragePrecision, MacroF1
 from tb_imbalance.keras import metrics as metrics_module
 
 BACKEND = keras.backend.backend()
-
-
-def compiled_update(metric):
-    """update_state + result as a compiled train step runs them on this backend."""
-    if BACKEND == "tensorflow":
-        import tensorflow as tf
-
-        @tf.function(jit_compile=True)
-        def step(labels, scores, weights):
-            metric.update_state(labels, scores, sample_weight=weights)
-            return metric.result()
-
-        return step
-    if BACKEND == "jax":
-        import jax
-
-        @jax.jit
-        def stateless(values, labels, scores, weights):
-            values = metric.stateless_update_state(values, labels, scores, sample_weight=weights)
-            return values, metric.stateless_result(values)
-
-        def step(labels, scores, weights):
-            values, result = stateless([v.value for v in metric.variables], labels, scores, weights)
-            for variable, value in zip(metric.variables, values):
-                variable.assign(value)
-            return result
-
-        return step
-    import torch
-
-    @torch.compile
-    def step(labels, scores, weights):
-        metric.update_state(labels, scores, sample_weight=weights)
-        return metric.result()
-
-    return step
 
 
 def away_from_edges(probabilities, margin=1e-4):

@@ -15,6 +15,7 @@ import pytest
 from keras import ops
 from sklearn import metrics as skm
 
+from compiled_update import compiled_update
 from tb_imbalance import core
 from tb_imbalance.keras import BalancedAccuracy, ConfusionMatrixMetric, MacroF1
 from tb_imbalance.keras import metrics as metrics_module
@@ -270,42 +271,6 @@ def _random_bad_batch(rng, num_classes, rows=64):
     return labels, scores, weights
 
 
-def _compiled_update(metric):
-    """update_state + result the way a compiled train step runs them on this backend."""
-    if BACKEND == "tensorflow":
-        import tensorflow as tf
-
-        @tf.function(jit_compile=True)
-        def step(labels, scores, weights):
-            metric.update_state(labels, scores, sample_weight=weights)
-            return metric.result()
-
-        return step
-    if BACKEND == "jax":
-        import jax
-
-        @jax.jit
-        def stateless(values, labels, scores, weights):
-            values = metric.stateless_update_state(values, labels, scores, sample_weight=weights)
-            return values, metric.stateless_result(values)
-
-        def step(labels, scores, weights):
-            values, result = stateless([v.value for v in metric.variables], labels, scores, weights)
-            for variable, value in zip(metric.variables, values):
-                variable.assign(value)
-            return result
-
-        return step
-    import torch
-
-    @torch.compile
-    def step(labels, scores, weights):
-        metric.update_state(labels, scores, sample_weight=weights)
-        return metric.result()
-
-    return step
-
-
 @pytest.fixture
 def marginals_layout(monkeypatch):
     """Metrics built under it keep marginals whatever their class count (the layout above dense_result_max_classes())."""
@@ -330,7 +295,7 @@ def test_result_and_marginals_agree_with_the_counts_matrix(num_classes, compiled
     rng = np.random.default_rng(num_classes)
     balanced, macro = BalancedAccuracy(num_classes), MacroF1(num_classes)
     assert (balanced.marginals is None) == (layout == "dense")
-    steps = [_compiled_update(m) if compiled else None for m in (balanced, macro)]
+    steps = [compiled_update(m) if compiled else None for m in (balanced, macro)]
     for _ in range(6):
         labels, scores, weights = (ops.convert_to_tensor(a) for a in _random_bad_batch(rng, num_classes))
         for metric, step in zip((balanced, macro), steps):
@@ -403,7 +368,7 @@ def test_rows_with_any_non_finite_score_are_counted_aside_exactly(compiled, layo
         scores[row, column] = value
     scores[41] = -np.inf  # a whole row of -inf
     metric = BalancedAccuracy(4)
-    step = _compiled_update(metric) if compiled else None
+    step = compiled_update(metric) if compiled else None
     weights = np.ones(200, "float32")
     tensors = [ops.convert_to_tensor(a) for a in (labels, scores, weights)]
     if step is None:
@@ -467,7 +432,7 @@ def test_ties_and_non_finite_scores_at_every_width(num_classes, compiled):
     scores[50, num_classes // 2] = -np.inf
     labels = rng.integers(0, num_classes, rows)
     metric = BalancedAccuracy(num_classes)
-    step = _compiled_update(metric) if compiled else None
+    step = compiled_update(metric) if compiled else None
     tensors = [ops.convert_to_tensor(a) for a in (labels, scores, np.ones(rows, "float32"))]
     if step is None:
         metric.update_state(tensors[0], tensors[1])
