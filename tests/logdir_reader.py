@@ -69,15 +69,17 @@ def examples(logdir, tag="confusion_matrix"):
     return result
 
 
-def curves(logdir, num_classes, tag="confusion_matrix"):
+def curves(logdir, tag="confusion_matrix"):
     """``{run: {step: [C + 1, 3, B] ndarray}}`` of the curve summaries logged for matrix ``tag``."""
     provider, ctx = load(logdir), context.RequestContext()
+    matrices = provider.list_tensors(ctx, experiment_id="", plugin_name="imbalance")
     listing = provider.list_blob_sequences(ctx, experiment_id="", plugin_name="imbalance")
     sequences = provider.read_blob_sequences(ctx, experiment_id="", plugin_name="imbalance", downsample=10**6)
     result = {}
     for run, tags in sequences.items():
         if fmt.curves_tag(tag) not in tags:
             continue
+        num_classes = fmt.parse_plugin_content(matrices[run][tag].plugin_content).num_classes
         info = fmt.parse_curves_content(listing[run][fmt.curves_tag(tag)].plugin_content)
         result[run] = {
             datum.step: fmt.decode_curves(provider.read_blob(ctx, blob_key=datum.values[0].blob_key), info, num_classes)

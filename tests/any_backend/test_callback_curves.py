@@ -41,7 +41,7 @@ def written(monkeypatch):
 
 def stored_curves(logdir, run="validation_imbalance"):
     """``{step: [C + 1, 3, B]}`` of the run's curve blobs, read back through TensorBoard's loader."""
-    return logdir_curves(logdir, CLASSES)[run]
+    return logdir_curves(logdir)[run]
 
 
 def away_from_edges(probabilities, margin=1e-4):
