@@ -82,6 +82,9 @@ bench: setup-all
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/examples_cost.py --backend torch
 	$(PY) bench/log_report_examples.py
 	$(PY) bench/curves_cost.py
+	$(PY) bench/curve_metric_cost.py --backend tensorflow
+	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/curve_metric_cost.py --backend jax
+	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/curve_metric_cost.py --backend torch
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

@@ -82,7 +82,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--updates-per-call", type=int, default=8)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 2 rounds of 3 calls (figures meaningless)")
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.steps, args.updates_per_call = 2, 3, 2
     keras = select_backend(args.backend)
     import numpy as np
     from keras import ops
