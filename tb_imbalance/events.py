@@ -292,8 +292,9 @@ class ReportBuilder:
             self._said_no_scalars.add(name)
             logging.getLogger("tb_imbalance").warning(
                 "tb_imbalance: %s has %d classes (> %d): per-class precision/recall/f1 scalars "
-                "are not written (3 tags per class would slow TensorBoard's Scalars tab); the "
-                "Imbalance dashboard shows every class. Pass per_class_scalars=True to write them.",
+                "are not written, nor per-class average precision (3 or 4 tags per class would "
+                "slow TensorBoard's Scalars tab); the Imbalance dashboard shows every class. "
+                "Pass per_class_scalars=True to write them.",
                 name, num_classes, PER_CLASS_SCALARS_MAX_CLASSES,
             )
         return False

@@ -510,7 +510,7 @@ def test_case11_per_class_scalars_auto_by_default_and_true_writes_them(tmp_path,
         ])
     auto = {tag for _, tag in run_tag_pairs(tmp_path / "auto")}
     on = {tag for _, tag in run_tag_pairs(tmp_path / "on")}
-    assert not any(tag.startswith(("precision/", "recall/", "f1/")) for tag in auto)
+    assert not any(tag.startswith(("precision/", "recall/", "f1/", "average_precision/")) for tag in auto)
     assert {f"{p}/{k}" for p in ("precision", "recall", "f1") for k in range(many)} <= on
     assert "per-class precision/recall/f1 scalars are not written" in caplog.text
     # up to 100 classes, the default writes them
