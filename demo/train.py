@@ -306,13 +306,16 @@ def train_run(
         verbose=0,
     )
     seconds = time.perf_counter() - started
+    state = balanced_accuracy.read_state()  # the matrix and the curves, read from the metric once
+    if isinstance(state.matrix, Exception):
+        raise state.matrix
     return RunResult(
         dataset=dataset.name,
         strategy=strategy,
         log_dir=log_dir,
-        confusion_matrix=balanced_accuracy.confusion_matrix(),
+        confusion_matrix=state.matrix,
         class_names=dataset.class_names,
         rarest_class=dataset.rarest_class,
         seconds=seconds,
-        curves=balanced_accuracy.curve_summary(),
+        curves=state.curves,
     )
