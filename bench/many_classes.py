@@ -6,6 +6,12 @@ Run::
     /tmp/vtorch/bin/python bench/many_classes.py --backend torch  # no TensorFlow: no tf.summary part
     python bench/many_classes.py --skip-fit --no-server           # the writers only (no training)
     python bench/many_classes.py --quick                          # smoke run, figures meaningless
+    python bench/many_classes.py --classes 10000 50000            # the writers at scale only
+
+``--classes N [N …]`` runs only :mod:`writers_at_scale` (``log_report`` at N
+classes on 100,000 rows of class ids and 20,000 rows of scores: seconds,
+peak memory above the inputs and bytes per step against the 10,000- and
+50,000-class targets); parts 1 and 2 below are the 1000-class figures.
 
 Options: ``--backend`` (Keras backend of the fit part; default
 ``$KERAS_BACKEND``, else ``tensorflow`` when installed), ``--no-tensorflow``
@@ -505,7 +511,16 @@ def main(argv=None) -> int:
     parser.add_argument("--eval-rounds", type=int, default=7, help="paired evaluate rounds in part 1")
     parser.add_argument("--keep", help="write the logdir here instead of a temporary folder")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 epochs, 5,000 rows, 2 steps, no server")
+    parser.add_argument("--classes", type=int, nargs="+",
+                        help="only the writers at these class counts (bench/writers_at_scale.py)")
     args = parser.parse_args(argv)
+    if args.classes:
+        import writers_at_scale
+
+        return writers_at_scale.main(
+            ["--classes", *map(str, args.classes), "--steps", str(min(args.steps, 5))]
+            + (["--quick"] if args.quick else []) + (["--keep", args.keep] if args.keep else [])
+        )
     if args.quick:
         args.epochs, args.train_rows, args.val_rows, args.steps, args.no_server = 2, 2_000, 5_000, 2, True
         args.eval_rounds = 2

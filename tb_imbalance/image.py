@@ -41,6 +41,7 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tb_imbalance import core
 from tb_imbalance.image_cells import atlas_for, count_labels, draw_cells, percent_labels
 from tb_imbalance.image_text import display_labels, drawable, font
 
@@ -189,23 +190,32 @@ class _TextMasks:
         region[:] = (region * (255 - mask) + _INK * mask) // 255
 
 
-def most_confused_classes(cm: np.ndarray, k: int) -> np.ndarray:
+def most_confused_classes(cm: np.ndarray | core.SparseMatrix, k: int) -> np.ndarray:
     """The ``k`` classes in the largest off-diagonal cells (sorted by index).
 
     Classes are taken pair by pair from the most frequent confusion down;
     when fewer than ``k`` classes are ever confused, the largest classes
-    fill the rest.
+    fill the rest. Only non-empty cells are looked at: a
+    :class:`~tb_imbalance.core.SparseMatrix` gives them without a ``C²`` pass.
 
     Example:
         >>> cm = np.diag([50, 40, 30, 20]); cm[3, 1] = 7; cm[0, 2] = 2
         >>> most_confused_classes(cm, 3).tolist()
         [0, 1, 3]
+        >>> most_confused_classes(core.SparseMatrix.from_dense(cm), 3).tolist()
+        [0, 1, 3]
     """
-    cm = np.asarray(cm)
-    n = cm.shape[0]
-    cells = np.flatnonzero(cm != 0)  # only non-empty cells can be confusions (a bool mask is the fast way)
-    cells = cells[cells // n != cells % n]
-    values = cm.reshape(-1)[cells].astype(np.float64)
+    if isinstance(cm, core.SparseMatrix):
+        n = cm.num_classes
+        off = cm.rows != cm.columns
+        cells = cm.rows[off] * n + cm.columns[off]  # row-major, as flatnonzero gives them
+        values = cm.values[off].astype(np.float64)
+    else:
+        cm = np.asarray(cm)
+        n = cm.shape[0]
+        cells = np.flatnonzero(cm != 0)  # only non-empty cells can be confusions (a bool mask is the fast way)
+        cells = cells[cells // n != cells % n]
+        values = cm.reshape(-1)[cells].astype(np.float64)
     wanted = 2 * k  # enough confusions to name k classes, unless the same few classes recur
     while True:
         top = np.arange(len(cells))
@@ -227,6 +237,38 @@ def most_confused_classes(cm: np.ndarray, k: int) -> np.ndarray:
             break
         chosen.setdefault(int(c))
     return np.array(sorted(chosen), dtype=np.int64)
+
+
+#: Above this many labels only the likely widest are measured (measuring one takes about 40 µs).
+_MEASURED_LABELS = 512
+
+
+def _widest_candidates(labels: Sequence[str], classes: Sequence[int]) -> Sequence[int]:
+    """``classes``, or above :data:`_MEASURED_LABELS` of them the ones whose labels are likely widest.
+
+    The estimate is the sum of each character's advance in the main font, a
+    character the font may lack counted as its ``U+XXXX`` stand-in; the
+    exact widths (fallback fonts, kerning) are then measured for the
+    :data:`_MEASURED_LABELS` widest estimates only.
+    """
+    if len(classes) <= _MEASURED_LABELS:
+        return classes
+    face = font(_LABEL_PX)
+    stand_in = face.getlength("U+0000")
+    advance: dict[str, float] = {}
+
+    def estimate(text: str) -> float:
+        total = 0.0
+        for char in text:
+            width = advance.get(char)
+            if width is None:
+                width = advance[char] = face.getlength(char) if char.isascii() else max(face.getlength(char), stand_in)
+            total += width
+        return total
+
+    estimates = np.array([estimate(labels[k]) for k in classes])
+    top = np.argpartition(-estimates, _MEASURED_LABELS - 1)[:_MEASURED_LABELS]
+    return [classes[i] for i in top]
 
 
 class ConfusionMatrixImage:
@@ -268,7 +310,7 @@ class ConfusionMatrixImage:
     def _labels_width(self, classes: Sequence[int]) -> int:
         scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
         widest = max(scratch.textlength(text, font=face) for face, text in
-                     (drawable(self.labels[k], _LABEL_PX) for k in classes))
+                     (drawable(self.labels[k], _LABEL_PX) for k in _widest_candidates(self.labels, classes)))
         return int(np.ceil(widest)) + 6
 
     # The full layout's geometry (tests and callers use it to find cells).
@@ -302,9 +344,10 @@ class ConfusionMatrixImage:
         return self._subset, background
 
     # -- per epoch -------------------------------------------------------
-    def render(self, cm: np.ndarray) -> np.ndarray:
-        """Draw ``cm`` (``[C, C]``, rows = true class) and return RGB uint8 pixels."""
-        cm = np.asarray(cm)
+    def render(self, cm: np.ndarray | core.SparseMatrix) -> np.ndarray:
+        """Draw ``cm`` (``[C, C]``, rows = true class; dense or sparse) and return RGB uint8 pixels."""
+        if not isinstance(cm, core.SparseMatrix):
+            cm = np.asarray(cm)
         if cm.shape != (self.num_classes, self.num_classes):
             raise ValueError(
                 f"`cm` must have shape {(self.num_classes,) * 2} for this image, received {cm.shape}"
@@ -312,9 +355,14 @@ class ConfusionMatrixImage:
         if self.draws_subset:
             classes = most_confused_classes(cm, self.subset_size)
             layout, background = self._subset_layout(classes)
-            support = cm[classes].sum(axis=1, keepdims=True).astype(np.float64)  # the full rows' support
-            cm = cm[np.ix_(classes, classes)]
+            if isinstance(cm, core.SparseMatrix):
+                support = cm.sum(axis=1)[classes, None].astype(np.float64)  # the full rows' support
+                cm = cm.submatrix(classes)
+            else:
+                support = cm[classes].sum(axis=1, keepdims=True).astype(np.float64)
+                cm = cm[np.ix_(classes, classes)]
         else:
+            cm = cm.toarray() if isinstance(cm, core.SparseMatrix) else cm
             layout, background = self._full, self._full_background
             support = cm.sum(axis=1, keepdims=True).astype(np.float64)
         share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -39,6 +40,20 @@ from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import to_numpy
 
 __all__ = ["log_report", "log_matrix"]
+
+_SAID_SPARSE: set[str] = set()
+
+
+def _say_sparse_once(name: str, cm: Any) -> None:
+    """Say once per tag that a large matrix comes back as its non-empty cells."""
+    if isinstance(cm, core.SparseMatrix) and name not in _SAID_SPARSE:
+        _SAID_SPARSE.add(name)
+        logging.getLogger("tb_imbalance").warning(
+            "tb_imbalance: %s has %d classes (> %d): counted as its non-empty cells, and log_report "
+            "returns a tb_imbalance.core.SparseMatrix (.toarray() gives the dense matrix, %d MB as "
+            "int64). Said once per tag.",
+            name, cm.num_classes, core.SPARSE_ABOVE_CLASSES, cm.num_classes**2 * 8 // 10**6,
+        )
 
 
 def log_report(
@@ -125,7 +140,11 @@ def log_report(
     process's background writer (:mod:`tb_imbalance.background`).
 
     Returns:
-        The ``[C, C]`` matrix written (int64 counts, float64 with weights).
+        The ``[C, C]`` matrix written (int64 counts, float64 with weights):
+        a numpy array up to 1000 classes; above, a
+        :class:`tb_imbalance.core.SparseMatrix` of its non-empty cells (no
+        step allocates the ``C²`` cells; ``.toarray()`` does), said once
+        per tag.
 
     Raises:
         TypeError / ValueError: a bad argument, named in the message;
@@ -156,6 +175,7 @@ def log_report(
         dataclasses.replace(report, examples=chosen),
         per_class_scalars=per_class_scalars, image=image, pr_curves=pr_curves,
     )
+    _say_sparse_once(name, report.matrix)
     return report.matrix
 
 

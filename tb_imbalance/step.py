@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -40,6 +40,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from tb_imbalance.examples import ExampleSet
 
 __all__ = ["ClassSet", "ReportStep", "class_set_if_known", "validate_step", "validate_tag", "MAX_STEP"]
+
+#: A step's matrix: dense ``[C, C]``, or its non-empty cells (above
+#: :data:`tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes when counted from class ids).
+Matrix = Union[np.ndarray, core.SparseMatrix]
 
 #: The largest step an event file can hold (``Event.step`` is a signed 64-bit int).
 MAX_STEP = 2**63 - 1
@@ -177,7 +181,7 @@ def _length(value: Any) -> int | None:
         return None
 
 
-def _weighted_matrix(matrix: np.ndarray, weighted: Any, argument: str) -> tuple[np.ndarray, bool]:
+def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matrix, bool]:
     """The matrix in its stored dtype, and whether it holds sums of weights."""
     floating = not np.issubdtype(matrix.dtype, np.integer)
     if weighted is None:
@@ -186,15 +190,16 @@ def _weighted_matrix(matrix: np.ndarray, weighted: Any, argument: str) -> tuple[
         weighted = core.validate_flag(weighted, "weighted")
     if weighted:
         return matrix.astype(np.float64, copy=False), True
-    if floating and not np.all(matrix == np.floor(matrix)):
+    values = matrix.values if isinstance(matrix, core.SparseMatrix) else matrix
+    if floating and not np.all(values == np.floor(values)):
         raise ValueError(
-            f"`{argument}` holds fractional values (e.g. {matrix[matrix != np.floor(matrix)][0]}) but "
+            f"`{argument}` holds fractional values (e.g. {values[values != np.floor(values)][0]}) but "
             "`weighted=False` says they are counts; pass weighted=True (sums of sample weights) "
             "or whole counts"
         )
-    if floating and matrix.size and matrix.max() >= 2**53:
+    if floating and values.size and values.max() >= 2**53:
         raise ValueError(
-            f"`{argument}` holds float counts up to {matrix.max():.6g}, past 2**53 where floats stop "
+            f"`{argument}` holds float counts up to {values.max():.6g}, past 2**53 where floats stop "
             "being exact; pass the counts as int64"
         )
     return matrix.astype(np.int64, copy=False), False
@@ -208,7 +213,9 @@ class ReportStep:
         step: the step (epoch or batch index).
         name: the matrix tag.
         matrix: ``[C, C]``, rows = true class; ``int64`` counts, or
-            ``float64`` sums of sample weights when :attr:`weighted`.
+            ``float64`` sums of sample weights when :attr:`weighted`. A
+            numpy array, or a :class:`tb_imbalance.core.SparseMatrix` (the
+            non-empty cells) as counted above 1000 classes.
         classes: the tag's :class:`ClassSet`.
         weighted: whether the matrix holds sums of weights (then the
             dashboard shows no intervals for this step: sums of weights are
@@ -221,7 +228,7 @@ class ReportStep:
 
     step: int
     name: str
-    matrix: np.ndarray
+    matrix: Matrix
     classes: ClassSet
     weighted: bool
     examples: "ExampleSet | None" = None
@@ -299,7 +306,7 @@ class ReportStep:
         cls,
         step: Any,
         name: Any,
-        checked: np.ndarray,
+        checked: Matrix,
         classes: ClassSet,
         examples: Any,
         weighted: Any,

@@ -35,6 +35,8 @@ PUBLIC_NAMES = [
     "CURVE_BINS", "CALIBRATION_BINS", "score_bins", "quantise_scores", "curve_probabilities", "curve_summary",
     "CURVE_METRIC_NAMES", "PER_CLASS_CURVE_METRICS", "validate_curve_summary", "curve_metrics",
     "pr_curve", "roc_curve", "reliability",
+    # the matrix as its non-empty cells, above 1000 classes
+    "SPARSE_ABOVE_CLASSES", "SparseMatrix",
     # not in __all__, but used by the writers, the callback and the plugin
     "validate_flag", "validate_num_classes",
 ]
@@ -42,7 +44,7 @@ PUBLIC_NAMES = [
 #: The jobs of the core, one module each.
 MODULES = [
     "inputs", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups",
-    "binned_scores", "curves",
+    "binned_scores", "curves", "sparse_matrix",
 ]
 
 #: Modules of tb_imbalance over the line budget, to be split by whoever owns them next.

@@ -12,6 +12,7 @@ so a change to the maths happens here and only here. One module per job:
 :mod:`tb_imbalance.core.argmax`           the rows' argmax of scores (chunked, threaded)
 :mod:`tb_imbalance.core.validators`       flags, the class count, a matrix, class names
 :mod:`tb_imbalance.core.counting`         inputs -> checked class ids (once) -> the matrix
+:mod:`tb_imbalance.core.sparse_matrix`    the matrix as its non-empty cells (> 1000 classes)
 :mod:`tb_imbalance.core.metrics`          the report's metrics (scikit-learn, imbalanced-learn)
 :mod:`tb_imbalance.core.intervals`        Wilson and Newcombe confidence intervals
 :mod:`tb_imbalance.core.long_tail`        many-, medium- and few-shot recall
@@ -85,6 +86,7 @@ from tb_imbalance.core.binned_scores import (
     quantise_scores,
     score_bins,
 )
+from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
 from tb_imbalance.core.validators import (
     default_class_names,
     validate_class_names,
@@ -99,6 +101,8 @@ __all__ = [
     "ClassIds",
     "class_ids",
     "count_class_ids",
+    "SPARSE_ABOVE_CLASSES",
+    "SparseMatrix",
     "padding_rows",
     "class_ids_from_labels",
     "class_ids_from_predictions",

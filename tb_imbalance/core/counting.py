@@ -20,6 +20,7 @@ from tb_imbalance.core.inputs import (
     class_ids_from_labels,
     class_ids_from_predictions,
 )
+from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
 from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
 
 __all__ = ["resolve_num_classes", "ClassIds", "class_ids", "count_class_ids", "confusion_matrix", "padding_rows"]
@@ -137,14 +138,20 @@ def class_ids(
     return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size)
 
 
-def count_class_ids(ids: ClassIds) -> np.ndarray:
+def count_class_ids(ids: ClassIds) -> np.ndarray | SparseMatrix:
     """The ``[C, C]`` matrix of checked class ids: int64 counts, or float64 sums of weights.
+
+    Above :data:`~tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes the matrix is
+    a :class:`~tb_imbalance.core.SparseMatrix` (its non-empty cells: at most
+    N, where the dense matrix would have C²).
 
     Example:
         >>> count_class_ids(class_ids([0, 1, 1], [0, 1, 0], num_classes=2)).tolist()
         [[1, 0], [1, 1]]
     """
     num_classes = ids.num_classes
+    if num_classes > SPARSE_ABOVE_CLASSES:
+        return SparseMatrix.count(ids.true, ids.predicted, ids.weights, num_classes)
     flat = ids.true * num_classes + ids.predicted
     counts = np.bincount(flat, weights=ids.weights, minlength=num_classes * num_classes)
     if ids.weights is None:
@@ -174,7 +181,9 @@ def confusion_matrix(
             (threshold 0) instead of sigmoid probabilities (threshold 0.5).
 
     Returns:
-        ``[C, C]`` matrix, rows = true class, columns = predicted class.
+        ``[C, C]`` numpy matrix, rows = true class, columns = predicted class,
+        dense at every size (the writers count with :func:`count_class_ids`,
+        which keeps large matrices sparse).
 
     Raises:
         TypeError / ValueError: see :func:`class_ids_from_labels` and
@@ -185,11 +194,12 @@ def confusion_matrix(
         >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2).tolist()
         [[1, 0], [1, 1]]
     """
-    return count_class_ids(
+    counted = count_class_ids(
         class_ids(
             labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits
         )
     )
+    return counted.toarray() if isinstance(counted, SparseMatrix) else counted
 
 
 def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:

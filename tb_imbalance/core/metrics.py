@@ -4,7 +4,8 @@ Definitions follow scikit-learn (``classification_report``,
 ``balanced_accuracy_score``, ``matthews_corrcoef``, ``cohen_kappa_score``,
 all with ``zero_division=0``) and imbalanced-learn (``specificity_score``,
 ``geometric_mean_score``); every score is derived from the matrix's diagonal,
-row sums and column sums.
+row sums and column sums, so a :class:`~tb_imbalance.core.SparseMatrix` gives
+them in O(cells + C).
 
 Example:
     >>> per_class_metrics([[5, 1], [2, 2]])["recall"].round(3).tolist()
@@ -51,7 +52,7 @@ def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
         where undefined (scikit-learn's ``zero_division=0``).
     """
     cm = validate_matrix(cm)
-    tp = np.diagonal(cm).astype(np.float64)
+    tp = cm.diagonal().astype(np.float64)
     support = cm.sum(axis=1)
     predicted = cm.sum(axis=0)
     total = cm.sum()

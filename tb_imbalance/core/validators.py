@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _shape
+from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = ["validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names"]
 
@@ -37,8 +38,15 @@ def validate_num_classes(num_classes: Any) -> int:
     return int(num_classes)
 
 
-def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarray:
-    """Check that ``matrix`` is a square, finite, non-negative ``[C, C]`` array, C ≥ 2."""
+def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarray | SparseMatrix:
+    """Check that ``matrix`` is a square, finite, non-negative ``[C, C]`` array, C ≥ 2.
+
+    A :class:`~tb_imbalance.core.SparseMatrix` was checked when it was built;
+    only its class count is checked here.
+    """
+    if isinstance(matrix, SparseMatrix):
+        validate_num_classes(matrix.num_classes)
+        return matrix
     array = _as_numeric_array(matrix, argument)
     if array.ndim != 2 or array.shape[0] != array.shape[1]:
         raise ValueError(f"`{argument}` must be square [C, C], received shape {_shape(array)}")

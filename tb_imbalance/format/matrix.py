@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
@@ -197,12 +197,24 @@ def _parse_class_groups(value: object, class_names: tuple[str, ...]) -> tuple[tu
     return tuple((str(group), tuple(members)) for group, members in value.items())
 
 
-def encode_matrix(matrix: np.ndarray) -> np.ndarray:
+def encode_matrix(matrix: Any) -> np.ndarray:
     """Return the tensor to store for a ``[C, C]`` confusion matrix.
 
     Integer counts are stored as ``int64``, anything else as ``float64``;
-    the encoding follows :func:`encoding_for`.
+    the encoding follows :func:`encoding_for`. ``matrix`` is an array, or an
+    object with the non-empty cells as ``rows``, ``columns`` and ``values``
+    sorted row-major (:class:`tb_imbalance.core.SparseMatrix`), stored as
+    the same tensor its dense matrix would give.
+
+    Example:
+        >>> encode_matrix(np.eye(101, dtype=np.int64))[:2].tolist()
+        [[0, 0, 1], [1, 1, 1]]
     """
+    if hasattr(matrix, "values") and hasattr(matrix, "rows"):
+        if encoding_for(matrix.num_classes) == DENSE:
+            return encode_matrix(matrix.toarray())
+        dtype = np.int64 if np.issubdtype(matrix.values.dtype, np.integer) else np.float64
+        return np.stack([matrix.rows.astype(dtype), matrix.columns.astype(dtype), matrix.values.astype(dtype)], axis=1)
     matrix = np.asarray(matrix)
     dtype = np.int64 if np.issubdtype(matrix.dtype, np.integer) else np.float64
     matrix = matrix.astype(dtype, copy=False)

@@ -1,0 +1,182 @@
+"""A confusion matrix kept as its non-empty cells, for problems with thousands of classes.
+
+A validation set of N rows fills at most N cells of the ``[C, C]`` matrix:
+at 10,000 classes the dense int64 matrix takes 800 MB, its non-empty cells
+from 100,000 rows at most 2.4 MB. Above :data:`SPARSE_ABOVE_CLASSES`
+classes, :func:`tb_imbalance.core.count_class_ids` (and so
+:func:`tb_imbalance.log_report` and :mod:`tb_imbalance.summary`) count into a
+:class:`SparseMatrix`; every score of :mod:`tb_imbalance.core.metrics` comes
+from the diagonal, row sums and column sums, which it gives in O(cells + C).
+
+It answers the few array methods the report maths use (``shape``,
+``dtype``, ``sum``, ``diagonal``, ``astype``) and never turns itself into a
+dense array unless asked (:meth:`SparseMatrix.toarray`).
+
+Example:
+    >>> cm = SparseMatrix.count(np.array([0, 1, 1, 2]), np.array([0, 1, 0, 2]), None, 3)
+    >>> cm
+    SparseMatrix(num_classes=3, cells=3, dtype=int64)
+    >>> cm.diagonal().tolist(), cm.sum(axis=1).tolist(), cm.sum(axis=0).tolist()
+    ([1, 1, 1], [1, 2, 1], [2, 1, 1])
+    >>> cm.toarray().tolist()
+    [[1, 0, 0], [1, 1, 0], [0, 0, 1]]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["SPARSE_ABOVE_CLASSES", "SparseMatrix"]
+
+#: Above this many classes counted matrices are :class:`SparseMatrix` values
+#: (the dense int64 matrix would take more than 8 MB).
+SPARSE_ABOVE_CLASSES = 1000
+
+
+class SparseMatrix:
+    """A ``[C, C]`` confusion matrix as its non-empty cells (rows = true class).
+
+    Build it with :meth:`count` (from class ids), :meth:`from_cells`
+    (validates) or :meth:`from_dense`. Cells are unique, sorted row-major and
+    hold positive values: ``int64`` counts or ``float64`` sums of weights.
+
+    Attributes:
+        num_classes: ``C``.
+        rows, columns: the cells' true and predicted class ids (``int64 [K]``).
+        values: the cells' counts or sums of weights (``[K]``, all > 0).
+    """
+
+    __slots__ = ("num_classes", "rows", "columns", "values")
+
+    def __init__(self, num_classes: int, rows: np.ndarray, columns: np.ndarray, values: np.ndarray) -> None:
+        # Trusted: the classmethods check and normalise before calling this.
+        self.num_classes = int(num_classes)
+        self.rows, self.columns, self.values = rows, columns, values
+
+    # -- construction ----------------------------------------------------
+    @classmethod
+    def count(cls, true: np.ndarray, predicted: np.ndarray, weights: np.ndarray | None, num_classes: int) -> "SparseMatrix":
+        """Count checked class ids (``int64 [N]`` in ``[0, C)``), optionally weighted.
+
+        Example:
+            >>> SparseMatrix.count(np.array([1, 1]), np.array([0, 0]), np.array([0.5, 2.0]), 2).values.tolist()
+            [2.5]
+        """
+        codes = true.astype(np.int64, copy=False) * num_classes + predicted
+        cells, inverse = np.unique(codes, return_inverse=True)
+        values = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(cells))
+        if weights is None:
+            values = values.astype(np.int64, copy=False)
+        else:
+            keep = values > 0  # rows of weight 0 count for nothing
+            cells, values = cells[keep], values[keep]
+        return cls(num_classes, cells // num_classes, cells % num_classes, values)
+
+    @classmethod
+    def from_cells(cls, num_classes: int, rows: Any, columns: Any, values: Any, argument: str = "cm") -> "SparseMatrix":
+        """Check and normalise cells: repeated cells add up, zeros are dropped.
+
+        Raises:
+            ValueError: cells outside ``[0, C)``, negative or non-finite values,
+                or arrays of different lengths.
+
+        Example:
+            >>> SparseMatrix.from_cells(3, [2, 0, 2], [1, 0, 1], [1, 4, 2]).toarray().tolist()
+            [[4, 0, 0], [0, 0, 0], [0, 3, 0]]
+        """
+        rows, columns, values = (np.asarray(a).reshape(-1) for a in (rows, columns, values))
+        if not (len(rows) == len(columns) == len(values)):
+            raise ValueError(
+                f"`{argument}`: rows, columns and values must have one entry per cell, "
+                f"received {len(rows)}, {len(columns)} and {len(values)}"
+            )
+        for ids, what in ((rows, "row"), (columns, "column")):
+            if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= num_classes):
+                raise ValueError(f"`{argument}` has {what} ids outside [0, {num_classes}): pass class ids")
+        if not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
+            raise TypeError(f"`{argument}` values must be numbers, received dtype {values.dtype}")
+        if values.size and not np.all(np.isfinite(values)):
+            raise ValueError(f"`{argument}` contains NaN or infinite values; pass finite counts")
+        if values.size and values.min() < 0:
+            raise ValueError(f"`{argument}` must hold non-negative counts, received {values.min()}")
+        dtype = np.int64 if np.issubdtype(values.dtype, np.integer) else np.float64
+        codes = rows.astype(np.int64) * num_classes + columns.astype(np.int64)
+        cells, inverse = np.unique(codes, return_inverse=True)
+        summed = np.zeros(len(cells), dtype=dtype)
+        np.add.at(summed, inverse.reshape(-1), values.astype(dtype))
+        keep = summed > 0
+        cells = cells[keep]
+        return cls(num_classes, cells // num_classes, cells % num_classes, summed[keep])
+
+    @classmethod
+    def from_dense(cls, matrix: np.ndarray) -> "SparseMatrix":
+        """The non-empty cells of a checked dense ``[C, C]`` matrix.
+
+        Example:
+            >>> SparseMatrix.from_dense(np.array([[3, 0], [1, 2]])).values.tolist()
+            [3, 1, 2]
+        """
+        rows, columns = np.nonzero(matrix)
+        return cls(matrix.shape[0], rows.astype(np.int64), columns.astype(np.int64), matrix[rows, columns])
+
+    # -- the array methods the report maths use --------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.num_classes, self.num_classes)
+
+    ndim = 2
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.values.dtype
+
+    @property
+    def cells(self) -> int:
+        """The number of non-empty cells."""
+        return len(self.values)
+
+    def astype(self, dtype: Any, copy: bool = True) -> "SparseMatrix":
+        if np.dtype(dtype) == self.values.dtype and not copy:
+            return self
+        return SparseMatrix(self.num_classes, self.rows, self.columns, self.values.astype(dtype))
+
+    def sum(self, axis: int | None = None) -> Any:
+        """Like ``ndarray.sum``: the total, or the row sums (``axis=1``) / column sums (``axis=0``)."""
+        if axis is None:
+            return self.values.sum()
+        ids = {0: self.columns, 1: self.rows, -1: self.rows, -2: self.columns}[axis]
+        sums = np.bincount(ids, weights=self.values, minlength=self.num_classes)
+        return sums.astype(self.values.dtype, copy=False)
+
+    def diagonal(self) -> np.ndarray:
+        """The ``C`` diagonal cells (true positives per class)."""
+        out = np.zeros(self.num_classes, dtype=self.values.dtype)
+        on_diagonal = self.rows == self.columns
+        out[self.rows[on_diagonal]] = self.values[on_diagonal]
+        return out
+
+    def submatrix(self, classes: np.ndarray) -> np.ndarray:
+        """The dense ``[k, k]`` matrix of ``classes`` (rows and columns in the given order).
+
+        Example:
+            >>> SparseMatrix.from_dense(np.array([[3, 0, 1], [1, 2, 0], [0, 5, 4]])).submatrix(np.array([2, 0])).tolist()
+            [[4, 0], [1, 3]]
+        """
+        position = np.full(self.num_classes, -1, dtype=np.int64)
+        position[classes] = np.arange(len(classes))
+        i, j = position[self.rows], position[self.columns]
+        inside = (i >= 0) & (j >= 0)
+        out = np.zeros((len(classes), len(classes)), dtype=self.values.dtype)
+        out[i[inside], j[inside]] = self.values[inside]
+        return out
+
+    def toarray(self) -> np.ndarray:
+        """The dense ``[C, C]`` matrix (``C²`` cells: at 10,000 classes 800 MB of int64)."""
+        out = np.zeros(self.shape, dtype=self.values.dtype)
+        out[self.rows, self.columns] = self.values
+        return out
+
+    def __repr__(self) -> str:
+        return f"SparseMatrix(num_classes={self.num_classes}, cells={self.cells}, dtype={self.dtype})"

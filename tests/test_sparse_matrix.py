@@ -1,0 +1,192 @@
+"""Above 1000 classes the matrix is its non-empty cells: same numbers, same stored tensor, no C² array.
+
+Oracles: scikit-learn / imbalanced-learn on the rows behind the matrix, and
+the dense matrix of the same rows through the same code.
+"""
+
+import logging
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+import tb_imbalance
+from tb_imbalance import core
+from tb_imbalance import format as fmt
+from tb_imbalance.image import ConfusionMatrixImage, _widest_candidates, most_confused_classes
+from tb_imbalance.step import ReportStep
+
+from logdir_reader import matrices, scalars
+from support import sklearn_metrics, sklearn_per_class
+
+C = 1200  # above core.SPARSE_ABOVE_CLASSES
+
+
+def _rows(num_classes=C, rows=6000, seed=0, weighted=False):
+    rng = np.random.default_rng(seed)
+    priors = 1.0 / np.arange(1, num_classes + 1)
+    true = rng.choice(num_classes, rows, p=priors / priors.sum())
+    predicted = np.where(rng.random(rows) < 0.6, true, rng.choice(num_classes, rows, p=priors / priors.sum()))
+    weights = rng.choice([0.0, 0.5, 2.0], rows) if weighted else None
+    return true.astype(np.int64), predicted.astype(np.int64), weights
+
+
+def _dense(true, predicted, weights, num_classes=C):
+    return np.bincount(true * num_classes + predicted, weights=weights, minlength=num_classes**2).reshape(
+        num_classes, num_classes
+    )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_count_equals_the_dense_count_and_keeps_only_non_empty_cells(weighted):
+    true, predicted, weights = _rows(weighted=weighted)
+    sparse = core.SparseMatrix.count(true, predicted, weights, C)
+    dense = _dense(true, predicted, weights)
+    assert sparse.dtype == (np.float64 if weighted else np.int64)
+    np.testing.assert_array_equal(sparse.toarray(), dense)
+    assert sparse.cells == np.count_nonzero(dense) and sparse.values.min() > 0
+    codes = sparse.rows * C + sparse.columns
+    assert np.all(np.diff(codes) > 0)  # unique, row-major
+    np.testing.assert_array_equal(sparse.diagonal(), np.diagonal(dense))
+    np.testing.assert_array_equal(sparse.sum(axis=1), dense.sum(axis=1))
+    np.testing.assert_array_equal(sparse.sum(axis=0), dense.sum(axis=0))
+    assert sparse.sum() == dense.sum()
+    classes = np.array([5, 0, 1199, 3])
+    np.testing.assert_array_equal(sparse.submatrix(classes), dense[np.ix_(classes, classes)])
+
+
+def test_count_class_ids_is_sparse_above_1000_classes_and_confusion_matrix_stays_dense():
+    true, predicted, _ = _rows()
+    counted = core.count_class_ids(core.class_ids(true, predicted, num_classes=C))
+    assert isinstance(counted, core.SparseMatrix)
+    small = core.count_class_ids(core.class_ids(true % 1000, predicted % 1000, num_classes=1000))
+    assert isinstance(small, np.ndarray) and small.shape == (1000, 1000)
+    dense = core.confusion_matrix(true, predicted, num_classes=C)
+    assert isinstance(dense, np.ndarray)
+    np.testing.assert_array_equal(dense, counted.toarray())
+
+
+def test_from_cells_adds_repeated_cells_and_names_bad_cells():
+    cm = core.SparseMatrix.from_cells(4, [3, 0, 3, 1], [1, 0, 1, 2], [2, 5, 1, 0])
+    assert cm.toarray().tolist() == [[5, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 3, 0, 0]]
+    with pytest.raises(ValueError, match=r"`cm` has row ids outside \[0, 4\)"):
+        core.SparseMatrix.from_cells(4, [4], [0], [1])
+    with pytest.raises(ValueError, match="non-negative"):
+        core.SparseMatrix.from_cells(4, [0], [0], [-1])
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        core.SparseMatrix.from_cells(4, [0], [0], [np.nan])
+    with pytest.raises(ValueError, match="one entry per cell"):
+        core.SparseMatrix.from_cells(4, [0, 1], [0], [1])
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_report_maths_on_the_cells_equal_the_dense_matrix(weighted):
+    true, predicted, weights = _rows(weighted=weighted, seed=1)
+    sparse = core.SparseMatrix.count(true, predicted, weights, C)
+    dense = _dense(true, predicted, weights)
+    for key, values in core.per_class_metrics(sparse).items():
+        np.testing.assert_array_equal(values, core.per_class_metrics(dense)[key], err_msg=key)
+    assert core.imbalance_metrics(sparse) == core.imbalance_metrics(dense)
+    assert core.classification_report(sparse) == core.classification_report(dense)
+    counts = np.random.default_rng(2).integers(1, 400, C)
+    assert core.shot_recalls(sparse, counts) == core.shot_recalls(dense, counts)
+
+
+def test_report_maths_on_the_cells_equal_scikit_learn():
+    true, predicted, _ = _rows(seed=3)
+    sparse = core.SparseMatrix.count(true, predicted, None, C)
+    dense = sparse.toarray()
+    expected = sklearn_metrics(dense)
+    got = core.imbalance_metrics(sparse)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-12), key
+    per_class = core.per_class_metrics(sparse)
+    for key, values in sklearn_per_class(dense).items():
+        np.testing.assert_allclose(per_class[key], values, atol=1e-12, err_msg=key)
+    report = skm.classification_report(
+        true, predicted, labels=range(C), target_names=[str(k) for k in range(C)], output_dict=True, zero_division=0
+    )
+    ours = core.classification_report(sparse)
+    for key in ("0", "17", "1199", "macro avg", "weighted avg"):
+        for field, value in report[key].items():
+            assert ours[key][field] == pytest.approx(value, abs=1e-12), (key, field)
+
+
+def test_most_confused_classes_and_the_picture_equal_the_dense_ones():
+    true, predicted, _ = _rows(seed=4)
+    sparse = core.SparseMatrix.count(true, predicted, None, C)
+    dense = sparse.toarray()
+    for k in (1, 5, 30):
+        np.testing.assert_array_equal(most_confused_classes(sparse, k), most_confused_classes(dense, k))
+    image = ConfusionMatrixImage([f"class {k}" for k in range(C)])
+    np.testing.assert_array_equal(image.render(sparse), image.render(dense))
+    small = core.SparseMatrix.from_dense(np.array([[5, 1, 0], [2, 3, 1], [0, 0, 4]]))
+    small_image = ConfusionMatrixImage(["a", "b", "c"])
+    np.testing.assert_array_equal(small_image.render(small), small_image.render(small.toarray()))
+
+
+def test_the_label_width_estimate_keeps_the_widest_label():
+    # Wide letters, a fallback-font name and one missing glyph among thousands of narrow labels.
+    names = [f"i{k}" for k in range(3000)]
+    names[1234] = "WWWWWWWWWWWW"
+    names[2500] = "сова-мудрая"
+    names[2999] = "\U000e0001 tag"
+    image = ConfusionMatrixImage(names)
+    classes = range(len(names))
+    candidates = set(_widest_candidates(image.labels, classes))
+    assert {1234, 2500, 2999} <= candidates and len(candidates) == 512
+    exact = ConfusionMatrixImage.__new__(ConfusionMatrixImage)
+    exact.labels = image.labels
+    assert image._labels_width(classes) == max(exact._labels_width([k]) for k in classes)
+
+
+@pytest.mark.parametrize("num_classes", [80, 1200])
+def test_encode_matrix_of_the_cells_is_the_dense_encoding(num_classes):
+    true, predicted, _ = _rows(num_classes=num_classes, rows=3000, seed=5)
+    for weights in (None, np.linspace(0.5, 2, 3000)):
+        sparse = core.SparseMatrix.count(true, predicted, weights, num_classes)
+        encoded = fmt.encode_matrix(sparse)
+        expected = fmt.encode_matrix(sparse.toarray())
+        assert encoded.dtype == expected.dtype
+        np.testing.assert_array_equal(encoded, expected)
+
+
+def test_weighted_false_refuses_fractional_cells():
+    cm = core.SparseMatrix.from_cells(1200, [0, 3], [0, 1], [1.0, 2.5])
+    with pytest.raises(ValueError, match="fractional values"):
+        ReportStep.of(0, "confusion_matrix", cm, weighted=False)
+    whole = ReportStep.of(0, "confusion_matrix", core.SparseMatrix.from_cells(1200, [0], [0], [3.0]), weighted=False)
+    assert whole.matrix.dtype == np.int64 and not whole.weighted
+
+
+def test_log_report_above_1000_classes_writes_what_the_dense_matrix_would(tmp_path):
+    true, predicted, _ = _rows(seed=6)
+    names = [f"species {k}" for k in range(C)]
+    returned = tb_imbalance.log_report(tmp_path / "sparse", true, predicted, step=2, num_classes=C, class_names=names)
+    assert isinstance(returned, core.SparseMatrix)
+    tb_imbalance.log_matrix(tmp_path / "dense", returned.toarray(), step=2, class_names=names)
+    stored = matrices(tmp_path)
+    np.testing.assert_array_equal(stored["sparse"][2], stored["dense"][2])
+    np.testing.assert_array_equal(stored["sparse"][2], _dense(true, predicted, None))
+    for metric in ("balanced_accuracy", "mcc", "macro_f1"):
+        tag = f"imbalance/{metric}"
+        assert scalars(tmp_path, "sparse", tag) == scalars(tmp_path, "dense", tag)
+    assert scalars(tmp_path, "sparse", "imbalance/balanced_accuracy")[2] == pytest.approx(
+        skm.balanced_accuracy_score(true, predicted)
+    )
+    weighted = tb_imbalance.log_report(
+        tmp_path / "weighted", true, predicted, step=0, num_classes=C, sample_weight=np.linspace(0.0, 2.0, len(true))
+    )
+    assert weighted.dtype == np.float64 and isinstance(weighted, core.SparseMatrix)
+    assert matrices(tmp_path)["weighted"][0].dtype == np.float64
+
+
+def test_log_report_with_scores_above_1000_classes_is_sparse(tmp_path, caplog):
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, C, 500)
+    scores = rng.random((500, C), dtype=np.float32)
+    scores[np.arange(500), labels] += 0.7
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        returned = tb_imbalance.log_report(tmp_path / "run", labels, scores, step=0)
+    assert isinstance(returned, core.SparseMatrix) and returned.sum() == 500
+    np.testing.assert_array_equal(returned.toarray(), skm.confusion_matrix(labels, scores.argmax(1), labels=range(C)))
