@@ -15,7 +15,7 @@ dense array unless asked (:meth:`SparseMatrix.toarray`).
 Example:
     >>> cm = SparseMatrix.count(np.array([0, 1, 1, 2]), np.array([0, 1, 0, 2]), None, 3)
     >>> cm
-    SparseMatrix(num_classes=3, cells=3, dtype=int64)
+    SparseMatrix(num_classes=3, cells=4, dtype=int64)
     >>> cm.diagonal().tolist(), cm.sum(axis=1).tolist(), cm.sum(axis=0).tolist()
     ([1, 1, 1], [1, 2, 1], [2, 1, 1])
     >>> cm.toarray().tolist()
