@@ -32,7 +32,8 @@ from tb_imbalance.plugin import payloads as plugin_payloads
 
 REPORT_KEYS = {
     "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
-    "confusion_matrix", "report", "metrics", "per_class", "class_groups", "has_examples", "has_curves",
+    "matrix_encoding", "confusion_matrix", "confusion_cells", "report", "metrics", "per_class", "class_groups", "has_examples",
+    "has_curves",
 }
 SCORE_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
 PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval", "train_count", *core.PER_CLASS_CURVE_METRICS}
@@ -69,6 +70,7 @@ def test_report_defaults_to_latest_step_with_every_key(client, logdir):
     assert payload["class_names"] == CLASS_NAMES
     assert payload["num_classes"] == 4
     assert payload["weighted"] is False
+    assert payload["matrix_encoding"] == "dense" and payload["confusion_cells"] is None
     assert isinstance(payload["wall_time"], float) and payload["wall_time"] > 1e9
     assert payload["confusion_matrix"] == logdir.written["baseline"][NUM_STEPS - 1].tolist()
     assert all(isinstance(count, int) for row in payload["confusion_matrix"] for count in row)

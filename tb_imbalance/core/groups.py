@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
 from tb_imbalance.core.validators import validate_class_names, validate_matrix
 
 __all__ = ["validate_class_groups", "group_matrix"]
@@ -113,8 +114,9 @@ def group_matrix(
         class_names: C names of ``cm``'s classes (default ``"0"…"C-1"``).
 
     Returns:
-        ``(group_cm, group_names)``: the ``[G, G]`` matrix (same dtype) and
-        its G names.
+        ``(group_cm, group_names)``: the ``[G, G]`` matrix (same dtype;
+        a :class:`~tb_imbalance.core.SparseMatrix` of a sparse ``cm`` when G
+        is above :data:`~tb_imbalance.core.SPARSE_ABOVE_CLASSES`) and its G names.
 
     Example:
         >>> cm = [[5, 1, 0], [2, 3, 1], [0, 1, 4]]
@@ -138,6 +140,11 @@ def group_matrix(
             group_of[k] = len(group_names)
             group_names.append(name)
     size = len(group_names)
+    if isinstance(cm, SparseMatrix):  # sum the cells into their groups' cells
+        grouped_cells = SparseMatrix.count(group_of[cm.rows], group_of[cm.columns], cm.values.astype(np.float64), size)
+        if np.issubdtype(cm.dtype, np.integer):
+            grouped_cells = grouped_cells.astype(np.int64)
+        return (grouped_cells if size > SPARSE_ABOVE_CLASSES else grouped_cells.toarray()), group_names
     one_hot = np.zeros((cm.shape[0], size), dtype=cm.dtype)
     one_hot[np.arange(cm.shape[0]), group_of] = 1
     return one_hot.T @ cm @ one_hot, group_names

@@ -157,6 +157,24 @@ class SparseMatrix:
         out[self.rows[on_diagonal]] = self.values[on_diagonal]
         return out
 
+    def __getitem__(self, cell: tuple[int, int]) -> Any:
+        """One cell's value, ``cm[true, predicted]`` (0 when empty); only a pair of class ids.
+
+        Example:
+            >>> cm = SparseMatrix.from_dense(np.array([[3, 0], [1, 2]]))
+            >>> int(cm[1, 0]), int(cm[0, 1])
+            (1, 0)
+        """
+        true, predicted = (int(k) for k in cell)
+        if not (0 <= true < self.num_classes and 0 <= predicted < self.num_classes):
+            raise IndexError(f"cell ({true}, {predicted}) is outside [0, {self.num_classes})")
+        code = true * self.num_classes + predicted
+        codes = self.rows * self.num_classes + self.columns
+        at = int(np.searchsorted(codes, code))
+        if at < len(codes) and codes[at] == code:
+            return self.values[at]
+        return self.values.dtype.type(0)
+
     def submatrix(self, classes: np.ndarray) -> np.ndarray:
         """The dense ``[k, k]`` matrix of ``classes`` (rows and columns in the given order).
 

@@ -27,6 +27,7 @@ __all__ = [
     "parse_plugin_content",
     "encode_matrix",
     "decode_matrix",
+    "decode_cells",
 ]
 
 #: Up to this many classes matrices are stored dense (80 KB per step at most).
@@ -238,11 +239,28 @@ def decode_matrix(tensor: np.ndarray, info: MatrixInfo) -> np.ndarray:
                 f"stored confusion matrix has shape {tensor.shape}, expected {(size, size)}"
             )
         return tensor
+    rows, columns, values = decode_cells(tensor, info)
+    matrix = np.zeros((size, size), dtype=tensor.dtype)
+    matrix[rows, columns] = values
+    return matrix
+
+
+def decode_cells(tensor: np.ndarray, info: MatrixInfo) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of a stored ``coo`` tensor: ``(true ids, predicted ids, values)``, without the dense matrix.
+
+    Raises:
+        UnsupportedFormatError: the tensor is not ``[K, 3]`` or names a class outside ``[0, C)``.
+
+    Example:
+        >>> info = MatrixInfo(2, 200, tuple(map(str, range(200))), False, COO)
+        >>> [a.tolist() for a in decode_cells(encode_matrix(np.diag(np.arange(200))), info)][0][:3]
+        [1, 2, 3]
+    """
+    tensor = np.asarray(tensor)
+    size = info.num_classes
     if tensor.ndim != 2 or tensor.shape[1] != 3:
         raise UnsupportedFormatError(f"stored coo matrix has shape {tensor.shape}, expected [K, 3]")
     cells = tensor[:, :2].astype(np.int64)
     if cells.size and (cells.min() < 0 or cells.max() >= size):
         raise UnsupportedFormatError(f"stored coo matrix has cell indices outside [0, {size})")
-    matrix = np.zeros((size, size), dtype=tensor.dtype)
-    matrix[cells[:, 0], cells[:, 1]] = tensor[:, 2]
-    return matrix
+    return cells[:, 0], cells[:, 1], tensor[:, 2]

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.series import describe_names
 
@@ -42,8 +43,12 @@ def _class_set_advice(info: fmt.MatrixInfo) -> str:
     )
 
 
-def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | None, str]:
+def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | core.SparseMatrix | None, str]:
     """Decode one stored step, or say why it cannot be shown under this tag.
+
+    Above :data:`tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes a ``coo``
+    step decodes to a :class:`tb_imbalance.core.SparseMatrix` (its stored
+    cells, never the ``C²`` dense matrix).
 
     Returns:
         ``(matrix, "")``, or ``(None, reason)`` when the stored tensor does
@@ -68,7 +73,12 @@ def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | None, s
             f"{_class_set_advice(info)}"
         )
     try:
-        matrix = fmt.decode_matrix(tensor, info)
+        if info.encoding == fmt.COO and size > core.SPARSE_ABOVE_CLASSES:
+            rows, columns, values = fmt.decode_cells(tensor, info)
+            keep = values != 0
+            matrix = core.SparseMatrix(size, rows[keep], columns[keep], values[keep])  # checked below
+        else:
+            matrix = fmt.decode_matrix(tensor, info)
     except fmt.UnsupportedFormatError as error:
         return None, (
             f"its confusion matrix does not fit this tag's classes ({error}); "

@@ -41,7 +41,7 @@ from tb_imbalance.plugin.series import (
     invalid_matrix_is_unreadable,
 )
 
-__all__ = ["report_payload", "series_payload", "compare_payload", "to_json"]
+__all__ = ["report_payload", "matrix_fields", "series_payload", "compare_payload", "to_json"]
 
 _PER_CLASS_FIELDS = ("support", "predicted", "precision", "recall", "f1", "specificity")
 
@@ -82,8 +82,10 @@ def report_payload(
     Returns:
         A dict with ``run``, ``tag``, ``step``, ``wall_time``, ``steps``,
         ``skipped_steps`` (logged steps left out, each ``{"step", "reason"}``),
-        ``class_names``, ``num_classes``, ``weighted``, ``confusion_matrix``
-        (numpy ``[C, C]``; :func:`to_json` writes it as a list of rows),
+        ``class_names``, ``num_classes``, ``weighted``, the matrix
+        (:func:`matrix_fields`: ``matrix_encoding``, ``confusion_matrix`` as
+        numpy ``[C, C]``, which :func:`to_json` writes as a list of rows, or
+        above 1000 classes ``confusion_cells``),
         ``report`` (:func:`tb_imbalance.core.classification_report`),
         ``metrics`` (:func:`tb_imbalance.core.imbalance_metrics`) and
         ``per_class`` (lists of length C from
@@ -163,13 +165,34 @@ def report_payload(
         "class_names": class_names,
         "num_classes": len(class_names),
         "weighted": weighted,
-        "confusion_matrix": cm,
+        **matrix_fields(cm),
         "report": report,
         "metrics": metrics,
         "per_class": per_class,
         "class_groups": groups,
     }
 
+
+
+def matrix_fields(cm: np.ndarray | core.SparseMatrix) -> dict[str, Any]:
+    """The payload's matrix: ``matrix_encoding`` and either ``confusion_matrix`` or ``confusion_cells``.
+
+    Up to :data:`tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes
+    ``matrix_encoding`` is ``"dense"``, ``confusion_matrix`` the C rows of
+    C counts and ``confusion_cells`` None. Above, it is ``"cells"``,
+    ``confusion_matrix`` is None and ``confusion_cells`` holds the non-empty
+    cells, row-major:
+    ``{"rows": [true ids], "columns": [predicted ids], "counts": [values]}``
+    (at 10,000 classes a million cells would be 100 million zeros in JSON).
+
+    Example:
+        >>> matrix_fields(core.SparseMatrix.from_cells(1001, [5, 0], [2, 0], [3, 9]))["confusion_cells"]
+        {'rows': [0, 5], 'columns': [0, 2], 'counts': [9, 3]}
+    """
+    if isinstance(cm, core.SparseMatrix):
+        cells = {"rows": cm.rows.tolist(), "columns": cm.columns.tolist(), "counts": cm.values.tolist()}
+        return {"matrix_encoding": "cells", "confusion_matrix": None, "confusion_cells": cells}
+    return {"matrix_encoding": "dense", "confusion_matrix": cm, "confusion_cells": None}
 
 
 def series_payload(

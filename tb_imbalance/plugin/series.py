@@ -43,12 +43,13 @@ __all__ = [
     "check_served_classes",
 ]
 
-#: Largest class count the dashboard serves. Its answers are computed from the
-#: dense ``[C, C]`` matrix (8 bytes a cell: 800 MB at this size), which a
-#: ``coo`` tag's metadata alone would otherwise decide: 200,000 class names
-#: would ask for 298 GiB. A tag with more classes answers 422 for ``report``,
-#: ``series`` and ``compare`` before any matrix is read.
-MAX_SERVED_CLASSES = 10_000
+#: Largest class count the dashboard serves. Above
+#: :data:`tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes its answers come
+#: from the stored cells, but the per-step trends still take 5 × 8 bytes a
+#: class and step (2 MB a step at this size) and the page one table row a
+#: class. A tag with more classes answers 422 for ``report``, ``series`` and
+#: ``compare`` before any matrix is read.
+MAX_SERVED_CLASSES = 50_000
 
 
 def check_served_classes(info: fmt.MatrixInfo, run: str, tag: str) -> None:
@@ -63,7 +64,7 @@ def check_served_classes(info: fmt.MatrixInfo, run: str, tag: str) -> None:
     if info.num_classes > MAX_SERVED_CLASSES:
         raise UnreadableDataError(
             f"run {run!r}, tag {tag!r} has {info.num_classes:,} classes; the dashboard serves tags of "
-            f"at most {MAX_SERVED_CLASSES:,} classes (it computes from the dense matrix of C² cells). "
+            f"at most {MAX_SERVED_CLASSES:,} classes (per-class trends and table rows grow with C). "
             "To see it here, log the same predictions under another tag with fewer classes "
             "(for example each class mapped to its group)"
         )
@@ -87,7 +88,7 @@ class PackedMatrix:
         (True, 45)
     """
 
-    __slots__ = ("shape", "dtype", "_dense", "_indices", "_values")
+    __slots__ = ("shape", "dtype", "_dense", "_indices", "_values", "_cells")
 
     def __init__(
         self,
@@ -103,6 +104,7 @@ class PackedMatrix:
         self._dense = dense
         self._indices = indices
         self._values = values
+        self._cells: core.SparseMatrix | None = None
 
     @classmethod
     def pack(cls, matrix: np.ndarray) -> "PackedMatrix":
@@ -115,6 +117,10 @@ class PackedMatrix:
             A :class:`PackedMatrix` that owns its data (``matrix`` may be
             reused by the caller).
         """
+        if isinstance(matrix, core.SparseMatrix):  # above 1000 classes: kept as decoded, served as is
+            packed = cls(matrix.shape, matrix.dtype)
+            packed._cells = matrix
+            return packed
         matrix = np.asarray(matrix)
         flat = matrix.reshape(-1)
         nonzero = np.flatnonzero(flat)
@@ -133,18 +139,23 @@ class PackedMatrix:
 
     @property
     def is_sparse(self) -> bool:
-        """Whether the matrix is stored as (flat index, value) pairs."""
+        """Whether the matrix is stored as (flat index, value) pairs or cells."""
         return self._dense is None
 
     @property
     def nbytes(self) -> int:
         """Bytes held by this matrix."""
+        if self._cells is not None:
+            cells = self._cells
+            return int(cells.rows.nbytes + cells.columns.nbytes + cells.values.nbytes)
         if self._dense is not None:
             return int(self._dense.nbytes)
         return int(self._indices.nbytes + self._values.nbytes)
 
-    def unpack(self) -> np.ndarray:
-        """Return the dense matrix (read-only; copy it before modifying)."""
+    def unpack(self) -> np.ndarray | core.SparseMatrix:
+        """Return the dense matrix (read-only; copy it before modifying), or the :class:`~tb_imbalance.core.SparseMatrix` packed."""
+        if self._cells is not None:
+            return self._cells
         if self._dense is not None:
             return self._dense
         flat = np.zeros(int(np.prod(self.shape)), dtype=self.dtype)
@@ -296,8 +307,8 @@ class MatrixSeries:
             )
         raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
 
-    def matrix(self, step: int) -> np.ndarray:
-        """The confusion matrix logged at ``step`` (read-only).
+    def matrix(self, step: int) -> np.ndarray | core.SparseMatrix:
+        """The confusion matrix logged at ``step`` (read-only; its cells above 1000 classes).
 
         Raises:
             UnreadableDataError: the step was left out.
