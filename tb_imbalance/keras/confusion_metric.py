@@ -7,7 +7,8 @@ The same code runs on every Keras backend: TensorFlow (graph and XLA), JAX
 (under the trainer's ``jit``) and PyTorch (eager and ``torch.compile``; there
 the same calls go to ``torch`` directly, see
 :mod:`tb_imbalance.keras.array_namespace`).
-The state is the ``C * C`` cells of the matrix (row-major, exact integers)
+The state is the ``C * C`` cells of the matrix (row-major, exact integers;
+above 1000 classes the rows' cell codes instead, :mod:`tb_imbalance.keras.cell_codes`)
 followed by three counters: rows that could not be counted, single-column
 scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0.
 ``update_state`` turns each row into the index of its cell (or of a
@@ -48,6 +49,7 @@ from keras import ops
 
 from tb_imbalance import core
 from tb_imbalance.keras import state_updates
+from tb_imbalance.keras.cell_codes import CODES_ABOVE_CLASSES, CodesLayout, refuse_replicas
 from tb_imbalance.keras.cell_index import CellLayout
 from tb_imbalance.keras.curve_state import CurveLayout
 from tb_imbalance.keras.metric_reads import HostReads, MetricState
@@ -162,7 +164,9 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             same matrix either way.
         curves: keep the binned curve summary of score predictions
             (:meth:`curve_summary`): ``N × C`` more scatter-added counts per
-            batch and ``2 (C + 1) × 75`` counts of state.
+            batch and ``2 (C + 1) × 75`` counts of state; None: up to 1000 classes.
+        max_rows: above 1000 classes, the rows of one pass whose cell codes
+            are kept (default 2**22; :mod:`~tb_imbalance.keras.cell_codes`).
 
     Raises:
         TypeError: ``num_classes`` is not an int, ``from_logits`` or ``curves`` not a bool.
@@ -176,23 +180,30 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         dtype: Any = None,
         *,
         from_logits: bool = False,
-        curves: bool = True,
+        curves: bool | None = None,
+        max_rows: int | None = None,
     ) -> None:
         super().__init__(name=name, dtype=dtype)
         self.num_classes = core.validate_num_classes(num_classes)
         self.from_logits = core.validate_flag(from_logits, "from_logits")
-        self.curves = core.validate_flag(curves, "curves") or self._needs_curves
+        self._curves_default = curves is None and not self._needs_curves  # off above 1000 classes
+        auto = self.num_classes <= CODES_ABOVE_CLASSES
+        self.curves = core.validate_flag(auto if curves is None else curves, "curves") or self._needs_curves
         self._count_dtype = count_dtype()
         self._float_dtype = float_dtype()
         self._dense = self.num_classes <= dense_result_max_classes()
         self._layout = CellLayout(self.num_classes, self.from_logits, self._count_dtype, not self._dense, self.name)
+        self.max_rows, codes = max_rows, CodesLayout.of(self.num_classes, max_rows, self._count_dtype, self.name)
+        self._codes = codes if self.num_classes > CODES_ABOVE_CLASSES else None
         size = self.num_classes * self.num_classes
-        # The C*C cells of the matrix (row-major), then the counters of rows
-        # that could not be counted, of single-column scores outside [0, 1]
-        # while from_logits=False, and of rows with sample_weight 0.
-        self.counts = self.add_variable(
-            shape=(size + _COUNTERS,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
-        )
+        if self._codes is None:
+            # The C*C cells of the matrix (row-major), then the counters of rows that could not be
+            # counted, of single-column scores outside [0, 1] while from_logits=False, of rows with weight 0.
+            self.counts = self.add_variable(
+                shape=(size + _COUNTERS,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
+            )
+        else:  # above 1000 classes: the counters and the rows written, then the rows' cell codes
+            self.counts, self.cell_codes = self._codes.add_variables(self, self._count_dtype)
         self.marginals = None
         if not self._dense:
             # The matrix's marginals, kept next to it so that result() reads
@@ -257,6 +268,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         """
         if isinstance(y_true, HOST_TYPES) and isinstance(y_pred, HOST_TYPES):
             self._check_on_host(y_true, y_pred)
+        if self._codes is not None:
+            refuse_replicas(self.name)
         backend = keras.backend.backend()
         if backend == "tensorflow" and state_updates.fused_tf_applies() and (self._fused_tf or not self._dense):
             y_true, y_pred = ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred)
@@ -312,7 +325,10 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     def _add_rows(self, xp: Any, rows: tuple[Any, ...]) -> None:
         """Scatter-add :meth:`_rows`' additions into the variables, in place where the backend allows."""
         index, marginal_ids, marginal_counts, curve_ids, sum_ids, sum_values = rows
-        state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+        if self._codes is None:
+            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+        else:
+            self._codes.write(xp, self.cell_codes, self.counts, index)
         if marginal_ids is not None:
             state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
         if curve_ids is not None:
@@ -401,10 +417,10 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         Cast before any sum: a total may exceed the count dtype's range (int32
         on JAX) even when every count fits.
         """
-        num, size = self.num_classes, self.num_classes * self.num_classes
+        num, start = self.num_classes, self._counters_start
         marginals = xp.cast(self.marginals.value, self._float_dtype)
         value = self._value(xp, marginals[:num], marginals[num : 2 * num], marginals[2 * num :])
-        dropped = xp.any(state_updates.read_slice(self.counts, size, size + 2) > 0)
+        dropped = xp.any(state_updates.read_slice(self.counts, start, start + 2) > 0)
         return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
     def result(self) -> Any:
@@ -413,13 +429,22 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             return self._last_result.value
         xp = array_namespace()
         if self._result_reads_curves:
-            size = self.num_classes * self.num_classes
-            dropped = state_updates.read_slice(self.counts, size, size + 2)
+            start = self._counters_start
+            dropped = state_updates.read_slice(self.counts, start, start + 2)
             return self._value_of_curves(xp, dropped, self.curve_counts.value)
         if self._dense:
             return self._value_of_counts(xp, self.counts.value)
         return self._value_of_marginals(xp)
 
+    @property
+    def _counters_start(self) -> int:
+        """Where the counters start in ``counts``: after the cells, or first in the codes layout."""
+        return 0 if self._codes is not None else self.num_classes * self.num_classes
+
     def get_config(self) -> dict[str, Any]:
-        config = {**super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits}
+        config = {
+            **super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits,
+            "max_rows": self.max_rows,
+        }
         return config if self._needs_curves else {**config, "curves": self.curves}
+

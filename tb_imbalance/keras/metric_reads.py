@@ -21,6 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from keras import ops
 
+from tb_imbalance.keras.cell_codes import read_cells
+
 __all__ = ["HostReads", "MetricState"]
 
 
@@ -49,23 +51,26 @@ class HostReads:
     @property
     def invalid_rows(self) -> int:
         """Rows that could not be counted so far (see the class docs)."""
-        return int(self._host_counts()[self.num_classes**2])
+        return int(self._host_counts()[self._counters_start])
 
     @property
     def logit_rows(self) -> int:
         """Rows whose single score was outside ``[0, 1]`` while ``from_logits=False``."""
-        return int(self._host_counts()[self.num_classes**2 + 1])
+        return int(self._host_counts()[self._counters_start + 1])
 
-    def confusion_matrix(self) -> np.ndarray:
-        """The accumulated ``[C, C]`` int64 matrix (summed over replicas).
+    def confusion_matrix(self) -> Any:
+        """The accumulated ``[C, C]`` int64 matrix (summed over replicas); above
+        1000 classes a :class:`tb_imbalance.core.SparseMatrix` of its cells
+        (see :mod:`tb_imbalance.keras.cell_codes`).
 
         Raises:
             ValueError: some rows could not be counted, or single-column
                 scores were outside ``[0, 1]`` with ``from_logits=False`` (see
-                the class docs); the message names the fix.
+                the class docs), or above 1000 classes the pass had more rows
+                than ``max_rows``; the message names the fix.
         """
         counts = self._host_counts()
-        size = self.num_classes**2
+        size = self._counters_start
         invalid, logits = int(counts[size]), int(counts[size + 1])
         problems = []
         if invalid:
@@ -85,6 +90,8 @@ class HostReads:
             )
         if problems:
             raise ValueError(f"{self.name}: " + "; and ".join(problems))
+        if self._codes is not None:
+            return read_cells(self._codes, self.cell_codes, counts, self.name)
         return counts[:size].reshape(self.num_classes, self.num_classes)
 
     def curve_summary(self) -> np.ndarray | None:
@@ -113,6 +120,11 @@ class HostReads:
         except ValueError as error:
             matrix = error
         if self._curves is None:
+            if self._curves_default:
+                return MetricState(matrix, None, (
+                    f"{self.name}: above 1000 classes the metric keeps no curve summary by default "
+                    f"({self.num_classes} classes: N × C more counts a batch); pass curves=True to keep it"
+                ))
             return MetricState(matrix, None, f"{self.name}: curves=False, so no curve summary is kept")
         curves, reason = self._curves.summary(
             ops.convert_to_numpy(self.curve_counts), ops.convert_to_numpy(self.curve_sums)

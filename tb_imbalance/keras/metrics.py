@@ -59,7 +59,11 @@ class BalancedAccuracy(ConfusionMatrixMetric):
         from_logits: the scores are logits: a binary model's single column
             is cut at 0 (not 0.5), the curves read their sigmoid or softmax.
         curves: also keep the binned scores behind the curves
-            (:meth:`~ConfusionMatrixMetric.curve_summary`).
+            (:meth:`~ConfusionMatrixMetric.curve_summary`); None (default):
+            up to 1000 classes.
+        max_rows: above 1000 classes, the rows of one pass whose cell codes
+            the metric keeps (default 4,194,304: 16 MB; see
+            :mod:`tb_imbalance.keras.cell_codes`).
 
     Example:
         >>> metric = BalancedAccuracy(3)
@@ -77,9 +81,12 @@ class BalancedAccuracy(ConfusionMatrixMetric):
         dtype: Any = None,
         *,
         from_logits: bool = False,
-        curves: bool = True,
+        curves: bool | None = None,
+        max_rows: int | None = None,
     ) -> None:
-        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, curves=curves)
+        super().__init__(
+            num_classes, name=name, dtype=dtype, from_logits=from_logits, curves=curves, max_rows=max_rows
+        )
 
     _uses_predicted = False
 
@@ -108,7 +115,11 @@ class MacroF1(ConfusionMatrixMetric):
         from_logits: the scores are logits: a binary model's single column
             is cut at 0 (not 0.5), the curves read their sigmoid or softmax.
         curves: also keep the binned scores behind the curves
-            (:meth:`~ConfusionMatrixMetric.curve_summary`).
+            (:meth:`~ConfusionMatrixMetric.curve_summary`); None (default):
+            up to 1000 classes.
+        max_rows: above 1000 classes, the rows of one pass whose cell codes
+            the metric keeps (default 4,194,304: 16 MB; see
+            :mod:`tb_imbalance.keras.cell_codes`).
 
     Example:
         >>> metric = MacroF1(2)
@@ -126,9 +137,12 @@ class MacroF1(ConfusionMatrixMetric):
         dtype: Any = None,
         *,
         from_logits: bool = False,
-        curves: bool = True,
+        curves: bool | None = None,
+        max_rows: int | None = None,
     ) -> None:
-        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, curves=curves)
+        super().__init__(
+            num_classes, name=name, dtype=dtype, from_logits=from_logits, curves=curves, max_rows=max_rows
+        )
 
     def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
         f1 = 2 * correct / xp.maximum(support + predicted, 1.0)  # 0 / 1 for an absent, never predicted class
@@ -165,6 +179,7 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
         name: key in ``logs`` (``val_`` + name for validation).
         dtype: dtype of ``result()``.
         from_logits: the scores are logits (softmax; sigmoid for one column).
+        max_rows: as for :class:`BalancedAccuracy`.
 
     Example:
         >>> metric = MacroAveragePrecision(2)
@@ -178,9 +193,15 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
     _result_reads_curves = True
 
     def __init__(
-        self, num_classes: int, name: str = "macro_average_precision", dtype: Any = None, *, from_logits: bool = False
+        self,
+        num_classes: int,
+        name: str = "macro_average_precision",
+        dtype: Any = None,
+        *,
+        from_logits: bool = False,
+        max_rows: int | None = None,
     ) -> None:
-        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits)
+        super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, max_rows=max_rows)
 
     def _curve_value(self, xp: Any, curve_counts: Any) -> Any:
         return self._curves.macro_average_precision(xp, curve_counts, self._float_dtype)

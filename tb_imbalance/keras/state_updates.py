@@ -31,6 +31,7 @@ __all__ = [
     "in_stateless_scope",
     "tf_cross_replica",
     "scatter_add",
+    "scatter_set",
     "read_slice",
     "fused_tf_update",
     "fused_tf_applies",
@@ -96,6 +97,39 @@ def scatter_add(variable: Any, ids: Any, values: Any) -> None:
         return
     # any other backend: dense but correct
     variable.assign_add(ops.cast(ops.segment_sum(values, ids, num_segments=variable.shape[0]), variable.dtype))
+
+
+def scatter_set(variable: Any, ids: Any, values: Any) -> None:
+    """``variable[ids] = values`` in O(len(ids)) work (of repeated ids one value wins).
+
+    In place and functional where :func:`scatter_add` is.
+    """
+    backend = keras.backend.backend()
+    stateless = in_stateless_scope()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        ids = tf.cast(ids, "int64")
+        values = tf.cast(values, variable.dtype)
+        if stateless or tf_cross_replica():
+            variable.assign(tf.tensor_scatter_nd_update(variable.value, ids[:, None], values))
+        else:
+            tf.raw_ops.ResourceScatterUpdate(resource=variable.value.handle, indices=ids, updates=values)
+        return
+    if backend == "torch":
+        import torch
+
+        ids = ids.to(torch.int64)
+        values = values.to(variable.value.dtype)
+        if stateless:
+            variable.assign(variable.value.index_copy(0, ids, values))
+        else:
+            variable.value.index_copy_(0, ids, values)
+        return
+    if backend == "jax":
+        variable.assign(variable.value.at[ids].set(values.astype(variable.value.dtype)))
+        return
+    variable.assign(ops.scatter_update(variable.value, ops.expand_dims(ids, -1), ops.cast(values, variable.dtype)))
 
 
 def read_slice(variable: Any, start: int, stop: int) -> Any:
