@@ -71,7 +71,11 @@ def test_report_carries_the_cells_and_scikit_learns_numbers(many):
     assert payload["per_class"]["support"] == support.tolist()
     assert payload["metrics"]["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(labels, predicted))
     assert payload["metrics"]["mcc"] == pytest.approx(skm.matthews_corrcoef(labels, predicted))
-    assert payload["report"]["species 0003"]["recall"] == pytest.approx(recall[3])
+    assert set(payload["report"]) == {"accuracy", "macro avg", "weighted avg"}  # per-class: in per_class
+    expected = skm.classification_report(labels, predicted, labels=range(C), output_dict=True, zero_division=0)
+    for row in ("macro avg", "weighted avg"):
+        for field, value in expected[row].items():
+            assert payload["report"][row][field] == pytest.approx(value, abs=1e-12), (row, field)
     assert payload["metrics"]["few_shot_recall"] is not None
 
 

@@ -79,7 +79,7 @@ def _number(value: Any) -> int | float:
     return float(value)
 
 
-def classification_report(cm: Any, class_names: Sequence[str] | None = None) -> dict[str, Any]:
+def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, per_class: bool = True) -> dict[str, Any]:
     """The dict ``sklearn.metrics.classification_report`` returns.
 
     Equals ``classification_report(y_true, y_pred, labels=range(C),
@@ -90,9 +90,11 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None) -> 
     Args:
         cm: ``[C, C]`` confusion matrix.
         class_names: C names; ``"0"…"C-1"`` when omitted.
+        per_class: False leaves out the per-class entries (the summary
+            rows alone, for many classes whose scores travel as arrays).
     """
     cm = validate_matrix(cm)
-    names = validate_class_names(class_names, cm.shape[0])
+    names = validate_class_names(class_names, cm.shape[0]) if per_class else ()
     stats = per_class_metrics(cm)
     support = stats["support"]
     report: dict[str, Any] = {}

@@ -49,10 +49,10 @@ def _intervals(low: np.ndarray, high: np.ndarray, *, weighted: bool) -> list[lis
     """``[[low, high], ...]`` with None where undefined (NaN), or all None for weights."""
     if weighted:
         return [None] * len(low)
-    return [
-        None if np.isnan(lower) else [lower, upper]
-        for lower, upper in zip(low.tolist(), high.tolist())
-    ]
+    pairs: list[Any] = np.stack([low, high], axis=1).tolist()
+    for index in np.flatnonzero(np.isnan(low)).tolist():
+        pairs[index] = None
+    return pairs
 
 
 def report_payload(
@@ -85,7 +85,9 @@ def report_payload(
         (:func:`matrix_fields`: ``matrix_encoding``, ``confusion_matrix`` as
         numpy ``[C, C]``, which :func:`to_json` writes as a list of rows, or
         above 1000 classes ``confusion_cells``),
-        ``report`` (:func:`tb_imbalance.core.classification_report`),
+        ``report`` (:func:`tb_imbalance.core.classification_report`; with
+        ``confusion_cells``, above 1000 classes, its summary rows only:
+        ``accuracy``, ``macro avg``, ``weighted avg``),
         ``metrics`` (:func:`tb_imbalance.core.imbalance_metrics`) and
         ``per_class`` (lists of length C from
         :func:`tb_imbalance.core.per_class_metrics`, plus ``recall_interval``
@@ -141,7 +143,8 @@ def report_payload(
             if counts is not None:
                 members = {**{name: [name] for name in class_names}, **groups}
                 counts = tuple(sum(counts[class_index[name]] for name in members[g]) for g in class_names)
-        report = core.classification_report(cm, class_names)
+        # with cells (above 1000 classes) the per-class entries would repeat per_class: summary rows only
+        report = core.classification_report(cm, class_names, per_class=not isinstance(cm, core.SparseMatrix))
         metrics = core.imbalance_metrics(cm)
         if counts is not None:
             metrics.update(core.shot_recalls(cm, counts, many, few))
