@@ -85,6 +85,12 @@ bench: setup-all
 	$(PY) bench/curve_metric_cost.py --backend tensorflow
 	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/curve_metric_cost.py --backend jax
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/curve_metric_cost.py --backend torch
+	$(PY) bench/many_classes.py --classes 10000 --epochs 5 --eval-rounds 3
+	$(PY) bench/writers_at_scale.py --classes 1000 10000 50000
+	$(PY) bench/plugin_at_scale.py --classes 10000
+	$(PY) bench/metric_at_scale.py --backend tensorflow
+	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/metric_at_scale.py --backend jax
+	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/metric_at_scale.py --backend torch
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

@@ -23,7 +23,7 @@ present, or the interpreters given)::
 
 Example:
     >>> sorted(MARKERS)
-    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'writers_at_scale.py']
+    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'writers_at_scale.py']
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ MARKERS = {
     "curves_cost.py": ("with curves / curves=False", "curves per step", "curves route"),
     "curve_metric_cost.py": ("matrix + curves", "keras AUC(PR, 75)"),
     "writers_at_scale.py": ("writers at scale", "peak above inputs"),
+    "plugin_at_scale.py": ("plugin at scale", "--load_fast=false"),
+    "metric_at_scale.py": ("metric at scale", "ours / SparseCategoricalAccuracy"),
 }
 
 

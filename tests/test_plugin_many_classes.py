@@ -127,3 +127,29 @@ def test_a_crafted_cell_outside_the_classes_is_a_skipped_step(tmp_path):
     assert matrix is None and "negative" in reason
     matrix, _ = decode_step(np.array([[0, 0, 3], [5, 1, 2]], dtype=np.int64), info)
     assert isinstance(matrix, core.SparseMatrix) and int(matrix[5, 1]) == 2 and int(matrix[1, 5]) == 0
+
+
+def test_scores_with_curves_and_examples_above_1000_classes(tmp_path):
+    rng = np.random.default_rng(9)
+    labels = rng.integers(0, C, 1500)
+    scores = rng.random((1500, C)).astype("float32")
+    scores[np.arange(1500), np.where(rng.random(1500) < 0.6, labels, (labels + 1) % C)] += 3.0
+    scores /= scores.sum(axis=1, keepdims=True)
+    texts = [f"row {k}" for k in range(1500)]
+    tb_imbalance.log_report(tmp_path / "scores", labels, scores, 0, curves=True, examples=texts)
+    client = plugin_client(tmp_path)
+    report = route_json(client, "report", run="scores", tag=TAG)
+    assert report["has_curves"] and report["has_examples"] and report["matrix_encoding"] == "cells"
+    predicted = scores.argmax(axis=1)
+    quantised = core.quantise_scores(scores)
+    assert report["per_class"]["average_precision"][5] == pytest.approx(
+        skm.average_precision_score(labels == 5, quantised[:, 5])
+    )
+    curves = route_json(client, "curves", run="scores", tag=TAG, **{"class": 5})
+    cm5 = skm.confusion_matrix(labels == 5, predicted == 5, labels=[False, True])
+    assert curves["operating_point"]["recall"] == pytest.approx(cm5[1, 1] / cm5[1].sum())
+    true, pred = int(labels[0]), int(predicted[0])
+    examples = route_json(client, "examples", run="scores", tag=TAG, true=true, pred=pred)
+    rows = {example["id"] for example in examples["examples"]}
+    expected_rows = set(np.flatnonzero((labels == true) & (predicted == pred)).tolist())
+    assert len(expected_rows) <= 8 and rows == expected_rows and examples["rows"] == 1500
