@@ -1,4 +1,5 @@
 // Data access: the plugin's HTTP routes, nothing else.
+import { DEFAULT_THRESHOLDS } from "./long-tail.js";
 
 /** An HTTP error from the plugin backend, with the server's message. */
 export class ApiError extends Error {
@@ -81,7 +82,10 @@ export function createApi(baseUrl) {
         few: options.few ?? null,
         group: options.group ? 1 : null,
       };
-      const keyOf = (atStep) => JSON.stringify([run, tag, atStep, extra.many, extra.few, extra.group]);
+      // Keyed by the thresholds the route applies, so that a report asked for without them (the
+      // latest step, when the run is first seen) answers the same report asked for with the defaults.
+      const keyOf = (atStep) =>
+        JSON.stringify([run, tag, atStep, extra.many ?? DEFAULT_THRESHOLDS.many, extra.few ?? DEFAULT_THRESHOLDS.few, extra.group]);
       if (step === null || step === undefined) {
         return getJson("report", { run, tag, ...extra }).then((report) => {
           remember(keyOf(report.step), Promise.resolve(report));

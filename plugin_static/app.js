@@ -4,7 +4,7 @@ import { createDataSource } from "./data-source.js";
 import { el, field, replaceChildren, select, setOptions } from "./dom.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
-import { buildReportTables, hasCurves } from "./report-table.js";
+import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -70,6 +70,8 @@ export function startApp({ root, api, presets }) {
   let firstRenderMarked = false;
   let refreshing = 0; // refreshes in flight
   let colourByRun = {}; // run -> colour, kept while the page lives
+  let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
+  let largeTableSort = null; // defaultSort of the tables last drawn
 
   // ---- layout -------------------------------------------------------------
   const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
@@ -217,7 +219,10 @@ export function startApp({ root, api, presets }) {
   const pivot = createPivotView(pivotHost);
   const table = createTableView(tableHost, {
     onStep: (tableStep) => store.set({ tableStep }),
-    onSort: (sort) => store.set({ sort }),
+    onSort: (sort) => {
+      sortChosen = true;
+      store.set({ sort });
+    },
     onFilter: (classFilter) => {
       document.body.dataset.state = "loading";
       applyFilter(classFilter);
@@ -305,6 +310,11 @@ export function startApp({ root, api, presets }) {
     return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? noted[0].run : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
   }
 
+  /** The table's sort: the chosen one, or for many classes worst recall first (see defaultSort). */
+  function tableSort() {
+    return (!sortChosen && largeTableSort) || store.get().sort;
+  }
+
   // ---- refresh ------------------------------------------------------------
   /** Marks the page ready once no refresh runs and no filter input waits. */
   function markReady() {
@@ -313,8 +323,8 @@ export function startApp({ root, api, presets }) {
 
   /** Redraws the table rows for the current filter, sort and support threshold. */
   function refreshTableRows() {
-    const { classFilter, sort, supportThreshold } = store.get();
-    table.updateRows({ filter: classFilter, sort, supportThreshold });
+    const { classFilter, supportThreshold } = store.get();
+    table.updateRows({ filter: classFilter, sort: tableSort(), supportThreshold });
     markReady();
   }
 
@@ -429,6 +439,9 @@ export function startApp({ root, api, presets }) {
     }
     // The hidden view is drawn when it is shown (switching views redraws).
     const tables = !pivotShown && shownColumns.length ? buildReportTables(columns, baselines) : null;
+    const nextDefault = defaultSort(tables);
+    // Kept as the same object while it says the same, so that the table redraws no headers for it.
+    if (JSON.stringify(nextDefault) !== JSON.stringify(largeTableSort)) largeTableSort = nextDefault;
     columnsField.hidden = pivotShown || !tables?.some(hasColumnChoice);
     columnsSelect.value = state.tableColumns;
     if (!pivotShown) table.update({
@@ -437,7 +450,7 @@ export function startApp({ root, api, presets }) {
       wantedStep: state.tableStep,
       step: tableStep,
       // Table-only state may have changed while this refresh loaded: use the current one.
-      sort: store.get().sort,
+      sort: tableSort(),
       filter: store.get().classFilter,
       supportThreshold: store.get().supportThreshold,
       colours: runColours,

@@ -4,12 +4,20 @@
 const SVG_NS = "http://www.w3.org/2000/svg";
 const optionSignatures = new WeakMap();
 
+// `data-*` attributes set one by one: assigning to `node.dataset` costs about twice as much
+// (felt with 10,000 plot points). Keys are camelCase, as for `dataset`.
+function setData(node, data) {
+  for (const [key, value] of Object.entries(data)) {
+    node.setAttribute(`data-${key.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`, String(value));
+  }
+}
+
 function applyProps(node, props) {
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "class") node.setAttribute("class", value);
     else if (key === "text") node.textContent = String(value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "dataset") setData(node, value);
     else if (key === "style") Object.assign(node.style, value);
     else if (key === "on") {
       for (const [event, handler] of Object.entries(value)) node.addEventListener(event, handler);
@@ -53,7 +61,7 @@ export function svg(tag, props = {}, ...children) {
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === "text") node.textContent = String(value);
-    else if (key === "dataset") Object.assign(node.dataset, value);
+    else if (key === "dataset") setData(node, value);
     else node.setAttribute(key, String(value));
   }
   appendChildren(node, children);

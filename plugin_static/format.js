@@ -12,6 +12,10 @@ export function formatScore(value) {
   return value < 0 ? MINUS + (-value).toFixed(4) : value.toFixed(4);
 }
 
+// Made once: `toLocaleString` builds a formatter per call (most of the time of 10,000 labels).
+const WHOLE_COUNT = new Intl.NumberFormat("en-US", { minimumFractionDigits: 0, maximumFractionDigits: 0 });
+const WEIGHTED_COUNT = new Intl.NumberFormat("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
 /**
  * A count; weighted (fractional) counts keep two decimals.
  * @param {number|null|undefined} value
@@ -19,8 +23,7 @@ export function formatScore(value) {
  */
 export function formatCount(value) {
   if (value === null || value === undefined || Number.isNaN(value)) return "–";
-  const digits = Number.isInteger(value) ? 0 : 2;
-  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  return (Number.isInteger(value) ? WHOLE_COUNT : WEIGHTED_COUNT).format(value);
 }
 
 /**

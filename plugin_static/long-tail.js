@@ -56,8 +56,8 @@ export function bucketOf(count, { many, few }) {
 export function logScale(counts, start, end) {
   const clamp = (count) => Math.max(count, 0.5);
   const finite = counts.filter((count) => Number.isFinite(count)).map(clamp);
-  let low = finite.length ? Math.min(...finite) : 1;
-  let high = finite.length ? Math.max(...finite) : 10;
+  let low = finite.length ? finite.reduce((min, count) => Math.min(min, count)) : 1;
+  let high = finite.length ? finite.reduce((max, count) => Math.max(max, count)) : 10;
   if (high <= low) {
     low /= 2;
     high *= 2;
@@ -77,6 +77,40 @@ export function logTicks(low, high) {
   const ticks = [];
   for (let power = Math.ceil(Math.log10(low)); power <= Math.floor(Math.log10(high)); power++) ticks.push(10 ** power);
   return ticks;
+}
+
+/**
+ * SVG path data drawing a circle of radius `r` around each point: thousands
+ * of points as one element.
+ * @param {Array<{x: number, y: number}>} points
+ * @param {number} r
+ * @returns {string}
+ */
+export function circlesPath(points, r) {
+  const arcs = `a${r} ${r} 0 1 0 ${2 * r} 0a${r} ${r} 0 1 0 ${-2 * r} 0`;
+  return points.map(({ x, y }) => `M${(x - r).toFixed(1)} ${y.toFixed(1)}${arcs}`).join("");
+}
+
+/**
+ * The index of the point nearest (x, y) (the first of equally near ones), or
+ * -1 when none is within `reach`.
+ * @param {Array<{x: number, y: number}>} points
+ * @param {number} x
+ * @param {number} y
+ * @param {number} reach
+ * @returns {number}
+ */
+export function nearestPoint(points, x, y, reach) {
+  let nearest = -1;
+  let best = Infinity;
+  points.forEach((point, index) => {
+    const distance = (point.x - x) ** 2 + (point.y - y) ** 2;
+    if (distance <= reach * reach && distance < best) {
+      best = distance;
+      nearest = index;
+    }
+  });
+  return nearest;
 }
 
 /**

@@ -20,7 +20,9 @@ export const COLOUR_SCALES = [
 const flatCache = new WeakMap();
 
 /**
- * A report's confusion matrix as a flat matrix with its margins.
+ * A report's confusion matrix as a flat matrix with its margins. Dense
+ * reports only (up to 1000 classes): a `"cells"` report is read by
+ * matrix-cells.js, never made C × C.
  * @param {Object} report a `report` route response
  * @returns {{size: number, counts: Float64Array, rowSums: Float64Array,
  *   colSums: Float64Array, total: number}}

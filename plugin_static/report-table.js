@@ -248,11 +248,35 @@ export function buildReportTables(columns, baselines) {
 }
 
 /**
+ * Above this many classes a table's rows start sorted worst recall first
+ * (see {@link defaultSort}) until a sort is chosen; up to it, in class order.
+ */
+export const WORST_FIRST_ABOVE = 1000;
+
+/**
+ * The sort of the class rows before one is chosen, when a table has more
+ * than {@link WORST_FIRST_ABOVE} classes: its baseline's (else its first
+ * run's) recall, lowest first, classes without validation examples last
+ * (their recall is 0 by convention, not a measured failure). Null when every
+ * table is smaller: rows then stay in class order.
+ * @param {Array<{baseline: string|null, columns: Array, classRows: Array}>|null} tables from {@link buildReportTables}
+ * @returns {{column: "recall", run: string, direction: "asc", emptyLast: true}|null}
+ */
+export function defaultSort(tables) {
+  const large = tables?.find((table) => table.classRows.length > WORST_FIRST_ABOVE);
+  if (!large) return null;
+  const withReport = large.columns.filter((column) => column.report);
+  const column = withReport.find((candidate) => candidate.run === large.baseline) ?? withReport[0];
+  return column ? { column: "recall", run: column.run, direction: "asc", emptyLast: true } : null;
+}
+
+/**
  * Class rows whose name contains `filter` (case-insensitive), sorted.
  * @param {Array} classRows from {@link buildReportTable}
  * @param {string} filter
- * @param {{column: string, run: string|null, direction: "asc"|"desc"}} sort
- *   `column` is "index", "name" or a field key of `run`
+ * @param {{column: string, run: string|null, direction: "asc"|"desc", emptyLast?: boolean}} sort
+ *   `column` is "index", "name" or a field key of `run`; `emptyLast`: classes
+ *   without support in `run` go last, as classes the run does not have
  * @returns {Array}
  */
 export function visibleClassRows(classRows, filter, sort) {
@@ -265,7 +289,10 @@ export function visibleClassRows(classRows, filter, sort) {
   } else if (sort.column === "index" || !sort.run) {
     compare = (a, b) => sign * (a.index - b.index);
   } else {
-    const value = (row) => row.cells[sort.run]?.[sort.column];
+    const value = (row) => {
+      const cells = row.cells[sort.run];
+      return sort.emptyLast && cells?.support === 0 ? null : cells?.[sort.column];
+    };
     compare = (a, b) => {
       const left = value(a);
       const right = value(b);

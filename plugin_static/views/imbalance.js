@@ -2,13 +2,21 @@
 // to how often the model predicts it.
 import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatCount, formatScore, runLabel } from "../format.js";
-import { bucketOf, logScale, logTicks } from "../long-tail.js";
+import { bucketOf, circlesPath, logScale, logTicks, nearestPoint } from "../long-tail.js";
 import { createStepSlider } from "./step-slider.js";
+import { hideTooltip, showTooltip } from "./tooltip.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
 const ROW_HEIGHT = 30;
 const PLOT = { width: 420, height: 200, left: 34, right: 10, top: 10, bottom: 30 };
 const BUCKET_NAMES = { many: "many-shot", medium: "medium-shot", few: "few-shot" };
+const POINT_RADIUS = 3.5;
+/**
+ * Up to this many classes each point of the long-tail plot is an element with its own
+ * hover text; above, the points of one look (bucket, with or without validation examples)
+ * are one path, and hovering finds the nearest point (10,000 elements slow the first render).
+ */
+const POINTS_AS_ELEMENTS = 1000;
 const SCALES = [
   ["linear", "Linear"],
   ["log", "Log"],
@@ -49,6 +57,21 @@ export function createImbalanceView(container, { onChange }) {
     el("figcaption", {}, "Recall against training examples per class (log scale); dashed lines are the few-shot and many-shot thresholds."),
   );
   const plotHost = el("div", { class: "long-tail-plot-body" });
+  let pathPoints = null; // the points drawn as paths: hover finds the nearest
+  plotHost.addEventListener("mousemove", (event) => {
+    const chart = plotHost.querySelector("svg");
+    if (!pathPoints || !chart) return;
+    const box = chart.getBoundingClientRect();
+    const unit = box.width / PLOT.width; // the viewBox keeps its aspect ratio
+    const index = nearestPoint(pathPoints, (event.clientX - box.left) / unit, (event.clientY - box.top) / unit, POINT_RADIUS * 2);
+    if (index < 0) {
+      hideTooltip();
+      return;
+    }
+    const point = pathPoints[index];
+    showTooltip(event, point.name, [pointText(point)], "class-point-tooltip");
+  });
+  plotHost.addEventListener("mouseleave", hideTooltip);
   // What the point colours and the dashed lines mean, with the current thresholds.
   const plotLegend = el("div", { class: "legend", dataset: { testid: "recall-vs-count-legend" } });
   plot.append(plotHost, plotLegend);
@@ -113,8 +136,9 @@ export function createImbalanceView(container, { onChange }) {
   function drawSummary(rows) {
     const present = rows.filter((row) => row.support > 0);
     const supports = present.map((row) => row.support);
-    const largest = Math.max(...supports);
-    const smallest = Math.min(...supports);
+    // Loops, not spread arguments: tens of thousands of classes would overflow the call stack.
+    const largest = supports.reduce((max, value) => Math.max(max, value), -Infinity);
+    const smallest = supports.reduce((min, value) => Math.min(min, value), Infinity);
     const neverPredicted = present.filter((row) => row.predicted === 0).length;
     const stat = (label, value, testid) =>
       el("div", { class: "stat", dataset: { testid } }, el("span", { class: "stat-value" }, value), el("span", { class: "stat-label" }, label));
@@ -124,6 +148,46 @@ export function createImbalanceView(container, { onChange }) {
       stat("largest ÷ smallest support", present.length ? `${(largest / smallest).toFixed(1)}×` : "–", "stat-imbalance-ratio"),
       stat("classes never predicted", String(neverPredicted), "stat-never-predicted"),
       stat("classes without samples", String(rows.length - present.length), "stat-empty"),
+    );
+  }
+
+  /** What a point says on hover, after the class name. */
+  function pointText({ recall, count, bucket, hasSamples }) {
+    return `recall ${formatScore(recall)}, ${formatCount(count)} training examples (${BUCKET_NAMES[bucket]})${hasSamples ? "" : ", no validation examples"}`;
+  }
+
+  /** Every class as a circle with its own title: `class-point` elements. */
+  function pointElements(points) {
+    return points.map((point) =>
+      svg(
+        "circle",
+        {
+          class: `class-point bucket-${point.bucket}${point.hasSamples ? "" : " no-samples"}`,
+          cx: point.x.toFixed(1),
+          cy: point.y.toFixed(1),
+          r: POINT_RADIUS,
+          dataset: { testid: "class-point", class: point.name, count: String(point.count), recall: String(point.recall), bucket: point.bucket },
+        },
+        // Class names are user data: a text node inside <title>, never markup.
+        svg("title", {}, `${point.name}: ${pointText(point)}`),
+      ),
+    );
+  }
+
+  /** The points of each look as one path: `class-points` elements, saying how many points they draw. */
+  function pointPaths(points) {
+    const looks = new Map();
+    for (const point of points) {
+      const look = `bucket-${point.bucket}${point.hasSamples ? "" : " no-samples"}`;
+      if (!looks.has(look)) looks.set(look, []);
+      looks.get(look).push(point);
+    }
+    return [...looks].map(([look, members]) =>
+      svg("path", {
+        class: `class-point ${look}`,
+        d: circlesPath(members, POINT_RADIUS),
+        dataset: { testid: "class-points", bucket: members[0].bucket, samples: String(members[0].hasSamples), points: String(members.length) },
+      }),
     );
   }
 
@@ -152,29 +216,18 @@ export function createImbalanceView(container, { onChange }) {
         ),
       );
     }
-    report.class_names.forEach((name, index) => {
-      const count = counts[index];
-      const bucket = bucketOf(count, thresholds);
-      const hasSamples = support[index] > 0;
-      parts.push(
-        svg(
-          "circle",
-          {
-            class: `class-point bucket-${bucket}${hasSamples ? "" : " no-samples"}`,
-            cx: scale.map(count).toFixed(1),
-            cy: y(recall[index]).toFixed(1),
-            r: 3.5,
-            dataset: { testid: "class-point", class: name, count: String(count), recall: String(recall[index]), bucket },
-          },
-          // Class names are user data: a text node inside <title>, never markup.
-          svg(
-            "title",
-            {},
-            `${name}: recall ${formatScore(recall[index])}, ${formatCount(count)} training examples (${BUCKET_NAMES[bucket]})${hasSamples ? "" : ", no validation examples"}`,
-          ),
-        ),
-      );
-    });
+    const points = report.class_names.map((name, index) => ({
+      name,
+      count: counts[index],
+      recall: recall[index],
+      bucket: bucketOf(counts[index], thresholds),
+      hasSamples: support[index] > 0,
+      x: scale.map(counts[index]),
+      y: y(recall[index]),
+    }));
+    const asElements = points.length <= POINTS_AS_ELEMENTS;
+    pathPoints = asElements ? null : points;
+    parts.push(asElements ? pointElements(points) : pointPaths(points));
     const bucketItem = (bucket, text) =>
       el("span", { class: "legend-item", dataset: { testid: "legend-item", bucket } }, el("span", { class: `swatch point-swatch bucket-${bucket}` }), text);
     replaceChildren(
@@ -207,7 +260,10 @@ export function createImbalanceView(container, { onChange }) {
       const counts = view.report?.per_class?.train_count;
       plot.hidden = !Array.isArray(counts);
       if (Array.isArray(counts)) drawPlot(view.report, view.thresholds);
-      else replaceChildren(plotHost);
+      else {
+        pathPoints = null;
+        replaceChildren(plotHost);
+      }
       if (!view.report) {
         replaceChildren(summary);
         virtualRows.setRows([]);
@@ -217,7 +273,7 @@ export function createImbalanceView(container, { onChange }) {
       scroller.hidden = false;
       const { support, predicted } = view.report.per_class;
       const rows = view.report.class_names.map((name, index) => ({ index, name, support: support[index], predicted: predicted[index] }));
-      const max = Math.max(1, ...support, ...predicted);
+      const max = [...support, ...predicted].reduce((largest, value) => Math.max(largest, value), 1);
       scaleOf = view.settings.scale === "log" ? (value) => Math.log1p(value) / Math.log1p(max) : (value) => value / max;
       drawSummary(rows);
       virtualRows.setRows(sortRows(rows, view.settings.order));

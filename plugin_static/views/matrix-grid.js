@@ -21,10 +21,13 @@ export function fitCellSize(size, width) {
 
 /**
  * Builds the matrix table. Hovering is handled by the caller through the
- * `data-true` / `data-pred` attributes of the cells.
+ * `data-true` / `data-pred` attributes of the cells and labels: the class
+ * indices of the cell's row and column.
  * @param {Object} model
- * @param {number} model.size number of classes
- * @param {string[]} model.names class names
+ * @param {number} model.size number of classes shown
+ * @param {number[]|null} [model.ids] the class index of each row and column
+ *   (a submatrix of a larger matrix); null: rows and columns are classes 0 to size − 1
+ * @param {string[]} model.names class names of the rows and columns
  * @param {Float64Array} model.values shown values (row-major)
  * @param {Float64Array} model.intensity colour intensities in [0, 1]
  * @param {boolean} model.diverging whether values are differences
@@ -42,6 +45,7 @@ export function fitCellSize(size, width) {
  */
 export function renderMatrixGrid(model, cellSize, interactive = null) {
   const { size, names, values, intensity, diverging } = model;
+  const idOf = (position) => (model.ids ? model.ids[position] : position);
   const showText = cellSize >= MIN_CELL_WITH_TEXT;
   const cellStyle = {
     width: `${cellSize}px`,
@@ -55,7 +59,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
     {},
     el("th", { class: "corner", scope: "col" }, el("span", {}, "true ↓"), el("span", {}, "predicted →")),
     names.map((name, j) =>
-      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: j } }, el("span", { style: { maxWidth: `${cellSize}px` } }, name)),
+      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: idOf(j) } }, el("span", { style: { maxWidth: `${cellSize}px` } }, name)),
     ),
     el("th", { class: "total-head", scope: "col" }, model.rowTotalLabel),
   );
@@ -72,7 +76,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
           {
             class: `cell${i === j ? " diagonal" : ""}${dark ? " dark" : ""}${showText ? "" : " small"}${interactive ? " opens-examples" : ""}`,
             style: { ...cellStyle, background: cssColour(colour) },
-            dataset: { testid: "matrix-cell", true: i, pred: j, value: String(values[k]) },
+            dataset: { testid: "matrix-cell", true: idOf(i), pred: idOf(j), value: String(values[k]) },
             tabindex: interactive ? (interactive.focus[0] === i && interactive.focus[1] === j ? "0" : "-1") : null,
             "aria-label": interactive ? `${name} → ${names[j]}: ${model.formatValue(values[k])}` : null,
           },
@@ -83,7 +87,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
     return el(
       "tr",
       {},
-      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: i } }, name),
+      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: idOf(i) } }, name),
       cells,
       el("td", { class: "total" }, model.formatTotal(model.rowTotals[i])),
     );

@@ -1,21 +1,16 @@
 // The confusion-matrix section: run / step / normalisation / colour /
-// comparison controls, then a grid (few classes) or a heat map with a ranked
-// list of confusions (many classes).
+// comparison controls, then a grid (few classes), a heat map with a ranked
+// list of confusions (many classes), or, for a report sent as its non-empty
+// cells (above 1000 classes), the grid of a few chosen classes with the
+// ranked list.
 import { el, field, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount, formatPercent, formatStep, runLabel } from "../format.js";
-import {
-  COLOUR_SCALES,
-  NORMALIZATIONS,
-  flatMatrix,
-  intensities,
-  normalize,
-  rampColour,
-  cssColour,
-  subtract,
-  topConfusions,
-} from "../matrix-math.js";
+import { formatCount, formatStep, runLabel } from "../format.js";
+import { isCellsReport } from "../matrix-cells.js";
+import { COLOUR_SCALES, NORMALIZATIONS, rampColour, cssColour } from "../matrix-math.js";
+import { createClassChooser } from "./class-chooser.js";
 import { createMatrixCanvas } from "./matrix-canvas.js";
 import { fitCellSize, renderMatrixGrid } from "./matrix-grid.js";
+import { buildMatrixModel } from "./matrix-model.js";
 import { createStepSlider } from "./step-slider.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
 import { renderTopConfusions } from "./top-confusions.js";
@@ -29,19 +24,6 @@ const COMPARE_MODES = [
   ["runs", "Another run (A − B)"],
   ["steps", "Another step (a − b)"],
 ];
-
-function formatShown(value, normalization, signed) {
-  const sign = signed && value > 0 ? "+" : "";
-  if (normalization === "none") return sign + formatCount(value).replace("-", "−");
-  const digits = normalization === "all" ? 2 : 1;
-  const text = (value * 100).toFixed(digits).replace("-", "−");
-  return signed ? `${sign}${text}` : `${text}%`;
-}
-
-function percentagePoints(value, normalization) {
-  const text = formatShown(value, normalization, true);
-  return normalization === "none" ? text : `${text} percentage points`;
-}
 
 /**
  * Creates the confusion-matrix section.
@@ -59,7 +41,8 @@ export function createMatrixView(container, { onChange, onExamples }) {
   let listLength = LIST_PAGE;
   let drawnKey = null;
   let examplesOn = false; // cells open their examples
-  let focusCell = [0, 0]; // the grid's tab stop when cells open examples
+  let focusCell = [0, 0]; // the grid's tab stop when cells open examples (grid positions)
+  let focusName = null; // a "cells" report's chosen class (by name, so that it survives a change of run)
 
   const runSelect = select([], null, { dataset: { testid: "matrix-run" } });
   runSelect.addEventListener("change", () => onChange({ run: runSelect.value, step: null }));
@@ -76,6 +59,13 @@ export function createMatrixView(container, { onChange, onExamples }) {
   otherStepSelect.addEventListener("change", () => onChange({ otherStep: Number(otherStepSelect.value) }));
   const otherRunField = field("B: run", otherRunSelect);
   const otherStepField = field("b: step", otherStepSelect);
+  const classChooser = createClassChooser({
+    label: "Class",
+    resetLabel: "Most confused",
+    testid: "matrix-class",
+    onChoose: (index) => chooseClass(index === null ? null : view.report.class_names[index]),
+  });
+  const cellsToolbar = el("div", { class: "toolbar", hidden: true, dataset: { testid: "matrix-class-toolbar" } }, classChooser.element);
 
   const caption = el("p", { class: "caption", dataset: { testid: "matrix-caption" } });
   const body = el("div", { class: "matrix-body" });
@@ -104,6 +94,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
       otherRunField,
       otherStepField,
     ),
+    cellsToolbar,
     message,
     caption,
     examplesHint,
@@ -114,6 +105,12 @@ export function createMatrixView(container, { onChange, onExamples }) {
   body.addEventListener("mouseover", (event) => {
     const cell = event.target.closest("td[data-true]");
     if (cell) showCell(Number(cell.dataset.true), Number(cell.dataset.pred), event);
+  });
+  // A submatrix's class labels choose that class: its row and column come next.
+  body.addEventListener("click", (event) => {
+    const label = event.target.closest("th[data-true], th[data-pred]");
+    if (!label || !model?.cells) return;
+    chooseClass(model.allNames[Number(label.dataset.true ?? label.dataset.pred)]);
   });
   body.addEventListener("mousemove", (event) => {
     const cell = event.target.closest("td[data-true]");
@@ -129,13 +126,13 @@ export function createMatrixView(container, { onChange, onExamples }) {
   body.addEventListener("keydown", (event) => {
     const cell = event.target.closest?.("td[data-testid=matrix-cell]");
     if (!cell || !examplesOn || !model) return;
-    const i = Number(cell.dataset.true);
-    const j = Number(cell.dataset.pred);
     if (event.key === "Enter" || event.key === " ") {
       event.preventDefault();
-      openExamples(i, j);
+      openExamples(Number(cell.dataset.true), Number(cell.dataset.pred));
       return;
     }
+    const i = model.positionOf(Number(cell.dataset.true));
+    const j = model.positionOf(Number(cell.dataset.pred));
     const last = model.size - 1;
     const moves = {
       ArrowUp: [Math.max(i - 1, 0), j],
@@ -152,13 +149,15 @@ export function createMatrixView(container, { onChange, onExamples }) {
   });
   body.addEventListener("focusin", (event) => {
     const cell = event.target.closest?.("td[data-testid=matrix-cell]");
-    if (cell && examplesOn) moveGridFocus(Number(cell.dataset.true), Number(cell.dataset.pred));
+    if (cell && examplesOn) moveGridFocus(model.positionOf(Number(cell.dataset.true)), model.positionOf(Number(cell.dataset.pred)));
   });
 
-  const gridCell = (i, j) => body.querySelector(`td[data-testid=matrix-cell][data-true="${i}"][data-pred="${j}"]`);
+  const idOf = (position) => (model?.ids ? model.ids[position] : position);
+  const gridCell = (i, j) => body.querySelector(`td[data-testid=matrix-cell][data-true="${idOf(i)}"][data-pred="${idOf(j)}"]`);
 
-  /** Makes cell (i, j) the grid's tab stop; returns it (null when not drawn). */
+  /** Makes the cell at grid position (i, j) the grid's tab stop; returns it (null when not drawn). */
   function moveGridFocus(i, j) {
+    if (i === undefined || j === undefined) return null;
     const cell = gridCell(i, j);
     if (!cell) return null;
     const previous = gridCell(focusCell[0], focusCell[1]);
@@ -168,18 +167,18 @@ export function createMatrixView(container, { onChange, onExamples }) {
     return cell;
   }
 
-  /** Asks for the examples of cell (i, j); focus comes back to it (or its list row) on close. */
+  /** Asks for the examples of cell (i, j) (class indices); focus comes back to it (or its list row) on close. */
   function openExamples(i, j) {
     if (!examplesOn || !model || !onExamples) return;
     hideTooltip();
     onExamples({
       trueIndex: i,
       predIndex: j,
-      trueName: model.names[i],
-      predName: model.names[j],
+      trueName: model.allNames[i],
+      predName: model.allNames[j],
       returnFocus: () => {
         const target =
-          moveGridFocus(i, j) ??
+          moveGridFocus(model.positionOf(i), model.positionOf(j)) ??
           body.querySelector(`tr[data-testid=top-confusion-row][data-true="${i}"][data-pred="${j}"]`) ??
           body.querySelector("tr[data-testid=top-confusion-row]");
         target?.focus();
@@ -191,71 +190,27 @@ export function createMatrixView(container, { onChange, onExamples }) {
     if (view?.report && body.clientWidth !== drawnKey?.[5]) redraw();
   }).observe(body);
 
+  /** The tooltip of cell (i, j) (class indices). */
   function showCell(i, j, event) {
     if (!model) return;
-    const { names } = model;
+    const names = model.allNames;
     const title = `${names[i]} → ${names[j]}`;
     showTooltip(event, title, model.describe(i, j), "matrix-tooltip");
   }
 
-  function buildModel() {
-    const { report, settings } = view;
-    const a = flatMatrix(report);
-    const names = report.class_names;
-    const shownA = normalize(a, settings.normalize);
-    const other = view.other?.report ? flatMatrix(view.other.report) : null;
-    const comparing = Boolean(other);
-    const shownB = comparing ? normalize(other, settings.normalize) : null;
-    const values = comparing ? subtract(shownA, shownB) : shownA;
-    const size = a.size;
-    const share = (m, i, j) => ({
-      count: m.counts[i * m.size + j],
-      shareOfTrue: m.rowSums[i] ? m.counts[i * m.size + j] / m.rowSums[i] : 0,
-      shareOfPredicted: m.colSums[j] ? m.counts[i * m.size + j] / m.colSums[j] : 0,
-    });
-    const describeOne = (label, m, i, j) => {
-      const cell = share(m, i, j);
-      return `${label}${formatCount(cell.count)} · ${formatPercent(cell.shareOfTrue)} of true · ${formatPercent(cell.shareOfPredicted)} of predicted`;
-    };
-    const rowTotals = comparing ? subtractRows(a.rowSums, other.rowSums) : a.rowSums;
-    const colTotals = comparing ? subtractRows(a.colSums, other.colSums) : a.colSums;
-    return {
-      size,
-      names,
-      comparing,
-      values,
-      intensity: intensities(values, size, settings.colour),
-      diverging: comparing,
-      formatValue: (value) => formatShown(value, settings.normalize, comparing),
-      formatTotal: (value) => (comparing ? formatShown(value, "none", true) : formatCount(value)),
-      rowTotals,
-      colTotals,
-      rowTotalLabel: comparing ? "Δ support" : "support",
-      colTotalLabel: comparing ? "Δ predicted" : "predicted",
-      detail: (i, j) => {
-        const cellA = share(a, i, j);
-        return comparing ? { countA: cellA.count, countB: other.counts[i * size + j] } : cellA;
-      },
-      describe: (i, j) => {
-        if (!comparing) {
-          const cell = share(a, i, j);
-          return [
-            `Count: ${formatCount(cell.count)}`,
-            `${formatPercent(cell.shareOfTrue)} of true class (${formatCount(a.rowSums[i])})`,
-            `${formatPercent(cell.shareOfPredicted)} of predicted class (${formatCount(a.colSums[j])})`,
-          ];
-        }
-        return [
-          describeOne(`A (${view.labelA}): `, a, i, j),
-          describeOne(`B (${view.other.label}): `, other, i, j),
-          `A − B: ${percentagePoints(values[i * size + j], settings.normalize)}`,
-        ];
-      },
-    };
+  /** Shows a class's largest confusions (a name), or the most-confused classes (null). */
+  function chooseClass(name) {
+    focusName = name;
+    if (!view?.report) return;
+    classChooser.update(view.report.class_names, focusIndex());
+    redraw();
   }
 
-  function subtractRows(a, b) {
-    return Float64Array.from(a, (value, index) => value - b[index]);
+  /** The chosen class's index in the current report, or null. */
+  function focusIndex() {
+    if (focusName === null || !isCellsReport(view.report)) return null;
+    const index = view.report.class_names.indexOf(focusName);
+    return index >= 0 ? index : null;
   }
 
   function drawLegend() {
@@ -283,23 +238,39 @@ export function createMatrixView(container, { onChange, onExamples }) {
     }
   }
 
+  function drawGrid() {
+    if (focusCell[0] >= model.size || focusCell[1] >= model.size) focusCell = [0, 0];
+    const interactive = examplesOn ? { focus: focusCell } : null;
+    return el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize(), interactive));
+  }
+
+  function submatrixCaption() {
+    const total = formatCount(model.numClasses);
+    const shown = model.size;
+    const name = model.focus === null ? null : model.allNames[model.focus];
+    const text =
+      name === null
+        ? `The ${shown} most-confused of ${total} classes (the classes in the largest off-diagonal cells). Click a class name, or search one, to see its largest confusions.`
+        : `${name} and the ${shown - 1} classes it is most confused with, either way (its row: predicted as; its column: mistaken for it), of ${total} classes.`;
+    return el(
+      "p",
+      { class: "caption", dataset: { testid: "matrix-subset-caption", classes: model.ids.join(",") } },
+      text,
+      " Totals and percentages are over all classes.",
+    );
+  }
+
   function drawBody() {
-    if (model.size <= GRID_LIMIT) {
-      if (focusCell[0] >= model.size || focusCell[1] >= model.size) focusCell = [0, 0];
-      const interactive = examplesOn ? { focus: focusCell } : null;
-      replaceChildren(body, el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize(), interactive)));
+    if (!model.cells && model.size <= GRID_LIMIT) {
+      replaceChildren(body, drawGrid());
       return;
     }
-    canvas.draw(model);
-    const ranked = topConfusions(model.values, model.size, listLength);
-    let candidates = 0;
-    for (let i = 0; i < model.size; i++) {
-      for (let j = 0; j < model.size; j++) if (i !== j && model.values[i * model.size + j] !== 0) candidates++;
-    }
+    if (!model.cells) canvas.draw(model);
+    const { ranked, candidates } = model.rank(listLength);
     const list = renderTopConfusions(
       {
         ranked,
-        names: model.names,
+        names: model.allNames,
         comparing: model.comparing,
         grouped: Boolean(view.grouped),
         detail: model.detail,
@@ -317,7 +288,10 @@ export function createMatrixView(container, { onChange, onExamples }) {
           }
         : undefined,
     );
-    replaceChildren(body, el("div", { class: "matrix-large" }, el("div", { class: "matrix-overview" }, canvas.element, el("p", { class: "caption" }, "Heat map of all cells; hover for details.")), list));
+    const overview = model.cells
+      ? el("div", { class: "matrix-overview matrix-subset", dataset: { testid: "matrix-subset" } }, submatrixCaption(), drawGrid())
+      : el("div", { class: "matrix-overview" }, canvas.element, el("p", { class: "caption" }, "Heat map of all cells; hover for details."));
+    replaceChildren(body, el("div", { class: "matrix-large" }, overview, list));
   }
 
   const cellSize = () => fitCellSize(model.size, body.clientWidth || 540);
@@ -325,10 +299,11 @@ export function createMatrixView(container, { onChange, onExamples }) {
   function redraw() {
     const { settings } = view;
     const width = body.clientWidth;
-    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width, examplesOn];
+    const focus = focusIndex();
+    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width, examplesOn, focus];
     if (drawnKey && key.every((part, index) => part === drawnKey[index])) return;
     drawnKey = key;
-    model = buildModel();
+    model = buildMatrixModel(view, { focus });
     drawBody();
     drawLegend();
   }
@@ -368,6 +343,9 @@ export function createMatrixView(container, { onChange, onExamples }) {
         return;
       }
       const size = next.report.num_classes ?? next.report.class_names.length;
+      const cells = isCellsReport(next.report);
+      cellsToolbar.hidden = !cells;
+      if (cells) classChooser.update(next.report.class_names, focusIndex());
       const hasExamples = next.report.has_examples === true;
       examplesOn = hasExamples && !next.grouped && Boolean(onExamples);
       body.classList.toggle("opens-examples", examplesOn);
@@ -378,10 +356,12 @@ export function createMatrixView(container, { onChange, onExamples }) {
           ? "Examples are kept per class, not per group: switch to Classes to see the examples behind a cell."
           : size <= GRID_LIMIT
             ? "Click a cell to see its examples (or focus it and press Enter)."
-            : "Click a cell of the heat map, or a row of the top confusions, to see its examples.";
+            : cells
+              ? "Click a cell of the grid, or a row of the top confusions, to see its examples."
+              : "Click a cell of the heat map, or a row of the top confusions, to see its examples.";
       caption.textContent = next.other?.report
         ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? " (counts)" : " in percentage points"}.`
-        : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
+        : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${cells ? formatCount(size) : size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
       redraw();
     },
   };

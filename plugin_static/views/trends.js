@@ -1,5 +1,6 @@
 // Per-class trends across steps: one small chart per class, runs overlaid;
 // one class set at a time (runs with other classes have other charts).
+import { matchingClasses } from "../class-search.js";
 import { el, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatScore, runLabel } from "../format.js";
 
@@ -13,6 +14,9 @@ const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`])
 const WIDTH = 240;
 const HEIGHT = 120;
 const MARGIN = { left: 30, right: 8, top: 8, bottom: 20 };
+/** Up to this many classes the class input suggests every name; above, the first names matching what is typed. */
+const ALL_NAMES_SUGGESTED = 1000;
+const SUGGESTIONS = 20;
 
 /**
  * Creates the trends section.
@@ -65,7 +69,12 @@ export function createTrendsView(container, { onChange }) {
   classInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter") addClass();
   });
-  classInput.addEventListener("input", () => classInput.setCustomValidity(""));
+  classInput.addEventListener("input", () => {
+    classInput.setCustomValidity("");
+    if (view && view.names.length > ALL_NAMES_SUGGESTED) {
+      replaceChildren(classOptions, matchingClasses(view.names, classInput.value, SUGGESTIONS).map((index) => el("option", { value: view.names[index] })));
+    }
+  });
   resetButton.addEventListener("click", () => onChange({ pinned: null }));
 
   container.append(
@@ -164,7 +173,11 @@ export function createTrendsView(container, { onChange }) {
       metricSelect.value = next.metric;
       countSelect.value = String(next.worstCount);
       resetButton.hidden = !next.pinned;
-      if (classOptions.dataset.count !== String(next.names.length) || classOptions.firstChild?.value !== next.names[0]) {
+      if (next.names.length > ALL_NAMES_SUGGESTED) {
+        // Suggested while typing (see the input listener), not thousands of options up front.
+        if (classOptions.dataset.count !== String(next.names.length)) replaceChildren(classOptions);
+        classOptions.dataset.count = String(next.names.length);
+      } else if (classOptions.dataset.count !== String(next.names.length) || classOptions.firstChild?.value !== next.names[0]) {
         replaceChildren(classOptions, next.names.map((name) => el("option", { value: name })));
         classOptions.dataset.count = String(next.names.length);
       }

@@ -7,10 +7,12 @@ import {
   BUCKETS,
   DEFAULT_THRESHOLDS,
   bucketOf,
+  circlesPath,
   hasClassGroups,
   hasTrainCounts,
   logScale,
   logTicks,
+  nearestPoint,
   parseThresholds,
 } from "../../plugin_static/long-tail.js";
 import { LONG_TAIL_ROWS, SUMMARY_ROWS, buildReportTable } from "../../plugin_static/report-table.js";
@@ -127,4 +129,15 @@ test("report requests carry the thresholds, and group only for runs with class g
   assert.match(columns[0].comparisonNote, /groups are not tested/);
   assert.equal(columns[0].comparisonError, null); // a note, not an error
   assert.deepEqual(reportOptions({ source, state, tag: "t" }, "grouped", { grouping: false }), { many: 50, few: 10, group: false });
+});
+
+test("many points as one path of circles, and the point nearest the pointer", () => {
+  assert.equal(circlesPath([{ x: 10, y: 20 }], 3.5), "M6.5 20.0a3.5 3.5 0 1 0 7 0a3.5 3.5 0 1 0 -7 0");
+  assert.equal(circlesPath([], 3.5), "");
+  const points = Array.from({ length: 10_000 }, (_, index) => ({ x: index % 100, y: Math.floor(index / 100) }));
+  assert.equal(circlesPath(points, 2).match(/M/g).length, 10_000);
+  assert.equal(nearestPoint(points, 42.2, 7.9, 1), 842);
+  assert.equal(nearestPoint(points, 42.5, 7, 0.5), 742); // equally near 742 and 743: the first
+  assert.equal(nearestPoint(points, 150, 7, 5), -1);
+  assert.equal(nearestPoint([], 0, 0, 5), -1);
 });

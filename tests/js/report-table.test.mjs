@@ -10,8 +10,10 @@ import {
   FIELDS,
   SUMMARY_ROWS,
   buildReportTable,
+  WORST_FIRST_ABOVE,
   buildReportTables,
   columnStep,
+  defaultSort,
   exportLayout,
   exportTablesText,
   visibleClassRows,
@@ -347,3 +349,31 @@ test("runs with another class set get their own table, compared with their own b
 function toMarkdownOf(table) {
   return exportTablesText([{ table, classRows: table.classRows }], "markdown");
 }
+
+test("above WORST_FIRST_ABOVE classes rows start worst recall first, classes without examples last", () => {
+  assert.equal(WORST_FIRST_ABOVE, 1000);
+  const size = WORST_FIRST_ABOVE + 1;
+  const names = Array.from({ length: size }, (_, i) => `c${i}`);
+  const recall = names.map((_, i) => (i % 10) / 10);
+  const support = names.map((_, i) => (i % 7 === 0 ? 0 : 5));
+  const many = report(2, names, { recall, precision: recall, support, predicted: support });
+  const columns = [
+    { run: "other", step: 2, report: many, error: null },
+    { run: "base", step: 2, report: many, error: null },
+  ];
+  const tables = buildReportTables(columns, ["base"]);
+  const sort = defaultSort(tables);
+  assert.deepEqual(sort, { column: "recall", run: "base", direction: "asc", emptyLast: true });
+  const rows = visibleClassRows(tables[0].classRows, "", sort);
+  const withExamples = names.filter((_, i) => support[i] > 0).length;
+  // Lowest recall first among classes with examples; the classes without any (recall 0 by convention) last, in class order.
+  assert.deepEqual(rows.slice(0, 3).map((row) => row.name), ["c10", "c20", "c30"]);
+  assert.ok(rows.slice(0, withExamples).every((row, k, all) => k === 0 || row.cells.base.recall >= all[k - 1].cells.base.recall));
+  assert.deepEqual(rows.slice(withExamples).map((row) => row.index), names.map((_, i) => i).filter((i) => support[i] === 0));
+  // Filtering keeps the order.
+  assert.deepEqual(visibleClassRows(tables[0].classRows, "c100", sort).map((row) => row.name).slice(0, 2), ["c100", "c1000"]);
+  // Without a baseline the first run with a report; at WORST_FIRST_ABOVE classes or fewer, no default.
+  assert.equal(defaultSort(buildReportTables(columns, [])).run, "other");
+  assert.equal(defaultSort(buildReportTables([{ run: "base", step: 4, report: base, error: null }], ["base"])), null);
+  assert.equal(defaultSort(null), null);
+});
