@@ -66,6 +66,18 @@ def scatter_add(variable: Any, ids: Any, values: Any) -> None:
     every backend, and ``segment_sum`` / ``bincount`` build a dense vector as
     long as the variable.
     """
+    _scatter(variable, ids, values, add=True)
+
+
+def scatter_set(variable: Any, ids: Any, values: Any) -> None:
+    """``variable[ids] = values`` in O(len(ids)) work (of repeated ids one value wins).
+
+    In place and functional where :func:`scatter_add` is.
+    """
+    _scatter(variable, ids, values, add=False)
+
+
+def _scatter(variable: Any, ids: Any, values: Any, *, add: bool) -> None:
     backend = keras.backend.backend()
     stateless = in_stateless_scope()
     if backend == "tensorflow":
@@ -76,11 +88,13 @@ def scatter_add(variable: Any, ids: Any, values: Any) -> None:
         if stateless or tf_cross_replica():
             # dense, as assign_add: a distributed variable outside a replica
             # has no single buffer to scatter into
-            variable.assign(tf.tensor_scatter_nd_add(variable.value, ids[:, None], values))
+            dense = tf.tensor_scatter_nd_add if add else tf.tensor_scatter_nd_update
+            variable.assign(dense(variable.value, ids[:, None], values))
         else:
             # the handle of this replica's copy under tf.distribute (metric
             # variables sync on read, which has no scatter_add method)
-            tf.raw_ops.ResourceScatterAdd(resource=variable.value.handle, indices=ids, updates=values)
+            in_place = tf.raw_ops.ResourceScatterAdd if add else tf.raw_ops.ResourceScatterUpdate
+            in_place(resource=variable.value.handle, indices=ids, updates=values)
         return
     if backend == "torch":
         import torch
@@ -88,48 +102,21 @@ def scatter_add(variable: Any, ids: Any, values: Any) -> None:
         ids = ids.to(torch.int64)
         values = values.to(variable.value.dtype)
         if stateless:
-            variable.assign(variable.value.index_add(0, ids, values))
+            new = variable.value.index_add if add else variable.value.index_copy
+            variable.assign(new(0, ids, values))
         else:
-            variable.value.index_add_(0, ids, values)
+            (variable.value.index_add_ if add else variable.value.index_copy_)(0, ids, values)
         return
     if backend == "jax":
-        variable.assign(variable.value.at[ids].add(values.astype(variable.value.dtype)))
+        at = variable.value.at[ids]
+        values = values.astype(variable.value.dtype)
+        variable.assign(at.add(values) if add else at.set(values))
         return
     # any other backend: dense but correct
-    variable.assign_add(ops.cast(ops.segment_sum(values, ids, num_segments=variable.shape[0]), variable.dtype))
-
-
-def scatter_set(variable: Any, ids: Any, values: Any) -> None:
-    """``variable[ids] = values`` in O(len(ids)) work (of repeated ids one value wins).
-
-    In place and functional where :func:`scatter_add` is.
-    """
-    backend = keras.backend.backend()
-    stateless = in_stateless_scope()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        ids = tf.cast(ids, "int64")
-        values = tf.cast(values, variable.dtype)
-        if stateless or tf_cross_replica():
-            variable.assign(tf.tensor_scatter_nd_update(variable.value, ids[:, None], values))
-        else:
-            tf.raw_ops.ResourceScatterUpdate(resource=variable.value.handle, indices=ids, updates=values)
-        return
-    if backend == "torch":
-        import torch
-
-        ids = ids.to(torch.int64)
-        values = values.to(variable.value.dtype)
-        if stateless:
-            variable.assign(variable.value.index_copy(0, ids, values))
-        else:
-            variable.value.index_copy_(0, ids, values)
-        return
-    if backend == "jax":
-        variable.assign(variable.value.at[ids].set(values.astype(variable.value.dtype)))
-        return
-    variable.assign(ops.scatter_update(variable.value, ops.expand_dims(ids, -1), ops.cast(values, variable.dtype)))
+    if add:
+        variable.assign_add(ops.cast(ops.segment_sum(values, ids, num_segments=variable.shape[0]), variable.dtype))
+    else:
+        variable.assign(ops.scatter_update(variable.value, ops.expand_dims(ids, -1), ops.cast(values, variable.dtype)))
 
 
 def read_slice(variable: Any, start: int, stop: int) -> Any:
