@@ -9,10 +9,13 @@ Run::
     python bench/many_classes.py --classes 10000 50000            # the writers at scale only
 
 ``--classes N [N …]`` runs part 1 (the fit, unless ``--skip-fit``) at each N
-classes, then :mod:`writers_at_scale` (``log_report`` at N classes on 100,000
-rows of class ids and 20,000 rows of scores: seconds, peak memory above the
-inputs and bytes per step against the 10,000- and 50,000-class targets)
-instead of part 2; without it parts 1 and 2 run at 1000 classes.
+classes, then instead of part 2 :mod:`writers_at_scale` (``log_report`` at N
+classes on 100,000 rows of class ids and 20,000 rows of scores: seconds, peak
+memory above the inputs and bytes per step against the 10,000- and
+50,000-class targets), :mod:`metric_at_scale` (the metric per batch against
+``SparseCategoricalAccuracy``, and its state) and, unless ``--no-server``,
+:mod:`plugin_at_scale` (the routes in both loader modes); without it parts 1
+and 2 run at 1000 classes.
 
 Options: ``--backend`` (Keras backend of the fit part; default
 ``$KERAS_BACKEND``, else ``tensorflow`` when installed), ``--no-tensorflow``
@@ -574,10 +577,18 @@ def run_at_scale(args, root: pathlib.Path) -> int:
             print(f"environment: Keras backend {args.backend}, fit device {fit['device']}")
             print_fit(fit, args, root / f"classes_{classes}")
     CLASSES = 1000
+    quick = ["--quick"] if args.quick else []
     code = writers_at_scale.main(
-        ["--classes", *map(str, args.classes), "--steps", str(min(args.steps, 5))]
-        + (["--quick"] if args.quick else []) + ["--keep", str(root / "writers")]
+        ["--classes", *map(str, args.classes), "--steps", str(min(args.steps, 5)), *quick, "--keep", str(root / "writers")]
     )
+    if args.backend is not None:
+        import metric_at_scale
+
+        code = code or metric_at_scale.main(["--backend", args.backend, "--classes", *map(str, args.classes), *quick])
+    if not args.no_server:
+        import plugin_at_scale
+
+        code = code or plugin_at_scale.main(["--classes", *map(str, args.classes), *quick, "--keep", str(root / "plugin")])
     if args.quick and not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     return code
