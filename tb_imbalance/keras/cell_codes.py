@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Any
 
 import numpy as np
@@ -68,16 +69,27 @@ class CodesLayout:
     def of(cls, num_classes: int, max_rows: Any, count_dtype: str, metric_name: str) -> "CodesLayout":
         """Check ``max_rows`` (None: :data:`DEFAULT_MAX_ROWS`) and pick the code dtype.
 
+        Warns once per metric when ``max_rows`` is given for ``C`` ≤ 1000 (it
+        has no effect there).
+
         Raises:
             TypeError / ValueError: ``max_rows`` is not a positive int, or the
                 codes need int64 where the counts are int32 (JAX without 64-bit mode).
         """
+        given = max_rows
         if max_rows is None:
             max_rows = DEFAULT_MAX_ROWS
         if isinstance(max_rows, bool) or not isinstance(max_rows, (int, np.integer)) or max_rows < 1:
             raise TypeError(
                 f"{metric_name}: `max_rows` must be a positive int (the rows of one validation pass "
                 f"the metric can count above {CODES_ABOVE_CLASSES} classes), received {max_rows!r}"
+            )
+        if given is not None and num_classes <= CODES_ABOVE_CLASSES:
+            warnings.warn(
+                f"{metric_name}: max_rows={given} has no effect with {num_classes} classes: up to "
+                f"{CODES_ABOVE_CLASSES} classes the metric counts the {num_classes}² cells themselves, "
+                "whatever the rows; leave max_rows out",
+                UserWarning, stacklevel=4,
             )
         largest = num_classes * num_classes + COUNTER_SLOTS
         code_dtype = "int32" if largest < 2**31 else "int64"

@@ -102,3 +102,5 @@ def test_max_rows_is_checked_and_kept_in_the_config():
     assert metric.get_config()["max_rows"] == 5000 and metric.get_config()["curves"] is False
     assert BalancedAccuracy.from_config(metric.get_config()).max_rows == 5000
     assert BalancedAccuracy(10).curves is True and BalancedAccuracy(C, curves=True).curves is True
+    with pytest.warns(UserWarning, match=r"max_rows=5000 has no effect with 10 classes"):
+        BalancedAccuracy(10, max_rows=5000)
