@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tb_imbalance.keras.row_ops import Picked, argmax_under_xla, dtype_name, is_float, rank
+from tb_imbalance.keras.row_ops import Picked, argmax_under_xla, dtype_name, is_float, rank, row_argmax
 
 __all__ = ["CellLayout"]
 
@@ -80,7 +80,7 @@ class CellLayout:
             if argument == "y_true":
                 # a one-hot row with no positive entry names no class (argmax would say 0)
                 valid = valid & (xp.max(as_float, axis=-1) > 0)
-            return xp.cast(xp.argmax(values, axis=-1), self.count_dtype), valid, None
+            return xp.cast(row_argmax(xp, values), self.count_dtype), valid, None
         if rank(values) != 1:
             raise ValueError(
                 f"{self.metric_name}: `{argument}` must be class ids [N] or rows "

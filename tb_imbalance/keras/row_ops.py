@@ -23,6 +23,8 @@ __all__ = [
     "jax_x64",
     "float_dtype",
     "argmax_under_xla",
+    "row_argmax",
+    "BLOCKED_ARGMAX_ABOVE_COLUMNS",
     "Picked",
     "TF_NATIVE_ARGMAX_COLUMNS",
     "pick_with_tensorflow",
@@ -75,6 +77,89 @@ def _backend_argmax(values: Any) -> Any:
     return ops.argmax(values, axis=-1)
 
 
+#: Above this many columns JAX and PyTorch find the rows' argmax through the
+#: maxima of blocks of :data:`_BLOCK` columns (:func:`_blocked_argmax`);
+#: PyTorch runs its dozen small operations one by one, which pays from about
+#: 2000 columns.
+BLOCKED_ARGMAX_ABOVE_COLUMNS = {"jax": 256, "torch": 2048}
+_BLOCK = 64
+
+
+def _block_maxima(scores: Any) -> Any:
+    """``[N, ceil(C / 64)]``: the maximum of each row's blocks of 64 columns (the last one shorter).
+
+    A plain maximum is a vectorised pass on a CPU; an argmax, or a search for
+    the column holding the maximum, is several times slower per score.
+    """
+    if keras.backend.backend() == "jax":
+        import jax
+
+        width = scores.shape[-1]
+        blocks = -(-width // _BLOCK)
+        lowest = jax.numpy.array(-float("inf"), scores.dtype)
+        return jax.lax.reduce_window(
+            scores, lowest, jax.lax.max, (1, _BLOCK), (1, _BLOCK), padding=((0, 0), (0, blocks * _BLOCK - width))
+        )
+    rows, width = scores.shape
+    if keras.backend.backend() == "torch":
+        import torch
+
+        whole = width // _BLOCK * _BLOCK  # a view of the whole blocks, no copy
+        maxima = torch.amax(scores[:, :whole].reshape(rows, width // _BLOCK, _BLOCK), dim=-1)
+        if whole == width:
+            return maxima
+        return torch.cat([maxima, torch.amax(scores[:, whole:], dim=-1, keepdim=True)], dim=-1)
+    blocks = -(-width // _BLOCK)  # any other backend: padded with -inf, a copy
+    padded = ops.pad(scores, ((0, 0), (0, blocks * _BLOCK - width)), constant_values=-float("inf"))
+    return ops.max(ops.reshape(padded, (rows, blocks, _BLOCK)), axis=-1)
+
+
+def _first_equal(xp: Any, values: Any, target: Any) -> Any:
+    """Per row the first column of ``values`` equal to ``target`` ``[N, 1]`` (the width if none)."""
+    width = values.shape[-1]
+    return xp.min(xp.where(values == target, xp.arange(0, width, dtype="int32"), width), axis=-1)
+
+
+def _blocked_argmax(xp: Any, scores: Any) -> Any:
+    """Row argmax (the first of ties) of float ``[N, C]`` scores: the first block holding the row's
+    maximum, then the first of its 64 columns that does; in ``[0, C)`` for any row.
+
+    Example (on the current backend; the two ties in row 0 give the first):
+        >>> scores = np.zeros((2, 300), "float32"); scores[0, [70, 200]] = 1.0; scores[1, 299] = 2.0
+        >>> ops.convert_to_numpy(_blocked_argmax(ops, ops.convert_to_tensor(scores))).tolist()
+        [70, 299]
+    """
+    width = scores.shape[-1]
+    maxima = _block_maxima(scores)
+    blocks = maxima.shape[-1]
+    top = xp.max(maxima, axis=-1, keepdims=True)  # NaN only in rows that are refused anyway
+    block = xp.minimum(_first_equal(xp, maxima, top), blocks - 1)
+    columns = xp.minimum(xp.expand_dims(block * _BLOCK, -1) + xp.arange(0, _BLOCK, dtype="int32"), width - 1)
+    within = xp.take_along_axis(scores, columns, axis=1)
+    return xp.minimum(block * _BLOCK + _first_equal(xp, within, top), width - 1)
+
+
+def _blocked_applies(scores: Any) -> bool:
+    above = BLOCKED_ARGMAX_ABOVE_COLUMNS.get(keras.backend.backend())
+    return (
+        above is not None
+        and scores.shape[-1] > above
+        and dtype_name(scores.dtype) in ("float16", "bfloat16", "float32", "float64")
+    )
+
+
+def row_argmax(xp: Any, scores: Any) -> Any:
+    """The argmax of each ``[N, C]`` row (the first of ties, as numpy) for
+    rows without NaN, as the backend runs it fastest outside XLA.
+
+    PyTorch's own argmax takes about 4 ms for 256 x 10,000 scores on a
+    CPU, the block maxima about 1.2 ms.
+    """
+    if _blocked_applies(scores):
+        return _blocked_argmax(xp, scores)
+    return xp.argmax(scores, axis=-1)
+
+
 def argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
     """Row argmax (the first of ties) and whether each row is all finite, as
     XLA runs them fastest.
@@ -83,8 +168,16 @@ def argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
     when the row holds a score that is not. XLA's argmax, a reduction over
     (value, index) pairs, is slow on a CPU beyond a few columns (about 550 µs
     for 256 x 1000 scores); the row's maximum and then the first column that
-    holds it are two plain reductions (about 70 µs).
+    holds it are two plain reductions (about 70 µs). Above
+    :data:`BLOCKED_ARGMAX_ABOVE_COLUMNS` JAX takes the block maxima instead
+    (1 ms against 4-6 ms at 10,000 columns; a multiplication by 0 makes every
+    non-finite score NaN for the check).
     """
+    if _blocked_applies(scores):
+        import jax
+
+        scores = jax.lax.optimization_barrier(scores)
+        return _blocked_argmax(xp, scores), xp.logical_not(xp.isnan(xp.sum(scores * 0, axis=-1)))
     marked = xp.where(xp.isfinite(scores), scores, float("inf"))
     width = scores.shape[-1]
     if width <= _XLA_ARGMAX_MAX_COLUMNS.get(keras.backend.backend(), 0):
