@@ -36,16 +36,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import paired_ratios, rotated, select_backend  # noqa: E402
 
 
+def _batches(labels) -> int:
+    return len(labels) if isinstance(labels, (list, tuple)) else labels.shape[0]
+
+
 def compiled_step(keras, metric):
-    """``step(labels, scores)``: one update per leading slice of the stacked
-    ``[K, B, ...]`` batches, then ``result()``, as the trainer runs them on this backend."""
+    """``step(labels, scores)``: one update per batch, then ``result()``, as the trainer runs them on this backend.
+
+    ``labels`` and ``scores`` are tuples of K batches, each its own array as
+    a model's output is in ``fit`` (slices of one stacked array would be read
+    differently by XLA), or stacked ``[K, B, ...]`` arrays.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
         @tf.function(jit_compile=True)
         def step(labels, scores):
-            for index in range(labels.shape[0]):
+            for index in range(_batches(labels)):
                 metric.update_state(labels[index], scores[index])
             return metric.result()
 
@@ -55,7 +63,7 @@ def compiled_step(keras, metric):
 
         @functools.partial(jax.jit, donate_argnums=0)  # the state updated in place, as Keras' trainer does
         def stateless(values, labels, scores):
-            for index in range(labels.shape[0]):
+            for index in range(_batches(labels)):
                 values = metric.stateless_update_state(values, labels[index], scores[index])
             return values, metric.stateless_result(values)
 
@@ -68,7 +76,7 @@ def compiled_step(keras, metric):
         return step, lambda value: value.block_until_ready()
 
     def step(labels, scores):
-        for index in range(labels.shape[0]):
+        for index in range(_batches(labels)):
             metric.update_state(labels[index], scores[index])
         return metric.result()
 

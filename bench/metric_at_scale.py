@@ -10,7 +10,8 @@ For each class count, batches of 256 softmax rows ``[256, C]`` float32 and
 their labels go through each metric's ``update_state`` + ``result()`` as the
 trainer runs them (``curve_metric_cost.compiled_step``: XLA on TensorFlow,
 ``jax.jit`` with the state donated on JAX, eager on PyTorch; several batches
-per compiled call). Timed, in turns for ``--rounds`` rounds:
+per compiled call, each batch its own array as a model's output is in
+``fit``: XLA reads slices of one stacked array several times slower). Timed, in turns for ``--rounds`` rounds:
 ``BalancedAccuracy(C, curves=False)`` (at 1000 classes the ``C²`` cells, above
 the rows' cell codes: :mod:`tb_imbalance.keras.cell_codes`) and
 ``keras.metrics.SparseCategoricalAccuracy()``; both take the argmax of the
@@ -63,9 +64,11 @@ def main(argv=None) -> int:
     for num_classes in args.classes:
         rng = np.random.default_rng(num_classes)
         shape = (args.updates_per_call, args.batch)
-        labels = ops.convert_to_tensor(rng.integers(0, num_classes, shape))
         scores = rng.random((*shape, num_classes), dtype=np.float32)
-        scores = ops.convert_to_tensor(scores / scores.sum(axis=-1, keepdims=True))
+        scores /= scores.sum(axis=-1, keepdims=True)
+        # each batch its own array, as a model's output is in fit
+        labels = tuple(ops.convert_to_tensor(batch) for batch in rng.integers(0, num_classes, shape))
+        scores = tuple(ops.convert_to_tensor(batch) for batch in scores)
         metrics = {
             "BalancedAccuracy(C, curves=False)": BalancedAccuracy(num_classes, curves=False),
             "SparseCategoricalAccuracy": keras.metrics.SparseCategoricalAccuracy(),
