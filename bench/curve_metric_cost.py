@@ -8,7 +8,9 @@ Run (one backend per process)::
 
 For 10 and 100 classes and batches of 256 softmax rows, each metric's
 ``update_state`` + ``result()`` runs as the trainer runs it: inside one
-XLA-compiled ``tf.function`` on TensorFlow, ``jax.jit`` of the stateless API
+``tf.function`` on TensorFlow (XLA-compiled only where there is an
+accelerator: Keras' ``jit_compile="auto"`` leaves XLA off on a CPU-only
+machine), ``jax.jit`` of the stateless API
 on JAX, eagerly on PyTorch. In ``fit`` the update is a part of the compiled
 step, whose call costs the same with or without the metric; so each compiled
 call here updates the metric with ``--updates-per-call`` different batches
@@ -40,18 +42,23 @@ def _batches(labels) -> int:
     return len(labels) if isinstance(labels, (list, tuple)) else labels.shape[0]
 
 
-def compiled_step(keras, metric):
+def compiled_step(keras, metric, xla=None):
     """``step(labels, scores)``: one update per batch, then ``result()``, as the trainer runs them on this backend.
 
     ``labels`` and ``scores`` are tuples of K batches, each its own array as
     a model's output is in ``fit`` (slices of one stacked array would be read
-    differently by XLA), or stacked ``[K, B, ...]`` arrays.
+    differently by XLA), or stacked ``[K, B, ...]`` arrays. ``xla``: on
+    TensorFlow, XLA-compile the step (None: as Keras' ``jit_compile="auto"``).
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        @tf.function(jit_compile=True)
+        # as Keras' jit_compile="auto" resolves it: XLA only where there is an accelerator
+        if xla is None:
+            xla = any(device.device_type != "CPU" for device in tf.config.list_physical_devices())
+
+        @tf.function(jit_compile=xla)
         def step(labels, scores):
             for index in range(_batches(labels)):
                 metric.update_state(labels[index], scores[index])

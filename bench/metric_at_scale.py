@@ -8,15 +8,17 @@ Run (one backend per process)::
 
 For each class count, batches of 256 softmax rows ``[256, C]`` float32 and
 their labels go through each metric's ``update_state`` + ``result()`` as the
-trainer runs them (``curve_metric_cost.compiled_step``: XLA on TensorFlow,
-``jax.jit`` with the state donated on JAX, eager on PyTorch; several batches
+trainer runs them (``curve_metric_cost.compiled_step``: a ``tf.function`` on
+TensorFlow, XLA-compiled only where there is an accelerator, as Keras'
+``jit_compile="auto"`` decides; ``jax.jit`` with the state donated on JAX, eager on PyTorch; several batches
 per compiled call, each batch its own array as a model's output is in
 ``fit``: XLA reads slices of one stacked array several times slower). Timed, in turns for ``--rounds`` rounds:
 ``BalancedAccuracy(C, curves=False)`` (at 1000 classes the ``C²`` cells, above
 the rows' cell codes: :mod:`tb_imbalance.keras.cell_codes`) and
 ``keras.metrics.SparseCategoricalAccuracy()``; both take the argmax of the
 same scores. Printed: ms per batch, the paired ratio (median and IQR over the
-rounds) and each metric's state bytes. Target (issue "Long-tail scale"):
+rounds) and each metric's state bytes. ``--xla``: on TensorFlow, XLA-compile
+the step as ``fit`` does with ``jit_compile=True``. Target (issue "Long-tail scale"):
 ratio ≤ 1 at 1000 and 10,000 classes, state ≤ 64 MB.
 """
 
@@ -48,6 +50,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--updates-per-call", type=int, default=4)
+    parser.add_argument("--xla", action="store_true", help="TensorFlow: XLA-compile the step (fit's jit_compile=True)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 rounds of 2 calls (figures meaningless)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -75,7 +78,7 @@ def main(argv=None) -> int:
         }
         steps = {}
         for name, metric in metrics.items():
-            step, wait = compiled_step(keras, metric)
+            step, wait = compiled_step(keras, metric, xla=args.xla or None)
             for _ in range(3):  # compile, warm up
                 wait(step(labels, scores))
             steps[name] = (step, wait)
