@@ -26,71 +26,62 @@ __all__ = ["ClassificationReportCallback"]
 class ClassificationReportCallback(keras.callbacks.Callback):
     """Logs the validation classification report to TensorBoard every epoch.
 
-    Works unchanged with every Keras backend (TensorFlow, JAX, PyTorch).
-    Writes into ``<log_dir>/<run_name>`` (default ``validation_imbalance``),
-    next to the ``train`` and ``validation`` runs of
-    ``keras.callbacks.TensorBoard(log_dir)``: a directory of its own, so
-    neither writer loses data in any TensorBoard loader mode. Per logged epoch
-    (step = epoch index, as Keras' callback uses): the confusion matrix tensor
-    ``name`` (Imbalance dashboard), per-class ``precision/<class>``,
-    ``recall/<class>``, ``f1/<class>`` scalars, ``imbalance/<metric>``
-    headline scalars (scalar tags get a ``<name>/`` prefix when ``name`` is
-    not the default) and the ``<name>_image`` picture; with scores, the binned
-    scores behind the PR, ROC and reliability curves (``ReportStep.curves``:
-    the compiled metric's curve state, or computed from the predictions; class
-    ids or scores outside [0, 1] without ``from_logits`` give none, said once
-    with the fix). Every callback of the
-    process writing into one run directory shares one writer and event file
-    (:func:`tb_imbalance.targets.directory_writer`), flushed at every epoch.
+    Works unchanged with every Keras backend (TensorFlow, JAX, PyTorch). Writes into
+    ``<log_dir>/<run_name>`` (default ``validation_imbalance``), next to the ``train`` and
+    ``validation`` runs of ``keras.callbacks.TensorBoard(log_dir)``: a directory of its own, so
+    neither writer loses data in any TensorBoard loader mode. Per logged epoch (step = epoch index,
+    as Keras' callback uses): the confusion matrix tensor ``name`` (Imbalance dashboard), per-class
+    ``precision/<class>``, ``recall/<class>``, ``f1/<class>`` scalars, ``imbalance/<metric>``
+    headline scalars (scalar tags get a ``<name>/`` prefix when ``name`` is not the default) and the
+    ``<name>_image`` picture; with scores, the binned scores behind the PR, ROC and reliability
+    curves (``ReportStep.curves``: the compiled metric's curve state, or computed from the
+    predictions; class ids or scores outside [0, 1] without ``from_logits`` give none, said once
+    with the fix). Every callback of the process writing into one run directory shares one writer
+    and event file (:func:`tb_imbalance.targets.directory_writer`), flushed at every epoch.
 
-    At an epoch's end the training thread only reads the matrix (one small
-    device→host copy of the metric's counts, or the predictions of
-    ``validation_data``) and hands the step to the process's background
-    writer (:mod:`tb_imbalance.background`), which computes the report, draws
-    the picture, writes and flushes, in step order. ``on_train_end`` waits
-    until every step is on disk, so a reader started after ``fit`` returns
-    sees all of them; an error in writing (a full disk, a refused step) is
-    raised at the next epoch end or at the end of training; a process killed
-    mid-fit loses at most the steps still queued
-    (:data:`tb_imbalance.background.MAX_PENDING`, 2). Monitors such as
-    ``EarlyStopping`` read the metric's value in ``logs``, never this
-    callback, so they are unaffected.
+    At an epoch's end the training thread only reads the matrix (one small device→host copy of the
+    metric's counts, or the predictions of ``validation_data``) and hands the step to the process's
+    background writer (:mod:`tb_imbalance.background`), which computes the report, draws the
+    picture, writes and flushes, in step order. ``on_train_end`` waits until every step is on disk,
+    so a reader started after ``fit`` returns sees all of them; an error in writing (a full disk, a
+    refused step) is raised at the next epoch end or at the end of training; a process killed
+    mid-fit loses at most the steps still queued (:data:`tb_imbalance.background.MAX_PENDING`, 2).
+    Monitors such as ``EarlyStopping`` read the metric's value in ``logs``, never this callback, so
+    they are unaffected.
 
     Where the matrix comes from (said once in one log line when ``verbose``):
 
     1. ``validation_data`` given to the callback: it is predicted every logged
        epoch, whatever else is compiled (an explicit source always wins);
-    2. otherwise the model was compiled with :class:`BalancedAccuracy` /
-       :class:`MacroF1` (or another :class:`ConfusionMatrixMetric`) and
-       ``fit`` validated this epoch: the metric's validation state is read,
-       no extra forward pass. The counts are read when ``fit``'s validation
-       pass ends (``on_test_end``), so what other callbacks do before this
-       one's ``on_epoch_end`` (their own ``model.evaluate``, ``predict``)
-       cannot change the logged matrix.
+    2. otherwise the model was compiled with :class:`BalancedAccuracy` / :class:`MacroF1` (or
+       another :class:`ConfusionMatrixMetric`) and ``fit`` validated this epoch: the metric's
+       validation state is read, no extra forward pass. The counts are read when ``fit``'s
+       validation pass ends (``on_test_end``), so what other callbacks do before this one's
+       ``on_epoch_end`` (their own ``model.evaluate``, ``predict``) cannot change the logged matrix.
+       While ``fit`` trains, the metric leaves training batches out of its curve state
+       (``skip_training_curves``): the curves logged are the validation pass's, and training batches
+       cost what the matrix alone costs.
 
     No silent failures: a set-up either logs scikit-learn's numbers or fails
     or warns, before training wherever the problem is known then:
 
-    * at construction: bad ``class_names`` types, a ``validation_data`` that
-      may never end without ``validation_steps``;
-    * at the start of training: no source at all; ``class_names`` of the
-      wrong length (``C`` from the compiled metric or the model's output
-      shape); ``from_logits`` disagreeing with the loss or the compiled
-      metric for a one-column model; a multi-output model on the predict
-      path; two callbacks with the same ``name`` and run directory in one fit;
-    * at the first epoch's start: a run directory that already holds later
-      steps of this tag (a re-run into an old ``log_dir``);
-    * a warning (``warnings.warn`` and the log line, once) when a compiled
-      metric is the source but ``fit`` did not validate a logged epoch.
+    * at construction: bad ``class_names`` types, a ``validation_data`` that may never end without
+      ``validation_steps``;
+    * at the start of training: no source at all; ``class_names`` of the wrong length (``C`` from
+      the compiled metric or the model's output shape); ``from_logits`` disagreeing with the loss or
+      the compiled metric for a one-column model; a multi-output model on the predict path; two
+      callbacks with the same ``name`` and run directory in one fit;
+    * at the first epoch's start: a run directory that already holds later steps of this tag (a
+      re-run into an old ``log_dir``);
+    * a warning (``warnings.warn`` and the log line, once) when a compiled metric is the source but
+      ``fit`` did not validate a logged epoch.
 
-    Only one process writes: the chief under ``tf.distribute``, process 0 on
-    JAX, rank 0 under ``torch.distributed`` (see
-    :mod:`tb_imbalance.keras.distribution`).
+    Only one process writes: the chief under ``tf.distribute``, process 0 on JAX, rank 0 under
+    ``torch.distributed`` (see :mod:`tb_imbalance.keras.distribution`).
 
     Args:
         log_dir: the same directory you give ``keras.callbacks.TensorBoard``.
-        class_names: C display names (default ``"0"…"C-1"``): a list or
-            tuple, not a string.
+        class_names: C display names (default ``"0"…"C-1"``): a list or tuple, not a string.
         validation_data: ``(x, y)`` / ``(x, y, sample_weight)`` arrays, a
             ``keras.utils.PyDataset``, a ``torch.utils.data.DataLoader``, a
             ``tf.data.Dataset`` or any iterable of ``(x, y[, sample_weight])``
@@ -312,6 +303,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if self.examples is not None:
                 self.examples.check_labels(self._num_classes)
         self._examples_from_logits = self.from_logits or model_checks.loss_from_logits(self.model)[0] is True
+        self._skip_training_curves(True)  # the curves logged come from the validation pass alone
         self._fit = getattr(self.model, "history", None)  # a new History object per fit call
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None
@@ -358,9 +350,18 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 f"{epoch}: {error}"
             ) from None
 
+    def _skip_training_curves(self, skip: bool) -> None:
+        """Whether the metric the callback reads leaves training batches out of its curve state."""
+        if self._metric is not None and self._source is None:
+            self._metric.skip_training_curves = skip
+
+    def on_test_begin(self, logs: dict | None = None) -> None:
+        self._skip_training_curves(False)  # fit's validation pass (or an evaluate() meanwhile)
+
     def on_test_end(self, logs: dict | None = None) -> None:
         # fit's validation pass ends: keep its counts before any other
         # callback's evaluate() or predict() resets the compiled metric.
+        self._skip_training_curves(True)
         if not self._logs_this_epoch or self._source is not None or self._metric is None:
             return
         self._validated = self._metric.read_state()  # an error (invalid rows) is raised at on_epoch_end
@@ -442,6 +443,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         try:
             background.wait(pending)
         finally:
+            self._skip_training_curves(False)
             self._writer = None
             self._logs_this_epoch = False
             fit_claims.release(self._fit, self)

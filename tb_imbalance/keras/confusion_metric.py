@@ -63,9 +63,7 @@ from tb_imbalance.keras.row_ops import (
     rank,
 )
 
-__all__ = [
-    "ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"
-]
+__all__ = ["ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"]
 
 #: Per Keras backend: up to this many classes ``result()`` reduces the
 #: ``C * C`` cells on every batch; above, it reads marginals kept next to them,
@@ -112,19 +110,17 @@ def count_dtype() -> str:
 class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     """Base class: a metric whose state is the integer ``[C, C]`` confusion matrix.
 
-    ``update_state(y_true, y_pred, sample_weight=None)`` accepts sparse labels
-    ``[N]`` / ``[N, 1]`` or one-hot labels ``[N, C]``, and predictions as scores
-    ``[N, C]`` (argmax), class ids ``[N]``, or one score column ``[N]`` /
-    ``[N, 1]`` when ``num_classes == 2``: a sigmoid probability cut at 0.5, or
-    with ``from_logits=True`` a logit cut at 0 (the same decision).
-    ``sample_weight`` is used as a mask only: rows with weight 0 are skipped,
-    every other row counts once (counts stay exact integers).
+    ``update_state(y_true, y_pred, sample_weight=None)`` accepts sparse labels ``[N]`` / ``[N, 1]``
+    or one-hot labels ``[N, C]``, and predictions as scores ``[N, C]`` (argmax), class ids ``[N]``,
+    or one score column ``[N]`` / ``[N, 1]`` when ``num_classes == 2``: a sigmoid probability cut at
+    0.5, or with ``from_logits=True`` a logit cut at 0 (the same decision). ``sample_weight`` is
+    used as a mask only: rows with weight 0 are skipped, every other row counts once (counts stay
+    exact integers).
 
-    Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``,
-    fractional labels, one-hot label rows with no positive entry, score rows
-    holding NaN or an infinity)
-    and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
-    (logits read as probabilities) are never put in a wrong cell:
+    Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``, fractional labels,
+    one-hot label rows with no positive entry, score rows holding NaN or an infinity) and, with
+    ``from_logits=False``, single-column scores outside ``[0, 1]`` (logits read as probabilities)
+    are never put in a wrong cell:
 
     * when ``y_true`` and ``y_pred`` are both numpy arrays or lists (data
       already on the host), they are checked with
@@ -139,20 +135,17 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
       :meth:`confusion_matrix` raises ``ValueError`` naming the fix (so the
       report callback stops training at the epoch's end).
 
-    Shape errors (wrong number of score columns) raise while tracing on every
-    backend.
+    Shape errors (wrong number of score columns) raise while tracing on every backend.
 
-    On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's
-    whole update (cells, add, ``result()``) is one XLA-compiled call, compiled
-    once per batch shape and shared by the metrics of the same configuration;
-    ``result()`` then reads the value that call stored. Above, the rows'
-    maths is one such call and the scatter-adds run outside it.
+    On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's whole update (cells,
+    add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
+    metrics of the same configuration; ``result()`` then reads the value that call stored. Above,
+    the rows' maths is one such call and the scatter-adds run outside it.
 
-    Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they
-    are ``int32`` (see :func:`count_dtype`): there one cell can hold at most
-    2**31 - 1 = 2,147,483,647 rows before it wraps around. Enable 64-bit mode
-    (``jax.config.update("jax_enable_x64", True)`` before building the model)
-    to count more. :meth:`confusion_matrix` always returns ``int64``.
+    Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they are ``int32`` (see
+    :func:`count_dtype`): there one cell can hold at most 2**31 - 1 = 2,147,483,647 rows before it
+    wraps around. Enable 64-bit mode (``jax.config.update("jax_enable_x64", True)`` before building
+    the model) to count more. :meth:`confusion_matrix` always returns ``int64``.
 
     Args:
         num_classes: ``C`` ≥ 2.
@@ -165,6 +158,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         curves: keep the binned curve summary of score predictions
             (:meth:`curve_summary`): ``N × C`` more scatter-added counts per
             batch and ``2 (C + 1) × 75`` counts of state; None: up to 1000 classes.
+            While :class:`~tb_imbalance.keras.ClassificationReportCallback` reads the metric in
+            ``fit``, only validation batches are binned (``skip_training_curves``).
         max_rows: above 1000 classes, the rows of one pass whose cell codes
             are kept (default 2**22; :mod:`~tb_imbalance.keras.cell_codes`).
 
@@ -233,7 +228,6 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             and keras.backend.backend() == "tensorflow"
             and (type(self)._value is not ConfusionMatrixMetric._value or self._result_reads_curves)
         )
-        self._fused_update = None
         if self._fused_tf:
             self._last_result = self.add_variable(
                 shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
@@ -275,13 +269,11 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             y_true, y_pred = ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred)
             sample_weight = None if sample_weight is None else ops.convert_to_tensor(sample_weight)
             if self._fused_tf:
-                if self._fused_update is None:
-                    self._fused_update = self._shared_xla_function("update")
                 picked = y_pred
                 if rank(y_pred) == 2 and y_pred.shape[-1] == self.num_classes in TF_NATIVE_ARGMAX_COLUMNS:
                     picked = pick_with_tensorflow(y_pred)
-                curves = (None, None) if self._curves is None else (self.curve_counts, self.curve_sums)
-                self._fused_update(
+                curves = (None, None) if not self._keeps_curves else (self.curve_counts, self.curve_sums)
+                self._shared_xla_function("update")(
                     y_true, picked, y_pred, sample_weight, self.counts.value.handle, self._last_result.value.handle,
                     *(None if variable is None else variable.value.handle for variable in curves),
                 )
@@ -296,18 +288,17 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             self._last_result.assign(self._value_of_state(ops, self.counts.value, curve_counts))
 
     def _rows(
-        self, xp: Any, y_true: Any, y_pred: Any, scores: Any, sample_weight: Any, under_xla: bool
+        self, xp: Any, y_true: Any, y_pred: Any, scores: Any, sample_weight: Any, under_xla: bool, curves: Any = None
     ) -> tuple[Any, ...]:
         """The batch's additions to each variable, as ids (and values).
 
-        ``(index, marginal_ids, marginal_counts, curve_ids, sum_ids,
-        sum_values)``: the rows' slots in ``counts`` (1 each); in the
-        marginals layout the marginal ids and counts to add (only rows that
-        went into a cell of the matrix count); with curves, the ids getting
-        1 in ``curve_counts`` and the scores to add to ``curve_sums`` (see
-        :class:`~tb_imbalance.keras.curve_state.CurveLayout`). Absent parts
+        ``(index, marginal_ids, marginal_counts, curve_ids, sum_ids, sum_values)``: the rows' slots in
+        ``counts`` (1 each); in the marginals layout the marginal ids and counts to add (only rows that went
+        into a cell of the matrix count); with curves, the ids getting 1 in ``curve_counts`` and the scores
+        to add to ``curve_sums`` (see :class:`~tb_imbalance.keras.curve_state.CurveLayout`). Absent parts
         are None. ``y_pred`` may be the ``scores`` already reduced to
-        :class:`~tb_imbalance.keras.row_ops.Picked` ids.
+        :class:`~tb_imbalance.keras.row_ops.Picked` ids. ``curves``: bin the scores (None: unless a training
+        batch is skipped, :attr:`skip_training_curves`).
         """
         num = self.num_classes
         index, true_ids, pred_ids = self._layout.cell_index(xp, y_true, y_pred, sample_weight, under_xla)
@@ -318,7 +309,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             marginal_ids = xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num])
             marginal_counts = xp.concatenate([in_matrix, in_matrix, on_diagonal])
         curve = (None, None, None)
-        if self._curves is not None:
+        if self._keeps_curves if curves is None else curves:
             curve = self._curves.batch_ids(xp, scores, index, true_ids, pred_ids, num * num)
         return (index, marginal_ids, marginal_counts, *curve)
 
@@ -348,11 +339,12 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         (kept alive for it); each call gets the caller's own inputs and
         variables.
         """
-        key = (kind, type(self), self.name, self.num_classes, self.from_logits, self.curves, self.dtype,
+        curves = self._keeps_curves
+        key = (kind, type(self), self.name, self.num_classes, self.from_logits, curves, self.dtype,
                self._count_dtype, self._float_dtype)
         function = _XLA_FUNCTIONS.get(key)
         if function is None:
-            rows = lambda *batch: self._rows(ops, *batch, under_xla=True)  # noqa: E731
+            rows = lambda *batch: self._rows(ops, *batch, under_xla=True, curves=curves)  # noqa: E731
             if kind == "update":
                 function = state_updates.fused_tf_update(
                     rows,
@@ -376,6 +368,13 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     #: whether ``result()`` is :meth:`_curve_value` (the curve state must be kept)
     _result_reads_curves = False
     _needs_curves = False
+    #: the report callback sets it while ``fit`` trains, so that only validation batches are binned
+    skip_training_curves = False
+
+    @property
+    def _keeps_curves(self) -> bool:
+        """Whether this batch adds to the curve state: kept, and not a training batch the callback skips."""
+        return self._curves is not None and (self._result_reads_curves or not self.skip_training_curves)
 
     def _value(self, xp: Any, support: Any, predicted: Any, correct: Any) -> Any:
         """The scalar from the per-class float totals (``predicted`` is ``None``

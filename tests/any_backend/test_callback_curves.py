@@ -97,6 +97,47 @@ def test_the_compiled_metric_path_writes_the_validation_curves(tmp_path, written
         np.testing.assert_allclose(summary[:, 2], expected[:, 2], rtol=1e-6)
 
 
+class CurveCountsProbe(keras.callbacks.Callback):
+    """The compiled metric's binned rows after each epoch's training batches (read when the
+    validation pass begins, before it resets the metric; JAX's trainer syncs the state then)."""
+
+    def __init__(self, metric):
+        super().__init__()
+        self.metric, self.training_counts = metric, []
+
+    def on_test_begin(self, logs=None):
+        self.training_counts.append(int(np.asarray(keras.ops.convert_to_numpy(self.metric.curve_counts)).sum()))
+
+
+@pytest.mark.parametrize("reported", [True, False], ids=["with-callback", "metric-alone"])
+@pytest.mark.parametrize("metric_type", [BalancedAccuracy, MacroAveragePrecision])
+def test_training_batches_are_binned_only_where_something_reads_them(tmp_path, written, metric_type, reported):
+    """While the callback reads a BalancedAccuracy in fit, training batches stay out of its curve
+    state (the logged curves are the validation pass's either way); MacroAveragePrecision, whose
+    value is the curves, and a metric no callback reads keep binning them."""
+    x, y = validation_rows()
+    x_train, y_train = validation_rows(rows=96, seed=1)
+    metric = metric_type(CLASSES)
+    model = identity_model([metric])
+    probe = CurveCountsProbe(metric)
+    callbacks = [probe] + ([ClassificationReportCallback(tmp_path, verbose=0, background=False)] if reported else [])
+    history = model.fit(x_train, y_train, validation_data=(x, y), epochs=2, batch_size=32, verbose=0,
+                        callbacks=callbacks)
+    skipped = reported and metric_type is BalancedAccuracy
+    assert len(probe.training_counts) == 2
+    assert all(count == 0 for count in probe.training_counts) if skipped else min(probe.training_counts) > 0
+    assert metric.skip_training_curves is False  # fit is over: evaluate() bins every batch again
+    if metric_type is MacroAveragePrecision:
+        assert np.isfinite(history.history["macro_average_precision"]).all()
+    if reported:
+        expected = core.curve_summary(x, y, x.argmax(1))
+        assert [step.step for step in written] == [0, 1]
+        for step in written:
+            assert_curves(step, expected)
+    model.evaluate(x, y, verbose=0)  # after fit, the metric holds the last pass's curves
+    np.testing.assert_array_equal(metric.curve_summary()[:, :2], core.curve_summary(x, y, x.argmax(1))[:, :2])
+
+
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_the_predict_path_writes_the_curves_of_its_validation_data(tmp_path, written, weighted):
     x, y = validation_rows(seed=1)
