@@ -173,9 +173,11 @@ def argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
     (1 ms against 4-6 ms at 10,000 columns; a multiplication by 0 makes every
     non-finite score NaN for the check).
     """
-    if _blocked_applies(scores):
+    if keras.backend.backend() == "jax" and _blocked_applies(scores):
         import jax
 
+        # the scores once in memory: XLA would otherwise recompute their producer (a softmax)
+        # inside each of the three reads below
         scores = jax.lax.optimization_barrier(scores)
         return _blocked_argmax(xp, scores), xp.logical_not(xp.isnan(xp.sum(scores * 0, axis=-1)))
     marked = xp.where(xp.isfinite(scores), scores, float("inf"))
