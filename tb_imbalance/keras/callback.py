@@ -303,7 +303,6 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if self.examples is not None:
                 self.examples.check_labels(self._num_classes)
         self._examples_from_logits = self.from_logits or model_checks.loss_from_logits(self.model)[0] is True
-        self._skip_training_curves(True)  # the curves logged come from the validation pass alone
         self._fit = getattr(self.model, "history", None)  # a new History object per fit call
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None
@@ -332,6 +331,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     # -- per epoch ---------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._skip_training_curves(True)  # until the validation pass: the curves logged are its alone
         self._logs_this_epoch, self._validated = epoch % self.freq == 0, None
         if self._history_checked:
             return
@@ -361,7 +361,6 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_test_end(self, logs: dict | None = None) -> None:
         # fit's validation pass ends: keep its counts before any other
         # callback's evaluate() or predict() resets the compiled metric.
-        self._skip_training_curves(True)
         if not self._logs_this_epoch or self._source is not None or self._metric is None:
             return
         self._validated = self._metric.read_state()  # an error (invalid rows) is raised at on_epoch_end
@@ -396,6 +395,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         ))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self._skip_training_curves(False)  # set only while this epoch's training batches run
         self._logs_this_epoch = False
         background.raise_failures(self._pending)
         if epoch % self.freq:
