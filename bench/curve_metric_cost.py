@@ -19,10 +19,12 @@ per batch. ``--updates-per-call 1`` measures one call per batch. Timed: ``Balanc
 matrix only), ``BalancedAccuracy(C)`` (matrix and curve state),
 ``MacroAveragePrecision(C)`` and ``keras.metrics.AUC(curve="PR",
 multi_label=True, num_labels=C, num_thresholds=75)`` (Keras' own binned PR
-curves, fed one-hot labels). The metrics take turns for ``--rounds`` rounds
+curves, fed one-hot labels) and, for the fixed cost of any metric on the
+backend, ``keras.metrics.SparseCategoricalAccuracy()``. The metrics take turns for ``--rounds`` rounds
 of ``--steps`` calls each; printed: the median ms per batch, and the
 median and interquartile range over the rounds of the paired ratios to the matrix-only
-metric and to AUC.
+metric and to AUC, and what the curve state adds to the matrix (the difference of the
+two ``BalancedAccuracy`` rows in each round) against AUC.
 """
 
 from __future__ import annotations
@@ -118,9 +120,10 @@ def main() -> None:
         labels = rng.integers(0, num_classes, shape)
         logits = rng.normal(size=(*shape, num_classes)).astype("float32")
         scores = np.exp(logits) / np.exp(logits).sum(axis=-1, keepdims=True)
-        sparse = ops.convert_to_tensor(labels)
-        one_hot = ops.convert_to_tensor(np.eye(num_classes, dtype="float32")[labels])
-        scores = ops.convert_to_tensor(scores.astype("float32"))
+        # each batch its own array, as a model's output is in fit
+        sparse = tuple(ops.convert_to_tensor(batch) for batch in labels)
+        one_hot = tuple(ops.convert_to_tensor(np.eye(num_classes, dtype="float32")[batch]) for batch in labels)
+        scores = tuple(ops.convert_to_tensor(batch.astype("float32")) for batch in scores)
         metrics = {
             "matrix only (curves=False)": (BalancedAccuracy(num_classes, curves=False), sparse),
             "matrix + curves": (BalancedAccuracy(num_classes), sparse),
@@ -129,6 +132,8 @@ def main() -> None:
                 keras.metrics.AUC(curve="PR", multi_label=True, num_labels=num_classes, num_thresholds=75),
                 one_hot,
             ),
+            # the fixed cost of a metric on this backend: Keras' simplest one
+            "keras SparseCategoricalAcc.": (keras.metrics.SparseCategoricalAccuracy(), sparse),
         }
         steps = {}
         for name, (metric, given) in metrics.items():
@@ -155,6 +160,13 @@ def main() -> None:
                 f"{to_base.median:6.2f}x [{to_base.low:5.2f}, {to_base.high:5.2f}]  "
                 f"{to_auc.median:6.2f}x [{to_auc.low:5.2f}, {to_auc.high:5.2f}]"
             )
+        # what the curve state adds to the matrix, paired within each round
+        added = [with_curves - matrix for with_curves, matrix in zip(times["matrix + curves"], base)]
+        to_auc = paired_ratios(added, auc)
+        print(
+            f"  {'curves alone (the difference)':28s} {float(np.median(added)):9.3f}  {'':22s}  "
+            f"{to_auc.median:6.2f}x [{to_auc.low:5.2f}, {to_auc.high:5.2f}]"
+        )
 
 
 if __name__ == "__main__":

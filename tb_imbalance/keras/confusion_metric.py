@@ -292,11 +292,10 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     ) -> tuple[Any, ...]:
         """The batch's additions to each variable, as ids (and values).
 
-        ``(index, marginal_ids, marginal_counts, curve_ids, sum_ids, sum_values)``: the rows' slots in
-        ``counts`` (1 each); in the marginals layout the marginal ids and counts to add (only rows that went
-        into a cell of the matrix count); with curves, the ids getting 1 in ``curve_counts`` and the scores
-        to add to ``curve_sums`` (see :class:`~tb_imbalance.keras.curve_state.CurveLayout`). Absent parts
-        are None. ``y_pred`` may be the ``scores`` already reduced to
+        ``(index, marginal_ids, marginal_counts, curve)``: the rows' slots in ``counts`` (1 each); in the
+        marginals layout the marginal ids and counts to add (only rows that went into a cell of the matrix
+        count); with curves, the :class:`~tb_imbalance.keras.curve_state.CurveBatch` to add to
+        ``curve_counts`` and ``curve_sums``. Absent parts are None. ``y_pred`` may be the ``scores`` already reduced to
         :class:`~tb_imbalance.keras.row_ops.Picked` ids. ``curves``: bin the scores (None: unless a training
         batch is skipped, :attr:`skip_training_curves`).
         """
@@ -308,24 +307,24 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             on_diagonal = in_matrix * xp.cast(true_ids == pred_ids, self._count_dtype)
             marginal_ids = xp.concatenate([true_ids, pred_ids + num, true_ids + 2 * num])
             marginal_counts = xp.concatenate([in_matrix, in_matrix, on_diagonal])
-        curve = (None, None, None)
-        if self._keeps_curves if curves is None else curves:
-            curve = self._curves.batch_ids(xp, scores, index, true_ids, pred_ids, num * num)
-        return (index, marginal_ids, marginal_counts, *curve)
+        keeps = self._keeps_curves if curves is None else curves
+        curve = self._curves.batch_ids(xp, scores, index, true_ids, pred_ids, num * num) if keeps else None
+        return index, marginal_ids, marginal_counts, curve
 
     def _add_rows(self, xp: Any, rows: tuple[Any, ...]) -> None:
         """Scatter-add :meth:`_rows`' additions into the variables, in place where the backend allows."""
-        index, marginal_ids, marginal_counts, curve_ids, sum_ids, sum_values = rows
+        index, marginal_ids, marginal_counts, curve = rows
         if self._codes is None:
             state_updates.scatter_add(self.counts, index, xp.ones_like(index))
         else:
             self._codes.write(xp, self.cell_codes, self.counts, index)
         if marginal_ids is not None:
             state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
-        if curve_ids is not None:
-            state_updates.scatter_add(self.curve_counts, curve_ids, xp.ones_like(curve_ids))
-        if sum_ids is not None:
-            state_updates.scatter_add(self.curve_sums, sum_ids, sum_values)
+        if curve is not None:
+            for ids in curve.count_ids:
+                state_updates.scatter_add(self.curve_counts, ids, xp.ones_like(ids))
+            for ids, values in curve.sum_updates:
+                state_updates.scatter_add(self.curve_sums, ids, values)
 
     def _shared_xla_function(self, kind: str) -> Any:
         """TensorFlow: the XLA-compiled ``"update"`` (cells layout: the whole

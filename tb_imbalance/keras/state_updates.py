@@ -169,16 +169,14 @@ def fused_tf_update(
         y_true: Any, y_pred: Any, scores: Any, sample_weight: Any, counts: Any, value: Any, curve_counts: Any,
         curve_sums: Any,
     ) -> None:
-        flat, _, _, curve_ids, sum_ids, sum_values = batch_rows(y_true, y_pred, scores, sample_weight)
+        flat, _, _, curve = batch_rows(y_true, y_pred, scores, sample_weight)
         added = tf.math.unsorted_segment_sum(tf.ones_like(flat), flat, length)
         tf.raw_ops.AssignAddVariableOp(resource=counts, value=added)
-        if curve_ids is not None:
-            ones = tf.ones_like(curve_ids, dtype=added.dtype)
-            tf.raw_ops.ResourceScatterAdd(resource=curve_counts, indices=curve_ids, updates=ones)
-        if sum_ids is not None:
-            tf.raw_ops.ResourceScatterAdd(
-                resource=curve_sums, indices=sum_ids, updates=tf.cast(sum_values, sum_dtype)
-            )
+        for ids in () if curve is None else curve.count_ids:
+            ones = tf.ones_like(ids, dtype=added.dtype)
+            tf.raw_ops.ResourceScatterAdd(resource=curve_counts, indices=ids, updates=ones)
+        for ids, values in () if curve is None else curve.sum_updates:
+            tf.raw_ops.ResourceScatterAdd(resource=curve_sums, indices=ids, updates=tf.cast(values, sum_dtype))
         total = tf.raw_ops.ReadVariableOp(resource=counts, dtype=added.dtype)
         curve_total = None
         if reads_curves:
