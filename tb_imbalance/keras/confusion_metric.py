@@ -358,6 +358,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         return function
 
     def reset_state(self) -> None:
+        self.skip_training_curves = False
         for variable in self.variables:
             variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 
@@ -367,7 +368,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     #: whether ``result()`` is :meth:`_curve_value` (the curve state must be kept)
     _result_reads_curves = False
     _needs_curves = False
-    #: the report callback sets it while ``fit`` trains, so that only validation batches are binned
+    #: the report callback sets it while ``fit`` trains, so that only validation batches are binned; reset_state()
+    #: clears it (Keras resets before on_epoch_begin, evaluate(), *_on_batch: a fit that raised leaves none set)
     skip_training_curves = False
 
     @property

@@ -138,6 +138,29 @@ def test_training_batches_are_binned_only_where_something_reads_them(tmp_path, w
     np.testing.assert_array_equal(metric.curve_summary()[:, :2], core.curve_summary(x, y, x.argmax(1))[:, :2])
 
 
+class StopInTrainingBatches(keras.callbacks.Callback):
+    """Raises during the first epoch's training batches, as a KeyboardInterrupt or an out-of-memory error would."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 1:
+            raise RuntimeError("stopped mid-epoch")
+
+
+def test_a_fit_stopped_during_training_batches_leaves_evaluate_binning(tmp_path, written):
+    """Keras calls no callback when fit raises; the skip set for the epoch's training batches must
+    not outlive it: evaluate() (whose test step is traced or run afresh) bins every batch."""
+    x, y = validation_rows()
+    metric = BalancedAccuracy(CLASSES)
+    model = identity_model([metric])
+    callbacks = [ClassificationReportCallback(tmp_path, verbose=0, background=False), StopInTrainingBatches()]
+    with pytest.raises(RuntimeError, match="stopped mid-epoch"):
+        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0, callbacks=callbacks)
+    assert written == []
+    model.evaluate(x, y, batch_size=32, verbose=0)
+    assert metric.skip_training_curves is False
+    np.testing.assert_array_equal(metric.curve_summary()[:, :2], core.curve_summary(x, y, x.argmax(1))[:, :2])
+
+
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 def test_the_predict_path_writes_the_curves_of_its_validation_data(tmp_path, written, weighted):
     x, y = validation_rows(seed=1)
