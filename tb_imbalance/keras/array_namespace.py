@@ -42,11 +42,14 @@ class _TorchOps:
         return getattr(ops, name)
 
     def convert_to_tensor(self, value: Any) -> Any:
-        # a tensor elsewhere than Keras' device (CPU labels for a model on a
-        # GPU) is moved there by keras.ops, as the variables live there
+        # Detached: a training batch's outputs carry autograd history, and Keras updates the
+        # metrics with gradients on. Each op on them would add to the graph, and the scores
+        # index_add_-ed into a variable would make it require grad and keep every batch's graph
+        # alive. A tensor elsewhere than Keras' device (CPU labels for a model on a GPU) is moved
+        # there by keras.ops, as the variables live there.
         if isinstance(value, self._torch.Tensor) and value.device == self._keras_device():
-            return value
-        return ops.convert_to_tensor(value)
+            return value.detach()
+        return ops.convert_to_tensor(value).detach()
 
     def _keras_device(self) -> Any:
         # Keras names its device with a string, which never equals a

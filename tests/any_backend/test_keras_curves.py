@@ -185,6 +185,22 @@ def test_fit_and_evaluate_accumulate_the_validation_curves():
     assert_summary(weighted, reference(y_val, x_val, x_val.argmax(1), w_val))
 
 
+@pytest.mark.skipif(keras.backend.backend() != "torch", reason="autograd history is PyTorch's (eager metrics)")
+def test_training_batches_leave_no_autograd_history_in_the_metric():
+    """Keras updates the metrics with gradients on; the model's outputs must not reach the state
+    (a curve-sum variable that required grad kept every batch's graph alive)."""
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(96, 5)).astype("float32"), rng.integers(0, 3, 96)
+    metrics = [BalancedAccuracy(3), MacroAveragePrecision(3), MacroF1(3, curves=False)]
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=metrics)
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)  # training batches, binned: no callback skips them
+    for metric in metrics:
+        assert [variable.path for variable in metric.variables if variable.value.requires_grad] == []
+        assert metric.result().grad_fn is None
+    assert metrics[0].curve_summary()[:-1, :2].sum() == 96 * 3  # every training row was binned
+
+
 # -- MacroAveragePrecision ----------------------------------------------------
 
 

@@ -458,7 +458,7 @@ def test_ties_and_non_finite_scores_at_every_width(num_classes, compiled):
 
 
 @pytest.mark.skipif(BACKEND != "torch", reason="the metrics' torch stand-in for keras.ops")
-def test_torch_tensors_on_keras_device_are_taken_as_they_are_others_are_moved(monkeypatch):
+def test_torch_tensors_on_keras_device_are_taken_in_place_detached_others_are_moved(monkeypatch):
     import torch
     from keras.src.backend.torch.core import get_device
 
@@ -472,8 +472,9 @@ def test_torch_tensors_on_keras_device_are_taken_as_they_are_others_are_moved(mo
 
     monkeypatch.setattr(namespace_module, "ops", SimpleNamespace(convert_to_tensor=convert_to_tensor))
     xp = namespace_module.array_namespace()
-    here = torch.arange(3, device=get_device())
-    assert xp.convert_to_tensor(here) is here
+    here = torch.arange(3.0, device=get_device(), requires_grad=True)
+    taken = xp.convert_to_tensor(here)
+    assert taken.data_ptr() == here.data_ptr() and not taken.requires_grad  # no copy, no autograd history
     assert converted == []  # no keras.ops conversion per batch for a tensor already in place
     elsewhere = torch.empty(3, device="meta")  # not Keras' device: keras.ops moves it
     assert xp.convert_to_tensor(elsewhere).device == here.device
