@@ -33,8 +33,11 @@ Example:
 
 from __future__ import annotations
 
+import functools
+from typing import Sequence
+
 import numpy as np
-from tensorboard.compat.proto import summary_pb2
+from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.pr_curve import metadata as pr_curve_metadata
 from tensorboard.util import tensor_util
 
@@ -66,24 +69,50 @@ def want_pr_curves(num_classes: int, requested: bool | None) -> bool:
     return num_classes <= PR_CURVES_MAX_CLASSES
 
 
-def _pr_curve_value(tag: str, rows: np.ndarray, class_name: str) -> summary_pb2.Summary.Value:
-    """One class's curve in TensorBoard's ``pr_curves`` format: ``[6, B + 1]`` float32."""
-    bins = rows.shape[1]
-    true_positives = np.append(np.cumsum(rows[POSITIVES][::-1])[::-1], 0.0)
-    false_positives = np.append(np.cumsum(rows[NEGATIVES][::-1])[::-1], 0.0)
-    false_negatives = true_positives[0] - true_positives
-    true_negatives = false_positives[0] - false_positives
+def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
+    """Every class's curve in TensorBoard's ``pr_curves`` layout: ``[C, 6, B + 1]`` float32.
+
+    Rows: true positives, false positives, true negatives, false negatives,
+    precision, recall at the thresholds ``i / B``.
+    """
+    classes = summary.shape[0]
+    at_or_above = np.zeros((classes, 2, summary.shape[2] + 1))
+    at_or_above[:, :, :-1] = np.cumsum(summary[:, [POSITIVES, NEGATIVES], ::-1], axis=2)[:, :, ::-1]
+    true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
+    false_negatives = true_positives[:, :1] - true_positives
+    true_negatives = false_positives[:, :1] - false_positives
     precision = true_positives / np.maximum(1.0, true_positives + false_positives)
     recall = true_positives / np.maximum(1.0, true_positives + false_negatives)
-    data = np.stack([true_positives, false_positives, true_negatives, false_negatives, precision, recall])
+    return np.stack(
+        [true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1
+    ).astype(np.float32)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pr_curve_metadata(tag: str, class_name: str, thresholds: int) -> summary_pb2.SummaryMetadata:
     metadata = pr_curve_metadata.create_summary_metadata(
         display_name=tag, description=f"One-vs-rest PR curve of class {class_name!r} (tb_imbalance)",
-        num_thresholds=bins + 1,
+        num_thresholds=thresholds,
     )
     metadata.data_class = summary_pb2.DATA_CLASS_TENSOR
-    return summary_pb2.Summary.Value(
-        tag=tag, metadata=metadata, tensor=tensor_util.make_tensor_proto(data.astype(np.float32))
+    return metadata
+
+
+def _pr_curve_values(tags: list[str], summary: np.ndarray, names: Sequence[str]) -> list[summary_pb2.Summary.Value]:
+    """One value per class for TensorBoard's PR Curves tab."""
+    data = _pr_curve_data(summary)
+    shape = tensor_shape_pb2.TensorShapeProto(
+        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in data.shape[1:]]
     )
+    # The proto make_tensor_proto(curve) builds, without its per-call dtype and shape checks.
+    return [
+        summary_pb2.Summary.Value(
+            tag=tag,
+            metadata=_pr_curve_metadata(tag, name, data.shape[2]),
+            tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=shape, tensor_content=curve.tobytes()),
+        )
+        for tag, name, curve in zip(tags, names, data)
+    ]
 
 
 def curve_values(
@@ -122,8 +151,5 @@ def curve_values(
             if value is not None
         ]
     if pr_curves:
-        values += [
-            _pr_curve_value(f"{prefix}{PR_CURVE_SECTION}/{name}", summary[index], name)
-            for index, name in enumerate(names)
-        ]
+        values += _pr_curve_values([f"{prefix}{PR_CURVE_SECTION}/{name}" for name in names], summary, names)
     return values

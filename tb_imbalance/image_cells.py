@@ -29,6 +29,7 @@ __all__ = ["CHARACTERS", "GlyphAtlas", "count_labels", "percent_labels", "draw_c
 CHARACTERS = "0123456789%k.e+-"
 _BLANK = len(CHARACTERS)
 _PERCENT, _K = CHARACTERS.index("%"), CHARACTERS.index("k")
+_KEPT_STRIPS = 4096  # drawn labels kept per cell width
 
 
 class GlyphAtlas:
@@ -51,6 +52,7 @@ class GlyphAtlas:
             ImageDraw.Draw(image).text((1, -top), char, font=face, fill=255)
             masks[index] = np.asarray(image)
         self.masks = masks
+        self._drawn: dict[int, dict[bytes, np.ndarray]] = {}  # cell width -> label's glyphs -> strip
 
     def text(self, glyphs: np.ndarray) -> str:
         """The characters of one label's glyph indices (for tests and debugging)."""
@@ -59,10 +61,20 @@ class GlyphAtlas:
     def line(self, glyphs: np.ndarray, cell: int) -> np.ndarray:
         """Coverage ``[..., height, cell]`` of labels ``[..., L]`` centred in cells ``cell`` px wide."""
         labels = glyphs.reshape(-1, glyphs.shape[-1])
-        # Grids repeat few labels ("0", "100%", …): draw each distinct one once.
-        distinct, which = np.unique(labels, axis=0, return_inverse=True)
-        strips = self._strips(distinct, cell)
-        return strips[which.reshape(-1)].reshape(glyphs.shape[:-1] + strips.shape[1:])
+        # Grids repeat few labels ("0", "100%", …) and epochs repeat most of them:
+        # each distinct label is drawn once per cell width and kept.
+        keys = np.ascontiguousarray(labels, dtype=np.uint8).view(f"V{labels.shape[-1]}").reshape(-1)
+        distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
+        strips = self._drawn.setdefault(cell, {})
+        missing = [k for k, code in enumerate(distinct.tolist()) if code not in strips]
+        if missing:
+            if len(strips) + len(missing) > _KEPT_STRIPS:
+                strips.clear()
+                missing = list(range(len(distinct)))
+            drawn = self._strips(labels[first[missing]], cell)
+            strips.update(zip(distinct[missing].tolist(), drawn))
+        block = np.stack([strips[code] for code in distinct.tolist()])
+        return block[which.reshape(-1)].reshape(glyphs.shape[:-1] + block.shape[1:])
 
     def _strips(self, glyphs: np.ndarray, cell: int) -> np.ndarray:
         advances = self.advances[glyphs]
@@ -141,27 +153,31 @@ def draw_cells(
     each cell's middle, in white where ``light_text`` is True, else in ``ink``.
     """
     n = colours.shape[0]
-    grid = np.broadcast_to(colours[:, None, :, None, :], (n, cell_h, n, cell_w, 3)).reshape(n * cell_h, n * cell_w, 3)
+    # [row, y, column, x, rgb]; np.repeat copies whole pixels, far faster than broadcasting 3-byte pixels
+    grid = np.repeat(np.repeat(colours, cell_w, axis=1)[:, None], cell_h, axis=1).reshape(n, cell_h, n, cell_w, 3)
     if min(cell_h, cell_w) >= 6:  # thin white grid lines keep neighbouring cells apart
-        grid[::cell_h, :, :] = 255
-        grid[:, ::cell_w, :] = 255
-    if not lines:
-        return grid
-    coverage = np.zeros((n, cell_h, n, cell_w), dtype=np.uint16)
-    step = atlas.face.size // 2 + 1
-    for k, glyphs in enumerate(lines):
-        middle = cell_h // 2 + (2 * k - (len(lines) - 1)) * step  # lines centred on the cell's middle
-        top = max(0, middle - atlas.height // 2)
-        block = atlas.line(glyphs, cell_w)[:, :, : cell_h - top]  # [n, n, height, cell_w]
-        rows = slice(top, top + block.shape[2])
-        coverage[:, rows] = np.maximum(coverage[:, rows], block.transpose(0, 2, 1, 3))
-    # Blend the text in only where it has ink (a small share of the grid).
-    flat = coverage.reshape(n * cell_h, n * cell_w)
-    ys, xs = np.nonzero(flat)
-    amount = flat[ys, xs][:, None]
-    colour = np.where(light_text[ys // cell_h, xs // cell_w, None], np.uint16(255), ink.astype(np.uint16))
-    grid[ys, xs] = (grid[ys, xs] * (255 - amount) + colour * amount) // 255
-    return grid
+        grid[:, 0] = 255
+        grid[:, :, :, 0] = 255
+    if lines:
+        step = atlas.face.size // 2 + 1
+        tops = [max(0, cell_h // 2 + (2 * k - (len(lines) - 1)) * step - atlas.height // 2) for k in range(len(lines))]
+        first, last = min(tops), min(cell_h, max(tops) + atlas.height)  # the rows any label reaches
+        coverage = np.zeros((n, n, last - first, cell_w), dtype=np.uint16)
+        for top, glyphs in zip(tops, lines):  # lines centred on the cell's middle, one under the other
+            block = atlas.line(glyphs, cell_w)[:, :, : cell_h - top]  # [n, n, height, cell_w]
+            rows = slice(top - first, top - first + block.shape[2])
+            np.maximum(coverage[:, :, rows], block, out=coverage[:, :, rows])
+        # Blend the text into the band of rows that holds it (where coverage is 0 the colour stays),
+        # on arrays whose last axis is a whole pixel row: numpy is slow on broadcasts over 3-byte pixels.
+        row = n * cell_w * 3
+        amount = np.repeat(coverage.transpose(0, 2, 1, 3), 3, axis=-1).reshape(n, last - first, row)
+        text = np.where(light_text[..., None], np.uint16(255), ink.astype(np.uint16))  # [n, n, 3]
+        band = grid[:, first:last].reshape(n, last - first, row).astype(np.uint16)
+        band *= 255 - amount
+        band += amount * np.repeat(text, cell_w, axis=1).reshape(n, 1, row)
+        band //= 255
+        grid[:, first:last] = band.reshape(n, last - first, n, cell_w, 3)
+    return grid.reshape(n * cell_h, n * cell_w, 3)
 
 
 @functools.lru_cache(maxsize=16)

@@ -81,6 +81,26 @@ def test_cells_look_like_labels_drawn_one_by_one():
             assert abs(int(ink_drawn.sum()) - int(ink_expected.sum())) <= 0.25 * ink_expected.sum()
 
 
+def test_labels_kept_between_epochs_equal_labels_drawn_afresh(monkeypatch):
+    import tb_imbalance.image_cells as image_cells
+
+    def fresh(glyphs, cell):
+        return GlyphAtlas(font(10))._strips(glyphs.reshape(-1, glyphs.shape[-1]), cell).reshape(
+            glyphs.shape[:-1] + (-1, cell)
+        )
+
+    atlas = GlyphAtlas(font(10))
+    monkeypatch.setattr(image_cells, "_KEPT_STRIPS", 6)  # force the kept labels to be dropped and drawn again
+    rng = np.random.default_rng(3)
+    for epoch in range(6):
+        counts = rng.integers(0, 10 ** (1 + epoch % 4), size=(3, 4))  # labels of 1 to 4 digits, "5" and "50" alike
+        counts[0, 0], counts[0, 1] = 5, 50
+        for cell in (20, 31):
+            glyphs = count_labels(counts)
+            np.testing.assert_array_equal(atlas.line(glyphs, cell), fresh(glyphs, cell))
+    assert 0 < len(atlas._drawn[20]) <= 12  # the limit, or one grid's own 12 labels
+
+
 def brute_force_most_confused(cm, k):
     off = np.array(cm, dtype=np.float64)
     np.fill_diagonal(off, 0)

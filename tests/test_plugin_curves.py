@@ -159,6 +159,35 @@ def test_scalars_and_tensorboard_pr_curves_are_written(curves_logdir):
         assert data[1, threshold] == np.sum(predicted & (true != 1))  # false positives
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+def test_pr_curves_tab_values_equal_tensorboards_own_pr_curve_summary(classes):
+    pytest.importorskip("tensorflow")  # tensorboard.plugins.pr_curve.summary.pb computes with numpy, imports TF
+    from tensorboard.plugins.pr_curve import summary as pr_curve_summary
+
+    from tb_imbalance.curve_values import curve_values
+    from tb_imbalance.step import ReportStep
+
+    true, probabilities, _ = _evaluation(7, rows=400, classes=classes)
+    probabilities = np.minimum(probabilities, 0.999)  # TensorBoard's pb puts 1.0 above the last threshold
+    predicted = probabilities.argmax(axis=1)
+    curves = core.curve_summary(probabilities, true, predicted)
+    cm = np.bincount(true * classes + predicted, minlength=classes**2).reshape(classes, classes)
+    names = [f"class {c}" for c in range(classes)]
+    report = ReportStep.of(0, "val", cm, names, curves=curves)
+    ours = {value.tag: value for value in curve_values(report, prefix="val/", per_class_scalars=False, pr_curves=True)}
+    for c, name in enumerate(names):
+        theirs = pr_curve_summary.pb(
+            "x", labels=true == c, predictions=probabilities[:, c].astype(np.float32), num_thresholds=76
+        ).value[0]
+        value = ours[f"val/pr_curve/{name}"]
+        np.testing.assert_allclose(
+            tensor_util.make_ndarray(value.tensor), tensor_util.make_ndarray(theirs.tensor), rtol=1e-6, atol=0
+        )
+        assert value.tensor == tensor_util.make_tensor_proto(tensor_util.make_ndarray(value.tensor))
+        plugin_data = pr_curve_metadata.parse_plugin_metadata(value.metadata.plugin_data.content)
+        assert plugin_data.num_thresholds == 76 and value.metadata.display_name == f"val/pr_curve/{name}"
+
+
 def test_pr_curves_default_off_above_twenty_classes_and_curves_off_on_request(tmp_path):
     rng = np.random.default_rng(0)
     true = rng.integers(0, 21, 300)
