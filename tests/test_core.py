@@ -61,6 +61,19 @@ def test_hand_computed_imbalance_metrics():
     assert list(m) == list(core.METRIC_NAMES)
 
 
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint64])
+def test_imbalance_metrics_of_billions_of_counts_do_not_overflow(dtype):
+    # the same matrix scaled: every metric is a ratio, so scaling by a billion changes none;
+    # products of int64 class sums (total² ≈ 1e20) would overflow.
+    cm = np.array([[5, 1], [2, 2]])
+    scaled = (cm * (2 * 10**8 if dtype == np.int32 else 10**9)).astype(dtype)
+    assert core.imbalance_metrics(scaled) == pytest.approx(core.imbalance_metrics(cm), rel=1e-12)
+    tp, tn, fp, fn = 2, 5, 1, 2
+    assert core.imbalance_metrics(scaled)["mcc"] == pytest.approx(
+        (tp * tn - fp * fn) / np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)), rel=1e-12
+    )
+
+
 def test_specificity_hand_computed():
     cm = np.array([[3, 1, 0], [0, 2, 2], [1, 0, 1]])
     spec = core.per_class_metrics(cm)["specificity"]

@@ -141,10 +141,12 @@ def imbalance_metrics(cm: Any) -> dict[str, float]:
     * ``worst_class_recall`` — lowest recall among classes present in the
       true labels.
     """
-    cm = validate_matrix(cm).astype(np.float64)
-    stats = per_class_metrics(cm)
-    support, predicted, tp = stats["support"], stats["predicted"], stats["tp"]
-    total = cm.sum()
+    cm = validate_matrix(cm)
+    if cm.dtype.kind == "f":
+        cm = cm.astype(np.float64, copy=False)  # weighted counts summed in float64
+    stats = per_class_metrics(cm)  # integer counts are summed exactly; the products below are float64
+    support, predicted, tp = (stats[key].astype(np.float64) for key in ("support", "predicted", "tp"))
+    total = support.sum()
     correct = tp.sum()
     present = support > 0
     recall_present = stats["recall"][present]
