@@ -42,6 +42,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 from typing import Mapping, Sequence
 
@@ -176,6 +178,9 @@ def step_values(
     A step with curves also gets :func:`tb_imbalance.curve_values.curve_values`
     (``pr_curves``: TensorBoard's PR Curves tab, one curve per class).
     """
+    if isinstance(report.matrix, np.ndarray) and fmt.encoding_for(report.num_classes) == fmt.COO:
+        # Stored as its non-empty cells anyway; as cells, the report maths cost O(cells + C), not O(C²).
+        report = dataclasses.replace(report, matrix=core.SparseMatrix.from_dense(report.matrix))
     cm, name, names = report.matrix, report.name, report.classes.names
     stats = core.per_class_metrics(cm)
     prefix = scalar_prefix(name)

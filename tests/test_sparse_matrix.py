@@ -193,3 +193,24 @@ def test_log_report_with_scores_above_1000_classes_is_sparse(tmp_path, caplog):
         returned = tb_imbalance.log_report(tmp_path / "run", labels, scores, step=0)
     assert isinstance(returned, core.SparseMatrix) and returned.sum() == 500
     np.testing.assert_array_equal(returned.toarray(), skm.confusion_matrix(labels, scores.argmax(1), labels=range(C)))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_dense_matrix_above_100_classes_is_written_as_its_cells_with_the_same_values(tmp_path, weighted):
+    # From 101 classes the stored tensor holds the non-empty cells; the writer reads the dense
+    # matrix as its cells too, so the report maths cost O(cells + C). Nothing written changes.
+    from tb_imbalance.events import ReportBuilder
+
+    num_classes = 150
+    true, predicted, weights = _rows(num_classes=num_classes, rows=3000, seed=8, weighted=weighted)
+    dense = _dense(true, predicted, weights, num_classes)
+    names = [f"c{k}" for k in range(num_classes)]
+    built = {}
+    for form, matrix in (("dense", dense), ("cells", core.SparseMatrix.from_dense(dense))):
+        report = ReportStep.of(4, "confusion_matrix", matrix, names)
+        built[form] = [value.SerializeToString() for value in ReportBuilder().step_values(report, per_class_scalars=True)]
+    assert built["dense"] == built["cells"]
+    returned = tb_imbalance.log_matrix(tmp_path / "run", dense, step=4, class_names=names)
+    assert isinstance(returned, np.ndarray)  # what the caller gave stays dense
+    np.testing.assert_array_equal(matrices(tmp_path)["run"][4], dense)
+    assert scalars(tmp_path, "run", "imbalance/macro_f1")[4] == pytest.approx(core.imbalance_metrics(dense)["macro_f1"])
