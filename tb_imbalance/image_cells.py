@@ -65,15 +65,17 @@ class GlyphAtlas:
         # each distinct label is drawn once per cell width and kept.
         keys = np.ascontiguousarray(labels, dtype=np.uint8).view(f"V{labels.shape[-1]}").reshape(-1)
         distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
-        strips = self._drawn.setdefault(cell, {})
-        missing = [k for k, code in enumerate(distinct.tolist()) if code not in strips]
+        kept = self._drawn.setdefault(cell, {})  # shared by the threads drawing with this font
+        strips = [kept.get(key) for key in distinct.tolist()]
+        missing = [k for k, strip in enumerate(strips) if strip is None]
         if missing:
-            if len(strips) + len(missing) > _KEPT_STRIPS:
-                strips.clear()
-                missing = list(range(len(distinct)))
             drawn = self._strips(labels[first[missing]], cell)
-            strips.update(zip(distinct[missing].tolist(), drawn))
-        block = np.stack([strips[code] for code in distinct.tolist()])
+            for k, strip in zip(missing, drawn):
+                strips[k] = strip
+            if len(kept) + len(missing) > _KEPT_STRIPS:
+                kept.clear()
+            kept.update(zip(distinct[missing].tolist(), drawn))
+        block = np.stack(strips)
         return block[which.reshape(-1)].reshape(glyphs.shape[:-1] + block.shape[1:])
 
     def _strips(self, glyphs: np.ndarray, cell: int) -> np.ndarray:

@@ -101,6 +101,42 @@ def test_labels_kept_between_epochs_equal_labels_drawn_afresh(monkeypatch):
     assert 0 < len(atlas._drawn[20]) <= 12  # the limit, or one grid's own 12 labels
 
 
+def test_threads_drawing_with_one_font_get_their_own_labels(monkeypatch):
+    # The callback's background writer and a log_report call on the caller's thread draw with the
+    # same font's atlas at once; dropping the kept labels in one must not break the other.
+    import sys
+    import threading
+
+    import tb_imbalance.image_cells as image_cells
+
+    monkeypatch.setattr(image_cells, "_KEPT_STRIPS", 3)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy machine
+    atlas = GlyphAtlas(font(10))
+    expected = {seed: GlyphAtlas(font(10)).line(count_labels(np.arange(seed, seed + 40).reshape(5, 8)), 24)
+                for seed in range(4)}
+    failures = []
+
+    def draw(seeds):
+        try:
+            for _ in range(200):
+                for seed in seeds:
+                    drawn = atlas.line(count_labels(np.arange(seed, seed + 40).reshape(5, 8)), 24)
+                    assert np.array_equal(drawn, expected[seed])
+        except Exception as error:  # noqa: BLE001 - reported below
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=draw, args=(seeds,)) for seeds in ([0, 1], [2, 3], [1, 3])]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == []
+
+
 def brute_force_most_confused(cm, k):
     off = np.array(cm, dtype=np.float64)
     np.fill_diagonal(off, 0)
