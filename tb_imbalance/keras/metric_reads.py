@@ -46,7 +46,10 @@ class HostReads:
     metric's ``num_classes``, ``name``, ``counts`` and curve variables)."""
 
     def _host_counts(self) -> np.ndarray:
-        return np.asarray(ops.convert_to_numpy(self.counts)).astype(np.int64)
+        counts = np.asarray(ops.convert_to_numpy(self.counts))
+        # A fresh array (TensorFlow, PyTorch) is ours to keep; a view of the backend's buffer (JAX)
+        # is copied: the metric goes on counting and the background writer reads this later.
+        return counts.astype(np.int64, copy=not (counts.flags.owndata and counts.flags.writeable))
 
     @property
     def invalid_rows(self) -> int:

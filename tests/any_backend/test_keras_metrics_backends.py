@@ -100,6 +100,19 @@ def test_reset_and_absent_classes():
     assert float(MacroF1(3).result()) == 0.0
 
 
+def test_a_read_matrix_is_the_callers_own_copy():
+    # The background writer reads the matrix after the metric has gone on counting (or been reset).
+    metric = BalancedAccuracy(3)
+    metric.update_state([0, 1, 2], [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
+    first, second = metric.confusion_matrix(), metric.confusion_matrix()
+    assert first.dtype == np.int64 and not np.shares_memory(first, second)
+    metric.update_state([0], [[0.9, 0.05, 0.05]])
+    metric.reset_state()
+    np.testing.assert_array_equal(first, np.eye(3, dtype=np.int64))
+    first[0, 0] = 7  # writeable, and writing to it changes nothing in the metric
+    assert metric.confusion_matrix().sum() == 0
+
+
 def test_count_dtype_is_exact_and_chosen_without_warnings():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
