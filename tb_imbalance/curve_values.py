@@ -151,5 +151,6 @@ def curve_values(
             if value is not None
         ]
     if pr_curves:
-        values += _pr_curve_values([f"{prefix}{PR_CURVE_SECTION}/{name}" for name in names], summary, names)
+        tags = [f"{prefix}{PR_CURVE_SECTION}/{name}" for name in names]
+        values += _pr_curve_values(tags, summary[: len(names)], names)  # the classes' rows, not the top label's
     return values

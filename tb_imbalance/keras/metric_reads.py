@@ -47,8 +47,9 @@ class HostReads:
 
     def _host_counts(self) -> np.ndarray:
         counts = np.asarray(ops.convert_to_numpy(self.counts))
-        # A fresh array (TensorFlow, PyTorch) is ours to keep; a view of the backend's buffer (JAX)
-        # is copied: the metric goes on counting and the background writer reads this later.
+        # An array that owns its memory and may be written is a fresh copy, ours to keep; anything
+        # else (a view of a backend's buffer) is copied: the metric goes on counting and the
+        # background writer reads this later.
         return counts.astype(np.int64, copy=not (counts.flags.owndata and counts.flags.writeable))
 
     @property
