@@ -107,6 +107,14 @@ def matrix_value(
     return step_matrix_value(report, description=description)
 
 
+def _as_stored(report: ReportStep) -> ReportStep:
+    """``report`` with a dense matrix above 100 classes as its non-empty cells, the form it is stored in;
+    the report maths then cost O(cells + C), not O(C²)."""
+    if isinstance(report.matrix, np.ndarray) and fmt.encoding_for(report.num_classes) == fmt.COO:
+        return dataclasses.replace(report, matrix=core.SparseMatrix.from_dense(report.matrix))
+    return report
+
+
 def step_matrix_value(report: ReportStep, *, description: str | None = None) -> summary_pb2.Summary.Value:
     """The confusion-matrix summary value of a checked step (trusted, not validated again).
 
@@ -114,6 +122,7 @@ def step_matrix_value(report: ReportStep, *, description: str | None = None) -> 
     the tensor's dtype (``float64``); the metadata's ``weighted`` field is
     only read from a tag's first step by TensorBoard.
     """
+    report = _as_stored(report)
     classes = report.classes
     return summary_pb2.Summary.Value(
         tag=report.name,
@@ -177,9 +186,7 @@ def step_values(
     A step with curves also gets :func:`tb_imbalance.curve_values.curve_values`
     (``pr_curves``: TensorBoard's PR Curves tab, one curve per class).
     """
-    if isinstance(report.matrix, np.ndarray) and fmt.encoding_for(report.num_classes) == fmt.COO:
-        # Stored as its non-empty cells anyway; as cells, the report maths cost O(cells + C), not O(C²).
-        report = dataclasses.replace(report, matrix=core.SparseMatrix.from_dense(report.matrix))
+    report = _as_stored(report)
     cm, name, names = report.matrix, report.name, report.classes.names
     stats = core.per_class_metrics(cm)
     prefix = scalar_prefix(name)

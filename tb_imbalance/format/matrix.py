@@ -221,9 +221,8 @@ def encode_matrix(matrix: Any) -> np.ndarray:
     matrix = matrix.astype(dtype, copy=False)
     if encoding_for(matrix.shape[0]) == DENSE:
         return matrix
-    cells = np.flatnonzero(matrix.reshape(-1) != 0)  # row-major, as np.nonzero; a bool mask is 4× faster
-    true_ids, predicted_ids = np.divmod(cells, matrix.shape[1])
-    return np.stack([true_ids.astype(dtype), predicted_ids.astype(dtype), matrix.reshape(-1)[cells]], axis=1)
+    true_ids, predicted_ids = np.nonzero(matrix)
+    return np.stack([true_ids.astype(dtype), predicted_ids.astype(dtype), matrix[true_ids, predicted_ids]], axis=1)
 
 
 def decode_matrix(tensor: np.ndarray, info: MatrixInfo) -> np.ndarray:
