@@ -214,3 +214,19 @@ def test_a_dense_matrix_above_100_classes_is_written_as_its_cells_with_the_same_
     assert isinstance(returned, np.ndarray)  # what the caller gave stays dense
     np.testing.assert_array_equal(matrices(tmp_path)["run"][4], dense)
     assert scalars(tmp_path, "run", "imbalance/macro_f1")[4] == pytest.approx(core.imbalance_metrics(dense)["macro_f1"])
+
+
+def test_the_summary_matrix_op_stores_a_dense_matrix_above_100_classes_as_the_writers_do(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    import tb_imbalance.summary as tbs
+
+    num_classes = 150
+    true, predicted, _ = _rows(num_classes=num_classes, rows=3000, seed=9)
+    writer = tf.summary.create_file_writer(str(tmp_path / "summary_op"))
+    with writer.as_default():
+        assert tbs.confusion_matrix("confusion_matrix", true, predicted, step=1, num_classes=num_classes)
+    writer.flush()
+    tb_imbalance.log_matrix(tmp_path / "writer", _dense(true, predicted, None, num_classes), step=1)
+    stored = matrices(tmp_path)
+    np.testing.assert_array_equal(stored["summary_op"][1], _dense(true, predicted, None, num_classes))
+    np.testing.assert_array_equal(stored["summary_op"][1], stored["writer"][1])
