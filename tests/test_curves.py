@@ -215,7 +215,24 @@ def test_bin_zero_shortcut_gives_the_definition_even_at_bin_edges(monkeypatch, d
     predicted = scores.argmax(axis=1)
     monkeypatch.setattr("tb_imbalance.core.binned_scores._DENSE_SHARE", dense_share)
     monkeypatch.setattr("tb_imbalance.core.binned_scores._BLOCK_CELLS", 6 * 7)
-    np.testing.assert_allclose(
-        core.curve_summary(scores, true, predicted, weights), _naive_summary(scores, true, predicted, weights),
-        atol=1e-9,
-    )
+    ours, naive = core.curve_summary(scores, true, predicted, weights), _naive_summary(scores, true, predicted, weights)
+    np.testing.assert_allclose(ours, naive, atol=1e-9)
+    assert ((ours == 0) == (naive == 0)).all()  # an empty bin holds exactly 0, not what a subtraction left
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_weighted_bins_without_rows_add_no_point_to_the_curves(seed):
+    """Sums of weights left over where no score falls (bin 0 here) would add a curve point at threshold 0."""
+    rng = np.random.default_rng(seed)
+    positive = rng.uniform(0.07, 0.93, 2000)  # no score of either class below 1/15 (a reliability bin)
+    probabilities, true = np.stack([1 - positive, positive], axis=1), rng.integers(0, 2, 2000)
+    weights = rng.random(2000) * rng.choice([0.01, 0.37, 3.3])
+    summary = _summary(true, probabilities, weights)
+    assert (summary[:2, :, :5] == 0).all()
+    quantised = core.quantise_scores(probabilities)
+    for c in range(2):
+        _, _, thresholds = skm.precision_recall_curve(true == c, quantised[:, c], sample_weight=weights)
+        assert core.pr_curve(summary[c])["thresholds"] == pytest.approx(thresholds.tolist(), abs=1e-15)
+        _, _, roc_thresholds = skm.roc_curve(true == c, quantised[:, c], sample_weight=weights, drop_intermediate=False)
+        assert core.roc_curve(summary[c])["thresholds"][1:] == pytest.approx(roc_thresholds[1:].tolist(), abs=1e-15)
+        assert core.reliability(summary[c])["rows"][0] == 0 and core.reliability(summary[c])["mean_score"][0] is None

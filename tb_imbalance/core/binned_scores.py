@@ -148,15 +148,21 @@ def _lowest_upper_score(dtype: np.dtype, bins: int) -> np.floating:
     return lowest
 
 
-def _upper_bins(probabilities: np.ndarray, weights: np.ndarray | None, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def _upper_bins(
+    probabilities: np.ndarray, weights: np.ndarray | None, bins: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows and score sums per (class, bin) of the scores outside bin 0, flat ``[C * bins]``.
 
-    Bin 0's entries are left to the caller (they are what remains of each
-    class's rows and scores): they hold 0, or partial sums it overwrites.
+    Returns ``(count, total, occupied)``: the rows (sums of weights with
+    ``weights``), the score sums and the number of rows of non-zero weight
+    (exact whole numbers, so that an empty bin is known to be empty). Bin 0's
+    entries are left to the caller (they are what remains of each class's
+    rows and scores): they hold 0, or partial sums it overwrites.
     """
     rows, num_classes = probabilities.shape
     cells = num_classes * bins
     count, total = np.zeros(cells), np.zeros(cells)
+    occupied = count if weights is None else np.zeros(cells)
     block = max(1, _BLOCK_CELLS // max(1, num_classes))
     lowest = _lowest_upper_score(probabilities.dtype, bins)
     for start in range(0, rows, block):
@@ -172,6 +178,8 @@ def _upper_bins(probabilities: np.ndarray, weights: np.ndarray | None, bins: int
             index += np.arange(num_classes) * bins
             weight = None if weights is None else np.broadcast_to(weights[start : start + block, None], index.shape)
             count += np.bincount(index.ravel(), weights=None if weight is None else weight.ravel(), minlength=cells)
+            if weight is not None:
+                occupied += np.bincount(index.ravel(), weights=weight.ravel() > 0, minlength=cells)
             weighted = scores if weight is None else scores * weight
             total += np.bincount(index.ravel(), weights=weighted.ravel(), minlength=cells)
             continue
@@ -185,8 +193,9 @@ def _upper_bins(probabilities: np.ndarray, weights: np.ndarray | None, bins: int
         else:
             weight = weights[start + row]
             count += np.bincount(index, weights=weight, minlength=cells)
+            occupied += np.bincount(index, weights=weight > 0, minlength=cells)
             total += np.bincount(index, weights=scores.ravel()[flat] * weight, minlength=cells)
-    return count, total
+    return count, total, occupied
 
 
 def curve_summary(
@@ -221,7 +230,7 @@ def curve_summary(
     weight = np.ones(rows) if weights is None else weights
     # Most scores of a wide model fall in bin 0: only the others are binned
     # one by one; bin 0 holds what is left of each class's rows and scores.
-    upper_count, upper_sum = _upper_bins(probabilities, weights, bins)
+    upper_count, upper_sum, upper_rows = _upper_bins(probabilities, weights, bins)
     if weights is None:
         column_sum = probabilities.sum(axis=0, dtype=np.float64)
     else:
@@ -231,13 +240,20 @@ def curve_summary(
             column_sum += weights[start : start + block] @ probabilities[start : start + block].astype(np.float64)
     rows_count = upper_count.reshape(num_classes, bins)
     score_sum = upper_sum.reshape(num_classes, bins)
+    # Sums of weights left by a subtraction are only near 0 where a bin is
+    # empty: the exact row counts say which bins are, and those hold 0.
+    occupied = upper_rows.reshape(num_classes, bins).astype(np.int64)
+    occupied[:, 0] = (rows if weights is None else np.count_nonzero(weights)) - occupied[:, 1:].sum(axis=1)
     rows_count[:, 0] = np.maximum(weight.sum() - rows_count[:, 1:].sum(axis=1), 0.0)
-    score_sum[:, 0] = np.where(rows_count[:, 0] > 0, np.maximum(column_sum - score_sum[:, 1:].sum(axis=1), 0.0), 0.0)
+    score_sum[:, 0] = np.maximum(column_sum - score_sum[:, 1:].sum(axis=1), 0.0)
     own = score_bins(probabilities[np.arange(rows), true], bins) + true * bins
     positives = np.bincount(own, weights=weights, minlength=cells).reshape(num_classes, bins)
+    positive_rows = positives if weights is None else np.bincount(own, weights=weights > 0, minlength=cells)
+    negative_rows = occupied - positive_rows.reshape(num_classes, bins)
     summary = np.empty((num_classes + 1, 3, bins))
     summary[:num_classes, POSITIVES] = positives
-    summary[:num_classes, NEGATIVES] = np.maximum(rows_count - positives, 0.0)
+    summary[:num_classes, NEGATIVES] = np.where(negative_rows > 0, np.maximum(rows_count - positives, 0.0), 0.0)
+    score_sum[occupied == 0] = 0.0
     summary[:num_classes, SCORE_SUM] = score_sum
     confidence = probabilities[np.arange(rows), predicted]
     top = score_bins(confidence, bins)
