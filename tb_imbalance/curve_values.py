@@ -69,6 +69,10 @@ def want_pr_curves(num_classes: int, requested: bool | None) -> bool:
     return num_classes <= PR_CURVES_MAX_CLASSES
 
 
+#: TensorBoard's floor of a ratio's denominator (pr_curve.summary's ``_MINIMUM_COUNT``).
+_MINIMUM_COUNT = 1e-7
+
+
 def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
     """Every class's curve in TensorBoard's ``pr_curves`` layout: ``[C, 6, B + 1]`` float32.
 
@@ -81,8 +85,8 @@ def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
     true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
     false_negatives = true_positives[:, :1] - true_positives
     true_negatives = false_positives[:, :1] - false_positives
-    precision = true_positives / np.maximum(1.0, true_positives + false_positives)
-    recall = true_positives / np.maximum(1.0, true_positives + false_negatives)
+    precision = true_positives / np.maximum(_MINIMUM_COUNT, true_positives + false_positives)
+    recall = true_positives / np.maximum(_MINIMUM_COUNT, true_positives + false_negatives)
     return np.stack(
         [true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1
     ).astype(np.float32)

@@ -159,8 +159,8 @@ def test_scalars_and_tensorboard_pr_curves_are_written(curves_logdir):
         assert data[1, threshold] == np.sum(predicted & (true != 1))  # false positives
 
 
-@pytest.mark.parametrize("classes", [2, 3])
-def test_pr_curves_tab_values_equal_tensorboards_own_pr_curve_summary(classes):
+@pytest.mark.parametrize("classes,weighted", [(2, False), (3, False), (3, True)])
+def test_pr_curves_tab_values_equal_tensorboards_own_pr_curve_summary(classes, weighted):
     pytest.importorskip("tensorflow")  # tensorboard.plugins.pr_curve.summary.pb computes with numpy, imports TF
     from tensorboard.plugins.pr_curve import summary as pr_curve_summary
 
@@ -170,14 +170,16 @@ def test_pr_curves_tab_values_equal_tensorboards_own_pr_curve_summary(classes):
     true, probabilities, _ = _evaluation(7, rows=400, classes=classes)
     probabilities = np.minimum(probabilities, 0.999)  # TensorBoard's pb puts 1.0 above the last threshold
     predicted = probabilities.argmax(axis=1)
-    curves = core.curve_summary(probabilities, true, predicted)
-    cm = np.bincount(true * classes + predicted, minlength=classes**2).reshape(classes, classes)
+    weights = np.full(len(true), 1 / len(true)) if weighted else None  # sums of weights below 1
+    curves = core.curve_summary(probabilities, true, predicted, weights)
+    cm = np.bincount(true * classes + predicted, weights=weights, minlength=classes**2).reshape(classes, classes)
     names = [f"class {c}" for c in range(classes)]
     report = ReportStep.of(0, "val", cm, names, curves=curves)
     ours = {value.tag: value for value in curve_values(report, prefix="val/", per_class_scalars=False, pr_curves=True)}
     for c, name in enumerate(names):
         theirs = pr_curve_summary.pb(
-            "x", labels=true == c, predictions=probabilities[:, c].astype(np.float32), num_thresholds=76
+            "x", labels=true == c, predictions=probabilities[:, c].astype(np.float32), num_thresholds=76,
+            weights=None if weights is None else weights.astype(np.float32),
         ).value[0]
         value = ours[f"val/pr_curve/{name}"]
         np.testing.assert_allclose(
