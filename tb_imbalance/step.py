@@ -328,7 +328,7 @@ class ReportStep:
                 f"`{argument}` has {checked.shape[0]}"
             )
         if curves is not None:
-            curves = core.validate_curve_summary(curves, checked.shape[0])
+            curves = core.validate_curve_summary(curves, checked.shape[0], matrix=checked)
         return cls(step, name, checked, classes, weighted, examples, curves)
 
     @property

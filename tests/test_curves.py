@@ -179,10 +179,37 @@ def test_curve_probabilities_reads_each_kind_of_prediction():
 
 
 def test_validate_curve_summary_names_the_argument_and_the_fix():
-    with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, B\] with C = 2"):
+    fix = "build it with tb_imbalance.core.curve_summary"
+    with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, 75\] with C = 2.*" + fix):
         core.validate_curve_summary(np.zeros((2, 3, 75)), 2)
+    for bins in (0, 15, 150):  # the tag's curves all have the 75 bins the dashboard reads
+        with pytest.raises(ValueError, match=r"received shape \(3, 3, %d\)" % bins):
+            core.validate_curve_summary(np.zeros((3, 3, bins)), 2)
     with pytest.raises(ValueError, match="finite non-negative"):
         core.validate_curve_summary(np.full((3, 3, 75), -1.0), 2)
+    with pytest.raises(TypeError, match="`curves` must be a numeric curve summary"):
+        core.validate_curve_summary([["a"]], 2)
+
+
+def test_validate_curve_summary_refuses_score_sums_outside_their_bins_and_other_rows_than_the_matrix():
+    true, probabilities, weights = _data(5, 300, 3, weighted=True)
+    predicted = probabilities.argmax(axis=1)
+    summary = core.curve_summary(probabilities, true, predicted, weights)
+    matrix = np.zeros((3, 3))
+    np.add.at(matrix, (true, predicted), weights)
+    np.testing.assert_array_equal(core.validate_curve_summary(summary, 3, matrix=matrix), summary)
+    assert core.validate_curve_summary(summary, 3, matrix=core.SparseMatrix.from_dense(matrix)).shape == (4, 3, 75)
+    too_high = summary.copy()
+    too_high[1, 2, 40] = too_high[1, :2, 40].sum() * 41 / 75 * 1.01 + 1e-3  # above its bin's upper edge
+    with pytest.raises(ValueError, match=r"row 1, bin 40 holds a score sum"):
+        core.validate_curve_summary(too_high, 3)
+    with pytest.raises(ValueError, match=r"counts other rows than the matrix: class 0's positives"):
+        core.validate_curve_summary(summary, 3, matrix=matrix * 2)
+    diagonal_off = matrix.copy()
+    diagonal_off[0, 0] -= 1.0
+    diagonal_off[0, 1] += 1.0
+    with pytest.raises(ValueError, match="the top label's correct rows"):
+        core.validate_curve_summary(summary, 3, matrix=diagonal_off)
 
 
 def _naive_summary(probabilities, true, predicted, weights):

@@ -275,6 +275,21 @@ def test_logits_without_from_logits_log_no_curves_and_say_so_once(tmp_path, capl
 
 
 def test_a_curve_summary_of_the_wrong_shape_is_refused_naming_the_argument(tmp_path):
-    with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, B\] with C = 2"):
+    with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, 75\] with C = 2"):
         tb_imbalance.log_matrix(tmp_path, [[3, 1], [0, 2]], step=0, curves=np.zeros((2, 3, 75)))
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_curves_of_other_bins_or_other_rows_than_the_matrix_are_refused_before_anything_is_written(tmp_path):
+    """A step whose bins differ from the tag's first would be unreadable in the dashboard; curves of
+    other rows than the matrix would disagree with it."""
+    probabilities = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    true, predicted = np.array([0, 1, 1, 0]), probabilities.argmax(axis=1)
+    cm = np.bincount(true * 2 + predicted, minlength=4).reshape(2, 2)
+    with pytest.raises(ValueError, match=r"received shape \(3, 3, 15\)"):
+        tb_imbalance.log_matrix(tmp_path, cm, step=0, curves=core.curve_summary(probabilities, true, predicted, bins=15))
+    with pytest.raises(ValueError, match="`curves` counts other rows than the matrix"):
+        tb_imbalance.log_matrix(tmp_path, cm * 2, step=0, curves=core.curve_summary(probabilities, true, predicted))
+    assert not list(tmp_path.iterdir())
+    tb_imbalance.log_matrix(tmp_path, cm, step=0, curves=core.curve_summary(probabilities, true, predicted))
+    assert len(list(tmp_path.iterdir())) == 1

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.binned_scores import CALIBRATION_BINS, NEGATIVES, POSITIVES, SCORE_SUM
+from tb_imbalance.core.binned_scores import CALIBRATION_BINS, CURVE_BINS, NEGATIVES, POSITIVES, SCORE_SUM
 
 __all__ = [
     "CURVE_METRIC_NAMES",
@@ -61,22 +61,56 @@ CURVE_METRIC_NAMES = (
 PER_CLASS_CURVE_METRICS = ("average_precision", "roc_auc", "calibration_error")
 
 
-def validate_curve_summary(summary: Any, num_classes: int, argument: str = "curves") -> np.ndarray:
-    """``summary`` as float64 ``[num_classes + 1, 3, B]``, finite and non-negative, B a multiple of 15.
+def validate_curve_summary(summary: Any, num_classes: int, argument: str = "curves", *, matrix: Any = None) -> np.ndarray:
+    """``summary`` as float64 ``[num_classes + 1, 3, 75]`` (:data:`CURVE_BINS`), checked.
+
+    Finite and non-negative; each bin's score sum within its edges times its
+    rows (bin ``k`` holds scores in ``[k / 75, (k + 1) / 75]``); with
+    ``matrix`` (the step's ``[C, C]``, rows = true class), the rows the
+    matrix counts: each class's positives its support, each class's rows and
+    the top label's the matrix's total, the top label's correct rows its
+    diagonal (to a relative ``1e-6``, for sums of weights).
 
     Example:
-        >>> validate_curve_summary(np.zeros((3, 3, 15)), 2).shape
-        (3, 3, 15)
+        >>> validate_curve_summary(np.zeros((3, 3, 75)), 2).shape
+        (3, 3, 75)
     """
-    array = np.asarray(summary, dtype=np.float64)
-    if array.ndim != 3 or array.shape[:2] != (num_classes + 1, 3) or array.shape[2] % CALIBRATION_BINS:
+    fix = "build it with tb_imbalance.core.curve_summary from the rows the matrix counts"
+    try:
+        array = np.asarray(summary, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"`{argument}` must be a numeric curve summary; {fix} ({error})") from None
+    if array.shape != (num_classes + 1, 3, CURVE_BINS):
         raise ValueError(
-            f"`{argument}` must be a curve summary [C + 1, 3, B] with C = {num_classes} and B a multiple "
-            f"of {CALIBRATION_BINS}, received shape {array.shape}; build it with "
-            "tb_imbalance.core.curve_summary"
+            f"`{argument}` must be a curve summary [C + 1, 3, {CURVE_BINS}] with C = {num_classes}, "
+            f"received shape {array.shape}; {fix}"
         )
-    if not np.isfinite(array).all() or (array.size and array.min() < 0):
-        raise ValueError(f"`{argument}` must hold finite non-negative counts and sums")
+    if not np.isfinite(array).all() or array.min() < 0:
+        raise ValueError(f"`{argument}` must hold finite non-negative counts and sums; {fix}")
+    rows = array[:, POSITIVES] + array[:, NEGATIVES]
+    edges = np.arange(CURVE_BINS + 1) / CURVE_BINS
+    slack = 1e-6 * rows + 1e-12
+    scores = array[:, SCORE_SUM]
+    outside = (scores < edges[:-1] * rows - slack) | (scores > edges[1:] * rows + slack)
+    if outside.any():
+        row, k = (int(i) for i in np.argwhere(outside)[0])
+        raise ValueError(
+            f"`{argument}`: row {row}, bin {k} holds a score sum of {scores[row, k]:.6g} over {rows[row, k]:.6g} "
+            f"rows, outside [{k}/{CURVE_BINS}, {k + 1}/{CURVE_BINS}] times its rows; {fix}"
+        )
+    if matrix is not None:
+        total = float(matrix.sum())
+        expected = np.append(np.asarray(matrix.sum(axis=1), dtype=np.float64), float(matrix.diagonal().sum()))
+        found, counted = array[:, POSITIVES].sum(axis=1), rows.sum(axis=1)
+        tolerance = 1e-6 * max(total, 1.0)
+        wrong = np.flatnonzero((np.abs(found - expected) > tolerance) | (np.abs(counted - total) > tolerance))
+        if wrong.size:
+            row = int(wrong[0])
+            what = "the top label's correct rows" if row == num_classes else f"class {row}'s positives"
+            raise ValueError(
+                f"`{argument}` counts other rows than the matrix: {what} {found[row]:.6g} of {counted[row]:.6g} "
+                f"rows, the matrix {expected[row]:.6g} of {total:.6g}; {fix}"
+            )
     return array
 
 
