@@ -43,11 +43,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     metric's counts, or the predictions of ``validation_data``) and hands the step to the process's
     background writer (:mod:`tb_imbalance.background`), which computes the report, draws the
     picture, writes and flushes, in step order. ``on_train_end`` waits until every step is on disk,
-    so a reader started after ``fit`` returns sees all of them; an error in writing (a full disk, a
-    refused step) is raised at the next epoch end or at the end of training; a process killed
-    mid-fit loses at most the steps still queued (:data:`tb_imbalance.background.MAX_PENDING`, 2).
-    Monitors such as ``EarlyStopping`` read the metric's value in ``logs``, never this callback, so
-    they are unaffected.
+    so a reader started after ``fit`` returns sees all of them (after a ``fit`` that raised, the
+    next ``fit`` waits for them before it starts); an error in writing (a full disk, a refused step)
+    is raised at the next epoch end or at the end of training; a process killed mid-fit loses at
+    most the steps still queued (:data:`tb_imbalance.background.MAX_PENDING`, 2). Monitors such as
+    ``EarlyStopping`` read the metric's value in ``logs``, never this callback: they are unaffected.
 
     Where the matrix comes from (said once in one log line when ``verbose``):
 
@@ -116,13 +116,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             (20–100) and few-shot (< 20) classes, and the
             ``imbalance/many_shot_recall``, ``medium_shot_recall`` and
             ``few_shot_recall`` scalars are written (each when its bucket
-            holds a class with validation support). The callback does not
-            derive them and never guesses: Keras hands callbacks the model
-            and the epoch's ``logs``, never ``fit``'s ``x`` / ``y`` (arrays,
-            ``tf.data.Dataset``, ``PyDataset`` or a generator), and the
-            compiled metrics hold validation counts only. Pass
-            ``class_counts=np.bincount(y_train, minlength=C)`` (for one-hot
-            labels ``y_train.sum(axis=0).astype(int)``).
+            holds a class with validation support). Never guessed: Keras
+            hands callbacks the model and the epoch's ``logs``, never
+            ``fit``'s ``x`` / ``y``. Pass ``class_counts=np.bincount(y_train,
+            minlength=C)`` (one-hot: ``y_train.sum(axis=0).astype(int)``).
         class_groups: ``{"group name": [class names…]}``, stored with every
             matrix so the dashboard can roll the matrix up to groups (the
             ``report`` route's ``group=1``). Every member must be one of the
@@ -162,10 +159,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         ValueError: ``examples`` rows of different lengths or empty, bad
             ``examples_per_cell`` / ``examples_max_bytes``, or either of them
             given without ``examples``; bad ``freq`` / ``name`` / ``batch_size`` /
-            ``validation_steps`` / ``class_counts`` (negative, or not one per
-            class) / ``class_groups`` (see
-            :func:`tb_imbalance.core.validate_class_groups`); an endless ``validation_data`` without
-            ``validation_steps``; at the start of training or of the first
+            ``validation_steps`` / ``class_counts`` / ``class_groups``; an endless
+            ``validation_data`` without ``validation_steps``; at the start of training or of the first
             epoch, the set-up errors listed above; at an epoch's end, when the
             compiled metric counted invalid rows (labels out of range, NaN
             scores, logits read as probabilities) or the predictions of
@@ -278,6 +273,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         return os.path.join(self.log_dir, self.run_name)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        # A fit that raised skipped on_train_end: its last steps (this callback's or another's) reach the
+        # disk before this fit reads the run directory; their errors were logged, and are not this fit's.
+        self._pending = []
+        background.flush()
         self._messages = CallbackMessages("ClassificationReportCallback", self.verbose)
         candidates = model_checks.compiled_streaming_metrics(self.model)
         self._metric = model_checks.select_metric(candidates, self.metric_name)
@@ -436,9 +435,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        # Every step on disk before fit returns; the shared writer stays open
-        # (it flushes at every write); the process closes it with
-        # tb_imbalance.targets.close_directory_writers() or at exit.
+        # Every step on disk before fit returns; the shared writer stays open (flushed at every write).
         pending, self._pending = self._pending, []
         try:
             background.wait(pending)

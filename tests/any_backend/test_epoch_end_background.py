@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import keras
 import numpy as np
@@ -149,6 +150,61 @@ def test_an_error_of_the_last_step_is_raised_by_on_train_end(tmp_path, data, mon
     with pytest.raises(ZeroDivisionError):
         make_model().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
                          callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+
+
+class RaiseAt(keras.callbacks.Callback):
+    """Another callback of the user's that fails at the end of ``epoch``."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise RuntimeError("another callback failed")
+
+
+def slow_writes(monkeypatch, failing=()):
+    """Each write takes 0.2 s (remote storage), so that steps are still queued when a fit raises;
+    the steps in ``failing`` (a set the test may empty) hit a full disk."""
+    write = ReportWriter._write_values
+
+    def slow(self, step, values):
+        time.sleep(0.2)
+        if step in failing:
+            raise OSError(28, "No space left on device")
+        write(self, step, values)
+
+    monkeypatch.setattr(ReportWriter, "_write_values", slow)
+
+
+def test_a_resumed_fit_sees_the_last_steps_of_one_that_raised_and_is_refused_before_training(tmp_path, data,
+                                                                                               monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+    slow_writes(monkeypatch)
+    model, report = make_model(), ClassificationReportCallback(tmp_path, verbose=0)
+    with pytest.raises(RuntimeError, match="another callback failed"):  # Keras then skips on_train_end
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0, callbacks=[report, RaiseAt(2)])
+    trained = []
+    count = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: trained.append(batch))
+    with pytest.raises(ValueError, match="will not start training at epoch 2"):  # step 2 was queued, is on disk
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=4, initial_epoch=2, verbose=0,
+                  callbacks=[report, count])
+    assert trained == []
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2]
+
+
+def test_the_errors_of_a_fit_that_raised_are_not_raised_again_by_the_next_fit(tmp_path, data, monkeypatch):
+    (x, y), (x_val, y_val), _ = data
+    failing = {1, 2}
+    slow_writes(monkeypatch, failing)
+    model, report = make_model(), ClassificationReportCallback(tmp_path, verbose=0)
+    with pytest.raises((RuntimeError, OSError)):  # whichever comes first; steps 1 and 2 fail either way
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0, callbacks=[report, RaiseAt(2)])
+    background.flush()  # steps 1 and 2 failed (and were logged)
+    failing.clear()  # the user frees the disk and resumes after the last step on disk
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=5, initial_epoch=3, verbose=0, callbacks=[report])
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 3, 4]
 
 
 def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
