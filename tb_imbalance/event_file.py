@@ -128,16 +128,29 @@ class EventFile:
         self._records.write(header.SerializeToString())
 
     def write(self, step: int, values: Sequence[summary_pb2.Summary.Value]) -> None:
-        """Append one event holding ``values`` at ``step``."""
-        if self._records is None:
-            self._open()
+        """Append one event holding ``values`` at ``step``.
+
+        A write or flush that fails (a full disk) may leave a record cut
+        short at the file's end, where readers stop: the events after it go
+        to a new file, which readers take up next.
+        """
         event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values))
-        self._records.write(event.SerializeToString())
+        try:
+            if self._records is None:
+                self._open()
+            self._records.write(event.SerializeToString())
+        except BaseException:
+            self._records = None  # dropped, not closed: closing would write the cut record's buffer again
+            raise
 
     def flush(self) -> None:
         """Put everything written on disk (or upload it, for remote stores)."""
         if self._records is not None:
-            self._records.flush()
+            try:
+                self._records.flush()
+            except BaseException:
+                self._records = None
+                raise
 
     def close(self) -> None:
         """Flush and close the file; a later :meth:`write` opens a new one."""

@@ -52,3 +52,30 @@ def test_remote_url_through_tensorboards_file_layer():
     events = [event_pb2.Event.FromString(p) for p in read_records(fs.cat(files[0]))]
     assert events[0].file_version == "brain.Event:2"
     assert events[1].step == 5 and events[1].summary.value[0].tag == "confusion_matrix"
+
+
+def test_a_step_cut_short_by_a_full_disk_loses_nothing_written_before_or_after(tmp_path, monkeypatch):
+    """A failed append may leave part of a record at the file's end: later steps go to a new file,
+    so TensorBoard's loader reads every step that was written, the retried one included."""
+    from logdir_reader import matrices
+
+    writer = tb_imbalance.ReportWriter(tmp_path)
+    writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]])
+    real_write = event_file._FastRecordWriter.write
+
+    def cut_short(self, data):
+        monkeypatch.setattr(event_file._FastRecordWriter, "write", real_write)  # the disk is freed after this
+        self._writer.write(struct.pack("<Q", len(data)) + b"\0\0")  # the first bytes of a record, then ENOSPC
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(event_file._FastRecordWriter, "write", cut_short)
+    with pytest.raises(OSError, match="No space left"):
+        writer.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]])
+    writer.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]])  # retried
+    writer.write_matrix(2, "confusion_matrix", [[5, 1], [0, 2]])
+    writer.close()
+    logged = matrices(tmp_path)["."]
+    assert {step: matrix.tolist() for step, matrix in logged.items()} == {
+        0: [[3, 1], [0, 2]], 1: [[4, 1], [0, 2]], 2: [[5, 1], [0, 2]]
+    }
+    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2
