@@ -70,6 +70,17 @@ _LOCK = threading.Lock()
 _LOG = logging.getLogger("tb_imbalance")
 
 
+def _forget_after_fork() -> None:
+    # A forked child has the parent's writers with their locks as they were, possibly held by the
+    # parent's background writer thread, which the child does not have: it opens writers of its own.
+    global _LOCK, _DIRECTORY_WRITERS, _HISTORIES
+    _LOCK, _DIRECTORY_WRITERS, _HISTORIES = threading.Lock(), {}, weakref.WeakKeyDictionary()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 class Sink:
     """A resolved target: writes one step's report through :func:`write_checked`."""
 

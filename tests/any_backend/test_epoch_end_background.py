@@ -207,6 +207,43 @@ def test_the_errors_of_a_fit_that_raised_are_not_raised_again_by_the_next_fit(tm
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 3, 4]
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+def test_a_child_forked_while_a_step_is_being_written_writes_its_own_steps(tmp_path):
+    """The child of a fork (a DataLoader worker, a multiprocessing pool) has the parent's writer with its lock
+    held by a background thread it does not have: it must open its own writer, not wait forever."""
+    from tb_imbalance import log_report
+    from tb_imbalance.targets import directory_writer
+
+    writer = directory_writer(tmp_path)
+    log_report(tmp_path, [0, 1], [1, 1], step=0, image=False, num_classes=2)
+    writing, forked = threading.Event(), threading.Event()
+
+    def hold_the_lock():  # what the background writer does while it writes a step
+        with writer.lock:
+            writing.set()
+            forked.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    writing.wait(10)
+    child = os.fork()
+    if child == 0:  # the child: write one step within 60 s, or be killed by the alarm
+        import signal
+
+        signal.alarm(60)
+        try:
+            log_report(os.path.join(str(tmp_path), "child"), [0, 1], [0, 1], step=0, image=False, num_classes=2)
+            log_report(tmp_path, [0, 1], [0, 0], step=1, image=False, name="child_tag", num_classes=2)
+        finally:
+            os._exit(0 if os.path.isdir(os.path.join(str(tmp_path), "child")) else 1)
+    forked.set()
+    holder.join()
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    assert sorted(matrices(tmp_path)["."]) == [0]
+    assert sorted(matrices(tmp_path, tag="child_tag")["."]) == [1]
+
+
 def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
     # No on_train_end: steps still queued at exit are written by the interpreter's shutdown.
     script = textwrap.dedent(
