@@ -81,14 +81,11 @@ def curves_of_step(
     """
     if not want_curves(name, ids.num_classes, curves):
         return None
-    probabilities, why = core.curve_probabilities(predictions, ids.num_classes, from_logits=from_logits)
-    if probabilities is None:
+    summary, why = core.kept_rows_summary(predictions, ids, from_logits=from_logits)
+    if summary is None:
         _say_once(
             name, why.split(" (")[0],
             "tb_imbalance: no PR/ROC curves, average precision or calibration for %s: %s. Said once per tag.",
             name, why,
         )
-        return None
-    if ids.rows is not None:
-        probabilities = probabilities[ids.rows]
-    return core.curve_summary(probabilities, ids.true, ids.predicted, ids.weights)
+    return summary

@@ -263,3 +263,25 @@ def test_weighted_bins_without_rows_add_no_point_to_the_curves(seed):
         _, _, roc_thresholds = skm.roc_curve(true == c, quantised[:, c], sample_weight=weights, drop_intermediate=False)
         assert core.roc_curve(summary[c])["thresholds"][1:] == pytest.approx(roc_thresholds[1:].tolist(), abs=1e-15)
         assert core.reliability(summary[c])["rows"][0] == 0 and core.reliability(summary[c])["mean_score"][0] is None
+
+
+@pytest.mark.parametrize("padding", [np.nan, 7.0, 0.0])
+def test_padding_rows_are_dropped_before_the_scores_are_read_as_the_matrix_drops_them(padding, tmp_path):
+    """Rows of weight 0 and label -1 count for nothing: their scores (NaN, out of range) neither refuse
+    the call nor take the curves away."""
+    import tb_imbalance
+
+    true, probabilities, _ = _data(9, 200, 3)
+    padded_true = np.concatenate([true, [-1, -1, -1]])
+    padded = np.concatenate([probabilities, np.full((3, 3), padding)])
+    weights = np.concatenate([np.ones(200), np.zeros(3)])
+    ids = core.class_ids(padded_true, padded, sample_weight=weights)
+    summary, why = core.kept_rows_summary(padded, ids)
+    assert why == ""
+    np.testing.assert_array_equal(summary, _summary(true, probabilities, np.ones(200)))
+    cm = tb_imbalance.log_report(tmp_path, padded_true, padded, step=0, sample_weight=weights, image=False)
+    assert cm.sum() == 200
+    from test_plugin_curves import _stored_curves
+
+    (stored,) = _stored_curves(tmp_path)
+    np.testing.assert_allclose(stored, summary, rtol=1e-6)

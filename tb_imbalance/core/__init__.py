@@ -83,6 +83,7 @@ from tb_imbalance.core.binned_scores import (
     CURVE_BINS,
     curve_probabilities,
     curve_summary,
+    kept_rows_summary,
     quantise_scores,
     score_bins,
 )
@@ -134,6 +135,7 @@ __all__ = [
     "quantise_scores",
     "curve_probabilities",
     "curve_summary",
+    "kept_rows_summary",
     "CURVE_METRIC_NAMES",
     "PER_CLASS_CURVE_METRICS",
     "validate_curve_summary",

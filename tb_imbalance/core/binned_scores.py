@@ -44,6 +44,7 @@ __all__ = [
     "quantise_scores",
     "curve_probabilities",
     "curve_summary",
+    "kept_rows_summary",
 ]
 
 #: Equal-width score bins of the curves; a multiple of :data:`CALIBRATION_BINS`.
@@ -129,6 +130,30 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
             "logits pass from_logits=True, or end the model with a softmax"
         )
     return scores, ""
+
+
+def kept_rows_summary(predictions: Any, ids: Any, *, from_logits: bool = False) -> tuple[np.ndarray | None, str]:
+    """The curve summary of the rows ``ids`` kept, or None and why there is none.
+
+    ``predictions`` passed :func:`tb_imbalance.core.class_ids`, which gave
+    ``ids`` (a :class:`tb_imbalance.core.ClassIds`); rows it dropped
+    (padding: weight 0 and no class) are dropped first, as in the matrix, so
+    their scores (NaN, anything) do not matter.
+
+    Example:
+        >>> from tb_imbalance.core.counting import class_ids
+        >>> scores = np.array([[0.9, 0.1], [np.nan, np.nan]])
+        >>> ids = class_ids([0, -1], scores, sample_weight=[1.0, 0.0])
+        >>> summary, why = kept_rows_summary(scores, ids)
+        >>> summary.shape, float(summary[2, POSITIVES].sum())
+        ((3, 3, 75), 1.0)
+    """
+    if ids.rows is not None:
+        predictions = _as_numeric_array(predictions, "predictions")[ids.rows]
+    probabilities, why = curve_probabilities(predictions, ids.num_classes, from_logits=from_logits)
+    if probabilities is None:
+        return None, why
+    return curve_summary(probabilities, ids.true, ids.predicted, ids.weights), ""
 
 
 def _lowest_upper_score(dtype: np.dtype, bins: int) -> np.floating:

@@ -294,7 +294,7 @@ class ValidationSource:
             if self.keep_scores and self.is_arrays and self.steps is None:
                 self._last = (scores, labels, ids if weights is None else None)
             curves_from_logits = from_logits if scores_from_logits is None else scores_from_logits
-            return (core.count_class_ids(ids), *_curve_summary(scores, ids, curves_from_logits))
+            return (core.count_class_ids(ids), *core.kept_rows_summary(scores, ids, from_logits=curves_from_logits))
         except (TypeError, ValueError) as error:
             raise type(error)(
                 f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
@@ -334,15 +334,6 @@ class ValidationSource:
             )
         joined = np.concatenate(weights) if weighted == {True} else None
         return np.concatenate(labels), np.concatenate(scores), joined
-
-
-def _curve_summary(scores: np.ndarray, ids: core.ClassIds, from_logits: bool) -> tuple[np.ndarray | None, str]:
-    """The curve summary of the rows ``ids`` kept, or None and why (class ids, scores that are not probabilities)."""
-    kept = scores if ids.rows is None else scores[ids.rows]
-    probabilities, why = core.curve_probabilities(kept, ids.num_classes, from_logits=from_logits)
-    if probabilities is None:
-        return None, why
-    return core.curve_summary(probabilities, ids.true, ids.predicted, ids.weights), ""
 
 
 def _single_output(predictions: Any) -> np.ndarray:
