@@ -290,10 +290,12 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         outputs = model_checks.model_outputs(self.model)
         if self._source is not None:
             model_checks.check_predict_path(outputs)
-        model_checks.check_from_logits(
+        missing_curves = model_checks.check_from_logits(
             self.model, self._metric, candidates, outputs, predicts=self._source is not None,
             from_logits=self.from_logits,
         )
+        if missing_curves:  # said before training, not at the first epoch's end
+            self._messages.no_curves(missing_curves, chosen=False)
         self._num_classes, origin = model_checks.known_num_classes(self._metric, outputs)
         if self._num_classes is not None:
             self._classes = self._class_set(self._num_classes, f"; C={self._num_classes} comes from {origin}")

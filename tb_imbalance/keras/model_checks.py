@@ -156,12 +156,15 @@ def check_from_logits(
     *,
     predicts: bool,
     from_logits: bool,
-) -> None:
-    """Refuse ``from_logits`` settings that disagree, before training.
+) -> str:
+    """Refuse ``from_logits`` settings that disagree, before training; return why the curves will be missing, or "".
 
     ``metric``: the compiled metric the callback reads (or None);
     ``predicts``: the callback predicts its own ``validation_data``, with
-    its ``from_logits``.
+    its ``from_logits``. A loss that reads logits with a compiled metric
+    that does not leaves the matrix right and the curves out (a warning,
+    said before training), and a metric whose value is the curves NaN
+    (refused).
     """
     if not predicts and from_logits and not metric.from_logits:
         raise ValueError(
@@ -171,19 +174,39 @@ def check_from_logits(
             "callback's from_logits applies to its own validation_data"
         )
     if outputs is None or len(outputs) != 1:
-        return
+        return ""
     loss_logits, loss_name = loss_from_logits(model)
     if not is_score_column(outputs[0]):  # [N, C]: from_logits says how the curves read the scores
+        if predicts and from_logits and loss_logits is False:
+            raise ValueError(
+                f"the model's loss '{loss_name}' has from_logits=False (its outputs are probabilities), but the "
+                "callback has from_logits=True and would read the curves of its validation_data from a softmax "
+                "of those probabilities; leave the callback's from_logits at False"
+            )
+        missing = ""
         for compiled in candidates:
+            described = f"{type(compiled).__name__}({compiled.num_classes}"
             if loss_logits is False and compiled.curves and compiled.from_logits:
                 raise ValueError(
                     f"the model's loss '{loss_name}' has from_logits=False (its outputs are probabilities), "
                     f"but the compiled metric '{compiled.name}' has from_logits=True and would read the "
-                    "curves from a softmax of those probabilities; pass from_logits=False to "
-                    f"{type(compiled).__name__}({compiled.num_classes}), or from_logits=True to the loss "
-                    "if the model outputs logits"
+                    f"curves from a softmax of those probabilities; pass from_logits=False to {described}), "
+                    "or from_logits=True to the loss if the model outputs logits"
                 )
-        return
+            if loss_logits is True and compiled.curves and not compiled.from_logits:
+                if compiled._result_reads_curves:
+                    raise ValueError(
+                        f"the model's loss '{loss_name}' has from_logits=True (its outputs are logits), but the "
+                        f"compiled metric '{compiled.name}' has from_logits=False: it would read those logits as "
+                        f"probabilities and its value would be NaN; pass {described}, from_logits=True)"
+                    )
+                if compiled is metric and not predicts:
+                    missing = (
+                        f"the model's loss '{loss_name}' has from_logits=True (its outputs are logits), but the "
+                        f"compiled metric '{compiled.name}' has from_logits=False and cannot read them as "
+                        f"probabilities; pass {described}, from_logits=True) (the matrix is the same either way)"
+                    )
+        return missing
     if loss_logits is not None:
         for compiled in candidates:
             if compiled.num_classes == 2 and compiled.from_logits != loss_logits:
@@ -195,7 +218,7 @@ def check_from_logits(
                     f"from_logits={loss_logits} to {type(compiled).__name__}(2, from_logits={loss_logits})"
                 )
     if not predicts:
-        return
+        return ""
     reference, origin = loss_logits, f"the loss '{loss_name}'"
     if reference is None and metric is not None:
         reference, origin = metric.from_logits, f"the compiled metric '{metric.name}'"
@@ -205,3 +228,4 @@ def check_from_logits(
             f"the callback has from_logits={from_logits} for its validation_data; pass "
             f"ClassificationReportCallback(..., from_logits={reference})"
         )
+    return ""

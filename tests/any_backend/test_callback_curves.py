@@ -193,10 +193,13 @@ def test_logits_read_as_probabilities_give_no_curves_and_one_warning(tmp_path, w
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model = identity_model([BalancedAccuracy(CLASSES)], loss=loss)
     callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    before_training = []
     with pytest.warns(UserWarning, match="no PR / ROC / reliability curves") as caught:
-        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0, callbacks=[callback])
+        probe = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: before_training.append(len(caught)))
+        model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0, callbacks=[callback, probe])
     said = [str(w.message) for w in caught if "no PR / ROC" in str(w.message)]
     assert len(said) == 1 and "BalancedAccuracy(4, from_logits=True)" in said[0]
+    assert before_training == [1]  # the loss told: said before the first epoch, not at its end
     assert [step.curves for step in written] == [None, None]
     for step in written:  # the matrix is still written: the argmax is the same
         np.testing.assert_array_equal(step.matrix, core.confusion_matrix(y, x))
@@ -227,6 +230,29 @@ def test_curves_false_on_the_metric_is_said_in_a_line_not_warned(tmp_path, writt
         model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
     assert not [w for w in caught if "curves" in str(w.message)]
     assert written[0].curves is None
+
+
+def test_a_metric_whose_value_is_the_curves_reading_logits_as_probabilities_is_refused_before_training(
+    tmp_path, written
+):
+    x, y = validation_rows(logits=True, seed=8)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model = identity_model([MacroAveragePrecision(CLASSES)], loss=loss)  # its value would be NaN every epoch
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    with pytest.raises(ValueError, match=r"from_logits=True \(its outputs are logits\).*NaN.*"
+                                         r"MacroAveragePrecision\(4, from_logits=True\)"):
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    assert written == []
+
+
+def test_the_callbacks_from_logits_on_probabilities_is_refused_before_training(tmp_path, written):
+    x, y = validation_rows(seed=9)
+    model = identity_model()  # the loss reads probabilities
+    callback = ClassificationReportCallback(tmp_path, validation_data=(x, y), from_logits=True, verbose=0,
+                                            background=False)
+    with pytest.raises(ValueError, match=r"loss .*from_logits=False.*callback has from_logits=True.*softmax"):
+        model.fit(x[:32], y[:32], epochs=1, verbose=0, callbacks=[callback])
+    assert written == []
 
 
 def test_a_metric_reading_probabilities_as_logits_is_refused_before_training(tmp_path, written):
