@@ -64,6 +64,39 @@ def want_curves(name: str, num_classes: int, requested: bool | None) -> bool:
     return False
 
 
+#: Rows of ``[N, C]`` scores looked at to tell probabilities given as logits (enough to tell, cheap at any N).
+_SAMPLED_ROWS = 256
+
+
+def _warn_if_probabilities(name: str, predictions: Any) -> None:
+    """Say once per tag when scores given with ``from_logits=True`` look like probabilities.
+
+    One column entirely in ``[0, 1]`` is cut at 0 as logits (every row
+    positive); ``[N, C]`` rows in ``[0, 1]`` that sum to 1 (the first
+    :data:`_SAMPLED_ROWS`) would give curves of a softmax of probabilities.
+    """
+    scores = np.asarray(predictions)
+    if not np.issubdtype(scores.dtype, np.floating) or not scores.size:
+        return
+    if scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1):
+        if scores.min() >= 0.0 and scores.max() <= 1.0:
+            _say_once(
+                name, "logits in [0, 1]",
+                "tb_imbalance: %s: from_logits=True, but every score of the single column is in [0, 1], as "
+                "probabilities are; read as logits they are cut at 0 and every row counts as predicted "
+                "positive. If they are probabilities pass from_logits=False. Said once per tag.", name,
+            )
+        return
+    head = scores[:_SAMPLED_ROWS]
+    if head.ndim == 2 and head.min() >= 0.0 and head.max() <= 1.0 and np.allclose(head.sum(axis=1), 1.0, atol=1e-3):
+        _say_once(
+            name, "logits that sum to 1",
+            "tb_imbalance: %s: from_logits=True, but the score rows are in [0, 1] and sum to 1, as "
+            "probabilities do; the curves read a softmax of them. If they are probabilities pass "
+            "from_logits=False (the matrix is the same either way). Said once per tag.", name,
+        )
+
+
 def curves_of_step(
     name: str, predictions: Any, ids: core.ClassIds, *, from_logits: bool = False, curves: bool | None = None
 ) -> np.ndarray | None:
@@ -79,6 +112,8 @@ def curves_of_step(
         curves: None (default): on up to :data:`CURVES_MAX_CLASSES` classes;
             True / False: always / never.
     """
+    if from_logits:
+        _warn_if_probabilities(name, predictions)
     if not want_curves(name, ids.num_classes, curves):
         return None
     summary, why = core.kept_rows_summary(predictions, ids, from_logits=from_logits)

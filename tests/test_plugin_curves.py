@@ -274,6 +274,25 @@ def test_logits_without_from_logits_log_no_curves_and_say_so_once(tmp_path, capl
     assert len(accumulator.Tensors("logit_tag")) == 3  # the matrices are all there
 
 
+def test_probabilities_given_as_logits_are_said_once_per_tag(tmp_path, caplog):
+    true, probabilities, logits = _evaluation(5)
+    column = probabilities[:, 1]
+    binary = (true > 0).astype(int)
+    with caplog.at_level("WARNING", logger="tb_imbalance"):
+        for step in range(2):
+            tb_imbalance.log_report(tmp_path / "a", true, probabilities, step=step, from_logits=True, name="rows",
+                                    image=False)
+            tb_imbalance.log_report(tmp_path / "b", binary, column, step=step, from_logits=True, name="column",
+                                    image=False)
+            tb_imbalance.log_report(tmp_path / "c", true, logits, step=step, from_logits=True, name="real_logits",
+                                    image=False)
+    said = {name: [r.getMessage() for r in caplog.records if f": {name}: from_logits=True" in r.getMessage()]
+            for name in ("rows", "column", "real_logits")}
+    assert len(said["rows"]) == 1 and "sum to 1" in said["rows"][0] and "from_logits=False" in said["rows"][0]
+    assert len(said["column"]) == 1 and "cut at 0" in said["column"][0]
+    assert said["real_logits"] == []
+
+
 def test_a_curve_summary_of_the_wrong_shape_is_refused_naming_the_argument(tmp_path):
     with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, 75\] with C = 2"):
         tb_imbalance.log_matrix(tmp_path, [[3, 1], [0, 2]], step=0, curves=np.zeros((2, 3, 75)))
