@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any, Callable, Mapping
 
 from tensorboard import context as tb_context
@@ -107,16 +108,27 @@ def _required(request: wrappers.Request, name: str) -> str:
     return value
 
 
+# ASCII digits only: int() would also take " 2", "1_0" and other scripts' digits
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def _shown(value: str) -> str:
+    """``value`` for an error message, cut to 40 characters."""
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "…"
+
+
+def _integer(value: str, what: str) -> int:
+    """``value`` as an int; the routes say what a number out of range means for them."""
+    if not _INTEGER.fullmatch(value):
+        raise BadRequestError(f"{what} must be an integer, received {_shown(value)}")
+    return int(value)
+
+
 def _optional_int(request: wrappers.Request, name: str) -> int | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise BadRequestError(
-            f"query parameter `{name}` must be an integer, received {value!r}"
-        ) from None
+    return _integer(value, f"query parameter `{name}`")
 
 
 def _required_int(request: wrappers.Request, name: str) -> int:
@@ -141,13 +153,12 @@ def _class_indices(request: wrappers.Request) -> list[int] | None:
     value = request.args.get("classes")
     if value is None:
         return None
-    try:
-        return [int(part) for part in value.split(",")]
-    except ValueError:
+    if not all(_INTEGER.fullmatch(part) for part in value.split(",")):
         raise BadRequestError(
             "query parameter `classes` must be comma-separated class indices such as "
-            f"`0,5,7`, received {value!r}"
-        ) from None
+            f"`0,5,7`, received {_shown(value)}"
+        )
+    return [int(part) for part in value.split(",")]
 
 
 class ImbalancePlugin(base_plugin.TBPlugin):
