@@ -285,3 +285,12 @@ def test_padding_rows_are_dropped_before_the_scores_are_read_as_the_matrix_drops
 
     (stored,) = _stored_curves(tmp_path)
     np.testing.assert_allclose(stored, summary, rtol=1e-6)
+
+
+def test_quantise_scores_bins_float16_as_the_writers_do():
+    scores = np.linspace(0, 1, 2048).astype(np.float16)
+    probabilities = np.stack([1 - scores.astype(np.float32), scores.astype(np.float32)], axis=1)
+    summary, _ = core.kept_rows_summary(np.stack([1 - scores, scores], axis=1), core.class_ids(
+        np.zeros(2048, int), probabilities))
+    bins = (core.quantise_scores(scores) * 75).round().astype(int)
+    np.testing.assert_array_equal(np.bincount(bins, minlength=75), summary[1, :2].sum(axis=0))

@@ -77,11 +77,23 @@ def score_bins(scores: np.ndarray, bins: int = CURVE_BINS) -> np.ndarray:
 def quantise_scores(scores: np.ndarray, bins: int = CURVE_BINS) -> np.ndarray:
     """Each score replaced by its bin's lower edge ``k / bins``: the scores the summary describes exactly.
 
+    Scores are binned as the writers bin them: float16 (and other narrow
+    floats) as float32.
+
     Example:
         >>> quantise_scores(np.array([0.05, 0.5, 1.0]), bins=4).tolist()
         [0.0, 0.5, 0.75]
     """
-    return score_bins(scores, bins) / bins
+    return score_bins(_binned_precision(np.asarray(scores)), bins) / bins
+
+
+def _binned_precision(scores: np.ndarray) -> np.ndarray:
+    """Scores in the precision they are binned in: narrow floats (float16, bfloat16, float8) as float32.
+
+    float16 is too coarse for the bin edges (0.9 × 75 rounds to 67.5 in float16).
+    """
+    scores = widen_low_precision_floats(scores)
+    return scores.astype(np.float32) if scores.dtype == np.float16 else scores
 
 
 def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool = False) -> tuple[np.ndarray | None, str]:
@@ -105,11 +117,9 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
         >>> curve_probabilities([[2.0, 0.0]], 2)[1][:40]
         'the scores are not probabilities (values'
     """
-    scores = widen_low_precision_floats(_as_numeric_array(predictions, "predictions"))
+    scores = _binned_precision(_as_numeric_array(predictions, "predictions"))
     if not np.issubdtype(scores.dtype, np.floating):
         return None, "the predictions are class ids, not scores; pass the scores [N, C] to get them"
-    if scores.dtype == np.float16:  # too coarse for the bin edges (0.9 * 75 rounds to 67.5 in float16)
-        scores = scores.astype(np.float32)
     if scores.ndim == 2 and scores.shape[1] == 1:
         scores = scores[:, 0]
     if scores.ndim == 1:
