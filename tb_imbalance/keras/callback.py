@@ -12,7 +12,7 @@ import numpy as np
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution, fit_claims, model_checks
-from tb_imbalance.keras.callback_messages import CallbackMessages, not_validated
+from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit, not_validated
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
@@ -130,19 +130,16 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             epoch.
         examples: ``(x, y)`` or ``(x, y, ids)``, a small set of rows (up to
             a few thousand) predicted once per logged epoch — the only extra
-            forward pass, opt-in and said in the log line (none when ``x``
-            is the very array of the callback's ``validation_data``: its
-            predictions serve both). Each cell of the
-            matrix keeps up to ``examples_per_cell`` of its rows for the
-            dashboard (click a cell): the most confident mistakes off the
-            diagonal, the least confident correct rows on it, with their id
-            (``ids`` or the row index), top-3 scores and a rendering
-            (pictures ``[N, H, W]`` / ``[N, H, W, C]`` / ``[N, C, H, W]`` as
-            thumbnails of at most 64 px, strings as text, other rows as
-            their first values). Written as ``<name>_examples`` with the
-            matrix; see :mod:`tb_imbalance.examples`. Scores are read as
-            logits (softmax) when the callback's ``from_logits`` or the
-            compiled loss's ``from_logits`` is True.
+            forward pass, opt-in and said in the log line (none when ``x`` is
+            the very array of the callback's ``validation_data``). Each cell
+            keeps up to ``examples_per_cell`` rows for the dashboard (click a
+            cell): the most confident mistakes off the diagonal, the least
+            confident correct rows on it, with their id (``ids`` or the row
+            index), top-3 scores and a rendering (pictures as thumbnails of
+            at most 64 px, strings as text, other rows as their first values);
+            written as ``<name>_examples`` (see :mod:`tb_imbalance.examples`).
+            Scores are read as logits when the callback's or the loss's
+            ``from_logits`` is True.
         examples_per_cell: examples kept per cell (default 8).
         examples_max_bytes: bound on one epoch's examples, thumbnails
             included (default 2 MB); when it cuts, a log line says so once.
@@ -358,6 +355,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def on_test_begin(self, logs: dict | None = None) -> None:
         self._skip_training_curves(False)  # fit's validation pass (or an evaluate() meanwhile)
+        if self._fit is None:  # model.evaluate(callbacks=[this]) outside fit
+            self._messages.warn_once("evaluate", evaluated_outside_fit(self.run_dir))
 
     def on_test_end(self, logs: dict | None = None) -> None:
         # fit's validation pass ends: keep its counts before any other

@@ -18,7 +18,7 @@ import warnings
 
 import keras
 
-__all__ = ["CallbackMessages", "not_validated"]
+__all__ = ["CallbackMessages", "evaluated_outside_fit", "not_validated"]
 
 
 class CallbackMessages:
@@ -72,4 +72,13 @@ def not_validated(epoch: int, metric_name: str) -> str:
         "or validation_data to this callback; with fit(validation_freq=k) Keras validates after epochs "
         "k, 2k, … (indices k-1, 2k-1, …) while this callback logs epochs 0, freq, 2·freq, …: only epochs "
         "in both are written (freq=1 writes every validated epoch)"
+    )
+
+
+def evaluated_outside_fit(log_dir: str) -> str:
+    """What to say when the callback is given to ``model.evaluate`` outside ``fit``."""
+    return (
+        "model.evaluate(callbacks=[...]) writes nothing with this callback: it logs at the end of each epoch "
+        "of fit. To log one evaluation, call tb_imbalance.log_report("
+        f"{log_dir!r}, y, model.predict(x), step, class_names=...)"
     )

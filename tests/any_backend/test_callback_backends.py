@@ -7,6 +7,7 @@ tests/test_callback.py and tests/test_distribute.py.
 
 import importlib.util
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -178,6 +179,21 @@ def test_crash_leaves_finished_epochs_readable(tmp_path, data):
         model.fit(x, y, validation_data=(x_val, y_val), epochs=5, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=0), Crash()])
     background.flush()  # Keras skips on_train_end after a raise: the background writer may still hold epoch 1
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+
+
+def test_evaluate_outside_fit_says_it_writes_nothing_once(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES)])
+    callback = ClassificationReportCallback(tmp_path, verbose=0)
+    with pytest.warns(UserWarning, match=r"writes nothing.*tb_imbalance.log_report\(") as caught:
+        model.evaluate(x_val, y_val, verbose=0, callbacks=[callback])
+        model.evaluate(x_val, y_val, verbose=0, callbacks=[callback])
+    assert len([w for w in caught if "writes nothing" in str(w.message)]) == 1
+    assert not tmp_path.joinpath("validation_imbalance").exists()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*writes nothing.*")
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[callback])
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0]
 
 
 def test_configuration_errors(tmp_path, data):
