@@ -69,32 +69,35 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def _log_failure(step: concurrent.futures.Future) -> None:
-    error = step.exception()
-    if error is not None:
-        logging.getLogger("tb_imbalance").error(
-            "tb_imbalance: a report step failed in the background writer: %s: %s "
-            "(raised again at the callback's next epoch end or at the end of training)",
-            type(error).__name__, error,
-        )
-
-
-def submit(job: Callable[[], None]) -> concurrent.futures.Future:
+def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.futures.Future:
     """Run ``job`` on the background writer after every step handed over before it.
 
     Blocks while :data:`MAX_PENDING` steps are pending. Returns the step's
-    future; pass it to :func:`wait` (or :func:`raise_failures`).
+    future; pass it to :func:`wait` (or :func:`raise_failures`). ``what``
+    names the step in the log line of a failure.
     """
     slots = _SLOTS
+
+    def run() -> None:
+        # The worker gives the slot back itself: nothing between handing over and returning can leak it.
+        try:
+            job()
+        except BaseException as error:
+            logging.getLogger("tb_imbalance").error(
+                "tb_imbalance: %s failed in the background writer: %s: %s "
+                "(raised again at the callback's next epoch end or at the end of training)",
+                what, type(error).__name__, error,
+            )
+            raise
+        finally:
+            slots.release()
+
     slots.acquire()
     try:
-        step = _executor().submit(job)
-    except BaseException:
+        return _executor().submit(run)
+    except Exception:  # not handed over (an interpreter shutting down)
         slots.release()
         raise
-    step.add_done_callback(lambda _: slots.release())
-    step.add_done_callback(_log_failure)
-    return step
 
 
 def flush() -> None:

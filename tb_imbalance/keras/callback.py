@@ -419,7 +419,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return
         write = functools.partial(self._write_step, self._writer, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
-            self._pending.append(background.submit(write))
+            self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}"))
         else:
             write()
 

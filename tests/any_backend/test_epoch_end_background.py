@@ -144,12 +144,16 @@ def test_a_writer_error_is_raised_on_the_training_thread_at_the_next_epoch_end(t
     assert len(ended) < 6 or ended == list(range(6))
 
 
-def test_an_error_of_the_last_step_is_raised_by_on_train_end(tmp_path, data, monkeypatch):
+def test_an_error_of_the_last_step_is_raised_by_on_train_end(tmp_path, data, monkeypatch, caplog):
     (x, y), (x_val, y_val), _ = data
     monkeypatch.setattr(ReportWriter, "_write_values", lambda self, step, values: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
+    with pytest.raises(ZeroDivisionError), caplog.at_level("ERROR", logger="tb_imbalance"):
         make_model().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
                          callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    (said,) = [record.getMessage() for record in caplog.records if "background writer" in record.getMessage()]
+    assert "tag 'confusion_matrix', epoch 0 failed in the background writer: ZeroDivisionError" in said
+    for _ in range(2 * background.MAX_PENDING):  # the failed step gave its slot back
+        background.wait([background.submit(lambda: None)])
 
 
 class RaiseAt(keras.callbacks.Callback):
