@@ -135,7 +135,8 @@ def close_directory_writers() -> None:
     """Close the event files that directory targets opened (also run at exit)."""
     with _LOCK:
         for writer in _DIRECTORY_WRITERS.values():
-            writer.close()
+            with writer.lock:  # not while a background step writes
+                writer.close()
         _DIRECTORY_WRITERS.clear()
 
 
