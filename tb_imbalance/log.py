@@ -163,7 +163,7 @@ def log_report(
     report = ReportStep.of(
         step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
         class_groups=class_groups, weighted=sample_weight is not None,
-        curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves),
+        curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves, writer=sink.writer),
     )
     sink.history.check_report(report)
     chosen = examples_of_step(

@@ -34,17 +34,19 @@ __all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves"]
 #: Above this many classes curves are off unless asked for (their bytes grow with C).
 CURVES_MAX_CLASSES = 1000
 
-_SAID: set[tuple[str, str]] = set()
+_SAID: set[tuple[int, str, str]] = set()
 
 
-def _say_once(name: str, reason: str, message: str, *args: Any) -> None:
-    if (name, reason) in _SAID:
+def _say_once(writer: Any, name: str, reason: str, message: str, *args: Any) -> None:
+    """Log ``message`` once per writer, tag and reason (runs often share the default tag)."""
+    key = (id(writer), name, reason)
+    if key in _SAID:
         return
-    _SAID.add((name, reason))
+    _SAID.add(key)
     logging.getLogger("tb_imbalance").warning(message, *args)
 
 
-def want_curves(name: str, num_classes: int, requested: bool | None) -> bool:
+def want_curves(name: str, num_classes: int, requested: bool | None, *, writer: Any = None) -> bool:
     """Whether to compute curves: as asked, else up to :data:`CURVES_MAX_CLASSES` classes (said once above).
 
     Example:
@@ -56,9 +58,9 @@ def want_curves(name: str, num_classes: int, requested: bool | None) -> bool:
     if num_classes <= CURVES_MAX_CLASSES:
         return True
     _say_once(
-        name, "size",
+        writer, name, "size",
         "tb_imbalance: %s has %d classes (> %d): no PR/ROC curves, average precision or calibration "
-        "are logged (%d bytes a step). Pass curves=True to log them. Said once per tag.",
+        "are logged (%d bytes a step). Pass curves=True to log them. Said once per tag and writer.",
         name, num_classes, CURVES_MAX_CLASSES, (num_classes + 1) * 3 * core.CURVE_BINS * 4,
     )
     return False
@@ -68,7 +70,7 @@ def want_curves(name: str, num_classes: int, requested: bool | None) -> bool:
 _SAMPLED_ROWS = 256
 
 
-def _warn_if_probabilities(name: str, predictions: Any) -> None:
+def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
     """Say once per tag when scores given with ``from_logits=True`` look like probabilities.
 
     One column entirely in ``[0, 1]`` is cut at 0 as logits (every row
@@ -81,26 +83,27 @@ def _warn_if_probabilities(name: str, predictions: Any) -> None:
     if scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1):
         if scores.min() >= 0.0 and scores.max() <= 1.0:
             _say_once(
-                name, "logits in [0, 1]",
+                writer, name, "logits in [0, 1]",
                 "tb_imbalance: %s: from_logits=True, but every score of the single column is in [0, 1], as "
                 "probabilities are; read as logits they are cut at 0 and every row counts as predicted "
-                "positive. If they are probabilities pass from_logits=False. Said once per tag.", name,
+                "positive. If they are probabilities pass from_logits=False. Said once per tag and writer.", name,
             )
         return
     head = scores[:_SAMPLED_ROWS]
     if head.ndim == 2 and head.min() >= 0.0 and head.max() <= 1.0 and np.allclose(head.sum(axis=1), 1.0, atol=1e-3):
         _say_once(
-            name, "logits that sum to 1",
+            writer, name, "logits that sum to 1",
             "tb_imbalance: %s: from_logits=True, but the score rows are in [0, 1] and sum to 1, as "
             "probabilities do; the curves read a softmax of them. If they are probabilities pass "
-            "from_logits=False (the matrix is the same either way). Said once per tag.", name,
+            "from_logits=False (the matrix is the same either way). Said once per tag and writer.", name,
         )
 
 
 def curves_of_step(
-    name: str, predictions: Any, ids: core.ClassIds, *, from_logits: bool = False, curves: bool | None = None
+    name: str, predictions: Any, ids: core.ClassIds, *, from_logits: bool = False, curves: bool | None = None,
+    writer: Any = None,
 ) -> np.ndarray | None:
-    """The binned scores ``[C + 1, 3, 75]`` of checked predictions, or None (said once per tag and reason).
+    """The binned scores ``[C + 1, 3, 75]`` of checked predictions, or None (said once per writer, tag and reason).
 
     Args:
         name: the matrix tag (for the log line).
@@ -111,16 +114,17 @@ def curves_of_step(
             (sigmoid) first.
         curves: None (default): on up to :data:`CURVES_MAX_CLASSES` classes;
             True / False: always / never.
+        writer: the target written to (its messages are its own).
     """
     if from_logits:
-        _warn_if_probabilities(name, predictions)
-    if not want_curves(name, ids.num_classes, curves):
+        _warn_if_probabilities(writer, name, predictions)
+    if not want_curves(name, ids.num_classes, curves, writer=writer):
         return None
     summary, why = core.kept_rows_summary(predictions, ids, from_logits=from_logits)
     if summary is None:
         _say_once(
-            name, why.split(" (")[0],
-            "tb_imbalance: no PR/ROC curves, average precision or calibration for %s: %s. Said once per tag.",
+            writer, name, why.split(" (")[0],
+            "tb_imbalance: no PR/ROC curves, average precision or calibration for %s: %s. Said once per tag and writer.",
             name, why,
         )
     return summary

@@ -359,7 +359,9 @@ def classification_report(
     report = ReportStep.of(
         step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
         class_groups=class_groups,
-        curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves),
+        curves=curves_of_step(
+            name, predictions, ids, from_logits=from_logits, curves=curves, writer=_default_writer()
+        ),
     )
     chosen = examples_of_step(
         _to_numpy(examples, "examples"), labels, predictions,

@@ -261,13 +261,16 @@ def test_every_writer_logs_the_same_curves(tmp_path):
         np.testing.assert_allclose(stored, expected, rtol=1e-6, err_msg=run)
 
 
-def test_logits_without_from_logits_log_no_curves_and_say_so_once(tmp_path, caplog):
+def test_logits_without_from_logits_log_no_curves_and_say_so_once_per_run(tmp_path, caplog):
     true, _, logits = _evaluation(4)
     with caplog.at_level("WARNING", logger="tb_imbalance"):
         for step in range(3):
             tb_imbalance.log_report(tmp_path / "run", true, logits, step=step, name="logit_tag", image=False)
     said = [record.getMessage() for record in caplog.records if "logit_tag" in record.getMessage()]
     assert len(said) == 1 and "from_logits=True" in said[0] and "not probabilities" in said[0]
+    with caplog.at_level("WARNING", logger="tb_imbalance"):  # another run with the same tag: its own message
+        tb_imbalance.log_report(tmp_path / "other_run", true, logits, step=0, name="logit_tag", image=False)
+    assert len([record for record in caplog.records if "logit_tag" in record.getMessage()]) == 2
     accumulator = event_accumulator.EventAccumulator(str(tmp_path / "run"), size_guidance={"tensors": 0})
     accumulator.Reload()
     assert "logit_tag_curves" not in accumulator.Tags()["tensors"]
