@@ -56,8 +56,8 @@ def validate_step(step: Any) -> int:
         >>> validate_step(np.int64(3))
         3
     """
-    if hasattr(step, "shape") and tuple(getattr(step, "shape")) == () and hasattr(step, "item"):
-        step = step.item()  # 0-d numpy / torch / JAX / TF value
+    if hasattr(step, "shape") and tuple(getattr(step, "shape")) == ():  # 0-d numpy / torch / JAX / TF value
+        step = step.item() if hasattr(step, "item") else np.asarray(step).item()  # TF: a tensor or a Variable
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
         raise TypeError(
             f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"

@@ -19,7 +19,8 @@ import tensorflow as tf
 
 import tb_imbalance.summary as tbs
 from logdir_reader import matrices
-from tb_imbalance import ReportWriter, log_report
+from tb_imbalance import ReportWriter, log_matrix, log_report
+
 from tb_imbalance.targets import close_directory_writers
 
 NAMES = {3: ["cat", "dog", "fox"], 4: ["cat", "dog", "fox", "owl"]}
@@ -166,3 +167,12 @@ def test_two_writers_of_one_directory_keep_their_own_histories(tmp_path):
 def test_no_default_writer_writes_nothing_and_remembers_nothing():
     labels, predictions = _data(3)
     assert tbs.confusion_matrix("confusion_matrix", labels, predictions, step=0, class_names=NAMES[3]) is False
+
+
+def test_a_tensorflow_step_is_read_as_every_other_0d_step(tmp_path):
+    """optimizer.iterations (a tf.Variable) or a tf.constant as `step`, as tb_imbalance.summary takes them."""
+    log_report(tmp_path, [0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], step=tf.constant(3), image=False)
+    log_matrix(tmp_path, [[2, 0], [1, 2]], step=tf.Variable(5, dtype=tf.int64), image=False)
+    assert sorted(matrices(tmp_path)["."]) == [3, 5]
+    with pytest.raises(TypeError, match="`step` must be a non-negative int"):
+        log_report(tmp_path, [0, 1], [0, 1], step=tf.constant(6.5), num_classes=2)
