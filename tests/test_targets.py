@@ -20,7 +20,6 @@ import tensorflow as tf
 import tb_imbalance.summary as tbs
 from logdir_reader import matrices
 from tb_imbalance import ReportWriter, log_matrix, log_report
-
 from tb_imbalance.targets import close_directory_writers
 
 NAMES = {3: ["cat", "dog", "fox"], 4: ["cat", "dog", "fox", "owl"]}
