@@ -85,8 +85,8 @@ class Sink:
     """A resolved target: writes one step's report through :func:`write_checked`."""
 
     def __init__(
-        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder, write: Callable[[int, list], None],
-        lock: Any = None,
+        self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder,
+        write: Callable[[int, list], bool | None], lock: Any = None,
     ) -> None:
         self.writer = writer
         self._lock = lock if lock is not None else contextlib.nullcontext()
@@ -218,11 +218,16 @@ def sink_for(target: Any) -> Sink:
 
         _say_history_scope()
 
-        def write_to_tf_writer(step: int, values: list) -> None:
+        def write_to_tf_writer(step: int, values: list) -> bool:
+            import tensorflow as tf
+
             with target.as_default():
+                if not tf.summary.should_record_summaries():
+                    return False  # inside tf.summary.record_if(False): nothing written, as tf.summary does
                 if not write_values(values, step):
                     raise RuntimeError("the tf.summary writer did not write (is it closed?)")
             target.flush()
+            return True
 
         return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer)
     raise TypeError(

@@ -175,3 +175,14 @@ def test_a_tensorflow_step_is_read_as_every_other_0d_step(tmp_path):
     assert sorted(matrices(tmp_path)["."]) == [3, 5]
     with pytest.raises(TypeError, match="`step` must be a non-negative int"):
         log_report(tmp_path, [0, 1], [0, 1], step=tf.constant(6.5), num_classes=2)
+
+
+def test_log_report_to_a_tf_writer_inside_record_if_false_writes_and_records_nothing(tmp_path):
+    """As tf.summary does: every tenth step with tf.summary.record_if(lambda: step % 10 == 0)."""
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    for step in range(12):
+        with tf.summary.record_if(step % 10 == 0):
+            cm = log_report(writer, [0, 1, 1], [0, 1, 0], step=step, num_classes=2, image=False)
+        assert cm.tolist() == [[1, 0], [1, 1]]
+    writer.flush()
+    assert sorted(matrices(tmp_path)["."]) == [0, 10]
