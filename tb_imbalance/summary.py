@@ -278,13 +278,14 @@ def write_report(
     examples: ExampleSet | None = None,
     curves: Any = None,
     pr_curves: bool | None = None,
+    weighted: bool | None = None,
 ) -> bool:
     """Write every output of :func:`classification_report` for a counted matrix ``cm``.
 
     The picture's static parts are drawn once per tag and class set, across calls.
     ``class_counts`` and ``class_groups`` are as in :func:`confusion_matrix`;
-    ``curves`` (binned scores from :func:`tb_imbalance.core.curve_summary`)
-    and ``pr_curves`` as in :func:`tb_imbalance.log_matrix`.
+    ``curves`` (binned scores from :func:`tb_imbalance.core.curve_summary`),
+    ``pr_curves`` and ``weighted`` as in :func:`tb_imbalance.log_matrix`.
 
     Returns:
         True on success, False if no default summary writer was available.
@@ -292,7 +293,7 @@ def write_report(
     step = _resolve_step(step)
     report = ReportStep.of(
         step, name, _to_numpy(cm, "cm"), class_names, class_counts=_to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, examples=examples, curves=_to_numpy(curves, "curves"),
+        class_groups=class_groups, examples=examples, curves=_to_numpy(curves, "curves"), weighted=weighted,
     )
     return _write_checked(
         report, per_class_scalars=per_class_scalars, image=image, description=description, pr_curves=pr_curves

@@ -24,6 +24,7 @@ from tb_imbalance.examples import ExampleSet
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
+from tb_imbalance.tensors import to_numpy
 
 __all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
 
@@ -72,6 +73,7 @@ class ReportWriter:
         examples: ExampleSet | None = None,
         curves: Any = None,
         pr_curves: bool | None = None,
+        weighted: bool | None = None,
     ) -> None:
         """Write the report of the counted matrix ``cm`` at ``step``.
 
@@ -103,6 +105,9 @@ class ReportWriter:
                 add up), or None (``log_report`` with scores computes them).
             pr_curves: also write TensorBoard PR curves for a step with
                 ``curves``; ``None`` (default): up to 20 classes.
+            weighted: whether ``cm`` holds sums of sample weights, as in
+                :func:`tb_imbalance.log_matrix` (``None``: a float matrix
+                does; ``False``: whole-number counts given as floats).
 
         Raises:
             ValueError / TypeError: bad ``step``, ``name``, ``cm``,
@@ -111,9 +116,9 @@ class ReportWriter:
                 or groups that differ from the tag's (see
                 :mod:`tb_imbalance.run_history`); nothing is written then.
         """
-        report = ReportStep.of(
-            step, name, cm, class_names, class_counts=class_counts, class_groups=class_groups, examples=examples,
-            curves=curves,
+        report = ReportStep.of(  # framework tensors (a torch matrix with requires_grad too) as numpy
+            step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
+            class_groups=class_groups, examples=examples, curves=to_numpy(curves, "curves"), weighted=weighted,
         )
         self.write_report(
             report, per_class_scalars=per_class_scalars, image=image, description=description, pr_curves=pr_curves

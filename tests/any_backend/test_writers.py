@@ -179,6 +179,20 @@ def test_torch_tensors_and_summary_writer(tmp_path):
     assert len(os.listdir(tmp_path / "torch_run")) == 1  # our records went into the writer's own file
 
 
+def test_every_matrix_entry_point_takes_a_torch_matrix_with_grad_and_weighted(tmp_path):
+    """ReportWriter.write_matrix reads a framework matrix as log_matrix does, and takes `weighted` too."""
+    torch = pytest.importorskip("torch")
+    counted = torch.tensor([[3.0, 1.0], [0.0, 2.0]], requires_grad=True) * 1.0  # a float sum in a torch loop
+    writer = tb_imbalance.ReportWriter(tmp_path / "writer")
+    writer.write_matrix(0, "confusion_matrix", counted, weighted=False)
+    tb_imbalance.log_matrix(tmp_path / "log_matrix", counted, 0, weighted=False)
+    for run in ("writer", "log_matrix"):
+        stored = matrices(tmp_path)[run][0]
+        assert stored.dtype == np.int64 and stored.tolist() == [[3, 1], [0, 2]]
+    with pytest.raises(ValueError, match="weighted=False"):
+        writer.write_matrix(1, "confusion_matrix", counted * 0.5, weighted=False)
+
+
 def test_jax_arrays(tmp_path):
     jnp = pytest.importorskip("jax.numpy")
     labels, scores = seeded_batch(6)
