@@ -317,6 +317,11 @@ class ReportStep:
         step = validate_step(step)
         name = validate_tag(name)
         checked, weighted = _weighted_matrix(checked, weighted, argument)
+        if not checked.sum():
+            raise ValueError(
+                f"`{argument}` counts no example (every cell is 0): an empty evaluation has no report (its "
+                "accuracy and recalls would read 0); log a step that counted at least one example"
+            )
         if checked.shape[0] != classes.num_classes:
             raise ValueError(
                 f"`{argument}` has {checked.shape[0]} classes, the tag's class set {classes.num_classes} "

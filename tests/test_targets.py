@@ -186,3 +186,21 @@ def test_log_report_to_a_tf_writer_inside_record_if_false_writes_and_records_not
         assert cm.tolist() == [[1, 0], [1, 1]]
     writer.flush()
     assert sorted(matrices(tmp_path)["."]) == [0, 10]
+
+
+@pytest.mark.parametrize("kind", ["directory", "report_writer", "tf_writer", "summary_ops"])
+def test_every_matrix_entry_point_refuses_an_empty_evaluation(tmp_path, kind):
+    """An all-zero matrix (torchmetrics' compute() after a reset, every weight 0) would log accuracy and
+    recalls of 0: refused as log_report refuses 0 rows, and nothing is written."""
+    target = Target(kind, tmp_path / "run")
+    target.write(0)
+    for empty in (np.zeros((3, 3), dtype=np.int64), np.zeros((3, 3))):
+        def write():
+            if kind == "summary_ops":
+                with target.target.as_default():
+                    tbs.write_report("confusion_matrix", empty, NAMES[3], step=1)
+            elif kind == "report_writer":
+                target.target.write_matrix(1, "confusion_matrix", empty, NAMES[3])
+            else:
+                log_matrix(target.target, empty, 1, class_names=NAMES[3])
+        assert "`cm` counts no example (every cell is 0)" in target.refused(write)
