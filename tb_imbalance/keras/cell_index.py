@@ -118,7 +118,8 @@ class CellLayout:
         Returns ``(index, true_ids, pred_ids)``. Countable rows go to
         ``true * C + pred``; rows that cannot be counted to ``C * C``;
         single-column probabilities outside ``[0, 1]`` to ``C * C + 1``; rows
-        with ``sample_weight`` 0 to ``C * C + 2``, whatever they hold.
+        with ``sample_weight`` 0 to ``C * C + 2``, whatever they hold (a
+        negative or NaN weight cannot be counted: ``C * C``).
         """
         num, size = self.num_classes, self.num_classes * self.num_classes
         true_ids, true_ok = self.class_ids(xp, y_true, "y_true")[:2]
@@ -128,6 +129,7 @@ class CellLayout:
         if outside is not None:  # a probability outside [0, 1]: a logit?
             index = xp.where(countable & outside, size + 1, index)
         if sample_weight is not None:
-            kept = xp.reshape(xp.convert_to_tensor(sample_weight), (-1,)) != 0
-            index = xp.where(kept, index, size + 2)
+            weight = xp.reshape(xp.convert_to_tensor(sample_weight), (-1,))
+            index = xp.where(weight != 0, index, size + 2)
+            index = xp.where((weight < 0) | (weight != weight), size, index)  # negative or NaN
         return index, true_ids, pred_ids

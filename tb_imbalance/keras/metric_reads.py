@@ -80,9 +80,9 @@ class HostReads:
         if invalid:
             problems.append(
                 f"{invalid} rows could not be counted: labels (y_true) must be whole class ids "
-                f"in [0, {self.num_classes - 1}] or one-hot rows with a positive entry, and "
-                f"scores (y_pred) finite (num_classes={self.num_classes}); check the labels, "
-                "the model's output for NaN, and `num_classes`"
+                f"in [0, {self.num_classes - 1}] or one-hot rows with a positive entry, "
+                f"scores (y_pred) finite, and sample weights non-negative (num_classes={self.num_classes}); "
+                "check the labels, the model's output for NaN, the weights and `num_classes`"
             )
         if logits:
             problems.append(

@@ -399,6 +399,31 @@ def test_rows_with_any_non_finite_score_are_counted_aside_exactly(compiled, layo
         metric.confusion_matrix()
 
 
+@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "compiled"])
+def test_negative_or_nan_sample_weights_are_counted_aside_as_the_writers_refuse_them(compiled):
+    """weighted_metrics=[...] passes fit's validation sample_weight: 0 skips a row, a negative or NaN
+    weight cannot be counted (log_report refuses it) instead of counting the row once."""
+    rng = np.random.default_rng(12)
+    labels, scores = rng.integers(0, 3, 60), rng.random((60, 3)).astype("float32")
+    weights = np.ones(60, "float32")
+    weights[[2, 5]], weights[7], weights[[9, 11, 13]] = -1.0, np.nan, 0.0
+    metric = BalancedAccuracy(3)
+    step = compiled_update(metric) if compiled else None
+    tensors = [ops.convert_to_tensor(a) for a in (labels, scores, weights)]
+    if step is None:
+        metric.update_state(*tensors)
+    else:
+        step(*tensors)
+    assert metric.invalid_rows == 3 and np.isnan(float(metric.result()))
+    with pytest.raises(ValueError, match="3 rows could not be counted.*sample weights non-negative"):
+        metric.confusion_matrix()
+    good = np.setdiff1d(np.arange(60), [2, 5, 7, 9, 11, 13])
+    np.testing.assert_array_equal(
+        np.asarray(ops.convert_to_numpy(metric.counts))[:9].reshape(3, 3),
+        skm.confusion_matrix(labels[good], scores[good].argmax(1), labels=range(3)),
+    )
+
+
 def test_a_subclass_that_only_defines_result_works():
     class CountedRows(ConfusionMatrixMetric):
         def result(self):
