@@ -206,8 +206,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "use freq=1 to log every epoch"
             )
         validate_tag(name)
-        if not run_name or not isinstance(run_name, str):
-            raise ValueError(f"`run_name` must be a non-empty directory name, received {run_name!r}")
+        if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name) or ".." in run_name.split("/"):
+            raise ValueError(f"`run_name` must be a directory inside `log_dir` (e.g. 'test_set'), received {run_name!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int, received {batch_size!r}")
         if validation_steps is not None and validation_data is None:

@@ -212,6 +212,11 @@ def test_configuration_errors(tmp_path, data):
         )
     with pytest.raises(ValueError, match="`freq` must be a positive int"):
         ClassificationReportCallback(tmp_path, freq=0)
+    for outside in ("", "../escaped", os.path.abspath(tmp_path / "elsewhere"), "a/../../b"):
+        with pytest.raises(ValueError, match="`run_name` must be a directory inside `log_dir`"):
+            ClassificationReportCallback(tmp_path, run_name=outside)
+    assert ClassificationReportCallback(tmp_path, run_name="nested/test_set").run_dir == os.path.join(
+        tmp_path, "nested/test_set")
     with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
         ClassificationReportCallback(tmp_path, batch_size=0)
     with pytest.raises(TypeError, match="`validation_data` must be a tuple") as raised:
