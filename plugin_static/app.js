@@ -69,6 +69,7 @@ export function startApp({ root, api, presets }) {
   let lastBaselines = []; // the baseline of each class set, as last drawn
   let firstRenderMarked = false;
   let refreshing = 0; // refreshes in flight
+  let writtenSelection = null; // the selection last written into the URL; the support mark rewrites it alone
   let colourByRun = {}; // run -> colour, kept while the page lives
   let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
   let largeTableSort = null; // defaultSort of the tables last drawn
@@ -325,6 +326,7 @@ export function startApp({ root, api, presets }) {
   function refreshTableRows() {
     const { classFilter, supportThreshold } = store.get();
     table.updateRows({ filter: classFilter, sort: tableSort(), supportThreshold });
+    if (writtenSelection) replaceSelection({ ...writtenSelection, supportThreshold });
     markReady();
   }
 
@@ -521,7 +523,7 @@ export function startApp({ root, api, presets }) {
 
   /** Puts the selection into the iframe URL, so that a link reproduces the view. */
   function writeUrl(state, selected, baselines, canGroup, curveClass) {
-    const search = selectionSearch(window.location.search, {
+    replaceSelection({
       thresholds: state.thresholds,
       grouped: canGroup && state.grouped,
       runs: selected,
@@ -532,7 +534,16 @@ export function startApp({ root, api, presets }) {
       metric: state.pivotMetric,
       columns: state.tableColumns,
       curveClass,
+      supportThreshold: state.supportThreshold,
+      matrixRun: state.matrix.run,
+      normalize: state.matrix.normalize,
     });
+  }
+
+  /** Writes `selection` into the iframe URL (replacing the history entry) and keeps it. */
+  function replaceSelection(selection) {
+    writtenSelection = selection;
+    const search = selectionSearch(window.location.search, selection);
     if (search === window.location.search) return;
     try {
       history.replaceState(history.state, "", `${window.location.pathname}${search}${window.location.hash}`);

@@ -193,15 +193,17 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
 /**
  * The iframe URL's query with the current selection written in, so that a
  * link reproduces the view ({@link readPresets} reads it back). Parameters
- * that are not part of the selection (`name`, `poll`, `min_support`, …) are
- * kept. Runs are written as `runs=a,b`, or as repeated `run=` when a name
+ * that are not part of the selection (`name`, `poll`, …) are kept, and so
+ * are `min_support`, `matrix_run` and `normalize` unless `supportThreshold`,
+ * `matrixRun` or `normalize` is given (then written when not the default). Runs are written as `runs=a,b`, or as repeated `run=` when a name
  * holds a comma; defaults (latest step, table view, recall) are left out.
  * `baselines` (one per class set) are written as repeated `baseline=`;
  * a single `baseline` as one.
  * @param {string} search the current `window.location.search`
  * @param {{runs: string[], tag: string|null, baseline?: string|null, baselines?: string[], step: number|null,
  *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean,
- *   curveClass?: string|null, columns?: string}} selection
+ *   curveClass?: string|null, columns?: string, supportThreshold?: number, matrixRun?: string|null,
+ *   normalize?: string}} selection
  *   thresholds are written only when not the defaults, `group=1` only when grouped,
  *   `curve_class` only when a class was chosen, `columns` only when not the default
  * @returns {string} the new query, starting with "?"
@@ -210,7 +212,9 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  *     step: null, view: "pivot", metric: "f1"})
  *   // "?name=imbalance&runs=a%2Cb&tag=t&baseline=a&view=pivot&metric=f1"
  */
-export function selectionSearch(search, { runs, tag, baseline, baselines, step, view, metric, thresholds, grouped, curveClass, columns }) {
+export function selectionSearch(search, {
+  runs, tag, baseline, baselines, step, view, metric, thresholds, grouped, curveClass, columns, supportThreshold, matrixRun, normalize,
+}) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
   if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
@@ -228,6 +232,16 @@ export function selectionSearch(search, { runs, tag, baseline, baselines, step, 
   if (grouped) params.set("group", "1");
   if (curveClass !== null && curveClass !== undefined) params.set("curve_class", curveClass);
   if (columns && columns !== DEFAULT_COLUMN_SET) params.set("columns", columns);
+  const written = [
+    ["min_support", supportThreshold, supportThreshold === DEFAULT_SUPPORT_THRESHOLD ? null : String(supportThreshold)],
+    ["matrix_run", matrixRun, matrixRun],
+    ["normalize", normalize, normalize === "none" ? null : normalize],
+  ];
+  for (const [key, given, value] of written) {
+    if (given === undefined) continue; // not part of this call's selection: kept as it is
+    params.delete(key);
+    if (value !== null && value !== undefined) params.set(key, value);
+  }
   return "?" + params.toString();
 }
 

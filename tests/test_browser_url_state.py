@@ -57,3 +57,29 @@ def test_deep_link_without_tag_reproduces_the_pivot(dashboard, matrices):
     assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == runs
     assert page.locator("[data-testid=report-run-head].is-baseline").get_attribute("data-run") == "pivot_01"
     dashboard.problems.assert_none()
+
+
+def test_a_link_keeps_the_support_mark_and_the_matrix_run_and_values(dashboard, matrices):
+    runs = ["pivot_00", "pivot_01"]
+    page = dashboard.open(runs=runs)
+    dashboard.testid("support-threshold").fill("100")
+    wait_ready(page)
+    dashboard.testid("matrix-run").select_option("pivot_01")
+    wait_ready(page)
+    dashboard.testid("matrix-normalize").select_option("pred")
+    wait_ready(page)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+    assert (query["min_support"], query["matrix_run"], query["normalize"]) == ("100", "pivot_01", "pred")
+    other = page.context.new_page()
+    other.goto(page.url)
+    wait_ready(other)
+    assert other.get_by_test_id("support-threshold").input_value() == "100"
+    assert other.get_by_test_id("matrix-run").input_value() == "pivot_01"
+    assert other.get_by_test_id("matrix-normalize").input_value() == "pred"
+    other.close()
+    dashboard.testid("support-threshold").fill("30")  # the defaults leave the URL
+    wait_ready(page)
+    dashboard.testid("matrix-normalize").select_option("none")
+    wait_ready(page)
+    assert "min_support=" not in page.url and "normalize=" not in page.url
+    dashboard.problems.assert_none()

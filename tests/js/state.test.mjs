@@ -112,6 +112,22 @@ test("the curves panel's class round-trips by name, and is left out when not cho
   assert.equal(initialState().curveClass, null);
 });
 
+test("the support mark, the matrix's run and its normalisation round-trip, the defaults left out", () => {
+  const selection = { runs: ["a", "b"], tag: "t", baseline: null, step: null, view: "table", metric: "recall" };
+  const search = selectionSearch("?name=imbalance&min_support=50&normalize=true", {
+    ...selection, supportThreshold: 100, matrixRun: "b", normalize: "pred",
+  });
+  const presets = readPresets(search);
+  assert.equal(presets.supportThreshold, 100);
+  assert.equal(presets.matrixRun, "b");
+  assert.equal(presets.normalize, "pred");
+  const defaults = new URLSearchParams(selectionSearch(search, {
+    ...selection, supportThreshold: 30, matrixRun: null, normalize: "none",
+  }));
+  assert.deepEqual(["min_support", "matrix_run", "normalize"].map((key) => defaults.has(key)), [false, false, false]);
+  assert.equal(new URLSearchParams(selectionSearch(search, selection)).get("min_support"), "100"); // not given: kept
+});
+
 test("the table's column set round-trips through the URL, the default left out", () => {
   const selection = { runs: ["a"], tag: "t", baseline: null, step: null, view: "table", metric: "recall" };
   assert.equal(initialState().tableColumns, "decision");
