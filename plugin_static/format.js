@@ -82,7 +82,8 @@ export function toCsv({ header, rows }) {
 
 function markdownCell(value) {
   if (value === null || value === undefined) return "";
-  return String(value).replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+  // Backslash escapes keep a name's text: `|` would end the cell, `<` and `&` start HTML in most renderers.
+  return String(value).replace(/[\\|<>&]/g, "\\$&").replace(/[\r\n]+/g, " ");
 }
 
 /**

@@ -30,6 +30,11 @@ test("Markdown escapes pipes and aligns numbers", () => {
   assert.equal(text, "| class | recall |\n| --- | ---: |\n| a\\|b | 0.5000 |\n");
 });
 
+test("Markdown keeps a hostile name as text: HTML's < > & and backslashes are escaped", () => {
+  const text = toMarkdown({ header: ["class"], rows: [["<img src=x onerror=alert(1)> & \\co"]] });
+  assert.equal(text.split("\n")[2], "| \\<img src=x onerror=alert(1)\\> \\& \\\\co |");
+});
+
 test("run labels drop the callback's suffix", () => {
   assert.equal(runLabel("exp1/validation_imbalance"), "exp1");
   assert.equal(runLabel("/validation_imbalance"), "/validation_imbalance");
