@@ -14,7 +14,8 @@ export class ApiError extends Error {
   }
 }
 
-// Reports and comparisons at fixed steps never change: keep the most recent ones.
+// Reports and comparisons at fixed steps change only when a run is written anew (its directory
+// deleted and logged again; see forgetRun): keep the most recent ones.
 const REPORT_CACHE_SIZE = 64;
 
 /**
@@ -63,6 +64,19 @@ export function createApi(baseUrl) {
      */
     runs() {
       return getJson("runs");
+    },
+
+    /**
+     * Drops what is cached of `run` and `tag` (reports, comparisons with it, examples, curves):
+     * the run was written anew, so its steps may hold other data.
+     * @param {string} run
+     * @param {string} tag
+     */
+    forgetRun(run, tag) {
+      for (const key of [...reports.keys()]) {
+        const parts = JSON.parse(key);
+        if (parts.includes(run) && parts.includes(tag)) reports.delete(key);
+      }
     },
 
     /**

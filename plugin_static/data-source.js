@@ -37,6 +37,7 @@ export function createDataSource(api) {
   let runTags = {};
   let listError = null;
   const steps = new Map(); // tag -> Map(run -> steps)
+  const loggedAt = new Map(); // tag -> Map(run -> Map(step -> wall time)), from the series
   const errors = new Map(); // tag -> Map(run -> message)
   const skipped = new Map(); // tag -> Map(run -> [{step, reason}])
   const extras = new Map(); // tag -> Map(run -> {classGroups, trainCounts}) (fixed per tag: first metadata wins)
@@ -46,6 +47,16 @@ export function createDataSource(api) {
     if (!maps.has(tag)) maps.set(tag, new Map());
     return maps.get(tag);
   };
+  /** Whether a step of `run` seen before was logged again (another wall time); remembers the new ones. */
+  const rewritten = (walls, run, fresh) => {
+    const before = walls.get(run);
+    const now = new Map((fresh.steps ?? []).map((step, index) => [step, fresh.wall_times?.[index]]));
+    walls.set(run, now);
+    if (!before) return false;
+    for (const [step, wall] of now) if (before.has(step) && before.get(step) !== wall) return true;
+    return false;
+  };
+
   const forgetSeries = (run, tag) => {
     for (const key of series.keys()) {
       const [keyRun, keyTag] = JSON.parse(key);
@@ -141,7 +152,10 @@ export function createDataSource(api) {
       const key = JSON.stringify([run, tag, classes]);
       if (!series.has(key)) {
         const promise = api.series(run, tag, classes);
-        promise.catch(() => series.delete(key));
+        promise.then((fresh) => {
+          const walls = table(loggedAt, tag);
+          if (!walls.has(run)) rewritten(walls, run, fresh); // when the steps drawn were logged, for refreshSteps
+        }, () => series.delete(key));
         series.set(key, promise);
       }
       return series.get(key);
@@ -166,6 +180,11 @@ export function createDataSource(api) {
           const classes = classesOf(run);
           try {
             const fresh = await api.series(run, tag, classes);
+            if (rewritten(table(loggedAt, tag), run, fresh)) {
+              api.forgetRun(run, tag); // the run was logged anew: its cached steps hold old data
+              forgetSeries(run, tag);
+              changed = true;
+            }
             if (JSON.stringify(known.get(run)) !== JSON.stringify(fresh.steps)) {
               known.set(run, fresh.steps);
               forgetSeries(run, tag);
