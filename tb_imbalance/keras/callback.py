@@ -69,8 +69,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
       ``validation_steps``;
     * at the start of training: no source at all; ``class_names`` of the wrong length (``C`` from
       the compiled metric or the model's output shape); ``from_logits`` disagreeing with the loss or
-      the compiled metric for a one-column model; a multi-output model on the predict path; two
-      callbacks with the same ``name`` and run directory in one fit;
+      the compiled metric (see :func:`~tb_imbalance.keras.model_checks.check_from_logits`); a
+      multi-output model on the predict path; two callbacks with the same ``name`` and run directory;
     * at the first epoch's start: a run directory that already holds later steps of this tag (a
       re-run into an old ``log_dir``);
     * a warning (``warnings.warn`` and the log line, once) when a compiled metric is the source but
