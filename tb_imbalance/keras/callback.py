@@ -359,8 +359,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._messages.warn_once("evaluate", evaluated_outside_fit(self.run_dir))
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        # fit's validation pass ends: keep its counts before any other
-        # callback's evaluate() or predict() resets the compiled metric.
+        # fit's validation pass ends: keep its counts before another callback's evaluate() resets the metric
         if not self._logs_this_epoch or self._source is not None or self._metric is None:
             return
         self._validated = self._metric.read_state()  # an error (invalid rows) is raised at on_epoch_end
@@ -411,8 +410,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         cm, curves = state.matrix, state.curves
         if curves is None:  # class ids, logits read as probabilities (a warning), curves=False: said once
             self._messages.no_curves(state.curves_reason, chosen=self._source is None and not self._metric.curves)
-        self._classes = self._class_set(cm.shape[0])
-        scores = ids = None
+        classes = self._class_set(cm.shape[0])
+        if self._classes is None and self._writer is not None:  # C unknown before training: the run directory's
+            with self._writer.lock:  # class set is checked now, on this thread, not one epoch later in the background
+                self._writer.history.check_classes(self.name, epoch, classes)
+        self._classes, scores, ids = classes, None, None
         if self.examples is not None:
             scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
         if self._writer is None:  # not the writing process (every process predicts: predict may be collective)

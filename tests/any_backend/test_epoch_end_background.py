@@ -248,6 +248,35 @@ def test_a_child_forked_while_a_step_is_being_written_writes_its_own_steps(tmp_p
     assert sorted(matrices(tmp_path, tag="child_tag")["."]) == [1]
 
 
+@pytest.mark.parametrize("background_mode", [True, False])
+def test_a_class_set_known_only_at_the_first_epoch_end_is_checked_there_in_both_modes(tmp_path, data, background_mode):
+    """A subclassed model not built yet, no class_names, its own validation_data: C is known when the
+    first epoch is predicted; a run directory of another class set is refused then, not an epoch later."""
+    (x, y), (x_val, y_val), _ = data
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=3, verbose=0,
+                     callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+
+    class FourClasses(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(CLASSES + 1, activation="softmax")
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    model = FourClasses()
+    model.compile("adam", "sparse_categorical_crossentropy")
+    ended = []
+    count = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: ended.append(epoch))
+    callback = ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), verbose=0,
+                                            background=background_mode)
+    with pytest.raises(ValueError, match="already holds 3 classes"):
+        model.fit(x, y, epochs=6, initial_epoch=3, verbose=0, callbacks=[callback, count])
+    assert ended == []  # refused at the end of the first epoch it trained
+    background.flush()
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2]
+
+
 def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
     # No on_train_end: steps still queued at exit are written by the interpreter's shutdown.
     script = textwrap.dedent(
