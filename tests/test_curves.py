@@ -281,10 +281,9 @@ def test_padding_rows_are_dropped_before_the_scores_are_read_as_the_matrix_drops
     np.testing.assert_array_equal(summary, _summary(true, probabilities, np.ones(200)))
     cm = tb_imbalance.log_report(tmp_path, padded_true, padded, step=0, sample_weight=weights, image=False)
     assert cm.sum() == 200
-    from test_plugin_curves import _stored_curves
+    from logdir_reader import curves as logged_curves
 
-    (stored,) = _stored_curves(tmp_path)
-    np.testing.assert_allclose(stored, summary, rtol=1e-6)
+    np.testing.assert_allclose(logged_curves(tmp_path)["."][0], summary, rtol=1e-6)
 
 
 def test_quantise_scores_bins_float16_as_the_writers_do():
