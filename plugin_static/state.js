@@ -195,8 +195,9 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * link reproduces the view ({@link readPresets} reads it back). Parameters
  * that are not part of the selection (`name`, `poll`, …) are kept, and so
  * are `min_support`, `matrix_run` and `normalize` unless `supportThreshold`,
- * `matrixRun` or `normalize` is given (then written when not the default). Runs are written as `runs=a,b`, or as repeated `run=` when a name
- * holds a comma; defaults (latest step, table view, recall) are left out.
+ * `matrixRun` or `normalize` is given (then written when not the default).
+ * Runs are written as `runs=a,b`, or as repeated `run=` when a name holds a
+ * comma; defaults (latest step, table view, recall) are left out.
  * `baselines` (one per class set) are written as repeated `baseline=`;
  * a single `baseline` as one.
  * @param {string} search the current `window.location.search`

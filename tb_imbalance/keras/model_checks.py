@@ -185,12 +185,12 @@ def check_from_logits(
             )
         missing = ""
         for compiled in candidates:
-            described = f"{type(compiled).__name__}({compiled.num_classes}"
+            kind, classes = type(compiled).__name__, compiled.num_classes
             if loss_logits is False and compiled.curves and compiled.from_logits:
                 raise ValueError(
                     f"the model's loss '{loss_name}' has from_logits=False (its outputs are probabilities), "
                     f"but the compiled metric '{compiled.name}' has from_logits=True and would read the "
-                    f"curves from a softmax of those probabilities; pass from_logits=False to {described}), "
+                    f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes}), "
                     "or from_logits=True to the loss if the model outputs logits"
                 )
             if loss_logits is True and compiled.curves and not compiled.from_logits:
@@ -198,13 +198,13 @@ def check_from_logits(
                     raise ValueError(
                         f"the model's loss '{loss_name}' has from_logits=True (its outputs are logits), but the "
                         f"compiled metric '{compiled.name}' has from_logits=False: it would read those logits as "
-                        f"probabilities and its value would be NaN; pass {described}, from_logits=True)"
+                        f"probabilities and its value would be NaN; pass {kind}({classes}, from_logits=True)"
                     )
                 if compiled is metric and not predicts:
                     missing = (
                         f"the model's loss '{loss_name}' has from_logits=True (its outputs are logits), but the "
                         f"compiled metric '{compiled.name}' has from_logits=False and cannot read them as "
-                        f"probabilities; pass {described}, from_logits=True) (the matrix is the same either way)"
+                        f"probabilities; pass {kind}({classes}, from_logits=True) (the matrix is the same either way)"
                     )
         return missing
     if loss_logits is not None:
