@@ -37,7 +37,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import paired_ratios, rotated, select_backend  # noqa: E402
+from harness import describe_variable_device, paired_ratios, rotated, select_backend  # noqa: E402
 
 
 def _batches(labels) -> int:
@@ -112,7 +112,9 @@ def main() -> None:
 
     import platform
 
+    device = describe_variable_device(BalancedAccuracy(2).variables[0])
     print(f"backend {args.backend} on {platform.processor() or platform.machine()} ({os.cpu_count()} CPUs), "
+          f"device {device}, "
           f"batch {args.batch}, {args.updates_per_call} updates per call, {args.steps} calls x {args.rounds} rounds")
     for num_classes in args.classes:
         rng = np.random.default_rng(num_classes)

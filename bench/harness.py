@@ -62,10 +62,15 @@ def select_backend(backend: str) -> Any:
 
 def describe_device(model: Any) -> str:
     """The device the backend put ``model``'s weights on, in words (e.g. ``"cpu"``, ``"cuda:0 (NVIDIA H200)"``)."""
+    return describe_variable_device(model.weights[0])
+
+
+def describe_variable_device(variable: Any) -> str:
+    """The device of a Keras variable (a model's weight, a metric's state), in words, as :func:`describe_device`."""
     import keras
 
     backend = keras.backend.backend()
-    value = model.weights[0].value
+    value = variable.value
     if backend == "tensorflow":
         import tensorflow as tf
 
