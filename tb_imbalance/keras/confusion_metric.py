@@ -315,14 +315,14 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         """Scatter-add :meth:`_rows`' additions into the variables, in place where the backend allows."""
         index, marginal_ids, marginal_counts, curve = rows
         if self._codes is None:
-            state_updates.scatter_add(self.counts, index, xp.ones_like(index))
+            state_updates.scatter_count(self.counts, index)
         else:
             self._codes.write(xp, self.cell_codes, self.counts, index)
         if marginal_ids is not None:
             state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
         if curve is not None:
             for ids in curve.count_ids:
-                state_updates.scatter_add(self.curve_counts, ids, xp.ones_like(ids))
+                state_updates.scatter_count(self.curve_counts, ids)
             for ids, values in curve.sum_updates:
                 state_updates.scatter_add(self.curve_sums, ids, values)
 

@@ -160,9 +160,8 @@ class CurveLayout:
         class_ids = xp.reshape(xp.where(kept[:, None], cells, unused), (-1,))
         true_ids = xp.clip(xp.cast(true_ids, "int32"), 0, num - 1)  # padding labels (-1) are not kept
         pred_ids = xp.clip(xp.cast(pred_ids, "int32"), 0, num - 1)
-        own = xp.take_along_axis(probabilities, true_ids[:, None], axis=1)[:, 0]
+        own_bin = xp.take_along_axis(binned, true_ids[:, None], axis=1)[:, 0]
         confidence = xp.take_along_axis(probabilities, pred_ids[:, None], axis=1)[:, 0]
-        own_bin = xp.minimum(xp.cast(own * scale, "int32"), bins - 1)
         top_bin = xp.minimum(xp.cast(confidence * scale, "int32"), bins - 1)
         top_ids = xp.where(kept, num * bins + top_bin, unused)
         positives = unused + 1

@@ -31,6 +31,7 @@ __all__ = [
     "in_stateless_scope",
     "tf_cross_replica",
     "scatter_add",
+    "scatter_count",
     "scatter_set",
     "read_slice",
     "fused_tf_update",
@@ -69,6 +70,36 @@ def scatter_add(variable: Any, ids: Any, values: Any) -> None:
     _scatter(variable, ids, values, add=True)
 
 
+def scatter_count(variable: Any, ids: Any) -> None:
+    """``variable[ids] += 1`` (repeated ids add up): :func:`scatter_add` of ones.
+
+    On PyTorch the ones are one cached element seen ``len(ids)`` times (a
+    stride-0 view), so a batch launches no kernel to make them.
+
+    Example:
+        >>> import keras
+        >>> counts = keras.Variable([0, 0, 0], dtype="int64", trainable=False)
+        >>> scatter_count(counts, keras.ops.convert_to_tensor([2, 0, 2]))
+        >>> keras.ops.convert_to_numpy(counts).tolist()
+        [1, 0, 2]
+    """
+    if keras.backend.backend() == "torch":
+        value = variable.value
+        key = (value.dtype, value.device)
+        one = _TORCH_ONES.get(key)
+        if one is None:
+            import torch
+
+            one = _TORCH_ONES[key] = torch.ones((), dtype=value.dtype, device=value.device)
+        _scatter(variable, ids, one.expand(ids.shape[0]), add=True)
+        return
+    _scatter(variable, ids, ops.ones_like(ids), add=True)
+
+
+#: PyTorch: one element 1 per (dtype, device), read by :func:`scatter_count`
+_TORCH_ONES: dict[Any, Any] = {}
+
+
 def scatter_set(variable: Any, ids: Any, values: Any) -> None:
     """``variable[ids] = values`` in O(len(ids)) work (of repeated ids one value wins).
 
@@ -99,7 +130,8 @@ def _scatter(variable: Any, ids: Any, values: Any, *, add: bool) -> None:
     if backend == "torch":
         import torch
 
-        ids = ids.to(torch.int64)
+        if ids.dtype != torch.int64 and not (add and ids.dtype == torch.int32):  # index_add_ takes int32 too
+            ids = ids.to(torch.int64)
         values = values.to(variable.value.dtype)
         if stateless:
             new = variable.value.index_add if add else variable.value.index_copy
