@@ -23,7 +23,7 @@ present, or the interpreters given)::
 
 Example:
     >>> sorted(MARKERS)
-    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'writers_at_scale.py']
+    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'torch_kernels.py', 'writers_at_scale.py']
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import pathlib
 import subprocess
 import sys
 
-__all__ = ["MARKERS", "run_quick", "main"]
+__all__ = ["MARKERS", "BACKENDS", "run_quick", "main"]
 
 BENCH = pathlib.Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -52,7 +52,11 @@ MARKERS = {
     "writers_at_scale.py": ("writers at scale", "peak above inputs"),
     "plugin_at_scale.py": ("plugin at scale", "--load_fast=false"),
     "metric_at_scale.py": ("metric at scale", "ours / SparseCategoricalAccuracy"),
+    "torch_kernels.py": ("torch calls", "fit with the callback"),
 }
+
+#: Scripts that run on some backends only (the others run on every backend).
+BACKENDS = {"torch_kernels.py": ("torch",)}
 
 
 def run_quick(script: str, *, backend: str, python: str | None = None, timeout: float = 900.0) -> str:
@@ -103,6 +107,8 @@ def main(argv=None) -> int:
     failures = 0
     for backend, python in interpreters.items():
         for script in MARKERS:
+            if backend not in BACKENDS.get(script, (backend,)):
+                continue
             try:
                 run_quick(script, backend=backend, python=python)
                 print(f"ok    {backend:10s} {script}", flush=True)
