@@ -48,7 +48,7 @@ from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, step_matrix_value
 from tb_imbalance.step import ReportStep
 from tb_imbalance.step_curves import curves_of_step
-from tb_imbalance.targets import history_of
+from tb_imbalance.targets import history_of, shared_write_lock
 from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 from tb_imbalance.writer import validate_step
@@ -144,6 +144,11 @@ def _write_checked(report: ReportStep, *, values_only: bool = False, **options: 
     writer = _default_writer()
     if writer is None:
         return False  # no default writer: nothing written, as tf.summary does
+    with shared_write_lock():  # two threads logging one tag: one checks and writes, then the other
+        return _check_and_write(writer, report, values_only, **options)
+
+
+def _check_and_write(writer: Any, report: ReportStep, values_only: bool, **options: Any) -> bool:
     history = history_of(writer)
     _say_history_scope()
     written: list[bool] = []

@@ -59,10 +59,13 @@ from tb_imbalance.run_history import RunHistory
 from tb_imbalance.step import ReportStep
 from tb_imbalance.writer import ReportWriter, write_checked
 
-__all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers", "history_of"]
+__all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers", "history_of", "shared_write_lock"]
 
 # Pictures for SummaryWriter / tf.summary targets, drawn once per tag and class set.
 _SHARED_BUILDER = ReportBuilder()
+# Held while a SummaryWriter / tf.summary target checks a step and writes it (and while the shared
+# builder draws): two threads logging through one writer would otherwise both pass the check.
+_SHARED_WRITE_LOCK = threading.RLock()
 _DIRECTORY_WRITERS: dict[str, ReportWriter] = {}
 # What each SummaryWriter / tf.summary writer already holds, per writer object.
 _HISTORIES: "weakref.WeakKeyDictionary[Any, RunHistory | WatchedHistory]" = weakref.WeakKeyDictionary()
@@ -73,8 +76,9 @@ _LOG = logging.getLogger("tb_imbalance")
 def _forget_after_fork() -> None:
     # A forked child has the parent's writers with their locks as they were, possibly held by the
     # parent's background writer thread, which the child does not have: it opens writers of its own.
-    global _LOCK, _DIRECTORY_WRITERS, _HISTORIES
-    _LOCK, _DIRECTORY_WRITERS, _HISTORIES = threading.Lock(), {}, weakref.WeakKeyDictionary()
+    global _LOCK, _SHARED_WRITE_LOCK, _DIRECTORY_WRITERS, _HISTORIES
+    _LOCK, _SHARED_WRITE_LOCK = threading.Lock(), threading.RLock()
+    _DIRECTORY_WRITERS, _HISTORIES = {}, weakref.WeakKeyDictionary()
 
 
 if hasattr(os, "register_at_fork"):
@@ -172,6 +176,12 @@ def history_of(target: Any, run_dir: str | None = None, own_file: str | None = N
     return found.history()
 
 
+def shared_write_lock() -> Any:
+    """The lock held while a ``SummaryWriter`` / ``tf.summary`` writer checks a step and writes it
+    (:mod:`tb_imbalance.summary` too): the check and the write of one step are one operation."""
+    return _SHARED_WRITE_LOCK
+
+
 def _describe_writer(target: Any) -> str:
     return f"this process's tf.summary writer {type(target).__name__} at {id(target):#x}"
 
@@ -212,7 +222,9 @@ def sink_for(target: Any) -> Sink:
             file_writer.add_summary(summary_pb2.Summary(value=values), step)
             file_writer.flush()
 
-        return Sink(target, _summary_writer_history(target), _SHARED_BUILDER, write_to_summary_writer)
+        return Sink(
+            target, _summary_writer_history(target), _SHARED_BUILDER, write_to_summary_writer, shared_write_lock()
+        )
     if _is_tf_summary_writer(target):
         from tb_imbalance.summary import _say_history_scope, write_values  # TensorFlow is loaded already
 
@@ -229,7 +241,7 @@ def sink_for(target: Any) -> Sink:
             target.flush()
             return True
 
-        return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer)
+        return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer, shared_write_lock())
     raise TypeError(
         "`target` must be a run directory (str or os.PathLike), a tb_imbalance.ReportWriter, "
         "a torch.utils.tensorboard.SummaryWriter or a tf.summary writer, received "

@@ -140,7 +140,16 @@ class ReportWriter:
 
         Later uses also take in what other writers added to the directory's
         event files since, and say so once (:mod:`tb_imbalance.other_writers`).
+        Once this writer's event file is deleted (the run directory removed
+        for a fresh start, in the same process), the writer starts over: the
+        history is read again, and the next step opens a new file.
         """
+        path = self._events.path
+        if path is not None and "://" not in path and not os.path.exists(path):
+            # Dropped, not closed: TensorBoard's file layer reopens the path to write, so anything still
+            # buffered would re-create the deleted file.
+            self._events = EventFile(self.log_dir)
+            self._watched = WatchedHistory(self.log_dir)
         return self._watched.history()
 
     def _write_values(self, step: int, values: list) -> None:

@@ -87,3 +87,69 @@ def test_torch_summary_writer_keeps_the_users_scalars_and_the_report_in_one_file
     writer.close()
     assert len([name for name in os.listdir(tmp_path / "exp") if "tfevents" in name]) == 1
     assert sorted(matrices(tmp_path)["exp"]) == [0, 1, 2]
+
+
+def _steps_in_file_order(run_dir, tag="confusion_matrix") -> list[int]:
+    from tb_imbalance.event_file import read_events
+
+    steps = []
+    for name in sorted(os.listdir(run_dir)):
+        for event in read_events(os.path.join(run_dir, name)):
+            steps += [event.step for value in event.summary.value if value.tag == tag]
+    return steps
+
+
+@pytest.mark.parametrize("kind", ["directory", "report_writer", "torch_summary_writer"])
+def test_two_threads_logging_one_tag_through_one_target_write_each_step_once(tmp_path, kind):
+    import sys
+    import threading
+
+    targets = _targets(tmp_path)
+    if kind not in targets:
+        pytest.skip("PyTorch is not installed here")
+    target, run_dir = targets[kind]
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 1, 2, 1, 1])
+
+    def log_steps() -> None:
+        for step in range(6):
+            try:
+                tb_imbalance.log_report(target, labels, predictions, step, num_classes=3, image=False)
+            except ValueError as refused:  # the other thread logged this step first
+                assert "is not after the last step already logged" in str(refused)
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy machine
+    try:
+        threads = [threading.Thread(target=log_steps) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    if kind == "torch_summary_writer":
+        target.flush()
+    close_directory_writers()
+    steps = _steps_in_file_order(run_dir)
+    assert steps == sorted(set(steps)) and steps[-1] == 5, steps  # each step once, in order
+
+
+@pytest.mark.parametrize("kind", ["directory", "report_writer"])
+def test_a_run_directory_deleted_and_made_again_starts_over(tmp_path, kind):
+    import shutil
+
+    target, run_dir = _targets(tmp_path)[kind]
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 1, 2, 1, 1])
+    for step in range(3):
+        tb_imbalance.log_report(target, labels, predictions, step, num_classes=3, image=False)
+    shutil.rmtree(run_dir)
+    os.makedirs(run_dir)  # a notebook cell run again: a fresh start in the same process
+    for step in range(2):
+        tb_imbalance.log_report(target, labels, predictions, step, num_classes=3, image=False)
+    close_directory_writers()
+    (name,) = os.listdir(run_dir)
+    from tb_imbalance.event_file import read_events
+
+    events = list(read_events(os.path.join(run_dir, name)))
+    assert events[0].file_version == "brain.Event:2"  # a new file, with its header
+    assert _steps_in_file_order(run_dir) == [0, 1]
