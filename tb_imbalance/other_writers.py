@@ -15,6 +15,15 @@ then on (:meth:`RunHistory.absorb_events`). The target's own event files
 (``s3://``, ``gs://``, …) are read on first use only: listing them every step
 would cost a request.
 
+An event file found on first use belongs to an earlier run, unless its name
+says it is written by another process of this host that is still running
+(:func:`running_writer`: TensorFlow, PyTorch and tb_imbalance name their
+files ``events.out.tfevents.<time>.<host>.<pid>.<n>…``): two DDP ranks
+without a rank guard are then told so, whichever starts second, instead of
+the second being told its steps are not after the first's. Two processes
+that both start writing before either has a file can each log their first
+step; both are refused from their second.
+
 Example:
     >>> import tempfile, warnings, numpy as np
     >>> from tb_imbalance import ReportWriter
@@ -36,13 +45,43 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+import socket
 import threading
 import warnings
 
 from tb_imbalance.event_file import read_events_from
 from tb_imbalance.run_history import RunHistory
 
-__all__ = ["WatchedHistory"]
+__all__ = ["WatchedHistory", "running_writer"]
+
+_EVENT_FILE_NAME = re.compile(r"tfevents\.\d+\.(?P<host>.+)\.(?P<pid>\d+)\.\d+(\..*)?$")
+
+
+def running_writer(path: str) -> int | None:
+    """The process id of another process of this host, still running, that named the event file ``path``.
+
+    None when the name does not say (another naming, a URL), when it names
+    another host, this process, or a process that has ended.
+
+    Example:
+        >>> import os, socket
+        >>> running_writer(f"run/events.out.tfevents.1700000000.{socket.gethostname()}.{os.getpid()}.000001.v2")
+        >>> running_writer("run/events.out.tfevents.1700000000.elsewhere.1.0.v2")
+    """
+    match = _EVENT_FILE_NAME.search(os.path.basename(path))
+    if match is None or "://" in path or os.name != "posix" or match["host"] != socket.gethostname():
+        return None
+    pid = int(match["pid"])
+    if pid == os.getpid() or not 0 < pid < 2**31:
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except PermissionError:
+        return pid  # it exists, as another user's
+    except OSError:
+        return None
+    return pid
 
 
 class WatchedHistory:
@@ -75,8 +114,18 @@ class WatchedHistory:
         """What the run directory holds: read on first use, then with what other writers added since."""
         with self._lock:
             if self._history is None:
-                self._history = RunHistory.from_directory(self.log_dir)
+                running: list[str] = []
+
+                def another_writer(path: str) -> bool:
+                    if os.path.abspath(path) in self._own or running_writer(path) is None:
+                        return False
+                    running.append(path)
+                    return True
+
+                self._history = RunHistory.from_directory(self.log_dir, another_writer)
                 self._read_up_to = dict(self._history.file_ends)
+                if running:
+                    self._say(running)
             else:
                 self._look_for_other_writers()
             return self._history
@@ -99,7 +148,12 @@ class WatchedHistory:
             if events:
                 others.append(path)
                 self._history.absorb_events(events, other_writer=path)
-        if others and not self._said:
+        if others:
+            self._say(others)
+
+    def _say(self, others: list[str]) -> None:
+        """Say once that another writer adds to the event file ``others[0]``."""
+        if not self._said:
             self._said = True
             own = f" {self._own[-1]}" if self._own else ""
             warnings.warn(

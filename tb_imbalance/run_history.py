@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from tb_imbalance import format as fmt
 from tb_imbalance.event_file import read_events_from
@@ -100,8 +100,15 @@ class RunHistory:
         self.file_ends: dict[str, int] = {}
 
     @classmethod
-    def from_directory(cls, run_dir: str | os.PathLike) -> "RunHistory":
-        """Read the matrix tags already logged in ``run_dir`` (empty if it does not exist)."""
+    def from_directory(
+        cls, run_dir: str | os.PathLike, another_writer: Callable[[str], bool] | None = None
+    ) -> "RunHistory":
+        """Read the matrix tags already logged in ``run_dir`` (empty if it does not exist).
+
+        ``another_writer(path)``: whether the event file ``path`` is being
+        written by another writer now (its tags are then refused, as
+        :meth:`absorb_events` says), rather than by an earlier run.
+        """
         from tensorboard.compat.tensorflow_stub.io import gfile
 
         location = os.fspath(run_dir)
@@ -111,15 +118,15 @@ class RunHistory:
         pattern = location.rstrip("/") + "/*tfevents*"
         for path in sorted(gfile.glob(pattern)):
             events, history.file_ends[path] = read_events_from(path)
-            history.absorb_events(events)
+            history.absorb_events(events, other_writer=path if another_writer and another_writer(path) else None)
         return history
 
     def absorb_events(self, events: Iterable, *, other_writer: str | None = None) -> None:
         """Take in the matrix tags of ``events`` (read from an event file).
 
         ``other_writer``: the event file, when another writer wrote these
-        events after this history was read; later writes of its tags are
-        refused.
+        events after this history was read, or is still writing them (another
+        process, still running); later writes of its tags are refused.
         """
         for event in events:
             for value in event.summary.value:
@@ -188,8 +195,9 @@ class RunHistory:
         if tag.other_writer is not None:
             raise ValueError(
                 f"tag {name!r}{self._where()} is also being written by another writer (event file "
-                f"{tag.other_writer}, written since this one started, holds steps up to "
-                f"{tag.last_step}): two writers of one tag lose each other's steps in TensorBoard. "
+                f"{tag.other_writer}, written by another running process or since this one started, "
+                f"holds steps up to {tag.last_step}): two writers of one tag lose each other's steps in "
+                "TensorBoard. "
                 "Write from one process only (e.g. `if rank == 0:` under DDP), or give each writer "
                 "its own `name` or run directory"
             )

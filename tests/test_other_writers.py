@@ -115,7 +115,21 @@ def test_two_processes_writing_one_tag_are_refused_when_the_other_started_first(
     log_report(str(run_dir), LABELS, PREDICTIONS, 0, num_classes=3, image=False)
     other = _other_process(run_dir, [0, 1])
     assert other.returncode != 0
-    assert "step 0 of tag 'confusion_matrix' is not after the last step already logged (0)" in other.stderr
+    # This process still runs, so the other one is told it is a second writer, not a re-run.
+    assert "is also being written by another writer" in other.stderr
+    assert "written by another running process" in other.stderr and "if rank == 0:" in other.stderr
+    assert "not after the last step" not in other.stderr and "another writer is adding to" in other.stderr
+    assert sorted(matrices(tmp_path)["run"]) == [0]
+
+
+def test_a_finished_process_s_run_is_history_not_another_writer(tmp_path):
+    run_dir = tmp_path / "run"
+    assert _other_process(run_dir, [0, 1]).returncode == 0  # an earlier run, now ended
+    with pytest.raises(ValueError, match=r"step 0 of tag 'confusion_matrix' is not after the last step already "
+                                         r"logged \(1\)"):
+        log_report(str(run_dir), LABELS, PREDICTIONS, 0, num_classes=3, image=False)
+    log_report(str(run_dir), LABELS, PREDICTIONS, 2, num_classes=3, image=False)  # resuming after it is fine
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
 
 
 def test_two_processes_writing_one_tag_are_refused_when_both_started_together(tmp_path):
