@@ -58,8 +58,12 @@ def validate_step(step: Any) -> int:
     """
     if hasattr(step, "shape") and tuple(getattr(step, "shape")) == ():  # 0-d numpy / torch / JAX / TF value
         step = step.item() if hasattr(step, "item") else np.asarray(step).item()  # TF: a tensor or a Variable
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 0:
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
         raise TypeError(
+            f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"
+        )
+    if step < 0:
+        raise ValueError(
             f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"
         )
     if step > MAX_STEP:

@@ -88,7 +88,7 @@ def test_the_step_value_is_what_it_was_given():
 @pytest.mark.parametrize(
     "arguments, error, message",
     [
-        ({"step": -1}, TypeError, "`step` must be a non-negative int"),
+        ({"step": -1}, ValueError, "`step` must be a non-negative int"),
         ({"step": 2**63}, ValueError, r"`step` must be at most 2\*\*63 - 1"),
         ({"name": " "}, ValueError, "`name` must be a non-empty tag string"),
         ({"matrix": [[1, 2, 3]]}, ValueError, r"`cm` must be square"),

@@ -139,7 +139,7 @@ def test_bad_input_names_the_argument_and_keeps_earlier_steps(tmp_path):
     good = tb_imbalance.log_report(tmp_path / "val", labels, scores, 0, class_names=NAMES)
     cases = [
         (dict(target=object()), TypeError, "`target`"),
-        (dict(step=-1), TypeError, "`step`"),
+        (dict(step=-1), ValueError, "`step`"),
         (dict(step=1.5), TypeError, "`step`"),
         (dict(labels=labels + 5), ValueError, "`labels`"),
         (dict(predictions=np.full_like(scores, np.nan)), ValueError, "`predictions`"),
