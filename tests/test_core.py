@@ -241,6 +241,8 @@ def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
         (["a", "a"], "unique, received 'a' twice"),
         ("ab", "sequence of names"),
         (["accuracy", "b"], "report's own keys"),
+        (["a", None], "`class_names`[1] is None; pass one name (a str) per class"),
+        ([b"\xff", "b"], "`class_names`[0] is bytes that are not UTF-8"),
     ],
 )
 def test_bad_class_names(names, fragment):
@@ -256,6 +258,23 @@ def test_bad_matrix():
         core.imbalance_metrics(np.array([[1, -1], [0, 1]]))
     with pytest.raises(ValueError, match="at least 2"):
         core.imbalance_metrics(np.array([[1]]))
+
+
+def test_class_names_given_as_bytes_are_read_as_utf8_and_numbers_as_written():
+    # h5py hands back stored strings as bytes; numpy keeps them as np.bytes_
+    assert core.validate_class_names([b"cat", np.bytes_("d\xc3\xb6g".encode("latin-1"))], 2) == ["cat", "dög"]
+    assert core.validate_class_names(np.array([b"a", b"b"]), 2) == ["a", "b"]
+    assert core.validate_class_names([0, 1.5], 2) == ["0", "1.5"]
+
+
+def test_shapes_beyond_two_axes_are_named_before_num_classes_is_asked_for():
+    for shape, axis in (((5, 1, 3), 1), ((5, 3, 1), 2)):
+        with pytest.raises(ValueError, match=rf"`predictions` must be class ids \[N\] or rows \[N, C\], received shape "
+                                             rf"\[{shape[0]}, {shape[1]}, {shape[2]}\]; remove the size-1 axes first "
+                                             rf"\(e.g. np.squeeze\(x, axis={axis}\)\)"):
+            core.confusion_matrix(np.zeros(5, int), np.zeros(shape))
+    with pytest.raises(ValueError, match=r"`labels` must be class ids \[N\] or rows \[N, C\], received shape \[5, 2, 2\]$"):
+        core.confusion_matrix(np.zeros((5, 2, 2)), np.zeros(5, int))
 
 
 def test_hostile_class_names_are_kept_verbatim():

@@ -17,6 +17,7 @@ from tb_imbalance.core.inputs import (
     _check_finite,
     _infer_num_classes,
     _shape,
+    _squeeze_hint,
     class_ids_from_labels,
     class_ids_from_predictions,
 )
@@ -105,6 +106,12 @@ def class_ids(
     predictions = _as_numeric_array(predictions, "predictions")
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
+        for array, name in ((labels, "labels"), (predictions, "predictions")):
+            if num_classes is None and array.ndim > 2:  # the shape is what is wrong, said as with num_classes
+                raise ValueError(
+                    f"`{name}` must be class ids [N] or rows [N, C], received shape "
+                    f"{list(array.shape)}" + _squeeze_hint(array)
+                )
         if num_classes is None:
             raise ValueError(
                 "`num_classes` is required when both `labels` and `predictions` "

@@ -125,7 +125,8 @@ def _check_finite(array: np.ndarray, argument: str) -> None:
 
 def _squeeze_hint(array: np.ndarray) -> str:
     if array.ndim > 2 and 1 in array.shape[1:]:
-        return "; remove the size-1 axes first (e.g. np.squeeze(x, axis=-1))"
+        axis = 1 + list(array.shape[1:]).index(1)
+        return f"; remove the size-1 axes first (e.g. np.squeeze(x, axis={axis}))"
     return ""
 
 

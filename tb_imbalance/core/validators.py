@@ -62,6 +62,20 @@ def default_class_names(num_classes: int) -> list[str]:
     return [str(k) for k in range(num_classes)]
 
 
+def _class_name(name: Any, index: int) -> str:
+    """One class name as a string: bytes (names read from HDF5, say) as UTF-8; numbers as written."""
+    if isinstance(name, (bytes, np.bytes_)):
+        try:
+            return bytes(name).decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(
+                f"`class_names`[{index}] is bytes that are not UTF-8 ({name!r}); pass the names as str"
+            ) from None
+    if name is None:
+        raise TypeError(f"`class_names`[{index}] is None; pass one name (a str) per class")
+    return str(name)
+
+
 def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
     """Return ``class_names`` as ``num_classes`` unique strings (defaults when None)."""
     if class_names is None:
@@ -76,7 +90,7 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
             "`class_names` must be a list or tuple of names (one per class), received "
             f"{type(class_names).__name__}"
         )
-    names = [str(name) for name in class_names]
+    names = [_class_name(name, index) for index, name in enumerate(class_names)]
     if len(names) != num_classes:
         raise ValueError(
             f"`class_names` must have one name per class ({num_classes}), received "
