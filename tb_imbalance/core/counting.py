@@ -16,6 +16,7 @@ from tb_imbalance.core.inputs import (
     _as_numeric_array,
     _check_finite,
     _infer_num_classes,
+    _largest_not_unique,
     _shape,
     _squeeze_hint,
     class_ids_from_labels,
@@ -233,8 +234,8 @@ def padding_rows(labels: Any, weights: np.ndarray, num_classes: int) -> np.ndarr
     """Rows that are padding: weight 0 and a label that names no class.
 
     A label outside ``[0, C)`` (``-1`` is the usual padding value), not a
-    whole number, NaN, or a one-hot row with no positive entry names no
-    class. Such rows count for nothing, and the Keras metrics drop them, so
+    whole number, NaN, or a one-hot row with no positive entry or with its
+    largest value in several columns names no class. Such rows count for nothing, and the Keras metrics drop them, so
     the writers drop them too instead of refusing the labels; with a
     positive weight the same label is an error.
 
@@ -247,6 +248,7 @@ def padding_rows(labels: Any, weights: np.ndarray, num_classes: int) -> np.ndarr
         labels = labels[:, 0]
     if labels.ndim == 2:
         names_none = ~(labels.max(axis=1, initial=0) > 0) if labels.size else np.zeros(len(labels), bool)
+        names_none |= _largest_not_unique(labels)
     elif labels.ndim == 1:
         with np.errstate(invalid="ignore"):
             names_none = ~((labels >= 0) & (labels < num_classes))

@@ -159,6 +159,16 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
                 f"one-hot `labels` row {int(empty[0])} has no positive entry ({len(empty)} such "
                 "rows), so it names no class; drop or fix those rows, or pass class ids [N]"
             )
+        tied = np.flatnonzero(_largest_not_unique(array))
+        if len(tied):
+            row = array[tied[0]]
+            columns = np.flatnonzero(row == row.max()).tolist()
+            raise ValueError(
+                f"one-hot `labels` row {int(tied[0])} has its largest value {row.max().item()!r} in columns "
+                f"{columns[:10]} ({len(tied)} such rows), so it names no one class: several classes per "
+                "row (multi-label data) do not make a multiclass confusion matrix; pass one class per row "
+                "(class ids [N], or rows whose largest entry is in one column)"
+            )
         return np.argmax(array, axis=1).astype(np.int64)
     if array.ndim != 1:
         raise ValueError(
@@ -237,6 +247,13 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
             )
         return (array >= 0.5).astype(np.int64)
     return _check_range(array, num_classes, "predictions")
+
+
+def _largest_not_unique(rows: np.ndarray) -> np.ndarray:
+    """Per row of ``[N, C]``: whether its largest value is in more than one column (a multi-hot row)."""
+    if not rows.size:
+        return np.zeros(len(rows), dtype=bool)
+    return np.count_nonzero(rows == rows.max(axis=1, keepdims=True), axis=1) > 1
 
 
 def _infer_num_classes(labels: Any, predictions: Any) -> int | None:

@@ -78,8 +78,11 @@ class CellLayout:
                 as_float = xp.cast(values, "float32")  # a sum of float16 scores could overflow
             valid = xp.isfinite(xp.sum(as_float, axis=-1))
             if argument == "y_true":
-                # a one-hot row with no positive entry names no class (argmax would say 0)
-                valid = valid & (xp.max(as_float, axis=-1) > 0)
+                # a one-hot row with no positive entry names no class (argmax would say 0), nor does a
+                # multi-hot row, whose largest value is in several columns (argmax would say the first)
+                top = xp.max(as_float, axis=-1, keepdims=True)
+                once = xp.sum(xp.cast(as_float == top, "int32"), axis=-1) == 1
+                valid = valid & (xp.squeeze(top, axis=-1) > 0) & once
             return xp.cast(row_argmax(xp, values), self.count_dtype), valid, None
         if rank(values) != 1:
             raise ValueError(

@@ -117,10 +117,10 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     used as a mask only: rows with weight 0 are skipped, every other row counts once (counts stay
     exact integers).
 
-    Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``, fractional labels,
-    one-hot label rows with no positive entry, score rows holding NaN or an infinity) and, with
-    ``from_logits=False``, single-column scores outside ``[0, 1]`` (logits read as probabilities)
-    are never put in a wrong cell:
+    Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``, fractional labels, one-hot
+    label rows with no positive entry or their largest value in several columns, score rows holding
+    NaN or an infinity) and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
+    (logits read as probabilities) are never put in a wrong cell:
 
     * when ``y_true`` and ``y_pred`` are both numpy arrays or lists (data
       already on the host), they are checked with

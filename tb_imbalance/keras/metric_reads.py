@@ -80,7 +80,7 @@ class HostReads:
         if invalid:
             problems.append(
                 f"{invalid} rows could not be counted: labels (y_true) must be whole class ids "
-                f"in [0, {self.num_classes - 1}] or one-hot rows with a positive entry, "
+                f"in [0, {self.num_classes - 1}] or one-hot rows with one largest, positive entry, "
                 f"scores (y_pred) finite, and sample weights non-negative (num_classes={self.num_classes}); "
                 "check the labels, the model's output for NaN, the weights and `num_classes`"
             )

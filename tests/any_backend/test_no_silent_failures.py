@@ -17,6 +17,7 @@ import pytest
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from logdir_reader import matrices, run_tag_pairs
+import tb_imbalance
 from tb_imbalance import core, targets
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1
 
@@ -439,7 +440,7 @@ def test_case9_an_all_zero_one_hot_label_row_is_not_class_0(tmp_path, data):
     metric = BalancedAccuracy(CLASSES)
     metric.update_state(keras.ops.convert_to_tensor(one_hot), keras.ops.convert_to_tensor(np.eye(CLASSES, dtype="float32")[y_val]))
     assert metric.invalid_rows == 2
-    with pytest.raises(ValueError, match="2 rows could not be counted.*one-hot rows with a positive entry"):
+    with pytest.raises(ValueError, match="2 rows could not be counted.*one-hot rows with one largest, positive entry"):
         metric.confusion_matrix()
     # in fit, through the callback: refused at the epoch's end, nothing written
     keras.utils.set_random_seed(2)
@@ -455,6 +456,44 @@ def test_case9_an_all_zero_one_hot_label_row_is_not_class_0(tmp_path, data):
         classifier().fit(x, y, epochs=1, verbose=0,
                          callbacks=[ClassificationReportCallback(tmp_path / "predict", validation_data=(x_val, one_hot)), counter])
     assert counter.batches == 0
+
+
+def test_case9_a_multi_hot_label_row_is_not_its_first_class(tmp_path, data):
+    from compiled_update import compiled_update
+
+    (x, y), (x_val, y_val), _ = data
+    labels = np.eye(CLASSES, dtype="float32")[y_val]
+    labels[3, :] = labels[7, :] = 0
+    labels[3, [0, 2]] = 1.0  # two classes in one row: multi-label data
+    labels[7, :] = 0.25  # every class alike
+    scores = np.eye(CLASSES, dtype="float32")[y_val]
+    with pytest.raises(ValueError, match=r"one-hot `labels` row 3 has its largest value 1.0 in columns \[0, 2\] "
+                                         r"\(2 such rows\), so it names no one class"):
+        BalancedAccuracy(CLASSES).update_state(labels, scores)
+    for update in ("eager", "compiled"):
+        metric = BalancedAccuracy(CLASSES)
+        tensors = [keras.ops.convert_to_tensor(value) for value in (labels, scores)]
+        if update == "eager":
+            metric.update_state(*tensors)
+        else:
+            compiled_update(metric)(*tensors, keras.ops.ones((len(labels),)))
+        assert metric.invalid_rows == 2, update
+        with pytest.raises(ValueError, match="2 rows could not be counted.*one-hot rows with one largest, positive entry"):
+            metric.confusion_matrix()
+    # with weight 0 such rows are padding, dropped alike by the metric and the writers
+    weights = np.ones(len(labels), "float32")
+    weights[[3, 7]] = 0
+    metric = BalancedAccuracy(CLASSES)
+    metric.update_state(*(keras.ops.convert_to_tensor(value) for value in (labels, scores, weights)))
+    kept = np.ones(len(labels), bool)
+    kept[[3, 7]] = False
+    expected = sk_confusion_matrix(y_val[kept], y_val[kept], labels=range(CLASSES))
+    assert metric.confusion_matrix().tolist() == expected.tolist()
+    assert tb_imbalance.log_report(tmp_path / "padded", labels, scores, 0, sample_weight=weights).tolist() == expected.tolist()
+    # the callback's predict path: refused before training
+    with pytest.raises(ValueError, match=r"`validation_data` \(arrays \(x, y\)\), its y: one-hot `labels` row 3 has its largest"):
+        classifier().fit(x, y, epochs=1, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path / "predict", validation_data=(x_val, labels))])
 
 
 def test_case9_predict_path_shape_errors_name_the_argument(tmp_path, data):
