@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import warnings
 from typing import Any, Sequence
 
 import keras
@@ -105,12 +106,25 @@ def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
     return candidates
 
 def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | None) -> ConfusionMatrixMetric | None:
-    """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled)."""
+    """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled).
+
+    Several of the chosen name (one per output of a multi-output model) cannot be told apart by
+    ``metric=``: the first is read, and a warning says how to name them apart.
+    """
+    chosen = next((c for c in candidates if metric_name in (None, c.name)), None)
+    if chosen is not None:
+        alike = sum(c.name == chosen.name for c in candidates)
+        if alike > 1:
+            warnings.warn(
+                f"ClassificationReportCallback: {alike} compiled tb_imbalance metrics are named '{chosen.name}' "
+                f"(one per output?); the first compiled is read. Name them apart, e.g. {type(chosen).__name__}("
+                f"{chosen.num_classes}, name=\"<output>_{chosen.name}\"), and pass that name as the callback's metric=",
+                UserWarning,
+                stacklevel=4,
+            )
+        return chosen
     if metric_name is None:
-        return candidates[0] if candidates else None
-    for candidate in candidates:
-        if candidate.name == metric_name:
-            return candidate
+        return None
     raise ValueError(
         f"`metric={metric_name!r}` names no compiled tb_imbalance metric; "
         f"compiled ones: {[c.name for c in candidates]}; pass one of those names or "

@@ -383,3 +383,28 @@ def test_non_writer_process_computes_but_writes_nothing(tmp_path, data, monkeypa
     model = make_model([BalancedAccuracy(CLASSES)])
     model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
     assert not os.path.exists(tmp_path / "validation_imbalance")
+
+
+def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(120, 4)).astype("float32")
+    labels = {"a": rng.integers(0, 3, 120), "b": rng.integers(0, 3, 120)}
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8)(inputs)
+    heads = {head: keras.layers.Dense(3, activation="softmax", name=head)(hidden) for head in "ab"}
+    model = keras.Model(inputs, heads)
+    losses = {head: "sparse_categorical_crossentropy" for head in "ab"}
+    model.compile("adam", losses, metrics={head: [BalancedAccuracy(3)] for head in "ab"})
+    with pytest.warns(UserWarning, match=r"2 compiled tb_imbalance metrics are named 'balanced_accuracy' \(one per "
+                                         r"output\?\); the first compiled is read"):
+        model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "same", verbose=0)])
+    model.compile("adam", losses, metrics={head: [BalancedAccuracy(3, name=f"{head}_balanced_accuracy")] for head in "ab"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "apart", metric="b_balanced_accuracy", verbose=0)])
+    predicted = model.predict(x, verbose=0)["b"].argmax(1)
+    logged = matrices(tmp_path / "apart")["validation_imbalance"][0]
+    np.testing.assert_array_equal(logged, sk_confusion_matrix(labels["b"], predicted, labels=range(3)))
