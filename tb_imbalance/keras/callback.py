@@ -378,11 +378,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def _state_from_predictions(self) -> MetricState:
         assert self._source is not None
-        compiled = (
-            f"; the compiled metric '{self._metric.name}' is not read (the callback's validation_data wins)"
-            if self._metric is not None
-            else ""
-        )
+        compiled = "" if self._metric is None else (
+            f"; the compiled metric '{self._metric.name}' is not read (the callback's validation_data wins)")
         steps = "" if self._source.steps is None else f", {self._source.steps} batches"
         self._say_once(
             f"predicting on the callback's validation_data ({self._source.kind}{steps}) every "
@@ -407,6 +404,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return
         else:
             state = self._state_from_metric()
+            self._messages.validation_rows(epoch, state.matrix.sum())  # a generator used up after one pass?
         cm, curves = state.matrix, state.curves
         if curves is None:  # class ids, logits read as probabilities (a warning), curves=False: said once
             self._messages.no_curves(state.curves_reason, chosen=self._source is None and not self._metric.curves)

@@ -28,6 +28,7 @@ class CallbackMessages:
         self.speaker = speaker
         self.verbose = verbose
         self._said: set[str] = set()
+        self._first_rows: tuple[int, int] | None = None
 
     def log(self, message: str) -> None:
         """One line, when ``verbose``."""
@@ -53,6 +54,31 @@ class CallbackMessages:
         self._said.add("warning:" + key)
         warnings.warn(f"{self.speaker}: {message}", UserWarning, stacklevel=stacklevel)
         self.log(f"warning: {message}")
+
+    def validation_rows(self, epoch: int, rows: int) -> None:
+        """Warn once when fit's validation pass of ``epoch`` counted other ``rows`` than the first logged one.
+
+        Example:
+            >>> messages = CallbackMessages("C", verbose=0)
+            >>> messages.validation_rows(0, 100); messages.validation_rows(1, 100)
+            >>> import warnings
+            >>> with warnings.catch_warnings(record=True) as said:
+            ...     warnings.simplefilter("always")
+            ...     messages.validation_rows(2, 50)
+            >>> str(said[0].message)[:66]
+            'C: the validation pass of epoch 2 counted 50 rows, that of epoch 0'
+        """
+        if self._first_rows is None:
+            self._first_rows = (epoch, int(rows))
+        elif int(rows) != self._first_rows[1]:
+            first_epoch, first_rows = self._first_rows
+            self.warn_once("rows", (
+                f"the validation pass of epoch {epoch} counted {int(rows)} rows, that of epoch {first_epoch} "
+                f"{first_rows}: the steps' reports describe different rows and cannot be compared. A Python "
+                "generator given to fit(validation_data=...) is used up after one pass: pass arrays, a "
+                "keras.utils.PyDataset, or a tf.data dataset with .repeat() and fit(validation_steps=...). "
+                "A validation set that changes size on purpose needs no fix"
+            ), stacklevel=4)
 
     def no_curves(self, reason: str, *, chosen: bool) -> None:
         """Say once that an epoch has no curves and why: a line when the user ``chose`` it

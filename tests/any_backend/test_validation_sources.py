@@ -185,3 +185,37 @@ def test_bad_shapes_and_batches(data, model):
         ValidationSource(Endless(), steps=2).confusion_matrix(model, num_classes=CLASSES),
         expected(model, np.concatenate([x[:8]] * 2), np.concatenate([y[:8]] * 2)),
     )
+
+
+def _fit_with_metric(tmp_path, data, validation, **fit_kwargs):
+    from tb_imbalance.keras import BalancedAccuracy
+
+    x, y, _ = data
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    model.fit(x, y, epochs=3, verbose=0, validation_data=validation,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0)], **fit_kwargs)
+
+
+def test_a_used_up_generator_given_to_fit_is_said_once_when_a_pass_counts_other_rows(tmp_path, data):
+    x, y, _ = data
+
+    def used_up():  # Keras reads it on until it ends: the first pass takes 250 rows, the next what is left
+        yield from batches_of(x, y, size=50)
+        yield from batches_of(x[:100], y[:100], size=50)
+
+    with pytest.warns(UserWarning, match=r"the validation pass of epoch 1 counted \d+ rows, that of epoch 0 250: "
+                                         r"the steps' reports describe different rows.*validation_steps") as said:
+        try:
+            _fit_with_metric(tmp_path, data, used_up())
+        except ValueError as empty:  # a pass that validated no row at all is refused, as an empty evaluation
+            assert "every cell is 0" in str(empty) or "0 rows" in str(empty), str(empty)
+    assert sum("validation pass of epoch" in str(warning.message) for warning in said) == 1
+
+
+def test_the_same_validation_rows_every_epoch_are_said_nothing(tmp_path, data, recwarn):
+    x, y, _ = data
+    _fit_with_metric(tmp_path, data, Batches(x, y))
+    assert not [warning for warning in recwarn if "counted" in str(warning.message)]
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2]
