@@ -104,14 +104,10 @@ def test_labels_kept_between_epochs_equal_labels_drawn_afresh(monkeypatch):
 def test_threads_drawing_with_one_font_get_their_own_labels(monkeypatch):
     # The callback's background writer and a log_report call on the caller's thread draw with the
     # same font's atlas at once; dropping the kept labels in one must not break the other.
-    import sys
-    import threading
-
     import tb_imbalance.image_cells as image_cells
+    from threads import run_in_threads
 
     monkeypatch.setattr(image_cells, "_KEPT_STRIPS", 3)
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy machine
     atlas = GlyphAtlas(font(10))
     expected = {seed: GlyphAtlas(font(10)).line(count_labels(np.arange(seed, seed + 40).reshape(5, 8)), 24)
                 for seed in range(4)}
@@ -126,14 +122,7 @@ def test_threads_drawing_with_one_font_get_their_own_labels(monkeypatch):
         except Exception as error:  # noqa: BLE001 - reported below
             failures.append(repr(error))
 
-    threads = [threading.Thread(target=draw, args=(seeds,)) for seeds in ([0, 1], [2, 3], [1, 3])]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch)
+    run_in_threads(draw, [([0, 1],), ([2, 3],), ([1, 3],)])
     assert failures == []
 
 

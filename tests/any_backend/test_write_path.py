@@ -18,6 +18,7 @@ import pytest
 
 import tb_imbalance
 from logdir_reader import matrices
+from threads import run_in_threads
 from tb_imbalance.targets import close_directory_writers
 
 CM3 = np.array([[5, 1, 0], [2, 6, 1], [0, 1, 7]])
@@ -101,9 +102,6 @@ def _steps_in_file_order(run_dir, tag="confusion_matrix") -> list[int]:
 
 @pytest.mark.parametrize("kind", ["directory", "report_writer", "torch_summary_writer"])
 def test_two_threads_logging_one_tag_through_one_target_write_each_step_once(tmp_path, kind):
-    import sys
-    import threading
-
     targets = _targets(tmp_path)
     if kind not in targets:
         pytest.skip("PyTorch is not installed here")
@@ -117,16 +115,7 @@ def test_two_threads_logging_one_tag_through_one_target_write_each_step_once(tmp
             except ValueError as refused:  # the other thread logged this step first
                 assert "is not after the last step already logged" in str(refused)
 
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads take turns often, as on a busy machine
-    try:
-        threads = [threading.Thread(target=log_steps) for _ in range(2)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(switch)
+    run_in_threads(log_steps, [(), ()])
     if kind == "torch_summary_writer":
         target.flush()
     close_directory_writers()
