@@ -120,16 +120,7 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
     key = location if "://" in location else os.path.abspath(location)
     with _LOCK:
         writer = _DIRECTORY_WRITERS.get(key)
-        if writer is not None and "://" not in location and not os.path.isdir(location):
-            # The directory was deleted after this writer wrote into it or read
-            # its history (a fresh start in the same process): forget both, the
-            # open file now points nowhere. A writer that has seen nothing yet
-            # is kept, so callbacks sharing a new directory share one file.
-            seen = writer._events.path is not None or (writer._watched.read is not None and writer._watched.read.tags)
-            if seen:
-                writer.close()
-                writer = None
-        if writer is None:
+        if writer is None:  # a deleted directory needs no new writer: the writer starts over by itself
             writer = _DIRECTORY_WRITERS[key] = ReportWriter(location)
         return writer
 

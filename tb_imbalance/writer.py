@@ -140,17 +140,27 @@ class ReportWriter:
 
         Later uses also take in what other writers added to the directory's
         event files since, and say so once (:mod:`tb_imbalance.other_writers`).
-        Once this writer's event file is deleted (the run directory removed
-        for a fresh start, in the same process), the writer starts over: the
-        history is read again, and the next step opens a new file.
+        Once the run directory this writer wrote into (or read steps from) is
+        deleted, or its event file is (a fresh start in the same process), the
+        writer starts over: the history is read again, and the next step opens
+        a new file.
         """
-        path = self._events.path
-        if path is not None and "://" not in path and not os.path.exists(path):
-            # Dropped, not closed: TensorBoard's file layer reopens the path to write, so anything still
-            # buffered would re-create the deleted file.
-            self._events = EventFile(self.log_dir)
-            self._watched = WatchedHistory(self.log_dir)
-        return self._watched.history()
+        with self.lock:
+            if self._run_deleted():
+                # Dropped, not closed: TensorBoard's file layer reopens the path to write, so anything
+                # still buffered would re-create the deleted file.
+                self._events = EventFile(self.log_dir)
+                self._watched = WatchedHistory(self.log_dir)
+            return self._watched.history()
+
+    def _run_deleted(self) -> bool:
+        """Whether the (local) run directory was deleted since this writer wrote into it or read its steps."""
+        if "://" in self.log_dir:
+            return False
+        if self._events.path is not None:
+            return not os.path.exists(self._events.path)
+        read = self._watched.read  # steps read, none written: were the files that held them deleted?
+        return read is not None and bool(read.tags) and not any(os.path.exists(path) for path in read.file_ends)
 
     def _write_values(self, step: int, values: list) -> None:
         self._events.write(step, values)

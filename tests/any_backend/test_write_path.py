@@ -142,3 +142,19 @@ def test_a_run_directory_deleted_and_made_again_starts_over(tmp_path, kind):
     events = list(read_events(os.path.join(run_dir, name)))
     assert events[0].file_version == "brain.Event:2"  # a new file, with its header
     assert _steps_in_file_order(run_dir) == [0, 1]
+
+
+def test_a_writer_refused_by_an_old_run_takes_a_fresh_start_once_that_run_is_deleted(tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    for step in range(2):  # an earlier run (its own writer, as an earlier process's would be)
+        tb_imbalance.ReportWriter(run_dir).write_matrix(step, "confusion_matrix", CM3, image=False)
+    writer = tb_imbalance.ReportWriter(run_dir)
+    with pytest.raises(ValueError, match="is not after the last step already logged"):
+        writer.write_matrix(0, "confusion_matrix", CM3, image=False)
+    shutil.rmtree(run_dir)
+    os.makedirs(run_dir)  # deleted as the message says, and made again
+    writer.write_matrix(0, "confusion_matrix", CM3, image=False)
+    writer.close()
+    assert _steps_in_file_order(run_dir) == [0]
