@@ -197,9 +197,8 @@ class RunHistory:
                 f"tag {name!r}{self._where()} is also being written by another writer (event file "
                 f"{tag.other_writer}, written by another running process or since this one started, "
                 f"holds steps up to {tag.last_step}): two writers of one tag lose each other's steps in "
-                "TensorBoard. "
-                "Write from one process only (e.g. `if rank == 0:` under DDP), or give each writer "
-                "its own `name` or run directory"
+                "TensorBoard. Write from one process only (e.g. `if rank == 0:` under DDP), or give each "
+                "writer its own `name` or run directory"
             )
         self.check_step(name, step)
 

@@ -235,9 +235,10 @@ def padding_rows(labels: Any, weights: np.ndarray, num_classes: int) -> np.ndarr
 
     A label outside ``[0, C)`` (``-1`` is the usual padding value), not a
     whole number, NaN, or a one-hot row with no positive entry or with its
-    largest value in several columns names no class. Such rows count for nothing, and the Keras metrics drop them, so
-    the writers drop them too instead of refusing the labels; with a
-    positive weight the same label is an error.
+    largest value in several columns names no class. Such rows count for
+    nothing, and the Keras metrics drop them, so the writers drop them too
+    instead of refusing the labels; with a positive weight the same label is
+    an error.
 
     Example:
         >>> padding_rows(np.array([0, -1, 1, -1]), np.array([1.0, 0.0, 0.0, 1.0]), 2).tolist()
