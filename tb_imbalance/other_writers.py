@@ -105,6 +105,11 @@ class WatchedHistory:
         """The history as far as it was read, or None before the first :meth:`history` (nothing read)."""
         return self._history
 
+    @property
+    def files_read(self) -> list[str]:
+        """The event files other than the target's own that the history was read from (first use and since)."""
+        return list(self._read_up_to)
+
     def own(self, path: str | None) -> None:
         """Count the event file ``path`` as the target's own (None: nothing to add)."""
         if path is not None and os.path.abspath(path) not in self._own:

@@ -159,8 +159,8 @@ class ReportWriter:
             return False
         if self._events.path is not None:
             return not os.path.exists(self._events.path)
-        read = self._watched.read  # steps read, none written: were the files that held them deleted?
-        return read is not None and bool(read.tags) and not any(os.path.exists(path) for path in read.file_ends)
+        files = self._watched.files_read  # steps read, none written: were the files that held them deleted?
+        return bool(files) and not any(os.path.exists(path) for path in files)
 
     def _write_values(self, step: int, values: list) -> None:
         self._events.write(step, values)
