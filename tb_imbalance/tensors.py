@@ -45,7 +45,8 @@ def to_numpy(value: Any, argument: str) -> Any:
 
     Raises:
         TypeError: a symbolic value (a Keras ``KerasTensor``, a TensorFlow
-            graph tensor, a JAX tracer) that holds no numbers yet.
+            graph tensor, a JAX tracer, a PyTorch ``meta`` tensor) that holds
+            no numbers yet.
     """
     if value is None:
         return value
@@ -54,6 +55,12 @@ def to_numpy(value: Any, argument: str) -> Any:
     framework = _framework(value)
     if framework == "torch":
         tensor = value.detach()
+        if tensor.is_meta:
+            raise TypeError(
+                f"`{argument}` is a PyTorch tensor on the 'meta' device, which holds shapes but no "
+                "values; log the outputs of a model whose weights are loaded onto a real device "
+                "(e.g. model.to_empty(device='cpu') and load its state, or load it without device='meta')"
+            )
         if tensor.is_floating_point() and str(tensor.dtype) not in _NUMPY_TORCH_FLOATS:
             tensor = tensor.float()  # bfloat16, float8: numpy has no such dtype; float32 holds them exactly
         return tensor.cpu().numpy()

@@ -179,6 +179,16 @@ def test_torch_tensors_and_summary_writer(tmp_path):
     assert len(os.listdir(tmp_path / "torch_run")) == 1  # our records went into the writer's own file
 
 
+def test_a_torch_meta_tensor_is_refused_by_name_and_nothing_is_written(tmp_path):
+    torch = pytest.importorskip("torch")
+    labels, scores = seeded_batch(5)
+    with pytest.raises(TypeError, match=r"`predictions` is a PyTorch tensor on the 'meta' device.*to_empty"):
+        tb_imbalance.log_report(tmp_path / "meta", labels, torch.tensor(scores).to("meta"), 0, num_classes=3)
+    with pytest.raises(TypeError, match=r"`labels` is a PyTorch tensor on the 'meta' device"):
+        tb_imbalance.log_report(tmp_path / "meta", torch.tensor(labels).to("meta"), scores, 0, num_classes=3)
+    assert not (tmp_path / "meta").exists() or matrices(tmp_path).get("meta", {}) == {}
+
+
 def test_every_matrix_entry_point_takes_a_torch_matrix_with_grad_and_weighted(tmp_path):
     """ReportWriter.write_matrix reads a framework matrix as log_matrix does, and takes `weighted` too."""
     torch = pytest.importorskip("torch")
