@@ -80,10 +80,16 @@ export function toCsv({ header, rows }) {
   return [header, ...rows].map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }
 
-function markdownCell(value) {
+/**
+ * Text (a class or run name) as Markdown that shows it verbatim on one line:
+ * backslash escapes for `|` (ends a table cell), `<` and `&` (start HTML in
+ * most renderers), `[` and `]` (links and images), emphasis and code marks.
+ * @param {string|number|null|undefined} value
+ * @returns {string}
+ */
+export function markdownText(value) {
   if (value === null || value === undefined) return "";
-  // Backslash escapes keep a name's text: `|` would end the cell, `<` and `&` start HTML in most renderers.
-  return String(value).replace(/[\\|<>&]/g, "\\$&").replace(/[\r\n]+/g, " ");
+  return String(value).replace(/[\\|<>&[\]*_`~]/g, "\\$&").replace(/[\r\n]+/g, " ");
 }
 
 /**
@@ -92,7 +98,7 @@ function markdownCell(value) {
  * @returns {string}
  */
 export function toMarkdown({ header, rows, align = [] }) {
-  const line = (cells) => "| " + cells.map(markdownCell).join(" | ") + " |";
+  const line = (cells) => "| " + cells.map(markdownText).join(" | ") + " |";
   const rule = header.map((_, index) => (align[index] === "right" ? "---:" : "---"));
   return [line(header), "| " + rule.join(" | ") + " |", ...rows.map(line)].join("\n") + "\n";
 }

@@ -3,7 +3,7 @@
 // only draw what this builds.
 import { BUCKETS } from "./long-tail.js";
 import { classSetTitle, groupByClassSet } from "./pivot.js";
-import { toCsv, toMarkdown } from "./format.js";
+import { markdownText, toCsv, toMarkdown } from "./format.js";
 import { classTests } from "./significance.js";
 
 /** Per-run columns, in display order. */
@@ -397,7 +397,7 @@ export function exportTablesText(parts, flavour) {
     const layout = exportLayout(table, classRows, flavour);
     if (flavour === "csv") return toCsv(layout);
     const text = toMarkdown(layout);
-    return parts.length > 1 && title ? `### ${title.replace(/[\r\n]+/g, " ")}\n\n${text}` : text;
+    return parts.length > 1 && title ? `### ${markdownText(title)}\n\n${text}` : text;
   });
   return texts.join(flavour === "csv" ? "\r\n" : "\n");
 }

@@ -204,7 +204,8 @@ export async function loadTrends({ api, source, state, tag, readable, baseline }
  * @returns {Promise<{shown: boolean, names: string[], className: string|null, isDefault: boolean,
  *   reference: {run: string, step: number}|null,
  *   runs: Array<{run: string, step: number|null, curves: Object|null, reason: string|null}>}>}
- *   `shown`: whether any run has curves; a run's `reason` says why it has none
+ *   `shown`: whether any run has curves; a run's `reason` says why it has none (the
+ *   report's `curves_error` where its curves could not be read)
  */
 export async function loadCurves(selection) {
   const { api, source, state, tag, readable } = selection;
@@ -221,7 +222,7 @@ export async function loadCurves(selection) {
     reports.map(async ({ run, step, report, error }) => {
       const none = { run, step, curves: null };
       if (!report) return { ...none, reason: error ?? "no report" };
-      if (!report.has_curves || !choice) return { ...none, reason: noCurvesReason(step) };
+      if (!report.has_curves || !choice) return { ...none, reason: report.curves_error ?? noCurvesReason(step) };
       const classIndex = report.class_names.indexOf(choice.name);
       if (classIndex < 0) return { ...none, reason: "its classes differ: it has no class of this name" };
       const curves = await settle(api.curves(run, tag, step, classIndex));

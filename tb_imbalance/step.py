@@ -35,6 +35,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
 if TYPE_CHECKING:  # pragma: no cover
     from tb_imbalance.examples import ExampleSet
@@ -77,12 +78,22 @@ def validate_step(step: Any) -> int:
 def validate_tag(name: Any) -> str:
     """Return ``name`` if it is a usable tag, else raise ``ValueError``.
 
+    A tag holds no double quote, backslash or control character: TensorBoard's
+    default loader could not read its curves and examples
+    (:mod:`tb_imbalance.format.blob_names`).
+
     Example:
         >>> validate_tag("test_set")
         'test_set'
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"`name` must be a non-empty tag string, received {name!r}")
+    trouble = blob_key_trouble(name)
+    if trouble is not None:
+        raise ValueError(
+            f"`name` {name!r} holds {trouble}: {BLOB_NAME_ADVICE}. Choose a name without them "
+            "(e.g. letters, digits, '_', '-', '/', spaces)"
+        )
     return name
 
 

@@ -8,6 +8,7 @@ errors; TensorBoard's own PR Curves format; and through the real
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 
 import numpy as np
@@ -18,7 +19,9 @@ from tensorboard.plugins.pr_curve import metadata as pr_curve_metadata
 from tensorboard.util import tensor_util
 
 import tb_imbalance
-from support import HOSTILE_CLASS_NAME, PLUGIN_ROUTE, get_json, plugin_client, route_error, route_json, tensorboard_server
+from support import (
+    HOSTILE_CLASS_NAME, PLUGIN_ROUTE, get_json, http_get, plugin_client, route_error, route_json, tensorboard_server,
+)
 from tb_imbalance import core
 
 CLASS_NAMES = ["ok", "fault", HOSTILE_CLASS_NAME]
@@ -315,3 +318,34 @@ def test_curves_of_other_bins_or_other_rows_than_the_matrix_are_refused_before_a
     assert not list(tmp_path.iterdir())
     tb_imbalance.log_matrix(tmp_path, cm, step=0, curves=core.curve_summary(probabilities, true, predicted))
     assert len(list(tmp_path.iterdir())) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("load_fast", [False, True])
+def test_a_run_name_the_rust_loader_cannot_read_blobs_under_is_warned_and_explained(tmp_path, load_fast):
+    """TensorBoard's Rust data server cannot parse blob keys of names with JSON escapes: the writer
+    warns, and the routes say why instead of "no curves were logged"."""
+    true, probabilities, _ = _evaluation(3)
+    with pytest.warns(UserWarning, match=r"""has '"' in 'q"uote'.*--load_fast=false"""):
+        tb_imbalance.log_report(tmp_path / 'q"uote', true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
+    tb_imbalance.log_report(tmp_path / "plain", true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
+    expected = skm.average_precision_score(true == 1, core.quantise_scores(probabilities)[:, 1])
+    with tensorboard_server(tmp_path, load_fast=load_fast) as base:
+        def get(route, run, status=200):
+            query = urllib.parse.urlencode({"run": run, "tag": "confusion_matrix", "class": 1})
+            answered, _, body = http_get(f"{base}{PLUGIN_ROUTE}/{route}?{query}")
+            assert answered == status, body
+            return json.loads(body)
+
+        assert get("curves", "plain")["average_precision"] == pytest.approx(expected, abs=1e-6)
+        report = get("report", 'q"uote')
+        np.testing.assert_array_equal(report["confusion_matrix"], skm.confusion_matrix(true, probabilities.argmax(1)))
+        if not load_fast:  # the Python loader reads everything
+            assert report["has_curves"] is True and report["curves_error"] is None
+            assert get("curves", 'q"uote')["average_precision"] == pytest.approx(expected, abs=1e-6)
+            return
+        assert report["has_curves"] is False
+        assert "--load_fast=false" in report["curves_error"] and "double quote" in report["curves_error"]
+        message = get("curves", 'q"uote', status=422)["error"]
+        assert message.startswith("""reading the curves of run 'q"uote', tag 'confusion_matrix', step 0: TensorBoard's""")
+        assert "--load_fast=false" in message

@@ -98,14 +98,20 @@ class CurveReads:
 
     def _curves_at(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int, num_classes: int) -> np.ndarray | None:
         """The summary at ``step``, or None when there is none or it cannot be read (logged)."""
+        return self._curves_or_error(ctx, experiment_id, run, tag, step, num_classes)[0]
+
+    def _curves_or_error(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, step: int, num_classes: int
+    ) -> tuple[np.ndarray | None, str | None]:
+        """The summary at ``step`` (None when there is none), and why it could not be read (logged)."""
         try:
             steps = self._curve_steps(ctx, experiment_id, run, tag)
             if steps is None or step not in steps.blob_keys:
-                return None
-            return self._decoded_curves(ctx, experiment_id, run, tag, steps, step, num_classes)
+                return None, None
+            return self._decoded_curves(ctx, experiment_id, run, tag, steps, step, num_classes), None
         except DashboardError as error:
             logger.warning("Reading the curves of run %r, tag %r, step %d failed: %s", run, tag, step, error)
-            return None
+            return None, str(error)
 
     def _curve_steps(self, ctx: Any, experiment_id: str, run: str, tag: str) -> plugin_curves.CurveSteps | None:
         """The curves tag's steps and blob keys, or None when it holds none."""

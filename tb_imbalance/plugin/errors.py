@@ -15,6 +15,8 @@ prefix).
 
 Example:
     >>> from tensorboard import errors as tb_errors
+
+from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE
     >>> error = NotFoundError("no run 'x' with confusion matrices")
     >>> error.status, isinstance(error, tb_errors.NotFoundError), str(error)
     (404, True, "no run 'x' with confusion matrices")
@@ -28,6 +30,8 @@ from typing import Iterator
 
 from tensorboard import errors as tb_errors
 
+from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE
+
 __all__ = [
     "DashboardError",
     "BadRequestError",
@@ -36,6 +40,9 @@ __all__ = [
     "DataUnavailableError",
     "provider_errors",
 ]
+
+#: What TensorBoard's Rust data server says of a blob key it cannot parse (see tb_imbalance.format.blob_names).
+_BLOB_KEY_FAILURE = "failed to parse blob key"
 
 # Failed reads are logged under the reader's name, where they always were.
 logger = logging.getLogger("tb_imbalance.plugin.reader")
@@ -103,6 +110,11 @@ def provider_errors(action: str) -> Iterator[None]:
     except tb_errors.NotFoundError as error:
         raise NotFoundError(f"{action}: {error}") from error
     except tb_errors.PublicError as error:
+        if _BLOB_KEY_FAILURE in str(error):
+            raise UnreadableDataError(
+                f"{action}: {BLOB_NAME_ADVICE}. Start TensorBoard with --load_fast=false, or rename the "
+                f"run directory ({error})"
+            ) from error
         raise DashboardError(f"{action}: {error}", status=error.http_code) from error
     except Exception as error:
         logger.warning("%s failed", action, exc_info=True)

@@ -206,7 +206,8 @@ class ImbalanceData(ExampleReads, CurveReads):
         The payload also holds ``has_examples``: whether the step reported
         holds examples (see :meth:`examples`); False when they cannot be
         listed. ``has_curves`` says whether it holds curves (never with
-        ``group``); ``per_class`` then also has ``average_precision``,
+        ``group``), and ``curves_error`` why curves it holds could not be read
+        (None when they were, or there are none); ``per_class`` then also has ``average_precision``,
         ``roc_auc`` and ``calibration_error``, and ``metrics`` has
         :data:`tb_imbalance.core.CURVE_METRIC_NAMES`
         (:func:`tb_imbalance.core.curve_metrics`; all None without curves or
@@ -223,9 +224,14 @@ class ImbalanceData(ExampleReads, CurveReads):
         series = self.series_for(ctx, experiment_id, run, tag)
         payload = report_payload(series, run=run, tag=tag, step=step, many=many, few=few, group=group)
         payload["has_examples"] = self._has_examples(ctx, experiment_id, run, tag, payload["step"])
-        curves = None if group else self._curves_at(ctx, experiment_id, run, tag, payload["step"], series.info.num_classes)
+        curves, curves_error = (
+            (None, None)
+            if group
+            else self._curves_or_error(ctx, experiment_id, run, tag, payload["step"], series.info.num_classes)
+        )
         fields = report_curve_fields(curves, payload["num_classes"])
         payload["has_curves"] = curves is not None
+        payload["curves_error"] = curves_error
         payload["per_class"].update(fields["per_class"])
         payload["metrics"].update(fields["metrics"])
         return payload

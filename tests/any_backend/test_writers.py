@@ -179,6 +179,20 @@ def test_torch_tensors_and_summary_writer(tmp_path):
     assert len(os.listdir(tmp_path / "torch_run")) == 1  # our records went into the writer's own file
 
 
+def test_a_summary_writers_run_name_the_default_loader_cannot_read_blobs_under_is_warned_once(tmp_path):
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    labels, scores = seeded_batch(5)
+    writer = SummaryWriter(str(tmp_path / "tab\there"))
+    with pytest.warns(UserWarning, match=r"has '\\t' in 'tab\\there'.*--load_fast=false") as caught:
+        tb_imbalance.log_report(writer, labels, torch.tensor(scores), 0, num_classes=3)
+        tb_imbalance.log_report(writer, labels, torch.tensor(scores), 1, num_classes=3)
+    assert len([w for w in caught if "load_fast" in str(w.message)]) == 1
+    writer.close()
+    assert sorted(matrices(tmp_path)["tab\there"]) == [0, 1]
+
+
 def test_a_torch_meta_tensor_is_refused_by_name_and_nothing_is_written(tmp_path):
     torch = pytest.importorskip("torch")
     labels, scores = seeded_batch(5)

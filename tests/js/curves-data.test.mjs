@@ -169,6 +169,14 @@ test("loadCurves: the worst-AP class of the first run with curves, matched by na
   assert.deepEqual(chosen.runs.map((entry) => entry.curves?.class_index ?? null), [null, 2, 0]);
 });
 
+test("loadCurves: a run whose curves could not be read gives the report's reason, not the class-id hint", async () => {
+  const unreadable = { ...fakeReport(0, false), curves_error: "run 'q\"1', tag 't': TensorBoard's default data server ..." };
+  const reports = { a: { 0: fakeReport(0, true, [0.5, 0.6, 0.7]) }, 'q"1': { 0: unreadable } };
+  const data = await loadCurves({ api: fakeApi(reports), source: source({ a: [0], 'q"1': [0] }), tag: "t", readable: ["a", 'q"1'], state: { tableStep: null } });
+  assert.equal(data.runs[1].curves, null);
+  assert.equal(data.runs[1].reason, unreadable.curves_error);
+});
+
 test("loadCurves: no run with curves shows nothing; other class sets and failures say why", async () => {
   const reports = { ids: { 0: fakeReport(0, false) } };
   const none = await loadCurves({ api: fakeApi(reports), source: source({ ids: [0] }), tag: "t", readable: ["ids"], state: { tableStep: null } });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatCount, formatDelta, formatPercent, formatScore, formatStep, runLabel, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { formatCount, formatDelta, formatPercent, formatScore, formatStep, markdownText, runLabel, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -33,6 +33,13 @@ test("Markdown escapes pipes and aligns numbers", () => {
 test("Markdown keeps a hostile name as text: HTML's < > & and backslashes are escaped", () => {
   const text = toMarkdown({ header: ["class"], rows: [["<img src=x onerror=alert(1)> & \\co"]] });
   assert.equal(text.split("\n")[2], "| \\<img src=x onerror=alert(1)\\> \\& \\\\co |");
+});
+
+test("Markdown keeps links, images, emphasis and code in a name as text", () => {
+  assert.equal(markdownText("[md](javascript:alert(1))"), "\\[md\\](javascript:alert(1))");
+  assert.equal(markdownText("![i](http://evil/x.png)"), "!\\[i\\](http://evil/x.png)");
+  assert.equal(markdownText("*a* _b_ `c` ~~d~~"), "\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~");
+  assert.equal(markdownText("two\nlines"), "two lines");
 });
 
 test("run labels drop the callback's suffix", () => {

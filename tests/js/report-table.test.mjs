@@ -19,6 +19,7 @@ import {
   visibleClassRows,
 } from "../../plugin_static/report-table.js";
 import { loadTableColumns, worstClasses } from "../../plugin_static/view-data.js";
+import { markdownText } from "../../plugin_static/format.js";
 
 function report(step, names, { recall, precision, support, predicted, weighted = false }) {
   const f1 = recall.map((r, i) => (r + precision[i] ? (2 * r * precision[i]) / (r + precision[i]) : 0));
@@ -341,9 +342,31 @@ test("runs with another class set get their own table, compared with their own b
   assert.ok(blocks[0].startsWith("class,base step,"));
   assert.ok(blocks[1].startsWith("class,odd step,"));
   const markdown = exportTablesText(parts, "markdown");
-  assert.ok(markdown.startsWith(`### ${first.title}\n\n| class |`));
-  assert.ok(markdown.includes(`\n### ${second.title}\n\n| class | odd (step 3) precision |`));
+  assert.ok(markdown.startsWith(`### ${markdownText(first.title)}\n\n| class |`));
+  assert.ok(markdown.includes(`\n### ${markdownText(second.title)}\n\n| class | odd (step 3) precision |`));
   assert.equal(exportTablesText(parts.slice(0, 1), "markdown"), toMarkdownOf(first));
+});
+
+function uniform(size) {
+  const half = Array(size).fill(0.5);
+  const counts = Array(size).fill(10);
+  return { recall: half, precision: half, support: counts, predicted: counts };
+}
+
+test("the Markdown export's class-set headings keep hostile class and run names as text", () => {
+  const evil = ["<img src=x onerror=alert(1)>", "b"];
+  const columns = [
+    { run: "<script>alert(2)</script>", step: 0, report: report(0, evil, uniform(2)), error: null },
+    { run: "other", step: 0, report: report(0, evil, uniform(2)), error: null },
+    { run: "x", step: 0, report: report(0, ["p", "q", "r"], uniform(3)), error: null },
+  ];
+  const tables = buildReportTables(columns, ["<script>alert(2)</script>", "x"]);
+  const parts = tables.map((table) => ({ table, classRows: table.classRows, title: table.title }));
+  const headings = exportTablesText(parts, "markdown").split("\n").filter((line) => line.startsWith("###"));
+  assert.equal(headings.length, 2);
+  assert.ok(headings[0].includes("\\<img src=x onerror=alert(1)\\>"), headings[0]);
+  assert.ok(headings[0].includes("\\<script\\>alert(2)\\</script\\>"), headings[0]);
+  assert.ok(!/<(img|script)/.test(headings.join("\n").replace(/\\</g, "")), headings.join("\n"));
 });
 
 function toMarkdownOf(table) {
