@@ -1,4 +1,4 @@
-"""Run and tag names whose blobs TensorBoard's default loader cannot read.
+r"""Run and tag names whose blobs TensorBoard's default loader cannot read.
 
 The curves and the examples are blob sequences (the matrix and the scalars
 are tensors). TensorBoard's Rust data server (the default loader,
@@ -9,8 +9,10 @@ character (U+0000 to U+001F) it lists the blobs but cannot read them
 ("failed to parse blob key"). ``--load_fast=false`` reads them all.
 
 Example:
-    >>> blob_key_trouble("val"), blob_key_trouble('val "b"'), blob_key_trouble("a\\tb")
-    (None, "'\\"'", "'\\\\t'")
+    >>> [blob_key_trouble(name) for name in ("val", "val/step 2", "é")]
+    [None, None, None]
+    >>> print(blob_key_trouble('say "hi"'), blob_key_trouble("tab\there"), blob_key_trouble("C:\\runs"))
+    '"' '\t' '\\'
 """
 
 from __future__ import annotations

@@ -270,6 +270,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         return os.path.join(self.log_dir, self.run_name)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        if self._fit is not None and self._fit is getattr(self.model, "history", None):
+            raise ValueError("this ClassificationReportCallback is listed twice in fit(callbacks=[...]): list it once")
         # A fit that raised skipped on_train_end: its last steps (this callback's or another's) reach the
         # disk before this fit reads the run directory; their errors were logged, and are not this fit's.
         self._pending = []

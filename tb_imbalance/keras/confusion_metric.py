@@ -426,7 +426,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     def result(self) -> Any:
         """The metric on the rows seen so far; NaN once a row could not be counted."""
         if self._fused_tf and state_updates.fused_tf_applies():
-            return self._last_result.value
+            return ops.copy(self._last_result.value)  # a value: a kept result() must not follow the variable
         xp = array_namespace()
         if self._result_reads_curves:
             start = self._counters_start

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import keras
 import numpy as np
-from keras import ops
 
 from tb_imbalance.keras.cell_codes import read_cells
 
@@ -41,12 +41,25 @@ class MetricState(NamedTuple):
     curves_reason: str
 
 
+def host_copy(variable: Any) -> np.ndarray:
+    """A metric variable's value as numpy, read the backend's own way: numpy 2 deprecates
+    ``np.array`` of a Keras variable, a TensorFlow variable and a torch tensor (``__array__``
+    without ``copy``), which fails where warnings are errors."""
+    value = variable.value
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        return value.numpy()
+    if backend == "torch":
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
 class HostReads:
     """Host-side reads of a :class:`~tb_imbalance.keras.ConfusionMatrixMetric` (a mix-in: it uses the
     metric's ``num_classes``, ``name``, ``counts`` and curve variables)."""
 
     def _host_counts(self) -> np.ndarray:
-        counts = np.asarray(ops.convert_to_numpy(self.counts))
+        counts = host_copy(self.counts)
         # An array that owns its memory and may be written is a fresh copy, ours to keep; anything
         # else (a view of a backend's buffer) is copied: the metric goes on counting and the
         # background writer reads this later.
@@ -131,7 +144,7 @@ class HostReads:
                 ))
             return MetricState(matrix, None, f"{self.name}: curves=False, so no curve summary is kept")
         curves, reason = self._curves.summary(
-            ops.convert_to_numpy(self.curve_counts), ops.convert_to_numpy(self.curve_sums)
+            host_copy(self.curve_counts), host_copy(self.curve_sums)
         )
         return MetricState(matrix, curves, reason)
         return MetricState(matrix, curves, reason)

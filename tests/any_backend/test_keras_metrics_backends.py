@@ -113,6 +113,44 @@ def test_a_read_matrix_is_the_callers_own_copy():
     assert metric.confusion_matrix().sum() == 0
 
 
+def test_a_kept_result_is_a_value_not_the_metrics_own_state():
+    # A custom loop that keeps result() per epoch must not see the later epochs' values in it.
+    metric = BalancedAccuracy(3)
+    kept = []
+    for scores in ([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]], [[0.1, 0.8, 0.1], [0.8, 0.1, 0.1], [0.8, 0.1, 0.1]]):
+        metric.reset_state()
+        metric.update_state(ops.convert_to_tensor([0, 1, 2]), ops.convert_to_tensor(scores))
+        kept.append(metric.result())
+    assert [float(value) for value in kept] == [1.0, 0.0]
+
+
+@pytest.mark.parametrize("metric_type", ["BalancedAccuracy", "MacroF1", "MacroAveragePrecision"])
+def test_fit_and_evaluate_with_run_eagerly(metric_type):
+    import tb_imbalance.keras as tbk
+
+    x, y = monitor_data()
+    metric = getattr(tbk, metric_type)(3)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[metric], run_eagerly=True)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    logged = model.evaluate(x, y, batch_size=32, verbose=0, return_dict=True)[metric.name]
+    np.testing.assert_array_equal(
+        metric.confusion_matrix(), skm.confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(3))
+    )
+    assert logged == pytest.approx(float(metric.result()), abs=1e-7)
+
+
+def test_reading_the_metric_hands_numpy_no_keras_variable():
+    # numpy 2 deprecates Keras variables' __array__ (no copy keyword): under warnings-as-errors the
+    # callback's read of the metric, and confusion_matrix(), failed on JAX.
+    metric = BalancedAccuracy(3)
+    metric.update_state([0, 1], [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert metric.confusion_matrix().tolist() == [[1, 0, 0], [0, 1, 0], [0, 0, 0]]
+        assert metric.read_state().curves is not None and metric.invalid_rows == 0
+
+
 def test_count_dtype_is_exact_and_chosen_without_warnings():
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -229,6 +229,17 @@ def test_case3_the_same_name_twice_in_one_fit_is_refused(tmp_path, data):
     assert sorted(matrices(tmp_path)[RUN]) == [0, 1]
 
 
+def test_case3_one_callback_listed_twice_is_refused_before_training(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    counter, callback = Counter(), ClassificationReportCallback(tmp_path, verbose=0)
+    with pytest.raises(ValueError, match=r"listed twice in fit\(callbacks=\[\.\.\.\]\): list it once"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[callback, counter, callback])
+    assert counter.batches == 0 and not os.path.exists(tmp_path / RUN)
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[callback])
+    assert sorted(matrices(tmp_path)[RUN]) == [0]
+
+
 # -- case 4: training again into a log_dir that holds a run -----------------
 def test_case4_a_rerun_is_refused_before_training_and_continuing_works(tmp_path, data):
     (x, y), (x_val, y_val), _ = data
