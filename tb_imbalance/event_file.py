@@ -118,7 +118,10 @@ class EventFile:
         self._records: _FastRecordWriter | None = None
 
     def _open(self) -> None:
-        gfile.makedirs(self.run_dir)
+        try:
+            gfile.makedirs(self.run_dir)
+        except OSError as error:  # no permission, a read-only or special file system
+            raise type(error)(error.errno, f"cannot make the run directory {self.run_dir!r}: {error.strerror}") from None
         name = "events.out.tfevents.%010d.%s.%d.%06d.v2" % (
             time.time(), socket.gethostname(), os.getpid(), next(_FILE_COUNTER)
         )

@@ -8,7 +8,10 @@ class set written into an old tag cannot be read. tb_imbalance therefore
 refuses, before anything is written:
 
 * a step that is not after the last step already logged for the tag
-  (continuing a run with larger steps is fine: ``fit(initial_epoch=k)``);
+  (continuing a run with larger steps is fine: ``fit(initial_epoch=k)``;
+  so is logging steps from ``s`` on again after a restart that TensorBoard
+  purges them at: a ``SessionLog.START`` event at ``s``, which
+  ``SummaryWriter(purge_step=s)`` writes, following an earlier START);
 * class names that differ from those the tag was first written with;
 * ``class_counts`` or ``class_groups`` that differ from those the tag was
   first written with (None — not given — counts as a value: a tag first
@@ -43,12 +46,16 @@ import dataclasses
 import os
 from typing import Callable, Iterable, Sequence
 
+from tensorboard.compat.proto import event_pb2
+
 from tb_imbalance import format as fmt
 from tb_imbalance.event_file import read_events_from
 from tb_imbalance.events import tag_collision
 from tb_imbalance.step import ClassSet, ReportStep
 
 __all__ = ["RunHistory", "TagHistory"]
+
+_SESSION_START = event_pb2.SessionLog.START
 
 
 @dataclasses.dataclass
@@ -98,6 +105,8 @@ class RunHistory:
         self.tags: dict[str, TagHistory] = {}
         #: Event file -> byte offset after its last complete record read.
         self.file_ends: dict[str, int] = {}
+        #: Whether a SessionLog.START event was read (see :meth:`absorb_events`).
+        self.session_started = False
 
     @classmethod
     def from_directory(
@@ -129,8 +138,22 @@ class RunHistory:
         process, still running); later writes of its tags are refused.
         """
         for event in events:
+            if event.session_log.status == _SESSION_START:
+                self._restart(event.step)
             for value in event.summary.value:
                 self._absorb(value, event.step, other_writer)
+
+    def _restart(self, step: int) -> None:
+        """A ``SessionLog.START`` event at ``step`` (``SummaryWriter(purge_step=step)`` writes one).
+
+        TensorBoard drops the steps from ``step`` on at a START that follows an earlier START of
+        the run (both loaders; at the run's first START only the Rust loader does): from then on
+        those steps may be logged again.
+        """
+        if self.session_started:
+            for tag in self.tags.values():
+                tag.last_step = min(tag.last_step, int(step) - 1)
+        self.session_started = True
 
     def _absorb(self, value, step: int, other_writer: str | None = None) -> None:
         tag = self.tags.get(value.tag)
@@ -212,12 +235,18 @@ class RunHistory:
                     f". Logging two reports per step (say training and validation)? Give each its "
                     f"own `name` (e.g. name='train_{name}') or its own run directory / writer"
                 )
+            purge = ""
+            if self.session_started:
+                purge = (
+                    ". A SummaryWriter(purge_step=k) makes TensorBoard's Python loader drop the steps from k "
+                    "on only when an earlier writer of the run also started with purge_step (e.g. purge_step=0)"
+                )
             raise ValueError(
                 f"step {step} of tag {name!r} is not after the last step already logged "
                 f"({tag.last_step}){self._where()}: writing it would mix two runs in one. To start "
                 "a fresh run, use a new log directory (e.g. runs/<experiment>-2) or delete the old "
                 f"one; to continue this run, start after step {tag.last_step} (Keras: "
-                f"model.fit(..., initial_epoch={tag.last_step + 1})){twice}"
+                f"model.fit(..., initial_epoch={tag.last_step + 1})){twice}{purge}"
             )
 
     def record(self, report: ReportStep) -> None:

@@ -180,7 +180,13 @@ def _describe_writer(target: Any) -> str:
 
 
 def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
-    return lambda: history_of(target, target.get_logdir(), _own_event_file(target))
+    def history() -> RunHistory:
+        own = _own_event_file(target)  # opens the writer's file: with purge_step, its SessionLog.START
+        if target not in _HISTORIES:
+            target.flush()  # what the writer queued is on disk before its directory is read
+        return history_of(target, target.get_logdir(), own)
+
+    return history
 
 
 def _own_event_file(target: Any) -> str | None:

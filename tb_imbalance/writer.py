@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import threading
 import warnings
 from typing import Any, Callable, Mapping, Sequence
@@ -56,6 +57,7 @@ class ReportWriter:
                 f"`log_dir` must be a non-empty directory path or URL, received {log_dir!r}"
             )
         self.log_dir = os.fspath(log_dir)
+        _check_location(self.log_dir)
         warn_unreadable_run_name(self.log_dir)
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()
@@ -188,6 +190,26 @@ class ReportWriter:
 
     def __repr__(self) -> str:
         return f"ReportWriter({self.log_dir!r})"
+
+
+def _check_location(run_dir: str) -> None:
+    """Refuse at once, not when the first step is written, a run directory that cannot be made:
+    a local path with ``://`` that is no URL, or a file where the directory or a parent would be."""
+    if "://" in run_dir:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", run_dir.split("://", 1)[0]):
+            raise ValueError(
+                f"the run directory {run_dir!r} holds '://' but does not start with a URL scheme (s3://, "
+                "gs://, …): TensorBoard's file layer would read it as a URL. Choose a name without '://'"
+            )
+        return
+    path = os.path.abspath(run_dir)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(
+            f"the run directory {run_dir!r} cannot be made: {path!r} is a file, not a directory; pass "
+            "a directory path (missing directories are made)"
+        )
 
 
 def warn_unreadable_run_name(run_dir: str) -> None:

@@ -88,3 +88,20 @@ def test_hostile_class_name_is_returned_verbatim_as_json_text(client):
 )
 def test_bad_requests_get_json_errors(client, route, params, status, fragment):
     assert fragment in _error(client, route, status, **params)
+
+
+def test_every_int64_step_a_run_lists_can_be_requested(tmp_path):
+    import tb_imbalance
+    from support import plugin_client
+    from tb_imbalance.targets import close_directory_writers
+
+    steps = [10**18, 2**63 - 1]  # 19 digits, as the writers take them
+    for step in steps:
+        tb_imbalance.log_report(tmp_path / "big", [0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], step, image=False)
+    close_directory_writers()
+    client = plugin_client(tmp_path)
+    assert _get(client, "report", run="big", tag=TAG)["steps"] == steps
+    for step in steps:
+        assert _get(client, "report", run="big", tag=TAG, step=str(step))["step"] == step
+        assert _get(client, "curves", run="big", tag=TAG, step=str(step), **{"class": 1})["step"] == step
+    assert "must be an integer" in _error(client, "report", 400, run="big", tag=TAG, step=str(2**63))

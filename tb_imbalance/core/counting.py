@@ -227,6 +227,13 @@ def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:
             "`sample_weight` is zero for every row, so nothing would be counted; "
             "give at least one row a positive weight"
         )
+    with np.errstate(over="ignore"):
+        total = weights.sum()
+    if not np.isfinite(total):
+        raise ValueError(
+            f"`sample_weight` sums past the float64 range (largest weight {weights.max():.6g}), so the "
+            "matrix's sums would be infinite; scale the weights down (only their ratios matter)"
+        )
     return weights
 
 

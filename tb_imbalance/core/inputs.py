@@ -68,8 +68,18 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
         )
 
 
+#: What the numeric arguments that are not labels or predictions hold, for their type errors.
+_NOT_CLASSES = {"sample_weight": "numbers (one weight per row)", "cm": "counts", "confusion_matrix": "counts"}
+
+
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     _refuse_lists_of_arrays(value, argument)
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # np.asarray would count the masked rows
+        raise ValueError(
+            f"`{argument}` is a numpy masked array with {int(np.ma.count_masked(value))} masked entries, "
+            "and every row would be counted, masked or not; pass only the rows to count (e.g. keep = "
+            "~np.ma.getmaskarray(labels), then labels.data[keep], scores[keep])"
+        )
     try:
         array = np.asarray(value)
     except Exception:  # ragged lists and the like
@@ -82,6 +92,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        if argument in _NOT_CLASSES:
+            raise TypeError(f"`{argument}` must hold {_NOT_CLASSES[argument]}, received dtype {array.dtype}")
         hint = ""
         if array.dtype.kind in "USO":
             hint = (

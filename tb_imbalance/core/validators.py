@@ -73,7 +73,15 @@ def _class_name(name: Any, index: int) -> str:
             ) from None
     if name is None:
         raise TypeError(f"`class_names`[{index}] is None; pass one name (a str) per class")
-    return str(name)
+    text = str(name)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: event files store names as UTF-8
+        raise ValueError(
+            f"`class_names`[{index}] is not valid Unicode text ({text!r} holds a lone surrogate); "
+            "decode the names from their bytes with the right encoding"
+        ) from None
+    return text
 
 
 def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:

@@ -14,6 +14,7 @@ from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution, fit_claims, model_checks
 from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit, not_validated
 from tb_imbalance.keras.examples_source import ExamplesSource
+from tb_imbalance.keras.resume import resumed_steps
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.step import ClassSet, ReportStep, class_set_if_known, validate_tag
@@ -225,19 +226,13 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self.class_counts, self.class_groups = class_counts, class_groups
         self.validation_data = validation_data
         self.validation_steps = validation_steps
-        self._source = (
-            None
-            if validation_data is None
-            else ValidationSource(validation_data, batch_size=batch_size, steps=validation_steps)
-        )
+        self._source = None if validation_data is None else ValidationSource(
+            validation_data, batch_size=batch_size, steps=validation_steps)
         refuse_unused_examples_options(
             examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes
         )
-        self.examples = (
-            None
-            if examples is None
-            else ExamplesSource(examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes)
-        )
+        self.examples = None if examples is None else ExamplesSource(
+            examples, examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes)
         if self.examples is not None:
             self.examples.share_predictions_of(self._source)
         self.from_logits = core.validate_flag(from_logits, "from_logits")
@@ -256,7 +251,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._metric: ConfusionMatrixMetric | None = None
         self._num_classes: int | None = None
         self._messages = CallbackMessages("ClassificationReportCallback", verbose)
-        self._history_checked = True
+        self._history_checked, self._kept_through = True, -1  # kept: see tb_imbalance.keras.resume
         self._fit: Any = None  # the History object of the fit this callback takes part in
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
@@ -303,7 +298,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             if self.examples is not None:
                 self.examples.check_labels(self._num_classes)
         self._examples_from_logits = self.from_logits or model_checks.loss_from_logits(self.model)[0] is True
-        self._fit = getattr(self.model, "history", None)  # a new History object per fit call
+        self._fit, self._kept_through = getattr(self.model, "history", None), -1  # a new History per fit call
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None
         self._history_checked = True
@@ -332,23 +327,26 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     # -- per epoch ---------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._skip_training_curves(True)  # until the validation pass: the curves logged are its alone
-        self._logs_this_epoch, self._validated = epoch % self.freq == 0, None
-        if self._history_checked:
-            return
+        if not self._history_checked:
+            self._check_history(epoch)
+        self._logs_this_epoch, self._validated = epoch % self.freq == 0 and epoch > self._kept_through, None
+
+    def _check_history(self, epoch: int) -> None:
+        """Refuse, before the first epoch trains, what the run directory holds against this fit."""
         self._history_checked = True
-        first_logged = epoch + (-epoch) % self.freq
         try:
             with self._writer.lock:
                 history = self._writer.history
+                self._kept_through = resumed_steps(self.model, history, self.name, epoch, self.freq, self._messages)
+                first_logged = max(epoch, self._kept_through + 1)
+                first_logged += (-first_logged) % self.freq
                 if self._classes is not None:
                     history.check_classes(self.name, first_logged, self._classes)
                 else:
                     history.check_step(self.name, first_logged)
         except ValueError as error:
-            raise ValueError(
-                f"ClassificationReportCallback(name={self.name!r}) will not start training at epoch "
-                f"{epoch}: {error}"
-            ) from None
+            raise ValueError(f"ClassificationReportCallback(name={self.name!r}) will not start training at epoch "
+                             f"{epoch}: {error}") from None
 
     def _skip_training_curves(self, skip: bool) -> None:
         """Whether the metric the callback reads leaves training batches out of its curve state."""
@@ -396,7 +394,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._skip_training_curves(False)  # set only while this epoch's training batches run
         self._logs_this_epoch = False
         background.raise_failures(self._pending)
-        if epoch % self.freq:
+        if epoch % self.freq or epoch <= self._kept_through:
             return
         logs = logs or {}
         if self._source is not None:
@@ -440,6 +438,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         # Every step on disk before fit returns; the shared writer stays open (flushed at every write).
         pending, self._pending = self._pending, []
+        self._messages.fit_ended(self.freq)
         try:
             background.wait(pending)
         finally:

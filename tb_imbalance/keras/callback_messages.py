@@ -80,6 +80,15 @@ class CallbackMessages:
                 "A validation set that changes size on purpose needs no fix"
             ), stacklevel=4)
 
+    def fit_ended(self, freq: int) -> None:
+        """Warn when a fit that skipped an epoch for want of validation logged no step at all."""
+        if "warning:not_validated" in self._said and self._first_rows is None:
+            self.warn_once("nothing_logged", (
+                "no step was logged in this whole fit: fit validated none of the epochs this callback logs "
+                f"(0, {freq}, {2 * freq}, …). With fit(validation_freq=k), log with freq=1 (every validated "
+                "epoch); otherwise pass validation data to fit or to this callback"
+            ), stacklevel=4)
+
     def no_curves(self, reason: str, *, chosen: bool) -> None:
         """Say once that an epoch has no curves and why: a line when the user ``chose`` it
         (``curves=False``), else a warning (class ids, logits read as probabilities)."""
@@ -94,10 +103,10 @@ def not_validated(epoch: int, metric_name: str) -> str:
     """What to say when ``fit`` did not validate an epoch the callback logs."""
     return (
         f"nothing was logged for epoch {epoch}: fit did not validate this epoch, so the compiled metric "
-        f"'{metric_name}' holds no validation counts. Pass validation_data (or validation_split) to fit, "
-        "or validation_data to this callback; with fit(validation_freq=k) Keras validates after epochs "
-        "k, 2k, … (indices k-1, 2k-1, …) while this callback logs epochs 0, freq, 2·freq, …: only epochs "
-        "in both are written (freq=1 writes every validated epoch)"
+        f"'{metric_name}' holds no validation counts. With fit(validation_freq=k) that is expected: Keras "
+        "validates after epochs k, 2k, … (indices k-1, 2k-1, …) and this callback logs those among epochs "
+        "0, freq, 2·freq, … (freq=1 logs every validated epoch). Otherwise pass validation_data (or "
+        "validation_split) to fit, or validation_data to this callback"
     )
 
 

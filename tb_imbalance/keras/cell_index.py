@@ -65,10 +65,14 @@ class CellLayout:
             values = xp.squeeze(values, axis=-1)
         if rank(values) == 2:
             if values.shape[-1] is not None and values.shape[-1] != self.num_classes:
+                fix = "set num_classes to the model's output width"
+                if argument == "y_true" and not is_float(values):  # ids, not one-hot rows: [N, T] of a sequence?
+                    fix = (f"integer labels with a second axis are one-hot rows of another width than {self.num_classes}, "
+                           "or one class per time step: the metric counts one class per row, so flatten that "
+                           f"axis into rows (labels [N·T], scores [N·T, {self.num_classes}])")
                 raise ValueError(
                     f"{self.metric_name}: `{argument}` rows must have shape [N, {self.num_classes}] "
-                    f"(num_classes={self.num_classes}), received shape {tuple(values.shape)}; "
-                    "set num_classes to the model's output width"
+                    f"(num_classes={self.num_classes}), received shape {tuple(values.shape)}; {fix}"
                 )
             if argument == "y_pred" and under_xla:
                 ids, finite = argmax_under_xla(xp, values)

@@ -117,16 +117,22 @@ def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | No
         if alike > 1:
             warnings.warn(
                 f"ClassificationReportCallback: {alike} compiled tb_imbalance metrics are named '{chosen.name}' "
-                f"(one per output?); the first compiled is read. Name them apart, e.g. {type(chosen).__name__}("
-                f"{chosen.num_classes}, name=\"<output>_{chosen.name}\"), and pass that name as the callback's metric=",
+                f"(one per output, or one in metrics= and one in weighted_metrics=?); the first compiled is read. "
+                f"Name them apart, e.g. {type(chosen).__name__}({chosen.num_classes}, name=\"<output>_{chosen.name}\") "
+                "or name=\"weighted_...\", and pass that name as the callback's metric=",
                 UserWarning,
                 stacklevel=4,
             )
         return chosen
     if metric_name is None:
         return None
+    logged = ""  # Keras logs a weighted_metrics= twin of a metrics= name as "weighted_<name>"; the metric keeps its name
+    if isinstance(metric_name, str) and metric_name.startswith("weighted_") and any(
+        c.name == metric_name[len("weighted_"):] for c in candidates
+    ):
+        logged = f" (Keras logs the weighted_metrics= copy of '{metric_name[9:]}' under that name: name it apart)"
     raise ValueError(
-        f"`metric={metric_name!r}` names no compiled tb_imbalance metric; "
+        f"`metric={metric_name!r}` names no compiled tb_imbalance metric{logged}; "
         f"compiled ones: {[c.name for c in candidates]}; pass one of those names or "
         "metric=None for the first"
     )

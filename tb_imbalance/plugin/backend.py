@@ -108,8 +108,10 @@ def _required(request: wrappers.Request, name: str) -> str:
     return value
 
 
-# ASCII digits only: int() would also take " 2", "1_0" and other scripts' digits
-_INTEGER = re.compile(r"-?[0-9]{1,18}")
+# ASCII digits only: int() would also take " 2", "1_0" and other scripts' digits. Up to 19 digits:
+# a step is an int64, and the largest, 2**63 - 1, has 19.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+_INT64_MAX = 2**63 - 1
 
 
 def _shown(value: str) -> str:
@@ -119,7 +121,7 @@ def _shown(value: str) -> str:
 
 def _integer(value: str, what: str) -> int:
     """``value`` as an int; the routes say what a number out of range means for them."""
-    if not _INTEGER.fullmatch(value):
+    if not _INTEGER.fullmatch(value) or abs(int(value)) > _INT64_MAX:
         raise BadRequestError(f"{what} must be an integer, received {_shown(value)}")
     return int(value)
 

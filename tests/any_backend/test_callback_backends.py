@@ -164,6 +164,10 @@ def test_freq_and_validation_freq(tmp_path, data):
         model.fit(x, y, validation_data=(x_val, y_val), validation_freq=2, epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0)])
     assert len([w for w in caught if "ClassificationReportCallback" in str(w.message)]) == 1  # once, not at epoch 2
     assert sorted(matrices(tmp_path / "b")["validation_imbalance"]) == [1, 3]
+    model = make_model([BalancedAccuracy(CLASSES)])  # validated 1, 3; logged 0, 2: nothing, said at the end
+    with pytest.warns(UserWarning, match=r"no step was logged in this whole fit.*\(0, 2, 4, …\).*freq=1"):
+        model.fit(x, y, validation_data=(x_val, y_val), validation_freq=2, epochs=4, verbose=0, callbacks=[ClassificationReportCallback(tmp_path / "c", freq=2, verbose=0)])
+    assert not os.path.exists(tmp_path / "c" / "validation_imbalance")
 
 
 def test_crash_leaves_finished_epochs_readable(tmp_path, data):
@@ -397,7 +401,7 @@ def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head
     losses = {head: "sparse_categorical_crossentropy" for head in "ab"}
     model.compile("adam", losses, metrics={head: [BalancedAccuracy(3)] for head in "ab"})
     with pytest.warns(UserWarning, match=r"2 compiled tb_imbalance metrics are named 'balanced_accuracy' \(one per "
-                                         r"output\?\); the first compiled is read"):
+                                         r"output, or one in metrics= and one in weighted_metrics=\?\); the first compiled is read"):
         model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
                   callbacks=[ClassificationReportCallback(tmp_path / "same", verbose=0)])
     model.compile("adam", losses, metrics={head: [BalancedAccuracy(3, name=f"{head}_balanced_accuracy")] for head in "ab"})
@@ -408,3 +412,14 @@ def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head
     predicted = model.predict(x, verbose=0)["b"].argmax(1)
     logged = matrices(tmp_path / "apart")["validation_imbalance"][0]
     np.testing.assert_array_equal(logged, sk_confusion_matrix(labels["b"], predicted, labels=range(3)))
+
+
+def test_the_name_keras_logs_for_a_weighted_metrics_twin_says_to_name_it_apart(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES)])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)],
+                  weighted_metrics=[BalancedAccuracy(CLASSES)])
+    with pytest.raises(ValueError, match=r"`metric='weighted_balanced_accuracy'` names no compiled tb_imbalance metric "
+                                         r"\(Keras logs the weighted_metrics= copy of 'balanced_accuracy' under that name"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[
+            ClassificationReportCallback(tmp_path, metric="weighted_balanced_accuracy", verbose=0)])

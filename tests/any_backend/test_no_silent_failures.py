@@ -281,6 +281,40 @@ def test_case4_deleting_the_run_in_the_same_process_starts_fresh(tmp_path, data)
         shutil.rmtree(tmp_path / RUN)
 
 
+class _Interrupt(keras.callbacks.Callback):
+    """Stands for a preemption between two callbacks' on_epoch_end at epoch 1."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise RuntimeError("preempted")
+
+
+@pytest.mark.parametrize("report_first", [True, False], ids=["report-then-backup", "backup-then-report"])
+def test_case4_a_fit_resumed_by_backup_and_restore_keeps_or_names_the_epochs_of_the_interruption(
+    tmp_path, data, report_first
+):
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    order = [report, _Interrupt(), backup] if report_first else [backup, _Interrupt(), report]
+    fit = dict(x=x, y=y, validation_data=(x_val, y_val), epochs=4, verbose=0)
+    with pytest.raises(RuntimeError, match="preempted"):
+        model.fit(**fit, callbacks=order)
+    interrupted = sk_matrix(model, x_val, y_val)  # the model of epoch 1's end
+    counter = Counter()
+    if report_first:  # epoch 1 was logged, not backed up: it trains again and its step is kept
+        model.fit(**fit, callbacks=[report, backup, counter])
+        assert counter.batches == 3 * len(range(0, len(x), 32))  # epochs 1, 2, 3
+        np.testing.assert_array_equal(matrices(tmp_path)[RUN][1], interrupted)
+    else:  # epoch 1 was backed up, not logged: it is missing, and said
+        with pytest.warns(UserWarning, match=r"resumes at epoch 2, but this run's last step is 0: epoch\(s\) 1 were not"):
+            model.fit(**fit, callbacks=[backup, report, counter])
+        assert counter.batches == 2 * len(range(0, len(x), 32))  # epochs 2, 3
+    assert sorted(matrices(tmp_path)[RUN]) == ([0, 1, 2, 3] if report_first else [0, 2, 3])
+    np.testing.assert_array_equal(matrices(tmp_path)[RUN][3], sk_matrix(model, x_val, y_val))
+
+
 # -- case 6: validation_data that never ends -------------------------------
 def endless(x, y, size=25):
     while True:
@@ -383,9 +417,11 @@ def test_case8_no_validation_in_fit_warns_once_and_writes_nothing(tmp_path, data
     model = classifier([BalancedAccuracy(CLASSES)])
     with pytest.warns(UserWarning, match=r"nothing was logged for epoch 0: fit did not validate.*validation_data") as caught:
         model.fit(x, y, epochs=3, verbose=0, callbacks=[ClassificationReportCallback(tmp_path)])
-    assert len([w for w in caught if "ClassificationReportCallback" in str(w.message)]) == 1
+    said = [str(w.message) for w in caught if "ClassificationReportCallback" in str(w.message)]
+    assert len(said) == 2 and "no step was logged in this whole fit" in said[1]  # and again at the end
     out = capsys.readouterr().out
     assert out.count("ClassificationReportCallback: warning: nothing was logged") == 1
+    assert out.count("ClassificationReportCallback: warning: no step was logged in this whole fit") == 1
     assert not os.path.exists(tmp_path / RUN)
     # no compiled metric and no validation_data: a set-up error, before training
     counter = Counter()

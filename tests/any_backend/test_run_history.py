@@ -110,3 +110,37 @@ def test_both_loaders_serve_a_continued_run_alike(tmp_path, load_fast):
         assert payload["steps"] == [0, 1, 2, 3, 4]
         assert payload["step"] == 4
         np.testing.assert_array_equal(payload["confusion_matrix"], CM + 4)
+
+
+@pytest.mark.parametrize("first_purge_step", [0, None], ids=["both-writers-purge", "only-the-resumed-writer"])
+def test_steps_a_restart_purges_may_be_logged_again_others_not(tmp_path, first_purge_step):
+    """SummaryWriter(purge_step=s) writes SessionLog.START at s. TensorBoard's Python loader drops the steps
+    from s on at a START that follows an earlier one (purge_step=0 on the first writer); then a run resumed
+    from a checkpoint logs those epochs again, as its own scalars do. After a lone START it keeps them."""
+    pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 60)
+    logged = {}
+    writer = SummaryWriter(str(tmp_path / "run"), purge_step=first_purge_step)
+    for step in range(5):
+        logged[step] = tb_imbalance.log_report(writer, labels, rng.dirichlet(np.ones(3), 60), step, num_classes=3, image=False)
+    writer.close()
+    writer = SummaryWriter(str(tmp_path / "run"), purge_step=2)  # resumed from the checkpoint of epoch 1
+    if first_purge_step is None:
+        with pytest.raises(ValueError, match=r"not after the last step already logged \(4\).*purge_step=k\) makes "
+                                             r"TensorBoard's Python loader drop the steps from k on only when"):
+            tb_imbalance.log_report(writer, labels, rng.dirichlet(np.ones(3), 60), 2, num_classes=3, image=False)
+        writer.close()
+        assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2, 3, 4]
+        return
+    for step in (2, 3):
+        logged[step] = tb_imbalance.log_report(writer, labels, rng.dirichlet(np.ones(3), 60), step, num_classes=3, image=False)
+    with pytest.raises(ValueError, match="step 3 of tag 'confusion_matrix' is not after the last step already logged"):
+        tb_imbalance.log_report(writer, labels, rng.dirichlet(np.ones(3), 60), 3, num_classes=3, image=False)
+    writer.close()
+    read = matrices(tmp_path)["run"]
+    assert sorted(read) == [0, 1, 2, 3]
+    for step in read:
+        np.testing.assert_array_equal(read[step], logged[step])

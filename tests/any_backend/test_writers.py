@@ -317,3 +317,52 @@ def test_binary_logits_need_from_logits(tmp_path):
     np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, (logits[:, 0] >= 0).astype(int), labels=[0, 1]))
     probabilities = 1 / (1 + np.exp(-logits))
     np.testing.assert_array_equal(cm, tb_imbalance.log_report(tmp_path / "prob", labels, probabilities, 0))
+
+
+def test_a_file_where_the_run_directory_would_be_is_refused_at_once_by_name(tmp_path):
+    blocking = tmp_path / "file"
+    blocking.write_text("x")
+    labels, scores = seeded_batch(5)
+    for target in (blocking, blocking / "run"):
+        with pytest.raises(NotADirectoryError, match=rf"run directory '{target}' cannot be made: '{blocking}' is a file"):
+            tb_imbalance.log_report(target, labels, scores, 0, num_classes=3)
+    with pytest.raises(ValueError, match=r"holds '://' but does not start with a URL scheme"):
+        tb_imbalance.ReportWriter(f'{tmp_path}/name=HYPERLINK("http://x")')  # a str: pathlib folds "//"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"] and blocking.read_text() == "x"
+
+
+def test_a_class_name_that_is_not_unicode_text_is_refused_by_index(tmp_path):
+    labels, scores = seeded_batch(5)
+    with pytest.raises(ValueError, match=r"`class_names`\[1\] is not valid Unicode text"):
+        tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, class_names=["a", "\ud800", "c"])
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_sparse_torch_matrix_is_read_as_its_dense_values(tmp_path):
+    torch = pytest.importorskip("torch")
+    cm = torch.tensor([[3, 1], [0, 2]]).to_sparse()
+    np.testing.assert_array_equal(tb_imbalance.log_matrix(tmp_path / "sparse", cm, 0, image=False), [[3, 1], [0, 2]])
+    np.testing.assert_array_equal(matrices(tmp_path)["sparse"][0], [[3, 1], [0, 2]])
+
+
+def test_masked_rows_are_refused_not_counted(tmp_path):
+    labels, scores = seeded_batch(5)
+    masked = np.ma.array(labels, mask=np.arange(len(labels)) == 0)
+    with pytest.raises(ValueError, match=r"`labels` is a numpy masked array with 1 masked entries"):
+        tb_imbalance.log_report(tmp_path / "run", masked, scores, 0, num_classes=3)
+    with pytest.raises(ValueError, match=r"`cm` is a numpy masked array"):
+        tb_imbalance.log_matrix(tmp_path / "run", np.ma.array([[3, 1], [0, 2]], mask=[[0, 1], [0, 0]]), 0)
+    assert not (tmp_path / "run").exists()
+    unmasked = tb_imbalance.log_report(tmp_path / "run", np.ma.array(labels), scores, 0, num_classes=3)
+    np.testing.assert_array_equal(unmasked, sk_confusion_matrix(labels, scores.argmax(1), labels=range(3)))
+
+
+def test_weights_and_counts_of_the_wrong_kind_are_named_for_what_they_hold(tmp_path):
+    labels, scores = seeded_batch(5)
+    with pytest.raises(TypeError, match=r"`sample_weight` must hold numbers \(one weight per row\), received dtype <U"):
+        tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, num_classes=3, sample_weight=["a"] * len(labels))
+    with pytest.raises(ValueError, match=r"`sample_weight` sums past the float64 range"):
+        tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, num_classes=3, sample_weight=[1e308] * len(labels))
+    with pytest.raises(TypeError, match=r"`cm` must hold counts, received dtype <U"):
+        tb_imbalance.log_matrix(tmp_path / "run", [["a", "b"], ["c", "d"]], 0)
+    assert not (tmp_path / "run").exists()
