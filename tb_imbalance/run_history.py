@@ -67,11 +67,21 @@ class TagHistory:
         last_step: the largest step logged.
         other_writer: the event file of another writer that added steps to
             this tag since the history was read, or None.
+        step_before: the largest step logged before ``last_step``, or None
+            (how far apart the steps are: :mod:`tb_imbalance.keras.resume`).
     """
 
     classes: ClassSet
     last_step: int
     other_writer: str | None = None
+    step_before: int | None = None
+
+    def add_step(self, step: int) -> None:
+        """Note a step of this tag read or written."""
+        if step > self.last_step:
+            self.step_before, self.last_step = self.last_step, step
+        elif step < self.last_step and (self.step_before is None or step > self.step_before):
+            self.step_before = step
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -105,8 +115,8 @@ class RunHistory:
         self.tags: dict[str, TagHistory] = {}
         #: Event file -> byte offset after its last complete record read.
         self.file_ends: dict[str, int] = {}
-        #: Whether a SessionLog.START event was read (see :meth:`absorb_events`).
-        self.session_started = False
+        #: Whether a SessionLog.START event was read, and a later one purged steps (:meth:`absorb_events`).
+        self.session_started = self.purged = False
 
     @classmethod
     def from_directory(
@@ -147,12 +157,14 @@ class RunHistory:
         """A ``SessionLog.START`` event at ``step`` (``SummaryWriter(purge_step=step)`` writes one).
 
         TensorBoard drops the steps from ``step`` on at a START that follows an earlier START of
-        the run (both loaders; at the run's first START only the Rust loader does): from then on
-        those steps may be logged again.
+        the run (both loaders; at the run's first START only the Rust loader, which cuts a tag back
+        whenever its step goes backwards): from then on those steps may be logged again.
         """
         if self.session_started:
+            self.purged = True
             for tag in self.tags.values():
-                tag.last_step = min(tag.last_step, int(step) - 1)
+                if tag.last_step >= step:
+                    tag.last_step, tag.step_before = int(step) - 1, None
         self.session_started = True
 
     def _absorb(self, value, step: int, other_writer: str | None = None) -> None:
@@ -166,7 +178,7 @@ class RunHistory:
                 return  # a newer format, or the examples of a matrix tag: nothing to compare here
             tag = self.tags[value.tag] = TagHistory(ClassSet.from_info(info), int(step))
         else:
-            tag.last_step = max(tag.last_step, int(step))
+            tag.add_step(int(step))
         if other_writer is not None:
             tag.other_writer = other_writer
 
@@ -236,7 +248,7 @@ class RunHistory:
                     f"own `name` (e.g. name='train_{name}') or its own run directory / writer"
                 )
             purge = ""
-            if self.session_started:
+            if self.session_started and not self.purged:
                 purge = (
                     ". A SummaryWriter(purge_step=k) makes TensorBoard's Python loader drop the steps from k "
                     "on only when an earlier writer of the run also started with purge_step (e.g. purge_step=0)"
@@ -256,4 +268,4 @@ class RunHistory:
         if tag is None:
             self.tags[name] = TagHistory(classes, int(step))
         else:
-            tag.last_step = max(tag.last_step, int(step))
+            tag.add_step(int(step))

@@ -61,10 +61,11 @@ def to_numpy(value: Any, argument: str) -> Any:
                 "values; log the outputs of a model whose weights are loaded onto a real device "
                 "(e.g. model.to_empty(device='cpu') and load its state, or load it without device='meta')"
             )
-        import torch  # imported already: the value is a torch tensor
-
-        if tensor.layout != torch.strided:  # sparse layouts have no numpy view
-            tensor = tensor.to_dense()
+        if tensor.is_sparse or "sparse" in str(tensor.layout):  # COO, CSR, …: C² cells if densified
+            raise TypeError(
+                f"`{argument}` is a sparse PyTorch tensor ({tensor.layout}); pass a dense tensor "
+                "(.to_dense()), or a matrix's non-empty cells as tb_imbalance.core.SparseMatrix"
+            )
         if tensor.is_floating_point() and str(tensor.dtype) not in _NUMPY_TORCH_FLOATS:
             tensor = tensor.float()  # bfloat16, float8: numpy has no such dtype; float32 holds them exactly
         return tensor.cpu().numpy()

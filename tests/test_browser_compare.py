@@ -167,6 +167,20 @@ def test_pivot_of_10_runs_by_100_classes_fits_1400px_without_sideways_scrolling(
             .filter((span) => span.scrollWidth > span.clientWidth + 1).length"""
     )
     assert cut == 0
+    # The interval bar under each value leaves the delta below it readable.
+    overlaps = page.evaluate(
+        """() => [...document.querySelectorAll("[data-testid=pivot-cell]")].filter((cell) => {
+            const bar = cell.querySelector(".interval"), delta = cell.querySelector(".delta");
+            if (!bar || !delta) return false;
+            const a = bar.getBoundingClientRect(), b = delta.getBoundingClientRect();
+            return a.bottom > b.top && a.top < b.bottom;
+        }).length"""
+    )
+    with_both = page.evaluate(
+        """() => [...document.querySelectorAll("[data-testid=pivot-cell]")]
+            .filter((cell) => cell.querySelector(".interval") && cell.querySelector(".delta")).length"""
+    )
+    assert with_both > 0 and overlaps == 0, (with_both, overlaps)
     dashboard.problems.assert_none()
 
 

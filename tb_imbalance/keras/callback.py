@@ -251,7 +251,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._metric: ConfusionMatrixMetric | None = None
         self._num_classes: int | None = None
         self._messages = CallbackMessages("ClassificationReportCallback", verbose)
-        self._history_checked, self._kept_through = True, -1  # kept: see tb_imbalance.keras.resume
+        self._history_checked, self._kept_through, self._train_began = True, -1, False  # see keras.resume
         self._fit: Any = None  # the History object of the fit this callback takes part in
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
@@ -265,7 +265,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         return os.path.join(self.log_dir, self.run_name)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        if self._fit is not None and self._fit is getattr(self.model, "history", None):
+        if self._train_began and self._fit is getattr(self.model, "history", None):  # no epoch since: the same fit
             raise ValueError("this ClassificationReportCallback is listed twice in fit(callbacks=[...]): list it once")
         # A fit that raised skipped on_train_end: its last steps (this callback's or another's) reach the
         # disk before this fit reads the run directory; their errors were logged, and are not this fit's.
@@ -306,6 +306,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._writer = directory_writer(self.run_dir)
             self._writer.history  # read what the run directory already holds, before training
             self._history_checked = False
+        self._train_began = True
 
     def _class_set(self, num_classes: int, origin: str = "") -> ClassSet:
         """The tag's class set for ``num_classes`` classes (validated once per C)."""
@@ -329,7 +330,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._skip_training_curves(True)  # until the validation pass: the curves logged are its alone
         if not self._history_checked:
             self._check_history(epoch)
-        self._logs_this_epoch, self._validated = epoch % self.freq == 0 and epoch > self._kept_through, None
+        self._logs_this_epoch, self._validated, self._train_began = epoch % self.freq == 0, None, False
 
     def _check_history(self, epoch: int) -> None:
         """Refuse, before the first epoch trains, what the run directory holds against this fit."""
@@ -394,7 +395,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._skip_training_curves(False)  # set only while this epoch's training batches run
         self._logs_this_epoch = False
         background.raise_failures(self._pending)
-        if epoch % self.freq or epoch <= self._kept_through:
+        if epoch % self.freq:
             return
         logs = logs or {}
         if self._source is not None:
@@ -411,12 +412,12 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         classes = self._class_set(cm.shape[0])
         if self._classes is None and self._writer is not None:  # C unknown before training: the run directory's
             with self._writer.lock:  # class set is checked now, on this thread, not one epoch later in the background
-                self._writer.history.check_classes(self.name, epoch, classes)
+                self._writer.history.check_classes(self.name, max(epoch, self._kept_through + 1), classes)
         self._classes, scores, ids = classes, None, None
         if self.examples is not None:
             scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
-        if self._writer is None:  # not the writing process (every process predicts: predict may be collective)
-            return
+        if self._writer is None or epoch <= self._kept_through:  # not the writer, or a step an interrupted fit
+            return  # logged (kept): every process still predicts, as predict may be collective
         write = functools.partial(self._write_step, self._writer, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}"))

@@ -81,8 +81,10 @@ class CallbackMessages:
             ), stacklevel=4)
 
     def fit_ended(self, freq: int) -> None:
-        """Warn when a fit that skipped an epoch for want of validation logged no step at all."""
-        if "warning:not_validated" in self._said and self._first_rows is None:
+        """Warn when a fit that skipped an epoch for want of validation logged no step at all, and
+        ``freq`` > 1 (the epochs fit validated may all fall between the logged ones); with ``freq=1``
+        the warning at the first such epoch said it all."""
+        if freq > 1 and "warning:not_validated" in self._said and self._first_rows is None:
             self.warn_once("nothing_logged", (
                 "no step was logged in this whole fit: fit validated none of the epochs this callback logs "
                 f"(0, {freq}, {2 * freq}, …). With fit(validation_freq=k), log with freq=1 (every validated "

@@ -12,7 +12,12 @@ the model's ``_initial_epoch``):
   first epoch after them (writing them again would put two versions of one
   step in the run);
 * BackupAndRestore listed first: the epochs saved but never logged are
-  missing from the run, said once.
+  missing from the run, said once (the steps logged so far tell how far
+  apart the logged epochs are: ``freq``, or ``fit``'s ``validation_freq``).
+
+Keras never clears ``_initial_epoch``: a later fit of the same model finds
+the restore's value again, and is no restore (such a fit is checked like any
+other, and refused if it would log a step again).
 
 Example:
     >>> from tb_imbalance.run_history import RunHistory, TagHistory
@@ -29,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from tb_imbalance.run_history import RunHistory
@@ -51,10 +57,10 @@ def resumed_steps(model: Any, history: RunHistory, name: str, epoch: int, freq: 
 
 
 def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) -> tuple[int, str | None]:
-    tag = history.tags.get(name)
-    if tag is None or epoch <= 0 or getattr(model, "_initial_epoch", None) != epoch:
+    if not _restored(model, epoch):
         return -1, None
-    last = tag.last_step
+    tag = history.tags.get(name)
+    last = -1 if tag is None else tag.last_step
     if last >= epoch:
         steps = f"step {epoch}" if last == epoch else f"steps {epoch}–{last}"
         return last, (
@@ -62,14 +68,34 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
             f"fit, logged before BackupAndRestore saved those epochs: kept as they are, not logged again "
             f"(this fit logs from epoch {last + 1} on)"
         )
-    previous = (epoch - 1) - (epoch - 1) % freq  # the last epoch before this one that is logged
-    if last < previous:
-        missing = list(range(last + 1 + (-(last + 1)) % freq, previous + 1, freq))
-        shown = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
-        return -1, (
-            f"BackupAndRestore resumes at epoch {epoch}, but this run's last step is {last}: epoch(s) "
-            f"{shown} were not logged (backed up before the interrupted fit's steps reached the disk, "
-            "or not validated). List this callback before BackupAndRestore in fit(callbacks=[...]) so "
-            "that an epoch is logged before it is backed up"
-        )
-    return -1, None
+    # The steps logged so far are `stride` apart (freq, or fit's validation_freq): the ones that
+    # would have come between the last and this epoch are missing.
+    stride = freq if tag is None or tag.step_before is None else max(freq, last - tag.step_before)
+    first = last + stride if tag is not None else 0
+    missing = list(range(first, epoch, stride))
+    if not missing:
+        return -1, None
+    shown = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
+    return -1, (
+        f"BackupAndRestore resumes at epoch {epoch}, but this run's last step is {last}: epoch(s) {shown} "
+        "were backed up by the interrupted fit before their steps reached the disk, and are not logged. "
+        "List this callback before BackupAndRestore in fit(callbacks=[...]) so that an epoch is logged "
+        "before it is backed up (a process killed mid-fit still loses the steps queued for writing, 2 "
+        "at most)"
+    )
+
+
+#: Per model, the ``_initial_epoch`` its last fit started with: Keras never clears it, so a later
+#: fit of the same model finds a restore's value again without any BackupAndRestore restoring.
+_STARTED_AT: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def _restored(model: Any, epoch: int) -> bool:
+    """Whether BackupAndRestore restored this fit to start at ``epoch`` (not a value left from a former fit)."""
+    value = getattr(model, "_initial_epoch", None)
+    try:
+        before = _STARTED_AT.get(model, None)
+        _STARTED_AT[model] = value
+    except TypeError:  # not weak-referenceable: cannot tell fits apart
+        before = None
+    return epoch > 0 and value == epoch and before != value

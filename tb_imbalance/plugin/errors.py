@@ -15,8 +15,6 @@ prefix).
 
 Example:
     >>> from tensorboard import errors as tb_errors
-
-from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE
     >>> error = NotFoundError("no run 'x' with confusion matrices")
     >>> error.status, isinstance(error, tb_errors.NotFoundError), str(error)
     (404, True, "no run 'x' with confusion matrices")

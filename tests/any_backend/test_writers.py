@@ -338,11 +338,13 @@ def test_a_class_name_that_is_not_unicode_text_is_refused_by_index(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_sparse_torch_matrix_is_read_as_its_dense_values(tmp_path):
+def test_a_sparse_torch_matrix_is_refused_naming_the_dense_and_sparse_ways(tmp_path):
+    # densified, a 10,000-class matrix would hold 10**8 cells: the caller chooses
     torch = pytest.importorskip("torch")
-    cm = torch.tensor([[3, 1], [0, 2]]).to_sparse()
-    np.testing.assert_array_equal(tb_imbalance.log_matrix(tmp_path / "sparse", cm, 0, image=False), [[3, 1], [0, 2]])
-    np.testing.assert_array_equal(matrices(tmp_path)["sparse"][0], [[3, 1], [0, 2]])
+    for cm in (torch.tensor([[3, 1], [0, 2]]).to_sparse(), torch.tensor([[3, 1], [0, 2]]).to_sparse_csr()):
+        with pytest.raises(TypeError, match=r"`cm` is a sparse PyTorch tensor .*\.to_dense\(\).*core\.SparseMatrix"):
+            tb_imbalance.log_matrix(tmp_path / "sparse", cm, 0, image=False)
+    assert not (tmp_path / "sparse").exists()
 
 
 def test_masked_rows_are_refused_not_counted(tmp_path):
