@@ -10,6 +10,7 @@ import {
   DEFAULT_RUN_LIMIT,
   createStore,
   debounce,
+  followRunList,
   initialState,
   onlyTableChanged,
   resolveStep,
@@ -63,6 +64,7 @@ export function startApp({ root, api, presets }) {
   const source = createDataSource(api);
   let userChoseRuns = Boolean(presets.runs);
   let defaultsApplied = false;
+  const away = new Map(); // selected runs not in the log directory now → was a chosen baseline (followRunList)
   let generation = 0;
   let lastTrendClasses = null;
   let lastOtherClassSets = []; // runs whose class set is not the one the trends draw
@@ -121,6 +123,7 @@ export function startApp({ root, api, presets }) {
     },
     onRuns: (runs) => {
       userChoseRuns = true;
+      away.clear(); // the user's own choice replaces what was set aside
       const { baselines } = store.get();
       store.set({ selectedRuns: runs, baselines: baselines.filter((run) => runs.includes(run)) });
     },
@@ -265,11 +268,12 @@ export function startApp({ root, api, presets }) {
       : tags.includes(presets.tag)
         ? presets.tag
         : defaultTag(source.runTags(), presetRuns ?? state.selectedRuns.filter((run) => source.hasRun(run)));
-    let selectedRuns = state.selectedRuns.filter((run) => source.hasRun(run));
+    const followed = firstLoad ? state : followRunList(state, away, (run) => source.hasRun(run));
+    let selectedRuns = followed.selectedRuns.filter((run) => source.hasRun(run));
     if (!userChoseRuns && selectedRuns.length === 0) selectedRuns = source.runsWithTag(tag).slice(0, DEFAULT_RUN_LIMIT);
     if (presetRuns) selectedRuns = presetRuns;
     // The baselines chosen (one per class set); the others are resolved from the class sets when loaded.
-    const baselines = (firstLoad ? presets.baselines ?? [] : state.baselines).filter((run) => selectedRuns.includes(run));
+    const baselines = (firstLoad ? presets.baselines ?? [] : followed.baselines).filter((run) => selectedRuns.includes(run));
     const patch = { tag, selectedRuns, baselines };
     if (firstLoad) {
       patch.tableStep = presets.step;
@@ -297,6 +301,7 @@ export function startApp({ root, api, presets }) {
   /** Runs that failed to load, and runs whose differences could not be tested (errors). */
   function tableMessage(columns) {
     const lines = [
+      ...[...away.keys()].map((run) => `${run}: not in the log directory now (deleted, or being written again); selected again${away.get(run) ? ", as baseline," : ""} when it comes back`),
       ...columns.filter((column) => column.error).map((column) => `${column.run}: ${column.error}`),
       ...columns
         .filter((column) => column.comparisonError)

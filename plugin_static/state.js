@@ -247,6 +247,34 @@ export function selectionSearch(search, {
 }
 
 /**
+ * The run selection after the run list changed. Selected runs that left the
+ * log directory (deleted, or being written again) are set aside in `away`
+ * with whether they were a chosen baseline, and selected again, as baseline
+ * too, when they come back.
+ * @param {{selectedRuns: string[], baselines: string[]}} state
+ * @param {Map<string, boolean>} away runs set aside → was a chosen baseline; updated in place
+ * @param {(run: string) => boolean} hasRun whether the log directory has the run now
+ * @returns {{selectedRuns: string[], baselines: string[]}}
+ * @example
+ *   const away = new Map();
+ *   followRunList({ selectedRuns: ["base", "b"], baselines: ["base"] }, away, (run) => run !== "base");
+ *   // {selectedRuns: ["b"], baselines: []}; away: Map {"base" => true}
+ *   followRunList({ selectedRuns: ["b"], baselines: [] }, away, () => true);
+ *   // {selectedRuns: ["b", "base"], baselines: ["base"]}; away is empty
+ */
+export function followRunList({ selectedRuns, baselines }, away, hasRun) {
+  for (const run of selectedRuns) if (!hasRun(run)) away.set(run, baselines.includes(run));
+  const back = [...away.keys()].filter(hasRun);
+  const kept = selectedRuns.filter(hasRun);
+  const restoredBaselines = back.filter((run) => away.get(run));
+  for (const run of back) away.delete(run);
+  return {
+    selectedRuns: [...kept, ...back.filter((run) => !kept.includes(run))],
+    baselines: [...restoredBaselines, ...baselines.filter((run) => hasRun(run) && !restoredBaselines.includes(run))],
+  };
+}
+
+/**
  * The step of `steps` to show for a wanted step: the latest when `wanted`
  * is null, otherwise the largest step not after `wanted` (or the first).
  * @param {number[]|undefined} steps ascending

@@ -70,3 +70,32 @@ def test_tensorboard_ui_loads_the_plugin_tab(dashboard):
     assert frame.locator("[data-testid=report-run-head]").count() == len(RUNS)
     page.wait_for_timeout(300)
     dashboard.problems.assert_none(allowed_console=["Three.js"])
+
+
+def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_when_it_returns(browser, tmp_path):
+    """A run deleted and logged again (a re-run) vanishes for a while: the page says so, and takes it
+    back, as the baseline it was, when it returns (the Rust loader drops a deleted run)."""
+    import shutil
+
+    from browser_support import dashboard_page
+    from support import make_logdir, tensorboard_server
+
+    logs = tmp_path / "logs"
+    make_logdir(logs, runs=("base", "other", "third"), num_steps=2, seed=3)
+    with tensorboard_server(logs, load_fast=True) as url:
+        for dashboard in dashboard_page(browser, url, "test_a_baseline_that_leaves"):
+            page = dashboard.open(runs=["base", "other", "third"], baseline="other", poll=1)
+            assert dashboard.testid("baseline-select").input_value() == "other"
+            shutil.move(str(logs / "other"), str(tmp_path / "other"))
+            message = page.locator("[data-testid=report] .section-message")
+            message.wait_for(state="visible", timeout=60_000)
+            assert message.text_content().startswith("other: not in the log directory now")
+            assert "as baseline" in message.text_content()
+            shutil.move(str(tmp_path / "other"), str(logs / "other"))
+            page.wait_for_function(
+                "document.querySelector('[data-testid=baseline-select]')?.value === 'other'", timeout=60_000
+            )
+            wait_ready(page)
+            assert message.is_hidden()
+            assert "baseline=other" in page.evaluate("location.search")
+            dashboard.problems.assert_none(allowed_console=["status of 404"])

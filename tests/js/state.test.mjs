@@ -8,6 +8,7 @@ import {
   changedKeys,
   createStore,
   debounce,
+  followRunList,
   initialState,
   onlyTableChanged,
   readPresets,
@@ -194,4 +195,20 @@ test("one baseline per class set round-trips through the URL as repeated baselin
   assert.deepEqual(readPresets("").baselines, []);
   assert.deepEqual(initialState().baselines, []);
   assert.equal(initialState().trends.classSet, 0);
+});
+
+test("a selected run that leaves the log directory is set aside and comes back selected, as baseline too", () => {
+  const away = new Map();
+  let present = new Set(["b", "c"]);
+  const has = (run) => present.has(run);
+  let state = followRunList({ selectedRuns: ["base", "b", "gone"], baselines: ["base"] }, away, has);
+  assert.deepEqual(state, { selectedRuns: ["b"], baselines: [] });
+  assert.deepEqual([...away], [["base", true], ["gone", false]]);
+  // the user meanwhile chose c as a baseline; then base is logged again
+  present = new Set(["b", "c", "base"]);
+  state = followRunList({ selectedRuns: [...state.selectedRuns, "c"], baselines: ["c"] }, away, has);
+  assert.deepEqual(state, { selectedRuns: ["b", "c", "base"], baselines: ["base", "c"] });
+  assert.deepEqual([...away], [["gone", false]]);
+  // nothing changes while nothing comes back
+  assert.deepEqual(followRunList(state, away, has), state);
 });
