@@ -204,8 +204,8 @@ export async function loadTrends({ api, source, state, tag, readable, baseline }
  * @returns {Promise<{shown: boolean, names: string[], className: string|null, isDefault: boolean,
  *   reference: {run: string, step: number}|null,
  *   runs: Array<{run: string, step: number|null, curves: Object|null, reason: string|null}>}>}
- *   `shown`: whether any run has curves; a run's `reason` says why it has none (the
- *   report's `curves_error` where its curves could not be read)
+ *   `shown`: whether any run has curves, or curves it cannot read; a run's `reason` says
+ *   why it has none (the report's `curves_error` where its curves could not be read)
  */
 export async function loadCurves(selection) {
   const { api, source, state, tag, readable } = selection;
@@ -230,7 +230,8 @@ export async function loadCurves(selection) {
     }),
   );
   return {
-    shown: Boolean(reference),
+    // Shown with curves, or to say why curves that were logged cannot be read (curves_error).
+    shown: Boolean(reference) || reports.some((entry) => entry.report?.curves_error),
     names: reference?.report.class_names ?? [],
     className: choice?.name ?? null,
     isDefault: choice?.isDefault ?? true,

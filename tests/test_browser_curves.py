@@ -407,3 +407,31 @@ def test_three_runs_columns_fit_their_card_at_1280_px_in_either_column_set(narro
         assert fit["scroll"] <= fit["client"] + 1, (column_set, fit)  # nothing hidden behind a scroll
         assert fit["table"] <= fit["card"], (column_set, fit)
     narrow_dashboard.problems.assert_none()
+
+
+def test_curves_the_default_loader_cannot_read_are_explained_even_alone(browser, tmp_path):  # noqa: F811
+    """Under a run name with a double quote TensorBoard's Rust loader cannot read blobs: the panel
+    says why, with the run alone too (it had hidden itself as if no curves were logged)."""
+    import warnings
+
+    import tb_imbalance
+
+    true, probabilities = _evaluation(7, gain=1.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the writer's own warning about the name
+        tb_imbalance.log_report(tmp_path / 'q"uote', true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
+    tb_imbalance.log_report(tmp_path / "plain", true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
+    with tensorboard_server(tmp_path, load_fast=True) as url:
+        for dashboard in dashboard_page(browser, url, "test_curves_the_default_loader_cannot_read"):
+            for runs in (["plain", 'q"uote'], ['q"uote']):
+                page = dashboard.open(runs=runs)
+                panel = read_panel(page)
+                assert not panel["hidden"]
+                [(run, text)] = panel["missing"]
+                assert run == 'q"uote' and "--load_fast=false" in text and "double quote" in text
+                if runs == ['q"uote']:
+                    assert panel["charts"] == [] and dashboard.testid("curves-class").is_hidden()
+                    assert panel["caption"] == "No selected run's curves can be read here:"
+                else:
+                    assert [line[0] for chart in panel["lines"] for line in chart["runs"]] == ["plain"] * 3
+            dashboard.problems.assert_none(allowed_console=["status of 422"])

@@ -25,8 +25,9 @@ export function createCurvesView(container, { onClass }) {
   const missing = el("ul", { class: "curves-missing hint", hidden: true, dataset: { testid: "curves-missing" } });
   const charts = el("div", { class: "curve-charts", dataset: { testid: "curves-charts" } });
 
+  const toolbar = el("div", { class: "toolbar" }, field("Class", classSelect), worstButton);
   container.append(
-    el("div", { class: "toolbar" }, field("Class", classSelect), worstButton),
+    toolbar,
     el("div", { class: "trends-head" }, caption, legend),
     missing,
     charts,
@@ -168,11 +169,16 @@ export function createCurvesView(container, { onClass }) {
         replaceChildren(missing);
         return;
       }
-      setOptions(classSelect, names.map((name, index) => [String(index), name]), String(names.indexOf(view.className)));
-      worstButton.hidden = view.isDefault;
-      caption.textContent = view.isDefault
-        ? `The class with the lowest average precision in ${runLabel(view.reference.run)} at step ${view.reference.step}`
-        : "The chosen class";
+      toolbar.hidden = !view.reference; // no run's curves could be read: only why
+      if (view.reference) {
+        setOptions(classSelect, names.map((name, index) => [String(index), name]), String(names.indexOf(view.className)));
+        worstButton.hidden = view.isDefault;
+      }
+      caption.textContent = !view.reference
+        ? "No selected run's curves can be read here:"
+        : view.isDefault
+          ? `The class with the lowest average precision in ${runLabel(view.reference.run)} at step ${view.reference.step}`
+          : "The chosen class";
       const drawn = view.runs.filter((entry) => entry.curves).map((entry) => ({ ...entry, colour: view.colours[entry.run] }));
       replaceChildren(legend, drawn.map(legendItem));
       const left = view.runs.filter((entry) => !entry.curves);
@@ -183,7 +189,7 @@ export function createCurvesView(container, { onClass }) {
           el("li", { dataset: { testid: "curves-missing-run", run }, title: run }, el("span", { class: "run-name" }, runLabel(run)), `: ${reason}`),
         ),
       );
-      replaceChildren(charts, prChart(drawn, view.className), rocChart(drawn, view.className), reliabilityChart(drawn, view.className));
+      replaceChildren(charts, view.reference ? [prChart(drawn, view.className), rocChart(drawn, view.className), reliabilityChart(drawn, view.className)] : []);
     },
   };
 }

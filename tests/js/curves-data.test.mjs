@@ -175,6 +175,11 @@ test("loadCurves: a run whose curves could not be read gives the report's reason
   const data = await loadCurves({ api: fakeApi(reports), source: source({ a: [0], 'q"1': [0] }), tag: "t", readable: ["a", 'q"1'], state: { tableStep: null } });
   assert.equal(data.runs[1].curves, null);
   assert.equal(data.runs[1].reason, unreadable.curves_error);
+  // Alone, it still shows the panel: to say why
+  const alone = await loadCurves({ api: fakeApi(reports), source: source({ 'q"1': [0] }), tag: "t", readable: ['q"1'], state: { tableStep: null } });
+  assert.equal(alone.shown, true);
+  assert.equal(alone.reference, null);
+  assert.deepEqual(alone.runs.map((entry) => entry.reason), [unreadable.curves_error]);
 });
 
 test("loadCurves: no run with curves shows nothing; other class sets and failures say why", async () => {
