@@ -112,8 +112,12 @@ export function startApp({ root, api, presets }) {
     onTag: (tag) => {
       const state = store.get();
       lastTrendClasses = null;
+      // A tag none of whose runs is selected starts with its first runs selected, not an empty page.
+      const withTag = source.runsWithTag(tag);
+      const none = !state.selectedRuns.some((run) => withTag.includes(run));
       store.set({
         tag,
+        selectedRuns: none ? [...state.selectedRuns, ...withTag.slice(0, DEFAULT_RUN_LIMIT)] : state.selectedRuns,
         tableStep: null,
         matrix: { ...state.matrix, step: null, otherStep: null },
         imbalance: { ...state.imbalance, step: null },

@@ -99,3 +99,16 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             assert message.is_hidden()
             assert "baseline=other" in page.evaluate("location.search")
             dashboard.problems.assert_none(allowed_console=["status of 404"])
+
+
+def test_choosing_a_tag_none_of_whose_runs_is_selected_selects_its_runs(dashboard):
+    page = dashboard.open(runs=list(RUNS))
+    dashboard.testid("tag-select").select_option("live_matrix")
+    wait_ready(page)
+    assert dashboard.testid("page-message").is_hidden()
+    assert [head.get_attribute("data-run") for head in page.locator("[data-testid=report-run-head]").all()] == ["live"]
+    # Back to the first tag: its runs are still selected.
+    dashboard.testid("tag-select").select_option("confusion_matrix")
+    wait_ready(page)
+    assert page.locator("[data-testid=report-run-head]").count() == len(RUNS)
+    dashboard.problems.assert_none()

@@ -76,7 +76,7 @@ function commonParts(view, comparing, a, other, countOf, differenceOf) {
       if (!comparing) {
         const cell = share(a, i, j);
         return [
-          `Count: ${formatCount(cell.count)}`,
+          `${view.report.weighted ? "Sum of weights" : "Count"}: ${formatCount(cell.count)}`,
           `${formatPercent(cell.shareOfTrue)} of true class (${formatCount(a.rowSums[i])})`,
           `${formatPercent(cell.shareOfPredicted)} of predicted class (${formatCount(a.colSums[j])})`,
         ];
