@@ -51,6 +51,10 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
   thresholdInput.addEventListener("input", () => {
     if (thresholdInput.value !== "" && thresholdInput.validity.valid) onSupportThreshold(parseSupportThreshold(thresholdInput.value));
   });
+  // Left empty or invalid (marked by the :invalid style meanwhile), the field shows again the mark in force.
+  thresholdInput.addEventListener("change", () => {
+    if (thresholdInput.value === "" || !thresholdInput.validity.valid) thresholdInput.value = String(view.supportThreshold);
+  });
   const copyStatus = el("span", { class: "muted copy-status", role: "status" });
 
   const exportButton = (testid, label, handler) => {
