@@ -50,11 +50,11 @@ def render_example(row: Any) -> tuple[dict, bytes | None]:
     if isinstance(row, bytes):
         row = row.decode("utf-8", errors="replace")
     if isinstance(row, str):
-        return {"kind": "text", "text": row[:TEXT_MAX_CHARS], "length": len(row)}, None
+        return {"kind": "text", "text": readable_text(row[:TEXT_MAX_CHARS]), "length": len(row)}, None
     array = np.asarray(row) if isinstance(row, (np.ndarray, list, tuple, int, float, np.number)) else None
-    if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_):
+    if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
         text = repr(row)
-        return {"kind": "text", "text": text[:TEXT_MAX_CHARS], "length": len(text)}, None
+        return {"kind": "text", "text": readable_text(text[:TEXT_MAX_CHARS]), "length": len(text)}, None
     pixels = _as_picture(array)
     if pixels is None:
         flat = array.reshape(-1)[:VALUES_SHOWN]
@@ -112,8 +112,24 @@ def _thumbnail_png(picture: np.ndarray) -> tuple[bytes, int, int]:
     return buffer.getvalue(), width, height
 
 
-def _json_number(value: Any) -> int | float | str:
+def _json_number(value: Any) -> int | float | bool | str:
     value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, (bool, int)):
+        return value
+    value = float(value)  # np.longdouble stays itself through .item(), and JSON has no such number
+    if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value
+
+
+def readable_text(text: str) -> str:
+    """``text`` with each lone surrogate (a file name decoded by ``os.fsdecode`` from bytes that are
+    not UTF-8) replaced by U+FFFD, as undecodable bytes are: the index is UTF-8.
+
+    Example:
+        >>> readable_text("caf\\udce9.png")
+        'caf\ufffd.png'
+    """
+    if not any("\ud800" <= character <= "\udfff" for character in text):
+        return text
+    return "".join("\ufffd" if "\ud800" <= character <= "\udfff" else character for character in text)

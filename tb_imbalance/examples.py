@@ -43,7 +43,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from tb_imbalance import core, format as fmt
-from tb_imbalance.example_render import render_example
+from tb_imbalance.example_render import readable_text, render_example
 from tb_imbalance.tensors import to_numpy
 
 __all__ = [
@@ -176,11 +176,13 @@ def _example_id(value: Any) -> int | float | str:
         return value.decode("utf-8", errors="replace")
     if isinstance(value, (bool, np.bool_)):
         return str(value)
-    if isinstance(value, (int, str)):
-        return value
+    if isinstance(value, int):  # past 2**53 as text: the page reads JSON numbers as doubles
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, str):
+        return readable_text(value)
     if isinstance(value, float) and np.isfinite(value):
         return value
-    return str(value)
+    return readable_text(str(value))
 
 
 def _rows_of(inputs: Any, argument: str) -> Any:

@@ -49,6 +49,7 @@ from tb_imbalance.events import ReportBuilder, step_matrix_value
 from tb_imbalance.step import ReportStep
 from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import history_of, shared_write_lock
+from tb_imbalance.tensors import to_numpy
 from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 from tb_imbalance.writer import validate_step
@@ -66,7 +67,7 @@ def _to_numpy(value: Any, argument: str) -> Any:
                 "is a symbolic tensor. Call them outside tf.function (e.g. at epoch end)."
             )
         return value.numpy()
-    return value
+    return to_numpy(value, argument)  # other frameworks' arrays, and clear errors for what is no array
 
 
 # Pictures drawn once per tag and class set across calls.
@@ -77,6 +78,13 @@ def _require_eager_with_step(step: Any) -> None:
     if not tf.executing_eagerly():
         raise RuntimeError(
             "tb_imbalance summaries must run eagerly; call them outside tf.function"
+        )
+    if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
+        raise RuntimeError(
+            "tb_imbalance summaries log one evaluation of all replicas, and this call is in a replica "
+            "context (inside strategy.run), where each replica would write its own rows under one step: "
+            "return the labels and predictions from strategy.run, gather them (strategy.gather(value, "
+            "axis=0)) and log outside it"
         )
     if step is None and tf.summary.experimental.get_step() is None:
         raise ValueError(
@@ -232,8 +240,9 @@ def confusion_matrix(
         step: explicit step; defaults to ``tf.summary.experimental.get_step()``.
         num_classes: ``C``; required when labels and predictions are both ids
             and ``class_names`` is not given.
-        class_names: C display names (default ``"0"…"C-1"``). Only the first
-            step of a tag records them.
+        class_names: C display names (default ``"0"…"C-1"``). A tag's class
+            names never change: pass the same at every step (the default
+            names against a tag written with others are refused).
         from_logits: a binary model's single score column holds logits
             (threshold 0) instead of probabilities (threshold 0.5).
         sample_weight: optional weights ``[N]``: the matrix then holds float64
@@ -242,10 +251,11 @@ def confusion_matrix(
         class_counts: training examples per class (C non-negative ints,
             e.g. ``np.bincount(y_train, minlength=C)``; never guessed),
             stored with the matrix for the dashboard's many-/medium-/few-shot
-            recall. Only the first step of a tag records them.
+            recall. TensorBoard keeps a tag's first ones: pass the same at
+            every step (other ones, or none after some, are refused).
         class_groups: ``{"group name": [class names…]}``, stored with the
             matrix (see :func:`tb_imbalance.core.validate_class_groups`).
-            Only the first step of a tag records them.
+            Fixed per tag as ``class_counts`` are.
 
     Returns:
         True on success, False if no default summary writer was available.
@@ -369,7 +379,8 @@ def classification_report(
             name, predictions, ids, from_logits=from_logits, curves=curves, writer=_default_writer()
         ),
     )
-    chosen = examples_of_step(
+    recording = _default_writer() is not None and tf.summary.should_record_summaries()
+    chosen = None if not recording else examples_of_step(  # nothing written: no examples to pick and draw
         _to_numpy(examples, "examples"), labels, predictions,
         num_classes=ids.num_classes, example_ids=_to_numpy(example_ids, "example_ids"),
         sample_weight=sample_weight, from_logits=from_logits,

@@ -82,8 +82,19 @@ def to_numpy(value: Any, argument: str) -> Any:
                 return widen_low_precision_floats(np.asarray(value.numpy()))
             except (AttributeError, NotImplementedError, ValueError):
                 pass
+        kind = type(value).__name__
+        if kind == "PerReplica":
+            raise TypeError(
+                f"`{argument}` is a tf.distribute PerReplica value (one part per replica): gather the "
+                "parts first, strategy.gather(value, axis=0)"
+            )
+        if not hasattr(value, "numpy") and kind != "KerasTensor":  # a Dataset, a SparseTensor: no array at all
+            raise TypeError(
+                f"`{argument}` is a {kind}, not an array of values: pass its values as an array (a "
+                "dataset's batches joined with np.concatenate, a SparseTensor through tf.sparse.to_dense)"
+            )
         raise TypeError(
-            f"`{argument}` is a symbolic {type(value).__name__} that holds no values yet; "
+            f"`{argument}` is a symbolic {kind} that holds no values yet; "
             "tb_imbalance computes in numpy: log eagerly, outside tf.function / the model graph"
         )
     return value

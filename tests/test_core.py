@@ -174,11 +174,11 @@ def test_absent_classes_are_zero_rows_in_the_report():
         (dict(labels=[0, 1], predictions=[0, 7], num_classes=3), ValueError, "`predictions` must hold class ids"),
         (dict(labels=[0.5, 1.0], predictions=[0, 1], num_classes=2), ValueError, "`labels` given as floats must hold whole class ids"),
         (dict(labels=[0, 1], predictions=[[0.1, np.nan], [0.3, 0.7]]), ValueError, "`predictions` contains NaN"),
-        (dict(labels=[0, 1], predictions=[[0.9, np.nan], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at flat index 1)"),
-        (dict(labels=[0, 1], predictions=[[0.1, 0.9], [np.inf, 0.7]]), ValueError, "contains NaN or infinite values (first at flat index 2)"),
-        (dict(labels=[0, 1], predictions=[[0.1, 0.9], [0.3, -np.inf]]), ValueError, "contains NaN or infinite values (first at flat index 3)"),
-        (dict(labels=[0, 1], predictions=[[-np.inf, -np.inf], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at flat index 0)"),
-        (dict(labels=[0, 1], predictions=[[0.1, np.nan, 0.2], [0.3, 0.7, 0.0]]), ValueError, "contains NaN or infinite values (first at flat index 1)"),
+        (dict(labels=[0, 1], predictions=[[0.9, np.nan], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at row 0, column 1)"),
+        (dict(labels=[0, 1], predictions=[[0.1, 0.9], [np.inf, 0.7]]), ValueError, "contains NaN or infinite values (first at row 1, column 0)"),
+        (dict(labels=[0, 1], predictions=[[0.1, 0.9], [0.3, -np.inf]]), ValueError, "contains NaN or infinite values (first at row 1, column 1)"),
+        (dict(labels=[0, 1], predictions=[[-np.inf, -np.inf], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at row 0, column 0)"),
+        (dict(labels=[0, 1], predictions=[[0.1, np.nan, 0.2], [0.3, 0.7, 0.0]]), ValueError, "contains NaN or infinite values (first at row 0, column 1)"),
         (dict(labels=[0, 1, 1], predictions=[0, 1], num_classes=2), ValueError, "same number of rows, received 3 and 2"),
         (dict(labels=[0, 1], predictions=np.zeros((2, 3)), num_classes=4), ValueError, "shape [N, 4], received (2, 3)"),
         (dict(labels=np.zeros((2, 3)), predictions=[0, 1], num_classes=2), ValueError, "one-hot `labels` must have shape [N, 2]"),
@@ -296,7 +296,7 @@ def test_scores_are_refused_exactly_when_one_is_not_finite(monkeypatch, chunk_by
         labels = rng.integers(0, classes, rows)
         bad = ~np.isfinite(scores.reshape(-1))
         if bad.any():
-            with pytest.raises(ValueError, match=rf"first at flat index {int(np.flatnonzero(bad)[0])}\)"):
+            with pytest.raises(ValueError, match=rf"first at row {int(np.flatnonzero(bad)[0]) // classes}, column {int(np.flatnonzero(bad)[0]) % classes}\)"):
                 core.confusion_matrix(labels, scores, num_classes=classes)
         else:
             np.testing.assert_array_equal(
@@ -346,5 +346,5 @@ def test_large_score_arrays_are_counted_in_parallel_blocks_with_the_same_result(
     for row, value in ((3, np.nan), (60, -np.inf), (100, np.inf)):  # one bad score in any block is found
         bad = scores.copy()
         bad[row, 2] = value
-        with pytest.raises(ValueError, match=rf"first at flat index {row * 4 + 2}\)"):
+        with pytest.raises(ValueError, match=rf"first at row {row}, column 2\)"):
             core.confusion_matrix(labels, bad, num_classes=4)

@@ -160,3 +160,40 @@ def test_classification_report_writes_examples_as_log_report_does(tmp_path):
     with pytest.raises(ValueError, match="`examples` needs `predictions` as scores"):
         with tf.summary.create_file_writer(str(tmp_path / "bad")).as_default():
             tbs.classification_report("confusion_matrix", labels, labels, step=0, num_classes=3, examples=texts)
+
+
+def test_a_call_in_a_replica_context_is_refused_before_writing(tmp_path):
+    # Each replica would write its own rows under one step (half a matrix, then a refusal)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    writer = tf.summary.create_file_writer(str(tmp_path / "val"))
+
+    def log(labels, scores):
+        with writer.as_default(step=0):
+            return tbs.classification_report("cm", labels, scores)
+
+    labels, scores = tf.constant([0, 1, 1, 0]), tf.constant([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    with pytest.raises(RuntimeError, match=r"in a replica context \(inside strategy\.run\).*strategy\.gather"):
+        strategy.run(log, args=(labels, scores))
+    # strategy.run's values on several replicas (one device here gives plain tensors)
+    per_replica = type("PerReplica", (), {"__module__": "tensorflow.python.distribute.values"})()
+    with pytest.raises(TypeError, match=r"`labels` is a tf\.distribute PerReplica value.*strategy\.gather"):
+        with writer.as_default(step=0):
+            tbs.classification_report("cm", per_replica, scores)
+    with pytest.raises(TypeError, match=r"`examples` is a \w*Dataset, not an array of values"):
+        with writer.as_default(step=0):
+            tbs.classification_report("cm", labels, scores, examples=tf.data.Dataset.from_tensor_slices(np.zeros((4, 2))))
+    with writer.as_default(step=0):  # nothing was written: step 0 is still free
+        assert tbs.classification_report("cm", labels, scores)
+    writer.close()
+    assert sorted(matrices(tmp_path, tag="cm")["val"]) == [0]
+
+
+def test_nothing_recorded_means_no_examples_picked_or_drawn(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("examples picked although nothing is recorded")
+
+    monkeypatch.setattr(tbs, "examples_of_step", refuse)
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    with writer.as_default(step=0), tf.summary.record_if(False):
+        assert tbs.classification_report("cm", [0, 1], [[0.9, 0.1], [0.2, 0.8]], examples=np.zeros((2, 8, 8))) is False
+    assert tbs.classification_report("cm", [0, 1], [[0.9, 0.1], [0.2, 0.8]], step=0, examples=np.zeros((2, 8, 8))) is False

@@ -19,7 +19,7 @@ import numpy as np
 
 from tb_imbalance.core.argmax import _argmax_rows
 
-__all__ = ["widen_low_precision_floats", "class_ids_from_labels", "class_ids_from_predictions"]
+__all__ = ["widen_low_precision_floats", "class_ids_from_labels", "class_ids_from_predictions", "reworded"]
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -124,10 +124,23 @@ def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray
 def _check_finite(array: np.ndarray, argument: str) -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         where = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
+        place = f"row {where // array.shape[1]}, column {where % array.shape[1]}" if array.ndim == 2 else f"flat index {where}"
         raise ValueError(
-            f"`{argument}` contains NaN or infinite values (first at flat index "
-            f"{where}); fix the model output or drop those rows before logging"
+            f"`{argument}` contains NaN or infinite values (first at {place}); fix the model output or "
+            "drop those rows before logging"
         )
+
+
+def reworded(error: Exception, message: str) -> Exception:
+    """A ``TypeError`` or ``ValueError``, as ``error`` is, saying ``message`` (to re-raise with context).
+
+    Subclasses such as ``UnicodeEncodeError`` take other constructor arguments, so the plain kind is used.
+
+    Example:
+        >>> reworded(UnicodeEncodeError("utf-8", "\\udce9", 0, 1, "surrogates not allowed"), "`ids`: bad text")
+        ValueError('`ids`: bad text')
+    """
+    return (TypeError if isinstance(error, TypeError) else ValueError)(message)
 
 
 # Rows are taken this many bytes at a time: the minimum streams a chunk into

@@ -428,11 +428,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self, writer: ReportWriter, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet, scores: Any, ids: Any
     ) -> None:
         """Everything after the matrix is read: examples, report, picture, one flushed event."""
-        examples = (
-            None
-            if scores is None
-            else self.examples.collect(scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids)
-        )
+        examples = None if scores is None else self.examples.collect(  # refused predictions: warned, report kept
+            scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids, say=self._messages.warn_once)
         report = ReportStep.with_classes(epoch, self.name, cm, classes, examples=examples, curves=curves)
         writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
 

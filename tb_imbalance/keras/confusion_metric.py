@@ -242,9 +242,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                 np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes, from_logits=self.from_logits
             )
         except (TypeError, ValueError) as error:
-            raise type(error)(
-                f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}"
-            ) from None
+            message = f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}"
+            raise core.reworded(error, message) from None
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix.

@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -98,7 +98,7 @@ class ExamplesSource:
         try:
             core.class_ids_from_labels(self.y, num_classes)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"`examples` y: {error}") from None
+            raise core.reworded(error, f"`examples` y: {error}") from None
 
     def share_predictions_of(self, source: Any) -> bool:
         """Reuse the predictions of the callback's ``validation_data`` when ``x`` is its very array.
@@ -139,17 +139,21 @@ class ExamplesSource:
             raise ValueError(str(error).replace("`validation_data`", "`examples`")) from None
 
     def collect(
-        self, scores: np.ndarray, num_classes: int, *, from_logits: bool, class_ids: core.ClassIds | None = None
-    ) -> ExampleSet:
+        self, scores: np.ndarray, num_classes: int, *, from_logits: bool, class_ids: core.ClassIds | None = None,
+        say: Callable[[str, str], None] | None = None,
+    ) -> ExampleSet | None:
         """Choose and render the examples of one epoch from the model's ``scores``.
 
         ``class_ids``: ``y`` and ``scores`` as class ids when the matrix was
         counted from the same predictions (the argmax is then not taken again).
+        ``say(key, message)``: given, scores that cannot be read are said
+        through it (once per key) and no examples are returned, so that the
+        step's report is written without them.
 
         Raises:
-            ValueError: the model's scores for the examples cannot be read
-                (NaN, class ids, the wrong number of columns); the message
-                says they come from ``examples``.
+            ValueError: without ``say``, the model's scores for the examples
+                cannot be read (NaN, class ids, the wrong number of columns);
+                the message says they come from ``examples``.
         """
         try:
             return collect_examples(
@@ -157,4 +161,8 @@ class ExamplesSource:
                 examples_per_cell=self.per_cell, examples_max_bytes=self.max_bytes, class_ids=class_ids,
             )
         except (TypeError, ValueError) as error:
-            raise type(error)(f"`examples`: the model's predictions for its x were refused: {error}") from None
+            message = f"`examples`: the model's predictions for its x were refused: {error}"
+            if say is None:
+                raise core.reworded(error, message) from None
+            say("examples", f"{message}. The steps' reports are written without examples until they can be read")
+            return None

@@ -201,7 +201,7 @@ class ValidationSource:
         try:
             core.class_ids_from_labels(to_numpy(self.value[1], "validation_data"), num_classes)
         except (TypeError, ValueError) as error:
-            raise type(error)(f"`validation_data` ({self.kind}), its y: {error}") from None
+            raise core.reworded(error, f"`validation_data` ({self.kind}), its y: {error}") from None
 
     # -- batches -----------------------------------------------------------
     def _raw_batches(self) -> Iterable[Any]:
@@ -296,8 +296,8 @@ class ValidationSource:
             curves_from_logits = from_logits if scores_from_logits is None else scores_from_logits
             return (core.count_class_ids(ids), *core.kept_rows_summary(scores, ids, from_logits=curves_from_logits))
         except (TypeError, ValueError) as error:
-            raise type(error)(
-                f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
+            raise core.reworded(
+                error, f"`validation_data` ({self.kind}): {error} [`labels` are the y of validation_data, "
                 "`predictions` the model's output on its x]"
             ) from None
 

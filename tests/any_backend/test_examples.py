@@ -366,8 +366,14 @@ def test_callback_says_when_the_examples_predictions_are_refused(tmp_path):
     bad = x[:10].copy()
     bad[3] = np.nan  # NaN inputs give NaN scores
     callback = ClassificationReportCallback(tmp_path, examples=(bad, y[:10]), verbose=0)
-    with pytest.raises(ValueError, match=r"`examples`: the model's predictions for its x were refused: `predictions` contains NaN"):
-        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    with pytest.warns(UserWarning, match=r"`examples`: the model's predictions for its x were refused: `predictions` "
+                                         r"contains NaN or infinite values \(first at row 3, column 0\).*without examples") as said:
+        model.fit(x, y, validation_data=(x, y), epochs=2, verbose=0, callbacks=[callback])
+    assert len([w for w in said if "`examples`" in str(w.message)]) == 1  # once, not every epoch
+    # The reports themselves are kept, without examples.
+    logged = matrices(tmp_path)["validation_imbalance"]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], sk_confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(3)))
 
 
 @pytest.mark.parametrize("option", [{"examples_per_cell": 3}, {"examples_max_bytes": 50_000}, {"example_ids": np.arange(4)}])
@@ -473,3 +479,19 @@ def test_top_classes_equal_a_stable_argsort_ties_included(num_classes, k):
     for scores in (coarse, fine, np.zeros((3, num_classes))):
         expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         np.testing.assert_array_equal(top_classes(scores, k), expected)
+
+
+def test_ids_and_rows_that_json_cannot_hold_as_given_are_kept_readable(tmp_path):
+    # os.fsdecode of a non-UTF-8 file name holds lone surrogates; ids past 2**53 are not exact in the page's
+    # JSON numbers; complex and long double values have no JSON number
+    labels, scores = [0, 1, 1, 0], np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+    ids = [os.fsdecode(b"caf\xe9.png"), 2**60 + 1, "b", np.uint64(2**63)]
+    rows = [np.array([1 + 2j, 3]), np.ones(3, dtype=np.longdouble) / 2, "text\udce9", "ok"]
+    tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, examples=rows, example_ids=ids, image=False)
+    close_directory_writers()
+    index, _ = logged_examples(tmp_path)["run"][0]
+    shown = {entry["id"]: entry for cell in index["cells"] for entry in cell["examples"]}
+    assert set(shown) == {"caf\ufffd.png", str(2**60 + 1), "b", str(2**63)}
+    assert shown["caf\ufffd.png"]["kind"] == "text" and shown["caf\ufffd.png"]["text"] == "array([1.+2.j, 3.+0.j])"
+    assert shown[str(2**60 + 1)]["values"] == [0.5, 0.5, 0.5]
+    assert shown["b"]["text"] == "text\ufffd"
