@@ -495,3 +495,13 @@ def test_ids_and_rows_that_json_cannot_hold_as_given_are_kept_readable(tmp_path)
     assert shown["caf\ufffd.png"]["kind"] == "text" and shown["caf\ufffd.png"]["text"] == "array([1.+2.j, 3.+0.j])"
     assert shown[str(2**60 + 1)]["values"] == [0.5, 0.5, 0.5]
     assert shown["b"]["text"] == "text\ufffd"
+
+
+def test_a_huge_picture_is_thumbnailed_from_a_subsample_that_keeps_its_content():
+    picture = np.zeros((2048, 3000), dtype=np.float32)
+    picture[:, 1500:] = 1.0  # left half black, right half white
+    fields, png = render_example(picture)
+    assert fields == {"kind": "image", "width": 64, "height": 44, "shape": [2048, 3000]}
+    pixels = np.asarray(Image.open(io.BytesIO(png)))
+    assert pixels.shape == (44, 64)
+    assert (pixels[:, :31] == 0).all() and (pixels[:, 33:] == 255).all()
