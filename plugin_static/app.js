@@ -133,6 +133,7 @@ export function startApp({ root, api, presets }) {
     },
     // A new baseline for one class set; the other sets keep theirs.
     onBaseline: (run, classSet) => {
+      for (const aside of away.keys()) away.set(aside, false); // the user's choice wins over a set-aside baseline
       const baselines = lastBaselines.map((current, index) => (index === classSet ? run : current));
       store.set({ baselines: baselines.length ? baselines : [run] });
     },
@@ -298,14 +299,21 @@ export function startApp({ root, api, presets }) {
   function pageMessageFor(available, selected) {
     if (source.listError()) return `Could not load runs: ${source.listError()}`;
     if (available.length === 0) return "No confusion matrices found. Log them with tb_imbalance during training, then reload.";
+    if (selected.length === 0 && away.size) return awayLines().join("\n");
     if (selected.length === 0) return "No run selected. Choose runs in the list on the left.";
     return null;
+  }
+
+  /** One line per selected run that left the log directory (see followRunList). */
+  function awayLines() {
+    return [...away].map(([run, wasBaseline]) =>
+      `${run}: not in the log directory now (deleted, or being written again); selected again${wasBaseline ? ", as baseline," : ""} when it comes back`);
   }
 
   /** Runs that failed to load, and runs whose differences could not be tested (errors). */
   function tableMessage(columns) {
     const lines = [
-      ...[...away.keys()].map((run) => `${run}: not in the log directory now (deleted, or being written again); selected again${away.get(run) ? ", as baseline," : ""} when it comes back`),
+      ...awayLines(),
       ...columns.filter((column) => column.error).map((column) => `${column.run}: ${column.error}`),
       ...columns
         .filter((column) => column.comparisonError)

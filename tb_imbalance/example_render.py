@@ -120,7 +120,10 @@ def _json_number(value: Any) -> int | float | bool | str:
     value = value.item() if hasattr(value, "item") else value
     if isinstance(value, (bool, int)):
         return value
-    value = float(value)  # np.longdouble stays itself through .item(), and JSON has no such number
+    try:
+        value = float(value)  # np.longdouble stays itself through .item(), and JSON has no such number
+    except (TypeError, ValueError):  # a timedelta, a datetime: shown as text
+        return str(value)
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return value

@@ -25,6 +25,8 @@ from tb_imbalance.core import widen_low_precision_floats
 __all__ = ["to_numpy"]
 
 _NUMPY_TORCH_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
+#: A sparse torch tensor up to this many values dense is made dense (a 1000-class matrix: 10**6).
+_DENSE_MAX_VALUES = 10**7
 
 
 def _framework(value: Any) -> str:
@@ -61,11 +63,13 @@ def to_numpy(value: Any, argument: str) -> Any:
                 "values; log the outputs of a model whose weights are loaded onto a real device "
                 "(e.g. model.to_empty(device='cpu') and load its state, or load it without device='meta')"
             )
-        if tensor.is_sparse or "sparse" in str(tensor.layout):  # COO, CSR, …: C² cells if densified
-            raise TypeError(
-                f"`{argument}` is a sparse PyTorch tensor ({tensor.layout}); pass a dense tensor "
-                "(.to_dense()), or a matrix's non-empty cells as tb_imbalance.core.SparseMatrix"
-            )
+        if str(tensor.layout) != "torch.strided":  # sparse (COO, CSR, …) or mkldnn: numpy needs it dense
+            if "sparse" in str(tensor.layout) and tensor.numel() > _DENSE_MAX_VALUES:
+                raise TypeError(
+                    f"`{argument}` is a sparse PyTorch tensor ({tensor.layout}) of {tensor.numel():,} values "
+                    "once dense; pass a matrix's non-empty cells as tb_imbalance.core.SparseMatrix"
+                )
+            tensor = tensor.to_dense()
         if tensor.is_floating_point() and str(tensor.dtype) not in _NUMPY_TORCH_FLOATS:
             tensor = tensor.float()  # bfloat16, float8: numpy has no such dtype; float32 holds them exactly
         return tensor.cpu().numpy()
@@ -88,7 +92,7 @@ def to_numpy(value: Any, argument: str) -> Any:
                 f"`{argument}` is a tf.distribute PerReplica value (one part per replica): gather the "
                 "parts first, strategy.gather(value, axis=0)"
             )
-        if not hasattr(value, "numpy") and kind != "KerasTensor":  # a Dataset, a SparseTensor: no array at all
+        if "Dataset" in kind or kind in ("SparseTensor", "IndexedSlices"):  # no array of values at all
             raise TypeError(
                 f"`{argument}` is a {kind}, not an array of values: pass its values as an array (a "
                 "dataset's batches joined with np.concatenate, a SparseTensor through tf.sparse.to_dense)"

@@ -98,6 +98,16 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             wait_ready(page)
             assert message.is_hidden()
             assert "baseline=other" in page.evaluate("location.search")
+            # The only selected run leaves: the page says which, not "No run selected"
+            page = dashboard.open(runs=["third"], poll=1)
+            shutil.move(str(logs / "third"), str(tmp_path / "third"))
+            page_message = dashboard.testid("page-message")
+            page_message.wait_for(state="visible", timeout=60_000)
+            assert page_message.text_content().startswith("third: not in the log directory now")
+            shutil.move(str(tmp_path / "third"), str(logs / "third"))
+            page_message.wait_for(state="hidden", timeout=60_000)
+            wait_ready(page)
+            assert [head.get_attribute("data-run") for head in page.locator("[data-testid=report-run-head]").all()] == ["third"]
             dashboard.problems.assert_none(allowed_console=["status of 404"])
 
 

@@ -197,3 +197,15 @@ def test_nothing_recorded_means_no_examples_picked_or_drawn(tmp_path, monkeypatc
     with writer.as_default(step=0), tf.summary.record_if(False):
         assert tbs.classification_report("cm", [0, 1], [[0.9, 0.1], [0.2, 0.8]], examples=np.zeros((2, 8, 8))) is False
     assert tbs.classification_report("cm", [0, 1], [[0.9, 0.1], [0.2, 0.8]], step=0, examples=np.zeros((2, 8, 8))) is False
+
+
+def test_log_report_inside_tf_function_says_to_log_eagerly(tmp_path):
+    import tb_imbalance
+
+    @tf.function
+    def log(labels, scores):
+        tb_imbalance.log_report(str(tmp_path / "run"), labels, scores, 0)
+
+    with pytest.raises(TypeError, match=r"`labels` is a symbolic \w+ that holds no values yet.*log eagerly"):
+        log(tf.constant([0, 1]), tf.constant([[0.9, 0.1], [0.2, 0.8]]))
+    assert not (tmp_path / "run").exists()

@@ -273,6 +273,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
         names: model.allNames,
         comparing: model.comparing,
         grouped: Boolean(view.grouped),
+        weighted: Boolean(view.report?.weighted),
         detail: model.detail,
         formatValue: model.formatValue,
         onOpen: examplesOn ? (i, j) => openExamples(i, j) : undefined,
@@ -360,7 +361,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
               ? "Click a cell of the grid, or a row of the top confusions, to see its examples."
               : "Click a cell of the heat map, or a row of the top confusions, to see its examples.";
       caption.textContent = next.other?.report
-        ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? (next.report.weighted ? " (sums of weights)" : " (counts)") : " in percentage points"}.`
+        ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? (next.report.weighted || next.other.report.weighted ? " (sums of weights)" : " (counts)") : " in percentage points"}.`
         : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${cells ? formatCount(size) : size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
       redraw();
     },

@@ -49,11 +49,15 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     dataset: { testid: "support-threshold" },
   });
   thresholdInput.addEventListener("input", () => {
-    if (thresholdInput.value !== "" && thresholdInput.validity.valid) onSupportThreshold(parseSupportThreshold(thresholdInput.value));
+    thresholdInput.setCustomValidity(thresholdInput.value === "" ? "Enter a number of examples (0: mark none)" : "");
+    if (thresholdInput.validity.valid) onSupportThreshold(parseSupportThreshold(thresholdInput.value));
   });
   // Left empty or invalid (marked by the :invalid style meanwhile), the field shows again the mark in force.
   thresholdInput.addEventListener("change", () => {
-    if (thresholdInput.value === "" || !thresholdInput.validity.valid) thresholdInput.value = String(view.supportThreshold);
+    if (!thresholdInput.validity.valid) {
+      thresholdInput.setCustomValidity("");
+      thresholdInput.value = String(view.supportThreshold);
+    }
   });
   const copyStatus = el("span", { class: "muted copy-status", role: "status" });
 

@@ -10,6 +10,7 @@ import { formatCount, formatPercent } from "../format.js";
  * @param {string[]} model.names
  * @param {boolean} model.comparing whether entries are differences A − B
  * @param {boolean} [model.grouped] whether the names are class groups (the Groups view)
+ * @param {boolean} [model.weighted] whether the matrix holds sums of sample weights, not counts
  * @param {(i: number, j: number) => Object} model.detail numbers of one cell:
  *   `{count, shareOfTrue, shareOfPredicted}`, or `{countA, countB}` when comparing
  * @param {(value: number) => string} model.formatValue formats a difference
@@ -20,7 +21,7 @@ import { formatCount, formatPercent } from "../format.js";
  * @returns {HTMLElement}
  */
 export function renderTopConfusions(model, onMore) {
-  const { ranked, names, comparing, grouped = false, onOpen } = model;
+  const { ranked, names, comparing, grouped = false, weighted = false, onOpen } = model;
   const openOn = onOpen
     ? (i, j) => ({
         click: (event) => onOpen(i, j, event.currentTarget),
@@ -31,7 +32,7 @@ export function renderTopConfusions(model, onMore) {
         },
       })
     : () => null;
-  const numberHeads = comparing ? ["A", "B", "A − B"] : ["Count", grouped ? "% of true group" : "% of true class", "% of predicted"];
+  const numberHeads = comparing ? ["A", "B", "A − B"] : [weighted ? "Sum of weights" : "Count", grouped ? "% of true group" : "% of true class", "% of predicted"];
   const trueHead = grouped ? "True group" : "True class";
   const predictedHead = grouped ? "Predicted as group" : "Predicted as";
   const rows = ranked.map((entry, rank) => {

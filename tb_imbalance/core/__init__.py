@@ -97,7 +97,6 @@ from tb_imbalance.core.validators import (
 )
 
 __all__ = [
-    "reworded",
     "METRIC_NAMES",
     "confusion_matrix",
     "ClassIds",

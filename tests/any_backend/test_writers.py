@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -338,12 +339,16 @@ def test_a_class_name_that_is_not_unicode_text_is_refused_by_index(tmp_path):
     assert not (tmp_path / "run").exists()
 
 
-def test_a_sparse_torch_matrix_is_refused_naming_the_dense_and_sparse_ways(tmp_path):
-    # densified, a 10,000-class matrix would hold 10**8 cells: the caller chooses
+def test_a_sparse_torch_matrix_is_read_dense_up_to_a_bound_and_refused_beyond(tmp_path):
     torch = pytest.importorskip("torch")
     for cm in (torch.tensor([[3, 1], [0, 2]]).to_sparse(), torch.tensor([[3, 1], [0, 2]]).to_sparse_csr()):
-        with pytest.raises(TypeError, match=r"`cm` is a sparse PyTorch tensor .*\.to_dense\(\).*core\.SparseMatrix"):
-            tb_imbalance.log_matrix(tmp_path / "sparse", cm, 0, image=False)
+        np.testing.assert_array_equal(tb_imbalance.log_matrix(tmp_path / "sparse", cm, 0, image=False), [[3, 1], [0, 2]])
+        close_directory_writers()
+        shutil.rmtree(tmp_path / "sparse")
+    # 4000 classes: 16 million cells once dense; the caller passes the non-empty cells instead
+    huge = torch.sparse_coo_tensor(torch.tensor([[0, 1], [0, 1]]), torch.tensor([5, 7]), (4000, 4000))
+    with pytest.raises(TypeError, match=r"`cm` is a sparse PyTorch tensor .* of 16,000,000 values once dense.*SparseMatrix"):
+        tb_imbalance.log_matrix(tmp_path / "sparse", huge, 0, image=False)
     assert not (tmp_path / "sparse").exists()
 
 
