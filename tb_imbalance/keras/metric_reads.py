@@ -149,4 +149,3 @@ class HostReads:
             host_copy(self.curve_counts), host_copy(self.curve_sums)
         )
         return MetricState(matrix, curves, reason)
-        return MetricState(matrix, curves, reason)

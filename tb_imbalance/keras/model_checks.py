@@ -127,10 +127,9 @@ def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | No
     if metric_name is None:
         return None
     logged = ""  # Keras logs a weighted_metrics= twin of a metrics= name as "weighted_<name>"; the metric keeps its name
-    if isinstance(metric_name, str) and metric_name.startswith("weighted_") and any(
-        c.name == metric_name[len("weighted_"):] for c in candidates
-    ):
-        logged = f" (Keras logs the weighted_metrics= copy of '{metric_name[9:]}' under that name: name it apart)"
+    twin = metric_name.removeprefix("weighted_") if isinstance(metric_name, str) else None
+    if twin != metric_name and any(c.name == twin for c in candidates):
+        logged = f" (Keras logs the weighted_metrics= copy of '{twin}' under that name: name it apart)"
     raise ValueError(
         f"`metric={metric_name!r}` names no compiled tb_imbalance metric{logged}; "
         f"compiled ones: {[c.name for c in candidates]}; pass one of those names or "
