@@ -56,8 +56,9 @@ from tensorboard.compat.proto import summary_pb2
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.run_location import warn_unreadable_run_name
 from tb_imbalance.step import ReportStep
-from tb_imbalance.writer import ReportWriter, warn_unreadable_run_name, write_checked
+from tb_imbalance.writer import ReportWriter, write_checked
 
 __all__ = ["Sink", "sink_for", "directory_writer", "close_directory_writers", "history_of", "shared_write_lock"]
 
@@ -149,9 +150,9 @@ def history_of(target: Any, run_dir: str | None = None, own_file: str | None = N
     with _LOCK:
         found = _HISTORIES.get(target)
         if found is None:
-            if run_dir:  # a tf.summary writer does not tell its directory
+            if run_dir:
                 warn_unreadable_run_name(run_dir)
-            if not run_dir:
+            if not run_dir:  # a tf.summary writer does not tell its directory
                 found = RunHistory(_describe_writer(target))
             elif own_file is None:
                 found = RunHistory.from_directory(run_dir)

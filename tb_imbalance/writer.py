@@ -15,24 +15,19 @@ Example:
 from __future__ import annotations
 
 import os
-import pathlib
-import re
 import threading
-import warnings
 from typing import Any, Callable, Mapping, Sequence
 
 from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
-from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.run_location import check_location, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.tensors import to_numpy
 
-__all__ = ["ReportWriter", "validate_step", "validate_tag", "warn_unreadable_run_name", "write_checked"]
-
-_WARNED_RUN_DIRS: set[str] = set()
+__all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
 
 
 class ReportWriter:
@@ -57,7 +52,7 @@ class ReportWriter:
                 f"`log_dir` must be a non-empty directory path or URL, received {log_dir!r}"
             )
         self.log_dir = os.fspath(log_dir)
-        _check_location(self.log_dir)
+        check_location(self.log_dir)
         warn_unreadable_run_name(self.log_dir)
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()
@@ -190,48 +185,6 @@ class ReportWriter:
 
     def __repr__(self) -> str:
         return f"ReportWriter({self.log_dir!r})"
-
-
-def _check_location(run_dir: str) -> None:
-    """Refuse at once, not when the first step is written, a run directory that cannot be made:
-    a local path with ``://`` that is no URL, or a file where the directory or a parent would be."""
-    if "://" in run_dir:
-        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", run_dir.split("://", 1)[0]):
-            raise ValueError(
-                f"the run directory {run_dir!r} holds '://' but does not start with a URL scheme (s3://, "
-                "gs://, …): TensorBoard's file layer would read it as a URL. Choose a name without '://'"
-            )
-        return
-    path = os.path.abspath(run_dir)
-    while not os.path.exists(path) and os.path.dirname(path) != path:
-        path = os.path.dirname(path)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise NotADirectoryError(
-            f"the run directory {run_dir!r} cannot be made: {path!r} is a file, not a directory; pass "
-            "a directory path (missing directories are made)"
-        )
-
-
-def warn_unreadable_run_name(run_dir: str) -> None:
-    """Warn once per directory when a part of ``run_dir``'s path holds a character that
-    TensorBoard's default loader cannot read curves and examples under
-    (:mod:`tb_imbalance.format.blob_names`): the run's name is its path below ``--logdir``."""
-    if run_dir in _WARNED_RUN_DIRS:
-        return
-    path = run_dir.split("://", 1)[-1] if "://" in run_dir else run_dir
-    for part in pathlib.PurePath(path).parts:
-        trouble = blob_key_trouble(part)
-        if trouble is not None:
-            _WARNED_RUN_DIRS.add(run_dir)
-            warnings.warn(
-                f"tb_imbalance: the run directory {run_dir!r} has {trouble} in {part!r}. If that part "
-                f"is in the run's name (its path below tensorboard --logdir), {BLOB_NAME_ADVICE}: "
-                "rename the directory, or start TensorBoard with --load_fast=false. The matrix and "
-                "scalars are unaffected.",
-                UserWarning,
-                stacklevel=3,
-            )
-            return
 
 
 def write_checked(

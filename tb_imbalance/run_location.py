@@ -1,0 +1,68 @@
+"""What a run directory's path must be: checked when a writer is made for it, before anything is written.
+
+* :func:`check_location`: a path that can become a directory (no file in
+  the way, no ``://`` that is no URL), refused at once rather than when the
+  first step is written;
+* :func:`warn_unreadable_run_name`: a path part that TensorBoard's default
+  loader cannot read the curves and examples under
+  (:mod:`tb_imbalance.format.blob_names`), warned once.
+
+Example:
+    >>> import tempfile
+    >>> check_location(tempfile.mkdtemp() + "/runs/baseline")  # missing directories are fine
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import warnings
+
+from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
+
+__all__ = ["check_location", "warn_unreadable_run_name"]
+
+_WARNED_RUN_DIRS: set[str] = set()
+
+
+def check_location(run_dir: str) -> None:
+    """Refuse at once, not when the first step is written, a run directory that cannot be made:
+    a local path with ``://`` that is no URL, or a file where the directory or a parent would be."""
+    if "://" in run_dir:
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", run_dir.split("://", 1)[0]):
+            raise ValueError(
+                f"the run directory {run_dir!r} holds '://' but does not start with a URL scheme (s3://, "
+                "gs://, …): TensorBoard's file layer would read it as a URL. Choose a name without '://'"
+            )
+        return
+    path = os.path.abspath(run_dir)
+    while not os.path.exists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise NotADirectoryError(
+            f"the run directory {run_dir!r} cannot be made: {path!r} is a file, not a directory; pass "
+            "a directory path (missing directories are made)"
+        )
+
+
+def warn_unreadable_run_name(run_dir: str) -> None:
+    """Warn once per directory when a part of ``run_dir``'s path holds a character that
+    TensorBoard's default loader cannot read curves and examples under
+    (:mod:`tb_imbalance.format.blob_names`): the run's name is its path below ``--logdir``."""
+    if run_dir in _WARNED_RUN_DIRS:
+        return
+    path = run_dir.split("://", 1)[-1] if "://" in run_dir else run_dir
+    for part in pathlib.PurePath(path).parts:
+        trouble = blob_key_trouble(part)
+        if trouble is not None:
+            _WARNED_RUN_DIRS.add(run_dir)
+            warnings.warn(
+                f"tb_imbalance: the run directory {run_dir!r} has {trouble} in {part!r}. If that part "
+                f"is in the run's name (its path below tensorboard --logdir), {BLOB_NAME_ADVICE}: "
+                "rename the directory, or start TensorBoard with --load_fast=false. The matrix and "
+                "scalars are unaffected.",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
