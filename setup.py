@@ -61,8 +61,8 @@ setup(
         "google-crc32c>=1.5",
     ],
     extras_require={
-        "tensorflow": ["tensorflow>=2.16"],
-        "tensorflow-cpu": ["tensorflow-cpu>=2.16"],
+        "tensorflow": ["tensorflow>=2.16", KERAS],
+        "tensorflow-cpu": ["tensorflow-cpu>=2.16", KERAS],
         "jax": ["jax>=0.4.30", KERAS],
         "torch": ["torch>=2.1", KERAS],
         "matplotlib": ["matplotlib>=3.7"],

@@ -128,8 +128,18 @@ def log_report(
             never examples.
         examples_per_cell: examples kept per cell (default 8).
         examples_max_bytes: bound on the bytes one step's examples take
-            (the UTF-8 index and the thumbnails, default 2 MB); when it cuts, a log line says so once
-            per tag and the dashboard marks the step.
+            (the UTF-8 index and the thumbnails, default 2 MB, at least
+            10,000); when it cuts, a log line says so once per tag and the
+            dashboard marks the step.
+        curves: keep the binned scores behind the per-class PR, ROC and
+            reliability curves, average precision, ROC-AUC and calibration
+            errors (``<name>_curves``, and the scalars). ``None`` (default):
+            when the predictions are scores of up to 1000 classes (above, a
+            log line says they are left out); ``True`` at any size;
+            ``False`` never. Class ids give none (said once).
+        pr_curves: also write TensorBoard's own PR Curves tab
+            (``<name>/pr_curve/<class>``), from the same binned scores.
+            ``None`` (default): up to 20 classes; ``True`` at any size.
 
     Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with
     ``requires_grad`` too), JAX arrays or eager TensorFlow tensors.

@@ -198,9 +198,10 @@ class RunHistory:
                 raise ValueError(
                     f"`name={name!r}`: its tags would overlap those of the report {other!r} already "
                     f"logged{self._where()} (both would write {tag!r}), and TensorBoard would show "
-                    f"one of them only. Pick a name that is not {other!r} plus '_image' or "
-                    "'_examples' and not under another report's 'precision/', 'recall/', 'f1/' or "
-                    "'imbalance/' sections (e.g. name='test_set'), or log into another run directory"
+                    f"one of them only. Pick a name that is not {other!r} plus '_image', '_examples' or "
+                    "'_curves' and not under another report's 'precision/', 'recall/', 'f1/', "
+                    "'average_precision/', 'pr_curve/' or 'imbalance/' sections (e.g. name='test_set'), "
+                    "or log into another run directory"
                 )
         tag = self.tags.get(name)
         if tag is None:

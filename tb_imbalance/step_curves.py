@@ -118,6 +118,8 @@ def curves_of_step(
     """
     if from_logits:
         _warn_if_probabilities(writer, name, predictions)
+    if curves is None and not np.issubdtype(np.asarray(predictions).dtype, np.floating):
+        curves = True  # class ids give no curves at any size: say so, not that the classes are many
     if not want_curves(name, ids.num_classes, curves, writer=writer):
         return None
     summary, why = core.kept_rows_summary(predictions, ids, from_logits=from_logits)

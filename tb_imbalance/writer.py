@@ -44,6 +44,9 @@ class ReportWriter:
 
     Raises:
         TypeError: ``log_dir`` is not a string or path.
+        NotADirectoryError: a file is where the run directory would be.
+        ValueError: ``log_dir`` holds ``'://'`` but is no URL TensorBoard's
+            file layer knows.
     """
 
     def __init__(self, log_dir: str | os.PathLike) -> None:
@@ -87,8 +90,8 @@ class ReportWriter:
                 sums of sample weights).
             class_names: C display names (default ``"0"…"C-1"``).
             per_class_scalars: write ``precision/``, ``recall/``, ``f1/`` scalars;
-            ``None`` (default): up to 100 classes, and above that a log line
-            saying they are left out (``True`` writes them at any size).
+                ``None`` (default): up to 100 classes, and above that a log line
+                saying they are left out (``True`` writes them at any size).
             image: write the picture.
             description: Markdown description of the matrix tag.
             class_counts: training examples per class (C non-negative

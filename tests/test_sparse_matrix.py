@@ -184,6 +184,14 @@ def test_log_report_above_1000_classes_writes_what_the_dense_matrix_would(tmp_pa
     assert matrices(tmp_path)["weighted"][0].dtype == np.float64
 
 
+def test_class_ids_above_1000_classes_are_told_why_no_curves_not_to_pass_curves_true(tmp_path, caplog):
+    true, predicted, _ = _rows(seed=3)
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        tb_imbalance.log_report(tmp_path / "ids", true, predicted, step=0, num_classes=C)
+    said = [r.getMessage() for r in caplog.records if "no PR/ROC curves" in r.getMessage()]
+    assert len(said) == 1 and "class ids, not scores" in said[0] and "curves=True" not in said[0]
+
+
 def test_log_report_with_scores_above_1000_classes_is_sparse(tmp_path, caplog):
     rng = np.random.default_rng(7)
     labels = rng.integers(0, C, 500)
@@ -192,6 +200,8 @@ def test_log_report_with_scores_above_1000_classes_is_sparse(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
         returned = tb_imbalance.log_report(tmp_path / "run", labels, scores, step=0)
     assert isinstance(returned, core.SparseMatrix) and returned.sum() == 500
+    said = [r.getMessage() for r in caplog.records if "no PR/ROC curves" in r.getMessage()]
+    assert len(said) == 1 and "Pass curves=True" in said[0]
     np.testing.assert_array_equal(returned.toarray(), skm.confusion_matrix(labels, scores.argmax(1), labels=range(C)))
 
 

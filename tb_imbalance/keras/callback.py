@@ -72,8 +72,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
       the compiled metric or the model's output shape); ``from_logits`` disagreeing with the loss or
       the compiled metric (see :func:`~tb_imbalance.keras.model_checks.check_from_logits`); a
       multi-output model on the predict path; two callbacks with the same ``name`` and run directory;
-    * at the first epoch's start: a run directory that already holds later steps of this tag (a
-      re-run into an old ``log_dir``);
+    * at the first epoch's start: a run directory that already holds this step or later ones of this
+      tag (a re-run into an old ``log_dir``);
     * a warning (``warnings.warn`` and the log line, once) when a compiled metric is the source but
       ``fit`` did not validate a logged epoch.
 
