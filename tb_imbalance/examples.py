@@ -137,7 +137,8 @@ def _scores_of(predictions: np.ndarray, num_classes: int, from_logits: bool) -> 
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim == 1:  # one sigmoid column: probability of class 1
-        positive = 1.0 / (1.0 + np.exp(-array)) if from_logits else array
+        with np.errstate(over="ignore"):  # exp(-x) past float's range: the sigmoid is 0, as it should be
+            positive = 1.0 / (1.0 + np.exp(-array)) if from_logits else array
         return np.stack([1.0 - positive, positive], axis=1), "probability"
     if from_logits:
         shifted = np.exp(array - array.max(axis=1, keepdims=True))

@@ -37,7 +37,7 @@ from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_P
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import sink_for
-from tb_imbalance.tensors import to_numpy
+from tb_imbalance.tensors import eager_under_torch_compile, to_numpy
 
 __all__ = ["log_report", "log_matrix"]
 
@@ -56,6 +56,7 @@ def _say_sparse_once(name: str, cm: Any) -> None:
         )
 
 
+@eager_under_torch_compile
 def log_report(
     target: Any,
     labels: Any,
@@ -85,7 +86,7 @@ def log_report(
         labels: true class ids ``[N]`` or one-hot ``[N, C]``.
         predictions: class ids ``[N]``, scores ``[N, C]`` (argmax), or one
             sigmoid probability column ``[N]`` / ``[N, 1]`` for two classes
-            (threshold 0.5).
+            (class 1 above 0.5, as in Keras' ``BinaryAccuracy``).
         step: non-negative int (epoch or batch index).
         name: tag of the matrix; the picture is ``name + "_image"``.
         num_classes: ``C``; needed when labels and predictions are both class
@@ -189,6 +190,7 @@ def log_report(
     return report.matrix
 
 
+@eager_under_torch_compile
 def log_matrix(
     target: Any,
     cm: Any,
@@ -219,7 +221,10 @@ def log_matrix(
             for counts that arrived as floats (e.g. a float sum in PyTorch):
             they are then stored as int64 counts, and the dashboard gives
             their confidence intervals; sums of weights get none, as they
-            are not counts of trials.
+            are not counts of trials. A float matrix whose rows (or
+            columns) each sum to 1 is refused unless ``weighted=True``:
+            it is normalised (``normalize='true'``), and as sums of
+            weights it would give every class the same support.
         curves: the binned scores behind the curves, ``[C + 1, 3, 75]``
             from :func:`tb_imbalance.core.curve_summary`, which add up over
             batches (``sum(core.curve_summary(p, ids.true, ids.predicted) for

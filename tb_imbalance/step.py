@@ -196,10 +196,35 @@ def _length(value: Any) -> int | None:
         return None
 
 
+def _normalised(matrix: Matrix) -> str | None:
+    """How a float matrix is normalised (each of its rows or columns summing to 1), or None.
+
+    A matrix normalised as a whole (``normalize='all'``) keeps the ratios the
+    report reads, as weights summing to 1 do: it is not one of these.
+
+    Example:
+        >>> _normalised(np.array([[0.75, 0.25], [0.5, 0.5]])), _normalised(np.array([[3.0, 1.0], [0.5, 2.0]]))
+        ("each row sums to 1 (normalize='true')", None)
+    """
+    for axis, what, how in ((1, "row", "true"), (0, "column", "pred")):
+        sums = np.asarray(matrix.sum(axis=axis), dtype=np.float64)
+        sums = sums[sums > 0]
+        if sums.size >= 2 and np.all(np.abs(sums - 1.0) <= 1e-4):
+            return f"each {what} sums to 1 (normalize='{how}')"
+    return None
+
+
 def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matrix, bool]:
     """The matrix in its stored dtype, and whether it holds sums of weights."""
     floating = not np.issubdtype(matrix.dtype, np.integer)
     if weighted is None:
+        normalised = _normalised(matrix) if floating else None
+        if normalised is not None:  # read as sums of weights it would give every class the same support
+            raise ValueError(
+                f"`{argument}` looks normalised: {normalised}, as torchmetrics' MulticlassConfusionMatrix and "
+                "scikit-learn's confusion_matrix give with `normalize=`; the report needs the counts: pass "
+                "the matrix counted without normalize, or weighted=True if these are sums of sample weights"
+            )
         weighted = floating
     else:
         weighted = core.validate_flag(weighted, "weighted")

@@ -73,20 +73,20 @@ _SAMPLED_ROWS = 256
 def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
     """Say once per tag when scores given with ``from_logits=True`` look like probabilities.
 
-    One column entirely in ``[0, 1]`` is cut at 0 as logits (every row
-    positive); ``[N, C]`` rows in ``[0, 1]`` that sum to 1 (the first
+    One column in ``[0, 1]`` (not only 0s and 1s) is cut at 0 as logits
+    (every row above 0 positive); ``[N, C]`` rows in ``[0, 1]`` that sum to 1 (the first
     :data:`_SAMPLED_ROWS`) would give curves of a softmax of probabilities.
     """
     scores = np.asarray(predictions)
     if not np.issubdtype(scores.dtype, np.floating) or not scores.size:
         return
     if scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1):
-        if scores.min() >= 0.0 and scores.max() <= 1.0:
+        if scores.min() >= 0.0 and scores.max() <= 1.0 and np.any((scores > 0.0) & (scores < 1.0)):
             _say_once(
                 writer, name, "logits in [0, 1]",
                 "tb_imbalance: %s: from_logits=True, but every score of the single column is in [0, 1], as "
-                "probabilities are; read as logits they are cut at 0 and every row counts as predicted "
-                "positive. If they are probabilities pass from_logits=False. Said once per tag and writer.", name,
+                "probabilities are; read as logits they are cut at 0 and every row above 0 counts as "
+                "predicted positive. If they are probabilities pass from_logits=False. Said once per tag and writer.", name,
             )
         return
     head = scores[:_SAMPLED_ROWS]

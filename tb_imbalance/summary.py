@@ -236,7 +236,7 @@ def confusion_matrix(
         labels: true class ids ``[N]`` or one-hot ``[N, C]``.
         predictions: class ids ``[N]``, scores / probabilities ``[N, C]``
             (argmax), or one sigmoid column ``[N]`` / ``[N, 1]`` for binary
-            problems (threshold 0.5).
+            problems (class 1 above 0.5).
         step: explicit step; defaults to ``tf.summary.experimental.get_step()``.
         num_classes: ``C``; required when labels and predictions are both ids
             and ``class_names`` is not given.
@@ -244,7 +244,7 @@ def confusion_matrix(
             names never change: pass the same at every step (the default
             names against a tag written with others are refused).
         from_logits: a binary model's single score column holds logits
-            (threshold 0) instead of probabilities (threshold 0.5).
+            (class 1 above 0) instead of probabilities (above 0.5).
         sample_weight: optional weights ``[N]``: the matrix then holds float64
             sums of weights.
         description: optional Markdown description.

@@ -198,15 +198,18 @@ def _own_event_file(target: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
+def _comes_from(target: Any, packages: tuple[str, ...]) -> bool:
+    """Whether ``target``'s class, or a class it derives from, is defined in one of ``packages``."""
+    return any(kind.__module__.split(".")[0] in packages for kind in type(target).__mro__)
+
+
 def _is_summary_writer_with_file(target: Any) -> bool:
-    # torch.utils.tensorboard.SummaryWriter and tensorboardX.SummaryWriter
-    return type(target).__module__.split(".")[0] in ("torch", "tensorboardX") and hasattr(
-        target, "_get_file_writer"
-    )
+    # torch.utils.tensorboard.SummaryWriter and tensorboardX.SummaryWriter, and their subclasses
+    return _comes_from(target, ("torch", "tensorboardX")) and hasattr(target, "_get_file_writer")
 
 
 def _is_tf_summary_writer(target: Any) -> bool:
-    return type(target).__module__.startswith("tensorflow") and hasattr(target, "as_default")
+    return _comes_from(target, ("tensorflow",)) and hasattr(target, "as_default")
 
 
 def sink_for(target: Any) -> Sink:

@@ -16,13 +16,17 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import sys
+from typing import Any, Callable, TypeVar
 
 import numpy as np
 
 from tb_imbalance.core import widen_low_precision_floats
 
-__all__ = ["to_numpy"]
+__all__ = ["eager_under_torch_compile", "to_numpy"]
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
 
 _NUMPY_TORCH_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
 #: A sparse torch tensor up to this many values dense is made dense (a 1000-class matrix: 10**6).
@@ -31,6 +35,30 @@ _DENSE_MAX_VALUES = 10**7
 
 def _framework(value: Any) -> str:
     return type(value).__module__.split(".", 1)[0]
+
+
+def eager_under_torch_compile(function: _Function) -> _Function:
+    """``function``, run eagerly when ``torch.compile`` traces a call to it.
+
+    A writer called inside a compiled function (``@torch.compile def
+    evaluate(): ... log_report(...)``) is numpy and file work that Dynamo
+    cannot trace; the call becomes a graph break, through
+    ``torch.compiler.disable``. torch is never imported here: a process
+    without it runs ``function`` as it is.
+    """
+    disabled: list[Callable[..., Any]] = []
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        torch = sys.modules.get("torch")
+        compiler = getattr(torch, "compiler", None)
+        if compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling():
+            if not disabled:
+                disabled.append(compiler.disable(function))
+            return disabled[0](*args, **kwargs)
+        return function(*args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 def to_numpy(value: Any, argument: str) -> Any:
@@ -55,6 +83,11 @@ def to_numpy(value: Any, argument: str) -> Any:
     if isinstance(value, np.ndarray):
         return widen_low_precision_floats(value)
     framework = _framework(value)
+    if framework == "torch" and not hasattr(value, "detach"):
+        hint = ""
+        if hasattr(value, "indices"):  # torch.return_types of max, topk, sort: (values, indices)
+            hint = " (values, indices); pass its .indices as class ids, or the scores themselves"
+        raise TypeError(f"`{argument}` is a {type(value).__module__}.{type(value).__name__}, not a tensor{hint}")
     if framework == "torch":
         tensor = value.detach()
         if tensor.is_meta:

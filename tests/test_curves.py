@@ -191,6 +191,27 @@ def test_validate_curve_summary_names_the_argument_and_the_fix():
         core.validate_curve_summary([["a"]], 2)
 
 
+def test_curve_summary_checks_what_a_per_batch_recipe_hands_it():
+    scores = np.array([[0.7, 0.3], [0.2, 0.8]])
+    np.testing.assert_array_equal(
+        core.curve_summary(scores.tolist(), [0, 1], [0, 1]), core.curve_summary(scores, np.array([0, 1]), np.array([0, 1]))
+    )
+    with pytest.raises(ValueError, match=r"`probabilities` must be in \[0, 1\].*apply a softmax first"):
+        core.curve_summary(np.array([[2.0, -1.0], [0.5, 0.1]]), np.array([0, 1]), np.array([0, 0]))
+    with pytest.raises(ValueError, match=r"`probabilities` contains NaN.*row 1, column 0"):
+        core.curve_summary(np.array([[0.5, 0.5], [np.nan, 0.5]]), np.array([0, 1]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"`probabilities` must be float scores \[N, C\]"):
+        core.curve_summary(np.array([0.5, 0.5]), np.array([0, 1]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"`predicted` must be int class ids \[2\]"):
+        core.curve_summary(scores, np.array([0, 1]), np.array([0, 1, 1]))
+    with pytest.raises(ValueError, match=r"`true` must hold class ids in \[0, 1\]"):
+        core.curve_summary(scores, np.array([0, 2]), np.array([0, 1]))
+    with pytest.raises(ValueError, match="`weights` must be non-negative"):
+        core.curve_summary(scores, np.array([0, 1]), np.array([0, 1]), np.array([1.0, -1.0]))
+    with pytest.raises(ValueError, match="`bins` must be a positive int"):
+        core.curve_summary(scores, np.array([0, 1]), np.array([0, 1]), bins=0)
+
+
 def test_validate_curve_summary_refuses_score_sums_outside_their_bins_and_other_rows_than_the_matrix():
     true, probabilities, weights = _data(5, 300, 3, weighted=True)
     predicted = probabilities.argmax(axis=1)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _shape, widen_low_precision_floats
+from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _check_range, _shape, widen_low_precision_floats
 
 __all__ = [
     "CURVE_BINS",
@@ -123,7 +123,8 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
     if scores.ndim == 2 and scores.shape[1] == 1:
         scores = scores[:, 0]
     if scores.ndim == 1:
-        positive = 1.0 / (1.0 + np.exp(-scores)) if from_logits else scores
+        with np.errstate(over="ignore"):  # exp(-x) past float's range: the sigmoid is 0, as it should be
+            positive = 1.0 / (1.0 + np.exp(-scores)) if from_logits else scores
         return np.stack([1.0 - positive, positive], axis=1).astype(scores.dtype, copy=False), ""
     if scores.ndim != 2 or scores.shape[1] != num_classes:
         raise ValueError(f"`predictions` must be scores [N, {num_classes}], received {_shape(scores)}")
@@ -163,7 +164,7 @@ def kept_rows_summary(predictions: Any, ids: Any, *, from_logits: bool = False) 
     probabilities, why = curve_probabilities(predictions, ids.num_classes, from_logits=from_logits)
     if probabilities is None:
         return None, why
-    return curve_summary(probabilities, ids.true, ids.predicted, ids.weights), ""
+    return _summary(probabilities, ids.true, ids.predicted, ids.weights, CURVE_BINS), ""
 
 
 def _lowest_upper_score(dtype: np.dtype, bins: int) -> np.floating:
@@ -241,14 +242,23 @@ def curve_summary(
     *,
     bins: int = CURVE_BINS,
 ) -> np.ndarray:
-    """The binned one-vs-rest summary ``[C + 1, 3, bins]`` of checked probabilities (see the module docs).
+    """The binned one-vs-rest summary ``[C + 1, 3, bins]`` of probabilities (see the module docs).
+
+    Summaries of batches add up: summed over an evaluation's batches they
+    are the evaluation's summary, for ``log_matrix(..., curves=summed)``.
 
     Args:
-        probabilities: ``[N, C]`` scores in ``[0, 1]``
-            (:func:`curve_probabilities`), rows already filtered like ``true``.
-        true, predicted: int class ids ``[N]`` (:class:`tb_imbalance.core.ClassIds`).
-        weights: float ``[N]`` sample weights, or None.
+        probabilities: ``[N, C]`` scores in ``[0, 1]`` (a softmax of
+            logits, or :func:`curve_probabilities`), rows filtered like
+            ``true``; numpy arrays or anything ``np.asarray`` reads.
+        true, predicted: int class ids ``[N]`` (e.g. ``ids.true`` and
+            ``ids.predicted`` of :func:`tb_imbalance.core.class_ids`).
+        weights: non-negative float ``[N]`` sample weights, or None.
         bins: the number of bins.
+
+    Raises:
+        TypeError / ValueError: an argument of the wrong kind, shape or
+            range (scores outside ``[0, 1]``, NaN, ids past ``C``), named.
 
     Returns:
         float64 ``[C + 1, 3, bins]``: rows ``0…C−1`` are the classes
@@ -260,6 +270,45 @@ def curve_summary(
         >>> summary[0].tolist()  # class 0: one negative in bin 3, its score 0.7
         [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.7, 0.0]]
     """
+    probabilities = widen_low_precision_floats(_as_numeric_array(probabilities, "probabilities"))
+    if probabilities.ndim != 2 or not np.issubdtype(probabilities.dtype, np.floating):
+        raise ValueError(
+            f"`probabilities` must be float scores [N, C], received {probabilities.dtype} of shape "
+            f"{_shape(probabilities)}"
+        )
+    _check_finite(probabilities, "probabilities")
+    if probabilities.size and (probabilities.min() < 0.0 or probabilities.max() > 1.0):
+        raise ValueError(
+            f"`probabilities` must be in [0, 1], received values in [{probabilities.min():.6g}, "
+            f"{probabilities.max():.6g}]: logits? apply a softmax first (torch.softmax(logits, dim=1), "
+            "scipy.special.softmax(logits, axis=1))"
+        )
+    rows, num_classes = probabilities.shape
+    checked = []
+    for argument, ids in (("true", true), ("predicted", predicted)):
+        ids = _as_numeric_array(ids, argument)
+        if ids.shape != (rows,) or not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                f"`{argument}` must be int class ids [{rows}], one per row of `probabilities`, received "
+                f"{ids.dtype} of shape {_shape(ids)}"
+            )
+        checked.append(_check_range(ids, num_classes, argument))
+    if weights is not None:
+        weights = _as_numeric_array(weights, "weights").astype(np.float64)
+        if weights.shape != (rows,):
+            raise ValueError(f"`weights` must have shape [{rows}] (one per row), received {_shape(weights)}")
+        _check_finite(weights, "weights")
+        if weights.size and weights.min() < 0.0:
+            raise ValueError(f"`weights` must be non-negative, received {weights.min()}")
+    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise ValueError(f"`bins` must be a positive int, received {bins!r}")
+    return _summary(probabilities, checked[0], checked[1], weights, int(bins))
+
+
+def _summary(
+    probabilities: np.ndarray, true: np.ndarray, predicted: np.ndarray, weights: np.ndarray | None, bins: int
+) -> np.ndarray:
+    """:func:`curve_summary` of checked arguments."""
     rows, num_classes = probabilities.shape
     cells = num_classes * bins
     weight = np.ones(rows) if weights is None else weights

@@ -186,7 +186,7 @@ def confusion_matrix(
         sample_weight: optional non-negative weights ``[N]``; the matrix is
             then float64 sums of weights instead of int64 counts.
         from_logits: a binary model's single score column holds logits
-            (threshold 0) instead of sigmoid probabilities (threshold 0.5).
+            (class 1 above 0) instead of sigmoid probabilities (above 0.5).
 
     Returns:
         ``[C, C]`` numpy matrix, rows = true class, columns = predicted class,

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,7 @@ __all__ = ["widen_low_precision_floats", "class_ids_from_labels", "class_ids_fro
 def _shape(value: Any) -> tuple[int, ...]:
     try:
         return tuple(np.shape(value))
-    except ValueError:  # a ragged list: _as_numeric_array reports it with the argument's name
+    except Exception:  # a ragged list, a tensor numpy cannot read: _as_numeric_array reports it, naming the argument
         return ()
 
 
@@ -73,6 +74,12 @@ _NOT_CLASSES = {"sample_weight": "numbers (one weight per row)", "cm": "counts",
 
 
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
+    if isinstance(value, Mapping):  # a model's output dict (Hugging Face's ModelOutput is one)
+        keys = ", ".join(repr(key) for key in list(value)[:5])
+        raise TypeError(
+            f"`{argument}` is a mapping with keys {keys}, as a model's output dict is; pass the array "
+            "in it, e.g. outputs['logits'] (with from_logits=True for logits)"
+        )
     _refuse_lists_of_arrays(value, argument)
     if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # np.asarray would count the masked rows
         raise ValueError(
@@ -82,11 +89,15 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         )
     try:
         array = np.asarray(value)
-    except Exception:  # ragged lists and the like
+    except ValueError:  # ragged lists and the like
         raise TypeError(
             f"`{argument}` must be a rectangular array of numbers, received a ragged "
             f"{type(value).__name__} (rows of different lengths); pass one class id or one row "
             "of C scores per example"
+        ) from None
+    except Exception as error:  # e.g. a list holding a tensor numpy cannot read
+        raise TypeError(
+            f"`{argument}` could not be read as a numpy array ({type(error).__name__}: {error})"
         ) from None
     array = widen_low_precision_floats(array)
     if array.dtype == np.bool_:
@@ -217,8 +228,8 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
         predictions: integer class ids ``[N]``; scores or probabilities
             ``[N, C]`` (argmax is taken); or, for binary problems only, one
             score per row as float ``[N]`` or ``[N, 1]``: a sigmoid
-            probability (threshold 0.5), or a logit when ``from_logits``
-            (threshold 0).
+            probability (class 1 above 0.5, a tie is class 0), or a logit
+            when ``from_logits`` (above 0).
         num_classes: ``C``.
         from_logits: a single score column holds logits, not probabilities
             (``[N, C]`` scores give the same argmax either way).
@@ -263,14 +274,14 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
                 "pass integer class ids or scores [N, C]"
             )
         if from_logits:
-            return (array >= 0.0).astype(np.int64)  # the same cut as sigmoid >= 0.5
+            return (array > 0.0).astype(np.int64)  # the same cut as sigmoid > 0.5
         if array.size and (array.min() < 0.0 or array.max() > 1.0):
             raise ValueError(
                 "float `predictions` of shape [N] must be sigmoid probabilities in "
                 f"[0, 1], received values in [{array.min()}, {array.max()}]: these look "
                 "like logits; pass from_logits=True (or apply a sigmoid first)"
             )
-        return (array >= 0.5).astype(np.int64)
+        return (array > 0.5).astype(np.int64)  # a tie is negative, as in Keras' and torchmetrics' binary metrics
     return _check_range(array, num_classes, "predictions")
 
 

@@ -103,9 +103,9 @@ class CellLayout:
                 )
             finite = xp.isfinite(values)
             if self.from_logits:
-                return xp.cast(values >= 0, self.count_dtype), finite, None  # = sigmoid >= 0.5
+                return xp.cast(values > 0, self.count_dtype), finite, None  # = sigmoid > 0.5
             outside = (values < 0) | (values > 1)
-            return xp.cast(values >= 0.5, self.count_dtype), finite, outside
+            return xp.cast(values > 0.5, self.count_dtype), finite, outside  # a tie is negative, as in Keras
         # Range (and, for float labels, wholeness) is checked on the values
         # themselves, so huge or NaN floats cannot wrap around into a valid id.
         valid = (values >= 0) & (values < self.num_classes)

@@ -26,7 +26,7 @@ the binned summary behind the PR, ROC and reliability curves
 
 ``from_logits=True`` says the model outputs logits (no final activation, a
 loss with ``from_logits=True``): a binary model's single score column is then
-cut at 0, the same cut as ``sigmoid >= 0.5``, and the curves read a sigmoid
+cut at 0, the same cut as ``sigmoid > 0.5``, and the curves read a sigmoid
 of it, or a softmax of ``[N, C]`` logits. Without it, single-column scores
 outside ``[0, 1]`` are refused, and ``[N, C]`` scores outside ``[0, 1]``
 give no curves (their argmax, the matrix, is the same either way).
@@ -112,8 +112,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     ``update_state(y_true, y_pred, sample_weight=None)`` accepts sparse labels ``[N]`` / ``[N, 1]``
     or one-hot labels ``[N, C]``, and predictions as scores ``[N, C]`` (argmax), class ids ``[N]``,
-    or one score column ``[N]`` / ``[N, 1]`` when ``num_classes == 2``: a sigmoid probability cut at
-    0.5, or with ``from_logits=True`` a logit cut at 0 (the same decision). ``sample_weight`` is
+    or one score column ``[N]`` / ``[N, 1]`` when ``num_classes == 2``: a sigmoid probability above
+    0.5 is class 1, or with ``from_logits=True`` a logit above 0 (the same decision). ``sample_weight`` is
     used as a mask only: rows with weight 0 are skipped, every other row counts once (counts stay
     exact integers).
 

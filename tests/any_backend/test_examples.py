@@ -120,7 +120,7 @@ def test_a_sigmoid_column_is_two_classes_cut_as_the_matrix_cuts(from_logits):
     labels = np.array([0, 1, 1, 1, 0, 0])
     chosen = collect_examples(np.arange(6), labels, column, num_classes=2, from_logits=from_logits)
     positive = expit(column) if from_logits else column
-    pred = (column >= (0.0 if from_logits else 0.5)).astype(int)  # 0.5 (logit 0) counts as class 1
+    pred = (column > (0.0 if from_logits else 0.5)).astype(int)  # 0.5 (logit 0) is class 0, as in Keras
     confidence = np.where(pred == 1, positive, 1 - positive)
     assert kept_rows(chosen) == oracle(labels, pred, confidence, 8)
     cm = tb_imbalance.core.confusion_matrix(labels, column, num_classes=2, from_logits=from_logits)

@@ -80,6 +80,20 @@ def test_binary_sigmoid_column_and_class_id_predictions():
     np.testing.assert_array_equal(tensors.confusion_matrix(), [[1, 1], [1, 1]])
 
 
+@pytest.mark.parametrize("from_logits", [False, True])
+def test_a_sigmoid_column_at_exactly_the_cut_is_class_0_as_keras_binary_accuracy_says(from_logits):
+    cut = 0.0 if from_logits else 0.5
+    column = np.array([cut, cut, np.float32(1e-6) if from_logits else np.nextafter(np.float32(0.5), np.float32(1)), 0.9 if not from_logits else 2.0], "float32")
+    labels = np.array([0, 1, 1, 1])
+    metric = BalancedAccuracy(2, from_logits=from_logits)
+    metric.update_state(labels, column)
+    np.testing.assert_array_equal(metric.confusion_matrix(), [[1, 0], [1, 2]])
+    keras_accuracy = keras.metrics.BinaryAccuracy(threshold=cut)
+    keras_accuracy.update_state(labels[:, None], column[:, None])
+    assert float(keras_accuracy.result()) == pytest.approx(np.trace(metric.confusion_matrix()) / 4)
+    np.testing.assert_array_equal(core.confusion_matrix(labels, column, from_logits=from_logits), [[1, 0], [1, 2]])
+
+
 def test_sample_weight_is_a_mask():
     metric = MacroF1(2)
     metric.update_state([0, 1, 1], [0, 1, 0], sample_weight=[1.0, 0.0, 2.5])

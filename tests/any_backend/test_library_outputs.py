@@ -1,0 +1,130 @@
+"""What other libraries hand a user is read, or refused naming what to pass instead.
+
+A model's output dict (Hugging Face's ``ModelOutput``), a confusion matrix
+normalised by torchmetrics or scikit-learn, binary logits past float's
+range, logits that are all 0 (an untrained model); and, where PyTorch is
+installed, ``torch.return_types`` from ``max`` / ``topk``, lists of tensors
+that require grad, ``SummaryWriter`` subclasses and ``log_report`` inside a
+``torch.compile``d function.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+import tb_imbalance
+from logdir_reader import matrices
+
+NAMES = ["normal", "fault", "fraud"]
+
+
+def _counts():
+    rng = np.random.default_rng(4)
+    true = rng.choice(3, 400, p=[0.8, 0.15, 0.05])
+    predicted = np.where(rng.random(400) < 0.7, true, rng.integers(0, 3, 400))
+    return true, predicted, skm.confusion_matrix(true, predicted, labels=range(3))
+
+
+@pytest.mark.parametrize("normalize", ["true", "pred"])
+def test_a_normalised_matrix_is_refused_naming_normalize_and_nothing_is_written(tmp_path, normalize):
+    true, predicted, _ = _counts()
+    normalised = skm.confusion_matrix(true, predicted, labels=range(3), normalize=normalize)
+    with pytest.raises(ValueError, match=rf"`cm` looks normalised: .*normalize='{normalize}'.*weighted=True"):
+        tb_imbalance.log_matrix(tmp_path, normalised, 0, class_names=NAMES)
+    assert not any(tmp_path.iterdir())
+    tb_imbalance.log_matrix(tmp_path, normalised, 0, class_names=NAMES, weighted=True)  # said to be weights: kept
+
+
+def test_weighted_sums_and_float_counts_that_are_not_normalised_are_kept(tmp_path):
+    _, _, counts = _counts()
+    tb_imbalance.log_matrix(tmp_path / "float", counts.astype(np.float32), 0)
+    tb_imbalance.log_matrix(tmp_path / "weights", counts * 0.37, 0)
+    tb_imbalance.log_matrix(tmp_path / "one_row", np.array([[0.5, 1.5], [0.0, 0.0]]), 0)
+    all_normalised = counts / counts.sum()  # normalize='all' keeps every ratio the report reads
+    tb_imbalance.log_matrix(tmp_path / "all", all_normalised, 0)
+    assert matrices(tmp_path)["float"][0].tolist() == counts.tolist()
+    np.testing.assert_allclose(matrices(tmp_path)["all"][0], all_normalised)
+
+
+def test_a_model_output_dict_is_refused_naming_the_key_to_pass(tmp_path):
+    outputs = collections.OrderedDict(logits=np.zeros((4, 3)), hidden_states=None)
+    with pytest.raises(TypeError, match=r"`predictions` is a mapping with keys 'logits', 'hidden_states'.*outputs\['logits'\]"):
+        tb_imbalance.log_report(tmp_path, [0, 1, 2, 0], outputs, 0)
+    assert not any(tmp_path.iterdir())
+
+
+def test_binary_logits_past_floats_range_log_quietly_under_warnings_as_errors(tmp_path):
+    logits = np.array([-200.0, -90.0, 95.0, 300.0, 1.0, -1.0], dtype=np.float32)
+    labels = np.array([0, 0, 1, 1, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        returned = tb_imbalance.log_report(tmp_path, labels, logits, 0, from_logits=True, examples=np.arange(6.0))
+    assert returned.tolist() == [[3, 0], [0, 3]]
+
+
+def test_all_zero_logits_are_not_taken_for_probabilities(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        tb_imbalance.log_report(tmp_path / "zeros", [0, 1, 1], np.zeros(3), 0, from_logits=True)
+        tb_imbalance.log_report(tmp_path / "probabilities", [0, 1, 1], [0.2, 0.9, 0.6], 0, from_logits=True)
+    said = [r.getMessage() for r in caplog.records if "as probabilities are" in r.getMessage()]
+    assert len(said) == 1 and "every row above 0 counts as predicted positive" in said[0]
+
+
+def test_torch_return_types_name_the_indices_to_pass(tmp_path):
+    torch = pytest.importorskip("torch")
+    logits = torch.tensor([[2.0, 0.1, 0.0], [0.0, 3.0, 1.0]])
+    for slip in (logits.max(1), logits.topk(1, 1)):
+        with pytest.raises(TypeError, match=r"`predictions` is a torch\.return_types\.\w+, not a tensor.*\.indices"):
+            tb_imbalance.log_report(tmp_path, [0, 1], slip, 0)
+    assert tb_imbalance.log_report(tmp_path, [0, 1], logits.max(1).indices, 0, num_classes=3).trace() == 2
+
+
+def test_a_list_of_tensors_that_require_grad_gets_the_concatenate_advice(tmp_path):
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Linear(4, 3)
+    batches = [model(torch.randn(5, 4)) for _ in range(3)]  # no torch.no_grad(): they require grad
+    with pytest.raises(ValueError, match="is a list of 3 arrays.*concatenate them first"):
+        tb_imbalance.log_report(tmp_path, [torch.zeros(5, dtype=torch.long)] * 3, batches, 0)
+    with pytest.raises(TypeError, match=r"`predictions` could not be read as a numpy array \(RuntimeError: .*requires grad"):
+        tb_imbalance.log_report(tmp_path, [[0, 1, 2, 0, 1]], [batches[0]], 0, num_classes=3)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_summary_writer_subclass_is_a_summary_writer(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    class ProjectWriter(SummaryWriter):
+        pass
+
+    writer = ProjectWriter(str(tmp_path))
+    tb_imbalance.log_report(writer, [0, 1, 1], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4]], 0)
+    writer.close()
+    assert matrices(tmp_path)["."][0].tolist() == [[1, 0], [1, 1]]
+
+
+def test_log_report_inside_a_compiled_function_runs_eagerly(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    x, y = torch.randn(60, 4), torch.randint(0, 3, (60,))
+
+    @torch.compile(backend="eager")
+    def evaluate(step):
+        logits = model(x)
+        return tb_imbalance.log_report(tmp_path, y, logits, step, from_logits=True), logits.sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Dynamo's notes on the graph break
+        returned = [evaluate(step)[0] for step in range(2)]
+    with torch.no_grad():
+        expected = skm.confusion_matrix(y.numpy(), model(x).argmax(1).numpy(), labels=range(3))
+    assert all(matrix.tolist() == expected.tolist() for matrix in returned)
+    assert {step: matrix.tolist() for step, matrix in matrices(tmp_path)["."].items()} == {0: expected.tolist(), 1: expected.tolist()}
