@@ -233,14 +233,14 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                 shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
             )
 
-    def _check_on_host(self, y_true: Any, y_pred: Any) -> None:
-        """Precise errors for numpy / list input, before anything is counted."""
-        if np.size(y_true) == 0 and np.size(y_pred) == 0:
+    def _check_on_host(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        """Precise errors for numpy / list input, before anything is counted (rows of weight 0 are skipped)."""
+        kept = None if sample_weight is None else (np.asarray(sample_weight, dtype=np.float64) != 0).astype(np.float64)
+        if (np.size(y_true) == 0 and np.size(y_pred) == 0) or (kept is not None and not kept.any()):
             return
         try:
-            core.confusion_matrix(
-                np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes, from_logits=self.from_logits
-            )
+            core.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes,
+                                  from_logits=self.from_logits, sample_weight=kept)
         except (TypeError, ValueError) as error:
             message = f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}"
             raise core.reworded(error, message) from None
@@ -259,8 +259,9 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             ValueError: wrong shapes (any input), or invalid rows in numpy /
                 list input (see the class docs for framework tensors).
         """
-        if isinstance(y_true, HOST_TYPES) and isinstance(y_pred, HOST_TYPES):
-            self._check_on_host(y_true, y_pred)
+        host_weight = sample_weight is None or isinstance(sample_weight, HOST_TYPES)
+        if isinstance(y_true, HOST_TYPES) and isinstance(y_pred, HOST_TYPES) and host_weight:
+            self._check_on_host(y_true, y_pred, sample_weight)
         if self._codes is not None:
             refuse_replicas(self.name)
         backend = keras.backend.backend()

@@ -72,6 +72,24 @@ def test_the_keras_metric_counts_the_same_matrix_from_tensors():
     np.testing.assert_array_equal(from_writer, from_metric)  # weights 0/1: the weight sums are the counts
 
 
+def test_the_keras_metrics_drop_padding_rows_given_as_numpy_and_lists_too():
+    from tb_imbalance.keras import ConfusionMatrixMetric, MacroAveragePrecision
+
+    labels, scores, weights = _padded_batch(1)
+    for values in ((labels, scores, weights), (labels.tolist(), scores.tolist(), weights.tolist())):
+        metric = ConfusionMatrixMetric(NUM_CLASSES)
+        metric.update_state(*values[:2], sample_weight=values[2])
+        np.testing.assert_array_equal(metric.confusion_matrix(), _reference(labels, scores, weights))
+    average_precision = MacroAveragePrecision(NUM_CLASSES)
+    average_precision.update_state(labels, scores, sample_weight=weights)
+    assert np.isfinite(float(average_precision.result()))
+    all_padding = ConfusionMatrixMetric(NUM_CLASSES)
+    all_padding.update_state(np.full(3, -1), scores[:3], sample_weight=np.zeros(3))
+    assert all_padding.confusion_matrix().sum() == 0
+    with pytest.raises(ValueError, match=r"`labels` must hold class ids in \[0, 2\].*received -1"):
+        ConfusionMatrixMetric(NUM_CLASSES).update_state(labels, scores)  # without weights no row is padding
+
+
 def test_a_label_that_names_no_class_with_a_positive_weight_is_refused():
     labels, scores, weights = _padded_batch()
     weights[-1] = 1.0
