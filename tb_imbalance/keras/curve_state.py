@@ -193,6 +193,28 @@ class CurveLayout:
         return xp.sum(average_precision) / xp.maximum(xp.sum(xp.cast(present, float_dtype)), 1.0)
 
     # -- on the host -------------------------------------------------------
+    def unavailable(self, counters: np.ndarray) -> str:
+        """Why there are no curves, from the counters ``counts[not_probabilities : class_id_rows + 1]``; ``""`` if none.
+
+        Example:
+            >>> CurveLayout(2, False, "m").unavailable(np.array([0, 0]))
+            ''
+        """
+        not_probabilities, class_ids = (int(count) for count in counters)
+        if class_ids:
+            return (
+                f"{self.metric_name}: the predictions are class ids, not scores ({class_ids} rows), so there "
+                "are no curves; pass the model's scores [N, C] (or its sigmoid column) to the metric"
+            )
+        if not_probabilities:
+            return (
+                f"{self.metric_name}: {not_probabilities} rows hold scores outside [0, 1], so they are not "
+                "probabilities and there are no curves: if the model outputs logits pass from_logits=True "
+                f"to the metric ({self.metric_type}({self.num_classes}, from_logits=True)), or end the "
+                "model with a softmax"
+            )
+        return ""
+
     def summary(self, counts: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray | None, str]:
         """The float64 ``[C + 1, 3, B]`` summary of the state read to the host, or None and why.
 
@@ -203,19 +225,9 @@ class CurveLayout:
             'm: the predictions are class ids, not '
         """
         counts = np.asarray(counts).astype(np.int64)
-        class_ids, not_probabilities = int(counts[self.class_id_rows]), int(counts[self.not_probabilities])
-        if class_ids:
-            return None, (
-                f"{self.metric_name}: the predictions are class ids, not scores ({class_ids} rows), so there "
-                "are no curves; pass the model's scores [N, C] (or its sigmoid column) to the metric"
-            )
-        if not_probabilities:
-            return None, (
-                f"{self.metric_name}: {not_probabilities} rows hold scores outside [0, 1], so they are not "
-                "probabilities and there are no curves: if the model outputs logits pass from_logits=True "
-                f"to the metric ({self.metric_type}({self.num_classes}, from_logits=True)), or end the "
-                "model with a softmax"
-            )
+        why = self.unavailable(counts[self.not_probabilities : self.class_id_rows + 1])
+        if why:
+            return None, why
         shape = (self.num_classes + 1, self.bins)
         rows = counts[: self.cells].reshape(shape)
         positives = counts[self.cells + 1 : 2 * self.cells + 1].reshape(shape)

@@ -23,7 +23,7 @@ import numpy as np
 
 from tb_imbalance.keras.cell_codes import read_cells
 
-__all__ = ["HostReads", "MetricState"]
+__all__ = ["HostReads", "MetricState", "host_array", "host_copy"]
 
 
 class MetricState(NamedTuple):
@@ -45,7 +45,11 @@ def host_copy(variable: Any) -> np.ndarray:
     """A metric variable's value as numpy, read the backend's own way: numpy 2 deprecates
     ``np.array`` of a Keras variable, a TensorFlow variable and a torch tensor (``__array__``
     without ``copy``), which fails where warnings are errors."""
-    value = variable.value
+    return host_array(variable.value)
+
+
+def host_array(value: Any) -> np.ndarray:
+    """A backend tensor (e.g. a slice of a metric variable) as numpy, as :func:`host_copy` reads."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         return value.numpy()

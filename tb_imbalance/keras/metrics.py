@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import keras
@@ -31,6 +32,8 @@ from tb_imbalance.keras.confusion_metric import (  # the base and its limits, im
     count_dtype,
     dense_result_max_classes,
 )
+from tb_imbalance.keras.metric_reads import host_array
+from tb_imbalance.keras.state_updates import in_stateless_scope, read_slice
 
 __all__ = [
     "ConfusionMatrixMetric",
@@ -171,7 +174,10 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
     sigmoid column (a logit with ``from_logits=True``). ``result()`` is NaN
     once rows could not be counted (see :class:`ConfusionMatrixMetric`), held
     scores outside ``[0, 1]`` without ``from_logits``, or were class ids;
-    :meth:`~ConfusionMatrixMetric.curves_unavailable` says why.
+    :meth:`~ConfusionMatrixMetric.curves_unavailable` says why, and for the
+    last two a warning says so once, when Keras resets the metric after the
+    pass (a ``fit`` that only monitors the metric has no callback to refuse
+    the set-up before training).
     ``sample_weight`` is a mask, as for the matrix.
 
     Args:
@@ -202,6 +208,24 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
         max_rows: int | None = None,
     ) -> None:
         super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, max_rows=max_rows)
+        self._said_why_nan = False
+
+    def reset_state(self) -> None:
+        self._say_why_nan()
+        super().reset_state()
+
+    def _say_why_nan(self) -> None:
+        """Warn once when the pass that ended held scores that give no value (logits, class ids).
+
+        Keras resets metrics eagerly, between passes: two counters are read there, not per batch.
+        """
+        if self._said_why_nan or getattr(self, "_curves", None) is None or in_stateless_scope():
+            return
+        start = self._curves.not_probabilities
+        why = self._curves.unavailable(host_array(read_slice(self.curve_counts, start, start + 2)))
+        if why:
+            self._said_why_nan = True
+            warnings.warn(f"{why}; until then its result() is NaN.", UserWarning, stacklevel=3)
 
     def _curve_value(self, xp: Any, curve_counts: Any) -> Any:
         return self._curves.macro_average_precision(xp, curve_counts, self._float_dtype)

@@ -8,6 +8,8 @@ must be ``core.curve_metrics``' macro average precision and scikit-learn's
 environment: no TensorFlow import at module level.
 """
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -247,6 +249,25 @@ def test_macro_average_precision_is_nan_for_rows_that_are_not_probabilities():
     scores = np.array([[4.0, 0.1, 0.2], [0.1, 3.0, 0.2]], "float32")
     logits.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(scores))
     assert float(logits.result()) == pytest.approx(1.0)
+
+
+def test_macro_average_precision_compiled_alone_on_logits_warns_once_after_the_first_pass():
+    # Without the callback nothing refuses the set-up before training: the metric says it once, when
+    # Keras resets it after the first pass, before a monitor has seen more than one NaN.
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 64)
+    x = (rng.normal(size=(64, 4)) + np.eye(3, 4)[y] * 2).astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=[MacroAveragePrecision(3)])
+    with pytest.warns(UserWarning, match=r"rows hold scores outside \[0, 1\].*MacroAveragePrecision\(3, from_logits=True\).*result\(\) is NaN") as said:
+        history = model.fit(x, y, validation_data=(x, y), epochs=3, verbose=0)
+    assert len([w for w in said if "result() is NaN" in str(w.message)]) == 1
+    assert np.isnan(history.history["val_macro_average_precision"]).all()
+    quiet = MacroAveragePrecision(3)
+    quiet.update_state([0, 1], [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quiet.reset_state()
 
 
 def test_macro_average_precision_config_and_direction():
