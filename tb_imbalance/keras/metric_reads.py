@@ -133,7 +133,7 @@ class HostReads:
 
     def curves_unavailable(self) -> str:
         """Why :meth:`curve_summary` is None (class ids, scores outside ``[0, 1]``,
-        ``curves=False``); ``""`` when it is not."""
+        ``curves=False``, rows that could not be counted); ``""`` when it is not."""
         return self.read_state().curves_reason
 
     def read_state(self) -> "MetricState":
@@ -142,6 +142,8 @@ class HostReads:
             matrix: np.ndarray | ValueError = self.confusion_matrix()
         except ValueError as error:
             matrix = error
+            if self._curves is not None:  # curves of the other rows would be numbers from part of them
+                return MetricState(matrix, None, str(error))
         if self._curves is None:
             if self._curves_default:
                 return MetricState(matrix, None, (

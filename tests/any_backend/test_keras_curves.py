@@ -159,6 +159,16 @@ def test_scores_outside_0_1_and_class_ids_give_no_curves_with_the_reason():
     assert BalancedAccuracy.from_config(off.get_config()).curves is False
 
 
+def test_no_curve_summary_of_part_of_the_rows_when_a_row_could_not_be_counted():
+    metric = BalancedAccuracy(3)
+    scores = np.array([[0.8, 0.1, 0.1], [np.nan, 0.5, 0.5], [0.1, 0.1, 0.8]], "float32")
+    metric.update_state(ops.convert_to_tensor([0, 1, 2]), ops.convert_to_tensor(scores))
+    assert np.isnan(float(metric.result()))
+    with pytest.raises(ValueError, match="1 rows could not be counted"):
+        metric.confusion_matrix()
+    assert metric.curve_summary() is None and "1 rows could not be counted" in metric.curves_unavailable()
+
+
 @pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
 def test_fit_and_evaluate_accumulate_the_validation_curves():
     """In the trainer's own loop (jit on JAX, XLA or graph on TensorFlow, eager on PyTorch)."""
