@@ -191,6 +191,24 @@ def test_validate_curve_summary_names_the_argument_and_the_fix():
         core.validate_curve_summary([["a"]], 2)
 
 
+def test_weights_eleven_orders_apart_give_a_summary_the_writers_accept():
+    # Bin 0 is what is left after the other bins: with weights 1e9 and 1e-6 its score sum is rounding
+    # noise above its edge, and log_report refused its own summary.
+    rng = np.random.default_rng(16)
+    for _ in range(40):
+        true = rng.integers(0, 2, 200)
+        positive = rng.random(200) * 0.98 + 0.02
+        positive[:3] = 0.012
+        weights = 1e9 * rng.random(200)
+        weights[:3] = 1e-6 * rng.random(3)
+        summary = core.curve_summary(np.column_stack([1 - positive, positive]), true, (positive > 0.5).astype(int), weights)
+        core.validate_curve_summary(summary, 2)
+        whole = core.curve_metrics(summary)["metrics"]
+        assert whole["macro_average_precision"] == pytest.approx(
+            np.mean([skm.average_precision_score(true == c, core.quantise_scores(np.column_stack([1 - positive, positive]))[:, c],
+                                                 sample_weight=weights) for c in range(2)]), abs=1e-9)
+
+
 def test_curve_summary_checks_what_a_per_batch_recipe_hands_it():
     scores = np.array([[0.7, 0.3], [0.2, 0.8]])
     np.testing.assert_array_equal(

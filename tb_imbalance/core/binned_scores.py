@@ -339,6 +339,9 @@ def _summary(
     summary[:num_classes, NEGATIVES] = np.where(negative_rows > 0, np.maximum(rows_count - positives, 0.0), 0.0)
     score_sum[occupied == 0] = 0.0
     summary[:num_classes, SCORE_SUM] = score_sum
+    # Bin 0's scores are below 1 / bins: where the subtractions' rounding (weights 1e11 apart) says more, it is noise.
+    kept = summary[:num_classes, POSITIVES, 0] + summary[:num_classes, NEGATIVES, 0]
+    np.minimum(summary[:num_classes, SCORE_SUM, 0], kept / bins, out=summary[:num_classes, SCORE_SUM, 0])
     confidence = probabilities[np.arange(rows), predicted]
     top = score_bins(confidence, bins)
     correct = predicted == true
