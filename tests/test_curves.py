@@ -174,6 +174,8 @@ def test_curve_probabilities_reads_each_kind_of_prediction():
     np.testing.assert_allclose(softmax, np.exp([[1.0, 2.0, 3.0]]) / np.exp([1.0, 2.0, 3.0]).sum())
     refused, why = core.curve_probabilities(np.array([[1.0, -2.0, 3.0]]), 3)
     assert refused is None and "from_logits=True" in why
+    _, overshoot = core.curve_probabilities(np.array([[1.0000001, 0.0], [0.5, 0.5]]), 2)
+    assert "[0.0, 1.0000001], outside [0, 1]" in overshoot and "np.clip(scores, 0, 1)" in overshoot
     half, _ = core.curve_probabilities(np.array([[0.1, 0.9]], dtype=np.float16), 2)
     assert half.dtype == np.float32
 

@@ -137,8 +137,9 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
     low, high = (scores.min(), scores.max()) if scores.size else (0.0, 0.0)
     if low < 0.0 or high > 1.0:
         return None, (
-            f"the scores are not probabilities (values in [{low:.4g}, {high:.4g}]); if they are "
-            "logits pass from_logits=True, or end the model with a softmax"
+            f"the scores are not probabilities (values in [{float(low)!r}, {float(high)!r}], outside [0, 1]); "
+            "if they are logits pass from_logits=True, or end the model with a softmax; if they are "
+            "probabilities rounded past 0 or 1, clip them (np.clip(scores, 0, 1))"
         )
     return scores, ""
 
