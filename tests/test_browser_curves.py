@@ -419,7 +419,8 @@ def test_curves_the_default_loader_cannot_read_are_explained_even_alone(browser,
     true, probabilities = _evaluation(7, gain=1.5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the writer's own warning about the name
-        tb_imbalance.log_report(tmp_path / 'q"uote', true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
+        tb_imbalance.log_report(tmp_path / 'q"uote', true, probabilities, step=0, class_names=CLASS_NAMES, image=False,
+                                examples=[f"row {i}" for i in range(len(true))])
     tb_imbalance.log_report(tmp_path / "plain", true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
     with tensorboard_server(tmp_path, load_fast=True) as url:
         for dashboard in dashboard_page(browser, url, "test_curves_the_default_loader_cannot_read"):
@@ -432,6 +433,8 @@ def test_curves_the_default_loader_cannot_read_are_explained_even_alone(browser,
                 if runs == ['q"uote']:
                     assert panel["charts"] == [] and dashboard.testid("curves-class").is_hidden()
                     assert panel["caption"] == "No selected run's curves can be read here:"
+                    hint = dashboard.testid("examples-hint").text_content()  # the examples say why too
+                    assert hint.startswith("The examples logged behind the cells cannot be shown") and "double quote" in hint
                 else:
                     assert [line[0] for chart in panel["lines"] for line in chart["runs"]] == ["plain"] * 3
             dashboard.problems.assert_none(allowed_console=["status of 422"])

@@ -33,7 +33,7 @@ from tb_imbalance.plugin import payloads as plugin_payloads
 REPORT_KEYS = {
     "run", "tag", "step", "wall_time", "steps", "skipped_steps", "class_names", "num_classes", "weighted",
     "matrix_encoding", "confusion_matrix", "confusion_cells", "report", "metrics", "per_class", "class_groups", "has_examples",
-    "has_curves", "curves_error",
+    "examples_error", "has_curves", "curves_error",
 }
 SCORE_KEYS = {"support", "predicted", "precision", "recall", "f1", "specificity"}
 PER_CLASS_KEYS = SCORE_KEYS | {"recall_interval", "precision_interval", "train_count", *core.PER_CLASS_CURVE_METRICS}

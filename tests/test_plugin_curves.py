@@ -327,7 +327,8 @@ def test_a_run_name_the_rust_loader_cannot_read_blobs_under_is_warned_and_explai
     warns, and the routes say why instead of "no curves were logged"."""
     true, probabilities, _ = _evaluation(3)
     with pytest.warns(UserWarning, match=r"""has '"' in 'q"uote'.*--load_fast=false"""):
-        tb_imbalance.log_report(tmp_path / 'q"uote', true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
+        tb_imbalance.log_report(tmp_path / 'q"uote', true, probabilities, step=0, class_names=CLASS_NAMES, image=False,
+                                examples=[f"row {i}" for i in range(len(true))])
     tb_imbalance.log_report(tmp_path / "plain", true, probabilities, step=0, class_names=CLASS_NAMES, image=False)
     expected = skm.average_precision_score(true == 1, core.quantise_scores(probabilities)[:, 1])
     with tensorboard_server(tmp_path, load_fast=load_fast) as base:
@@ -342,10 +343,13 @@ def test_a_run_name_the_rust_loader_cannot_read_blobs_under_is_warned_and_explai
         np.testing.assert_array_equal(report["confusion_matrix"], skm.confusion_matrix(true, probabilities.argmax(1)))
         if not load_fast:  # the Python loader reads everything
             assert report["has_curves"] is True and report["curves_error"] is None
+            assert report["has_examples"] is True and report["examples_error"] is None
             assert get("curves", 'q"uote')["average_precision"] == pytest.approx(expected, abs=1e-6)
             return
         assert report["has_curves"] is False
         assert "--load_fast=false" in report["curves_error"] and "double quote" in report["curves_error"]
+        assert report["has_examples"] is False  # listed, but the data server cannot read them
+        assert "--load_fast=false" in report["examples_error"] and "double quote" in report["examples_error"]
         message = get("curves", 'q"uote', status=422)["error"]
         assert message.startswith("""reading the curves of run 'q"uote', tag 'confusion_matrix', step 0: TensorBoard's""")
         assert "--load_fast=false" in message

@@ -348,11 +348,12 @@ export function createMatrixView(container, { onChange, onExamples }) {
       cellsToolbar.hidden = !cells;
       if (cells) classChooser.update(next.report.class_names, focusIndex());
       const hasExamples = next.report.has_examples === true;
+      const examplesError = next.report.examples_error;
       examplesOn = hasExamples && !next.grouped && Boolean(onExamples);
       body.classList.toggle("opens-examples", examplesOn);
-      examplesHint.hidden = !hasExamples;
+      examplesHint.hidden = !hasExamples && !examplesError;
       examplesHint.textContent = !hasExamples
-        ? ""
+        ? (examplesError ? `The examples logged behind the cells cannot be shown: ${examplesError}` : "")
         : next.grouped
           ? "Examples are kept per class, not per group: switch to Classes to see the examples behind a cell."
           : size <= GRID_LIMIT

@@ -77,11 +77,14 @@ class CurveReads:
         steps = self._curve_steps(ctx, experiment_id, run, tag)
         if steps is None:
             raise NotFoundError(plugin_curves.no_curves_message(run, tag))
-        chosen = max(steps.blob_keys) if step is None else int(step)
+        shown = series.shown_of(steps.blob_keys)
+        if step is None and not shown:
+            raise NotFoundError(series.none_shown_message(run, tag, "curves", sorted(steps.blob_keys)))
+        chosen = shown[-1] if step is None else int(step)
         if chosen not in steps.blob_keys:
             raise NotFoundError(
                 f"run {run!r}, tag {tag!r}: step {chosen} holds no curves; steps with curves: "
-                f"{describe_steps(sorted(steps.blob_keys))}"
+                f"{describe_steps(shown)}"
             )
         series.position(chosen)  # 404 / 422 when the step's matrix cannot be shown
         summary = self._decoded_curves(ctx, experiment_id, run, tag, steps, chosen, num_classes)
@@ -93,7 +96,7 @@ class CurveReads:
             run=run,
             tag=tag,
             step=chosen,
-            steps=sorted(steps.blob_keys),
+            steps=shown,
         )
 
     def _curves_at(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int, num_classes: int) -> np.ndarray | None:

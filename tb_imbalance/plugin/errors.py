@@ -116,4 +116,19 @@ def provider_errors(action: str) -> Iterator[None]:
         raise DashboardError(f"{action}: {error}", status=error.http_code) from error
     except Exception as error:
         logger.warning("%s failed", action, exc_info=True)
-        raise DataUnavailableError(f"{action} failed: {error}") from error
+        raise DataUnavailableError(f"{action} failed: {_said(error)}") from error
+
+
+def _said(error: Exception) -> str:
+    """What a failed read says to the user: a gRPC error (the data server's) by its code and details."""
+    code, details = getattr(error, "code", None), getattr(error, "details", None)
+    if not (callable(code) and callable(details)):
+        return str(error)
+    try:
+        name = getattr(code(), "name", str(code()))
+        said = f"TensorBoard's data server answered {name}: {details()}"
+    except Exception:  # not a gRPC error after all
+        return str(error)
+    if name == "UNAVAILABLE":
+        said += "; it has stopped or cannot be reached, and TensorBoard does not restart it: restart tensorboard"
+    return said

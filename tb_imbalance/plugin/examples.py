@@ -74,19 +74,19 @@ class ExampleSteps:
         """Rough memory held (for the cache's bound)."""
         return 200 + sum(100 + sum(len(key) + 50 for key in keys) for keys in self.blob_keys.values())
 
-    def keys_at(self, run: str, tag: str, step: int | None) -> tuple[int, tuple[str, ...]]:
-        """The step asked for (the latest when None) and its blob keys.
+    def keys_at(self, run: str, tag: str, step: int | None, shown: Sequence[int]) -> tuple[int, tuple[str, ...]]:
+        """The step asked for (when None the latest of ``shown``, the steps offered, not empty) and its blob keys.
 
         Raises:
             NotFoundError: ``step`` holds no examples; the message lists those
                 that do.
         """
-        chosen = self.steps[-1] if step is None else int(step)
+        chosen = shown[-1] if step is None else int(step)
         keys = self.blob_keys.get(chosen)
         if keys is None:
             raise NotFoundError(
                 f"run {run!r}, tag {tag!r}: step {chosen} holds no examples; steps with "
-                f"examples: {describe_steps(self.steps)}"
+                f"examples: {describe_steps(shown)}"
             )
         return chosen, keys
 

@@ -25,6 +25,7 @@ import numpy as np
 from tensorboard.data import provider as tb_provider
 
 from tb_imbalance import format as fmt
+from tb_imbalance.format.blob_names import blob_key_trouble
 from tb_imbalance.plugin import examples as plugin_examples
 from tb_imbalance.plugin.decode import ALL_STEPS
 from tb_imbalance.plugin.errors import (
@@ -84,14 +85,14 @@ class ExampleReads:
                     f"(run {run!r}, tag {tag!r} has {info.num_classes} classes), received {value}"
                 )
         steps = self._require_example_steps(ctx, experiment_id, run, tag)
-        chosen, keys = steps.keys_at(run, tag, step)
+        chosen, keys, shown = self._shown_keys(ctx, experiment_id, run, tag, steps, step)
         index = self._example_index(ctx, experiment_id, run, tag, steps, chosen, keys)
         return plugin_examples.examples_payload(
             index,
             run=run,
             tag=tag,
             step=chosen,
-            steps=steps.steps,
+            steps=shown,
             true=int(true),
             pred=int(pred),
             class_names=info.class_names,
@@ -128,7 +129,7 @@ class ExampleReads:
         """
         self._describe(ctx, experiment_id, [run], tag)
         steps = self._require_example_steps(ctx, experiment_id, run, tag)
-        chosen, keys = steps.keys_at(run, tag, step)
+        chosen, keys, _ = self._shown_keys(ctx, experiment_id, run, tag, steps, step)
         if not 1 <= index < len(keys):
             held = f"thumbnails 1 to {len(keys) - 1}" if len(keys) > 1 else "no thumbnails"
             what = "is the step's JSON index, not a thumbnail" if index == 0 else "is no thumbnail"
@@ -138,6 +139,23 @@ class ExampleReads:
         with provider_errors(f"reading thumbnail {index} of run {run!r}, tag {tag!r}, step {chosen}"):
             blob = self._provider.read_blob(ctx, blob_key=keys[index])
         return plugin_examples.check_png(blob, run=run, tag=tag, step=chosen, index=index)
+
+    def _shown_keys(
+        self, ctx: Any, experiment_id: str, run: str, tag: str, steps: plugin_examples.ExampleSteps, step: int | None
+    ) -> tuple[int, tuple[str, ...], list[int]]:
+        """The step (the latest shown when None), its blob keys, and the steps with examples whose matrix is shown.
+
+        Raises:
+            NotFoundError, UnreadableDataError: no such step, or its matrix is
+                not shown (left out, or not in TensorBoard's sample).
+        """
+        series = self.series_for(ctx, experiment_id, run, tag)
+        shown = series.shown_of(steps.blob_keys)
+        if step is None and not shown:
+            raise NotFoundError(series.none_shown_message(run, tag, "examples", steps.steps))
+        chosen, keys = steps.keys_at(run, tag, step, shown)
+        series.position(chosen)  # 404 / 422 when the step's matrix is not shown
+        return chosen, keys, shown
 
     def _matrix_info(self, ctx: Any, experiment_id: str, run: str, tag: str) -> fmt.MatrixInfo:
         """The matrix tag's metadata (class names), without reading its matrices."""
@@ -224,11 +242,15 @@ class ExampleReads:
         key = ("examples-index", experiment_id, run, tag, step)
         return self.cache.get(key, steps.version, load).index
 
-    def _has_examples(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int) -> bool:
-        """Whether ``step`` of (``run``, ``tag``) holds examples; False when unknown."""
+    def _examples_or_error(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int) -> tuple[bool, str | None]:
+        """Whether ``step`` of (``run``, ``tag``) holds examples that can be read, and why not (None: it can, or there are none)."""
         try:
             found = self._example_steps(ctx, experiment_id, run, tag)
+            if found is None or step not in found[1].blob_keys:
+                return False, None
+            if blob_key_trouble(run) or blob_key_trouble(tag):  # listed, but the data server may not read them
+                self._example_index(ctx, experiment_id, run, tag, found[1], step, found[1].blob_keys[step])
+            return True, None
         except DashboardError as error:
-            logger.warning("Listing the examples of run %r, tag %r failed: %s", run, tag, error)
-            return False
-        return found is not None and step in found[1].blob_keys
+            logger.warning("Reading the examples of run %r, tag %r failed: %s", run, tag, error)
+            return False, str(error)

@@ -205,7 +205,7 @@ class ImbalanceData(ExampleReads, CurveReads):
 
         The payload also holds ``has_examples``: whether the step reported
         holds examples (see :meth:`examples`); False when they cannot be
-        listed. ``has_curves`` says whether it holds curves (never with
+        listed or read, and ``examples_error`` then says why. ``has_curves`` says whether it holds curves (never with
         ``group``), and ``curves_error`` why curves it holds could not be read
         (None when they were, or there are none); ``per_class`` then also has ``average_precision``,
         ``roc_auc`` and ``calibration_error``, and ``metrics`` has
@@ -223,7 +223,9 @@ class ImbalanceData(ExampleReads, CurveReads):
         """
         series = self.series_for(ctx, experiment_id, run, tag)
         payload = report_payload(series, run=run, tag=tag, step=step, many=many, few=few, group=group)
-        payload["has_examples"] = self._has_examples(ctx, experiment_id, run, tag, payload["step"])
+        payload["has_examples"], payload["examples_error"] = self._examples_or_error(
+            ctx, experiment_id, run, tag, payload["step"]
+        )
         curves, curves_error = (
             (None, None)
             if group

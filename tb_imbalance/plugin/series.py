@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import threading
-from typing import Any, Hashable, Iterator, Sequence
+from typing import Any, Hashable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -282,6 +282,24 @@ class MatrixSeries:
             )
         raise NotFoundError(
             f"step {step} is not available; available steps: {describe_steps(self.steps)}"
+        )
+
+    def shown_of(self, steps: Iterable[int]) -> list[int]:
+        """Those of ``steps`` (a blob tag's: curves, examples) whose matrix this series shows, ascending.
+
+        TensorBoard samples each tag apart (``--samples_per_plugin imbalance=N``)
+        and a re-run's steps may be left out: a blob step without its shown
+        matrix is not offered.
+        """
+        return sorted(step for step in steps if step in self._index)
+
+    def none_shown_message(self, run: str, tag: str, what: str, logged: Sequence[int]) -> str:
+        """The 404 message when none of the steps ``logged`` with ``what`` (curves, examples) is shown."""
+        return (
+            f"run {run!r}, tag {tag!r}: the {what} kept (steps {describe_steps(logged)}) are at none of the "
+            f"steps whose matrix is shown ({describe_steps(self.steps)}); TensorBoard keeps a sample of each "
+            "tag apart when started with --samples_per_plugin imbalance=N: start it without that (the "
+            "Imbalance tab keeps every step) or with imbalance=0"
         )
 
     def skipped_json(self) -> list[dict[str, Any]]:
