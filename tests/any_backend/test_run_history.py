@@ -5,6 +5,7 @@ duplicates (checked through the real server in both loader modes), and
 nothing already on disk becomes unviewable.
 """
 
+import time
 import urllib.parse
 
 import numpy as np
@@ -127,6 +128,9 @@ def test_steps_a_restart_purges_may_be_logged_again_others_not(tmp_path, first_p
     for step in range(5):
         logged[step] = tb_imbalance.log_report(writer, labels, rng.dirichlet(np.ones(3), 60), step, num_classes=3, image=False)
     writer.close()
+    # TensorBoard reads a run's event files in name order: within one second the names differ only by
+    # the process's writer counter, and ".10" sorts before ".9". A resumed run starts later anyway.
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
     writer = SummaryWriter(str(tmp_path / "run"), purge_step=2)  # resumed from the checkpoint of epoch 1
     if first_purge_step is None:
         with pytest.raises(ValueError, match=r"not after the last step already logged \(4\).*purge_step=k\) makes "
