@@ -197,15 +197,19 @@ def _length(value: Any) -> int | None:
 
 
 def _normalised(matrix: Matrix) -> str | None:
-    """How a float matrix is normalised (each of its rows or columns summing to 1), or None.
+    """How a float matrix with fractions is normalised (each of its rows or columns summing to 1), or None.
 
     A matrix normalised as a whole (``normalize='all'``) keeps the ratios the
-    report reads, as weights summing to 1 do: it is not one of these.
+    report reads, as weights summing to 1 do: it is not one of these; nor is
+    one of whole numbers (counts, ``[[1., 0.], [0., 1.]]``).
 
     Example:
         >>> _normalised(np.array([[0.75, 0.25], [0.5, 0.5]])), _normalised(np.array([[3.0, 1.0], [0.5, 2.0]]))
         ("each row sums to 1 (normalize='true')", None)
     """
+    values = matrix.values if isinstance(matrix, core.SparseMatrix) else matrix
+    if np.all(values == np.floor(values)):
+        return None
     for axis, what, how in ((1, "row", "true"), (0, "column", "pred")):
         sums = np.asarray(matrix.sum(axis=axis), dtype=np.float64)
         sums = sums[sums > 0]

@@ -50,9 +50,12 @@ def eager_under_torch_compile(function: _Function) -> _Function:
 
     @functools.wraps(function)
     def run(*args: Any, **kwargs: Any) -> Any:
-        torch = sys.modules.get("torch")
-        compiler = getattr(torch, "compiler", None)
-        if compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling():
+        compiler = getattr(sys.modules.get("torch"), "compiler", None)
+        # torch.compiler.is_compiling from PyTorch 2.3; before, torch._dynamo's (loaded once anything compiles)
+        is_compiling = getattr(compiler, "is_compiling", None) or getattr(
+            sys.modules.get("torch._dynamo"), "is_compiling", None
+        )
+        if is_compiling is not None and is_compiling():
             if not disabled:
                 disabled.append(compiler.disable(function))
             return disabled[0](*args, **kwargs)

@@ -70,7 +70,7 @@ def expected_matrix(labels, predictions, num_classes, sample_weight, from_logits
     if predictions.ndim == 2:
         y_pred = predictions.argmax(1)
     elif np.issubdtype(predictions.dtype, np.floating):
-        y_pred = (predictions >= 0).astype(int) if from_logits else (predictions >= 0.5).astype(int)
+        y_pred = (predictions > 0).astype(int) if from_logits else (predictions > 0.5).astype(int)
     else:
         y_pred = predictions.astype(np.int64)
     return sk_confusion_matrix(y_true, y_pred, labels=range(num_classes), sample_weight=sample_weight)

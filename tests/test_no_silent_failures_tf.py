@@ -50,7 +50,7 @@ def test_case1_xla_compiled_update_counts_logit_rows_and_cuts_logits_at_0():
     assert strict.logit_rows == 3 and strict.invalid_rows == 0  # -2, 3 and -0.5 are no probabilities
     with pytest.raises(ValueError, match=r"3 rows have a single score outside \[0, 1\].*from_logits=True"):
         strict.confusion_matrix()
-    expected = sk_confusion_matrix(labels.numpy(), (logits.numpy()[:, 0] >= 0).astype(int), labels=[0, 1])
+    expected = sk_confusion_matrix(labels.numpy(), (logits.numpy()[:, 0] > 0).astype(int), labels=[0, 1])
     np.testing.assert_array_equal(lenient.confusion_matrix(), expected)
 
 

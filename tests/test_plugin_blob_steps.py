@@ -10,6 +10,8 @@ step ``report`` shows (or say why none), and their ``steps`` are a subset of
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -45,6 +47,20 @@ def logdir(tmp_path_factory):
             tb_imbalance.summary.classification_report(TAG, true, scores, step=step, image=False,
                                                        examples=[f"b{i}" for i in range(40)])
     writer.close()
+    # Curves and examples only at steps report leaves out: TensorBoard reads the event files in name
+    # order and keeps the class set of the first, so the 3-class file is named (created) a second earlier.
+    writer = tf.summary.create_file_writer(str(root / "left_out"))
+    writer.flush()
+    time.sleep(1.0 - time.time() % 1.0 + 0.01)
+    for step in range(3):
+        true, scores = _scores(rng, 4)
+        tb_imbalance.log_report(root / "left_out", true, scores, step, image=False, examples=[f"d{i}" for i in range(40)])
+    close_directory_writers()
+    with writer.as_default():
+        for step in (3, 4):
+            true, scores = _scores(rng, 3)
+            tb_imbalance.summary.classification_report(TAG, true, scores.argmax(axis=1), step=step, image=False, num_classes=3)
+    writer.close()
     for step in range(30):  # scores (curves, examples) every third step, class ids between
         true, scores = _scores(rng, 3)
         predictions = scores if step % 3 == 0 else scores.argmax(axis=1)
@@ -66,6 +82,15 @@ def test_a_rerun_left_out_offers_curves_and_examples_of_the_steps_report_shows(l
     assert (examples["step"], examples["steps"]) == (shown[-1], shown)
     for route, params in (("curves", {"class": 0}), ("examples", {"true": 0, "pred": 0})):
         assert "left out" in route_error(client, route, 422, run="rerun", tag=TAG, step=left_out[-1], **params)
+
+
+def test_curves_and_examples_only_at_left_out_steps_are_said_to_be_left_out(logdir):
+    client = client_and_plugin(plugin_provider(logdir)[0])[0]
+    assert route_json(client, "report", run="left_out", tag=TAG)["steps"] == [3, 4]
+    for route, params in (("curves", {"class": 0}), ("examples", {"true": 0, "pred": 0})):
+        message = route_error(client, route, 404, run="left_out", tag=TAG, **params)
+        assert "were logged at steps that are left out (0, 1, 2; step 2: its confusion matrix has 4 classes" in message
+        assert "samples_per_plugin" not in message
 
 
 def test_under_samples_per_plugin_curves_and_examples_follow_the_matrix_sample(logdir):

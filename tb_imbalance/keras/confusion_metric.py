@@ -56,6 +56,7 @@ from tb_imbalance.keras.metric_reads import HostReads, MetricState
 from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
     HOST_TYPES,
+    host_row_mask,
     TF_NATIVE_ARGMAX_COLUMNS,
     float_dtype,
     jax_x64,
@@ -235,15 +236,14 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     def _check_on_host(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
         """Precise errors for numpy / list input, before anything is counted (rows of weight 0 are skipped)."""
-        kept = None if sample_weight is None else (np.asarray(sample_weight, dtype=np.float64) != 0).astype(np.float64)
+        kept = host_row_mask(sample_weight, np.shape(y_true)[0] if np.ndim(y_true) else 1)
         if (np.size(y_true) == 0 and np.size(y_pred) == 0) or (kept is not None and not kept.any()):
             return
         try:
             core.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes,
                                   from_logits=self.from_logits, sample_weight=kept)
         except (TypeError, ValueError) as error:
-            message = f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}"
-            raise core.reworded(error, message) from None
+            raise core.reworded(error, f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}") from None
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix.

@@ -222,7 +222,11 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
         if self._said_why_nan or getattr(self, "_curves", None) is None or in_stateless_scope():
             return
         start = self._curves.not_probabilities
-        why = self._curves.unavailable(host_array(read_slice(self.curve_counts, start, start + 2)))
+        try:
+            counters = host_array(read_slice(self.curve_counts, start, start + 2))
+        except Exception:  # a symbolic value: reset inside tf.function or a traced function says nothing
+            return
+        why = self._curves.unavailable(counters)
         if why:
             self._said_why_nan = True
             warnings.warn(f"{why}; until then its result() is NaN.", UserWarning, stacklevel=3)

@@ -28,6 +28,7 @@ __all__ = [
     "Picked",
     "TF_NATIVE_ARGMAX_COLUMNS",
     "pick_with_tensorflow",
+    "host_row_mask",
     "dtype_name",
     "is_float",
     "rank",
@@ -37,6 +38,19 @@ __all__ = [
 # device -> host copy. Framework tensors (and traced values) are never pulled
 # to the host in update_state.
 HOST_TYPES = (np.ndarray, np.generic, list, tuple, int, float)
+
+
+def host_row_mask(sample_weight: Any, rows: int) -> np.ndarray | None:
+    """Host ``sample_weight`` as the float 0/1 mask of the ``rows`` it keeps (a scalar for every row); None for all.
+
+    Example:
+        >>> host_row_mask([2.0, 0.0], 2).tolist(), host_row_mask(3.0, 2).tolist(), host_row_mask(None, 2)
+        ([1.0, 0.0], [1.0, 1.0], None)
+    """
+    if sample_weight is None:
+        return None
+    kept = (np.asarray(sample_weight, dtype=np.float64) != 0).astype(np.float64)
+    return np.full(rows, kept.reshape(-1)[0]) if kept.size == 1 else kept
 
 
 def jax_x64() -> bool:

@@ -295,6 +295,13 @@ class MatrixSeries:
 
     def none_shown_message(self, run: str, tag: str, what: str, logged: Sequence[int]) -> str:
         """The 404 message when none of the steps ``logged`` with ``what`` (curves, examples) is shown."""
+        left_out = [self._skipped_index[step] for step in logged if step in self._skipped_index]
+        if left_out:
+            return (
+                f"run {run!r}, tag {tag!r}: the {what} were logged at steps that are left out "
+                f"({describe_steps([entry.step for entry in left_out])}; step {left_out[-1].step}: "
+                f"{left_out[-1].reason}). Steps that can be shown: {describe_steps(self.steps)}"
+            )
         return (
             f"run {run!r}, tag {tag!r}: the {what} kept (steps {describe_steps(logged)}) are at none of the "
             f"steps whose matrix is shown ({describe_steps(self.steps)}); TensorBoard keeps a sample of each "

@@ -52,6 +52,39 @@ def test_weighted_sums_and_float_counts_that_are_not_normalised_are_kept(tmp_pat
     np.testing.assert_allclose(matrices(tmp_path)["all"][0], all_normalised)
 
 
+def test_class_balanced_weights_whose_rows_sum_to_1_are_sums_of_weights_on_every_weighted_path(tmp_path):
+    # Weights 1 / count of the row's class make every row of the matrix sum to 1: sums of weights,
+    # said so by the entry that took the weights, never taken for a normalised matrix.
+    true, predicted, counts = _counts()
+    weights = 1.0 / counts.sum(axis=1)[true]
+    expected = skm.confusion_matrix(true, predicted, labels=range(3), sample_weight=weights)
+    np.testing.assert_allclose(tb_imbalance.log_report(tmp_path / "log_report", true, predicted, 0, num_classes=3,
+                                                       sample_weight=weights), expected)
+    tb_imbalance.log_matrix(tmp_path / "whole", np.eye(3), 0)  # whole-number floats are counts
+    import keras
+
+    from tb_imbalance.keras import ClassificationReportCallback
+
+    x = np.eye(3, 4, dtype="float32")[true] + np.random.default_rng(0).normal(size=(len(true), 4)).astype("float32")
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    callback = ClassificationReportCallback(str(tmp_path / "callback"), validation_data=(x, true, weights), background=False)
+    model.fit(x, true, epochs=1, verbose=0, callbacks=[callback])
+    logged = matrices(tmp_path / "callback")["validation_imbalance"][0]
+    assert np.isclose(logged.sum(axis=1), 1.0).all()
+
+
+def test_tf_summary_ops_take_class_balanced_weights(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    import tb_imbalance.summary as tbs
+
+    true, predicted, counts = _counts()
+    weights = 1.0 / counts.sum(axis=1)[true]
+    with tf.summary.create_file_writer(str(tmp_path)).as_default():
+        assert tbs.confusion_matrix("cm", true, predicted, step=0, num_classes=3, sample_weight=weights)
+        assert tbs.classification_report("report", true, predicted, step=0, num_classes=3, sample_weight=weights, image=False)
+
+
 def test_a_model_output_dict_is_refused_naming_the_key_to_pass(tmp_path):
     outputs = collections.OrderedDict(logits=np.zeros((4, 3)), hidden_states=None)
     with pytest.raises(TypeError, match=r"`predictions` is a mapping with keys 'logits', 'hidden_states'.*outputs\['logits'\]"):

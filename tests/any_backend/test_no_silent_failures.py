@@ -94,7 +94,7 @@ def test_case1_logit_model_metric_callback_and_core_give_sklearns_matrix(tmp_pat
     history = model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=callbacks)
     logits = model.predict(x_val, verbose=0)[:, 0]
     assert (logits < 0).any() and (logits > 1).any()  # a real logit column
-    expected = sk_confusion_matrix(y_val, (logits >= 0).astype(int), labels=[0, 1])
+    expected = sk_confusion_matrix(y_val, (logits > 0).astype(int), labels=[0, 1])
     np.testing.assert_array_equal(metric.confusion_matrix(), expected)
     np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], expected)
     np.testing.assert_array_equal(matrices(tmp_path, tag="predicted")[RUN][0], expected)

@@ -83,6 +83,10 @@ def test_the_keras_metrics_drop_padding_rows_given_as_numpy_and_lists_too():
     average_precision = MacroAveragePrecision(NUM_CLASSES)
     average_precision.update_state(labels, scores, sample_weight=weights)
     assert np.isfinite(float(average_precision.result()))
+    scalar = ConfusionMatrixMetric(NUM_CLASSES)  # a scalar weight is every row's, as for tensors
+    scalar.update_state(labels[:33], scores[:33], sample_weight=2.0)
+    scalar.update_state(labels[:33], scores[:33], sample_weight=np.ones(1))
+    assert scalar.confusion_matrix().sum() == 66
     all_padding = ConfusionMatrixMetric(NUM_CLASSES)
     all_padding.update_state(np.full(3, -1), scores[:3], sample_weight=np.zeros(3))
     assert all_padding.confusion_matrix().sum() == 0

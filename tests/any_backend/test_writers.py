@@ -315,7 +315,7 @@ def test_binary_logits_need_from_logits(tmp_path):
         tb_imbalance.log_report(tmp_path / "bin", labels, logits, 0)
     assert not (tmp_path / "bin").exists() or os.listdir(tmp_path / "bin") == []
     cm = tb_imbalance.log_report(tmp_path / "bin", labels, logits, 0, from_logits=True)
-    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, (logits[:, 0] >= 0).astype(int), labels=[0, 1]))
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels, (logits[:, 0] > 0).astype(int), labels=[0, 1]))
     probabilities = 1 / (1 + np.exp(-logits))
     np.testing.assert_array_equal(cm, tb_imbalance.log_report(tmp_path / "prob", labels, probabilities, 0))
 
