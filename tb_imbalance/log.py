@@ -93,7 +93,10 @@ def log_report(
             ids and ``class_names`` is not given.
         class_names: C display names (default ``"0"…"C-1"``).
         sample_weight: optional non-negative weights ``[N]``: the matrix then
-            holds float sums of weights.
+            holds float sums of weights, which get no confidence intervals
+            in the dashboard. Integer or boolean weights (a 0/1 mask of
+            padding rows, frequency weights) are counts: int64, with
+            intervals, as scikit-learn counts them.
         from_logits: the scores are logits: a binary model's single score
             column is cut at 0 (not at 0.5; a column outside [0, 1] without it
             is refused, never silently miscounted), and ``[N, C]`` scores go
@@ -173,7 +176,7 @@ def log_report(
     # The class set and the run history are checked before the examples are chosen (their work).
     report = ReportStep.of(
         step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=sample_weight is not None,
+        class_groups=class_groups, weighted=ids.weighted,
         curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves, writer=sink.writer),
     )
     sink.history.check_report(report)

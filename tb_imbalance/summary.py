@@ -275,7 +275,7 @@ def confusion_matrix(
     *_, ids, names = _counted(labels, predictions, num_classes, class_names, sample_weight, from_logits)
     report = ReportStep.of(
         step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=sample_weight is not None,
+        class_groups=class_groups, weighted=ids.weighted,
     )
     return _write_checked(report, values_only=True, description=description)
 
@@ -375,7 +375,7 @@ def classification_report(
     )
     report = ReportStep.of(
         step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=sample_weight is not None,
+        class_groups=class_groups, weighted=ids.weighted,
         curves=curves_of_step(
             name, predictions, ids, from_logits=from_logits, curves=curves, writer=_default_writer()
         ),

@@ -107,6 +107,17 @@ def test_sample_weight_gives_float_sums():
     assert cm.tolist() == [[0.5, 0.0], [1.5, 2.0]]
 
 
+@pytest.mark.parametrize("weights", [[True, False, True, True], [3, 0, 1, 2], np.array([1, 0, 2, 1], dtype=np.uint8)])
+def test_integer_and_boolean_weights_are_counts_as_in_scikit_learn(weights):
+    labels, predictions = [0, 1, 1, 0], [0, 1, 0, 0]
+    cm = core.confusion_matrix(labels, predictions, num_classes=2, sample_weight=weights)
+    expected = skm.confusion_matrix(labels, predictions, labels=range(2), sample_weight=np.asarray(weights))
+    assert cm.dtype == expected.dtype == np.int64
+    np.testing.assert_array_equal(cm, expected)
+    wide = core.count_class_ids(core.class_ids(labels, predictions, num_classes=1500, sample_weight=weights))
+    assert wide.values.dtype == np.int64 and wide.toarray()[:2, :2].tolist() == expected.tolist()
+
+
 # -- randomized against references -----------------------------------------
 
 def random_cases(count=150, seed=0):

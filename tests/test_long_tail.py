@@ -10,6 +10,7 @@ change within a tag, the ``tf.summary`` writers and the ``report`` route's
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import numpy as np
 import pytest
@@ -151,6 +152,7 @@ def test_group_matrix_default_class_names():
     [
         ({"pets": ["cat", "cow"]}, ValueError, r"`class_groups\['pets'\]` names 'cow', which is not a class name"),
         ({"pets": ["cat"], "more": ["cat", "dog"]}, ValueError, r"class 'cat' is in two groups \('pets' and 'more'\)"),
+        ({"pets": ["cat", "cat"]}, ValueError, r"`class_groups\['pets'\]` lists 'cat' twice"),
         ({"": ["cat"]}, ValueError, r"`class_groups` names must be non-empty strings"),
         ({3: ["cat"]}, ValueError, r"`class_groups` names must be non-empty strings"),
         ({"pets": []}, ValueError, r"`class_groups\['pets'\]` lists no class"),
@@ -164,6 +166,12 @@ def test_group_matrix_default_class_names():
 def test_bad_class_groups_are_refused_by_name(groups, error, match):
     with pytest.raises(error, match=match):
         core.validate_class_groups(groups, NAMES)
+
+
+def test_a_member_spelled_in_another_unicode_form_is_told_so():
+    decomposed = unicodedata.normalize("NFD", "café")
+    with pytest.raises(ValueError, match=r"'cafe\\u0301' differs from the class 'caf\\xe9' only in its Unicode form"):
+        core.validate_class_groups({"drinks": [decomposed, "tea"], "other": ["milk"]}, ["café", "tea", "milk"])
 
 
 def test_a_group_may_share_the_name_of_one_of_its_classes():

@@ -66,6 +66,9 @@ class ClassIds:
         true: int64 ``[n]`` true class ids of the rows kept.
         predicted: int64 ``[n]`` predicted class ids of the same rows.
         weights: float64 ``[n]`` sample weights of those rows, or None.
+        whole_weights: the weights were given as integers or booleans (a
+            mask, frequency weights): the matrix counts them as int64 rows,
+            as scikit-learn's ``confusion_matrix`` does.
         rows: int ``[n]`` positions of the kept rows in the inputs, or None
             when every row is kept (padding rows, :func:`padding_rows`, are
             dropped).
@@ -79,6 +82,12 @@ class ClassIds:
     rows: np.ndarray | None
     num_classes: int
     size: int
+    whole_weights: bool = False
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the matrix holds sums of (float) weights rather than counts."""
+        return self.weights is not None and not self.whole_weights
 
     def positions(self) -> np.ndarray:
         """Positions of the kept rows in the inputs."""
@@ -143,11 +152,12 @@ def class_ids(
         )
     if sample_weight is not None and weights is None:
         weights = _checked_weights(sample_weight, true_ids.shape[0])
-    return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size)
+    whole = sample_weight is not None and _as_numeric_array(sample_weight, "sample_weight").dtype.kind in "biu"
+    return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size, whole)
 
 
 def count_class_ids(ids: ClassIds) -> np.ndarray | SparseMatrix:
-    """The ``[C, C]`` matrix of checked class ids: int64 counts, or float64 sums of weights.
+    """The ``[C, C]`` matrix of checked class ids: int64 counts (also of integer weights), or float64 sums of weights.
 
     Above :data:`~tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes the matrix is
     a :class:`~tb_imbalance.core.SparseMatrix` (its non-empty cells: at most
@@ -159,10 +169,11 @@ def count_class_ids(ids: ClassIds) -> np.ndarray | SparseMatrix:
     """
     num_classes = ids.num_classes
     if num_classes > SPARSE_ABOVE_CLASSES:
-        return SparseMatrix.count(ids.true, ids.predicted, ids.weights, num_classes)
+        cells = SparseMatrix.count(ids.true, ids.predicted, ids.weights, num_classes)
+        return cells.astype(np.int64, copy=False) if ids.whole_weights else cells
     flat = ids.true * num_classes + ids.predicted
     counts = np.bincount(flat, weights=ids.weights, minlength=num_classes * num_classes)
-    if ids.weights is None:
+    if not ids.weighted:  # whole-number weights sum exactly in float64 (their total is checked below 2**53)
         counts = counts.astype(np.int64, copy=False)
     return counts.reshape(num_classes, num_classes)
 
@@ -184,7 +195,9 @@ def confusion_matrix(
         num_classes: ``C``; inferred from ``[N, C]`` inputs or a sigmoid
             column when omitted.
         sample_weight: optional non-negative weights ``[N]``; the matrix is
-            then float64 sums of weights instead of int64 counts.
+            then float64 sums of weights instead of int64 counts, except
+            for integer or boolean weights (a mask, frequency weights), whose
+            sums are int64 counts, as in scikit-learn.
         from_logits: a binary model's single score column holds logits
             (class 1 above 0) instead of sigmoid probabilities (above 0.5).
 

@@ -7,6 +7,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -66,10 +67,16 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
             continue
         for name in names:
             if name not in known:
+                same = unicodedata.normalize("NFC", name)
+                spelled = [other for other in known if unicodedata.normalize("NFC", other) == same]
                 raise ValueError(
-                    f"`class_groups[{group!r}]` names {name!r}, which is not a class name; class names: "
-                    f"{list(known)[:8]}{'…' if len(known) > 8 else ''}"
+                    f"`class_groups[{group!r}]` names {name!r}, which is not a class name"
+                    + (f" ({ascii(name)} differs from the class {ascii(spelled[0])} only in its Unicode form: "
+                       "spell it as the class name is)" if spelled else "")
+                    + f"; class names: {list(known)[:8]}{'…' if len(known) > 8 else ''}"
                 )
+            if owner.get(name) == group:
+                raise ValueError(f"`class_groups[{group!r}]` lists {name!r} twice")
             if name in owner:
                 raise ValueError(
                     f"`class_groups`: class {name!r} is in two groups ({owner[name]!r} and {group!r}); "

@@ -124,6 +124,18 @@ def test_sample_weight_gives_weighted_sums(tmp_path):
     np.testing.assert_allclose(matrices(tmp_path)["w"][0], expected)
 
 
+def test_a_mask_or_frequency_weights_are_counts_with_their_intervals(tmp_path):
+    labels, scores = seeded_batch(4)
+    mask = np.arange(len(labels)) % 5 != 0  # padding rows of a fixed-size batch
+    cm = tb_imbalance.log_report(tmp_path / "mask", labels, scores, 0, num_classes=3, sample_weight=mask)
+    expected = sk_confusion_matrix(labels[mask], scores[mask].argmax(1), labels=range(3))
+    assert cm.dtype == np.int64
+    np.testing.assert_array_equal(cm, expected)
+    stored = matrices(tmp_path)["mask"][0]
+    assert stored.dtype == np.int64  # counts: the dashboard gives their intervals
+    np.testing.assert_array_equal(stored, expected)
+
+
 def test_report_writer_reuses_one_file_and_one_picture(tmp_path):
     with tb_imbalance.ReportWriter(tmp_path / "val") as writer:
         for step in range(3):
