@@ -298,8 +298,10 @@ export function startApp({ root, api, presets }) {
 
   function pageMessageFor(available, selected) {
     if (source.listError()) return `Could not load runs: ${source.listError()}`;
-    if (available.length === 0) return "No confusion matrices found. Log them with tb_imbalance during training, then reload.";
     if (selected.length === 0 && away.size) return awayLines().join("\n");
+    if (available.length === 0) {
+      return `No confusion matrices found. Log them with tb_imbalance during training${presets.pollSeconds > 0 ? "; this page shows them as they arrive" : ", then reload"}.`;
+    }
     if (selected.length === 0) return "No run selected. Choose runs in the list on the left.";
     return null;
   }
@@ -380,7 +382,9 @@ export function startApp({ root, api, presets }) {
     lastBaselines = baselines;
     // The first class set's baseline is the matrix's and the imbalance view's default run.
     const baseline = classSets[0]?.baseline ?? readable[0] ?? null;
-    const selection = { api, source, state, tag, selected, readable, baseline, baselines };
+    // The runs a matrix can be subtracted from: those of its class set (all readable ones before reports say).
+    const classSetOf = (run) => classSets.find((set) => set.columns.some((column) => column.run === run))?.columns.map((column) => column.run) ?? readable;
+    const selection = { api, source, state, tag, selected, readable, baseline, baselines, classSetOf };
     // The trends draw one class set: its runs, ranked by its baseline.
     const trendSetIndex = Math.min(state.trends.classSet ?? 0, Math.max(classSets.length - 1, 0));
     const trendSet = classSets[trendSetIndex] ?? null;
@@ -491,7 +495,7 @@ export function startApp({ root, api, presets }) {
       settings: state.matrix,
       labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${matrixData.run}, step ${matrixData.step}`,
       other: matrixData.other,
-      otherRuns: readable.filter((run) => run !== matrixData.run),
+      otherRuns: classSetOf(matrixData.run).filter((run) => run !== matrixData.run),
       grouped: matrixGrouped,
       message: matrixData.error ?? matrixData.other?.error ?? null,
     });

@@ -1,4 +1,5 @@
 // Selection state, URL presets, step resolution and polling.
+import { NORMALIZATIONS } from "./matrix-math.js";
 import { parseMetric, parseView } from "./pivot.js";
 import { DEFAULT_THRESHOLDS, parseThresholds } from "./long-tail.js";
 import { DEFAULT_SUPPORT_THRESHOLD, parseSupportThreshold } from "./significance.js";
@@ -177,7 +178,7 @@ export function readPresets(search) {
     view: parseView(params.get("view")),
     metric: parseMetric(params.get("metric")),
     matrixRun: params.get("matrix_run"),
-    normalize: params.get("normalize"),
+    normalize: NORMALIZATIONS.some(([key]) => key === params.get("normalize")) ? params.get("normalize") : null,
     supportThreshold: parseSupportThreshold(params.get("min_support")),
     thresholds: parseThresholds(params.get("many"), params.get("few")) ?? { ...DEFAULT_THRESHOLDS },
     grouped: params.get("group") === "1",

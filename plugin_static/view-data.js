@@ -32,6 +32,7 @@ export function reportOptions({ source, state, tag }, run, { grouping = true } =
  * @property {string[]} readable selected runs whose steps are known
  * @property {string|null} baseline the first class set's baseline (the matrix's and imbalance view's default run)
  * @property {string[]} [baselines] the runs the user chose as baselines (at most one per class set counts)
+ * @property {(run: string) => string[]} [classSetOf] the runs of a run's class set (a matrix is subtracted only from those)
  */
 
 /**
@@ -81,7 +82,7 @@ async function loadComparison(selection, run, step, steps) {
   const { api, source, state, tag, readable } = selection;
   const { compare } = state.matrix;
   if (compare === "runs") {
-    const candidates = readable.filter((other) => other !== run);
+    const candidates = (selection.classSetOf?.(run) ?? readable).filter((other) => other !== run);
     const otherRun = candidates.includes(state.matrix.otherRun) ? state.matrix.otherRun : (candidates[0] ?? null);
     if (otherRun === null) return { run: null, report: null, error: "Select a second run to compare with." };
     const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);

@@ -211,6 +211,25 @@ def test_first_load_compares_each_class_set_with_its_own_baseline_and_shows_no_e
     dashboard.problems.assert_none()
 
 
+def test_the_matrix_offers_to_subtract_only_runs_of_its_class_set(dashboard):
+    page = dashboard.open()
+    dashboard.testid("matrix-run").select_option("digits/baseline")
+    wait_ready(page)
+    dashboard.testid("matrix-diff-mode").select_option("runs")
+    wait_ready(page)
+    offered = dashboard.testid("matrix-diff-run").evaluate("(select) => [...select.options].map((option) => option.value)")
+    assert offered == ["digits/weighted"]  # runs of other class sets could never be subtracted
+    assert _visible_error_boxes(page) == []
+    dashboard.problems.assert_none()
+
+
+def test_an_unknown_normalisation_in_a_link_falls_back_to_counts(dashboard):
+    page = dashboard.open(normalize="bogus")
+    assert dashboard.testid("matrix-normalize").input_value() == "none"
+    assert _visible_error_boxes(page) == []
+    dashboard.problems.assert_none()
+
+
 def test_changing_one_class_sets_baseline_keeps_the_others_and_the_link_reproduces_it(dashboard):
     page = dashboard.open()
     dashboard.testid("baseline-select").nth(1).select_option("digits/weighted")

@@ -108,6 +108,15 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             page_message.wait_for(state="hidden", timeout=60_000)
             wait_ready(page)
             assert [head.get_attribute("data-run") for head in page.locator("[data-testid=report-run-head]").all()] == ["third"]
+            # Every run leaves: the selected one is still named, not "no confusion matrices found"
+            for run in ("base", "other", "third"):
+                shutil.move(str(logs / run), str(tmp_path / run))
+            page.wait_for_function(
+                "document.querySelector('[data-testid=page-message]')?.textContent.startsWith('third: not in the log')",
+                timeout=60_000,
+            )
+            dashboard.open(runs=["third"], poll=1)  # a fresh page on the empty directory: no reload needed
+            assert dashboard.testid("page-message").text_content().endswith("this page shows them as they arrive.")
             dashboard.problems.assert_none(allowed_console=["status of 404"])
 
 

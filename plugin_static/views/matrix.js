@@ -279,7 +279,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
         onOpen: examplesOn ? (i, j) => openExamples(i, j) : undefined,
         caption: model.comparing
           ? `Largest changes off the diagonal, A − B (${candidates.toLocaleString("en-US")} cells differ).`
-          : `Top confusions, ranked by ${NORMALIZATIONS.find(([key]) => key === view.settings.normalize)[1].toLowerCase()} (${candidates.toLocaleString("en-US")} non-zero off-diagonal cells).`,
+          : `Top confusions, ranked by ${(NORMALIZATIONS.find(([key]) => key === view.settings.normalize)?.[1] ?? "counts").toLowerCase()} (${candidates.toLocaleString("en-US")} non-zero off-diagonal cells).`,
       },
       ranked.length >= listLength && candidates > listLength
         ? () => {

@@ -102,6 +102,8 @@ test("presets from the iframe URL", () => {
   assert.equal(defaults.pollSeconds, 5);
   assert.equal(defaults.supportThreshold, 30);
   assert.equal(readPresets("?min_support=-2").supportThreshold, 30);
+  assert.equal(readPresets("?normalize=bogus").normalize, null); // an old or mistyped link: the default (counts)
+  assert.equal(defaults.normalize, null);
 });
 
 test("the curves panel's class round-trips by name, and is left out when not chosen", () => {
