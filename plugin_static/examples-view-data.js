@@ -105,8 +105,19 @@ export function cutNote(cut) {
  * @returns {string}
  */
 export function examplesHeading(trueName, predName, step) {
-  const at = step === null || step === undefined ? "" : ` at step ${step}`;
-  return `${trueName} → ${predName}${at}`;
+  return examplesHeadingParts(trueName, predName, step).join("");
+}
+
+/**
+ * The heading's parts: [true name, " → ", predicted name, " at step N"], so the view can isolate
+ * each name (a right-to-left name would otherwise turn the arrow around).
+ * @param {string} trueName
+ * @param {string} predName
+ * @param {number|null|undefined} step
+ * @returns {string[]}
+ */
+export function examplesHeadingParts(trueName, predName, step) {
+  return [trueName, " → ", predName, step === null || step === undefined ? "" : ` at step ${step}`];
 }
 
 /**
@@ -163,6 +174,7 @@ export function buildExamplesView(payload) {
   const count = payload.count ?? examples.length;
   return {
     heading: examplesHeading(trueName, predName, payload.step),
+    headingParts: examplesHeadingParts(trueName, predName, payload.step),
     caption: examplesCaption(payload),
     cutNote: cutNote(payload.cut),
     scoreLabel: scoreKind === "raw" ? "Top scores (not probabilities)" : "Top probabilities",

@@ -2,7 +2,7 @@
 // confusion-matrix cell (true i, predicted j) at the matrix's step, each with
 // its thumbnail, text or first values, its id and its top-3 scores.
 import { el, replaceChildren } from "../dom.js";
-import { buildExamplesView, examplesHeading, thumbnailSize } from "../examples-view-data.js";
+import { buildExamplesView, examplesHeadingParts, thumbnailSize } from "../examples-view-data.js";
 
 let panelCount = 0;
 
@@ -138,6 +138,11 @@ export function createExamplesPanel({ api }) {
     );
   }
 
+  /** The heading, each class name isolated from the arrow (<bdi>: right-to-left names keep true → predicted). */
+  function showHeading([trueName, arrow, predName, at]) {
+    replaceChildren(heading, el("bdi", {}, trueName), arrow, el("bdi", {}, predName), at);
+  }
+
   async function load() {
     const id = ++request;
     const wanted = target;
@@ -145,7 +150,7 @@ export function createExamplesPanel({ api }) {
     element.dataset.pred = String(wanted.predIndex);
     element.dataset.step = wanted.step === null ? "" : String(wanted.step);
     element.dataset.run = wanted.run;
-    heading.textContent = examplesHeading(wanted.trueName, wanted.predName, wanted.step);
+    showHeading(examplesHeadingParts(wanted.trueName, wanted.predName, wanted.step));
     source.textContent = `${wanted.run} · ${wanted.tag}`;
     caption.textContent = "Loading examples…";
     showNote(note, null);
@@ -164,7 +169,7 @@ export function createExamplesPanel({ api }) {
     }
     if (id !== request) return;
     const view = buildExamplesView(payload);
-    heading.textContent = view.heading;
+    showHeading(view.headingParts);
     element.dataset.step = String(view.step);
     caption.textContent = view.caption;
     showNote(note, [view.cutNote, view.emptyNote].filter(Boolean).join(" ") || null);

@@ -146,8 +146,8 @@ export function createImbalanceView(container, { onChange }) {
       summary,
       stat("classes", String(rows.length), "stat-classes"),
       stat("largest ÷ smallest support", present.length ? `${(largest / smallest).toFixed(1)}×` : "–", "stat-imbalance-ratio"),
-      stat("classes never predicted", String(neverPredicted), "stat-never-predicted"),
-      stat("classes without samples", String(rows.length - present.length), "stat-empty"),
+      stat(neverPredicted === 1 ? "class never predicted" : "classes never predicted", String(neverPredicted), "stat-never-predicted"),
+      stat(rows.length - present.length === 1 ? "class without samples" : "classes without samples", String(rows.length - present.length), "stat-empty"),
     );
   }
 

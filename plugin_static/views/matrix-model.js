@@ -77,8 +77,8 @@ function commonParts(view, comparing, a, other, countOf, differenceOf) {
         const cell = share(a, i, j);
         return [
           `${view.report.weighted ? "Sum of weights" : "Count"}: ${formatCount(cell.count)}`,
-          `${formatPercent(cell.shareOfTrue)} of true class (${formatCount(a.rowSums[i])})`,
-          `${formatPercent(cell.shareOfPredicted)} of predicted class (${formatCount(a.colSums[j])})`,
+          a.rowSums[i] ? `${formatPercent(cell.shareOfTrue)} of true class (${formatCount(a.rowSums[i])})` : "No row of this true class",
+          a.colSums[j] ? `${formatPercent(cell.shareOfPredicted)} of predicted class (${formatCount(a.colSums[j])})` : "No row predicted as this class",
         ];
       }
       return [

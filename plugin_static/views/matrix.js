@@ -194,7 +194,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
   function showCell(i, j, event) {
     if (!model) return;
     const names = model.allNames;
-    const title = `${names[i]} → ${names[j]}`;
+    const title = el("span", {}, el("bdi", {}, names[i]), " → ", el("bdi", {}, names[j]));
     showTooltip(event, title, model.describe(i, j), "matrix-tooltip");
   }
 

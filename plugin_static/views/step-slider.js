@@ -45,6 +45,7 @@ export function createStepSlider({ testid, onChange }) {
       input.value = String(Math.max(steps.indexOf(shown), 0));
       input.disabled = steps.length < 2;
       value.textContent = shown === null ? "–" : String(shown);
+      input.setAttribute("aria-valuetext", shown === null ? "no step" : `step ${shown}`); // the slider's value is an index
       value.dataset.step = shown === null ? "" : String(shown);
       const following = wanted === null || shown === steps[steps.length - 1];
       latest.hidden = !(following && steps.length > 0);

@@ -9,6 +9,7 @@ import {
   cutNote,
   examplesCaption,
   examplesHeading,
+  examplesHeadingParts,
   formatExampleScore,
   formatExampleValue,
   idLabel,
@@ -101,6 +102,7 @@ test("cut note, heading and id label", () => {
   );
   assert.equal(examplesHeading("spam", "phishing", 3), "spam → phishing at step 3");
   assert.equal(examplesHeading("spam", "phishing", null), "spam → phishing");
+  assert.deepEqual(examplesHeadingParts("אלף", "בית", 2), ["אלף", " → ", "בית", " at step 2"]); // names isolated apart
   assert.equal(idLabel({ id: 17, row: 17 }), "id 17");
   assert.equal(idLabel({ id: "mail-9", row: 9 }), "id mail-9 · row 9");
   assert.equal(idLabel({ id: 0 }), "id 0");

@@ -94,6 +94,9 @@ test("a submatrix keeps the full matrix's margins; its classes are A's, with or 
   assert.deepEqual([...focused.rowTotals], [12, 54]);
   assert.deepEqual([...focused.colTotals], [11, 58]);
   assert.deepEqual(focused.describe(0, 3), ["Count: 1", "1.9% of true class (54)", "9.1% of predicted class (11)"]);
+  // A class never predicted (or never true) has no share to give, not "0.0% of predicted class (0)".
+  const neverPredicted = buildMatrixModel(view(reports([[2, 0], [1, 0]]).dense, null, "none"), {});
+  assert.deepEqual(neverPredicted.describe(0, 1), ["Count: 0", "0.0% of true class (2)", "No row predicted as this class"]);
   // Sums of sample weights are not counts, and the tooltip says so.
   const weighted = buildMatrixModel(view({ ...a.cells, weighted: true }, null, "true"), { focus: 3 });
   assert.equal(weighted.describe(0, 3)[0], "Sum of weights: 1");
