@@ -81,6 +81,12 @@ export function startApp({ root, api, presets }) {
   const subtitle = el("span", { class: "page-subtitle", dataset: { testid: "page-subtitle" } });
   const status = el("span", { class: "page-status", role: "status", dataset: { testid: "page-status" } });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
+  // Inside TensorBoard's tab the address bar stays at #imbalance: this page's own URL holds the view.
+  const viewLink = el(
+    "a",
+    { class: "page-link", href: window.location.href, target: "_blank", rel: "noopener", dataset: { testid: "view-link" } },
+    "Link to this view",
+  );
   const skippedNote = createSkippedNote();
   const reportSection = section(
     "report",
@@ -100,7 +106,7 @@ export function startApp({ root, api, presets }) {
   const main = el(
     "main",
     { class: "content" },
-    el("header", { class: "page-header" }, el("h1", {}, "Imbalance"), subtitle, status),
+    el("header", { class: "page-header" }, el("h1", {}, "Imbalance"), subtitle, status, viewLink),
     pageMessage,
     skippedNote.element,
     sections,
@@ -571,6 +577,7 @@ export function startApp({ root, api, presets }) {
     } catch (error) {
       console.warn("imbalance: could not update the URL:", error.message);
     }
+    viewLink.href = window.location.href;
   }
 
   // ---- polling ------------------------------------------------------------

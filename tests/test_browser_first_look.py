@@ -244,6 +244,8 @@ def test_changing_one_class_sets_baseline_keeps_the_others_and_the_link_reproduc
     assert table["9"]["digits/weighted"]["recall"]["delta"] is None
     query = urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query)
     assert query["baseline"] == ["cancer/baseline", "digits/weighted", "text/first"]
+    # Inside TensorBoard's tab the address bar keeps #imbalance: the header's link is this page's URL.
+    assert dashboard.testid("view-link").get_attribute("href") == page.url
     # The link reproduces the choice.
     page.goto(page.url)
     wait_ready(page)

@@ -68,6 +68,10 @@ def test_tensorboard_ui_loads_the_plugin_tab(dashboard):
     wait_ready(frame)
     assert frame.locator("[data-testid=report-row]").count() == len(CLASS_NAMES)
     assert frame.locator("[data-testid=report-run-head]").count() == len(RUNS)
+    # The address bar stays at #imbalance; the header links to the frame's own URL, which holds the view.
+    link = frame.locator("[data-testid=view-link]").get_attribute("href")
+    assert "plugin_entry.html?name=imbalance" in link and "runs=" in link and link == frame.url
+    assert page.url.endswith("/#imbalance")
     page.wait_for_timeout(300)
     dashboard.problems.assert_none(allowed_console=["Three.js"])
 
