@@ -53,7 +53,8 @@ const sameNames = (a, b) => a.length === b.length && a.every((name, index) => na
  * @param {Array<{run: string, report: Object|null}>} columns in display order
  * @param {string|string[]|null} baselines the baseline of each class set
  *   (see {@link resolveBaselines}); a group's `baseline` is its run among them
- * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null, columns: Array}>}
+ * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null, columns: Array, reorderOf?: number}>}
+ *   `reorderOf`: the position of an earlier group with the same classes in another order
  * @example
  *   groupByClassSet(columns, ["a/baseline", "b/baseline"]).map((group) => group.baseline) // ["a/baseline", "b/baseline"]
  */
@@ -75,7 +76,14 @@ export function groupByClassSet(columns, baselines) {
     }
   }
   // A stable sort: the groups keep their order otherwise.
-  return groups.sort((a, b) => Number(b.hasBaseline) - Number(a.hasBaseline));
+  groups.sort((a, b) => Number(b.hasBaseline) - Number(a.hasBaseline));
+  // The same classes in another order are another class set (classes are matched by position): say so.
+  const sortedKey = (group) => JSON.stringify([...group.classNames].sort());
+  groups.forEach((group, index) => {
+    const earlier = groups.findIndex((other, position) => position < index && sortedKey(other) === sortedKey(group));
+    if (earlier >= 0) group.reorderOf = earlier;
+  });
+  return groups;
 }
 
 /**
@@ -110,7 +118,7 @@ export function resolveBaselines(columns, chosen = []) {
 /**
  * The title of a class-set group (its position, its classes, and what it is
  * compared with), as the pivot and the side-by-side table show it.
- * @param {{classNames: string[], hasBaseline: boolean, baseline?: string|null, columns?: Array}} group
+ * @param {{classNames: string[], hasBaseline: boolean, baseline?: string|null, columns?: Array, reorderOf?: number}} group
  *   from {@link groupByClassSet}
  * @param {number} index the group's position
  * @returns {string}
@@ -118,7 +126,10 @@ export function resolveBaselines(columns, chosen = []) {
 export function classSetTitle(group, index) {
   const shown = group.classNames.slice(0, 4).join(", ");
   const more = group.classNames.length > 4 ? ", …" : "";
-  const count = `${group.classNames.length} classes (${shown}${more})`;
+  const reordered = group.reorderOf === undefined
+    ? ""
+    : `: the classes of class set ${group.reorderOf + 1} in another order (runs compare class by position: log class_names in one order to compare them)`;
+  const count = `${group.classNames.length} ${group.classNames.length === 1 ? "class" : "classes"} (${shown}${more})${reordered}`;
   if (!group.hasBaseline) return `Class set ${index + 1}: ${count}; no baseline chosen, so not compared`;
   if ((group.columns ?? group.runs ?? [null, null]).length < 2) return `Class set ${index + 1}: ${count}; one run, nothing to compare with`;
   return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? runLabel(group.baseline) : ""}`.trimEnd();

@@ -186,7 +186,14 @@ test("runs are grouped by class set, the baseline's group first, display order k
   );
   assert.deepEqual(groupByClassSet(columns, "d").map((group) => group.hasBaseline), [false, false, false]);
   assert.equal(groups[0].baseline, "f");
-  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 classes (p), compared with its baseline f");
+  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 class (p), compared with its baseline f");
+  // The same classes in another order: another class set, which says so.
+  assert.deepEqual(groups.map((group) => group.reorderOf), [undefined, undefined, 1]);
+  assert.equal(
+    classSetTitle(groups[2], 2),
+    "Class set 3: 2 classes (y, x): the classes of class set 2 in another order (runs compare class by position: " +
+      "log class_names in one order to compare them); no baseline chosen, so not compared",
+  );
   assert.equal(
     classSetTitle({ classNames: ["a", "b", "c", "d", "e"], hasBaseline: false }, 2),
     "Class set 3: 5 classes (a, b, c, d, …); no baseline chosen, so not compared",
