@@ -81,6 +81,8 @@ export function startApp({ root, api, presets }) {
   const subtitle = el("span", { class: "page-subtitle", dataset: { testid: "page-subtitle" } });
   const status = el("span", { class: "page-status", role: "status", dataset: { testid: "page-status" } });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
+  // A link whose runs are none of this log directory's: said, and the default runs shown instead.
+  const linkNote = el("div", { class: "page-message", hidden: true, dataset: { testid: "link-note" } });
   // Inside TensorBoard's tab the address bar stays at #imbalance: this page's own URL holds the view.
   const viewLink = el(
     "a",
@@ -108,6 +110,7 @@ export function startApp({ root, api, presets }) {
     { class: "content" },
     el("header", { class: "page-header" }, el("h1", {}, "Imbalance"), subtitle, status, viewLink),
     pageMessage,
+    linkNote,
     skippedNote.element,
     sections,
   );
@@ -133,6 +136,7 @@ export function startApp({ root, api, presets }) {
     },
     onRuns: (runs) => {
       userChoseRuns = true;
+      linkNote.hidden = true;
       away.clear(); // the user's own choice replaces what was set aside
       const { baselines } = store.get();
       store.set({ selectedRuns: runs, baselines: baselines.filter((run) => runs.includes(run)) });
@@ -272,7 +276,13 @@ export function startApp({ root, api, presets }) {
     const state = store.get();
     const tags = source.allTags();
     const firstLoad = !defaultsApplied;
-    const presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
+    let presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
+    if (presetRuns?.length === 0 && source.allRuns().length) {
+      linkNote.textContent = `The link names runs not in this log directory (${presets.runs.join(", ")}); showing the first runs instead.`;
+      linkNote.hidden = false;
+      userChoseRuns = false;
+      presetRuns = null;
+    }
     // Without a tag (or an unknown one), the tag most of the selected runs have.
     const tag = tags.includes(state.tag)
       ? state.tag

@@ -83,3 +83,14 @@ def test_a_link_keeps_the_support_mark_and_the_matrix_run_and_values(dashboard, 
     wait_ready(page)
     assert "min_support=" not in page.url and "normalize=" not in page.url
     dashboard.problems.assert_none()
+
+
+def test_a_link_to_runs_not_in_the_log_directory_says_so_and_shows_the_first_runs(dashboard):
+    page = dashboard.open(runs=["gone", "also_gone"])
+    note = dashboard.testid("link-note")
+    assert note.is_visible()
+    assert note.text_content() == (
+        "The link names runs not in this log directory (gone, also_gone); showing the first runs instead."
+    )
+    assert page.locator("[data-testid=report-run-head]").count() > 0  # not a bare "No run selected"
+    dashboard.problems.assert_none()
