@@ -82,7 +82,7 @@ export function startApp({ root, api, presets }) {
   const status = el("span", { class: "page-status", role: "status", dataset: { testid: "page-status" } });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
   // A link whose runs are none of this log directory's: said, and the default runs shown instead.
-  const linkNote = el("div", { class: "page-message", hidden: true, dataset: { testid: "link-note" } });
+  const linkNote = el("div", { class: "page-note", role: "status", hidden: true, dataset: { testid: "link-note" } });
   // Inside TensorBoard's tab the address bar stays at #imbalance: this page's own URL holds the view.
   const viewLink = el(
     "a",
@@ -277,7 +277,7 @@ export function startApp({ root, api, presets }) {
     const tags = source.allTags();
     const firstLoad = !defaultsApplied;
     let presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
-    if (presetRuns?.length === 0 && source.allRuns().length) {
+    if (presetRuns?.length === 0 && source.allRuns().length && presets.runs.length) {
       linkNote.textContent = `The link names runs not in this log directory (${presets.runs.join(", ")}); showing the first runs instead.`;
       linkNote.hidden = false;
       userChoseRuns = false;
@@ -308,7 +308,8 @@ export function startApp({ root, api, presets }) {
       patch.matrix = { ...state.matrix, step: presets.step, run: presets.matrixRun, normalize: presets.normalize ?? state.matrix.normalize };
       patch.imbalance = { ...state.imbalance, step: presets.step };
     }
-    defaultsApplied = true;
+    // A link opened before any run is written keeps its presets for the first runs that arrive.
+    defaultsApplied = source.allRuns().length > 0;
     store.set(patch);
   }
 

@@ -104,6 +104,18 @@ export function toMarkdown({ header, rows, align = [] }) {
 }
 
 /**
+ * A name isolated for plain text (a title, an aria-label): between FSI and PDI,
+ * so a right-to-left name cannot reorder the text around it.
+ * @param {string} name
+ * @returns {string}
+ * @example
+ *   isolated("אלף") // "\u2068אלף\u2069"
+ */
+export function isolated(name) {
+  return `\u2068${name}\u2069`;
+}
+
+/**
  * A run's name as shown. Runs written by ClassificationReportCallback end in
  * `/validation_imbalance` (next to Keras' `train` and `validation` runs); the
  * suffix is dropped on screen and kept in tooltips and URLs.

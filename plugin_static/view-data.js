@@ -84,7 +84,12 @@ async function loadComparison(selection, run, step, steps) {
   if (compare === "runs") {
     const candidates = (selection.classSetOf?.(run) ?? readable).filter((other) => other !== run);
     const otherRun = candidates.includes(state.matrix.otherRun) ? state.matrix.otherRun : (candidates[0] ?? null);
-    if (otherRun === null) return { run: null, report: null, error: "Select a second run to compare with." };
+    if (otherRun === null) {
+      const error = readable.length > 1
+        ? "No other selected run has this run's classes: select one with the same class names (in the same order) in the run list."
+        : "Select a second run to compare with in the run list.";
+      return { run: null, report: null, error };
+    }
     const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);
     const { value, error } = await settle(api.report(otherRun, tag, otherStep, reportOptions(selection, otherRun)));
     return { run: otherRun, step: otherStep, label: `${otherRun}, step ${otherStep}`, report: value, error };

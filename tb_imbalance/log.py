@@ -154,7 +154,7 @@ def log_report(
     process's background writer (:mod:`tb_imbalance.background`).
 
     Returns:
-        The ``[C, C]`` matrix written (int64 counts, float64 with weights):
+        The ``[C, C]`` matrix written (int64 counts, float64 with real-valued weights):
         a numpy array up to 1000 classes; above, a
         :class:`tb_imbalance.core.SparseMatrix` of its non-empty cells (no
         step allocates the ``C²`` cells; ``.toarray()`` does), said once

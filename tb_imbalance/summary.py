@@ -246,7 +246,7 @@ def confusion_matrix(
         from_logits: a binary model's single score column holds logits
             (class 1 above 0) instead of probabilities (above 0.5).
         sample_weight: optional weights ``[N]``: the matrix then holds float64
-            sums of weights.
+            sums of weights (integer or boolean weights: int64 counts).
         description: optional Markdown description.
         class_counts: training examples per class (C non-negative ints,
             e.g. ``np.bincount(y_train, minlength=C)``; never guessed),

@@ -27,9 +27,13 @@ def test_error_and_empty_states(dashboard):
     page.screenshot(path=str(ARTIFACTS / "test_error_and_empty_states-error.png"), full_page=True)
     dashboard.problems.assert_none(allowed_console=["status of 422", "status of 404", "status of 400"])
 
-    page = dashboard.open(runs=["no_such_run"])
-    assert page.evaluate("document.body.dataset.view") == "empty"
+    page = dashboard.open(runs=["no_such_run"])  # a link to runs not here: said, and the first runs shown
+    assert page.evaluate("document.body.dataset.view") == "report"
+    assert "no_such_run" in dashboard.testid("link-note").text_content()
+    dashboard.testid("runs-none").click()
+    page.wait_for_function("document.body.dataset.view === 'empty'")
     assert "No run selected" in dashboard.testid("page-message").text_content()
+    assert dashboard.testid("link-note").is_hidden()
 
 
 def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):

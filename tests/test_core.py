@@ -118,6 +118,13 @@ def test_integer_and_boolean_weights_are_counts_as_in_scikit_learn(weights):
     assert wide.values.dtype == np.int64 and wide.toarray()[:2, :2].tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("weights", [np.array([2**53, 1, 1]), np.array([2**63, 1, 1], dtype=np.uint64), np.array([2**62, 2**62, 1])])
+def test_integer_weights_past_float_exactness_are_float_sums_never_wrapped_counts(weights):
+    cm = core.confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2, sample_weight=weights)
+    assert cm.dtype == np.float64 and (cm >= 0).all()
+    np.testing.assert_allclose(cm, [[float(weights[0]), 0.0], [float(weights[2]), float(weights[1])]])
+
+
 # -- randomized against references -----------------------------------------
 
 def random_cases(count=150, seed=0):

@@ -1,6 +1,7 @@
 // The confusion matrix as an HTML table (readable up to ~50 classes).
 import { el } from "../dom.js";
 import { cellColour, cssColour } from "../matrix-math.js";
+import { isolated } from "../format.js";
 
 const LABEL_WIDTH = 140;
 const TOTAL_WIDTH = 64;
@@ -78,7 +79,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
             style: { ...cellStyle, background: cssColour(colour) },
             dataset: { testid: "matrix-cell", true: idOf(i), pred: idOf(j), value: String(values[k]) },
             tabindex: interactive ? (interactive.focus[0] === i && interactive.focus[1] === j ? "0" : "-1") : null,
-            "aria-label": interactive ? `${name} → ${names[j]}: ${model.formatValue(values[k])}` : null,
+            "aria-label": interactive ? `${isolated(name)} → ${isolated(names[j])}: ${model.formatValue(values[k])}` : null,
           },
           showText ? model.formatValue(values[k]) : null,
         ),

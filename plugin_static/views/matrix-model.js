@@ -59,7 +59,9 @@ function commonParts(view, comparing, a, other, countOf, differenceOf) {
   };
   const describeOne = (label, m, i, j) => {
     const cell = share(m, i, j);
-    return `${label}${formatCount(cell.count)} · ${formatPercent(cell.shareOfTrue)} of true · ${formatPercent(cell.shareOfPredicted)} of predicted`;
+    const ofTrue = m.rowSums[i] ? `${formatPercent(cell.shareOfTrue)} of true` : "no row of this true class";
+    const ofPredicted = m.colSums[j] ? `${formatPercent(cell.shareOfPredicted)} of predicted` : "none predicted as this class";
+    return `${label}${formatCount(cell.count)} · ${ofTrue} · ${ofPredicted}`;
   };
   return {
     comparing,

@@ -31,6 +31,7 @@ export function createStepSlider({ testid, onChange }) {
     const index = Number(input.value);
     const step = steps[index];
     if (step === undefined) return;
+    input.setAttribute("aria-valuetext", `step ${step}`); // now, not after the views reload
     onChange(index === steps.length - 1 ? null : step);
   };
   input.addEventListener("input", choose);

@@ -67,8 +67,9 @@ class ClassIds:
         predicted: int64 ``[n]`` predicted class ids of the same rows.
         weights: float64 ``[n]`` sample weights of those rows, or None.
         whole_weights: the weights were given as integers or booleans (a
-            mask, frequency weights): the matrix counts them as int64 rows,
-            as scikit-learn's ``confusion_matrix`` does.
+            mask, frequency weights) summing below 2**53: the matrix counts
+            them as int64 rows, as scikit-learn's ``confusion_matrix`` does
+            (larger sums are float sums of weights).
         rows: int ``[n]`` positions of the kept rows in the inputs, or None
             when every row is kept (padding rows, :func:`padding_rows`, are
             dropped).
@@ -152,7 +153,11 @@ def class_ids(
         )
     if sample_weight is not None and weights is None:
         weights = _checked_weights(sample_weight, true_ids.shape[0])
-    whole = sample_weight is not None and _as_numeric_array(sample_weight, "sample_weight").dtype.kind in "biu"
+    # Integer weights count rows while their sum stays exact in float64 (bincount sums in float64).
+    whole = (
+        weights is not None and _as_numeric_array(sample_weight, "sample_weight").dtype.kind in "biu"
+        and float(weights.sum()) < 2**53
+    )
     return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size, whole)
 
 
@@ -173,7 +178,7 @@ def count_class_ids(ids: ClassIds) -> np.ndarray | SparseMatrix:
         return cells.astype(np.int64, copy=False) if ids.whole_weights else cells
     flat = ids.true * num_classes + ids.predicted
     counts = np.bincount(flat, weights=ids.weights, minlength=num_classes * num_classes)
-    if not ids.weighted:  # whole-number weights sum exactly in float64 (their total is checked below 2**53)
+    if not ids.weighted:  # whole-number weights sum exactly in float64: class_ids keeps them below 2**53 in all
         counts = counts.astype(np.int64, copy=False)
     return counts.reshape(num_classes, num_classes)
 

@@ -267,7 +267,8 @@ class ValidationSource:
                 ``from_logits``.
 
         Returns ``(matrix, curves, why)``: the matrix as int64 counts, or
-        float64 sums of weights when the source carries sample weights;
+        float64 sums of weights when the source carries real-valued sample
+        weights;
         :func:`tb_imbalance.core.curve_summary` of the same rows (weighted
         alike), or None when the predictions are not probabilities
         (:func:`tb_imbalance.core.curve_probabilities`), and ``why`` then.

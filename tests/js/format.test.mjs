@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatCount, formatDelta, formatPercent, formatScore, formatStep, markdownText, runLabel, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -46,4 +46,9 @@ test("run labels drop the callback's suffix", () => {
   assert.equal(runLabel("exp1/validation_imbalance"), "exp1");
   assert.equal(runLabel("/validation_imbalance"), "/validation_imbalance");
   assert.equal(runLabel("plain"), "plain");
+});
+
+test("names in plain text are isolated, so a right-to-left name keeps the text's order", () => {
+  assert.equal(isolated("אלף"), "\u2068אלף\u2069");
+  assert.equal(`${isolated("אלף")} → ${isolated("בית")}`.normalize(), "\u2068אלף\u2069 → \u2068בית\u2069");
 });

@@ -97,6 +97,11 @@ test("a submatrix keeps the full matrix's margins; its classes are A's, with or 
   // A class never predicted (or never true) has no share to give, not "0.0% of predicted class (0)".
   const neverPredicted = buildMatrixModel(view(reports([[2, 0], [1, 0]]).dense, null, "none"), {});
   assert.deepEqual(neverPredicted.describe(0, 1), ["Count: 0", "0.0% of true class (2)", "No row predicted as this class"]);
+  const compared = buildMatrixModel(view(reports([[2, 0], [1, 0]]).dense, reports([[1, 1], [0, 1]]).dense, "none"), {});
+  assert.deepEqual(compared.describe(0, 1).slice(0, 2), [
+    "A (A): 0 · 0.0% of true · none predicted as this class",
+    "B (B): 1 · 50.0% of true · 50.0% of predicted",
+  ]);
   // Sums of sample weights are not counts, and the tooltip says so.
   const weighted = buildMatrixModel(view({ ...a.cells, weighted: true }, null, "true"), { focus: 3 });
   assert.equal(weighted.describe(0, 3)[0], "Sum of weights: 1");
