@@ -321,10 +321,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         if marginal_ids is not None:
             state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
         if curve is not None:
-            for ids in curve.count_ids:
-                state_updates.scatter_count(self.curve_counts, ids)
-            for ids, values in curve.sum_updates:
-                state_updates.scatter_add(self.curve_sums, ids, values)
+            state_updates.add_curve_batch(self.curve_counts, self.curve_sums, curve)
 
     def _shared_xla_function(self, kind: str) -> Any:
         """TensorFlow: the XLA-compiled ``"update"`` (cells layout: the whole

@@ -11,9 +11,11 @@ without 64-bit mode); one more row does the same for the top label (the
 argmax's probability: rows, correct rows, confidence sum).
 
 A batch adds ``N × C + 3N`` ones to the counts and ``N × C + N`` scores to
-the sums, in four scatter-adds (:class:`CurveBatch`): the bins of every
-score, then the top label's bin and the bin of each row's true class (one
-gather); no device→host copy.
+the sums (:class:`CurveBatch`): the bin of every score, which adds 1 to the
+counts and the score to the sums (on JAX in one scatter of ``(1, score)``
+pairs, :func:`~tb_imbalance.keras.state_updates.scatter_count_and_add`),
+then the top label's bin and the bin of each row's true class; no
+device→host copy.
 Rows the matrix does not count (invalid rows, ``sample_weight`` 0) go to a
 slot that is never read.
 
@@ -38,6 +40,9 @@ Example:
     >>> counts, sums = np.zeros(layout.count_length, "int64"), np.zeros(layout.sum_length)
     >>> batch = layout.batch_ids(ops, ops.convert_to_tensor([[0.75, 0.25]]),
     ...     ops.convert_to_tensor([0]), ops.convert_to_tensor([1]), ops.convert_to_tensor([0]), 4)
+    >>> for ids, values in batch.binned:
+    ...     np.add.at(counts, ops.convert_to_numpy(ids), 1)
+    ...     np.add.at(sums, ops.convert_to_numpy(ids), ops.convert_to_numpy(values))
     >>> for ids in batch.count_ids:
     ...     np.add.at(counts, ops.convert_to_numpy(ids), 1)
     >>> for ids, values in batch.sum_updates:
@@ -53,6 +58,7 @@ import dataclasses
 from typing import Any, NamedTuple
 
 import numpy as np
+from keras import ops
 
 from tb_imbalance import core
 from tb_imbalance.core.binned_scores import NEGATIVES, POSITIVES, SCORE_SUM
@@ -64,12 +70,15 @@ __all__ = ["CurveBatch", "CurveLayout"]
 class CurveBatch(NamedTuple):
     """A batch's additions to the curve state, as scatter-adds.
 
-    Each array of ``count_ids`` adds 1 per id to the counts; each ``(ids,
-    values)`` pair of ``sum_updates`` adds the values to the sums. The
-    ``N × C`` class bins are a scatter of their own: concatenated with the
-    ``3N`` other ids, XLA's CPU scatter costs about twice as much.
+    Each ``(ids, values)`` pair of ``binned`` adds 1 per id to the counts
+    and the values to the sums (ids below the sums' length); each array of
+    ``count_ids`` adds 1 per id to the counts; each ``(ids, values)`` pair of
+    ``sum_updates`` adds the values to the sums. The ``N × C`` class bins
+    are ``binned``, apart from the ``3N`` other ids: concatenated with them,
+    XLA's CPU scatter costs about twice as much.
     """
 
+    binned: tuple[tuple[Any, Any], ...]
     count_ids: tuple[Any, ...]
     sum_updates: tuple[tuple[Any, Any], ...]
 
@@ -132,7 +141,9 @@ class CurveLayout:
         if self.from_logits:
             shifted = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
             return shifted / xp.sum(shifted, axis=-1, keepdims=True), None
-        return scores, (xp.min(scores, axis=-1) < 0) | (xp.max(scores, axis=-1) > 1)
+        if xp is ops:  # traced: XLA fuses this into one pass over the scores
+            return scores, xp.any((scores < 0) | (scores > 1), axis=-1)
+        return scores, (xp.min(scores, axis=-1) < 0) | (xp.max(scores, axis=-1) > 1)  # eager: two reductions
 
     def batch_ids(
         self, xp: Any, y_pred: Any, index: Any, true_ids: Any, pred_ids: Any, matrix_cells: int
@@ -147,7 +158,7 @@ class CurveLayout:
         y_pred = xp.convert_to_tensor(y_pred)
         kept = index < matrix_cells
         if not is_float(y_pred):
-            return CurveBatch(count_ids=(xp.where(kept, self.class_id_rows, unused),), sum_updates=())
+            return CurveBatch(binned=(), count_ids=(xp.where(kept, self.class_id_rows, unused),), sum_updates=())
         probabilities, outside = self.probabilities(xp, y_pred)
         if outside is None:
             flagged = index == matrix_cells + 1  # one column outside [0, 1]: the matrix's logit rows
@@ -161,7 +172,7 @@ class CurveLayout:
         true_ids = xp.clip(xp.cast(true_ids, "int32"), 0, num - 1)  # padding labels (-1) are not kept
         pred_ids = xp.clip(xp.cast(pred_ids, "int32"), 0, num - 1)
         own_bin = xp.take_along_axis(binned, true_ids[:, None], axis=1)[:, 0]
-        confidence = xp.take_along_axis(probabilities, pred_ids[:, None], axis=1)[:, 0]
+        confidence = xp.max(probabilities, axis=1)  # the predicted class's: an argmax (ties hold equal values)
         top_bin = xp.minimum(xp.cast(confidence * scale, "int32"), bins - 1)
         top_ids = xp.where(kept, num * bins + top_bin, unused)
         positives = unused + 1
@@ -169,8 +180,9 @@ class CurveLayout:
         own_ids = xp.where(kept, positives + true_ids * bins + own_bin, not_kept)
         correct_ids = xp.where(kept & (true_ids == pred_ids), positives + num * bins + top_bin, unused)
         return CurveBatch(
-            count_ids=(class_ids, xp.concatenate([top_ids, own_ids, correct_ids])),
-            sum_updates=((class_ids, xp.reshape(probabilities, (-1,))), (top_ids, confidence)),
+            binned=((class_ids, xp.reshape(probabilities, (-1,))),),
+            count_ids=(xp.concatenate([top_ids, own_ids, correct_ids]),),
+            sum_updates=((top_ids, confidence),),
         )
 
     def macro_average_precision(self, xp: Any, counts: Any, float_dtype: str) -> Any:

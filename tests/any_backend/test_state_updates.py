@@ -47,3 +47,28 @@ def test_scatter_add_with_int32_ids_adds_values_and_scatter_set_sets_them():
     state_updates.scatter_set(sums, ops.convert_to_tensor(np.array([4], dtype="int32")),
                               ops.convert_to_tensor(np.array([2.0], dtype="float32")))
     assert ops.convert_to_numpy(sums).tolist() == [1.0, 0.0, 0.0, 0.75, 2.0]
+
+
+@pytest.mark.parametrize("pairs_per_slot", [0.0, 1e12], ids=["one-scatter-of-pairs", "two-scatters"])
+@pytest.mark.parametrize("stateless", [False, True])
+def test_scatter_count_and_add_counts_and_sums_like_numpy_either_way(monkeypatch, pairs_per_slot, stateless):
+    # JAX takes one scatter of (1, value) pairs for many ids per slot; both ways must add the same
+    monkeypatch.setattr(state_updates, "PAIRS_PER_SLOT", pairs_per_slot)
+    rng = np.random.default_rng(3)
+    ids = rng.integers(0, 7, 300).astype("int32")
+    values = rng.integers(0, 64, 300).astype("float32") / 64  # sums exact in float32
+    counts = keras.Variable(np.full(9, 2), dtype="int64", trainable=False)  # longer than the sums, as the curve state's
+    sums = keras.Variable(np.full(7, 0.5), dtype="float32", trainable=False)
+    expected_counts, expected_sums = np.full(9, 2), np.full(7, 0.5)
+    np.add.at(expected_counts, ids, 1)
+    np.add.at(expected_sums, ids, values)
+    add = lambda: state_updates.scatter_count_and_add(counts, sums, ops.convert_to_tensor(ids), ops.convert_to_tensor(values))  # noqa: E731
+    if stateless:
+        with keras.StatelessScope(state_mapping=[(counts, counts.value), (sums, sums.value)]) as scope:
+            add()
+        got_counts, got_sums = scope.get_current_value(counts), scope.get_current_value(sums)
+    else:
+        add()
+        got_counts, got_sums = counts.value, sums.value
+    assert ops.convert_to_numpy(got_counts).tolist() == expected_counts.tolist()
+    assert ops.convert_to_numpy(got_sums).tolist() == expected_sums.tolist()
