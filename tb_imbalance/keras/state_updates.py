@@ -104,7 +104,7 @@ _TORCH_ONES: dict[Any, Any] = {}
 
 #: :func:`scatter_count_and_add` on JAX: the fewest ids per slot of the sums for which one scatter of pairs
 #: into a zeroed buffer is faster than two scatters
-PAIRS_PER_SLOT = 2.5
+PAIRS_PER_SLOT = 3.0
 
 
 def scatter_count_and_add(counts: Any, sums: Any, ids: Any, values: Any) -> None:
