@@ -336,8 +336,13 @@ class ReportStep:
         weighted: bool | None = None,
         curves: Any = None,
         argument: str = "cm",
+        checked_curves: bool = False,
     ) -> "ReportStep":
         """:meth:`of` for a class set validated before (a tag's :class:`ClassSet`, built once).
+
+        ``checked_curves``: the curves are the package's own, built from the
+        rows the matrix counts (the callback's metric state or predictions),
+        so they are not checked again.
 
         Raises:
             TypeError / ValueError: a bad step, name or matrix, or a matrix
@@ -349,7 +354,7 @@ class ReportStep:
             ('ok', 'fraud')
         """
         checked = core.validate_matrix(matrix, argument)
-        return cls._assemble(step, name, checked, classes, examples, weighted, argument, curves)
+        return cls._assemble(step, name, checked, classes, examples, weighted, argument, curves, checked_curves)
 
     @classmethod
     def _assemble(
@@ -362,6 +367,7 @@ class ReportStep:
         weighted: Any,
         argument: str,
         curves: Any = None,
+        checked_curves: bool = False,
     ) -> "ReportStep":
         """The step of a checked matrix and class set: checks the rest and how they fit together."""
         step = validate_step(step)
@@ -382,7 +388,7 @@ class ReportStep:
                 f"`examples` were chosen for {examples.index['num_classes']} classes, the matrix "
                 f"`{argument}` has {checked.shape[0]}"
             )
-        if curves is not None:
+        if curves is not None and not checked_curves:
             curves = core.validate_curve_summary(curves, checked.shape[0], matrix=checked)
         return cls(step, name, checked, classes, weighted, examples, curves)
 

@@ -253,6 +253,21 @@ def test_validate_curve_summary_refuses_score_sums_outside_their_bins_and_other_
         core.validate_curve_summary(summary, 3, matrix=diagonal_off)
 
 
+def test_a_step_checks_curves_against_its_matrix_unless_they_are_the_packages_own():
+    from tb_imbalance.step import ClassSet, ReportStep
+
+    true, probabilities, _ = _data(6, 200, 3)
+    predicted = probabilities.argmax(axis=1)
+    summary = core.curve_summary(probabilities, true, predicted)
+    matrix = core.confusion_matrix(true, predicted, num_classes=3)
+    classes = ClassSet.of(None, 3)
+    with pytest.raises(ValueError, match="`curves` counts other rows than the matrix"):
+        ReportStep.with_classes(1, "cm", matrix * 2, classes, curves=summary)
+    # the callback's curves come from the same rows as its matrix (its metric state): taken as they are
+    step = ReportStep.with_classes(1, "cm", matrix, classes, curves=summary, checked_curves=True)
+    assert step.curves is summary
+
+
 def _naive_summary(probabilities, true, predicted, weights):
     """Every score binned one by one: the definition, without the bin-0 shortcut."""
     rows, classes = probabilities.shape

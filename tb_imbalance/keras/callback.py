@@ -431,7 +431,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         examples = None if scores is None else self.examples.collect(  # refused predictions: warned, report kept
             scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids, say=self._messages.warn_once)
         report = ReportStep.with_classes(  # a float matrix: the predict path's sums of validation sample weights
-            epoch, self.name, cm, classes, examples=examples, curves=curves, weighted=cm.dtype.kind == "f")
+            epoch, self.name, cm, classes, examples=examples, curves=curves, weighted=cm.dtype.kind == "f",
+            checked_curves=True)
         writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
 
     def on_train_end(self, logs: dict | None = None) -> None:
