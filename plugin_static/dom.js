@@ -69,6 +69,17 @@ export function svg(tag, props = {}, ...children) {
 }
 
 /**
+ * `text` as children with a line-break opportunity (`<wbr>`) after each
+ * "_", "/", "-" and ".": long run names wrap between their parts, e.g.
+ * `breakable("exp_b/seed-1")` is `["exp_", <wbr>, "b/", <wbr>, "seed-", <wbr>, "1"]`.
+ * @param {string} text
+ * @returns {Array<Node|string>}
+ */
+export function breakable(text) {
+  return text.split(/(?<=[_/.-])/).flatMap((part, index) => (index ? [el("wbr"), part] : [part]));
+}
+
+/**
  * Replaces all children of `node`.
  * @param {Element} node
  * @param {...(Node|string|null|undefined|false|Array)} children

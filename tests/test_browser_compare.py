@@ -310,3 +310,32 @@ def test_run_colours_stay_when_a_run_is_added(dashboard, matrices):
     wait_ready(page)
     assert run_colours(page) == before
     dashboard.problems.assert_none()
+
+
+def test_pivot_headers_show_whole_run_names_that_share_a_long_prefix(dashboard, matrices):
+    root, _ = matrices
+    runs = [f"experiment_2026_12_05_{suffix}" for suffix in ("baseline", "class_weights", "oversampled")]
+    runs += [f"experiment_2026_12_05_seed_{seed}" for seed in range(7)]  # 10 runs: narrow columns at 1400 px
+    make_logdir(root, runs=runs, num_steps=1, num_classes=3, tag="long_names_matrix", seed=6)
+    page = dashboard.open(runs=runs, poll=1)
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=tag-select] option')].some(o => o.value === 'long_names_matrix')",
+        timeout=30_000,
+    )
+    page = dashboard.open(tag="long_names_matrix", runs=runs, view="pivot")
+    heads = page.evaluate(
+        """() => [...document.querySelectorAll("[data-testid=pivot-run-head] .run-name")].map((name) => ({
+            text: name.textContent,
+            cut: name.scrollWidth > name.clientWidth + 1 || name.scrollHeight > name.clientHeight + 1,
+        }))"""
+    )
+    # Names that differ only after "experiment_2026_12_05_" are told apart: each is shown whole, wrapped,
+    # in the pivot's header and in the run list.
+    assert [head["text"] for head in heads] == runs
+    assert [head["text"] for head in heads if head["cut"]] == []
+    listed = page.evaluate(
+        """() => [...document.querySelectorAll(".run-item .run-name")].filter((name) =>
+            name.scrollWidth > name.clientWidth + 1 || name.scrollHeight > name.clientHeight + 1).map((n) => n.textContent)"""
+    )
+    assert listed == []
+    dashboard.problems.assert_none()

@@ -1,5 +1,5 @@
 // The sidebar: tag, runs (checkboxes with a filter) and the baseline run of each class set.
-import { el, field, replaceChildren, select, setOptions } from "../dom.js";
+import { breakable, el, field, replaceChildren, select, setOptions } from "../dom.js";
 import { runLabel } from "../format.js";
 
 /**
@@ -108,7 +108,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
           dataset: { testid: "run-checkbox", run },
         }),
         el("span", { class: "swatch", style: { background: current.colours[run] } }),
-        el("span", { class: "run-name" }, runLabel(run)),
+        el("span", { class: "run-name" }, breakable(runLabel(run))),
         current.stepErrors[run] ? el("span", { class: "badge badge-error", title: current.stepErrors[run] }, "error") : null,
       ),
     );
