@@ -397,10 +397,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         background.raise_failures(self._pending)
         if epoch % self.freq:
             return
-        logs = logs or {}
         if self._source is not None:
             state = self._state_from_predictions()
-        elif self._validated is None and not any(key.startswith("val_") for key in logs):
+        elif self._validated is None:  # no validation pass (a `val_` key another callback put in logs is not one)
             self._messages.warn_once("not_validated", not_validated(epoch, self._metric.name))
             return
         else:

@@ -170,6 +170,20 @@ def test_freq_and_validation_freq(tmp_path, data):
     assert not os.path.exists(tmp_path / "c" / "validation_imbalance")
 
 
+def test_a_val_key_another_callback_puts_in_logs_is_not_a_validation_pass(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+
+    class OwnValidationScore(keras.callbacks.Callback):  # listed first: its key is in logs before ours runs
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_own_accuracy"] = 0.5
+
+    model = make_model([BalancedAccuracy(CLASSES)])
+    with pytest.warns(UserWarning, match="nothing was logged for epoch 0: fit did not validate"):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[OwnValidationScore(), ClassificationReportCallback(tmp_path, verbose=0)])
+    assert not os.path.exists(tmp_path / "validation_imbalance")  # not the training pass's counts
+
+
 def test_crash_leaves_finished_epochs_readable(tmp_path, data):
     (x, y), (x_val, y_val) = data
 
