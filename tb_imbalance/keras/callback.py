@@ -12,11 +12,12 @@ import numpy as np
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution, fit_claims, model_checks
-from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit, not_validated
+from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.resume import resumed_steps
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
+from tb_imbalance.keras.validation_pass import TestPasses
 from tb_imbalance.step import ClassSet, ReportStep, class_set_if_known, validate_tag
 from tb_imbalance.targets import directory_writer
 from tb_imbalance.tensors import to_numpy
@@ -56,9 +57,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
        epoch, whatever else is compiled (an explicit source always wins);
     2. otherwise the model was compiled with :class:`BalancedAccuracy` / :class:`MacroF1` (or
        another :class:`ConfusionMatrixMetric`) and ``fit`` validated this epoch: the metric's
-       validation state is read, no extra forward pass. The counts are read when ``fit``'s
-       validation pass ends (``on_test_end``), so what other callbacks do before this one's
-       ``on_epoch_end`` (their own ``model.evaluate``, ``predict``) cannot change the logged matrix.
+       validation state is read, no extra forward pass. The counts are read when ``fit``'s validation
+       pass ends (``on_test_end``): another callback's ``model.evaluate`` (given this callback or not)
+       or ``predict`` later cannot change the logged matrix; one inside that pass, listed first, is said.
        While ``fit`` trains, the metric leaves training batches out of its curve state
        (``skip_training_curves``): the curves logged are the validation pass's, and training batches
        cost what the matrix alone costs.
@@ -256,7 +257,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
         self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
-        self._validated: MetricState | None = None  # the epoch's validation counts and curves
+        self._validated: MetricState | str | None = None  # the epoch's validation counts and curves, or "replaced"
+        self._passes = TestPasses()  # fit's validation pass among evaluate()s
 
     # -- set-up ------------------------------------------------------------
     @property
@@ -356,14 +358,15 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def on_test_begin(self, logs: dict | None = None) -> None:
         self._skip_training_curves(False)  # fit's validation pass (or an evaluate() meanwhile)
+        self._passes.begin(self._metric)
         if self._fit is None:  # model.evaluate(callbacks=[this]) outside fit
             self._messages.warn_once("evaluate", evaluated_outside_fit(self.run_dir))
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        # fit's validation pass ends: keep its counts before another callback's evaluate() resets the metric
-        if not self._logs_this_epoch or self._source is not None or self._metric is None:
-            return
-        self._validated = self._metric.read_state()  # an error (invalid rows) is raised at on_epoch_end
+        kind = self._passes.end(self._metric)  # fit's validation pass, or another evaluate(callbacks=[this])
+        if kind != "another" and self._logs_this_epoch and self._source is None and self._metric is not None:
+            # keep fit's counts now, before another callback's evaluate() resets the metric (errors: at epoch end)
+            self._validated = "replaced" if kind == "replaced" else self._metric.read_state()
 
     def _state_from_metric(self) -> MetricState:
         assert self._metric is not None
@@ -371,8 +374,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             f"reading the validation confusion matrix from the compiled metric "
             f"'{self._metric.name}' (no extra forward pass); writing to {self.run_dir}"
         )
-        validated, self._validated = self._validated, None
-        state = validated if validated is not None else self._metric.read_state()
+        state, self._validated = self._validated, None  # fit's validation pass's, read at on_test_end
         if isinstance(state.matrix, ValueError):
             raise state.matrix
         return state
@@ -399,8 +401,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return
         if self._source is not None:
             state = self._state_from_predictions()
-        elif self._validated is None:  # no validation pass (a `val_` key another callback put in logs is not one)
-            self._messages.warn_once("not_validated", not_validated(epoch, self._metric.name))
+        elif not isinstance(self._validated, MetricState):  # no pass (a `val_` key in logs is not one), or replaced
+            self._messages.not_logged(epoch, self._metric.name, replaced=self._validated == "replaced")
             return
         else:
             state = self._state_from_metric()

@@ -18,7 +18,7 @@ import warnings
 
 import keras
 
-__all__ = ["CallbackMessages", "evaluated_outside_fit", "not_validated"]
+__all__ = ["CallbackMessages", "counts_replaced", "evaluated_outside_fit", "not_validated"]
 
 
 class CallbackMessages:
@@ -80,6 +80,14 @@ class CallbackMessages:
                 "A validation set that changes size on purpose needs no fix"
             ), stacklevel=4)
 
+    def not_logged(self, epoch: int, metric_name: str, *, replaced: bool) -> None:
+        """Warn once that an epoch was not logged: fit did not validate it, or another ``evaluate()``
+        ``replaced`` the counts of its validation pass."""
+        if replaced:
+            self.warn_once("replaced", counts_replaced(epoch, metric_name), stacklevel=4)
+        else:
+            self.warn_once("not_validated", not_validated(epoch, metric_name), stacklevel=4)
+
     def fit_ended(self, freq: int) -> None:
         """Warn when a fit that skipped an epoch for want of validation logged no step at all, and
         ``freq`` > 1 (the epochs fit validated may all fall between the logged ones); with ``freq=1``
@@ -109,6 +117,16 @@ def not_validated(epoch: int, metric_name: str) -> str:
         "validates after epochs k, 2k, … (indices k-1, 2k-1, …) and this callback logs those among epochs "
         "0, freq, 2·freq, … (freq=1 logs every validated epoch). Otherwise pass validation_data (or "
         "validation_split) to fit, or validation_data to this callback"
+    )
+
+
+def counts_replaced(epoch: int, metric_name: str) -> str:
+    """What to say when another ``evaluate()`` reset the metric inside fit's validation pass."""
+    return (
+        f"nothing was logged for epoch {epoch}: another model.evaluate() ran inside fit's validation pass "
+        f"(from a callback's on_test_end or on_test_batch_end) and reset the compiled metric '{metric_name}' "
+        "before this callback read fit's validation counts. List ClassificationReportCallback before that "
+        "callback in callbacks=[...], or run the other evaluate() in on_epoch_end"
     )
 
 

@@ -356,6 +356,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     def reset_state(self) -> None:
         self.skip_training_curves = False
+        self.resets += 1  # a callback tells its validation pass's counts from another evaluate()'s
         for variable in self.variables:
             variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 
@@ -368,6 +369,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     #: the report callback sets it while ``fit`` trains, so that only validation batches are binned; reset_state()
     #: clears it (Keras resets before on_epoch_begin, evaluate(), *_on_batch: a fit that raised leaves none set)
     skip_training_curves = False
+    resets = 0  # reset_state() calls (each Keras pass resets its metrics once)
 
     @property
     def _keeps_curves(self) -> bool:

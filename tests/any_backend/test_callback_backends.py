@@ -184,6 +184,49 @@ def test_a_val_key_another_callback_puts_in_logs_is_not_a_validation_pass(tmp_pa
     assert not os.path.exists(tmp_path / "validation_imbalance")  # not the training pass's counts
 
 
+def test_another_callbacks_evaluate_given_this_callback_inside_fit_is_not_logged(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    x_test, y_test = x[:120], y[:120]
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+
+    class TestEachEpoch(keras.callbacks.Callback):  # listed first, reusing the callbacks list for a test set
+        def on_epoch_end(self, epoch, logs=None):
+            self.validation_predictions = self.model.predict(x_val, verbose=0)  # the weights fit validated
+            self.model.evaluate(x_test, y_test, verbose=0, callbacks=[report])
+
+    tester = TestEachEpoch()
+    model = make_model([BalancedAccuracy(CLASSES)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # nothing to say: fit's own pass is logged
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=[tester, report])
+    expected = sk_confusion_matrix(y_val, tester.validation_predictions.argmax(1), labels=range(CLASSES))
+    np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][1], expected)
+
+
+def test_an_evaluate_inside_fits_validation_pass_is_said_not_logged(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+
+    class EvaluateWhenValidated(keras.callbacks.Callback):  # listed first: runs inside fit's validation pass
+        def on_test_end(self, logs=None):
+            if not getattr(self, "inside", False):
+                self.inside = True
+                self.model.evaluate(x[:120], y[:120], verbose=0)
+                self.inside = False
+
+    model = make_model([BalancedAccuracy(CLASSES)])
+    with pytest.warns(UserWarning, match=r"nothing was logged for epoch 0: another model.evaluate\(\) ran inside "
+                      r"fit's validation pass.*List ClassificationReportCallback before that callback") as caught:
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+                  callbacks=[EvaluateWhenValidated(), ClassificationReportCallback(tmp_path, verbose=0)])
+    assert len([w for w in caught if "ran inside fit's validation pass" in str(w.message)]) == 1
+    assert not os.path.exists(tmp_path / "validation_imbalance")  # not the test set's counts
+    model = make_model([BalancedAccuracy(CLASSES)])  # listed first, the callback reads fit's counts in time
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path / "first", verbose=0), EvaluateWhenValidated()])
+    expected = sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+    np.testing.assert_array_equal(matrices(tmp_path / "first")["validation_imbalance"][0], expected)
+
+
 def test_crash_leaves_finished_epochs_readable(tmp_path, data):
     (x, y), (x_val, y_val) = data
 
