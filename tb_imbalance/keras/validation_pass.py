@@ -43,8 +43,8 @@ def called_by_fit() -> bool:
     """Whether the Keras ``evaluate`` running now was called by Keras' ``fit`` (its validation pass).
 
     True when no ``evaluate`` is on the stack (a pass this cannot place is
-    taken for fit's, as before). Keras' error-filtering decorator may sit
-    between the two.
+    taken for fit's). Keras' error-filtering decorator and a subclass's
+    ``evaluate`` that calls ``super().evaluate`` may sit between the two.
     """
     frame = sys._getframe(1)
     while frame is not None and not _is_keras(frame, "evaluate"):
@@ -52,7 +52,7 @@ def called_by_fit() -> bool:
     if frame is None:
         return True
     caller = frame.f_back
-    while caller is not None and "traceback_utils" in caller.f_code.co_filename:
+    while caller is not None and (caller.f_code.co_name == "evaluate" or "traceback_utils" in caller.f_code.co_filename):
         caller = caller.f_back
     return caller is not None and _is_keras(caller, "fit")
 

@@ -203,6 +203,24 @@ def test_another_callbacks_evaluate_given_this_callback_inside_fit_is_not_logged
     np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][1], expected)
 
 
+def test_a_model_whose_evaluate_is_overridden_logs_fits_validation_pass(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+
+    class Model(keras.Sequential):
+        def evaluate(self, *args, **kwargs):  # fit calls it for its validation pass
+            return super().evaluate(*args, **kwargs)
+
+    keras.utils.set_random_seed(1)
+    model = Model([keras.Input((8,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    expected = sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+    np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][0], expected)
+
+
 def test_an_evaluate_inside_fits_validation_pass_is_said_not_logged(tmp_path, data):
     (x, y), (x_val, y_val) = data
 
