@@ -299,7 +299,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 self._source.check_labels(self._num_classes)
             if self.examples is not None:
                 self.examples.check_labels(self._num_classes)
-        self._examples_from_logits = self.from_logits or model_checks.loss_from_logits(self.model)[0] is True
+        self._examples_from_logits = self.from_logits or model_checks.outputs_are_logits(self.model, outputs)[0] is True
         self._fit, self._kept_through = getattr(self.model, "history", None), -1  # a new History per fit call
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None

@@ -31,6 +31,7 @@ __all__ = [
     "is_score_column",
     "output_classes",
     "loss_from_logits",
+    "outputs_are_logits",
     "known_num_classes",
     "check_predict_path",
     "check_from_logits",
@@ -92,6 +93,33 @@ def loss_from_logits(model: Any) -> tuple[bool | None, str]:
     except (ValueError, TypeError):
         pass
     return None, str(described)
+
+
+def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, str]:
+    """Whether the model's outputs are logits (``None``: cannot tell), and why, for messages.
+
+    The compiled loss's ``from_logits`` says so, unless the single output is
+    visibly made by a softmax or sigmoid (a layer's activation, a
+    ``Softmax`` layer): then the outputs are probabilities, and a loss with
+    ``from_logits=True`` applies a second one.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+        >>> model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        >>> outputs_are_logits(model, model_outputs(model))[1][:58]
+        'the model ends in a softmax (its outputs are probabilities'
+    """
+    value, name = loss_from_logits(model)
+    operation = getattr(getattr(outputs[0], "_keras_history", None), "operation", None) if outputs and len(outputs) == 1 else None
+    ending = "softmax" if isinstance(operation, keras.layers.Softmax) else getattr(getattr(operation, "activation", None), "__name__", None)
+    if value is True and ending in ("softmax", "sigmoid"):
+        return False, (
+            f"the model ends in a {ending} (its outputs are probabilities; its loss '{name}' has "
+            f"from_logits=True and applies a second {ending}: pass from_logits=False to the loss)"
+        )
+    if value is None:
+        return None, f"the model's loss '{name}' does not say whether its outputs are logits"
+    return value, f"the model's loss '{name}' has from_logits={value} (its outputs are {'logits' if value else 'probabilities'})"
 
 
 def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
@@ -194,56 +222,53 @@ def check_from_logits(
         )
     if outputs is None or len(outputs) != 1:
         return ""
-    loss_logits, loss_name = loss_from_logits(model)
+    loss_logits, why = outputs_are_logits(model, outputs)
     if not is_score_column(outputs[0]):  # [N, C]: from_logits says how the curves read the scores
         if predicts and from_logits and loss_logits is False:
             raise ValueError(
-                f"the model's loss '{loss_name}' has from_logits=False (its outputs are probabilities), but the "
-                "callback has from_logits=True and would read the curves of its validation_data from a softmax "
-                "of those probabilities; leave the callback's from_logits at False"
+                f"{why}, but the callback has from_logits=True and would read the curves of its validation_data "
+                "from a softmax of those probabilities; leave the callback's from_logits at False"
             )
         missing = ""
         for compiled in candidates:
             kind, classes = type(compiled).__name__, compiled.num_classes
             if loss_logits is False and compiled.curves and compiled.from_logits:
                 raise ValueError(
-                    f"the model's loss '{loss_name}' has from_logits=False (its outputs are probabilities), "
-                    f"but the compiled metric '{compiled.name}' has from_logits=True and would read the "
-                    f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes}), "
-                    "or from_logits=True to the loss if the model outputs logits"
+                    f"{why}, but the compiled metric '{compiled.name}' has from_logits=True and would read the "
+                    f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes})"
+                    + ("" if "ends in a" in why else ", or from_logits=True to the loss if the model outputs logits")
                 )
             if loss_logits is True and compiled.curves and not compiled.from_logits:
                 if compiled._result_reads_curves:
                     raise ValueError(
-                        f"the model's loss '{loss_name}' has from_logits=True (its outputs are logits), but the "
-                        f"compiled metric '{compiled.name}' has from_logits=False: it would read those logits as "
-                        f"probabilities and its value would be NaN; pass {kind}({classes}, from_logits=True)"
+                        f"{why}, but the compiled metric '{compiled.name}' has from_logits=False: it would read "
+                        f"those logits as probabilities and its value would be NaN; pass {kind}({classes}, "
+                        "from_logits=True)"
                     )
                 if compiled is metric and not predicts:
                     missing = (
-                        f"the model's loss '{loss_name}' has from_logits=True (its outputs are logits), but the "
-                        f"compiled metric '{compiled.name}' has from_logits=False and cannot read them as "
-                        f"probabilities; pass {kind}({classes}, from_logits=True) (the matrix is the same either way)"
+                        f"{why}, but the compiled metric '{compiled.name}' has from_logits=False and cannot read "
+                        f"them as probabilities; pass {kind}({classes}, from_logits=True) (the matrix is the same "
+                        "either way)"
                     )
         return missing
     if loss_logits is not None:
         for compiled in candidates:
             if compiled.num_classes == 2 and compiled.from_logits != loss_logits:
                 raise ValueError(
-                    f"the model outputs one score column and its loss '{loss_name}' has "
-                    f"from_logits={loss_logits}, but the compiled metric '{compiled.name}' has "
+                    f"the model outputs one score column and {why}, but the compiled metric '{compiled.name}' has "
                     f"from_logits={compiled.from_logits} and would cut "
                     f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
                     f"from_logits={loss_logits} to {type(compiled).__name__}(2, from_logits={loss_logits})"
                 )
     if not predicts:
         return ""
-    reference, origin = loss_logits, f"the loss '{loss_name}'"
+    reference = loss_logits
     if reference is None and metric is not None:
-        reference, origin = metric.from_logits, f"the compiled metric '{metric.name}'"
+        reference, why = metric.from_logits, f"the compiled metric '{metric.name}' has from_logits={metric.from_logits}"
     if reference is not None and reference != from_logits:
         raise ValueError(
-            f"the model outputs one score column and {origin} has from_logits={reference}, but "
+            f"the model outputs one score column and {why}, but "
             f"the callback has from_logits={from_logits} for its validation_data; pass "
             f"ClassificationReportCallback(..., from_logits={reference})"
         )

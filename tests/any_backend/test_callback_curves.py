@@ -262,3 +262,30 @@ def test_a_metric_reading_probabilities_as_logits_is_refused_before_training(tmp
     with pytest.raises(ValueError, match=r"loss .*from_logits=False.*softmax of those probabilities.*BalancedAccuracy\(4\)"):
         model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
     assert written == []
+
+
+def test_a_model_ending_in_a_softmax_with_a_logits_loss_logs_the_curves_of_its_outputs(tmp_path, written):
+    x, y = validation_rows(logits=True, seed=10)  # the model's softmax of them is away from the bin edges
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)  # a second softmax: a training bug
+
+    def softmax_model(metric):
+        layer = keras.layers.Dense(
+            CLASSES, use_bias=False, trainable=False, kernel_initializer="identity", activation="softmax")
+        model = keras.Sequential([keras.Input((CLASSES,)), layer])
+        model.compile("sgd", loss, metrics=[metric])
+        return model
+
+    model = softmax_model(BalancedAccuracy(CLASSES))
+    callback = ClassificationReportCallback(tmp_path, verbose=0, background=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0, callbacks=[callback])
+    assert not [str(w.message) for w in caught if "curves" in str(w.message)]  # no "no curves" claim (Keras warns)
+    scores = np.asarray(model.predict(x, verbose=0))
+    np.testing.assert_allclose(written[0].curves, core.curve_summary(scores, y, scores.argmax(1)), rtol=1e-6)
+    # a metric told to read logits, to match the loss, would softmax the probabilities again: refused, with why
+    with pytest.raises(ValueError, match=r"the model ends in a softmax \(its outputs are probabilities; its loss .*"
+                                         r"pass from_logits=False to the loss\), but the compiled metric"):
+        softmax_model(BalancedAccuracy(CLASSES, from_logits=True)).fit(
+            x, y, validation_data=(x, y), epochs=1, verbose=0,
+            callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0, background=False)])
