@@ -201,6 +201,11 @@ def test_absent_classes_are_zero_rows_in_the_report():
         (dict(labels=[0, 1], predictions=np.zeros((2, 3)), num_classes=4), ValueError, "shape [N, 4], received (2, 3)"),
         (dict(labels=np.zeros((2, 3)), predictions=[0, 1], num_classes=2), ValueError, "one-hot `labels` must have shape [N, 2]"),
         (dict(labels=[0, 1], predictions=[0, 1]), ValueError, "`num_classes` is required"),
+        # class ids of two devices ([D, n], from jax.pmap) are not one-hot rows
+        (dict(labels=[[0, 2, 1, 0], [1, 0, 0, 2]], predictions=[[0, 2, 1, 1], [1, 0, 0, 2]]), ValueError,
+         "of integers must hold 0 and 1, received 2 in row 0: class ids with a leading axis"),
+        (dict(labels=np.ones((4, 3), np.int64) * [0, 3, 0], predictions=np.eye(3)[[0, 1, 2, 1]]), ValueError,
+         "labels.reshape(-1), predictions.reshape(-1, C)"),
         (dict(labels=[0, 0], predictions=[0, 0], num_classes=1), ValueError, "`num_classes` must be at least 2"),
         (dict(labels=[], predictions=[], num_classes=2), ValueError, "empty (0 rows)"),
         (dict(labels=["a", "b"], predictions=[0, 1], num_classes=2), TypeError, "`labels` must hold integer class ids"),

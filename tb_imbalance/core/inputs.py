@@ -189,6 +189,13 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
                 f"{_shape(array)}; pass class ids [N] or fix `num_classes` (a list of label "
                 "batches? concatenate them first)"
             )
+        if not np.issubdtype(array.dtype, np.floating) and array.size and (array.min() < 0 or array.max() > 1):
+            row, column = (int(i) for i in np.argwhere((array < 0) | (array > 1))[0])
+            raise ValueError(
+                f"one-hot `labels` [N, C] of integers must hold 0 and 1, received {array[row, column].item()!r} in "
+                f"row {row}: class ids with a leading axis (one row per device, as jax.pmap gives)? flatten "
+                "both first (labels.reshape(-1), predictions.reshape(-1, C)); else pass class ids [N]"
+            )
         empty = np.flatnonzero(array.max(axis=1) <= 0) if array.size else []
         if len(empty):
             raise ValueError(
