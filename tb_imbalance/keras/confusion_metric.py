@@ -56,6 +56,7 @@ from tb_imbalance.keras.metric_reads import HostReads, MetricState
 from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
     HOST_TYPES,
+    as_output_precision,
     host_row_mask,
     TF_NATIVE_ARGMAX_COLUMNS,
     float_dtype,
@@ -281,6 +282,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             # the rows' maths in one XLA call; the scatters stay in place outside it
             rows = self._shared_xla_function("rows")(y_true, y_pred, y_pred, sample_weight)
         else:
+            y_pred = as_output_precision(y_pred) if backend == "jax" else y_pred  # XLA's excess precision
             rows = self._rows(array_namespace(), y_true, y_pred, y_pred, sample_weight, backend == "jax")
         self._add_rows(array_namespace(), rows)
         if self._fused_tf and not state_updates.tf_cross_replica():
@@ -355,8 +357,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         return function
 
     def reset_state(self) -> None:
-        self.skip_training_curves = False
-        self.resets += 1  # a callback tells its validation pass's counts from another evaluate()'s
+        self.skip_training_curves, self.resets = False, self.resets + 1  # resets: see validation_pass
         for variable in self.variables:
             variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
 

@@ -30,6 +30,7 @@ __all__ = [
     "pick_with_tensorflow",
     "host_row_mask",
     "dtype_name",
+    "as_output_precision",
     "is_float",
     "rank",
 ]
@@ -236,6 +237,26 @@ def dtype_name(dtype: Any) -> str:
     if name is None:
         name = _DTYPE_NAMES[dtype] = keras.backend.standardize_dtype(dtype)
     return name
+
+
+#: (exponent, mantissa) bits of the float dtypes narrower than float32
+_NARROW_FLOATS = {"bfloat16": (8, 7), "float16": (5, 10)}
+
+
+def as_output_precision(y_pred: Any) -> Any:
+    """JAX: bfloat16 / float16 scores rounded to their dtype, as ``model.predict`` returns them.
+
+    Inside one jitted step XLA may hand the metric more precision than the
+    model's output dtype holds (``xla_allow_excess_precision``, on by
+    default): its argmax and score bins would then differ from those of the
+    outputs ``predict`` returns. Other values are returned as they are.
+    """
+    bits = _NARROW_FLOATS.get(dtype_name(y_pred.dtype)) if hasattr(y_pred, "dtype") else None
+    if bits is None:
+        return y_pred
+    import jax
+
+    return jax.lax.reduce_precision(y_pred, exponent_bits=bits[0], mantissa_bits=bits[1])
 
 
 def is_float(value: Any) -> bool:

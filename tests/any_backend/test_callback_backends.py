@@ -15,6 +15,7 @@ import pytest
 from keras import ops
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
+from logdir_reader import curves as logdir_curves
 from logdir_reader import matrices, plugin_content, run_tag_pairs, scalars
 from tb_imbalance import background, core
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1, distribution, is_chief
@@ -152,6 +153,11 @@ def test_a_mixed_precision_model_logs_the_matrix_of_its_bfloat16_outputs(tmp_pat
     predicted = np.asarray(model.predict(x_val, verbose=0)).astype(np.float32)  # exact: float32 holds bfloat16
     expected = sk_confusion_matrix(y_val, predicted.argmax(1), labels=range(CLASSES))
     np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][0], expected)
+    # the curves bin the bfloat16 outputs too, not the extra precision XLA may keep inside a jitted step (JAX)
+    binned = core.curve_summary(predicted, y_val, predicted.argmax(1))
+    logged = logdir_curves(tmp_path)["validation_imbalance"][0]
+    np.testing.assert_array_equal(logged[:, :2], binned[:, :2])
+    np.testing.assert_allclose(logged[:, 2], binned[:, 2], rtol=1e-5, atol=1e-5)
 
 
 def test_freq_and_validation_freq(tmp_path, data):
