@@ -57,6 +57,11 @@ def validate_step(step: Any) -> int:
         >>> validate_step(np.int64(3))
         3
     """
+    if "Tracer" in type(step).__name__:  # JAX's loop index inside jax.jit, lax.scan or fori_loop
+        raise TypeError(
+            "`step` is a JAX tracer (a value traced by jax.jit, lax.scan or fori_loop): log outside the traced "
+            "function with a Python int step, or hand the step to jax.debug.callback along with the arrays"
+        )
     if hasattr(step, "shape") and tuple(getattr(step, "shape")) == ():  # 0-d numpy / torch / JAX / TF value
         step = step.item() if hasattr(step, "item") else np.asarray(step).item()  # TF: a tensor or a Variable
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):

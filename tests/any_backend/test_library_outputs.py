@@ -109,6 +109,19 @@ def test_all_zero_logits_are_not_taken_for_probabilities(tmp_path, caplog):
     assert len(said) == 1 and "every row above 0 counts as predicted positive" in said[0]
 
 
+def test_a_traced_jax_step_is_refused_naming_step(tmp_path):
+    jax = pytest.importorskip("jax")
+
+    @jax.jit
+    def step(index):
+        tb_imbalance.log_report(tmp_path, [0, 1], [[0.8, 0.2], [0.3, 0.7]], step=index)
+        return index
+
+    with pytest.raises(TypeError, match=r"`step` is a JAX tracer .* jax.debug.callback"):
+        step(3)
+    assert not (tmp_path / "confusion_matrix").exists() and list(tmp_path.iterdir()) == []
+
+
 def test_torch_return_types_name_the_indices_to_pass(tmp_path):
     torch = pytest.importorskip("torch")
     logits = torch.tensor([[2.0, 0.1, 0.0], [0.0, 3.0, 1.0]])
