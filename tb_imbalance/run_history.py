@@ -247,7 +247,9 @@ class RunHistory:
             if step == tag.last_step:
                 twice = (
                     f". Logging two reports per step (say training and validation)? Give each its "
-                    f"own `name` (e.g. name='train_{name}') or its own run directory / writer"
+                    f"own `name` (e.g. name='train_{name}') or its own run directory / writer. One "
+                    "per device or shard (jax shard_map, a partitioned callback, each DDP rank)? Log "
+                    "once per step, with every device's rows gathered"
                 )
             purge = ""
             if self.session_started and not self.purged:

@@ -37,8 +37,9 @@ def test_a_step_is_written_once(tmp_path):
 
 def test_two_reports_at_one_step_are_pointed_to_a_name_of_their_own(tmp_path):
     tb_imbalance.log_matrix(tmp_path / "run", CM, 3)  # validation, say
-    with pytest.raises(ValueError, match=r"two reports per step .* name='train_confusion_matrix'"):
-        tb_imbalance.log_matrix(tmp_path / "run", CM * 2, 3)  # training, under the same tag
+    with pytest.raises(ValueError, match=r"two reports per step .* name='train_confusion_matrix'.*One per "
+                                         r"device or shard .* Log once per step, with every device's rows"):
+        tb_imbalance.log_matrix(tmp_path / "run", CM * 2, 3)  # training (or another shard), under the same tag
     tb_imbalance.log_matrix(tmp_path / "run", CM * 2, 3, name="train_confusion_matrix")  # the fix works
     with pytest.raises(ValueError) as earlier:
         tb_imbalance.log_matrix(tmp_path / "run", CM, 2)
