@@ -87,6 +87,8 @@ class CellLayout:
                 top = xp.max(as_float, axis=-1, keepdims=True)
                 once = xp.sum(xp.cast(as_float == top, "int32"), axis=-1) == 1
                 valid = valid & (xp.squeeze(top, axis=-1) > 0) & once
+                if not is_float(values):  # integer one-hot rows hold 0 and 1 (core's rule): not class ids [D, n]
+                    valid = valid & (xp.squeeze(top, axis=-1) <= 1) & (xp.min(as_float, axis=-1) >= 0)
             return xp.cast(row_argmax(xp, values), self.count_dtype), valid, None
         if rank(values) != 1:
             raise ValueError(

@@ -256,6 +256,16 @@ def test_eager_bad_input_raises_before_counting(labels, predictions, fragment):
     assert metric.confusion_matrix().sum() == 0
 
 
+def test_integer_one_hot_rows_other_than_0_and_1_are_invalid_as_in_log_report():
+    metric = BalancedAccuracy(3)
+    labels = np.array([[0, 2, 0], [1, 0, 0], [0, 0, 1], [-1, 0, 1]])  # rows 0 and 3: not one-hot
+    scores = np.eye(3, dtype="float32")[[1, 0, 2, 2]]
+    metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(scores))
+    assert metric.invalid_rows == 2
+    with pytest.raises(ValueError, match="of integers must hold 0 and 1, received 2 in row 0"):
+        BalancedAccuracy(3).update_state(labels, scores)  # numpy: checked on the host by the writers' rule
+
+
 def test_backend_tensors_are_not_checked_on_the_host_but_counted_as_invalid(monkeypatch):
     """No device -> host copy per batch: bad rows in tensors go to the invalid cell."""
     monkeypatch.setattr(ConfusionMatrixMetric, "_check_on_host", lambda *a: pytest.fail("host check on tensors"))
