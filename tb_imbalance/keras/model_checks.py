@@ -223,6 +223,7 @@ def check_from_logits(
     if outputs is None or len(outputs) != 1:
         return ""
     loss_logits, why = outputs_are_logits(model, outputs)
+    loss_says = loss_from_logits(model)[0]  # the loss itself (outputs_are_logits may overrule its True)
     if not is_score_column(outputs[0]):  # [N, C]: from_logits says how the curves read the scores
         if predicts and from_logits and loss_logits is False:
             raise ValueError(
@@ -236,7 +237,7 @@ def check_from_logits(
                 raise ValueError(
                     f"{why}, but the compiled metric '{compiled.name}' has from_logits=True and would read the "
                     f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes})"
-                    + ("" if "ends in a" in why else ", or from_logits=True to the loss if the model outputs logits")
+                    + (", or from_logits=True to the loss if the model outputs logits" if loss_says is False else "")
                 )
             if loss_logits is True and compiled.curves and not compiled.from_logits:
                 if compiled._result_reads_curves:
