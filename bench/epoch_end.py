@@ -23,8 +23,8 @@ before the background writer) is the comparison. The background writer's
 own CPU time per step (report, picture, event, flush; ``time.thread_time``)
 is measured too.
 
-Then the picture alone: :meth:`ConfusionMatrixImage.render` and
-:func:`encode_png` on long-tailed matrices at 10 classes (every cell
+Then the picture alone: :meth:`ConfusionMatrixImage.draw` and
+:meth:`PngCanvas.encode` on long-tailed matrices at 10 classes (every cell
 annotated) and at 1000 classes (the 30 most-confused classes), median over
 repeated draws of changing matrices.
 
@@ -102,18 +102,18 @@ def timed_fit(keras: Any, tbk: Any, classes: int, *, background: bool, epochs: i
 
 def picture_costs(classes: int, draws: int) -> tuple[float, float]:
     """Medians (ms) of drawing and of PNG-encoding changing matrices of ``classes`` classes."""
-    from tb_imbalance.image import ConfusionMatrixImage, encode_png
+    from tb_imbalance.image import ConfusionMatrixImage
 
     rng = np.random.default_rng(SEED)
     renderer = ConfusionMatrixImage([f"class {k}" for k in range(classes)])
     matrices = [long_tail_matrix(rng, classes, 20 * classes) for _ in range(draws + 1)]
-    renderer.render(matrices[0])  # static parts and glyphs, once
+    renderer.draw(matrices[0])  # static parts and glyphs, once
     draw, encode = [], []
     for cm in matrices[1:]:
         start = time.perf_counter()
-        pixels = renderer.render(cm)
+        canvas = renderer.draw(cm)
         middle = time.perf_counter()
-        encode_png(pixels)
+        canvas.encode()
         draw.append((middle - start) * 1e3)
         encode.append((time.perf_counter() - middle) * 1e3)
     return statistics.median(draw), statistics.median(encode)

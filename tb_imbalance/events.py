@@ -53,7 +53,7 @@ from tensorboard.util import tensor_util
 
 from tb_imbalance import core, format as fmt
 from tb_imbalance.examples import ExampleSet
-from tb_imbalance.image import ConfusionMatrixImage, encode_png
+from tb_imbalance.image import ConfusionMatrixImage
 from tb_imbalance.curve_values import AVERAGE_PRECISION_SECTION, PR_CURVE_SECTION, curve_values, want_pr_curves
 from tb_imbalance.scalar_value import HEADLINE_PREFIX
 from tb_imbalance.scalar_value import scalar_value as _scalar
@@ -203,9 +203,8 @@ def step_values(
         for section, key in PER_CLASS_METRICS.items():
             values += [_scalar(f"{prefix}{section}/{class_name}", v) for class_name, v in zip(names, stats[key])]
     if image is not None:
-        pixels = image.render(cm)
-        height, width = pixels.shape[:2]
-        blobs = np.array([str(width).encode(), str(height).encode(), encode_png(pixels)], dtype=object)
+        width, height, png = image.png(cm)
+        blobs = np.array([str(width).encode(), str(height).encode(), png], dtype=object)
         values.append(
             summary_pb2.Summary.Value(
                 tag=name + IMAGE_SUFFIX,

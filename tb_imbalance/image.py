@@ -34,8 +34,7 @@ Example:
 
 from __future__ import annotations
 
-import struct
-import zlib
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -44,6 +43,7 @@ from PIL import Image, ImageDraw
 from tb_imbalance import core
 from tb_imbalance.image_cells import atlas_for, count_labels, draw_cells, percent_labels
 from tb_imbalance.image_text import display_labels, drawable, font
+from tb_imbalance.png import PngCanvas, encode_png
 
 __all__ = ["CARD_HEIGHT", "CARD_WIDTH", "ConfusionMatrixImage", "encode_png", "most_confused_classes"]
 
@@ -70,30 +70,6 @@ _MARGIN = 6
 _LABEL_PX = 11  # class labels, captions
 _CELL_PX = 10  # numbers in cells and column headers
 _LABEL_CHARS = 12  # class names are shortened to this in the picture
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def encode_png(pixels: np.ndarray) -> bytes:
-    """PNG bytes of an ``[H, W, 3]`` uint8 array.
-
-    Written directly (no row filters, zlib level 1): the pictures are flat
-    colour, so this is about half the time of a general encoder's adaptive
-    filtering for a few percent more bytes.
-    """
-    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
-    height, width = pixels.shape[:2]
-    rows = np.zeros((height, 1 + width * 3), dtype=np.uint8)  # filter byte 0 = none
-    rows[:, 1:] = pixels.reshape(height, width * 3)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + _png_chunk(b"IHDR", header)
-        + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
-        + _png_chunk(b"IEND", b"")
-    )
 
 
 class _Layout:
@@ -149,15 +125,15 @@ class _Layout:
         draw.text((x + ramp_w + 4, caption_y + 5), "100%", font=small, fill=ink, anchor="lm")
         self.frame = np.asarray(canvas).copy()
 
-    def background(self, classes: Sequence[int], labels: Sequence[str], masks: "_TextMasks") -> np.ndarray:
-        """The frame with the row labels and column numbers of ``classes`` pasted in."""
+    def canvas(self, classes: Sequence[int], labels: Sequence[str], masks: "_TextMasks") -> PngCanvas:
+        """The frame with the row labels and column numbers of ``classes`` pasted in; only the grid changes."""
         pixels = self.frame.copy()
         top, left = self.origin
         for k in range(0, self.num_classes, self.row_step):  # row labels, right-aligned at the grid
             masks.paste(pixels, labels[k], _LABEL_PX, (left - 4, top + k * self.cell_h + self.cell_h // 2), "rm")
         for k in range(0, self.num_classes, self.column_step):  # column numbers: each column's class index
             masks.paste(pixels, str(classes[k]), _CELL_PX, (left + k * self.cell_w + self.cell_w // 2, top - 2), "mb")
-        return pixels
+        return PngCanvas(pixels, static_rows=top)
 
     @property
     def cell(self) -> int:
@@ -299,13 +275,14 @@ class ConfusionMatrixImage:
         self.subset_size = min(max_annotated_classes, self.num_classes)
         self.draws_subset = self.num_classes > max_drawn_classes
         self._masks = _TextMasks()
-        self._subset_backgrounds: dict[tuple, np.ndarray] = {}
+        self._subset_canvases: dict[tuple, PngCanvas] = {}
         self._subset: _Layout | None = None
         self._full = None
+        self._lock = threading.Lock()
         if not self.draws_subset:
             classes = list(range(self.num_classes))
             self._full = _Layout(self.num_classes, self._labels_width(classes), self.num_classes - 1, title)
-            self._full_background = self._full.background(classes, self.labels, self._masks)
+            self._full_canvas = self._full.canvas(classes, self.labels, self._masks)
 
     def _labels_width(self, classes: Sequence[int]) -> int:
         scratch = ImageDraw.Draw(Image.new("L", (1, 1)))
@@ -328,24 +305,39 @@ class ConfusionMatrixImage:
     def _origin(self) -> tuple[int, int]:
         return self._full.origin
 
-    def _subset_layout(self, classes: np.ndarray) -> tuple[_Layout, np.ndarray]:
-        """The sub-matrix picture's layout (one geometry for every class set) and its background for ``classes``."""
+    def _subset_layout(self, classes: np.ndarray) -> tuple[_Layout, PngCanvas]:
+        """The sub-matrix picture's layout (one geometry for every class set) and its canvas for ``classes``."""
         if self._subset is None:  # the widest label of all classes: the picture keeps its size from step to step
             title = f"{self.subset_size} most-confused of {self.num_classes} classes"
             width = self._labels_width(range(self.num_classes))
             self._subset = _Layout(self.subset_size, width, self.num_classes - 1, title)
         key = tuple(classes.tolist())
-        background = self._subset_backgrounds.pop(key, None)
-        if background is None:
-            background = self._subset.background(key, [self.labels[c] for c in key], self._masks)
-        self._subset_backgrounds[key] = background  # most recently used last
-        while len(self._subset_backgrounds) > 4:
-            del self._subset_backgrounds[next(iter(self._subset_backgrounds))]
-        return self._subset, background
+        canvas = self._subset_canvases.pop(key, None)
+        if canvas is None:
+            canvas = self._subset.canvas(key, [self.labels[c] for c in key], self._masks)
+        self._subset_canvases[key] = canvas  # most recently used last
+        while len(self._subset_canvases) > 4:
+            del self._subset_canvases[next(iter(self._subset_canvases))]
+        return self._subset, canvas
 
     # -- per epoch -------------------------------------------------------
     def render(self, cm: np.ndarray | core.SparseMatrix) -> np.ndarray:
         """Draw ``cm`` (``[C, C]``, rows = true class; dense or sparse) and return RGB uint8 pixels."""
+        with self._lock:
+            return self.draw(cm).pixels.copy()
+
+    def png(self, cm: np.ndarray | core.SparseMatrix) -> tuple[int, int, bytes]:
+        """Draw ``cm`` as :meth:`render` does and return ``(width, height, PNG bytes)``.
+
+        Faster than ``encode_png(render(cm))``: the picture is drawn in place
+        and its static top compressed once (:class:`tb_imbalance.png.PngCanvas`).
+        """
+        with self._lock:
+            canvas = self.draw(cm)
+            return canvas.width, canvas.height, canvas.encode()
+
+    def draw(self, cm: np.ndarray | core.SparseMatrix) -> PngCanvas:
+        """Draw ``cm`` into the picture's canvas and return it: its pixels hold the picture until the next draw."""
         if not isinstance(cm, core.SparseMatrix):
             cm = np.asarray(cm)
         if cm.shape != (self.num_classes, self.num_classes):
@@ -354,7 +346,7 @@ class ConfusionMatrixImage:
             )
         if self.draws_subset:
             classes = most_confused_classes(cm, self.subset_size)
-            layout, background = self._subset_layout(classes)
+            layout, canvas = self._subset_layout(classes)
             if isinstance(cm, core.SparseMatrix):
                 support = cm.sum(axis=1)[classes, None].astype(np.float64)  # the full rows' support
                 cm = cm.submatrix(classes)
@@ -363,17 +355,16 @@ class ConfusionMatrixImage:
                 cm = cm[np.ix_(classes, classes)]
         else:
             cm = cm.toarray() if isinstance(cm, core.SparseMatrix) else cm
-            layout, background = self._full, self._full_background
+            layout, canvas = self._full, self._full_canvas
             support = cm.sum(axis=1, keepdims=True).astype(np.float64)
         share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
-        pixels = background.copy()
         top, left = layout.origin
         n = layout.num_classes
         colours = _LUT[np.clip(np.rint(share * 255), 0, 255).astype(np.intp)]
         shares = percent_labels(share, np.broadcast_to(support > 0, cm.shape), sign=layout.lines == 2)
         lines = [count_labels(cm), shares] if layout.lines == 2 else [shares] if layout.lines == 1 else []
-        pixels[top : top + n * layout.cell_h, left : left + n * layout.cell_w] = draw_cells(
+        canvas.pixels[top : top + n * layout.cell_h, left : left + n * layout.cell_w] = draw_cells(  # all that changes
             colours, layout.cell_h, layout.cell_w, lines, atlas_for(layout.text_font),
             light_text=share > 0.55, ink=_INK,
         )
-        return pixels
+        return canvas

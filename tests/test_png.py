@@ -1,0 +1,73 @@
+"""PNG encoding: the picture's canvas gives a valid PNG of exactly its pixels, picture after picture."""
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tb_imbalance.image import ConfusionMatrixImage
+from tb_imbalance.png import PngCanvas, encode_png
+
+
+def idat(png: bytes) -> bytes:
+    """The concatenated IDAT data of ``png`` (chunk CRCs checked)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, data = 8, b""
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset:offset + 4])
+        kind, body = png[offset + 4:offset + 8], png[offset + 8:offset + 8 + length]
+        (crc,) = struct.unpack(">I", png[offset + 8 + length:offset + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        if kind == b"IDAT":
+            data += body
+        offset += 12 + length
+    return data
+
+
+def decoded(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+@pytest.mark.parametrize("static_rows", [0, 1, 7, 20])
+def test_canvas_encodes_its_pixels_exactly_as_they_change(static_rows):
+    rng = np.random.default_rng(static_rows)
+    background = rng.integers(0, 256, (20, 13, 3), dtype=np.uint8)
+    canvas = PngCanvas(background, static_rows)
+    np.testing.assert_array_equal(canvas.pixels, background)
+    for _ in range(3):
+        canvas.pixels[static_rows:] = rng.integers(0, 256, (20 - static_rows, 13, 3), dtype=np.uint8)
+        png = canvas.encode()
+        np.testing.assert_array_equal(decoded(png), canvas.pixels)
+        rows = zlib.decompress(idat(png))  # zlib checks the stream's Adler-32
+        assert rows == np.concatenate([np.zeros((20, 1), np.uint8), canvas.pixels.reshape(20, -1)], axis=1).tobytes()
+        assert png[16:24] == struct.pack(">II", 13, 20)
+
+
+def test_encode_png_round_trips_any_rgb_array():
+    pixels = np.random.default_rng(0).integers(0, 256, (5, 9, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(decoded(encode_png(pixels)), pixels)
+
+
+@pytest.mark.parametrize("classes", [3, 10, 1000])
+def test_picture_png_is_the_rendered_picture_step_after_step(classes):
+    renderer = ConfusionMatrixImage([f"class {k}" for k in range(classes)])
+    rng = np.random.default_rng(classes)
+    for _ in range(3):  # the most-confused classes change at 1000 classes: another canvas
+        cm = rng.integers(0, 100, (classes, classes))
+        width, height, png = renderer.png(cm)
+        pixels = renderer.render(cm)
+        assert (height, width) == pixels.shape[:2]
+        np.testing.assert_array_equal(decoded(png), pixels)
+        assert abs(len(png) - len(encode_png(pixels))) < 0.05 * len(png)  # no larger than encoding it whole
+
+
+def test_rendered_pictures_are_not_changed_by_later_draws():
+    renderer = ConfusionMatrixImage(["a", "b"])
+    first = renderer.render(np.array([[5, 0], [0, 5]]))
+    kept = first.copy()
+    renderer.png(np.array([[0, 5], [5, 0]]))
+    renderer.render(np.array([[1, 4], [4, 1]]))
+    np.testing.assert_array_equal(first, kept)
