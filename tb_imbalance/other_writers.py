@@ -43,7 +43,6 @@ Example:
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import socket
@@ -137,10 +136,16 @@ class WatchedHistory:
 
     def _look_for_other_writers(self) -> None:
         """Take in, and say once, what another writer added to this (local) directory."""
-        if "://" in self.log_dir or not os.path.isdir(self.log_dir):
+        if "://" in self.log_dir:
+            return
+        try:  # every step: a listing of the directory, a fifth of what glob's pattern matching costs
+            with os.scandir(self.log_dir) as entries:
+                found = [self.log_dir.rstrip("/") + "/" + entry.name for entry in entries  # as RunHistory names them
+                         if "tfevents" in entry.name and entry.is_file() and not entry.name.startswith(".")]
+        except OSError:  # the directory is gone (the writer starts over) or unreadable
             return
         others = []
-        for path in sorted(glob.glob(os.path.join(glob.escape(self.log_dir), "*tfevents*"))):
+        for path in sorted(found):
             if os.path.abspath(path) in self._own:
                 continue
             start = self._read_up_to.get(path, 0)
