@@ -7,6 +7,8 @@ Example:
 
 from __future__ import annotations
 
+import functools
+
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
@@ -26,11 +28,19 @@ _SCALAR_METADATA = _scalar_metadata()
 _SCALAR_SHAPE = tensor_shape_pb2.TensorShapeProto()
 
 
-def scalar_value(tag: str, value: float) -> summary_pb2.Summary.Value:
-    """The scalar summary value ``tag`` holding ``value`` as float32."""
+@functools.lru_cache(maxsize=16384)  # a report's tags recur every step: 4 per class, up to 4000 classes
+def _template(tag: str) -> summary_pb2.Summary.Value:
     # The proto make_tensor_proto(np.float32(value)) builds, byte for byte, in a seventh of its time.
     return summary_pb2.Summary.Value(
         tag=tag,
         metadata=_SCALAR_METADATA,
-        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_SCALAR_SHAPE, float_val=[value]),
+        tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=_SCALAR_SHAPE, float_val=[0.0]),
     )
+
+
+def scalar_value(tag: str, value: float) -> summary_pb2.Summary.Value:
+    """The scalar summary value ``tag`` holding ``value`` as float32."""
+    result = summary_pb2.Summary.Value()
+    result.CopyFrom(_template(tag))  # copying a kept proto: less than half the time of building it
+    result.tensor.float_val[0] = value
+    return result
