@@ -204,3 +204,14 @@ def test_two_processes_writing_one_tag_through_tf_summary_writers_are_said_not_c
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert other.returncode == 0, other.stderr
     assert _says_other_processes_are_not_checked(" ".join(other.stderr.split())), other.stderr
+
+
+def test_a_directory_named_like_an_event_file_is_not_read_as_another_writer(tmp_path):
+    with ReportWriter(tmp_path) as writer:
+        writer.write_matrix(0, "confusion_matrix", np.eye(2, dtype=int), image=False)
+        (tmp_path / "events.out.tfevents.backup").mkdir()
+        (tmp_path / "events.out.tfevents.backup" / "old").write_bytes(b"x" * 100)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            writer.write_matrix(1, "confusion_matrix", np.eye(2, dtype=int), image=False)
+    assert sorted(matrices(tmp_path)["."]) == [0, 1]
