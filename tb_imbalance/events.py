@@ -317,6 +317,10 @@ class ReportBuilder:
             del self._renderers[next(iter(self._renderers))]
         return renderer
 
+    def prepare_picture(self, name: str, class_names: Sequence[str]) -> None:
+        """Draw what the picture of ``name`` over ``class_names`` keeps from step to step, ahead of its first step."""
+        self._renderer(name, list(class_names)).prepare()
+
     def values(
         self,
         name: str,

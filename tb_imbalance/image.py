@@ -305,12 +305,16 @@ class ConfusionMatrixImage:
     def _origin(self) -> tuple[int, int]:
         return self._full.origin
 
-    def _subset_layout(self, classes: np.ndarray) -> tuple[_Layout, PngCanvas]:
-        """The sub-matrix picture's layout (one geometry for every class set) and its canvas for ``classes``."""
-        if self._subset is None:  # the widest label of all classes: the picture keeps its size from step to step
+    def prepare(self) -> None:
+        """Draw the parts every picture shares now rather than at the first draw (a sub-matrix picture's frame)."""
+        if self.draws_subset and self._subset is None:  # the widest label of all classes: the size stays the same
             title = f"{self.subset_size} most-confused of {self.num_classes} classes"
             width = self._labels_width(range(self.num_classes))
             self._subset = _Layout(self.subset_size, width, self.num_classes - 1, title)
+
+    def _subset_layout(self, classes: np.ndarray) -> tuple[_Layout, PngCanvas]:
+        """The sub-matrix picture's layout (one geometry for every class set) and its canvas for ``classes``."""
+        self.prepare()
         key = tuple(classes.tolist())
         canvas = self._subset_canvases.pop(key, None)
         if canvas is None:

@@ -140,6 +140,11 @@ class ReportWriter:
         with self.lock:
             write_checked(self.history, self.builder, self._write_values, report, **options)
 
+    def prepare_picture(self, name: str, class_names: Sequence[str]) -> None:
+        """Draw the static parts of the picture of report ``name`` (fonts, frame, labels) before its first step."""
+        with self.lock:
+            self.builder.prepare_picture(name, class_names)
+
     @property
     def history(self) -> RunHistory:
         """What the run directory holds (read from disk on first use).

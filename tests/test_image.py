@@ -183,3 +183,13 @@ def test_thousands_of_classes_draw_the_most_confused_sub_matrix():
     # the worst cell is coloured by its share of class 1500's full support
     share = cm[1500, 7] / cm[1500].sum()
     assert cell_colour(renderer, pixels, i, j, layout) == tuple(_LUT[round(share * 255)])
+
+
+def test_prepare_draws_the_shared_frame_before_the_first_picture():
+    renderer = ConfusionMatrixImage([f"class {k}" for k in range(40)])
+    assert renderer._subset is None
+    renderer.prepare()
+    frame = renderer._subset
+    assert frame is not None and frame.num_classes == 30
+    pixels = renderer.render(np.random.default_rng(0).integers(0, 9, (40, 40)))
+    assert renderer._subset is frame and pixels.shape == (frame.frame.shape[0], frame.frame.shape[1], 3)

@@ -122,14 +122,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             hands callbacks the model and the epoch's ``logs``, never
             ``fit``'s ``x`` / ``y``. Pass ``class_counts=np.bincount(y_train,
             minlength=C)`` (one-hot: ``y_train.sum(axis=0).astype(int)``).
-        class_groups: ``{"group name": [class names…]}``, stored with every
-            matrix so the dashboard can roll the matrix up to groups (the
-            ``report`` route's ``group=1``). Every member must be one of the
-            class names (``"0"…"C-1"`` without ``class_names``), a class in at
-            most one group; classes in no group are shown as groups of their
-            own. ``class_counts`` and ``class_groups`` are fixed per tag: a
-            run directory whose tag holds other ones is refused at the first
-            epoch.
+        class_groups: ``{"group name": [class names…]}``, stored with every matrix so the dashboard can
+            roll the matrix up to groups (the ``report`` route's ``group=1``). Every member must be one of
+            the class names (``"0"…"C-1"`` without ``class_names``), a class in at most one group; classes
+            in no group are shown as groups of their own. ``class_counts`` and ``class_groups`` are fixed
+            per tag: a run directory whose tag holds other ones is refused at the first epoch.
         examples: ``(x, y)`` or ``(x, y, ids)``, a small set of rows (up to
             a few thousand) predicted once per logged epoch — the only extra
             forward pass, opt-in and said in the log line (none when ``x`` is
@@ -146,8 +143,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         examples_max_bytes: bound on one epoch's examples, thumbnails
             included (default 2 MB); when it cuts, a log line says so once.
         background: write each step on the process's background writer
-            (default). ``False`` writes it on the training thread before
-            ``on_epoch_end`` returns.
+            (default; with ``C`` known before training, it draws the picture's
+            fonts and frame while the first epoch trains). ``False`` writes
+            each step on the training thread before ``on_epoch_end`` returns.
 
     Raises:
         TypeError: ``validation_data`` is not an accepted source;
@@ -241,9 +239,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self.name = name
         self.run_name = run_name
         self.metric_name = metric
-        self.per_class_scalars = (
-            None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
-        )
+        self.per_class_scalars = None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
         self.image = core.validate_flag(image, "image")
         self.background = core.validate_flag(background, "background")
         self.batch_size = batch_size
@@ -308,6 +304,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._writer = directory_writer(self.run_dir)
             self._writer.history  # read what the run directory already holds, before training
             self._history_checked = False
+            if self.background and self.image and self._classes is not None:  # drawn once, while epoch 0 trains
+                prepare = functools.partial(self._writer.prepare_picture, self.name, self._classes.names)
+                self._pending.append(background.submit(prepare, f"{self.run_dir}, tag {self.name!r}, the picture"))
         self._train_began = True
 
     def _class_set(self, num_classes: int, origin: str = "") -> ClassSet:

@@ -22,6 +22,7 @@ from sklearn.metrics import balanced_accuracy_score, confusion_matrix as sk_conf
 from logdir_reader import matrices
 from tb_imbalance import background
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback
+from tb_imbalance.targets import directory_writer
 from tb_imbalance.writer import ReportWriter
 
 CLASSES = 3
@@ -337,3 +338,27 @@ def test_epochs_that_are_not_logged_read_nothing_from_the_metric(tmp_path, data,
                      callbacks=[ClassificationReportCallback(tmp_path, verbose=0, freq=2)])
     assert len(reads) == 3  # epochs 0, 2 and 4: one device-to-host copy each, none for 1 and 3
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 2, 4]
+
+
+def test_the_picture_is_prepared_while_the_first_epoch_trains_and_used_for_every_step(tmp_path, data):
+    """With C known before training, the background writer draws the picture's fonts and frame during
+    epoch 0; the steps then draw into that picture: it is the one their renderer holds."""
+    (x, y), (x_val, y_val), _ = data
+    names = ["ok", "late", "fraud"]
+    seen = []
+
+    class LookAtTheWriter(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            background.flush()
+            seen.append(dict(report._writer.builder._renderers))
+
+    report = ClassificationReportCallback(tmp_path, class_names=names, verbose=0)
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32, verbose=0,
+                     callbacks=[report, LookAtTheWriter()])
+    key = ("confusion_matrix", tuple(names))
+    assert list(seen[0]) == [key]  # before the first epoch's end
+    assert seen[1][key] is seen[0][key]
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+    without = ClassificationReportCallback(tmp_path / "no_picture", class_names=names, image=False, verbose=0)
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[without])
+    assert directory_writer(without.run_dir).builder._renderers == {}  # no picture: none drawn
