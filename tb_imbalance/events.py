@@ -191,7 +191,7 @@ def step_values(
     stats = core.per_class_metrics(cm)
     prefix = scalar_prefix(name)
     values = [step_matrix_value(report, description=description)]
-    headline = core.imbalance_metrics(cm)
+    headline = core.imbalance_metrics(cm, per_class=stats)
     if report.classes.counts is not None:
         headline.update(
             (metric, value)

@@ -371,3 +371,23 @@ def test_large_score_arrays_are_counted_in_parallel_blocks_with_the_same_result(
         bad[row, 2] = value
         with pytest.raises(ValueError, match=rf"first at row {row}, column 2\)"):
             core.confusion_matrix(labels, bad, num_classes=4)
+
+
+@pytest.mark.parametrize("kind", ["int", "float32", "sparse"])
+def test_imbalance_metrics_take_the_per_class_metrics_the_caller_has(kind):
+    cm = np.array([[50, 3, 1], [4, 9, 0], [0, 2, 1]])
+    if kind == "float32":
+        cm = (cm * 0.3).astype(np.float32)
+    elif kind == "sparse":
+        cm = core.SparseMatrix.from_dense(cm)
+    stats = core.per_class_metrics(cm)
+    assert core.imbalance_metrics(cm, per_class=stats) == core.imbalance_metrics(cm)
+    with pytest.raises(ValueError, match=r"`per_class` holds 2 classes, `cm` 3"):
+        core.imbalance_metrics(cm, per_class=core.per_class_metrics(np.eye(2)))
+
+
+def test_per_class_metrics_sum_float32_weights_in_float64():
+    cm = np.array([[16_777_216.0, 1.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    stats = core.per_class_metrics(cm)
+    assert stats["support"].dtype == np.float64 and stats["support"][0] == 16_777_218.0  # float32 sums give ...216
+    assert stats["recall"][0] == 16_777_216.0 / 16_777_218.0

@@ -52,6 +52,8 @@ def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
         where undefined (scikit-learn's ``zero_division=0``).
     """
     cm = validate_matrix(cm)
+    if cm.dtype.kind == "f":
+        cm = cm.astype(np.float64, copy=False)  # weighted counts summed in float64; integer counts exactly
     tp = cm.diagonal().astype(np.float64)
     support = cm.sum(axis=1)
     predicted = cm.sum(axis=0)
@@ -124,8 +126,11 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
     return report
 
 
-def imbalance_metrics(cm: Any) -> dict[str, float]:
+def imbalance_metrics(cm: Any, per_class: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """Imbalance-aware headline metrics of a confusion matrix.
+
+    ``per_class``: :func:`per_class_metrics` of the same ``cm`` when the
+    caller has it already (it is not computed again).
 
     Returns a dict with the keys of :data:`METRIC_NAMES`:
 
@@ -142,9 +147,9 @@ def imbalance_metrics(cm: Any) -> dict[str, float]:
       true labels.
     """
     cm = validate_matrix(cm)
-    if cm.dtype.kind == "f":
-        cm = cm.astype(np.float64, copy=False)  # weighted counts summed in float64
-    stats = per_class_metrics(cm)  # integer counts are summed exactly; the products below are float64
+    if per_class is not None and len(per_class["tp"]) != cm.shape[0]:
+        raise ValueError(f"`per_class` holds {len(per_class['tp'])} classes, `cm` {cm.shape[0]}: pass per_class_metrics(cm)")
+    stats = per_class if per_class is not None else per_class_metrics(cm)  # the products below are float64
     support, predicted, tp = (stats[key].astype(np.float64) for key in ("support", "predicted", "tp"))
     total = support.sum()
     correct = tp.sum()

@@ -145,10 +145,10 @@ def report_payload(
                 counts = tuple(sum(counts[class_index[name]] for name in members[g]) for g in class_names)
         # with cells (above 1000 classes) the per-class entries would repeat per_class: summary rows only
         report = core.classification_report(cm, class_names, per_class=not isinstance(cm, core.SparseMatrix))
-        metrics = core.imbalance_metrics(cm)
+        stats = core.per_class_metrics(cm)
+        metrics = core.imbalance_metrics(cm, per_class=stats)
         if counts is not None:
             metrics.update(core.shot_recalls(cm, counts, many, few))
-        stats = core.per_class_metrics(cm)
         bounds = core.per_class_intervals(cm)
     weighted = series.weighted(chosen)
     per_class: dict[str, Any] = {field: stats[field].tolist() for field in _PER_CLASS_FIELDS}

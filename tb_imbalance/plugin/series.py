@@ -376,7 +376,7 @@ class MatrixSeries:
             cm = packed.unpack()
             with invalid_matrix_is_unreadable(step):
                 stats = core.per_class_metrics(cm)
-                headline = core.imbalance_metrics(cm)
+                headline = core.imbalance_metrics(cm, per_class=stats)
             for field in TREND_FIELDS:
                 columns[field].append(stats[field])
             for name in core.METRIC_NAMES:
