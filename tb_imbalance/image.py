@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Sequence
 
@@ -62,6 +63,17 @@ _LUT = np.stack(
 ).round().astype(np.uint8)
 
 _INK = np.array([33, 33, 33], dtype=np.uint16)
+# One picture drawn at a time in the process: a drawing thread and the writer's threads may share pictures.
+_DRAWING = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    global _DRAWING
+    _DRAWING = threading.Lock()  # a child has no thread that could release the parent's
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
 #: Height of the image area of TensorBoard's Images card at its default size.
 CARD_HEIGHT = 215
 #: Width up to which a picture of :data:`CARD_HEIGHT` is shown whole in a default card.
@@ -278,7 +290,6 @@ class ConfusionMatrixImage:
         self._subset_canvases: dict[tuple, PngCanvas] = {}
         self._subset: _Layout | None = None
         self._full = None
-        self._lock = threading.Lock()
         if not self.draws_subset:
             classes = list(range(self.num_classes))
             self._full = _Layout(self.num_classes, self._labels_width(classes), self.num_classes - 1, title)
@@ -327,7 +338,7 @@ class ConfusionMatrixImage:
     # -- per epoch -------------------------------------------------------
     def render(self, cm: np.ndarray | core.SparseMatrix) -> np.ndarray:
         """Draw ``cm`` (``[C, C]``, rows = true class; dense or sparse) and return RGB uint8 pixels."""
-        with self._lock:
+        with _DRAWING:
             return self.draw(cm).pixels.copy()
 
     def png(self, cm: np.ndarray | core.SparseMatrix) -> tuple[int, int, bytes]:
@@ -336,7 +347,7 @@ class ConfusionMatrixImage:
         Faster than ``encode_png(render(cm))``: the picture is drawn in place
         and its static top compressed once (:class:`tb_imbalance.png.PngCanvas`).
         """
-        with self._lock:
+        with _DRAWING:
             canvas = self.draw(cm)
             return canvas.width, canvas.height, canvas.encode()
 

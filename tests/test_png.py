@@ -71,3 +71,24 @@ def test_rendered_pictures_are_not_changed_by_later_draws():
     renderer.png(np.array([[0, 5], [5, 0]]))
     renderer.render(np.array([[1, 4], [4, 1]]))
     np.testing.assert_array_equal(first, kept)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork only")
+def test_a_process_forked_while_a_picture_is_drawn_can_draw_pictures():
+    import os
+    import signal
+
+    from tb_imbalance import image
+
+    renderer = ConfusionMatrixImage(["a", "b", "c"])
+    with image._DRAWING:  # another thread of the parent draws at the moment of the fork
+        pid = os.fork()
+        if pid == 0:  # the child: no thread of it will ever release the parent's lock
+            signal.alarm(20)
+            try:
+                renderer.png(np.eye(3, dtype=int))
+                os._exit(0)
+            except BaseException:
+                os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
