@@ -43,7 +43,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.compat.tensorflow_stub.io import gfile
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-__all__ = ["EventFile", "CRC_IMPLEMENTATION", "masked_crc32c", "read_events", "read_events_from"]
+__all__ = ["EventFile", "CRC_IMPLEMENTATION", "event_files", "masked_crc32c", "read_events", "read_events_from"]
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -166,6 +166,39 @@ class EventFile:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a symlink loop, a link into a directory this user cannot read: not an event file to read
+        return False
+
+
+def event_files(run_dir: str) -> list[str]:
+    """The event files of the run directory ``run_dir``, sorted: files whose name holds ``tfevents``.
+
+    A local directory is listed directly (no pattern matching, so any
+    characters in its path are fine), leaving out hidden files (as ``glob``
+    does) and entries that are not files; a URL through TensorBoard's file
+    layer. A directory that does not exist (or cannot be listed) has none.
+
+    Example:
+        >>> import tempfile
+        >>> with EventFile(tempfile.mkdtemp()) as events:
+        ...     events.write(0, [])
+        >>> event_files(events.run_dir) == [events.path]
+        True
+    """
+    if "://" in run_dir:
+        return sorted(gfile.glob(run_dir.rstrip("/") + "/*tfevents*")) if gfile.exists(run_dir) else []
+    try:
+        with os.scandir(run_dir) as entries:
+            names = [entry.name for entry in entries
+                     if "tfevents" in entry.name and not entry.name.startswith(".") and _is_file(entry)]
+    except OSError:
+        return []
+    return sorted(os.path.join(run_dir, name) for name in names)
 
 
 def read_events(path: str) -> Iterator[event_pb2.Event]:

@@ -49,7 +49,7 @@ import socket
 import threading
 import warnings
 
-from tb_imbalance.event_file import read_events_from
+from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.run_history import RunHistory
 
 __all__ = ["WatchedHistory", "running_writer"]
@@ -138,14 +138,8 @@ class WatchedHistory:
         """Take in, and say once, what another writer added to this (local) directory."""
         if "://" in self.log_dir:
             return
-        try:  # every step: a listing of the directory, a fifth of what glob's pattern matching costs
-            with os.scandir(self.log_dir) as entries:
-                found = [self.log_dir.rstrip("/") + "/" + entry.name for entry in entries  # as RunHistory names them
-                         if "tfevents" in entry.name and entry.is_file() and not entry.name.startswith(".")]
-        except OSError:  # the directory is gone (the writer starts over) or unreadable
-            return
         others = []
-        for path in sorted(found):
+        for path in event_files(self.log_dir):  # named as RunHistory.from_directory names them
             if os.path.abspath(path) in self._own:
                 continue
             start = self._read_up_to.get(path, 0)

@@ -49,7 +49,7 @@ from typing import Callable, Iterable, Sequence
 from tensorboard.compat.proto import event_pb2
 
 from tb_imbalance import format as fmt
-from tb_imbalance.event_file import read_events_from
+from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.events import tag_collision
 from tb_imbalance.step import ClassSet, ReportStep
 
@@ -128,14 +128,9 @@ class RunHistory:
         written by another writer now (its tags are then refused, as
         :meth:`absorb_events` says), rather than by an earlier run.
         """
-        from tensorboard.compat.tensorflow_stub.io import gfile
-
         location = os.fspath(run_dir)
         history = cls(location)
-        if not gfile.exists(location):
-            return history
-        pattern = location.rstrip("/") + "/*tfevents*"
-        for path in sorted(gfile.glob(pattern)):
+        for path in event_files(location):
             events, history.file_ends[path] = read_events_from(path)
             history.absorb_events(events, other_writer=path if another_writer and another_writer(path) else None)
         return history

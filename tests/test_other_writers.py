@@ -215,3 +215,23 @@ def test_a_directory_named_like_an_event_file_is_not_read_as_another_writer(tmp_
             warnings.simplefilter("error")
             writer.write_matrix(1, "confusion_matrix", np.eye(2, dtype=int), image=False)
     assert sorted(matrices(tmp_path)["."]) == [0, 1]
+
+
+def test_odd_entries_and_pattern_characters_in_the_run_directory_keep_both_checks(tmp_path):
+    """A run directory named with glob's pattern characters is read whole at first use, and a symlink
+    loop or a directory named like an event file neither stops the writer nor hides another writer."""
+    run = tmp_path / "run [1]*?"
+    with ReportWriter(run) as earlier:
+        earlier.write_matrix(0, "confusion_matrix", np.eye(2, dtype=int), image=False)
+    (run / "events.out.tfevents.loop").symlink_to(run / "events.out.tfevents.loop")
+    (run / "events.out.tfevents.dir").mkdir()
+    writer = ReportWriter(run)
+    with pytest.raises(ValueError, match=r"not after the last step already logged \(0\)"):  # read at first use
+        writer.write_matrix(0, "confusion_matrix", np.eye(2, dtype=int), image=False)
+    writer.write_matrix(1, "confusion_matrix", np.eye(2, dtype=int), image=False)
+    with ReportWriter(run) as other:
+        other.write_matrix(0, "test_set", np.eye(2, dtype=int), image=False)
+    with pytest.warns(UserWarning, match="another writer is adding to"):
+        with pytest.raises(ValueError, match="test_set"):
+            writer.write_matrix(2, "test_set", np.eye(2, dtype=int), image=False)
+    writer.close()
