@@ -141,9 +141,15 @@ class ReportWriter:
             write_checked(self.history, self.builder, self._write_values, report, **options)
 
     def prepare_picture(self, name: str, class_names: Sequence[str]) -> None:
-        """Draw the static parts of the picture of report ``name`` (fonts, frame, labels) before its first step."""
-        with self.lock:
-            self.builder.prepare_picture(name, class_names)
+        """Draw the static parts of the picture of report ``name`` (fonts, frame, labels) before its first step.
+
+        Only ahead of time: a picture that cannot be drawn is left to the step, which raises then.
+        """
+        try:
+            with self.lock:
+                self.builder.prepare_picture(name, class_names)
+        except Exception:  # noqa: BLE001 - the step draws it again and raises, with the step's context
+            pass
 
     @property
     def history(self) -> RunHistory:

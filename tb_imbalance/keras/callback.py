@@ -304,9 +304,6 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._writer = directory_writer(self.run_dir)
             self._writer.history  # read what the run directory already holds, before training
             self._history_checked = False
-            if self.background and self.image and self._classes is not None:  # drawn once, while epoch 0 trains
-                prepare = functools.partial(self._writer.prepare_picture, self.name, self._classes.names)
-                self._pending.append(background.submit(prepare, f"{self.run_dir}, tag {self.name!r}, the picture"))
         self._train_began = True
 
     def _class_set(self, num_classes: int, origin: str = "") -> ClassSet:
@@ -330,7 +327,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._skip_training_curves(True)  # until the validation pass: the curves logged are its alone
         if not self._history_checked:
-            self._check_history(epoch)
+            self._check_history(epoch)  # then the picture's static parts, drawn while this first epoch trains:
+            if self.background and self.image and self._classes is not None:
+                background.submit(functools.partial(self._writer.prepare_picture, self.name, self._classes.names))
         self._logs_this_epoch, self._validated, self._train_began = epoch % self.freq == 0, None, False
 
     def _check_history(self, epoch: int) -> None:

@@ -362,3 +362,42 @@ def test_the_picture_is_prepared_while_the_first_epoch_trains_and_used_for_every
     without = ClassificationReportCallback(tmp_path / "no_picture", class_names=names, image=False, verbose=0)
     make_model().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[without])
     assert directory_writer(without.run_dir).builder._renderers == {}  # no picture: none drawn
+
+
+def test_a_picture_that_cannot_be_prepared_is_drawn_by_the_step_and_the_fit_goes_on(tmp_path, data, monkeypatch):
+    from tb_imbalance.events import ReportBuilder
+
+    (x, y), (x_val, y_val), _ = data
+    failed = []
+
+    def fails_once(self, name, class_names):
+        failed.append(name)
+        raise OSError("the font file is being replaced")
+
+    monkeypatch.setattr(ReportBuilder, "prepare_picture", fails_once)
+    report = ClassificationReportCallback(tmp_path, class_names=["ok", "late", "fraud"], verbose=0)
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32, verbose=0, callbacks=[report])
+    assert failed == ["confusion_matrix"]
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+    pictures = [event for event in directory_writer(report.run_dir).builder._renderers]
+    assert pictures == [("confusion_matrix", ("ok", "late", "fraud"))]  # drawn by the steps
+
+
+def test_the_first_epoch_trains_while_the_picture_is_prepared(tmp_path, data, monkeypatch):
+    from tb_imbalance.events import ReportBuilder
+
+    (x, y), (x_val, y_val), _ = data
+    batch_began, overlapped = threading.Event(), []
+    prepare = ReportBuilder.prepare_picture
+
+    def waits_for_training(self, name, class_names):  # holds the writer's lock until a batch trains
+        overlapped.append(batch_began.wait(30))
+        prepare(self, name, class_names)
+
+    monkeypatch.setattr(ReportBuilder, "prepare_picture", waits_for_training)
+    report = ClassificationReportCallback(tmp_path, class_names=["ok", "late", "fraud"], verbose=0)
+    started = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: batch_began.set())
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=1, batch_size=32, verbose=0,
+                     callbacks=[report, started])
+    assert overlapped == [True]
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0]
