@@ -185,7 +185,7 @@ def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
         own = _own_event_file(target)  # opens the writer's file: with purge_step, its SessionLog.START
         if target not in _HISTORIES:
             target.flush()  # what the writer queued is on disk before its directory is read
-        return history_of(target, target.get_logdir(), own)
+        return history_of(target, os.fspath(target.get_logdir()), own)  # a pathlib.Path given to the writer
 
     return history
 

@@ -192,3 +192,19 @@ def test_a_summary_writer_whose_event_file_cannot_be_told_says_it_is_not_watched
     said = [record.getMessage() for record in caplog.records if "not watched" in record.getMessage()]
     assert len(said) == 1 and str(tmp_path / "run") in said[0] and "if rank == 0:" in said[0], said
     assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
+
+
+def test_a_summary_writer_given_a_pathlib_path_logs_and_watches_its_directory(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    run = tmp_path / "run"
+    writer = SummaryWriter(log_dir=run)  # get_logdir() is the Path itself
+    labels, predictions = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
+    for step in range(2):
+        tb_imbalance.log_report(writer, labels, predictions, step, num_classes=2)
+    with tb_imbalance.ReportWriter(run) as other:
+        other.write_matrix(0, "theirs", np.eye(2, dtype=int))
+    with pytest.warns(UserWarning, match="another writer is adding to"):
+        tb_imbalance.log_report(writer, labels, predictions, 2, num_classes=2)
+    writer.close()
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
