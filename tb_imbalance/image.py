@@ -74,6 +74,7 @@ def _forget_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
+
 #: Height of the image area of TensorBoard's Images card at its default size.
 CARD_HEIGHT = 215
 #: Width up to which a picture of :data:`CARD_HEIGHT` is shown whole in a default card.

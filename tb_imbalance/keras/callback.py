@@ -239,7 +239,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self.name = name
         self.run_name = run_name
         self.metric_name = metric
-        self.per_class_scalars = None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
+        self.per_class_scalars = (
+            None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
+        )
         self.image = core.validate_flag(image, "image")
         self.background = core.validate_flag(background, "background")
         self.batch_size = batch_size

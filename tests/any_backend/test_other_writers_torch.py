@@ -195,10 +195,9 @@ def test_a_summary_writer_whose_event_file_cannot_be_told_says_it_is_not_watched
 
 
 def test_a_summary_writer_given_a_pathlib_path_logs_and_watches_its_directory(tmp_path):
-    from torch.utils.tensorboard import SummaryWriter
-
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
     run = tmp_path / "run"
-    writer = SummaryWriter(log_dir=run)  # get_logdir() is the Path itself
+    writer = torch_tensorboard.SummaryWriter(log_dir=run)  # get_logdir() is the Path itself
     labels, predictions = np.array([0, 1, 1, 0]), np.array([0, 1, 0, 0])
     for step in range(2):
         tb_imbalance.log_report(writer, labels, predictions, step, num_classes=2)
