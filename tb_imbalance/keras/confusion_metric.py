@@ -41,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import keras
@@ -59,8 +60,8 @@ from tb_imbalance.keras.row_ops import (
     as_output_precision,
     host_row_mask,
     TF_NATIVE_ARGMAX_COLUMNS,
+    count_dtype,
     float_dtype,
-    jax_x64,
     pick_with_tensorflow,
     rank,
 )
@@ -77,8 +78,7 @@ DENSE_RESULT_MAX_CLASSES = {"tensorflow": 128, "jax": 128, "torch": 256}
 # outside [0, 1], rows with sample_weight 0
 _COUNTERS = 3
 
-# TensorFlow: the XLA-compiled functions per metric configuration (see
-# ConfusionMatrixMetric._shared_xla_function)
+# The XLA-compiled functions per metric configuration (ConfusionMatrixMetric._shared_xla_function)
 _XLA_FUNCTIONS: dict[tuple[Any, ...], Any] = {}
 
 
@@ -90,23 +90,6 @@ def dense_result_max_classes() -> int:
         True
     """
     return DENSE_RESULT_MAX_CLASSES.get(keras.backend.backend(), 64)
-
-
-def count_dtype() -> str:
-    """Integer dtype of the counts on the current Keras backend.
-
-    ``"int64"`` on TensorFlow, PyTorch and JAX with ``jax_enable_x64``;
-    ``"int32"`` on JAX without 64-bit mode, where an int64 variable would be
-    silently narrowed to int32 (with a warning) anyway.
-
-    Example:
-        >>> count_dtype() in ("int32", "int64")
-        True
-    """
-    if keras.backend.backend() == "jax" and not jax_x64():
-        return "int32"
-    return "int64"
-
 
 
 class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
@@ -142,7 +125,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's whole update (cells,
     add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
     metrics of the same configuration; ``result()`` then reads the value that call stored. Above,
-    the rows' maths is one such call and the scatter-adds run outside it.
+    the rows' maths is one such call and the scatter-adds run outside it. On JAX an eager
+    ``result()`` (Keras' epoch logs) is one such call.
 
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they are ``int32`` (see
     :func:`count_dtype`): there one cell can hold at most 2**31 - 1 = 2,147,483,647 rows before it
@@ -326,22 +310,26 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             state_updates.add_curve_batch(self.curve_counts, self.curve_sums, curve)
 
     def _shared_xla_function(self, kind: str) -> Any:
-        """TensorFlow: the XLA-compiled ``"update"`` (cells layout: the whole
-        batch update) or ``"rows"`` (marginals layout: :meth:`_rows`) for
-        this metric's configuration.
+        """The XLA-compiled function of this metric's configuration: on TensorFlow
+        ``"update"`` (cells layout: the whole batch update) or ``"rows"`` (marginals
+        layout: :meth:`_rows`); on JAX ``"result"`` (``result()`` of the variables' values).
 
-        XLA compiles once per batch shape (tens of milliseconds on a CPU), so
-        metrics of the same type, name and configuration share the function:
-        the second model of a sweep in one process compiles nothing again.
+        XLA compiles once per input shape (tens of milliseconds on a CPU), so
+        metrics of the same type and configuration (``get_config()``) share the
+        function: the second model of a sweep in one process compiles nothing again.
         The function reads only that configuration from the first such metric
         (kept alive for it); each call gets the caller's own inputs and
         variables.
         """
-        curves = self._keeps_curves
-        key = (kind, type(self), self.name, self.num_classes, self.from_logits, curves, self.dtype,
-               self._count_dtype, self._float_dtype)
+        if "_configuration" not in self.__dict__:  # once: get_config() costs more than a batch's Python
+            variables = [(tuple(v.shape), str(v.dtype)) for v in self.variables]
+            self._configuration = json.dumps([self.get_config(), variables], sort_keys=True, default=repr)
+        curves = None if kind == "result" else self._keeps_curves
+        key = (kind, type(self), curves, self._count_dtype, self._float_dtype, self._configuration)
         function = _XLA_FUNCTIONS.get(key)
-        if function is None:
+        if function is None and kind == "result":
+            function = _XLA_FUNCTIONS[key] = state_updates.jax_function(self.stateless_result)
+        elif function is None:
             rows = lambda *batch: self._rows(ops, *batch, under_xla=True, curves=curves)  # noqa: E731
             if kind == "update":
                 function = state_updates.fused_tf_update(
@@ -427,6 +415,9 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         """The metric on the rows seen so far; NaN once a row could not be counted."""
         if self._fused_tf and state_updates.fused_tf_applies():
             return ops.copy(self._last_result.value)  # a value: a kept result() must not follow the variable
+        if keras.backend.backend() == "jax" and not state_updates.in_stateless_scope():
+            # eagerly (Keras' epoch logs): one compiled call, not a dozen ops dispatched one by one
+            return self._shared_xla_function("result")(*[variable.value for variable in self.variables])
         xp = array_namespace()
         if self._result_reads_curves:
             start = self._counters_start

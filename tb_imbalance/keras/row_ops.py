@@ -21,6 +21,7 @@ from keras import ops
 __all__ = [
     "HOST_TYPES",
     "jax_x64",
+    "count_dtype",
     "float_dtype",
     "argmax_under_xla",
     "row_argmax",
@@ -58,6 +59,22 @@ def jax_x64() -> bool:
     import jax  # the backend is JAX, so JAX is already imported
 
     return bool(jax.config.jax_enable_x64)
+
+
+def count_dtype() -> str:
+    """Integer dtype of the counts on the current Keras backend.
+
+    ``"int64"`` on TensorFlow, PyTorch and JAX with ``jax_enable_x64``;
+    ``"int32"`` on JAX without 64-bit mode, where an int64 variable would be
+    silently narrowed to int32 (with a warning) anyway.
+
+    Example:
+        >>> count_dtype() in ("int32", "int64")
+        True
+    """
+    if keras.backend.backend() == "jax" and not jax_x64():
+        return "int32"
+    return "int64"
 
 
 def float_dtype() -> str:

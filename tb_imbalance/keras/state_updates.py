@@ -39,6 +39,7 @@ __all__ = [
     "fused_tf_update",
     "fused_tf_applies",
     "xla_function",
+    "jax_function",
 ]
 
 
@@ -271,6 +272,13 @@ def fused_tf_update(
         tf.raw_ops.AssignVariableOp(resource=value, value=value_of_state(total, curve_total))
 
     return xla_function(update)
+
+
+def jax_function(stateless: Callable[[list[Any]], Any]) -> Callable[..., Any]:
+    """JAX: ``stateless(values)`` (a metric's ``stateless_result``) as one compiled call of the values."""
+    import jax
+
+    return jax.jit(lambda *values: stateless(list(values)))
 
 
 def xla_function(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -579,3 +579,56 @@ def test_torch_tensors_on_keras_device_are_taken_in_place_detached_others_are_mo
     elsewhere = torch.empty(3, device="meta")  # not Keras' device: keras.ops moves it
     assert xp.convert_to_tensor(elsewhere).device == here.device
     assert converted == [elsewhere]
+
+
+class RecallOfClass(ConfusionMatrixMetric):
+    """The recall of one class, chosen by a constructor argument that only get_config() tells apart."""
+
+    _uses_predicted = False
+
+    def __init__(self, num_classes, class_id=0, **kwargs):
+        super().__init__(num_classes, **kwargs)
+        self.class_id = class_id
+
+    def _value(self, xp, support, predicted, correct):
+        return correct[self.class_id] / xp.maximum(support[self.class_id], 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "class_id": self.class_id}
+
+
+def test_metrics_that_differ_only_in_their_config_do_not_share_a_compiled_function():
+    """Same type and name, another argument: each result() is its own (TensorFlow's fused update and
+    JAX's eager result() are compiled once per configuration and shared)."""
+    labels, predictions = [0, 0, 0, 1, 1, 2], [0, 1, 1, 1, 1, 0]
+    values = []
+    for class_id in (0, 1, 2, 0):
+        metric = RecallOfClass(3, class_id=class_id, name="recall_of_class")
+        metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(np.eye(3, dtype="float32")[predictions]))
+        values.append(float(metric.result()))
+    assert values == pytest.approx([1 / 3, 1.0, 0.0, 1 / 3])
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX: an eager result() is one compiled call")
+def test_jax_eager_result_is_one_compiled_call_shared_by_metrics_of_one_configuration():
+    import jax
+
+    from tb_imbalance.keras import confusion_metric
+
+    def compiled():
+        return {key for key in confusion_metric._XLA_FUNCTIONS if key[0] == "result"}
+
+    name = "balanced_accuracy_of_this_test"  # a configuration no other test compiled
+    first, second, other = BalancedAccuracy(4, name=name), BalancedAccuracy(4, name=name), BalancedAccuracy(5, name=name)
+    added = []
+    for seed, metric in enumerate((first, second, other)):
+        before = compiled()
+        labels, scores = next(random_batches(num_classes=metric.num_classes, seed=seed))
+        metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(scores))
+        expected = skm.balanced_accuracy_score(labels, scores.argmax(1))
+        assert float(metric.result()) == pytest.approx(expected, abs=1e-6)
+        assert float(jax.jit(lambda: metric.result())()) == pytest.approx(expected, abs=1e-6)  # inside a user's jit
+        values = [variable.value for variable in metric.variables]
+        assert float(metric.stateless_result(values)) == pytest.approx(expected, abs=1e-6)
+        added.append(len(compiled() - before))
+    assert added == [1, 0, 1]  # the second metric of 4 classes compiles nothing
