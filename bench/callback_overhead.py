@@ -71,6 +71,11 @@ every train and validation batch), ``BalancedAccuracy`` vs
   batches in those epochs, per round, median and IQR over rounds. This is a
   difference of two noisy times: read its IQR.
 
+(e) ``result()`` outside the compiled step, as Keras calls it at the end of
+each training and validation pass (the epoch's logs), per call with the
+value read back to the host, ``BalancedAccuracy`` vs
+``SparseCategoricalAccuracy``: median over blocks of 200 calls.
+
 Data: scikit-learn's digits, class k keeps 0.6**k of its samples (a long
 tail), split 80/20 per class, each part tiled to ~14.6k train / ~3.6k
 validation rows. Model: MLP 64→256→256→10 (ReLU, softmax), batch 256,
@@ -421,6 +426,26 @@ def per_batch_cost(y_true, y_pred, num_classes: int, jit: bool, calls: int, bloc
     }
 
 
+def eager_result_cost(y_true, y_pred, num_classes: int, calls: int = 200, blocks: int = 9) -> dict[str, float]:
+    """Microseconds per ``float(metric.result())`` outside any compiled function, per metric (median over blocks)."""
+    metrics = {
+        "BalancedAccuracy": tbk.BalancedAccuracy(num_classes),
+        "SparseCategoricalAccuracy": keras.metrics.SparseCategoricalAccuracy(),
+    }
+    for metric in metrics.values():
+        metric.update_state(y_true[0], y_pred[0])
+        for _ in range(20):  # warm-up: compilation
+            float(keras.ops.convert_to_numpy(metric.result()))
+    seconds: dict[str, list[float]] = {name: [] for name in metrics}
+    for block in range(blocks):
+        for name in harness.rotated(list(metrics), block):
+            start = time.perf_counter()
+            for _ in range(calls):
+                float(keras.ops.convert_to_numpy(metrics[name].result()))
+            seconds[name].append((time.perf_counter() - start) / calls)
+    return {name: statistics.median(values) * 1e6 for name, values in seconds.items()}
+
+
 def print_cost(cost: dict[str, Any], backend: str, inputs: str) -> None:
     how = {"tensorflow": f"one tf.function loop (jit_compile={cost['jit']})",
            "jax": "one jax.jit fori_loop, stateless API", "torch": "eager calls"}[backend]
@@ -490,6 +515,7 @@ def main(argv=None) -> int:
     jit = bool(model.jit_compile)
     y_true, y_pred = model_batches(model, data[1][0], data[1][1])
     costs = [(per_batch_cost(y_true, y_pred, CLASSES, jit, args.calls, args.blocks), "this model's outputs")]
+    eager_results = eager_result_cost(y_true, y_pred, CLASSES, blocks=args.blocks)
     for wide in [int(c) for c in args.wide_classes.split(",") if c.strip()]:
         y_true, y_pred = synthetic_batches(wide)
         wide_calls = max(1, args.calls // 10) if wide > 100 else args.calls
@@ -515,6 +541,9 @@ def main(argv=None) -> int:
     print(f"      from fit time, {CLASSES} classes: (epochs 2+ of variant - plain) / {batches} batches, per round:")
     for name, (median, low, high) in derived.items():
         print(f"        {name:26s} {median:8.1f} us/batch (IQR {low:.1f} - {high:.1f})")
+    print(f"  (e) result() outside the compiled step (Keras' epoch logs: twice an epoch), {CLASSES} classes, per call:")
+    for name, micros in eager_results.items():
+        print(f"        {name:26s} {micros:8.1f} us")
     harness.assert_no_tensorflow(args.backend)
     if args.backend != "tensorflow":
         print("  TensorFlow was not imported (checked).")
