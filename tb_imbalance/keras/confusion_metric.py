@@ -125,8 +125,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's whole update (cells,
     add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
     metrics of the same configuration; ``result()`` then reads the value that call stored. Above,
-    the rows' maths is one such call and the scatter-adds run outside it. On JAX an eager
-    ``result()`` (Keras' epoch logs) is one such call.
+    the rows' maths is one such call and the scatter-adds run outside it. On JAX, up to the same
+    count, an eager ``result()`` (Keras' epoch logs) is one such call.
 
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they are ``int32`` (see
     :func:`count_dtype`): there one cell can hold at most 2**31 - 1 = 2,147,483,647 rows before it
@@ -318,8 +318,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         metrics of the same type and configuration (``get_config()``) share the
         function: the second model of a sweep in one process compiles nothing again.
         The function reads only that configuration from the first such metric
-        (kept alive for it); each call gets the caller's own inputs and
-        variables.
+        (kept alive for it: only metrics of the cells layout, whose state is small,
+        build a ``"result"``); each call gets the caller's own inputs and variables.
         """
         if "_configuration" not in self.__dict__:  # once: get_config() costs more than a batch's Python
             variables = [(tuple(v.shape), str(v.dtype)) for v in self.variables]
@@ -415,7 +415,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         """The metric on the rows seen so far; NaN once a row could not be counted."""
         if self._fused_tf and state_updates.fused_tf_applies():
             return ops.copy(self._last_result.value)  # a value: a kept result() must not follow the variable
-        if keras.backend.backend() == "jax" and not state_updates.in_stateless_scope():
+        if self._dense and keras.backend.backend() == "jax" and not state_updates.in_stateless_scope():
             # eagerly (Keras' epoch logs): one compiled call, not a dozen ops dispatched one by one
             return self._shared_xla_function("result")(*[variable.value for variable in self.variables])
         xp = array_namespace()
