@@ -322,8 +322,12 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         build a ``"result"``); each call gets the caller's own inputs and variables.
         """
         if "_configuration" not in self.__dict__:  # once: get_config() costs more than a batch's Python
+            try:
+                config = self.get_config()
+            except Exception:  # a subclass's get_config() that cannot say: shared with no other metric
+                config = id(self)  # the cache keeps this metric alive: its id is not reused
             variables = [(tuple(v.shape), str(v.dtype)) for v in self.variables]
-            self._configuration = json.dumps([self.get_config(), variables], sort_keys=True, default=repr)
+            self._configuration = json.dumps([config, variables], sort_keys=True, default=repr)
         curves = None if kind == "result" else self._keeps_curves
         key = (kind, type(self), curves, self._count_dtype, self._float_dtype, self._configuration)
         function = _XLA_FUNCTIONS.get(key)

@@ -609,6 +609,19 @@ def test_metrics_that_differ_only_in_their_config_do_not_share_a_compiled_functi
     assert values == pytest.approx([1 / 3, 1.0, 0.0, 1 / 3])
 
 
+def test_a_subclass_whose_get_config_raises_still_counts_and_gives_its_own_value():
+    class Unsaid(RecallOfClass):
+        def get_config(self):
+            raise NotImplementedError("not serializable")
+
+    values = []
+    for class_id in (0, 1):
+        metric = Unsaid(3, class_id=class_id, name="unsaid")
+        metric.update_state(ops.convert_to_tensor([0, 0, 1, 1]), ops.convert_to_tensor(np.eye(3, dtype="float32")[[0, 1, 1, 1]]))
+        values.append(float(metric.result()))
+    assert values == pytest.approx([0.5, 1.0])
+
+
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX: an eager result() is one compiled call")
 def test_jax_eager_result_is_one_compiled_call_shared_by_metrics_of_one_configuration():
     import jax
