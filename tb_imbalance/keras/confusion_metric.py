@@ -41,7 +41,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import keras
@@ -78,8 +77,10 @@ DENSE_RESULT_MAX_CLASSES = {"tensorflow": 128, "jax": 128, "torch": 256}
 # outside [0, 1], rows with sample_weight 0
 _COUNTERS = 3
 
-# The XLA-compiled functions per metric configuration (ConfusionMatrixMetric._shared_xla_function)
+# The XLA-compiled functions per metric configuration (ConfusionMatrixMetric._shared_xla_function),
+# shared by the metrics of these modules
 _XLA_FUNCTIONS: dict[tuple[Any, ...], Any] = {}
+_OWN_MODULES = (__name__, "tb_imbalance.keras.metrics")
 
 
 def dense_result_max_classes() -> int:
@@ -214,6 +215,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             and keras.backend.backend() == "tensorflow"
             and (type(self)._value is not ConfusionMatrixMetric._value or self._result_reads_curves)
         )
+        # JAX: an eager result() (Keras' epoch logs) is one compiled call (see _shared_xla_function)
+        self._compiled_result = self._dense and keras.backend.backend() == "jax" and type(self).__module__ in _OWN_MODULES
         if self._fused_tf:
             self._last_result = self.add_variable(
                 shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
@@ -315,24 +318,25 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         layout: :meth:`_rows`); on JAX ``"result"`` (``result()`` of the variables' values).
 
         XLA compiles once per input shape (tens of milliseconds on a CPU), so
-        metrics of the same type and configuration (``get_config()``) share the
+        this package's metrics of the same type and configuration share the
         function: the second model of a sweep in one process compiles nothing again.
         The function reads only that configuration from the first such metric
         (kept alive for it: only metrics of the cells layout, whose state is small,
         build a ``"result"``); each call gets the caller's own inputs and variables.
+        A subclass defined elsewhere may read any attribute of its own: its
+        functions are its own.
         """
-        if "_configuration" not in self.__dict__:  # once: get_config() costs more than a batch's Python
-            try:
-                config = self.get_config()
-            except Exception:  # a subclass's get_config() that cannot say: shared with no other metric
-                config = id(self)  # the cache keeps this metric alive: its id is not reused
-            variables = [(tuple(v.shape), str(v.dtype)) for v in self.variables]
-            self._configuration = json.dumps([config, variables], sort_keys=True, default=repr)
         curves = None if kind == "result" else self._keeps_curves
-        key = (kind, type(self), curves, self._count_dtype, self._float_dtype, self._configuration)
-        function = _XLA_FUNCTIONS.get(key)
+        if type(self).__module__ not in _OWN_MODULES:
+            functions, key = self.__dict__.setdefault("_own_functions", {}), (kind, curves)
+        else:
+            layout = tuple((tuple(v.shape), str(v.dtype)) for v in self.variables)  # max_rows, curves
+            name = None if kind == "result" else self.name  # named in the errors raised while tracing
+            functions, key = _XLA_FUNCTIONS, (kind, type(self), name, self.num_classes, self.from_logits, curves,
+                                              self.dtype, self._count_dtype, self._float_dtype, layout)
+        function = functions.get(key)
         if function is None and kind == "result":
-            function = _XLA_FUNCTIONS[key] = state_updates.jax_function(self.stateless_result)
+            function = functions[key] = state_updates.jax_function(self.stateless_result)
         elif function is None:
             rows = lambda *batch: self._rows(ops, *batch, under_xla=True, curves=curves)  # noqa: E731
             if kind == "update":
@@ -345,7 +349,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                 )
             else:
                 function = state_updates.xla_function(rows)
-            _XLA_FUNCTIONS[key] = function
+            functions[key] = function
         return function
 
     def reset_state(self) -> None:
@@ -419,8 +423,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         """The metric on the rows seen so far; NaN once a row could not be counted."""
         if self._fused_tf and state_updates.fused_tf_applies():
             return ops.copy(self._last_result.value)  # a value: a kept result() must not follow the variable
-        if self._dense and keras.backend.backend() == "jax" and not state_updates.in_stateless_scope():
-            # eagerly (Keras' epoch logs): one compiled call, not a dozen ops dispatched one by one
+        if self._compiled_result and not state_updates.in_stateless_scope():  # eager: one call, not a dozen ops
             return self._shared_xla_function("result")(*[variable.value for variable in self.variables])
         xp = array_namespace()
         if self._result_reads_curves:

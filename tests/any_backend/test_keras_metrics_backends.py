@@ -598,8 +598,8 @@ class RecallOfClass(ConfusionMatrixMetric):
 
 
 def test_metrics_that_differ_only_in_their_config_do_not_share_a_compiled_function():
-    """Same type and name, another argument: each result() is its own (TensorFlow's fused update and
-    JAX's eager result() are compiled once per configuration and shared)."""
+    """Same type and name, another argument: each result() is its own (TensorFlow's fused update is
+    compiled once per configuration and shared by this package's metrics, not by a user's subclass)."""
     labels, predictions = [0, 0, 0, 1, 1, 2], [0, 1, 1, 1, 1, 0]
     values = []
     for class_id in (0, 1, 2, 0):
@@ -607,6 +607,35 @@ def test_metrics_that_differ_only_in_their_config_do_not_share_a_compiled_functi
         metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(np.eye(3, dtype="float32")[predictions]))
         values.append(float(metric.result()))
     assert values == pytest.approx([1 / 3, 1.0, 0.0, 1 / 3])
+
+
+def test_user_subclasses_give_their_own_values_whatever_their_get_config_says():
+    """Subclasses may read attributes get_config() leaves out, or wrap result(): nothing compiled is shared."""
+
+    class ScaledError(BalancedAccuracy):  # result() wraps the package's; scale is not in get_config()
+        def __init__(self, num_classes, scale=1.0, **kwargs):
+            super().__init__(num_classes, **kwargs)
+            self.scale = scale
+
+        def result(self):
+            return (1.0 - super().result()) * self.scale
+
+    class Minimal(BalancedAccuracy):  # a get_config() that leaves out from_logits
+        def get_config(self):
+            return {"num_classes": self.num_classes, "name": self.name}
+
+    labels, predictions = np.array([0, 1, 2, 2, 1, 0, 2]), np.array([0, 2, 2, 1, 1, 0, 0])
+    scores = ops.convert_to_tensor(np.eye(3, dtype="float32")[predictions])
+    error = 1 - skm.balanced_accuracy_score(labels, predictions)
+    for scale in (1.0, 10.0):
+        metric = ScaledError(3, scale=scale)
+        metric.update_state(ops.convert_to_tensor(labels), scores)
+        assert float(metric.result()) == pytest.approx(error * scale, rel=1e-5)
+    logits = np.array([[2.0], [-1.0], [0.5], [-3.0]], dtype="float32")
+    for from_logits in (False, True):
+        metric = Minimal(2, from_logits=from_logits)
+        metric.update_state(ops.convert_to_tensor([1, 0, 1, 1]), ops.convert_to_tensor(logits if from_logits else 1 / (1 + np.exp(-logits))))
+        assert float(metric.result()) == pytest.approx(skm.balanced_accuracy_score([1, 0, 1, 1], [1, 0, 1, 0]))
 
 
 def test_a_subclass_whose_get_config_raises_still_counts_and_gives_its_own_value():
@@ -623,17 +652,18 @@ def test_a_subclass_whose_get_config_raises_still_counts_and_gives_its_own_value
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="JAX: an eager result() is one compiled call")
-def test_jax_eager_result_is_one_compiled_call_shared_by_metrics_of_one_configuration():
+def test_jax_eager_result_is_one_compiled_call_shared_by_metrics_of_one_configuration(monkeypatch):
     import jax
 
     from tb_imbalance.keras import confusion_metric
 
+    monkeypatch.setattr(confusion_metric, "_XLA_FUNCTIONS", {})
+
     def compiled():
         return {key for key in confusion_metric._XLA_FUNCTIONS if key[0] == "result"}
 
-    name = "balanced_accuracy_of_this_test"  # a configuration no other test compiled
-    first, second, other = BalancedAccuracy(4, name=name), BalancedAccuracy(4, name=name), BalancedAccuracy(5, name=name)
-    wide = BalancedAccuracy(metrics_module.dense_result_max_classes() + 1, name=name)  # marginals: not kept alive
+    first, second, other = BalancedAccuracy(4), BalancedAccuracy(4, name="another_name"), BalancedAccuracy(5)
+    wide = BalancedAccuracy(metrics_module.dense_result_max_classes() + 1)  # marginals: not kept alive
     added = []
     for seed, metric in enumerate((first, second, other, wide)):
         before = compiled()
