@@ -183,6 +183,29 @@ def test_count_dtype_is_exact_and_chosen_without_warnings():
     assert "2**31 - 1" in ConfusionMatrixMetric.__doc__  # the JAX limit is documented
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX's 64-bit mode")
+def test_results_keep_float64_precision_in_jax_64_bit_mode():
+    import subprocess
+    import sys
+
+    script = """
+import jax; jax.config.update("jax_enable_x64", True)
+import numpy as np
+from sklearn import metrics as skm
+from tb_imbalance.keras import BalancedAccuracy, MacroF1
+labels, predictions = np.array([0, 1, 2, 2, 1, 0, 2, 1, 1]), np.array([0, 2, 2, 1, 1, 0, 0, 1, 0])
+for metric, expected in ((MacroF1(3, dtype="float64"), skm.f1_score(labels, predictions, average="macro")),
+                         (BalancedAccuracy(3, dtype="float64"), skm.balanced_accuracy_score(labels, predictions))):
+    metric.update_state(jax.numpy.asarray(labels), jax.numpy.asarray(predictions))
+    value = metric.result()
+    assert str(value.dtype) == "float64" and abs(float(value) - expected) < 1e-12, (metric.name, float(value), expected)
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KERAS_BACKEND": "jax"})
+    assert done.stdout.strip().endswith("ok"), done.stderr[-2000:]
+
+
 def test_config_round_trips():
     metric = MacroF1(5, name="val_f1_macro")
     clone = MacroF1.from_config(metric.get_config())
