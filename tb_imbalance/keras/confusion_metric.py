@@ -330,10 +330,12 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         if type(self).__module__ not in _OWN_MODULES:
             functions, key = self.__dict__.setdefault("_own_functions", {}), (kind, curves)
         else:
-            layout = tuple((tuple(v.shape), str(v.dtype)) for v in self.variables)  # max_rows, curves
+            if "_configuration" not in self.__dict__:  # once: reading the variables costs more than the lookup
+                layout = tuple((tuple(v.shape), str(v.dtype)) for v in self.variables)  # max_rows, curves
+                self.__dict__["_configuration"] = (type(self), self.num_classes, self.from_logits, self.dtype,
+                                                   self._count_dtype, self._float_dtype, layout)
             name = None if kind == "result" else self.name  # named in the errors raised while tracing
-            functions, key = _XLA_FUNCTIONS, (kind, type(self), name, self.num_classes, self.from_logits, curves,
-                                              self.dtype, self._count_dtype, self._float_dtype, layout)
+            functions, key = _XLA_FUNCTIONS, (kind, name, curves, self.__dict__["_configuration"])
         function = functions.get(key)
         if function is None and kind == "result":
             function = functions[key] = state_updates.jax_function(self.stateless_result)
