@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 import numpy as np
@@ -34,15 +35,17 @@ __all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves"]
 #: Above this many classes curves are off unless asked for (their bytes grow with C).
 CURVES_MAX_CLASSES = 1000
 
-_SAID: set[tuple[int, str, str]] = set()
+# Held weakly: a writer made after another was closed may take its address, and has said nothing yet.
+_SAID: "weakref.WeakKeyDictionary[Any, set[tuple[str, str]]]" = weakref.WeakKeyDictionary()
+_SAID_WITHOUT_WRITER: set[tuple[str, str]] = set()
 
 
 def _say_once(writer: Any, name: str, reason: str, message: str, *args: Any) -> None:
     """Log ``message`` once per writer, tag and reason (runs often share the default tag)."""
-    key = (id(writer), name, reason)
-    if key in _SAID:
+    said = _SAID_WITHOUT_WRITER if writer is None else _SAID.setdefault(writer, set())
+    if (name, reason) in said:
         return
-    _SAID.add(key)
+    said.add((name, reason))
     logging.getLogger("tb_imbalance").warning(message, *args)
 
 

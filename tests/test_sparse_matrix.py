@@ -15,6 +15,7 @@ from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.image import ConfusionMatrixImage, _widest_candidates, most_confused_classes
 from tb_imbalance.step import ReportStep
+from tb_imbalance.step_curves import want_curves
 
 from logdir_reader import matrices, scalars
 from support import sklearn_metrics, sklearn_per_class
@@ -190,6 +191,26 @@ def test_class_ids_above_1000_classes_are_told_why_no_curves_not_to_pass_curves_
         tb_imbalance.log_report(tmp_path / "ids", true, predicted, step=0, num_classes=C)
     said = [r.getMessage() for r in caplog.records if "no PR/ROC curves" in r.getMessage()]
     assert len(said) == 1 and "class ids, not scores" in said[0] and "curves=True" not in said[0]
+
+
+def test_a_new_writer_at_a_closed_ones_address_is_told_again(caplog):
+    """Said once per writer: a writer made after another was dropped may get its address (CPython reuses it)."""
+
+    class Writer:
+        pass
+
+    first = Writer()
+    address = id(first)
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        said_no = want_curves("cm", C, None, writer=first)  # not in an assert: pytest would keep `first` alive
+        del first
+        others = []  # kept alive until one is made at the freed address: the case this test is about
+        while len(others) < 100_000 and id(second := Writer()) != address:
+            others.append(second)
+        assert id(second) == address
+        assert not said_no and not want_curves("cm", C, None, writer=second)
+        assert not want_curves("cm", C, None, writer=second)
+    assert len([r for r in caplog.records if "cm has 1200 classes" in r.getMessage()]) == 2
 
 
 def test_log_report_with_scores_above_1000_classes_is_sparse(tmp_path, caplog):
