@@ -233,7 +233,8 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
 
     Args:
         predictions: integer class ids ``[N]``; scores or probabilities
-            ``[N, C]`` (argmax is taken); or, for binary problems only, one
+            ``[N, C]`` (argmax is taken; integer rows, such as one-hot ones,
+            must have their largest value in one column); or, for binary problems only, one
             score per row as float ``[N]`` or ``[N, 1]``: a sigmoid
             probability (class 1 above 0.5, a tie is class 0), or a logit
             when ``from_logits`` (above 0).
@@ -250,7 +251,8 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
     Raises:
         TypeError: non-numeric predictions.
         ValueError: wrong shape, NaN scores, ids outside ``[0, C)``, a
-            sigmoid column for a problem with more than two classes.
+            sigmoid column for a problem with more than two classes, an
+            integer row (one-hot) whose largest value is in several columns.
     """
     array = _as_numeric_array(predictions, "predictions")
     is_float = np.issubdtype(array.dtype, np.floating)
@@ -266,6 +268,8 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
         ids, finite = _argmax_rows(array)
         if not finite:
             _check_finite(array, "predictions")  # raises, naming the first bad score
+        if not is_float:
+            _check_one_largest(array)
         return ids.astype(np.int64)
     _check_finite(array, "predictions")
     if array.ndim != 1:
@@ -290,6 +294,20 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
             )
         return (array > 0.5).astype(np.int64)  # a tie is negative, as in Keras' and torchmetrics' binary metrics
     return _check_range(array, num_classes, "predictions")
+
+
+def _check_one_largest(predictions: np.ndarray) -> None:
+    """Integer prediction rows (one-hot, votes) must name one class: their largest value in one column."""
+    tied = np.flatnonzero(_largest_not_unique(predictions))
+    if len(tied):
+        row = predictions[tied[0]]
+        columns = np.flatnonzero(row == row.max()).tolist()
+        raise ValueError(
+            f"integer `predictions` row {int(tied[0])} has its largest value {row.max().item()!r} in columns "
+            f"{columns[:10]} ({len(tied)} such rows), so it predicts no one class (a thresholded output such "
+            "as (p > 0.5).astype(int) can hold no 1 or several); pass the scores [N, C] or class ids [N] "
+            "(p.argmax(axis=1))"
+        )
 
 
 def _largest_not_unique(rows: np.ndarray) -> np.ndarray:

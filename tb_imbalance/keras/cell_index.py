@@ -74,19 +74,22 @@ class CellLayout:
                     f"{self.metric_name}: `{argument}` rows must have shape [N, {self.num_classes}] "
                     f"(num_classes={self.num_classes}), received shape {tuple(values.shape)}; {fix}"
                 )
-            if argument == "y_pred" and under_xla:
+            if argument == "y_pred" and under_xla and is_float(values):
                 ids, finite = argmax_under_xla(xp, values)
                 return xp.cast(ids, self.count_dtype), finite, None
             as_float = values
             if dtype_name(values.dtype) not in ("float32", "float64"):
                 as_float = xp.cast(values, "float32")  # a sum of float16 scores could overflow
             valid = xp.isfinite(xp.sum(as_float, axis=-1))
-            if argument == "y_true":
+            if argument == "y_true" or not is_float(values):
                 # a one-hot row with no positive entry names no class (argmax would say 0), nor does a
-                # multi-hot row, whose largest value is in several columns (argmax would say the first)
+                # multi-hot row, whose largest value is in several columns (argmax would say the first);
+                # integer predictions (one-hot, thresholded) are refused on a tie as core refuses them
                 top = xp.max(as_float, axis=-1, keepdims=True)
                 once = xp.sum(xp.cast(as_float == top, "int32"), axis=-1) == 1
-                valid = valid & (xp.squeeze(top, axis=-1) > 0) & once
+                valid = valid & once
+            if argument == "y_true":
+                valid = valid & (xp.squeeze(top, axis=-1) > 0)
                 if not is_float(values):  # integer one-hot rows hold 0 and 1 (core's rule): not class ids [D, n]
                     valid = valid & (xp.squeeze(top, axis=-1) <= 1) & (xp.min(as_float, axis=-1) >= 0)
             return xp.cast(row_argmax(xp, values), self.count_dtype), valid, None

@@ -58,11 +58,10 @@ from tb_imbalance.keras.row_ops import (
     HOST_TYPES,
     as_output_precision,
     host_row_mask,
-    TF_NATIVE_ARGMAX_COLUMNS,
     count_dtype,
     float_dtype,
     pick_with_tensorflow,
-    rank,
+    tf_native_argmax_applies,
 )
 
 __all__ = ["ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"]
@@ -105,7 +104,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``, fractional labels, one-hot
     label rows with no positive entry or their largest value in several columns, score rows holding
-    NaN or an infinity) and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
+    NaN or an infinity, integer prediction rows with their largest value in several columns) and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
     (logits read as probabilities) are never put in a wrong cell:
 
     * when ``y_true`` and ``y_pred`` are both numpy arrays or lists (data
@@ -258,7 +257,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             sample_weight = None if sample_weight is None else ops.convert_to_tensor(sample_weight)
             if self._fused_tf:
                 picked = y_pred
-                if rank(y_pred) == 2 and y_pred.shape[-1] == self.num_classes in TF_NATIVE_ARGMAX_COLUMNS:
+                if tf_native_argmax_applies(y_pred, self.num_classes):
                     picked = pick_with_tensorflow(y_pred)
                 curves = (None, None) if not self._keeps_curves else (self.curve_counts, self.curve_sums)
                 self._shared_xla_function("update")(

@@ -28,6 +28,7 @@ __all__ = [
     "BLOCKED_ARGMAX_ABOVE_COLUMNS",
     "Picked",
     "TF_NATIVE_ARGMAX_COLUMNS",
+    "tf_native_argmax_applies",
     "pick_with_tensorflow",
     "host_row_mask",
     "dtype_name",
@@ -232,6 +233,12 @@ class Picked(NamedTuple):
 # call, beats both argmaxes inside it on a CPU (XLA's reductions over about
 # 17 to 40 columns are 2-3x slower than at 16 or 48).
 TF_NATIVE_ARGMAX_COLUMNS = range(17, 41)
+
+
+def tf_native_argmax_applies(scores: Any, num_classes: int) -> bool:
+    """Whether :func:`pick_with_tensorflow` is the faster pick: float scores ``[N, C]`` of such a width
+    (integer rows are checked for ties inside the XLA call instead)."""
+    return len(scores.shape) == 2 and scores.shape[-1] == num_classes in TF_NATIVE_ARGMAX_COLUMNS and is_float(scores)
 
 
 def pick_with_tensorflow(scores: Any) -> Picked:

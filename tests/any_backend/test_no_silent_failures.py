@@ -602,6 +602,42 @@ def test_case9_a_multi_hot_label_row_is_not_its_first_class(tmp_path, data):
                          callbacks=[ClassificationReportCallback(tmp_path / "predict", validation_data=(x_val, labels))])
 
 
+def test_case9_an_integer_prediction_row_with_no_or_several_ones_is_not_its_first_class(tmp_path, data):
+    """Thresholded outputs ((p > 0.5).astype(int)) can predict no class or several: refused, never class 0."""
+    from compiled_update import compiled_update
+
+    (_, _), (_, y_val), _ = data
+    for width in (CLASSES, 20):  # 20: TensorFlow would pick float rows of this width with its own argmax
+        labels = y_val % width
+        predicted = np.eye(width, dtype="int32")[labels]
+        predicted[3] = 0  # nothing predicted
+        predicted[7, [0, 2]] = 1  # two classes
+        with pytest.raises(ValueError, match=r"integer `predictions` row 3 has its largest value 0 in columns "
+                                             r"\[0, 1, 2, 3.*\(2 such rows\), so it predicts no one class"):
+            tb_imbalance.log_report(tmp_path / "refused", labels, predicted, 0, num_classes=width)
+        with pytest.raises(ValueError, match="integer `predictions` row 3"):
+            BalancedAccuracy(width).update_state(labels, predicted)
+        for update in ("eager", "compiled"):
+            metric = BalancedAccuracy(width)
+            tensors = [keras.ops.convert_to_tensor(value) for value in (labels, predicted)]
+            if update == "eager":
+                metric.update_state(*tensors)
+            else:
+                compiled_update(metric)(*tensors, keras.ops.ones((len(labels),)))
+            assert metric.invalid_rows == 2, (width, update)
+            assert np.isnan(float(metric.result()))
+            with pytest.raises(ValueError, match=r"2 rows could not be counted.*integer rows, one-hot or thresholded"):
+                metric.confusion_matrix()
+    assert not os.path.exists(tmp_path / "refused")
+    # one-hot rows that name one class each are counted as their class, as integer scores are
+    rows = np.array([[0, 0, 1, 0], [1, 0, 0, 0], [-3, 2, 0, 1]], dtype="int8")
+    expected = sk_confusion_matrix([2, 0, 1], [2, 0, 1], labels=range(4))
+    assert tb_imbalance.log_report(tmp_path / "kept", [2, 0, 1], rows, 0).tolist() == expected.tolist()
+    metric = BalancedAccuracy(4)
+    metric.update_state(keras.ops.convert_to_tensor([2, 0, 1]), keras.ops.convert_to_tensor(rows))
+    assert metric.confusion_matrix().tolist() == expected.tolist()
+
+
 def test_case9_predict_path_shape_errors_name_the_argument(tmp_path, data):
     (x, y), (x_val, y_val), _ = data
     counter = Counter()
