@@ -69,12 +69,15 @@ def want_pr_curves(num_classes: int, requested: bool | None) -> bool:
     return num_classes <= PR_CURVES_MAX_CLASSES
 
 
-#: TensorBoard's floor of a ratio's denominator (pr_curve.summary's ``_MINIMUM_COUNT``).
-_MINIMUM_COUNT = 1e-7
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, 0 where that is 0 / 0: TensorBoard's pr_curve summary floors the
+    denominator at 1e-7 instead, the same for counts but not for sums of tiny weights."""
+    return numerator / np.where(denominator > 0, denominator, 1.0)
 
 
 def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
-    """Every class's curve in TensorBoard's ``pr_curves`` layout: ``[C, 6, B + 1]`` float32.
+    """Every class's curve in TensorBoard's ``pr_curves`` layout: ``[C, 6, B + 1]`` float32 (float64
+    where sums of weights pass float32's range).
 
     Rows: true positives, false positives, true negatives, false negatives,
     precision, recall at the thresholds ``i / B``.
@@ -85,11 +88,10 @@ def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
     true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
     false_negatives = true_positives[:, :1] - true_positives
     true_negatives = false_positives[:, :1] - false_positives
-    precision = true_positives / np.maximum(_MINIMUM_COUNT, true_positives + false_positives)
-    recall = true_positives / np.maximum(_MINIMUM_COUNT, true_positives + false_negatives)
-    return np.stack(
-        [true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1
-    ).astype(np.float32)
+    precision = _ratio(true_positives, true_positives + false_positives)
+    recall = _ratio(true_positives, true_positives + false_negatives)
+    data = np.stack([true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1)
+    return data.astype(np.float32) if data.max(initial=0.0) < np.finfo(np.float32).max else data
 
 
 @functools.lru_cache(maxsize=4096)
@@ -108,12 +110,13 @@ def _pr_curve_values(tags: list[str], summary: np.ndarray, names: Sequence[str])
     shape = tensor_shape_pb2.TensorShapeProto(
         dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in data.shape[1:]]
     )
+    dtype = types_pb2.DT_FLOAT if data.dtype == np.float32 else types_pb2.DT_DOUBLE
     # The proto make_tensor_proto(curve) builds, without its per-call dtype and shape checks.
     return [
         summary_pb2.Summary.Value(
             tag=tag,
             metadata=_pr_curve_metadata(tag, name, data.shape[2]),
-            tensor=tensor_pb2.TensorProto(dtype=types_pb2.DT_FLOAT, tensor_shape=shape, tensor_content=curve.tobytes()),
+            tensor=tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, tensor_content=curve.tobytes()),
         )
         for tag, name, curve in zip(tags, names, data)
     ]

@@ -111,11 +111,12 @@ def count_labels(cm: np.ndarray) -> np.ndarray:
 
     Example:
         >>> atlas = GlyphAtlas(__import__("tb_imbalance.image_text").image_text.font(11))
-        >>> [atlas.text(g) for g in count_labels(np.array([3, 99_999, 100_499, 2.5, 1234.5]))]
-        ['3', '99999', '100k', '2.5', '1.23e+03']
+        >>> [atlas.text(g) for g in count_labels(np.array([3, 99_999, 100_499, 2.5, 1234.5, 1e200]))]
+        ['3', '99999', '100k', '2.5', '1.23e+03', '1e+200']
     """
     cm = np.asarray(cm)
-    whole = np.equal(np.mod(cm, 1), 0) if cm.dtype.kind == "f" else np.ones(cm.shape, dtype=bool)
+    # whole sums past 2**53 (not exact, nor int64 beyond 2**63) are written as %.3g too
+    whole = np.equal(np.mod(cm, 1), 0) & (cm < 2**53) if cm.dtype.kind == "f" else np.ones(cm.shape, dtype=bool)
     large = cm >= 100_000
     shown = np.where(large, np.round(np.where(whole, cm, 0) / 1000), np.where(whole, cm, 0))
     glyphs = _digits(shown)

@@ -115,6 +115,17 @@ def test_wilson_interval_bounds_hold_the_proportion_and_are_exact_at_the_ends():
     assert np.all(low[k == 0] == 0.0) and np.all(high[k == n] == 1.0)
 
 
+def test_wilson_interval_of_sums_of_extreme_weights_neither_overflows_nor_underflows():
+    """Sums of weights far from 1: the interval tends to [0, 1] as n -> 0 and to p as n grows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow or underflow of n * n warned before
+        low, high = core.wilson_interval(np.array([3e-200, 3e200, 3e300]), np.array([8e-200, 8e200, 8e300]))
+    assert low[0] == pytest.approx(0.0, abs=1e-12) and high[0] == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(low[1:], 3 / 8, rtol=1e-12)
+    np.testing.assert_allclose(high[1:], 3 / 8, rtol=1e-12)
+    assert np.all(low[1:] <= 3 / 8) and np.all(high[1:] >= 3 / 8)
+
+
 def test_wilson_interval_of_scalars_and_of_float_counts():
     low, high = core.wilson_interval(5, 32)
     assert isinstance(low, float) and isinstance(high, float)

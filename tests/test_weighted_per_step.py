@@ -164,3 +164,47 @@ def test_a_file_of_the_first_format_version_is_read_per_step(tmp_path):
     client = _client(tmp_path)
     _check_counts_step(_get(client, "report", run="run", tag="confusion_matrix", step=0))
     _check_weighted_step(_get(client, "report", run="run", tag="confusion_matrix", step=1))
+
+
+def test_weights_at_extreme_scales_give_the_numbers_of_weight_1(tmp_path):
+    """Only the weights' ratios matter: products such as total**2 or n * n, and float32 curves, would
+    under- or overflow at these (finite) scales and turn MCC, kappa, the curves or a route into NaN / 500."""
+    from sklearn import metrics as skm
+
+    from logdir_reader import curves, load, scalars
+
+    labels = np.array([0, 1, 2, 0, 1, 2, 0, 0])
+    scores = np.eye(3)[[0, 1, 1, 0, 2, 2, 0, 1]] * 0.8 + 0.0667
+    scales = [1.0, 1e-160, 1e160, 1e-300, 1e300, 1e-45]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for step, scale in enumerate(scales):
+            log_report(tmp_path / "run", labels, scores, step, sample_weight=np.full(8, scale))
+    expected = {
+        "imbalance/mcc": skm.matthews_corrcoef(labels, scores.argmax(1)),
+        "imbalance/cohen_kappa": skm.cohen_kappa_score(labels, scores.argmax(1)),
+        "imbalance/macro_average_precision": np.mean(
+            [skm.average_precision_score(labels == k, scores[:, k]) for k in range(3)]),
+    }
+    for tag, value in expected.items():
+        written = scalars(tmp_path, "run", tag)
+        assert list(written) == list(range(len(scales)))
+        np.testing.assert_allclose(list(written.values()), value, rtol=1e-6, err_msg=tag)
+    stored = curves(tmp_path)["run"]
+    for step, scale in enumerate(scales):
+        np.testing.assert_allclose(stored[step] / scale, stored[0], rtol=1e-6, err_msg=scale)
+    client = _client(tmp_path)
+    first = _get(client, "report", run="run", tag="confusion_matrix", step=0)
+    for step in range(1, len(scales)):
+        report = _get(client, "report", run="run", tag="confusion_matrix", step=step)
+        for key in ("mcc", "cohen_kappa", "macro_average_precision", "macro_roc_auc", "expected_calibration_error"):
+            assert report["metrics"][key] == pytest.approx(first["metrics"][key], rel=1e-6), (scales[step], key)
+    assert len(_get(client, "series", run="run", tag="confusion_matrix")["steps"]) == len(scales)
+    # TensorBoard's PR Curves tab: precision and recall as at weight 1 (float64 where float32 would overflow)
+    provider, ctx = load(tmp_path), __import__("tensorboard").context.RequestContext()
+    pr = provider.read_tensors(ctx, experiment_id="", plugin_name="pr_curves", downsample=100)["run"]
+    for tag, data in pr.items():
+        curve = {datum.step: datum.numpy for datum in data}
+        for step in range(1, len(scales)):
+            np.testing.assert_allclose(curve[step][4:], curve[0][4:], rtol=1e-5, err_msg=(tag, scales[step]))
+            assert np.isfinite(curve[step]).all()

@@ -109,12 +109,12 @@ def _scalar_or_array(value: np.ndarray) -> Any:
 
 def _wilson(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
     """Wilson bounds of ``k / n`` (NaN where ``n == 0``), clipped to [0, 1]."""
+    # The usual form times n / n: no n * n, which under- or overflows for sums of extreme weights.
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
         z2 = z * z
-        denominator = 1.0 + z2 / n
-        centre = (p + z2 / (2.0 * n)) / denominator
-        half_width = z * np.sqrt(p * (1.0 - p) / n + z2 / (4.0 * n * n)) / denominator
+        share_missed = np.where(n > 0, (n - k) / n, 0.0)
+        centre = (k + z2 / 2.0) / (n + z2)
+        half_width = z * np.sqrt(k * share_missed + z2 / 4.0) / (n + z2)
         low = np.clip(centre - half_width, 0.0, 1.0)
         high = np.clip(centre + half_width, 0.0, 1.0)
     # Exact ends for 0 and n successes (the formula gives them up to rounding).

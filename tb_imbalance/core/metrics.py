@@ -156,20 +156,16 @@ def imbalance_metrics(cm: Any, per_class: dict[str, np.ndarray] | None = None) -
     present = support > 0
     recall_present = stats["recall"][present]
 
-    # Multiclass MCC, sklearn's formulation through covariances.
-    cov_ytyp = correct * total - np.dot(predicted, support)
-    cov_ypyp = total**2 - np.dot(predicted, predicted)
-    cov_ytyt = total**2 - np.dot(support, support)
-    denominator = np.sqrt(cov_ytyt * cov_ypyp)
-    mcc = float(cov_ytyp / denominator) if denominator != 0 else 0.0
-
-    # Cohen's kappa: observed vs. chance agreement.
+    # Multiclass MCC, sklearn's formulation through covariances, and Cohen's kappa (observed vs. chance
+    # agreement), on shares of the total: total**2 would overflow or underflow at extreme weight scales.
+    mcc = kappa = 0.0
     if total > 0:
-        expected = np.dot(support, predicted) / total**2
-        observed = correct / total
+        support_share, predicted_share, observed = support / total, predicted / total, correct / total
+        cov_ytyp = observed - np.dot(predicted_share, support_share)
+        denominator = np.sqrt((1 - np.dot(support_share, support_share)) * (1 - np.dot(predicted_share, predicted_share)))
+        mcc = float(cov_ytyp / denominator) if denominator != 0 else 0.0
+        expected = np.dot(support_share, predicted_share)
         kappa = (observed - expected) / (1 - expected) if expected != 1 else 0.0
-    else:
-        kappa = 0.0
 
     in_data = present | (predicted > 0)
     recall_in_data = stats["recall"][in_data]

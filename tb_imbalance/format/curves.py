@@ -25,6 +25,8 @@ __all__ = ["CurvesInfo", "curves_tag", "create_curves_metadata", "parse_curves_c
 _CURVES_KIND = "curves"
 #: float32 holds whole counts exactly up to 2**24; a summary with larger values is stored as float64.
 _FLOAT32_EXACT = 2.0**24
+#: Below this (float32's smallest normal number) float32 loses digits, then everything: sums of tiny weights.
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +98,13 @@ def encode_curves(summary: np.ndarray) -> np.ndarray:
 
     ``summary`` is the float64 ``[C + 1, 3, B]`` array of
     :func:`tb_imbalance.core.curve_summary`. Whole counts up to 2**24 and the
-    score sums fit float32 (the sums to about 7 digits); a larger value
-    stores the step as float64.
+    score sums fit float32 (the sums to about 7 digits); a larger value,
+    or a positive one too small for float32 (sums of tiny weights), stores
+    the step as float64.
     """
     summary = np.asarray(summary, dtype=np.float64)
-    stored = summary if summary.size and summary.max() >= _FLOAT32_EXACT else summary.astype("<f4")
+    wide = summary.size and (summary.max() >= _FLOAT32_EXACT or np.any((summary > 0) & (summary < _FLOAT32_TINY)))
+    stored = summary if wide else summary.astype("<f4")
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(stored), allow_pickle=False)
     return np.array([buffer.getvalue()], dtype=object)
