@@ -133,7 +133,8 @@ class HostReads:
 
     def curves_unavailable(self) -> str:
         """Why :meth:`curve_summary` is None (class ids, scores outside ``[0, 1]``,
-        ``curves=False``, rows that could not be counted); ``""`` when it is not."""
+        ``curves=False``, rows that could not be counted, training batches the
+        report callback left out); ``""`` when it is not."""
         return self.read_state().curves_reason
 
     def read_state(self) -> "MetricState":
@@ -154,4 +155,13 @@ class HostReads:
         curves, reason = self._curves.summary(
             host_copy(self.curve_counts), host_copy(self.curve_sums)
         )
+        if curves is not None and not isinstance(matrix, ValueError):
+            binned, counted = float(curves[-1, :2].sum()), float(np.sum(getattr(matrix, "values", matrix)))
+            if abs(binned - counted) > 0.5:  # e.g. a train function compiled while the report callback skipped
+                return MetricState(matrix, None, (
+                    f"{self.name}: the curve state holds {binned:.0f} rows, the matrix {counted:.0f}: "
+                    "ClassificationReportCallback leaves fit's training batches out of the curves (in its fit, and "
+                    "in a train function compiled then); read them after a validation pass (or evaluate()), or "
+                    "rebuild the train function: model.make_train_function(force=True)"
+                ))
         return MetricState(matrix, curves, reason)

@@ -197,6 +197,35 @@ def test_fit_and_evaluate_accumulate_the_validation_curves():
     assert_summary(weighted, reference(y_val, x_val, x_val.argmax(1), w_val))
 
 
+def test_a_later_fit_without_the_report_callback_gives_its_training_curves_or_says_why_not(tmp_path):
+    """The callback leaves training batches out of the curves; a train function compiled then (JAX's jit,
+    TensorFlow's graph) keeps doing so in later fits: the summary is then None with the reason, never zeros."""
+    from tb_imbalance.keras import ClassificationReportCallback
+
+    num_classes, rng = 3, np.random.default_rng(5)
+    x = rng.random((120, num_classes)).astype("float32")
+    x /= x.sum(axis=1, keepdims=True)
+    y = rng.integers(0, num_classes, 120)
+    identity = keras.layers.Dense(num_classes, use_bias=False, trainable=False, kernel_initializer="identity")
+    model = keras.Sequential([keras.Input((num_classes,)), identity])
+    balanced = BalancedAccuracy(num_classes)
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=[balanced])
+    model.fit(x, y, validation_data=(x, y), epochs=1, batch_size=32, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)  # training only, no callback
+    expected = reference(y, x, x.argmax(1))
+    assert balanced.confusion_matrix().sum() == 120
+    if BACKEND == "torch":  # eager: nothing compiled, the flag is read per batch
+        assert_summary(balanced, expected)
+    else:
+        assert balanced.curve_summary() is None
+        assert "holds 0 rows, the matrix 120" in balanced.curves_unavailable()
+        assert "model.make_train_function(force=True)" in balanced.curves_unavailable()
+    model.make_train_function(force=True)  # the fix the message names
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    assert_summary(balanced, expected)
+
+
 @pytest.mark.skipif(keras.backend.backend() != "torch", reason="autograd history is PyTorch's (eager metrics)")
 def test_training_batches_leave_no_autograd_history_in_the_metric():
     """Keras updates the metrics with gradients on; the model's outputs must not reach the state
