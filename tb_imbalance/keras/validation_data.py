@@ -192,6 +192,9 @@ class ValidationSource:
     def check_labels(self, num_classes: int) -> None:
         """Check array labels against ``C`` before training (batched sources: at the first report).
 
+        Padding rows (weight 0 and a label that names no class, such as ``-1``)
+        are left out, as the metric and the writers drop them.
+
         Raises:
             TypeError / ValueError: labels the core rejects (ragged, wrong
                 shape, ids outside ``[0, C)``, empty one-hot rows).
@@ -199,7 +202,11 @@ class ValidationSource:
         if not self.is_arrays:
             return
         try:
-            core.class_ids_from_labels(to_numpy(self.value[1], "validation_data"), num_classes)
+            labels = to_numpy(self.value[1], "validation_data")
+            weights = to_numpy(self.value[2], "validation_data") if len(self.value) > 2 else None
+            if weights is not None and np.shape(weights) in ((len(labels),), (len(labels), 1)) and np.ndim(labels):
+                labels = np.asarray(labels)[~core.padding_rows(labels, np.reshape(weights, -1), num_classes)]
+            core.class_ids_from_labels(labels, num_classes)
         except (TypeError, ValueError) as error:
             raise core.reworded(error, f"`validation_data` ({self.kind}), its y: {error}") from None
 

@@ -118,6 +118,26 @@ def test_tf_data_dataset(data, model):
     np.testing.assert_allclose(source.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y, weights))
 
 
+def test_padding_rows_in_arrays_are_dropped_as_in_batches_and_a_labelled_minus_one_is_refused(tmp_path, data):
+    """Rows of weight 0 and label -1 (padding) are dropped by the metric and the writers: arrays too."""
+    x, y, _ = data
+    padded, mask = y.copy(), np.ones(len(y), "float32")
+    padded[:10], mask[:10] = -1, 0.0
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    for run, value in (("arrays", (x, padded, mask)), ("batches", list(batches_of(x, padded, mask, size=50)))):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[
+            ClassificationReportCallback(tmp_path / run, validation_data=value, verbose=0)])
+        logged = matrices(tmp_path / run)["validation_imbalance"][0]
+        np.testing.assert_array_equal(logged, expected(model, x[10:], y[10:]), err_msg=run)
+    mask[0] = 1.0  # a -1 label that counts: an error, before training
+    with pytest.raises(ValueError, match=r"`validation_data` \(arrays \(x, y, sample_weight\)\), its y: `labels` must "
+                                         r"hold class ids in \[0, 2\].*received -1"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[
+            ClassificationReportCallback(tmp_path / "refused", validation_data=(x, padded, mask), verbose=0)])
+
+
 @pytest.mark.parametrize("source_kind", ["py_dataset", "generator", "torch_dataloader"])
 def test_callback_reads_each_source_in_fit(tmp_path, data, source_kind):
     x, y, _ = data
