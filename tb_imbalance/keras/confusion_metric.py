@@ -117,8 +117,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
       per batch): bad rows go to the ``invalid_rows`` counter, scores outside
       ``[0, 1]`` to the ``logit_rows`` counter; ``result()`` is then NaN (so
       no number computed from part of the rows ever shows in ``logs``) and
-      :meth:`confusion_matrix` raises ``ValueError`` naming the fix (so the
-      report callback stops training at the epoch's end).
+      :meth:`confusion_matrix` raises ``ValueError`` naming the fix (the report callback stops
+      training at the epoch's end; a metric only in ``logs`` warns once, when Keras resets it).
 
     Shape errors (wrong number of score columns) raise while tracing on every backend.
 
@@ -354,6 +354,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         return function
 
     def reset_state(self) -> None:
+        self._say_why_uncounted()
         self.skip_training_curves, self.resets = False, self.resets + 1  # resets: see validation_pass
         for variable in self.variables:
             variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))

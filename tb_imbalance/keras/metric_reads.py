@@ -16,12 +16,14 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, NamedTuple
 
 import keras
 import numpy as np
 
 from tb_imbalance.keras.cell_codes import read_cells
+from tb_imbalance.keras.state_updates import in_stateless_scope, read_slice
 
 __all__ = ["HostReads", "MetricState", "host_array", "host_copy"]
 
@@ -92,7 +94,35 @@ class HostReads:
         """
         counts = self._host_counts()
         size = self._counters_start
-        invalid, logits = int(counts[size]), int(counts[size + 1])
+        problems = self._uncounted(int(counts[size]), int(counts[size + 1]))
+        if problems:
+            raise ValueError(f"{self.name}: {problems}")
+        if self._codes is not None:
+            return read_cells(self._codes, self.cell_codes, counts, self.name)
+        return counts[:size].reshape(self.num_classes, self.num_classes)
+
+    _said_uncounted = False
+
+    def _say_why_uncounted(self) -> None:
+        """Warn once when the pass that ended had rows that could not be counted (its ``result()`` was NaN).
+
+        Keras resets metrics eagerly, between passes: the two counters are read there, not per batch. A fit
+        that only monitors the metric (``EarlyStopping``) has no report callback to raise the error.
+        """
+        if self._said_uncounted or in_stateless_scope():
+            return
+        start = self._counters_start
+        try:
+            invalid, logits = (int(count) for count in host_array(read_slice(self.counts, start, start + 2)))
+        except Exception:  # a symbolic value: a reset inside tf.function or a traced function says nothing
+            return
+        if invalid or logits:
+            self._said_uncounted = True
+            warnings.warn(f"{self.name}: in the pass that ended, {self._uncounted(invalid, logits)}; its "
+                          "result() was NaN (said once).", UserWarning, stacklevel=3)
+
+    def _uncounted(self, invalid: int, logits: int) -> str:
+        """What :meth:`confusion_matrix` says of rows the counters hold (``""`` for none)."""
         problems = []
         if invalid:
             problems.append(
@@ -111,11 +141,7 @@ class HostReads:
                 f"{type(self).__name__}({self.num_classes}, from_logits=True) to cut them at 0, "
                 "or end the model with a sigmoid"
             )
-        if problems:
-            raise ValueError(f"{self.name}: " + "; and ".join(problems))
-        if self._codes is not None:
-            return read_cells(self._codes, self.cell_codes, counts, self.name)
-        return counts[:size].reshape(self.num_classes, self.num_classes)
+        return "; and ".join(problems)
 
     def curve_summary(self) -> np.ndarray | None:
         """The float64 ``[C + 1, 3, B]`` summary of the scores seen, as

@@ -472,6 +472,30 @@ def test_case7_monitor_callbacks_with_default_mode(tmp_path, data, monitor):
     assert watchers[1].best == pytest.approx(max(history.history[monitor]))
 
 
+def test_case7_a_metric_only_monitored_says_once_why_it_is_nan(tmp_path, data):
+    """No report callback to raise: EarlyStopping would stop on NaN in silence (an all-zero one-hot row)."""
+    (x, y), (x_val, y_val), _ = data
+    labels = np.eye(CLASSES, dtype="float32")[y_val]
+    labels[5] = 0.0
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    stop = keras.callbacks.EarlyStopping(monitor="val_balanced_accuracy", patience=5)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        history = model.fit(x, np.eye(CLASSES)[y], validation_data=(x_val, labels), epochs=3, verbose=0, callbacks=[stop])
+    assert np.isnan(history.history["val_balanced_accuracy"]).all()
+    messages = [str(w.message) for w in said if "balanced_accuracy: in the pass that ended" in str(w.message)]
+    assert len(messages) == 1, messages
+    assert "1 rows could not be counted" in messages[0] and "one-hot rows with one largest, positive entry" in messages[0]
+    model.compile("adam", "categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])  # a new metric
+    with warnings.catch_warnings(record=True) as said:  # every row counted: nothing said
+        warnings.simplefilter("always")
+        model.fit(x, np.eye(CLASSES)[y], validation_data=(x_val, np.eye(CLASSES)[y_val]), epochs=1, verbose=0)
+        model.evaluate(x_val, np.eye(CLASSES)[y_val], verbose=0)
+    assert not [w for w in said if "in the pass that ended" in str(w.message)]
+
+
 # -- case 8: fit without validation ----------------------------------------
 def test_case8_no_validation_in_fit_warns_once_and_writes_nothing(tmp_path, data, capsys):
     (x, y), _, _ = data
