@@ -242,6 +242,23 @@ def test_lists_of_arrays_are_refused_as_batches_or_heads_with_the_fix():
     )
 
 
+def test_object_arrays_of_numbers_are_numbers_and_missing_values_are_named():
+    """pandas' nullable dtypes (df.convert_dtypes()) give object arrays from a DataFrame."""
+    import pandas as pd  # statsmodels' dependency
+
+    labels = pd.Series([0, 1, 1, 0], dtype="Int64")
+    scores = pd.DataFrame([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.7, 0.3]], dtype="Float64")
+    assert np.asarray(scores).dtype == object  # what the core is handed
+    expected = skm.confusion_matrix([0, 1, 1, 0], [0, 1, 0, 0])
+    np.testing.assert_array_equal(core.confusion_matrix(labels, scores), expected)
+    np.testing.assert_array_equal(core.confusion_matrix(np.array([0, 1, 1, 0], dtype=object), scores.to_numpy()), expected)
+    scores.iloc[1, 0] = pd.NA
+    with pytest.raises(ValueError, match=r"`predictions` holds missing values \(None or pandas' NA\); drop those rows"):
+        core.confusion_matrix(labels, scores)
+    with pytest.raises(ValueError, match=r"`labels` holds missing values"):
+        core.confusion_matrix(np.array([0, None, 1], dtype=object), [0, 1, 1], num_classes=2)
+
+
 def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
     from sklearn.linear_model import LogisticRegression
 

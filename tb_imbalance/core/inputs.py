@@ -99,6 +99,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         raise TypeError(
             f"`{argument}` could not be read as a numpy array ({type(error).__name__}: {error})"
         ) from None
+    if array.dtype == object and array.size:
+        array = _numbers_of_objects(array, argument)
     array = widen_low_precision_floats(array)
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
@@ -115,6 +117,26 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         raise TypeError(
             f"`{argument}` must hold integer class ids or float scores, "
             f"received dtype {array.dtype}{hint}"
+        )
+    return array
+
+
+def _numbers_of_objects(array: np.ndarray, argument: str) -> np.ndarray:
+    """An object array of Python numbers as numbers (pandas' nullable ``Int64`` / ``Float64`` frames give one).
+
+    Example:
+        >>> _numbers_of_objects(np.array([[1, 0], [0, 1]], dtype=object), "labels").dtype
+        dtype('int64')
+    """
+    try:
+        numbers = np.array(array.tolist())
+    except ValueError:  # ragged: said as such by the dtype check
+        return array
+    if numbers.dtype != object:
+        return numbers
+    if any(item is None or type(item).__name__ == "NAType" for item in numbers.reshape(-1).tolist()):
+        raise ValueError(
+            f"`{argument}` holds missing values (None or pandas' NA); drop those rows before logging"
         )
     return array
 
