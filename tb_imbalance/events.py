@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from tensorboard.compat.proto import summary_pb2
@@ -60,7 +60,7 @@ from tb_imbalance.scalar_value import scalar_value as _scalar
 from tb_imbalance.step import ReportStep
 
 __all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder",
-           "step_matrix_value", "step_values", "tag_collision"]
+           "step_matrix_value", "step_values", "tag_collision", "tag_written_among"]
 
 #: Per-class scalar sections: tag prefix -> key of :func:`tb_imbalance.core.per_class_metrics`.
 PER_CLASS_METRICS = {"precision": "precision", "recall": "recall", "f1": "f1"}
@@ -268,6 +268,21 @@ def tag_collision(name: str, other: str) -> str | None:
         for other_prefix in other_spaces:
             if prefix.startswith(other_prefix) or other_prefix.startswith(prefix):
                 return max(prefix, other_prefix, key=len) + "…"
+    return None
+
+
+def tag_written_among(name: str, class_names: Sequence[str], tags: Iterable[str]) -> str | None:
+    """The first of ``tags`` (sorted) that a report ``name`` of these classes can write, or None.
+
+    Example:
+        >>> tag_written_among("confusion_matrix", ["ok", "fraud"], ["loss", "recall/fraud", "recall/other"])
+        'recall/fraud'
+    """
+    exact, spaces = _tag_space(name)
+    names = set(class_names)
+    for tag in sorted(tags):
+        if tag in exact or any(tag.startswith(space) and tag[len(space):] in names for space in spaces):
+            return tag
     return None
 
 

@@ -18,6 +18,10 @@ refuses, before anything is written:
   written without counts cannot get them later, nor the other way round);
 * a report ``name`` whose tags would overlap another report's tags in the
   same run (:func:`tb_imbalance.events.tag_collision`), naming both;
+* a report that would write a tag the run's files already hold values of
+  that tb_imbalance did not write (the user's own scalar ``recall/fraud``,
+  or one named ``confusion_matrix``): TensorBoard would mix the two series,
+  or keep the first kind of a tag and drop the other;
 * a tag that another writer (another process, or another writer of this
   process) added steps to since this history was read: two writers of one
   tag lose each other's steps in TensorBoard.
@@ -50,7 +54,7 @@ from tensorboard.compat.proto import event_pb2
 
 from tb_imbalance import format as fmt
 from tb_imbalance.event_file import event_files, read_events_from
-from tb_imbalance.events import tag_collision
+from tb_imbalance.events import tag_collision, tag_written_among
 from tb_imbalance.step import ClassSet, ReportStep
 
 __all__ = ["RunHistory", "TagHistory"]
@@ -117,6 +121,8 @@ class RunHistory:
         self.file_ends: dict[str, int] = {}
         #: Whether a SessionLog.START event was read, and a later one purged steps (:meth:`absorb_events`).
         self.session_started = self.purged = False
+        #: Tags of the events read that tb_imbalance did not write (each report step is one event).
+        self.other_tags: set[str] = set()
 
     @classmethod
     def from_directory(
@@ -145,7 +151,12 @@ class RunHistory:
         for event in events:
             if event.session_log.status == _SESSION_START:
                 self._restart(event.step)
-            for value in event.summary.value:
+            values = event.summary.value
+            if not any(value.tag in self.tags or value.metadata.plugin_data.plugin_name == fmt.PLUGIN_NAME
+                       for value in values):
+                self.other_tags.update(value.tag for value in values)
+                continue
+            for value in values:
                 self._absorb(value, event.step, other_writer)
 
     def _restart(self, step: int) -> None:
@@ -198,6 +209,15 @@ class RunHistory:
                     "'average_precision/', 'pr_curve/' or 'imbalance/' sections (e.g. name='test_set'), "
                     "or log into another run directory"
                 )
+        other = tag_written_among(name, classes.names, self.other_tags)
+        if other is not None:
+            raise ValueError(
+                f"`name={name!r}`: the report would write the tag {other!r}, which{self._where()} already "
+                "holds values tb_imbalance did not write (your own scalars?): TensorBoard would mix the two "
+                "series in one, or keep one kind of value and drop the other. Rename your tag, or log the "
+                "report under another `name` (e.g. name='val_report': its scalars then start with "
+                "'val_report/'), or into another run directory"
+            )
         tag = self.tags.get(name)
         if tag is None:
             return

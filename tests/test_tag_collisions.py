@@ -112,3 +112,26 @@ def test_tag_collision_rules():
     assert tag_collision("confusion_matrix", "f1/cat") == "f1/cat"
     assert tag_collision("x", "x/recall/a/b") == "x/recall/a/b"
     assert tag_collision("precision", "confusion_matrix") is not None  # precision/precision/… vs precision/…
+
+
+@pytest.mark.parametrize("own_tag", ["recall/1", "confusion_matrix", "imbalance/accuracy", "confusion_matrix_image"])
+def test_a_tag_of_the_users_own_values_is_refused_before_anything_is_written(tmp_path, own_tag):
+    """TensorBoard would mix the user's series with the report's, or keep a tag's first kind only."""
+    run_dir = tmp_path / "run"
+    writer = tf.summary.create_file_writer(str(run_dir))
+    with writer.as_default():
+        for step in range(2):
+            tf.summary.scalar(own_tag, 0.99, step=step)
+            tf.summary.scalar("loss", 0.5, step=step)  # tags the report does not write are fine
+            tf.summary.scalar("precision/macro", 0.5, step=step)
+    writer.flush()
+    before = _event_bytes(run_dir)
+    with pytest.raises(ValueError, match=rf"`name='confusion_matrix'`: the report would write the tag '{own_tag}', "
+                                         r"which in .*run already holds values tb_imbalance did not write"):
+        log_report(run_dir, LABELS, SCORES, 0)
+    assert _event_bytes(run_dir) == before, "nothing may be written"
+    log_report(run_dir, LABELS, SCORES, 0, name="val_report")  # the fix the message names
+    log_report(run_dir, LABELS, SCORES, 1, name="val_report")
+    close_directory_writers()  # a later process reads the run back: the report's own tags are its own
+    log_report(run_dir, LABELS, SCORES, 2, name="val_report")
+    assert sorted(matrices(tmp_path, tag="val_report")["run"]) == [0, 1, 2]
