@@ -219,6 +219,13 @@ def logdir(tmp_path_factory) -> tuple[pathlib.Path, dict[str, Expected]]:
         [(0, [_raw_value(good[0], NAMES3)]), (1, [_raw_value(negative, NAMES3)]), (2, [_raw_value(good[2], NAMES3)])],
     )
     expected["negative_count"] = Expected(good, [1], ("negative count",))
+    # Finite float counts whose sum is past float64's range (every score would be NaN).
+    huge = np.full((3, 3), 1e308)
+    _write_events(
+        root / "sum_past_float64",
+        [(0, [_raw_value(good[0] * 1.0, NAMES3)]), (1, [_raw_value(huge, NAMES3)]), (2, [_raw_value(good[2] * 1.0, NAMES3)])],
+    )
+    expected["sum_past_float64"] = Expected(good, [1], ("sum is past float64's range",))
 
     # Not one step fits the tag's metadata.
     _write_events(root / "nothing_fits", [(step, [_raw_value(_matrix(rng, 4), NAMES3)]) for step in (0, 1)])
@@ -323,7 +330,7 @@ def wsgi_get(logdir) -> Getter:
 
 RUNS = [
     "more_classes", "fewer_classes", "wide_then_small", "reused_steps", "logged_twice",
-    "negative_count", "nothing_fits", "log_matrix", "tf_summary", "clean",
+    "negative_count", "sum_past_float64", "nothing_fits", "log_matrix", "tf_summary", "clean",
 ]
 
 

@@ -208,3 +208,11 @@ def test_weights_at_extreme_scales_give_the_numbers_of_weight_1(tmp_path):
         for step in range(1, len(scales)):
             np.testing.assert_allclose(curve[step][4:], curve[0][4:], rtol=1e-5, err_msg=(tag, scales[step]))
             assert np.isfinite(curve[step]).all()
+
+
+def test_sums_past_float64_are_refused_before_anything_is_written(tmp_path):
+    with pytest.raises(ValueError, match=r"`cm` sums past the float64 range \(largest count 1e\+308\).*scale it down"):
+        log_matrix(tmp_path / "run", [[1e308, 1e308], [1.0, 1e308]], 0)
+    with pytest.raises(ValueError, match=r"`sample_weight` sums past the float64 range"):
+        log_report(tmp_path / "run", [0, 1, 1], [0, 1, 0], 0, num_classes=2, sample_weight=[1e308, 1e308, 1.0])
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())

@@ -164,6 +164,17 @@ def _check_finite(array: np.ndarray, argument: str) -> None:
         )
 
 
+def _check_sum(values: np.ndarray, argument: str) -> None:
+    """Float counts whose sum is past float64's range would make every score NaN."""
+    if values.dtype.kind == "f" and values.size:
+        with np.errstate(over="ignore"):
+            total = values.sum()
+        if not np.isfinite(total):
+            raise ValueError(
+                f"`{argument}` sums past the float64 range (largest count {values.max():.6g}), so its "
+                "totals would be infinite; scale it down (only the ratios of sums of weights matter)"
+            )
+
 def reworded(error: Exception, message: str) -> Exception:
     """A ``TypeError`` or ``ValueError``, as ``error`` is, saying ``message`` (to re-raise with context).
 

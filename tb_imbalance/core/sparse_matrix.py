@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from tb_imbalance.core.inputs import _check_sum
+
 __all__ = ["SPARSE_ABOVE_CLASSES", "SparseMatrix"]
 
 #: Above this many classes counted matrices are :class:`SparseMatrix` values
@@ -101,6 +103,7 @@ class SparseMatrix:
             raise ValueError(f"`{argument}` contains NaN or infinite values; pass finite counts")
         if values.size and values.min() < 0:
             raise ValueError(f"`{argument}` must hold non-negative counts, received {values.min()}")
+        _check_sum(values, argument)
         dtype = np.int64 if np.issubdtype(values.dtype, np.integer) else np.float64
         codes = rows.astype(np.int64) * num_classes + columns.astype(np.int64)
         cells, inverse = np.unique(codes, return_inverse=True)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _shape
+from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _check_sum, _shape
 from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = ["validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names"]
@@ -54,7 +54,9 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     _check_finite(array, argument)
     if array.size and array.min() < 0:
         raise ValueError(f"`{argument}` must hold non-negative counts, received {array.min()}")
+    _check_sum(array, argument)
     return array
+
 
 
 def default_class_names(num_classes: int) -> list[str]:

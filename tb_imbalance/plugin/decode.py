@@ -94,8 +94,8 @@ def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | core.Sp
             )
     counts = tensor if info.encoding == fmt.DENSE else tensor[:, 2]
     if counts.size:
-        if np.issubdtype(counts.dtype, np.floating) and not np.all(np.isfinite(counts)):
-            return None, "its confusion matrix holds NaN or infinite counts"
+        if np.issubdtype(counts.dtype, np.floating) and not np.isfinite(counts.sum()):  # a NaN, an inf, or sums past float64
+            return None, "its confusion matrix holds NaN or infinite counts, or counts whose sum is past float64's range"
         if counts.min() < 0:
             return None, f"its confusion matrix holds a negative count ({counts.min()})"
     return matrix, ""
