@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import numpy as np
@@ -48,6 +49,9 @@ Matrix = Union[np.ndarray, core.SparseMatrix]
 
 #: The largest step an event file can hold (``Event.step`` is a signed 64-bit int).
 MAX_STEP = 2**63 - 1
+#: Above this, steps are not exact as JavaScript numbers: TensorBoard's pages cannot tell neighbours apart.
+MAX_PAGE_STEP = 2**53
+_said_page_step = False
 
 
 def validate_step(step: Any) -> int:
@@ -77,7 +81,21 @@ def validate_step(step: Any) -> int:
             f"`step` must be at most 2**63 - 1 (event files store it as a signed 64-bit int), "
             f"received {step}; pass the epoch or batch index"
         )
+    if step > MAX_PAGE_STEP:
+        _say_page_step(int(step))
     return int(step)
+
+
+def _say_page_step(step: int) -> None:
+    global _said_page_step
+    if not _said_page_step:
+        _said_page_step = True
+        logging.getLogger("tb_imbalance").warning(
+            "tb_imbalance: step %d is past 2**53: it is written and served exactly by the HTTP API, but "
+            "TensorBoard's pages (its Scalars tab, the Imbalance dashboard) read steps as JavaScript numbers, "
+            "which round it (a time.time_ns() step?), so the dashboard cannot open such a step; log the "
+            "epoch or batch index. Said once.", step,
+        )
 
 
 def validate_tag(name: Any) -> str:

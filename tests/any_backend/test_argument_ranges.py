@@ -118,3 +118,21 @@ def test_counts_just_below_2_53_in_all_are_written_exactly(tmp_path):
     close_directory_writers()
     (by_step,) = matrices(tmp_path).values()
     np.testing.assert_array_equal(by_step[0], cm)
+
+
+def test_a_step_past_2_53_is_written_and_said_once_that_pages_round_it(tmp_path, caplog, monkeypatch):
+    import logging
+
+    from tb_imbalance import step as step_module
+
+    monkeypatch.setattr(step_module, "_said_page_step", False)
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, 2**53, image=False)  # exact in JavaScript
+        assert not caplog.records
+        for step in (1733400000123456789, 1733400000123456790):
+            tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, step, image=False)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "step 1733400000123456789 is past 2**53" in said[0] and "log the epoch" in said[0]
+    close_directory_writers()
+    (by_step,) = matrices(tmp_path).values()
+    assert list(by_step) == [2**53, 1733400000123456789, 1733400000123456790]
