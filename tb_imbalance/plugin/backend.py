@@ -133,6 +133,17 @@ def _optional_int(request: wrappers.Request, name: str) -> int | None:
     return _integer(value, f"query parameter `{name}`")
 
 
+def _shot_bounds(request: wrappers.Request) -> tuple[int, int]:
+    """``many`` and ``few`` of a request, each defaulted when absent; a pair out of order is a 400 that
+    names the default it was checked against."""
+    many, few = _optional_int(request, "many"), _optional_int(request, "few")
+    if many is not None and few is None and many <= core.FEW_SHOT_MAX:
+        raise BadRequestError(f"`many`={many} must be more than `few`, whose default is {core.FEW_SHOT_MAX}; pass a smaller `few` too")
+    if few is not None and many is None and few >= core.MANY_SHOT_MIN:
+        raise BadRequestError(f"`few`={few} must be less than `many`, whose default is {core.MANY_SHOT_MIN}; pass a larger `many` too")
+    return (core.MANY_SHOT_MIN if many is None else many), (core.FEW_SHOT_MAX if few is None else few)
+
+
 def _required_int(request: wrappers.Request, name: str) -> int:
     value = _optional_int(request, name)
     if value is None:
@@ -226,16 +237,9 @@ class ImbalancePlugin(base_plugin.TBPlugin):
     def _serve_report(self, request: wrappers.Request) -> Mapping[str, Any]:
         where = _run_and_tag(request)
         step = _optional_int(request, "step")
-        many = _optional_int(request, "many")
-        few = _optional_int(request, "few")
+        many, few = _shot_bounds(request)
         group = _optional_flag(request, "group")
-        return self._data.report(
-            *where,
-            step,
-            many=core.MANY_SHOT_MIN if many is None else many,
-            few=core.FEW_SHOT_MAX if few is None else few,
-            group=group,
-        )
+        return self._data.report(*where, step, many=many, few=few, group=group)
 
     @_json_route
     def _serve_series(self, request: wrappers.Request) -> Mapping[str, Any]:
