@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _check_range, _shape, widen_low_precision_floats
+from tb_imbalance.core.inputs import (
+    _as_numeric_array, _check_finite, _check_range, _shape, check_scores, widen_low_precision_floats,
+)
 
 __all__ = [
     "CURVE_BINS",
@@ -128,7 +130,7 @@ def curve_probabilities(predictions: Any, num_classes: int, *, from_logits: bool
         return np.stack([1.0 - positive, positive], axis=1).astype(scores.dtype, copy=False), ""
     if scores.ndim != 2 or scores.shape[1] != num_classes:
         raise ValueError(f"`predictions` must be scores [N, {num_classes}], received {_shape(scores)}")
-    _check_finite(scores, "predictions")
+    check_scores(scores, from_logits)
     if from_logits:
         shifted = scores - scores.max(axis=1, keepdims=True)
         np.exp(shifted, out=shifted)

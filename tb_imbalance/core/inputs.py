@@ -175,6 +175,42 @@ def _check_sum(values: np.ndarray, argument: str) -> None:
                 "totals would be infinite; scale it down (only the ratios of sums of weights matter)"
             )
 
+def check_scores(scores: np.ndarray, from_logits: bool) -> None:
+    """Scores must be finite; logits may also be ``-inf`` (one column: ``±inf``), a row keeping a finite one.
+
+    Example:
+        >>> check_scores(np.array([[0.5, -np.inf]]), from_logits=True)
+        >>> check_scores(np.array([[-np.inf, -np.inf]]), from_logits=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: `predictions` row 0 is -inf in every column (1 such rows), so it predicts no class: drop those rows
+    """
+    if not from_logits or not np.issubdtype(scores.dtype, np.floating):
+        try:
+            _check_finite(scores, "predictions")
+        except ValueError as error:
+            if np.isnan(scores).any() or (scores == np.inf).any():
+                raise
+            raise ValueError(f"{error}; logits with -inf (classes ruled out) need from_logits=True") from None
+        return
+    bad = np.isnan(scores) if scores.ndim == 1 else np.isnan(scores) | (scores == np.inf)
+    if bad.any():
+        where = int(np.flatnonzero(bad.reshape(-1))[0])
+        place = f"row {where // scores.shape[1]}, column {where % scores.shape[1]}" if scores.ndim == 2 else f"flat index {where}"
+        allowed = "-inf or +inf" if scores.ndim == 1 else "-inf (a class ruled out)"
+        raise ValueError(
+            f"`predictions` contains NaN{'' if scores.ndim == 1 else ' or +inf'} (first at {place}); logits may "
+            f"be {allowed}, not that: fix the model output or drop those rows before logging"
+        )
+    if scores.ndim == 2 and scores.size:
+        empty = np.flatnonzero(scores.max(axis=1) == -np.inf)
+        if len(empty):
+            raise ValueError(
+                f"`predictions` row {int(empty[0])} is -inf in every column ({len(empty)} such rows), so it "
+                "predicts no class: drop those rows"
+            )
+
+
 def reworded(error: Exception, message: str) -> Exception:
     """A ``TypeError`` or ``ValueError``, as ``error`` is, saying ``message`` (to re-raise with context).
 
@@ -272,14 +308,18 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
             probability (class 1 above 0.5, a tie is class 0), or a logit
             when ``from_logits`` (above 0).
         num_classes: ``C``.
-        from_logits: a single score column holds logits, not probabilities
-            (``[N, C]`` scores give the same argmax either way).
+        from_logits: the scores are logits, not probabilities (``[N, C]``
+            scores give the same argmax either way). Logits may be ``-inf``
+            (a class ruled out, as a masked softmax does; one column: ``±inf``)
+            where each row keeps a finite one.
 
     Example:
         >>> class_ids_from_predictions([0.2, 0.7], 2).tolist()
         [0, 1]
         >>> class_ids_from_predictions([-1.3, 2.0], 2, from_logits=True).tolist()
         [0, 1]
+        >>> class_ids_from_predictions([[0.5, -np.inf, 2.0]], 3, from_logits=True).tolist()
+        [2]
 
     Raises:
         TypeError: non-numeric predictions.
@@ -300,11 +340,11 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
             )
         ids, finite = _argmax_rows(array)
         if not finite:
-            _check_finite(array, "predictions")  # raises, naming the first bad score
+            check_scores(array, from_logits)  # raises, naming the first bad score, unless logits hold -inf
         if not is_float:
             _check_one_largest(array)
         return ids.astype(np.int64)
-    _check_finite(array, "predictions")
+    check_scores(array, from_logits and is_float and array.ndim == 1)
     if array.ndim != 1:
         raise ValueError(
             "`predictions` must be class ids [N], scores [N, C] or one sigmoid "

@@ -111,6 +111,12 @@ class _TorchOps:
     def isfinite(self, value: Any) -> Any:
         return self._torch.isfinite(value)
 
+    def isnan(self, value: Any) -> Any:
+        return self._torch.isnan(value)
+
+    def logical_not(self, value: Any) -> Any:
+        return self._torch.logical_not(value)
+
     def round(self, value: Any) -> Any:
         return self._torch.round(value)
 

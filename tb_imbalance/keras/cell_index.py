@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tb_imbalance.keras.row_ops import Picked, argmax_under_xla, dtype_name, is_float, rank, row_argmax
+from tb_imbalance.keras.row_ops import Picked, argmax_under_xla, countable_rows, dtype_name, is_float, rank, row_argmax
 
 __all__ = ["CellLayout"]
 
@@ -75,12 +75,12 @@ class CellLayout:
                     f"(num_classes={self.num_classes}), received shape {tuple(values.shape)}; {fix}"
                 )
             if argument == "y_pred" and under_xla and is_float(values):
-                ids, finite = argmax_under_xla(xp, values)
+                ids, finite = argmax_under_xla(xp, values, logits=self.from_logits)
                 return xp.cast(ids, self.count_dtype), finite, None
             as_float = values
             if dtype_name(values.dtype) not in ("float32", "float64"):
                 as_float = xp.cast(values, "float32")  # a sum of float16 scores could overflow
-            valid = xp.isfinite(xp.sum(as_float, axis=-1))
+            valid = countable_rows(xp, as_float, logits=self.from_logits and argument == "y_pred")
             if argument == "y_true" or not is_float(values):
                 # a one-hot row with no positive entry names no class (argmax would say 0), nor does a
                 # multi-hot row, whose largest value is in several columns (argmax would say the first);
@@ -106,7 +106,7 @@ class CellLayout:
                     f"num_classes={self.num_classes}; pass scores [N, {self.num_classes}] "
                     "or integer class ids"
                 )
-            finite = xp.isfinite(values)
+            finite = xp.logical_not(xp.isnan(values)) if self.from_logits else xp.isfinite(values)  # sigmoid(±inf): 0, 1
             if self.from_logits:
                 return xp.cast(values > 0, self.count_dtype), finite, None  # = sigmoid > 0.5
             outside = (values < 0) | (values > 1)

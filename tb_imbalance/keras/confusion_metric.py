@@ -104,7 +104,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``, fractional labels, one-hot
     label rows with no positive entry or their largest value in several columns, score rows holding
-    NaN or an infinity, integer prediction rows with their largest value in several columns) and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
+    NaN or an infinity (logits: NaN, +inf, or -inf everywhere), integer prediction rows with their largest value in several columns) and, with ``from_logits=False``, single-column scores outside ``[0, 1]``
     (logits read as probabilities) are never put in a wrong cell:
 
     * when ``y_true`` and ``y_pred`` are both numpy arrays or lists (data
@@ -258,7 +258,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             if self._fused_tf:
                 picked = y_pred
                 if tf_native_argmax_applies(y_pred, self.num_classes):
-                    picked = pick_with_tensorflow(y_pred)
+                    picked = pick_with_tensorflow(y_pred, self.from_logits)
                 curves = (None, None) if not self._keeps_curves else (self.curve_counts, self.curve_sums)
                 self._shared_xla_function("update")(
                     y_true, picked, y_pred, sample_weight, self.counts.value.handle, self._last_result.value.handle,

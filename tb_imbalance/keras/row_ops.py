@@ -30,6 +30,7 @@ __all__ = [
     "TF_NATIVE_ARGMAX_COLUMNS",
     "tf_native_argmax_applies",
     "pick_with_tensorflow",
+    "countable_rows",
     "host_row_mask",
     "dtype_name",
     "as_output_precision",
@@ -193,12 +194,12 @@ def row_argmax(xp: Any, scores: Any) -> Any:
     return xp.argmax(scores, axis=-1)
 
 
-def argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
+def argmax_under_xla(xp: Any, scores: Any, logits: bool = False) -> tuple[Any, Any]:
     """Row argmax (the first of ties) and whether each row is all finite, as
-    XLA runs them fastest.
+    XLA runs them fastest (``logits``: whether it can be counted, see :func:`countable_rows`).
 
     NaN and ±inf are first marked +inf, so a row's pick is not finite exactly
-    when the row holds a score that is not. XLA's argmax, a reduction over
+    when the row holds a score that is not (logits keep -inf: a row all -inf is not countable). XLA's argmax, a reduction over
     (value, index) pairs, is slow on a CPU beyond a few columns (about 550 µs
     for 256 x 1000 scores); the row's maximum and then the first column that
     holds it are two plain reductions (about 70 µs). Above
@@ -212,14 +213,36 @@ def argmax_under_xla(xp: Any, scores: Any) -> tuple[Any, Any]:
         # the scores once in memory: XLA would otherwise recompute their producer (a softmax)
         # inside each of the three reads below
         scores = jax.lax.optimization_barrier(scores)
+        if logits:
+            return _blocked_argmax(xp, scores), countable_rows(xp, scores, logits=True)
         return _blocked_argmax(xp, scores), xp.logical_not(xp.isnan(xp.sum(scores * 0, axis=-1)))
-    marked = xp.where(xp.isfinite(scores), scores, float("inf"))
+    if logits:
+        marked = xp.where(xp.isnan(scores), float("inf"), scores)  # -inf rules a class out: kept
+    else:
+        marked = xp.where(xp.isfinite(scores), scores, float("inf"))
     width = scores.shape[-1]
     if width <= _XLA_ARGMAX_MAX_COLUMNS.get(keras.backend.backend(), 0):
-        return _backend_argmax(marked), xp.max(marked, axis=-1) < float("inf")
+        top = xp.max(marked, axis=-1)
+        return _backend_argmax(marked), (top < float("inf")) & (top > float("-inf")) if logits else top < float("inf")
     top = xp.max(marked, axis=-1, keepdims=True)
     ids = xp.min(xp.where(marked == top, xp.arange(width, dtype="int32"), width), axis=-1)
-    return ids, top[:, 0] < float("inf")
+    return ids, (top[:, 0] < float("inf")) & (top[:, 0] > float("-inf")) if logits else top[:, 0] < float("inf")
+
+
+def countable_rows(xp: Any, scores: Any, logits: bool = False) -> Any:
+    """Whether each row of float scores ``[N, C]`` can be counted: every score finite, or for logits
+    none NaN nor +inf and one above -inf (-inf rules a class out, as a masked softmax does).
+
+    Example:
+        >>> from keras import ops
+        >>> rows = ops.convert_to_tensor([[0.5, float("-inf")], [float("-inf"), float("-inf")]])
+        >>> [bool(v) for v in countable_rows(ops, rows)], [bool(v) for v in countable_rows(ops, rows, logits=True)]
+        ([False, False], [True, False])
+    """
+    total = xp.sum(scores, axis=-1)  # NaN with a NaN or with both infinities; -inf with -inf alone
+    if not logits:
+        return xp.isfinite(total)
+    return xp.logical_not(xp.isnan(total)) & (total < float("inf")) & (xp.max(scores, axis=-1) > float("-inf"))
 
 
 class Picked(NamedTuple):
@@ -241,13 +264,13 @@ def tf_native_argmax_applies(scores: Any, num_classes: int) -> bool:
     return len(scores.shape) == 2 and scores.shape[-1] == num_classes in TF_NATIVE_ARGMAX_COLUMNS and is_float(scores)
 
 
-def pick_with_tensorflow(scores: Any) -> Picked:
-    """Each row's argmax by TensorFlow's own kernel, and whether the row is all
-    finite (by its sum: TensorFlow's argmax skips NaN, so it cannot tell)."""
+def pick_with_tensorflow(scores: Any, logits: bool = False) -> Picked:
+    """Each row's argmax by TensorFlow's own kernel, and whether the row can be counted
+    (:func:`countable_rows`, by its sum: TensorFlow's argmax skips NaN, so it cannot tell)."""
     import tensorflow as tf
 
     as_float = scores if scores.dtype in (tf.float32, tf.float64) else tf.cast(scores, tf.float32)
-    return Picked(tf.math.argmax(scores, axis=-1), tf.math.is_finite(tf.reduce_sum(as_float, axis=-1)))
+    return Picked(tf.math.argmax(scores, axis=-1), countable_rows(keras.ops, as_float, logits))
 
 
 _DTYPE_NAMES: dict[Any, str] = {}
