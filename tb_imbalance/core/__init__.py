@@ -60,7 +60,8 @@ from tb_imbalance.core.curves import (
     validate_curve_summary,
 )
 from tb_imbalance.core.groups import group_matrix, validate_class_groups
-from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions, reworded, widen_low_precision_floats
+from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions
+from tb_imbalance.core.numeric_arrays import reworded, widen_low_precision_floats
 from tb_imbalance.core.intervals import (
     DEFAULT_CONFIDENCE,
     newcombe_interval,

@@ -32,8 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.inputs import (
-    _as_numeric_array, _check_finite, _check_range, _shape, check_scores, widen_low_precision_floats,
+from tb_imbalance.core.inputs import _check_range
+from tb_imbalance.core.numeric_arrays import (
+    _as_numeric_array, _check_finite, _shape, check_scores, widen_low_precision_floats,
 )
 
 __all__ = [

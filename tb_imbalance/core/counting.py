@@ -13,15 +13,13 @@ from typing import Any, Sequence
 import numpy as np
 
 from tb_imbalance.core.inputs import (
-    _as_numeric_array,
-    _check_finite,
     _infer_num_classes,
     _largest_not_unique,
-    _shape,
     _squeeze_hint,
     class_ids_from_labels,
     class_ids_from_predictions,
 )
+from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape
 from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
 from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _shape
+from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape
 from tb_imbalance.core.metrics import per_class_metrics
 from tb_imbalance.core.validators import validate_matrix
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.inputs import _check_sum
+from tb_imbalance.core.numeric_arrays import _check_sum
 
 __all__ = ["SPARSE_ABOVE_CLASSES", "SparseMatrix"]
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_imbalance.core.inputs import _as_numeric_array, _check_finite, _check_sum, _shape
+from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _check_sum, _shape
 from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = ["validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names"]

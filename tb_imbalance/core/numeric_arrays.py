@@ -1,0 +1,206 @@
+"""Any array-like read as numbers once, with errors that name the argument: the first step of every input.
+
+numpy, lists, framework tensors, pandas objects (nullable dtypes included)
+become numpy arrays of numbers; NaN and infinite values, lists of batches,
+mappings, masked arrays and strings are refused naming the fix.
+
+Example:
+    >>> _as_numeric_array([[1, 0], [0, 1]], "labels").dtype
+    dtype('int64')
+    >>> check_scores(np.array([[0.5, -np.inf]]), from_logits=True)  # a class ruled out
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["widen_low_precision_floats", "check_scores", "reworded"]
+
+def _shape(value: Any) -> tuple[int, ...]:
+    try:
+        return tuple(np.shape(value))
+    except Exception:  # a ragged list, a tensor numpy cannot read: _as_numeric_array reports it, naming the argument
+        return ()
+
+
+
+def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
+    """bfloat16 and float8 arrays (``ml_dtypes``, as JAX, TensorFlow and Keras'
+    mixed precision give them) as float32, which holds their values exactly;
+    other arrays unchanged.
+
+    numpy's own type checks do not see these dtypes as floats.
+
+    Example:
+        >>> widen_low_precision_floats(np.array([0.5, 1.0])).dtype
+        dtype('float64')
+    """
+    if array.dtype.kind == "V" and array.dtype.name.startswith(("bfloat", "float")):
+        return array.astype(np.float32)
+    return array
+
+
+def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
+    """A list of arrays is a multi-output model's heads, or batches collected in a loop."""
+    if not isinstance(value, (list, tuple)) or len(value) < 2:
+        return
+    if not all(hasattr(item, "shape") and len(item.shape) >= 1 for item in value):
+        return  # nested Python lists are rows: np.asarray decides
+    rows = [int(item.shape[0]) for item in value]
+    concatenate = "concatenate them first: np.concatenate, torch.cat or jnp.concatenate"
+    if len(set(rows)) > 1:
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} arrays of {shown} rows, as batches collected "
+            f"in a loop are; {concatenate}"
+        )
+    if all(len(item.shape) >= 2 for item in value):
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} arrays: the outputs of a model with several "
+            f"heads (pass the one head to log, e.g. predictions[0]) or batches collected in a "
+            f"loop ({concatenate})"
+        )
+
+
+#: What the numeric arguments that are not labels or predictions hold, for their type errors.
+_NOT_CLASSES = {"sample_weight": "numbers (one weight per row)", "cm": "counts", "confusion_matrix": "counts"}
+
+
+def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
+    if isinstance(value, Mapping):  # a model's output dict (Hugging Face's ModelOutput is one)
+        keys = ", ".join(repr(key) for key in list(value)[:5])
+        raise TypeError(
+            f"`{argument}` is a mapping with keys {keys}, as a model's output dict is; pass the array "
+            "in it, e.g. outputs['logits'] (with from_logits=True for logits)"
+        )
+    _refuse_lists_of_arrays(value, argument)
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):  # np.asarray would count the masked rows
+        raise ValueError(
+            f"`{argument}` is a numpy masked array with {int(np.ma.count_masked(value))} masked entries, "
+            "and every row would be counted, masked or not; pass only the rows to count (e.g. keep = "
+            "~np.ma.getmaskarray(labels), then labels.data[keep], scores[keep])"
+        )
+    try:
+        array = np.asarray(value)
+    except ValueError:  # ragged lists and the like
+        raise TypeError(
+            f"`{argument}` must be a rectangular array of numbers, received a ragged "
+            f"{type(value).__name__} (rows of different lengths); pass one class id or one row "
+            "of C scores per example"
+        ) from None
+    except Exception as error:  # e.g. a list holding a tensor numpy cannot read
+        raise TypeError(
+            f"`{argument}` could not be read as a numpy array ({type(error).__name__}: {error})"
+        ) from None
+    if array.dtype == object and array.size:
+        array = _numbers_of_objects(array, argument)
+    array = widen_low_precision_floats(array)
+    if array.dtype == np.bool_:
+        array = array.astype(np.int64)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        if argument in _NOT_CLASSES:
+            raise TypeError(f"`{argument}` must hold {_NOT_CLASSES[argument]}, received dtype {array.dtype}")
+        hint = ""
+        if array.dtype.kind in "USO":
+            hint = (
+                "; map class labels to ids 0..C-1 in the order of the score columns and pass "
+                "their names as class_names (scikit-learn: ids = np.searchsorted(clf.classes_, "
+                "labels), class_names=[str(c) for c in clf.classes_])"
+            )
+        raise TypeError(
+            f"`{argument}` must hold integer class ids or float scores, "
+            f"received dtype {array.dtype}{hint}"
+        )
+    return array
+
+
+def _numbers_of_objects(array: np.ndarray, argument: str) -> np.ndarray:
+    """An object array of Python numbers as numbers (pandas' nullable ``Int64`` / ``Float64`` frames give one).
+
+    Example:
+        >>> _numbers_of_objects(np.array([[1, 0], [0, 1]], dtype=object), "labels").dtype
+        dtype('int64')
+    """
+    try:
+        numbers = np.array(array.tolist())
+    except ValueError:  # ragged: said as such by the dtype check
+        return array
+    if numbers.dtype != object:
+        return numbers
+    if any(item is None or type(item).__name__ == "NAType" for item in numbers.reshape(-1).tolist()):
+        raise ValueError(
+            f"`{argument}` holds missing values (None or pandas' NA); drop those rows before logging"
+        )
+    return array
+
+
+def _check_finite(array: np.ndarray, argument: str) -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        where = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
+        place = f"row {where // array.shape[1]}, column {where % array.shape[1]}" if array.ndim == 2 else f"flat index {where}"
+        raise ValueError(
+            f"`{argument}` contains NaN or infinite values (first at {place}); fix the model output or "
+            "drop those rows before logging"
+        )
+
+
+def _check_sum(values: np.ndarray, argument: str) -> None:
+    """Float counts whose sum is past float64's range would make every score NaN."""
+    if values.dtype.kind == "f" and values.size:
+        with np.errstate(over="ignore"):
+            total = values.sum()
+        if not np.isfinite(total):
+            raise ValueError(
+                f"`{argument}` sums past the float64 range (largest count {values.max():.6g}), so its "
+                "totals would be infinite; scale it down (only the ratios of sums of weights matter)"
+            )
+
+def check_scores(scores: np.ndarray, from_logits: bool) -> None:
+    """Scores must be finite; logits may also be ``-inf`` (one column: ``±inf``), a row keeping a finite one.
+
+    Example:
+        >>> check_scores(np.array([[0.5, -np.inf]]), from_logits=True)
+        >>> check_scores(np.array([[-np.inf, -np.inf]]), from_logits=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: `predictions` row 0 is -inf in every column (1 such rows), so it predicts no class: drop those rows
+    """
+    if not from_logits or not np.issubdtype(scores.dtype, np.floating):
+        try:
+            _check_finite(scores, "predictions")
+        except ValueError as error:
+            if np.isnan(scores).any() or (scores == np.inf).any():
+                raise
+            raise ValueError(f"{error}; logits with -inf (classes ruled out) need from_logits=True") from None
+        return
+    bad = np.isnan(scores) if scores.ndim == 1 else np.isnan(scores) | (scores == np.inf)
+    if bad.any():
+        where = int(np.flatnonzero(bad.reshape(-1))[0])
+        place = f"row {where // scores.shape[1]}, column {where % scores.shape[1]}" if scores.ndim == 2 else f"flat index {where}"
+        allowed = "-inf or +inf" if scores.ndim == 1 else "-inf (a class ruled out)"
+        raise ValueError(
+            f"`predictions` contains NaN{'' if scores.ndim == 1 else ' or +inf'} (first at {place}); logits may "
+            f"be {allowed}, not that: fix the model output or drop those rows before logging"
+        )
+    if scores.ndim == 2 and scores.size:
+        empty = np.flatnonzero(scores.max(axis=1) == -np.inf)
+        if len(empty):
+            raise ValueError(
+                f"`predictions` row {int(empty[0])} is -inf in every column ({len(empty)} such rows), so it "
+                "predicts no class: drop those rows"
+            )
+
+
+def reworded(error: Exception, message: str) -> Exception:
+    """A ``TypeError`` or ``ValueError``, as ``error`` is, saying ``message`` (to re-raise with context).
+
+    Subclasses such as ``UnicodeEncodeError`` take other constructor arguments, so the plain kind is used.
+
+    Example:
+        >>> reworded(UnicodeEncodeError("utf-8", "\\udce9", 0, 1, "surrogates not allowed"), "`ids`: bad text")
+        ValueError('`ids`: bad text')
+    """
+    return (TypeError if isinstance(error, TypeError) else ValueError)(message)
