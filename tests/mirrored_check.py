@@ -2,9 +2,11 @@
 
 Run as a script (logical devices must be configured before TensorFlow starts):
 ``python mirrored_check.py LOGDIR``. Prints ``{"replicas": n, "mirrored": [[...]],
-"single": [[...]], "predicted": [[...]]}``: the matrix logged by the callback
-under the strategy, the one logged without it from the same weights and data, and
-scikit-learn's matrix of ``model.predict`` on one device.
+"single": [[...]], "predicted": [[...]], "logs": {...}, "evaluate": {...}, "sklearn": {...}}``:
+the matrix logged by the callback under the strategy, the one logged without it
+from the same weights and data, scikit-learn's matrix of ``model.predict`` on one
+device, and the metrics' values in fit's logs and evaluate() under the strategy
+next to scikit-learn's.
 """
 
 import json
@@ -20,10 +22,10 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.metrics import confusion_matrix  # noqa: E402
+from sklearn.metrics import balanced_accuracy_score, confusion_matrix, f1_score  # noqa: E402
 
 from logdir_reader import matrices  # noqa: E402
-from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback  # noqa: E402
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1  # noqa: E402
 
 CLASSES = 5
 
@@ -31,7 +33,8 @@ CLASSES = 5
 def build():
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(12, activation="relu"), keras.layers.Dense(CLASSES, activation="softmax")])
     # learning rate 0: both fits validate exactly the same weights
-    model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy",
+                  metrics=[BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
     return model
 
 
@@ -46,18 +49,24 @@ def main(logdir):
     with strategy.scope():
         mirrored = build()
     weights = mirrored.get_weights()
-    mirrored.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
-                 callbacks=[ClassificationReportCallback(os.path.join(logdir, "mirrored"), verbose=0)])
+    history = mirrored.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
+                           callbacks=[ClassificationReportCallback(os.path.join(logdir, "mirrored"), verbose=0)])
+    evaluated = mirrored.evaluate(x_val, y_val, batch_size=64, verbose=0, return_dict=True)
     single = build()
     single.set_weights(weights)
     single.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
                callbacks=[ClassificationReportCallback(os.path.join(logdir, "single"), verbose=0)])
-    predicted = confusion_matrix(y_val, single.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+    classes = single.predict(x_val, verbose=0).argmax(1)
+    predicted = confusion_matrix(y_val, classes, labels=range(CLASSES))
     print(json.dumps({
         "replicas": strategy.num_replicas_in_sync,
         "mirrored": matrices(os.path.join(logdir, "mirrored"))["validation_imbalance"][0].tolist(),
         "single": matrices(os.path.join(logdir, "single"))["validation_imbalance"][0].tolist(),
         "predicted": predicted.tolist(),
+        "logs": {name: history.history[f"val_{name}"][0] for name in ("balanced_accuracy", "macro_f1")},
+        "evaluate": {name: evaluated[name] for name in ("balanced_accuracy", "macro_f1")},
+        "sklearn": {"balanced_accuracy": balanced_accuracy_score(y_val, classes),
+                    "macro_f1": f1_score(y_val, classes, average="macro", labels=range(CLASSES), zero_division=0)},
     }))
 
 

@@ -1,4 +1,5 @@
-"""tf.distribute: MirroredStrategy on 2 logical CPU devices logs the single-device matrix."""
+"""tf.distribute: MirroredStrategy on 2 logical CPU devices logs the single-device matrix, and the metrics'
+values in ``logs`` are scikit-learn's on all the rows."""
 
 import json
 import os
@@ -18,3 +19,7 @@ def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
     assert logged["replicas"] == 2
     assert logged["mirrored"] == logged["single"] == logged["predicted"]
     assert sum(map(sum, logged["mirrored"])) == 200
+    # the values in fit's logs and evaluate() are of every replica's rows (a monitor reads them)
+    for source in ("logs", "evaluate"):
+        for name, value in logged["sklearn"].items():
+            assert abs(logged[source][name] - value) < 1e-6, (source, name, logged[source][name], value)

@@ -122,7 +122,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     Shape errors (wrong number of score columns) raise while tracing on every backend.
 
-    On TensorFlow, up to :func:`dense_result_max_classes` classes, a batch's whole update (cells,
+    On TensorFlow (one replica), up to :func:`dense_result_max_classes` classes, a batch's whole update (cells,
     add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
     metrics of the same configuration; ``result()`` then reads the value that call stored. Above,
     the rows' maths is one such call and the scatter-adds run outside it. On JAX, up to the same
@@ -206,13 +206,13 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             self.curve_sums = self.add_variable(
                 shape=(self._curves.sum_length,), initializer="zeros", dtype=self._float_dtype, name="curve_sums"
             )
-        # TensorFlow, cells layout: one XLA call per batch updates the counts
-        # and stores the new result() (see state_updates); a subclass that
-        # only overrides result() keeps the plain path.
+        # TensorFlow, cells layout, one replica: one XLA call per batch updates the counts and stores the new
+        # result() (see state_updates); a subclass that only overrides result() keeps the plain path.
         self._fused_tf = (
             self._dense
             and keras.backend.backend() == "tensorflow"
             and (type(self)._value is not ConfusionMatrixMetric._value or self._result_reads_curves)
+            and not state_updates.replicated(self.counts)  # each replica's stored result() is of its rows alone
         )
         # JAX: an eager result() (Keras' epoch logs) is one compiled call (see _shared_xla_function)
         self._compiled_result = self._dense and keras.backend.backend() == "jax" and type(self).__module__ in _OWN_MODULES

@@ -60,6 +60,17 @@ def tf_cross_replica() -> bool:
     return tf.distribute.has_strategy() and tf.distribute.in_cross_replica_context()
 
 
+def replicated(variable: Any) -> bool:
+    """TensorFlow: whether ``variable`` has a copy per replica (created in a tf.distribute strategy's scope
+    of more than one device), whose values only add up when read outside the replicas."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    value = variable.value
+    return isinstance(value, tf.distribute.DistributedValues) and len(getattr(value, "values", ())) > 1
+
+
 def scatter_add(variable: Any, ids: Any, values: Any) -> None:
     """``variable[ids] += values`` (repeated ids add up) in O(len(ids)) work.
 
