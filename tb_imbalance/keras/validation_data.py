@@ -76,6 +76,18 @@ def _is_tf_dataset(value: Any) -> bool:
     )
 
 
+def _refuse_single_examples(dataset: Any) -> None:
+    """A tf.data.Dataset of examples, not batches (no ``.batch()``): labels of shape ``()`` would reach the
+    model without their batch axis, and fail only after the first epoch trained."""
+    spec = dataset.element_spec
+    labels = spec[1] if isinstance(spec, tuple) and len(spec) in (2, 3) else None
+    if getattr(getattr(labels, "shape", None), "rank", None) == 0:
+        raise ValueError(
+            "`validation_data` (tf.data.Dataset) yields single examples, not batches (its labels have shape "
+            "()): pass dataset.batch(256), as fit's own validation_data needs"
+        )
+
+
 def _is_torch_dataloader(value: Any) -> bool:
     return any(
         cls.__name__ == "DataLoader" and (cls.__module__ or "").startswith("torch.utils.data")
@@ -147,6 +159,7 @@ class ValidationSource:
             self.kind = "torch.utils.data.DataLoader"
         elif _is_tf_dataset(value):
             self.kind = "tf.data.Dataset"
+            _refuse_single_examples(value)
         elif (
             isinstance(value, (str, bytes, collections.abc.Mapping))
             or _is_array(value)

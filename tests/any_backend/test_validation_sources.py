@@ -118,6 +118,17 @@ def test_tf_data_dataset(data, model):
     np.testing.assert_allclose(source.confusion_matrix(model, num_classes=CLASSES), expected(model, x, y, weights))
 
 
+def test_a_tf_data_dataset_of_single_examples_is_refused_at_construction(tmp_path, data):
+    """Without .batch() the model would get rows without their batch axis, after the first epoch trained."""
+    tf = pytest.importorskip("tensorflow")
+    x, y, weights = data
+    for examples in (tf.data.Dataset.from_tensor_slices((x, y)), tf.data.Dataset.from_tensor_slices((x, y, weights))):
+        with pytest.raises(ValueError, match=r"`validation_data` \(tf.data.Dataset\) yields single examples, not "
+                                             r"batches \(its labels have shape \(\)\): pass dataset.batch\(256\)"):
+            ClassificationReportCallback(tmp_path, validation_data=examples)
+    ClassificationReportCallback(tmp_path, validation_data=tf.data.Dataset.from_tensor_slices((x, y)).batch(7))
+
+
 def test_padding_rows_in_arrays_are_dropped_as_in_batches_and_a_labelled_minus_one_is_refused(tmp_path, data):
     """Rows of weight 0 and label -1 (padding) are dropped by the metric and the writers: arrays too."""
     x, y, _ = data
