@@ -43,6 +43,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from typing import Iterable, Mapping, Sequence
 
@@ -224,6 +225,7 @@ def step_values(
     return values
 
 
+@functools.lru_cache(maxsize=256)  # read per event of a run's history
 def _tag_space(name: str) -> tuple[frozenset[str], tuple[str, ...]]:
     """The exact tags and the tag prefixes a report named ``name`` may write."""
     prefix = scalar_prefix(name)

@@ -121,7 +121,8 @@ class RunHistory:
         self.file_ends: dict[str, int] = {}
         #: Whether a SessionLog.START event was read, and a later one purged steps (:meth:`absorb_events`).
         self.session_started = self.purged = False
-        #: Tags of the events read that tb_imbalance did not write (each report step is one event).
+        #: Tags of the events read that tb_imbalance did not write (a report's step is one event; the first
+        #: versions wrote its other values after its matrix, at its step, as events of their own).
         self.other_tags: set[str] = set()
 
     @classmethod
@@ -154,10 +155,19 @@ class RunHistory:
             values = event.summary.value
             if not any(value.tag in self.tags or value.metadata.plugin_data.plugin_name == fmt.PLUGIN_NAME
                        for value in values):
-                self.other_tags.update(value.tag for value in values)
+                if not all(self._written_with_a_report(value.tag, event.step) for value in values):
+                    self.other_tags.update(value.tag for value in values)
                 continue
             for value in values:
                 self._absorb(value, event.step, other_writer)
+
+    def _written_with_a_report(self, tag: str, step: int) -> bool:
+        """Whether ``tag`` is one a report read already wrote at ``step``: the first tb_imbalance wrote a
+        report's values as events of their own, after its matrix's."""
+        return any(
+            history.last_step == step and tag_written_among(name, history.classes.names, (tag,)) is not None
+            for name, history in self.tags.items()
+        )
 
     def _restart(self, step: int) -> None:
         """A ``SessionLog.START`` event at ``step`` (``SummaryWriter(purge_step=step)`` writes one).

@@ -379,6 +379,7 @@ def test_report_group_rolls_everything_up(client):
         ({"run": "long_tail", "few": "1.5"}, "query parameter `few` must be an integer"),
         ({"run": "long_tail", "many": "20", "few": "100"}, "`few` must be less than `many`"),
         ({"run": "long_tail", "many": "10"}, "`many`=10 must be more than `few`, whose default is 20"),
+        ({"run": "long_tail", "many": "-1"}, "`many` must be non-negative, received -1"),
         ({"run": "long_tail", "few": "150"}, "`few`=150 must be less than `many`, whose default is 100"),
         ({"run": "long_tail", "few": "-1"}, "`few` must be non-negative"),
         ({"run": "long_tail", "group": "yes"}, "query parameter `group` must be 1 or 0"),

@@ -135,3 +135,20 @@ def test_a_tag_of_the_users_own_values_is_refused_before_anything_is_written(tmp
     close_directory_writers()  # a later process reads the run back: the report's own tags are its own
     log_report(run_dir, LABELS, SCORES, 2, name="val_report")
     assert sorted(matrices(tmp_path, tag="val_report")["run"]) == [0, 1, 2]
+
+
+def test_a_run_whose_report_values_are_events_of_their_own_is_continued(tmp_path):
+    """The first versions wrote a report's scalars and picture as events of their own, after its matrix's,
+    at its step: they are the report's, not values of another writer."""
+    from tb_imbalance.event_file import EventFile
+    from tb_imbalance.events import report_values
+
+    run_dir = tmp_path / "run"
+    with EventFile(run_dir) as events:
+        for step in (0, 1):
+            matrix, *others = report_values("confusion_matrix", np.array([[3, 1], [1, 2]]), ["0", "1"], image=None)
+            events.write(step, [matrix])
+            for value in others:
+                events.write(step, [value])
+    log_report(run_dir, LABELS, SCORES, 2)
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]

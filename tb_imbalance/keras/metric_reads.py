@@ -116,7 +116,7 @@ class HostReads:
             invalid, logits = (int(count) for count in host_array(read_slice(self.counts, start, start + 2)))
         except Exception:  # a symbolic value: a reset inside tf.function or a traced function says nothing
             return
-        if invalid or logits:
+        if invalid or (logits and not getattr(self, "_said_why_nan", False)):  # MacroAveragePrecision said it
             self._said_uncounted = True
             warnings.warn(f"{self.name}: in the pass that ended, {self._uncounted(invalid, logits)}; its "
                           "result() was NaN (said once).", UserWarning, stacklevel=3)

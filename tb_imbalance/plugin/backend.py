@@ -137,7 +137,7 @@ def _shot_bounds(request: wrappers.Request) -> tuple[int, int]:
     """``many`` and ``few`` of a request, each defaulted when absent; a pair out of order is a 400 that
     names the default it was checked against."""
     many, few = _optional_int(request, "many"), _optional_int(request, "few")
-    if many is not None and few is None and many <= core.FEW_SHOT_MAX:
+    if many is not None and few is None and 0 < many <= core.FEW_SHOT_MAX:  # else core's rule says what is wrong
         raise BadRequestError(f"`many`={many} must be more than `few`, whose default is {core.FEW_SHOT_MAX}; pass a smaller `few` too")
     if few is not None and many is None and few >= core.MANY_SHOT_MIN:
         raise BadRequestError(f"`few`={few} must be less than `many`, whose default is {core.MANY_SHOT_MIN}; pass a larger `many` too")

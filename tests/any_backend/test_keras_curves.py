@@ -316,6 +316,23 @@ def test_macro_average_precision_compiled_alone_on_logits_warns_once_after_the_f
         assert float(traced.result()) == 0.0
 
 
+def test_one_warning_when_single_column_logits_are_read_as_probabilities():
+    """The matrix's counter of such rows and the curves' reason are one cause: said once, not twice."""
+    metric = MacroAveragePrecision(2)
+    metric.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(np.array([-1.5, 2.0], "float32")))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        metric.reset_state()
+    messages = [str(w.message) for w in said]
+    assert len(messages) == 1 and "rows hold scores outside [0, 1]" in messages[0], messages
+    balanced = BalancedAccuracy(2)  # no curve reason of its own: the counter's
+    balanced.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(np.array([-1.5, 2.0], "float32")))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        balanced.reset_state()
+    assert [str(w.message) for w in said if "single score outside [0, 1]" in str(w.message)] != []
+
+
 def test_macro_average_precision_config_and_direction():
     metric = MacroAveragePrecision(5, name="val_ap", from_logits=True)
     clone = MacroAveragePrecision.from_config(metric.get_config())
