@@ -211,7 +211,7 @@ def test_weights_at_extreme_scales_give_the_numbers_of_weight_1(tmp_path):
 
 
 def test_sums_past_float64_are_refused_before_anything_is_written(tmp_path):
-    with pytest.raises(ValueError, match=r"`cm` sums past the float64 range \(largest count 1e\+308\).*scale it down"):
+    with pytest.raises(ValueError, match=r"`cm` sums past the float64 range \(largest value 1e\+308\).*scale it down"):
         log_matrix(tmp_path / "run", [[1e308, 1e308], [1.0, 1e308]], 0)
     with pytest.raises(ValueError, match=r"`sample_weight` sums past the float64 range"):
         log_report(tmp_path / "run", [0, 1, 1], [0, 1, 0], 0, num_classes=2, sample_weight=[1e308, 1e308, 1.0])

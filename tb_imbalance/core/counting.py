@@ -19,7 +19,7 @@ from tb_imbalance.core.inputs import (
     class_ids_from_labels,
     class_ids_from_predictions,
 )
-from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape
+from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _check_sum, _shape
 from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
 from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
 
@@ -243,13 +243,7 @@ def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:
             "`sample_weight` is zero for every row, so nothing would be counted; "
             "give at least one row a positive weight"
         )
-    with np.errstate(over="ignore"):
-        total = weights.sum()
-    if not np.isfinite(total):
-        raise ValueError(
-            f"`sample_weight` sums past the float64 range (largest weight {weights.max():.6g}), so the "
-            "matrix's sums would be infinite; scale the weights down (only their ratios matter)"
-        )
+    _check_sum(weights, "sample_weight")
     return weights
 
 

@@ -79,13 +79,10 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
                 f"one-hot `labels` row {int(empty[0])} has no positive entry ({len(empty)} such "
                 "rows), so it names no class; drop or fix those rows, or pass class ids [N]"
             )
-        tied = np.flatnonzero(_largest_not_unique(array))
-        if len(tied):
-            row = array[tied[0]]
-            columns = np.flatnonzero(row == row.max()).tolist()
+        tied = _first_tie(array)
+        if tied:
             raise ValueError(
-                f"one-hot `labels` row {int(tied[0])} has its largest value {row.max().item()!r} in columns "
-                f"{columns[:10]} ({len(tied)} such rows), so it names no one class: several classes per "
+                f"one-hot `labels` {tied}, so it names no one class: several classes per "
                 "row (multi-label data) do not make a multiclass confusion matrix; pass one class per row "
                 "(class ids [N], or rows whose largest entry is in one column)"
             )
@@ -177,15 +174,23 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
     return _check_range(array, num_classes, "predictions")
 
 
+def _first_tie(rows: np.ndarray) -> str:
+    """``"row r has its largest value v in columns [...] (n such rows)"`` of the first row of ``[N, C]`` whose
+    largest value is in several columns, or ``""``."""
+    tied = np.flatnonzero(_largest_not_unique(rows))
+    if not len(tied):
+        return ""
+    row = rows[tied[0]]
+    columns = np.flatnonzero(row == row.max()).tolist()
+    return f"row {int(tied[0])} has its largest value {row.max().item()!r} in columns {columns[:10]} ({len(tied)} such rows)"
+
+
 def _check_one_largest(predictions: np.ndarray) -> None:
     """Integer prediction rows (one-hot, votes) must name one class: their largest value in one column."""
-    tied = np.flatnonzero(_largest_not_unique(predictions))
-    if len(tied):
-        row = predictions[tied[0]]
-        columns = np.flatnonzero(row == row.max()).tolist()
+    tied = _first_tie(predictions)
+    if tied:
         raise ValueError(
-            f"integer `predictions` row {int(tied[0])} has its largest value {row.max().item()!r} in columns "
-            f"{columns[:10]} ({len(tied)} such rows), so it predicts no one class (a thresholded output such "
+            f"integer `predictions` {tied}, so it predicts no one class (a thresholded output such "
             "as (p > 0.5).astype(int) can hold no 1 or several); pass the scores [N, C] or class ids [N] "
             "(p.argmax(axis=1))"
         )

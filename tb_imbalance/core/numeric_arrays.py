@@ -148,14 +148,14 @@ def _check_finite(array: np.ndarray, argument: str) -> None:
 
 
 def _check_sum(values: np.ndarray, argument: str) -> None:
-    """Float counts whose sum is past float64's range would make every score NaN."""
+    """Float counts or weights whose sum is past float64's range would make every score NaN."""
     if values.dtype.kind == "f" and values.size:
         with np.errstate(over="ignore"):
             total = values.sum()
         if not np.isfinite(total):
             raise ValueError(
-                f"`{argument}` sums past the float64 range (largest count {values.max():.6g}), so its "
-                "totals would be infinite; scale it down (only the ratios of sums of weights matter)"
+                f"`{argument}` sums past the float64 range (largest value {values.max():.6g}), so the "
+                "matrix's sums would be infinite; scale it down (only the ratios of weights matter)"
             )
 
 def check_scores(scores: np.ndarray, from_logits: bool) -> None:
