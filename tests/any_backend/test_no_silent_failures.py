@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
+from compiled_update import compiled_update
 from logdir_reader import matrices, run_tag_pairs
 import tb_imbalance
 from tb_imbalance import core, targets
@@ -588,9 +589,17 @@ def test_case9_an_all_zero_one_hot_label_row_is_not_class_0(tmp_path, data):
     assert counter.batches == 0
 
 
-def test_case9_a_multi_hot_label_row_is_not_its_first_class(tmp_path, data):
-    from compiled_update import compiled_update
+def updated(metric, update, labels, predictions):
+    """``metric`` after one update with backend tensors, eager or compiled as a train step runs it."""
+    tensors = [keras.ops.convert_to_tensor(value) for value in (labels, predictions)]
+    if update == "eager":
+        metric.update_state(*tensors)
+    else:
+        compiled_update(metric)(*tensors, keras.ops.ones((len(labels),)))
+    return metric
 
+
+def test_case9_a_multi_hot_label_row_is_not_its_first_class(tmp_path, data):
     (x, y), (x_val, y_val), _ = data
     labels = np.eye(CLASSES, dtype="float32")[y_val]
     labels[3, :] = labels[7, :] = 0
@@ -601,12 +610,7 @@ def test_case9_a_multi_hot_label_row_is_not_its_first_class(tmp_path, data):
                                          r"\(2 such rows\), so it names no one class"):
         BalancedAccuracy(CLASSES).update_state(labels, scores)
     for update in ("eager", "compiled"):
-        metric = BalancedAccuracy(CLASSES)
-        tensors = [keras.ops.convert_to_tensor(value) for value in (labels, scores)]
-        if update == "eager":
-            metric.update_state(*tensors)
-        else:
-            compiled_update(metric)(*tensors, keras.ops.ones((len(labels),)))
+        metric = updated(BalancedAccuracy(CLASSES), update, labels, scores)
         assert metric.invalid_rows == 2, update
         with pytest.raises(ValueError, match="2 rows could not be counted.*one-hot rows with one largest, positive entry"):
             metric.confusion_matrix()
@@ -628,8 +632,6 @@ def test_case9_a_multi_hot_label_row_is_not_its_first_class(tmp_path, data):
 
 def test_case9_an_integer_prediction_row_with_no_or_several_ones_is_not_its_first_class(tmp_path, data):
     """Thresholded outputs ((p > 0.5).astype(int)) can predict no class or several: refused, never class 0."""
-    from compiled_update import compiled_update
-
     (_, _), (_, y_val), _ = data
     for width in (CLASSES, 20):  # 20: TensorFlow would pick float rows of this width with its own argmax
         labels = y_val % width
@@ -642,12 +644,7 @@ def test_case9_an_integer_prediction_row_with_no_or_several_ones_is_not_its_firs
         with pytest.raises(ValueError, match="integer `predictions` row 3"):
             BalancedAccuracy(width).update_state(labels, predicted)
         for update in ("eager", "compiled"):
-            metric = BalancedAccuracy(width)
-            tensors = [keras.ops.convert_to_tensor(value) for value in (labels, predicted)]
-            if update == "eager":
-                metric.update_state(*tensors)
-            else:
-                compiled_update(metric)(*tensors, keras.ops.ones((len(labels),)))
+            metric = updated(BalancedAccuracy(width), update, labels, predicted)
             assert metric.invalid_rows == 2, (width, update)
             assert np.isnan(float(metric.result()))
             with pytest.raises(ValueError, match=r"2 rows could not be counted.*integer rows, one-hot or thresholded"):
