@@ -106,9 +106,17 @@ def to_numpy(value: Any, argument: str) -> Any:
                     "once dense; pass a matrix's non-empty cells as tb_imbalance.core.SparseMatrix"
                 )
             tensor = tensor.to_dense()
+        if tensor.is_quantized:  # a quantized model's output: the real values it stands for
+            tensor = tensor.dequantize()
         if tensor.is_floating_point() and str(tensor.dtype) not in _NUMPY_TORCH_FLOATS:
             tensor = tensor.float()  # bfloat16, float8: numpy has no such dtype; float32 holds them exactly
-        return tensor.cpu().numpy()
+        try:
+            return tensor.cpu().numpy()
+        except (TypeError, RuntimeError) as error:  # a dtype numpy has no counterpart for
+            raise TypeError(
+                f"`{argument}` is a PyTorch tensor of dtype {tensor.dtype}, which numpy cannot read ({error}); "
+                "pass it as numbers numpy knows, e.g. tensor.float() or tensor.long()"
+            ) from None
     if framework in ("jax", "jaxlib"):
         if "Tracer" in type(value).__name__:
             raise TypeError(

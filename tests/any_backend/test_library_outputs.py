@@ -131,6 +131,18 @@ def test_torch_return_types_name_the_indices_to_pass(tmp_path):
     assert tb_imbalance.log_report(tmp_path, [0, 1], logits.max(1).indices, 0, num_classes=3).trace() == 2
 
 
+def test_a_quantized_model_output_is_read_as_the_values_it_stands_for(tmp_path):
+    torch = pytest.importorskip("torch")
+    scores = torch.tensor([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]])
+    quantized = torch.quantize_per_tensor(scores, 0.1, 0, torch.quint8)
+    logged = tb_imbalance.log_report(tmp_path, [0, 1, 1, 2], quantized, 0, image=False)
+    np.testing.assert_array_equal(logged, skm.confusion_matrix([0, 1, 1, 2], [0, 1, 2, 0], labels=range(3)))
+    with pytest.raises(TypeError, match=r"`predictions` is a PyTorch tensor of dtype torch.complex32, which numpy "
+                                        r"cannot read .*tensor.float\(\)"):
+        tb_imbalance.log_report(tmp_path / "other", [0, 1], torch.zeros(2, 2, dtype=torch.complex32), 0)
+    assert not (tmp_path / "other").exists()
+
+
 def test_a_list_of_tensors_that_require_grad_gets_the_concatenate_advice(tmp_path):
     torch = pytest.importorskip("torch")
     model = torch.nn.Linear(4, 3)
