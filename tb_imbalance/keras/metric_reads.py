@@ -128,7 +128,9 @@ class HostReads:
             problems.append(
                 f"{invalid} rows could not be counted: labels (y_true) must be whole class ids "
                 f"in [0, {self.num_classes - 1}] or one-hot rows with one largest, positive entry, "
-                f"scores (y_pred) finite (logits: -inf rules a class out, one finite per row; integer rows, one-hot or thresholded, with one largest entry), and sample weights non-negative (num_classes={self.num_classes}); "
+                "scores (y_pred) finite (logits: -inf rules a class out, one finite per row; integer rows, "
+                "one-hot or thresholded, with one largest entry), and sample weights non-negative "
+                f"(num_classes={self.num_classes}); "
                 "check the labels, the model's output for NaN, the weights and `num_classes`. Rows a loss "
                 "ignores (ignore_class=-1, padding) are invalid here: give them sample weight 0 (fit's "
                 "sample_weight and compile(weighted_metrics=[...])), and they are skipped"

@@ -199,7 +199,8 @@ def argmax_under_xla(xp: Any, scores: Any, logits: bool = False) -> tuple[Any, A
     XLA runs them fastest (``logits``: whether it can be counted, see :func:`countable_rows`).
 
     NaN and ±inf are first marked +inf, so a row's pick is not finite exactly
-    when the row holds a score that is not (logits keep -inf: a row all -inf is not countable). XLA's argmax, a reduction over
+    when the row holds a score that is not (logits keep -inf: a row all -inf
+    is not countable). XLA's argmax, a reduction over
     (value, index) pairs, is slow on a CPU beyond a few columns (about 550 µs
     for 256 x 1000 scores); the row's maximum and then the first column that
     holds it are two plain reductions (about 70 µs). Above
