@@ -137,13 +137,17 @@ def _numbers_of_objects(array: np.ndarray, argument: str) -> np.ndarray:
     return array
 
 
+def _first_place(bad: np.ndarray) -> str:
+    """Where the first True of ``bad`` is: ``row r, column c`` of ``[N, C]``, else its flat index."""
+    where = int(np.flatnonzero(bad.reshape(-1))[0])
+    return f"row {where // bad.shape[1]}, column {where % bad.shape[1]}" if bad.ndim == 2 else f"flat index {where}"
+
+
 def _check_finite(array: np.ndarray, argument: str) -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        where = int(np.flatnonzero(~np.isfinite(array.reshape(-1)))[0])
-        place = f"row {where // array.shape[1]}, column {where % array.shape[1]}" if array.ndim == 2 else f"flat index {where}"
         raise ValueError(
-            f"`{argument}` contains NaN or infinite values (first at {place}); fix the model output or "
-            "drop those rows before logging"
+            f"`{argument}` contains NaN or infinite values (first at {_first_place(~np.isfinite(array))}); fix "
+            "the model output or drop those rows before logging"
         )
 
 
@@ -157,6 +161,7 @@ def _check_sum(values: np.ndarray, argument: str) -> None:
                 f"`{argument}` sums past the float64 range (largest value {values.max():.6g}), so the "
                 "matrix's sums would be infinite; scale it down (only the ratios of weights matter)"
             )
+
 
 def check_scores(scores: np.ndarray, from_logits: bool) -> None:
     """Scores must be finite; logits may also be ``-inf`` (one column: ``±inf``), a row keeping a finite one.
@@ -178,12 +183,10 @@ def check_scores(scores: np.ndarray, from_logits: bool) -> None:
         return
     bad = np.isnan(scores) if scores.ndim == 1 else np.isnan(scores) | (scores == np.inf)
     if bad.any():
-        where = int(np.flatnonzero(bad.reshape(-1))[0])
-        place = f"row {where // scores.shape[1]}, column {where % scores.shape[1]}" if scores.ndim == 2 else f"flat index {where}"
         allowed = "-inf or +inf" if scores.ndim == 1 else "-inf (a class ruled out)"
         raise ValueError(
-            f"`predictions` contains NaN{'' if scores.ndim == 1 else ' or +inf'} (first at {place}); logits may "
-            f"be {allowed}, not that: fix the model output or drop those rows before logging"
+            f"`predictions` contains NaN{'' if scores.ndim == 1 else ' or +inf'} (first at {_first_place(bad)}); "
+            f"logits may be {allowed}, not that: fix the model output or drop those rows before logging"
         )
     if scores.ndim == 2 and scores.size:
         empty = np.flatnonzero(scores.max(axis=1) == -np.inf)
