@@ -48,7 +48,6 @@ from werkzeug import wrappers
 
 from tensorboard import errors as tb_errors
 
-from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import cache, reader, static
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError
@@ -131,17 +130,6 @@ def _optional_int(request: wrappers.Request, name: str) -> int | None:
     if value is None or value == "":
         return None
     return _integer(value, f"query parameter `{name}`")
-
-
-def _shot_bounds(request: wrappers.Request) -> tuple[int, int]:
-    """``many`` and ``few`` of a request, each defaulted when absent; a pair out of order is a 400 that
-    names the default it was checked against."""
-    many, few = _optional_int(request, "many"), _optional_int(request, "few")
-    if many is not None and few is None and 0 < many <= core.FEW_SHOT_MAX:  # else core's rule says what is wrong
-        raise BadRequestError(f"`many`={many} must be more than `few`, whose default is {core.FEW_SHOT_MAX}; pass a smaller `few` too")
-    if few is not None and many is None and few >= core.MANY_SHOT_MIN:
-        raise BadRequestError(f"`few`={few} must be less than `many`, whose default is {core.MANY_SHOT_MIN}; pass a larger `many` too")
-    return (core.MANY_SHOT_MIN if many is None else many), (core.FEW_SHOT_MAX if few is None else few)
 
 
 def _required_int(request: wrappers.Request, name: str) -> int:
@@ -237,7 +225,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
     def _serve_report(self, request: wrappers.Request) -> Mapping[str, Any]:
         where = _run_and_tag(request)
         step = _optional_int(request, "step")
-        many, few = _shot_bounds(request)
+        many, few = _optional_int(request, "many"), _optional_int(request, "few")  # None: core's default
         group = _optional_flag(request, "group")
         return self._data.report(*where, step, many=many, few=few, group=group)
 

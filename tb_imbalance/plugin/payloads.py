@@ -61,8 +61,8 @@ def report_payload(
     run: str,
     tag: str,
     step: int | None = None,
-    many: int = core.MANY_SHOT_MIN,
-    few: int = core.FEW_SHOT_MAX,
+    many: int | None = None,
+    few: int | None = None,
     group: bool = False,
 ) -> dict[str, Any]:
     """Everything the dashboard shows for one step of one (run, tag).
@@ -72,7 +72,7 @@ def report_payload(
         run, tag: echoed back.
         step: the step to report; the latest when None.
         many, few: the long-tail bucket thresholds (training examples) of
-            :func:`tb_imbalance.core.shot_recalls`.
+            :func:`tb_imbalance.core.shot_recalls`; None: the default.
         group: report the matrix rolled up to the tag's ``class_groups``
             (:func:`tb_imbalance.core.group_matrix`): class names, matrix,
             report, metrics and per-class arrays are then those of the groups,

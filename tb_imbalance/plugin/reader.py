@@ -197,8 +197,8 @@ class ImbalanceData(ExampleReads, CurveReads):
         tag: str,
         step: int | None = None,
         *,
-        many: int = core.MANY_SHOT_MIN,
-        few: int = core.FEW_SHOT_MAX,
+        many: int | None = None,
+        few: int | None = None,
         group: bool = False,
     ) -> dict[str, Any]:
         """The ``report`` route's payload; see :func:`report_payload`.
