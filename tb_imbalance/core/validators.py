@@ -58,7 +58,6 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     return array
 
 
-
 def default_class_names(num_classes: int) -> list[str]:
     """``["0", "1", …]``: the names scikit-learn's report uses for unnamed labels."""
     return [str(k) for k in range(num_classes)]

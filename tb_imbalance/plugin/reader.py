@@ -56,7 +56,6 @@ import numpy as np
 from tensorboard import errors as tb_errors
 from tensorboard.data import provider as tb_provider
 
-from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.cache import SeriesCache
 from tb_imbalance.plugin.decode import ALL_STEPS, REPLACED_REASON, decode_step
