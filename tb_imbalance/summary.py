@@ -42,7 +42,6 @@ except ModuleNotFoundError as missing:  # a PyTorch / JAX user who reached for t
         name="tensorflow",
     ) from None
 from tensorboard.compat.proto import summary_pb2
-from tensorboard.util import tensor_util
 
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, step_matrix_value
