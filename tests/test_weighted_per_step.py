@@ -21,7 +21,7 @@ from werkzeug import test as werkzeug_test
 
 from logdir_reader import matrices
 from support import PLUGIN_ROUTE, plugin_client
-from tb_imbalance import log_matrix, log_report
+from tb_imbalance import core, log_matrix, log_report
 from tb_imbalance.targets import close_directory_writers
 
 # 20 rows: class 0 has 8 right and 2 wrong, class 1 has 4 wrong and 6 right.
@@ -208,6 +208,21 @@ def test_weights_at_extreme_scales_give_the_numbers_of_weight_1(tmp_path):
         for step in range(1, len(scales)):
             np.testing.assert_allclose(curve[step][4:], curve[0][4:], rtol=1e-5, err_msg=(tag, scales[step]))
             assert np.isfinite(curve[step]).all()
+
+
+def test_a_class_whose_support_and_predictions_pass_float64_together_keeps_its_f1(tmp_path):
+    """F1 = 2 tp / (support + predicted): the weights' total is finite, support + predicted of the
+    dominant class is not; F1 and macro F1 are those of weight 1 (no NaN scalar, no failing route)."""
+    from logdir_reader import scalars
+
+    labels, predicted = [0, 0, 1], [0, 0, 1]
+    cm = log_report(tmp_path / "run", labels, predicted, 0, num_classes=2, sample_weight=[8e307, 8e307, 1.0])
+    assert core.classification_report(cm)["0"]["f1-score"] == 1.0
+    assert core.imbalance_metrics(cm)["macro_f1"] == 1.0
+    assert scalars(tmp_path, "run", "f1/0") == {0: 1.0}
+    assert scalars(tmp_path, "run", "imbalance/macro_f1") == {0: 1.0}
+    report = _get(_client(tmp_path), "report", run="run", tag="confusion_matrix", step=0)
+    assert report["metrics"]["macro_f1"] == 1.0
 
 
 def test_sums_past_float64_are_refused_before_anything_is_written(tmp_path):

@@ -60,7 +60,7 @@ def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
     total = cm.sum()
     precision = _divide(tp, predicted)
     recall = _divide(tp, support)
-    f1 = _divide(2 * tp, support + predicted)
+    f1 = _divide(tp, support / 2 + predicted / 2)  # 2tp / (support + predicted), bit for bit, without overflow
     true_negative = total - support - predicted + tp
     specificity = _divide(true_negative, total - support)
     return {
