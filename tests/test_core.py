@@ -97,6 +97,9 @@ def test_prediction_forms():
     assert core.confusion_matrix(labels, scores[:, 1]).tolist() == expected  # sigmoid [N]
     assert core.confusion_matrix(labels, scores[:, 1:]).tolist() == expected  # sigmoid [N, 1]
     assert core.confusion_matrix(np.eye(2)[labels], scores).tolist() == expected  # one-hot labels
+    smoothed = np.eye(2)[labels] * 0.9 + 0.05  # label smoothing 0.1, and a mixup row: their largest entry
+    assert core.confusion_matrix(smoothed, scores).tolist() == expected
+    assert core.confusion_matrix([[0.7, 0.3], [0.2, 0.8], [0.1, 0.9], [0.6, 0.4]], scores).tolist() == expected
     assert core.confusion_matrix(labels, [0, 1, 0, 1], num_classes=2).tolist() == expected
     assert core.confusion_matrix(np.array(labels, dtype=float), [0, 1, 0, 1], num_classes=2).tolist() == expected
 

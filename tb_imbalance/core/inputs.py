@@ -48,7 +48,9 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
 
     Args:
         labels: class ids ``[N]`` (integers, or floats holding whole numbers)
-            or one-hot rows ``[N, C]``.
+            or one-hot rows ``[N, C]``: integer rows hold 0 and 1; a float row
+            names the column of its largest entry, as Keras'
+            ``CategoricalAccuracy`` reads smoothed or mixed (mixup) labels.
         num_classes: ``C``.
 
     Raises:
