@@ -201,6 +201,9 @@ def test_absent_classes_are_zero_rows_in_the_report():
         (dict(labels=[0, 1], predictions=[[-np.inf, -np.inf], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at row 0, column 0)"),
         (dict(labels=[0, 1], predictions=[[0.1, np.nan, 0.2], [0.3, 0.7, 0.0]]), ValueError, "contains NaN or infinite values (first at row 0, column 1)"),
         (dict(labels=[0, 1, 1], predictions=[0, 1], num_classes=2), ValueError, "same number of rows, received 3 and 2"),
+        # padding rows (weight 0, label -1) are not blamed when the row counts differ
+        (dict(labels=[0, -1, 1], predictions=[[0.9, 0.1], [0.2, 0.8]], sample_weight=[1, 0, 1]), ValueError,
+         "same number of rows, received 3 and 2"),
         (dict(labels=[0, 1], predictions=np.zeros((2, 3)), num_classes=4), ValueError, "shape [N, 4], received (2, 3)"),
         (dict(labels=np.zeros((2, 3)), predictions=[0, 1], num_classes=2), ValueError, "one-hot `labels` must have shape [N, 2]"),
         (dict(labels=[0, 1], predictions=[0, 1]), ValueError, "`num_classes` is required"),

@@ -139,16 +139,13 @@ def class_ids(
     if sample_weight is not None and labels.ndim in (1, 2):
         weights = _checked_weights(sample_weight, labels.shape[0])
         keep = ~padding_rows(labels, weights, num_classes)
-        if not keep.all() and predictions.ndim in (1, 2) and predictions.shape[0] == len(keep):
+        if not keep.all() and predictions.ndim in (1, 2):
+            _check_rows(len(keep), predictions.shape[0])  # before the padding labels could be blamed
             rows = np.flatnonzero(keep)
             labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
     true_ids = class_ids_from_labels(labels, num_classes)
     pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
-    if true_ids.shape[0] != pred_ids.shape[0]:
-        raise ValueError(
-            f"`labels` and `predictions` must have the same number of rows, "
-            f"received {true_ids.shape[0]} and {pred_ids.shape[0]}"
-        )
+    _check_rows(true_ids.shape[0], pred_ids.shape[0])
     if sample_weight is not None and weights is None:
         weights = _checked_weights(sample_weight, true_ids.shape[0])
     # Integer weights count rows while their sum stays exact in float64 (bincount sums in float64).
@@ -157,6 +154,13 @@ def class_ids(
         and float(weights.sum()) < 2**53
     )
     return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size, whole)
+
+
+def _check_rows(labels: int, predictions: int) -> None:
+    if labels != predictions:
+        raise ValueError(
+            f"`labels` and `predictions` must have the same number of rows, received {labels} and {predictions}"
+        )
 
 
 def count_class_ids(ids: ClassIds) -> np.ndarray | SparseMatrix:
