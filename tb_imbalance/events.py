@@ -119,6 +119,8 @@ def _as_stored(report: ReportStep) -> ReportStep:
 def step_matrix_value(report: ReportStep, *, description: str | None = None) -> summary_pb2.Summary.Value:
     """The confusion-matrix summary value of a checked step (trusted, not validated again).
 
+    ``description`` is checked here, where every writer's matrix value is made.
+
     Whether the step holds sums of weights is stored in the step itself, as
     the tensor's dtype (``float64``); the metadata's ``weighted`` field is
     only read from a tag's first step by TensorBoard.
@@ -128,7 +130,8 @@ def step_matrix_value(report: ReportStep, *, description: str | None = None) -> 
     return summary_pb2.Summary.Value(
         tag=report.name,
         metadata=fmt.create_summary_metadata(
-            classes.names, weighted=report.weighted, description=description,
+            classes.names, weighted=report.weighted,
+            description=None if description is None else core.validate_text(description, "`description`"),
             class_counts=classes.counts, class_groups=classes.groups_dict(),
         ),
         tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(report.matrix)),

@@ -19,6 +19,8 @@ import pathlib
 import re
 import warnings
 
+from tensorboard.compat.tensorflow_stub.io import gfile
+
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
 __all__ = ["check_location", "warn_unreadable_run_name"]
@@ -28,13 +30,26 @@ _WARNED_RUN_DIRS: set[str] = set()
 
 def check_location(run_dir: str) -> None:
     """Refuse at once, not when the first step is written, a run directory that cannot be made:
-    a local path with ``://`` that is no URL, or a file where the directory or a parent would be."""
+    a path with a NUL character, a local path with ``://`` that is no URL, a URL whose file system
+    TensorBoard's file layer cannot open here, or a file where the directory or a parent would be."""
+    if "\0" in run_dir:
+        raise ValueError(
+            f"the run directory {run_dir!r} holds a NUL character, which no file system accepts in a "
+            "path; choose a name without it"
+        )
     if "://" in run_dir:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", run_dir.split("://", 1)[0]):
             raise ValueError(
                 f"the run directory {run_dir!r} holds '://' but does not start with a URL scheme (s3://, "
                 "gs://, …): TensorBoard's file layer would read it as a URL. Choose a name without '://'"
             )
+        try:
+            gfile.get_filesystem(run_dir)
+        except (ValueError, ImportError) as error:  # fsspec: "Protocol not known: foo", "Install s3fs …"
+            raise type(error)(
+                f"the run directory {run_dir!r} is a URL that TensorBoard's file layer cannot open here "
+                f"({error}); install the fsspec package of its scheme (s3fs, gcsfs, …) or pass a local path"
+            ) from None
         return
     path = os.path.abspath(run_dir)
     while not os.path.exists(path) and os.path.dirname(path) != path:

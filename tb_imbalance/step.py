@@ -30,16 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
+from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.examples import ExampleSet
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
-
-if TYPE_CHECKING:  # pragma: no cover
-    from tb_imbalance.examples import ExampleSet
 
 __all__ = ["ClassSet", "ReportStep", "class_set_if_known", "validate_step", "validate_tag", "MAX_STEP"]
 
@@ -111,6 +109,7 @@ def validate_tag(name: Any) -> str:
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"`name` must be a non-empty tag string, received {name!r}")
+    core.validate_text(name, "`name`")
     trouble = blob_key_trouble(name)
     if trouble is not None:
         raise ValueError(
@@ -304,7 +303,7 @@ class ReportStep:
     matrix: Matrix
     classes: ClassSet
     weighted: bool
-    examples: "ExampleSet | None" = None
+    examples: ExampleSet | None = None
     curves: np.ndarray | None = None
 
     @classmethod
@@ -317,7 +316,7 @@ class ReportStep:
         *,
         class_counts: Any = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
-        examples: "ExampleSet | None" = None,
+        examples: ExampleSet | None = None,
         weighted: bool | None = None,
         curves: Any = None,
         argument: str = "cm",
@@ -355,7 +354,7 @@ class ReportStep:
         matrix: Any,
         classes: ClassSet,
         *,
-        examples: "ExampleSet | None" = None,
+        examples: ExampleSet | None = None,
         weighted: bool | None = None,
         curves: Any = None,
         argument: str = "cm",
@@ -405,6 +404,11 @@ class ReportStep:
             raise ValueError(
                 f"`{argument}` has {checked.shape[0]} classes, the tag's class set {classes.num_classes} "
                 f"({list(classes.names)[:8]}); log a matrix of the tag's classes, or under another `name`"
+            )
+        if examples is not None and not isinstance(examples, ExampleSet):
+            raise TypeError(
+                f"`examples` must be the ExampleSet of tb_imbalance.examples.collect_examples, received "
+                f"{type(examples).__name__}; log_report(..., examples=inputs) collects them for you"
             )
         if examples is not None and examples.index["num_classes"] != checked.shape[0]:
             raise ValueError(

@@ -95,6 +95,7 @@ from tb_imbalance.core.validators import (
     validate_flag,
     validate_matrix,
     validate_num_classes,
+    validate_text,
 )
 
 __all__ = [

@@ -16,7 +16,10 @@ import numpy as np
 from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _check_sum, _shape
 from tb_imbalance.core.sparse_matrix import SparseMatrix
 
-__all__ = ["validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names"]
+__all__ = [
+    "validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names",
+    "validate_text",
+]
 
 
 def validate_flag(value: Any, argument: str) -> bool:
@@ -74,13 +77,27 @@ def _class_name(name: Any, index: int) -> str:
             ) from None
     if name is None:
         raise TypeError(f"`class_names`[{index}] is None; pass one name (a str) per class")
-    text = str(name)
+    return validate_text(str(name), f"`class_names`[{index}]")
+
+
+def validate_text(text: Any, argument: str) -> str:
+    """Return ``text`` if it is a str that UTF-8 can store, else raise naming ``argument`` (as written: "`name`").
+
+    Event files store text as UTF-8: a lone surrogate (bytes decoded with
+    ``surrogateescape``, say) cannot be written.
+
+    Example:
+        >>> validate_text("café", "`description`")
+        'café'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{argument} must be a str, received {text!r}")
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: event files store names as UTF-8
+    except UnicodeEncodeError:
         raise ValueError(
-            f"`class_names`[{index}] is not valid Unicode text ({text!r} holds a lone surrogate); "
-            "decode the names from their bytes with the right encoding"
+            f"{argument} is not valid Unicode text ({text!r} holds a lone surrogate); decode it from "
+            "its bytes with the right encoding"
         ) from None
     return text
 

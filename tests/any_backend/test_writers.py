@@ -341,6 +341,11 @@ def test_a_file_where_the_run_directory_would_be_is_refused_at_once_by_name(tmp_
             tb_imbalance.log_report(target, labels, scores, 0, num_classes=3)
     with pytest.raises(ValueError, match=r"holds '://' but does not start with a URL scheme"):
         tb_imbalance.ReportWriter(f'{tmp_path}/name=HYPERLINK("http://x")')  # a str: pathlib folds "//"
+    with pytest.raises(ValueError, match=r"run directory '.*' holds a NUL character, which no file system accepts"):
+        tb_imbalance.log_report(f"{tmp_path}/a\0b", labels, scores, 0, num_classes=3)
+    with pytest.raises(ValueError, match=r"'nosuchscheme://bucket/run' is a URL that TensorBoard's file layer cannot "
+                       r"open here \(Protocol not known: nosuchscheme\); install the fsspec package"):
+        tb_imbalance.log_report("nosuchscheme://bucket/run", labels, scores, 0, num_classes=3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"] and blocking.read_text() == "x"
 
 
@@ -349,6 +354,23 @@ def test_a_class_name_that_is_not_unicode_text_is_refused_by_index(tmp_path):
     with pytest.raises(ValueError, match=r"`class_names`\[1\] is not valid Unicode text"):
         tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, class_names=["a", "\ud800", "c"])
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("options, error, message", [
+    (dict(name="val\udc80cm"), ValueError, r"`name` is not valid Unicode text \('val\\udc80cm' holds a lone surrogate"),
+    (dict(description=123), TypeError, r"`description` must be a str, received 123"),
+    (dict(description="\ud800"), ValueError, r"`description` is not valid Unicode text"),
+    (dict(examples="x"), TypeError, r"`examples` must be the ExampleSet of tb_imbalance.examples.collect_examples, "
+                                    r"received str; log_report\(..., examples=inputs\) collects them"),
+])
+def test_write_matrix_options_that_cannot_be_stored_are_refused_by_name(tmp_path, options, error, message):
+    with tb_imbalance.ReportWriter(tmp_path / "run") as writer:
+        writer.write_matrix(0, "kept", [[3, 1], [0, 2]], image=False)
+        with pytest.raises(error, match=message):
+            writer.write_matrix(1, **{"name": "confusion_matrix", "cm": [[3, 1], [0, 2]], **options})
+        writer.write_matrix(1, "kept", [[3, 1], [1, 2]], image=False)  # the writer and its run go on
+    assert {step: cm.tolist() for step, cm in matrices(tmp_path, "kept")["run"].items()} == {
+        0: [[3, 1], [0, 2]], 1: [[3, 1], [1, 2]]}
 
 
 def test_a_sparse_torch_matrix_is_read_dense_up_to_a_bound_and_refused_beyond(tmp_path):
