@@ -198,7 +198,7 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * are `min_support`, `matrix_run` and `normalize` unless `supportThreshold`,
  * `matrixRun` or `normalize` is given (then written when not the default).
  * Runs are written as `runs=a,b`, or as repeated `run=` when a name holds a
- * comma; defaults (latest step, table view, recall) are left out.
+ * comma or starts or ends with a space; defaults (latest step, table view, recall) are left out.
  * `baselines` (one per class set) are written as repeated `baseline=`;
  * a single `baseline` as one.
  * @param {string} search the current `window.location.search`
@@ -219,7 +219,8 @@ export function selectionSearch(search, {
 }) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
-  if (runs.some((run) => run.includes(","))) for (const run of runs) params.append("run", run);
+  // `runs=a, b` (a hand-written link) is read trimmed: names with a comma or edge spaces go one by one.
+  if (runs.some((run) => run.includes(",") || run !== run.trim())) for (const run of runs) params.append("run", run);
   else params.set("runs", runs.join(","));
   if (tag !== null && tag !== undefined) params.set("tag", tag);
   if (baselines?.length) for (const run of baselines) params.append("baseline", run);

@@ -171,6 +171,14 @@ test("the selection round-trips through the URL and keeps other parameters", () 
   const commas = selectionSearch("?name=imbalance&run=x", { runs: ["a,1", "b"], tag: null, baseline: null, step: null, view: "table", metric: "recall" });
   assert.equal(commas, "?name=imbalance&run=a%2C1&run=b");
   assert.deepEqual(readPresets(commas).runs, ["a,1", "b"]);
+  // So do names with spaces at an edge, which runs= would lose (a hand-written `runs=a, b` is trimmed).
+  const spaced = selectionSearch("", { runs: [" baseline", "weights ", "over sampling"], tag: null, baseline: " baseline",
+    step: null, view: "table", metric: "recall" });
+  assert.deepEqual(readPresets(spaced).runs, [" baseline", "weights ", "over sampling"]);
+  assert.equal(readPresets(spaced).baseline, " baseline");
+  assert.deepEqual(readPresets(selectionSearch("", { runs: ["a b", "c"], tag: null, baseline: null, step: null,
+    view: "table", metric: "recall" })).runs, ["a b", "c"]);
+  assert.deepEqual(readPresets("?runs=a, b").runs, ["a", "b"]);
   const back = readPresets(commas);
   assert.equal(back.tag, null);
   assert.equal(back.step, null);
