@@ -57,6 +57,7 @@ from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
     HOST_TYPES,
     as_output_precision,
+    countable_tensor,
     host_row_mask,
     count_dtype,
     float_dtype,
@@ -253,8 +254,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             refuse_replicas(self.name)
         backend = keras.backend.backend()
         if backend == "tensorflow" and state_updates.fused_tf_applies() and (self._fused_tf or not self._dense):
-            y_true, y_pred = ops.convert_to_tensor(y_true), ops.convert_to_tensor(y_pred)
-            sample_weight = None if sample_weight is None else ops.convert_to_tensor(sample_weight)
+            y_true, y_pred, sample_weight = (countable_tensor(value) for value in (y_true, y_pred, sample_weight))
             if self._fused_tf:
                 picked = y_pred
                 if tf_native_argmax_applies(y_pred, self.num_classes):

@@ -309,6 +309,15 @@ def as_output_precision(y_pred: Any) -> Any:
     return jax.lax.reduce_precision(y_pred, exponent_bits=bits[0], mantissa_bits=bits[1])
 
 
+def countable_tensor(value: Any) -> Any:
+    """``value`` as a tensor (None stays None), booleans (``is_fraud`` labels, a mask of weights) as
+    int32 0 / 1: TensorFlow's comparisons and arithmetic refuse booleans, which JAX and PyTorch promote."""
+    if value is None:
+        return None
+    value = ops.convert_to_tensor(value)
+    return ops.cast(value, "int32") if dtype_name(value.dtype) == "bool" else value
+
+
 def is_float(value: Any) -> bool:
     return dtype_name(value.dtype).startswith(("float", "bfloat"))
 

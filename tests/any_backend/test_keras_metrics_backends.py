@@ -104,6 +104,26 @@ def test_sample_weight_is_a_mask():
     assert tensors.invalid_rows == 0  # skipped rows are not invalid rows
 
 
+def test_boolean_labels_predictions_and_weights_count_as_0_and_1_in_fit_and_direct_calls():
+    """`y = df["is_fraud"].values` and a boolean mask of weights, as Keras' own metrics take them."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(120, 4)).astype("float32")
+    y = x[:, 0] + rng.normal(size=120) > 0.3
+    mask = np.arange(40) % 3 != 0
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    metric = BalancedAccuracy(2)
+    model.compile("adam", "binary_crossentropy", weighted_metrics=[metric])
+    model.fit(x[:80], y[:80], validation_data=(x[80:], y[80:], mask), epochs=1, batch_size=16, verbose=0)
+    predicted = model.predict(x[80:], verbose=0)[:, 0] > 0.5
+    np.testing.assert_array_equal(metric.confusion_matrix(), skm.confusion_matrix(y[80:][mask], predicted[mask]))
+    direct = BalancedAccuracy(2)
+    direct.update_state(ops.convert_to_tensor(y[:6]), ops.convert_to_tensor(y[:6] == y[:6]), ops.convert_to_tensor(mask[:6]))
+    np.testing.assert_array_equal(direct.confusion_matrix(), skm.confusion_matrix(y[:6][mask[:6]], np.ones(4, bool), labels=[0, 1]))
+    one_hot = BalancedAccuracy(2)
+    one_hot.update_state(ops.convert_to_tensor(np.eye(2, dtype=bool)[y[:6].astype(int)]), ops.convert_to_tensor(np.full(6, 0.7)))
+    np.testing.assert_array_equal(one_hot.confusion_matrix(), skm.confusion_matrix(y[:6], np.ones(6, bool), labels=[0, 1]))
+
+
 def test_reset_and_absent_classes():
     metric = BalancedAccuracy(3)
     metric.update_state([0, 0, 1], [0, 1, 1])
