@@ -358,7 +358,9 @@ class ValidationSource:
 
 
 def _single_output(predictions: Any) -> np.ndarray:
-    """The model's one output as numpy; a clear error for a multi-output model."""
+    """The model's one output as numpy (also inside a list or dict of one); a clear error for a multi-output model."""
+    if isinstance(predictions, (list, tuple, dict)) and len(predictions) == 1:
+        predictions = next(iter(predictions.values())) if isinstance(predictions, dict) else predictions[0]
     if isinstance(predictions, (list, tuple, dict)):
         count = len(predictions)
         keys = f" ({', '.join(map(str, predictions))})" if isinstance(predictions, dict) else ""

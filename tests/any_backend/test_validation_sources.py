@@ -69,6 +69,20 @@ def test_arrays_tuple_and_list(data, model):
         assert cm.dtype == np.int64
 
 
+def test_a_single_output_named_in_a_dict_or_a_list_is_the_output_to_report(data):
+    """keras.Model(inputs, {"probs": outputs}): one output under a name, as Keras trains it."""
+    x, y, _ = data
+    inputs = keras.Input((5,))
+    outputs = keras.layers.Dense(CLASSES, activation="softmax", name="probs")(inputs)
+    for wrapped in ({"probs": outputs}, [outputs]):
+        model = keras.Model(inputs, wrapped)
+        scores = model.predict(x, verbose=0)
+        scores = scores["probs"] if isinstance(scores, dict) else scores  # Keras unwraps a list of one
+        for source in (ValidationSource((x, y)), ValidationSource(list(batches_of(x, y)))):
+            np.testing.assert_array_equal(source.confusion_matrix(model, num_classes=CLASSES),
+                                          sk_confusion_matrix(y, scores.argmax(1)))
+
+
 def test_arrays_with_weights_give_weighted_float_counts(data, model):
     x, y, weights = data
     source = ValidationSource((x, y, weights), batch_size=16)
