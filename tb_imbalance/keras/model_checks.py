@@ -136,9 +136,20 @@ def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
 def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | None) -> ConfusionMatrixMetric | None:
     """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled).
 
+    The same metric object compiled twice is refused: its counts would be no evaluation's.
+
     Several of the chosen name (one per output of a multi-output model) cannot be told apart by
     ``metric=``: the first is read, and a warning says how to name them apart.
     """
+    twice = next((c for k, c in enumerate(candidates) if any(c is other for other in candidates[:k])), None)
+    if twice is not None:
+        raise ValueError(
+            f"ClassificationReportCallback: one {type(twice).__name__} object ('{twice.name}') is compiled twice (in "
+            "metrics= and weighted_metrics=, or for two outputs): Keras then updates it twice a batch and resets it "
+            "twice a pass, so its counts are no evaluation's. Compile one object per place, e.g. "
+            f"metrics=[{type(twice).__name__}({twice.num_classes})], weighted_metrics=[{type(twice).__name__}("
+            f"{twice.num_classes}, name=\"weighted_{twice.name}\")]"
+        )
     chosen = next((c for c in candidates if metric_name in (None, c.name)), None)
     if chosen is not None:
         alike = sum(c.name == chosen.name for c in candidates)

@@ -495,6 +495,21 @@ def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head
     np.testing.assert_array_equal(logged, sk_confusion_matrix(labels["b"], predicted, labels=range(3)))
 
 
+def test_one_metric_object_compiled_twice_is_refused_before_training(tmp_path, data):
+    """metrics=ms, weighted_metrics=ms: Keras updates the one object twice a batch and resets it twice a pass."""
+    (x, y), (x_val, y_val) = data
+    shared = [BalancedAccuracy(CLASSES)]
+    model = make_model(shared)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=shared, weighted_metrics=shared)
+    started = []
+    epochs = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: started.append(epoch))
+    with pytest.raises(ValueError, match=r"one BalancedAccuracy object \('balanced_accuracy'\) is compiled twice .*"
+                                         r"weighted_metrics=\[BalancedAccuracy\(4, name=\"weighted_balanced_accuracy\"\)\]"):
+        model.fit(x, y, validation_data=(x_val, y_val, np.ones(len(y_val))), epochs=2, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, verbose=0), epochs])
+    assert not started and not os.path.exists(tmp_path / "validation_imbalance")
+
+
 def test_the_name_keras_logs_for_a_weighted_metrics_twin_says_to_name_it_apart(tmp_path, data):
     (x, y), (x_val, y_val) = data
     model = make_model([BalancedAccuracy(CLASSES)])
