@@ -1,5 +1,9 @@
 """One report per tag and run directory in a fit: two callbacks that would collide are refused.
 
+Two names collide when they are equal or when their reports would share a tag
+(``"confusion_matrix"`` and ``"confusion_matrix_image"``, see
+:func:`tb_imbalance.events.tag_collision`).
+
 Claims are kept per fit, keyed by the fit's ``History`` object (Keras makes
 a new one per ``fit`` call), so a fit that crashed before ``on_train_end``
 leaves nothing behind for the next one.
@@ -22,6 +26,8 @@ import os
 import weakref
 from typing import Any
 
+from tb_imbalance.events import tag_collision
+
 __all__ = ["claim", "release"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
@@ -39,14 +45,19 @@ def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
     except TypeError:  # not weak-referenceable: cannot tell fits apart
         return
     location = run_dir if "://" in run_dir else os.path.abspath(run_dir)
-    other = claims.get((location, name))
-    if other is not None and other is not owner:
-        raise ValueError(
-            f"two ClassificationReportCallbacks in this fit write tag `name`={name!r} into "
-            f"{run_dir}: their reports would collide. Give each callback its own `name` "
-            "(e.g. name='test_set'; its scalars then get the 'test_set/' prefix) or its own "
-            "`run_name` / `log_dir`"
-        )
+    for (where, other_name), other in claims.items():
+        if where != location or other is owner:
+            continue
+        shared = other_name if other_name == name else tag_collision(name, other_name)
+        if shared is not None:
+            what = f"tag `name`={name!r}" if other_name == name else (
+                f"tag {shared!r} (reports named {other_name!r} and {name!r} both own it)")
+            raise ValueError(
+                f"two ClassificationReportCallbacks in this fit write {what} into "
+                f"{run_dir}: their reports would collide. Give each callback its own `name` "
+                "(e.g. name='test_set'; its scalars then get the 'test_set/' prefix) or its own "
+                "`run_name` / `log_dir`"
+            )
     claims[(location, name)] = owner
 
 

@@ -10,6 +10,7 @@ or two epochs, no jit_compile.
 import glob
 import logging
 import os
+import re
 import warnings
 
 import keras
@@ -212,6 +213,24 @@ def test_case3_two_names_in_one_log_dir_share_one_writer_with_disjoint_tags(tmp_
     }
     np.testing.assert_array_equal(matrices(tmp_path)[RUN][1], sk_matrix(model, x_val, y_val))
     np.testing.assert_array_equal(matrices(tmp_path, tag="test_set")[RUN][1], sk_matrix(model, x_test, y_test))
+
+
+@pytest.mark.parametrize("second, shared", [
+    ("confusion_matrix_image", "confusion_matrix_image"),  # the default report's picture
+    ("recall", "recall/imbalance/accuracy"),  # its headline scalars, under the default report's recall/<class>
+])
+def test_case3_names_whose_reports_share_a_tag_are_refused_before_training(tmp_path, data, second, shared):
+    (x, y), (x_val, y_val), (x_test, y_test) = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    counter = Counter()
+    pair = [
+        ClassificationReportCallback(tmp_path, verbose=0),
+        ClassificationReportCallback(tmp_path, name=second, validation_data=(x_test, y_test), verbose=0),
+    ]
+    with pytest.raises(ValueError, match=rf"write tag '{re.escape(shared)}' \(reports named 'confusion_matrix' and "
+                                         rf"'{second}' both own it\).*own `name`"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[*pair, counter])
+    assert counter.batches == 0 and not os.path.exists(tmp_path / RUN)
 
 
 def test_case3_the_same_name_twice_in_one_fit_is_refused(tmp_path, data):
