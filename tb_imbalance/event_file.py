@@ -233,10 +233,15 @@ def read_events_from(path: str, start: int = 0) -> tuple[list[event_pb2.Event], 
         >>> [event.step for event in found], end == os.path.getsize(events.path)
         ([0, 2], True)
     """
-    with gfile.GFile(path, "rb") as handle:
-        data = handle.read()
+    if "://" in path:  # TensorBoard's file layer reads whole files
+        with gfile.GFile(path, "rb") as handle:
+            data = handle.read()[start:]
+    else:  # a local file is read from `start` on: a watched file is read again only for what it gained
+        with open(path, "rb") as handle:
+            handle.seek(start)
+            data = handle.read()
     events: list[event_pb2.Event] = []
-    offset = start
+    offset = 0
     while offset + 12 <= len(data):
         (length,) = struct.unpack("<Q", data[offset:offset + 8])
         end = offset + 12 + length
@@ -247,4 +252,4 @@ def read_events_from(path: str, start: int = 0) -> tuple[list[event_pb2.Event], 
         except Exception:  # noqa: BLE001 - a damaged record ends the readable part
             break
         offset = end + 4
-    return events, offset
+    return events, start + offset

@@ -54,7 +54,6 @@ from tb_imbalance.run_history import RunHistory
 
 __all__ = ["WatchedHistory", "running_writer"]
 
-_EVENT_FILE_NAME = re.compile(r"tfevents\.\d+\.(?P<host>.+)\.(?P<pid>\d+)\.\d+(\..*)?$")
 
 
 def running_writer(path: str) -> int | None:
@@ -68,8 +67,13 @@ def running_writer(path: str) -> int | None:
         >>> running_writer(f"run/events.out.tfevents.1700000000.{socket.gethostname()}.{os.getpid()}.000001.v2")
         >>> running_writer("run/events.out.tfevents.1700000000.elsewhere.1.0.v2")
     """
-    match = _EVENT_FILE_NAME.search(os.path.basename(path))
-    if match is None or "://" in path or os.name != "posix" or match["host"] != socket.gethostname():
+    if "://" in path or os.name != "posix":
+        return None
+    # The host is this one's, matched as text: a host name may hold dots and digits, and a writer's
+    # filename_suffix may add ".<digits>" after the pid and counter, so neither can be split off by a pattern.
+    host = re.escape(socket.gethostname())
+    match = re.search(rf"tfevents\.\d+\.{host}\.(?P<pid>\d+)\.\d+(\..*)?$", os.path.basename(path))
+    if match is None:
         return None
     pid = int(match["pid"])
     if pid == os.getpid() or not 0 < pid < 2**31:
@@ -95,6 +99,7 @@ class WatchedHistory:
         self.log_dir = log_dir
         self._history: RunHistory | None = None
         self._read_up_to: dict[str, int] = {}
+        self._sizes: dict[str, int] = {}  # each other file's size when last read
         self._own: list[str] = []
         self._said = False
         self._lock = threading.Lock()
@@ -144,10 +149,12 @@ class WatchedHistory:
                 continue
             start = self._read_up_to.get(path, 0)
             try:
-                if os.path.getsize(path) <= start:
-                    continue
+                size = os.path.getsize(path)
             except OSError:
                 continue
+            if size <= start or size == self._sizes.get(path):  # nothing new (a record cut by a crash stays cut)
+                continue
+            self._sizes[path] = size
             events, self._read_up_to[path] = read_events_from(path, start)
             if events:
                 others.append(path)

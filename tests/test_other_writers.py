@@ -235,3 +235,36 @@ def test_odd_entries_and_pattern_characters_in_the_run_directory_keep_both_check
         with pytest.raises(ValueError, match="test_set"):
             writer.write_matrix(2, "test_set", np.eye(2, dtype=int), image=False)
     writer.close()
+
+
+@pytest.mark.parametrize("suffix", ["", ".v2", ".1", ".2024.01", ".rank1"])
+def test_a_running_process_is_read_from_its_file_name_whatever_suffix_follows(suffix):
+    """SummaryWriter(filename_suffix=f".{rank}") puts digits after the pid and counter."""
+    import os
+    import socket
+
+    from tb_imbalance.other_writers import running_writer
+
+    parent, host = os.getppid(), socket.gethostname()
+    assert running_writer(f"run/events.out.tfevents.1700000000.{host}.{parent}.0{suffix}") == parent
+    assert running_writer(f"run/events.out.tfevents.1700000000.{host}.{os.getpid()}.0{suffix}") is None  # this one
+    assert running_writer(f"run/events.out.tfevents.1700000000.other.{host}.{parent}.0{suffix}") is None
+
+
+def test_another_writer_s_file_cut_by_a_crash_is_read_once_not_at_every_step(tmp_path, monkeypatch):
+    import tb_imbalance.other_writers as other_writers
+
+    run_dir = tmp_path / "run"
+    with tf.summary.create_file_writer(str(run_dir)).as_default():
+        for step in range(3):
+            tf.summary.scalar("loss", 1.0 / (step + 1), step=step)
+    (cut,) = run_dir.glob("*tfevents*")
+    cut.write_bytes(cut.read_bytes()[:-7])  # the last record cut short, as by a killed process
+    reads = []
+    real = other_writers.read_events_from
+    monkeypatch.setattr(other_writers, "read_events_from", lambda path, start=0: reads.append(start) or real(path, start))
+    with ReportWriter(run_dir) as writer:
+        for step in range(4):
+            writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    assert len(reads) == 1  # read on first use (RunHistory.from_directory), looked at once more, never again
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2, 3]
