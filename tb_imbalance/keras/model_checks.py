@@ -100,7 +100,8 @@ def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, s
 
     The compiled loss's ``from_logits`` says so, unless the single output is
     visibly made by a softmax or sigmoid (a layer's activation, a
-    ``Softmax`` layer): then the outputs are probabilities, and a loss with
+    ``Softmax`` layer): then the outputs are probabilities, whatever a loss
+    that cannot tell (a function of the user's) assumes, and a loss with
     ``from_logits=True`` applies a second one.
 
     Example:
@@ -117,6 +118,8 @@ def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, s
             f"the model ends in a {ending} (its outputs are probabilities; its loss '{name}' has "
             f"from_logits=True and applies a second {ending}: pass from_logits=False to the loss)"
         )
+    if value is None and ending in ("softmax", "sigmoid"):
+        return False, f"the model ends in a {ending} (its outputs are probabilities)"
     if value is None:
         return None, f"the model's loss '{name}' does not say whether its outputs are logits"
     return value, f"the model's loss '{name}' has from_logits={value} (its outputs are {'logits' if value else 'probabilities'})"
@@ -272,6 +275,7 @@ def check_from_logits(
                     f"from_logits={compiled.from_logits} and would cut "
                     f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
                     f"from_logits={loss_logits} to {type(compiled).__name__}(2, from_logits={loss_logits})"
+                    + (", or from_logits=True to the loss if the model outputs logits" if loss_says is False else "")
                 )
     if not predicts:
         return ""

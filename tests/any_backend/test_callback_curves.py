@@ -264,6 +264,35 @@ def test_a_metric_reading_probabilities_as_logits_is_refused_before_training(tmp
     assert written == []
 
 
+@pytest.mark.parametrize("classes, activation", [(CLASSES, "softmax"), (2, "sigmoid")])
+def test_from_logits_on_a_model_ending_in_a_softmax_or_sigmoid_with_a_loss_of_its_own_is_refused(
+        tmp_path, written, classes, activation):
+    """A focal loss written as a function says nothing about logits; the model's ending does."""
+    def focal_loss(y_true, y_pred):
+        return keras.ops.mean(keras.ops.square(y_pred))
+
+    x, y = validation_rows(seed=11)
+    def model_of(metrics):
+        width = 1 if activation == "sigmoid" else classes
+        model = keras.Sequential([keras.Input((CLASSES,)), keras.layers.Dense(width, activation=activation)])
+        model.compile("sgd", focal_loss, metrics=metrics)
+        return model
+
+    model = model_of([BalancedAccuracy(classes, from_logits=True)])
+    rule = r"the model ends in a {} \(its outputs are probabilities\), but the compiled metric 'balanced_accuracy' " \
+           r"has from_logits=True"
+    y = y % classes
+    with pytest.raises(ValueError, match=rule.format(activation)):
+        model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "metric", verbose=0, background=False)])
+    model = model_of([])  # a new model: compile() without metrics keeps Keras' earlier compiled ones
+    with pytest.raises(ValueError, match=rf"the model ends in a {activation} \(its outputs are probabilities\), "
+                                         r"but the callback has from_logits=True"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(
+            tmp_path / "predict", validation_data=(x, y), from_logits=True, verbose=0, background=False)])
+    assert written == []
+
+
 def test_a_model_ending_in_a_softmax_with_a_logits_loss_logs_the_curves_of_its_outputs(tmp_path, written):
     x, y = validation_rows(logits=True, seed=10)  # the model's softmax of them is away from the bin edges
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)  # a second softmax: a training bug

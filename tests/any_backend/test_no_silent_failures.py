@@ -124,7 +124,9 @@ def test_case1_logits_without_from_logits_are_refused_on_every_path(tmp_path, bi
     keras.utils.set_random_seed(4)
     sigmoid = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")])
     sigmoid.compile("adam", "binary_crossentropy", metrics=[MacroF1(2, from_logits=True)])
-    with pytest.raises(ValueError, match=r"'binary_crossentropy' has from_logits=False.*cut probabilities at 0"):
+    with pytest.raises(ValueError, match=r"'binary_crossentropy' has from_logits=False.*cut probabilities at 0; pass "
+                                         r"from_logits=False to MacroF1\(2, from_logits=False\), or from_logits=True "
+                                         r"to the loss if the model outputs logits"):
         sigmoid.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
                     callbacks=[ClassificationReportCallback(tmp_path / "f", verbose=0), counter])
     assert counter.batches == 0
