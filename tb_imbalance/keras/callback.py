@@ -285,9 +285,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         if self._source is not None:
             model_checks.check_predict_path(outputs)
         missing_curves = model_checks.check_from_logits(
-            self.model, self._metric, candidates, outputs, predicts=self._source is not None,
-            from_logits=self.from_logits,
-        )
+            self.model, self._metric, candidates, outputs, predicts=self._source is not None, from_logits=self.from_logits)
         if missing_curves:  # said before training, not at the first epoch's end
             self._messages.no_curves(missing_curves, chosen=False)
         self._num_classes, origin = model_checks.known_num_classes(self._metric, outputs)
@@ -368,7 +366,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             # keep fit's counts now, before another callback's evaluate() resets the metric (errors: at epoch end)
             self._validated = "replaced" if kind == "replaced" else self._metric.read_state()
 
-    def _state_from_metric(self) -> MetricState:
+    def _state_from_metric(self, epoch: int) -> MetricState:
         assert self._metric is not None
         self._say_once(
             f"reading the validation confusion matrix from the compiled metric "
@@ -377,6 +375,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         state, self._validated = self._validated, None  # fit's validation pass's, read at on_test_end
         if isinstance(state.matrix, ValueError):
             raise state.matrix
+        self._messages.validation_rows(epoch, state.matrix.sum())  # a generator used up after one pass?
         return state
 
     def _state_from_predictions(self) -> MetricState:
@@ -399,14 +398,14 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         background.raise_failures(self._pending)
         if epoch % self.freq:
             return
-        if self._source is not None:
-            state = self._state_from_predictions()
-        elif not isinstance(self._validated, MetricState):  # no pass (a `val_` key in logs is not one), or replaced
-            self._messages.not_logged(epoch, self._metric.name, replaced=self._validated == "replaced")
-            return
-        else:
-            state = self._state_from_metric()
-            self._messages.validation_rows(epoch, state.matrix.sum())  # a generator used up after one pass?
+        if self._source is None and not isinstance(self._validated, MetricState):  # no pass (a `val_` key is none)
+            return self._messages.not_logged(epoch, self._metric.name, replaced=self._validated == "replaced")
+        try:
+            state = self._state_from_predictions() if self._source is not None else self._state_from_metric(epoch)
+        except ValueError as error:  # the NaN scores of a model another callback stopped (TerminateOnNaN)
+            if not getattr(self.model, "stop_training", False):
+                raise
+            return self._messages.stopped_unreadable(epoch, error)
         cm, curves = state.matrix, state.curves
         if curves is None:  # class ids, logits read as probabilities (a warning), curves=False: said once
             self._messages.no_curves(state.curves_reason, chosen=self._source is None and not self._metric.curves)

@@ -88,6 +88,13 @@ class CallbackMessages:
         else:
             self.warn_once("not_validated", not_validated(epoch, metric_name), stacklevel=4)
 
+    def stopped_unreadable(self, epoch: int, error: ValueError) -> None:
+        """Warn that the last epoch of a fit another callback stopped could not be read (``error``)."""
+        self.warn_once("stopped_unreadable", (
+            f"epoch {epoch} is not logged: training was stopped (model.stop_training, e.g. by TerminateOnNaN) "
+            f"and its validation could not be counted: {error}"
+        ), stacklevel=4)
+
     def fit_ended(self, freq: int) -> None:
         """Warn when a fit that skipped an epoch for want of validation logged no step at all, and
         ``freq`` > 1 (the epochs fit validated may all fall between the logged ones); with ``freq=1``

@@ -745,3 +745,35 @@ def test_case11_per_class_scalars_auto_by_default_and_true_writes_them(tmp_path,
         ])
     assert "recall/3" in {tag for _, tag in run_tag_pairs(tmp_path / "small")}
     assert "per-class" not in caplog.text
+
+
+class Diverge(keras.callbacks.Callback):
+    """The weights turn NaN in the third training batch of epoch 1, as a too-high learning rate makes them."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == 1 and batch == 2:
+            for weight in self.model.trainable_weights:
+                weight.assign(keras.ops.full(weight.shape, float("nan"), weight.dtype))
+
+
+@pytest.mark.parametrize("path", ["metric", "predict"])
+def test_a_fit_stopped_by_terminate_on_nan_returns_and_says_its_last_epoch_is_not_logged(tmp_path, data, path):
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)] if path == "metric" else [])
+    source = None if path == "metric" else (x_val, y_val)
+    callback = ClassificationReportCallback(tmp_path, validation_data=source, verbose=0)
+    with pytest.warns(UserWarning, match=r"epoch 1 is not logged: training was stopped \(model.stop_training, e.g. by "
+                                         r"TerminateOnNaN\) and its validation could not be counted: "):
+        history = model.fit(x, y, validation_data=(x_val, y_val), epochs=4, batch_size=32, verbose=0,
+                            callbacks=[Diverge(), keras.callbacks.TerminateOnNaN(), callback])
+    assert len(history.history["loss"]) == 2  # fit returned its History, as without the callback
+    assert sorted(matrices(tmp_path)[RUN]) == [0]
+    # without a stop the same NaN scores are an error at that epoch's end, not a silent gap
+    model = classifier([BalancedAccuracy(CLASSES)] if path == "metric" else [])
+    callback = ClassificationReportCallback(tmp_path / "unstopped", validation_data=source, verbose=0)
+    with pytest.raises(ValueError, match=r"could not be counted|contains NaN"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32, verbose=0,
+                  callbacks=[Diverge(), callback])
