@@ -226,6 +226,13 @@ def logdir(tmp_path_factory) -> tuple[pathlib.Path, dict[str, Expected]]:
         [(0, [_raw_value(good[0] * 1.0, NAMES3)]), (1, [_raw_value(huge, NAMES3)]), (2, [_raw_value(good[2] * 1.0, NAMES3)])],
     )
     expected["sum_past_float64"] = Expected(good, [1], ("sum is past float64's range",))
+    # int64 counts whose total is past 2**53 (here past int64 itself, where a sum wraps to negative).
+    wrapping = np.array([[2**62, 2**62, 0], [0, 1, 0], [0, 0, 1]], dtype=np.int64)
+    _write_events(
+        root / "total_past_2_53",
+        [(0, [_raw_value(good[0], NAMES3)]), (1, [_raw_value(wrapping, NAMES3)]), (2, [_raw_value(good[2], NAMES3)])],
+    )
+    expected["total_past_2_53"] = Expected(good, [1], ("9.22337e+18 rows in all, past 2**53",))
 
     # Not one step fits the tag's metadata.
     _write_events(root / "nothing_fits", [(step, [_raw_value(_matrix(rng, 4), NAMES3)]) for step in (0, 1)])
@@ -330,7 +337,7 @@ def wsgi_get(logdir) -> Getter:
 
 RUNS = [
     "more_classes", "fewer_classes", "wide_then_small", "reused_steps", "logged_twice",
-    "negative_count", "sum_past_float64", "nothing_fits", "log_matrix", "tf_summary", "clean",
+    "negative_count", "sum_past_float64", "total_past_2_53", "nothing_fits", "log_matrix", "tf_summary", "clean",
 ]
 
 

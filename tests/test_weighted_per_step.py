@@ -225,6 +225,17 @@ def test_a_class_whose_support_and_predictions_pass_float64_together_keeps_its_f
     assert report["metrics"]["macro_f1"] == 1.0
 
 
+def test_subnormal_sums_of_weights_give_the_report_of_weight_1():
+    """Every cell a multiple of the smallest subnormal: F1 and the weighted average keep their bits."""
+    counts = np.array([[5.0, 1, 0], [1, 4, 1], [0, 2, 3]])
+    tiny, reference = core.classification_report(counts * 5e-324), core.classification_report(counts)
+    for key in ("0", "1", "2", "macro avg", "weighted avg"):
+        for field in ("precision", "recall", "f1-score"):
+            assert tiny[key][field] == pytest.approx(reference[key][field], rel=1e-12), (key, field)
+    assert core.imbalance_metrics(counts * 5e-324)["macro_f1"] == pytest.approx(
+        core.imbalance_metrics(counts)["macro_f1"], rel=1e-12)
+
+
 def test_sums_past_float64_are_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match=r"`cm` sums past the float64 range \(largest value 1e\+308\).*scale it down"):
         log_matrix(tmp_path / "run", [[1e308, 1e308], [1.0, 1e308]], 0)

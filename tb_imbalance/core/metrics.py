@@ -60,7 +60,11 @@ def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
     total = cm.sum()
     precision = _divide(tp, predicted)
     recall = _divide(tp, support)
-    f1 = _divide(tp, support / 2 + predicted / 2)  # 2tp / (support + predicted), bit for bit, without overflow
+    with np.errstate(over="ignore"):
+        both = support + predicted
+    # past float64's range (sums of huge weights) on halves: 2tp / (s + p) = tp / (s/2 + p/2), which loses
+    # the last bit of subnormal sums, so only there
+    f1 = _divide(2 * tp, both) if np.isfinite(both).all() else _divide(tp, support / 2 + predicted / 2)
     true_negative = total - support - predicted + tp
     specificity = _divide(true_negative, total - support)
     return {
@@ -109,7 +113,8 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
         }
     total = support.sum()
     report["accuracy"] = float(_divide(stats["tp"].sum(), total))
-    for key, weights in (("macro avg", None), ("weighted avg", support)):
+    # weights as shares of the largest: subnormal sums of weights would lose bits in np.average's products
+    for key, weights in (("macro avg", None), ("weighted avg", support / support.max() if total > 0 else support)):
         if weights is not None and total == 0:
             averages = [0.0, 0.0, 0.0]
         else:

@@ -98,4 +98,7 @@ def decode_step(tensor: Any, info: fmt.MatrixInfo) -> tuple[np.ndarray | core.Sp
             return None, "its confusion matrix holds NaN or infinite counts, or counts whose sum is past float64's range"
         if counts.min() < 0:
             return None, f"its confusion matrix holds a negative count ({counts.min()})"
+        total = float(counts.sum(dtype=np.float64))  # in float64: an int64 sum could wrap around
+        if np.issubdtype(counts.dtype, np.integer) and total >= 2**53:  # the writers refuse these
+            return None, f"its confusion matrix counts {total:.6g} rows in all, past 2**53, where its sums stop being exact"
     return matrix, ""
