@@ -113,8 +113,9 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
         }
     total = support.sum()
     report["accuracy"] = float(_divide(stats["tp"].sum(), total))
-    # weights as shares of the largest: subnormal sums of weights would lose bits in np.average's products
-    for key, weights in (("macro avg", None), ("weighted avg", support / support.max() if total > 0 else support)):
+    # sums of weights as shares of the largest: subnormal ones would lose bits in np.average's products
+    shares = support / support.max() if support.dtype.kind == "f" and total > 0 else support
+    for key, weights in (("macro avg", None), ("weighted avg", shares)):
         if weights is not None and total == 0:
             averages = [0.0, 0.0, 0.0]
         else:
