@@ -37,7 +37,7 @@ from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_P
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import sink_for
-from tb_imbalance.tensors import eager_under_torch_compile, to_numpy
+from tb_imbalance.tensors import eager_under_torch_compile, refuse_tf_graph_or_replica, to_numpy
 
 __all__ = ["log_report", "log_matrix"]
 
@@ -164,6 +164,7 @@ def log_report(
         TypeError / ValueError: a bad argument, named in the message;
             nothing is written then.
     """
+    refuse_tf_graph_or_replica("log_report")
     sink = sink_for(target)  # an unusable target fails before any work
     step, name = validate_step(step), validate_tag(name)
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
@@ -244,6 +245,7 @@ def log_matrix(
         TypeError / ValueError: a bad argument, named in the message;
             nothing is written then.
     """
+    refuse_tf_graph_or_replica("log_matrix")
     sink = sink_for(target)
     report = ReportStep.of(
         step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),

@@ -48,7 +48,7 @@ from tb_imbalance.events import ReportBuilder, step_matrix_value
 from tb_imbalance.step import ReportStep
 from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.targets import history_of, shared_write_lock
-from tb_imbalance.tensors import to_numpy
+from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
 from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 from tb_imbalance.writer import validate_step
@@ -73,30 +73,22 @@ def _to_numpy(value: Any, argument: str) -> Any:
 _BUILDER = ReportBuilder()
 
 
-def _require_eager_with_step(step: Any) -> None:
-    if not tf.executing_eagerly():
-        raise RuntimeError(
-            "tb_imbalance summaries must run eagerly; call them outside tf.function"
-        )
-    if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
-        raise RuntimeError(
-            "tb_imbalance summaries log one evaluation of all replicas, and this call is in a replica "
-            "context (inside strategy.run), where each replica would write its own rows under one step: "
-            "return the labels and predictions from strategy.run, gather them (strategy.gather(value, "
-            "axis=0)) and log outside it"
-        )
+def _resolve_step(step: Any) -> Any:
+    """``step``, or the default step of ``tf.summary.experimental.set_step`` when None.
+
+    None when neither is set and nothing would be written (no default writer, a no-op writer,
+    ``record_if(False)``): the summary then returns False, as ``tf.summary``'s own do.
+    """
+    refuse_tf_graph_or_replica("tb_imbalance.summary")
     if step is None and tf.summary.experimental.get_step() is None:
+        if not bool(tf.summary.should_record_summaries()):
+            return None
         raise ValueError(
             "`step` is required: pass step=... or set a default with "
             "tf.summary.experimental.set_step() / writer.as_default(step=...)"
         )
     if isinstance(step, (int, np.integer)):
         validate_step(step)  # past int64 fails here, naming `step`, before anything is written
-
-
-def _resolve_step(step: Any) -> Any:
-    """``step``, or the default step of ``tf.summary.experimental.set_step`` when None."""
-    _require_eager_with_step(step)
     if step is None:
         step = tf.summary.experimental.get_step()
     if isinstance(step, (tf.Tensor, tf.Variable)):
@@ -271,6 +263,8 @@ def confusion_matrix(
         True
     """
     step = _resolve_step(step)
+    if step is None:
+        return False  # nothing would be written, and no step to check the inputs against
     *_, ids, names = _counted(labels, predictions, num_classes, class_names, sample_weight, from_logits)
     report = ReportStep.of(
         step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
@@ -306,6 +300,8 @@ def write_report(
         True on success, False if no default summary writer was available.
     """
     step = _resolve_step(step)
+    if step is None:
+        return False  # nothing would be written, and no step to check the inputs against
     report = ReportStep.of(
         step, name, _to_numpy(cm, "cm"), class_names, class_counts=_to_numpy(class_counts, "class_counts"),
         class_groups=class_groups, examples=examples, curves=_to_numpy(curves, "curves"), weighted=weighted,
@@ -369,6 +365,8 @@ def classification_report(
         True
     """
     step = _resolve_step(step)
+    if step is None:
+        return False  # nothing would be written, and no step to check the inputs against
     labels, predictions, sample_weight, ids, names = _counted(
         labels, predictions, num_classes, class_names, sample_weight, from_logits
     )

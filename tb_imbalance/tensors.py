@@ -24,7 +24,7 @@ import numpy as np
 
 from tb_imbalance.core import widen_low_precision_floats
 
-__all__ = ["eager_under_torch_compile", "to_numpy"]
+__all__ = ["eager_under_torch_compile", "refuse_tf_graph_or_replica", "to_numpy"]
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -62,6 +62,26 @@ def eager_under_torch_compile(function: _Function) -> _Function:
         return function(*args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+def refuse_tf_graph_or_replica(entry: str) -> None:
+    """Refuse, where TensorFlow is loaded, a call of ``entry`` traced by ``tf.function`` or made inside
+    ``strategy.run``: a writer is eager numpy and file work, and logs one evaluation of all replicas.
+
+    A traced call would write once, at tracing, and a replica's call its own rows under the step of all.
+    TensorFlow is never imported here.
+    """
+    tf = sys.modules.get("tensorflow")
+    if tf is None or not hasattr(tf, "executing_eagerly"):
+        return
+    if not tf.executing_eagerly():
+        raise RuntimeError(f"{entry} must run eagerly; call it outside tf.function")
+    if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
+        raise RuntimeError(
+            f"{entry} logs one evaluation of all replicas, and this call is in a replica context (inside "
+            "strategy.run), where each replica would write its own rows under one step: return the labels and "
+            "predictions from strategy.run, gather them (strategy.gather(value, axis=0)) and log outside it"
+        )
 
 
 def to_numpy(value: Any, argument: str) -> Any:

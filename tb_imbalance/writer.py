@@ -25,7 +25,7 @@ from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_location import check_location, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
-from tb_imbalance.tensors import to_numpy
+from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
 
 __all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
 
@@ -122,6 +122,7 @@ class ReportWriter:
                 or groups that differ from the tag's (see
                 :mod:`tb_imbalance.run_history`); nothing is written then.
         """
+        refuse_tf_graph_or_replica("ReportWriter.write_matrix")
         report = ReportStep.of(  # framework tensors (a torch matrix with requires_grad too) as numpy
             step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
             class_groups=class_groups, examples=examples, curves=to_numpy(curves, "curves"), weighted=weighted,

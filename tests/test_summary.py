@@ -93,6 +93,18 @@ def test_missing_step_is_a_clear_error(tmp_path):
             tbs.classification_report("cm", [0, 1], [0, 1], num_classes=2)
 
 
+def test_without_a_writer_or_with_a_no_op_one_no_step_is_needed_and_nothing_is_written(tmp_path):
+    """As tf.summary.scalar: non-chief workers log through tf.summary.create_noop_writer()."""
+    assert tf.summary.scalar("loss", 1.0) is False or not bool(tf.summary.scalar("loss", 1.0))
+    assert tbs.confusion_matrix("cm", [0, 1], [0, 1], num_classes=2) is False
+    with tf.summary.create_noop_writer().as_default(step=3):
+        assert tbs.classification_report("cm", [0, 1], [[0.9, 0.1], [0.2, 0.8]]) is False
+        assert tbs.write_report("cm", [[1, 0], [0, 1]], ["a", "b"]) is False
+    with tf.summary.create_file_writer(str(tmp_path)).as_default(), tf.summary.record_if(False):
+        assert tbs.confusion_matrix("cm", [0, 1], [0, 1], num_classes=2) is False
+    assert not list(tmp_path.iterdir()) or not run_tag_pairs(tmp_path)
+
+
 def test_inside_tf_function_is_a_clear_error(tmp_path):
     @tf.function
     def log(labels):
@@ -101,6 +113,20 @@ def test_inside_tf_function_is_a_clear_error(tmp_path):
     with tf.summary.create_file_writer(str(tmp_path)).as_default():
         with pytest.raises(RuntimeError, match="must run eagerly"):
             log(tf.constant([0, 1]))
+
+    # log_report, log_matrix and ReportWriter.write_matrix too: traced, they would write once, at tracing
+    from tb_imbalance import ReportWriter, log_matrix, log_report
+
+    writer = ReportWriter(tmp_path / "writer")
+    calls = {
+        "log_report": lambda: log_report(tmp_path / "dir", [0, 1], [0, 1], 0, num_classes=2),
+        "log_matrix": lambda: log_matrix(tmp_path / "dir", [[1, 0], [0, 1]], 0),
+        "ReportWriter.write_matrix": lambda: writer.write_matrix(0, "cm", [[1, 0], [0, 1]]),
+    }
+    for entry, call in calls.items():
+        with pytest.raises(RuntimeError, match=rf"{entry} must run eagerly; call it outside tf.function"):
+            tf.function(call)()
+    assert not (tmp_path / "dir").exists() and not (tmp_path / "writer").exists()
 
 
 @pytest.mark.parametrize(
@@ -174,6 +200,12 @@ def test_a_call_in_a_replica_context_is_refused_before_writing(tmp_path):
     labels, scores = tf.constant([0, 1, 1, 0]), tf.constant([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
     with pytest.raises(RuntimeError, match=r"in a replica context \(inside strategy\.run\).*strategy\.gather"):
         strategy.run(log, args=(labels, scores))
+    from tb_imbalance import log_report
+
+    for target in (tmp_path / "dir", writer):  # log_report too, whatever its target
+        with pytest.raises(RuntimeError, match=r"log_report logs one evaluation of all replicas.*strategy\.gather"):
+            strategy.run(lambda labels, scores: log_report(target, labels, scores, 0), args=(labels, scores))
+    assert not (tmp_path / "dir").exists()
     # strategy.run's values on several replicas (one device here gives plain tensors)
     per_replica = type("PerReplica", (), {"__module__": "tensorflow.python.distribute.values"})()
     with pytest.raises(TypeError, match=r"`labels` is a tf\.distribute PerReplica value.*strategy\.gather"):
@@ -206,6 +238,6 @@ def test_log_report_inside_tf_function_says_to_log_eagerly(tmp_path):
     def log(labels, scores):
         tb_imbalance.log_report(str(tmp_path / "run"), labels, scores, 0)
 
-    with pytest.raises(TypeError, match=r"`labels` is a symbolic \w+ that holds no values yet.*log eagerly"):
+    with pytest.raises(RuntimeError, match=r"log_report must run eagerly; call it outside tf.function"):
         log(tf.constant([0, 1]), tf.constant([[0.9, 0.1], [0.2, 0.8]]))
     assert not (tmp_path / "run").exists()
