@@ -321,7 +321,8 @@ def collect_examples(
     scores, score_kind = _scores_of(predictions, num_classes, from_logits)
     confidence = scores[np.arange(len(considered)), pred_ids]
     chosen = choose_rows(true_ids, pred_ids, confidence, per_cell)
-    cell_counts = np.bincount(true_ids * num_classes + pred_ids, minlength=num_classes * num_classes)
+    non_empty, non_empty_counts = np.unique(true_ids * num_classes + pred_ids, return_counts=True)  # not C² cells
+    count_of = lambda codes: non_empty_counts[np.searchsorted(non_empty, codes)]  # noqa: E731 - counts of codes
 
     index = {
         "num_classes": num_classes,
@@ -357,7 +358,7 @@ def collect_examples(
         key = (int(true_ids[position]), int(pred_ids[position]))
         size = _json_bytes(example) + _SEPARATOR + (len(png) if png else 0)
         if key not in cells:
-            size += _cell_bytes(key, cell_counts[key[0] * num_classes + key[1]])
+            size += _cell_bytes(key, count_of(key[0] * num_classes + key[1]))
         if used + size > max_bytes:
             if png is not None:
                 del example["image"]
@@ -367,21 +368,20 @@ def collect_examples(
             thumbnails.append(png)
         cells.setdefault(key, []).append(example)
         kept += 1
-    non_empty = np.flatnonzero(cell_counts)
     with_examples = np.array(sorted(k * num_classes + p for k, p in cells), dtype=np.int64)
     empty_cells = np.setdiff1d(non_empty, with_examples, assume_unique=True)
     empty_bytes = _EMPTY_CELL_BYTES * len(empty_cells) + int(
         _digits(empty_cells // num_classes).sum() + _digits(empty_cells % num_classes).sum()
-        + _digits(cell_counts[empty_cells]).sum()
+        + _digits(count_of(empty_cells)).sum()
     )
     complete = used + empty_bytes <= max_bytes  # else only the cells with examples are listed
     listed = non_empty if complete else with_examples
     index["cut"] = None if kept == len(chosen) else {"kept": kept, "chosen": int(len(chosen))}
     index["cells_complete"] = bool(complete)
     index["cells"] = [
-        {"true": int(flat // num_classes), "pred": int(flat % num_classes), "count": int(cell_counts[flat]),
+        {"true": int(flat // num_classes), "pred": int(flat % num_classes), "count": int(count),
          "examples": cells.get((int(flat // num_classes), int(flat % num_classes)), [])}
-        for flat in listed
+        for flat, count in zip(listed, count_of(listed))
     ]
     return ExampleSet(index, thumbnails)
 

@@ -505,3 +505,25 @@ def test_a_huge_picture_is_thumbnailed_from_a_subsample_that_keeps_its_content()
     pixels = np.asarray(Image.open(io.BytesIO(png)))
     assert pixels.shape == (44, 64)
     assert (pixels[:, :31] == 0).all() and (pixels[:, 33:] == 255).all()
+
+
+def test_examples_at_many_classes_never_hold_the_c_squared_cells():
+    """5,000 classes, 300 rows: the index lists the non-empty cells, counted without a C × C array (200 MB)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(8)
+    classes, rows = 5000, 300
+    labels = rng.integers(0, classes, rows)
+    predicted = np.where(rng.random(rows) < 0.5, labels, rng.integers(0, classes, rows))
+    scores = np.full((rows, classes), 0.1 / classes, dtype=np.float32)
+    scores[np.arange(rows), predicted] += 0.9
+    texts = np.array([f"row {k}" for k in range(rows)])
+    tracemalloc.start()
+    chosen = collect_examples(texts, labels, scores, num_classes=classes, examples_per_cell=2)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40 * 2**20, peak  # the scores are 6 MB; the dense cells would be 200 MB
+    expected = {(int(t), int(p)): int(n) for (t, p), n in zip(*np.unique(np.c_[labels, predicted], axis=0, return_counts=True))}
+    assert {(cell["true"], cell["pred"]): cell["count"] for cell in chosen.index["cells"]} == expected
+    for cell in chosen.index["cells"]:
+        assert all((labels[e["row"]], predicted[e["row"]]) == (cell["true"], cell["pred"]) for e in cell["examples"])
