@@ -140,8 +140,13 @@ def to_numpy(value: Any, argument: str) -> Any:
     if framework in ("jax", "jaxlib"):
         if "Tracer" in type(value).__name__:
             raise TypeError(
-                f"`{argument}` is a JAX tracer inside a jitted function; log outside "
-                "jax.jit (e.g. after the step returns its outputs)"
+                f"`{argument}` is a JAX tracer inside a traced function (jax.jit, jax.grad); log outside "
+                "it (e.g. after the step returns its outputs)"
+            )
+        if getattr(value, "is_deleted", lambda: False)():
+            raise ValueError(
+                f"`{argument}` is a JAX array whose buffer was deleted or donated (donate_argnums) to a later "
+                "step; log it before it is donated, or pass a copy (np.asarray(array) first)"
             )
         return widen_low_precision_floats(np.asarray(value))
     if framework in ("tensorflow", "tf_keras", "keras"):

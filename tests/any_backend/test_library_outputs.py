@@ -122,6 +122,17 @@ def test_a_traced_jax_step_is_refused_naming_step(tmp_path):
     assert not (tmp_path / "confusion_matrix").exists() and list(tmp_path.iterdir()) == []
 
 
+def test_a_donated_jax_array_is_refused_naming_the_argument(tmp_path):
+    jax = pytest.importorskip("jax")
+    scores = jax.numpy.asarray([[0.8, 0.2], [0.3, 0.7]])
+    jax.jit(lambda x: x * 2, donate_argnums=0)(scores)  # the CPU may keep the buffer: deleted by hand then
+    if not scores.is_deleted():
+        scores.delete()
+    with pytest.raises(ValueError, match=r"`predictions` is a JAX array whose buffer was deleted or donated"):
+        tb_imbalance.log_report(tmp_path, [0, 1], scores, 0)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_torch_return_types_name_the_indices_to_pass(tmp_path):
     torch = pytest.importorskip("torch")
     logits = torch.tensor([[2.0, 0.1, 0.0], [0.0, 3.0, 1.0]])
