@@ -234,6 +234,12 @@ def test_subnormal_sums_of_weights_give_the_report_of_weight_1():
             assert tiny[key][field] == pytest.approx(reference[key][field], rel=1e-12), (key, field)
     assert core.imbalance_metrics(counts * 5e-324)["macro_f1"] == pytest.approx(
         core.imbalance_metrics(counts)["macro_f1"], rel=1e-12)
+    # one class past float64 with support + predicted, two subnormal: each class's F1 as at weight 1
+    mixed = np.zeros((3, 3))
+    mixed[0, 0], mixed[1:, 1:] = 9e307, counts[1:, 1:] * 5e-324
+    np.testing.assert_allclose(core.per_class_metrics(mixed)["f1"], [1.0, 8 / 11, 2 / 3], rtol=1e-12)
+    # whole counts given as floats are weighed exactly as the int counts (scikit-learn's bits)
+    assert core.classification_report(counts)["weighted avg"] == core.classification_report(counts.astype(int))["weighted avg"]
 
 
 def test_sums_past_float64_are_refused_before_anything_is_written(tmp_path):

@@ -60,11 +60,11 @@ def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
     total = cm.sum()
     precision = _divide(tp, predicted)
     recall = _divide(tp, support)
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         both = support + predicted
-    # past float64's range (sums of huge weights) on halves: 2tp / (s + p) = tp / (s/2 + p/2), which loses
-    # the last bit of subnormal sums, so only there
-    f1 = _divide(2 * tp, both) if np.isfinite(both).all() else _divide(tp, support / 2 + predicted / 2)
+        f1 = _divide(2 * tp, both)
+    past = ~np.isfinite(both)  # sums of huge weights: 2tp / (s + p) = tp / (s/2 + p/2), which halving a
+    f1[past] = _divide(tp[past], support[past] / 2 + predicted[past] / 2)  # subnormal would round, so only there
     true_negative = total - support - predicted + tp
     specificity = _divide(true_negative, total - support)
     return {
@@ -113,8 +113,8 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
         }
     total = support.sum()
     report["accuracy"] = float(_divide(stats["tp"].sum(), total))
-    # sums of weights as shares of the largest: subnormal ones would lose bits in np.average's products
-    shares = support / support.max() if support.dtype.kind == "f" and total > 0 else support
+    # sums of weights scaled by a power of two (exactly) near 1: subnormal ones would lose bits in np.average
+    shares = np.ldexp(support, -np.frexp(support.max())[1]) if support.dtype.kind == "f" and total > 0 else support
     for key, weights in (("macro avg", None), ("weighted avg", shares)):
         if weights is not None and total == 0:
             averages = [0.0, 0.0, 0.0]
