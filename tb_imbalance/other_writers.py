@@ -70,9 +70,9 @@ def running_writer(path: str) -> int | None:
     if "://" in path or os.name != "posix":
         return None
     # The host is this one's, matched as text: a host name may hold dots and digits, and a writer's
-    # filename_suffix may add ".<digits>" after the pid and counter, so neither can be split off by a pattern.
+    # filename_suffix may follow the counter with anything (".1", "_rank0"), so neither can be split off by a pattern.
     host = re.escape(socket.gethostname())
-    match = re.search(rf"tfevents\.\d+\.{host}\.(?P<pid>\d+)\.\d+(\..*)?$", os.path.basename(path))
+    match = re.search(rf"tfevents\.\d+\.{host}\.(?P<pid>\d+)\.\d+", os.path.basename(path))
     if match is None:
         return None
     pid = int(match["pid"])

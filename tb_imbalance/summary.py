@@ -80,6 +80,8 @@ def _resolve_step(step: Any) -> Any:
     ``record_if(False)``): the summary then returns False, as ``tf.summary``'s own do.
     """
     refuse_tf_graph_or_replica("tb_imbalance.summary")
+    if not tf.executing_eagerly():  # tf.summary's writers need eager execution (TF1 graph mode)
+        raise RuntimeError("tb_imbalance.summary must run eagerly; call it outside tf.function")
     if step is None and tf.summary.experimental.get_step() is None:
         if not bool(tf.summary.should_record_summaries()):
             return None

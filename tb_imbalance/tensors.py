@@ -69,12 +69,13 @@ def refuse_tf_graph_or_replica(entry: str) -> None:
     ``strategy.run``: a writer is eager numpy and file work, and logs one evaluation of all replicas.
 
     A traced call would write once, at tracing, and a replica's call its own rows under the step of all.
+    A TF1-style program (numpy from ``sess.run``) calls it as Python, once a step: that is fine.
     TensorFlow is never imported here.
     """
     tf = sys.modules.get("tensorflow")
-    if tf is None or not hasattr(tf, "executing_eagerly"):
+    if tf is None or not hasattr(tf, "inside_function"):
         return
-    if not tf.executing_eagerly():
+    if tf.inside_function():
         raise RuntimeError(f"{entry} must run eagerly; call it outside tf.function")
     if tf.distribute.has_strategy() and not tf.distribute.in_cross_replica_context():
         raise RuntimeError(

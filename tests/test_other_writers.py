@@ -237,7 +237,7 @@ def test_odd_entries_and_pattern_characters_in_the_run_directory_keep_both_check
     writer.close()
 
 
-@pytest.mark.parametrize("suffix", ["", ".v2", ".1", ".2024.01", ".rank1"])
+@pytest.mark.parametrize("suffix", ["", ".v2", ".1", ".2024.01", ".rank1", "_rank0", "-train"])
 def test_a_running_process_is_read_from_its_file_name_whatever_suffix_follows(suffix):
     """SummaryWriter(filename_suffix=f".{rank}") puts digits after the pid and counter."""
     import os
