@@ -402,8 +402,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return self._messages.not_logged(epoch, self._metric.name, replaced=self._validated == "replaced")
         try:
             state = self._state_from_predictions() if self._source is not None else self._state_from_metric(epoch)
-        except ValueError as error:  # the NaN scores of a model another callback stopped (TerminateOnNaN)
-            if not getattr(self.model, "stop_training", False):
+        except ValueError as error:  # the NaN scores of a diverged model another callback stopped (TerminateOnNaN)
+            if not (getattr(self.model, "stop_training", False) and not np.isfinite((logs or {}).get("loss", 0.0))):
                 raise
             return self._messages.stopped_unreadable(epoch, error)
         cm, curves = state.matrix, state.curves

@@ -89,10 +89,10 @@ class CallbackMessages:
             self.warn_once("not_validated", not_validated(epoch, metric_name), stacklevel=4)
 
     def stopped_unreadable(self, epoch: int, error: ValueError) -> None:
-        """Warn that the last epoch of a fit another callback stopped could not be read (``error``)."""
+        """Warn that the last epoch of a diverged fit another callback stopped could not be read (``error``)."""
         self.warn_once("stopped_unreadable", (
-            f"epoch {epoch} is not logged: training was stopped (model.stop_training, e.g. by TerminateOnNaN) "
-            f"and its validation could not be counted: {error}"
+            f"epoch {epoch} is not logged: training diverged (a NaN loss) and was stopped (model.stop_training, "
+            f"e.g. by TerminateOnNaN), and its validation could not be counted: {error}"
         ), stacklevel=4)
 
     def fit_ended(self, freq: int) -> None:

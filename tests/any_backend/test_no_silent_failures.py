@@ -765,8 +765,9 @@ def test_a_fit_stopped_by_terminate_on_nan_returns_and_says_its_last_epoch_is_no
     model = classifier([BalancedAccuracy(CLASSES)] if path == "metric" else [])
     source = None if path == "metric" else (x_val, y_val)
     callback = ClassificationReportCallback(tmp_path, validation_data=source, verbose=0)
-    with pytest.warns(UserWarning, match=r"epoch 1 is not logged: training was stopped \(model.stop_training, e.g. by "
-                                         r"TerminateOnNaN\) and its validation could not be counted: "):
+    with pytest.warns(UserWarning, match=r"epoch 1 is not logged: training diverged \(a NaN loss\) and was stopped "
+                                         r"\(model.stop_training, e.g. by TerminateOnNaN\), and its validation could "
+                                         r"not be counted: "):
         history = model.fit(x, y, validation_data=(x_val, y_val), epochs=4, batch_size=32, verbose=0,
                             callbacks=[Diverge(), keras.callbacks.TerminateOnNaN(), callback])
     assert len(history.history["loss"]) == 2  # fit returned its History, as without the callback
@@ -777,3 +778,12 @@ def test_a_fit_stopped_by_terminate_on_nan_returns_and_says_its_last_epoch_is_no
     with pytest.raises(ValueError, match=r"could not be counted|contains NaN"):
         model.fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32, verbose=0,
                   callbacks=[Diverge(), callback])
+    # nor is a stop with a finite loss (EarlyStopping listed first) a reason to pass over a validation error
+    early = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: setattr(model, "stop_training", True))
+    model = classifier([BalancedAccuracy(CLASSES)] if path == "metric" else [])
+    nan_rows = x_val.copy()
+    nan_rows[:3] = np.nan  # NaN scores for three rows of a model that trains well
+    callback = ClassificationReportCallback(tmp_path / "early", validation_data=None if path == "metric" else (nan_rows, y_val),
+                                            verbose=0)
+    with pytest.raises(ValueError, match=r"could not be counted|contains NaN"):
+        model.fit(x, y, validation_data=(nan_rows, y_val), epochs=2, batch_size=32, verbose=0, callbacks=[early, callback])
