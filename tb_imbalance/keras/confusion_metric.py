@@ -253,8 +253,9 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         if self._codes is not None:
             refuse_replicas(self.name)
         backend = keras.backend.backend()
-        if backend == "tensorflow" and state_updates.fused_tf_applies() and (self._fused_tf or not self._dense):
+        if backend == "tensorflow":  # tensors, booleans as 0 / 1, on every path (TensorFlow's comparisons refuse bools)
             y_true, y_pred, sample_weight = (countable_tensor(value) for value in (y_true, y_pred, sample_weight))
+        if backend == "tensorflow" and state_updates.fused_tf_applies() and (self._fused_tf or not self._dense):
             if self._fused_tf:
                 picked = y_pred
                 if tf_native_argmax_applies(y_pred, self.num_classes):
@@ -265,8 +266,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                     *(None if variable is None else variable.value.handle for variable in curves),
                 )
                 return
-            # the rows' maths in one XLA call; the scatters stay in place outside it
-            rows = self._shared_xla_function("rows")(y_true, y_pred, y_pred, sample_weight)
+            rows = self._shared_xla_function("rows")(y_true, y_pred, y_pred, sample_weight)  # the scatters: outside
         else:
             y_pred = as_output_precision(y_pred) if backend == "jax" else y_pred  # XLA's excess precision
             rows = self._rows(array_namespace(), y_true, y_pred, y_pred, sample_weight, backend == "jax")

@@ -122,6 +122,12 @@ def test_boolean_labels_predictions_and_weights_count_as_0_and_1_in_fit_and_dire
     one_hot = BalancedAccuracy(2)
     one_hot.update_state(ops.convert_to_tensor(np.eye(2, dtype=bool)[y[:6].astype(int)]), ops.convert_to_tensor(np.full(6, 0.7)))
     np.testing.assert_array_equal(one_hot.confusion_matrix(), skm.confusion_matrix(y[:6], np.ones(6, bool), labels=[0, 1]))
+    stateless = BalancedAccuracy(2)  # the stateless API (a custom training loop) takes them too
+    values = stateless.stateless_update_state([v.value for v in stateless.variables], ops.convert_to_tensor(y[:6]),
+                                              ops.convert_to_tensor(np.full(6, 0.7)), ops.convert_to_tensor(mask[:6]))
+    for variable, value in zip(stateless.variables, values):
+        variable.assign(value)
+    np.testing.assert_array_equal(stateless.confusion_matrix(), skm.confusion_matrix(y[:6][mask[:6]], np.ones(4, bool), labels=[0, 1]))
 
 
 def test_reset_and_absent_classes():
