@@ -361,7 +361,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._messages.warn_once("evaluate", evaluated_outside_fit(self.run_dir))
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        kind = self._passes.end(self._metric)  # fit's validation pass, or another evaluate(callbacks=[this])
+        listed = sum(m is self._metric for m in model_checks.find_streaming_metrics(self.model.metrics))
+        kind = self._passes.end(self._metric, max(listed, 1))  # fit's validation pass, or another evaluate(callbacks=[this])
         if kind != "another" and self._logs_this_epoch and self._source is None and self._metric is not None:
             # keep fit's counts now, before another callback's evaluate() resets the metric (errors: at epoch end)
             self._validated = "replaced" if kind == "replaced" else self._metric.read_state()

@@ -126,25 +126,14 @@ def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, s
 
 
 def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
-    """The tb_imbalance metrics compiled into ``model``, in compile order."""
-    candidates = find_streaming_metrics(model.metrics)
-    if not candidates:
-        # Keras builds compiled metrics on the first batch (without a
-        # distribution strategy); until then only compile()'s arguments name them.
-        compiled = getattr(model, "_compile_metrics", None)
-        user = [getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)]
-        candidates = find_streaming_metrics(keras.tree.flatten(user))
-    return candidates
-
-def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | None) -> ConfusionMatrixMetric | None:
-    """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled).
+    """The tb_imbalance metrics compiled into ``model``, in compile order.
 
     The same metric object compiled twice is refused: its counts would be no evaluation's.
-
-    Several of the chosen name (one per output of a multi-output model) cannot be told apart by
-    ``metric=``: the first is read, and a warning says how to name them apart.
     """
-    twice = next((c for k, c in enumerate(candidates) if any(c is other for other in candidates[:k])), None)
+    compiled = getattr(model, "_compile_metrics", None)
+    user = [getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)]
+    in_compile = find_streaming_metrics(keras.tree.flatten(user))  # compile()'s arguments, as given
+    twice = next((c for k, c in enumerate(in_compile) if any(c is other for other in in_compile[:k])), None)
     if twice is not None:
         raise ValueError(
             f"ClassificationReportCallback: one {type(twice).__name__} object ('{twice.name}') is compiled twice (in "
@@ -153,6 +142,16 @@ def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | No
             f"metrics=[{type(twice).__name__}({twice.num_classes})], weighted_metrics=[{type(twice).__name__}("
             f"{twice.num_classes}, name=\"weighted_{twice.name}\")]"
         )
+    # Keras builds compiled metrics on the first batch (without a distribution strategy); until then only
+    # compile()'s arguments name them.
+    return find_streaming_metrics(model.metrics) or in_compile
+
+def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | None) -> ConfusionMatrixMetric | None:
+    """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled).
+
+    Several of the chosen name (one per output of a multi-output model) cannot be told apart by
+    ``metric=``: the first is read, and a warning says how to name them apart.
+    """
     chosen = next((c for c in candidates if metric_name in (None, c.name)), None)
     if chosen is not None:
         alike = sum(c.name == chosen.name for c in candidates)

@@ -67,13 +67,14 @@ class TestPasses:
         """A pass begins (``on_test_begin``); ``metric`` is the compiled metric read, or None."""
         self._open.append((called_by_fit(), getattr(metric, "resets", 0)))
 
-    def end(self, metric: Any) -> str:
+    def end(self, metric: Any, listed: int = 1) -> str:
         """A pass ends (``on_test_end``): ``"validation"`` (fit's, its counts intact), ``"another"``
         (another callback's ``evaluate``) or ``"replaced"`` (fit's, but another ``evaluate`` reset the
-        metric since: Keras resets it once at the start of each pass)."""
+        metric since: Keras resets it once at the start of each pass for each of the ``listed`` times
+        ``model.metrics`` holds it, e.g. compiled and also kept as a subclassed model's attribute)."""
         if not self._open:
             return "validation"
         by_fit, resets = self._open.pop()
         if not by_fit:
             return "another"
-        return "validation" if getattr(metric, "resets", 0) - resets <= 1 else "replaced"
+        return "validation" if getattr(metric, "resets", 0) - resets <= listed else "replaced"

@@ -510,6 +510,27 @@ def test_one_metric_object_compiled_twice_is_refused_before_training(tmp_path, d
     assert not started and not os.path.exists(tmp_path / "validation_imbalance")
 
 
+def test_a_metric_the_model_also_holds_as_an_attribute_is_compiled_once(tmp_path, data):
+    """Keras lists an attribute-tracked metric next to the compiled ones: that is not compiling it twice."""
+    (x, y), (x_val, y_val) = data
+
+    class Holding(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.head = keras.layers.Dense(CLASSES, activation="softmax")
+            self.balanced = BalancedAccuracy(CLASSES)
+
+        def call(self, inputs):
+            return self.head(inputs)
+
+    keras.utils.set_random_seed(1)
+    model = Holding()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[model.balanced])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+
+
 def test_the_name_keras_logs_for_a_weighted_metrics_twin_says_to_name_it_apart(tmp_path, data):
     (x, y), (x_val, y_val) = data
     model = make_model([BalancedAccuracy(CLASSES)])
