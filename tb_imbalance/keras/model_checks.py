@@ -95,6 +95,14 @@ def loss_from_logits(model: Any) -> tuple[bool | None, str]:
     return None, str(described)
 
 
+def probability_ending(outputs: list | None) -> str | None:
+    """``"softmax"`` or ``"sigmoid"`` when the single output is visibly made by one (a layer's activation, a
+    ``Softmax`` layer), else None."""
+    operation = getattr(getattr(outputs[0], "_keras_history", None), "operation", None) if outputs and len(outputs) == 1 else None
+    ending = "softmax" if isinstance(operation, keras.layers.Softmax) else getattr(getattr(operation, "activation", None), "__name__", None)
+    return ending if ending in ("softmax", "sigmoid") else None
+
+
 def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, str]:
     """Whether the model's outputs are logits (``None``: cannot tell), and why, for messages.
 
@@ -111,14 +119,13 @@ def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, s
         'the model ends in a softmax (its outputs are probabilities'
     """
     value, name = loss_from_logits(model)
-    operation = getattr(getattr(outputs[0], "_keras_history", None), "operation", None) if outputs and len(outputs) == 1 else None
-    ending = "softmax" if isinstance(operation, keras.layers.Softmax) else getattr(getattr(operation, "activation", None), "__name__", None)
-    if value is True and ending in ("softmax", "sigmoid"):
+    ending = probability_ending(outputs)
+    if value is True and ending:
         return False, (
             f"the model ends in a {ending} (its outputs are probabilities; its loss '{name}' has "
             f"from_logits=True and applies a second {ending}: pass from_logits=False to the loss)"
         )
-    if value is None and ending in ("softmax", "sigmoid"):
+    if value is None and ending:
         return False, f"the model ends in a {ending} (its outputs are probabilities)"
     if value is None:
         return None, f"the model's loss '{name}' does not say whether its outputs are logits"
@@ -236,7 +243,8 @@ def check_from_logits(
     if outputs is None or len(outputs) != 1:
         return ""
     loss_logits, why = outputs_are_logits(model, outputs)
-    loss_says = loss_from_logits(model)[0]  # the loss itself (outputs_are_logits may overrule its True)
+    # the loss may be what is wrong, unless the model visibly ends in a softmax / sigmoid
+    hint_loss = loss_from_logits(model)[0] is False and probability_ending(outputs) is None
     if not is_score_column(outputs[0]):  # [N, C]: from_logits says how the curves read the scores
         if predicts and from_logits and loss_logits is False:
             raise ValueError(
@@ -250,7 +258,7 @@ def check_from_logits(
                 raise ValueError(
                     f"{why}, but the compiled metric '{compiled.name}' has from_logits=True and would read the "
                     f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes})"
-                    + (", or from_logits=True to the loss if the model outputs logits" if loss_says is False else "")
+                    + (", or from_logits=True to the loss if the model outputs logits" if hint_loss else "")
                 )
             if loss_logits is True and compiled.curves and not compiled.from_logits:
                 if compiled._result_reads_curves:
@@ -274,7 +282,7 @@ def check_from_logits(
                     f"from_logits={compiled.from_logits} and would cut "
                     f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
                     f"from_logits={loss_logits} to {type(compiled).__name__}(2, from_logits={loss_logits})"
-                    + (", or from_logits=True to the loss if the model outputs logits" if loss_says is False else "")
+                    + (", or from_logits=True to the loss if the model outputs logits" if hint_loss else "")
                 )
     if not predicts:
         return ""

@@ -125,10 +125,16 @@ def test_case1_logits_without_from_logits_are_refused_on_every_path(tmp_path, bi
     sigmoid = keras.Sequential([keras.Input((5,)), keras.layers.Dense(1, activation="sigmoid")])
     sigmoid.compile("adam", "binary_crossentropy", metrics=[MacroF1(2, from_logits=True)])
     with pytest.raises(ValueError, match=r"'binary_crossentropy' has from_logits=False.*cut probabilities at 0; pass "
-                                         r"from_logits=False to MacroF1\(2, from_logits=False\), or from_logits=True "
-                                         r"to the loss if the model outputs logits"):
+                                         r"from_logits=False to MacroF1\(2, from_logits=False\)$"):
         sigmoid.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
                     callbacks=[ClassificationReportCallback(tmp_path / "f", verbose=0), counter])
+    assert counter.batches == 0
+    # a linear output with a loss that says probabilities: the loss may be what is wrong, and the message says so
+    linear = logit_model("binary_crossentropy", [MacroF1(2, from_logits=True)])
+    with pytest.raises(ValueError, match=r"pass from_logits=False to MacroF1\(2, from_logits=False\), or "
+                                         r"from_logits=True to the loss if the model outputs logits$"):
+        linear.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                   callbacks=[ClassificationReportCallback(tmp_path / "g", verbose=0), counter])
     assert counter.batches == 0
     # a loss that does not tell: the compiled metric counts logit rows on the device, refused at epoch end
     metric = BalancedAccuracy(2)
