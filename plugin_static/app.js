@@ -277,14 +277,14 @@ export function startApp({ root, api, presets }) {
     const tags = source.allTags();
     const firstLoad = !defaultsApplied;
     let presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
-    const missing = presetRuns && source.allRuns().length ? presets.runs.filter((run) => !presetRuns.includes(run)) : [];
+    const missing = presetRuns && source.allRuns().length ? [...new Set(presets.runs)].filter((run) => !presetRuns.includes(run)) : [];
     if (presetRuns?.length === 0 && missing.length) {
       linkNote.textContent = `The link names runs not in this log directory (${missing.join(", ")}); showing the first runs instead.`;
       linkNote.hidden = false;
       userChoseRuns = false;
       presetRuns = null;
     } else if (missing.length) {
-      linkNote.textContent = `The link also names runs not in this log directory (${missing.join(", ")}); showing the others.`;
+      linkNote.textContent = `The link also names runs that were not in this log directory when the page opened (${missing.join(", ")}); showing the others.`;
       linkNote.hidden = false;
     }
     // Without a tag (or an unknown one), the tag most of the selected runs have.

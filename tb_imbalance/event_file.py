@@ -204,9 +204,9 @@ def event_files(run_dir: str) -> list[str]:
 def read_events(path: str) -> Iterator[event_pb2.Event]:
     """The events of one event file, stopping quietly at a truncated last record.
 
-    Reads through the same file layer as :class:`EventFile` (local paths and
-    remote URLs alike). A record cut short by a crash ends the file, as in
-    TensorBoard's loaders.
+    Reads a local file directly and a remote URL through TensorBoard's file
+    layer, as :class:`EventFile` writes it. A record cut short by a crash ends
+    the file, as in TensorBoard's loaders.
 
     Example:
         >>> import tempfile

@@ -97,9 +97,10 @@ def test_a_link_to_runs_not_in_the_log_directory_says_so_and_shows_the_first_run
 
 
 def test_a_link_to_some_runs_not_in_the_log_directory_names_them_and_shows_the_others(dashboard, matrices):
-    page = dashboard.open(runs=["pivot_00", "gone", "pivot_01"], baseline="pivot_01")
+    page = dashboard.open(runs=["pivot_00", "gone", "pivot_01", "gone"], baseline="pivot_01")
     note = dashboard.testid("link-note")
-    assert note.text_content() == "The link also names runs not in this log directory (gone); showing the others."
+    assert note.text_content() == (
+        "The link also names runs that were not in this log directory when the page opened (gone); showing the others.")
     heads = dashboard.testid("report-run-head")
     assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == ["pivot_00", "pivot_01"]
     assert page.locator("[data-testid=report-run-head].is-baseline").get_attribute("data-run") == "pivot_01"
