@@ -55,7 +55,6 @@ from tb_imbalance.run_history import RunHistory
 __all__ = ["WatchedHistory", "running_writer"]
 
 
-
 def running_writer(path: str) -> int | None:
     """The process id of another process of this host, still running, that named the event file ``path``.
 
