@@ -107,6 +107,25 @@ def _short(values: Sequence | None) -> str:
     return f"{values[:8]}{'…' if len(values) > 8 else ''}"
 
 
+def _group_sets(groups: Sequence | None) -> dict[str, frozenset[str]] | None:
+    """Which classes each group holds: the order of groups and of their members aside."""
+    return None if groups is None else {group: frozenset(members) for group, members in groups}
+
+
+def _short_groups(groups: Sequence | None) -> str:
+    if groups is None:
+        return "None"
+    shown = ", ".join(f"{group!r}: {_short(members)}" for group, members in groups[:8])
+    return "{" + shown + (", …" if len(groups) > 8 else "") + "}"
+
+
+def _first_group_difference(known: Sequence | None, received: Sequence | None) -> str:
+    before, now = dict(known or ()), dict(received or ())
+    group = next(group for group in [*before, *now] if set(before.get(group, ())) != set(now.get(group, ())))
+    return (f"; the first difference: group {group!r} held {_short(before.get(group))}, "
+            f"received {_short(now.get(group))}")
+
+
 class RunHistory:
     """Class sets and last step per matrix tag of one run (see the module docs).
 
@@ -246,12 +265,14 @@ class RunHistory:
                 "TensorBoard keeps only a tag's first metadata. Pass the same class_counts, log under "
                 "another `name`, or into a new run directory"
             )
-        if classes.groups != known.groups:
+        if _group_sets(classes.groups) != _group_sets(known.groups):  # the same groups in another order are the same
+            difference = "" if known.groups is None or classes.groups is None else _first_group_difference(
+                known.groups, classes.groups)
             raise ValueError(
-                f"tag {name!r}{self._where()} already holds `class_groups` {known.groups_dict()}; a "
-                f"tag's class_groups cannot change (received {classes.groups_dict()}): TensorBoard "
-                "keeps only a tag's first metadata. Pass the same class_groups, log under another "
-                "`name`, or into a new run directory"
+                f"tag {name!r}{self._where()} already holds `class_groups` {_short_groups(known.groups)}; a "
+                f"tag's class_groups cannot change (received {_short_groups(classes.groups)}{difference}): "
+                "TensorBoard keeps only a tag's first metadata. Pass the same class_groups, log under "
+                "another `name`, or into a new run directory"
             )
         if tag.other_writer is not None:
             raise ValueError(

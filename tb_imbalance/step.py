@@ -125,7 +125,8 @@ class ClassSet:
 
     Build it with :meth:`of` (validates) or :meth:`from_info` (what a stored
     tag says). Two class sets are equal when names, counts and groups (in
-    order) are equal; a tag's class set never changes.
+    order) are equal; a tag's class set never changes (its run history takes
+    the same groups listed in another order as the same).
 
     Attributes:
         names: one display name per class, in matrix order.

@@ -241,6 +241,12 @@ def test_run_history_refuses_a_change_of_counts_or_groups():
         history.check_report(step("cm", 1, counts=None))
     with pytest.raises(ValueError, match=r"already holds `class_groups`.*cannot change"):
         history.check_report(step("cm", 1, groups={"pets": ["cat"]}))
+    # the same groups in another order (a dict built from a set in a resumed process): the same groups
+    history.check_report(step("cm", 1, groups={"wild": ["owl", "fox"], "pets": ["dog", "cat"]}))
+    with pytest.raises(ValueError, match=r"the first difference: group 'wild' held \['fox', 'owl'\], received \['fox'\]"):
+        history.check_report(step("cm", 1, groups={"wild": ["fox"], "pets": ["dog", "cat"]}))
+    with pytest.raises(ValueError, match=r"the first difference: group 'rare' held none, received \['bat'\]"):
+        history.check_report(step("cm", 1, groups={**GROUPS, "rare": ["bat"]}))
     history.record(step("plain", 0, counts=None, groups=None))
     with pytest.raises(ValueError, match=r"tag 'plain' in runs/x already holds `class_counts` none"):
         history.check_report(step("plain", 1, groups=None))
@@ -388,3 +394,16 @@ def test_report_group_rolls_everything_up(client):
 )
 def test_bad_report_parameters_are_400(client, params, match):
     assert match in _report(client, status=400, **params)["error"]
+
+
+def test_a_refused_change_of_thousands_of_groups_is_said_in_a_few_lines():
+    names = [f"class {k}" for k in range(10_000)]
+    groups = {f"group {g}": names[g * 100:(g + 1) * 100] for g in range(100)}
+    history = RunHistory("runs/x")
+    history.record(ReportStep.of(0, "cm", np.eye(10_000, dtype=np.int64), names, class_groups=groups))
+    changed = {**groups, "group 99": names[9_900:9_999]}
+    with pytest.raises(ValueError) as caught:
+        history.check_report(ReportStep.of(1, "cm", np.eye(10_000, dtype=np.int64), names, class_groups=changed))
+    message = str(caught.value)
+    assert len(message) < 3_000, len(message)
+    assert "group 99" in message and "'class 9900'" in message and "…" in message
