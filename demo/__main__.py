@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
 import shutil
 import sys
 import tempfile
@@ -230,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not has_event_files(logdir):
             print(
                 f"error: no TensorBoard runs in {logdir!r}; train them first with "
-                f"`python -m demo --no-serve --logdir {logdir}`",
+                f"`python -m demo --no-serve --logdir {shlex.quote(logdir)}`",
                 file=sys.stderr,
             )
             return 2
@@ -245,8 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.no_serve:
         print(
-            f"\nTo look at them: python -m demo --skip-training --logdir {logdir}"
-            f"   (or: tensorboard --logdir {logdir}, then open the Imbalance tab)"
+            f"\nTo look at them: python -m demo --skip-training --logdir {shlex.quote(logdir)}"
+            f"   (or: tensorboard --logdir {shlex.quote(logdir)}, then open the Imbalance tab)"
         )
         return 0
 

@@ -212,7 +212,7 @@ def serve_until_interrupted(logdir: str | os.PathLike, *, port: int = 6006) -> i
         TensorBoardError: TensorBoard could not be started, or stopped on its own.
     """
     chosen = choose_port(port)
-    if chosen != port:
+    if port and chosen != port:  # port 0 asks for any free port
         print(f"Port {port} is in use; using port {chosen} instead.", flush=True)
     print(f"Starting TensorBoard on {logdir} ...", flush=True)
     previous_handlers = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}

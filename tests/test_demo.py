@@ -13,6 +13,7 @@ import json
 import pathlib
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -53,7 +54,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, str]:
     """``python -m demo --no-serve --quick`` into a fresh logdir: (logdir, stdout)."""
-    logdir = tmp_path_factory.mktemp("demo") / "runs"
+    logdir = tmp_path_factory.mktemp("demo") / "demo runs"  # a space: the printed commands quote it
     completed = subprocess.run(
         _demo_command("--no-serve", "--quick", "--logdir", str(logdir)),
         cwd=REPO,
@@ -63,6 +64,13 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, st
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return logdir, completed.stdout
+
+
+def test_the_commands_it_prints_paste_as_printed(demo_run: tuple[pathlib.Path, str]) -> None:
+    logdir, stdout = demo_run
+    hint = re.search(r"To look at them: (python -m demo .*?)   \(or: (tensorboard .*?), then open", stdout)
+    assert shlex.split(hint.group(1)) == ["python", "-m", "demo", "--skip-training", "--logdir", str(logdir)]
+    assert shlex.split(hint.group(2)) == ["tensorboard", "--logdir", str(logdir)]
 
 
 @pytest.fixture(scope="module")
@@ -294,8 +302,10 @@ def test_choose_port_avoids_a_busy_port() -> None:
 
 
 def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path) -> None:
+    logdir = tmp_path / "my runs"  # the command it suggests pastes as it is printed
+    logdir.mkdir()
     completed = subprocess.run(
-        _demo_command("--skip-training", "--logdir", str(tmp_path)),
+        _demo_command("--skip-training", "--logdir", str(logdir)),
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -304,6 +314,37 @@ def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path
     assert completed.returncode == 2
     assert "no TensorBoard runs" in completed.stderr
     assert "python -m demo --no-serve" in completed.stderr
+    suggested = shlex.split(re.search(r"`(python -m demo [^`]*)`", completed.stderr).group(1))
+    assert suggested == ["python", "-m", "demo", "--no-serve", "--logdir", str(logdir)]
+
+
+def test_port_0_picks_a_free_port_without_calling_port_0_busy(monkeypatch, capsys) -> None:
+    from demo import serve
+
+    started = []
+
+    class NotStarting:
+        def __init__(self, logdir, port):
+            started.append(port)
+
+        def start(self):
+            raise serve.TensorBoardError("not started in this test")
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr(serve, "TensorBoardProcess", NotStarting)
+    with pytest.raises(serve.TensorBoardError):
+        serve.serve_until_interrupted("runs", port=0)
+    assert started[0] > 0
+    assert "in use" not in capsys.readouterr().out
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        with pytest.raises(serve.TensorBoardError):
+            serve.serve_until_interrupted("runs", port=taken)
+    assert f"Port {taken} is in use; using port {started[1]} instead." in capsys.readouterr().out
 
 
 def test_dashboard_shows_the_demo_story_in_chromium(demo_run: tuple[pathlib.Path, str], last_matrices) -> None:
