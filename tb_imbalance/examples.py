@@ -64,7 +64,6 @@ DEFAULT_EXAMPLES_PER_CELL = 8
 DEFAULT_EXAMPLES_MAX_BYTES = 2_000_000
 #: Scores kept per example, highest first.
 TOP_SCORES = 3
-_PROBABILITY_TOLERANCE = 1e-3
 
 
 @dataclasses.dataclass
@@ -128,10 +127,10 @@ def choose_rows(true_ids: np.ndarray, pred_ids: np.ndarray, confidence: np.ndarr
 
 def _scores_of(predictions: np.ndarray, num_classes: int, from_logits: bool) -> tuple[np.ndarray, str]:
     """Per-class scores ``[N, C]`` and whether they are probabilities."""
-    array = np.asarray(predictions)
+    array = core.widen_low_precision_floats(np.asarray(predictions))  # bfloat16 as float32, its bits kept
     if not np.issubdtype(array.dtype, np.floating):
         array = array.astype(np.float64)
-    elif array.dtype.itemsize < 4:  # float16: exp overflows past 11, sums of many lose the 1e-3 tolerance
+    elif array.dtype.itemsize < 4:  # float16: exp overflows past 11
         array = array.astype(np.float32)
     # float32 / float64 scores keep their dtype: no copy of a large [N, C]
     if array.ndim == 2 and array.shape[1] == 1:
@@ -143,12 +142,7 @@ def _scores_of(predictions: np.ndarray, num_classes: int, from_logits: bool) -> 
     if from_logits:
         shifted = np.exp(array - array.max(axis=1, keepdims=True))
         return shifted / shifted.sum(axis=1, keepdims=True), "probability"
-    is_probability = (
-        array.min(initial=0.0) >= 0.0
-        and array.max(initial=0.0) <= 1.0
-        and np.all(np.abs(array.sum(axis=1) - 1.0) <= _PROBABILITY_TOLERANCE)
-    )
-    return array, "probability" if is_probability else "raw"
+    return array, "probability" if core.rows_are_probabilities(array) else "raw"
 
 
 def top_classes(scores: np.ndarray, k: int) -> np.ndarray:

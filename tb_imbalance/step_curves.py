@@ -93,7 +93,7 @@ def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
             )
         return
     head = scores[:_SAMPLED_ROWS]
-    if head.min() >= 0.0 and head.max() <= 1.0 and np.allclose(head.sum(axis=1), 1.0, atol=1e-3):
+    if core.rows_are_probabilities(head):
         _say_once(
             writer, name, "logits that sum to 1",
             "tb_imbalance: %s: from_logits=True, but the score rows are in [0, 1] and sum to 1, as "

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["widen_low_precision_floats", "check_scores", "reworded"]
+__all__ = ["widen_low_precision_floats", "check_scores", "reworded", "rows_are_probabilities"]
 
 def _shape(value: Any) -> tuple[int, ...]:
     try:
@@ -41,6 +41,32 @@ def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
     if array.dtype.kind == "V" and array.dtype.name.startswith(("bfloat", "float")):
         return array.astype(np.float32)
     return array
+
+
+def rows_are_probabilities(scores: np.ndarray) -> bool:
+    """Whether score rows ``[N, C]`` read as probabilities: in ``[0, 1]``, each row summing to 1.
+
+    To 1 within 1e-3, or within 2**-7 for bfloat16 scores (8 significant
+    bits: a softmax rounded to bfloat16 sums to 1 ± 0.004), also when they
+    come widened to float32 (:func:`widen_low_precision_floats`; the low 16
+    bits of each value are then 0). No rows: True.
+
+    Example:
+        >>> rows_are_probabilities(np.array([[0.25, 0.75], [1.0, 0.0]]))
+        True
+        >>> rows_are_probabilities(np.array([[0.2, 0.7]], dtype=np.float32))
+        False
+    """
+    scores = widen_low_precision_floats(scores)
+    if not scores.size:
+        return True
+    if scores.min() < 0.0 or scores.max() > 1.0:
+        return False
+    error = float(np.abs(scores.sum(axis=1) - 1.0).max())
+    if error <= 1e-3:
+        return True
+    bfloat16 = scores.dtype == np.float32 and not np.any(np.ascontiguousarray(scores).view(np.uint32) & 0xFFFF)
+    return bfloat16 and error <= 2.0**-7
 
 
 def _refuse_lists_of_arrays(value: Any, argument: str) -> None:

@@ -282,8 +282,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "validation_data=(x_val, y_val) to the callback"
             )
         outputs = model_checks.model_outputs(self.model)
-        if self._source is not None:
-            model_checks.check_predict_path(outputs)
+        model_checks.check_predict_path(outputs, validation_data=self._source is not None, examples=self.examples is not None)
         missing_curves = model_checks.check_from_logits(
             self.model, self._metric, candidates, outputs, predicts=self._source is not None, from_logits=self.from_logits)
         if missing_curves:  # said before training, not at the first epoch's end
@@ -295,7 +294,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 self._source.check_labels(self._num_classes)
             if self.examples is not None:
                 self.examples.check_labels(self._num_classes)
-        self._examples_from_logits = self.from_logits or model_checks.outputs_are_logits(self.model, outputs)[0] is True
+        self._examples_from_logits = self.from_logits or (self._metric is not None and self._metric.from_logits) or (
+            model_checks.outputs_are_logits(self.model, outputs)[0] is True)  # the metric's from_logits says it too
         self._fit, self._kept_through = getattr(self.model, "history", None), -1  # a new History per fit call
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None

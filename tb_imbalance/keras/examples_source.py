@@ -132,11 +132,7 @@ class ExamplesSource:
 
     def predict(self, model: Any, batch_size: int) -> np.ndarray:
         """The model's scores for every row (the one extra forward pass)."""
-        predictions = model.predict(self.x, batch_size=batch_size, verbose=0)
-        try:
-            return _single_output(predictions)
-        except ValueError as error:
-            raise ValueError(str(error).replace("`validation_data`", "`examples`")) from None
+        return _single_output(model.predict(self.x, batch_size=batch_size, verbose=0), "examples")
 
     def collect(
         self, scores: np.ndarray, num_classes: int, *, from_logits: bool, class_ids: core.ClassIds | None = None,

@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import keras
 
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric
+from tb_imbalance.keras.validation_data import multi_output_refusal
 
 __all__ = [
     "find_streaming_metrics",
@@ -195,23 +196,18 @@ def known_num_classes(metric: ConfusionMatrixMetric | None, outputs: list | None
             return classes, f"the model's output shape {tuple(outputs[0].shape)}"
     return None, ""
 
-def check_predict_path(outputs: list | None) -> None:
-    """The callback predicts validation_data: the model must have one usable output."""
-    if outputs is None:
+def check_predict_path(outputs: list | None, *, validation_data: bool, examples: bool) -> None:
+    """The callback predicts validation_data and / or the examples: the model must have one usable output."""
+    if outputs is None or not (validation_data or examples):
         return
+    argument = "validation_data" if validation_data else "examples"
     if len(outputs) > 1:
-        raise ValueError(
-            f"`validation_data`: the model has {len(outputs)} outputs, and the callback's predict "
-            "path reports a single-output model. Compile a tb_imbalance metric on the output to "
-            "report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), let fit "
-            "validate and leave the callback's validation_data unset; or log that output yourself "
-            "with tb_imbalance.log_report"
-        )
+        raise ValueError(multi_output_refusal(argument, len(outputs)))
     shape = tuple(outputs[0].shape)
     if len(shape) > 2:
         squeeze = " (remove the size-1 axes, e.g. end the model with keras.layers.Flatten())" if 1 in shape[1:] else ""
         raise ValueError(
-            f"`validation_data`: the model's output has shape {shape}, but the report needs class ids "
+            f"`{argument}`: the model's output has shape {shape}, but the report needs class ids "
             f"[N], scores [N, C] or one sigmoid column [N, 1]{squeeze}"
         )
 

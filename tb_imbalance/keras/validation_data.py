@@ -357,20 +357,31 @@ class ValidationSource:
         return np.concatenate(labels), np.concatenate(scores), joined
 
 
-def _single_output(predictions: Any) -> np.ndarray:
+def multi_output_refusal(argument: str, count: int, keys: str = "") -> str:
+    """Why the callback's ``argument`` (validation_data or examples) cannot use a model of ``count`` outputs."""
+    if argument == "examples":
+        return (
+            f"`examples`: the model returns {count} outputs{keys}, and the examples behind each cell are "
+            "read from a single-output model's predictions (model.predict on the ExampleSet's x). Leave "
+            "`examples` unset for this model, or log the output you want with its inputs yourself: "
+            "tb_imbalance.log_report(writer, y_val, that_output, step, examples=x_val)"
+        )
+    return (
+        f"`validation_data`: the model returns {count} outputs{keys}, and the callback's "
+        "predict path reports a single-output model. Compile a tb_imbalance metric on the "
+        "output to report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), "
+        "let fit validate and leave the callback's validation_data unset; or log that "
+        "output yourself with tb_imbalance.log_report"
+    )
+
+
+def _single_output(predictions: Any, argument: str = "validation_data") -> np.ndarray:
     """The model's one output as numpy (also inside a list or dict of one); a clear error for a multi-output model."""
     if isinstance(predictions, (list, tuple, dict)) and len(predictions) == 1:
         predictions = next(iter(predictions.values())) if isinstance(predictions, dict) else predictions[0]
     if isinstance(predictions, (list, tuple, dict)):
-        count = len(predictions)
         keys = f" ({', '.join(map(str, predictions))})" if isinstance(predictions, dict) else ""
-        raise ValueError(
-            f"`validation_data`: the model returns {count} outputs{keys}, and the callback's "
-            "predict path reports a single-output model. Compile a tb_imbalance metric on the "
-            "output to report (metrics={'<output name>': [tb_imbalance.keras.BalancedAccuracy(C)]}), "
-            "let fit validate and leave the callback's validation_data unset; or log that "
-            "output yourself with tb_imbalance.log_report"
-        )
+        raise ValueError(multi_output_refusal(argument, len(predictions), keys))
     return np.asarray(keras.ops.convert_to_numpy(predictions))
 
 

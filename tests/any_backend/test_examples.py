@@ -143,6 +143,20 @@ def test_float16_scores_are_read_in_float32(recwarn):
     assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
 
 
+def test_bfloat16_probabilities_are_probabilities_also_widened_to_float32():
+    """A softmax rounded to bfloat16 (mixed_bfloat16) sums to 1 only within 2**-8: still probabilities."""
+    import ml_dtypes
+
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 3, 200)
+    rounded = softmax(rng.normal(size=(200, 3)) * 2, axis=1).astype(ml_dtypes.bfloat16)
+    assert np.abs(rounded.astype(np.float64).sum(axis=1) - 1).max() > 1e-3  # past float32's tolerance
+    for scores in (rounded, rounded.astype(np.float32)):  # Keras hands them over either way
+        assert collect_examples(np.arange(200), labels, scores, num_classes=3).index["scores"] == "probability"
+    off = rounded.astype(np.float32) * np.float32(1.01)  # not bfloat16 values, 1 % off: not probabilities
+    assert collect_examples(np.arange(200), labels, np.minimum(off, 1), num_classes=3).index["scores"] == "raw"
+
+
 def decoded(png):
     return np.asarray(Image.open(io.BytesIO(png)))
 
@@ -322,6 +336,41 @@ def test_callback_examples_with_logits_follow_the_loss(tmp_path):
     assert index["scores"] == "probability"
     pred = probabilities.argmax(axis=1)
     assert kept_rows_of(index) == oracle(y[:60], pred, probabilities[np.arange(60), pred], 8)
+
+
+def test_callback_examples_read_logits_when_the_compiled_metric_says_so(tmp_path):
+    """A user loss cannot say from_logits; BalancedAccuracy(from_logits=True) does, for the examples too."""
+    x, y = picture_data(150)
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((6, 6)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    loss = lambda y_true, logits: keras.losses.sparse_categorical_crossentropy(y_true, logits, from_logits=True)  # noqa: E731
+    model.compile("adam", loss, metrics=[BalancedAccuracy(3, from_logits=True)])
+    spy = RecordPredictions(x[:60])
+    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, examples=(x[:60], y[:60]), verbose=0), spy])
+    close_directory_writers()
+    index, _ = logged_examples(tmp_path)["validation_imbalance"][0]
+    probabilities = softmax(spy.scores[0].astype(np.float64), axis=1)
+    assert index["scores"] == "probability"
+    pred = probabilities.argmax(axis=1)
+    assert kept_rows_of(index) == oracle(y[:60], pred, probabilities[np.arange(60), pred], 8)
+
+
+def test_callback_refuses_examples_of_a_multi_output_model_before_training(tmp_path):
+    x, y = picture_data(60)
+    inputs = keras.Input((6, 6))
+    hidden = keras.layers.Flatten()(inputs)
+    model = keras.Model(inputs, {"a": keras.layers.Dense(3, activation="softmax", name="a")(hidden),
+                                 "b": keras.layers.Dense(3, activation="softmax", name="b")(hidden)})
+    model.compile("adam", {"a": "sparse_categorical_crossentropy", "b": "sparse_categorical_crossentropy"},
+                  metrics={"a": [BalancedAccuracy(3)]})
+    trained = []
+    callback = ClassificationReportCallback(tmp_path, examples=(x[:20], y[:20]), verbose=0)
+    with pytest.raises(ValueError, match=r"^`examples`: the model returns 2 outputs, and the examples behind each "
+                       r"cell are read from a single-output model's predictions.*Leave `examples` unset"):
+        model.fit(x, {"a": y, "b": y}, validation_data=(x, {"a": y, "b": y}), epochs=1, verbose=0,
+                  callbacks=[callback, keras.callbacks.LambdaCallback(on_train_batch_end=lambda *a: trained.append(1))])
+    assert not trained
 
 
 @pytest.mark.parametrize(
