@@ -22,6 +22,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance.examples import ExampleSet, collect_examples, validate_examples_options
+from tb_imbalance.keras.random_streams import leaves_random_streams_alone
 from tb_imbalance.keras.validation_data import _single_output
 from tb_imbalance.tensors import to_numpy
 
@@ -130,6 +131,7 @@ class ExamplesSource:
                 return scores, ids
         return self.predict(model, batch_size), None
 
+    @leaves_random_streams_alone
     def predict(self, model: Any, batch_size: int) -> np.ndarray:
         """The model's scores for every row (the one extra forward pass)."""
         return _single_output(model.predict(self.x, batch_size=batch_size, verbose=0), "examples")

@@ -52,6 +52,7 @@ import keras
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.keras.random_streams import leaves_random_streams_alone
 from tb_imbalance.tensors import to_numpy
 
 __all__ = ["ValidationSource", "ACCEPTED"]
@@ -264,6 +265,7 @@ class ValidationSource:
         """Predict every example with ``model`` and count the ``[C, C]`` matrix (see :meth:`report`)."""
         return self.report(model, num_classes=num_classes, class_names=class_names, from_logits=from_logits)[0]
 
+    @leaves_random_streams_alone
     def report(
         self,
         model: Any,

@@ -576,3 +576,23 @@ def test_examples_at_many_classes_never_hold_the_c_squared_cells():
     assert {(cell["true"], cell["pred"]): cell["count"] for cell in chosen.index["cells"]} == expected
     for cell in chosen.index["cells"]:
         assert all((labels[e["row"]], predicted[e["row"]]) == (cell["true"], cell["pred"]) for e in cell["examples"])
+
+
+def test_the_callbacks_own_passes_leave_the_training_run_as_it_was(tmp_path):
+    """Predicting examples / validation_data draws no random number training would have drawn (PyTorch's DataLoader)."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(300, 8)).astype("float32"), rng.integers(0, 3, 300)
+
+    def trained_weights(run, **options):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                                  keras.layers.Dropout(0.3), keras.layers.Dense(3, activation="softmax")])
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3)])
+        callbacks = [ClassificationReportCallback(tmp_path / run, verbose=0, **options)] if options else []
+        model.fit(x, y, validation_data=(x[:100], y[:100]), epochs=3, batch_size=32, shuffle=False, verbose=0,
+                  callbacks=callbacks)
+        return np.concatenate([keras.ops.convert_to_numpy(w).ravel() for w in model.weights])
+
+    alone = trained_weights("none")
+    np.testing.assert_array_equal(trained_weights("examples", examples=(x[:50], y[:50])), alone)
+    np.testing.assert_array_equal(trained_weights("predict", validation_data=(x[:100], y[:100])), alone)
