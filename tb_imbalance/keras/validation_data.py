@@ -53,6 +53,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance.keras.random_streams import leaves_random_streams_alone
+from tb_imbalance.step_curves import CURVES_MAX_CLASSES
 from tb_imbalance.tensors import to_numpy
 
 __all__ = ["ValidationSource", "ACCEPTED"]
@@ -293,7 +294,8 @@ class ValidationSource:
         weights;
         :func:`tb_imbalance.core.curve_summary` of the same rows (weighted
         alike), or None when the predictions are not probabilities
-        (:func:`tb_imbalance.core.curve_probabilities`), and ``why`` then.
+        (:func:`tb_imbalance.core.curve_probabilities`) or there are more than
+        :data:`~tb_imbalance.step_curves.CURVES_MAX_CLASSES` classes, and ``why`` then.
 
         Raises:
             ValueError / TypeError: empty source, batches mixing weighted and
@@ -316,6 +318,11 @@ class ValidationSource:
             ids = core.class_ids(labels, scores, num_classes=num_classes, sample_weight=weights, from_logits=from_logits)
             if self.keep_scores and self.is_arrays and self.steps is None:
                 self._last = (scores, labels, ids if weights is None else None)
+            if num_classes > CURVES_MAX_CLASSES:  # as log_report and the metrics by default: (C + 1) × 900 bytes a step
+                return core.count_class_ids(ids), None, (
+                    f"the model has {num_classes} classes (> {CURVES_MAX_CLASSES}), and the callback's validation_data "
+                    "logs curves up to that many. For curves at this size compile "
+                    f"BalancedAccuracy({num_classes}, curves=True) and leave the callback's validation_data unset")
             curves_from_logits = from_logits if scores_from_logits is None else scores_from_logits
             return (core.count_class_ids(ids), *core.kept_rows_summary(scores, ids, from_logits=curves_from_logits))
         except (TypeError, ValueError) as error:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from logdir_reader import matrices
+from logdir_reader import curves, matrices
 from tb_imbalance import core
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1
 from tb_imbalance.keras.cell_codes import DEFAULT_MAX_ROWS
@@ -62,6 +62,18 @@ def test_fit_logs_the_exact_matrix_from_cell_codes(tmp_path, data, jit_compile):
     state_bytes = sum(np.prod(v.shape) * np.dtype(v.dtype).itemsize for v in balanced.variables)
     assert state_bytes < 17 * 2**20  # 16 MB of codes whatever C (the dense matrix: 8 C² bytes)
     assert sorted(np.prod(v.shape) for v in balanced.variables)[-2:] == [3 * C, DEFAULT_MAX_ROWS + 1]
+
+
+def test_the_callbacks_own_validation_data_logs_no_curves_above_1000_classes_and_says_so(tmp_path, data):
+    """As log_report and the metrics by default: (C + 1) × 900 bytes a step would be 1 MB here."""
+    (x, y), (x_val, y_val) = data
+    model = make_model([])
+    with pytest.warns(UserWarning, match=r"no PR / ROC / reliability curves are written: the model has 1200 "
+                      r"classes \(> 1000\).*compile BalancedAccuracy\(1200, curves=True\)"):
+        model.fit(x, y, epochs=2, batch_size=128, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), verbose=0)])
+    np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][1], predicted(model, x_val, y_val))
+    assert curves(tmp_path) == {}
 
 
 def test_a_validation_pass_past_max_rows_stops_the_fit_naming_max_rows(tmp_path, data):
