@@ -124,7 +124,7 @@ export function resolveBaselines(columns, chosen = []) {
  * @returns {string}
  */
 export function classSetTitle(group, index) {
-  const shown = group.classNames.slice(0, 4).join(", ");
+  const shown = group.classNames.slice(0, 4).map(shortName).join(", ");
   const more = group.classNames.length > 4 ? ", …" : "";
   const reordered = group.reorderOf === undefined
     ? ""
@@ -133,6 +133,12 @@ export function classSetTitle(group, index) {
   if (!group.hasBaseline) return `Class set ${index + 1}: ${count}; no baseline chosen, so not compared`;
   if ((group.columns ?? group.runs ?? [null, null]).length < 2) return `Class set ${index + 1}: ${count}; one run, nothing to compare with`;
   return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? runLabel(group.baseline) : ""}`.trimEnd();
+}
+
+/** A class name cut to 40 characters for a title (whole characters: no half of a surrogate pair). */
+function shortName(name) {
+  const characters = Array.from(name);
+  return characters.length > 40 ? `${characters.slice(0, 39).join("")}…` : name;
 }
 
 /**

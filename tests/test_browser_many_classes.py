@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from browser_support import ARTIFACTS, browser, dashboard_page, dashboard_url, row_names, wait_ready  # noqa: F401  (browser: a pytest fixture)
+from browser_support import ARTIFACTS, browser, dashboard_page, dashboard_url, read_pivot, row_names, wait_ready  # noqa: F401  (browser: a pytest fixture)
 from support import HOSTILE_CLASS_NAME, tensorboard_server
 
 pytest.importorskip("playwright.sync_api")
@@ -326,6 +326,34 @@ def test_table_starts_worst_recall_first_and_sorts_and_filters(dashboard, logged
     matching = [name for name in NAMES if "taxon_99" in name]
     assert dashboard.testid("class-count").text_content() == f"{len(matching)} of {NUM_CLASSES} classes"
     assert row_names(page)[:5] == sorted(matching, key=lambda name: (-support[NAMES.index(name)], NAMES.index(name)))[:5]
+    dashboard.problems.assert_none()
+
+
+def test_pivot_draws_only_the_rows_in_view_and_scrolls_to_every_class(dashboard, logged):
+    _, written = logged
+    recall = {run: written[run][LATEST].diagonal / np.maximum(written[run][LATEST].row_sums, 1) for run in RUNS}
+    has_rows = written["baseline"][LATEST].row_sums > 0
+
+    def check(rows):
+        for row in rows:
+            index = NAMES.index(row["name"])
+            for run in RUNS:
+                cell = row["cells"][run]
+                if has_rows[index]:
+                    assert cell["value"] == pytest.approx(recall[run][index], abs=1e-12), (row["name"], run)
+
+    page = open_page(dashboard, view="pivot", metric="recall")
+    assert dashboard.testid("pivot-row").count() < 100  # not 10,000 rows × 2 runs of cells
+    (group,) = read_pivot(page)
+    assert [row["name"] for row in group["rows"][:5]] == NAMES[:5]
+    check(group["rows"])
+    page.locator(".pivot-scroll").evaluate("scroller => { scroller.scrollTop = scroller.scrollHeight; }")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=pivot-row]')].at(-1)?.dataset.class === 'taxon_9999'")
+    (group,) = read_pivot(page)
+    assert len(group["rows"]) < 100 and group["rows"][-1]["name"] == NAMES[-1]
+    check(group["rows"])
+    heights = page.locator("[data-testid=pivot-row]").evaluate_all("rows => rows.map((row) => row.getBoundingClientRect().height)")
+    assert set(heights) == {40}  # the height the virtual rows count with
     dashboard.problems.assert_none()
 
 

@@ -22,6 +22,14 @@ def test_trends_and_imbalance_views(dashboard, matrices):
     charts = dashboard.testid("trends-chart")
     assert charts.evaluate_all("charts => charts.map(c => c.dataset.class)") == CLASS_NAMES
     assert charts.first.locator("polyline").count() == len(RUNS)
+    box = dashboard.testid("trends-class-input")
+    dashboard.testid("trends-add-class").click()  # an empty box adds nothing and says nothing
+    assert box.evaluate("input => input.validationMessage") == ""
+    box.fill("no such class")
+    dashboard.testid("trends-add-class").click()
+    assert box.evaluate("input => input.validationMessage") == "Unknown class"
+    assert charts.evaluate_all("charts => charts.map(c => c.dataset.class)") == CLASS_NAMES
+    box.fill("")
     dashboard.testid("trends-metric").select_option("both")
     wait_ready(page)
     assert charts.first.locator("polyline").count() == 2 * len(RUNS)

@@ -4,6 +4,13 @@ import { breakable, el, replaceChildren } from "../dom.js";
 import { formatScore, runLabel } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 import { deltaElement, intervalElement } from "./delta.js";
+import { createVirtualRows } from "./virtual-rows.js";
+
+// Up to this many classes the rows are drawn whole (the browser's find sees them all);
+// above, only those in view (10,000 classes × a few runs would be 100,000+ elements).
+const VIRTUAL_ABOVE = 500;
+// A virtualised row's fixed height: value, interval bar and difference (style.css, .pivot-table.virtual).
+const ROW_HEIGHT = 40;
 
 /**
  * Creates the pivot view.
@@ -68,18 +75,41 @@ export function createPivotView(container) {
   }
 
   function renderGroup(group, index, metricLabel, colours) {
-    const body = el(
-      "tbody",
-      {},
-      group.rows.map((row) =>
+    const renderRow = (row) =>
+      el(
+        "tr",
+        { class: "class-row", dataset: { testid: "pivot-row", class: row.name } },
+        el("th", { scope: "row", class: "class-name", title: row.name }, row.name),
+        group.runs.map((info) => renderCell(row, info)),
+      );
+    const virtual = group.rows.length > VIRTUAL_ABOVE;
+    const body = el("tbody", {}, virtual ? [] : group.rows.map(renderRow));
+    const scroller = el(
+      "div",
+      { class: "pivot-scroll" },
+      el(
+        "table",
+        { class: `report-table pivot-table${virtual ? " virtual" : ""}`, dataset: { testid: "pivot-table" } },
         el(
-          "tr",
-          { class: "class-row", dataset: { testid: "pivot-row", class: row.name } },
-          el("th", { scope: "row", class: "class-name", title: row.name }, row.name),
-          group.runs.map((info) => renderCell(row, info)),
+          "colgroup",
+          {},
+          el("col", { class: "pivot-class-col" }),
+          group.runs.map(() => el("col", {})),
         ),
+        renderHead(group, metricLabel, colours),
+        body,
       ),
     );
+    if (virtual) {
+      createVirtualRows({
+        scroller,
+        body,
+        rowHeight: ROW_HEIGHT,
+        renderRow,
+        renderSpacer: (height) =>
+          el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colSpan: 1 + group.runs.length, style: { height: `${height}px` } })),
+      }).setRows(group.rows);
+    }
     return el(
       "section",
       {
@@ -87,22 +117,7 @@ export function createPivotView(container) {
         dataset: { testid: "pivot-group", group: String(index), baselineGroup: String(group.hasBaseline) },
       },
       el("h3", { class: "pivot-group-title", dataset: { testid: "pivot-group-title" } }, classSetTitle(group, index)),
-      el(
-        "div",
-        { class: "pivot-scroll" },
-        el(
-          "table",
-          { class: "report-table pivot-table", dataset: { testid: "pivot-table" } },
-          el(
-            "colgroup",
-            {},
-            el("col", { class: "pivot-class-col" }),
-            group.runs.map(() => el("col", {})),
-          ),
-          renderHead(group, metricLabel, colours),
-          body,
-        ),
-      ),
+      scroller,
     );
   }
 

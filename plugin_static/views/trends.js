@@ -54,6 +54,7 @@ export function createTrendsView(container, { onChange }) {
   const message = el("div", { class: "section-message", hidden: true });
 
   const addClass = () => {
+    if (classInput.value === "") return; // an empty box adds nothing (not a class named "")
     const index = view?.names.indexOf(classInput.value);
     if (index === undefined || index < 0) {
       classInput.setCustomValidity("Unknown class");

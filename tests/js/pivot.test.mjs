@@ -202,6 +202,15 @@ test("runs are grouped by class set, the baseline's group first, display order k
     classSetTitle({ classNames: ["y", "x"], hasBaseline: true, baseline: "e", columns: [columns[4]] }, 1),
     "Class set 2: 2 classes (y, x); one run, nothing to compare with",
   );
+  // A very long class name is cut in the title (whole characters), not thousands of characters above the table.
+  assert.equal(
+    classSetTitle({ classNames: ["x".repeat(5000), `${"é".repeat(38)}😀😀`, "short"], hasBaseline: false }, 0),
+    `Class set 1: 3 classes (${"x".repeat(39)}…, ${"é".repeat(38)}😀😀, short); no baseline chosen, so not compared`,
+  );
+  assert.equal(
+    classSetTitle({ classNames: [`${"a".repeat(38)}😀😀😀`, "b"], hasBaseline: false }, 0),
+    `Class set 1: 2 classes (${"a".repeat(38)}😀…, b); no baseline chosen, so not compared`,
+  );
   // One baseline per class set: every group is compared with its own.
   const each = groupByClassSet(columns, ["c", "f", "e"]);
   assert.deepEqual(each.map((group) => group.baseline), ["c", "f", "e"]);
