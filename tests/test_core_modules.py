@@ -34,6 +34,8 @@ PUBLIC_NAMES = [
     # the binned scores behind the curves, and what is read from them
     "CURVE_BINS", "CALIBRATION_BINS", "score_bins", "quantise_scores", "curve_probabilities", "curve_summary",
     "kept_rows_summary",
+    # whether score rows read as probabilities (the examples' scores, the curves' from_logits warning)
+    "rows_are_probabilities",
     "CURVE_METRIC_NAMES", "PER_CLASS_CURVE_METRICS", "validate_curve_summary", "curve_metrics",
     "pr_curve", "roc_curve", "reliability",
     # the matrix as its non-empty cells, above 1000 classes
