@@ -694,7 +694,7 @@ def test_case9_predict_path_shape_errors_name_the_argument(tmp_path, data):
     heads = [keras.layers.Dense(CLASSES, activation="softmax", name=n)(inputs) for n in ("main", "aux")]
     multi = keras.Model(inputs, heads)
     multi.compile("adam", ["sparse_categorical_crossentropy"] * 2)
-    with pytest.raises(ValueError, match=r"`validation_data`: the model has 2 outputs.*metrics=\{'<output name>'"):
+    with pytest.raises(ValueError, match=r"`validation_data`: the model returns 2 outputs.*metrics=\{'<output name>'"):
         multi.fit(x, [y, y], epochs=1, verbose=0,
                   callbacks=[ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val)), counter])
     # an output of shape [N, 3, 1]
