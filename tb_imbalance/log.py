@@ -180,8 +180,10 @@ def log_report(
         class_groups=class_groups, weighted=ids.weighted,
         curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves, writer=sink.writer),
     )
-    sink.history.check_report(report)
-    chosen = examples_of_step(
+    recording = sink.recording()  # not inside tf.summary.record_if(False): else nothing is checked, picked or written
+    if recording:
+        sink.history.check_report(report)
+    chosen = None if not recording else examples_of_step(
         examples, labels, predictions, num_classes=cm.shape[0], example_ids=example_ids,
         sample_weight=sample_weight, from_logits=from_logits,
         examples_per_cell=examples_per_cell, examples_max_bytes=examples_max_bytes, class_ids=ids,

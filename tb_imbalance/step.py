@@ -65,7 +65,13 @@ def validate_step(step: Any) -> int:
             "function with a Python int step, or hand the step to jax.debug.callback along with the arrays"
         )
     if hasattr(step, "shape") and tuple(getattr(step, "shape")) == ():  # 0-d numpy / torch / JAX / TF value
-        step = step.item() if hasattr(step, "item") else np.asarray(step).item()  # TF: a tensor or a Variable
+        try:
+            step = step.item() if hasattr(step, "item") else np.asarray(step).item()  # TF: a tensor or a Variable
+        except (NotImplementedError, TypeError, ValueError):  # a symbolic TF1 graph tensor has no value here
+            raise TypeError(
+                f"`step` must be a non-negative int (the epoch or batch index), received {step!r}, which has no "
+                "value outside its graph: pass a Python int (e.g. the value of sess.run(global_step))"
+            ) from None
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
         raise TypeError(
             f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"

@@ -81,7 +81,9 @@ def _resolve_step(step: Any) -> Any:
     """
     refuse_tf_graph_or_replica("tb_imbalance.summary")
     if not tf.executing_eagerly():  # tf.summary's writers need eager execution (TF1 graph mode)
-        raise RuntimeError("tb_imbalance.summary must run eagerly; call it outside tf.function")
+        raise RuntimeError(
+            "tb_imbalance.summary must run eagerly (outside tf.function and TF1-style graphs); in a TF1-style "
+            "program log the numpy of sess.run with tb_imbalance.log_report('runs/<run>', ...)")
     if step is None and tf.summary.experimental.get_step() is None:
         if not bool(tf.summary.should_record_summaries()):
             return None
@@ -143,8 +145,8 @@ def _write_checked(report: ReportStep, *, values_only: bool = False, **options: 
     ``values_only``: write the matrix summary alone (:func:`confusion_matrix`).
     """
     writer = _default_writer()
-    if writer is None:
-        return False  # no default writer: nothing written, as tf.summary does
+    if writer is None or not bool(tf.summary.should_record_summaries()):
+        return False  # no default writer, or record_if(False): nothing written nor checked, as tf.summary does
     with shared_write_lock():  # two threads logging one tag: one checks and writes, then the other
         return _check_and_write(writer, report, values_only, **options)
 

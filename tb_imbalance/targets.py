@@ -91,13 +91,18 @@ class Sink:
 
     def __init__(
         self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder,
-        write: Callable[[int, list], bool | None], lock: Any = None,
+        write: Callable[[int, list], bool | None], lock: Any = None, recording: Callable[[], bool] = lambda: True,
     ) -> None:
         self.writer = writer
+        self._records = recording
         self._lock = lock if lock is not None else contextlib.nullcontext()
         self._history = history
         self._builder = builder
         self._write = write
+
+    def recording(self) -> bool:
+        """Whether a step would be written now (not inside ``tf.summary.record_if(False)``)."""
+        return self._records()
 
     @property
     def history(self) -> RunHistory:
@@ -105,8 +110,13 @@ class Sink:
         return self._history()
 
     def write_report(self, report: ReportStep, **options: Any) -> None:
-        """Write the checked step ``report`` (``options``: per_class_scalars, image, description)."""
+        """Write the checked step ``report`` (``options``: per_class_scalars, image, description).
+
+        Nothing is checked or written while the target does not record (``tf.summary.record_if(False)``).
+        """
         with self._lock:
+            if not self._records():
+                return
             write_checked(self._history(), self._builder, self._write, report, **options)
 
 
@@ -229,22 +239,29 @@ def sink_for(target: Any) -> Sink:
             target, _summary_writer_history(target), _SHARED_BUILDER, write_to_summary_writer, shared_write_lock()
         )
     if _is_tf_summary_writer(target):
+        import tensorflow as tf
+
         from tb_imbalance.summary import _say_history_scope, write_values  # TensorFlow is loaded already
 
+        if not tf.executing_eagerly():
+            raise RuntimeError(
+                "`target`: a tf.summary writer writes only in eager execution, and this runs in a TF1-style "
+                "graph; pass the run directory instead (log_report('runs/<run>', ...), the numpy of sess.run)")
         _say_history_scope()
 
-        def write_to_tf_writer(step: int, values: list) -> bool:
-            import tensorflow as tf
-
+        def recording() -> bool:  # inside tf.summary.record_if(False): nothing checked or written, as tf.summary does
             with target.as_default():
-                if not tf.summary.should_record_summaries():
-                    return False  # inside tf.summary.record_if(False): nothing written, as tf.summary does
+                return bool(tf.summary.should_record_summaries())
+
+        def write_to_tf_writer(step: int, values: list) -> bool:
+            with target.as_default():
                 if not write_values(values, step):
                     raise RuntimeError("the tf.summary writer did not write (is it closed?)")
             target.flush()
             return True
 
-        return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer, shared_write_lock())
+        return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer, shared_write_lock(),
+                    recording)
     raise TypeError(
         "`target` must be a run directory (str or os.PathLike), a tb_imbalance.ReportWriter, "
         "a torch.utils.tensorboard.SummaryWriter or a tf.summary writer, received "

@@ -186,6 +186,28 @@ def test_log_report_to_a_tf_writer_inside_record_if_false_writes_and_records_not
         assert cm.tolist() == [[1, 0], [1, 1]]
     writer.flush()
     assert sorted(matrices(tmp_path)["."]) == [0, 10]
+    # not recording, a step that would be refused is neither checked nor written: tf.summary's own ops return False
+    with tf.summary.record_if(False):
+        log_report(writer, [0, 1, 1], [0, 1, 0], step=3, num_classes=2, image=False)  # not after step 10
+        log_report(writer, [0, 1, 2], [0, 1, 2], step=11, num_classes=3, image=False)  # another class set
+        with writer.as_default():
+            assert tbs.confusion_matrix("confusion_matrix", [0, 1], [0, 1], step=3, num_classes=2) is False
+            assert tbs.write_report("confusion_matrix", [[1, 0, 0], [0, 1, 0], [0, 0, 1]], ["a", "b", "c"], step=11) is False
+    writer.flush()
+    assert sorted(matrices(tmp_path)["."]) == [0, 10]
+
+
+def test_a_tf1_style_graph_gets_named_refusals_and_logs_to_a_directory(tmp_path):
+    writer = tf.summary.create_file_writer(str(tmp_path / "tf_writer"))
+    with tf.Graph().as_default():
+        global_step = tf.compat.v1.train.get_or_create_global_step()
+        with pytest.raises(RuntimeError, match=r"^`target`: a tf.summary writer writes only in eager execution.*"
+                           r"pass the run directory instead"):
+            log_report(writer, [0, 1], [0, 1], step=0, num_classes=2)
+        with pytest.raises(TypeError, match=r"^`step` must be a non-negative int .*no value outside its graph"):
+            log_report(tmp_path / "run", [0, 1], [0, 1], step=global_step, num_classes=2)
+        log_report(tmp_path / "run", [0, 1], [0, 1], step=0, num_classes=2)
+    assert sorted(matrices(tmp_path)) == ["run"]
 
 
 @pytest.mark.parametrize("kind", ["directory", "report_writer", "tf_writer", "summary_ops"])
