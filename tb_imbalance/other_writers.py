@@ -71,7 +71,7 @@ def running_writer(path: str) -> int | None:
     # The host is this one's, matched as text: a host name may hold dots and digits, and a writer's
     # filename_suffix may follow the counter with anything (".1", "_rank0"), so neither can be split off by a pattern.
     host = re.escape(socket.gethostname())
-    match = re.search(rf"tfevents\.\d+\.{host}\.(?P<pid>\d+)\.\d+", os.path.basename(path))
+    match = re.search(rf"tfevents\.(?P<time>\d+)\.{host}\.(?P<pid>\d+)\.\d+", os.path.basename(path))
     if match is None:
         return None
     pid = int(match["pid"])
@@ -80,10 +80,25 @@ def running_writer(path: str) -> int | None:
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except PermissionError:
-        return pid  # it exists, as another user's
+        pass  # it exists, as another user's
     except OSError:
         return None
+    started = _process_start(pid)
+    if started is not None and started > int(match["time"]) + 2:  # the id was given again to a newer process
+        return None
     return pid
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch, ±1 s), where ``/proc`` tells (Linux), else None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])  # field 22, starttime; the name may hold spaces
+        with open("/proc/stat", "rb") as system:
+            boot = next(int(line.split()[1]) for line in system if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 class WatchedHistory:

@@ -18,6 +18,7 @@ import logging
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 
 import numpy as np
@@ -245,10 +246,28 @@ def test_a_running_process_is_read_from_its_file_name_whatever_suffix_follows(su
 
     from tb_imbalance.other_writers import running_writer
 
-    parent, host = os.getppid(), socket.gethostname()
-    assert running_writer(f"run/events.out.tfevents.1700000000.{host}.{parent}.0{suffix}") == parent
-    assert running_writer(f"run/events.out.tfevents.1700000000.{host}.{os.getpid()}.0{suffix}") is None  # this one
-    assert running_writer(f"run/events.out.tfevents.1700000000.other.{host}.{parent}.0{suffix}") is None
+    parent, host, now = os.getppid(), socket.gethostname(), int(time.time())  # the parent started before now
+    assert running_writer(f"run/events.out.tfevents.{now}.{host}.{parent}.0{suffix}") == parent
+    assert running_writer(f"run/events.out.tfevents.{now}.{host}.{os.getpid()}.0{suffix}") is None  # this one
+    assert running_writer(f"run/events.out.tfevents.{now}.other.{host}.{parent}.0{suffix}") is None
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times are read from /proc")
+def test_a_process_that_started_after_the_file_was_named_did_not_write_it():
+    """A process id given again (after a reboot, in a container) to a process that is not the file's writer."""
+    import os
+    import socket
+
+    from tb_imbalance.other_writers import running_writer
+
+    newer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        host, now = socket.gethostname(), int(time.time())
+        assert running_writer(f"run/events.out.tfevents.{now - 3600}.{host}.{newer.pid}.0.v2") is None  # an hour older
+        assert running_writer(f"run/events.out.tfevents.{now + 1}.{host}.{newer.pid}.0.v2") == newer.pid
+    finally:
+        newer.kill()
+        newer.wait()
 
 
 def test_another_writer_s_file_cut_by_a_crash_is_read_once_not_at_every_step(tmp_path, monkeypatch):
