@@ -115,6 +115,7 @@ class WatchedHistory:
         self._read_up_to: dict[str, int] = {}
         self._sizes: dict[str, int] = {}  # each other file's size when last read
         self._own: list[str] = []
+        self._shared: set[str] = set()  # own files a SummaryWriter's user writes too
         self._said = False
         self._lock = threading.Lock()
 
@@ -128,10 +129,18 @@ class WatchedHistory:
         """The event files other than the target's own that the history was read from (first use and since)."""
         return list(self._read_up_to)
 
-    def own(self, path: str | None) -> None:
-        """Count the event file ``path`` as the target's own (None: nothing to add)."""
-        if path is not None and os.path.abspath(path) not in self._own:
+    def own(self, path: str | None, *, shared: bool = False) -> None:
+        """Count the event file ``path`` as the target's own (None: nothing to add).
+
+        ``shared``: its writer's user writes to it too (a ``SummaryWriter``'s
+        scalars): the tags they add after the first read are refused as theirs.
+        """
+        if path is None:
+            return
+        if os.path.abspath(path) not in self._own:
             self._own.append(os.path.abspath(path))
+        if shared:
+            self._shared.add(os.path.abspath(path))
 
     def history(self) -> RunHistory:
         """What the run directory holds: read on first use, then with what other writers added since."""
@@ -160,6 +169,9 @@ class WatchedHistory:
         others = []
         for path in event_files(self.log_dir):  # named as RunHistory.from_directory names them
             if os.path.abspath(path) in self._own:
+                if os.path.abspath(path) in self._shared:
+                    events, self._read_up_to[path] = read_events_from(path, self._read_up_to.get(path, 0))
+                    self._history.absorb_user_events(events)
                 continue
             start = self._read_up_to.get(path, 0)
             try:

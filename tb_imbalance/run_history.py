@@ -180,6 +180,14 @@ class RunHistory:
             for value in values:
                 self._absorb(value, event.step, other_writer)
 
+    def absorb_user_events(self, events: Iterable) -> None:
+        """Take in what a ``SummaryWriter``'s user wrote, since it was read, into the event file the reports
+        share with them: each report is one event holding its matrix, so every other event's tags are theirs."""
+        for event in events:
+            values = event.summary.value
+            if not any(value.metadata.plugin_data.plugin_name == fmt.PLUGIN_NAME for value in values):
+                self.other_tags.update(value.tag for value in values)
+
     def _written_with_a_report(self, tag: str, step: int) -> bool:
         """Whether ``tag`` is one a report read already wrote at ``step``: the first tb_imbalance wrote a
         report's values as events of their own, after its matrix's."""

@@ -24,7 +24,7 @@ later: the first time, a warning says how to keep both, and the tags those
 writers hold are refused from then on, so two processes writing one tag are
 refused in whichever order they start (:mod:`tb_imbalance.other_writers`; a
 ``SummaryWriter``'s own event file, where its user's scalars go too, is its
-own). A ``tf.summary`` writer does not tell its directory (TensorFlow keeps
+own, and a report's tag its user writes there later is refused too). A ``tf.summary`` writer does not tell its directory (TensorFlow keeps
 the ``logdir`` of ``create_file_writer`` inside the writer's resource), so
 its history (:func:`history_of`, shared with :mod:`tb_imbalance.summary`)
 holds what this process wrote through that writer object: steps that earlier
@@ -176,7 +176,7 @@ def history_of(target: Any, run_dir: str | None = None, own_file: str | None = N
             _HISTORIES[target] = found
     if isinstance(found, RunHistory):
         return found
-    found.own(own_file)
+    found.own(own_file, shared=True)
     return found.history()
 
 
@@ -193,8 +193,7 @@ def _describe_writer(target: Any) -> str:
 def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
     def history() -> RunHistory:
         own = _own_event_file(target)  # opens the writer's file: with purge_step, its SessionLog.START
-        if target not in _HISTORIES:
-            target.flush()  # what the writer queued is on disk before its directory is read
+        target.flush()  # what the writer (and its user) queued is on disk before its directory is read
         return history_of(target, os.fspath(target.get_logdir()), own)  # a pathlib.Path given to the writer
 
     return history

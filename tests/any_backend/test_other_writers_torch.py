@@ -207,3 +207,21 @@ def test_a_summary_writer_given_a_pathlib_path_logs_and_watches_its_directory(tm
         tb_imbalance.log_report(writer, labels, predictions, 2, num_classes=2)
     writer.close()
     assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
+
+
+def test_the_users_own_scalars_written_after_a_report_cannot_take_a_reports_tag(tmp_path):
+    """The SummaryWriter's file is shared with its user: a scalar they add later under a report's tag is refused
+    at the next report, as one written before the first report is; tags of their own stay theirs."""
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    writer = torch_tensorboard.SummaryWriter(log_dir=str(tmp_path))
+    labels, predictions = np.array([0, 1, 2, 2]), np.array([0, 1, 2, 1])
+    names = ["normal", "fault", "fraud"]
+    tb_imbalance.log_report(writer, labels, predictions, 0, num_classes=3, class_names=names, image=False)
+    writer.add_scalar("loss", 0.5, 0)  # a tag of their own: fine
+    tb_imbalance.log_report(writer, labels, predictions, 1, num_classes=3, class_names=names, image=False)
+    writer.add_scalar("recall/fraud", 100.0, 1)  # one of the report's own tags, at the report's step
+    with pytest.raises(ValueError, match=r"would write the tag 'recall/fraud', which .* already holds values "
+                       r"tb_imbalance did not write \(your own scalars\?\)"):
+        tb_imbalance.log_report(writer, labels, predictions, 2, num_classes=3, class_names=names, image=False)
+    writer.close()
+    assert sorted(matrices(tmp_path)["."]) == [0, 1]
