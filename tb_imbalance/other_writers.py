@@ -59,7 +59,8 @@ def running_writer(path: str) -> int | None:
     """The process id of another process of this host, still running, that named the event file ``path``.
 
     None when the name does not say (another naming, a URL), when it names
-    another host, this process, or a process that has ended.
+    another host, this process, a process that has ended, or one that started
+    after the file was named (its id given again; where ``/proc`` tells).
 
     Example:
         >>> import os, socket
