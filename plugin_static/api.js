@@ -15,8 +15,12 @@ export class ApiError extends Error {
 }
 
 // Reports and comparisons at fixed steps change only when a run is written anew (its directory
-// deleted and logged again; see forgetRun): keep the most recent ones.
+// deleted and logged again; see forgetRun): keep the most recent ones, at least 64 and at least
+// what one view of the selected runs asks for (see keepFor).
 const REPORT_CACHE_SIZE = 64;
+// Entries one view asks for per selected run: reports at two steps (the table's, the latest),
+// a comparison, curves, and one more for the matrix's or the imbalance card's step.
+const ENTRIES_PER_RUN = 6;
 
 /**
  * The client for the plugin routes.
@@ -25,6 +29,7 @@ const REPORT_CACHE_SIZE = 64;
  */
 export function createApi(baseUrl) {
   const reports = new Map();
+  let cacheSize = REPORT_CACHE_SIZE;
 
   async function getJson(route, params = {}) {
     const url = new URL(route, baseUrl);
@@ -52,12 +57,22 @@ export function createApi(baseUrl) {
 
   function remember(key, promise) {
     reports.set(key, promise);
-    if (reports.size > REPORT_CACHE_SIZE) reports.delete(reports.keys().next().value);
+    if (reports.size > cacheSize) reports.delete(reports.keys().next().value);
     promise.catch(() => reports.delete(key));
     return promise;
   }
 
   return {
+    /**
+     * Sizes the cache for a view of `runs` selected runs: a view redrawn after a change of one of
+     * its settings then finds every report it drew (a cache smaller than one view's reports
+     * evicts its own entries and fetches every run again at each change).
+     * @param {number} runs
+     */
+    keepFor(runs) {
+      cacheSize = Math.max(REPORT_CACHE_SIZE, ENTRIES_PER_RUN * runs);
+    },
+
     /**
      * Runs and their tags.
      * @returns {Promise<Object<string, string[]>>}

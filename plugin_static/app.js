@@ -394,6 +394,7 @@ export function startApp({ root, api, presets }) {
     if (id !== generation) return;
 
     const readable = selected.filter((run) => source.stepsOf(tag, run)?.length);
+    api.keepFor(readable.length);
     // Each class set has its own baseline: known once the reports say which runs share classes.
     const chosen = state.baselines.filter((run) => readable.includes(run));
     const columns = await loadTableColumns({ api, source, state, tag, selected, readable, baselines: chosen });

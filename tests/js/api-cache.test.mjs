@@ -33,3 +33,26 @@ test("the latest report answers its step at the default thresholds, not at other
     [[null, null, null], ["3", "50", null], ["3", "100", "1"], ["1", "100", null]],
   );
 });
+
+test("a view of many runs finds every report it drew when it is drawn again", async () => {
+  const asked = stubFetch();
+  const api = createApi("http://tensorboard.test/data/plugin/imbalance/");
+  const runs = Array.from({ length: 40 }, (_, index) => `run${index}`);
+  const drawView = async () => {
+    for (const run of runs) {
+      await api.report(run, "tag", 3);
+      await api.report(run, "tag", 1);
+      await api.compare(run, "tag", 3, "run0", 3);
+      await api.curves(run, "tag", 3, 0);
+    }
+  };
+  await drawView(); // 160 entries: more than the 64 kept for a few runs
+  const first = asked.length;
+  await drawView();
+  assert.ok(asked.length >= 2 * first - 10, "without keepFor the cache evicts its own entries");
+  api.keepFor(runs.length);
+  await drawView(); // fills the larger cache
+  const filled = asked.length;
+  await drawView();
+  assert.equal(asked.length, filled, "a redraw of the same view fetches nothing");
+});
