@@ -309,8 +309,21 @@ export function startApp({ root, api, presets }) {
       patch.thresholds = presets.thresholds ?? state.thresholds;
       patch.grouped = presets.grouped ?? state.grouped;
       patch.curveClass = presets.curveClass ?? null;
-      patch.matrix = { ...state.matrix, step: presets.step, run: presets.matrixRun, normalize: presets.normalize ?? state.matrix.normalize };
-      patch.imbalance = { ...state.imbalance, step: presets.step };
+      const own = (step) => (step === undefined ? presets.step : step); // a view's own step, else the table's
+      patch.matrix = {
+        ...state.matrix, step: own(presets.matrixStep), run: presets.matrixRun,
+        normalize: presets.normalize ?? state.matrix.normalize, colour: presets.colour ?? state.matrix.colour,
+      };
+      patch.imbalance = {
+        ...state.imbalance, step: own(presets.imbalanceStep), run: presets.imbalanceRun ?? state.imbalance.run,
+        scale: presets.imbalanceScale ?? state.imbalance.scale, order: presets.imbalanceOrder ?? state.imbalance.order,
+      };
+      patch.trends = { ...state.trends, metric: presets.trendsMetric ?? state.trends.metric };
+      patch.classFilter = presets.classFilter ?? state.classFilter;
+      if (presets.sort) {
+        patch.sort = presets.sort;
+        sortChosen = true;
+      }
     }
     // A link opened before any run is written keeps its presets for the first runs that arrive.
     defaultsApplied = source.allRuns().length > 0;
@@ -364,9 +377,9 @@ export function startApp({ root, api, presets }) {
 
   /** Redraws the table rows for the current filter, sort and support threshold. */
   function refreshTableRows() {
-    const { classFilter, supportThreshold } = store.get();
+    const { classFilter, supportThreshold, sort } = store.get();
     table.updateRows({ filter: classFilter, sort: tableSort(), supportThreshold });
-    if (writtenSelection) replaceSelection({ ...writtenSelection, supportThreshold });
+    if (writtenSelection) replaceSelection({ ...writtenSelection, supportThreshold, classFilter, sort: sortChosen ? sort : null });
     markReady();
   }
 
@@ -580,6 +593,15 @@ export function startApp({ root, api, presets }) {
       supportThreshold: state.supportThreshold,
       matrixRun: state.matrix.run,
       normalize: state.matrix.normalize,
+      matrixStep: state.matrix.step,
+      imbalanceStep: state.imbalance.step,
+      colour: state.matrix.colour,
+      imbalanceRun: state.imbalance.run,
+      imbalanceScale: state.imbalance.scale,
+      imbalanceOrder: state.imbalance.order,
+      trendsMetric: state.trends.metric,
+      classFilter: state.classFilter,
+      sort: sortChosen ? state.sort : null,
     });
   }
 

@@ -1,5 +1,5 @@
 // Selection state, URL presets, step resolution and polling.
-import { NORMALIZATIONS } from "./matrix-math.js";
+import { COLOUR_SCALES, NORMALIZATIONS } from "./matrix-math.js";
 import { parseMetric, parseView } from "./pivot.js";
 import { DEFAULT_THRESHOLDS, parseThresholds } from "./long-tail.js";
 import { DEFAULT_SUPPORT_THRESHOLD, parseSupportThreshold } from "./significance.js";
@@ -16,6 +16,23 @@ export const DEFAULT_POLL_SECONDS = 5;
  * redraws the table rows, without loading data or redrawing other views.
  */
 export const TABLE_ONLY_KEYS = ["classFilter", "sort", "supportThreshold"];
+
+/** The imbalance card's scales and orders, and the trends' metrics: [value, label]. */
+export const IMBALANCE_SCALES = [
+  ["linear", "Linear"],
+  ["log", "Log"],
+];
+export const IMBALANCE_ORDERS = [
+  ["support", "Support (largest first)"],
+  ["predicted", "Predicted (largest first)"],
+  ["ratio", "Predicted ÷ support"],
+  ["index", "Class order"],
+];
+export const TREND_METRICS = [
+  ["recall", "Recall"],
+  ["f1", "F1"],
+  ["both", "Recall and F1"],
+];
 
 /**
  * The initial selection state.
@@ -143,6 +160,28 @@ function integer(value) {
   return Number.isFinite(number) ? number : null;
 }
 
+/** One of `options`' values ([value, label] pairs), or null. */
+function oneOf(value, options) {
+  return options.some(([key]) => key === value) ? value : null;
+}
+
+/** A view's own step: undefined when the link does not say (it follows `step`), null for "latest". */
+function ownStep(value) {
+  if (value === null) return undefined;
+  return value === "latest" ? null : integer(value) ?? undefined;
+}
+
+/** `sort=<column>:<asc|desc>` and `sort_run=<run>` as the table's sort, or null. */
+function parseSort(value, run) {
+  const match = /^([\w-]+):(asc|desc)$/.exec(value ?? "");
+  return match ? { column: match[1], run: run || null, direction: match[2] } : null;
+}
+
+/** The value `sort` is written as, or null for the table's own order. */
+function sortParam(sort) {
+  return sort && !(sort.column === "index" && sort.direction === "asc") ? `${sort.column}:${sort.direction}` : null;
+}
+
 /**
  * Selection presets from the iframe URL, e.g.
  * `?name=imbalance&runs=a,b&baseline=a&tag=confusion_matrix&step=3&view=pivot&metric=f1&poll=2&min_support=50&many=50&few=10&group=1`.
@@ -157,13 +196,21 @@ function integer(value) {
  * (`baselines` lists them all; `baseline` is the first).
  * `view` is "table" (default) or "pivot"; `metric` the pivot's "recall"
  * (default), "precision" or "f1". Without `tag`, the dashboard picks the tag
- * most of `runs` have.
+ * most of `runs` have. `step` is the table's step, and the matrix's and the
+ * imbalance card's unless `matrix_step` / `imbalance_step` say otherwise (a
+ * step, or "latest"); `colour` is the matrix's colour scale, `imbalance_run`,
+ * `imbalance_scale` and `imbalance_order` the imbalance card's settings,
+ * `trends` the trends' metric, `filter` the table's class filter and
+ * `sort=<column>:<asc|desc>` (with `sort_run`) its sort.
  * @param {string} search `window.location.search`
  * @returns {{runs: string[]|null, baseline: string|null, baselines: string[], tag: string|null,
  *   step: number|null, view: "table"|"pivot", metric: "recall"|"precision"|"f1",
  *   matrixRun: string|null, normalize: string|null,
  *   supportThreshold: number, thresholds: {many: number, few: number}, grouped: boolean,
- *   curveClass: string|null, columns: string, pollSeconds: number}}
+ *   curveClass: string|null, columns: string, pollSeconds: number, matrixStep: number|null|undefined,
+ *   imbalanceStep: number|null|undefined, colour: string|null, imbalanceRun: string|null,
+ *   imbalanceScale: string|null, imbalanceOrder: string|null, trendsMetric: string|null,
+ *   classFilter: string|null, sort: {column: string, run: string|null, direction: string}|null}}
  */
 export function readPresets(search) {
   const params = new URLSearchParams(search);
@@ -185,6 +232,15 @@ export function readPresets(search) {
     curveClass: params.get("curve_class"),
     columns: parseColumnSet(params.get("columns")),
     pollSeconds: poll === null ? DEFAULT_POLL_SECONDS : poll,
+    matrixStep: ownStep(params.get("matrix_step")),
+    imbalanceStep: ownStep(params.get("imbalance_step")),
+    colour: oneOf(params.get("colour"), COLOUR_SCALES),
+    imbalanceRun: params.get("imbalance_run"),
+    imbalanceScale: oneOf(params.get("imbalance_scale"), IMBALANCE_SCALES),
+    imbalanceOrder: oneOf(params.get("imbalance_order"), IMBALANCE_ORDERS),
+    trendsMetric: oneOf(params.get("trends"), TREND_METRICS),
+    classFilter: params.get("filter"),
+    sort: parseSort(params.get("sort"), params.get("sort_run")),
   };
 }
 
@@ -195,8 +251,10 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * The iframe URL's query with the current selection written in, so that a
  * link reproduces the view ({@link readPresets} reads it back). Parameters
  * that are not part of the selection (`name`, `poll`, …) are kept, and so
- * are `min_support`, `matrix_run` and `normalize` unless `supportThreshold`,
- * `matrixRun` or `normalize` is given (then written when not the default).
+ * are the parameters of the settings below the table (`min_support`,
+ * `matrix_run`, `normalize`, `matrix_step`, `colour`, `imbalance_*`, `trends`,
+ * `filter`, `sort`) unless the setting is given (then written when not the
+ * default; a view's own step when it is not the table's).
  * Runs are written as `runs=a,b`, or as repeated `run=` when a name holds a
  * comma or starts or ends with a space; defaults (latest step, table view, recall) are left out.
  * `baselines` (one per class set) are written as repeated `baseline=`;
@@ -205,7 +263,9 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  * @param {{runs: string[], tag: string|null, baseline?: string|null, baselines?: string[], step: number|null,
  *   view: string, metric: string, thresholds?: {many: number, few: number}, grouped?: boolean,
  *   curveClass?: string|null, columns?: string, supportThreshold?: number, matrixRun?: string|null,
- *   normalize?: string}} selection
+ *   normalize?: string, matrixStep?: number|null, imbalanceStep?: number|null, colour?: string,
+ *   imbalanceRun?: string|null, imbalanceScale?: string, imbalanceOrder?: string, trendsMetric?: string,
+ *   classFilter?: string, sort?: {column: string, run: string|null, direction: string}|null}} selection
  *   thresholds are written only when not the defaults, `group=1` only when grouped,
  *   `curve_class` only when a class was chosen, `columns` only when not the default
  * @returns {string} the new query, starting with "?"
@@ -216,6 +276,7 @@ export const SELECTION_PARAMS = ["runs", "run", "tag", "baseline", "step", "view
  */
 export function selectionSearch(search, {
   runs, tag, baseline, baselines, step, view, metric, thresholds, grouped, curveClass, columns, supportThreshold, matrixRun, normalize,
+  matrixStep, imbalanceStep, colour, imbalanceRun, imbalanceScale, imbalanceOrder, trendsMetric, classFilter, sort,
 }) {
   const params = new URLSearchParams(search);
   for (const key of SELECTION_PARAMS) params.delete(key);
@@ -235,10 +296,21 @@ export function selectionSearch(search, {
   if (grouped) params.set("group", "1");
   if (curveClass !== null && curveClass !== undefined) params.set("curve_class", curveClass);
   if (columns && columns !== DEFAULT_COLUMN_SET) params.set("columns", columns);
+  const ownStepParam = (own) => (own === (step ?? null) ? null : own === null ? "latest" : String(own));
   const written = [
     ["min_support", supportThreshold, supportThreshold === DEFAULT_SUPPORT_THRESHOLD ? null : String(supportThreshold)],
     ["matrix_run", matrixRun, matrixRun],
     ["normalize", normalize, normalize === "none" ? null : normalize],
+    ["matrix_step", matrixStep, ownStepParam(matrixStep)],
+    ["imbalance_step", imbalanceStep, ownStepParam(imbalanceStep)],
+    ["colour", colour, colour === "row" ? null : colour],
+    ["imbalance_run", imbalanceRun, imbalanceRun],
+    ["imbalance_scale", imbalanceScale, imbalanceScale === "linear" ? null : imbalanceScale],
+    ["imbalance_order", imbalanceOrder, imbalanceOrder === "support" ? null : imbalanceOrder],
+    ["trends", trendsMetric, trendsMetric === "recall" ? null : trendsMetric],
+    ["filter", classFilter, classFilter || null],
+    ["sort", sort, sortParam(sort)],
+    ["sort_run", sort, sortParam(sort) && sort.run],
   ];
   for (const [key, given, value] of written) {
     if (given === undefined) continue; // not part of this call's selection: kept as it is

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
-from browser_support import PIVOT_TAG, read_pivot, wait_ready
+from browser_support import LATEST, PIVOT_TAG, RUNS, read_pivot, row_names, wait_ready
 
 pytest.importorskip("playwright.sync_api")
 
@@ -82,6 +82,39 @@ def test_a_link_keeps_the_support_mark_and_the_matrix_run_and_values(dashboard, 
     dashboard.testid("matrix-normalize").select_option("none")
     wait_ready(page)
     assert "min_support=" not in page.url and "normalize=" not in page.url
+    dashboard.problems.assert_none()
+
+
+def test_a_link_keeps_each_views_step_the_table_sort_and_filter_and_the_views_settings(dashboard):
+    page = dashboard.open(runs=list(RUNS))
+    dashboard.testid("table-step-slider").fill("0")  # the table only: the matrix and the imbalance card stay at the latest
+    wait_ready(page)
+    page.locator("[data-testid=report-header-cell][data-run=class_weights][data-field=f1]").click()
+    wait_ready(page)
+    dashboard.testid("class-filter").fill("o")
+    wait_ready(page)
+    controls = {"matrix-colour": "log", "imbalance-scale": "log", "imbalance-order": "ratio", "trends-metric": "f1"}
+    for testid, value in controls.items():
+        dashboard.testid(testid).select_option(value)
+        wait_ready(page)
+
+    def seen(view):
+        return {
+            "rows": row_names(view),
+            "sort": view.locator("th[aria-sort]").evaluate_all(
+                "heads => heads.map(h => [h.dataset.run, h.dataset.field, h.getAttribute('aria-sort')])"),
+            "filter": view.get_by_test_id("class-filter").input_value(),
+            "steps": [view.get_by_test_id(f"{name}-step-label").text_content() for name in ("table", "matrix", "imbalance")],
+            **{testid: view.get_by_test_id(testid).input_value() for testid in controls},
+        }
+
+    before = seen(page)
+    assert before["steps"][0] != before["steps"][1] and before["steps"][1].endswith(str(LATEST))
+    other = page.context.new_page()
+    other.goto(page.url)
+    wait_ready(other)
+    assert seen(other) == before
+    other.close()
     dashboard.problems.assert_none()
 
 

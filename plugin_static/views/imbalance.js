@@ -3,6 +3,7 @@
 import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatCount, formatScore, runLabel } from "../format.js";
 import { bucketOf, circlesPath, logScale, logTicks, nearestPoint } from "../long-tail.js";
+import { IMBALANCE_ORDERS as ORDERS, IMBALANCE_SCALES as SCALES } from "../state.js";
 import { createStepSlider } from "./step-slider.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
 import { createVirtualRows } from "./virtual-rows.js";
@@ -17,16 +18,6 @@ const POINT_RADIUS = 3.5;
  * are one path, and hovering finds the nearest point (10,000 elements slow the first render).
  */
 const POINTS_AS_ELEMENTS = 1000;
-const SCALES = [
-  ["linear", "Linear"],
-  ["log", "Log"],
-];
-const ORDERS = [
-  ["support", "Support (largest first)"],
-  ["predicted", "Predicted (largest first)"],
-  ["ratio", "Predicted ÷ support"],
-  ["index", "Class order"],
-];
 
 /**
  * Creates the imbalance section.

@@ -3,12 +3,8 @@
 import { matchingClasses } from "../class-search.js";
 import { el, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatScore, runLabel } from "../format.js";
+import { TREND_METRICS as METRICS } from "../state.js";
 
-const METRICS = [
-  ["recall", "Recall"],
-  ["f1", "F1"],
-  ["both", "Recall and F1"],
-];
 const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`]);
 
 const WIDTH = 240;

@@ -131,6 +131,38 @@ test("the support mark, the matrix's run and its normalisation round-trip, the d
   assert.equal(new URLSearchParams(selectionSearch(search, selection)).get("min_support"), "100"); // not given: kept
 });
 
+test("each view's step and settings, the class filter and the sort round-trip; defaults are left out", () => {
+  const selection = { runs: ["a", "b"], tag: "t", baseline: null, step: 1, view: "table", metric: "recall" };
+  const settings = {
+    matrixStep: 4, imbalanceStep: null, colour: "log", imbalanceRun: "b, c", imbalanceScale: "log",
+    imbalanceOrder: "ratio", trendsMetric: "f1", classFilter: "#1 & co", sort: { column: "recall", run: "a&b", direction: "desc" },
+  };
+  const presets = readPresets(selectionSearch("?name=imbalance", { ...selection, ...settings }));
+  assert.equal(presets.step, 1); // the table's
+  assert.equal(presets.matrixStep, 4);
+  assert.equal(presets.imbalanceStep, null); // the latest, not the table's step
+  assert.deepEqual(
+    [presets.colour, presets.imbalanceRun, presets.imbalanceScale, presets.imbalanceOrder, presets.trendsMetric, presets.classFilter],
+    ["log", "b, c", "log", "ratio", "f1", "#1 & co"],
+  );
+  assert.deepEqual(presets.sort, settings.sort);
+  // a view at the table's step, and every default: nothing written, the views follow `step`
+  const defaults = new URLSearchParams(selectionSearch("?name=imbalance&colour=log&sort=name:asc", {
+    ...selection, matrixStep: 1, imbalanceStep: 1, colour: "row", imbalanceRun: null, imbalanceScale: "linear",
+    imbalanceOrder: "support", trendsMetric: "recall", classFilter: "", sort: null,
+  }));
+  const keys = ["matrix_step", "imbalance_step", "colour", "imbalance_run", "imbalance_scale", "imbalance_order", "trends", "filter", "sort", "sort_run"];
+  assert.deepEqual(keys.filter((key) => defaults.has(key)), []);
+  const followed = readPresets("?" + defaults.toString());
+  assert.deepEqual([followed.matrixStep, followed.imbalanceStep, followed.sort], [undefined, undefined, null]);
+  // hand-written nonsense falls back to the defaults
+  const odd = readPresets("?colour=purple&imbalance_scale=cubic&trends=auc&sort=recall:sideways&matrix_step=x");
+  assert.deepEqual([odd.colour, odd.imbalanceScale, odd.trendsMetric, odd.sort, odd.matrixStep], [null, null, null, null, undefined]);
+  // the table following the latest step, the matrix at step 2: written as matrix_step=2; the other way round as "latest"
+  assert.equal(new URLSearchParams(selectionSearch("", { ...selection, step: null, matrixStep: 2 })).get("matrix_step"), "2");
+  assert.equal(new URLSearchParams(selectionSearch("", { ...selection, step: 3, matrixStep: null })).get("matrix_step"), "latest");
+});
+
 test("the table's column set round-trips through the URL, the default left out", () => {
   const selection = { runs: ["a"], tag: "t", baseline: null, step: null, view: "table", metric: "recall" };
   assert.equal(initialState().tableColumns, "decision");
