@@ -45,13 +45,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import logging
 import os
 import threading
+import time
 import weakref
 from typing import Any, Callable
 
-from tensorboard.compat.proto import summary_pb2
+from tensorboard.compat.proto import event_pb2, summary_pb2
 
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.other_writers import WatchedHistory
@@ -194,9 +196,29 @@ def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
     def history() -> RunHistory:
         own = _own_event_file(target)  # opens the writer's file: with purge_step, its SessionLog.START
         target.flush()  # what the writer (and its user) queued is on disk before its directory is read
-        return history_of(target, os.fspath(target.get_logdir()), own)  # a pathlib.Path given to the writer
+        return history_of(target, os.fspath(_logdir_of(target)), own)  # a pathlib.Path given to the writer
 
     return history
+
+
+def _logdir_of(target: Any) -> Any:
+    """A torch ``SummaryWriter``'s ``get_logdir()``; tensorboardX's ``logdir``."""
+    return target.get_logdir() if hasattr(target, "get_logdir") else target.logdir
+
+
+def _write_event(target: Any, step: int, values: list) -> None:
+    """One event of ``values`` at ``step`` into the ``SummaryWriter``'s own file, on disk when this returns."""
+    file_writer = target._get_file_writer()
+    if not _comes_from(target, ("tensorboardX",)):
+        file_writer.add_summary(summary_pb2.Summary(value=values), step)
+        file_writer.flush()
+        return
+    # tensorboardX queues events for a thread of its own, and its flush() does not wait for that queue:
+    # the event goes to its file directly (its record writer is locked), in its own proto classes.
+    events = file_writer.event_writer._ev_writer
+    event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values))
+    events._write_serialized_event(event.SerializeToString())
+    events.flush()
 
 
 def _own_event_file(target: Any) -> str | None:
@@ -229,13 +251,9 @@ def sink_for(target: Any) -> Sink:
         return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock)
     if _is_summary_writer_with_file(target):
 
-        def write_to_summary_writer(step: int, values: list) -> None:
-            file_writer = target._get_file_writer()
-            file_writer.add_summary(summary_pb2.Summary(value=values), step)
-            file_writer.flush()
-
         return Sink(
-            target, _summary_writer_history(target), _SHARED_BUILDER, write_to_summary_writer, shared_write_lock()
+            target, _summary_writer_history(target), _SHARED_BUILDER, functools.partial(_write_event, target),
+            shared_write_lock(),
         )
     if _is_tf_summary_writer(target):
         import tensorflow as tf

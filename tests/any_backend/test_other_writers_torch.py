@@ -225,3 +225,24 @@ def test_the_users_own_scalars_written_after_a_report_cannot_take_a_reports_tag(
         tb_imbalance.log_report(writer, labels, predictions, 2, num_classes=3, class_names=names, image=False)
     writer.close()
     assert sorted(matrices(tmp_path)["."]) == [0, 1]
+
+
+def test_a_tensorboardx_summary_writer_is_a_target_whose_steps_are_on_disk_at_return(tmp_path):
+    """tensorboardX queues events for a thread of its own and its flush() does not wait for them: each step
+    is read back right after log_report returns, next to the writer's own scalars, and its history is checked."""
+    tensorboardx = pytest.importorskip("tensorboardX")
+    from sklearn.metrics import confusion_matrix
+
+    writer = tensorboardx.SummaryWriter(logdir=str(tmp_path), flush_secs=3600)
+    rng = np.random.default_rng(0)
+    for step in range(3):
+        labels, scores = rng.integers(0, 3, 60), rng.dirichlet([1, 1, 1], 60)
+        writer.add_scalar("loss", 1.0 / (step + 1), step)
+        tb_imbalance.log_report(writer, labels, scores, step, class_names=["a", "b", "c"])
+        logged = matrices(tmp_path)["."]  # read right away: on disk at return
+        assert sorted(logged) == list(range(step + 1))
+        np.testing.assert_array_equal(logged[step], confusion_matrix(labels, scores.argmax(1), labels=range(3)))
+    with pytest.raises(ValueError, match="step 1 of tag 'confusion_matrix' is not after the last step already logged"):
+        tb_imbalance.log_report(writer, labels, scores, 1, class_names=["a", "b", "c"])
+    writer.close()
+    assert sorted(matrices(tmp_path)["."]) == [0, 1, 2]
