@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from tb_imbalance.tensors import to_numpy
+
 __all__ = ["THUMBNAIL_MAX_PX", "TEXT_MAX_CHARS", "VALUES_SHOWN", "render_example"]
 
 #: Longest side of a thumbnail, in pixels.
@@ -45,6 +47,11 @@ VALUES_SHOWN = 8
 
 def render_example(row: Any) -> tuple[dict, bytes | None]:
     """The index fields of one example row, and its PNG thumbnail (or None)."""
+    if not isinstance(row, np.ndarray) and (hasattr(row, "__array__") or hasattr(row, "__array_interface__")):
+        try:  # a row of a list: a framework tensor (requires_grad, bfloat16, on a device) or a PIL image
+            row = np.asarray(to_numpy(row, "examples"))
+        except (TypeError, ValueError, RuntimeError):
+            pass  # shown as its text
     if isinstance(row, np.ndarray) and row.ndim == 0:
         row = row.item()
     if isinstance(row, bytes):

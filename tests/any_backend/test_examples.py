@@ -179,6 +179,28 @@ def test_pictures_become_png_thumbnails_of_at_most_64_px():
     np.testing.assert_array_equal(decoded(png), [[0, 255], [128, 64]])
 
 
+def test_a_list_of_framework_tensors_or_pil_images_is_a_list_of_pictures(tmp_path):
+    """One tensor per row (a dataset's items collected in a list), or PIL images: thumbnails, not their repr."""
+    rgb = np.random.default_rng(0).integers(0, 256, (4, 9, 9, 3), dtype=np.uint8)
+    rows = {
+        "backend tensors": [keras.ops.convert_to_tensor(np.moveaxis(picture, -1, 0)) for picture in rgb],
+        "PIL images": [Image.fromarray(picture) for picture in rgb],
+    }
+    if keras.backend.backend() == "torch":
+        import torch
+
+        rows["torch tensors with requires_grad, bfloat16"] = [
+            torch.tensor(np.moveaxis(picture, -1, 0) / 255.0, requires_grad=True).to(torch.bfloat16) for picture in rgb]
+    for kind, examples in rows.items():
+        chosen = collect_examples(examples, [0, 1, 0, 1], np.eye(2)[[0, 1, 1, 0]], num_classes=2)
+        shown = [example for cell in chosen.index["cells"] for example in cell["examples"]]
+        assert {example["kind"] for example in shown} == {"image"}, kind
+        assert len(chosen.thumbnails) == 4, kind
+        if kind != "torch tensors with requires_grad, bfloat16":  # exact pixels (bfloat16 rounds them)
+            for example in shown:
+                np.testing.assert_array_equal(decoded(chosen.thumbnails[example["image"] - 1]), rgb[example["row"]])
+
+
 def test_strings_and_other_rows():
     fields, png = render_example("é" * 500)
     assert png is None and fields == {"kind": "text", "text": "é" * 200, "length": 500}
