@@ -56,7 +56,7 @@ from typing import Any, Callable
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
 from tb_imbalance.events import ReportBuilder
-from tb_imbalance.other_writers import WatchedHistory
+from tb_imbalance.other_writers import WatchedHistory, one_writer_at_a_time
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_location import warn_unreadable_run_name
 from tb_imbalance.step import ReportStep
@@ -94,8 +94,10 @@ class Sink:
     def __init__(
         self, writer: Any, history: Callable[[], RunHistory], builder: ReportBuilder,
         write: Callable[[int, list], bool | None], lock: Any = None, recording: Callable[[], bool] = lambda: True,
+        run_dir: str | None = None,
     ) -> None:
         self.writer = writer
+        self._run_dir = run_dir  # local: processes take turns to check and write (one_writer_at_a_time)
         self._records = recording
         self._lock = lock if lock is not None else contextlib.nullcontext()
         self._history = history
@@ -116,7 +118,7 @@ class Sink:
 
         Nothing is checked or written while the target does not record (``tf.summary.record_if(False)``).
         """
-        with self._lock:
+        with self._lock, one_writer_at_a_time(self._run_dir):
             if not self._records():
                 return
             write_checked(self._history(), self._builder, self._write, report, **options)
@@ -248,12 +250,13 @@ def sink_for(target: Any) -> Sink:
     if isinstance(target, (str, os.PathLike)) and not isinstance(target, ReportWriter):
         target = directory_writer(target)
     if isinstance(target, ReportWriter):
-        return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock)
+        return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock,
+                    run_dir=target.log_dir)
     if _is_summary_writer_with_file(target):
 
         return Sink(
             target, _summary_writer_history(target), _SHARED_BUILDER, functools.partial(_write_event, target),
-            shared_write_lock(),
+            shared_write_lock(), run_dir=os.fspath(_logdir_of(target)),
         )
     if _is_tf_summary_writer(target):
         import tensorflow as tf

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Sequence
 from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
-from tb_imbalance.other_writers import WatchedHistory
+from tb_imbalance.other_writers import WatchedHistory, one_writer_at_a_time
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_location import check_location, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
@@ -138,7 +138,7 @@ class ReportWriter:
         ``pr_curves`` as in :meth:`write_matrix`. Raises ``ValueError`` for a step the run history
         refuses; nothing is written then.
         """
-        with self.lock:
+        with self.lock, one_writer_at_a_time(self.log_dir):
             write_checked(self.history, self.builder, self._write_values, report, **options)
 
     def prepare_picture(self, name: str, class_names: Sequence[str]) -> None:

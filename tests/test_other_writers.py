@@ -287,3 +287,38 @@ def test_another_writer_s_file_cut_by_a_crash_is_read_once_not_at_every_step(tmp
             writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
     assert len(reads) == 1  # read on first use (RunHistory.from_directory), looked at once more, never again
     assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2, 3]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock")
+def test_two_processes_starting_at_once_take_turns_and_the_second_is_refused_at_its_first_step(tmp_path):
+    """While one process checks and writes a step, another waits; then it finds the first's file and is refused,
+    rather than both writing step 0 (DDP ranks without a rank guard, all logging their first epoch together)."""
+    from tb_imbalance.event_file import EventFile
+    from tb_imbalance.events import step_values
+    from tb_imbalance.other_writers import one_writer_at_a_time
+    from tb_imbalance.step import ReportStep
+
+    run_dir = tmp_path / "run"
+    script = textwrap.dedent(f"""
+        import sys, tb_imbalance
+        tb_imbalance.log_report({str(tmp_path / "warm")!r}, [0, 1], [0, 1], 0, num_classes=2, image=False)  # imports done
+        print("ready", flush=True)
+        try:
+            tb_imbalance.log_report({str(run_dir)!r}, [0, 1], [0, 1], 0, class_names=["a", "b"], image=False)
+            print("written")
+        except ValueError as error:
+            print("refused:", error)
+    """)
+    with one_writer_at_a_time(str(run_dir)):  # this process is checking and writing step 0
+        other = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+        assert other.stdout.readline().strip() == "ready"
+        time.sleep(1.5)
+        assert other.poll() is None and not list(run_dir.iterdir())  # it waits, nothing written
+        events = EventFile(run_dir)
+        report = ReportStep.of(0, "confusion_matrix", np.eye(2, dtype=np.int64), ["a", "b"])
+        events.write(0, step_values(report))
+        events.flush()
+    out, _ = other.communicate(timeout=120)
+    assert out.startswith("refused: tag 'confusion_matrix'") and "is also being written by another writer" in out, out
+    assert sorted(matrices(tmp_path / "run")["."]) == [0]
+    events.close()
