@@ -223,6 +223,18 @@ def _write_event(target: Any, step: int, values: list) -> None:
     events.flush()
 
 
+def _refuse_a_writer_from_before_a_fork(target: Any) -> None:
+    """A torch ``SummaryWriter`` made before a fork has no writing thread in the child: its flush would wait forever."""
+    queue = getattr(getattr(target._get_file_writer(), "event_writer", None), "_async_writer", None)
+    worker = getattr(queue, "_worker", None)
+    if worker is not None and not getattr(queue, "_closed", True) and not worker.is_alive():
+        raise RuntimeError(
+            "`target`: this SummaryWriter's writing thread does not run in this process: the writer was made "
+            "before a fork (a DataLoader worker, multiprocessing), and writing through it here would wait "
+            "forever. Make a SummaryWriter in this process, or log from the process that made it"
+        )
+
+
 def _own_event_file(target: Any) -> str | None:
     """The event file a torch / tensorboardX ``SummaryWriter`` writes (reopened after close, as its writes do)."""
     events = getattr(target._get_file_writer(), "event_writer", None)
@@ -253,6 +265,7 @@ def sink_for(target: Any) -> Sink:
         return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock,
                     run_dir=target.log_dir)
     if _is_summary_writer_with_file(target):
+        _refuse_a_writer_from_before_a_fork(target)
 
         return Sink(
             target, _summary_writer_history(target), _SHARED_BUILDER, functools.partial(_write_event, target),

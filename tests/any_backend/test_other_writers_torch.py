@@ -246,3 +246,34 @@ def test_a_tensorboardx_summary_writer_is_a_target_whose_steps_are_on_disk_at_re
         tb_imbalance.log_report(writer, labels, scores, 1, class_names=["a", "b", "c"])
     writer.close()
     assert sorted(matrices(tmp_path)["."]) == [0, 1, 2]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork")
+def test_a_summary_writer_inherited_through_a_fork_is_refused_not_waited_on_forever(tmp_path):
+    """torch's writer thread does not survive a fork: its flush would hang the child (a DataLoader worker)."""
+    import os
+    import signal
+
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    writer = torch_tensorboard.SummaryWriter(log_dir=str(tmp_path))
+    tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        signal.alarm(60)  # a hang ends the child; the parent then sees no message
+        try:
+            tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)
+            message = "written"
+        except RuntimeError as error:
+            message = str(error)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        message = pipe.read()
+    os.waitpid(child, 0)
+    assert message.startswith("`target`: this SummaryWriter's writing thread does not run in this process"), message
+    tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)  # the parent's writer still writes
+    writer.close()
+    assert sorted(matrices(tmp_path)["."]) == [0, 1]
