@@ -344,32 +344,22 @@ def kept_rows_of(index):
     return {(c["true"], c["pred"]): [e["row"] for e in c["examples"]] for c in index["cells"] if c["examples"]}
 
 
-def test_callback_examples_with_logits_follow_the_loss(tmp_path):
+@pytest.mark.parametrize("said_by", ["loss", "metric"])
+def test_callback_examples_of_logits_are_read_as_softmax_probabilities(tmp_path, said_by):
+    """The loss says from_logits=True; or, where a user loss cannot say it, BalancedAccuracy(from_logits=True)."""
     x, y = picture_data(150)
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((6, 6)), keras.layers.Flatten(), keras.layers.Dense(3)])
-    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    if said_by == "loss":  # the callback predicts its own validation_data
+        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        callback_options, fit_options = {"validation_data": (x, y)}, {}
+    else:  # the callback reads the compiled metric
+        loss = lambda y_true, logits: keras.losses.sparse_categorical_crossentropy(y_true, logits, from_logits=True)  # noqa: E731
+        model.compile("adam", loss, metrics=[BalancedAccuracy(3, from_logits=True)])
+        callback_options, fit_options = {}, {"validation_data": (x, y)}
     spy = RecordPredictions(x[:60])
-    model.fit(x, y, epochs=1, verbose=0, callbacks=[
-        ClassificationReportCallback(tmp_path, validation_data=(x, y), examples=(x[:60], y[:60]), verbose=0), spy])
-    close_directory_writers()
-    index, _ = logged_examples(tmp_path)["validation_imbalance"][0]
-    probabilities = softmax(spy.scores[0].astype(np.float64), axis=1)
-    assert index["scores"] == "probability"
-    pred = probabilities.argmax(axis=1)
-    assert kept_rows_of(index) == oracle(y[:60], pred, probabilities[np.arange(60), pred], 8)
-
-
-def test_callback_examples_read_logits_when_the_compiled_metric_says_so(tmp_path):
-    """A user loss cannot say from_logits; BalancedAccuracy(from_logits=True) does, for the examples too."""
-    x, y = picture_data(150)
-    keras.utils.set_random_seed(3)
-    model = keras.Sequential([keras.Input((6, 6)), keras.layers.Flatten(), keras.layers.Dense(3)])
-    loss = lambda y_true, logits: keras.losses.sparse_categorical_crossentropy(y_true, logits, from_logits=True)  # noqa: E731
-    model.compile("adam", loss, metrics=[BalancedAccuracy(3, from_logits=True)])
-    spy = RecordPredictions(x[:60])
-    model.fit(x, y, validation_data=(x, y), epochs=1, verbose=0,
-              callbacks=[ClassificationReportCallback(tmp_path, examples=(x[:60], y[:60]), verbose=0), spy])
+    model.fit(x, y, epochs=1, verbose=0, **fit_options, callbacks=[
+        ClassificationReportCallback(tmp_path, examples=(x[:60], y[:60]), verbose=0, **callback_options), spy])
     close_directory_writers()
     index, _ = logged_examples(tmp_path)["validation_imbalance"][0]
     probabilities = softmax(spy.scores[0].astype(np.float64), axis=1)
