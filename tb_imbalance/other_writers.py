@@ -21,8 +21,9 @@ says it is written by another process of this host that is still running
 files ``events.out.tfevents.<time>.<host>.<pid>.<n>…``): two DDP ranks
 without a rank guard are then told so, whichever starts second, instead of
 the second being told its steps are not after the first's. Two that start
-writing at once take turns (:func:`one_writer_at_a_time`): the second finds
-the first's file and is refused from its first step.
+writing at once take turns where the system can lock the directory
+(:mod:`tb_imbalance.run_lock`): the second finds the first's file and is
+refused from its first step.
 
 Example:
     >>> import tempfile, warnings, numpy as np
@@ -43,51 +44,16 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import socket
 import threading
 import warnings
-from typing import Iterator
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None
 
 from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.run_history import RunHistory
 
-__all__ = ["WatchedHistory", "one_writer_at_a_time", "running_writer"]
-
-
-@contextlib.contextmanager
-def one_writer_at_a_time(run_dir: str | None) -> Iterator[None]:
-    """Held while a step is checked against the local directory ``run_dir`` and written.
-
-    Processes take turns (an exclusive ``flock`` on the directory, released
-    with it), so two that start at once (DDP ranks without a rank guard)
-    cannot both write a step before either sees the other's file: the second
-    finds the first's and is refused. The directory is made first. Nothing is
-    held for a URL, where ``flock`` is missing (Windows) or the file system
-    refuses it.
-    """
-    handle = None
-    if run_dir and "://" not in run_dir and fcntl is not None:
-        try:
-            os.makedirs(run_dir, exist_ok=True)
-            handle = os.open(run_dir, os.O_RDONLY)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        except OSError:  # no permission (the write says so), a file system without locks
-            if handle is not None:
-                os.close(handle)
-            handle = None
-    try:
-        yield
-    finally:
-        if handle is not None:
-            os.close(handle)  # releases the lock
+__all__ = ["WatchedHistory", "running_writer"]
 
 
 def running_writer(path: str) -> int | None:
@@ -120,7 +86,9 @@ def running_writer(path: str) -> int | None:
     except OSError:
         return None
     started = _process_start(pid)
-    if started is not None and started > int(match["time"]) + 2:  # the id was given again to a newer process
+    # Started after the file was named: the id was given again. A minute of slack: the boot time /proc gives
+    # moves when the clock is set (NTP at boot, a resumed VM), and the name's time is whole seconds.
+    if started is not None and started > int(match["time"]) + 60:
         return None
     return pid
 

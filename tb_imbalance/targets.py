@@ -56,8 +56,9 @@ from typing import Any, Callable
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
 from tb_imbalance.events import ReportBuilder
-from tb_imbalance.other_writers import WatchedHistory, one_writer_at_a_time
+from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.run_lock import one_writer_at_a_time
 from tb_imbalance.run_location import warn_unreadable_run_name
 from tb_imbalance.step import ReportStep
 from tb_imbalance.writer import ReportWriter, write_checked
@@ -144,10 +145,11 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
 def close_directory_writers() -> None:
     """Close the event files that directory targets opened (also run at exit)."""
     with _LOCK:
-        for writer in _DIRECTORY_WRITERS.values():
-            with writer.lock:  # not while a background step writes
-                writer.close()
+        writers = list(_DIRECTORY_WRITERS.values())
         _DIRECTORY_WRITERS.clear()
+    for writer in writers:  # not under _LOCK: a step being written may need it (history_of)
+        with writer.lock:  # not while a background step writes
+            writer.close()
 
 
 def history_of(target: Any, run_dir: str | None = None, own_file: str | None = None) -> RunHistory:
@@ -197,7 +199,8 @@ def _describe_writer(target: Any) -> str:
 def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
     def history() -> RunHistory:
         own = _own_event_file(target)  # opens the writer's file: with purge_step, its SessionLog.START
-        target.flush()  # what the writer (and its user) queued is on disk before its directory is read
+        if target not in _HISTORIES or "://" not in os.fspath(_logdir_of(target)):  # remote ones are read once
+            target.flush()  # what the writer (and its user) queued is on disk before its directory is read
         return history_of(target, os.fspath(_logdir_of(target)), own)  # a pathlib.Path given to the writer
 
     return history
@@ -224,10 +227,14 @@ def _write_event(target: Any, step: int, values: list) -> None:
 
 
 def _refuse_a_writer_from_before_a_fork(target: Any) -> None:
-    """A torch ``SummaryWriter`` made before a fork has no writing thread in the child: its flush would wait forever."""
-    queue = getattr(getattr(target._get_file_writer(), "event_writer", None), "_async_writer", None)
+    """A ``SummaryWriter`` made before a fork has no writing thread in the child: torch's flush would wait forever
+    there, and tensorboardX's file would get the parent's buffered records again."""
+    events = getattr(target._get_file_writer(), "event_writer", None)
+    queue = getattr(events, "_async_writer", events)  # torch's thread sits one level down, tensorboardX's here
     worker = getattr(queue, "_worker", None)
-    if worker is not None and not getattr(queue, "_closed", True) and not worker.is_alive():
+    if worker is None or getattr(queue, "_closed", True) or worker.is_alive():
+        return
+    if getattr(worker, "exception", None) is None:  # a thread that died of an error (a full disk): torch raises it
         raise RuntimeError(
             "`target`: this SummaryWriter's writing thread does not run in this process: the writer was made "
             "before a fork (a DataLoader worker, multiprocessing), and writing through it here would wait "
@@ -265,6 +272,9 @@ def sink_for(target: Any) -> Sink:
         return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock,
                     run_dir=target.log_dir)
     if _is_summary_writer_with_file(target):
+        if not hasattr(target._get_file_writer(), "event_writer"):  # tensorboardX's write_to_disk=False (other ranks)
+            return Sink(target, lambda: RunHistory(f"{type(target).__name__} that writes nothing"), _SHARED_BUILDER,
+                        lambda step, values: False, recording=lambda: False)
         _refuse_a_writer_from_before_a_fork(target)
 
         return Sink(

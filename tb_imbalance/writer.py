@@ -21,8 +21,9 @@ from typing import Any, Callable, Mapping, Sequence
 from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
-from tb_imbalance.other_writers import WatchedHistory, one_writer_at_a_time
+from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
+from tb_imbalance.run_lock import one_writer_at_a_time
 from tb_imbalance.run_location import check_location, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy

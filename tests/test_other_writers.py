@@ -295,7 +295,7 @@ def test_two_processes_starting_at_once_take_turns_and_the_second_is_refused_at_
     rather than both writing step 0 (DDP ranks without a rank guard, all logging their first epoch together)."""
     from tb_imbalance.event_file import EventFile
     from tb_imbalance.events import step_values
-    from tb_imbalance.other_writers import one_writer_at_a_time
+    from tb_imbalance.run_lock import one_writer_at_a_time
     from tb_imbalance.step import ReportStep
 
     run_dir = tmp_path / "run"

@@ -277,3 +277,53 @@ def test_a_summary_writer_inherited_through_a_fork_is_refused_not_waited_on_fore
     tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)  # the parent's writer still writes
     writer.close()
     assert sorted(matrices(tmp_path)["."]) == [0, 1]
+
+
+def test_a_tensorboardx_writer_that_writes_nothing_logs_nothing_and_one_inherited_through_a_fork_is_refused(tmp_path):
+    """SummaryWriter(write_to_disk=rank == 0), tensorboardX's DDP idiom; and its file is the parent's after a fork."""
+    import os
+    import signal
+
+    tensorboardx = pytest.importorskip("tensorboardX")
+    silent = tensorboardx.SummaryWriter(logdir=str(tmp_path / "rank1"), write_to_disk=False)
+    cm = tb_imbalance.log_report(silent, [0, 1, 1], [0, 1, 0], 0, num_classes=2)
+    assert cm.tolist() == [[1, 0], [1, 1]] and not (tmp_path / "rank1").exists()
+
+    writer = tensorboardx.SummaryWriter(logdir=str(tmp_path / "rank0"))
+    tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read)
+        signal.alarm(60)
+        try:
+            tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)
+            message = "written"
+        except RuntimeError as error:
+            message = str(error)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        message = pipe.read()
+    os.waitpid(child, 0)
+    assert message.startswith("`target`: this SummaryWriter's writing thread does not run in this process"), message
+    writer.close()
+    assert sorted(matrices(tmp_path)["rank0"]) == [0]
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the writer's thread dies, as meant
+def test_a_summary_writer_whose_thread_died_of_an_error_raises_that_error_not_a_fork(tmp_path, monkeypatch):
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    writer = torch_tensorboard.SummaryWriter(log_dir=str(tmp_path))
+    queue = writer._get_file_writer().event_writer._async_writer
+
+    def full(data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(queue._writer, "write", full)
+    writer.add_scalar("loss", 1.0, 0)
+    queue._worker.join(timeout=10)  # the thread dies of the error
+    assert not queue._worker.is_alive() and queue._worker.exception is not None
+    with pytest.raises(Exception, match="No space left on device"):
+        tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)

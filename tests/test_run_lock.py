@@ -1,0 +1,76 @@
+"""tb_imbalance.run_lock: processes take turns on a run directory; threads of one process too; forks let go."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+
+from tb_imbalance.run_lock import one_writer_at_a_time
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock on a directory")
+
+
+def locked_elsewhere(run_dir) -> bool:
+    """Whether another open file description holds the directory's flock (a non-blocking try from a new one)."""
+    import fcntl
+
+    handle = os.open(run_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(handle)
+
+
+def test_the_lock_is_held_inside_released_after_and_taken_again_by_its_thread(tmp_path):
+    run_dir = tmp_path / "new" / "run"  # made first
+    with one_writer_at_a_time(str(run_dir)):
+        assert locked_elsewhere(run_dir)
+        with one_writer_at_a_time(str(run_dir)):  # the same thread (log_report inside a caller's turn): no wait
+            assert locked_elsewhere(run_dir)
+        assert locked_elsewhere(run_dir)  # still the outer turn's
+    assert not locked_elsewhere(run_dir)
+
+
+def test_another_thread_waits_for_its_turn(tmp_path):
+    order = []
+    with one_writer_at_a_time(str(tmp_path)):
+        other = threading.Thread(target=lambda: one_writer_at_a_time(str(tmp_path)).__enter__() or order.append("other"))
+        other.start()
+        time.sleep(0.3)
+        order.append("first")
+    other.join(timeout=10)
+    assert order == ["first", "other"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_a_child_forked_during_a_turn_does_not_keep_the_parents_lock(tmp_path):
+    """A DataLoader worker forked while the background writer writes: the parent's next turn must not wait for it."""
+    read, write = os.pipe()
+    with one_writer_at_a_time(str(tmp_path)):
+        child = os.fork()
+        if child == 0:  # pragma: no cover - reports through the pipe
+            os.close(read)
+            os.write(write, b"started\n")  # after the fork hooks ran
+            time.sleep(1.0)  # alive while the parent lets go and tries again
+            with one_writer_at_a_time(str(tmp_path)):  # and the child may take a turn of its own
+                os.write(write, b"child's turn")
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        assert pipe.readline() == "started\n"
+        assert not locked_elsewhere(tmp_path)  # released although the child still runs
+        assert pipe.read() == "child's turn"
+    os.waitpid(child, 0)
+
+
+def test_urls_and_missing_arguments_hold_nothing(tmp_path):
+    with one_writer_at_a_time(None), one_writer_at_a_time("gs://bucket/run"):
+        pass
+    assert not (tmp_path / "gs:").exists()
