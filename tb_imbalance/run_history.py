@@ -122,8 +122,12 @@ def _short_groups(groups: Sequence | None) -> str:
 def _first_group_difference(known: Sequence | None, received: Sequence | None) -> str:
     before, now = dict(known or ()), dict(received or ())
     group = next(group for group in [*before, *now] if set(before.get(group, ())) != set(now.get(group, ())))
-    return (f"; the first difference: group {group!r} held {_short(before.get(group))}, "
-            f"received {_short(now.get(group))}")
+    if group not in before or group not in now:
+        return (f"; the first difference: group {group!r} held {_short(before.get(group))}, "
+                f"received {_short(now.get(group))}")
+    left, joined = sorted(set(before[group]) - set(now[group])), sorted(set(now[group]) - set(before[group]))
+    return (f"; the first difference: group {group!r} received without {_short(left) if left else 'nothing'} and "
+            f"with {_short(joined) if joined else 'nothing'} more")
 
 
 class RunHistory:

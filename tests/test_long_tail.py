@@ -243,7 +243,7 @@ def test_run_history_refuses_a_change_of_counts_or_groups():
         history.check_report(step("cm", 1, groups={"pets": ["cat"]}))
     # the same groups in another order (a dict built from a set in a resumed process): the same groups
     history.check_report(step("cm", 1, groups={"wild": ["owl", "fox"], "pets": ["dog", "cat"]}))
-    with pytest.raises(ValueError, match=r"the first difference: group 'wild' held \['fox', 'owl'\], received \['fox'\]"):
+    with pytest.raises(ValueError, match=r"the first difference: group 'wild' received without \['owl'\] and with nothing more"):
         history.check_report(step("cm", 1, groups={"wild": ["fox"], "pets": ["dog", "cat"]}))
     with pytest.raises(ValueError, match=r"the first difference: group 'rare' held none, received \['bat'\]"):
         history.check_report(step("cm", 1, groups={**GROUPS, "rare": ["bat"]}))
@@ -406,4 +406,5 @@ def test_a_refused_change_of_thousands_of_groups_is_said_in_a_few_lines():
         history.check_report(ReportStep.of(1, "cm", np.eye(10_000, dtype=np.int64), names, class_groups=changed))
     message = str(caught.value)
     assert len(message) < 3_000, len(message)
-    assert "group 99" in message and "'class 9900'" in message and "…" in message
+    assert "the first difference: group 'group 99' received without ['class 9999'] and with nothing more" in message
+    assert "…" in message
