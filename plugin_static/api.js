@@ -57,7 +57,7 @@ export function createApi(baseUrl) {
 
   function remember(key, promise) {
     reports.set(key, promise);
-    if (reports.size > cacheSize) reports.delete(reports.keys().next().value);
+    while (reports.size > cacheSize) reports.delete(reports.keys().next().value);
     promise.catch(() => reports.delete(key));
     return promise;
   }

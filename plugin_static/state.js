@@ -177,9 +177,9 @@ function parseSort(value, run) {
   return match ? { column: match[1], run: run || null, direction: match[2] } : null;
 }
 
-/** The value `sort` is written as, or null for the table's own order. */
+/** The value a sort the user chose is written as (class order too: many classes start worst first), or null. */
 function sortParam(sort) {
-  return sort && !(sort.column === "index" && sort.direction === "asc") ? `${sort.column}:${sort.direction}` : null;
+  return sort ? `${sort.column}:${sort.direction}` : null;
 }
 
 /**

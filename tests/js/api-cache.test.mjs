@@ -55,4 +55,9 @@ test("a view of many runs finds every report it drew when it is drawn again", as
   const filled = asked.length;
   await drawView();
   assert.equal(asked.length, filled, "a redraw of the same view fetches nothing");
+  api.keepFor(2); // fewer runs selected: the cache shrinks back to its floor (64 entries) at the next entry
+  await api.report("another", "tag", 3);
+  const before = asked.length;
+  for (const run of [...runs].reverse()) await api.report(run, "tag", 3);
+  assert.ok(asked.length - before >= 20, `only ${asked.length - before} of 40 reports fetched again: the cache kept its size`);
 });

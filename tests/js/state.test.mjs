@@ -155,6 +155,9 @@ test("each view's step and settings, the class filter and the sort round-trip; d
   assert.deepEqual(keys.filter((key) => defaults.has(key)), []);
   const followed = readPresets("?" + defaults.toString());
   assert.deepEqual([followed.matrixStep, followed.imbalanceStep, followed.sort], [undefined, undefined, null]);
+  // class order, chosen: kept (above 1000 classes the table starts worst recall first)
+  assert.deepEqual(readPresets(selectionSearch("", { ...selection, sort: { column: "index", run: null, direction: "asc" } })).sort,
+    { column: "index", run: null, direction: "asc" });
   // hand-written nonsense falls back to the defaults
   const odd = readPresets("?colour=purple&imbalance_scale=cubic&trends=auc&sort=recall:sideways&matrix_step=x");
   assert.deepEqual([odd.colour, odd.imbalanceScale, odd.trendsMetric, odd.sort, odd.matrixStep], [null, null, null, null, undefined]);
