@@ -26,6 +26,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -223,6 +224,11 @@ def train_all(logdir: str, *, epochs: int, seed: int) -> list[RunResult]:
     return results
 
 
+def _quoted(path: str) -> str:
+    """``path`` as a shell argument that pastes as printed: POSIX shells, or cmd.exe on Windows."""
+    return subprocess.list2cmdline([path]) if os.name == "nt" else shlex.quote(path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logdir = args.logdir
@@ -231,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not has_event_files(logdir):
             print(
                 f"error: no TensorBoard runs in {logdir!r}; train them first with "
-                f"`python -m demo --no-serve --logdir {shlex.quote(logdir)}`",
+                f"`python -m demo --no-serve --logdir {_quoted(logdir)}`",
                 file=sys.stderr,
             )
             return 2
@@ -246,8 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.no_serve:
         print(
-            f"\nTo look at them: python -m demo --skip-training --logdir {shlex.quote(logdir)}"
-            f"   (or: tensorboard --logdir {shlex.quote(logdir)}, then open the Imbalance tab)"
+            f"\nTo look at them: python -m demo --skip-training --logdir {_quoted(logdir)}"
+            f"   (or: tensorboard --logdir {_quoted(logdir)}, then open the Imbalance tab)"
         )
         return 0
 
