@@ -255,7 +255,6 @@ def test_a_running_process_is_read_from_its_file_name_whatever_suffix_follows(su
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process start times are read from /proc")
 def test_a_process_that_started_after_the_file_was_named_did_not_write_it():
     """A process id given again (after a reboot, in a container) to a process that is not the file's writer."""
-    import os
     import socket
 
     from tb_imbalance.other_writers import running_writer

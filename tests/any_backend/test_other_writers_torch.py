@@ -248,20 +248,16 @@ def test_a_tensorboardx_summary_writer_is_a_target_whose_steps_are_on_disk_at_re
     assert sorted(matrices(tmp_path)["."]) == [0, 1, 2]
 
 
-@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork")
-def test_a_summary_writer_inherited_through_a_fork_is_refused_not_waited_on_forever(tmp_path):
-    """torch's writer thread does not survive a fork: its flush would hang the child (a DataLoader worker)."""
+def step_1_from_a_forked_child(writer) -> str:
+    """What log_report of step 1 through ``writer`` says in a forked child ("written", or its RuntimeError)."""
     import os
     import signal
 
-    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
-    writer = torch_tensorboard.SummaryWriter(log_dir=str(tmp_path))
-    tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - the child reports through the pipe
         os.close(read)
-        signal.alarm(60)  # a hang ends the child; the parent then sees no message
+        signal.alarm(60)  # a hang ends the child; the parent then reads no message
         try:
             tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)
             message = "written"
@@ -273,6 +269,16 @@ def test_a_summary_writer_inherited_through_a_fork_is_refused_not_waited_on_fore
     with os.fdopen(read) as pipe:
         message = pipe.read()
     os.waitpid(child, 0)
+    return message
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork")
+def test_a_summary_writer_inherited_through_a_fork_is_refused_not_waited_on_forever(tmp_path):
+    """torch's writer thread does not survive a fork: its flush would hang the child (a DataLoader worker)."""
+    torch_tensorboard = pytest.importorskip("torch.utils.tensorboard")
+    writer = torch_tensorboard.SummaryWriter(log_dir=str(tmp_path))
+    tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)
+    message = step_1_from_a_forked_child(writer)
     assert message.startswith("`target`: this SummaryWriter's writing thread does not run in this process"), message
     tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)  # the parent's writer still writes
     writer.close()
@@ -281,9 +287,6 @@ def test_a_summary_writer_inherited_through_a_fork_is_refused_not_waited_on_fore
 
 def test_a_tensorboardx_writer_that_writes_nothing_logs_nothing_and_one_inherited_through_a_fork_is_refused(tmp_path):
     """SummaryWriter(write_to_disk=rank == 0), tensorboardX's DDP idiom; and its file is the parent's after a fork."""
-    import os
-    import signal
-
     tensorboardx = pytest.importorskip("tensorboardX")
     silent = tensorboardx.SummaryWriter(logdir=str(tmp_path / "rank1"), write_to_disk=False)
     cm = tb_imbalance.log_report(silent, [0, 1, 1], [0, 1, 0], 0, num_classes=2)
@@ -291,22 +294,7 @@ def test_a_tensorboardx_writer_that_writes_nothing_logs_nothing_and_one_inherite
 
     writer = tensorboardx.SummaryWriter(logdir=str(tmp_path / "rank0"))
     tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child reports through the pipe
-        os.close(read)
-        signal.alarm(60)
-        try:
-            tb_imbalance.log_report(writer, [0, 1], [0, 1], 1, num_classes=2, image=False)
-            message = "written"
-        except RuntimeError as error:
-            message = str(error)
-        os.write(write, message.encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        message = pipe.read()
-    os.waitpid(child, 0)
+    message = step_1_from_a_forked_child(writer)
     assert message.startswith("`target`: this SummaryWriter's writing thread does not run in this process"), message
     writer.close()
     assert sorted(matrices(tmp_path)["rank0"]) == [0]
