@@ -24,7 +24,9 @@ later: the first time, a warning says how to keep both, and the tags those
 writers hold are refused from then on, so two processes writing one tag are
 refused in whichever order they start (:mod:`tb_imbalance.other_writers`; a
 ``SummaryWriter``'s own event file, where its user's scalars go too, is its
-own, and a report's tag its user writes there later is refused too). A ``tf.summary`` writer does not tell its directory (TensorFlow keeps
+own, and a report's tag its user writes there later is refused too); they
+take turns to check and write (:mod:`tb_imbalance.run_lock`). A
+``tf.summary`` writer does not tell its directory (TensorFlow keeps
 the ``logdir`` of ``create_file_writer`` inside the writer's resource), so
 its history (:func:`history_of`, shared with :mod:`tb_imbalance.summary`)
 holds what this process wrote through that writer object: steps that earlier
