@@ -275,12 +275,8 @@ def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matr
             f"`{argument}` holds float counts up to {values.max():.6g}, past 2**53 where floats stop "
             "being exact; pass the counts as int64"
         )
-    total = float(values.sum(dtype=np.float64)) if values.size else 0.0  # in float64: int64 sums could wrap
-    if total >= 2**53:
-        raise ValueError(
-            f"`{argument}` counts {total:.6g} rows in all, past 2**53: the report's sums and ratios would "
-            "stop being exact (or wrap around in int64); pass the counts of one evaluation"
-        )
+    if floating:  # whole floats below 2**53 are exact as int64; integer matrices were checked by validate_matrix
+        core.check_integer_total(values.astype(np.int64), argument)
     return matrix.astype(np.int64, copy=False), False
 
 

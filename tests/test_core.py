@@ -128,6 +128,31 @@ def test_integer_weights_past_float_exactness_are_float_sums_never_wrapped_count
     np.testing.assert_allclose(cm, [[float(weights[0]), 0.0], [float(weights[2]), float(weights[1])]])
 
 
+@pytest.mark.parametrize(
+    "cm",
+    [np.array([[2**62, 2**62], [1, 1]]), np.diag([2**62, 2**62]), np.array([[2**63, 1], [1, 1]], dtype=np.uint64),
+     np.array([[2**52, 2**52], [0, 1]])],
+    ids=["int64 wraps", "int64 wraps to 0", "uint64", "total 2**53"],
+)
+@pytest.mark.parametrize("compute", [core.per_class_metrics, core.imbalance_metrics, core.classification_report])
+def test_integer_matrices_totalling_2_53_are_refused_by_every_core_entry(cm, compute):
+    # their int64 sums wrapped: recall -0.5, macro F1 -1.0, specificity 9.2e18 were returned
+    with pytest.raises(ValueError, match=r"`confusion_matrix` counts .* rows in all, past 2\*\*53"):
+        compute(cm)
+    with pytest.raises(ValueError, match=r"`cm` counts .* rows in all, past 2\*\*53"):
+        core.SparseMatrix.from_cells(2, [0, 0, 1, 1], [0, 1, 0, 1], cm.reshape(-1))
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.int32, np.float16, np.float32])
+def test_narrow_matrices_are_summed_exactly(dtype):
+    big = {np.int8: 127, np.uint8: 255, np.int16: 32767, np.int32: 2**31 - 1, np.float16: 2048, np.float32: 2**24}[dtype]
+    cm = np.array([[big, 1, 0], [1, big, 0], [0, 0, 1]], dtype=dtype)
+    group_cm, names = core.group_matrix(cm, {"ab": ["a", "b"]}, ["a", "b", "c"])
+    assert names == ["ab", "c"] and group_cm.tolist() == [[2 * big + 2, 0], [0, 1]]
+    assert core.per_class_metrics(cm)["support"].tolist() == [big + 1, big + 1, 1]
+    assert core.classification_report(cm)["macro avg"]["support"] == 2 * big + 3
+
+
 # -- randomized against references -----------------------------------------
 
 def random_cases(count=150, seed=0):

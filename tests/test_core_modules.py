@@ -36,6 +36,8 @@ PUBLIC_NAMES = [
     "kept_rows_summary",
     # whether score rows read as probabilities (the examples' scores, the curves' from_logits warning)
     "rows_are_probabilities",
+    # integer counts whose total is past 2**53 (the matrix checks and the writers' float counts)
+    "check_integer_total",
     "CURVE_METRIC_NAMES", "PER_CLASS_CURVE_METRICS", "validate_curve_summary", "curve_metrics",
     "pr_curve", "roc_curve", "reliability",
     # the matrix as its non-empty cells, above 1000 classes

@@ -61,7 +61,9 @@ from tb_imbalance.core.curves import (
 )
 from tb_imbalance.core.groups import group_matrix, validate_class_groups
 from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions
-from tb_imbalance.core.numeric_arrays import reworded, rows_are_probabilities, widen_low_precision_floats
+from tb_imbalance.core.numeric_arrays import (
+    check_integer_total, reworded, rows_are_probabilities, widen_low_precision_floats,
+)
 from tb_imbalance.core.intervals import (
     DEFAULT_CONFIDENCE,
     newcombe_interval,
@@ -111,6 +113,7 @@ __all__ = [
     "class_ids_from_predictions",
     "resolve_num_classes",
     "rows_are_probabilities",
+    "check_integer_total",
     "widen_low_precision_floats",
     "validate_matrix",
     "default_class_names",

@@ -121,7 +121,7 @@ def group_matrix(
         class_names: C names of ``cm``'s classes (default ``"0"…"C-1"``).
 
     Returns:
-        ``(group_cm, group_names)``: the ``[G, G]`` matrix (same dtype;
+        ``(group_cm, group_names)``: the ``[G, G]`` matrix (int64 counts or float64 sums of weights;
         a :class:`~tb_imbalance.core.SparseMatrix` of a sparse ``cm`` when G
         is above :data:`~tb_imbalance.core.SPARSE_ABOVE_CLASSES`) and its G names.
 

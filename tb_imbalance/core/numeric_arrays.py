@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["widen_low_precision_floats", "check_scores", "reworded", "rows_are_probabilities"]
+__all__ = ["widen_low_precision_floats", "check_integer_total", "check_scores", "reworded", "rows_are_probabilities"]
 
 def _shape(value: Any) -> tuple[int, ...]:
     try:
@@ -186,6 +186,17 @@ def _check_sum(values: np.ndarray, argument: str) -> None:
             raise ValueError(
                 f"`{argument}` sums past the float64 range (largest value {values.max():.6g}), so the "
                 "matrix's sums would be infinite; scale it down (only the ratios of weights matter)"
+            )
+
+
+def check_integer_total(values: np.ndarray, argument: str) -> None:
+    """Integer counts whose total is past 2**53: int64 sums wrap past 2**63, float64 ratios stop being exact."""
+    if values.dtype.kind in "iu" and values.size:
+        total = float(values.sum(dtype=np.float64))
+        if total >= 2**53:
+            raise ValueError(
+                f"`{argument}` counts {total:.6g} rows in all, past 2**53: the report's sums and ratios would "
+                "stop being exact (or wrap around in int64); pass the counts of one evaluation"
             )
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.numeric_arrays import _check_sum
+from tb_imbalance.core.numeric_arrays import check_integer_total, _check_sum
 
 __all__ = ["SPARSE_ABOVE_CLASSES", "SparseMatrix"]
 
@@ -82,6 +82,7 @@ class SparseMatrix:
 
         Raises:
             ValueError: cells outside ``[0, C)``, negative or non-finite values,
+                integer counts totalling 2**53 or more,
                 or arrays of different lengths.
 
         Example:
@@ -104,6 +105,7 @@ class SparseMatrix:
         if values.size and values.min() < 0:
             raise ValueError(f"`{argument}` must hold non-negative counts, received {values.min()}")
         _check_sum(values, argument)
+        check_integer_total(values, argument)
         dtype = np.int64 if np.issubdtype(values.dtype, np.integer) else np.float64
         codes = rows.astype(np.int64) * num_classes + columns.astype(np.int64)
         cells, inverse = np.unique(codes, return_inverse=True)

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _check_sum, _shape
+from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, check_integer_total, _check_sum, _shape
 from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = [
@@ -44,8 +44,10 @@ def validate_num_classes(num_classes: Any) -> int:
 def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarray | SparseMatrix:
     """Check that ``matrix`` is a square, finite, non-negative ``[C, C]`` array, C ≥ 2.
 
-    A :class:`~tb_imbalance.core.SparseMatrix` was checked when it was built;
-    only its class count is checked here.
+    Returns it as ``int64`` counts (integer dtypes, totalling less than 2**53)
+    or ``float64`` (sums of weights), so that no sum wraps around or rounds in
+    a narrow dtype. A :class:`~tb_imbalance.core.SparseMatrix` was checked when
+    it was built; only its class count is checked here.
     """
     if isinstance(matrix, SparseMatrix):
         validate_num_classes(matrix.num_classes)
@@ -58,7 +60,8 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     if array.size and array.min() < 0:
         raise ValueError(f"`{argument}` must hold non-negative counts, received {array.min()}")
     _check_sum(array, argument)
-    return array
+    check_integer_total(array, argument)
+    return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64, copy=False)
 
 
 def default_class_names(num_classes: int) -> list[str]:
