@@ -153,6 +153,33 @@ def test_narrow_matrices_are_summed_exactly(dtype):
     assert core.classification_report(cm)["macro avg"]["support"] == 2 * big + 3
 
 
+def _exact_kappa_and_mcc(cm):
+    from fractions import Fraction
+
+    cells = [[Fraction(float(v)) for v in row] for row in cm]
+    total = sum(map(sum, cells))
+    support = [sum(row) for row in cells]
+    predicted = [sum(column) for column in zip(*cells)]
+    agree = sum(cells[k][k] for k in range(len(cells))) / total
+    chance = sum(s * p for s, p in zip(support, predicted)) / total**2
+    cov = agree - chance
+    spread = (1 - sum(s * s for s in support) / total**2) * (1 - sum(p * p for p in predicted) / total**2)
+    return float((agree - chance) / (1 - chance)), float(cov) / float(spread) ** 0.5
+
+
+@pytest.mark.parametrize("weights", [[1e12, 0.5, 0.5, 0.001, 0.5], [1e15, 1, 1, 1, 3], [1, 1, 1, 1, 1]])
+def test_kappa_and_mcc_stay_exact_when_one_heavy_class_is_nearly_always_right(weights):
+    # 1 - agreement cancelled: kappa 0.799707 where sklearn and the exact value are 0.799680 (weights 1e12)
+    y_true, y_pred = np.array([0, 0, 1, 1, 1]), np.array([0, 1, 1, 0, 1])
+    for cm in (core.confusion_matrix(y_true, y_pred, num_classes=2, sample_weight=np.array(weights)),
+               core.SparseMatrix.from_dense(core.confusion_matrix(y_true, y_pred, num_classes=2, sample_weight=np.array(weights)))):
+        metrics = core.imbalance_metrics(cm)
+        kappa, mcc = _exact_kappa_and_mcc(np.asarray(cm.toarray() if hasattr(cm, "toarray") else cm))
+        assert metrics["cohen_kappa"] == pytest.approx(kappa, rel=1e-12)
+        assert metrics["cohen_kappa"] == pytest.approx(skm.cohen_kappa_score(y_true, y_pred, sample_weight=weights), rel=1e-12)
+        assert metrics["mcc"] == pytest.approx(mcc, rel=1e-12)
+
+
 # -- randomized against references -----------------------------------------
 
 def random_cases(count=150, seed=0):

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tb_imbalance.core.sparse_matrix import SparseMatrix
 from tb_imbalance.core.validators import validate_class_names, validate_matrix
 
 __all__ = ["METRIC_NAMES", "per_class_metrics", "classification_report", "imbalance_metrics"]
@@ -132,6 +133,27 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
     return report
 
 
+def _off_diagonal_sum(cm: np.ndarray | SparseMatrix) -> float:
+    """The sum of the cells off the diagonal (the wrong rows), added up, never as total - trace."""
+    if isinstance(cm, SparseMatrix):
+        return float(cm.values[cm.rows != cm.columns].sum(dtype=np.float64))
+    n = cm.shape[0]
+    # Row-major, the cells between two diagonal ones are n apart: rows of n + 1 that start on the diagonal.
+    return float(np.ascontiguousarray(cm).reshape(-1)[:-1].reshape(n - 1, n + 1)[:, 1:].sum(dtype=np.float64))
+
+
+def _sum_of_others(shares: np.ndarray) -> np.ndarray:
+    """``out[i] = Σ_{j≠i} shares[j]``, added up (``1 - shares[i]`` cancels for a share near 1).
+
+    Example:
+        >>> _sum_of_others(np.array([0.25, 0.5, 0.25])).tolist()
+        [0.75, 0.5, 0.75]
+    """
+    before = np.concatenate(([0.0], np.cumsum(shares)[:-1]))
+    after = np.concatenate((np.cumsum(shares[::-1])[::-1][1:], [0.0]))
+    return before + after
+
+
 def imbalance_metrics(cm: Any, per_class: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """Imbalance-aware headline metrics of a confusion matrix.
 
@@ -162,16 +184,19 @@ def imbalance_metrics(cm: Any, per_class: dict[str, np.ndarray] | None = None) -
     present = support > 0
     recall_present = stats["recall"][present]
 
-    # Multiclass MCC, sklearn's formulation through covariances, and Cohen's kappa (observed vs. chance
-    # agreement), on shares of the total: total**2 would overflow or underflow at extreme weight scales.
+    # Multiclass MCC (sklearn's covariances) and Cohen's kappa, on shares of the total (total**2 would
+    # overflow or underflow at extreme weight scales) and through disagreements, 1 - agreement, summed
+    # from the cells off the diagonal: 1 - agreement cancels when one heavy class is nearly always right.
     mcc = kappa = 0.0
     if total > 0:
-        support_share, predicted_share, observed = support / total, predicted / total, correct / total
-        cov_ytyp = observed - np.dot(predicted_share, support_share)
-        denominator = np.sqrt((1 - np.dot(support_share, support_share)) * (1 - np.dot(predicted_share, predicted_share)))
-        mcc = float(cov_ytyp / denominator) if denominator != 0 else 0.0
-        expected = np.dot(support_share, predicted_share)
-        kappa = (observed - expected) / (1 - expected) if expected != 1 else 0.0
+        support_share, predicted_share = support / total, predicted / total
+        observed_disagreement = _off_diagonal_sum(cm) / total
+        chance_disagreement = float(np.dot(support_share, _sum_of_others(predicted_share)))
+        kappa = 1.0 - observed_disagreement / chance_disagreement if chance_disagreement > 0 else 0.0
+        denominator = np.sqrt(
+            np.dot(support_share, _sum_of_others(support_share)) * np.dot(predicted_share, _sum_of_others(predicted_share))
+        )
+        mcc = float((chance_disagreement - observed_disagreement) / denominator) if denominator != 0 else 0.0
 
     in_data = present | (predicted > 0)
     recall_in_data = stats["recall"][in_data]
