@@ -10,8 +10,10 @@ A threshold ``k / B`` predicts the class for the rows in bins ``k`` and above.
   ``roc_auc_score``) and ``calibration_error`` (the class's one-vs-rest
   expected calibration error over :data:`CALIBRATION_BINS` equal-width bins);
   the macro means over the classes where they are defined,
-  ``expected_calibration_error`` (top label, 15 bins, L1: Guo et al. 2017,
-  torchmetrics' ``multiclass_calibration_error(n_bins=15, norm="l1")``) and
+  ``expected_calibration_error`` (top label, 15 bins ``[m/15, (m+1)/15)``
+  with 1.0 in the last, L1: Guo et al. 2017; torchmetrics'
+  ``multiclass_calibration_error(n_bins=15, norm="l1")`` but for confidences
+  of exactly 1.0, which it bins apart) and
   ``classwise_calibration_error`` (Kull et al. 2019: the mean of the classes'
   calibration errors).
 * :func:`pr_curve`, :func:`roc_curve`, :func:`reliability` — one class's curves.

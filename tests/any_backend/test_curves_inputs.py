@@ -5,7 +5,7 @@ tensors (PyTorch tensors in the PyTorch run, JAX arrays in the JAX run,
 TensorFlow tensors in the TensorFlow run); each logs the same binned scores,
 equal to the numpy core's. Where torchmetrics is installed (the PyTorch run),
 its ``multiclass_calibration_error(n_bins=15, norm="l1")`` equals the logged
-``expected_calibration_error``.
+``expected_calibration_error`` (but for confidences of exactly 1.0, checked by hand).
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ def _framework_tensor(array):
     return tf.constant(array)
 
 
-def _logged(run_dir):
+def _logged(run_dir, classes=4):
     accumulator = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
     accumulator.Reload()
     info = fmt.parse_curves_content(accumulator.SummaryMetadata("confusion_matrix_curves").plugin_data.content)
     blob = tensor_util.make_ndarray(accumulator.Tensors("confusion_matrix_curves")[0].tensor_proto)[0]
     scalar = tensor_util.make_ndarray(accumulator.Tensors("imbalance/expected_calibration_error")[0].tensor_proto)
-    return fmt.decode_curves(blob, info, 4), float(scalar)
+    return fmt.decode_curves(blob, info, classes), float(scalar)
 
 
 @pytest.mark.parametrize("kind", ["list", "numpy", "framework"])
@@ -81,3 +81,19 @@ def test_expected_calibration_error_equals_torchmetrics(tmp_path):
             probabilities, torch.from_numpy(true), num_classes=4, n_bins=15, norm="l1"
         )
         assert logged == pytest.approx(float(expected), abs=1e-6)
+
+
+def test_a_confidence_of_exactly_one_is_in_the_last_calibration_bin_unlike_torchmetrics(tmp_path):
+    # Saturated float32 softmax rows. torchmetrics keeps 1.0 in a 16th bin of its own (0.2597 here);
+    # the docs say where the two differ. By hand, bins [m/15, (m+1)/15) with 1.0 in the last: all
+    # four rows are in bin 14, three right: |hits - confidences| / rows = |3 - (3 + c)| / 4.
+    labels = np.array([0, 1, 1, 2])
+    logits = np.array([[40, 0, 0], [40, 0, 0], [0, 3.9, 0], [0, 0, 40]], dtype=np.float32)
+    probabilities = np.exp(logits - logits.max(1, keepdims=True))
+    probabilities /= probabilities.sum(1, keepdims=True)
+    assert (probabilities.max(1) == 1.0).sum() == 3
+    confidence = float(probabilities[2].max())
+    assert confidence >= 14 / 15
+    tb_imbalance.log_report(tmp_path, labels, probabilities, step=0, image=False)
+    _, logged = _logged(tmp_path, classes=3)
+    assert logged == pytest.approx(abs(3 - (3 + confidence)) / 4, abs=1e-6)
