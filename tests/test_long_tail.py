@@ -85,6 +85,8 @@ def test_empty_bucket_and_bucket_without_validation_support_are_none():
         ([1, -2, 3], ValueError, r"`class_counts` must be non-negative, received -2"),
         ([1.5, 2, 3], TypeError, r"`class_counts` must hold integers"),
         ([True, False, True], TypeError, r"`class_counts` must hold integers"),
+        ([True, 5, 300], TypeError, r"`class_counts` must hold integers .* received True"),  # was [1, 5, 300]
+        ((np.True_, 5, 300), TypeError, r"`class_counts` must hold integers .* received True"),
         ("123", TypeError, r"`class_counts` must be a list or 1-D array"),
         ({"a": 1}, TypeError, r"`class_counts` must be a list or 1-D array"),
         ([[1, 2, 3]], ValueError, r"`class_counts` must be 1-D"),

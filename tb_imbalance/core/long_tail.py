@@ -68,7 +68,12 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
         )
     if isinstance(class_counts, (list, tuple)):  # numpy would turn ints past int64 into floats or objects
         for count in class_counts:
-            if isinstance(count, (int, np.integer)) and not isinstance(count, bool) and count > _MAX_COUNT:
+            if isinstance(count, (bool, np.bool_)):  # numpy would read [True, 5] as [1, 5]
+                raise TypeError(
+                    f"`class_counts` must hold integers (training examples per class), received {bool(count)!r} "
+                    "among them; pass np.bincount(y_train, minlength=C)"
+                )
+            if isinstance(count, (int, np.integer)) and count > _MAX_COUNT:
                 _refuse_too_large(count)
     array = np.asarray(class_counts)
     if array.ndim != 1:
