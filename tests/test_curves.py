@@ -253,6 +253,22 @@ def test_validate_curve_summary_refuses_score_sums_outside_their_bins_and_other_
         core.validate_curve_summary(summary, 3, matrix=diagonal_off)
 
 
+def test_curves_one_row_off_the_counts_are_refused_at_millions_of_rows():
+    # a relative 1e-6 let one or two rows through from a million rows on; counts are exact below 2**24
+    true, probabilities, _ = _data(7, 300, 3)
+    predicted = probabilities.argmax(axis=1)
+    matrix = core.confusion_matrix(true, predicted, num_classes=3) * 10_000  # 3,000,000 rows
+    summary = core.curve_summary(probabilities, true, predicted) * 10_000
+    assert core.validate_curve_summary(summary, 3, matrix=matrix).shape == (4, 3, 75)
+    one_more = summary.copy()
+    one_more[0, 0, 74] += 1  # one more positive of class 0, scored 1.0
+    one_more[0, 2, 74] += 1.0
+    with pytest.raises(ValueError, match=r"counts other rows than the matrix: class 0's positives"):
+        core.validate_curve_summary(one_more, 3, matrix=matrix)
+    # sums of weights (a float matrix) keep their relative tolerance for float32 sums
+    assert core.validate_curve_summary(one_more, 3, matrix=matrix.astype(np.float64)).shape == (4, 3, 75)
+
+
 def test_a_step_checks_curves_against_its_matrix_unless_they_are_the_packages_own():
     from tb_imbalance.step import ClassSet, ReportStep
 
