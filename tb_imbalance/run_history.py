@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from typing import Callable, Iterable, Sequence
 
 from tensorboard.compat.proto import event_pb2
@@ -309,6 +310,12 @@ class RunHistory:
                     "per device or shard (jax shard_map, a partitioned callback, each DDP rank)? Log "
                     "once per step, with every device's rows gathered"
                 )
+                if "lightning" in sys.modules or "pytorch_lightning" in sys.modules:
+                    twice += (
+                        ". PyTorch Lightning runs validation before training (its sanity check, or "
+                        "trainer.validate() before fit) at the same epoch: skip it in the hook with "
+                        "`if not self.trainer.sanity_checking:`, or log those under another `name`"
+                    )
             purge = ""
             if self.session_started and not self.purged:
                 purge = (

@@ -307,6 +307,13 @@ def sink_for(target: Any) -> Sink:
 
         return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer, shared_write_lock(),
                     recording)
+    if _comes_from(target, ("lightning_fabric", "lightning", "pytorch_lightning")) and "Dummy" in type(target).__name__:
+        raise TypeError(
+            "`target` is PyTorch Lightning's stand-in for the logger on a process other than rank 0 "
+            "(self.logger.experiment there writes nothing), and rank 0 would log its own rows only: gather "
+            "every rank's rows (self.all_gather) and log on rank 0 alone (`if self.trainer.is_global_zero:`); "
+            "see docs/pytorch.md"
+        )
     raise TypeError(
         "`target` must be a run directory (str or os.PathLike), a tb_imbalance.ReportWriter, "
         "a torch.utils.tensorboard.SummaryWriter or a tf.summary writer, received "
