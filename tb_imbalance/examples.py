@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -182,8 +182,11 @@ def _example_id(value: Any) -> int | float | str:
 
 def _rows_of(inputs: Any, argument: str) -> Any:
     """Inputs indexable by row: framework tensors become numpy, lists stay lists."""
-    if isinstance(inputs, (str, bytes)):
-        raise TypeError(f"`{argument}` must hold one row per example, received a single {type(inputs).__name__}")
+    if isinstance(inputs, (str, bytes, Mapping)):
+        raise TypeError(
+            f"`{argument}` must hold one row per example (an array, or a list of pictures, texts or ids), "
+            f"received a single {type(inputs).__name__}"
+        )
     if isinstance(inputs, (list, tuple)):
         return list(inputs)
     array = to_numpy(inputs, argument)

@@ -51,8 +51,8 @@ def _say_sparse_once(name: str, cm: Any) -> None:
         logging.getLogger("tb_imbalance").warning(
             "tb_imbalance: %s has %d classes (> %d): counted as its non-empty cells, and log_report "
             "returns a tb_imbalance.core.SparseMatrix (.toarray() gives the dense matrix, %d MB as "
-            "int64). Said once per tag.",
-            name, cm.num_classes, core.SPARSE_ABOVE_CLASSES, cm.num_classes**2 * 8 // 10**6,
+            "%s). Said once per tag.",
+            name, cm.num_classes, core.SPARSE_ABOVE_CLASSES, cm.num_classes**2 * 8 // 10**6, cm.values.dtype,
         )
 
 

@@ -185,6 +185,16 @@ def test_log_report_above_1000_classes_writes_what_the_dense_matrix_would(tmp_pa
     assert matrices(tmp_path)["weighted"][0].dtype == np.float64
 
 
+def test_the_sparse_return_is_said_with_the_dense_matrixs_dtype(tmp_path, caplog):
+    true, predicted, _ = _rows(seed=4)
+    with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
+        tb_imbalance.log_report(tmp_path / "w", true, predicted, step=0, num_classes=C, name="weighted_said",
+                                sample_weight=np.full(len(true), 0.5))
+        tb_imbalance.log_report(tmp_path / "c", true, predicted, step=0, num_classes=C, name="counted_said")
+    said = [r.getMessage() for r in caplog.records if ".toarray() gives the dense matrix" in r.getMessage()]
+    assert len(said) == 2 and "MB as float64" in said[0] and "MB as int64" in said[1]  # was int64 for both
+
+
 def test_class_ids_above_1000_classes_are_told_why_no_curves_not_to_pass_curves_true(tmp_path, caplog):
     true, predicted, _ = _rows(seed=3)
     with caplog.at_level(logging.WARNING, logger="tb_imbalance"):

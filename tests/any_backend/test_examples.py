@@ -279,6 +279,7 @@ def test_torch_summary_writer_target(tmp_path):
         ({"examples_per_cell": 0}, ValueError, r"`examples_per_cell` must be a positive int"),
         ({"examples_max_bytes": 100}, ValueError, r"`examples_max_bytes` must be an int of at least 10000"),
         ({"examples": "abcd"}, TypeError, r"`examples` must hold one row per example"),
+        ({"examples": {"a": 1}}, TypeError, r"`examples` must hold one row per example .* received a single dict"),
     ],
 )
 def test_bad_examples_arguments_are_named_and_write_nothing(tmp_path, kwargs, error, match):
