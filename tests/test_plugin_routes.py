@@ -104,4 +104,8 @@ def test_every_int64_step_a_run_lists_can_be_requested(tmp_path):
     for step in steps:
         assert _get(client, "report", run="big", tag=TAG, step=str(step))["step"] == step
         assert _get(client, "curves", run="big", tag=TAG, step=str(step), **{"class": 1})["step"] == step
-    assert "must be an integer" in _error(client, "report", 400, run="big", tag=TAG, step=str(2**63))
+    assert "must be an integer within ±(2**63 - 1) (int64), received '9223372036854775808'" in _error(
+        client, "report", 400, run="big", tag=TAG, step=str(2**63))
+    # 20 digits and more were "not an integer"
+    assert "must be an integer within ±(2**63 - 1)" in _error(client, "report", 400, run="big", tag=TAG, step="9" * 20)
+    assert "must be an integer, received '1e3'" in _error(client, "report", 400, run="big", tag=TAG, step="1e3")
