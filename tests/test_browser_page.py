@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
-from browser_support import ARTIFACTS, CLASS_NAMES, RUNS, wait_ready
+from browser_support import ARTIFACTS, CLASS_NAMES, RUNS, dashboard_page, wait_ready
 
 pytest.importorskip("playwright.sync_api")
 
@@ -139,3 +139,20 @@ def test_choosing_a_tag_none_of_whose_runs_is_selected_selects_its_runs(dashboar
     wait_ready(page)
     assert page.locator("[data-testid=report-run-head]").count() == len(RUNS)
     dashboard.problems.assert_none()
+
+
+def test_a_narrow_window_stacks_the_run_list_above_cards_that_fit_it(browser, server, request):
+    # The sidebar kept its 248 px column: at 400 px the cards were 112 px wide, the page 732 px, and
+    # the table's controls stuck out of their card.
+    for dashboard in dashboard_page(browser, server, request.node.name, width=400, height=900):
+        dashboard.open()
+        layout = dashboard.page.evaluate("""() => {
+          const card = document.querySelector('[data-testid=report-table]').closest('.card');
+          const box = card.getBoundingClientRect();
+          const outside = [...document.querySelectorAll('.card select, .card input, .card button')]
+            .filter(e => e.offsetParent && e.getBoundingClientRect().right > box.right + 1);
+          return {page: document.documentElement.scrollWidth, card: box.width, outside: outside.length,
+                  sidebarAbove: document.querySelector('.sidebar').getBoundingClientRect().bottom <= box.top};
+        }""")
+        assert layout == {"page": 400, "card": pytest.approx(380, abs=2), "outside": 0, "sidebarAbove": True}
+        dashboard.problems.assert_none()
