@@ -36,12 +36,19 @@ export async function copyText(text) {
     area.className = "offscreen";
     document.body.append(area);
     area.select();
+    // The text as it is: a textarea's selection turns "\r\n" row ends (and a name's "\r") into "\n".
+    const exact = (event) => {
+      event.clipboardData.setData("text/plain", text);
+      event.preventDefault();
+    };
+    document.addEventListener("copy", exact);
     let copied = false;
     try {
       copied = document.execCommand("copy");
     } catch {
       copied = false;
     }
+    document.removeEventListener("copy", exact);
     area.remove();
     return copied;
   }

@@ -157,3 +157,20 @@ def test_copy_buttons_put_the_export_on_the_clipboard(dashboard):
     assert copied.startswith("| class | baseline (step 5) precision |")
     assert HOSTILE_CLASS_NAME.replace("<", "\\<").replace(">", "\\>") in copied
     dashboard.problems.assert_none()
+
+
+def test_copy_without_the_clipboard_api_copies_the_csv_as_it_is(dashboard):
+    page = dashboard.open(runs=["baseline"])
+    with page.expect_download() as download:
+        dashboard.testid("export-csv").click()
+    downloaded = pathlib.Path(download.value.path()).read_bytes().decode("utf-8")
+    # the asynchronous clipboard API refused (an iframe without the permission): the textarea fallback
+    page.evaluate("Object.defineProperty(navigator, 'clipboard', {value: {writeText: () => Promise.reject(new Error('blocked'))}})")
+    dashboard.testid("copy-csv").click()
+    page.wait_for_function("document.querySelector('.copy-status').textContent === 'Copied'")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    reader = page.context.new_page()
+    reader.goto(page.url)
+    copied = reader.evaluate("navigator.clipboard.readText()")
+    assert copied == downloaded and "\r\n" in copied  # the fallback copied LF row ends
+    dashboard.problems.assert_none()
