@@ -1,7 +1,8 @@
 // The dashboard controller: page layout, loading the data each view needs
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
-import { el, field, replaceChildren, select, setOptions } from "./dom.js";
+import { el, field, isolatedText, replaceChildren, select, setOptions } from "./dom.js";
+import { isolated } from "./format.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
@@ -343,17 +344,17 @@ export function startApp({ root, api, presets }) {
   /** One line per selected run that left the log directory (see followRunList). */
   function awayLines() {
     return [...away].map(([run, wasBaseline]) =>
-      `${run}: not in the log directory now (deleted, or being written again); selected again${wasBaseline ? ", as baseline," : ""} when it comes back`);
+      `${isolated(run)}: not in the log directory now (deleted, or being written again); selected again${wasBaseline ? ", as baseline," : ""} when it comes back`);
   }
 
   /** Runs that failed to load, and runs whose differences could not be tested (errors). */
   function tableMessage(columns) {
     const lines = [
       ...awayLines(),
-      ...columns.filter((column) => column.error).map((column) => `${column.run}: ${column.error}`),
+      ...columns.filter((column) => column.error).map((column) => `${isolated(column.run)}: ${column.error}`),
       ...columns
         .filter((column) => column.comparisonError)
-        .map((column) => `${column.run}: differences to the baseline are not tested (${column.comparisonError})`),
+        .map((column) => `${isolated(column.run)}: differences to the baseline are not tested (${column.comparisonError})`),
     ];
     return lines.length ? lines.join("\n") : null;
   }
@@ -361,7 +362,7 @@ export function startApp({ root, api, presets }) {
   /** Differences left untested by design (not an error): one neutral line. */
   function tableNote(columns) {
     const noted = columns.filter((column) => column.comparisonNote);
-    return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? noted[0].run : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
+    return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? isolated(noted[0].run) : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
   }
 
   /** The table's sort: the chosen one, or for many classes worst recall first (see defaultSort). */
@@ -449,7 +450,7 @@ export function startApp({ root, api, presets }) {
 
     const message = pageMessageFor(available, selected);
     pageMessage.hidden = !message;
-    pageMessage.textContent = message ?? "";
+    replaceChildren(pageMessage, ...isolatedText(message ?? ""));
     pageMessage.classList.toggle("error", Boolean(source.listError()));
     sections.hidden = Boolean(message);
     skippedNote.update(message ? [] : selected.map((run) => ({ run, skipped: source.skippedOf(tag, run) })));
@@ -528,7 +529,7 @@ export function startApp({ root, api, presets }) {
       step: matrixData.step,
       report: matrixData.report,
       settings: state.matrix,
-      labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${matrixData.run}, step ${matrixData.step}`,
+      labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${isolated(matrixData.run)}, step ${matrixData.step}`,
       other: matrixData.other,
       otherRuns: classSetOf(matrixData.run).filter((run) => run !== matrixData.run),
       grouped: matrixGrouped,

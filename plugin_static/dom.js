@@ -69,6 +69,17 @@ export function svg(tag, props = {}, ...children) {
 }
 
 /**
+ * `text` as children, each name wrapped by `isolated` (format.js) in a `<bdi>` element: a
+ * right-to-left name cannot reorder the text around it, and the text holds no invisible marks,
+ * e.g. `isolatedText("run \u2068אלף\u2069 at step 3")` is `["run ", <bdi>אלף</bdi>, " at step 3"]`.
+ * @param {string} text
+ * @returns {Array<Node|string>}
+ */
+export function isolatedText(text) {
+  return text.split(/\u2068([^\u2069]*)\u2069/).map((part, index) => (index % 2 ? el("bdi", {}, part) : part)).filter((part) => part !== "");
+}
+
+/**
  * `text` as children with a line-break opportunity (`<wbr>`) after each
  * "_", "/", "-" and ".": long run names wrap between their parts, e.g.
  * `breakable("exp_b/seed-1")` is `["exp_", <wbr>, "b/", <wbr>, "seed-", <wbr>, "1"]`.

@@ -83,13 +83,14 @@ export function toCsv({ header, rows }) {
 /**
  * Text (a class or run name) as Markdown that shows it verbatim on one line:
  * backslash escapes for `|` (ends a table cell), `<` and `&` (start HTML in
- * most renderers), `[` and `]` (links and images), emphasis and code marks.
+ * most renderers), `[` and `]` (links and images), emphasis and code marks, `#`
+ * (a heading's closing marks would take a trailing one off).
  * @param {string|number|null|undefined} value
  * @returns {string}
  */
 export function markdownText(value) {
   if (value === null || value === undefined) return "";
-  return String(value).replace(/[\\|<>&[\]*_`~]/g, "\\$&").replace(/[\r\n]+/g, " ");
+  return String(value).replace(/[\\|<>&[\]*_`~#]/g, "\\$&").replace(/[\r\n]+/g, " ");
 }
 
 /**
@@ -113,6 +114,20 @@ export function toMarkdown({ header, rows, align = [] }) {
  */
 export function isolated(name) {
   return `\u2068${name}\u2069`;
+}
+
+/**
+ * A class name as shown: where the page would hide some of its white space (at either end,
+ * two in a row, tabs, line breaks), every white-space character shows as "␣", so that "cat",
+ * "cat " and " cat" stay apart. Exports, tooltips and URLs keep the name as it is.
+ * @example
+ *   shownName("cat ") // "cat␣"
+ *   shownName("my cat") // "my cat"
+ * @param {string} name
+ * @returns {string}
+ */
+export function shownName(name) {
+  return /^\s|\s$|\s\s|[^\S ]/.test(name) ? name.replace(/\s/g, "\u2423") : name;
 }
 
 /**

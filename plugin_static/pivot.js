@@ -1,7 +1,7 @@
 // The pivot view as data: one metric, runs as columns, classes as rows, one
 // group per class set; plus the run colours and the default tag. Pure
 // functions of the `report` and `compare` responses (no DOM).
-import { runLabel } from "./format.js";
+import { isolated, runLabel } from "./format.js";
 import { classTests, deltaMark } from "./significance.js";
 
 /**
@@ -124,7 +124,7 @@ export function resolveBaselines(columns, chosen = []) {
  * @returns {string}
  */
 export function classSetTitle(group, index) {
-  const shown = group.classNames.slice(0, 4).map(shortName).join(", ");
+  const shown = group.classNames.slice(0, 4).map((name) => isolated(shortName(name))).join(", ");
   const more = group.classNames.length > 4 ? ", …" : "";
   const reordered = group.reorderOf === undefined
     ? ""
@@ -132,7 +132,7 @@ export function classSetTitle(group, index) {
   const count = `${group.classNames.length} ${group.classNames.length === 1 ? "class" : "classes"} (${shown}${more})${reordered}`;
   if (!group.hasBaseline) return `Class set ${index + 1}: ${count}; no baseline chosen, so not compared`;
   if ((group.columns ?? group.runs ?? [null, null]).length < 2) return `Class set ${index + 1}: ${count}; one run, nothing to compare with`;
-  return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? runLabel(group.baseline) : ""}`.trimEnd();
+  return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? isolated(runLabel(group.baseline)) : ""}`.trimEnd();
 }
 
 /** A class name cut to 40 characters for a title (whole characters: no half of a surrogate pair). */

@@ -397,7 +397,8 @@ export function exportTablesText(parts, flavour) {
     const layout = exportLayout(table, classRows, flavour);
     if (flavour === "csv") return toCsv(layout);
     const text = toMarkdown(layout);
-    return parts.length > 1 && title ? `### ${markdownText(title)}\n\n${text}` : text;
+    // the names' isolation marks (see classSetTitle) left out: the export holds the names as they are
+    return parts.length > 1 && title ? `### ${markdownText(title.replace(/[\u2068\u2069]/g, ""))}\n\n${text}` : text;
   });
   return texts.join(flavour === "csv" ? "\r\n" : "\n");
 }

@@ -1,8 +1,8 @@
 // The curves panel: one class's precision-recall curve (with the argmax
 // decision's point), ROC curve and reliability diagram, the selected runs
 // overlaid in their colours, at the table's step.
-import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, runLabel } from "../format.js";
+import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
+import { formatCount, formatScore, isolated, runLabel } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
 
 const TICKS = [0, 0.5, 1];
@@ -174,11 +174,12 @@ export function createCurvesView(container, { onClass }) {
         setOptions(classSelect, names.map((name, index) => [String(index), name]), String(names.indexOf(view.className)));
         worstButton.hidden = view.isDefault;
       }
-      caption.textContent = !view.reference
+      const captionText = !view.reference
         ? "No selected run's curves can be read here:"
         : view.isDefault
-          ? `The class with the lowest average precision in ${runLabel(view.reference.run)} at step ${view.reference.step}`
+          ? `The class with the lowest average precision in ${isolated(runLabel(view.reference.run))} at step ${view.reference.step}`
           : "The chosen class";
+      replaceChildren(caption, ...isolatedText(captionText));
       const drawn = view.runs.filter((entry) => entry.curves).map((entry) => ({ ...entry, colour: view.colours[entry.run] }));
       replaceChildren(legend, drawn.map(legendItem));
       const left = view.runs.filter((entry) => !entry.curves);

@@ -1,7 +1,8 @@
 // The examples panel: the rows of the examples set behind one
 // confusion-matrix cell (true i, predicted j) at the matrix's step, each with
 // its thumbnail, text or first values, its id and its top-3 scores.
-import { el, replaceChildren } from "../dom.js";
+import { el, isolatedText, replaceChildren } from "../dom.js";
+import { isolated } from "../format.js";
 import { buildExamplesView, examplesHeadingParts, thumbnailSize } from "../examples-view-data.js";
 
 let panelCount = 0;
@@ -151,7 +152,7 @@ export function createExamplesPanel({ api }) {
     element.dataset.step = wanted.step === null ? "" : String(wanted.step);
     element.dataset.run = wanted.run;
     showHeading(examplesHeadingParts(wanted.trueName, wanted.predName, wanted.step));
-    source.textContent = `${wanted.run} · ${wanted.tag}`;
+    replaceChildren(source, ...isolatedText(`${isolated(wanted.run)} · ${isolated(wanted.tag)}`));
     caption.textContent = "Loading examples…";
     showNote(note, null);
     showNote(message, null);

@@ -1,7 +1,7 @@
 // The confusion matrix as an HTML table (readable up to ~50 classes).
 import { el } from "../dom.js";
 import { cellColour, cssColour } from "../matrix-math.js";
-import { isolated } from "../format.js";
+import { isolated, shownName } from "../format.js";
 
 const LABEL_WIDTH = 140;
 const TOTAL_WIDTH = 64;
@@ -60,7 +60,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
     {},
     el("th", { class: "corner", scope: "col" }, el("span", {}, "true ↓"), el("span", {}, "predicted →")),
     names.map((name, j) =>
-      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: idOf(j) } }, el("span", { style: { maxWidth: `${cellSize}px` } }, name)),
+      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: idOf(j) } }, el("span", { style: { maxWidth: `${cellSize}px` } }, shownName(name))),
     ),
     el("th", { class: "total-head", scope: "col" }, model.rowTotalLabel),
   );
@@ -88,7 +88,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
     return el(
       "tr",
       {},
-      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: idOf(i) } }, name),
+      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: idOf(i) } }, shownName(name)),
       cells,
       el("td", { class: "total" }, model.formatTotal(model.rowTotals[i])),
     );

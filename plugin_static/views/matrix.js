@@ -3,8 +3,8 @@
 // list of confusions (many classes), or, for a report sent as its non-empty
 // cells (above 1000 classes), the grid of a few chosen classes with the
 // ranked list.
-import { el, field, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount, formatStep, runLabel } from "../format.js";
+import { el, field, isolatedText, replaceChildren, select, setOptions } from "../dom.js";
+import { formatCount, formatStep, isolated, runLabel } from "../format.js";
 import { isCellsReport } from "../matrix-cells.js";
 import { COLOUR_SCALES, NORMALIZATIONS, rampColour, cssColour } from "../matrix-math.js";
 import { createClassChooser } from "./class-chooser.js";
@@ -251,11 +251,11 @@ export function createMatrixView(container, { onChange, onExamples }) {
     const text =
       name === null
         ? `The ${shown} most-confused of ${total} classes (the classes in the largest off-diagonal cells). Click a class name, or search one, to see its largest confusions.`
-        : `${name} and the ${shown - 1} classes it is most confused with, either way (its row: predicted as; its column: mistaken for it), of ${total} classes.`;
+        : `${isolated(name)} and the ${shown - 1} classes it is most confused with, either way (its row: predicted as; its column: mistaken for it), of ${total} classes.`;
     return el(
       "p",
       { class: "caption", dataset: { testid: "matrix-subset-caption", classes: model.ids.join(",") } },
-      text,
+      isolatedText(text),
       " Totals and percentages are over all classes.",
     );
   }
@@ -332,7 +332,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
       setOptions(otherStepSelect, next.steps.map((step) => [String(step), String(step)]), next.other?.step ?? null);
 
       message.hidden = !next.message;
-      message.textContent = next.message ?? "";
+      replaceChildren(message, ...isolatedText(next.message ?? ""));
       if (!next.report) {
         examplesOn = false;
         examplesHint.hidden = true;
@@ -361,9 +361,10 @@ export function createMatrixView(container, { onChange, onExamples }) {
             : cells
               ? "Click a cell of the grid, or a row of the top confusions, to see its examples."
               : "Click a cell of the heat map, or a row of the top confusions, to see its examples.";
-      caption.textContent = next.other?.report
+      const captionText = next.other?.report
         ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? (next.report.weighted || next.other.report.weighted ? " (sums of weights)" : " (counts)") : " in percentage points"}.`
-        : `${runLabel(next.run)} at step ${formatStep(next.step)} · ${cells ? formatCount(size) : size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
+        : `${isolated(runLabel(next.run))} at step ${formatStep(next.step)} · ${cells ? formatCount(size) : size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
+      replaceChildren(caption, ...isolatedText(captionText));
       redraw();
     },
   };

@@ -1,7 +1,7 @@
 // The pivot view: one metric, runs as columns, classes as rows; one table per
 // class set. Differences to the baseline are coloured only when significant.
-import { breakable, el, replaceChildren } from "../dom.js";
-import { formatScore, runLabel } from "../format.js";
+import { breakable, el, isolatedText, replaceChildren } from "../dom.js";
+import { formatScore, runLabel, shownName } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { createVirtualRows } from "./virtual-rows.js";
@@ -79,7 +79,7 @@ export function createPivotView(container) {
       el(
         "tr",
         { class: "class-row", dataset: { testid: "pivot-row", class: row.name } },
-        el("th", { scope: "row", class: "class-name", title: row.name }, row.name),
+        el("th", { scope: "row", class: "class-name", title: row.name }, shownName(row.name)),
         group.runs.map((info) => renderCell(row, info)),
       );
     const virtual = group.rows.length > VIRTUAL_ABOVE;
@@ -116,7 +116,7 @@ export function createPivotView(container) {
         class: "pivot-group",
         dataset: { testid: "pivot-group", group: String(index), baselineGroup: String(group.hasBaseline) },
       },
-      el("h3", { class: "pivot-group-title", dataset: { testid: "pivot-group-title" } }, classSetTitle(group, index)),
+      el("h3", { class: "pivot-group-title", dataset: { testid: "pivot-group-title" } }, isolatedText(classSetTitle(group, index))),
       scroller,
     );
   }

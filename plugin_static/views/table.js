@@ -1,9 +1,9 @@
 // The side-by-side classification-report table: sortable, filterable,
 // virtualised, exportable; recall and precision with their 95% intervals,
 // differences coloured only when significant, low-support classes marked.
-import { el, replaceChildren } from "../dom.js";
+import { el, isolatedText, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
-import { formatCount, formatScore, runLabel } from "../format.js";
+import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
 import { exportTablesText, visibleClassRows } from "../report-table.js";
 import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
@@ -164,7 +164,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       grid.element.dataset.baselineGroup = String(data.hasBaseline);
       grid.element.classList.toggle("not-compared", !data.hasBaseline);
       title.hidden = !titled;
-      title.textContent = titled ? data.title : "";
+      replaceChildren(title, ...isolatedText(titled ? data.title : ""));
       grid.renderHead();
       replaceChildren(summaryBody, grid.shown.summaryRows.map((row) => renderRow(data, grid.shown, row, "summary-row")));
     };
@@ -335,7 +335,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const isSummary = testid === "summary-row";
     const lowIn = isSummary ? [] : lowSupportRuns(data, row);
     const nameTitle = lowIn.length
-      ? `${row.name} — fewer than ${view.supportThreshold} examples in ${lowIn.map(runLabel).join(", ")}`
+      ? `${isolated(row.name)} — fewer than ${view.supportThreshold} examples in ${lowIn.map((run) => isolated(runLabel(run))).join(", ")}`
       : row.name;
     return el(
       "tr",
@@ -343,7 +343,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         class: isSummary ? `summary-row${row.metric ? " metric-row" : ""}` : `class-row${lowIn.length ? " low-support-row" : ""}`,
         dataset: { testid, class: row.name, row: row.id ?? row.index, ...(lowIn.length ? { lowSupport: "true" } : {}) },
       },
-      el("th", { scope: "row", class: "class-name", title: nameTitle }, row.name),
+      el("th", { scope: "row", class: "class-name", title: nameTitle }, isSummary ? row.name : shownName(row.name)),
       data.columns.map((column) =>
         isSummary
           ? renderSummaryCells(shown, row, column)
@@ -398,9 +398,9 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       if (filterInput.value !== next.filter && document.activeElement !== filterInput) filterInput.value = next.filter;
       if (document.activeElement !== thresholdInput) thresholdInput.value = String(next.supportThreshold);
       message.hidden = !next.message;
-      message.textContent = next.message ?? "";
+      replaceChildren(message, ...isolatedText(next.message ?? ""));
       note.hidden = !next.note;
-      note.textContent = next.note ?? "";
+      replaceChildren(note, ...isolatedText(next.note ?? ""));
       const tables = next.tables ?? [];
       for (const button of exportButtons.children) button.disabled = tables.length === 0;
       // Grids are kept (hidden) when fewer tables are shown, and reused.

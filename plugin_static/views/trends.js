@@ -2,7 +2,7 @@
 // one class set at a time (runs with other classes have other charts).
 import { matchingClasses } from "../class-search.js";
 import { el, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatScore, runLabel } from "../format.js";
+import { formatScore, runLabel, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
 
 const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`]);
@@ -139,7 +139,7 @@ export function createTrendsView(container, { onChange }) {
       el(
         "figcaption",
         {},
-        el("span", { class: "chart-title", title: name }, name),
+        el("span", { class: "chart-title", title: name }, shownName(name)),
         el("span", { class: "chart-value", title: "Baseline, latest step" }, headline),
         view.pinned ? el("button", { type: "button", class: "chip-remove", title: "Remove", "aria-label": `Remove ${name}`, dataset: { remove: classIndex } }, "×") : null,
       ),

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, shownName, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -40,6 +40,10 @@ test("Markdown keeps links, images, emphasis and code in a name as text", () => 
   assert.equal(markdownText("![i](http://evil/x.png)"), "!\\[i\\](http://evil/x.png)");
   assert.equal(markdownText("*a* _b_ `c` ~~d~~"), "\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~");
   assert.equal(markdownText("two\nlines"), "two lines");
+  // names the page would show alike stay apart; the others are left as they are
+  assert.deepEqual(["cat", "cat ", " cat", "c  at", "c\tat", "my cat"].map(shownName), ["cat", "cat␣", "␣cat", "c␣␣at", "c␣at", "my cat"]);
+  // a heading's closing #s were taken off a name ending in " #"
+  assert.equal(markdownText("baseline exp #"), "baseline exp \\#");
 });
 
 test("run labels drop the callback's suffix", () => {

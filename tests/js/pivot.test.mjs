@@ -172,6 +172,9 @@ test("the default tag is the one most selected runs have", () => {
   assert.equal(defaultTag({}, []), null);
 });
 
+/** The title without the marks that isolate its names (checked on their own below). */
+const plainTitle = (...args) => classSetTitle(...args).replace(/[\u2068\u2069]/g, "");
+
 test("runs are grouped by class set, the baseline's group first, display order kept", () => {
   const col = (run, names) => ({ run, report: names ? { class_names: names } : null });
   const columns = [col("a", ["x", "y"]), col("b", ["p"]), col("c", ["x", "y"]), col("d", null), col("e", ["y", "x"]), col("f", ["p"])];
@@ -186,29 +189,31 @@ test("runs are grouped by class set, the baseline's group first, display order k
   );
   assert.deepEqual(groupByClassSet(columns, "d").map((group) => group.hasBaseline), [false, false, false]);
   assert.equal(groups[0].baseline, "f");
-  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 class (p), compared with its baseline f");
+  assert.equal(plainTitle(groups[0], 0), "Class set 1: 1 class (p), compared with its baseline f");
+  // each name isolated: a right-to-left name reordered the text after it
+  assert.equal(classSetTitle(groups[0], 0), "Class set 1: 1 class (\u2068p\u2069), compared with its baseline \u2068f\u2069");
   // The same classes in another order: another class set, which says so.
   assert.deepEqual(groups.map((group) => group.reorderOf), [undefined, undefined, 1]);
   assert.equal(
-    classSetTitle(groups[2], 2),
+    plainTitle(groups[2], 2),
     "Class set 3: 2 classes (y, x): the classes of class set 2 in another order (runs compare class by position: " +
       "log class_names in one order to compare them); no baseline chosen, so not compared",
   );
   assert.equal(
-    classSetTitle({ classNames: ["a", "b", "c", "d", "e"], hasBaseline: false }, 2),
+    plainTitle({ classNames: ["a", "b", "c", "d", "e"], hasBaseline: false }, 2),
     "Class set 3: 5 classes (a, b, c, d, …); no baseline chosen, so not compared",
   );
   assert.equal(
-    classSetTitle({ classNames: ["y", "x"], hasBaseline: true, baseline: "e", columns: [columns[4]] }, 1),
+    plainTitle({ classNames: ["y", "x"], hasBaseline: true, baseline: "e", columns: [columns[4]] }, 1),
     "Class set 2: 2 classes (y, x); one run, nothing to compare with",
   );
   // A very long class name is cut in the title (whole characters), not thousands of characters above the table.
   assert.equal(
-    classSetTitle({ classNames: ["x".repeat(5000), `${"é".repeat(38)}😀😀`, "short"], hasBaseline: false }, 0),
+    plainTitle({ classNames: ["x".repeat(5000), `${"é".repeat(38)}😀😀`, "short"], hasBaseline: false }, 0),
     `Class set 1: 3 classes (${"x".repeat(39)}…, ${"é".repeat(38)}😀😀, short); no baseline chosen, so not compared`,
   );
   assert.equal(
-    classSetTitle({ classNames: [`${"a".repeat(38)}😀😀😀`, "b"], hasBaseline: false }, 0),
+    plainTitle({ classNames: [`${"a".repeat(38)}😀😀😀`, "b"], hasBaseline: false }, 0),
     `Class set 1: 2 classes (${"a".repeat(38)}😀…, b); no baseline chosen, so not compared`,
   );
   // One baseline per class set: every group is compared with its own.

@@ -1,0 +1,86 @@
+"""Names the page could show wrongly, in a real headless Chromium against a real ``tensorboard``.
+
+A right-to-left override in a run or class name must not reorder the text
+around it (each name in its own ``<bdi>``, no invisible marks in the text);
+class names that differ only in white space stay apart on screen; a
+Markdown export's heading keeps a baseline name ending in ``#``.
+
+The logdir: class set 1 — runs ``base`` and ``\\u202ebinary`` with the classes
+``\\u202eevil``, ``ok``, ``fine``; class set 2 — runs ``exp #`` (its default
+baseline) and ``exp2`` with ``cat``, ``cat `` and `` cat``.
+
+Fixtures and the failure rules: ``tests/browser_support.py``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from browser_support import browser, dashboard_page  # noqa: F401  (browser: a pytest fixture)
+from support import tensorboard_server
+
+pytest.importorskip("playwright.sync_api")
+
+EVIL_RUN = "\u202ebinary"
+EVIL_CLASS = "\u202eevil"
+SETS = {("base", EVIL_RUN): ["ok", EVIL_CLASS, "fine"], ("exp #", "exp2"): ["cat", "cat ", " cat"]}
+TAG = "confusion_matrix"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    root = tmp_path_factory.mktemp("odd_names_logdir")
+    rng = np.random.default_rng(0)
+    for runs, names in SETS.items():
+        for run in runs:
+            labels = rng.integers(0, 3, 120)
+            scores = rng.random((120, 3)) + 2.0 * np.eye(3)[labels]
+            tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0, class_names=names,
+                                    image=False)
+    close_directory_writers()
+    with tensorboard_server(root, load_fast=False) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def dashboard(browser, server, request):
+    yield from dashboard_page(browser, server, request.node.name, accept_downloads=True)
+
+
+_TEXT_AND_ISOLATED = "element => [element.textContent, [...element.querySelectorAll('bdi')].map(b => b.textContent)]"
+
+
+def test_names_in_titles_and_captions_are_isolated_without_invisible_marks(dashboard):
+    page = dashboard.open(runs=["base", EVIL_RUN, "exp #", "exp2"], matrix_run=EVIL_RUN)
+    titles = dashboard.testid("report-group-title").evaluate_all(f"elements => elements.map({_TEXT_AND_ISOLATED})")
+    # an override in "\u202eevil" turned "…, fine), compared with its baseline base" around on screen
+    assert titles[0] == [
+        "Class set 1: 3 classes (ok, \u202eevil, fine), compared with its baseline base", ["ok", EVIL_CLASS, "fine", "base"]
+    ]
+    assert titles[1][1] == ["cat", "cat ", " cat", "exp #"]
+    caption = dashboard.testid("matrix-caption").evaluate(_TEXT_AND_ISOLATED)
+    assert caption[0].startswith(f"{EVIL_RUN} at step 0 · 3 classes") and caption[1] == [EVIL_RUN]
+    assert "\u2068" not in page.evaluate("document.body.innerText")
+    dashboard.problems.assert_none()
+
+
+def test_class_names_that_differ_in_white_space_stay_apart_and_exports_keep_them(dashboard):
+    page = dashboard.open(runs=["exp #", "exp2", "base"])
+    shown = page.locator("[data-testid=report-group]").nth(1).locator("th.class-name").evaluate_all(
+        "cells => cells.map(c => c.textContent)")
+    assert [name for name in shown if "cat" in name] == ["cat", "cat\u2423", "\u2423cat"]  # all three were "cat"
+    with page.expect_download() as download:
+        dashboard.testid("export-markdown").click()
+    markdown = pathlib.Path(download.value.path()).read_text(encoding="utf-8")
+    # CommonMark took " #" at a heading's end for its closing mark: the baseline "exp #" became "exp"
+    assert "compared with its baseline exp \\#\n" in markdown
+    assert "\u2068" not in markdown and "\u2423" not in markdown
+    assert "| cat  |" in markdown and "|  cat |" in markdown  # the names as they are
+    dashboard.problems.assert_none()
