@@ -113,12 +113,13 @@ export function toMarkdown({ header, rows, align = [] }) {
  *   isolated("אלף") // "\u2068אלף\u2069"
  */
 export function isolated(name) {
-  return `\u2068${name}\u2069`;
+  // the name's own isolate marks left out: a U+2069 in it would end the isolation early
+  return `\u2068${String(name).replace(/[\u2066-\u2069]/g, "")}\u2069`;
 }
 
 /**
- * A class name as shown: where the page would hide some of its white space (at either end,
- * two in a row, tabs, line breaks), every white-space character shows as "␣", so that "cat",
+ * A class name as shown: where the page would hide some of its white space (HTML's: spaces,
+ * tabs, line breaks; at either end, two in a row, or not a space), each of them shows as "␣", so that "cat",
  * "cat " and " cat" stay apart. Exports, tooltips and URLs keep the name as it is.
  * @example
  *   shownName("cat ") // "cat␣"
@@ -127,7 +128,7 @@ export function isolated(name) {
  * @returns {string}
  */
 export function shownName(name) {
-  return /^\s|\s$|\s\s|[^\S ]/.test(name) ? name.replace(/\s/g, "\u2423") : name;
+  return /^[ \t\n\r\f]|[ \t\n\r\f]$|[ \t\n\r\f]{2}|[\t\n\r\f]/.test(name) ? name.replace(/[ \t\n\r\f]/g, "\u2423") : name;
 }
 
 /**

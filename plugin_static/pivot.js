@@ -1,7 +1,7 @@
 // The pivot view as data: one metric, runs as columns, classes as rows, one
 // group per class set; plus the run colours and the default tag. Pure
 // functions of the `report` and `compare` responses (no DOM).
-import { isolated, runLabel } from "./format.js";
+import { isolated, runLabel, shownName } from "./format.js";
 import { classTests, deltaMark } from "./significance.js";
 
 /**
@@ -124,7 +124,7 @@ export function resolveBaselines(columns, chosen = []) {
  * @returns {string}
  */
 export function classSetTitle(group, index) {
-  const shown = group.classNames.slice(0, 4).map((name) => isolated(shortName(name))).join(", ");
+  const shown = group.classNames.slice(0, 4).map((name) => isolated(shownName(shortName(name)))).join(", ");
   const more = group.classNames.length > 4 ? ", …" : "";
   const reordered = group.reorderOf === undefined
     ? ""

@@ -2,7 +2,7 @@
 // decision's point), ROC curve and reliability diagram, the selected runs
 // overlaid in their colours, at the table's step.
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, isolated, runLabel } from "../format.js";
+import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
 
 const TICKS = [0, 0.5, 1];
@@ -171,7 +171,7 @@ export function createCurvesView(container, { onClass }) {
       }
       toolbar.hidden = !view.reference; // no run's curves could be read: only why
       if (view.reference) {
-        setOptions(classSelect, names.map((name, index) => [String(index), name]), String(names.indexOf(view.className)));
+        setOptions(classSelect, names.map((name, index) => [String(index), shownName(name)]), String(names.indexOf(view.className)));
         worstButton.hidden = view.isDefault;
       }
       const captionText = !view.reference

@@ -2,7 +2,7 @@
 // confusion-matrix cell (true i, predicted j) at the matrix's step, each with
 // its thumbnail, text or first values, its id and its top-3 scores.
 import { el, isolatedText, replaceChildren } from "../dom.js";
-import { isolated } from "../format.js";
+import { isolated, shownName } from "../format.js";
 import { buildExamplesView, examplesHeadingParts, thumbnailSize } from "../examples-view-data.js";
 
 let panelCount = 0;
@@ -141,7 +141,7 @@ export function createExamplesPanel({ api }) {
 
   /** The heading, each class name isolated from the arrow (<bdi>: right-to-left names keep true → predicted). */
   function showHeading([trueName, arrow, predName, at]) {
-    replaceChildren(heading, el("bdi", {}, trueName), arrow, el("bdi", {}, predName), at);
+    replaceChildren(heading, el("bdi", {}, shownName(trueName)), arrow, el("bdi", {}, shownName(predName)), at);
   }
 
   async function load() {

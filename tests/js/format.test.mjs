@@ -42,6 +42,10 @@ test("Markdown keeps links, images, emphasis and code in a name as text", () => 
   assert.equal(markdownText("two\nlines"), "two lines");
   // names the page would show alike stay apart; the others are left as they are
   assert.deepEqual(["cat", "cat ", " cat", "c  at", "c\tat", "my cat"].map(shownName), ["cat", "cat␣", "␣cat", "c␣␣at", "c␣at", "my cat"]);
+  // spaces HTML does not collapse are shown as they are
+  assert.deepEqual(["東京\u3000タワー", "10\u202f000 ms", "a\u00a0b c"].map(shownName), ["東京\u3000タワー", "10\u202f000 ms", "a\u00a0b c"]);
+  // a name's own isolate marks cannot end the isolation early
+  assert.equal(isolated("x\u2069\u202ebinary"), "\u2068x\u202ebinary\u2069");
   // a heading's closing #s were taken off a name ending in " #"
   assert.equal(markdownText("baseline exp #"), "baseline exp \\#");
 });
