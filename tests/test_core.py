@@ -153,6 +153,13 @@ def test_narrow_matrices_are_summed_exactly(dtype):
     assert core.classification_report(cm)["macro avg"]["support"] == 2 * big + 3
 
 
+@pytest.mark.parametrize("cm", [np.array([[40000, 40000], [0, 1]], dtype=np.float16), np.array([[3e38, 3e38], [0, 1]], dtype=np.float32)])
+def test_narrow_floats_whose_sum_passes_their_own_range_are_summed_in_float64(cm):
+    # they were refused as summing "past the float64 range"
+    assert core.per_class_metrics(cm)["support"].tolist() == [float(cm[0, 0]) * 2, 1.0]
+    assert core.SparseMatrix.from_cells(2, [0, 0, 1], [0, 1, 1], cm[[0, 0, 1], [0, 1, 1]]).values.sum() == pytest.approx(float(cm[0, 0]) * 2 + 1)
+
+
 def _exact_kappa_and_mcc(cm):
     from fractions import Fraction
 

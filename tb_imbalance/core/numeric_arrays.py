@@ -181,7 +181,7 @@ def _check_sum(values: np.ndarray, argument: str) -> None:
     """Float counts or weights whose sum is past float64's range would make every score NaN."""
     if values.dtype.kind == "f" and values.size:
         with np.errstate(over="ignore"):
-            total = values.sum()
+            total = values.sum(dtype=np.float64)  # a float16 / float32 sum overflows long before float64's
         if not np.isfinite(total):
             raise ValueError(
                 f"`{argument}` sums past the float64 range (largest value {values.max():.6g}), so the "

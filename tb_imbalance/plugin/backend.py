@@ -107,8 +107,8 @@ def _required(request: wrappers.Request, name: str) -> str:
     return value
 
 
-# ASCII digits only: int() would also take " 2", "1_0" and other scripts' digits. Up to 19 digits:
-# a step is an int64, and the largest, 2**63 - 1, has 19.
+# ASCII digits only: int() would also take " 2", "1_0" and other scripts' digits. A step is an int64,
+# whose largest, 2**63 - 1, has 19 digits: a longer number is out of range (leading zeros aside).
 _INTEGER = re.compile(r"-?[0-9]+")
 _INT64_MAX = 2**63 - 1
 
@@ -122,7 +122,7 @@ def _integer(value: str, what: str) -> int:
     """``value`` as an int; the routes say what a number out of range means for them."""
     if not _INTEGER.fullmatch(value):
         raise BadRequestError(f"{what} must be an integer, received {_shown(value)}")
-    if len(value.lstrip("-")) > 19 or abs(int(value)) > _INT64_MAX:  # digits counted first: int() of a huge string is slow
+    if len(value.lstrip("-").lstrip("0")) > 19 or abs(int(value)) > _INT64_MAX:  # digits counted first: int() of a huge string is slow
         raise BadRequestError(f"{what} must be an integer within ±(2**63 - 1) (int64), received {_shown(value)}")
     return int(value)
 
