@@ -53,7 +53,7 @@ from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 from tb_imbalance.writer import validate_step
 
-__all__ = ["confusion_matrix", "classification_report", "write_report", "write_values"]
+__all__ = ["confusion_matrix", "classification_report", "write_report"]  # write_values: the write path's own step
 
 
 def _to_numpy(value: Any, argument: str) -> Any:
