@@ -19,7 +19,9 @@ Guarantees:
   the caller raises it on the training thread; a failed step is also logged
   when it fails (logger ``tb_imbalance``);
 * nothing lost at exit: the interpreter runs every queued step before it
-  exits (``concurrent.futures`` joins its worker threads at shutdown);
+  exits (``concurrent.futures`` joins its worker threads at shutdown); a
+  step handed over after that (a ``fit`` in a thread that outlives the main
+  thread) is written on the calling thread, after every step before it;
 * after a ``fit`` that raised (Keras then skips ``on_train_end``), the
   finished epochs reach the disk moments later; :func:`flush` waits for them.
 
@@ -49,6 +51,7 @@ MAX_PENDING = 2
 _LOCK = threading.Lock()
 _EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
 _SLOTS = threading.BoundedSemaphore(MAX_PENDING)
+_LAST: concurrent.futures.Future | None = None  # the step handed over last: every earlier one is written before it
 
 
 def _executor() -> concurrent.futures.ThreadPoolExecutor:
@@ -61,8 +64,8 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
 
 def _forget_after_fork() -> None:
     # A forked child has the parent's executor object but not its thread.
-    global _EXECUTOR, _LOCK, _SLOTS
-    _EXECUTOR, _LOCK, _SLOTS = None, threading.Lock(), threading.BoundedSemaphore(MAX_PENDING)
+    global _EXECUTOR, _LOCK, _SLOTS, _LAST
+    _EXECUTOR, _LOCK, _SLOTS, _LAST = None, threading.Lock(), threading.BoundedSemaphore(MAX_PENDING), None
 
 
 if hasattr(os, "register_at_fork"):
@@ -76,10 +79,15 @@ def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.f
     future; pass it to :func:`wait` (or :func:`raise_failures`). ``what``
     names the step in the log line of a failure.
     """
+    global _LAST
     slots = _SLOTS
+    given_back = threading.Lock()  # taken by whichever gives the slot back first: once, never twice
+
+    def give_back() -> None:
+        if given_back.acquire(blocking=False):
+            slots.release()
 
     def run() -> None:
-        # The worker gives the slot back itself: nothing between handing over and returning can leak it.
         try:
             job()
         except BaseException as error:
@@ -90,14 +98,36 @@ def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.f
             )
             raise
         finally:
-            slots.release()
+            give_back()
 
     slots.acquire()
     try:
-        return _executor().submit(run)
-    except Exception:  # not handed over (an interpreter shutting down)
-        slots.release()
+        with _LOCK:
+            before = _LAST
+        try:
+            step = _executor().submit(run)
+        except RuntimeError:  # the interpreter is shutting down and this thread still trains
+            step = _run_here(run, before)
+        with _LOCK:
+            _LAST = step
+        return step
+    except BaseException:  # a Ctrl-C while handing over: the slot is not kept (else later fits would hang)
+        give_back()
         raise
+
+
+def _run_here(run: Callable[[], None], before: concurrent.futures.Future | None) -> concurrent.futures.Future:
+    """``run`` on the calling thread once the step before it is written, as a finished future."""
+    if before is not None:
+        concurrent.futures.wait([before])
+    step: concurrent.futures.Future = concurrent.futures.Future()
+    try:
+        run()
+    except Exception as error:  # noqa: BLE001 - kept with the step, raised by wait() as a background one
+        step.set_exception(error)
+    else:
+        step.set_result(None)
+    return step
 
 
 def flush() -> None:
@@ -111,9 +141,9 @@ def flush() -> None:
         >>> flush()
     """
     with _LOCK:
-        executor = _EXECUTOR
-    if executor is not None:
-        executor.submit(lambda: None).result()  # one worker, first in first out: runs after every earlier step
+        last = _LAST
+    if last is not None:
+        concurrent.futures.wait([last])  # one worker, first in first out: the last one handed over is written last
 
 
 def raise_failures(steps: list[concurrent.futures.Future]) -> None:

@@ -302,6 +302,54 @@ def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
     assert [int(logged[step][0, 0]) for step in range(3)] == [1, 2, 3]
 
 
+def test_steps_handed_over_by_a_thread_that_outlives_the_main_thread_are_written_in_order(tmp_path):
+    # The interpreter's exit shuts concurrent.futures down before it joins other threads: a fit still
+    # training in a thread failed at its next epoch end ("cannot schedule new futures after shutdown").
+    script = textwrap.dedent(
+        f"""
+        import threading, time, numpy as np
+        from tb_imbalance import background
+        from tb_imbalance.targets import directory_writer
+        writer = directory_writer({str(tmp_path)!r})
+        def write(step):
+            time.sleep(0.1)
+            writer.write_matrix(step, "confusion_matrix", np.array([[step + 1, 1], [0, 2]]), ["a", "b"])
+        def train():
+            steps = [background.submit(lambda: write(0))]
+            time.sleep(1.0)  # the main thread has ended meanwhile
+            steps += [background.submit(lambda step=step: write(step)) for step in (1, 2)]
+            background.wait(steps)
+            print("written", flush=True)
+        threading.Thread(target=train).start()
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0 and "written" in done.stdout, done.stderr
+    logged = matrices(tmp_path)["."]
+    assert [int(logged[step][0, 0]) for step in sorted(logged)] == [1, 2, 3]
+
+
+def test_a_ctrl_c_while_handing_a_step_over_keeps_no_place(monkeypatch):
+    # KeyboardInterrupt is no Exception: each one kept a place, and after MAX_PENDING of them every
+    # later fit hung at its first epoch end.
+    class Interrupted:
+        def submit(self, run):
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(background, "_executor", lambda: Interrupted())
+        for _ in range(background.MAX_PENDING):
+            with pytest.raises(KeyboardInterrupt):
+                background.submit(lambda: None)
+    handed = []
+    thread = threading.Thread(target=lambda: handed.append(background.submit(lambda: None)), daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive() and len(handed) == 1
+    background.wait(handed)
+
+
 def test_at_most_max_pending_steps_wait():
     started, release, order = threading.Event(), threading.Event(), []
     first = background.submit(lambda: (started.set(), release.wait(5), order.append(0)))
