@@ -51,6 +51,7 @@ MAX_PENDING = 2
 _LOCK = threading.Lock()
 _EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
 _SLOTS = threading.BoundedSemaphore(MAX_PENDING)
+_HANDING = threading.Lock()  # steps are handed over one at a time, so that _LAST is the one before the next
 _LAST: concurrent.futures.Future | None = None  # the step handed over last: every earlier one is written before it
 
 
@@ -64,8 +65,8 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
 
 def _forget_after_fork() -> None:
     # A forked child has the parent's executor object but not its thread.
-    global _EXECUTOR, _LOCK, _SLOTS, _LAST
-    _EXECUTOR, _LOCK, _SLOTS, _LAST = None, threading.Lock(), threading.BoundedSemaphore(MAX_PENDING), None
+    global _EXECUTOR, _LOCK, _SLOTS, _HANDING, _LAST
+    _EXECUTOR, _LOCK, _SLOTS, _HANDING, _LAST = None, threading.Lock(), threading.BoundedSemaphore(MAX_PENDING), threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):
@@ -102,13 +103,11 @@ def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.f
 
     slots.acquire()
     try:
-        with _LOCK:
-            before = _LAST
-        try:
-            step = _executor().submit(run)
-        except RuntimeError:  # the interpreter is shutting down and this thread still trains
-            step = _run_here(run, before)
-        with _LOCK:
+        with _HANDING:
+            try:
+                step = _executor().submit(run)
+            except RuntimeError:  # the interpreter is shutting down and this thread still trains
+                step = _run_here(run, _LAST)
             _LAST = step
         return step
     except BaseException:  # a Ctrl-C while handing over: the slot is not kept (else later fits would hang)
@@ -140,7 +139,7 @@ def flush() -> None:
     Example:
         >>> flush()
     """
-    with _LOCK:
+    with _HANDING:
         last = _LAST
     if last is not None:
         concurrent.futures.wait([last])  # one worker, first in first out: the last one handed over is written last

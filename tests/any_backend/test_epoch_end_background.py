@@ -330,6 +330,36 @@ def test_steps_handed_over_by_a_thread_that_outlives_the_main_thread_are_written
     assert [int(logged[step][0, 0]) for step in sorted(logged)] == [1, 2, 3]
 
 
+def test_steps_handed_over_after_shutdown_wait_for_the_earlier_ones_and_run_one_at_a_time(monkeypatch):
+    import concurrent.futures
+
+    order, running, overlaps = [], [], []
+
+    def job(name, seconds=0.0):
+        def run():
+            running.append(name)
+            overlaps.append(len(running))
+            time.sleep(seconds)
+            order.append(name)
+            running.remove(name)
+        return run
+
+    earlier = background.submit(job("earlier", 0.3))
+    refusing = concurrent.futures.ThreadPoolExecutor(1)
+    refusing.shutdown()  # as the interpreter's exit leaves the writer
+    monkeypatch.setattr(background, "_executor", lambda: refusing)
+    late = []
+    threads = [threading.Thread(target=lambda k=k: late.append(background.submit(job(k, 0.05)))) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    background.wait([earlier, *late])
+    assert order[0] == "earlier" and sorted(order[1:]) == [0, 1, 2] and max(overlaps) == 1
+    monkeypatch.undo()
+    background.flush()
+
+
 def test_a_ctrl_c_while_handing_a_step_over_keeps_no_place(monkeypatch):
     # KeyboardInterrupt is no Exception: each one kept a place, and after MAX_PENDING of them every
     # later fit hung at its first epoch end.
