@@ -40,6 +40,7 @@ import time
 from typing import Callable, Iterator, Sequence
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
+from tensorboard.compat.tensorflow_stub import errors
 from tensorboard.compat.tensorflow_stub.io import gfile
 from tensorboard.summary.writer.record_writer import RecordWriter
 
@@ -178,10 +179,12 @@ def _is_file(entry: os.DirEntry) -> bool:
 def event_files(run_dir: str) -> list[str]:
     """The event files of the run directory ``run_dir``, sorted: files whose name holds ``tfevents``.
 
-    A local directory is listed directly (no pattern matching, so any
-    characters in its path are fine), leaving out hidden files (as ``glob``
-    does) and entries that are not files; a URL through TensorBoard's file
-    layer. A directory that does not exist (or cannot be listed) has none.
+    A directory is listed, never matched against a pattern (so any characters
+    in its path are fine, ``[1]`` included, and TensorBoard's S3 layer, which
+    globs only a trailing ``*``, finds them), leaving out hidden files (as
+    ``glob`` does) and, locally, entries that are not files; a URL through
+    TensorBoard's file layer. A directory that does not exist (or cannot be
+    listed) has none.
 
     Example:
         >>> import tempfile
@@ -191,7 +194,12 @@ def event_files(run_dir: str) -> list[str]:
         True
     """
     if "://" in run_dir:
-        return sorted(gfile.glob(run_dir.rstrip("/") + "/*tfevents*")) if gfile.exists(run_dir) else []
+        try:
+            names = gfile.listdir(run_dir) if gfile.exists(run_dir) else []
+        except (OSError, errors.OpError):
+            return []
+        base = run_dir.rstrip("/") + "/"
+        return sorted(base + name for name in names if "tfevents" in name and not name.startswith("."))
     try:
         with os.scandir(run_dir) as entries:
             names = [entry.name for entry in entries

@@ -50,7 +50,21 @@ def check_location(run_dir: str) -> None:
                 f"the run directory {run_dir!r} is a URL that TensorBoard's file layer cannot open here "
                 f"({error}); install the fsspec package of its scheme (s3fs, gcsfs, …) or pass a local path"
             ) from None
+        scheme, rest = run_dir.split("://", 1)
+        if scheme.lower() == "s3" and "/" not in rest:  # TensorBoard's S3 layer splits bucket from path at a "/"
+            raise ValueError(
+                f"the run directory {run_dir!r} is a bucket without a path after it, which TensorBoard's S3 "
+                f"layer cannot read or write; pass {run_dir + '/'!r} or a prefix such as {run_dir + '/runs/<run>'!r}"
+            )
         return
+    lost_slash = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", run_dir)
+    if lost_slash and _is_url_scheme(lost_slash.group(1)):
+        scheme = lost_slash.group(1)
+        raise ValueError(
+            f"the run directory {run_dir!r} reads as a {scheme}:// URL with a slash lost "
+            f"(pathlib.Path('{scheme}://bucket/runs') gives '{scheme}:/bucket/runs') and would be made as a "
+            f"local directory named {scheme + ':'!r}; pass the URL as a str, with '://'"
+        )
     path = os.path.abspath(run_dir)
     while not os.path.exists(path) and os.path.dirname(path) != path:
         path = os.path.dirname(path)
@@ -59,6 +73,17 @@ def check_location(run_dir: str) -> None:
             f"the run directory {run_dir!r} cannot be made: {path!r} is a file, not a directory; pass "
             "a directory path (missing directories are made)"
         )
+
+
+def _is_url_scheme(scheme: str) -> bool:
+    """Whether TensorBoard's file layer knows ``scheme`` (its package installed or not)."""
+    try:
+        gfile.get_filesystem(f"{scheme}://")
+    except ImportError:  # known, its package missing
+        return True
+    except ValueError:  # fsspec: "Protocol not known"
+        return False
+    return True
 
 
 def warn_unreadable_run_name(run_dir: str) -> None:

@@ -47,7 +47,8 @@ class ReportWriter:
         TypeError: ``log_dir`` is not a string or path.
         NotADirectoryError: a file is where the run directory would be.
         ValueError: ``log_dir`` holds ``'://'`` but is no URL TensorBoard's
-            file layer knows.
+            file layer knows, is an S3 bucket without a path, or is a URL
+            with a slash lost (``s3:/bucket/runs``).
     """
 
     def __init__(self, log_dir: str | os.PathLike) -> None:

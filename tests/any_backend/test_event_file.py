@@ -54,6 +54,39 @@ def test_remote_url_through_tensorboards_file_layer():
     assert events[1].step == 5 and events[1].summary.value[0].tag == "confusion_matrix"
 
 
+def test_a_url_run_whose_name_globs_is_read_back_and_a_re_run_refused():
+    pytest.importorskip("fsspec")
+    # Found with glob: "[1]" read as a character class (and TensorBoard's S3 layer globs only a
+    # trailing "*"), so the run looked empty and a re-run from step 0 was written.
+    url = "memory://tbi-test/runs/exp[1]"
+    with tb_imbalance.ReportWriter(url) as writer:
+        tb_imbalance.log_matrix(writer, [[3, 1], [0, 2]], 0, class_names=["a", "b"], image=False)
+    (path,) = event_file.event_files(url)
+    assert path.startswith(url + "/events.out.tfevents")
+    with tb_imbalance.ReportWriter(url) as again, pytest.raises(ValueError, match="not after the last step already logged"):
+        tb_imbalance.log_matrix(again, [[3, 1], [0, 2]], 0, class_names=["a", "b"], image=False)
+
+
+@pytest.mark.parametrize(
+    ("log_dir", "match"),
+    [
+        ("s3:/bucket/runs", r"reads as a s3:// URL with a slash lost .* pass the URL as a str"),
+        ("memory:/runs/a", r"reads as a memory:// URL with a slash lost"),
+        ("s3://bucket", r"bucket without a path after it, .* pass 's3://bucket/'"),
+    ],
+)
+def test_urls_that_would_not_be_written_where_meant_are_refused_when_the_writer_is_made(tmp_path, monkeypatch, log_dir, match):
+    # "s3:/bucket/runs" (pathlib.Path of an s3:// URL) was made as a local directory "s3:";
+    # "s3://bucket" failed at every write with "substring not found".
+    from tb_imbalance import run_location
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_location.gfile, "get_filesystem", lambda url: object())  # as with boto3 installed
+    with pytest.raises(ValueError, match=match):
+        tb_imbalance.ReportWriter(log_dir)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_step_cut_short_by_a_full_disk_loses_nothing_written_before_or_after(tmp_path, monkeypatch):
     """A failed append may leave part of a record at the file's end: later steps go to a new file,
     so TensorBoard's loader reads every step that was written, the retried one included."""
