@@ -102,16 +102,21 @@ def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.f
             give_back()
 
     slots.acquire()
+    handed = False
     try:
         with _HANDING:
             try:
                 step = _executor().submit(run)
-            except RuntimeError:  # the interpreter is shutting down and this thread still trains
-                step = _run_here(run, _LAST)
+            except RuntimeError as error:
+                if "shutdown" not in str(error):  # not the interpreter's exit (no thread could start, say)
+                    raise
+                step = _run_here(run, _LAST)  # the interpreter is shutting down and this thread still trains
+            handed = True
             _LAST = step
         return step
     except BaseException:  # a Ctrl-C while handing over: the slot is not kept (else later fits would hang)
-        give_back()
+        if not handed:
+            give_back()
         raise
 
 
@@ -140,7 +145,12 @@ def flush() -> None:
         >>> flush()
     """
     with _HANDING:
-        last = _LAST
+        last, executor = _LAST, _EXECUTOR
+    if executor is not None:  # also a step queued by a hand-over that a Ctrl-C cut short
+        try:
+            executor.submit(lambda: None).result()
+        except RuntimeError:  # shut down with the interpreter: _LAST is the last one
+            pass
     if last is not None:
         concurrent.futures.wait([last])  # one worker, first in first out: the last one handed over is written last
 

@@ -110,3 +110,5 @@ def test_every_int64_step_a_run_lists_can_be_requested(tmp_path):
     assert "must be an integer within ±(2**63 - 1)" in _error(client, "report", 400, run="big", tag=TAG, step="9" * 20)
     assert "must be an integer, received '1e3'" in _error(client, "report", 400, run="big", tag=TAG, step="1e3")
     assert _get(client, "report", run="big", tag=TAG, step="0" * 20 + str(steps[0]))["step"] == steps[0]  # leading zeros
+    assert _get(client, "report", run="big", tag=TAG, step="0" * 5000 + str(steps[0]))["step"] == steps[0]  # past int()'s 4300 digits
+    assert "within ±(2**63 - 1)" in _error(client, "report", 400, run="big", tag=TAG, step="1" * 5000)

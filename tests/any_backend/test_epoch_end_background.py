@@ -360,6 +360,21 @@ def test_steps_handed_over_after_shutdown_wait_for_the_earlier_ones_and_run_one_
     background.flush()
 
 
+def test_an_executor_error_that_is_not_the_interpreters_exit_is_raised_not_written_twice(monkeypatch):
+    class NoThread:
+        def submit(self, run):
+            raise RuntimeError("can't start new thread")  # after queueing the job, as ThreadPoolExecutor does
+
+    ran = []
+    with monkeypatch.context() as patched:
+        patched.setattr(background, "_executor", lambda: NoThread())
+        with pytest.raises(RuntimeError, match="can't start new thread"):
+            background.submit(lambda: ran.append(1))
+    assert ran == []  # not run here as well (the executor would run its queued copy)
+    background.wait([background.submit(lambda: ran.append(2)) for _ in range(background.MAX_PENDING)])  # no place kept
+    assert ran == [2] * background.MAX_PENDING
+
+
 def test_a_ctrl_c_while_handing_a_step_over_keeps_no_place(monkeypatch):
     # KeyboardInterrupt is no Exception: each one kept a place, and after MAX_PENDING of them every
     # later fit hung at its first epoch end.
