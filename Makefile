@@ -76,7 +76,7 @@ bench: setup-all
 	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/epoch_end.py --backend jax
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/epoch_end.py --backend torch
 	$(PY) bench/plugin_latency.py
-	$(PY) bench/many_classes.py
+	$(PY) bench/many_classes.py --backend tensorflow
 	KERAS_BACKEND=jax $(VENV_JAX)/bin/python bench/many_classes.py --backend jax
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/many_classes.py --backend torch
 	$(PY) bench/examples_cost.py --backend tensorflow

@@ -121,10 +121,14 @@ export function resolveBaselines(columns, chosen = []) {
  * @param {{classNames: string[], hasBaseline: boolean, baseline?: string|null, columns?: Array, reorderOf?: number}} group
  *   from {@link groupByClassSet}
  * @param {number} index the group's position
+ * @param {{plain?: boolean}} [options] `plain`: the names as they are, for exports (on screen they
+ *   are wrapped by `isolated` and shown with `shownName`, format.js)
  * @returns {string}
  */
-export function classSetTitle(group, index) {
-  const shown = group.classNames.slice(0, 4).map((name) => isolated(shownName(shortName(name)))).join(", ");
+export function classSetTitle(group, index, { plain = false } = {}) {
+  // On screen each name is isolated and its hidden white space shown; exports (plain) keep the names.
+  const named = (name) => (plain ? name : isolated(shownName(name)));
+  const shown = group.classNames.slice(0, 4).map((name) => named(shortName(name))).join(", ");
   const more = group.classNames.length > 4 ? ", …" : "";
   const reordered = group.reorderOf === undefined
     ? ""
@@ -132,7 +136,7 @@ export function classSetTitle(group, index) {
   const count = `${group.classNames.length} ${group.classNames.length === 1 ? "class" : "classes"} (${shown}${more})${reordered}`;
   if (!group.hasBaseline) return `Class set ${index + 1}: ${count}; no baseline chosen, so not compared`;
   if ((group.columns ?? group.runs ?? [null, null]).length < 2) return `Class set ${index + 1}: ${count}; one run, nothing to compare with`;
-  return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? isolated(runLabel(group.baseline)) : ""}`.trimEnd();
+  return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? named(runLabel(group.baseline)) : ""}`.trimEnd();
 }
 
 /** A class name cut to 40 characters for a title (whole characters: no half of a surrogate pair). */

@@ -235,7 +235,9 @@ export function buildReportTable(columns, baseline) {
  * @param {string|string[]|null} baselines the baseline of each class set
  *   ({@link import("./pivot.js").resolveBaselines})
  * @returns {Array<{classNames: string[], hasBaseline: boolean, baseline: string|null, title: string,
- *   columns: Array, classRows: Array, summaryRows: Array}>}
+ *   exportTitle: string, columns: Array, classRows: Array, summaryRows: Array}>} `title` as shown,
+ *   `exportTitle` with the names as they are
+
  */
 export function buildReportTables(columns, baselines) {
   return groupByClassSet(columns, baselines).map((group, index) => ({
@@ -243,6 +245,7 @@ export function buildReportTables(columns, baselines) {
     hasBaseline: group.hasBaseline,
     baseline: group.baseline,
     title: classSetTitle(group, index),
+    exportTitle: classSetTitle(group, index, { plain: true }),
     ...buildReportTable(group.columns, group.baseline),
   }));
 }
@@ -397,8 +400,7 @@ export function exportTablesText(parts, flavour) {
     const layout = exportLayout(table, classRows, flavour);
     if (flavour === "csv") return toCsv(layout);
     const text = toMarkdown(layout);
-    // the names' isolation marks (see classSetTitle) left out: the export holds the names as they are
-    return parts.length > 1 && title ? `### ${markdownText(title.replace(/[\u2068\u2069]/g, ""))}\n\n${text}` : text;
+    return parts.length > 1 && title ? `### ${markdownText(title)}\n\n${text}` : text;
   });
   return texts.join(flavour === "csv" ? "\r\n" : "\n");
 }

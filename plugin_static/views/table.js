@@ -355,7 +355,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
   const shownGrids = () => grids.filter((grid) => grid.table);
 
   function exportTable(flavour, target) {
-    const parts = shownGrids().map((grid) => ({ table: grid.table, classRows: grid.shownRows, title: grid.table.title }));
+    const parts = shownGrids().map((grid) => ({ table: grid.table, classRows: grid.shownRows, title: grid.table.exportTitle }));
     if (!parts.length) return;
     const text = exportTablesText(parts, flavour);
     if (target === "copy") {

@@ -335,16 +335,16 @@ test("runs with another class set get their own table, compared with their own b
   assert.deepEqual(single[0].classRows.map((row) => row.name), NAMES);
 
   // The export holds every table, one after another.
-  const parts = tables.map((table) => ({ table, classRows: table.classRows, title: table.title }));
+  const parts = tables.map((table) => ({ table, classRows: table.classRows, title: table.exportTitle }));
   const csv = exportTablesText(parts, "csv");
   const blocks = csv.split("\r\n\r\n");
   assert.equal(blocks.length, 2);
   assert.ok(blocks[0].startsWith("class,base step,"));
   assert.ok(blocks[1].startsWith("class,odd step,"));
   const markdown = exportTablesText(parts, "markdown");
-  const plain = (title) => markdownText(title.replace(/[\u2068\u2069]/g, "")); // the names as they are, no marks
-  assert.ok(markdown.startsWith(`### ${plain(first.title)}\n\n| class |`));
-  assert.ok(markdown.includes(`\n### ${plain(second.title)}\n\n| class | odd (step 3) precision |`));
+  assert.equal(first.exportTitle, first.title.replace(/[\u2068\u2069]/g, "")); // the names as they are, no marks
+  assert.ok(markdown.startsWith(`### ${markdownText(first.exportTitle)}\n\n| class |`));
+  assert.ok(markdown.includes(`\n### ${markdownText(second.exportTitle)}\n\n| class | odd (step 3) precision |`));
   assert.ok(!/[\u2068\u2069]/.test(markdown));
   assert.equal(exportTablesText(parts.slice(0, 1), "markdown"), toMarkdownOf(first));
 });
@@ -363,7 +363,7 @@ test("the Markdown export's class-set headings keep hostile class and run names 
     { run: "x", step: 0, report: report(0, ["p", "q", "r"], uniform(3)), error: null },
   ];
   const tables = buildReportTables(columns, ["<script>alert(2)</script>", "x"]);
-  const parts = tables.map((table) => ({ table, classRows: table.classRows, title: table.title }));
+  const parts = tables.map((table) => ({ table, classRows: table.classRows, title: table.exportTitle }));
   const headings = exportTablesText(parts, "markdown").split("\n").filter((line) => line.startsWith("###"));
   assert.equal(headings.length, 2);
   assert.ok(headings[0].includes("\\<img src=x onerror=alert(1)\\>"), headings[0]);
