@@ -278,42 +278,41 @@ def test_a_class_set_known_only_at_the_first_epoch_end_is_checked_there_in_both_
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2]
 
 
-def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
-    # No on_train_end: steps still queued at exit are written by the interpreter's shutdown.
-    script = textwrap.dedent(
-        f"""
-        import time, numpy as np
-        from tb_imbalance import background
-        from tb_imbalance.targets import directory_writer
-        writer = directory_writer({str(tmp_path)!r})
-        def write(step):
-            time.sleep(0.2)
-            writer.write_matrix(step, "confusion_matrix", np.array([[step + 1, 1], [0, 2]]), ["a", "b"])
-        for step in range(3):
-            background.submit(lambda step=step: write(step))
-        print("submitted", flush=True)
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    assert done.returncode == 0, done.stderr
-    logged = matrices(tmp_path)["."]
-    assert sorted(logged) == [0, 1, 2]
-    assert [int(logged[step][0, 0]) for step in range(3)] == [1, 2, 3]
-
-
-def test_steps_handed_over_by_a_thread_that_outlives_the_main_thread_are_written_in_order(tmp_path):
-    # The interpreter's exit shuts concurrent.futures down before it joins other threads: a fit still
-    # training in a thread failed at its next epoch end ("cannot schedule new futures after shutdown").
+def _steps_written_by_a_script(run_dir, seconds, body):
+    """Run ``body`` in a fresh interpreter, where ``write(step)`` writes step ``step`` (``seconds`` long)
+    into ``run_dir``; return the process and the written steps' first cell by step (``step + 1``)."""
     script = textwrap.dedent(
         f"""
         import threading, time, numpy as np
         from tb_imbalance import background
         from tb_imbalance.targets import directory_writer
-        writer = directory_writer({str(tmp_path)!r})
+        writer = directory_writer({str(run_dir)!r})
         def write(step):
-            time.sleep(0.1)
+            time.sleep({seconds})
             writer.write_matrix(step, "confusion_matrix", np.array([[step + 1, 1], [0, 2]]), ["a", "b"])
+        """
+    ) + textwrap.dedent(body)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    logged = matrices(run_dir).get(".", {})
+    return done, {step: int(logged[step][0, 0]) for step in sorted(logged)}
+
+
+def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
+    # No on_train_end: steps still queued at exit are written by the interpreter's shutdown.
+    done, written = _steps_written_by_a_script(tmp_path, 0.2, """
+        for step in range(3):
+            background.submit(lambda step=step: write(step))
+        print("submitted", flush=True)
+        """)
+    assert done.returncode == 0, done.stderr
+    assert written == {0: 1, 1: 2, 2: 3}
+
+
+def test_steps_handed_over_by_a_thread_that_outlives_the_main_thread_are_written_in_order(tmp_path):
+    # The interpreter's exit shuts concurrent.futures down before it joins other threads: a fit still
+    # training in a thread failed at its next epoch end ("cannot schedule new futures after shutdown").
+    done, written = _steps_written_by_a_script(tmp_path, 0.1, """
         def train():
             steps = [background.submit(lambda: write(0))]
             time.sleep(1.0)  # the main thread has ended meanwhile
@@ -321,13 +320,9 @@ def test_steps_handed_over_by_a_thread_that_outlives_the_main_thread_are_written
             background.wait(steps)
             print("written", flush=True)
         threading.Thread(target=train).start()
-        """
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+        """)
     assert done.returncode == 0 and "written" in done.stdout, done.stderr
-    logged = matrices(tmp_path)["."]
-    assert [int(logged[step][0, 0]) for step in sorted(logged)] == [1, 2, 3]
+    assert written == {0: 1, 1: 2, 2: 3}
 
 
 def test_steps_handed_over_after_shutdown_wait_for_the_earlier_ones_and_run_one_at_a_time(monkeypatch):
