@@ -72,9 +72,12 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     * at the start of training: no source at all; ``class_names`` of the wrong length (``C`` from
       the compiled metric or the model's output shape); ``from_logits`` disagreeing with the loss or
       the compiled metric (see :func:`~tb_imbalance.keras.model_checks.check_from_logits`); a
-      multi-output model on the predict path; two callbacks with the same ``name`` and run directory;
+      multi-output model on the predict path; two callbacks with the same ``name`` and run directory; a
+      compiled metric that ``model.metrics`` leaves out (Keras would never reset it);
     * at the first epoch's start: a run directory that already holds this step or later ones of this
       tag (a re-run into an old ``log_dir``);
+    * at an epoch's end: a validation pass that counted no row in the compiled metric (a ``test_step``
+      that does not update it);
     * a warning (``warnings.warn`` and the log line, once) when a compiled metric is the source but
       ``fit`` did not validate a logged epoch.
 
@@ -84,21 +87,16 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     Args:
         log_dir: the same directory you give ``keras.callbacks.TensorBoard``.
         class_names: C display names (default ``"0"…"C-1"``): a list or tuple, not a string.
-        validation_data: ``(x, y)`` / ``(x, y, sample_weight)`` arrays, a
-            ``keras.utils.PyDataset``, a ``torch.utils.data.DataLoader``, a
-            ``tf.data.Dataset`` or any iterable of ``(x, y[, sample_weight])``
-            batches (see :mod:`tb_imbalance.keras.validation_data`). When
-            given, it is the source of every report, even with a streaming
-            metric compiled.
-        validation_steps: batches of ``validation_data`` read per report.
-            Required for a source that may never end (a repeated
-            ``tf.data.Dataset``, a generator, an iterable without ``len()``,
-            a ``PyDataset`` whose ``num_batches`` is ``None``, a
-            ``DataLoader`` over an ``IterableDataset``); ``None`` reads
-            finite sources to their end.
-        from_logits: the model's scores are logits, for the predict path: a
-            single column (``Dense(1)`` without activation) is cut at 0; the
-            curves read their sigmoid, or softmax (also with a loss of
+        validation_data: ``(x, y)`` / ``(x, y, sample_weight)`` arrays, a ``keras.utils.PyDataset``, a
+            ``torch.utils.data.DataLoader``, a ``tf.data.Dataset`` or any iterable of
+            ``(x, y[, sample_weight])`` batches (see :mod:`tb_imbalance.keras.validation_data`). When given,
+            it is the source of every report, even with a streaming metric compiled.
+        validation_steps: batches of ``validation_data`` read per report. Required for a source that may
+            never end (a repeated ``tf.data.Dataset``, a generator, an iterable without ``len()``, a
+            ``PyDataset`` whose ``num_batches`` is ``None``, a ``DataLoader`` over an ``IterableDataset``);
+            ``None`` reads finite sources to their end.
+        from_logits: the model's scores are logits, for the predict path: a single column (``Dense(1)``
+            without activation) is cut at 0; the curves read their sigmoid, or softmax (also with a loss of
             ``from_logits=True``). For the metric path set it on the metric.
         freq: log every ``freq`` epochs (epochs 0, freq, 2·freq, …).
         name: tag of the confusion matrix; a non-default name prefixes the
@@ -112,56 +110,45 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         image: write the confusion-matrix picture.
         batch_size: batch size for predicting array ``validation_data``.
         verbose: 1 prints the line saying which source is read, and warnings.
-        class_counts: training examples per class, C non-negative ints in
-            class order, stored with every matrix: the dashboard then reports
-            mean recall over many-shot (> 100 training examples), medium-shot
-            (20–100) and few-shot (< 20) classes, and the
-            ``imbalance/many_shot_recall``, ``medium_shot_recall`` and
-            ``few_shot_recall`` scalars are written (each when its bucket
-            holds a class with validation support). Never guessed: Keras
-            hands callbacks the model and the epoch's ``logs``, never
-            ``fit``'s ``x`` / ``y``. Pass ``class_counts=np.bincount(y_train,
-            minlength=C)`` (one-hot: ``y_train.sum(axis=0).astype(int)``).
+        class_counts: training examples per class, C non-negative ints in class order, stored with every
+            matrix: the dashboard then reports mean recall over many-shot (> 100 training examples),
+            medium-shot (20–100) and few-shot (< 20) classes, and the ``imbalance/many_shot_recall``,
+            ``medium_shot_recall`` and ``few_shot_recall`` scalars are written (each when its bucket holds a
+            class with validation support). Never guessed: Keras hands callbacks the model and the epoch's
+            ``logs``, never ``fit``'s ``x`` / ``y``. Pass ``class_counts=np.bincount(y_train, minlength=C)``
+            (one-hot: ``y_train.sum(axis=0).astype(int)``).
         class_groups: ``{"group name": [class names…]}``, stored with every matrix so the dashboard can
             roll the matrix up to groups (the ``report`` route's ``group=1``). Every member must be one of
             the class names (``"0"…"C-1"`` without ``class_names``), a class in at most one group; classes
             in no group are shown as groups of their own. ``class_counts`` and ``class_groups`` are fixed
             per tag: a run directory whose tag holds other ones is refused at the first epoch.
-        examples: ``(x, y)`` or ``(x, y, ids)``, a small set of rows (up to
-            a few thousand) predicted once per logged epoch — the only extra
-            forward pass, opt-in and said in the log line (none when ``x`` is
-            the very array of the callback's ``validation_data``). Each cell
-            keeps up to ``examples_per_cell`` rows for the dashboard (click a
-            cell): the most confident mistakes off the diagonal, the least
-            confident correct rows on it, with their id (``ids`` or the row
-            index), top-3 scores and a rendering (pictures as thumbnails of
-            at most 64 px, strings as text, other rows as their first values);
-            written as ``<name>_examples`` (see :mod:`tb_imbalance.examples`).
-            Scores are read as logits when the callback's or the loss's
-            ``from_logits`` is True.
+        examples: ``(x, y)`` or ``(x, y, ids)``, a small set of rows (up to a few thousand) predicted once
+            per logged epoch — the only extra forward pass, opt-in and said in the log line (none when ``x``
+            is the very array of the callback's ``validation_data``). Each cell keeps up to
+            ``examples_per_cell`` rows for the dashboard (click a cell): the most confident mistakes off the
+            diagonal, the least confident correct rows on it, with their id (``ids`` or the row index),
+            top-3 scores and a rendering (pictures as thumbnails of at most 64 px, strings as text, other
+            rows as their first values); written as ``<name>_examples`` (see :mod:`tb_imbalance.examples`).
+            Scores are read as logits when the callback's or the loss's ``from_logits`` is True.
         examples_per_cell: examples kept per cell (default 8).
         examples_max_bytes: bound on one epoch's examples, thumbnails
             included (default 2 MB); when it cuts, a log line says so once.
-        background: write each step on the process's background writer
-            (default; with ``C`` known before training, it draws the picture's
-            fonts and frame while the first epoch trains). ``False`` writes
+        background: write each step on the process's background writer (default; with ``C`` known before
+            training, it draws the picture's fonts and frame while the first epoch trains). ``False`` writes
             each step on the training thread before ``on_epoch_end`` returns.
 
     Raises:
-        TypeError: ``validation_data`` is not an accepted source;
-            ``class_names`` is a string or not a sequence; a flag not a bool;
-            ``class_counts`` not integers; ``class_groups`` not a dict of lists;
-            ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the
-            inputs of a multi-input model (a dict or a list of arrays).
-        ValueError: ``examples`` rows of different lengths or empty, bad
-            ``examples_per_cell`` / ``examples_max_bytes``, or either of them
-            given without ``examples``; bad ``freq`` / ``name`` / ``batch_size`` /
-            ``validation_steps`` / ``class_counts`` / ``class_groups``; an endless
+        TypeError: ``validation_data`` is not an accepted source; ``class_names`` is a string or not a
+            sequence; a flag not a bool; ``class_counts`` not integers; ``class_groups`` not a dict of
+            lists; ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the inputs of a multi-input
+            model (a dict or a list of arrays).
+        ValueError: ``examples`` rows of different lengths or empty, bad ``examples_per_cell`` /
+            ``examples_max_bytes``, or either of them given without ``examples``; bad ``freq`` / ``name`` /
+            ``batch_size`` / ``validation_steps`` / ``class_counts`` / ``class_groups``; an endless
             ``validation_data`` without ``validation_steps``; at the start of training or of the first
-            epoch, the set-up errors listed above; at an epoch's end, when the
-            compiled metric counted invalid rows (labels out of range, NaN
-            scores, logits read as probabilities) or the predictions of
-            ``validation_data`` are rejected.
+            epoch, the set-up errors listed above; at an epoch's end, when the compiled metric counted
+            invalid rows (labels out of range, NaN scores, logits read as probabilities) or the predictions
+            of ``validation_data`` are rejected.
 
     Example:
         >>> import keras, numpy as np, tempfile
@@ -281,6 +268,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "and pass validation_data to fit (no extra forward pass), or pass "
                 "validation_data=(x_val, y_val) to the callback"
             )
+        if self._source is None:  # the metric's counts are the validation pass's only if Keras resets it
+            model_checks.check_metric_is_reset(self.model, self._metric)
         outputs = model_checks.model_outputs(self.model)
         model_checks.check_predict_path(outputs, validation_data=self._source is not None, examples=self.examples is not None)
         missing_curves = model_checks.check_from_logits(
@@ -376,6 +365,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         state, self._validated = self._validated, None  # fit's validation pass's, read at on_test_end
         if isinstance(state.matrix, ValueError):
             raise state.matrix
+        model_checks.check_pass_counted(self._metric.name, state.matrix.sum(), epoch)
         self._messages.validation_rows(epoch, state.matrix.sum())  # a generator used up after one pass?
         return state
 

@@ -36,6 +36,8 @@ __all__ = [
     "known_num_classes",
     "check_predict_path",
     "check_from_logits",
+    "check_metric_is_reset",
+    "check_pass_counted",
 ]
 
 
@@ -47,6 +49,39 @@ def find_streaming_metrics(metrics: Sequence[Any]) -> list[ConfusionMatrixMetric
         else:
             found.extend(find_streaming_metrics(getattr(metric, "metrics", []) or []))
     return found
+
+
+def _listed(metrics: Sequence[Any], wanted: Any) -> bool:
+    """Whether ``wanted`` is one of ``metrics`` or of the metrics they hold (``CompileMetrics``), at any depth."""
+    return any(metric is wanted or _listed(getattr(metric, "metrics", []) or [], wanted) for metric in metrics)
+
+
+def check_metric_is_reset(model: Any, metric: ConfusionMatrixMetric) -> None:
+    """Refuse, before training, a compiled ``metric`` that Keras will never reset: one that ``model.metrics``
+    (overridden by a subclass, as Keras' guide to a custom ``train_step`` shows) leaves out, with the
+    compiled metrics that hold it. Its counts would run on from batch to batch, training rows included."""
+    if _listed(model.metrics, metric) or _listed(model.metrics, getattr(model, "_compile_metrics", None)):
+        return
+    raise ValueError(
+        f"ClassificationReportCallback: the compiled metric '{metric.name}' is not in model.metrics (the model's "
+        "`metrics` property leaves out the compiled metrics), so Keras never resets it and it counts the training "
+        "batches and every validation pass together; keep them in the property: "
+        "`return [*super().metrics, self.loss_tracker]`, or pass validation_data=(x_val, y_val) to the callback"
+    )
+
+
+def check_pass_counted(metric_name: str, rows: float, epoch: int) -> None:
+    """Refuse, at the epoch's end, a validation pass that left the compiled metric at zero rows."""
+    if rows:
+        return
+    raise ValueError(
+        f"ClassificationReportCallback: fit's validation pass of epoch {epoch} counted no row in the compiled metric "
+        f"'{metric_name}': the model's test_step does not update the compiled metrics (call "
+        "self.compute_metrics(x, y, y_pred, sample_weight) in it), every validation row had sample weight 0, or a "
+        "Python generator given to fit(validation_data=...) was used up by an earlier pass (pass arrays, a "
+        "keras.utils.PyDataset, or a tf.data dataset with .repeat() and fit(validation_steps=...)); or pass "
+        "validation_data=(x_val, y_val) to the callback"
+    )
 
 
 def model_outputs(model: Any) -> list | None:

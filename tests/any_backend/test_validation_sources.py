@@ -254,8 +254,9 @@ def test_a_used_up_generator_given_to_fit_is_said_once_when_a_pass_counts_other_
                                          r"the steps' reports describe different rows.*validation_steps") as said:
         try:
             _fit_with_metric(tmp_path, data, used_up())
-        except ValueError as empty:  # a pass that validated no row at all is refused, as an empty evaluation
-            assert "every cell is 0" in str(empty) or "0 rows" in str(empty), str(empty)
+        except ValueError as empty:  # a pass that validated no row at all is refused, naming the generator
+            assert "validation pass of epoch" in str(empty) and "counted no row" in str(empty), str(empty)
+            assert "generator given to fit(validation_data=...) was used up" in str(empty), str(empty)
     assert sum("validation pass of epoch" in str(warning.message) for warning in said) == 1
 
 

@@ -1,0 +1,113 @@
+"""A subclassed model with its own ``metrics`` property or ``test_step``: the callback reads the compiled
+metric only when Keras resets it before fit's validation pass and that pass updates it.
+
+Keras' guide to a custom ``train_step`` overrides ``metrics`` with the model's own trackers, which leaves
+the compiled metrics out: Keras then never resets them, and a metric read there holds the training
+batches and every pass so far. A ``test_step`` that does not call ``compute_metrics`` leaves the metric
+at zero rows. Both wrote wrong or empty matrices a step late; both are refused now, naming the fix.
+On the current Keras backend; JAX's ``test_step`` is stateless, with its own signature.
+"""
+
+import os
+
+import keras
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
+
+from logdir_reader import matrices
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback
+
+BACKEND = keras.backend.backend()
+CLASSES = 3
+RUN = "validation_imbalance"
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    y = rng.choice(CLASSES, 260, p=[0.6, 0.3, 0.1])
+    x = rng.normal(size=(260, 4)).astype("float32")
+    x[:, :CLASSES] += np.eye(CLASSES, dtype="float32")[y] * 1.5
+    return (x[:160], y[:160]), (x[160:], y[160:])
+
+
+class Batches(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.trained = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.trained += 1
+
+
+def _no_metric_update_step(model, data):
+    """A test_step that tracks its loss and updates no compiled metric (each backend's signature)."""
+    if BACKEND == "jax":
+        trainable, non_trainable, metrics_variables = data[0]
+        x, y = data[1][:2]
+        y_pred, non_trainable = model.stateless_call(trainable, non_trainable, x)
+        return {}, (trainable, non_trainable, metrics_variables)
+    x, y = data[:2]
+    model.tracked_loss.update_state(keras.losses.sparse_categorical_crossentropy(y, model(x, training=False)))
+    return {"loss": model.tracked_loss.result()}
+
+
+def subclassed(*, metrics_property=None, skip_metrics_in_test_step=False):
+    class Model(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(CLASSES, activation="softmax")
+            self.tracked_loss = keras.metrics.Mean(name="loss")
+
+        def call(self, x):
+            return self.dense(x)
+
+    if metrics_property is not None:
+        Model.metrics = property(metrics_property)
+    if skip_metrics_in_test_step:
+        if BACKEND == "jax":
+            Model.test_step = lambda self, state, data: _no_metric_update_step(self, (state, data))
+        else:
+            Model.test_step = lambda self, data: _no_metric_update_step(self, data)
+    keras.utils.set_random_seed(1)
+    model = Model()
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    return model
+
+
+def test_a_metrics_property_that_leaves_out_the_compiled_metrics_is_refused_before_training(tmp_path, data):
+    (x, y), validation = data
+    model, batches = subclassed(metrics_property=lambda self: [self.tracked_loss]), Batches()
+    with pytest.raises(ValueError, match=r"the compiled metric 'balanced_accuracy' is not in model.metrics .*never "
+                                         r"resets it.*return \[\*super\(\).metrics, self.loss_tracker\]"):
+        model.fit(x, y, validation_data=validation, epochs=2, verbose=0,
+                  callbacks=[batches, ClassificationReportCallback(tmp_path, verbose=0)])
+    assert batches.trained == 0
+    assert not os.path.exists(tmp_path / RUN) or not os.listdir(tmp_path / RUN)
+
+
+def test_a_metrics_property_that_keeps_them_logs_the_validation_matrix(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    model = subclassed(metrics_property=lambda self: [*keras.Model.metrics.fget(self), self.tracked_loss])
+    seen = []
+    sk_each_epoch = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(
+        sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))))
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+              callbacks=[ClassificationReportCallback(tmp_path, verbose=0), sk_each_epoch])
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1]
+    for epoch in (0, 1):
+        np.testing.assert_array_equal(logged[epoch], seen[epoch])
+        assert logged[epoch].sum() == len(y_val)  # not the training rows, not two passes
+
+
+def test_a_test_step_that_updates_no_compiled_metric_is_refused_at_the_first_epoch_end(tmp_path, data):
+    (x, y), validation = data
+    model = subclassed(skip_metrics_in_test_step=True)
+    with pytest.raises(ValueError, match=r"fit's validation pass of epoch 0 counted no row in the compiled metric "
+                                         r"'balanced_accuracy': the model's test_step does not update the compiled "
+                                         r"metrics \(call self.compute_metrics"):
+        model.fit(x, y, validation_data=validation, epochs=3, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    assert RUN not in matrices(tmp_path)
