@@ -10,6 +10,7 @@ and, for pictures, the PNG bytes of a thumbnail:
   and other integers in [0, 255] are kept as they are, booleans become
   0 / 255, floats in [0, 1] are multiplied by 255, and anything else is
   stretched from its minimum to its maximum (``"scale": "min-max"``);
+  NaN and -inf pixels are drawn as the lowest finite value, +inf as the highest;
 * a string (or UTF-8 bytes): its first :data:`TEXT_MAX_CHARS` characters and
   its full ``length``;
 * anything else: its ``shape`` and first :data:`VALUES_SHOWN` values.
@@ -52,13 +53,16 @@ def render_example(row: Any) -> tuple[dict, bytes | None]:
             row = np.asarray(to_numpy(row, "examples"))
         except (TypeError, ValueError, RuntimeError):
             pass  # shown as its text
-    if isinstance(row, np.ndarray) and row.ndim == 0:
-        row = row.item()
+    if isinstance(row, np.ndarray) and (row.ndim == 0 or (row.size == 1 and row.dtype.kind in "USO")):
+        row = row.reshape(()).item()  # a text model's row is [1] string (Input((1,), dtype="string"))
     if isinstance(row, bytes):
         row = row.decode("utf-8", errors="replace")
     if isinstance(row, str):
         return {"kind": "text", "text": readable_text(row[:TEXT_MAX_CHARS]), "length": len(row)}, None
-    array = np.asarray(row) if isinstance(row, (np.ndarray, list, tuple, int, float, np.number)) else None
+    try:
+        array = np.asarray(row) if isinstance(row, (np.ndarray, list, tuple, int, float, np.number)) else None
+    except (TypeError, ValueError):  # a record of parts of different shapes, ("text", [3, 7]): shown as its text
+        array = None
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
         text = repr(row)
         return {"kind": "text", "text": readable_text(text[:TEXT_MAX_CHARS]), "length": len(text)}, None
@@ -97,15 +101,17 @@ def _to_uint8(pixels: np.ndarray) -> tuple[np.ndarray, str | None]:
         return pixels, None
     values = pixels.astype(np.float64)
     finite = np.isfinite(values)
-    values = np.where(finite, values, 0.0)
     low, high = (float(values[finite].min()), float(values[finite].max())) if finite.any() else (0.0, 0.0)
+    values = np.where(finite, values, np.where(values == np.inf, high, low))  # +inf as the brightest, NaN the darkest
     if np.issubdtype(pixels.dtype, np.integer) and low >= 0 and high <= 255:
         return values.astype(np.uint8), None
     if np.issubdtype(pixels.dtype, np.floating) and low >= 0 and high <= 1:
         return np.round(values * 255).astype(np.uint8), None
-    if high == low:
+    half_span = high / 2 - low / 2  # halves: high - low overflows for values near ±1.8e308
+    if half_span <= 0:
         return np.full(values.shape, 128, dtype=np.uint8), "min-max"
-    return np.round((values - low) * (255.0 / (high - low))).astype(np.uint8), "min-max"
+    stretched = (values / 2 - low / 2) / half_span * 255.0
+    return np.clip(np.round(stretched), 0, 255).astype(np.uint8), "min-max"
 
 
 def _thumbnail_png(picture: np.ndarray) -> tuple[bytes, int, int]:

@@ -16,14 +16,13 @@ sigmoid column turned into two classes. Scores that are not probabilities
 
 Each kept row gets its id (the user's or the row index), its top-3
 ``[class, score]`` pairs and a rendering (:mod:`tb_imbalance.example_render`).
-Rows are rendered rank by rank across cells (every cell's first example,
-then every cell's second, …) until ``examples_max_bytes`` would be passed,
-so a cut drops the least telling examples of every cell alike, and the index
-says how many were kept (``"cut"``). The bound counts UTF-8 bytes of the
-index, its cell entries included, and the thumbnails' bytes. Every cell with
-rows is listed, with its row ``count``, even when the cut left it no example
-(``"cells_complete": true``) — unless listing them all would pass the bound:
-then only the cells with examples are (``false``).
+Rows are rendered rank by rank across cells (every cell's first example, then every cell's second, …);
+one that would pass ``examples_max_bytes`` is left out and the next tried, until a rank fits none, so a
+cut drops the least telling examples of every cell alike, and the index says how many were kept
+(``"cut"``). The bound counts UTF-8 bytes of the index, its cell entries included, and the thumbnails'
+bytes. Every cell with rows is listed, with its row ``count``, even when the cut left it no example
+(``"cells_complete": true``) — unless listing them all would pass the bound: then only the cells with
+examples are (``false``).
 
 Example:
     >>> chosen = collect_examples(["a", "b", "c", "d"], [0, 0, 1, 1],
@@ -335,10 +334,14 @@ def collect_examples(
     used = _json_bytes(dict(index, version=fmt.EXAMPLES_VERSION))
     cells: dict[tuple[int, int], list[dict]] = {}
     thumbnails: list[bytes] = []
-    kept = 0
-    ranked = chosen[np.lexsort((chosen[:, 1], chosen[:, 2])), 0]  # rank by rank across cells
+    kept, smallest, rank, rank_added = 0, 0, 0, True
+    ranked, ranks = chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))][:, [0, 2]].T  # rank by rank across cells
     chunk = max(1, 2**22 // num_classes)  # top classes of a few MB of score rows at a time
     for index_in_rank, position in enumerate(ranked):
+        if ranks[index_in_rank] != rank:  # a whole rank that fitted nothing: the bound is reached
+            if not rank_added:
+                break
+            rank, rank_added = ranks[index_in_rank], False
         if index_in_rank % chunk == 0:
             tops = top_classes(scores[ranked[index_in_rank : index_in_rank + chunk]], TOP_SCORES)
         row = int(considered[position])
@@ -356,11 +359,11 @@ def collect_examples(
         size = _json_bytes(example) + _SEPARATOR + (len(png) if png else 0)
         if key not in cells:
             size += _cell_bytes(key, count_of(key[0] * num_classes + key[1]))
-        if used + size > max_bytes:
-            if png is not None:
-                del example["image"]
-            break
-        used += size
+        if used + size > max_bytes:  # this one is left out; a smaller one further on may fit
+            if max_bytes - used < smallest:  # not even the smallest kept so far would
+                break
+            continue
+        used, rank_added, smallest = used + size, True, min(smallest or size, size)
         if png is not None:
             thumbnails.append(png)
         cells.setdefault(key, []).append(example)

@@ -139,3 +139,20 @@ def test_the_dashboard_counts_a_cell_the_bound_left_out_of_the_index(tmp_path, w
     response = client.get("/data/plugin/imbalance/examples", query_string={
         "run": "run", "tag": "confusion_matrix", "true": int(empty[0]), "pred": int(empty[1])})
     assert json.loads(response.get_data())["count"] == 0  # a weight sum of 0 is no row either
+
+
+def test_one_example_too_large_for_the_bound_is_left_out_alone():
+    """An id is never shortened: one far longer than the bound drops that example, not every one after it."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 300)
+    scores = rng.dirichlet(np.ones(3), 300)
+    texts, ids = [f"mail {i}" for i in range(300)], [f"mail-{i}" for i in range(300)]
+    full = collect_examples(texts, labels, scores, num_classes=3, example_ids=ids, examples_max_bytes=20_000)
+    assert full.index["cut"] is None
+    first = full.index["cells"][0]["examples"][0]["row"]  # the first example rendered: rank 0 of cell (0, 0)
+    ids[first] = "data:text/plain;base64," + "A" * 30_000
+    cut = collect_examples(texts, labels, scores, num_classes=3, example_ids=ids, examples_max_bytes=20_000)
+    assert cut.index["cut"] == {"kept": 71, "chosen": 72}
+    expected = [[e["row"] for e in cell["examples"] if e["row"] != first] for cell in full.index["cells"]]
+    assert [[e["row"] for e in cell["examples"]] for cell in cut.index["cells"]] == expected
+    assert len(json.dumps(cut.index, ensure_ascii=False).encode()) <= 20_000

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import keras
 import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance.examples import ExampleSet, collect_examples, validate_examples_options
 from tb_imbalance.keras.random_streams import leaves_random_streams_alone
-from tb_imbalance.keras.validation_data import _single_output
+from tb_imbalance.keras.validation_data import _is_tf_dataset, _is_torch_dataloader, _single_output
 from tb_imbalance.tensors import to_numpy
 
 __all__ = ["ExamplesSource"]
@@ -70,6 +71,14 @@ class ExamplesSource:
                 "rows with np.stack) or a list of strings; for a model with several inputs, log the "
                 "examples of one input with tb_imbalance.log_report(..., examples=that_input)"
             )
+        kind = ("tf.data.Dataset" if _is_tf_dataset(self.x) else "torch DataLoader" if _is_torch_dataloader(self.x)
+                else "keras.utils.PyDataset" if isinstance(self.x, keras.utils.PyDataset) else None)
+        if kind is not None:
+            raise TypeError(
+                f"`examples` x must be the rows themselves (an array, a DataFrame, a list of pictures or strings), "
+                f"received a {kind}: its rows are kept and shown, so pass a few thousand of them as an array "
+                "(e.g. the x and y of one large batch)"
+            )
         self.ids = examples[2] if len(examples) == 3 else None
         self._shared: Any = None  # the ValidationSource whose predictions serve the examples too
         self.y = to_numpy(y, "examples")
@@ -91,8 +100,12 @@ class ExamplesSource:
 
     def describe(self) -> str:
         """``"<N> rows of [shape]"`` for the log line."""
-        shape = np.shape(self.x[0]) if not isinstance(self.x[0], (str, bytes)) else None
-        return f"{len(self)} rows" + ("" if shape is None else f" of {list(shape)}")
+        if isinstance(self.x, (list, tuple)) and isinstance(self.x[0], (str, bytes)):
+            return f"{len(self)} rows"
+        try:  # np.shape, not x[0]: a DataFrame's x[0] is a column
+            return f"{len(self)} rows of {list(np.shape(self.x)[1:])}"
+        except (TypeError, ValueError):  # rows of different shapes
+            return f"{len(self)} rows"
 
     def check_labels(self, num_classes: int) -> None:
         """Check ``y`` against ``C`` before training."""

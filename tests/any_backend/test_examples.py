@@ -212,6 +212,39 @@ def test_strings_and_other_rows():
     assert render_example(np.float32(np.inf))[0] == {"kind": "values", "shape": [], "values": ["inf"]}
 
 
+def test_a_row_of_one_string_is_its_text_and_a_ragged_record_its_python_text():
+    """A text model's rows are ``[1]`` strings (``Input((1,), dtype="string")``); a record of parts of different
+    shapes is shown as text, not refused with numpy's error."""
+    expected = {"kind": "text", "text": "win money 🙂", "length": 11}
+    for rows in (np.array([["win money 🙂"]]), np.array([["win money 🙂"]], dtype=object),
+                 np.array([["win money 🙂".encode()]], dtype=object)):
+        assert render_example(rows[0])[0] == expected, rows.dtype
+    chosen = collect_examples(np.array([["win money 🙂"], ["hello"]]), [0, 1], np.eye(2), num_classes=2)
+    assert [cell["examples"][0]["text"] for cell in chosen.index["cells"]] == ["win money 🙂", "hello"]
+    assert render_example(np.array([3.5]))[0] == {"kind": "values", "shape": [1], "values": [3.5]}  # numbers stay
+    fields, png = render_example(("refund please", [3, 7]))
+    assert png is None and fields == {"kind": "text", "text": "('refund please', [3, 7])", "length": 25}
+    chosen = collect_examples([("refund please", [3, 7]), ("ok", [1])], [0, 1], np.eye(2), num_classes=2)
+    assert [cell["examples"][0]["kind"] for cell in chosen.index["cells"]] == ["text", "text"]
+
+
+def test_non_finite_pixels_of_a_stretched_picture_are_its_lowest_or_highest_value(recwarn):
+    for low, high in ((100.0, 200.0), (-100.0, -10.0)):
+        picture = np.full((4, 4), (low + high) / 2)
+        picture[0, :4] = [np.nan, low, high, -np.inf]
+        picture[1, 0] = np.inf
+        fields, png = render_example(picture)
+        assert fields["scale"] == "min-max"
+        pixels = decoded(png)
+        assert pixels[0, :4].tolist() == [0, 0, 255, 0] and pixels[1, 0] == 255 and pixels[2, 2] == 128, (low, pixels)
+    unit = np.full((4, 4), 0.5)
+    unit[0, 0], unit[0, 1] = np.inf, np.nan  # a [0, 1] picture: +inf as its brightest finite value, NaN its darkest
+    assert decoded(render_example(unit)[1])[0, :2].tolist() == [128, 128]
+    fields, png = render_example(np.array([[-1e308, 1e308], [0.0, 1e308]]))  # high - low overflows float64
+    assert decoded(png).tolist() == [[0, 255], [128, 255]]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_the_byte_bound_cuts_rank_by_rank_and_says_so_once(tmp_path, caplog):
     rng = np.random.default_rng(3)
     pictures = rng.random((400, 32, 32))  # noise: PNGs of about 1 kB each
@@ -418,6 +451,34 @@ def test_callback_refuses_multi_input_examples(tmp_path):
     with pytest.raises(TypeError, match=r"stack a list of rows with np.stack"):  # Keras would read 4 inputs
         ClassificationReportCallback(tmp_path, examples=([np.zeros((6, 6))] * 4, [0, 1, 0, 1]))
     ClassificationReportCallback(tmp_path, examples=(["a", "b"], [0, 1]))  # strings: one input
+
+
+def test_callback_examples_of_a_dataframe_are_logged_and_a_dataset_of_batches_refused_at_construction(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((120, 5)).astype("float32"), rng.integers(0, 3, 120)
+    frame = pd.DataFrame(x[60:], columns=list("abcde"))  # frame[0] is no row: a KeyError at the first epoch's end
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    callback = ClassificationReportCallback(tmp_path, validation_data=(x[:60], y[:60]), examples=(frame, y[60:]))
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[callback])
+    assert "predicting the examples set (60 rows of [5])" in capsys.readouterr().out
+    close_directory_writers()
+    logged = logged_examples(tmp_path)["validation_imbalance"]
+    assert sorted(logged) == [0, 1]
+    shown = [e for cell in logged[1][0]["cells"] for e in cell["examples"]]
+    assert shown and all(e["values"] == [float(v) for v in x[60 + e["row"]]] for e in shown)
+
+    class Batches(keras.utils.PyDataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, index):
+            return x[index * 30:(index + 1) * 30]
+
+    with pytest.raises(TypeError, match=r"`examples` x must be the rows themselves .*received a keras.utils.PyDataset"):
+        ClassificationReportCallback(tmp_path, examples=(Batches(), y[:2]))
 
 
 def test_callback_says_when_the_examples_predictions_are_refused(tmp_path):
