@@ -65,7 +65,7 @@ export function startApp({ root, api, presets }) {
   const source = createDataSource(api);
   let userChoseRuns = Boolean(presets.runs);
   let defaultsApplied = false;
-  const away = new Map(); // selected runs not in the log directory now → was a chosen baseline (followRunList)
+  const away = new Map(); // selected runs not in the log directory now → {baseline, index} (followRunList)
   let generation = 0;
   let lastTrendClasses = null;
   let lastOtherClassSets = []; // runs whose class set is not the one the trends draw
@@ -343,8 +343,8 @@ export function startApp({ root, api, presets }) {
 
   /** One line per selected run that left the log directory (see followRunList). */
   function awayLines() {
-    return [...away].map(([run, wasBaseline]) =>
-      `${isolated(run)}: not in the log directory now (deleted, or being written again); selected again${wasBaseline ? ", as baseline," : ""} when it comes back`);
+    return [...away].map(([run, { baseline }]) =>
+      `${isolated(run)}: not in the log directory now (deleted, or being written again); selected again${baseline ? ", as baseline," : ""} when it comes back`);
   }
 
   /** Runs that failed to load, and runs whose differences could not be tested (errors). */

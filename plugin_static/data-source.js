@@ -63,6 +63,12 @@ export function createDataSource(api) {
       if (keyRun === run && keyTag === tag) series.delete(key);
     }
   };
+  /** Drops all that is known of a run's tag that left the run list: what comes back under its name is new. */
+  const forgetLeft = (run, tag) => {
+    for (const maps of [steps, loggedAt, errors, skipped, extras]) maps.get(tag)?.delete(run);
+    forgetSeries(run, tag);
+    api.forgetRun(run, tag);
+  };
 
   return {
     /** @returns {string[]} every run, sorted by name */
@@ -105,6 +111,9 @@ export function createDataSource(api) {
       try {
         const next = await api.runs();
         const changed = JSON.stringify(next) !== JSON.stringify(runTags) || listError !== null;
+        for (const [run, tags] of Object.entries(runTags)) {
+          for (const tag of tags) if (!next[run]?.includes(tag)) forgetLeft(run, tag);
+        }
         runTags = next;
         listError = null;
         return changed;

@@ -323,27 +323,34 @@ export function selectionSearch(search, {
 /**
  * The run selection after the run list changed. Selected runs that left the
  * log directory (deleted, or being written again) are set aside in `away`
- * with whether they were a chosen baseline, and selected again, as baseline
- * too, when they come back.
+ * with whether they were a chosen baseline and their place in the selection,
+ * and selected again, in that place (so a default baseline, the first run,
+ * is the baseline again) and as chosen baseline too, when they come back.
  * @param {{selectedRuns: string[], baselines: string[]}} state
- * @param {Map<string, boolean>} away runs set aside → was a chosen baseline; updated in place
+ * @param {Map<string, {baseline: boolean, index: number}>} away runs set aside → was a chosen
+ *   baseline, place in the selection; updated in place
  * @param {(run: string) => boolean} hasRun whether the log directory has the run now
  * @returns {{selectedRuns: string[], baselines: string[]}}
  * @example
  *   const away = new Map();
  *   followRunList({ selectedRuns: ["base", "b"], baselines: ["base"] }, away, (run) => run !== "base");
- *   // {selectedRuns: ["b"], baselines: []}; away: Map {"base" => true}
+ *   // {selectedRuns: ["b"], baselines: []}; away: Map {"base" => {baseline: true, index: 0}}
  *   followRunList({ selectedRuns: ["b"], baselines: [] }, away, () => true);
- *   // {selectedRuns: ["b", "base"], baselines: ["base"]}; away is empty
+ *   // {selectedRuns: ["base", "b"], baselines: ["base"]}; away is empty
  */
 export function followRunList({ selectedRuns, baselines }, away, hasRun) {
-  for (const run of selectedRuns) if (!hasRun(run)) away.set(run, baselines.includes(run));
-  const back = [...away.keys()].filter(hasRun);
-  const kept = selectedRuns.filter(hasRun);
-  const restoredBaselines = back.filter((run) => away.get(run));
-  for (const run of back) away.delete(run);
+  selectedRuns.forEach((run, index) => {
+    if (!hasRun(run)) away.set(run, { baseline: baselines.includes(run), index });
+  });
+  const back = [...away.keys()].filter(hasRun).sort((a, b) => away.get(a).index - away.get(b).index);
+  const runs = selectedRuns.filter(hasRun);
+  const restoredBaselines = back.filter((run) => away.get(run).baseline);
+  for (const run of back) {
+    if (!runs.includes(run)) runs.splice(Math.min(away.get(run).index, runs.length), 0, run);
+    away.delete(run);
+  }
   return {
-    selectedRuns: [...kept, ...back.filter((run) => !kept.includes(run))],
+    selectedRuns: runs,
     baselines: [...restoredBaselines, ...baselines.filter((run) => hasRun(run) && !restoredBaselines.includes(run))],
   };
 }

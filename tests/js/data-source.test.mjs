@@ -36,3 +36,24 @@ test("the series the page first drew tell when its steps were logged", async () 
   assert.equal(await source.refreshSteps("cm", ["a"], null), true);
   assert.deepEqual(api.forgotten, [["a", "cm"]]);
 });
+
+test("a run that leaves the run list is forgotten: back under its name, its steps are read anew", async () => {
+  const api = stubApi([100.5, 101.5]);
+  let listed = { a: ["cm"], b: ["cm"] };
+  api.runs = async () => listed;
+  api.report = async () => ({ steps: [0, 1, 2, 3, 4, 5], skipped_steps: [] });
+  const source = createDataSource(api);
+  await source.loadRunList();
+  await source.ensureSteps("cm", ["a", "b"]);
+  assert.deepEqual(source.stepsOf("cm", "a"), [0, 1, 2, 3, 4, 5]);
+  listed = { b: ["cm"] }; // a deleted
+  assert.equal(await source.loadRunList(), true);
+  assert.equal(source.stepsOf("cm", "a"), undefined);
+  assert.deepEqual(source.stepsOf("cm", "b"), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(api.forgotten, [["a", "cm"]]);
+  listed = { a: ["cm"], b: ["cm"] }; // a logged again, with two steps
+  api.report = async () => ({ steps: [0, 1], skipped_steps: [] });
+  await source.loadRunList();
+  await source.ensureSteps("cm", ["a", "b"]);
+  assert.deepEqual(source.stepsOf("cm", "a"), [0, 1]); // not step 5 of the run that left
+});

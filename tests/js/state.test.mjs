@@ -248,12 +248,28 @@ test("a selected run that leaves the log directory is set aside and comes back s
   const has = (run) => present.has(run);
   let state = followRunList({ selectedRuns: ["base", "b", "gone"], baselines: ["base"] }, away, has);
   assert.deepEqual(state, { selectedRuns: ["b"], baselines: [] });
-  assert.deepEqual([...away], [["base", true], ["gone", false]]);
-  // the user meanwhile chose c as a baseline; then base is logged again
+  assert.deepEqual([...away], [["base", { baseline: true, index: 0 }], ["gone", { baseline: false, index: 2 }]]);
+  // the user meanwhile chose c as a baseline; then base is logged again, in its place
   present = new Set(["b", "c", "base"]);
   state = followRunList({ selectedRuns: [...state.selectedRuns, "c"], baselines: ["c"] }, away, has);
-  assert.deepEqual(state, { selectedRuns: ["b", "c", "base"], baselines: ["base", "c"] });
-  assert.deepEqual([...away], [["gone", false]]);
+  assert.deepEqual(state, { selectedRuns: ["base", "b", "c"], baselines: ["base", "c"] });
+  assert.deepEqual([...away], [["gone", { baseline: false, index: 2 }]]);
   // nothing changes while nothing comes back
   assert.deepEqual(followRunList(state, away, has), state);
+});
+
+test("a default baseline (the first run, none chosen) that leaves and comes back is first, so the baseline, again", () => {
+  const away = new Map();
+  let present = new Set(["exp_b", "exp_c"]);
+  const has = (run) => present.has(run);
+  let state = followRunList({ selectedRuns: ["exp_a", "exp_b", "exp_c"], baselines: [] }, away, has);
+  assert.deepEqual(state.selectedRuns, ["exp_b", "exp_c"]);
+  present = new Set(["exp_a", "exp_b", "exp_c"]);
+  state = followRunList(state, away, has);
+  assert.deepEqual(state, { selectedRuns: ["exp_a", "exp_b", "exp_c"], baselines: [] });
+  // two back at once, around a run removed meanwhile: each near its old place
+  present = new Set(["exp_b"]);
+  state = followRunList(state, away, has);
+  present = new Set(["exp_a", "exp_b", "exp_c"]);
+  assert.deepEqual(followRunList(state, away, has).selectedRuns, ["exp_a", "exp_b", "exp_c"]);
 });
