@@ -4,6 +4,7 @@
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
+import { runNameElement } from "./run-name.js";
 
 const TICKS = [0, 0.5, 1];
 
@@ -149,7 +150,7 @@ export function createCurvesView(container, { onClass }) {
         dataset: { testid: "curves-legend-item", run, colour, step: String(step), averagePrecision: String(curves.average_precision) },
       },
       el("span", { class: "swatch", style: { background: colour } }),
-      el("span", { class: "run-name" }, runLabel(run)),
+      runNameElement(run),
       el("span", { class: "muted" }, numbers),
     );
   }

@@ -11,6 +11,10 @@ import { createVirtualRows } from "./virtual-rows.js";
 const VIRTUAL_ABOVE = 500;
 // A virtualised row's fixed height: value, interval bar and difference (style.css, .pivot-table.virtual).
 const ROW_HEIGHT = 40;
+// The class column's width (style.css, .pivot-class-col) and the least a run's column gets: a value,
+// its difference and its interval bar, whole.
+const CLASS_COLUMN_PX = 160;
+const RUN_COLUMN_MIN_PX = 88;
 
 /**
  * Creates the pivot view.
@@ -89,7 +93,11 @@ export function createPivotView(container) {
       { class: "pivot-scroll" },
       el(
         "table",
-        { class: `report-table pivot-table${virtual ? " virtual" : ""}`, dataset: { testid: "pivot-table" } },
+        {
+          class: `report-table pivot-table${virtual ? " virtual" : ""}`,
+          dataset: { testid: "pivot-table" },
+          style: { minWidth: `${CLASS_COLUMN_PX + RUN_COLUMN_MIN_PX * group.runs.length}px` }, // more runs: scroll sideways
+        },
         el(
           "colgroup",
           {},

@@ -9,6 +9,7 @@ import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { createStepSlider } from "./step-slider.js";
+import { runNameElement } from "./run-name.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
 // Rows hold two lines: the value (with its interval bar) and, below it, the
@@ -213,7 +214,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
             title: column.run,
           },
           el("span", { class: "swatch", style: { background: view.colours[column.run] } }),
-          el("span", { class: "run-name" }, runLabel(column.run)),
+          runNameElement(column.run),
           column.isBaseline ? el("span", { class: "badge" }, "baseline") : null,
           column.step !== null && column.step !== undefined
             ? el("span", { class: "muted step-note", dataset: { testid: "report-run-step" } }, `step ${column.step}`)

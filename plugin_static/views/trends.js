@@ -2,8 +2,9 @@
 // one class set at a time (runs with other classes have other charts).
 import { matchingClasses } from "../class-search.js";
 import { el, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatScore, runLabel, shownName } from "../format.js";
+import { formatScore, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
+import { runNameElement } from "./run-name.js";
 
 const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`]);
 
@@ -182,7 +183,7 @@ export function createTrendsView(container, { onChange }) {
       message.textContent = next.message ?? "";
       replaceChildren(
         legend,
-        next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), el("span", { class: "run-name" }, runLabel(run)))),
+        next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), runNameElement(run))),
         next.metric === "both" ? el("span", { class: "legend-item muted" }, "solid: recall · dashed: F1") : null,
       );
       caption.textContent = next.pinned

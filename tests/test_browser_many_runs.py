@@ -1,0 +1,86 @@
+"""Many runs of one sweep, in a real headless Chromium against a real ``tensorboard``.
+
+Runs of a sweep are nested and share a long path (``sweep ü/lr=0.1,bs=32/seed 07``): the column heads
+and legends must show the part that tells them apart, and a pivot of 30 runs must keep every value
+whole (its table scrolls sideways inside its card; the page does not).
+
+Fixtures and the failure rules: ``tests/browser_support.py``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any, Iterator
+
+import numpy as np
+import pytest
+
+from browser_support import browser, dashboard_page, dashboard_url, wait_ready  # noqa: F401  (browser: a fixture)
+from support import tensorboard_server
+
+pytest.importorskip("playwright.sync_api")
+
+RUNS = [f"sweep ü/lr=0.1,bs=32/seed {seed:02d}" for seed in range(30)]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    root = tmp_path_factory.mktemp("many_runs_logdir")
+    rng = np.random.default_rng(0)
+    for run in RUNS:
+        labels = rng.integers(0, 4, 200)
+        scores = rng.random((200, 4)) + 0.5 * np.eye(4)[labels]
+        tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0,
+                                class_names=["cat", "dog", "fox", "owl"], image=False)
+    close_directory_writers()
+    with tensorboard_server(root, load_fast=False) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def dashboard(browser, server, request):
+    yield from dashboard_page(browser, server, request.node.name, width=1280, height=900)
+
+
+def open_runs(dashboard, runs: list[str], **presets: Any) -> Any:
+    """The page with ``runs`` selected: one ``run=`` each, as the page links names holding a comma."""
+    dashboard.page.goto(dashboard_url(dashboard.base_url, **presets) + "&" + urllib.parse.urlencode([("run", run) for run in runs]))
+    wait_ready(dashboard.page)
+    return dashboard.page
+
+
+_VISIBLE = """elements => elements.map(e => ({text: e.textContent, cut: e.scrollWidth > e.clientWidth + 1,
+                                         width: e.getBoundingClientRect().width}))"""
+
+
+def test_column_heads_of_sibling_runs_show_the_part_that_tells_them_apart(dashboard):
+    page = open_runs(dashboard, RUNS[:3], curves_class="fox")
+    leaves = dashboard.page.locator("[data-testid=report-run-head] .run-leaf").evaluate_all(_VISIBLE)
+    assert [leaf["text"] for leaf in leaves] == ["seed 00", "seed 01", "seed 02"]
+    assert not any(leaf["cut"] for leaf in leaves), leaves  # the end of the name was cut before
+    paths = dashboard.page.locator("[data-testid=report-run-head] .run-path").evaluate_all(_VISIBLE)
+    assert all(path["text"] == "sweep ü/lr=0.1,bs=32/" for path in paths)
+    heads = page.locator("[data-testid=report-run-head]").evaluate_all("hs => hs.map(h => h.title)")
+    assert heads == RUNS[:3]  # the whole name on hover
+    legend = page.locator("[data-testid=curves-legend-item] .run-leaf").evaluate_all(_VISIBLE)
+    assert [leaf["text"] for leaf in legend] == ["seed 00", "seed 01", "seed 02"]
+    dashboard.problems.assert_none()
+
+
+def test_a_pivot_of_30_runs_keeps_every_value_whole_and_scrolls_sideways_in_its_card(dashboard):
+    page = open_runs(dashboard, RUNS, view="pivot")
+    cells = page.locator("[data-testid=pivot-cell]").evaluate_all(_VISIBLE)
+    assert len(cells) == 30 * 4
+    assert not [cell for cell in cells if cell["cut"]], cells[:3]  # "0.7901" read "0.7" at 30 px a column
+    heads = page.locator("[data-testid=pivot-run-head]").evaluate_all(_VISIBLE)
+    assert min(head["width"] for head in heads) >= 88  # names wrapped every 2-3 letters at 20 runs
+    widths = page.evaluate(
+        """() => ({page: [document.documentElement.scrollWidth, document.documentElement.clientWidth],
+                   scroller: (s => [s.scrollWidth, s.clientWidth])(document.querySelector('.pivot-scroll'))})"""
+    )
+    assert widths["page"][0] <= widths["page"][1], widths
+    assert widths["scroller"][0] > widths["scroller"][1], widths
+    dashboard.problems.assert_none()
