@@ -188,9 +188,17 @@ def format_story(results: Sequence[RunResult]) -> str:
     return "\n".join(lines)
 
 
+class CannotWrite(Exception):
+    """The demo cannot write its runs where it was asked to."""
+
+
 def train_all(logdir: str, *, epochs: int, seed: int) -> list[RunResult]:
     """Train every (data set, strategy) run into ``<logdir>/<data set>/<strategy>``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow":  # the demo's environment has TensorFlow only (and Keras' TensorBoard callback needs it)
+        print(f"KERAS_BACKEND={backend} is set; the demo trains on TensorFlow, which its environment has.")
+    os.environ["KERAS_BACKEND"] = "tensorflow"  # over ~/.keras/keras.json too
     print("Loading TensorFlow ...", flush=True)
     with native_stderr_held_back():
         from demo import data, train
@@ -210,7 +218,14 @@ def train_all(logdir: str, *, epochs: int, seed: int) -> list[RunResult]:
     if replaced:
         print(f"\nReplacing {len(replaced)} run(s) from an earlier demo in {logdir}")
         for path in replaced:
-            shutil.rmtree(path)
+            try:
+                shutil.rmtree(path)
+            except OSError as error:
+                raise CannotWrite(f"cannot replace the earlier run {path!r} ({error.strerror or error}); pass --logdir DIR") from None
+    others = other_runs(logdir, {os.path.join(dataset.name, strategy) for dataset in datasets for strategy in train.STRATEGIES})
+    if others:
+        print(f"{logdir} also holds {len(others)} other run(s), which TensorBoard shows too (e.g. {others[0]}); "
+              "pass --logdir to keep the demo's apart")
 
     print(f"\nTraining {len(datasets) * len(train.STRATEGIES)} runs, {epochs} epochs each, into {logdir}/")
     results = []
@@ -229,6 +244,42 @@ def _quoted(path: str) -> str:
     return subprocess.list2cmdline([path]) if os.name == "nt" else shlex.quote(path)
 
 
+def _program(name: str) -> str:
+    """``python`` or ``tensorboard`` of the environment running the demo, as a command that pastes from here
+    (``.venv/bin/python``: ``make demo`` activates no environment, and a plain ``python`` may be another)."""
+    path = sys.executable if name == "python" else os.path.join(
+        os.path.dirname(sys.executable), name + (".exe" if os.name == "nt" else ""))
+    if not os.path.exists(path):
+        return name
+    relative = os.path.relpath(path)
+    return _quoted(path if relative.startswith("..") else relative)
+
+
+def other_runs(logdir: str, demo_runs: set[str]) -> list[str]:
+    """Directories below ``logdir`` holding event files that are none of ``demo_runs`` (or below one), sorted."""
+    found = []
+    for directory, _, names in os.walk(logdir):
+        relative = os.path.relpath(directory, logdir)
+        if any(name.startswith("events.out.tfevents") for name in names) and not any(
+            relative == run or relative.startswith(run + os.sep) for run in demo_runs
+        ):
+            found.append(relative)
+    return sorted(found)
+
+
+def _writable(logdir: str) -> str | None:
+    """Why the demo cannot write into ``logdir`` (made if missing), or None when it can."""
+    if os.path.exists(logdir) and not os.path.isdir(logdir):
+        return "a file is there, not a directory"
+    try:
+        os.makedirs(logdir, exist_ok=True)
+        with tempfile.TemporaryFile(dir=logdir):
+            pass
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logdir = args.logdir
@@ -237,13 +288,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not has_event_files(logdir):
             print(
                 f"error: no TensorBoard runs in {logdir!r}; train them first with "
-                f"`python -m demo --no-serve --logdir {_quoted(logdir)}`",
+                f"`{_program('python')} -m demo --no-serve --logdir {_quoted(logdir)}`",
                 file=sys.stderr,
             )
             return 2
     else:
+        problem = _writable(logdir)
+        if problem:
+            print(f"error: cannot write the runs into {logdir!r} ({problem}); pass --logdir DIR", file=sys.stderr)
+            return 2  # before TensorFlow loads, not at the first run's summary writer
         started = time.perf_counter()
-        results = train_all(logdir, epochs=args.epochs, seed=args.seed)
+        try:
+            results = train_all(logdir, epochs=args.epochs, seed=args.seed)
+        except CannotWrite as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         print("\nValidation results after the last epoch:")
         print(format_summary(results))
         print()
@@ -252,8 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.no_serve:
         print(
-            f"\nTo look at them: python -m demo --skip-training --logdir {_quoted(logdir)}"
-            f"   (or: tensorboard --logdir {_quoted(logdir)}, then open the Imbalance tab)"
+            f"\nTo look at them: {_program('python')} -m demo --skip-training --logdir {_quoted(logdir)}"
+            f"   (or: {_program('tensorboard')} --logdir {_quoted(logdir)}, then open the Imbalance tab)"
         )
         return 0
 

@@ -10,6 +10,7 @@ rare-class recall) is in the logged matrices. The serving test then starts
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import queue
 import re
@@ -53,7 +54,11 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, str]:
-    """``python -m demo --no-serve --quick`` into a fresh logdir: (logdir, stdout)."""
+    """``python -m demo --no-serve --quick`` into a fresh logdir: (logdir, stdout).
+
+    With ``KERAS_BACKEND=jax`` in the environment, as a shell set up for another project may have it:
+    the demo's environment has TensorFlow only, and the demo trains on it.
+    """
     logdir = tmp_path_factory.mktemp("demo") / "demo runs"  # a space: the printed commands quote it
     completed = subprocess.run(
         _demo_command("--no-serve", "--quick", "--logdir", str(logdir)),
@@ -61,6 +66,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, st
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     return logdir, completed.stdout
@@ -68,9 +74,15 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, st
 
 def test_the_commands_it_prints_paste_as_printed(demo_run: tuple[pathlib.Path, str]) -> None:
     logdir, stdout = demo_run
-    hint = re.search(r"To look at them: (python -m demo .*?)   \(or: (tensorboard .*?), then open", stdout)
-    assert shlex.split(hint.group(1)) == ["python", "-m", "demo", "--skip-training", "--logdir", str(logdir)]
-    assert shlex.split(hint.group(2)) == ["tensorboard", "--logdir", str(logdir)]
+    hint = re.search(r"To look at them: (\S+ -m demo .*?)   \(or: (\S+ --logdir .*?), then open", stdout)
+    python, *rest = shlex.split(hint.group(1))
+    assert rest == ["-m", "demo", "--skip-training", "--logdir", str(logdir)]
+    # the environment's own interpreter, from the repository root: `make demo` activates none
+    assert os.path.samefile(REPO / python, sys.executable), python
+    tensorboard, *rest = shlex.split(hint.group(2))
+    assert rest == ["--logdir", str(logdir)]
+    assert os.path.samefile(REPO / tensorboard, pathlib.Path(sys.executable).parent / "tensorboard"), tensorboard
+    assert "KERAS_BACKEND=jax is set; the demo trains on TensorFlow" in stdout
 
 
 @pytest.fixture(scope="module")
@@ -313,9 +325,37 @@ def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path
     )
     assert completed.returncode == 2
     assert "no TensorBoard runs" in completed.stderr
-    assert "python -m demo --no-serve" in completed.stderr
-    suggested = shlex.split(re.search(r"`(python -m demo [^`]*)`", completed.stderr).group(1))
-    assert suggested == ["python", "-m", "demo", "--no-serve", "--logdir", str(logdir)]
+    python, *suggested = shlex.split(re.search(r"`(\S+ -m demo [^`]*)`", completed.stderr).group(1))
+    assert suggested == ["-m", "demo", "--no-serve", "--logdir", str(logdir)]
+    assert os.path.samefile(REPO / python, sys.executable)
+
+
+@pytest.mark.parametrize("kind", ["a file", "read-only"])
+def test_a_logdir_it_cannot_write_is_one_line_before_tensorflow_loads(tmp_path, kind, monkeypatch, capsys) -> None:
+    from demo import __main__ as demo_main
+
+    logdir = tmp_path / "runs"
+    if kind == "a file":
+        logdir.write_text("")
+        reason = "a file is there, not a directory"
+    else:  # root writes anywhere a mode allows nothing: a read-only file system, as the kernel answers it
+        def read_only(*args, **kwargs):
+            raise OSError(30, "Read-only file system")
+
+        monkeypatch.setattr(demo_main.tempfile, "TemporaryFile", read_only)
+        reason = "Read-only file system"
+    assert demo_main.main(["--no-serve", "--quick", "--logdir", str(logdir)]) == 2
+    assert capsys.readouterr().err == f"error: cannot write the runs into {str(logdir)!r} ({reason}); pass --logdir DIR\n"
+
+
+def test_other_runs_in_the_logdir_are_found_apart_from_the_demos(tmp_path) -> None:
+    from demo.__main__ import other_runs
+
+    for run in ("digits/baseline", "digits/baseline/validation_imbalance", "quickstart/validation_imbalance", "notes"):
+        (tmp_path / run).mkdir(parents=True, exist_ok=True)
+        if run != "notes":
+            (tmp_path / run / "events.out.tfevents.1.host").write_bytes(b"")
+    assert other_runs(str(tmp_path), {"digits/baseline"}) == ["quickstart/validation_imbalance"]
 
 
 def test_port_0_picks_a_free_port_without_calling_port_0_busy(monkeypatch, capsys) -> None:
