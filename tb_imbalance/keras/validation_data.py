@@ -201,9 +201,11 @@ class ValidationSource:
             raise ValueError(
                 f"`validation_data` ({self.kind}) {why}: the callback would wait for its end "
                 "forever. Pass validation_steps=<batches per report> to ClassificationReportCallback "
-                "(the same batches are then read every logged epoch), or pass a finite source "
-                "(arrays, a list of batches, a dataset with a length)"
+                "(its first batches of a fresh pass are read every logged epoch: the same rows unless it "
+                "reshuffles, as ds.shuffle(...).repeat() does; ds.take(n).cache().repeat() fixes them), or pass "
+                "a finite source (arrays, a list of batches, a dataset with a length)"
             )
+
     def check_labels(self, num_classes: int) -> None:
         """Check array labels against ``C`` before training (batched sources: at the first report).
 
@@ -223,7 +225,11 @@ class ValidationSource:
                 labels = np.asarray(labels)[~core.padding_rows(labels, np.reshape(weights, -1), num_classes)]
             core.class_ids_from_labels(labels, num_classes)
         except (TypeError, ValueError) as error:
-            raise core.reworded(error, f"`validation_data` ({self.kind}), its y: {error}") from None
+            hint = ""
+            if isinstance(self.value, list) and all(isinstance(item, list) and len(item) in (2, 3) for item in self.value):
+                hint = ("; it looks like a list of [x, y] batches, which a list reads as arrays: give each batch as a "
+                        "tuple, [(x, y), ...], or pass the arrays as (x_val, y_val)")
+            raise core.reworded(error, f"`validation_data` ({self.kind}), its y: {error}{hint}") from None
 
     # -- batches -----------------------------------------------------------
     def _raw_batches(self) -> Iterable[Any]:

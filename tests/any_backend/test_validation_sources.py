@@ -215,6 +215,16 @@ def test_bad_shapes_and_batches(data, model):
         ValidationSource(iter([]), steps=1).confusion_matrix(model, num_classes=CLASSES)
     with pytest.raises(ValueError, match=r"labels` must hold class ids in \[0, 2\]"):
         ValidationSource((x, y + 5)).confusion_matrix(model, num_classes=CLASSES)
+    # batches as [x, y] lists, built by a list comprehension: a list of three reads as (x, y, sample_weight)
+    listed = [[x[i:i + 50], y[i:i + 50]] for i in range(0, 150, 50)]
+    with pytest.raises(ValueError, match=r"its y: .*looks like a list of \[x, y\] batches.*give each batch as a tuple"):
+        ValidationSource(listed).check_labels(CLASSES)
+    np.testing.assert_array_equal(  # as tuples, they are batches
+        ValidationSource([tuple(batch) for batch in listed]).confusion_matrix(model, num_classes=CLASSES),
+        expected(model, x, y))
+    with pytest.raises(ValueError, match=r"its first batches of a fresh pass are read every logged epoch: the same rows "
+                                         r"unless it reshuffles"):
+        ValidationSource(iter(listed))
 
     class Endless(keras.utils.PyDataset):
         @property
