@@ -453,7 +453,7 @@ def test_callback_refuses_multi_input_examples(tmp_path):
     ClassificationReportCallback(tmp_path, examples=(["a", "b"], [0, 1]))  # strings: one input
 
 
-def test_callback_examples_of_a_dataframe_are_logged_and_a_dataset_of_batches_refused_at_construction(tmp_path, capsys):
+def test_callback_examples_of_a_dataframe_are_logged(tmp_path, capsys):
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
     x, y = rng.random((120, 5)).astype("float32"), rng.integers(0, 3, 120)
@@ -469,6 +469,10 @@ def test_callback_examples_of_a_dataframe_are_logged_and_a_dataset_of_batches_re
     assert sorted(logged) == [0, 1]
     shown = [e for cell in logged[1][0]["cells"] for e in cell["examples"]]
     assert shown and all(e["values"] == [float(v) for v in x[60 + e["row"]]] for e in shown)
+
+
+def test_callback_refuses_a_dataset_of_batches_as_examples_at_construction(tmp_path):
+    x, y = np.zeros((60, 5), "float32"), np.arange(60) % 3
 
     class Batches(keras.utils.PyDataset):
         def __len__(self):
