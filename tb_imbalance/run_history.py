@@ -108,6 +108,14 @@ def _short(values: Sequence | None) -> str:
     return f"{values[:8]}{'…' if len(values) > 8 else ''}"
 
 
+def _first_difference(known: Sequence, received: Sequence, what: str) -> str:
+    """Where two lists of one length first differ, for a message: the lists may hold 10,000 entries."""
+    if len(known) != len(received):
+        return ""
+    at = next((k for k, (a, b) in enumerate(zip(known, received)) if a != b), None)
+    return "" if at is None else f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
+
+
 def _group_sets(groups: Sequence | None) -> dict[str, frozenset[str]] | None:
     """Which classes each group holds: the order of groups and of their members aside."""
     return None if groups is None else {group: frozenset(members) for group, members in groups}
@@ -268,13 +276,15 @@ class RunHistory:
             raise ValueError(
                 f"tag {name!r}{self._where()} already holds {len(known.names)} classes "
                 f"{_short(known.names)}; a tag's classes cannot change (received "
-                f"{len(classes.names)}: {list(classes.names)[:8]}). Log under another `name`, or "
-                "into a new run directory"
+                f"{len(classes.names)}: {_short(classes.names)}"
+                f"{_first_difference(list(known.names), list(classes.names), 'class')}). Log under another "
+                "`name`, or into a new run directory"
             )
         if classes.counts != known.counts:
             raise ValueError(
                 f"tag {name!r}{self._where()} already holds `class_counts` {_short(known.counts)}; a "
-                f"tag's class_counts cannot change (received {_short(classes.counts)}): "
+                f"tag's class_counts cannot change (received {_short(classes.counts)}"
+                f"{_first_difference(known.counts or [], classes.counts or [], 'the count of class')}): "
                 "TensorBoard keeps only a tag's first metadata. Pass the same class_counts, log under "
                 "another `name`, or into a new run directory"
             )

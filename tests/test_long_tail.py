@@ -97,6 +97,19 @@ def test_bad_class_counts_are_refused_by_name(counts, error, match):
         core.validate_class_counts(counts, 3)
 
 
+def test_a_value_counts_series_in_frequency_order_is_refused_and_one_in_class_order_taken():
+    pd = pytest.importorskip("pandas")
+    y_train = np.array([2] * 50 + [0] * 30 + [1] * 5)
+    by_frequency = pd.Series(y_train).value_counts()  # index [2, 0, 1]: its values read as classes 0, 1, 2 were wrong
+    with pytest.raises(ValueError, match=r"`class_counts` is a pandas Series whose index is not the class ids 0..C-1 "
+                                         r"in order \(value_counts\(\) sorts by frequency; its first labels: \[2, 0, 1\]\)"):
+        core.validate_class_counts(by_frequency, 3)
+    assert core.validate_class_counts(by_frequency.sort_index(), 3) == [30, 5, 50]
+    assert core.validate_class_counts(by_frequency.reindex(range(3), fill_value=0), 3) == [30, 5, 50]
+    with pytest.raises(ValueError, match=r"index is not the class ids"):  # names as its index: which order?
+        core.validate_class_counts(pd.Series(["cat"] * 3 + ["dog"]).value_counts(), 2)
+
+
 def test_class_counts_accept_numpy_ints_and_none():
     assert core.validate_class_counts(np.bincount([0, 0, 2], minlength=3), 3) == [2, 0, 1]
     assert core.validate_class_counts(np.array([1, 2, 3], dtype=np.uint16), 3) == [1, 2, 3]
@@ -239,6 +252,11 @@ def test_run_history_refuses_a_change_of_counts_or_groups():
     history.check_report(step("cm", 1))  # the same: fine
     with pytest.raises(ValueError, match=r"already holds `class_counts`.*cannot change"):
         history.check_report(step("cm", 1, counts=[1, 2, 3, 4, 5]))
+    changed = list(COUNTS)
+    changed[-1] += 1  # named: at 10,000 classes the 8 counts a message shows would not hold it
+    with pytest.raises(ValueError, match=rf"the first difference: the count of class {len(COUNTS) - 1} was "
+                                         rf"{COUNTS[-1]}, received {COUNTS[-1] + 1}\)"):
+        history.check_report(step("cm", 1, counts=changed))
     with pytest.raises(ValueError, match=r"already holds `class_counts`.*received none"):
         history.check_report(step("cm", 1, counts=None))
     with pytest.raises(ValueError, match=r"already holds `class_groups`.*cannot change"):

@@ -271,3 +271,30 @@ def test_the_summary_matrix_op_stores_a_dense_matrix_above_100_classes_as_the_wr
     stored = matrices(tmp_path)
     np.testing.assert_array_equal(stored["summary_op"][1], _dense(true, predicted, None, num_classes))
     np.testing.assert_array_equal(stored["summary_op"][1], stored["writer"][1])
+
+
+def test_numpy_idioms_on_a_sparse_matrix_say_toarray_or_work():
+    """Above 1000 classes the writers return a SparseMatrix: numpy made a 0-d object array of it, unequal to all."""
+    dense = np.array([[3, 0, 1], [1, 2, 0], [0, 5, 4]])
+    cm = core.SparseMatrix.from_dense(dense)
+    for idiom in (np.asarray, np.trace, lambda m: m == dense, lambda m: dense == m):  # (np.array_equal swallows it)
+        with pytest.raises(TypeError, match=r"not turned into an array implicitly: call .toarray\(\)"):
+            idiom(cm)
+    assert [cm[k].tolist() for k in range(3)] == dense.tolist()  # a true class's row, as dense[k]
+    assert cm[2].dtype == np.int64 and np.ndim(cm) == 2 and np.shape(cm) == (3, 3)
+    with pytest.raises(IndexError, match=r"row 3 is outside \[0, 3\)"):
+        cm[3]
+    with pytest.raises(TypeError, match=r"index a SparseMatrix by a true class id, cm\[i\], or a cell, cm\[i, j\]"):
+        cm[0.5]
+    with pytest.raises(TypeError, match=r"`cm` row ids must be integer class ids, received dtype float64"):
+        core.SparseMatrix.from_cells(3, [0.0, 1.0], [0, 1], [1, 2])
+
+
+def test_a_renamed_class_among_thousands_is_named_in_the_refusal(tmp_path):
+    names, cm = [f"class {k}" for k in range(1500)], core.SparseMatrix.from_cells(1500, [0, 1499], [0, 1499], [3, 4])
+    tb_imbalance.log_matrix(tmp_path, cm, 0, class_names=names, image=False)
+    renamed = list(names)
+    renamed[1400] = "class 1400b"  # the 8 names a message shows are alike on both sides
+    with pytest.raises(ValueError, match=r"the first difference: class 1400 was 'class 1400', received 'class 1400b'\)"):
+        tb_imbalance.log_matrix(tmp_path, cm, 1, class_names=renamed, image=False)
+    assert sorted(matrices(tmp_path)["."]) == [0]

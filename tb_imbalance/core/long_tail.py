@@ -66,6 +66,13 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
             "`class_counts` must be a list or 1-D array of training examples per class "
             f"(e.g. np.bincount(y_train, minlength=C)), received {type(class_counts).__name__}"
         )
+    index = getattr(class_counts, "index", None)  # a pandas Series: its index says which class each count is
+    if index is not None and not callable(index) and list(index) != list(range(len(index))):
+        raise ValueError(
+            "`class_counts` is a pandas Series whose index is not the class ids 0..C-1 in order (value_counts() "
+            f"sorts by frequency; its first labels: {list(index[:4])}); pass np.bincount(y_train, minlength=C), "
+            "or counts.reindex(range(C), fill_value=0) for class ids"
+        )
     if isinstance(class_counts, (list, tuple)):  # numpy would turn ints past int64 into floats or objects
         for count in class_counts:
             if isinstance(count, (bool, np.bool_)):  # numpy would read [True, 5] as [1, 5]

@@ -96,7 +96,9 @@ class SparseMatrix:
                 f"received {len(rows)}, {len(columns)} and {len(values)}"
             )
         for ids, what in ((rows, "row"), (columns, "column")):
-            if ids.size and (not np.issubdtype(ids.dtype, np.integer) or ids.min() < 0 or ids.max() >= num_classes):
+            if ids.size and not np.issubdtype(ids.dtype, np.integer):
+                raise TypeError(f"`{argument}` {what} ids must be integer class ids, received dtype {ids.dtype}")
+            if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
                 raise ValueError(f"`{argument}` has {what} ids outside [0, {num_classes}): pass class ids")
         if not (np.issubdtype(values.dtype, np.integer) or np.issubdtype(values.dtype, np.floating)):
             raise TypeError(f"`{argument}` values must be numbers, received dtype {values.dtype}")
@@ -163,14 +165,31 @@ class SparseMatrix:
         out[self.rows[on_diagonal]] = self.values[on_diagonal]
         return out
 
-    def __getitem__(self, cell: tuple[int, int]) -> Any:
-        """One cell's value, ``cm[true, predicted]`` (0 when empty); only a pair of class ids.
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        # numpy would make a 0-d object array of it, which compares unequal to everything, silently
+        raise TypeError(
+            f"a SparseMatrix ({self.num_classes} classes) is not turned into an array implicitly: call .toarray() "
+            f"for the dense [C, C] matrix ({self.num_classes ** 2 * self.values.dtype.itemsize:,} bytes), or use "
+            "its cells (.rows, .columns, .values), cm[true, predicted] or cm.sum(axis=1)"
+        )
+
+    def __getitem__(self, cell: tuple[int, int] | int) -> Any:
+        """One cell's value, ``cm[true, predicted]`` (0 when empty), or one true class's dense row ``cm[true]``.
 
         Example:
             >>> cm = SparseMatrix.from_dense(np.array([[3, 0], [1, 2]]))
-            >>> int(cm[1, 0]), int(cm[0, 1])
-            (1, 0)
+            >>> int(cm[1, 0]), int(cm[0, 1]), cm[1].tolist()
+            (1, 0, [1, 2])
         """
+        if isinstance(cell, (int, np.integer)) and not isinstance(cell, (bool, np.bool_)):
+            if not 0 <= cell < self.num_classes:
+                raise IndexError(f"row {cell} is outside [0, {self.num_classes})")
+            row = np.zeros(self.num_classes, dtype=self.values.dtype)
+            start, stop = np.searchsorted(self.rows, [cell, cell + 1])  # cells are sorted row-major
+            row[self.columns[start:stop]] = self.values[start:stop]
+            return row
+        if not (isinstance(cell, tuple) and len(cell) == 2):
+            raise TypeError(f"index a SparseMatrix by a true class id, cm[i], or a cell, cm[i, j], received {cell!r}")
         true, predicted = (int(k) for k in cell)
         if not (0 <= true < self.num_classes and 0 <= predicted < self.num_classes):
             raise IndexError(f"cell ({true}, {predicted}) is outside [0, {self.num_classes})")
