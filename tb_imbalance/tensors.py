@@ -149,6 +149,12 @@ def to_numpy(value: Any, argument: str) -> Any:
                 f"`{argument}` is a JAX array whose buffer was deleted or donated (donate_argnums) to a later "
                 "step; log it before it is donated, or pass a copy (np.asarray(array) first)"
             )
+        if not getattr(value, "is_fully_addressable", True) and not getattr(value, "is_fully_replicated", False):
+            raise TypeError(
+                f"`{argument}` is a JAX array spread over several processes (this one holds part of it): gather it "
+                "first, jax.experimental.multihost_utils.process_allgather(array), and log from process 0 only "
+                "(if jax.process_index() == 0:)"
+            )
         return widen_low_precision_floats(np.asarray(value))
     if framework in ("tensorflow", "tf_keras", "keras"):
         if hasattr(value, "numpy"):

@@ -272,6 +272,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             model_checks.check_metric_is_reset(self.model, self._metric)
         outputs = model_checks.model_outputs(self.model)
         model_checks.check_predict_path(outputs, validation_data=self._source is not None, examples=self.examples is not None)
+        if self._source is not None:  # predicted by model.predict: under keras.distribution, in shares per device
+            distribution.check_own_predictions("validation_data", self._source.rows, self.batch_size)
+        if self.examples is not None:
+            distribution.check_own_predictions("examples", len(self.examples), self.batch_size)
         missing_curves = model_checks.check_from_logits(
             self.model, self._metric, candidates, outputs, predicts=self._source is not None, from_logits=self.from_logits)
         if missing_curves:  # said before training, not at the first epoch's end
@@ -360,7 +364,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         assert self._metric is not None
         self._say_once(
             f"reading the validation confusion matrix from the compiled metric "
-            f"'{self._metric.name}' (no extra forward pass); writing to {self.run_dir}"
+            f"'{self._metric.name}' (no extra forward pass); {self._destination()}"
         )
         state, self._validated = self._validated, None  # fit's validation pass's, read at on_test_end
         if isinstance(state.matrix, ValueError):
@@ -369,6 +373,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._messages.validation_rows(epoch, state.matrix.sum())  # a generator used up after one pass?
         return state
 
+    def _destination(self) -> str:
+        return f"writing to {self.run_dir}" if self._writer is not None else (
+            f"not writing from this process (another process of the training writes to {self.run_dir})")
+
     def _state_from_predictions(self) -> MetricState:
         assert self._source is not None
         compiled = "" if self._metric is None else (
@@ -376,7 +384,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         steps = "" if self._source.steps is None else f", {self._source.steps} batches"
         self._say_once(
             f"predicting on the callback's validation_data ({self._source.kind}{steps}) every "
-            f"{self.freq} epoch(s){compiled}; writing to {self.run_dir}"
+            f"{self.freq} epoch(s){compiled}; {self._destination()}"
         )
         return MetricState(*self._source.report(
             self.model, num_classes=self._num_classes, class_names=self.class_names, from_logits=self.from_logits,

@@ -1,4 +1,5 @@
-"""Which process writes the report when training runs on several processes.
+"""Training on several processes or devices: which process writes the report, and what the callback's
+own predictions need.
 
 Every process computes the matrix (Keras sums the metric state across
 replicas), but only one may write it, or TensorBoard shows the same epoch
@@ -28,7 +29,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["is_chief", "is_writer"]
+__all__ = ["check_own_predictions", "is_chief", "is_writer"]
 
 
 def is_chief(strategy: Any) -> bool:
@@ -69,6 +70,47 @@ def _torch_rank() -> int | None:
     if distributed is None or not distributed.is_available() or not distributed.is_initialized():
         return None
     return int(distributed.get_rank())
+
+
+def _batch_shards() -> int:
+    """Into how many parts ``keras.distribution``'s distribution (``DataParallel``, ``ModelParallel``) splits a batch."""
+    distribution = keras.distribution.distribution()
+    mesh = getattr(distribution, "device_mesh", None)
+    axis = getattr(distribution, "batch_dim_name", None) or getattr(distribution, "_batch_dim_name", None)
+    if mesh is None or axis not in tuple(mesh.axis_names):
+        return 1
+    return int(mesh.shape[tuple(mesh.axis_names).index(axis)])
+
+
+def check_own_predictions(argument: str, rows: int | None, batch_size: int) -> None:
+    """Refuse, before training, what ``model.predict`` cannot do with the callback's ``validation_data`` or
+    ``examples`` under ``keras.distribution``: rows spread over several JAX processes, or batches (the
+    last one too) that the devices cannot share out evenly. ``rows``: the source's rows, None when unknown."""
+    if keras.backend.backend() == "jax" and _jax_process_count() > 1:
+        raise ValueError(
+            f"`{argument}` of ClassificationReportCallback cannot be predicted under {_jax_process_count()} JAX "
+            "processes (model.predict returns arrays spread over them): compile a tb_imbalance.keras metric "
+            "(e.g. BalancedAccuracy(num_classes)) and pass the validation set to fit(validation_data=...) instead"
+        )
+    shards = _batch_shards()
+    if shards == 1 or rows is None:
+        return
+    last = rows % batch_size
+    if batch_size % shards or last % shards:
+        size = max(shards, batch_size // shards * shards)
+        trim = f" and trim its rows to a multiple of {shards}, x[:{rows // shards * shards}]" if rows % shards else ""
+        raise ValueError(
+            f"`{argument}` ({rows} rows) is predicted in batches of `batch_size={batch_size}`, the last of "
+            f"{last or batch_size} rows, which keras.distribution shares out over {shards} devices: every batch must "
+            f"hold a multiple of {shards} rows (JAX raises IndivisibleError otherwise). Pass batch_size={size} to "
+            f"ClassificationReportCallback{trim}"
+        )
+
+
+def _jax_process_count() -> int:
+    import jax  # only called on the JAX backend
+
+    return int(jax.process_count())
 
 
 def is_writer(model: Any) -> bool:

@@ -179,6 +179,11 @@ class ValidationSource:
     def is_arrays(self) -> bool:
         return self.kind.startswith("arrays")
 
+    @property
+    def rows(self) -> int | None:
+        """The rows of array data (None for batches, counted as they are read)."""
+        return len(self.value[1]) if self.is_arrays else None
+
     def _refuse_endless(self) -> None:
         """Raise when the source may never end (reading it would hang the callback)."""
         value, why = self.value, None
