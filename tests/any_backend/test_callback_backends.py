@@ -462,12 +462,14 @@ def test_torch_distributed_only_rank_zero_writes(monkeypatch):
     assert distribution.is_writer(FakeModel()) is True
 
 
-def test_non_writer_process_computes_but_writes_nothing(tmp_path, data, monkeypatch):
+def test_non_writer_process_computes_but_writes_nothing(tmp_path, data, monkeypatch, capsys):
     (x, y), (x_val, y_val) = data
     monkeypatch.setattr(distribution, "_torch_rank", lambda: 1)  # as if rank 1 of torch.distributed
     model = make_model([BalancedAccuracy(CLASSES)])
-    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, verbose=1)])
     assert not os.path.exists(tmp_path / "validation_imbalance")
+    said = capsys.readouterr().out
+    assert "not writing from this process (another process of the training writes to" in said and "writing to" not in said
 
 
 def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head(tmp_path):
