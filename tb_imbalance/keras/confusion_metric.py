@@ -423,6 +423,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
 
     def result(self) -> Any:
         """The metric on the rows seen so far; NaN once a row could not be counted."""
+        self._explain_nan_result()
         if self._fused_tf and state_updates.fused_tf_applies():
             return ops.copy(self._last_result.value)  # a value: a kept result() must not follow the variable
         if self._compiled_result and not state_updates.in_stateless_scope():  # eager: one call, not a dozen ops
@@ -442,9 +443,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         return 0 if self._codes is not None else self.num_classes * self.num_classes
 
     def get_config(self) -> dict[str, Any]:
-        config = {
-            **super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits,
-            "max_rows": self.max_rows,
-        }
+        config = {**super().get_config(), "num_classes": self.num_classes, "from_logits": self.from_logits,
+                  "max_rows": self.max_rows}
         return config if self._needs_curves else {**config, "curves": self.curves}
 

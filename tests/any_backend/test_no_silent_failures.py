@@ -793,3 +793,18 @@ def test_a_fit_stopped_by_terminate_on_nan_returns_and_says_its_last_epoch_is_no
                                             verbose=0)
     with pytest.raises(ValueError, match=r"could not be counted|contains NaN"):
         model.fit(x, y, validation_data=(nan_rows, y_val), epochs=2, batch_size=32, verbose=0, callbacks=[early, callback])
+
+
+def test_case7_evaluate_alone_says_why_its_result_is_nan(data):
+    """evaluate() resets nothing after its pass: the reason is said at its result (an all-zero one-hot row)."""
+    _, (x_val, y_val), _ = data
+    labels = np.eye(CLASSES, dtype="float32")[y_val]
+    labels[3] = 0.0
+    model = classifier()
+    model.compile("adam", "categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES)])
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        result = model.evaluate(x_val, labels, verbose=0, return_dict=True)
+    assert np.isnan(result["balanced_accuracy"])
+    messages = [str(w.message) for w in said if "balanced_accuracy: in the pass that ended" in str(w.message)]
+    assert len(messages) == 1 and "1 rows could not be counted" in messages[0], [str(w.message) for w in said]
