@@ -109,11 +109,12 @@ def _short(values: Sequence | None) -> str:
 
 
 def _first_difference(known: Sequence, received: Sequence, what: str) -> str:
-    """Where two lists of one length first differ, for a message: the lists may hold 10,000 entries."""
+    """Where two lists of one length first differ, for a message that shows their first 8 entries only
+    (:func:`_short`): the lists may hold 10,000."""
     if len(known) != len(received):
         return ""
     at = next((k for k, (a, b) in enumerate(zip(known, received)) if a != b), None)
-    return "" if at is None else f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
+    return "" if at is None or at < 8 else f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
 
 
 def _group_sets(groups: Sequence | None) -> dict[str, frozenset[str]] | None:

@@ -252,11 +252,6 @@ def test_run_history_refuses_a_change_of_counts_or_groups():
     history.check_report(step("cm", 1))  # the same: fine
     with pytest.raises(ValueError, match=r"already holds `class_counts`.*cannot change"):
         history.check_report(step("cm", 1, counts=[1, 2, 3, 4, 5]))
-    changed = list(COUNTS)
-    changed[-1] += 1  # named: at 10,000 classes the 8 counts a message shows would not hold it
-    with pytest.raises(ValueError, match=rf"the first difference: the count of class {len(COUNTS) - 1} was "
-                                         rf"{COUNTS[-1]}, received {COUNTS[-1] + 1}\)"):
-        history.check_report(step("cm", 1, counts=changed))
     with pytest.raises(ValueError, match=r"already holds `class_counts`.*received none"):
         history.check_report(step("cm", 1, counts=None))
     with pytest.raises(ValueError, match=r"already holds `class_groups`.*cannot change"):

@@ -290,11 +290,14 @@ def test_numpy_idioms_on_a_sparse_matrix_say_toarray_or_work():
         core.SparseMatrix.from_cells(3, [0.0, 1.0], [0, 1], [1, 2])
 
 
-def test_a_renamed_class_among_thousands_is_named_in_the_refusal(tmp_path):
+def test_a_renamed_class_or_changed_count_among_thousands_is_named_in_the_refusal(tmp_path):
     names, cm = [f"class {k}" for k in range(1500)], core.SparseMatrix.from_cells(1500, [0, 1499], [0, 1499], [3, 4])
-    tb_imbalance.log_matrix(tmp_path, cm, 0, class_names=names, image=False)
+    counts = list(range(1500))
+    tb_imbalance.log_matrix(tmp_path, cm, 0, class_names=names, class_counts=counts, image=False)
     renamed = list(names)
     renamed[1400] = "class 1400b"  # the 8 names a message shows are alike on both sides
     with pytest.raises(ValueError, match=r"the first difference: class 1400 was 'class 1400', received 'class 1400b'\)"):
-        tb_imbalance.log_matrix(tmp_path, cm, 1, class_names=renamed, image=False)
+        tb_imbalance.log_matrix(tmp_path, cm, 1, class_names=renamed, class_counts=counts, image=False)
+    with pytest.raises(ValueError, match=r"the first difference: the count of class 1499 was 1499, received 7\)"):
+        tb_imbalance.log_matrix(tmp_path, cm, 1, class_names=names, class_counts=counts[:-1] + [7], image=False)
     assert sorted(matrices(tmp_path)["."]) == [0]
