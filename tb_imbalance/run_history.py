@@ -114,7 +114,9 @@ def _first_difference(known: Sequence, received: Sequence, what: str) -> str:
     if len(known) != len(received):
         return ""
     at = next((k for k, (a, b) in enumerate(zip(known, received)) if a != b), None)
-    return "" if at is None or at < 8 else f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
+    if at is None or at < 8:
+        return ""
+    return f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
 
 
 def _group_sets(groups: Sequence | None) -> dict[str, frozenset[str]] | None:
