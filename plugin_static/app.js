@@ -11,6 +11,7 @@ import {
   DEFAULT_RUN_LIMIT,
   createStore,
   debounce,
+  dropAwayBaselines,
   followRunList,
   initialState,
   onlyTableChanged,
@@ -144,7 +145,7 @@ export function startApp({ root, api, presets }) {
     },
     // A new baseline for one class set; the other sets keep theirs.
     onBaseline: (run, classSet) => {
-      for (const aside of away.keys()) away.set(aside, false); // the user's choice wins over a set-aside baseline
+      dropAwayBaselines(away);
       const baselines = lastBaselines.map((current, index) => (index === classSet ? run : current));
       store.set({ baselines: baselines.length ? baselines : [run] });
     },

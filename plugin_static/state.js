@@ -339,20 +339,30 @@ export function selectionSearch(search, {
  *   // {selectedRuns: ["base", "b"], baselines: ["base"]}; away is empty
  */
 export function followRunList({ selectedRuns, baselines }, away, hasRun) {
-  selectedRuns.forEach((run, index) => {
-    if (!hasRun(run)) away.set(run, { baseline: baselines.includes(run), index });
-  });
-  const back = [...away.keys()].filter(hasRun).sort((a, b) => away.get(a).index - away.get(b).index);
-  const runs = selectedRuns.filter(hasRun);
-  const restoredBaselines = back.filter((run) => away.get(run).baseline);
-  for (const run of back) {
-    if (!runs.includes(run)) runs.splice(Math.min(away.get(run).index, runs.length), 0, run);
-    away.delete(run);
+  // The selection with the runs set aside back in their places: every index in `away` counts over it.
+  const full = [...selectedRuns];
+  for (const [run, { index }] of [...away].sort((a, b) => a[1].index - b[1].index)) {
+    if (!full.includes(run)) full.splice(Math.min(index, full.length), 0, run);
   }
+  full.forEach((run, index) => {
+    if (!hasRun(run)) away.set(run, { baseline: away.get(run)?.baseline ?? baselines.includes(run), index });
+  });
+  const back = [...away.keys()].filter(hasRun);
+  const restoredBaselines = back.filter((run) => away.get(run).baseline);
+  for (const run of back) away.delete(run);
   return {
-    selectedRuns: runs,
+    selectedRuns: full.filter(hasRun),
     baselines: [...restoredBaselines, ...baselines.filter((run) => hasRun(run) && !restoredBaselines.includes(run))],
   };
+}
+
+/**
+ * The user chose a baseline: the runs set aside by {@link followRunList} come back in their places,
+ * no longer as baselines (the user's choice wins).
+ * @param {Map<string, {baseline: boolean, index: number}>} away updated in place
+ */
+export function dropAwayBaselines(away) {
+  for (const [run, info] of away) away.set(run, { ...info, baseline: false });
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   changedKeys,
   createStore,
   debounce,
+  dropAwayBaselines,
   followRunList,
   initialState,
   onlyTableChanged,
@@ -272,4 +273,27 @@ test("a default baseline (the first run, none chosen) that leaves and comes back
   state = followRunList(state, away, has);
   present = new Set(["exp_a", "exp_b", "exp_c"]);
   assert.deepEqual(followRunList(state, away, has).selectedRuns, ["exp_a", "exp_b", "exp_c"]);
+});
+
+test("a baseline chosen while a run is away: the run comes back in its place, not as baseline", () => {
+  const away = new Map();
+  let present = new Set(["a", "b", "d"]);
+  const has = (run) => present.has(run);
+  let state = followRunList({ selectedRuns: ["a", "b", "c", "d"], baselines: ["c"] }, away, has); // c leaves
+  dropAwayBaselines(away); // the user picks b
+  state = { ...state, baselines: ["b"] };
+  present = new Set(["a", "b", "c", "d"]);
+  assert.deepEqual(followRunList(state, away, has), { selectedRuns: ["a", "b", "c", "d"], baselines: ["b"] });
+});
+
+test("runs that leave at different polls and come back at one take their own places", () => {
+  const away = new Map();
+  let present = new Set(["b", "c", "d"]);
+  const has = (run) => present.has(run);
+  let state = followRunList({ selectedRuns: ["a", "b", "c", "d"], baselines: [] }, away, has);
+  present = new Set(["b", "d"]);
+  state = followRunList(state, away, has);
+  assert.deepEqual(state.selectedRuns, ["b", "d"]);
+  present = new Set(["a", "b", "c", "d"]);
+  assert.deepEqual(followRunList(state, away, has).selectedRuns, ["a", "b", "c", "d"]); // was [a, c, b, d]
 });
