@@ -21,6 +21,7 @@ from support import tensorboard_server
 pytest.importorskip("playwright.sync_api")
 
 RUNS = [f"sweep ü/lr=0.1,bs=32/seed {seed:02d}" for seed in range(30)]
+SHORT = "x/y"  # a path of two letters
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def server(tmp_path_factory) -> Iterator[str]:
 
     root = tmp_path_factory.mktemp("many_runs_logdir")
     rng = np.random.default_rng(0)
-    for run in RUNS:
+    for run in [*RUNS, SHORT]:
         labels = rng.integers(0, 4, 200)
         scores = rng.random((200, 4)) + 0.5 * np.eye(4)[labels]
         tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0,
@@ -67,6 +68,15 @@ def test_column_heads_of_sibling_runs_show_the_part_that_tells_them_apart(dashbo
     assert heads == RUNS[:3]  # the whole name on hover
     legend = page.locator("[data-testid=curves-legend-item] .run-leaf").evaluate_all(_VISIBLE)
     assert [leaf["text"] for leaf in legend] == ["seed 00", "seed 01", "seed 02"]
+    dashboard.problems.assert_none()
+
+
+def test_a_short_path_is_shown_without_a_gap(dashboard):
+    page = open_runs(dashboard, [SHORT, RUNS[0]])
+    path = page.locator(f'[data-testid=report-run-head][data-run="{SHORT}"] .run-path').evaluate(
+        """e => { const text = document.createRange(); text.selectNodeContents(e);
+                 return [e.textContent, e.getBoundingClientRect().width, text.getBoundingClientRect().width]; }""")
+    assert path[0] == "x/" and path[1] <= path[2] + 1, path  # 'x/' was held at 1.5em: 'x/  y'
     dashboard.problems.assert_none()
 
 
