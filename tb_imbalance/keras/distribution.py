@@ -95,15 +95,23 @@ def check_own_predictions(argument: str, rows: int | None, batch_size: int) -> N
     shards = _batch_shards()
     if shards == 1 or rows is None:
         return
+    trim = f"trim its rows to a multiple of {shards}, x[:{rows // shards * shards}]"
+    if rows <= batch_size:  # one batch of all the rows
+        if rows % shards:
+            raise ValueError(
+                f"`{argument}` ({rows} rows) is predicted in one batch, which keras.distribution shares out over "
+                f"{shards} devices: it must hold a multiple of {shards} rows (JAX raises IndivisibleError "
+                f"otherwise); {trim}"
+            )
+        return
     last = rows % batch_size
     if batch_size % shards or last % shards:
-        size = max(shards, batch_size // shards * shards)
-        trim = f" and trim its rows to a multiple of {shards}, x[:{rows // shards * shards}]" if rows % shards else ""
         raise ValueError(
             f"`{argument}` ({rows} rows) is predicted in batches of `batch_size={batch_size}`, the last of "
             f"{last or batch_size} rows, which keras.distribution shares out over {shards} devices: every batch must "
-            f"hold a multiple of {shards} rows (JAX raises IndivisibleError otherwise). Pass batch_size={size} to "
-            f"ClassificationReportCallback{trim}"
+            f"hold a multiple of {shards} rows (JAX raises IndivisibleError otherwise). Pass "
+            f"batch_size={max(shards, batch_size // shards * shards)} to ClassificationReportCallback"
+            + (f" and {trim}" if rows % shards else "")
         )
 
 

@@ -181,8 +181,10 @@ class ValidationSource:
 
     @property
     def rows(self) -> int | None:
-        """The rows of array data (None for batches, counted as they are read)."""
-        return len(self.value[1]) if self.is_arrays else None
+        """The rows of array data predicted per report (None for batches, counted as they are read)."""
+        if not self.is_arrays:
+            return None
+        return len(self.value[1]) if self.steps is None else min(len(self.value[1]), self.steps * self.batch_size)
 
     def _refuse_endless(self) -> None:
         """Raise when the source may never end (reading it would hang the callback)."""

@@ -42,7 +42,8 @@ _SCRIPT = textwrap.dedent(
         model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3)])
         trained, log_dir = [], tempfile.mkdtemp()
         count = keras.callbacks.LambdaCallback(on_train_batch_begin=lambda batch, logs: trained.append(batch))
-        own = {key: (x[600:], y[600:]) for key in kwargs.pop("own", [])}
+        rows = kwargs.pop("rows", 300)
+        own = {key: (x[600:600 + rows], y[600:600 + rows]) for key in kwargs.pop("own", [])}
         try:
             model.fit(x[:600], y[:600], validation_data=(x[600:], y[600:]), epochs=2, batch_size=30, verbose=0,
                       callbacks=[count, ClassificationReportCallback(log_dir, verbose=0, **own, **kwargs)])
@@ -50,7 +51,8 @@ _SCRIPT = textwrap.dedent(
             out[case] = {"error": str(error), "trained": len(trained)}
             continue
         logged = matrices(log_dir)["validation_imbalance"][1]
-        expected = confusion_matrix(y[600:], model.predict(x[600:], batch_size=30, verbose=0).argmax(1), labels=range(3))
+        end = 600 + (min(rows, kwargs.get("validation_steps", rows) * kwargs.get("batch_size", 256)) if own else 300)
+        expected = confusion_matrix(y[600:end], model.predict(x[600:end], batch_size=30, verbose=0).argmax(1), labels=range(3))
         out[case] = {"logged": logged.tolist(), "expected": expected.tolist()}
     print(json.dumps(out))
     """
@@ -71,11 +73,15 @@ def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batch
         "own validation_data, batch_size 256": {"own": ["validation_data"]},
         "examples, batch_size 256": {"own": ["examples"]},
         "own validation_data, batch_size 255": {"own": ["validation_data"], "batch_size": 255},
+        "99 rows in one batch": {"own": ["validation_data"], "rows": 99},
+        "100 rows in one batch": {"own": ["validation_data"], "rows": 100},
+        "validation_steps=1 of 255": {"own": ["validation_data"], "batch_size": 255, "validation_steps": 1},
     }, devices=3)
     assert out["devices"] == 3
-    for case in ("compiled metric", "own validation_data, batch_size 255"):
-        assert out[case]["logged"] == out[case]["expected"], case
-        assert sum(map(sum, out[case]["logged"])) == 300
+    for case, rows in (("compiled metric", 300), ("own validation_data, batch_size 255", 300),
+                       ("99 rows in one batch", 99), ("validation_steps=1 of 255", 255)):
+        assert out[case].get("logged") == out[case].get("expected"), (case, out[case])
+        assert sum(map(sum, out[case]["logged"])) == rows
     for case, argument in (("own validation_data, batch_size 256", "validation_data"), ("examples, batch_size 256", "examples")):
         refused = out[case]
         assert refused["trained"] == 0, case  # before training, not after an epoch
@@ -84,6 +90,10 @@ def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batch
             "keras.distribution shares out over 3 devices: every batch must hold a multiple of 3 rows (JAX raises "
             "IndivisibleError otherwise). Pass batch_size=255 to ClassificationReportCallback"
         )
+    assert out["100 rows in one batch"]["error"] == (
+        "`validation_data` (100 rows) is predicted in one batch, which keras.distribution shares out over 3 devices: "
+        "it must hold a multiple of 3 rows (JAX raises IndivisibleError otherwise); trim its rows to a multiple of 3, x[:99]"
+    )
 
 
 def test_a_jax_array_spread_over_processes_is_refused_naming_the_gather():
