@@ -17,8 +17,8 @@ sigmoid column turned into two classes. Scores that are not probabilities
 Each kept row gets its id (the user's or the row index), its top-3
 ``[class, score]`` pairs and a rendering (:mod:`tb_imbalance.example_render`).
 Rows are rendered rank by rank across cells (every cell's first example, then every cell's second, …);
-one that would pass ``examples_max_bytes`` is left out and the next tried, until a rank fits none, so a
-cut drops the least telling examples of every cell alike, and the index says how many were kept
+one that would pass ``examples_max_bytes`` is left out and the next tried, until a rank or 64 in a row fit
+none, so a cut drops the least telling examples of every cell alike, and the index says how many were kept
 (``"cut"``). The bound counts UTF-8 bytes of the index, its cell entries included, and the thumbnails'
 bytes. Every cell with rows is listed, with its row ``count``, even when the cut left it no example
 (``"cells_complete": true``) — unless listing them all would pass the bound: then only the cells with
@@ -210,6 +210,9 @@ def _cell_bytes(key: tuple[int, int], count: int) -> int:
     return _json_bytes({"true": int(key[0]), "pred": int(key[1]), "count": int(count), "examples": []}) + _SEPARATOR
 
 
+#: Fewer bytes than any example takes; and how many examples in a row may be left out before the rest are.
+_SMALLEST_EXAMPLE = _json_bytes({"id": 0, "row": 0, "top": [], "kind": "text", "text": "", "length": 0}) + _SEPARATOR
+_MISSES_BEFORE_STOP = 64
 #: :func:`_cell_bytes` less the digits of its three numbers.
 _EMPTY_CELL_BYTES = _cell_bytes((0, 0), 0) - 3
 _POWERS_OF_TEN = 10 ** np.arange(1, 19, dtype=np.int64)
@@ -225,9 +228,7 @@ def _digits(values: np.ndarray) -> np.ndarray:
     return np.searchsorted(_POWERS_OF_TEN, np.asarray(values, dtype=np.int64), side="right") + 1
 
 
-def _class_ids_of(
-    labels: Any, predictions: Any, num_classes: int, sample_weight: Any, from_logits: bool
-) -> core.ClassIds:
+def _class_ids_of(labels: Any, predictions: Any, num_classes: int, sample_weight: Any, from_logits: bool) -> core.ClassIds:
     """The class ids of a standalone :func:`collect_examples` call (the writers pass theirs)."""
     labels = to_numpy(labels, "labels")
     if sample_weight is not None:
@@ -236,9 +237,7 @@ def _class_ids_of(
             raise ValueError(
                 f"`sample_weight` must have one weight per row: received {weights.size} for {len(labels)} rows"
             )
-    return core.class_ids(
-        labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits
-    )
+    return core.class_ids(labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits)
 
 
 def collect_examples(
@@ -334,7 +333,7 @@ def collect_examples(
     used = _json_bytes(dict(index, version=fmt.EXAMPLES_VERSION))
     cells: dict[tuple[int, int], list[dict]] = {}
     thumbnails: list[bytes] = []
-    kept, smallest, rank, rank_added = 0, 0, 0, True
+    kept, misses, rank, rank_added = 0, 0, 0, True
     ranked, ranks = chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))][:, [0, 2]].T  # rank by rank across cells
     chunk = max(1, 2**22 // num_classes)  # top classes of a few MB of score rows at a time
     for index_in_rank, position in enumerate(ranked):
@@ -360,10 +359,11 @@ def collect_examples(
         if key not in cells:
             size += _cell_bytes(key, count_of(key[0] * num_classes + key[1]))
         if used + size > max_bytes:  # this one is left out; a smaller one further on may fit
-            if max_bytes - used < smallest:  # not even the smallest kept so far would
+            misses += 1
+            if misses == _MISSES_BEFORE_STOP or max_bytes - used < _SMALLEST_EXAMPLE:
                 break
             continue
-        used, rank_added, smallest = used + size, True, min(smallest or size, size)
+        used, rank_added, misses = used + size, True, 0
         if png is not None:
             thumbnails.append(png)
         cells.setdefault(key, []).append(example)

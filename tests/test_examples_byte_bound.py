@@ -16,6 +16,7 @@ import pytest
 import tb_imbalance
 from tb_imbalance import format as fmt
 from tb_imbalance.event_file import read_events
+from tb_imbalance import examples as examples_module
 from tb_imbalance.examples import collect_examples
 
 
@@ -156,3 +157,21 @@ def test_one_example_too_large_for_the_bound_is_left_out_alone():
     expected = [[e["row"] for e in cell["examples"] if e["row"] != first] for cell in full.index["cells"]]
     assert [[e["row"] for e in cell["examples"]] for cell in cut.index["cells"]] == expected
     assert len(json.dumps(cut.index, ensure_ascii=False).encode()) <= 20_000
+
+
+def test_after_an_example_too_large_a_smaller_one_that_fits_is_kept_and_the_scan_ends_soon(monkeypatch):
+    labels, scores = [0, 0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]]  # one row per cell, all rank 0
+    kept = collect_examples(["x"] * 4, labels, scores, num_classes=2, example_ids=["A" * 6000, "B" * 5000, "c", "d"],
+                            examples_per_cell=1, examples_max_bytes=10_000)
+    # A fits, B (5 kB) does not after it: c and d still do (a kept A's size is no bound on the next ones)
+    assert sorted(e["id"][:1] for cell in kept.index["cells"] for e in cell["examples"]) == ["A", "c", "d"]
+    assert kept.index["cut"] == {"kept": 3, "chosen": 4}
+    # Once the bound is reached, 64 left out in a row end the scan: not every chosen row is rendered.
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 3, 3000)
+    rendered = []
+    render = examples_module.render_example
+    monkeypatch.setattr(examples_module, "render_example", lambda row: rendered.append(row) or render(row))
+    cut = collect_examples(rng.random((3000, 6)), labels, rng.dirichlet(np.ones(3), 3000), num_classes=3,
+                           examples_per_cell=1000, examples_max_bytes=10_000)
+    assert cut.index["cut"]["kept"] < 200 and len(rendered) <= cut.index["cut"]["kept"] + 64
