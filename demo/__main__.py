@@ -251,8 +251,25 @@ def _program(name: str) -> str:
         os.path.dirname(sys.executable), name + (".exe" if os.name == "nt" else ""))
     if not os.path.exists(path):
         return name
-    relative = os.path.relpath(path)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # Windows: the environment on another drive
+        return _quoted(path)
     return _quoted(path if relative.startswith("..") else relative)
+
+
+def _demo(arguments: str) -> str:
+    """``<python> -m demo <arguments>`` as it pastes here: ``-m demo`` finds the demo from the repository's root
+    only, so from elsewhere the command starts with ``cd <root> &&`` (``arguments`` then with absolute paths)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    command = f"{_program('python')} -m demo {arguments}"
+    return command if os.path.abspath(os.getcwd()) == root else f"cd {_quoted(root)} && {command}"
+
+
+def _here(path: str) -> str:
+    """``path`` as given from the repository's root, absolute from elsewhere (see :func:`_demo`)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return path if os.path.abspath(os.getcwd()) == root else os.path.abspath(path)
 
 
 def other_runs(logdir: str, demo_runs: set[str]) -> list[str]:
@@ -288,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not has_event_files(logdir):
             print(
                 f"error: no TensorBoard runs in {logdir!r}; train them first with "
-                f"`{_program('python')} -m demo --no-serve --logdir {_quoted(logdir)}`",
+                f"`{_demo('--no-serve --logdir ' + _quoted(_here(logdir)))}`",
                 file=sys.stderr,
             )
             return 2
@@ -311,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.no_serve:
         print(
-            f"\nTo look at them: {_program('python')} -m demo --skip-training --logdir {_quoted(logdir)}"
+            f"\nTo look at them: {_demo('--skip-training --logdir ' + _quoted(_here(logdir)))}"
             f"   (or: {_program('tensorboard')} --logdir {_quoted(logdir)}, then open the Imbalance tab)"
         )
         return 0

@@ -330,6 +330,26 @@ def test_skip_training_on_an_empty_logdir_says_what_to_do(tmp_path: pathlib.Path
     assert os.path.samefile(REPO / python, sys.executable)
 
 
+def test_the_command_it_suggests_from_another_directory_starts_at_the_repository(tmp_path, monkeypatch) -> None:
+    (tmp_path / "empty").mkdir()
+    completed = subprocess.run(
+        _demo_command("--skip-training", "--logdir", "empty"), cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert completed.returncode == 2
+    suggested = re.search(r"`([^`]*)`", completed.stderr).group(1)
+    cd, root, conjunction, python, *rest = shlex.split(suggested)  # `-m demo` finds the demo from the root only
+    assert (cd, conjunction) == ("cd", "&&") and os.path.samefile(root, REPO) and os.path.samefile(python, sys.executable)
+    assert rest == ["-m", "demo", "--no-serve", "--logdir", str(tmp_path / "empty")]
+    from demo import __main__ as demo_main
+
+    def other_drive(path, start=None):  # Windows: the environment on another drive than the working directory
+        raise ValueError("path is on mount 'D:', start on mount 'C:'")
+
+    monkeypatch.setattr(demo_main.os.path, "relpath", other_drive)
+    assert demo_main._program("python") == shlex.quote(sys.executable)
+
+
 @pytest.mark.parametrize("kind", ["a file", "read-only"])
 def test_a_logdir_it_cannot_write_is_one_line_before_tensorflow_loads(tmp_path, kind, monkeypatch, capsys) -> None:
     from demo import __main__ as demo_main
