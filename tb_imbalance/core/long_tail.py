@@ -69,9 +69,11 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
     index = getattr(class_counts, "index", None)  # a pandas Series: its index says which class each count is
     if index is not None and not callable(index) and list(index) != list(range(len(index))):
         raise ValueError(
-            "`class_counts` is a pandas Series whose index is not the class ids 0..C-1 in order (value_counts() "
-            f"sorts by frequency; its first labels: {list(index[:4])}); pass np.bincount(y_train, minlength=C), "
-            "or counts.reindex(range(C), fill_value=0) for class ids"
+            f"`class_counts` is a pandas Series whose index ({list(index[:4])}…) is not the class ids 0..C-1 in "
+            "order, so its values would go to the wrong classes (value_counts() sorts by frequency): pass "
+            "counts.reindex(range(C), fill_value=0) when its index holds class ids, "
+            "counts.reindex(class_names, fill_value=0).to_numpy() when it holds class names, "
+            "or np.bincount(y_train, minlength=C)"
         )
     if isinstance(class_counts, (list, tuple)):  # numpy would turn ints past int64 into floats or objects
         for count in class_counts:

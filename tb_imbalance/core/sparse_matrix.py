@@ -150,8 +150,11 @@ class SparseMatrix:
             return self
         return SparseMatrix(self.num_classes, self.rows, self.columns, self.values.astype(dtype))
 
-    def sum(self, axis: int | None = None) -> Any:
-        """Like ``ndarray.sum``: the total, or the row sums (``axis=1``) / column sums (``axis=0``)."""
+    def sum(self, axis: int | None = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+        """Like ``ndarray.sum`` (``np.sum`` calls it): the total, or the row sums (``axis=1``) / column sums
+        (``axis=0``)."""
+        if out is not None or keepdims or dtype is not None:
+            raise TypeError("SparseMatrix.sum takes `axis` only; for out=, keepdims= or dtype= sum cm.toarray()")
         if axis is None:
             return self.values.sum()
         ids = {0: self.columns, 1: self.rows, -1: self.rows, -2: self.columns}[axis]
