@@ -262,8 +262,10 @@ def _demo(arguments: str) -> str:
     """``<python> -m demo <arguments>`` as it pastes here: ``-m demo`` finds the demo from the repository's root
     only, so from elsewhere the command starts with ``cd <root> &&`` (``arguments`` then with absolute paths)."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    command = f"{_program('python')} -m demo {arguments}"
-    return command if os.path.abspath(os.getcwd()) == root else f"cd {_quoted(root)} && {command}"
+    if os.path.abspath(os.getcwd()) == root:
+        return f"{_program('python')} -m demo {arguments}"
+    change = "cd /d" if os.name == "nt" else "cd"  # cmd.exe changes drive only with /d
+    return f"{change} {_quoted(root)} && {_quoted(sys.executable)} -m demo {arguments}"
 
 
 def _here(path: str) -> str:

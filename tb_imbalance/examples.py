@@ -333,7 +333,7 @@ def collect_examples(
     used = _json_bytes(dict(index, version=fmt.EXAMPLES_VERSION))
     cells: dict[tuple[int, int], list[dict]] = {}
     thumbnails: list[bytes] = []
-    kept, misses, rank, rank_added = 0, 0, 0, True
+    kept, misses, rank, rank_added, start = 0, 0, 0, True, used
     ranked, ranks = chosen[np.lexsort((chosen[:, 1], chosen[:, 2]))][:, [0, 2]].T  # rank by rank across cells
     chunk = max(1, 2**22 // num_classes)  # top classes of a few MB of score rows at a time
     for index_in_rank, position in enumerate(ranked):
@@ -359,7 +359,7 @@ def collect_examples(
         if key not in cells:
             size += _cell_bytes(key, count_of(key[0] * num_classes + key[1]))
         if used + size > max_bytes:  # this one is left out; a smaller one further on may fit
-            misses += 1
+            misses += size <= max_bytes - start  # one larger than the whole bound says nothing of the room left
             if misses == _MISSES_BEFORE_STOP or max_bytes - used < _SMALLEST_EXAMPLE:
                 break
             continue

@@ -75,8 +75,9 @@ def test_a_short_path_is_shown_without_a_gap(dashboard):
     page = open_runs(dashboard, [SHORT, RUNS[0]])
     path = page.locator(f'[data-testid=report-run-head][data-run="{SHORT}"] .run-path').evaluate(
         """e => { const text = document.createRange(); text.selectNodeContents(e);
-                 return [e.textContent, e.getBoundingClientRect().width, text.getBoundingClientRect().width]; }""")
-    assert path[0] == "x/" and path[1] <= path[2] + 1, path  # 'x/' was held at 1.5em: 'x/  y'
+                 return [e.textContent, text.getBoundingClientRect().right,
+                         e.nextElementSibling.getBoundingClientRect().left]; }""")
+    assert path[0] == "x/" and abs(path[2] - path[1]) <= 1, path  # 'x/' held at 1.5em read 'x/  y'
     dashboard.problems.assert_none()
 
 

@@ -341,6 +341,12 @@ def test_the_command_it_suggests_from_another_directory_starts_at_the_repository
     cd, root, conjunction, python, *rest = shlex.split(suggested)  # `-m demo` finds the demo from the root only
     assert (cd, conjunction) == ("cd", "&&") and os.path.samefile(root, REPO) and os.path.samefile(python, sys.executable)
     assert rest == ["-m", "demo", "--no-serve", "--logdir", str(tmp_path / "empty")]
+    completed = subprocess.run(  # from the repository's parent: the interpreter's path is absolute after the cd
+        _demo_command("--skip-training", "--logdir", str(tmp_path / "empty")), cwd=REPO.parent, capture_output=True,
+        text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    _, _, _, python, *_ = shlex.split(re.search(r"`([^`]*)`", completed.stderr).group(1))
+    assert os.path.isabs(python) and os.path.samefile(python, sys.executable), python
     from demo import __main__ as demo_main
 
     def other_drive(path, start=None):  # Windows: the environment on another drive than the working directory

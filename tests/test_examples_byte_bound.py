@@ -175,3 +175,12 @@ def test_after_an_example_too_large_a_smaller_one_that_fits_is_kept_and_the_scan
     cut = collect_examples(rng.random((3000, 6)), labels, rng.dirichlet(np.ones(3), 3000), num_classes=3,
                            examples_per_cell=1000, examples_max_bytes=10_000)
     assert cut.index["cut"]["kept"] < 200 and len(rendered) <= cut.index["cut"]["kept"] + 64
+    # Examples larger than the whole bound say nothing of the room left: 64 of them first do not end the scan.
+    classes = 10
+    labels, predicted = np.repeat(np.arange(classes), classes), np.tile(np.arange(classes), classes)
+    scores = np.full((classes**2, classes), 0.01)
+    scores[np.arange(classes**2), predicted] = 0.91
+    ids = [("L" * 30_000) if row < 64 else f"r{row}" for row in range(classes**2)]  # the first 64 cells' rows
+    kept = collect_examples(["some text"] * classes**2, labels, scores, num_classes=classes, example_ids=ids,
+                            examples_per_cell=1, examples_max_bytes=20_000)
+    assert kept.index["cut"] == {"kept": 36, "chosen": 100}

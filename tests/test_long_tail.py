@@ -101,7 +101,7 @@ def test_a_value_counts_series_in_frequency_order_is_refused_and_one_in_class_or
     pd = pytest.importorskip("pandas")
     y_train = np.array([2] * 50 + [0] * 30 + [1] * 5)
     by_frequency = pd.Series(y_train).value_counts()  # index [2, 0, 1]: its values read as classes 0, 1, 2 were wrong
-    with pytest.raises(ValueError, match=r"`class_counts` is a pandas Series whose index \(\[2, 0, 1\]…\) is not the "
+    with pytest.raises(ValueError, match=r"`class_counts` is a pandas Series whose index \(\[2, 0, 1\]\) is not the "
                                          r"class ids 0..C-1 in order, so its values would go to the wrong classes"):
         core.validate_class_counts(by_frequency, 3)
     assert core.validate_class_counts(by_frequency.sort_index(), 3) == [30, 5, 50]

@@ -283,8 +283,12 @@ def test_numpy_idioms_on_a_sparse_matrix_say_toarray_or_work():
     assert [cm[k].tolist() for k in range(3)] == dense.tolist()  # a true class's row, as dense[k]
     assert cm[2].dtype == np.int64 and np.ndim(cm) == 2 and np.shape(cm) == (3, 3)
     assert np.sum(cm) == 16 and np.sum(cm, axis=1).tolist() == dense.sum(axis=1).tolist()  # np.sum calls cm.sum(axis, out=…)
-    with pytest.raises(TypeError, match=r"SparseMatrix.sum takes `axis` only; .* sum cm.toarray\(\)"):
-        np.sum(cm, keepdims=True)
+    assert np.sum(cm, axis=(0, 1)) == 16 and cm.sum(axis=-1).tolist() == dense.sum(axis=-1).tolist()
+    for call in (lambda: np.sum(cm, keepdims=True), lambda: np.sum(cm, initial=0)):
+        with pytest.raises(TypeError, match=r"SparseMatrix.sum takes `axis` only; .* sum cm.toarray\(\)"):
+            call()
+    with pytest.raises(np.exceptions.AxisError, match=r"axis 2 is out of bounds for a \[C, C\] SparseMatrix"):
+        cm.sum(axis=2)
     with pytest.raises(IndexError, match=r"row 3 is outside \[0, 3\)"):
         cm[3]
     with pytest.raises(TypeError, match=r"index a SparseMatrix by a true class id, cm\[i\], or a cell, cm\[i, j\]"):

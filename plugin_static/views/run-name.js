@@ -18,7 +18,7 @@ export function runNameElement(run) {
   return el(
     "span",
     { class: "run-name split" },
-    cut ? el("span", { class: cut > 3 ? "run-path long" : "run-path" }, label.slice(0, cut)) : null,
+    cut ? el("span", { class: "run-path" }, label.slice(0, cut)) : null,
     el("span", { class: "run-leaf" }, label.slice(cut)),
   );
 }

@@ -69,7 +69,8 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
     index = getattr(class_counts, "index", None)  # a pandas Series: its index says which class each count is
     if index is not None and not callable(index) and list(index) != list(range(len(index))):
         raise ValueError(
-            f"`class_counts` is a pandas Series whose index ({list(index[:4])}…) is not the class ids 0..C-1 in "
+            f"`class_counts` is a pandas {type(class_counts).__name__} whose index ({list(index[:4])}"
+            f"{'…' if len(index) > 4 else ''}) is not the class ids 0..C-1 in "
             "order, so its values would go to the wrong classes (value_counts() sorts by frequency): pass "
             "counts.reindex(range(C), fill_value=0) when its index holds class ids, "
             "counts.reindex(class_names, fill_value=0).to_numpy() when it holds class names, "

@@ -150,13 +150,17 @@ class SparseMatrix:
             return self
         return SparseMatrix(self.num_classes, self.rows, self.columns, self.values.astype(dtype))
 
-    def sum(self, axis: int | None = None, dtype: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+    def sum(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, **more: Any) -> Any:
         """Like ``ndarray.sum`` (``np.sum`` calls it): the total, or the row sums (``axis=1``) / column sums
         (``axis=0``)."""
-        if out is not None or keepdims or dtype is not None:
-            raise TypeError("SparseMatrix.sum takes `axis` only; for out=, keepdims= or dtype= sum cm.toarray()")
-        if axis is None:
+        if out is not None or keepdims or dtype is not None or more:
+            raise TypeError("SparseMatrix.sum takes `axis` only; for out=, keepdims=, dtype= or initial= sum cm.toarray()")
+        if isinstance(axis, tuple) and len(axis) == 1:
+            axis = axis[0]
+        if axis is None or (isinstance(axis, tuple) and sorted(int(a) % 2 for a in axis) == [0, 1]):
             return self.values.sum()
+        if isinstance(axis, tuple) or axis not in (0, 1, -1, -2):
+            raise np.exceptions.AxisError(f"axis {axis!r} is out of bounds for a [C, C] SparseMatrix")
         ids = {0: self.columns, 1: self.rows, -1: self.rows, -2: self.columns}[axis]
         sums = np.bincount(ids, weights=self.values, minlength=self.num_classes)
         return sums.astype(self.values.dtype, copy=False)

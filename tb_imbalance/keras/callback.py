@@ -273,7 +273,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         outputs = model_checks.model_outputs(self.model)
         model_checks.check_predict_path(outputs, validation_data=self._source is not None, examples=self.examples is not None)
         if self._source is not None:  # predicted by model.predict: under keras.distribution, in shares per device
-            distribution.check_own_predictions("validation_data", self._source.rows, self.batch_size)
+            distribution.check_own_predictions("validation_data", self._source.rows, self.batch_size,
+                                               capped=self._source.steps is not None)
         if self.examples is not None:
             distribution.check_own_predictions("examples", len(self.examples), self.batch_size)
         missing_curves = model_checks.check_from_logits(

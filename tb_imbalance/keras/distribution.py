@@ -82,10 +82,11 @@ def _batch_shards() -> int:
     return int(mesh.shape[tuple(mesh.axis_names).index(axis)])
 
 
-def check_own_predictions(argument: str, rows: int | None, batch_size: int) -> None:
+def check_own_predictions(argument: str, rows: int | None, batch_size: int, *, capped: bool = False) -> None:
     """Refuse, before training, what ``model.predict`` cannot do with the callback's ``validation_data`` or
     ``examples`` under ``keras.distribution``: rows spread over several JAX processes, or batches (the
-    last one too) that the devices cannot share out evenly. ``rows``: the source's rows, None when unknown."""
+    last one too) that the devices cannot share out evenly. ``rows``: the rows predicted, None when unknown;
+    ``capped``: ``validation_steps`` limits them."""
     if keras.backend.backend() == "jax" and _jax_process_count() > 1:
         raise ValueError(
             f"`{argument}` of ClassificationReportCallback cannot be predicted under {_jax_process_count()} JAX "
@@ -95,23 +96,26 @@ def check_own_predictions(argument: str, rows: int | None, batch_size: int) -> N
     shards = _batch_shards()
     if shards == 1 or rows is None:
         return
-    trim = f"trim its rows to a multiple of {shards}, x[:{rows // shards * shards}]"
+    what = f"`{argument}` ({rows} rows{', the validation_steps batches read' if capped else ''})"
+    fixes = [f"give it at least {shards} rows (one per device)" if rows < shards else
+             f"trim its rows to a multiple of {shards}, x[:{rows // shards * shards}]"] if rows % shards else []
+    batch_fix = f"pass batch_size={max(shards, batch_size // shards * shards)} to ClassificationReportCallback"
     if rows <= batch_size:  # one batch of all the rows
-        if rows % shards:
+        if fixes:
+            fix = batch_fix if capped and rows == batch_size else fixes[0]  # validation_steps=1 reads one batch
             raise ValueError(
-                f"`{argument}` ({rows} rows) is predicted in one batch, which keras.distribution shares out over "
-                f"{shards} devices: it must hold a multiple of {shards} rows (JAX raises IndivisibleError "
-                f"otherwise); {trim}"
+                f"{what} is predicted in one batch, which keras.distribution shares out over {shards} devices: it "
+                f"must hold a multiple of {shards} rows (JAX raises IndivisibleError otherwise); {fix}"
             )
         return
     last = rows % batch_size
     if batch_size % shards or last % shards:
+        if batch_size % shards:
+            fixes.insert(0, batch_fix)
         raise ValueError(
-            f"`{argument}` ({rows} rows) is predicted in batches of `batch_size={batch_size}`, the last of "
-            f"{last or batch_size} rows, which keras.distribution shares out over {shards} devices: every batch must "
-            f"hold a multiple of {shards} rows (JAX raises IndivisibleError otherwise). Pass "
-            f"batch_size={max(shards, batch_size // shards * shards)} to ClassificationReportCallback"
-            + (f" and {trim}" if rows % shards else "")
+            f"{what} is predicted in batches of `batch_size={batch_size}`, the last of {last or batch_size} rows, which "
+            f"keras.distribution shares out over {shards} devices: every batch must hold a multiple of {shards} rows "
+            f"(JAX raises IndivisibleError otherwise); {' and '.join(fixes)}"
         )
 
 

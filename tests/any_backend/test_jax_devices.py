@@ -76,6 +76,8 @@ def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batch
         "99 rows in one batch": {"own": ["validation_data"], "rows": 99},
         "100 rows in one batch": {"own": ["validation_data"], "rows": 100},
         "validation_steps=1 of 255": {"own": ["validation_data"], "batch_size": 255, "validation_steps": 1},
+        "validation_steps=1 of 256": {"own": ["validation_data"], "validation_steps": 1},
+        "2 rows": {"own": ["examples"], "rows": 2},
     }, devices=3)
     assert out["devices"] == 3
     for case, rows in (("compiled metric", 300), ("own validation_data, batch_size 255", 300),
@@ -88,12 +90,16 @@ def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batch
         assert refused["error"] == (
             f"`{argument}` (300 rows) is predicted in batches of `batch_size=256`, the last of 44 rows, which "
             "keras.distribution shares out over 3 devices: every batch must hold a multiple of 3 rows (JAX raises "
-            "IndivisibleError otherwise). Pass batch_size=255 to ClassificationReportCallback"
+            "IndivisibleError otherwise); pass batch_size=255 to ClassificationReportCallback"
         )
     assert out["100 rows in one batch"]["error"] == (
         "`validation_data` (100 rows) is predicted in one batch, which keras.distribution shares out over 3 devices: "
         "it must hold a multiple of 3 rows (JAX raises IndivisibleError otherwise); trim its rows to a multiple of 3, x[:99]"
     )
+    assert out["validation_steps=1 of 256"]["error"].startswith(
+        "`validation_data` (256 rows, the validation_steps batches read) is predicted in one batch")
+    assert out["validation_steps=1 of 256"]["error"].endswith("; pass batch_size=255 to ClassificationReportCallback")
+    assert out["2 rows"]["error"].endswith("; give it at least 3 rows (one per device)")
 
 
 def test_a_jax_array_spread_over_processes_is_refused_naming_the_gather():
