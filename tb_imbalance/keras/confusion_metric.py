@@ -342,11 +342,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             rows = lambda *batch: self._rows(ops, *batch, under_xla=True, curves=curves)  # noqa: E731
             if kind == "update":
                 function = state_updates.fused_tf_update(
-                    rows,
-                    lambda counts, curve_counts: self._value_of_state(ops, counts, curve_counts),
-                    self.counts.shape[0],
-                    reads_curves=self._result_reads_curves,
-                    sum_dtype=self._float_dtype,
+                    rows, lambda counts, curve_counts: self._value_of_state(ops, counts, curve_counts),
+                    self.counts.shape[0], reads_curves=self._result_reads_curves, sum_dtype=self._float_dtype,
                 )
             else:
                 function = state_updates.xla_function(rows)
@@ -422,8 +419,10 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         return xp.cast(xp.where(dropped, float("nan"), value), self.dtype)
 
     def result(self) -> Any:
-        """The metric on the rows seen so far; NaN once a row could not be counted."""
-        self._explain_nan_result()
+        """The metric on the rows seen so far; NaN once a row could not be counted (said once, when read eagerly)."""
+        return self._explained(self._value_now())
+
+    def _value_now(self) -> Any:
         if self._fused_tf and state_updates.fused_tf_applies():
             return ops.copy(self._last_result.value)  # a value: a kept result() must not follow the variable
         if self._compiled_result and not state_updates.in_stateless_scope():  # eager: one call, not a dozen ops

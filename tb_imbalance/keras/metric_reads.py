@@ -121,14 +121,22 @@ class HostReads:
             warnings.warn(f"{self.name}: in the pass that ended, {self._uncounted(invalid, logits)}; its "
                           "result() was NaN (said once).", UserWarning, stacklevel=3)
 
-    def _explain_nan_result(self) -> None:
-        """Say at an eager ``result()`` why it is NaN, as a reset does: ``model.evaluate()`` alone resets nothing
-        after its pass (JAX's losses take out-of-range labels, every backend's an all-zero one-hot row). Keras'
-        PyTorch trainer calls ``result()`` eagerly every batch: there the counters are read only on the CPU."""
-        if in_stateless_scope() or (keras.backend.backend() == "torch" and self.counts.value.device.type != "cpu"):
-            return
-        getattr(self, "_say_why_nan", lambda: None)()  # MacroAveragePrecision: scores that are not probabilities
-        self._say_why_uncounted()
+    def _explained(self, value: Any) -> Any:
+        """``value``, a ``result()``, after saying why it is NaN when it is read eagerly, as a reset does:
+        ``model.evaluate()`` alone resets nothing after its pass (JAX's losses take out-of-range labels, every
+        backend's an all-zero one-hot row). Keras' PyTorch trainer calls ``result()`` eagerly every batch:
+        there the value is looked at only on the CPU."""
+        if self._said_uncounted or in_stateless_scope() or (
+                keras.backend.backend() == "torch" and self.counts.value.device.type != "cpu"):
+            return value
+        try:
+            nan = bool(np.isnan(host_array(value)))
+        except Exception:  # a symbolic value (inside tf.function or a trace): nothing to say
+            return value
+        if nan:
+            getattr(self, "_say_why_nan", lambda: None)()  # MacroAveragePrecision: scores that are not probabilities
+            self._say_why_uncounted()
+        return value
 
     def _uncounted(self, invalid: int, logits: int) -> str:
         """What :meth:`confusion_matrix` says of rows the counters hold (``""`` for none)."""
