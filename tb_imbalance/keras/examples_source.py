@@ -103,9 +103,10 @@ class ExamplesSource:
         if isinstance(self.x, (list, tuple)) and isinstance(self.x[0], (str, bytes)):
             return f"{len(self)} rows"
         try:  # np.shape, not x[0]: a DataFrame's x[0] is a column
-            return f"{len(self)} rows of {list(np.shape(self.x)[1:])}"
+            shape = list(np.shape(self.x)[1:])
         except (TypeError, ValueError):  # rows of different shapes
-            return f"{len(self)} rows"
+            shape = []
+        return f"{len(self)} rows" + (f" of {shape}" if shape else "")
 
     def check_labels(self, num_classes: int) -> None:
         """Check ``y`` against ``C`` before training."""

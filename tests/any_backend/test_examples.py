@@ -471,6 +471,14 @@ def test_callback_examples_of_a_dataframe_are_logged(tmp_path, capsys):
     assert shown and all(e["values"] == [float(v) for v in x[60 + e["row"]]] for e in shown)
 
 
+def test_the_log_line_describes_the_examples_rows():
+    from tb_imbalance.keras.examples_source import ExamplesSource
+
+    described = [ExamplesSource((x, [0, 1, 1, 0])).describe() for x in (
+        np.zeros((4, 8, 8)), ["a", "b", "c", "d"], np.array(["a", "b", "c", "d"]), np.zeros(4))]
+    assert described == ["4 rows of [8, 8]", "4 rows", "4 rows", "4 rows"]  # numpy strings read 'of []'
+
+
 def test_callback_refuses_a_dataset_of_batches_as_examples_at_construction(tmp_path):
     x, y = np.zeros((60, 5), "float32"), np.arange(60) % 3
 
