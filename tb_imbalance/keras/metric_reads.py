@@ -104,7 +104,7 @@ class HostReads:
     _said_uncounted = False
 
     def _say_why_uncounted(self) -> None:
-        """Warn once when the pass that ended had rows that could not be counted (its ``result()`` was NaN).
+        """Warn once when rows since the last reset could not be counted (``result()`` was NaN), mid-pass or at its end.
 
         Keras resets metrics eagerly, between passes: the two counters are read there, not per batch. A fit
         that only monitors the metric (``EarlyStopping``) has no report callback to raise the error.
@@ -118,7 +118,7 @@ class HostReads:
             return
         if invalid or (logits and not getattr(self, "_said_why_nan", False)):  # MacroAveragePrecision said it
             self._said_uncounted = True
-            warnings.warn(f"{self.name}: in the pass that ended, {self._uncounted(invalid, logits)}; its "
+            warnings.warn(f"{self.name}: since its last reset, {self._uncounted(invalid, logits)}; its "
                           "result() was NaN (said once).", UserWarning, stacklevel=3)
 
     def _explained(self, value: Any) -> Any:
