@@ -117,18 +117,26 @@ export function isolated(name) {
   return `\u2068${String(name).replace(/[\u2066-\u2069]/g, "")}\u2069`;
 }
 
+// Characters a browser draws as nothing: control characters (but the white space above), the soft
+// hyphen, zero-width space, word joiner, invisible operators and the byte-order mark. Not the zero-width
+// (non-)joiners, which emoji sequences and several scripts need.
+const INVISIBLE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u200b\u2060-\u2064\ufeff]/g;
+
 /**
  * A class name as shown: where the page would hide some of its white space (HTML's: spaces,
- * tabs, line breaks; at either end, two in a row, or not a space), each of them shows as "␣", so that "cat",
- * "cat " and " cat" stay apart. Exports, tooltips and URLs keep the name as it is.
+ * tabs, line breaks; at either end, two in a row, or not a space), each of them shows as "␣", and
+ * a character drawn as nothing (a vertical tab, a zero-width space) as its code point, so that
+ * "cat", "cat " and "cat\u200b" stay apart. Exports, tooltips and URLs keep the name as it is.
  * @example
  *   shownName("cat ") // "cat␣"
+ *   shownName("cat\u200b") // "cat⟨U+200B⟩"
  *   shownName("my cat") // "my cat"
  * @param {string} name
  * @returns {string}
  */
 export function shownName(name) {
-  return /^[ \t\n\r\f]|[ \t\n\r\f]$|[ \t\n\r\f]{2}|[\t\n\r\f]/.test(name) ? name.replace(/[ \t\n\r\f]/g, "\u2423") : name;
+  const spaced = /^[ \t\n\r\f]|[ \t\n\r\f]$|[ \t\n\r\f]{2}|[\t\n\r\f]/.test(name) ? name.replace(/[ \t\n\r\f]/g, "\u2423") : name;
+  return spaced.replace(INVISIBLE, (character) => `\u27e8U+${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}\u27e9`);
 }
 
 /**

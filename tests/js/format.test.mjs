@@ -44,6 +44,10 @@ test("Markdown keeps links, images, emphasis and code in a name as text", () => 
   assert.deepEqual(["cat", "cat ", " cat", "c  at", "c\tat", "my cat"].map(shownName), ["cat", "cat␣", "␣cat", "c␣␣at", "c␣at", "my cat"]);
   // spaces HTML does not collapse are shown as they are
   assert.deepEqual(["東京\u3000タワー", "10\u202f000 ms", "a\u00a0b c"].map(shownName), ["東京\u3000タワー", "10\u202f000 ms", "a\u00a0b c"]);
+  // characters drawn as nothing show as their code points; joiners, which emoji and scripts need, do not
+  assert.deepEqual(["cat\u000b", "cat\u200b", "\u00adcat", "ca\u0000t", "cat\ufeff", "c\u0085 at"].map(shownName),
+    ["cat⟨U+000B⟩", "cat⟨U+200B⟩", "⟨U+00AD⟩cat", "ca⟨U+0000⟩t", "cat⟨U+FEFF⟩", "c⟨U+0085⟩ at"]);
+  assert.deepEqual(["👩\u200d🔬", "می\u200cخواهم", "cat\u202e"].map(shownName), ["👩\u200d🔬", "می\u200cخواهم", "cat\u202e"]);
   // a name's own isolate marks cannot end the isolation early
   assert.equal(isolated("x\u2069\u202ebinary"), "\u2068x\u202ebinary\u2069");
   // a heading's closing #s were taken off a name ending in " #"
