@@ -277,7 +277,9 @@ def test_numpy_idioms_on_a_sparse_matrix_say_toarray_or_work():
     """Above 1000 classes the writers return a SparseMatrix: numpy made a 0-d object array of it, unequal to all."""
     dense = np.array([[3, 0, 1], [1, 2, 0], [0, 5, 4]])
     cm = core.SparseMatrix.from_dense(dense)
-    for idiom in (np.asarray, np.trace, lambda m: m == dense, lambda m: dense == m):  # (np.array_equal swallows it)
+    idioms = (np.asarray, np.trace, lambda m: m == dense, lambda m: dense == m, lambda m: np.array_equal(m, dense),
+              lambda m: np.array_equal(dense, m), lambda m: np.allclose(m, dense), np.diag, np.count_nonzero)
+    for idiom in idioms:
         with pytest.raises(TypeError, match=r"not turned into an array implicitly: call .toarray\(\)"):
             idiom(cm)
     assert [cm[k].tolist() for k in range(3)] == dense.tolist()  # a true class's row, as dense[k]

@@ -174,7 +174,19 @@ class SparseMatrix:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         # numpy would make a 0-d object array of it, which compares unequal to everything, silently
-        raise TypeError(
+        raise TypeError(self._not_an_array())
+
+    def __array_function__(self, func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+        # numpy's own functions: np.sum, np.shape and np.ndim work; the others would swallow the refusal
+        # of __array__ (np.array_equal(cm, dense) is False) or make an object array of the matrix
+        if func is np.sum and args[0] is self:
+            return self.sum(*args[1:], **kwargs)
+        if func in (np.shape, np.ndim) and args[0] is self:
+            return self.shape if func is np.shape else 2
+        raise TypeError(f"numpy.{func.__name__}: {self._not_an_array()}")
+
+    def _not_an_array(self) -> str:
+        return (
             f"a SparseMatrix ({self.num_classes} classes) is not turned into an array implicitly: call .toarray() "
             f"for the dense [C, C] matrix ({self.num_classes ** 2 * self.values.dtype.itemsize:,} bytes), or use "
             "its cells (.rows, .columns, .values), cm[true, predicted] or cm.sum(axis=1)"
