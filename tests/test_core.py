@@ -104,6 +104,25 @@ def test_prediction_forms():
     assert core.confusion_matrix(np.array(labels, dtype=float), [0, 1, 0, 1], num_classes=2).tolist() == expected
 
 
+
+def test_scores_as_labels_beside_class_id_predictions_are_refused_as_swapped():
+    # torchmetrics' order (predictions first) counted the transposed matrix: recall and precision exchanged
+    labels = np.array([0, 0, 0, 1, 2, 2])
+    scores = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.1, 0.2, 0.7], [0.5, 0.1, 0.4]])
+    expected = skm.confusion_matrix(labels, scores.argmax(axis=1), labels=range(3))
+    assert core.confusion_matrix(labels, scores).tolist() == expected.tolist()
+    with pytest.raises(ValueError, match=r"`labels` hold scores \[N, C\] \(row 0: \[0.8, 0.1, 0.1\]\).*look swapped"):
+        core.confusion_matrix(scores, labels)
+    with pytest.raises(ValueError, match="look swapped"):
+        core.confusion_matrix(scores.astype(np.float32), labels.astype(np.int32), num_classes=3)
+    with pytest.raises(ValueError, match=r"`labels` contains NaN"):
+        core.confusion_matrix(np.where(np.eye(3)[labels] == 1, np.nan, 0.0), labels)
+    # float one-hot labels beside class ids, and smoothed labels beside scores, are still read
+    assert core.confusion_matrix(np.eye(3)[labels], scores.argmax(axis=1)).tolist() == expected.tolist()
+    smoothed = np.eye(3)[labels] * 0.9 + 0.1 / 3
+    assert core.confusion_matrix(smoothed, scores).tolist() == expected.tolist()
+    assert core.confusion_matrix(smoothed.argmax(axis=1), scores.argmax(axis=1), num_classes=3).tolist() == expected.tolist()
+
 def test_sample_weight_gives_float_sums():
     cm = core.confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2, sample_weight=[0.5, 2.0, 1.5])
     assert cm.dtype == np.float64

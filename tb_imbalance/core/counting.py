@@ -143,6 +143,7 @@ def class_ids(
             _check_rows(len(keep), predictions.shape[0])  # before the padding labels could be blamed
             rows = np.flatnonzero(keep)
             labels, predictions, weights = labels[keep], predictions[keep], weights[keep]
+    _check_not_swapped(labels, predictions)
     true_ids = class_ids_from_labels(labels, num_classes)
     pred_ids = class_ids_from_predictions(predictions, num_classes, from_logits=from_logits)
     _check_rows(true_ids.shape[0], pred_ids.shape[0])
@@ -154,6 +155,24 @@ def class_ids(
         and float(weights.sum()) < 2**53
     )
     return ClassIds(true_ids, pred_ids, weights, rows, num_classes, size, whole)
+
+
+def _check_not_swapped(labels: np.ndarray, predictions: np.ndarray) -> None:
+    """Scores ``[N, C]`` as labels beside class ids ``[N]`` as predictions: the two arguments swapped
+    (torchmetrics' order, predictions first), which would count the transposed matrix."""
+    if not (labels.ndim == 2 and labels.shape[1] > 1 and labels.dtype.kind == "f"):
+        return
+    if not (predictions.ndim == 1 and predictions.dtype.kind in "iu"):
+        return
+    scored = np.flatnonzero(((labels != 0) & (labels != 1) & np.isfinite(labels)).any(axis=1))  # NaN: said later
+    if len(scored):
+        row = int(scored[0])
+        raise ValueError(
+            f"`labels` hold scores [N, C] (row {row}: {[round(float(v), 4) for v in labels[row, :4]]}) and `predictions` "
+            "class ids [N]: the two look swapped, which would count the transposed matrix (precision and recall "
+            "exchanged). Pass the true labels first, then the predictions (torchmetrics takes them the other way "
+            "round); for smoothed or mixed labels beside class-id predictions, pass labels.argmax(axis=1)"
+        )
 
 
 def _check_rows(labels: int, predictions: int) -> None:
