@@ -1,7 +1,7 @@
 """What a run directory's path must be: checked when a writer is made for it, before anything is written.
 
 * :func:`check_location`: a path that can become a directory (no file in
-  the way, no ``://`` that is no URL), refused at once rather than when the
+  the way, no ``://`` that is no URL, no unexpanded ``~``), refused at once rather than when the
   first step is written;
 * :func:`warn_unreadable_run_name`: a path part that TensorBoard's default
   loader cannot read the curves and examples under
@@ -31,7 +31,9 @@ _WARNED_RUN_DIRS: set[str] = set()
 def check_location(run_dir: str) -> None:
     """Refuse at once, not when the first step is written, a run directory that cannot be made:
     a path with a NUL character, a local path with ``://`` that is no URL, a URL whose file system
-    TensorBoard's file layer cannot open here, or a file where the directory or a parent would be."""
+    TensorBoard's file layer cannot open here, a local path starting with an unexpanded ``~`` (made
+    as a directory named ``~``, where TensorBoard's ``--logdir`` reads the home directory), or a
+    file where the directory or a parent would be."""
     if "\0" in run_dir:
         raise ValueError(
             f"the run directory {run_dir!r} holds a NUL character, which no file system accepts in a "
@@ -57,6 +59,15 @@ def check_location(run_dir: str) -> None:
                 f"layer cannot read or write; pass {run_dir + '/'!r} or a prefix such as {run_dir + '/runs/<run>'!r}"
             )
         return
+    if run_dir.startswith("~") and os.path.expanduser(run_dir) != run_dir:
+        head = run_dir.replace(os.sep, "/").split("/", 1)[0]
+        raise ValueError(
+            f"the run directory {run_dir!r} starts with {head!r}, which Python does not expand: it would be made as "
+            f"a directory named {head!r} in the working directory ({os.getcwd()}), where `tensorboard --logdir` "
+            f"given {head + '/…'!r} does not look (TensorBoard expands it). Pass the path through os.path.expanduser "
+            f"({head!r} is {os.path.expanduser(head)!r} here), and the same expanded path to keras.callbacks.TensorBoard "
+            "or a SummaryWriter, which do not expand it either"
+        )
     lost_slash = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):/(?!/)", run_dir)
     if lost_slash and _is_url_scheme(lost_slash.group(1)):
         scheme = lost_slash.group(1)

@@ -11,6 +11,7 @@ import importlib.util
 import io
 import json
 import os
+import pathlib
 import shutil
 
 import numpy as np
@@ -347,6 +348,26 @@ def test_a_file_where_the_run_directory_would_be_is_refused_at_once_by_name(tmp_
                        r"open here \(Protocol not known: nosuchscheme\); install the fsspec package"):
         tb_imbalance.log_report("nosuchscheme://bucket/run", labels, scores, 0, num_classes=3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"] and blocking.read_text() == "x"
+
+
+def test_a_run_directory_starting_with_an_unexpanded_tilde_is_refused_before_a_directory_named_tilde_is_made(
+    tmp_path, monkeypatch
+):
+    # it was made as ./~/runs/x, where `tensorboard --logdir ~/runs` (which expands '~') never looks
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    labels, scores = seeded_batch(5)
+    for target in ("~/runs/x", pathlib.Path("~/runs/x"), "~"):
+        with pytest.raises(ValueError, match=r"starts with '~', which Python does not expand: it would be made as a "
+                           r"directory named '~' in the working directory .*os\.path\.expanduser"):
+            tb_imbalance.log_report(target, labels, scores, 0, num_classes=3)
+    with pytest.raises(ValueError, match="starts with '~'"):
+        tb_imbalance.ReportWriter("~/runs/x")
+    assert list(tmp_path.iterdir()) == []
+    cm = tb_imbalance.log_report(os.path.expanduser("~/runs/x"), labels, scores, 0, num_classes=3)
+    assert cm.sum() == len(labels) and len(list((tmp_path / "home" / "runs" / "x").iterdir())) == 1
+    tb_imbalance.log_report("./~/runs/x", labels, scores, 0, num_classes=3)  # a directory named '~', written as asked
+    assert (tmp_path / "~" / "runs" / "x").is_dir()
 
 
 def test_a_class_name_that_is_not_unicode_text_is_refused_by_index(tmp_path):
