@@ -358,6 +358,23 @@ def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
     np.testing.assert_array_equal(cm, skm.confusion_matrix(labels, clf.predict(features), labels=clf.classes_))
 
 
+
+@pytest.mark.parametrize(
+    "labels, fragment",
+    [
+        ((label for label in [0, 1, 2]), r"`labels` must be an array of values, received a 'generator' object; .*list\(\.\.\.\) it first"),
+        (iter([0, 1, 2]), r"received a 'list_iterator' object"),
+        (np.array([np.array([0, 1]), np.array([2]), np.array([1])], dtype=object), r"items of type 'ndarray': ragged rows"),
+    ],
+    ids=["generator", "iterator", "ragged object rows"],
+)
+def test_labels_that_are_no_array_are_refused_as_such_not_as_class_names_to_map(labels, fragment):
+    # they were told to map class labels to ids with np.searchsorted, which does not apply
+    with pytest.raises(TypeError, match=fragment) as caught:
+        core.confusion_matrix(labels, np.full((3, 3), 1 / 3))
+    assert "searchsorted" not in str(caught.value)
+    assert core.confusion_matrix(list(iter([0, 1, 2])), np.eye(3)).tolist() == skm.confusion_matrix([0, 1, 2], [0, 1, 2]).tolist()
+
 @pytest.mark.parametrize(
     "names, fragment",
     [

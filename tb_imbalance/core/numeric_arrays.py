@@ -130,7 +130,17 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         if argument in _NOT_CLASSES:
             raise TypeError(f"`{argument}` must hold {_NOT_CLASSES[argument]}, received dtype {array.dtype}")
         hint = ""
-        if array.dtype.kind in "USO":
+        if array.dtype == object and array.ndim == 0:  # np.asarray of a generator, an iterator, another object
+            raise TypeError(
+                f"`{argument}` must be an array of values, received a {type(value).__name__!r} object; pass an array or a list "
+                "(a generator or iterator: list(...) it first; a tf.RaggedTensor: .to_tensor() or .flat_values)"
+            )
+        if array.dtype == object and not any(isinstance(item, str) for item in array.reshape(-1)[:100].tolist()):
+            hint = (
+                f" (items of type {type(array.reshape(-1)[0]).__name__!r}: ragged rows, or objects that are not "
+                "numbers); pass one class id or one row of C scores per example"
+            )
+        elif array.dtype.kind in "USO":
             hint = (
                 "; map class labels to ids 0..C-1 in the order of the score columns and pass "
                 "their names as class_names (scikit-learn: ids = np.searchsorted(clf.classes_, "
