@@ -48,9 +48,11 @@ def check_location(run_dir: str) -> None:
         try:
             gfile.get_filesystem(run_dir)
         except (ValueError, ImportError) as error:  # fsspec: "Protocol not known: foo", "Install s3fs …"
+            package = "boto3 (TensorBoard's own S3 layer) or s3fs" if run_dir[:5].lower() == "s3://" else \
+                "the fsspec package of its scheme (gcsfs, adlfs, …)"
             raise type(error)(
                 f"the run directory {run_dir!r} is a URL that TensorBoard's file layer cannot open here "
-                f"({error}); install the fsspec package of its scheme (s3fs, gcsfs, …) or pass a local path"
+                f"({error}); install {package} or pass a local path"
             ) from None
         scheme, rest = run_dir.split("://", 1)
         if scheme.lower() == "s3" and "/" not in rest:  # TensorBoard's S3 layer splits bucket from path at a "/"

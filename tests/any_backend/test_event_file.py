@@ -87,6 +87,22 @@ def test_urls_that_would_not_be_written_where_meant_are_refused_when_the_writer_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_an_s3_url_without_boto3_names_boto3_as_the_docs_do(tmp_path, monkeypatch):
+    """The docs say `boto3` for s3://; without it fsspec's own message said only "Install s3fs"."""
+    from tb_imbalance import run_location
+
+    def no_s3(url):
+        raise ImportError("Install s3fs to access S3")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_location.gfile, "get_filesystem", no_s3)  # as without boto3 and s3fs
+    with pytest.raises(ImportError, match=r"cannot open here \(Install s3fs to access S3\); install boto3 \(TensorBoard's own S3 layer\) or s3fs"):
+        tb_imbalance.ReportWriter("s3://bucket/runs/a")
+    with pytest.raises(ImportError, match=r"install the fsspec package of its scheme \(gcsfs, adlfs, …\)"):
+        tb_imbalance.ReportWriter("gs://bucket/runs/a")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_step_cut_short_by_a_full_disk_loses_nothing_written_before_or_after(tmp_path, monkeypatch):
     """A failed append may leave part of a record at the file's end: later steps go to a new file,
     so TensorBoard's loader reads every step that was written, the retried one included."""
