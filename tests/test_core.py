@@ -279,6 +279,11 @@ def test_absent_classes_are_zero_rows_in_the_report():
         (dict(labels=[0, 1], predictions=[[-np.inf, -np.inf], [0.3, 0.7]]), ValueError, "contains NaN or infinite values (first at row 0, column 0)"),
         (dict(labels=[0, 1], predictions=[[0.1, np.nan, 0.2], [0.3, 0.7, 0.0]]), ValueError, "contains NaN or infinite values (first at row 0, column 1)"),
         (dict(labels=[0, 1, 1], predictions=[0, 1], num_classes=2), ValueError, "same number of rows, received 3 and 2"),
+        # a missing label is not the model's output: drop the row or weigh it 0
+        (dict(labels=[0.0, np.nan], predictions=[[0.9, 0.1], [0.2, 0.8]]), ValueError,
+         "`labels` contains NaN or infinite values (first at row 1); a missing label (pandas' NA, a NaN) names no class"),
+        (dict(labels=[0, 1], predictions=[0, 1], num_classes=2, sample_weight=[1.0, np.nan]), ValueError,
+         "`sample_weight` contains NaN or infinite values (first at row 1); fix the weights or drop those rows"),
         # padding rows (weight 0, label -1) are not blamed when the row counts differ
         (dict(labels=[0, -1, 1], predictions=[[0.9, 0.1], [0.2, 0.8]], sample_weight=[1, 0, 1]), ValueError,
          "same number of rows, received 3 and 2"),

@@ -174,17 +174,24 @@ def _numbers_of_objects(array: np.ndarray, argument: str) -> np.ndarray:
 
 
 def _first_place(bad: np.ndarray) -> str:
-    """Where the first True of ``bad`` is: ``row r, column c`` of ``[N, C]``, else its flat index."""
+    """Where the first True of ``bad`` is: ``row r, column c`` of ``[N, C]``, ``row r`` of ``[N]``, else its flat index."""
     where = int(np.flatnonzero(bad.reshape(-1))[0])
-    return f"row {where // bad.shape[1]}, column {where % bad.shape[1]}" if bad.ndim == 2 else f"flat index {where}"
+    if bad.ndim == 2:
+        return f"row {where // bad.shape[1]}, column {where % bad.shape[1]}"
+    return f"row {where}" if bad.ndim == 1 else f"flat index {where}"
+
+
+_NON_FINITE_FIX = {
+    "labels": "a missing label (pandas' NA, a NaN) names no class: drop those rows, or give them sample weight 0",
+    "sample_weight": "fix the weights or drop those rows before logging",
+    "weights": "fix the weights or drop those rows before logging",
+}
 
 
 def _check_finite(array: np.ndarray, argument: str) -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
-        raise ValueError(
-            f"`{argument}` contains NaN or infinite values (first at {_first_place(~np.isfinite(array))}); fix "
-            "the model output or drop those rows before logging"
-        )
+        fix = _NON_FINITE_FIX.get(argument, "fix the model output or drop those rows before logging")
+        raise ValueError(f"`{argument}` contains NaN or infinite values (first at {_first_place(~np.isfinite(array))}); {fix}")
 
 
 def _check_sum(values: np.ndarray, argument: str) -> None:

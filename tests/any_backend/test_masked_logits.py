@@ -95,7 +95,7 @@ def test_a_sigmoid_logit_may_be_plus_or_minus_inf():
     metric = BalancedAccuracy(2, from_logits=True)
     metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(column))
     np.testing.assert_array_equal(metric.confusion_matrix(), expected)
-    with pytest.raises(ValueError, match=r"`predictions` contains NaN \(first at flat index 0\)"):
+    with pytest.raises(ValueError, match=r"`predictions` contains NaN \(first at row 0\)"):
         core.confusion_matrix(labels, np.array([np.nan, 1.0, 1.0, 1.0]), from_logits=True)
 
 
