@@ -20,13 +20,27 @@ export function downloadText(filename, text, mimeType) {
 }
 
 /**
+ * Whether this document may use the asynchronous clipboard API. A frame of another origin than
+ * the page holding it (TensorBoard in a notebook's iframe) is not given `clipboard-write`: there
+ * the browser refuses the call and logs a permissions-policy error in the console.
+ * @returns {boolean}
+ */
+function clipboardApiAllowed() {
+  const policy = document.permissionsPolicy ?? document.featurePolicy;
+  if (!navigator.clipboard) return false;
+  return typeof policy?.allowsFeature !== "function" || policy.allowsFeature("clipboard-write");
+}
+
+/**
  * Copies `text` to the clipboard; falls back to a hidden textarea where the
- * asynchronous clipboard API is unavailable (e.g. blocked in an iframe).
+ * asynchronous clipboard API is unavailable (e.g. not allowed in an iframe of
+ * another origin, or refused).
  * @param {string} text
  * @returns {Promise<boolean>} whether copying succeeded
  */
 export async function copyText(text) {
   try {
+    if (!clipboardApiAllowed()) throw new Error("clipboard-write is not allowed in this frame");
     await navigator.clipboard.writeText(text);
     return true;
   } catch {

@@ -305,6 +305,7 @@ def tensorboard_server(
     load_fast: bool,
     extra_args: Sequence[str] = (),
     startup_timeout: float = 120.0,
+    path_prefix: str = "",
 ) -> Iterator[str]:
     """Run the real ``tensorboard`` on 127.0.0.1 until the block exits.
 
@@ -318,9 +319,12 @@ def tensorboard_server(
         extra_args: more command-line flags, e.g.
             ``("--samples_per_plugin", "imbalance=5")``.
         startup_timeout: seconds to wait for data.
+        path_prefix: passed as ``--path_prefix`` when given (e.g. ``"/tb"``);
+            the yielded URL then ends with it.
 
     Yields:
-        The base URL, e.g. ``"http://127.0.0.1:40123"``.
+        The base URL, e.g. ``"http://127.0.0.1:40123"`` (``".../tb"`` with
+        ``path_prefix="/tb"``).
 
     Raises:
         RuntimeError: the server exited or never served data; the message
@@ -344,9 +348,10 @@ def tensorboard_server(
         f"--load_fast={'true' if load_fast else 'false'}",
         "--reload_interval",
         "1",
+        *(("--path_prefix", path_prefix) if path_prefix else ()),
         *extra_args,
     ]
-    base_url = f"http://127.0.0.1:{port}"
+    base_url = f"http://127.0.0.1:{port}{path_prefix.rstrip('/')}"
     with tempfile.TemporaryDirectory(prefix="tb_imbalance_server_") as scratch:
         stderr_path = pathlib.Path(scratch) / "stderr.txt"
         with open(stderr_path, "wb") as stderr:
