@@ -100,13 +100,20 @@ def to_numpy(value: Any, argument: str) -> Any:
     Raises:
         TypeError: a symbolic value (a Keras ``KerasTensor``, a TensorFlow
             graph tensor, a JAX tracer, a PyTorch ``meta`` tensor) that holds
-            no numbers yet.
+            no numbers yet; a torchmetrics metric object (its ``compute()``
+            holds the values).
     """
     if value is None:
         return value
     if isinstance(value, np.ndarray):
         return widen_low_precision_floats(value)
     framework = _framework(value)
+    if framework == "torchmetrics":  # the metric object, not its values
+        raise TypeError(
+            f"`{argument}` is a torchmetrics {type(value).__name__}, a metric object rather than its values: pass "
+            "metric.compute() (a MetricCollection's compute() is a dict: pass the entry to log); under DDP call "
+            "compute() on every rank, which sums all ranks' counts, and log on rank 0 only"
+        )
     if framework == "torch" and not hasattr(value, "detach"):
         hint = ""
         if hasattr(value, "indices"):  # torch.return_types of max, topk, sort: (values, indices)

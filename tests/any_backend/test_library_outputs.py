@@ -3,7 +3,8 @@
 A model's output dict (Hugging Face's ``ModelOutput``), a confusion matrix
 normalised by torchmetrics or scikit-learn, binary logits past float's
 range, logits that are all 0 (an untrained model); and, where PyTorch is
-installed, ``torch.return_types`` from ``max`` / ``topk``, lists of tensors
+installed, ``torch.return_types`` from ``max`` / ``topk``, a torchmetrics metric
+object passed without ``.compute()``, lists of tensors
 that require grad, ``SummaryWriter`` subclasses and ``log_report`` inside a
 ``torch.compile``d function.
 """
@@ -140,6 +141,26 @@ def test_torch_return_types_name_the_indices_to_pass(tmp_path):
         with pytest.raises(TypeError, match=r"`predictions` is a torch\.return_types\.\w+, not a tensor.*\.indices"):
             tb_imbalance.log_report(tmp_path, [0, 1], slip, 0)
     assert tb_imbalance.log_report(tmp_path, [0, 1], logits.max(1).indices, 0, num_classes=3).trace() == 2
+
+
+
+def test_a_torchmetrics_metric_object_is_refused_naming_compute(tmp_path):
+    torch = pytest.importorskip("torch")
+    classification = pytest.importorskip("torchmetrics.classification")
+    true, predicted, expected = _counts()
+    metric = classification.MulticlassConfusionMatrix(3)
+    metric.update(torch.from_numpy(predicted), torch.from_numpy(true))
+    collection = pytest.importorskip("torchmetrics").MetricCollection({"cm": metric})
+    for forgot in (metric, collection):  # without .compute(): read as a dtype object / the dict's keys before
+        with pytest.raises(TypeError, match=rf"`cm` is a torchmetrics {type(forgot).__name__}, a metric object "
+                                            r"rather than its values: pass metric\.compute\(\).*every rank"):
+            tb_imbalance.log_matrix(tmp_path, forgot, 0)
+    with pytest.raises(TypeError, match=r"`predictions` is a torchmetrics MulticlassConfusionMatrix"):
+        tb_imbalance.log_report(tmp_path, true, metric, 0)
+    assert not any(tmp_path.iterdir())
+    np.testing.assert_array_equal(tb_imbalance.log_matrix(tmp_path, metric.compute(), 0, image=False), expected)
+    (by_step,) = matrices(tmp_path).values()
+    assert {step: cm.tolist() for step, cm in by_step.items()} == {0: expected.tolist()}
 
 
 def test_a_quantized_model_output_is_read_as_the_values_it_stands_for(tmp_path):
