@@ -204,7 +204,8 @@ class WatchedHistory:
                 "(your loss, or these reports) will not show there while it runs. To keep both, "
                 "write everything through one writer (pass your SummaryWriter itself as the target, "
                 "log_report(writer, ...), rather than its directory), write from one process only "
-                "(e.g. `if rank == 0:` under DDP), or log into another directory. Said once per writer.",
+                "(under DDP: gather every rank's rows first, then log `if rank == 0:`), or log into "
+                "another directory. Said once per writer.",
                 UserWarning,
                 stacklevel=4,
             )

@@ -305,9 +305,9 @@ class RunHistory:
                 f"tag {name!r}{self._where()} is also being written by another writer (event file "
                 f"{tag.other_writer}, written by another running process or since this one started, "
                 f"holds steps up to {tag.last_step}): two writers of one tag lose each other's steps in "
-                "TensorBoard. Write from one process only (e.g. `if rank == 0:` under DDP), or give each "
-                "writer its own `name` or run directory (also when that process, still running, no "
-                "longer writes: its file's name tells only that it runs)"
+                "TensorBoard. Write from one process only (under DDP: gather every rank's rows first, then "
+                "log `if rank == 0:`), or give each writer its own `name` or run directory (also when that "
+                "process, still running, no longer writes: its file's name tells only that it runs)"
             )
         self.check_step(name, step)
 

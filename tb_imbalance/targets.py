@@ -176,8 +176,8 @@ def history_of(target: Any, run_dir: str | None = None, own_file: str | None = N
                 found = RunHistory.from_directory(run_dir)
                 _LOG.warning(
                     "tb_imbalance: cannot tell which event file this %s writes, so other writers in %s are "
-                    "not watched: its history is read once, now. Write from one process only (e.g. "
-                    "`if rank == 0:` under DDP).", type(target).__name__, run_dir,
+                    "not watched: its history is read once, now. Write from one process only (under DDP: "
+                    "gather every rank's rows first, then log `if rank == 0:`).", type(target).__name__, run_dir,
                 )
             else:
                 found = WatchedHistory(run_dir)

@@ -144,7 +144,7 @@ def test_two_processes_writing_one_tag_are_refused_when_both_started_together(tm
             writer.write_matrix(0, "confusion_matrix", cm)
     message = str(caught.value)
     assert "is also being written by another writer" in message
-    assert "holds steps up to 1" in message and "if rank == 0:" in message
+    assert "holds steps up to 1" in message and "gather every rank's rows first, then log `if rank == 0:`" in message
     # A later step is refused too: the other rank owns this tag now.
     with pytest.raises(ValueError, match="is also being written by another writer"):
         writer.write_matrix(5, "confusion_matrix", cm)
@@ -167,7 +167,7 @@ def _says_other_processes_are_not_checked(message: str) -> bool:
     return (
         "a tf.summary writer does not tell which directory it writes to" in message
         and "nor another process writing the same tag at the same time" in message
-        and "if rank == 0:" in message
+        and "gather every worker's rows first, then log `if rank == 0:`" in message
         and "pass the directory itself to tb_imbalance.log_report" in message
     )
 
