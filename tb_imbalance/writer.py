@@ -163,15 +163,19 @@ class ReportWriter:
         Once the run directory this writer wrote into (or read steps from) is
         deleted, or its event file is (a fresh start in the same process), the
         writer starts over: the history is read again, and the next step opens
-        a new file.
+        a new file; so does a step whose file is deleted (by another process)
+        while it is written.
         """
         with self.lock:
             if self._run_deleted():
-                # Dropped, not closed: TensorBoard's file layer reopens the path to write, so anything
-                # still buffered would re-create the deleted file.
-                self._events = EventFile(self.log_dir)
-                self._watched = WatchedHistory(self.log_dir)
+                self._start_over()
             return self._watched.history()
+
+    def _start_over(self) -> None:
+        # Dropped, not closed: TensorBoard's file layer reopens the path to write, so anything
+        # still buffered would re-create the deleted file.
+        self._events = EventFile(self.log_dir)
+        self._watched = WatchedHistory(self.log_dir)
 
     def _run_deleted(self) -> bool:
         """Whether the (local) run directory was deleted since this writer wrote into it or read its steps."""
@@ -183,8 +187,16 @@ class ReportWriter:
         return bool(files) and not any(os.path.exists(path) for path in files)
 
     def _write_values(self, step: int, values: list) -> None:
-        self._events.write(step, values)
-        self._events.flush()
+        try:
+            self._events.write(step, values)
+            self._events.flush()
+        except FileNotFoundError:
+            if not self._run_deleted():
+                raise
+            # Deleted by another process after the step was checked: a fresh start, as at the next step.
+            self._start_over()
+            self._events.write(step, values)
+            self._events.flush()
         self._watched.own(self._events.path)
 
     def flush(self) -> None:

@@ -144,6 +144,40 @@ def test_a_run_directory_deleted_and_made_again_starts_over(tmp_path, kind):
     assert _steps_in_file_order(run_dir) == [0, 1]
 
 
+@pytest.mark.parametrize("kind", ["directory", "report_writer"])
+def test_a_run_directory_deleted_while_a_step_is_written_starts_over_with_that_step(tmp_path, kind, monkeypatch):
+    import shutil
+
+    from tb_imbalance.targets import directory_writer
+
+    target, run_dir = _targets(tmp_path)[kind]
+    writer = directory_writer(run_dir) if kind == "directory" else target
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 1, 2, 1, 1])
+    for step in range(2):
+        tb_imbalance.log_report(target, labels, predictions, step, num_classes=3, image=False)
+    step_values = writer.builder.step_values
+
+    def deleted_meanwhile(*args, **kwargs):
+        values = step_values(*args, **kwargs)
+        shutil.rmtree(run_dir)  # another process deletes the run after this step was checked
+        return values
+
+    monkeypatch.setattr(writer.builder, "step_values", deleted_meanwhile)
+    tb_imbalance.log_report(target, labels, predictions, 2, num_classes=3, image=False)
+    monkeypatch.undo()
+    tb_imbalance.log_report(target, labels, predictions, 3, num_classes=3, image=False)
+    close_directory_writers()
+    writer.close()
+    (name,) = os.listdir(run_dir)
+    from tb_imbalance.event_file import read_events
+
+    assert next(read_events(os.path.join(run_dir, name))).file_version == "brain.Event:2"
+    assert _steps_in_file_order(run_dir) == [2, 3]
+    expected = [[1, 0, 0], [0, 2, 0], [0, 1, 1]]
+    (by_step,) = matrices(run_dir).values()
+    assert {step: cm.tolist() for step, cm in by_step.items()} == {2: expected, 3: expected}
+
+
 def test_a_writer_refused_by_an_old_run_takes_a_fresh_start_once_that_run_is_deleted(tmp_path):
     import shutil
 
