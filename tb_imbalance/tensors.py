@@ -101,7 +101,8 @@ def to_numpy(value: Any, argument: str) -> Any:
         TypeError: a symbolic value (a Keras ``KerasTensor``, a TensorFlow
             graph tensor, a JAX tracer, a PyTorch ``meta`` tensor) that holds
             no numbers yet; a torchmetrics metric object (its ``compute()``
-            holds the values).
+            holds the values); a PyTorch ``DTensor`` of which this process
+            holds a part (a replicated one is read from this process's copy).
     """
     if value is None:
         return value
@@ -121,6 +122,15 @@ def to_numpy(value: Any, argument: str) -> Any:
         raise TypeError(f"`{argument}` is a {type(value).__module__}.{type(value).__name__}, not a tensor{hint}")
     if framework == "torch":
         tensor = value.detach()
+        if hasattr(tensor, "placements") and hasattr(tensor, "to_local"):  # a DTensor: each rank holds its part
+            local = tensor.to_local()
+            if any(place.is_partial() for place in tensor.placements) or tuple(local.shape) != tuple(tensor.shape):
+                raise TypeError(
+                    f"`{argument}` is a DTensor spread over a device mesh (placements {tuple(tensor.placements)}): "
+                    f"this process holds part of it. Gather it on every rank first, {argument}.full_tensor() (a "
+                    "collective call), and log on rank 0 only (`if torch.distributed.get_rank() == 0:`)"
+                )
+            tensor = local  # replicated: this rank's copy is the whole tensor
         if tensor.is_meta:
             raise TypeError(
                 f"`{argument}` is a PyTorch tensor on the 'meta' device, which holds shapes but no "

@@ -7,8 +7,9 @@ read back from disk and scikit-learn: rows gathered from every rank and
 logged on rank 0 give the whole set's matrix once each row is kept once
 (the padded row counted twice otherwise, and by torchmetrics too); every
 rank logging into one run directory leaves rank 0's steps as written and
-refuses rank 1's, naming the gathering to do. Needs PyTorch with gloo
-(skipped elsewhere).
+refuses rank 1's, naming the gathering to do; a ``DTensor`` sharded over the
+ranks is refused naming ``full_tensor()``, a replicated one is logged. Needs
+PyTorch with gloo (skipped elsewhere).
 """
 
 from __future__ import annotations
@@ -72,10 +73,13 @@ def _rank(rank: int, store: str, run_dir: str) -> None:
         writer = SummaryWriter(os.path.join(run_dir, "gathered"))
         keep = np.unique(every_index.numpy(), return_index=True)[1]
         said["kept"] = tb_imbalance.log_report(writer, every_label[keep], every_score[keep], 0, image=False).tolist()
-        said["padded"] = tb_imbalance.log_report(writer, every_label, every_score, 0, name="padded", image=False).tolist()
+        padded = tb_imbalance.log_report(writer, every_label, every_score, 0, name="padded", image=False)
+        said["padded"] = padded.tolist()
         if torchmetrics is not None:
-            said["torchmetrics"] = tb_imbalance.log_matrix(writer, counted, 0, name="torchmetrics", image=False).tolist()
+            logged = tb_imbalance.log_matrix(writer, counted, 0, name="torchmetrics", image=False)
+            said["torchmetrics"] = logged.tolist()
         writer.close()
+    said.update(_dtensors(rank, labels, scores, os.path.join(run_dir, "dtensor")))
     distributed.barrier()
     for step in range(2):  # every rank into one run directory, its shard only
         try:
@@ -88,6 +92,31 @@ def _rank(rank: int, store: str, run_dir: str) -> None:
     with open(os.path.join(run_dir, f"rank{rank}.json"), "w") as out:
         json.dump(said, out)
     distributed.destroy_process_group()
+
+
+def _dtensors(rank: int, labels, scores, run_dir: str) -> dict:
+    """The rows as DTensors: a sharded one refused, gathered with ``full_tensor()`` or replicated logged."""
+    import tb_imbalance
+
+    try:
+        from torch.distributed.device_mesh import init_device_mesh
+        from torch.distributed.tensor import Replicate, Shard, distribute_tensor
+    except ImportError:
+        return {}
+    mesh = init_device_mesh("cpu", (WORLD,))
+    said = {}
+    sharded = [distribute_tensor(values, mesh, [Shard(0)]) for values in (labels, scores)]
+    if rank == 0:
+        try:
+            tb_imbalance.log_report(run_dir, *sharded, 0, image=False)
+        except TypeError as error:
+            said["dtensor_sharded"] = str(error)
+    whole = [values.full_tensor() for values in sharded]  # on every rank: a collective call
+    replicated = [distribute_tensor(values, mesh, [Replicate()]) for values in (labels, scores)]
+    if rank == 0:
+        said["dtensor_gathered"] = tb_imbalance.log_report(run_dir, *whole, 0, image=False).tolist()
+        said["dtensor_replicated"] = tb_imbalance.log_report(run_dir, *replicated, 1, image=False).tolist()
+    return said
 
 
 def _steps(run_dir, tag: str = "confusion_matrix") -> dict:
@@ -132,6 +161,15 @@ def test_rows_gathered_from_every_rank_and_logged_on_rank_0_are_the_whole_set_an
     assert ranks[0]["padded"] == with_padding.tolist()
     if "torchmetrics" in ranks[0]:  # counts the padded row too
         assert ranks[0]["torchmetrics"] == with_padding.tolist()
+
+    if "dtensor_gathered" in ranks[0]:  # this process's part of a DTensor is refused, naming the gathering
+        assert ranks[0]["dtensor_sharded"] == (
+            "`labels` is a DTensor spread over a device mesh (placements (Shard(dim=0),)): this process holds part "
+            "of it. Gather it on every rank first, labels.full_tensor() (a collective call), and log on rank 0 "
+            "only (`if torch.distributed.get_rank() == 0:`)"
+        )
+        assert ranks[0]["dtensor_gathered"] == ranks[0]["dtensor_replicated"] == whole.tolist()
+        assert _steps(tmp_path / "dtensor") == {0: whole.tolist(), 1: whole.tolist()}
 
     # Every rank into one directory: rank 0's shard is written as it was, rank 1 is refused with the fix.
     assert ranks[0]["every_rank"] == ["ok", "ok"]
