@@ -314,8 +314,12 @@ def sink_for(target: Any) -> Sink:
             "every rank's rows (self.all_gather) and log on rank 0 alone (`if self.trainer.is_global_zero:`); "
             "see docs/pytorch.md"
         )
+    none = "" if target is not None else (
+        " (under DDP, a rank made without a writer, `writer = SummaryWriter(...) if rank == 0 else None`? Gather "
+        "every rank's rows and call this on rank 0 alone, where the writer is)"
+    )
     raise TypeError(
         "`target` must be a run directory (str or os.PathLike), a tb_imbalance.ReportWriter, "
         "a torch.utils.tensorboard.SummaryWriter or a tf.summary writer, received "
-        f"{type(target).__module__}.{type(target).__name__}"
+        f"{type(target).__module__}.{type(target).__name__}{none}"
     )

@@ -178,6 +178,16 @@ def test_a_run_directory_deleted_while_a_step_is_written_starts_over_with_that_s
     assert {step: cm.tolist() for step, cm in by_step.items()} == {2: expected, 3: expected}
 
 
+def test_a_target_of_none_names_the_rank_without_a_writer_and_the_gathering_to_do():
+    no_writer = r"received builtins\.NoneType \(under DDP, a rank made without a writer, .*Gather every rank's rows"
+    with pytest.raises(TypeError, match=no_writer):
+        tb_imbalance.log_report(None, [0, 1], [0, 1], 0)
+    with pytest.raises(TypeError, match=no_writer):
+        tb_imbalance.log_matrix(None, CM3, 0)
+    with pytest.raises(TypeError, match=r"received builtins\.int$"):  # other targets: the kinds accepted only
+        tb_imbalance.log_matrix(3, CM3, 0)
+
+
 def test_a_writer_refused_by_an_old_run_takes_a_fresh_start_once_that_run_is_deleted(tmp_path):
     import shutil
 
