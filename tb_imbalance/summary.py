@@ -191,8 +191,8 @@ def _say_history_scope() -> None:
         "rank guard: TensorBoard then drops one process's steps). What this process writes through each "
         "writer is checked (a re-run from an old step, a changed class set, a step written twice, "
         "changed class_counts or class_groups are refused). Write from one process only (gather every "
-        "worker's rows first, then log `if rank == 0:`), log each run into a new directory, or pass the directory itself to "
-        "tb_imbalance.log_report to have its history and other writers checked. Said once."
+        "worker's rows first, then log `if rank == 0:`), log each run into a new directory, or pass the "
+        "directory itself to tb_imbalance.log_report to have its history and other writers checked. Said once."
     )
 
 

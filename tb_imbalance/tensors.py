@@ -130,7 +130,7 @@ def to_numpy(value: Any, argument: str) -> Any:
                     f"this process holds part of it. Gather it on every rank first, {argument}.full_tensor() (a "
                     "collective call), and log on rank 0 only (`if torch.distributed.get_rank() == 0:`)"
                 )
-            tensor = local  # replicated: this rank's copy is the whole tensor
+            tensor = local  # replicated (or every row here): this rank's copy is the whole tensor
         if tensor.is_meta:
             raise TypeError(
                 f"`{argument}` is a PyTorch tensor on the 'meta' device, which holds shapes but no "
