@@ -117,23 +117,70 @@ export function intensities(values, size, scale) {
 const BLUES = ["#f7fbff", "#deebf7", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b"];
 const GREENS = ["#f7f7f7", "#d9f0d3", "#a6dba0", "#5aae61", "#1b7837", "#00441b"];
 const REDS = ["#f7f7f7", "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"];
+// On a dark page the scales run the other way round, from the page's grey (an empty cell, no
+// difference) to bright: the most is the brightest, as light is the most on a dark screen.
+const DARK_BLUES = ["#3b3e44", "#24436a", "#1d5288", "#1f65a6", "#3081c4", "#559fd9", "#86bde9", "#b8daf5", "#e3f1fc"];
+const DARK_GREENS = ["#3e3e3e", "#26502f", "#2d6b3b", "#3f8f4f", "#6fbf78", "#b7e4b5"];
+const DARK_REDS = ["#3e3e3e", "#733e3c", "#8f3232", "#bb4040", "#e8786a", "#f9c0b2"];
 
 const parseHex = (hex) => [1, 3, 5].map((offset) => parseInt(hex.slice(offset, offset + 2), 16));
-const RAMPS = { blues: BLUES.map(parseHex), greens: GREENS.map(parseHex), reds: REDS.map(parseHex) };
+const RAMPS = {
+  light: { blues: BLUES.map(parseHex), greens: GREENS.map(parseHex), reds: REDS.map(parseHex) },
+  dark: { blues: DARK_BLUES.map(parseHex), greens: DARK_GREENS.map(parseHex), reds: DARK_REDS.map(parseHex) },
+};
 
 /**
  * RGB colour at `t` ∈ [0, 1] on a ramp.
  * @param {"blues"|"greens"|"reds"} ramp
  * @param {number} t
+ * @param {"light"|"dark"} [theme] the page's theme (theme.js)
  * @returns {[number, number, number]}
  */
-export function rampColour(ramp, t) {
-  const stops = RAMPS[ramp];
+export function rampColour(ramp, t, theme = "light") {
+  const stops = RAMPS[theme === "dark" ? "dark" : "light"][ramp];
   const position = Math.min(Math.max(t, 0), 1) * (stops.length - 1);
   const lower = Math.floor(position);
   const upper = Math.min(lower + 1, stops.length - 1);
   const mix = position - lower;
   return stops[lower].map((channel, index) => Math.round(channel + (stops[upper][index] - channel) * mix));
+}
+
+/**
+ * WCAG relative luminance of an RGB colour.
+ * @param {[number, number, number]} rgb
+ * @returns {number} 0 (black) to 1 (white)
+ */
+export function luminance(rgb) {
+  const [red, green, blue] = rgb.map((channel) => {
+    const c = channel / 255;
+    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  });
+  return 0.2126 * red + 0.7152 * green + 0.0722 * blue;
+}
+
+/**
+ * WCAG contrast ratio of two colours, 1 to 21.
+ * @param {[number, number, number]} a
+ * @param {[number, number, number]} b
+ * @returns {number}
+ */
+export function contrastRatio(a, b) {
+  const [high, low] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (high + 0.05) / (low + 0.05);
+}
+
+/**
+ * Whether a cell of this colour shows its text in white (the cell's `dark` class) rather than
+ * in the theme's dark cell text (style.css: `--cell-text`, #212121 light, black dark). Light:
+ * by perceived brightness, as always; dark: whichever of white and black contrasts more
+ * (at least 4.58:1 on any colour).
+ * @param {[number, number, number]} rgb
+ * @param {"light"|"dark"} [theme]
+ * @returns {boolean}
+ */
+export function whiteText(rgb, theme = "light") {
+  if (theme === "dark") return contrastRatio(rgb, [255, 255, 255]) >= contrastRatio(rgb, [0, 0, 0]);
+  return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140;
 }
 
 /**
@@ -164,12 +211,13 @@ export function isImprovement(i, j, delta) {
  * @param {number} value shown value (a difference when `diverging`)
  * @param {number} t intensity from {@link intensities}
  * @param {boolean} diverging
+ * @param {"light"|"dark"} [theme] the page's theme (theme.js)
  * @returns {[number, number, number]}
  */
-export function cellColour(i, j, value, t, diverging) {
-  if (!diverging) return rampColour("blues", t);
-  if (value === 0) return rampColour("greens", 0);
-  return rampColour(isImprovement(i, j, value) ? "greens" : "reds", t);
+export function cellColour(i, j, value, t, diverging, theme = "light") {
+  if (!diverging) return rampColour("blues", t, theme);
+  if (value === 0) return rampColour("greens", 0, theme);
+  return rampColour(isImprovement(i, j, value) ? "greens" : "reds", t, theme);
 }
 
 /**

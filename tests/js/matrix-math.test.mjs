@@ -5,6 +5,7 @@ import { test } from "node:test";
 
 import {
   cellColour,
+  contrastRatio,
   cssColour,
   flatMatrix,
   intensities,
@@ -13,6 +14,7 @@ import {
   rampColour,
   subtract,
   topConfusions,
+  whiteText,
 } from "../../plugin_static/matrix-math.js";
 
 const report = { confusion_matrix: [[5, 1, 0], [2, 2, 0], [0, 0, 0]] };
@@ -54,6 +56,53 @@ test("colours: ramps, diverging improvements", () => {
   assert.deepEqual(cellColour(0, 1, -2, 1, true), rampColour("greens", 1));
   assert.deepEqual(cellColour(0, 0, -2, 1, true), rampColour("reds", 1));
   assert.deepEqual(cellColour(0, 0, 0, 1, true), rampColour("greens", 0));
+});
+
+test("dark theme: its own scales, from the page's grey to bright; the light ones unchanged", () => {
+  assert.deepEqual(rampColour("blues", 0, "light"), [247, 251, 255]);
+  assert.deepEqual(rampColour("blues", 0, "dark"), [59, 62, 68]);
+  assert.deepEqual(rampColour("blues", 1, "dark"), [227, 241, 252]);
+  assert.deepEqual(cellColour(0, 1, -2, 1, true, "dark"), rampColour("greens", 1, "dark"));
+  assert.deepEqual(cellColour(0, 0, -2, 1, true, "dark"), rampColour("reds", 1, "dark"));
+  assert.deepEqual(cellColour(0, 0, 0, 1, true, "dark"), rampColour("greens", 0, "dark"));
+  assert.deepEqual(cellColour(2, 1, 5, 0.5, false, "dark"), rampColour("blues", 0.5, "dark"));
+  // Each scale brightens as it rises (WCAG luminance against black, in tenths of the scale).
+  for (const ramp of ["blues", "greens", "reds"]) {
+    let previous = 0;
+    for (let k = 0; k <= 10; k++) {
+      const brightness = contrastRatio(rampColour(ramp, k / 10, "dark"), [0, 0, 0]);
+      assert.ok(brightness > previous, `${ramp} at ${k / 10}`);
+      previous = brightness;
+    }
+  }
+  // Better and worse stay apart: at the same intensity green is greener, red redder.
+  for (const t of [0.2, 0.5, 0.8, 1]) {
+    const [gr, gg] = rampColour("greens", t, "dark");
+    const [rr, rg] = rampColour("reds", t, "dark");
+    assert.ok(gg > gr && rr > rg && gg - gr > 20 && rr - rg > 20, String(t));
+  }
+});
+
+test("cell text: white or the theme's dark text; at least 4.5:1 on every dark-theme cell", () => {
+  assert.equal(contrastRatio([255, 255, 255], [0, 0, 0]), 21);
+  assert.equal(contrastRatio([0, 0, 0], [0, 0, 0]), 1);
+  // Light: by perceived brightness, as before the dark theme existed.
+  for (let k = 0; k <= 100; k++) {
+    for (const ramp of ["blues", "greens", "reds"]) {
+      const [r, g, b] = rampColour(ramp, k / 100);
+      assert.equal(whiteText([r, g, b]), 0.299 * r + 0.587 * g + 0.114 * b < 140);
+      assert.equal(whiteText([r, g, b], "light"), whiteText([r, g, b]));
+    }
+  }
+  for (const ramp of ["blues", "greens", "reds"]) {
+    for (let k = 0; k <= 1000; k++) {
+      const colour = rampColour(ramp, k / 1000, "dark");
+      const text = whiteText(colour, "dark") ? [255, 255, 255] : [0, 0, 0]; // style.css: --cell-text is black
+      assert.ok(contrastRatio(colour, text) >= 4.5, `${ramp} at ${k / 1000}: ${colour}`);
+    }
+  }
+  assert.equal(whiteText(rampColour("blues", 0, "dark"), "dark"), true);
+  assert.equal(whiteText(rampColour("blues", 1, "dark"), "dark"), false);
 });
 
 test("topConfusions ranks off-diagonal cells by magnitude", () => {
