@@ -2,6 +2,7 @@
 import { createApi } from "./static/api.js";
 import { startApp } from "./static/app.js";
 import { readPresets } from "./static/state.js";
+import { followTheme } from "./static/theme.js";
 
 function loadStylesheet(href) {
   return new Promise((resolve) => {
@@ -23,6 +24,7 @@ function loadStylesheet(href) {
  * @returns {Promise<void>}
  */
 export async function render() {
+  followTheme(); // before the stylesheet loads: its first paint is in the right theme
   document.body.dataset.state = "loading";
   await loadStylesheet(new URL("./static/style.css", import.meta.url).href);
   const root = document.createElement("div");

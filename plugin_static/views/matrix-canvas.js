@@ -38,8 +38,9 @@ export function createMatrixCanvas({ onHover, onLeave, onClick }) {
     element: canvas,
     /**
      * @param {{size: number, values: Float64Array, intensity: Float64Array, diverging: boolean}} model
+     * @param {"light"|"dark"} [theme] the page's theme: the cells' colours (theme.js)
      */
-    draw(model) {
+    draw(model, theme = "light") {
       size = model.size;
       canvas.width = size;
       canvas.height = size;
@@ -51,7 +52,7 @@ export function createMatrixCanvas({ onHover, onLeave, onClick }) {
       for (let i = 0; i < size; i++) {
         for (let j = 0; j < size; j++) {
           const k = i * size + j;
-          const [red, green, blue] = cellColour(i, j, model.values[k], model.intensity[k], model.diverging);
+          const [red, green, blue] = cellColour(i, j, model.values[k], model.intensity[k], model.diverging, theme);
           pixels[k * 4] = red;
           pixels[k * 4 + 1] = green;
           pixels[k * 4 + 2] = blue;

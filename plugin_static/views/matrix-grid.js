@@ -1,6 +1,6 @@
 // The confusion matrix as an HTML table (readable up to ~50 classes).
 import { el } from "../dom.js";
-import { cellColour, cssColour } from "../matrix-math.js";
+import { cellColour, cssColour, whiteText } from "../matrix-math.js";
 import { isolated, shownName } from "../format.js";
 
 const LABEL_WIDTH = 140;
@@ -42,9 +42,10 @@ export function fitCellSize(size, width) {
  * @param {{focus: [number, number]}|null} [interactive] cells open their
  *   examples: each gets an accessible name and one of them (`focus`, true and
  *   predicted index) is the grid's tab stop; arrow keys move it (the caller's job)
+ * @param {"light"|"dark"} [theme] the page's theme: the cells' colours (theme.js)
  * @returns {HTMLTableElement}
  */
-export function renderMatrixGrid(model, cellSize, interactive = null) {
+export function renderMatrixGrid(model, cellSize, interactive = null, theme = "light") {
   const { size, names, values, intensity, diverging } = model;
   const idOf = (position) => (model.ids ? model.ids[position] : position);
   const showText = cellSize >= MIN_CELL_WITH_TEXT;
@@ -69,8 +70,8 @@ export function renderMatrixGrid(model, cellSize, interactive = null) {
     const cells = [];
     for (let j = 0; j < size; j++) {
       const k = i * size + j;
-      const colour = cellColour(i, j, values[k], intensity[k], diverging);
-      const dark = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2] < 140;
+      const colour = cellColour(i, j, values[k], intensity[k], diverging, theme);
+      const dark = whiteText(colour, theme);
       cells.push(
         el(
           "td",

@@ -7,6 +7,7 @@ import { el, field, isolatedText, replaceChildren, select, setOptions } from "..
 import { formatCount, formatStep, isolated, runLabel } from "../format.js";
 import { isCellsReport } from "../matrix-cells.js";
 import { COLOUR_SCALES, NORMALIZATIONS, rampColour, cssColour } from "../matrix-math.js";
+import { currentTheme, onThemeChange } from "../theme.js";
 import { createClassChooser } from "./class-chooser.js";
 import { createMatrixCanvas } from "./matrix-canvas.js";
 import { fitCellSize, renderMatrixGrid } from "./matrix-grid.js";
@@ -185,6 +186,10 @@ export function createMatrixView(container, { onChange, onExamples }) {
       },
     });
   }
+  // The cells' colours are the theme's: a change of theme redraws them.
+  onThemeChange(() => {
+    if (view?.report) redraw();
+  });
   // Refit the grid when the card changes width.
   new ResizeObserver(() => {
     if (view?.report && body.clientWidth !== drawnKey?.[5]) redraw();
@@ -217,7 +222,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
     const { settings } = view;
     const scaleName = COLOUR_SCALES.find(([key]) => key === settings.colour)[1].toLowerCase();
     const bar = (ramp, reversed) => {
-      const stops = Array.from({ length: 6 }, (_, index) => cssColour(rampColour(ramp, index / 5)));
+      const stops = Array.from({ length: 6 }, (_, index) => cssColour(rampColour(ramp, index / 5, currentTheme())));
       return el("span", {
         class: "legend-bar",
         style: { background: `linear-gradient(to ${reversed ? "left" : "right"}, ${stops.join(", ")})` },
@@ -241,7 +246,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
   function drawGrid() {
     if (focusCell[0] >= model.size || focusCell[1] >= model.size) focusCell = [0, 0];
     const interactive = examplesOn ? { focus: focusCell } : null;
-    return el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize(), interactive));
+    return el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize(), interactive, currentTheme()));
   }
 
   function submatrixCaption() {
@@ -265,7 +270,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
       replaceChildren(body, drawGrid());
       return;
     }
-    if (!model.cells) canvas.draw(model);
+    if (!model.cells) canvas.draw(model, currentTheme());
     const { ranked, candidates } = model.rank(listLength);
     const list = renderTopConfusions(
       {
@@ -301,7 +306,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
     const { settings } = view;
     const width = body.clientWidth;
     const focus = focusIndex();
-    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width, examplesOn, focus];
+    const key = [view.report, view.other?.report, settings.normalize, settings.colour, listLength, width, examplesOn, focus, currentTheme()];
     if (drawnKey && key.every((part, index) => part === drawnKey[index])) return;
     drawnKey = key;
     model = buildMatrixModel(view, { focus });
