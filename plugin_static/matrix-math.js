@@ -171,16 +171,13 @@ export function contrastRatio(a, b) {
 
 /**
  * Whether a cell of this colour shows its text in white (the cell's `dark` class) rather than
- * in the theme's dark cell text (style.css: `--cell-text`, #212121 light, black dark). Light:
- * by perceived brightness, as always; dark: whichever of white and black contrasts more
- * (at least 4.58:1 on any colour).
+ * in black (style.css: `--cell-text`): whichever contrasts more, at least 4.58:1 on any colour
+ * (WCAG's 4.5:1 for text), in either theme.
  * @param {[number, number, number]} rgb
- * @param {"light"|"dark"} [theme]
  * @returns {boolean}
  */
-export function whiteText(rgb, theme = "light") {
-  if (theme === "dark") return contrastRatio(rgb, [255, 255, 255]) >= contrastRatio(rgb, [0, 0, 0]);
-  return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] < 140;
+export function whiteText(rgb) {
+  return contrastRatio(rgb, [255, 255, 255]) >= contrastRatio(rgb, [0, 0, 0]);
 }
 
 /**

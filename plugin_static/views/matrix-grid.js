@@ -71,7 +71,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
     for (let j = 0; j < size; j++) {
       const k = i * size + j;
       const colour = cellColour(i, j, values[k], intensity[k], diverging, theme);
-      const dark = whiteText(colour, theme);
+      const dark = whiteText(colour);
       cells.push(
         el(
           "td",
