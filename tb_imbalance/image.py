@@ -62,7 +62,19 @@ _LUT = np.stack(
     axis=1,
 ).round().astype(np.uint8)
 
-_INK = np.array([33, 33, 33], dtype=np.uint16)
+_INK = np.array([0, 0, 0], dtype=np.uint16)
+
+
+def _white_text_levels(colours: np.ndarray) -> np.ndarray:
+    """Per colour, whether white text contrasts more with it than black (WCAG contrast: at least
+    4.58:1 either way, where a fixed threshold on the share left 2.8:1 mid-scale)."""
+    linear = colours / 255.0
+    linear = np.where(linear <= 0.03928, linear / 12.92, ((linear + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    return 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.05
+
+
+_WHITE_TEXT = _white_text_levels(_LUT)  # per level of _LUT
 # One picture drawn at a time in the process: a drawing thread and the writer's threads may share pictures.
 _DRAWING = threading.Lock()
 
@@ -376,11 +388,12 @@ class ConfusionMatrixImage:
         share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
         top, left = layout.origin
         n = layout.num_classes
-        colours = _LUT[np.clip(np.rint(share * 255), 0, 255).astype(np.intp)]
+        levels = np.clip(np.rint(share * 255), 0, 255).astype(np.intp)
+        colours = _LUT[levels]
         shares = percent_labels(share, np.broadcast_to(support > 0, cm.shape), sign=layout.lines == 2)
         lines = [count_labels(cm), shares] if layout.lines == 2 else [shares] if layout.lines == 1 else []
         canvas.pixels[top : top + n * layout.cell_h, left : left + n * layout.cell_w] = draw_cells(  # all that changes
             colours, layout.cell_h, layout.cell_w, lines, atlas_for(layout.text_font),
-            light_text=share > 0.55, ink=_INK,
+            light_text=_WHITE_TEXT[levels], ink=_INK,
         )
         return canvas

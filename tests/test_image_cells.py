@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from tb_imbalance.image import ConfusionMatrixImage, _INK, _LUT, most_confused_classes
+from tb_imbalance.image import ConfusionMatrixImage, _INK, _LUT, _WHITE_TEXT, most_confused_classes
 from tb_imbalance.image_cells import GlyphAtlas, count_labels, percent_labels
 from tb_imbalance.image_text import font
 
@@ -48,7 +48,7 @@ def pil_cell(height, width, count, share, face):
     level = int(np.clip(round(share * 255), 0, 255))
     cell = Image.new("RGB", (width, height), tuple(int(c) for c in _LUT[level]))
     draw = ImageDraw.Draw(cell)
-    colour = (255, 255, 255) if share > 0.55 else tuple(int(c) for c in _INK)
+    colour = (255, 255, 255) if _WHITE_TEXT[level] else tuple(int(c) for c in _INK)
     line = face.size // 2 + 1
     draw.text((width // 2, height // 2 - line), reference_count(count), font=face, fill=colour, anchor="mm")
     draw.text((width // 2, height // 2 + line), f"{share:.0%}", font=face, fill=colour, anchor="mm")
@@ -154,3 +154,31 @@ def test_most_confused_classes_equal_a_full_sort(seed):
         cm[:6, :6] = 9
     np.fill_diagonal(cm, rng.integers(0, 500, classes))
     assert most_confused_classes(cm, 30).tolist() == brute_force_most_confused(cm, 30)
+
+
+def _contrast(first, second):
+    def luminance(colour):
+        linear = np.asarray(colour, float) / 255
+        linear = np.where(linear <= 0.03928, linear / 12.92, ((linear + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_every_cell_text_contrasts_at_least_4_5_to_1_with_its_cell():
+    """WCAG's 4.5:1 for text; a fixed threshold on the share (white above 55 %) gave 2.8:1 mid-scale."""
+    rows = np.array([[k, 100 - k] for k in (0, 20, 40, 48, 52, 55, 58, 62, 80, 100)])  # shares in column 0
+    cm = np.zeros((len(rows), len(rows)), dtype=np.int64)
+    cm[:, :2] = rows
+    renderer = ConfusionMatrixImage([f"c{k}" for k in range(len(rows))])
+    pixels = renderer.render(cm).astype(int)
+    layout = renderer._full
+    top, left = layout.origin
+    h, w = layout.cell_h, layout.cell_w
+    assert layout.lines >= 1
+    for i in range(len(rows)):
+        cell = pixels[top + i * h : top + (i + 1) * h, left : left + w]
+        background = cell[h - 2, w - 2]
+        text = cell.reshape(-1, 3)[np.abs(cell - background).sum(-1).reshape(-1).argmax()]  # a glyph's core
+        assert _contrast(background, text) >= 4.5, (rows[i], background, text)
