@@ -61,14 +61,19 @@ def tf_cross_replica() -> bool:
 
 
 def replicated(variable: Any) -> bool:
-    """TensorFlow: whether ``variable`` has a copy per replica (created in a tf.distribute strategy's scope
-    of more than one device), whose values only add up when read outside the replicas."""
+    """TensorFlow: whether ``variable`` has a copy per replica (created in the scope of a tf.distribute strategy
+    of more than one replica), whose values only add up when read outside the replicas. Under
+    ``MultiWorkerMirroredStrategy`` a worker of one device holds one of the copies."""
     if keras.backend.backend() != "tensorflow":
         return False
     import tensorflow as tf
 
     value = variable.value
-    return isinstance(value, tf.distribute.DistributedValues) and len(getattr(value, "values", ())) > 1
+    if not isinstance(value, tf.distribute.DistributedValues):
+        return False
+    strategy = getattr(value, "distribute_strategy", None)
+    replicas = getattr(strategy, "num_replicas_in_sync", None) or len(getattr(value, "values", ()))
+    return replicas > 1
 
 
 def scatter_add(variable: Any, ids: Any, values: Any) -> None:
