@@ -377,7 +377,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def _destination(self) -> str:
         return f"writing to {self.run_dir}" if self._writer is not None else (
-            f"not writing from this process (another process of the training writes to {self.run_dir})")
+            "not writing from this process (one process of the training writes the report: to its own log_dir)")
 
     def _state_from_predictions(self) -> MetricState:
         assert self._source is not None
