@@ -2,9 +2,10 @@
 
 Run as a script (logical devices must be configured before TensorFlow starts):
 ``python mirrored_check.py LOGDIR``. Prints ``{"replicas": n, "mirrored": [[...]],
-"single": [[...]], "predicted": [[...]], "logs": {...}, "evaluate": {...}, "sklearn": {...}}``:
-the matrix logged by the callback under the strategy, the one logged without it
-from the same weights and data, scikit-learn's matrix of ``model.predict`` on one
+"single": [[...]], "batches": [[...]], "predicted": [[...]], "logs": {...}, "evaluate": {...},
+"sklearn": {...}}``: the matrix logged by the callback under the strategy, the one logged without it
+from the same weights and data, the one the callback predicted itself under the strategy from a
+``tf.data.Dataset`` of the validation set, scikit-learn's matrix of ``model.predict`` on one
 device, and the metrics' values in fit's logs and evaluate() under the strategy
 next to scikit-learn's.
 """
@@ -52,6 +53,10 @@ def main(logdir):
     history = mirrored.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
                            callbacks=[ClassificationReportCallback(os.path.join(logdir, "mirrored"), verbose=0)])
     evaluated = mirrored.evaluate(x_val, y_val, batch_size=64, verbose=0, return_dict=True)
+    # the callback's own validation_data as batches (the last of 8 rows), predicted under the strategy
+    batches = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(64)
+    mirrored.fit(x[:500], y[:500], batch_size=64, epochs=1, verbose=0, callbacks=[
+        ClassificationReportCallback(os.path.join(logdir, "batches"), validation_data=batches, verbose=0)])
     single = build()
     single.set_weights(weights)
     single.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
@@ -62,6 +67,7 @@ def main(logdir):
         "replicas": strategy.num_replicas_in_sync,
         "mirrored": matrices(os.path.join(logdir, "mirrored"))["validation_imbalance"][0].tolist(),
         "single": matrices(os.path.join(logdir, "single"))["validation_imbalance"][0].tolist(),
+        "batches": matrices(os.path.join(logdir, "batches"))["validation_imbalance"][0].tolist(),
         "predicted": predicted.tolist(),
         "logs": {name: history.history[f"val_{name}"][0] for name in ("balanced_accuracy", "macro_f1")},
         "evaluate": {name: evaluated[name] for name in ("balanced_accuracy", "macro_f1")},

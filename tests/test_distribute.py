@@ -1,5 +1,6 @@
-"""tf.distribute: MirroredStrategy on 2 logical CPU devices logs the single-device matrix, and the metrics'
-values in ``logs`` are scikit-learn's on all the rows."""
+"""tf.distribute: MirroredStrategy on 2 logical CPU devices logs the single-device matrix (from the compiled
+metric, and from the callback's own batches), and the metrics' values in ``logs`` are scikit-learn's on all
+the rows."""
 
 import json
 import os
@@ -18,6 +19,7 @@ def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
     logged = json.loads(result.stdout.strip().splitlines()[-1])
     assert logged["replicas"] == 2
     assert logged["mirrored"] == logged["single"] == logged["predicted"]
+    assert logged["batches"] == logged["predicted"]  # the callback's own batches: each row predicted once
     assert sum(map(sum, logged["mirrored"])) == 200
     # the values in fit's logs and evaluate() are of every replica's rows (a monitor reads them)
     for source in ("logs", "evaluate"):

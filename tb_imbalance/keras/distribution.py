@@ -29,7 +29,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["check_own_predictions", "is_chief", "is_writer"]
+__all__ = ["check_own_predictions", "is_chief", "is_writer", "predict_batch"]
 
 
 def is_chief(strategy: Any) -> bool:
@@ -117,6 +117,20 @@ def check_own_predictions(argument: str, rows: int | None, batch_size: int, *, c
             f"keras.distribution shares out over {shards} devices: every batch must hold a multiple of {shards} rows "
             f"(JAX raises IndivisibleError otherwise); {' and '.join(fixes)}"
         )
+
+
+def predict_batch(model: Any, x: Any) -> Any:
+    """``model``'s predictions of one batch ``x`` of the callback's ``validation_data``, one row per row.
+
+    ``model.predict_on_batch`` under a ``tf.distribute`` strategy of several replicas hands every replica
+    the whole batch and returns all their rows (twice the batch on two replicas); ``model.predict`` of
+    the batch shares it out over the replicas instead.
+    """
+    strategy = getattr(model, "distribute_strategy", None)
+    if getattr(strategy, "num_replicas_in_sync", 1) <= 1:
+        return model.predict_on_batch(x)
+    rows = int(keras.tree.flatten(x)[0].shape[0])
+    return model.predict(x, batch_size=max(rows, 1), verbose=0)
 
 
 def _jax_process_count() -> int:

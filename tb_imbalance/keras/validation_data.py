@@ -23,7 +23,8 @@ it such a source is refused when the callback is built, instead of hanging
 the first report. Arrays, lists, tuples and sources with a length need
 nothing (with ``steps``, only the first ``steps`` batches are read).
 
-Batches are predicted with ``model.predict_on_batch``. Framework types are
+Batches are predicted with ``model.predict_on_batch`` (``model.predict`` of the batch under a
+``tf.distribute`` strategy of several replicas). Framework types are
 recognised by the module their type comes from: nothing imports TensorFlow
 or PyTorch here.
 
@@ -52,6 +53,7 @@ import keras
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.keras import distribution
 from tb_imbalance.keras.random_streams import leaves_random_streams_alone
 from tb_imbalance.step_curves import CURVES_MAX_CLASSES
 from tb_imbalance.tensors import to_numpy
@@ -364,7 +366,7 @@ class ValidationSource:
     def _predict_batches(self, model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         labels, scores, weights = [], [], []
         for x, y, weight in self.batches():
-            scores.append(_single_output(model.predict_on_batch(_model_input(x))))
+            scores.append(_single_output(distribution.predict_batch(model, _model_input(x))))
             labels.append(np.asarray(to_numpy(y, "validation_data")))
             weights.append(None if weight is None else np.asarray(to_numpy(weight, "validation_data")))
         if not scores:
