@@ -3,11 +3,12 @@
 Run as a script (logical devices must be configured before TensorFlow starts):
 ``python mirrored_check.py LOGDIR``. Prints ``{"replicas": n, "mirrored": [[...]],
 "single": [[...]], "batches": [[...]], "predicted": [[...]], "logs": {...}, "evaluate": {...},
-"sklearn": {...}}``: the matrix logged by the callback under the strategy, the one logged without it
-from the same weights and data, the one the callback predicted itself under the strategy from a
+"sklearn": {...}, "outside_scope": "..."}``: the matrix logged by the callback under the
+strategy, the one logged without it from the same weights and data, the one the callback predicted itself under the strategy from a
 ``tf.data.Dataset`` of the validation set, scikit-learn's matrix of ``model.predict`` on one
-device, and the metrics' values in fit's logs and evaluate() under the strategy
-next to scikit-learn's.
+device, the metrics' values in fit's logs and evaluate() under the strategy
+next to scikit-learn's, and the error of a fit whose metric was created outside the
+strategy's scope (``"outside_scope"``).
 """
 
 import json
@@ -57,6 +58,15 @@ def main(logdir):
     batches = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(64)
     mirrored.fit(x[:500], y[:500], batch_size=64, epochs=1, verbose=0, callbacks=[
         ClassificationReportCallback(os.path.join(logdir, "batches"), validation_data=batches, verbose=0)])
+    outside = BalancedAccuracy(CLASSES)  # created outside the strategy's scope, compiled inside it
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(CLASSES, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy", metrics=[outside])
+    try:
+        model.fit(x[:64], y[:64], batch_size=32, epochs=1, verbose=0)
+        refused = None
+    except Exception as error:  # noqa: BLE001 - the test reads which error it was
+        refused = f"{type(error).__name__}: {error}"
     single = build()
     single.set_weights(weights)
     single.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
@@ -69,6 +79,7 @@ def main(logdir):
         "single": matrices(os.path.join(logdir, "single"))["validation_imbalance"][0].tolist(),
         "batches": matrices(os.path.join(logdir, "batches"))["validation_imbalance"][0].tolist(),
         "predicted": predicted.tolist(),
+        "outside_scope": refused,
         "logs": {name: history.history[f"val_{name}"][0] for name in ("balanced_accuracy", "macro_f1")},
         "evaluate": {name: evaluated[name] for name in ("balanced_accuracy", "macro_f1")},
         "sklearn": {"balanced_accuracy": balanced_accuracy_score(y_val, classes),

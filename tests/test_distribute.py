@@ -25,3 +25,7 @@ def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
     for source in ("logs", "evaluate"):
         for name, value in logged["sklearn"].items():
             assert abs(logged[source][name] - value) < 1e-6, (source, name, logged[source][name], value)
+    # a metric created outside the scope has one copy of its counts, on one device: refused, naming the fix
+    assert logged["outside_scope"].startswith("ValueError: balanced_accuracy was created outside the tf.distribute "
+                                              "strategy's scope, and is updated on its 2 replicas"), logged["outside_scope"]
+    assert "inside `with strategy.scope():`" in logged["outside_scope"]

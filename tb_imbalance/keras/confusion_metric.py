@@ -252,6 +252,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             self._check_on_host(y_true, y_pred, sample_weight)
         if self._codes is not None:
             refuse_replicas(self.name)
+        elif self._fused_tf:  # one copy of the counts: outside a strategy's scope, or of one replica
+            state_updates.refuse_unreplicated(self.name)
         backend = keras.backend.backend()
         if backend == "tensorflow":  # tensors, booleans as 0 / 1, on every path (TensorFlow's comparisons refuse bools)
             y_true, y_pred, sample_weight = (countable_tensor(value) for value in (y_true, y_pred, sample_weight))

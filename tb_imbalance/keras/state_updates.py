@@ -30,6 +30,7 @@ from keras import ops
 __all__ = [
     "in_stateless_scope",
     "tf_cross_replica",
+    "refuse_unreplicated",
     "scatter_add",
     "scatter_count",
     "scatter_count_and_add",
@@ -74,6 +75,20 @@ def replicated(variable: Any) -> bool:
     strategy = getattr(value, "distribute_strategy", None)
     replicas = getattr(strategy, "num_replicas_in_sync", None) or len(getattr(value, "values", ()))
     return replicas > 1
+
+
+def refuse_unreplicated(metric_name: str) -> None:
+    """TensorFlow: raise when a metric whose variables have one copy (created outside a tf.distribute
+    strategy's scope) is updated on the strategy's several replicas, each on its own device."""
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync if tf.distribute.has_strategy() else 1
+    if replicas > 1:
+        raise ValueError(
+            f"{metric_name} was created outside the tf.distribute strategy's scope, and is updated on its "
+            f"{replicas} replicas, which cannot all write its one copy of the counts: create the metric inside "
+            "`with strategy.scope():`, e.g. model.compile(metrics=[BalancedAccuracy(num_classes)]) there"
+        )
 
 
 def scatter_add(variable: Any, ids: Any, values: Any) -> None:
