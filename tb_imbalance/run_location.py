@@ -1,5 +1,9 @@
 """What a run directory's path must be: checked when a writer is made for it, before anything is written.
 
+* :func:`run_directory`: the directory a ``log_dir`` names, as the writers
+  use it: a ``file://`` URL is its local path (as TensorFlow's file writers
+  read it), so it is watched and locked as a local directory and shares one
+  writer with the path itself;
 * :func:`check_location`: a path that can become a directory (no file in
   the way, no ``://`` that is no URL, no unexpanded ``~``), refused at once rather than when the
   first step is written;
@@ -23,9 +27,30 @@ from tensorboard.compat.tensorflow_stub.io import gfile
 
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
-__all__ = ["check_location", "warn_unreadable_run_name"]
+__all__ = ["check_location", "run_directory", "warn_unreadable_run_name"]
 
 _WARNED_RUN_DIRS: set[str] = set()
+
+
+def run_directory(log_dir: str) -> str:
+    """The run directory ``log_dir`` names, checked (:func:`check_location`): a ``file://`` URL as its local path.
+
+    Raises:
+        ValueError: a ``file://`` URL that names no absolute local path
+            (``file://runs/a``, ``file://host/runs/a``), or what
+            :func:`check_location` refuses.
+    """
+    if log_dir[:7].lower() == "file://":
+        host, slash, path = log_dir[7:].partition("/")
+        if not slash or host.lower() not in ("", "localhost"):
+            raise ValueError(
+                f"the run directory {log_dir!r} is a file:// URL without an absolute local path after it "
+                f"(file:///runs/a is the directory /runs/a); pass the path itself ({log_dir[7:]!r}), "
+                "or file:/// followed by the absolute path"
+            )
+        log_dir = "/" + path
+    check_location(log_dir)
+    return log_dir
 
 
 def check_location(run_dir: str) -> None:

@@ -61,7 +61,7 @@ from tb_imbalance.events import ReportBuilder
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_lock import one_writer_at_a_time
-from tb_imbalance.run_location import warn_unreadable_run_name
+from tb_imbalance.run_location import run_directory, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep
 from tb_imbalance.writer import ReportWriter, write_checked
 
@@ -134,7 +134,7 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
     it: two event files written at once in one directory lose data in
     TensorBoard's Python loader, which follows only the newest file.
     """
-    location = os.fspath(path)
+    location = run_directory(os.fspath(path))
     key = location if "://" in location else os.path.abspath(location)
     with _LOCK:
         writer = _DIRECTORY_WRITERS.get(key)

@@ -24,7 +24,7 @@ from tb_imbalance.examples import ExampleSet
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_lock import one_writer_at_a_time
-from tb_imbalance.run_location import check_location, warn_unreadable_run_name
+from tb_imbalance.run_location import run_directory, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
 
@@ -41,14 +41,16 @@ class ReportWriter:
         log_dir: the run directory (created if missing); a local path or a
             URL TensorBoard's file layer knows (``s3://``, ``gs://`` with
             ``gcsfs``, other ``fsspec`` protocols), see
-            :mod:`tb_imbalance.event_file`.
+            :mod:`tb_imbalance.event_file`; ``file:///abs/path`` is the
+            local directory ``/abs/path``.
 
     Raises:
         TypeError: ``log_dir`` is not a string or path.
         NotADirectoryError: a file is where the run directory would be.
         ValueError: ``log_dir`` holds ``'://'`` but is no URL TensorBoard's
-            file layer knows, is an S3 bucket without a path, or is a URL
-            with a slash lost (``s3:/bucket/runs``).
+            file layer knows, is an S3 bucket without a path, is a URL
+            with a slash lost (``s3:/bucket/runs``), or is a ``file://`` URL
+            without an absolute path (``file://runs/a``).
     """
 
     def __init__(self, log_dir: str | os.PathLike) -> None:
@@ -56,8 +58,7 @@ class ReportWriter:
             raise TypeError(
                 f"`log_dir` must be a non-empty directory path or URL, received {log_dir!r}"
             )
-        self.log_dir = os.fspath(log_dir)
-        check_location(self.log_dir)
+        self.log_dir = run_directory(os.fspath(log_dir))
         warn_unreadable_run_name(self.log_dir)
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()

@@ -202,3 +202,35 @@ def test_a_writer_refused_by_an_old_run_takes_a_fresh_start_once_that_run_is_del
     writer.write_matrix(0, "confusion_matrix", CM3, image=False)
     writer.close()
     assert _steps_in_file_order(run_dir) == [0]
+
+
+def test_a_file_url_is_its_local_directory_and_shares_the_paths_writer(tmp_path):
+    # A file:// URL was written as a remote store: a second writer and event file next to the
+    # path's own, neither watching the other, so a step logged through both was written twice.
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(3)
+    run_dir = tmp_path / "run"
+    url = "file://" + str(run_dir)
+    batches = [(rng.integers(0, 3, 40), rng.integers(0, 3, 40)) for _ in range(3)]
+    for step, target in enumerate([url, str(run_dir), "file://localhost" + str(run_dir)]):
+        tb_imbalance.log_report(target, *batches[step], step, num_classes=3, image=False)
+    with pytest.raises(ValueError, match="is not after the last step already logged"):
+        tb_imbalance.log_report(url, *batches[2], 2, num_classes=3, image=False)
+    assert tb_imbalance.ReportWriter(url).log_dir == str(run_dir)
+    close_directory_writers()
+    assert len(os.listdir(run_dir)) == 1
+    logged = matrices(tmp_path)["run"]
+    assert {step: m.tolist() for step, m in logged.items()} == {
+        step: confusion_matrix(*batches[step], labels=[0, 1, 2]).tolist() for step in range(3)
+    }
+
+
+@pytest.mark.parametrize(("url", "path"), [("file://runs/a", "runs/a"), ("file://server/runs/a", "server/runs/a")])
+def test_a_file_url_without_an_absolute_path_is_refused_naming_the_path(tmp_path, monkeypatch, url, path):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=rf"is a file:// URL without an absolute local path .* \('{path}'\)"):
+        tb_imbalance.ReportWriter(url)
+    with pytest.raises(ValueError, match="is a file:// URL without an absolute local path"):
+        tb_imbalance.log_report(url, [0, 1], [0, 1], 0)
+    assert list(tmp_path.iterdir()) == []
