@@ -3,7 +3,8 @@
 * :func:`run_directory`: the directory a ``log_dir`` names, as the writers
   use it: a ``file://`` URL is its local path (as TensorFlow's file writers
   read it), so it is watched and locked as a local directory and shares one
-  writer with the path itself;
+  writer with the path itself; a local path is made absolute, its symbolic
+  links resolved (:func:`directory_key`);
 * :func:`check_location`: a path that can become a directory (no file in
   the way, no ``://`` that is no URL, no unexpanded ``~``), refused at once rather than when the
   first step is written;
@@ -27,13 +28,13 @@ from tensorboard.compat.tensorflow_stub.io import gfile
 
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
-__all__ = ["check_location", "run_directory", "warn_unreadable_run_name"]
+__all__ = ["check_location", "directory_key", "run_directory", "warn_unreadable_run_name"]
 
 _WARNED_RUN_DIRS: set[str] = set()
 
 
 def run_directory(log_dir: str) -> str:
-    """The run directory ``log_dir`` names, checked (:func:`check_location`): a ``file://`` URL as its local path.
+    """The run directory ``log_dir`` names, checked (:func:`check_location`), as :func:`directory_key` spells it.
 
     Raises:
         ValueError: a ``file://`` URL that names no absolute local path
@@ -50,7 +51,16 @@ def run_directory(log_dir: str) -> str:
             )
         log_dir = "/" + path
     check_location(log_dir)
-    return log_dir
+    return directory_key(log_dir)
+
+
+def directory_key(run_dir: str) -> str:
+    """One spelling per run directory: a local path absolute, from the working directory of now, with its
+    symbolic links resolved (``runs/a``, ``./runs//a/`` and a link to it are one directory, and a later
+    ``os.chdir`` or a link changed does not move a writer made now); ``file:///x`` as ``/x``; other URLs as given."""
+    if run_dir[:7].lower() == "file://" and run_dir[7:].partition("/")[0].lower() in ("", "localhost"):
+        run_dir = "/" + run_dir[7:].partition("/")[2]
+    return run_dir if "://" in run_dir else os.path.realpath(run_dir)
 
 
 def check_location(run_dir: str) -> None:

@@ -134,12 +134,11 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
     it: two event files written at once in one directory lose data in
     TensorBoard's Python loader, which follows only the newest file.
     """
-    location = run_directory(os.fspath(path))
-    key = location if "://" in location else os.path.abspath(location)
+    location = run_directory(os.fspath(path))  # one spelling per directory: its writer's key
     with _LOCK:
-        writer = _DIRECTORY_WRITERS.get(key)
+        writer = _DIRECTORY_WRITERS.get(location)
         if writer is None:  # a deleted directory needs no new writer: the writer starts over by itself
-            writer = _DIRECTORY_WRITERS[key] = ReportWriter(location)
+            writer = _DIRECTORY_WRITERS[location] = ReportWriter(location)
         return writer
 
 

@@ -42,7 +42,10 @@ class ReportWriter:
             URL TensorBoard's file layer knows (``s3://``, ``gs://`` with
             ``gcsfs``, other ``fsspec`` protocols), see
             :mod:`tb_imbalance.event_file`; ``file:///abs/path`` is the
-            local directory ``/abs/path``.
+            local directory ``/abs/path``. A local path is resolved now
+            (from the working directory, symbolic links followed) and kept
+            as :attr:`log_dir`: a later ``os.chdir``, or a link changed
+            between steps, does not move the run.
 
     Raises:
         TypeError: ``log_dir`` is not a string or path.

@@ -22,11 +22,11 @@ Example:
 
 from __future__ import annotations
 
-import os
 import weakref
 from typing import Any
 
 from tb_imbalance.events import tag_collision
+from tb_imbalance.run_location import directory_key
 
 __all__ = ["claim", "release"]
 
@@ -44,7 +44,7 @@ def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
         claims = _ACTIVE.setdefault(fit, {})
     except TypeError:  # not weak-referenceable: cannot tell fits apart
         return
-    location = run_dir if "://" in run_dir else os.path.abspath(run_dir)
+    location = directory_key(run_dir)
     for (where, other_name), other in claims.items():
         if where != location or other is owner:
             continue

@@ -19,7 +19,7 @@ import pytest
 import tb_imbalance
 from logdir_reader import matrices
 from threads import run_in_threads
-from tb_imbalance.targets import close_directory_writers
+from tb_imbalance.targets import close_directory_writers, directory_writer
 
 CM3 = np.array([[5, 1, 0], [2, 6, 1], [0, 1, 7]])
 CM4 = np.eye(4, dtype=np.int64) * 3
@@ -234,3 +234,47 @@ def test_a_file_url_without_an_absolute_path_is_refused_naming_the_path(tmp_path
     with pytest.raises(ValueError, match="is a file:// URL without an absolute local path"):
         tb_imbalance.log_report(url, [0, 1], [0, 1], 0)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_writer_keeps_its_directory_when_the_working_directory_changes(tmp_path, monkeypatch):
+    # A relative log_dir was read again at each write: after os.chdir, the writer took its run for
+    # deleted and started a second run, from an empty history, in the new working directory.
+    from sklearn.metrics import confusion_matrix
+
+    rng = np.random.default_rng(4)
+    batches = [(rng.integers(0, 3, 40), rng.integers(0, 3, 40)) for _ in range(3)]
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    monkeypatch.chdir(tmp_path / "first")
+    writer = tb_imbalance.ReportWriter("runs/a")
+    callback_dir = directory_writer("runs/b")  # as the callback gets it at on_train_begin
+    for step, (labels, predictions) in enumerate(batches):
+        tb_imbalance.log_report(writer, labels, predictions, step, num_classes=3, image=False)
+        tb_imbalance.log_report(callback_dir, labels, predictions, step, num_classes=3, image=False)
+        monkeypatch.chdir(tmp_path / ("second" if step % 2 == 0 else "first"))
+    writer.close()
+    close_directory_writers()
+    assert writer.log_dir == str(tmp_path / "first" / "runs" / "a")
+    assert list((tmp_path / "second").iterdir()) == []
+    logged = matrices(tmp_path / "first" / "runs")
+    expected = {step: confusion_matrix(*batches[step], labels=[0, 1, 2]).tolist() for step in range(3)}
+    for run in ("a", "b"):
+        assert {step: m.tolist() for step, m in logged[run].items()} == expected
+        assert len(os.listdir(tmp_path / "first" / "runs" / run)) == 1
+
+
+def test_spellings_of_one_directory_share_one_writer(tmp_path, monkeypatch):
+    # runs/a, ./runs//a/, its absolute path and a symbolic link to runs/ were one directory written
+    # by up to four writers at once, each with its own event file.
+    monkeypatch.chdir(tmp_path)
+    os.makedirs("runs/a")
+    os.symlink("runs", "latest")
+    spellings = ["runs/a", "./runs//a/", str(tmp_path / "runs" / "a"), "latest/a", "file://" + str(tmp_path / "latest/a/")]
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 1, 2, 1, 1])
+    for step, spelling in enumerate(spellings):
+        tb_imbalance.log_report(spelling, labels, predictions, step, num_classes=3, image=False)
+    with pytest.raises(ValueError, match="is not after the last step already logged"):
+        tb_imbalance.log_report("latest/a", labels, predictions, 2, num_classes=3, image=False)
+    close_directory_writers()
+    assert len(os.listdir("runs/a")) == 1
+    assert _steps_in_file_order("runs/a") == [0, 1, 2, 3, 4]
