@@ -183,8 +183,11 @@ def event_files(run_dir: str) -> list[str]:
     in its path are fine, ``[1]`` included, and TensorBoard's S3 layer, which
     globs only a trailing ``*``, finds them), leaving out hidden files (as
     ``glob`` does) and, locally, entries that are not files; a URL through
-    TensorBoard's file layer. A directory that does not exist (or cannot be
-    listed) has none.
+    TensorBoard's file layer. A directory that does not exist (or, locally,
+    cannot be listed) has none; a URL that cannot be read (no credentials,
+    no network, its package missing) raises ``OSError`` / ``ImportError``
+    naming it, so a writer fails before it writes (the callback before it
+    trains), not at the first step.
 
     Example:
         >>> import tempfile
@@ -196,8 +199,13 @@ def event_files(run_dir: str) -> list[str]:
     if "://" in run_dir:
         try:
             names = gfile.listdir(run_dir) if gfile.exists(run_dir) else []
-        except (OSError, errors.OpError):
+        except (FileNotFoundError, errors.NotFoundError):
             return []
+        except (OSError, errors.OpError, ImportError) as error:  # no credentials, no network, a package missing
+            raise (ImportError if isinstance(error, ImportError) else OSError)(
+                f"cannot read the run directory {run_dir!r} ({type(error).__name__}: {error}); check the "
+                "store's credentials, network and packages (pyarrow for hdfs://, …), or pass a local directory"
+            ) from error
         base = run_dir.rstrip("/") + "/"
         return sorted(base + name for name in names if "tfevents" in name and not name.startswith("."))
     try:

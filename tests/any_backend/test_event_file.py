@@ -128,3 +128,34 @@ def test_a_step_cut_short_by_a_full_disk_loses_nothing_written_before_or_after(t
         0: [[3, 1], [0, 2]], 1: [[4, 1], [0, 2]], 2: [[5, 1], [0, 2]]
     }
     assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2
+
+
+def test_a_url_that_cannot_be_read_fails_before_training_not_after_the_first_epoch(tmp_path):
+    # The history read swallowed the store's error (no credentials): the callback trained its
+    # first epoch, and only the write at its end failed.
+    fsspec = pytest.importorskip("fsspec")
+    import keras
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from tb_imbalance.keras import ClassificationReportCallback
+
+    class Denied(MemoryFileSystem):
+        protocol = "tbidenied"
+
+        def exists(self, path, **kwargs):
+            raise PermissionError(13, "403 Forbidden: no credentials")
+
+    fsspec.register_implementation("tbidenied", Denied, clobber=True)
+    message = r"cannot read the run directory 'tbidenied://bucket/runs.*403 Forbidden.*credentials"
+    with pytest.raises(OSError, match=message):
+        tb_imbalance.log_report("tbidenied://bucket/runs/a", [0, 1, 1], [0, 1, 0], 0, num_classes=2)
+    x = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    epochs = []
+    trained = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: epochs.append(epoch))
+    callback = ClassificationReportCallback("tbidenied://bucket/runs", validation_data=(x, y), verbose=0)
+    with pytest.raises(OSError, match=message):
+        model.fit(x, y, epochs=2, verbose=0, callbacks=[trained, callback])
+    assert epochs == []
