@@ -23,14 +23,34 @@ import os
 import pathlib
 import re
 import warnings
+from typing import Any
 
 from tensorboard.compat.tensorflow_stub.io import gfile
 
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
-__all__ = ["check_location", "directory_key", "run_directory", "warn_unreadable_run_name"]
+__all__ = ["callback_log_dir", "check_location", "directory_key", "log_dir_text", "run_directory", "warn_unreadable_run_name"]
 
 _WARNED_RUN_DIRS: set[str] = set()
+
+
+def log_dir_text(log_dir: Any) -> str:
+    """``log_dir`` as a str, or a ``TypeError`` naming the argument: a non-empty path (str or ``os.PathLike``) or URL."""
+    location = os.fspath(log_dir) if isinstance(log_dir, (str, bytes, os.PathLike)) else None
+    if not isinstance(location, str) or not location:
+        fix = "; decode a bytes path first: os.fsdecode(log_dir)" if isinstance(location, bytes) else ""
+        raise TypeError(f"`log_dir` must be a non-empty directory path or URL (a str or os.PathLike), received {log_dir!r}{fix}")
+    return location
+
+
+def callback_log_dir(log_dir: Any, run_name: Any) -> str:
+    """The callback's ``log_dir`` as a str, once it and its run directory ``<log_dir>/<run_name>`` are checked
+    (:func:`run_directory`): refused when the callback is made, not when training starts."""
+    location = log_dir_text(log_dir)
+    if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name) or ".." in run_name.split("/"):
+        raise ValueError(f"`run_name` must be a directory inside `log_dir` (e.g. 'test_set'), received {run_name!r}")
+    run_directory(os.path.join(location, run_name))
+    return location
 
 
 def run_directory(log_dir: str) -> str:

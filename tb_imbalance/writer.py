@@ -24,7 +24,7 @@ from tb_imbalance.examples import ExampleSet
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_lock import one_writer_at_a_time
-from tb_imbalance.run_location import run_directory, warn_unreadable_run_name
+from tb_imbalance.run_location import log_dir_text, run_directory, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
 from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
 
@@ -57,11 +57,7 @@ class ReportWriter:
     """
 
     def __init__(self, log_dir: str | os.PathLike) -> None:
-        if not isinstance(log_dir, (str, os.PathLike)) or not os.fspath(log_dir):
-            raise TypeError(
-                f"`log_dir` must be a non-empty directory path or URL, received {log_dir!r}"
-            )
-        self.log_dir = run_directory(os.fspath(log_dir))
+        self.log_dir = run_directory(log_dir_text(log_dir))
         warn_unreadable_run_name(self.log_dir)
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()

@@ -18,6 +18,7 @@ from tb_imbalance.keras.resume import resumed_steps
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.keras.validation_pass import TestPasses
+from tb_imbalance.run_location import callback_log_dir
 from tb_imbalance.step import ClassSet, ReportStep, class_set_if_known, validate_tag
 from tb_imbalance.targets import directory_writer
 from tb_imbalance.tensors import to_numpy
@@ -138,17 +139,18 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             each step on the training thread before ``on_epoch_end`` returns.
 
     Raises:
-        TypeError: ``validation_data`` is not an accepted source; ``class_names`` is a string or not a
-            sequence; a flag not a bool; ``class_counts`` not integers; ``class_groups`` not a dict of
-            lists; ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the inputs of a multi-input
-            model (a dict or a list of arrays).
-        ValueError: ``examples`` rows of different lengths or empty, bad ``examples_per_cell`` /
-            ``examples_max_bytes``, or either of them given without ``examples``; bad ``freq`` / ``name`` /
-            ``batch_size`` / ``validation_steps`` / ``class_counts`` / ``class_groups``; an endless
-            ``validation_data`` without ``validation_steps``; at the start of training or of the first
-            epoch, the set-up errors listed above; at an epoch's end, when the compiled metric counted
-            invalid rows (labels out of range, NaN scores, logits read as probabilities) or the predictions
-            of ``validation_data`` are rejected.
+        TypeError: ``log_dir`` is not a path; ``validation_data`` is not an accepted source; ``class_names``
+            is a string or not a sequence; a flag not a bool; ``class_counts`` not integers; ``class_groups``
+            not a dict of lists; ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the inputs of a
+            multi-input model (a dict or a list of arrays).
+        ValueError / NotADirectoryError: a run directory that cannot be made (as in ``ReportWriter``:
+            a file in the way, a URL no file layer here knows); ``examples`` rows of different lengths or
+            empty, bad ``examples_per_cell`` / ``examples_max_bytes``, or either of them given without
+            ``examples``; bad ``run_name`` / ``freq`` / ``name`` / ``batch_size`` / ``validation_steps`` /
+            ``class_counts`` / ``class_groups``; an endless ``validation_data`` without ``validation_steps``;
+            at the start of training or of the first epoch, the set-up errors listed above; at an epoch's
+            end, when the compiled metric counted invalid rows (labels out of range, NaN scores, logits read
+            as probabilities) or the predictions of ``validation_data`` are rejected.
 
     Example:
         >>> import keras, numpy as np, tempfile
@@ -193,8 +195,6 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "use freq=1 to log every epoch"
             )
         validate_tag(name)
-        if not isinstance(run_name, str) or not run_name or os.path.isabs(run_name) or ".." in run_name.split("/"):
-            raise ValueError(f"`run_name` must be a directory inside `log_dir` (e.g. 'test_set'), received {run_name!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"`batch_size` must be a positive int, received {batch_size!r}")
         if validation_steps is not None and validation_data is None:
@@ -202,7 +202,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 "`validation_steps` limits the callback's own `validation_data`, which is not given; "
                 "pass validation_data too, or use fit(validation_steps=...) for fit's validation"
             )
-        self.log_dir = os.fspath(log_dir)
+        self.log_dir = callback_log_dir(log_dir, run_name)
         if class_counts is not None and not isinstance(class_counts, (str, bytes)):
             class_counts = to_numpy(class_counts, "class_counts")
         # The tag's class set, validated once C is known: here when class_names

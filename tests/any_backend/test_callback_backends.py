@@ -543,3 +543,19 @@ def test_the_name_keras_logs_for_a_weighted_metrics_twin_says_to_name_it_apart(t
                                          r"\(Keras logs the weighted_metrics= copy of 'balanced_accuracy' under that name"):
         model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[
             ClassificationReportCallback(tmp_path, metric="weighted_balanced_accuracy", verbose=0)])
+
+
+def test_a_log_dir_that_names_no_run_directory_is_refused_when_the_callback_is_made(tmp_path):
+    # An int failed with os.fspath's message, naming no argument; a bytes path, a file in the way and
+    # a file:// URL with no absolute path passed here and failed when training started.
+    (tmp_path / "a_file").write_text("")
+    for log_dir, error, match in [
+        (5, TypeError, r"`log_dir` must be a non-empty directory path or URL .* received 5"),
+        (b"runs", TypeError, r"received b'runs'; decode a bytes path first: os\.fsdecode\(log_dir\)"),
+        (tmp_path / "a_file", NotADirectoryError, r"a_file/validation_imbalance' cannot be made: .* is a file"),
+        ("file://runs", ValueError, r"is a file:// URL without an absolute local path"),
+    ]:
+        with pytest.raises(error, match=match):
+            ClassificationReportCallback(log_dir, class_names=["a", "b"])
+    assert list(tmp_path.iterdir()) == [tmp_path / "a_file"]
+    assert ClassificationReportCallback(tmp_path / "runs", class_names=["a", "b"]).log_dir == str(tmp_path / "runs")
