@@ -138,7 +138,7 @@ def directory_writer(path: str | os.PathLike) -> ReportWriter:
     with _LOCK:
         writer = _DIRECTORY_WRITERS.get(location)
         if writer is None:  # a deleted directory needs no new writer: the writer starts over by itself
-            writer = _DIRECTORY_WRITERS[location] = ReportWriter(location)
+            writer = _DIRECTORY_WRITERS[location] = ReportWriter(path)
         return writer
 
 

@@ -57,8 +57,9 @@ class ReportWriter:
     """
 
     def __init__(self, log_dir: str | os.PathLike) -> None:
-        self.log_dir = run_directory(log_dir_text(log_dir))
-        warn_unreadable_run_name(self.log_dir)
+        given = log_dir_text(log_dir)
+        self.log_dir = run_directory(given)
+        warn_unreadable_run_name(given)  # the parts given: the run's name is a path below --logdir
         self._events = EventFile(self.log_dir)
         self.builder = ReportBuilder()
         self._watched = WatchedHistory(self.log_dir)

@@ -278,3 +278,18 @@ def test_spellings_of_one_directory_share_one_writer(tmp_path, monkeypatch):
     close_directory_writers()
     assert len(os.listdir("runs/a")) == 1
     assert _steps_in_file_order("runs/a") == [0, 1, 2, 3, 4]
+
+
+def test_a_relative_run_directory_is_checked_for_the_run_name_as_given(tmp_path, monkeypatch):
+    # Resolved to an absolute path, the directories above it (not in the run's name) were warned about.
+    import warnings
+
+    parent = tmp_path / 'quoted"parent'
+    parent.mkdir()
+    monkeypatch.chdir(parent)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        tb_imbalance.ReportWriter("run").write_matrix(0, "confusion_matrix", CM3, image=False)
+        tb_imbalance.log_report("run2", [0, 1, 2], [0, 1, 1], 0, num_classes=3, image=False)
+    close_directory_writers()
+    assert {run: sorted(steps) for run, steps in matrices(parent).items()} == {"run": [0], "run2": [0]}
