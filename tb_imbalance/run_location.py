@@ -87,8 +87,8 @@ def check_location(run_dir: str) -> None:
     """Refuse at once, not when the first step is written, a run directory that cannot be made:
     a path with a NUL character, a local path with ``://`` that is no URL, a URL whose file system
     TensorBoard's file layer cannot open here, a local path starting with an unexpanded ``~`` (made
-    as a directory named ``~``, where TensorBoard's ``--logdir`` reads the home directory), or a
-    file where the directory or a parent would be."""
+    as a directory named ``~``, where TensorBoard's ``--logdir`` reads the home directory), a file
+    where the directory or a parent would be, or a symbolic link there whose target does not exist."""
     if "\0" in run_dir:
         raise ValueError(
             f"the run directory {run_dir!r} holds a NUL character, which no file system accepts in a "
@@ -135,6 +135,12 @@ def check_location(run_dir: str) -> None:
         )
     path = os.path.abspath(run_dir)
     while not os.path.exists(path) and os.path.dirname(path) != path:
+        if os.path.islink(path):  # followed, its target would be made: wherever it points
+            raise FileNotFoundError(
+                f"the run directory {run_dir!r} cannot be made: {path!r} is a symbolic link to "
+                f"{os.readlink(path)!r}, which does not exist (or leads back to itself); make the link's "
+                "target first, or pass another directory"
+            )
         path = os.path.dirname(path)
     if os.path.exists(path) and not os.path.isdir(path):
         raise NotADirectoryError(

@@ -50,6 +50,8 @@ class ReportWriter:
     Raises:
         TypeError: ``log_dir`` is not a string or path.
         NotADirectoryError: a file is where the run directory would be.
+        FileNotFoundError: a symbolic link to a missing directory is
+            where the run directory or a parent would be.
         ValueError: ``log_dir`` holds ``'://'`` but is no URL TensorBoard's
             file layer knows, is an S3 bucket without a path, is a URL
             with a slash lost (``s3:/bucket/runs``), or is a ``file://`` URL

@@ -293,3 +293,17 @@ def test_a_relative_run_directory_is_checked_for_the_run_name_as_given(tmp_path,
         tb_imbalance.log_report("run2", [0, 1, 2], [0, 1, 1], 0, num_classes=3, image=False)
     close_directory_writers()
     assert {run: sorted(steps) for run, steps in matrices(parent).items()} == {"run": [0], "run2": [0]}
+
+
+def test_a_symbolic_link_to_a_missing_directory_is_refused_before_anything_is_made(tmp_path, monkeypatch):
+    # Followed, the link's target was made wherever it pointed; before that, the first write failed
+    # with "File exists". A link that leads back to itself failed at the first write too.
+    monkeypatch.chdir(tmp_path)
+    os.symlink(str(tmp_path / "elsewhere" / "runs"), "runs")
+    os.symlink("loop", "loop")
+    for log_dir, target in [("runs/a", r".*/elsewhere/runs"), ("loop", "loop")]:
+        with pytest.raises(FileNotFoundError, match=rf"is a symbolic link to '{target}', which does not exist"):
+            tb_imbalance.ReportWriter(log_dir)
+        with pytest.raises(FileNotFoundError, match=r"make the link's target first"):
+            tb_imbalance.log_report(log_dir, [0, 1, 2], [0, 1, 1], 0, num_classes=3, image=False)
+    assert sorted(os.listdir(tmp_path)) == ["loop", "runs"]
