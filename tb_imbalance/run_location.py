@@ -87,8 +87,9 @@ def check_location(run_dir: str) -> None:
     """Refuse at once, not when the first step is written, a run directory that cannot be made:
     a path with a NUL character, a local path with ``://`` that is no URL, a URL whose file system
     TensorBoard's file layer cannot open here, a local path starting with an unexpanded ``~`` (made
-    as a directory named ``~``, where TensorBoard's ``--logdir`` reads the home directory), a file
-    where the directory or a parent would be, or a symbolic link there whose target does not exist."""
+    as a directory named ``~``, where TensorBoard's ``--logdir`` reads the home directory), a Windows
+    path (``C:\\runs``) elsewhere than on Windows, a file where the directory or a parent would be, or a
+    symbolic link there whose target does not exist."""
     if "\0" in run_dir:
         raise ValueError(
             f"the run directory {run_dir!r} holds a NUL character, which no file system accepts in a "
@@ -132,6 +133,12 @@ def check_location(run_dir: str) -> None:
             f"the run directory {run_dir!r} reads as a {scheme}:// URL with a slash lost "
             f"(pathlib.Path('{scheme}://bucket/runs') gives '{scheme}:/bucket/runs') and would be made as a "
             f"local directory named {scheme + ':'!r}; pass the URL as a str, with '://'"
+        )
+    if os.name != "nt" and re.match(r"[A-Za-z]:[\\/]", run_dir):
+        raise ValueError(
+            f"the run directory {run_dir!r} is a Windows path, and this system is not Windows: it would be "
+            f"made as a directory named {run_dir.split('/')[0]!r} in the working directory; pass a path of this "
+            "system (runs/<run>, /data/runs/<run>)"
         )
     path = os.path.abspath(run_dir)
     while not os.path.exists(path) and os.path.dirname(path) != path:

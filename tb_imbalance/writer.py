@@ -54,8 +54,9 @@ class ReportWriter:
             where the run directory or a parent would be.
         ValueError: ``log_dir`` holds ``'://'`` but is no URL TensorBoard's
             file layer knows, is an S3 bucket without a path, is a URL
-            with a slash lost (``s3:/bucket/runs``), or is a ``file://`` URL
-            without an absolute path (``file://runs/a``).
+            with a slash lost (``s3:/bucket/runs``), is a ``file://`` URL
+            without an absolute path (``file://runs/a``), or is a Windows
+            path (``C:\\runs\\a``) on another system.
     """
 
     def __init__(self, log_dir: str | os.PathLike) -> None:

@@ -307,3 +307,18 @@ def test_a_symbolic_link_to_a_missing_directory_is_refused_before_anything_is_ma
         with pytest.raises(FileNotFoundError, match=r"make the link's target first"):
             tb_imbalance.log_report(log_dir, [0, 1, 2], [0, 1, 1], 0, num_classes=3, image=False)
     assert sorted(os.listdir(tmp_path)) == ["loop", "runs"]
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a Windows path is a path there")
+@pytest.mark.parametrize(("log_dir", "made"), [("C:\\runs\\a", "C:\\runs\\a"), ("c:/runs/a", "c:")])
+def test_a_windows_path_elsewhere_is_refused_not_made_as_one_odd_directory(tmp_path, monkeypatch, log_dir, made):
+    # "C:\runs\a" was made as one directory of that name in the working directory (with a warning about
+    # the backslash in a run's name), "c:/runs/a" as c:/runs/a without a word.
+    monkeypatch.chdir(tmp_path)
+    import re
+
+    with pytest.raises(ValueError, match=rf"is a Windows path, .* a directory named {re.escape(repr(made))} in the working"):
+        tb_imbalance.ReportWriter(log_dir)
+    with pytest.raises(ValueError, match="is a Windows path"):
+        tb_imbalance.log_report(log_dir, [0, 1, 2], [0, 1, 1], 0, num_classes=3, image=False)
+    assert list(tmp_path.iterdir()) == []
