@@ -77,10 +77,14 @@ def run_directory(log_dir: str) -> str:
 def directory_key(run_dir: str) -> str:
     """One spelling per run directory: a local path absolute, from the working directory of now, with its
     symbolic links resolved (``runs/a``, ``./runs//a/`` and a link to it are one directory, and a later
-    ``os.chdir`` or a link changed does not move a writer made now); ``file:///x`` as ``/x``; other URLs as given."""
+    ``os.chdir`` or a link changed does not move a writer made now); ``file:///x`` as ``/x``; other URLs
+    without trailing slashes (``s3://bucket/runs/a/`` is ``s3://bucket/runs/a``; ``s3://bucket/`` stays)."""
     if run_dir[:7].lower() == "file://" and run_dir[7:].partition("/")[0].lower() in ("", "localhost"):
         run_dir = "/" + run_dir[7:].partition("/")[2]
-    return run_dir if "://" in run_dir else os.path.realpath(run_dir)
+    if "://" not in run_dir:
+        return os.path.realpath(run_dir)
+    scheme, rest = run_dir.split("://", 1)
+    return f"{scheme}://{rest.rstrip('/')}" if "/" in rest.rstrip("/") else run_dir
 
 
 def check_location(run_dir: str) -> None:

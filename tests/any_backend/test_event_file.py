@@ -159,3 +159,20 @@ def test_a_url_that_cannot_be_read_fails_before_training_not_after_the_first_epo
     with pytest.raises(OSError, match=message):
         model.fit(x, y, epochs=2, verbose=0, callbacks=[trained, callback])
     assert epochs == []
+
+
+def test_a_url_with_and_without_a_trailing_slash_is_one_run_directory():
+    # Each spelling had its writer and event file in the one directory, neither reading the other's
+    # steps after its first: a step logged through both was written twice.
+    pytest.importorskip("fsspec")
+    from tb_imbalance.targets import close_directory_writers
+
+    url = "memory://tbi-test/slash/run"
+    tb_imbalance.log_report(url, [0, 1, 1], [0, 1, 0], 0, num_classes=2, image=False)
+    tb_imbalance.log_report(url + "/", [0, 1, 1], [0, 1, 1], 1, num_classes=2, image=False)
+    with pytest.raises(ValueError, match="is not after the last step already logged"):
+        tb_imbalance.log_report(url, [0, 1, 1], [1, 1, 1], 1, num_classes=2, image=False)
+    assert tb_imbalance.ReportWriter("memory://tbi-test/slash/run//").log_dir == url
+    close_directory_writers()
+    (path,) = event_file.event_files(url)
+    assert [event.step for event in event_file.read_events(path) if event.summary.value] == [0, 1]
