@@ -559,3 +559,20 @@ def test_a_log_dir_that_names_no_run_directory_is_refused_when_the_callback_is_m
             ClassificationReportCallback(log_dir, class_names=["a", "b"])
     assert list(tmp_path.iterdir()) == [tmp_path / "a_file"]
     assert ClassificationReportCallback(tmp_path / "runs", class_names=["a", "b"]).log_dir == str(tmp_path / "runs")
+
+
+def test_a_relative_log_dir_stays_where_training_started_when_the_working_directory_changes(tmp_path, monkeypatch, data):
+    # The event file was opened at the first write, in whatever directory was current then.
+    (x, y), (x_val, y_val) = data
+    (tmp_path / "one").mkdir()
+    (tmp_path / "two").mkdir()
+    monkeypatch.chdir(tmp_path / "one")
+    moves = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: os.chdir(tmp_path / "two"))
+    report = ClassificationReportCallback("logs", validation_data=(x_val, y_val), image=False, verbose=0)
+    model = make_model()
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[moves, report])
+    background.flush()
+    assert list((tmp_path / "two").iterdir()) == []
+    logged = matrices(tmp_path / "one" / "logs")["validation_imbalance"]
+    np.testing.assert_array_equal(logged[1], predicted_matrix(model, x_val, y_val))
+    assert sorted(logged) == [0, 1]
