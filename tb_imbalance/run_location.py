@@ -5,9 +5,13 @@
   read it), so it is watched and locked as a local directory and shares one
   writer with the path itself; a local path is made absolute, its symbolic
   links resolved (:func:`directory_key`);
-* :func:`check_location`: a path that can become a directory (no file in
-  the way, no ``://`` that is no URL, no unexpanded ``~``), refused at once rather than when the
-  first step is written;
+* :func:`check_location`: a path that can become a directory (no file or
+  link to nothing in the way, no ``://`` that is no URL, no unexpanded ``~``,
+  no Windows path elsewhere), refused at once rather than when the first step
+  is written;
+* :func:`log_dir_text`, :func:`callback_log_dir`: the ``log_dir`` argument
+  of :class:`tb_imbalance.ReportWriter` and of the Keras callback, checked
+  when they are made;
 * :func:`warn_unreadable_run_name`: a path part that TensorBoard's default
   loader cannot read the curves and examples under
   (:mod:`tb_imbalance.format.blob_names`), warned once.
@@ -62,14 +66,13 @@ def run_directory(log_dir: str) -> str:
             :func:`check_location` refuses.
     """
     if log_dir[:7].lower() == "file://":
-        host, slash, path = log_dir[7:].partition("/")
-        if not slash or host.lower() not in ("", "localhost"):
+        if _file_url_path(log_dir) is None:
             raise ValueError(
                 f"the run directory {log_dir!r} is a file:// URL without an absolute local path after it "
                 f"(file:///runs/a is the directory /runs/a); pass the path itself ({log_dir[7:]!r}), "
                 "or file:/// followed by the absolute path"
             )
-        log_dir = "/" + path
+        log_dir = _file_url_path(log_dir)
     check_location(log_dir)
     return directory_key(log_dir)
 
@@ -79,12 +82,19 @@ def directory_key(run_dir: str) -> str:
     symbolic links resolved (``runs/a``, ``./runs//a/`` and a link to it are one directory, and a later
     ``os.chdir`` or a link changed does not move a writer made now); ``file:///x`` as ``/x``; other URLs
     without trailing slashes (``s3://bucket/runs/a/`` is ``s3://bucket/runs/a``; ``s3://bucket/`` stays)."""
-    if run_dir[:7].lower() == "file://" and run_dir[7:].partition("/")[0].lower() in ("", "localhost"):
-        run_dir = "/" + run_dir[7:].partition("/")[2]
+    run_dir = _file_url_path(run_dir) or run_dir
     if "://" not in run_dir:
         return os.path.realpath(run_dir)
     scheme, rest = run_dir.split("://", 1)
     return f"{scheme}://{rest.rstrip('/')}" if "/" in rest.rstrip("/") else run_dir
+
+
+def _file_url_path(url: str) -> str | None:
+    """The local path of a ``file:///path`` or ``file://localhost/path`` URL, else None."""
+    host, slash, path = url[7:].partition("/") if url[:7].lower() == "file://" else ("-", "", "")
+    if not slash or host.lower() not in ("", "localhost"):
+        return None
+    return path if os.name == "nt" and re.match(r"[A-Za-z]:", path) else "/" + path  # file:///C:/runs
 
 
 def check_location(run_dir: str) -> None:
