@@ -67,6 +67,9 @@ def main(logdir):
         refused = None
     except Exception as error:  # noqa: BLE001 - the test reads which error it was
         refused = f"{type(error).__name__}: {error}"
+    cross_replica = BalancedAccuracy(CLASSES)  # outside the scope, updated once in its cross-replica context
+    with strategy.scope():
+        cross_replica.update_state(y_val, mirrored.predict(x_val, verbose=0))
     single = build()
     single.set_weights(weights)
     single.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
@@ -80,6 +83,7 @@ def main(logdir):
         "batches": matrices(os.path.join(logdir, "batches"))["validation_imbalance"][0].tolist(),
         "predicted": predicted.tolist(),
         "outside_scope": refused,
+        "cross_replica": float(cross_replica.result()),
         "logs": {name: history.history[f"val_{name}"][0] for name in ("balanced_accuracy", "macro_f1")},
         "evaluate": {name: evaluated[name] for name in ("balanced_accuracy", "macro_f1")},
         "sklearn": {"balanced_accuracy": balanced_accuracy_score(y_val, classes),

@@ -29,3 +29,5 @@ def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
     assert logged["outside_scope"].startswith("ValueError: balanced_accuracy was created outside the tf.distribute "
                                               "strategy's scope, and is updated on its 2 replicas"), logged["outside_scope"]
     assert "inside `with strategy.scope():`" in logged["outside_scope"]
+    # one update of the one copy, in the strategy's cross-replica context: counted, not refused
+    assert abs(logged["cross_replica"] - logged["evaluate"]["balanced_accuracy"]) < 1e-6, logged["cross_replica"]

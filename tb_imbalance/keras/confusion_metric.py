@@ -273,7 +273,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             y_pred = as_output_precision(y_pred) if backend == "jax" else y_pred  # XLA's excess precision
             rows = self._rows(array_namespace(), y_true, y_pred, y_pred, sample_weight, backend == "jax")
         self._add_rows(array_namespace(), rows)
-        if self._fused_tf and not state_updates.tf_cross_replica():
+        if self._fused_tf:  # also in a strategy's cross-replica context: the one copy, read later outside it
             curve_counts = None if self._curves is None else self.curve_counts.value
             self._last_result.assign(self._value_of_state(ops, self.counts.value, curve_counts))
 

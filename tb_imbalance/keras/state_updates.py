@@ -79,10 +79,13 @@ def replicated(variable: Any) -> bool:
 
 def refuse_unreplicated(metric_name: str) -> None:
     """TensorFlow: raise when a metric whose variables have one copy (created outside a tf.distribute
-    strategy's scope) is updated on the strategy's several replicas, each on its own device."""
+    strategy's scope) is updated on the strategy's several replicas, each on its own device. An update in
+    the strategy's cross-replica context (``with strategy.scope(): metric.update_state(...)``) is one update
+    of the one copy: fine."""
     import tensorflow as tf
 
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync if tf.distribute.has_strategy() else 1
+    context = tf.distribute.get_replica_context()  # None in cross-replica context
+    replicas = context.num_replicas_in_sync if context is not None else 1
     if replicas > 1:
         raise ValueError(
             f"{metric_name} was created outside the tf.distribute strategy's scope, and is updated on its "
