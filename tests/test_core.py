@@ -297,6 +297,8 @@ def test_absent_classes_are_zero_rows_in_the_report():
          "labels.reshape(-1), predictions.reshape(-1, C)"),
         (dict(labels=[0, 0], predictions=[0, 0], num_classes=1), ValueError, "`num_classes` must be at least 2"),
         (dict(labels=[], predictions=[], num_classes=2), ValueError, "empty (0 rows)"),
+        # an empty object column (a filtered pandas Series) is empty, not an IndexError
+        (dict(labels=np.empty(0, dtype=object), predictions=np.empty((0, 3), dtype=object)), ValueError, "empty (0 rows)"),
         (dict(labels=["a", "b"], predictions=[0, 1], num_classes=2), TypeError, "`labels` must hold integer class ids"),
         (dict(labels=[0, 1], predictions=[0.2, 0.9], num_classes=3), ValueError, "needs num_classes=2"),
         (dict(labels=[0, 1], predictions=[-2.0, 3.0]), ValueError, "sigmoid probabilities in [0, 1]"),

@@ -126,6 +126,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     array = widen_low_precision_floats(array)
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
+    if array.dtype == object and array.size == 0 and array.ndim:  # an empty pandas column: said as empty, later
+        array = array.astype(np.float64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
         if argument in _NOT_CLASSES:
             raise TypeError(f"`{argument}` must hold {_NOT_CLASSES[argument]}, received dtype {array.dtype}")
