@@ -111,14 +111,18 @@ def test_scores_as_labels_beside_class_id_predictions_are_refused_as_swapped():
     scores = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.1, 0.2, 0.7], [0.5, 0.1, 0.4]])
     expected = skm.confusion_matrix(labels, scores.argmax(axis=1), labels=range(3))
     assert core.confusion_matrix(labels, scores).tolist() == expected.tolist()
-    with pytest.raises(ValueError, match=r"`labels` hold scores \[N, C\] \(row 0: \[0.8, 0.1, 0.1\]\).*look swapped"):
+    with pytest.raises(ValueError, match=r"`labels` hold scores \[N, C\] \(row 0: \[0.8 0.1 0.1\]\).*look swapped"):
         core.confusion_matrix(scores, labels)
     with pytest.raises(ValueError, match="look swapped"):
         core.confusion_matrix(scores.astype(np.float32), labels.astype(np.int32), num_classes=3)
     with pytest.raises(ValueError, match=r"`labels` contains NaN"):
         core.confusion_matrix(np.where(np.eye(3)[labels] == 1, np.nan, 0.0), labels)
-    # float one-hot labels beside class ids, and smoothed labels beside scores, are still read
+    # float one-hot labels beside class ids (float noise too), and smoothed labels beside scores, are still read
     assert core.confusion_matrix(np.eye(3)[labels], scores.argmax(axis=1)).tolist() == expected.tolist()
+    noisy = np.eye(3, dtype=np.float32)[labels] * np.float32(0.9999999)
+    assert core.confusion_matrix(noisy, scores.argmax(axis=1), num_classes=3).tolist() == expected.tolist()
+    with pytest.raises(ValueError, match=r"\[0.933333 0.033333 0.033333\].*soft labels beside class-id predictions"):
+        core.confusion_matrix(np.eye(3)[labels] * 0.9 + 0.1 / 3, scores.argmax(axis=1))
     smoothed = np.eye(3)[labels] * 0.9 + 0.1 / 3
     assert core.confusion_matrix(smoothed, scores).tolist() == expected.tolist()
     assert core.confusion_matrix(smoothed.argmax(axis=1), scores.argmax(axis=1), num_classes=3).tolist() == expected.tolist()

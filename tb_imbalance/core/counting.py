@@ -164,14 +164,16 @@ def _check_not_swapped(labels: np.ndarray, predictions: np.ndarray) -> None:
         return
     if not (predictions.ndim == 1 and predictions.dtype.kind in "iu"):
         return
-    scored = np.flatnonzero(((labels != 0) & (labels != 1) & np.isfinite(labels)).any(axis=1))  # NaN: said later
+    off_one_hot = (np.abs(labels) > 1e-6) & (np.abs(labels - 1) > 1e-6) & np.isfinite(labels)  # float noise: one-hot
+    scored = np.flatnonzero(off_one_hot.any(axis=1))  # NaN: said later
     if len(scored):
         row = int(scored[0])
         raise ValueError(
-            f"`labels` hold scores [N, C] (row {row}: {[round(float(v), 4) for v in labels[row, :4]]}) and `predictions` "
-            "class ids [N]: the two look swapped, which would count the transposed matrix (precision and recall "
-            "exchanged). Pass the true labels first, then the predictions (torchmetrics takes them the other way "
-            "round); for smoothed or mixed labels beside class-id predictions, pass labels.argmax(axis=1)"
+            f"`labels` hold scores [N, C] (row {row}: {np.array2string(labels[row, :4], precision=6)}) and "
+            "`predictions` class ids [N]: the two look swapped, which would count the transposed matrix (precision "
+            "and recall exchanged). Pass the true labels first, then the predictions (torchmetrics takes them the "
+            "other way round); for soft labels beside class-id predictions (label smoothing, mixup, a teacher's "
+            "probabilities), pass labels.argmax(axis=1)"
         )
 
 
@@ -215,7 +217,8 @@ def confusion_matrix(
     """Validate inputs and count the ``[C, C]`` confusion matrix.
 
     Args:
-        labels: true class ids ``[N]`` or one-hot ``[N, C]``.
+        labels: true class ids ``[N]`` or one-hot ``[N, C]`` (soft rows, smoothed or mixed, beside
+            scores; beside class-id predictions they are refused as the two arguments swapped).
         predictions: class ids ``[N]``, scores ``[N, C]`` or a binary sigmoid
             column ``[N]`` / ``[N, 1]``.
         num_classes: ``C``; inferred from ``[N, C]`` inputs or a sigmoid
@@ -235,7 +238,8 @@ def confusion_matrix(
     Raises:
         TypeError / ValueError: see :func:`class_ids_from_labels` and
             :func:`class_ids_from_predictions`; also empty input, mismatched
-            lengths, C < 2 and bad weights.
+            lengths, C < 2, bad weights and scores as labels beside class-id
+            predictions (the arguments swapped).
 
     Example:
         >>> confusion_matrix([0, 1, 1], [0, 1, 0], num_classes=2).tolist()
