@@ -201,7 +201,7 @@ def event_files(run_dir: str) -> list[str]:
             names = gfile.listdir(run_dir) if gfile.exists(run_dir) else []
         except (FileNotFoundError, errors.NotFoundError):
             return []
-        except (OSError, errors.OpError, ImportError) as error:  # no credentials, no network, a package missing
+        except Exception as error:  # no credentials, no network (botocore's, google-auth's errors), a package missing
             raise (ImportError if isinstance(error, ImportError) else OSError)(
                 f"cannot read the run directory {run_dir!r} ({type(error).__name__}: {error}); check the "
                 "store's credentials, network and packages (pyarrow for hdfs://, …), or pass a local directory"

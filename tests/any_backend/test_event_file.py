@@ -160,6 +160,19 @@ def test_a_url_that_cannot_be_read_fails_before_training_not_after_the_first_epo
         model.fit(x, y, epochs=2, verbose=0, callbacks=[trained, callback])
     assert epochs == []
 
+    class NoCredentialsError(Exception):  # botocore's and google-auth's errors are no OSError
+        pass
+
+    class Unsigned(MemoryFileSystem):
+        protocol = "tbiunsigned"
+
+        def exists(self, path, **kwargs):
+            raise NoCredentialsError("Unable to locate credentials")
+
+    fsspec.register_implementation("tbiunsigned", Unsigned, clobber=True)
+    with pytest.raises(OSError, match=r"cannot read the run directory 'tbiunsigned://bucket/runs/a' \(NoCredentialsError"):
+        tb_imbalance.log_report("tbiunsigned://bucket/runs/a", [0, 1, 1], [0, 1, 0], 0, num_classes=2)
+
 
 def test_a_url_with_and_without_a_trailing_slash_is_one_run_directory():
     # Each spelling had its writer and event file in the one directory, neither reading the other's
