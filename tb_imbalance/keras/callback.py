@@ -143,11 +143,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             is a string or not a sequence; a flag not a bool; ``class_counts`` not integers; ``class_groups``
             not a dict of lists; ``examples`` not an ``(x, y[, ids])`` tuple, or its ``x`` the inputs of a
             multi-input model (a dict or a list of arrays).
-        ValueError / NotADirectoryError: a run directory that cannot be made (as in ``ReportWriter``:
-            a file in the way, a URL no file layer here knows); ``examples`` rows of different lengths or
-            empty, bad ``examples_per_cell`` / ``examples_max_bytes``, or either of them given without
-            ``examples``; bad ``run_name`` / ``freq`` / ``name`` / ``batch_size`` / ``validation_steps`` /
-            ``class_counts`` / ``class_groups``; an endless ``validation_data`` without ``validation_steps``;
+        ValueError / NotADirectoryError / FileNotFoundError: a run directory that cannot be made (as in
+            ``ReportWriter``: a file or a link to nothing in the way, a URL no file layer here knows);
+            ``examples`` rows of different lengths or empty, bad ``examples_per_cell`` / ``examples_max_bytes``,
+            or either of them given without ``examples``; bad ``run_name`` / ``freq`` / ``name`` / ``batch_size``
+            / ``validation_steps`` / ``class_counts`` / ``class_groups``; an endless ``validation_data`` without ``validation_steps``;
             at the start of training or of the first epoch, the set-up errors listed above; at an epoch's
             end, when the compiled metric counted invalid rows (labels out of range, NaN scores, logits read
             as probabilities) or the predictions of ``validation_data`` are rejected.
