@@ -51,7 +51,7 @@ import threading
 import warnings
 
 from tb_imbalance.event_file import event_files, read_events_from
-from tb_imbalance.run_history import RunHistory
+from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
 __all__ = ["WatchedHistory", "running_writer"]
 
@@ -203,8 +203,7 @@ class WatchedHistory:
                 "reads only the newest event file of a directory, so the older file's later events "
                 "(your loss, or these reports) will not show there while it runs. To keep both, "
                 "write everything through one writer (pass your SummaryWriter itself as the target, "
-                "log_report(writer, ...), rather than its directory), write from one process only "
-                "(under DDP: gather every rank's rows first, then log `if rank == 0:`), or log into "
+                f"log_report(writer, ...), rather than its directory), write {ONE_PROCESS}, or log into "
                 "another directory. Said once per writer.",
                 UserWarning,
                 stacklevel=4,

@@ -58,9 +58,12 @@ from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.events import tag_collision, tag_written_among
 from tb_imbalance.step import ClassSet, ReportStep
 
-__all__ = ["RunHistory", "TagHistory"]
+__all__ = ["ONE_PROCESS", "RunHistory", "TagHistory"]
 
 _SESSION_START = event_pb2.SessionLog.START
+
+#: Where the processes of one training (DDP ranks, workers) write a report from, after 'write'.
+ONE_PROCESS = "from one process only (under DDP: gather every rank's rows first, then log `if rank == 0:`)"
 
 
 @dataclasses.dataclass
@@ -305,8 +308,7 @@ class RunHistory:
                 f"tag {name!r}{self._where()} is also being written by another writer (event file "
                 f"{tag.other_writer}, written by another running process or since this one started, "
                 f"holds steps up to {tag.last_step}): two writers of one tag lose each other's steps in "
-                "TensorBoard. Write from one process only (under DDP: gather every rank's rows first, then "
-                "log `if rank == 0:`), or give each writer its own `name` or run directory (also when that "
+                f"TensorBoard. Write {ONE_PROCESS}, or give each writer its own `name` or run directory (also when that "
                 "process, still running, no longer writes: its file's name tells only that it runs)"
             )
         self.check_step(name, step)

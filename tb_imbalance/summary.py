@@ -47,6 +47,7 @@ from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, step_matrix_value
 from tb_imbalance.step import ReportStep
 from tb_imbalance.step_curves import curves_of_step
+from tb_imbalance.run_history import ONE_PROCESS
 from tb_imbalance.targets import history_of, shared_write_lock
 from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
 from tb_imbalance.writer import write_checked
@@ -190,8 +191,8 @@ def _say_history_scope() -> None:
         "another process writing the same tag at the same time (several workers or DDP ranks without a "
         "rank guard: TensorBoard then drops one process's steps). What this process writes through each "
         "writer is checked (a re-run from an old step, a changed class set, a step written twice, "
-        "changed class_counts or class_groups are refused). Write from one process only (gather every "
-        "worker's rows first, then log `if rank == 0:`), log each run into a new directory, or pass the "
+        f"changed class_counts or class_groups are refused). Write {ONE_PROCESS}, log each run into a "
+        "new directory, or pass the "
         "directory itself to tb_imbalance.log_report to have its history and other writers checked. Said once."
     )
 

@@ -59,7 +59,7 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.other_writers import WatchedHistory
-from tb_imbalance.run_history import RunHistory
+from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 from tb_imbalance.run_lock import one_writer_at_a_time
 from tb_imbalance.run_location import run_directory, warn_unreadable_run_name
 from tb_imbalance.step import ReportStep
@@ -175,8 +175,7 @@ def history_of(target: Any, run_dir: str | None = None, own_file: str | None = N
                 found = RunHistory.from_directory(run_dir)
                 _LOG.warning(
                     "tb_imbalance: cannot tell which event file this %s writes, so other writers in %s are "
-                    "not watched: its history is read once, now. Write from one process only (under DDP: "
-                    "gather every rank's rows first, then log `if rank == 0:`).", type(target).__name__, run_dir,
+                    "not watched: its history is read once, now. Write %s.", type(target).__name__, run_dir, ONE_PROCESS,
                 )
             else:
                 found = WatchedHistory(run_dir)

@@ -167,7 +167,7 @@ def _says_other_processes_are_not_checked(message: str) -> bool:
     return (
         "a tf.summary writer does not tell which directory it writes to" in message
         and "nor another process writing the same tag at the same time" in message
-        and "gather every worker's rows first, then log `if rank == 0:`" in message
+        and "gather every rank's rows first, then log `if rank == 0:`" in message
         and "pass the directory itself to tb_imbalance.log_report" in message
     )
 
