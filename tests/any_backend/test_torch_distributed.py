@@ -159,17 +159,17 @@ def test_rows_gathered_from_every_rank_and_logged_on_rank_0_are_the_whole_set_an
     assert _steps(tmp_path / "gathered") == {0: ranks[0]["kept"]} and ranks[0]["kept"] == whole.tolist()
     assert _steps(tmp_path / "gathered", "padded") == {0: ranks[0]["padded"]}
     assert ranks[0]["padded"] == with_padding.tolist()
-    if "torchmetrics" in ranks[0]:  # counts the padded row too
-        assert ranks[0]["torchmetrics"] == with_padding.tolist()
+    # torchmetrics (pinned in requirements-torch.txt) counts the padded row too
+    assert ranks[0]["torchmetrics"] == with_padding.tolist()
 
-    if "dtensor_gathered" in ranks[0]:  # this process's part of a DTensor is refused, naming the gathering
-        assert ranks[0]["dtensor_sharded"] == (
-            "`labels` is a DTensor spread over a device mesh (placements (Shard(dim=0),)): this process holds part "
-            "of it. Gather it on every rank first, labels.full_tensor() (a collective call), and log on rank 0 "
-            "only (`if torch.distributed.get_rank() == 0:`)"
-        )
-        assert ranks[0]["dtensor_gathered"] == ranks[0]["dtensor_replicated"] == whole.tolist()
-        assert _steps(tmp_path / "dtensor") == {0: whole.tolist(), 1: whole.tolist()}
+    # this process's part of a DTensor is refused, naming the gathering
+    assert ranks[0]["dtensor_sharded"] == (
+        "`labels` is a DTensor spread over a device mesh (placements (Shard(dim=0),)): this process holds part "
+        "of it. Gather it on every rank first, labels.full_tensor() (a collective call), and log on rank 0 "
+        "only (`if torch.distributed.get_rank() == 0:`)"
+    )
+    assert ranks[0]["dtensor_gathered"] == ranks[0]["dtensor_replicated"] == whole.tolist()
+    assert _steps(tmp_path / "dtensor") == {0: whole.tolist(), 1: whole.tolist()}
 
     # Every rank into one directory: rank 0's shard is written as it was, rank 1 is refused with the fix.
     assert ranks[0]["every_rank"] == ["ok", "ok"]
