@@ -337,6 +337,10 @@ class ReportBuilder:
             del self._renderers[next(iter(self._renderers))]
         return renderer
 
+    def forget_pictures(self) -> None:
+        """Drop the pictures' static parts drawn so far (drawn again at the next step that needs them)."""
+        self._renderers.clear()
+
     def prepare_picture(self, name: str, class_names: Sequence[str]) -> None:
         """Draw what the picture of ``name`` over ``class_names`` keeps from step to step, ahead of its first step."""
         self._renderer(name, list(class_names)).prepare()

@@ -19,6 +19,7 @@ import pytest
 import tb_imbalance
 from logdir_reader import matrices
 from threads import run_in_threads
+from tb_imbalance import targets
 from tb_imbalance.targets import close_directory_writers, directory_writer
 
 CM3 = np.array([[5, 1, 0], [2, 6, 1], [0, 1, 7]])
@@ -142,6 +143,25 @@ def test_a_run_directory_deleted_and_made_again_starts_over(tmp_path, kind):
     events = list(read_events(os.path.join(run_dir, name)))
     assert events[0].file_version == "brain.Event:2"  # a new file, with its header
     assert _steps_in_file_order(run_dir) == [0, 1]
+
+
+def test_a_process_logging_run_after_run_keeps_the_pictures_of_the_last_directories_only(tmp_path, monkeypatch):
+    # A notebook re-running a fit cell into new run directories: every directory keeps its writer (one
+    # event file, its history), but the pictures' static parts (most of a writer's memory) only the last ones.
+    monkeypatch.setattr(targets, "PICTURES_KEPT", 3, raising=False)
+    close_directory_writers()
+    labels, predictions = np.array([0, 1, 2, 2, 1]), np.array([0, 1, 2, 1, 1])
+    writers = []
+    for run in range(12):
+        tb_imbalance.log_report(str(tmp_path / f"run{run}"), labels, predictions, 0, num_classes=3)
+        writers.append(directory_writer(tmp_path / f"run{run}"))
+    assert [bool(writer.builder._renderers) for writer in writers] == [False] * 9 + [True] * 3
+    tb_imbalance.log_report(str(tmp_path / "run0"), labels, predictions, 1, num_classes=3)  # drawn again
+    assert directory_writer(tmp_path / "run0") is writers[0] and writers[0].builder._renderers
+    assert sum(bool(writer.builder._renderers) for writer in writers) == 3
+    close_directory_writers()
+    assert sorted(matrices(tmp_path)["run0"]) == [0, 1]
+    assert len(os.listdir(tmp_path / "run0")) == 1  # one event file
 
 
 @pytest.mark.parametrize("kind", ["directory", "report_writer"])
