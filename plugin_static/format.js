@@ -118,18 +118,21 @@ export function isolated(name) {
 }
 
 // Characters a browser draws as nothing: control characters (but the white space above), the soft
-// hyphen, zero-width space, word joiner, invisible operators and the byte-order mark. Not the zero-width
-// (non-)joiners, which emoji sequences and several scripts need.
-const INVISIBLE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u200b\u2060-\u2064\ufeff]/g;
+// hyphen, zero-width space, word joiner, invisible operators and the byte-order mark; and the bidi
+// controls (marks, embeddings, overrides, isolates), which also reorder what follows them. Not the
+// zero-width (non-)joiners, which emoji sequences and several scripts need.
+const INVISIBLE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
 
 /**
  * A class name as shown: where the page would hide some of its white space (HTML's: spaces,
  * tabs, line breaks; at either end, two in a row, or not a space), each of them shows as "␣", and
- * a character drawn as nothing (a vertical tab, a zero-width space) as its code point, so that
- * "cat", "cat " and "cat\u200b" stay apart. Exports, tooltips and URLs keep the name as it is.
+ * a character drawn as nothing (a vertical tab, a zero-width space, a bidi control) as its code
+ * point, so that "cat", "cat " and "cat\u200b" stay apart and "\u202etxt.exe" cannot show as
+ * "exe.txt". Exports, tooltips and URLs keep the name as it is.
  * @example
  *   shownName("cat ") // "cat␣"
  *   shownName("cat\u200b") // "cat⟨U+200B⟩"
+ *   shownName("\u202etxt.exe") // "⟨U+202E⟩txt.exe"
  *   shownName("my cat") // "my cat"
  * @param {string} name
  * @returns {string}

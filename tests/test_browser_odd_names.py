@@ -1,7 +1,8 @@
 """Names the page could show wrongly, in a real headless Chromium against a real ``tensorboard``.
 
 A right-to-left override in a run or class name must not reorder the text
-around it (each name in its own ``<bdi>``, no invisible marks in the text);
+around it (each name in its own ``<bdi>``, no invisible marks in the text), and
+a class name's bidi controls show as their code points (``⟨U+202E⟩evil``);
 class names that differ only in white space stay apart on screen; a
 Markdown export's heading keeps a baseline name ending in ``#``.
 
@@ -62,7 +63,7 @@ def test_names_in_titles_and_captions_are_isolated_without_invisible_marks(dashb
     titles = dashboard.testid("report-group-title").evaluate_all(f"elements => elements.map({_TEXT_AND_ISOLATED})")
     # an override in "\u202eevil" turned "…, fine), compared with its baseline base" around on screen
     assert titles[0] == [
-        "Class set 1: 3 classes (ok, \u202eevil, fine), compared with its baseline base", ["ok", EVIL_CLASS, "fine", "base"]
+        "Class set 1: 3 classes (ok, ⟨U+202E⟩evil, fine), compared with its baseline base", ["ok", "⟨U+202E⟩evil", "fine", "base"]
     ]
     assert titles[1][1] == ["cat", "cat\u2423", "\u2423cat", "exp #"]
     caption = dashboard.testid("matrix-caption").evaluate(_TEXT_AND_ISOLATED)
@@ -85,4 +86,21 @@ def test_class_names_that_differ_in_white_space_stay_apart_and_exports_keep_them
     assert "### Class set 2: 3 classes (cat, cat ,  cat), compared with its baseline exp \\#\n" in markdown
     cells = [line for line in markdown.splitlines() if line.startswith("|")]
     assert any(line.startswith("| cat  |") for line in cells) and any(line.startswith("|  cat |") for line in cells)
+    dashboard.problems.assert_none()
+
+
+def test_bidi_controls_in_class_names_show_as_code_points_in_table_matrix_and_tooltip(dashboard):
+    page = dashboard.open(runs=["base"])
+    shown = "⟨U+202E⟩evil"  # the override showed "evil" as "live", and "\u202eok" would have passed for "ko"
+    names = dashboard.testid("report-group").first.locator("th.class-name").evaluate_all(
+        "cells => cells.map(c => c.textContent)")
+    assert [name for name in names if name in ("ok", shown, "fine")] == ["ok", shown, "fine"]
+    rows = page.locator("th.row-label").evaluate_all("cells => cells.map(c => [c.textContent, c.title])")
+    columns = page.locator("th.col-label").evaluate_all("cells => cells.map(c => [c.textContent, c.title])")
+    assert rows == columns == [["ok", "ok"], [shown, EVIL_CLASS], ["fine", "fine"]]  # titles keep the name as it is
+    page.locator('[data-testid=matrix-cell][data-true="1"][data-pred="0"]').hover()
+    tooltip = dashboard.testid("matrix-tooltip")
+    tooltip.wait_for(state="visible")
+    assert tooltip.locator(".tooltip-title").text_content() == f"{shown} → ok"
+    assert "\u202e" not in dashboard.testid("report-group").first.inner_text()
     dashboard.problems.assert_none()

@@ -73,7 +73,7 @@ export function createExamplesPanel({ api }) {
           el(
             "tr",
             { class: `${entry.isPredicted ? "is-predicted" : ""}${entry.isTrue ? " is-true" : ""}`.trim() || null },
-            el("td", { class: "example-top-name", title: entry.name }, entry.name, entry.isTrue ? el("span", { class: "example-tag" }, " (true)") : null),
+            el("td", { class: "example-top-name", title: entry.name }, el("bdi", {}, shownName(entry.name)), entry.isTrue ? el("span", { class: "example-tag" }, " (true)") : null),
             el("td", { class: "num", dataset: { testid: "example-score" } }, entry.score),
           ),
         ),

@@ -4,7 +4,7 @@
 // cells (above 1000 classes), the grid of a few chosen classes with the
 // ranked list.
 import { el, field, isolatedText, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount, formatStep, isolated, runLabel } from "../format.js";
+import { formatCount, formatStep, isolated, runLabel, shownName } from "../format.js";
 import { isCellsReport } from "../matrix-cells.js";
 import { COLOUR_SCALES, NORMALIZATIONS, rampColour, cssColour } from "../matrix-math.js";
 import { currentTheme, onThemeChange } from "../theme.js";
@@ -199,7 +199,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
   function showCell(i, j, event) {
     if (!model) return;
     const names = model.allNames;
-    const title = el("span", {}, el("bdi", {}, names[i]), " → ", el("bdi", {}, names[j]));
+    const title = el("span", {}, el("bdi", {}, shownName(names[i])), " → ", el("bdi", {}, shownName(names[j])));
     showTooltip(event, title, model.describe(i, j), "matrix-tooltip");
   }
 

@@ -47,7 +47,7 @@ test("Markdown keeps links, images, emphasis and code in a name as text", () => 
   // characters drawn as nothing show as their code points; joiners, which emoji and scripts need, do not
   assert.deepEqual(["cat\u000b", "cat\u200b", "\u00adcat", "ca\u0000t", "cat\ufeff", "c\u0085 at"].map(shownName),
     ["cat⟨U+000B⟩", "cat⟨U+200B⟩", "⟨U+00AD⟩cat", "ca⟨U+0000⟩t", "cat⟨U+FEFF⟩", "c⟨U+0085⟩ at"]);
-  assert.deepEqual(["👩\u200d🔬", "می\u200cخواهم", "cat\u202e"].map(shownName), ["👩\u200d🔬", "می\u200cخواهم", "cat\u202e"]);
+  assert.deepEqual(["👩🏽\u200d🔬", "می\u200cخواهم", "שלום abc 12"].map(shownName), ["👩🏽\u200d🔬", "می\u200cخواهم", "שלום abc 12"]);
   // a name's own isolate marks cannot end the isolation early
   assert.equal(isolated("x\u2069\u202ebinary"), "\u2068x\u202ebinary\u2069");
   // a heading's closing #s were taken off a name ending in " #"
@@ -63,4 +63,12 @@ test("run labels drop the callback's suffix", () => {
 test("names in plain text are isolated, so a right-to-left name keeps the text's order", () => {
   assert.equal(isolated("אלף"), "\u2068אלף\u2069");
   assert.equal(`${isolated("אלף")} → ${isolated("בית")}`.normalize(), "\u2068אלף\u2069 → \u2068בית\u2069");
+});
+
+test("bidi controls in a name show as their code points, so it cannot pass for another", () => {
+  // "\u202etxt.exe" showed as "exe.txt", and "cat\u202e" as "cat"
+  assert.deepEqual(["\u202etxt.exe", "cat\u202e", "a\u2066b\u2069c", "\u200fok\u200e", "\u202a\u202b\u202c\u202d", "\u2067\u2068\u061c"].map(shownName),
+    ["⟨U+202E⟩txt.exe", "cat⟨U+202E⟩", "a⟨U+2066⟩b⟨U+2069⟩c", "⟨U+200F⟩ok⟨U+200E⟩", "⟨U+202A⟩⟨U+202B⟩⟨U+202C⟩⟨U+202D⟩", "⟨U+2067⟩⟨U+2068⟩⟨U+061C⟩"]);
+  // right-to-left names without controls are left to the browser's bidi algorithm
+  assert.equal(shownName("مرحبا 42"), "مرحبا 42");
 });
