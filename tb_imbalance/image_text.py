@@ -14,6 +14,11 @@ When no single font has every character of a label, the font that has the
 most of them draws it and the others are written as their code point,
 ``U+1F600``, so a label is never a row of boxes.
 
+A character drawn as nothing (a zero-width space, a control character) or
+that reorders the text around it (a bidi control, such as the right-to-left
+override) is written as its code point too: ``"\u202etxt.exe"`` is labelled
+``U+202Etxt.exe``, never ``exe.txt``, and ``"cat\u200b"`` apart from ``cat``.
+
 Long names are shortened to :data:`MAX_LABEL_CHARS` with the ellipsis in
 the middle, so names that share a long prefix stay distinct; labels that
 would still collide get their class index.
@@ -29,6 +34,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 from typing import Sequence
 
 from PIL import ImageFont
@@ -106,6 +112,12 @@ def drawable(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
     return face, "".join(char if _has_glyph(face, char) else f"U+{ord(char):04X}" for char in text)
 
 
+# Drawn as nothing, or reordering the text around them: control characters, the soft hyphen, the
+# zero-width space, the bidi marks, embeddings, overrides and isolates, the word joiner, invisible
+# operators and the byte-order mark (not the zero-width (non-)joiners emoji and scripts need).
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
 def _shorten(name: str, limit: int) -> str:
     if len(name) <= limit:
         return name
@@ -117,11 +129,13 @@ def _shorten(name: str, limit: int) -> str:
 def display_labels(names: Sequence[str], limit: int = MAX_LABEL_CHARS) -> list[str]:
     """One short label per class name, all distinct.
 
-    Whitespace runs (newlines, tabs) become single spaces; names longer than
-    ``limit`` keep their start and end around an ellipsis; labels that still
-    collide get their class index in front (``"#12 …"``).
+    Whitespace runs (newlines, tabs) become single spaces; characters drawn
+    as nothing and bidi controls become their code points (``U+202E``);
+    names longer than ``limit`` keep their start and end around an ellipsis;
+    labels that still collide get their class index in front (``"#12 …"``).
     """
-    labels = [_shorten(" ".join(str(name).split()), limit) for name in names]
+    labels = [_shorten(_UNSHOWN.sub(lambda m: f"U+{ord(m[0]):04X}", " ".join(str(name).split())), limit)
+              for name in names]
     seen: dict[str, int] = {}
     for label in labels:
         seen[label] = seen.get(label, 0) + 1

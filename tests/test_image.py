@@ -127,6 +127,17 @@ def test_long_names_with_a_shared_prefix_stay_distinct():
     assert len(set(same)) == 2 and all(label.startswith(("#0 ", "#1 ")) for label in same)
 
 
+def test_bidi_controls_and_invisible_characters_are_labelled_as_code_points():
+    from tb_imbalance.image_text import display_labels
+
+    names = ["\u202etxt.exe", "cat", "cat\u202e", "cat\u200b", "a\u2066b\u2069c", "\u200fok\u200e", "caf\u00e9 \u200d"]
+    # the override drew "txt.exe" as "exe.txt"; "cat\u202e" and "cat\u200b" were drawn as "cat"
+    assert display_labels(names) == ["U+202Etxt.exe", "cat", "catU+202E", "catU+200B", "aU+2066bU+2069c",
+                                     "U+200FokU+200E", "caf\u00e9 \u200d"]
+    renderer = ConfusionMatrixImage(names)
+    assert renderer.labels[0].startswith("0 U+202E") and renderer.render(np.eye(7, dtype=int)).shape[0] > 100
+
+
 def test_cjk_and_emoji_names_are_never_boxes():
     from tb_imbalance import image_text
 
