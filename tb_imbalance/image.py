@@ -43,7 +43,7 @@ from PIL import Image, ImageDraw
 
 from tb_imbalance import core
 from tb_imbalance.image_cells import atlas_for, count_labels, draw_cells, percent_labels
-from tb_imbalance.image_text import display_labels, drawable, font
+from tb_imbalance.image_text import display_labels, drawable, font, isolated
 from tb_imbalance.png import PngCanvas, encode_png
 
 __all__ = ["CARD_HEIGHT", "CARD_WIDTH", "ConfusionMatrixImage", "encode_png", "most_confused_classes"]
@@ -295,7 +295,7 @@ class ConfusionMatrixImage:
     ) -> None:
         self.class_names = [str(name) for name in class_names]
         self.num_classes = len(self.class_names)
-        self.labels = [f"{k} {label}" for k, label in enumerate(display_labels(self.class_names, _LABEL_CHARS))]
+        self.labels = [f"{k} {isolated(label)}" for k, label in enumerate(display_labels(self.class_names, _LABEL_CHARS))]
         self.title = title
         self.subset_size = min(max_annotated_classes, self.num_classes)
         self.draws_subset = self.num_classes > max_drawn_classes

@@ -39,7 +39,7 @@ from typing import Sequence
 
 from PIL import ImageFont
 
-__all__ = ["MAX_LABEL_CHARS", "display_labels", "font", "drawable"]
+__all__ = ["MAX_LABEL_CHARS", "display_labels", "font", "drawable", "isolated"]
 
 MAX_LABEL_CHARS = 26
 
@@ -96,8 +96,20 @@ def _has_glyph(face: ImageFont.FreeTypeFont, char: str) -> bool:
     return not (mask.size == missing.size and bytes(mask) == bytes(missing))
 
 
+_ISOLATES = "\u2068\u2069"
+
+
+def isolated(label: str) -> str:
+    """``label`` between FSI and PDI, so that a right-to-left name keeps its own
+    direction without moving the text around it (the class index stays on the left)."""
+    return f"\u2068{label}\u2069"
+
+
 def drawable(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
     """A font that has every character of ``text``, and the text to draw with it.
+
+    The isolates of :func:`isolated` are kept where the font lays text out
+    with libraqm (which reads them and draws nothing), dropped elsewhere.
 
     Example:
         >>> face, shown = drawable("fraud 🚨", 11)
@@ -105,11 +117,18 @@ def drawable(text: str, size: int) -> tuple[ImageFont.FreeTypeFont, str]:
         True
     """
     fonts = _fonts(size)
-    for face in fonts:
-        if all(_has_glyph(face, char) for char in text):
-            return face, text
-    face = max(fonts, key=lambda f: sum(_has_glyph(f, char) for char in text))  # first of the best
-    return face, "".join(char if _has_glyph(face, char) else f"U+{ord(char):04X}" for char in text)
+    chars = [char for char in text if char not in _ISOLATES]
+    face = next((face for face in fonts if all(_has_glyph(face, char) for char in chars)), None)
+    if face is None:
+        face = max(fonts, key=lambda f: sum(_has_glyph(f, char) for char in chars))  # first of the best
+    raqm = getattr(face, "layout_engine", None) == ImageFont.Layout.RAQM
+
+    def shown(char: str) -> str:
+        if char in _ISOLATES:
+            return char if raqm else ""
+        return char if _has_glyph(face, char) else f"U+{ord(char):04X}"
+
+    return face, "".join(map(shown, text))
 
 
 # Drawn as nothing, or reordering the text around them: control characters, the soft hyphen, the

@@ -135,7 +135,29 @@ def test_bidi_controls_and_invisible_characters_are_labelled_as_code_points():
     assert display_labels(names) == ["U+202Etxt.exe", "cat", "catU+202E", "catU+200B", "aU+2066bU+2069c",
                                      "U+200FokU+200E", "caf\u00e9 \u200d"]
     renderer = ConfusionMatrixImage(names)
-    assert renderer.labels[0].startswith("0 U+202E") and renderer.render(np.eye(7, dtype=int)).shape[0] > 100
+    assert renderer.labels[0].startswith("0 \u2068U+202E") and renderer.render(np.eye(7, dtype=int)).shape[0] > 100
+
+
+def test_a_right_to_left_name_keeps_its_class_index_on_the_left():
+    from PIL import ImageDraw, features
+
+    from tb_imbalance import image_text
+
+    if not features.check("raqm"):
+        pytest.skip("without libraqm Pillow draws every label left to right")
+
+    def drawn(text):
+        face, shown = image_text.drawable(text, 22)
+        image = Image.new("L", (400, 40), 0)
+        ImageDraw.Draw(image).text((0, 20), shown, font=face, fill=255, anchor="lm")
+        return np.asarray(image)
+
+    renderer = ConfusionMatrixImage(["ok", "שלום abc"])
+    digit = drawn("1")
+    width = np.flatnonzero(digit.any(axis=0)).max() + 1
+    # the Hebrew name turned the whole label right to left: "abc שלום 1", the index on the right
+    np.testing.assert_array_equal(drawn(renderer.labels[1])[:, :width], digit[:, :width])
+    assert image_text.drawable(renderer.labels[1], 11)[1] == "1 \u2068שלום abc\u2069"  # the isolates draw nothing
 
 
 def test_cjk_and_emoji_names_are_never_boxes():
