@@ -42,6 +42,8 @@ PUBLIC_NAMES = [
     "pr_curve", "roc_curve", "reliability",
     # the matrix as its non-empty cells, above 1000 classes
     "SPARSE_ABOVE_CLASSES", "SparseMatrix",
+    # class names that are one text in two Unicode forms, refused where a report is logged
+    "validate_name_forms",
     # not in __all__, but used by the writers, the callback and the plugin
     "validate_flag", "validate_num_classes",
 ]

@@ -96,6 +96,10 @@ def test_the_step_value_is_what_it_was_given():
         ({"name": "a\nb"}, ValueError, r"`name` 'a\\nb' holds '\\n'"),
         ({"matrix": [[1, 2, 3]]}, ValueError, r"`cm` must be square"),
         ({"class_names": ["x"]}, ValueError, r"`class_names` must have one name per class \(2\)"),
+        # "é" as one code point and as "e" + U+0301 were two classes shown alike
+        ({"class_names": ["caf\u00e9", "cafe\u0301"]}, ValueError,
+         r"`class_names`\[0\] and \[1\] are the same text in two Unicode forms \('caf\\xe9' and 'cafe\\u0301'\), shown "
+         r"alike everywhere; pass one form, e.g. \[unicodedata.normalize\('NFC', name\) for name in class_names\]"),
         ({"class_counts": [1.5, 2]}, TypeError, "`class_counts` must hold integers"),
         ({"matrix": [[1.5, 0], [0, 1]], "weighted": False}, ValueError, "pass weighted=True"),
     ],

@@ -96,6 +96,7 @@ from tb_imbalance.core.validators import (
     validate_class_names,
     validate_flag,
     validate_matrix,
+    validate_name_forms,
     validate_num_classes,
     validate_text,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "validate_matrix",
     "default_class_names",
     "validate_class_names",
+    "validate_name_forms",
     "per_class_metrics",
     "classification_report",
     "imbalance_metrics",

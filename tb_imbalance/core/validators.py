@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,7 +19,7 @@ from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = [
     "validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names",
-    "validate_text",
+    "validate_text", "validate_name_forms",
 ]
 
 
@@ -138,3 +139,24 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
             f"received {sorted(clash)}"
         )
     return names
+
+
+def validate_name_forms(names: Sequence[str]) -> None:
+    """Refuse two class names that are one text in two Unicode forms (NFC).
+
+    ``"caf\u00e9"`` (é as one code point) and ``"cafe\u0301"`` (e and a
+    combining accent) are drawn alike everywhere a report is shown; whoever
+    reads it could not tell the classes apart.
+
+    Example:
+        >>> validate_name_forms(["café", "cafe"])
+    """
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        other = first.setdefault(unicodedata.normalize("NFC", name), index)
+        if other != index:
+            raise ValueError(
+                f"`class_names`[{other}] and [{index}] are the same text in two Unicode forms "
+                f"({ascii(names[other])} and {ascii(name)}), shown alike everywhere; pass one form, e.g. "
+                "[unicodedata.normalize('NFC', name) for name in class_names], or tell them apart in words"
+            )
