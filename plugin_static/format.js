@@ -83,14 +83,15 @@ export function toCsv({ header, rows }) {
 /**
  * Text (a class or run name) as Markdown that shows it verbatim on one line:
  * backslash escapes for `|` (ends a table cell), `<` and `&` (start HTML in
- * most renderers), `[` and `]` (links and images), emphasis and code marks, `#`
- * (a heading's closing marks would take a trailing one off).
+ * most renderers), `[` and `]` (links and images), emphasis and code marks, `$`
+ * (GitHub draws `$…$` as maths), `#` (a heading's closing marks would take a
+ * trailing one off).
  * @param {string|number|null|undefined} value
  * @returns {string}
  */
 export function markdownText(value) {
   if (value === null || value === undefined) return "";
-  return String(value).replace(/[\\|<>&[\]*_`~#]/g, "\\$&").replace(/[\r\n]+/g, " ");
+  return String(value).replace(/[\\|<>&[\]*_`~#$]/g, "\\$&").replace(/[\r\n]+/g, " ");
 }
 
 /**

@@ -40,6 +40,8 @@ test("Markdown keeps links, images, emphasis and code in a name as text", () => 
   assert.equal(markdownText("![i](http://evil/x.png)"), "!\\[i\\](http://evil/x.png)");
   assert.equal(markdownText("*a* _b_ `c` ~~d~~"), "\\*a\\* \\_b\\_ \\`c\\` \\~\\~d\\~\\~");
   assert.equal(markdownText("two\nlines"), "two lines");
+  // GitHub drew "$5 to $10" as maths: "5 to " in italics
+  assert.equal(markdownText("$5 to $10"), "\\$5 to \\$10");
   // names the page would show alike stay apart; the others are left as they are
   assert.deepEqual(["cat", "cat ", " cat", "c  at", "c\tat", "my cat"].map(shownName), ["cat", "cat␣", "␣cat", "c␣␣at", "c␣at", "my cat"]);
   // spaces HTML does not collapse are shown as they are
