@@ -8,12 +8,13 @@ logdir is the ``logdir`` fixture of ``tests/support.py``.
 from __future__ import annotations
 
 import shutil
+import time
 
 import numpy as np
 import pytest
 
 from support import client, logdir  # noqa: F401  (pytest fixtures, used by name)
-from support import NUM_STEPS, TAG
+from support import NUM_STEPS, TAG, make_logdir
 from support import FailingProvider as _FailingProvider
 from support import client_and_plugin as _client
 from support import plugin_provider as _provider
@@ -58,6 +59,30 @@ def test_series_too_large_for_one_read_is_sampled(logdir):
     assert _get(client, "report", run="baseline", tag=TAG, step=str(step))["confusion_matrix"] == (
         logdir.written["baseline"][step].tolist()
     )
+
+
+
+def test_a_sampled_run_logged_again_with_smaller_matrices_is_sampled_by_its_new_size(tmp_path):
+    """The sample's size follows the steps read now, not those of the run once logged under that name."""
+    make_logdir(tmp_path, runs=("sweep",), num_steps=30, num_classes=4, seed=1)
+    data_provider, multiplexer = _provider(tmp_path)
+    failing = _FailingProvider(data_provider, max_points=25)
+    client, plugin = _client(failing)
+    plugin._data._read_budget_bytes = 6 * np.zeros((4, 4), np.int64).nbytes
+    assert len(_get(client, "report", run="sweep", tag=TAG)["steps"]) == 6
+    shutil.rmtree(tmp_path / "sweep")
+    multiplexer.Reload()
+    assert _get(client, "runs") == {}
+    # tf.summary names event files by the second: the new run's file starts in a later one.
+    time.sleep(1.01 - time.time() % 1)
+    written = make_logdir(tmp_path, runs=("sweep",), num_steps=30, num_classes=2, seed=2)
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    payload = _get(client, "report", run="sweep", tag=TAG)
+    assert payload["num_classes"] == 2
+    assert len(payload["steps"]) == 24  # the budget of 6 four-class steps holds 24 two-class ones
+    assert payload["step"] == 29
+    assert payload["confusion_matrix"] == written["sweep"][29].tolist()
 
 
 def test_corrupt_event_files_do_not_break_other_runs(logdir, tmp_path):

@@ -116,8 +116,8 @@ class ImbalanceData(ExampleReads, CurveReads):
         self._provider = data_provider
         self.cache = cache if cache is not None else SeriesCache()
         self._read_budget_bytes = int(read_budget_bytes)
-        self._sample_sizes: dict[Hashable, int] = {}
-        self._sample_sizes_lock = threading.Lock()
+        self._sampled: set[Hashable] = set()  # (experiment, run, tag) whose full read failed
+        self._sampled_lock = threading.Lock()
 
     def has_data(self, ctx: Any, experiment_id: str) -> bool:
         """Whether any run holds ``imbalance`` summaries (False when unknown).
@@ -347,9 +347,9 @@ class ImbalanceData(ExampleReads, CurveReads):
         self, ctx: Any, experiment_id: str, run: str, tag: str
     ) -> list[tb_provider.TensorDatum]:
         key = (experiment_id, run, tag)
-        with self._sample_sizes_lock:
-            sample_size = self._sample_sizes.get(key)
-        if sample_size is None:
+        with self._sampled_lock:
+            sampled = key in self._sampled
+        if not sampled:
             try:
                 return self._read(ctx, experiment_id, run, tag, ALL_STEPS)
             except tb_errors.PublicError:
@@ -363,14 +363,15 @@ class ImbalanceData(ExampleReads, CurveReads):
                     error,
                     self._read_budget_bytes,
                 )
-            latest = self._read(ctx, experiment_id, run, tag, 1)
-            if not latest:
-                return latest
-            step_bytes = max(1, int(np.asarray(latest[-1].numpy).nbytes))
-            sample_size = max(1, self._read_budget_bytes // step_bytes)
-            with self._sample_sizes_lock:
-                self._sample_sizes[key] = sample_size
-        return self._read(ctx, experiment_id, run, tag, sample_size)
+            with self._sampled_lock:
+                self._sampled.add(key)
+        # Sized by the latest step at every read: a run logged again under the
+        # same name may hold matrices of another size.
+        latest = self._read(ctx, experiment_id, run, tag, 1)
+        if not latest:
+            return latest
+        step_bytes = max(1, int(np.asarray(latest[-1].numpy).nbytes))
+        return self._read(ctx, experiment_id, run, tag, max(1, self._read_budget_bytes // step_bytes))
 
     def _load(
         self,
