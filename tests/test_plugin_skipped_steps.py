@@ -376,6 +376,34 @@ def test_a_changed_class_set_is_logged_once_per_read(logdir, caplog):
     assert len(messages) == 1 and "'more_classes'" in messages[0] and "(4, 5)" in messages[0]
 
 
+
+@pytest.mark.parametrize("names", [NAMES4, NAMES3], ids=["other_classes", "same_classes"])
+def test_a_run_deleted_and_logged_again_between_reloads_says_a_restart_drops_the_earlier_one(tmp_path, names):
+    """``rm -rf`` of a run directory and a re-run under its name before TensorBoard's next reload:
+    the loader goes on with what it held (class names, the earlier run's later steps), which only a
+    restart drops, and the reasons say so."""
+    import shutil
+
+    from support import client_and_plugin, plugin_provider, route_json
+
+    rng = np.random.default_rng(4)
+    first = {step: _matrix(rng, 3) for step in range(4)}
+    _write_events(tmp_path / "run", [(step, _report(cm, NAMES3)) for step, cm in first.items()])
+    data_provider, multiplexer = plugin_provider(tmp_path)
+    client, _ = client_and_plugin(data_provider)
+    assert route_json(client, "report", run="run", tag=TAG)["step"] == 3
+    shutil.rmtree(tmp_path / "run")
+    _next_second()
+    again = {step: _matrix(rng, len(names)) for step in range(2)}
+    _write_events(tmp_path / "run", [(step, _report(cm, names)) for step, cm in again.items()])
+    multiplexer.Reload()
+    payload = route_json(client, "report", run="run", tag=TAG)
+    assert payload["steps"] == [0, 1, 2, 3] and payload["step"] == 3  # the earlier run's last step, still held
+    assert [entry["step"] for entry in payload["skipped_steps"]] == [0, 1]
+    for entry in payload["skipped_steps"]:
+        assert "until TensorBoard is restarted" in entry["reason"], entry["reason"]
+
+
 def test_matrix_series_answers_left_out_and_unknown_steps_differently():
     info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
     series = plugin_series.MatrixSeries(

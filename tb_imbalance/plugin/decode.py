@@ -31,7 +31,8 @@ ALL_STEPS = 1_000_000_000
 #: Why an earlier record of a step logged twice is not shown.
 REPLACED_REASON = (
     "this step was logged more than once (e.g. by a re-run into the same directory); "
-    "the record read last is shown"
+    "the record read last is shown, and steps only the earlier run logged stay shown "
+    "until TensorBoard is restarted"
 )
 
 
@@ -39,7 +40,8 @@ def _class_set_advice(info: fmt.MatrixInfo) -> str:
     return (
         f"this tag has {info.num_classes} ({describe_names(info.class_names)}): TensorBoard "
         "keeps a tag's class names from its first step only. Log a different set of classes "
-        "under another tag or into a new run directory"
+        "under another tag or into a new run directory (a run directory deleted and logged "
+        "again while TensorBoard runs keeps its first class names until TensorBoard is restarted)"
     )
 
 
