@@ -14,6 +14,7 @@ import numpy as np
 
 from tb_imbalance.core.inputs import (
     _infer_num_classes,
+    check_not_per_position,
     _largest_not_unique,
     _squeeze_hint,
     class_ids_from_labels,
@@ -41,6 +42,7 @@ def resolve_num_classes(
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
         (3, ['a', 'b', 'c'])
     """
+    check_not_per_position(labels, predictions)  # before a mask's width is taken for the class count
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
     if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
@@ -113,6 +115,7 @@ def class_ids(
     """
     labels = _as_numeric_array(labels, "labels")
     predictions = _as_numeric_array(predictions, "predictions")
+    check_not_per_position(labels, predictions)
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
         for array, name in ((labels, "labels"), (predictions, "predictions")):

@@ -20,7 +20,7 @@ import numpy as np
 from tb_imbalance.core.argmax import _argmax_rows
 from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape, check_scores
 
-__all__ = ["class_ids_from_labels", "class_ids_from_predictions"]
+__all__ = ["check_not_per_position", "class_ids_from_labels", "class_ids_from_predictions"]
 
 
 def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray:
@@ -41,6 +41,60 @@ def _squeeze_hint(array: np.ndarray) -> str:
         axis = 1 + list(array.shape[1:]).index(1)
         return f"; remove the size-1 axes first (e.g. np.squeeze(x, axis={axis}))"
     return ""
+
+
+def check_not_per_position(labels: Any, predictions: Any) -> None:
+    """Refuse, naming how to flatten them, inputs with one value per position rather than per row.
+
+    Segmentation masks ``[N, H, W]`` beside scores ``[N, C, H, W]`` (PyTorch's
+    layout, class axis 1) or ``[N, H, W, C]``, and token tags ``[N, T]``
+    beside ``[N, C, T]`` / ``[N, T, C]``: the matrix counts one row per
+    position, and which axis holds the classes decides how to flatten the
+    scores (``reshape(-1, C)`` of ``[N, C, H, W]`` would mix positions into
+    every row). Shapes alone are looked at.
+
+    Example:
+        >>> check_not_per_position(np.zeros((2, 4, 4)), np.zeros((2, 3, 4, 4)))
+        Traceback (most recent call last):
+        ...
+        ValueError: `labels` [2, 4, 4] and `predictions` [2, 3, 4, 4] hold one value per position (segmentation masks, token tags) with the classes on axis 1 of `predictions`, as PyTorch lays them out; the matrix counts one row per position: pass labels.reshape(-1) and predictions.movedim(1, -1).reshape(-1, 3) (numpy: np.moveaxis(predictions, 1, -1).reshape(-1, 3)). Positions to leave out (an ignore_index such as -100 or 255) are dropped when their sample_weight is 0: sample_weight=(labels != ignore_index).reshape(-1)
+    """
+    true, scores = _shape(labels), _shape(predictions)
+    if len(true) >= 3 and len(scores) == len(true) and true[1] == 1:
+        true = true[:1] + true[2:]  # masks [N, 1, H, W], as a binary model's targets often are
+    first = len(true) >= 2 and len(scores) == len(true) + 1 and scores[:1] + scores[2:] == true
+    last = len(true) >= 2 and len(scores) == len(true) + 1 and scores[:-1] == true
+    same = len(true) >= 3 and scores == true
+    if not (first or last or same):
+        return
+    shown = f"`labels` {list(_shape(labels))} and `predictions` {list(scores)}"
+    if same:
+        fix = (
+            "pass both flattened: class ids per position as x.reshape(-1); values along a class axis as "
+            "x.movedim(axis, -1).reshape(-1, C), axis 1 in PyTorch's [N, C, H, W] (reshape(-1, C) alone only when "
+            "the classes are on the last axis)"
+        )
+        where = ""
+    elif first and last:
+        fix = (
+            f"pass labels.reshape(-1) and, if the classes are on axis 1, predictions.movedim(1, -1).reshape(-1, "
+            f"{scores[1]}); if on the last axis, predictions.reshape(-1, {scores[-1]})"
+        )
+        where = " (the shapes do not tell whether the classes are on axis 1 or on the last axis)"
+    elif first:
+        fix = (
+            f"pass labels.reshape(-1) and predictions.movedim(1, -1).reshape(-1, {scores[1]}) (numpy: "
+            f"np.moveaxis(predictions, 1, -1).reshape(-1, {scores[1]}))"
+        )
+        where = " with the classes on axis 1 of `predictions`, as PyTorch lays them out"
+    else:
+        fix = f"pass labels.reshape(-1) and predictions.reshape(-1, {scores[-1]})"
+        where = " with the classes on the last axis of `predictions`"
+    raise ValueError(
+        f"{shown} hold one value per position (segmentation masks, token tags){where}; the matrix counts one row "
+        f"per position: {fix}. Positions to leave out (an ignore_index such as -100 or 255) are dropped when their "
+        "sample_weight is 0: sample_weight=(labels != ignore_index).reshape(-1)"
+    )
 
 
 def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:

@@ -93,6 +93,47 @@ def test_a_model_output_dict_is_refused_naming_the_key_to_pass(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def _masks(seed=7, n=4, classes=3, height=5, width=6):
+    """Segmentation masks [n, H, W] and PyTorch-laid-out logits [n, C, H, W] that favour the true class."""
+    rng = np.random.default_rng(seed)
+    masks = rng.choice(classes, (n, height, width), p=[0.7, 0.2, 0.1])
+    logits = rng.normal(size=(n, classes, height, width)) + 2.0 * np.moveaxis(np.eye(classes)[masks], -1, 1)
+    return masks, logits.astype(np.float32)
+
+
+_LAYOUTS = {  # labels' shape, the scores from logits [n, C, H, W], what the error says to do
+    "masks, PyTorch's layout": ((4, 5, 6), lambda x: x, r"predictions\.movedim\(1, -1\)\.reshape\(-1, 3\)"),
+    "masks, channels last": ((4, 5, 6), lambda x: np.moveaxis(x, 1, -1), r"and predictions\.reshape\(-1, 3\)"),
+    "masks [n, 1, H, W]": ((4, 1, 5, 6), lambda x: x, r"labels\.reshape\(-1\) and predictions\.movedim\(1, -1\)"),
+    "token tags, logits [n, C, T]": ((4, 30), lambda x: x.reshape(4, 3, 30), r"movedim\(1, -1\)\.reshape\(-1, 3\)"),
+    "token tags, logits [n, T, C]": (
+        (4, 30), lambda x: np.moveaxis(x.reshape(4, 3, 30), 1, -1), r"and predictions\.reshape\(-1, 3\)"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+def test_per_position_labels_and_scores_are_refused_naming_how_to_flatten_them(tmp_path, layout):
+    labels_shape, scores_of, fix = _LAYOUTS[layout]
+    masks, logits = _masks()
+    with pytest.raises(ValueError, match=r"one value per position .*" + fix + r".*sample_weight=\(labels != ignore_index\)"):
+        tb_imbalance.log_report(tmp_path, masks.reshape(labels_shape), scores_of(logits), 0, from_logits=True,
+                                class_names=NAMES)
+    assert not any(tmp_path.iterdir())
+
+
+def test_masks_flattened_as_advised_with_an_ignore_index_give_sklearns_report(tmp_path):
+    masks, logits = _masks()
+    masks[:, 0, :] = -100  # CrossEntropyLoss's ignore_index
+    labels = masks.reshape(-1)
+    scores = np.moveaxis(logits, 1, -1).reshape(-1, 3)
+    kept = labels != -100
+    cm = tb_imbalance.log_report(tmp_path, labels, scores, 0, sample_weight=kept, from_logits=True, class_names=NAMES)
+    expected = skm.confusion_matrix(labels[kept], scores[kept].argmax(1), labels=range(3))
+    np.testing.assert_array_equal(cm, expected)
+    np.testing.assert_array_equal(matrices(tmp_path)["."][0], expected)
+
+
 def test_binary_logits_past_floats_range_log_quietly_under_warnings_as_errors(tmp_path):
     logits = np.array([-200.0, -90.0, 95.0, 300.0, 1.0, -1.0], dtype=np.float32)
     labels = np.array([0, 0, 1, 1, 1, 0])
