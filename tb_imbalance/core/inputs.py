@@ -28,10 +28,14 @@ def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray
         low, high = int(ids.min()), int(ids.max())
         if low < 0 or high >= num_classes:
             bad = low if low < 0 else high
+            leave_out = (
+                f"; rows to leave out (padding, an ignore_index such as -100 or 255) are dropped when their "
+                f"sample_weight is 0: sample_weight=(labels != {bad})" if argument == "labels" else ""
+            )
             raise ValueError(
                 f"`{argument}` must hold class ids in [0, {num_classes - 1}] "
                 f"(num_classes={num_classes}), received {bad}; pass the right "
-                "`num_classes` or map your labels to 0..C-1"
+                f"`num_classes` or map your labels to 0..C-1{leave_out}"
             )
     return ids.astype(np.int64, copy=False)
 

@@ -103,6 +103,20 @@ def test_a_label_that_names_no_class_with_a_positive_weight_is_refused():
         core.confusion_matrix(labels, scores, num_classes=NUM_CLASSES)  # no weights: no padding either
 
 
+@pytest.mark.parametrize("ignore_index", [-100, 255])
+def test_an_ignore_index_is_refused_naming_the_weight_that_drops_it(tmp_path, ignore_index):
+    labels, scores, _ = _padded_batch()
+    labels[-7:] = ignore_index  # as CrossEntropyLoss(ignore_index=...) marks rows
+    fix = rf"sample_weight is 0: sample_weight=\(labels != {ignore_index}\)"
+    with pytest.raises(ValueError, match=rf"`labels` must hold class ids in \[0, 2\].*received {ignore_index}.*{fix}"):
+        tb_imbalance.log_report(tmp_path, labels, scores, 0, image=False)
+    assert not any(tmp_path.iterdir())
+    weights = labels != ignore_index
+    cm = tb_imbalance.log_report(tmp_path, labels, scores, 0, sample_weight=weights, image=False)
+    np.testing.assert_array_equal(cm, _reference(labels, scores, weights))
+    assert cm.dtype == np.int64  # a boolean mask counts rows
+
+
 def test_one_hot_padding_rows_are_dropped_too():
     labels, scores, weights = _padded_batch(2)
     one_hot = np.zeros((40, NUM_CLASSES))
