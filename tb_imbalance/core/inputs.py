@@ -133,18 +133,20 @@ def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:
                 f"row {row}: class ids with a leading axis (one row per device, as jax.pmap gives)? flatten "
                 "both first (labels.reshape(-1), predictions.reshape(-1, C)); else pass class ids [N]"
             )
-        empty = np.flatnonzero(array.max(axis=1) <= 0) if array.size else []
+        largest = array.max(axis=1) if array.size else np.zeros(len(array))
+        tied = _first_tie(array, among=largest > 0)  # before rows with no positive: multi-label targets have both
+        if tied:
+            raise ValueError(
+                f"one-hot `labels` {tied}, so it names no one class: several classes per "
+                "row (multi-label data, as BCEWithLogitsLoss takes) do not make a multiclass confusion matrix; "
+                "pass one class per row (class ids [N], or rows whose largest entry is in one column), or log "
+                "each label as a binary report of its own: labels[:, k] with scores[:, k], name=f'label_{k}'"
+            )
+        empty = np.flatnonzero(largest <= 0)
         if len(empty):
             raise ValueError(
                 f"one-hot `labels` row {int(empty[0])} has no positive entry ({len(empty)} such "
                 "rows), so it names no class; drop or fix those rows, or pass class ids [N]"
-            )
-        tied = _first_tie(array)
-        if tied:
-            raise ValueError(
-                f"one-hot `labels` {tied}, so it names no one class: several classes per "
-                "row (multi-label data) do not make a multiclass confusion matrix; pass one class per row "
-                "(class ids [N], or rows whose largest entry is in one column)"
             )
         return np.argmax(array, axis=1).astype(np.int64)
     if array.ndim != 1:
@@ -234,10 +236,11 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
     return _check_range(array, num_classes, "predictions")
 
 
-def _first_tie(rows: np.ndarray) -> str:
-    """``"row r has its largest value v in columns [...] (n such rows)"`` of the first row of ``[N, C]`` whose
-    largest value is in several columns, or ``""``."""
-    tied = np.flatnonzero(_largest_not_unique(rows))
+def _first_tie(rows: np.ndarray, among: np.ndarray | None = None) -> str:
+    """``"row r has its largest value v in columns [...] (n such rows)"`` of the first row of ``[N, C]`` (of those
+    ``among`` marks) whose largest value is in several columns, or ``""``."""
+    tied = _largest_not_unique(rows)
+    tied = np.flatnonzero(tied if among is None else tied & among)
     if not len(tied):
         return ""
     row = rows[tied[0]]

@@ -93,6 +93,21 @@ def test_a_model_output_dict_is_refused_naming_the_key_to_pass(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("dtype", [np.int64, np.float32])
+def test_multi_label_targets_are_refused_as_such_naming_a_binary_report_per_label(tmp_path, dtype):
+    rng = np.random.default_rng(3)
+    targets = np.zeros((50, 3), dtype)  # BCEWithLogitsLoss targets: any number of labels per row, none included
+    targets[1:, :] = rng.random((49, 3)) < 0.4
+    targets[1], targets[2] = [0, 1, 0], [1, 0, 1]
+    scores = rng.random((50, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"row 2 has its largest value 1(\.0)? in columns \[0, 2\].*multi-label.*"
+                                         r"labels\[:, k\] with scores\[:, k\]"):
+        tb_imbalance.log_report(tmp_path, targets, scores, 0, class_names=NAMES)
+    assert not any(tmp_path.iterdir())
+    cm = tb_imbalance.log_report(tmp_path, targets[:, 2], scores[:, 2], 0, name="label_2")  # as advised
+    np.testing.assert_array_equal(cm, skm.multilabel_confusion_matrix(targets, scores > 0.5)[2])
+
+
 def _masks(seed=7, n=4, classes=3, height=5, width=6):
     """Segmentation masks [n, H, W] and PyTorch-laid-out logits [n, C, H, W] that favour the true class."""
     rng = np.random.default_rng(seed)
