@@ -304,6 +304,12 @@ def test_absent_classes_are_zero_rows_in_the_report():
         # an empty object column (a filtered pandas Series) is empty, not an IndexError
         (dict(labels=np.empty(0, dtype=object), predictions=np.empty((0, 3), dtype=object)), ValueError, "empty (0 rows)"),
         (dict(labels=["a", "b"], predictions=[0, 1], num_classes=2), TypeError, "`labels` must hold integer class ids"),
+        # a structured array's fields hold the numbers
+        (dict(labels=np.array([(0, 0.5), (1, 0.2)], dtype=[("label", "i8"), ("score", "f4")]), predictions=[0, 1],
+              num_classes=2), TypeError, "`labels` is a numpy structured array with fields 'label', 'score'; pass the "
+         "field that holds the values, e.g. labels['label']"),
+        (dict(labels=[0, 1], predictions=[0, 1], num_classes=2, sample_weight=np.rec.fromarrays([[1.0, 2.0]], names="w")),
+         TypeError, "e.g. sample_weight['w']"),
         (dict(labels=[0, 1], predictions=[0.2, 0.9], num_classes=3), ValueError, "needs num_classes=2"),
         (dict(labels=[0, 1], predictions=[-2.0, 3.0]), ValueError, "sigmoid probabilities in [0, 1]"),
         (dict(labels=[0, 1], predictions=[0, 1], num_classes=2, sample_weight=[1.0]), ValueError, "`sample_weight` must have shape [2]"),

@@ -129,6 +129,12 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if array.dtype == object and array.size == 0 and array.ndim:  # an empty pandas column: said as empty, later
         array = array.astype(np.float64)
     if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        if array.dtype.names:  # a structured array or a record array: its fields hold the numbers
+            fields = ", ".join(repr(field) for field in array.dtype.names[:5])
+            raise TypeError(
+                f"`{argument}` is a numpy structured array with fields {fields}; pass the field that holds "
+                f"the values, e.g. {argument}[{array.dtype.names[0]!r}]"
+            )
         if argument in _NOT_CLASSES:
             raise TypeError(f"`{argument}` must hold {_NOT_CLASSES[argument]}, received dtype {array.dtype}")
         hint = ""
