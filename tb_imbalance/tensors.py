@@ -90,11 +90,13 @@ def to_numpy(value: Any, argument: str) -> Any:
 
     ``None``, numpy arrays, lists and scalars are returned as they are (the
     core turns them into arrays with clear errors for ragged input), except
-    that bfloat16 and float8 values become float32 (exactly), for numpy.
+    that bfloat16 and float8 values become float32 (exactly), for numpy, and
+    a list of PyTorch tensors (one a row, or batches) becomes a list of numpy
+    arrays, each read as a tensor is.
 
     Args:
-        value: a list, numpy array, ``torch.Tensor``, JAX array or eager
-            ``tf.Tensor`` / ``tf.Variable``.
+        value: a list (of numbers, rows or ``torch.Tensor``), numpy array,
+            ``torch.Tensor``, JAX array or eager ``tf.Tensor`` / ``tf.Variable``.
         argument: the argument's name, for error messages.
 
     Raises:
@@ -108,6 +110,9 @@ def to_numpy(value: Any, argument: str) -> Any:
         return value
     if isinstance(value, np.ndarray):
         return widen_low_precision_floats(value)
+    if type(value) in (list, tuple) and value and all(_framework(item) == "torch" for item in value):  # not return_types
+        # one tensor a row or a batch, as a loop appends them: each read as a tensor is (grad, GPU, bfloat16)
+        return [to_numpy(item, argument) for item in value]
     framework = _framework(value)
     if framework == "torchmetrics":  # the metric object, not its values
         raise TypeError(

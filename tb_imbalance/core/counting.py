@@ -42,7 +42,6 @@ def resolve_num_classes(
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
         (3, ['a', 'b', 'c'])
     """
-    check_not_per_position(labels, predictions)  # before a mask's width is taken for the class count
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
     if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):

@@ -267,6 +267,8 @@ def _largest_not_unique(rows: np.ndarray) -> np.ndarray:
 
 
 def _infer_num_classes(labels: Any, predictions: Any) -> int | None:
+    if len(_shape(predictions)) > 2:  # not rows of scores (per-position ones: check_not_per_position says so)
+        return None
     for value in (predictions, labels):
         shape = _shape(value)
         if len(shape) == 2 and shape[1] >= 2:

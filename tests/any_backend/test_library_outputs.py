@@ -237,9 +237,24 @@ def test_a_list_of_tensors_that_require_grad_gets_the_concatenate_advice(tmp_pat
     batches = [model(torch.randn(5, 4)) for _ in range(3)]  # no torch.no_grad(): they require grad
     with pytest.raises(ValueError, match="is a list of 3 arrays.*concatenate them first"):
         tb_imbalance.log_report(tmp_path, [torch.zeros(5, dtype=torch.long)] * 3, batches, 0)
-    with pytest.raises(TypeError, match=r"`predictions` could not be read as a numpy array \(RuntimeError: .*requires grad"):
-        tb_imbalance.log_report(tmp_path, [[0, 1, 2, 0, 1]], [batches[0]], 0, num_classes=3)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_list_of_one_tensor_a_row_is_read_with_grad_in_bfloat16_as_the_tensors_are(tmp_path):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    true = rng.choice(2, 60, p=[0.7, 0.3])
+    weight = torch.nn.Parameter(torch.tensor(3.0))
+    scores = torch.from_numpy(rng.normal(size=60).astype(np.float32) + 1.5 * true - 0.5)
+    probabilities = [torch.sigmoid(weight * score) for score in scores]  # appended in a loop without no_grad: 0-d, grad
+    labels = [torch.tensor(label) for label in true]
+    expected = np.array([float(p) > 0.5 for p in probabilities])
+    cm = tb_imbalance.log_report(tmp_path / "grad", labels, probabilities, 0, sample_weight=[weight * 0 + 1] * 60)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(true, expected, labels=[0, 1]))
+    halves = [p.to(torch.bfloat16) for p in probabilities]
+    expected = np.array([float(p) > 0.5 for p in halves])
+    cm = tb_imbalance.log_report(tmp_path / "bfloat16", labels, halves, 0)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(true, expected, labels=[0, 1]))
 
 
 def test_a_summary_writer_subclass_is_a_summary_writer(tmp_path):
