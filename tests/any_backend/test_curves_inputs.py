@@ -83,6 +83,26 @@ def test_expected_calibration_error_equals_torchmetrics(tmp_path):
         assert logged == pytest.approx(float(expected), abs=1e-6)
 
 
+def test_a_sigmoid_columns_class_1_calibration_error_is_torchmetrics_binary_one(tmp_path):
+    pytest.importorskip("torchmetrics")
+    import torch
+    from torchmetrics.functional.classification import binary_calibration_error, multiclass_calibration_error
+
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        true = rng.choice(2, 2000, p=[0.9, 0.1])
+        probabilities = torch.sigmoid(torch.from_numpy((rng.normal(size=2000) + 2.0 * true - 1.0).astype(np.float32)))
+        tb_imbalance.log_report(tmp_path / str(seed), true, probabilities, step=0, image=False)
+        curves, logged = _logged(tmp_path / str(seed), classes=2)
+        binary = binary_calibration_error(probabilities, torch.from_numpy(true), n_bins=15)
+        assert core.curve_metrics(curves)["per_class"]["calibration_error"][1] == pytest.approx(float(binary), abs=1e-6)
+        top_label = multiclass_calibration_error(
+            torch.stack([1 - probabilities, probabilities], 1), torch.from_numpy(true), num_classes=2, n_bins=15
+        )
+        assert logged == pytest.approx(float(top_label), abs=1e-6)
+        assert abs(logged - float(binary)) > 0.05  # the two differ: the docs say which is which
+
+
 def test_a_confidence_of_exactly_one_is_in_the_last_calibration_bin_unlike_torchmetrics(tmp_path):
     # Saturated float32 softmax rows. torchmetrics keeps 1.0 in a 16th bin of its own (0.2597 here);
     # the docs say where the two differ. By hand, bins [m/15, (m+1)/15) with 1.0 in the last: all
