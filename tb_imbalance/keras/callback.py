@@ -80,7 +80,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     * at an epoch's end: a validation pass that counted no row in the compiled metric (a ``test_step``
       that does not update it);
     * a warning (``warnings.warn`` and the log line, once) when a compiled metric is the source but
-      ``fit`` did not validate a logged epoch.
+      ``fit`` did not validate a logged epoch, or when given to ``model.evaluate`` / ``predict`` outside ``fit``.
 
     Only one process writes: the chief under ``tf.distribute``, process 0 on JAX, rank 0 under
     ``torch.distributed`` (see :mod:`tb_imbalance.keras.distribution`).
@@ -100,14 +100,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             without activation) is cut at 0; the curves read their sigmoid, or softmax (also with a loss of
             ``from_logits=True``). For the metric path set it on the metric.
         freq: log every ``freq`` epochs (epochs 0, freq, 2·freq, …).
-        name: tag of the confusion matrix; a non-default name prefixes the
-            scalar tags with ``<name>/``.
+        name: tag of the confusion matrix; a non-default name prefixes the scalar tags with ``<name>/``.
         run_name: sub-directory of ``log_dir`` to write to.
-        metric: name of the compiled streaming metric to read when several
-            are compiled (default: the first one).
-        per_class_scalars: write the per-class precision / recall / F1
-            scalars; ``None`` (default): up to 100 classes, above that off
-            with one log line; ``True`` writes them at any size.
+        metric: name of the compiled streaming metric to read when several are compiled (default: the first).
+        per_class_scalars: write the per-class precision / recall / F1 scalars; ``None`` (default): up to
+            100 classes, above that off with one log line; ``True`` writes them at any size.
         image: write the confusion-matrix picture.
         batch_size: batch size for predicting array ``validation_data``.
         verbose: 1 prints the line saying which source is read, and warnings.
@@ -351,8 +348,11 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_test_begin(self, logs: dict | None = None) -> None:
         self._skip_training_curves(False)  # fit's validation pass (or an evaluate() meanwhile)
         self._passes.begin(self._metric)
-        if self._fit is None:  # model.evaluate(callbacks=[this]) outside fit
-            self._messages.warn_once("evaluate", evaluated_outside_fit(self.run_dir))
+        self.on_predict_begin(method="evaluate")
+
+    def on_predict_begin(self, logs: dict | None = None, method: str = "predict") -> None:
+        if self._fit is None:  # model.evaluate / model.predict(callbacks=[this]) outside fit
+            self._messages.warn_once(method, evaluated_outside_fit(self.run_dir, method))
 
     def on_test_end(self, logs: dict | None = None) -> None:
         listed = sum(m is self._metric for m in model_checks.find_streaming_metrics(self.model.metrics))

@@ -137,10 +137,10 @@ def counts_replaced(epoch: int, metric_name: str) -> str:
     )
 
 
-def evaluated_outside_fit(log_dir: str) -> str:
-    """What to say when the callback is given to ``model.evaluate`` outside ``fit``."""
+def evaluated_outside_fit(log_dir: str, method: str = "evaluate") -> str:
+    """What to say when the callback is given to ``model.evaluate`` (or ``method``) outside ``fit``."""
     return (
-        "model.evaluate(callbacks=[...]) writes nothing with this callback: it logs at the end of each epoch "
+        f"model.{method}(callbacks=[...]) writes nothing with this callback: it logs at the end of each epoch "
         "of fit. To log one evaluation, call tb_imbalance.log_report("
         f"{log_dir!r}, y, model.predict(x), step, class_names=...)"
     )

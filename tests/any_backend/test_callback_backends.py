@@ -281,6 +281,27 @@ def test_evaluate_outside_fit_says_it_writes_nothing_once(tmp_path, data):
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0]
 
 
+def test_predict_outside_fit_says_it_writes_nothing_once(tmp_path, data):
+    (x, y), (x_val, y_val) = data
+    model = make_model([BalancedAccuracy(CLASSES)])
+    callback = ClassificationReportCallback(tmp_path, verbose=0)
+    with pytest.warns(UserWarning, match=r"model\.predict\(callbacks=\[\.\.\.\]\) writes nothing.*log_report\(") as caught:
+        model.predict(x_val, verbose=0, callbacks=[callback])
+        model.predict(x_val, verbose=0, callbacks=[callback])
+    assert len([w for w in caught if "writes nothing" in str(w.message)]) == 1
+    assert not tmp_path.joinpath("validation_imbalance").exists()
+
+    class PredictEachEpoch(keras.callbacks.Callback):  # inside fit, given this callback: said nothing
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.predict(x_val, verbose=0, callbacks=[report])
+
+    report = ClassificationReportCallback(tmp_path / "fit", verbose=0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*writes nothing.*")
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0, callbacks=[report, PredictEachEpoch()])
+    np.testing.assert_array_equal(matrices(tmp_path / "fit")["validation_imbalance"][0], predicted_matrix(model, x_val, y_val))
+
+
 def test_configuration_errors(tmp_path, data):
     (x, y), (x_val, y_val) = data
     with pytest.raises(ValueError, match="needs a validation confusion matrix"):
