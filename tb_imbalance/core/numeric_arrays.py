@@ -46,10 +46,12 @@ def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
 def rows_are_probabilities(scores: np.ndarray) -> bool:
     """Whether score rows ``[N, C]`` read as probabilities: in ``[0, 1]``, each row summing to 1.
 
-    To 1 within 1e-3, or within 2**-7 for bfloat16 scores (8 significant
-    bits: a softmax rounded to bfloat16 sums to 1 ± 0.004), also when they
-    come widened to float32 (:func:`widen_low_precision_floats`; the low 16
-    bits of each value are then 0). No rows: True.
+    To 1 within 1e-3, or within 2**-7 for 16-bit scores: bfloat16 (8
+    significant bits: a softmax rounded to bfloat16 sums to 1 ± 0.004) and
+    float16 (11 bits, but a softmax computed in float16, as
+    ``mixed_float16`` does, sums to 1 ± 0.002), also when they come widened
+    to float32 (:func:`widen_low_precision_floats`; the low 13 bits of each
+    value are then 0). No rows: True.
 
     Example:
         >>> rows_are_probabilities(np.array([[0.25, 0.75], [1.0, 0.0]]))
@@ -62,11 +64,12 @@ def rows_are_probabilities(scores: np.ndarray) -> bool:
         return True
     if scores.min() < 0.0 or scores.max() > 1.0:
         return False
-    error = float(np.abs(scores.sum(axis=1) - 1.0).max())
+    error = float(np.abs(scores.sum(axis=1, dtype=np.float64) - 1.0).max())
     if error <= 1e-3:
         return True
-    bfloat16 = scores.dtype == np.float32 and not np.any(np.ascontiguousarray(scores).view(np.uint32) & 0xFFFF)
-    return bfloat16 and error <= 2.0**-7
+    sixteen_bits = scores.dtype == np.float16 or (
+        scores.dtype == np.float32 and not np.any(np.ascontiguousarray(scores).view(np.uint32) & 0x1FFF))
+    return sixteen_bits and error <= 2.0**-7
 
 
 def _refuse_lists_of_arrays(value: Any, argument: str) -> None:

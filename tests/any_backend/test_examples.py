@@ -157,6 +157,23 @@ def test_bfloat16_probabilities_are_probabilities_also_widened_to_float32():
     assert collect_examples(np.arange(200), labels, np.minimum(off, 1), num_classes=3).index["scores"] == "raw"
 
 
+def test_float16_probabilities_are_probabilities_also_widened_to_float32():
+    """A softmax computed in float16 (mixed_float16: exp, sum and division in float16) sums to 1 within 2**-10."""
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 4, 200)
+    logits = (rng.normal(size=(200, 4)) * 2).astype(np.float16)
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    total = exp[:, 0]
+    for column in range(1, 4):
+        total = (total + exp[:, column]).astype(np.float16)
+    rounded = (exp / total[:, None]).astype(np.float16)
+    assert np.abs(rounded.astype(np.float64).sum(axis=1) - 1).max() > 1e-3  # past float32's tolerance
+    for scores in (rounded, rounded.astype(np.float32)):  # Keras hands them over either way
+        assert collect_examples(np.arange(200), labels, scores, num_classes=4).index["scores"] == "probability"
+    off = (rounded.astype(np.float64) * 1.01).astype(np.float16)  # float16 values, 1 % off: not probabilities
+    assert collect_examples(np.arange(200), labels, np.minimum(off, 1), num_classes=4).index["scores"] == "raw"
+
+
 def decoded(png):
     return np.asarray(Image.open(io.BytesIO(png)))
 
