@@ -51,7 +51,7 @@ PUBLIC_NAMES = [
 #: The jobs of the core, one module each.
 MODULES = [
     "numeric_arrays", "inputs", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups",
-    "binned_scores", "curves", "sparse_matrix",
+    "binned_scores", "curves", "sparse_matrix", "class_order",
 ]
 
 #: Modules of tb_imbalance over the line budget, to be split by whoever owns them next.

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tb_imbalance.core.class_order import check_label_values
 from tb_imbalance.core.inputs import (
     _infer_num_classes,
     check_not_per_position,
@@ -36,7 +37,9 @@ def resolve_num_classes(
     inputs or a sigmoid column, and only then from ``len(class_names)``, so
     names of the wrong length are blamed on ``class_names``, not on the
     labels. Returns ``(None, None)`` when nothing tells the count (then
-    :func:`confusion_matrix` raises its own error).
+    :func:`confusion_matrix` raises its own error). Integer labels that are
+    the values of integer ``class_names`` (a classifier's ``classes_``), not
+    their positions, are refused (:func:`check_label_values`).
 
     Example:
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
@@ -50,6 +53,7 @@ def resolve_num_classes(
         return None, None
     num_classes = validate_num_classes(num_classes)
     names = None if class_names is None else validate_class_names(class_names, num_classes)
+    check_label_values(labels, class_names, num_classes)
     return num_classes, names
 
 

@@ -2,7 +2,8 @@
 
 A model's output dict (Hugging Face's ``ModelOutput``), a confusion matrix
 normalised by torchmetrics or scikit-learn, binary logits past float's
-range, logits that are all 0 (an untrained model); and, where PyTorch is
+range, logits that are all 0 (an untrained model), labels that are a
+scikit-learn classifier's ``classes_`` beside ``class_names=clf.classes_``; and, where PyTorch is
 installed, ``torch.return_types`` from ``max`` / ``topk``, a torchmetrics metric
 object passed without ``.compute()``, lists of tensors
 that require grad, ``SummaryWriter`` subclasses and ``log_report`` inside a
@@ -289,3 +290,44 @@ def test_log_report_inside_a_compiled_function_runs_eagerly(tmp_path):
         expected = skm.confusion_matrix(y.numpy(), model(x).argmax(1).numpy(), labels=range(3))
     assert all(matrix.tolist() == expected.tolist() for matrix in returned)
     assert {step: matrix.tolist() for step, matrix in matrices(tmp_path)["."].items()} == {0: expected.tolist(), 1: expected.tolist()}
+
+
+def _fitted(classes, seed=7):
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(seed)
+    classes = np.asarray(classes)
+    y = rng.choice(classes, 300, p=np.linspace(3, 1, len(classes)) / np.linspace(3, 1, len(classes)).sum())
+    x = np.eye(len(classes))[np.searchsorted(classes, y)] * 1.5 + rng.normal(size=(300, len(classes)))
+    return LogisticRegression().fit(x, y), x, y
+
+
+@pytest.mark.parametrize("classes", [[1, 2, 3], [0, 2, 5], [-1, 1]], ids=["1-based", "gaps", "minus one"])
+def test_labels_that_are_a_classifiers_classes_beside_those_names_are_refused_not_read_as_positions(tmp_path, classes):
+    # a validation set without the largest class: its labels were all below C, and each row was
+    # counted in the next class's row (label 1 of classes [1, 2, 3] as class 2)
+    clf, x, y = _fitted(classes)
+    keep = y != y.max()
+    y_val, proba = y[keep], clf.predict_proba(x[keep])
+    with pytest.raises(ValueError, match=r"`labels` hold values of `class_names` .*LabelEncoder\(\)\.fit\(clf\.classes_\)"):
+        tb_imbalance.log_report(tmp_path / "raw", y_val, proba, 0, class_names=clf.classes_)
+    assert not (tmp_path / "raw").exists()  # nothing written
+    from sklearn.preprocessing import LabelEncoder
+
+    ids = LabelEncoder().fit(clf.classes_).transform(y_val)  # the mapping the message gives
+    cm = tb_imbalance.log_report(tmp_path / "ids", ids, proba, 0, class_names=clf.classes_)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y_val, clf.predict(x[keep]), labels=clf.classes_))
+
+
+def test_class_ids_beside_names_that_are_numbers_are_read_as_ids(tmp_path):
+    clf, x, y = _fitted([1, 3, 7])
+    ids = np.searchsorted(clf.classes_, y)
+    cm = tb_imbalance.log_report(tmp_path / "ids", ids, clf.predict_proba(x), 0, class_names=clf.classes_)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y, clf.predict(x), labels=clf.classes_))
+    only_ones = ids == 1  # every id is then also a name (1): which one is meant cannot be told, so it is refused
+    with pytest.raises(ValueError, match=r"if the labels are already class ids, pass the names as text"):
+        tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 0,
+                                class_names=clf.classes_)
+    cm = tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 0,
+                                 class_names=[str(c) for c in clf.classes_])  # the names as text: ids
+    assert cm.sum(axis=1).tolist() == [0, int(only_ones.sum()), 0]

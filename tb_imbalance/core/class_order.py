@@ -1,0 +1,78 @@
+"""Inputs that name the classes in another order than their ids: refused before anything is counted.
+
+Class ids are positions ``0..C-1``, in the order of the score columns and of
+``class_names``. A scikit-learn classifier's ``classes_`` holds the classes'
+own values (``[1, 2, 3]``, ``[-1, 1]``): labels that are those values, passed
+beside ``class_names=clf.classes_``, would each be read as the class at that
+position, and a validation set that lacks the largest value raises no error.
+
+Example:
+    >>> check_label_values([0, 1, 1], [10, 20], 2)  # ids beside names that are numbers: positions
+    >>> check_label_values([1, 2, 2], [1, 2, 3], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: `labels` hold values of `class_names` ([1, 2, 3]), not positions 0..2: label 1 would be read as class_names[1] (2). Map them to class ids first: ids = LabelEncoder().fit(clf.classes_).transform(labels) (scikit-learn; it refuses labels the model does not know), then log ids; if the labels are already class ids, pass the names as text, class_names=[str(c) for c in class_names]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["check_label_values"]
+
+#: How labels that are the classes' values become class ids, and refuse labels the model does not know.
+LABEL_IDS_RECIPE = (
+    "ids = LabelEncoder().fit(clf.classes_).transform(labels) (scikit-learn; it refuses labels the model does "
+    "not know)"
+)
+
+
+def _integer_values(values: Any) -> np.ndarray | None:
+    """``values`` as a 1-D integer array, or None when they are not all integers (text, floats, booleans)."""
+    try:
+        array = np.asarray(values)
+        if array.dtype == object:  # pandas' nullable Int64, a classifier fitted on a list of Python ints
+            array = np.array(array.tolist())
+    except Exception:  # ragged, or objects numpy cannot read: the usual checks say so
+        return None
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        return None
+    return array
+
+
+def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -> None:
+    """Refuse integer labels that are the values of integer ``class_names`` rather than their positions.
+
+    Said when ``class_names`` are integers other than ``0..C-1`` (a
+    classifier's ``classes_``) and every label is one of them, at a position
+    other than its value: reading the labels as ids would count each example
+    in another class's row. Labels already mapped to ids beside such names
+    pass (one of them is not a name, or each name sits at its own value);
+    names given as text are display names, never compared with the labels.
+    """
+    if class_names is None or num_classes is None or isinstance(class_names, (str, bytes)):
+        return
+    names = _integer_values(class_names)
+    if names is None or len(names) != num_classes or np.array_equal(names, np.arange(num_classes)):
+        return
+    values = _integer_values(labels)
+    if values is None or not values.size:
+        return
+    present = np.unique(values)
+    known = np.isin(present, names)
+    if not known.all():
+        return
+    positions = {int(name): position for position, name in enumerate(names.tolist())}
+    moved = [int(value) for value in present.tolist() if positions[int(value)] != int(value)]
+    if not moved:
+        return
+    first = moved[0]
+    read_as = f"class_names[{first}] ({names[first]})" if 0 <= first < num_classes else "no class (out of range)"
+    shown = names.tolist() if num_classes <= 10 else f"{names[:10].tolist()[:-1]} ... ({num_classes} names)"
+    raise ValueError(
+        f"`labels` hold values of `class_names` ({shown}), not positions 0..{num_classes - 1}: label {first} "
+        f"would be read as {read_as}. Map them to class ids first: {LABEL_IDS_RECIPE}, then log ids; if the "
+        "labels are already class ids, pass the names as text, class_names=[str(c) for c in class_names]"
+    )
