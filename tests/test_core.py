@@ -368,11 +368,17 @@ def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
     features = (labels[:, None] == np.array(["cat", "dog", "emu"])) + rng.normal(scale=0.8, size=(90, 3))
     clf = LogisticRegression().fit(features, labels)
     proba = clf.predict_proba(features)
-    with pytest.raises(TypeError, match=r"`labels` must hold integer class ids.*np\.searchsorted\(clf\.classes_"):
+    with pytest.raises(TypeError, match=r"`labels` must hold integer class ids.*LabelEncoder\(\)\.fit\(clf\.classes_\)"):
         core.confusion_matrix(labels, proba)
-    ids = np.searchsorted(clf.classes_, labels)  # the recipe the message gives
+    from sklearn.preprocessing import LabelEncoder
+
+    ids = LabelEncoder().fit(clf.classes_).transform(labels)  # the recipe the message gives
     cm = core.confusion_matrix(ids, proba, num_classes=len(clf.classes_))
     np.testing.assert_array_equal(cm, skm.confusion_matrix(labels, clf.predict(features), labels=clf.classes_))
+    unknown = labels.copy()
+    unknown[:3] = "eel"  # a class the model does not know: np.searchsorted made it "emu", counted in emu's row
+    with pytest.raises(ValueError, match=r"previously unseen labels: .*eel"):
+        LabelEncoder().fit(clf.classes_).transform(unknown)
 
 
 
@@ -386,10 +392,10 @@ def test_string_labels_are_refused_with_a_mapping_that_gives_sklearns_matrix():
     ids=["generator", "iterator", "ragged object rows"],
 )
 def test_labels_that_are_no_array_are_refused_as_such_not_as_class_names_to_map(labels, fragment):
-    # they were told to map class labels to ids with np.searchsorted, which does not apply
+    # they were told to map class labels to ids with LabelEncoder, which does not apply
     with pytest.raises(TypeError, match=fragment) as caught:
         core.confusion_matrix(labels, np.full((3, 3), 1 / 3))
-    assert "searchsorted" not in str(caught.value)
+    assert "LabelEncoder" not in str(caught.value)
     assert core.confusion_matrix(list(iter([0, 1, 2])), np.eye(3)).tolist() == skm.confusion_matrix([0, 1, 2], [0, 1, 2]).tolist()
 
 @pytest.mark.parametrize(

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from tb_imbalance.core.class_order import LABEL_IDS_RECIPE
+
 __all__ = ["widen_low_precision_floats", "check_integer_total", "check_scores", "reworded", "rows_are_probabilities"]
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -154,8 +156,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         elif array.dtype.kind in "USO":
             hint = (
                 "; map class labels to ids 0..C-1 in the order of the score columns and pass "
-                "their names as class_names (scikit-learn: ids = np.searchsorted(clf.classes_, "
-                "labels), class_names=[str(c) for c in clf.classes_])"
+                f"their names as class_names (scikit-learn: {LABEL_IDS_RECIPE}, "
+                "class_names=[str(c) for c in clf.classes_])"
             )
         raise TypeError(
             f"`{argument}` must hold integer class ids or float scores, "
