@@ -169,7 +169,9 @@ def log_report(
     step, name = validate_step(step), validate_tag(name)
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
     sample_weight = to_numpy(sample_weight, "sample_weight")
-    num_classes, class_names = core.resolve_num_classes(labels, predictions, num_classes, class_names)
+    num_classes, class_names = core.resolve_num_classes(
+        labels, predictions, num_classes, class_names, sample_weight=sample_weight
+    )
     ids = core.class_ids(
         labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits,
     )

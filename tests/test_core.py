@@ -532,3 +532,43 @@ def test_per_class_metrics_sum_float32_weights_in_float64():
     stats = core.per_class_metrics(cm)
     assert stats["support"].dtype == np.float64 and stats["support"][0] == 16_777_218.0  # float32 sums give ...216
     assert stats["recall"][0] == 16_777_216.0 / 16_777_218.0
+
+
+def test_pandas_rows_and_score_columns_in_another_order_than_they_name_are_refused():
+    """Read by position, a frame sorted after train_test_split paired labels with other rows' scores."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    rng = np.random.default_rng(8)
+    y = pd.Series(rng.choice(3, 300, p=[0.6, 0.3, 0.1]), index=rng.permutation(300) + 1000)
+    x = pd.DataFrame(np.eye(3)[y] * 1.5 + rng.normal(size=(300, 3)), index=y.index)
+    x_train, x_val, y_train, y_val = train_test_split(x, y, test_size=0.5, random_state=0)
+    clf = LogisticRegression().fit(x_train, y_train)
+    expected = skm.confusion_matrix(y_val, clf.predict(x_val), labels=clf.classes_)
+    proba = pd.DataFrame(clf.predict_proba(x_val), index=y_val.index, columns=clf.classes_)
+    np.testing.assert_array_equal(core.confusion_matrix(y_val, proba), expected)  # one index, one order
+    # a DataFrame made from the numpy output has 0..N-1 as index: paired by position, as meant
+    np.testing.assert_array_equal(core.confusion_matrix(y_val, pd.DataFrame(clf.predict_proba(x_val))), expected)
+
+    def resolve(labels, predictions, **kwargs):
+        num_classes, names = core.resolve_num_classes(labels, predictions, None, kwargs.pop("class_names", None), **kwargs)
+        return core.confusion_matrix(labels, predictions, num_classes=num_classes)
+
+    first, smallest = y_val.index[0], y_val.index.min()
+    with pytest.raises(ValueError, match=rf"`labels` and `predictions` are pandas objects holding the same index in "
+                                         rf"two orders \(row 0: {first} and {smallest}\).*predictions\.loc\[labels\.index\]"):
+        resolve(y_val, proba.sort_index())
+    with pytest.raises(ValueError, match=r"`labels` and `sample_weight` .*sample_weight\.loc\[labels\.index\]"):
+        resolve(y_val, proba, sample_weight=pd.Series(1.0, index=y_val.index[::-1]))
+    np.testing.assert_array_equal(resolve(y_val, proba.sort_index().loc[y_val.index]), expected)  # the fix given
+
+    with pytest.raises(ValueError, match=r"columns are the class ids in another order \(\[2, 0, 1\]\).*"
+                                         r"predictions\[sorted\(predictions\.columns\)\]"):
+        resolve(y_val, proba[[2, 0, 1]])
+    named = proba.set_axis(["low", "mid", "high"], axis=1)
+    with pytest.raises(ValueError, match=r"columns name the classes in another order \(\['high', 'low', 'mid'\]\) "
+                                         r"than `class_names`.*predictions\[list\(class_names\)\]"):
+        resolve(y_val, named[["high", "low", "mid"]], class_names=["low", "mid", "high"])
+    np.testing.assert_array_equal(resolve(y_val, named[["high", "low", "mid"]][["low", "mid", "high"]],
+                                          class_names=["low", "mid", "high"]), expected)

@@ -1,10 +1,13 @@
-"""Inputs that name the classes in another order than their ids: refused before anything is counted.
+"""Inputs that name the classes or the rows in another order than their ids: refused before anything is counted.
 
 Class ids are positions ``0..C-1``, in the order of the score columns and of
 ``class_names``. A scikit-learn classifier's ``classes_`` holds the classes'
 own values (``[1, 2, 3]``, ``[-1, 1]``): labels that are those values, passed
 beside ``class_names=clf.classes_``, would each be read as the class at that
 position, and a validation set that lacks the largest value raises no error.
+pandas objects are read by position too: a DataFrame of scores whose columns
+name the classes in another order, or a Series and a DataFrame holding the
+same index in two orders, would pair scores with other classes or other rows.
 
 Example:
     >>> check_label_values([0, 1, 1], [10, 20], 2)  # ids beside names that are numbers: positions
@@ -20,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_label_values"]
+__all__ = ["check_label_values", "check_pandas_order"]
 
 #: How labels that are the classes' values become class ids, and refuse labels the model does not know.
 LABEL_IDS_RECIPE = (
@@ -76,3 +79,65 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -
         f"would be read as {read_as}. Map them to class ids first: {LABEL_IDS_RECIPE}, then log ids; if the "
         "labels are already class ids, pass the names as text, class_names=[str(c) for c in class_names]"
     )
+
+
+def _index(value: Any) -> Any:
+    """A pandas Series' or DataFrame's index (duck-typed: the core never imports pandas), else None."""
+    return value.index if hasattr(value, "iloc") and hasattr(value, "index") else None
+
+
+def _check_rows(first: Any, other: Any, argument: str) -> None:
+    mine, theirs = _index(first), _index(other)
+    if mine is None or theirs is None or len(mine) != len(theirs) or mine.equals(theirs):
+        return
+    ours, their = mine.tolist(), theirs.tolist()
+    if not (mine.is_unique and theirs.is_unique) or set(ours) != set(their):
+        return  # other indexes (a DataFrame built from numpy has 0..N-1): rows paired by position, as meant
+    row = next(row for row, (one, other) in enumerate(zip(ours, their)) if one != other)
+    raise ValueError(
+        f"`labels` and `{argument}` are pandas objects holding the same index in two orders (row {row}: "
+        f"{ours[row]!r} and {their[row]!r}); rows are paired by position, not by index, so labels would meet "
+        f"other rows' values: align them first, {argument} = {argument}.loc[labels.index]"
+    )
+
+
+def _check_columns(predictions: Any, names: list[str] | None, num_classes: int | None) -> None:
+    columns = getattr(predictions, "columns", None)
+    if columns is None or getattr(predictions, "ndim", 0) != 2 or len(columns) != num_classes:
+        return
+    texts = [str(column) for column in columns.tolist()]
+    if names is not None:
+        if texts != names and sorted(texts) == sorted(names):
+            raise ValueError(
+                f"`predictions` is a DataFrame whose columns name the classes in another order ({texts}) than "
+                f"`class_names` ({names}); columns are read by position, as class ids: reorder them to "
+                "class_names' order first, e.g. predictions[list(class_names)]"
+            )
+        return
+    ints = _integer_values(columns.tolist())
+    if ints is not None and sorted(ints.tolist()) == list(range(len(ints))) and ints.tolist() != sorted(ints.tolist()):
+        raise ValueError(
+            f"`predictions` is a DataFrame whose columns are the class ids in another order ({ints.tolist()}); "
+            "columns are read by position, as class ids: pass predictions[sorted(predictions.columns)]"
+        )
+
+
+def check_pandas_order(
+    labels: Any, predictions: Any, sample_weight: Any, names: list[str] | None, num_classes: int | None
+) -> None:
+    """Refuse pandas inputs whose rows or score columns would be paired in another order than they name.
+
+    A Series of labels beside a DataFrame (or Series) of predictions or
+    weights holding the same index in another order (a frame sorted after
+    ``train_test_split``); a DataFrame whose columns are ``class_names`` (or,
+    without names, the ids ``0..C-1``) in another order. Indexes that are
+    not one another's reordering (a DataFrame made from a numpy array) are
+    paired by position, as numpy inputs are.
+
+    Example:
+        >>> check_pandas_order([0, 1], [[0.9, 0.1], [0.2, 0.8]], None, ["a", "b"], 2)  # not pandas: nothing to say
+    """
+    _check_rows(labels, predictions, "predictions")
+    if sample_weight is not None:
+        _check_rows(labels, sample_weight, "sample_weight")
+    _check_columns(predictions, names, num_classes)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_imbalance.core.class_order import check_label_values
+from tb_imbalance.core.class_order import check_label_values, check_pandas_order
 from tb_imbalance.core.inputs import (
     _infer_num_classes,
     check_not_per_position,
@@ -29,7 +29,8 @@ __all__ = ["resolve_num_classes", "ClassIds", "class_ids", "count_class_ids", "c
 
 
 def resolve_num_classes(
-    labels: Any, predictions: Any, num_classes: int | None, class_names: Sequence[Any] | None
+    labels: Any, predictions: Any, num_classes: int | None, class_names: Sequence[Any] | None, *,
+    sample_weight: Any = None,
 ) -> tuple[int | None, list[str] | None]:
     """The number of classes of a logging call, and its checked class names.
 
@@ -39,7 +40,10 @@ def resolve_num_classes(
     labels. Returns ``(None, None)`` when nothing tells the count (then
     :func:`confusion_matrix` raises its own error). Integer labels that are
     the values of integer ``class_names`` (a classifier's ``classes_``), not
-    their positions, are refused (:func:`check_label_values`).
+    their positions, are refused (:func:`check_label_values`), as are
+    pandas inputs whose rows or score columns are in another order than
+    their index or names say (:func:`check_pandas_order`; ``sample_weight``
+    is only compared with the labels' index).
 
     Example:
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
@@ -50,10 +54,12 @@ def resolve_num_classes(
     if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
         num_classes = len(class_names)
     if num_classes is None:
+        check_pandas_order(labels, predictions, sample_weight, None, None)
         return None, None
     num_classes = validate_num_classes(num_classes)
     names = None if class_names is None else validate_class_names(class_names, num_classes)
     check_label_values(labels, class_names, num_classes)
+    check_pandas_order(labels, predictions, sample_weight, names, num_classes)
     return num_classes, names
 
 
