@@ -572,3 +572,26 @@ def test_pandas_rows_and_score_columns_in_another_order_than_they_name_are_refus
         resolve(y_val, named[["high", "low", "mid"]], class_names=["low", "mid", "high"])
     np.testing.assert_array_equal(resolve(y_val, named[["high", "low", "mid"]][["low", "mid", "high"]],
                                           class_names=["low", "mid", "high"]), expected)
+
+
+def test_class_names_from_pandas_are_read_in_order_and_unordered_ones_are_refused_naming_the_fix():
+    import pandas as pd
+
+    labels, predicted = [2, 0, 1, 1, 0, 2, 2], [2, 0, 1, 0, 0, 1, 2]
+    cm = core.confusion_matrix(labels, predicted, num_classes=3)
+    expected = sklearn_report(labels, predicted, 3, names=["fox", "cat", "dog"])
+    categories = pd.Categorical(["dog"], categories=["fox", "cat", "dog"]).categories  # a pandas Index
+    for names in (categories, pd.Series(["fox", "cat", "dog"], index=[7, 5, 6]), pd.Categorical(["fox", "cat", "dog"])):
+        assert_report_equal(core.classification_report(cm, names), expected)
+        assert core.resolve_num_classes(labels, predicted, None, names) == (3, ["fox", "cat", "dog"])
+    refused = [
+        ({"cat", "dog", "fox"}, TypeError, r"`class_names` is a set, which has no order; pass a list"),
+        ({2: "dog", 0: "fox", 1: "cat"}, TypeError, r"mapping \(keys 2, 0, 1\).*\[class_names\[i\] for i in range"),
+        ((name for name in ["fox", "cat", "dog"]), TypeError, r"received generator; .*list\(\.\.\.\) it first"),
+        (np.array([["fox", "cat", "dog"]]), ValueError, r"one-dimensional .*received shape \(1, 3\)"),
+    ]
+    for names, kind, message in refused:
+        with pytest.raises(kind, match=message):
+            core.resolve_num_classes(labels, predicted, None, names)  # class ids only: C from the names
+        with pytest.raises(kind, match=message):
+            core.classification_report(cm, names)

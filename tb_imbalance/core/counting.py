@@ -23,7 +23,7 @@ from tb_imbalance.core.inputs import (
 )
 from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _check_sum, _shape
 from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
-from tb_imbalance.core.validators import validate_class_names, validate_flag, validate_num_classes
+from tb_imbalance.core.validators import class_name_values, validate_class_names, validate_flag, validate_num_classes
 
 __all__ = ["resolve_num_classes", "ClassIds", "class_ids", "count_class_ids", "confusion_matrix", "padding_rows"]
 
@@ -51,8 +51,8 @@ def resolve_num_classes(
     """
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
-    if num_classes is None and class_names is not None and not isinstance(class_names, (str, bytes)):
-        num_classes = len(class_names)
+    if num_classes is None and class_names is not None:
+        num_classes = len(class_name_values(class_names))
     if num_classes is None:
         check_pandas_order(labels, predictions, sample_weight, None, None)
         return None, None

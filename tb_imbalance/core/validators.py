@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Any, Sequence
 
 import numpy as np
@@ -19,7 +20,7 @@ from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = [
     "validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names",
-    "validate_text", "validate_name_forms",
+    "validate_text", "validate_name_forms", "class_name_values",
 ]
 
 
@@ -106,21 +107,51 @@ def validate_text(text: Any, argument: str) -> str:
     return text
 
 
-def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
-    """Return ``class_names`` as ``num_classes`` unique strings (defaults when None)."""
-    if class_names is None:
-        return default_class_names(num_classes)
+def class_name_values(class_names: Any) -> Sequence[Any]:
+    """``class_names`` as an ordered sequence: a list, tuple or numpy array, or a 1-D array-like (a pandas
+    ``Index`` or ``Series``, a ``Categorical``: their values, in order); what has no order or no length is
+    refused naming the fix.
+
+    Example:
+        >>> class_name_values({"cat", "dog"})
+        Traceback (most recent call last):
+        ...
+        TypeError: `class_names` is a set, which has no order; pass a list of the names in class-id order (the order of the score columns; scikit-learn: clf.classes_)
+    """
     if isinstance(class_names, (str, bytes)):
         raise TypeError(
             f"`class_names` must be a sequence of names, received the string {class_names!r}; "
             f"pass a list such as {list(str(class_names).split(',')) if ',' in str(class_names) else [str(class_names)]}"
         )
-    if not isinstance(class_names, Sequence) and not isinstance(class_names, np.ndarray):
+    if isinstance(class_names, Mapping):
+        keys = ", ".join(repr(key) for key in list(class_names)[:3])
+        raise TypeError(
+            f"`class_names` is a mapping (keys {keys}{', ...' if len(class_names) > 3 else ''}); pass the names "
+            "in class-id order, e.g. [class_names[i] for i in range(len(class_names))] for a dict {id: name} "
+            "such as a model config's id2label"
+        )
+    if isinstance(class_names, (set, frozenset)):
+        raise TypeError(
+            "`class_names` is a set, which has no order; pass a list of the names in class-id order (the "
+            "order of the score columns; scikit-learn: clf.classes_)"
+        )
+    if not isinstance(class_names, (Sequence, np.ndarray)) and hasattr(class_names, "__array__"):
+        class_names = np.asarray(class_names)  # a pandas Index or Series, a Categorical: its values, in order
+    if isinstance(class_names, np.ndarray) and class_names.ndim != 1:
+        raise ValueError(f"`class_names` must be one-dimensional (one name per class), received shape {class_names.shape}")
+    if not isinstance(class_names, (Sequence, np.ndarray)):
         raise TypeError(
             "`class_names` must be a list or tuple of names (one per class), received "
-            f"{type(class_names).__name__}"
+            f"{type(class_names).__name__}; a generator or iterator: list(...) it first"
         )
-    names = [_class_name(name, index) for index, name in enumerate(class_names)]
+    return class_names
+
+
+def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
+    """Return ``class_names`` as ``num_classes`` unique strings (defaults when None)."""
+    if class_names is None:
+        return default_class_names(num_classes)
+    names = [_class_name(name, index) for index, name in enumerate(class_name_values(class_names))]
     if len(names) != num_classes:
         raise ValueError(
             f"`class_names` must have one name per class ({num_classes}), received "
