@@ -5,7 +5,8 @@ Class ids are positions ``0..C-1``, in the order of the score columns and of
 own values (``[1, 2, 3]``, ``[-1, 1]``): labels that are those values, passed
 beside ``class_names=clf.classes_``, would each be read as the class at that
 position, and a validation set that lacks the largest value raises no error.
-pandas objects are read by position too: a DataFrame of scores whose columns
+A one-vs-one ``decision_function`` has a column per pair of classes, not
+per class. pandas objects are read by position too: a DataFrame of scores whose columns
 name the classes in another order, or a Series and a DataFrame holding the
 same index in two orders, would pair scores with other classes or other rows.
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_label_values", "check_pandas_order"]
+__all__ = ["check_label_values", "check_pandas_order", "check_pair_columns"]
 
 #: How labels that are the classes' values become class ids, and refuse labels the model does not know.
 LABEL_IDS_RECIPE = (
@@ -141,3 +142,27 @@ def check_pandas_order(
     if sample_weight is not None:
         _check_rows(labels, sample_weight, "sample_weight")
     _check_columns(predictions, names, num_classes)
+
+
+def check_pair_columns(columns: int | None, class_names: Any) -> None:
+    """Refuse score rows with a column per pair of the named classes: a one-vs-one ``decision_function``.
+
+    Said only where ``class_names`` tells the class count ``K`` and the rows
+    have ``K (K - 1) / 2`` columns, not ``K`` (for 3 classes both are 3:
+    such scores cannot be told from one score per class).
+
+    Example:
+        >>> check_pair_columns(6, ["a", "b", "c", "d"])
+        Traceback (most recent call last):
+        ...
+        ValueError: `predictions` has 6 columns, one per pair of the 4 classes of `class_names`, as a one-vs-one decision_function gives (SVC(decision_function_shape='ovo'), OneVsOneClassifier); pass one score per class: predict_proba, or decision_function_shape='ovr'
+    """
+    if columns is None or class_names is None or isinstance(class_names, (str, bytes)):
+        return
+    count = len(class_names)
+    if count >= 4 and columns == count * (count - 1) // 2:
+        raise ValueError(
+            f"`predictions` has {columns} columns, one per pair of the {count} classes of `class_names`, as a "
+            "one-vs-one decision_function gives (SVC(decision_function_shape='ovo'), OneVsOneClassifier); pass one "
+            "score per class: predict_proba, or decision_function_shape='ovr'"
+        )

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_imbalance.core.class_order import check_label_values, check_pandas_order
+from tb_imbalance.core.class_order import check_label_values, check_pair_columns, check_pandas_order
 from tb_imbalance.core.inputs import (
     _infer_num_classes,
     check_not_per_position,
@@ -43,7 +43,8 @@ def resolve_num_classes(
     their positions, are refused (:func:`check_label_values`), as are
     pandas inputs whose rows or score columns are in another order than
     their index or names say (:func:`check_pandas_order`; ``sample_weight``
-    is only compared with the labels' index).
+    is only compared with the labels' index), and a one-vs-one
+    ``decision_function`` beside ``class_names`` (:func:`check_pair_columns`).
 
     Example:
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
@@ -57,6 +58,8 @@ def resolve_num_classes(
         check_pandas_order(labels, predictions, sample_weight, None, None)
         return None, None
     num_classes = validate_num_classes(num_classes)
+    if class_names is not None:
+        check_pair_columns(num_classes, class_name_values(class_names))
     names = None if class_names is None else validate_class_names(class_names, num_classes)
     check_label_values(labels, class_names, num_classes)
     check_pandas_order(labels, predictions, sample_weight, names, num_classes)

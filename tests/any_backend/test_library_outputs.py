@@ -331,3 +331,19 @@ def test_class_ids_beside_names_that_are_numbers_are_read_as_ids(tmp_path):
     cm = tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 0,
                                  class_names=[str(c) for c in clf.classes_])  # the names as text: ids
     assert cm.sum(axis=1).tolist() == [0, int(only_ones.sum()), 0]
+
+
+def test_a_one_vs_one_decision_function_beside_class_names_is_refused_and_one_vs_rest_is_read(tmp_path):
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(9)
+    y = rng.choice(4, 240, p=[0.5, 0.25, 0.15, 0.1])
+    x = np.eye(4)[y] * 2.0 + rng.normal(size=(240, 4))
+    names = ["a", "b", "c", "d"]
+    pairs = SVC(decision_function_shape="ovo").fit(x, y).decision_function(x)  # 6 columns, one per pair
+    with pytest.raises(ValueError, match=r"`predictions` has 6 columns, one per pair of the 4 classes .*"
+                                         r"decision_function_shape='ovr'"):
+        tb_imbalance.log_report(tmp_path / "ovo", y, pairs, 0, class_names=names, from_logits=True)
+    svc = SVC(decision_function_shape="ovr").fit(x, y)
+    cm = tb_imbalance.log_report(tmp_path / "ovr", y, svc.decision_function(x), 0, class_names=names, from_logits=True)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y, svc.predict(x), labels=range(4)))
