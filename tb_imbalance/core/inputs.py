@@ -94,11 +94,25 @@ def check_not_per_position(labels: Any, predictions: Any) -> None:
     else:
         fix = f"pass labels.reshape(-1) and predictions.reshape(-1, {scores[-1]})"
         where = " with the classes on the last axis of `predictions`"
+    rows = _one_hot_rows(_shape(labels), scores)
+    if rows:  # [N, C] one-hot beside [N, 1, C] / [N, C, 1]: the shapes alone do not tell rows from positions
+        fix += (
+            f"; if `labels` are one-hot rows [N, {rows}] rather than {rows} positions, remove the size-1 axis "
+            f"instead: labels.reshape(-1, {rows}) and predictions.reshape(-1, {rows})"
+        )
     raise ValueError(
         f"{shown} hold one value per position (segmentation masks, token tags){where}; the matrix counts one row "
         f"per position: {fix}. Positions to leave out (an ignore_index such as -100 or 255) are dropped when their "
         "sample_weight is 0: sample_weight=(labels != ignore_index).reshape(-1)"
     )
+
+
+def _one_hot_rows(labels: tuple[int, ...], scores: tuple[int, ...]) -> int:
+    """``C`` when labels and three-axis scores are both ``[N, C]`` once their size-1 axes are removed, else 0."""
+    def rows(shape: tuple[int, ...]) -> tuple[int, ...]:
+        return shape[:1] + tuple(size for size in shape[1:] if size != 1)
+
+    return rows(scores)[1] if len(scores) == 3 and len(rows(scores)) == 2 and rows(labels) == rows(scores) else 0
 
 
 def class_ids_from_labels(labels: Any, num_classes: int) -> np.ndarray:

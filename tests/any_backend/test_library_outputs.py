@@ -138,6 +138,27 @@ def test_per_position_labels_and_scores_are_refused_naming_how_to_flatten_them(t
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("layout", ["[n, 1, C]", "[n, C, 1]", "both [n, 1, C]"])
+def test_one_hot_rows_beside_scores_with_a_size_1_axis_are_advised_as_rows_too(tmp_path, layout):
+    """One-hot labels [n, C] beside scores [n, 1, C] (a sequence of one step) read as C positions of a binary
+    mask: the advice flattened them into n * C sigmoid rows, a 2 x 2 matrix. Removing the size-1 axis is the fix."""
+    rng = np.random.default_rng(9)
+    true = rng.integers(0, 3, 40)
+    scores = rng.dirichlet(np.ones(3), 40).astype(np.float32)
+    one_hot = np.eye(3)[true]
+    labels, predictions = {
+        "[n, 1, C]": (one_hot, scores[:, None, :]),
+        "[n, C, 1]": (one_hot, scores[:, :, None]),
+        "both [n, 1, C]": (one_hot[:, None, :], scores[:, None, :]),
+    }[layout]
+    with pytest.raises(ValueError, match=r"if `labels` are one-hot rows \[N, 3\] rather than 3 positions, remove the "
+                                         r"size-1 axis instead: labels\.reshape\(-1, 3\) and predictions\.reshape\(-1, 3\)"):
+        tb_imbalance.log_report(tmp_path, labels, predictions, 0, class_names=NAMES)
+    assert not any(tmp_path.iterdir())
+    cm = tb_imbalance.log_report(tmp_path, labels.reshape(-1, 3), predictions.reshape(-1, 3), 0, class_names=NAMES)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(true, scores.argmax(1), labels=range(3)))
+
+
 def test_masks_flattened_as_advised_with_an_ignore_index_give_sklearns_report(tmp_path):
     masks, logits = _masks()
     masks[:, 0, :] = -100  # CrossEntropyLoss's ignore_index
