@@ -99,7 +99,8 @@ def test_the_step_value_is_what_it_was_given():
         # "é" as one code point and as "e" + U+0301 were two classes shown alike
         ({"class_names": ["caf\u00e9", "cafe\u0301"]}, ValueError,
          r"`class_names`\[0\] and \[1\] are the same text in two Unicode forms \('caf\\xe9' and 'cafe\\u0301'\), shown "
-         r"alike everywhere; pass one form, e.g. \[unicodedata.normalize\('NFC', name\) for name in class_names\]"),
+         r"alike everywhere; if they are two classes, tell them apart in words; if one, normalize the names before "
+         r"they become class ids"),
         ({"class_counts": [1.5, 2]}, TypeError, "`class_counts` must hold integers"),
         ({"matrix": [[1.5, 0], [0, 1]], "weighted": False}, ValueError, "pass weighted=True"),
     ],
@@ -109,6 +110,28 @@ def test_errors_name_the_argument(arguments, error, message):
     step, name, matrix = given.pop("step"), given.pop("name"), given.pop("matrix")
     with pytest.raises(error, match=message):
         ReportStep.of(step, name, matrix, **given)
+
+
+def test_text_labels_in_two_unicode_forms_normalized_as_advised_give_sklearns_matrix():
+    """The refusal advised normalizing ``class_names`` alone, which made them duplicates ("must be unique");
+    normalizing the text labels before they become ids does it, one class with its rows together."""
+    import unicodedata
+
+    from sklearn.metrics import confusion_matrix
+
+    true = ["caf\u00e9", "cafe\u0301", "tea", "caf\u00e9", "tea", "cafe\u0301"]
+    predicted = ["tea", "caf\u00e9", "tea", "cafe\u0301", "caf\u00e9", "cafe\u0301"]
+    names = sorted(set(true) | set(predicted))
+    with pytest.raises(ValueError, match="two Unicode forms") as refused:
+        ClassSet.of(names, len(names))
+    assert "class_names]" not in str(refused.value)  # no longer advised: [normalize(n) for n in class_names]
+    with pytest.raises(ValueError, match="must be unique"):
+        ClassSet.of([unicodedata.normalize("NFC", name) for name in names], len(names))
+    true, predicted = ([unicodedata.normalize("NFC", text) for text in texts] for texts in (true, predicted))
+    names = sorted(set(true) | set(predicted))
+    matrix = core.confusion_matrix([names.index(t) for t in true], [names.index(p) for p in predicted], num_classes=2)
+    step = ReportStep.of(0, "cm", matrix, class_names=names)
+    np.testing.assert_array_equal(step.matrix, confusion_matrix(true, predicted, labels=names))
 
 
 def test_a_class_set_compares_by_value():

@@ -188,6 +188,7 @@ def validate_name_forms(names: Sequence[str]) -> None:
         if other != index:
             raise ValueError(
                 f"`class_names`[{other}] and [{index}] are the same text in two Unicode forms "
-                f"({ascii(names[other])} and {ascii(name)}), shown alike everywhere; pass one form, e.g. "
-                "[unicodedata.normalize('NFC', name) for name in class_names], or tell them apart in words"
+                f"({ascii(names[other])} and {ascii(name)}), shown alike everywhere; if they are two classes, tell "
+                "them apart in words; if one, normalize the names before they become class ids "
+                "(unicodedata.normalize('NFC', name)), so that its rows get one id and its name is passed once"
             )
