@@ -19,7 +19,9 @@ import tb_imbalance.summary as tbs
 from tb_imbalance import ReportWriter, core, log_matrix, log_report
 from tb_imbalance.step import ClassSet, ReportStep
 
-VALIDATORS = ("validate_matrix", "validate_class_names", "validate_class_counts", "validate_class_groups")
+VALIDATORS = (
+    "validate_matrix", "validate_class_names", "validate_name_forms", "validate_class_counts", "validate_class_groups",
+)
 NAMES = ["a", "b", "c"]
 LABELS = np.arange(30) % 3
 SCORES = np.random.default_rng(0).dirichlet(np.ones(3), size=30)
