@@ -158,7 +158,8 @@ def test_bfloat16_probabilities_are_probabilities_also_widened_to_float32():
 
 
 def test_float16_probabilities_are_probabilities_also_widened_to_float32():
-    """A softmax computed in float16 (mixed_float16: exp, sum and division in float16) sums to 1 within 2**-10."""
+    """A softmax computed in float16 (mixed_float16: exp, sum and division in float16) sums to 1 only within
+    about 2e-3 (1.03e-3 here), past the 1e-3 of wider floats and within the 2**-7 of 16-bit ones."""
     rng = np.random.default_rng(4)
     labels = rng.integers(0, 4, 200)
     logits = (rng.normal(size=(200, 4)) * 2).astype(np.float16)
