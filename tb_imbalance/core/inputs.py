@@ -28,10 +28,15 @@ def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray
         low, high = int(ids.min()), int(ids.max())
         if low < 0 or high >= num_classes:
             bad = low if low < 0 else high
-            leave_out = (
-                f"; rows to leave out (padding, an ignore_index such as -100 or 255) are dropped when their "
-                f"sample_weight is 0: sample_weight=(labels != {bad})" if argument == "labels" else ""
-            )
+            if argument != "labels":
+                leave_out = ""
+            elif low == 1 and high == num_classes:  # 1..C: classes counted from 1, not a padding value
+                leave_out = f"; labels run 1..{num_classes}: if the classes count from 1, pass labels - 1"
+            else:
+                leave_out = (
+                    f"; rows to leave out (padding, an ignore_index such as -100 or 255) are dropped when their "
+                    f"sample_weight is 0: sample_weight=(labels != {bad})"
+                )
             raise ValueError(
                 f"`{argument}` must hold class ids in [0, {num_classes - 1}] "
                 f"(num_classes={num_classes}), received {bad}; pass the right "

@@ -117,6 +117,16 @@ def test_an_ignore_index_is_refused_naming_the_weight_that_drops_it(tmp_path, ig
     assert cm.dtype == np.int64  # a boolean mask counts rows
 
 
+def test_labels_counted_from_1_are_advised_to_shift_not_to_drop_the_last_class(tmp_path):
+    labels, scores, _ = _padded_batch(4)
+    labels, scores = labels[:33], scores[:33]  # no padding rows
+    with pytest.raises(ValueError, match=r"received 3; .*labels run 1\.\.3: if the classes count from 1, pass labels - 1$"):
+        tb_imbalance.log_report(tmp_path, labels + 1, scores, 0, image=False)
+    assert not any(tmp_path.iterdir())
+    cm = tb_imbalance.log_report(tmp_path, (labels + 1) - 1, scores, 0, image=False)
+    np.testing.assert_array_equal(cm, _reference(labels, scores, np.ones(33)))
+
+
 def test_one_hot_padding_rows_are_dropped_too():
     labels, scores, weights = _padded_batch(2)
     one_hot = np.zeros((40, NUM_CLASSES))
