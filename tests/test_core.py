@@ -260,6 +260,59 @@ def test_random_cases_match_references(case):
             )
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_weighted_geometric_mean_and_specificity_match_references(seed):
+    # imbalanced-learn's specificity counts true negatives as rows (unweighted), so scikit-learn's
+    # one-vs-rest matrices are the reference for weighted specificity; its geometric mean uses
+    # weighted recalls only, so it is the reference for that.
+    rng = np.random.default_rng(500 + seed)
+    num_classes, n = int(rng.integers(2, 7)), int(rng.integers(5, 60))
+    y_true = rng.integers(0, num_classes, n)
+    y_pred = np.where(rng.random(n) < 0.7, y_true, rng.integers(0, num_classes, n))
+    weights = rng.uniform(0.05, 4.0, n)
+    cm = core.confusion_matrix(y_true, y_pred, num_classes=num_classes, sample_weight=weights)
+    one_vs_rest = skm.multilabel_confusion_matrix(y_true, y_pred, labels=range(num_classes), sample_weight=weights)
+    tn, fp = one_vs_rest[:, 0, 0], one_vs_rest[:, 0, 1]
+    expected = np.divide(tn, tn + fp, out=np.zeros(num_classes), where=tn + fp > 0)
+    np.testing.assert_allclose(core.per_class_metrics(cm)["specificity"], expected, rtol=1e-12, atol=1e-15)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = geometric_mean_score(y_true, y_pred, sample_weight=weights)
+    assert core.imbalance_metrics(cm)["geometric_mean"] == pytest.approx(reference, rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "y_true, y_pred",
+    [([0, 0, 0], [0, 0, 0]), ([1, 1], [1, 1]), ([0, 0, 0], [0, 1, 0]), ([0, 1, 1], [1, 1, 1]), ([0, 1], [1, 0])],
+)
+def test_kappa_and_mcc_of_one_class_are_scikit_learns_with_undefined_as_0(y_true, y_pred):
+    # One class in both the labels and the predictions: kappa is 0 / 0, which scikit-learn gives as
+    # NaN unless told (replace_undefined_by), and MCC's denominator is 0, which it gives as 0.
+    metrics = core.imbalance_metrics(core.confusion_matrix(y_true, y_pred, num_classes=3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        kappa = skm.cohen_kappa_score(y_true, y_pred, labels=range(3), replace_undefined_by=0.0)
+        mcc = skm.matthews_corrcoef(y_true, y_pred)
+    assert metrics["cohen_kappa"] == pytest.approx(kappa, abs=1e-15)
+    assert metrics["mcc"] == pytest.approx(mcc, abs=1e-15)
+
+
+def test_rows_of_weight_0_are_no_class_for_the_geometric_mean_as_for_balanced_accuracy():
+    # Class 2's only row weighs 0 (a padding row): the matrix never sees it. scikit-learn's balanced
+    # accuracy leaves such a class out; imbalanced-learn's geometric mean counts its label with recall 0.
+    y_true, y_pred, weights = [0, 0, 1, 1, 2], [0, 1, 1, 1, 2], [1.0, 1.0, 1.0, 1.0, 0.0]
+    metrics = core.imbalance_metrics(core.confusion_matrix(y_true, y_pred, num_classes=3, sample_weight=weights))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true": class 2 weighs 0
+        balanced = skm.balanced_accuracy_score(y_true, y_pred, sample_weight=weights)
+    assert metrics["balanced_accuracy"] == pytest.approx(balanced)
+    kept = np.asarray(weights) > 0
+    assert metrics["geometric_mean"] == pytest.approx(
+        geometric_mean_score(np.asarray(y_true)[kept], np.asarray(y_pred)[kept]), rel=1e-12
+    )
+    assert metrics["geometric_mean"] == pytest.approx(np.sqrt(0.5 * 1.0), rel=1e-12)
+
+
 def test_absent_classes_are_zero_rows_in_the_report():
     cm = core.confusion_matrix([0, 0, 1], [0, 1, 1], num_classes=4)
     report = core.classification_report(cm)
