@@ -1,7 +1,8 @@
 """Long-tail buckets (``class_counts``) and class groups (``class_groups``).
 
 Hand-computed cases for :func:`tb_imbalance.core.shot_recalls` and
-:func:`tb_imbalance.core.group_matrix`, their validation, format version 3
+:func:`tb_imbalance.core.group_matrix` and scikit-learn's values (macro recall over
+a bucket's classes; the matrix and report of labels mapped to groups), their validation, format version 3
 (written, read, older versions still read), the run-history refusal of a
 change within a tag, the ``tf.summary`` writers and the ``report`` route's
 ``train_count``, bucket scores, ``many`` / ``few`` and ``group=1``.
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import json
 import unicodedata
+import warnings
 
 import numpy as np
 import pytest
+from sklearn import metrics as skm
 from werkzeug import test as werkzeug_test
 
 from logdir_reader import plugin_content, run_tag_pairs, scalars
@@ -76,6 +79,29 @@ def test_empty_bucket_and_bucket_without_validation_support_are_none():
     assert result["many_shot_recall"] == pytest.approx((5 / 6 + 3 / 5) / 2)
     assert result["medium_shot_recall"] is None  # no class with 20..100 examples
     assert result["few_shot_recall"] is None  # its only class has no validation support
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_shot_recalls_equal_scikit_learns_macro_recall_over_each_buckets_classes(seed):
+    rng = np.random.default_rng(700 + seed)
+    num_classes, n = int(rng.integers(3, 12)), int(rng.integers(20, 300))
+    y_true = rng.choice(num_classes, n, p=rng.dirichlet(np.full(num_classes, 0.5)))
+    y_pred = np.where(rng.random(n) < 0.6, y_true, rng.integers(0, num_classes, n))
+    weights = rng.uniform(0.1, 3.0, n) if seed % 2 else None
+    counts = rng.integers(0, 400, num_classes)
+    many, few = (100, 20) if seed < 3 else (int(counts.max() // 2 + 1), int(counts.min() + 1))
+    cm = core.confusion_matrix(y_true, y_pred, num_classes=num_classes, sample_weight=weights)
+    result = core.shot_recalls(cm, counts, many=many, few=few)
+    present = np.unique(y_true)
+    buckets = {"many_shot_recall": counts > many, "medium_shot_recall": (counts >= few) & (counts <= many),
+               "few_shot_recall": counts < few}
+    for name, members in buckets.items():
+        labels = [c for c in np.flatnonzero(members) if c in present]
+        if not labels:
+            assert result[name] is None
+            continue
+        expected = skm.recall_score(y_true, y_pred, labels=labels, average="macro", zero_division=0, sample_weight=weights)
+        assert result[name] == pytest.approx(expected, rel=1e-12, abs=1e-15), name
 
 
 @pytest.mark.parametrize(
@@ -162,6 +188,36 @@ def test_group_matrix_keeps_weighted_sums_and_group_order():
 def test_group_matrix_default_class_names():
     group_cm, names = core.group_matrix(np.eye(3, dtype=np.int64), {"low": ["0", "1"]})
     assert names == ["low", "2"] and group_cm.tolist() == [[2, 0], [0, 1]]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_a_grouped_matrix_and_its_report_equal_scikit_learns_on_labels_mapped_to_groups(weighted):
+    rng = np.random.default_rng(710 + weighted)
+    names = ["cat", "dog", "fox", "owl", "bat", "eel"]
+    groups = {"wild": ["owl", "fox"], "pets": ["dog", "cat"]}
+    y_true = rng.integers(0, 6, 400)
+    y_pred = np.where(rng.random(400) < 0.55, y_true, rng.integers(0, 6, 400))
+    weights = rng.uniform(0.1, 3.0, 400) if weighted else None
+    group_cm, group_names = core.group_matrix(
+        core.confusion_matrix(y_true, y_pred, num_classes=6, sample_weight=weights), groups, names
+    )
+    assert group_names == ["wild", "pets", "bat", "eel"]
+    group_of = np.array([1, 1, 0, 0, 2, 3])  # cat, dog -> pets; fox, owl -> wild
+    mapped_true, mapped_pred = group_of[y_true], group_of[y_pred]
+    np.testing.assert_allclose(
+        group_cm, skm.confusion_matrix(mapped_true, mapped_pred, labels=range(4), sample_weight=weights), rtol=1e-12
+    )
+    report = core.classification_report(group_cm, group_names)
+    expected = skm.classification_report(mapped_true, mapped_pred, labels=range(4), target_names=group_names,
+                                         output_dict=True, zero_division=0, sample_weight=weights)
+    assert list(report) == list(expected)
+    for key, values in expected.items():
+        assert report[key] == pytest.approx(values, rel=1e-12), key
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert core.imbalance_metrics(group_cm)["mcc"] == pytest.approx(
+            skm.matthews_corrcoef(mapped_true, mapped_pred, sample_weight=weights), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize(
