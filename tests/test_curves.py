@@ -5,7 +5,8 @@ scikit-learn's ``average_precision_score``, ``roc_auc_score``,
 ``precision_recall_curve`` and ``roc_curve`` give exactly the logged values;
 on the raw scores AP and ROC-AUC stay within the documented tolerance. The
 calibration errors are checked against a direct per-row computation (and
-against torchmetrics in ``tests/any_backend/test_curves_torchmetrics.py``).
+against torchmetrics in ``tests/any_backend/test_curves_inputs.py``), the
+reliability diagrams against scikit-learn's ``calibration_curve``.
 """
 
 from __future__ import annotations
@@ -152,6 +153,30 @@ def test_reliability_bins_match_the_rows():
             assert diagram["observed_frequency"][b] == pytest.approx((true[inside] == 1).mean())
         else:
             assert diagram["mean_score"][b] is None and diagram["observed_frequency"][b] is None
+
+
+def test_reliability_equals_scikit_learns_calibration_curve_off_the_bin_edges():
+    # calibration_curve's uniform bins put a score on an edge in the bin below (searchsorted),
+    # the package's in the bin above ([m/15, (m+1)/15)); the data stay off the edges.
+    from sklearn.calibration import calibration_curve
+
+    true, probabilities, _ = _data(8, 1500, 4)
+    probabilities = np.clip(probabilities, 1e-9, 1 - 1e-9)
+    edges = np.arange(16) / 15
+    assert np.abs(probabilities[..., None] - edges).min() > 1e-12
+    summary = _summary(true, probabilities)
+    for c in range(4):
+        diagram = core.reliability(summary[c])
+        observed, mean_score = calibration_curve(true == c, probabilities[:, c], n_bins=15, strategy="uniform")
+        filled = [b for b in range(15) if diagram["rows"][b] > 0]
+        np.testing.assert_allclose([diagram["observed_frequency"][b] for b in filled], observed, rtol=1e-12)
+        np.testing.assert_allclose([diagram["mean_score"][b] for b in filled], mean_score, rtol=1e-12)
+    top = core.reliability(summary[-1])
+    confidence = probabilities.max(axis=1)
+    observed, mean_score = calibration_curve(probabilities.argmax(axis=1) == true, confidence, n_bins=15)
+    filled = [b for b in range(15) if top["rows"][b] > 0]
+    np.testing.assert_allclose([top["observed_frequency"][b] for b in filled], observed, rtol=1e-12)
+    np.testing.assert_allclose([top["mean_score"][b] for b in filled], mean_score, rtol=1e-12)
 
 
 def test_summary_counts_every_row_once_per_class_and_blocks_do_not_change_it(monkeypatch):
