@@ -4,7 +4,7 @@
 import { BUCKETS } from "./long-tail.js";
 import { classSetTitle, groupByClassSet } from "./pivot.js";
 import { markdownText, toCsv, toMarkdown } from "./format.js";
-import { classTests } from "./significance.js";
+import { TESTED_FIELDS, classTests } from "./significance.js";
 
 /** Per-run columns, in display order. */
 export const FIELDS = [
@@ -200,6 +200,12 @@ export function buildReportTable(columns, baseline) {
       const comparedAt = comparedIndex.get(column.run)?.get(name);
       deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
       tests[column.run] = classTests(column.comparison, comparedAt);
+      // A recall or precision difference `compare` leaves undefined (no examples, never predicted) is none.
+      for (const field of TESTED_FIELDS) {
+        if (deltas[column.run] && comparedAt !== undefined && column.comparison?.per_class?.[`${field}_delta`]?.[comparedAt] === null) {
+          delete deltas[column.run][field];
+        }
+      }
       // The AP difference as `compare` gives it (none where either AP is undefined).
       const apDifference = column.comparison?.per_class?.average_precision_difference;
       if (withCurves && deltas[column.run] && Array.isArray(apDifference) && comparedAt !== undefined) {

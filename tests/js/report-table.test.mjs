@@ -20,6 +20,7 @@ import {
 } from "../../plugin_static/report-table.js";
 import { loadTableColumns, worstClasses } from "../../plugin_static/view-data.js";
 import { markdownText } from "../../plugin_static/format.js";
+import { buildPivot } from "../../plugin_static/pivot.js";
 
 function report(step, names, { recall, precision, support, predicted, weighted = false }) {
   const f1 = recall.map((r, i) => (r + precision[i] ? (2 * r * precision[i]) / (r + precision[i]) : 0));
@@ -93,6 +94,35 @@ test("without a comparison, compared runs have deltas but no tests", () => {
   );
   assert.equal(table.classRows[0].tests.other, null);
   assert.ok(typeof table.classRows[0].deltas.other.recall === "number");
+});
+
+test("a recall or precision delta is left out where compare leaves it undefined, as the pivot leaves it", () => {
+  // bird has no examples and no predictions in the baseline: compare (core.per_class_differences) gives
+  // no recall or precision difference for it, where 0.6 − 0 and 0.75 − 0 would read as gains.
+  const grown = report(5, NAMES, { recall: [0.7, 0.6, 0.6], precision: [0.85, 0.5, 0.75], support: [100, 25, 10], predicted: [80, 45, 8] });
+  const table = buildReportTable(
+    [
+      { run: "base", step: 4, report: base, error: null },
+      { run: "grown", step: 5, report: grown, error: null, comparison },
+    ],
+    "base",
+  );
+  const bird = table.classRows[2];
+  assert.equal(bird.deltas.grown.recall, undefined);
+  assert.equal(bird.deltas.grown.precision, undefined);
+  assert.equal(bird.deltas.grown.support, 10);
+  close(bird.deltas.grown.f1, grown.per_class.f1[2]);
+  close(table.classRows[0].deltas.grown.recall, -0.2);
+  const recall = buildPivot([{ run: "base", step: 4, report: base }, { run: "grown", step: 5, report: grown, comparison }], ["base"], "recall");
+  assert.equal(recall[0].rows[2].cells.grown.delta, null);
+  const untested = buildReportTable(
+    [
+      { run: "base", step: 4, report: base, error: null },
+      { run: "grown", step: 5, report: grown, error: null, comparison: null },
+    ],
+    "base",
+  );
+  close(untested.classRows[2].deltas.grown.recall, 0.6); // no comparison to say otherwise, as in the pivot
 });
 
 test("classes are matched by name, so different class lists still line up", () => {
