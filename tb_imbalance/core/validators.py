@@ -10,7 +10,7 @@ Example:
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Sequence
 
 import numpy as np
@@ -140,9 +140,10 @@ def class_name_values(class_names: Any) -> Sequence[Any]:
     if isinstance(class_names, np.ndarray) and class_names.ndim != 1:
         raise ValueError(f"`class_names` must be one-dimensional (one name per class), received shape {class_names.shape}")
     if not isinstance(class_names, (Sequence, np.ndarray)):
+        iterator = isinstance(class_names, Iterator)
         raise TypeError(
             "`class_names` must be a list or tuple of names (one per class), received "
-            f"{type(class_names).__name__}; a generator or iterator: list(...) it first"
+            f"{type(class_names).__name__}" + ("; a generator or iterator: list(...) it first" if iterator else "")
         )
     return class_names
 

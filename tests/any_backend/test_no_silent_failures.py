@@ -543,8 +543,14 @@ def test_case8_no_validation_in_fit_warns_once_and_writes_nothing(tmp_path, data
 
 # -- case 9: class_names and shapes ----------------------------------------
 def test_case9_class_names_types_are_checked_at_construction(tmp_path):
-    for bad in ("a,b,c", {"a", "b"}, (name for name in "abc"), 3):
-        with pytest.raises(TypeError, match="`class_names` must be a"):
+    for bad, message in (
+        ("a,b,c", r"must be a sequence of names, received the string 'a,b,c'; pass a list such as \['a', 'b', 'c'\]"),
+        ({"a", "b"}, "is a set, which has no order; pass a list of the names in class-id order"),
+        ({0: "a", 1: "b"}, r"is a mapping \(keys 0, 1\); pass the names in class-id order"),
+        ((name for name in "abc"), r"must be a list or tuple of names \(one per class\), received generator; .*: list"),
+        (3, "must be a list or tuple of names \\(one per class\\), received int$"),
+    ):
+        with pytest.raises(TypeError, match=f"`class_names` {message}"):
             ClassificationReportCallback(tmp_path, class_names=bad)
     with pytest.raises(ValueError, match="`class_names` must be unique"):
         ClassificationReportCallback(tmp_path, class_names=["a", "a"])
