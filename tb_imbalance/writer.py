@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from typing import Any, Callable, Mapping, Sequence
 
 from tb_imbalance.event_file import EventFile
@@ -30,12 +31,29 @@ from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
 
 __all__ = ["ReportWriter", "validate_step", "validate_tag", "write_checked"]
 
+_WRITERS: "weakref.WeakSet[ReportWriter]" = weakref.WeakSet()  # every writer of the process, for a fork
+
+
+def _own_file_after_fork() -> None:
+    # A writer made before a fork: the child would append to the parent's event file (each step twice, out of
+    # order) and could wait forever for a lock held by a parent's thread it does not have. It takes a lock and
+    # a file of its own, and reads the directory again: the parent's file is then another running writer's.
+    for writer in list(_WRITERS):
+        writer.lock = threading.RLock()
+        writer._start_over()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_own_file_after_fork)
+
 
 class ReportWriter:
     """Writes classification reports into the run directory ``log_dir``.
 
     Each :meth:`write_matrix` appends one event (matrix, scalars, picture)
     and flushes it, so a crash later loses nothing already written.
+    A writer inherited by a forked child writes there into a new event file
+    of its own, its parent's file being another writer's.
 
     Args:
         log_dir: the run directory (created if missing); a local path or a
@@ -69,6 +87,7 @@ class ReportWriter:
         #: Held while a step is checked against the history and written: the
         #: callback's background writer and the caller's thread may share this writer.
         self.lock = threading.RLock()
+        _WRITERS.add(self)
 
     def write_matrix(
         self,

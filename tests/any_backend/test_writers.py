@@ -428,3 +428,61 @@ def test_weights_and_counts_of_the_wrong_kind_are_named_for_what_they_hold(tmp_p
     with pytest.raises(TypeError, match=r"`cm` must hold counts, received dtype <U"):
         tb_imbalance.log_matrix(tmp_path / "run", [["a", "b"], ["c", "d"]], 0)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+@pytest.mark.filterwarnings("ignore:tb_imbalance. another writer is adding")  # the child's file, in the parent
+def test_a_report_writer_made_before_a_fork_gives_the_child_its_own_file_never_the_parents(tmp_path):
+    """A sweep that forks workers after opening a ReportWriter: the child appended to the parent's event file
+    (each step twice, out of order); and a lock held by a parent's thread at the fork would hang it."""
+    import signal
+    import threading
+
+    from tb_imbalance.event_file import event_files, read_events
+
+    labels, scores = seeded_batch(11)
+    writer = tb_imbalance.ReportWriter(tmp_path)
+    tb_imbalance.log_report(writer, labels, scores, 0, image=False)
+    holding, forked = threading.Event(), threading.Event()
+
+    def hold_the_lock():  # another thread of the parent writes through the writer as the child is forked
+        with writer.lock:
+            holding.set()
+            forked.wait(10)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    holding.wait(10)
+    child = os.fork()
+    if child == 0:  # the child: every outcome is its exit status, within 60 s or killed by the alarm
+        signal.alarm(60)
+        status = 3
+        try:
+            try:
+                tb_imbalance.log_report(writer, labels, scores, 1, image=False)
+                status = 2  # the parent's tag written from a second process: not refused
+            except ValueError as refused:
+                status = 0 if "also being written by another writer" in str(refused) else 4
+            for step in (1, 2):
+                tb_imbalance.log_report(writer, labels, scores, step, image=False, name="child")
+        except BaseException:  # noqa: BLE001 - said by the status
+            status = 5
+        finally:
+            os._exit(status)
+    forked.set()
+    holder.join()
+    for step in (1, 2, 3):
+        tb_imbalance.log_report(writer, labels, scores, step, image=False)
+    _, status = os.waitpid(child, 0)
+    writer.close()
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    expected = sk_confusion_matrix(labels, scores.argmax(axis=1), labels=[0, 1, 2])
+    per_file = [
+        [event.step for event in read_events(path) if event.summary.value]
+        for path in event_files(str(tmp_path))
+    ]
+    assert sorted(per_file) == [[0, 1, 2, 3], [1, 2]]  # each process its own file, each step once
+    for tag, steps in (("confusion_matrix", [0, 1, 2, 3]), ("child", [1, 2])):
+        logged = matrices(tmp_path, tag=tag)["."]
+        assert sorted(logged) == steps
+        assert all(np.array_equal(logged[step], expected) for step in steps)
