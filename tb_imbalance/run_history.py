@@ -162,6 +162,8 @@ class RunHistory:
         #: Tags of the events read that tb_imbalance did not write (a report's step is one event; the first
         #: versions wrote its other values after its matrix, at its step, as events of their own).
         self.other_tags: set[str] = set()
+        #: Tags written by a newer tb_imbalance -> their format version (never continued: :meth:`check_classes`).
+        self.newer_tags: dict[str, int] = {}
 
     @classmethod
     def from_directory(
@@ -234,10 +236,15 @@ class RunHistory:
         if tag is None:
             if value.metadata.plugin_data.plugin_name != fmt.PLUGIN_NAME:
                 return
+            content = value.metadata.plugin_data.content
+            newer = fmt.newer_version(content)
+            if newer is not None:
+                self.newer_tags[value.tag] = newer
+                return
             try:
-                info = fmt.parse_plugin_content(value.metadata.plugin_data.content)
+                info = fmt.parse_plugin_content(content)
             except ValueError:
-                return  # a newer format, or the examples of a matrix tag: nothing to compare here
+                return  # the examples or curves of a matrix tag: nothing to compare here
             tag = self.tags[value.tag] = TagHistory(ClassSet.from_info(info), int(step))
         else:
             tag.add_step(int(step))
@@ -254,6 +261,15 @@ class RunHistory:
 
     def check_classes(self, name: str, step: int, classes: ClassSet) -> None:
         """:meth:`check_report` of the tag ``name`` at ``step`` with the class set ``classes``."""
+        for tag in (name, fmt.examples_tag(name), fmt.curves_tag(name)):
+            if tag in self.newer_tags:
+                raise ValueError(
+                    f"tag {tag!r}{self._where()} was written by a newer tb_imbalance (format version "
+                    f"{self.newer_tags[tag]}; this one writes version {fmt.FORMAT_VERSION}): a step of the "
+                    "older format appended to it would be read as the newer one, or not at all. To continue "
+                    "this run, upgrade with `pip install --upgrade tb_imbalance`; or log under another "
+                    "`name`, or into a new run directory"
+                )
         for other in self.tags:
             tag = tag_collision(name, other)
             if tag is not None:

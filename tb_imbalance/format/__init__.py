@@ -104,6 +104,7 @@ from tb_imbalance.format.versions import (
     FORMAT_VERSION,
     PLUGIN_NAME,
     UnsupportedFormatError,
+    newer_version,
 )
 
 __all__ = [
@@ -113,6 +114,7 @@ __all__ = [
     "EXTRAS_VERSION",
     "encoding_for",
     "UnsupportedFormatError",
+    "newer_version",
     "MatrixInfo",
     "create_summary_metadata",
     "parse_plugin_content",

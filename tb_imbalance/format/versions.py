@@ -23,6 +23,7 @@ __all__ = [
     "CURVES_VERSION",
     "CURVES_SUFFIX",
     "UnsupportedFormatError",
+    "newer_version",
 ]
 
 PLUGIN_NAME = "imbalance"
@@ -79,3 +80,23 @@ def _load_json_object(content: bytes, what: str) -> dict:
             "upgrade with `pip install --upgrade tb_imbalance`"
         )
     return data
+
+
+def newer_version(content: bytes) -> int | None:
+    """The ``version`` of stored plugin content when a newer tb_imbalance wrote it, else None.
+
+    Writers use it to leave a tag of a newer format alone: a step appended to it
+    would sit under the newer metadata, which TensorBoard keeps for the tag.
+
+    Example:
+        >>> newer_version(b'{"version": 99, "kind": "curves"}'), newer_version(b'{"version": 1}')
+        (99, None)
+    """
+    try:
+        data = json.loads(bytes(content).decode("utf-8"))
+    except (RecursionError, UnicodeDecodeError, ValueError, TypeError):
+        return None
+    version = data.get("version") if isinstance(data, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        return version
+    return None
