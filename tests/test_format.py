@@ -28,6 +28,21 @@ def test_newer_version_is_refused_with_upgrade_hint():
         fmt.parse_plugin_content(content)
 
 
+@pytest.mark.parametrize("parse, what", [
+    (fmt.parse_curves_content, "curves plugin content"),
+    (fmt.parse_examples_content, "examples plugin content"),
+    (fmt.decode_examples_index, "examples index"),
+])
+def test_a_newer_blob_sequence_is_refused_in_a_sentence(parse, what):
+    newer = fmt.FORMAT_VERSION + 1
+    with pytest.raises(fmt.UnsupportedFormatError) as refused:
+        parse(json.dumps({"version": newer, "kind": "curves", "matrix_tag": "cm"}).encode())
+    assert str(refused.value) == (
+        f"{what}: format version {newer} is newer than this tb_imbalance reads (up to {fmt.FORMAT_VERSION}); "
+        "upgrade with `pip install --upgrade tb_imbalance`"
+    )
+
+
 @pytest.mark.parametrize(
     "content",
     [b"not json", b"[]", b'{"version": 1, "num_classes": 2, "class_names": ["a", "b"], "encoding": "coo"}', b'{"version": 2, "num_classes": 2, "class_names": ["a", "b"], "encoding": "zip"}', b'{"num_classes": 2}', b'{"version": 1, "num_classes": 3, "class_names": ["a"]}', b'{"version": 0, "num_classes": 1, "class_names": ["a"]}'],

@@ -74,7 +74,7 @@ def _load_json_object(content: bytes, what: str) -> dict:
     if not isinstance(data, dict) or not isinstance(data.get("version"), int) or isinstance(data["version"], bool):
         raise UnsupportedFormatError(f"{what} has no integer 'version' field; it was not written by tb_imbalance")
     if data["version"] > FORMAT_VERSION:
-        label = "summary format version" if what == "plugin content" else f"{what} has format version"
+        label = "summary format version" if what == "plugin content" else f"{what}: format version"
         raise UnsupportedFormatError(
             f"{label} {data['version']} is newer than this tb_imbalance reads (up to {FORMAT_VERSION}); "
             "upgrade with `pip install --upgrade tb_imbalance`"
