@@ -58,8 +58,9 @@ def resolve_num_classes(
         check_pandas_order(labels, predictions, sample_weight, None, None)
         return None, None
     num_classes = validate_num_classes(num_classes)
-    if class_names is not None:
-        check_pair_columns(num_classes, class_name_values(class_names))
+    if class_names is not None:  # the score rows' columns, not a count told by the labels or num_classes
+        scores = _shape(predictions)
+        check_pair_columns(scores[1] if len(scores) == 2 else None, class_name_values(class_names))
     names = None if class_names is None else validate_class_names(class_names, num_classes)
     check_label_values(labels, class_names, num_classes)
     check_pandas_order(labels, predictions, sample_weight, names, num_classes)

@@ -368,3 +368,11 @@ def test_a_one_vs_one_decision_function_beside_class_names_is_refused_and_one_vs
     svc = SVC(decision_function_shape="ovr").fit(x, y)
     cm = tb_imbalance.log_report(tmp_path / "ovr", y, svc.decision_function(x), 0, class_names=names, from_logits=True)
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y, svc.predict(x), labels=range(4)))
+
+
+def test_class_names_of_the_wrong_length_beside_class_ids_are_blamed_on_class_names_not_on_a_one_vs_one(tmp_path):
+    """6 classes told by num_classes or one-hot labels, 4 names: no `predictions` column to speak of."""
+    ids = np.array([0, 1, 5])
+    for labels, num_classes in ((ids, 6), (np.eye(6)[ids], None)):
+        with pytest.raises(ValueError, match=r"`class_names` must have one name per class \(6\)"):
+            tb_imbalance.log_report(tmp_path / "ids", labels, ids, 0, num_classes=num_classes, class_names=list("abcd"))
