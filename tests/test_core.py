@@ -648,3 +648,21 @@ def test_class_names_from_pandas_are_read_in_order_and_unordered_ones_are_refuse
             core.resolve_num_classes(labels, predicted, None, names)  # class ids only: C from the names
         with pytest.raises(kind, match=message):
             core.classification_report(cm, names)
+
+
+def test_labels_of_a_shuffled_frame_beside_scores_made_from_numpy_are_paired_by_position():
+    """The scores' default index 0..N-1 names no rows: .loc[labels.index] would pair each label with another row."""
+    import pandas as pd
+
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame({"y": rng.choice(3, 200, p=[0.6, 0.3, 0.1])}).sample(frac=1, random_state=1)
+    scores = np.eye(3)[np.where(rng.random(200) < 0.8, frame["y"], rng.choice(3, 200))] * 0.7 + 0.1
+    expected = skm.confusion_matrix(frame["y"], scores.argmax(axis=1), labels=range(3))
+    pairs = (
+        (frame["y"], pd.DataFrame(scores)),  # predict_proba's output as a DataFrame
+        (frame["y"].reset_index(drop=True), pd.DataFrame(scores, index=frame.index)),  # labels made from numpy
+    )
+    for labels, predictions in pairs:
+        num_classes, _ = core.resolve_num_classes(labels, predictions, None, None)
+        np.testing.assert_array_equal(core.confusion_matrix(labels, predictions, num_classes=num_classes), expected)
+

@@ -87,17 +87,25 @@ def _index(value: Any) -> Any:
     return value.index if hasattr(value, "iloc") and hasattr(value, "index") else None
 
 
+def _default_index(index: Any) -> bool:
+    """Whether ``index`` is pandas' default ``0..N-1`` (a frame made from a numpy array): it names no rows."""
+    return type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
+
+
 def _check_rows(first: Any, other: Any, argument: str) -> None:
     mine, theirs = _index(first), _index(other)
-    if mine is None or theirs is None or len(mine) != len(theirs) or mine.equals(theirs):
+    if mine is None or theirs is None or len(mine) != len(theirs) or _default_index(mine) or _default_index(theirs):
+        return  # a default index (made from numpy, in the other's row order): rows paired by position, as meant
+    if mine.equals(theirs):
         return
     ours, their = mine.tolist(), theirs.tolist()
     if not (mine.is_unique and theirs.is_unique) or set(ours) != set(their):
-        return  # other indexes (a DataFrame built from numpy has 0..N-1): rows paired by position, as meant
+        return  # other rows, not one another's reordering: paired by position, as numpy inputs are
     row = next(row for row, (one, other) in enumerate(zip(ours, their)) if one != other)
+    one, two = ours[row], their[row]
     raise ValueError(
         f"`labels` and `{argument}` are pandas objects holding the same index in two orders (row {row}: "
-        f"{ours[row]!r} and {their[row]!r}); rows are paired by position, not by index, so labels would meet "
+        f"{one!r} and {two!r}); rows are paired by position, not by index, so labels would meet "
         f"other rows' values: align them first, {argument} = {argument}.loc[labels.index]"
     )
 
@@ -133,7 +141,9 @@ def check_pandas_order(
     ``train_test_split``); a DataFrame whose columns are ``class_names`` (or,
     without names, the ids ``0..C-1``) in another order. Indexes that are
     not one another's reordering (a DataFrame made from a numpy array) are
-    paired by position, as numpy inputs are.
+    paired by position, as numpy inputs are, and so is pandas' default index
+    ``0..N-1``, which a DataFrame made from a numpy array has (beside labels of
+    a shuffled frame it names no order of theirs).
 
     Example:
         >>> check_pandas_order([0, 1], [[0.9, 0.1], [0.2, 0.8]], None, ["a", "b"], 2)  # not pandas: nothing to say
