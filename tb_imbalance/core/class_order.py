@@ -96,13 +96,13 @@ def _check_rows(first: Any, other: Any, argument: str) -> None:
     mine, theirs = _index(first), _index(other)
     if mine is None or theirs is None or len(mine) != len(theirs) or _default_index(mine) or _default_index(theirs):
         return  # a default index (made from numpy, in the other's row order): rows paired by position, as meant
-    if mine.equals(theirs):
+    if mine.equals(theirs) or not (mine.is_unique and theirs.is_unique):
         return
-    ours, their = mine.tolist(), theirs.tolist()
-    if not (mine.is_unique and theirs.is_unique) or set(ours) != set(their):
+    where = theirs.get_indexer(mine)  # hashed, never a Python list of N rows
+    if (where < 0).any():
         return  # other rows, not one another's reordering: paired by position, as numpy inputs are
-    row = next(row for row, (one, other) in enumerate(zip(ours, their)) if one != other)
-    one, two = ours[row], their[row]
+    row = int(np.flatnonzero(where != np.arange(len(where)))[0])
+    (one,), (two,) = mine[row:row + 1].tolist(), theirs[row:row + 1].tolist()  # Python values, shown plainly
     raise ValueError(
         f"`labels` and `{argument}` are pandas objects holding the same index in two orders (row {row}: "
         f"{one!r} and {two!r}); rows are paired by position, not by index, so labels would meet "
