@@ -15,7 +15,7 @@ Example:
     >>> check_label_values([1, 2, 2], [1, 2, 3], 3)
     Traceback (most recent call last):
     ...
-    ValueError: `labels` hold values of `class_names` ([1, 2, 3]), not positions 0..2: label 1 would be read as class_names[1] (2). Map them to class ids first: ids = LabelEncoder().fit(clf.classes_).transform(labels) (scikit-learn; it refuses labels the model does not know), then log ids; if the labels are already class ids, pass the names as text, class_names=[str(c) for c in class_names]
+    ValueError: `labels` hold values of `class_names` ([1, 2, 3]), not positions 0..2: label 1 would be read as class_names[1] (2). Map them to class ids and pass the names as text: ids = LabelEncoder().fit(clf.classes_).transform(labels) (scikit-learn; it refuses labels the model does not know), then log ids with class_names=[str(c) for c in clf.classes_] (ids all among names that are numbers read as this again); if the labels are already class ids, pass the names as text alone
 """
 
 from __future__ import annotations
@@ -77,8 +77,9 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -
     shown = names.tolist() if num_classes <= 10 else f"{names[:10].tolist()[:-1]} ... ({num_classes} names)"
     raise ValueError(
         f"`labels` hold values of `class_names` ({shown}), not positions 0..{num_classes - 1}: label {first} "
-        f"would be read as {read_as}. Map them to class ids first: {LABEL_IDS_RECIPE}, then log ids; if the "
-        "labels are already class ids, pass the names as text, class_names=[str(c) for c in class_names]"
+        f"would be read as {read_as}. Map them to class ids and pass the names as text: {LABEL_IDS_RECIPE}, "
+        "then log ids with class_names=[str(c) for c in clf.classes_] (ids all among names that are numbers read "
+        "as this again); if the labels are already class ids, pass the names as text alone"
     )
 
 

@@ -340,6 +340,22 @@ def test_labels_that_are_a_classifiers_classes_beside_those_names_are_refused_no
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y_val, clf.predict(x[keep]), labels=clf.classes_))
 
 
+def test_the_mapping_advised_for_labels_that_are_a_classifiers_classes_works_without_its_smallest_class(tmp_path):
+    # without class 1 of [1, 2, 3], LabelEncoder's ids are 1 and 2, both names too: the fix names the text names
+    clf, x, y = _fitted([1, 2, 3])
+    keep = y != y.min()
+    y_val, proba = y[keep], clf.predict_proba(x[keep])
+    fix = (r"ids = LabelEncoder\(\)\.fit\(clf\.classes_\)\.transform\(labels\) \(.*\), then log ids with "
+           r"class_names=\[str\(c\) for c in clf\.classes_\]")
+    with pytest.raises(ValueError, match=fix):
+        tb_imbalance.log_report(tmp_path / "raw", y_val, proba, 0, class_names=clf.classes_)
+    from sklearn.preprocessing import LabelEncoder
+
+    ids = LabelEncoder().fit(clf.classes_).transform(y_val)
+    cm = tb_imbalance.log_report(tmp_path / "ids", ids, proba, 0, class_names=[str(c) for c in clf.classes_])
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y_val, clf.predict(x[keep]), labels=clf.classes_))
+
+
 def test_class_ids_beside_names_that_are_numbers_are_read_as_ids(tmp_path):
     clf, x, y = _fitted([1, 3, 7])
     ids = np.searchsorted(clf.classes_, y)
