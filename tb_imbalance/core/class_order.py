@@ -4,7 +4,8 @@ Class ids are positions ``0..C-1``, in the order of the score columns and of
 ``class_names``. A scikit-learn classifier's ``classes_`` holds the classes'
 own values (``[1, 2, 3]``, ``[-1, 1]``): labels that are those values, passed
 beside ``class_names=clf.classes_``, would each be read as the class at that
-position, and a validation set that lacks the largest value raises no error.
+position, and a validation set that lacks the largest value raises no error
+(labels all below C: class ids too, perhaps, so a warning says it).
 A one-vs-one ``decision_function`` has a column per pair of classes, not
 per class. pandas objects are read by position too: a DataFrame of scores whose columns
 name the classes in another order, or a Series and a DataFrame holding the
@@ -12,7 +13,7 @@ same index in two orders, would pair scores with other classes or other rows.
 
 Example:
     >>> check_label_values([0, 1, 1], [10, 20], 2)  # ids beside names that are numbers: positions
-    >>> check_label_values([1, 2, 2], [1, 2, 3], 3)
+    >>> check_label_values([1, 2, 3], [1, 2, 3], 3)
     Traceback (most recent call last):
     ...
     ValueError: `labels` hold values of `class_names` ([1, 2, 3]), not positions 0..2: label 1 would be read as class_names[1] (2). Map them to class ids and pass the names as text: ids = LabelEncoder().fit(clf.classes_).transform(labels) (scikit-learn; it refuses labels the model does not know), then log ids with class_names=[str(c) for c in clf.classes_] (ids all among names that are numbers read as this again); if the labels are already class ids, pass the names as text alone
@@ -20,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -52,9 +54,12 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -
     Said when ``class_names`` are integers other than ``0..C-1`` (a
     classifier's ``classes_``) and every label is one of them, at a position
     other than its value: reading the labels as ids would count each example
-    in another class's row. Labels already mapped to ids beside such names
-    pass (one of them is not a name, or each name sits at its own value);
-    names given as text are display names, never compared with the labels.
+    in another class's row. Labels all in ``0..C-1`` may be class ids as
+    well (ids 1, 2 beside star ratings ``[1, 2, 3]``): a warning, not an
+    error, so that a loop whose evaluation lacks class 0 keeps training.
+    Labels already mapped to ids beside such names pass (one of them is not a
+    name, or each name sits at its own value); names given as text are
+    display names, never compared with the labels.
     """
     if class_names is None or num_classes is None or isinstance(class_names, (str, bytes)):
         return
@@ -75,11 +80,21 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -
     first = moved[0]
     read_as = f"class_names[{first}] ({names[first]})" if 0 <= first < num_classes else "no class (out of range)"
     shown = names.tolist() if num_classes <= 10 else f"{names[:10].tolist()[:-1]} ... ({num_classes} names)"
+    fix = (
+        f"Map them to class ids and pass the names as text: {LABEL_IDS_RECIPE}, then log ids with "
+        "class_names=[str(c) for c in clf.classes_] (ids all among names that are numbers read as this again); "
+        "if the labels are already class ids, pass the names as text alone"
+    )
+    if present[0] >= 0 and present[-1] < num_classes:  # class ids as well, maybe: counted as ids, and said
+        warnings.warn(
+            f"`labels` may be values of `class_names` ({shown}) rather than class ids: each is one of them, and "
+            f"label {first} is counted as {read_as}. {fix}, and this warning goes",
+            UserWarning, stacklevel=2,
+        )
+        return
     raise ValueError(
         f"`labels` hold values of `class_names` ({shown}), not positions 0..{num_classes - 1}: label {first} "
-        f"would be read as {read_as}. Map them to class ids and pass the names as text: {LABEL_IDS_RECIPE}, "
-        "then log ids with class_names=[str(c) for c in clf.classes_] (ids all among names that are numbers read "
-        "as this again); if the labels are already class ids, pass the names as text alone"
+        f"would be read as {read_as}. {fix}"
     )
 
 

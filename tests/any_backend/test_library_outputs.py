@@ -324,19 +324,28 @@ def _fitted(classes, seed=7):
 
 
 @pytest.mark.parametrize("classes", [[1, 2, 3], [0, 2, 5], [-1, 1]], ids=["1-based", "gaps", "minus one"])
-def test_labels_that_are_a_classifiers_classes_beside_those_names_are_refused_not_read_as_positions(tmp_path, classes):
+def test_labels_that_are_a_classifiers_classes_beside_those_names_are_never_read_as_positions_unsaid(tmp_path, classes):
     # a validation set without the largest class: its labels were all below C, and each row was
-    # counted in the next class's row (label 1 of classes [1, 2, 3] as class 2)
+    # counted in the next class's row (label 1 of classes [1, 2, 3] as class 2) without a word. Labels
+    # in 0..C-1 may be class ids too (a loop's evaluation without class 0): said, and training goes on;
+    # a label below 0 is no class id: refused
     clf, x, y = _fitted(classes)
     keep = y != y.max()
     y_val, proba = y[keep], clf.predict_proba(x[keep])
-    with pytest.raises(ValueError, match=r"`labels` hold values of `class_names` .*LabelEncoder\(\)\.fit\(clf\.classes_\)"):
-        tb_imbalance.log_report(tmp_path / "raw", y_val, proba, 0, class_names=clf.classes_)
-    assert not (tmp_path / "raw").exists()  # nothing written
+    said = r"`labels` (hold|may be) values of `class_names` .*LabelEncoder\(\)\.fit\(clf\.classes_\)"
+    if y_val.min() < 0:
+        with pytest.raises(ValueError, match=said):
+            tb_imbalance.log_report(tmp_path / "raw", y_val, proba, 0, class_names=clf.classes_)
+        assert not (tmp_path / "raw").exists()  # nothing written
+    else:
+        with pytest.warns(UserWarning, match=said):
+            tb_imbalance.log_report(tmp_path / "raw", y_val, proba, 0, class_names=clf.classes_)
     from sklearn.preprocessing import LabelEncoder
 
     ids = LabelEncoder().fit(clf.classes_).transform(y_val)  # the mapping the message gives
-    cm = tb_imbalance.log_report(tmp_path / "ids", ids, proba, 0, class_names=clf.classes_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cm = tb_imbalance.log_report(tmp_path / "ids", ids, proba, 0, class_names=clf.classes_)
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y_val, clf.predict(x[keep]), labels=clf.classes_))
 
 
@@ -361,12 +370,16 @@ def test_class_ids_beside_names_that_are_numbers_are_read_as_ids(tmp_path):
     ids = np.searchsorted(clf.classes_, y)
     cm = tb_imbalance.log_report(tmp_path / "ids", ids, clf.predict_proba(x), 0, class_names=clf.classes_)
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y, clf.predict(x), labels=clf.classes_))
-    only_ones = ids == 1  # every id is then also a name (1): which one is meant cannot be told, so it is refused
-    with pytest.raises(ValueError, match=r"if the labels are already class ids, pass the names as text"):
-        tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 0,
-                                class_names=clf.classes_)
-    cm = tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 0,
-                                 class_names=[str(c) for c in clf.classes_])  # the names as text: ids
+    only_ones = ids == 1  # every id is then also a name (1): which one is meant cannot be told, so it is said
+    with pytest.warns(UserWarning, match=r"label 1 is counted as class_names\[1\] \(3\).*if the labels are "
+                                         r"already class ids, pass the names as text alone, and this warning goes"):
+        cm = tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 0,
+                                     class_names=clf.classes_)
+    assert cm.sum(axis=1).tolist() == [0, int(only_ones.sum()), 0]  # counted as ids, as a loop's step is
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cm = tb_imbalance.log_report(tmp_path / "ones", ids[only_ones], clf.predict_proba(x[only_ones]), 1,
+                                     class_names=[str(c) for c in clf.classes_])  # the names as text: ids, unsaid
     assert cm.sum(axis=1).tolist() == [0, int(only_ones.sum()), 0]
 
 
