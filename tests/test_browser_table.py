@@ -191,3 +191,30 @@ def test_hostile_class_name_is_text_and_runs_nothing(dashboard):
     page.wait_for_timeout(300)  # an onerror handler would have fired by now
     assert dashboard.problems.dialogs == []
     dashboard.problems.assert_none()
+
+
+def test_a_screen_reader_hears_what_each_mark_means(dashboard):
+    page = dashboard.open(min_support=200)
+    cells = page.locator("[data-testid=report-row] [data-testid=report-cell]")
+    spoken = {"better": "(significant, better)", "worse": "(significant, worse)", "ns": "(not significant)", "untested": "(not tested)"}
+    heard = cells.evaluate_all(
+        """cells => cells.map(cell => [cell.querySelector('.delta')?.classList[1] ?? null,
+            cell.dataset.lowSupport === 'true', cell.dataset.field])"""
+    )
+    directions = {direction for direction, _, _ in heard}
+    assert {"untested"} < directions  # F1 is never tested; recall or precision are
+    for index, (direction, low, field) in enumerate(heard):
+        snapshot = cells.nth(index).aria_snapshot()
+        if direction in spoken:
+            assert spoken[direction] in snapshot, snapshot
+        if direction == "ns":
+            assert "n.s." not in snapshot, snapshot  # read once, in words
+        if field == "support":
+            assert ("(fewer than 200 examples)" in snapshot) == low, snapshot
+    assert any(low for _, low, _ in heard)
+    # The words are for a screen reader: nothing more on screen.
+    sizes = page.locator("[data-testid=report-row] .visually-hidden").evaluate_all(
+        "spans => spans.map(span => span.getBoundingClientRect().width * span.getBoundingClientRect().height)"
+    )
+    assert sizes and max(sizes) <= 1
+    dashboard.problems.assert_none()

@@ -6,6 +6,15 @@
 import { el } from "../dom.js";
 import { formatDelta } from "../format.js";
 import { intervalBar } from "../significance.js";
+import { hiddenText } from "./hidden-text.js";
+
+// What each look means, in words, for a screen reader.
+const SPOKEN = {
+  better: " (significant, better)",
+  worse: " (significant, worse)",
+  ns: " (not significant)",
+  untested: " (not tested)",
+};
 
 /**
  * The difference shown after a value.
@@ -24,7 +33,8 @@ export function deltaElement(delta, mark, { isCount = false } = {}) {
       dataset: { delta: String(delta), ...(notSignificant ? { testid: "not-significant" } : {}) },
     },
     formatDelta(delta, isCount),
-    notSignificant ? el("span", { class: "ns-mark", dataset: { testid: "ns-mark" } }, "n.s.") : null,
+    SPOKEN[mark.direction] ? hiddenText(SPOKEN[mark.direction]) : null,
+    notSignificant ? el("span", { class: "ns-mark", "aria-hidden": "true", dataset: { testid: "ns-mark" } }, "n.s.") : null,
   );
 }
 

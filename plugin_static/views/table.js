@@ -8,6 +8,7 @@ import { exportTablesText, visibleClassRows } from "../report-table.js";
 import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
 import { deltaElement, intervalElement } from "./delta.js";
+import { hiddenText } from "./hidden-text.js";
 import { createStepSlider } from "./step-slider.js";
 import { runNameElement } from "./run-name.js";
 import { createVirtualRows } from "./virtual-rows.js";
@@ -301,6 +302,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: String(value), ...(lowSupport ? { lowSupport: "true" } : {}) },
       },
       el("span", { class: "value" }, fieldInfo.isCount ? formatCount(value) : formatScore(value), bar),
+      lowSupport ? hiddenText(` (fewer than ${view.supportThreshold} examples)`) : null,
       showDelta ? deltaElement(delta, mark, { isCount: fieldInfo.isCount }) : null,
     );
   }
