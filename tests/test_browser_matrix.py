@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
-from browser_support import LATEST, WIDE_CLASSES, matrix_values, row_names, wait_ready
+from browser_support import LATEST, WIDE_CLASSES, dashboard_page, matrix_values, row_names, wait_ready
 
 pytest.importorskip("playwright.sync_api")
 
@@ -112,3 +112,20 @@ def test_many_classes_show_top_confusions_and_stay_virtualised(dashboard, matric
     wait_ready(page)
     assert dashboard.testid("class-count").text_content() == f"{sum('99' in str(k) for k in range(WIDE_CLASSES))} of {WIDE_CLASSES} classes"
     dashboard.problems.assert_none()
+
+
+@pytest.fixture
+def narrow_dashboard(browser, server, request):  # noqa: F811  (browser, server: the fixtures above)
+    yield from dashboard_page(browser, server, request.node.name, width=400, height=900)
+
+
+def test_a_screen_reader_reads_every_cell_where_its_number_does_not_fit(narrow_dashboard, matrices):
+    _, written = matrices
+    cm = written["baseline"][LATEST]
+    page = narrow_dashboard.open(runs=["baseline"])
+    cell = page.locator('[data-testid=matrix-cell][data-true="1"][data-pred="0"]')
+    assert cell.text_content() == ""  # 400 px wide: too small for its number
+    assert f"\u2068dog\u2069 → \u2068cat\u2069: {cm[1, 0]:,}" in cell.aria_snapshot()
+    names = page.locator("[data-testid=matrix-cell]").evaluate_all("cells => cells.map(cell => cell.getAttribute('aria-label'))")
+    assert len(names) == cm.size and all(names)
+    narrow_dashboard.problems.assert_none()

@@ -40,8 +40,9 @@ export function fitCellSize(size, width) {
  * @param {string} model.colTotalLabel
  * @param {number} cellSize cell width in CSS pixels, from {@link fitCellSize}
  * @param {{focus: [number, number]}|null} [interactive] cells open their
- *   examples: each gets an accessible name and one of them (`focus`, true and
- *   predicted index) is the grid's tab stop; arrow keys move it (the caller's job)
+ *   examples: one of them (`focus`, true and predicted index) is the grid's tab
+ *   stop; arrow keys move it (the caller's job). Every cell has an accessible name
+ *   ("cat → dog: 12"), drawn number or not
  * @param {"light"|"dark"} [theme] the page's theme: the cells' colours (theme.js)
  * @returns {HTMLTableElement}
  */
@@ -80,7 +81,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
             style: { ...cellStyle, background: cssColour(colour) },
             dataset: { testid: "matrix-cell", true: idOf(i), pred: idOf(j), value: String(values[k]) },
             tabindex: interactive ? (interactive.focus[0] === i && interactive.focus[1] === j ? "0" : "-1") : null,
-            "aria-label": interactive ? `${isolated(name)} → ${isolated(names[j])}: ${model.formatValue(values[k])}` : null,
+            "aria-label": `${isolated(name)} → ${isolated(names[j])}: ${model.formatValue(values[k])}`, // also where the cell is too small for its number
           },
           showText ? model.formatValue(values[k]) : null,
         ),
