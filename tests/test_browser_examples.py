@@ -390,7 +390,7 @@ def test_group_cells_open_no_examples_and_say_why(dashboard):
     page.locator("td[data-testid=matrix-cell][data-true='0'][data-pred='1']").click()
     page.wait_for_timeout(300)
     assert dashboard.testid("examples-panel").is_hidden()
-    assert page.locator("td[data-testid=matrix-cell][tabindex]").count() == 0
+    assert page.locator("td[data-testid=matrix-cell].opens-examples").count() == 0
     dashboard.problems.assert_none()
 
 

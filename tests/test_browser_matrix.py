@@ -129,3 +129,33 @@ def test_a_screen_reader_reads_every_cell_where_its_number_does_not_fit(narrow_d
     names = page.locator("[data-testid=matrix-cell]").evaluate_all("cells => cells.map(cell => cell.getAttribute('aria-label'))")
     assert len(names) == cm.size and all(names)
     narrow_dashboard.problems.assert_none()
+
+
+def test_keyboard_moves_through_the_cells_and_shows_what_hovering_shows(narrow_dashboard, matrices):
+    _, written = matrices
+    cm = written["baseline"][LATEST]
+    page = narrow_dashboard.open(runs=["baseline"])  # no examples logged: cells open nothing
+    cells = page.locator("[data-testid=matrix-cell]")
+    assert cells.evaluate_all("cells => cells.filter(c => c.tabIndex === 0).length") == 1  # one tab stop
+    dashboard = narrow_dashboard
+    dashboard.testid("matrix-diff-mode").focus()
+    page.keyboard.press("Tab")
+    focused = "() => [document.activeElement.dataset.testid, document.activeElement.dataset.true, document.activeElement.dataset.pred]"
+    assert page.evaluate(focused) == ["matrix-cell", "0", "0"]
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate(focused) == ["matrix-cell", "1", "0"]
+    outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    tooltip = dashboard.testid("matrix-tooltip")
+    tooltip.wait_for(state="visible")
+    text = tooltip.inner_text()
+    assert "dog → cat" in text and f"Count: {cm[1, 0]}" in text
+    assert f"{100 * cm[1, 0] / cm[1].sum():.1f}% of true class" in text
+    page.keyboard.press("Escape")
+    assert tooltip.is_hidden()
+    page.keyboard.press("Enter")  # opens nothing without examples
+    assert dashboard.testid("examples-panel").is_hidden()
+    page.keyboard.press("Tab")  # out of the grid: one tab stop, no trap
+    assert page.evaluate("() => document.activeElement.dataset.testid") != "matrix-cell"
+    assert dashboard.page.locator("[role=tooltip]:visible").count() == 0
+    dashboard.problems.assert_none()

@@ -39,10 +39,10 @@ export function fitCellSize(size, width) {
  * @param {string} model.rowTotalLabel
  * @param {string} model.colTotalLabel
  * @param {number} cellSize cell width in CSS pixels, from {@link fitCellSize}
- * @param {{focus: [number, number]}|null} [interactive] cells open their
- *   examples: one of them (`focus`, true and predicted index) is the grid's tab
- *   stop; arrow keys move it (the caller's job). Every cell has an accessible name
- *   ("cat → dog: 12"), drawn number or not
+ * @param {{focus: [number, number], opens?: boolean}|null} [interactive] the
+ *   cell at `focus` (true and predicted index) is the grid's tab stop; arrow keys
+ *   move it (the caller's job); `opens`: cells open their examples. Every cell has
+ *   an accessible name ("cat → dog: 12"), drawn number or not
  * @param {"light"|"dark"} [theme] the page's theme: the cells' colours (theme.js)
  * @returns {HTMLTableElement}
  */
@@ -77,7 +77,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
         el(
           "td",
           {
-            class: `cell${i === j ? " diagonal" : ""}${dark ? " dark" : ""}${showText ? "" : " small"}${interactive ? " opens-examples" : ""}`,
+            class: `cell${i === j ? " diagonal" : ""}${dark ? " dark" : ""}${showText ? "" : " small"}${interactive?.opens ? " opens-examples" : ""}`,
             style: { ...cellStyle, background: cssColour(colour) },
             dataset: { testid: "matrix-cell", true: idOf(i), pred: idOf(j), value: String(values[k]) },
             tabindex: interactive ? (interactive.focus[0] === i && interactive.focus[1] === j ? "0" : "-1") : null,

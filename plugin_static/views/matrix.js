@@ -119,15 +119,19 @@ export function createMatrixView(container, { onChange, onExamples }) {
   });
   body.addEventListener("mouseleave", hideTooltip);
   // Cells open their examples: a click, or Enter / Space on the focused cell;
-  // arrow keys, Home and End move the focus through the grid.
+  // arrow keys, Home and End move the focus through the grid (with examples or not).
   body.addEventListener("click", (event) => {
     const cell = event.target.closest("td[data-testid=matrix-cell]");
     if (cell && examplesOn) openExamples(Number(cell.dataset.true), Number(cell.dataset.pred));
   });
   body.addEventListener("keydown", (event) => {
     const cell = event.target.closest?.("td[data-testid=matrix-cell]");
-    if (!cell || !examplesOn || !model) return;
-    if (event.key === "Enter" || event.key === " ") {
+    if (!cell || !model) return;
+    if (event.key === "Escape") {
+      hideTooltip();
+      return;
+    }
+    if (examplesOn && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
       openExamples(Number(cell.dataset.true), Number(cell.dataset.pred));
       return;
@@ -148,10 +152,15 @@ export function createMatrixView(container, { onChange, onExamples }) {
     event.preventDefault();
     moveGridFocus(next[0], next[1])?.focus();
   });
+  // The focused cell shows what hovering shows (Escape hides it).
   body.addEventListener("focusin", (event) => {
     const cell = event.target.closest?.("td[data-testid=matrix-cell]");
-    if (cell && examplesOn) moveGridFocus(model.positionOf(Number(cell.dataset.true)), model.positionOf(Number(cell.dataset.pred)));
+    if (!cell || !model) return;
+    moveGridFocus(model.positionOf(Number(cell.dataset.true)), model.positionOf(Number(cell.dataset.pred)));
+    const box = cell.getBoundingClientRect();
+    showCell(Number(cell.dataset.true), Number(cell.dataset.pred), { clientX: box.right, clientY: box.bottom });
   });
+  body.addEventListener("focusout", hideTooltip);
 
   const idOf = (position) => (model?.ids ? model.ids[position] : position);
   const gridCell = (i, j) => body.querySelector(`td[data-testid=matrix-cell][data-true="${idOf(i)}"][data-pred="${idOf(j)}"]`);
@@ -245,7 +254,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
 
   function drawGrid() {
     if (focusCell[0] >= model.size || focusCell[1] >= model.size) focusCell = [0, 0];
-    const interactive = examplesOn ? { focus: focusCell } : null;
+    const interactive = { focus: focusCell, opens: examplesOn };
     return el("div", { class: "matrix-scroll" }, renderMatrixGrid(model, cellSize(), interactive, currentTheme()));
   }
 
