@@ -339,3 +339,11 @@ def test_pivot_headers_show_whole_run_names_that_share_a_long_prefix(dashboard, 
     )
     assert listed == []
     dashboard.problems.assert_none()
+
+
+def test_each_pivot_table_is_named_by_its_metric_and_class_set(dashboard):
+    page = dashboard.open(tag=PIVOT_TAG, runs=["pivot_00", "pivot_01", "pivot_other"], view="pivot", metric="f1")
+    for index in (1, 2):
+        table = page.get_by_role("table", name=f"Pivot: F1 of each run, class set {index}")
+        assert table.count() == 1 and table.is_visible()
+    dashboard.problems.assert_none()

@@ -159,3 +159,10 @@ def test_keyboard_moves_through_the_cells_and_shows_what_hovering_shows(narrow_d
     assert page.evaluate("() => document.activeElement.dataset.testid") != "matrix-cell"
     assert dashboard.page.locator("[role=tooltip]:visible").count() == 0
     dashboard.problems.assert_none()
+
+
+def test_the_matrix_table_is_named(dashboard):
+    page = dashboard.open(runs=["baseline"])
+    table = page.get_by_role("table", name="Confusion matrix: rows are true classes, columns predicted classes")
+    assert table.count() == 1 and table.is_visible()
+    dashboard.problems.assert_none()

@@ -218,3 +218,15 @@ def test_a_screen_reader_hears_what_each_mark_means(dashboard):
     )
     assert sizes and max(sizes) <= 1
     dashboard.problems.assert_none()
+
+
+def test_the_table_is_named_and_its_headers_say_what_they_head(dashboard):
+    page = dashboard.open()
+    table = page.get_by_role("table", name="Classification report")
+    assert table.count() == 1 and table.is_visible()
+    caption = dashboard.testid("report-table").locator("caption")
+    assert caption.evaluate("c => c.getBoundingClientRect().width * c.getBoundingClientRect().height") <= 1  # the card's heading says it on screen
+    heads = dashboard.testid("report-table").locator("thead th").evaluate_all("cells => cells.map(c => c.getAttribute('scope'))")
+    assert set(heads) == {"col", "colgroup"}
+    assert dashboard.testid("report-row").first.locator("th").get_attribute("scope") == "row"
+    dashboard.problems.assert_none()

@@ -2,6 +2,7 @@
 import { el } from "../dom.js";
 import { cellColour, cssColour, whiteText } from "../matrix-math.js";
 import { isolated, shownName } from "../format.js";
+import { tableCaption } from "./table-caption.js";
 
 const LABEL_WIDTH = 140;
 const TOTAL_WIDTH = 64;
@@ -110,6 +111,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
   return el(
     "table",
     { class: `matrix-grid${horizontal ? " horizontal-labels" : ""}`, dataset: { testid: "matrix-grid" } },
+    tableCaption("Confusion matrix: rows are true classes, columns predicted classes"),
     el("thead", {}, header),
     el("tbody", {}, rows),
     el("tfoot", {}, footer),

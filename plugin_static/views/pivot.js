@@ -4,6 +4,7 @@ import { breakable, el, isolatedText, replaceChildren } from "../dom.js";
 import { formatScore, runLabel, shownName } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 import { deltaElement, intervalElement } from "./delta.js";
+import { tableCaption } from "./table-caption.js";
 import { createVirtualRows } from "./virtual-rows.js";
 
 // Up to this many classes the rows are drawn whole (the browser's find sees them all);
@@ -98,6 +99,7 @@ export function createPivotView(container) {
           dataset: { testid: "pivot-table" },
           style: { minWidth: `${CLASS_COLUMN_PX + RUN_COLUMN_MIN_PX * group.runs.length}px` }, // more runs: scroll sideways
         },
+        tableCaption(`Pivot: ${metricLabel} of each run, class set ${index + 1}`),
         el(
           "colgroup",
           {},

@@ -9,6 +9,7 @@ import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { hiddenText } from "./hidden-text.js";
+import { setCaption, tableCaption } from "./table-caption.js";
 import { createStepSlider } from "./step-slider.js";
 import { runNameElement } from "./run-name.js";
 import { createVirtualRows } from "./virtual-rows.js";
@@ -117,7 +118,8 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const head = el("thead");
     const summaryBody = el("tbody", { class: "summary-body" });
     const classBody = el("tbody", { class: "class-body" });
-    const table = el("table", { class: "report-table stacked", dataset: { testid: "report-table" } }, head, summaryBody, classBody);
+    const caption = tableCaption("Classification report");
+    const table = el("table", { class: "report-table stacked", dataset: { testid: "report-table" } }, caption, head, summaryBody, classBody);
     const scroller = el("div", { class: "table-scroll" }, table);
     const title = el("h3", { class: "report-group-title", dataset: { testid: "report-group-title" } });
     grid.element = el("section", { class: "report-group", dataset: { testid: "report-group" } }, title, scroller);
@@ -167,6 +169,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       grid.element.classList.toggle("not-compared", !data.hasBaseline);
       title.hidden = !titled;
       replaceChildren(title, ...isolatedText(titled ? data.title : ""));
+      setCaption(caption, titled ? `Classification report · ${data.title}` : "Classification report");
       grid.renderHead();
       replaceChildren(summaryBody, grid.shown.summaryRows.map((row) => renderRow(data, grid.shown, row, "summary-row")));
     };
