@@ -178,7 +178,7 @@ export function startApp({ root, api, presets }) {
     store.set({ tableColumns: columnSet.key, sort: sortForFields(store.get().sort, columnSet.fields) });
   });
   const columnsField = field("Columns", columnsSelect);
-  const pivotSlider = createStepSlider({ testid: "pivot", onChange: (tableStep) => store.set({ tableStep }) });
+  const pivotSlider = createStepSlider({ testid: "pivot", label: "Report step", onChange: (tableStep) => store.set({ tableStep }) });
   // Long-tail thresholds (shown when the runs have training counts per class).
   const manyInput = el("input", { type: "number", min: "1", step: "1", class: "number-input", dataset: { testid: "threshold-many" } });
   const fewInput = el("input", { type: "number", min: "0", step: "1", class: "number-input", dataset: { testid: "threshold-few" } });

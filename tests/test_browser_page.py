@@ -156,3 +156,15 @@ def test_a_narrow_window_stacks_the_run_list_above_cards_that_fit_it(browser, se
         }""")
         assert layout == {"page": 400, "card": pytest.approx(380, abs=2), "outside": 0, "sidebarAbove": True}
         dashboard.problems.assert_none()
+
+
+def test_each_step_slider_says_which_view_it_steps(dashboard):
+    page = dashboard.open()
+    for name, testid in (("Report step", "table"), ("Matrix step", "matrix"), ("Imbalance step", "imbalance")):
+        slider = page.get_by_role("slider", name=name, exact=True)
+        assert slider.count() == 1 and slider.get_attribute("data-testid") == f"{testid}-step-slider"
+        assert slider.get_attribute("aria-valuetext") == "step 5"
+    dashboard.testid("view-pivot").click()
+    wait_ready(page)
+    assert page.get_by_role("slider", name="Report step", exact=True).get_attribute("data-testid") == "pivot-step-slider"
+    dashboard.problems.assert_none()

@@ -31,7 +31,7 @@ export function createImbalanceView(container, { onChange }) {
 
   const runSelect = select([], null, { dataset: { testid: "imbalance-run" } });
   runSelect.addEventListener("change", () => onChange({ run: runSelect.value, step: null }));
-  const slider = createStepSlider({ testid: "imbalance", onChange: (step) => onChange({ step }) });
+  const slider = createStepSlider({ testid: "imbalance", label: "Imbalance step", onChange: (step) => onChange({ step }) });
   const scaleSelect = select(SCALES, "linear", { dataset: { testid: "imbalance-scale" } });
   scaleSelect.addEventListener("change", () => onChange({ scale: scaleSelect.value }));
   const orderSelect = select(ORDERS, "support", { dataset: { testid: "imbalance-order" } });

@@ -47,7 +47,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
 
   const runSelect = select([], null, { dataset: { testid: "matrix-run" } });
   runSelect.addEventListener("change", () => onChange({ run: runSelect.value, step: null }));
-  const slider = createStepSlider({ testid: "matrix", onChange: (step) => onChange({ step }) });
+  const slider = createStepSlider({ testid: "matrix", label: "Matrix step", onChange: (step) => onChange({ step }) });
   const normalizeSelect = select(NORMALIZATIONS, "none", { dataset: { testid: "matrix-normalize" } });
   normalizeSelect.addEventListener("change", () => onChange({ normalize: normalizeSelect.value }));
   const colourSelect = select(COLOUR_SCALES, "row", { dataset: { testid: "matrix-colour" } });

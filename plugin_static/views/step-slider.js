@@ -7,11 +7,13 @@ import { resolveStep } from "../state.js";
  * @param {Object} options
  * @param {string} options.testid prefix of the data-testids
  *   (`<prefix>-step-slider`, `<prefix>-step-label`, `<prefix>-step-latest`)
+ * @param {string} options.label the slider's accessible name, which tells the page's sliders
+ *   apart, e.g. "Matrix step"
  * @param {(step: number|null) => void} options.onChange called with the
  *   chosen step, or null when the latest step is chosen (follow mode)
  * @returns {{element: HTMLElement, update: (steps: number[], wanted: number|null) => void}}
  */
-export function createStepSlider({ testid, onChange }) {
+export function createStepSlider({ testid, label: name, onChange }) {
   let steps = [];
   const input = el("input", {
     type: "range",
@@ -19,7 +21,7 @@ export function createStepSlider({ testid, onChange }) {
     max: "0",
     step: "1",
     class: "step-range",
-    "aria-label": "Step",
+    "aria-label": name,
     dataset: { testid: `${testid}-step-slider` },
   });
   const value = el("span", { class: "step-value", dataset: { testid: `${testid}-step-label` } });

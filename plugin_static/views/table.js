@@ -32,7 +32,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
   let view = null;
   let shownRows = [];
 
-  const slider = createStepSlider({ testid: "table", onChange: onStep });
+  const slider = createStepSlider({ testid: "table", label: "Report step", onChange: onStep });
   const filterInput = el("input", {
     type: "search",
     class: "text-input",
