@@ -168,3 +168,20 @@ def test_each_step_slider_says_which_view_it_steps(dashboard):
     wait_ready(page)
     assert page.get_by_role("slider", name="Report step", exact=True).get_attribute("data-testid") == "pivot-step-slider"
     dashboard.problems.assert_none()
+
+
+def test_the_loading_ring_stays_still_for_reduced_motion(dashboard):
+    page = dashboard.open()
+    spinning = """() => { const status = document.querySelector('[data-testid=page-status]');
+        status.classList.add('busy');
+        const style = getComputedStyle(status, '::before');
+        return [style.animationName, style.display]; }"""
+    assert page.evaluate(spinning) == ["spin", "inline-block"]
+    page.emulate_media(reduced_motion="reduce")
+    assert page.evaluate(spinning) == ["none", "inline-block"]
+    # Nothing else on the page animates or transitions.
+    moving = page.evaluate("""() => [...document.querySelectorAll('*')].filter(e => {
+        const s = getComputedStyle(e); return s.animationName !== 'none' || s.transitionDuration.split(',').some(d => parseFloat(d) > 0);
+      }).map(e => e.className)""")
+    assert moving == []
+    dashboard.problems.assert_none()
