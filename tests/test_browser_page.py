@@ -42,6 +42,7 @@ def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
     assert dashboard.testid("table-step-label").text_content() == "2"
     dashboard.testid("matrix-step-slider").fill("1")
     wait_ready(page)
+    dashboard.testid("class-filter").focus()  # a keyboard user is at work in the table
 
     import tensorflow as tf
 
@@ -59,6 +60,7 @@ def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
     )
     wait_ready(page)
     assert dashboard.testid("matrix-step-label").text_content() == "1"
+    assert page.evaluate("document.activeElement.dataset.testid") == "class-filter"  # the redraw took no focus
     assert dashboard.testid("table-step-latest").is_visible()
     assert dashboard.testid("matrix-step-latest").is_hidden()
     dashboard.problems.assert_none()
