@@ -166,3 +166,26 @@ def test_the_matrix_table_is_named(dashboard):
     table = page.get_by_role("table", name="Confusion matrix: rows are true classes, columns predicted classes")
     assert table.count() == 1 and table.is_visible()
     dashboard.problems.assert_none()
+
+
+def test_a_new_step_redraws_the_matrix_and_keeps_the_focused_cell(dashboard, matrices):
+    root, _ = matrices
+    page = dashboard.open(tag="live_matrix", runs=["live"], poll=1)
+    page.locator('[data-testid=matrix-cell][data-true="1"][data-pred="0"]').focus()
+    page.keyboard.press("ArrowRight")
+    focused = "() => [document.activeElement.dataset.testid, document.activeElement.dataset.true, document.activeElement.dataset.pred]"
+    assert page.evaluate(focused) == ["matrix-cell", "1", "1"]
+
+    import tensorflow as tf
+
+    from tb_imbalance import summary as tbs
+
+    writer = tf.summary.create_file_writer(str(root / "live"))
+    with writer.as_default():
+        labels = np.array([0, 1, 2, 3, 0, 1, 1])
+        tbs.confusion_matrix("live_matrix", labels, np.roll(labels, 1), step=3, num_classes=4)
+    writer.close()
+    page.wait_for_function("document.querySelector('[data-testid=matrix-step-label]').textContent === '3'", timeout=30_000)
+    wait_ready(page)
+    assert page.evaluate(focused) == ["matrix-cell", "1", "1"]  # on the new grid's cell, not on the page
+    dashboard.problems.assert_none()

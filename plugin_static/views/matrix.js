@@ -14,6 +14,7 @@ import { fitCellSize, renderMatrixGrid } from "./matrix-grid.js";
 import { buildMatrixModel } from "./matrix-model.js";
 import { createStepSlider } from "./step-slider.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
+import { keepFocus } from "./keep-focus.js";
 import { renderTopConfusions } from "./top-confusions.js";
 
 /** Above this many classes the grid gives way to a heat map and a ranked list. */
@@ -319,7 +320,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
     if (drawnKey && key.every((part, index) => part === drawnKey[index])) return;
     drawnKey = key;
     model = buildMatrixModel(view, { focus });
-    drawBody();
+    keepFocus(body, drawBody);
     drawLegend();
   }
 
