@@ -69,6 +69,12 @@ def check_not_per_position(labels: Any, predictions: Any) -> None:
         ValueError: `labels` [2, 4, 4] and `predictions` [2, 3, 4, 4] hold one value per position (segmentation masks, token tags) with the classes on axis 1 of `predictions`, as PyTorch lays them out; the matrix counts one row per position: pass labels.reshape(-1) and predictions.movedim(1, -1).reshape(-1, 3) (numpy: np.moveaxis(predictions, 1, -1).reshape(-1, 3)). Positions to leave out (an ignore_index such as -100 or 255) are dropped when their sample_weight is 0: sample_weight=(labels != ignore_index).reshape(-1)
     """
     true, scores = _shape(labels), _shape(predictions)
+    for stacked, other, name, other_name in ((true, scores, "labels", "predictions"), (scores, true, "predictions", "labels")):
+        if len(stacked) == 3 and len(other) in (1, 2) and min(stacked[:2]) > 1 and stacked[0] * stacked[1] == other[0]:
+            raise ValueError(
+                f"`{name}` {list(stacked)} holds one batch per device on a leading axis (as jax.pmap returns "
+                f"[D, B, C]) beside {other[0]} rows of `{other_name}`: flatten it first, {name}.reshape(-1, {stacked[2]})"
+            )
     if len(true) >= 3 and len(scores) == len(true) and true[1] == 1:
         true = true[:1] + true[2:]  # masks [N, 1, H, W], as a binary model's targets often are
     first = len(true) >= 2 and len(scores) == len(true) + 1 and scores[:1] + scores[2:] == true

@@ -171,6 +171,23 @@ def test_masks_flattened_as_advised_with_an_ignore_index_give_sklearns_report(tm
     np.testing.assert_array_equal(matrices(tmp_path)["."][0], expected)
 
 
+@pytest.mark.parametrize("stacked", ["predictions", "labels"])
+def test_one_batch_per_device_on_a_leading_axis_is_refused_naming_the_reshape_and_read_once_flattened(tmp_path, stacked):
+    """jax.pmap (or a shard_map whose output is stacked) returns [D, B, C]: 4 devices, 100 rows each."""
+    rng = np.random.default_rng(5)
+    labels, logits = rng.integers(0, 3, 400), rng.normal(size=(400, 3))
+    one_hot = np.eye(3)[labels]
+    given = {"predictions": (labels, logits.reshape(4, 100, 3)), "labels": (one_hot.reshape(4, 100, 3), logits)}[stacked]
+    for kwargs in ({}, {"class_names": NAMES}):
+        with pytest.raises(ValueError, match=rf"`{stacked}` \[4, 100, 3\] holds one batch per device on a leading axis "
+                                             rf"\(as jax.pmap returns \[D, B, C\]\) beside 400 rows .*{stacked}\.reshape\(-1, 3\)$"):
+            tb_imbalance.log_report(tmp_path, *given, 0, from_logits=True, **kwargs)
+    assert list(tmp_path.iterdir()) == []
+    flat = {"predictions": (labels, logits), "labels": (one_hot, logits)}[stacked]
+    cm = tb_imbalance.log_report(tmp_path, *flat, 0, from_logits=True, class_names=NAMES)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(labels, logits.argmax(1), labels=range(3)))
+
+
 def test_binary_logits_past_floats_range_log_quietly_under_warnings_as_errors(tmp_path):
     logits = np.array([-200.0, -90.0, 95.0, 300.0, 1.0, -1.0], dtype=np.float32)
     labels = np.array([0, 0, 1, 1, 1, 0])
