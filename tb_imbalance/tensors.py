@@ -29,6 +29,8 @@ __all__ = ["eager_under_torch_compile", "refuse_tf_graph_or_replica", "to_numpy"
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
 _NUMPY_TORCH_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
+#: What each argument holds, for the refusal of a PRNG key array passed in its place.
+_NOT_KEYS = {"labels": "class ids", "predictions": "class ids or scores", "sample_weight": "weights", "cm": "counts"}
 #: A sparse torch tensor up to this many values dense is made dense (a 1000-class matrix: 10**6).
 _DENSE_MAX_VALUES = 10**7
 
@@ -102,7 +104,7 @@ def to_numpy(value: Any, argument: str) -> Any:
     Raises:
         TypeError: a symbolic value (a Keras ``KerasTensor``, a TensorFlow
             graph tensor, a JAX tracer, a PyTorch ``meta`` tensor) that holds
-            no numbers yet; a torchmetrics metric object (its ``compute()``
+            no numbers yet; a JAX PRNG key array; a torchmetrics metric object (its ``compute()``
             holds the values); a PyTorch ``DTensor`` of which this process
             holds a part (a replicated one is read from this process's copy).
     """
@@ -165,6 +167,12 @@ def to_numpy(value: Any, argument: str) -> Any:
             raise TypeError(
                 f"`{argument}` is a JAX tracer inside a traced function (jax.jit, jax.grad); log outside "
                 "it (e.g. after the step returns its outputs)"
+            )
+        if str(getattr(value, "dtype", "")).startswith("key<"):  # jax.random.key(...): a PRNG key array
+            holds = _NOT_KEYS.get(argument, "values")
+            raise TypeError(
+                f"`{argument}` is an array of JAX PRNG keys (dtype {value.dtype}), not of {holds}: a key was "
+                f"passed by mistake; pass the {holds}"
             )
         if getattr(value, "is_deleted", lambda: False)():
             raise ValueError(

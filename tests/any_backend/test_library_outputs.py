@@ -229,6 +229,16 @@ def test_a_donated_jax_array_is_refused_naming_the_argument(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("argument", ["labels", "predictions"])
+def test_a_jax_prng_key_array_passed_by_mistake_is_refused_naming_the_argument(tmp_path, argument):
+    jax = pytest.importorskip("jax")
+    given = {"labels": [0, 1, 0, 1], "predictions": np.eye(2)[[0, 1, 1, 1]]}
+    given[argument] = jax.random.split(jax.random.key(0), 4)
+    with pytest.raises(TypeError, match=rf"`{argument}` is an array of JAX PRNG keys \(dtype key<fry>\), not of class ids"):
+        tb_imbalance.log_report(tmp_path, given["labels"], given["predictions"], 0)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_torch_return_types_name_the_indices_to_pass(tmp_path):
     torch = pytest.importorskip("torch")
     logits = torch.tensor([[2.0, 0.1, 0.0], [0.0, 3.0, 1.0]])
