@@ -166,7 +166,8 @@ def to_numpy(value: Any, argument: str) -> Any:
         if "Tracer" in type(value).__name__:
             raise TypeError(
                 f"`{argument}` is a JAX tracer inside a traced function (jax.jit, jax.grad); log outside "
-                "it (e.g. after the step returns its outputs)"
+                "it (e.g. after the step returns its outputs), or hand the arrays and the step to "
+                "jax.debug.callback and log in it"
             )
         if str(getattr(value, "dtype", "")).startswith("key<"):  # jax.random.key(...): a PRNG key array
             holds = _NOT_KEYS.get(argument, "values")

@@ -218,6 +218,37 @@ def test_a_traced_jax_step_is_refused_naming_step(tmp_path):
     assert not (tmp_path / "confusion_matrix").exists() and list(tmp_path.iterdir()) == []
 
 
+def test_traced_jax_arrays_are_refused_naming_the_callback_that_logs_them_from_inside_jit_and_scan(tmp_path):
+    jax = pytest.importorskip("jax")
+    rng = np.random.default_rng(6)
+    labels, logits = rng.integers(0, 3, (4, 200)), rng.normal(size=(4, 200, 3)).astype(np.float32)
+
+    @jax.jit
+    def traced(labels, logits):
+        tb_imbalance.log_report(tmp_path / "traced", labels, logits, 0, from_logits=True)
+        return logits
+
+    with pytest.raises(TypeError, match=r"`labels` is a JAX tracer .* jax\.debug\.callback"):
+        traced(labels[0], logits[0])
+    assert list(tmp_path.iterdir()) == []
+
+    def log(step, labels, logits):  # host arrays, one evaluation a call
+        tb_imbalance.log_report(tmp_path / "scan", labels, logits, step, from_logits=True, class_names=NAMES)
+
+    def evaluate(carry, batch):
+        jax.debug.callback(log, *batch, ordered=True)
+        return carry, batch[2].argmax(-1)
+
+    _, predicted = jax.jit(lambda batches: jax.lax.scan(evaluate, 0, batches))((np.arange(4) * 10, labels, logits))
+    jax.effects_barrier()
+    logged = matrices(tmp_path)["scan"]
+    assert list(logged) == [0, 10, 20, 30]
+    for index, step in enumerate(logged):
+        expected = skm.confusion_matrix(labels[index], logits[index].argmax(1), labels=range(3))
+        np.testing.assert_array_equal(logged[step], expected)
+        np.testing.assert_array_equal(np.asarray(predicted[index]), logits[index].argmax(1))
+
+
 def test_a_donated_jax_array_is_refused_naming_the_argument(tmp_path):
     jax = pytest.importorskip("jax")
     scores = jax.numpy.asarray([[0.8, 0.2], [0.3, 0.7]])
