@@ -78,7 +78,15 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
     """A list of arrays is a multi-output model's heads, or batches collected in a loop."""
     if not isinstance(value, (list, tuple)) or len(value) < 2:
         return
+    first = value[0]
+    with_extras = hasattr(first, "shape") and len(first.shape) >= 2 and ValueError(
+        f"`{argument}` is a {type(value).__name__} of {len(value)} items, the first a {list(first.shape)} array "
+        "beside other values, as a model returning (logits, aux) or (logits, state) gives; pass the array to "
+        f"log, e.g. {argument}[0] (with from_logits=True for logits)"
+    )
     if not all(hasattr(item, "shape") and len(item.shape) >= 1 for item in value):
+        if with_extras:
+            raise with_extras
         return  # nested Python lists are rows: np.asarray decides
     rows = [int(item.shape[0]) for item in value]
     concatenate = "concatenate them first: np.concatenate, torch.cat or jnp.concatenate"
@@ -88,6 +96,8 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
             f"`{argument}` is a list of {len(value)} arrays of {shown} rows, as batches collected "
             f"in a loop are; {concatenate}"
         )
+    if with_extras and not all(len(item.shape) >= 2 for item in value):
+        raise with_extras
     if all(len(item.shape) >= 2 for item in value):
         raise ValueError(
             f"`{argument}` is a list of {len(value)} arrays: the outputs of a model with several "

@@ -87,6 +87,19 @@ def test_tf_summary_ops_take_class_balanced_weights(tmp_path):
         assert tbs.classification_report("report", true, predicted, step=0, num_classes=3, sample_weight=weights, image=False)
 
 
+@pytest.mark.parametrize("extra", [{"batch_stats": 1.0}, np.zeros(40), np.float32(0.3)], ids=["state", "aux", "loss"])
+def test_a_model_output_tuple_is_refused_naming_the_array_to_pass(tmp_path, extra):
+    """A model returning (logits, state) (Flax's mutable apply) or (logits, aux) was refused as 'ragged'."""
+    rng = np.random.default_rng(12)
+    true, logits = rng.integers(0, 3, 40), rng.normal(size=(40, 3)).astype(np.float32)
+    with pytest.raises(ValueError, match=r"`predictions` is a tuple of 2 items, the first a \[40, 3\] array beside "
+                                         r"other values, .*pass the array to log, e.g. predictions\[0\]"):
+        tb_imbalance.log_report(tmp_path, true, (logits, extra), 0, from_logits=True)
+    assert not any(tmp_path.iterdir())
+    cm = tb_imbalance.log_report(tmp_path, true, (logits, extra)[0], 0, from_logits=True)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(true, logits.argmax(1), labels=range(3)))
+
+
 def test_a_model_output_dict_is_refused_naming_the_key_to_pass(tmp_path):
     outputs = collections.OrderedDict(logits=np.zeros((4, 3)), hidden_states=None)
     with pytest.raises(TypeError, match=r"`predictions` is a mapping with keys 'logits', 'hidden_states'.*outputs\['logits'\]"):
