@@ -1,4 +1,5 @@
-"""``run_in_threads``: run a function in several threads that take turns often, as on a busy machine.
+"""Threads for tests: ``run_in_threads`` runs a function in several threads that take turns often, as on
+a busy machine; ``held_by_another_thread`` keeps a lock held by another thread meanwhile.
 
 Example:
     >>> seen = []
@@ -9,9 +10,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 
 def run_in_threads(target: Callable[..., Any], arguments: Sequence[tuple], switch_interval: float = 1e-6) -> None:
@@ -30,3 +32,33 @@ def run_in_threads(target: Callable[..., Any], arguments: Sequence[tuple], switc
             thread.join()
     finally:
         sys.setswitchinterval(switch)
+
+
+@contextlib.contextmanager
+def held_by_another_thread(lock: Any) -> Iterator[None]:
+    """Hold ``lock`` in another thread for the ``with`` block: a fork inside it copies the lock held, as a
+    background writer thread holds it while it writes a step.
+
+    Example:
+        >>> lock = threading.Lock()
+        >>> with held_by_another_thread(lock):
+        ...     lock.acquire(blocking=False)
+        False
+        >>> lock.acquire(blocking=False)
+        True
+    """
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with lock:
+            holding.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()

@@ -218,20 +218,12 @@ def test_a_child_forked_while_a_step_is_being_written_writes_its_own_steps(tmp_p
     held by a background thread it does not have: it must open its own writer, not wait forever."""
     from tb_imbalance import log_report
     from tb_imbalance.targets import directory_writer
+    from threads import held_by_another_thread
 
     writer = directory_writer(tmp_path)
     log_report(tmp_path, [0, 1], [1, 1], step=0, image=False, num_classes=2)
-    writing, forked = threading.Event(), threading.Event()
-
-    def hold_the_lock():  # what the background writer does while it writes a step
-        with writer.lock:
-            writing.set()
-            forked.wait(10)
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    writing.wait(10)
-    child = os.fork()
+    with held_by_another_thread(writer.lock):  # as the background writer holds it while it writes a step
+        child = os.fork()
     if child == 0:  # the child: write one step within 60 s, or be killed by the alarm
         import signal
 
@@ -241,8 +233,6 @@ def test_a_child_forked_while_a_step_is_being_written_writes_its_own_steps(tmp_p
             log_report(tmp_path, [0, 1], [0, 0], step=1, image=False, name="child_tag", num_classes=2)
         finally:
             os._exit(0 if os.path.isdir(os.path.join(str(tmp_path), "child")) else 1)
-    forked.set()
-    holder.join()
     _, status = os.waitpid(child, 0)
     assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
     assert sorted(matrices(tmp_path)["."]) == [0]

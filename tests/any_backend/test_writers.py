@@ -436,24 +436,15 @@ def test_a_report_writer_made_before_a_fork_gives_the_child_its_own_file_never_t
     """A sweep that forks workers after opening a ReportWriter: the child appended to the parent's event file
     (each step twice, out of order); and a lock held by a parent's thread at the fork would hang it."""
     import signal
-    import threading
 
     from tb_imbalance.event_file import event_files, read_events
+    from threads import held_by_another_thread
 
     labels, scores = seeded_batch(11)
     writer = tb_imbalance.ReportWriter(tmp_path)
     tb_imbalance.log_report(writer, labels, scores, 0, image=False)
-    holding, forked = threading.Event(), threading.Event()
-
-    def hold_the_lock():  # another thread of the parent writes through the writer as the child is forked
-        with writer.lock:
-            holding.set()
-            forked.wait(10)
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    holding.wait(10)
-    child = os.fork()
+    with held_by_another_thread(writer.lock):  # another thread of the parent writes as the child is forked
+        child = os.fork()
     if child == 0:  # the child: every outcome is its exit status, within 60 s or killed by the alarm
         signal.alarm(60)
         status = 3
@@ -469,8 +460,6 @@ def test_a_report_writer_made_before_a_fork_gives_the_child_its_own_file_never_t
             status = 5
         finally:
             os._exit(status)
-    forked.set()
-    holder.join()
     for step in (1, 2, 3):
         tb_imbalance.log_report(writer, labels, scores, step, image=False)
     _, status = os.waitpid(child, 0)
