@@ -69,9 +69,10 @@ def rows_are_probabilities(scores: np.ndarray) -> bool:
     error = float(np.abs(scores.sum(axis=1, dtype=np.float64) - 1.0).max())
     if error <= 1e-3:
         return True
-    sixteen_bits = scores.dtype == np.float16 or (
+    if error > 2.0**-7:  # before the look at every value's low bits below, which copies the scores
+        return False
+    return scores.dtype == np.float16 or (
         scores.dtype == np.float32 and not np.any(np.ascontiguousarray(scores).view(np.uint32) & 0x1FFF))
-    return sixteen_bits and error <= 2.0**-7
 
 
 def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
