@@ -77,3 +77,24 @@ def test_case6_unknown_cardinality_needs_validation_steps_or_assert_cardinality(
     model = classifier()
     model.fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(tmp_path, validation_data=known, verbose=0)])
     np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], sk_matrix(model, x_val, y_val))
+
+
+def test_pandas_validation_data_in_two_row_orders_is_refused_and_aligned_rows_match_sklearn(tmp_path, data):
+    """Keras pairs a tuple's x, y and sample_weight by position: a sorted x beside shuffled y meets other rows."""
+    import pandas as pd  # statsmodels' dependency, in this environment only
+
+    (x, y), (x_val, y_val) = data
+    index = np.random.default_rng(5).permutation(1000)[: len(y_val)]
+    frame, labels = pd.DataFrame(x_val, index=index), pd.Series(y_val, index=index)
+    weights = pd.Series(np.linspace(0.5, 2.0, len(y_val)), index=index)
+    for value, moved in (((frame.sort_index(), labels), "x"), ((frame, labels, weights.sort_index()), "sample_weight")):
+        with pytest.raises(ValueError, match=(
+            rf"`validation_data` \(arrays \(x, y.*\): `y` and `{moved}` are pandas objects holding the same index "
+            rf"in two orders .* align them first, {moved} = {moved}.loc\[y.index\]"
+        )):
+            ClassificationReportCallback(str(tmp_path / "refused"), validation_data=value)
+    assert not list(tmp_path.iterdir())
+    model = classifier()
+    aligned = (frame.sort_index().loc[labels.index], labels)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(str(tmp_path), validation_data=aligned)])
+    np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], sk_matrix(model, x_val, y_val))

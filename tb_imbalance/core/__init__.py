@@ -60,6 +60,7 @@ from tb_imbalance.core.curves import (
     roc_curve,
     validate_curve_summary,
 )
+from tb_imbalance.core.class_order import check_rows_paired
 from tb_imbalance.core.groups import group_matrix, validate_class_groups
 from tb_imbalance.core.inputs import class_ids_from_labels, class_ids_from_predictions
 from tb_imbalance.core.numeric_arrays import (
@@ -114,6 +115,7 @@ __all__ = [
     "class_ids_from_labels",
     "class_ids_from_predictions",
     "resolve_num_classes",
+    "check_rows_paired",
     "rows_are_probabilities",
     "check_integer_total",
     "widen_low_precision_floats",

@@ -108,8 +108,17 @@ def _default_index(index: Any) -> bool:
     return type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
 
 
-def _check_rows(first: Any, other: Any, argument: str) -> None:
-    mine, theirs = _index(first), _index(other)
+def check_rows_paired(labels: Any, other: Any, argument: str, labels_name: str = "labels") -> None:
+    """Refuse pandas ``labels`` and ``other`` holding the same index in two orders (paired by position, wrongly).
+
+    Example:
+        >>> import pandas as pd
+        >>> check_rows_paired(pd.Series([0, 1], index=[7, 3]), pd.Series([1.0, 2.0], index=[3, 7]), "x", "y")
+        Traceback (most recent call last):
+        ...
+        ValueError: `y` and `x` are pandas objects holding the same index in two orders (row 0: 7 and 3); rows are paired by position, not by index, so y would meet other rows' values: align them first, x = x.loc[y.index]
+    """
+    mine, theirs = _index(labels), _index(other)
     if mine is None or theirs is None or len(mine) != len(theirs) or _default_index(mine) or _default_index(theirs):
         return  # a default index (made from numpy, in the other's row order): rows paired by position, as meant
     if mine.equals(theirs) or not (mine.is_unique and theirs.is_unique):
@@ -120,9 +129,9 @@ def _check_rows(first: Any, other: Any, argument: str) -> None:
     row = int(np.flatnonzero(where != np.arange(len(where)))[0])
     (one,), (two,) = mine[row:row + 1].tolist(), theirs[row:row + 1].tolist()  # Python values, shown plainly
     raise ValueError(
-        f"`labels` and `{argument}` are pandas objects holding the same index in two orders (row {row}: "
-        f"{one!r} and {two!r}); rows are paired by position, not by index, so labels would meet "
-        f"other rows' values: align them first, {argument} = {argument}.loc[labels.index]"
+        f"`{labels_name}` and `{argument}` are pandas objects holding the same index in two orders (row {row}: "
+        f"{one!r} and {two!r}); rows are paired by position, not by index, so {labels_name} would meet "
+        f"other rows' values: align them first, {argument} = {argument}.loc[{labels_name}.index]"
     )
 
 
@@ -164,9 +173,9 @@ def check_pandas_order(
     Example:
         >>> check_pandas_order([0, 1], [[0.9, 0.1], [0.2, 0.8]], None, ["a", "b"], 2)  # not pandas: nothing to say
     """
-    _check_rows(labels, predictions, "predictions")
+    check_rows_paired(labels, predictions, "predictions")
     if sample_weight is not None:
-        _check_rows(labels, sample_weight, "sample_weight")
+        check_rows_paired(labels, sample_weight, "sample_weight")
     _check_columns(predictions, names, num_classes)
 
 
