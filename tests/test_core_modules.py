@@ -23,7 +23,7 @@ PACKAGE = ROOT / "tb_imbalance"
 #: Every public name of ``tb_imbalance.core`` before it was split into modules.
 PUBLIC_NAMES = [
     "METRIC_NAMES", "confusion_matrix", "class_ids_from_labels", "class_ids_from_predictions",
-    "resolve_num_classes", "widen_low_precision_floats", "validate_matrix", "default_class_names",
+    "resolve_num_classes", "check_rows_paired", "widen_low_precision_floats", "validate_matrix", "default_class_names",
     "validate_class_names", "per_class_metrics", "classification_report", "imbalance_metrics",
     "DEFAULT_CONFIDENCE", "normal_quantile", "wilson_interval", "newcombe_interval",
     "per_class_intervals", "per_class_differences", "SHOT_METRIC_NAMES", "MANY_SHOT_MIN",

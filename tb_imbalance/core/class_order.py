@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_label_values", "check_pandas_order", "check_pair_columns"]
+__all__ = ["check_label_values", "check_pandas_order", "check_pair_columns", "check_rows_paired"]
 
 #: How labels that are the classes' values become class ids, and refuse labels the model does not know.
 LABEL_IDS_RECIPE = (
