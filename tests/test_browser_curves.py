@@ -216,12 +216,12 @@ def test_columns_control_swaps_in_the_curve_columns_equal_to_the_report(dashboar
     # Sortable like the other columns: best AP first, then the lowest calibration error first.
     ap = report["per_class"]["average_precision"]
     header = page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=average_precision]")
-    header.click()
+    header.get_by_role("button", name="AP").click()
     wait_ready(page)
     assert header.get_attribute("aria-sort") == "descending"
     assert row_names(page) == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (-ap[i], i))]
     error = report["per_class"]["calibration_error"]
-    page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=calibration_error]").click()
+    page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=calibration_error]").get_by_role("button", name="Cal. error").click()
     wait_ready(page)
     assert row_names(page) == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (error[i], i))]
     # Back to the decision's columns: a sort by a column no longer shown falls back to class order.
@@ -233,7 +233,7 @@ def test_columns_control_swaps_in_the_curve_columns_equal_to_the_report(dashboar
     assert {"macro avg", "MCC"} <= set(read_table(page))
     # Support is in both sets: its sort is kept across the switch.
     support = report["per_class"]["support"]
-    page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=support]").click()
+    page.locator("[data-testid=report-header-cell][data-run=scored_a][data-field=support]").get_by_role("button", name="Support").click()
     wait_ready(page)
     by_support = row_names(page)
     assert by_support == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (-support[i], i))]

@@ -316,7 +316,7 @@ def test_table_starts_worst_recall_first_and_sorts_and_filters(dashboard, logged
     sorted_head = page.locator("th[aria-sort=ascending]")
     assert (sorted_head.get_attribute("data-run"), sorted_head.get_attribute("data-field")) == ("baseline", "recall")
 
-    page.locator("[data-testid=report-header-cell][data-run=baseline][data-field=support]").click()
+    page.locator("[data-testid=report-header-cell][data-run=baseline][data-field=support]").get_by_role("button", name="Support").click()
     wait_ready(page)
     by_support = sorted(range(NUM_CLASSES), key=lambda k: (-support[k], k))
     assert row_names(page)[:10] == [NAMES[k] for k in by_support[:10]]

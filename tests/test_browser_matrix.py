@@ -102,7 +102,7 @@ def test_many_classes_show_top_confusions_and_stay_virtualised(dashboard, matric
     assert dashboard.testid("class-count").text_content() == f"{WIDE_CLASSES} classes"
     assert dashboard.testid("report-row").count() < 100
     started = time.perf_counter()
-    page.locator('[data-testid=report-header-cell][data-run=wide][data-field=support]').click()
+    page.locator('[data-testid=report-header-cell][data-run=wide][data-field=support]').get_by_role("button", name="Support").click()
     wait_ready(page)
     assert time.perf_counter() - started < 2.0
     support = cm.sum(axis=1)

@@ -152,18 +152,57 @@ def test_sorting_by_column_orders_rows(dashboard, matrices):
     page = dashboard.open(runs=["baseline"])
     support = written["baseline"][LATEST].sum(axis=1)
     header = page.locator('[data-testid=report-header-cell][data-run=baseline][data-field=support]')
-    header.click()
+    header.get_by_role("button", name="Support").click()
     wait_ready(page)
     assert header.get_attribute("aria-sort") == "descending"
     by_support = [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (-support[i], i))]
     assert row_names(page) == by_support
-    header.click()
+    header.get_by_role("button", name="Support").click()
     wait_ready(page)
     assert header.get_attribute("aria-sort") == "ascending"
     assert row_names(page) == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (support[i], i))]
-    page.locator('[data-testid=report-header-cell][data-field=name]').click()
+    page.locator('[data-testid=report-header-cell][data-field=name]').get_by_role("button", name="Class").click()
     wait_ready(page)
     assert row_names(page) == sorted(CLASS_NAMES)
+    dashboard.problems.assert_none()
+
+
+def test_sortable_headers_are_buttons_and_only_the_sorted_column_says_how(dashboard, matrices):
+    """WAI-ARIA's sortable table: a button in each sortable header cell, ``aria-sort`` on the sorted one only."""
+    _, written = matrices
+    page = dashboard.open(runs=["baseline"])
+    head = dashboard.testid("report-table").locator("thead")
+    cells = head.locator("th[data-sort-column]")
+    assert cells.count() == 5  # the class and the baseline's four fields
+    # Each one holds a button named by the header's text (the class head also the class order's "#");
+    # the cell itself is no tab stop: its button is.
+    shape = cells.evaluate_all(
+        "cells => cells.map(c => [c.tabIndex, [...c.querySelectorAll('button')].map(b => b.textContent)])")
+    assert shape == [[-1, ["Class", "#"]], *([-1, [label]] for label in ("Precision", "Recall", "F1", "Support"))]
+    for label in ("Class", "Precision", "Recall", "F1", "Support"):
+        assert head.get_by_role("columnheader", name=label).get_by_role("button", name=label, exact=True).count() == 1
+    assert head.locator("th[aria-sort]").count() == 0  # class order: no column is sorted
+
+    support = cells.and_(page.locator("[data-field=support]"))
+    support.get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    wait_ready(page)
+    sorted_cells = head.locator("th[aria-sort]").evaluate_all("cells => cells.map(c => [c.dataset.field, c.getAttribute('aria-sort')])")
+    assert sorted_cells == [["support", "descending"]]
+    counts = written["baseline"][LATEST].sum(axis=1)
+    assert row_names(page) == [CLASS_NAMES[i] for i in sorted(range(4), key=lambda i: (-counts[i], i))]
+    # The redrawn header keeps the focus on the same button, and Space sorts the other way.
+    focused = "() => [document.activeElement.tagName, document.activeElement.closest('th')?.dataset.field]"
+    assert page.evaluate(focused) == ["BUTTON", "support"]
+    page.keyboard.press(" ")
+    wait_ready(page)
+    assert head.locator("th[aria-sort]").evaluate_all("cells => cells.map(c => [c.dataset.field, c.getAttribute('aria-sort')])") == [
+        ["support", "ascending"]]
+    assert page.evaluate(focused) == ["BUTTON", "support"]
+    page.keyboard.press("Shift+Tab")  # back to F1's button, which sorts by F1
+    page.keyboard.press("Enter")
+    wait_ready(page)
+    assert head.locator("th[aria-sort]").evaluate_all("cells => cells.map(c => c.dataset.field)") == ["f1"]
     dashboard.problems.assert_none()
 
 

@@ -89,7 +89,7 @@ def test_a_link_keeps_each_views_step_the_table_sort_and_filter_and_the_views_se
     page = dashboard.open(runs=list(RUNS))
     dashboard.testid("table-step-slider").fill("0")  # the table only: the matrix and the imbalance card stay at the latest
     wait_ready(page)
-    page.locator("[data-testid=report-header-cell][data-run=class_weights][data-field=f1]").click()
+    page.locator("[data-testid=report-header-cell][data-run=class_weights][data-field=f1]").get_by_role("button", name="F1").click()
     wait_ready(page)
     dashboard.testid("class-filter").fill("o")
     wait_ready(page)

@@ -99,16 +99,20 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     groupsHost,
   );
 
+  // WAI-ARIA's sortable table: a button in each sortable header cell, `aria-sort` on the sorted one only.
   function sortAttributes(column, run) {
     const sort = view.sort;
     const active = sort.column === column && (sort.run || null) === (run || null);
     return {
-      "aria-sort": active ? (sort.direction === "asc" ? "ascending" : "descending") : "none",
+      ...(active ? { "aria-sort": sort.direction === "asc" ? "ascending" : "descending" } : {}),
       class: active ? `sortable sorted sorted-${sort.direction}` : "sortable",
       dataset: { sortColumn: column, ...(run ? { run } : {}) },
-      tabIndex: 0,
-      title: "Sort",
     };
+  }
+
+  /** The header cell's button: its label, and what a click does in the title. */
+  function sortButton(label, title) {
+    return el("button", { type: "button", class: "sort-button", title, dataset: { testid: "sort-button" } }, label);
   }
 
   /** One class set's table: its own header, summary rows and virtualised class rows. */
@@ -134,12 +138,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         el("tr", { class: "spacer", "aria-hidden": "true" }, el("td", { colSpan: columnCount(), style: { height: `${height}px` } })),
     });
 
-    head.addEventListener("keydown", (event) => {
-      if ((event.key === "Enter" || event.key === " ") && event.target.matches("th[data-sort-column]")) {
-        event.preventDefault();
-        event.target.click();
-      }
-    });
+    // A click anywhere in a sortable header cell sorts, as its button does (Enter and Space included).
     head.addEventListener("click", (event) => {
       const cell = event.target.closest("[data-sort-column]");
       if (!cell) return;
@@ -200,7 +199,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
           class: `${sortAttributes("name", null).class} class-head`,
           dataset: { testid: "report-header-cell", field: "name", sortColumn: "name" },
         },
-        "Class",
+        sortButton("Class", "Sort by class name"),
         el(
           "button",
           { type: "button", class: "link-button index-sort", title: "Original class order", dataset: { sortColumn: "index", testid: "sort-index" } },
@@ -238,20 +237,22 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
               ...sortAttributes(fieldInfo.key, column.run),
               class: `${sortAttributes(fieldInfo.key, column.run).class} num${edgeClass(fieldInfo === fields[0])}`,
               dataset: { testid: "report-header-cell", run: column.run, field: fieldInfo.key, sortColumn: fieldInfo.key },
-              ...(fieldInfo.description ? { title: `${fieldInfo.description}. Click to sort.` } : {}),
             },
-            fieldInfo.label,
+            sortButton(fieldInfo.label, fieldInfo.description ? `${fieldInfo.description}. Click to sort.` : "Sort"),
           ),
         ),
       ),
     );
-    const focused = head.contains(document.activeElement) ? document.activeElement.dataset : null;
+    // The focused button (a header cell's, or the class order's "#") is focused again in the new header.
+    const active = head.contains(document.activeElement) ? document.activeElement : null;
+    const focused = active && (active.dataset.sortColumn ? active.dataset : active.closest("th")?.dataset);
+    const index = active?.classList.contains("index-sort");
     replaceChildren(head, groupRow, fieldRow);
     if (focused) {
-      const same = [...head.querySelectorAll("[data-sort-column]")].find(
-        (cell) => cell.dataset.sortColumn === focused.sortColumn && cell.dataset.run === focused.run,
+      const cell = [...head.querySelectorAll("th[data-sort-column]")].find(
+        (th) => th.dataset.sortColumn === (index ? "name" : focused.sortColumn) && th.dataset.run === focused.run,
       );
-      same?.focus();
+      cell?.querySelector(index ? ".index-sort" : ".sort-button")?.focus();
     }
     // The field row sticks right below the group row.
     requestAnimationFrame(() => {
