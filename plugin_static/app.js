@@ -2,7 +2,7 @@
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
 import { el, field, isolatedText, replaceChildren, select, setOptions } from "./dom.js";
-import { isolated } from "./format.js";
+import { isolated, shownName } from "./format.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
@@ -41,6 +41,11 @@ export const FIRST_RENDER_MARK = "imbalance-first-render";
 
 /** Quiet time after the last keystroke in the class filter before the rows are filtered. */
 export const FILTER_DELAY_MS = 150;
+
+/** Runs a link names, as shown: each isolated, with what would be drawn as nothing made visible. */
+function linkedRuns(runs) {
+  return runs.map((run) => isolated(shownName(run))).join(", ");
+}
 
 function section(testid, title, description) {
   const body = el("div", { class: "card-body" });
@@ -281,12 +286,12 @@ export function startApp({ root, api, presets }) {
     let presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
     const missing = presetRuns && source.allRuns().length ? [...new Set(presets.runs)].filter((run) => !presetRuns.includes(run)) : [];
     if (presetRuns?.length === 0 && missing.length) {
-      linkNote.textContent = `The link names runs not in this log directory (${missing.join(", ")}); showing the first runs instead.`;
+      replaceChildren(linkNote, ...isolatedText(`The link names runs not in this log directory (${linkedRuns(missing)}); showing the first runs instead.`));
       linkNote.hidden = false;
       userChoseRuns = false;
       presetRuns = null;
     } else if (missing.length) {
-      linkNote.textContent = `The link also names runs that were not in this log directory when the page opened (${missing.join(", ")}); showing the others.`;
+      replaceChildren(linkNote, ...isolatedText(`The link also names runs that were not in this log directory when the page opened (${linkedRuns(missing)}); showing the others.`));
       linkNote.hidden = false;
     }
     // Without a tag (or an unknown one), the tag most of the selected runs have.
@@ -345,17 +350,17 @@ export function startApp({ root, api, presets }) {
   /** One line per selected run that left the log directory (see followRunList). */
   function awayLines() {
     return [...away].map(([run, { baseline }]) =>
-      `${isolated(run)}: not in the log directory now (deleted, or being written again); selected again${baseline ? ", as baseline," : ""} when it comes back`);
+      `${isolated(shownName(run))}: not in the log directory now (deleted, or being written again); selected again${baseline ? ", as baseline," : ""} when it comes back`);
   }
 
   /** Runs that failed to load, and runs whose differences could not be tested (errors). */
   function tableMessage(columns) {
     const lines = [
       ...awayLines(),
-      ...columns.filter((column) => column.error).map((column) => `${isolated(column.run)}: ${column.error}`),
+      ...columns.filter((column) => column.error).map((column) => `${isolated(shownName(column.run))}: ${column.error}`),
       ...columns
         .filter((column) => column.comparisonError)
-        .map((column) => `${isolated(column.run)}: differences to the baseline are not tested (${column.comparisonError})`),
+        .map((column) => `${isolated(shownName(column.run))}: differences to the baseline are not tested (${column.comparisonError})`),
     ];
     return lines.length ? lines.join("\n") : null;
   }
@@ -363,7 +368,7 @@ export function startApp({ root, api, presets }) {
   /** Differences left untested by design (not an error): one neutral line. */
   function tableNote(columns) {
     const noted = columns.filter((column) => column.comparisonNote);
-    return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? isolated(noted[0].run) : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
+    return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? isolated(shownName(noted[0].run)) : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
   }
 
   /** The table's sort: the chosen one, or for many classes worst recall first (see defaultSort). */
@@ -530,7 +535,7 @@ export function startApp({ root, api, presets }) {
       step: matrixData.step,
       report: matrixData.report,
       settings: state.matrix,
-      labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${isolated(matrixData.run)}, step ${matrixData.step}`,
+      labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${isolated(shownName(matrixData.run))}, step ${matrixData.step}`,
       other: matrixData.other,
       otherRuns: classSetOf(matrixData.run).filter((run) => run !== matrixData.run),
       grouped: matrixGrouped,
@@ -561,7 +566,7 @@ export function startApp({ root, api, presets }) {
       worstCount: state.trends.worstCount,
       pinned: trendData?.pinned ?? null,
       markerStep: state.tableStep === null ? null : tableStep,
-      rankedBy: `${state.trends.metric === "f1" ? "F1" : "recall"} (${trendBaseline ?? "baseline"}, latest step)`,
+      rankedBy: `${state.trends.metric === "f1" ? "F1" : "recall"} (${trendBaseline === null ? "baseline" : isolated(shownName(trendBaseline))}, latest step)`,
       message: trendData?.error ?? null,
     });
 

@@ -153,3 +153,17 @@ export function shownName(name) {
 export function runLabel(run) {
   return run.replace(/\/validation_imbalance$/, "") || run;
 }
+
+/**
+ * A run's name as shown in the page: its {@link runLabel}, with hidden white space and characters
+ * drawn as nothing made visible as in {@link shownName}, so that a bidi control in a run's name
+ * cannot reorder it. Requests, URLs, tooltips and exports keep the run's name as it is.
+ * @example
+ *   shownRun("\u202ebinary/validation_imbalance") // "⟨U+202E⟩binary"
+ *   shownRun("sweep/seed 2") // "sweep/seed 2"
+ * @param {string} run
+ * @returns {string}
+ */
+export function shownRun(run) {
+  return shownName(runLabel(run));
+}

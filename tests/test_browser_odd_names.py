@@ -2,7 +2,8 @@
 
 A right-to-left override in a run or class name must not reorder the text
 around it (each name in its own ``<bdi>``, no invisible marks in the text), and
-a class name's bidi controls show as their code points (``⟨U+202E⟩evil``);
+a class or run name's bidi controls show as their code points (``⟨U+202E⟩evil``)
+while requests and links keep the name as it is;
 class names that differ only in white space stay apart on screen; a
 Markdown export's heading keeps a baseline name ending in ``#``.
 
@@ -16,17 +17,19 @@ Fixtures and the failure rules: ``tests/browser_support.py``.
 from __future__ import annotations
 
 import pathlib
+import urllib.parse
 from typing import Iterator
 
 import numpy as np
 import pytest
 
-from browser_support import browser, dashboard_page  # noqa: F401  (browser: a pytest fixture)
+from browser_support import browser, dashboard_page, wait_ready  # noqa: F401  (browser: a pytest fixture)
 from support import tensorboard_server
 
 pytest.importorskip("playwright.sync_api")
 
 EVIL_RUN = "\u202ebinary"
+EVIL_RUN_SHOWN = "⟨U+202E⟩binary"
 EVIL_CLASS = "\u202eevil"
 SETS = {("base", EVIL_RUN): ["ok", EVIL_CLASS, "fine"], ("exp #", "exp2"): ["cat", "cat ", " cat"]}
 TAG = "confusion_matrix"
@@ -67,7 +70,7 @@ def test_names_in_titles_and_captions_are_isolated_without_invisible_marks(dashb
     ]
     assert titles[1][1] == ["cat", "cat\u2423", "\u2423cat", "exp #"]
     caption = dashboard.testid("matrix-caption").evaluate(_TEXT_AND_ISOLATED)
-    assert caption[0].startswith(f"{EVIL_RUN} at step 0 · 3 classes") and caption[1] == [EVIL_RUN]
+    assert caption[0].startswith(f"{EVIL_RUN_SHOWN} at step 0 · 3 classes") and caption[1] == [EVIL_RUN_SHOWN]
     assert "\u2068" not in page.evaluate("document.body.innerText")
     dashboard.problems.assert_none()
 
@@ -103,4 +106,44 @@ def test_bidi_controls_in_class_names_show_as_code_points_in_table_matrix_and_to
     tooltip.wait_for(state="visible")
     assert tooltip.locator(".tooltip-title").text_content() == f"{shown} → ok"
     assert "\u202e" not in dashboard.testid("report-group").first.inner_text()
+    dashboard.problems.assert_none()
+
+
+_RUN_TEXTS = """run => ({
+    runList: [...document.querySelectorAll('.run-item')].filter(item => item.title === run)
+        .map(item => item.querySelector('.run-name').textContent),
+    options: [...document.querySelectorAll('option')].filter(option => option.value === run).map(option => option.textContent),
+    columnHead: [...document.querySelectorAll('[data-testid=report-run-head]')].filter(head => head.dataset.run === run)
+        .map(head => head.querySelector('.run-name').textContent),
+    trendsLegend: [...document.querySelectorAll('[data-testid=trends] .legend-item')].filter(item => item.title === run)
+        .map(item => item.querySelector('.run-name').textContent),
+    curvesLegend: [...document.querySelectorAll('[data-testid=curves-legend-item]')].filter(item => item.dataset.run === run)
+        .map(item => item.querySelector('.run-name').textContent),
+    pivotHead: [...document.querySelectorAll('[data-testid=pivot-run-head]')].filter(head => head.dataset.run === run)
+        .map(head => head.querySelector('.run-name').textContent),
+})"""
+
+
+def test_bidi_controls_in_run_names_show_as_code_points_wherever_the_run_is_shown(dashboard):
+    page = dashboard.open(runs=["base", EVIL_RUN], matrix_run=EVIL_RUN)
+    shown = page.evaluate(_RUN_TEXTS, EVIL_RUN)
+    # the override showed "binary" as "yranib" in the run list, the selects, the column head and the legends
+    assert shown["runList"] == shown["columnHead"] == shown["trendsLegend"] == shown["curvesLegend"] == [EVIL_RUN_SHOWN]
+    assert len(shown["options"]) >= 3 and set(shown["options"]) == {EVIL_RUN_SHOWN}  # baseline, matrix, imbalance
+    caption = dashboard.testid("matrix-caption").evaluate(_TEXT_AND_ISOLATED)
+    assert caption[0].startswith(f"{EVIL_RUN_SHOWN} at step 0") and caption[1] == [EVIL_RUN_SHOWN]
+    # The compare view: run A − run B.
+    dashboard.testid("matrix-run").select_option("base")
+    wait_ready(page)
+    dashboard.testid("matrix-diff-mode").select_option("runs")
+    wait_ready(page)
+    assert dashboard.testid("matrix-diff-run").input_value() == EVIL_RUN  # the data keep the name as it is
+    caption = dashboard.testid("matrix-caption").evaluate(_TEXT_AND_ISOLATED)
+    assert caption[0].startswith(f"A = base, step 0, B = {EVIL_RUN_SHOWN}, step 0: cells show A − B"), caption
+    assert caption[1] == ["base", EVIL_RUN_SHOWN]
+    assert "\u202e" not in page.evaluate("document.body.innerText")
+    assert urllib.parse.quote(EVIL_RUN) in page.url  # the link holds the run's name
+    page = dashboard.open(runs=["base", EVIL_RUN], view="pivot")
+    assert page.evaluate(_RUN_TEXTS, EVIL_RUN)["pivotHead"] == [EVIL_RUN_SHOWN]
+    assert "\u202e" not in page.evaluate("document.body.innerText")
     dashboard.problems.assert_none()

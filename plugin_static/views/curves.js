@@ -2,7 +2,7 @@
 // decision's point), ROC curve and reliability diagram, the selected runs
 // overlaid in their colours, at the table's step.
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
+import { formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
 import { runNameElement } from "./run-name.js";
 
@@ -178,7 +178,7 @@ export function createCurvesView(container, { onClass }) {
       const captionText = !view.reference
         ? "No selected run's curves can be read here:"
         : view.isDefault
-          ? `The class with the lowest average precision in ${isolated(runLabel(view.reference.run))} at step ${view.reference.step}`
+          ? `The class with the lowest average precision in ${isolated(shownRun(view.reference.run))} at step ${view.reference.step}`
           : "The chosen class";
       replaceChildren(caption, ...isolatedText(captionText));
       const drawn = view.runs.filter((entry) => entry.curves).map((entry) => ({ ...entry, colour: view.colours[entry.run] }));
@@ -188,7 +188,7 @@ export function createCurvesView(container, { onClass }) {
       replaceChildren(
         missing,
         left.map(({ run, reason }) =>
-          el("li", { dataset: { testid: "curves-missing-run", run }, title: run }, el("span", { class: "run-name" }, runLabel(run)), `: ${reason}`),
+          el("li", { dataset: { testid: "curves-missing-run", run }, title: run }, el("span", { class: "run-name" }, shownRun(run)), `: ${reason}`),
         ),
       );
       replaceChildren(charts, view.reference ? [prChart(drawn, view.className), rocChart(drawn, view.className), reliabilityChart(drawn, view.className)] : []);

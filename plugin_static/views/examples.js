@@ -152,7 +152,7 @@ export function createExamplesPanel({ api }) {
     element.dataset.step = wanted.step === null ? "" : String(wanted.step);
     element.dataset.run = wanted.run;
     showHeading(examplesHeadingParts(wanted.trueName, wanted.predName, wanted.step));
-    replaceChildren(source, ...isolatedText(`${isolated(wanted.run)} · ${isolated(wanted.tag)}`));
+    replaceChildren(source, ...isolatedText(`${isolated(shownName(wanted.run))} · ${isolated(wanted.tag)}`));
     caption.textContent = "Loading examples…";
     showNote(note, null);
     showNote(message, null);

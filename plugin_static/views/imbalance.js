@@ -1,7 +1,7 @@
 // Imbalance at a glance: per class, how many samples it has (support) next
 // to how often the model predicts it.
 import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
+import { formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
 import { bucketOf, circlesPath, logScale, logTicks, nearestPoint } from "../long-tail.js";
 import { IMBALANCE_ORDERS as ORDERS, IMBALANCE_SCALES as SCALES } from "../state.js";
 import { createStepSlider } from "./step-slider.js";
@@ -242,7 +242,7 @@ export function createImbalanceView(container, { onChange }) {
      *   thresholds: {many: number, few: number}, message: string|null}} view
      */
     update(view) {
-      setOptions(runSelect, view.runs.map((run) => [run, runLabel(run)]), view.run);
+      setOptions(runSelect, view.runs.map((run) => [run, shownRun(run)]), view.run);
       slider.update(view.steps, view.wantedStep);
       scaleSelect.value = view.settings.scale;
       orderSelect.value = view.settings.order;

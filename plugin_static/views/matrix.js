@@ -4,7 +4,7 @@
 // cells (above 1000 classes), the grid of a few chosen classes with the
 // ranked list.
 import { el, field, isolatedText, replaceChildren, select, setOptions } from "../dom.js";
-import { formatCount, formatStep, isolated, runLabel, shownName } from "../format.js";
+import { formatCount, formatStep, isolated, shownName, shownRun } from "../format.js";
 import { isCellsReport } from "../matrix-cells.js";
 import { COLOUR_SCALES, NORMALIZATIONS, rampColour, cssColour } from "../matrix-math.js";
 import { currentTheme, onThemeChange } from "../theme.js";
@@ -336,14 +336,14 @@ export function createMatrixView(container, { onChange, onExamples }) {
       if (view && (view.run !== next.run || view.settings.compare !== next.settings.compare)) listLength = LIST_PAGE;
       view = next;
       const { settings } = next;
-      setOptions(runSelect, next.runs.map((run) => [run, runLabel(run)]), next.run);
+      setOptions(runSelect, next.runs.map((run) => [run, shownRun(run)]), next.run);
       slider.update(next.steps, next.wantedStep);
       normalizeSelect.value = settings.normalize;
       colourSelect.value = settings.colour;
       compareSelect.value = settings.compare;
       otherRunField.hidden = settings.compare !== "runs";
       otherStepField.hidden = settings.compare !== "steps";
-      setOptions(otherRunSelect, next.otherRuns.map((run) => [run, runLabel(run)]), next.other?.run ?? null);
+      setOptions(otherRunSelect, next.otherRuns.map((run) => [run, shownRun(run)]), next.other?.run ?? null);
       setOptions(otherStepSelect, next.steps.map((step) => [String(step), String(step)]), next.other?.step ?? null);
 
       message.hidden = !next.message;
@@ -378,7 +378,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
               : "Click a cell of the heat map, or a row of the top confusions, to see its examples.";
       const captionText = next.other?.report
         ? `A = ${next.labelA}, B = ${next.other.label}: cells show A − B${settings.normalize === "none" ? (next.report.weighted || next.other.report.weighted ? " (sums of weights)" : " (counts)") : " in percentage points"}.`
-        : `${isolated(runLabel(next.run))} at step ${formatStep(next.step)} · ${cells ? formatCount(size) : size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
+        : `${isolated(shownRun(next.run))} at step ${formatStep(next.step)} · ${cells ? formatCount(size) : size} ${next.grouped ? "groups (classes rolled up) · rows are true groups, columns predicted groups" : "classes · rows are true classes, columns predictions"}.`;
       replaceChildren(caption, ...isolatedText(captionText));
       redraw();
     },

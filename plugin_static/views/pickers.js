@@ -1,6 +1,6 @@
 // The sidebar: tag, runs (checkboxes with a filter) and the baseline run of each class set.
 import { breakable, el, field, replaceChildren, select, setOptions } from "../dom.js";
-import { runLabel } from "../format.js";
+import { shownRun } from "../format.js";
 
 /**
  * Creates the run / tag / baseline pickers.
@@ -108,7 +108,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
           dataset: { testid: "run-checkbox", run },
         }),
         el("span", { class: "swatch", style: { background: current.colours[run] } }),
-        el("span", { class: "run-name" }, breakable(runLabel(run))),
+        el("span", { class: "run-name" }, breakable(shownRun(run))),
         current.stepErrors[run] ? el("span", { class: "badge badge-error", title: current.stepErrors[run] }, "error") : null,
       ),
     );
@@ -133,7 +133,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
       const shown = sets.map((set, index) => {
         const picker = baselineSelect(index);
         picker.label.textContent = sets.length > 1 ? `Baseline · ${set.label}` : "Baseline run";
-        setOptions(picker.input, set.runs.map((run) => [run, runLabel(run)]), set.baseline);
+        setOptions(picker.input, set.runs.map((run) => [run, shownRun(run)]), set.baseline);
         picker.input.disabled = set.runs.length === 0;
         return picker.wrapper;
       });

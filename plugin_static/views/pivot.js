@@ -1,7 +1,7 @@
 // The pivot view: one metric, runs as columns, classes as rows; one table per
 // class set. Differences to the baseline are coloured only when significant.
 import { breakable, el, isolatedText, replaceChildren } from "../dom.js";
-import { formatScore, runLabel, shownName } from "../format.js";
+import { formatScore, shownName, shownRun } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { tableCaption } from "./table-caption.js";
@@ -46,7 +46,7 @@ export function createPivotView(container) {
               dataset: { testid: "pivot-run-head", run: info.run },
             },
             el("span", { class: "swatch", style: { background: colours[info.run] } }),
-            el("span", { class: "run-name" }, breakable(runLabel(info.run))),
+            el("span", { class: "run-name" }, breakable(shownRun(info.run))),
             info.step === null ? null : el("span", { class: "pivot-run-note muted" }, `step ${info.step}`),
             info.isBaseline ? el("span", { class: "badge pivot-baseline-badge" }, "baseline") : null,
           ),

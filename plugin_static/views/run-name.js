@@ -1,8 +1,9 @@
 // A run's name where one line must hold it (column heads, legends): the path it shares with the other
 // runs of a sweep gives way before its last part, which is what tells them apart
-// (`sweep/lr=0.1,bs=32/seed 2` reads `sweep/l…/seed 2`, not `sweep/lr=0.1,bs=…`).
+// (`sweep/lr=0.1,bs=32/seed 2` reads `sweep/l…/seed 2`, not `sweep/lr=0.1,bs=…`); characters drawn as
+// nothing show as their code points (`shownRun`).
 import { el } from "../dom.js";
-import { runLabel } from "../format.js";
+import { shownRun } from "../format.js";
 
 /**
  * `<span class="run-name split">` of the run's path (cut first, with an ellipsis) and last part.
@@ -13,7 +14,7 @@ import { runLabel } from "../format.js";
  *   // <span class="run-name split"><span class="run-path">sweep/</span><span class="run-leaf">seed 2</span></span>
  */
 export function runNameElement(run) {
-  const label = runLabel(run);
+  const label = shownRun(run); // its code points shown: no "/" comes into the name
   const cut = label.lastIndexOf("/", label.length - 2) + 1; // a trailing "/" stays with its part
   return el(
     "span",

@@ -1,7 +1,7 @@
 // A visible note listing the logged steps the server left out (for example
 // steps logged with another class set than the tag's first step), per run.
 import { el, replaceChildren } from "../dom.js";
-import { runLabel } from "../format.js";
+import { shownRun } from "../format.js";
 
 /**
  * Groups left-out steps by reason, in order of their first step.
@@ -54,7 +54,7 @@ export function createSkippedNote() {
             el(
               "li",
               { dataset: { testid: "skipped-steps-item", run, steps: steps.join(",") }, title: run },
-              el("span", { class: "page-note-run" }, runLabel(run)),
+              el("span", { class: "page-note-run" }, shownRun(run)),
               `, ${describeSteps(steps)}: ${reason}`,
             ),
           );

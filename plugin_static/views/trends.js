@@ -1,7 +1,7 @@
 // Per-class trends across steps: one small chart per class, runs overlaid;
 // one class set at a time (runs with other classes have other charts).
 import { matchingClasses } from "../class-search.js";
-import { el, replaceChildren, select, setOptions, svg } from "../dom.js";
+import { el, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatScore, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
 import { runNameElement } from "./run-name.js";
@@ -186,11 +186,12 @@ export function createTrendsView(container, { onChange }) {
         next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), runNameElement(run))),
         next.metric === "both" ? el("span", { class: "legend-item muted" }, "solid: recall · dashed: F1") : null,
       );
-      caption.textContent = next.pinned
+      const captionText = next.pinned
         ? `${next.classIndices.length} chosen classes`
         : next.classIndices.length < next.names.length
           ? `Worst ${next.classIndices.length} of ${next.names.length} classes by ${next.rankedBy}`
           : `All ${next.names.length} classes`;
+      replaceChildren(caption, ...isolatedText(captionText)); // rankedBy names the baseline run
 
       let minStep = Infinity;
       let maxStep = -Infinity;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, shownName, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -60,6 +60,12 @@ test("run labels drop the callback's suffix", () => {
   assert.equal(runLabel("exp1/validation_imbalance"), "exp1");
   assert.equal(runLabel("/validation_imbalance"), "/validation_imbalance");
   assert.equal(runLabel("plain"), "plain");
+});
+
+test("run names show their bidi controls and invisible characters as code points, like class names", () => {
+  // "\u202ebinary" showed as "yranib"; "sweep\u200b/seed 1" passed for "sweep/seed 1"
+  assert.deepEqual(["\u202ebinary/validation_imbalance", "sweep\u200b/seed 1", "run ", "sweep/lr=0.1,bs=32/seed 2"].map(shownRun),
+    ["⟨U+202E⟩binary", "sweep⟨U+200B⟩/seed 1", "run␣", "sweep/lr=0.1,bs=32/seed 2"]);
 });
 
 test("names in plain text are isolated, so a right-to-left name keeps the text's order", () => {
