@@ -3,6 +3,7 @@
 import { createDataSource } from "./data-source.js";
 import { el, field, isolatedText, replaceChildren, select, setOptions } from "./dom.js";
 import { isolated, shownName } from "./format.js";
+import { RUN_COLOURS, runDashes } from "./run-looks.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
@@ -32,9 +33,6 @@ import { createSkippedNote } from "./views/skipped-note.js";
 import { createStepSlider } from "./views/step-slider.js";
 import { createTableView } from "./views/table.js";
 import { createTrendsView } from "./views/trends.js";
-
-// Tableau 10: distinct, print-friendly run colours (assigned by run name, see assignColours).
-const RUN_COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
 /** Name of the `performance` mark set when the first full render is done. */
 export const FIRST_RENDER_MARK = "imbalance-first-render";
@@ -443,6 +441,7 @@ export function startApp({ root, api, presets }) {
     lastTrendClasses = trendData?.classes ?? null;
     lastOtherClassSets = [...readable.filter((run) => !trendRuns.includes(run)), ...(trendData?.otherClassSets ?? [])];
     const runColours = colours(selected, available);
+    const dashes = runDashes(runColours, RUN_COLOURS); // lines tell runs apart without their colours too
 
     pickers.update({
       tags: source.allTags(),
@@ -555,7 +554,7 @@ export function startApp({ root, api, presets }) {
     });
 
     trends.update({
-      runs: trendRuns.map((run) => ({ run, colour: runColours[run] })),
+      runs: trendRuns.map((run) => ({ run, colour: runColours[run], dash: dashes[run] })),
       baseline: trendBaseline,
       classSets: classSets.map(setLabel),
       classSet: trendSetIndex,
@@ -570,7 +569,7 @@ export function startApp({ root, api, presets }) {
       message: trendData?.error ?? null,
     });
 
-    curves.update({ ...curveData, colours: runColours });
+    curves.update({ ...curveData, colours: runColours, dashes });
 
     const subtitleParts = [tag, classCountText(classSets, canGroup && state.grouped), available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");

@@ -258,6 +258,13 @@ def test_two_runs_overlay_in_their_colours_and_the_ap_difference_is_compares(das
             assert swatch == colours[run]
     assert {point["data-run"] for point in panel["points"]} == set(SCORED)
     assert len({point["fill"] for point in panel["points"]}) == 2
+    # Colour is not all that tells the runs apart: each has its dash pattern, in every chart and in its legend swatch.
+    dashes = page.evaluate("""() => [...document.querySelectorAll('[data-testid=curves-chart]')].map((chart) =>
+        [...chart.querySelectorAll('[data-testid=curve-line]')].map((line) => [line.dataset.run, getComputedStyle(line).strokeDasharray]))""")
+    legend = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('[data-testid=curves-legend-item]')].map((item) =>
+        [item.dataset.run, getComputedStyle(item.querySelector('[data-testid=line-swatch] line')).strokeDasharray]))""")
+    assert sorted(legend) == sorted(SCORED) and len(set(legend.values())) == 2
+    assert len(dashes) == 3 and all(dict(chart) == legend for chart in dashes)
     # The compared run's AP cell shows compare's difference (the baseline's none).
     comparison = fetch_json(page, "compare", run="scored_b", tag=TAG, baseline="scored_a")
     table = read_table(page)

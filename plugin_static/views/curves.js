@@ -4,6 +4,7 @@
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
+import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
 
 const TICKS = [0, 0.5, 1];
@@ -54,10 +55,10 @@ export function createCurvesView(container, { onClass }) {
     return parts;
   }
 
-  function line(points, scale, run, colour, title, extraClass = "") {
+  function line(points, scale, { run, colour, dash }, title, extraClass = "") {
     return svg(
       "polyline",
-      { class: `curve-line${extraClass}`, points: svgPoints(points, scale), stroke: colour, dataset: { testid: "curve-line", run } },
+      { class: `curve-line${extraClass}`, points: svgPoints(points, scale), stroke: colour, "stroke-dasharray": dash, dataset: { testid: "curve-line", run } },
       svg("title", {}, title),
     );
   }
@@ -76,9 +77,10 @@ export function createCurvesView(container, { onClass }) {
     const scale = unitScale();
     const parts = frame(scale, "recall", "precision", null);
     const points = [];
-    for (const { run, colour, curves } of drawn) {
+    for (const entry of drawn) {
+      const { run, colour, curves } = entry;
       const steps = prStepPoints(curves.pr);
-      parts.push(line(steps, scale, run, colour, `${run} · AP ${formatScore(curves.average_precision)}`));
+      parts.push(line(steps, scale, entry, `${run} · AP ${formatScore(curves.average_precision)}`));
       const point = operatingPointOf(curves.operating_point);
       if (!point) continue;
       points.push(
@@ -103,8 +105,9 @@ export function createCurvesView(container, { onClass }) {
   function rocChart(drawn, className) {
     const scale = unitScale();
     const parts = frame(scale, "false positive rate", "true positive rate", "chance (ROC-AUC 0.5)");
-    for (const { run, colour, curves } of drawn) {
-      parts.push(line(rocPoints(curves.roc), scale, run, colour, `${run} · ROC-AUC ${formatScore(curves.roc_auc)}`));
+    for (const entry of drawn) {
+      const { run, curves } = entry;
+      parts.push(line(rocPoints(curves.roc), scale, entry, `${run} · ROC-AUC ${formatScore(curves.roc_auc)}`));
     }
     return chart("roc", "ROC", `ROC curve of ${className}`, parts);
   }
@@ -112,10 +115,11 @@ export function createCurvesView(container, { onClass }) {
   function reliabilityChart(drawn, className) {
     const scale = unitScale();
     const parts = frame(scale, "mean score", "observed frequency", "perfect calibration");
-    for (const { run, colour, curves } of drawn) {
+    for (const entry of drawn) {
+      const { run, colour, curves } = entry;
       const bins = reliabilityPoints(curves.reliability);
       const edges = curves.reliability.bin_edges;
-      parts.push(line(bins.map((point) => [point.x, point.y]), scale, run, colour, `${run} · calibration error ${formatScore(curves.calibration_error)}`, " reliability-line"));
+      parts.push(line(bins.map((point) => [point.x, point.y]), scale, entry, `${run} · calibration error ${formatScore(curves.calibration_error)}`, " reliability-line"));
       for (const point of bins) {
         parts.push(
           svg(
@@ -140,7 +144,7 @@ export function createCurvesView(container, { onClass }) {
     return chart("reliability", "Reliability", `Reliability diagram of ${className}; point area by rows`, parts);
   }
 
-  function legendItem({ run, colour, step, curves }) {
+  function legendItem({ run, colour, dash, step, curves }) {
     const numbers = `AP ${formatScore(curves.average_precision)} · ROC-AUC ${formatScore(curves.roc_auc)} · cal. error ${formatScore(curves.calibration_error)}`;
     return el(
       "span",
@@ -149,7 +153,7 @@ export function createCurvesView(container, { onClass }) {
         title: `${run}, step ${step}: ${numbers}`,
         dataset: { testid: "curves-legend-item", run, colour, step: String(step), averagePrecision: String(curves.average_precision) },
       },
-      el("span", { class: "swatch", style: { background: colour } }),
+      lineSwatch(colour, dash),
       runNameElement(run),
       el("span", { class: "muted" }, numbers),
     );
@@ -160,7 +164,8 @@ export function createCurvesView(container, { onClass }) {
      * @param {{shown: boolean, names: string[], className: string|null, isDefault: boolean,
      *   reference: {run: string, step: number}|null,
      *   runs: Array<{run: string, step: number|null, curves: Object|null, reason: string|null}>,
-     *   colours: Object<string, string>}} view from {@link import("../view-data.js").loadCurves}
+     *   colours: Object<string, string>, dashes: Object<string, string>}} view from
+     *   {@link import("../view-data.js").loadCurves}; `dashes`: each run's `stroke-dasharray` (run-looks.js)
      */
     update(view) {
       names = view.names;
@@ -181,7 +186,7 @@ export function createCurvesView(container, { onClass }) {
           ? `The class with the lowest average precision in ${isolated(shownRun(view.reference.run))} at step ${view.reference.step}`
           : "The chosen class";
       replaceChildren(caption, ...isolatedText(captionText));
-      const drawn = view.runs.filter((entry) => entry.curves).map((entry) => ({ ...entry, colour: view.colours[entry.run] }));
+      const drawn = view.runs.filter((entry) => entry.curves).map((entry) => ({ ...entry, colour: view.colours[entry.run], dash: view.dashes?.[entry.run] ?? "none" }));
       replaceChildren(legend, drawn.map(legendItem));
       const left = view.runs.filter((entry) => !entry.curves);
       missing.hidden = left.length === 0;

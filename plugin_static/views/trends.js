@@ -4,6 +4,7 @@ import { matchingClasses } from "../class-search.js";
 import { el, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatScore, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
+import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
 
 const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`]);
@@ -111,7 +112,7 @@ export function createTrendsView(container, { onChange }) {
     }
     const metrics = view.metric === "both" ? ["recall", "f1"] : [view.metric];
     const latest = [];
-    for (const { run, colour } of view.runs) {
+    for (const { run, colour, dash } of view.runs) {
       const series = view.series[run];
       if (!series || series.error) continue;
       const position = series.class_names.indexOf(name);
@@ -122,7 +123,14 @@ export function createTrendsView(container, { onChange }) {
         parts.push(
           svg(
             "polyline",
-            { class: `trend-line${metric === "f1" && metrics.length > 1 ? " dashed" : ""}`, points: points.join(" "), stroke: colour },
+            {
+              // With both metrics, F1's line is the thin one: dashes tell the runs apart.
+              class: `trend-line${metric === "f1" && metrics.length > 1 ? " secondary" : ""}`,
+              points: points.join(" "),
+              stroke: colour,
+              "stroke-dasharray": dash,
+              dataset: { run },
+            },
             svg("title", {}, `${run} · ${metric === "f1" ? "F1" : "recall"}`),
           ),
         );
@@ -157,7 +165,7 @@ export function createTrendsView(container, { onChange }) {
 
   return {
     /**
-     * @param {{runs: Array<{run: string, colour: string}>, baseline: string|null,
+     * @param {{runs: Array<{run: string, colour: string, dash: string}>, baseline: string|null,
      *   series: Object<string, Object>, classIndices: number[], names: string[],
      *   metric: string, worstCount: number, pinned: number[]|null, markerStep: number|null,
      *   rankedBy: string, message: string|null, classSets?: string[], classSet?: number}} next
@@ -183,8 +191,8 @@ export function createTrendsView(container, { onChange }) {
       message.textContent = next.message ?? "";
       replaceChildren(
         legend,
-        next.runs.map(({ run, colour }) => el("span", { class: "legend-item", title: run }, el("span", { class: "swatch", style: { background: colour } }), runNameElement(run))),
-        next.metric === "both" ? el("span", { class: "legend-item muted" }, "solid: recall · dashed: F1") : null,
+        next.runs.map(({ run, colour, dash }) => el("span", { class: "legend-item", title: run, dataset: { run } }, lineSwatch(colour, dash), runNameElement(run))),
+        next.metric === "both" ? el("span", { class: "legend-item muted" }, "thick: recall · thin: F1") : null,
       );
       const captionText = next.pinned
         ? `${next.classIndices.length} chosen classes`
