@@ -167,8 +167,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         elif array.dtype.kind in "USO":
             hint = (
                 "; map class labels to ids 0..C-1 in the order of the score columns and pass "
-                f"their names as class_names (scikit-learn: {LABEL_IDS_RECIPE}, "
-                "class_names=[str(c) for c in clf.classes_])"
+                f"their names as class_names: {LABEL_IDS_RECIPE}, "
+                "class_names=[str(c) for c in clf.classes_]"
             )
         raise TypeError(
             f"`{argument}` must hold integer class ids or float scores, "
