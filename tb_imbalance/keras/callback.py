@@ -12,9 +12,9 @@ import numpy as np
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution, fit_claims, model_checks
-from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit
+from tb_imbalance.keras.callback_messages import CallbackMessages, another_fit_writing, evaluated_outside_fit
 from tb_imbalance.keras.examples_source import ExamplesSource
-from tb_imbalance.keras.resume import resumed_steps
+from tb_imbalance.keras.resume import check_history
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.keras.validation_pass import TestPasses
@@ -318,27 +318,12 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self._skip_training_curves(True)  # until the validation pass: the curves logged are its alone
         if not self._history_checked:
-            self._check_history(epoch)  # then the picture's static parts, drawn while this first epoch trains:
+            self._history_checked = True  # then the picture's static parts, drawn while this first epoch trains:
+            self._kept_through = check_history(self._writer, self._fit, self.model, self.name, epoch, self.freq,
+                                               self._classes, self._messages)
             if self.background and self.image and self._classes is not None:
                 background.submit(functools.partial(self._writer.prepare_picture, self.name, self._classes.names))
         self._logs_this_epoch, self._validated, self._train_began = epoch % self.freq == 0, None, False
-
-    def _check_history(self, epoch: int) -> None:
-        """Refuse, before the first epoch trains, what the run directory holds against this fit."""
-        self._history_checked = True
-        try:
-            with self._writer.lock:
-                history = self._writer.history
-                self._kept_through = resumed_steps(self.model, history, self.name, epoch, self.freq, self._messages)
-                first_logged = max(epoch, self._kept_through + 1)
-                first_logged += (-first_logged) % self.freq
-                if self._classes is not None:
-                    history.check_classes(self.name, first_logged, self._classes)
-                else:
-                    history.check_step(self.name, first_logged)
-        except ValueError as error:
-            raise ValueError(f"ClassificationReportCallback(name={self.name!r}) will not start training at epoch "
-                             f"{epoch}: {error}") from None
 
     def _skip_training_curves(self, skip: bool) -> None:
         """Whether the metric the callback reads leaves training batches out of its curve state."""
@@ -419,22 +404,27 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
         if self._writer is None or epoch <= self._kept_through:  # not the writer, or a step an interrupted fit
             return  # logged (kept): every process still predicts, as predict may be collective
-        write = functools.partial(self._write_step, self._writer, epoch, cm, curves, self._classes, scores, ids)
+        write = functools.partial(self._write_step, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}"))
         else:
             write()
 
-    def _write_step(
-        self, writer: ReportWriter, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet, scores: Any, ids: Any
-    ) -> None:
+    def _write_step(self, writer: ReportWriter, fit: Any, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet,
+                    scores: Any, ids: Any) -> None:
         """Everything after the matrix is read: examples, report, picture, one flushed event."""
         examples = None if scores is None else self.examples.collect(  # refused predictions: warned, report kept
             scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids, say=self._messages.warn_once)
         report = ReportStep.with_classes(  # a float matrix: the predict path's sums of validation sample weights
             epoch, self.name, cm, classes, examples=examples, curves=curves, weighted=cm.dtype.kind == "f",
             checked_curves=True)
-        writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
+        try:
+            writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
+        except ValueError:  # refused by the run directory: because a fit in another thread writes this tag?
+            thread = fit_claims.writing_elsewhere(fit, self.run_dir, self.name)
+            if thread is None:
+                raise
+            raise ValueError(another_fit_writing(self.name, self.run_dir, thread, f"did not write epoch {epoch}")) from None
 
     def on_train_end(self, logs: dict | None = None) -> None:
         # Every step on disk before fit returns; the shared writer stays open (flushed at every write).

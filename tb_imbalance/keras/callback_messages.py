@@ -18,7 +18,7 @@ import warnings
 
 import keras
 
-__all__ = ["CallbackMessages", "counts_replaced", "evaluated_outside_fit", "not_validated"]
+__all__ = ["CallbackMessages", "another_fit_writing", "counts_replaced", "evaluated_outside_fit", "not_validated"]
 
 
 class CallbackMessages:
@@ -143,4 +143,15 @@ def evaluated_outside_fit(log_dir: str, method: str = "evaluate") -> str:
         f"model.{method}(callbacks=[...]) writes nothing with this callback: it logs at the end of each epoch "
         "of fit. To log one evaluation, call tb_imbalance.log_report("
         f"{log_dir!r}, y, model.predict(x), step, class_names=...)"
+    )
+
+
+def another_fit_writing(name: str, run_dir: str, thread: str, refused: str) -> str:
+    """What to say when a step is ``refused`` (what was not done, e.g. ``"did not write epoch 3"``) because
+    another fit of this process, in ``thread``, writes tag ``name`` into ``run_dir`` at the same time."""
+    return (
+        f"ClassificationReportCallback(name={name!r}) {refused}: another fit in this process (thread {thread!r}) "
+        f"is writing tag {name!r} into {run_dir} at the same time, and its steps were written first; two fits in "
+        "one tag would mix their steps in one run. Give each fit's callback its own `name` (e.g. name='model_b'; "
+        "its scalars then get the 'model_b/' prefix) or its own `log_dir`"
     )

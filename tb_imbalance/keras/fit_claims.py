@@ -6,7 +6,9 @@ Two names collide when they are equal or when their reports would share a tag
 
 Claims are kept per fit, keyed by the fit's ``History`` object (Keras makes
 a new one per ``fit`` call), so a fit that crashed before ``on_train_end``
-leaves nothing behind for the next one.
+leaves nothing behind for the next one. Each fit's thread is kept with its
+claims: a fit in another thread that writes the same tag at the same time is
+named when the run directory refuses a step (:func:`writing_elsewhere`).
 
 Example:
     >>> class Fit:  # stands for the History object of one fit
@@ -22,15 +24,17 @@ Example:
 
 from __future__ import annotations
 
+import threading
 import weakref
 from typing import Any
 
 from tb_imbalance.events import tag_collision
 from tb_imbalance.run_location import directory_key
 
-__all__ = ["claim", "release"]
+__all__ = ["claim", "release", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
+_THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
 
 
 def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
@@ -44,6 +48,7 @@ def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
         claims = _ACTIVE.setdefault(fit, {})
     except TypeError:  # not weak-referenceable: cannot tell fits apart
         return
+    _THREADS.setdefault(fit, threading.current_thread())
     location = directory_key(run_dir)
     for (where, other_name), other in claims.items():
         if where != location or other is owner:
@@ -72,3 +77,23 @@ def release(fit: Any, owner: Any) -> None:
     if claims:
         for key in [key for key, holder in claims.items() if holder is owner]:
             del claims[key]
+
+
+def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:
+    """The thread's name of another fit of this process, still running in another thread, that claims
+    a tag of report ``name`` in ``run_dir`` (None: none). A fit that raised in a thread that goes on
+    still holds its claims: then the name may be that thread's."""
+    try:
+        own = _THREADS.get(fit)
+    except TypeError:
+        own = None
+    location = directory_key(run_dir)
+    for other_fit, claims in list(_ACTIVE.items()):
+        thread = _THREADS.get(other_fit)
+        if other_fit is fit or thread is None or thread is own or not thread.is_alive():
+            continue
+        for (where, other_name) in list(claims):
+            if where == location and (other_name == name or tag_collision(name, other_name) is not None):
+                return thread.name
+    return None
+

@@ -37,9 +37,36 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from tb_imbalance.keras import fit_claims
+from tb_imbalance.keras.callback_messages import another_fit_writing
 from tb_imbalance.run_history import RunHistory
 
-__all__ = ["resumed_steps"]
+__all__ = ["check_history", "resumed_steps"]
+
+
+def check_history(
+    writer: Any, fit: Any, model: Any, name: str, epoch: int, freq: int, classes: Any, messages: Any
+) -> int:
+    """Refuse, before the first epoch of ``fit`` (its ``History``) trains, what ``writer``'s run directory
+    holds against it (``classes``: the tag's :class:`~tb_imbalance.step.ClassSet`, None while unknown), naming
+    a fit in another thread that writes the tag; returns :func:`resumed_steps`."""
+    try:
+        with writer.lock:
+            history = writer.history
+            kept_through = resumed_steps(model, history, name, epoch, freq, messages)
+            first_logged = max(epoch, kept_through + 1)
+            first_logged += (-first_logged) % freq
+            if classes is not None:
+                history.check_classes(name, first_logged, classes)
+            else:
+                history.check_step(name, first_logged)
+    except ValueError as error:
+        refused = f"will not start training at epoch {epoch}"
+        thread = fit_claims.writing_elsewhere(fit, writer.log_dir, name)
+        if thread is not None:
+            raise ValueError(another_fit_writing(name, writer.log_dir, thread, refused)) from None
+        raise ValueError(f"ClassificationReportCallback(name={name!r}) {refused}: {error}") from None
+    return kept_through
 
 
 def resumed_steps(model: Any, history: RunHistory, name: str, epoch: int, freq: int, messages: Any) -> int:

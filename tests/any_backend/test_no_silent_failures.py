@@ -404,6 +404,67 @@ def test_case3_a_callback_list_fitted_again_after_an_interruption_is_not_listed_
     assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3]
 
 
+@pytest.mark.parametrize("refused_at", ["first_epoch_end", "first_epoch_begin"])
+def test_case3_a_fit_in_another_thread_writing_the_same_tag_is_named_in_the_refusal(tmp_path, data, refused_at):
+    """Two fits in two threads, one log_dir and name: the second is refused, saying so; the first logs every epoch."""
+    import threading
+
+    (x, y), (x_val, y_val), _ = data
+    second_began, first_wrote, second_done = threading.Event(), threading.Event(), threading.Event()
+    errors = {}
+
+    class First(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            if refused_at == "first_epoch_end":  # the second fit has checked the run directory at its first epoch
+                second_began.wait(120)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                tb_imbalance.background.flush()  # step 0 on disk
+                first_wrote.set()
+                second_done.wait(120)  # this fit still runs while the second one is refused
+
+    class Second(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if refused_at == "first_epoch_begin":
+                first_wrote.wait(120)
+            second_began.set()
+
+        def on_train_batch_begin(self, batch, logs=None):
+            first_wrote.wait(120)
+
+    def fit(which, callbacks):
+        model = classifier([BalancedAccuracy(CLASSES)])
+        try:
+            model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=callbacks)
+        except Exception as error:  # noqa: BLE001 - asserted below
+            errors[which] = error
+        finally:
+            if which == "second":
+                second_done.set()
+        if which == "first":
+            errors["first_model"] = model
+
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    second = [Second(), ClassificationReportCallback(tmp_path, verbose=0)]
+    if refused_at == "first_epoch_end":  # the report checks the run directory first, then the fit waits
+        second.reverse()
+    threads = [threading.Thread(target=fit, args=("first", [report, First()]), name="first-fit"),
+               threading.Thread(target=fit, args=("second", second), name="second-fit")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(300)
+    assert "first" not in errors, errors.get("first")
+    message = str(errors.get("second"))
+    assert isinstance(errors.get("second"), ValueError), message
+    assert "another fit in this process (thread 'first-fit') is writing tag 'confusion_matrix'" in message
+    assert "own `name`" in message and "own `log_dir`" in message and "initial_epoch" not in message
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], sk_matrix(errors["first_model"], x_val, y_val))
+
+
 # -- case 6: validation_data that never ends -------------------------------
 def endless(x, y, size=25):
     while True:
