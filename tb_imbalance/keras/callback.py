@@ -336,6 +336,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self.on_predict_begin(method="evaluate")
 
     def on_predict_begin(self, logs: dict | None = None, method: str = "predict") -> None:
+        if self._fit is not None and fit_claims.has_returned(self._fit, self.model):  # a fit a Ctrl-C or an error
+            self._pending = []  # ended (no on_train_end): its finished steps reach the disk, errors were logged
+            background.flush()
+            self._leave_fit()
         if self._fit is None:  # model.evaluate / model.predict(callbacks=[this]) outside fit
             self._messages.warn_once(method, evaluated_outside_fit(self.run_dir, method))
 
@@ -433,8 +437,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         try:
             background.wait(pending)
         finally:
-            self._skip_training_curves(False)
-            self._writer = None
-            self._logs_this_epoch = False
-            fit_claims.release(self._fit, self)
-            self._fit = None
+            self._leave_fit()
+
+    def _leave_fit(self) -> None:
+        self._skip_training_curves(False)
+        self._writer, self._logs_this_epoch = None, False
+        fit_claims.release(self._fit, self)
+        self._fit = None

@@ -8,7 +8,9 @@ Claims are kept per fit, keyed by the fit's ``History`` object (Keras makes
 a new one per ``fit`` call), so a fit that crashed before ``on_train_end``
 leaves nothing behind for the next one. Each fit's thread is kept with its
 claims: a fit in another thread that writes the same tag at the same time is
-named when the run directory refuses a step (:func:`writing_elsewhere`).
+named when the run directory refuses a step (:func:`writing_elsewhere`), and
+:func:`has_returned` tells a fit that ended without ``on_train_end`` (an
+exception, a Ctrl-C) from one still running.
 
 Example:
     >>> class Fit:  # stands for the History object of one fit
@@ -24,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import sys
 import threading
 import weakref
 from typing import Any
@@ -31,7 +34,7 @@ from typing import Any
 from tb_imbalance.events import tag_collision
 from tb_imbalance.run_location import directory_key
 
-__all__ = ["claim", "release", "writing_elsewhere"]
+__all__ = ["claim", "has_returned", "release", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
@@ -97,3 +100,20 @@ def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:
                 return thread.name
     return None
 
+
+def has_returned(fit: Any, model: Any) -> bool:
+    """Whether ``fit`` of ``model``, in this thread, has left ``model.fit`` without ``on_train_end``
+    (an exception or a Ctrl-C): no ``fit`` of ``model`` is on this thread's stack. A fit in
+    another thread (or one that cannot be told apart) is taken as running."""
+    try:
+        thread = _THREADS.get(fit)
+    except TypeError:
+        return False
+    if thread is not threading.current_thread():
+        return False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
+            return False
+        frame = frame.f_back
+    return True

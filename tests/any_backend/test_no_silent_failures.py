@@ -404,6 +404,30 @@ def test_case3_a_callback_list_fitted_again_after_an_interruption_is_not_listed_
     assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3]
 
 
+def test_case3_after_a_fit_stopped_by_ctrl_c_evaluate_says_it_writes_nothing_and_the_epochs_are_kept(tmp_path, data):
+    """Keras skips on_train_end after a KeyboardInterrupt: the callback still leaves that fit."""
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+
+    class CtrlC(keras.callbacks.Callback):  # after the report's on_epoch_end: step 1 handed to the background writer
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0, callbacks=[report, CtrlC()])
+    with pytest.warns(UserWarning, match=r"model\.evaluate\(callbacks=\[\.\.\.\]\) writes nothing") as said:
+        model.evaluate(x_val, y_val, verbose=0, callbacks=[report])
+        model.evaluate(x_val, y_val, verbose=0, callbacks=[report])
+    assert len([w for w in said if "writes nothing" in str(w.message)]) == 1
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1]  # the interrupted fit's epochs are on disk
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=3, initial_epoch=2, verbose=0, callbacks=[report])
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]
+    np.testing.assert_array_equal(logged[2], sk_matrix(model, x_val, y_val))
+
+
 @pytest.mark.parametrize("refused_at", ["first_epoch_end", "first_epoch_begin"])
 def test_case3_a_fit_in_another_thread_writing_the_same_tag_is_named_in_the_refusal(tmp_path, data, refused_at):
     """Two fits in two threads, one log_dir and name: the second is refused, saying so; the first logs every epoch."""
