@@ -111,12 +111,12 @@ def _default_index(index: Any) -> bool:
 def check_rows_paired(labels: Any, other: Any, argument: str, labels_name: str = "labels") -> None:
     """Refuse pandas ``labels`` and ``other`` holding the same index in two orders (paired by position, wrongly).
 
+    A Series ``y`` with index ``[7, 3]`` beside a frame ``x`` with index
+    ``[3, 7]`` is refused, naming ``x = x.loc[y.index]``; arrays have no
+    index to compare.
+
     Example:
-        >>> import pandas as pd
-        >>> check_rows_paired(pd.Series([0, 1], index=[7, 3]), pd.Series([1.0, 2.0], index=[3, 7]), "x", "y")
-        Traceback (most recent call last):
-        ...
-        ValueError: `y` and `x` are pandas objects holding the same index in two orders (row 0: 7 and 3); rows are paired by position, not by index, so y would meet other rows' values: align them first, x = x.loc[y.index]
+        >>> check_rows_paired([0, 1], [[0.5], [1.5]], "x", "y")  # not pandas: nothing to say
     """
     mine, theirs = _index(labels), _index(other)
     if mine is None or theirs is None or len(mine) != len(theirs) or _default_index(mine) or _default_index(theirs):
