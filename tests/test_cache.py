@@ -85,3 +85,18 @@ def test_cache_is_bounded_in_bytes_and_evicts_least_recently_used():
     reloaded = cache.get("a", "v2", lambda: series_of(9))
     assert reloaded.matrix(0).tolist() == [[9, 9], [9, 9]]
     assert len(cache) == 2
+
+
+def test_cache_keeps_no_lock_per_key_it_ever_loaded():
+    # A server that sees runs and steps come and go for days holds what its byte bound allows, and
+    # nothing per key it once loaded: 2000 distinct keys through a cache of two entries.
+    info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+    dense = plugin_series.PackedMatrix.pack(np.eye(2, dtype=np.int64))
+    series = plugin_series.MatrixSeries(info, "v", [0], [0.0], [dense])
+    cache = plugin_cache.SeriesCache(max_bytes=2 * series.nbytes)
+    for key in range(2000):
+        cache.get(("", f"run{key}", TAG), "v", lambda: series)
+    with pytest.raises(RuntimeError):
+        cache.get("failing", "v", lambda: (_ for _ in ()).throw(RuntimeError("read failed")))
+    assert len(cache) == 2
+    assert len(cache._load_locks) == 0

@@ -49,7 +49,9 @@ class SeriesCache:
     Each key is loaded by at most one thread at a time: concurrent requests
     for the same series wait for that one read instead of repeating it, while
     different series load in parallel. The most recent entry is kept even if
-    it alone exceeds ``max_bytes``.
+    it alone exceeds ``max_bytes``. A key's load lock lives only while a
+    thread loads or waits for it, so a server that sees runs and steps come
+    and go for days holds no lock per key it ever saw.
 
     Args:
         max_bytes: memory bound (``MatrixSeries.nbytes`` summed).
@@ -71,7 +73,8 @@ class SeriesCache:
         self._entries: collections.OrderedDict[Hashable, CacheEntry] = collections.OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self._load_locks: dict[Hashable, threading.Lock] = {}
+        # key -> [lock, threads loading or waiting]; dropped when the count falls to 0
+        self._load_locks: dict[Hashable, list] = {}
 
     @property
     def nbytes(self) -> int:
@@ -104,16 +107,23 @@ class SeriesCache:
             cached = self._lookup(key, version)
             if cached is not None:
                 return cached
-            load_lock = self._load_locks.setdefault(key, threading.Lock())
-        with load_lock:
+            slot = self._load_locks.setdefault(key, [threading.Lock(), 0])
+            slot[1] += 1
+        try:
+            with slot[0]:
+                with self._lock:
+                    cached = self._lookup(key, version)
+                    if cached is not None:
+                        return cached
+                series = load()
+                with self._lock:
+                    self._store(key, series)
+                return series
+        finally:
             with self._lock:
-                cached = self._lookup(key, version)
-                if cached is not None:
-                    return cached
-            series = load()
-            with self._lock:
-                self._store(key, series)
-            return series
+                slot[1] -= 1
+                if slot[1] == 0:
+                    del self._load_locks[key]
 
     def clear(self) -> None:
         """Drop every entry."""
