@@ -112,3 +112,25 @@ def test_every_int64_step_a_run_lists_can_be_requested(tmp_path):
     assert _get(client, "report", run="big", tag=TAG, step="0" * 20 + str(steps[0]))["step"] == steps[0]  # leading zeros
     assert _get(client, "report", run="big", tag=TAG, step="0" * 5000 + str(steps[0]))["step"] == steps[0]  # past int()'s 4300 digits
     assert "within ±(2**63 - 1)" in _error(client, "report", 400, run="big", tag=TAG, step="1" * 5000)
+
+
+@pytest.mark.parametrize(
+    ("route", "params", "repeated"),
+    [
+        ("report", {"run": "baseline", "tag": TAG}, ("step", "1", "2")),
+        ("report", {"tag": TAG}, ("run", "baseline", "class_weights")),
+        ("series", {"run": "baseline", "tag": TAG}, ("classes", "0", "1")),
+        ("compare", {"run": "baseline", "tag": TAG}, ("baseline", "class_weights", "full")),
+        ("curves", {"run": "baseline", "tag": TAG}, ("class", "0", "0")),
+        ("examples", {"run": "baseline", "tag": TAG, "true": "0"}, ("pred", "0", "1")),
+    ],
+)
+def test_a_parameter_given_twice_is_refused_not_half_read(client, route, params, repeated):
+    # Answering for the first of `step=1&step=2` would show numbers of a step nobody chose alone.
+    name, first, second = repeated
+    query = [*params.items(), (name, first), (name, second)]
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=query)
+    assert response.status_code == 400
+    assert json.loads(response.get_data())["error"] == (
+        f"query parameter `{name}` was given 2 times ({first!r}, {second!r}); give it once"
+    )

@@ -100,8 +100,19 @@ _json_route = _route(lambda request, payload: _json_response(request, to_json(pa
 _png_route = _route(lambda request, png: http_util.Respond(request, png, _PNG))
 
 
+def _arg(request: wrappers.Request, name: str) -> str | None:
+    """The one value of query parameter ``name`` (None when absent); 400 when it is given twice or more."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        shown = ", ".join(_shown(value) for value in values[:3]) + (", …" if len(values) > 3 else "")
+        raise BadRequestError(
+            f"query parameter `{name}` was given {len(values)} times ({shown}); give it once"
+        )
+    return values[0] if values else None
+
+
 def _required(request: wrappers.Request, name: str) -> str:
-    value = request.args.get(name)
+    value = _arg(request, name)
     if value is None:
         raise BadRequestError(f"missing query parameter `{name}`")
     return value
@@ -129,7 +140,7 @@ def _integer(value: str, what: str) -> int:
 
 
 def _optional_int(request: wrappers.Request, name: str) -> int | None:
-    value = request.args.get(name)
+    value = _arg(request, name)
     if value is None or value == "":
         return None
     return _integer(value, f"query parameter `{name}`")
@@ -143,7 +154,7 @@ def _required_int(request: wrappers.Request, name: str) -> int:
 
 
 def _optional_flag(request: wrappers.Request, name: str) -> bool:
-    value = request.args.get(name)
+    value = _arg(request, name)
     if value is None or value == "":
         return False
     if value.lower() in ("1", "true"):
@@ -154,7 +165,7 @@ def _optional_flag(request: wrappers.Request, name: str) -> bool:
 
 
 def _class_indices(request: wrappers.Request) -> list[int] | None:
-    value = request.args.get("classes")
+    value = _arg(request, "classes")
     if value is None:
         return None
     if not all(_INTEGER.fullmatch(part) for part in value.split(",")):
