@@ -384,9 +384,10 @@ def test_bad_requests_answer_400(client, params, message):
 
 
 def test_unknown_run_and_tag_answer_404(client):
-    assert _error(client, "examples", 404, run="nope", tag=TAG, true=0, pred=0) == "no run 'nope' with confusion matrices"
+    assert _error(client, "examples", 404, run="nope", tag=TAG, true=0, pred=0) == (
+        "no run 'nope' with confusion matrices; `run` must be one of the runs the `runs` route lists")
     assert _error(client, "examples", 404, run="digits", tag="nope", true=0, pred=0) == (
-        "run 'digits' has no confusion-matrix tag 'nope'")
+        f"run 'digits' has no confusion-matrix tag 'nope'; `tag` must be one of its tags: {TAG!r}")
     # The examples tag itself is not a matrix tag.
     assert _error(client, "examples", 404, run="digits", tag=fmt.examples_tag(TAG), true=0, pred=0).startswith(
         "run 'digits' has no confusion-matrix tag")

@@ -134,3 +134,18 @@ def test_a_parameter_given_twice_is_refused_not_half_read(client, route, params,
     assert json.loads(response.get_data())["error"] == (
         f"query parameter `{name}` was given 2 times ({first!r}, {second!r}); give it once"
     )
+
+
+def test_an_unknown_run_or_tag_names_its_parameter_and_where_the_names_are(client):
+    assert _error(client, "compare", 404, run="baseline", tag=TAG, baseline="nope") == (
+        "no run 'nope' with confusion matrices; `baseline` must be one of the runs the `runs` route lists"
+    )
+    assert _error(client, "compare", 404, run="nope", tag=TAG, baseline="baseline").endswith(
+        "`run` must be one of the runs the `runs` route lists"
+    )
+    assert _error(client, "curves", 404, run="baseline", tag="nope", **{"class": 0}) == (
+        f"run 'baseline' has no confusion-matrix tag 'nope'; `tag` must be one of its tags: {TAG!r}"
+    )
+    # Any text may come in a query: a 60,000-character name is not sent back whole.
+    message = _error(client, "report", 404, run="x" * 60_000, tag=TAG)
+    assert message.startswith("no run 'xxx") and len(message) < 300

@@ -69,6 +69,7 @@ from tb_imbalance.plugin.series import (
     PackedMatrix,
     SkippedStep,
     check_served_classes,
+    describe_names,
     describe_steps,
 )
 
@@ -81,6 +82,9 @@ logger = logging.getLogger(__name__)
 #: is then read as a sample of this many bytes (always including the latest
 #: step).
 READ_BUDGET_BYTES = 192 * 1024 * 1024
+
+# Run and tag names in messages are cut to this many characters: a request may send any text.
+_NAME_WIDTH = 120
 
 
 class ImbalanceData(ExampleReads, CurveReads):
@@ -103,7 +107,7 @@ class ImbalanceData(ExampleReads, CurveReads):
         >>> data.report(RequestContext(), "", "baseline", "confusion_matrix")
         Traceback (most recent call last):
         ...
-        tb_imbalance.plugin.errors.NotFoundError: no run 'baseline' with confusion matrices
+        tb_imbalance.plugin.errors.NotFoundError: no run 'baseline' with confusion matrices; `run` must be one of the runs the `runs` route lists
     """
 
     def __init__(
@@ -284,7 +288,7 @@ class ImbalanceData(ExampleReads, CurveReads):
         """
         # One listing for both runs: with the data server (--load_fast) every
         # call is a round trip that costs more than the whole comparison.
-        listing = self._describe(ctx, experiment_id, [run, baseline], tag)
+        listing = self._describe(ctx, experiment_id, [run, baseline], tag, ("run", "baseline"))
         series = self._series_of(ctx, experiment_id, run, tag, listing[run])
         baseline_series = self._series_of(ctx, experiment_id, baseline, tag, listing[baseline])
         payload = compare_payload(
@@ -316,18 +320,38 @@ class ImbalanceData(ExampleReads, CurveReads):
             )
 
     def _describe(
-        self, ctx: Any, experiment_id: str, runs: Sequence[str], tag: str
+        self,
+        ctx: Any,
+        experiment_id: str,
+        runs: Sequence[str],
+        tag: str,
+        parameters: Sequence[str] = ("run",),
     ) -> dict[str, tb_provider.TensorTimeSeries]:
-        """The listing of ``tag`` in each of ``runs``, from one ``list_tensors`` call."""
+        """The listing of ``tag`` in each of ``runs``, from one ``list_tensors`` call.
+
+        ``parameters`` names the query parameter each of ``runs`` came from,
+        for the 404 of a run that is not there.
+        """
         wanted = list(dict.fromkeys(runs))
+        parameter_of: dict[str, str] = {}
+        for run, parameter in zip(runs, parameters):
+            parameter_of.setdefault(run, parameter)
         listing = self._list(ctx, experiment_id, tb_provider.RunTagFilter(runs=wanted, tags=[tag]))
         found: dict[str, tb_provider.TensorTimeSeries] = {}
         for run in wanted:
             time_series = listing.get(run, {}).get(tag)
             if time_series is None:
-                if self._list(ctx, experiment_id, tb_provider.RunTagFilter(runs=[run])).get(run):
-                    raise NotFoundError(f"run {run!r} has no confusion-matrix tag {tag!r}")
-                raise NotFoundError(f"no run {run!r} with confusion matrices")
+                tags = self._list(ctx, experiment_id, tb_provider.RunTagFilter(runs=[run])).get(run)
+                shown_run = describe_names([run], width=_NAME_WIDTH)
+                if tags:
+                    raise NotFoundError(
+                        f"run {shown_run} has no confusion-matrix tag {describe_names([tag], width=_NAME_WIDTH)}; "
+                        f"`tag` must be one of its tags: {describe_names(sorted(tags), width=_NAME_WIDTH)}"
+                    )
+                raise NotFoundError(
+                    f"no run {shown_run} with confusion matrices; `{parameter_of.get(run, 'run')}` must be "
+                    "one of the runs the `runs` route lists"
+                )
             found[run] = time_series
         return found
 
