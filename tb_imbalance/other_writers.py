@@ -20,7 +20,10 @@ says it is written by another process of this host that is still running
 (:func:`running_writer`: TensorFlow, PyTorch and tb_imbalance name their
 files ``events.out.tfevents.<time>.<host>.<pid>.<n>…``): two DDP ranks
 without a rank guard are then told so, whichever starts second, instead of
-the second being told its steps are not after the first's. Two that start
+the second being told its steps are not after the first's. Nor does a file
+that this process holds open for writing (:func:`written_here`: a
+``tf.summary`` writer of the same directory, whose steps ``log_report`` to
+the directory would otherwise continue as an earlier run's). Two that start
 writing at once take turns where the system can lock the directory
 (:mod:`tb_imbalance.run_lock`): the second finds the first's file and is
 refused from its first step.
@@ -53,7 +56,7 @@ import warnings
 from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
-__all__ = ["WatchedHistory", "running_writer"]
+__all__ = ["WatchedHistory", "running_writer", "written_here"]
 
 
 def running_writer(path: str) -> int | None:
@@ -105,6 +108,41 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
+def written_here(path: str) -> bool:
+    """Whether this process holds the local file ``path`` open for writing, where ``/proc`` tells (Linux).
+
+    A writer of this process other than the target's own (a ``tf.summary``
+    writer made with ``create_file_writer`` on the same directory) keeps its
+    event file open until it is closed; a file read, or closed, is not one.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile("w") as open_file:
+        ...     written_here(open_file.name) == os.path.exists("/proc/self/fdinfo")
+        True
+        >>> written_here(__file__)
+        False
+    """
+    if "://" in path:
+        return False
+    target = os.path.realpath(path)
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for fd in descriptors:
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}") != target:
+                continue
+            with open(f"/proc/self/fdinfo/{fd}") as info:
+                flags = next(int(line.split()[1], 8) for line in info if line.startswith("flags:"))
+        except (OSError, ValueError, IndexError, StopIteration):
+            continue
+        if flags & (os.O_WRONLY | os.O_RDWR):
+            return True
+    return False
+
+
 class WatchedHistory:
     """The run history of the directory ``log_dir``, with what other writers add to it later.
 
@@ -153,7 +191,9 @@ class WatchedHistory:
                 running: list[str] = []
 
                 def another_writer(path: str) -> bool:
-                    if os.path.abspath(path) in self._own or running_writer(path) is None:
+                    if os.path.abspath(path) in self._own:
+                        return False
+                    if running_writer(path) is None and not written_here(path):
                         return False
                     running.append(path)
                     return True

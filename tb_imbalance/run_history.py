@@ -322,10 +322,12 @@ class RunHistory:
         if tag.other_writer is not None:
             raise ValueError(
                 f"tag {name!r}{self._where()} is also being written by another writer (event file "
-                f"{tag.other_writer}, written by another running process or since this one started, "
+                f"{tag.other_writer}, written by another running process or by another writer of this one, "
                 f"holds steps up to {tag.last_step}): two writers of one tag lose each other's steps in "
-                f"TensorBoard. Write {ONE_PROCESS}, or give each writer its own `name` or run directory (also when that "
-                "process, still running, no longer writes: its file's name tells only that it runs)"
+                f"TensorBoard. Write {ONE_PROCESS}, through one writer (a tf.summary writer of this directory: "
+                "log_report(writer, ...) with the writer itself, or tb_imbalance.summary under it), or give each "
+                "writer its own `name` or run directory (also when that process, still running, no longer writes: "
+                "its file's name tells only that it runs)"
             )
         self.check_step(name, step)
 

@@ -98,6 +98,28 @@ def test_continuing_a_run_in_a_new_writer_says_nothing(tmp_path):
     assert sorted(matrices(tmp_path)["run"]) == [0, 1, 2]
 
 
+def test_a_tf_summary_writer_of_this_process_in_the_directory_is_another_writer_from_the_first_step(tmp_path):
+    # tb_imbalance.summary under a tf.summary writer, then log_report to the same directory: one tag, two
+    # files (TensorBoard's Python loader then loses the older file's later steps), not a run continued
+    run_dir = tmp_path / "run"
+    user_writer = tf.summary.create_file_writer(str(run_dir))
+    with user_writer.as_default():
+        assert tbs.confusion_matrix("confusion_matrix", LABELS, PREDICTIONS, step=0, num_classes=3)
+    user_writer.flush()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ValueError, match=r"tag 'confusion_matrix' in .* is also being written by another writer "
+                                             r".*log_report\(writer, \.\.\.\) with the writer itself"):
+            log_report(str(run_dir), LABELS, PREDICTIONS, 1, num_classes=3, image=False)
+    assert len(_other_writer_warnings(caught)) == 1
+    log_report(user_writer, LABELS, PREDICTIONS, 1, num_classes=3, image=False)  # the fix named: one writer
+    user_writer.close()
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1]
+    assert len(list(run_dir.iterdir())) == 1  # one event file: nothing went through the directory
+    close_directory_writers()
+    log_report(str(run_dir), LABELS, PREDICTIONS, 2, num_classes=3, image=False)  # closed: the run continues
+
+
 def _other_process(run_dir, steps) -> subprocess.CompletedProcess:
     code = textwrap.dedent(
         f"""
