@@ -57,6 +57,7 @@ from tb_imbalance import format as fmt
 from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.events import tag_collision, tag_written_among
 from tb_imbalance.step import ClassSet, ReportStep
+from tb_imbalance.tensors import called_from_tf_py_function
 
 __all__ = ["ONE_PROCESS", "RunHistory", "TagHistory"]
 
@@ -343,6 +344,13 @@ class RunHistory:
                     "per device or shard (jax shard_map, a partitioned callback, each DDP rank)? Log "
                     "once per step, with every device's rows gathered"
                 )
+                if called_from_tf_py_function():
+                    twice += (
+                        ". This call comes from a tf.numpy_function / tf.py_function: inside strategy.run it runs "
+                        f"once per replica, with that replica's rows, so step {step} already logged may hold one "
+                        "replica's rows only. Return the labels and predictions from strategy.run, gather them "
+                        "(strategy.gather(value, axis=0)) and log outside it, into a new run directory"
+                    )
                 if "lightning" in sys.modules or "pytorch_lightning" in sys.modules:
                     twice += (
                         ". PyTorch Lightning runs validation before training (its sanity check, or "

@@ -24,7 +24,7 @@ import numpy as np
 
 from tb_imbalance.core import widen_low_precision_floats
 
-__all__ = ["eager_under_torch_compile", "refuse_tf_graph_or_replica", "to_numpy"]
+__all__ = ["called_from_tf_py_function", "eager_under_torch_compile", "refuse_tf_graph_or_replica", "to_numpy"]
 
 _Function = TypeVar("_Function", bound=Callable[..., Any])
 
@@ -85,6 +85,28 @@ def refuse_tf_graph_or_replica(entry: str) -> None:
             "strategy.run), where each replica would write its own rows under one step: return the labels and "
             "predictions from strategy.run, gather them (strategy.gather(value, axis=0)) and log outside it"
         )
+
+
+def called_from_tf_py_function() -> bool:
+    """Whether TensorFlow runs this call as the Python body of a ``tf.numpy_function`` / ``tf.py_function`` op.
+
+    Such a body runs eagerly, so :func:`refuse_tf_graph_or_replica` lets it
+    log; but inside ``strategy.run`` its op runs once per replica, each with
+    that replica's rows, and nothing in the call tells the replicas apart.
+    TensorFlow is never imported here.
+
+    Example:
+        >>> called_from_tf_py_function()
+        False
+    """
+    if "tensorflow" not in sys.modules:
+        return False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_globals.get("__name__") == "tensorflow.python.ops.script_ops":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def to_numpy(value: Any, argument: str) -> Any:

@@ -1,11 +1,13 @@
 """tf.distribute: MirroredStrategy on 2 logical CPU devices logs the single-device matrix (from the compiled
 metric, and from the callback's own batches), and the metrics' values in ``logs`` are scikit-learn's on all
-the rows."""
+the rows; a tf.numpy_function that logs inside strategy.run is refused at the second replica's call,
+saying why."""
 
 import json
 import os
 import subprocess
 import sys
+import textwrap
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,3 +33,49 @@ def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
     assert "inside `with strategy.scope():`" in logged["outside_scope"]
     # one update of the one copy, in the strategy's cross-replica context: counted, not refused
     assert abs(logged["cross_replica"] - logged["evaluate"]["balanced_accuracy"]) < 1e-6, logged["cross_replica"]
+
+
+NUMPY_FUNCTION_IN_REPLICAS = textwrap.dedent(
+    """
+    import json, sys
+    import numpy as np
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import tb_imbalance
+
+    run_dir = sys.argv[1]
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+    def log(labels, predictions):  # eager Python, so nothing in the call says which replica runs it
+        tb_imbalance.log_report(run_dir, labels, predictions, 0, num_classes=3, image=False)
+        return np.int64(0)
+
+    @tf.function
+    def evaluate(labels, predictions):
+        return strategy.run(lambda l, p: tf.numpy_function(log, [l, p], tf.int64), args=(labels, predictions))
+
+    batches = strategy.experimental_distribute_dataset(
+        tf.data.Dataset.from_tensor_slices(([0, 1, 2, 0, 1, 2, 0, 0], [0, 1, 1, 0, 2, 2, 0, 1])).batch(8))
+    try:
+        evaluate(*next(iter(batches)))
+        print(json.dumps({"refused": None}))
+    except tf.errors.InvalidArgumentError as error:
+        print(json.dumps({"refused": error.message}))
+    """
+)
+
+
+def test_a_numpy_function_logging_inside_strategy_run_is_refused_saying_why(tmp_path):
+    # Each replica runs the numpy_function with its own half of the rows; the first writes its half as step 0
+    # (nothing tells a writer it is one replica's call), the second is refused, naming what happened and the fix
+    result = subprocess.run(
+        [sys.executable, "-c", NUMPY_FUNCTION_IN_REPLICAS, str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300, cwd=HERE,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    refused = json.loads(result.stdout.strip().splitlines()[-1])["refused"]
+    assert refused is not None and "step 0 of tag 'confusion_matrix' is not after the last step" in refused
+    assert "comes from a tf.numpy_function / tf.py_function: inside strategy.run it runs once per replica" in refused
+    assert "may hold one replica's rows only" in refused and "strategy.gather(value, axis=0)" in refused
