@@ -66,8 +66,7 @@ def _to_numpy(value: Any, argument: str) -> Any:
                 f"tb_imbalance summaries compute in numpy and must run eagerly; `{argument}` "
                 "is a symbolic tensor. Call them outside tf.function (e.g. at epoch end)."
             )
-        return value.numpy()
-    return to_numpy(value, argument)  # other frameworks' arrays, and clear errors for what is no array
+    return to_numpy(value, argument)  # any framework's arrays, and clear errors for what is no array
 
 
 # Pictures drawn once per tag and class set across calls.

@@ -109,6 +109,25 @@ def called_from_tf_py_function() -> bool:
     return False
 
 
+def _refuse_counts_not_summed_over_replicas(value: Any, argument: str) -> None:
+    """Refuse a ``tf.distribute`` variable of several replicas whose value is not the sum of their updates.
+
+    Counts accumulated inside ``strategy.run`` (``cm.assign_add(tf.math.confusion_matrix(...))``) add
+    up over replicas only with ``aggregation=SUM``: ``MEAN`` reads the mean of the replicas' counts,
+    ``ONLY_FIRST_REPLICA`` the first replica's, numbers that look like counts and are not all rows'.
+    """
+    aggregation = getattr(getattr(value, "aggregation", None), "name", None)
+    replicas = getattr(getattr(value, "distribute_strategy", None), "num_replicas_in_sync", 1)
+    if aggregation in ("MEAN", "ONLY_FIRST_REPLICA") and isinstance(replicas, int) and replicas > 1:
+        held = "the mean of the replicas' counts" if aggregation == "MEAN" else "the first replica's counts only"
+        raise ValueError(
+            f"`{argument}` is a tf.distribute variable of {replicas} replicas with aggregation={aggregation}: "
+            f"it holds {held}, not the counts of every replica's rows. Create it with "
+            "aggregation=tf.VariableAggregation.SUM (as Keras metrics keep their counts), or pass the counts "
+            "summed over replicas, strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica_counts, axis=None)"
+        )
+
+
 def to_numpy(value: Any, argument: str) -> Any:
     """Return a framework tensor as a numpy array; other values unchanged.
 
@@ -210,6 +229,7 @@ def to_numpy(value: Any, argument: str) -> Any:
             )
         return widen_low_precision_floats(np.asarray(value))
     if framework in ("tensorflow", "tf_keras", "keras"):
+        _refuse_counts_not_summed_over_replicas(value, argument)
         if hasattr(value, "numpy"):
             try:
                 return widen_low_precision_floats(np.asarray(value.numpy()))
