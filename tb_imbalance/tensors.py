@@ -230,12 +230,21 @@ def to_numpy(value: Any, argument: str) -> Any:
         return widen_low_precision_floats(np.asarray(value))
     if framework in ("tensorflow", "tf_keras", "keras"):
         _refuse_counts_not_summed_over_replicas(value, argument)
+        kind = type(value).__name__
         if hasattr(value, "numpy"):
             try:
-                return widen_low_precision_floats(np.asarray(value.numpy()))
+                array = np.asarray(value.numpy())
             except (AttributeError, NotImplementedError, ValueError):
                 pass
-        kind = type(value).__name__
+            else:
+                if kind == "RaggedTensor" and array.dtype == object:  # rows of different lengths
+                    lengths = [len(row) for row in array[:5]]
+                    raise TypeError(
+                        f"`{argument}` is a tf.RaggedTensor whose rows differ in length ({lengths}"
+                        f"{', ...' if len(array) > 5 else ''}), where one class id or one row of C scores per "
+                        f"example is needed: batches collected into it are joined by {argument}.merge_dims(0, 1)"
+                    )
+                return widen_low_precision_floats(array)
         if kind == "PerReplica":
             raise TypeError(
                 f"`{argument}` is a tf.distribute PerReplica value (one part per replica): gather the "

@@ -245,3 +245,19 @@ def test_log_report_inside_tf_function_says_to_log_eagerly(tmp_path):
     with pytest.raises(RuntimeError, match=r"log_report must run eagerly; call it outside tf.function"):
         log(tf.constant([0, 1]), tf.constant([[0.9, 0.1], [0.2, 0.8]]))
     assert not (tmp_path / "run").exists()
+
+
+def test_a_ragged_tensor_of_batches_is_refused_naming_merge_dims(tmp_path):
+    import tb_imbalance
+
+    labels = tf.ragged.constant([[0, 1, 2], [2, 0]])  # batches of 3 and 2 rows, as a loop collects them
+    scores = tf.ragged.constant([[[0.9, 0.1, 0], [0, 1, 0], [0, 0, 1]], [[0, 0, 1], [0, 1, 0]]], ragged_rank=1)
+    refused = r"`{}` is a tf\.RaggedTensor whose rows differ in length \(\[3, 2\]\).*{}\.merge_dims\(0, 1\)"
+    with pytest.raises(TypeError, match=refused.format("labels", "labels")):
+        tb_imbalance.log_report(str(tmp_path / "run"), labels, labels.merge_dims(0, 1), 0, num_classes=3)
+    with pytest.raises(TypeError, match=refused.format("predictions", "predictions")):
+        with tf.summary.create_file_writer(str(tmp_path / "summary")).as_default(step=0):
+            tbs.classification_report("cm", labels.merge_dims(0, 1), scores)
+    assert not (tmp_path / "run").exists()
+    logged = tb_imbalance.log_report(str(tmp_path / "run"), labels.merge_dims(0, 1), scores.merge_dims(0, 1), 0)
+    np.testing.assert_array_equal(logged, sk_confusion_matrix([0, 1, 2, 2, 0], [0, 1, 2, 2, 1], labels=range(3)))
