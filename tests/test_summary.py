@@ -261,3 +261,22 @@ def test_a_ragged_tensor_of_batches_is_refused_naming_merge_dims(tmp_path):
     assert not (tmp_path / "run").exists()
     logged = tb_imbalance.log_report(str(tmp_path / "run"), labels.merge_dims(0, 1), scores.merge_dims(0, 1), 0)
     np.testing.assert_array_equal(logged, sk_confusion_matrix([0, 1, 2, 2, 0], [0, 1, 2, 2, 1], labels=range(3)))
+
+
+def test_per_replica_parts_are_refused_naming_how_tensorflow_joins_them(tmp_path):
+    # strategy.experimental_local_results(value) on 2 replicas: a tuple of one tensor per replica
+    import tb_imbalance
+
+    scores = (tf.constant([[0.9, 0.1], [0.2, 0.8]]), tf.constant([[0.6, 0.4], [0.3, 0.7]]))
+    counts = (tf.constant([[1, 0], [0, 1]]), tf.constant([[1, 0], [0, 1]]))
+    with pytest.raises(ValueError, match=r"`predictions` is a list of 2 arrays.*tf\.concat\(parts, axis=0\).*"
+                                         r"strategy\.gather\(value, axis=0\)"):
+        tb_imbalance.log_report(str(tmp_path / "run"), [0, 1, 0, 1], scores, 0)
+    for log in (lambda: tb_imbalance.log_matrix(str(tmp_path / "run"), counts, 0),
+                lambda: tbs.write_report("cm", counts, ["a", "b"], step=0)):
+        with pytest.raises(ValueError, match=r"`cm` is a list of 2 matrices: counts of batches or replicas add up, so "
+                                             r"pass their sum, np\.sum\(cm, axis=0\); a tf\.distribute value's per-replica "
+                                             r"counts: strategy\.reduce\(tf\.distribute\.ReduceOp\.SUM, value, axis=None\)"):
+            with tf.summary.create_file_writer(str(tmp_path / "summary")).as_default():
+                log()
+    assert not (tmp_path / "run").exists()

@@ -91,6 +91,10 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
         return  # nested Python lists are rows: np.asarray decides
     rows = [int(item.shape[0]) for item in value]
     concatenate = "concatenate them first: np.concatenate, torch.cat or jnp.concatenate"
+    of_tf = all(type(item).__module__.startswith("tensorflow.") for item in value)  # local results: a tensor per replica
+    if of_tf:
+        concatenate = ("concatenate them first: tf.concat(parts, axis=0); a tf.distribute value's parts "
+                       "(strategy.experimental_local_results) are joined by strategy.gather(value, axis=0)")
     if len(set(rows)) > 1:
         shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
         raise ValueError(
@@ -99,6 +103,13 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
         )
     if with_extras and not all(len(item.shape) >= 2 for item in value):
         raise with_extras
+    if argument in ("cm", "confusion_matrix") and all(len(item.shape) == 2 for item in value):
+        tf_sum = "; a tf.distribute value's per-replica counts: strategy.reduce(tf.distribute.ReduceOp.SUM, value, axis=None)"
+        raise ValueError(
+            f"`{argument}` is a list of {len(value)} matrices: counts of batches or replicas add up, so pass their "
+            f"sum, np.sum({argument}, axis=0){tf_sum if of_tf else ''}; or one per "
+            f"model head: pass the one to log, e.g. {argument}[0]"
+        )
     if all(len(item.shape) >= 2 for item in value):
         raise ValueError(
             f"`{argument}` is a list of {len(value)} arrays: the outputs of a model with several "
