@@ -49,7 +49,7 @@ from tb_imbalance.step import ReportStep
 from tb_imbalance.step_curves import curves_of_step
 from tb_imbalance.run_history import ONE_PROCESS
 from tb_imbalance.targets import history_of, shared_write_lock
-from tb_imbalance.tensors import refuse_tf_graph_or_replica, to_numpy
+from tb_imbalance.tensors import called_from_tf_py_function, refuse_tf_graph_or_replica, to_numpy
 from tb_imbalance.writer import write_checked
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, ExampleSet, examples_of_step
 from tb_imbalance.writer import validate_step
@@ -80,6 +80,13 @@ def _resolve_step(step: Any) -> Any:
     ``record_if(False)``): the summary then returns False, as ``tf.summary``'s own do.
     """
     refuse_tf_graph_or_replica("tb_imbalance.summary")
+    if _default_writer() is None and called_from_tf_py_function():
+        raise RuntimeError(
+            "tb_imbalance.summary has no default writer here, and would write nothing: in a tf.function, TensorFlow "
+            "runs a tf.numpy_function / tf.py_function in another thread, where the writer.as_default() of the code "
+            "calling it does not hold. Inside it, pass the writer itself, tb_imbalance.log_report(writer, labels, "
+            "predictions, step), or log outside the tf.function"
+        )
     if not tf.executing_eagerly():  # tf.summary's writers need eager execution (TF1 graph mode)
         raise RuntimeError(
             "tb_imbalance.summary must run eagerly (outside tf.function and TF1-style graphs); in a TF1-style "

@@ -280,3 +280,31 @@ def test_per_replica_parts_are_refused_naming_how_tensorflow_joins_them(tmp_path
             with tf.summary.create_file_writer(str(tmp_path / "summary")).as_default():
                 log()
     assert not (tmp_path / "run").exists()
+
+
+def test_in_a_py_function_of_a_tf_function_no_default_writer_is_refused_naming_the_writer_itself(tmp_path):
+    # TensorFlow runs the function's Python in another thread, where the caller's as_default() does not hold:
+    # the call returned False and wrote nothing, every epoch, without a word
+    import tb_imbalance
+
+    writer = tf.summary.create_file_writer(str(tmp_path / "run"))
+    labels, scores = tf.constant([0, 1, 1, 0]), tf.constant([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+
+    def with_summary(labels, scores, step):
+        return np.bool_(tbs.classification_report("confusion_matrix", labels, scores, step=int(step), image=False))
+
+    def with_the_writer_itself(labels, scores, step):
+        tb_imbalance.log_report(writer, labels, scores, int(step), image=False)
+        return np.bool_(True)
+
+    for wrap in (tf.numpy_function, tf.py_function):
+        evaluate = tf.function(lambda labels, scores, step: wrap(with_summary, [labels, scores, step], tf.bool))
+        with writer.as_default():
+            with pytest.raises(tf.errors.OpError, match=r"tb_imbalance\.summary has no default writer "
+                                                         r"here.*log_report\(writer, labels"):
+                evaluate(labels, scores, tf.constant(0, tf.int64))
+    evaluate = tf.function(lambda labels, scores, step: tf.numpy_function(
+        with_the_writer_itself, [labels, scores, step], tf.bool))
+    assert evaluate(labels, scores, tf.constant(0, tf.int64))
+    writer.flush()
+    np.testing.assert_array_equal(matrices(tmp_path)["run"][0], sk_confusion_matrix([0, 1, 1, 0], [0, 1, 0, 1]))
