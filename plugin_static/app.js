@@ -534,7 +534,7 @@ export function startApp({ root, api, presets }) {
       step: matrixData.step,
       report: matrixData.report,
       settings: state.matrix,
-      labelA: state.matrix.compare === "steps" ? `step ${matrixData.step}` : `${isolated(shownName(matrixData.run))}, step ${matrixData.step}`,
+      labelA: state.matrix.compare === "steps" || matrixData.run === null ? `step ${matrixData.step}` : `${isolated(shownName(matrixData.run))}, step ${matrixData.step}`,
       other: matrixData.other,
       otherRuns: classSetOf(matrixData.run).filter((run) => run !== matrixData.run),
       grouped: matrixGrouped,

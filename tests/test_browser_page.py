@@ -34,6 +34,10 @@ def test_error_and_empty_states(dashboard):
     page.wait_for_function("document.body.dataset.view === 'empty'")
     assert "No run selected" in dashboard.testid("page-message").text_content()
     assert dashboard.testid("link-note").is_hidden()
+    # With no run the page finished its render: no exception, no "Loading…" left in the header.
+    wait_ready(page)
+    assert dashboard.testid("page-status").text_content().startswith("Updated")
+    dashboard.problems.assert_none(allowed_console=["status of 422", "status of 404", "status of 400"])
 
 
 def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
