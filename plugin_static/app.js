@@ -24,6 +24,7 @@ import {
 import { loadCurves, loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
 import { createCurvesView } from "./views/curves.js";
 import { significanceLegend } from "./views/delta.js";
+import { getStarted } from "./views/get-started.js";
 import { createExamplesPanel } from "./views/examples.js";
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
@@ -339,7 +340,7 @@ export function startApp({ root, api, presets }) {
     if (source.listError()) return `Could not load runs: ${source.listError()}`;
     if (selected.length === 0 && away.size) return awayLines().join("\n");
     if (available.length === 0) {
-      return `No confusion matrices found. Log them with tb_imbalance during training${presets.pollSeconds > 0 ? "; this page shows them as they arrive" : ", then reload"}.`;
+      return "No confusion matrices in this log directory yet. Log them with tb_imbalance while training:";
     }
     if (selected.length === 0) return "No run selected. Choose runs in the list on the left.";
     return null;
@@ -456,6 +457,7 @@ export function startApp({ root, api, presets }) {
     const message = pageMessageFor(available, selected);
     pageMessage.hidden = !message;
     replaceChildren(pageMessage, ...isolatedText(message ?? ""));
+    if (available.length === 0 && !source.listError() && !away.size) pageMessage.append(getStarted(presets.pollSeconds > 0));
     pageMessage.classList.toggle("error", Boolean(source.listError()));
     sections.hidden = Boolean(message);
     skippedNote.update(message ? [] : selected.map((run) => ({ run, skipped: source.skippedOf(tag, run) })));

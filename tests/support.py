@@ -306,11 +306,13 @@ def tensorboard_server(
     extra_args: Sequence[str] = (),
     startup_timeout: float = 120.0,
     path_prefix: str = "",
+    wait_for_runs: bool = True,
 ) -> Iterator[str]:
     """Run the real ``tensorboard`` on 127.0.0.1 until the block exits.
 
     Waits (at most ``startup_timeout`` seconds) until
-    ``/data/plugin/imbalance/runs`` answers with at least one run.
+    ``/data/plugin/imbalance/runs`` answers with at least one run (with
+    ``wait_for_runs=False``: answers at all, for a log directory without runs).
 
     Args:
         logdir: passed as ``--logdir``.
@@ -321,6 +323,7 @@ def tensorboard_server(
         startup_timeout: seconds to wait for data.
         path_prefix: passed as ``--path_prefix`` when given (e.g. ``"/tb"``);
             the yielded URL then ends with it.
+        wait_for_runs: wait until the runs route lists a run (``False``: until it answers).
 
     Yields:
         The base URL, e.g. ``"http://127.0.0.1:40123"`` (``".../tb"`` with
@@ -363,7 +366,7 @@ def tensorboard_server(
                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
             )
         try:
-            _wait_until_serving(process, f"{base_url}{PLUGIN_ROUTE}/runs", startup_timeout, stderr_path)
+            _wait_until_serving(process, f"{base_url}{PLUGIN_ROUTE}/runs", startup_timeout, stderr_path, wait_for_runs)
             yield base_url
         finally:
             process.terminate()
@@ -375,7 +378,7 @@ def tensorboard_server(
 
 
 def _wait_until_serving(
-    process: subprocess.Popen, runs_url: str, timeout: float, stderr_path: pathlib.Path
+    process: subprocess.Popen, runs_url: str, timeout: float, stderr_path: pathlib.Path, wait_for_runs: bool = True
 ) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer yet"
@@ -388,7 +391,7 @@ def _wait_until_serving(
         try:
             with urllib.request.urlopen(runs_url, timeout=5) as response:
                 body = response.read()
-                if response.status == 200 and json.loads(body):
+                if response.status == 200 and (json.loads(body) or not wait_for_runs):
                     return
                 last = f"{response.status}: {body[:200]!r}"
         except (OSError, ValueError) as error:

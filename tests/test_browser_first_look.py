@@ -17,6 +17,9 @@ header must count classes per class set, the trends must draw one class
 set at a time, the tables must fit their card from 1280 px, and the plots
 must have legends. Numbers are checked against scikit-learn / statsmodels
 computed from the matrices the logdir was written with.
+
+A log directory with no report yet (a ``tensorboard`` of its own) must say
+how to start, and show the first run when it is written.
 """
 
 from __future__ import annotations
@@ -485,3 +488,41 @@ def test_long_tail_plot_has_a_legend_with_the_thresholds(dashboard):
     wait_ready(page)
     assert items.all_inner_texts()[0] == "many-shot (> 50)"
     dashboard.problems.assert_none()
+
+
+# --------------------------------------------------------------------------
+# 6. Before the first report: an empty log directory says how to start
+# --------------------------------------------------------------------------
+
+
+def test_an_empty_log_directory_says_how_to_log_and_shows_the_first_run_when_it_arrives(browser, request, tmp_path):
+    import tb_imbalance
+
+    # Only what Keras' own TensorBoard callback writes: scalars, no report.
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(tmp_path / "fit" / "validation"))
+    with writer.as_default():
+        tf.summary.scalar("epoch_loss", 0.5, step=0)
+    writer.close()
+    with tensorboard_server(tmp_path, load_fast=True, wait_for_runs=False) as base_url:
+        for dashboard in dashboard_page(browser, base_url, request.node.name, width=1280, height=800):
+            page = dashboard.open(poll=1)
+            assert page.evaluate("document.body.dataset.view") == "empty"
+            assert dashboard.testid("page-status").text_content().startswith("Updated")
+            message = dashboard.testid("page-message")
+            assert "No confusion matrices" in message.text_content()
+            steps = dashboard.testid("get-started")
+            assert steps.is_visible()
+            code = steps.locator("code").all_text_contents()
+            assert 'ClassificationReportCallback("runs/my_run", class_names=[...])' in code[0]
+            assert 'tb_imbalance.log_report("runs/my_run", y_true, y_pred, step, class_names=[...])' in code[1]
+            assert "Scalars tab" in steps.text_content()
+            assert "error" not in (message.get_attribute("class") or "")
+            # The first report appears without a reload, and the instructions go.
+            tb_imbalance.log_matrix(tmp_path / "fit" / "validation_imbalance", np.array([[9, 1], [2, 3]]), 0, class_names=["ok", "fraud"], image=False)
+            page.wait_for_function("document.body.dataset.view === 'report'", timeout=30_000)
+            wait_ready(page)
+            assert dashboard.testid("get-started").count() == 0
+            assert page.get_by_test_id("report-row").count() == 2
+            dashboard.problems.assert_none()

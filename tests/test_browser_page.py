@@ -130,7 +130,7 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
                 timeout=60_000,
             )
             dashboard.open(runs=["third"], poll=1)  # a fresh page on the empty directory: no reload needed
-            assert dashboard.testid("page-message").text_content().endswith("this page shows them as they arrive.")
+            assert dashboard.testid("page-message").text_content().endswith("New runs appear here as they are written.")
             dashboard.problems.assert_none(allowed_console=["status of 404"])
 
 
