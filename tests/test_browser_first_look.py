@@ -526,3 +526,47 @@ def test_an_empty_log_directory_says_how_to_log_and_shows_the_first_run_when_it_
             assert dashboard.testid("get-started").count() == 0
             assert page.get_by_test_id("report-row").count() == 2
             dashboard.problems.assert_none()
+
+
+# --------------------------------------------------------------------------
+# 7. Edge states: one step so far; scores scikit-learn leaves undefined
+# --------------------------------------------------------------------------
+
+ONE_STEP_TAG = "first_epoch"
+UNDEFINED_TAG = "undefined_scores"
+UNDEFINED_NAMES = ["common", "rare", "never_predicted", "no_support"]
+UNDEFINED_MATRIX = np.array([[51, 5, 0, 0], [4, 31, 0, 0], [3, 2, 0, 0], [0, 0, 0, 0]])
+
+
+@pytest.fixture(scope="module")
+def edge_server(tmp_path_factory) -> Iterator[str]:
+    """``one_step``: 3 classes, only step 0 (tag ``first_epoch``); ``undefined``: a class never
+    predicted and a class without examples (tag ``undefined_scores``), steps 0–1."""
+    import tb_imbalance
+
+    root = tmp_path_factory.mktemp("edge_logdir")
+    tb_imbalance.log_matrix(root / "one_step", np.array([[40, 3, 2], [4, 20, 1], [1, 2, 9]]), 0, name=ONE_STEP_TAG, class_names=TEXT, image=False)
+    for step in (0, 1):
+        cm = UNDEFINED_MATRIX - (1 - step) * np.diag([1, 1, 0, 0])
+        tb_imbalance.log_matrix(root / "undefined", cm, step, name=UNDEFINED_TAG, class_names=UNDEFINED_NAMES, image=False)
+    with tensorboard_server(root, load_fast=True) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def edge_dashboard(browser, edge_server, request) -> Iterator[Dashboard]:
+    yield from dashboard_page(browser, edge_server, request.node.name, width=1280, height=800)
+
+
+def test_a_run_of_one_step_draws_dots_over_one_step_label_and_says_why_there_is_no_line(edge_dashboard):
+    page = edge_dashboard.open(tag=ONE_STEP_TAG, runs=["one_step"])
+    caption = edge_dashboard.testid("trends-caption").text_content()
+    assert caption == "All 3 classes · one step logged so far (step 0): a line starts at the second"
+    charts = page.locator("[data-testid=trends-chart]")
+    assert charts.count() == 3
+    for index in range(3):
+        chart = charts.nth(index)
+        assert chart.locator("[data-testid=trends-step-label]").all_text_contents() == ["step 0"]  # not "0" at both ends
+        assert chart.locator("circle").count() == 1
+    edge_dashboard.problems.assert_none()
+

@@ -105,8 +105,13 @@ export function createTrendsView(container, { onChange }) {
       parts.push(svg("line", { class: "gridline", x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(tick), y2: y(tick) }));
       parts.push(svg("text", { class: "axis-label", x: MARGIN.left - 4, y: y(tick) + 3, "text-anchor": "end" }, tick.toFixed(1)));
     }
-    parts.push(svg("text", { class: "axis-label", x: MARGIN.left, y: HEIGHT - 5, "text-anchor": "start" }, String(minStep)));
-    parts.push(svg("text", { class: "axis-label", x: WIDTH - MARGIN.right, y: HEIGHT - 5, "text-anchor": "end" }, String(maxStep)));
+    if (minStep === maxStep) {
+      // One step: a dot in the middle, over its one label (not the same number at both ends).
+      parts.push(svg("text", { class: "axis-label", x: x(minStep), y: HEIGHT - 5, "text-anchor": "middle", dataset: { testid: "trends-step-label" } }, `step ${minStep}`));
+    } else {
+      parts.push(svg("text", { class: "axis-label", x: MARGIN.left, y: HEIGHT - 5, "text-anchor": "start", dataset: { testid: "trends-step-label" } }, String(minStep)));
+      parts.push(svg("text", { class: "axis-label", x: WIDTH - MARGIN.right, y: HEIGHT - 5, "text-anchor": "end", dataset: { testid: "trends-step-label" } }, String(maxStep)));
+    }
     if (view.markerStep !== null && view.markerStep >= minStep && view.markerStep <= maxStep) {
       parts.push(svg("line", { class: "step-marker", x1: x(view.markerStep), x2: x(view.markerStep), y1: MARGIN.top, y2: HEIGHT - MARGIN.bottom }));
     }
@@ -194,13 +199,6 @@ export function createTrendsView(container, { onChange }) {
         next.runs.map(({ run, colour, dash }) => el("span", { class: "legend-item", title: run, dataset: { run } }, lineSwatch(colour, dash), runNameElement(run))),
         next.metric === "both" ? el("span", { class: "legend-item muted" }, "thick: recall · thin: F1") : null,
       );
-      const captionText = next.pinned
-        ? `${next.classIndices.length} chosen classes`
-        : next.classIndices.length < next.names.length
-          ? `Worst ${next.classIndices.length} of ${next.names.length} classes by ${next.rankedBy}`
-          : `All ${next.names.length} classes`;
-      replaceChildren(caption, ...isolatedText(captionText)); // rankedBy names the baseline run
-
       let minStep = Infinity;
       let maxStep = -Infinity;
       for (const { run } of next.runs) {
@@ -209,6 +207,14 @@ export function createTrendsView(container, { onChange }) {
         minStep = Math.min(minStep, series.steps[0]);
         maxStep = Math.max(maxStep, series.steps[series.steps.length - 1]);
       }
+      const classesText = next.pinned
+        ? `${next.classIndices.length} chosen classes`
+        : next.classIndices.length < next.names.length
+          ? `Worst ${next.classIndices.length} of ${next.names.length} classes by ${next.rankedBy}`
+          : `All ${next.names.length} classes`;
+      const captionText = minStep === maxStep ? `${classesText} · one step logged so far (step ${minStep}): a line starts at the second` : classesText;
+      replaceChildren(caption, ...isolatedText(captionText)); // rankedBy names the baseline run
+
       if (!Number.isFinite(minStep)) {
         replaceChildren(grid);
         return;
