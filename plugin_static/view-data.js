@@ -96,6 +96,9 @@ async function loadComparison(selection, run, step, steps) {
     return { run: otherRun, step: otherStep, label: `${isolated(shownName(otherRun))}, step ${otherStep}`, report: value, error };
   }
   if (compare === "steps") {
+    if (steps.length < 2) {
+      return { run: null, report: null, error: `Only one step of this run is logged (step ${step}): there is no other step to compare it with yet.` };
+    }
     // Default to the previous step: "what changed in the last epoch".
     const previous = steps[Math.max(steps.indexOf(step) - 1, 0)];
     const otherStep = steps.includes(state.matrix.otherStep) ? state.matrix.otherStep : previous;

@@ -570,3 +570,14 @@ def test_a_run_of_one_step_draws_dots_over_one_step_label_and_says_why_there_is_
         assert chart.locator("circle").count() == 1
     edge_dashboard.problems.assert_none()
 
+
+def test_comparing_steps_of_a_run_of_one_step_says_why_nothing_is_subtracted(edge_dashboard):
+    page = edge_dashboard.open(tag=ONE_STEP_TAG, runs=["one_step"])
+    edge_dashboard.testid("matrix-diff-mode").select_option("steps")
+    wait_ready(page)
+    message = page.locator("[data-testid=matrix] .section-message:not([hidden])")
+    assert message.text_content() == "Only one step of this run is logged (step 0): there is no other step to compare it with yet."
+    # The counts stay on screen, not a matrix of zeros (step 0 minus step 0).
+    cells = page.get_by_test_id("matrix-cell").evaluate_all("cells => cells.map((cell) => cell.textContent)")
+    assert cells[:3] == ["40", "3", "2"]
+    edge_dashboard.problems.assert_none()
