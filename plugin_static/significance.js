@@ -1,7 +1,7 @@
 // Confidence intervals and significance as the table shows them: which
 // deltas may be coloured, interval bars, tooltips and low-support marks.
 // Pure functions of the `report` and `compare` responses (no DOM).
-import { formatScore } from "./format.js";
+import { formatCount, formatScore } from "./format.js";
 
 /** Classes with fewer examples than this are marked, unless the user picks another threshold. */
 export const DEFAULT_SUPPORT_THRESHOLD = 30;
@@ -68,6 +68,33 @@ export function intervalBar(interval, value) {
   return { left, width: Math.max(right - left, 0), point: typeof value === "number" ? clamp(value) : null };
 }
 
+/** How a score scikit-learn leaves undefined (0 / 0) is shown, as its zero_division=0 gives it. */
+export const SHOWN_AS_ZERO = "shown as 0, as scikit-learn's zero_division=0 gives it";
+
+/**
+ * The tooltip of a class's F1 cell: null where F1 is defined; where the class
+ * has no examples and is never predicted (0 / 0), says so.
+ * @param {number|null|undefined} support the class's examples
+ * @param {number|null|undefined} predicted how often the class is predicted
+ * @returns {string|null}
+ */
+export function f1Title(support, predicted) {
+  if (support !== 0 || predicted !== 0) return null;
+  return `F1 undefined: the class has no examples and is never predicted at this step; ${SHOWN_AS_ZERO}`;
+}
+
+/**
+ * The tooltip of a support cell below the threshold: few examples make the
+ * scores uncertain; none leaves recall undefined.
+ * @param {number} support
+ * @param {number} threshold
+ * @returns {string}
+ */
+export function lowSupportTitle(support, threshold) {
+  if (support === 0) return `No examples of this class at this step: its recall is undefined (${SHOWN_AS_ZERO})`;
+  return `Only ${formatCount(support)} examples (below ${threshold}): this class's scores are uncertain`;
+}
+
 /**
  * The tooltip of a recall or precision cell, e.g.
  * "recall 0.6970 · 95% interval 0.6005–0.7787 (Wilson, 99 examples)".
@@ -82,7 +109,7 @@ export function intervalTitle(field, value, interval, denominator, weighted = fa
   const head = `${field} ${formatScore(value)}`;
   if (weighted) return `${head} · no interval: the counts are sums of sample weights`;
   if (!interval) {
-    return `${head} · no interval: ${field === "recall" ? "the class has no examples" : "the class is never predicted"}`;
+    return `${field} undefined: ${field === "recall" ? "the class has no examples at this step" : "the class is never predicted at this step"}; ${SHOWN_AS_ZERO} · no interval`;
   }
   const count = typeof denominator === "number" ? `, ${denominator.toLocaleString("en-US")} ${field === "recall" ? "examples" : "predictions"}` : "";
   return `${head} · 95% interval ${formatInterval(interval)} (Wilson${count})`;

@@ -581,3 +581,27 @@ def test_comparing_steps_of_a_run_of_one_step_says_why_nothing_is_subtracted(edg
     cells = page.get_by_test_id("matrix-cell").evaluate_all("cells => cells.map((cell) => cell.textContent)")
     assert cells[:3] == ["40", "3", "2"]
     edge_dashboard.problems.assert_none()
+
+
+def test_scores_scikit_learn_leaves_undefined_show_its_zero_and_say_undefined(edge_dashboard):
+    from sklearn.metrics import classification_report
+
+    page = edge_dashboard.open(tag=UNDEFINED_TAG, runs=["undefined"])
+    table = read_table(page)
+    y_true, y_pred = labels_from_matrix(UNDEFINED_MATRIX)
+    expected = classification_report(
+        y_true, y_pred, labels=range(4), target_names=UNDEFINED_NAMES, output_dict=True, zero_division=0
+    )
+    for name in UNDEFINED_NAMES + ["macro avg", "weighted avg"]:
+        for field, key in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score")):
+            assert table[name]["undefined"][field]["value"] == pytest.approx(expected[name][key], abs=1e-12), (name, field)
+    never, empty = table["never_predicted"]["undefined"], table["no_support"]["undefined"]
+    assert never["precision"]["text"] == "0.0000" and never["precision"]["interval"] is None
+    assert never["precision"]["title"].startswith("precision undefined: the class is never predicted at this step; shown as 0")
+    assert never["recall"]["title"].startswith("recall 0.0000 · 95% interval 0.0000–")  # 0 of 5: measured, not undefined
+    assert never["f1"]["title"] == ""  # 0 / (0 + 0 + 5): defined
+    assert empty["recall"]["title"].startswith("recall undefined: the class has no examples at this step; shown as 0")
+    assert empty["f1"]["title"].startswith("F1 undefined: the class has no examples and is never predicted")
+    assert empty["support"]["title"].startswith("No examples of this class at this step: its recall is undefined")
+    assert never["support"]["title"] == "Only 5 examples (below 30): this class's scores are uncertain"
+    edge_dashboard.problems.assert_none()

@@ -6,7 +6,7 @@ import { copyText, downloadText, safeFilePart } from "../download.js";
 import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
 import { exportTablesText, visibleClassRows } from "../report-table.js";
 import { shownColumns, summaryCellLayout } from "../table-columns.js";
-import { deltaMark, intervalTitle, isLowSupport, parseSupportThreshold } from "../significance.js";
+import { deltaMark, f1Title, intervalTitle, isLowSupport, lowSupportTitle, parseSupportThreshold } from "../significance.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { hiddenText } from "./hidden-text.js";
 import { setCaption, tableCaption } from "./table-caption.js";
@@ -263,6 +263,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
 
   function intervalParts(row, column, fieldInfo, value) {
     const details = row.details?.[column.run];
+    if (details && fieldInfo.key === "f1" && row.id === undefined) return { title: f1Title(row.cells[column.run].support, details.predicted), bar: null };
     if (!details || (fieldInfo.key !== "recall" && fieldInfo.key !== "precision")) return { title: null, bar: null };
     const interval = fieldInfo.key === "recall" ? details.recallInterval : details.precisionInterval;
     const denominator = fieldInfo.key === "recall" ? row.cells[column.run].support : details.predicted;
@@ -302,11 +303,11 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
       "td",
       {
         class: `${className}${bar ? " has-interval" : ""}${lowSupport ? " low-support" : ""}`,
-        title: lowSupport ? `Only ${formatCount(value)} examples (below ${view.supportThreshold}): this class's scores are uncertain` : title,
+        title: lowSupport ? lowSupportTitle(value, view.supportThreshold) : title,
         dataset: { testid: "report-cell", run: column.run, field: fieldInfo.key, value: String(value), ...(lowSupport ? { lowSupport: "true" } : {}) },
       },
       el("span", { class: "value" }, fieldInfo.isCount ? formatCount(value) : formatScore(value), bar),
-      lowSupport ? hiddenText(` (fewer than ${view.supportThreshold} examples)`) : null,
+      lowSupport ? hiddenText(value === 0 ? " (no examples)" : ` (fewer than ${view.supportThreshold} examples)`) : null,
       showDelta ? deltaElement(delta, mark, { isCount: fieldInfo.isCount }) : null,
     );
   }

@@ -10,8 +10,10 @@ import {
   deltaMark,
   formatInterval,
   intervalBar,
+  f1Title,
   intervalTitle,
   isLowSupport,
+  lowSupportTitle,
   parseSupportThreshold,
 } from "../../plugin_static/significance.js";
 
@@ -77,9 +79,26 @@ test("interval text and tooltips", () => {
     "recall 0.6970 · 95% interval 0.6005–0.7787 (Wilson, 1,099 examples)",
   );
   assert.match(intervalTitle("precision", 0.5, [0.1, 0.9], 4), /\(Wilson, 4 predictions\)$/);
-  assert.match(intervalTitle("recall", 0, null, 0), /no interval: the class has no examples/);
-  assert.match(intervalTitle("precision", 0, null, 0), /never predicted/);
+  // Undefined (0 / 0): said as undefined, not as a measured 0.0000.
+  assert.equal(
+    intervalTitle("recall", 0, null, 0),
+    "recall undefined: the class has no examples at this step; shown as 0, as scikit-learn's zero_division=0 gives it · no interval",
+  );
+  assert.equal(
+    intervalTitle("precision", 0, null, 0),
+    "precision undefined: the class is never predicted at this step; shown as 0, as scikit-learn's zero_division=0 gives it · no interval",
+  );
   assert.match(intervalTitle("recall", 0.9, null, 12.5, true), /sums of sample weights/);
+});
+
+test("F1 is undefined only without examples and predictions; no examples is not 'uncertain'", () => {
+  assert.equal(f1Title(0, 0), "F1 undefined: the class has no examples and is never predicted at this step; shown as 0, as scikit-learn's zero_division=0 gives it");
+  assert.equal(f1Title(5, 0), null); // 2·TP / (2·TP + FP + FN) = 0 / 5: defined
+  assert.equal(f1Title(0, 3), null);
+  assert.equal(f1Title(12, 10), null);
+  assert.equal(lowSupportTitle(5, 30), "Only 5 examples (below 30): this class's scores are uncertain");
+  assert.equal(lowSupportTitle(1200, 5000), "Only 1,200 examples (below 5000): this class's scores are uncertain");
+  assert.match(lowSupportTitle(0, 30), /^No examples of this class at this step: its recall is undefined/);
 });
 
 test("low support and its threshold", () => {
