@@ -518,6 +518,7 @@ def test_an_empty_log_directory_says_how_to_log_and_shows_the_first_run_when_it_
             assert 'ClassificationReportCallback("runs/my_run", class_names=[...])' in code[0]
             assert 'tb_imbalance.log_report("runs/my_run", y_true, y_pred, step, class_names=[...])' in code[1]
             assert "Scalars tab" in steps.text_content()
+            assert dashboard.testid("baseline-fields").is_hidden()  # no baseline picker without runs
             assert "error" not in (message.get_attribute("class") or "")
             # The first report appears without a reload, and the instructions go.
             tb_imbalance.log_matrix(tmp_path / "fit" / "validation_imbalance", np.array([[9, 1], [2, 3]]), 0, class_names=["ok", "fraud"], image=False)
@@ -525,6 +526,7 @@ def test_an_empty_log_directory_says_how_to_log_and_shows_the_first_run_when_it_
             wait_ready(page)
             assert dashboard.testid("get-started").count() == 0
             assert page.get_by_test_id("report-row").count() == 2
+            assert dashboard.testid("compare-alone-hint").is_visible()  # one run: nothing to compare yet
             dashboard.problems.assert_none()
 
 
@@ -560,6 +562,9 @@ def edge_dashboard(browser, edge_server, request) -> Iterator[Dashboard]:
 
 def test_a_run_of_one_step_draws_dots_over_one_step_label_and_says_why_there_is_no_line(edge_dashboard):
     page = edge_dashboard.open(tag=ONE_STEP_TAG, runs=["one_step"])
+    # One run: the sidebar says what a comparison needs, not how one reads.
+    assert edge_dashboard.testid("compare-hint").is_hidden()
+    assert edge_dashboard.testid("compare-alone-hint").text_content().startswith("Nothing to compare yet: select a second run")
     caption = edge_dashboard.testid("trends-caption").text_content()
     assert caption == "All 3 classes · one step logged so far (step 0): a line starts at the second"
     charts = page.locator("[data-testid=trends-chart]")

@@ -66,6 +66,25 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
     return baselineSelects[index];
   };
 
+  const compareHint = el(
+    "p",
+    { class: "hint", dataset: { testid: "compare-hint" } },
+    "Each run is compared with the baseline of its class set: ",
+    el("span", { class: "better" }, "better"),
+    " / ",
+    el("span", { class: "worse" }, "worse"),
+    " where significant (95%), ",
+    el("span", { class: "ns-mark" }, "n.s."),
+    " where not.",
+  );
+  // With one run per class set the baseline picker has nothing to compare: it says what would.
+  const aloneHint = el(
+    "p",
+    { class: "hint", hidden: true, dataset: { testid: "compare-alone-hint" } },
+    "Nothing to compare yet: select a second run with the same classes to see its differences to the baseline.",
+  );
+  const baselineSection = el("section", { class: "side-section" }, baselineFields, compareHint, aloneHint);
+
   container.append(
     el("section", { class: "side-section" }, field("Tag", tagSelect)),
     el(
@@ -76,22 +95,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
       el("div", { class: "run-actions" }, "Select ", selectAll, " · ", selectNone),
       runList,
     ),
-    el(
-      "section",
-      { class: "side-section" },
-      baselineFields,
-      el(
-        "p",
-        { class: "hint" },
-        "Each run is compared with the baseline of its class set: ",
-        el("span", { class: "better" }, "better"),
-        " / ",
-        el("span", { class: "worse" }, "worse"),
-        " where significant (95%), ",
-        el("span", { class: "ns-mark" }, "n.s."),
-        " where not.",
-      ),
-    ),
+    baselineSection,
   );
 
   function drawRuns() {
@@ -140,6 +144,10 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
       // Re-attaching a focused select would blur it: only when the class sets changed.
       const same = shown.length === baselineFields.children.length && shown.every((node, index) => baselineFields.children[index] === node);
       if (!same) replaceChildren(baselineFields, shown);
+      const comparable = view.classSets.some((set) => set.runs.length > 1);
+      baselineSection.hidden = view.runs.length === 0;
+      compareHint.hidden = !comparable;
+      aloneHint.hidden = comparable;
     },
   };
 }
