@@ -80,7 +80,7 @@ def _resolve_step(step: Any) -> Any:
     ``record_if(False)``): the summary then returns False, as ``tf.summary``'s own do.
     """
     refuse_tf_graph_or_replica("tb_imbalance.summary")
-    if _default_writer() is None and called_from_tf_py_function():
+    if _default_writer() is None and called_from_tf_py_function(in_its_own_thread=True):
         raise RuntimeError(
             "tb_imbalance.summary has no default writer here, and would write nothing: in a tf.function, TensorFlow "
             "runs a tf.numpy_function / tf.py_function in another thread, where the writer.as_default() of the code "

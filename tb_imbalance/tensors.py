@@ -87,13 +87,16 @@ def refuse_tf_graph_or_replica(entry: str) -> None:
         )
 
 
-def called_from_tf_py_function() -> bool:
+def called_from_tf_py_function(*, in_its_own_thread: bool = False) -> bool:
     """Whether TensorFlow runs this call as the Python body of a ``tf.numpy_function`` / ``tf.py_function`` op.
 
     Such a body runs eagerly, so :func:`refuse_tf_graph_or_replica` lets it
     log; but inside ``strategy.run`` its op runs once per replica, each with
     that replica's rows, and nothing in the call tells the replicas apart.
-    TensorFlow is never imported here.
+    ``in_its_own_thread``: only where TensorFlow calls the body from a thread
+    of its own (the op of a ``tf.function``, a ``tf.data`` map), with no Python
+    caller beneath it, so the caller's ``writer.as_default()`` does not hold;
+    an eager op calls it in the caller's thread. TensorFlow is never imported here.
 
     Example:
         >>> called_from_tf_py_function()
@@ -101,12 +104,12 @@ def called_from_tf_py_function() -> bool:
     """
     if "tensorflow" not in sys.modules:
         return False
-    frame = sys._getframe(1)
+    frame, found, outermost = sys._getframe(1), False, None
     while frame is not None:
-        if frame.f_globals.get("__name__") == "tensorflow.python.ops.script_ops":
-            return True
+        outermost = frame.f_globals.get("__name__")
+        found = found or outermost == "tensorflow.python.ops.script_ops"
         frame = frame.f_back
-    return False
+    return found and (not in_its_own_thread or outermost == "tensorflow.python.ops.script_ops")
 
 
 def _refuse_counts_not_summed_over_replicas(value: Any, argument: str) -> None:

@@ -308,3 +308,17 @@ def test_in_a_py_function_of_a_tf_function_no_default_writer_is_refused_naming_t
     assert evaluate(labels, scores, tf.constant(0, tf.int64))
     writer.flush()
     np.testing.assert_array_equal(matrices(tmp_path)["run"][0], sk_confusion_matrix([0, 1, 1, 0], [0, 1, 0, 1]))
+
+
+def test_an_eager_py_function_runs_in_the_callers_thread_so_no_writer_or_a_noop_writer_writes_nothing_as_tf_summary():
+    # eagerly, TensorFlow calls the function's Python in the caller's thread: no default writer (or a
+    # no-op one, as on a worker that does not log) is the caller's choice, and the summary returns False
+    labels, scores = tf.constant([0, 1, 1, 0]), tf.constant([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.3, 0.7]])
+
+    def with_summary(labels, scores, step):
+        return np.bool_(tbs.classification_report("confusion_matrix", labels, scores, step=int(step), image=False))
+
+    for wrap in (tf.numpy_function, tf.py_function):
+        assert not wrap(with_summary, [labels, scores, 0], tf.bool).numpy()
+        with tf.summary.create_noop_writer().as_default():
+            assert not wrap(with_summary, [labels, scores, 0], tf.bool).numpy()
