@@ -685,3 +685,13 @@ def test_pandas_rows_are_compared_without_a_python_list_of_every_row():
     finally:
         tracemalloc.stop()
     assert peak < 100e6, peak
+
+
+def test_a_list_of_matrices_of_different_sizes_is_refused_as_one_per_head_not_as_batches():
+    # batches are concatenated; matrices of 3 and 4 classes (two heads) are not, they are logged one at a time
+    heads = [np.eye(3, dtype=int), np.eye(4, dtype=int)]
+    with pytest.raises(ValueError, match=r"`cm` is a list of 2 matrices of different sizes \(3 x 3, 4 x 4\): one "
+                                         r"per model head\? pass the one to log, e.g\. cm\[0\]") as raised:
+        core.validate_matrix(heads, "cm")
+    assert "concatenate" not in str(raised.value)
+    np.testing.assert_array_equal(core.validate_matrix(heads[0], "cm"), heads[0])  # the fix named

@@ -95,6 +95,13 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
     if of_tf:
         concatenate = ("concatenate them first: tf.concat(parts, axis=0); a tf.distribute value's parts "
                        "(strategy.experimental_local_results) are joined by strategy.gather(value, axis=0)")
+    sizes = list(dict.fromkeys(tuple(item.shape) for item in value))
+    if argument in ("cm", "confusion_matrix") and all(len(size) == 2 for size in sizes) and len(sizes) > 1:
+        raise ValueError(  # matrices are not batches: concatenated, they would be no matrix
+            f"`{argument}` is a list of {len(value)} matrices of different sizes "
+            f"({', '.join(f'{r} x {c}' for r, c in sizes[:5])}): one per model head? pass the one to log, "
+            f"e.g. {argument}[0]"
+        )
     if len(set(rows)) > 1:
         shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
         raise ValueError(
