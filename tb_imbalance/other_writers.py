@@ -21,7 +21,7 @@ says it is written by another process of this host that is still running
 files ``events.out.tfevents.<time>.<host>.<pid>.<n>…``): two DDP ranks
 without a rank guard are then told so, whichever starts second, instead of
 the second being told its steps are not after the first's. Nor does a file
-that this process holds open for writing (:func:`written_here`: a
+that this process holds open for writing (:func:`files_written_here`: a
 ``tf.summary`` writer of the same directory, whose steps ``log_report`` to
 the directory would otherwise continue as an earlier run's). Two that start
 writing at once take turns where the system can lock the directory
@@ -56,7 +56,7 @@ import warnings
 from tb_imbalance.event_file import event_files, read_events_from
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
-__all__ = ["WatchedHistory", "running_writer", "written_here"]
+__all__ = ["WatchedHistory", "files_written_here", "running_writer"]
 
 
 def running_writer(path: str) -> int | None:
@@ -108,39 +108,37 @@ def _process_start(pid: int) -> float | None:
         return None
 
 
-def written_here(path: str) -> bool:
-    """Whether this process holds the local file ``path`` open for writing, where ``/proc`` tells (Linux).
+def files_written_here() -> set[str]:
+    """The real paths of the files this process holds open for writing, where ``/proc`` tells (Linux; else empty).
 
     A writer of this process other than the target's own (a ``tf.summary``
     writer made with ``create_file_writer`` on the same directory) keeps its
     event file open until it is closed; a file read, or closed, is not one.
+    Read once per directory read: one look at each descriptor, however many
+    event files the directory holds.
 
     Example:
         >>> import tempfile
         >>> with tempfile.NamedTemporaryFile("w") as open_file:
-        ...     written_here(open_file.name) == os.path.exists("/proc/self/fdinfo")
+        ...     (os.path.realpath(open_file.name) in files_written_here()) == os.path.exists("/proc/self/fdinfo")
         True
-        >>> written_here(__file__)
+        >>> os.path.realpath(__file__) in files_written_here()
         False
     """
-    if "://" in path:
-        return False
-    target = os.path.realpath(path)
     try:
         descriptors = os.listdir("/proc/self/fd")
     except OSError:
-        return False
+        return set()
+    written = set()
     for fd in descriptors:
         try:
-            if os.readlink(f"/proc/self/fd/{fd}") != target:
-                continue
             with open(f"/proc/self/fdinfo/{fd}") as info:
                 flags = next(int(line.split()[1], 8) for line in info if line.startswith("flags:"))
+            if flags & (os.O_WRONLY | os.O_RDWR):
+                written.add(os.readlink(f"/proc/self/fd/{fd}"))
         except (OSError, ValueError, IndexError, StopIteration):
             continue
-        if flags & (os.O_WRONLY | os.O_RDWR):
-            return True
-    return False
+    return written
 
 
 class WatchedHistory:
@@ -189,12 +187,18 @@ class WatchedHistory:
         with self._lock:
             if self._history is None:
                 running: list[str] = []
+                written: list[set[str]] = []  # files_written_here(), read at the first file that needs it
 
                 def another_writer(path: str) -> bool:
                     if os.path.abspath(path) in self._own:
                         return False
-                    if running_writer(path) is None and not written_here(path):
-                        return False
+                    if running_writer(path) is None:
+                        if "://" in path:
+                            return False
+                        if not written:
+                            written.append(files_written_here())
+                        if os.path.realpath(path) not in written[0]:
+                            return False
                     running.append(path)
                     return True
 

@@ -15,6 +15,7 @@ write there is not checked, and a log line says so once in every process.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -29,6 +30,8 @@ from tensorboard.backend.event_processing import event_accumulator
 import tb_imbalance.summary as tbs
 from logdir_reader import matrices
 from tb_imbalance import ReportWriter, log_report
+from tb_imbalance.event_file import event_files
+from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.targets import close_directory_writers
 
 LABELS = np.array([0, 1, 1, 0, 2, 2])
@@ -343,3 +346,20 @@ def test_two_processes_starting_at_once_take_turns_and_the_second_is_refused_at_
     assert out.startswith("refused: tag 'confusion_matrix'") and "is also being written by another writer" in out, out
     assert sorted(matrices(tmp_path / "run")["."]) == [0]
     events.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/fdinfo"), reason="needs /proc (Linux)")
+def test_the_first_read_looks_at_this_processs_open_files_once_however_many_event_files(tmp_path, monkeypatch):
+    # which files this process writes is read once per directory, not once per event file in it
+    run_dir = tmp_path / "run"
+    for restart in range(30):  # a run restarted 30 times: 30 earlier processes' files
+        with ReportWriter(str(run_dir)) as earlier:
+            earlier.write_matrix(restart, "confusion_matrix", np.eye(3, dtype=int), image=False)
+    looks = []
+    real_readlink = os.readlink
+    monkeypatch.setattr(os, "readlink", lambda path, *args, **kwargs: looks.append(path) or real_readlink(path, *args, **kwargs))
+    descriptors = len(os.listdir("/proc/self/fd"))
+    history = WatchedHistory(str(run_dir)).history()
+    assert history.tags["confusion_matrix"].other_writer is None  # closed: an earlier run's
+    assert len(event_files(str(run_dir))) == 30
+    assert len(looks) <= descriptors
