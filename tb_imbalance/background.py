@@ -14,6 +14,10 @@ Guarantees:
   written; a further :func:`submit` blocks until one is on disk. A process
   killed mid-fit therefore loses at most ``MAX_PENDING`` steps, the ones
   still queued;
+* nothing after a gap: a step handed over with ``after=`` earlier steps is
+  not written once one of them failed (it raises that step's error), so a
+  step handed over before an earlier one's refusal was known never lands
+  in a run after the hole (perhaps among another writer's steps);
 * nothing late: :func:`wait` returns once the given steps are on disk and
   raises the first error of any of them (a full disk, a refused step), so
   the caller raises it on the training thread; a failed step is also logged
@@ -73,13 +77,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.futures.Future:
+def submit(
+    job: Callable[[], None], what: str = "a report step", after: Iterable[concurrent.futures.Future] = ()
+) -> concurrent.futures.Future:
     """Run ``job`` on the background writer after every step handed over before it.
 
     Blocks while :data:`MAX_PENDING` steps are pending. Returns the step's
     future; pass it to :func:`wait` (or :func:`raise_failures`). ``what``
-    names the step in the log line of a failure.
+    names the step in the log line of a failure. ``job`` is skipped, raising
+    their first error, if one of the steps ``after`` (handed over before it,
+    so finished when it runs) failed.
     """
+    after = tuple(after)
     global _LAST
     slots = _SLOTS
     given_back = threading.Lock()  # taken by whichever gives the slot back first: once, never twice
@@ -89,6 +98,11 @@ def submit(job: Callable[[], None], what: str = "a report step") -> concurrent.f
             slots.release()
 
     def run() -> None:
+        failed = next((step.exception() for step in after
+                       if step.done() and not step.cancelled() and step.exception() is not None), None)
+        if failed is not None:  # said when it failed; this one is not written, and not said again
+            give_back()
+            raise failed
         try:
             job()
         except BaseException as error:

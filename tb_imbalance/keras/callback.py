@@ -410,7 +410,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             return  # logged (kept): every process still predicts, as predict may be collective
         write = functools.partial(self._write_step, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
-            self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}"))
+            self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}",
+                                                   after=self._pending))
         else:
             write()
 

@@ -479,3 +479,30 @@ def test_the_first_epoch_trains_while_the_picture_is_prepared(tmp_path, data, mo
                      callbacks=[report, started])
     assert overlapped == [True]
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0]
+
+
+def test_no_step_of_a_callback_is_written_after_one_of_its_steps_failed(tmp_path, data, monkeypatch):
+    """A step handed over before an earlier one's refusal was known is not written (it could land in
+    another writer's run): the first error is raised, and the run has no step after the gap."""
+    (x, y), (x_val, y_val), _ = data
+    second_handed = threading.Event()
+    real_write = ReportWriter.write_report
+
+    def refuse_step_0(self, report, **options):
+        if report.step == 0:
+            second_handed.wait(60)  # still being written when the training thread hands step 1 over
+            raise ValueError("step 0 refused by the run directory")
+        real_write(self, report, **options)
+
+    monkeypatch.setattr(ReportWriter, "write_report", refuse_step_0)
+
+    class HandedTwo(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                second_handed.set()
+
+    with pytest.raises(ValueError, match="step 0 refused"):
+        make_model().fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0,
+                         callbacks=[ClassificationReportCallback(tmp_path, verbose=0), HandedTwo()])
+    background.flush()
+    assert matrices(tmp_path).get("validation_imbalance", {}) == {}
