@@ -37,12 +37,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from tb_imbalance import core, format as fmt
-from tb_imbalance.example_render import readable_text, render_example
+from tb_imbalance.example_render import render_example
+from tb_imbalance.example_rows import example_id, rows_of
 from tb_imbalance.tensors import to_numpy
 
 __all__ = [
@@ -164,38 +165,6 @@ def top_classes(scores: np.ndarray, k: int) -> np.ndarray:
     return top
 
 
-def _example_id(value: Any) -> int | float | str:
-    value = value.item() if hasattr(value, "item") and np.ndim(value) == 0 else value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if isinstance(value, (bool, np.bool_)):
-        return str(value)
-    if isinstance(value, int):  # past 2**53 as text: the page reads JSON numbers as doubles
-        return value if abs(value) < 2**53 else str(value)
-    if isinstance(value, str):
-        return readable_text(value)
-    if isinstance(value, float) and np.isfinite(value):
-        return value
-    return readable_text(str(value))
-
-
-def _rows_of(inputs: Any, argument: str) -> Any:
-    """Inputs indexable by row: framework tensors become numpy, lists stay lists."""
-    if isinstance(inputs, (str, bytes, Mapping)):
-        raise TypeError(
-            f"`{argument}` must hold one row per example (an array, or a list of pictures, texts or ids), "
-            f"received a single {type(inputs).__name__}"
-        )
-    if isinstance(inputs, (list, tuple)):
-        return list(inputs)
-    array = to_numpy(inputs, argument)
-    if not isinstance(array, np.ndarray):
-        array = np.asarray(array)
-    if array.ndim == 0:
-        raise TypeError(f"`{argument}` must hold one row per example, received a scalar")
-    return array
-
-
 #: Bytes between two items of a JSON list (``", "``).
 _SEPARATOR = 2
 
@@ -284,7 +253,7 @@ def collect_examples(
     """
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
-    rows = _rows_of(inputs, "examples")
+    rows = rows_of(inputs, "examples")
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)
     if not (len(shape) == 2 or np.issubdtype(np.asarray(predictions).dtype, np.floating)):
@@ -304,7 +273,7 @@ def collect_examples(
         )
     ids = None
     if example_ids is not None:
-        ids = _rows_of(example_ids, "example_ids")
+        ids = rows_of(example_ids, "example_ids")
         if len(ids) != count:
             raise ValueError(f"`example_ids` must have one id per example: received {len(ids)} for {count} rows")
     true_ids, pred_ids, considered = class_ids.true, class_ids.predicted, class_ids.positions()
@@ -347,7 +316,7 @@ def collect_examples(
         fields, png = render_example(rows[row])
         top = tops[index_in_rank % chunk]
         example = {
-            "id": _example_id(ids[row]) if ids is not None else row,
+            "id": example_id(ids[row]) if ids is not None else row,
             "row": row,
             "top": [[int(k), round(float(scores[position, k]), 6)] for k in top],
             **fields,

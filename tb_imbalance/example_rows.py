@@ -1,0 +1,57 @@
+"""The rows behind ``examples=`` and ``example_ids=``: read one per example.
+
+:func:`rows_of` turns what a user passes (an array, a list, a framework
+tensor) into something indexable by row, and :func:`example_id` turns one id
+into what the JSON index can hold.
+
+Example:
+    >>> import numpy as np
+    >>> rows_of(np.zeros((3, 2)), "examples").shape, rows_of(("a", "b"), "examples")
+    ((3, 2), ['a', 'b'])
+    >>> example_id(np.int64(7)), example_id(b"scan-1"), example_id(2**60)
+    (7, 'scan-1', '1152921504606846976')
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+
+from tb_imbalance.example_render import readable_text
+from tb_imbalance.tensors import to_numpy
+
+__all__ = ["example_id", "rows_of"]
+
+
+def example_id(value: Any) -> int | float | str:
+    """One row's id as the index holds it: ints below 2**53, finite floats, else text."""
+    value = value.item() if hasattr(value, "item") and np.ndim(value) == 0 else value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, int):  # past 2**53 as text: the page reads JSON numbers as doubles
+        return value if abs(value) < 2**53 else str(value)
+    if isinstance(value, str):
+        return readable_text(value)
+    if isinstance(value, float) and np.isfinite(value):
+        return value
+    return readable_text(str(value))
+
+
+def rows_of(inputs: Any, argument: str) -> Any:
+    """Inputs indexable by row: framework tensors become numpy, lists stay lists."""
+    if isinstance(inputs, (str, bytes, Mapping)):
+        raise TypeError(
+            f"`{argument}` must hold one row per example (an array, or a list of pictures, texts or ids), "
+            f"received a single {type(inputs).__name__}"
+        )
+    if isinstance(inputs, (list, tuple)):
+        return list(inputs)
+    array = to_numpy(inputs, argument)
+    if not isinstance(array, np.ndarray):
+        array = np.asarray(array)
+    if array.ndim == 0:
+        raise TypeError(f"`{argument}` must hold one row per example, received a scalar")
+    return array
