@@ -21,7 +21,7 @@ import numpy as np
 from tb_imbalance.example_render import readable_text
 from tb_imbalance.tensors import to_numpy
 
-__all__ = ["example_id", "rows_of"]
+__all__ = ["check_row_count", "example_id", "rows_of"]
 
 
 def example_id(value: Any) -> int | float | str:
@@ -42,6 +42,13 @@ def example_id(value: Any) -> int | float | str:
 
 def rows_of(inputs: Any, argument: str) -> Any:
     """Inputs indexable by row: framework tensors become numpy, lists stay lists."""
+    if isinstance(inputs, Mapping) and inputs and argument == "examples":
+        names = [str(key) for key in list(inputs)[:4]]
+        raise TypeError(
+            f"`examples` is a dict of several model inputs ({', '.join(map(repr, names))}"
+            f"{', ...' if len(inputs) > 4 else ''}), and one row per example is shown: pass the inputs of "
+            f"one of them, e.g. examples=inputs[{names[0]!r}]"
+        )
     if isinstance(inputs, (str, bytes, Mapping)):
         raise TypeError(
             f"`{argument}` must hold one row per example (an array, or a list of pictures, texts or ids), "
@@ -55,3 +62,27 @@ def rows_of(inputs: Any, argument: str) -> Any:
     if array.ndim == 0:
         raise TypeError(f"`{argument}` must hold one row per example, received a scalar")
     return array
+
+
+def check_row_count(rows: Any, count: int, predictions: int) -> None:
+    """Refuse ``examples`` rows that are not one per label, saying what was passed and the fix.
+
+    Example:
+        >>> check_row_count([np.zeros((5, 3)), np.zeros((5, 2))], 5, 5)
+        Traceback (most recent call last):
+        ...
+        ValueError: `examples` is a list of 2 model inputs of 5 rows each, and one row per example is shown: pass the inputs of one of them, e.g. examples=inputs[0]
+    """
+    if len(rows) == count:
+        return
+    if isinstance(rows, list) and len(rows) > 1 and all(
+        np.ndim(part) >= 1 and len(part) == count for part in rows if not isinstance(part, (str, bytes))
+    ) and not any(isinstance(part, (str, bytes)) for part in rows):
+        raise ValueError(
+            f"`examples` is a list of {len(rows)} model inputs of {count} rows each, and one row per example "
+            "is shown: pass the inputs of one of them, e.g. examples=inputs[0]"
+        )
+    raise ValueError(
+        f"`examples` must have one row per label: received {len(rows)} rows for {count} "
+        f"labels and {predictions} predictions"
+    )

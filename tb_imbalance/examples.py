@@ -43,7 +43,7 @@ import numpy as np
 
 from tb_imbalance import core, format as fmt
 from tb_imbalance.example_render import render_example
-from tb_imbalance.example_rows import example_id, rows_of
+from tb_imbalance.example_rows import check_row_count, example_id, rows_of
 from tb_imbalance.tensors import to_numpy
 
 __all__ = [
@@ -266,11 +266,7 @@ def collect_examples(
     if class_ids is None:
         class_ids = _class_ids_of(labels, predictions, num_classes, sample_weight, from_logits)
     count = class_ids.size
-    if len(rows) != count:
-        raise ValueError(
-            f"`examples` must have one row per label: received {len(rows)} rows for {count} "
-            f"labels and {len(predictions)} predictions"
-        )
+    check_row_count(rows, count, len(predictions))
     ids = None
     if example_ids is not None:
         ids = rows_of(example_ids, "example_ids")

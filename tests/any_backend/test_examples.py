@@ -330,7 +330,14 @@ def test_torch_summary_writer_target(tmp_path):
         ({"examples_per_cell": 0}, ValueError, r"`examples_per_cell` must be a positive int"),
         ({"examples_max_bytes": 100}, ValueError, r"`examples_max_bytes` must be an int of at least 10000"),
         ({"examples": "abcd"}, TypeError, r"`examples` must hold one row per example"),
-        ({"examples": {"a": 1}}, TypeError, r"`examples` must hold one row per example .* received a single dict"),
+        ({"examples": {"image": np.zeros((4, 2)), "meta": np.zeros((4, 3))}}, TypeError,
+         r"`examples` is a dict of several model inputs \('image', 'meta'\).* e\.g\. examples=inputs\['image'\]"),
+        ({"examples": [np.zeros((4, 2)), np.zeros((4, 3))]}, ValueError,
+         r"`examples` is a list of 2 model inputs of 4 rows each.* e\.g\. examples=inputs\[0\]"),
+        ({"examples": (np.zeros((4, 6, 6)), np.zeros((4, 3)), np.zeros(4))}, ValueError,
+         r"`examples` is a list of 3 model inputs of 4 rows each"),
+        ({"examples": [np.zeros(2), np.zeros(2), np.zeros(2)]}, ValueError, r"one row per label: received 3 rows for 4"),
+        ({"examples": {}}, TypeError, r"`examples` must hold one row per example .* received a single dict"),
     ],
 )
 def test_bad_examples_arguments_are_named_and_write_nothing(tmp_path, kwargs, error, match):
