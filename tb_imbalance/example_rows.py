@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Mapping
 
 import numpy as np
@@ -56,6 +57,11 @@ def rows_of(inputs: Any, argument: str) -> Any:
         )
     if isinstance(inputs, (list, tuple)):
         return list(inputs)
+    if isinstance(inputs, Iterator):  # a generator, map(), iter(): np.asarray reads it as one object
+        raise TypeError(
+            f"`{argument}` is a {type(inputs).__name__}, which can be read only once and has no length: "
+            f"pass its rows as a list or an array (e.g. list({argument}) or np.stack(list({argument})))"
+        )
     array = to_numpy(inputs, argument)
     if not isinstance(array, np.ndarray):
         array = np.asarray(array)
@@ -84,5 +90,6 @@ def check_row_count(rows: Any, count: int, predictions: int) -> None:
         )
     raise ValueError(
         f"`examples` must have one row per label: received {len(rows)} rows for {count} "
-        f"labels and {predictions} predictions"
+        f"labels and {predictions} predictions; pass the inputs of exactly the logged rows, in their "
+        "order (the same batches as the labels, or slice the inputs as they were sliced)"
     )

@@ -336,7 +336,11 @@ def test_torch_summary_writer_target(tmp_path):
          r"`examples` is a list of 2 model inputs of 4 rows each.* e\.g\. examples=inputs\[0\]"),
         ({"examples": (np.zeros((4, 6, 6)), np.zeros((4, 3)), np.zeros(4))}, ValueError,
          r"`examples` is a list of 3 model inputs of 4 rows each"),
-        ({"examples": [np.zeros(2), np.zeros(2), np.zeros(2)]}, ValueError, r"one row per label: received 3 rows for 4"),
+        ({"examples": [np.zeros(2), np.zeros(2), np.zeros(2)]}, ValueError,
+         r"one row per label: received 3 rows for 4 labels and 4 predictions; pass the inputs of exactly the logged rows"),
+        ({"examples": (np.zeros(2) for _ in range(4))}, TypeError,
+         r"`examples` is a generator, which can be read only once .* pass its rows as a list or an array"),
+        ({"example_ids": map(str, range(4))}, TypeError, r"`example_ids` is a map, .* list\(example_ids\)"),
         ({"examples": {}}, TypeError, r"`examples` must hold one row per example .* received a single dict"),
     ],
 )
