@@ -13,7 +13,9 @@ and, for pictures, the PNG bytes of a thumbnail:
   NaN and -inf pixels are drawn as the lowest finite value, +inf as the highest;
 * a string (or UTF-8 bytes): its first :data:`TEXT_MAX_CHARS` characters and
   its full ``length``;
-* anything else: its ``shape`` and first :data:`VALUES_SHOWN` values.
+* anything else: its ``shape`` and first :data:`VALUES_SHOWN` values (a row of
+  numbers and strings, as a DataFrame of mixed columns has, too: each string its
+  first 64 characters).
 
 Example:
     >>> import numpy as np
@@ -24,6 +26,8 @@ Example:
     500
     >>> render_example(np.array([0.5, 1.0, np.nan]))[0]
     {'kind': 'values', 'shape': [3], 'values': [0.5, 1.0, 'nan']}
+    >>> render_example(np.array([37, 55.5, "Lyon"], dtype=object))[0]["values"]
+    [37, 55.5, 'Lyon']
 """
 
 from __future__ import annotations
@@ -63,6 +67,9 @@ def render_example(row: Any) -> tuple[dict, bytes | None]:
         array = np.asarray(row) if isinstance(row, (np.ndarray, list, tuple, int, float, np.number)) else None
     except (TypeError, ValueError):  # a record of parts of different shapes, ("text", [3, 7]): shown as its text
         array = None
+    if array is not None and array.dtype == object and array.ndim == 1 and all(map(_is_scalar, array)):
+        # a row of a DataFrame of mixed columns (numbers and strings): its values, not numpy's repr
+        return {"kind": "values", "shape": list(array.shape), "values": [_json_value(v) for v in array[:VALUES_SHOWN]]}, None
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
         text = repr(row)
         return {"kind": "text", "text": readable_text(text[:TEXT_MAX_CHARS]), "length": len(text)}, None
@@ -127,6 +134,23 @@ def _thumbnail_png(picture: np.ndarray) -> tuple[bytes, int, int]:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue(), width, height
+
+
+#: Characters kept of a string among a row's values.
+_VALUE_MAX_CHARS = 64
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, bytes, int, float, np.generic)) or value is None
+
+
+def _json_value(value: Any) -> int | float | bool | str:
+    """One value of a row of mixed types: a string as its text (its first characters), else a number."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, (str, np.str_)):
+        return readable_text(str(value)[:_VALUE_MAX_CHARS])
+    return "None" if value is None else _json_number(value)
 
 
 def _json_number(value: Any) -> int | float | bool | str:

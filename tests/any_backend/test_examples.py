@@ -246,6 +246,18 @@ def test_a_row_of_one_string_is_its_text_and_a_ragged_record_its_python_text():
     assert [cell["examples"][0]["kind"] for cell in chosen.index["cells"]] == ["text", "text"]
 
 
+def test_a_row_of_numbers_and_strings_is_its_values_not_numpys_repr():
+    """A DataFrame of mixed columns reads as an object array: each row its values, strings as text."""
+    rows = np.array([[37, 55.5, "Lyon", None, b"caf\xc3\xa9", np.int64(4)], [40, 2.0, "x" * 100, 1.5, b"", True]],
+                    dtype=object)
+    fields, png = render_example(rows[0])
+    assert png is None and fields == {"kind": "values", "shape": [6], "values": [37, 55.5, "Lyon", "None", "café", 4]}
+    assert render_example(rows[1])[0]["values"][2] == "x" * 64
+    assert render_example(np.array(["1.5", 2], dtype=object))[0]["values"] == ["1.5", 2]  # a string stays a string
+    chosen = collect_examples(rows, [0, 1], np.eye(2), num_classes=2)
+    assert [cell["examples"][0]["values"][:3] for cell in chosen.index["cells"]] == [[37, 55.5, "Lyon"], [40, 2.0, "x" * 64]]
+
+
 def test_non_finite_pixels_of_a_stretched_picture_are_its_lowest_or_highest_value(recwarn):
     for low, high in ((100.0, 200.0), (-100.0, -10.0)):
         picture = np.full((4, 4), (low + high) / 2)
