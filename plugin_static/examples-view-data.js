@@ -2,7 +2,7 @@
 // `examples` route's payload in, plain objects of text out (no DOM), so the
 // view only places them and node tests can check every sentence.
 
-import { formatPercent } from "./format.js";
+import { formatPercent, isolated, shownName } from "./format.js";
 
 const MINUS = "\u2212";
 
@@ -44,15 +44,22 @@ const plural = (count, one, many) => `${count.toLocaleString("en-US")} ${count =
 
 /**
  * The line of a "values" example, e.g. "shape [64]: 0, 1.5, nan, …"; the
- * ellipsis says the row holds more values than were kept.
+ * ellipsis says the row holds more values than were kept. A table's row
+ * names its columns: "shape [3]: age = 37, income = 55.5, city = Lyon"
+ * (each name shown as a class name is, and isolated, so that a right-to-left
+ * name cannot swap it with its value).
  * @param {number[]} shape
  * @param {Array<number|string>} values
+ * @param {string[]} [names] the names of the first columns
  * @returns {string}
  */
-export function valuesLine(shape, values) {
+export function valuesLine(shape, values, names) {
   const dims = Array.isArray(shape) ? shape : [];
   const size = dims.reduce((product, dim) => product * dim, 1);
-  const shown = (values ?? []).map(formatExampleValue);
+  const named = Array.isArray(names) ? names : [];
+  const shown = (values ?? []).map((value, k) =>
+    k < named.length ? `${isolated(shownName(String(named[k])))} = ${formatExampleValue(value)}` : formatExampleValue(value),
+  );
   if (size > shown.length) shown.push("…");
   return `shape [${dims.join(", ")}]: ${shown.join(", ")}`;
 }
@@ -162,7 +169,7 @@ export function buildExamplesView(payload) {
       scaleNote: kind === "image" && example.scale === "min-max" ? "pixel values stretched from their minimum to their maximum" : null,
       text: kind === "text" ? String(example.text ?? "") : null,
       textNote: kind === "text" ? truncationNote(String(example.text ?? ""), example.length) : null,
-      values: kind === "values" ? valuesLine(example.shape, example.values) : null,
+      values: kind === "values" ? valuesLine(example.shape, example.values, example.names) : null,
       top: (example.top ?? []).map((entry) => ({
         name: String(entry.name ?? entry.class),
         score: formatExampleScore(entry.score, scoreKind),

@@ -19,10 +19,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from tb_imbalance.example_render import readable_text
+from tb_imbalance.example_render import VALUES_SHOWN, readable_text
 from tb_imbalance.tensors import to_numpy
 
-__all__ = ["check_row_count", "example_id", "rows_of"]
+__all__ = ["check_row_count", "column_names", "example_id", "rows_of"]
 
 
 def example_id(value: Any) -> int | float | str:
@@ -93,3 +93,28 @@ def check_row_count(rows: Any, count: int, predictions: int) -> None:
         f"labels and {predictions} predictions; pass the inputs of exactly the logged rows, in their "
         "order (the same batches as the labels, or slice the inputs as they were sliced)"
     )
+
+
+#: Characters kept of a column's name.
+_NAME_MAX_CHARS = 64
+
+
+def column_names(inputs: Any) -> list[str] | None:
+    """The names of the first columns of a table's rows (a pandas or Polars DataFrame), else None.
+
+    Example:
+        >>> class Table:  # what a DataFrame has: two dimensions and its columns' names
+        ...     ndim, shape, columns = 2, (5, 3), ["age", 7, "city"]
+        >>> column_names(Table()), column_names(np.zeros((5, 3)))
+        (['age', '7', 'city'], None)
+    """
+    columns = getattr(inputs, "columns", None)
+    if columns is None or callable(columns) or getattr(inputs, "ndim", None) != 2:
+        return None
+    try:
+        names = list(columns)
+    except TypeError:
+        return None
+    if len(names) != tuple(inputs.shape)[1]:
+        return None
+    return [readable_text(str(name)[:_NAME_MAX_CHARS]) for name in names[:VALUES_SHOWN]]

@@ -43,7 +43,7 @@ import numpy as np
 
 from tb_imbalance import core, format as fmt
 from tb_imbalance.example_render import render_example
-from tb_imbalance.example_rows import check_row_count, example_id, rows_of
+from tb_imbalance.example_rows import check_row_count, column_names, example_id, rows_of
 from tb_imbalance.tensors import to_numpy
 
 __all__ = [
@@ -227,7 +227,8 @@ def collect_examples(
     Args:
         inputs: one row per example, aligned with ``labels``: an array
             ``[N, ...]`` (pictures ``[N, H, W]``, ``[N, H, W, C]``,
-            ``[N, C, H, W]``), a list of strings, or any framework tensor.
+            ``[N, C, H, W]``), a list of strings, a DataFrame (its values shown
+            after their column names), or any framework tensor.
         labels: true class ids ``[N]`` or one-hot ``[N, C]``.
         predictions: scores ``[N, C]`` (probabilities, or logits with
             ``from_logits``) or one sigmoid column for two classes. Class ids
@@ -253,7 +254,7 @@ def collect_examples(
     """
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
-    rows = rows_of(inputs, "examples")
+    rows, names = rows_of(inputs, "examples"), column_names(inputs)  # a DataFrame's column names go with its values
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)
     if not (len(shape) == 2 or np.issubdtype(np.asarray(predictions).dtype, np.floating)):
@@ -310,6 +311,8 @@ def collect_examples(
             tops = top_classes(scores[ranked[index_in_rank : index_in_rank + chunk]], TOP_SCORES)
         row = int(considered[position])
         fields, png = render_example(rows[row])
+        if names and fields["kind"] == "values":
+            fields["names"] = names
         top = tops[index_in_rank % chunk]
         example = {
             "id": example_id(ids[row]) if ids is not None else row,

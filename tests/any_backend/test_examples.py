@@ -258,6 +258,36 @@ def test_a_row_of_numbers_and_strings_is_its_values_not_numpys_repr():
     assert [cell["examples"][0]["values"][:3] for cell in chosen.index["cells"]] == [[37, 55.5, "Lyon"], [40, 2.0, "x" * 64]]
 
 
+class Table:
+    """What a DataFrame is to the examples: two dimensions, column names, and its values as an array."""
+
+    def __init__(self, values, columns):
+        self.values, self.columns = values, columns
+        self.ndim, self.shape = 2, values.shape
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values
+
+
+@pytest.mark.parametrize("table", ["pandas", "duck"])
+def test_the_rows_of_a_dataframe_are_shown_with_their_column_names(tmp_path, table):
+    rows = np.array([[30 + i, 1.5 * i, f"city {i}"] + [i] * 7 for i in range(6)], dtype=object)
+    columns = ["age", "income", "city"] + [f"f{k}" for k in range(6)] + [("a", 1)]
+    if table == "pandas":
+        frame = pytest.importorskip("pandas").DataFrame(rows, columns=columns, index=np.arange(6)[::-1] + 100)
+    else:
+        frame = Table(rows, columns)
+    labels, scores = [0, 1, 1, 0, 1, 0], np.eye(2)[[0, 1, 0, 0, 1, 1]]
+    tb_imbalance.log_report(tmp_path, labels, scores, 0, examples=frame)
+    close_directory_writers()
+    index, _ = logged_examples(tmp_path)["."][0]
+    shown = [e for cell in index["cells"] for e in cell["examples"]]
+    assert len(shown) == 6 and all(e["values"][:3] == [30 + e["row"], 1.5 * e["row"], f"city {e['row']}"] for e in shown)
+    assert all(e["names"] == columns[:8] for e in shown)  # the first 8, as the values
+    assert render_example(rows[0])[0].keys() == {"kind", "shape", "values"}  # an array's rows have no names
+    assert "names" not in collect_examples(np.zeros((2, 3)), [0, 1], np.eye(2), num_classes=2).index["cells"][0]["examples"][0]
+
+
 def test_non_finite_pixels_of_a_stretched_picture_are_its_lowest_or_highest_value(recwarn):
     for low, high in ((100.0, 200.0), (-100.0, -10.0)):
         picture = np.full((4, 4), (low + high) / 2)
@@ -510,6 +540,7 @@ def test_callback_examples_of_a_dataframe_are_logged(tmp_path, capsys):
     assert sorted(logged) == [0, 1]
     shown = [e for cell in logged[1][0]["cells"] for e in cell["examples"]]
     assert shown and all(e["values"] == [float(v) for v in x[60 + e["row"]]] for e in shown)
+    assert all(e["names"] == list("abcde") for e in shown)
 
 
 def test_the_log_line_describes_the_examples_rows():

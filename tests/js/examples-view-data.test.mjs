@@ -93,6 +93,20 @@ test("values line: shape, formatted values, an ellipsis when there are more", ()
   assert.equal(formatExampleValue(1e-7), "1e-7");
 });
 
+test("values line of a table's row: each value after its column's name, the name isolated", () => {
+  const I = (name) => `\u2068${name}\u2069`;
+  assert.equal(
+    valuesLine([3], [37, 55.5, "Lyon"], ["age", "income", "city"]),
+    `shape [3]: ${I("age")} = 37, ${I("income")} = 55.5, ${I("city")} = Lyon`,
+  );
+  // More values than names (only the first columns are named), and more columns than values shown.
+  assert.equal(valuesLine([10], [1, 2], ["a"]), `shape [10]: ${I("a")} = 1, 2, …`);
+  // A right-to-left or hidden character in a name is shown as a class name is.
+  assert.equal(valuesLine([2], [1, 2], ["\u202etxt.exe", "מחיר"]), `shape [2]: ${I("⟨U+202E⟩txt.exe")} = 1, ${I("מחיר")} = 2`);
+  const view = buildExamplesView({ ...PAYLOAD, examples: [{ id: 0, row: 0, kind: "values", shape: [2], values: [1, 2], names: ["x", "y"], top: [] }] });
+  assert.equal(view.examples[0].values, `shape [2]: ${I("x")} = 1, ${I("y")} = 2`);
+});
+
 test("cut note, heading and id label", () => {
   assert.equal(cutNote(null), null);
   assert.equal(cutNote(undefined), null);
