@@ -33,7 +33,8 @@ export function formatExampleScore(score, kind = "probability") {
  * @returns {string}
  */
 export function formatExampleValue(value) {
-  if (typeof value === "string") return value;
+  if (value === "nan" || value === "inf" || value === "-inf") return value;
+  if (typeof value === "string") return isolated(shownName(value)); // a table's text cell: its bidi controls shown, not obeyed
   if (typeof value !== "number" || Number.isNaN(value)) return String(value);
   if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
   if (Number.isInteger(value)) return String(value);
@@ -129,12 +130,14 @@ export function examplesHeadingParts(trueName, predName, step) {
 
 /**
  * The id line of one example: "id 17", or "id mail-9 · row 9" when the id
- * is not the row index.
+ * is not the row index. The id is shown as a class name is: a bidi control
+ * in a file name ("\u202egnp.exe") shows as its code point instead of
+ * reordering the id and the row.
  * @param {{id: number|string, row?: number}} example
  * @returns {string}
  */
 export function idLabel(example) {
-  const id = `id ${String(example.id)}`;
+  const id = `id ${shownName(String(example.id))}`;
   return typeof example.row === "number" && String(example.row) !== String(example.id) ? `${id} · row ${example.row}` : id;
 }
 

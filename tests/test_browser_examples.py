@@ -317,6 +317,9 @@ def test_hostile_text_example_and_class_name_stay_text(dashboard):
     assert dashboard.testid("examples-heading").text_content() == f"ham → {HOSTILE_CLASS_NAME} at step 1"
     # Each name is isolated from the arrow, so a right-to-left name cannot turn "true → predicted" around.
     assert dashboard.testid("examples-heading").locator("bdi").all_text_contents() == ["ham", HOSTILE_CLASS_NAME]
+    # So is each example's "true … · predicted …" line.
+    classes = page.get_by_test_id("example-classes").first.locator("bdi").all_text_contents()
+    assert classes == ["ham", HOSTILE_CLASS_NAME]
     for item, example in zip(shown, route["examples"]):
         assert item["text"] == example["text"]
     # Long texts say how much of them is shown.

@@ -97,12 +97,14 @@ test("values line of a table's row: each value after its column's name, the name
   const I = (name) => `\u2068${name}\u2069`;
   assert.equal(
     valuesLine([3], [37, 55.5, "Lyon"], ["age", "income", "city"]),
-    `shape [3]: ${I("age")} = 37, ${I("income")} = 55.5, ${I("city")} = Lyon`,
+    `shape [3]: ${I("age")} = 37, ${I("income")} = 55.5, ${I("city")} = ${I("Lyon")}`,
   );
   // More values than names (only the first columns are named), and more columns than values shown.
   assert.equal(valuesLine([10], [1, 2], ["a"]), `shape [10]: ${I("a")} = 1, 2, …`);
   // A right-to-left or hidden character in a name is shown as a class name is.
   assert.equal(valuesLine([2], [1, 2], ["\u202etxt.exe", "מחיר"]), `shape [2]: ${I("⟨U+202E⟩txt.exe")} = 1, ${I("מחיר")} = 2`);
+  // A table's text cell is isolated, its bidi controls shown: it cannot reorder the values after it.
+  assert.equal(valuesLine([3], ["\u202eLyon", "nan", 2]), `shape [3]: ${I("⟨U+202E⟩Lyon")}, nan, 2`);
   const view = buildExamplesView({ ...PAYLOAD, examples: [{ id: 0, row: 0, kind: "values", shape: [2], values: [1, 2], names: ["x", "y"], top: [] }] });
   assert.equal(view.examples[0].values, `shape [2]: ${I("x")} = 1, ${I("y")} = 2`);
 });
@@ -120,6 +122,8 @@ test("cut note, heading and id label", () => {
   assert.equal(idLabel({ id: 17, row: 17 }), "id 17");
   assert.equal(idLabel({ id: "mail-9", row: 9 }), "id mail-9 · row 9");
   assert.equal(idLabel({ id: 0 }), "id 0");
+  // A bidi control in an id (a file name) is shown, not obeyed: it would turn "id … · row 3" around.
+  assert.equal(idLabel({ id: "\u202egnp.exe", row: 3 }), "id ⟨U+202E⟩gnp.exe · row 3");
 });
 
 test("the whole view of a payload", () => {
