@@ -19,10 +19,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from tb_imbalance import core
 from tb_imbalance.example_render import VALUES_SHOWN, readable_text
 from tb_imbalance.tensors import to_numpy
 
-__all__ = ["check_row_count", "column_names", "example_id", "rows_of"]
+__all__ = ["check_row_count", "column_names", "example_id", "refuse_reordered", "rows_of"]
 
 
 def example_id(value: Any) -> int | float | str:
@@ -68,6 +69,20 @@ def rows_of(inputs: Any, argument: str) -> Any:
     if array.ndim == 0:
         raise TypeError(f"`{argument}` must hold one row per example, received a scalar")
     return array
+
+
+def refuse_reordered(labels: Any, inputs: Any, example_ids: Any) -> None:
+    """Refuse pandas ``inputs`` or ``example_ids`` holding ``labels``' index in another order.
+
+    Rows are paired by position: a DataFrame sorted after the split would show
+    each label beside another row.
+
+    Example:
+        >>> refuse_reordered([0, 1], np.zeros((2, 3)), None)  # not pandas: nothing to say
+    """
+    for argument, other in (("examples", inputs), ("example_ids", example_ids)):
+        if other is not None:
+            core.check_rows_paired(labels, other, argument)
 
 
 def check_row_count(rows: Any, count: int, predictions: int) -> None:

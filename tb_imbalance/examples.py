@@ -43,7 +43,7 @@ import numpy as np
 
 from tb_imbalance import core, format as fmt
 from tb_imbalance.example_render import render_example
-from tb_imbalance.example_rows import check_row_count, column_names, example_id, rows_of
+from tb_imbalance.example_rows import check_row_count, column_names, example_id, refuse_reordered, rows_of
 from tb_imbalance.tensors import to_numpy
 
 __all__ = [
@@ -254,6 +254,7 @@ def collect_examples(
     """
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
+    refuse_reordered(labels, inputs, example_ids)  # rows are paired by position, not by a pandas index
     rows, names = rows_of(inputs, "examples"), column_names(inputs)  # a DataFrame's column names go with its values
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)

@@ -81,6 +81,11 @@ class ExamplesSource:
             )
         self.ids = examples[2] if len(examples) == 3 else None
         self._shared: Any = None  # the ValidationSource whose predictions serve the examples too
+        for argument, other in (("x", self.x), ("ids", self.ids)):  # paired by position, as predict pairs them
+            try:
+                core.check_rows_paired(y, other, argument, "y")
+            except ValueError as error:
+                raise ValueError(f"`examples` (x, y[, ids]): {error}") from None
         self.y = to_numpy(y, "examples")
         lengths = {"x": _length(self.x, "x"), "y": _length(self.y, "y")}
         if self.ids is not None:

@@ -394,6 +394,25 @@ def test_bad_examples_arguments_are_named_and_write_nothing(tmp_path, kwargs, er
     assert not (tmp_path / "run").exists() or not os.listdir(tmp_path / "run")
 
 
+def test_examples_or_ids_holding_the_labels_index_in_another_order_are_refused(tmp_path):
+    """Rows are paired by position: a DataFrame sorted after the split would show each label beside another row."""
+    pd = pytest.importorskip("pandas")
+    index = np.array([5, 2, 9, 7])
+    labels, scores = pd.Series([0, 1, 0, 1], index=index), np.eye(2)[[0, 1, 1, 0]]
+    frame, ids = pd.DataFrame({"v": [1.0, 2.0, 3.0, 4.0]}, index=index), pd.Series(index * 10, index=index)
+    for kwargs, moved in (({"examples": frame.sort_index()}, "examples"),
+                          ({"examples": frame, "example_ids": ids.sort_index()}, "example_ids")):
+        with pytest.raises(ValueError, match=rf"`labels` and `{moved}` are pandas objects holding the same index in "
+                                             rf"two orders \(row 0: 5 and 2\).* {moved} = {moved}.loc\[labels.index\]"):
+            tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, **kwargs)
+        close_directory_writers()
+        assert not (tmp_path / "run").exists() or not os.listdir(tmp_path / "run")
+    for rows in (frame.sort_index().loc[labels.index], frame.reset_index(drop=True), frame.to_numpy()):
+        chosen = collect_examples(rows, labels, scores, num_classes=2, example_ids=ids)  # aligned, or no index
+        assert sorted((e["id"], e["values"][0]) for c in chosen.index["cells"] for e in c["examples"]) == [
+            (20, 2.0), (50, 1.0), (70, 4.0), (90, 3.0)]
+
+
 # -- the callback, on the current Keras backend ------------------------------------
 
 
@@ -541,6 +560,18 @@ def test_callback_examples_of_a_dataframe_are_logged(tmp_path, capsys):
     shown = [e for cell in logged[1][0]["cells"] for e in cell["examples"]]
     assert shown and all(e["values"] == [float(v) for v in x[60 + e["row"]]] for e in shown)
     assert all(e["names"] == list("abcde") for e in shown)
+
+
+def test_callback_examples_holding_y_index_in_another_order_are_refused_at_construction(tmp_path):
+    pd = pytest.importorskip("pandas")
+    index = np.array([5, 2, 9, 7])
+    y, frame = pd.Series([0, 1, 0, 1], index=index), pd.DataFrame(np.eye(4, 3), index=index)
+    ids = pd.Series(["a", "b", "c", "d"], index=index)
+    for examples, moved in (((frame.sort_index(), y), "x"), ((frame, y, ids.sort_index()), "ids")):
+        with pytest.raises(ValueError, match=rf"`examples` \(x, y\[, ids\]\): `y` and `{moved}` are pandas objects "
+                                             rf"holding the same index in two orders .* {moved} = {moved}.loc\[y.index\]"):
+            ClassificationReportCallback(tmp_path, examples=examples)
+    ClassificationReportCallback(tmp_path, examples=(frame.sort_index().loc[y.index], y, ids))  # aligned
 
 
 def test_the_log_line_describes_the_examples_rows():
