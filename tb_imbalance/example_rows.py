@@ -118,18 +118,18 @@ def column_names(inputs: Any) -> list[str] | None:
     """The names of the first columns of a table's rows (a pandas or Polars DataFrame), else None.
 
     Example:
-        >>> class Table:  # what a DataFrame has: two dimensions and its columns' names
-        ...     ndim, shape, columns = 2, (5, 3), ["age", 7, "city"]
+        >>> class Table:  # what a DataFrame has: two dimensions and its columns' names (Polars' has no ndim)
+        ...     shape, columns = (5, 3), ["age", 7, "city"]
         >>> column_names(Table()), column_names(np.zeros((5, 3)))
         (['age', '7', 'city'], None)
     """
-    columns = getattr(inputs, "columns", None)
-    if columns is None or callable(columns) or getattr(inputs, "ndim", None) != 2:
+    columns, shape = getattr(inputs, "columns", None), getattr(inputs, "shape", None)
+    if columns is None or callable(columns) or not isinstance(shape, tuple) or len(shape) != 2:
         return None
     try:
         names = list(columns)
     except TypeError:
         return None
-    if len(names) != tuple(inputs.shape)[1]:
+    if len(names) != shape[1]:
         return None
     return [readable_text(str(name)[:_NAME_MAX_CHARS]) for name in names[:VALUES_SHOWN]]

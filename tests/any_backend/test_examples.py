@@ -259,11 +259,12 @@ def test_a_row_of_numbers_and_strings_is_its_values_not_numpys_repr():
 
 
 class Table:
-    """What a DataFrame is to the examples: two dimensions, column names, and its values as an array."""
+    """What a DataFrame is to the examples: two dimensions, column names, and its values as an array
+    (no ``ndim``: a Polars DataFrame has only ``shape``)."""
 
     def __init__(self, values, columns):
         self.values, self.columns = values, columns
-        self.ndim, self.shape = 2, values.shape
+        self.shape = values.shape
 
     def __array__(self, dtype=None, copy=None):
         return self.values
