@@ -107,10 +107,10 @@ export function lowSupportTitle(support, threshold) {
  */
 export function intervalTitle(field, value, interval, denominator, weighted = false) {
   const head = `${field} ${formatScore(value)}`;
-  if (weighted) return `${head} · no interval: the counts are sums of sample weights`;
-  if (!interval) {
+  if (denominator === 0 || (!interval && !weighted)) {
     return `${field} undefined: ${field === "recall" ? "the class has no examples at this step" : "the class is never predicted at this step"}; ${SHOWN_AS_ZERO} · no interval`;
   }
+  if (weighted) return `${head} · no interval: the counts are sums of sample weights`;
   const count = typeof denominator === "number" ? `, ${denominator.toLocaleString("en-US")} ${field === "recall" ? "examples" : "predictions"}` : "";
   return `${head} · 95% interval ${formatInterval(interval)} (Wilson${count})`;
 }

@@ -89,6 +89,12 @@ test("interval text and tooltips", () => {
     "precision undefined: the class is never predicted at this step; shown as 0, as scikit-learn's zero_division=0 gives it · no interval",
   );
   assert.match(intervalTitle("recall", 0.9, null, 12.5, true), /sums of sample weights/);
+  // A weighted step's 0 / 0 is undefined too: not a measured 0.0000 without an interval.
+  assert.equal(
+    intervalTitle("precision", 0, null, 0, true),
+    "precision undefined: the class is never predicted at this step; shown as 0, as scikit-learn's zero_division=0 gives it · no interval",
+  );
+  assert.match(intervalTitle("recall", 0, null, 0, true), /^recall undefined: the class has no examples/);
 });
 
 test("F1 is undefined only without examples and predictions; no examples is not 'uncertain'", () => {
