@@ -47,7 +47,7 @@ def rows_of(inputs: Any, argument: str) -> Any:
     if isinstance(inputs, Mapping) and inputs and argument == "examples":
         names = [str(key) for key in list(inputs)[:4]]
         raise TypeError(
-            f"`examples` is a dict of several model inputs ({', '.join(map(repr, names))}"
+            f"`examples` is a dict of model inputs ({', '.join(map(repr, names))}"
             f"{', ...' if len(inputs) > 4 else ''}), and one row per example is shown: pass the inputs of "
             f"one of them, e.g. examples=inputs[{names[0]!r}]"
         )

@@ -374,7 +374,10 @@ def test_torch_summary_writer_target(tmp_path):
         ({"examples_max_bytes": 100}, ValueError, r"`examples_max_bytes` must be an int of at least 10000"),
         ({"examples": "abcd"}, TypeError, r"`examples` must hold one row per example"),
         ({"examples": {"image": np.zeros((4, 2)), "meta": np.zeros((4, 3))}}, TypeError,
-         r"`examples` is a dict of several model inputs \('image', 'meta'\).* e\.g\. examples=inputs\['image'\]"),
+         r"`examples` is a dict of model inputs \('image', 'meta'\).* e\.g\. examples=inputs\['image'\]"),
+        ({"examples": {"text": np.zeros((4, 2))}}, TypeError,  # one named input: not 'several'
+         r"^`examples` is a dict of model inputs \('text'\), and one row per example is shown: pass the inputs of one "
+         r"of them, e\.g\. examples=inputs\['text'\]$"),
         ({"examples": [np.zeros((4, 2)), np.zeros((4, 3))]}, ValueError,
          r"`examples` is a list of 2 model inputs of 4 rows each.* e\.g\. examples=inputs\[0\]"),
         ({"examples": (np.zeros((4, 6, 6)), np.zeros((4, 3)), np.zeros(4))}, ValueError,
