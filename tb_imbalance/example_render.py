@@ -14,8 +14,9 @@ and, for pictures, the PNG bytes of a thumbnail:
 * a string (or UTF-8 bytes): its first :data:`TEXT_MAX_CHARS` characters and
   its full ``length``;
 * anything else: its ``shape`` and first :data:`VALUES_SHOWN` values (a row of
-  numbers and strings, as a DataFrame of mixed columns has, too: each string its
-  first 64 characters).
+  numbers, strings, dates and missing values, as a DataFrame of mixed columns
+  has, too: each string its first 64 characters, a date or a missing value as
+  its text).
 
 Example:
     >>> import numpy as np
@@ -32,8 +33,10 @@ Example:
 
 from __future__ import annotations
 
+import datetime
 import io
 import math
+import numbers
 from typing import Any
 
 import numpy as np
@@ -68,7 +71,7 @@ def render_example(row: Any) -> tuple[dict, bytes | None]:
     except (TypeError, ValueError):  # a record of parts of different shapes, ("text", [3, 7]): shown as its text
         array = None
     if array is not None and array.dtype == object and array.ndim == 1 and all(map(_is_scalar, array)):
-        # a row of a DataFrame of mixed columns (numbers and strings): its values, not numpy's repr
+        # a row of a DataFrame of mixed columns (numbers, strings, dates, NA): its values, not numpy's repr
         return {"kind": "values", "shape": list(array.shape), "values": [_json_value(v) for v in array[:VALUES_SHOWN]]}, None
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
         text = repr(row)
@@ -141,7 +144,9 @@ _VALUE_MAX_CHARS = 64
 
 
 def _is_scalar(value: Any) -> bool:
-    return isinstance(value, (str, bytes, int, float, np.generic)) or value is None
+    """One cell of a table's row: text, a number, a date or time, or a missing value (None, pandas' NA, NaT)."""
+    return isinstance(value, (str, bytes, numbers.Number, np.generic, datetime.date, datetime.time, datetime.timedelta)) or (
+        value is None or type(value).__name__ in ("NAType", "NaTType"))
 
 
 def _json_value(value: Any) -> int | float | bool | str:

@@ -258,6 +258,25 @@ def test_a_row_of_numbers_and_strings_is_its_values_not_numpys_repr():
     assert [cell["examples"][0]["values"][:3] for cell in chosen.index["cells"]] == [[37, 55.5, "Lyon"], [40, 2.0, "x" * 64]]
 
 
+def test_a_row_with_dates_decimals_or_missing_values_is_its_values_not_numpys_repr():
+    """A DataFrame with a date column or a nullable one (pandas' NA) reads as an object array of such cells."""
+    import datetime
+    import decimal
+
+    row = np.array([datetime.date(2024, 1, 31), decimal.Decimal("1.5"), datetime.timedelta(hours=1), "Lyon"], dtype=object)
+    assert render_example(row)[0] == {"kind": "values", "shape": [4], "values": ["2024-01-31", 1.5, "1:00:00", "Lyon"]}
+    assert render_example(np.array([{"a": 1}, 2], dtype=object))[0]["kind"] == "text"  # a dict is no cell of a table
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"when": pd.to_datetime(["2024-01-01", None]), "n": pd.array([None, 3], dtype="Int64"),
+                          "amount": [1.5, 2.0]})
+    chosen = collect_examples(frame, [0, 1], np.eye(2), num_classes=2)
+    shown = {e["row"]: e for cell in chosen.index["cells"] for e in cell["examples"]}
+    assert {row: (e["kind"], e["values"], e["names"]) for row, e in shown.items()} == {
+        0: ("values", ["2024-01-01 00:00:00", "<NA>", 1.5], ["when", "n", "amount"]),
+        1: ("values", ["NaT", 3, 2.0], ["when", "n", "amount"]),
+    }
+
+
 class Table:
     """What a DataFrame is to the examples: two dimensions, column names, and its values as an array
     (no ``ndim``: a Polars DataFrame has only ``shape``)."""
