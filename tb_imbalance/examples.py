@@ -254,7 +254,6 @@ def collect_examples(
     """
     per_cell, max_bytes = validate_examples_options(examples_per_cell, examples_max_bytes)
     num_classes = core.validate_num_classes(num_classes)
-    refuse_reordered(labels, inputs, example_ids)  # rows are paired by position, not by a pandas index
     rows, names = rows_of(inputs, "examples"), column_names(inputs)  # a DataFrame's column names go with its values
     predictions = to_numpy(predictions, "predictions")
     shape = np.shape(predictions)
@@ -269,6 +268,7 @@ def collect_examples(
         class_ids = _class_ids_of(labels, predictions, num_classes, sample_weight, from_logits)
     count = class_ids.size
     check_row_count(rows, count, len(predictions))
+    refuse_reordered(labels, inputs, example_ids)  # rows are paired by position, not by a pandas index
     ids = None
     if example_ids is not None:
         ids = rows_of(example_ids, "example_ids")

@@ -98,3 +98,17 @@ def test_pandas_validation_data_in_two_row_orders_is_refused_and_aligned_rows_ma
     aligned = (frame.sort_index().loc[labels.index], labels)
     model.fit(x, y, epochs=1, verbose=0, callbacks=[ClassificationReportCallback(str(tmp_path), validation_data=aligned)])
     np.testing.assert_array_equal(matrices(tmp_path)[RUN][0], sk_matrix(model, x_val, y_val))
+
+
+def test_pandas_inputs_of_a_multi_input_model_in_another_row_order_are_refused(tmp_path):
+    """A dict or a list of x parts is paired with y by position too: each pandas part is checked."""
+    import pandas as pd
+
+    index = np.array([5, 2, 9, 7])
+    y, frame = pd.Series([0, 1, 0, 1], index=index), pd.DataFrame(np.eye(4, 3), index=index)
+    for x, part in (({"image": frame, "meta": frame.sort_index()}, r"x\['meta'\]"), ([frame.sort_index(), frame], r"x\[0\]")):
+        with pytest.raises(ValueError, match=rf"`y` and `{part}` are pandas objects holding the same index in two orders "
+                                             rf"\(row 0: 5 and 2\).* align them first, {part} = {part}.loc\[y.index\]"):
+            ClassificationReportCallback(str(tmp_path / "refused"), validation_data=(x, y))
+    assert not list(tmp_path.iterdir())
+    ClassificationReportCallback(str(tmp_path), validation_data=({"image": frame, "meta": frame.reset_index(drop=True)}, y))

@@ -22,6 +22,7 @@ Example:
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -115,9 +116,16 @@ def check_rows_paired(labels: Any, other: Any, argument: str, labels_name: str =
     ``[3, 7]`` is refused, naming ``x = x.loc[y.index]``; arrays have no
     index to compare.
 
+    ``other`` may be the inputs of a model of several inputs, a dict or a
+    list of them: each pandas part is checked, named ``x['meta']``.
+
     Example:
         >>> check_rows_paired([0, 1], [[0.5], [1.5]], "x", "y")  # not pandas: nothing to say
     """
+    if isinstance(other, Mapping) or (isinstance(other, (list, tuple)) and other and _index(other[0]) is not None):
+        for key, part in other.items() if isinstance(other, Mapping) else enumerate(other):
+            check_rows_paired(labels, part, f"{argument}[{key!r}]", labels_name)
+        return
     mine, theirs = _index(labels), _index(other)
     if mine is None or theirs is None or len(mine) != len(theirs) or _default_index(mine) or _default_index(theirs):
         return  # a default index (made from numpy, in the other's row order): rows paired by position, as meant

@@ -430,6 +430,10 @@ def test_examples_or_ids_holding_the_labels_index_in_another_order_are_refused(t
             tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, **kwargs)
         close_directory_writers()
         assert not (tmp_path / "run").exists() or not os.listdir(tmp_path / "run")
+    for inputs, said in (({"a": frame.sort_index(), "b": frame}, "dict of model inputs"),  # said first: the fix is another
+                         ([frame.sort_index(), frame], "list of 2 model inputs")):
+        with pytest.raises((TypeError, ValueError), match=said):
+            tb_imbalance.log_report(tmp_path / "run", labels, scores, 0, examples=inputs)
     for rows in (frame.sort_index().loc[labels.index], frame.reset_index(drop=True), frame.to_numpy()):
         chosen = collect_examples(rows, labels, scores, num_classes=2, example_ids=ids)  # aligned, or no index
         assert sorted((e["id"], e["values"][0]) for c in chosen.index["cells"] for e in c["examples"]) == [
