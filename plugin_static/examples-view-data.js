@@ -43,12 +43,15 @@ export function formatExampleValue(value) {
 
 const plural = (count, one, many) => `${count.toLocaleString("en-US")} ${count === 1 ? one : many}`;
 
+/** A column's name as shown, isolated; an empty name as the column's position, "column 3". */
+const columnName = (name, index) => (String(name) === "" ? `column ${index + 1}` : isolated(shownName(String(name))));
+
 /**
  * The line of a "values" example, e.g. "shape [64]: 0, 1.5, nan, …"; the
  * ellipsis says the row holds more values than were kept. A table's row
  * names its columns: "shape [3]: age = 37, income = 55.5, city = Lyon"
  * (each name shown as a class name is, and isolated, so that a right-to-left
- * name cannot swap it with its value).
+ * name cannot swap it with its value; an empty name as its position, "column 2 = 0").
  * @param {number[]} shape
  * @param {Array<number|string>} values
  * @param {string[]} [names] the names of the first columns
@@ -59,7 +62,7 @@ export function valuesLine(shape, values, names) {
   const size = dims.reduce((product, dim) => product * dim, 1);
   const named = Array.isArray(names) ? names : [];
   const shown = (values ?? []).map((value, k) =>
-    k < named.length ? `${isolated(shownName(String(named[k])))} = ${formatExampleValue(value)}` : formatExampleValue(value),
+    k < named.length ? `${columnName(named[k], k)} = ${formatExampleValue(value)}` : formatExampleValue(value),
   );
   if (size > shown.length) shown.push("…");
   return `shape [${dims.join(", ")}]: ${shown.join(", ")}`;

@@ -105,6 +105,8 @@ test("values line of a table's row: each value after its column's name, the name
   assert.equal(valuesLine([2], [1, 2], ["\u202etxt.exe", "מחיר"]), `shape [2]: ${I("⟨U+202E⟩txt.exe")} = 1, ${I("מחיר")} = 2`);
   // A table's text cell is isolated, its bidi controls shown: it cannot reorder the values after it.
   assert.equal(valuesLine([3], ["\u202eLyon", "nan", 2]), `shape [3]: ${I("⟨U+202E⟩Lyon")}, nan, 2`);
+  // A column without a name is shown by its position (1-based), not as an empty name before " = ".
+  assert.equal(valuesLine([3], [5, 6, 0], ["a", "", ""]), `shape [3]: ${I("a")} = 5, column 2 = 6, column 3 = 0`);
   const view = buildExamplesView({ ...PAYLOAD, examples: [{ id: 0, row: 0, kind: "values", shape: [2], values: [1, 2], names: ["x", "y"], top: [] }] });
   assert.equal(view.examples[0].values, `shape [2]: ${I("x")} = 1, ${I("y")} = 2`);
 });
