@@ -542,12 +542,14 @@ UNDEFINED_MATRIX = np.array([[51, 5, 0, 0], [4, 31, 0, 0], [3, 2, 0, 0], [0, 0, 
 
 @pytest.fixture(scope="module")
 def edge_server(tmp_path_factory) -> Iterator[str]:
-    """``one_step``: 3 classes, only step 0 (tag ``first_epoch``); ``undefined``: a class never
-    predicted and a class without examples (tag ``undefined_scores``), steps 0–1."""
+    """``one_step``: 3 classes, only step 0 (tag ``first_epoch``); ``one_step_later``: the same
+    classes, only step 4; ``undefined``: a class never predicted and a class without examples
+    (tag ``undefined_scores``), steps 0–1."""
     import tb_imbalance
 
     root = tmp_path_factory.mktemp("edge_logdir")
     tb_imbalance.log_matrix(root / "one_step", np.array([[40, 3, 2], [4, 20, 1], [1, 2, 9]]), 0, name=ONE_STEP_TAG, class_names=TEXT, image=False)
+    tb_imbalance.log_matrix(root / "one_step_later", np.array([[38, 4, 3], [5, 19, 1], [1, 3, 8]]), 4, name=ONE_STEP_TAG, class_names=TEXT, image=False)
     for step in (0, 1):
         cm = UNDEFINED_MATRIX - (1 - step) * np.diag([1, 1, 0, 0])
         tb_imbalance.log_matrix(root / "undefined", cm, step, name=UNDEFINED_TAG, class_names=UNDEFINED_NAMES, image=False)
@@ -573,6 +575,16 @@ def test_a_run_of_one_step_draws_dots_over_one_step_label_and_says_why_there_is_
         chart = charts.nth(index)
         assert chart.locator("[data-testid=trends-step-label]").all_text_contents() == ["step 0"]  # not "0" at both ends
         assert chart.locator("circle").count() == 1
+    edge_dashboard.problems.assert_none()
+
+
+def test_runs_of_one_step_at_different_steps_say_each_run_has_one_and_which(edge_dashboard):
+    page = edge_dashboard.open(tag=ONE_STEP_TAG, runs=["one_step", "one_step_later"])
+    caption = edge_dashboard.testid("trends-caption").text_content()
+    assert caption == "All 3 classes · each run has one step logged so far (steps 0, 4): a line starts at its second"
+    charts = page.locator("[data-testid=trends-chart]")
+    assert charts.count() == 3
+    assert charts.nth(0).locator("circle").count() == 2  # a dot per run, no line
     edge_dashboard.problems.assert_none()
 
 

@@ -4,6 +4,7 @@ import { matchingClasses } from "../class-search.js";
 import { el, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { formatScore, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
+import { oneStepNote } from "../trends-caption.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
 
@@ -201,9 +202,11 @@ export function createTrendsView(container, { onChange }) {
       );
       let minStep = Infinity;
       let maxStep = -Infinity;
+      const stepsOfRuns = [];
       for (const { run } of next.runs) {
         const series = next.series[run];
         if (!series || series.error || series.steps.length === 0) continue;
+        stepsOfRuns.push(series.steps);
         minStep = Math.min(minStep, series.steps[0]);
         maxStep = Math.max(maxStep, series.steps[series.steps.length - 1]);
       }
@@ -212,7 +215,8 @@ export function createTrendsView(container, { onChange }) {
         : next.classIndices.length < next.names.length
           ? `Worst ${next.classIndices.length} of ${next.names.length} classes by ${next.rankedBy}`
           : `All ${next.names.length} classes`;
-      const captionText = minStep === maxStep ? `${classesText} · one step logged so far (step ${minStep}): a line starts at the second` : classesText;
+      const note = oneStepNote(stepsOfRuns);
+      const captionText = note ? `${classesText} · ${note}` : classesText;
       replaceChildren(caption, ...isolatedText(captionText)); // rankedBy names the baseline run
 
       if (!Number.isFinite(minStep)) {
