@@ -588,6 +588,16 @@ def test_runs_of_one_step_at_different_steps_say_each_run_has_one_and_which(edge
     edge_dashboard.problems.assert_none()
 
 
+def test_with_no_run_selected_the_sidebar_says_to_select_runs_to_compare(edge_dashboard):
+    page = edge_dashboard.open(tag=ONE_STEP_TAG, runs=["one_step"])
+    edge_dashboard.testid("runs-none").click()
+    page.wait_for_function("document.body.dataset.view === 'empty'")
+    hint = edge_dashboard.testid("compare-alone-hint")
+    assert hint.is_visible()
+    assert hint.text_content() == "No run selected: select runs (at least two with the same classes) to compare them."
+    edge_dashboard.problems.assert_none()
+
+
 def test_comparing_steps_of_a_run_of_one_step_says_why_nothing_is_subtracted(edge_dashboard):
     page = edge_dashboard.open(tag=ONE_STEP_TAG, runs=["one_step"])
     edge_dashboard.testid("matrix-diff-mode").select_option("steps")

@@ -78,11 +78,9 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
     " where not.",
   );
   // With one run per class set the baseline picker has nothing to compare: it says what would.
-  const aloneHint = el(
-    "p",
-    { class: "hint", hidden: true, dataset: { testid: "compare-alone-hint" } },
-    "Nothing to compare yet: select a second run with the same classes to see its differences to the baseline.",
-  );
+  const aloneHint = el("p", { class: "hint", hidden: true, dataset: { testid: "compare-alone-hint" } });
+  const ALONE = "Nothing to compare yet: select a second run with the same classes to see its differences to the baseline.";
+  const NONE_SELECTED = "No run selected: select runs (at least two with the same classes) to compare them.";
   const baselineSection = el("section", { class: "side-section" }, baselineFields, compareHint, aloneHint);
 
   container.append(
@@ -148,6 +146,7 @@ export function createPickers(container, { onTag, onRuns, onBaseline }) {
       baselineSection.hidden = view.runs.length === 0;
       compareHint.hidden = !comparable;
       aloneHint.hidden = comparable;
+      aloneHint.textContent = view.selectedRuns.length === 0 ? NONE_SELECTED : ALONE;
     },
   };
 }
