@@ -20,8 +20,9 @@ two: the picture then shows the sub-matrix of the most-confused classes
 share of each true class's full support.
 
 The title, captions and colour bar are drawn once per geometry; per epoch
-only the cells are filled (:mod:`tb_imbalance.image_cells`, no Python call
-per cell). Fonts and labels (any script, long names kept distinct) come from
+only the rows of cells whose counts changed are filled
+(:mod:`tb_imbalance.image_cells`, no Python call per cell), and a picture
+that did not change is not compressed again. Fonts and labels (any script, long names kept distinct) come from
 :mod:`tb_imbalance.image_text`; the colour scale is ColorBrewer "Blues", the
 same ramp matplotlib calls ``Blues``.
 
@@ -385,15 +386,33 @@ class ConfusionMatrixImage:
             cm = cm.toarray() if isinstance(cm, core.SparseMatrix) else cm
             layout, canvas = self._full, self._full_canvas
             support = cm.sum(axis=1, keepdims=True).astype(np.float64)
-        share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
-        top, left = layout.origin
-        n = layout.num_classes
-        levels = np.clip(np.rint(share * 255), 0, 255).astype(np.intp)
-        colours = _LUT[levels]
-        shares = percent_labels(share, np.broadcast_to(support > 0, cm.shape), sign=layout.lines == 2)
-        lines = [count_labels(cm), shares] if layout.lines == 2 else [shares] if layout.lines == 1 else []
-        canvas.pixels[top : top + n * layout.cell_h, left : left + n * layout.cell_w] = draw_cells(  # all that changes
-            colours, layout.cell_h, layout.cell_w, lines, atlas_for(layout.text_font),
-            light_text=_WHITE_TEXT[levels], ink=_INK,
-        )
+        rows = _rows_to_draw(canvas, cm, support)  # a row's cells depend on that row of cm and its support only
+        if rows.size:
+            _draw_rows(canvas, layout, rows, cm[rows], support[rows])
+        canvas.source = (cm.copy(), support.copy())
         return canvas
+
+
+def _rows_to_draw(canvas: PngCanvas, cm: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Indices of the rows of ``cm`` whose cells differ from what ``canvas`` shows (all on its first draw)."""
+    if canvas.source is None or canvas.source[0].dtype != cm.dtype:
+        return np.arange(cm.shape[0])
+    drawn_cm, drawn_support = canvas.source
+    return np.flatnonzero((cm != drawn_cm).any(axis=1) | (support[:, 0] != drawn_support[:, 0]))
+
+
+def _draw_rows(canvas: PngCanvas, layout: _Layout, rows: np.ndarray, cm: np.ndarray, support: np.ndarray) -> None:
+    """Fill the grid rows ``rows`` of ``canvas`` with the cells of ``cm`` (those rows of the matrix)."""
+    share = np.divide(cm, support, out=np.zeros(cm.shape), where=support > 0)
+    levels = np.clip(np.rint(share * 255), 0, 255).astype(np.intp)
+    shares = percent_labels(share, np.broadcast_to(support > 0, cm.shape), sign=layout.lines == 2)
+    lines = [count_labels(cm), shares] if layout.lines == 2 else [shares] if layout.lines == 1 else []
+    cells = draw_cells(_LUT[levels], layout.cell_h, layout.cell_w, lines, atlas_for(layout.text_font),
+                       light_text=_WHITE_TEXT[levels], ink=_INK)
+    top, left = layout.origin
+    h, right = layout.cell_h, left + layout.num_classes * layout.cell_w
+    if rows.size == layout.num_classes:
+        canvas.pixels[top : top + rows.size * h, left:right] = cells
+        return
+    for k, row in enumerate(rows.tolist()):
+        canvas.pixels[top + row * h : top + (row + 1) * h, left:right] = cells[k * h : (k + 1) * h]

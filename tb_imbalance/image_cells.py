@@ -150,14 +150,16 @@ def draw_cells(
     colours: np.ndarray, cell_h: int, cell_w: int, lines: list[np.ndarray], atlas: GlyphAtlas,
     light_text: np.ndarray, ink: np.ndarray,
 ) -> np.ndarray:
-    """The ``[n·cell_h, n·cell_w, 3]`` grid: cell colours ``[n, n, 3]``, white grid lines, label lines.
+    """The ``[r·cell_h, n·cell_w, 3]`` grid: cell colours ``[r, n, 3]``, white grid lines, label lines.
 
-    ``lines`` are glyph arrays ``[n, n, L]`` drawn one under the other around
+    ``lines`` are glyph arrays ``[r, n, L]`` drawn one under the other around
     each cell's middle, in white where ``light_text`` is True, else in ``ink``.
+    A cell's pixels depend on its own colour, labels and text colour only, so
+    any subset of a grid's rows is drawn as the whole grid draws them.
     """
-    n = colours.shape[0]
+    r, n = colours.shape[:2]
     # [row, y, column, x, rgb]; np.repeat copies whole pixels, far faster than broadcasting 3-byte pixels
-    grid = np.repeat(np.repeat(colours, cell_w, axis=1)[:, None], cell_h, axis=1).reshape(n, cell_h, n, cell_w, 3)
+    grid = np.repeat(np.repeat(colours, cell_w, axis=1)[:, None], cell_h, axis=1).reshape(r, cell_h, n, cell_w, 3)
     if min(cell_h, cell_w) >= 6:  # thin white grid lines keep neighbouring cells apart
         grid[:, 0] = 255
         grid[:, :, :, 0] = 255
@@ -165,7 +167,7 @@ def draw_cells(
         step = atlas.face.size // 2 + 1
         tops = [max(0, cell_h // 2 + (2 * k - (len(lines) - 1)) * step - atlas.height // 2) for k in range(len(lines))]
         first, last = min(tops), min(cell_h, max(tops) + atlas.height)  # the rows any label reaches
-        coverage = np.zeros((n, n, last - first, cell_w), dtype=np.uint16)
+        coverage = np.zeros((r, n, last - first, cell_w), dtype=np.uint16)
         for top, glyphs in zip(tops, lines):  # lines centred on the cell's middle, one under the other
             block = atlas.line(glyphs, cell_w)[:, :, : cell_h - top]  # [n, n, height, cell_w]
             rows = slice(top - first, top - first + block.shape[2])
@@ -173,14 +175,14 @@ def draw_cells(
         # Blend the text into the band of rows that holds it (where coverage is 0 the colour stays),
         # on arrays whose last axis is a whole pixel row: numpy is slow on broadcasts over 3-byte pixels.
         row = n * cell_w * 3
-        amount = np.repeat(coverage.transpose(0, 2, 1, 3), 3, axis=-1).reshape(n, last - first, row)
-        text = np.where(light_text[..., None], np.uint16(255), ink.astype(np.uint16))  # [n, n, 3]
-        band = grid[:, first:last].reshape(n, last - first, row).astype(np.uint16)
+        amount = np.repeat(coverage.transpose(0, 2, 1, 3), 3, axis=-1).reshape(r, last - first, row)
+        text = np.where(light_text[..., None], np.uint16(255), ink.astype(np.uint16))  # [r, n, 3]
+        band = grid[:, first:last].reshape(r, last - first, row).astype(np.uint16)
         band *= 255 - amount
-        band += amount * np.repeat(text, cell_w, axis=1).reshape(n, 1, row)
+        band += amount * np.repeat(text, cell_w, axis=1).reshape(r, 1, row)
         band //= 255
-        grid[:, first:last] = band.reshape(n, last - first, n, cell_w, 3)
-    return grid.reshape(n * cell_h, n * cell_w, 3)
+        grid[:, first:last] = band.reshape(r, last - first, n, cell_w, 3)
+    return grid.reshape(r * cell_h, n * cell_w, 3)
 
 
 @functools.lru_cache(maxsize=16)

@@ -7,7 +7,8 @@ frame: its pixels live in the PNG's row layout (no copy before compressing),
 and the rows above the part that changes are compressed once. A zlib stream
 is a header, deflate blocks and a checksum; the static rows' blocks end on a
 byte boundary (a sync flush), so the blocks of the changing rows, compressed
-afresh each time, follow them in one valid stream.
+afresh each time, follow them in one valid stream. Pixels that did not change
+since the last :meth:`PngCanvas.encode` give its bytes again, without compressing.
 
 Example:
     >>> import io, numpy as np
@@ -83,11 +84,19 @@ class PngCanvas:
         deflate = zlib.compressobj(_LEVEL, zlib.DEFLATED, _RAW)
         self._head = _ZLIB_HEADER + deflate.compress(static) + deflate.flush(zlib.Z_SYNC_FLUSH)
         self._static_check = zlib.adler32(static)
+        self._encoded: tuple[bytes, bytes] | None = None  # the changing rows last encoded, and their PNG
+        #: What the caller last drew here, for it to skip redrawing what has not changed (never read here).
+        self.source: object = None
 
     def encode(self) -> bytes:
-        """PNG bytes of :attr:`pixels` as they are now."""
+        """PNG bytes of :attr:`pixels` as they are now (the same bytes again while they have not changed)."""
         changing = self._rows[self._static:]
+        raw = changing.tobytes()
+        if self._encoded is not None and self._encoded[0] == raw:  # a matrix that did not change between epochs
+            return self._encoded[1]
         deflate = zlib.compressobj(_LEVEL, zlib.DEFLATED, _RAW)  # no reference back into the static rows
-        blocks = deflate.compress(changing) + deflate.flush()
-        check = struct.pack(">I", zlib.adler32(changing, self._static_check))
-        return _png(self.width, self.height, self._head + blocks + check)
+        blocks = deflate.compress(raw) + deflate.flush()
+        check = struct.pack(">I", zlib.adler32(raw, self._static_check))
+        png = _png(self.width, self.height, self._head + blocks + check)
+        self._encoded = (raw, png)
+        return png

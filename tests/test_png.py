@@ -64,6 +64,39 @@ def test_picture_png_is_the_rendered_picture_step_after_step(classes):
         assert abs(len(png) - len(encode_png(pixels))) < 0.05 * len(png)  # no larger than encoding it whole
 
 
+@pytest.mark.parametrize("classes", [3, 10, 25, 1000])
+def test_rows_redrawn_one_by_one_make_the_picture_a_fresh_renderer_draws(classes):
+    rng = np.random.default_rng(classes)
+    names = [f"class {k}" for k in range(classes)]
+    renderer = ConfusionMatrixImage(names)
+    cm = rng.integers(0, 300, (classes, classes))
+    for step in range(12):  # a few cells change a step, as late in training; sometimes none; weights
+        cm = cm.copy()
+        for _ in range(rng.integers(0, 4)):
+            i, j = rng.integers(0, classes, 2)
+            cm[i, j] = max(0, cm[i, j] + rng.integers(-5, 50))
+        if step % 5 == 4:
+            cm = cm * 0.5
+        np.testing.assert_array_equal(decoded(renderer.png(cm)[2]), ConfusionMatrixImage(names).render(cm))
+
+
+def test_only_changed_rows_are_redrawn_and_an_unchanged_picture_is_not_recompressed():
+    renderer = ConfusionMatrixImage(["a", "b", "c"])
+    cm = np.array([[5, 1, 0], [2, 7, 1], [0, 0, 9]])
+    first = renderer.png(cm)[2]
+    assert renderer.png(cm.copy())[2] is first  # an epoch whose matrix did not change
+    canvas = renderer.draw(cm)
+    top, left = renderer._origin
+    cell = renderer.cell
+    canvas.pixels[top + cell + 2, left + 2] = (255, 0, 0)  # inside row 1's first cell
+    changed = cm.copy()
+    changed[0, 0] += 1
+    renderer.draw(changed)
+    assert tuple(canvas.pixels[top + cell + 2, left + 2]) == (255, 0, 0)  # row 1 did not change: not redrawn
+    np.testing.assert_array_equal(renderer.render(changed)[top : top + cell], ConfusionMatrixImage(["a", "b", "c"]).render(changed)[top : top + cell])
+    assert decoded(renderer.png(changed)[2])[top + cell + 2, left + 2].tolist() == [255, 0, 0]  # encoded as drawn
+
+
 def test_rendered_pictures_are_not_changed_by_later_draws():
     renderer = ConfusionMatrixImage(["a", "b"])
     first = renderer.render(np.array([[5, 0], [0, 5]]))
