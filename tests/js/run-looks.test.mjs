@@ -21,3 +21,27 @@ test("runs with distinct colours get distinct dashes, each its colour's", () => 
   for (const run of runs) assert.equal(dashes[run], RUN_DASHES[RUN_COLOURS.indexOf(colours[run])]);
   assert.deepEqual(runDashes({ a: "#4e79a7", b: "#f28e2b", other: "#000000" }), { a: "none", b: "8 4", other: "none" });
 });
+
+test("past the palette, runs that share a colour differ in dashes: a sweep's runs all look apart", () => {
+  const [first, second] = RUN_COLOURS;
+  // The 11th run of a sweep took the 1st run's colour and, with it, its solid line.
+  assert.deepEqual(runDashes({ a: first, b: second, k: first, l: first }), { a: "none", b: "8 4", k: "8 4", l: "2 3" });
+  const looksOf = (count) => {
+    const runs = Array.from({ length: count }, (_, index) => `sweep/seed ${String(index).padStart(3, "0")}`);
+    const colours = assignColours(runs, {}, RUN_COLOURS);
+    const dashes = runDashes(colours);
+    const perColour = new Map();
+    for (const run of runs) perColour.set(colours[run], (perColour.get(colours[run]) ?? 0) + 1);
+    return { looks: new Set(runs.map((run) => `${colours[run]} ${dashes[run]}`)).size, perColour: [...perColour.values()] };
+  };
+  assert.equal(looksOf(11).looks, 11); // was 10: seeds 000 and 010 were drawn alike
+  assert.equal(looksOf(30).looks, 30); // was 10
+  // Colours past the palette go by name: a colour with more runs than dashes repeats only those.
+  const hundred = looksOf(RUN_COLOURS.length * RUN_DASHES.length);
+  assert.equal(hundred.looks, hundred.perColour.reduce((sum, runs) => sum + Math.min(runs, RUN_DASHES.length), 0));
+  assert.ok(hundred.looks >= 90, String(hundred.looks));
+  // A run keeps its dash when other runs appear (assignColours keeps the earlier runs first).
+  const before = assignColours(["r01", "r02"], {}, RUN_COLOURS);
+  const after = assignColours(Array.from({ length: 25 }, (_, index) => `r${String(index).padStart(2, "0")}`), before, RUN_COLOURS);
+  assert.deepEqual(Object.fromEntries(Object.entries(runDashes(after)).slice(0, 2)), runDashes(before));
+});
