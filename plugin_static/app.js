@@ -23,7 +23,7 @@ import {
 } from "./state.js";
 import { loadCurves, loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
 import { createCurvesView } from "./views/curves.js";
-import { significanceLegend } from "./views/delta.js";
+import { showDifferences, significanceLegend } from "./views/delta.js";
 import { getStarted } from "./views/get-started.js";
 import { createExamplesPanel } from "./views/examples.js";
 import { createImbalanceView } from "./views/imbalance.js";
@@ -225,6 +225,7 @@ export function startApp({ root, api, presets }) {
   const pivotMessage = el("div", { class: "pivot-message", hidden: true, dataset: { testid: "pivot-message" } });
   const tableHost = el("div", { class: "report-view", dataset: { testid: "table-view" } });
   const pivotHost = el("div", { class: "report-view", hidden: true, dataset: { testid: "pivot-view" } });
+  const legend = significanceLegend();
   reportSection.body.append(
     el(
       "div",
@@ -236,7 +237,7 @@ export function startApp({ root, api, presets }) {
       groupSwitch,
       thresholdFields,
     ),
-    significanceLegend(),
+    legend,
     tableHost,
     pivotHost,
   );
@@ -421,6 +422,8 @@ export function startApp({ root, api, presets }) {
     const baselines = resolveBaselines(columns, chosen);
     const classSets = groupByClassSet(columns, baselines);
     lastBaselines = baselines;
+    // One run per class set: no difference to the baseline to explain (the sidebar says what would give one).
+    showDifferences(legend, classSets.some((set) => set.columns.length > 1));
     // The first class set's baseline is the matrix's and the imbalance view's default run.
     const baseline = classSets[0]?.baseline ?? readable[0] ?? null;
     // The runs a matrix can be subtracted from: those of its class set (all readable ones before reports say).

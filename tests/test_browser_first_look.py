@@ -307,6 +307,34 @@ def test_not_significant_reads_as_text_and_the_three_looks_differ(dashboard):
     dashboard.problems.assert_none()
 
 
+def test_with_one_run_per_class_set_the_legend_explains_only_the_bar(dashboard):
+    def legend_state() -> dict[str, Any]:
+        return page.evaluate(
+            """() => {
+                const legend = document.querySelector('[data-testid=significance-legend]');
+                return {shown: legend.offsetParent !== null, text: legend.innerText.replace(/\\s+/g, " ").trim(), title: legend.title,
+                        items: [...legend.querySelectorAll('.legend-item')].filter((item) => item.offsetParent !== null)
+                            .map((item) => item.dataset.testid ?? item.textContent)};
+            }"""
+        )
+
+    bar = "The bar under recall and precision spans scores 0 to 1; its dark part is the score's 95% Wilson interval."
+    # One run, then two runs of different class sets: no difference to the baseline anywhere on the card.
+    for runs in (["cancer/baseline"], ["cancer/baseline", "text/first"]):
+        page = dashboard.open(runs=runs)
+        assert page.locator("[data-testid=report-row] .delta").count() == 0
+        assert legend_state() == {"shown": True, "text": "95% interval", "title": bar, "items": ["legend-interval"]}, runs
+        assert dashboard.testid("compare-alone-hint").is_visible()  # the sidebar says what a comparison needs
+    # A second run of the class set: its differences, and the legend's part on them, come back.
+    page.locator('[data-testid=run-checkbox][data-run="cancer/class_weights"]').check()
+    wait_ready(page)
+    state = legend_state()
+    assert state["items"] == ["Difference to the baseline:", "legend-significant", "legend-ns", "legend-untested", "legend-interval"]
+    assert state["title"].startswith("Recall and precision differences are tested at 95%") and state["title"].endswith(bar)
+    assert page.locator("[data-testid=report-row] .delta").count() > 0
+    dashboard.problems.assert_none()
+
+
 def test_summary_rows_say_they_are_not_tested(dashboard):
     page = dashboard.open(runs=["cancer/baseline", "cancer/class_weights"])
     table = read_table(page)

@@ -59,30 +59,27 @@ export function intervalElement(interval, value) {
   );
 }
 
+const DIFFERENCES_TITLE =
+  "Recall and precision differences are tested at 95% (Newcombe's interval excludes 0, runs taken as independent); F1, AP, ROC-AUC, calibration error and the summary rows are not tested. ";
+const BAR_TITLE = "The bar under recall and precision spans scores 0 to 1; its dark part is the score's 95% Wilson interval.";
+
 /**
  * The one-line legend of the report card: the three looks of a difference
- * and the interval bar, drawn with the same elements as the cells.
+ * and the interval bar, drawn with the same elements as the cells. Without
+ * a difference to show (one run per class set) only the bar's part shows:
+ * see {@link showDifferences}.
  * @returns {HTMLElement}
  */
 export function significanceLegend() {
   const sample = (direction, text) => el("span", { class: `delta ${direction}` }, text);
+  const difference = (testid, ...children) => el("span", { class: "legend-item", dataset: { ...(testid ? { testid } : {}), difference: "" } }, ...children);
   return el(
     "div",
-    {
-      class: "legend significance-legend",
-      dataset: { testid: "significance-legend" },
-      title:
-        "Recall and precision differences are tested at 95% (Newcombe's interval excludes 0, runs taken as independent); F1, AP, ROC-AUC, calibration error and the summary rows are not tested. The bar under recall and precision spans scores 0 to 1; its dark part is the score's 95% Wilson interval.",
-    },
-    el("span", { class: "legend-item" }, "Difference to the baseline:"),
-    el("span", { class: "legend-item", dataset: { testid: "legend-significant" } }, sample("better", "+0.12"), sample("worse", "\u22120.08"), "significant"),
-    el(
-      "span",
-      { class: "legend-item", dataset: { testid: "legend-ns" } },
-      el("span", { class: "delta ns" }, "+0.03", el("span", { class: "ns-mark" }, "n.s.")),
-      "not significant",
-    ),
-    el("span", { class: "legend-item", dataset: { testid: "legend-untested" } }, sample("untested", "+0.02"), "not tested"),
+    { class: "legend significance-legend", dataset: { testid: "significance-legend" }, title: DIFFERENCES_TITLE + BAR_TITLE },
+    difference(null, "Difference to the baseline:"),
+    difference("legend-significant", sample("better", "+0.12"), sample("worse", "\u22120.08"), "significant"),
+    difference("legend-ns", el("span", { class: "delta ns" }, "+0.03", el("span", { class: "ns-mark" }, "n.s.")), "not significant"),
+    difference("legend-untested", sample("untested", "+0.02"), "not tested"),
     el(
       "span",
       { class: "legend-item", dataset: { testid: "legend-interval" } },
@@ -90,4 +87,15 @@ export function significanceLegend() {
       "95% interval",
     ),
   );
+}
+
+/**
+ * Shows or hides the legend's differences: hidden where no class set has a
+ * second run, so there is no difference to the baseline to explain.
+ * @param {HTMLElement} legend from {@link significanceLegend}
+ * @param {boolean} shown
+ */
+export function showDifferences(legend, shown) {
+  for (const item of legend.querySelectorAll("[data-difference]")) item.hidden = !shown;
+  legend.title = shown ? DIFFERENCES_TITLE + BAR_TITLE : BAR_TITLE;
 }
