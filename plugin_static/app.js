@@ -544,6 +544,7 @@ export function startApp({ root, api, presets }) {
       otherRuns: classSetOf(matrixData.run).filter((run) => run !== matrixData.run),
       grouped: matrixGrouped,
       message: matrixData.error ?? matrixData.other?.error ?? null,
+      note: matrixData.other?.note ?? null,
     });
     examples.update({ ...matrixShown, grouped: matrixGrouped });
 

@@ -86,9 +86,11 @@ async function loadComparison(selection, run, step, steps) {
     const candidates = (selection.classSetOf?.(run) ?? readable).filter((other) => other !== run);
     const otherRun = candidates.includes(state.matrix.otherRun) ? state.matrix.otherRun : (candidates[0] ?? null);
     if (otherRun === null) {
-      const error = readable.length > 1
-        ? "No other selected run has this run's classes: select one with the same class names (in the same order) in the run list."
-        : "Select a second run to compare with in the run list.";
+      if (readable.length < 2) {
+        // Not an error: one run has nothing to be compared with yet.
+        return { run: null, report: null, error: null, note: "Nothing to compare with yet: select a second run with the same classes in the run list." };
+      }
+      const error = "No other selected run has this run's classes: select one with the same class names (in the same order) in the run list.";
       return { run: null, report: null, error };
     }
     const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);

@@ -80,6 +80,32 @@ def test_difference_view_between_runs_and_between_steps(dashboard, matrices):
     dashboard.problems.assert_none()
 
 
+def test_comparing_runs_with_one_run_says_what_it_needs_in_a_note_not_an_error(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(runs=["baseline"])
+    dashboard.testid("matrix-diff-mode").select_option("runs")
+    wait_ready(page)
+    # One run has nothing to be compared with: an explanation in the page's hint look, not the error box.
+    assert page.locator("[data-testid=matrix] .section-message:not([hidden])").count() == 0
+    note = dashboard.testid("matrix-note")
+    assert note.is_visible()
+    assert note.text_content() == "Nothing to compare with yet: select a second run with the same classes in the run list."
+    looks = page.evaluate(
+        """() => ['matrix-note', 'compare-alone-hint'].map((testid) => {
+            const style = getComputedStyle(document.querySelector(`[data-testid=${testid}]`));
+            return [style.color, style.backgroundColor, style.borderTopStyle, style.fontSize];
+        })"""
+    )
+    assert looks[0] == looks[1] and looks[0][1:3] == ["rgba(0, 0, 0, 0)", "none"], looks
+    np.testing.assert_array_equal(matrix_values(page), written["baseline"][LATEST])  # A's counts stay on screen
+    # With a second run, the difference: no note left.
+    page.locator('[data-testid=run-checkbox][data-run="class_weights"]').check()
+    wait_ready(page)
+    assert note.is_hidden()
+    np.testing.assert_array_equal(matrix_values(page), written["baseline"][LATEST] - written["class_weights"][LATEST])
+    dashboard.problems.assert_none()
+
+
 def test_many_classes_show_top_confusions_and_stay_virtualised(dashboard, matrices):
     _, written = matrices
     cm = written["wide"][1]

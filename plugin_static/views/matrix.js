@@ -73,6 +73,8 @@ export function createMatrixView(container, { onChange, onExamples }) {
   const body = el("div", { class: "matrix-body" });
   const legend = el("div", { class: "legend", dataset: { testid: "matrix-legend" } });
   const message = el("div", { class: "section-message", hidden: true });
+  // What a comparison needs (a second run): a plain note, not an error.
+  const note = el("p", { class: "hint section-note", hidden: true, dataset: { testid: "matrix-note" } });
   const examplesHint = el("p", { class: "caption examples-hint", hidden: true, dataset: { testid: "examples-hint" } });
   const canvas = createMatrixCanvas({
     onHover: (i, j, event) => showCell(i, j, event),
@@ -98,6 +100,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
     ),
     cellsToolbar,
     message,
+    note,
     caption,
     examplesHint,
     body,
@@ -329,8 +332,8 @@ export function createMatrixView(container, { onChange, onExamples }) {
      * @param {{runs: string[], run: string|null, steps: number[], wantedStep: number|null,
      *   step: number|null, report: Object|null, settings: Object, labelA: string,
      *   other: {run: string, step: number, label: string, report: Object|null}|null,
-     *   otherRuns: string[], message: string|null, grouped?: boolean}} next
-     *   `grouped`: the report is rolled up to class groups
+     *   otherRuns: string[], message: string|null, note?: string|null, grouped?: boolean}} next
+     *   `grouped`: the report is rolled up to class groups; `note`: why nothing is compared, not an error
      */
     update(next) {
       if (view && (view.run !== next.run || view.settings.compare !== next.settings.compare)) listLength = LIST_PAGE;
@@ -348,6 +351,8 @@ export function createMatrixView(container, { onChange, onExamples }) {
 
       message.hidden = !next.message;
       replaceChildren(message, ...isolatedText(next.message ?? ""));
+      note.hidden = !next.note;
+      note.textContent = next.note ?? "";
       if (!next.report) {
         examplesOn = false;
         examplesHint.hidden = true;
