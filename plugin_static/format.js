@@ -157,7 +157,8 @@ export function runLabel(run) {
 /**
  * A run's name as shown in the page: its {@link runLabel}, with hidden white space and characters
  * drawn as nothing made visible as in {@link shownName}, so that a bidi control in a run's name
- * cannot reorder it. Requests, URLs, tooltips and exports keep the run's name as it is.
+ * cannot reorder it. Requests, URLs, a name's own tooltip and exports keep the run's name as it is;
+ * text about a run (a chart's SVG title, an aria-label) holds it as {@link runText}.
  * @example
  *   shownRun("\u202ebinary/validation_imbalance") // "⟨U+202E⟩binary"
  *   shownRun("sweep/seed 2") // "sweep/seed 2"
@@ -166,4 +167,17 @@ export function runLabel(run) {
  */
 export function shownRun(run) {
   return shownName(runLabel(run));
+}
+
+/**
+ * A run's name inside plain text the page writes for a run (an SVG title, an aria-label): as shown
+ * ({@link shownRun}), {@link isolated} from the text around it. Data attributes, requests and URLs
+ * keep the run's name as it is.
+ * @example
+ *   runText("\u202ebinary") // "\u2068⟨U+202E⟩binary\u2069"
+ * @param {string} run
+ * @returns {string}
+ */
+export function runText(run) {
+  return isolated(shownRun(run));
 }

@@ -147,3 +147,38 @@ def test_bidi_controls_in_run_names_show_as_code_points_wherever_the_run_is_show
     assert page.evaluate(_RUN_TEXTS, EVIL_RUN)["pivotHead"] == [EVIL_RUN_SHOWN]
     assert "\u202e" not in page.evaluate("document.body.innerText")
     dashboard.problems.assert_none()
+
+
+_RUN_SVG_TEXTS = """run => {
+    const titles = (selector) => [...document.querySelectorAll(selector)].filter((node) => node.dataset.run === run)
+        .map((node) => node.querySelector(':scope > title').textContent);
+    const named = [...document.querySelectorAll('title')].map((title) => title.textContent)
+        .concat([...document.querySelectorAll('[aria-label]')].map((node) => node.getAttribute('aria-label')));
+    return {
+        trendLines: titles('[data-testid=trends-chart] polyline'),
+        curveLines: titles('[data-testid=curve-line]'),
+        operatingPoints: titles('[data-testid=operating-point]'),
+        reliabilityPoints: titles('[data-testid=reliability-point]'),
+        trendCharts: [...document.querySelectorAll('[data-testid=trends-chart] svg[role=img]')]
+            .map((chart) => [chart.getAttribute('aria-label'), chart.querySelector(':scope > title').textContent]),
+        naming: named.filter((text) => text.includes('binary')),
+    };
+}"""
+
+
+def test_bidi_controls_in_run_names_show_as_code_points_in_svg_titles_and_aria_labels(dashboard):
+    page = dashboard.open(runs=["base", EVIL_RUN])
+    texts = page.evaluate(_RUN_SVG_TEXTS, EVIL_RUN)  # found by data-run: the data keep the name as it is
+    run = f"\u2068{EVIL_RUN_SHOWN}\u2069"  # as the legends show it, isolated from the text around it
+    assert texts["trendLines"] and set(texts["trendLines"]) == {f"{run} · recall"}
+    assert sorted(title.split(" · ")[1].split(" ")[0] for title in texts["curveLines"]) == ["AP", "ROC-AUC", "calibration"]
+    assert all(title.startswith(f"{run} · ") for title in texts["curveLines"])
+    assert len(texts["operatingPoints"]) == 1 and texts["operatingPoints"][0].startswith(f"{run} · argmax decision: precision ")
+    assert texts["reliabilityPoints"] and all(title.startswith(f"{run} · scores ") for title in texts["reliabilityPoints"])
+    # Each trends chart names the run's latest value, in its aria-label and its title.
+    assert len(texts["trendCharts"]) == 3
+    for label, title in texts["trendCharts"]:
+        assert f"{run} recall " in label and f"{run} recall " in title, (label, title)
+    # the override turned "binary · recall" into "llacer · yranib" in a tooltip and a screen reader's text
+    assert texts["naming"] and not [text for text in texts["naming"] if EVIL_RUN in text or EVIL_RUN_SHOWN not in text]
+    dashboard.problems.assert_none()

@@ -2,7 +2,7 @@
 // decision's point), ROC curve and reliability diagram, the selected runs
 // overlaid in their colours, at the table's step.
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
+import { formatCount, formatScore, isolated, runText, shownName, shownRun } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
@@ -80,7 +80,7 @@ export function createCurvesView(container, { onClass }) {
     for (const entry of drawn) {
       const { run, colour, curves } = entry;
       const steps = prStepPoints(curves.pr);
-      parts.push(line(steps, scale, entry, `${run} · AP ${formatScore(curves.average_precision)}`));
+      parts.push(line(steps, scale, entry, `${runText(run)} · AP ${formatScore(curves.average_precision)}`));
       const point = operatingPointOf(curves.operating_point);
       if (!point) continue;
       points.push(
@@ -94,7 +94,7 @@ export function createCurvesView(container, { onClass }) {
             fill: colour,
             dataset: { testid: "operating-point", run, recall: String(point[0]), precision: String(point[1]) },
           },
-          svg("title", {}, `${run} · argmax decision: precision ${formatScore(point[1])}, recall ${formatScore(point[0])}`),
+          svg("title", {}, `${runText(run)} · argmax decision: precision ${formatScore(point[1])}, recall ${formatScore(point[0])}`),
         ),
       );
     }
@@ -107,7 +107,7 @@ export function createCurvesView(container, { onClass }) {
     const parts = frame(scale, "false positive rate", "true positive rate", "chance (ROC-AUC 0.5)");
     for (const entry of drawn) {
       const { run, curves } = entry;
-      parts.push(line(rocPoints(curves.roc), scale, entry, `${run} · ROC-AUC ${formatScore(curves.roc_auc)}`));
+      parts.push(line(rocPoints(curves.roc), scale, entry, `${runText(run)} · ROC-AUC ${formatScore(curves.roc_auc)}`));
     }
     return chart("roc", "ROC", `ROC curve of ${className}`, parts);
   }
@@ -119,7 +119,7 @@ export function createCurvesView(container, { onClass }) {
       const { run, colour, curves } = entry;
       const bins = reliabilityPoints(curves.reliability);
       const edges = curves.reliability.bin_edges;
-      parts.push(line(bins.map((point) => [point.x, point.y]), scale, entry, `${run} · calibration error ${formatScore(curves.calibration_error)}`, " reliability-line"));
+      parts.push(line(bins.map((point) => [point.x, point.y]), scale, entry, `${runText(run)} · calibration error ${formatScore(curves.calibration_error)}`, " reliability-line"));
       for (const point of bins) {
         parts.push(
           svg(
@@ -135,7 +135,7 @@ export function createCurvesView(container, { onClass }) {
             svg(
               "title",
               {},
-              `${run} · scores ${edges[point.bin].toFixed(2)}–${edges[point.bin + 1].toFixed(2)}: mean score ${formatScore(point.x)}, observed ${formatScore(point.y)}, ${formatCount(point.rows)} rows`,
+              `${runText(run)} · scores ${edges[point.bin].toFixed(2)}–${edges[point.bin + 1].toFixed(2)}: mean score ${formatScore(point.x)}, observed ${formatScore(point.y)}, ${formatCount(point.rows)} rows`,
             ),
           ),
         );

@@ -2,7 +2,7 @@
 // one class set at a time (runs with other classes have other charts).
 import { matchingClasses } from "../class-search.js";
 import { el, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatScore, shownName } from "../format.js";
+import { formatScore, runText, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
 import { oneStepNote } from "../trends-caption.js";
 import { lineSwatch } from "./line-swatch.js";
@@ -137,11 +137,11 @@ export function createTrendsView(container, { onChange }) {
               "stroke-dasharray": dash,
               dataset: { run },
             },
-            svg("title", {}, `${run} · ${metric === "f1" ? "F1" : "recall"}`),
+            svg("title", {}, `${runText(run)} · ${metric === "f1" ? "F1" : "recall"}`),
           ),
         );
         if (series.steps.length === 1) parts.push(svg("circle", { cx: x(series.steps[0]), cy: y(values[0]), r: 2.5, fill: colour }));
-        latest.push(`${run} ${metric === "f1" ? "F1" : "recall"} ${formatScore(values[values.length - 1])} (step ${series.steps[series.steps.length - 1]})`);
+        latest.push(`${runText(run)} ${metric === "f1" ? "F1" : "recall"} ${formatScore(values[values.length - 1])} (step ${series.steps[series.steps.length - 1]})`);
       }
     }
     const baselineSeries = view.series[view.baseline];

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -66,6 +66,12 @@ test("run names show their bidi controls and invisible characters as code points
   // "\u202ebinary" showed as "yranib"; "sweep\u200b/seed 1" passed for "sweep/seed 1"
   assert.deepEqual(["\u202ebinary/validation_imbalance", "sweep\u200b/seed 1", "run ", "sweep/lr=0.1,bs=32/seed 2"].map(shownRun),
     ["⟨U+202E⟩binary", "sweep⟨U+200B⟩/seed 1", "run␣", "sweep/lr=0.1,bs=32/seed 2"]);
+});
+
+test("a run in plain text (an SVG title, an aria-label) is shown as on the page, and isolated", () => {
+  assert.equal(runText("\u202ebinary/validation_imbalance"), "\u2068⟨U+202E⟩binary\u2069");
+  assert.equal(runText("אלף"), "\u2068אלף\u2069");
+  assert.equal(runText("sweep\u2069/seed 1"), "\u2068sweep⟨U+2069⟩/seed 1\u2069"); // its own isolate mark cannot end the isolation
 });
 
 test("names in plain text are isolated, so a right-to-left name keeps the text's order", () => {
