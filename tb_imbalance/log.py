@@ -90,7 +90,8 @@ def log_report(
         step: non-negative int (epoch or batch index).
         name: tag of the matrix; the picture is ``name + "_image"``.
         num_classes: ``C``; needed when labels and predictions are both class
-            ids and ``class_names`` is not given.
+            ids and ``class_names`` is not given (booleans are two classes,
+            False and True, as in scikit-learn).
         class_names: C display names (default ``"0"…"C-1"``).
         sample_weight: optional non-negative weights ``[N]``: the matrix then
             holds float sums of weights, which get no confidence intervals

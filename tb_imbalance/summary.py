@@ -243,7 +243,8 @@ def confusion_matrix(
             problems (class 1 above 0.5).
         step: explicit step; defaults to ``tf.summary.experimental.get_step()``.
         num_classes: ``C``; required when labels and predictions are both ids
-            and ``class_names`` is not given.
+            and ``class_names`` is not given (booleans are two classes,
+            False and True, as in scikit-learn).
         class_names: C display names (default ``"0"…"C-1"``). A tag's class
             names never change: pass the same at every step (the default
             names against a tag written with others are refused).

@@ -133,6 +133,38 @@ def test_sample_weight_gives_float_sums():
     assert cm.tolist() == [[0.5, 0.0], [1.5, 2.0]]
 
 
+def test_booleans_are_two_classes_false_then_true_as_in_scikit_learn():
+    rng = np.random.default_rng(11)
+    labels, predictions = rng.random(300) < 0.2, rng.random(300) < 0.3
+    expected = skm.confusion_matrix(labels, predictions)  # sklearn orders them [False, True]
+    assert expected.shape == (2, 2)
+    np.testing.assert_array_equal(core.confusion_matrix(labels, predictions), expected)
+    np.testing.assert_array_equal(core.confusion_matrix(labels.tolist(), predictions[:, None]), expected)
+    np.testing.assert_array_equal(core.confusion_matrix([True] * 3, [True] * 3), [[0, 0], [0, 3]])
+    # beside integer ids 0 and 1, True is class 1, as scikit-learn counts the mix
+    np.testing.assert_array_equal(core.confusion_matrix(labels, predictions.astype(np.int64)), expected)
+    np.testing.assert_array_equal(core.confusion_matrix(labels.astype(np.uint8), predictions), expected)
+    assert core.resolve_num_classes(labels, predictions, None, None) == (2, None)
+    assert core.confusion_matrix(labels, predictions, num_classes=3)[:2, :2].tolist() == expected.tolist()
+    # a padding label beside boolean predictions is dropped by its weight 0, as beside any predictions
+    assert core.confusion_matrix([0, -1, 1], [True, False, True], sample_weight=[1, 0, 1]).tolist() == [[0, 1], [0, 1]]
+
+
+@pytest.mark.parametrize("labels, predictions, fragment", [
+    ([True, False, True], [0, 2, 1], "`labels` are booleans, a two-class problem (False is class 0, True class 1), "
+     "beside `predictions` holding class id 2: pass num_classes (at least 3) to count both as class ids, True as 1"),
+    ([0, 1, 4], [True, False, True], "`predictions` are booleans, a two-class problem (False is class 0, True class 1),"
+     " beside `labels` holding class id 4: pass num_classes (at least 5)"),
+])
+def test_booleans_beside_ids_of_more_classes_ask_for_num_classes(labels, predictions, fragment):
+    for call in (lambda: core.confusion_matrix(np.array(labels), np.array(predictions)),
+                 lambda: core.resolve_num_classes(np.array(labels), np.array(predictions), None, None)):
+        with pytest.raises(ValueError) as raised:
+            call()
+        assert fragment in str(raised.value)
+    assert core.confusion_matrix(np.array(labels), np.array(predictions), num_classes=5).sum() == 3
+
+
 @pytest.mark.parametrize("weights", [[True, False, True, True], [3, 0, 1, 2], np.array([1, 0, 2, 1], dtype=np.uint8)])
 def test_integer_and_boolean_weights_are_counts_as_in_scikit_learn(weights):
     labels, predictions = [0, 1, 1, 0], [0, 1, 0, 0]

@@ -14,6 +14,7 @@ import numpy as np
 
 from tb_imbalance.core.class_order import check_label_values, check_pair_columns, check_pandas_order
 from tb_imbalance.core.inputs import (
+    _bool_ids,
     _infer_num_classes,
     check_not_per_position,
     _largest_not_unique,
@@ -35,7 +36,7 @@ def resolve_num_classes(
     """The number of classes of a logging call, and its checked class names.
 
     ``num_classes`` wins when given; otherwise it is read from ``[N, C]``
-    inputs or a sigmoid column, and only then from ``len(class_names)``, so
+    inputs, a sigmoid column or booleans (classes False and True), and only then from ``len(class_names)``, so
     names of the wrong length are blamed on ``class_names``, not on the
     labels. Returns ``(None, None)`` when nothing tells the count (then
     :func:`confusion_matrix` raises its own error). Integer labels that are
@@ -126,11 +127,12 @@ def class_ids(
         >>> ids.true.tolist(), ids.predicted.tolist(), ids.rows.tolist()
         ([0, 1], [0, 1], [0, 1])
     """
+    bools = (_bool_ids(labels), _bool_ids(predictions)) if num_classes is None else None  # before they are numbers
     labels = _as_numeric_array(labels, "labels")
     predictions = _as_numeric_array(predictions, "predictions")
     check_not_per_position(labels, predictions)
     if num_classes is None:
-        num_classes = _infer_num_classes(labels, predictions)
+        num_classes = _infer_num_classes(labels, predictions, bools)
         for array, name in ((labels, "labels"), (predictions, "predictions")):
             if num_classes is None and array.ndim > 2:  # the shape is what is wrong, said as with num_classes
                 raise ValueError(
@@ -237,8 +239,9 @@ def confusion_matrix(
             scores; beside class-id predictions they are refused as the two arguments swapped).
         predictions: class ids ``[N]``, scores ``[N, C]`` or a binary sigmoid
             column ``[N]`` / ``[N, 1]``.
-        num_classes: ``C``; inferred from ``[N, C]`` inputs or a sigmoid
-            column when omitted.
+        num_classes: ``C``; inferred from ``[N, C]`` inputs, a sigmoid
+            column or booleans (classes False (0) and True (1), as in
+            scikit-learn) when omitted.
         sample_weight: optional non-negative weights ``[N]``; the matrix is
             then float64 sums of weights instead of int64 counts, except
             for integer or boolean weights (a mask, frequency weights), whose

@@ -291,7 +291,24 @@ def _largest_not_unique(rows: np.ndarray) -> np.ndarray:
     return np.count_nonzero(rows == rows.max(axis=1, keepdims=True), axis=1) > 1
 
 
-def _infer_num_classes(labels: Any, predictions: Any) -> int | None:
+def _bool_ids(value: Any) -> bool:
+    """Whether ``value`` holds booleans as one value per row (``[N]`` or ``[N, 1]``)."""
+    try:
+        dtype = getattr(value, "dtype", None)
+        dtype = np.asarray(value).dtype if dtype is None or not isinstance(dtype, np.dtype) else dtype
+    except Exception:  # ragged, or objects numpy cannot read: _as_numeric_array says so
+        return False
+    shape = _shape(value)
+    return dtype == np.bool_ and (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1))
+
+
+def _infer_num_classes(labels: Any, predictions: Any, bools: tuple[bool, bool] | None = None) -> int | None:
+    """``C`` as the inputs tell it, or None: the columns of ``[N, C]`` rows, 2 for a sigmoid column or booleans.
+
+    Booleans are classes False (0) and True (1), as scikit-learn orders them;
+    beside integer ids that hold another value, the count is not told, and said
+    (``bools``: whether labels and predictions were booleans before they became numbers).
+    """
     if len(_shape(predictions)) > 2:  # not rows of scores (per-position ones: check_not_per_position says so)
         return None
     for value in (predictions, labels):
@@ -303,4 +320,19 @@ def _infer_num_classes(labels: Any, predictions: Any) -> int | None:
     if pred_dtype is not None and np.issubdtype(pred_dtype, np.floating):
         if len(shape) == 1 or shape[1] == 1:
             return 2
-    return None
+    if bools is None:
+        bools = (_bool_ids(labels), _bool_ids(predictions))
+    if not any(bools) or len(_shape(labels)) not in (1, 2):
+        return None
+    pairs = ((labels, bools[0], "labels", "predictions"), (predictions, bools[1], "predictions", "labels"))
+    for ids, is_bool, name, other in pairs:
+        ids = np.asarray(ids).reshape(-1)
+        # above 1 only: a negative id (padding) is refused, or dropped by its weight 0, as for any labels
+        outside = ids[ids > 1] if not is_bool and ids.dtype.kind in "iu" else ids[:0]
+        if outside.size:
+            raise ValueError(
+                f"`{other}` are booleans, a two-class problem (False is class 0, True class 1), beside `{name}` "
+                f"holding class id {outside[0].item()}: pass num_classes (at least {int(ids.max()) + 1}) to count "
+                "both as class ids, True as 1"
+            )
+    return 2

@@ -79,6 +79,23 @@ def test_directory_round_trip_equals_sklearn(tmp_path):
     assert json.loads(plugin_content(tmp_path, "val"))["class_names"] == NAMES
 
 
+def test_boolean_labels_and_predictions_are_two_classes_in_every_entry(tmp_path):
+    rng = np.random.default_rng(12)
+    labels, predictions = rng.random(120) < 0.25, rng.random(120) < 0.4
+    expected = sk_confusion_matrix(labels, predictions)  # [[False row], [True row]]
+    np.testing.assert_array_equal(tb_imbalance.log_report(tmp_path / "val", labels, predictions, 0), expected)
+    np.testing.assert_array_equal(tb_imbalance.log_report(tmp_path / "val", labels, predictions.astype(int), 1), expected)
+    with tb_imbalance.ReportWriter(tmp_path / "writer") as writer:
+        np.testing.assert_array_equal(tb_imbalance.log_report(writer, labels.tolist(), predictions.tolist(), 0), expected)
+    read = matrices(tmp_path)
+    assert read["val"][0].tolist() == read["val"][1].tolist() == read["writer"][0].tolist() == expected.tolist()
+    assert json.loads(plugin_content(tmp_path, "val"))["class_names"] == ["0", "1"]
+    with pytest.raises(ValueError, match=r"`labels` are booleans, a two-class problem .* holding class id 2: pass "
+                       r"num_classes \(at least 3\)"):
+        tb_imbalance.log_report(tmp_path / "val", labels, np.full(120, 2), 2)
+    assert sorted(matrices(tmp_path)["val"]) == [0, 1]
+
+
 def test_picture_is_a_png_of_the_matrix(tmp_path):
     labels, scores = seeded_batch(0)
     tb_imbalance.log_report(tmp_path / "val", labels, scores, 0, class_names=NAMES)
