@@ -90,6 +90,19 @@ def test_bad_requests_get_json_errors(client, route, params, status, fragment):
     assert fragment in _error(client, route, status, **params)
 
 
+@pytest.mark.parametrize(("params", "message"), [
+    ({"many": "-3"}, "query parameter `many` must be non-negative, received -3"),
+    ({"few": "-1"}, "query parameter `few` must be non-negative, received -1"),
+    ({"many": "1"}, "query parameter `many`=1 must be more than `few`, whose default is 20; pass a smaller `few` too"),
+    ({"few": "100"}, "query parameter `few`=100 must be less than `many`, whose default is 100; pass a larger `many` too"),
+    ({"many": "20", "few": "100"}, "query parameter `few` must be less than `many` (few-shot: fewer than `few` "
+     "training examples, many-shot: more than `many`), received few=100, many=20"),
+    ({"few": "x"}, "query parameter `few` must be an integer, received 'x'"),
+])
+def test_long_tail_thresholds_are_refused_as_query_parameters_like_the_other_400s(client, params, message):
+    assert _error(client, "report", 400, run="baseline", tag=TAG, **params) == message
+
+
 def test_every_int64_step_a_run_lists_can_be_requested(tmp_path):
     import tb_imbalance
     from support import plugin_client

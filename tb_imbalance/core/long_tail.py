@@ -104,9 +104,10 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
     return [int(count) for count in array.tolist()]
 
 
-def validate_shot_thresholds(many: Any = None, few: Any = None) -> tuple[int, int]:
+def validate_shot_thresholds(many: Any = None, few: Any = None, *, prefix: str = "") -> tuple[int, int]:
     """Return ``(many, few)`` as non-negative ints with ``few < many``; None is the default
-    (:data:`MANY_SHOT_MIN`, :data:`FEW_SHOT_MAX`), which an error then names.
+    (:data:`MANY_SHOT_MIN`, :data:`FEW_SHOT_MAX`), which an error then names. An error starts
+    with ``prefix`` (the plugin's routes: ``"query parameter "``) before the name it blames.
 
     Example:
         >>> validate_shot_thresholds(few=10)
@@ -120,16 +121,20 @@ def validate_shot_thresholds(many: Any = None, few: Any = None) -> tuple[int, in
     many, few = MANY_SHOT_MIN if many_default else many, FEW_SHOT_MAX if few_default else few
     for value, argument in ((many, "many"), (few, "few")):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"`{argument}` must be an int (a number of training examples), received {value!r}")
+            raise TypeError(f"{prefix}`{argument}` must be an int (a number of training examples), received {value!r}")
         if value < 0:
-            raise ValueError(f"`{argument}` must be non-negative, received {value}")
+            raise ValueError(f"{prefix}`{argument}` must be non-negative, received {value}")
     if not few < many and few_default and many > 0:
-        raise ValueError(f"`many`={many} must be more than `few`, whose default is {FEW_SHOT_MAX}; pass a smaller `few` too")
+        raise ValueError(
+            f"{prefix}`many`={many} must be more than `few`, whose default is {FEW_SHOT_MAX}; pass a smaller `few` too"
+        )
     if not few < many and many_default:
-        raise ValueError(f"`few`={few} must be less than `many`, whose default is {MANY_SHOT_MIN}; pass a larger `many` too")
+        raise ValueError(
+            f"{prefix}`few`={few} must be less than `many`, whose default is {MANY_SHOT_MIN}; pass a larger `many` too"
+        )
     if not few < many:
         raise ValueError(
-            f"`few` must be less than `many` (few-shot: fewer than `few` training examples, many-shot: "
+            f"{prefix}`few` must be less than `many` (few-shot: fewer than `few` training examples, many-shot: "
             f"more than `many`), received few={few}, many={many}"
         )
     return int(many), int(few)

@@ -48,6 +48,7 @@ from werkzeug import wrappers
 
 from tensorboard import errors as tb_errors
 
+from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import cache, reader, static
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError
@@ -153,6 +154,15 @@ def _required_int(request: wrappers.Request, name: str) -> int:
     return value
 
 
+def _shot_thresholds(request: wrappers.Request) -> tuple[int, int]:
+    """The long-tail thresholds ``many`` and ``few`` (absent: core's defaults), ``few < many``."""
+    many, few = _optional_int(request, "many"), _optional_int(request, "few")
+    try:
+        return core.validate_shot_thresholds(many, few, prefix="query parameter ")
+    except ValueError as error:
+        raise BadRequestError(str(error)) from None
+
+
 def _optional_flag(request: wrappers.Request, name: str) -> bool:
     value = _arg(request, name)
     if value is None or value == "":
@@ -239,7 +249,7 @@ class ImbalancePlugin(base_plugin.TBPlugin):
     def _serve_report(self, request: wrappers.Request) -> Mapping[str, Any]:
         where = _run_and_tag(request)
         step = _optional_int(request, "step")
-        many, few = _optional_int(request, "many"), _optional_int(request, "few")  # None: core's default
+        many, few = _shot_thresholds(request)
         group = _optional_flag(request, "group")
         return self._data.report(*where, step, many=many, few=few, group=group)
 
