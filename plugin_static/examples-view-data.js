@@ -26,15 +26,26 @@ export function formatExampleScore(score, kind = "probability") {
   return text.startsWith("-") ? MINUS + text.slice(1) : text;
 }
 
+const NON_FINITE = ["nan", "inf", "-inf"];
+
 /**
  * One value of a "values" example: integers as they are, others with at
- * most four significant digits; "nan" / "inf" strings unchanged.
+ * most four significant digits; numbers written as strings ("nan" / "inf" /
+ * "-inf", an integer's digits from 2**53 on) unchanged. A text cell that
+ * reads as a number is quoted ('"nan"'), so that it is not taken for one.
  * @param {number|string} value
+ * @param {boolean} [numberText] whether a string value is a number written as
+ *     text (the example's `numbers_as_text`); left out, as in indexes written
+ *     before that field, "nan" / "inf" / "-inf" are numbers and other strings text
  * @returns {string}
  */
-export function formatExampleValue(value) {
-  if (value === "nan" || value === "inf" || value === "-inf") return value;
-  if (typeof value === "string") return isolated(shownName(value)); // a table's text cell: its bidi controls shown, not obeyed
+export function formatExampleValue(value, numberText) {
+  if (typeof value === "string" && (numberText ?? NON_FINITE.includes(value))) return value;
+  if (typeof value === "string") {
+    const shown = isolated(shownName(value)); // a table's text cell: its bidi controls shown, not obeyed
+    const likeNumber = NON_FINITE.includes(value) || (value.trim() !== "" && Number.isFinite(Number(value)));
+    return likeNumber ? `"${shown}"` : shown;
+  }
   if (typeof value !== "number" || Number.isNaN(value)) return String(value);
   if (!Number.isFinite(value)) return value > 0 ? "inf" : "-inf";
   if (Number.isInteger(value)) return String(value);
@@ -55,15 +66,19 @@ const columnName = (name, index) => (String(name) === "" ? `column ${index + 1}`
  * @param {number[]} shape
  * @param {Array<number|string>} values
  * @param {string[]} [names] the names of the first columns
+ * @param {number[]} [numbersAsText] positions of the strings of `values` that are numbers
+ *     (written whenever `values` holds a string; absent in indexes written before)
  * @returns {string}
  */
-export function valuesLine(shape, values, names) {
+export function valuesLine(shape, values, names, numbersAsText) {
   const dims = Array.isArray(shape) ? shape : [];
   const size = dims.reduce((product, dim) => product * dim, 1);
   const named = Array.isArray(names) ? names : [];
-  const shown = (values ?? []).map((value, k) =>
-    k < named.length ? `${columnName(named[k], k)} = ${formatExampleValue(value)}` : formatExampleValue(value),
-  );
+  const numbers = Array.isArray(numbersAsText) ? new Set(numbersAsText) : null;
+  const shown = (values ?? []).map((value, k) => {
+    const text = formatExampleValue(value, numbers === null ? undefined : numbers.has(k));
+    return k < named.length ? `${columnName(named[k], k)} = ${text}` : text;
+  });
   if (size > shown.length) shown.push("…");
   return `shape [${dims.join(", ")}]: ${shown.join(", ")}`;
 }
@@ -175,7 +190,7 @@ export function buildExamplesView(payload) {
       scaleNote: kind === "image" && example.scale === "min-max" ? "pixel values stretched from their minimum to their maximum" : null,
       text: kind === "text" ? String(example.text ?? "") : null,
       textNote: kind === "text" ? truncationNote(String(example.text ?? ""), example.length) : null,
-      values: kind === "values" ? valuesLine(example.shape, example.values, example.names) : null,
+      values: kind === "values" ? valuesLine(example.shape, example.values, example.names, example.numbers_as_text) : null,
       top: (example.top ?? []).map((entry) => ({
         name: String(entry.name ?? entry.class),
         score: formatExampleScore(entry.score, scoreKind),

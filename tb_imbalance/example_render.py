@@ -16,7 +16,10 @@ and, for pictures, the PNG bytes of a thumbnail:
 * anything else: its ``shape`` and first :data:`VALUES_SHOWN` values (a row of
   numbers, strings, dates and missing values, as a DataFrame of mixed columns
   has, too: each string its first 64 characters, a date or a missing value as
-  its text).
+  its text). Numbers JSON cannot hold exactly are written as strings, NaN and
+  infinities as ``"nan"``, ``"inf"``, ``"-inf"`` and integers from 2**53 on as
+  their digits; whenever ``values`` holds a string, ``numbers_as_text`` lists
+  the positions of those numbers, so that a string ``"nan"`` stays text.
 
 Example:
     >>> import numpy as np
@@ -26,9 +29,11 @@ Example:
     >>> render_example("a" * 500)[0]["length"]
     500
     >>> render_example(np.array([0.5, 1.0, np.nan]))[0]
-    {'kind': 'values', 'shape': [3], 'values': [0.5, 1.0, 'nan']}
+    {'kind': 'values', 'shape': [3], 'values': [0.5, 1.0, 'nan'], 'numbers_as_text': [2]}
     >>> render_example(np.array([37, 55.5, "Lyon"], dtype=object))[0]["values"]
     [37, 55.5, 'Lyon']
+    >>> render_example(np.array([2**53 + 1, float("nan"), "nan"], dtype=object))[0]
+    {'kind': 'values', 'shape': [3], 'values': ['9007199254740993', 'nan', 'nan'], 'numbers_as_text': [0, 1]}
 """
 
 from __future__ import annotations
@@ -72,7 +77,7 @@ def render_example(row: Any) -> tuple[dict, bytes | None]:
         array = None
     if array is not None and array.dtype == object and array.ndim == 1 and all(map(_is_scalar, array)):
         # a row of a DataFrame of mixed columns (numbers, strings, dates, NA): its values, not numpy's repr
-        return {"kind": "values", "shape": list(array.shape), "values": [_json_value(v) for v in array[:VALUES_SHOWN]]}, None
+        return _values_fields(array.shape, [_json_value(v) for v in array[:VALUES_SHOWN]]), None
     if array is None or not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.iscomplexobj(array):
         text = repr(row)
         return {"kind": "text", "text": readable_text(text[:TEXT_MAX_CHARS]), "length": len(text)}, None
@@ -83,7 +88,7 @@ def render_example(row: Any) -> tuple[dict, bytes | None]:
         pixels = pixels[::stride, ::stride]
     if pixels is None:
         flat = array.reshape(-1)[:VALUES_SHOWN]
-        return {"kind": "values", "shape": list(array.shape), "values": [_json_number(v) for v in flat]}, None
+        return _values_fields(array.shape, [_json_number(v) for v in flat]), None
     picture, scale = _to_uint8(pixels)
     png, width, height = _thumbnail_png(picture)
     fields = {"kind": "image", "width": width, "height": height, "shape": list(array.shape)}
@@ -149,6 +154,18 @@ def _is_scalar(value: Any) -> bool:
         value is None or type(value).__name__ in ("NAType", "NaTType"))
 
 
+class _NumberText(str):
+    """A number written as a string (NaN, an infinity, an integer from 2**53 on): JSON holds no exact number for it."""
+
+
+def _values_fields(shape: tuple[int, ...], values: list) -> dict:
+    """A ``values`` example; with ``numbers_as_text`` (which strings are numbers) whenever a value is a string."""
+    fields = {"kind": "values", "shape": list(shape), "values": [str(v) if isinstance(v, str) else v for v in values]}
+    if any(isinstance(value, str) for value in values):
+        fields["numbers_as_text"] = [k for k, value in enumerate(values) if isinstance(value, _NumberText)]
+    return fields
+
+
 def _json_value(value: Any) -> int | float | bool | str:
     """One value of a row of mixed types: a string as its text (its first characters), else a number."""
     if isinstance(value, bytes):
@@ -160,6 +177,8 @@ def _json_value(value: Any) -> int | float | bool | str:
 
 def _json_number(value: Any) -> int | float | bool | str:
     value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**53:
+        return _NumberText(value)  # its digits: a reader of JSON numbers as doubles (the page) would round it
     if isinstance(value, (bool, int)):
         return value
     try:
@@ -167,7 +186,7 @@ def _json_number(value: Any) -> int | float | bool | str:
     except (TypeError, ValueError):  # a timedelta, a datetime: shown as text
         return str(value)
     if not math.isfinite(value):
-        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return _NumberText("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
     return value
 
 

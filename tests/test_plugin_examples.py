@@ -290,7 +290,7 @@ def test_value_examples_keep_their_fields_and_nan_as_text(client, provider):
     _assert_served_as_stored(payload, stored, cell["true"], cell["pred"])
     example = payload["examples"][0]
     assert example["kind"] == "values" and example["shape"] == [64]
-    assert example["values"][1] == "nan"
+    assert example["values"][1] == "nan" and example["numbers_as_text"] == [1]  # the number NaN, not the text "nan"
 
 
 def test_a_cell_without_rows_has_count_zero_and_no_examples(client):

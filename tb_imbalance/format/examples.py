@@ -132,7 +132,8 @@ def decode_examples_index(blob: bytes) -> dict:
     ``"image"`` (with ``image``, the blob position of its PNG, and
     ``width`` / ``height`` / ``shape``), ``"text"`` (``text``, and
     ``length``, the length before truncation) or ``"values"`` (``shape`` and
-    the first few ``values``; a DataFrame's rows also ``names``, of the first columns).
+    the first few ``values``, with ``numbers_as_text`` when one is a string; a DataFrame's rows also
+    ``names``, of the first columns).
 
     Raises:
         UnsupportedFormatError: not a valid index (a cell or an example the

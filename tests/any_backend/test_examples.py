@@ -227,7 +227,7 @@ def test_strings_and_other_rows():
     assert render_example(hostile)[0]["text"] == hostile
     fields, _ = render_example(np.arange(20.0))
     assert fields == {"kind": "values", "shape": [20], "values": [float(v) for v in range(8)]}
-    assert render_example(np.float32(np.inf))[0] == {"kind": "values", "shape": [], "values": ["inf"]}
+    assert render_example(np.float32(np.inf))[0] == {"kind": "values", "shape": [], "values": ["inf"], "numbers_as_text": [0]}
 
 
 def test_a_row_of_one_string_is_its_text_and_a_ragged_record_its_python_text():
@@ -251,7 +251,8 @@ def test_a_row_of_numbers_and_strings_is_its_values_not_numpys_repr():
     rows = np.array([[37, 55.5, "Lyon", None, b"caf\xc3\xa9", np.int64(4)], [40, 2.0, "x" * 100, 1.5, b"", True]],
                     dtype=object)
     fields, png = render_example(rows[0])
-    assert png is None and fields == {"kind": "values", "shape": [6], "values": [37, 55.5, "Lyon", "None", "café", 4]}
+    assert png is None and fields == {
+        "kind": "values", "shape": [6], "values": [37, 55.5, "Lyon", "None", "café", 4], "numbers_as_text": []}
     assert render_example(rows[1])[0]["values"][2] == "x" * 64
     assert render_example(np.array(["1.5", 2], dtype=object))[0]["values"] == ["1.5", 2]  # a string stays a string
     chosen = collect_examples(rows, [0, 1], np.eye(2), num_classes=2)
@@ -264,7 +265,8 @@ def test_a_row_with_dates_decimals_or_missing_values_is_its_values_not_numpys_re
     import decimal
 
     row = np.array([datetime.date(2024, 1, 31), decimal.Decimal("1.5"), datetime.timedelta(hours=1), "Lyon"], dtype=object)
-    assert render_example(row)[0] == {"kind": "values", "shape": [4], "values": ["2024-01-31", 1.5, "1:00:00", "Lyon"]}
+    assert render_example(row)[0] == {
+        "kind": "values", "shape": [4], "values": ["2024-01-31", 1.5, "1:00:00", "Lyon"], "numbers_as_text": []}
     assert render_example(np.array([{"a": 1}, 2], dtype=object))[0]["kind"] == "text"  # a dict is no cell of a table
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"when": pd.to_datetime(["2024-01-01", None]), "n": pd.array([None, 3], dtype="Int64"),
@@ -275,6 +277,28 @@ def test_a_row_with_dates_decimals_or_missing_values_is_its_values_not_numpys_re
         0: ("values", ["2024-01-01 00:00:00", "<NA>", 1.5], ["when", "n", "amount"]),
         1: ("values", ["NaT", 3, 2.0], ["when", "n", "amount"]),
     }
+
+
+def test_strings_that_read_as_numbers_stay_text_and_big_integers_are_exact(tmp_path):
+    """NaN, infinities and integers from 2**53 on are written as strings, listed in `numbers_as_text`;
+    a string "nan" or "inf" among the values is text, and listed nowhere."""
+    table = np.array([[np.nan, "nan", 2**53 + 1, "inf"], [-np.inf, "-inf", -(2**63), 2**53 - 1]], dtype=object)
+    ints = np.array([[2**62 + 3, 7], [2**53, -(2**53 - 1)]], dtype=np.int64)
+    labels, scores = [0, 1], np.eye(2)
+    tb_imbalance.log_report(tmp_path / "table", labels, scores, 0, examples=table)
+    tb_imbalance.log_report(tmp_path / "ints", labels, scores, 0, examples=ints, example_ids=np.array([2**60 + 1, 5]))
+    tb_imbalance.log_report(tmp_path / "floats", labels, scores, 0, examples=np.array([[0.5, np.inf], [1.5, 2.5]]))
+    close_directory_writers()
+    read = logged_examples(tmp_path)
+    shown = {run: {e["row"]: (e["values"], e.get("numbers_as_text")) for cell in read[run][0][0]["cells"]
+                   for e in cell["examples"]} for run in ("table", "ints", "floats")}
+    assert shown["table"] == {
+        0: (["nan", "nan", "9007199254740993", "inf"], [0, 2]),
+        1: (["-inf", "-inf", "-9223372036854775808", 9007199254740991], [0, 2]),
+    }
+    assert shown["ints"] == {0: (["4611686018427387907", 7], [0]), 1: (["9007199254740992", -9007199254740991], [0])}
+    assert shown["floats"] == {0: ([0.5, "inf"], [1]), 1: ([1.5, 2.5], None)}  # no string: no list
+    assert int(shown["ints"][0][0][0]) == 2**62 + 3
 
 
 class Table:
@@ -304,7 +328,7 @@ def test_the_rows_of_a_dataframe_are_shown_with_their_column_names(tmp_path, tab
     shown = [e for cell in index["cells"] for e in cell["examples"]]
     assert len(shown) == 6 and all(e["values"][:3] == [30 + e["row"], 1.5 * e["row"], f"city {e['row']}"] for e in shown)
     assert all(e["names"] == columns[:8] for e in shown)  # the first 8, as the values
-    assert render_example(rows[0])[0].keys() == {"kind", "shape", "values"}  # an array's rows have no names
+    assert render_example(rows[0])[0].keys() == {"kind", "shape", "values", "numbers_as_text"}  # an array's rows have no names
     assert "names" not in collect_examples(np.zeros((2, 3)), [0, 1], np.eye(2), num_classes=2).index["cells"][0]["examples"][0]
 
 

@@ -93,6 +93,21 @@ test("values line: shape, formatted values, an ellipsis when there are more", ()
   assert.equal(formatExampleValue(1e-7), "1e-7");
 });
 
+test("values line: numbers written as text (numbers_as_text) apart from text that reads as a number", () => {
+  const I = (name) => `\u2068${name}\u2069`;
+  // A NaN and an integer past 2**53 (its digits, exact) beside the texts "nan" and "12".
+  assert.equal(
+    valuesLine([4], ["nan", "9007199254740993", "nan", "12"], undefined, [0, 1]),
+    `shape [4]: nan, 9007199254740993, "${I("nan")}", "${I("12")}"`,
+  );
+  assert.equal(valuesLine([2], ["inf", "Lyon"], ["x", "city"], [0]), `shape [2]: ${I("x")} = inf, ${I("city")} = ${I("Lyon")}`);
+  assert.equal(valuesLine([1], ["-inf"], undefined, []), `shape [1]: "${I("-inf")}"`);
+  // Without the field (indexes written before it): "nan" / "inf" / "-inf" are the numbers.
+  assert.equal(valuesLine([2], ["-inf", "7"]), `shape [2]: -inf, "${I("7")}"`);
+  const example = { id: 0, row: 0, kind: "values", shape: [2], values: ["nan", "nan"], numbers_as_text: [1], top: [] };
+  assert.equal(buildExamplesView({ ...PAYLOAD, examples: [example] }).examples[0].values, `shape [2]: "${I("nan")}", nan`);
+});
+
 test("values line of a table's row: each value after its column's name, the name isolated", () => {
   const I = (name) => `\u2068${name}\u2069`;
   assert.equal(
