@@ -50,6 +50,15 @@ Comparisons: (a) ``tb_imbalance / plain`` — the whole feature; (b)
 — the callback alone, against a fit whose metric bins what the callback's
 fit bins; and ``metric / plain``, ``metric_unbinned_training / plain``.
 
+(c) by direct count: the paired ratios of whole fits vary by several
+percent from round to round, more than the 1 % they are asked to show. So
+the ``tb_imbalance`` fits also count the callback's own CPU time
+(``time.thread_time`` around its hooks on the training thread and around
+each step of its background writer) and print ``1 + own / (epochs 2…E CPU −
+own)``, median and IQR over rounds. It leaves out what the writer costs
+other threads (the training thread waiting for the GIL), so it is a floor
+for (c).
+
 (d) Per-batch cost of ``update_state`` + ``result()`` (Keras calls both on
 every train and validation batch), ``BalancedAccuracy`` vs
 ``SparseCategoricalAccuracy``, measured two ways:
@@ -234,10 +243,47 @@ def _training_curves_skipper(metric):
 
 
 class Fit:
-    """One fit's figures: whole wall time, epochs 2…E wall time, process CPU time (whole, epochs 2…E)."""
+    """One fit's figures: whole wall time, epochs 2…E wall time, process CPU time (whole, epochs 2…E),
+    and the report callback's own CPU time in epochs 2…E (0 without it)."""
 
-    def __init__(self, wall: float, steady: float, cpu: float, steady_cpu: float) -> None:
+    def __init__(self, wall: float, steady: float, cpu: float, steady_cpu: float, own_cpu: float = 0.0) -> None:
         self.wall, self.steady, self.cpu, self.steady_cpu = wall, steady, cpu, steady_cpu
+        self.own_cpu = own_cpu
+
+
+def _counted_report_callback(log_dir, names):
+    """The report callback, counting its own CPU time: ``hooks[e]`` on the training thread in epoch
+    ``e`` (``on_test_end`` reads the counts, ``on_epoch_end`` hands the step over) and ``writer[e]``
+    the background writer's for epoch ``e``'s step, which it writes while epoch ``e + 1`` trains."""
+
+    class Counted(tbk.ClassificationReportCallback):
+        hooks: list[float]
+        writer: list[float]
+
+        def on_train_begin(self, logs=None):
+            self.hooks, self.writer = [], []
+            super().on_train_begin(logs)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.hooks.append(0.0)
+            super().on_epoch_begin(epoch, logs)
+
+        def on_test_end(self, logs=None):
+            start = time.thread_time()
+            super().on_test_end(logs)
+            self.hooks[-1] += time.thread_time() - start
+
+        def on_epoch_end(self, epoch, logs=None):
+            start = time.thread_time()
+            super().on_epoch_end(epoch, logs)
+            self.hooks[-1] += time.thread_time() - start
+
+        def _write_step(self, *args):
+            start = time.thread_time()
+            super()._write_step(*args)
+            self.writer.append(time.thread_time() - start)
+
+    return Counted(log_dir, class_names=names, verbose=0)
 
 
 def run_variant(variant, data, epochs, log_root) -> Fit:
@@ -251,7 +297,7 @@ def run_variant(variant, data, epochs, log_root) -> Fit:
     if variant == "metric_unbinned_training":
         callbacks.append(_training_curves_skipper(metrics[-1]))
     elif variant == "tb_imbalance":
-        callbacks.append(tbk.ClassificationReportCallback(log_dir, class_names=names, verbose=0))
+        callbacks.append(_counted_report_callback(log_dir, names))
     elif variant == "extra_metric":
         metrics.append(keras.metrics.SparseCategoricalAccuracy(name="accuracy_2"))
     elif variant == "keras_tb":
@@ -269,7 +315,11 @@ def run_variant(variant, data, epochs, log_root) -> Fit:
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     steady = sum(timer.seconds[1:]) if len(timer.seconds) > 1 else wall
     steady_cpu = sum(timer.cpu_seconds[1:]) if len(timer.cpu_seconds) > 1 else cpu
-    return Fit(wall, steady, cpu, steady_cpu)
+    own = 0.0
+    if variant == "tb_imbalance":  # epochs 2…E hold the hooks of epochs 2…E and the writer's steps 1…E-1
+        report = callbacks[0]
+        own = sum(report.hooks[1:]) + sum(report.writer[: len(report.hooks) - 1]) if epochs > 1 else 0.0
+    return Fit(wall, steady, cpu, steady_cpu, own)
 
 
 def run_rounds(variants, data, epochs, repeats, log_root, label) -> dict[str, list[Fit]]:
@@ -535,6 +585,12 @@ def main(argv=None) -> int:
     for label, c in comparisons:
         print(f"  {label:36s} {c['median_wall']:6.2f}/{c['median_base']:6.2f} s  {str(c['wall']):27s} "
               f"{str(c['steady']):27s} {str(c['cpu']):27s} {str(c['steady_cpu']):27s}")
+    own = [f.own_cpu / (f.steady_cpu - f.own_cpu) for f in fits["tb_imbalance"]]
+    own_ms = [f.own_cpu * 1e3 / steady_epochs for f in fits["tb_imbalance"]]
+    print(f"  (c) by direct count: 1 + the callback's own CPU time (training-thread hooks + background writer) / "
+          f"the rest of its fit's CPU time, epochs 2+: {1 + statistics.median(own):.3f}x "
+          f"(IQR {1 + sorted(own)[len(own) // 4]:.3f}-{1 + sorted(own)[(3 * len(own)) // 4]:.3f}); "
+          f"{statistics.median(own_ms):.2f} ms of CPU an epoch")
     print(f"  (d) per batch, update_state + result(), batches of {BATCH} rows:")
     for cost, inputs in costs:
         print_cost(cost, args.backend, inputs)
