@@ -86,12 +86,11 @@ async function loadComparison(selection, run, step, steps) {
     const candidates = (selection.classSetOf?.(run) ?? readable).filter((other) => other !== run);
     const otherRun = candidates.includes(state.matrix.otherRun) ? state.matrix.otherRun : (candidates[0] ?? null);
     if (otherRun === null) {
-      if (readable.length < 2) {
-        // Not an error: one run has nothing to be compared with yet.
-        return { run: null, report: null, error: null, note: "Nothing to compare with yet: select a second run with the same classes in the run list." };
-      }
-      const error = "No other selected run has this run's classes: select one with the same class names (in the same order) in the run list.";
-      return { run: null, report: null, error };
+      // Not an error: what the selection lacks for a comparison, said as a note.
+      const note = readable.length < 2
+        ? "Nothing to compare with yet: select a second run with the same classes in the run list."
+        : "No other selected run has this run's classes: select one with the same class names (in the same order) in the run list.";
+      return { run: null, report: null, error: null, note };
     }
     const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);
     const { value, error } = await settle(api.report(otherRun, tag, otherStep, reportOptions(selection, otherRun)));
@@ -99,7 +98,7 @@ async function loadComparison(selection, run, step, steps) {
   }
   if (compare === "steps") {
     if (steps.length < 2) {
-      return { run: null, report: null, error: `Only one step of this run is logged (step ${step}): there is no other step to compare it with yet.` };
+      return { run: null, report: null, error: null, note: `Only one step of this run is logged (step ${step}): there is no other step to compare it with yet.` };
     }
     // Default to the previous step: "what changed in the last epoch".
     const previous = steps[Math.max(steps.indexOf(step) - 1, 0)];

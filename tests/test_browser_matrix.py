@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
-from browser_support import LATEST, WIDE_CLASSES, dashboard_page, matrix_values, row_names, wait_ready
+from browser_support import LATEST, PIVOT_TAG, WIDE_CLASSES, dashboard_page, matrix_values, row_names, wait_ready
 
 pytest.importorskip("playwright.sync_api")
 
@@ -103,6 +103,29 @@ def test_comparing_runs_with_one_run_says_what_it_needs_in_a_note_not_an_error(d
     wait_ready(page)
     assert note.is_hidden()
     np.testing.assert_array_equal(matrix_values(page), written["baseline"][LATEST] - written["class_weights"][LATEST])
+    dashboard.problems.assert_none()
+
+
+def test_comparing_runs_without_a_run_of_the_same_classes_says_so_in_a_note_not_an_error(dashboard, matrices):
+    _, written = matrices
+    page = dashboard.open(tag=PIVOT_TAG, runs=["pivot_00", "pivot_01", "pivot_other"], matrix_run="pivot_other")
+    dashboard.testid("matrix-diff-mode").select_option("runs")
+    wait_ready(page)
+    # Other runs, but none with pivot_other's classes: what the selection lacks, not an error.
+    assert page.locator("[data-testid=matrix] .section-message:not([hidden])").count() == 0
+    note = dashboard.testid("matrix-note")
+    assert note.is_visible()
+    assert note.text_content() == (
+        "No other selected run has this run's classes: select one with the same class names (in the same order) in the run list."
+    )
+    np.testing.assert_array_equal(matrix_values(page), written["pivot_other"][1])  # A's counts stay on screen
+    # A matrix run that has another run of its classes: the difference, no note left.
+    dashboard.testid("matrix-run").select_option("pivot_00")
+    wait_ready(page)
+    assert note.is_hidden()
+    assert dashboard.testid("matrix-caption").text_content() == (
+        "A = pivot_00, step 1, B = pivot_01, step 1: cells show A − B (counts)."
+    )
     dashboard.problems.assert_none()
 
 

@@ -73,7 +73,7 @@ export function createMatrixView(container, { onChange, onExamples }) {
   const body = el("div", { class: "matrix-body" });
   const legend = el("div", { class: "legend", dataset: { testid: "matrix-legend" } });
   const message = el("div", { class: "section-message", hidden: true });
-  // What a comparison needs (a second run): a plain note, not an error.
+  // What a comparison needs (a second run with the same classes, a second step): a plain note, not an error.
   const note = el("p", { class: "hint section-note", hidden: true, dataset: { testid: "matrix-note" } });
   const examplesHint = el("p", { class: "caption examples-hint", hidden: true, dataset: { testid: "examples-hint" } });
   const canvas = createMatrixCanvas({
