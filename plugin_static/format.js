@@ -129,7 +129,8 @@ const INVISIBLE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u061c\u2
  * tabs, line breaks; at either end, two in a row, or not a space), each of them shows as "␣", and
  * a character drawn as nothing (a vertical tab, a zero-width space, a bidi control) as its code
  * point, so that "cat", "cat " and "cat\u200b" stay apart and "\u202etxt.exe" cannot show as
- * "exe.txt". Exports, tooltips and URLs keep the name as it is.
+ * "exe.txt". Exports, a name's own tooltip and URLs keep the name as it is; text about a class (an
+ * SVG title, an aria-label) holds it as {@link classText}.
  * @example
  *   shownName("cat ") // "cat␣"
  *   shownName("cat\u200b") // "cat⟨U+200B⟩"
@@ -141,6 +142,19 @@ const INVISIBLE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u061c\u2
 export function shownName(name) {
   const spaced = /^[ \t\n\r\f]|[ \t\n\r\f]$|[ \t\n\r\f]{2}|[\t\n\r\f]/.test(name) ? name.replace(/[ \t\n\r\f]/g, "\u2423") : name;
   return spaced.replace(INVISIBLE, (character) => `\u27e8U+${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}\u27e9`);
+}
+
+/**
+ * A class name inside plain text the page writes for a class (an SVG title, an aria-label): as
+ * shown ({@link shownName}), {@link isolated} from the text around it. Data attributes and
+ * requests keep the name as it is.
+ * @example
+ *   classText("\u202eevil") // "\u2068⟨U+202E⟩evil\u2069"
+ * @param {string} name
+ * @returns {string}
+ */
+export function classText(name) {
+  return isolated(shownName(String(name)));
 }
 
 /**

@@ -9,7 +9,7 @@ Markdown export's heading keeps a baseline name ending in ``#``.
 
 The logdir: class set 1 — runs ``base`` and ``\\u202ebinary`` with the classes
 ``\\u202eevil``, ``ok``, ``fine``; class set 2 — runs ``exp #`` (its default
-baseline) and ``exp2`` with ``cat``, ``cat `` and `` cat``.
+baseline) and ``exp2`` with ``cat``, ``cat `` and `` cat``; each logs its classes' training counts.
 
 Fixtures and the failure rules: ``tests/browser_support.py``.
 """
@@ -33,6 +33,8 @@ EVIL_RUN_SHOWN = "⟨U+202E⟩binary"
 EVIL_CLASS = "\u202eevil"
 SETS = {("base", EVIL_RUN): ["ok", EVIL_CLASS, "fine"], ("exp #", "exp2"): ["cat", "cat ", " cat"]}
 TAG = "confusion_matrix"
+#: Training examples per class, so that the imbalance card plots each class as a point.
+CLASS_COUNTS = [500, 8, 60]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,7 @@ def server(tmp_path_factory) -> Iterator[str]:
             labels = rng.integers(0, 3, 120)
             scores = rng.random((120, 3)) + 2.0 * np.eye(3)[labels]
             tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0, class_names=names,
-                                    image=False)
+                                    image=False, class_counts=CLASS_COUNTS)
     close_directory_writers()
     with tensorboard_server(root, load_fast=False) as base_url:
         yield base_url
@@ -181,4 +183,43 @@ def test_bidi_controls_in_run_names_show_as_code_points_in_svg_titles_and_aria_l
         assert f"{run} recall " in label and f"{run} recall " in title, (label, title)
     # the override turned "binary · recall" into "llacer · yranib" in a tooltip and a screen reader's text
     assert texts["naming"] and not [text for text in texts["naming"] if EVIL_RUN in text or EVIL_RUN_SHOWN not in text]
+    dashboard.problems.assert_none()
+
+
+_CLASS_SVG_TEXTS = """name => {
+    const labelOf = (selector) => [...document.querySelectorAll(selector)].map((node) => node.getAttribute('aria-label'));
+    const named = [...document.querySelectorAll('title')].map((title) => title.textContent)
+        .concat(labelOf('[aria-label]'));
+    return {
+        trendCharts: [...document.querySelectorAll('[data-testid=trends-chart]')].filter((chart) => chart.dataset.class === name)
+            .map((chart) => chart.querySelector('svg[role=img]').getAttribute('aria-label')),
+        curveCharts: labelOf('[data-testid=curves-chart] svg[role=img]'),
+        points: [...document.querySelectorAll('[data-testid=class-point]')].filter((point) => point.dataset.class === name)
+            .map((point) => point.querySelector(':scope > title').textContent),
+        cells: [...document.querySelectorAll('[data-testid=matrix-cell]')]
+            .map((cell) => [cell.dataset.true, cell.dataset.pred, cell.getAttribute('aria-label'), cell.dataset.value]),
+        naming: named.filter((text) => text.includes('evil')),
+    };
+}"""
+
+
+def test_bidi_controls_in_class_names_show_as_code_points_in_svg_titles_and_aria_labels(dashboard):
+    page = dashboard.open(runs=["base"], curve_class=EVIL_CLASS)
+    texts = page.evaluate(_CLASS_SVG_TEXTS, EVIL_CLASS)  # found by data-class: the data keep the name as it is
+    name = "\u2068⟨U+202E⟩evil\u2069"  # as the table shows it, isolated from the text around it
+    assert len(texts["trendCharts"]) == 1 and texts["trendCharts"][0].startswith(f"{name}: \u2068base\u2069 recall ")
+    assert texts["curveCharts"] == [
+        f"Precision-recall curve of {name}; dots: the argmax decision",
+        f"ROC curve of {name}",
+        f"Reliability diagram of {name}; point area by rows",
+    ]
+    assert len(texts["points"]) == 1 and texts["points"][0].startswith(f"{name}: recall "), texts["points"]
+    assert ", 8 training examples (" in texts["points"][0]  # CLASS_COUNTS[1]
+    # The matrix's cells, as a screen reader reads them: ok is class 0, the override's class 1.
+    cells = {(int(i), int(j)): (label, value) for i, j, label, value in texts["cells"]}
+    assert len(cells) == 9
+    assert cells[(1, 0)][0] == f"{name} → \u2068ok\u2069: {int(float(cells[(1, 0)][1])):,}"
+    assert cells[(0, 1)][0] == f"\u2068ok\u2069 → {name}: {int(float(cells[(0, 1)][1])):,}"
+    # the override turned "evil: …" into "… :live" in a tooltip and a screen reader's text
+    assert texts["naming"] and not [text for text in texts["naming"] if EVIL_CLASS in text or name not in text]
     dashboard.problems.assert_none()

@@ -2,7 +2,7 @@
 // decision's point), ROC curve and reliability diagram, the selected runs
 // overlaid in their colours, at the table's step.
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, isolated, runText, shownName, shownRun } from "../format.js";
+import { classText, formatCount, formatScore, isolated, runText, shownName, shownRun } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
@@ -99,7 +99,7 @@ export function createCurvesView(container, { onClass }) {
       );
     }
     // The decision points on top of every run's curve.
-    return chart("pr", "Precision–recall", `Precision-recall curve of ${className}; dots: the argmax decision`, [...parts, ...points]);
+    return chart("pr", "Precision–recall", `Precision-recall curve of ${classText(className)}; dots: the argmax decision`, [...parts, ...points]);
   }
 
   function rocChart(drawn, className) {
@@ -109,7 +109,7 @@ export function createCurvesView(container, { onClass }) {
       const { run, curves } = entry;
       parts.push(line(rocPoints(curves.roc), scale, entry, `${runText(run)} · ROC-AUC ${formatScore(curves.roc_auc)}`));
     }
-    return chart("roc", "ROC", `ROC curve of ${className}`, parts);
+    return chart("roc", "ROC", `ROC curve of ${classText(className)}`, parts);
   }
 
   function reliabilityChart(drawn, className) {
@@ -141,7 +141,7 @@ export function createCurvesView(container, { onClass }) {
         );
       }
     }
-    return chart("reliability", "Reliability", `Reliability diagram of ${className}; point area by rows`, parts);
+    return chart("reliability", "Reliability", `Reliability diagram of ${classText(className)}; point area by rows`, parts);
   }
 
   function legendItem({ run, colour, dash, step, curves }) {

@@ -1,7 +1,7 @@
 // Imbalance at a glance: per class, how many samples it has (support) next
 // to how often the model predicts it.
 import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
+import { classText, formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
 import { bucketOf, circlesPath, logScale, logTicks, nearestPoint } from "../long-tail.js";
 import { IMBALANCE_ORDERS as ORDERS, IMBALANCE_SCALES as SCALES } from "../state.js";
 import { createStepSlider } from "./step-slider.js";
@@ -160,7 +160,7 @@ export function createImbalanceView(container, { onChange }) {
           dataset: { testid: "class-point", class: point.name, count: String(point.count), recall: String(point.recall), bucket: point.bucket },
         },
         // Class names are user data: a text node inside <title>, never markup.
-        svg("title", {}, `${point.name}: ${pointText(point)}`),
+        svg("title", {}, `${classText(point.name)}: ${pointText(point)}`),
       ),
     );
   }

@@ -1,7 +1,7 @@
 // The confusion matrix as an HTML table (readable up to ~50 classes).
 import { el } from "../dom.js";
 import { cellColour, cssColour, whiteText } from "../matrix-math.js";
-import { isolated, shownName } from "../format.js";
+import { classText, shownName } from "../format.js";
 import { tableCaption } from "./table-caption.js";
 
 const LABEL_WIDTH = 140;
@@ -82,7 +82,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
             style: { ...cellStyle, background: cssColour(colour) },
             dataset: { testid: "matrix-cell", true: idOf(i), pred: idOf(j), value: String(values[k]) },
             tabindex: interactive ? (interactive.focus[0] === i && interactive.focus[1] === j ? "0" : "-1") : null,
-            "aria-label": `${isolated(name)} → ${isolated(names[j])}: ${model.formatValue(values[k])}`, // also where the cell is too small for its number
+            "aria-label": `${classText(name)} → ${classText(names[j])}: ${model.formatValue(values[k])}`, // also where the cell is too small for its number
           },
           showText ? model.formatValue(values[k]) : null,
         ),

@@ -2,7 +2,7 @@
 // one class set at a time (runs with other classes have other charts).
 import { matchingClasses } from "../class-search.js";
 import { el, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { formatScore, runText, shownName } from "../format.js";
+import { classText, formatScore, runText, shownName } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
 import { oneStepNote } from "../trends-caption.js";
 import { lineSwatch } from "./line-swatch.js";
@@ -156,9 +156,9 @@ export function createTrendsView(container, { onChange }) {
         {},
         el("span", { class: "chart-title", title: name }, shownName(name)),
         el("span", { class: "chart-value", title: "Baseline, latest step" }, headline),
-        view.pinned ? el("button", { type: "button", class: "chip-remove", title: "Remove", "aria-label": `Remove ${name}`, dataset: { remove: classIndex } }, "×") : null,
+        view.pinned ? el("button", { type: "button", class: "chip-remove", title: "Remove", "aria-label": `Remove ${classText(name)}`, dataset: { remove: classIndex } }, "×") : null,
       ),
-      svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${name}: ${latest.join("; ")}` }, svg("title", {}, latest.join("\n")), parts),
+      svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-label": `${classText(name)}: ${latest.join("; ")}` }, svg("title", {}, latest.join("\n")), parts),
     );
   }
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { classText, formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -72,6 +72,14 @@ test("a run in plain text (an SVG title, an aria-label) is shown as on the page,
   assert.equal(runText("\u202ebinary/validation_imbalance"), "\u2068⟨U+202E⟩binary\u2069");
   assert.equal(runText("אלף"), "\u2068אלף\u2069");
   assert.equal(runText("sweep\u2069/seed 1"), "\u2068sweep⟨U+2069⟩/seed 1\u2069"); // its own isolate mark cannot end the isolation
+});
+
+test("a class in plain text (an SVG title, an aria-label) is shown as in the table, and isolated", () => {
+  assert.equal(classText("\u202eevil"), "\u2068⟨U+202E⟩evil\u2069");
+  assert.equal(classText("cat "), "\u2068cat␣\u2069");
+  assert.equal(classText("cat\u200b"), "\u2068cat⟨U+200B⟩\u2069");
+  assert.equal(classText("my cat"), "\u2068my cat\u2069");
+  assert.equal(classText("x\u2069y"), "\u2068x⟨U+2069⟩y\u2069"); // its own isolate mark cannot end the isolation
 });
 
 test("names in plain text are isolated, so a right-to-left name keeps the text's order", () => {
