@@ -94,6 +94,8 @@ def test_bad_requests_get_json_errors(client, route, params, status, fragment):
     ({"many": "-3"}, "query parameter `many` must be non-negative, received -3"),
     ({"few": "-1"}, "query parameter `few` must be non-negative, received -1"),
     ({"many": "1"}, "query parameter `many`=1 must be more than `few`, whose default is 20; pass a smaller `few` too"),
+    ({"many": "0"}, "query parameter `many`=0 must be more than `few`, whose default is 20; `few` cannot be negative, "
+     "so pass a `many` of 1 or more"),
     ({"few": "100"}, "query parameter `few`=100 must be less than `many`, whose default is 100; pass a larger `many` too"),
     ({"many": "20", "few": "100"}, "query parameter `few` must be less than `many` (few-shot: fewer than `few` "
      "training examples, many-shot: more than `many`), received few=100, many=20"),
@@ -162,3 +164,4 @@ def test_an_unknown_run_or_tag_names_its_parameter_and_where_the_names_are(clien
     # Any text may come in a query: a 60,000-character name is not sent back whole.
     message = _error(client, "report", 404, run="x" * 60_000, tag=TAG)
     assert message.startswith("no run 'xxx") and len(message) < 300
+

@@ -124,10 +124,9 @@ def validate_shot_thresholds(many: Any = None, few: Any = None, *, prefix: str =
             raise TypeError(f"{prefix}`{argument}` must be an int (a number of training examples), received {value!r}")
         if value < 0:
             raise ValueError(f"{prefix}`{argument}` must be non-negative, received {value}")
-    if not few < many and few_default and many > 0:
-        raise ValueError(
-            f"{prefix}`many`={many} must be more than `few`, whose default is {FEW_SHOT_MAX}; pass a smaller `few` too"
-        )
+    if not few < many and few_default:
+        fix = "pass a smaller `few` too" if many > 0 else "`few` cannot be negative, so pass a `many` of 1 or more"
+        raise ValueError(f"{prefix}`many`={many} must be more than `few`, whose default is {FEW_SHOT_MAX}; {fix}")
     if not few < many and many_default:
         raise ValueError(
             f"{prefix}`few`={few} must be less than `many`, whose default is {MANY_SHOT_MIN}; pass a larger `many` too"
