@@ -165,3 +165,37 @@ def test_an_unknown_run_or_tag_names_its_parameter_and_where_the_names_are(clien
     message = _error(client, "report", 404, run="x" * 60_000, tag=TAG)
     assert message.startswith("no run 'xxx") and len(message) < 300
 
+
+
+# Every parameter of every route (docs/http_api.md), each with bad values: None leaves it out,
+# a tuple gives it twice. Asked of `baseline`, tag TAG, whose 4 classes have no `class_groups`.
+_ROUTE_PARAMETERS = {
+    "report": {"step": ("x", "1.5", "9" * 20, ("1", "2")), "many": ("-1", "0", "1", "x"),
+               "few": ("-1", "100", "x"), "group": ("2", "yes", "1", ("0", "1"))},
+    "series": {"classes": ("a,b", "", "1,,2", "4", "-1", ("0", "1"))},
+    "compare": {"baseline": (None, "weighted", ("baseline", "full")), "step": ("x",),
+                "baseline_step": ("first", "9" * 20)},
+    "curves": {"step": ("x",), "class": (None, "x", "4", "-1", ("0", "1"))},
+    "examples": {"step": ("x",), "true": (None, "x", "4", "-1"), "pred": (None, "1.5", "4", "-1", ("0", "1"))},
+    "example_image": {"step": ("x",), "index": (None, "first", "9" * 20, ("1", "2"))},
+}
+_REQUIRED = {"compare": {"baseline": "class_weights"}, "curves": {"class": "0"},
+             "examples": {"true": "0", "pred": "0"}, "example_image": {"index": "1"}}
+_BAD_QUERIES = [
+    (route, name, value)
+    for route, parameters in _ROUTE_PARAMETERS.items()
+    for name, values in {"run": (None, ("baseline", "full")), "tag": (None, (TAG, TAG)), **parameters}.items()
+    for value in values
+]
+
+
+@pytest.mark.parametrize(("route", "name", "value"), _BAD_QUERIES)
+def test_every_400_of_every_route_names_its_query_parameter(client, route, name, value):
+    query = {"run": "baseline", "tag": TAG, **_REQUIRED.get(route, {})}
+    query.pop(name, None)
+    pairs = list(query.items()) + [(name, one) for one in ((value,) if isinstance(value, str) else value or ())]
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=pairs)
+    message = json.loads(response.get_data())["error"]
+    assert response.status_code == 400, message
+    assert f"query parameter `{name}`" in message
+

@@ -127,8 +127,9 @@ def report_payload(
     groups = series.info.groups_dict()
     if group and groups is None:
         raise BadRequestError(
-            f"`group=1`: run {run!r}, tag {tag!r} was logged without `class_groups`; pass "
-            "class_groups={'group name': [class names…]} when logging to roll the matrix up"
+            f"query parameter `group`=1 needs class groups: run {run!r}, tag {tag!r} was logged without "
+            "`class_groups`; leave `group` out, or pass class_groups={'group name': [class names…]} when logging "
+            "to roll the matrix up"
         )
     series.require_steps(run, tag)
     chosen = series.steps[-1] if step is None else int(step)
@@ -266,11 +267,12 @@ def series_payload(
 def _checked_class_indices(class_indices: Iterable[int], num_classes: int) -> list[int]:
     columns = [int(index) for index in class_indices]
     if not columns:
-        raise BadRequestError("`classes` must list at least one class index")
+        raise BadRequestError("query parameter `classes` must list at least one class index, such as `0`")
     for index in columns:
         if not 0 <= index < num_classes:
             raise BadRequestError(
-                f"`classes` must hold class indices in [0, {num_classes - 1}], received {index}"
+                f"query parameter `classes` must hold class indices in [0, {num_classes - 1}] "
+                f"(the tag has {num_classes} classes), received {index}"
             )
     return columns
 
@@ -283,15 +285,16 @@ def _check_same_classes(info: fmt.MatrixInfo, baseline_info: fmt.MatrixInfo, run
         "`compare` matches classes by position, so both runs must log the same class names in "
         "the same order; compare runs of the same tag and class set"
     )
+    same = f"query parameter `baseline` must be a run with the classes of `run`: runs {run!r} and {baseline!r}"
     if len(names) != len(baseline_names):
         raise BadRequestError(
-            f"runs {run!r} and {baseline!r} have different classes: {run!r} has {len(names)} "
+            f"{same} have different classes: {run!r} has {len(names)} "
             f"({describe_names(names)}), {baseline!r} has {len(baseline_names)} "
             f"({describe_names(baseline_names)}); {advice}"
         )
     index = next(i for i, (a, b) in enumerate(zip(names, baseline_names)) if a != b)
     raise BadRequestError(
-        f"runs {run!r} and {baseline!r} have different classes: class {index} is "
+        f"{same} have different classes: class {index} is "
         f"{describe_names([names[index]])} in {run!r} but {describe_names([baseline_names[index]])} "
         f"in {baseline!r}; {advice}"
     )
