@@ -190,7 +190,7 @@ _BAD_QUERIES = [
 
 
 @pytest.mark.parametrize(("route", "name", "value"), _BAD_QUERIES)
-def test_every_400_of_every_route_names_its_query_parameter(client, route, name, value):
+def test_every_400_of_every_route_names_its_query_parameter_and_the_fix(client, route, name, value):
     query = {"run": "baseline", "tag": TAG, **_REQUIRED.get(route, {})}
     query.pop(name, None)
     pairs = list(query.items()) + [(name, one) for one in ((value,) if isinstance(value, str) else value or ())]
@@ -198,4 +198,4 @@ def test_every_400_of_every_route_names_its_query_parameter(client, route, name,
     message = json.loads(response.get_data())["error"]
     assert response.status_code == 400, message
     assert f"query parameter `{name}`" in message
-
+    assert any(fix in message for fix in ("must", "pass ", "give it once")), message

@@ -112,10 +112,26 @@ def _arg(request: wrappers.Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+#: What a required query parameter holds, for the message when it is missing.
+_REQUIRED_VALUES = {
+    "run": "one of the runs the `runs` route lists",
+    "tag": "one of the run's tags the `runs` route lists",
+    "baseline": "the run to compare with, one of the runs the `runs` route lists",
+    "class": "a class index, 0 for the first class",
+    "true": "the cell's true class index, 0 for the first class",
+    "pred": "the cell's predicted class index, 0 for the first class",
+    "index": "a thumbnail's position (1 or more), as in the `image` URL of an example from the `examples` route",
+}
+
+
+def _missing(name: str) -> BadRequestError:
+    return BadRequestError(f"missing query parameter `{name}`; pass `{name}=`, {_REQUIRED_VALUES[name]}")
+
+
 def _required(request: wrappers.Request, name: str) -> str:
     value = _arg(request, name)
     if value is None:
-        raise BadRequestError(f"missing query parameter `{name}`")
+        raise _missing(name)
     return value
 
 
@@ -150,7 +166,7 @@ def _optional_int(request: wrappers.Request, name: str) -> int | None:
 def _required_int(request: wrappers.Request, name: str) -> int:
     value = _optional_int(request, name)
     if value is None:
-        raise BadRequestError(f"missing query parameter `{name}`")
+        raise _missing(name)
     return value
 
 
