@@ -4,7 +4,8 @@ A corpus of files no tb_imbalance writer produces, each built to break a
 plain reader: matrix metadata in the ``coo`` encoding that claims 200,000
 classes (a dense matrix would be 298 GiB), JSON nested 100,000 levels deep
 (Python's parser recurses), JSON numbers that are not finite (``1e999``,
-``NaN``) or too long for Python's int parser. Every route that reads them
+``NaN``) or too long for Python's int parser, an examples index whose
+``numbers_as_text`` points at no string of its ``values``. Every route that reads them
 answers a JSON error with a 4xx status, through TensorBoard's WSGI app
 (``--load_fast=false``'s data provider) and through the real
 ``tensorboard`` command in both loader modes.
@@ -100,6 +101,24 @@ def _index_with_score(score: str) -> bytes:
     return json.dumps(_index()).replace("0.6", score).encode("utf-8")
 
 
+def _values_index(numbers_as_text: Any, values: Any = ("nan", 1.5, "Lyon")) -> bytes:
+    """An index whose one example is a ``values`` row: "nan" the number, 1.5, "Lyon" the text."""
+    example = {"id": 1, "row": 1, "top": [[1, 0.6], [0, 0.4]], "kind": "values", "shape": [3],
+               "values": list(values) if isinstance(values, tuple) else values, "numbers_as_text": numbers_as_text}
+    return json.dumps(_index(cells=[{"true": 0, "pred": 1, "count": 1, "examples": [example]}])).encode("utf-8")
+
+
+#: run -> a malformed `numbers_as_text` of a values example (and its values, if not the default).
+BAD_NUMBERS_AS_TEXT = {
+    "numbers_as_text_not_a_list": (0,),
+    "numbers_as_text_of_bools": ([True],),
+    "numbers_as_text_negative": ([-1],),
+    "numbers_as_text_past_the_values": ([3],),
+    "numbers_as_text_repeated": ([0, 0],),
+    "numbers_as_text_at_a_number": ([0, 1],),
+    "numbers_as_text_of_no_list": ([0], "nan"),
+}
+
 DEEP_JSON = "[" * DEEP + "]" * DEEP
 LONG_INT = "1" + "0" * 5000
 
@@ -117,6 +136,7 @@ EXAMPLE_RUNS = {
     "nan_score": lambda d: _examples_run(d, _index_with_score("NaN")),
     "long_int_index": lambda d: _examples_run(d, json.dumps(_index(rows=0)).replace('"rows": 0', f'"rows": {LONG_INT}').encode()),
     "deep_examples_metadata": None,  # built below: the examples tag's own plugin content
+    **{run: (lambda d, bad=bad: _examples_run(d, _values_index(*bad))) for run, bad in BAD_NUMBERS_AS_TEXT.items()},
 }
 
 
@@ -207,6 +227,30 @@ def test_runs_still_lists_every_crafted_run(client):
     assert response.status_code == 200
     runs = json.loads(response.get_data())
     assert set(MATRIX_RUNS) | set(EXAMPLE_RUNS) <= set(runs)
+
+
+@pytest.mark.parametrize("run", BAD_NUMBERS_AS_TEXT)
+def test_a_malformed_numbers_as_text_is_refused_like_other_corrupt_indexes(client, run):
+    response = client.get(f"{PLUGIN_ROUTE}/examples", query_string={"run": run, "tag": TAG, "true": 0, "pred": 1})
+    assert response.status_code == 422
+    bad = json.dumps(BAD_NUMBERS_AS_TEXT[run][0]).replace("true", "True")
+    assert json.loads(response.get_data())["error"] == (
+        f"run {run!r}, tag {TAG!r}, step 0: corrupt examples index: values example 1 has malformed "
+        f"`numbers_as_text` {bad} (want distinct positions in `values` of its strings)"
+    )
+
+
+def test_a_well_formed_numbers_as_text_is_served(tmp_path):
+    _examples_run(tmp_path / "ok", _values_index([0]))
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
+    client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
+    response = client.get(f"{PLUGIN_ROUTE}/examples", query_string={"run": "ok", "tag": TAG, "true": 0, "pred": 1})
+    assert response.status_code == 200, response.get_data()
+    (example,) = json.loads(response.get_data())["examples"]
+    assert (example["values"], example["numbers_as_text"]) == (["nan", 1.5, "Lyon"], [0])
 
 
 def test_the_class_limit_is_named_in_the_answer(client):

@@ -116,6 +116,24 @@ def _check_example(example: dict, num_classes: int) -> None:
             f"corrupt examples index: image example {example.get('id')!r} has thumbnail position "
             f"{example.get('image')!r} (want a blob position of 1 or more)"
         )
+    if example["kind"] == "values" and "numbers_as_text" in example:
+        _check_numbers_as_text(example)
+
+
+def _check_numbers_as_text(example: dict) -> None:
+    """Refuse a ``numbers_as_text`` that is not distinct positions of string ``values``."""
+    values, positions = example.get("values"), example["numbers_as_text"]
+    if not (
+        isinstance(values, list)
+        and isinstance(positions, list)
+        and all(_is_int(k) and 0 <= k < len(values) and isinstance(values[k], str) for k in positions)
+        and len(set(positions)) == len(positions)
+    ):
+        shown = repr(positions) if len(repr(positions)) <= 60 else repr(positions)[:60] + "…"
+        raise UnsupportedFormatError(
+            f"corrupt examples index: values example {example.get('id')!r} has malformed `numbers_as_text` "
+            f"{shown} (want distinct positions in `values` of its strings)"
+        )
 
 
 def decode_examples_index(blob: bytes) -> dict:
@@ -132,12 +150,13 @@ def decode_examples_index(blob: bytes) -> dict:
     ``"image"`` (with ``image``, the blob position of its PNG, and
     ``width`` / ``height`` / ``shape``), ``"text"`` (``text``, and
     ``length``, the length before truncation) or ``"values"`` (``shape`` and
-    the first few ``values``, with ``numbers_as_text`` when one is a string; a DataFrame's rows also
-    ``names``, of the first columns).
+    the first few ``values``, with ``numbers_as_text`` when one is a string: the distinct positions
+    of the strings that are numbers; a DataFrame's rows also ``names``, of the first columns).
 
     Raises:
         UnsupportedFormatError: not a valid index (a cell or an example the
-            readers could not use, NaN or infinite numbers), or a newer version.
+            readers could not use, a malformed ``numbers_as_text``, NaN or
+            infinite numbers), or a newer version.
     """
     data = _load_json_object(blob, "examples index")
     num_classes = data.get("num_classes")
