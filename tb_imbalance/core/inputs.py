@@ -28,7 +28,13 @@ def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray
         low, high = int(ids.min()), int(ids.max())
         if low < 0 or high >= num_classes:
             bad = low if low < 0 else high
-            if argument != "labels":
+            if num_classes == 2 and low == -1 and high == 1 and not np.any(ids == 0):  # not padding: a class
+                padding = " (if -1 marks rows to leave out, sample_weight=(labels != -1) drops them)"
+                leave_out = (
+                    f"; `{argument}` hold -1 and 1, as a binary classifier's classes_ [-1, 1] do: pass "
+                    f"({argument} == 1).astype(int), with -1 as class 0{padding if argument == 'labels' else ''}"
+                )
+            elif argument != "labels":
                 leave_out = ""
             elif low == 1 and high == num_classes:  # 1..C: classes counted from 1, not a padding value
                 leave_out = f"; labels run 1..{num_classes}: if the classes count from 1, pass labels - 1"

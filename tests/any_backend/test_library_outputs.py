@@ -476,3 +476,26 @@ def test_class_names_of_the_wrong_length_beside_class_ids_are_blamed_on_class_na
     for labels, num_classes in ((ids, 6), (np.eye(6)[ids], None)):
         with pytest.raises(ValueError, match=r"`class_names` must have one name per class \(6\)"):
             tb_imbalance.log_report(tmp_path / "ids", labels, ids, 0, num_classes=num_classes, class_names=list("abcd"))
+
+
+def test_labels_of_a_minus_one_one_classifier_get_the_mapping_not_the_advice_to_drop_class_minus_one(tmp_path):
+    # -1 and 1 alone are two classes (SVMs, Perceptron): dropping the -1 rows as padding, as advised for an
+    # ignore_index, would log the positive class alone
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(3)
+    y = np.where(rng.random(300) < 0.2, 1, -1)
+    x = y[:, None] * 1.0 + rng.normal(size=(300, 3))
+    clf = LogisticRegression().fit(x, y)
+    proba, predicted = clf.predict_proba(x), clf.predict(x)
+    mapping = r"`labels` hold -1 and 1, as a binary classifier's classes_ \[-1, 1\] do: pass \(labels == 1\)\.astype\(int\)"
+    with pytest.raises(ValueError, match=mapping):
+        tb_imbalance.log_report(tmp_path / "raw", y, proba, 0)
+    with pytest.raises(ValueError, match=r"`predictions` hold -1 and 1, .*pass \(predictions == 1\)\.astype\(int\)"):
+        tb_imbalance.log_report(tmp_path / "raw", (y == 1).astype(int), predicted, 0, num_classes=2)
+    assert not (tmp_path / "raw").exists()
+    cm = tb_imbalance.log_report(tmp_path / "ids", (y == 1).astype(int), proba, 0)  # the mapping the message gives
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y, predicted, labels=clf.classes_))
+    with pytest.raises(ValueError, match=r"sample_weight=\(labels != -1\)") as raised:  # -1 beside 0: padding
+        tb_imbalance.log_report(tmp_path / "pad", np.array([0, 1, -1]), np.array([0.2, 0.7, 0.5]), 0)
+    assert "classes_" not in str(raised.value)
