@@ -51,8 +51,10 @@ def resolve_num_classes(
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
         (3, ['a', 'b', 'c'])
     """
+    told = num_classes is not None
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions)
+    inferred = num_classes is not None and not told
     if num_classes is None and class_names is not None:
         num_classes = len(class_name_values(class_names))
     if num_classes is None:
@@ -62,10 +64,37 @@ def resolve_num_classes(
     if class_names is not None:  # the score rows' columns, not a count told by the labels or num_classes
         scores = _shape(predictions)
         check_pair_columns(scores[1] if len(scores) == 2 else None, class_name_values(class_names))
-    names = None if class_names is None else validate_class_names(class_names, num_classes)
+    try:
+        names = None if class_names is None else validate_class_names(class_names, num_classes)
+    except ValueError as error:
+        if not inferred or not str(error).startswith("`class_names` must have one name per class"):
+            raise
+        given = len(class_name_values(class_names))
+        raise ValueError(f"{error}; {_count_origin(labels, predictions, num_classes, given)}") from None
     check_label_values(labels, class_names, num_classes)
     check_pandas_order(labels, predictions, sample_weight, names, num_classes)
     return num_classes, names
+
+
+def _count_origin(labels: Any, predictions: Any, num_classes: int, names: int) -> str:
+    """Where a count read from the inputs came from, for a ``class_names`` of another length."""
+    scores, true = _shape(predictions), _shape(labels)
+    if len(scores) == 2 and scores[1] >= 2:
+        origin = f"C={num_classes} comes from the {num_classes} columns of `predictions`"
+        if names > num_classes:  # a model fit without some class: columns only for the classes it saw
+            origin += (
+                ": a classifier fit without some class has score columns only for the classes it saw "
+                "(scikit-learn: clf.classes_, as in a cross-validation fold that misses a rare class); fit on folds "
+                "that hold every class "
+                f"(StratifiedKFold), or put its columns in place: full = np.zeros((len(proba), {names})); "
+                "full[:, clf.classes_] = proba (classes_ that are ids 0..C-1)"
+            )
+        return origin
+    if len(true) == 2 and true[1] >= 2:
+        return f"C={num_classes} comes from the {num_classes} columns of one-hot `labels`"
+    if len(scores) in (1, 2) and np.asarray(predictions).dtype.kind == "f":
+        return "C=2 comes from `predictions`, one score column (a binary model's probability)"
+    return "C=2 comes from boolean labels or predictions (classes False and True)"
 
 
 @dataclasses.dataclass(frozen=True)

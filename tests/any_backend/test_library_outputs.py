@@ -499,3 +499,25 @@ def test_labels_of_a_minus_one_one_classifier_get_the_mapping_not_the_advice_to_
     with pytest.raises(ValueError, match=r"sample_weight=\(labels != -1\)") as raised:  # -1 beside 0: padding
         tb_imbalance.log_report(tmp_path / "pad", np.array([0, 1, -1]), np.array([0.2, 0.7, 0.5]), 0)
     assert "classes_" not in str(raised.value)
+
+
+def test_scores_of_a_classifier_fit_without_a_class_beside_every_name_say_where_C_comes_from_and_the_fix(tmp_path):
+    # a cross-validation fold without the rare class: its model's predict_proba has a column per class it saw
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(11)
+    y = rng.choice(3, 300, p=[0.6, 0.3, 0.1])
+    x = np.eye(3)[y] * 1.5 + rng.normal(size=(300, 3))
+    clf = LogisticRegression().fit(x[y != 2], y[y != 2])
+    proba = clf.predict_proba(x)
+    with pytest.raises(ValueError, match=r"`class_names` must have one name per class \(2\), received 3 names; C=2 comes "
+                                         r"from the 2 columns of `predictions`: .*fit without some class.*"
+                                         r"full\[:, clf\.classes_\] = proba"):
+        tb_imbalance.log_report(tmp_path / "fold", y, proba, 0, class_names=NAMES)
+    assert not (tmp_path / "fold").exists()
+    full = np.zeros((len(proba), 3))
+    full[:, clf.classes_] = proba  # the fix the message gives
+    cm = tb_imbalance.log_report(tmp_path / "fold", y, full, 0, class_names=NAMES)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y, clf.predict(x), labels=range(3)))
+    with pytest.raises(ValueError, match=r"received 4 names; C=3 comes from the 3 columns of one-hot `labels`$"):
+        tb_imbalance.log_report(tmp_path / "one_hot", np.eye(3)[y], clf.predict(x), 0, class_names=NAMES + ["x"])
