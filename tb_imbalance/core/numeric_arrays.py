@@ -132,6 +132,12 @@ _NOT_CLASSES = {"sample_weight": "numbers (one weight per row)", "cm": "counts",
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if isinstance(value, Mapping):  # a model's output dict (Hugging Face's ModelOutput is one)
         keys = ", ".join(repr(key) for key in list(value)[:5])
+        if argument == "sample_weight":  # a class_weight dict {class: weight}: weights of classes, not of rows
+            raise TypeError(
+                f"`sample_weight` is a mapping with keys {keys}, as a class_weight dict is; pass one weight per "
+                "row: sklearn.utils.class_weight.compute_sample_weight(class_weight, labels), or "
+                "np.array([class_weight[c] for c in labels])"
+            )
         raise TypeError(
             f"`{argument}` is a mapping with keys {keys}, as a model's output dict is; pass the array "
             "in it, e.g. outputs['logits'] (with from_logits=True for logits)"

@@ -521,3 +521,17 @@ def test_scores_of_a_classifier_fit_without_a_class_beside_every_name_say_where_
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y, clf.predict(x), labels=range(3)))
     with pytest.raises(ValueError, match=r"received 4 names; C=3 comes from the 3 columns of one-hot `labels`$"):
         tb_imbalance.log_report(tmp_path / "one_hot", np.eye(3)[y], clf.predict(x), 0, class_names=NAMES + ["x"])
+
+
+def test_a_class_weight_dict_passed_as_sample_weight_is_refused_naming_the_per_row_weights(tmp_path):
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    true, predicted, _ = _counts()
+    class_weight = {0: 1.0, 1: 4.0, 2: 12.0}
+    with pytest.raises(TypeError, match=r"`sample_weight` is a mapping with keys 0, 1, 2, as a class_weight dict is; "
+                                        r"pass one weight per row: .*compute_sample_weight\(class_weight, labels\)"):
+        tb_imbalance.log_report(tmp_path, true, predicted, 0, num_classes=3, sample_weight=class_weight)
+    assert not any(tmp_path.iterdir())
+    weights = compute_sample_weight(class_weight, true)  # the fix the message gives
+    cm = tb_imbalance.log_report(tmp_path, true, predicted, 0, num_classes=3, sample_weight=weights)
+    np.testing.assert_allclose(cm, skm.confusion_matrix(true, predicted, labels=range(3), sample_weight=weights))
