@@ -192,13 +192,26 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
             hint = (
                 "; map class labels to ids 0..C-1 in the order of the score columns and pass "
                 f"their names as class_names: {LABEL_IDS_RECIPE}, "
-                "class_names=[str(c) for c in clf.classes_]"
+                "class_names=[str(c) for c in clf.classes_]" + _categories_hint(value, argument)
             )
         raise TypeError(
             f"`{argument}` must hold integer class ids or float scores, "
             f"received dtype {array.dtype}{hint}"
         )
     return array
+
+
+def _categories_hint(value: Any, argument: str) -> str:
+    """For a pandas ``Categorical`` (or a Series of one): its codes follow its categories, not ``classes_``."""
+    categories = getattr(getattr(value, "cat", value), "categories", None)
+    if categories is None or not hasattr(categories, "tolist"):
+        return ""
+    shown = categories.tolist()
+    shown = f"{shown[:6]}"[:-1] + (", ...]" if len(shown) > 6 else "]")
+    return (
+        f" (not {argument}.cat.codes: they number the categories {shown} in their own order, the score "
+        "columns' order only where those are clf.classes_)"
+    )
 
 
 def _numbers_of_objects(array: np.ndarray, argument: str) -> np.ndarray:

@@ -535,3 +535,26 @@ def test_a_class_weight_dict_passed_as_sample_weight_is_refused_naming_the_per_r
     weights = compute_sample_weight(class_weight, true)  # the fix the message gives
     cm = tb_imbalance.log_report(tmp_path, true, predicted, 0, num_classes=3, sample_weight=weights)
     np.testing.assert_allclose(cm, skm.confusion_matrix(true, predicted, labels=range(3), sample_weight=weights))
+
+
+def test_a_pandas_categorical_of_labels_is_refused_saying_its_codes_are_not_the_score_columns_order(tmp_path):
+    # predict_proba's columns follow clf.classes_ (sorted: high, low, mid); the codes follow the categories
+    pd = pytest.importorskip("pandas")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import LabelEncoder
+
+    rng = np.random.default_rng(12)
+    codes = rng.choice(3, 400, p=[0.7, 0.2, 0.1])
+    y = pd.Series(pd.Categorical.from_codes(codes, categories=["low", "mid", "high", "unused"], ordered=True))
+    x = np.eye(3)[codes] * 1.5 + rng.normal(size=(400, 3))
+    clf = LogisticRegression().fit(x, y)
+    proba = clf.predict_proba(x)
+    with pytest.raises(TypeError, match=r"LabelEncoder\(\)\.fit\(clf\.classes_\)\.transform\(labels\).* \(not labels\.cat"
+                                        r"\.codes: they number the categories \['low', 'mid', 'high', 'unused'\] in their "
+                                        r"own order, the score columns' order only where those are clf\.classes_\)"):
+        tb_imbalance.log_report(tmp_path / "raw", y, proba, 0, class_names=clf.classes_)
+    ids = LabelEncoder().fit(clf.classes_).transform(y)  # the mapping the message gives
+    cm = tb_imbalance.log_report(tmp_path / "ids", ids, proba, 0, class_names=[str(c) for c in clf.classes_])
+    expected = skm.confusion_matrix(y, clf.predict(x), labels=clf.classes_)
+    np.testing.assert_array_equal(cm, expected)
+    assert not np.array_equal(tb_imbalance.core.confusion_matrix(y.cat.codes, proba), expected)  # the codes would not be
