@@ -180,8 +180,9 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         hint = ""
         if array.dtype == object and array.ndim == 0:  # np.asarray of a generator, an iterator, another object
             raise TypeError(
-                f"`{argument}` must be an array of values, received a {type(value).__name__!r} object; pass an array or a list "
-                "(a generator or iterator: list(...) it first; a tf.RaggedTensor: .to_tensor() or .flat_values)"
+                f"`{argument}` must be an array of values, received a {type(value).__name__!r} object; "
+                + (_model_hint(value, argument) or "pass an array or a list (a generator or iterator: list(...) it "
+                   "first; a tf.RaggedTensor: .to_tensor() or .flat_values)")
             )
         if array.dtype == object and not any(isinstance(item, str) for item in array.reshape(-1)[:100].tolist()):
             hint = (
@@ -199,6 +200,17 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
             f"received dtype {array.dtype}{hint}"
         )
     return array
+
+
+def _model_hint(value: Any, argument: str) -> str:
+    """For a model, or one of its methods not called, passed where its outputs go."""
+    name = getattr(value, "__name__", None)
+    if callable(value) and hasattr(value, "__self__") and isinstance(name, str):  # a bound method: clf.predict_proba
+        return f"the method {name} itself, not called: pass its result, e.g. {argument}=clf.{name}(x_val)"
+    if hasattr(value, "predict") and hasattr(value, "fit"):  # a scikit-learn estimator (or a search over them)
+        return (f"a model, not its outputs: pass {argument}=model.predict_proba(x_val) (scores) or "
+                "model.predict(x_val)")
+    return ""
 
 
 def _categories_hint(value: Any, argument: str) -> str:

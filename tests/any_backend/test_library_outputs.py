@@ -558,3 +558,20 @@ def test_a_pandas_categorical_of_labels_is_refused_saying_its_codes_are_not_the_
     expected = skm.confusion_matrix(y, clf.predict(x), labels=clf.classes_)
     np.testing.assert_array_equal(cm, expected)
     assert not np.array_equal(tb_imbalance.core.confusion_matrix(y.cat.codes, proba), expected)  # the codes would not be
+
+
+def test_a_classifier_or_its_method_not_called_passed_as_predictions_is_refused_naming_the_call(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    true, _, _ = _counts()
+    x = np.eye(3)[true] + np.random.default_rng(13).normal(size=(len(true), 3))
+    clf = LogisticRegression().fit(x, true)
+    with pytest.raises(TypeError, match=r"received a 'method' object; the method predict_proba itself, not called: "
+                                        r"pass its result, e\.g\. predictions=clf\.predict_proba\(x_val\)$"):
+        tb_imbalance.log_report(tmp_path, true, clf.predict_proba, 0)
+    with pytest.raises(TypeError, match=r"received a 'LogisticRegression' object; a model, not its outputs: pass "
+                                        r"predictions=model\.predict_proba\(x_val\) \(scores\) or model\.predict\(x_val\)$"):
+        tb_imbalance.log_report(tmp_path, true, clf, 0)
+    assert not any(tmp_path.iterdir())
+    cm = tb_imbalance.log_report(tmp_path, true, clf.predict_proba(x), 0)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(true, clf.predict(x), labels=range(3)))
