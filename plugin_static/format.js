@@ -130,7 +130,7 @@ const INVISIBLE = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u00ad\u061c\u2
  * a character drawn as nothing (a vertical tab, a zero-width space, a bidi control) as its code
  * point, so that "cat", "cat " and "cat\u200b" stay apart and "\u202etxt.exe" cannot show as
  * "exe.txt". Exports, a name's own tooltip and URLs keep the name as it is; text about a class (an
- * SVG title, an aria-label) holds it as {@link classText}.
+ * SVG title, a tooltip, an aria-label) holds it as {@link classText}.
  * @example
  *   shownName("cat ") // "cat␣"
  *   shownName("cat\u200b") // "cat⟨U+200B⟩"
@@ -145,9 +145,9 @@ export function shownName(name) {
 }
 
 /**
- * A class name inside plain text the page writes for a class (an SVG title, an aria-label): as
- * shown ({@link shownName}), {@link isolated} from the text around it. Data attributes and
- * requests keep the name as it is.
+ * A class name inside plain text the page writes for a class (an SVG title, a tooltip, an
+ * aria-label): as shown ({@link shownName}), {@link isolated} from the text around it. Data
+ * attributes and requests keep the name as it is.
  * @example
  *   classText("\u202eevil") // "\u2068⟨U+202E⟩evil\u2069"
  * @param {string} name
@@ -160,7 +160,7 @@ export function classText(name) {
 /**
  * A run's name as shown. Runs written by ClassificationReportCallback end in
  * `/validation_imbalance` (next to Keras' `train` and `validation` runs); the
- * suffix is dropped on screen and kept in tooltips and URLs.
+ * suffix is dropped on screen and kept in the run's own tooltip and URLs.
  * @param {string} run
  * @returns {string}
  */
@@ -172,7 +172,7 @@ export function runLabel(run) {
  * A run's name as shown in the page: its {@link runLabel}, with hidden white space and characters
  * drawn as nothing made visible as in {@link shownName}, so that a bidi control in a run's name
  * cannot reorder it. Requests, URLs, a name's own tooltip and exports keep the run's name as it is;
- * text about a run (a chart's SVG title, an aria-label) holds it as {@link runText}.
+ * text about a run (a chart's SVG title, a tooltip, an aria-label) holds it as {@link runText}.
  * @example
  *   shownRun("\u202ebinary/validation_imbalance") // "⟨U+202E⟩binary"
  *   shownRun("sweep/seed 2") // "sweep/seed 2"
@@ -184,9 +184,9 @@ export function shownRun(run) {
 }
 
 /**
- * A run's name inside plain text the page writes for a run (an SVG title, an aria-label): as shown
- * ({@link shownRun}), {@link isolated} from the text around it. Data attributes, requests and URLs
- * keep the run's name as it is.
+ * A run's name inside plain text the page writes for a run (an SVG title, a tooltip, an
+ * aria-label): as shown ({@link shownRun}), {@link isolated} from the text around it. Data
+ * attributes, requests and URLs keep the run's name as it is.
  * @example
  *   runText("\u202ebinary") // "\u2068⟨U+202E⟩binary\u2069"
  * @param {string} run

@@ -223,3 +223,47 @@ def test_bidi_controls_in_class_names_show_as_code_points_in_svg_titles_and_aria
     # the override turned "evil: …" into "… :live" in a tooltip and a screen reader's text
     assert texts["naming"] and not [text for text in texts["naming"] if EVIL_CLASS in text or name not in text]
     dashboard.problems.assert_none()
+
+
+_TITLES = """([run, name]) => ({
+    curvesLegend: [...document.querySelectorAll('[data-testid=curves-legend-item]')].filter((item) => item.dataset.run === run)
+        .map((item) => item.title),
+    imbalanceRows: [...document.querySelectorAll('[data-testid=imbalance-row]')].filter((row) => row.dataset.class === name)
+        .map((row) => row.title),
+    classHeads: [...document.querySelectorAll('[data-testid=report-row]')].filter((row) => row.dataset.class === name)
+        .map((row) => row.querySelector('th.class-name').title),
+    pivotHeads: [...document.querySelectorAll('[data-testid=pivot-run-head]')].filter((head) => head.dataset.run === run)
+        .map((head) => head.title),
+    // a title that says more than the name holds it as shown; a name's own tooltip keeps it as it is
+    raw: [...document.querySelectorAll('[title]')].map((node) => node.title)
+        .filter((title) => /[\\u202e]/.test(title) && title !== run && title !== name),
+})"""
+
+_TOP_CONFUSION_TITLE = """async (names) => {
+    const { renderTopConfusions } = await import('/data/plugin/imbalance/static/views/top-confusions.js');
+    const list = renderTopConfusions({
+        ranked: [{ trueIndex: 1, predictedIndex: 0, value: 3 }], names, comparing: false,
+        detail: () => ({ count: 3, shareOfTrue: 0.5, shareOfPredicted: 0.5 }), formatValue: String, caption: '',
+        onOpen: () => {},
+    });
+    return list.querySelector('[data-testid=top-confusion-row]').title;
+}"""
+
+
+def test_bidi_controls_in_names_show_as_code_points_in_html_tooltips(dashboard):
+    page = dashboard.open(runs=["base", EVIL_RUN], curve_class=EVIL_CLASS, imbalance_run=EVIL_RUN, min_support=1000)
+    run, name = f"\u2068{EVIL_RUN_SHOWN}\u2069", "\u2068⟨U+202E⟩evil\u2069"
+    titles = page.evaluate(_TITLES, [EVIL_RUN, EVIL_CLASS])  # found by data-run and data-class: they keep the names
+    # the override turned "binary, step 0: AP …" into "… :PA 0 pets ,yranib" in the tooltip
+    assert len(titles["curvesLegend"]) == 1 and titles["curvesLegend"][0].startswith(f"{run}, step 0: AP "), titles
+    assert len(titles["imbalanceRows"]) == 1
+    assert titles["imbalanceRows"][0].startswith(f"{name}: support "), titles  # and "evil: support 40" into "04 troppus :live"
+    # every class has fewer than 1000 examples in both runs
+    assert titles["classHeads"] == [f"{name} — fewer than 1000 examples in \u2068base\u2069, {run}"]
+    assert titles["raw"] == []
+    assert page.evaluate(_TOP_CONFUSION_TITLE, ["ok", EVIL_CLASS]) == f"Show the examples of {name} → \u2068ok\u2069"
+    page = dashboard.open(runs=["base", EVIL_RUN], view="pivot")
+    titles = page.evaluate(_TITLES, [EVIL_RUN, EVIL_CLASS])
+    assert titles["pivotHeads"] == [f"{run}, step 0"]
+    assert titles["raw"] == []
+    dashboard.problems.assert_none()

@@ -150,7 +150,7 @@ export function createCurvesView(container, { onClass }) {
       "span",
       {
         class: "legend-item",
-        title: `${run}, step ${step}: ${numbers}`,
+        title: `${runText(run)}, step ${step}: ${numbers}`,
         dataset: { testid: "curves-legend-item", run, colour, step: String(step), averagePrecision: String(curves.average_precision) },
       },
       lineSwatch(colour, dash),

@@ -1,7 +1,7 @@
 // Imbalance at a glance: per class, how many samples it has (support) next
 // to how often the model predicts it.
 import { el, field, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { classText, formatCount, formatScore, isolated, shownName, shownRun } from "../format.js";
+import { classText, formatCount, formatScore, shownName, shownRun } from "../format.js";
 import { bucketOf, circlesPath, logScale, logTicks, nearestPoint } from "../long-tail.js";
 import { IMBALANCE_ORDERS as ORDERS, IMBALANCE_SCALES as SCALES } from "../state.js";
 import { createStepSlider } from "./step-slider.js";
@@ -95,7 +95,7 @@ export function createImbalanceView(container, { onChange }) {
         {
           class: "bar-row",
           dataset: { testid: "imbalance-row", class: row.name, support: String(row.support), predicted: String(row.predicted) },
-          title: `${isolated(row.name)}: support ${formatCount(row.support)}, predicted ${formatCount(row.predicted)}`,
+          title: `${classText(row.name)}: support ${formatCount(row.support)}, predicted ${formatCount(row.predicted)}`,
         },
         el("span", { class: "bar-label" }, shownName(row.name)),
         el(

@@ -1,7 +1,7 @@
 // The pivot view: one metric, runs as columns, classes as rows; one table per
 // class set. Differences to the baseline are coloured only when significant.
 import { breakable, el, isolatedText, replaceChildren } from "../dom.js";
-import { formatScore, shownName, shownRun } from "../format.js";
+import { formatScore, runText, shownName, shownRun } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { tableCaption } from "./table-caption.js";
@@ -42,7 +42,7 @@ export function createPivotView(container) {
             {
               scope: "col",
               class: `pivot-run-head${info.isBaseline ? " is-baseline" : ""}`,
-              title: `${info.run}${info.step === null ? "" : `, step ${info.step}`}${info.isBaseline ? " (baseline)" : ""}`,
+              title: `${runText(info.run)}${info.step === null ? "" : `, step ${info.step}`}${info.isBaseline ? " (baseline)" : ""}`,
               dataset: { testid: "pivot-run-head", run: info.run },
             },
             el("span", { class: "swatch", style: { background: colours[info.run] } }),

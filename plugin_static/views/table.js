@@ -3,7 +3,7 @@
 // differences coloured only when significant, low-support classes marked.
 import { el, isolatedText, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
-import { formatCount, formatScore, isolated, runLabel, shownName } from "../format.js";
+import { classText, formatCount, formatScore, runText, shownName } from "../format.js";
 import { exportTablesText, visibleClassRows } from "../report-table.js";
 import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, f1Title, intervalTitle, isLowSupport, lowSupportTitle, parseSupportThreshold } from "../significance.js";
@@ -343,7 +343,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
     const isSummary = testid === "summary-row";
     const lowIn = isSummary ? [] : lowSupportRuns(data, row);
     const nameTitle = lowIn.length
-      ? `${isolated(row.name)} — fewer than ${view.supportThreshold} examples in ${lowIn.map((run) => isolated(runLabel(run))).join(", ")}`
+      ? `${classText(row.name)} — fewer than ${view.supportThreshold} examples in ${lowIn.map((run) => runText(run)).join(", ")}`
       : row.name;
     return el(
       "tr",

@@ -1,6 +1,6 @@
 // Ranked list of the largest confusions (or changes), for many classes.
 import { el } from "../dom.js";
-import { formatCount, formatPercent, isolated, shownName } from "../format.js";
+import { classText, formatCount, formatPercent, shownName } from "../format.js";
 
 /**
  * Builds the "top confusions" table.
@@ -48,7 +48,7 @@ export function renderTopConfusions(model, onMore) {
       {
         class: onOpen ? "opens-examples" : null,
         tabindex: onOpen ? "0" : null,
-        title: onOpen ? `Show the examples of ${isolated(trueName)} → ${isolated(predictedName)}` : null,
+        title: onOpen ? `Show the examples of ${classText(trueName)} → ${classText(predictedName)}` : null,
         on: openOn(entry.trueIndex, entry.predictedIndex),
         dataset: { testid: "top-confusion-row", true: entry.trueIndex, pred: entry.predictedIndex, value: String(entry.value) },
       },
