@@ -2,7 +2,7 @@
 // `examples` route's payload in, plain objects of text out (no DOM), so the
 // view only places them and node tests can check every sentence.
 
-import { formatPercent, isolated, shownName } from "./format.js";
+import { classText, formatPercent, isolated, shownName } from "./format.js";
 
 const MINUS = "\u2212";
 
@@ -181,7 +181,7 @@ export function buildExamplesView(payload) {
       id,
       idLabel: idLabel(example),
       kind,
-      alt: `Example ${id}: true ${trueName}, predicted ${predName}`,
+      alt: `Example ${shownName(id)}: true ${classText(trueName)}, predicted ${classText(predName)}`, // names as shown
       trueName,
       predName,
       image: kind === "image" && typeof example.image === "string" ? example.image : null,

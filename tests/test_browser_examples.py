@@ -235,7 +235,8 @@ def test_clicking_a_cell_shows_its_thumbnails_ids_and_scores(dashboard):
     widths = wait_images_loaded(page)
     assert len(widths) == len(route["examples"]) and all(width > 0 for width in widths)
     for item, example in zip(panel_examples(page), route["examples"]):
-        assert item["image"]["alt"] == f"Example {example['id']}: true {route['true_name']}, predicted {route['pred_name']}"
+        assert item["image"]["alt"] == (f"Example {example['id']}: true \u2068{route['true_name']}\u2069, "
+                                        f"predicted \u2068{route['pred_name']}\u2069")
         assert item["image"]["src"].endswith(example["image"])
     # Thumbnails are drawn larger than their 8 px, pixelated.
     size = page.locator("[data-testid=examples-panel] img").first.evaluate(

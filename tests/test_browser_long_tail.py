@@ -125,7 +125,7 @@ def test_recall_vs_training_count_plot_has_one_point_per_class(dashboard):
     # Log x axis: larger counts further right, equal ratios equal distances.
     xs = [point["x"] for point in points]
     assert xs == sorted(xs, reverse=True)
-    assert all(point["title"].startswith(point["name"] + ":") for point in points)
+    assert all(point["title"].startswith("\u2068" + point["name"] + "\u2069:") for point in points)  # names isolated
     lines = {key: float(dashboard.testid(f"threshold-line-{key}").get_attribute("data-value")) for key in ("few", "many")}
     assert lines == {"few": 20, "many": 100}
     x_few = float(dashboard.testid("threshold-line-few").get_attribute("x1"))

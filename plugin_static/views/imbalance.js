@@ -60,7 +60,7 @@ export function createImbalanceView(container, { onChange }) {
       return;
     }
     const point = pathPoints[index];
-    showTooltip(event, point.name, [pointText(point)], "class-point-tooltip");
+    showTooltip(event, el("bdi", {}, shownName(point.name)), [pointText(point)], "class-point-tooltip");
   });
   plotHost.addEventListener("mouseleave", hideTooltip);
   // What the point colours and the dashed lines mean, with the current thresholds.

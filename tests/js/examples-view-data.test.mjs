@@ -159,7 +159,7 @@ test("the whole view of a payload", () => {
       idLabel: "id 17",
       image: "example_image?run=R&tag=T&step=3&index=1",
       width: 28,
-      alt: "Example 17: true spam, predicted phishing",
+      alt: "Example 17: true \u2068spam\u2069, predicted \u2068phishing\u2069",
     },
   );
   assert.deepEqual(image.top, [
@@ -233,4 +233,10 @@ test("api.resolve keeps image URLs under the plugin's routes", () => {
   assert.equal(api.resolve("https://elsewhere.example/x.png"), null);
   assert.equal(api.resolve("//elsewhere.example/x.png"), null);
   assert.equal(api.resolve("../../../../other"), null);
+});
+
+test("an image's alt text shows bidi controls in names and ids as code points", () => {
+  const payload = { ...PAYLOAD, true_name: "\u202eevil", pred_name: "ok", examples: [{ ...PAYLOAD.examples[0], id: "a\u202eb" }] };
+  const [image] = buildExamplesView(payload).examples;
+  assert.equal(image.alt, "Example a\u27e8U+202E\u27e9b: true \u2068\u27e8U+202E\u27e9evil\u2069, predicted \u2068ok\u2069");
 });
