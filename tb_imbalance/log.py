@@ -101,7 +101,10 @@ def log_report(
         from_logits: the scores are logits: a binary model's single score
             column is cut at 0 (not at 0.5; a column outside [0, 1] without it
             is refused, never silently miscounted), and ``[N, C]`` scores go
-            through a softmax for the curves.
+            through a softmax for the curves. Scores that look like
+            probabilities (one column in [0, 1], rows in [0, 1] summing to 1)
+            get a ``UserWarning`` and a log line once per tag naming
+            ``from_logits=False`` (not an error: a few logits may all lie in [0, 1]).
         per_class_scalars: write ``precision/``, ``recall/``, ``f1/`` scalars;
             ``None`` (default): up to 100 classes, and above that a log line
             saying they are left out (``True`` writes them at any size).

@@ -23,6 +23,8 @@ Example:
 from __future__ import annotations
 
 import logging
+import sys
+import warnings
 import weakref
 from typing import Any
 
@@ -40,13 +42,24 @@ _SAID: "weakref.WeakKeyDictionary[Any, set[tuple[str, str]]]" = weakref.WeakKeyD
 _SAID_WITHOUT_WRITER: set[tuple[str, str]] = set()
 
 
-def _say_once(writer: Any, name: str, reason: str, message: str, *args: Any) -> None:
-    """Log ``message`` once per writer, tag and reason (runs often share the default tag)."""
+def _say_once(writer: Any, name: str, reason: str, message: str, *args: Any, warn: bool = False) -> None:
+    """Log ``message`` once per writer, tag and reason (runs often share the default tag); with ``warn``, also
+    as a ``UserWarning`` pointing at the caller's line (inputs that may be miscounted, not only a note)."""
     said = _SAID_WITHOUT_WRITER if writer is None else _SAID.setdefault(writer, set())
     if (name, reason) in said:
         return
     said.add((name, reason))
     logging.getLogger("tb_imbalance").warning(message, *args)
+    if warn:
+        warnings.warn(message % args, UserWarning, stacklevel=_caller_level())
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` of the first frame outside this package (the user's ``log_report`` line)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("tb_imbalance"):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def want_curves(name: str, num_classes: int, requested: bool | None, *, writer: Any = None) -> bool:
@@ -74,7 +87,11 @@ _SAMPLED_ROWS = 256
 
 
 def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
-    """Say once per tag when scores given with ``from_logits=True`` look like probabilities.
+    """Say once per tag when scores given with ``from_logits=True`` look like probabilities (a ``UserWarning`` too).
+
+    Warned, not refused as the reverse (a column outside ``[0, 1]`` without
+    ``from_logits``) is: no probability lies outside ``[0, 1]``, but logits of
+    a few rows may all lie inside it, and a loop must not stop on them.
 
     One column in ``[0, 1]`` (not only 0s and 1s) is cut at 0 as logits
     (every row above 0 positive); ``[N, C]`` rows in ``[0, 1]`` that sum to 1 (the first
@@ -89,7 +106,9 @@ def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
                 writer, name, "logits in [0, 1]",
                 "tb_imbalance: %s: from_logits=True, but every score of the single column is in [0, 1], as "
                 "probabilities are; read as logits they are cut at 0 and every row above 0 counts as "
-                "predicted positive. If they are probabilities pass from_logits=False. Said once per tag and writer.", name,
+                "predicted positive. If they are probabilities pass from_logits=False (if they are logits, of a few "
+                "rows that all happen to be in [0, 1], nothing is wrong). Said once per tag and writer.", name,
+                warn=True,
             )
         return
     head = scores[:_SAMPLED_ROWS]
@@ -99,6 +118,7 @@ def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
             "tb_imbalance: %s: from_logits=True, but the score rows are in [0, 1] and sum to 1, as "
             "probabilities do; the curves read a softmax of them. If they are probabilities pass "
             "from_logits=False (the matrix is the same either way). Said once per tag and writer.", name,
+            warn=True,
         )
 
 

@@ -212,8 +212,11 @@ def test_binary_logits_past_floats_range_log_quietly_under_warnings_as_errors(tm
 
 def test_all_zero_logits_are_not_taken_for_probabilities(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="tb_imbalance"):
-        tb_imbalance.log_report(tmp_path / "zeros", [0, 1, 1], np.zeros(3), 0, from_logits=True)
-        tb_imbalance.log_report(tmp_path / "probabilities", [0, 1, 1], [0.2, 0.9, 0.6], 0, from_logits=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tb_imbalance.log_report(tmp_path / "zeros", [0, 1, 1], np.zeros(3), 0, from_logits=True)
+        with pytest.warns(UserWarning, match="as probabilities are"):
+            tb_imbalance.log_report(tmp_path / "probabilities", [0, 1, 1], [0.2, 0.9, 0.6], 0, from_logits=True)
     said = [r.getMessage() for r in caplog.records if "as probabilities are" in r.getMessage()]
     assert len(said) == 1 and "every row above 0 counts as predicted positive" in said[0]
 
@@ -575,3 +578,35 @@ def test_a_classifier_or_its_method_not_called_passed_as_predictions_is_refused_
     assert not any(tmp_path.iterdir())
     cm = tb_imbalance.log_report(tmp_path, true, clf.predict_proba(x), 0)
     np.testing.assert_array_equal(cm, skm.confusion_matrix(true, clf.predict(x), labels=range(3)))
+
+
+def test_probabilities_passed_with_from_logits_warn_once_naming_from_logits_false(tmp_path):
+    # predict_proba[:, 1] read as logits is cut at 0: every row positive, with only a log line; rows that are
+    # already probabilities give curves of their softmax. Warned (not refused: a few logits may all lie in [0, 1])
+    clf, x, y = _fitted([0, 1])
+    proba = clf.predict_proba(x)
+    for name, scores in (("column", proba[:, 1]), ("rows", proba)):
+        with pytest.warns(UserWarning, match=rf"{name}: from_logits=True, but .*pass from_logits=False") as said:
+            wrong = tb_imbalance.log_report(tmp_path / name, y, scores, 0, from_logits=True, name=name, image=False)
+        assert len([w for w in said if w.category is UserWarning]) == 1
+        assert said[0].filename == __file__  # pointed at the caller's line
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # once per tag: a loop's later steps go on quietly
+            tb_imbalance.log_report(tmp_path / name, y, scores, 1, from_logits=True, name=name, image=False)
+            right = tb_imbalance.log_report(tmp_path / name, y, scores, 2, name=name, image=False)
+        np.testing.assert_array_equal(right, skm.confusion_matrix(y, clf.predict(x)))
+    assert wrong.tolist() == skm.confusion_matrix(y, clf.predict(x)).tolist()  # rows: the argmax is the same
+    with pytest.warns(UserWarning):
+        all_positive = tb_imbalance.log_report(tmp_path / "c2", y, proba[:, 1], 0, from_logits=True, image=False)
+    assert all_positive[:, 0].sum() == 0 and all_positive.sum() == len(y)  # what the warning is about
+    logits = clf.decision_function(x)  # real logits, of a batch of two rows that happen to lie in [0, 1]
+    few = np.flatnonzero((logits > 0) & (logits < 1))[:2]
+    with pytest.warns(UserWarning, match="nothing is wrong"):
+        tb_imbalance.log_report(tmp_path / "logits", y[few], logits[few], 0, from_logits=True, image=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for step in range(2, 8):  # the few rows, then all rows, in turn; the last step all rows
+            batch = few if step % 2 == 0 else slice(None)
+            cm = tb_imbalance.log_report(tmp_path / "logits", y[batch], logits[batch], step, from_logits=True,
+                                         image=False)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(y, clf.predict(x)))
