@@ -49,7 +49,54 @@ def _integer_values(values: Any) -> np.ndarray | None:
     return array
 
 
-def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -> None:
+def _text_integers(values: Any) -> np.ndarray | None:
+    """Names that are all integers written out (``str(c) for c in clf.classes_``: ``"2"``, ``"-1"``, not ``"02"``)
+    as a 1-D integer array, or None."""
+    try:
+        texts = np.asarray(values, dtype=object)
+    except Exception:  # ragged: the usual checks say so
+        return None
+    if texts.ndim != 1 or not texts.size or not all(isinstance(text, str) for text in texts.tolist()):
+        return None
+    numbers = []
+    for text in texts.tolist():
+        digits = text[1:] if text.startswith("-") else text
+        if not (digits.isascii() and digits.isdigit()) or str(int(text)) != text:
+            return None
+        numbers.append(int(text))
+    return np.array(numbers, dtype=np.int64)
+
+
+def _predicted_positions(predictions: Any, rows: int, num_classes: int) -> np.ndarray | None:
+    """The class positions ``predictions`` name (argmax of scores, ids, a binary column's cut), or None."""
+    try:
+        array = np.asarray(predictions)
+    except Exception:  # the usual checks say what is wrong
+        return None
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 2 and array.shape == (rows, num_classes) and array.dtype.kind in "fiu":
+        return np.argmax(array, axis=1)
+    if array.ndim != 1 or len(array) != rows or array.dtype.kind not in "fiub":
+        return None
+    if array.dtype.kind == "f":  # one score column, of two classes: a probability's cut, else a logit's
+        if num_classes != 2:
+            return None
+        return (array > (0.5 if array.size and 0 <= array.min() and array.max() <= 1 else 0.0)).astype(np.int64)
+    return array.astype(np.int64)
+
+
+def _values_fit_predictions(values: np.ndarray, names: np.ndarray, predictions: Any, num_classes: int) -> bool:
+    """Whether ``predictions`` agree with more rows when each label is read as its name's position than as an id."""
+    predicted = _predicted_positions(predictions, len(values), num_classes)
+    if predicted is None:
+        return False
+    order = np.argsort(names, kind="stable")
+    positions = order[np.searchsorted(names[order], values)]  # every value is a name here
+    return int(np.count_nonzero(positions == predicted)) > int(np.count_nonzero(values == predicted))
+
+
+def check_label_values(labels: Any, class_names: Any, num_classes: int | None, predictions: Any = None) -> None:
     """Refuse integer labels that are the values of integer ``class_names`` rather than their positions.
 
     Said when ``class_names`` are integers other than ``0..C-1`` (a
@@ -59,12 +106,19 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -
     well (ids 1, 2 beside star ratings ``[1, 2, 3]``): a warning, not an
     error, so that a loop whose evaluation lacks class 0 keeps training.
     Labels already mapped to ids beside such names pass (one of them is not a
-    name, or each name sits at its own value); names given as text are
-    display names, never compared with the labels.
+    name, or each name sits at its own value). Names given as text that are
+    integers written out (``[str(c) for c in clf.classes_]``) are display
+    names beside class ids, unless the labels cannot be ids (refused as
+    above) or, all in ``0..C-1``, ``predictions`` agree with more rows when
+    each label is read as its name's position than as an id (warned as
+    above): other names are never compared with the labels.
     """
     if class_names is None or num_classes is None or isinstance(class_names, (str, bytes)):
         return
     names = _integer_values(class_names)
+    text = names is None
+    if text:
+        names = _text_integers(class_names)
     if names is None or len(names) != num_classes or np.array_equal(names, np.arange(num_classes)):
         return
     values = _integer_values(labels)
@@ -79,17 +133,27 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None) -
     if not moved:
         return
     first = moved[0]
-    read_as = f"class_names[{first}] ({names[first]})" if 0 <= first < num_classes else "no class (out of range)"
-    shown = names.tolist() if num_classes <= 10 else f"{names[:10].tolist()[:-1]} ... ({num_classes} names)"
+    listed = [str(name) for name in names.tolist()] if text else names.tolist()  # as given: text, or numbers
+    read_as = f"class_names[{first}] ({listed[first]!r})" if 0 <= first < num_classes else "no class (out of range)"
+    shown = listed if num_classes <= 10 else f"{listed[:9]} ... ({num_classes} names)"
     fix = (
         f"Map them to class ids and pass the names as text: {LABEL_IDS_RECIPE}, then log ids with "
         "class_names=[str(c) for c in clf.classes_] (ids all among names that are numbers read as this again); "
         "if the labels are already class ids, pass the names as text alone"
     )
+    ends = ", and this warning goes"
+    if text:
+        fix = f"Map them to class ids: {LABEL_IDS_RECIPE}, and log the ids with these names"
+        ends = (
+            " (the predictions agree with more rows when each label is read as its name's position than as an "
+            "id); if the labels are class ids already, the matrix is right"
+        )
     if present[0] >= 0 and present[-1] < num_classes:  # class ids as well, maybe: counted as ids, and said
+        if text and not _values_fit_predictions(values, names, predictions, num_classes):
+            return  # names as text beside ids, as they are meant
         warnings.warn(
             f"`labels` may be values of `class_names` ({shown}) rather than class ids: each is one of them, and "
-            f"label {first} is counted as {read_as}. {fix}, and this warning goes",
+            f"label {first} is counted as {read_as}. {fix}{ends}",
             UserWarning, stacklevel=2,
         )
         return

@@ -71,7 +71,7 @@ def resolve_num_classes(
             raise
         given = len(class_name_values(class_names))
         raise ValueError(f"{error}; {_count_origin(labels, predictions, num_classes, given)}") from None
-    check_label_values(labels, class_names, num_classes)
+    check_label_values(labels, class_names, num_classes, predictions)
     check_pandas_order(labels, predictions, sample_weight, names, num_classes)
     return num_classes, names
 

@@ -610,3 +610,35 @@ def test_probabilities_passed_with_from_logits_warn_once_naming_from_logits_fals
             cm = tb_imbalance.log_report(tmp_path / "logits", y[batch], logits[batch], step, from_logits=True,
                                          image=False)
     np.testing.assert_array_equal(cm, skm.confusion_matrix(y, clf.predict(x)))
+
+
+def test_labels_that_are_a_classifiers_classes_beside_those_names_as_text_are_said(tmp_path):
+    # classes_ [0, 2, 5] with class_names=[str(c) for c in clf.classes_] and a validation set without 5: label 2
+    # was counted as class_names[2] ("5"), unsaid; scikit-learn's confusion_matrix(..., labels=classes_) differs
+    clf, x, y = _fitted([0, 2, 5])
+    names = [str(c) for c in clf.classes_]
+    keep = y != 5
+    y_val, proba = y[keep], clf.predict_proba(x[keep])
+    expected = skm.confusion_matrix(y_val, clf.predict(x[keep]), labels=clf.classes_)
+    with pytest.warns(UserWarning, match=r"`labels` may be values of `class_names` \(\['0', '2', '5'\]\) .*label 2 is "
+                                         r"counted as class_names\[2\] \('5'\)\. .*LabelEncoder\(\)\.fit\(clf\.classes_\)"):
+        tb_imbalance.log_report(tmp_path / "raw", y_val, proba, 0, class_names=names)
+    with pytest.raises(ValueError, match=r"`labels` hold values of `class_names` \(\['0', '2', '5'\]\), not positions "
+                                         r"0\.\.2: label 2 would be read as class_names\[2\] \('5'\)\. .*LabelEncoder"):
+        tb_imbalance.log_report(tmp_path / "all", y, clf.predict_proba(x), 0, class_names=names)  # not padding
+    assert not (tmp_path / "all").exists()
+    from sklearn.preprocessing import LabelEncoder
+
+    ids = LabelEncoder().fit(clf.classes_).transform(y)  # the mapping the message gives
+    without_two = y != 2  # ids 0 and 2 alone are names too ("0", and "2" at position 1): ids all the same, unsaid
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cm = tb_imbalance.log_report(tmp_path / "ids", ids[keep], proba, 0, class_names=names)
+        np.testing.assert_array_equal(cm, expected)
+        cm = tb_imbalance.log_report(tmp_path / "no2", ids[without_two], clf.predict_proba(x[without_two]), 0,
+                                     class_names=names)
+        np.testing.assert_array_equal(cm, skm.confusion_matrix(
+            y[without_two], clf.predict(x[without_two]), labels=clf.classes_))
+        common, xc, yc = _fitted([0, 1, 2])
+        cm = tb_imbalance.log_report(tmp_path / "common", yc, common.predict_proba(xc), 0, class_names=["0", "1", "2"])
+        np.testing.assert_array_equal(cm, skm.confusion_matrix(yc, common.predict(xc)))
