@@ -203,11 +203,16 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
 
 
 def _model_hint(value: Any, argument: str) -> str:
-    """For a model, or one of its methods not called, passed where its outputs go."""
+    """For a model, or one of its methods not called, passed where its outputs go (or where the true classes go)."""
     name = getattr(value, "__name__", None)
-    if callable(value) and hasattr(value, "__self__") and isinstance(name, str):  # a bound method: clf.predict_proba
+    method = callable(value) and hasattr(value, "__self__") and isinstance(name, str)  # a bound method: clf.predict_proba
+    model = hasattr(value, "predict") and hasattr(value, "fit")  # a scikit-learn estimator (or a search over them)
+    if argument == "labels" and (method or model):  # the true classes, never a model's outputs
+        return ((f"the method {name}" if method else "a model") + ", not the true classes: pass labels=y_val "
+                "(the true class ids) and the model's outputs as predictions=model.predict_proba(x_val)")
+    if method:
         return f"the method {name} itself, not called: pass its result, e.g. {argument}=clf.{name}(x_val)"
-    if hasattr(value, "predict") and hasattr(value, "fit"):  # a scikit-learn estimator (or a search over them)
+    if model:
         return (f"a model, not its outputs: pass {argument}=model.predict_proba(x_val) (scores) or "
                 "model.predict(x_val)")
     return ""

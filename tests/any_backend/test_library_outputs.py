@@ -642,3 +642,19 @@ def test_labels_that_are_a_classifiers_classes_beside_those_names_as_text_are_sa
         common, xc, yc = _fitted([0, 1, 2])
         cm = tb_imbalance.log_report(tmp_path / "common", yc, common.predict_proba(xc), 0, class_names=["0", "1", "2"])
         np.testing.assert_array_equal(cm, skm.confusion_matrix(yc, common.predict(xc)))
+
+
+def test_a_classifier_or_its_method_passed_as_labels_names_the_true_classes_not_a_call_of_it(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    true, _, _ = _counts()
+    x = np.eye(3)[true] + np.random.default_rng(14).normal(size=(len(true), 3))
+    clf = LogisticRegression().fit(x, true)
+    fix = (r"not the true classes: pass labels=y_val \(the true class ids\) and the model's outputs as "
+           r"predictions=model\.predict_proba\(x_val\)$")
+    with pytest.raises(TypeError, match=r"`labels` must be an array of values, received a 'LogisticRegression' "
+                                        r"object; a model, " + fix):
+        tb_imbalance.log_report(tmp_path, clf, clf.predict_proba(x), 0)
+    with pytest.raises(TypeError, match=r"received a 'method' object; the method predict, " + fix):
+        tb_imbalance.log_report(tmp_path, clf.predict, clf.predict_proba(x), 0)
+    assert not any(tmp_path.iterdir())
