@@ -159,6 +159,16 @@ def test_bad_thresholds_are_refused(many, few, error, match):
         core.validate_shot_thresholds(many, few)
 
 
+def test_many_zero_with_the_default_few_names_both_thresholds_to_pass():
+    with pytest.raises(ValueError) as raised:
+        core.validate_shot_thresholds(many=0)
+    assert str(raised.value) == ("`many`=0 must be more than `few`, whose default is 20; `few` cannot be negative, "
+                                 "so pass a `many` of 1 or more and a `few` below it")
+    with pytest.raises(ValueError, match=r"`many`=1 must be more than `few`"):  # `many` alone is not enough
+        core.validate_shot_thresholds(many=1)
+    assert core.validate_shot_thresholds(many=1, few=0) == (1, 0)
+
+
 # --------------------------------------------------------------------------
 # core.group_matrix
 # --------------------------------------------------------------------------

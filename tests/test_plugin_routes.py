@@ -95,7 +95,7 @@ def test_bad_requests_get_json_errors(client, route, params, status, fragment):
     ({"few": "-1"}, "query parameter `few` must be non-negative, received -1"),
     ({"many": "1"}, "query parameter `many`=1 must be more than `few`, whose default is 20; pass a smaller `few` too"),
     ({"many": "0"}, "query parameter `many`=0 must be more than `few`, whose default is 20; `few` cannot be negative, "
-     "so pass a `many` of 1 or more"),
+     "so pass a `many` of 1 or more and a `few` below it"),
     ({"few": "100"}, "query parameter `few`=100 must be less than `many`, whose default is 100; pass a larger `many` too"),
     ({"many": "20", "few": "100"}, "query parameter `few` must be less than `many` (few-shot: fewer than `few` "
      "training examples, many-shot: more than `many`), received few=100, many=20"),

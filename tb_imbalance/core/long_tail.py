@@ -125,7 +125,7 @@ def validate_shot_thresholds(many: Any = None, few: Any = None, *, prefix: str =
         if value < 0:
             raise ValueError(f"{prefix}`{argument}` must be non-negative, received {value}")
     if not few < many and few_default:
-        fix = "pass a smaller `few` too" if many > 0 else "`few` cannot be negative, so pass a `many` of 1 or more"
+        fix = "pass a smaller `few` too" if many > 0 else "`few` cannot be negative, so pass a `many` of 1 or more and a `few` below it"
         raise ValueError(f"{prefix}`many`={many} must be more than `few`, whose default is {FEW_SHOT_MAX}; {fix}")
     if not few < many and many_default:
         raise ValueError(
