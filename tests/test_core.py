@@ -165,6 +165,15 @@ def test_booleans_beside_ids_of_more_classes_ask_for_num_classes(labels, predict
     assert core.confusion_matrix(np.array(labels), np.array(predictions), num_classes=5).sum() == 3
 
 
+def test_booleans_beside_ids_of_more_classes_take_the_count_from_class_names_as_other_ids_do():
+    labels, predictions = np.array([True, False, True, True]), np.array([0, 2, 1, 1])
+    assert core.resolve_num_classes(labels, predictions, None, ["a", "b", "c"]) == (3, ["a", "b", "c"])
+    assert core.resolve_num_classes(labels.astype(int), predictions, None, ["a", "b", "c"]) == (3, ["a", "b", "c"])
+    assert core.resolve_num_classes(labels, predictions, None, ["a", "b"]) == (2, ["a", "b"])  # then id 2 is out of range
+    with pytest.raises(ValueError, match=r"`predictions` must hold class ids in \[0, 1\] \(num_classes=2\), received 2"):
+        core.class_ids(labels, predictions, num_classes=2)
+
+
 @pytest.mark.parametrize("weights", [[True, False, True, True], [3, 0, 1, 2], np.array([1, 0, 2, 1], dtype=np.uint8)])
 def test_integer_and_boolean_weights_are_counts_as_in_scikit_learn(weights):
     labels, predictions = [0, 1, 1, 0], [0, 1, 0, 0]

@@ -53,7 +53,7 @@ def resolve_num_classes(
     """
     told = num_classes is not None
     if num_classes is None:
-        num_classes = _infer_num_classes(labels, predictions)
+        num_classes = _infer_num_classes(labels, predictions, ask=class_names is None)  # names tell C too
     inferred = num_classes is not None and not told
     if num_classes is None and class_names is not None:
         num_classes = len(class_name_values(class_names))

@@ -308,12 +308,15 @@ def _bool_ids(value: Any) -> bool:
     return dtype == np.bool_ and (len(shape) == 1 or (len(shape) == 2 and shape[1] == 1))
 
 
-def _infer_num_classes(labels: Any, predictions: Any, bools: tuple[bool, bool] | None = None) -> int | None:
+def _infer_num_classes(
+    labels: Any, predictions: Any, bools: tuple[bool, bool] | None = None, *, ask: bool = True
+) -> int | None:
     """``C`` as the inputs tell it, or None: the columns of ``[N, C]`` rows, 2 for a sigmoid column or booleans.
 
     Booleans are classes False (0) and True (1), as scikit-learn orders them;
     beside integer ids that hold another value, the count is not told, and said
-    (``bools``: whether labels and predictions were booleans before they became numbers).
+    unless ``ask`` is False (``class_names`` tell it then); ``bools``: whether
+    labels and predictions were booleans before they became numbers.
     """
     if len(_shape(predictions)) > 2:  # not rows of scores (per-position ones: check_not_per_position says so)
         return None
@@ -335,6 +338,8 @@ def _infer_num_classes(labels: Any, predictions: Any, bools: tuple[bool, bool] |
         ids = np.asarray(ids).reshape(-1)
         # above 1 only: a negative id (padding) is refused, or dropped by its weight 0, as for any labels
         outside = ids[ids > 1] if not is_bool and ids.dtype.kind in "iu" else ids[:0]
+        if outside.size and not ask:
+            return None
         if outside.size:
             raise ValueError(
                 f"`{other}` are booleans, a two-class problem (False is class 0, True class 1), beside `{name}` "
