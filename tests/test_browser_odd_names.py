@@ -196,6 +196,8 @@ _CLASS_SVG_TEXTS = """name => {
         curveCharts: labelOf('[data-testid=curves-chart] svg[role=img]'),
         points: [...document.querySelectorAll('[data-testid=class-point]')].filter((point) => point.dataset.class === name)
             .map((point) => point.querySelector(':scope > title').textContent),
+        bars: [...document.querySelectorAll('[data-testid=imbalance-row]')].filter((row) => row.dataset.class === name)
+            .map((row) => row.title),
         cells: [...document.querySelectorAll('[data-testid=matrix-cell]')]
             .map((cell) => [cell.dataset.true, cell.dataset.pred, cell.getAttribute('aria-label'), cell.dataset.value]),
         naming: named.filter((text) => text.includes('evil')),
@@ -215,6 +217,8 @@ def test_bidi_controls_in_class_names_show_as_code_points_in_svg_titles_and_aria
     ]
     assert len(texts["points"]) == 1 and texts["points"][0].startswith(f"{name}: recall "), texts["points"]
     assert ", 8 training examples (" in texts["points"][0]  # CLASS_COUNTS[1]
+    # the support-and-predicted chart's tooltip: the class as the chart's label shows it, not reordered nor hidden
+    assert len(texts["bars"]) == 1 and texts["bars"][0].startswith(f"{name}: support "), texts["bars"]
     # The matrix's cells, as a screen reader reads them: ok is class 0, the override's class 1.
     cells = {(int(i), int(j)): (label, value) for i, j, label, value in texts["cells"]}
     assert len(cells) == 9
