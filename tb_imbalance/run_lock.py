@@ -51,17 +51,18 @@ class _DirectoryLock:
 _GUARD = threading.Lock()
 _LOCKS: dict[str, _DirectoryLock] = {}
 _HANDLES: set[int] = set()  # every handle that holds (or is about to hold) an flock now
+_KEYS: dict[str, str] = {}  # each spelling's real path, the first time it was locked
 
 
 def _forget_after_fork() -> None:
     # The child's copies of the parent's handles share the parent's locks: closed, so the parent's close
     # releases them. Its thread locks may be held by threads the child does not have: new ones.
-    global _GUARD, _LOCKS
+    global _GUARD, _LOCKS, _KEYS
     for handle in list(_HANDLES):
         with contextlib.suppress(OSError):
             os.close(handle)
     _HANDLES.clear()
-    _GUARD, _LOCKS = threading.Lock(), {}
+    _GUARD, _LOCKS, _KEYS = threading.Lock(), {}, {}
 
 
 if hasattr(os, "register_at_fork"):
@@ -69,10 +70,20 @@ if hasattr(os, "register_at_fork"):
 
 
 def _locked_handle(directory: str) -> int | None:
-    """A handle of ``directory`` holding its exclusive ``flock``, or None where none can be had."""
+    """A handle of ``directory`` (made if missing) holding its exclusive ``flock``, or None where none can be had.
+
+    Opened first and made only when missing: one system call a step, not four, for a directory that exists.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
     try:
-        handle = os.open(directory, os.O_RDONLY)
-    except OSError:
+        handle = os.open(directory, flags)
+    except FileNotFoundError:  # deleted mid-run, or a new run: made again
+        try:
+            os.makedirs(directory, exist_ok=True)
+            handle = os.open(directory, flags)
+        except OSError:  # no permission: the write says so, naming the directory
+            return None
+    except OSError:  # a file where the directory would be, no permission: the write says so
         return None
     _HANDLES.add(handle)
     try:
@@ -90,19 +101,16 @@ def one_writer_at_a_time(run_dir: str | None) -> Iterator[None]:
     if not run_dir or "://" in run_dir or fcntl is None:
         yield
         return
-    try:
-        os.makedirs(run_dir, exist_ok=True)
-    except OSError:  # no permission: the write says so, naming the directory
-        yield
-        return
-    key = os.path.realpath(run_dir)
     with _GUARD:
+        # The spelling's real path, resolved once: writers pass the path they write to, resolved when they were
+        # made (run_location.directory_key), so it stays theirs; the handle is opened from that same spelling.
+        key = _KEYS.get(run_dir) or _KEYS.setdefault(run_dir, os.path.realpath(run_dir))
         lock = _LOCKS.setdefault(key, _DirectoryLock())
     with lock.turn:
         lock.depth += 1
         try:
             if lock.depth == 1:
-                lock.handle = _locked_handle(key)
+                lock.handle = _locked_handle(run_dir)
             yield
         finally:
             lock.depth -= 1

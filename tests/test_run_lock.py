@@ -74,3 +74,38 @@ def test_urls_and_missing_arguments_hold_nothing(tmp_path):
     with one_writer_at_a_time(None), one_writer_at_a_time("gs://bucket/run"):
         pass
     assert not (tmp_path / "gs:").exists()
+
+
+def test_a_turn_on_an_existing_directory_neither_makes_it_nor_resolves_its_path_again(tmp_path, monkeypatch):
+    """Each call lets the GIL go: a background writer beside a JAX fit blocks and wakes again at each one."""
+    from tb_imbalance import run_lock
+
+    run_dir = str(tmp_path / "run")
+    with one_writer_at_a_time(run_dir):  # the first turn makes it
+        assert locked_elsewhere(run_dir)
+    calls = []
+    monkeypatch.setattr(run_lock.os, "makedirs", lambda *args, **kwargs: calls.append("makedirs"))
+    monkeypatch.setattr(run_lock.os.path, "realpath", lambda path: calls.append("realpath") or path)
+    for _ in range(3):
+        with one_writer_at_a_time(run_dir):
+            assert locked_elsewhere(run_dir)
+    assert calls == []
+
+
+def test_a_directory_deleted_between_turns_is_made_again_and_locked(tmp_path):
+    import shutil
+
+    run_dir = tmp_path / "run"
+    with one_writer_at_a_time(str(run_dir)):
+        pass
+    shutil.rmtree(run_dir)
+    with one_writer_at_a_time(str(run_dir)):
+        assert run_dir.is_dir() and locked_elsewhere(run_dir)
+    assert not locked_elsewhere(run_dir)
+
+
+def test_a_file_where_the_directory_would_be_holds_nothing_and_is_left_as_it_is(tmp_path):
+    (tmp_path / "run").write_text("not a directory")
+    with one_writer_at_a_time(str(tmp_path / "run")):
+        pass
+    assert (tmp_path / "run").read_text() == "not a directory"
