@@ -13,6 +13,10 @@ at 1000 classes); when ``google-crc32c`` or ``crc32c`` is installed (the
 ``tb_imbalance`` package depends on ``google-crc32c``) the same checksum
 takes microseconds. :data:`CRC_IMPLEMENTATION` says which one is in use.
 
+A local file is kept open between steps and written directly, one ``write``
+a step with nothing buffered (reopening it by its path cost seven system calls
+a step); a file deleted meanwhile is noticed, as appending by its path would.
+
 Where it can write: a local directory, and every URL TensorBoard's
 file-system layer knows — ``s3://`` with ``boto3`` installed, and any
 protocol of ``fsspec`` (``gs://`` with ``gcsfs``, ``az://`` / ``abfs://``
@@ -32,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import socket
@@ -44,7 +49,10 @@ from tensorboard.compat.tensorflow_stub import errors
 from tensorboard.compat.tensorflow_stub.io import gfile
 from tensorboard.summary.writer.record_writer import RecordWriter
 
-__all__ = ["EventFile", "CRC_IMPLEMENTATION", "event_files", "masked_crc32c", "read_events", "read_events_from"]
+__all__ = [
+    "EventFile", "CRC_IMPLEMENTATION", "event_files", "kept_open_here", "masked_crc32c", "read_events",
+    "read_events_from",
+]
 
 _MASK_DELTA = 0xA282EAD8
 
@@ -94,6 +102,64 @@ class _FastRecordWriter(RecordWriter):
 
 
 _FILE_COUNTER = itertools.count()
+_KEPT_OPEN: dict[str, int] = {}  # the real path of each local event file an EventFile keeps open, and its process
+
+
+def kept_open_here(path: str) -> bool:
+    """Whether an :class:`EventFile` of this process keeps the local file ``path`` (a real path) open between steps.
+
+    Example:
+        >>> import tempfile
+        >>> with EventFile(tempfile.mkdtemp()) as events:
+        ...     events.write(0, [])
+        ...     kept_open_here(os.path.realpath(events.path))
+        True
+        >>> kept_open_here(os.path.realpath(events.path))
+        False
+    """
+    return _KEPT_OPEN.get(path) == os.getpid()
+
+
+class _LocalFile:
+    """A local event file kept open between steps: one ``write`` a record, nothing buffered in this process.
+
+    Reopening the file by its path at every step costs seven system calls, and each lets the GIL go (a
+    background writer beside a JAX fit then blocks and wakes again). Nothing buffered: a failed write leaves
+    nothing that closing would write again. Once the file is deleted (its run directory removed by another
+    process), a write raises ``FileNotFoundError`` as appending by the path would, not going to the
+    deleted file unseen.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
+        self._real = os.path.realpath(path)
+        _KEPT_OPEN[self._real] = os.getpid()
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[self._file.write(view):]
+        if os.fstat(self._file.fileno()).st_nlink == 0:
+            raise FileNotFoundError(errno.ENOENT, "the event file was deleted while a step was written", self.path)
+
+    def flush(self) -> None:
+        pass
+
+    def __del__(self) -> None:  # a writer dropped unclosed: its handle goes with it, without a ResourceWarning
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - at interpreter exit, the module's globals may be gone
+            pass
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self) -> None:
+        if _KEPT_OPEN.get(self._real) == os.getpid():
+            del _KEPT_OPEN[self._real]
+        self._file.close()
 
 
 class EventFile:
@@ -127,7 +193,8 @@ class EventFile:
             time.time(), socket.gethostname(), os.getpid(), next(_FILE_COUNTER)
         )
         self.path = self.run_dir.rstrip("/") + "/" + name if "://" in self.run_dir else os.path.join(self.run_dir, name)
-        self._records = _FastRecordWriter(gfile.GFile(self.path, "wb"))
+        local = "://" not in self.path
+        self._records = _FastRecordWriter(_LocalFile(self.path) if local else gfile.GFile(self.path, "wb"))
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         self._records.write(header.SerializeToString())
 
@@ -144,7 +211,7 @@ class EventFile:
                 self._open()
             self._records.write(event.SerializeToString())
         except BaseException:
-            self._records = None  # dropped, not closed: closing would write the cut record's buffer again
+            self.drop()
             raise
 
     def flush(self) -> None:
@@ -153,8 +220,18 @@ class EventFile:
             try:
                 self._records.flush()
             except BaseException:
-                self._records = None
+                self.drop()
                 raise
+
+    def drop(self) -> None:
+        """Let the file go without writing anything more to it; a later :meth:`write` opens a new one.
+
+        A remote file's buffer is dropped, not closed: closing would write a cut record, or re-create
+        a deleted file, again. A local one has nothing buffered: its handle is closed.
+        """
+        records, self._records = self._records, None
+        if records is not None and isinstance(records._writer, _LocalFile):
+            records._writer.close()
 
     def close(self) -> None:
         """Flush and close the file; a later :meth:`write` opens a new one."""

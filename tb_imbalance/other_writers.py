@@ -23,7 +23,9 @@ without a rank guard are then told so, whichever starts second, instead of
 the second being told its steps are not after the first's. Nor does a file
 that this process holds open for writing (:func:`files_written_here`: a
 ``tf.summary`` writer of the same directory, whose steps ``log_report`` to
-the directory would otherwise continue as an earlier run's). Two that start
+the directory would otherwise continue as an earlier run's); the files that
+tb_imbalance's own writers keep open between steps (:func:`kept_open_here`)
+are not such files. Two that start
 writing at once take turns where the system can lock the directory
 (:mod:`tb_imbalance.run_lock`): the second finds the first's file and is
 refused from its first step.
@@ -53,7 +55,7 @@ import socket
 import threading
 import warnings
 
-from tb_imbalance.event_file import event_files, read_events_from
+from tb_imbalance.event_file import event_files, kept_open_here, read_events_from
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
 __all__ = ["WatchedHistory", "files_written_here", "running_writer"]
@@ -197,7 +199,8 @@ class WatchedHistory:
                             return False
                         if not written:
                             written.append(files_written_here())
-                        if os.path.realpath(path) not in written[0]:
+                        real = os.path.realpath(path)
+                        if real not in written[0] or kept_open_here(real):  # another writer's of tb_imbalance
                             return False
                     running.append(path)
                     return True

@@ -197,6 +197,7 @@ class ReportWriter:
     def _start_over(self) -> None:
         # Dropped, not closed: TensorBoard's file layer reopens the path to write, so anything
         # still buffered would re-create the deleted file.
+        self._events.drop()
         self._events = EventFile(self.log_dir)
         self._watched = WatchedHistory(self.log_dir)
 

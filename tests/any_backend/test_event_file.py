@@ -4,6 +4,7 @@ Runs in the TensorFlow, JAX and PyTorch environments; the oracle is
 TensorBoard's own masked CRC32C and event protos.
 """
 
+import os
 import struct
 
 import numpy as np
@@ -189,3 +190,75 @@ def test_a_url_with_and_without_a_trailing_slash_is_one_run_directory():
     close_directory_writers()
     (path,) = event_file.event_files(url)
     assert [event.step for event in event_file.read_events(path) if event.summary.value] == [0, 1]
+
+
+def test_local_steps_are_appended_to_a_file_kept_open_not_reopened_through_tensorboards_file_layer(tmp_path, monkeypatch):
+    """Reopening by the path cost seven system calls a step, each letting the GIL go (a writer beside a JAX fit)."""
+    from tensorboard.compat.tensorflow_stub.io import gfile
+
+    opened = []
+    monkeypatch.setattr(gfile.LocalFileSystem, "append", lambda *args, **kwargs: opened.append(args[1]))
+    monkeypatch.setattr(gfile.LocalFileSystem, "write", lambda *args, **kwargs: opened.append(args[1]))
+    writer = tb_imbalance.ReportWriter(tmp_path)
+    for step in range(3):
+        writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, step]], image=False)
+    assert opened == []
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    assert [event.step for event in event_file.read_events(str(path))] == [0, 0, 1, 2]  # the header, then each step
+    assert event_file.kept_open_here(os.path.realpath(path))
+    writer.close()
+    assert not event_file.kept_open_here(os.path.realpath(path))
+
+
+def test_an_event_file_deleted_while_a_step_is_written_starts_a_new_file_with_that_step(tmp_path, monkeypatch):
+    writer = tb_imbalance.ReportWriter(tmp_path)
+    writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    (first,) = tmp_path.glob("events.out.tfevents.*")
+    step_values = writer.builder.step_values
+
+    def deleted_meanwhile(*args, **kwargs):
+        values = step_values(*args, **kwargs)
+        os.remove(first)  # another process deletes the file after this step was checked
+        return values
+
+    monkeypatch.setattr(writer.builder, "step_values", deleted_meanwhile)
+    writer.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]], image=False)
+    monkeypatch.undo()
+    writer.write_matrix(2, "confusion_matrix", [[5, 1], [0, 2]], image=False)
+    writer.close()
+    (second,) = tmp_path.glob("events.out.tfevents.*")
+    assert second != first
+    events = list(event_file.read_events(str(second)))
+    assert events[0].file_version == "brain.Event:2"  # a whole event file, not the steps after a lost header
+    assert [event.step for event in events[1:]] == [1, 2]
+
+
+def test_another_writer_of_this_process_continues_a_closed_writers_steps_while_its_file_is_kept_open(tmp_path):
+    """A file kept open between steps is not a running tf.summary writer's (files_written_here)."""
+    import warnings
+
+    first = tb_imbalance.ReportWriter(tmp_path)
+    first.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = tb_imbalance.ReportWriter(tmp_path)
+        assert second.history.tags["confusion_matrix"].other_writer is None
+        second.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]], image=False)
+    first.close()
+    second.close()
+
+
+def test_a_writer_dropped_without_closing_closes_its_kept_open_file_quietly(tmp_path):
+    import gc
+    import warnings
+
+    writer = tb_imbalance.ReportWriter(tmp_path)
+    writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    (path,) = tmp_path.glob("events.out.tfevents.*")
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        del writer
+        gc.collect()
+    assert [str(warning.message) for warning in said] == []
+    assert not event_file.kept_open_here(os.path.realpath(path))
+    assert [event.step for event in event_file.read_events(str(path))] == [0, 0]
