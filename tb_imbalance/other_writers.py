@@ -13,7 +13,11 @@ another), warning once how to keep both; the tags they hold are refused from
 then on (:meth:`RunHistory.absorb_events`). The target's own event files
 (:meth:`WatchedHistory.own`) are never another writer's. Remote directories
 (``s3://``, ``gs://``, …) are read on first use only: listing them every step
-would cost a request.
+would cost a request. A local directory's other files are looked at every
+step; the directory is listed again whenever its times say an entry may have
+been made, removed or renamed since the last listing (on a file system of
+:data:`LOCAL_FILE_SYSTEMS`, once it had been unchanged for
+:data:`QUIET_NS`; at every step elsewhere, and while it changes).
 
 An event file found on first use belongs to an earlier run, unless its name
 says it is written by another process of this host that is still running
@@ -53,12 +57,15 @@ import os
 import re
 import socket
 import threading
+import time
 import warnings
 
 from tb_imbalance.event_file import event_files, kept_open_here, read_events_from
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
-__all__ = ["WatchedHistory", "files_written_here", "running_writer"]
+__all__ = [
+    "LOCAL_FILE_SYSTEMS", "QUIET_NS", "WatchedHistory", "file_system_type", "files_written_here", "running_writer",
+]
 
 
 def running_writer(path: str) -> int | None:
@@ -143,6 +150,38 @@ def files_written_here() -> set[str]:
     return written
 
 
+#: File systems whose directories' times change whenever an entry is made, removed or renamed, here, at once:
+#: on them a directory listed once is listed again only when its times say it changed (not over the network,
+#: where a directory's times may be cached or set by another machine's clock).
+LOCAL_FILE_SYSTEMS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs", "zfs"})
+#: A listing is reused only once the directory had not changed for this long before it was listed: above the
+#: coarsest times of those file systems (a second) and the kernel clock's tick, so that an entry made later
+#: gives the directory another time even within one tick of that clock.
+QUIET_NS = 3_000_000_000
+
+
+def file_system_type(path: str) -> str | None:
+    """The type of the file system that holds the local absolute ``path`` (``ext4``, ``nfs``…), where
+    ``/proc/self/mountinfo`` tells (Linux), else None.
+
+    Example:
+        >>> file_system_type("/proc/self") in ("proc", None)
+        True
+    """
+    found, longest = None, -1
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as mounts:
+            for line in mounts:
+                fields = line.split()
+                point = re.sub(r"\\([0-7]{3})", lambda octal: chr(int(octal[1], 8)), fields[4])
+                inside = path == point or path.startswith(point.rstrip("/") + "/")
+                if inside and len(point) >= longest:  # the deepest mount, the last one made over it
+                    found, longest = fields[fields.index("-") + 1], len(point)
+    except (OSError, ValueError, IndexError):
+        return None
+    return found
+
+
 class WatchedHistory:
     """The run history of the directory ``log_dir``, with what other writers add to it later.
 
@@ -160,6 +199,9 @@ class WatchedHistory:
         self._shared: set[str] = set()  # own files a SummaryWriter's user writes too
         self._said = False
         self._lock = threading.Lock()
+        self._listed: list[str] = []  # the last listing, and the directory's identity and times then
+        self._listed_as: tuple | None = None  # None: list it again
+        self._local: dict[int, bool] = {}  # st_dev: whether that file system's directory times can be trusted
 
     @property
     def read(self) -> RunHistory | None:
@@ -218,7 +260,7 @@ class WatchedHistory:
         if "://" in self.log_dir:
             return
         others = []
-        for path in event_files(self.log_dir):  # named as RunHistory.from_directory names them
+        for path in self._event_files():
             if os.path.abspath(path) in self._own:
                 if os.path.abspath(path) in self._shared:
                     events, self._read_up_to[path] = read_events_from(path, self._read_up_to.get(path, 0))
@@ -238,6 +280,27 @@ class WatchedHistory:
                 self._history.absorb_events(events, other_writer=path)
         if others:
             self._say(others)
+
+    def _event_files(self) -> list[str]:
+        """The directory's event files, named as RunHistory.from_directory names them; listed again
+        whenever an entry may have been made, removed or renamed since the last listing."""
+        now = time.time_ns()  # before the directory's times are read: an entry made later gets a later time
+        try:
+            seen = os.stat(self.log_dir)
+        except OSError:
+            seen = None
+        times = None if seen is None else (seen.st_dev, seen.st_ino, seen.st_mtime_ns, seen.st_ctime_ns, seen.st_size)
+        if times is not None and times == self._listed_as:
+            return self._listed
+        self._listed, self._listed_as = event_files(self.log_dir), None
+        if seen is not None and now - max(seen.st_mtime_ns, seen.st_ctime_ns) > QUIET_NS and self._local_times(seen):
+            self._listed_as = times
+        return self._listed
+
+    def _local_times(self, seen: os.stat_result) -> bool:
+        if seen.st_dev not in self._local:
+            self._local[seen.st_dev] = file_system_type(os.path.realpath(self.log_dir)) in LOCAL_FILE_SYSTEMS
+        return self._local[seen.st_dev]
 
     def _say(self, others: list[str]) -> None:
         """Say once that another writer adds to the event file ``others[0]``."""

@@ -363,3 +363,84 @@ def test_the_first_read_looks_at_this_processs_open_files_once_however_many_even
     assert history.tags["confusion_matrix"].other_writer is None  # closed: an earlier run's
     assert len(event_files(str(run_dir))) == 30
     assert len(looks) <= descriptors
+
+
+class _Later:
+    """``time`` for other_writers, ``seconds`` ahead: a directory last changed now counts as quiet."""
+
+    def __init__(self, seconds: float) -> None:
+        self.ahead = int(seconds * 1e9)
+
+    def time_ns(self) -> int:
+        return time.time_ns() + self.ahead
+
+
+def _count_listings(monkeypatch) -> list[str]:
+    import tb_imbalance.other_writers as other_writers
+
+    listed = []
+    real = other_writers.event_files
+    monkeypatch.setattr(other_writers, "event_files", lambda run_dir: listed.append(run_dir) or real(run_dir))
+    return listed
+
+
+def test_a_quiet_local_directory_is_listed_again_only_once_an_entry_is_made(tmp_path, monkeypatch):
+    """A listing costs five system calls a step, each letting the GIL go (a background writer beside a JAX fit)."""
+    import tb_imbalance.other_writers as other_writers
+
+    monkeypatch.setattr(other_writers, "time", _Later(10))
+    listed = _count_listings(monkeypatch)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        with ReportWriter(tmp_path) as writer:
+            for step in range(4):
+                writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+            assert len(listed) == 1  # after the writer's own file was made; unchanged since
+            time.sleep(0.05)  # past the kernel clock's tick: a file made now gives the directory another time
+            with ReportWriter(tmp_path) as other:  # another writer's file appears between two steps
+                other.write_matrix(0, "other", [[1, 0], [0, 1]], image=False)
+            writer.write_matrix(4, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+            assert len(listed) == 2
+            assert writer.history.tags["other"].other_writer is not None  # its steps were taken in, and refused
+    assert [str(warning.message) for warning in said if "another writer is adding" in str(warning.message)] != []
+
+
+def test_a_directory_changed_within_the_last_seconds_is_listed_at_every_step(tmp_path, monkeypatch):
+    """Its times may not change again for an entry made within the same tick of the file system's clock."""
+    listed = _count_listings(monkeypatch)
+    with ReportWriter(tmp_path) as writer:
+        for step in range(4):
+            writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    assert len(listed) == 3  # every step after the first read
+
+
+def test_a_directory_on_a_network_file_system_is_listed_at_every_step(tmp_path, monkeypatch):
+    """Its times may be cached here, or set by another machine's clock."""
+    import tb_imbalance.other_writers as other_writers
+
+    monkeypatch.setattr(other_writers, "time", _Later(10))
+    monkeypatch.setattr(other_writers, "file_system_type", lambda path: "nfs4")
+    listed = _count_listings(monkeypatch)
+    with ReportWriter(tmp_path) as writer:
+        for step in range(4):
+            writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    assert len(listed) == 3
+
+
+def test_the_file_system_of_a_path_is_read_from_the_deepest_mount_holding_it(tmp_path, monkeypatch):
+    import builtins
+    import io
+
+    import tb_imbalance.other_writers as other_writers
+
+    mountinfo = (
+        "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
+        "40 27 0:50 / /mnt/shared\\040runs rw,relatime shared:1 - nfs4 server:/runs rw\n"
+        "41 27 0:51 / /mnt/shared rw,relatime - tmpfs tmpfs rw\n"
+    )
+    real_open = builtins.open
+    monkeypatch.setattr(builtins, "open", lambda path, *a, **k: io.StringIO(mountinfo) if path == "/proc/self/mountinfo"
+                        else real_open(path, *a, **k))
+    assert other_writers.file_system_type("/mnt/shared runs/a") == "nfs4"
+    assert other_writers.file_system_type("/mnt/shared/a") == "tmpfs"
+    assert other_writers.file_system_type("/mnt/sharedx/a") == "ext4"
