@@ -202,6 +202,7 @@ class WatchedHistory:
         self._listed: list[str] = []  # the last listing, and the directory's identity and times then
         self._listed_as: tuple | None = None  # None: list it again
         self._local: dict[int, bool] = {}  # st_dev: whether that file system's directory times can be trusted
+        self._looked: tuple[int, tuple | None] | None = None  # the directory's times read by holds(), for history()
 
     @property
     def read(self) -> RunHistory | None:
@@ -230,6 +231,7 @@ class WatchedHistory:
         """What the run directory holds: read on first use, then with what other writers added since."""
         with self._lock:
             if self._history is None:
+                self._looked = None
                 running: list[str] = []
                 written: list[set[str]] = []  # files_written_here(), read at the first file that needs it
 
@@ -281,26 +283,40 @@ class WatchedHistory:
         if others:
             self._say(others)
 
-    def _event_files(self) -> list[str]:
-        """The directory's event files, named as RunHistory.from_directory names them; listed again
-        whenever an entry may have been made, removed or renamed since the last listing."""
+    def holds(self, path: str) -> bool:
+        """Whether the local run directory still holds the file ``path``, by the directory's times where they
+        say nothing was removed or renamed since a listing that held it, else by looking.
+
+        The times read are those the next :meth:`history` lists the directory by: call it next.
+        """
+        self._looked = self._directory_times()
+        if self._looked[1] is not None and self._looked[1] == self._listed_as and path in self._listed:
+            return True
+        return os.path.exists(path)
+
+    def _directory_times(self) -> tuple[int, tuple | None]:
         now = time.time_ns()  # before the directory's times are read: an entry made later gets a later time
         try:
             seen = os.stat(self.log_dir)
         except OSError:
-            seen = None
-        times = None if seen is None else (seen.st_dev, seen.st_ino, seen.st_mtime_ns, seen.st_ctime_ns, seen.st_size)
+            return now, None
+        return now, (seen.st_dev, seen.st_ino, seen.st_mtime_ns, seen.st_ctime_ns, seen.st_size)
+
+    def _event_files(self) -> list[str]:
+        """The directory's event files, named as RunHistory.from_directory names them; listed again
+        whenever an entry may have been made, removed or renamed since the last listing."""
+        (now, times), self._looked = self._looked or self._directory_times(), None
         if times is not None and times == self._listed_as:
             return self._listed
         self._listed, self._listed_as = event_files(self.log_dir), None
-        if seen is not None and now - max(seen.st_mtime_ns, seen.st_ctime_ns) > QUIET_NS and self._local_times(seen):
+        if times is not None and now - max(times[2], times[3]) > QUIET_NS and self._local_times(times[0]):
             self._listed_as = times
         return self._listed
 
-    def _local_times(self, seen: os.stat_result) -> bool:
-        if seen.st_dev not in self._local:
-            self._local[seen.st_dev] = file_system_type(os.path.realpath(self.log_dir)) in LOCAL_FILE_SYSTEMS
-        return self._local[seen.st_dev]
+    def _local_times(self, device: int) -> bool:
+        if device not in self._local:
+            self._local[device] = file_system_type(os.path.realpath(self.log_dir)) in LOCAL_FILE_SYSTEMS
+        return self._local[device]
 
     def _say(self, others: list[str]) -> None:
         """Say once that another writer adds to the event file ``others[0]``."""

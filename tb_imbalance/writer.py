@@ -190,7 +190,7 @@ class ReportWriter:
         while it is written.
         """
         with self.lock:
-            if self._run_deleted():
+            if self._run_deleted(listing_next=True):
                 self._start_over()
             return self._watched.history()
 
@@ -201,11 +201,17 @@ class ReportWriter:
         self._events = EventFile(self.log_dir)
         self._watched = WatchedHistory(self.log_dir)
 
-    def _run_deleted(self) -> bool:
-        """Whether the (local) run directory was deleted since this writer wrote into it or read its steps."""
+    def _run_deleted(self, listing_next: bool = False) -> bool:
+        """Whether the (local) run directory was deleted since this writer wrote into it or read its steps.
+
+        ``listing_next``: the history is read next; the directory's times, read for the history's listing,
+        say where nothing was removed since (:meth:`WatchedHistory.holds`).
+        """
         if "://" in self.log_dir:
             return False
         if self._events.path is not None:
+            if listing_next:
+                return not self._watched.holds(self._events.path)
             return not os.path.exists(self._events.path)
         files = self._watched.files_read  # steps read, none written: were the files that held them deleted?
         return bool(files) and not any(os.path.exists(path) for path in files)

@@ -444,3 +444,32 @@ def test_the_file_system_of_a_path_is_read_from_the_deepest_mount_holding_it(tmp
     assert other_writers.file_system_type("/mnt/shared runs/a") == "nfs4"
     assert other_writers.file_system_type("/mnt/shared/a") == "tmpfs"
     assert other_writers.file_system_type("/mnt/sharedx/a") == "ext4"
+
+
+def test_a_writers_own_file_is_known_to_be_there_by_its_quiet_directorys_times_and_its_deletion_noticed(
+    tmp_path, monkeypatch
+):
+    """The directory's times, read for its listing, also say the file is there: one system call less a step."""
+    import tb_imbalance.other_writers as other_writers
+    from tb_imbalance.event_file import read_events
+
+    monkeypatch.setattr(other_writers, "time", _Later(10))
+    looked = []
+    real_exists = os.path.exists
+    monkeypatch.setattr(os.path, "exists", lambda path: looked.append(path) or real_exists(path))
+    with ReportWriter(tmp_path) as writer:
+        for step in range(2):  # the second step lists the directory with the writer's file
+            writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+        (first,) = tmp_path.glob("events.out.tfevents.*")
+        assert str(first) in looked
+        looked.clear()
+        for step in range(2, 4):
+            writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+        assert str(first) not in looked  # known to be there by the directory's times
+        time.sleep(0.05)  # past the kernel clock's tick: the deletion gives the directory another time
+        first.unlink()  # deleted between two steps: the writer starts over in a new file
+        writer.write_matrix(4, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    (second,) = tmp_path.glob("events.out.tfevents.*")
+    assert second != first
+    events = list(read_events(str(second)))
+    assert events[0].file_version == "brain.Event:2" and [event.step for event in events[1:]] == [4]
