@@ -36,12 +36,16 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import errno
+import io
 import itertools
 import os
 import socket
 import struct
+import threading
 import time
+import weakref
 from typing import Callable, Iterator, Sequence
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -120,6 +124,24 @@ def kept_open_here(path: str) -> bool:
     return _KEPT_OPEN.get(path) == os.getpid()
 
 
+#: Local event files kept open at once: a process that logs into hundreds of run directories (each keeps
+#: its writer) would otherwise run out of file descriptors. The least recently written are let go, and
+#: reopened (never re-created) at their next step.
+KEPT_OPEN_MAX = 32
+_OPEN_LOCK = threading.RLock()  # re-entrant: a dropped file's __del__ may run while this thread holds it
+_OPEN: "collections.OrderedDict[int, weakref.ref[_LocalFile]]" = collections.OrderedDict()  # least recently written first
+
+
+def _reset_after_fork() -> None:
+    global _OPEN_LOCK
+    _OPEN_LOCK = threading.RLock()  # a child has no thread that could release the parent's
+    _OPEN.clear()  # its writers start files of their own (tb_imbalance.writer); the parent's handles go with them
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 class _LocalFile:
     """A local event file kept open between steps: one ``write`` a record, nothing buffered in this process.
 
@@ -127,21 +149,57 @@ class _LocalFile:
     background writer beside a JAX fit then blocks and wakes again). Nothing buffered: a failed write leaves
     nothing that closing would write again. Once the file is deleted (its run directory removed by another
     process), a write raises ``FileNotFoundError`` as appending by the path would, not going to the
-    deleted file unseen.
+    deleted file unseen. At most :data:`KEPT_OPEN_MAX` files of the process stay open between steps.
     """
 
     def __init__(self, path: str) -> None:
-        self.path = path
-        self._file = open(path, "ab", buffering=0)  # noqa: SIM115 - closed by close()
-        self._real = os.path.realpath(path)
+        self.path, self._real = path, os.path.realpath(path)
+        self._file: io.FileIO | None = None  # None while let go for other files
+        self._closed = self._busy = False
+        with _OPEN_LOCK:
+            self._open(os.O_CREAT)
+
+    def _open(self, create: int) -> None:  # under _OPEN_LOCK
+        self._file = io.FileIO(os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0) | create,
+                                       0o666), "ab")
         _KEPT_OPEN[self._real] = os.getpid()
+        _OPEN[id(self)] = weakref.ref(self)  # weak: a writer dropped unclosed still closes its file
+        while len(_OPEN) > KEPT_OPEN_MAX:
+            for key, ref in list(_OPEN.items()):  # the least recently written that is not being written
+                other = ref()
+                if other is None or not other._busy:
+                    _OPEN.pop(key)
+                    if other is not None:
+                        other._let_go()
+                    break
+            else:
+                break
+
+    def _let_go(self) -> None:  # under _OPEN_LOCK
+        _OPEN.pop(id(self), None)
+        if _KEPT_OPEN.get(self._real) == os.getpid():
+            del _KEPT_OPEN[self._real]
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[self._file.write(view):]
-        if os.fstat(self._file.fileno()).st_nlink == 0:
-            raise FileNotFoundError(errno.ENOENT, "the event file was deleted while a step was written", self.path)
+        with _OPEN_LOCK:
+            if self._closed:
+                raise ValueError(f"the event file {self.path!r} is closed")
+            if self._file is None:
+                self._open(0)  # let go for another file: reopened, not re-created (deleted: FileNotFoundError)
+            else:
+                _OPEN.move_to_end(id(self))
+            self._busy = True  # not let go while written (the write is not under the lock)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[self._file.write(view):]
+            if os.fstat(self._file.fileno()).st_nlink == 0:
+                raise FileNotFoundError(errno.ENOENT, "the event file was deleted while a step was written", self.path)
+        finally:
+            self._busy = False
 
     def flush(self) -> None:
         pass
@@ -154,12 +212,12 @@ class _LocalFile:
 
     @property
     def closed(self) -> bool:
-        return self._file.closed
+        return self._closed
 
     def close(self) -> None:
-        if _KEPT_OPEN.get(self._real) == os.getpid():
-            del _KEPT_OPEN[self._real]
-        self._file.close()
+        with _OPEN_LOCK:
+            self._closed = True
+            self._let_go()
 
 
 class EventFile:

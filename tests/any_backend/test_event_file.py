@@ -262,3 +262,51 @@ def test_a_writer_dropped_without_closing_closes_its_kept_open_file_quietly(tmp_
     assert [str(warning.message) for warning in said] == []
     assert not event_file.kept_open_here(os.path.realpath(path))
     assert [event.step for event in event_file.read_events(str(path))] == [0, 0]
+
+
+def test_a_process_logging_into_more_directories_than_it_may_open_files_keeps_only_a_few_open(tmp_path):
+    # Each directory target keeps its writer for the process's life; their event files must not each
+    # hold a descriptor, or a sweep into hundreds of run directories ends in "Too many open files".
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import os, resource
+        import numpy as np
+        import tb_imbalance
+        from tb_imbalance import event_file
+        resource.setrlimit(resource.RLIMIT_NOFILE, (160, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+        for run in range(300):
+            tb_imbalance.log_report({str(tmp_path)!r} + f"/run{{run}}", np.array([0, 1, 1]), np.array([0, 1, 0]), 0, num_classes=2, image=False)
+        for run in range(0, 300, 7):  # written again: reopened, appended to the same file
+            tb_imbalance.log_report({str(tmp_path)!r} + f"/run{{run}}", np.array([0, 1, 1]), np.array([1, 1, 1]), 1, num_classes=2, image=False)
+        print(len(os.listdir("/proc/self/fd")))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert int(done.stdout.split()[-1]) < 100
+    for run in range(0, 300, 7):
+        files = event_file.event_files(str(tmp_path / f"run{run}"))
+        assert len(files) == 1
+        steps = [event.step for event in event_file.read_events(files[0]) if event.summary.value]
+        assert steps == [0, 1]
+
+
+def test_a_file_let_go_for_others_and_deleted_meanwhile_is_not_re_created_without_its_header(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_file, "KEPT_OPEN_MAX", 1)
+    first, second = tb_imbalance.ReportWriter(tmp_path / "a"), tb_imbalance.ReportWriter(tmp_path / "b")
+    first.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]], image=False)
+    second.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]], image=False)  # the first file is let go
+    (old,) = (tmp_path / "a").glob("events.out.tfevents.*")
+    assert not event_file.kept_open_here(os.path.realpath(old))
+    os.remove(old)
+    first.write_matrix(1, "confusion_matrix", [[2, 1], [0, 3]], image=False)
+    (new,) = (tmp_path / "a").glob("events.out.tfevents.*")
+    events = list(event_file.read_events(str(new)))
+    assert events[0].file_version == "brain.Event:2" and [event.step for event in events[1:]] == [1]
+    first.write_matrix(2, "confusion_matrix", [[2, 1], [0, 3]], image=False)  # reopened, appended
+    second.write_matrix(1, "confusion_matrix", [[2, 1], [0, 3]], image=False)
+    assert [event.step for event in event_file.read_events(str(new))][1:] == [1, 2]
+    first.close()
+    second.close()
