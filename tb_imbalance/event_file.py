@@ -16,6 +16,8 @@ takes microseconds. :data:`CRC_IMPLEMENTATION` says which one is in use.
 A local file is kept open between steps and written directly, one ``write``
 a step with nothing buffered (reopening it by its path cost seven system calls
 a step); a file deleted meanwhile is noticed, as appending by its path would.
+At most :data:`KEPT_OPEN_MAX` (32) stay open in a process; the least recently
+written are let go and reopened at their next step.
 
 Where it can write: a local directory, and every URL TensorBoard's
 file-system layer knows — ``s3://`` with ``boto3`` installed, and any
