@@ -23,7 +23,7 @@ present, or the interpreters given)::
 
 Example:
     >>> sorted(MARKERS)
-    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'torch_kernels.py', 'writers_at_scale.py']
+    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'torch_kernels.py', 'writer_gil.py', 'writers_at_scale.py']
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ REPO = BENCH.parent
 #: Lines each script prints in its final table, for every backend.
 MARKERS = {
     "callback_overhead.py": ("(a) metric + callback / plain", "(b) 2nd SparseCatAccuracy / plain",
-                             "(c) callback alone: tb / metric", "(d) per batch"),
+                             "(c) callback alone: tb / metric", "(c) by direct count", "(d) per batch"),
     "many_classes.py": ("part 1, fit:", "part 2, writers", "log_report target"),
     "examples_cost.py": ("beyond the predict pass", "epochs 2.."),
     "epoch_end.py": ("on the training thread, background writer", "picture draw"),
@@ -53,6 +53,7 @@ MARKERS = {
     "plugin_at_scale.py": ("plugin at scale", "--load_fast=false"),
     "metric_at_scale.py": ("metric at scale", "ours / SparseCategoricalAccuracy"),
     "torch_kernels.py": ("torch calls", "fit with the callback"),
+    "writer_gil.py": ("beside a thread running Python", "one block and wake"),
 }
 
 #: Scripts that run on some backends only (the others run on every backend).

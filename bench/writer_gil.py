@@ -1,6 +1,7 @@
 """The background writer's CPU time per step: alone, beside a thread that wants the GIL, beside a busy process.
 
-Run in any environment (no Keras, no TensorFlow needed)::
+Run in any environment (no Keras, no TensorFlow needed; ``--quick`` is a
+smoke run)::
 
     .venv-jax/bin/python bench/writer_gil.py
 
@@ -105,7 +106,11 @@ def block_and_wake_cost(count: int = 2000) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="smoke run: 10 steps each, figures meaningless")
+    parser.add_argument("--backend", help="accepted for bench/smoke.py and ignored: the writer needs no Keras")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.steps = 10
     changing = steps()
     same = [changing[0]]
     print(f"{CLASSES} classes, {args.steps} steps each; medians per step of the writer thread")
