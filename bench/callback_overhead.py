@@ -45,6 +45,10 @@ Variants (all compiled with ``metrics=["accuracy"]``):
   matplotlib figure with per-cell labels, per-class scalars through
   ``tf.summary``). Both need TensorFlow.
 
+``--lean`` leaves out what a user can turn off: the metric's curve state
+(``curves=False``, in ``metric``, ``metric*`` and ``tb_imbalance``) and the
+callback's picture (``image=False``).
+
 Comparisons: (a) ``tb_imbalance / plain`` — the whole feature; (b)
 ``extra_metric / plain``; (c) ``tb_imbalance / metric_unbinned_training``
 — the callback alone, against a fit whose metric bins what the callback's
@@ -251,7 +255,7 @@ class Fit:
         self.own_cpu = own_cpu
 
 
-def _counted_report_callback(log_dir, names):
+def _counted_report_callback(log_dir, names, image=True):
     """The report callback, counting its own CPU time: ``hooks[e]`` on the training thread in epoch
     ``e`` (``on_test_end`` reads the counts, ``on_epoch_end`` hands the step over) and ``writer[e]``
     the background writer's for epoch ``e``'s step, which it writes while epoch ``e + 1`` trains."""
@@ -283,21 +287,21 @@ def _counted_report_callback(log_dir, names):
             super()._write_step(*args)
             self.writer.append(time.thread_time() - start)
 
-    return Counted(log_dir, class_names=names, verbose=0)
+    return Counted(log_dir, class_names=names, verbose=0, image=image)
 
 
-def run_variant(variant, data, epochs, log_root) -> Fit:
+def run_variant(variant, data, epochs, log_root, lean=False) -> Fit:
     (x_train, y_train), (x_val, y_val) = data
     names = [f"digit {k}" for k in range(CLASSES)]
     metrics: list[Any] = ["accuracy"]
     callbacks: list[Any] = []
     log_dir = tempfile.mkdtemp(dir=log_root)
     if variant in ("metric", "metric_unbinned_training", "tb_imbalance"):
-        metrics.append(tbk.BalancedAccuracy(CLASSES))
+        metrics.append(tbk.BalancedAccuracy(CLASSES, curves=False) if lean else tbk.BalancedAccuracy(CLASSES))
     if variant == "metric_unbinned_training":
         callbacks.append(_training_curves_skipper(metrics[-1]))
     elif variant == "tb_imbalance":
-        callbacks.append(_counted_report_callback(log_dir, names))
+        callbacks.append(_counted_report_callback(log_dir, names, image=not lean))
     elif variant == "extra_metric":
         metrics.append(keras.metrics.SparseCategoricalAccuracy(name="accuracy_2"))
     elif variant == "keras_tb":
@@ -322,14 +326,14 @@ def run_variant(variant, data, epochs, log_root) -> Fit:
     return Fit(wall, steady, cpu, steady_cpu, own)
 
 
-def run_rounds(variants, data, epochs, repeats, log_root, label) -> dict[str, list[Fit]]:
+def run_rounds(variants, data, epochs, repeats, log_root, label, lean=False) -> dict[str, list[Fit]]:
     """Warm-up fits, then ``repeats`` rounds of every variant in rotated order."""
     for name in variants:  # warm-up: imports, first tracing
-        run_variant(name, data, 1, log_root)
+        run_variant(name, data, 1, log_root, lean)
     fits: dict[str, list[Fit]] = {name: [] for name in variants}
     for round_index in range(repeats):
         for name in harness.rotated(variants, round_index):
-            fit = run_variant(name, data, epochs, log_root)
+            fit = run_variant(name, data, epochs, log_root, lean)
             fits[name].append(fit)
             print(f"{label}, round {round_index + 1}: {name:13s} {fit.wall:6.2f} s wall "
                   f"({fit.steady:6.2f} s epochs 2+), {fit.cpu:6.2f} s CPU ({fit.steady_cpu:6.2f} s epochs 2+)",
@@ -524,6 +528,8 @@ def main(argv=None) -> int:
     parser.add_argument("--wide-classes", default="32,128,1000",
                         help="also time (d) at these class counts on synthetic scores, comma-separated ('': skip)")
     parser.add_argument("--no-context", action="store_true", help="skip keras_tb and recipe (TensorFlow only)")
+    parser.add_argument("--lean", action="store_true",
+                        help="the metric without curves (curves=False) and the callback without its picture (image=False)")
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny data, 2 rounds, figures meaningless")
     args = parser.parse_args(argv)
 
@@ -547,7 +553,7 @@ def main(argv=None) -> int:
           f"train class counts {counts.tolist()}", flush=True)
 
     with tempfile.TemporaryDirectory() as log_root:
-        fits = run_rounds(list(CORE_VARIANTS), data, args.epochs, args.repeats, log_root, "core")
+        fits = run_rounds(list(CORE_VARIANTS), data, args.epochs, args.repeats, log_root, "core", args.lean)
         comparisons = [
             ("(a) metric + callback / plain", compare(fits, "tb_imbalance", "plain")),
             ("(b) 2nd SparseCatAccuracy / plain", compare(fits, "extra_metric", "plain")),
@@ -580,6 +586,8 @@ def main(argv=None) -> int:
     print(f"\nbackend {args.backend}, device {device}, jit_compile {probe.jit_compile}; {args.repeats} rounds, "
           f"{args.epochs} epochs per fit with validation; ratio = median over rounds of this fit / the other fit "
           "of the same round (interquartile range)")
+    if args.lean:
+        print("  --lean: BalancedAccuracy(curves=False) and the callback's image=False in the metric and tb_imbalance fits")
     print(f"  {'comparison':36s} {'median fit':>17s}  {'whole fit':27s} {'epochs 2+':27s} {'CPU time':27s} "
           f"{'CPU time, epochs 2+':27s}")
     for label, c in comparisons:
