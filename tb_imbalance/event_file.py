@@ -134,10 +134,14 @@ _OPEN_LOCK = threading.RLock()  # re-entrant: a dropped file's __del__ may run w
 _OPEN: "collections.OrderedDict[int, weakref.ref[_LocalFile]]" = collections.OrderedDict()  # least recently written first
 
 
+_FORKS = 0  # forks between the process that started Python and this one: an EventFile opened at another is inherited
+
+
 def _reset_after_fork() -> None:
-    global _OPEN_LOCK
+    global _OPEN_LOCK, _FORKS
     _OPEN_LOCK = threading.RLock()  # a child has no thread that could release the parent's
-    _OPEN.clear()  # its writers start files of their own (tb_imbalance.writer); the parent's handles go with them
+    _OPEN.clear()  # its writers start files of their own (EventFile.write); the parent's handles go with them
+    _FORKS += 1
 
 
 if hasattr(os, "register_at_fork"):
@@ -227,7 +231,10 @@ class EventFile:
 
     The directory should belong to this writer alone: TensorBoard's Python
     loader follows only the newest event file of a directory, so two writers
-    sharing one lose data there.
+    sharing one lose data there. A writer inherited by a forked child never
+    writes to, flushes or closes its parent's file: its next step starts a
+    new file of the child's own (its :meth:`flush` and :meth:`close` let the
+    parent's go).
 
     Args:
         run_dir: local directory or URL of the run.
@@ -243,6 +250,16 @@ class EventFile:
         self.run_dir = os.fspath(run_dir)
         self.path: str | None = None
         self._records: _FastRecordWriter | None = None
+        self._forks = _FORKS
+
+    def _inherited(self) -> bool:
+        """Whether the open file is a parent's, from before a fork: dropped, so that the child never writes to it
+        (appending by its path, or through the kept-open handle), nor flushes or closes it (a remote store's
+        upload of what it held at the fork would overwrite the parent's later steps)."""
+        if self._records is None or self._forks == _FORKS:
+            return False
+        self.drop()
+        return True
 
     def _open(self) -> None:
         try:
@@ -253,6 +270,7 @@ class EventFile:
             time.time(), socket.gethostname(), os.getpid(), next(_FILE_COUNTER)
         )
         self.path = self.run_dir.rstrip("/") + "/" + name if "://" in self.run_dir else os.path.join(self.run_dir, name)
+        self._forks = _FORKS
         local = "://" not in self.path
         self._records = _FastRecordWriter(_LocalFile(self.path) if local else gfile.GFile(self.path, "wb"))
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
@@ -267,7 +285,7 @@ class EventFile:
         """
         event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values))
         try:
-            if self._records is None:
+            if self._records is None or self._inherited():
                 self._open()
             self._records.write(event.SerializeToString())
         except BaseException:
@@ -276,7 +294,7 @@ class EventFile:
 
     def flush(self) -> None:
         """Put everything written on disk (or upload it, for remote stores)."""
-        if self._records is not None:
+        if self._records is not None and not self._inherited():
             try:
                 self._records.flush()
             except BaseException:
@@ -295,7 +313,7 @@ class EventFile:
 
     def close(self) -> None:
         """Flush and close the file; a later :meth:`write` opens a new one."""
-        if self._records is not None:
+        if self._records is not None and not self._inherited():
             self._records.close()
             self._records = None
 

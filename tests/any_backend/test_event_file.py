@@ -310,3 +310,66 @@ def test_a_file_let_go_for_others_and_deleted_meanwhile_is_not_re_created_withou
     assert [event.step for event in event_file.read_events(str(new))][1:] == [1, 2]
     first.close()
     second.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX")
+@pytest.mark.filterwarnings("ignore:tb_imbalance. another writer is adding")  # the child's file, in the parent's run
+@pytest.mark.parametrize("kept_open", [True, False], ids=["kept-open", "let-go"])
+def test_a_forked_child_never_writes_to_or_closes_its_parents_event_file(tmp_path, monkeypatch, kept_open):
+    """A DataLoader worker or a pool forked after a step: the child's steps, through its own writers or through
+    an EventFile it inherited (kept open, or let go and reopened by its path), never land in the parent's file,
+    and the parent's next step lands there intact."""
+    import signal
+
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    from logdir_reader import matrices
+
+    def value(number):
+        return [summary_pb2.Summary.Value(tag="x", simple_value=number)]
+
+    cm = np.array([[3, 1], [0, 2]])
+    tb_imbalance.log_matrix(tmp_path / "parent", cm, 0, image=False)
+    events = event_file.EventFile(tmp_path / "plain")
+    events.write(0, value(0.5))
+    if not kept_open:
+        monkeypatch.setattr(event_file, "KEPT_OPEN_MAX", 1)
+        event_file.EventFile(tmp_path / "other").write(0, value(0.0))  # lets the others go
+    (parents,) = event_file.event_files(str(tmp_path / "parent"))
+    assert event_file.kept_open_here(os.path.realpath(events.path)) is kept_open
+    assert event_file.kept_open_here(os.path.realpath(parents)) is kept_open
+    child = os.fork()
+    if child == 0:  # the child: every outcome is its exit status, within 60 s or killed by the alarm
+        signal.alarm(60)
+        status = 3
+        try:
+            tb_imbalance.log_matrix(tmp_path / "child", cm + 1, 0, image=False)  # a run of its own
+            tb_imbalance.log_matrix(tmp_path / "parent", cm + 2, 0, name="child", image=False)  # the same run
+            events.write(1, value(-1.0))
+            events.flush()
+            events.close()
+            status = 0
+        except BaseException:  # noqa: BLE001 - said by the status
+            status = 5
+        finally:
+            os._exit(status)
+    _, status = os.waitpid(child, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+    tb_imbalance.log_matrix(tmp_path / "parent", cm * 2, 1, image=False)
+    events.write(1, value(1.5))
+    events.close()
+    with open(events.path, "rb") as handle:  # both checksums of every record, to the file's last byte
+        parent_events = [event_pb2.Event.FromString(payload) for payload in read_records(handle.read())]
+    assert [(e.step, [v.simple_value for v in e.summary.value]) for e in parent_events] == [(0, []), (0, [0.5]), (1, [1.5])]
+    (childs,) = set(event_file.event_files(str(tmp_path / "plain"))) - {events.path}
+    with open(childs, "rb") as handle:
+        child_events = [event_pb2.Event.FromString(payload) for payload in read_records(handle.read())]
+    assert child_events[0].file_version == "brain.Event:2"  # a whole file of the child's own
+    assert [(e.step, [v.simple_value for v in e.summary.value]) for e in child_events[1:]] == [(1, [-1.0])]
+    with open(parents, "rb") as handle:
+        assert [event_pb2.Event.FromString(payload).step for payload in read_records(handle.read())] == [0, 0, 1]
+    assert len(event_file.event_files(str(tmp_path / "parent"))) == 2  # the child's step went to a file of its own
+    logged = matrices(tmp_path)
+    assert sorted(logged["parent"]) == [0, 1] and np.array_equal(logged["parent"][1], cm * 2)
+    assert np.array_equal(logged["parent"][0], cm) and np.array_equal(logged["child"][0], cm + 1)
+    assert np.array_equal(matrices(tmp_path, tag="child")["parent"][0], cm + 2)
