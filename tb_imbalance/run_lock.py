@@ -9,11 +9,15 @@ file and is refused (:mod:`tb_imbalance.other_writers`).
 
 Within a process, the lock is re-entrant for the thread holding it (a
 thread that holds a directory's lock takes it again without waiting); other
-threads wait their turn. A forked child closes the handles it inherited, so
-that it never keeps its parent's lock (a ``DataLoader`` worker forked while
-the background writer writes a step). Nothing is held for a URL, on a system
-without ``flock`` (Windows) or where the file system refuses it (some NFS
-mounts): there the two first steps can still meet.
+threads wait their turn. A directory is known by its real path, so every
+spelling of it shares one turn: a plain path's is resolved at its first turn
+only, one that goes through a symbolic link at every turn, so that a link
+repointed mid-run is followed to the directory it names now. A forked child
+closes the handles it inherited, so that it never keeps its parent's lock (a
+``DataLoader`` worker forked while the background writer writes a step).
+Nothing is held for a URL, on a system without ``flock`` (Windows) or where
+the file system refuses it (some NFS mounts): there the two first steps can
+still meet.
 
 Example:
     >>> import tempfile
@@ -51,7 +55,7 @@ class _DirectoryLock:
 _GUARD = threading.Lock()
 _LOCKS: dict[str, _DirectoryLock] = {}
 _HANDLES: set[int] = set()  # every handle that holds (or is about to hold) an flock now
-_KEYS: dict[str, str] = {}  # each spelling's real path, the first time it was locked
+_KEYS: dict[str, str] = {}  # each spelling's real path, the first time it was locked; "" if it went through a link
 
 
 def _forget_after_fork() -> None:
@@ -101,10 +105,16 @@ def one_writer_at_a_time(run_dir: str | None) -> Iterator[None]:
     if not run_dir or "://" in run_dir or fcntl is None:
         yield
         return
+    # The spelling's real path: resolved once where no part of it was a symbolic link then (writers pass the path
+    # they write to, resolved when they were made: run_location.directory_key), so that a turn costs no more
+    # system calls; at every turn where one was (a SummaryWriter's own log_dir), as a repointed link sends the
+    # steps to its new target. The handle is opened from the same spelling, so it locks the directory it names now.
+    key = _KEYS.get(run_dir)
+    if not key:
+        key = os.path.realpath(run_dir)
+        with _GUARD:
+            _KEYS.setdefault(run_dir, key if key == os.path.abspath(run_dir) else "")
     with _GUARD:
-        # The spelling's real path, resolved once: writers pass the path they write to, resolved when they were
-        # made (run_location.directory_key), so it stays theirs; the handle is opened from that same spelling.
-        key = _KEYS.get(run_dir) or _KEYS.setdefault(run_dir, os.path.realpath(run_dir))
         lock = _LOCKS.setdefault(key, _DirectoryLock())
     with lock.turn:
         lock.depth += 1

@@ -109,3 +109,69 @@ def test_a_file_where_the_directory_would_be_holds_nothing_and_is_left_as_it_is(
     with one_writer_at_a_time(str(tmp_path / "run")):
         pass
     assert (tmp_path / "run").read_text() == "not a directory"
+
+
+def _taken_in_a_thread(run_dir, within: float = 5.0) -> bool:
+    """Whether a turn on ``run_dir`` is taken by this thread's callee at once (not waiting, or waiting forever)."""
+    taken = threading.Event()
+
+    def turn():
+        with one_writer_at_a_time(run_dir):
+            taken.set()
+
+    return _in_a_thread(turn, taken, within)
+
+
+def _in_a_thread(work, done: threading.Event, within: float) -> bool:
+    thread = threading.Thread(target=work, daemon=True)  # daemon: a turn waiting forever does not hold pytest
+    thread.start()
+    return done.wait(within)
+
+
+@pytest.mark.parametrize("through", ["link", "parent_link", "no_link"])
+def test_a_spelling_whose_link_is_repointed_between_turns_locks_its_new_target(tmp_path, through):
+    """A writer's own log_dir (a SummaryWriter's) that is, or goes through, a symbolic link repointed mid-run:
+    its steps go to the new target, so its turns must be that directory's, as another spelling of it is."""
+    first, second = tmp_path / "first" / "run", tmp_path / "second" / "run"
+    first.mkdir(parents=True)
+    second.mkdir(parents=True)
+    if through == "link":
+        link, spelling = tmp_path / "link", str(tmp_path / "link")
+        link.symlink_to(first)
+    elif through == "parent_link":
+        link, spelling = tmp_path / "link", str(tmp_path / "link" / "run")
+        link.symlink_to(first.parent)
+    else:  # the same turns without links: another spelling of each directory
+        spelling = str(first) + "/"
+    with one_writer_at_a_time(spelling):
+        assert locked_elsewhere(first) and not locked_elsewhere(second)
+    if through == "no_link":
+        spelling = str(second) + "/."
+    else:
+        link.unlink()
+        link.symlink_to(second if through == "link" else second.parent)
+    with one_writer_at_a_time(spelling):
+        assert locked_elsewhere(second) and not locked_elsewhere(first)
+    # In the old target's turn, a turn on the spelling is the new target's: it locks that one.
+    with one_writer_at_a_time(str(first)):
+        assert not locked_elsewhere(second)
+        with one_writer_at_a_time(spelling):
+            assert locked_elsewhere(second)
+    # Another writer of this thread holds the new target (a step logged inside a caller's turn): taken at once,
+    # as a turn of the same directory, not waiting forever for this thread's own lock.
+    held = threading.Event()
+    release = threading.Event()
+    nested = threading.Event()
+
+    def holder():
+        with one_writer_at_a_time(str(second)):
+            held.set()
+            with one_writer_at_a_time(spelling):
+                nested.set()
+            release.wait(10)
+
+    assert _in_a_thread(holder, nested, 5.0)
+    # While that other writer (another thread) holds it, the spelling's turn waits; once let go, it is taken.
+    assert held.is_set() and not _taken_in_a_thread(spelling, within=0.5)
+    release.set()
+    assert _taken_in_a_thread(spelling)
