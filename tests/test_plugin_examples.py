@@ -459,10 +459,11 @@ def test_provider_failure_answers_503(client):
         ({"run": "digits", "tag": "nope", "index": 1}, 404, "run 'digits' has no confusion-matrix tag 'nope'"),
         ({"run": "plain", "tag": TAG, "index": 1}, 404, "run 'plain', tag 'confusion_matrix': this run/tag logged no examples"),
         ({"run": "digits", "tag": TAG, "index": 1, "step": 3}, 404, "run 'digits', tag 'confusion_matrix': step 3 holds no examples"),
-        ({"run": "digits", "tag": TAG, "index": 0, "step": 2}, 404, "run 'digits', tag 'confusion_matrix', step 2: index 0 is the step's JSON index"),
-        ({"run": "digits", "tag": TAG, "index": 10_000, "step": 2}, 404, "run 'digits', tag 'confusion_matrix', step 2: index 10000 is no thumbnail"),
-        ({"run": "digits", "tag": TAG, "index": -1, "step": 2}, 404, "run 'digits', tag 'confusion_matrix', step 2: index -1 is no thumbnail"),
-        ({"run": "missing_thumbnail", "tag": TAG, "index": 1}, 404, "index 1 is no thumbnail; this step holds no thumbnails"),
+        # 0 is the step's JSON index: no index below 1 is well-formed, whatever the run
+        ({"run": "digits", "tag": TAG, "index": 0, "step": 2}, 400, "query parameter `index` must be a thumbnail's position (1 or more), as in the `image` URL of an example from the `examples` route, received 0"),
+        ({"run": "nope", "tag": TAG, "index": -1}, 400, "query parameter `index` must be a thumbnail's position (1 or more), as in the `image` URL of an example from the `examples` route, received -1"),
+        ({"run": "digits", "tag": TAG, "index": 10_000, "step": 2}, 404, "run 'digits', tag 'confusion_matrix', step 2: query parameter `index` must be a thumbnail's position, 1 to "),
+        ({"run": "missing_thumbnail", "tag": TAG, "index": 1}, 404, "step 0: query parameter `index` must be a thumbnail's position (this step holds none), as in the `image` URL of an example from the `examples` route, received 1"),
         ({"run": "not_png", "tag": TAG, "index": 1}, 422, "blob 1 is not a PNG thumbnail"),
         ({"run": "future_content", "tag": TAG, "index": 1}, 422, "upgrade"),
     ],
@@ -536,5 +537,6 @@ def test_real_tensorboard_serves_every_step_and_thumbnails(served_logdir, load_f
             got, headers, body = http_get(_url(base, "examples", **params))
             assert got == status and headers["Content-Type"] == "application/json"
             assert set(json.loads(body)) == {"error"}
-        got, _, body = http_get(_url(base, "example_image", run="epochs", tag=TAG, step=0, index=0))
-        assert got == 404 and set(json.loads(body)) == {"error"}
+        for index, status in ((0, 400), (10_000, 404)):
+            got, _, body = http_get(_url(base, "example_image", run="epochs", tag=TAG, step=0, index=index))
+            assert got == status and "query parameter `index`" in json.loads(body)["error"]

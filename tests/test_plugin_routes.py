@@ -177,7 +177,7 @@ _ROUTE_PARAMETERS = {
                 "baseline_step": ("first", "9" * 20)},
     "curves": {"step": ("x",), "class": (None, "x", "4", "-1", ("0", "1"))},
     "examples": {"step": ("x",), "true": (None, "x", "4", "-1"), "pred": (None, "1.5", "4", "-1", ("0", "1"))},
-    "example_image": {"step": ("x",), "index": (None, "first", "9" * 20, ("1", "2"))},
+    "example_image": {"step": ("x",), "index": (None, "first", "0", "-1", "9" * 20, ("1", "2"))},
 }
 _REQUIRED = {"compare": {"baseline": "class_weights"}, "curves": {"class": "0"},
              "examples": {"true": "0", "pred": "0"}, "example_image": {"index": "1"}}
@@ -197,5 +197,32 @@ def test_every_400_of_every_route_names_its_query_parameter_and_the_fix(client, 
     response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=pairs)
     message = json.loads(response.get_data())["error"]
     assert response.status_code == 400, message
+    _assert_names_its_query_parameter_and_the_fix(message, name)
+
+
+def _assert_names_its_query_parameter_and_the_fix(message: str, name: str) -> None:
     assert f"query parameter `{name}`" in message
     assert any(fix in message for fix in ("must", "pass ", "give it once")), message
+
+
+@pytest.mark.parametrize(("index", "message"), [
+    ("3", "query parameter `index` must be a thumbnail's position, 1 to 2, as in the `image` URL of an example "
+          "from the `examples` route, received 3"),
+    ("10000", "query parameter `index` must be a thumbnail's position, 1 to 2, as in the `image` URL of an "
+              "example from the `examples` route, received 10000"),
+])
+def test_a_thumbnail_index_past_the_steps_is_a_404_that_names_its_query_parameter_and_the_fix(tmp_path, index, message):
+    # Unlike the 400s above, a well-formed `index` may name no thumbnail of the step: not found, said the same way.
+    import numpy as np
+
+    import tb_imbalance
+    from support import plugin_client
+    from tb_imbalance.targets import close_directory_writers
+
+    images = np.linspace(0.0, 1.0, 2 * 8 * 8).reshape(2, 8, 8)
+    tb_imbalance.log_report(tmp_path / "pictures", [0, 1], [[0.3, 0.7], [0.6, 0.4]], 5, image=False, examples=images)
+    close_directory_writers()
+    client = plugin_client(tmp_path)
+    said = _error(client, "example_image", 404, run="pictures", tag=TAG, index=index)
+    assert said == f"run 'pictures', tag {TAG!r}, step 5: {message}"
+    _assert_names_its_query_parameter_and_the_fix(said, "index")

@@ -301,6 +301,8 @@ class ImbalancePlugin(base_plugin.TBPlugin):
         where = _run_and_tag(request)
         step = _optional_int(request, "step")
         index = _required_int(request, "index")
+        if index < 1:  # 0 is the step's JSON index: no value below 1 names a thumbnail
+            raise BadRequestError(f"query parameter `index` must be {_REQUIRED_VALUES['index']}, received {index}")
         return self._data.example_image(*where, step, index)
 
     @wrappers.Request.application

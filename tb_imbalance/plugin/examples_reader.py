@@ -123,18 +123,18 @@ class ExampleReads:
 
         Raises:
             NotFoundError: unknown run or tag, no examples, none at ``step``,
-                or no thumbnail ``index`` (0 is the step's JSON index).
+                or ``index`` past the step's thumbnails.
             UnreadableDataError: a newer format, or the blob is not a PNG.
             DataUnavailableError: reading failed.
         """
         self._describe(ctx, experiment_id, [run], tag)
         steps = self._require_example_steps(ctx, experiment_id, run, tag)
         chosen, keys, _ = self._shown_keys(ctx, experiment_id, run, tag, steps, step)
-        if not 1 <= index < len(keys):
-            held = f"thumbnails 1 to {len(keys) - 1}" if len(keys) > 1 else "no thumbnails"
-            what = "is the step's JSON index, not a thumbnail" if index == 0 else "is no thumbnail"
+        if not 1 <= index < len(keys):  # the route answers an index below 1 with a 400 first
+            held = f", 1 to {len(keys) - 1}" if len(keys) > 1 else " (this step holds none)"
             raise NotFoundError(
-                f"run {run!r}, tag {tag!r}, step {chosen}: index {index} {what}; this step holds {held}"
+                f"run {run!r}, tag {tag!r}, step {chosen}: query parameter `index` must be a thumbnail's "
+                f"position{held}, as in the `image` URL of an example from the `examples` route, received {index}"
             )
         with provider_errors(f"reading thumbnail {index} of run {run!r}, tag {tag!r}, step {chosen}"):
             blob = self._provider.read_blob(ctx, blob_key=keys[index])
