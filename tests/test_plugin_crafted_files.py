@@ -5,8 +5,9 @@ plain reader: matrix metadata in the ``coo`` encoding that claims 200,000
 classes (a dense matrix would be 298 GiB), JSON nested 100,000 levels deep
 (Python's parser recurses), JSON numbers that are not finite (``1e999``,
 ``NaN``) or too long for Python's int parser, an examples index whose
-``numbers_as_text`` points at no string of its ``values``. Every route that reads them
-answers a JSON error with a 4xx status, through TensorBoard's WSGI app
+``numbers_as_text`` points at no string of its ``values`` or sits on a text
+or image example. Every route that reads them answers a JSON error with a 4xx
+status, through TensorBoard's WSGI app
 (``--load_fast=false``'s data provider) and through the real
 ``tensorboard`` command in both loader modes.
 """
@@ -119,6 +120,19 @@ BAD_NUMBERS_AS_TEXT = {
     "numbers_as_text_of_no_list": ([0], "nan"),
 }
 
+#: run -> an example of another kind than `values` that carries a `numbers_as_text`.
+NUMBERS_AS_TEXT_ELSEWHERE = {
+    "numbers_as_text_on_text": {"kind": "text", "text": "nan", "length": 3, "numbers_as_text": [0]},
+    "numbers_as_text_on_image": {"kind": "image", "image": 1, "width": 8, "height": 8, "shape": [8, 8],
+                                 "numbers_as_text": []},
+}
+
+
+def _other_kind_index(fields: dict) -> bytes:
+    example = {"id": 1, "row": 1, "top": [[1, 0.6], [0, 0.4]], **fields}
+    return json.dumps(_index(cells=[{"true": 0, "pred": 1, "count": 1, "examples": [example]}])).encode("utf-8")
+
+
 DEEP_JSON = "[" * DEEP + "]" * DEEP
 LONG_INT = "1" + "0" * 5000
 
@@ -137,6 +151,7 @@ EXAMPLE_RUNS = {
     "long_int_index": lambda d: _examples_run(d, json.dumps(_index(rows=0)).replace('"rows": 0', f'"rows": {LONG_INT}').encode()),
     "deep_examples_metadata": None,  # built below: the examples tag's own plugin content
     **{run: (lambda d, bad=bad: _examples_run(d, _values_index(*bad))) for run, bad in BAD_NUMBERS_AS_TEXT.items()},
+    **{run: (lambda d, f=f: _examples_run(d, _other_kind_index(f))) for run, f in NUMBERS_AS_TEXT_ELSEWHERE.items()},
 }
 
 
@@ -237,6 +252,18 @@ def test_a_malformed_numbers_as_text_is_refused_like_other_corrupt_indexes(clien
     assert json.loads(response.get_data())["error"] == (
         f"run {run!r}, tag {TAG!r}, step 0: corrupt examples index: values example 1 has malformed "
         f"`numbers_as_text` {bad} (want distinct positions in `values` of its strings)"
+    )
+
+
+@pytest.mark.parametrize("run", NUMBERS_AS_TEXT_ELSEWHERE)
+def test_numbers_as_text_on_a_text_or_image_example_is_refused_like_other_corrupt_indexes(client, run):
+    # It says which of a values row's strings are numbers: a text or an image example has no `values`.
+    response = client.get(f"{PLUGIN_ROUTE}/examples", query_string={"run": run, "tag": TAG, "true": 0, "pred": 1})
+    assert response.status_code == 422
+    kind = NUMBERS_AS_TEXT_ELSEWHERE[run]["kind"]
+    assert json.loads(response.get_data())["error"] == (
+        f"run {run!r}, tag {TAG!r}, step 0: corrupt examples index: {kind} example 1 has `numbers_as_text` "
+        "(want it on values examples only)"
     )
 
 

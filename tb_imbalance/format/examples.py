@@ -116,7 +116,12 @@ def _check_example(example: dict, num_classes: int) -> None:
             f"corrupt examples index: image example {example.get('id')!r} has thumbnail position "
             f"{example.get('image')!r} (want a blob position of 1 or more)"
         )
-    if example["kind"] == "values" and "numbers_as_text" in example:
+    if "numbers_as_text" in example:
+        if example["kind"] != "values":  # it says which `values` are numbers: text and images have none
+            raise UnsupportedFormatError(
+                f"corrupt examples index: {example['kind']} example {example.get('id')!r} has `numbers_as_text` "
+                "(want it on values examples only)"
+            )
         _check_numbers_as_text(example)
 
 
@@ -155,7 +160,8 @@ def decode_examples_index(blob: bytes) -> dict:
 
     Raises:
         UnsupportedFormatError: not a valid index (a cell or an example the
-            readers could not use, a malformed ``numbers_as_text``, NaN or
+            readers could not use, a malformed ``numbers_as_text`` or one
+            on a text or image example, NaN or
             infinite numbers), or a newer version.
     """
     data = _load_json_object(blob, "examples index")
