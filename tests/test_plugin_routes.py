@@ -10,6 +10,7 @@ by subject: ``test_payloads.py`` (``report``), ``test_series.py``
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -200,9 +201,33 @@ def test_every_400_of_every_route_names_its_query_parameter_and_the_fix(client, 
     _assert_names_its_query_parameter_and_the_fix(message, name)
 
 
+#: How a message gives the fix for query parameter `{name}`: the rule its value must follow, said of
+#: the parameter itself (`name` must be / must hold ...), the value to pass when it is missing, give it
+#: once, or leave it out. A "must" or "pass" anywhere else in the message is no fix of that parameter.
+_FIXES = (
+    r"query parameter `{name}`(=\S+)? must (be|hold|list) \S",
+    r"; pass `{name}=`, \S",
+    r"query parameter `{name}` was given \d+ times \(.*\); give it once$",
+    r"; leave `{name}` out",
+)
+
+
 def _assert_names_its_query_parameter_and_the_fix(message: str, name: str) -> None:
-    assert f"query parameter `{name}`" in message
-    assert any(fix in message for fix in ("must", "pass ", "give it once")), message
+    assert f"query parameter `{name}`" in message, message
+    assert any(re.search(fix.format(name=re.escape(name)), message) for fix in _FIXES), message
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("index", "query parameter `index` 10000 is no thumbnail; this step holds thumbnails 1 to 42"),
+    ("step", "query parameter `step` is not a step of this run; it must be fixed"),
+    ("run", "query parameter `run` could not be read; pass it again later"),
+    ("classes", "query parameter `classes` is wrong; pass `classes=` again"),
+    ("baseline", "query parameter `baseline` names a run of other classes; both runs must log the same classes"),
+])
+def test_a_message_that_names_its_parameter_without_a_fix_fails_the_check(name, message):
+    # All but the first hold a "must" or a "pass " that fixes nothing about the parameter.
+    with pytest.raises(AssertionError):
+        _assert_names_its_query_parameter_and_the_fix(message, name)
 
 
 @pytest.mark.parametrize(("index", "message"), [
