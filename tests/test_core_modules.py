@@ -103,3 +103,26 @@ def test_the_threaded_argmax_is_reachable_for_its_tests():
     assert ids.tolist() == [1, 0] and finite
     ids, finite = core._argmax_rows(np.array([[0.0, np.inf], [3.0, 1.0]]))
     assert ids.tolist() == [1, 0] and not finite
+
+
+def test_the_label_order_check_reads_the_predicted_class_as_the_matrix_does():
+    # one definition of "predicted class": class_order's guess uses the argmax and the column cut of the count
+    from tb_imbalance.core import argmax, class_order, inputs
+
+    assert class_order._argmax_rows is argmax._argmax_rows
+    assert class_order._binary_column_ids is inputs._binary_column_ids is argmax._binary_column_ids
+    positions = class_order._predicted_positions
+    ids = np.array([2, 0, 1, 1])
+    ties = np.array([[0.4, 0.4, 0.2], [0.1, 0.3, 0.3], [1.0, 1.0, 1.0], [0.0, 0.5, 0.5]])  # the first column wins
+    ints = np.array([[3, 3, 1], [0, 2, 5], [1, 0, 0], [0, 4, 4]])
+    for predictions in (ids, ties, ints, ids.reshape(-1, 1)):
+        expected = inputs.class_ids_from_predictions(predictions, 3) if predictions is not ints else np.argmax(ints, 1)
+        assert positions(predictions, 4, 3).tolist() == expected.tolist()
+    assert positions(ties, 4, 3).tolist() == [0, 1, 0, 1]
+    probability = np.array([[0.5], [0.51], [0.0], [1.0]])  # [N, 1]: class 1 above 0.5, a tie is class 0
+    logit = np.array([0.0, 1e-9, -3.0, 2.5])  # outside [0, 1]: cut at 0, as from_logits=True does
+    for column, from_logits, expected in ((probability, False, [0, 1, 0, 1]), (logit, True, [0, 1, 0, 1])):
+        assert positions(column, 4, 2).tolist() == expected
+        assert inputs.class_ids_from_predictions(column, 2, from_logits=from_logits).tolist() == expected
+    assert positions(logit.reshape(-1, 1), 4, 2).tolist() == [0, 1, 0, 1]
+    assert positions(probability, 4, 3) is None  # one column of three classes: no class told

@@ -1,4 +1,5 @@
-"""The rows' argmax of a score array, in cache-sized chunks and, for large arrays, threads.
+"""The predicted class of score rows: their argmax, in cache-sized chunks and, for large arrays, threads;
+of a binary model's one score column, its cut (:func:`_binary_column_ids`).
 
 :func:`_argmax_rows` also says whether every score is finite, without a
 boolean array as large as the scores: the input checks of
@@ -8,6 +9,8 @@ Example:
     >>> ids, finite = _argmax_rows(np.array([[0.1, 0.9], [0.7, 0.3]]))
     >>> ids.tolist(), finite
     ([1, 0], True)
+    >>> _binary_column_ids(np.array([0.2, 0.5, 0.7]), from_logits=False).tolist()
+    [0, 0, 1]
 """
 
 from __future__ import annotations
@@ -82,3 +85,9 @@ def _argmax_rows(scores: np.ndarray) -> tuple[np.ndarray, bool]:
         _EXECUTOR = ThreadPoolExecutor(max_workers=4, thread_name_prefix="tb_imbalance_argmax")
     parts = list(_EXECUTOR.map(_argmax_block, np.array_split(scores, blocks)))
     return np.concatenate([ids for ids, _ in parts]), all(finite for _, finite in parts)
+
+
+def _binary_column_ids(column: np.ndarray, *, from_logits: bool) -> np.ndarray:
+    """Class ids of a binary model's one score column: class 1 above 0.5 (a probability) or above 0 (a logit,
+    the same cut as sigmoid > 0.5); a tie is class 0, as in Keras' and torchmetrics' binary metrics."""
+    return (column > (0.0 if from_logits else 0.5)).astype(np.int64)

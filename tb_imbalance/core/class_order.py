@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from tb_imbalance.core.argmax import _argmax_rows, _binary_column_ids
+
 __all__ = ["check_label_values", "check_pandas_order", "check_pair_columns", "check_rows_paired"]
 
 #: How labels that are the classes' values become class ids, and refuse labels the model does not know.
@@ -68,7 +70,11 @@ def _text_integers(values: Any) -> np.ndarray | None:
 
 
 def _predicted_positions(predictions: Any, rows: int, num_classes: int) -> np.ndarray | None:
-    """The class positions ``predictions`` name (argmax of scores, ids, a binary column's cut), or None."""
+    """The class positions ``predictions`` name (argmax of scores, ids, a binary column's cut), or None.
+
+    The argmax and the cut are the ones the matrix is counted with (:mod:`tb_imbalance.core.argmax`); a column
+    is cut as a probability when it lies in [0, 1], else as a logit (``from_logits`` is not known here).
+    """
     try:
         array = np.asarray(predictions)
     except Exception:  # the usual checks say what is wrong
@@ -76,13 +82,14 @@ def _predicted_positions(predictions: Any, rows: int, num_classes: int) -> np.nd
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim == 2 and array.shape == (rows, num_classes) and array.dtype.kind in "fiu":
-        return np.argmax(array, axis=1)
+        return _argmax_rows(array)[0].astype(np.int64)
     if array.ndim != 1 or len(array) != rows or array.dtype.kind not in "fiub":
         return None
     if array.dtype.kind == "f":  # one score column, of two classes: a probability's cut, else a logit's
         if num_classes != 2:
             return None
-        return (array > (0.5 if array.size and 0 <= array.min() and array.max() <= 1 else 0.0)).astype(np.int64)
+        probability = bool(array.size and 0 <= array.min() and array.max() <= 1)
+        return _binary_column_ids(array, from_logits=not probability)
     return array.astype(np.int64)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tb_imbalance.core.argmax import _argmax_rows
+from tb_imbalance.core.argmax import _argmax_rows, _binary_column_ids
 from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape, check_scores
 
 __all__ = ["check_not_per_position", "class_ids_from_labels", "class_ids_from_predictions"]
@@ -256,14 +256,14 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
                 "pass integer class ids or scores [N, C]"
             )
         if from_logits:
-            return (array > 0.0).astype(np.int64)  # the same cut as sigmoid > 0.5
+            return _binary_column_ids(array, from_logits=True)
         if array.size and (array.min() < 0.0 or array.max() > 1.0):
             raise ValueError(
                 "float `predictions` of shape [N] must be sigmoid probabilities in "
                 f"[0, 1], received values in [{array.min()}, {array.max()}]: these look "
                 "like logits; pass from_logits=True (or apply a sigmoid first)"
             )
-        return (array > 0.5).astype(np.int64)  # a tie is negative, as in Keras' and torchmetrics' binary metrics
+        return _binary_column_ids(array, from_logits=False)
     return _check_range(array, num_classes, "predictions")
 
 
