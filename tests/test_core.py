@@ -1,5 +1,6 @@
 """The numpy core against scikit-learn, imbalanced-learn and hand-computed cases."""
 
+import inspect
 import multiprocessing
 import os
 import time
@@ -736,3 +737,14 @@ def test_a_list_of_matrices_of_different_sizes_is_refused_as_one_per_head_not_as
         core.validate_matrix(heads, "cm")
     assert "concatenate" not in str(raised.value)
     np.testing.assert_array_equal(core.validate_matrix(heads[0], "cm"), heads[0])  # the fix named
+
+
+def test_labels_that_may_be_values_of_class_names_are_warned_at_the_callers_line():
+    # the warning named tb_imbalance/core/counting.py, the line that called the check, not the user's call
+    labels, scores = np.array([1, 2, 1, 2]), np.eye(3)[[0, 1, 0, 1]]
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        assert core.resolve_num_classes(labels, scores, None, [1, 2, 3]) == (3, ["1", "2", "3"])
+        line = inspect.currentframe().f_lineno - 1
+    assert [(w.category, w.filename, w.lineno) for w in said] == [(UserWarning, __file__, line)]
+    assert "`labels` may be values of `class_names` ([1, 2, 3])" in str(said[0].message)

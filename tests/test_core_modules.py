@@ -52,6 +52,7 @@ PUBLIC_NAMES = [
 MODULES = [
     "numeric_arrays", "inputs", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups",
     "binned_scores", "curves", "sparse_matrix", "class_order",
+    "caller",
 ]
 
 #: Modules of tb_imbalance over the line budget, to be split by whoever owns them next.

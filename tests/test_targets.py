@@ -226,3 +226,38 @@ def test_every_matrix_entry_point_refuses_an_empty_evaluation(tmp_path, kind):
             else:
                 log_matrix(target.target, empty, 1, class_names=NAMES[3])
         assert "`cm` counts no example (every cell is 0)" in target.refused(write)
+
+
+def test_labels_that_may_be_values_of_class_names_are_warned_at_the_callers_line(tmp_path):
+    # each entry's warning named tb_imbalance/core/counting.py, not the user's line that called it
+    import inspect
+    import warnings
+
+    import keras
+
+    from tb_imbalance.keras import ClassificationReportCallback
+
+    labels, names = np.array([1, 2, 1, 2, 1, 2]), ["1", "2", "3"]  # values of the names; the scores agree
+    scores = np.eye(3, dtype="float32")[labels - 1] * 0.8 + 0.1
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3, activation="softmax")])
+    model.layers[-1].set_weights([np.eye(3, dtype="float32") * 10, np.zeros(3, "float32")])  # predicts labels - 1
+    model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")
+    callback = ClassificationReportCallback(tmp_path / "fit", class_names=names, validation_data=(scores, labels),
+                                            image=False, verbose=0)
+    lines = []
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        log_report(tmp_path / "dir", labels, scores, 0, class_names=names, image=False)
+        lines.append(inspect.currentframe().f_lineno - 1)
+        with ReportWriter(tmp_path / "writer") as writer:
+            log_report(writer, labels, scores, 0, class_names=names, image=False)
+            lines.append(inspect.currentframe().f_lineno - 1)
+        with tf.summary.create_file_writer(str(tmp_path / "tf")).as_default():
+            tbs.confusion_matrix("cm", labels, scores, 0, class_names=names)
+            lines.append(inspect.currentframe().f_lineno - 1)
+            tbs.classification_report("report", labels, scores, 0, class_names=names, image=False)
+            lines.append(inspect.currentframe().f_lineno - 1)
+        model.fit(scores, labels, epochs=1, verbose=0, callbacks=[callback])
+        lines.append(inspect.currentframe().f_lineno - 1)
+    values = [w for w in said if "may be values of `class_names`" in str(w.message)]
+    assert [(w.category, w.filename, w.lineno) for w in values] == [(UserWarning, __file__, line) for line in lines]

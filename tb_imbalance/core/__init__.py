@@ -12,6 +12,7 @@ so a change to the maths happens here and only here. One module per job:
 :mod:`tb_imbalance.core.argmax`           rows' argmax (chunked, threaded), a column's cut
 :mod:`tb_imbalance.core.validators`       flags, the class count, a matrix, class names
 :mod:`tb_imbalance.core.class_order`      labels that are class values, not ids, refused
+:mod:`tb_imbalance.core.caller`           a warning's stacklevel: the user's line
 :mod:`tb_imbalance.core.counting`         inputs -> checked class ids (once) -> the matrix
 :mod:`tb_imbalance.core.sparse_matrix`    the matrix as its non-empty cells (> 1000 classes)
 :mod:`tb_imbalance.core.metrics`          the report's metrics (scikit-learn, imbalanced-learn)

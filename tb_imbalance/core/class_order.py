@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tb_imbalance.core.argmax import _argmax_rows, _binary_column_ids
+from tb_imbalance.core.caller import user_stacklevel
 
 __all__ = ["check_label_values", "check_pandas_order", "check_pair_columns", "check_rows_paired"]
 
@@ -161,7 +162,7 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None, p
         warnings.warn(
             f"`labels` may be values of `class_names` ({shown}) rather than class ids: each is one of them, and "
             f"label {first} is counted as {read_as}. {fix}{ends}",
-            UserWarning, stacklevel=2,
+            UserWarning, stacklevel=user_stacklevel(),
         )
         return
     raise ValueError(
