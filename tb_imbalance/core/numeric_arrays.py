@@ -129,6 +129,24 @@ def _refuse_lists_of_arrays(value: Any, argument: str) -> None:
 _NOT_CLASSES = {"sample_weight": "numbers (one weight per row)", "cm": "counts", "confusion_matrix": "counts"}
 
 
+#: The keys under which a batch dict holds its class ids (Hugging Face's datasets: ``labels`` or ``label``).
+_LABEL_KEYS = ("labels", "label", "y", "target", "targets")
+
+
+def _labels_mapping(labels: Mapping, keys: str) -> str:
+    """Why a mapping is not ``labels``, and what to pass: the class ids of a batch dict, or the values of a
+    ``{row: class id}`` dict; a mapping of classes (``class_weight``, a label map) is not labels at all."""
+    key = next((key for key in _LABEL_KEYS if key in labels), None)
+    if key is not None or all(isinstance(name, str) for name in labels):
+        entry = f"labels[{key!r}]" if key is not None else "labels[key]"
+        return f"`labels` is a mapping with keys {keys}, as a batch dict is; pass the class ids in it, {entry}"
+    return (
+        f"`labels` is a mapping with keys {keys}, not one class id per row; pass a 1-D array of class ids: a dict "
+        "{row: class id} as np.asarray(list(labels.values())) if its order is the rows' order (a mapping of "
+        "classes, such as class_weight or a label map, is not labels)"
+    )
+
+
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if isinstance(value, Mapping):  # a model's output dict (Hugging Face's ModelOutput is one)
         keys = ", ".join(repr(key) for key in list(value)[:5])
@@ -138,6 +156,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
                 "row: sklearn.utils.class_weight.compute_sample_weight(class_weight, labels), or "
                 "np.array([class_weight[c] for c in labels])"
             )
+        if argument == "labels":
+            raise TypeError(_labels_mapping(value, keys))
         raise TypeError(
             f"`{argument}` is a mapping with keys {keys}, as a model's output dict is; pass the array "
             "in it, e.g. outputs['logits'] (with from_logits=True for logits)"

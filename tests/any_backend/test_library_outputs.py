@@ -107,6 +107,27 @@ def test_a_model_output_dict_is_refused_naming_the_key_to_pass(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_a_dict_as_labels_is_refused_naming_labels_and_the_array_to_pass_not_a_model_output(tmp_path):
+    # a dict of labels got the model-output advice ("outputs['logits']"), which fits no labels
+    scores = np.array([[0.2, 0.8], [0.9, 0.1], [0.3, 0.7]])
+    by_row = {0: 1, 1: 0, 2: 0}  # pandas' Series.to_dict(): {row: class id}
+    fix = (r"^`labels` is a mapping with keys 0, 1, 2, not one class id per row; pass a 1-D array of class ids: a "
+           r"dict \{row: class id\} as np\.asarray\(list\(labels\.values\(\)\)\) if its order is the rows' order "
+           r"\(a mapping of classes, such as class_weight or a label map, is not labels\)$")
+    for call in (lambda: tb_imbalance.log_report(tmp_path, by_row, scores, 0),
+                 lambda: tb_imbalance.core.confusion_matrix(by_row, scores)):
+        with pytest.raises(TypeError, match=fix):
+            call()
+    batch = {"input_ids": np.zeros((3, 4)), "label": np.array([1, 0, 0])}  # a Hugging Face datasets batch
+    with pytest.raises(TypeError, match=r"^`labels` is a mapping with keys 'input_ids', 'label', as a batch dict is; "
+                                        r"pass the class ids in it, labels\['label'\]$"):
+        tb_imbalance.log_report(tmp_path, batch, scores, 0)
+    assert not any(tmp_path.iterdir())
+    cm = tb_imbalance.log_report(tmp_path, np.asarray(list(by_row.values())), scores, 0)  # the fix the message gives
+    assert cm.tolist() == [[1, 1], [0, 1]]
+    assert tb_imbalance.log_report(tmp_path, batch["label"], scores, 1).tolist() == [[1, 1], [0, 1]]
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.float32])
 def test_multi_label_targets_are_refused_as_such_naming_a_binary_report_per_label(tmp_path, dtype):
     rng = np.random.default_rng(3)
