@@ -60,6 +60,7 @@ import threading
 import time
 import warnings
 
+from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.event_file import event_files, kept_open_here, read_events_from
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
@@ -332,5 +333,5 @@ class WatchedHistory:
                 f"log_report(writer, ...), rather than its directory), write {ONE_PROCESS}, or log into "
                 "another directory. Said once per writer.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )

@@ -31,6 +31,7 @@ from typing import Any
 
 from tensorboard.compat.tensorflow_stub.io import gfile
 
+from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
 __all__ = ["callback_log_dir", "check_location", "directory_key", "log_dir_text", "run_directory", "warn_unreadable_run_name"]
@@ -198,6 +199,6 @@ def warn_unreadable_run_name(run_dir: str) -> None:
                 "rename the directory, or start TensorBoard with --load_fast=false. The matrix and "
                 "scalars are unaffected.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
             return

@@ -23,7 +23,6 @@ Example:
 from __future__ import annotations
 
 import logging
-import sys
 import warnings
 import weakref
 from typing import Any
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.core.caller import user_stacklevel
 
 __all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves"]
 
@@ -51,15 +51,7 @@ def _say_once(writer: Any, name: str, reason: str, message: str, *args: Any, war
     said.add((name, reason))
     logging.getLogger("tb_imbalance").warning(message, *args)
     if warn:
-        warnings.warn(message % args, UserWarning, stacklevel=_caller_level())
-
-
-def _caller_level() -> int:
-    """The ``stacklevel`` of the first frame outside this package (the user's ``log_report`` line)."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("tb_imbalance"):
-        frame, level = frame.f_back, level + 1
-    return level
+        warnings.warn(message % args, UserWarning, stacklevel=user_stacklevel())
 
 
 def want_curves(name: str, num_classes: int, requested: bool | None, *, writer: Any = None) -> bool:

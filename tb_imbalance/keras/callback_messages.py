@@ -18,6 +18,8 @@ import warnings
 
 import keras
 
+from tb_imbalance.core.caller import user_stacklevel
+
 __all__ = ["CallbackMessages", "another_fit_writing", "counts_replaced", "evaluated_outside_fit", "not_validated"]
 
 
@@ -47,12 +49,13 @@ class CallbackMessages:
         self._said.add(key)
         self.log(message)
 
-    def warn_once(self, key: str, message: str, stacklevel: int = 3) -> None:
-        """A ``UserWarning`` (pointing at the caller of the callback method) and the line, once per ``key``."""
+    def warn_once(self, key: str, message: str) -> None:
+        """A ``UserWarning`` (pointing at the user's line: ``model.fit``, or the call of a callback method) and the
+        line, once per ``key``."""
         if "warning:" + key in self._said:
             return
         self._said.add("warning:" + key)
-        warnings.warn(f"{self.speaker}: {message}", UserWarning, stacklevel=stacklevel)
+        warnings.warn(f"{self.speaker}: {message}", UserWarning, stacklevel=user_stacklevel())
         self.log(f"warning: {message}")
 
     def validation_rows(self, epoch: int, rows: int) -> None:
@@ -78,22 +81,22 @@ class CallbackMessages:
                 "generator given to fit(validation_data=...) is used up after one pass: pass arrays, a "
                 "keras.utils.PyDataset, or a tf.data dataset with .repeat() and fit(validation_steps=...). "
                 "A validation set that changes size on purpose needs no fix"
-            ), stacklevel=4)
+            ))
 
     def not_logged(self, epoch: int, metric_name: str, *, replaced: bool) -> None:
         """Warn once that an epoch was not logged: fit did not validate it, or another ``evaluate()``
         ``replaced`` the counts of its validation pass."""
         if replaced:
-            self.warn_once("replaced", counts_replaced(epoch, metric_name), stacklevel=4)
+            self.warn_once("replaced", counts_replaced(epoch, metric_name))
         else:
-            self.warn_once("not_validated", not_validated(epoch, metric_name), stacklevel=4)
+            self.warn_once("not_validated", not_validated(epoch, metric_name))
 
     def stopped_unreadable(self, epoch: int, error: ValueError) -> None:
         """Warn that the last epoch of a diverged fit another callback stopped could not be read (``error``)."""
         self.warn_once("stopped_unreadable", (
             f"epoch {epoch} is not logged: training diverged (a NaN loss) and was stopped (model.stop_training, "
             f"e.g. by TerminateOnNaN), and its validation could not be counted: {error}"
-        ), stacklevel=4)
+        ))
 
     def fit_ended(self, freq: int) -> None:
         """Warn when a fit that skipped an epoch for want of validation logged no step at all, and
@@ -104,7 +107,7 @@ class CallbackMessages:
                 "no step was logged in this whole fit: fit validated none of the epochs this callback logs "
                 f"(0, {freq}, {2 * freq}, …). With fit(validation_freq=k), log with freq=1 (every validated "
                 "epoch); otherwise pass validation data to fit or to this callback"
-            ), stacklevel=4)
+            ))
 
     def no_curves(self, reason: str, *, chosen: bool) -> None:
         """Say once that an epoch has no curves and why: a line when the user ``chose`` it
@@ -113,7 +116,7 @@ class CallbackMessages:
         if chosen:
             self.say_once("no_curves", message)
         else:
-            self.warn_once("no_curves", message, stacklevel=4)
+            self.warn_once("no_curves", message)
 
 
 def not_validated(epoch: int, metric_name: str) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.keras import state_updates
 
 __all__ = ["CODES_ABOVE_CLASSES", "DEFAULT_MAX_ROWS", "COUNTER_SLOTS", "CodesLayout", "refuse_replicas", "read_cells"]
@@ -89,7 +90,7 @@ class CodesLayout:
                 f"{metric_name}: max_rows={given} has no effect with {num_classes} classes: up to "
                 f"{CODES_ABOVE_CLASSES} classes the metric counts the {num_classes}² cells themselves, "
                 "whatever the rows; leave max_rows out",
-                UserWarning, stacklevel=4,
+                UserWarning, stacklevel=user_stacklevel(),
             )
         largest = num_classes * num_classes + COUNTER_SLOTS
         code_dtype = "int32" if largest < 2**31 else "int64"

@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import keras
 import numpy as np
 
+from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.keras.cell_codes import read_cells
 from tb_imbalance.keras.state_updates import in_stateless_scope, read_slice
 
@@ -119,7 +120,7 @@ class HostReads:
         if invalid or (logits and not getattr(self, "_said_why_nan", False)):  # MacroAveragePrecision said it
             self._said_uncounted = True
             warnings.warn(f"{self.name}: since its last reset, {self._uncounted(invalid, logits)}; its "
-                          "result() was NaN (said once).", UserWarning, stacklevel=3)
+                          "result() was NaN (said once).", UserWarning, stacklevel=user_stacklevel())
 
     def _explained(self, value: Any) -> Any:
         """``value``, a ``result()``, after saying why it is NaN when it is read eagerly, as a reset does:

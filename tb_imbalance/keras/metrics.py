@@ -26,6 +26,7 @@ from typing import Any
 
 import keras
 
+from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.keras.confusion_metric import (  # the base and its limits, importable from here too
     DENSE_RESULT_MAX_CLASSES,
     ConfusionMatrixMetric,
@@ -229,7 +230,7 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
         why = self._curves.unavailable(counters)
         if why:
             self._said_why_nan = True
-            warnings.warn(f"{why}; until then its result() is NaN.", UserWarning, stacklevel=3)
+            warnings.warn(f"{why}; until then its result() is NaN.", UserWarning, stacklevel=user_stacklevel())
 
     def _curve_value(self, xp: Any, curve_counts: Any) -> Any:
         return self._curves.macro_average_precision(xp, curve_counts, self._float_dtype)

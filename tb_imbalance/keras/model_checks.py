@@ -21,6 +21,7 @@ from typing import Any, Sequence
 
 import keras
 
+from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric
 from tb_imbalance.keras.validation_data import multi_output_refusal
 
@@ -205,7 +206,7 @@ def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | No
                 f"Name them apart, e.g. {type(chosen).__name__}({chosen.num_classes}, name=\"<output>_{chosen.name}\") "
                 "or name=\"weighted_...\", and pass that name as the callback's metric=",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         return chosen
     if metric_name is None:
