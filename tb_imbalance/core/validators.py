@@ -72,7 +72,7 @@ def default_class_names(num_classes: int) -> list[str]:
 
 
 def _class_name(name: Any, index: int) -> str:
-    """One class name as a string: bytes (names read from HDF5, say) as UTF-8; numbers as written."""
+    """One class name as a string: bytes (names read from HDF5, say) as UTF-8; numbers (0-d tensors too) as written."""
     if isinstance(name, (bytes, np.bytes_)):
         try:
             return bytes(name).decode("utf-8")
@@ -82,6 +82,8 @@ def _class_name(name: Any, index: int) -> str:
             ) from None
     if name is None:
         raise TypeError(f"`class_names`[{index}] is None; pass one name (a str) per class")
+    if not isinstance(name, (str, np.generic)) and getattr(name, "ndim", None) == 0 and hasattr(name, "item"):
+        name = name.item()  # a 0-d tensor (list(labels.unique()) holds them): its value, not "tensor(0)"
     return validate_text(str(name), f"`class_names`[{index}]")
 
 

@@ -374,6 +374,19 @@ def test_a_list_of_one_tensor_a_row_is_read_with_grad_in_bfloat16_as_the_tensors
     np.testing.assert_array_equal(cm, skm.confusion_matrix(true, expected, labels=[0, 1]))
 
 
+def test_class_names_of_0_d_tensors_are_their_values_not_their_reprs(tmp_path):
+    # list(labels.unique()) is a list of 0-d tensors: str() of each made the names 'tensor(0)', … for good
+    torch = pytest.importorskip("torch")
+    from logdir_reader import plugin_content
+    from tb_imbalance import format as fmt
+
+    labels, predicted = torch.tensor([0, 1, 2, 1, 0]), torch.tensor([0, 1, 1, 1, 0])
+    tb_imbalance.log_report(tmp_path, labels, predicted, 0, class_names=list(labels.unique()), image=False)
+    assert fmt.parse_plugin_content(plugin_content(tmp_path, ".")).class_names == ("0", "1", "2")
+    halves = [torch.tensor(value, dtype=torch.bfloat16, requires_grad=True) for value in (0.5, 1.5)]
+    assert tb_imbalance.classification_report(np.eye(2, dtype=int), halves)["1.5"]["support"] == 1
+
+
 def test_a_summary_writer_subclass_is_a_summary_writer(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("tensorboard")
