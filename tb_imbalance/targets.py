@@ -279,6 +279,9 @@ def _own_event_file(target: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
+_LIGHTNING = ("lightning_fabric", "lightning", "pytorch_lightning")
+
+
 def _comes_from(target: Any, packages: tuple[str, ...]) -> bool:
     """Whether ``target``'s class, or a class it derives from, is defined in one of ``packages``."""
     return any(kind.__module__.split(".")[0] in packages for kind in type(target).__mro__)
@@ -334,12 +337,22 @@ def sink_for(target: Any) -> Sink:
 
         return Sink(target, lambda: history_of(target), _SHARED_BUILDER, write_to_tf_writer, shared_write_lock(),
                     recording)
-    if _comes_from(target, ("lightning_fabric", "lightning", "pytorch_lightning")) and "Dummy" in type(target).__name__:
+    if _comes_from(target, _LIGHTNING) and "Dummy" in type(target).__name__:
         raise TypeError(
             "`target` is PyTorch Lightning's stand-in for the logger on a process other than rank 0 "
             "(self.logger.experiment there writes nothing), and rank 0 would log its own rows only: gather "
             "every rank's rows (self.all_gather) and log on rank 0 alone (`if self.trainer.is_global_zero:`); "
             "see docs/pytorch.md"
+        )
+    if _comes_from(target, _LIGHTNING) and isinstance(getattr(type(target), "experiment", None), property):
+        kind = type(target).__name__
+        if any("TensorBoard" in base.__name__ for base in type(target).__mro__):
+            raise TypeError(f"`target` is Lightning's {kind}, not its SummaryWriter: pass logger.experiment "
+                            "(in a LightningModule, self.logger.experiment), the writer of the run its scalars go to")
+        raise TypeError(
+            f"`target` is Lightning's {kind}, which writes no TensorBoard events: add a TensorBoardLogger "
+            "(Trainer(logger=[TensorBoardLogger(...), ...])) and pass its writer, its .experiment (self.logger.experiment "
+            "where it is the first logger), or pass a run directory"
         )
     none = "" if target is not None else (
         " (under DDP, a rank made without a writer, `writer = SummaryWriter(...) if rank == 0 else None`? Gather "

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tb_imbalance
+from logdir_reader import matrices
 from tb_imbalance.targets import close_directory_writers
 
 pytest.importorskip("pytorch_lightning")
@@ -33,3 +34,19 @@ def test_a_second_report_at_the_same_step_names_lightnings_sanity_check(tmp_path
     with pytest.raises(ValueError, match=r"sanity check.*`if not self\.trainer\.sanity_checking:`"):
         tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, 0)
     close_directory_writers()
+
+
+def test_a_lightning_logger_passed_instead_of_its_writer_is_refused_naming_experiment(tmp_path):
+    # self.logger in place of self.logger.experiment: refused before naming only the accepted kinds
+    from pytorch_lightning.loggers import CSVLogger, TensorBoardLogger
+
+    logger = TensorBoardLogger(str(tmp_path), name="run")
+    with pytest.raises(TypeError, match=r"`target` is Lightning's TensorBoardLogger.*self\.logger\.experiment"):
+        tb_imbalance.log_report(logger, LABELS, SCORES, 0)
+    with pytest.raises(TypeError, match=r"`target` is Lightning's CSVLogger, which writes no TensorBoard events.*"
+                                        r"TensorBoardLogger.*self\.logger\.experiment"):
+        tb_imbalance.log_report(CSVLogger(str(tmp_path / "csv")), LABELS, SCORES, 0)
+    assert not (tmp_path / "run").exists() and not (tmp_path / "csv").exists()
+    tb_imbalance.log_report(logger.experiment, LABELS, SCORES, 0)
+    logger.experiment.close()
+    assert matrices(logger.log_dir)["."][0].tolist() == [[2, 0], [1, 1]]
