@@ -31,6 +31,9 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 _NUMPY_TORCH_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
 #: What each argument holds, for the refusal of a PRNG key array passed in its place.
 _NOT_KEYS = {"labels": "class ids", "predictions": "class ids or scores", "sample_weight": "weights", "cm": "counts"}
+#: The whole number of a narrow float type from which on some are rounded (float16 rounds 2049 to 2048).
+_WHOLE_NUMBERS_UP_TO = {"float16": 2**11, "bfloat16": 2**8, "float8_e4m3fn": 2**4, "float8_e4m3fnuz": 2**4,
+                        "float8_e5m2": 2**3, "float8_e5m2fnuz": 2**3}
 #: A sparse torch tensor up to this many values dense is made dense (a 1000-class matrix: 10**6).
 _DENSE_MAX_VALUES = 10**7
 
@@ -132,6 +135,29 @@ def _refuse_counts_not_summed_over_replicas(value: Any, argument: str) -> None:
 
 
 def to_numpy(value: Any, argument: str) -> Any:
+    """Return a framework tensor as a numpy array; other values unchanged (see :func:`_read_as_numpy`).
+
+    A count matrix (``argument == "cm"``) of a float type narrower than float32 is refused where a cell
+    reaches the whole numbers that type rounds (float16: 2049 to 2048): its counts may be off already.
+    """
+    array = _read_as_numpy(value, argument)
+    dtype = getattr(value, "dtype", None)
+    dtype = str(getattr(dtype, "name", dtype)).removeprefix("torch.")  # torch's, numpy's, JAX's, TF's names
+    limit = _WHOLE_NUMBERS_UP_TO.get(dtype)
+    if argument == "cm" and limit is not None and isinstance(array, np.ndarray) and array.ndim == 2:
+        cells = np.where(np.isfinite(array), np.abs(array), 0)
+        if cells.size and cells.max() >= limit:
+            row, column = np.unravel_index(np.argmax(cells), cells.shape)
+            raise ValueError(
+                f"`cm` is {dtype}, whose whole numbers from {limit} on may be rounded ones ({limit + 1} rounds to "
+                f"{limit}), and its cell at row {row}, column {column} is {array[row, column]}: its counts may be "
+                f"off (a matrix counted under torch.autocast, whose matmul gives {dtype}). Count in an integer type "
+                "(torch.bincount, tensor.long()) or in float32, and pass that"
+            )
+    return array
+
+
+def _read_as_numpy(value: Any, argument: str) -> Any:
     """Return a framework tensor as a numpy array; other values unchanged.
 
     ``None``, numpy arrays, lists and scalars are returned as they are (the
@@ -158,7 +184,7 @@ def to_numpy(value: Any, argument: str) -> Any:
         return widen_low_precision_floats(value)
     if type(value) in (list, tuple) and value and all(_framework(item) == "torch" for item in value):  # not return_types
         # one tensor a row or a batch, as a loop appends them: each read as a tensor is (grad, GPU, bfloat16)
-        return [to_numpy(item, argument) for item in value]
+        return [_read_as_numpy(item, argument) for item in value]
     framework = _framework(value)
     if framework == "torchmetrics":  # the metric object, not its values
         raise TypeError(

@@ -387,6 +387,26 @@ def test_class_names_of_0_d_tensors_are_their_values_not_their_reprs(tmp_path):
     assert tb_imbalance.classification_report(np.eye(2, dtype=int), halves)["1.5"]["support"] == 1
 
 
+def test_a_count_matrix_in_a_narrow_float_past_its_whole_numbers_is_refused_not_logged_rounded(tmp_path):
+    # one_hot(y).T @ one_hot(p) under autocast gives float16 / bfloat16: 2049 became 2048, 257 became 256, logged
+    torch = pytest.importorskip("torch")
+    true, predicted = np.repeat([0, 0, 1], [2049, 3, 257]), np.repeat([0, 1, 1], [2049, 3, 257])
+    exact = skm.confusion_matrix(true, predicted)
+    hot = torch.nn.functional.one_hot
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        counted = hot(torch.from_numpy(true)).T.float() @ hot(torch.from_numpy(predicted)).float()
+    assert counted.dtype == torch.bfloat16 and counted[0, 0].item() == 2048
+    with pytest.raises(ValueError, match=r"`cm` is bfloat16, whose whole numbers from 256 on may be rounded ones \(257 "
+                                         r"rounds to 256\), and its cell at row 0, column 0 is 2048\.0.*torch\.autocast.*integer type"):
+        tb_imbalance.log_matrix(tmp_path, counted, 0, weighted=False)
+    with pytest.raises(ValueError, match=r"`cm` is float16, whose whole numbers from 2048 on .* row 0, column 0 is 2048"):
+        tb_imbalance.ReportWriter(tmp_path).write_matrix(0, "confusion_matrix", exact.astype(np.float16), ["a", "b"])
+    assert not any(tmp_path.iterdir())
+    small = torch.tensor([[255, 2], [3, 250]], dtype=torch.bfloat16)  # every cell held exactly: logged as counts
+    assert tb_imbalance.log_matrix(tmp_path, small, 0, weighted=False, image=False).tolist() == [[255, 2], [3, 250]]
+    np.testing.assert_array_equal(tb_imbalance.log_matrix(tmp_path, torch.from_numpy(exact), 1, image=False), exact)
+
+
 def test_a_summary_writer_subclass_is_a_summary_writer(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("tensorboard")
