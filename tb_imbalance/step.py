@@ -73,9 +73,14 @@ def validate_step(step: Any) -> int:
                 "value outside its graph: pass a Python int (e.g. the value of sess.run(global_step))"
             ) from None
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
-        raise TypeError(
-            f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"
-        )
+        if getattr(step, "shape", ()) != ():  # an array in step's place, not dumped in full
+            received = f"a {type(step).__module__.split('.')[0]}.{type(step).__name__} of shape {tuple(step.shape)}"
+            one = int(np.prod(step.shape)) == 1
+            hint = "; pass step.item()" if one else ": arguments in the order (target, labels, predictions, step)?"
+        else:
+            received = repr(step)
+            hint = "; pass int(step)" if isinstance(step, float) and step.is_integer() else ""
+        raise TypeError(f"`step` must be a non-negative int (the epoch or batch index), received {received}{hint}")
     if step < 0:
         raise ValueError(
             f"`step` must be a non-negative int (the epoch or batch index), received {step!r}"

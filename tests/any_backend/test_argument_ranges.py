@@ -52,6 +52,26 @@ def test_a_step_past_int64_is_refused_for_a_torch_summary_writer(tmp_path):
     writer.close()
 
 
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")
+def test_an_array_or_a_whole_float_passed_as_step_is_described_not_dumped(tmp_path):
+    # log_report(dir, step, labels, logits): the refusal printed the whole logits tensor, many lines long
+    import torch
+
+    logits = torch.randn(500, 3)
+    with pytest.raises(TypeError) as refused:
+        tb_imbalance.log_report(str(tmp_path), [0, 1], [0, 1], logits, num_classes=3)
+    message = str(refused.value)
+    assert message.startswith("`step` must be a non-negative int (the epoch or batch index), received a torch.Tensor "
+                              "of shape (500, 3): arguments in the order (target, labels, predictions, step)?")
+    assert "\n" not in message and len(message) < 300
+    for whole in (torch.tensor(7.0), np.float64(7.0), 7.0):
+        with pytest.raises(TypeError, match=r"received 7\.0; pass int\(step\)"):
+            tb_imbalance.log_report(str(tmp_path), [0, 1], [0, 1], whole, num_classes=2)
+    with pytest.raises(TypeError, match=r"received a torch\.Tensor of shape \(1,\); pass step\.item\(\)$"):
+        tb_imbalance.log_report(str(tmp_path), [0, 1], [0, 1], torch.tensor([3]), num_classes=2)
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_largest_step_is_written_and_read_back(tmp_path):
     tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, INT64_MAX, image=False)
     close_directory_writers()
