@@ -114,7 +114,7 @@ def test_curves_route_equals_scikit_learns_curves(curves_logdir):
         ({"class": 3}, 400, r"`class` must be a class index in \[0, 2\]"),
         ({"class": "x"}, 400, "class"),
         ({}, 400, "class"),
-        ({"class": 0, "step": 7}, 404, "step 7 holds no curves; steps with curves: 0, 1, 2"),
+        ({"class": 0, "step": 7}, 404, r"step 7 holds no curves; query parameter `step` must be a step with curves: 0, 1, 2 \(or left out for the latest\)$"),
         ({"class": 0, "run": "nope"}, 404, "nope"),
     ],
 )

@@ -401,8 +401,10 @@ def test_a_tag_without_examples_says_how_to_log_them(client):
 
 def test_a_step_without_examples_lists_those_with(client):
     message = _error(client, "examples", 404, run="digits", tag=TAG, step=3, true=0, pred=0)
-    assert message == "run 'digits', tag 'confusion_matrix': step 3 holds no examples; steps with examples: 0, 1, 2"
-    assert _error(client, "examples", 404, run="digits", tag=TAG, step=99, true=0, pred=0).endswith("0, 1, 2")
+    assert message == ("run 'digits', tag 'confusion_matrix': step 3 holds no examples; query parameter `step` must be "
+                       "a step with examples: 0, 1, 2 (or left out for the latest)")
+    assert _error(client, "examples", 404, run="digits", tag=TAG, step=99, true=0, pred=0).endswith(
+        "a step with examples: 0, 1, 2 (or left out for the latest)")
 
 
 @pytest.mark.parametrize(

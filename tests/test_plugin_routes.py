@@ -251,3 +251,65 @@ def test_a_thumbnail_index_past_the_steps_is_a_404_that_names_its_query_paramete
     said = _error(client, "example_image", 404, run="pictures", tag=TAG, index=index)
     assert said == f"run 'pictures', tag {TAG!r}, step 5: {message}"
     _assert_names_its_query_parameter_and_the_fix(said, "index")
+
+
+@pytest.fixture(scope="module")
+def blob_client(tmp_path_factory):
+    """Runs `a` and `b` of 2 classes: step 0 logged with class ids (no curves, no examples), steps 1 and 2
+    with scores and 4 pictures (curves and examples)."""
+    import numpy as np
+
+    import tb_imbalance
+    from support import plugin_client
+    from tb_imbalance.targets import close_directory_writers
+
+    root = tmp_path_factory.mktemp("blobs")
+    labels, scores = [0, 1, 1, 0], [[0.8, 0.2], [0.3, 0.7], [0.6, 0.4], [0.9, 0.1]]
+    pictures = np.linspace(0.0, 1.0, 4 * 8 * 8).reshape(4, 8, 8)
+    for run in ("a", "b"):
+        tb_imbalance.log_report(root / run, labels, [0, 1, 0, 0], 0, image=False, num_classes=2)
+        for step in (1, 2):
+            tb_imbalance.log_report(root / run, labels, scores, step, image=False, examples=pictures)
+    close_directory_writers()
+    return plugin_client(root)
+
+
+# Every 404 a query parameter can cause, by route: the parameter, its value and what the message must offer.
+_STEP_NOT_FOUND = {
+    "report": [("step", "999", "0, 1, 2")],
+    "series": [],
+    "compare": [("step", "999", "0, 1, 2"), ("baseline_step", "999", "0, 1, 2")],
+    "curves": [("step", "999", "1, 2"), ("step", "0", "1, 2")],
+    "examples": [("step", "999", "1, 2"), ("step", "0", "1, 2")],
+    "example_image": [("step", "999", "1, 2"), ("step", "0", "1, 2"), ("index", "99", "1 to 4")],
+}
+_NOT_FOUND = [(route, *case) for route, cases in _STEP_NOT_FOUND.items() for case in cases]
+_BLOB_REQUIRED = {"compare": {"baseline": "b"}, "curves": {"class": "0"}, "examples": {"true": "0", "pred": "0"},
+                  "example_image": {"index": "1"}}
+
+
+@pytest.mark.parametrize(("route", "name", "value", "offered"), _NOT_FOUND)
+def test_every_404_a_query_parameter_causes_names_it_and_the_fix(blob_client, route, name, value, offered):
+    query = {"run": "a", "tag": TAG, **_BLOB_REQUIRED.get(route, {}), name: value}
+    response = blob_client.get(f"{PLUGIN_ROUTE}/{route}", query_string=query)
+    message = json.loads(response.get_data())["error"]
+    assert response.status_code == 404, message
+    _assert_names_its_query_parameter_and_the_fix(message, name)
+    assert offered in message.split(f"query parameter `{name}`", 1)[1], message
+
+
+def test_a_step_holding_curves_or_examples_whose_matrix_is_not_shown_names_step_and_the_fix():
+    # Under --samples_per_plugin a blob step's matrix may be out of TensorBoard's sample: not found, said the same way.
+    import numpy as np
+
+    from tb_imbalance import format as fmt
+    from tb_imbalance.plugin import errors
+    from tb_imbalance.plugin.series import MatrixSeries, PackedMatrix
+
+    info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+    series = MatrixSeries(info, "v", [0, 2], [0.0, 2.0], [PackedMatrix.pack(np.eye(2, dtype=np.int64))] * 2)
+    with pytest.raises(errors.NotFoundError) as raised:
+        series.position(1, offered=("curves", [2]))
+    assert raised.value.message == ("step 1 holds curves but no matrix that is shown; query parameter `step` must be "
+                                    "a step with curves: 2 (or left out for the latest)")
+    _assert_names_its_query_parameter_and_the_fix(raised.value.message, "step")

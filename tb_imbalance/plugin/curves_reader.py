@@ -28,7 +28,7 @@ from tensorboard.data import provider as tb_provider
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import curves as plugin_curves
 from tb_imbalance.plugin.decode import ALL_STEPS
-from tb_imbalance.plugin.series import describe_steps
+from tb_imbalance.plugin.series import step_fix
 from tb_imbalance.plugin.errors import (
     BadRequestError,
     DashboardError,
@@ -83,10 +83,9 @@ class CurveReads:
         chosen = shown[-1] if step is None else int(step)
         if chosen not in steps.blob_keys:
             raise NotFoundError(
-                f"run {run!r}, tag {tag!r}: step {chosen} holds no curves; steps with curves: "
-                f"{describe_steps(shown)}"
+                f"run {run!r}, tag {tag!r}: step {chosen} holds no curves; {step_fix('step', 'a step with curves', shown)}"
             )
-        series.position(chosen)  # 404 / 422 when the step's matrix cannot be shown
+        series.position(chosen, offered=("curves", shown))  # 404 / 422 when the step's matrix cannot be shown
         summary = self._decoded_curves(ctx, experiment_id, run, tag, steps, chosen, num_classes)
         return plugin_curves.curves_payload(
             summary,

@@ -28,7 +28,7 @@ import urllib.parse
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
-from tb_imbalance.plugin.series import describe_steps
+from tb_imbalance.plugin.series import step_fix
 
 __all__ = [
     "IMAGE_ROUTE",
@@ -78,15 +78,15 @@ class ExampleSteps:
         """The step asked for (when None the latest of ``shown``, the steps offered, not empty) and its blob keys.
 
         Raises:
-            NotFoundError: ``step`` holds no examples; the message lists those
-                that do.
+            NotFoundError: ``step`` holds no examples; the message names query
+                parameter ``step`` and lists ``shown``.
         """
         chosen = shown[-1] if step is None else int(step)
         keys = self.blob_keys.get(chosen)
         if keys is None:
             raise NotFoundError(
-                f"run {run!r}, tag {tag!r}: step {chosen} holds no examples; steps with "
-                f"examples: {describe_steps(shown)}"
+                f"run {run!r}, tag {tag!r}: step {chosen} holds no examples; "
+                f"{step_fix('step', 'a step with examples', shown)}"
             )
         return chosen, keys
 

@@ -154,7 +154,7 @@ class ExampleReads:
         if step is None and not shown:
             raise NotFoundError(series.none_shown_message(run, tag, "examples", steps.steps))
         chosen, keys = steps.keys_at(run, tag, step, shown)
-        series.position(chosen)  # 404 / 422 when the step's matrix is not shown
+        series.position(chosen, offered=("examples", shown))  # 404 / 422 when the step's matrix is not shown
         return chosen, keys, shown
 
     def _matrix_info(self, ctx: Any, experiment_id: str, run: str, tag: str) -> fmt.MatrixInfo:

@@ -300,11 +300,12 @@ def _check_same_classes(info: fmt.MatrixInfo, baseline_info: fmt.MatrixInfo, run
     )
 
 
-def _matrix_at(series: MatrixSeries, run: str, tag: str, step: int | None) -> tuple[int, np.ndarray]:
-    """``(step, matrix)`` of ``run`` (its latest step when None); errors name the run."""
+def _matrix_at(series: MatrixSeries, run: str, tag: str, step: int | None, parameter: str) -> tuple[int, np.ndarray]:
+    """``(step, matrix)`` of ``run`` (its latest step when None); errors name the run and query ``parameter``."""
     series.require_steps(run, tag)
     chosen = series.steps[-1] if step is None else int(step)
     try:
+        series.position(chosen, parameter=parameter)
         cm = series.matrix(chosen)
     except DashboardError as error:
         raise type(error)(f"run {run!r}: {error.message}", status=error.status) from error
@@ -369,8 +370,8 @@ def compare_payload(
         ([False, True], 0.375)
     """
     _check_same_classes(series.info, baseline_series.info, run, baseline)
-    chosen, cm = _matrix_at(series, run, tag, step)
-    baseline_chosen, baseline_cm = _matrix_at(baseline_series, baseline, tag, baseline_step)
+    chosen, cm = _matrix_at(series, run, tag, step, "step")
+    baseline_chosen, baseline_cm = _matrix_at(baseline_series, baseline, tag, baseline_step, "baseline_step")
     weighted = series.weighted(chosen) or baseline_series.weighted(baseline_chosen)
     differences = core.per_class_differences(cm, baseline_cm)
     per_class: dict[str, list[Any]] = {}

@@ -38,6 +38,7 @@ __all__ = [
     "TREND_FIELDS",
     "invalid_matrix_is_unreadable",
     "describe_steps",
+    "step_fix",
     "describe_names",
     "MAX_SERVED_CLASSES",
     "check_served_classes",
@@ -262,13 +263,15 @@ class MatrixSeries:
         trends_bytes = len(TREND_FIELDS) * len(self.steps) * num_classes * 8
         return sum(matrix.nbytes for matrix in self._matrices) + trends_bytes
 
-    def position(self, step: int) -> int:
+    def position(self, step: int, *, parameter: str = "step", offered: tuple[str, Sequence[int]] | None = None) -> int:
         """Index of ``step`` in :attr:`steps`.
 
         Raises:
             UnreadableDataError: the step was logged but left out (see
                 :attr:`skipped`); the message gives the reason.
-            NotFoundError: the step was not logged (or not kept).
+            NotFoundError: the step was not logged (or not kept); the message names query parameter
+                ``parameter`` and offers this series' steps, or ``offered``: ``(what, steps)``, the
+                steps holding ``what`` (curves, examples) whose matrix is shown.
         """
         try:
             return self._index[step]
@@ -280,8 +283,11 @@ class MatrixSeries:
                 f"step {step} was left out: {entry.reason}. Steps that can be shown: "
                 f"{describe_steps(self.steps)}"
             )
+        if offered is None:
+            raise NotFoundError(f"step {step} is not available; {step_fix(parameter, 'a logged step', self.steps)}")
+        what, steps = offered
         raise NotFoundError(
-            f"step {step} is not available; available steps: {describe_steps(self.steps)}"
+            f"step {step} holds {what} but no matrix that is shown; {step_fix(parameter, f'a step with {what}', steps)}"
         )
 
     def shown_of(self, steps: Iterable[int]) -> list[int]:
@@ -421,6 +427,10 @@ def describe_steps(steps: Sequence[int]) -> str:
         return ", ".join(str(step) for step in steps)
     return f"{len(steps)} steps from {steps[0]} to {steps[-1]}"
 
+
+def step_fix(parameter: str, kind: str, steps: Sequence[int]) -> str:
+    """What a step's 404 asks of query parameter ``parameter``: ``kind``, one of ``steps``, or left out."""
+    return f"query parameter `{parameter}` must be {kind}: {describe_steps(steps)} (or left out for the latest)"
 
 
 def describe_names(names: Sequence[str], limit: int = 5, width: int = 40) -> str:
