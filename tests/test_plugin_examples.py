@@ -385,9 +385,10 @@ def test_bad_requests_answer_400(client, params, message):
 
 def test_unknown_run_and_tag_answer_404(client):
     assert _error(client, "examples", 404, run="nope", tag=TAG, true=0, pred=0) == (
-        "no run 'nope' with confusion matrices; `run` must be one of the runs the `runs` route lists")
+        "no run 'nope' with confusion matrices; query parameter `run` must be one of the runs the `runs` route lists: "
+        "'bad_top', 'digits', 'future_content', 'future_index', 'mail<img src=x onerror=alert(1)>&\"', … (14 in all)")
     assert _error(client, "examples", 404, run="digits", tag="nope", true=0, pred=0) == (
-        f"run 'digits' has no confusion-matrix tag 'nope'; `tag` must be one of its tags: {TAG!r}")
+        f"run 'digits' has no confusion-matrix tag 'nope'; query parameter `tag` must be one of its tags: {TAG!r}")
     # The examples tag itself is not a matrix tag.
     assert _error(client, "examples", 404, run="digits", tag=fmt.examples_tag(TAG), true=0, pred=0).startswith(
         "run 'digits' has no confusion-matrix tag")

@@ -152,19 +152,38 @@ def test_a_parameter_given_twice_is_refused_not_half_read(client, route, params,
     )
 
 
+_RUNS_LISTED = "'bad_shape', 'baseline', 'class_weights', 'full', 'future', … (6 in all)"
+
+
 def test_an_unknown_run_or_tag_names_its_parameter_and_where_the_names_are(client):
     assert _error(client, "compare", 404, run="baseline", tag=TAG, baseline="nope") == (
-        "no run 'nope' with confusion matrices; `baseline` must be one of the runs the `runs` route lists"
+        f"no run 'nope' with confusion matrices; query parameter `baseline` must be one of the runs the `runs` route "
+        f"lists: {_RUNS_LISTED}"
     )
     assert _error(client, "compare", 404, run="nope", tag=TAG, baseline="baseline").endswith(
-        "`run` must be one of the runs the `runs` route lists"
+        f"query parameter `run` must be one of the runs the `runs` route lists: {_RUNS_LISTED}"
     )
     assert _error(client, "curves", 404, run="baseline", tag="nope", **{"class": 0}) == (
-        f"run 'baseline' has no confusion-matrix tag 'nope'; `tag` must be one of its tags: {TAG!r}"
+        f"run 'baseline' has no confusion-matrix tag 'nope'; query parameter `tag` must be one of its tags: {TAG!r}"
     )
     # Any text may come in a query: a 60,000-character name is not sent back whole.
     message = _error(client, "report", 404, run="x" * 60_000, tag=TAG)
-    assert message.startswith("no run 'xxx") and len(message) < 300
+    assert message.startswith("no run 'xxx") and message.endswith(_RUNS_LISTED) and len(message) < 400
+
+
+def test_the_runs_an_unknown_run_offers_are_escaped_and_cut_like_the_name_asked_for(tmp_path):
+    import tb_imbalance
+    from support import plugin_client
+    from tb_imbalance.targets import close_directory_writers
+
+    hostile = "a\x1b[31m\u202e" + "y" * 200  # a terminal escape, a right-to-left override and a long name
+    tb_imbalance.log_report(tmp_path / hostile, [0, 1], [0, 1], 0, image=False, num_classes=2)
+    close_directory_writers()
+    message = _error(plugin_client(tmp_path), "report", 404, run="nope", tag=TAG)
+    assert message == ("no run 'nope' with confusion matrices; query parameter `run` must be one of the runs the `runs` "
+                       "route lists: 'a\\x1b[31m\\u202e" + "y" * 112 + "…'")
+    (tmp_path / "empty").mkdir()
+    assert _error(plugin_client(tmp_path / "empty"), "report", 404, run="nope", tag=TAG).endswith("lists: none yet")
 
 
 
@@ -275,7 +294,7 @@ def blob_client(tmp_path_factory):
 
 
 # Every 404 a query parameter can cause, by route: the parameter, its value and what the message must offer.
-_STEP_NOT_FOUND = {
+_NOT_FOUND_BY_ROUTE = {
     "report": [("step", "999", "0, 1, 2")],
     "series": [],
     "compare": [("step", "999", "0, 1, 2"), ("baseline_step", "999", "0, 1, 2")],
@@ -283,7 +302,12 @@ _STEP_NOT_FOUND = {
     "examples": [("step", "999", "1, 2"), ("step", "0", "1, 2")],
     "example_image": [("step", "999", "1, 2"), ("step", "0", "1, 2"), ("index", "99", "1 to 4")],
 }
-_NOT_FOUND = [(route, *case) for route, cases in _STEP_NOT_FOUND.items() for case in cases]
+_NOT_FOUND_BY_ROUTE["compare"].append(("baseline", "nope", "'a', 'b'"))
+_NOT_FOUND = [
+    (route, *case)
+    for route, cases in _NOT_FOUND_BY_ROUTE.items()
+    for case in [("run", "nope", "'a', 'b'"), ("tag", "nope", repr(TAG)), *cases]
+]
 _BLOB_REQUIRED = {"compare": {"baseline": "b"}, "curves": {"class": "0"}, "examples": {"true": "0", "pred": "0"},
                   "example_image": {"index": "1"}}
 

@@ -13,7 +13,7 @@ Example:
     >>> ImbalanceData(None).examples(RequestContext(), "", "r", "cm", None, 0, 1)
     Traceback (most recent call last):
     ...
-    tb_imbalance.plugin.errors.NotFoundError: no run 'r' with confusion matrices; `run` must be one of the runs the `runs` route lists
+    tb_imbalance.plugin.errors.NotFoundError: no run 'r' with confusion matrices; query parameter `run` must be one of the runs the `runs` route lists: none yet
 """
 
 from __future__ import annotations

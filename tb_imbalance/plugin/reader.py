@@ -107,7 +107,7 @@ class ImbalanceData(ExampleReads, CurveReads):
         >>> data.report(RequestContext(), "", "baseline", "confusion_matrix")
         Traceback (most recent call last):
         ...
-        tb_imbalance.plugin.errors.NotFoundError: no run 'baseline' with confusion matrices; `run` must be one of the runs the `runs` route lists
+        tb_imbalance.plugin.errors.NotFoundError: no run 'baseline' with confusion matrices; query parameter `run` must be one of the runs the `runs` route lists: none yet
     """
 
     def __init__(
@@ -341,16 +341,17 @@ class ImbalanceData(ExampleReads, CurveReads):
         for run in wanted:
             time_series = listing.get(run, {}).get(tag)
             if time_series is None:
-                tags = self._list(ctx, experiment_id, tb_provider.RunTagFilter(runs=[run])).get(run)
-                shown_run = describe_names([run], width=_NAME_WIDTH)
+                everything = self._list(ctx, experiment_id, None)  # what to pass instead
+                tags, shown_run = everything.get(run), describe_names([run], width=_NAME_WIDTH)
                 if tags:
                     raise NotFoundError(
                         f"run {shown_run} has no confusion-matrix tag {describe_names([tag], width=_NAME_WIDTH)}; "
-                        f"`tag` must be one of its tags: {describe_names(sorted(tags), width=_NAME_WIDTH)}"
+                        f"query parameter `tag` must be one of its tags: {describe_names(sorted(tags), width=_NAME_WIDTH)}"
                     )
                 raise NotFoundError(
-                    f"no run {shown_run} with confusion matrices; `{parameter_of.get(run, 'run')}` must be "
-                    "one of the runs the `runs` route lists"
+                    f"no run {shown_run} with confusion matrices; query parameter `{parameter_of.get(run, 'run')}` "
+                    "must be one of the runs the `runs` route lists: "
+                    f"{describe_names(sorted(everything), width=_NAME_WIDTH) or 'none yet'}"
                 )
             found[run] = time_series
         return found
