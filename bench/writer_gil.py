@@ -1,4 +1,4 @@
-"""The background writer's CPU time per step: alone, beside a thread that wants the GIL, beside a busy process.
+"""The background writer's CPU time per step: alone, beside a thread that wants the GIL or a busy process, cold.
 
 Run in any environment (no Keras, no TensorFlow needed; ``--quick`` is a
 smoke run)::
@@ -19,8 +19,13 @@ writer thread's CPU time (``time.thread_time``) and its voluntary context
 switches (``getrusage(RUSAGE_THREAD)``, one per block), medians over steps.
 Three surroundings: alone; beside a thread running pure Python (wants the
 GIL all the time, as a JAX fit's training thread does); beside a busy
-process on the other core (shares the cores, not the GIL). Last, the CPU
-time one block-and-wake costs a thread here (``time.sleep(0.0001)``).
+process on the other core (shares the cores, not the GIL). Then, alone
+again, each step after other work (a 16 MB sort and some Python, which
+leave the writer's code and data out of the caches, as a training epoch
+does) and each step after 0.2 s idle (the core the writer wakes on has
+been idle since the last epoch): the same step, run once in a while, costs
+more than back to back, with no GIL in the way. Last, the CPU time one
+block-and-wake costs a thread here (``time.sleep(0.0001)``).
 """
 
 from __future__ import annotations
@@ -73,8 +78,20 @@ def _busy_process(seconds: float) -> None:
         pass
 
 
-def write_steps(writer: ReportWriter, reports: list[ReportStep], first: int, count: int) -> tuple[float, float]:
-    """Median CPU ms and voluntary context switches of ``count`` steps written in a thread of their own."""
+def _evict_caches() -> None:
+    """Other work between two steps, as a fit does between two epochs: sorts 16 MB, runs Python."""
+    np.sort(np.random.default_rng(0).random(2_000_000))
+    sum(k * 3 % 7 for k in range(20_000))
+
+
+def _idle() -> None:
+    time.sleep(0.2)
+
+
+def write_steps(writer: ReportWriter, reports: list[ReportStep], first: int, count: int,
+                before_step=None) -> tuple[float, float]:
+    """Median CPU ms and voluntary context switches of ``count`` steps written in a thread of their own
+    (``before_step`` runs before each, untimed)."""
     out: dict[str, tuple[float, float]] = {}
 
     def run() -> None:
@@ -83,6 +100,8 @@ def write_steps(writer: ReportWriter, reports: list[ReportStep], first: int, cou
             report = reports[k % len(reports)]
             report = ReportStep.with_classes(first + k, report.name, report.matrix, report.classes,
                                              curves=report.curves, checked_curves=True)
+            if before_step is not None:
+                before_step()
             before, start = resource.getrusage(resource.RUSAGE_THREAD).ru_nvcsw, time.thread_time()
             writer.write_report(report, per_class_scalars=True, image=True)
             cpu.append((time.thread_time() - start) * 1e3)
@@ -136,6 +155,17 @@ def main(argv=None) -> int:
                 helper.terminate()
             if helper is not None:
                 helper.join()
+            cells = [f"{cpu:6.2f} ms, {switches:4.1f} blocks" for cpu, switches in figures]
+            print(f"{label:44s} {cells[0]:>24s} {cells[1]:>24s}", flush=True)
+    with tempfile.TemporaryDirectory() as log_dir, ReportWriter(log_dir) as writer:  # nothing beside the writer
+        write_steps(writer, list(changing), 0, 20)
+        first, cold_steps = 100, min(args.steps, 40)
+        for label, before_step in (("alone, after other work (16 MB sort, Python)", _evict_caches),
+                                   ("alone, after 0.2 s idle", _idle)):
+            figures = []
+            for reports in (same, list(changing)):
+                figures.append(write_steps(writer, reports, first, cold_steps, before_step))
+                first += cold_steps
             cells = [f"{cpu:6.2f} ms, {switches:4.1f} blocks" for cpu, switches in figures]
             print(f"{label:44s} {cells[0]:>24s} {cells[1]:>24s}", flush=True)
     print(f"one block and wake of a thread (time.sleep(0.0001)) costs it {block_and_wake_cost():.1f} µs of CPU")
