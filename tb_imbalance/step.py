@@ -50,6 +50,8 @@ MAX_STEP = 2**63 - 1
 #: Above this, steps are not exact as JavaScript numbers: TensorBoard's pages cannot tell neighbours apart.
 MAX_PAGE_STEP = 2**53
 _said_page_step = False
+#: What an array or a list in step's place most likely means: the arguments were passed in another order.
+_ORDER_HINT = ": arguments in the order (target, labels, predictions, step)?"
 
 
 def validate_step(step: Any) -> int:
@@ -76,7 +78,10 @@ def validate_step(step: Any) -> int:
         if getattr(step, "shape", ()) != ():  # an array in step's place, not dumped in full
             received = f"a {type(step).__module__.split('.')[0]}.{type(step).__name__} of shape {tuple(step.shape)}"
             one = int(np.prod(step.shape)) == 1
-            hint = "; pass step.item()" if one else ": arguments in the order (target, labels, predictions, step)?"
+            hint = "; pass step.item()" if one else _ORDER_HINT
+        elif isinstance(step, (list, tuple)) and step:  # a list of predictions in step's place, not dumped in full
+            received = f"a {type(step).__name__} of {len(step)} value{'s' if len(step) > 1 else ''}"
+            hint = "; pass step[0]" if len(step) == 1 else _ORDER_HINT
         else:
             received = repr(step)
             hint = "; pass int(step)" if isinstance(step, float) and step.is_integer() else ""

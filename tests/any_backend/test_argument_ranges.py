@@ -72,6 +72,20 @@ def test_an_array_or_a_whole_float_passed_as_step_is_described_not_dumped(tmp_pa
     assert not any(tmp_path.iterdir())
 
 
+def test_a_list_passed_as_step_is_described_not_dumped(tmp_path):
+    # log_report(dir, epoch, labels, predictions): the predictions list landed in step's place, printed in full
+    predictions = [0, 1] * 1500
+    with pytest.raises(TypeError) as refused:
+        tb_imbalance.log_report(str(tmp_path), [0, 1], [0, 1], predictions, num_classes=2)
+    assert str(refused.value) == ("`step` must be a non-negative int (the epoch or batch index), received a list of "
+                                  "3000 values: arguments in the order (target, labels, predictions, step)?")
+    with pytest.raises(TypeError, match=r"received a tuple of 1 value; pass step\[0\]$"):
+        tb_imbalance.log_report(str(tmp_path), [0, 1], [0, 1], (3,), num_classes=2)
+    with pytest.raises(TypeError, match=r"received \[\]$"):
+        tb_imbalance.log_report(str(tmp_path), [0, 1], [0, 1], [], num_classes=2)
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_largest_step_is_written_and_read_back(tmp_path):
     tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, INT64_MAX, image=False)
     close_directory_writers()
