@@ -82,9 +82,20 @@ def _class_name(name: Any, index: int) -> str:
             ) from None
     if name is None:
         raise TypeError(f"`class_names`[{index}] is None; pass one name (a str) per class")
-    if not isinstance(name, (str, np.generic)) and getattr(name, "ndim", None) == 0 and hasattr(name, "item"):
-        name = name.item()  # a 0-d tensor (list(labels.unique()) holds them): its value, not "tensor(0)"
+    if not isinstance(name, (str, np.generic)) and getattr(name, "ndim", None) == 0:
+        name = _zero_d_value(name)  # a 0-d tensor (list(labels.unique()) holds them): its value, not "tensor(0)"
     return validate_text(str(name), f"`class_names`[{index}]")
+
+
+def _zero_d_value(tensor: Any) -> Any:
+    """A 0-d tensor's value (torch, JAX, TensorFlow, numpy), a float16 / float32 one as numpy writes it ("0.1")."""
+    try:
+        value = tensor.item() if hasattr(tensor, "item") else np.asarray(tensor).item()  # TensorFlow: no .item()
+    except Exception:  # not a tensor after all: written as it is
+        return tensor
+    dtype = getattr(tensor, "dtype", None)
+    dtype = str(getattr(dtype, "name", dtype)).removeprefix("torch.")  # torch's, numpy's, JAX's, TF's names
+    return np.dtype(dtype).type(value) if isinstance(value, float) and dtype in ("float16", "float32") else value
 
 
 def validate_text(text: Any, argument: str) -> str:

@@ -387,6 +387,28 @@ def test_class_names_of_0_d_tensors_are_their_values_not_their_reprs(tmp_path):
     assert tb_imbalance.classification_report(np.eye(2, dtype=int), halves)["1.5"]["support"] == 1
 
 
+def _zero_d_tensors(framework, values, dtype):
+    """``list(tensor)`` of ``framework``: its 0-d tensors, as list(labels.unique()) gives them."""
+    if framework == "tensorflow":
+        tf = pytest.importorskip("tensorflow")
+        return list(tf.constant(values, dtype=dtype))
+    if framework == "torch":
+        torch = pytest.importorskip("torch")
+        return list(torch.tensor(values, dtype=getattr(torch, dtype)))
+    jnp = pytest.importorskip("jax.numpy")
+    return list(jnp.array(values, dtype=dtype))
+
+
+@pytest.mark.parametrize("framework", ["tensorflow", "torch", "jax"])
+def test_class_names_of_any_frameworks_0_d_tensors_are_written_as_numpy_writes_them(framework):
+    # TensorFlow's were named 'tf.Tensor(0, shape=(), dtype=int32)'; a float32 0.1 was named '0.10000000149011612'
+    eye = np.eye(3, dtype=int)
+    report = tb_imbalance.classification_report(eye, _zero_d_tensors(framework, [0, 1, 2], "int32"))
+    assert list(report)[:3] == ["0", "1", "2"]
+    report = tb_imbalance.classification_report(eye, _zero_d_tensors(framework, [0.1, 1.5, 2.0], "float32"))
+    assert list(report)[:3] == ["0.1", "1.5", "2.0"]
+
+
 def test_a_count_matrix_in_a_narrow_float_past_its_whole_numbers_is_refused_not_logged_rounded(tmp_path):
     # one_hot(y).T @ one_hot(p) under autocast gives float16 / bfloat16: 2049 became 2048, 257 became 256, logged
     torch = pytest.importorskip("torch")
