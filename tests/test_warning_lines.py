@@ -114,3 +114,17 @@ def tb_imbalance_file(name: str) -> str:
     import tb_imbalance
 
     return os.path.join(os.path.dirname(os.path.abspath(tb_imbalance.__file__)), name)
+
+
+def test_a_warning_in_the_background_writer_names_the_package_not_concurrent_futures(tmp_path):
+    # a stack that is all the package's (its background writer's thread) named concurrent/futures/thread.py
+    import functools
+
+    from tb_imbalance import background
+    from tb_imbalance.run_location import warn_unreadable_run_name
+
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        background.wait([background.submit(functools.partial(warn_unreadable_run_name, str(tmp_path / 'a"b')))])
+    assert [w.filename for w in said] == [tb_imbalance_file("background.py")]
+    assert linecache.getline(said[0].filename, said[0].lineno).strip() == "job()"

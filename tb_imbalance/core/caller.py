@@ -21,6 +21,8 @@ import sys
 __all__: list[str] = []
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+#: The modules that start a thread's stack (the background writer's pool): no caller of the package's there.
+_THREAD_STARTS = frozenset({"threading", "concurrent.futures.thread"})
 
 
 def _passed_over() -> tuple[str, ...]:
@@ -35,11 +37,14 @@ def user_stacklevel() -> int:
     """The ``stacklevel`` at which a ``warnings.warn`` in the caller of this function names the user's line.
 
     Counts the caller's frame and those above it that are in this package
-    (or Keras); a stack that is all the package's (a thread it started) ends
-    at its outermost frame.
+    (or Keras); a stack that is all the package's below the thread's start
+    (its background writer, a thread whose target is a public function) ends
+    at its outermost frame of the package.
     """
     passed_over = _passed_over()
     frame, level = sys._getframe(1), 1
     while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(passed_over):
+        if frame.f_back.f_globals.get("__name__") in _THREAD_STARTS:  # the thread's own start, not a caller
+            break
         frame, level = frame.f_back, level + 1
     return level
