@@ -23,6 +23,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from tb_imbalance.core import widen_low_precision_floats
+from tb_imbalance.core.numeric_arrays import _dtype_name
 
 __all__ = ["called_from_tf_py_function", "eager_under_torch_compile", "refuse_tf_graph_or_replica", "to_numpy"]
 
@@ -141,8 +142,7 @@ def to_numpy(value: Any, argument: str) -> Any:
     reaches the whole numbers that type rounds (float16: 2049 to 2048): its counts may be off already.
     """
     array = _read_as_numpy(value, argument)
-    dtype = getattr(value, "dtype", None)
-    dtype = str(getattr(dtype, "name", dtype)).removeprefix("torch.")  # torch's, numpy's, JAX's, TF's names
+    dtype = _dtype_name(value)
     limit = _WHOLE_NUMBERS_UP_TO.get(dtype)
     if argument == "cm" and limit is not None and isinstance(array, np.ndarray) and array.ndim == 2:
         cells = np.where(np.isfinite(array), np.abs(array), 0)

@@ -45,6 +45,13 @@ def widen_low_precision_floats(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _dtype_name(value: Any) -> str:
+    """The name of ``value``'s element type as numpy spells it (``"float16"``), whichever framework's it is
+    (torch's ``torch.float16``, TensorFlow's and JAX's ``.name``); ``"None"`` without one."""
+    dtype = getattr(value, "dtype", None)
+    return str(getattr(dtype, "name", dtype)).removeprefix("torch.")
+
+
 def rows_are_probabilities(scores: np.ndarray) -> bool:
     """Whether score rows ``[N, C]`` read as probabilities: in ``[0, 1]``, each row summing to 1.
 

@@ -15,7 +15,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, check_integer_total, _check_sum, _shape
+from tb_imbalance.core.numeric_arrays import (
+    _as_numeric_array, _check_finite, _check_sum, _dtype_name, _shape, check_integer_total,
+)
 from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = [
@@ -93,8 +95,7 @@ def _zero_d_value(tensor: Any) -> Any:
         value = tensor.item() if hasattr(tensor, "item") else np.asarray(tensor).item()  # TensorFlow: no .item()
     except Exception:  # not a tensor after all: written as it is
         return tensor
-    dtype = getattr(tensor, "dtype", None)
-    dtype = str(getattr(dtype, "name", dtype)).removeprefix("torch.")  # torch's, numpy's, JAX's, TF's names
+    dtype = _dtype_name(tensor)
     return np.dtype(dtype).type(value) if isinstance(value, float) and dtype in ("float16", "float32") else value
 
 
