@@ -156,6 +156,8 @@ def _labels_mapping(labels: Mapping, keys: str) -> str:
 
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if isinstance(value, Mapping):  # a model's output dict (Hugging Face's ModelOutput is one)
+        if not value:  # no keys to name, and none to pass
+            raise TypeError(f"`{argument}` is an empty mapping (a dict with no keys); pass an array, one entry per row")
         keys = ", ".join(repr(key) for key in list(value)[:5])
         if argument == "sample_weight":  # a class_weight dict {class: weight}: weights of classes, not of rows
             raise TypeError(

@@ -128,6 +128,17 @@ def test_a_dict_as_labels_is_refused_naming_labels_and_the_array_to_pass_not_a_m
     assert tb_imbalance.log_report(tmp_path, batch["label"], scores, 1).tolist() == [[1, 1], [0, 1]]
 
 
+@pytest.mark.parametrize("argument", ["labels", "predictions", "sample_weight"])
+def test_an_empty_dict_is_refused_as_empty_not_as_a_mapping_with_keys_of_nothing(tmp_path, argument):
+    # "`labels` is a mapping with keys , as a batch dict is; pass the class ids in it, labels[key]"
+    given = {"labels": [0, 1], "predictions": [[0.9, 0.1], [0.2, 0.8]], "sample_weight": None, argument: {}}
+    with pytest.raises(TypeError) as refused:
+        tb_imbalance.log_report(tmp_path, given["labels"], given["predictions"], 0, sample_weight=given["sample_weight"])
+    assert str(refused.value) == (f"`{argument}` is an empty mapping (a dict with no keys); pass an array, one "
+                                  "entry per row")
+    assert not any(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize("dtype", [np.int64, np.float32])
 def test_multi_label_targets_are_refused_as_such_naming_a_binary_report_per_label(tmp_path, dtype):
     rng = np.random.default_rng(3)
