@@ -200,6 +200,11 @@ def test_top_confusions_say_on_hover_which_examples_a_row_opens(dashboard):
             str(rank), shown_i, "→", shown_j, str(count), _percent(count / row_sums[i]), _percent(count / col_sums[j])
         ]
 
+    # A long name is cut (its tooltip keeps it): the counts and shares stay in the box, no scrolling sideways.
+    fits = dashboard.testid("top-confusions").evaluate(
+        "box => ({table: box.querySelector('table').scrollWidth, box: box.clientWidth})")
+    assert fits["table"] <= fits["box"], fits
+
     # Hovering a row shows its title; hovering a name cell, that name's own tooltip.
     first = dashboard.testid("top-confusion-row").first
     rank_cell, true_cell = first.locator("td").nth(0), first.locator("td.name").first
