@@ -174,7 +174,7 @@ def log_report(
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
     sample_weight = to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(
-        labels, predictions, num_classes, class_names, sample_weight=sample_weight
+        labels, predictions, num_classes, class_names, sample_weight=sample_weight, from_logits=from_logits
     )
     ids = core.class_ids(
         labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits,

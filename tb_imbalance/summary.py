@@ -119,7 +119,7 @@ def _counted(
     labels, predictions = _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions")
     sample_weight = _to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(
-        labels, predictions, num_classes, class_names, sample_weight=sample_weight
+        labels, predictions, num_classes, class_names, sample_weight=sample_weight, from_logits=from_logits
     )
     ids = core.class_ids(
         labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits

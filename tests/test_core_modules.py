@@ -127,3 +127,8 @@ def test_the_label_order_check_reads_the_predicted_class_as_the_matrix_does():
         assert inputs.class_ids_from_predictions(column, 2, from_logits=from_logits).tolist() == expected
     assert positions(logit.reshape(-1, 1), 4, 2).tolist() == [0, 1, 0, 1]
     assert positions(probability, 4, 3) is None  # one column of three classes: no class told
+    in_range = np.array([0.0, 0.2, 0.6, 1.0])  # the caller's from_logits, when known, wins over the range
+    for from_logits, expected in ((True, [0, 1, 1, 1]), (False, [0, 0, 1, 1]), (None, [0, 0, 1, 1])):
+        assert positions(in_range, 4, 2, from_logits).tolist() == expected
+    assert inputs.class_ids_from_predictions(in_range, 2, from_logits=True).tolist() == [0, 1, 1, 1]
+    assert positions(logit, 4, 2, False) is None  # outside [0, 1] as probabilities: the count refuses them

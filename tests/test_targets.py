@@ -261,3 +261,37 @@ def test_labels_that_may_be_values_of_class_names_are_warned_at_the_callers_line
         lines.append(inspect.currentframe().f_lineno - 1)
     values = [w for w in said if "may be values of `class_names`" in str(w.message)]
     assert [(w.category, w.filename, w.lineno) for w in values] == [(UserWarning, __file__, line) for line in lines]
+
+
+def test_the_label_values_check_cuts_a_logit_column_in_0_1_as_every_entrys_matrix_does(tmp_path):
+    # logits all in [0, 1] with from_logits=True: the matrix cuts them at 0 (every row predicted class 1), the
+    # check cut them at 0.5 (as probabilities), found the labels agreeing as ids and said nothing
+    import warnings
+
+    import keras
+
+    from tb_imbalance.keras import ClassificationReportCallback
+
+    labels, logits, names = np.array([0, 0, 0, 1]), np.array([0.2, 0.3, 0.4, 0.9], "float32"), ["1", "0"]
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.layers[-1].set_weights([np.ones((1, 1), "float32"), np.zeros(1, "float32")])  # outputs its input
+    model.compile(keras.optimizers.SGD(0.0), keras.losses.BinaryCrossentropy(from_logits=True))
+    callback = ClassificationReportCallback(tmp_path / "fit", class_names=names, from_logits=True, image=False,
+                                            validation_data=(logits[:, None], labels), verbose=0)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        cm = log_report(tmp_path / "dir", labels, logits, 0, class_names=names, from_logits=True, image=False)
+        with ReportWriter(tmp_path / "writer") as writer:
+            log_report(writer, labels, logits, 0, class_names=names, from_logits=True, image=False)
+        with tf.summary.create_file_writer(str(tmp_path / "tf")).as_default():
+            tbs.confusion_matrix("cm", labels, logits, 0, class_names=names, from_logits=True)
+            tbs.classification_report("report", labels, logits, 0, class_names=names, from_logits=True, image=False)
+        model.fit(logits[:, None], labels, epochs=1, verbose=0, callbacks=[callback])
+    assert cm.tolist() == [[0, 3], [0, 1]]  # as ids: 1 row of 4 agrees; as the names' positions: 3
+    values = [str(w.message) for w in said if "may be values of `class_names`" in str(w.message)]
+    assert len(values) == 5 and values[0].startswith("`labels` may be values of `class_names` (['1', '0'])")
+    assert matrices(tmp_path / "fit")["validation_imbalance"][0].tolist() == [[0, 3], [0, 1]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # read as probabilities, cut at 0.5: the labels agree as ids, nothing to say
+        cm = log_report(tmp_path / "probabilities", labels, logits, 0, class_names=names, image=False)
+    assert cm.tolist() == [[3, 0], [0, 1]]

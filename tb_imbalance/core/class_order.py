@@ -70,11 +70,15 @@ def _text_integers(values: Any) -> np.ndarray | None:
     return np.array(numbers, dtype=np.int64)
 
 
-def _predicted_positions(predictions: Any, rows: int, num_classes: int) -> np.ndarray | None:
+def _predicted_positions(
+    predictions: Any, rows: int, num_classes: int, from_logits: bool | None = None
+) -> np.ndarray | None:
     """The class positions ``predictions`` name (argmax of scores, ids, a binary column's cut), or None.
 
-    The argmax and the cut are the ones the matrix is counted with (:mod:`tb_imbalance.core.argmax`); a column
-    is cut as a probability when it lies in [0, 1], else as a logit (``from_logits`` is not known here).
+    The argmax and the cut are the ones the matrix is counted with (:mod:`tb_imbalance.core.argmax`): a column
+    is cut as the caller's ``from_logits`` says (logits in [0, 1] at 0, as the matrix cuts them); where it is
+    not known, as a probability when it lies in [0, 1], else as a logit. A column outside [0, 1] with
+    ``from_logits=False`` names no class here (the count refuses it).
     """
     try:
         array = np.asarray(predictions)
@@ -90,13 +94,17 @@ def _predicted_positions(predictions: Any, rows: int, num_classes: int) -> np.nd
         if num_classes != 2:
             return None
         probability = bool(array.size and 0 <= array.min() and array.max() <= 1)
-        return _binary_column_ids(array, from_logits=not probability)
+        if from_logits is False and not probability:
+            return None
+        return _binary_column_ids(array, from_logits=not probability if from_logits is None else from_logits)
     return array.astype(np.int64)
 
 
-def _values_fit_predictions(values: np.ndarray, names: np.ndarray, predictions: Any, num_classes: int) -> bool:
+def _values_fit_predictions(
+    values: np.ndarray, names: np.ndarray, predictions: Any, num_classes: int, from_logits: bool | None
+) -> bool:
     """Whether ``predictions`` agree with more rows when each label is read as its name's position than as an id."""
-    predicted = _predicted_positions(predictions, len(values), num_classes)
+    predicted = _predicted_positions(predictions, len(values), num_classes, from_logits)
     if predicted is None:
         return False
     order = np.argsort(names, kind="stable")
@@ -104,7 +112,9 @@ def _values_fit_predictions(values: np.ndarray, names: np.ndarray, predictions: 
     return int(np.count_nonzero(positions == predicted)) > int(np.count_nonzero(values == predicted))
 
 
-def check_label_values(labels: Any, class_names: Any, num_classes: int | None, predictions: Any = None) -> None:
+def check_label_values(
+    labels: Any, class_names: Any, num_classes: int | None, predictions: Any = None, from_logits: bool | None = None
+) -> None:
     """Refuse integer labels that are the values of integer ``class_names`` rather than their positions.
 
     Said when ``class_names`` are integers other than ``0..C-1`` (a
@@ -119,7 +129,9 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None, p
     names beside class ids, unless the labels cannot be ids (refused as
     above) or, all in ``0..C-1``, ``predictions`` agree with more rows when
     each label is read as its name's position than as an id (warned as
-    above): other names are never compared with the labels.
+    above): other names are never compared with the labels. A binary
+    model's single score column is cut as the matrix cuts it, by
+    ``from_logits`` (``None``: a probability when it lies in [0, 1]).
     """
     if class_names is None or num_classes is None or isinstance(class_names, (str, bytes)):
         return
@@ -157,7 +169,7 @@ def check_label_values(labels: Any, class_names: Any, num_classes: int | None, p
             "id); if the labels are class ids already, the matrix is right"
         )
     if present[0] >= 0 and present[-1] < num_classes:  # class ids as well, maybe: counted as ids, and said
-        if text and not _values_fit_predictions(values, names, predictions, num_classes):
+        if text and not _values_fit_predictions(values, names, predictions, num_classes, from_logits):
             return  # names as text beside ids, as they are meant
         warnings.warn(
             f"`labels` may be values of `class_names` ({shown}) rather than class ids: each is one of them, and "

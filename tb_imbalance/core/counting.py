@@ -31,7 +31,7 @@ __all__ = ["resolve_num_classes", "ClassIds", "class_ids", "count_class_ids", "c
 
 def resolve_num_classes(
     labels: Any, predictions: Any, num_classes: int | None, class_names: Sequence[Any] | None, *,
-    sample_weight: Any = None,
+    sample_weight: Any = None, from_logits: bool | None = None,
 ) -> tuple[int | None, list[str] | None]:
     """The number of classes of a logging call, and its checked class names.
 
@@ -46,6 +46,8 @@ def resolve_num_classes(
     their index or names say (:func:`check_pandas_order`; ``sample_weight``
     is only compared with the labels' index), and a one-vs-one
     ``decision_function`` beside ``class_names`` (:func:`check_pair_columns`).
+    ``from_logits``, the count's, says how the check of the labels' values
+    cuts a binary model's single score column (``None``: by its range).
 
     Example:
         >>> resolve_num_classes([0, 1], [[0.9, 0.1, 0.0], [0.2, 0.7, 0.1]], None, ["a", "b", "c"])
@@ -71,7 +73,9 @@ def resolve_num_classes(
             raise
         given = len(class_name_values(class_names))
         raise ValueError(f"{error}; {_count_origin(labels, predictions, num_classes, given)}") from None
-    check_label_values(labels, class_names, num_classes, predictions)
+    if from_logits is not None:
+        from_logits = validate_flag(from_logits, "from_logits")
+    check_label_values(labels, class_names, num_classes, predictions, from_logits)
     check_pandas_order(labels, predictions, sample_weight, names, num_classes)
     return num_classes, names
 

@@ -333,7 +333,7 @@ class ValidationSource:
             scores = _single_output(model.predict(x, batch_size=self.batch_size, verbose=0))
         else:
             labels, scores, weights = self._predict_batches(model)
-        num_classes, _ = core.resolve_num_classes(labels, scores, num_classes, class_names)
+        num_classes, _ = core.resolve_num_classes(labels, scores, num_classes, class_names, from_logits=from_logits)
         try:
             ids = core.class_ids(labels, scores, num_classes=num_classes, sample_weight=weights, from_logits=from_logits)
             if self.keep_scores and self.is_arrays and self.steps is None:
