@@ -138,23 +138,44 @@ def _refuse_counts_not_summed_over_replicas(value: Any, argument: str) -> None:
 def to_numpy(value: Any, argument: str) -> Any:
     """Return a framework tensor as a numpy array; other values unchanged (see :func:`_read_as_numpy`).
 
-    A count matrix (``argument == "cm"``) of a float type narrower than float32 is refused where a cell
-    reaches the whole numbers that type rounds (float16: 2049 to 2048): its counts may be off already.
+    A count matrix (``argument == "cm"``, one tensor or a list of row tensors) of a float type narrower than
+    float32 is refused where a cell reaches the whole numbers that type rounds (float16: 2049 to 2048): its
+    counts may be off already. A matrix holding a negative cell is left to the count check, which names it.
     """
     array = _read_as_numpy(value, argument)
-    dtype = _dtype_name(value)
-    limit = _WHOLE_NUMBERS_UP_TO.get(dtype)
-    if argument == "cm" and limit is not None and isinstance(array, np.ndarray) and array.ndim == 2:
-        cells = np.where(np.isfinite(array), np.abs(array), 0)
-        if cells.size and cells.max() >= limit:
-            row, column = np.unravel_index(np.argmax(cells), cells.shape)
-            raise ValueError(
-                f"`cm` is {dtype}, whose whole numbers from {limit} on may be rounded ones ({limit + 1} rounds to "
-                f"{limit}), and its cell at row {row}, column {column} is {array[row, column]}: its counts may be "
-                f"off (a matrix counted under torch.autocast, whose matmul gives {dtype}). Count in an integer type "
-                "(torch.bincount, tensor.long()) or in float32, and pass that"
-            )
+    if argument == "cm":
+        _refuse_rounded_counts(value, array)
     return array
+
+
+def _refuse_rounded_counts(value: Any, array: Any) -> None:
+    """Refuse ``cm`` (``array``, read from ``value``) where a cell of a narrow float type may have been rounded."""
+    items = list(value) if type(value) in (list, tuple) else [value]  # rows (or batches) each of its own type
+    limits = [_WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items]
+    if min(limits, default=np.inf) == np.inf:
+        return
+    try:
+        cells = np.asarray(array, dtype=np.float64)
+    except (TypeError, ValueError):  # ragged, or no numbers: the count check says so
+        return
+    if cells.ndim != 2 or not cells.size:
+        return
+    cells = np.where(np.isfinite(cells), cells, 0)
+    if cells.min() < 0:  # a negative count is wrong however it was rounded: the count check says that first
+        return
+    rows = np.array(limits if len(items) == len(cells) else [limits[0]] * len(cells))[:, None]
+    over = np.where(cells >= rows, cells, -1)
+    if over.max() < 0:
+        return
+    row, column = np.unravel_index(np.argmax(over), over.shape)
+    item = items[row] if len(items) == len(cells) else value
+    dtype, limit = _dtype_name(item), int(rows[row, 0])
+    raise ValueError(
+        f"`cm` is {dtype}, whose whole numbers from {limit} on may be rounded ones ({limit + 1} rounds to "
+        f"{limit}), and its cell at row {row}, column {column} is {cells[row, column]}: its counts may be "
+        f"off (a matrix counted under torch.autocast, whose matmul gives {dtype}). Count in an integer type "
+        "(torch.bincount, tensor.long()) or in float32, and pass that"
+    )
 
 
 def _read_as_numpy(value: Any, argument: str) -> Any:

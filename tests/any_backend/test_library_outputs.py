@@ -440,6 +440,29 @@ def test_a_count_matrix_in_a_narrow_float_past_its_whole_numbers_is_refused_not_
     np.testing.assert_array_equal(tb_imbalance.log_matrix(tmp_path, torch.from_numpy(exact), 1, image=False), exact)
 
 
+def test_a_count_matrix_given_as_narrow_float_rows_is_refused_as_the_matrix_is(tmp_path):
+    # a list of float16 row tensors skipped the check: 2049 was logged as 2048
+    torch = pytest.importorskip("torch")
+    rows = [torch.tensor([2049.0, 3.0], dtype=torch.float16), torch.tensor([0.0, 257.0], dtype=torch.float16)]
+    assert rows[0][0].item() == 2048
+    with pytest.raises(ValueError, match=r"`cm` is float16, whose whole numbers from 2048 on .* row 0, column 0 is 2048"):
+        tb_imbalance.log_matrix(tmp_path, rows, 0, weighted=False)
+    mixed = [torch.tensor([300.0, 3.0]), torch.tensor([0.0, 257.0], dtype=torch.bfloat16)]  # float32, then bfloat16
+    with pytest.raises(ValueError, match=r"`cm` is bfloat16, whose whole numbers from 256 on .* row 1, column 1 is 256"):
+        tb_imbalance.ReportWriter(tmp_path).write_matrix(0, "confusion_matrix", mixed, ["a", "b"])
+    assert not any(tmp_path.iterdir())
+    held = [torch.tensor([300.0, 3.0]), torch.tensor([0.0, 250.0], dtype=torch.bfloat16)]  # each row's cells exact
+    assert tb_imbalance.log_matrix(tmp_path, held, 0, weighted=False, image=False).tolist() == [[300, 3], [0, 250]]
+
+
+def test_a_negative_cell_of_a_narrow_float_matrix_is_said_negative_not_rounded(tmp_path):
+    # -3000 in float16 was refused as a count float16 may have rounded; negative, it is no count at all
+    cm = np.array([[-3000.0, 3.0], [0.0, 5.0]], dtype=np.float16)
+    with pytest.raises(ValueError, match=r"^`cm` must hold non-negative counts, received -3000\.0$"):
+        tb_imbalance.log_matrix(tmp_path, cm, 0)
+    assert not any(tmp_path.iterdir())
+
+
 def test_a_summary_writer_subclass_is_a_summary_writer(tmp_path):
     pytest.importorskip("torch")
     pytest.importorskip("tensorboard")
