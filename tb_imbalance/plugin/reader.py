@@ -63,13 +63,13 @@ from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, provi
 from tb_imbalance.plugin.curves import average_precision_differences, report_curve_fields
 from tb_imbalance.plugin.curves_reader import CurveReads
 from tb_imbalance.plugin.examples_reader import ExampleReads
+from tb_imbalance.plugin.offers import missing_run_or_tag
 from tb_imbalance.plugin.payloads import compare_payload, report_payload, series_payload
 from tb_imbalance.plugin.series import (
     MatrixSeries,
     PackedMatrix,
     SkippedStep,
     check_served_classes,
-    describe_names,
     describe_steps,
 )
 
@@ -82,10 +82,6 @@ logger = logging.getLogger(__name__)
 #: is then read as a sample of this many bytes (always including the latest
 #: step).
 READ_BUDGET_BYTES = 192 * 1024 * 1024
-
-# Run and tag names in messages are cut to this many characters: a request may send any text.
-_NAME_WIDTH = 120
-
 
 class ImbalanceData(ExampleReads, CurveReads):
     """Answers the dashboard's questions from a TensorBoard data provider.
@@ -342,17 +338,7 @@ class ImbalanceData(ExampleReads, CurveReads):
             time_series = listing.get(run, {}).get(tag)
             if time_series is None:
                 everything = self._list(ctx, experiment_id, None)  # what to pass instead
-                tags, shown_run = everything.get(run), describe_names([run], width=_NAME_WIDTH)
-                if tags:
-                    raise NotFoundError(
-                        f"run {shown_run} has no confusion-matrix tag {describe_names([tag], width=_NAME_WIDTH)}; "
-                        f"query parameter `tag` must be one of its tags: {describe_names(sorted(tags), width=_NAME_WIDTH)}"
-                    )
-                raise NotFoundError(
-                    f"no run {shown_run} with confusion matrices; query parameter `{parameter_of.get(run, 'run')}` "
-                    "must be one of the runs the `runs` route lists: "
-                    f"{describe_names(sorted(everything), width=_NAME_WIDTH) or 'none yet'}"
-                )
+                raise missing_run_or_tag(everything, run, tag, parameter_of.get(run, "run"))
             found[run] = time_series
         return found
 

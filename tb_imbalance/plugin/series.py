@@ -7,7 +7,8 @@
 
 Nothing here reads data or knows about HTTP: :mod:`tb_imbalance.plugin.reader`
 builds series, :mod:`tb_imbalance.plugin.cache` keeps them and
-:mod:`tb_imbalance.plugin.payloads` turns them into answers.
+:mod:`tb_imbalance.plugin.payloads` turns them into answers. How messages list
+steps and names is :mod:`tb_imbalance.plugin.offers`'s.
 
 Example:
     >>> info = fmt.MatrixInfo(1, 2, ("ok", "fraud"), False)
@@ -29,6 +30,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
+from tb_imbalance.plugin.offers import describe_names, describe_steps, step_fix
 
 __all__ = [
     "PackedMatrix",
@@ -412,37 +414,3 @@ def invalid_matrix_is_unreadable(step: int) -> Iterator[None]:
         raise UnreadableDataError(
             f"the confusion matrix stored at step {step} cannot be reported: {error}"
         ) from error
-
-
-def describe_steps(steps: Sequence[int]) -> str:
-    """A short list of steps for messages.
-
-    Example:
-        >>> describe_steps([0, 1, 2]), describe_steps(list(range(50)))
-        ('0, 1, 2', '50 steps from 0 to 49')
-    """
-    if not steps:
-        return "none"
-    if len(steps) <= 8:
-        return ", ".join(str(step) for step in steps)
-    return f"{len(steps)} steps from {steps[0]} to {steps[-1]}"
-
-
-def step_fix(parameter: str, kind: str, steps: Sequence[int]) -> str:
-    """What a step's 404 asks of query parameter ``parameter``: ``kind``, one of ``steps``, or left out."""
-    return f"query parameter `{parameter}` must be {kind}: {describe_steps(steps)} (or left out for the latest)"
-
-
-def describe_names(names: Sequence[str], limit: int = 5, width: int = 40) -> str:
-    """Up to ``limit`` names for messages, each cut to ``width`` characters.
-
-    Example:
-        >>> describe_names(["ok", "fraud"])
-        "'ok', 'fraud'"
-        >>> describe_names([str(k) for k in range(9)], limit=2)
-        "'0', '1', … (9 in all)"
-    """
-    shown = ", ".join(
-        repr(name if len(name) <= width else name[: width - 1] + "…") for name in names[:limit]
-    )
-    return shown + (f", … ({len(names)} in all)" if len(names) > limit else "")
