@@ -273,13 +273,13 @@ def test_a_thumbnail_index_past_the_steps_is_a_404_that_names_its_query_paramete
 
 
 @pytest.fixture(scope="module")
-def blob_client(tmp_path_factory):
+def blob_root(tmp_path_factory):
     """Runs `a` and `b` of 2 classes: step 0 logged with class ids (no curves, no examples), steps 1 and 2
-    with scores and 4 pictures (curves and examples)."""
+    with scores and 4 pictures (curves and examples); `c` only class ids at step 0; `d` only another tag;
+    `e` scores and pictures at step 0, class ids at step 1."""
     import numpy as np
 
     import tb_imbalance
-    from support import plugin_client
     from tb_imbalance.targets import close_directory_writers
 
     root = tmp_path_factory.mktemp("blobs")
@@ -289,8 +289,19 @@ def blob_client(tmp_path_factory):
         tb_imbalance.log_report(root / run, labels, [0, 1, 0, 0], 0, image=False, num_classes=2)
         for step in (1, 2):
             tb_imbalance.log_report(root / run, labels, scores, step, image=False, examples=pictures)
+    tb_imbalance.log_report(root / "c", labels, [0, 1, 0, 0], 0, image=False, num_classes=2)
+    tb_imbalance.log_report(root / "d", labels, [0, 1, 0, 0], 0, name="other", image=False, num_classes=2)
+    tb_imbalance.log_report(root / "e", labels, scores, 0, image=False, examples=pictures)
+    tb_imbalance.log_report(root / "e", labels, [0, 1, 0, 0], 1, image=False, num_classes=2)
     close_directory_writers()
-    return plugin_client(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def blob_client(blob_root):
+    from support import plugin_client
+
+    return plugin_client(blob_root)
 
 
 # Every 404 a query parameter can cause, by route: the parameter, its value and what the message must offer.
@@ -302,7 +313,7 @@ _NOT_FOUND_BY_ROUTE = {
     "examples": [("step", "999", "1, 2"), ("step", "0", "1, 2")],
     "example_image": [("step", "999", "1, 2"), ("step", "0", "1, 2"), ("index", "99", "1 to 4")],
 }
-_NOT_FOUND_BY_ROUTE["compare"].append(("baseline", "nope", "'a', 'b'"))
+_NOT_FOUND_BY_ROUTE["compare"] += [("baseline", "nope", "'a', 'b'"), ("baseline", "d", "'a', 'b', 'c', 'e'")]
 _NOT_FOUND = [
     (route, *case)
     for route, cases in _NOT_FOUND_BY_ROUTE.items()

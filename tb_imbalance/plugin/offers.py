@@ -63,11 +63,21 @@ def shown_names(names: Sequence[str]) -> str:
 def missing_run_or_tag(everything: Mapping[str, Mapping[str, object]], run: str, tag: str, parameter: str) -> NotFoundError:
     """The 404 of ``run`` (from query parameter ``parameter``) without ``tag``; ``everything`` lists each run's tags.
 
+    A ``baseline`` without the tag is compared at the run's tag: the fix offered is another baseline.
+
     Example:
         >>> print(missing_run_or_tag({"a": {"cm": 0}}, "b", "cm", "run"))
         no run 'b' with confusion matrices; query parameter `run` must be one of the runs the `runs` route lists: 'a'
+        >>> print(missing_run_or_tag({"a": {"cm": 0}, "b": {"other": 0}}, "b", "cm", "baseline"))
+        run 'b' has no confusion-matrix tag 'cm'; query parameter `baseline` must be a run with this tag: 'a' (run 'b' has tags 'other')
     """
     tags, shown_run = everything.get(run), shown_names([run])
+    if tags and parameter == "baseline":
+        with_tag = [name for name, its_tags in everything.items() if tag in its_tags]
+        return NotFoundError(
+            f"run {shown_run} has no confusion-matrix tag {shown_names([tag])}; query parameter `baseline` must be "
+            f"a run with this tag: {shown_names(with_tag) or 'none yet'} (run {shown_run} has tags {shown_names(tags)})"
+        )
     if tags:
         return NotFoundError(
             f"run {shown_run} has no confusion-matrix tag {shown_names([tag])}; "
