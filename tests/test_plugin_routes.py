@@ -314,6 +314,8 @@ _NOT_FOUND_BY_ROUTE = {
     "example_image": [("step", "999", "1, 2"), ("step", "0", "1, 2"), ("index", "99", "1 to 4")],
 }
 _NOT_FOUND_BY_ROUTE["compare"] += [("baseline", "nope", "'a', 'b'"), ("baseline", "d", "'a', 'b', 'c', 'e'")]
+for _route in ("curves", "examples", "example_image"):  # a run of the tag that logged none of them
+    _NOT_FOUND_BY_ROUTE[_route].append(("run", "c", "'a', 'b', 'e'"))
 _NOT_FOUND = [
     (route, *case)
     for route, cases in _NOT_FOUND_BY_ROUTE.items()
@@ -348,3 +350,20 @@ def test_a_step_holding_curves_or_examples_whose_matrix_is_not_shown_names_step_
     assert raised.value.message == ("step 1 holds curves but no matrix that is shown; query parameter `step` must be "
                                     "a step with curves: 2 (or left out for the latest)")
     _assert_names_its_query_parameter_and_the_fix(raised.value.message, "step")
+
+
+def test_a_tag_no_run_logged_curves_or_examples_of_names_run_and_says_none_has_them(tmp_path):
+    import tb_imbalance
+    from support import plugin_client
+    from tb_imbalance.targets import close_directory_writers
+
+    tb_imbalance.log_report(tmp_path / "ids", [0, 1], [0, 1], 0, image=False, num_classes=2)
+    close_directory_writers()
+    client = plugin_client(tmp_path)
+    curves = _error(client, "curves", 404, run="ids", tag=TAG, **{"class": 0})
+    assert curves.startswith(f"run 'ids', tag {TAG!r}: no curves were logged; query parameter `run` must be a run "
+                             "with curves of this tag: none yet. Curves come from scores"), curves
+    for route, query in (("examples", {"true": 0, "pred": 0}), ("example_image", {"index": 1})):
+        examples = _error(client, route, 404, run="ids", tag=TAG, **query)
+        assert examples.startswith(f"run 'ids', tag {TAG!r}: this run/tag logged no examples; query parameter `run` "
+                                   "must be a run with examples of this tag: none yet. To see the examples"), examples

@@ -21,6 +21,7 @@ from typing import Any, Hashable, Mapping, Sequence
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.plugin.offers import run_fix
 
 __all__ = ["CurveSteps", "CurveSummary", "report_curve_fields", "curves_payload", "average_precision_differences", "no_curves_message"]
 
@@ -56,16 +57,19 @@ class CurveSummary:
         return 200 + self.summary.nbytes
 
 
-def no_curves_message(run: str, tag: str, step: int | None = None) -> str:
+def no_curves_message(run: str, tag: str, step: int | None = None, *, runs: Sequence[str] | None = None) -> str:
     """The 404 message for a run and tag (or step) without curves, saying how to log them.
 
+    ``runs``, the runs that hold curves of ``tag``, are offered for query parameter ``run``.
+
     Example:
-        >>> no_curves_message("r", "cm")[:40]
-        "run 'r', tag 'cm': no curves were logged"
+        >>> no_curves_message("r", "cm", runs=["s"]).split(". ")[0]
+        "run 'r', tag 'cm': no curves were logged; query parameter `run` must be a run with curves of this tag: 's'"
     """
     where = f"run {run!r}, tag {tag!r}" + ("" if step is None else f", step {step}")
+    fix = "" if runs is None else f"; {run_fix('curves of this tag', runs)}"
     return (
-        f"{where}: no curves were logged. Curves come from scores: log probabilities (or logits with "
+        f"{where}: no curves were logged{fix}. Curves come from scores: log probabilities (or logits with "
         "from_logits=True), not class ids; above 1000 classes pass curves=True"
     )
 

@@ -28,6 +28,7 @@ from tensorboard.data import provider as tb_provider
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import curves as plugin_curves
 from tb_imbalance.plugin.decode import ALL_STEPS
+from tb_imbalance.plugin.offers import runs_with_blobs
 from tb_imbalance.plugin.series import step_fix
 from tb_imbalance.plugin.errors import (
     BadRequestError,
@@ -76,7 +77,7 @@ class CurveReads:
             )
         steps = self._curve_steps(ctx, experiment_id, run, tag)
         if steps is None:
-            raise NotFoundError(plugin_curves.no_curves_message(run, tag))
+            raise self._no_curves(ctx, experiment_id, run, tag)
         shown = series.shown_of(steps.blob_keys)
         if step is None and not shown:
             raise NotFoundError(series.none_shown_message(run, tag, "curves", sorted(steps.blob_keys)))
@@ -97,6 +98,12 @@ class CurveReads:
             step=chosen,
             steps=shown,
         )
+
+    def _no_curves(self, ctx: Any, experiment_id: str, run: str, tag: str) -> NotFoundError:
+        """The 404 of a run and tag without curves, offering the runs whose tag holds some."""
+        runs = runs_with_blobs(self._provider, ctx, experiment_id, fmt.curves_tag(tag),
+                               lambda content: fmt.parse_curves_content(content).matrix_tag, tag)
+        return NotFoundError(plugin_curves.no_curves_message(run, tag, runs=[name for name in runs if name != run]))
 
     def _curves_at(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int, num_classes: int) -> np.ndarray | None:
         """The summary at ``step``, or None when there is none or it cannot be read (logged)."""
@@ -164,7 +171,7 @@ class CurveReads:
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {fmt.curves_tag(tag)!r}: {error}") from None
         if info.matrix_tag != tag:
-            raise NotFoundError(plugin_curves.no_curves_message(run, tag))
+            raise self._no_curves(ctx, experiment_id, run, tag)
 
         def load() -> plugin_curves.CurveSummary:
             with provider_errors(f"reading the curves of run {run!r}, tag {tag!r}, step {step}"):

@@ -28,6 +28,7 @@ import urllib.parse
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
+from tb_imbalance.plugin.offers import run_fix
 from tb_imbalance.plugin.series import step_fix
 
 __all__ = [
@@ -106,15 +107,18 @@ class ExampleIndex:
     nbytes: int
 
 
-def no_examples_message(run: str, tag: str) -> str:
+def no_examples_message(run: str, tag: str, *, runs: Sequence[str] | None = None) -> str:
     """The 404 message for a run and tag that logged no examples, saying how to log them.
 
+    ``runs``, the runs that hold examples of ``tag``, are offered for query parameter ``run``.
+
     Example:
-        >>> no_examples_message("r", "cm")[:42]
-        "run 'r', tag 'cm': this run/tag logged no "
+        >>> no_examples_message("r", "cm", runs=[]).split(". ")[0]
+        "run 'r', tag 'cm': this run/tag logged no examples; query parameter `run` must be a run with examples of this tag: none yet"
     """
+    fix = "" if runs is None else f"; {run_fix('examples of this tag', runs)}"
     return (
-        f"run {run!r}, tag {tag!r}: this run/tag logged no examples. To see the examples "
+        f"run {run!r}, tag {tag!r}: this run/tag logged no examples{fix}. To see the examples "
         "behind each cell, pass `examples=` (the validation inputs, one row per label) to "
         "`ClassificationReportCallback` or `tb_imbalance.log_report`"
     )

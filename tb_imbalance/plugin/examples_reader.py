@@ -28,6 +28,7 @@ from tb_imbalance import format as fmt
 from tb_imbalance.format.blob_names import blob_key_trouble
 from tb_imbalance.plugin import examples as plugin_examples
 from tb_imbalance.plugin.decode import ALL_STEPS
+from tb_imbalance.plugin.offers import runs_with_blobs
 from tb_imbalance.plugin.errors import (
     BadRequestError,
     DashboardError,
@@ -210,15 +211,20 @@ class ExampleReads:
     ) -> plugin_examples.ExampleSteps:
         found = self._example_steps(ctx, experiment_id, run, tag)
         if found is None:
-            raise NotFoundError(plugin_examples.no_examples_message(run, tag))
+            raise self._no_examples(ctx, experiment_id, run, tag)
         content, steps = found
         try:
             matrix_tag = fmt.parse_examples_content(content)
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {fmt.examples_tag(tag)!r}: {error}") from None
         if matrix_tag != tag:
-            raise NotFoundError(plugin_examples.no_examples_message(run, tag))
+            raise self._no_examples(ctx, experiment_id, run, tag)
         return steps
+
+    def _no_examples(self, ctx: Any, experiment_id: str, run: str, tag: str) -> NotFoundError:
+        """The 404 of a run and tag without examples, offering the runs whose tag holds some."""
+        runs = runs_with_blobs(self._provider, ctx, experiment_id, fmt.examples_tag(tag), fmt.parse_examples_content, tag)
+        return NotFoundError(plugin_examples.no_examples_message(run, tag, runs=[name for name in runs if name != run]))
 
     def _example_index(
         self,

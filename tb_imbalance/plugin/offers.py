@@ -1,5 +1,7 @@
 """How a message lists what to pass instead: steps, and run or tag names shown as ``repr`` and cut.
 
+It also finds the runs to offer where a run lacks a tag's curves or examples (:func:`runs_with_blobs`).
+
 The 404s a query parameter causes name it and the values it may take
 (``query parameter `step` must be ...``); any text may come in a query or be a
 run's name, so names are shown escaped and cut to a width.
@@ -11,11 +13,15 @@ Example:
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from tb_imbalance.plugin.errors import NotFoundError
+from tensorboard.data import provider as tb_provider
 
-__all__ = ["NAME_WIDTH", "describe_steps", "step_fix", "describe_names", "shown_names", "missing_run_or_tag"]
+from tb_imbalance import format as fmt
+from tb_imbalance.plugin.errors import NotFoundError, provider_errors
+
+__all__ = ["NAME_WIDTH", "describe_steps", "step_fix", "describe_names", "shown_names", "run_fix", "missing_run_or_tag",
+           "runs_with_blobs"]
 
 #: Run and tag names in messages are cut to this many characters: a request may send any text.
 NAME_WIDTH = 120
@@ -87,3 +93,40 @@ def missing_run_or_tag(everything: Mapping[str, Mapping[str, object]], run: str,
         f"no run {shown_run} with confusion matrices; query parameter `{parameter}` "
         f"must be one of the runs the `runs` route lists: {shown_names(everything) or 'none yet'}"
     )
+
+
+def run_fix(what: str, runs: Sequence[str]) -> str:
+    """What a 404 asks of query parameter ``run``: a run with ``what``, one of ``runs`` ("none yet" when empty).
+
+    Example:
+        >>> run_fix("curves of this tag", ["b", "a"])
+        "query parameter `run` must be a run with curves of this tag: 'a', 'b'"
+    """
+    return f"query parameter `run` must be a run with {what}: {shown_names(runs) or 'none yet'}"
+
+
+def runs_with_blobs(
+    data_provider: Any, ctx: Any, experiment_id: str, blob_tag: str, matrix_tag_of: Callable[[bytes], str], tag: str
+) -> list[str]:
+    """The runs holding ``blob_tag`` (the curves or examples of matrix tag ``tag``) written for ``tag``, sorted.
+
+    ``matrix_tag_of`` reads the matrix tag from the blob tag's plugin content
+    (:func:`tb_imbalance.format.parse_examples_content`, or the ``matrix_tag`` of
+    :func:`tb_imbalance.format.parse_curves_content`); content it cannot read is passed over.
+    """
+    if data_provider is None:
+        return []
+    with provider_errors(f"listing the runs with tag {tag!r}"):
+        listing = data_provider.list_blob_sequences(
+            ctx, experiment_id=experiment_id, plugin_name=fmt.PLUGIN_NAME,
+            run_tag_filter=tb_provider.RunTagFilter(tags=[blob_tag]),
+        )
+    runs = []
+    for run, tags in listing.items():
+        time_series = tags.get(blob_tag)
+        try:
+            if time_series is not None and time_series.max_length and matrix_tag_of(time_series.plugin_content) == tag:
+                runs.append(run)
+        except fmt.UnsupportedFormatError:
+            continue
+    return sorted(runs)
