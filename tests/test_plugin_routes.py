@@ -325,14 +325,27 @@ _BLOB_REQUIRED = {"compare": {"baseline": "b"}, "curves": {"class": "0"}, "examp
                   "example_image": {"index": "1"}}
 
 
-@pytest.mark.parametrize(("route", "name", "value", "offered"), _NOT_FOUND)
-def test_every_404_a_query_parameter_causes_names_it_and_the_fix(blob_client, route, name, value, offered):
+def _assert_404_names_it_and_offers(client, route, name, value, offered):
     query = {"run": "a", "tag": TAG, **_BLOB_REQUIRED.get(route, {}), name: value}
-    response = blob_client.get(f"{PLUGIN_ROUTE}/{route}", query_string=query)
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string=query)
     message = json.loads(response.get_data())["error"]
     assert response.status_code == 404, message
     _assert_names_its_query_parameter_and_the_fix(message, name)
     assert offered in message.split(f"query parameter `{name}`", 1)[1], message
+
+
+@pytest.mark.parametrize(("route", "name", "value", "offered"), _NOT_FOUND)
+def test_every_404_a_query_parameter_causes_names_it_and_the_fix(blob_client, route, name, value, offered):
+    _assert_404_names_it_and_offers(blob_client, route, name, value, offered)
+
+
+@pytest.mark.parametrize("route", ["curves", "examples", "example_image"])
+def test_a_run_whose_curves_or_examples_are_at_no_shown_step_names_run_and_the_runs_with_them(blob_root, route):
+    # Under --samples_per_plugin imbalance=1 run `e` shows only step 1's matrix; its curves and examples are at step 0.
+    from support import client_and_plugin, loader_tensor_size_guidance, plugin_provider
+
+    client = client_and_plugin(plugin_provider(blob_root, loader_tensor_size_guidance({"imbalance": 1}))[0])[0]
+    _assert_404_names_it_and_offers(client, route, "run", "e", "'a', 'b'")
 
 
 def test_a_step_holding_curves_or_examples_whose_matrix_is_not_shown_names_step_and_the_fix():
@@ -367,3 +380,17 @@ def test_a_tag_no_run_logged_curves_or_examples_of_names_run_and_says_none_has_t
         examples = _error(client, route, 404, run="ids", tag=TAG, **query)
         assert examples.startswith(f"run 'ids', tag {TAG!r}: this run/tag logged no examples; query parameter `run` "
                                    "must be a run with examples of this tag: none yet. To see the examples"), examples
+
+
+def test_curves_logged_only_at_left_out_steps_name_run_and_the_other_runs_with_curves():
+    import numpy as np
+
+    from tb_imbalance import format as fmt
+    from tb_imbalance.plugin.series import MatrixSeries, PackedMatrix, SkippedStep
+
+    info = fmt.MatrixInfo(1, 2, ("a", "b"), False)
+    series = MatrixSeries(info, "v", [3], [3.0], [PackedMatrix.pack(np.eye(2, dtype=np.int64))], [SkippedStep(2, "why")])
+    message = series.none_shown_message("r", TAG, "curves", [2], ["s"])
+    assert message == (f"run 'r', tag {TAG!r}: the curves were logged at steps that are left out (2; step 2: why). Steps "
+                       "that can be shown: 3; query parameter `run` must be another run with curves of this tag: 's'")
+    _assert_names_its_query_parameter_and_the_fix(message, "run")

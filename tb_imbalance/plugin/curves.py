@@ -67,7 +67,7 @@ def no_curves_message(run: str, tag: str, step: int | None = None, *, runs: Sequ
         "run 'r', tag 'cm': no curves were logged; query parameter `run` must be a run with curves of this tag: 's'"
     """
     where = f"run {run!r}, tag {tag!r}" + ("" if step is None else f", step {step}")
-    fix = "" if runs is None else f"; {run_fix('curves of this tag', runs)}"
+    fix = "" if runs is None else f"; {run_fix('a run with curves of this tag', runs)}"
     return (
         f"{where}: no curves were logged{fix}. Curves come from scores: log probabilities (or logits with "
         "from_logits=True), not class ids; above 1000 classes pass curves=True"

@@ -80,7 +80,9 @@ class CurveReads:
             raise self._no_curves(ctx, experiment_id, run, tag)
         shown = series.shown_of(steps.blob_keys)
         if step is None and not shown:
-            raise NotFoundError(series.none_shown_message(run, tag, "curves", sorted(steps.blob_keys)))
+            raise NotFoundError(series.none_shown_message(
+                run, tag, "curves", sorted(steps.blob_keys), self._curve_runs(ctx, experiment_id, run, tag)
+            ))
         chosen = shown[-1] if step is None else int(step)
         if chosen not in steps.blob_keys:
             raise NotFoundError(
@@ -101,9 +103,13 @@ class CurveReads:
 
     def _no_curves(self, ctx: Any, experiment_id: str, run: str, tag: str) -> NotFoundError:
         """The 404 of a run and tag without curves, offering the runs whose tag holds some."""
+        return NotFoundError(plugin_curves.no_curves_message(run, tag, runs=self._curve_runs(ctx, experiment_id, run, tag)))
+
+    def _curve_runs(self, ctx: Any, experiment_id: str, run: str, tag: str) -> list[str]:
+        """The runs but ``run`` whose ``tag`` holds curves."""
         runs = runs_with_blobs(self._provider, ctx, experiment_id, fmt.curves_tag(tag),
                                lambda content: fmt.parse_curves_content(content).matrix_tag, tag)
-        return NotFoundError(plugin_curves.no_curves_message(run, tag, runs=[name for name in runs if name != run]))
+        return [name for name in runs if name != run]
 
     def _curves_at(self, ctx: Any, experiment_id: str, run: str, tag: str, step: int, num_classes: int) -> np.ndarray | None:
         """The summary at ``step``, or None when there is none or it cannot be read (logged)."""

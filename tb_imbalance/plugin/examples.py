@@ -116,7 +116,7 @@ def no_examples_message(run: str, tag: str, *, runs: Sequence[str] | None = None
         >>> no_examples_message("r", "cm", runs=[]).split(". ")[0]
         "run 'r', tag 'cm': this run/tag logged no examples; query parameter `run` must be a run with examples of this tag: none yet"
     """
-    fix = "" if runs is None else f"; {run_fix('examples of this tag', runs)}"
+    fix = "" if runs is None else f"; {run_fix('a run with examples of this tag', runs)}"
     return (
         f"run {run!r}, tag {tag!r}: this run/tag logged no examples{fix}. To see the examples "
         "behind each cell, pass `examples=` (the validation inputs, one row per label) to "

@@ -153,7 +153,9 @@ class ExampleReads:
         series = self.series_for(ctx, experiment_id, run, tag)
         shown = series.shown_of(steps.blob_keys)
         if step is None and not shown:
-            raise NotFoundError(series.none_shown_message(run, tag, "examples", steps.steps))
+            raise NotFoundError(series.none_shown_message(
+                run, tag, "examples", steps.steps, self._example_runs(ctx, experiment_id, run, tag)
+            ))
         chosen, keys = steps.keys_at(run, tag, step, shown)
         series.position(chosen, offered=("examples", shown))  # 404 / 422 when the step's matrix is not shown
         return chosen, keys, shown
@@ -223,8 +225,12 @@ class ExampleReads:
 
     def _no_examples(self, ctx: Any, experiment_id: str, run: str, tag: str) -> NotFoundError:
         """The 404 of a run and tag without examples, offering the runs whose tag holds some."""
+        return NotFoundError(plugin_examples.no_examples_message(run, tag, runs=self._example_runs(ctx, experiment_id, run, tag)))
+
+    def _example_runs(self, ctx: Any, experiment_id: str, run: str, tag: str) -> list[str]:
+        """The runs but ``run`` whose ``tag`` holds examples."""
         runs = runs_with_blobs(self._provider, ctx, experiment_id, fmt.examples_tag(tag), fmt.parse_examples_content, tag)
-        return NotFoundError(plugin_examples.no_examples_message(run, tag, runs=[name for name in runs if name != run]))
+        return [name for name in runs if name != run]
 
     def _example_index(
         self,

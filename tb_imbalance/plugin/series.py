@@ -30,7 +30,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
-from tb_imbalance.plugin.offers import describe_names, describe_steps, step_fix
+from tb_imbalance.plugin.offers import describe_names, describe_steps, run_fix, step_fix
 
 __all__ = [
     "PackedMatrix",
@@ -301,18 +301,24 @@ class MatrixSeries:
         """
         return sorted(step for step in steps if step in self._index)
 
-    def none_shown_message(self, run: str, tag: str, what: str, logged: Sequence[int]) -> str:
-        """The 404 message when none of the steps ``logged`` with ``what`` (curves, examples) is shown."""
+    def none_shown_message(
+        self, run: str, tag: str, what: str, logged: Sequence[int], runs: Sequence[str] | None = None
+    ) -> str:
+        """The 404 message when none of the steps ``logged`` with ``what`` (curves, examples) is shown.
+
+        ``runs``, the other runs whose tag holds ``what``, are offered for query parameter ``run``.
+        """
+        fix = "" if runs is None else f"; {run_fix(f'another run with {what} of this tag', runs)}"
         left_out = [self._skipped_index[step] for step in logged if step in self._skipped_index]
         if left_out:
             return (
                 f"run {run!r}, tag {tag!r}: the {what} were logged at steps that are left out "
                 f"({describe_steps([entry.step for entry in left_out])}; step {left_out[-1].step}: "
-                f"{left_out[-1].reason}). Steps that can be shown: {describe_steps(self.steps)}"
+                f"{left_out[-1].reason}). Steps that can be shown: {describe_steps(self.steps)}{fix}"
             )
         return (
             f"run {run!r}, tag {tag!r}: the {what} kept (steps {describe_steps(logged)}) are at none of the "
-            f"steps whose matrix is shown ({describe_steps(self.steps)}); TensorBoard keeps a sample of each "
+            f"steps whose matrix is shown ({describe_steps(self.steps)}){fix}. TensorBoard keeps a sample of each "
             "tag apart when started with --samples_per_plugin imbalance=N: start it without that (the "
             "Imbalance tab keeps every step) or with imbalance=0"
         )
