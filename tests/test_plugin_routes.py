@@ -394,3 +394,39 @@ def test_curves_logged_only_at_left_out_steps_name_run_and_the_other_runs_with_c
     assert message == (f"run 'r', tag {TAG!r}: the curves were logged at steps that are left out (2; step 2: why). Steps "
                        "that can be shown: 3; query parameter `run` must be another run with curves of this tag: 's'")
     _assert_names_its_query_parameter_and_the_fix(message, "run")
+
+
+@pytest.mark.parametrize(("route", "query", "name"), [
+    *[(route, {"run": "a", **_BLOB_REQUIRED.get(route, {})}, "run")
+      for route in ("report", "series", "compare", "curves", "examples", "example_image")],
+    ("compare", {"run": "b", "baseline": "a"}, "baseline"),
+])
+def test_a_run_listed_with_the_tag_but_no_matrix_read_yet_names_its_parameter_and_the_other_runs(
+    blob_root, monkeypatch, route, query, name
+):
+    # The listing and the read are two calls: a run may be listed before any of its matrices can be read.
+    from support import plugin_client
+    from tb_imbalance.plugin.reader import ImbalanceData
+
+    read = ImbalanceData._read_points
+    monkeypatch.setattr(ImbalanceData, "_read_points",
+                        lambda self, ctx, eid, run, tag: [] if run == "a" else read(self, ctx, eid, run, tag))
+    message = _error(plugin_client(blob_root), route, 404, tag=TAG, **query)
+    assert message == (f"run 'a', tag {TAG!r} has no confusion matrices yet; query parameter `{name}` must be another "
+                       "run with this tag: 'b', 'c', 'e'"), message
+    _assert_names_its_query_parameter_and_the_fix(message, name)
+
+
+@pytest.mark.parametrize(("parameter", "step_parameter"), [("run", "step"), ("baseline", "baseline_step")])
+def test_a_series_without_steps_names_the_query_parameter_its_run_came_from(parameter, step_parameter):
+    from tb_imbalance import format as fmt
+    from tb_imbalance.plugin import errors
+    from tb_imbalance.plugin.payloads import _matrix_at
+    from tb_imbalance.plugin.series import MatrixSeries
+
+    empty = MatrixSeries(fmt.MatrixInfo(1, 2, ("a", "b"), False), "v", [], [], [])
+    with pytest.raises(errors.NotFoundError) as raised:
+        _matrix_at(empty, "r", TAG, None, step_parameter)
+    assert raised.value.message == (f"run 'r', tag {TAG!r} has no confusion matrices yet; query parameter `{parameter}` "
+                                    "must be another run with this tag, as the `runs` route lists them")
+    _assert_names_its_query_parameter_and_the_fix(raised.value.message, parameter)

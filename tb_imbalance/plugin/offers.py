@@ -95,14 +95,14 @@ def missing_run_or_tag(everything: Mapping[str, Mapping[str, object]], run: str,
     )
 
 
-def run_fix(kind: str, runs: Sequence[str]) -> str:
-    """What a 404 asks of query parameter ``run``: ``kind``, one of ``runs`` ("none yet" when empty).
+def run_fix(kind: str, runs: Sequence[str], parameter: str = "run") -> str:
+    """What a 404 asks of query parameter ``parameter`` (``run``, ``baseline``): ``kind``, one of ``runs`` ("none yet" when empty).
 
     Example:
         >>> run_fix("a run with curves of this tag", ["b", "a"])
         "query parameter `run` must be a run with curves of this tag: 'a', 'b'"
     """
-    return f"query parameter `run` must be {kind}: {shown_names(runs) or 'none yet'}"
+    return f"query parameter `{parameter}` must be {kind}: {shown_names(runs) or 'none yet'}"
 
 
 def runs_with_blobs(

@@ -302,7 +302,7 @@ def _check_same_classes(info: fmt.MatrixInfo, baseline_info: fmt.MatrixInfo, run
 
 def _matrix_at(series: MatrixSeries, run: str, tag: str, step: int | None, parameter: str) -> tuple[int, np.ndarray]:
     """``(step, matrix)`` of ``run`` (its latest step when None); errors name the run and query ``parameter``."""
-    series.require_steps(run, tag)
+    series.require_steps(run, tag, "run" if parameter == "step" else "baseline")
     chosen = series.steps[-1] if step is None else int(step)
     try:
         series.position(chosen, parameter=parameter)

@@ -63,7 +63,7 @@ from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, provi
 from tb_imbalance.plugin.curves import average_precision_differences, report_curve_fields
 from tb_imbalance.plugin.curves_reader import CurveReads
 from tb_imbalance.plugin.examples_reader import ExampleReads
-from tb_imbalance.plugin.offers import missing_run_or_tag
+from tb_imbalance.plugin.offers import missing_run_or_tag, run_fix
 from tb_imbalance.plugin.payloads import compare_payload, report_payload, series_payload
 from tb_imbalance.plugin.series import (
     MatrixSeries,
@@ -176,7 +176,9 @@ class ImbalanceData(ExampleReads, CurveReads):
         run: str,
         tag: str,
         time_series: tb_provider.TensorTimeSeries,
+        parameter: str = "run",
     ) -> MatrixSeries:
+        """The series of a listed (``run``, ``tag``); ``parameter`` is the query parameter ``run`` came from."""
         try:
             info = fmt.parse_plugin_content(time_series.plugin_content)
         except fmt.UnsupportedFormatError as error:
@@ -185,7 +187,7 @@ class ImbalanceData(ExampleReads, CurveReads):
         version = (time_series.max_step, time_series.max_wall_time)
         key = (experiment_id, run, tag)
         return self.cache.get(
-            key, version, lambda: self._load(ctx, experiment_id, run, tag, info, version)
+            key, version, lambda: self._load(ctx, experiment_id, run, tag, info, version, parameter)
         )
 
     def report(
@@ -286,7 +288,7 @@ class ImbalanceData(ExampleReads, CurveReads):
         # call is a round trip that costs more than the whole comparison.
         listing = self._describe(ctx, experiment_id, [run, baseline], tag, ("run", "baseline"))
         series = self._series_of(ctx, experiment_id, run, tag, listing[run])
-        baseline_series = self._series_of(ctx, experiment_id, baseline, tag, listing[baseline])
+        baseline_series = self._series_of(ctx, experiment_id, baseline, tag, listing[baseline], "baseline")
         payload = compare_payload(
             series,
             baseline_series,
@@ -392,11 +394,15 @@ class ImbalanceData(ExampleReads, CurveReads):
         tag: str,
         info: fmt.MatrixInfo,
         version: Hashable,
+        parameter: str,
     ) -> MatrixSeries:
         with provider_errors(f"reading run {run!r}, tag {tag!r}"):
             points = self._read_points(ctx, experiment_id, run, tag)
-        if not points:
-            raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
+        if not points:  # listed, but nothing read yet: the runs to pass instead
+            listing = self._list(ctx, experiment_id, tb_provider.RunTagFilter(tags=[tag]))
+            others = [name for name, tags in listing.items() if tag in tags and name != run]
+            raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet; "
+                                f"{run_fix('another run with this tag', others, parameter)}")
         # Stable: a step logged twice keeps the order the loader read it in.
         points.sort(key=lambda point: point.step)
         kept: dict[int, tuple[float, PackedMatrix]] = {}

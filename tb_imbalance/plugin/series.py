@@ -327,13 +327,14 @@ class MatrixSeries:
         """The payloads' ``skipped_steps``: ``[{"step": 3, "reason": "..."}]``."""
         return [entry.as_json() for entry in self.skipped]
 
-    def require_steps(self, run: str, tag: str) -> None:
+    def require_steps(self, run: str, tag: str, parameter: str = "run") -> None:
         """Raise unless at least one step can be shown.
 
         Raises:
             UnreadableDataError: every logged step was left out (the message
                 gives the first reason).
-            NotFoundError: nothing was logged yet.
+            NotFoundError: nothing was logged yet; the message names query
+                parameter ``parameter``, the one ``run`` came from.
         """
         if self.steps:
             return
@@ -344,7 +345,8 @@ class MatrixSeries:
                 f"out ({describe_steps([entry.step for entry in self.skipped])}); "
                 f"step {first.step}: {first.reason}"
             )
-        raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet")
+        raise NotFoundError(f"run {run!r}, tag {tag!r} has no confusion matrices yet; query parameter `{parameter}` "
+                            "must be another run with this tag, as the `runs` route lists them")
 
     def matrix(self, step: int) -> np.ndarray | core.SparseMatrix:
         """The confusion matrix logged at ``step`` (read-only; its cells above 1000 classes).
