@@ -170,7 +170,7 @@ def log_report(
     """
     refuse_tf_graph_or_replica("log_report")
     sink = sink_for(target)  # an unusable target fails before any work
-    step, name = validate_step(step), validate_tag(name)
+    step, name = validate_step(step, "target, labels, predictions, step"), validate_tag(name)
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")
     sample_weight = to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(

@@ -50,12 +50,13 @@ MAX_STEP = 2**63 - 1
 #: Above this, steps are not exact as JavaScript numbers: TensorBoard's pages cannot tell neighbours apart.
 MAX_PAGE_STEP = 2**53
 _said_page_step = False
-#: What an array or a list in step's place most likely means: the arguments were passed in another order.
-_ORDER_HINT = ": arguments in the order (target, labels, predictions, step)?"
 
 
-def validate_step(step: Any) -> int:
+def validate_step(step: Any, order: str = "") -> int:
     """Return ``step`` as a non-negative int (numpy and 0-d framework integers too).
+
+    ``order``: the caller's arguments up to ``step`` (``"target, labels,
+    predictions, step"``), named when an array or a list is in step's place.
 
     Example:
         >>> validate_step(np.int64(3))
@@ -75,13 +76,14 @@ def validate_step(step: Any) -> int:
                 "value outside its graph: pass a Python int (e.g. the value of sess.run(global_step))"
             ) from None
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+        order_hint = f": arguments in the order ({order})?" if order else ": the arguments in another order?"
         if getattr(step, "shape", ()) != ():  # an array in step's place, not dumped in full
             received = f"a {type(step).__module__.split('.')[0]}.{type(step).__name__} of shape {tuple(step.shape)}"
             one = int(np.prod(step.shape)) == 1
-            hint = "; pass step.item()" if one else _ORDER_HINT
+            hint = "; pass step.item()" if one else order_hint
         elif isinstance(step, (list, tuple)) and step:  # a list of predictions in step's place, not dumped in full
             received = f"a {type(step).__name__} of {len(step)} value{'s' if len(step) > 1 else ''}"
-            hint = "; pass step[0]" if len(step) == 1 else _ORDER_HINT
+            hint = "; pass step[0]" if len(step) == 1 else order_hint
         else:
             received = repr(step)
             hint = "; pass int(step)" if isinstance(step, float) and step.is_integer() else ""

@@ -86,6 +86,15 @@ def test_a_list_passed_as_step_is_described_not_dumped(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+def test_an_array_in_steps_place_is_told_the_order_of_its_own_function(tmp_path):
+    # log_matrix(target, cm, step) has no labels or predictions: the order of log_report's arguments misleads there
+    with pytest.raises(TypeError) as refused:
+        tb_imbalance.log_matrix(str(tmp_path), [[1, 0], [0, 1]], np.array([0, 1]))
+    assert str(refused.value) == ("`step` must be a non-negative int (the epoch or batch index), received a "
+                                  "numpy.ndarray of shape (2,): the arguments in another order?")
+    assert not any(tmp_path.iterdir())
+
+
 def test_the_largest_step_is_written_and_read_back(tmp_path):
     tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, INT64_MAX, image=False)
     close_directory_writers()
