@@ -29,7 +29,7 @@ from tb_imbalance import format as fmt
 from tb_imbalance.plugin import curves as plugin_curves
 from tb_imbalance.plugin.decode import ALL_STEPS
 from tb_imbalance.plugin.offers import runs_with_blobs
-from tb_imbalance.plugin.series import step_fix
+from tb_imbalance.plugin.offers import step_fix
 from tb_imbalance.plugin.errors import (
     BadRequestError,
     DashboardError,

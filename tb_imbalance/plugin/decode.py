@@ -19,7 +19,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
-from tb_imbalance.plugin.series import describe_names
+from tb_imbalance.plugin.offers import describe_names
 
 __all__ = ["ALL_STEPS", "REPLACED_REASON", "decode_step"]
 

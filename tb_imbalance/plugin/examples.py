@@ -29,7 +29,7 @@ from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
 from tb_imbalance.plugin.offers import run_fix
-from tb_imbalance.plugin.series import step_fix
+from tb_imbalance.plugin.offers import step_fix
 
 __all__ = [
     "IMAGE_ROUTE",

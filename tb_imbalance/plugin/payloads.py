@@ -33,12 +33,8 @@ from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError
 from tb_imbalance.plugin.json_text import to_json
-from tb_imbalance.plugin.series import (
-    TREND_FIELDS,
-    MatrixSeries,
-    describe_names,
-    invalid_matrix_is_unreadable,
-)
+from tb_imbalance.plugin.offers import describe_names
+from tb_imbalance.plugin.series import TREND_FIELDS, MatrixSeries, invalid_matrix_is_unreadable
 
 __all__ = ["report_payload", "matrix_fields", "series_payload", "compare_payload", "to_json"]
 

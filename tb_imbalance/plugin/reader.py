@@ -63,14 +63,13 @@ from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, provi
 from tb_imbalance.plugin.curves import average_precision_differences, report_curve_fields
 from tb_imbalance.plugin.curves_reader import CurveReads
 from tb_imbalance.plugin.examples_reader import ExampleReads
-from tb_imbalance.plugin.offers import missing_run_or_tag, run_fix
+from tb_imbalance.plugin.offers import describe_steps, missing_run_or_tag, run_fix
 from tb_imbalance.plugin.payloads import compare_payload, report_payload, series_payload
 from tb_imbalance.plugin.series import (
     MatrixSeries,
     PackedMatrix,
     SkippedStep,
     check_served_classes,
-    describe_steps,
 )
 
 __all__ = ["ALL_STEPS", "READ_BUDGET_BYTES", "ImbalanceData", "decode_step"]

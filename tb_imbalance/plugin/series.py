@@ -30,7 +30,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
-from tb_imbalance.plugin.offers import describe_names, describe_steps, run_fix, step_fix
+from tb_imbalance.plugin.offers import describe_steps, run_fix, step_fix
 
 __all__ = [
     "PackedMatrix",
@@ -39,9 +39,6 @@ __all__ = [
     "MatrixSeries",
     "TREND_FIELDS",
     "invalid_matrix_is_unreadable",
-    "describe_steps",
-    "step_fix",
-    "describe_names",
     "MAX_SERVED_CLASSES",
     "check_served_classes",
 ]
