@@ -10,15 +10,24 @@ Guarantees:
 
 * order: steps of every callback of the process are written one at a time,
   first handed first written;
-* back-pressure: at most :data:`MAX_PENDING` steps wait or are being
-  written; a further :func:`submit` blocks until one is on disk. A process
-  killed mid-fit therefore loses at most ``MAX_PENDING`` steps, the ones
-  still queued;
+* gathered writes: when steps come less than :data:`GATHER_S` apart (short
+  epochs), a step handed to an idle writer waits up to ``GATHER_S`` for the
+  next ones, and the writer writes them back to back. A step run once an
+  epoch on an idle core runs cold, at several times its cost back to back
+  (``bench/writer_gil.py``); gathered, the writer wakes once for several
+  epochs. Steps further apart are written at once;
+* back-pressure: while the writer gathers, at most :data:`MAX_PENDING`
+  steps wait (the writer starts when that many are pending); while it
+  writes, at most :data:`MAX_BEHIND` wait or are in writing. A further
+  :func:`submit` blocks until there is room. A process killed mid-fit
+  therefore loses at most ``MAX_PENDING`` steps, all handed over in its
+  last ``GATHER_S`` seconds, or ``MAX_BEHIND`` when its writer was behind;
 * nothing after a gap: a step handed over with ``after=`` earlier steps is
   not written once one of them failed (it raises that step's error), so a
   step handed over before an earlier one's refusal was known never lands
   in a run after the hole (perhaps among another writer's steps);
-* nothing late: :func:`wait` returns once the given steps are on disk and
+* nothing late: :func:`wait` and :func:`flush` cut a gathering short, and
+  :func:`wait` returns once the given steps are on disk and
   raises the first error of any of them (a full disk, a refused step), so
   the caller raises it on the training thread; a failed step is also logged
   when it fails (logger ``tb_imbalance``);
@@ -43,20 +52,77 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import math
 import os
 import threading
+import time
 from typing import Callable, Iterable
 
-__all__ = ["MAX_PENDING", "flush", "raise_failures", "submit", "wait"]
+__all__ = ["GATHER_S", "MAX_BEHIND", "MAX_PENDING", "flush", "raise_failures", "submit", "wait"]
 
-#: Steps that may wait or be in writing at once (what a killed process can lose).
-MAX_PENDING = 2
+#: Steps that may wait at once while the writer gathers (what a killed process can lose).
+MAX_PENDING = 8
+#: Steps that may wait or be in writing at once while the writer writes.
+MAX_BEHIND = 2
+#: Seconds a step handed to an idle writer waits for the next ones, when steps come faster than that.
+GATHER_S = 1.0
 
 _LOCK = threading.Lock()
 _EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
-_SLOTS = threading.BoundedSemaphore(MAX_PENDING)
 _HANDING = threading.Lock()  # steps are handed over one at a time, so that _LAST is the one before the next
 _LAST: concurrent.futures.Future | None = None  # the step handed over last: every earlier one is written before it
+
+
+class _Queue:
+    """The steps pending, and when the writer starts on them: at once, or after a gathering."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.changed = threading.Condition()
+        self.pending = 0  # handed over, not yet written
+        self.writing = False  # the writer works through the pending steps (else it is idle or gathers)
+        self.hurry = False  # someone waits for a pending step (wait, flush, a full queue): stop gathering
+        self.last_handed = -math.inf  # clock() of the last hand-over
+        self.interval = math.inf  # between the last two hand-overs
+
+    def enter(self) -> float:
+        """Count a step in once there is room for it; the time it was handed over."""
+        with self.changed:
+            self.changed.wait_for(lambda: self.pending < (MAX_BEHIND if self.writing else MAX_PENDING))
+            now = self.clock()
+            self.pending += 1
+            self.interval, self.last_handed = now - self.last_handed, now
+            if self.pending >= MAX_PENDING:
+                self.hurry = True
+                self.changed.notify_all()
+            return now
+
+    def start(self, handed_at: float) -> None:
+        """On the writer, before a step: if it was idle and steps come fast, gather the next ones first."""
+        with self.changed:
+            if self.writing:
+                return
+            if self.interval < GATHER_S:
+                self.changed.wait_for(lambda: self.hurry, timeout=max(0.0, handed_at + GATHER_S - self.clock()))
+            self.writing = True
+
+    def leave(self) -> None:
+        """Count a step out (written, failed, or never handed over)."""
+        with self.changed:
+            self.pending -= 1
+            if self.pending == 0:
+                self.writing = self.hurry = False
+            self.changed.notify_all()
+
+    def write_now(self) -> None:
+        """End a gathering: someone waits for its steps."""
+        with self.changed:
+            if self.pending:
+                self.hurry = True
+                self.changed.notify_all()
+
+
+_QUEUE = _Queue()
 
 
 def _executor() -> concurrent.futures.ThreadPoolExecutor:
@@ -69,8 +135,8 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
 
 def _forget_after_fork() -> None:
     # A forked child has the parent's executor object but not its thread.
-    global _EXECUTOR, _LOCK, _SLOTS, _HANDING, _LAST
-    _EXECUTOR, _LOCK, _SLOTS, _HANDING, _LAST = None, threading.Lock(), threading.BoundedSemaphore(MAX_PENDING), threading.Lock(), None
+    global _EXECUTOR, _LOCK, _QUEUE, _HANDING, _LAST
+    _EXECUTOR, _LOCK, _QUEUE, _HANDING, _LAST = None, threading.Lock(), _Queue(), threading.Lock(), None
 
 
 if hasattr(os, "register_at_fork"):
@@ -82,7 +148,9 @@ def submit(
 ) -> concurrent.futures.Future:
     """Run ``job`` on the background writer after every step handed over before it.
 
-    Blocks while :data:`MAX_PENDING` steps are pending. Returns the step's
+    Blocks while the queue is full (:data:`MAX_PENDING`, :data:`MAX_BEHIND`).
+    Written at once, or gathered with the next steps when steps come faster
+    than :data:`GATHER_S` (see the module's docstring). Returns the step's
     future; pass it to :func:`wait` (or :func:`raise_failures`). ``what``
     names the step in the log line of a failure. ``job`` is skipped, raising
     their first error, if one of the steps ``after`` (handed over before it,
@@ -90,14 +158,16 @@ def submit(
     """
     after = tuple(after)
     global _LAST
-    slots = _SLOTS
-    given_back = threading.Lock()  # taken by whichever gives the slot back first: once, never twice
+    queue = _QUEUE
+    given_back = threading.Lock()  # taken by whichever gives the place back first: once, never twice
 
     def give_back() -> None:
         if given_back.acquire(blocking=False):
-            slots.release()
+            queue.leave()
 
-    def run() -> None:
+    def run(gather: bool = True) -> None:
+        if gather:
+            queue.start(handed_at)
         failed = next((step.exception() for step in after
                        if step.done() and not step.cancelled() and step.exception() is not None), None)
         if failed is not None:  # said when it failed; this one is not written, and not said again
@@ -115,7 +185,7 @@ def submit(
         finally:
             give_back()
 
-    slots.acquire()
+    handed_at = queue.enter()
     handed = False
     try:
         with _HANDING:
@@ -128,19 +198,20 @@ def submit(
             handed = True
             _LAST = step
         return step
-    except BaseException:  # a Ctrl-C while handing over: the slot is not kept (else later fits would hang)
+    except BaseException:  # a Ctrl-C while handing over: the place is not kept (else later fits would hang)
         if not handed:
             give_back()
         raise
 
 
-def _run_here(run: Callable[[], None], before: concurrent.futures.Future | None) -> concurrent.futures.Future:
+def _run_here(run: Callable[..., None], before: concurrent.futures.Future | None) -> concurrent.futures.Future:
     """``run`` on the calling thread once the step before it is written, as a finished future."""
+    _QUEUE.write_now()
     if before is not None:
         concurrent.futures.wait([before])
     step: concurrent.futures.Future = concurrent.futures.Future()
     try:
-        run()
+        run(gather=False)
     except Exception as error:  # noqa: BLE001 - kept with the step, raised by wait() as a background one
         step.set_exception(error)
     else:
@@ -160,6 +231,7 @@ def flush() -> None:
     """
     with _HANDING:
         last, executor = _LAST, _EXECUTOR
+    _QUEUE.write_now()
     if executor is not None:  # also a step queued by a hand-over that a Ctrl-C cut short
         try:
             executor.submit(lambda: None).result()
@@ -183,6 +255,8 @@ def raise_failures(steps: list[concurrent.futures.Future]) -> None:
 def wait(steps: Iterable[concurrent.futures.Future]) -> None:
     """Return once every step in ``steps`` is written; raise the first error among them."""
     steps = list(steps)
+    if not all(step.done() for step in steps):
+        _QUEUE.write_now()
     concurrent.futures.wait(steps)
     for step in steps:
         error = step.exception()

@@ -107,8 +107,8 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
         f"BackupAndRestore resumes at epoch {epoch}, but this run's last step is {last}: epoch(s) {shown} "
         "were backed up by the interrupted fit before their steps reached the disk, and are not logged. "
         "List this callback before BackupAndRestore in fit(callbacks=[...]) so that an epoch is logged "
-        "before it is backed up (a process killed mid-fit still loses the steps queued for writing, 2 "
-        "at most)"
+        "before it is backed up (a process killed mid-fit still loses the steps queued for writing: "
+        "those of its last second, 8 at most)"
     )
 
 

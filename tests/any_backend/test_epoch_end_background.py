@@ -7,6 +7,7 @@ is the one fit's validation pass produced, whatever another callback
 evaluates before ``on_epoch_end``.
 """
 
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -380,19 +381,97 @@ def test_a_ctrl_c_while_handing_a_step_over_keeps_no_place(monkeypatch):
     background.wait(handed)
 
 
-def test_at_most_max_pending_steps_wait():
+class FakeClock:
+    """The queue's clock, moved by hand: which steps come "fast" does not depend on the machine's speed."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def queue(monkeypatch):
+    """A fresh queue on a fake clock, steps gathered for up to 60 s (unless told to write)."""
+    clock = FakeClock()
+    monkeypatch.setattr(background, "_QUEUE", background._Queue(clock))
+    monkeypatch.setattr(background, "GATHER_S", 60.0)
+    yield clock
+    background.flush()
+
+
+def _written_within(steps, seconds=10.0):
+    done, _ = concurrent.futures.wait(steps, timeout=seconds)
+    return len(done) == len(steps)
+
+
+def test_while_the_writer_writes_at_most_max_behind_steps_wait(queue):
     started, release, order = threading.Event(), threading.Event(), []
-    first = background.submit(lambda: (started.set(), release.wait(5), order.append(0)))
-    started.wait(5)
-    steps = [first] + [background.submit(lambda k=k: order.append(k)) for k in range(1, background.MAX_PENDING)]
+    first = background.submit(lambda: (started.set(), release.wait(5), order.append(0)))  # the first step: at once
+    assert started.wait(5)
+    steps = [first] + [background.submit(lambda k=k: order.append(k)) for k in range(1, background.MAX_BEHIND)]
     blocked = threading.Thread(target=lambda: steps.append(background.submit(lambda: order.append("late"))))
     blocked.start()
     blocked.join(0.3)
-    assert blocked.is_alive()  # the next submit waits for a free place
+    assert blocked.is_alive()  # the next submit waits for room
     release.set()
     blocked.join(5)
     background.wait(steps)
-    assert order == list(range(background.MAX_PENDING)) + ["late"]
+    assert order == list(range(background.MAX_BEHIND)) + ["late"]
+
+
+def test_steps_that_come_fast_are_gathered_until_someone_waits_for_them(queue):
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])  # the first: nothing to gather it with
+    queue.now += 0.5
+    gathered = [background.submit(lambda k=k: order.append(k)) for k in (1, 2, 3)]
+    time.sleep(0.3)
+    assert order == [0] and not any(step.done() for step in gathered)  # the writer waits for more
+    background.wait(gathered[:1])  # waiting for one writes them all, in order
+    assert _written_within(gathered) and order == [0, 1, 2, 3]
+
+
+def test_flush_ends_a_gathering(queue):
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])
+    step = background.submit(lambda: order.append(1))
+    time.sleep(0.2)
+    assert not step.done()
+    background.flush()
+    assert step.done() and order == [0, 1]
+
+
+def test_a_full_gathering_is_written_without_anyone_waiting(queue):
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])
+    steps = [background.submit(lambda k=k: order.append(k)) for k in range(1, background.MAX_PENDING + 1)]
+    assert _written_within(steps)  # not 60 s later: MAX_PENDING steps pending start the writer
+    assert order == list(range(background.MAX_PENDING + 1))
+
+
+def test_steps_further_apart_than_gather_s_are_written_at_once(queue):
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])
+    queue.now += background.GATHER_S + 1  # a slow epoch: a gathering would only hold the step back
+    step = background.submit(lambda: order.append(1))
+    assert _written_within([step]) and order == [0, 1]
+
+
+def test_a_gathering_step_written_on_the_calling_thread_after_shutdown_does_not_wait_for_the_gathering(
+        queue, monkeypatch):
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])
+    gathered = background.submit(lambda: order.append(1))
+    refusing = concurrent.futures.ThreadPoolExecutor(1)
+    refusing.shutdown()  # as the interpreter's exit leaves the writer
+    monkeypatch.setattr(background, "_executor", lambda: refusing)
+    late = []
+    thread = threading.Thread(target=lambda: late.append(background.submit(lambda: order.append(2))), daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive() and late[0].done() and order == [0, 1, 2]
+    assert gathered.done()
 
 
 def test_monitors_read_the_metric_not_the_callback(tmp_path, data):
