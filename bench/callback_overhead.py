@@ -45,6 +45,16 @@ Variants (all compiled with ``metrics=["accuracy"]``):
   matplotlib figure with per-cell labels, per-class scalars through
   ``tf.summary``). Both need TensorFlow.
 
+``--gather-s S`` sets the background writer's gathering window
+(``tb_imbalance.background.GATHER_S``, 1 s by default; 0 writes every step
+as soon as it is handed over, as the writer did before it gathered).
+``--compare-gathering`` adds the variant ``tb_at_once`` (``tb_imbalance``
+with ``GATHER_S = 0``) to every round and prints (g) ``tb_imbalance /
+tb_at_once``: what gathering changes in the whole process's CPU time, the
+training thread's included. ``--epochs 20`` shows gathering as in a long training of short epochs: in a
+5-epoch fit, epoch 1's step (after the first epoch's compilation) is written
+alone.
+
 ``--lean`` leaves out what a user can turn off: the metric's curve state
 (``curves=False``, in ``metric``, ``metric*`` and ``tb_imbalance``) and the
 callback's picture (``image=False``).
@@ -59,7 +69,8 @@ percent from round to round, more than the 1 % they are asked to show. So
 the ``tb_imbalance`` fits also count the callback's own CPU time
 (``time.thread_time`` around its hooks on the training thread and around
 each step of its background writer) and print ``1 + own / (epochs 2…E CPU −
-own)``, median and IQR over rounds. It leaves out what the writer costs
+own)``, median and IQR over rounds, with the median CPU time of the
+writer's steps (epochs 1…E−1) and of the hooks (epochs 2…E). It leaves out what the writer costs
 other threads (the training thread waiting for the GIL), so it is a floor
 for (c).
 
@@ -250,9 +261,10 @@ class Fit:
     """One fit's figures: whole wall time, epochs 2…E wall time, process CPU time (whole, epochs 2…E),
     and the report callback's own CPU time in epochs 2…E (0 without it)."""
 
-    def __init__(self, wall: float, steady: float, cpu: float, steady_cpu: float, own_cpu: float = 0.0) -> None:
+    def __init__(self, wall: float, steady: float, cpu: float, steady_cpu: float, own_cpu: float = 0.0,
+                 writer_steps: tuple[float, ...] = (), hook_epochs: tuple[float, ...] = ()) -> None:
         self.wall, self.steady, self.cpu, self.steady_cpu = wall, steady, cpu, steady_cpu
-        self.own_cpu = own_cpu
+        self.own_cpu, self.writer_steps, self.hook_epochs = own_cpu, writer_steps, hook_epochs
 
 
 def _counted_report_callback(log_dir, names, image=True):
@@ -296,11 +308,11 @@ def run_variant(variant, data, epochs, log_root, lean=False) -> Fit:
     metrics: list[Any] = ["accuracy"]
     callbacks: list[Any] = []
     log_dir = tempfile.mkdtemp(dir=log_root)
-    if variant in ("metric", "metric_unbinned_training", "tb_imbalance"):
+    if variant in ("metric", "metric_unbinned_training", "tb_imbalance", "tb_at_once"):
         metrics.append(tbk.BalancedAccuracy(CLASSES, curves=False) if lean else tbk.BalancedAccuracy(CLASSES))
     if variant == "metric_unbinned_training":
         callbacks.append(_training_curves_skipper(metrics[-1]))
-    elif variant == "tb_imbalance":
+    elif variant in ("tb_imbalance", "tb_at_once"):
         callbacks.append(_counted_report_callback(log_dir, names, image=not lean))
     elif variant == "extra_metric":
         metrics.append(keras.metrics.SparseCategoricalAccuracy(name="accuracy_2"))
@@ -311,19 +323,29 @@ def run_variant(variant, data, epochs, log_root, lean=False) -> Fit:
     timer = _epoch_timer()
     callbacks.append(timer)  # last: its epoch ends after the report callback's
     model = build_model(metrics)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    model.fit(
-        x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-        batch_size=BATCH, verbose=0, callbacks=callbacks,
-    )
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    from tb_imbalance import background
+
+    gather_s = background.GATHER_S
+    if variant == "tb_at_once":
+        background.GATHER_S = 0.0
+    try:
+        start, cpu_start = time.perf_counter(), time.process_time()
+        model.fit(
+            x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+            batch_size=BATCH, verbose=0, callbacks=callbacks,
+        )
+        wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    finally:
+        background.GATHER_S = gather_s
     steady = sum(timer.seconds[1:]) if len(timer.seconds) > 1 else wall
     steady_cpu = sum(timer.cpu_seconds[1:]) if len(timer.cpu_seconds) > 1 else cpu
-    own = 0.0
-    if variant == "tb_imbalance":  # epochs 2…E hold the hooks of epochs 2…E and the writer's steps 1…E-1
+    own, writer_steps, hook_epochs = 0.0, (), ()
+    if variant in ("tb_imbalance", "tb_at_once"):  # epochs 2…E hold the hooks of epochs 2…E and the writer's steps 1…E-1
         report = callbacks[0]
-        own = sum(report.hooks[1:]) + sum(report.writer[: len(report.hooks) - 1]) if epochs > 1 else 0.0
-    return Fit(wall, steady, cpu, steady_cpu, own)
+        if epochs > 1:
+            writer_steps, hook_epochs = tuple(report.writer[: len(report.hooks) - 1]), tuple(report.hooks[1:])
+            own = sum(hook_epochs) + sum(writer_steps)
+    return Fit(wall, steady, cpu, steady_cpu, own, writer_steps, hook_epochs)
 
 
 def run_rounds(variants, data, epochs, repeats, log_root, label, lean=False) -> dict[str, list[Fit]]:
@@ -339,6 +361,17 @@ def run_rounds(variants, data, epochs, repeats, log_root, label, lean=False) -> 
                   f"({fit.steady:6.2f} s epochs 2+), {fit.cpu:6.2f} s CPU ({fit.steady_cpu:6.2f} s epochs 2+)",
                   flush=True)
     return fits
+
+
+def direct_count(fits: list[Fit], steady_epochs: int) -> str:
+    """(c) by direct count over rounds, and the median writer step and hooks of an epoch."""
+    own = sorted(f.own_cpu / (f.steady_cpu - f.own_cpu) for f in fits)
+    own_ms = statistics.median(f.own_cpu * 1e3 / steady_epochs for f in fits)
+    step_ms = statistics.median(t for f in fits for t in f.writer_steps) * 1e3
+    hooks_ms = statistics.median(t for f in fits for t in f.hook_epochs) * 1e3
+    return (f"{1 + statistics.median(own):.3f}x (IQR {1 + own[len(own) // 4]:.3f}-{1 + own[(3 * len(own)) // 4]:.3f}); "
+            f"{own_ms:.2f} ms of CPU an epoch: {step_ms:.2f} ms a writer step, {hooks_ms:.2f} ms of hooks on the "
+            "training thread (medians)")
 
 
 def compare(fits, variant, base) -> dict[str, Any]:
@@ -528,6 +561,11 @@ def main(argv=None) -> int:
     parser.add_argument("--wide-classes", default="32,128,1000",
                         help="also time (d) at these class counts on synthetic scores, comma-separated ('': skip)")
     parser.add_argument("--no-context", action="store_true", help="skip keras_tb and recipe (TensorFlow only)")
+    parser.add_argument("--gather-s", type=float, default=None,
+                        help="the background writer's gathering window in seconds (default: the package's, "
+                             "tb_imbalance.background.GATHER_S; 0: every step written at once)")
+    parser.add_argument("--compare-gathering", action="store_true",
+                        help="also fit tb_imbalance with GATHER_S = 0 (tb_at_once) in every round; print (g)")
     parser.add_argument("--lean", action="store_true",
                         help="the metric without curves (curves=False) and the callback without its picture (image=False)")
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny data, 2 rounds, figures meaningless")
@@ -538,6 +576,10 @@ def main(argv=None) -> int:
     import tb_imbalance.keras
 
     tbk = tb_imbalance.keras
+    from tb_imbalance import background
+
+    if args.gather_s is not None:
+        background.GATHER_S = args.gather_s
     if args.quick:
         train_rows, val_rows = 2_048, 512
         args.epochs, args.repeats, args.calls, args.blocks, args.no_context = 2, 2, 50, 3, True
@@ -553,7 +595,8 @@ def main(argv=None) -> int:
           f"train class counts {counts.tolist()}", flush=True)
 
     with tempfile.TemporaryDirectory() as log_root:
-        fits = run_rounds(list(CORE_VARIANTS), data, args.epochs, args.repeats, log_root, "core", args.lean)
+        variants = list(CORE_VARIANTS) + (["tb_at_once"] if args.compare_gathering else [])
+        fits = run_rounds(variants, data, args.epochs, args.repeats, log_root, "core", args.lean)
         comparisons = [
             ("(a) metric + callback / plain", compare(fits, "tb_imbalance", "plain")),
             ("(b) 2nd SparseCatAccuracy / plain", compare(fits, "extra_metric", "plain")),
@@ -561,6 +604,8 @@ def main(argv=None) -> int:
             ("    metric alone: metric / plain", compare(fits, "metric", "plain")),
             ("    metric* / plain", compare(fits, "metric_unbinned_training", "plain")),
         ]
+        if args.compare_gathering:
+            comparisons.append(("(g) gathered / at once: tb / tb_at_once", compare(fits, "tb_imbalance", "tb_at_once")))
         if args.backend == "tensorflow" and not args.no_context:
             for variant in TF_CONTEXT_VARIANTS:
                 pair = run_rounds(["plain", variant], data, args.epochs, args.repeats, log_root, f"{variant} vs plain")
@@ -586,6 +631,7 @@ def main(argv=None) -> int:
     print(f"\nbackend {args.backend}, device {device}, jit_compile {probe.jit_compile}; {args.repeats} rounds, "
           f"{args.epochs} epochs per fit with validation; ratio = median over rounds of this fit / the other fit "
           "of the same round (interquartile range)")
+    print(f"  background writer: gathering window {background.GATHER_S:g} s (at most {background.MAX_PENDING} steps)")
     if args.lean:
         print("  --lean: BalancedAccuracy(curves=False) and the callback's image=False in the metric and tb_imbalance fits")
     print(f"  {'comparison':36s} {'median fit':>17s}  {'whole fit':27s} {'epochs 2+':27s} {'CPU time':27s} "
@@ -593,12 +639,10 @@ def main(argv=None) -> int:
     for label, c in comparisons:
         print(f"  {label:36s} {c['median_wall']:6.2f}/{c['median_base']:6.2f} s  {str(c['wall']):27s} "
               f"{str(c['steady']):27s} {str(c['cpu']):27s} {str(c['steady_cpu']):27s}")
-    own = [f.own_cpu / (f.steady_cpu - f.own_cpu) for f in fits["tb_imbalance"]]
-    own_ms = [f.own_cpu * 1e3 / steady_epochs for f in fits["tb_imbalance"]]
     print(f"  (c) by direct count: 1 + the callback's own CPU time (training-thread hooks + background writer) / "
-          f"the rest of its fit's CPU time, epochs 2+: {1 + statistics.median(own):.3f}x "
-          f"(IQR {1 + sorted(own)[len(own) // 4]:.3f}-{1 + sorted(own)[(3 * len(own)) // 4]:.3f}); "
-          f"{statistics.median(own_ms):.2f} ms of CPU an epoch")
+          f"the rest of its fit's CPU time, epochs 2+: {direct_count(fits['tb_imbalance'], steady_epochs)}")
+    if args.compare_gathering:
+        print(f"  tb_at_once, by direct count: {direct_count(fits['tb_at_once'], steady_epochs)}")
     print(f"  (d) per batch, update_state + result(), batches of {BATCH} rows:")
     for cost, inputs in costs:
         print_cost(cost, args.backend, inputs)
