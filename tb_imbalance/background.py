@@ -88,7 +88,7 @@ class _Queue:
     def enter(self) -> float:
         """Count a step in once there is room for it; the time it was handed over."""
         with self.changed:
-            self.changed.wait_for(lambda: self.pending < (MAX_BEHIND if self.writing else MAX_PENDING))
+            self.changed.wait_for(lambda: self.pending < (MAX_PENDING if self.may_gather() else MAX_BEHIND))
             now = self.clock()
             self.pending += 1
             self.interval, self.last_handed = now - self.last_handed, now
@@ -96,6 +96,9 @@ class _Queue:
                 self.hurry = True
                 self.changed.notify_all()
             return now
+
+    def may_gather(self) -> bool:
+        return GATHER_S > 0 and not self.writing
 
     def start(self, handed_at: float) -> None:
         """On the writer, before a step: if it was idle and steps come fast, gather the next ones first."""

@@ -450,6 +450,47 @@ def test_a_full_gathering_is_written_without_anyone_waiting(queue):
     assert order == list(range(background.MAX_PENDING + 1))
 
 
+class HeldExecutor:
+    """An executor whose thread has not started yet: it keeps the jobs until told to run them."""
+
+    def __init__(self):
+        self.jobs = []
+
+    def submit(self, run):
+        future = concurrent.futures.Future()
+        self.jobs.append((run, future))
+        return future
+
+    def run_all(self):
+        while self.jobs:
+            run, future = self.jobs.pop(0)
+            run()
+            future.set_result(None)
+
+
+@pytest.mark.parametrize("gather_s, room", [(60.0, background.MAX_PENDING), (0.0, background.MAX_BEHIND)])
+def test_steps_wait_at_most_max_pending_when_gathered_else_max_behind_before_the_writer_starts(
+        queue, monkeypatch, gather_s, room):
+    monkeypatch.setattr(background, "GATHER_S", gather_s)
+    held = HeldExecutor()
+    monkeypatch.setattr(background, "_executor", lambda: held)
+    blocked = threading.Thread(target=lambda: background.submit(lambda: None), daemon=True)
+    try:
+        for _ in range(room):
+            background.submit(lambda: None)
+        blocked.start()
+        blocked.join(0.3)
+        assert blocked.is_alive() and len(held.jobs) == room  # the next one waits for room
+    finally:  # the held steps written, whatever happened (else the fixture's flush would wait for them)
+        writer = threading.Thread(target=held.run_all)
+        writer.start()
+        blocked.join(10)
+        background._QUEUE.write_now()  # the late one is not gathered with later ones: there are none
+        writer.join(10)
+        held.run_all()  # the late one, if it came after the others were written
+    assert not blocked.is_alive()
+
+
 def test_steps_further_apart_than_gather_s_are_written_at_once(queue):
     order = []
     background.wait([background.submit(lambda: order.append(0))])
