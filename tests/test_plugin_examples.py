@@ -468,6 +468,7 @@ def test_provider_failure_answers_503(client):
         ({"run": "digits", "tag": TAG, "index": 10_000, "step": 2}, 404, "run 'digits', tag 'confusion_matrix', step 2: query parameter `index` must be a thumbnail's position, 1 to "),
         ({"run": "missing_thumbnail", "tag": TAG, "index": 1}, 404, "step 0: query parameter `index` must be a thumbnail's position (this step holds none), as in the `image` URL of an example from the `examples` route, received 1"),
         ({"run": "not_png", "tag": TAG, "index": 1}, 422, "blob 1 is not a PNG thumbnail"),
+        ({"run": "not_png", "tag": TAG, "index": 2}, 404, "step 0: query parameter `index` must be a thumbnail's position, 1 (this step holds one), as in the `image` URL of an example from the `examples` route, received 2"),
         ({"run": "future_content", "tag": TAG, "index": 1}, 422, "upgrade"),
     ],
 )

@@ -132,7 +132,8 @@ class ExampleReads:
         steps = self._require_example_steps(ctx, experiment_id, run, tag)
         chosen, keys, _ = self._shown_keys(ctx, experiment_id, run, tag, steps, step)
         if not 1 <= index < len(keys):  # the route answers an index below 1 with a 400 first
-            held = f", 1 to {len(keys) - 1}" if len(keys) > 1 else " (this step holds none)"
+            held = (f", 1 to {len(keys) - 1}" if len(keys) > 2 else ", 1 (this step holds one)" if len(keys) == 2
+                    else " (this step holds none)")
             raise NotFoundError(
                 f"run {run!r}, tag {tag!r}, step {chosen}: query parameter `index` must be a thumbnail's "
                 f"position{held}, as in the `image` URL of an example from the `examples` route, received {index}"
