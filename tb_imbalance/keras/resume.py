@@ -11,9 +11,12 @@ the model's ``_initial_epoch``):
   resumed fit trains again. They are kept, and the resumed fit logs from the
   first epoch after them (writing them again would put two versions of one
   step in the run);
-* BackupAndRestore listed first: the epochs saved but never logged are
-  missing from the run, said once (the steps logged so far tell how far
-  apart the logged epochs are: ``freq``, or ``fit``'s ``validation_freq``).
+* BackupAndRestore listed first, or a process killed mid-fit (whatever the
+  order: its steps still queued for writing are lost, see
+  :mod:`tb_imbalance.background`): the epochs saved but never logged are
+  missing from the run, said once, with both causes (the steps logged so far
+  tell how far apart the logged epochs are: ``freq``, or ``fit``'s
+  ``validation_freq``).
 
 Keras never clears ``_initial_epoch``: a later fit of the same model finds
 the restore's value again, and is no restore (such a fit is checked like any
@@ -105,10 +108,12 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
     shown = ", ".join(map(str, missing[:5])) + (", …" if len(missing) > 5 else "")
     return -1, (
         f"BackupAndRestore resumes at epoch {epoch}, but this run's last step is {last}: epoch(s) {shown} "
-        "were backed up by the interrupted fit before their steps reached the disk, and are not logged. "
-        "List this callback before BackupAndRestore in fit(callbacks=[...]) so that an epoch is logged "
-        "before it is backed up (a process killed mid-fit still loses the steps queued for writing: "
-        "those of its last second, 8 at most)"
+        "were backed up by the interrupted fit before their steps reached the disk, and are not logged: "
+        "a process killed mid-fit loses the steps still queued for writing, whatever the order of the "
+        "callbacks (8 at most, handed over in its last second, or 2 when the writer was behind; "
+        "tb_imbalance.background.GATHER_S = 0 keeps it to 2), and a callback listed after BackupAndRestore "
+        "logs an epoch only after it is backed up (list this callback before BackupAndRestore in "
+        "fit(callbacks=[...]))"
     )
 
 

@@ -626,3 +626,24 @@ def test_no_step_of_a_callback_is_written_after_one_of_its_steps_failed(tmp_path
                          callbacks=[ClassificationReportCallback(tmp_path, verbose=0), HandedTwo()])
     background.flush()
     assert matrices(tmp_path).get("validation_imbalance", {}) == {}
+
+
+def test_the_warning_about_steps_missing_after_a_resume_does_not_blame_the_order_of_the_callbacks():
+    """Listed before BackupAndRestore (as advised), a process killed mid-fit still loses the steps queued
+    for writing: the warning told such a user to list the callback before BackupAndRestore, which it was."""
+    from tb_imbalance.keras.callback_messages import CallbackMessages
+    from tb_imbalance.keras.resume import resumed_steps
+    from tb_imbalance.run_history import RunHistory, TagHistory
+
+    class Restored:  # killed after BackupAndRestore saved epoch 21; steps 16-21 were still queued
+        _initial_epoch = 22
+
+    history = RunHistory()
+    history.tags["confusion_matrix"] = TagHistory(classes=None, last_step=15, step_before=14)
+    with pytest.warns(UserWarning) as said:
+        assert resumed_steps(Restored(), history, "confusion_matrix", 22, 1, CallbackMessages("C", verbose=0)) == -1
+    (message,) = [str(warning.message) for warning in said]
+    assert "epoch(s) 16, 17, 18, 19, 20, … were backed up" in message
+    assert "a process killed mid-fit loses the steps still queued for writing, whatever the order" in message
+    assert f"{background.MAX_PENDING} at most" in message and f"or {background.MAX_BEHIND} when" in message
+    assert "a callback listed after BackupAndRestore logs an epoch only after it is backed up" in message
