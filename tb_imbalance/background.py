@@ -20,8 +20,10 @@ Guarantees:
   steps wait (the writer starts when that many are pending); while it
   writes, at most :data:`MAX_BEHIND` wait or are in writing. A further
   :func:`submit` blocks until there is room. A process killed mid-fit
-  therefore loses at most ``MAX_PENDING`` steps, all handed over in its
-  last ``GATHER_S`` seconds, or ``MAX_BEHIND`` when its writer was behind;
+  therefore loses at most ``MAX_PENDING`` steps, its last ones, handed over
+  within ``GATHER_S`` of one another (and earlier than that when it is
+  killed while their writes take long), or ``MAX_BEHIND`` when its writer
+  was behind;
 * nothing after a gap: a step handed over with ``after=`` earlier steps is
   not written once one of them failed (it raises that step's error), so a
   step handed over before an earlier one's refusal was known never lands

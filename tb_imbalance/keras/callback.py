@@ -49,7 +49,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     so a reader started after ``fit`` returns sees all of them (after a ``fit`` that raised, the
     next ``fit`` waits for them before it starts); an error in writing (a full disk, a refused step)
     is raised at the next epoch end or at the end of training; a process killed mid-fit loses at
-    most the steps still queued (those of its last second, 8 at most: short epochs are written a
+    most the steps still queued (its last ones, 8 at most, a second's: short epochs are written a
     few at a time, see :mod:`tb_imbalance.background`). Monitors such as
     ``EarlyStopping`` read the metric's value in ``logs``, never this callback: they are unaffected.
 

@@ -110,7 +110,7 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
         f"BackupAndRestore resumes at epoch {epoch}, but this run's last step is {last}: epoch(s) {shown} "
         "were backed up by the interrupted fit before their steps reached the disk, and are not logged: "
         "a process killed mid-fit loses the steps still queued for writing, whatever the order of the "
-        "callbacks (8 at most, handed over in its last second, or 2 when the writer was behind; "
+        "callbacks (its last ones, 8 at most, handed over within a second, or 2 when the writer was behind; "
         "tb_imbalance.background.GATHER_S = 0 keeps it to 2), and a callback listed after BackupAndRestore "
         "logs an epoch only after it is backed up (list this callback before BackupAndRestore in "
         "fit(callbacks=[...]))"

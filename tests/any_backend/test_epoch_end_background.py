@@ -647,3 +647,25 @@ def test_the_warning_about_steps_missing_after_a_resume_does_not_blame_the_order
     assert "a process killed mid-fit loses the steps still queued for writing, whatever the order" in message
     assert f"{background.MAX_PENDING} at most" in message and f"or {background.MAX_BEHIND} when" in message
     assert "a callback listed after BackupAndRestore logs an epoch only after it is backed up" in message
+
+
+def test_a_gathering_whose_writes_take_long_keeps_its_steps_pending_past_gather_s(queue):
+    """What docs/keras.md says a killed process loses: at most MAX_PENDING steps, its last ones, handed
+    over within GATHER_S of one another, yet pending longer than GATHER_S while their writes take long."""
+    background.wait([background.submit(lambda: None)])
+    release, handed = threading.Event(), []
+    steps = []
+    for k in range(background.MAX_PENDING):
+        queue.now += 0.1
+        handed.append(queue.now)
+        steps.append(background.submit(lambda: release.wait(10)))  # a slow write (remote storage)
+    blocked = threading.Thread(target=lambda: steps.append(background.submit(lambda: None)), daemon=True)
+    blocked.start()
+    queue.now += 5 * background.GATHER_S  # the first write of the gathering takes long
+    blocked.join(0.3)
+    assert blocked.is_alive()  # no further step is handed over meanwhile
+    assert background._QUEUE.pending == background.MAX_PENDING
+    assert max(handed) - min(handed) < background.GATHER_S < queue.now - max(handed)
+    release.set()
+    blocked.join(10)
+    assert _written_within(steps)
