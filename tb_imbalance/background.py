@@ -66,7 +66,8 @@ __all__ = ["GATHER_S", "MAX_BEHIND", "MAX_PENDING", "flush", "raise_failures", "
 MAX_PENDING = 8
 #: Steps that may wait or be in writing at once while the writer writes.
 MAX_BEHIND = 2
-#: Seconds a step handed to an idle writer waits for the next ones, when steps come faster than that.
+#: Seconds a step handed to an idle writer waits for the next ones, when steps come faster than that
+#: (0: every step written at once; ``math.inf``: until someone waits or MAX_PENDING steps are pending).
 GATHER_S = 1.0
 
 _LOCK = threading.Lock()
@@ -108,7 +109,8 @@ class _Queue:
             if self.writing:
                 return
             if self.interval < GATHER_S:
-                self.changed.wait_for(lambda: self.hurry, timeout=max(0.0, handed_at + GATHER_S - self.clock()))
+                left = handed_at + GATHER_S - self.clock()  # GATHER_S = math.inf: until someone waits, or MAX_PENDING
+                self.changed.wait_for(lambda: self.hurry, timeout=max(0.0, left) if math.isfinite(left) else None)
             self.writing = True
 
     def leave(self) -> None:

@@ -432,6 +432,19 @@ def test_steps_that_come_fast_are_gathered_until_someone_waits_for_them(queue):
     assert _written_within(gathered) and order == [0, 1, 2, 3]
 
 
+def test_an_endless_gathering_is_written_when_someone_waits(queue, monkeypatch):
+    # GATHER_S = math.inf raised OverflowError in the writer's wait: the step failed instead of waiting
+    monkeypatch.setattr(background, "GATHER_S", float("inf"))
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])
+    queue.now += 1e9
+    step = background.submit(lambda: order.append(1))
+    time.sleep(0.2)
+    assert not step.done()
+    background.wait([step])
+    assert order == [0, 1]
+
+
 def test_flush_ends_a_gathering(queue):
     order = []
     background.wait([background.submit(lambda: order.append(0))])
