@@ -40,6 +40,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from tb_imbalance import background
 from tb_imbalance.keras import fit_claims
 from tb_imbalance.keras.callback_messages import another_fit_writing
 from tb_imbalance.run_history import RunHistory
@@ -110,9 +111,10 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
         f"BackupAndRestore resumes at epoch {epoch}, but this run's last step is {last}: epoch(s) {shown} "
         "were backed up by the interrupted fit before their steps reached the disk, and are not logged: "
         "a process killed mid-fit loses the steps still queued for writing, whatever the order of the "
-        "callbacks (its last ones, 8 at most, handed over within a second, or 2 when the writer was behind; "
-        "tb_imbalance.background.GATHER_S = 0 keeps it to 2), and a callback listed after BackupAndRestore "
-        "logs an epoch only after it is backed up (list this callback before BackupAndRestore in "
+        f"callbacks (its last ones, {background.MAX_PENDING} at most, handed over within "
+        f"{background.GATHER_S:g} s, or {background.MAX_BEHIND} when the writer was behind; "
+        f"tb_imbalance.background.GATHER_S = 0 keeps it to {background.MAX_BEHIND}), and a callback listed after "
+        "BackupAndRestore logs an epoch only after it is backed up (list this callback before BackupAndRestore in "
         "fit(callbacks=[...]))"
     )
 
