@@ -55,6 +55,10 @@ training thread's included. ``--epochs 20`` shows gathering as in a long trainin
 5-epoch fit, epoch 1's step (after the first epoch's compilation) is written
 alone.
 
+``--train-rows N`` (14,600 by default) and ``--val-rows N`` (3,600) size the
+data: fewer rows give shorter epochs, while the callback's work per epoch
+stays the same (one report step), so its share grows as epochs shorten.
+
 ``--lean`` leaves out what a user can turn off: the metric's curve state
 (``curves=False``, in ``metric``, ``metric*`` and ``tb_imbalance``) and the
 callback's picture (``image=False``).
@@ -262,22 +266,27 @@ class Fit:
     and the report callback's own CPU time in epochs 2…E (0 without it)."""
 
     def __init__(self, wall: float, steady: float, cpu: float, steady_cpu: float, own_cpu: float = 0.0,
-                 writer_steps: tuple[float, ...] = (), hook_epochs: tuple[float, ...] = ()) -> None:
+                 writer_steps: tuple[float, ...] = (), hook_epochs: tuple[float, ...] = (),
+                 blocked: tuple[float, ...] = ()) -> None:
         self.wall, self.steady, self.cpu, self.steady_cpu = wall, steady, cpu, steady_cpu
         self.own_cpu, self.writer_steps, self.hook_epochs = own_cpu, writer_steps, hook_epochs
+        self.blocked = blocked
 
 
 def _counted_report_callback(log_dir, names, image=True):
     """The report callback, counting its own CPU time: ``hooks[e]`` on the training thread in epoch
     ``e`` (``on_test_end`` reads the counts, ``on_epoch_end`` hands the step over) and ``writer[e]``
-    the background writer's for epoch ``e``'s step, which it writes while epoch ``e + 1`` trains."""
+    the background writer's for epoch ``e``'s step, which it writes while epoch ``e + 1`` trains;
+    ``blocked[e]``: the wall time of epoch ``e``'s ``on_epoch_end`` beyond its CPU time (waiting for
+    room in the writer's queue)."""
 
     class Counted(tbk.ClassificationReportCallback):
         hooks: list[float]
         writer: list[float]
+        blocked: list[float]
 
         def on_train_begin(self, logs=None):
-            self.hooks, self.writer = [], []
+            self.hooks, self.writer, self.blocked = [], [], []
             super().on_train_begin(logs)
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -290,9 +299,11 @@ def _counted_report_callback(log_dir, names, image=True):
             self.hooks[-1] += time.thread_time() - start
 
         def on_epoch_end(self, epoch, logs=None):
-            start = time.thread_time()
+            start, wall_start = time.thread_time(), time.perf_counter()
             super().on_epoch_end(epoch, logs)
-            self.hooks[-1] += time.thread_time() - start
+            cpu = time.thread_time() - start
+            self.hooks[-1] += cpu
+            self.blocked.append(max(0.0, time.perf_counter() - wall_start - cpu))
 
         def _write_step(self, *args):
             start = time.thread_time()
@@ -339,13 +350,13 @@ def run_variant(variant, data, epochs, log_root, lean=False) -> Fit:
         background.GATHER_S = gather_s
     steady = sum(timer.seconds[1:]) if len(timer.seconds) > 1 else wall
     steady_cpu = sum(timer.cpu_seconds[1:]) if len(timer.cpu_seconds) > 1 else cpu
-    own, writer_steps, hook_epochs = 0.0, (), ()
+    own, writer_steps, hook_epochs, blocked = 0.0, (), (), ()
     if variant in ("tb_imbalance", "tb_at_once"):  # epochs 2…E hold the hooks of epochs 2…E and the writer's steps 1…E-1
         report = callbacks[0]
         if epochs > 1:
             writer_steps, hook_epochs = tuple(report.writer[: len(report.hooks) - 1]), tuple(report.hooks[1:])
-            own = sum(hook_epochs) + sum(writer_steps)
-    return Fit(wall, steady, cpu, steady_cpu, own, writer_steps, hook_epochs)
+            own, blocked = sum(hook_epochs) + sum(writer_steps), tuple(report.blocked[1:])
+    return Fit(wall, steady, cpu, steady_cpu, own, writer_steps, hook_epochs, blocked)
 
 
 def run_rounds(variants, data, epochs, repeats, log_root, label, lean=False) -> dict[str, list[Fit]]:
@@ -364,14 +375,17 @@ def run_rounds(variants, data, epochs, repeats, log_root, label, lean=False) -> 
 
 
 def direct_count(fits: list[Fit], steady_epochs: int) -> str:
-    """(c) by direct count over rounds, and the median writer step and hooks of an epoch."""
+    """(c) by direct count over rounds, the median writer step and hooks of an epoch, and the training
+    thread's mean wait for room in the writer's queue (wall time, not CPU)."""
     own = sorted(f.own_cpu / (f.steady_cpu - f.own_cpu) for f in fits)
     own_ms = statistics.median(f.own_cpu * 1e3 / steady_epochs for f in fits)
     step_ms = statistics.median(t for f in fits for t in f.writer_steps) * 1e3
     hooks_ms = statistics.median(t for f in fits for t in f.hook_epochs) * 1e3
+    blocked_ms = statistics.median(sum(f.blocked) * 1e3 / max(len(f.blocked), 1) for f in fits)
     return (f"{1 + statistics.median(own):.3f}x (IQR {1 + own[len(own) // 4]:.3f}-{1 + own[(3 * len(own)) // 4]:.3f}); "
             f"{own_ms:.2f} ms of CPU an epoch: {step_ms:.2f} ms a writer step, {hooks_ms:.2f} ms of hooks on the "
-            "training thread (medians)")
+            f"training thread (medians); the training thread waited for room in the queue {blocked_ms:.2f} ms an "
+            "epoch (mean, median over rounds)")
 
 
 def compare(fits, variant, base) -> dict[str, Any]:
@@ -568,6 +582,9 @@ def main(argv=None) -> int:
                         help="also fit tb_imbalance with GATHER_S = 0 (tb_at_once) in every round; print (g)")
     parser.add_argument("--lean", action="store_true",
                         help="the metric without curves (curves=False) and the callback without its picture (image=False)")
+    parser.add_argument("--train-rows", type=int, default=14_600,
+                        help="training rows (fewer: shorter epochs; the per-epoch cost of the callback stays)")
+    parser.add_argument("--val-rows", type=int, default=3_600, help="validation rows")
     parser.add_argument("--quick", action="store_true", help="smoke run: tiny data, 2 rounds, figures meaningless")
     args = parser.parse_args(argv)
 
@@ -585,7 +602,7 @@ def main(argv=None) -> int:
         args.epochs, args.repeats, args.calls, args.blocks, args.no_context = 2, 2, 50, 3, True
         args.wide_classes = "32"
     else:
-        train_rows, val_rows = 14_600, 3_600
+        train_rows, val_rows = args.train_rows, args.val_rows
     data = long_tail_digits(train_rows, val_rows)
     counts = np.bincount(data[0][1], minlength=CLASSES)
     probe = build_model(["accuracy"])
