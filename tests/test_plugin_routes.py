@@ -152,6 +152,24 @@ def test_a_parameter_given_twice_is_refused_not_half_read(client, route, params,
     )
 
 
+@pytest.mark.parametrize(("query", "message"), [
+    (b"run=baseline\xff&tag=" + TAG.encode(), "query parameter `run` must be UTF-8 text with its bytes percent-encoded "
+     "(as encodeURIComponent writes it), received 'baseline\\\\xff'"),
+    (b"run=baseline&tag=" + TAG.encode() + b"&step=1\x80", "query parameter `step` must be UTF-8 text with its bytes "
+     "percent-encoded (as encodeURIComponent writes it), received '1\\\\x80'"),
+    (b"run=baseline&tag=" + TAG.encode() + b"&n%C3%A9\xe9=1", "query parameter `n\u00e9\\xe9` must be UTF-8 text with its "
+     "bytes percent-encoded (as encodeURIComponent writes it), received '1'"),
+])
+@pytest.mark.parametrize("route", ["report", "series", "compare", "curves", "examples", "example_image"])
+def test_raw_bytes_that_are_not_utf8_are_a_400_naming_their_query_parameter(client, route, query, message):
+    # A browser percent-encodes them (werkzeug keeps an invalid one as `%FF`), and tensorboard's own server
+    # re-reads raw ones as Latin-1; a WSGI server passing them on as sent (PEP 3333, wsgiref) made a 500.
+    response = client.get(f"{PLUGIN_ROUTE}/{route}", environ_overrides={"QUERY_STRING": query.decode("latin-1")})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.get_data()) == {"error": message}
+
+
 _RUNS_LISTED = "'bad_shape', 'baseline', 'class_weights', 'full', 'future', … (6 in all)"
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import urllib.parse
 from typing import Any, Callable, Mapping
 
 from tensorboard import context as tb_context
@@ -103,13 +104,33 @@ _png_route = _route(lambda request, png: http_util.Respond(request, png, _PNG))
 
 def _arg(request: wrappers.Request, name: str) -> str | None:
     """The one value of query parameter ``name`` (None when absent); 400 when it is given twice or more."""
-    values = request.args.getlist(name)
+    try:
+        values = request.args.getlist(name)
+    except UnicodeDecodeError:  # werkzeug decodes the raw query as UTF-8 (percent-escapes it tolerates)
+        raise _not_utf8(request.query_string) from None
     if len(values) > 1:
         shown = ", ".join(_shown(value) for value in values[:3]) + (", …" if len(values) > 3 else "")
         raise BadRequestError(
             f"query parameter `{name}` was given {len(values)} times ({shown}); give it once"
         )
     return values[0] if values else None
+
+
+def _not_utf8(query: bytes) -> BadRequestError:
+    """A 400 naming the first query parameter whose raw bytes are not UTF-8 (browsers percent-encode them)."""
+    for pair in query.split(b"&"):
+        try:
+            pair.decode("utf-8")
+        except UnicodeDecodeError:
+            name, _, value = (
+                urllib.parse.unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8", "backslashreplace")
+                for part in pair.partition(b"=")
+            )
+            return BadRequestError(
+                f"query parameter `{name[:40]}` must be UTF-8 text with its bytes percent-encoded (as "
+                f"encodeURIComponent writes it), received {_shown(value)}"
+            )
+    return BadRequestError("the query string must be UTF-8 text with its bytes percent-encoded")
 
 
 #: What a required query parameter holds, for the message when it is missing.
