@@ -220,7 +220,7 @@ def _class_indices(request: wrappers.Request) -> list[int] | None:
             "query parameter `classes` must be comma-separated class indices such as "
             f"`0,5,7`, received {_shown(value)}"
         )
-    return [int(part) for part in value.split(",")]
+    return [_integer(part, "query parameter `classes`") for part in value.split(",")]  # int() refuses 4300+ digits
 
 
 class ImbalancePlugin(base_plugin.TBPlugin):
