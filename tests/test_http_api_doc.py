@@ -424,3 +424,43 @@ def test_documented_left_out_steps_are_exactly_what_the_plugin_answers(client):
     assert refused, "the page shows no request for a step that was left out"
     for example in refused:
         assert json.loads(client.get(example.url).get_data()) == example.body
+
+
+def _left_out_bullets() -> list[str]:
+    """The bullets of "Steps left out", each joined into one line."""
+    lines = SECTIONS["Conventions"]
+    bullets: list[str] = []
+    for line in lines[lines.index("### Steps left out"):]:
+        if line.startswith("* "):
+            bullets.append(line[2:])
+        elif line.startswith("  ") and bullets:
+            bullets[-1] += " " + line.strip()
+        elif bullets:
+            break
+    return bullets
+
+
+def _routes_before(bullet: str, words: str) -> set[str]:
+    """The routes named (written `route`) in ``bullet``'s sentence that holds ``words``, before them."""
+    (sentence,) = [part for part in re.split(r"(?<=\.) ", bullet) if words in part]
+    return set(re.findall(r"`(\w+)`", sentence.split(words)[0])) & {route[1:] for route in DATA_ROUTES}
+
+
+def test_the_routes_said_to_list_or_refuse_left_out_steps_do(client):
+    # `compare` answers no `skipped_steps`, which the page once said it listed.
+    bullets = _left_out_bullets()
+    (listing,) = [bullet for bullet in bullets if "step left out in `skipped_steps`" in bullet]
+    listed = _routes_before(listing, "step left out in `skipped_steps`")
+    (refusing,) = [bullet for bullet in bullets if bullet.startswith("Asking ")]
+    refused = _routes_before(refusing, "for a step that was left out")
+    assert listed == {"report", "series"} and refused == {"report", "compare"}
+    queries = {"report": {}, "series": {}, "compare": {"baseline": "baseline"}}
+    expected = json.loads(client.get(f"{PLUGIN_ROUTE}/report?run={RERUN}&tag=confusion_matrix").get_data())
+    assert [entry["step"] for entry in expected["skipped_steps"]] == [3, 4]
+    for route, extra in queries.items():
+        answer = json.loads(client.get(f"{PLUGIN_ROUTE}/{route}", query_string={
+            "run": RERUN, "tag": "confusion_matrix", **extra}).get_data())
+        assert answer.get("skipped_steps") == (expected["skipped_steps"] if route in listed else None), route
+        refusal = client.get(f"{PLUGIN_ROUTE}/{route}", query_string={
+            "run": RERUN, "tag": "confusion_matrix", "step": "3", **extra})
+        assert (refusal.status_code == 422) == (route in refused), route
