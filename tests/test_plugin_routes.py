@@ -77,6 +77,8 @@ def test_hostile_class_name_is_returned_verbatim_as_json_text(client):
         ("report", {"run": "baseline", "tag": TAG, "step": "1_0"}, 400, "`step` must be an integer"),
         ("report", {"run": "baseline", "tag": TAG, "step": "\u0663"}, 400, "`step` must be an integer"),
         ("report", {"run": "baseline", "tag": TAG, "step": "9" * 5000}, 400, "'" + "9" * 40 + "'…"),
+        ("report", {"run": "baseline", "tag": TAG, "group": "y" * 60_000}, 400,  # cut like every other value
+         "query parameter `group` must be 1 or 0 (or true / false), received '" + "y" * 40 + "'…"),
         ("series", {"tag": TAG}, 400, "run"),
         ("series", {"run": "baseline"}, 400, "tag"),
         ("series", {"run": "nope", "tag": TAG}, 404, "nope"),

@@ -208,7 +208,7 @@ def _optional_flag(request: wrappers.Request, name: str) -> bool:
         return True
     if value.lower() in ("0", "false"):
         return False
-    raise BadRequestError(f"query parameter `{name}` must be 1 or 0 (or true / false), received {value!r}")
+    raise BadRequestError(f"query parameter `{name}` must be 1 or 0 (or true / false), received {_shown(value)}")
 
 
 def _class_indices(request: wrappers.Request) -> list[int] | None:
