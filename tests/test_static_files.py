@@ -5,6 +5,7 @@ Through TensorBoard's WSGI app over the ``logdir`` fixture of ``tests/support.py
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -76,6 +77,14 @@ def test_static_paths_outside_the_folder_or_unknown_are_404(static_client, path)
     response = static_client.get(f"{PLUGIN_ROUTE}/{path}")
     assert response.status_code == 404
     assert b"secret" not in response.get_data().replace(b"secret.js", b"")
+
+
+def test_a_long_static_path_is_cut_in_the_404(static_client):
+    response = static_client.get(f"{PLUGIN_ROUTE}/static/" + "a" * 20_000 + ".js")
+    assert response.status_code == 404
+    assert json.loads(response.get_data()) == {"error": "no static file '" + "a" * 100 + "'…"}
+    assert json.loads(static_client.get(f"{PLUGIN_ROUTE}/static/%2e%2e/setup.py").get_data()) == {
+        "error": "no static file '../setup.py'"}
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,8 @@ def read_static_file(static_dir: pathlib.Path | None, relative_path: str) -> tup
         >>> read_static_file(find_static_dir(), "index.js")[1]
         'text/javascript'
     """
-    not_found = NotFoundError(f"no static file {relative_path!r}")
+    shown = repr(relative_path) if len(relative_path) <= 100 else repr(relative_path[:100]) + "…"  # any URL comes in
+    not_found = NotFoundError(f"no static file {shown}")
     if static_dir is None or not relative_path or "\x00" in relative_path or "\\" in relative_path:
         raise not_found
     parts = relative_path.split("/")
