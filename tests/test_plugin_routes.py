@@ -91,6 +91,10 @@ def test_hostile_class_name_is_returned_verbatim_as_json_text(client):
          "query parameter `classes` must be an integer within ±(2**63 - 1) (int64), received '" + "1" * 40 + "'…"),
         ("series", {"run": "baseline", "tag": TAG, "classes": "1" * 19}, 400, "`classes` must hold class indices in [0, 3]"),
         ("series", {"run": "baseline", "tag": TAG, "classes": "0" * 5000 + "3"}, 200, None),
+        ("series", {"run": "baseline", "tag": TAG, "classes": "1,2,01"}, 400,
+         "query parameter `classes` must list each class once, received 1 twice"),
+        ("series", {"run": "baseline", "tag": TAG, "classes": ",".join(["0"] * 30_000)}, 400,  # 60 KB: 30,000 columns
+         "query parameter `classes` must list each class once, received 0 twice"),
     ],
 )
 def test_bad_requests_get_json_errors(client, route, params, status, fragment):

@@ -220,7 +220,13 @@ def _class_indices(request: wrappers.Request) -> list[int] | None:
             "query parameter `classes` must be comma-separated class indices such as "
             f"`0,5,7`, received {_shown(value)}"
         )
-    return [_integer(part, "query parameter `classes`") for part in value.split(",")]  # int() refuses 4300+ digits
+    indices = [_integer(part, "query parameter `classes`") for part in value.split(",")]  # int() refuses 4300+ digits
+    seen: set[int] = set()
+    for index in indices:  # a repeated index would only repeat columns: 30,000 of them from a 60 KB URL
+        if index in seen:
+            raise BadRequestError(f"query parameter `classes` must list each class once, received {index} twice")
+        seen.add(index)
+    return indices
 
 
 class ImbalancePlugin(base_plugin.TBPlugin):
