@@ -53,6 +53,7 @@ import contextlib
 import functools
 import logging
 import os
+import socket
 import threading
 import time
 import weakref
@@ -271,6 +272,24 @@ def _refuse_a_writer_from_before_a_fork(target: Any) -> None:
         )
 
 
+def _wait_for_a_free_tensorboardx_name(target: Any) -> None:
+    """Before a closed tensorboardX ``SummaryWriter`` reopens (its ``_get_file_writer()`` does, as its own writes
+    do), wait until the file it will open is not one that exists: it names the file after the current second
+    (``events.out.tfevents.<seconds>.<host>``) and opens it with ``'wb'``, so a reopen within the second of the
+    file it closed would replace that file, the run's earlier steps and scalars with it."""
+    if getattr(target, "all_writers", None) is not None and getattr(target, "file_writer", None) is not None:
+        return  # open: nothing is reopened
+    prefix = os.path.join(os.fspath(_logdir_of(target)), "events.out.tfevents.")
+    suffix = "." + socket.gethostname() + getattr(target, "_filename_suffix", "")
+    deadline = time.monotonic() + 3
+    while os.path.exists(prefix + str(time.time())[:10] + suffix):
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"`target`: this closed tensorboardX SummaryWriter would reopen as {prefix}…{suffix}, an existing "
+                "event file it would replace; make a new SummaryWriter instead of writing through a closed one")
+        time.sleep(0.02)
+
+
 def _own_event_file(target: Any) -> str | None:
     """The event file a torch / tensorboardX ``SummaryWriter`` writes (reopened after close, as its writes do)."""
     events = getattr(target._get_file_writer(), "event_writer", None)
@@ -304,6 +323,8 @@ def sink_for(target: Any) -> Sink:
         return Sink(target, lambda: target.history, target.builder, target._write_values, target.lock,
                     run_dir=target.log_dir)
     if _is_summary_writer_with_file(target):
+        if _comes_from(target, ("tensorboardX",)) and getattr(target, "_write_to_disk", True):
+            _wait_for_a_free_tensorboardx_name(target)
         if not hasattr(target._get_file_writer(), "event_writer"):  # tensorboardX's write_to_disk=False (other ranks)
             return Sink(target, lambda: RunHistory(f"{type(target).__name__} that writes nothing"), _SHARED_BUILDER,
                         lambda step, values: False, recording=lambda: False)

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import tb_imbalance
-from logdir_reader import matrices
+from logdir_reader import matrices, scalars
 from tb_imbalance.targets import close_directory_writers, sink_for
 
 CM = np.array([[2, 0, 0], [1, 1, 0], [0, 1, 1]])
@@ -317,3 +317,25 @@ def test_a_summary_writer_whose_thread_died_of_an_error_raises_that_error_not_a_
     assert not queue._worker.is_alive() and queue._worker.exception is not None
     with pytest.raises(Exception, match="No space left on device"):
         tb_imbalance.log_report(writer, [0, 1], [0, 1], 0, num_classes=2, image=False)
+
+
+def test_a_closed_tensorboardx_writer_reopened_within_the_second_of_its_file_keeps_that_file(tmp_path):
+    """tensorboardX names an event file after the second it opens in and opens it with 'wb': log_report on a
+    closed writer (which reopens it, as the writer's own add_scalar does) must not replace the file it closed."""
+    import time
+
+    tensorboardx = pytest.importorskip("tensorboardX")
+    tb_imbalance.log_report(str(tmp_path / "warm"), [0, 1], [0, 1], 0, num_classes=2, image=False)  # imports done
+    time.sleep(1 - time.time() % 1 + 0.01)  # the writer opens, closes and reopens within one second
+    run = tmp_path / "run"
+    writer = tensorboardx.SummaryWriter(logdir=str(run), flush_secs=3600)
+    for step in range(2):
+        writer.add_scalar("loss", step + 0.5, step)
+        tb_imbalance.log_report(writer, [0, 1, 1], [0, 1, 0], step, num_classes=2, image=False, curves=False)
+    writer.close()
+    tb_imbalance.log_report(writer, [0, 1, 1], [1, 1, 0], 2, num_classes=2, image=False, curves=False)
+    writer.close()
+    assert len(list(run.iterdir())) == 2
+    logged = matrices(run)["."]
+    assert sorted(logged) == [0, 1, 2] and logged[0].tolist() == [[1, 0], [1, 1]] and logged[2].tolist() == [[0, 1], [1, 1]]
+    assert scalars(run, ".", "loss") == {0: 0.5, 1: 1.5}
