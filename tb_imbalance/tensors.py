@@ -145,7 +145,31 @@ def to_numpy(value: Any, argument: str) -> Any:
     array = _read_as_numpy(value, argument)
     if argument == "cm":
         _refuse_rounded_counts(value, array)
+    if argument == "labels":
+        _refuse_rounded_class_ids(value, array)
     return array
+
+
+def _refuse_rounded_class_ids(value: Any, array: Any) -> None:
+    """Refuse ``labels`` of a narrow float type holding a class id from which that type rounds whole numbers
+    (bfloat16: 257 to 256): such an id may be another class's, rounded (one-hot rows, at most 1, are exact)."""
+    items = list(value) if type(value) in (list, tuple) else [value]  # 0-d tensors or batches, each of its own type
+    limit = min((_WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items), default=np.inf)
+    if limit == np.inf:
+        return
+    try:
+        ids = np.asarray(array, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):  # ragged: the core says so
+        return
+    over = np.flatnonzero(np.isfinite(ids) & (ids >= limit))
+    if not over.size:
+        return
+    dtype = next(_dtype_name(item) for item in items if _WHOLE_NUMBERS_UP_TO.get(_dtype_name(item)) == limit)
+    raise ValueError(
+        f"`labels` is {dtype}, whose whole numbers from {int(limit)} on may be rounded ones ({int(limit) + 1} rounds "
+        f"to {int(limit)}), and its row {over[0]} is {ids[over[0]]}: class ids may have been rounded into another "
+        f"class's. Pass the labels as integers (the class ids as they were before a cast to {dtype})"
+    )
 
 
 def _refuse_rounded_counts(value: Any, array: Any) -> None:

@@ -455,6 +455,25 @@ def test_a_count_matrix_given_as_narrow_float_rows_is_refused_as_the_matrix_is(t
     assert tb_imbalance.log_matrix(tmp_path, held, 0, weighted=False, image=False).tolist() == [[300, 3], [0, 250]]
 
 
+def test_class_id_labels_in_a_narrow_float_past_its_whole_numbers_are_refused_not_counted_rounded(tmp_path):
+    # labels 0..259 cast to bfloat16 (a batch moved with .to(torch.bfloat16)) were counted as 0..256 and 258, 260:
+    # label 257 in class 256's row, 259 in class 260's, without a word
+    torch = pytest.importorskip("torch")
+    true = np.arange(260)
+    assert torch.tensor(true).bfloat16()[257].item() == 256
+    with pytest.raises(ValueError, match=r"`labels` is bfloat16, whose whole numbers from 256 on may be rounded ones "
+                                         r"\(257 rounds to 256\), and its row 256 is 256\.0.*as integers"):
+        tb_imbalance.log_report(tmp_path, torch.tensor(true).bfloat16(), true, 0, num_classes=300)
+    with pytest.raises(ValueError, match=r"`labels` is float16, whose whole numbers from 2048 on .* row 2048 is 2048"):
+        tb_imbalance.log_report(tmp_path, np.arange(2100, dtype=np.float16), np.arange(2100), 0, num_classes=2100)
+    assert not any(tmp_path.iterdir())
+    held = torch.tensor(true[:256]).bfloat16()  # every id held exactly, one-hot rows too: counted as sklearn does
+    cm = tb_imbalance.log_report(tmp_path, held, true[:256], 0, num_classes=300, image=False)
+    np.testing.assert_array_equal(cm, skm.confusion_matrix(true[:256], true[:256], labels=range(300)))
+    hot = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 1])).bfloat16()
+    assert tb_imbalance.log_report(tmp_path, hot, [0, 1, 1, 1], 0, name="hot", image=False).tolist() == [[1, 0, 0], [0, 2, 0], [0, 1, 0]]
+
+
 def test_a_negative_cell_of_a_narrow_float_matrix_is_said_negative_not_rounded(tmp_path):
     # -3000 in float16 was refused as a count float16 may have rounded; negative, it is no count at all
     cm = np.array([[-3000.0, 3.0], [0.0, 5.0]], dtype=np.float16)
