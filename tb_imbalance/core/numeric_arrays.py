@@ -292,7 +292,9 @@ _NON_FINITE_FIX = {
     "labels": "a missing label (pandas' NA, a NaN) names no class: drop those rows, or give them sample weight 0",
     "sample_weight": "fix the weights or drop those rows before logging",
     "weights": "fix the weights or drop those rows before logging",
+    "cm": "a count matrix holds none: count it again from finite weights (a NaN weight summed into a cell makes it NaN)",
 }
+_NON_FINITE_FIX["confusion_matrix"] = _NON_FINITE_FIX["cm"]
 
 
 def _check_finite(array: np.ndarray, argument: str) -> None:

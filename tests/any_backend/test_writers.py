@@ -194,6 +194,17 @@ def test_bad_input_names_the_argument_and_keeps_earlier_steps(tmp_path):
     np.testing.assert_array_equal(read[0], good)
 
 
+def test_a_nan_in_a_count_matrix_names_the_matrix_not_the_models_output_or_rows_to_drop(tmp_path):
+    # said "fix the model output or drop those rows before logging": a matrix's rows are classes
+    cm = np.array([[5.0, np.nan], [1.0, 4.0]])
+    for call in (lambda: tb_imbalance.log_matrix(tmp_path, cm, 0), lambda: tb_imbalance.imbalance_metrics(cm)):
+        with pytest.raises(ValueError, match=r"contains NaN or infinite values \(first at row 0, column 1\); a "
+                                             r"count matrix holds none: count it again from finite weights") as error:
+            call()
+        assert "model output" not in str(error.value) and "drop" not in str(error.value)
+    assert not any(tmp_path.iterdir())
+
+
 def test_torch_tensors_and_summary_writer(tmp_path):
     torch = pytest.importorskip("torch")
     from torch.utils.tensorboard import SummaryWriter
