@@ -272,13 +272,17 @@ def _refuse_a_writer_from_before_a_fork(target: Any) -> None:
         )
 
 
-def _wait_for_a_free_tensorboardx_name(target: Any) -> None:
+def _before_a_tensorboardx_reopen(target: Any) -> None:
     """Before a closed tensorboardX ``SummaryWriter`` reopens (its ``_get_file_writer()`` does, as its own writes
     do), wait until the file it will open is not one that exists: it names the file after the current second
     (``events.out.tfevents.<seconds>.<host>``) and opens it with ``'wb'``, so a reopen within the second of the
-    file it closed would replace that file, the run's earlier steps and scalars with it."""
+    file it closed would replace that file, the run's earlier steps and scalars with it. Its ``purge_step`` is
+    dropped, as torch's writer drops it after its first file: reopened, it would write that step's
+    ``SessionLog.START`` again, and TensorBoard would drop every step logged since."""
     if getattr(target, "all_writers", None) is not None and getattr(target, "file_writer", None) is not None:
         return  # open: nothing is reopened
+    if getattr(target, "purge_step", None) is not None:
+        target.purge_step = None
     prefix = os.path.join(os.fspath(_logdir_of(target)), "events.out.tfevents.")
     suffix = "." + socket.gethostname() + getattr(target, "_filename_suffix", "")
     deadline = time.monotonic() + 3
@@ -324,7 +328,7 @@ def sink_for(target: Any) -> Sink:
                     run_dir=target.log_dir)
     if _is_summary_writer_with_file(target):
         if _comes_from(target, ("tensorboardX",)) and getattr(target, "_write_to_disk", True):
-            _wait_for_a_free_tensorboardx_name(target)
+            _before_a_tensorboardx_reopen(target)
         if not hasattr(target._get_file_writer(), "event_writer"):  # tensorboardX's write_to_disk=False (other ranks)
             return Sink(target, lambda: RunHistory(f"{type(target).__name__} that writes nothing"), _SHARED_BUILDER,
                         lambda step, values: False, recording=lambda: False)

@@ -339,3 +339,20 @@ def test_a_closed_tensorboardx_writer_reopened_within_the_second_of_its_file_kee
     logged = matrices(run)["."]
     assert sorted(logged) == [0, 1, 2] and logged[0].tolist() == [[1, 0], [1, 1]] and logged[2].tolist() == [[0, 1], [1, 1]]
     assert scalars(run, ".", "loss") == {0: 0.5, 1: 1.5}
+
+
+def test_a_closed_tensorboardx_writer_with_purge_step_reopened_does_not_purge_the_steps_it_wrote(tmp_path):
+    """tensorboardX writes its purge_step's SessionLog.START into every file it reopens (torch's writer into its first
+    only): log_report on such a closed writer made TensorBoard drop every step it had logged, reports and scalars."""
+    tensorboardx = pytest.importorskip("tensorboardX")
+    writer = tensorboardx.SummaryWriter(logdir=str(tmp_path), purge_step=0, flush_secs=3600)
+    for step in range(2):
+        writer.add_scalar("loss", step + 0.5, step)
+        tb_imbalance.log_report(writer, [0, 1, 1], [0, 1, 0], step, num_classes=2, image=False, curves=False)
+    writer.close()
+    tb_imbalance.log_report(writer, [0, 1, 1], [1, 1, 0], 2, num_classes=2, image=False, curves=False)
+    writer.add_scalar("loss", 2.5, 2)
+    writer.close()
+    logged = matrices(tmp_path)["."]
+    assert sorted(logged) == [0, 1, 2] and logged[1].tolist() == [[1, 0], [1, 1]] and logged[2].tolist() == [[0, 1], [1, 1]]
+    assert scalars(tmp_path, ".", "loss") == {0: 0.5, 1: 1.5, 2: 2.5}
