@@ -104,6 +104,13 @@ def test_shot_recalls_equal_scikit_learns_macro_recall_over_each_buckets_classes
         assert result[name] == pytest.approx(expected, rel=1e-12, abs=1e-15), name
 
 
+def test_class_counts_short_of_a_class_name_the_bincount_that_counts_every_class():
+    # np.bincount(y_train) stops at the largest class present: one count short when the last class has none
+    with pytest.raises(ValueError, match=r"`class_counts` must have one count per class \(3\), received 2; pass "
+                                         r"np\.bincount\(y_train, minlength=3\)"):
+        core.validate_class_counts(np.bincount([0, 1, 1]), 3)
+
+
 @pytest.mark.parametrize(
     ("counts", "error", "match"),
     [

@@ -98,6 +98,8 @@ def validate_class_counts(class_counts: Any, num_classes: int) -> list[int] | No
     if array.shape[0] != num_classes:
         raise ValueError(
             f"`class_counts` must have one count per class ({num_classes}), received {array.shape[0]}"
+            + (f"; pass np.bincount(y_train, minlength={num_classes}) (without minlength it stops at the largest "
+               "class in y_train)" if array.shape[0] < num_classes else "")
         )
     if array.size and array.min() < 0:
         raise ValueError(f"`class_counts` must be non-negative, received {int(array.min())}")
