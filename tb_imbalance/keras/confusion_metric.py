@@ -52,7 +52,7 @@ from tb_imbalance.keras import state_updates
 from tb_imbalance.keras.cell_codes import CODES_ABOVE_CLASSES, CodesLayout, refuse_replicas
 from tb_imbalance.keras.cell_index import CellLayout
 from tb_imbalance.keras.curve_state import CurveLayout
-from tb_imbalance.keras.metric_reads import HostReads, MetricState
+from tb_imbalance.keras.metric_reads import HostReads, MetricState, host_array
 from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
     HOST_TYPES,
@@ -73,9 +73,7 @@ __all__ = ["ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_
 #: Each is about where the two cost the same per batch on a CPU.
 DENSE_RESULT_MAX_CLASSES = {"tensorflow": 128, "jax": 128, "torch": 256}
 
-# counters after the C*C cells: rows not countable, single-column scores
-# outside [0, 1], rows with sample_weight 0
-_COUNTERS = 3
+_COUNTERS = 3  # counters after the C*C cells: rows not countable, single-column scores outside [0, 1], weight 0
 
 # The XLA-compiled functions per metric configuration (ConfusionMatrixMetric._shared_xla_function),
 # shared by the metrics of these modules
@@ -127,7 +125,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
     metrics of the same configuration; ``result()`` then reads the value that call stored. Above,
     the rows' maths is one such call and the scatter-adds run outside it. On JAX, up to the same
-    count, an eager ``result()`` (Keras' epoch logs) is one such call.
+    count, an eager ``result()`` (Keras' epoch logs) is one such call, and so is ``reset_state()``.
 
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they are ``int32`` (see
     :func:`count_dtype`): there one cell can hold at most 2**31 - 1 = 2,147,483,647 rows before it
@@ -188,19 +186,14 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             self.counts, self.cell_codes = self._codes.add_variables(self, self._count_dtype)
         self.marginals = None
         if not self._dense:
-            # The matrix's marginals, kept next to it so that result() reads
-            # O(C) values instead of reducing C*C cells on every batch: per
-            # class the row sums (support), the column sums (predicted) and
-            # the diagonal (correct), stored as [3 * C], updated by a
-            # scatter-add of the batch's rows like the cells.
+            # The matrix's marginals, so that result() reads O(C) values, not C*C cells, every batch: per class the
+            # row sums (support), column sums (predicted) and diagonal (correct), [3 * C], scatter-added as the cells.
             self.marginals = self.add_variable(
                 shape=(3 * self.num_classes,), initializer="zeros", dtype=self._count_dtype, name="marginals"
             )
         self._curves = None
         if self.curves:  # the binned scores behind the curves (see curve_state)
-            self._curves = CurveLayout(
-                self.num_classes, self.from_logits, self.name, metric_type=type(self).__name__
-            )
+            self._curves = CurveLayout(self.num_classes, self.from_logits, self.name, metric_type=type(self).__name__)
             self.curve_counts = self.add_variable(
                 shape=(self._curves.count_length,), initializer="zeros", dtype=self._count_dtype, name="curve_counts"
             )
@@ -215,7 +208,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             and (type(self)._value is not ConfusionMatrixMetric._value or self._result_reads_curves)
             and not state_updates.replicated(self.counts)  # each replica's stored result() is of its rows alone
         )
-        # JAX: an eager result() (Keras' epoch logs) is one compiled call (see _shared_xla_function)
+        # JAX: an eager result() (Keras' epoch logs) and reset_state() are one compiled call each (_shared_xla_function)
         self._compiled_result = self._dense and keras.backend.backend() == "jax" and type(self).__module__ in _OWN_MODULES
         if self._fused_tf:
             self._last_result = self.add_variable(
@@ -316,7 +309,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     def _shared_xla_function(self, kind: str) -> Any:
         """The XLA-compiled function of this metric's configuration: on TensorFlow
         ``"update"`` (cells layout: the whole batch update) or ``"rows"`` (marginals
-        layout: :meth:`_rows`); on JAX ``"result"`` (``result()`` of the variables' values).
+        layout: :meth:`_rows`); on JAX ``"result"`` (``result()`` of the variables' values)
+        or ``"reset"`` (the counters of ``counts`` and zeros for every variable).
 
         XLA compiles once per input shape (tens of milliseconds on a CPU), so
         this package's metrics of the same type and configuration share the
@@ -327,7 +321,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         A subclass defined elsewhere may read any attribute of its own: its
         functions are its own.
         """
-        curves = None if kind == "result" else self._keeps_curves
+        curves = None if kind in ("result", "reset") else self._keeps_curves
         if type(self).__module__ not in _OWN_MODULES:
             functions, key = self.__dict__.setdefault("_own_functions", {}), (kind, curves)
         else:
@@ -335,11 +329,14 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                 layout = tuple((tuple(v.shape), str(v.dtype)) for v in self.variables)  # max_rows, curves
                 self.__dict__["_configuration"] = (type(self), self.num_classes, self.from_logits, self.dtype,
                                                    self._count_dtype, self._float_dtype, layout)
-            name = None if kind == "result" else self.name  # named in the errors raised while tracing
+            name = None if kind in ("result", "reset") else self.name  # named in the errors raised while tracing
             functions, key = _XLA_FUNCTIONS, (kind, name, curves, self.__dict__["_configuration"])
         function = functions.get(key)
         if function is None and kind == "result":
             function = functions[key] = state_updates.jax_function(self.stateless_result)
+        elif function is None and kind == "reset":
+            layout = [(tuple(variable.shape), variable.dtype) for variable in self.variables]
+            function = functions[key] = state_updates.jax_fresh_state(self._counters_start, layout)
         elif function is None:
             rows = lambda *batch: self._rows(ops, *batch, under_xla=True, curves=curves)  # noqa: E731
             if kind == "update":
@@ -353,10 +350,13 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         return function
 
     def reset_state(self) -> None:
-        self._say_why_uncounted()
+        fresh = None  # JAX: the counters read and every variable's zeros in one call, not one dispatch for each
+        if self._compiled_result and not state_updates.in_stateless_scope():
+            fresh = self._shared_xla_function("reset")(self.counts.value)
+        self._say_why_uncounted(None if fresh is None else host_array(fresh[0]))
         self.skip_training_curves, self.resets = False, self.resets + 1  # resets: see validation_pass
-        for variable in self.variables:
-            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
+        for k, variable in enumerate(self.variables):
+            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype) if fresh is None else fresh[k + 1])
 
     # -- outputs -----------------------------------------------------------
     #: whether :meth:`_value` reads the column sums (``predicted``)

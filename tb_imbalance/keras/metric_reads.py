@@ -104,19 +104,21 @@ class HostReads:
 
     _said_uncounted = False
 
-    def _say_why_uncounted(self) -> None:
+    def _say_why_uncounted(self, counters: np.ndarray | None = None) -> None:
         """Warn once when rows since the last reset could not be counted (``result()`` was NaN), mid-pass or at its end.
 
-        Keras resets metrics eagerly, between passes: the two counters are read there, not per batch. A fit
-        that only monitors the metric (``EarlyStopping``) has no report callback to raise the error.
+        Keras resets metrics eagerly, between passes: the two counters are read there (or given, read already),
+        not per batch. A fit that only monitors the metric (``EarlyStopping``) has no report callback to raise
+        the error.
         """
         if self._said_uncounted or in_stateless_scope():
             return
         start = self._counters_start
         try:
-            invalid, logits = (int(count) for count in host_array(read_slice(self.counts, start, start + 2)))
+            counters = host_array(read_slice(self.counts, start, start + 2)) if counters is None else counters
         except Exception:  # a symbolic value: a reset inside tf.function or a traced function says nothing
             return
+        invalid, logits = (int(count) for count in counters)
         if invalid or (logits and not getattr(self, "_said_why_nan", False)):  # MacroAveragePrecision said it
             self._said_uncounted = True
             warnings.warn(f"{self.name}: since its last reset, {self._uncounted(invalid, logits)}; its "

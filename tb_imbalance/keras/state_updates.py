@@ -315,6 +315,15 @@ def jax_function(stateless: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     return jax.jit(lambda *values: stateless(list(values)))
 
 
+def jax_fresh_state(counters_start: int, layout: list[tuple[tuple[int, ...], str]]) -> Callable[[Any], tuple[Any, ...]]:
+    """JAX: one compiled call of a metric's ``counts`` giving its two counters (from ``counters_start``) and
+    zeros for each variable of ``layout`` (shape, dtype): a reset's read and new values, each a new buffer."""
+    import jax
+    import jax.numpy as jnp
+
+    return jax.jit(lambda counts: (counts[counters_start : counters_start + 2], *(jnp.zeros(s, d) for s, d in layout)))
+
+
 def xla_function(function: Callable[..., Any]) -> Callable[..., Any]:
     """TensorFlow: ``function`` (tensors in, tensors out, no variables) as one XLA-compiled call."""
     import tensorflow as tf

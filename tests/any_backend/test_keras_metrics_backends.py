@@ -725,3 +725,29 @@ def test_jax_eager_result_is_one_compiled_call_shared_by_metrics_of_one_configur
         assert float(metric.stateless_result(values)) == pytest.approx(expected, abs=1e-6)
         added.append(len(compiled() - before))
     assert added == [1, 0, 1, 0]  # the second metric of 4 classes compiles nothing
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX: an eager reset_state() is one compiled call")
+def test_jax_reset_is_one_compiled_call_that_zeroes_every_variable_and_still_says_uncounted_rows(monkeypatch):
+    from tb_imbalance.keras import confusion_metric
+
+    monkeypatch.setattr(confusion_metric, "_XLA_FUNCTIONS", {})
+    first, second = BalancedAccuracy(4), BalancedAccuracy(4, name="another_name")
+    for metric in (first, second):
+        labels, scores = next(random_batches(num_classes=4, seed=3))
+        metric.update_state(ops.convert_to_tensor(labels), ops.convert_to_tensor(scores))
+        metric.reset_state()
+        assert all(not np.asarray(variable.value).any() for variable in metric.variables)
+        assert [np.asarray(v.value).dtype for v in metric.variables] == ["int32", "int32", "float32"]
+    assert len([key for key in confusion_metric._XLA_FUNCTIONS if key[0] == "reset"]) == 1  # shared
+    buffers = [variable.value.unsafe_buffer_pointer() for variable in first.variables]
+    assert len(set(buffers)) == len(buffers)  # a buffer each: Keras' JAX trainer may donate them
+    first.update_state(ops.convert_to_tensor([0, 1, 9]), ops.convert_to_tensor(np.eye(4, dtype="float32")[[0, 1, 2]]))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        first.reset_state()
+        first.reset_state()
+    messages = [str(w.message) for w in said]  # the counters read by the compiled reset: said once, at the first
+    assert len(messages) == 1 and messages[0].startswith("balanced_accuracy: since its last reset, 1 rows could not be")
+    assert messages[0].endswith("its result() was NaN (said once).")
+    assert float(first.result()) == 0.0 and np.asarray(first.counts.value).sum() == 0
