@@ -101,8 +101,9 @@ every train and validation batch), ``BalancedAccuracy`` vs
 
 (e) ``result()`` outside the compiled step, as Keras calls it at the end of
 each training and validation pass (the epoch's logs), per call with the
-value read back to the host, ``BalancedAccuracy`` vs
-``SparseCategoricalAccuracy``: median over blocks of 200 calls.
+value read back to the host, and ``reset_state()``, as Keras calls it
+before each pass, ``BalancedAccuracy`` vs ``SparseCategoricalAccuracy``:
+median over blocks of 200 calls.
 
 Data: scikit-learn's digits, class k keeps 0.6**k of its samples (a long
 tail), split 80/20 per class, each part tiled to ~14.6k train / ~3.6k
@@ -527,22 +528,31 @@ def per_batch_cost(y_true, y_pred, num_classes: int, jit: bool, calls: int, bloc
     }
 
 
-def eager_result_cost(y_true, y_pred, num_classes: int, calls: int = 200, blocks: int = 9) -> dict[str, float]:
-    """Microseconds per ``float(metric.result())`` outside any compiled function, per metric (median over blocks)."""
+def eager_result_cost(y_true, y_pred, num_classes: int, calls: int = 200, blocks: int = 9,
+                      call: str = "result") -> dict[str, float]:
+    """Microseconds per ``float(metric.result())`` (``call="reset_state"``: per ``metric.reset_state()``)
+    outside any compiled function, per metric (median over blocks)."""
     metrics = {
         "BalancedAccuracy": tbk.BalancedAccuracy(num_classes),
         "SparseCategoricalAccuracy": keras.metrics.SparseCategoricalAccuracy(),
     }
+
+    def run(metric):
+        if call == "reset_state":
+            metric.reset_state()
+        else:
+            float(keras.ops.convert_to_numpy(metric.result()))
+
     for metric in metrics.values():
         metric.update_state(y_true[0], y_pred[0])
         for _ in range(20):  # warm-up: compilation
-            float(keras.ops.convert_to_numpy(metric.result()))
+            run(metric)
     seconds: dict[str, list[float]] = {name: [] for name in metrics}
     for block in range(blocks):
         for name in harness.rotated(list(metrics), block):
             start = time.perf_counter()
             for _ in range(calls):
-                float(keras.ops.convert_to_numpy(metrics[name].result()))
+                run(metrics[name])
             seconds[name].append((time.perf_counter() - start) / calls)
     return {name: statistics.median(values) * 1e6 for name, values in seconds.items()}
 
@@ -634,6 +644,7 @@ def main(argv=None) -> int:
     y_true, y_pred = model_batches(model, data[1][0], data[1][1])
     costs = [(per_batch_cost(y_true, y_pred, CLASSES, jit, args.calls, args.blocks), "this model's outputs")]
     eager_results = eager_result_cost(y_true, y_pred, CLASSES, blocks=args.blocks)
+    eager_resets = eager_result_cost(y_true, y_pred, CLASSES, blocks=args.blocks, call="reset_state")
     for wide in [int(c) for c in args.wide_classes.split(",") if c.strip()]:
         y_true, y_pred = synthetic_batches(wide)
         wide_calls = max(1, args.calls // 10) if wide > 100 else args.calls
@@ -668,6 +679,9 @@ def main(argv=None) -> int:
         print(f"        {name:26s} {median:8.1f} us/batch (IQR {low:.1f} - {high:.1f})")
     print(f"  (e) result() outside the compiled step (Keras' epoch logs: twice an epoch), {CLASSES} classes, per call:")
     for name, micros in eager_results.items():
+        print(f"        {name:26s} {micros:8.1f} us")
+    print(f"      reset_state() between passes (twice an epoch), per call:")
+    for name, micros in eager_resets.items():
         print(f"        {name:26s} {micros:8.1f} us")
     harness.assert_no_tensorflow(args.backend)
     if args.backend != "tensorflow":
