@@ -52,7 +52,7 @@ from tensorboard import errors as tb_errors
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import cache, reader, static
-from tb_imbalance.plugin.errors import BadRequestError, DashboardError
+from tb_imbalance.plugin.errors import BadRequestError, DashboardError, shown_value
 from tb_imbalance.plugin.payloads import to_json
 
 __all__ = ["ImbalancePlugin", "ImbalancePluginLoader", "STATIC_ROUTE_PREFIX"]
@@ -109,7 +109,7 @@ def _arg(request: wrappers.Request, name: str) -> str | None:
     except UnicodeDecodeError:  # werkzeug decodes the raw query as UTF-8 (percent-escapes it tolerates)
         raise _not_utf8(request.query_string) from None
     if len(values) > 1:
-        shown = ", ".join(_shown(value) for value in values[:3]) + (", …" if len(values) > 3 else "")
+        shown = ", ".join(shown_value(value) for value in values[:3]) + (", …" if len(values) > 3 else "")
         raise BadRequestError(
             f"query parameter `{name}` was given {len(values)} times ({shown}); give it once"
         )
@@ -128,7 +128,7 @@ def _not_utf8(query: bytes) -> BadRequestError:
             )
             return BadRequestError(
                 f"query parameter `{name[:40]}` must be UTF-8 text with its bytes percent-encoded (as "
-                f"encodeURIComponent writes it), received {_shown(value)}"
+                f"encodeURIComponent writes it), received {shown_value(value)}"
             )
     return BadRequestError("the query string must be UTF-8 text with its bytes percent-encoded")
 
@@ -162,18 +162,13 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _INT64_MAX = 2**63 - 1
 
 
-def _shown(value: str) -> str:
-    """``value`` for an error message, cut to 40 characters."""
-    return repr(value) if len(value) <= 40 else repr(value[:40]) + "…"
-
-
 def _integer(value: str, what: str) -> int:
     """``value`` as an int; the routes say what a number out of range means for them."""
     if not _INTEGER.fullmatch(value):
-        raise BadRequestError(f"{what} must be an integer, received {_shown(value)}")
+        raise BadRequestError(f"{what} must be an integer, received {shown_value(value)}")
     digits = value.lstrip("-").lstrip("0") or "0"  # counted before int(): it refuses over 4300 digits
     if len(digits) > 19 or int(digits) > _INT64_MAX:
-        raise BadRequestError(f"{what} must be an integer within ±(2**63 - 1) (int64), received {_shown(value)}")
+        raise BadRequestError(f"{what} must be an integer within ±(2**63 - 1) (int64), received {shown_value(value)}")
     return -int(digits) if value.startswith("-") else int(digits)
 
 
@@ -208,7 +203,7 @@ def _optional_flag(request: wrappers.Request, name: str) -> bool:
         return True
     if value.lower() in ("0", "false"):
         return False
-    raise BadRequestError(f"query parameter `{name}` must be 1 or 0 (or true / false), received {_shown(value)}")
+    raise BadRequestError(f"query parameter `{name}` must be 1 or 0 (or true / false), received {shown_value(value)}")
 
 
 def _class_indices(request: wrappers.Request) -> list[int] | None:
@@ -218,7 +213,7 @@ def _class_indices(request: wrappers.Request) -> list[int] | None:
     if not all(_INTEGER.fullmatch(part) for part in value.split(",")):
         raise BadRequestError(
             "query parameter `classes` must be comma-separated class indices such as "
-            f"`0,5,7`, received {_shown(value)}"
+            f"`0,5,7`, received {shown_value(value)}"
         )
     indices = [_integer(part, "query parameter `classes`") for part in value.split(",")]  # int() refuses 4300+ digits
     seen: set[int] = set()

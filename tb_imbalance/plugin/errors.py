@@ -132,3 +132,13 @@ def _said(error: Exception) -> str:
     if name == "UNAVAILABLE":
         said += "; it has stopped or cannot be reached, and TensorBoard does not restart it: restart tensorboard"
     return said
+
+
+def shown_value(value: str, width: int = 40) -> str:
+    """A value from a request, for an error message: its repr, cut to ``width`` characters (any URL comes in).
+
+    Example:
+        >>> shown_value("x" * 50, width=3)
+        "'xxx'…"
+    """
+    return repr(value) if len(value) <= width else repr(value[:width]) + "…"

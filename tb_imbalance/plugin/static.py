@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from tb_imbalance.plugin.errors import NotFoundError
+from tb_imbalance.plugin.errors import NotFoundError, shown_value
 
 __all__ = ["STATIC_CONTENT_TYPES", "find_static_dir", "read_static_file"]
 
@@ -72,8 +72,7 @@ def read_static_file(static_dir: pathlib.Path | None, relative_path: str) -> tup
         >>> read_static_file(find_static_dir(), "index.js")[1]
         'text/javascript'
     """
-    shown = repr(relative_path) if len(relative_path) <= 100 else repr(relative_path[:100]) + "…"  # any URL comes in
-    not_found = NotFoundError(f"no static file {shown}")
+    not_found = NotFoundError(f"no static file {shown_value(relative_path, width=100)}")
     if static_dir is None or not relative_path or "\x00" in relative_path or "\\" in relative_path:
         raise not_found
     parts = relative_path.split("/")
