@@ -150,11 +150,18 @@ def to_numpy(value: Any, argument: str) -> Any:
     return array
 
 
+def _whole_number_limits(value: Any) -> tuple[list[Any], list[float]]:
+    """``value``'s items (a list's or tuple's own: rows, batches or 0-d tensors, each of its own type; else
+    ``value`` alone) and, for each, the whole number from which its type rounds (``inf``: none)."""
+    items = list(value) if type(value) in (list, tuple) else [value]
+    return items, [_WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items]
+
+
 def _refuse_rounded_class_ids(value: Any, array: Any) -> None:
     """Refuse ``labels`` of a narrow float type holding a class id from which that type rounds whole numbers
     (bfloat16: 257 to 256): such an id may be another class's, rounded (one-hot rows, at most 1, are exact)."""
-    items = list(value) if type(value) in (list, tuple) else [value]  # 0-d tensors or batches, each of its own type
-    limit = min((_WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items), default=np.inf)
+    items, limits = _whole_number_limits(value)
+    limit = min(limits, default=np.inf)
     if limit == np.inf:
         return
     try:
@@ -164,7 +171,7 @@ def _refuse_rounded_class_ids(value: Any, array: Any) -> None:
     over = np.flatnonzero(np.isfinite(ids) & (ids >= limit))
     if not over.size:
         return
-    dtype = next(_dtype_name(item) for item in items if _WHOLE_NUMBERS_UP_TO.get(_dtype_name(item)) == limit)
+    dtype = next(_dtype_name(item) for item, item_limit in zip(items, limits) if item_limit == limit)
     raise ValueError(
         f"`labels` is {dtype}, whose whole numbers from {int(limit)} on may be rounded ones ({int(limit) + 1} rounds "
         f"to {int(limit)}), and its row {over[0]} is {ids[over[0]]}: class ids may have been rounded into another "
@@ -174,8 +181,7 @@ def _refuse_rounded_class_ids(value: Any, array: Any) -> None:
 
 def _refuse_rounded_counts(value: Any, array: Any) -> None:
     """Refuse ``cm`` (``array``, read from ``value``) where a cell of a narrow float type may have been rounded."""
-    items = list(value) if type(value) in (list, tuple) else [value]  # rows (or batches) each of its own type
-    limits = [_WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items]
+    items, limits = _whole_number_limits(value)
     if min(limits, default=np.inf) == np.inf:
         return
     try:
