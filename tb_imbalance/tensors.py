@@ -23,7 +23,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from tb_imbalance.core import widen_low_precision_floats
-from tb_imbalance.core.numeric_arrays import _dtype_name
+from tb_imbalance.core.numeric_arrays import WHOLE_NUMBERS_UP_TO, _dtype_name, refuse_rounded_class_ids
 
 __all__ = ["called_from_tf_py_function", "eager_under_torch_compile", "refuse_tf_graph_or_replica", "to_numpy"]
 
@@ -32,9 +32,6 @@ _Function = TypeVar("_Function", bound=Callable[..., Any])
 _NUMPY_TORCH_FLOATS = ("torch.float16", "torch.float32", "torch.float64")
 #: What each argument holds, for the refusal of a PRNG key array passed in its place.
 _NOT_KEYS = {"labels": "class ids", "predictions": "class ids or scores", "sample_weight": "weights", "cm": "counts"}
-#: The whole number of a narrow float type from which on some are rounded (float16 rounds 2049 to 2048).
-_WHOLE_NUMBERS_UP_TO = {"float16": 2**11, "bfloat16": 2**8, "float8_e4m3fn": 2**4, "float8_e4m3fnuz": 2**4,
-                        "float8_e5m2": 2**3, "float8_e5m2fnuz": 2**3}
 #: A sparse torch tensor up to this many values dense is made dense (a 1000-class matrix: 10**6).
 _DENSE_MAX_VALUES = 10**7
 
@@ -154,29 +151,21 @@ def _whole_number_limits(value: Any) -> tuple[list[Any], list[float]]:
     """``value``'s items (a list's or tuple's own: rows, batches or 0-d tensors, each of its own type; else
     ``value`` alone) and, for each, the whole number from which its type rounds (``inf``: none)."""
     items = list(value) if type(value) in (list, tuple) else [value]
-    return items, [_WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items]
+    return items, [WHOLE_NUMBERS_UP_TO.get(_dtype_name(item), np.inf) for item in items]
 
 
 def _refuse_rounded_class_ids(value: Any, array: Any) -> None:
-    """Refuse ``labels`` of a narrow float type holding a class id from which that type rounds whole numbers
-    (bfloat16: 257 to 256): such an id may be another class's, rounded (one-hot rows, at most 1, are exact)."""
+    """Refuse ``labels`` of a narrow float type (read as ``array``, in float32) holding a class id that type
+    may have rounded (:func:`tb_imbalance.core.numeric_arrays.refuse_rounded_class_ids`)."""
     items, limits = _whole_number_limits(value)
     limit = min(limits, default=np.inf)
     if limit == np.inf:
         return
     try:
-        ids = np.asarray(array, dtype=np.float64).reshape(-1)
+        ids = np.asarray(array, dtype=np.float64)
     except (TypeError, ValueError):  # ragged: the core says so
         return
-    over = np.flatnonzero(np.isfinite(ids) & (ids >= limit))
-    if not over.size:
-        return
-    dtype = next(_dtype_name(item) for item, item_limit in zip(items, limits) if item_limit == limit)
-    raise ValueError(
-        f"`labels` is {dtype}, whose whole numbers from {int(limit)} on may be rounded ones ({int(limit) + 1} rounds "
-        f"to {int(limit)}), and its row {over[0]} is {ids[over[0]]}: class ids may have been rounded into another "
-        f"class's. Pass the labels as integers (the class ids as they were before a cast to {dtype})"
-    )
+    refuse_rounded_class_ids(ids, next(_dtype_name(item) for item, item_limit in zip(items, limits) if item_limit == limit))
 
 
 def _refuse_rounded_counts(value: Any, array: Any) -> None:

@@ -748,3 +748,20 @@ def test_labels_that_may_be_values_of_class_names_are_warned_at_the_callers_line
         line = inspect.currentframe().f_lineno - 1
     assert [(w.category, w.filename, w.lineno) for w in said] == [(UserWarning, __file__, line)]
     assert "`labels` may be values of `class_names` ([1, 2, 3])" in str(said[0].message)
+
+
+@pytest.mark.parametrize("dtype, limit", [("float16", 2048), ("bfloat16", 256)])
+def test_class_ids_a_narrow_float_may_have_rounded_are_refused_at_the_core_too(dtype, limit):
+    """numpy float16 (and ml_dtypes' bfloat16) rounds 2049 to 2048 (257 to 256): such an id could be another class's."""
+    import ml_dtypes
+
+    num_classes = limit + 20
+    ids = np.arange(num_classes)
+    narrow = ids.astype(np.float16 if dtype == "float16" else ml_dtypes.bfloat16)
+    with pytest.raises(ValueError, match=rf"`labels` is {dtype}, whose whole numbers from {limit} on may be rounded"):
+        core.confusion_matrix(narrow, ids, num_classes=num_classes)
+    below = narrow[:limit]  # exact below the limit, and one-hot rows (0 and 1) always
+    np.testing.assert_array_equal(core.confusion_matrix(below, ids[:limit], num_classes=num_classes),
+                                  np.diag((ids < limit).astype(np.int64)))
+    one_hot = np.eye(num_classes).astype(narrow.dtype)
+    assert np.trace(core.confusion_matrix(one_hot, ids, num_classes=num_classes)) == num_classes

@@ -154,6 +154,28 @@ def _labels_mapping(labels: Mapping, keys: str) -> str:
     )
 
 
+#: The whole number of a narrow float type from which on some are rounded (float16 rounds 2049 to 2048).
+WHOLE_NUMBERS_UP_TO = {"float16": 2**11, "bfloat16": 2**8, "float8_e4m3fn": 2**4, "float8_e4m3fnuz": 2**4,
+                       "float8_e5m2": 2**3, "float8_e5m2fnuz": 2**3}
+
+
+def refuse_rounded_class_ids(ids: Any, dtype: str) -> None:
+    """Refuse class-id ``labels`` read from the narrow float type ``dtype`` holding an id from which that type
+    rounds whole numbers (bfloat16: 257 to 256): such an id may be another class's, rounded (one-hot rows, at
+    most 1, are exact); the rows of any other type pass."""
+    limit = WHOLE_NUMBERS_UP_TO.get(dtype)
+    if limit is None:
+        return
+    ids = np.asarray(ids, dtype=np.float64).reshape(-1)
+    over = np.flatnonzero(np.isfinite(ids) & (ids >= limit))
+    if over.size:
+        raise ValueError(
+            f"`labels` is {dtype}, whose whole numbers from {limit} on may be rounded ones ({limit + 1} rounds to "
+            f"{limit}), and its row {over[0]} is {ids[over[0]]}: class ids may have been rounded into another "
+            f"class's. Pass the labels as integers (the class ids as they were before a cast to {dtype})"
+        )
+
+
 def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
     if isinstance(value, Mapping):  # a model's output dict (Hugging Face's ModelOutput is one)
         if not value:  # no keys to name, and none to pass
@@ -192,6 +214,8 @@ def _as_numeric_array(value: Any, argument: str) -> np.ndarray:
         ) from None
     if array.dtype == object and array.size:
         array = _numbers_of_objects(array, argument)
+    if argument == "labels":  # before float32 hides the type that rounded them
+        refuse_rounded_class_ids(array, array.dtype.name)
     array = widen_low_precision_floats(array)
     if array.dtype == np.bool_:
         array = array.astype(np.int64)
