@@ -104,6 +104,32 @@ def test_bad_requests_get_json_errors(client, route, params, status, fragment):
     assert fragment in _error(client, route, status, **params)
 
 
+@pytest.mark.parametrize(("route", "method", "params"), [
+    ("report", "report", {}),
+    ("example_image", "example_image", {"index": "1"}),  # a PNG route answers its failures as JSON too
+])
+def test_a_failure_nobody_foresaw_is_logged_and_answered_without_its_text(logdir, monkeypatch, caplog, route,
+                                                                           method, params):
+    from tb_imbalance.plugin import reader
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("cannot open /srv/private/runs/secret.db")
+
+    monkeypatch.setattr(reader.ImbalanceData, method, fail)
+    client = _client(_provider(logdir.path)[0])[0]
+    with caplog.at_level("ERROR", logger="tb_imbalance.plugin.backend"):
+        response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string={"run": "baseline", "tag": TAG, **params})
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/json"
+    assert json.loads(response.get_data()) == {
+        "error": "internal error in the Imbalance plugin; TensorBoard's log holds its traceback"
+    }
+    (record,) = [r for r in caplog.records if r.name == "tb_imbalance.plugin.backend"]
+    assert record.getMessage() == f"Imbalance route {PLUGIN_ROUTE}/{route} failed"
+    assert record.exc_info[0] is RuntimeError and "secret.db" in str(record.exc_info[1])
+    assert "secret.db" in caplog.text and "Traceback" in caplog.text
+
+
 @pytest.mark.parametrize(("params", "message"), [
     ({"many": "-3"}, "query parameter `many` must be non-negative, received -3"),
     ({"few": "-1"}, "query parameter `few` must be non-negative, received -1"),

@@ -7,7 +7,9 @@ which reads through ``context.data_provider``, keeps decoded series in
 :mod:`tb_imbalance.plugin.payloads` (every number from :mod:`tb_imbalance.core`).
 Static files come from :mod:`tb_imbalance.plugin.static`. Every error (see
 :mod:`tb_imbalance.plugin.errors`) is a JSON ``{"error": "..."}`` body with a
-4xx/503 status, so one unreadable run never breaks the others.
+4xx/503 status, so one unreadable run never breaks the others; any other
+exception is logged with its traceback and answered ``500`` with one fixed
+message, never its own text.
 
 The loader makes every logged step available: unless the user passes
 ``--samples_per_plugin imbalance=N``, it sets the ``imbalance`` retention to
@@ -64,6 +66,8 @@ STATIC_ROUTE_PREFIX = "/static/"
 
 _JSON = "application/json"
 _PNG = "image/png"
+#: The whole answer to a failure nobody foresaw: its text and traceback go to TensorBoard's log, not to the client.
+_INTERNAL_ERROR = "internal error in the Imbalance plugin; TensorBoard's log holds its traceback"
 
 
 def _json_response(request: wrappers.Request, body: str, status: int = 200) -> wrappers.Response:
@@ -87,9 +91,9 @@ def _route(respond: Callable[[wrappers.Request, Any], wrappers.Response]) -> Cal
                 return _error_response(request, error.message, error.status)
             except tb_errors.PublicError as error:
                 return _error_response(request, str(error), error.http_code)
-            except Exception as error:
+            except Exception:
                 logger.exception("Imbalance route %s failed", request.path)
-                return _error_response(request, f"internal error: {error}", 500)
+                return _error_response(request, _INTERNAL_ERROR, 500)
 
         return route
 
