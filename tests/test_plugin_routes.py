@@ -247,14 +247,14 @@ def test_the_runs_an_unknown_run_offers_are_escaped_and_cut_like_the_name_asked_
 # Every parameter of every route (docs/http_api.md), each with bad values: None leaves it out,
 # a tuple gives it twice. Asked of `baseline`, tag TAG, whose 4 classes have no `class_groups`.
 _ROUTE_PARAMETERS = {
-    "report": {"step": ("x", "1.5", "9" * 20, ("1", "2")), "many": ("-1", "0", "1", "x"),
-               "few": ("-1", "100", "x"), "group": ("2", "yes", "1", ("0", "1"))},
+    "report": {"step": ("x", "1.5", "9" * 20, ("1", "2"), ""), "many": ("-1", "0", "1", "x", ""),
+               "few": ("-1", "100", "x", ""), "group": ("2", "yes", "1", ("0", "1"), "")},
     "series": {"classes": ("a,b", "", "1,,2", "4", "-1", ("0", "1"))},
-    "compare": {"baseline": (None, "weighted", ("baseline", "full")), "step": ("x",),
-                "baseline_step": ("first", "9" * 20)},
-    "curves": {"step": ("x",), "class": (None, "x", "4", "-1", ("0", "1"))},
-    "examples": {"step": ("x",), "true": (None, "x", "4", "-1"), "pred": (None, "1.5", "4", "-1", ("0", "1"))},
-    "example_image": {"step": ("x",), "index": (None, "first", "0", "-1", "9" * 20, ("1", "2"))},
+    "compare": {"baseline": (None, "weighted", ("baseline", "full")), "step": ("x", ""),
+                "baseline_step": ("first", "9" * 20, "")},
+    "curves": {"step": ("x", ""), "class": (None, "x", "4", "-1", ("0", "1"), "")},
+    "examples": {"step": ("x", ""), "true": (None, "x", "4", "-1", ""), "pred": (None, "1.5", "4", "-1", ("0", "1"), "")},
+    "example_image": {"step": ("x", ""), "index": (None, "first", "0", "-1", "9" * 20, ("1", "2"), "")},
 }
 _REQUIRED = {"compare": {"baseline": "class_weights"}, "curves": {"class": "0"},
              "examples": {"true": "0", "pred": "0"}, "example_image": {"index": "1"}}
@@ -275,6 +275,33 @@ def test_every_400_of_every_route_names_its_query_parameter_and_the_fix(client, 
     message = json.loads(response.get_data())["error"]
     assert response.status_code == 400, message
     _assert_names_its_query_parameter_and_the_fix(message, name)
+
+
+@pytest.mark.parametrize(("route", "name", "message"), [
+    ("report", "step", "query parameter `step` must be an integer, received ''; leave `step` out for the latest"),
+    ("report", "many", "query parameter `many` must be an integer, received ''; leave `many` out for its default, 100"),
+    ("report", "few", "query parameter `few` must be an integer, received ''; leave `few` out for its default, 20"),
+    ("report", "group", "query parameter `group` must be 1 or 0 (or true / false), received ''; leave `group` out "
+     "for the per-class report"),
+    ("compare", "step", "query parameter `step` must be an integer, received ''; leave `step` out for the latest"),
+    ("compare", "baseline_step", "query parameter `baseline_step` must be an integer, received ''; leave "
+     "`baseline_step` out for the baseline's latest"),
+    ("curves", "step", "query parameter `step` must be an integer, received ''; leave `step` out for the latest"),
+    ("curves", "class", "query parameter `class` must be a class index, 0 for the first class, received ''"),
+    ("examples", "step", "query parameter `step` must be an integer, received ''; leave `step` out for the latest"),
+    ("examples", "true", "query parameter `true` must be the cell's true class index, 0 for the first class, "
+     "received ''"),
+    ("examples", "pred", "query parameter `pred` must be the cell's predicted class index, 0 for the first class, "
+     "received ''"),
+    ("example_image", "step", "query parameter `step` must be an integer, received ''; leave `step` out for the "
+     "latest"),
+    ("example_image", "index", "query parameter `index` must be a thumbnail's position (1 or more), as in the "
+     "`image` URL of an example from the `examples` route, received ''"),
+])
+def test_a_parameter_given_empty_is_refused_not_read_as_left_out(client, route, name, message):
+    # `step=` answered the latest step: a URL built from an unset variable showed numbers nobody asked for.
+    query = {"run": "baseline", "tag": TAG, **_REQUIRED.get(route, {}), name: ""}
+    assert _error(client, route, 400, **query) == message
 
 
 #: How a message gives the fix for query parameter `{name}`: the rule its value must follow, said of

@@ -176,18 +176,30 @@ def _integer(value: str, what: str) -> int:
     return -int(digits) if value.startswith("-") else int(digits)
 
 
+#: What leaving out an optional query parameter means, for the message when it is given empty.
+_OMITTED = {"step": "the latest", "baseline_step": "the baseline's latest", "group": "the per-class report",
+            "many": f"its default, {core.MANY_SHOT_MIN}", "few": f"its default, {core.FEW_SHOT_MAX}"}
+
+
+def _empty(name: str, rule: str) -> BadRequestError:
+    """A 400 for ``name=`` given empty: an empty value is no value, and leaving it out is the way to omit it."""
+    return BadRequestError(
+        f"query parameter `{name}` must be {rule}, received ''; leave `{name}` out for {_OMITTED[name]}"
+    )
+
+
 def _optional_int(request: wrappers.Request, name: str) -> int | None:
     value = _arg(request, name)
-    if value is None or value == "":
-        return None
-    return _integer(value, f"query parameter `{name}`")
+    if value == "":
+        raise _empty(name, "an integer")
+    return None if value is None else _integer(value, f"query parameter `{name}`")
 
 
 def _required_int(request: wrappers.Request, name: str) -> int:
-    value = _optional_int(request, name)
-    if value is None:
-        raise _missing(name)
-    return value
+    value = _required(request, name)
+    if value == "":
+        raise BadRequestError(f"query parameter `{name}` must be {_REQUIRED_VALUES[name]}, received ''")
+    return _integer(value, f"query parameter `{name}`")
 
 
 def _shot_thresholds(request: wrappers.Request) -> tuple[int, int]:
@@ -201,8 +213,10 @@ def _shot_thresholds(request: wrappers.Request) -> tuple[int, int]:
 
 def _optional_flag(request: wrappers.Request, name: str) -> bool:
     value = _arg(request, name)
-    if value is None or value == "":
+    if value is None:
         return False
+    if value == "":
+        raise _empty(name, "1 or 0 (or true / false)")
     if value.lower() in ("1", "true"):
         return True
     if value.lower() in ("0", "false"):
