@@ -248,12 +248,13 @@ def test_the_runs_an_unknown_run_offers_are_escaped_and_cut_like_the_name_asked_
 # a tuple gives it twice. Asked of `baseline`, tag TAG, whose 4 classes have no `class_groups`.
 _ROUTE_PARAMETERS = {
     "report": {"step": ("x", "1.5", "9" * 20, ("1", "2"), ""), "many": ("-1", "0", "1", "x", ""),
-               "few": ("-1", "100", "x", ""), "group": ("2", "yes", "1", ("0", "1"), "")},
+               "few": ("-1", "100", "x", ""), "group": ("2", "yes", "1", ("0", "1"), "", "TRUE", "False")},
     "series": {"classes": ("a,b", "", "1,,2", "4", "-1", ("0", "1"))},
     "compare": {"baseline": (None, "weighted", ("baseline", "full")), "step": ("x", ""),
                 "baseline_step": ("first", "9" * 20, "")},
     "curves": {"step": ("x", ""), "class": (None, "x", "4", "-1", ("0", "1"), "")},
-    "examples": {"step": ("x", ""), "true": (None, "x", "4", "-1", ""), "pred": (None, "1.5", "4", "-1", ("0", "1"), "")},
+    "examples": {"step": ("x", ""), "true": (None, "x", "4", "-1", ""),
+                 "pred": (None, "1.5", "4", "-1", ("0", "1"), "")},
     "example_image": {"step": ("x", ""), "index": (None, "first", "0", "-1", "9" * 20, ("1", "2"), "")},
 }
 _REQUIRED = {"compare": {"baseline": "class_weights"}, "curves": {"class": "0"},
@@ -302,6 +303,29 @@ def test_a_parameter_given_empty_is_refused_not_read_as_left_out(client, route, 
     # `step=` answered the latest step: a URL built from an unset variable showed numbers nobody asked for.
     query = {"run": "baseline", "tag": TAG, **_REQUIRED.get(route, {}), name: ""}
     assert _error(client, route, 400, **query) == message
+
+
+@pytest.mark.parametrize(("route", "name", "value", "message"), [
+    # `group` takes the documented 1 / 0 / true / false, as written.
+    ("report", "group", "TRUE", "query parameter `group` must be 1 or 0 (or true / false), received 'TRUE'"),
+    ("report", "group", "True", "query parameter `group` must be 1 or 0 (or true / false), received 'True'"),
+    ("report", "group", "FALSE", "query parameter `group` must be 1 or 0 (or true / false), received 'FALSE'"),
+])
+def test_only_the_documented_spellings_of_flags_are_read(client, route, name, value, message):
+    query = {"run": "baseline", "tag": TAG, **_REQUIRED.get(route, {}), name: value}
+    assert _error(client, route, 400, **query) == message
+
+
+@pytest.mark.parametrize(("params", "payload"), [
+    ({"group": "false"}, {"num_classes": 4}),
+    ({"group": "0"}, {"num_classes": 4}),
+])
+def test_the_documented_spellings_are_still_read(client, params, payload):
+    answer = _get(client, "report", run="baseline", tag=TAG, **params)
+    assert {key: answer[key] for key in payload} == payload
+    # `true` is read as 1: rolling up needs class groups, which `baseline` was logged without.
+    assert _error(client, "report", 400, run="baseline", tag=TAG, group="true").startswith(
+        "query parameter `group`=1 needs class groups: run 'baseline'")
 
 
 #: How a message gives the fix for query parameter `{name}`: the rule its value must follow, said of

@@ -217,9 +217,9 @@ def _optional_flag(request: wrappers.Request, name: str) -> bool:
         return False
     if value == "":
         raise _empty(name, "1 or 0 (or true / false)")
-    if value.lower() in ("1", "true"):
+    if value in ("1", "true"):  # the spellings documented, no others: `TRUE` was never said to work
         return True
-    if value.lower() in ("0", "false"):
+    if value in ("0", "false"):
         return False
     raise BadRequestError(f"query parameter `{name}` must be 1 or 0 (or true / false), received {shown_value(value)}")
 
