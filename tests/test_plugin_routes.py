@@ -247,14 +247,14 @@ def test_the_runs_an_unknown_run_offers_are_escaped_and_cut_like_the_name_asked_
 # Every parameter of every route (docs/http_api.md), each with bad values: None leaves it out,
 # a tuple gives it twice. Asked of `baseline`, tag TAG, whose 4 classes have no `class_groups`.
 _ROUTE_PARAMETERS = {
-    "report": {"step": ("x", "1.5", "9" * 20, ("1", "2"), ""), "many": ("-1", "0", "1", "x", ""),
-               "few": ("-1", "100", "x", ""), "group": ("2", "yes", "1", ("0", "1"), "", "TRUE", "False")},
-    "series": {"classes": ("a,b", "", "1,,2", "4", "-1", ("0", "1"))},
+    "report": {"step": ("x", "1.5", "9" * 20, ("1", "2"), "", "-0"), "many": ("-1", "0", "1", "x", ""),
+               "few": ("-1", "100", "x", "", "-0"), "group": ("2", "yes", "1", ("0", "1"), "", "TRUE", "False")},
+    "series": {"classes": ("a,b", "", "1,,2", "4", "-1", ("0", "1"), "-0", "2,-00")},
     "compare": {"baseline": (None, "weighted", ("baseline", "full")), "step": ("x", ""),
                 "baseline_step": ("first", "9" * 20, "")},
-    "curves": {"step": ("x", ""), "class": (None, "x", "4", "-1", ("0", "1"), "")},
-    "examples": {"step": ("x", ""), "true": (None, "x", "4", "-1", ""),
-                 "pred": (None, "1.5", "4", "-1", ("0", "1"), "")},
+    "curves": {"step": ("x", ""), "class": (None, "x", "4", "-1", ("0", "1"), "", "-0")},
+    "examples": {"step": ("x", ""), "true": (None, "x", "4", "-1", "", "-0"),
+                 "pred": (None, "1.5", "4", "-1", ("0", "1"), "", "-0")},
     "example_image": {"step": ("x", ""), "index": (None, "first", "0", "-1", "9" * 20, ("1", "2"), "")},
 }
 _REQUIRED = {"compare": {"baseline": "class_weights"}, "curves": {"class": "0"},
@@ -306,22 +306,32 @@ def test_a_parameter_given_empty_is_refused_not_read_as_left_out(client, route, 
 
 
 @pytest.mark.parametrize(("route", "name", "value", "message"), [
+    # Class indices are in [0, C): int("-0") is 0, so `classes=-0` answered for the first class.
+    ("series", "classes", "-0", "query parameter `classes` must be written 0, without a sign, received '-0'"),
+    ("series", "classes", "2,-00", "query parameter `classes` must be written 0, without a sign, received '-00'"),
+    ("curves", "class", "-0", "query parameter `class` must be written 0, without a sign, received '-0'"),
+    ("examples", "true", "-0", "query parameter `true` must be written 0, without a sign, received '-0'"),
+    ("examples", "pred", "-0", "query parameter `pred` must be written 0, without a sign, received '-0'"),
+    ("report", "few", "-0", "query parameter `few` must be written 0, without a sign, received '-0'"),
+    ("report", "step", "-0", "query parameter `step` must be written 0, without a sign, received '-0'"),
     # `group` takes the documented 1 / 0 / true / false, as written.
     ("report", "group", "TRUE", "query parameter `group` must be 1 or 0 (or true / false), received 'TRUE'"),
     ("report", "group", "True", "query parameter `group` must be 1 or 0 (or true / false), received 'True'"),
     ("report", "group", "FALSE", "query parameter `group` must be 1 or 0 (or true / false), received 'FALSE'"),
 ])
-def test_only_the_documented_spellings_of_flags_are_read(client, route, name, value, message):
+def test_only_the_documented_spellings_of_indices_and_flags_are_read(client, route, name, value, message):
     query = {"run": "baseline", "tag": TAG, **_REQUIRED.get(route, {}), name: value}
     assert _error(client, route, 400, **query) == message
 
 
 @pytest.mark.parametrize(("params", "payload"), [
+    ({"classes": "02,0003"}, {"class_indices": [2, 3]}),  # leading zeros read as written: 2 and 3
     ({"group": "false"}, {"num_classes": 4}),
     ({"group": "0"}, {"num_classes": 4}),
 ])
 def test_the_documented_spellings_are_still_read(client, params, payload):
-    answer = _get(client, "report", run="baseline", tag=TAG, **params)
+    route = "series" if "classes" in params else "report"
+    answer = _get(client, route, run="baseline", tag=TAG, **params)
     assert {key: answer[key] for key in payload} == payload
     # `true` is read as 1: rolling up needs class groups, which `baseline` was logged without.
     assert _error(client, "report", 400, run="baseline", tag=TAG, group="true").startswith(

@@ -171,6 +171,8 @@ def _integer(value: str, what: str) -> int:
     if not _INTEGER.fullmatch(value):
         raise BadRequestError(f"{what} must be an integer, received {shown_value(value)}")
     digits = value.lstrip("-").lstrip("0") or "0"  # counted before int(): it refuses over 4300 digits
+    if digits == "0" and value.startswith("-"):  # int("-0") is 0: `classes=-0` passed as the first class
+        raise BadRequestError(f"{what} must be written 0, without a sign, received {shown_value(value)}")
     if len(digits) > 19 or int(digits) > _INT64_MAX:
         raise BadRequestError(f"{what} must be an integer within ±(2**63 - 1) (int64), received {shown_value(value)}")
     return -int(digits) if value.startswith("-") else int(digits)
