@@ -280,6 +280,24 @@ def test_a_well_formed_numbers_as_text_is_served(tmp_path):
     assert (example["values"], example["numbers_as_text"]) == (["nan", 1.5, "Lyon"], [0])
 
 
+@pytest.mark.parametrize("run", ["repeated_names", "r" * 60])
+def test_repeated_class_names_are_refused_naming_the_run_and_tag(tmp_path, run):
+    # No writer stores them; a hand-made file does. The 422 said neither which run nor which tag.
+    _write(tmp_path / run, [_matrix_value(_content(class_names=["zero", "one", "zero"]), CM3)])
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
+    client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
+    response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": run, "tag": TAG})
+    assert response.status_code == 422
+    shown = repr(run) if len(run) <= 40 else repr(run[:40]) + "…"  # a long name is cut, as in other messages
+    assert json.loads(response.get_data())["error"] == (
+        f"run {shown}, tag {TAG!r}: the confusion matrix stored at step 1 cannot be reported: "
+        "`class_names` must be unique, received 'zero' twice"
+    )
+
+
 def test_the_class_limit_is_named_in_the_answer(client):
     response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "wide_coo", "tag": TAG})
     assert response.status_code == 422

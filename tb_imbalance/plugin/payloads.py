@@ -133,7 +133,7 @@ def report_payload(
     cm = series.matrix(chosen)
     class_names = list(series.info.class_names)
     counts = series.info.class_counts
-    with invalid_matrix_is_unreadable(chosen):
+    with invalid_matrix_is_unreadable(chosen, run, tag):
         if group:
             class_index = {name: k for k, name in enumerate(class_names)}
             cm, class_names = core.group_matrix(cm, groups, class_names)
@@ -305,7 +305,7 @@ def _matrix_at(series: MatrixSeries, run: str, tag: str, step: int | None, param
         cm = series.matrix(chosen)
     except DashboardError as error:
         raise type(error)(f"run {run!r}: {error.message}", status=error.status) from error
-    with invalid_matrix_is_unreadable(chosen):
+    with invalid_matrix_is_unreadable(chosen, run, tag):
         core.validate_matrix(cm)
     return chosen, cm
 

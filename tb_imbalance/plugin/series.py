@@ -29,7 +29,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
-from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError
+from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, shown_value
 from tb_imbalance.plugin.offers import describe_steps, run_fix, step_fix
 
 __all__ = [
@@ -403,19 +403,20 @@ class MatrixSeries:
 
 
 @contextlib.contextmanager
-def invalid_matrix_is_unreadable(step: int) -> Iterator[None]:
-    """Turn core's ``ValueError``/``TypeError`` into :class:`UnreadableDataError`.
+def invalid_matrix_is_unreadable(step: int, run: str | None = None, tag: str | None = None) -> Iterator[None]:
+    """Turn core's ``ValueError``/``TypeError`` into :class:`UnreadableDataError` (naming ``run`` and ``tag``).
 
     Example:
-        >>> with invalid_matrix_is_unreadable(3):
+        >>> with invalid_matrix_is_unreadable(3, "b", "cm"):
         ...     core.per_class_metrics([[1, -1], [0, 2]])
         Traceback (most recent call last):
         ...
-        tb_imbalance.plugin.errors.UnreadableDataError: the confusion matrix stored at step 3 cannot be reported: ...
+        tb_imbalance.plugin.errors.UnreadableDataError: run 'b', tag 'cm': the confusion matrix stored at step 3 ...
     """
     try:
         yield
     except (ValueError, TypeError) as error:
+        where = "" if run is None or tag is None else f"run {shown_value(run)}, tag {shown_value(tag)}: "
         raise UnreadableDataError(
-            f"the confusion matrix stored at step {step} cannot be reported: {error}"
+            f"{where}the confusion matrix stored at step {step} cannot be reported: {error}"
         ) from error
