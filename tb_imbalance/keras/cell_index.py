@@ -20,7 +20,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tb_imbalance.keras.row_ops import Picked, argmax_under_xla, countable_rows, dtype_name, is_float, rank, row_argmax
+from tb_imbalance.keras.row_ops import (
+    Picked,
+    argmax_under_xla,
+    countable_rows,
+    dtype_name,
+    is_float,
+    rank,
+    refuse_rounded_label_type,
+    row_argmax,
+)
 
 __all__ = ["CellLayout"]
 
@@ -111,6 +120,8 @@ class CellLayout:
                 return xp.cast(values > 0, self.count_dtype), finite, None  # = sigmoid > 0.5
             outside = (values < 0) | (values > 1)
             return xp.cast(values > 0.5, self.count_dtype), finite, outside  # a tie is negative, as in Keras
+        if argument == "y_true":  # float16 / bfloat16 ids of more classes than the type holds: refused by type
+            refuse_rounded_label_type(values, self.num_classes, self.metric_name)
         # Range (and, for float labels, wholeness) is checked on the values
         # themselves, so huge or NaN floats cannot wrap around into a valid id.
         valid = (values >= 0) & (values < self.num_classes)

@@ -119,7 +119,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
       :meth:`confusion_matrix` raises ``ValueError`` naming the fix (the report callback stops
       training at the epoch's end; a metric only in ``logs`` warns once, when Keras resets it).
 
-    Shape errors (wrong number of score columns) raise while tracing on every backend.
+    Shape errors (wrong number of score columns) and label types that round class ids (:meth:`update_state`) raise while tracing.
 
     On TensorFlow (one replica), up to :func:`dense_result_max_classes` classes, a batch's whole update (cells,
     add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
@@ -237,8 +237,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             sample_weight: optional ``[N]``; rows with weight 0 are skipped.
 
         Raises:
-            ValueError: wrong shapes (any input), or invalid rows in numpy /
-                list input (see the class docs for framework tensors).
+            ValueError: wrong shapes, or sparse float16 / bfloat16 labels of more classes than the type holds
+                exactly, 2048 / 256 (any input); invalid rows in numpy / list input (class docs: framework tensors).
         """
         host_weight = sample_weight is None or isinstance(sample_weight, HOST_TYPES)
         if isinstance(y_true, HOST_TYPES) and isinstance(y_pred, HOST_TYPES) and host_weight:

@@ -18,6 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from tb_imbalance.core.numeric_arrays import WHOLE_NUMBERS_UP_TO
+
 __all__ = [
     "HOST_TYPES",
     "jax_x64",
@@ -32,6 +34,7 @@ __all__ = [
     "pick_with_tensorflow",
     "countable_rows",
     "host_row_mask",
+    "refuse_rounded_label_type",
     "dtype_name",
     "as_output_precision",
     "is_float",
@@ -316,6 +319,31 @@ def countable_tensor(value: Any) -> Any:
         return None
     value = ops.convert_to_tensor(value)
     return ops.cast(value, "int32") if dtype_name(value.dtype) == "bool" else value
+
+
+def refuse_rounded_label_type(labels: Any, num_classes: int, metric_name: str) -> None:
+    """Refuse sparse ``y_true`` of a float type narrower than float32 that rounds some of the class ids of
+    ``num_classes`` classes (float16: 2049 to 2048, bfloat16: 257 to 256), as the core refuses such labels
+    (:func:`tb_imbalance.core.numeric_arrays.refuse_rounded_class_ids`). While tracing the values are not
+    known, the type and the class count are: a rounded id would land in another class's row unseen.
+
+    Example:
+        >>> refuse_rounded_label_type(np.zeros(2, "float16"), 2048, "m")  # ids 0..2047: exact in float16
+        >>> refuse_rounded_label_type(np.zeros(2, "float16"), 2049, "m")
+        Traceback (most recent call last):
+        ...
+        ValueError: m: `y_true` is float16, whose whole numbers from 2048 on may be rounded ones (2049 rounds to 2048), ...
+    """
+    dtype = dtype_name(labels.dtype)
+    limit = WHOLE_NUMBERS_UP_TO.get(dtype)
+    if limit is not None and num_classes > limit:
+        raise ValueError(
+            f"{metric_name}: `y_true` is {dtype}, whose whole numbers from {limit} on may be rounded ones "
+            f"({limit + 1} rounds to {limit}), and the metric counts {num_classes} classes: a class id from {limit} "
+            f"on may be another class's, rounded, and would be counted in the wrong row. Cast the labels to int32 "
+            f"in the dataset, from the class ids as they were before any cast to {dtype} (tf.data: "
+            "ds.map(lambda x, y: (x, tf.cast(y, tf.int32))); numpy: y.astype('int32')), or pass one-hot rows"
+        )
 
 
 def is_float(value: Any) -> bool:

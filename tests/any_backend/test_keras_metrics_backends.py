@@ -342,6 +342,36 @@ def test_shape_errors_raise_for_tensors_too():
         BalancedAccuracy(3).update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(np.array([0.2, 0.9], "float32")))
 
 
+@pytest.mark.parametrize("dtype, limit", [("float16", 2048), ("bfloat16", 256)])
+def test_sparse_labels_of_a_narrow_float_are_refused_for_more_classes_than_it_holds(dtype, limit):
+    """float16 rounds 2049 to 2048 (bfloat16 257 to 256) before the metric sees it, which counted the row as class
+    2048's; the values are not known while tracing, the type and the class count are: refused there."""
+    ids = np.array([limit + 1, 3])
+    narrow = np.asarray(ops.convert_to_numpy(ops.cast(ops.convert_to_tensor(ids.astype("int32")), dtype)))
+    assert narrow.astype(np.float64).tolist() == [limit, 3]  # the rounding the metric cannot see
+    refusal = rf"`y_true` is {dtype}, whose whole numbers from {limit} on may be rounded ones \({limit + 1} rounds " \
+              rf"to {limit}\), and the metric counts {limit + 10} classes.*Cast the labels to int32 in the dataset"
+    metric = ConfusionMatrixMetric(limit + 10, name="cm")
+    with pytest.raises(ValueError, match="cm: " + refusal):
+        metric.update_state(ops.convert_to_tensor(narrow), ops.convert_to_tensor(ids))
+    assert int(metric.confusion_matrix().sum()) == 0
+    # traced: a batch of the narrow type reaches the metric inside evaluate's compiled step
+    model = keras.Sequential([keras.Input((limit + 10,)), keras.layers.Identity()])
+    model.compile(loss="sparse_categorical_crossentropy", metrics=[BalancedAccuracy(limit + 10, name="bacc")])
+    with pytest.raises(ValueError, match="bacc: " + refusal):
+        batches = (batch for batch in [(np.eye(limit + 10, dtype="float32")[ids], narrow)])  # a generator: not cast
+        model.evaluate(batches, steps=1, verbose=0)
+    # up to `limit` classes every id is exact, and so are one-hot rows of any width
+    exact = ConfusionMatrixMetric(limit)
+    exact.update_state(ops.cast(ops.convert_to_tensor([limit - 1, 3]), dtype), ops.convert_to_tensor([limit - 1, 3]))
+    cm = exact.confusion_matrix()
+    assert (int(cm[limit - 1, limit - 1]), int(cm[3, 3]), int(cm.sum())) == (1, 1, 2)
+    one_hot = ConfusionMatrixMetric(limit + 10)
+    one_hot.update_state(ops.cast(ops.convert_to_tensor(np.eye(limit + 10)[ids]), dtype), ops.convert_to_tensor(ids))
+    cm = one_hot.confusion_matrix()
+    assert (int(cm[limit + 1, limit + 1]), int(cm[3, 3]), int(cm.sum())) == (1, 1, 2)
+
+
 def test_fit_never_checks_on_the_host(monkeypatch):
     monkeypatch.setattr(ConfusionMatrixMetric, "_check_on_host", lambda *a: pytest.fail("host check in fit"))
     x, y = monitor_data()
