@@ -34,8 +34,10 @@ Guarantees:
   the caller raises it on the training thread; a failed step is also logged
   when it fails (logger ``tb_imbalance``);
 * nothing lost at exit: the interpreter runs every queued step before it
-  exits (``concurrent.futures`` joins its worker threads at shutdown); a
-  step handed over after that (a ``fit`` in a thread that outlives the main
+  exits (``concurrent.futures`` joins its worker threads at shutdown); its
+  exit ends a gathering first (the writer starts at once, and gathers no
+  more), so a script does not wait out ``GATHER_S`` at its end; a step
+  handed over after that join (a ``fit`` in a thread that outlives the main
   thread) is written on the calling thread, after every step before it;
 * after a ``fit`` that raised (Keras then skips ``on_train_end``), the
   finished epochs reach the disk moments later; :func:`flush` waits for them.
@@ -53,6 +55,7 @@ Example:
 from __future__ import annotations
 
 import concurrent.futures
+import concurrent.futures.thread  # its exit hook registered before this module's, which runs before it
 import logging
 import math
 import os
@@ -85,6 +88,7 @@ class _Queue:
         self.pending = 0  # handed over, not yet written
         self.writing = False  # the writer works through the pending steps (else it is idle or gathers)
         self.hurry = False  # someone waits for a pending step (wait, flush, a full queue): stop gathering
+        self.exiting = False  # the interpreter exits: no gathering from now on
         self.last_handed = -math.inf  # clock() of the last hand-over
         self.interval = math.inf  # between the last two hand-overs
 
@@ -101,16 +105,17 @@ class _Queue:
             return now
 
     def may_gather(self) -> bool:
-        return GATHER_S > 0 and not self.writing
+        return GATHER_S > 0 and not self.writing and not self.exiting
 
     def start(self, handed_at: float) -> None:
         """On the writer, before a step: if it was idle and steps come fast, gather the next ones first."""
         with self.changed:
             if self.writing:
                 return
-            if self.interval < GATHER_S:
+            if self.interval < GATHER_S and not self.exiting:
                 left = handed_at + GATHER_S - self.clock()  # GATHER_S = math.inf: until someone waits, or MAX_PENDING
-                self.changed.wait_for(lambda: self.hurry, timeout=max(0.0, left) if math.isfinite(left) else None)
+                timeout = max(0.0, left) if math.isfinite(left) else None
+                self.changed.wait_for(lambda: self.hurry or self.exiting, timeout=timeout)
             self.writing = True
 
     def leave(self) -> None:
@@ -128,8 +133,26 @@ class _Queue:
                 self.hurry = True
                 self.changed.notify_all()
 
+    def exit(self) -> None:
+        """End a gathering and gather no more: the interpreter exits, and joins the writer."""
+        with self.changed:
+            self.exiting = True
+            self.changed.notify_all()
+
 
 _QUEUE = _Queue()
+
+
+def _at_exit() -> None:
+    _QUEUE.exit()  # the queue of now: a forked child has its own
+
+
+# Run by the interpreter's exit before concurrent.futures joins the writer (its hook, registered earlier,
+# runs later), so that the join does not wait out a gathering (nor forever, with GATHER_S = math.inf).
+try:
+    threading._register_atexit(_at_exit)  # type: ignore[attr-defined]
+except RuntimeError:  # imported once the interpreter's exit began (by a thread that outlives the main one):
+    pass  # the writer is joined already, or about to be; later steps are written on the calling thread
 
 
 def _executor() -> concurrent.futures.ThreadPoolExecutor:

@@ -269,7 +269,7 @@ def test_a_class_set_known_only_at_the_first_epoch_end_is_checked_there_in_both_
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2]
 
 
-def _steps_written_by_a_script(run_dir, seconds, body):
+def _steps_written_by_a_script(run_dir, seconds, body, timeout=120):
     """Run ``body`` in a fresh interpreter, where ``write(step)`` writes step ``step`` (``seconds`` long)
     into ``run_dir``; return the process and the written steps' first cell by step (``step + 1``)."""
     script = textwrap.dedent(
@@ -283,7 +283,7 @@ def _steps_written_by_a_script(run_dir, seconds, body):
             writer.write_matrix(step, "confusion_matrix", np.array([[step + 1, 1], [0, 2]]), ["a", "b"])
         """
     ) + textwrap.dedent(body)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     logged = matrices(run_dir).get(".", {})
     return done, {step: int(logged[step][0, 0]) for step in sorted(logged)}
@@ -296,6 +296,20 @@ def test_queued_steps_are_written_when_the_interpreter_exits(tmp_path):
             background.submit(lambda step=step: write(step))
         print("submitted", flush=True)
         """)
+    assert done.returncode == 0, done.stderr
+    assert written == {0: 1, 1: 2, 2: 3}
+
+
+def test_the_interpreters_exit_ends_a_gathering_and_writes_its_steps(tmp_path):
+    # A gathering at exit held the exit back up to GATHER_S; with GATHER_S = math.inf (until someone
+    # waits) nobody did, and the interpreter waited for the writer forever.
+    done, written = _steps_written_by_a_script(tmp_path, 0.0, """
+        import math
+        background.GATHER_S = math.inf
+        background.wait([background.submit(lambda: write(0))])
+        for step in (1, 2):  # handed over fast: gathered, and nobody waits for them
+            background.submit(lambda step=step: write(step))
+        """, timeout=60)
     assert done.returncode == 0, done.stderr
     assert written == {0: 1, 1: 2, 2: 3}
 
@@ -510,6 +524,20 @@ def test_steps_further_apart_than_gather_s_are_written_at_once(queue):
     queue.now += background.GATHER_S + 1  # a slow epoch: a gathering would only hold the step back
     step = background.submit(lambda: order.append(1))
     assert _written_within([step]) and order == [0, 1]
+
+
+def test_the_exit_hook_ends_a_gathering_and_later_steps_are_not_gathered(queue):
+    order = []
+    background.wait([background.submit(lambda: order.append(0))])
+    queue.now += 0.1
+    gathered = background.submit(lambda: order.append(1))
+    time.sleep(0.2)
+    assert not gathered.done()  # gathering for 60 s
+    background._at_exit()  # what the interpreter's exit calls before it joins the writer
+    assert _written_within([gathered]) and order == [0, 1]
+    queue.now += 0.1  # fast, yet the exit has begun: written at once, MAX_BEHIND pending at most
+    assert not background._QUEUE.may_gather()
+    assert _written_within([background.submit(lambda: order.append(2))]) and order == [0, 1, 2]
 
 
 def test_a_gathering_step_written_on_the_calling_thread_after_shutdown_does_not_wait_for_the_gathering(
