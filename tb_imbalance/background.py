@@ -10,12 +10,15 @@ Guarantees:
 
 * order: steps of every callback of the process are written one at a time,
   first handed first written;
-* gathered writes: when steps come less than :data:`GATHER_S` apart (short
-  epochs), a step handed to an idle writer waits up to ``GATHER_S`` for the
-  next ones, and the writer writes them back to back. A step run once an
-  epoch on an idle core runs cold, at several times its cost back to back
+* gathered writes: when the steps of one series (a callback's: one tag
+  of one run) come less than :data:`GATHER_S` apart (short epochs), a step
+  handed to an idle writer waits up to ``GATHER_S`` for the next ones, and
+  the writer writes them back to back. A step run once an epoch on an idle
+  core runs cold, at several times its cost back to back
   (``bench/writer_gil.py``); gathered, the writer wakes once for several
-  epochs. Steps further apart are written at once;
+  epochs. Steps further apart are written at once, also when another
+  series' step comes right before or after (two tags logged at the same
+  epoch end);
 * back-pressure: while the writer gathers, at most :data:`MAX_PENDING`
   steps wait (the writer starts when that many are pending); while it
   writes, at most :data:`MAX_BEHIND` wait or are in writing. A further
@@ -61,7 +64,7 @@ import math
 import os
 import threading
 import time
-from typing import Callable, Iterable
+from typing import Callable, Hashable, Iterable
 
 __all__ = ["GATHER_S", "MAX_BEHIND", "MAX_PENDING", "flush", "raise_failures", "submit", "wait"]
 
@@ -69,7 +72,7 @@ __all__ = ["GATHER_S", "MAX_BEHIND", "MAX_PENDING", "flush", "raise_failures", "
 MAX_PENDING = 8
 #: Steps that may wait or be in writing at once while the writer writes.
 MAX_BEHIND = 2
-#: Seconds a step handed to an idle writer waits for the next ones, when steps come faster than that
+#: Seconds a step handed to an idle writer waits for the next ones, when its series' steps come faster than that
 #: (0: every step written at once; ``math.inf``: until someone waits or MAX_PENDING steps are pending).
 GATHER_S = 1.0
 
@@ -77,6 +80,7 @@ _LOCK = threading.Lock()
 _EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
 _HANDING = threading.Lock()  # steps are handed over one at a time, so that _LAST is the one before the next
 _LAST: concurrent.futures.Future | None = None  # the step handed over last: every earlier one is written before it
+_SERIES_KEPT = 256  # series whose last hand-over is remembered (the least recent forgotten: its next step not gathered)
 
 
 class _Queue:
@@ -89,30 +93,32 @@ class _Queue:
         self.writing = False  # the writer works through the pending steps (else it is idle or gathers)
         self.hurry = False  # someone waits for a pending step (wait, flush, a full queue): stop gathering
         self.exiting = False  # the interpreter exits: no gathering from now on
-        self.last_handed = -math.inf  # clock() of the last hand-over
-        self.interval = math.inf  # between the last two hand-overs
+        self.last_handed: dict[Hashable, float] = {}  # clock() of each series' last hand-over, least recent first
 
-    def enter(self) -> float:
-        """Count a step in once there is room for it; the time it was handed over."""
+    def enter(self, series: Hashable = None) -> tuple[float, float]:
+        """Count a step in once there is room for it; the time it was handed over, and since its series' last."""
         with self.changed:
             self.changed.wait_for(lambda: self.pending < (MAX_PENDING if self.may_gather() else MAX_BEHIND))
             now = self.clock()
             self.pending += 1
-            self.interval, self.last_handed = now - self.last_handed, now
+            interval = now - self.last_handed.pop(series, -math.inf)
+            self.last_handed[series] = now
+            if len(self.last_handed) > _SERIES_KEPT:
+                del self.last_handed[next(iter(self.last_handed))]
             if self.pending >= MAX_PENDING:
                 self.hurry = True
                 self.changed.notify_all()
-            return now
+            return now, interval
 
     def may_gather(self) -> bool:
         return GATHER_S > 0 and not self.writing and not self.exiting
 
-    def start(self, handed_at: float) -> None:
-        """On the writer, before a step: if it was idle and steps come fast, gather the next ones first."""
+    def start(self, handed_at: float, interval: float) -> None:
+        """On the writer, before a step: if it was idle and the step's series comes fast, gather the next ones first."""
         with self.changed:
             if self.writing:
                 return
-            if self.interval < GATHER_S and not self.exiting:
+            if interval < GATHER_S and not self.exiting:
                 left = handed_at + GATHER_S - self.clock()  # GATHER_S = math.inf: until someone waits, or MAX_PENDING
                 timeout = max(0.0, left) if math.isfinite(left) else None
                 self.changed.wait_for(lambda: self.hurry or self.exiting, timeout=timeout)
@@ -174,13 +180,16 @@ if hasattr(os, "register_at_fork"):
 
 
 def submit(
-    job: Callable[[], None], what: str = "a report step", after: Iterable[concurrent.futures.Future] = ()
+    job: Callable[[], None], what: str = "a report step", after: Iterable[concurrent.futures.Future] = (),
+    series: Hashable = None,
 ) -> concurrent.futures.Future:
     """Run ``job`` on the background writer after every step handed over before it.
 
     Blocks while the queue is full (:data:`MAX_PENDING`, :data:`MAX_BEHIND`).
-    Written at once, or gathered with the next steps when steps come faster
-    than :data:`GATHER_S` (see the module's docstring). Returns the step's
+    Written at once, or gathered with the next steps when the steps of its
+    ``series`` (any hashable, such as a callback's run and tag; steps without
+    one are one series) come faster than :data:`GATHER_S` (see
+    the module's docstring). Returns the step's
     future; pass it to :func:`wait` (or :func:`raise_failures`). ``what``
     names the step in the log line of a failure. ``job`` is skipped, raising
     their first error, if one of the steps ``after`` (handed over before it,
@@ -197,7 +206,7 @@ def submit(
 
     def run(gather: bool = True) -> None:
         if gather:
-            queue.start(handed_at)
+            queue.start(handed_at, interval)
         failed = next((step.exception() for step in after
                        if step.done() and not step.cancelled() and step.exception() is not None), None)
         if failed is not None:  # said when it failed; this one is not written, and not said again
@@ -215,7 +224,7 @@ def submit(
         finally:
             give_back()
 
-    handed_at = queue.enter()
+    handed_at, interval = queue.enter(series)
     handed = False
     try:
         with _HANDING:

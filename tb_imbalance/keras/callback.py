@@ -412,7 +412,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         write = functools.partial(self._write_step, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}",
-                                                   after=self._pending))
+                                                   after=self._pending, series=(self.run_dir, self.name)))
         else:
             write()
 

@@ -111,6 +111,18 @@ def test_steps_are_written_off_the_training_thread_and_all_on_disk_when_fit_retu
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1, 2, 3]
 
 
+def test_each_tag_of_a_fit_is_its_own_series_of_steps(tmp_path, data, monkeypatch):
+    # Whether a callback's steps come fast (and are gathered) is measured between its own steps.
+    (x, y), (x_val, y_val), _ = data
+    series, submit = [], background.submit
+    monkeypatch.setattr(background, "submit", lambda *args, **kwargs: (
+        series.append(kwargs.get("series")), submit(*args, **kwargs))[1])
+    callbacks = [ClassificationReportCallback(tmp_path, name=tag, verbose=0, image=False) for tag in ("a", "b")]
+    make_model().fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=callbacks)
+    run_dir = os.path.join(str(tmp_path), "validation_imbalance")
+    assert series == [(run_dir, "a"), (run_dir, "b")] * 2
+
+
 def test_synchronous_mode_writes_on_the_training_thread(tmp_path, data, monkeypatch):
     (x, y), (x_val, y_val), _ = data
     threads = []
@@ -538,6 +550,42 @@ def test_the_exit_hook_ends_a_gathering_and_later_steps_are_not_gathered(queue):
     queue.now += 0.1  # fast, yet the exit has begun: written at once, MAX_BEHIND pending at most
     assert not background._QUEUE.may_gather()
     assert _written_within([background.submit(lambda: order.append(2))]) and order == [0, 1, 2]
+
+
+def test_two_series_handed_over_together_gather_only_when_their_own_steps_come_fast(queue, monkeypatch):
+    # Two tags logged at one epoch end: the second step came right after the first, so long epochs'
+    # steps were gathered (written GATHER_S late) as if epochs were short.
+    held = HeldExecutor()
+    monkeypatch.setattr(background, "_executor", lambda: held)
+    order = []
+
+    def epoch_end(epoch):  # two callbacks, one after the other on the same clock reading
+        return [background.submit(lambda tag=tag: order.append((tag, epoch)), series=("run", tag)) for tag in "ab"]
+
+    def written_at_once(steps):
+        writer = threading.Thread(target=held.run_all, daemon=True)
+        writer.start()
+        writer.join(10)  # not 60 s: no gathering
+        return not writer.is_alive() and all(step.done() for step in steps)
+
+    assert written_at_once(epoch_end(0))  # the first step of each series
+    queue.now += 2 * background.GATHER_S  # a long epoch
+    assert written_at_once(epoch_end(1))
+    queue.now += 0.5  # a short one: its steps are gathered
+    steps = epoch_end(2)
+    writer = threading.Thread(target=held.run_all, daemon=True)
+    writer.start()
+    writer.join(0.3)
+    assert writer.is_alive() and not any(step.done() for step in steps)
+    background._QUEUE.write_now()
+    writer.join(10)
+    assert not writer.is_alive() and order == [(tag, epoch) for epoch in range(3) for tag in "ab"]
+
+
+def test_the_queue_remembers_the_last_hand_over_of_its_most_recent_series_only(queue, monkeypatch):
+    monkeypatch.setattr(background, "_SERIES_KEPT", 2)
+    background.wait([background.submit(lambda: None, series=tag) for tag in "abca"])
+    assert list(background._QUEUE.last_handed) == ["c", "a"]  # "b" forgotten: its next step is written at once
 
 
 def test_a_gathering_step_written_on_the_calling_thread_after_shutdown_does_not_wait_for_the_gathering(
