@@ -8,7 +8,8 @@ strategy, the one logged without it from the same weights and data, the one the 
 ``tf.data.Dataset`` of the validation set, scikit-learn's matrix of ``model.predict`` on one
 device, the metrics' values in fit's logs and evaluate() under the strategy
 next to scikit-learn's, and the error of a fit whose metric was created outside the
-strategy's scope (``"outside_scope"``).
+strategy's scope (``"outside_scope"``), and each replica's copy of each variable of a metric
+before and after its ``reset_state()`` (``"reset"``).
 """
 
 import json
@@ -32,12 +33,17 @@ from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, M
 CLASSES = 5
 
 
-def build():
+def build(metrics=None):
     model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(12, activation="relu"), keras.layers.Dense(CLASSES, activation="softmax")])
     # learning rate 0: both fits validate exactly the same weights
     model.compile(keras.optimizers.SGD(learning_rate=0.0), "sparse_categorical_crossentropy",
-                  metrics=[BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
+                  metrics=metrics or [BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
     return model
+
+
+def replica_totals(metric):
+    """Per variable of ``metric``, the sum of each replica's copy."""
+    return [[int(np.sum(np.abs(copy.numpy()))) for copy in variable.value.values] for variable in metric.variables]
 
 
 def main(logdir):
@@ -49,11 +55,15 @@ def main(logdir):
     keras.utils.set_random_seed(0)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     with strategy.scope():
-        mirrored = build()
+        compiled = [BalancedAccuracy(CLASSES), MacroF1(CLASSES)]
+        mirrored = build(compiled)
     weights = mirrored.get_weights()
     history = mirrored.fit(x[:500], y[:500], validation_data=(x_val, y_val), batch_size=64, epochs=1, verbose=0,
                            callbacks=[ClassificationReportCallback(os.path.join(logdir, "mirrored"), verbose=0)])
     evaluated = mirrored.evaluate(x_val, y_val, batch_size=64, verbose=0, return_dict=True)
+    held = replica_totals(compiled[0])  # the validation rows, until the next reset
+    compiled[0].reset_state()  # eagerly, outside the scope, as Keras resets between passes
+    reset = {"held": held, "after": replica_totals(compiled[0])}
     # the callback's own validation_data as batches (the last of 8 rows), predicted under the strategy
     batches = tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(64)
     mirrored.fit(x[:500], y[:500], batch_size=64, epochs=1, verbose=0, callbacks=[
@@ -84,6 +94,7 @@ def main(logdir):
         "predicted": predicted.tolist(),
         "outside_scope": refused,
         "cross_replica": float(cross_replica.result()),
+        "reset": reset,
         "logs": {name: history.history[f"val_{name}"][0] for name in ("balanced_accuracy", "macro_f1")},
         "evaluate": {name: evaluated[name] for name in ("balanced_accuracy", "macro_f1")},
         "sklearn": {"balanced_accuracy": balanced_accuracy_score(y_val, classes),

@@ -31,6 +31,10 @@ def test_mirrored_strategy_matrix_equals_single_device(tmp_path):
     assert logged["outside_scope"].startswith("ValueError: balanced_accuracy was created outside the tf.distribute "
                                               "strategy's scope, and is updated on its 2 replicas"), logged["outside_scope"]
     assert "inside `with strategy.scope():`" in logged["outside_scope"]
+    # reset_state() of a metric created in the scope zeroes every replica's copy of every variable
+    held, after = logged["reset"]["held"], logged["reset"]["after"]
+    assert len(held[0]) == 2 and min(held[0]) > 0 and sum(held[0]) == 200, held  # the counts: each replica's rows
+    assert after == [[0, 0] for _ in held], after
     # one update of the one copy, in the strategy's cross-replica context: counted, not refused
     assert abs(logged["cross_replica"] - logged["evaluate"]["balanced_accuracy"]) < 1e-6, logged["cross_replica"]
 

@@ -125,7 +125,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     add, ``result()``) is one XLA-compiled call, compiled once per batch shape and shared by the
     metrics of the same configuration; ``result()`` then reads the value that call stored. Above,
     the rows' maths is one such call and the scatter-adds run outside it. On JAX, up to the same
-    count, an eager ``result()`` (Keras' epoch logs) is one such call, and so is ``reset_state()``.
+    count, an eager ``result()`` (Keras' epoch logs) is one such call, and so is ``reset_state()``; on
+    TensorFlow an eager ``reset_state()`` (outside tf.distribute) sets each variable with one op.
 
     Counts are ``int64``, except on JAX without ``jax_enable_x64`` where they are ``int32`` (see
     :func:`count_dtype`): there one cell can hold at most 2**31 - 1 = 2,147,483,647 rows before it
@@ -355,8 +356,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             fresh = self._shared_xla_function("reset")(self.counts.value)
         self._say_why_uncounted(None if fresh is None else host_array(fresh[0]))
         self.skip_training_curves, self.resets = False, self.resets + 1  # resets: see validation_pass
-        for k, variable in enumerate(self.variables):
-            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype) if fresh is None else fresh[k + 1])
+        state_updates.zero_variables(self.variables, None if fresh is None else fresh[1:])  # TensorFlow: an op each
 
     # -- outputs -----------------------------------------------------------
     #: whether :meth:`_value` reads the column sums (``predicted``)

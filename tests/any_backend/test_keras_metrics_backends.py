@@ -781,3 +781,67 @@ def test_jax_reset_is_one_compiled_call_that_zeroes_every_variable_and_still_say
     assert len(messages) == 1 and messages[0].startswith("balanced_accuracy: since its last reset, 1 rows could not be")
     assert messages[0].endswith("its result() was NaN (said once).")
     assert float(first.result()) == 0.0 and np.asarray(first.counts.value).sum() == 0
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow: an eager reset_state() sets each variable with one op")
+@pytest.mark.parametrize("num_classes", [4, 200], ids=["cells", "marginals"])
+def test_tensorflow_reset_assigns_kept_zeros_with_one_op_each_and_still_says_uncounted_rows(monkeypatch, num_classes):
+    import tensorflow as tf
+    from tb_imbalance.keras import state_updates
+
+    metric = BalancedAccuracy(num_classes)
+    variable_type = type(metric.counts)
+    assigned = []
+    own_assign = variable_type.assign
+    monkeypatch.setattr(variable_type, "assign", lambda self, value: assigned.append(self.name) or own_assign(self, value))
+    monkeypatch.setattr(state_updates, "_TF_ZEROS", {}, raising=False)
+    labels, scores = next(random_batches(num_classes=num_classes, seed=3))
+    for _ in range(2):  # the second reset assigns the zeros the first one made
+        metric.update_state(tf.constant(labels), tf.constant(scores))
+        assert int(np.asarray(metric.counts.value).sum()) >= len(labels)
+        metric.reset_state()
+        assert assigned == []  # no Keras assign (two eager dispatches each): one AssignVariableOp per variable
+        assert all(not np.asarray(variable.value).any() for variable in metric.variables)
+    assert len(state_updates._TF_ZEROS) == len({(tuple(v.shape), v.dtype) for v in metric.variables})
+    # the kept zeros were copied into the variables: the updates since (XLA, or scatters in place) left them zeros
+    metric.update_state(tf.constant(labels), tf.constant(scores))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn: predicted classes that no label has
+        assert float(metric.result()) == pytest.approx(skm.balanced_accuracy_score(labels, scores.argmax(1)), abs=1e-6)
+    tf.raw_ops.ResourceScatterAdd(resource=metric.counts.value.handle, indices=tf.constant([0, 0]),
+                                  updates=tf.constant([5, 5], dtype=metric.counts.value.dtype))
+    assert int(np.asarray(metric.counts.value)[0]) >= 10
+    assert all(not np.asarray(zeros).any() for zeros in state_updates._TF_ZEROS.values())
+    metric.update_state(tf.constant([0, 1, num_classes + 5]), tf.constant(np.eye(num_classes, dtype="float32")[[0, 1, 2]]))
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        metric.reset_state()
+        metric.reset_state()
+    messages = [str(w.message) for w in said]  # the counters read before the zeros: said once, at the first
+    assert len(messages) == 1 and messages[0].startswith("balanced_accuracy: since its last reset, 1 rows could not be")
+    assert float(metric.result()) == 0.0 and np.asarray(metric.counts.value).sum() == 0
+    assert metric.resets == 4 and not metric.skip_training_curves
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TensorFlow: where the one-op reset does not apply")
+def test_tensorflow_reset_inside_tf_function_and_of_a_strategys_variables_zeroes_through_keras_assign(monkeypatch):
+    import tensorflow as tf
+
+    labels, scores = next(random_batches(num_classes=4, seed=5))
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
+    with strategy.scope():
+        replicated = BalancedAccuracy(4)  # a tf.distribute variable each, synced on read
+    plain = BalancedAccuracy(4)
+    variable_type = type(plain.counts)
+    assigned = []
+    own_assign = variable_type.assign
+    monkeypatch.setattr(variable_type, "assign", lambda self, value: assigned.append(self.name) or own_assign(self, value))
+    for metric, reset in ((plain, tf.function(plain.reset_state)), (replicated, replicated.reset_state),
+                          (replicated, lambda: strategy.extended.call_for_each_replica(replicated.reset_state))):
+        with strategy.scope() if metric is replicated else warnings.catch_warnings():
+            metric.update_state(labels, scores)
+        assert int(np.asarray(metric.counts.value).sum()) == len(labels)
+        assigned.clear()
+        reset()
+        assert sorted(assigned) == sorted(variable.name for variable in metric.variables)
+        assert all(not np.asarray(variable.value).any() for variable in metric.variables)
