@@ -247,10 +247,18 @@ def read_slice(variable: Any, start: int, stop: int) -> Any:
     if keras.backend.backend() == "tensorflow" and not in_stateless_scope() and not tf_cross_replica():
         import tensorflow as tf
 
-        return tf.raw_ops.ResourceGather(
-            resource=variable.value.handle, indices=tf.range(start, stop), dtype=variable.value.dtype
-        )
+        indices = _TF_INDICES.get((start, stop)) if tf.executing_eagerly() else None
+        if indices is None:
+            indices = tf.range(start, stop)
+            if stop - start <= 2 and tf.executing_eagerly():  # the counters a reset reads
+                _TF_INDICES[(start, stop)] = indices
+        return tf.raw_ops.ResourceGather(resource=variable.value.handle, indices=indices, dtype=variable.value.dtype)
     return variable.value[start:stop]
+
+
+#: TensorFlow: :func:`read_slice`'s eager indices of up to two entries, per (start, stop): an eager
+#: ``tf.range`` dispatches several ops, which cost more than the gather (each reset reads two counters)
+_TF_INDICES: dict[tuple[int, int], Any] = {}
 
 
 def zero_variables(variables: list[Any], zeros: Any = None) -> None:

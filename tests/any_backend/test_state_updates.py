@@ -72,3 +72,24 @@ def test_scatter_count_and_add_counts_and_sums_like_numpy_either_way(monkeypatch
         got_counts, got_sums = counts.value, sums.value
     assert ops.convert_to_numpy(got_counts).tolist() == expected_counts.tolist()
     assert ops.convert_to_numpy(got_sums).tolist() == expected_sums.tolist()
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow: read_slice's eager indices")
+def test_tensorflow_read_slice_of_two_counters_makes_its_eager_indices_once(monkeypatch):
+    import tensorflow as tf
+
+    counts = keras.Variable(np.arange(10) * 3, dtype="int64", trainable=False)
+    made = []
+    own_range = tf.range
+    monkeypatch.setattr(tf, "range", lambda *bounds: made.append(bounds) or own_range(*bounds))
+    monkeypatch.setattr(state_updates, "_TF_INDICES", {}, raising=False)
+    for _ in range(3):
+        assert ops.convert_to_numpy(state_updates.read_slice(counts, 4, 6)).tolist() == [12, 15]
+    assert made == [(4, 6)]  # an eager tf.range is several dispatches: made once, then the gather alone
+    counts.assign(np.arange(10) * 5)
+    assert ops.convert_to_numpy(state_updates.read_slice(counts, 4, 6)).tolist() == [20, 25]  # the variable's values
+    # longer slices (the cell codes a pass wrote) and a traced function make their indices each time
+    for _ in range(2):
+        assert ops.convert_to_numpy(state_updates.read_slice(counts, 1, 8)).tolist() == [5, 10, 15, 20, 25, 30, 35]
+    assert tf.function(lambda: state_updates.read_slice(counts, 4, 6))().numpy().tolist() == [20, 25]
+    assert made == [(4, 6), (1, 8), (1, 8), (4, 6)]
