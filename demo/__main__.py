@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 DEFAULT_EPOCHS = 30
 QUICK_EPOCHS = 15
 DEFAULT_PORT = 6006
+MAX_SEED = 2**32 - 1
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -63,7 +64,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     epochs.add_argument(
         "--quick", action="store_true", help=f"train {QUICK_EPOCHS} epochs per run instead (a fast check)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed for the data subsampling, split and training (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the data subsampling, split and training, 0..2**32 - 1 (default: %(default)s)")
     parser.add_argument(
         "--port",
         type=int,
@@ -80,6 +81,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--epochs must be at least 1, received {args.epochs}")
     if not 0 <= args.port <= 65535:
         parser.error(f"--port must be in 0..65535, received {args.port}")
+    if not 0 <= args.seed <= MAX_SEED:
+        parser.error(f"--seed must be in 0..{MAX_SEED} (numpy's and scikit-learn's seeds), received {args.seed}")
     return args
 
 

@@ -356,6 +356,19 @@ def test_the_command_it_suggests_from_another_directory_starts_at_the_repository
     assert demo_main._program("python") == shlex.quote(sys.executable)
 
 
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_a_seed_numpy_cannot_take_is_a_usage_error_before_training(seed, capsys) -> None:
+    from demo import __main__ as demo_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        demo_main.parse_args(["--no-serve", "--seed", seed])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        f"error: --seed must be in 0..4294967295 (numpy's and scikit-learn's seeds), received {seed}\n"
+    )
+    assert demo_main.parse_args(["--seed", str(2**32 - 1)]).seed == 2**32 - 1
+
+
 @pytest.mark.parametrize("kind", ["a file", "read-only"])
 def test_a_logdir_it_cannot_write_is_one_line_before_tensorflow_loads(tmp_path, kind, monkeypatch, capsys) -> None:
     from demo import __main__ as demo_main
