@@ -262,17 +262,22 @@ class EventFile:
         return True
 
     def _open(self) -> None:
+        fix = "pass a log_dir this process can write to"
         try:
             gfile.makedirs(self.run_dir)
         except OSError as error:  # no permission, a read-only or special file system
-            raise type(error)(error.errno, f"cannot make the run directory {self.run_dir!r}: {error.strerror}") from None
+            raise type(error)(error.errno, f"cannot make the run directory {self.run_dir!r}: {error.strerror}; {fix}") from None
         name = "events.out.tfevents.%010d.%s.%d.%06d.v2" % (
             time.time(), socket.gethostname(), os.getpid(), next(_FILE_COUNTER)
         )
-        self.path = self.run_dir.rstrip("/") + "/" + name if "://" in self.run_dir else os.path.join(self.run_dir, name)
-        self._forks = _FORKS
-        local = "://" not in self.path
-        self._records = _FastRecordWriter(_LocalFile(self.path) if local else gfile.GFile(self.path, "wb"))
+        path = self.run_dir.rstrip("/") + "/" + name if "://" in self.run_dir else os.path.join(self.run_dir, name)
+        try:
+            writer = _LocalFile(path) if "://" not in path else gfile.GFile(path, "wb")
+        except OSError as error:  # a run directory that exists but is read-only, or not this user's to write in
+            raise type(error)(error.errno, f"cannot make an event file in the run directory {self.run_dir!r}: "
+                              f"{error.strerror}; {fix}") from None
+        self.path, self._forks = path, _FORKS
+        self._records = _FastRecordWriter(writer)
         header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
         self._records.write(header.SerializeToString())
 

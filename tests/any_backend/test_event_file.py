@@ -5,6 +5,7 @@ TensorBoard's own masked CRC32C and event protos.
 """
 
 import os
+import re
 import struct
 
 import numpy as np
@@ -129,6 +130,31 @@ def test_a_step_cut_short_by_a_full_disk_loses_nothing_written_before_or_after(t
         0: [[3, 1], [0, 2]], 1: [[4, 1], [0, 2]], 2: [[5, 1], [0, 2]]
     }
     assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2
+
+
+def test_a_run_directory_it_may_not_write_in_is_named_with_the_fix_and_a_later_step_writes(tmp_path, monkeypatch):
+    from logdir_reader import matrices
+
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(0o555)
+    if os.geteuid() == 0:  # root writes in any mode: the kernel's answer to another user
+        def refused(self, create):
+            raise PermissionError(13, "Permission denied", self.path)
+
+        monkeypatch.setattr(event_file._LocalFile, "_open", refused)
+    writer = tb_imbalance.ReportWriter(run)
+    message = f"cannot make an event file in the run directory {str(run)!r}: Permission denied; pass a log_dir this process can write to"
+    with pytest.raises(PermissionError, match=re.escape(message)):
+        writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]])
+    with pytest.raises(PermissionError, match=re.escape(message)):
+        tb_imbalance.log_report(run, [0, 1, 1], [0, 1, 0], 0, num_classes=2)
+    assert list(run.iterdir()) == []
+    monkeypatch.undo()
+    run.chmod(0o755)
+    writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]])  # nothing was recorded: step 0 again
+    writer.close()
+    assert {step: m.tolist() for step, m in matrices(run)["."].items()} == {0: [[3, 1], [0, 2]]}
 
 
 def test_a_url_that_cannot_be_read_fails_before_training_not_after_the_first_epoch(tmp_path):
