@@ -218,6 +218,35 @@ def test_validate_curve_summary_names_the_argument_and_the_fix():
         core.validate_curve_summary([["a"]], 2)
 
 
+def test_curve_functions_read_lists_and_name_a_summary_they_cannot_read():
+    true, probabilities = np.array([0, 1, 1, 0]), np.array([[0.9, 0.1], [0.3, 0.7], [0.6, 0.4], [0.8, 0.2]])
+    summary = _summary(true, probabilities)
+    assert core.curve_metrics(summary.tolist()) == core.curve_metrics(summary)  # a summary read back from JSON
+    assert core.curve_metrics(summary)["per_class"]["average_precision"] == [1.0, 1.0]
+    assert core.pr_curve(summary[1].tolist()) == core.pr_curve(summary[1])
+    assert core.roc_curve(summary[1].tolist()) == core.roc_curve(summary[1])
+    top_label = core.reliability(summary[2].tolist())  # confidences 0.9, 0.7, 0.8 right and 0.6 wrong
+    assert top_label == core.reliability(summary[2])
+    assert top_label["observed_frequency"] == [None] * 9 + [0.0, 1.0, None, 1.0, 1.0, None]
+    fix = r"pass the summary of tb_imbalance.core.curve_summary \(one class's rows: summary\[c\]\)"
+    with pytest.raises(ValueError, match=r"`summary` must be a curve summary \[C \+ 1, 3, B\], received shape \(3, 75\); " + fix):
+        core.curve_metrics(summary[0])
+    for function in (core.pr_curve, core.roc_curve, core.reliability):
+        with pytest.raises(ValueError, match=r"`rows` must be a curve summary \[3, B\], received shape \(3, 3, 75\); " + fix):
+            function(summary)
+    with pytest.raises(TypeError, match="`summary` must be a numeric curve summary"):
+        core.curve_metrics([["a"]])
+    ten = core.curve_summary(probabilities, true, probabilities.argmax(axis=1), bins=10)
+    assert core.pr_curve(ten[1])["recall"] == [1.0, 1.0, 1.0, 0.5, 0.0]  # curves take any bins: scores 0.1, 0.2, 0.4, 0.7
+    calibration = r"has 10 bins, which do not merge into the 15 calibration bins; build it with curve_summary's default bins \(75\)"
+    with pytest.raises(ValueError, match="`summary` " + calibration):
+        core.curve_metrics(ten)
+    with pytest.raises(ValueError, match="`rows` " + calibration):
+        core.reliability(ten[2])
+    fifteen = core.curve_summary(probabilities, true, probabilities.argmax(axis=1), bins=15)
+    assert core.curve_metrics(fifteen)["per_class"]["roc_auc"] == [1.0, 1.0]
+
+
 def test_weights_eleven_orders_apart_give_a_summary_the_writers_accept():
     # Bin 0 is what is left after the other bins: with weights 1e9 and 1e-6 its score sum is rounding
     # noise above its edge, and log_report refused its own summary.

@@ -1,7 +1,9 @@
 """Trade-offs between errors, from the binned summary: PR and ROC curves, AP, ROC-AUC, calibration.
 
 Every function takes the ``[C + 1, 3, B]`` summary of
-:func:`tb_imbalance.core.curve_summary` (or its ``[3, B]`` row of one class).
+:func:`tb_imbalance.core.curve_summary` (or its ``[3, B]`` row of one class),
+as an array or nested lists, and refuses another shape by name; the
+calibration errors and the reliability diagram need ``B`` a multiple of 15.
 A threshold ``k / B`` predicts the class for the rows in bins ``k`` and above.
 
 * :func:`curve_metrics` — per class ``average_precision`` (scikit-learn's
@@ -119,6 +121,27 @@ def validate_curve_summary(summary: Any, num_classes: int, argument: str = "curv
     return array
 
 
+def _summary_rows(summary: Any, argument: str, *, classes: bool, calibration: bool = False) -> np.ndarray:
+    """``summary`` as float64 ``[C + 1, 3, B]`` (``classes``) or one row ``[3, B]``, checked; lists read too.
+
+    ``calibration``: the bins merge into :data:`CALIBRATION_BINS` calibration bins, so ``B`` is a multiple of it.
+    """
+    fix = "pass the summary of tb_imbalance.core.curve_summary (one class's rows: summary[c])"
+    try:
+        array = np.asarray(summary, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"`{argument}` must be a numeric curve summary; {fix} ({error})") from None
+    shape, ndim = ("[C + 1, 3, B]", 3) if classes else ("[3, B]", 2)
+    if array.ndim != ndim or array.shape[-2] != 3 or array.shape[-1] < 1 or (classes and array.shape[0] < 2):
+        raise ValueError(f"`{argument}` must be a curve summary {shape}, received shape {array.shape}; {fix}")
+    if calibration and array.shape[-1] % CALIBRATION_BINS:
+        raise ValueError(
+            f"`{argument}` has {array.shape[-1]} bins, which do not merge into the {CALIBRATION_BINS} calibration "
+            f"bins; build it with curve_summary's default bins ({CURVE_BINS}) or another multiple of {CALIBRATION_BINS}"
+        )
+    return array
+
+
 def _from_top(counts: np.ndarray) -> np.ndarray:
     """Counts at or above each bin: ``out[..., k] = counts[..., k:].sum()``."""
     return np.cumsum(counts[..., ::-1], axis=-1)[..., ::-1]
@@ -172,6 +195,7 @@ def curve_metrics(summary: np.ndarray) -> dict[str, Any]:
         >>> result["metrics"]["expected_calibration_error"], result["metrics"]["classwise_calibration_error"]
         (0.0, 0.0)
     """
+    summary = _summary_rows(summary, "summary", classes=True, calibration=True)
     classes = summary[:-1]
     true_positives = _from_top(classes[:, POSITIVES])
     false_positives = _from_top(classes[:, NEGATIVES])
@@ -221,6 +245,7 @@ def pr_curve(rows: np.ndarray) -> dict[str, list[float]]:
         >>> curve["precision"], curve["recall"], curve["thresholds"]
         ([0.3333333333333333, 0.5, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0], [0.2, 0.8, 0.8666666666666667])
     """
+    rows = _summary_rows(rows, "rows", classes=False)
     filled = np.flatnonzero(rows[POSITIVES] + rows[NEGATIVES])
     true_positives = _from_top(rows[POSITIVES])[filled]
     false_positives = _from_top(rows[NEGATIVES])[filled]
@@ -247,6 +272,7 @@ def roc_curve(rows: np.ndarray) -> dict[str, list]:
         >>> roc_curve(rows)["fpr"], roc_curve(rows)["tpr"]
         ([0.0, 0.5, 0.5, 1.0], [0.0, 0.0, 1.0, 1.0])
     """
+    rows = _summary_rows(rows, "rows", classes=False)
     filled = np.flatnonzero(rows[POSITIVES] + rows[NEGATIVES])[::-1]
     true_positives = _from_top(rows[POSITIVES])[filled]
     false_positives = _from_top(rows[NEGATIVES])[filled]
@@ -273,7 +299,7 @@ def reliability(rows: np.ndarray) -> dict[str, list]:
         >>> diagram["mean_score"][12], diagram["observed_frequency"][12], diagram["rows"][12]
         (0.825, 0.25, 4.0)
     """
-    merged = _calibration_bins(rows)
+    merged = _calibration_bins(_summary_rows(rows, "rows", classes=False, calibration=True))
     count = merged[POSITIVES] + merged[NEGATIVES]
     empty = count == 0
     return {
