@@ -240,7 +240,8 @@ def log_matrix(
         curves: the binned scores behind the curves, ``[C + 1, 3, 75]``
             from :func:`tb_imbalance.core.curve_summary`, which add up over
             batches (``sum(core.curve_summary(p, ids.true, ids.predicted) for
-            each batch)``), or None for no curves. They must count the
+            each batch)``), or None for no curves (not a flag: ``True`` and
+            ``False`` are refused, as there are no scores here to bin). They must count the
             matrix's rows (each class's positives its support, every class's
             rows the total), with score sums inside their bins.
         pr_curves: as in :func:`log_report`, for a step with ``curves``.

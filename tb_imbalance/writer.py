@@ -133,7 +133,8 @@ class ReportWriter:
             curves: the binned scores behind the PR, ROC and reliability
                 curves, ``[C + 1, 3, 75]`` from
                 :func:`tb_imbalance.core.curve_summary` (summaries of batches
-                add up), or None (``log_report`` with scores computes them).
+                add up), or None (``log_report`` with scores computes them);
+                not a flag: ``True`` and ``False`` are refused.
             pr_curves: also write TensorBoard PR curves for a step with
                 ``curves``; ``None`` (default): up to 20 classes.
             weighted: whether ``cm`` holds sums of sample weights, as in

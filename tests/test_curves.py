@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
+import tb_imbalance
 from tb_imbalance import core
 
 #: How far AP and ROC-AUC on 75 bins may be from scikit-learn's on raw scores (docs/format.md).
@@ -205,7 +206,7 @@ def test_curve_probabilities_reads_each_kind_of_prediction():
     assert half.dtype == np.float32
 
 
-def test_validate_curve_summary_names_the_argument_and_the_fix():
+def test_validate_curve_summary_names_the_argument_and_the_fix(tmp_path):
     fix = "build it with tb_imbalance.core.curve_summary"
     with pytest.raises(ValueError, match=r"`curves` must be a curve summary \[C \+ 1, 3, 75\] with C = 2.*" + fix):
         core.validate_curve_summary(np.zeros((2, 3, 75)), 2)
@@ -216,6 +217,13 @@ def test_validate_curve_summary_names_the_argument_and_the_fix():
         core.validate_curve_summary(np.full((3, 3, 75), -1.0), 2)
     with pytest.raises(TypeError, match="`curves` must be a numeric curve summary"):
         core.validate_curve_summary([["a"]], 2)
+
+    for flag in (True, False, np.True_):  # log_report's flag, given where the summary goes
+        with pytest.raises(TypeError, match=r"`curves` of a counted matrix is its binned scores \[C \+ 1, 3, 75\], not a "
+                           r"flag, received %s; pass None for no curves, or " % flag + fix):
+            tb_imbalance.log_matrix(tmp_path, [[3, 1], [0, 2]], 0, curves=flag)
+    assert not list(tmp_path.iterdir())
+    tb_imbalance.log_matrix(tmp_path, [[3, 1], [0, 2]], 0, curves=None)
 
 
 def test_curve_functions_read_lists_and_name_a_summary_they_cannot_read():

@@ -81,6 +81,11 @@ def validate_curve_summary(summary: Any, num_classes: int, argument: str = "curv
         (3, 3, 75)
     """
     fix = "build it with tb_imbalance.core.curve_summary from the rows the matrix counts"
+    if np.ndim(summary) == 0 and np.asarray(summary).dtype == bool:  # log_report's flag, given to log_matrix
+        raise TypeError(
+            f"`{argument}` of a counted matrix is its binned scores [C + 1, 3, {CURVE_BINS}], not a flag, received "
+            f"{bool(summary)}; pass None for no curves, or {fix} (log_report(target, labels, scores, step) bins them itself)"
+        )
     try:
         array = np.asarray(summary, dtype=np.float64)
     except (TypeError, ValueError) as error:
