@@ -12,6 +12,12 @@
 #               browser (markers in pytest.ini; tests/conftest.py applies them), then the
 #               Node.js tests. The full suite stays `make test`.
 # Extra pytest arguments for every run: make test PYTEST_ARGS="-x -k report".
+# The others:
+#   make setup | setup-jax | setup-torch | setup-all   build an environment (or all three), run nothing
+#   make browser  Debian's chromium, nodejs and the picture's fonts (scripts/ensure_chromium.sh)
+#   make bench    the benchmark scripts in all three environments (figures: bench/README.md)
+#   make clean    remove the environments, build outputs and test-artifacts/
+#   make help     print this text; plain `make` is `make demo`
 #
 # Pins: requirements-common.txt (shared by all three), requirements-dev.txt
 # (.venv: tensorflow-cpu, matplotlib, playwright), requirements-jax.txt,
@@ -27,7 +33,7 @@ VENV_TORCH ?= .venv-torch
 PY := $(VENV)/bin/python
 export VENV VENV_JAX VENV_TORCH PYTEST_ARGS
 
-.PHONY: demo check test test-tensorflow test-jax test-torch test-js setup setup-jax setup-torch setup-all browser bench clean
+.PHONY: demo check test test-tensorflow test-jax test-torch test-js setup setup-jax setup-torch setup-all browser bench clean help
 
 demo: setup
 	$(PY) -m demo
@@ -98,3 +104,6 @@ bench: setup-all
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis
+
+help:
+	@awk '/^[^#]/ { exit } { sub(/^# ?/, ""); print }' $(firstword $(MAKEFILE_LIST))

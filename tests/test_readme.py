@@ -16,6 +16,8 @@ live in CONTRIBUTING.md.
 
 import os
 import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -110,6 +112,22 @@ def test_the_two_commands_exist():
     assert re.search(r"^demo: setup$", makefile, flags=re.M)
     assert re.search(r"^test: setup-all browser$", makefile, flags=re.M)
     assert "make test" in open(os.path.join(ROOT, ".ci", "run"), encoding="utf-8").read()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_help_names_every_target_and_sets_nothing_up(tmp_path):
+    makefile = open(os.path.join(ROOT, "Makefile"), encoding="utf-8").read()
+    targets = set(re.search(r"^\.PHONY: (.*)$", makefile, flags=re.M).group(1).split())
+    absent = {name: str(tmp_path / name) for name in ("VENV", "VENV_JAX", "VENV_TORCH")}  # what setting up would make
+    shown = subprocess.run(
+        ["make", "-s", "help", *(f"{name}={path}" for name, path in absent.items())],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert shown.returncode == 0 and shown.stderr == "", shown.stderr
+    named = {name for group in re.findall(r"\bmake ([\w-]+(?: \| [\w-]+)*)", shown.stdout) for name in group.split(" | ")}
+    assert targets <= named, sorted(targets - named)
+    assert shown.stdout.startswith("The two commands a new user needs:\n  make demo ")
+    assert "#" not in shown.stdout and not any(os.path.exists(path) for path in absent.values())
 
 
 def test_the_three_test_environments_are_described():
