@@ -55,7 +55,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         ),
     )
     parser.add_argument(
-        "--logdir", default="runs", help="directory the runs are written to and served from (default: %(default)s)"
+        "--logdir", default="runs", help="directory the runs are written to and served from, ~ expanded (default: %(default)s)"
     )
     epochs = parser.add_mutually_exclusive_group()
     epochs.add_argument(
@@ -77,6 +77,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = QUICK_EPOCHS
+    args.logdir = os.path.expanduser(args.logdir)  # `--logdir=~/runs`: no shell expands a '~' after '='
     if args.epochs < 1:
         parser.error(f"--epochs must be at least 1, received {args.epochs}")
     if not 0 <= args.port <= 65535:

@@ -356,6 +356,25 @@ def test_the_command_it_suggests_from_another_directory_starts_at_the_repository
     assert demo_main._program("python") == shlex.quote(sys.executable)
 
 
+def test_a_logdir_under_home_given_after_an_equals_sign_is_the_home_directorys(tmp_path, monkeypatch, capsys) -> None:
+    from demo import __main__ as demo_main
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "taken").write_text("")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    assert demo_main.parse_args(["--logdir=~/runs"]).logdir == str(tmp_path / "home" / "runs")
+    assert demo_main.main(["--skip-training", "--logdir=~/runs"]) == 2
+    assert f"error: no TensorBoard runs in {str(tmp_path / 'home' / 'runs')!r}" in capsys.readouterr().err
+    assert demo_main.main(["--no-serve", "--quick", "--logdir=~/taken"]) == 2  # a file there: said before training
+    assert capsys.readouterr().err == (
+        f"error: cannot write the runs into {str(tmp_path / 'home' / 'taken')!r} (a file is there, not a directory); "
+        "pass --logdir DIR\n"
+    )
+    assert list((tmp_path / "work").iterdir()) == []  # no directory named '~' where the demo was started
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_a_seed_numpy_cannot_take_is_a_usage_error_before_training(seed, capsys) -> None:
     from demo import __main__ as demo_main
