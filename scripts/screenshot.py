@@ -40,7 +40,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--logdir", help="the demo's runs (default: train them into a temporary directory)")
     parser.add_argument("--out", default=str(REPO / "docs"), help="directory the pictures are written to (default: docs/)")
     parser.add_argument("--epochs", type=int, default=None, help="epochs per run when training (default: the demo's)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # Said now, not after a training run's traceback or two minutes' wait for runs that are not there.
+    if args.epochs is not None and args.epochs < 1:
+        parser.error(f"--epochs must be at least 1, received {args.epochs}")
+    if args.logdir is not None:
+        if args.epochs is not None:
+            parser.error("--epochs trains the runs, --logdir takes runs trained before: pass one of them")
+        if not any(name.startswith("events.out.tfevents") for _, _, names in os.walk(args.logdir) for name in names):
+            parser.error(
+                f"--logdir: no TensorBoard runs in {args.logdir!r}; train them first "
+                f"({sys.executable} -m demo --no-serve --logdir {args.logdir}) or leave --logdir out"
+            )
+    return args
 
 
 def train(logdir: pathlib.Path, epochs: int | None) -> None:

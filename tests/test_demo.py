@@ -375,6 +375,29 @@ def test_a_logdir_under_home_given_after_an_equals_sign_is_the_home_directorys(t
     assert list((tmp_path / "work").iterdir()) == []  # no directory named '~' where the demo was started
 
 
+@pytest.mark.parametrize("argv,message", [
+    (["--epochs", "0"], "--epochs must be at least 1, received 0"),
+    (["--logdir", "{empty}"], "--logdir: no TensorBoard runs in '{empty}'; train them first ("),
+    (["--logdir", "{runs}", "--epochs", "3"], "--epochs trains the runs, --logdir takes runs trained before: pass one of them"),
+])
+def test_the_screenshot_script_refuses_what_it_cannot_use_before_training_or_waiting(argv, message, tmp_path, capsys) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("screenshot", REPO / "scripts" / "screenshot.py")
+    screenshot = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshot)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "runs" / "a").mkdir(parents=True)
+    (tmp_path / "runs" / "a" / "events.out.tfevents.1.host").write_bytes(b"")
+    paths = {"empty": str(tmp_path / "empty"), "runs": str(tmp_path / "runs")}
+    with pytest.raises(SystemExit) as exit_info:
+        screenshot.parse_args([part.format(**paths) for part in argv])
+    assert exit_info.value.code == 2
+    assert "error: " + message.format(**paths) in capsys.readouterr().err
+    assert screenshot.parse_args(["--logdir", paths["runs"]]).logdir == paths["runs"]
+    assert screenshot.parse_args(["--epochs", "1"]).epochs == 1
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_a_seed_numpy_cannot_take_is_a_usage_error_before_training(seed, capsys) -> None:
     from demo import __main__ as demo_main
