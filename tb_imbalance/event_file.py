@@ -343,8 +343,9 @@ def event_files(run_dir: str) -> list[str]:
     in its path are fine, ``[1]`` included, and TensorBoard's S3 layer, which
     globs only a trailing ``*``, finds them), leaving out hidden files (as
     ``glob`` does) and, locally, entries that are not files; a URL through
-    TensorBoard's file layer. A directory that does not exist (or, locally,
-    cannot be listed) has none; a URL that cannot be read (no credentials,
+    TensorBoard's file layer. A directory that does not exist has none; a
+    local one this user may not list raises ``PermissionError`` naming it (its
+    steps could not be checked, nor read by TensorBoard); a URL that cannot be read (no credentials,
     no network, its package missing) raises ``OSError`` / ``ImportError``
     naming it, so a writer fails before it writes (the callback before it
     trains), not at the first step.
@@ -372,7 +373,11 @@ def event_files(run_dir: str) -> list[str]:
         with os.scandir(run_dir) as entries:
             names = [entry.name for entry in entries
                      if "tfevents" in entry.name and not entry.name.startswith(".") and _is_file(entry)]
-    except OSError:
+    except PermissionError as error:  # writable, not readable (mode 333): writing unchecked would mix runs
+        raise PermissionError(error.errno, f"cannot list the run directory {run_dir!r}: {error.strerror}; the steps "
+                              "it holds cannot be checked before a write (nor read by TensorBoard): make it readable "
+                              "(chmod u+r) or pass another log_dir") from None
+    except OSError:  # missing, or a file (said where the run directory is made)
         return []
     return sorted(os.path.join(run_dir, name) for name in names)
 

@@ -157,6 +157,34 @@ def test_a_run_directory_it_may_not_write_in_is_named_with_the_fix_and_a_later_s
     assert {step: m.tolist() for step, m in matrices(run)["."].items()} == {0: [[3, 1], [0, 2]]}
 
 
+def test_a_run_directory_it_may_write_but_not_list_is_refused_before_a_step_mixes_two_runs(tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    with tb_imbalance.ReportWriter(run) as writer:
+        writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]])
+        writer.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]])
+    before = sorted(run.iterdir())
+    run.chmod(0o333)  # writable, not readable
+    if os.geteuid() == 0:  # root lists any mode: the kernel's answer to another user
+        scandir = os.scandir
+
+        def refused(path=".", *args):
+            if os.fspath(path) == str(run):
+                raise PermissionError(13, "Permission denied", str(run))
+            return scandir(path, *args)
+
+        monkeypatch.setattr(event_file.os, "scandir", refused)
+    message = (f"cannot list the run directory {str(run)!r}: Permission denied; the steps it holds cannot be checked "
+               "before a write (nor read by TensorBoard): make it readable (chmod u+r) or pass another log_dir")
+    with pytest.raises(PermissionError, match=re.escape(message)):
+        tb_imbalance.ReportWriter(run).write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]])  # a re-run from step 0
+    with pytest.raises(PermissionError, match=re.escape(message)):
+        tb_imbalance.log_report(run, [0, 1, 1], [0, 1, 0], 0, num_classes=2)
+    monkeypatch.undo()
+    run.chmod(0o755)
+    assert sorted(run.iterdir()) == before
+    assert event_file.event_files(str(tmp_path / "missing")) == []
+
+
 def test_a_url_that_cannot_be_read_fails_before_training_not_after_the_first_epoch(tmp_path):
     # The history read swallowed the store's error (no credentials): the callback trained its
     # first epoch, and only the write at its end failed.
