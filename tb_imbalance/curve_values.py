@@ -43,7 +43,6 @@ from tensorboard.util import tensor_util
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
-from tb_imbalance.core.binned_scores import NEGATIVES, POSITIVES
 from tb_imbalance.scalar_value import HEADLINE_PREFIX, scalar_value
 from tb_imbalance.step import ReportStep
 
@@ -69,28 +68,9 @@ def want_pr_curves(num_classes: int, requested: bool | None) -> bool:
     return num_classes <= PR_CURVES_MAX_CLASSES
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator``, 0 where that is 0 / 0: TensorBoard's pr_curve summary floors the
-    denominator at 1e-7 instead, the same for counts but not for sums of tiny weights."""
-    return numerator / np.where(denominator > 0, denominator, 1.0)
-
-
 def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
-    """Every class's curve in TensorBoard's ``pr_curves`` layout: ``[C, 6, B + 1]`` float32 (float64
-    where sums of weights pass float32's range).
-
-    Rows: true positives, false positives, true negatives, false negatives,
-    precision, recall at the thresholds ``i / B``.
-    """
-    classes = summary.shape[0]
-    at_or_above = np.zeros((classes, 2, summary.shape[2] + 1))
-    at_or_above[:, :, :-1] = np.cumsum(summary[:, [POSITIVES, NEGATIVES], ::-1], axis=2)[:, :, ::-1]
-    true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
-    false_negatives = true_positives[:, :1] - true_positives
-    true_negatives = false_positives[:, :1] - false_positives
-    precision = _ratio(true_positives, true_positives + false_positives)
-    recall = _ratio(true_positives, true_positives + false_negatives)
-    data = np.stack([true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1)
+    """:func:`tb_imbalance.core.threshold_table` as float32 (float64 where sums of weights pass float32's range)."""
+    data = core.threshold_table(summary)
     return data.astype(np.float32) if data.max(initial=0.0) < np.finfo(np.float32).max else data
 
 

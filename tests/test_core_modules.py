@@ -39,7 +39,7 @@ PUBLIC_NAMES = [
     # integer counts whose total is past 2**53 (the matrix checks and the writers' float counts)
     "check_integer_total",
     "CURVE_METRIC_NAMES", "PER_CLASS_CURVE_METRICS", "validate_curve_summary", "curve_metrics",
-    "pr_curve", "roc_curve", "reliability",
+    "pr_curve", "roc_curve", "reliability", "threshold_table",
     # the matrix as its non-empty cells, above 1000 classes
     "SPARSE_ABOVE_CLASSES", "SparseMatrix",
     # class names that are one text in two Unicode forms, refused where a report is logged

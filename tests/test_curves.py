@@ -86,6 +86,26 @@ def test_curves_equal_scikit_learn_curves_on_quantised_scores(weighted):
         np.testing.assert_allclose(roc["thresholds"][1:], roc_thresholds[1:], atol=1e-15)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_threshold_table_equals_scikit_learns_counts_at_every_threshold(weighted):
+    true, probabilities, weights = _data(5, 400, 3, weighted=weighted)
+    summary = _summary(true, probabilities, weights)
+    quantised = core.quantise_scores(probabilities)
+    bins = summary.shape[2]
+    table = core.threshold_table(summary[:3])
+    assert table.shape == (3, 6, bins + 1)
+    for c in range(3):
+        for i in range(bins + 1):
+            predicted = quantised[:, c] >= i / bins - 1e-12  # at threshold i: the bins i and above
+            (tn, fp), (fn, tp) = skm.confusion_matrix(true == c, predicted, labels=[False, True], sample_weight=weights)
+            precision = skm.precision_score(true == c, predicted, sample_weight=weights, zero_division=0)
+            recall = skm.recall_score(true == c, predicted, sample_weight=weights, zero_division=0)
+            np.testing.assert_allclose(table[c, :, i], [tp, fp, tn, fn, precision, recall], rtol=1e-12, atol=1e-12)
+    assert table[:, 0, -1].sum() == 0 and table[:, 1, -1].sum() == 0  # the last threshold, 1.0, predicts nothing
+    with pytest.raises(ValueError, match=r"`rows` must be the class rows \[C, 3, B\].*summary\[:C\]"):
+        core.threshold_table(summary[0])
+
+
 def _calibration_by_rows(confidence, hits, weights):
     """Expected calibration error, 15 equal-width bins, straight from the rows."""
     weights = np.ones(len(confidence)) if weights is None else weights

@@ -59,6 +59,7 @@ from tb_imbalance.core.curves import (
     pr_curve,
     reliability,
     roc_curve,
+    threshold_table,
     validate_curve_summary,
 )
 from tb_imbalance.core.class_order import check_rows_paired
@@ -155,4 +156,5 @@ __all__ = [
     "pr_curve",
     "roc_curve",
     "reliability",
+    "threshold_table",
 ]

@@ -19,6 +19,8 @@ A threshold ``k / B`` predicts the class for the rows in bins ``k`` and above.
   ``classwise_calibration_error`` (Kull et al. 2019: the mean of the classes'
   calibration errors).
 * :func:`pr_curve`, :func:`roc_curve`, :func:`reliability` — one class's curves.
+* :func:`threshold_table` — every class's counts, precision and recall at
+  every threshold, in the layout of TensorBoard's PR Curves tab.
 
 Undefined values are None: average precision without positives, ROC-AUC
 without positives or without negatives, a calibration error without rows.
@@ -51,6 +53,7 @@ __all__ = [
     "pr_curve",
     "roc_curve",
     "reliability",
+    "threshold_table",
     "validate_curve_summary",
 ]
 
@@ -288,6 +291,38 @@ def roc_curve(rows: np.ndarray) -> dict[str, list]:
         "tpr": [0.0] + _ratio(true_positives, np.float64(positives)).tolist(),
         "thresholds": [None] + _thresholds(rows.shape[1])[filled].tolist(),
     }
+
+
+def threshold_table(rows: np.ndarray) -> np.ndarray:
+    """Every class's one-vs-rest counts at the thresholds ``i / B``, ``i = 0…B``, as ``[C, 6, B + 1]`` float64.
+
+    ``rows`` is the summary's ``[C, 3, B]`` class rows (``summary[:C]``). At
+    threshold ``i`` a row is predicted positive when its score's bin is ``i``
+    or above, so the last threshold (1.0) predicts nothing. The six rows are
+    TensorBoard's ``pr_curves`` layout: true positives, false positives, true
+    negatives, false negatives, precision and recall (0 where their
+    denominator is 0).
+
+    Example:
+        >>> rows = np.zeros((1, 3, 3)); rows[0, POSITIVES, 2] = 1; rows[0, NEGATIVES, [0, 2]] = 1
+        >>> threshold_table(rows)[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
+        [[1.0, 1.0, 1.0, 0.0], [2.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 2.0],
+         [0.0, 0.0, 0.0, 1.0], [0.3333333333333333, 0.5, 0.5, 0.0], [1.0, 1.0, 1.0, 0.0]]
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    if rows.ndim != 3 or rows.shape[1] != 3 or rows.shape[2] < 1:
+        raise ValueError(
+            f"`rows` must be the class rows [C, 3, B] of a curve summary, received shape {rows.shape}; "
+            "pass summary[:C] of tb_imbalance.core.curve_summary"
+        )
+    at_or_above = np.zeros((rows.shape[0], 2, rows.shape[2] + 1))
+    at_or_above[:, :, :-1] = _from_top(rows[:, [POSITIVES, NEGATIVES]])
+    true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
+    false_negatives = true_positives[:, :1] - true_positives
+    true_negatives = false_positives[:, :1] - false_positives
+    precision = _ratio(true_positives, true_positives + false_positives)
+    recall = _ratio(true_positives, true_positives + false_negatives)
+    return np.stack([true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1)
 
 
 def reliability(rows: np.ndarray) -> dict[str, list]:
