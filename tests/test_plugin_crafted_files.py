@@ -280,22 +280,36 @@ def test_a_well_formed_numbers_as_text_is_served(tmp_path):
     assert (example["values"], example["numbers_as_text"]) == (["nan", 1.5, "Lyon"], [0])
 
 
+REFUSED_NAMES = {
+    "repeated": (["zero", "one", "zero"], "`class_names` must be unique, received 'zero' twice"),
+    "report_key": (["zero", "accuracy", "two"], "`class_names` may not use the report's own keys "
+                   "['accuracy', 'macro avg', 'micro avg', 'weighted avg'], received ['accuracy']"),
+}
+
+
+@pytest.mark.parametrize("names", sorted(REFUSED_NAMES))
 @pytest.mark.parametrize("run", ["repeated_names", "r" * 60])
-def test_repeated_class_names_are_refused_naming_the_run_and_tag(tmp_path, run):
-    # No writer stores them; a hand-made file does. The 422 said neither which run nor which tag.
-    _write(tmp_path / run, [_matrix_value(_content(class_names=["zero", "one", "zero"]), CM3)])
+def test_class_names_no_writer_stores_are_refused_alike_by_every_route_naming_the_run_and_tag(tmp_path, run, names):
+    # No writer stores them; a hand-made file does. `report` refused them, `series` and `compare` served them.
+    class_names, reason = REFUSED_NAMES[names]
+    _write(tmp_path / run, [_matrix_value(_content(class_names=class_names), CM3)])
     multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
     multiplexer.AddRunsFromDirectory(str(tmp_path))
     multiplexer.Reload()
     provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
     client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
-    response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": run, "tag": TAG})
-    assert response.status_code == 422
     shown = repr(run) if len(run) <= 40 else repr(run[:40]) + "…"  # a long name is cut, as in other messages
-    assert json.loads(response.get_data())["error"] == (
-        f"run {shown}, tag {TAG!r}: the confusion matrix stored at step 1 cannot be reported: "
-        "`class_names` must be unique, received 'zero' twice"
+    expected = (
+        f"run {shown}, tag {TAG!r}: its class names cannot be shown: {reason} "
+        "(no tb_imbalance writer stores such names; log the run again with unique class names)"
     )
+    queries = {
+        "report": {}, "series": {}, "compare": {"baseline": run}, "curves": {"class": 0},
+    }
+    for route, query in queries.items():
+        response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string={"run": run, "tag": TAG, **query})
+        assert (route, response.status_code) == (route, 422)
+        assert json.loads(response.get_data())["error"] == expected
 
 
 def test_the_class_limit_is_named_in_the_answer(client):

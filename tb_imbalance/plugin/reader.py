@@ -69,6 +69,7 @@ from tb_imbalance.plugin.series import (
     MatrixSeries,
     PackedMatrix,
     SkippedStep,
+    check_class_names,
     check_served_classes,
 )
 
@@ -183,6 +184,7 @@ class ImbalanceData(ExampleReads, CurveReads):
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
         check_served_classes(info, run, tag)
+        check_class_names(info, run, tag)
         version = (time_series.max_step, time_series.max_wall_time)
         key = (experiment_id, run, tag)
         return self.cache.get(

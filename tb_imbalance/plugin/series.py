@@ -41,6 +41,7 @@ __all__ = [
     "invalid_matrix_is_unreadable",
     "MAX_SERVED_CLASSES",
     "check_served_classes",
+    "check_class_names",
 ]
 
 #: Largest class count the dashboard serves. Above
@@ -68,6 +69,31 @@ def check_served_classes(info: fmt.MatrixInfo, run: str, tag: str) -> None:
             "To see it here, log the same predictions under another tag with fewer classes "
             "(for example each class mapped to its group)"
         )
+
+
+#: Names a report keeps for its own rows (:func:`tb_imbalance.core.validate_class_names` refuses them).
+_REPORT_KEYS = frozenset({"accuracy", "macro avg", "weighted avg", "micro avg"})
+
+
+def check_class_names(info: fmt.MatrixInfo, run: str, tag: str) -> None:
+    """Refuse (422) a tag whose class names no writer stores (repeated, a report's own key): every route alike.
+
+    Example:
+        >>> check_class_names(fmt.MatrixInfo(1, 3, ("a", "b", "a"), False), "r", "t")
+        Traceback (most recent call last):
+        ...
+        tb_imbalance.plugin.errors.UnreadableDataError: run 'r', tag 't': its class names cannot be shown: ...
+    """
+    names = info.class_names
+    if len(set(names)) == len(names) and _REPORT_KEYS.isdisjoint(names):
+        return  # the check below costs 50 ms at 50,000 classes: only to say what is wrong
+    try:
+        core.validate_class_names(names, len(names))
+    except (TypeError, ValueError) as error:
+        raise UnreadableDataError(
+            f"run {shown_value(run)}, tag {shown_value(tag)}: its class names cannot be shown: {error} "
+            "(no tb_imbalance writer stores such names; log the run again with unique class names)"
+        ) from None
 
 
 #: Per-step statistics kept by :meth:`MatrixSeries.trends`.
