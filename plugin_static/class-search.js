@@ -4,6 +4,7 @@
 /**
  * Indices of the classes whose name contains `text` (case-insensitive):
  * names starting with it first, then the others, each in class order.
+ * Blank text matches only a class of exactly that name (`"  "`); empty, none.
  * @param {string[]} names
  * @param {string} text
  * @param {number} limit most indices returned
@@ -11,7 +12,10 @@
  */
 export function matchingClasses(names, text, limit) {
   const needle = text.trim().toLowerCase();
-  if (!needle) return [];
+  if (!needle) {
+    if (text === "") return [];
+    return names.flatMap((name, index) => (name === text ? [index] : [])).slice(0, Math.max(limit, 0));
+  }
   const starting = [];
   const containing = [];
   for (let index = 0; index < names.length && starting.length < limit; index++) {
@@ -39,4 +43,19 @@ export function resolveClass(names, text) {
   if (equal >= 0) return equal;
   const matches = matchingClasses(names, needle, 2);
   return matches.length === 1 ? matches[0] : null;
+}
+
+/**
+ * What the chooser's typed `text` chooses: `{index}`, a class index, or
+ * null for none (an empty box, or blank text that names no class: a
+ * class named `"  "` is chosen by typing it), else `{note}` saying why none.
+ * @param {string[]} names
+ * @param {string} text
+ * @returns {{index: number|null}|{note: string}}
+ */
+export function typedChoice(names, text) {
+  if (text === "" || (!text.trim() && !names.includes(text))) return { index: null };
+  const index = resolveClass(names, text);
+  if (index !== null) return { index };
+  return { note: matchingClasses(names, text, 2).length ? "Several classes match: pick one" : "No such class" };
 }

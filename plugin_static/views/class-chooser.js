@@ -1,8 +1,9 @@
 // A search box that picks one class among thousands: suggestions while
 // typing (a short datalist, never every class), Enter or a suggestion
-// chooses, an empty box (or the reset button) chooses none.
+// chooses, an empty box (or the reset button) chooses none; a class named
+// in white space only is chosen by typing its name.
 import { el, field, replaceChildren } from "../dom.js";
-import { matchingClasses, resolveClass } from "../class-search.js";
+import { matchingClasses, typedChoice } from "../class-search.js";
 
 const SUGGESTIONS = 20;
 let chooserCount = 0;
@@ -45,17 +46,13 @@ export function createClassChooser({ label, resetLabel, testid, onChoose }) {
     );
   });
   input.addEventListener("change", () => {
-    if (!input.value.trim()) {
-      onChoose(null);
+    const choice = typedChoice(names, input.value);
+    if ("note" in choice) {
+      note.textContent = choice.note;
       return;
     }
-    const index = resolveClass(names, input.value);
-    if (index === null) {
-      note.textContent = matchingClasses(names, input.value, 2).length ? "Several classes match: pick one" : "No such class";
-      return;
-    }
-    input.value = names[index];
-    onChoose(index);
+    if (choice.index !== null) input.value = names[choice.index];
+    onChoose(choice.index);
   });
   reset.addEventListener("click", () => {
     input.value = "";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { matchingClasses, resolveClass } from "../../plugin_static/class-search.js";
+import { matchingClasses, resolveClass, typedChoice } from "../../plugin_static/class-search.js";
 
 const names = ["cat", "Dog", "hotdog", "dogfish", "bird", "Cat"];
 
@@ -30,4 +30,18 @@ test("resolveClass: exact name, then ignoring case, then the only match", () => 
   assert.equal(resolveClass(names, "o"), null); // several
   assert.equal(resolveClass(names, "zebra"), null);
   assert.equal(resolveClass(names, "  "), null);
+});
+
+test("a class named in white space only is suggested and chosen by typing it; an empty box chooses none", () => {
+  const odd = ["", "  ", " ", "cat", "<img src=x onerror=alert(1)>", "\u202eevil"];
+  assert.deepEqual(matchingClasses(odd, "  ", 10), [1]);
+  assert.deepEqual(matchingClasses(odd, "", 10), []);
+  assert.deepEqual(typedChoice(odd, "  "), { index: 1 });
+  assert.deepEqual(typedChoice(odd, " "), { index: 2 });
+  assert.deepEqual(typedChoice(odd, ""), { index: null }); // not the class named ""
+  assert.deepEqual(typedChoice(["cat"], "   "), { index: null });
+  assert.deepEqual(typedChoice(odd, "<img"), { index: 4 });
+  assert.deepEqual(typedChoice(odd, "\u202eevil"), { index: 5 });
+  assert.deepEqual(typedChoice(odd, "dog"), { note: "No such class" });
+  assert.deepEqual(typedChoice(["cat", "catfish"], "at"), { note: "Several classes match: pick one" });
 });
