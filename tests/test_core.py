@@ -497,17 +497,29 @@ def test_labels_that_are_no_array_are_refused_as_such_not_as_class_names_to_map(
     "names, fragment",
     [
         (["a"], "one name per class (2), received 1"),
-        (["a", "a"], "unique, received 'a' twice"),
+        (["a", "a"], "unique, received 'a' twice (`class_names`[0] and [1]); give each class its own name, or "
+                     "map the labels of one class to one id"),
         ("ab", "sequence of names"),
-        (["accuracy", "b"], "report's own keys"),
+        (["accuracy", "b"], "report's own keys ['accuracy', 'macro avg', 'micro avg', 'weighted avg'], received "
+                            "['accuracy']; rename the class, e.g. 'accuracy (class)'"),
         (["a", None], "`class_names`[1] is None; pass one name (a str) per class"),
         ([b"\xff", "b"], "`class_names`[0] is bytes that are not UTF-8"),
     ],
 )
 def test_bad_class_names(names, fragment):
+    # The refusals of a repeated name and of a report's key named no fix; a repeated name was shown whole.
     with pytest.raises((ValueError, TypeError)) as raised:
         core.classification_report(np.eye(2, dtype=int), names)
     assert fragment in str(raised.value)
+
+
+def test_a_long_repeated_class_name_is_cut_in_the_message():
+    with pytest.raises(ValueError) as raised:
+        core.classification_report(np.eye(3, dtype=int), ["x" * 10_000, "b", "x" * 10_000])
+    assert str(raised.value) == (
+        f"`class_names` must be unique, received {'x' * 60!r}… twice (`class_names`[0] and [2]); give each class "
+        "its own name, or map the labels of one class to one id"
+    )
 
 
 def test_bad_matrix():

@@ -281,9 +281,11 @@ def test_a_well_formed_numbers_as_text_is_served(tmp_path):
 
 
 REFUSED_NAMES = {
-    "repeated": (["zero", "one", "zero"], "`class_names` must be unique, received 'zero' twice"),
+    "repeated": (["zero", "one", "zero"], "`class_names` must be unique, received 'zero' twice (`class_names`[0] "
+                 "and [2]); give each class its own name, or map the labels of one class to one id"),
     "report_key": (["zero", "accuracy", "two"], "`class_names` may not use the report's own keys "
-                   "['accuracy', 'macro avg', 'micro avg', 'weighted avg'], received ['accuracy']"),
+                   "['accuracy', 'macro avg', 'micro avg', 'weighted avg'], received ['accuracy']; rename the class, "
+                   "e.g. 'accuracy (class)'"),
 }
 
 
@@ -300,8 +302,8 @@ def test_class_names_no_writer_stores_are_refused_alike_by_every_route_naming_th
     client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
     shown = repr(run) if len(run) <= 40 else repr(run[:40]) + "…"  # a long name is cut, as in other messages
     expected = (
-        f"run {shown}, tag {TAG!r}: its class names cannot be shown: {reason} "
-        "(no tb_imbalance writer stores such names; log the run again with unique class names)"
+        f"run {shown}, tag {TAG!r}: its class names cannot be shown: {reason} (no tb_imbalance writer stores "
+        "such names: log the run again)"
     )
     queries = {
         "report": {}, "series": {}, "compare": {"baseline": run}, "curves": {"class": 0},

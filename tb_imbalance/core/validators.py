@@ -172,17 +172,21 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
             f"`class_names` must have one name per class ({num_classes}), received "
             f"{len(names)} names"
         )
-    seen: set[str] = set()
-    for name in names:
+    seen: dict[str, int] = {}
+    for index, name in enumerate(names):
         if name in seen:
-            raise ValueError(f"`class_names` must be unique, received {name!r} twice")
-        seen.add(name)
+            shown = repr(name) if len(name) <= 60 else repr(name[:60]) + "…"
+            raise ValueError(
+                f"`class_names` must be unique, received {shown} twice (`class_names`[{seen[name]}] and "
+                f"[{index}]); give each class its own name, or map the labels of one class to one id"
+            )
+        seen[name] = index
     reserved = {"accuracy", "macro avg", "weighted avg", "micro avg"}
     clash = reserved.intersection(names)
     if clash:
         raise ValueError(
             f"`class_names` may not use the report's own keys {sorted(reserved)}, "
-            f"received {sorted(clash)}"
+            f"received {sorted(clash)}; rename the class, e.g. {sorted(clash)[0] + ' (class)'!r}"
         )
     return names
 

@@ -92,7 +92,7 @@ def check_class_names(info: fmt.MatrixInfo, run: str, tag: str) -> None:
     except (TypeError, ValueError) as error:
         raise UnreadableDataError(
             f"run {shown_value(run)}, tag {shown_value(tag)}: its class names cannot be shown: {error} "
-            "(no tb_imbalance writer stores such names; log the run again with unique class names)"
+            "(no tb_imbalance writer stores such names: log the run again)"
         ) from None
 
 
