@@ -242,10 +242,11 @@ export function buildPivot(columns, baselines, metric) {
  * @param {string[]} runs the runs that need a colour now
  * @param {Object<string, string>} [previous] colours assigned before (kept for every run)
  * @param {string[]} palette
- * @returns {Object<string, string>} a colour for every run of `runs` and `previous`
+ * @returns {Object<string, string>} a colour for every run of `runs` and `previous`, without a
+ *   prototype: a run named `__proto__` or `constructor` is a key like any other
  */
 export function assignColours(runs, previous = {}, palette) {
-  const colours = { ...previous };
+  const colours = Object.assign(Object.create(null), previous);
   const taken = new Set(runs.filter((run) => Object.hasOwn(colours, run)).map((run) => colours[run]));
   for (const run of [...runs].sort()) {
     if (Object.hasOwn(colours, run)) continue;

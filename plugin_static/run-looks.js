@@ -21,18 +21,19 @@ export const RUN_DASHES = ["none", "8 4", "2 3", "8 3 2 3", "4 2", "12 3 2 3 2 3
  * go: a run keeps its dash. A colour not in `palette` starts at the solid line.
  * @param {Object<string, string>} colours run -> colour (from assignColours)
  * @param {string[]} [palette] the colours `colours` were taken from
- * @returns {Object<string, string>} run -> `stroke-dasharray` value
+ * @returns {Object<string, string>} run -> `stroke-dasharray` value, without a prototype (run names
+ *   such as `__proto__` or `constructor` are keys like any other)
  * @example
  *   runDashes({ a: "#4e79a7", b: "#f28e2b" }) // { a: "none", b: "8 4" }
  *   runDashes({ a: "#4e79a7", k: "#4e79a7" }) // { a: "none", k: "8 4" }
  */
 export function runDashes(colours, palette = RUN_COLOURS) {
   const seen = new Map(); // colour -> runs of it so far
-  return Object.fromEntries(
-    Object.entries(colours).map(([run, colour]) => {
-      const before = seen.get(colour) ?? 0;
-      seen.set(colour, before + 1);
-      return [run, RUN_DASHES[(Math.max(palette.indexOf(colour), 0) + before) % RUN_DASHES.length]];
-    }),
-  );
+  const dashes = Object.create(null);
+  for (const [run, colour] of Object.entries(colours)) {
+    const before = seen.get(colour) ?? 0;
+    seen.set(colour, before + 1);
+    dashes[run] = RUN_DASHES[(Math.max(palette.indexOf(colour), 0) + before) % RUN_DASHES.length];
+  }
+  return dashes;
 }

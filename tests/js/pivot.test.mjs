@@ -161,6 +161,21 @@ test("colours are stable by run name when runs appear", () => {
   assert.ok(Object.values(crowded).every((colour) => PALETTE.includes(colour)));
 });
 
+test("runs named like an object's own properties get a colour of their own, kept", () => {
+  // Run names are directory names: "__proto__" set the colours' prototype and got none (a swatch
+  // drawn with "[object Object]"), and was given a new colour on every call.
+  const names = ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf"];
+  const first = assignColours(["baseline", ...names], {}, PALETTE);
+  assert.deepEqual(Object.keys(first).sort(), ["__proto__", "baseline", "constructor", "hasOwnProperty", "toString", "valueOf"]);
+  for (const run of names) assert.ok(PALETTE.includes(first[run]), `${run}: ${first[run]}`);
+  assert.equal(assignColours(["__proto__"], {}, PALETTE).__proto__, PALETTE[nameHash("__proto__") % 10]);
+  assert.equal(new Set(Object.values(first)).size, 6);
+  const second = assignColours(["zeta", "baseline", ...names], first, PALETTE);
+  for (const run of ["baseline", ...names]) assert.equal(second[run], first[run]);
+  // A run not coloured reads as none, not as Object's function of that name.
+  assert.equal(assignColours(["baseline"], {}, PALETTE).constructor, undefined);
+});
+
 test("the default tag is the one most selected runs have", () => {
   const runTags = { a: ["t1"], b: ["t2"], c: ["t2", "t1"], d: ["t3"] };
   assert.equal(defaultTag(runTags, ["b", "c"]), "t2");

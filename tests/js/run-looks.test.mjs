@@ -19,13 +19,13 @@ test("runs with distinct colours get distinct dashes, each its colour's", () => 
   assert.deepEqual(Object.keys(dashes), Object.keys(colours));
   assert.equal(new Set(Object.values(dashes)).size, runs.length);
   for (const run of runs) assert.equal(dashes[run], RUN_DASHES[RUN_COLOURS.indexOf(colours[run])]);
-  assert.deepEqual(runDashes({ a: "#4e79a7", b: "#f28e2b", other: "#000000" }), { a: "none", b: "8 4", other: "none" });
+  assert.deepEqual({ ...runDashes({ a: "#4e79a7", b: "#f28e2b", other: "#000000" }) }, { a: "none", b: "8 4", other: "none" });
 });
 
 test("past the palette, runs that share a colour differ in dashes: a sweep's runs all look apart", () => {
   const [first, second] = RUN_COLOURS;
   // The 11th run of a sweep took the 1st run's colour and, with it, its solid line.
-  assert.deepEqual(runDashes({ a: first, b: second, k: first, l: first }), { a: "none", b: "8 4", k: "8 4", l: "2 3" });
+  assert.deepEqual({ ...runDashes({ a: first, b: second, k: first, l: first }) }, { a: "none", b: "8 4", k: "8 4", l: "2 3" });
   const looksOf = (count) => {
     const runs = Array.from({ length: count }, (_, index) => `sweep/seed ${String(index).padStart(3, "0")}`);
     const colours = assignColours(runs, {}, RUN_COLOURS);
@@ -43,5 +43,14 @@ test("past the palette, runs that share a colour differ in dashes: a sweep's run
   // A run keeps its dash when other runs appear (assignColours keeps the earlier runs first).
   const before = assignColours(["r01", "r02"], {}, RUN_COLOURS);
   const after = assignColours(Array.from({ length: 25 }, (_, index) => `r${String(index).padStart(2, "0")}`), before, RUN_COLOURS);
-  assert.deepEqual(Object.fromEntries(Object.entries(runDashes(after)).slice(0, 2)), runDashes(before));
+  assert.deepEqual(Object.fromEntries(Object.entries(runDashes(after)).slice(0, 2)), { ...runDashes(before) });
+});
+
+test("runs named like an object's own properties get a dash each", () => {
+  const colours = assignColours(["baseline", "__proto__", "constructor"], {}, RUN_COLOURS);
+  const dashes = runDashes(colours);
+  assert.deepEqual(Object.keys(dashes), Object.keys(colours));
+  for (const run of ["baseline", "__proto__", "constructor"]) assert.equal(dashes[run], RUN_DASHES[RUN_COLOURS.indexOf(colours[run])]);
+  // A run without a colour has no dash: it read as Object's function of that name.
+  assert.equal(runDashes({ a: RUN_COLOURS[0] }).toString, undefined);
 });
