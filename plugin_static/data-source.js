@@ -112,7 +112,8 @@ export function createDataSource(api) {
         const next = await api.runs();
         const changed = JSON.stringify(next) !== JSON.stringify(runTags) || listError !== null;
         for (const [run, tags] of Object.entries(runTags)) {
-          for (const tag of tags) if (!next[run]?.includes(tag)) forgetLeft(run, tag);
+          const kept = Object.hasOwn(next, run) ? next[run] : [];
+          for (const tag of tags) if (!kept.includes(tag)) forgetLeft(run, tag);
         }
         runTags = next;
         listError = null;

@@ -290,7 +290,7 @@ export function defaultTag(runTags, runs) {
   const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
   const all = [...new Set(Object.values(runTags).flat())].sort(byName);
   const counts = new Map();
-  for (const run of runs) for (const tag of runTags[run] ?? []) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+  for (const run of runs) for (const tag of Object.hasOwn(runTags, run) ? runTags[run] : []) counts.set(tag, (counts.get(tag) ?? 0) + 1);
   let best = null;
   for (const tag of all) {
     if ((counts.get(tag) ?? 0) > (counts.get(best) ?? 0)) best = tag;

@@ -57,3 +57,25 @@ test("a run that leaves the run list is forgotten: back under its name, its step
   await source.ensureSteps("cm", ["a", "b"]);
   assert.deepEqual(source.stepsOf("cm", "a"), [0, 1]); // not step 5 of the run that left
 });
+
+test("a run named like an object's own property that leaves the run list is forgotten", async () => {
+  // The `runs` route's JSON, parsed as the page parses it: "__proto__" is a run like any other.
+  for (const name of ["__proto__", "constructor", "toString"]) {
+    const api = stubApi([100.5, 101.5]);
+    let listed = JSON.parse(`{"${name}": ["cm"], "b": ["cm"]}`);
+    api.runs = async () => listed;
+    api.report = async () => ({ steps: [0, 1], skipped_steps: [] });
+    const source = createDataSource(api);
+    await source.loadRunList();
+    assert.deepEqual(source.allRuns(), [name, "b"].sort());
+    assert.equal(source.hasRun(name), true);
+    await source.ensureSteps("cm", [name, "b"]);
+    listed = JSON.parse('{"b": ["cm"]}'); // the run's directory deleted
+    // Its tags were looked up in the new list as Object's own properties: the list failed to load, forever.
+    assert.equal(await source.loadRunList(), true);
+    assert.equal(source.listError(), null, name);
+    assert.deepEqual(source.allRuns(), ["b"]);
+    assert.equal(source.stepsOf("cm", name), undefined);
+    assert.deepEqual(api.forgotten, [[name, "cm"]]);
+  }
+});

@@ -183,6 +183,9 @@ test("the default tag is the one most selected runs have", () => {
   assert.equal(defaultTag(runTags, ["a", "b"]), "t1"); // tie: first by name
   assert.equal(defaultTag(runTags, ["d"]), "t3");
   assert.equal(defaultTag(runTags, []), "t1");
+  // A selected run not in the list, named like an object's own property, has no tags (it threw).
+  assert.equal(defaultTag(runTags, ["constructor", "b"]), "t2");
+  assert.equal(defaultTag(runTags, ["__proto__"]), "t1");
   assert.equal(defaultTag(runTags, ["unknown"]), "t1");
   assert.equal(defaultTag({}, []), null);
 });
