@@ -185,16 +185,17 @@ export function buildReportTable(columns, baseline) {
   );
   const withCurves = hasCurves(columns);
   const classRows = names.map((name, index) => {
-    const cells = {};
-    const details = {};
+    // Keyed by run name: no prototype, so that runs named "__proto__" or "constructor" are keys like any other.
+    const cells = Object.create(null);
+    const details = Object.create(null);
     for (const { run, report } of columns) {
       const classIndex = indexByRun.get(run)?.get(name);
       const present = Boolean(report) && classIndex !== undefined;
       cells[run] = present ? classCells(report, classIndex, withCurves) : null;
       details[run] = present ? classDetails(report, classIndex) : null;
     }
-    const deltas = {};
-    const tests = {};
+    const deltas = Object.create(null);
+    const tests = Object.create(null);
     for (const column of tableColumns) {
       if (!column.compared) continue;
       const comparedAt = comparedIndex.get(column.run)?.get(name);
@@ -218,13 +219,13 @@ export function buildReportTable(columns, baseline) {
 
   const longTail = LONG_TAIL_ROWS.filter((row) => columns.some(({ report }) => report && Object.hasOwn(report.metrics, row.id)));
   const summaryRows = [...SUMMARY_ROWS, ...longTail, ...(withCurves ? CURVE_SUMMARY_ROWS : [])].map((row) => {
-    const cells = {};
+    const cells = Object.create(null);
     for (const { run, report } of columns) cells[run] = report ? summaryCells(report, row) : null;
-    const deltas = {};
+    const deltas = Object.create(null);
     for (const column of tableColumns) {
       if (column.compared) deltas[column.run] = deltasOf(cells[column.run], cells[baseline]);
     }
-    return { ...row, name: row.label, cells, deltas, tests: {} };
+    return { ...row, name: row.label, cells, deltas, tests: Object.create(null) };
   });
 
   return { columns: tableColumns, fields: tableFields(columns), classRows, summaryRows };

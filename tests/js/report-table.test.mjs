@@ -81,7 +81,50 @@ test("class rows carry cells, details, deltas and the compare tests", () => {
   assert.equal(bird.details.other.recallInterval, null);
   assert.equal(dog.details.other.predicted, 45);
   assert.equal(table.summaryRows.length, SUMMARY_ROWS.length);
-  assert.deepEqual(table.summaryRows[0].tests, {});
+  assert.deepEqual(Object.keys(table.summaryRows[0].tests), []);
+});
+
+test("runs named like an object's own properties have cells, deltas and tests of their own", () => {
+  // Run names are directory names. A run named "__proto__" set the prototype of each row's cells
+  // (every run's cells then read its numbers: cells.recall was 0.7), and none of its own keys
+  // were there; "constructor" without a report read as Object's function.
+  const table = buildReportTable(
+    [
+      { run: "baseline", step: 4, report: base, error: null },
+      { run: "__proto__", step: 5, report: other, error: null, comparison },
+      { run: "constructor", step: null, report: null, error: "unreadable" },
+    ],
+    "baseline",
+  );
+  const [cat] = table.classRows;
+  assert.deepEqual(Object.keys(cat.cells), ["baseline", "__proto__", "constructor"]);
+  assert.deepEqual(Object.keys(cat.deltas), ["__proto__"]);
+  assert.deepEqual(Object.keys(cat.tests), ["__proto__"]);
+  assert.equal(cat.cells.recall, undefined);
+  assert.equal(cat.cells.__proto__.recall, 0.7);
+  close(cat.deltas.__proto__.recall, -0.2);
+  assert.deepEqual(cat.tests.__proto__.recall, { significant: true, interval: [-0.3, -0.1] });
+  assert.equal(cat.cells.constructor, null);
+  assert.equal(cat.details.constructor, null);
+  assert.equal(cat.cells.toString, undefined); // no run of that name
+  const macro = table.summaryRows.find((row) => row.id === "macro avg");
+  assert.deepEqual(Object.keys(macro.cells), ["baseline", "__proto__", "constructor"]);
+  assert.equal(macro.deltas.__proto__.recall, 0);
+  // A "__proto__" run without a report is a column without values, not the rows' prototype.
+  const unread = buildReportTable(
+    [
+      { run: "baseline", step: 4, report: base, error: null },
+      { run: "__proto__", step: null, report: null, error: "unreadable" },
+    ],
+    "baseline",
+  );
+  assert.equal(Object.hasOwn(unread.classRows[0].cells, "__proto__"), true);
+  assert.equal(unread.classRows[0].cells.__proto__, null);
+  // Sorted by a run named "__proto__": its values order the rows.
+  const sorted = visibleClassRows(table.classRows, "", { column: "recall", run: "__proto__", direction: "desc" });
+  assert.deepEqual(sorted.map((row) => row.name), ["cat", "dog", "bird"]);
+  const export_ = exportLayout(table, table.classRows, "csv");
+  assert.deepEqual(export_.rows.find((row) => row[0] === "cat").slice(0, 11), ["cat", 4, 0.8, 0.9, base.per_class.f1[0], 100, 5, 0.85, 0.7, other.per_class.f1[0], 100]);
 });
 
 test("without a comparison, compared runs have deltas but no tests", () => {
