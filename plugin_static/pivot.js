@@ -192,7 +192,7 @@ export function buildPivot(columns, baselines, metric) {
     // The baseline leads its group, as in the side-by-side table.
     const ordered = group.hasBaseline ? [base, ...group.columns.filter((column) => column !== base)] : group.columns;
     const rows = group.classNames.map((name, index) => {
-      const cells = {};
+      const cells = Object.create(null); // by run name: "__proto__" or "constructor" is a key like any other
       for (const column of ordered) {
         const value = column.report.per_class[key]?.[index];
         if (typeof value !== "number") {

@@ -140,6 +140,23 @@ test("curve metrics: null where a run has none, AP differences from compare", ()
   assert.equal(buildPivot(curveColumns, ["a_base"], "f1")[0].rows[0].cells.c_ids.value > 0, true);
 });
 
+test("a pivot's runs named like an object's own properties have cells of their own", () => {
+  // A run named "__proto__" became the prototype of each row's cells: not among its keys.
+  const columns = [
+    { run: "baseline", step: 3, report: report(3, NAMES, [0.9, 0.5, 0.2], [0.8, 0.6, 0.3]) },
+    { run: "__proto__", step: 3, report: report(3, NAMES, [0.7, 0.6, 0.2], [0.85, 0.5, 0.3]), comparison },
+    { run: "constructor", step: 3, report: report(3, NAMES, [0.6, 0.4, 0.1], [0.5, 0.5, 0.5]) },
+  ];
+  const [group] = buildPivot(columns, "baseline", "recall");
+  const [cat] = group.rows;
+  assert.deepEqual(Object.keys(cat.cells), ["baseline", "__proto__", "constructor"]);
+  assert.equal(cat.cells.value, undefined);
+  assert.equal(cat.cells.__proto__.value, 0.7);
+  assert.equal(cat.cells.__proto__.direction, "worse");
+  assert.equal(cat.cells.constructor.value, 0.6);
+  assert.equal(buildPivot(columns.slice(0, 1), "baseline", "recall")[0].rows[0].cells.constructor, undefined);
+});
+
 test("colours are stable by run name when runs appear", () => {
   const first = assignColours(["b", "c"], {}, PALETTE);
   const second = assignColours(["a", "b", "c", "d"], first, PALETTE);
