@@ -176,16 +176,17 @@ export function worstClasses(report, metric, count) {
  * Runs whose classes differ from the baseline's get no series (listed in `otherClassSets`).
  * @returns {Promise<{names: string[], classIndices: number[], classes: number[]|null,
  *   pinned: number[]|null, series: Object<string, Object>, otherClassSets?: string[], error: string|null}|null>}
+ *   `series`: by run name, without a prototype
  */
 export async function loadTrends({ api, source, state, tag, readable, baseline }) {
   if (baseline === null) return null;
   const latest = await settle(api.report(baseline, tag, resolveStep(source.stepsOf(tag, baseline), null)));
-  if (!latest.value) return { names: [], classIndices: [], classes: null, pinned: null, series: {}, error: latest.error };
+  if (!latest.value) return { names: [], classIndices: [], classes: null, pinned: null, series: Object.create(null), error: latest.error };
   const names = latest.value.class_names;
   const pinned = state.trends.pinned?.filter((index) => index < names.length) ?? null;
   const classIndices = pinned ?? worstClasses(latest.value, state.trends.metric, state.trends.worstCount);
   const classes = classIndices.length === names.length ? null : classIndices;
-  const series = {};
+  const series = Object.create(null); // by run name: "__proto__" or "constructor" is a key like any other
   const otherClassSets = [];
   await Promise.all(
     readable.map(async (run) => {

@@ -18,7 +18,7 @@ import {
   exportTablesText,
   visibleClassRows,
 } from "../../plugin_static/report-table.js";
-import { loadTableColumns, worstClasses } from "../../plugin_static/view-data.js";
+import { loadTableColumns, loadTrends, worstClasses } from "../../plugin_static/view-data.js";
 import { markdownText } from "../../plugin_static/format.js";
 import { buildPivot } from "../../plugin_static/pivot.js";
 
@@ -474,4 +474,25 @@ test("above WORST_FIRST_ABOVE classes rows start worst recall first, classes wit
   assert.equal(defaultSort(buildReportTables(columns, [])).run, "other");
   assert.equal(defaultSort(buildReportTables([{ run: "base", step: 4, report: base, error: null }], ["base"])), null);
   assert.equal(defaultSort(null), null);
+});
+
+test("trends: runs named like an object's own properties have series of their own", async () => {
+  // A run named "__proto__" set the series' prototype (its series not among the keys), and a run
+  // named "constructor" that was not read showed as Object's function to the trends view.
+  const names = ["cat", "dog"];
+  const reports = new Map([["baseline", names], ["__proto__", names], ["constructor", ["x", "y"]]]);
+  const api = { report: async (run) => ({ class_names: reports.get(run) }) };
+  const source = {
+    stepsOf: () => [0, 1],
+    series: async (run) => ({ run, steps: [0, 1], class_names: names }),
+  };
+  const state = { trends: { pinned: [0, 1], metric: "recall", worstCount: 12 } };
+  const trends = await loadTrends({ api, source, state, tag: "cm", readable: ["baseline", "__proto__"], baseline: "baseline" });
+  assert.deepEqual(Object.keys(trends.series).sort(), ["__proto__", "baseline"]);
+  assert.equal(trends.series.__proto__.run, "__proto__");
+  assert.equal(trends.series.steps, undefined);
+  assert.equal(trends.series.constructor, undefined); // not read
+  const other = await loadTrends({ api, source, state, tag: "cm", readable: ["baseline", "constructor"], baseline: "baseline" });
+  assert.deepEqual(other.series.constructor, { error: "its classes differ from the baseline's" });
+  assert.deepEqual(other.otherClassSets, ["constructor"]);
 });
