@@ -78,7 +78,7 @@ export function startApp({ root, api, presets }) {
   let firstRenderMarked = false;
   let refreshing = 0; // refreshes in flight
   let writtenSelection = null; // the selection last written into the URL; the support mark rewrites it alone
-  let colourByRun = {}; // run -> colour, kept while the page lives
+  let colourByRun = Object.create(null); // run -> colour, kept while the page lives
   let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
   let largeTableSort = null; // defaultSort of the tables last drawn
 
@@ -454,7 +454,8 @@ export function startApp({ root, api, presets }) {
       selectedRuns: selected,
       classSets: classSets.map((set, index) => ({ label: setLabel(set, index), runs: set.columns.map((column) => column.run), baseline: set.baseline })),
       colours: runColours,
-      stepErrors: Object.fromEntries(available.filter((run) => source.errorOf(tag, run)).map((run) => [run, source.errorOf(tag, run)])),
+      // Without a prototype: a run named "constructor" or "toString" has no error of Object's.
+      stepErrors: Object.assign(Object.create(null), Object.fromEntries(available.filter((run) => source.errorOf(tag, run)).map((run) => [run, source.errorOf(tag, run)]))),
     });
 
     const message = pageMessageFor(available, selected);

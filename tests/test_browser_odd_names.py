@@ -10,6 +10,8 @@ Markdown export's heading keeps a baseline name ending in ``#``.
 The logdir: class set 1 — runs ``base`` and ``\\u202ebinary`` with the classes
 ``\\u202eevil``, ``ok``, ``fine``; class set 2 — runs ``exp #`` (its default
 baseline) and ``exp2`` with ``cat``, ``cat `` and `` cat``; each logs its classes' training counts.
+A second logdir holds runs named like the properties of every JavaScript object (``__proto__``,
+``constructor``, ``toString``) beside ``baseline``: each gets its own colour, values and no error.
 
 Fixtures and the failure rules: ``tests/browser_support.py``.
 """
@@ -271,3 +273,62 @@ def test_bidi_controls_in_names_show_as_code_points_in_html_tooltips(dashboard):
     assert titles["pivotHeads"] == [f"{run}, step 0"]
     assert titles["raw"] == []
     dashboard.problems.assert_none()
+
+
+#: Runs named like the properties every JavaScript object has, and the recall of class "a" in each.
+OBJECT_NAMED = {"baseline": 0.9, "__proto__": 0.6, "constructor": 0.7, "toString": 0.8}
+
+
+@pytest.fixture(scope="module")
+def object_named_server(tmp_path_factory) -> Iterator[str]:
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    root = tmp_path_factory.mktemp("object_named_logdir")
+    for run, recall in OBJECT_NAMED.items():
+        hits = round(recall * 10)
+        for step in range(2):
+            cm = np.array([[hits, 10 - hits, 0], [1, 8, 1], [0, 2, 8]]) + step
+            tb_imbalance.log_matrix(root / run, cm, step, class_names=["a", "b", "c"], image=False)
+    close_directory_writers()
+    with tensorboard_server(root, load_fast=False) as base_url:
+        yield base_url
+
+
+_LOOKS = """() => ({
+    picker: [...document.querySelectorAll('.run-item')].map(item =>
+        [item.title, item.querySelector('.swatch').style.background, Boolean(item.querySelector('.badge-error'))]),
+    heads: [...document.querySelectorAll('[data-testid=report-run-head]')].map(head =>
+        [head.dataset.run, head.querySelector('.swatch')?.style.background ?? null]),
+    recall: [...document.querySelectorAll('[data-testid=report-row][data-class=a] [data-testid=report-cell][data-field=recall]')]
+        .map(cell => [cell.dataset.run, Number(cell.dataset.value), cell.querySelector('.delta') ? Number(cell.querySelector('.delta').dataset.delta) : null]),
+    lines: [...document.querySelector('[data-testid=trends-chart]').querySelectorAll('polyline')]
+        .map(line => [line.querySelector('title').textContent.replace(/[\\u2068\\u2069]/g, ''), line.getAttribute('stroke')]),
+})"""
+
+
+def test_runs_named_like_object_properties_get_their_colours_values_and_no_false_errors(browser, object_named_server, request):
+    runs = ["baseline", "__proto__", "constructor"]
+    for dashboard in dashboard_page(browser, object_named_server, request.node.name):
+        page = dashboard.open(runs=runs, baseline="baseline")
+        looks = page.evaluate(_LOOKS)
+        # "__proto__" had no colour (a swatch and a trend line drawn with "[object Object]"), and
+        # "__proto__", "constructor" and "toString" an error badge titled with Object's functions
+        assert [run for run, _, _ in looks["picker"]] == ["__proto__", "baseline", "constructor", "toString"]
+        assert [badge for _, _, badge in looks["picker"]] == [False] * 4
+        colours = {run: colour for run, colour, _ in looks["picker"]}
+        assert all(colour.startswith("rgb(") for colour in colours.values()) and len(set(colours.values())) == 4
+        assert sorted(looks["heads"]) == sorted([run, colours[run]] for run in runs)
+        recall = {run: (value, delta) for run, value, delta in looks["recall"]}
+        # class "a" at the latest step: [hits + 1, 11 - hits, 1] of 13
+        latest = {run: (round(recall * 10) + 1) / 13 for run, recall in OBJECT_NAMED.items()}
+        assert recall.keys() == set(runs)
+        for run in runs:
+            assert recall[run][0] == pytest.approx(latest[run])
+            assert recall[run][1] == (None if run == "baseline" else pytest.approx(latest[run] - latest["baseline"]))
+        hex_colours = {title.split(" · ")[0]: stroke for title, stroke in looks["lines"]}
+        assert hex_colours.keys() == set(runs)
+        for run in runs:
+            rgb = tuple(int(hex_colours[run][index:index + 2], 16) for index in (1, 3, 5))
+            assert colours[run] == f"rgb({rgb[0]}, {rgb[1]}, {rgb[2]})"
+        dashboard.problems.assert_none()
