@@ -238,29 +238,23 @@ def fetch_json(page: Any, route: str, **params: Any) -> dict[str, Any]:
 
 
 _READ_TABLE = """
-() => {
-  const table = {};
-  const rows = document.querySelectorAll("[data-testid=summary-row], [data-testid=report-row]");
-  for (const row of rows) {
-    const runs = {};
-    for (const cell of row.querySelectorAll("[data-testid=report-cell]")) {
-      const delta = cell.querySelector(".delta");
-      const bar = cell.querySelector("[data-testid=interval-bar]");
-      (runs[cell.dataset.run] ??= {})[cell.dataset.field] = {
-        value: Number(cell.dataset.value),
-        text: cell.querySelector(".value").textContent,
-        delta: delta ? Number(delta.dataset.delta) : null,
-        direction: delta ? delta.classList[1] : null,
-        delta_title: delta ? delta.title : null,
-        interval: bar ? [Number(bar.dataset.low), Number(bar.dataset.high)] : null,
-        title: cell.title,
-        low_support: cell.dataset.lowSupport === "true",
-      };
-    }
-    table[row.dataset.class] = runs;
-  }
-  return table;
-}
+() => [...document.querySelectorAll("[data-testid=summary-row], [data-testid=report-row]")].map((row) => [
+  row.dataset.class,
+  [...row.querySelectorAll("[data-testid=report-cell]")].map((cell) => {
+    const delta = cell.querySelector(".delta");
+    const bar = cell.querySelector("[data-testid=interval-bar]");
+    return [cell.dataset.run, cell.dataset.field, {
+      value: Number(cell.dataset.value),
+      text: cell.querySelector(".value").textContent,
+      delta: delta ? Number(delta.dataset.delta) : null,
+      direction: delta ? delta.classList[1] : null,
+      delta_title: delta ? delta.title : null,
+      interval: bar ? [Number(bar.dataset.low), Number(bar.dataset.high)] : null,
+      title: cell.title,
+      low_support: cell.dataset.lowSupport === "true",
+    }];
+  }),
+])
 """
 
 
@@ -275,7 +269,14 @@ def read_table(page: Any) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
     ``title`` the cell's tooltip. Rows are class names and the summary rows'
     labels (``"macro avg"``, ``"MCC"``, …).
     """
-    return page.evaluate(_READ_TABLE)
+    # Read as lists: a page's object keyed by name would take a run named "__proto__" for its
+    # prototype, and Playwright leaves such a key out of the objects it hands back.
+    table: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for name, cells in page.evaluate(_READ_TABLE):
+        runs = table[name] = {}
+        for run, field, cell in cells:
+            runs.setdefault(run, {})[field] = cell
+    return table
 
 
 def dashboard_page(
@@ -500,14 +501,14 @@ _READ_PIVOT = """
   runs: [...group.querySelectorAll("[data-testid=pivot-run-head]")].map((head) => head.dataset.run),
   rows: [...group.querySelectorAll("[data-testid=pivot-row]")].map((row) => ({
     name: row.querySelector("th").textContent,
-    cells: Object.fromEntries([...row.querySelectorAll("[data-testid=pivot-cell]")].map((cell) => {
+    cells: [...row.querySelectorAll("[data-testid=pivot-cell]")].map((cell) => {
       const delta = cell.querySelector(".delta");
       return [cell.dataset.run, {
         value: Number(cell.dataset.value),
         delta: delta ? Number(delta.dataset.delta) : null,
         direction: delta ? delta.classList[1] : null,
       }];
-    })),
+    }),
   })),
 }))
 """
@@ -515,4 +516,8 @@ _READ_PIVOT = """
 
 def read_pivot(page: Any) -> list[dict[str, Any]]:
     """The pivot as ``[{baseline_group, title, runs, rows: [{name, cells: {run: cell}}]}]``."""
-    return page.evaluate(_READ_PIVOT)
+    groups = page.evaluate(_READ_PIVOT)
+    for group in groups:
+        for row in group["rows"]:
+            row["cells"] = dict(row["cells"])  # read as pairs: Playwright leaves a "__proto__" key out of objects
+    return groups

@@ -25,7 +25,7 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-from browser_support import browser, dashboard_page, wait_ready  # noqa: F401  (browser: a pytest fixture)
+from browser_support import browser, dashboard_page, read_pivot, read_table, wait_ready  # noqa: F401  (browser: a pytest fixture)
 from support import tensorboard_server
 
 pytest.importorskip("playwright.sync_api")
@@ -306,6 +306,9 @@ _LOOKS = """() => ({
         .map(line => [line.querySelector('title').textContent.replace(/[\\u2068\\u2069]/g, ''), line.getAttribute('stroke')]),
 })"""
 
+_LOOKS_PIVOT = """() => [...document.querySelectorAll('[data-testid=pivot-run-head]')].map(head =>
+    [head.dataset.run, head.querySelector('.swatch').style.background])"""
+
 
 def test_runs_named_like_object_properties_get_their_colours_values_and_no_false_errors(browser, object_named_server, request):
     runs = ["baseline", "__proto__", "constructor"]
@@ -321,14 +324,24 @@ def test_runs_named_like_object_properties_get_their_colours_values_and_no_false
         assert sorted(looks["heads"]) == sorted([run, colours[run]] for run in runs)
         recall = {run: (value, delta) for run, value, delta in looks["recall"]}
         # class "a" at the latest step: [hits + 1, 11 - hits, 1] of 13
-        latest = {run: (round(recall * 10) + 1) / 13 for run, recall in OBJECT_NAMED.items()}
+        latest = {run: (round(share * 10) + 1) / 13 for run, share in OBJECT_NAMED.items()}
         assert recall.keys() == set(runs)
         for run in runs:
             assert recall[run][0] == pytest.approx(latest[run])
             assert recall[run][1] == (None if run == "baseline" else pytest.approx(latest[run] - latest["baseline"]))
+        # The tests' own reader of the table keys its rows and runs by name as well.
+        table = read_table(page)
+        assert {run: table["a"][run]["recall"]["value"] for run in runs} == pytest.approx({run: latest[run] for run in runs})
         hex_colours = {title.split(" · ")[0]: stroke for title, stroke in looks["lines"]}
         assert hex_colours.keys() == set(runs)
         for run in runs:
             rgb = tuple(int(hex_colours[run][index:index + 2], 16) for index in (1, 3, 5))
             assert colours[run] == f"rgb({rgb[0]}, {rgb[1]}, {rgb[2]})"
+        dashboard.open(runs=runs, baseline="baseline", view="pivot")
+        [group] = read_pivot(page)
+        assert group["runs"] == runs
+        cells = group["rows"][0]["cells"]
+        assert {run: cells[run]["value"] for run in runs} == pytest.approx({run: latest[run] for run in runs})
+        assert cells["__proto__"]["delta"] == pytest.approx(latest["__proto__"] - latest["baseline"])
+        assert [head[1] for head in page.evaluate(_LOOKS_PIVOT)] == [colours[run] for run in runs]
         dashboard.problems.assert_none()
