@@ -193,23 +193,45 @@ def _default_index(index: Any) -> bool:
     return type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
 
 
-def check_rows_paired(labels: Any, other: Any, argument: str, labels_name: str = "labels") -> None:
+def _rows(value: Any) -> int | None:
+    """The rows of an array, tensor or pandas object (its first dimension), else None."""
+    shape = getattr(value, "shape", None)
+    return int(shape[0]) if shape is not None and len(shape) > 0 and shape[0] is not None else None
+
+
+def check_rows_paired(
+    labels: Any, other: Any, argument: str, labels_name: str = "labels", *, same_count: bool = False
+) -> None:
     """Refuse pandas ``labels`` and ``other`` holding the same index in two orders (paired by position, wrongly).
 
     A Series ``y`` with index ``[7, 3]`` beside a frame ``x`` with index
     ``[3, 7]`` is refused, naming ``x = x.loc[y.index]``; arrays have no
-    index to compare.
+    index to compare. With ``same_count``, arrays (or tensors) of another
+    number of rows than ``labels`` are refused too, before anything is
+    predicted.
 
     ``other`` may be the inputs of a model of several inputs, a dict or a
     list of them: each pandas part is checked, named ``x['meta']``.
 
     Example:
         >>> check_rows_paired([0, 1], [[0.5], [1.5]], "x", "y")  # not pandas: nothing to say
+        >>> check_rows_paired(np.zeros(3), {"image": np.zeros((2, 4))}, "x", "y", same_count=True)
+        Traceback (most recent call last):
+        ...
+        ValueError: `x['image']` has 2 rows and `y` 3: rows are paired by position, one label per row; pass as many rows of each
     """
-    if isinstance(other, Mapping) or (isinstance(other, (list, tuple)) and other and _index(other[0]) is not None):
+    parts = isinstance(other, (list, tuple)) and other and (  # a list of inputs; never a walk over a list of rows
+        _index(other[0]) is not None or (same_count and _rows(other[0]) is not None))
+    if isinstance(other, Mapping) or parts:
         for key, part in other.items() if isinstance(other, Mapping) else enumerate(other):
-            check_rows_paired(labels, part, f"{argument}[{key!r}]", labels_name)
+            check_rows_paired(labels, part, f"{argument}[{key!r}]", labels_name, same_count=same_count)
         return
+    mine, theirs = (_rows(labels), _rows(other)) if same_count else (None, None)  # a list of rows may be batches
+    if mine is not None and theirs is not None and mine != theirs:
+        raise ValueError(
+            f"`{argument}` has {theirs} rows and `{labels_name}` {mine}: rows are paired by position, one label per "
+            "row; pass as many rows of each"
+        )
     mine, theirs = _index(labels), _index(other)
     if mine is None or theirs is None or len(mine) != len(theirs) or _default_index(mine) or _default_index(theirs):
         return  # a default index (made from numpy, in the other's row order): rows paired by position, as meant

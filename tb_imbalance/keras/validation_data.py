@@ -159,7 +159,7 @@ class ValidationSource:
             self.kind = "arrays (x, y)" if len(value) == 2 else "arrays (x, y, sample_weight)"
             for argument, other in zip(("x", "sample_weight"), (value[0], *value[2:])):  # Keras pairs by position
                 try:
-                    core.check_rows_paired(value[1], other, argument, "y")
+                    core.check_rows_paired(value[1], other, argument, "y", same_count=True)
                 except ValueError as error:
                     raise ValueError(f"`validation_data` ({self.kind}): {error}") from None
         elif isinstance(value, keras.utils.PyDataset):

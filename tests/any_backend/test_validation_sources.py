@@ -242,6 +242,23 @@ def test_bad_shapes_and_batches(data, model):
     )
 
 
+@pytest.mark.parametrize("parts, fragment", [
+    (lambda x, y, w: (x, y[:-3]), "`x` has 150 rows and `y` 147"),
+    (lambda x, y, w: (x, y, w[:100]), "`sample_weight` has 100 rows and `y` 150"),
+    (lambda x, y, w: ({"image": x, "meta": x[:140]}, y), "`x['meta']` has 140 rows and `y` 150"),
+    (lambda x, y, w: ([x, x[:10]], y), "`x[1]` has 10 rows and `y` 150"),
+])
+def test_arrays_of_other_row_counts_are_refused_at_construction_not_after_an_epoch(tmp_path, data, parts, fragment):
+    x, y, weights = data
+    with pytest.raises(ValueError) as raised:
+        ClassificationReportCallback(str(tmp_path), validation_data=parts(x, y, weights), verbose=0)
+    assert str(raised.value).startswith("`validation_data` (arrays (x, y")
+    assert fragment + ": rows are paired by position, one label per row; pass as many rows of each" in str(raised.value)
+    assert not list(tmp_path.iterdir())
+    ValidationSource((x, y, weights))  # as many rows of each: accepted
+    ValidationSource(([x, x], y[:, None]))
+
+
 def _fit_with_metric(tmp_path, data, validation, **fit_kwargs):
     from tb_imbalance.keras import BalancedAccuracy
 
