@@ -258,7 +258,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         background.flush()
         self._messages = CallbackMessages("ClassificationReportCallback", self.verbose)
         candidates = model_checks.compiled_streaming_metrics(self.model)
-        self._metric = model_checks.select_metric(candidates, self.metric_name)
+        self._metric = model_checks.select_metric(  # given the model, it says which output it reads
+            candidates, self.metric_name, self.model if self._source is None else None)
         if self._metric is None and self._source is None:
             raise ValueError(
                 "ClassificationReportCallback needs a validation confusion matrix: compile "

@@ -29,6 +29,7 @@ __all__ = [
     "find_streaming_metrics",
     "compiled_streaming_metrics",
     "select_metric",
+    "metric_outputs",
     "model_outputs",
     "is_score_column",
     "output_classes",
@@ -190,13 +191,43 @@ def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
     # compile()'s arguments name them.
     return find_streaming_metrics(model.metrics) or in_compile
 
-def select_metric(candidates: list[ConfusionMatrixMetric], metric_name: str | None) -> ConfusionMatrixMetric | None:
+def metric_outputs(model: Any, candidates: list[ConfusionMatrixMetric]) -> list[str | None]:
+    """The output each candidate is compiled on, where compile() names it (a dict, or a list per output)."""
+    compiled, names = getattr(model, "_compile_metrics", None), list(getattr(model, "output_names", None) or [])
+    where: dict[int, str] = {}
+    for given in (getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)):
+        per_output = isinstance(given, (list, tuple)) and len(names) > 1 and len(given) == len(names) and all(
+            part is None or isinstance(part, (list, tuple, dict)) for part in given)
+        for output, part in given.items() if isinstance(given, dict) else zip(names, given) if per_output else ():
+            where.update((id(metric), str(output)) for metric in keras.tree.flatten(part) if id(metric) not in where)
+    return [where.get(id(candidate)) for candidate in candidates]
+
+
+def select_metric(
+    candidates: list[ConfusionMatrixMetric], metric_name: str | None, model: Any = None
+) -> ConfusionMatrixMetric | None:
     """The compiled metric the callback reads: ``metric_name``'s, else the first (None: none compiled).
 
     Several of the chosen name (one per output of a multi-output model) cannot be told apart by
-    ``metric=``: the first is read, and a warning says how to name them apart.
+    ``metric=``: the first is read, and a warning says how to name them apart. Given the ``model``
+    (whose metric is read), metrics of other names on other outputs, with no ``metric=``, are said
+    too: which output is read, and the ``metric=`` of the others.
     """
     chosen = next((c for c in candidates if metric_name in (None, c.name)), None)
+    if chosen is not None and model is not None and metric_name is None:
+        outputs = metric_outputs(model, candidates)
+        read = next(output for output, c in zip(outputs, candidates) if c is chosen)
+        others = {c.name: output for output, c in zip(outputs, candidates)
+                  if output not in (None, read) and c.name != chosen.name}
+        if read is not None and others:
+            warnings.warn(
+                f"ClassificationReportCallback: tb_imbalance metrics are compiled on several outputs; the first "
+                f"compiled, '{chosen.name}' on output '{read}', is read. To report another output pass its metric's "
+                f"name as the callback's metric= ({', '.join(f'{n!r} for output {o!r}' for n, o in others.items())}), "
+                f"or metric='{chosen.name}' to keep this one and silence this warning",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
     if chosen is not None:
         alike = sum(c.name == chosen.name for c in candidates)
         if alike > 1:

@@ -519,6 +519,38 @@ def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head
     np.testing.assert_array_equal(logged, sk_confusion_matrix(labels["b"], predicted, labels=range(3)))
 
 
+def test_metrics_of_other_names_on_several_outputs_say_which_output_is_read(tmp_path, data):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(120, 4)).astype("float32")
+    labels = {"a": rng.integers(0, 3, 120), "b": rng.integers(0, 3, 120)}
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8)(inputs)
+    model = keras.Model(inputs, {h: keras.layers.Dense(3, activation="softmax", name=h)(hidden) for h in "ab"})
+    losses = {head: "sparse_categorical_crossentropy" for head in "ab"}
+    said = (r"tb_imbalance metrics are compiled on several outputs; the first compiled, 'balanced_accuracy' on output "
+            r"'a', is read. To report another output pass its metric's name as the callback's metric= \('macro_f1' for "
+            r"output 'b'\), or metric='balanced_accuracy' to keep this one")
+    for given in ({"a": [BalancedAccuracy(3)], "b": [MacroF1(3)]}, [[BalancedAccuracy(3)], [MacroF1(3)]]):
+        model.compile("adam", losses, metrics=given)
+        run = tmp_path / type(given).__name__
+        with pytest.warns(UserWarning, match=said):
+            model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                      callbacks=[ClassificationReportCallback(run, verbose=0)])
+        predicted = model.predict(x, verbose=0)["a"].argmax(1)
+        np.testing.assert_array_equal(matrices(run)["validation_imbalance"][0],
+                                      sk_confusion_matrix(labels["a"], predicted, labels=range(3)))
+    with warnings.catch_warnings():  # metric= given, or a single output: nothing to say
+        warnings.simplefilter("error", UserWarning)
+        model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "named", metric="balanced_accuracy", verbose=0)])
+        x_val, y_val = data[1]
+        single = keras.Sequential([keras.Input((x_val.shape[1],)), keras.layers.Dense(CLASSES, activation="softmax")])
+        single.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
+        single.fit(x_val, y_val, validation_data=(x_val, y_val), epochs=1, verbose=0,
+                   callbacks=[ClassificationReportCallback(tmp_path / "single", verbose=0)])
+
+
 def test_one_metric_object_compiled_twice_is_refused_before_training(tmp_path, data):
     """metrics=ms, weighted_metrics=ms: Keras updates the one object twice a batch and resets it twice a pass."""
     (x, y), (x_val, y_val) = data
