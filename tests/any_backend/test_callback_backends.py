@@ -494,16 +494,20 @@ def test_non_writer_process_computes_but_writes_nothing(tmp_path, data, monkeypa
     assert str(tmp_path) not in said and "writing to" not in said  # its log_dir may be one only this process was given
 
 
-def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head(tmp_path):
-    rng = np.random.default_rng(4)
+def _two_head_model(seed):
+    """Rows, their labels for outputs 'a' and 'b' (3 classes each), a model of those two outputs, and its losses."""
+    rng = np.random.default_rng(seed)
     x = rng.normal(size=(120, 4)).astype("float32")
     labels = {"a": rng.integers(0, 3, 120), "b": rng.integers(0, 3, 120)}
     keras.utils.set_random_seed(0)
     inputs = keras.Input((4,))
     hidden = keras.layers.Dense(8)(inputs)
-    heads = {head: keras.layers.Dense(3, activation="softmax", name=head)(hidden) for head in "ab"}
-    model = keras.Model(inputs, heads)
-    losses = {head: "sparse_categorical_crossentropy" for head in "ab"}
+    model = keras.Model(inputs, {head: keras.layers.Dense(3, activation="softmax", name=head)(hidden) for head in "ab"})
+    return x, labels, model, {head: "sparse_categorical_crossentropy" for head in "ab"}
+
+
+def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head(tmp_path):
+    x, labels, model, losses = _two_head_model(4)
     model.compile("adam", losses, metrics={head: [BalancedAccuracy(3)] for head in "ab"})
     with pytest.warns(UserWarning, match=r"2 compiled tb_imbalance metrics are named 'balanced_accuracy' \(one per "
                                          r"output, or one in metrics= and one in weighted_metrics=\?\); the first compiled is read"):
@@ -520,14 +524,7 @@ def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head
 
 
 def test_metrics_of_other_names_on_several_outputs_say_which_output_is_read(tmp_path, data):
-    rng = np.random.default_rng(5)
-    x = rng.normal(size=(120, 4)).astype("float32")
-    labels = {"a": rng.integers(0, 3, 120), "b": rng.integers(0, 3, 120)}
-    keras.utils.set_random_seed(0)
-    inputs = keras.Input((4,))
-    hidden = keras.layers.Dense(8)(inputs)
-    model = keras.Model(inputs, {h: keras.layers.Dense(3, activation="softmax", name=h)(hidden) for h in "ab"})
-    losses = {head: "sparse_categorical_crossentropy" for head in "ab"}
+    x, labels, model, losses = _two_head_model(5)
     said = (r"tb_imbalance metrics are compiled on several outputs; the first compiled, 'balanced_accuracy' on output "
             r"'a', is read. To report another output pass its metric's name as the callback's metric= \('macro_f1' for "
             r"output 'b'\), or metric='balanced_accuracy' to keep this one")
