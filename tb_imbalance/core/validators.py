@@ -22,8 +22,11 @@ from tb_imbalance.core.sparse_matrix import SparseMatrix
 
 __all__ = [
     "validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names",
-    "validate_text", "validate_name_forms", "class_name_values",
+    "validate_text", "validate_name_forms", "class_name_values", "REPORT_KEYS",
 ]
+
+#: The report's own rows, which no class may be named (scikit-learn's classification_report keys).
+REPORT_KEYS = frozenset({"accuracy", "macro avg", "weighted avg", "micro avg"})
 
 
 def validate_flag(value: Any, argument: str) -> bool:
@@ -181,11 +184,10 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
                 f"[{index}]); give each class its own name, or map the labels of one class to one id"
             )
         seen[name] = index
-    reserved = {"accuracy", "macro avg", "weighted avg", "micro avg"}
-    clash = reserved.intersection(names)
+    clash = REPORT_KEYS.intersection(names)
     if clash:
         raise ValueError(
-            f"`class_names` may not use the report's own keys {sorted(reserved)}, "
+            f"`class_names` may not use the report's own keys {sorted(REPORT_KEYS)}, "
             f"received {sorted(clash)}; rename the class, e.g. {sorted(clash)[0] + ' (class)'!r}"
         )
     return names

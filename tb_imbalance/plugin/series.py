@@ -29,6 +29,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.core.validators import REPORT_KEYS
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, shown_value
 from tb_imbalance.plugin.offers import describe_steps, run_fix, step_fix
 
@@ -71,10 +72,6 @@ def check_served_classes(info: fmt.MatrixInfo, run: str, tag: str) -> None:
         )
 
 
-#: Names a report keeps for its own rows (:func:`tb_imbalance.core.validate_class_names` refuses them).
-_REPORT_KEYS = frozenset({"accuracy", "macro avg", "weighted avg", "micro avg"})
-
-
 def check_class_names(info: fmt.MatrixInfo, run: str, tag: str) -> None:
     """Refuse (422) a tag whose class names no writer stores (repeated, a report's own key): every route alike.
 
@@ -85,7 +82,7 @@ def check_class_names(info: fmt.MatrixInfo, run: str, tag: str) -> None:
         tb_imbalance.plugin.errors.UnreadableDataError: run 'r', tag 't': its class names cannot be shown: ...
     """
     names = info.class_names
-    if len(set(names)) == len(names) and _REPORT_KEYS.isdisjoint(names):
+    if len(set(names)) == len(names) and REPORT_KEYS.isdisjoint(names):
         return  # the check below costs 50 ms at 50,000 classes: only to say what is wrong
     try:
         core.validate_class_names(names, len(names))
