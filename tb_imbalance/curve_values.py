@@ -139,5 +139,5 @@ def curve_values(
         ]
     if pr_curves:
         tags = [f"{prefix}{PR_CURVE_SECTION}/{name}" for name in names]
-        values += _pr_curve_values(tags, summary[: len(names)], names)  # the classes' rows, not the top label's
+        values += _pr_curve_values(tags, summary, names)
     return values

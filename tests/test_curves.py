@@ -92,7 +92,7 @@ def test_threshold_table_equals_scikit_learns_counts_at_every_threshold(weighted
     summary = _summary(true, probabilities, weights)
     quantised = core.quantise_scores(probabilities)
     bins = summary.shape[2]
-    table = core.threshold_table(summary[:3])
+    table = core.threshold_table(summary)
     assert table.shape == (3, 6, bins + 1)
     for c in range(3):
         for i in range(bins + 1):
@@ -102,7 +102,7 @@ def test_threshold_table_equals_scikit_learns_counts_at_every_threshold(weighted
             recall = skm.recall_score(true == c, predicted, sample_weight=weights, zero_division=0)
             np.testing.assert_allclose(table[c, :, i], [tp, fp, tn, fn, precision, recall], rtol=1e-12, atol=1e-12)
     assert table[:, 0, -1].sum() == 0 and table[:, 1, -1].sum() == 0  # the last threshold, 1.0, predicts nothing
-    with pytest.raises(ValueError, match=r"`rows` must be the class rows \[C, 3, B\].*summary\[:C\]"):
+    with pytest.raises(ValueError, match=r"`summary` must be a curve summary \[C \+ 1, 3, B\]"):
         core.threshold_table(summary[0])
 
 

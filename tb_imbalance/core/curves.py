@@ -293,28 +293,22 @@ def roc_curve(rows: np.ndarray) -> dict[str, list]:
     }
 
 
-def threshold_table(rows: np.ndarray) -> np.ndarray:
+def threshold_table(summary: np.ndarray) -> np.ndarray:
     """Every class's one-vs-rest counts at the thresholds ``i / B``, ``i = 0…B``, as ``[C, 6, B + 1]`` float64.
 
-    ``rows`` is the summary's ``[C, 3, B]`` class rows (``summary[:C]``). At
-    threshold ``i`` a row is predicted positive when its score's bin is ``i``
-    or above, so the last threshold (1.0) predicts nothing. The six rows are
-    TensorBoard's ``pr_curves`` layout: true positives, false positives, true
-    negatives, false negatives, precision and recall (0 where their
+    At threshold ``i`` a row is predicted positive when its score's bin is
+    ``i`` or above, so the last threshold (1.0) predicts nothing. The six rows
+    are TensorBoard's ``pr_curves`` layout: true positives, false positives,
+    true negatives, false negatives, precision and recall (0 where their
     denominator is 0).
 
     Example:
-        >>> rows = np.zeros((1, 3, 3)); rows[0, POSITIVES, 2] = 1; rows[0, NEGATIVES, [0, 2]] = 1
-        >>> threshold_table(rows)[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
+        >>> summary = np.zeros((2, 3, 3)); summary[0, POSITIVES, 2] = 1; summary[0, NEGATIVES, [0, 2]] = 1
+        >>> threshold_table(summary)[0].tolist()  # doctest: +NORMALIZE_WHITESPACE
         [[1.0, 1.0, 1.0, 0.0], [2.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 2.0],
          [0.0, 0.0, 0.0, 1.0], [0.3333333333333333, 0.5, 0.5, 0.0], [1.0, 1.0, 1.0, 0.0]]
     """
-    rows = np.asarray(rows, dtype=np.float64)
-    if rows.ndim != 3 or rows.shape[1] != 3 or rows.shape[2] < 1:
-        raise ValueError(
-            f"`rows` must be the class rows [C, 3, B] of a curve summary, received shape {rows.shape}; "
-            "pass summary[:C] of tb_imbalance.core.curve_summary"
-        )
+    rows = _summary_rows(summary, "summary", classes=True)[:-1]  # the classes' rows, not the top label's
     at_or_above = np.zeros((rows.shape[0], 2, rows.shape[2] + 1))
     at_or_above[:, :, :-1] = _from_top(rows[:, [POSITIVES, NEGATIVES]])
     true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
