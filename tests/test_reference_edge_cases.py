@@ -298,3 +298,20 @@ def test_calibration_errors_of_the_edge_cases_by_hand():
     assert filled == [5] and diagram["rows"][5] == 4.0
     assert diagram["mean_score"][5] == pytest.approx(1 / 3) and diagram["observed_frequency"][5] == 0.5
     assert all(diagram["mean_score"][b] is None and diagram["observed_frequency"][b] is None for b in range(15) if b != 5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_probabilities_of_logits_equal_scipys_softmax_and_expit_at_extreme_logits(dtype):
+    from scipy.special import expit, softmax
+
+    logits = np.array([[1000.0, -1000.0, 0.0], [-800.0, -801.0, -802.0], [0.0, 0.0, 0.0], [3.0, 1e-3, 88.0]], dtype)
+    column = np.array([-1000.0, -100.0, -20.0, 0.0, 20.0, 100.0, 1000.0], dtype)
+    tolerance = 1e-15 if dtype == np.float64 else 1e-7
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning from exp of a large logit
+        probabilities, why = core.curve_probabilities(logits, NUM_CLASSES, from_logits=True)
+        sigmoid, _ = core.curve_probabilities(column, 2, from_logits=True)
+    assert why == "" and probabilities.dtype == dtype and sigmoid.dtype == dtype
+    np.testing.assert_allclose(probabilities, softmax(logits.astype(np.float64), axis=1), rtol=0, atol=tolerance)
+    expected = expit(column.astype(np.float64))
+    np.testing.assert_allclose(sigmoid, np.stack([1 - expected, expected], axis=1), rtol=0, atol=tolerance)
