@@ -89,3 +89,46 @@ def test_results_before_any_row_and_of_rows_all_masked_are_0():
         metric.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(_scores(np.array([0, 2]), 0)),
                             sample_weight=ops.convert_to_tensor(np.zeros(2, "float32")))
         assert float(metric.result()) == 0.0, type(metric).__name__
+
+
+def _sigmoid(logits):
+    return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+
+
+def _softmax(logits):
+    shifted = np.exp(logits.astype(np.float64) - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("form", ["probabilities", "one-hot labels", "softmax logits", "sigmoid column", "sigmoid [N, 1]",
+                                  "logit column"])
+def test_each_prediction_form_gives_scikit_learns_values(form):
+    # The reference reads the scores as the docs say: a softmax of logits, [1 - p, p] of one sigmoid column.
+    rng = np.random.default_rng(21)
+    binary = form in ("sigmoid column", "sigmoid [N, 1]", "logit column")
+    num_classes = 2 if binary else 4
+    labels = rng.integers(0, num_classes, 80)
+    logits = (rng.normal(size=(80,) if binary else (80, num_classes)) * 2).astype("float32")
+    from_logits = form in ("softmax logits", "logit column")
+    if binary:
+        positive = (_sigmoid(logits) if from_logits else _sigmoid(logits).astype("float32")).astype("float32")
+        given = logits if from_logits else positive
+        if form == "sigmoid [N, 1]":
+            given = given[:, None]
+        scores = np.stack([1 - positive, positive], axis=1)
+        predictions = (logits > 0).astype(int)  # the cut: 0 for a logit, 0.5 for a probability
+    else:
+        scores = _softmax(logits).astype("float32")
+        given = logits if from_logits else scores
+        predictions = scores.argmax(axis=1)
+    given_labels = np.eye(num_classes, dtype="float32")[labels] if form == "one-hot labels" else labels
+    metrics = [type_(num_classes, from_logits=from_logits) for type_ in (BalancedAccuracy, MacroF1, MacroAveragePrecision)]
+    for metric in metrics:
+        metric.update_state(ops.convert_to_tensor(given_labels), ops.convert_to_tensor(given))
+    quantised = core.quantise_scores(scores)
+    expected = [
+        skm.balanced_accuracy_score(labels, predictions),
+        skm.f1_score(labels, predictions, labels=range(num_classes), average="macro", zero_division=0),
+        np.mean([skm.average_precision_score(labels == c, quantised[:, c]) for c in range(num_classes)]),
+    ]
+    assert [float(metric.result()) for metric in metrics] == pytest.approx(expected, abs=1e-6)
