@@ -30,6 +30,7 @@ SLOW_MODULES = {
     "test_http_api_doc.py",
     "test_keras_metrics.py",
     "test_keras_metrics_backends.py",
+    "test_reference_keras_metrics.py",
     "test_no_silent_failures.py",
     "test_no_silent_failures_tf.py",
     "test_validation_sources.py",
