@@ -159,3 +159,36 @@ def test_the_readme_fits_a_screen_or_two_and_links_what_moved():
     for script in ("callback_overhead.py", "many_classes.py", "examples_cost.py", "plugin_latency.py"):
         assert f"bench/{script}" in bench, script
     assert "µs" not in README and "Benchmarks" not in [line.strip("# ") for line in lines if line.startswith("#")]
+
+
+def _bench_table(heading: str) -> dict[str, list[str]]:
+    """The first table of bench/README.md's section ``heading`` (its latest figures), by row label."""
+    bench = open(os.path.join(ROOT, "bench", "README.md"), encoding="utf-8").read()
+    section = bench.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = re.search(r"^\|.*?(?=^[^|])", section, flags=re.M | re.S).group(0).splitlines()
+    cells = [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
+    return {row[0]: row[1:] for row in cells}
+
+
+def test_the_guides_quote_the_metrics_latest_cost_per_batch():
+    table = _bench_table("Curves in the streaming metric: cost per batch")
+    ms = lambda label, column: float(table[label][column].split()[0])  # noqa: E731
+    default, accuracy = "`BalancedAccuracy(C)` (matrix + curves, the default)", "Keras `SparseCategoricalAccuracy()` (the fixed cost of a metric)"
+    curves = "the curve state alone (the difference of the two rows above)"
+    ten = {"TensorFlow": 0, "JAX": 2, "PyTorch": 4}  # the 10-class column of each backend
+    ratio = {name: f"{ms(default, c) / ms(accuracy, c):.1f}×" for name, c in ten.items()}
+    micro = {name: f"({ms(default, c) * 1000:.0f} against {ms(accuracy, c) * 1000:.0f} µs)" for name, c in ten.items()}
+    share = [f"{100 * ms(curves, c) / ms(default, c):.0f} %" for c in ten.values()]
+    dashboard = " ".join(open(os.path.join(ROOT, "docs", "dashboard.md"), encoding="utf-8").read().split())
+    keras_guide = " ".join(open(os.path.join(ROOT, "docs", "keras.md"), encoding="utf-8").read().split())
+    assert (
+        f"costs {ratio['TensorFlow']} Keras' accuracy metric on TensorFlow {micro['TensorFlow']}, {ratio['JAX']} on JAX "
+        f"{micro['JAX']} and {ratio['PyTorch']} on PyTorch {micro['PyTorch']}"
+    ) in dashboard
+    assert f"the curve state is {share[0]}, {share[1]} and {share[2]} of that" in dashboard
+    matrix_only = sorted(ms("`BalancedAccuracy(C, curves=False)` (matrix only)", c) / ms(accuracy, c) for c in ten.values())
+    assert f"Keras' accuracy metric costs or less ({matrix_only[0]:.2f}–{matrix_only[-1]:.2f}× at 10 classes" in dashboard
+    assert (
+        f"the whole metric at 10 classes costs {ratio['TensorFlow']} (TensorFlow), {ratio['JAX']} (JAX) and "
+        f"{ratio['PyTorch']} (PyTorch) Keras' accuracy metric"
+    ) in keras_guide
