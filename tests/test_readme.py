@@ -192,3 +192,27 @@ def test_the_guides_quote_the_metrics_latest_cost_per_batch():
         f"the whole metric at 10 classes costs {ratio['TensorFlow']} (TensorFlow), {ratio['JAX']} (JAX) and "
         f"{ratio['PyTorch']} (PyTorch) Keras' accuracy metric"
     ) in keras_guide
+
+
+def test_the_guides_quote_the_callbacks_latest_overhead():
+    bench = open(os.path.join(ROOT, "bench", "README.md"), encoding="utf-8").read()
+    runs = re.split(r"^(?=\*\*\d{4}-\d{2}-\d{2}[^*\n]*both backends at commit [0-9a-f]{7})", bench, flags=re.M)
+    rows = re.search(r"^\|.*?(?=^[^|])", runs[-1], flags=re.M | re.S).group(0).splitlines()  # the latest such run
+    header, direct, steps = (
+        [cell.strip() for cell in row.strip("|").split("|")]
+        for row in (rows[0], next(r for r in rows if "(c) by direct count" in r), next(r for r in rows if "a writer step" in r))
+    )
+    seconds = {re.match(r"(\w+)", name).group(1): re.search(r"\(([\d.]+) s epochs\)", name).group(1) for name in header[1:]}
+    ratios = {name: float(re.search(r"([\d.]+)×", cell).group(1)) for name, cell in zip(seconds, direct[1:])}
+    percent = {name: f"{(ratio - 1) * 100:.1f} %" for name, ratio in ratios.items()}
+    writer = f"{sum(float(cell.split('/')[0]) for cell in steps[1:]) / len(steps[1:]):.1f}"  # both backends' mean
+    keras_guide = " ".join(open(os.path.join(ROOT, "docs", "keras.md"), encoding="utf-8").read().split())
+    dashboard = " ".join(open(os.path.join(ROOT, "docs", "dashboard.md"), encoding="utf-8").read().split())
+    assert f"the next ones warm, about {writer} ms a step in all" in keras_guide
+    assert f"about {writer} ms where short epochs' steps are gathered" in dashboard
+    assert (
+        f"a fit whose epochs take about {seconds['JAX']} s of CPU spends {percent['JAX']} more with the callback "
+        f"(JAX, two CPU cores), one of {seconds['TensorFlow']} s {percent['TensorFlow']} (TensorFlow)"
+    ) in keras_guide
+    assert f"{seconds['JAX']} s epochs on JAX in the benchmark: {percent['JAX']};" in dashboard
+    assert f"TensorFlow's {seconds['TensorFlow']} s: {percent['TensorFlow']})" in dashboard
