@@ -346,3 +346,24 @@ def test_snippet(key, tmp_path):
         pytest.importorskip(module)
     saved = run_snippet(key, case.probe, tmp_path)
     case.check(tmp_path / "runs", saved)
+
+
+def test_the_pytorch_guides_curves_of_batches_with_padding_rows_run_as_written(tmp_path):
+    """docs/pytorch.md's inline recipe for a matrix counted elsewhere: its weighted calls, on rows padded with -1."""
+    from tb_imbalance import core, log_matrix
+
+    guide = " ".join((ROOT / "docs" / "pytorch.md").read_text(encoding="utf-8").split())
+    ids_call = re.search(r"`(ids = core\.class_ids\([^`]*sample_weight=[^`]*\))`", guide).group(1)
+    summary_call = re.search(r"`(core\.curve_summary\(probabilities\[ids\.positions\(\)\][^`]*)`", guide).group(1)
+    rng = np.random.default_rng(0)
+    labels = np.array([0, 1, 2, 1, 0, 2, -1, -1])  # a last batch padded to 8 rows
+    weights = labels != -1
+    probabilities = rng.dirichlet(np.ones(3), size=8)
+    namespace = {"core": core, "labels": labels, "probabilities": probabilities, "weights": weights}
+    exec(ids_call, namespace)
+    summed = eval(summary_call, namespace)
+    kept = probabilities[:6]
+    np.testing.assert_allclose(summed, core.curve_summary(kept, labels[:6], kept.argmax(axis=1)))
+    cm = core.confusion_matrix(labels, probabilities, sample_weight=weights)
+    np.testing.assert_array_equal(cm, sk_confusion_matrix(labels[:6], kept.argmax(axis=1), labels=range(3)))
+    np.testing.assert_array_equal(log_matrix(str(tmp_path / "run"), cm, 0, curves=summed), cm)
