@@ -367,3 +367,15 @@ def test_the_pytorch_guides_curves_of_batches_with_padding_rows_run_as_written(t
     cm = core.confusion_matrix(labels, probabilities, sample_weight=weights)
     np.testing.assert_array_equal(cm, sk_confusion_matrix(labels[:6], kept.argmax(axis=1), labels=range(3)))
     np.testing.assert_array_equal(log_matrix(str(tmp_path / "run"), cm, 0, curves=summed), cm)
+
+
+def test_other_loops_names_every_fix_of_the_minus_one_and_one_labels_message(tmp_path):
+    """docs/other-loops.md says what the refusal of labels -1 / 1 names: each fix it names, and no other."""
+    import tb_imbalance
+
+    guide = " ".join((ROOT / "docs" / "other-loops.md").read_text(encoding="utf-8").split())
+    said = re.search(r"labels or predictions of `-1` and `1` alone are refused naming (.*?)\)\. When every label", guide).group(1)
+    with pytest.raises(ValueError) as refused:
+        tb_imbalance.log_report(str(tmp_path / "run"), [-1, 1, 1, -1], [0.2, 0.7, 0.4, 0.1], 0)
+    fixes = {fix for fix in ("(labels == 1).astype(int)", "sample_weight=(labels != -1)") if fix in str(refused.value)}
+    assert fixes == set(re.findall(r"`([^`]*\(labels [!=]= [^`]*)`", said)), (said, str(refused.value))
