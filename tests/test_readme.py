@@ -216,3 +216,12 @@ def test_the_guides_quote_the_callbacks_latest_overhead():
     ) in keras_guide
     assert f"{seconds['JAX']} s epochs on JAX in the benchmark: {percent['JAX']};" in dashboard
     assert f"TensorFlow's {seconds['TensorFlow']} s: {percent['TensorFlow']})" in dashboard
+
+
+def test_the_readme_says_where_the_views_link_is():
+    """Inside TensorBoard the tab is an iframe: its URL state is the header's link, not the address bar."""
+    label = "Link to this view"
+    app = open(os.path.join(ROOT, "plugin_static", "app.js"), encoding="utf-8").read()
+    assert f'"{label}"' in app and "history.replaceState(" in app
+    kept = " ".join(re.search(r"one baseline picker per class set; (.*?)\n\* ", README, flags=re.S).group(1).split())
+    assert kept.startswith(f"the header's **{label}** keeps the choice"), kept
