@@ -14,6 +14,7 @@ The README's two commands exist, it stays short, and the environment notes
 live in CONTRIBUTING.md.
 """
 
+import collections
 import os
 import re
 import shutil
@@ -225,3 +226,31 @@ def test_the_readme_says_where_the_views_link_is():
     assert f'"{label}"' in app and "history.replaceState(" in app
     kept = " ".join(re.search(r"one baseline picker per class set; (.*?)\n\* ", README, flags=re.S).group(1).split())
     assert kept.startswith(f"the header's **{label}** keeps the choice"), kept
+
+
+def _anchors(text: str) -> set[str]:
+    """GitHub's anchors of a Markdown text's headings: lower case, punctuation dropped, spaces as '-'."""
+    anchors, seen = set(), collections.Counter()
+    for heading in re.findall(r"^#{1,6} (.+)$", re.sub(r"^```.*?^```", "", text, flags=re.M | re.S), flags=re.M):
+        anchor = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        anchors.add(f"{anchor}-{seen[anchor]}" if seen[anchor] else anchor)
+        seen[anchor] += 1
+    return anchors
+
+
+def test_every_relative_link_of_the_docs_resolves():
+    documents = ["README.md", "CONTRIBUTING.md", "bench/README.md"] + [f"docs/{name}" for name in sorted(os.listdir(os.path.join(ROOT, "docs"))) if name.endswith(".md")]
+    checked = 0
+    for document in documents:
+        path = os.path.join(ROOT, document)
+        text = re.sub(r"^```.*?^```", "", open(path, encoding="utf-8").read(), flags=re.M | re.S)
+        for link in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+://", link):
+                continue
+            target, _, anchor = link.partition("#")
+            target = os.path.normpath(os.path.join(os.path.dirname(path), target)) if target else path
+            assert os.path.exists(target), f"{document}: {link} names no file"
+            if anchor:
+                assert anchor in _anchors(open(target, encoding="utf-8").read()), f"{document}: {link} names no heading"
+            checked += 1
+    assert checked > 50, checked
