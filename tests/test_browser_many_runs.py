@@ -2,7 +2,8 @@
 
 Runs of a sweep are nested and share a long path (``sweep ü/lr=0.1,bs=32/seed 07``): the column heads
 and legends must show the part that tells them apart, and a pivot of 30 runs must keep every value
-whole (its table scrolls sideways inside its card; the page does not).
+whole (its table scrolls sideways inside its card; the page does not). A run 25 folders deep or named
+by its hyper-parameters, with no space to wrap at, must wrap in the captions and notes that name it.
 
 Fixtures and the failure rules: ``tests/browser_support.py``.
 """
@@ -22,6 +23,8 @@ pytest.importorskip("playwright.sync_api")
 
 RUNS = [f"sweep ü/lr=0.1,bs=32/seed {seed:02d}" for seed in range(30)]
 SHORT = "x/y"  # a path of two letters
+DEEP = "deep/" + "/".join(f"level{depth}" for depth in range(25))  # 25 folders, no space to wrap at
+LONG = "lr_0.001_batch_64_dropout_0.5_weight_decay_0.0001_warmup_500_label_smoothing_0.1_seed_1234567"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,7 @@ def server(tmp_path_factory) -> Iterator[str]:
 
     root = tmp_path_factory.mktemp("many_runs_logdir")
     rng = np.random.default_rng(0)
-    for run in [*RUNS, SHORT]:
+    for run in [*RUNS, SHORT, DEEP, LONG]:
         labels = rng.integers(0, 4, 200)
         scores = rng.random((200, 4)) + 0.5 * np.eye(4)[labels]
         tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0,
@@ -94,4 +97,28 @@ def test_a_pivot_of_30_runs_keeps_every_value_whole_and_scrolls_sideways_in_its_
     )
     assert widths["page"][0] <= widths["page"][1], widths
     assert widths["scroller"][0] > widths["scroller"][1], widths
+    dashboard.problems.assert_none()
+
+
+_OUTSIDE_CARDS = """() => [...document.querySelectorAll('.card-body *')].filter(e => e.offsetParent && e.getClientRects().length)
+  .filter(e => [...e.getClientRects()].some(r => r.right > e.closest('.card').getBoundingClientRect().right + 1))
+  .filter(e => ![...e.children].some(c => c.contains(e) || [...c.getClientRects()].some(r => r.right > c.closest('.card').getBoundingClientRect().right + 1)))
+  .filter(e => !e.closest('.pivot-scroll, .table-scroll'))
+  .map(e => `${e.closest('[data-testid]').dataset.testid}: ${e.textContent.slice(0, 40)}`)"""
+
+
+@pytest.mark.parametrize("runs", [[DEEP, "x/y"], [LONG, "x/y"]], ids=["deep_path", "long_name"])
+def test_a_long_run_name_without_spaces_wraps_inside_its_cards(dashboard, runs):
+    """A run 25 folders deep, or named by its hyper-parameters: captions and notes that name it wrap in their card."""
+    page = open_runs(dashboard, runs)
+    assert runs[0] in page.locator("[data-testid=matrix-caption]").text_content()
+    assert runs[0] in page.locator("[data-testid=curves-caption]").text_content()
+    outside = page.evaluate(_OUTSIDE_CARDS)
+    assert not outside, outside
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    page = open_runs(dashboard, [f"{runs[0]}_gone", "x/y"])  # a link to a run not here: its note wraps too
+    assert f"{runs[0]}_gone" in dashboard.testid("link-note").text_content()
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
     dashboard.problems.assert_none()
