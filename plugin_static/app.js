@@ -499,7 +499,7 @@ export function startApp({ root, api, presets }) {
       pivotSlider.update(tableSteps, state.tableStep);
       const pivotText = tableMessage(columns);
       pivotMessage.hidden = !pivotText;
-      pivotMessage.textContent = pivotText ?? "";
+      replaceChildren(pivotMessage, ...isolatedText(pivotText ?? ""));
       pivot.update({
         groups: shownColumns.length ? buildPivot(columns, baselines, state.pivotMetric) : null,
         note: tableNote(columns),

@@ -40,6 +40,17 @@ def test_error_and_empty_states(dashboard):
     dashboard.problems.assert_none(allowed_console=["status of 422", "status of 404", "status of 400"])
 
 
+def test_the_pivot_names_a_run_it_cannot_show_isolated_without_invisible_marks(dashboard):
+    page = dashboard.open(tag="future_matrix", runs=["future"], view="pivot")
+    message = dashboard.testid("pivot-message")
+    text, isolated = message.evaluate("e => [e.textContent, [...e.querySelectorAll('bdi')].map(b => b.textContent)]")
+    assert text.startswith("future: ") and "summary format version 6 is newer" in text
+    assert isolated == ["future"]  # the run name in a <bdi>, as the side-by-side view's message has it
+    assert "\u2068" not in text and "\u2069" not in text  # no FSI/PDI left in the text to copy
+    assert "\u2068" not in page.evaluate("document.body.innerText")
+    dashboard.problems.assert_none(allowed_console=["status of 422"])
+
+
 def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
     root, _ = matrices
     page = dashboard.open(tag="live_matrix", runs=["live"], poll=1)
