@@ -51,6 +51,26 @@ def test_the_pivot_names_a_run_it_cannot_show_isolated_without_invisible_marks(d
     dashboard.problems.assert_none(allowed_console=["status of 422"])
 
 
+def test_the_pivot_of_groups_notes_the_untested_run_isolated_without_invisible_marks(browser, tmp_path):
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    from support import tensorboard_server
+
+    for index, run in enumerate(("base", "other")):
+        tb_imbalance.log_matrix(tmp_path / run, [[5, 1, 0], [1, 4, 2], [0, 1, 6 + index]], 0, class_names=["cat", "dog", "fox"],
+                                image=False, class_groups={"pets": ["cat", "dog"], "wild": ["fox"]})
+    close_directory_writers()
+    with tensorboard_server(tmp_path, load_fast=False) as url:
+        for dashboard in dashboard_page(browser, url, "test_the_pivot_of_groups_notes"):
+            dashboard.open(runs=["base", "other"], baseline="base", view="pivot", group=1)
+            note = dashboard.testid("pivot-note")
+            text, isolated = note.evaluate("e => [e.textContent, [...e.querySelectorAll('bdi')].map(b => b.textContent)]")
+            assert text == "Differences to the baseline are not tested for other: differences of groups are not tested."
+            assert isolated == ["other"]
+            dashboard.problems.assert_none()
+
+
 def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
     root, _ = matrices
     page = dashboard.open(tag="live_matrix", runs=["live"], poll=1)

@@ -140,7 +140,7 @@ export function createPivotView(container) {
      */
     update({ groups, metric, colours, note: noteText = null }) {
       note.hidden = !noteText;
-      note.textContent = noteText ?? "";
+      replaceChildren(note, ...isolatedText(noteText ?? ""));
       const metricLabel = PIVOT_METRICS.find((info) => info.key === metric)?.label ?? metric;
       if (!groups || groups.length === 0) {
         replaceChildren(element);
