@@ -43,7 +43,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from tb_imbalance import core
-from tb_imbalance.image_cells import atlas_for, count_labels, draw_cells, percent_labels
+from tb_imbalance.image_cells import CellCache, atlas_for, count_labels, percent_labels
 from tb_imbalance.image_text import display_labels, drawable, font, isolated
 from tb_imbalance.png import PngCanvas, encode_png
 
@@ -122,6 +122,7 @@ class _Layout:
             self.lines = 2
         elif self.cell_w >= 3 * digit + 2 and self.cell_h >= atlas.height + 2:
             self.lines = 1
+        self.cells = CellCache(self.cell_h, self.cell_w, atlas, _LUT, _WHITE_TEXT, _INK)
         self.row_step = max(1, int(np.ceil((_LABEL_PX + 1) / self.cell_h)))  # labels never overlap
         self.column_step = max(1, int(np.ceil((len(str(largest_index)) * digit + 3) / self.cell_w)))
         caption = "rows: true · columns: predicted"
@@ -407,8 +408,7 @@ def _draw_rows(canvas: PngCanvas, layout: _Layout, rows: np.ndarray, cm: np.ndar
     levels = np.clip(np.rint(share * 255), 0, 255).astype(np.intp)
     shares = percent_labels(share, np.broadcast_to(support > 0, cm.shape), sign=layout.lines == 2)
     lines = [count_labels(cm), shares] if layout.lines == 2 else [shares] if layout.lines == 1 else []
-    cells = draw_cells(_LUT[levels], layout.cell_h, layout.cell_w, lines, atlas_for(layout.text_font),
-                       light_text=_WHITE_TEXT[levels], ink=_INK)
+    cells = layout.cells.grid(levels, lines)
     top, left = layout.origin
     h, right = layout.cell_h, left + layout.num_classes * layout.cell_w
     if rows.size == layout.num_classes:

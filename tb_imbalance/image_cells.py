@@ -6,7 +6,9 @@ every epoch. Here every character a cell label can hold (digits, ``%``,
 :class:`GlyphAtlas`; each epoch the labels become arrays of glyph indices
 (:func:`count_labels`, :func:`percent_labels`) and the whole grid — colours,
 grid lines and both label lines of every cell — is composed with numpy
-indexing (:func:`draw_cells`), with no Python call per cell.
+indexing (:func:`draw_cells`), with no Python call per cell. A grid's
+cells are few distinct looks (a colour level and its labels), which epochs
+repeat: :class:`CellCache` draws each look once and composes grids from them.
 
 Example:
     >>> from tb_imbalance.image_text import font
@@ -23,13 +25,14 @@ import functools
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-__all__ = ["CHARACTERS", "GlyphAtlas", "count_labels", "percent_labels", "draw_cells"]
+__all__ = ["CHARACTERS", "CellCache", "GlyphAtlas", "count_labels", "percent_labels", "draw_cells"]
 
 #: Every character a cell label can hold; index ``len(CHARACTERS)`` is "no character".
 CHARACTERS = "0123456789%k.e+-"
 _BLANK = len(CHARACTERS)
 _PERCENT, _K = CHARACTERS.index("%"), CHARACTERS.index("k")
 _KEPT_STRIPS = 4096  # drawn labels kept per cell width
+_KEPT_CELL_BYTES = 1 << 20  # drawn cells kept per CellCache, in bytes of pixels
 
 
 class GlyphAtlas:
@@ -183,6 +186,54 @@ def draw_cells(
         band //= 255
         grid[:, first:last] = band.reshape(r, last - first, n, cell_w, 3)
     return grid.reshape(r * cell_h, n * cell_w, 3)
+
+
+class CellCache:
+    """The cells of one geometry, each distinct look drawn once by :func:`draw_cells` and kept.
+
+    A cell's pixels depend on its colour level and its labels only, so a grid
+    is its distinct cells, drawn where not kept yet, put in place.
+
+    Args:
+        cell_h, cell_w: the cells' size.
+        atlas: the labels' font.
+        colours: ``[256, 3]`` uint8 cell colour per level.
+        light_text: ``[256]`` per level, whether its text is white (else ``ink``).
+        ink: the dark text colour.
+    """
+
+    def __init__(
+        self, cell_h: int, cell_w: int, atlas: GlyphAtlas, colours: np.ndarray, light_text: np.ndarray, ink: np.ndarray
+    ) -> None:
+        self.cell_h, self.cell_w, self.atlas = cell_h, cell_w, atlas
+        self.colours, self.light_text, self.ink = colours, light_text, ink
+        self._kept: dict[bytes, np.ndarray] = {}  # a cell's level and glyphs -> its [cell_h, cell_w, 3] pixels
+        self._limit = max(1, _KEPT_CELL_BYTES // (cell_h * cell_w * 3))  # cells kept at most
+
+    def grid(self, levels: np.ndarray, lines: list[np.ndarray]) -> np.ndarray:
+        """:func:`draw_cells` of the levels ``[r, n]`` (0…255) and label lines ``[r, n, L]``: ``[r·cell_h, n·cell_w, 3]``."""
+        (r, n), h, w = levels.shape, self.cell_h, self.cell_w
+        looks = np.concatenate([levels[..., None], *lines], axis=-1).astype(np.uint8)  # glyph indices are below 256 too
+        keys = looks.view(f"V{looks.shape[-1]}").reshape(-1)
+        distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
+        kept = self._kept  # shared by the threads drawing this geometry: a look missing here is drawn below
+        distinct = distinct.tolist()
+        cells = [kept.get(key) for key in distinct]
+        missing = [k for k, cell in enumerate(cells) if cell is None]
+        if missing:
+            rows, columns = np.divmod(first[missing], n)
+            chosen = levels[rows, columns][None]  # the missing looks as one row of cells
+            drawn = draw_cells(self.colours[chosen], h, w, [line[rows, columns][None] for line in lines], self.atlas,
+                               light_text=self.light_text[chosen], ink=self.ink)
+            drawn = drawn.reshape(h, len(missing), w, 3).transpose(1, 0, 2, 3)
+            for k, cell in zip(missing, drawn):
+                cells[k] = cell.copy()  # its own pixels: a kept cell holds no other cells' memory
+            if len(kept) + len(missing) > self._limit:
+                kept.clear()
+                missing = range(len(cells))  # the grid's own looks stay kept
+            kept.update((distinct[k], cells[k]) for k in missing)
+        block = np.stack(cells)[which.reshape(r, n)]  # [r, n, cell_h, cell_w, 3]
+        return block.transpose(0, 2, 1, 3, 4).reshape(r * h, n * w, 3)
 
 
 @functools.lru_cache(maxsize=16)

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tb_imbalance.image import ConfusionMatrixImage, _INK, _LUT, _WHITE_TEXT, most_confused_classes
-from tb_imbalance.image_cells import GlyphAtlas, count_labels, percent_labels
+from tb_imbalance.image_cells import CellCache, GlyphAtlas, count_labels, draw_cells, percent_labels
 from tb_imbalance.image_text import font
 
 
@@ -99,6 +99,30 @@ def test_labels_kept_between_epochs_equal_labels_drawn_afresh(monkeypatch):
             glyphs = count_labels(counts)
             np.testing.assert_array_equal(atlas.line(glyphs, cell), fresh(glyphs, cell))
     assert 0 < len(atlas._drawn[20]) <= 12  # the limit, or one grid's own 12 labels
+
+
+@pytest.mark.parametrize("cell_h, cell_w, lines", [(16, 25, 1), (30, 40, 2), (5, 5, 0)])
+def test_cells_kept_between_epochs_equal_the_grid_drawn_afresh(monkeypatch, cell_h, cell_w, lines):
+    import tb_imbalance.image_cells as image_cells
+
+    atlas = GlyphAtlas(font(10))
+    monkeypatch.setattr(image_cells, "_KEPT_CELL_BYTES", 60 * cell_h * cell_w * 3)  # force the kept cells to be dropped
+    cache = CellCache(cell_h, cell_w, atlas, _LUT, _WHITE_TEXT, _INK)
+    drawn = []
+    monkeypatch.setattr(image_cells, "draw_cells", lambda colours, *args, **kwargs: drawn.append(colours.shape[1])
+                        or draw_cells(colours, *args, **kwargs))
+    rng = np.random.default_rng(5)
+    for epoch in range(8):
+        cm = rng.integers(0, 10 ** (1 + epoch % 5), size=(6, 7)) * (rng.random((6, 7)) < 0.7)
+        share = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+        levels = np.clip(np.rint(share * 255), 0, 255).astype(np.intp)
+        labels = [count_labels(cm), percent_labels(share, np.broadcast_to(cm.sum(axis=1, keepdims=True) > 0, cm.shape))][2 - lines :]
+        expected = draw_cells(_LUT[levels], cell_h, cell_w, labels, atlas, light_text=_WHITE_TEXT[levels], ink=_INK)
+        np.testing.assert_array_equal(cache.grid(levels, labels), expected)
+        count = len(drawn)
+        np.testing.assert_array_equal(cache.grid(levels, labels), expected)  # the same looks again: none drawn
+        assert len(drawn) == count
+    assert sum(drawn) > 60 and 0 < len(cache._kept) <= 60  # the limit, the last grid's looks among them
 
 
 def test_threads_drawing_with_one_font_get_their_own_labels(monkeypatch):
