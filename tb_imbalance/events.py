@@ -56,7 +56,7 @@ from tb_imbalance import core, format as fmt
 from tb_imbalance.examples import ExampleSet
 from tb_imbalance.image import ConfusionMatrixImage
 from tb_imbalance.curve_values import AVERAGE_PRECISION_SECTION, PR_CURVE_SECTION, curve_values, want_pr_curves
-from tb_imbalance.scalar_value import HEADLINE_PREFIX
+from tb_imbalance.scalar_value import HEADLINE_PREFIX, blob_tensor
 from tb_imbalance.scalar_value import scalar_value as _scalar
 from tb_imbalance.step import ReportStep
 
@@ -208,12 +208,11 @@ def step_values(
             values += [_scalar(f"{prefix}{section}/{class_name}", v) for class_name, v in zip(names, stats[key])]
     if image is not None:
         width, height, png = image.png(cm)
-        blobs = np.array([str(width).encode(), str(height).encode(), png], dtype=object)
         values.append(
             summary_pb2.Summary.Value(
                 tag=name + IMAGE_SUFFIX,
                 metadata=_IMAGE_METADATA,
-                tensor=tensor_util.make_tensor_proto(blobs),
+                tensor=blob_tensor([str(width).encode(), str(height).encode(), png]),
             )
         )
     values += curve_values(report, prefix=prefix, per_class_scalars=per_class_scalars, pr_curves=pr_curves)

@@ -154,6 +154,15 @@ def test_curves_round_trip_through_the_format_and_bad_blobs_are_refused():
         fmt.parse_curves_content(json.dumps({"version": 5, "kind": "curves", "matrix_tag": "x", "bins": 70, "calibration_bins": 15}).encode())
 
 
+@pytest.mark.parametrize("classes, bins", [(2, 75), (12, 75), (3, 150)])
+def test_curves_blob_is_what_numpy_save_writes(classes, bins):
+    summary = np.random.default_rng(classes).integers(0, 50, size=(classes + 1, 3, bins)).astype(np.float64)
+    for stored in (summary.astype(np.float32), summary * 2.0**30):  # float32 while exact, else float64
+        expected = io.BytesIO()
+        np.save(expected, stored, allow_pickle=False)
+        assert fmt.encode_curves(stored.astype(np.float64))[0] == expected.getvalue()
+
+
 def test_format_doc_describes_the_curves_content_written():
     import pathlib
 

@@ -175,13 +175,20 @@ def _calibration_error(rows: np.ndarray) -> np.ndarray:
     return np.where(total > 0, _ratio(gap, total), np.nan)
 
 
+def _next(values: np.ndarray) -> np.ndarray:
+    """Each row's values one bin on: ``out[:, k] = values[:, k + 1]``, 0 past the last bin."""
+    out = np.zeros_like(values)
+    out[:, :-1] = values[:, 1:]
+    return out
+
+
 def _defined(values: np.ndarray) -> list[float | None]:
     return [None if math.isnan(value) else value for value in values.tolist()]  # math's: 10× np.isnan's speed on floats
 
 
 def _mean(values: np.ndarray) -> float | None:
     defined = values[~np.isnan(values)]
-    return float(defined.mean()) if defined.size else None
+    return float(np.add.reduce(defined) / defined.size) if defined.size else None  # np.mean's sum and division
 
 
 def curve_metrics(summary: np.ndarray) -> dict[str, Any]:
@@ -204,22 +211,18 @@ def curve_metrics(summary: np.ndarray) -> dict[str, Any]:
         (0.0, 0.0)
     """
     summary = _summary_rows(summary, "summary", classes=True, calibration=True)
-    classes = summary[:-1]
-    true_positives = _from_top(classes[:, POSITIVES])
-    false_positives = _from_top(classes[:, NEGATIVES])
+    true_positives, false_positives = _from_top(summary[:-1, POSITIVES : NEGATIVES + 1]).transpose(1, 0, 2)
     positives = true_positives[:, :1]
     negatives = false_positives[:, :1]
     recall = _ratio(true_positives, positives)
     precision = _ratio(true_positives, true_positives + false_positives)
-    recall_gain = recall - np.concatenate([recall[:, 1:], np.zeros_like(positives)], axis=1)
-    average_precision = np.where(positives[:, 0] > 0, (recall_gain * precision).sum(axis=1), np.nan)
+    recall_next = _next(recall)
+    average_precision = np.where(positives[:, 0] > 0, ((recall - recall_next) * precision).sum(axis=1), np.nan)
     fpr = _ratio(false_positives, negatives)
-    fpr_next = np.concatenate([fpr[:, 1:], np.zeros_like(negatives)], axis=1)
-    recall_next = np.concatenate([recall[:, 1:], np.zeros_like(positives)], axis=1)
-    area = ((fpr - fpr_next) * (recall + recall_next) / 2).sum(axis=1)
+    area = ((fpr - _next(fpr)) * (recall + recall_next) / 2).sum(axis=1)
     roc_auc = np.where((positives[:, 0] > 0) & (negatives[:, 0] > 0), area, np.nan)
-    calibration = _calibration_error(classes)
-    top_label = _calibration_error(summary[-1])
+    errors = _calibration_error(summary)  # the classes' and, last, the top label's
+    calibration, top_label = errors[:-1], errors[-1]
     return {
         "per_class": {
             "average_precision": _defined(average_precision),
@@ -309,14 +312,14 @@ def threshold_table(summary: np.ndarray) -> np.ndarray:
          [0.0, 0.0, 0.0, 1.0], [0.3333333333333333, 0.5, 0.5, 0.0], [1.0, 1.0, 1.0, 0.0]]
     """
     rows = _summary_rows(summary, "summary", classes=True)[:-1]  # the classes' rows, not the top label's
-    at_or_above = np.zeros((rows.shape[0], 2, rows.shape[2] + 1))
-    at_or_above[:, :, :-1] = _from_top(rows[:, [POSITIVES, NEGATIVES]])
-    true_positives, false_positives = at_or_above[:, 0], at_or_above[:, 1]
-    false_negatives = true_positives[:, :1] - true_positives
-    true_negatives = false_positives[:, :1] - false_positives
-    precision = _ratio(true_positives, true_positives + false_positives)
-    recall = _ratio(true_positives, true_positives + false_negatives)
-    return np.stack([true_positives, false_positives, true_negatives, false_negatives, precision, recall], axis=1)
+    table = np.zeros((rows.shape[0], 6, rows.shape[2] + 1))
+    table[:, :2, :-1] = _from_top(rows[:, POSITIVES : NEGATIVES + 1])
+    true_positives, false_positives = table[:, 0], table[:, 1]
+    np.subtract(false_positives[:, :1], false_positives, out=table[:, 2])  # true negatives
+    false_negatives = np.subtract(true_positives[:, :1], true_positives, out=table[:, 3])
+    for row, denominator in ((4, true_positives + false_positives), (5, true_positives + false_negatives)):
+        np.divide(true_positives, denominator, out=table[:, row], where=denominator > 0)  # precision, recall
+    return table
 
 
 def reliability(rows: np.ndarray) -> dict[str, list]:

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 
@@ -104,10 +105,17 @@ def encode_curves(summary: np.ndarray) -> np.ndarray:
     """
     summary = np.asarray(summary, dtype=np.float64)
     wide = summary.size and (summary.max() >= _FLOAT32_EXACT or np.any((summary > 0) & (summary < _FLOAT32_TINY)))
-    stored = summary if wide else summary.astype("<f4")
+    stored = np.ascontiguousarray(summary if wide else summary.astype("<f4"))
+    return np.array([_npy_header(stored.dtype.str, stored.shape) + stored.tobytes()], dtype=object)
+
+
+@functools.lru_cache(maxsize=64)
+def _npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
+    """The header ``numpy.save`` writes before a C-ordered array's bytes (it depends on the dtype and shape only)."""
     buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(stored), allow_pickle=False)
-    return np.array([buffer.getvalue()], dtype=object)
+    empty = np.zeros(shape, dtype=dtype)
+    np.save(buffer, empty, allow_pickle=False)
+    return buffer.getvalue()[: buffer.tell() - empty.nbytes]
 
 
 def decode_curves(blob: bytes, info: CurvesInfo, num_classes: int) -> np.ndarray:
