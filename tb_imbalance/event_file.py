@@ -288,7 +288,8 @@ class EventFile:
         short at the file's end, where readers stop: the events after it go
         to a new file, which readers take up next.
         """
-        event = event_pb2.Event(wall_time=time.time(), step=int(step), summary=summary_pb2.Summary(value=values))
+        event = event_pb2.Event(wall_time=time.time(), step=int(step))
+        event.summary.value.extend(values)  # copied once (a Summary(value=values) would be copied into the event again)
         try:
             if self._records is None or self._inherited():
                 self._open()

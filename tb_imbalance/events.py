@@ -56,9 +56,9 @@ from tb_imbalance import core, format as fmt
 from tb_imbalance.examples import ExampleSet
 from tb_imbalance.image import ConfusionMatrixImage
 from tb_imbalance.curve_values import AVERAGE_PRECISION_SECTION, PR_CURVE_SECTION, curve_values, want_pr_curves
-from tb_imbalance.scalar_value import HEADLINE_PREFIX, blob_tensor
+from tb_imbalance.scalar_value import HEADLINE_PREFIX, array_tensor, blob_tensor
 from tb_imbalance.scalar_value import scalar_value as _scalar
-from tb_imbalance.step import ReportStep
+from tb_imbalance.step import ClassSet, ReportStep
 
 __all__ = ["PER_CLASS_METRICS", "PER_CLASS_SCALARS_MAX_CLASSES", "HEADLINE_PREFIX", "DEFAULT_NAME", "scalar_prefix", "matrix_value", "report_values", "ReportBuilder",
            "step_matrix_value", "step_values", "tag_collision", "tag_written_among"]
@@ -126,15 +126,19 @@ def step_matrix_value(report: ReportStep, *, description: str | None = None) -> 
     only read from a tag's first step by TensorBoard.
     """
     report = _as_stored(report)
-    classes = report.classes
+    description = None if description is None else core.validate_text(description, "`description`")
     return summary_pb2.Summary.Value(
         tag=report.name,
-        metadata=fmt.create_summary_metadata(
-            classes.names, weighted=report.weighted,
-            description=None if description is None else core.validate_text(description, "`description`"),
-            class_counts=classes.counts, class_groups=classes.groups_dict(),
-        ),
-        tensor=tensor_util.make_tensor_proto(fmt.encode_matrix(report.matrix)),
+        metadata=_matrix_metadata(report.classes, report.weighted, description),
+        tensor=array_tensor(fmt.encode_matrix(report.matrix)),
+    )
+
+
+@functools.lru_cache(maxsize=64)  # a tag's classes recur every step
+def _matrix_metadata(classes: ClassSet, weighted: bool, description: str | None) -> summary_pb2.SummaryMetadata:
+    return fmt.create_summary_metadata(
+        classes.names, weighted=weighted, description=description,
+        class_counts=classes.counts, class_groups=classes.groups_dict(),
     )
 
 

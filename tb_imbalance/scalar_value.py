@@ -1,4 +1,4 @@
-"""One float32 scalar summary value (Scalars tab), and a tensor of blobs, built fast and without TensorFlow.
+"""One float32 scalar summary value (Scalars tab), and tensors of arrays and blobs, built fast and without TensorFlow.
 
 Example:
     >>> scalar_value("imbalance/mcc", 0.5).tag
@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 from typing import Sequence
 
+import numpy as np
 from tensorboard.compat.proto import summary_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 
-__all__ = ["HEADLINE_PREFIX", "blob_tensor", "scalar_value"]
+__all__ = ["HEADLINE_PREFIX", "array_tensor", "blob_tensor", "scalar_value"]
 
 #: Section of the headline scalars (``<p>imbalance/<metric>``).
 HEADLINE_PREFIX = "imbalance"
@@ -53,3 +54,10 @@ def blob_tensor(blobs: Sequence[bytes]) -> tensor_pb2.TensorProto:
     """The ``[len(blobs)]`` string tensor of ``blobs``: the proto ``make_tensor_proto`` builds of them, byte for byte."""
     shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=len(blobs))])
     return tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING, tensor_shape=shape, string_val=blobs)
+
+
+def array_tensor(array: np.ndarray) -> tensor_pb2.TensorProto:
+    """The tensor of an int64 or float64 ``array`` of two values or more: make_tensor_proto's proto, byte for byte."""
+    dtype = types_pb2.DT_INT64 if array.dtype == np.int64 else types_pb2.DT_DOUBLE
+    shape = tensor_shape_pb2.TensorShapeProto(dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=size) for size in array.shape])
+    return tensor_pb2.TensorProto(dtype=dtype, tensor_shape=shape, tensor_content=array.tobytes())

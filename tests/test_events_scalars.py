@@ -8,8 +8,10 @@ from tensorboard.util import tensor_util
 
 from tb_imbalance import core
 from tb_imbalance.curve_values import _pr_curve_values
-from tb_imbalance.events import _scalar
-from tb_imbalance.scalar_value import blob_tensor
+from tb_imbalance import format as fmt
+from tb_imbalance.events import _scalar, step_matrix_value
+from tb_imbalance.scalar_value import array_tensor, blob_tensor
+from tb_imbalance.step import ReportStep
 
 
 @pytest.mark.parametrize("value", [0.0, 0.25, 1 / 3, 0.9999999, 1e-40, 123456.789, float("nan")])
@@ -44,3 +46,20 @@ def test_pr_curve_values_are_make_tensor_protos_step_after_step(weight):
             )
             expected.data_class = summary_pb2.DATA_CLASS_TENSOR
             assert value.tag == f"pr_curve/{'abc'[c]}" and value.metadata == expected
+
+
+@pytest.mark.parametrize("matrix", [np.array([[3, 1], [0, 2]]), np.array([[2.5, 0.5], [1.0, 4.0]]), np.eye(150, dtype=np.int64)])
+def test_array_tensor_is_make_tensor_protos(matrix):
+    encoded = fmt.encode_matrix(matrix)  # dense int64 or float64, or the cells of more than 100 classes
+    assert array_tensor(encoded).SerializeToString() == tensor_util.make_tensor_proto(encoded).SerializeToString()
+
+
+def test_matrix_values_of_steps_in_turn_each_get_their_own_metadata():
+    names = ["ok", "fraud"]
+    for weighted, description, counts in [(False, None, None), (True, None, None), (False, "*val*", None),
+                                          (False, None, [90, 10]), (False, None, None)]:
+        step = ReportStep.of(0, "cm", [[3.0, 1.0], [0.0, 2.0]], names, class_counts=counts, weighted=weighted)
+        value = step_matrix_value(step, description=description)
+        expected = fmt.create_summary_metadata(names, weighted=weighted, description=description, class_counts=counts)
+        assert value.metadata == expected
+        assert value.tensor.SerializeToString() == tensor_util.make_tensor_proto(fmt.encode_matrix(step.matrix)).SerializeToString()

@@ -41,6 +41,21 @@ def test_fast_crc_equals_tensorboards(tmp_path):
     assert event_file.CRC_IMPLEMENTATION in ("google-crc32c", "crc32c")
 
 
+def test_a_step_record_is_the_event_tensorboard_would_serialize(tmp_path, monkeypatch):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+
+    values = [summary_pb2.Summary.Value(tag=f"x{k}", simple_value=k / 3) for k in range(5)]
+    monkeypatch.setattr(event_file.time, "time", lambda: 1234.5)
+    for step, written in ((7, values), (8, [])):
+        with event_file.EventFile(str(tmp_path / f"run{step}")) as events:
+            events.write(step, written)
+        data = open(events.path, "rb").read()
+        header_length = struct.unpack("<Q", data[:8])[0]
+        record = data[16 + header_length:]
+        expected = event_pb2.Event(wall_time=1234.5, step=step, summary=summary_pb2.Summary(value=written))
+        assert record[12:-4] == expected.SerializeToString()
+
+
 def test_remote_url_through_tensorboards_file_layer():
     fsspec = pytest.importorskip("fsspec")
     from tensorboard.compat.proto import event_pb2
