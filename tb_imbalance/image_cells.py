@@ -109,6 +109,9 @@ def _digits(values: np.ndarray, suffix: int | None = None) -> np.ndarray:
     return glyphs
 
 
+_PERCENTS = {sign: _digits(np.arange(101), suffix=_PERCENT if sign else None) for sign in (False, True)}  # 0 … 100
+
+
 def count_labels(cm: np.ndarray) -> np.ndarray:
     """Glyph indices of each cell's count: ``1234``, ``150k`` from 100,000, weight sums as ``%.3g``.
 
@@ -137,7 +140,11 @@ def count_labels(cm: np.ndarray) -> np.ndarray:
 
 def percent_labels(share: np.ndarray, shown: np.ndarray, *, sign: bool = True) -> np.ndarray:
     """Glyph indices of each cell's share as ``f"{share:.0%}"`` (without ``%`` if not ``sign``); blank where ``shown`` is False."""
-    glyphs = _digits(np.rint(np.asarray(share, dtype=np.float64) * 100), suffix=_PERCENT if sign else None)
+    percent = np.rint(np.asarray(share, dtype=np.float64) * 100)
+    if percent.size and percent.min() >= 0 and percent.max() <= 100:  # shares of a row: from the table
+        glyphs = _PERCENTS[sign][percent.astype(np.intp)]
+    else:
+        glyphs = _digits(percent, suffix=_PERCENT if sign else None)
     glyphs[~np.asarray(shown, dtype=bool)] = _BLANK
     return glyphs
 
@@ -194,6 +201,8 @@ class CellCache:
     A cell's pixels depend on its colour level and its labels only, so a grid
     is its distinct cells, drawn where not kept yet, put in place.
 
+    Not for concurrent use: callers draw under one lock.
+
     Args:
         cell_h, cell_w: the cells' size.
         atlas: the labels' font.
@@ -207,33 +216,42 @@ class CellCache:
     ) -> None:
         self.cell_h, self.cell_w, self.atlas = cell_h, cell_w, atlas
         self.colours, self.light_text, self.ink = colours, light_text, ink
-        self._kept: dict[bytes, np.ndarray] = {}  # a cell's level and glyphs -> its [cell_h, cell_w, 3] pixels
         self._limit = max(1, _KEPT_CELL_BYTES // (cell_h * cell_w * 3))  # cells kept at most
+        self._rows: dict[bytes, int] = {}  # a cell's level and glyphs -> its row of _cells
+        self._cells = np.zeros((16, cell_h, cell_w, 3), dtype=np.uint8)  # the kept cells' pixels, and room for more
 
     def grid(self, levels: np.ndarray, lines: list[np.ndarray]) -> np.ndarray:
         """:func:`draw_cells` of the levels ``[r, n]`` (0…255) and label lines ``[r, n, L]``: ``[r·cell_h, n·cell_w, 3]``."""
         (r, n), h, w = levels.shape, self.cell_h, self.cell_w
         looks = np.concatenate([levels[..., None], *lines], axis=-1).astype(np.uint8)  # glyph indices are below 256 too
-        keys = looks.view(f"V{looks.shape[-1]}").reshape(-1)
-        distinct, first, which = np.unique(keys, return_index=True, return_inverse=True)
-        kept = self._kept  # shared by the threads drawing this geometry: a look missing here is drawn below
-        distinct = distinct.tolist()
-        cells = [kept.get(key) for key in distinct]
-        missing = [k for k, cell in enumerate(cells) if cell is None]
-        if missing:
-            rows, columns = np.divmod(first[missing], n)
-            chosen = levels[rows, columns][None]  # the missing looks as one row of cells
-            drawn = draw_cells(self.colours[chosen], h, w, [line[rows, columns][None] for line in lines], self.atlas,
-                               light_text=self.light_text[chosen], ink=self.ink)
-            drawn = drawn.reshape(h, len(missing), w, 3).transpose(1, 0, 2, 3)
-            for k, cell in zip(missing, drawn):
-                cells[k] = cell.copy()  # its own pixels: a kept cell holds no other cells' memory
-            if len(kept) + len(missing) > self._limit:
-                kept.clear()
-                missing = range(len(cells))  # the grid's own looks stay kept
-            kept.update((distinct[k], cells[k]) for k in missing)
-        block = np.stack(cells)[which.reshape(r, n)]  # [r, n, cell_h, cell_w, 3]
-        return block.transpose(0, 2, 1, 3, 4).reshape(r * h, n * w, 3)
+        keys = looks.view(f"V{looks.shape[-1]}").reshape(-1).tolist()
+        rows = [self._rows.get(key, -1) for key in keys]
+        if -1 in rows:
+            rows = self._keep(keys, rows, levels, lines)
+        block = self._cells[rows]  # [r·n, cell_h, cell_w, 3]
+        return block.reshape(r, n, h, w, 3).transpose(0, 2, 1, 3, 4).reshape(r * h, n * w, 3)
+
+    def _keep(self, keys: list[bytes], rows: list[int], levels: np.ndarray, lines: list[np.ndarray]) -> list[int]:
+        """Draw and keep the looks of ``keys`` not kept yet (row -1); every key's row of the kept cells."""
+        first: dict[bytes, int] = {}  # each missing look, and where the grid has it first
+        for k, (key, row) in enumerate(zip(keys, rows)):
+            if row < 0:
+                first.setdefault(key, k)
+        if self._rows and len(self._rows) + len(first) > self._limit:  # full: start again from this grid's looks
+            self._rows = {}
+            return self._keep(keys, [-1] * len(keys), levels, lines)
+        at, columns = np.divmod(np.fromiter(first.values(), dtype=np.intp, count=len(first)), levels.shape[1])
+        chosen = levels[at, columns][None]  # the missing looks as one row of cells
+        drawn = draw_cells(self.colours[chosen], self.cell_h, self.cell_w, [line[at, columns][None] for line in lines],
+                           self.atlas, light_text=self.light_text[chosen], ink=self.ink)
+        start, end = len(self._rows), len(self._rows) + len(first)
+        if end > len(self._cells):
+            grown = np.zeros((max(end, min(2 * len(self._cells), self._limit)),) + self._cells.shape[1:], dtype=np.uint8)
+            grown[:start] = self._cells[:start]
+            self._cells = grown
+        self._cells[start:end] = drawn.reshape(self.cell_h, len(first), self.cell_w, 3).transpose(1, 0, 2, 3)
+        self._rows.update(zip(first, range(start, end)))
+        return [self._rows[key] for key in keys]
 
 
 @functools.lru_cache(maxsize=16)

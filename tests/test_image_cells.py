@@ -41,6 +41,9 @@ def test_percent_labels_read_as_python_formats_them(atlas):
     shown[5] = False
     texts = [atlas.text(g) for g in percent_labels(shares, shown)]
     assert texts == ["" if k == 5 else f"{share:.0%}" for k, share in enumerate(shares)]
+    assert [atlas.text(g) for g in percent_labels(shares, shown, sign=False)] == [text[:-1] for text in texts]
+    beyond = np.array([0.5, 1.5, 12.345])  # past a row's shares: written all the same
+    assert [atlas.text(g) for g in percent_labels(beyond, np.ones(3, dtype=bool))] == ["50%", "150%", "1234%"]
 
 
 def pil_cell(height, width, count, share, face):
@@ -122,7 +125,7 @@ def test_cells_kept_between_epochs_equal_the_grid_drawn_afresh(monkeypatch, cell
         count = len(drawn)
         np.testing.assert_array_equal(cache.grid(levels, labels), expected)  # the same looks again: none drawn
         assert len(drawn) == count
-    assert sum(drawn) > 60 and 0 < len(cache._kept) <= 60  # the limit, the last grid's looks among them
+    assert sum(drawn) > 60 and 0 < len(cache._rows) <= 60  # the limit, the last grid's looks among them
 
 
 def test_threads_drawing_with_one_font_get_their_own_labels(monkeypatch):
