@@ -12,14 +12,15 @@ import numpy as np
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import distribution, fit_claims, model_checks
-from tb_imbalance.keras.callback_messages import CallbackMessages, another_fit_writing, evaluated_outside_fit
+from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.resume import check_history
+from tb_imbalance.keras.step_write import write_epoch
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.keras.validation_pass import TestPasses
 from tb_imbalance.run_location import callback_log_dir
-from tb_imbalance.step import ClassSet, ReportStep, class_set_if_known, validate_tag
+from tb_imbalance.step import ClassSet, class_set_if_known, validate_tag
 from tb_imbalance.targets import directory_writer
 from tb_imbalance.tensors import to_numpy
 from tb_imbalance.writer import ReportWriter
@@ -422,16 +423,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         """Everything after the matrix is read: examples, report, picture, one flushed event."""
         examples = None if scores is None else self.examples.collect(  # refused predictions: warned, report kept
             scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids, say=self._messages.warn_once)
-        report = ReportStep.with_classes(  # a float matrix: the predict path's sums of validation sample weights
-            epoch, self.name, cm, classes, examples=examples, curves=curves, weighted=cm.dtype.kind == "f",
-            checked_curves=True)
-        try:
-            writer.write_report(report, per_class_scalars=self.per_class_scalars, image=self.image)
-        except ValueError:  # refused by the run directory: because a fit in another thread writes this tag?
-            thread = fit_claims.writing_elsewhere(fit, self.run_dir, self.name)
-            if thread is None:
-                raise
-            raise ValueError(another_fit_writing(self.name, self.run_dir, thread, f"did not write epoch {epoch}")) from None
+        write_epoch(writer, fit, self.run_dir, self.name, epoch, cm, curves, classes, examples,
+                    per_class_scalars=self.per_class_scalars, image=self.image)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         # Every step on disk before fit returns; the shared writer stays open (flushed at every write).

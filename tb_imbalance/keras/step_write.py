@@ -1,0 +1,48 @@
+"""One logged epoch's step written into the run directory, and why it was not.
+
+:class:`~tb_imbalance.keras.ClassificationReportCallback` reads the matrix
+on the training thread and hands :func:`write_epoch` to the background writer
+(or calls it there, with ``background=False``). A step the run directory
+refuses because a fit in another thread of this process writes the same tag
+is refused naming that thread.
+
+Example:
+    >>> import numpy as np, os, tempfile
+    >>> from tb_imbalance.step import ClassSet
+    >>> from tb_imbalance.writer import ReportWriter
+    >>> run_dir = tempfile.mkdtemp()
+    >>> write_epoch(ReportWriter(run_dir), None, run_dir, "confusion_matrix", 0, np.array([[3, 1], [0, 2]]), None,
+    ...             ClassSet.of(["a", "b"], 2), None, per_class_scalars=None, image=False)
+    >>> os.listdir(run_dir)[0].startswith("events.out.tfevents")
+    True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tb_imbalance.keras import fit_claims
+from tb_imbalance.keras.callback_messages import another_fit_writing
+from tb_imbalance.step import ClassSet, ReportStep
+
+__all__ = ["write_epoch"]
+
+
+def write_epoch(
+    writer: Any, fit: Any, run_dir: str, name: str, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet,
+    examples: Any, *, per_class_scalars: bool | None, image: bool,
+) -> None:
+    """Write epoch ``epoch``'s report of tag ``name`` (matrix ``cm``, ``curves``, ``examples``) with ``writer``
+    (the run directory ``run_dir``'s) as one flushed event, for the fit whose ``History`` is ``fit``."""
+    report = ReportStep.with_classes(  # a float matrix: the predict path's sums of validation sample weights
+        epoch, name, cm, classes, examples=examples, curves=curves, weighted=cm.dtype.kind == "f",
+        checked_curves=True)
+    try:
+        writer.write_report(report, per_class_scalars=per_class_scalars, image=image)
+    except ValueError:  # refused by the run directory: because a fit in another thread writes this tag?
+        thread = fit_claims.writing_elsewhere(fit, run_dir, name)
+        if thread is None:
+            raise
+        raise ValueError(another_fit_writing(name, run_dir, thread, f"did not write epoch {epoch}")) from None
