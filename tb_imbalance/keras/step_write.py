@@ -4,7 +4,9 @@
 on the training thread and hands :func:`write_epoch` to the background writer
 (or calls it there, with ``background=False``). A step the run directory
 refuses because a fit in another thread of this process writes the same tag
-is refused naming that thread.
+is refused naming that thread; a step the file system refuses (a full disk, a
+run directory gone read-only) raises an ``OSError`` of the same ``errno``
+naming the run directory, the epoch, what the run keeps and the fix.
 
 Example:
     >>> import numpy as np, os, tempfile
@@ -46,3 +48,26 @@ def write_epoch(
         if thread is None:
             raise
         raise ValueError(another_fit_writing(name, run_dir, thread, f"did not write epoch {epoch}")) from None
+    except OSError as error:  # a full disk, a file system gone read-only: the step, the run kept and the fix named
+        raise not_written(error, run_dir, name, epoch) from error
+
+
+def not_written(error: OSError, run_dir: str, name: str, epoch: int) -> OSError:
+    """``error`` (the file system's, such as a full disk's), as an ``OSError`` of its ``errno`` that names the
+    run directory, the epoch not written, what the run keeps and the fix.
+
+    Example:
+        >>> print(not_written(OSError(28, "No space left on device"), "runs/a/validation_imbalance",
+        ...                   "confusion_matrix", 4))  # doctest: +ELLIPSIS
+        [Errno 28] ClassificationReportCallback(name='confusion_matrix') could not write epoch 4 into runs/a/...
+    """
+    problem = error.strerror or str(error)
+    if error.filename is not None:
+        problem += f" ({error.filename})"
+    message = (
+        f"ClassificationReportCallback(name={name!r}) could not write epoch {epoch} into {run_dir}: {problem}. "
+        "The run keeps the steps written before it, readable; this fit writes none after it (a run never "
+        "continues after a hole). Fix the cause (free space on that disk, make the directory writable), then continue the run "
+        "with fit(initial_epoch=...) after its last step, or pass another `log_dir`"
+    )
+    return OSError(error.errno, message) if error.errno is not None else OSError(message)

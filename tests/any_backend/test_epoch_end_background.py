@@ -158,6 +158,28 @@ def test_a_writer_error_is_raised_on_the_training_thread_at_the_next_epoch_end(t
     assert len(ended) < 6 or ended == list(range(6))
 
 
+@pytest.mark.parametrize("background_mode", [True, False])
+def test_a_full_disk_is_raised_naming_the_run_the_epoch_and_the_fix_and_the_steps_before_stay_readable(
+        tmp_path, data, monkeypatch, background_mode):
+    (x, y), (x_val, y_val), _ = data
+    write = ReportWriter._write_values
+
+    def full_from_step_2(self, step, values):
+        if step >= 2:
+            raise OSError(28, "No space left on device")
+        write(self, step, values)
+
+    monkeypatch.setattr(ReportWriter, "_write_values", full_from_step_2)
+    report = ClassificationReportCallback(tmp_path, verbose=0, background=background_mode)
+    with pytest.raises(OSError) as raised:
+        make_model().fit(x, y, validation_data=(x_val, y_val), epochs=6, verbose=0, callbacks=[report])
+    assert raised.value.errno == 28  # still a full disk's error to code that catches it
+    message = str(raised.value)
+    assert f"could not write epoch 2 into {report.run_dir}: No space left on device" in message
+    assert "fit(initial_epoch=" in message and "`log_dir`" in message
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+
+
 def test_an_error_of_the_last_step_is_raised_by_on_train_end(tmp_path, data, monkeypatch, caplog):
     (x, y), (x_val, y_val), _ = data
     monkeypatch.setattr(ReportWriter, "_write_values", lambda self, step, values: 1 / 0)
