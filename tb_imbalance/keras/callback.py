@@ -429,7 +429,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     def on_train_end(self, logs: dict | None = None) -> None:
         # Every step on disk before fit returns; the shared writer stays open (flushed at every write).
         pending, self._pending = self._pending, []
-        self._messages.fit_ended(self.freq)
+        no_epoch = (self.params or {}).get("epochs") if self._train_began else None  # no on_epoch_begin since
+        self._messages.fit_ended(self.freq, no_epoch_of=no_epoch)
         try:
             background.wait(pending)
         finally:

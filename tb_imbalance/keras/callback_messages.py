@@ -98,10 +98,26 @@ class CallbackMessages:
             f"e.g. by TerminateOnNaN), and its validation could not be counted: {error}"
         ))
 
-    def fit_ended(self, freq: int) -> None:
+    def fit_ended(self, freq: int, *, no_epoch_of: int | None = None) -> None:
         """Warn when a fit that skipped an epoch for want of validation logged no step at all, and
         ``freq`` > 1 (the epochs fit validated may all fall between the logged ones); with ``freq=1``
-        the warning at the first such epoch said it all."""
+        the warning at the first such epoch said it all. ``no_epoch_of``: fit's ``epochs``, given when
+        the fit ran no epoch at all (``epochs=0``, or ``initial_epoch`` at or past ``epochs``).
+
+        Example:
+            >>> import warnings
+            >>> with warnings.catch_warnings(record=True) as said:
+            ...     warnings.simplefilter("always")
+            ...     CallbackMessages("C", verbose=0).fit_ended(1, no_epoch_of=3)
+            >>> str(said[0].message)[:66]
+            'C: fit ran no epoch (epochs=3: its initial_epoch is 3 or more), so'
+        """
+        if no_epoch_of is not None:
+            self.warn_once("no_epoch", (
+                f"fit ran no epoch (epochs={no_epoch_of}: its initial_epoch is {no_epoch_of} or more), so nothing "
+                "was logged. `epochs` is the index of the epoch to stop before, not a number of epochs: to train "
+                "n more epochs from epoch k (one after the run's last step), pass fit(initial_epoch=k, epochs=k + n)"
+            ))
         if freq > 1 and "warning:not_validated" in self._said and self._first_rows is None:
             self.warn_once("nothing_logged", (
                 "no step was logged in this whole fit: fit validated none of the epochs this callback logs "

@@ -886,6 +886,30 @@ def test_a_fit_stopped_by_terminate_on_nan_returns_and_says_its_last_epoch_is_no
         model.fit(x, y, validation_data=(nan_rows, y_val), epochs=2, batch_size=32, verbose=0, callbacks=[early, callback])
 
 
+def test_a_fit_that_runs_no_epoch_says_nothing_was_logged_and_how_epochs_counts(tmp_path, data):
+    """Continuing with fit(initial_epoch=3, epochs=3) (epochs taken for a number of epochs) trains nothing: said."""
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    callback = ClassificationReportCallback(tmp_path, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a fit that logs every epoch says nothing
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=3, verbose=0, callbacks=[callback])
+    for epochs, initial_epoch in [(3, 3), (2, 3)]:
+        with pytest.warns(UserWarning, match=re.escape(
+                f"fit ran no epoch (epochs={epochs}: its initial_epoch is {epochs} or more), so nothing was logged. "
+                "`epochs` is the index of the epoch to stop before, not a number of epochs: to train n more epochs "
+                "from epoch k (one after the run's last step), pass fit(initial_epoch=k, epochs=k + n)")):
+            model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, initial_epoch=initial_epoch, verbose=0,
+                      callbacks=[callback])
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2]
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=5, initial_epoch=3, verbose=0, callbacks=[callback])
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3, 4]
+    with pytest.warns(UserWarning, match=r"fit ran no epoch \(epochs=0: "):
+        classifier([BalancedAccuracy(CLASSES)]).fit(x, y, validation_data=(x_val, y_val), epochs=0, verbose=0,
+                                                    callbacks=[ClassificationReportCallback(tmp_path / "none", verbose=0)])
+    assert not (tmp_path / "none").exists()  # and nothing was made
+
+
 def test_case7_evaluate_alone_says_why_its_result_is_nan(data):
     """evaluate() resets nothing after its pass: the reason is said at its result (an all-zero one-hot row)."""
     _, (x_val, y_val), _ = data
