@@ -251,6 +251,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         return os.path.join(self.log_dir, self.run_name)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
+        fit_claims.refuse_while_running(self, self._fit)  # the fit this callback takes part in, in another thread?
         if self._train_began and self._fit is getattr(self.model, "history", None):  # no epoch since: the same fit
             raise ValueError("this ClassificationReportCallback is listed twice in fit(callbacks=[...]): list it once")
         # A fit that raised skipped on_train_end: its last steps (this callback's or another's) reach the

@@ -20,7 +20,9 @@ import keras
 
 from tb_imbalance.core.caller import user_stacklevel
 
-__all__ = ["CallbackMessages", "another_fit_writing", "counts_replaced", "evaluated_outside_fit", "not_validated"]
+__all__ = [
+    "CallbackMessages", "another_fit_writing", "counts_replaced", "evaluated_outside_fit", "in_a_running_fit", "not_validated",
+]
 
 
 class CallbackMessages:
@@ -173,4 +175,13 @@ def another_fit_writing(name: str, run_dir: str, thread: str, refused: str) -> s
         f"is writing tag {name!r} into {run_dir} at the same time, and its steps were written first; two fits in "
         "one tag would mix their steps in one run. Give each fit's callback its own `name` (e.g. name='model_b'; "
         "its scalars then get the 'model_b/' prefix) or its own `log_dir`"
+    )
+
+
+def in_a_running_fit(thread: str) -> str:
+    """What to say when one callback object is given to a second ``fit`` while its first, in ``thread``, still runs."""
+    return (
+        f"this ClassificationReportCallback already takes part in a fit running in thread {thread!r}: one callback "
+        "object follows one fit at a time (Keras hands it each fit's model, which the other fit would then read). "
+        "Give each fit its own ClassificationReportCallback in callbacks=[...], with its own `log_dir` or `name`"
     )

@@ -8,9 +8,11 @@ Claims are kept per fit, keyed by the fit's ``History`` object (Keras makes
 a new one per ``fit`` call), so a fit that crashed before ``on_train_end``
 leaves nothing behind for the next one. Each fit's thread is kept with its
 claims: a fit in another thread that writes the same tag at the same time is
-named when the run directory refuses a step (:func:`writing_elsewhere`), and
+named when the run directory refuses a step (:func:`writing_elsewhere`),
 :func:`has_returned` tells a fit that ended without ``on_train_end`` (an
-exception, a Ctrl-C) from one still running.
+exception, a Ctrl-C) from one still running, and :func:`running_elsewhere`
+names the thread of a fit still running in another thread: one callback
+object given to a second fit meanwhile is refused (:func:`refuse_while_running`).
 
 Example:
     >>> class Fit:  # stands for the History object of one fit
@@ -32,9 +34,10 @@ import weakref
 from typing import Any
 
 from tb_imbalance.events import tag_collision
+from tb_imbalance.keras.callback_messages import in_a_running_fit
 from tb_imbalance.run_location import directory_key
 
-__all__ = ["claim", "has_returned", "release", "writing_elsewhere"]
+__all__ = ["claim", "has_returned", "refuse_while_running", "release", "running_elsewhere", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
@@ -117,3 +120,31 @@ def has_returned(fit: Any, model: Any) -> bool:
             return False
         frame = frame.f_back
     return True
+
+
+def running_elsewhere(fit: Any) -> str | None:
+    """The name of the thread, other than this one, in which ``fit`` (its ``History``) is still inside ``model.fit``
+    (None: it runs in this thread, has returned, or cannot be told apart)."""
+    try:
+        thread = _THREADS.get(fit)
+    except TypeError:
+        return None
+    model = getattr(fit, "_model", None)  # History's model, read without Keras' property (JAX would sync its state)
+    if thread is None or thread is threading.current_thread() or not thread.is_alive() or model is None:
+        return None
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
+            return thread.name
+        frame = frame.f_back
+    return None
+
+
+def refuse_while_running(callback: Any, fit: Any) -> None:
+    """Refuse ``callback`` a new fit while ``fit`` (its current one, or None) still runs in another thread. Keras
+    has already handed ``callback`` the new fit's model and params: the running fit's are handed back first."""
+    running = None if fit is None else running_elsewhere(fit)
+    if running is not None:
+        callback.set_model(fit._model)
+        callback.set_params(fit.params)
+        raise ValueError(in_a_running_fit(running))

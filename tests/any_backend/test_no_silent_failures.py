@@ -489,6 +489,56 @@ def test_case3_a_fit_in_another_thread_writing_the_same_tag_is_named_in_the_refu
     np.testing.assert_array_equal(logged[1], sk_matrix(errors["first_model"], x_val, y_val))
 
 
+def test_case3_one_callback_object_given_to_a_second_fit_while_the_first_runs_in_another_thread_is_refused(
+        tmp_path, data):
+    """Keras hands the callback each fit's model: a second fit meanwhile is refused, and the first reads its own."""
+    import threading
+
+    (x, y), (x_val, y_val), _ = data
+    first_logged, second_done = threading.Event(), threading.Event()
+    errors = {}
+
+    class Hold(keras.callbacks.Callback):  # listed after the report: step 0 handed over, the fit still runs
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                first_logged.set()
+                second_done.wait(120)
+
+    def first():
+        model = classifier([BalancedAccuracy(CLASSES)])
+        try:
+            model.fit(x, y, validation_data=(x_val, y_val), epochs=3, verbose=0, callbacks=[report, Hold()])
+        except Exception as error:  # noqa: BLE001 - asserted below
+            errors["first"] = error
+        errors["first_model"] = model
+
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    thread = threading.Thread(target=first, name="first-fit")
+    thread.start()
+    try:
+        assert first_logged.wait(120)
+        other = keras.Sequential([keras.Input((6,)), keras.layers.Dense(CLASSES + 1, activation="softmax")])
+        other.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES + 1)])
+        counter = Counter()
+        with pytest.raises(ValueError, match=re.escape(
+                "this ClassificationReportCallback already takes part in a fit running in thread 'first-fit': one "
+                "callback object follows one fit at a time")) as refused:
+            other.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=[report, counter])
+        assert "own ClassificationReportCallback in callbacks=[...], with its own `log_dir` or `name`" in str(refused.value)
+        assert counter.batches == 0
+    finally:
+        second_done.set()
+        thread.join(300)
+    assert "first" not in errors, errors.get("first")
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]  # every epoch of the first fit, each its own model's 3-class matrix
+    np.testing.assert_array_equal(logged[2], sk_matrix(errors["first_model"], x_val, y_val))
+    # once that fit has returned, the callback follows the next one as usual
+    classifier([BalancedAccuracy(CLASSES)]).fit(x, y, validation_data=(x_val, y_val), epochs=4, initial_epoch=3,
+                                                verbose=0, callbacks=[report])
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3]
+
+
 # -- case 6: validation_data that never ends -------------------------------
 def endless(x, y, size=25):
     while True:
