@@ -19,8 +19,10 @@ the model's ``_initial_epoch``):
   ``validation_freq``).
 
 Keras never clears ``_initial_epoch``: a later fit of the same model finds
-the restore's value again, and is no restore (such a fit is checked like any
-other, and refused if it would log a step again).
+the restore's value again, and starts there whatever its own ``initial_epoch``.
+It is no restore: such a fit is checked like any other, and refused if it
+would log a step again, the refusal naming the value left and the fix
+(``model._initial_epoch = None``).
 
 Example:
     >>> from tb_imbalance.run_history import RunHistory, TagHistory
@@ -54,6 +56,7 @@ def check_history(
     """Refuse, before the first epoch of ``fit`` (its ``History``) trains, what ``writer``'s run directory
     holds against it (``classes``: the tag's :class:`~tb_imbalance.step.ClassSet`, None while unknown), naming
     a fit in another thread that writes the tag; returns :func:`resumed_steps`."""
+    left = _left_by_a_restore(model, epoch)  # read before resumed_steps notes this fit's start
     try:
         with writer.lock:
             history = writer.history
@@ -69,6 +72,11 @@ def check_history(
         thread = fit_claims.writing_elsewhere(fit, writer.log_dir, name)
         if thread is not None:
             raise ValueError(another_fit_writing(name, writer.log_dir, thread, refused)) from None
+        if left:  # the advice to pass initial_epoch cannot work while Keras prefers the value left
+            error = ValueError(
+                f"{error}. But Keras started this fit at epoch {epoch} whatever its initial_epoch: an earlier fit's "
+                f"BackupAndRestore left model._initial_epoch={epoch}, which Keras never clears and prefers to "
+                "fit(initial_epoch=...); set model._initial_epoch = None before this fit")
         raise ValueError(f"ClassificationReportCallback(name={name!r}) {refused}: {error}") from None
     return kept_through
 
@@ -122,6 +130,15 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
 #: Per model, the ``_initial_epoch`` its last fit started with: Keras never clears it, so a later
 #: fit of the same model finds a restore's value again without any BackupAndRestore restoring.
 _STARTED_AT: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def _left_by_a_restore(model: Any, epoch: int) -> bool:
+    """Whether Keras starts this fit at ``epoch`` because a former fit's restore left ``_initial_epoch`` there."""
+    value = getattr(model, "_initial_epoch", None)
+    try:
+        return epoch > 0 and value == epoch and _STARTED_AT.get(model, None) == value
+    except TypeError:  # not weak-referenceable: cannot tell fits apart
+        return False
 
 
 def _restored(model: Any, epoch: int) -> bool:

@@ -345,8 +345,16 @@ def test_case4_a_fit_resumed_by_backup_and_restore_keeps_or_names_the_epochs_of_
     # Keras keeps the restore's _initial_epoch and starts a later fit of this model there again: that
     # fit is no resume, and logging its epochs again is refused as for any other fit
     restored = model._initial_epoch
-    with pytest.raises(ValueError, match=rf"will not start training at epoch {restored}: step {restored} .* is not after"):
+    with pytest.raises(ValueError, match=rf"will not start training at epoch {restored}: step {restored} .* is not after") \
+            as refused:
         model.fit(**{**fit, "epochs": 6}, initial_epoch=4, callbacks=[report])
+    # its advice, initial_epoch=4, is what the user passed: the refusal says why Keras did not start there
+    assert (f"But Keras started this fit at epoch {restored} whatever its initial_epoch: an earlier fit's BackupAndRestore "
+            f"left model._initial_epoch={restored}, which Keras never clears and prefers to fit(initial_epoch=...); "
+            "set model._initial_epoch = None before this fit") in str(refused.value)
+    model._initial_epoch = None
+    model.fit(**{**fit, "epochs": 6}, initial_epoch=4, callbacks=[report])
+    assert sorted(matrices(tmp_path)[RUN]) == ([0, 1, 2, 3, 4, 5] if report_first else [0, 2, 3, 4, 5])
 
 
 class _InterruptMidEpoch(keras.callbacks.Callback):
