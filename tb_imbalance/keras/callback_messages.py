@@ -181,7 +181,8 @@ def another_fit_writing(name: str, run_dir: str, thread: str, refused: str) -> s
 def in_a_running_fit(thread: str) -> str:
     """What to say when one callback object is given to a second ``fit`` while its first, in ``thread``, still runs."""
     return (
-        f"this ClassificationReportCallback already takes part in a fit running in thread {thread!r}: one callback "
-        "object follows one fit at a time (Keras hands it each fit's model, which the other fit would then read). "
+        f"this ClassificationReportCallback already takes part in a fit still running in thread {thread!r} (in "
+        "another thread, or the fit from whose callback this one started): one callback object follows one fit at a "
+        "time (Keras hands it each fit's model, which the other fit would then read). "
         "Give each fit its own ClassificationReportCallback in callbacks=[...], with its own `log_dir` or `name`"
     )

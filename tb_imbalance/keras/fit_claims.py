@@ -12,7 +12,8 @@ named when the run directory refuses a step (:func:`writing_elsewhere`),
 :func:`has_returned` tells a fit that ended without ``on_train_end`` (an
 exception, a Ctrl-C) from one still running, and :func:`running_elsewhere`
 names the thread of a fit still running in another thread: one callback
-object given to a second fit meanwhile is refused (:func:`refuse_while_running`).
+object given to a second fit meanwhile (there, or from a callback of the
+running fit) is refused (:func:`refuse_while_running`).
 
 Example:
     >>> class Fit:  # stands for the History object of one fit
@@ -129,21 +130,32 @@ def running_elsewhere(fit: Any) -> str | None:
         thread = _THREADS.get(fit)
     except TypeError:
         return None
-    model = getattr(fit, "_model", None)  # History's model, read without Keras' property (JAX would sync its state)
-    if thread is None or thread is threading.current_thread() or not thread.is_alive() or model is None:
+    if thread is None or thread is threading.current_thread() or not thread.is_alive():
         return None
-    frame = sys._current_frames().get(thread.ident)
-    while frame is not None:
+    return thread.name if _inside(sys._current_frames().get(thread.ident), fit) else None
+
+
+def _inside(frame: Any, fit: Any) -> bool:
+    """Whether ``frame`` or a frame around it is Keras' ``fit`` call whose ``History`` is ``fit`` (of its model: read
+    without Keras' property, which on JAX would sync the model's state; a later fit of that model is another call)."""
+    model = getattr(fit, "_model", None)
+    while frame is not None and model is not None:
         if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
-            return thread.name
+            if getattr(frame.f_locals.get("callbacks"), "_history", None) is fit:
+                return True
         frame = frame.f_back
-    return None
+    return False
 
 
 def refuse_while_running(callback: Any, fit: Any) -> None:
-    """Refuse ``callback`` a new fit while ``fit`` (its current one, or None) still runs in another thread. Keras
-    has already handed ``callback`` the new fit's model and params: the running fit's are handed back first."""
-    running = None if fit is None else running_elsewhere(fit)
+    """Refuse ``callback`` a new fit while ``fit`` (its current one, or None) still runs: in another thread, or in
+    this one around the new fit (started from one of its callbacks). Keras has already handed ``callback`` the new
+    fit's model and params: the running fit's are handed back first."""
+    if fit is None or fit is getattr(getattr(callback, "_model", None), "history", None):  # listed twice: said apart
+        return
+    running = running_elsewhere(fit)
+    if running is None and _inside(sys._getframe(1), fit):
+        running = threading.current_thread().name
     if running is not None:
         callback.set_model(fit._model)
         callback.set_params(fit.params)

@@ -11,6 +11,7 @@ import glob
 import logging
 import os
 import re
+import threading
 import warnings
 
 import keras
@@ -529,8 +530,9 @@ def test_case3_one_callback_object_given_to_a_second_fit_while_the_first_runs_in
         other.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES + 1)])
         counter = Counter()
         with pytest.raises(ValueError, match=re.escape(
-                "this ClassificationReportCallback already takes part in a fit running in thread 'first-fit': one "
-                "callback object follows one fit at a time")) as refused:
+                "this ClassificationReportCallback already takes part in a fit still running in thread 'first-fit' "
+                "(in another thread, or the fit from whose callback this one started): one callback object follows "
+                "one fit at a time")) as refused:
             other.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=[report, counter])
         assert "own ClassificationReportCallback in callbacks=[...], with its own `log_dir` or `name`" in str(refused.value)
         assert counter.batches == 0
@@ -545,6 +547,43 @@ def test_case3_one_callback_object_given_to_a_second_fit_while_the_first_runs_in
     classifier([BalancedAccuracy(CLASSES)]).fit(x, y, validation_data=(x_val, y_val), epochs=4, initial_epoch=3,
                                                 verbose=0, callbacks=[report])
     assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3]
+
+
+def test_case3_one_callback_object_given_to_a_fit_started_from_a_callback_of_its_running_fit_is_refused(
+        tmp_path, data):
+    """A fit started inside another (from one of its callbacks) with the same callback object: refused, and the
+    outer fit still logs every epoch of its own model. After a fit that raised, the next one is not refused."""
+    (x, y), (x_val, y_val), _ = data
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    refusals = []
+
+    class FitAnother(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                with pytest.raises(ValueError) as refused:
+                    classifier([BalancedAccuracy(CLASSES)]).fit(x, y, validation_data=(x_val, y_val), epochs=1,
+                                                                verbose=0, callbacks=[report])
+                refusals.append(str(refused.value))
+
+    model = classifier([BalancedAccuracy(CLASSES)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing said of the outer fit's epochs: each is logged
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=3, verbose=0, callbacks=[report, FitAnother()])
+    assert refusals == [refusals[0]] and refusals[0].startswith(
+        "this ClassificationReportCallback already takes part in a fit still running in thread "
+        f"{threading.current_thread().name!r} (in another thread, or the fit from whose callback this one started)")
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]
+    np.testing.assert_array_equal(logged[2], sk_matrix(model, x_val, y_val))
+    class Preempt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("preempted")
+
+    with pytest.raises(RuntimeError, match="preempted"):  # a fit of this model that raised, then the next one
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=5, initial_epoch=3, verbose=0,
+                  callbacks=[report, Preempt()])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=5, initial_epoch=4, verbose=0, callbacks=[report])
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3, 4]
 
 
 # -- case 6: validation_data that never ends -------------------------------
