@@ -340,7 +340,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self.on_predict_begin(method="evaluate")
 
     def on_predict_begin(self, logs: dict | None = None, method: str = "predict") -> None:
-        if self._fit is not None and fit_claims.has_returned(self._fit, self.model):  # a fit a Ctrl-C or an error
+        if self._fit is not None and fit_claims.has_returned(self._fit):  # a fit a Ctrl-C or an error
             self._pending = []  # ended (no on_train_end): its finished steps reach the disk, errors were logged
             background.flush()
             self._leave_fit()

@@ -15,6 +15,14 @@ names the thread of a fit still running in another thread: one callback
 object given to a second fit meanwhile (there, or from a callback of the
 running fit) is refused (:func:`refuse_while_running`).
 
+Those two look for the fit's own frame of Keras' ``fit`` on a thread's stack.
+The frame is found once, when the fit is claimed (before its first epoch),
+by its locals; later checks compare frames only. Reading a running frame's
+``f_locals`` copies its locals into a dict that keeps them until the next
+read: read again each epoch, that released the previous epoch's ``tf.data``
+iterator there, whose clean-up blocked the training thread for up to half a
+second an epoch.
+
 Example:
     >>> class Fit:  # stands for the History object of one fit
     ...     pass
@@ -42,6 +50,7 @@ __all__ = ["claim", "has_returned", "refuse_while_running", "release", "running_
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
+_FRAMES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()  # its frame of Keras' fit, while claimed
 
 
 def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
@@ -56,6 +65,9 @@ def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
     except TypeError:  # not weak-referenceable: cannot tell fits apart
         return
     _THREADS.setdefault(fit, threading.current_thread())
+    known = _FRAMES.get(fit)  # a History given in callbacks=[...] is every fit's: this fit's frame, not a former's
+    if known is None or not _on_stack(known, sys._getframe(1)):
+        _FRAMES[fit] = _fit_frame(sys._getframe(1), fit)
     location = directory_key(run_dir)
     for (where, other_name), other in claims.items():
         if where != location or other is owner:
@@ -84,6 +96,8 @@ def release(fit: Any, owner: Any) -> None:
     if claims:
         for key in [key for key, holder in claims.items() if holder is owner]:
             del claims[key]
+    if not claims:  # the frame (and the locals it holds, once returned) is not kept past the fit
+        _FRAMES.pop(fit, None)
 
 
 def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:
@@ -105,46 +119,51 @@ def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:
     return None
 
 
-def has_returned(fit: Any, model: Any) -> bool:
-    """Whether ``fit`` of ``model``, in this thread, has left ``model.fit`` without ``on_train_end``
-    (an exception or a Ctrl-C): no ``fit`` of ``model`` is on this thread's stack. A fit in
-    another thread (or one that cannot be told apart) is taken as running."""
+def has_returned(fit: Any) -> bool:
+    """Whether ``fit``, in this thread, has left ``model.fit`` without ``on_train_end`` (an exception or a
+    Ctrl-C): its frame of Keras' ``fit`` is not on this thread's stack (none was found when it was claimed: not
+    inside ``model.fit``). A fit in another thread (or one that cannot be told apart) is taken as running."""
     try:
-        thread = _THREADS.get(fit)
+        thread, frame = _THREADS.get(fit), _FRAMES.get(fit)
     except TypeError:
         return False
     if thread is not threading.current_thread():
         return False
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
-            return False
-        frame = frame.f_back
-    return True
+    return frame is None or not _on_stack(frame, sys._getframe(1))
 
 
 def running_elsewhere(fit: Any) -> str | None:
     """The name of the thread, other than this one, in which ``fit`` (its ``History``) is still inside ``model.fit``
     (None: it runs in this thread, has returned, or cannot be told apart)."""
     try:
-        thread = _THREADS.get(fit)
+        thread, frame = _THREADS.get(fit), _FRAMES.get(fit)
     except TypeError:
         return None
-    if thread is None or thread is threading.current_thread() or not thread.is_alive():
+    if frame is None or thread is None or thread is threading.current_thread() or not thread.is_alive():
         return None
-    return thread.name if _inside(sys._current_frames().get(thread.ident), fit) else None
+    return thread.name if _on_stack(frame, sys._current_frames().get(thread.ident)) else None
 
 
-def _inside(frame: Any, fit: Any) -> bool:
-    """Whether ``frame`` or a frame around it is Keras' ``fit`` call whose ``History`` is ``fit`` (of its model: read
-    without Keras' property, which on JAX would sync the model's state; a later fit of that model is another call)."""
+def _on_stack(frame: Any, top: Any) -> bool:
+    """Whether ``frame`` is ``top`` or a frame around it (compared, never read)."""
+    while top is not None:
+        if top is frame:
+            return True
+        top = top.f_back
+    return False
+
+
+def _fit_frame(frame: Any, fit: Any) -> Any:
+    """``frame`` or the frame around it that is Keras' ``fit`` call whose ``History`` is ``fit`` (of its model: read
+    without Keras' property, which on JAX would sync the model's state; a later fit of that model is another call), or
+    None. Reads those frames' locals: once per fit, before its first epoch (see the module's docs)."""
     model = getattr(fit, "_model", None)
     while frame is not None and model is not None:
         if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
             if getattr(frame.f_locals.get("callbacks"), "_history", None) is fit:
-                return True
+                return frame
         frame = frame.f_back
-    return False
+    return None
 
 
 def refuse_while_running(callback: Any, fit: Any) -> None:
@@ -154,7 +173,7 @@ def refuse_while_running(callback: Any, fit: Any) -> None:
     if fit is None or fit is getattr(getattr(callback, "_model", None), "history", None):  # listed twice: said apart
         return
     running = running_elsewhere(fit)
-    if running is None and _inside(sys._getframe(1), fit):
+    if running is None and fit in _FRAMES and _on_stack(_FRAMES[fit], sys._getframe(1)):
         running = threading.current_thread().name
     if running is not None:
         callback.set_model(fit._model)
