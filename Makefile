@@ -101,6 +101,7 @@ bench: setup-all
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/metric_at_scale.py --backend torch
 	KERAS_BACKEND=torch $(VENV_TORCH)/bin/python bench/torch_kernels.py
 	$(VENV_JAX)/bin/python bench/writer_gil.py
+	$(PY) bench/tf_xla_call.py
 
 clean:
 	rm -rf $(VENV) $(VENV_JAX) $(VENV_TORCH) build dist *.egg-info test-artifacts .hypothesis

@@ -23,7 +23,7 @@ present, or the interpreters given)::
 
 Example:
     >>> sorted(MARKERS)
-    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'torch_kernels.py', 'writer_gil.py', 'writers_at_scale.py']
+    ['callback_overhead.py', 'curve_metric_cost.py', 'curves_cost.py', 'epoch_end.py', 'examples_cost.py', 'log_report_examples.py', 'many_classes.py', 'metric_at_scale.py', 'plugin_at_scale.py', 'tf_xla_call.py', 'torch_kernels.py', 'writer_gil.py', 'writers_at_scale.py']
 """
 
 from __future__ import annotations
@@ -54,10 +54,11 @@ MARKERS = {
     "metric_at_scale.py": ("metric at scale", "ours / SparseCategoricalAccuracy"),
     "torch_kernels.py": ("torch calls", "fit with the callback"),
     "writer_gil.py": ("beside a thread running Python", "one block and wake"),
+    "tf_xla_call.py": ("one XLA call", "SparseCategoricalAccuracy"),
 }
 
 #: Scripts that run on some backends only (the others run on every backend).
-BACKENDS = {"torch_kernels.py": ("torch",)}
+BACKENDS = {"torch_kernels.py": ("torch",), "tf_xla_call.py": ("tensorflow",)}
 
 
 def run_quick(script: str, *, backend: str, python: str | None = None, timeout: float = 900.0) -> str:
