@@ -47,6 +47,7 @@ import pytest
 __all__ = [
     "PLUGIN_ROUTE",
     "HOSTILE_CLASS_NAME",
+    "EDGE_CASES",
     "make_logdir",
     "write_newer_format_run",
     "labels_from_matrix",
@@ -80,6 +81,18 @@ PLUGIN_ROUTE = "/data/plugin/imbalance"
 
 #: A class name that would run script if a page inserted it as HTML.
 HOSTILE_CLASS_NAME = "<img src=x onerror=alert(1)>"
+
+#: The reference tests' named edge cases, 3 classes: name -> (labels, argmax predictions).
+EDGE_CASES = {
+    "all correct": ([0, 1, 2, 2, 1, 0], [0, 1, 2, 2, 1, 0]),
+    "class 2 has no support": ([0, 0, 1, 1, 0], [0, 2, 1, 1, 1]),
+    "class 2 never predicted": ([0, 1, 2, 2, 1], [0, 1, 1, 0, 1]),
+    "class 2 absent": ([0, 1, 0, 1, 1], [0, 1, 1, 1, 0]),
+    "a single class, right": ([1, 1, 1], [1, 1, 1]),
+    "a single class, wrong": ([1, 1, 1], [0, 0, 0]),
+    "a single row": ([2], [0]),
+    "all wrong": ([0, 1, 2, 0], [1, 2, 0, 2]),
+}
 
 _ROWS_PER_STEP = 400
 

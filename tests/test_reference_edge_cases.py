@@ -19,20 +19,24 @@ from imblearn.metrics import geometric_mean_score, specificity_score
 from sklearn import metrics as skm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
+from support import EDGE_CASES
 from tb_imbalance import core
 
 NUM_CLASSES = 3
 
 #: name -> (labels, predictions, weights of the weighted variant); classes 0..2.
 CASES = {
-    "all correct": ([0, 1, 2, 2, 1, 0], [0, 1, 2, 2, 1, 0], [0.5, 2.0, 1.0, 3.0, 0.25, 1.5]),
-    "class 2 has no support": ([0, 0, 1, 1, 0], [0, 2, 1, 1, 1], [1.0, 2.5, 0.5, 1.0, 4.0]),
-    "class 2 never predicted": ([0, 1, 2, 2, 1], [0, 1, 1, 0, 1], [2.0, 1.0, 0.5, 3.0, 1.5]),
-    "class 2 absent": ([0, 1, 0, 1, 1], [0, 1, 1, 1, 0], [1.0, 0.5, 2.0, 1.0, 3.0]),
-    "a single class, right": ([1, 1, 1], [1, 1, 1], [0.5, 1.0, 2.0]),
-    "a single class, wrong": ([1, 1, 1], [0, 0, 0], [0.5, 1.0, 2.0]),
-    "a single row": ([2], [0], [3.0]),
-    "all wrong": ([0, 1, 2, 0], [1, 2, 0, 2], [1.0, 2.0, 0.5, 1.5]),
+    name: (*EDGE_CASES[name], weights)
+    for name, weights in {
+        "all correct": [0.5, 2.0, 1.0, 3.0, 0.25, 1.5],
+        "class 2 has no support": [1.0, 2.5, 0.5, 1.0, 4.0],
+        "class 2 never predicted": [2.0, 1.0, 0.5, 3.0, 1.5],
+        "class 2 absent": [1.0, 0.5, 2.0, 1.0, 3.0],
+        "a single class, right": [0.5, 1.0, 2.0],
+        "a single class, wrong": [0.5, 1.0, 2.0],
+        "a single row": [3.0],
+        "all wrong": [1.0, 2.0, 0.5, 1.5],
+    }.items()
 }
 
 

@@ -17,6 +17,7 @@ import pytest
 from keras import ops
 from sklearn import metrics as skm
 
+from support import EDGE_CASES
 from tb_imbalance import core
 from tb_imbalance.keras import BalancedAccuracy, MacroAveragePrecision, MacroF1
 
@@ -24,14 +25,17 @@ NUM_CLASSES = 3
 
 #: name -> (labels, argmax predictions, sample_weight: 0 masks a row out)
 CASES = {
-    "all correct": ([0, 1, 2, 2, 1, 0], [0, 1, 2, 2, 1, 0], [1, 1, 0, 1, 1, 1]),
-    "class 2 has no support": ([0, 0, 1, 1, 0], [0, 2, 1, 1, 1], [1, 1, 1, 0, 1]),
-    "class 2 never predicted": ([0, 1, 2, 2, 1], [0, 1, 1, 0, 1], [1, 0, 1, 1, 1]),
-    "class 2 absent": ([0, 1, 0, 1, 1], [0, 1, 1, 1, 0], [1, 1, 1, 1, 0]),
-    "a single class, right": ([1, 1, 1], [1, 1, 1], [1, 0, 1]),
-    "a single class, wrong": ([1, 1, 1], [0, 0, 0], [0, 1, 1]),
-    "a single row": ([2], [0], [1]),
-    "all wrong": ([0, 1, 2, 0], [1, 2, 0, 2], [1, 1, 0, 1]),
+    name: (*EDGE_CASES[name], mask)
+    for name, mask in {
+        "all correct": [1, 1, 0, 1, 1, 1],
+        "class 2 has no support": [1, 1, 1, 0, 1],
+        "class 2 never predicted": [1, 0, 1, 1, 1],
+        "class 2 absent": [1, 1, 1, 1, 0],
+        "a single class, right": [1, 0, 1],
+        "a single class, wrong": [0, 1, 1],
+        "a single row": [1],
+        "all wrong": [1, 1, 0, 1],
+    }.items()
 }
 
 
