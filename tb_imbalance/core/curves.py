@@ -155,8 +155,9 @@ def _from_top(counts: np.ndarray) -> np.ndarray:
     return np.cumsum(counts[..., ::-1], axis=-1)[..., ::-1]
 
 
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    out = np.zeros(np.broadcast(numerator, denominator).shape)
+def _ratio(numerator: np.ndarray, denominator: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``numerator / denominator``, 0 where ``denominator`` is 0; into ``out`` when given (zeros there)."""
+    out = np.zeros(np.broadcast(numerator, denominator).shape) if out is None else out
     np.divide(numerator, denominator, out=out, where=denominator > 0)
     return out
 
@@ -318,7 +319,7 @@ def threshold_table(summary: np.ndarray) -> np.ndarray:
     np.subtract(false_positives[:, :1], false_positives, out=table[:, 2])  # true negatives
     false_negatives = np.subtract(true_positives[:, :1], true_positives, out=table[:, 3])
     for row, denominator in ((4, true_positives + false_positives), (5, true_positives + false_negatives)):
-        np.divide(true_positives, denominator, out=table[:, row], where=denominator > 0)  # precision, recall
+        _ratio(true_positives, denominator, out=table[:, row])  # precision, recall
     return table
 
 
