@@ -278,8 +278,6 @@ class EventFile:
                               f"{error.strerror}; {fix}") from None
         self.path, self._forks = path, _FORKS
         self._records = _FastRecordWriter(writer)
-        header = event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")
-        self._records.write(header.SerializeToString())
 
     def write(self, step: int, values: Sequence[summary_pb2.Summary.Value]) -> None:
         """Append one event holding ``values`` at ``step``.
@@ -291,9 +289,15 @@ class EventFile:
         event = event_pb2.Event(wall_time=time.time(), step=int(step))
         event.summary.value.extend(values)  # copied once (a Summary(value=values) would be copied into the event again)
         try:
-            if self._records is None or self._inherited():
-                self._open()
-            self._records.write(event.SerializeToString())
+            opened = self._records is None or self._inherited()
+            if opened:
+                self._open()  # its own errors name the run directory and the fix
+            header = [event_pb2.Event(wall_time=time.time(), file_version="brain.Event:2")] if opened else []
+            try:
+                for record in header + [event]:
+                    self._records.write(record.SerializeToString())
+            except OSError as error:
+                raise self._unwritten(error) from error
         except BaseException:
             self.drop()
             raise
@@ -303,9 +307,18 @@ class EventFile:
         if self._records is not None and not self._inherited():
             try:
                 self._records.flush()
+            except OSError as error:
+                self.drop()
+                raise self._unwritten(error) from error
             except BaseException:
                 self.drop()
                 raise
+
+    def _unwritten(self, error: OSError) -> OSError:
+        """``error`` of a step's write (a full disk), as an ``OSError`` of its ``errno`` naming the file and the fix."""
+        return type(error)(error.errno, f"a step could not be written to {self.path!r}: {error.strerror or error}. The "
+                           "steps written before it stay readable; free space on that disk (or make it writable), then "
+                           "write again: the next step starts a new event file")
 
     def drop(self) -> None:
         """Let the file go without writing anything more to it; a later :meth:`write` opens a new one.

@@ -147,6 +147,33 @@ def test_a_step_cut_short_by_a_full_disk_loses_nothing_written_before_or_after(t
     assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 2
 
 
+def test_a_full_disk_is_raised_at_every_door_naming_the_file_and_the_fix_with_its_errno(tmp_path, monkeypatch):
+    """log_report, log_matrix and ReportWriter write through one event file: its refused step says where and what next."""
+    from logdir_reader import matrices
+
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+
+    writer = tb_imbalance.ReportWriter(tmp_path / "writer")
+    writer.write_matrix(0, "confusion_matrix", [[3, 1], [0, 2]])
+    monkeypatch.setattr(event_file._FastRecordWriter, "write", full)
+    attempts = {
+        "writer": lambda: writer.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]]),
+        "log_matrix": lambda: tb_imbalance.log_matrix(str(tmp_path / "matrix"), [[4, 1], [0, 2]], step=0),
+        "log_report": lambda: tb_imbalance.log_report(str(tmp_path / "report"), [0, 1, 1], [0, 1, 0], step=0, num_classes=2),
+    }
+    for door, attempt in attempts.items():
+        with pytest.raises(OSError) as raised:
+            attempt()
+        assert raised.value.errno == 28, door
+        assert re.search(r"a step could not be written to '.*events\.out\.tfevents\.[^']*': No space left on device\. "
+                         r"The steps written before it stay readable; free space on that disk", str(raised.value)), door
+    monkeypatch.undo()
+    writer.write_matrix(1, "confusion_matrix", [[4, 1], [0, 2]])  # space freed: the next step writes
+    writer.close()
+    assert sorted(matrices(tmp_path / "writer")["."]) == [0, 1]
+
+
 def test_a_run_directory_it_may_not_write_in_is_named_with_the_fix_and_a_later_step_writes(tmp_path, monkeypatch):
     from logdir_reader import matrices
 
