@@ -61,9 +61,10 @@ def not_written(error: OSError, run_dir: str, name: str, epoch: int) -> OSError:
         ...                   "confusion_matrix", 4))  # doctest: +ELLIPSIS
         [Errno 28] ClassificationReportCallback(name='confusion_matrix') could not write epoch 4 into runs/a/...
     """
-    problem = error.strerror or str(error)
-    if error.filename is not None:
-        problem += f" ({error.filename})"
+    cause = error.__cause__ if isinstance(error.__cause__, OSError) else error  # the file system's own, not the writer's fix
+    problem = cause.strerror or str(cause)
+    if cause.filename is not None:
+        problem += f" ({cause.filename})"
     message = (
         f"ClassificationReportCallback(name={name!r}) could not write epoch {epoch} into {run_dir}: {problem}. "
         "The run keeps the steps written before it, readable; this fit writes none after it (a run never "

@@ -180,6 +180,22 @@ def test_a_full_disk_is_raised_naming_the_run_the_epoch_and_the_fix_and_the_step
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
 
 
+def test_a_full_disk_named_by_the_event_file_is_said_once_by_the_callback():
+    """The callback names the file system's reason, not the event file's own advice as well as its own."""
+    from tb_imbalance.keras.step_write import not_written
+
+    try:
+        try:
+            raise OSError(28, "No space left on device")
+        except OSError as disk:
+            raise OSError(28, "a step could not be written to 'events': No space left on device. Free space") from disk
+    except OSError as error:
+        said = str(not_written(error, "runs/a", "confusion_matrix", 2))
+    assert said.startswith("[Errno 28] ClassificationReportCallback(name='confusion_matrix') could not write epoch 2 "
+                           "into runs/a: No space left on device. The run keeps")
+    assert "a step could not be written" not in said
+
+
 def test_an_error_of_the_last_step_is_raised_by_on_train_end(tmp_path, data, monkeypatch, caplog):
     (x, y), (x_val, y_val), _ = data
     monkeypatch.setattr(ReportWriter, "_write_values", lambda self, step, values: 1 / 0)
