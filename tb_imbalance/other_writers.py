@@ -61,7 +61,8 @@ import time
 import warnings
 
 from tb_imbalance.core.caller import user_stacklevel
-from tb_imbalance.event_file import event_files, kept_open_here, read_events_from
+from tb_imbalance.event_file import kept_open_here
+from tb_imbalance.event_reading import event_files, read_events_from
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 
 __all__ = [

@@ -54,7 +54,7 @@ from typing import Callable, Iterable, Sequence
 from tensorboard.compat.proto import event_pb2
 
 from tb_imbalance import format as fmt
-from tb_imbalance.event_file import event_files, read_events_from
+from tb_imbalance.event_reading import event_files, read_events_from
 from tb_imbalance.events import tag_collision, tag_written_among
 from tb_imbalance.step import ClassSet, ReportStep
 from tb_imbalance.tensors import called_from_tf_py_function

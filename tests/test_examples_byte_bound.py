@@ -15,7 +15,7 @@ import pytest
 
 import tb_imbalance
 from tb_imbalance import format as fmt
-from tb_imbalance.event_file import read_events
+from tb_imbalance.event_reading import read_events
 from tb_imbalance import examples as examples_module
 from tb_imbalance.examples import collect_examples
 

@@ -30,7 +30,7 @@ from tensorboard.backend.event_processing import event_accumulator
 import tb_imbalance.summary as tbs
 from logdir_reader import matrices
 from tb_imbalance import ReportWriter, log_report
-from tb_imbalance.event_file import event_files
+from tb_imbalance.event_reading import event_files
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.targets import close_directory_writers
 
@@ -451,7 +451,7 @@ def test_a_writers_own_file_is_known_to_be_there_by_its_quiet_directorys_times_a
 ):
     """The directory's times, read for its listing, also say the file is there: one system call less a step."""
     import tb_imbalance.other_writers as other_writers
-    from tb_imbalance.event_file import read_events
+    from tb_imbalance.event_reading import read_events
 
     monkeypatch.setattr(other_writers, "time", _Later(10))
     looked = []

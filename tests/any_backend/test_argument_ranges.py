@@ -134,7 +134,7 @@ def test_a_step_past_int64_is_refused_by_the_tf_summary_ops(tmp_path):
         with pytest.raises(ValueError, match=r"`step` must be at most 2\*\*63 - 1"):
             tb_imbalance.summary.classification_report("val", LABELS, SCORES, step=2**63)
     writer.flush()
-    from tb_imbalance.event_file import read_events
+    from tb_imbalance.event_reading import read_events
 
     (path,) = [p for p in tmp_path.iterdir() if p.name.startswith("events.out")]
     assert [e for e in read_events(str(path)) if e.summary.value] == []

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tb_imbalance
-from tb_imbalance import event_file
+from tb_imbalance import event_file, event_reading
 
 
 def read_records(raw):
@@ -78,7 +78,7 @@ def test_a_url_run_whose_name_globs_is_read_back_and_a_re_run_refused():
     url = "memory://tbi-test/runs/exp[1]"
     with tb_imbalance.ReportWriter(url) as writer:
         tb_imbalance.log_matrix(writer, [[3, 1], [0, 2]], 0, class_names=["a", "b"], image=False)
-    (path,) = event_file.event_files(url)
+    (path,) = event_reading.event_files(url)
     assert path.startswith(url + "/events.out.tfevents")
     with tb_imbalance.ReportWriter(url) as again, pytest.raises(ValueError, match="not after the last step already logged"):
         tb_imbalance.log_matrix(again, [[3, 1], [0, 2]], 0, class_names=["a", "b"], image=False)
@@ -214,7 +214,7 @@ def test_a_run_directory_it_may_write_but_not_list_is_refused_before_a_step_mixe
                 raise PermissionError(13, "Permission denied", str(run))
             return scandir(path, *args)
 
-        monkeypatch.setattr(event_file.os, "scandir", refused)
+        monkeypatch.setattr(event_reading.os, "scandir", refused)
     message = (f"cannot list the run directory {str(run)!r}: Permission denied; the steps it holds cannot be checked "
                "before a write (nor read by TensorBoard): make it readable (chmod u+r) or pass another log_dir")
     with pytest.raises(PermissionError, match=re.escape(message)):
@@ -224,7 +224,7 @@ def test_a_run_directory_it_may_write_but_not_list_is_refused_before_a_step_mixe
     monkeypatch.undo()
     run.chmod(0o755)
     assert sorted(run.iterdir()) == before
-    assert event_file.event_files(str(tmp_path / "missing")) == []
+    assert event_reading.event_files(str(tmp_path / "missing")) == []
 
 
 def test_a_url_that_cannot_be_read_fails_before_training_not_after_the_first_epoch(tmp_path):
@@ -284,8 +284,8 @@ def test_a_url_with_and_without_a_trailing_slash_is_one_run_directory():
         tb_imbalance.log_report(url, [0, 1, 1], [1, 1, 1], 1, num_classes=2, image=False)
     assert tb_imbalance.ReportWriter("memory://tbi-test/slash/run//").log_dir == url
     close_directory_writers()
-    (path,) = event_file.event_files(url)
-    assert [event.step for event in event_file.read_events(path) if event.summary.value] == [0, 1]
+    (path,) = event_reading.event_files(url)
+    assert [event.step for event in event_reading.read_events(path) if event.summary.value] == [0, 1]
 
 
 def test_local_steps_are_appended_to_a_file_kept_open_not_reopened_through_tensorboards_file_layer(tmp_path, monkeypatch):
@@ -300,7 +300,7 @@ def test_local_steps_are_appended_to_a_file_kept_open_not_reopened_through_tenso
         writer.write_matrix(step, "confusion_matrix", [[3, 1], [0, step]], image=False)
     assert opened == []
     (path,) = tmp_path.glob("events.out.tfevents.*")
-    assert [event.step for event in event_file.read_events(str(path))] == [0, 0, 1, 2]  # the header, then each step
+    assert [event.step for event in event_reading.read_events(str(path))] == [0, 0, 1, 2]  # the header, then each step
     assert event_file.kept_open_here(os.path.realpath(path))
     writer.close()
     assert not event_file.kept_open_here(os.path.realpath(path))
@@ -324,7 +324,7 @@ def test_an_event_file_deleted_while_a_step_is_written_starts_a_new_file_with_th
     writer.close()
     (second,) = tmp_path.glob("events.out.tfevents.*")
     assert second != first
-    events = list(event_file.read_events(str(second)))
+    events = list(event_reading.read_events(str(second)))
     assert events[0].file_version == "brain.Event:2"  # a whole event file, not the steps after a lost header
     assert [event.step for event in events[1:]] == [1, 2]
 
@@ -357,7 +357,7 @@ def test_a_writer_dropped_without_closing_closes_its_kept_open_file_quietly(tmp_
         gc.collect()
     assert [str(warning.message) for warning in said] == []
     assert not event_file.kept_open_here(os.path.realpath(path))
-    assert [event.step for event in event_file.read_events(str(path))] == [0, 0]
+    assert [event.step for event in event_reading.read_events(str(path))] == [0, 0]
 
 
 def test_a_process_logging_into_more_directories_than_it_may_open_files_keeps_only_a_few_open(tmp_path):
@@ -383,9 +383,9 @@ def test_a_process_logging_into_more_directories_than_it_may_open_files_keeps_on
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) < 100
     for run in range(0, 300, 7):
-        files = event_file.event_files(str(tmp_path / f"run{run}"))
+        files = event_reading.event_files(str(tmp_path / f"run{run}"))
         assert len(files) == 1
-        steps = [event.step for event in event_file.read_events(files[0]) if event.summary.value]
+        steps = [event.step for event in event_reading.read_events(files[0]) if event.summary.value]
         assert steps == [0, 1]
 
 
@@ -399,11 +399,11 @@ def test_a_file_let_go_for_others_and_deleted_meanwhile_is_not_re_created_withou
     os.remove(old)
     first.write_matrix(1, "confusion_matrix", [[2, 1], [0, 3]], image=False)
     (new,) = (tmp_path / "a").glob("events.out.tfevents.*")
-    events = list(event_file.read_events(str(new)))
+    events = list(event_reading.read_events(str(new)))
     assert events[0].file_version == "brain.Event:2" and [event.step for event in events[1:]] == [1]
     first.write_matrix(2, "confusion_matrix", [[2, 1], [0, 3]], image=False)  # reopened, appended
     second.write_matrix(1, "confusion_matrix", [[2, 1], [0, 3]], image=False)
-    assert [event.step for event in event_file.read_events(str(new))][1:] == [1, 2]
+    assert [event.step for event in event_reading.read_events(str(new))][1:] == [1, 2]
     first.close()
     second.close()
 
@@ -431,7 +431,7 @@ def test_a_forked_child_never_writes_to_or_closes_its_parents_event_file(tmp_pat
     if not kept_open:
         monkeypatch.setattr(event_file, "KEPT_OPEN_MAX", 1)
         event_file.EventFile(tmp_path / "other").write(0, value(0.0))  # lets the others go
-    (parents,) = event_file.event_files(str(tmp_path / "parent"))
+    (parents,) = event_reading.event_files(str(tmp_path / "parent"))
     assert event_file.kept_open_here(os.path.realpath(events.path)) is kept_open
     assert event_file.kept_open_here(os.path.realpath(parents)) is kept_open
     child = os.fork()
@@ -457,14 +457,14 @@ def test_a_forked_child_never_writes_to_or_closes_its_parents_event_file(tmp_pat
     with open(events.path, "rb") as handle:  # both checksums of every record, to the file's last byte
         parent_events = [event_pb2.Event.FromString(payload) for payload in read_records(handle.read())]
     assert [(e.step, [v.simple_value for v in e.summary.value]) for e in parent_events] == [(0, []), (0, [0.5]), (1, [1.5])]
-    (childs,) = set(event_file.event_files(str(tmp_path / "plain"))) - {events.path}
+    (childs,) = set(event_reading.event_files(str(tmp_path / "plain"))) - {events.path}
     with open(childs, "rb") as handle:
         child_events = [event_pb2.Event.FromString(payload) for payload in read_records(handle.read())]
     assert child_events[0].file_version == "brain.Event:2"  # a whole file of the child's own
     assert [(e.step, [v.simple_value for v in e.summary.value]) for e in child_events[1:]] == [(1, [-1.0])]
     with open(parents, "rb") as handle:
         assert [event_pb2.Event.FromString(payload).step for payload in read_records(handle.read())] == [0, 0, 1]
-    assert len(event_file.event_files(str(tmp_path / "parent"))) == 2  # the child's step went to a file of its own
+    assert len(event_reading.event_files(str(tmp_path / "parent"))) == 2  # the child's step went to a file of its own
     logged = matrices(tmp_path)
     assert sorted(logged["parent"]) == [0, 1] and np.array_equal(logged["parent"][1], cm * 2)
     assert np.array_equal(logged["parent"][0], cm) and np.array_equal(logged["child"][0], cm + 1)

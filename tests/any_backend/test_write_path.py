@@ -92,7 +92,7 @@ def test_torch_summary_writer_keeps_the_users_scalars_and_the_report_in_one_file
 
 
 def _steps_in_file_order(run_dir, tag="confusion_matrix") -> list[int]:
-    from tb_imbalance.event_file import read_events
+    from tb_imbalance.event_reading import read_events
 
     steps = []
     for name in sorted(os.listdir(run_dir)):
@@ -138,7 +138,7 @@ def test_a_run_directory_deleted_and_made_again_starts_over(tmp_path, kind):
         tb_imbalance.log_report(target, labels, predictions, step, num_classes=3, image=False)
     close_directory_writers()
     (name,) = os.listdir(run_dir)
-    from tb_imbalance.event_file import read_events
+    from tb_imbalance.event_reading import read_events
 
     events = list(read_events(os.path.join(run_dir, name)))
     assert events[0].file_version == "brain.Event:2"  # a new file, with its header
@@ -189,7 +189,7 @@ def test_a_run_directory_deleted_while_a_step_is_written_starts_over_with_that_s
     close_directory_writers()
     writer.close()
     (name,) = os.listdir(run_dir)
-    from tb_imbalance.event_file import read_events
+    from tb_imbalance.event_reading import read_events
 
     assert next(read_events(os.path.join(run_dir, name))).file_version == "brain.Event:2"
     assert _steps_in_file_order(run_dir) == [2, 3]

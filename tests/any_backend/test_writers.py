@@ -465,7 +465,7 @@ def test_a_report_writer_made_before_a_fork_gives_the_child_its_own_file_never_t
     (each step twice, out of order); and a lock held by a parent's thread at the fork would hang it."""
     import signal
 
-    from tb_imbalance.event_file import event_files, read_events
+    from tb_imbalance.event_reading import event_files, read_events
     from threads import held_by_another_thread
 
     labels, scores = seeded_batch(11)
