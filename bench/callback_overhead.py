@@ -8,7 +8,7 @@ before this script imports Keras)::
     /tmp/vjax/bin/python bench/callback_overhead.py --backend jax        # no TensorFlow installed
     /tmp/vtorch/bin/python bench/callback_overhead.py --backend torch    # no TensorFlow installed
 
-``--quick`` is a smoke run (tiny data, 2 rounds, no context variants:
+``--quick`` is a smoke run (tiny data, 2 rounds, no context variants, with ``--compare-bare``:
 seconds, figures meaningless); ``--repeats N``, ``--epochs N``,
 ``--no-context``. The device is whatever the backend picks (a GPU when the
 environment has one); it is printed.
@@ -58,6 +58,13 @@ alone.
 ``--train-rows N`` (14,600 by default) and ``--val-rows N`` (3,600) size the
 data: fewer rows give shorter epochs, while the callback's work per epoch
 stays the same (one report step), so its share grows as epochs shorten.
+
+``--compare-bare`` adds the variant ``bare_matrix`` (plain plus a bare
+streaming confusion matrix: argmax, a segment sum into ``C * C`` counts and
+balanced accuracy from them, in ``keras.ops``, with none of the metric's
+checks: labels out of range, NaN rows, weights) and prints (f) ``bare_matrix /
+plain``: what the least streaming confusion matrix costs in this backend's
+compiled step, the floor under ``metric*``'s cost.
 
 ``--lean`` leaves out what a user can turn off: the metric's curve state
 (``curves=False``, in ``metric``, ``metric*`` and ``tb_imbalance``) and the
@@ -328,6 +335,8 @@ def run_variant(variant, data, epochs, log_root, lean=False) -> Fit:
         callbacks.append(_counted_report_callback(log_dir, names, image=not lean))
     elif variant == "extra_metric":
         metrics.append(keras.metrics.SparseCategoricalAccuracy(name="accuracy_2"))
+    elif variant == "bare_matrix":
+        metrics.append(_bare_matrix_metric(CLASSES))
     elif variant == "keras_tb":
         callbacks.append(keras.callbacks.TensorBoard(log_dir))
     elif variant == "recipe":
@@ -401,6 +410,31 @@ def compare(fits, variant, base) -> dict[str, Any]:
         "median_wall": statistics.median(f.wall for f in v),
         "median_base": statistics.median(f.wall for f in b),
     }
+
+
+def _bare_matrix_metric(num_classes: int):
+    ops = keras.ops
+
+    class BareMatrix(keras.metrics.Metric):
+        """Balanced accuracy from a streaming confusion matrix, with no checks: the floor of its cost."""
+
+        def __init__(self):
+            super().__init__(name="bare_matrix")
+            self.counts = self.add_variable(shape=(num_classes * num_classes,), initializer="zeros", name="counts")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+            cells = labels * num_classes + ops.cast(ops.argmax(y_pred, axis=-1), "int32")
+            ones = ops.ones_like(cells, dtype=self.dtype)
+            self.counts.assign_add(ops.segment_sum(ones, cells, num_segments=num_classes * num_classes))
+
+        def result(self):
+            rows = ops.reshape(self.counts.value, (num_classes, num_classes))
+            support = ops.sum(rows, axis=1)
+            recall = ops.diagonal(rows) / ops.maximum(support, 1.0)
+            return ops.sum(recall) / ops.maximum(ops.sum(ops.cast(support > 0, self.dtype)), 1.0)
+
+    return BareMatrix()
 
 
 # -- (d): per-batch cost of update_state + result() ---------------------------------------
@@ -590,6 +624,8 @@ def main(argv=None) -> int:
                              "tb_imbalance.background.GATHER_S; 0: every step written at once)")
     parser.add_argument("--compare-gathering", action="store_true",
                         help="also fit tb_imbalance with GATHER_S = 0 (tb_at_once) in every round; print (g)")
+    parser.add_argument("--compare-bare", action="store_true",
+                        help="add a bare streaming confusion-matrix metric (no checks) and print (f) bare_matrix / plain")
     parser.add_argument("--lean", action="store_true",
                         help="the metric without curves (curves=False) and the callback without its picture (image=False)")
     parser.add_argument("--train-rows", type=int, default=14_600,
@@ -610,6 +646,7 @@ def main(argv=None) -> int:
     if args.quick:
         train_rows, val_rows = 2_048, 512
         args.epochs, args.repeats, args.calls, args.blocks, args.no_context = 2, 2, 50, 3, True
+        args.compare_bare = True
         args.wide_classes = "32"
     else:
         train_rows, val_rows = args.train_rows, args.val_rows
@@ -623,6 +660,7 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory() as log_root:
         variants = list(CORE_VARIANTS) + (["tb_at_once"] if args.compare_gathering else [])
+        variants += ["bare_matrix"] if args.compare_bare else []
         fits = run_rounds(variants, data, args.epochs, args.repeats, log_root, "core", args.lean)
         comparisons = [
             ("(a) metric + callback / plain", compare(fits, "tb_imbalance", "plain")),
@@ -631,6 +669,9 @@ def main(argv=None) -> int:
             ("    metric alone: metric / plain", compare(fits, "metric", "plain")),
             ("    metric* / plain", compare(fits, "metric_unbinned_training", "plain")),
         ]
+        if args.compare_bare:
+            comparisons.append(("(f) bare confusion matrix / plain", compare(fits, "bare_matrix", "plain")))
+            comparisons.append(("    metric* / bare confusion matrix", compare(fits, "metric_unbinned_training", "bare_matrix")))
         if args.compare_gathering:
             comparisons.append(("(g) gathered / at once: tb / tb_at_once", compare(fits, "tb_imbalance", "tb_at_once")))
         if args.backend == "tensorflow" and not args.no_context:

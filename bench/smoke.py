@@ -42,7 +42,8 @@ REPO = BENCH.parent
 #: Lines each script prints in its final table, for every backend.
 MARKERS = {
     "callback_overhead.py": ("(a) metric + callback / plain", "(b) 2nd SparseCatAccuracy / plain",
-                             "(c) callback alone: tb / metric", "(c) by direct count", "(d) per batch"),
+                             "(c) callback alone: tb / metric", "(c) by direct count", "(d) per batch",
+                             "(f) bare confusion matrix / plain"),
     "many_classes.py": ("part 1, fit:", "part 2, writers", "log_report target"),
     "examples_cost.py": ("beyond the predict pass", "epochs 2.."),
     "epoch_end.py": ("on the training thread, background writer", "picture draw"),
