@@ -179,3 +179,23 @@ def test_a_step_past_2_53_is_written_and_said_once_that_pages_round_it(tmp_path,
     close_directory_writers()
     (by_step,) = matrices(tmp_path).values()
     assert list(by_step) == [2**53, 1733400000123456789, 1733400000123456790]
+
+
+def test_a_class_count_past_ten_million_is_refused_naming_num_classes_before_anything_is_written(tmp_path):
+    # num_classes=10**9 (raw ids taken for a count) used to fill the memory until the process was killed
+    from tb_imbalance.keras import BalancedAccuracy
+
+    too_many = 10_000_001
+    message = r"`num_classes` must be at most 10,000,000, received 10,000,001: .* map the ids seen to 0..C-1"
+    with pytest.raises(ValueError, match=message):
+        tb_imbalance.log_report(str(tmp_path / "run"), [0, 5], [3, 7], 0, num_classes=too_many)
+    cells = tb_imbalance.core.SparseMatrix.from_cells(too_many, [0, 5], [3, 7], [1, 2])
+    with pytest.raises(ValueError, match=message):
+        tb_imbalance.log_matrix(str(tmp_path / "matrix"), cells, step=0)
+    with tb_imbalance.ReportWriter(str(tmp_path / "writer")) as writer:
+        with pytest.raises(ValueError, match=message):
+            writer.write_matrix(0, "confusion_matrix", cells)
+    with pytest.raises(ValueError, match=message):
+        BalancedAccuracy(too_many)
+    close_directory_writers()
+    assert not any(name.startswith("events.out") for name in _files(tmp_path))
