@@ -46,11 +46,13 @@ from tb_imbalance.events import tag_collision
 from tb_imbalance.keras.callback_messages import in_a_running_fit
 from tb_imbalance.run_location import directory_key
 
-__all__ = ["claim", "has_returned", "refuse_while_running", "release", "running_elsewhere", "writing_elsewhere"]
+__all__ = [
+    "call_of", "claim", "has_returned", "refuse_while_running", "release", "running_elsewhere", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
 _FRAMES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()  # its frame of Keras' fit, while claimed
+_CALLS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()  # what that fit call was given
 
 
 def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
@@ -67,7 +69,8 @@ def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
     _THREADS.setdefault(fit, threading.current_thread())
     known = _FRAMES.get(fit)  # a History given in callbacks=[...] is every fit's: this fit's frame, not a former's
     if known is None or not _on_stack(known, sys._getframe(1)):
-        _FRAMES[fit] = _fit_frame(sys._getframe(1), fit)
+        _FRAMES[fit] = frame = _fit_frame(sys._getframe(1), fit)
+        _CALLS[fit] = (None, None) if frame is None else _given(frame.f_locals)  # read once, with the frame
     location = directory_key(run_dir)
     for (where, other_name), other in claims.items():
         if where != location or other is owner:
@@ -98,6 +101,29 @@ def release(fit: Any, owner: Any) -> None:
             del claims[key]
     if not claims:  # the frame (and the locals it holds, once returned) is not kept past the fit
         _FRAMES.pop(fit, None)
+        _CALLS.pop(fit, None)
+
+
+def call_of(fit: Any) -> tuple[tuple | None, Any]:
+    """What ``fit``'s call of Keras' ``fit`` was given: its ``keras.callbacks.BackupAndRestore`` callbacks and its
+    ``initial_epoch`` (Keras starts at the model's ``_initial_epoch`` instead when one is set), read when it was
+    claimed, before its first epoch; (None, None): that call was not found (a loop that calls callbacks itself)."""
+    try:
+        restorers, initial_epoch = _CALLS.get(fit, (None, None))
+    except TypeError:
+        return None, None
+    return None if restorers is None else tuple(ref() for ref in restorers if ref() is not None), initial_epoch
+
+
+def _given(local: dict) -> tuple[tuple | None, Any]:
+    """The BackupAndRestore callbacks (weakly: they hold the model, which holds the fit's History) and the
+    ``initial_epoch`` in a frame's locals of Keras' ``fit``."""
+    import keras
+
+    listed = getattr(local.get("callbacks"), "callbacks", None)
+    restorers = None if listed is None else tuple(
+        weakref.ref(c) for c in listed if isinstance(c, keras.callbacks.BackupAndRestore))
+    return restorers, local.get("initial_epoch")
 
 
 def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:

@@ -22,7 +22,12 @@ Keras never clears ``_initial_epoch``: a later fit of the same model finds
 the restore's value again, and starts there whatever its own ``initial_epoch``.
 It is no restore: such a fit is checked like any other, and refused if it
 would log a step again, the refusal naming the value left and the fix
-(``model._initial_epoch = None``).
+(``model._initial_epoch = None``); one that logs nothing again is warned that
+it starts there, not at its ``initial_epoch``. A fit is taken as restored only
+when one of its own BackupAndRestore callbacks holds a backup of that epoch
+(whatever fits, with this callback or without, came between); where its
+callbacks are unknown, when the value differs from the one its model's last
+fit with this callback started with.
 
 Example:
     >>> from tb_imbalance.run_history import RunHistory, TagHistory
@@ -39,6 +44,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import weakref
 from typing import Any
 
@@ -56,11 +62,11 @@ def check_history(
     """Refuse, before the first epoch of ``fit`` (its ``History``) trains, what ``writer``'s run directory
     holds against it (``classes``: the tag's :class:`~tb_imbalance.step.ClassSet`, None while unknown), naming
     a fit in another thread that writes the tag; returns :func:`resumed_steps`."""
-    left = _left_by_a_restore(model, epoch)  # read before resumed_steps notes this fit's start
+    left = _left_by_a_restore(model, epoch, fit)  # read before resumed_steps notes this fit's start
     try:
         with writer.lock:
             history = writer.history
-            kept_through = resumed_steps(model, history, name, epoch, freq, messages)
+            kept_through = resumed_steps(model, history, name, epoch, freq, messages, fit=fit)
             first_logged = max(epoch, kept_through + 1)
             first_logged += (-first_logged) % freq
             if classes is not None:
@@ -78,25 +84,35 @@ def check_history(
                 f"BackupAndRestore left model._initial_epoch={epoch}, which Keras never clears and prefers to "
                 "fit(initial_epoch=...); set model._initial_epoch = None before this fit")
         raise ValueError(f"ClassificationReportCallback(name={name!r}) {refused}: {error}") from None
+    asked = fit_claims.call_of(fit)[1]
+    if left and isinstance(asked, int) and asked != epoch:
+        messages.warn_once("left", (
+            f"Keras starts this fit at epoch {epoch}, not at its initial_epoch={asked}: an earlier fit's "
+            f"BackupAndRestore left model._initial_epoch={epoch}, which Keras never clears and prefers to "
+            f"fit(initial_epoch=...), so the run's first step is {epoch}; set model._initial_epoch = None before "
+            "fit to start at its initial_epoch"))
     return kept_through
 
 
-def resumed_steps(model: Any, history: RunHistory, name: str, epoch: int, freq: int, messages: Any) -> int:
+def resumed_steps(
+    model: Any, history: RunHistory, name: str, epoch: int, freq: int, messages: Any, *, fit: Any = None
+) -> int:
     """The last step of tag ``name`` a fit that starts at ``epoch`` keeps rather than logs again
     (-1: none); kept steps are said in a line, missing ones in a warning (``messages``: the
     callback's :class:`~tb_imbalance.keras.callback_messages.CallbackMessages`).
 
-    Only a fit that BackupAndRestore restored (the model's ``_initial_epoch`` is ``epoch``) keeps
-    steps; any other fit that starts at or before a logged step is refused by the run history.
+    Only a fit that BackupAndRestore restored (the model's ``_initial_epoch`` is ``epoch``, and one of
+    ``fit``'s BackupAndRestore callbacks holds a backup of that epoch) keeps steps; any other fit that
+    starts at or before a logged step is refused by the run history.
     """
-    kept, message = _resumed(model, history, name, epoch, freq)
+    kept, message = _resumed(model, history, name, epoch, freq, fit)
     if message is not None:
         (messages.say_once if kept >= 0 else messages.warn_once)("resumed", message)
     return kept
 
 
-def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) -> tuple[int, str | None]:
-    if not _restored(model, epoch):
+def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int, fit: Any) -> tuple[int, str | None]:
+    if not _restored(model, epoch, fit):
         return -1, None
     tag = history.tags.get(name)
     last = -1 if tag is None else tag.last_step
@@ -132,16 +148,43 @@ def _resumed(model: Any, history: RunHistory, name: str, epoch: int, freq: int) 
 _STARTED_AT: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 
 
-def _left_by_a_restore(model: Any, epoch: int) -> bool:
+def _backed_up(fit: Any, epoch: int) -> bool | None:
+    """Whether one of ``fit``'s BackupAndRestore callbacks holds a backup that starts at ``epoch`` (what its
+    ``on_train_begin`` restored: it writes the next only at an epoch's or a batch's end); None: cannot tell (the
+    fit's callbacks unknown, or a BackupAndRestore whose backup is not where Keras 3.x keeps it)."""
+    restorers = fit_claims.call_of(fit)[0]
+    if restorers is None:
+        return None
+    for backup in restorers:
+        path = getattr(backup, "_training_metadata_path", None)
+        try:
+            from keras.src.utils import file_utils
+
+            if not file_utils.exists(path):
+                continue
+            with file_utils.File(path, "r") as file:
+                if json.loads(file.read())["epoch"] == epoch:
+                    return True
+        except (ImportError, OSError, TypeError, ValueError, KeyError):
+            return None
+    return False
+
+
+def _left_by_a_restore(model: Any, epoch: int, fit: Any = None) -> bool:
     """Whether Keras starts this fit at ``epoch`` because a former fit's restore left ``_initial_epoch`` there."""
     value = getattr(model, "_initial_epoch", None)
+    if not (epoch > 0 and value == epoch):
+        return False
+    backed_up = _backed_up(fit, epoch)
+    if backed_up is not None:
+        return not backed_up
     try:
-        return epoch > 0 and value == epoch and _STARTED_AT.get(model, None) == value
+        return _STARTED_AT.get(model, None) == value
     except TypeError:  # not weak-referenceable: cannot tell fits apart
         return False
 
 
-def _restored(model: Any, epoch: int) -> bool:
+def _restored(model: Any, epoch: int, fit: Any = None) -> bool:
     """Whether BackupAndRestore restored this fit to start at ``epoch`` (not a value left from a former fit)."""
     value = getattr(model, "_initial_epoch", None)
     try:
@@ -149,4 +192,7 @@ def _restored(model: Any, epoch: int) -> bool:
         _STARTED_AT[model] = value
     except TypeError:  # not weak-referenceable: cannot tell fits apart
         before = None
-    return epoch > 0 and value == epoch and before != value
+    if not (epoch > 0 and value == epoch):
+        return False
+    backed_up = _backed_up(fit, epoch)
+    return before != value if backed_up is None else backed_up

@@ -358,6 +358,63 @@ def test_case4_a_fit_resumed_by_backup_and_restore_keeps_or_names_the_epochs_of_
     assert sorted(matrices(tmp_path)[RUN]) == ([0, 1, 2, 3, 4, 5] if report_first else [0, 2, 3, 4, 5])
 
 
+def _left_at_2_by_fits_without_the_callback(model, fit, backup_dir):
+    backup = keras.callbacks.BackupAndRestore(str(backup_dir))
+    with pytest.raises(RuntimeError, match="preempted"):  # backed up through epoch 1
+        model.fit(**fit, epochs=4, callbacks=[backup, _Interrupt()])
+    model.fit(**fit, epochs=4, callbacks=[backup])  # restored at 2, ends: its backup is deleted
+    assert model._initial_epoch == 2
+
+
+def test_case4_a_start_left_by_a_restore_in_fits_without_the_callback_is_no_resume(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    fit = dict(x=x, y=y, validation_data=(x_val, y_val), verbose=0)
+    model = classifier([BalancedAccuracy(CLASSES)])
+    model.fit(**fit, epochs=4, callbacks=[ClassificationReportCallback(tmp_path / "earlier", verbose=0)])
+    earlier = matrices(tmp_path / "earlier")[RUN]
+    _left_at_2_by_fits_without_the_callback(model, fit, tmp_path / "backup")
+    # the run's steps 2-3 are the earlier fit's, not an interrupted one's: refused, not kept
+    counter = Counter()
+    with pytest.raises(ValueError, match=r"will not start training at epoch 2: step 2 .* is not after the last step "
+                                         r"already logged \(3\).*set model\._initial_epoch = None before this fit"):
+        model.fit(**fit, initial_epoch=4, epochs=6,
+                  callbacks=[ClassificationReportCallback(tmp_path / "earlier", verbose=0), counter])
+    assert counter.batches == 0
+    logged = matrices(tmp_path / "earlier")[RUN]
+    assert sorted(logged) == [0, 1, 2, 3]
+    np.testing.assert_array_equal(logged[3], earlier[3])
+
+    model = classifier([BalancedAccuracy(CLASSES)])
+    _left_at_2_by_fits_without_the_callback(model, fit, tmp_path / "backup2")
+    with pytest.warns(UserWarning) as said:  # a new run: no epochs 0-1 "backed up by the interrupted fit"
+        model.fit(**fit, epochs=4, callbacks=[ClassificationReportCallback(tmp_path / "new", verbose=0)])
+    assert [str(w.message) for w in said if "ClassificationReportCallback" in str(w.message)] == [
+        "ClassificationReportCallback: Keras starts this fit at epoch 2, not at its initial_epoch=0: an earlier fit's "
+        "BackupAndRestore left model._initial_epoch=2, which Keras never clears and prefers to fit(initial_epoch=...), "
+        "so the run's first step is 2; set model._initial_epoch = None before fit to start at its initial_epoch"]
+    logged = matrices(tmp_path / "new")[RUN]
+    assert sorted(logged) == [2, 3]
+    np.testing.assert_array_equal(logged[3], sk_matrix(model, x_val, y_val))
+
+
+def test_case4_a_fit_restored_again_at_the_epoch_of_a_former_restore_is_a_resume(tmp_path, data):
+    (x, y), (x_val, y_val), _ = data
+    fit = dict(x=x, y=y, validation_data=(x_val, y_val), epochs=4, verbose=0)
+    model = classifier([BalancedAccuracy(CLASSES)])
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    for _ in range(3):  # preempted at epoch 1's end each time: logged, not backed up; restored at 1 twice
+        with pytest.raises(RuntimeError, match="preempted"):
+            model.fit(**fit, callbacks=[report, _Interrupt(), backup])
+    assert sorted(matrices(tmp_path)[RUN]) == [0, 1]
+    counter = Counter()
+    model.fit(**fit, callbacks=[report, backup, counter])  # restored at 1 a third time: step 1 kept
+    assert counter.batches == 3 * len(range(0, len(x), 32))
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2, 3]
+    np.testing.assert_array_equal(logged[3], sk_matrix(model, x_val, y_val))
+
+
 class _InterruptMidEpoch(keras.callbacks.Callback):
     def __init__(self, epoch):
         super().__init__()
