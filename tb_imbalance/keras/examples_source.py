@@ -24,7 +24,8 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.examples import ExampleSet, collect_examples, validate_examples_options
 from tb_imbalance.keras.random_streams import leaves_random_streams_alone
-from tb_imbalance.keras.validation_data import _is_tf_dataset, _is_torch_dataloader, _single_output
+from tb_imbalance.keras.source_kinds import is_tf_dataset, is_torch_dataloader
+from tb_imbalance.keras.validation_data import _single_output
 from tb_imbalance.tensors import to_numpy
 
 __all__ = ["ExamplesSource"]
@@ -71,7 +72,7 @@ class ExamplesSource:
                 "rows with np.stack) or a list of strings; for a model with several inputs, log the "
                 "examples of one input with tb_imbalance.log_report(..., examples=that_input)"
             )
-        kind = ("tf.data.Dataset" if _is_tf_dataset(self.x) else "torch DataLoader" if _is_torch_dataloader(self.x)
+        kind = ("tf.data.Dataset" if is_tf_dataset(self.x) else "torch DataLoader" if is_torch_dataloader(self.x)
                 else "keras.utils.PyDataset" if isinstance(self.x, keras.utils.PyDataset) else None)
         if kind is not None:
             raise TypeError(

@@ -55,6 +55,9 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.keras import distribution
 from tb_imbalance.keras.random_streams import leaves_random_streams_alone
+from tb_imbalance.keras.source_kinds import (
+    is_array, is_list_of_batches, is_tf_dataset, is_torch_dataloader, length_of, py_dataset_length,
+)
 from tb_imbalance.step_curves import CURVES_MAX_CLASSES
 from tb_imbalance.tensors import to_numpy
 
@@ -66,18 +69,6 @@ ACCEPTED = (
     "a torch.utils.data.DataLoader, a tf.data.Dataset, or an iterable of "
     "(x, y[, sample_weight]) batches (a list of tuples, a generator)"
 )
-
-
-def _module(value: Any) -> str:
-    return type(value).__module__ or ""
-
-
-def _is_tf_dataset(value: Any) -> bool:
-    """A ``tf.data.Dataset``, recognised without importing TensorFlow."""
-    return any(
-        cls.__name__ in ("DatasetV2", "DatasetV1") and (cls.__module__ or "").startswith("tensorflow")
-        for cls in type(value).__mro__
-    )
 
 
 def _refuse_single_examples(dataset: Any) -> None:
@@ -92,21 +83,9 @@ def _refuse_single_examples(dataset: Any) -> None:
         )
 
 
-def _is_torch_dataloader(value: Any) -> bool:
-    return any(
-        cls.__name__ == "DataLoader" and (cls.__module__ or "").startswith("torch.utils.data")
-        for cls in type(value).__mro__
-    )
-
-
-def _is_array(value: Any) -> bool:
-    """numpy arrays and framework tensors: iterable, but not a source of batches."""
-    return isinstance(value, np.ndarray) or (hasattr(value, "shape") and hasattr(value, "dtype"))
-
-
 def _type_error(value: Any) -> TypeError:
     hint = ""
-    if _is_array(value):
+    if is_array(value):
         hint = "; an array alone has no labels: pass validation_data=(x_val, y_val)"
     return TypeError(
         f"`validation_data` must be {ACCEPTED}; received {type(value).__module__}."
@@ -149,7 +128,7 @@ class ValidationSource:
         self._last: tuple[np.ndarray, Any, core.ClassIds | None] | None = None
         #: Keep the scores of array data read in full for :meth:`take_last_predictions`.
         self.keep_scores = False
-        if isinstance(value, tuple) or (isinstance(value, list) and not _is_list_of_batches(value)):
+        if isinstance(value, tuple) or (isinstance(value, list) and not is_list_of_batches(value)):
             if len(value) not in (2, 3):
                 raise ValueError(
                     "`validation_data` given as arrays must be (x, y) or (x, y, sample_weight), "
@@ -164,14 +143,14 @@ class ValidationSource:
                     raise ValueError(f"`validation_data` ({self.kind}): {error}") from None
         elif isinstance(value, keras.utils.PyDataset):
             self.kind = f"keras.utils.PyDataset {type(value).__name__}"
-        elif _is_torch_dataloader(value):
+        elif is_torch_dataloader(value):
             self.kind = "torch.utils.data.DataLoader"
-        elif _is_tf_dataset(value):
+        elif is_tf_dataset(value):
             self.kind = "tf.data.Dataset"
             _refuse_single_examples(value)
         elif (
             isinstance(value, (str, bytes, collections.abc.Mapping))
-            or _is_array(value)
+            or is_array(value)
             or not isinstance(value, collections.abc.Iterable)
         ):
             raise _type_error(value)
@@ -197,9 +176,9 @@ class ValidationSource:
         """Raise when the source may never end (reading it would hang the callback)."""
         value, why = self.value, None
         if isinstance(value, keras.utils.PyDataset):
-            if _py_dataset_length(value) is None:
+            if py_dataset_length(value) is None:
                 why = "has num_batches None (or no num_batches / __len__), so it may never end"
-        elif _is_tf_dataset(value):
+        elif is_tf_dataset(value):
             cardinality = int(value.cardinality())
             if cardinality == -1:  # tf.data.INFINITE_CARDINALITY
                 why = "repeats forever (cardinality INFINITE, e.g. after .repeat())"
@@ -209,7 +188,7 @@ class ValidationSource:
                     "end; if it is finite, dataset.apply(tf.data.experimental.assert_cardinality(n)) "
                     "also works"
                 )
-        elif _length(value) is None:
+        elif length_of(value) is None:
             why = "has no length, so it may never end (a generator, an IterableDataset, a stream)"
         if why is not None:
             raise ValueError(
@@ -249,10 +228,10 @@ class ValidationSource:
     def _raw_batches(self) -> Iterable[Any]:
         value, steps = self.value, self.steps
         if isinstance(value, keras.utils.PyDataset):
-            count = _py_dataset_length(value)
+            count = py_dataset_length(value)
             count = steps if count is None else count if steps is None else min(count, steps)
             return (value[index] for index in range(count))
-        if _is_tf_dataset(value):
+        if is_tf_dataset(value):
             return (value if steps is None else value.take(steps)).as_numpy_iterator()
         if isinstance(value, collections.abc.Iterator):
             if self._cached is None:  # read once; the same batches every report
@@ -412,26 +391,6 @@ def _single_output(predictions: Any, argument: str = "validation_data") -> np.nd
         keys = f" ({', '.join(map(str, predictions))})" if isinstance(predictions, dict) else ""
         raise ValueError(multi_output_refusal(argument, len(predictions), keys))
     return np.asarray(keras.ops.convert_to_numpy(predictions))
-
-
-def _length(value: Any) -> int | None:
-    """``len(value)``, or ``None`` when it has none (a DataLoader over an IterableDataset raises)."""
-    try:
-        return len(value)
-    except TypeError:
-        return None
-
-
-def _py_dataset_length(value: Any) -> int | None:
-    try:
-        count = value.num_batches
-    except NotImplementedError:
-        return None
-    return None if count is None else int(count)
-
-
-def _is_list_of_batches(value: list) -> bool:
-    return bool(value) and all(isinstance(item, tuple) for item in value)
 
 
 def _model_input(x: Any) -> Any:
