@@ -1,5 +1,5 @@
 """What kind of ``validation_data`` (or ``examples``) source a value is, recognised by the module its
-type comes from: nothing imports TensorFlow or PyTorch here; and how long it is.
+type comes from: nothing imports TensorFlow or PyTorch here; how long it is; a ``PyDataset``'s batches.
 
 Example:
     >>> import numpy as np
@@ -9,12 +9,13 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 __all__ = [
-    "is_array", "is_list_of_batches", "is_tf_dataset", "is_torch_dataloader", "length_of", "py_dataset_length",
+    "is_array", "is_list_of_batches", "is_tf_dataset", "is_torch_dataloader", "length_of", "py_dataset_batches",
+    "py_dataset_length",
 ]
 
 
@@ -56,3 +57,21 @@ def py_dataset_length(value: Any) -> int | None:
 
 def is_list_of_batches(value: list) -> bool:
     return bool(value) and all(isinstance(item, tuple) for item in value)
+
+
+def py_dataset_batches(value: Any, count: int, length: int | None, kind: str) -> Iterator[Any]:
+    """Batches ``0 … count - 1`` of PyDataset ``value`` (``length``: its ``num_batches``, None: endless, ``count``
+    then the callback's ``validation_steps``); one that raises IndexError before ``count`` is a ValueError that
+    names ``validation_data`` and the fix, not a bare IndexError after the first epoch trained."""
+    for index in range(count):
+        try:
+            batch = value[index]
+        except IndexError as error:
+            steps = f"pass validation_steps={index} to ClassificationReportCallback" if index else ""
+            said, fix = f"validation_steps={count}", steps or "check its __getitem__: it serves no batch"
+            if length is not None:
+                said = f"its __len__() (num_batches) is {length}"
+                fix = "make __len__ return the number of batches __getitem__ serves" + (f", or {steps}" if steps else "")
+            raise ValueError(f"`validation_data` ({kind}): batch {index} raised IndexError ({error}), but {said}: "
+                             f"the report reads {count} batches; {fix}") from None
+        yield batch

@@ -56,7 +56,7 @@ from tb_imbalance import core
 from tb_imbalance.keras import distribution
 from tb_imbalance.keras.random_streams import leaves_random_streams_alone
 from tb_imbalance.keras.source_kinds import (
-    is_array, is_list_of_batches, is_tf_dataset, is_torch_dataloader, length_of, py_dataset_length,
+    is_array, is_list_of_batches, is_tf_dataset, is_torch_dataloader, length_of, py_dataset_batches, py_dataset_length,
 )
 from tb_imbalance.step_curves import CURVES_MAX_CLASSES
 from tb_imbalance.tensors import to_numpy
@@ -228,9 +228,9 @@ class ValidationSource:
     def _raw_batches(self) -> Iterable[Any]:
         value, steps = self.value, self.steps
         if isinstance(value, keras.utils.PyDataset):
-            count = py_dataset_length(value)
-            count = steps if count is None else count if steps is None else min(count, steps)
-            return (value[index] for index in range(count))
+            length = py_dataset_length(value)
+            count = steps if length is None else length if steps is None else min(length, steps)
+            return py_dataset_batches(value, count, length, self.kind)
         if is_tf_dataset(value):
             return (value if steps is None else value.take(steps)).as_numpy_iterator()
         if isinstance(value, collections.abc.Iterator):

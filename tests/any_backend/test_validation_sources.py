@@ -242,6 +242,37 @@ def test_bad_shapes_and_batches(data, model):
     )
 
 
+def test_a_py_dataset_that_serves_fewer_batches_than_it_says_names_validation_data_and_the_fix(data, model):
+    x, y, _ = data
+
+    class TooLong(Batches):  # serves 5 batches of 32 (150 rows), says 7
+        def __len__(self):
+            return 7
+
+        def __getitem__(self, index):
+            if index >= self.served:
+                raise IndexError(f"no batch {index}")
+            return super().__getitem__(index)
+
+        served = 5
+
+    with pytest.raises(ValueError) as raised:  # not a bare IndexError
+        ValidationSource(TooLong(x, y)).confusion_matrix(model, num_classes=CLASSES)
+    assert str(raised.value) == (
+        "`validation_data` (keras.utils.PyDataset TooLong): batch 5 raised IndexError (no batch 5), but its __len__() "
+        "(num_batches) is 7: the report reads 7 batches; make __len__ return the number of batches __getitem__ "
+        "serves, or pass validation_steps=5 to ClassificationReportCallback")
+    np.testing.assert_array_equal(  # the advice read every row
+        ValidationSource(TooLong(x, y), steps=5).confusion_matrix(model, num_classes=CLASSES), expected(model, x, y))
+
+    class Endless(TooLong):
+        num_batches, served = None, 2
+
+    with pytest.raises(ValueError, match=r"batch 2 raised IndexError \(no batch 2\), but validation_steps=4: the report "
+                                         r"reads 4 batches; pass validation_steps=2 to ClassificationReportCallback$"):
+        ValidationSource(Endless(x, y), steps=4).confusion_matrix(model, num_classes=CLASSES)
+
+
 @pytest.mark.parametrize("parts, fragment", [
     (lambda x, y, w: (x, y[:-3]), "`x` has 150 rows and `y` 147"),
     (lambda x, y, w: (x, y, w[:100]), "`sample_weight` has 100 rows and `y` 150"),
