@@ -300,8 +300,10 @@ class RunHistory:
                 f"tag {name!r}{self._where()} already holds {len(known.names)} classes "
                 f"{_short(known.names)}; a tag's classes cannot change (received "
                 f"{len(classes.names)}: {_short(classes.names)}"
-                f"{_first_difference(list(known.names), list(classes.names), 'class')}). Log under another "
-                "`name`, or into a new run directory"
+                f"{_first_difference(list(known.names), list(classes.names), 'class')}). "
+                + ("Pass the same class_names to continue this run, log under another `name`, or into a new "
+                   "run directory" if len(classes.names) == len(known.names) else
+                   "Log under another `name`, or into a new run directory")
             )
         if classes.counts != known.counts:
             raise ValueError(

@@ -71,8 +71,12 @@ def test_a_tag_keeps_its_classes(tmp_path):
     tb_imbalance.log_matrix(tmp_path / "run", CM, 0, class_names=["ok", "fraud"])
     with pytest.raises(ValueError, match=r"tag 'confusion_matrix' .* already holds 2 classes \['ok', 'fraud'\]"):
         second_process(tmp_path, "run", np.eye(3, dtype=int), 1)
-    with pytest.raises(ValueError, match="classes cannot change"):
+    with pytest.raises(ValueError, match=r"classes cannot change \(received 2: \['ok', 'FRAUD'\]\)\. Pass the same "
+                                         r"class_names to continue this run, log under another `name`, or into a new "
+                                         r"run directory$"):
         tb_imbalance.log_matrix(tmp_path / "run", CM, 1, class_names=["ok", "FRAUD"])
+    with pytest.raises(ValueError, match=r"received 2: \['0', '1'\].*\. Pass the same class_names to continue"):
+        tb_imbalance.log_matrix(tmp_path / "run", CM, 1)  # names left out: the default ones
     tb_imbalance.log_matrix(tmp_path / "run", np.eye(3, dtype=int), 1, name="three_classes")
     read = matrices(tmp_path)["run"]
     assert sorted(read) == [0]
