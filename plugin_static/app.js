@@ -2,11 +2,12 @@
 // for the current selection, and polling for new runs and steps.
 import { createDataSource } from "./data-source.js";
 import { el, field, isolatedText, replaceChildren, select, setOptions } from "./dom.js";
-import { isolated, shownName } from "./format.js";
+import { runText } from "./format.js";
 import { RUN_COLOURS, runDashes } from "./run-looks.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
+import { awayLines, linkedRuns, tableMessage as runsMessage, tableNote } from "./run-messages.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -40,11 +41,6 @@ export const FIRST_RENDER_MARK = "imbalance-first-render";
 
 /** Quiet time after the last keystroke in the class filter before the rows are filtered. */
 export const FILTER_DELAY_MS = 150;
-
-/** Runs a link names, as shown: each isolated, with what would be drawn as nothing made visible. */
-function linkedRuns(runs) {
-  return runs.map((run) => isolated(shownName(run))).join(", ");
-}
 
 function section(testid, title, description) {
   const body = el("div", { class: "card-body" });
@@ -339,7 +335,7 @@ export function startApp({ root, api, presets }) {
 
   function pageMessageFor(available, selected) {
     if (source.listError()) return `Could not load runs: ${source.listError()}`;
-    if (selected.length === 0 && away.size) return awayLines().join("\n");
+    if (selected.length === 0 && away.size) return awayLines(away).join("\n");
     if (available.length === 0) {
       return "No confusion matrices in this log directory yet. Log them with tb_imbalance while training:";
     }
@@ -347,29 +343,8 @@ export function startApp({ root, api, presets }) {
     return null;
   }
 
-  /** One line per selected run that left the log directory (see followRunList). */
-  function awayLines() {
-    return [...away].map(([run, { baseline }]) =>
-      `${isolated(shownName(run))}: not in the log directory now (deleted, or being written again); selected again${baseline ? ", as baseline," : ""} when it comes back`);
-  }
-
-  /** Runs that failed to load, and runs whose differences could not be tested (errors). */
-  function tableMessage(columns) {
-    const lines = [
-      ...awayLines(),
-      ...columns.filter((column) => column.error).map((column) => `${isolated(shownName(column.run))}: ${column.error}`),
-      ...columns
-        .filter((column) => column.comparisonError)
-        .map((column) => `${isolated(shownName(column.run))}: differences to the baseline are not tested (${column.comparisonError})`),
-    ];
-    return lines.length ? lines.join("\n") : null;
-  }
-
-  /** Differences left untested by design (not an error): one neutral line. */
-  function tableNote(columns) {
-    const noted = columns.filter((column) => column.comparisonNote);
-    return noted.length ? `Differences to the baseline are not tested for ${noted.length === 1 ? isolated(shownName(noted[0].run)) : `${noted.length} runs`}: ${noted[0].comparisonNote}.` : null;
-  }
+  /** The report's message: runs set aside, runs that failed to load, untested differences. */
+  const tableMessage = (columns) => runsMessage(columns, away);
 
   /** The table's sort: the chosen one, or for many classes worst recall first (see defaultSort). */
   function tableSort() {
@@ -540,7 +515,7 @@ export function startApp({ root, api, presets }) {
       step: matrixData.step,
       report: matrixData.report,
       settings: state.matrix,
-      labelA: state.matrix.compare === "steps" || matrixData.run === null ? `step ${matrixData.step}` : `${isolated(shownName(matrixData.run))}, step ${matrixData.step}`,
+      labelA: state.matrix.compare === "steps" || matrixData.run === null ? `step ${matrixData.step}` : `${runText(matrixData.run)}, step ${matrixData.step}`,
       other: matrixData.other,
       otherRuns: classSetOf(matrixData.run).filter((run) => run !== matrixData.run),
       grouped: matrixGrouped,
@@ -572,7 +547,7 @@ export function startApp({ root, api, presets }) {
       worstCount: state.trends.worstCount,
       pinned: trendData?.pinned ?? null,
       markerStep: state.tableStep === null ? null : tableStep,
-      rankedBy: `${state.trends.metric === "f1" ? "F1" : "recall"} (${trendBaseline === null ? "baseline" : isolated(shownName(trendBaseline))}, latest step)`,
+      rankedBy: `${state.trends.metric === "f1" ? "F1" : "recall"} (${trendBaseline === null ? "baseline" : runText(trendBaseline)}, latest step)`,
       message: trendData?.error ?? null,
     });
 

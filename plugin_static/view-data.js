@@ -2,7 +2,7 @@
 // Every loader resolves (never rejects): failures become messages.
 import { chooseCurveClass, noCurvesReason } from "./curves-data.js";
 import { settle } from "./data-source.js";
-import { isolated, shownName } from "./format.js";
+import { runText } from "./format.js";
 import { groupByClassSet, resolveBaselines } from "./pivot.js";
 import { resolveStep } from "./state.js";
 
@@ -94,7 +94,7 @@ async function loadComparison(selection, run, step, steps) {
     }
     const otherStep = resolveStep(source.stepsOf(tag, otherRun), step);
     const { value, error } = await settle(api.report(otherRun, tag, otherStep, reportOptions(selection, otherRun)));
-    return { run: otherRun, step: otherStep, label: `${isolated(shownName(otherRun))}, step ${otherStep}`, report: value, error };
+    return { run: otherRun, step: otherStep, label: `${runText(otherRun)}, step ${otherStep}`, report: value, error };
   }
   if (compare === "steps") {
     if (steps.length < 2) {

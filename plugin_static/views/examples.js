@@ -2,7 +2,7 @@
 // confusion-matrix cell (true i, predicted j) at the matrix's step, each with
 // its thumbnail, text or first values, its id and its top-3 scores.
 import { el, isolatedText, replaceChildren } from "../dom.js";
-import { isolated, shownName } from "../format.js";
+import { isolated, runText, shownName } from "../format.js";
 import { buildExamplesView, examplesHeadingParts, thumbnailSize } from "../examples-view-data.js";
 
 let panelCount = 0;
@@ -152,7 +152,7 @@ export function createExamplesPanel({ api }) {
     element.dataset.step = wanted.step === null ? "" : String(wanted.step);
     element.dataset.run = wanted.run;
     showHeading(examplesHeadingParts(wanted.trueName, wanted.predName, wanted.step));
-    replaceChildren(source, ...isolatedText(`${isolated(shownName(wanted.run))} · ${isolated(wanted.tag)}`));
+    replaceChildren(source, ...isolatedText(`${runText(wanted.run)} · ${isolated(wanted.tag)}`));
     caption.textContent = "Loading examples…";
     showNote(note, null);
     showNote(message, null);
