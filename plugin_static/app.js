@@ -8,6 +8,7 @@ import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
 import { awayLines, linkedRuns, tableMessage as runsMessage, tableNote } from "./run-messages.js";
+import { statusText, statusTitle } from "./status-line.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -77,11 +78,12 @@ export function startApp({ root, api, presets }) {
   let colourByRun = Object.create(null); // run -> colour, kept while the page lives
   let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
   let largeTableSort = null; // defaultSort of the tables last drawn
+  const checks = { checked: null, changed: null, failed: null }; // the status line's times (status-line.js)
 
   // ---- layout -------------------------------------------------------------
   const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
   const subtitle = el("span", { class: "page-subtitle", dataset: { testid: "page-subtitle" } });
-  const status = el("span", { class: "page-status", role: "status", dataset: { testid: "page-status" } });
+  const status = el("span", { class: "page-status", role: "status", title: statusTitle(presets.pollSeconds), dataset: { testid: "page-status" } });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
   // A link whose runs are none of this log directory's: said, and the default runs shown instead.
   const linkNote = el("div", { class: "page-note", role: "status", hidden: true, dataset: { testid: "link-note" } });
@@ -372,6 +374,7 @@ export function startApp({ root, api, presets }) {
       await load();
     } finally {
       refreshing--;
+      showStatus();
       markReady();
     }
   }
@@ -555,8 +558,6 @@ export function startApp({ root, api, presets }) {
 
     const subtitleParts = [tag, classCountText(classSets, canGroup && state.grouped), available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
-    status.classList.remove("busy");
-    status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
     writeUrl(state, selected, baselines, canGroup, curveData.isDefault ? null : curveData.className);
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
@@ -607,16 +608,42 @@ export function startApp({ root, api, presets }) {
   }
 
   // ---- polling ------------------------------------------------------------
+  /** The status line: when the server last answered, and when that last brought something new. */
+  function showStatus() {
+    if (refreshing > 0) return; // the refresh shows it when it is done
+    status.classList.remove("busy");
+    status.textContent = statusText({ ...checks, pollSeconds: presets.pollSeconds });
+  }
+
+  /** Reloads the run list, noting when the server answered and whether the list changed. */
+  async function checkRunList() {
+    const changed = await source.loadRunList();
+    const now = new Date();
+    if (source.listError()) {
+      checks.failed = now;
+    } else {
+      checks.checked = now;
+      checks.failed = null;
+      if (changed || checks.changed === null) checks.changed = now;
+    }
+    return changed;
+  }
+
   /** Picks up new runs and new steps; redraws only when something changed. */
   async function poll() {
-    if (await source.loadRunList()) {
+    if (await checkRunList()) {
       applyDefaults(); // redraws through the store
       return;
     }
     const { tag, selectedRuns } = store.get();
     const runs = selectedRuns.filter((run) => source.runsWithTag(tag).includes(run));
     const classesOf = (run) => (lastOtherClassSets.includes(run) ? null : lastTrendClasses);
-    if (await source.refreshSteps(tag, runs, classesOf)) await refresh();
+    if (await source.refreshSteps(tag, runs, classesOf)) {
+      checks.changed = checks.checked;
+      await refresh();
+    } else {
+      showStatus(); // nothing new: the line still says when the server last answered
+    }
   }
 
   store.subscribe((state, previous) => {
@@ -624,6 +651,6 @@ export function startApp({ root, api, presets }) {
     else refresh();
   });
   const stop = startPolling(poll, presets.pollSeconds);
-  source.loadRunList().then(applyDefaults);
+  checkRunList().then(applyDefaults);
   return { refresh, stop };
 }

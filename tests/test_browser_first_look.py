@@ -537,7 +537,7 @@ def test_an_empty_log_directory_says_how_to_log_and_shows_the_first_run_when_it_
         for dashboard in dashboard_page(browser, base_url, request.node.name, width=1280, height=800):
             page = dashboard.open(poll=1)
             assert page.evaluate("document.body.dataset.view") == "empty"
-            assert dashboard.testid("page-status").text_content().startswith("Updated")
+            assert dashboard.testid("page-status").text_content().startswith("Checked ")
             message = dashboard.testid("page-message")
             assert "No confusion matrices" in message.text_content()
             steps = dashboard.testid("get-started")

@@ -8,6 +8,8 @@ Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -36,7 +38,7 @@ def test_error_and_empty_states(dashboard):
     assert dashboard.testid("link-note").is_hidden()
     # With no run the page finished its render: no exception, no "Loading…" left in the header.
     wait_ready(page)
-    assert dashboard.testid("page-status").text_content().startswith("Updated")
+    assert dashboard.testid("page-status").text_content().startswith("Loaded ")  # poll=0: no check after the first load
     dashboard.problems.assert_none(allowed_console=["status of 422", "status of 404", "status of 400"])
 
 
@@ -98,6 +100,26 @@ def test_new_steps_appear_and_a_moved_slider_stays(dashboard, matrices):
     assert page.evaluate("document.activeElement.dataset.testid") == "class-filter"  # the redraw took no focus
     assert dashboard.testid("table-step-latest").is_visible()
     assert dashboard.testid("matrix-step-latest").is_hidden()
+    dashboard.problems.assert_none()
+
+
+def test_the_status_line_moves_with_every_check_that_finds_nothing_new(dashboard):
+    # The line said "Updated <time of the last redraw>": a check that found nothing left it at that
+    # time, so a page that was live read like a stuck one.
+    page = dashboard.open(runs=list(RUNS), poll=1)
+    status = dashboard.testid("page-status")
+    first = status.text_content()
+    script = "t => document.querySelector('[data-testid=page-status]').textContent !== t"
+    page.wait_for_function(script, arg=first, timeout=15_000)  # the next checks, a second apart, change it
+    second = status.text_content()
+    assert re.fullmatch(r"Checked [0-9:]+( [AP]M)?", first), first
+    assert status.get_attribute("title").startswith("The page asks the server for new runs and steps every 1 s")
+    checked, since = re.fullmatch(r"Checked (.+) · nothing new since (.+)", second).groups()
+    assert since == first.removeprefix("Checked ") and checked != since
+    page.wait_for_function(script, arg=second, timeout=15_000)  # and on with the next checks
+    later, since_later = re.fullmatch(r"Checked (.+) · nothing new since (.+)", status.text_content()).groups()
+    assert since_later == since and later != checked
+    assert page.evaluate("document.body.dataset.state") == "ready"  # the checks redrew nothing
     dashboard.problems.assert_none()
 
 

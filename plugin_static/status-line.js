@@ -1,0 +1,40 @@
+// The header's status line: when the page last heard from the server about new runs and steps, and
+// when that last brought something new, so that a live page reads apart from a stuck one.
+
+/** The browser's own clock format, e.g. "14:05:09". */
+const localTime = (date) => date.toLocaleTimeString();
+
+/**
+ * The status line's text.
+ * @param {{checked: Date|null, changed: Date|null, failed: Date|null, pollSeconds: number}} times
+ *   `checked`: the last time the server answered the page's check for new runs and steps (the
+ *   first load included); `changed`: the last check that found new runs or steps (or the first
+ *   load); `failed`: a check since `checked` that got no answer, else null; `pollSeconds`: seconds
+ *   between checks, 0 for none
+ * @param {(date: Date) => string} [clock] how a time is written
+ * @returns {string}
+ * @example
+ *   const at = (s) => new Date(2026, 0, 1, 14, 5, s);
+ *   statusText({ checked: at(30), changed: at(0), failed: null, pollSeconds: 5 })
+ *   // "Checked 14:05:30 · nothing new since 14:05:00" (in the browser's clock format)
+ */
+export function statusText({ checked, changed, failed, pollSeconds }, clock = localTime) {
+  if (failed) return checked ? `Check failed ${clock(failed)} · last answer ${clock(checked)}` : `Check failed ${clock(failed)}`;
+  if (!checked) return "Loading…";
+  if (!(pollSeconds > 0)) return `Loaded ${clock(checked)} · not checking for new data (poll=0)`;
+  if (changed && changed.getTime() < checked.getTime() && clock(changed) !== clock(checked)) {
+    return `Checked ${clock(checked)} · nothing new since ${clock(changed)}`;
+  }
+  return `Checked ${clock(checked)}`;
+}
+
+/**
+ * The status line's tooltip: how often the page checks.
+ * @param {number} pollSeconds
+ * @returns {string}
+ */
+export function statusTitle(pollSeconds) {
+  return pollSeconds > 0
+    ? `The page asks the server for new runs and steps every ${pollSeconds} s (poll=${pollSeconds} in its URL), while it is visible.`
+    : "The page does not ask the server for new runs and steps (poll=0 in its URL); reload it to see them.";
+}
