@@ -7,7 +7,8 @@ import { RUN_COLOURS, runDashes } from "./run-looks.js";
 import { parseThresholds } from "./long-tail.js";
 import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
-import { awayLines, linkedRuns, tableMessage as runsMessage, tableNote } from "./run-messages.js";
+import { followRenames } from "./renamed-runs.js";
+import { awayLines, linkedRuns, renamedText, tableMessage as runsMessage, tableNote } from "./run-messages.js";
 import { statusText, statusTitle } from "./status-line.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
@@ -276,8 +277,11 @@ export function startApp({ root, api, presets }) {
     return colourByRun;
   };
 
-  /** Fills in what the URL or the user did not choose (first load, new runs). */
-  function applyDefaults() {
+  /**
+   * Fills in what the URL or the user did not choose (first load, new runs).
+   * @param {Map<string, string>} [renames] selected runs found under a new name: old → new
+   */
+  function applyDefaults(renames = new Map()) {
     const state = store.get();
     const tags = source.allTags();
     const firstLoad = !defaultsApplied;
@@ -298,7 +302,12 @@ export function startApp({ root, api, presets }) {
       : tags.includes(presets.tag)
         ? presets.tag
         : defaultTag(source.runTags(), presetRuns ?? state.selectedRuns.filter((run) => source.hasRun(run)));
-    const followed = firstLoad ? state : followRunList(state, away, (run) => source.hasRun(run));
+    const followed = firstLoad ? state : followRunList(followRenames(state, away, renames), away, (run) => source.hasRun(run));
+    for (const [run, info] of away) if (!info.since) away.set(run, { ...info, since: new Date() }); // for its note
+    if (renames.size) {
+      replaceChildren(linkNote, ...isolatedText(renamedText(renames)));
+      linkNote.hidden = false;
+    }
     let selectedRuns = followed.selectedRuns.filter((run) => source.hasRun(run));
     if (!userChoseRuns && selectedRuns.length === 0) selectedRuns = source.runsWithTag(tag).slice(0, DEFAULT_RUN_LIMIT);
     if (presetRuns) selectedRuns = presetRuns;
@@ -629,10 +638,24 @@ export function startApp({ root, api, presets }) {
     return changed;
   }
 
+  /** Selected runs that left and came into the run list under another name since `listed`: old → new. */
+  async function findRenamed(listed) {
+    const { tag, selectedRuns } = store.get();
+    const gone = [...new Set([...away.keys(), ...selectedRuns])].filter((run) => !source.hasRun(run));
+    const arrived = gone.length ? source.runsWithTag(tag).filter((run) => !listed.has(run) && !selectedRuns.includes(run)) : [];
+    const renames = new Map();
+    for (const run of arrived) {
+      const from = await source.renamedFrom(tag, run, gone.filter((name) => !renames.has(name)));
+      if (from !== null) renames.set(from, run);
+    }
+    return renames;
+  }
+
   /** Picks up new runs and new steps; redraws only when something changed. */
   async function poll() {
+    const listed = new Set(source.allRuns());
     if (await checkRunList()) {
-      applyDefaults(); // redraws through the store
+      applyDefaults(await findRenamed(listed)); // redraws through the store
       return;
     }
     const { tag, selectedRuns } = store.get();
@@ -651,6 +674,6 @@ export function startApp({ root, api, presets }) {
     else refresh();
   });
   const stop = startPolling(poll, presets.pollSeconds);
-  checkRunList().then(applyDefaults);
+  checkRunList().then(() => applyDefaults());
   return { refresh, stop };
 }

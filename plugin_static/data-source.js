@@ -1,6 +1,7 @@
 // What the dashboard knows about the server: runs and tags, the steps of
 // each run, the logged steps the server left out, per-run errors, and cached
 // per-class series.
+import { holdsSteps } from "./renamed-runs.js";
 
 const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
 
@@ -42,6 +43,7 @@ export function createDataSource(api) {
   const skipped = new Map(); // tag -> Map(run -> [{step, reason}])
   const extras = new Map(); // tag -> Map(run -> {classGroups, trainCounts}) (fixed per tag: first metadata wins)
   const series = new Map(); // JSON [run, tag, classes] -> Promise
+  const left = new Map(); // tag -> Map(run -> Map(step -> wall time)) of runs that left the run list
 
   const table = (maps, tag) => {
     if (!maps.has(tag)) maps.set(tag, new Map());
@@ -65,6 +67,8 @@ export function createDataSource(api) {
   };
   /** Drops all that is known of a run's tag that left the run list: what comes back under its name is new. */
   const forgetLeft = (run, tag) => {
+    const walls = loggedAt.get(tag)?.get(run);
+    if (walls?.size) table(left, tag).set(run, walls); // to know it again under another name
     for (const maps of [steps, loggedAt, errors, skipped, extras]) maps.get(tag)?.delete(run);
     forgetSeries(run, tag);
     api.forgetRun(run, tag);
@@ -122,6 +126,22 @@ export function createDataSource(api) {
         listError = describeError(error);
         return true;
       }
+    },
+
+    /**
+     * Which of `gone` (runs that left the run list) `run` is, moved or renamed on disk: the one all of
+     * whose steps seen before `run` holds, each at the same wall time. One `series` request (of one
+     * class) when a run of `gone` had its steps seen.
+     * @param {string} tag
+     * @param {string} run a run that came into the run list
+     * @param {string[]} gone
+     * @returns {Promise<string|null>}
+     */
+    async renamedFrom(tag, run, gone) {
+      const seen = gone.filter((name) => left.get(tag)?.has(name));
+      if (seen.length === 0) return null;
+      const { value } = await settle(api.series(run, tag, [0]));
+      return seen.find((name) => holdsSteps(left.get(tag).get(name), value)) ?? null;
     },
 
     /**

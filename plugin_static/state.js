@@ -328,7 +328,7 @@ export function selectionSearch(search, {
  * is the baseline again) and as chosen baseline too, when they come back.
  * @param {{selectedRuns: string[], baselines: string[]}} state
  * @param {Map<string, {baseline: boolean, index: number}>} away runs set aside → was a chosen
- *   baseline, place in the selection; updated in place
+ *   baseline, place in the selection (other fields of an entry are kept); updated in place
  * @param {(run: string) => boolean} hasRun whether the log directory has the run now
  * @returns {{selectedRuns: string[], baselines: string[]}}
  * @example
@@ -345,7 +345,7 @@ export function followRunList({ selectedRuns, baselines }, away, hasRun) {
     if (!full.includes(run)) full.splice(Math.min(index, full.length), 0, run);
   }
   full.forEach((run, index) => {
-    if (!hasRun(run)) away.set(run, { baseline: away.get(run)?.baseline ?? baselines.includes(run), index });
+    if (!hasRun(run)) away.set(run, { ...away.get(run), baseline: away.get(run)?.baseline ?? baselines.includes(run), index });
   });
   const back = [...away.keys()].filter(hasRun);
   const restoredBaselines = back.filter((run) => away.get(run).baseline);

@@ -156,7 +156,7 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             shutil.move(str(logs / "other"), str(tmp_path / "other"))
             message = page.locator("[data-testid=report] .section-message")
             message.wait_for(state="visible", timeout=60_000)
-            assert message.text_content().startswith("other: not in the log directory now")
+            assert re.match(r"other: not in the log directory since [0-9:]+( [AP]M)? \(deleted, moved, or being written again\)", message.text_content())
             assert "as baseline" in message.text_content()
             shutil.move(str(tmp_path / "other"), str(logs / "other"))
             page.wait_for_function(
@@ -170,7 +170,7 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             shutil.move(str(logs / "third"), str(tmp_path / "third"))
             page_message = dashboard.testid("page-message")
             page_message.wait_for(state="visible", timeout=60_000)
-            assert page_message.text_content().startswith("third: not in the log directory now")
+            assert page_message.text_content().startswith("third: not in the log directory since ")
             shutil.move(str(tmp_path / "third"), str(logs / "third"))
             page_message.wait_for(state="hidden", timeout=60_000)
             wait_ready(page)
@@ -184,6 +184,48 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             )
             dashboard.open(runs=["third"], poll=1)  # a fresh page on the empty directory: no reload needed
             assert dashboard.testid("page-message").text_content().endswith("New runs appear here as they are written.")
+            dashboard.problems.assert_none(allowed_console=["status of 404"])
+
+
+def test_a_selected_run_moved_to_a_new_name_is_selected_in_its_place(browser, tmp_path):
+    """A selected baseline's directory renamed while the page is open: the page said the old name was
+    not in the log directory, with the new name unselected in the run list, for as long as it stayed open."""
+    import shutil
+
+    from browser_support import dashboard_page
+    from support import make_logdir, tensorboard_server
+
+    logs = tmp_path / "logs"
+    make_logdir(logs, runs=("base", "other", "third"), num_steps=2, seed=3)
+    with tensorboard_server(logs, load_fast=True) as url:
+        for dashboard in dashboard_page(browser, url, "test_a_selected_run_moved"):
+            page = dashboard.open(runs=["base", "other", "third"], baseline="other", poll=1)
+            page.wait_for_timeout(2500)  # checks have read when each run's steps were logged
+            shutil.move(str(logs / "other"), str(logs / "other_v2"))
+            page.wait_for_function(
+                "document.querySelector('[data-testid=baseline-select]')?.value === 'other_v2'", timeout=60_000
+            )
+            wait_ready(page)
+            heads = [head.get_attribute("data-run") for head in page.locator("[data-testid=report-run-head]").all()]
+            assert heads == ["base", "other_v2", "third"]
+            message = page.locator("[data-testid=report] .section-message")
+            assert message.is_hidden()
+            assert dashboard.testid("link-note").text_content() == (
+                "other is other_v2 now (moved or renamed: the same steps, logged at the same times); selected in its place."
+            )
+            assert "baseline=other_v2" in page.evaluate("location.search")
+            # A run that does not come back: said since when; choosing runs in the list forgets it.
+            shutil.rmtree(logs / "third")
+            message.wait_for(state="visible", timeout=60_000)
+            assert re.fullmatch(
+                r"third: not in the log directory since [0-9:]+( [AP]M)? \(deleted, moved, or being written again\); selected again "
+                r"when it comes back, also under a new name with the steps it had \(choosing runs in the list forgets it\)",
+                message.text_content(),
+            ), message.text_content()
+            page.locator("[data-testid=run-checkbox][data-run=base]").uncheck()
+            wait_ready(page)
+            assert message.is_hidden() and dashboard.testid("link-note").is_hidden()
+            assert [head.get_attribute("data-run") for head in page.locator("[data-testid=report-run-head]").all()] == ["other_v2"]
             dashboard.problems.assert_none(allowed_console=["status of 404"])
 
 

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { awayLines, linkedRuns, tableMessage, tableNote } from "../../plugin_static/run-messages.js";
+import { awayLines, linkedRuns, renamedText, tableMessage, tableNote } from "../../plugin_static/run-messages.js";
 
 const FSI = "\u2068";
 const PDI = "\u2069";
@@ -14,7 +14,7 @@ test("run messages name a callback's run without its /validation_imbalance folde
   ];
   const away = new Map([["exp0/validation_imbalance", { baseline: true, index: 0 }]]);
   assert.deepEqual(tableMessage(columns, away).split("\n"), [
-    `${FSI}exp0${PDI}: not in the log directory now (deleted, or being written again); selected again, as baseline, when it comes back`,
+    `${FSI}exp0${PDI}: not in the log directory now (deleted, moved, or being written again); selected again, as baseline, when it comes back, also under a new name with the steps it had (choosing runs in the list forgets it)`,
     `${FSI}exp1${PDI}: Not found: no report`,
     `${FSI}exp2${PDI}: differences to the baseline are not tested (the baseline has no step 3)`,
   ]);
@@ -33,5 +33,19 @@ test("run messages show a run name's invisible characters, and other folders as 
   assert.equal(
     tableNote([{ run: "a", comparisonNote: "x" }, { run: "b", comparisonNote: "x" }]),
     "Differences to the baseline are not tested for 2 runs: x.",
+  );
+});
+
+test("a run set aside is named with the time it was found gone; a run found under a new name, with both names", () => {
+  const clock = (date) => date.toISOString().slice(11, 19);
+  const away = new Map([["b/validation_imbalance", { baseline: false, index: 1, since: new Date(Date.UTC(2026, 0, 1, 14, 5, 9)) }]]);
+  assert.deepEqual(awayLines(away, clock), [
+    `${FSI}b${PDI}: not in the log directory since 14:05:09 (deleted, moved, or being written again); selected again when it comes back, also under a new name with the steps it had (choosing runs in the list forgets it)`,
+  ]);
+  assert.equal(tableMessage([], away, clock), awayLines(away, clock)[0]);
+  assert.equal(
+    renamedText(new Map([["b/validation_imbalance", "b2/validation_imbalance"], ["c", "d"]])),
+    `${FSI}b${PDI} is ${FSI}b2${PDI} now (moved or renamed: the same steps, logged at the same times); selected in its place. ` +
+      `${FSI}c${PDI} is ${FSI}d${PDI} now (moved or renamed: the same steps, logged at the same times); selected in its place.`,
   );
 });
