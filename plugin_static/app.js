@@ -344,8 +344,11 @@ export function startApp({ root, api, presets }) {
     store.set(patch);
   }
 
+  /** The run list could not be read and no runs are known (a failed check with runs known keeps them, see poll). */
+  const listFailed = () => Boolean(source.listError()) && source.allRuns().length === 0;
+
   function pageMessageFor(available, selected) {
-    if (source.listError()) return `Could not load runs: ${source.listError()}`;
+    if (listFailed()) return `Could not load runs: ${source.listError()}`;
     if (selected.length === 0 && away.size) return awayLines(away).join("\n");
     if (available.length === 0) {
       return "No confusion matrices in this log directory yet. Log them with tb_imbalance while training:";
@@ -449,7 +452,7 @@ export function startApp({ root, api, presets }) {
     pageMessage.hidden = !message;
     replaceChildren(pageMessage, ...isolatedText(message ?? ""));
     if (available.length === 0 && !source.listError() && !away.size) pageMessage.append(getStarted(presets.pollSeconds > 0));
-    pageMessage.classList.toggle("error", Boolean(source.listError()));
+    pageMessage.classList.toggle("error", listFailed());
     sections.hidden = Boolean(message);
     skippedNote.update(message ? [] : selected.map((run) => ({ run, skipped: source.skippedOf(tag, run) })));
     // Without readable data only the report card stays, to show the errors.
@@ -457,7 +460,7 @@ export function startApp({ root, api, presets }) {
     trendsSection.element.hidden = readable.length === 0;
     // Only runs logged with scores have curves: without any, no panel.
     curvesSection.element.hidden = !curveData.shown;
-    document.body.dataset.view = source.listError() ? "error" : message ? "empty" : "report";
+    document.body.dataset.view = listFailed() ? "error" : message ? "empty" : "report";
 
     const shownColumns = columns.filter((column) => column.report);
     const tableSteps = unionSteps(selected.map((run) => source.stepsOf(tag, run)));
@@ -621,11 +624,14 @@ export function startApp({ root, api, presets }) {
   function showStatus() {
     if (refreshing > 0) return; // the refresh shows it when it is done
     status.classList.remove("busy");
+    status.classList.toggle("error", Boolean(checks.failed));
     status.textContent = statusText({ ...checks, pollSeconds: presets.pollSeconds });
+    status.title = checks.failed ? `${source.listError()}. ${statusTitle(presets.pollSeconds)}` : statusTitle(presets.pollSeconds);
   }
 
   /** Reloads the run list, noting when the server answered and whether the list changed. */
   async function checkRunList() {
+    const before = JSON.stringify(source.runTags());
     const changed = await source.loadRunList();
     const now = new Date();
     if (source.listError()) {
@@ -633,7 +639,8 @@ export function startApp({ root, api, presets }) {
     } else {
       checks.checked = now;
       checks.failed = null;
-      if (changed || checks.changed === null) checks.changed = now;
+      // An answer after failed checks is not new data unless the list differs.
+      if (JSON.stringify(source.runTags()) !== before || checks.changed === null) checks.changed = now;
     }
     return changed;
   }
@@ -654,7 +661,12 @@ export function startApp({ root, api, presets }) {
   /** Picks up new runs and new steps; redraws only when something changed. */
   async function poll() {
     const listed = new Set(source.allRuns());
-    if (await checkRunList()) {
+    const changed = await checkRunList();
+    if (checks.failed && listed.size) {
+      showStatus(); // no answer (TensorBoard restarting, the network): what the page shows stays, the status line says so
+      return;
+    }
+    if (changed) {
       applyDefaults(await findRenamed(listed)); // redraws through the store
       return;
     }

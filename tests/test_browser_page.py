@@ -123,6 +123,32 @@ def test_the_status_line_moves_with_every_check_that_finds_nothing_new(dashboard
     dashboard.problems.assert_none()
 
 
+def test_a_check_that_gets_no_answer_keeps_the_report_on_screen_and_says_so_in_the_status_line(dashboard):
+    # One check without an answer (TensorBoard restarting, the network) replaced every card with
+    # "Could not load runs: …" until an answer came.
+    page = dashboard.open(runs=list(RUNS), poll=1)
+    status = dashboard.testid("page-status")
+    page.wait_for_function("document.querySelector('[data-testid=page-status]').textContent.includes('nothing new since')", timeout=15_000)
+    since = status.text_content().split("nothing new since ")[1]
+    page.route("**/data/plugin/imbalance/runs*", lambda route: route.abort())
+    page.wait_for_function("document.querySelector('[data-testid=page-status]').textContent.startsWith('Check failed ')", timeout=15_000)
+    page.wait_for_timeout(1500)  # more checks without an answer
+    assert page.evaluate("document.body.dataset.view") == "report"
+    assert dashboard.testid("page-message").is_hidden()
+    assert dashboard.testid("report-table").is_visible()
+    assert re.fullmatch(r"Check failed [0-9:]+( [AP]M)? · last answer [0-9:]+( [AP]M)?", status.text_content()), status.text_content()
+    assert "error" in status.get_attribute("class").split()
+    assert status.get_attribute("title").startswith("Cannot reach TensorBoard")
+    assert page.locator("[data-testid=report-run-head]").count() == len(RUNS)
+    page.unroute("**/data/plugin/imbalance/runs*")
+    page.wait_for_function("document.querySelector('[data-testid=page-status]').textContent.startsWith('Checked ')", timeout=15_000)
+    wait_ready(page)
+    assert "error" not in status.get_attribute("class").split()
+    assert status.text_content().endswith(f"nothing new since {since}")  # the answer again is not new data
+    assert page.locator("[data-testid=report-run-head]").count() == len(RUNS)
+    dashboard.problems.assert_none(allowed_console=["net::ERR_FAILED"])
+
+
 def test_tensorboard_ui_loads_the_plugin_tab(dashboard):
     page = dashboard.page
     page.goto(f"{dashboard.base_url}/#imbalance")
