@@ -345,3 +345,43 @@ def test_runs_named_like_object_properties_get_their_colours_values_and_no_false
         assert cells["__proto__"]["delta"] == pytest.approx(latest["__proto__"] - latest["baseline"])
         assert [head[1] for head in page.evaluate(_LOOKS_PIVOT)] == [colours[run] for run in runs]
         dashboard.problems.assert_none()
+
+
+def test_long_class_names_that_share_their_start_stay_apart_where_they_are_cut(browser, tmp_path, request):
+    # Cut at their end, names that share a long start all read "a_very_long_…" in the table, the
+    # matrix, the imbalance card and the trends: which row is which only their tooltips said.
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    names = ["a_very_long_common_start_of_the_class_names_" + "x" * 40 + leaf for leaf in ("_cat", "_dog", "_golden_retriever", "_labrador_retriever")]
+    for run in ("base", "other"):
+        tb_imbalance.log_matrix(tmp_path / run, np.eye(4, dtype=int) * 20 + 3, 0, class_names=names, image=False, class_counts=[500, 80, 12, 3])
+    close_directory_writers()
+    with tensorboard_server(tmp_path, load_fast=False) as base_url:
+        for dashboard in dashboard_page(browser, base_url, request.node.name):
+            page = dashboard.open(runs=["base", "other"])
+            shown = page.evaluate("""() => Object.fromEntries(Object.entries({
+                table: '[data-testid=report-table] tr.class-row th.class-name',
+                matrix: '.matrix-grid th.row-label',
+                bars: '[data-testid=imbalance-row] .bar-label',
+                trends: '[data-testid=trends-chart] .chart-title',
+              }).map(([part, selector]) => [part, [...document.querySelectorAll(selector)].map((label) => {
+                const end = label.querySelector('.class-label-end');
+                const box = label.getBoundingClientRect();
+                const text = document.createRange();  // the end's letters, however wide its box is drawn
+                if (end) text.selectNodeContents(end);
+                return {
+                  text: label.textContent,
+                  end: end && end.textContent,
+                  // Not shrunk by the least: a box narrower than its letters draws an ellipsis over the last ones.
+                  endInSight: Boolean(end) && text.getBoundingClientRect().width <= end.getBoundingClientRect().width + 0.01
+                    && end.getBoundingClientRect().right <= box.right + 1,
+                  cut: label.scrollWidth > label.clientWidth || label.querySelector('.class-label-start')?.scrollWidth > label.querySelector('.class-label-start')?.clientWidth,
+                };
+              })]))""")
+            for part, labels in shown.items():
+                assert sorted(label["text"] for label in labels) == sorted(names), part
+                assert all(label["endInSight"] for label in labels), (part, [(label["end"], label["endInSight"], label["cut"]) for label in labels])
+                assert sorted(label["end"] for label in labels) == sorted(name[-12:] for name in names), part
+                assert all(label["cut"] for label in labels), part  # too long for each place: cut, at their start
+            dashboard.problems.assert_none()

@@ -7,6 +7,7 @@ import { IMBALANCE_ORDERS as ORDERS, IMBALANCE_SCALES as SCALES } from "../state
 import { createStepSlider } from "./step-slider.js";
 import { hideTooltip, showTooltip } from "./tooltip.js";
 import { createVirtualRows } from "./virtual-rows.js";
+import { classNameElement } from "./class-name.js";
 
 const ROW_HEIGHT = 30;
 const PLOT = { width: 420, height: 200, left: 34, right: 10, top: 10, bottom: 30 };
@@ -97,7 +98,7 @@ export function createImbalanceView(container, { onChange }) {
           dataset: { testid: "imbalance-row", class: row.name, support: String(row.support), predicted: String(row.predicted) },
           title: `${classText(row.name)}: support ${formatCount(row.support)}, predicted ${formatCount(row.predicted)}`,
         },
-        el("span", { class: "bar-label" }, shownName(row.name)),
+        el("span", { class: "bar-label" }, classNameElement(row.name)),
         el(
           "span",
           { class: "bars" },

@@ -3,6 +3,7 @@ import { el } from "../dom.js";
 import { cellColour, cssColour, whiteText } from "../matrix-math.js";
 import { classText, shownName } from "../format.js";
 import { tableCaption } from "./table-caption.js";
+import { classNameElement } from "./class-name.js";
 
 const LABEL_WIDTH = 140;
 const TOTAL_WIDTH = 64;
@@ -91,7 +92,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
     return el(
       "tr",
       {},
-      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: idOf(i) } }, shownName(name)),
+      el("th", { class: "row-label", scope: "row", title: name, dataset: { true: idOf(i) } }, classNameElement(name)),
       cells,
       el("td", { class: "total" }, model.formatTotal(model.rowTotals[i])),
     );

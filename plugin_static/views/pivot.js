@@ -1,11 +1,12 @@
 // The pivot view: one metric, runs as columns, classes as rows; one table per
 // class set. Differences to the baseline are coloured only when significant.
 import { breakable, el, isolatedText, replaceChildren } from "../dom.js";
-import { formatScore, runText, shownName, shownRun } from "../format.js";
+import { formatScore, runText, shownRun } from "../format.js";
 import { PIVOT_METRICS, classSetTitle } from "../pivot.js";
 import { deltaElement, intervalElement } from "./delta.js";
 import { tableCaption } from "./table-caption.js";
 import { createVirtualRows } from "./virtual-rows.js";
+import { classNameElement } from "./class-name.js";
 
 // Up to this many classes the rows are drawn whole (the browser's find sees them all);
 // above, only those in view (10,000 classes × a few runs would be 100,000+ elements).
@@ -84,7 +85,7 @@ export function createPivotView(container) {
       el(
         "tr",
         { class: "class-row", dataset: { testid: "pivot-row", class: row.name } },
-        el("th", { scope: "row", class: "class-name", title: row.name }, shownName(row.name)),
+        el("th", { scope: "row", class: "class-name", title: row.name }, classNameElement(row.name)),
         group.runs.map((info) => renderCell(row, info)),
       );
     const virtual = group.rows.length > VIRTUAL_ABOVE;

@@ -3,7 +3,7 @@
 // differences coloured only when significant, low-support classes marked.
 import { el, isolatedText, replaceChildren } from "../dom.js";
 import { copyText, downloadText, safeFilePart } from "../download.js";
-import { classText, formatCount, formatScore, runText, shownName } from "../format.js";
+import { classText, formatCount, formatScore, runText } from "../format.js";
 import { exportTablesText, visibleClassRows } from "../report-table.js";
 import { shownColumns, summaryCellLayout } from "../table-columns.js";
 import { deltaMark, f1Title, intervalTitle, isLowSupport, lowSupportTitle, parseSupportThreshold } from "../significance.js";
@@ -13,6 +13,7 @@ import { setCaption, tableCaption } from "./table-caption.js";
 import { createStepSlider } from "./step-slider.js";
 import { runNameElement } from "./run-name.js";
 import { createVirtualRows } from "./virtual-rows.js";
+import { classNameElement } from "./class-name.js";
 
 // Rows hold two lines: the value (with its interval bar) and, below it, the
 // difference to the baseline; stacked, three runs fit a 1280 px window.
@@ -351,7 +352,7 @@ export function createTableView(container, { onStep, onSort, onFilter, onSupport
         class: isSummary ? `summary-row${row.metric ? " metric-row" : ""}` : `class-row${lowIn.length ? " low-support-row" : ""}`,
         dataset: { testid, class: row.name, row: row.id ?? row.index, ...(lowIn.length ? { lowSupport: "true" } : {}) },
       },
-      el("th", { scope: "row", class: "class-name", title: nameTitle }, isSummary ? row.name : shownName(row.name)),
+      el("th", { scope: "row", class: "class-name", title: nameTitle }, isSummary ? row.name : classNameElement(row.name)),
       data.columns.map((column) =>
         isSummary
           ? renderSummaryCells(shown, row, column)

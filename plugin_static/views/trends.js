@@ -2,11 +2,12 @@
 // one class set at a time (runs with other classes have other charts).
 import { matchingClasses } from "../class-search.js";
 import { el, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
-import { classText, formatScore, runText, shownName } from "../format.js";
+import { classText, formatScore, runText } from "../format.js";
 import { TREND_METRICS as METRICS } from "../state.js";
 import { oneStepNote } from "../trends-caption.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
+import { classNameElement } from "./class-name.js";
 
 const COUNTS = [6, 12, 24, 48].map((count) => [String(count), `Worst ${count}`]);
 
@@ -154,7 +155,7 @@ export function createTrendsView(container, { onChange }) {
       el(
         "figcaption",
         {},
-        el("span", { class: "chart-title", title: name }, shownName(name)),
+        el("span", { class: "chart-title", title: name }, classNameElement(name)),
         el("span", { class: "chart-value", title: "Baseline, latest step" }, headline),
         view.pinned ? el("button", { type: "button", class: "chip-remove", title: "Remove", "aria-label": `Remove ${classText(name)}`, dataset: { remove: classIndex } }, "×") : null,
       ),

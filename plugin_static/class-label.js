@@ -1,0 +1,24 @@
+// Where a long class name is cut to fit one line, the end stays in sight: names of one class set
+// tend to share their start (`a_long_common_prefix_cat`, `a_long_common_prefix_dog`), and cut at
+// the end they all read alike.
+
+/** Characters (code points) kept at the end of a shown name when the name is cut. */
+export const KEPT_END = 12;
+
+/**
+ * A shown name (see shownName in format.js) as its start, which gives way first when the line is
+ * too short, and its last {@link KEPT_END} characters; whole characters only (an emoji is not cut).
+ * A name of up to `KEPT_END + 4` characters is all end.
+ * @param {string} shown
+ * @returns {[string, string]} start and end; joined they are `shown`
+ * @example
+ *   splitName("a_very_long_common_prefix_cat") // ["a_very_long_commo", "n_prefix_cat"]
+ *   splitName("cat") // ["", "cat"]
+ *   splitName("fifteen_letters") // ["", "fifteen_letters"]: up to 16 characters are not split
+ */
+export function splitName(shown) {
+  const characters = Array.from(shown);
+  // A start of a few characters is not cut: the ellipsis would take its room.
+  const cut = characters.length > KEPT_END + 4 ? characters.length - KEPT_END : 0;
+  return [characters.slice(0, cut).join(""), characters.slice(cut).join("")];
+}
