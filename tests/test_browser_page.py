@@ -286,6 +286,21 @@ def test_a_narrow_window_stacks_the_run_list_above_cards_that_fit_it(browser, se
         dashboard.problems.assert_none()
 
 
+def test_a_window_of_900_px_keeps_the_status_line_and_subtitle_on_one_line_each(browser, server, request):
+    # The header's items shared one row: at 900 px the status line stood in a column 4 lines high.
+    for dashboard in dashboard_page(browser, server, request.node.name, width=900, height=700):
+        page = dashboard.open(runs=list(RUNS), poll=1)
+        page.wait_for_function("document.querySelector('[data-testid=page-status]').textContent.includes('nothing new since')", timeout=15_000)
+        lines = page.evaluate("""() => Object.fromEntries(['page-status', 'page-subtitle'].map(id => {
+            const text = document.createRange();  // its lines: the distinct tops of its text's boxes
+            text.selectNodeContents(document.querySelector(`[data-testid=${id}]`));
+            return [id, new Set([...text.getClientRects()].map(box => Math.round(box.top))).size];
+          }))""")
+        assert lines == {"page-status": 1, "page-subtitle": 1}, lines
+        assert page.evaluate("document.documentElement.scrollWidth") == 900
+        dashboard.problems.assert_none()
+
+
 def test_each_step_slider_says_which_view_it_steps(dashboard):
     page = dashboard.open()
     for name, testid in (("Report step", "table"), ("Matrix step", "matrix"), ("Imbalance step", "imbalance")):
