@@ -9,7 +9,7 @@ import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, g
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
 import { followRenames } from "./renamed-runs.js";
 import { awayLines, linkedRuns, renamedText, tableMessage as runsMessage, tableNote } from "./run-messages.js";
-import { statusText, statusTitle } from "./status-line.js";
+import { createCheckTimes, statusText, statusTitle } from "./status-line.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -79,7 +79,7 @@ export function startApp({ root, api, presets }) {
   let colourByRun = Object.create(null); // run -> colour, kept while the page lives
   let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
   let largeTableSort = null; // defaultSort of the tables last drawn
-  const checks = { checked: null, changed: null, failed: null }; // the status line's times (status-line.js)
+  const checks = createCheckTimes(); // the status line's times
 
   // ---- layout -------------------------------------------------------------
   const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
@@ -624,45 +624,34 @@ export function startApp({ root, api, presets }) {
   function showStatus() {
     if (refreshing > 0) return; // the refresh shows it when it is done
     status.classList.remove("busy");
-    status.classList.toggle("error", Boolean(checks.failed));
-    status.textContent = statusText({ ...checks, pollSeconds: presets.pollSeconds });
-    status.title = checks.failed ? `${source.listError()}. ${statusTitle(presets.pollSeconds)}` : statusTitle(presets.pollSeconds);
+    const times = checks.times();
+    status.classList.toggle("error", Boolean(times.failed));
+    status.textContent = statusText({ ...times, pollSeconds: presets.pollSeconds });
+    status.title = times.failed ? `${source.listError()}. ${statusTitle(presets.pollSeconds)}` : statusTitle(presets.pollSeconds);
   }
 
   /** Reloads the run list, noting when the server answered and whether the list changed. */
   async function checkRunList() {
     const before = JSON.stringify(source.runTags());
     const changed = await source.loadRunList();
-    const now = new Date();
-    if (source.listError()) {
-      checks.failed = now;
-    } else {
-      checks.checked = now;
-      checks.failed = null;
-      // An answer after failed checks is not new data unless the list differs.
-      if (JSON.stringify(source.runTags()) !== before || checks.changed === null) checks.changed = now;
-    }
+    // An answer after failed checks is not new data unless the list differs.
+    if (source.listError()) checks.failed();
+    else checks.answered(JSON.stringify(source.runTags()) !== before);
     return changed;
   }
 
   /** Selected runs that left and came into the run list under another name since `listed`: old → new. */
-  async function findRenamed(listed) {
+  function findRenamed(listed) {
     const { tag, selectedRuns } = store.get();
     const gone = [...new Set([...away.keys(), ...selectedRuns])].filter((run) => !source.hasRun(run));
-    const arrived = gone.length ? source.runsWithTag(tag).filter((run) => !listed.has(run) && !selectedRuns.includes(run)) : [];
-    const renames = new Map();
-    for (const run of arrived) {
-      const from = await source.renamedFrom(tag, run, gone.filter((name) => !renames.has(name)));
-      if (from !== null) renames.set(from, run);
-    }
-    return renames;
+    return source.renamedRuns(tag, gone, source.runsWithTag(tag).filter((run) => !listed.has(run) && !selectedRuns.includes(run)));
   }
 
   /** Picks up new runs and new steps; redraws only when something changed. */
   async function poll() {
     const listed = new Set(source.allRuns());
     const changed = await checkRunList();
-    if (checks.failed && listed.size) {
+    if (checks.times().failed && listed.size) {
       showStatus(); // no answer (TensorBoard restarting, the network): what the page shows stays, the status line says so
       return;
     }
@@ -674,7 +663,7 @@ export function startApp({ root, api, presets }) {
     const runs = selectedRuns.filter((run) => source.runsWithTag(tag).includes(run));
     const classesOf = (run) => (lastOtherClassSets.includes(run) ? null : lastTrendClasses);
     if (await source.refreshSteps(tag, runs, classesOf)) {
-      checks.changed = checks.checked;
+      checks.newData();
       await refresh();
     } else {
       showStatus(); // nothing new: the line still says when the server last answered

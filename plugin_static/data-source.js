@@ -145,6 +145,22 @@ export function createDataSource(api) {
     },
 
     /**
+     * Runs of `gone` that came into the run list as one of `arrived` ({@link renamedFrom}, in turn).
+     * @param {string} tag
+     * @param {string[]} gone runs that left the run list
+     * @param {string[]} arrived runs that came into it
+     * @returns {Promise<Map<string, string>>} old name → new name
+     */
+    async renamedRuns(tag, gone, arrived) {
+      const renames = new Map();
+      for (const run of gone.length ? arrived : []) {
+        const from = await this.renamedFrom(tag, run, gone.filter((name) => !renames.has(name)));
+        if (from !== null) renames.set(from, run);
+      }
+      return renames;
+    },
+
+    /**
      * Reads the steps of runs not seen yet (their latest report carries them).
      * @param {string} tag
      * @param {string[]} runs

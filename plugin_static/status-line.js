@@ -38,3 +38,33 @@ export function statusTitle(pollSeconds) {
     ? `The page asks the server for new runs and steps every ${pollSeconds} s (poll=${pollSeconds} in its URL), while it is visible.`
     : "The page does not ask the server for new runs and steps (poll=0 in its URL); reload it to see them.";
 }
+
+/**
+ * The times {@link statusText} tells, kept as the page's checks go.
+ * @param {() => Date} [now]
+ * @returns {{times: () => {checked: Date|null, changed: Date|null, failed: Date|null},
+ *   answered: (listChanged: boolean) => void, failed: () => void, newData: () => void}}
+ *   `answered`: the server answered a check (the run list differs from the last answer's, or not);
+ *   `failed`: a check got no answer; `newData`: the last answered check found new steps
+ * @example
+ *   const checks = createCheckTimes();
+ *   checks.answered(true); // the first answer: what the page shows is new
+ *   checks.failed(); checks.answered(false); // an answer again, the same runs: nothing new
+ */
+export function createCheckTimes(now = () => new Date()) {
+  const times = { checked: null, changed: null, failed: null };
+  return {
+    times: () => ({ ...times }),
+    answered(listChanged) {
+      times.checked = now();
+      times.failed = null;
+      if (listChanged || times.changed === null) times.changed = times.checked;
+    },
+    failed() {
+      times.failed = now();
+    },
+    newData() {
+      times.changed = times.checked;
+    },
+  };
+}

@@ -48,3 +48,30 @@ test("followRunList keeps what else an entry of a run set aside holds (the time 
   followRunList({ selectedRuns: ["b"], baselines: [] }, away, (run) => run === "b");
   assert.deepEqual(away.get("a"), { baseline: false, index: 0, since });
 });
+
+test("the data source knows a run that left by its steps when it comes back under a new name", async () => {
+  const { createDataSource } = await import("../../plugin_static/data-source.js");
+  const walls = { base: [100.5, 101.5], other: [200.25, 201.25], other_v2: [200.25, 201.25], rerun: [300.5, 301.5] };
+  let listed = { base: ["cm"], other: ["cm"] };
+  const requests = [];
+  const api = {
+    runs: async () => structuredClone(listed),
+    series: async (run, tag, classes) => {
+      requests.push([run, classes]);
+      return { steps: [0, 1], wall_times: walls[run].slice(), skipped_steps: [] };
+    },
+    forgetRun: () => {},
+  };
+  const source = createDataSource(api);
+  await source.loadRunList();
+  await source.refreshSteps("cm", ["base", "other"], null); // the page's poll: when each step was logged
+  listed = { base: ["cm"], other_v2: ["cm"], rerun: ["cm"] };
+  assert.equal(await source.loadRunList(), true);
+  requests.length = 0;
+  const renames = await source.renamedRuns("cm", ["other"], ["other_v2", "rerun"]);
+  assert.deepEqual([...renames], [["other", "other_v2"]]);
+  assert.deepEqual(requests, [["other_v2", [0]]]); // one class asked for; none once every gone run is found
+  assert.deepEqual([...(await source.renamedRuns("cm", ["other"], ["rerun"]))], []); // other steps' times: logged anew
+  assert.deepEqual([...(await source.renamedRuns("cm", [], ["other_v2"]))], []);
+  assert.equal(await source.renamedFrom("cm", "other_v2", ["never_seen"]), null);
+});

@@ -31,3 +31,26 @@ test("without polling the line says the page does not check", () => {
 test("the browser's own clock format by default", () => {
   assert.equal(statusText({ checked: at(10), changed: at(10), failed: null, pollSeconds: 5 }), `Checked ${at(10).toLocaleTimeString()}`);
 });
+
+test("the check times: the first answer is new data, an answer after failed checks is not unless the runs differ", async () => {
+  const { createCheckTimes } = await import("../../plugin_static/status-line.js");
+  let seconds = 0;
+  const checks = createCheckTimes(() => at(seconds));
+  assert.deepEqual(checks.times(), { checked: null, changed: null, failed: null });
+  checks.answered(false); // the first answer, even of an empty log directory
+  assert.deepEqual(checks.times(), { checked: at(0), changed: at(0), failed: null });
+  seconds = 5;
+  checks.answered(false);
+  assert.deepEqual(checks.times(), { checked: at(5), changed: at(0), failed: null });
+  seconds = 10;
+  checks.failed();
+  assert.deepEqual(checks.times(), { checked: at(5), changed: at(0), failed: at(10) });
+  seconds = 15;
+  checks.answered(false); // back, the same runs
+  assert.deepEqual(checks.times(), { checked: at(15), changed: at(0), failed: null });
+  checks.newData(); // its steps changed
+  assert.deepEqual(checks.times(), { checked: at(15), changed: at(15), failed: null });
+  seconds = 20;
+  checks.answered(true); // a run came or went
+  assert.deepEqual(checks.times(), { checked: at(20), changed: at(20), failed: null });
+});
