@@ -245,11 +245,17 @@ test("runs are grouped by class set, the baseline's group first, display order k
   // A very long class name is cut in the title (whole characters), not thousands of characters above the table.
   assert.equal(
     plainTitle({ classNames: ["x".repeat(5000), `${"é".repeat(38)}😀😀`, "short"], hasBaseline: false }, 0),
-    `Class set 1: 3 classes (${"x".repeat(39)}…, ${"é".repeat(38)}😀😀, short); no baseline chosen, so not compared`,
+    `Class set 1: 3 classes (${"x".repeat(27)}…${"x".repeat(12)}, ${"é".repeat(38)}😀😀, short); no baseline chosen, so not compared`,
   );
   assert.equal(
     plainTitle({ classNames: [`${"a".repeat(38)}😀😀😀`, "b"], hasBaseline: false }, 0),
-    `Class set 1: 2 classes (${"a".repeat(38)}😀…, b); no baseline chosen, so not compared`,
+    `Class set 1: 2 classes (${"a".repeat(27)}…${"a".repeat(9)}😀😀😀, b); no baseline chosen, so not compared`,
+  );
+  // Cut in the middle: long names that share their start stay apart (cut at the end they read alike).
+  const start = "a_very_long_common_start_of_the_class_names_";
+  assert.equal(
+    plainTitle({ classNames: [`${start}golden_retriever`, `${start}labrador_retriever`], hasBaseline: false }, 0),
+    "Class set 1: 2 classes (a_very_long_common_start_of…en_retriever, a_very_long_common_start_of…or_retriever); no baseline chosen, so not compared",
   );
   // One baseline per class set: every group is compared with its own.
   const each = groupByClassSet(columns, ["c", "f", "e"]);
