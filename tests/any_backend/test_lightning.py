@@ -50,3 +50,60 @@ def test_a_lightning_logger_passed_instead_of_its_writer_is_refused_naming_exper
     tb_imbalance.log_report(logger.experiment, LABELS, SCORES, 0)
     logger.experiment.close()
     assert matrices(logger.log_dir)["."][0].tolist() == [[2, 0], [1, 1]]
+
+
+def test_a_report_logged_in_the_sanity_check_is_not_written_and_said_once(tmp_path):
+    # Without the docs' guard the sanity check's two batches of the untrained model were written as step 0,
+    # and epoch 0's own report was then refused (with steps of their own, such as global_step, the sanity
+    # check's matrix stayed on disk as step 0, said nowhere).
+    import warnings
+
+    import pytorch_lightning as pl
+    import torch
+    from pytorch_lightning.loggers import TensorBoardLogger
+    from sklearn.metrics import confusion_matrix
+    from torch.utils.data import DataLoader, TensorDataset
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 96)
+    x = (rng.normal(size=(96, 4)) + np.eye(3, 4)[y]).astype("float32")
+    data = DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=16)
+
+    class Unguarded(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = torch.nn.Linear(4, 3)
+            self.rows, self.logged = [], {}
+
+        def training_step(self, batch, batch_idx):
+            return torch.nn.functional.cross_entropy(self.net(batch[0]), batch[1])
+
+        def validation_step(self, batch, batch_idx):
+            self.rows.append((batch[1], self.net(batch[0])))
+
+        def on_validation_epoch_end(self):
+            labels, logits = (torch.cat(part) for part in zip(*self.rows))
+            cm = tb_imbalance.log_report(self.logger.experiment, labels, logits, self.current_epoch, from_logits=True)
+            expected = confusion_matrix(labels.numpy(), logits.argmax(1).numpy(), labels=[0, 1, 2])
+            assert cm.tolist() == expected.tolist()  # returned as ever, written or not
+            self.logged[(self.trainer.sanity_checking, self.current_epoch)] = expected.tolist()
+            self.rows.clear()
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    pl.seed_everything(0, verbose=False)
+    model = Unguarded()
+    trainer = pl.Trainer(max_epochs=2, logger=TensorBoardLogger(str(tmp_path), name="run"), enable_checkpointing=False,
+                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.fit(model, data, data)
+    model.logger.experiment.close()
+    said = [w for w in caught if "sanity check" in str(w.message)]
+    assert len(said) == 1 and "`if not self.trainer.sanity_checking:`" in str(said[0].message)
+    assert said[0].filename == __file__  # the user's line
+    assert sorted(model.logged) == [(False, 0), (False, 1), (True, 0)]
+    assert sum(map(sum, model.logged[(True, 0)])) == 32  # the sanity check saw two batches
+    written = {step: cm.tolist() for step, cm in matrices(model.logger.log_dir)["."].items()}
+    assert written == {0: model.logged[(False, 0)], 1: model.logged[(False, 1)]}
