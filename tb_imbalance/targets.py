@@ -399,11 +399,14 @@ def sink_for(target: Any) -> Sink:
             "every rank's rows (self.all_gather) and log on rank 0 alone (`if self.trainer.is_global_zero:`); "
             "see docs/pytorch.md"
         )
-    if _comes_from(target, _LIGHTNING) and isinstance(getattr(type(target), "experiment", None), property):
+    if _comes_from(target, _LIGHTNING):  # a logger, its CSVLogger's writer (self.logger.experiment), a module...
         kind = type(target).__name__
-        if any("TensorBoard" in base.__name__ for base in type(target).__mro__):
+        logger = isinstance(getattr(type(target), "experiment", None), property)
+        if logger and any("TensorBoard" in base.__name__ for base in type(target).__mro__):
             raise TypeError(f"`target` is Lightning's {kind}, not its SummaryWriter: pass logger.experiment "
                             "(in a LightningModule, self.logger.experiment), the writer of the run its scalars go to")
+        if "ExperimentWriter" in kind:
+            kind += " (a CSVLogger's .experiment: self.logger.experiment where the Trainer's first logger is one)"
         raise TypeError(
             f"`target` is Lightning's {kind}, which writes no TensorBoard events: add a TensorBoardLogger "
             "(Trainer(logger=[TensorBoardLogger(...), ...])) and pass its writer, its .experiment (self.logger.experiment "

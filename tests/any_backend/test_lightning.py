@@ -107,3 +107,15 @@ def test_a_report_logged_in_the_sanity_check_is_not_written_and_said_once(tmp_pa
     assert sum(map(sum, model.logged[(True, 0)])) == 32  # the sanity check saw two batches
     written = {step: cm.tolist() for step, cm in matrices(model.logger.log_dir)["."].items()}
     assert written == {0: model.logged[(False, 0)], 1: model.logged[(False, 1)]}
+
+
+def test_a_csv_loggers_experiment_is_refused_naming_tensorboardlogger(tmp_path):
+    # self.logger.experiment where the Trainer's logger is a CSVLogger (Lightning's default without
+    # TensorBoard) was refused naming only the accepted kinds, not the logger to add.
+    from pytorch_lightning.loggers import CSVLogger
+
+    experiment = CSVLogger(str(tmp_path / "csv")).experiment
+    with pytest.raises(TypeError, match=r"`target` is Lightning's ExperimentWriter \(a CSVLogger's \.experiment.*"
+                                        r"writes no TensorBoard events: add a TensorBoardLogger"):
+        tb_imbalance.log_report(experiment, LABELS, SCORES, 0)
+    assert not list((tmp_path / "csv").rglob("events.out.tfevents.*"))
