@@ -42,9 +42,18 @@ def validate_flag(value: Any, argument: str) -> bool:
 
 
 def validate_num_classes(num_classes: Any) -> int:
-    """Return ``num_classes`` as an int in ``[2, MAX_CLASSES]``, or raise a clear error."""
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"`num_classes` must be an int, received {num_classes!r}")
+    """Return ``num_classes`` as an int in ``[2, MAX_CLASSES]``, or raise a clear error.
+
+    A 0-d integer value of numpy, PyTorch or JAX (``labels.max() + 1``) is read as its int, as a ``step`` is.
+    """
+    given = num_classes
+    if not isinstance(num_classes, (int, np.integer)) and tuple(getattr(num_classes, "shape", (0,))) == ():
+        try:  # a tensor that requires grad has no numpy view, but has .item()
+            num_classes = num_classes.item() if hasattr(num_classes, "item") else np.asarray(num_classes).item()
+        except (NotImplementedError, TypeError, ValueError):
+            pass
+    if isinstance(num_classes, (bool, np.bool_)) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"`num_classes` must be an int, received {given!r}; pass the number of classes as an int")
     if num_classes < 2:
         raise ValueError(
             f"`num_classes` must be at least 2, received {num_classes}; a confusion "

@@ -199,3 +199,22 @@ def test_a_class_count_past_ten_million_is_refused_naming_num_classes_before_any
         BalancedAccuracy(too_many)
     close_directory_writers()
     assert not any(name.startswith("events.out") for name in _files(tmp_path))
+
+
+def test_num_classes_as_a_0_d_integer_value_is_read_as_its_int_and_a_float_one_refused_naming_it(tmp_path):
+    # num_classes=labels.max() + 1 (a 0-d tensor or array) used to be refused as "must be an int"
+    labels, predictions = np.array([0, 2, 2, 1]), np.array([0, 1, 2, 2])
+    values = [np.array(3), np.int64(3)]
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        values += [torch.tensor(labels).max() + 1, torch.tensor(3, dtype=torch.int8)]
+    for index, num_classes in enumerate(values):
+        cm = tb_imbalance.log_report(str(tmp_path / str(index)), labels, predictions, 0, num_classes=num_classes)
+        assert cm.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 1]]
+    close_directory_writers()
+    assert all(matrices(tmp_path / str(index))["."][0].tolist() == cm.tolist() for index in range(len(values)))
+    for wrong in (np.array(3.0), np.array(True), np.array([3]), 3.0):
+        with pytest.raises(TypeError, match=r"`num_classes` must be an int, received .*; pass the number of classes"):
+            tb_imbalance.log_report(str(tmp_path / "wrong"), labels, predictions, 0, num_classes=wrong)
+    assert not (tmp_path / "wrong").exists()
