@@ -88,6 +88,8 @@ _DIRECTORY_WRITERS: dict[str, ReportWriter] = {}
 _PICTURED: "collections.OrderedDict[str, ReportWriter]" = collections.OrderedDict()  # may keep pictures; last used last
 # What each SummaryWriter / tf.summary writer already holds, per writer object.
 _HISTORIES: "weakref.WeakKeyDictionary[Any, RunHistory | WatchedHistory]" = weakref.WeakKeyDictionary()
+# The SummaryWriter object that writes each event file (tensorboardX names two of one second alike).
+_FILE_WRITERS: "weakref.WeakValueDictionary[str, Any]" = weakref.WeakValueDictionary()
 _LOCK = threading.Lock()
 _LOG = logging.getLogger("tb_imbalance")
 
@@ -95,8 +97,8 @@ _LOG = logging.getLogger("tb_imbalance")
 def _forget_after_fork() -> None:
     # A forked child has the parent's writers with their locks as they were, possibly held by the
     # parent's background writer thread, which the child does not have: it opens writers of its own.
-    global _LOCK, _SHARED_WRITE_LOCK, _DIRECTORY_WRITERS, _PICTURED, _HISTORIES
-    _LOCK, _SHARED_WRITE_LOCK = threading.Lock(), threading.RLock()
+    global _LOCK, _SHARED_WRITE_LOCK, _DIRECTORY_WRITERS, _PICTURED, _HISTORIES, _FILE_WRITERS
+    _LOCK, _SHARED_WRITE_LOCK, _FILE_WRITERS = threading.Lock(), threading.RLock(), weakref.WeakValueDictionary()
     _DIRECTORY_WRITERS, _PICTURED, _HISTORIES = {}, collections.OrderedDict(), weakref.WeakKeyDictionary()
 
 
@@ -233,11 +235,31 @@ def _describe_writer(target: Any) -> str:
 def _summary_writer_history(target: Any) -> Callable[[], RunHistory]:
     def history() -> RunHistory:
         own = _own_event_file(target)  # opens the writer's file: with purge_step, its SessionLog.START
+        _refuse_an_event_file_of_another_writer(target, own)
         if target not in _HISTORIES or "://" not in os.fspath(_logdir_of(target)):  # remote ones are read once
             target.flush()  # what the writer (and its user) queued is on disk before its directory is read
         return history_of(target, os.fspath(_logdir_of(target)), own)  # a pathlib.Path given to the writer
 
     return history
+
+
+def _refuse_an_event_file_of_another_writer(target: Any, own: str | None) -> None:
+    """Refuse a ``SummaryWriter`` whose event file another open one of this process writes too: tensorboardX names
+    its file after the second and the host alone, so two made in one second open one file, each from its start,
+    and each overwrites what the other wrote (the report of one step, the other's scalars) on disk."""
+    if own is None:
+        return
+    other = _FILE_WRITERS.get(os.path.abspath(own))
+    if other is not None and other is not target and getattr(other, "file_writer", None) is not None:
+        raise RuntimeError(
+            f"`target`: this {type(target).__name__} writes the event file {own}, which another open "
+            f"{type(other).__name__} of this process writes too (tensorboardX names the file after the second it "
+            "was made in and the host, so two writers made in one second share it, and opening the second emptied "
+            "what the first had written), and each would overwrite what the other writes. Log through one "
+            "SummaryWriter per directory, or give each its own filename_suffix (SummaryWriter(log_dir, "
+            "filename_suffix='.eval'))"
+        )
+    _FILE_WRITERS[os.path.abspath(own)] = target
 
 
 def _logdir_of(target: Any) -> Any:

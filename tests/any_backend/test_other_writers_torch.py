@@ -356,3 +356,34 @@ def test_a_closed_tensorboardx_writer_with_purge_step_reopened_does_not_purge_th
     logged = matrices(tmp_path)["."]
     assert sorted(logged) == [0, 1, 2] and logged[1].tolist() == [[1, 0], [1, 1]] and logged[2].tolist() == [[0, 1], [1, 1]]
     assert scalars(tmp_path, ".", "loss") == {0: 0.5, 1: 1.5, 2: 2.5}
+
+
+def test_two_open_tensorboardx_writers_of_one_second_sharing_a_file_are_refused_before_overwriting_it(tmp_path):
+    # tensorboardX names its file after the second and the host: a second writer of that second opened the same
+    # file, and its report overwrote the first writer's step on disk (step 0 was lost, said nowhere).
+    tensorboardx = pytest.importorskip("tensorboardX")
+
+    def file_of(writer):
+        return writer._get_file_writer().event_writer._ev_writer._file_name
+
+    for attempt in range(5):  # made across a second's boundary, they have files of their own: again
+        run = tmp_path / str(attempt)
+        first, second = tensorboardx.SummaryWriter(str(run)), tensorboardx.SummaryWriter(str(run))
+        if file_of(first) == file_of(second):
+            break
+        first.close()
+        second.close()
+    assert file_of(first) == file_of(second)
+    tb_imbalance.log_matrix(first, CM, 0, image=False)
+    with pytest.raises(RuntimeError, match=r"`target`: this SummaryWriter writes the event file .*which another open "
+                                           r"SummaryWriter of this process writes too.*filename_suffix"):
+        tb_imbalance.log_matrix(second, CM, 1, image=False)
+    tb_imbalance.log_matrix(first, CM, 1, image=False)
+    first.close()
+    second.close()
+    written = matrices(run)["."]
+    assert sorted(written) == [0, 1] and all(cm.tolist() == CM.tolist() for cm in written.values())
+    third = tensorboardx.SummaryWriter(str(tmp_path / "suffixed"), filename_suffix=".eval")  # its own file
+    tb_imbalance.log_matrix(third, CM, 0, image=False)
+    third.close()
+    assert matrices(tmp_path / "suffixed")["."][0].tolist() == CM.tolist()
