@@ -18,7 +18,9 @@ from typing import Any
 import numpy as np
 
 from tb_imbalance.core.argmax import _argmax_rows, _binary_column_ids
-from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape, check_scores
+from tb_imbalance.core.numeric_arrays import (
+    _as_numeric_array, _check_finite, _shape, check_scores, rows_are_probabilities,
+)
 
 __all__ = ["check_not_per_position", "class_ids_from_labels", "class_ids_from_predictions"]
 
@@ -241,6 +243,8 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
             check_scores(array, from_logits)  # raises, naming the first bad score, unless logits hold -inf
         if not is_float:
             _check_one_largest(array)
+        else:
+            _check_softmax_axis(array)
         return ids.astype(np.int64)
     check_scores(array, from_logits and is_float and array.ndim == 1)
     if array.ndim != 1:
@@ -265,6 +269,20 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
             )
         return _binary_column_ids(array, from_logits=False)
     return _check_range(array, num_classes, "predictions")
+
+
+def _check_softmax_axis(scores: np.ndarray) -> None:
+    """Score rows ``[N, C]`` whose columns each sum to 1 and rows do not are a softmax over the rows (the batch
+    axis, ``torch.softmax(logits, dim=0)``): their argmax is no row's prediction."""
+    if len(scores) < 2 or abs(float(scores[:, 0].sum(dtype=np.float64)) - 1.0) > 2.0**-7:  # the common case: O(N)
+        return
+    if rows_are_probabilities(scores.T) and not rows_are_probabilities(scores):
+        raise ValueError(
+            f"`predictions` of shape {_shape(scores)} are a softmax over the rows: each of the {scores.shape[1]} "
+            f"columns sums to 1 over the {len(scores)} rows, and the rows do not, so their argmax is not each "
+            "row's class. Take the softmax over the class axis (torch.softmax(logits, dim=1), "
+            "jax.nn.softmax(logits, axis=-1)), or pass the logits with from_logits=True"
+        )
 
 
 def _first_tie(rows: np.ndarray, among: np.ndarray | None = None) -> str:

@@ -787,3 +787,31 @@ def test_a_classifier_or_its_method_passed_as_labels_names_the_true_classes_not_
     with pytest.raises(TypeError, match=r"received a 'method' object; the method predict, " + fix):
         tb_imbalance.log_report(tmp_path, clf.predict, clf.predict_proba(x), 0)
     assert not any(tmp_path.iterdir())
+
+
+def test_a_softmax_over_the_rows_is_refused_naming_the_class_axis_and_a_row_wise_one_is_read(tmp_path):
+    # torch.softmax(logits, dim=0) normalises each class over the batch: its argmax is no row's class, and the
+    # matrix of it was written, said nowhere (with or without from_logits).
+    rng = np.random.default_rng(0)
+    labels, logits = rng.integers(0, 3, 50), rng.normal(size=(50, 3)) * 2
+    over_rows = np.exp(logits) / np.exp(logits).sum(axis=0, keepdims=True)
+    two = np.exp(logits[:2]) / np.exp(logits[:2]).sum(axis=0, keepdims=True)  # a batch of two rows
+    forms = [over_rows, over_rows.astype(np.float16), two]
+    try:
+        import torch
+    except ImportError:
+        pass
+    else:
+        forms += [torch.softmax(torch.from_numpy(logits), dim=0), torch.softmax(torch.from_numpy(logits), 0).bfloat16()]
+    for index, scores in enumerate(forms):
+        for from_logits in (False, True):
+            with pytest.raises(ValueError, match=r"`predictions` of shape .* are a softmax over the rows: each of the "
+                                                 r"3 columns sums to 1 .*torch\.softmax\(logits, dim=1\).*from_logits"):
+                tb_imbalance.log_report(tmp_path / "wrong", labels[:len(scores)], scores, index, from_logits=from_logits)
+    assert not (tmp_path / "wrong").exists()
+    over_classes = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    expected = skm.confusion_matrix(labels, logits.argmax(axis=1))
+    for index, scores in enumerate((over_classes, over_classes.astype(np.float16), logits)):
+        cm = tb_imbalance.log_report(tmp_path / "right", labels, scores, index, image=False)
+        np.testing.assert_array_equal(cm, expected)
+    assert [m.tolist() for m in matrices(tmp_path / "right")["."].values()] == [expected.tolist()] * 3
