@@ -338,12 +338,16 @@ def _in_lightning_sanity_check() -> bool:
     its own ``self.log`` values there; it would take epoch 0's step, and refuse (or precede) the real one."""
     if not any(package in sys.modules for package in _LIGHTNING):
         return False
+    # Lightning's hook callers (trainer/call.py) hold the trainer as `trainer`: the innermost such frame is the
+    # only one whose locals are read (on CPython <= 3.12 a read keeps a snapshot of them alive in a long-lived frame)
     frame = sys._getframe(1)
-    while frame is not None and not (  # Lightning's hook callers (trainer/call.py) hold the trainer as `trainer`
+    while frame is not None and not (
         frame.f_globals.get("__name__", "").split(".")[0] in _LIGHTNING
-        and getattr(frame.f_locals.get("trainer"), "sanity_checking", False) is True
+        and "trainer" in frame.f_code.co_varnames + frame.f_code.co_cellvars
     ):
         frame = frame.f_back
+    if frame is not None and getattr(frame.f_locals.get("trainer"), "sanity_checking", False) is not True:
+        frame = None
     if frame is not None and not _SAID_SANITY_CHECK:
         _SAID_SANITY_CHECK.append(True)
         message = (
