@@ -355,9 +355,9 @@ class RunHistory:
                     )
                 if "lightning" in sys.modules or "pytorch_lightning" in sys.modules:
                     twice += (
-                        ". PyTorch Lightning runs validation before training (its sanity check, or "
-                        "trainer.validate() before fit) at the same epoch: skip it in the hook with "
-                        "`if not self.trainer.sanity_checking:`, or log those under another `name`"
+                        ". Under PyTorch Lightning, trainer.validate() before fit runs validation at the same "
+                        "epoch as fit's first: log those under another `name`, or skip them in the hook with "
+                        "`if self.trainer.state.fn == 'fit':`"
                     )
             purge = ""
             if self.session_started and not self.purged:

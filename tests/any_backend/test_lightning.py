@@ -27,11 +27,11 @@ def test_the_loggers_stand_in_on_another_rank_is_refused_naming_the_rank_zero_gu
     assert not (tmp_path / "run").exists()
 
 
-def test_a_second_report_at_the_same_step_names_lightnings_sanity_check(tmp_path):
-    # Without the docs' guard the sanity check's two batches are step 0; epoch 0's report was refused
-    # with advice about fresh runs and devices only.
+def test_a_second_report_at_the_same_step_names_lightnings_validate_before_fit(tmp_path):
+    # trainer.validate() before fit logs at epoch 0, as fit's first epoch does (the sanity check writes nothing);
+    # epoch 0's report was refused with advice about fresh runs and devices only.
     tb_imbalance.log_report(str(tmp_path), LABELS[:2], SCORES[:2], 0)
-    with pytest.raises(ValueError, match=r"sanity check.*`if not self\.trainer\.sanity_checking:`"):
+    with pytest.raises(ValueError, match=r"trainer\.validate\(\) before fit.*another `name`.*trainer\.state\.fn"):
         tb_imbalance.log_report(str(tmp_path), LABELS, SCORES, 0)
     close_directory_writers()
 
