@@ -447,3 +447,16 @@ def test_quantise_scores_bins_float16_as_the_writers_do():
         np.zeros(2048, int), probabilities))
     bins = (core.quantise_scores(scores) * 75).round().astype(int)
     np.testing.assert_array_equal(np.bincount(bins, minlength=75), summary[1, :2].sum(axis=0))
+
+
+def test_curve_summary_of_float16_probabilities_bins_them_as_log_report_and_quantise_scores_do():
+    # The summary behind log_matrix(curves=...) of a mixed-precision model's float16 softmax: the same
+    # bins as log_report's of those scores, so the logged AP is scikit-learn's on quantise_scores.
+    true, probabilities, _ = _data(0, 2000, 3)
+    half = probabilities.astype(np.float16)
+    summary = core.curve_summary(half, true, half.argmax(axis=1))
+    logged, _ = core.kept_rows_summary(half, core.class_ids(true, half))
+    np.testing.assert_array_equal(summary[:, :2], logged[:, :2])
+    quantised = core.quantise_scores(half)
+    expected = [skm.average_precision_score(true == c, quantised[:, c]) for c in range(3)]
+    np.testing.assert_allclose(core.curve_metrics(summary)["per_class"]["average_precision"], expected, rtol=1e-12)

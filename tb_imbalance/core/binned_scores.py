@@ -3,11 +3,12 @@
 For each class ``c``, every row's probability of ``c`` falls into one of
 :data:`CURVE_BINS` equal-width bins on ``[0, 1]``: bin ``k`` holds scores in
 ``[k / B, (k + 1) / B)``, the last bin also holds 1.0 (``k = min(floor(score ×
-B), B − 1)``, computed in the scores' own float precision). Per class and bin
-the summary keeps the positives (rows of class ``c``), the negatives (all other
-rows) and the sum of the scores; one more row does the same for the top label
-(the argmax's probability): correct rows, wrong rows and the sum of the
-confidences. With sample weights every count is a sum of weights.
+B), B − 1)``, computed in the scores' own float precision; float16 and other
+narrow floats in float32, as every writer and the Keras metric bin them). Per
+class and bin the summary keeps the positives (rows of class ``c``), the
+negatives (all other rows) and the sum of the scores; one more row does the
+same for the top label (the argmax's probability): correct rows, wrong rows
+and the sum of the confidences. With sample weights every count is a sum of weights.
 
 The summary is a float64 array ``[C + 1, 3, B]`` (:func:`curve_summary`);
 :mod:`tb_imbalance.core.curves` turns it into curves, average precision,
@@ -254,7 +255,8 @@ def curve_summary(
     Args:
         probabilities: ``[N, C]`` scores in ``[0, 1]`` (a softmax of
             logits, or :func:`curve_probabilities`), rows filtered like
-            ``true``; numpy arrays or anything ``np.asarray`` reads.
+            ``true``; numpy arrays or anything ``np.asarray`` reads;
+            float16 (bfloat16, float8) binned in float32.
         true, predicted: int class ids ``[N]`` (e.g. ``ids.true`` and
             ``ids.predicted`` of :func:`tb_imbalance.core.class_ids`).
         weights: non-negative float ``[N]`` sample weights, or None.
@@ -274,7 +276,7 @@ def curve_summary(
         >>> summary[0].tolist()  # class 0: one negative in bin 3, its score 0.7
         [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.7, 0.0]]
     """
-    probabilities = widen_low_precision_floats(_as_numeric_array(probabilities, "probabilities"))
+    probabilities = _binned_precision(_as_numeric_array(probabilities, "probabilities"))
     if probabilities.ndim != 2 or not np.issubdtype(probabilities.dtype, np.floating):
         raise ValueError(
             f"`probabilities` must be float scores [N, C], received {probabilities.dtype} of shape "
