@@ -32,7 +32,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.core.caller import user_stacklevel
 
-__all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves"]
+__all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves", "warn_if_probabilities"]
 
 #: Above this many classes curves are off unless asked for (their bytes grow with C).
 CURVES_MAX_CLASSES = 1000
@@ -78,7 +78,7 @@ def want_curves(name: str, num_classes: int, requested: bool | None, *, writer: 
 _SAMPLED_ROWS = 256
 
 
-def _warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
+def warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
     """Say once per tag when scores given with ``from_logits=True`` look like probabilities (a ``UserWarning`` too).
 
     Warned, not refused as the reverse (a column outside ``[0, 1]`` without
@@ -132,7 +132,7 @@ def curves_of_step(
         writer: the target written to (its messages are its own).
     """
     if from_logits:
-        _warn_if_probabilities(writer, name, predictions)
+        warn_if_probabilities(writer, name, predictions)
     if curves is None and not np.issubdtype(np.asarray(predictions).dtype, np.floating):
         curves = True  # class ids give no curves at any size: say so, not that the classes are many
     if not want_curves(name, ids.num_classes, curves, writer=writer):

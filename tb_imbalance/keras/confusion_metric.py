@@ -55,15 +55,10 @@ from tb_imbalance.keras.curve_state import CurveLayout
 from tb_imbalance.keras.metric_reads import HostReads, MetricState, host_array
 from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
-    HOST_TYPES,
-    as_output_precision,
-    countable_tensor,
-    host_row_mask,
-    count_dtype,
-    float_dtype,
-    pick_with_tensorflow,
+    HOST_TYPES, as_output_precision, countable_tensor, host_row_mask, count_dtype, float_dtype, pick_with_tensorflow,
     tf_native_argmax_applies,
 )
+from tb_imbalance.step_curves import warn_if_probabilities
 
 __all__ = ["ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"]
 
@@ -109,7 +104,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     * when ``y_true`` and ``y_pred`` are both numpy arrays or lists (data
       already on the host), they are checked with
       :func:`tb_imbalance.core.confusion_matrix` before anything is counted,
-      and bad input raises ``ValueError`` at once;
+      and bad input raises ``ValueError`` at once (probabilities with
+      ``from_logits=True`` warn once, as in :func:`tb_imbalance.log_report`);
     * framework tensors, which is what ``fit`` / ``evaluate`` pass on every
       backend (traced under TensorFlow's graph, XLA and JAX's ``jit``, eager
       on PyTorch), are never copied to the host for a check (no device sync
@@ -217,7 +213,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             )
 
     def _check_on_host(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
-        """Precise errors for numpy / list input, before anything is counted (rows of weight 0 are skipped)."""
+        """Precise errors for numpy / list input, before anything is counted (rows of weight 0 are skipped);
+        with ``from_logits``, probabilities warned once per metric, as :func:`tb_imbalance.log_report` warns them."""
         kept = host_row_mask(sample_weight, np.shape(y_true)[0] if np.ndim(y_true) else 1)
         if (np.size(y_true) == 0 and np.size(y_pred) == 0) or (kept is not None and not kept.any()):
             return
@@ -226,6 +223,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                                   from_logits=self.from_logits, sample_weight=kept)
         except (TypeError, ValueError) as error:
             raise core.reworded(error, f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}") from None
+        if self.from_logits:
+            warn_if_probabilities(self, self.name, np.asarray(y_pred))
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix.

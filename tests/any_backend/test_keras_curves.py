@@ -361,3 +361,26 @@ def test_early_stopping_monitors_val_macro_average_precision_in_auto_mode():
     expected = core.curve_metrics(metric.curve_summary())["metrics"]["macro_average_precision"]
     assert values[-1] == pytest.approx(expected, abs=1e-6)
     assert metric.curve_summary()[:-1, 0].sum() == len(y)
+
+
+def test_probabilities_given_to_a_logits_metric_on_the_host_are_warned_once_as_log_report_warns_them():
+    # Rows of model.predict (numpy) handed to update_state: checked on the host, so a metric told
+    # from_logits=True warns once, as log_report does, that it reads a softmax of probabilities.
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 3, 90)
+    probabilities = rng.dirichlet([1.0, 1.0, 1.0], 90).astype("float32") + np.eye(3, dtype="float32")[labels]
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    metric = MacroAveragePrecision(3, from_logits=True)
+    with pytest.warns(UserWarning, match=r"macro_average_precision: from_logits=True, but the score rows .* sum to 1"
+                                         r".*pass from_logits=False") as said:
+        for batch in np.split(np.arange(90), 3):
+            metric.update_state(labels[batch], probabilities[batch])
+    assert len([w for w in said if "from_logits=True" in str(w.message)]) == 1
+    softmax, _ = core.curve_probabilities(probabilities, 3, from_logits=True)  # what it then reads, as documented
+    quantised = core.quantise_scores(softmax)
+    expected = np.mean([average_precision_score(labels == c, quantised[:, c]) for c in range(3)])
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-5)
+    column = BalancedAccuracy(2, from_logits=True)  # one probability column: every row above 0 is class 1
+    with pytest.warns(UserWarning, match=r"balanced_accuracy: from_logits=True, but every score of the single column"):
+        column.update_state(np.array([0, 1, 0, 1]), np.array([0.2, 0.9, 0.4, 0.6], "float32"))
+    np.testing.assert_array_equal(column.confusion_matrix(), [[0, 2], [0, 2]])
