@@ -302,7 +302,7 @@ def test_curve_summary_checks_what_a_per_batch_recipe_hands_it():
         core.curve_summary(np.array([[2.0, -1.0], [0.5, 0.1]]), np.array([0, 1]), np.array([0, 0]))
     with pytest.raises(ValueError, match=r"`probabilities` contains NaN.*row 1, column 0"):
         core.curve_summary(np.array([[0.5, 0.5], [np.nan, 0.5]]), np.array([0, 1]), np.array([0, 1]))
-    with pytest.raises(ValueError, match=r"`probabilities` must be float scores \[N, C\]"):
+    with pytest.raises(ValueError, match=r"`probabilities` is one score column"):
         core.curve_summary(np.array([0.5, 0.5]), np.array([0, 1]), np.array([0, 1]))
     with pytest.raises(ValueError, match=r"`predicted` must be int class ids \[2\]"):
         core.curve_summary(scores, np.array([0, 1]), np.array([0, 1, 1]))
@@ -460,3 +460,25 @@ def test_curve_summary_of_float16_probabilities_bins_them_as_log_report_and_quan
     quantised = core.quantise_scores(half)
     expected = [skm.average_precision_score(true == c, quantised[:, c]) for c in range(3)]
     np.testing.assert_allclose(core.curve_metrics(summary)["per_class"]["average_precision"], expected, rtol=1e-12)
+
+
+def test_curve_summary_refuses_one_sigmoid_column_and_class_ids_naming_what_to_pass():
+    # The summary for log_matrix(curves=...) of a binary model's one sigmoid column: [N, 1] was read as
+    # one class (an error about `true`), [N] and class ids named no fix. The fix given is log_report's reading.
+    rng = np.random.default_rng(4)
+    column = rng.random(200)
+    true = (rng.random(200) < column).astype(int)
+    predicted = (column > 0.5).astype(int)
+    for shaped in (column, column[:, None]):
+        with pytest.raises(ValueError, match=r"`probabilities` is one score column .* np\.stack\(\[1 - p, p\], axis=1\)"):
+            core.curve_summary(shaped, true, predicted)
+    with pytest.raises(ValueError, match=r"`probabilities` holds class ids .*no curves.*scores \[N, C\]"):
+        core.curve_summary(predicted, true, predicted)
+    summary = core.curve_summary(np.stack([1 - column, column], axis=1), true, predicted)
+    logged, _ = core.kept_rows_summary(column, core.class_ids(true, column))
+    np.testing.assert_array_equal(summary, logged)
+    quantised = core.quantise_scores(column)
+    assert core.curve_metrics(summary)["per_class"]["average_precision"][1] == pytest.approx(
+        skm.average_precision_score(true, quantised), rel=1e-12)
+    assert core.curve_metrics(summary)["per_class"]["roc_auc"][1] == pytest.approx(
+        skm.roc_auc_score(true, quantised), rel=1e-12)

@@ -256,7 +256,8 @@ def curve_summary(
         probabilities: ``[N, C]`` scores in ``[0, 1]`` (a softmax of
             logits, or :func:`curve_probabilities`), rows filtered like
             ``true``; numpy arrays or anything ``np.asarray`` reads;
-            float16 (bfloat16, float8) binned in float32.
+            float16 (bfloat16, float8) binned in float32; a binary model's
+            one sigmoid column ``p`` as ``np.stack([1 - p, p], axis=1)``.
         true, predicted: int class ids ``[N]`` (e.g. ``ids.true`` and
             ``ids.predicted`` of :func:`tb_imbalance.core.class_ids`).
         weights: non-negative float ``[N]`` sample weights, or None.
@@ -264,7 +265,8 @@ def curve_summary(
 
     Raises:
         TypeError / ValueError: an argument of the wrong kind, shape or
-            range (scores outside ``[0, 1]``, NaN, ids past ``C``), named.
+            range (scores outside ``[0, 1]``, NaN, ids past ``C``, one
+            score column, class ids), named with what to pass.
 
     Returns:
         float64 ``[C + 1, 3, bins]``: rows ``0…C−1`` are the classes
@@ -277,6 +279,18 @@ def curve_summary(
         [[0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.7, 0.0]]
     """
     probabilities = _binned_precision(_as_numeric_array(probabilities, "probabilities"))
+    column = probabilities.ndim == 1 or (probabilities.ndim == 2 and probabilities.shape[1] == 1)
+    if column and not np.issubdtype(probabilities.dtype, np.floating):
+        raise ValueError(
+            f"`probabilities` holds class ids ({probabilities.dtype}), and class ids give no curves; pass the "
+            "scores [N, C] they were taken from (predict_proba, a softmax of the logits)"
+        )
+    if column:
+        raise ValueError(
+            f"`probabilities` is one score column {_shape(probabilities)}, a binary model's sigmoid p: pass "
+            "np.stack([1 - p, p], axis=1) (tb_imbalance.core.curve_probabilities(p, 2) does it, and with "
+            "from_logits=True takes the sigmoid of logits)"
+        )
     if probabilities.ndim != 2 or not np.issubdtype(probabilities.dtype, np.floating):
         raise ValueError(
             f"`probabilities` must be float scores [N, C], received {probabilities.dtype} of shape "
