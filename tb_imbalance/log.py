@@ -144,7 +144,10 @@ def log_report(
             errors (``<name>_curves``, and the scalars). ``None`` (default):
             when the predictions are scores of up to 1000 classes (above, a
             log line says they are left out); ``True`` at any size;
-            ``False`` never. Class ids give none (said once).
+            ``False`` never. Class ids give none (said once; a
+            ``UserWarning`` with ``curves=True``), and so do ``[N, C]``
+            scores outside ``[0, 1]`` without ``from_logits`` (a
+            ``UserWarning`` once per tag naming ``from_logits=True``).
         pr_curves: also write TensorBoard's own PR Curves tab
             (``<name>/pr_curve/<class>``), from the same binned scores.
             ``None`` (default): up to 20 classes; ``True`` at any size.

@@ -5,7 +5,9 @@ the Keras callback's predict path, after :func:`tb_imbalance.core.class_ids`
 checked the inputs (the argmax is not taken again). Scores give curves
 (:func:`tb_imbalance.core.curve_probabilities`); class ids, and scores that
 are not probabilities without ``from_logits``, give none, and a log line
-(logger ``tb_imbalance``) says why once per tag and reason.
+(logger ``tb_imbalance``) says why once per tag and reason; scores that are
+not probabilities (logits?) and class ids with ``curves=True`` also get a
+``UserWarning`` then, as in the Keras callback.
 
 Curves cost ``(C + 1) × 3 × 75`` numbers per step (about 0.9 MB at 1000
 classes, float32): above :data:`CURVES_MAX_CLASSES` classes they are off
@@ -133,15 +135,16 @@ def curves_of_step(
     """
     if from_logits:
         warn_if_probabilities(writer, name, predictions)
+    asked = curves is True
     if curves is None and not np.issubdtype(np.asarray(predictions).dtype, np.floating):
         curves = True  # class ids give no curves at any size: say so, not that the classes are many
     if not want_curves(name, ids.num_classes, curves, writer=writer):
         return None
     summary, why = core.kept_rows_summary(predictions, ids, from_logits=from_logits)
-    if summary is None:
+    if summary is None:  # scores not probabilities (logits?), or curves=True of class ids: a warning, as the callback's
         _say_once(
             writer, name, why.split(" (")[0],
             "tb_imbalance: no PR/ROC curves, average precision or calibration for %s: %s. Said once per tag and writer.",
-            name, why,
+            name, why, warn=asked or "not probabilities" in why,
         )
     return summary

@@ -11,9 +11,11 @@ its ``multiclass_calibration_error(n_bins=15, norm="l1")`` equals the logged
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.metrics import average_precision_score
 
 import tb_imbalance
 from tb_imbalance import core
@@ -117,3 +119,26 @@ def test_a_confidence_of_exactly_one_is_in_the_last_calibration_bin_unlike_torch
     tb_imbalance.log_report(tmp_path, labels, probabilities, step=0, image=False)
     _, logged = _logged(tmp_path, classes=3)
     assert logged == pytest.approx(abs(3 - (3 + confidence)) / 4, abs=1e-6)
+
+
+def test_logits_without_from_logits_and_class_ids_asked_for_curves_warn_once_as_the_callback_does(tmp_path):
+    # The Keras callback warns (UserWarning) when logits without from_logits or class ids leave a step
+    # without curves; log_report only wrote a log line. Now it warns once per tag, naming the fix.
+    true, logits = _evaluation(5)
+    with pytest.warns(UserWarning, match=r"no PR/ROC curves.*not probabilities.*pass from_logits=True") as said:
+        for step in range(3):
+            tb_imbalance.log_report(tmp_path / "logits", true, _framework_tensor(logits), step=step, image=False)
+    assert len([w for w in said if "no PR/ROC curves" in str(w.message)]) == 1
+    assert said[0].filename == __file__  # the user's line
+    with pytest.warns(UserWarning, match=r"no PR/ROC curves.*class ids, not scores; pass the scores \[N, C\]"):
+        tb_imbalance.log_report(tmp_path / "ids", true, logits.argmax(axis=1), step=0, num_classes=4, curves=True,
+                                image=False)
+    with warnings.catch_warnings():  # class ids without asking for curves: the documented log line, no warning
+        warnings.simplefilter("error")
+        tb_imbalance.log_report(tmp_path / "ids_default", true, logits.argmax(axis=1), step=0, num_classes=4,
+                                image=False)
+    tb_imbalance.log_report(tmp_path / "fixed", true, logits, step=0, image=False, from_logits=True)  # the fix
+    curves, _ = _logged(tmp_path / "fixed")
+    quantised = core.quantise_scores(core.curve_probabilities(logits, 4, from_logits=True)[0])
+    expected = [average_precision_score(true == c, quantised[:, c]) for c in range(4)]
+    np.testing.assert_allclose(core.curve_metrics(curves)["per_class"]["average_precision"], expected, rtol=1e-9)
