@@ -35,7 +35,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, examples_of_step
 from tb_imbalance.step import ReportStep, validate_step, validate_tag
-from tb_imbalance.step_curves import curves_of_step
+from tb_imbalance.step_curves import curves_of_step, refuse_pr_curves_without_curves
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import eager_under_torch_compile, refuse_tf_graph_or_replica, to_numpy
 
@@ -150,7 +150,8 @@ def log_report(
             ``UserWarning`` once per tag naming ``from_logits=True``).
         pr_curves: also write TensorBoard's own PR Curves tab
             (``<name>/pr_curve/<class>``), from the same binned scores.
-            ``None`` (default): up to 20 classes; ``True`` at any size.
+            ``None`` (default): up to 20 classes; ``True`` at any size
+            (beside ``curves=False``, refused: they are drawn from its scores).
 
     Inputs may be lists, numpy arrays, PyTorch tensors (on any device, with
     ``requires_grad`` too), JAX arrays or eager TensorFlow tensors.
@@ -172,6 +173,7 @@ def log_report(
             nothing is written then.
     """
     refuse_tf_graph_or_replica("log_report")
+    refuse_pr_curves_without_curves(curves, pr_curves)
     sink = sink_for(target)  # an unusable target fails before any work
     step, name = validate_step(step, "target, labels, predictions, step"), validate_tag(name)
     labels, predictions = to_numpy(labels, "labels"), to_numpy(predictions, "predictions")

@@ -34,7 +34,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.core.caller import user_stacklevel
 
-__all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "want_curves", "warn_if_probabilities"]
+__all__ = ["CURVES_MAX_CLASSES", "curves_of_step", "refuse_pr_curves_without_curves", "want_curves", "warn_if_probabilities"]
 
 #: Above this many classes curves are off unless asked for (their bytes grow with C).
 CURVES_MAX_CLASSES = 1000
@@ -74,6 +74,19 @@ def want_curves(name: str, num_classes: int, requested: bool | None, *, writer: 
         name, num_classes, CURVES_MAX_CLASSES, (num_classes + 1) * 3 * core.CURVE_BINS * 4,
     )
     return False
+
+
+def refuse_pr_curves_without_curves(curves: Any, pr_curves: Any) -> None:
+    """Refuse ``pr_curves=True`` beside ``curves=False``: TensorBoard's PR curves are drawn from the binned scores.
+
+    Example:
+        >>> refuse_pr_curves_without_curves(False, None)  # no PR curves asked for: nothing to refuse
+    """
+    if pr_curves is True and curves is False:
+        raise ValueError(
+            "`pr_curves=True` asks for TensorBoard's PR curves, which are drawn from the binned scores that "
+            "`curves=False` leaves out; drop curves=False to write them, or pr_curves=True to write neither"
+        )
 
 
 #: Rows of ``[N, C]`` scores looked at to tell probabilities given as logits (enough to tell, cheap at any N).

@@ -46,7 +46,7 @@ from tensorboard.compat.proto import summary_pb2
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, step_matrix_value
 from tb_imbalance.step import ReportStep
-from tb_imbalance.step_curves import curves_of_step
+from tb_imbalance.step_curves import curves_of_step, refuse_pr_curves_without_curves
 from tb_imbalance.run_history import ONE_PROCESS
 from tb_imbalance.targets import history_of, shared_write_lock
 from tb_imbalance.tensors import called_from_tf_py_function, refuse_tf_graph_or_replica, to_numpy
@@ -378,6 +378,7 @@ def classification_report(
         ...                           class_names=["ok", "fraud"])
         True
     """
+    refuse_pr_curves_without_curves(curves, pr_curves)
     step = _resolve_step(step)
     if step is None:
         return False  # nothing would be written, and no step to check the inputs against

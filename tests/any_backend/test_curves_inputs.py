@@ -142,3 +142,21 @@ def test_logits_without_from_logits_and_class_ids_asked_for_curves_warn_once_as_
     quantised = core.quantise_scores(core.curve_probabilities(logits, 4, from_logits=True)[0])
     expected = [average_precision_score(true == c, quantised[:, c]) for c in range(4)]
     np.testing.assert_allclose(core.curve_metrics(curves)["per_class"]["average_precision"], expected, rtol=1e-9)
+
+
+def test_pr_curves_true_with_curves_false_is_refused_before_anything_is_written(tmp_path):
+    # TensorBoard's PR curves are drawn from the binned scores curves=False leaves out: both asked for
+    # wrote neither, without a word. Refused at the entry, naming both arguments.
+    true, logits = _evaluation(6)
+    with pytest.raises(ValueError, match=r"`pr_curves=True`.*`curves=False`.*drop curves=False"):
+        tb_imbalance.log_report(tmp_path / "both", true, logits, step=0, from_logits=True, curves=False,
+                                pr_curves=True, image=False)
+    assert not (tmp_path / "both").exists()
+    tb_imbalance.log_report(tmp_path / "fixed", true, logits, step=0, from_logits=True, pr_curves=True, image=False)
+    accumulator = event_accumulator.EventAccumulator(str(tmp_path / "fixed"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    table = tensor_util.make_ndarray(accumulator.Tensors("pr_curve/3")[0].tensor_proto)  # TensorBoard's [6, 76]
+    quantised = core.quantise_scores(core.curve_probabilities(logits, 4, from_logits=True)[0])[:, 3]
+    threshold = 10 / core.CURVE_BINS
+    assert table[0, 10] == np.sum((quantised >= threshold - 1e-12) & (true == 3))  # true positives at 10 / 75
+    assert table[1, 10] == np.sum((quantised >= threshold - 1e-12) & (true != 3))
