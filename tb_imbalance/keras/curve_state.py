@@ -73,7 +73,8 @@ class CurveBatch(NamedTuple):
     Each ``(ids, values)`` pair of ``binned`` adds 1 per id to the counts
     and the values to the sums (ids below the sums' length); each array of
     ``count_ids`` adds 1 per id to the counts; each ``(ids, values)`` pair of
-    ``sum_updates`` adds the values to the sums. The ``N × C`` class bins
+    ``sum_updates`` adds the values to the sums, at ids from ``sums_from``
+    on (the top label's bins and the unused slot). The ``N × C`` class bins
     are ``binned``, apart from the ``3N`` other ids: concatenated with them,
     XLA's CPU scatter costs about twice as much.
     """
@@ -81,6 +82,7 @@ class CurveBatch(NamedTuple):
     binned: tuple[tuple[Any, Any], ...]
     count_ids: tuple[Any, ...]
     sum_updates: tuple[tuple[Any, Any], ...]
+    sums_from: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +185,7 @@ class CurveLayout:
             binned=((class_ids, xp.reshape(probabilities, (-1,))),),
             count_ids=(xp.concatenate([top_ids, own_ids, correct_ids]),),
             sum_updates=((top_ids, confidence),),
+            sums_from=num * bins,
         )
 
     def macro_average_precision(self, xp: Any, counts: Any, float_dtype: str) -> Any:
