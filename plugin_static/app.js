@@ -1,14 +1,14 @@
 // The dashboard controller: page layout, loading the data each view needs
-// for the current selection, and polling for new runs and steps.
+// for the current selection; run-following.js polls for new runs and steps.
 import { createDataSource } from "./data-source.js";
 import { el, field, isolatedText, replaceChildren, select, setOptions } from "./dom.js";
 import { runText } from "./format.js";
 import { RUN_COLOURS, runDashes } from "./run-looks.js";
 import { parseThresholds } from "./long-tail.js";
-import { PIVOT_METRICS, assignColours, buildPivot, classCountText, defaultTag, groupByClassSet, resolveBaselines } from "./pivot.js";
+import { PIVOT_METRICS, assignColours, buildPivot, classCountText, groupByClassSet, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
-import { followRenames } from "./renamed-runs.js";
-import { awayLines, linkedRuns, renamedText, tableMessage as runsMessage, tableNote } from "./run-messages.js";
+import { createRunFollower } from "./run-following.js";
+import { awayLines, tableMessage as runsMessage, tableNote } from "./run-messages.js";
 import { createCheckTimes, statusText, statusTitle } from "./status-line.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
@@ -16,7 +16,6 @@ import {
   createStore,
   debounce,
   dropAwayBaselines,
-  followRunList,
   initialState,
   onlyTableChanged,
   resolveStep,
@@ -66,9 +65,7 @@ function section(testid, title, description) {
 export function startApp({ root, api, presets }) {
   const store = createStore(initialState());
   const source = createDataSource(api);
-  let userChoseRuns = Boolean(presets.runs);
-  let defaultsApplied = false;
-  const away = new Map(); // selected runs not in the log directory now → {baseline, index} (followRunList)
+  const away = new Map(); // selected runs not in the log directory now → {baseline, index, since} (run-following.js)
   let generation = 0;
   let lastTrendClasses = null;
   let lastOtherClassSets = []; // runs whose class set is not the one the trends draw
@@ -140,7 +137,7 @@ export function startApp({ root, api, presets }) {
       });
     },
     onRuns: (runs) => {
-      userChoseRuns = true;
+      runList.chooseRuns();
       linkNote.hidden = true;
       away.clear(); // the user's own choice replaces what was set aside
       const { baselines } = store.get();
@@ -277,74 +274,7 @@ export function startApp({ root, api, presets }) {
     return colourByRun;
   };
 
-  /**
-   * Fills in what the URL or the user did not choose (first load, new runs).
-   * @param {Map<string, string>} [renames] selected runs found under a new name: old → new
-   */
-  function applyDefaults(renames = new Map()) {
-    const state = store.get();
-    const tags = source.allTags();
-    const firstLoad = !defaultsApplied;
-    let presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
-    const missing = presetRuns && source.allRuns().length ? [...new Set(presets.runs)].filter((run) => !presetRuns.includes(run)) : [];
-    if (presetRuns?.length === 0 && missing.length) {
-      replaceChildren(linkNote, ...isolatedText(`The link names runs not in this log directory (${linkedRuns(missing)}); showing the first runs instead.`));
-      linkNote.hidden = false;
-      userChoseRuns = false;
-      presetRuns = null;
-    } else if (missing.length) {
-      replaceChildren(linkNote, ...isolatedText(`The link also names runs that were not in this log directory when the page opened (${linkedRuns(missing)}); showing the others.`));
-      linkNote.hidden = false;
-    }
-    // Without a tag (or an unknown one), the tag most of the selected runs have.
-    const tag = tags.includes(state.tag)
-      ? state.tag
-      : tags.includes(presets.tag)
-        ? presets.tag
-        : defaultTag(source.runTags(), presetRuns ?? state.selectedRuns.filter((run) => source.hasRun(run)));
-    const followed = firstLoad ? state : followRunList(followRenames(state, away, renames), away, (run) => source.hasRun(run));
-    for (const [run, info] of away) if (!info.since) away.set(run, { ...info, since: new Date() }); // for its note
-    if (renames.size) {
-      replaceChildren(linkNote, ...isolatedText(renamedText(renames)));
-      linkNote.hidden = false;
-    }
-    let selectedRuns = followed.selectedRuns.filter((run) => source.hasRun(run));
-    if (!userChoseRuns && selectedRuns.length === 0) selectedRuns = source.runsWithTag(tag).slice(0, DEFAULT_RUN_LIMIT);
-    if (presetRuns) selectedRuns = presetRuns;
-    // The baselines chosen (one per class set); the others are resolved from the class sets when loaded.
-    const baselines = (firstLoad ? presets.baselines ?? [] : followed.baselines).filter((run) => selectedRuns.includes(run));
-    const patch = { tag, selectedRuns, baselines };
-    if (firstLoad) {
-      patch.tableStep = presets.step;
-      patch.view = presets.view;
-      patch.pivotMetric = presets.metric;
-      patch.tableColumns = presets.columns ?? state.tableColumns;
-      patch.supportThreshold = presets.supportThreshold ?? state.supportThreshold;
-      patch.thresholds = presets.thresholds ?? state.thresholds;
-      patch.grouped = presets.grouped ?? state.grouped;
-      patch.curveClass = presets.curveClass ?? null;
-      const own = (step) => (step === undefined ? presets.step : step); // a view's own step, else the table's
-      patch.matrix = {
-        ...state.matrix, step: own(presets.matrixStep), run: presets.matrixRun,
-        normalize: presets.normalize ?? state.matrix.normalize, colour: presets.colour ?? state.matrix.colour,
-      };
-      patch.imbalance = {
-        ...state.imbalance, step: own(presets.imbalanceStep), run: presets.imbalanceRun ?? state.imbalance.run,
-        scale: presets.imbalanceScale ?? state.imbalance.scale, order: presets.imbalanceOrder ?? state.imbalance.order,
-      };
-      patch.trends = { ...state.trends, metric: presets.trendsMetric ?? state.trends.metric };
-      patch.classFilter = presets.classFilter ?? state.classFilter;
-      if (presets.sort) {
-        patch.sort = presets.sort;
-        sortChosen = true;
-      }
-    }
-    // A link opened before any run is written keeps its presets for the first runs that arrive.
-    defaultsApplied = source.allRuns().length > 0;
-    store.set(patch);
-  }
-
-  /** The run list could not be read and no runs are known (a failed check with runs known keeps them, see poll). */
+  /** The run list could not be read and no runs are known (a failed check with runs known keeps them, see poll in run-following.js). */
   const listFailed = () => Boolean(source.listError()) && source.allRuns().length === 0;
 
   function pageMessageFor(available, selected) {
@@ -630,51 +560,28 @@ export function startApp({ root, api, presets }) {
     status.title = times.failed ? `${source.listError()}. ${statusTitle(presets.pollSeconds)}` : statusTitle(presets.pollSeconds);
   }
 
-  /** Reloads the run list, noting when the server answered and whether the list changed. */
-  async function checkRunList() {
-    const before = JSON.stringify(source.runTags());
-    const changed = await source.loadRunList();
-    // An answer after failed checks is not new data unless the list differs.
-    if (source.listError()) checks.failed();
-    else checks.answered(JSON.stringify(source.runTags()) !== before);
-    return changed;
-  }
-
-  /** Selected runs that left and came into the run list under another name since `listed`: old → new. */
-  function findRenamed(listed) {
-    const { tag, selectedRuns } = store.get();
-    const gone = [...new Set([...away.keys(), ...selectedRuns])].filter((run) => !source.hasRun(run));
-    return source.renamedRuns(tag, gone, source.runsWithTag(tag).filter((run) => !listed.has(run) && !selectedRuns.includes(run)));
-  }
-
-  /** Picks up new runs and new steps; redraws only when something changed. */
-  async function poll() {
-    const listed = new Set(source.allRuns());
-    const changed = await checkRunList();
-    if (checks.times().failed && listed.size) {
-      showStatus(); // no answer (TensorBoard restarting, the network): what the page shows stays, the status line says so
-      return;
-    }
-    if (changed) {
-      applyDefaults(await findRenamed(listed)); // redraws through the store
-      return;
-    }
-    const { tag, selectedRuns } = store.get();
-    const runs = selectedRuns.filter((run) => source.runsWithTag(tag).includes(run));
-    const classesOf = (run) => (lastOtherClassSets.includes(run) ? null : lastTrendClasses);
-    if (await source.refreshSteps(tag, runs, classesOf)) {
-      checks.newData();
-      await refresh();
-    } else {
-      showStatus(); // nothing new: the line still says when the server last answered
-    }
-  }
-
   store.subscribe((state, previous) => {
     if (onlyTableChanged(previous, state)) refreshTableRows();
     else refresh();
   });
-  const stop = startPolling(poll, presets.pollSeconds);
-  checkRunList().then(() => applyDefaults());
+  const runList = createRunFollower({
+    store,
+    source,
+    presets,
+    away,
+    checks,
+    classesOf: (run) => (lastOtherClassSets.includes(run) ? null : lastTrendClasses),
+    showNote: (text) => {
+      replaceChildren(linkNote, ...isolatedText(text));
+      linkNote.hidden = false;
+    },
+    onSortChosen: () => {
+      sortChosen = true;
+    },
+    refresh,
+    showStatus,
+  });
+  const stop = startPolling(runList.poll, presets.pollSeconds);
+  runList.checkRunList().then(() => runList.applyDefaults());
   return { refresh, stop };
 }
