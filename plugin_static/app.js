@@ -19,10 +19,10 @@ import {
   initialState,
   onlyTableChanged,
   resolveStep,
-  selectionSearch,
   startPolling,
   unionSteps,
 } from "./state.js";
+import { createViewUrl, urlSelection } from "./view-url.js";
 import { loadCurves, loadImbalance, loadMatrix, loadTableColumns, loadTrends } from "./view-data.js";
 import { createCurvesView } from "./views/curves.js";
 import { showDifferences, significanceLegend } from "./views/delta.js";
@@ -72,7 +72,6 @@ export function startApp({ root, api, presets }) {
   let lastBaselines = []; // the baseline of each class set, as last drawn
   let firstRenderMarked = false;
   let refreshing = 0; // refreshes in flight
-  let writtenSelection = null; // the selection last written into the URL; the support mark rewrites it alone
   let colourByRun = Object.create(null); // run -> colour, kept while the page lives
   let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
   let largeTableSort = null; // defaultSort of the tables last drawn
@@ -91,6 +90,7 @@ export function startApp({ root, api, presets }) {
     { class: "page-link", href: window.location.href, target: "_blank", rel: "noopener", dataset: { testid: "view-link" } },
     "Link to this view",
   );
+  const viewUrl = createViewUrl({ viewLink });
   const skippedNote = createSkippedNote();
   const reportSection = section(
     "report",
@@ -305,7 +305,7 @@ export function startApp({ root, api, presets }) {
   function refreshTableRows() {
     const { classFilter, supportThreshold, sort } = store.get();
     table.updateRows({ filter: classFilter, sort: tableSort(), supportThreshold });
-    if (writtenSelection) replaceSelection({ ...writtenSelection, supportThreshold, classFilter, sort: sortChosen ? sort : null });
+    viewUrl.writeTableChoices({ supportThreshold, classFilter, sort: sortChosen ? sort : null });
     markReady();
   }
 
@@ -500,53 +500,12 @@ export function startApp({ root, api, presets }) {
 
     const subtitleParts = [tag, classCountText(classSets, canGroup && state.grouped), available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
-    writeUrl(state, selected, baselines, canGroup, curveData.isDefault ? null : curveData.className);
+    viewUrl.write(urlSelection(state, { selected, baselines, canGroup, curveClass: curveData.isDefault ? null : curveData.className, sortChosen }));
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
       firstRenderMarked = true;
     }
-  }
-
-  /** Puts the selection into the iframe URL, so that a link reproduces the view. */
-  function writeUrl(state, selected, baselines, canGroup, curveClass) {
-    replaceSelection({
-      thresholds: state.thresholds,
-      grouped: canGroup && state.grouped,
-      runs: selected,
-      tag: state.tag,
-      baselines,
-      step: state.tableStep,
-      view: state.view,
-      metric: state.pivotMetric,
-      columns: state.tableColumns,
-      curveClass,
-      supportThreshold: state.supportThreshold,
-      matrixRun: state.matrix.run,
-      normalize: state.matrix.normalize,
-      matrixStep: state.matrix.step,
-      imbalanceStep: state.imbalance.step,
-      colour: state.matrix.colour,
-      imbalanceRun: state.imbalance.run,
-      imbalanceScale: state.imbalance.scale,
-      imbalanceOrder: state.imbalance.order,
-      trendsMetric: state.trends.metric,
-      classFilter: state.classFilter,
-      sort: sortChosen ? state.sort : null,
-    });
-  }
-
-  /** Writes `selection` into the iframe URL (replacing the history entry) and keeps it. */
-  function replaceSelection(selection) {
-    writtenSelection = selection;
-    const search = selectionSearch(window.location.search, selection);
-    if (search === window.location.search) return;
-    try {
-      history.replaceState(history.state, "", `${window.location.pathname}${search}${window.location.hash}`);
-    } catch (error) {
-      console.warn("imbalance: could not update the URL:", error.message);
-    }
-    viewLink.href = window.location.href;
   }
 
   // ---- polling ------------------------------------------------------------

@@ -223,7 +223,8 @@ def test_the_readme_says_where_the_views_link_is():
     """Inside TensorBoard the tab is an iframe: its URL state is the header's link, not the address bar."""
     label = "Link to this view"
     app = open(os.path.join(ROOT, "plugin_static", "app.js"), encoding="utf-8").read()
-    assert f'"{label}"' in app and "history.replaceState(" in app
+    view_url = open(os.path.join(ROOT, "plugin_static", "view-url.js"), encoding="utf-8").read()
+    assert f'"{label}"' in app and "createViewUrl({ viewLink })" in app and "history.replaceState(" in view_url
     kept = " ".join(re.search(r"one baseline picker per class set; (.*?)\n\* ", README, flags=re.S).group(1).split())
     assert kept.startswith(f"the header's **{label}** keeps the choice"), kept
 
