@@ -9,7 +9,7 @@ import { PIVOT_METRICS, assignColours, buildPivot, classCountText, groupByClassS
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
 import { createRunFollower } from "./run-following.js";
 import { awayLines, tableMessage as runsMessage, tableNote } from "./run-messages.js";
-import { createCheckTimes, statusText, statusTitle } from "./status-line.js";
+import { createCheckTimes, createStatusLine, statusTitle } from "./status-line.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -75,12 +75,13 @@ export function startApp({ root, api, presets }) {
   let colourByRun = Object.create(null); // run -> colour, kept while the page lives
   let sortChosen = false; // the user sorted the table: many classes no longer start worst recall first
   let largeTableSort = null; // defaultSort of the tables last drawn
-  const checks = createCheckTimes(); // the status line's times
 
   // ---- layout -------------------------------------------------------------
   const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
   const subtitle = el("span", { class: "page-subtitle", dataset: { testid: "page-subtitle" } });
   const status = el("span", { class: "page-status", role: "status", title: statusTitle(presets.pollSeconds), dataset: { testid: "page-status" } });
+  const checks = createCheckTimes(); // the status line's times
+  const statusLine = createStatusLine({ element: status, checks, pollSeconds: presets.pollSeconds, listError: () => source.listError() });
   const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
   // A link whose runs are none of this log directory's: said, and the default runs shown instead.
   const linkNote = el("div", { class: "page-note", role: "status", hidden: true, dataset: { testid: "link-note" } });
@@ -324,8 +325,7 @@ export function startApp({ root, api, presets }) {
   async function load() {
     const id = ++generation;
     document.body.dataset.state = "loading";
-    status.textContent = "Loading…";
-    status.classList.add("busy");
+    statusLine.loading();
     const state = store.get();
     const { tag } = state;
     const available = source.runsWithTag(tag);
@@ -508,15 +508,11 @@ export function startApp({ root, api, presets }) {
     }
   }
 
-  // ---- polling ------------------------------------------------------------
+  // ---- status and polling (run-following.js) -------------------------------
   /** The status line: when the server last answered, and when that last brought something new. */
   function showStatus() {
     if (refreshing > 0) return; // the refresh shows it when it is done
-    status.classList.remove("busy");
-    const times = checks.times();
-    status.classList.toggle("error", Boolean(times.failed));
-    status.textContent = statusText({ ...times, pollSeconds: presets.pollSeconds });
-    status.title = times.failed ? `${source.listError()}. ${statusTitle(presets.pollSeconds)}` : statusTitle(presets.pollSeconds);
+    statusLine.show();
   }
 
   store.subscribe((state, previous) => {

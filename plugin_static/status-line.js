@@ -68,3 +68,30 @@ export function createCheckTimes(now = () => new Date()) {
     },
   };
 }
+
+/**
+ * The status line in the page's header, drawn from the check times.
+ * @param {Object} options
+ * @param {HTMLElement} options.element the status line
+ * @param {ReturnType<typeof createCheckTimes>} options.checks
+ * @param {number} options.pollSeconds seconds between checks, 0 for none
+ * @param {() => string|null} options.listError why the last check failed (see data-source.js)
+ * @param {(date: Date) => string} [options.clock] how a time is written
+ * @returns {{show: () => void, loading: () => void}} `show`: the times as they are now;
+ *   `loading`: the page is loading what it shows
+ */
+export function createStatusLine({ element, checks, pollSeconds, listError, clock = localTime }) {
+  return {
+    show() {
+      element.classList.remove("busy");
+      const times = checks.times();
+      element.classList.toggle("error", Boolean(times.failed));
+      element.textContent = statusText({ ...times, pollSeconds }, clock);
+      element.title = times.failed ? `${listError()}. ${statusTitle(pollSeconds)}` : statusTitle(pollSeconds);
+    },
+    loading() {
+      element.textContent = "Loading…";
+      element.classList.add("busy");
+    },
+  };
+}

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { statusText, statusTitle } from "../../plugin_static/status-line.js";
+import { createCheckTimes, createStatusLine, statusText, statusTitle } from "../../plugin_static/status-line.js";
 
 const at = (seconds) => new Date(Date.UTC(2026, 0, 1, 14, 5, seconds));
 const clock = (date) => date.toISOString().slice(11, 19);
@@ -53,4 +53,48 @@ test("the check times: the first answer is new data, an answer after failed chec
   seconds = 20;
   checks.answered(true); // a run came or went
   assert.deepEqual(checks.times(), { checked: at(20), changed: at(20), failed: null });
+});
+
+/** An element's text, tooltip and classes, as the status line sets them. */
+function fakeElement() {
+  const classes = new Set();
+  return {
+    textContent: "",
+    title: "",
+    classes,
+    classList: {
+      add: (name) => classes.add(name),
+      remove: (name) => classes.delete(name),
+      toggle: (name, on) => (on ? classes.add(name) : classes.delete(name)),
+    },
+  };
+}
+
+test("the status line shows loading while the page loads, then the check times, and a failed check as an error", () => {
+  let now = at(0);
+  const checks = createCheckTimes(() => now);
+  const element = fakeElement();
+  let listError = null;
+  const line = createStatusLine({ element, checks, pollSeconds: 5, listError: () => listError, clock });
+  line.loading();
+  assert.equal(element.textContent, "Loading…");
+  assert.deepEqual([...element.classes], ["busy"]);
+  checks.answered(true);
+  line.show();
+  assert.equal(element.textContent, "Checked 14:05:00");
+  assert.equal(element.title, statusTitle(5));
+  assert.deepEqual([...element.classes], []);
+  now = at(20);
+  listError = "HTTP 503: Service Unavailable";
+  checks.failed();
+  line.show();
+  assert.equal(element.textContent, "Check failed 14:05:20 · last answer 14:05:00");
+  assert.equal(element.title, `HTTP 503: Service Unavailable. ${statusTitle(5)}`);
+  assert.deepEqual([...element.classes], ["error"]);
+  now = at(25);
+  listError = null;
+  checks.answered(false);
+  line.show();
+  assert.equal(element.textContent, "Checked 14:05:25 · nothing new since 14:05:00");
+  assert.deepEqual([...element.classes], []);
 });
