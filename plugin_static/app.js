@@ -9,7 +9,7 @@ import { PIVOT_METRICS, assignColours, buildPivot, classCountText, groupByClassS
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
 import { createRunFollower } from "./run-following.js";
 import { awayLines, tableMessage as runsMessage, tableNote } from "./run-messages.js";
-import { createCheckTimes, createStatusLine, statusTitle } from "./status-line.js";
+import { createCheckTimes, createStatusLine } from "./status-line.js";
 import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
@@ -30,9 +30,9 @@ import { getStarted } from "./views/get-started.js";
 import { createExamplesPanel } from "./views/examples.js";
 import { createImbalanceView } from "./views/imbalance.js";
 import { createMatrixView } from "./views/matrix.js";
+import { createPageLayout } from "./views/page-layout.js";
 import { createPivotView } from "./views/pivot.js";
 import { createPickers } from "./views/pickers.js";
-import { createSkippedNote } from "./views/skipped-note.js";
 import { createStepSlider } from "./views/step-slider.js";
 import { createTableView } from "./views/table.js";
 import { createTrendsView } from "./views/trends.js";
@@ -42,17 +42,6 @@ export const FIRST_RENDER_MARK = "imbalance-first-render";
 
 /** Quiet time after the last keystroke in the class filter before the rows are filtered. */
 export const FILTER_DELAY_MS = 150;
-
-function section(testid, title, description) {
-  const body = el("div", { class: "card-body" });
-  const element = el(
-    "section",
-    { class: "card", dataset: { testid } },
-    el("header", { class: "card-header" }, el("h2", {}, title), description ? el("p", { class: "card-description" }, description) : null),
-    body,
-  );
-  return { element, body };
-}
 
 /**
  * Starts the dashboard in `root`.
@@ -77,47 +66,12 @@ export function startApp({ root, api, presets }) {
   let largeTableSort = null; // defaultSort of the tables last drawn
 
   // ---- layout -------------------------------------------------------------
-  const sidebar = el("aside", { class: "sidebar", "aria-label": "Selection" });
-  const subtitle = el("span", { class: "page-subtitle", dataset: { testid: "page-subtitle" } });
-  const status = el("span", { class: "page-status", role: "status", title: statusTitle(presets.pollSeconds), dataset: { testid: "page-status" } });
+  const layout = createPageLayout(root, { pollSeconds: presets.pollSeconds });
+  const { sidebar, subtitle, status, pageMessage, linkNote, viewLink, skippedNote } = layout;
+  const { reportSection, matrixSection, imbalanceSection, curvesSection, trendsSection, cardRow, sections } = layout;
   const checks = createCheckTimes(); // the status line's times
   const statusLine = createStatusLine({ element: status, checks, pollSeconds: presets.pollSeconds, listError: () => source.listError() });
-  const pageMessage = el("div", { class: "page-message", dataset: { testid: "page-message" } }, "Loading runs…");
-  // A link whose runs are none of this log directory's: said, and the default runs shown instead.
-  const linkNote = el("div", { class: "page-note", role: "status", hidden: true, dataset: { testid: "link-note" } });
-  // Inside TensorBoard's tab the address bar stays at #imbalance: this page's own URL holds the view.
-  const viewLink = el(
-    "a",
-    { class: "page-link", href: window.location.href, target: "_blank", rel: "noopener", dataset: { testid: "view-link" } },
-    "Link to this view",
-  );
   const viewUrl = createViewUrl({ viewLink });
-  const skippedNote = createSkippedNote();
-  const reportSection = section(
-    "report",
-    "Classification report",
-    "Per-class precision, recall and F1 of each selected run, one table per class set, each compared with its own baseline; click a column header to sort. The pivot shows one metric with runs as columns.",
-  );
-  const matrixSection = section("matrix", "Confusion matrix", "Rows are true classes, columns predicted classes. Hover a cell for counts and shares.");
-  const imbalanceSection = section("imbalance", "Imbalance at a glance", "How many samples each class has, next to how often the model predicts it.");
-  const curvesSection = section(
-    "curves",
-    "Curves",
-    "One class's precision-recall curve (dots: the argmax decision), ROC curve and reliability diagram at the report's step, selected runs overlaid. Shown for runs logged with scores.",
-  );
-  const trendsSection = section("trends", "Per-class trends", "Recall and F1 of each class across steps, selected runs overlaid.");
-  const cardRow = el("div", { class: "card-row" }, matrixSection.element, imbalanceSection.element);
-  const sections = el("div", { class: "sections", hidden: true }, reportSection.element, cardRow, curvesSection.element, trendsSection.element);
-  const main = el(
-    "main",
-    { class: "content" },
-    el("header", { class: "page-header" }, el("h1", {}, "Imbalance"), subtitle, status, viewLink),
-    pageMessage,
-    linkNote,
-    skippedNote.element,
-    sections,
-  );
-  replaceChildren(root, el("div", { class: "app", dataset: { testid: "imbalance-root" } }, sidebar, main));
 
   // ---- actions ------------------------------------------------------------
   const pickers = createPickers(sidebar, {

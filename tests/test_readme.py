@@ -222,9 +222,10 @@ def test_the_guides_quote_the_callbacks_latest_overhead():
 def test_the_readme_says_where_the_views_link_is():
     """Inside TensorBoard the tab is an iframe: its URL state is the header's link, not the address bar."""
     label = "Link to this view"
+    layout = open(os.path.join(ROOT, "plugin_static", "views", "page-layout.js"), encoding="utf-8").read()
     app = open(os.path.join(ROOT, "plugin_static", "app.js"), encoding="utf-8").read()
     view_url = open(os.path.join(ROOT, "plugin_static", "view-url.js"), encoding="utf-8").read()
-    assert f'"{label}"' in app and "createViewUrl({ viewLink })" in app and "history.replaceState(" in view_url
+    assert f'"{label}"' in layout and "createViewUrl({ viewLink })" in app and "history.replaceState(" in view_url
     kept = " ".join(re.search(r"one baseline picker per class set; (.*?)\n\* ", README, flags=re.S).group(1).split())
     assert kept.startswith(f"the header's **{label}** keeps the choice"), kept
 
