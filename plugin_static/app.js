@@ -1,16 +1,15 @@
 // The dashboard controller: page layout, loading the data each view needs
 // for the current selection; run-following.js polls for new runs and steps.
 import { createDataSource } from "./data-source.js";
-import { el, field, isolatedText, replaceChildren, select, setOptions } from "./dom.js";
+import { el, isolatedText, replaceChildren } from "./dom.js";
 import { runText } from "./format.js";
 import { RUN_COLOURS, runDashes } from "./run-looks.js";
-import { parseThresholds } from "./long-tail.js";
-import { PIVOT_METRICS, assignColours, buildPivot, classCountText, groupByClassSet, resolveBaselines } from "./pivot.js";
+import { assignColours, buildPivot, classCountText, groupByClassSet, pivotMetricOptions, resolveBaselines } from "./pivot.js";
 import { buildReportTables, defaultSort, hasCurves } from "./report-table.js";
 import { createRunFollower } from "./run-following.js";
 import { awayLines, tableMessage as runsMessage, tableNote } from "./run-messages.js";
 import { createCheckTimes, createStatusLine } from "./status-line.js";
-import { COLUMN_SETS, DEFAULT_COLUMN_SET, hasColumnChoice, sortForFields } from "./table-columns.js";
+import { hasColumnChoice } from "./table-columns.js";
 import {
   DEFAULT_RUN_LIMIT,
   createStore,
@@ -33,7 +32,7 @@ import { createMatrixView } from "./views/matrix.js";
 import { createPageLayout } from "./views/page-layout.js";
 import { createPivotView } from "./views/pivot.js";
 import { createPickers } from "./views/pickers.js";
-import { createStepSlider } from "./views/step-slider.js";
+import { createReportControls } from "./views/report-controls.js";
 import { createTableView } from "./views/table.js";
 import { createTrendsView } from "./views/trends.js";
 
@@ -107,91 +106,12 @@ export function startApp({ root, api, presets }) {
   });
   // Typing in the class filter only redraws the table rows, once the typing pauses.
   const applyFilter = debounce((classFilter) => store.set({ classFilter }), FILTER_DELAY_MS);
-  // The report card's two views: side by side (every score per run) and the pivot (one metric).
-  const viewButton = (view, label) => {
-    const button = el("button", { type: "button", class: "button", dataset: { testid: `view-${view}` } }, label);
-    button.addEventListener("click", () => store.set({ view }));
-    return button;
-  };
-  const viewButtons = { table: viewButton("table", "Side by side"), pivot: viewButton("pivot", "Pivot") };
-  const metricSelect = select(
-    PIVOT_METRICS.map((metric) => [metric.key, metric.label]),
-    "recall",
-    { dataset: { testid: "pivot-metric" } },
-  );
-  metricSelect.addEventListener("change", () => store.set({ pivotMetric: metricSelect.value }));
-  const metricField = field("Metric", metricSelect);
-  // The side-by-side table's columns, when a run has curves: the decision's scores or the ranking and calibration ones.
-  const columnsSelect = select(
-    COLUMN_SETS.map((set) => [set.key, set.label]),
-    DEFAULT_COLUMN_SET,
-    { class: "columns-select", dataset: { testid: "table-columns" } },
-  );
-  columnsSelect.addEventListener("change", () => {
-    const columnSet = COLUMN_SETS.find((set) => set.key === columnsSelect.value) ?? COLUMN_SETS[0];
-    // A sort by a column the new set does not show falls back to class order.
-    store.set({ tableColumns: columnSet.key, sort: sortForFields(store.get().sort, columnSet.fields) });
-  });
-  const columnsField = field("Columns", columnsSelect);
-  const pivotSlider = createStepSlider({ testid: "pivot", label: "Report step", onChange: (tableStep) => store.set({ tableStep }) });
-  // Long-tail thresholds (shown when the runs have training counts per class).
-  const manyInput = el("input", { type: "number", min: "1", step: "1", class: "number-input", dataset: { testid: "threshold-many" } });
-  const fewInput = el("input", { type: "number", min: "0", step: "1", class: "number-input", dataset: { testid: "threshold-few" } });
-  const thresholdFields = el(
-    "div",
-    {
-      class: "threshold-fields",
-      hidden: true,
-      dataset: { testid: "long-tail-thresholds" },
-      title: "Many-shot: more than this many training examples; few-shot: fewer than this many; medium-shot: in between (inclusive).",
-    },
-    field("Many-shot >", manyInput),
-    field("Few-shot <", fewInput),
-  );
-  const onThreshold = () => {
-    const thresholds = parseThresholds(manyInput.value, fewInput.value);
-    const problem = thresholds ? "" : "Whole numbers ≥ 0, few-shot less than many-shot";
-    for (const input of [manyInput, fewInput]) {
-      input.setCustomValidity(problem);
-      input.setAttribute("aria-invalid", String(Boolean(problem)));
-    }
-    const current = store.get().thresholds;
-    if (thresholds && (thresholds.many !== current.many || thresholds.few !== current.few)) store.set({ thresholds });
-  };
-  manyInput.addEventListener("change", onThreshold);
-  fewInput.addEventListener("change", onThreshold);
-  // Classes / Groups (shown when the runs' tag has class groups).
-  const groupButton = (grouped, label) => {
-    const button = el("button", { type: "button", class: "button", dataset: { testid: grouped ? "show-groups" : "show-classes" } }, label);
-    button.addEventListener("click", () => store.set({ grouped }));
-    return button;
-  };
-  const groupButtons = { classes: groupButton(false, "Classes"), groups: groupButton(true, "Groups") };
-  const groupSwitch = el(
-    "div",
-    { class: "button-group", role: "group", "aria-label": "Classes or groups", hidden: true, dataset: { testid: "group-switch" } },
-    groupButtons.classes,
-    groupButtons.groups,
-  );
+  const controls = createReportControls({ store });
   const pivotMessage = el("div", { class: "pivot-message", hidden: true, dataset: { testid: "pivot-message" } });
   const tableHost = el("div", { class: "report-view", dataset: { testid: "table-view" } });
   const pivotHost = el("div", { class: "report-view", hidden: true, dataset: { testid: "pivot-view" } });
   const legend = significanceLegend();
-  reportSection.body.append(
-    el(
-      "div",
-      { class: "view-switch" },
-      el("div", { class: "button-group", role: "group", "aria-label": "View" }, viewButtons.table, viewButtons.pivot),
-      metricField,
-      columnsField,
-      pivotSlider.element,
-      groupSwitch,
-      thresholdFields,
-    ),
-    legend,
-    tableHost,
-    pivotHost,
-  );
+  reportSection.body.append(controls.element, legend, tableHost, pivotHost);
   pivotHost.append(pivotMessage);
   const pivot = createPivotView(pivotHost);
   const table = createTableView(tableHost, {
@@ -352,25 +272,19 @@ export function startApp({ root, api, presets }) {
     const pivotShown = state.view === "pivot";
     tableHost.hidden = pivotShown;
     pivotHost.hidden = !pivotShown;
-    metricField.hidden = !pivotShown;
-    pivotSlider.element.hidden = !pivotShown;
-    for (const [view, button] of Object.entries(viewButtons)) button.setAttribute("aria-pressed", String(view === state.view));
-    thresholdFields.hidden = !readable.some((run) => source.hasTrainCounts(tag, run));
-    if (document.activeElement !== manyInput) manyInput.value = String(state.thresholds.many);
-    if (document.activeElement !== fewInput) fewInput.value = String(state.thresholds.few);
     const canGroup = readable.some((run) => source.classGroupsOf(tag, run) !== null);
-    groupSwitch.hidden = !canGroup;
-    groupButtons.classes.setAttribute("aria-pressed", String(!(canGroup && state.grouped)));
-    groupButtons.groups.setAttribute("aria-pressed", String(canGroup && state.grouped));
-    // The curve metrics are offered when a run has curves (or one is chosen already).
-    const offerCurves = hasCurves(columns) || PIVOT_METRICS.some((metric) => metric.curve && metric.key === state.pivotMetric);
-    setOptions(
-      metricSelect,
-      PIVOT_METRICS.filter((metric) => offerCurves || !metric.curve).map((metric) => [metric.key, metric.label]),
-      state.pivotMetric,
-    );
+    controls.update({
+      view: state.view,
+      steps: tableSteps,
+      wantedStep: state.tableStep,
+      longTail: readable.some((run) => source.hasTrainCounts(tag, run)),
+      thresholds: state.thresholds,
+      canGroup,
+      grouped: state.grouped,
+      metrics: pivotMetricOptions(hasCurves(columns), state.pivotMetric),
+      metric: state.pivotMetric,
+    });
     if (pivotShown) {
-      pivotSlider.update(tableSteps, state.tableStep);
       const pivotText = tableMessage(columns);
       pivotMessage.hidden = !pivotText;
       replaceChildren(pivotMessage, ...isolatedText(pivotText ?? ""));
@@ -386,8 +300,7 @@ export function startApp({ root, api, presets }) {
     const nextDefault = defaultSort(tables);
     // Kept as the same object while it says the same, so that the table redraws no headers for it.
     if (JSON.stringify(nextDefault) !== JSON.stringify(largeTableSort)) largeTableSort = nextDefault;
-    columnsField.hidden = pivotShown || !tables?.some(hasColumnChoice);
-    columnsSelect.value = state.tableColumns;
+    controls.updateColumns({ shown: !pivotShown && Boolean(tables?.some(hasColumnChoice)), columns: state.tableColumns });
     if (!pivotShown) table.update({
       tables,
       steps: tableSteps,

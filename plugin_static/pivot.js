@@ -19,6 +19,19 @@ export const PIVOT_METRICS = [
   { key: "calibration_error", label: "Calibration error", tested: false, curve: true },
 ];
 
+/**
+ * The pivot metrics offered: the curve metrics when a run has curves, or when one is chosen already.
+ * @param {boolean} curvesLogged a selected run was logged with scores (see hasCurves in report-table.js)
+ * @param {string} chosen the metric chosen
+ * @returns {Array<[string, string]>} `[key, label]` pairs
+ * @example
+ *   pivotMetricOptions(false, "recall") // [["recall", "Recall"], ["precision", "Precision"], ["f1", "F1"]]
+ */
+export function pivotMetricOptions(curvesLogged, chosen) {
+  const offerCurves = curvesLogged || PIVOT_METRICS.some((metric) => metric.curve && metric.key === chosen);
+  return PIVOT_METRICS.filter((metric) => offerCurves || !metric.curve).map((metric) => [metric.key, metric.label]);
+}
+
 // The `compare` route's difference of a metric, where it gives one.
 const COMPARE_DELTAS = { recall: "recall_delta", precision: "precision_delta", average_precision: "average_precision_difference" };
 

@@ -16,6 +16,7 @@ import {
   nameHash,
   parseMetric,
   parseView,
+  pivotMetricOptions,
   resolveBaselines,
 } from "../../plugin_static/pivot.js";
 
@@ -289,4 +290,13 @@ test("the header counts classes per class set", () => {
   assert.equal(classCountText([set(2)], false), "2 classes");
   assert.equal(classCountText([set(2), set(10)], false), "12 classes in 2 class sets (2 + 10)");
   assert.equal(classCountText([set(3)], true), "3 groups");
+});
+
+test("the pivot offers the curve metrics when a run has curves, or when one is chosen already", () => {
+  const plain = [["recall", "Recall"], ["precision", "Precision"], ["f1", "F1"]];
+  const curves = [["average_precision", "AP"], ["roc_auc", "ROC-AUC"], ["calibration_error", "Calibration error"]];
+  assert.deepEqual(pivotMetricOptions(false, "recall"), plain);
+  assert.deepEqual(pivotMetricOptions(true, "recall"), [...plain, ...curves]);
+  // A link that chose AP keeps it offered before the runs' reports say they have curves.
+  assert.deepEqual(pivotMetricOptions(false, "average_precision"), [...plain, ...curves]);
 });
