@@ -1,5 +1,6 @@
-// The dashboard controller: page layout, loading the data each view needs
-// for the current selection; run-following.js polls for new runs and steps.
+// The dashboard controller: wires the page's parts together (views/page-layout.js, the report card's
+// controls, the views) and loads the data each view needs for the current selection;
+// run-following.js follows the run list, view-url.js writes the view into the URL.
 import { createDataSource } from "./data-source.js";
 import { el, isolatedText, replaceChildren } from "./dom.js";
 import { runText } from "./format.js";
