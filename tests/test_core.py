@@ -751,6 +751,14 @@ def test_a_list_of_matrices_of_different_sizes_is_refused_as_one_per_head_not_as
     np.testing.assert_array_equal(core.validate_matrix(heads[0], "cm"), heads[0])  # the fix named
 
 
+@pytest.mark.parametrize("mask", [np.eye(3, dtype=bool), [[True, False], [False, True]]])
+def test_a_boolean_matrix_is_refused_as_a_mask_not_read_as_counts(mask):
+    # cm > 0 was read as counts of 0 and 1, and its report written as a confusion matrix's
+    with pytest.raises(TypeError, match=r"`cm` holds booleans \(a mask such as cm > 0\?\), not counts"):
+        core.validate_matrix(mask, "cm")
+    assert core.validate_matrix(np.asarray(mask, dtype=int), "cm").tolist() == np.asarray(mask, dtype=int).tolist()
+
+
 def test_labels_that_may_be_values_of_class_names_are_warned_at_the_callers_line():
     # the warning named tb_imbalance/core/counting.py, the line that called the check, not the user's call
     labels, scores = np.array([1, 2, 1, 2]), np.eye(3)[[0, 1, 0, 1]]

@@ -80,6 +80,11 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     if isinstance(matrix, SparseMatrix):
         validate_num_classes(matrix.num_classes)
         return matrix
+    if _is_boolean(matrix):  # a mask (cm > 0), which numpy would read as counts of 0 and 1
+        raise TypeError(
+            f"`{argument}` holds booleans (a mask such as cm > 0?), not counts; pass the confusion matrix's "
+            "counts, an integer array (or floats of summed weights)"
+        )
     array = _as_numeric_array(matrix, argument)
     if array.ndim != 2 or array.shape[0] != array.shape[1]:
         raise ValueError(f"`{argument}` must be square [C, C], received shape {_shape(array)}")
@@ -90,6 +95,16 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     _check_sum(array, argument)
     check_integer_total(array, argument)
     return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64, copy=False)
+
+
+def _is_boolean(matrix: Any) -> bool:
+    """Whether ``matrix`` holds booleans: a numpy, PyTorch, JAX or TensorFlow bool dtype, or lists of bools."""
+    if isinstance(matrix, (list, tuple)):
+        try:
+            return np.asarray(matrix).dtype == np.bool_
+        except (TypeError, ValueError):  # ragged: said by the checks that follow
+            return False
+    return "bool" in str(getattr(matrix, "dtype", ""))
 
 
 def default_class_names(num_classes: int) -> list[str]:
