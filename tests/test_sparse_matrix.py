@@ -67,6 +67,15 @@ def test_count_class_ids_is_sparse_above_1000_classes_and_confusion_matrix_stays
     np.testing.assert_array_equal(dense, counted.toarray())
 
 
+def test_from_cells_refuses_a_class_count_whose_cell_codes_would_wrap_around():
+    # row * C + column in int64 wrapped above floor(sqrt(2**63 - 1)) classes: the last cell came back elsewhere
+    last = 3_037_000_499 - 1
+    cm = core.SparseMatrix.from_cells(3_037_000_499, [last, 0], [last, 1], [2, 1])
+    assert (cm.rows.tolist(), cm.columns.tolist(), cm.values.tolist()) == ([0, last], [1, last], [1, 2])
+    with pytest.raises(ValueError, match=r"`num_classes` must be at most 3,037,000,499 .* received 3,037,000,500"):
+        core.SparseMatrix.from_cells(3_037_000_500, [last + 1], [last + 1], [1])
+
+
 def test_from_cells_adds_repeated_cells_and_names_bad_cells():
     cm = core.SparseMatrix.from_cells(4, [3, 0, 3, 1], [1, 0, 1, 2], [2, 5, 1, 0])
     assert cm.toarray().tolist() == [[5, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 3, 0, 0]]

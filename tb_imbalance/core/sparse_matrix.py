@@ -36,6 +36,9 @@ __all__ = ["SPARSE_ABOVE_CLASSES", "SparseMatrix"]
 #: (the dense int64 matrix would take more than 8 MB).
 SPARSE_ABOVE_CLASSES = 1000
 
+# The most classes whose cells' codes row * C + column fit in int64: floor(sqrt(2**63 - 1)).
+_MOST_CODED_CLASSES = 3_037_000_499
+
 
 class SparseMatrix:
     """A ``[C, C]`` confusion matrix as its non-empty cells (rows = true class).
@@ -89,6 +92,11 @@ class SparseMatrix:
             >>> SparseMatrix.from_cells(3, [2, 0, 2], [1, 0, 1], [1, 4, 2]).toarray().tolist()
             [[4, 0, 0], [0, 0, 0], [0, 3, 0]]
         """
+        if num_classes > _MOST_CODED_CLASSES:  # row * C + column would wrap around in int64
+            raise ValueError(
+                f"`num_classes` must be at most {_MOST_CODED_CLASSES:,} for cells coded as row * C + column in "
+                f"int64, received {num_classes:,}; map the ids seen to 0..C-1 first (np.unique(..., return_inverse=True))"
+            )
         rows, columns, values = (np.asarray(a).reshape(-1) for a in (rows, columns, values))
         if not (len(rows) == len(columns) == len(values)):
             raise ValueError(
