@@ -261,6 +261,8 @@ def _read_as_numpy(value: Any, argument: str) -> Any:
                     "once dense; pass a matrix's non-empty cells as tb_imbalance.core.SparseMatrix"
                 )
             tensor = tensor.to_dense()
+        if tensor.is_neg():  # a lazily negated view (z.conj().imag): numpy reads its values once resolved
+            tensor = tensor.resolve_neg()
         if tensor.is_quantized:  # a quantized model's output: the real values it stands for
             tensor = tensor.dequantize()
         if tensor.is_floating_point() and str(tensor.dtype) not in _NUMPY_TORCH_FLOATS:

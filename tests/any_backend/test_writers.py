@@ -245,6 +245,16 @@ def test_a_torch_meta_tensor_is_refused_by_name_and_nothing_is_written(tmp_path)
     assert not (tmp_path / "meta").exists() or matrices(tmp_path).get("meta", {}) == {}
 
 
+def test_a_torch_view_with_its_negative_bit_set_is_read_as_its_values(tmp_path):
+    # z.conj().imag is negated lazily: numpy refused it, and the message blamed its dtype
+    torch = pytest.importorskip("torch")
+    labels, scores = seeded_batch(6)
+    lazily_negated = torch.complex(torch.zeros(scores.shape), -torch.tensor(scores)).conj().imag
+    assert lazily_negated.is_neg()
+    cm = tb_imbalance.log_report(tmp_path / "neg", labels, lazily_negated, 0, num_classes=3)
+    assert cm.tolist() == sk_confusion_matrix(labels, scores.argmax(axis=1), labels=range(3)).tolist()
+
+
 def test_every_matrix_entry_point_takes_a_torch_matrix_with_grad_and_weighted(tmp_path):
     """ReportWriter.write_matrix reads a framework matrix as log_matrix does, and takes `weighted` too."""
     torch = pytest.importorskip("torch")
