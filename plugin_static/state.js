@@ -396,31 +396,44 @@ export function unionSteps(stepLists) {
 
 /**
  * Calls `poll` every `seconds` (never overlapping, skipped while the page is
- * hidden). Returns a function that stops polling.
+ * hidden, and at once when a hidden page is shown again, so that its status
+ * line does not show a check from before). Returns a function that stops polling.
  * @param {() => Promise<void>} poll
  * @param {number} seconds 0 disables polling
+ * @param {Document} [doc] the page (its `hidden` and `visibilitychange`)
  * @returns {() => void}
  */
-export function startPolling(poll, seconds) {
+export function startPolling(poll, seconds, doc = globalThis.document) {
   if (!(seconds > 0)) return () => {};
   let timer = null;
   let stopped = false;
+  let running = false;
   const schedule = () => {
     if (!stopped) timer = setTimeout(tick, seconds * 1000);
   };
   const tick = async () => {
-    if (!document.hidden) {
+    clearTimeout(timer);
+    if (running || stopped) return; // the check under way schedules the next
+    if (!doc.hidden) {
+      running = true;
       try {
         await poll();
       } catch (error) {
         console.warn("imbalance: polling failed:", error.message);
+      } finally {
+        running = false;
       }
     }
     schedule();
   };
+  const shown = () => {
+    if (!doc.hidden) tick();
+  };
+  doc.addEventListener("visibilitychange", shown);
   schedule();
   return () => {
     stopped = true;
     clearTimeout(timer);
+    doc.removeEventListener("visibilitychange", shown);
   };
 }

@@ -15,6 +15,7 @@ import {
   readPresets,
   resolveStep,
   selectionSearch,
+  startPolling,
   unionSteps,
 } from "../../plugin_static/state.js";
 
@@ -296,4 +297,66 @@ test("runs that leave at different polls and come back at one take their own pla
   assert.deepEqual(state.selectedRuns, ["b", "d"]);
   present = new Set(["a", "b", "c", "d"]);
   assert.deepEqual(followRunList(state, away, has).selectedRuns, ["a", "b", "c", "d"]); // was [a, c, b, d]
+});
+
+function fakePage() {
+  const listeners = new Set();
+  return {
+    hidden: false,
+    addEventListener: (type, listener) => type === "visibilitychange" && listeners.add(listener),
+    removeEventListener: (type, listener) => listeners.delete(listener),
+    show() {
+      this.hidden = false;
+      for (const listener of listeners) listener();
+    },
+    listeners,
+  };
+}
+
+test("polling skips a hidden page, checks at once when it is shown again, and stops", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const page = fakePage();
+  let checks = 0;
+  const stop = startPolling(async () => { checks += 1; }, 5, page);
+  t.mock.timers.tick(5000);
+  await Promise.resolve();
+  assert.equal(checks, 1);
+  page.hidden = true;
+  t.mock.timers.tick(5000);
+  t.mock.timers.tick(5000);
+  await Promise.resolve();
+  assert.equal(checks, 1); // hidden: not checked
+  t.mock.timers.tick(2000);
+  page.show(); // before: the status line kept the old check's time until the next tick, up to 5 s later
+  await Promise.resolve();
+  assert.equal(checks, 2);
+  t.mock.timers.tick(4999);
+  await Promise.resolve();
+  assert.equal(checks, 2); // the next check comes a whole period after the one on showing
+  t.mock.timers.tick(1);
+  await Promise.resolve();
+  assert.equal(checks, 3);
+  stop();
+  assert.equal(page.listeners.size, 0);
+  t.mock.timers.tick(60000);
+  page.show();
+  await Promise.resolve();
+  assert.equal(checks, 3);
+});
+
+test("a check under way is not doubled by the page being shown", async (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const page = fakePage();
+  let finish;
+  let checks = 0;
+  const stop = startPolling(() => { checks += 1; return new Promise((resolve) => { finish = resolve; }); }, 5, page);
+  t.mock.timers.tick(5000);
+  page.show();
+  page.show();
+  assert.equal(checks, 1);
+  finish();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.mock.timers.tick(5000);
+  assert.equal(checks, 2);
+  stop();
 });
