@@ -54,17 +54,15 @@ import functools
 import logging
 import os
 import socket
-import sys
 import threading
 import time
-import warnings
 import weakref
 from typing import Any, Callable
 
 from tensorboard.compat.proto import event_pb2, summary_pb2
 
-from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.events import ReportBuilder
+from tb_imbalance.lightning_sanity import LIGHTNING as _LIGHTNING, in_sanity_check
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import ONE_PROCESS, RunHistory
 from tb_imbalance.run_lock import one_writer_at_a_time
@@ -124,8 +122,8 @@ class Sink:
 
     def recording(self) -> bool:
         """Whether a step would be written now (not inside ``tf.summary.record_if(False)``, nor in
-        PyTorch Lightning's sanity check: :func:`_in_lightning_sanity_check`)."""
-        return self._records() and not _in_lightning_sanity_check()
+        PyTorch Lightning's sanity check: :func:`~tb_imbalance.lightning_sanity.in_sanity_check`)."""
+        return self._records() and not in_sanity_check()
 
     @property
     def history(self) -> RunHistory:
@@ -326,39 +324,6 @@ def _own_event_file(target: Any) -> str | None:
     events = getattr(events, "_ev_writer", events)  # tensorboardX keeps the file one level down
     name = getattr(events, "_file_name", None)
     return name if isinstance(name, str) else None
-
-
-_LIGHTNING = ("lightning_fabric", "lightning", "pytorch_lightning")
-_SAID_SANITY_CHECK: list[bool] = []
-
-
-def _in_lightning_sanity_check() -> bool:
-    """Whether this call comes from a hook that PyTorch Lightning runs in its sanity check (the few validation
-    batches ``fit`` runs before training, at epoch 0): that report is not written, as Lightning writes none of
-    its own ``self.log`` values there; it would take epoch 0's step, and refuse (or precede) the real one."""
-    if not any(package in sys.modules for package in _LIGHTNING):
-        return False
-    # Lightning's hook callers (trainer/call.py) hold the trainer as `trainer`: the innermost such frame is the
-    # only one whose locals are read (on CPython <= 3.12 a read keeps a snapshot of them alive in a long-lived frame)
-    frame = sys._getframe(1)
-    while frame is not None and not (
-        frame.f_globals.get("__name__", "").split(".")[0] in _LIGHTNING
-        and "trainer" in frame.f_code.co_varnames + frame.f_code.co_cellvars
-    ):
-        frame = frame.f_back
-    if frame is not None and getattr(frame.f_locals.get("trainer"), "sanity_checking", False) is not True:
-        frame = None
-    if frame is not None and not _SAID_SANITY_CHECK:
-        _SAID_SANITY_CHECK.append(True)
-        message = (
-            "tb_imbalance: this report comes from PyTorch Lightning's sanity check (the validation batches fit "
-            "runs before training, num_sanity_val_steps) and is not written, as Lightning writes none of its "
-            "self.log values there: at epoch 0 it would take the step of the first epoch's report. Skip the call "
-            "there with `if not self.trainer.sanity_checking:`. Said once."
-        )
-        _LOG.warning(message)
-        warnings.warn(message, UserWarning, stacklevel=user_stacklevel())
-    return frame is not None
 
 
 def _comes_from(target: Any, packages: tuple[str, ...]) -> bool:

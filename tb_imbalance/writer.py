@@ -22,6 +22,7 @@ from typing import Any, Callable, Mapping, Sequence
 from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
+from tb_imbalance.lightning_sanity import in_sanity_check
 from tb_imbalance.other_writers import WatchedHistory
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.run_lock import one_writer_at_a_time
@@ -153,6 +154,8 @@ class ReportWriter:
             step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
             class_groups=class_groups, examples=examples, curves=to_numpy(curves, "curves"), weighted=weighted,
         )
+        if in_sanity_check():  # validated, not written: as log_report's targets (tb_imbalance.lightning_sanity)
+            return
         self.write_report(
             report, per_class_scalars=per_class_scalars, image=image, description=description, pr_curves=pr_curves
         )

@@ -87,12 +87,14 @@ def test_a_report_logged_in_the_sanity_check_is_not_written_and_said_once(tmp_pa
             expected = confusion_matrix(labels.numpy(), logits.argmax(1).numpy(), labels=[0, 1, 2])
             assert cm.tolist() == expected.tolist()  # returned as ever, written or not
             self.logged[(self.trainer.sanity_checking, self.current_epoch)] = expected.tolist()
+            writer.write_matrix(self.current_epoch, "confusion_matrix", expected)  # the other door, the same rule
             self.rows.clear()
 
         def configure_optimizers(self):
             return torch.optim.SGD(self.parameters(), lr=0.1)
 
     pl.seed_everything(0, verbose=False)
+    writer = tb_imbalance.ReportWriter(tmp_path / "writer")
     model = Unguarded()
     trainer = pl.Trainer(max_epochs=2, logger=TensorBoardLogger(str(tmp_path), name="run"), enable_checkpointing=False,
                          enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=2)
@@ -107,6 +109,9 @@ def test_a_report_logged_in_the_sanity_check_is_not_written_and_said_once(tmp_pa
     assert sum(map(sum, model.logged[(True, 0)])) == 32  # the sanity check saw two batches
     written = {step: cm.tolist() for step, cm in matrices(model.logger.log_dir)["."].items()}
     assert written == {0: model.logged[(False, 0)], 1: model.logged[(False, 1)]}
+    writer.close()
+    by_writer = {step: cm.tolist() for step, cm in matrices(tmp_path)["writer"].items()}
+    assert by_writer == written  # ReportWriter.write_matrix wrote the sanity check's matrix as step 0
 
 
 def test_a_csv_loggers_experiment_is_refused_naming_tensorboardlogger(tmp_path):
