@@ -391,6 +391,12 @@ class ReportBuilder:
         """
         per_class_scalars = self._want_per_class_scalars(report.name, report.num_classes, per_class_scalars)
         renderer = self._renderer(report.name, list(report.classes.names)) if core.validate_flag(image, "image") else None
+        if pr_curves is True and report.curves is None:  # every door: log_report, log_matrix, ReportWriter, summary
+            raise ValueError(
+                f"`pr_curves=True` asks for TensorBoard's PR curves of {report.name!r}, which are drawn from the "
+                "step's binned scores, and this step has none: give log_report scores (not class ids; curves=True "
+                "above 1000 classes), or log_matrix / write_matrix curves=core.curve_summary(...); or drop pr_curves=True"
+            )
         pr_curves = want_pr_curves(report.num_classes, pr_curves)
         values = step_values(
             report, per_class_scalars=per_class_scalars, image=renderer, description=description, pr_curves=pr_curves

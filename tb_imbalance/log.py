@@ -249,7 +249,8 @@ def log_matrix(
             ``False`` are refused, as there are no scores here to bin). They must count the
             matrix's rows (each class's positives its support, every class's
             rows the total), with score sums inside their bins.
-        pr_curves: as in :func:`log_report`, for a step with ``curves``.
+        pr_curves: as in :func:`log_report`, for a step with ``curves``
+            (``True`` without them is refused).
 
     Returns:
         The matrix written, as a numpy array (int64 counts, float64 sums of

@@ -137,7 +137,7 @@ class ReportWriter:
                 add up), or None (``log_report`` with scores computes them);
                 not a flag: ``True`` and ``False`` are refused.
             pr_curves: also write TensorBoard PR curves for a step with
-                ``curves``; ``None`` (default): up to 20 classes.
+                ``curves`` (``True`` without them is refused); ``None`` (default): up to 20 classes.
             weighted: whether ``cm`` holds sums of sample weights, as in
                 :func:`tb_imbalance.log_matrix` (``None``: a float matrix
                 does; ``False``: whole-number counts given as floats).

@@ -144,6 +144,29 @@ def test_logits_without_from_logits_and_class_ids_asked_for_curves_warn_once_as_
     np.testing.assert_allclose(core.curve_metrics(curves)["per_class"]["average_precision"], expected, rtol=1e-9)
 
 
+def test_pr_curves_true_of_a_step_without_curves_is_refused_at_every_door(tmp_path):
+    # log_matrix / ReportWriter.write_matrix without curves=, and log_report of class ids, wrote the step
+    # without the PR curves asked for, and said nothing. Refused where every door builds its values.
+    true, logits = _evaluation(6)
+    cm = core.confusion_matrix(true, logits, num_classes=4)
+    writer = tb_imbalance.ReportWriter(tmp_path / "writer")
+    doors = {
+        "log_matrix": lambda: tb_imbalance.log_matrix(tmp_path / "log_matrix", cm, 0, pr_curves=True),
+        "writer": lambda: writer.write_matrix(0, "confusion_matrix", cm, pr_curves=True),
+        "class_ids": lambda: tb_imbalance.log_report(tmp_path / "class_ids", true, logits.argmax(1), 0,
+                                                     num_classes=4, pr_curves=True),
+    }
+    for door in doors.values():
+        with pytest.raises(ValueError, match=r"`pr_curves=True` asks for TensorBoard's PR curves.*has none"):
+            door()
+    writer.close()
+    summary = core.curve_summary(core.curve_probabilities(logits, 4, from_logits=True)[0], true, logits.argmax(1))
+    tb_imbalance.log_matrix(tmp_path / "log_matrix", cm, 0, curves=summary, pr_curves=True, image=False)  # the fix
+    accumulator = event_accumulator.EventAccumulator(str(tmp_path / "log_matrix"), size_guidance={"tensors": 0})
+    accumulator.Reload()
+    assert [event.step for event in accumulator.Tensors("pr_curve/3")] == [0]  # nothing of the refusal before
+
+
 def test_pr_curves_true_with_curves_false_is_refused_before_anything_is_written(tmp_path):
     # TensorBoard's PR curves are drawn from the binned scores curves=False leaves out: both asked for
     # wrote neither, without a word. Refused at the entry, naming both arguments.
