@@ -1,7 +1,7 @@
 """The Imbalance dashboard's confusion matrix, in a real headless Chromium against a real ``tensorboard``.
 
 Normalisation, the tooltip, differences between runs and between steps, 1000
-classes as top confusions with virtualised rows.
+classes as top confusions with virtualised rows; long and hostile class names as column heads.
 
 Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 """
@@ -9,12 +9,14 @@ Fixtures, the logdir and the failure rules: ``tests/browser_support.py``.
 from __future__ import annotations
 
 import time
+from typing import Any, Iterator
 
 import numpy as np
 import pytest
 
 from browser_support import browser, dashboard, matrices, server  # noqa: F401  (pytest fixtures, used by name)
 from browser_support import LATEST, PIVOT_TAG, WIDE_CLASSES, dashboard_page, matrix_values, row_names, wait_ready
+from support import tensorboard_server
 
 pytest.importorskip("playwright.sync_api")
 
@@ -238,3 +240,73 @@ def test_a_new_step_redraws_the_matrix_and_keeps_the_focused_cell(dashboard, mat
     wait_ready(page)
     assert page.evaluate(focused) == ["matrix-cell", "1", "1"]  # on the new grid's cell, not on the page
     dashboard.problems.assert_none()
+
+
+#: Names that share a long start, a hostile one, one of upright glyphs and one longer than any head.
+LONG_NAMES = [
+    "transaction_type_wire_domestic_small", "transaction_type_wire_domestic_large", "<script>alert(1)</script>",
+    "名前が長いクラス", "a" * 80, *(f"transaction_type_card_present_{k:03d}" for k in range(5)),
+]
+
+
+@pytest.fixture(scope="module")
+def long_names_server(tmp_path_factory) -> Iterator[str]:
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    root = tmp_path_factory.mktemp("long_names_logdir")
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, len(LONG_NAMES), 400)
+    predictions = np.where(rng.random(400) < 0.2, rng.integers(0, len(LONG_NAMES), 400), labels)
+    tb_imbalance.log_report(root / "long", labels, predictions, 0, class_names=LONG_NAMES, image=False, curves=False)
+    close_directory_writers()
+    with tensorboard_server(root, load_fast=False) as base_url:
+        yield base_url
+
+
+# Each head's characters drawn inside every box that clips them (an ellipsis's characters count as
+# drawn), and the box of the head's text.
+_SHOWN_HEADS = """heads => heads.map((head) => {
+  const walker = document.createTreeWalker(head, NodeFilter.SHOW_TEXT);
+  let shown = "";
+  for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+    const own = [];
+    for (let node = text.parentElement; node !== head; node = node.parentElement)
+      if (getComputedStyle(node).overflow !== "visible") own.push(node.getBoundingClientRect());
+    let offset = 0;
+    for (const character of Array.from(text.data)) {
+      const range = document.createRange();
+      range.setStart(text, offset);
+      range.setEnd(text, offset + character.length);
+      offset += character.length;
+      const r = range.getBoundingClientRect();
+      const x = (r.left + r.right) / 2, y = (r.top + r.bottom) / 2;
+      if (own.every((c) => x >= c.left && x <= c.right && y >= c.top && y <= c.bottom)) shown += character;
+    }
+  }
+  const box = head.querySelector("span").getBoundingClientRect();
+  return { shown, title: head.title, text: head.textContent, box: [box.left, box.right, box.top, box.bottom],
+           orientation: getComputedStyle(head.querySelector("span")).textOrientation };
+})"""
+
+
+def test_long_column_heads_keep_their_distinct_ends_in_sight_and_do_not_overlap(browser, long_names_server):
+    for width in (1400, 700):
+        for dashboard in dashboard_page(browser, long_names_server, f"long_column_heads_{width}", width=width):
+            page = dashboard.open(runs=["long"])
+            assert dashboard.testid("matrix-grid").get_attribute("class") == "matrix-grid"  # heads read upwards
+            heads: list[dict[str, Any]] = page.locator("th.col-label").evaluate_all(_SHOWN_HEADS)
+            assert [head["title"] for head in heads] == [head["text"] for head in heads] == LONG_NAMES
+            small, large = heads[0]["shown"], heads[1]["shown"]
+            # Cut at their end, both heads read "transaction_type_wire_do…".
+            assert small != large and small.endswith("mestic_small") and large.endswith("mestic_large"), (small, large)
+            assert heads[2]["shown"].endswith("(1)</script>") and heads[3]["shown"] == "名前が長いクラス"
+            assert heads[4]["shown"].endswith("a" * 12) and len(heads[4]["shown"]) < 20
+            assert heads[5]["shown"].endswith("_present_000")
+            assert page.locator("[data-testid=matrix-grid] thead script").count() == 0  # shown as text
+            assert {head["orientation"] for head in heads} == {"sideways"}  # upright glyphs do not stand on their heads
+            boxes = [head["box"] for head in heads]
+            for left, right in zip(boxes, boxes[1:]):
+                assert left[1] <= right[0], (left, right)  # side by side, apart
+                assert left[3] - left[2] <= 111 and left[1] - left[0] < 20
+            dashboard.problems.assert_none()

@@ -64,7 +64,7 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
     {},
     el("th", { class: "corner", scope: "col" }, el("span", {}, "true ↓"), el("span", {}, "predicted →")),
     names.map((name, j) =>
-      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: idOf(j) } }, el("span", { style: { maxWidth: `${cellSize}px` } }, shownName(name))),
+      el("th", { class: "col-label", scope: "col", title: name, dataset: { pred: idOf(j) } }, el("span", { style: { maxWidth: `${cellSize}px` } }, classNameElement(name))),
     ),
     el("th", { class: "total-head", scope: "col" }, model.rowTotalLabel),
   );
@@ -106,9 +106,9 @@ export function renderMatrixGrid(model, cellSize, interactive = null, theme = "l
     el("td", {}),
   );
 
-  // Column labels read horizontally in wide columns (long names are cut
-  // with an ellipsis) or when every name fits.
-  const horizontal = cellSize >= 56 || names.every((name) => name.length * 7 <= cellSize);
+  // Column labels read horizontally when every name fits its column, else
+  // upwards (110 px of line); a long name's start gives way before its end.
+  const horizontal = names.every((name) => Array.from(shownName(name)).length * 7 <= cellSize);
   return el(
     "table",
     { class: `matrix-grid${horizontal ? " horizontal-labels" : ""}`, dataset: { testid: "matrix-grid" } },
