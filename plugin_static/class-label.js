@@ -22,3 +22,19 @@ export function splitName(shown) {
   const cut = characters.length > KEPT_END + 4 ? characters.length - KEPT_END : 0;
   return [characters.slice(0, cut).join(""), characters.slice(cut).join("")];
 }
+
+/**
+ * A name cut to `length` characters (code points) in its middle, for text that cannot hold two
+ * parts (a title, a `<select>`'s option): its last {@link KEPT_END} characters stay, where names
+ * sharing a long start differ; whole characters only.
+ * @param {string} name
+ * @param {number} [length] at least `KEPT_END + 2`
+ * @returns {string} `name` itself when it has up to `length` characters
+ * @example
+ *   shortName("transaction_type_wire_domestic_small", 28) // "transaction_typ…mestic_small"
+ */
+export function shortName(name, length = 40) {
+  const characters = Array.from(name);
+  if (characters.length <= length) return name;
+  return `${characters.slice(0, length - 1 - KEPT_END).join("")}…${characters.slice(-KEPT_END).join("")}`;
+}

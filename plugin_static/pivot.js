@@ -3,7 +3,7 @@
 // functions of the `report` and `compare` responses (no DOM).
 import { isolated, runLabel, shownName } from "./format.js";
 import { classTests, deltaMark } from "./significance.js";
-import { KEPT_END } from "./class-label.js";
+import { shortName } from "./class-label.js";
 
 /**
  * The metrics the pivot can show; `compare` tests recall and precision only.
@@ -151,15 +151,6 @@ export function classSetTitle(group, index, { plain = false } = {}) {
   if (!group.hasBaseline) return `Class set ${index + 1}: ${count}; no baseline chosen, so not compared`;
   if ((group.columns ?? group.runs ?? [null, null]).length < 2) return `Class set ${index + 1}: ${count}; one run, nothing to compare with`;
   return `Class set ${index + 1}: ${count}, compared with its baseline ${group.baseline ? named(runLabel(group.baseline)) : ""}`.trimEnd();
-}
-
-/**
- * A class name cut to 40 characters for a title, in its middle: its last {@link KEPT_END} stay, where
- * long names sharing their start differ (whole characters: no half of a surrogate pair).
- */
-function shortName(name) {
-  const characters = Array.from(name);
-  return characters.length > 40 ? `${characters.slice(0, 39 - KEPT_END).join("")}…${characters.slice(-KEPT_END).join("")}` : name;
 }
 
 /**

@@ -445,3 +445,46 @@ def test_curves_the_default_loader_cannot_read_are_explained_even_alone(browser,
                 else:
                     assert [line[0] for chart in panel["lines"] for line in chart["runs"]] == ["plain"] * 3
             dashboard.problems.assert_none(allowed_console=["status of 422"])
+
+
+#: Names that share a long start, a hostile one, one of upright glyphs and one longer than the class picker.
+LONG_NAMES = ["transaction_type_wire_domestic_small", "transaction_type_wire_domestic_large", "<script>alert(1)</script>",
+              "名前が長いクラス", "a" * 80]
+
+# Each option's text, how wide the select's own font draws it, and the room the closed select gives it.
+_PICKER = """select => {
+  const style = getComputedStyle(select);
+  const context = document.createElement("canvas").getContext("2d");
+  context.font = `${style.fontSize} ${style.fontFamily}`;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;  // less the arrow
+  return { title: select.title, room,
+           options: [...select.options].map((option) => [option.textContent, context.measureText(option.textContent).width]) };
+}"""
+
+
+def test_class_picker_shows_the_distinct_end_of_long_names(browser, tmp_path):  # noqa: F811
+    import tb_imbalance
+
+    rng = np.random.default_rng(12)
+    true = rng.integers(0, len(LONG_NAMES), 300)
+    logits = rng.normal(size=(300, len(LONG_NAMES))) + 1.5 * np.eye(len(LONG_NAMES))[true]
+    tb_imbalance.log_report(tmp_path / "long", true, np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 0,
+                            class_names=LONG_NAMES, image=False)
+    with tensorboard_server(tmp_path, load_fast=False) as url:
+        for dashboard in dashboard_page(browser, url, "test_class_picker_shows_the_distinct_end_of_long_names"):
+            page = dashboard.open(runs=["long"], curve_class=LONG_NAMES[1])
+            picker = dashboard.testid("curves-class").evaluate(_PICKER)
+            # Whole, the two wire names showed "transaction_type_wire_domestic" closed: the same text.
+            assert [text for text, _ in picker["options"]] == [
+                "transaction_type_wi…mestic_small", "transaction_type_wi…mestic_large", "<script>alert(1)</script>", "名前が長いクラス",
+                "a" * 19 + "…" + "a" * 12,
+            ]
+            assert all(width <= picker["room"] for _, width in picker["options"]), picker
+            assert picker["title"] == LONG_NAMES[1]  # the chosen name whole
+            dashboard.testid("curves-class").select_option(label="<script>alert(1)</script>")
+            wait_ready(page)
+            assert read_panel(page)["class_name"] == LONG_NAMES[2]
+            assert LONG_NAMES[2] in page.locator("[data-testid=curves-chart][data-kind=pr] svg").get_attribute("aria-label")
+            assert page.locator("[data-testid=curves-chart] script, [data-testid=curves-class] script").count() == 0  # text
+            assert dashboard.testid("curves-class").get_attribute("title") == LONG_NAMES[2]
+            dashboard.problems.assert_none()

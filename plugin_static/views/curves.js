@@ -4,10 +4,13 @@
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { classText, formatCount, formatScore, isolated, runText, shownName, shownRun } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
+import { shortName } from "../class-label.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
 
 const TICKS = [0, 0.5, 1];
+/** Characters of a class name in the class picker: what its 320 px (style.css) show of most latin names. */
+const OPTION_LENGTH = 32;
 
 /**
  * Creates the curves section.
@@ -18,7 +21,7 @@ const TICKS = [0, 0.5, 1];
  */
 export function createCurvesView(container, { onClass }) {
   let names = [];
-  const classSelect = select([], null, { dataset: { testid: "curves-class" }, "aria-label": "Class" });
+  const classSelect = select([], null, { class: "curves-class", dataset: { testid: "curves-class" }, "aria-label": "Class" });
   classSelect.addEventListener("change", () => onClass(names[Number(classSelect.value)] ?? null));
   const worstButton = el("button", { type: "button", class: "link-button", dataset: { testid: "curves-worst" } }, "Show the worst by AP");
   worstButton.addEventListener("click", () => onClass(null));
@@ -177,7 +180,10 @@ export function createCurvesView(container, { onClass }) {
       }
       toolbar.hidden = !view.reference; // no run's curves could be read: only why
       if (view.reference) {
-        setOptions(classSelect, names.map((name, index) => [String(index), shownName(name)]), String(names.indexOf(view.className)));
+        // Cut in the middle: a select shows its option's start, and long names tend to share theirs.
+        const options = names.map((name, index) => [String(index), shortName(shownName(name), OPTION_LENGTH)]);
+        setOptions(classSelect, options, String(names.indexOf(view.className)));
+        classSelect.title = names[Number(classSelect.value)] ?? ""; // the chosen name whole
         worstButton.hidden = view.isDefault;
       }
       const captionText = !view.reference
