@@ -175,7 +175,7 @@ _ROWS = """rows => rows.map((row) => ({
 
 _TITLE_AT = """([x, y]) => {
     const under = document.elementFromPoint(x, y);
-    return [under.tagName.toLowerCase(), under.closest('[title]')?.title ?? null];
+    return [under.closest('td, th')?.tagName.toLowerCase() ?? null, under.closest('[title]')?.title ?? null];  // the cell, or a name in it
 }"""
 
 

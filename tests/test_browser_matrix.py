@@ -259,19 +259,26 @@ def long_names_server(tmp_path_factory) -> Iterator[str]:
     labels = rng.integers(0, len(LONG_NAMES), 400)
     predictions = np.where(rng.random(400) < 0.2, rng.integers(0, len(LONG_NAMES), 400), labels)
     tb_imbalance.log_report(root / "long", labels, predictions, 0, class_names=LONG_NAMES, image=False, curves=False)
+    # 100 classes: a heat map and its top confusions, the two wire classes mistaken for each other most.
+    many = [*LONG_NAMES, *(f"transaction_type_card_present_{k:03d}" for k in range(5, 96))]
+    labels = np.concatenate([np.zeros(40, int), np.ones(30, int), rng.integers(0, 100, 1000)])
+    predictions = np.concatenate([np.repeat([0, 1], 20), np.repeat([1, 0], 15), labels[70:]])
+    predictions[70::50] = (predictions[70::50] + 7) % 100  # single mistakes elsewhere
+    tb_imbalance.log_report(root / "long", labels, predictions, 0, name="many_names", class_names=many, image=False,
+                            curves=False, per_class_scalars=False)
     close_directory_writers()
     with tensorboard_server(root, load_fast=False) as base_url:
         yield base_url
 
 
-# Each head's characters drawn inside every box that clips them (an ellipsis's characters count as
-# drawn), and the box of the head's text.
-_SHOWN_HEADS = """heads => heads.map((head) => {
+# Each name cell's characters drawn inside every box that clips them (an ellipsis's characters count
+# as drawn), and the box of its text.
+_SHOWN_NAMES = """heads => heads.map((head) => {
   const walker = document.createTreeWalker(head, NodeFilter.SHOW_TEXT);
   let shown = "";
   for (let text = walker.nextNode(); text; text = walker.nextNode()) {
     const own = [];
-    for (let node = text.parentElement; node !== head; node = node.parentElement)
+    for (let node = text.parentElement; node !== head.parentElement; node = node.parentElement)
       if (getComputedStyle(node).overflow !== "visible") own.push(node.getBoundingClientRect());
     let offset = 0;
     for (const character of Array.from(text.data)) {
@@ -284,9 +291,10 @@ _SHOWN_HEADS = """heads => heads.map((head) => {
       if (own.every((c) => x >= c.left && x <= c.right && y >= c.top && y <= c.bottom)) shown += character;
     }
   }
-  const box = head.querySelector("span").getBoundingClientRect();
+  const line = head.querySelector("span") ?? head;
+  const box = line.getBoundingClientRect();
   return { shown, title: head.title, text: head.textContent, box: [box.left, box.right, box.top, box.bottom],
-           orientation: getComputedStyle(head.querySelector("span")).textOrientation };
+           orientation: getComputedStyle(line).textOrientation };
 })"""
 
 
@@ -295,7 +303,7 @@ def test_long_column_heads_keep_their_distinct_ends_in_sight_and_do_not_overlap(
         for dashboard in dashboard_page(browser, long_names_server, f"long_column_heads_{width}", width=width):
             page = dashboard.open(runs=["long"])
             assert dashboard.testid("matrix-grid").get_attribute("class") == "matrix-grid"  # heads read upwards
-            heads: list[dict[str, Any]] = page.locator("th.col-label").evaluate_all(_SHOWN_HEADS)
+            heads: list[dict[str, Any]] = page.locator("th.col-label").evaluate_all(_SHOWN_NAMES)
             assert [head["title"] for head in heads] == [head["text"] for head in heads] == LONG_NAMES
             small, large = heads[0]["shown"], heads[1]["shown"]
             # Cut at their end, both heads read "transaction_type_wire_do…".
@@ -310,3 +318,17 @@ def test_long_column_heads_keep_their_distinct_ends_in_sight_and_do_not_overlap(
                 assert left[1] <= right[0], (left, right)  # side by side, apart
                 assert left[3] - left[2] <= 111 and left[1] - left[0] < 20
             dashboard.problems.assert_none()
+
+
+def test_top_confusions_keep_the_distinct_ends_of_long_names_in_sight(browser, long_names_server):
+    for dashboard in dashboard_page(browser, long_names_server, "long_names_top_confusions"):
+        page = dashboard.open(tag="many_names", runs=["long"])
+        rows = dashboard.testid("top-confusion-row")
+        assert [rows.nth(k).get_attribute(f"data-{end}") for k in (0, 1) for end in ("true", "pred")] == ["0", "1", "1", "0"]
+        names = [rows.nth(k).locator("td.name").evaluate_all(_SHOWN_NAMES) for k in (0, 1)]
+        assert [[name["title"] for name in row] for row in names] == [LONG_NAMES[:2], LONG_NAMES[1::-1]]
+        shown = [[name["shown"] for name in row] for row in names]
+        # Cut at their end, all four read "transact…".
+        assert [name[-8:] for row in shown for name in row] == ["ic_small", "ic_large", "ic_large", "ic_small"], shown
+        assert all(len(name) < len(LONG_NAMES[0]) for row in shown for name in row), shown  # cut, to fit
+        dashboard.problems.assert_none()

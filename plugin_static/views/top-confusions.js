@@ -1,6 +1,7 @@
 // Ranked list of the largest confusions (or changes), for many classes.
 import { el } from "../dom.js";
-import { classText, formatCount, formatPercent, shownName } from "../format.js";
+import { classText, formatCount, formatPercent } from "../format.js";
+import { classNameElement } from "./class-name.js";
 
 /**
  * Builds the "top confusions" table.
@@ -53,9 +54,9 @@ export function renderTopConfusions(model, onMore) {
         dataset: { testid: "top-confusion-row", true: entry.trueIndex, pred: entry.predictedIndex, value: String(entry.value) },
       },
       el("td", { class: "num muted" }, String(rank + 1)),
-      el("td", { class: "name", title: trueName }, shownName(trueName)),
+      el("td", { class: "name", title: trueName }, classNameElement(trueName)),
       el("td", { class: "arrow", "aria-hidden": "true" }, "→"),
-      el("td", { class: "name", title: predictedName }, shownName(predictedName)),
+      el("td", { class: "name", title: predictedName }, classNameElement(predictedName)),
       numbers.map((text, index) => el("td", { class: `num${comparing && index === 2 ? changeClass : ""}` }, text)),
     );
   });
