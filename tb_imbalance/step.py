@@ -249,11 +249,11 @@ def _normalised(matrix: Matrix) -> str | None:
         >>> _normalised(np.array([[0.75, 0.25], [0.5, 0.5]])), _normalised(np.array([[3.0, 1.0], [0.5, 2.0]]))
         ("each row sums to 1 (normalize='true')", None)
     """
-    values = matrix.values if isinstance(matrix, core.SparseMatrix) else matrix
-    if np.all(values == np.floor(values)):
+    sparse = isinstance(matrix, core.SparseMatrix)
+    if core.fractional_value(matrix.values if sparse else matrix) is None:
         return None
     for axis, what, how in ((1, "row", "true"), (0, "column", "pred")):
-        sums = np.asarray(matrix.sum(axis=axis), dtype=np.float64)
+        sums = np.asarray(matrix.sum(axis=axis, **({} if sparse else {"dtype": np.float64})), dtype=np.float64)
         sums = sums[sums > 0]
         if sums.size >= 2 and np.all(np.abs(sums - 1.0) <= 1e-4):
             return f"each {what} sums to 1 (normalize='{how}')"
@@ -277,9 +277,10 @@ def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matr
     if weighted:
         return matrix.astype(np.float64, copy=False), True
     values = matrix.values if isinstance(matrix, core.SparseMatrix) else matrix
-    if floating and not np.all(values == np.floor(values)):
+    fraction = core.fractional_value(values)  # in blocks of rows, as the max: no copy of a large matrix
+    if fraction is not None:
         raise ValueError(
-            f"`{argument}` holds fractional values (e.g. {values[values != np.floor(values)][0]}) but "
+            f"`{argument}` holds fractional values (e.g. {fraction}) but "
             "`weighted=False` says they are counts; pass weighted=True (sums of sample weights) "
             "or whole counts"
         )
@@ -288,9 +289,10 @@ def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matr
             f"`{argument}` holds float counts up to {values.max():.6g}, past 2**53 where floats stop "
             "being exact; pass the counts as int64"
         )
-    if floating:  # whole floats below 2**53 are exact as int64; integer matrices were checked by validate_matrix
-        core.check_integer_total(values.astype(np.int64), argument)
-    return matrix.astype(np.int64, copy=False), False
+    counts = matrix.astype(np.int64, copy=False)  # the one conversion: whole floats below 2**53 are exact
+    if floating:  # integer matrices were checked by check_matrix
+        core.check_integer_total(counts.values if isinstance(counts, core.SparseMatrix) else counts, argument)
+    return counts, False
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -356,7 +358,7 @@ class ReportStep:
         Raises:
             TypeError / ValueError: a bad argument, named in the message.
         """
-        checked = core.validate_matrix(matrix, argument)
+        checked = core.check_matrix(matrix, argument)  # in its own dtype: converted once, by _weighted_matrix
         classes = ClassSet.of(
             class_names, checked.shape[0], class_counts=class_counts, class_groups=class_groups
         )
@@ -391,7 +393,7 @@ class ReportStep:
             >>> ReportStep.with_classes(0, "confusion_matrix", [[5, 1], [2, 2]], classes).classes.names
             ('ok', 'fraud')
         """
-        checked = core.validate_matrix(matrix, argument)
+        checked = core.check_matrix(matrix, argument)  # in its own dtype: converted once, by _weighted_matrix
         return cls._assemble(step, name, checked, classes, examples, weighted, argument, curves, checked_curves)
 
     @classmethod

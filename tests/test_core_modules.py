@@ -44,6 +44,8 @@ PUBLIC_NAMES = [
     "SPARSE_ABOVE_CLASSES", "SparseMatrix",
     # class names that are one text in two Unicode forms, refused where a report is logged
     "validate_name_forms",
+    # the matrix checked in its own dtype, and its first fraction read in blocks: a step converts it once
+    "check_matrix", "fractional_value",
     # not in __all__, but used by the writers, the callback and the plugin
     "validate_flag", "validate_num_classes",
 ]

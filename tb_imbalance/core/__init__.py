@@ -96,7 +96,9 @@ from tb_imbalance.core.binned_scores import (
 )
 from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
 from tb_imbalance.core.validators import (
+    check_matrix,
     default_class_names,
+    fractional_value,
     validate_class_names,
     validate_flag,
     validate_matrix,
@@ -122,6 +124,8 @@ __all__ = [
     "check_integer_total",
     "widen_low_precision_floats",
     "validate_matrix",
+    "check_matrix",
+    "fractional_value",
     "default_class_names",
     "validate_class_names",
     "validate_name_forms",

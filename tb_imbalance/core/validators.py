@@ -18,10 +18,11 @@ import numpy as np
 from tb_imbalance.core.numeric_arrays import (
     _as_numeric_array, _check_finite, _check_sum, _dtype_name, _shape, check_integer_total,
 )
-from tb_imbalance.core.sparse_matrix import SparseMatrix
+from tb_imbalance.core.sparse_matrix import SparseMatrix, row_blocks
 
 __all__ = [
-    "validate_flag", "validate_num_classes", "validate_matrix", "default_class_names", "validate_class_names",
+    "validate_flag", "validate_num_classes", "validate_matrix", "check_matrix", "fractional_value",
+    "default_class_names", "validate_class_names",
     "validate_text", "validate_name_forms", "class_name_values", "REPORT_KEYS",
 ]
 
@@ -77,6 +78,19 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     a narrow dtype. A :class:`~tb_imbalance.core.SparseMatrix` was checked when
     it was built; only its class count is checked here.
     """
+    checked = check_matrix(matrix, argument)
+    if isinstance(checked, SparseMatrix):
+        return checked
+    return checked.astype(np.int64 if checked.dtype.kind in "iu" else np.float64, copy=False)
+
+
+def check_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarray | SparseMatrix:
+    """:func:`validate_matrix`'s checks, the array kept in its own dtype: for a caller that converts it once.
+
+    Example:
+        >>> check_matrix(np.array([[3.0, 1.0], [0.0, 2.0]], np.float32)).dtype
+        dtype('float32')
+    """
     if isinstance(matrix, SparseMatrix):
         validate_num_classes(matrix.num_classes)
         return matrix
@@ -89,12 +103,33 @@ def validate_matrix(matrix: Any, argument: str = "confusion_matrix") -> np.ndarr
     if array.ndim != 2 or array.shape[0] != array.shape[1]:
         raise ValueError(f"`{argument}` must be square [C, C], received shape {_shape(array)}")
     validate_num_classes(array.shape[0])
-    _check_finite(array, argument)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = array.sum(dtype=np.float64) if array.dtype.kind == "f" and array.size else 0.0
+    if not np.isfinite(total):  # a NaN or an infinity makes the total so: only then looked for, cell by cell
+        _check_finite(array, argument)
     if array.size and array.min() < 0:
         raise ValueError(f"`{argument}` must hold non-negative counts, received {array.min()}")
     _check_sum(array, argument)
     check_integer_total(array, argument)
-    return array.astype(np.int64 if array.dtype.kind in "iu" else np.float64, copy=False)
+    return array
+
+
+def fractional_value(values: np.ndarray) -> float | None:
+    """The first value (row-major) of a float array that is not a whole number, or None (integer arrays too).
+
+    Read in blocks of rows: no temporary of the array's size.
+
+    Example:
+        >>> fractional_value(np.array([[3.0, 1.0], [0.5, 2.0]])), fractional_value(np.array([[3.0, 1.0]]))
+        (0.5, None)
+    """
+    if values.dtype.kind != "f":
+        return None
+    for _, block in row_blocks(values):
+        fractional = block != np.floor(block)
+        if fractional.any():
+            return float(block[fractional][0])
+    return None
 
 
 def _is_boolean(matrix: Any) -> bool:

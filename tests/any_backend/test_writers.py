@@ -127,6 +127,87 @@ def test_log_matrix_accepts_whole_float_counts_and_weighted_sums(tmp_path):
     np.testing.assert_allclose(read, weighted)
 
 
+def _counts_of_many_classes(classes=150, seed=5):
+    """Whole counts on the diagonal and in about 1 % of the other cells: stored as cells (above 100 classes)."""
+    rng = np.random.default_rng(seed)
+    cm = np.diag(rng.integers(1, 50, classes))
+    cells = rng.integers(0, classes, (max(classes * classes // 100, classes), 2))
+    np.add.at(cm, (cells[:, 0], cells[:, 1]), rng.integers(1, 9, len(cells)))
+    return cm.astype(np.int64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_whole_float_counts_write_what_their_int64_counts_write(tmp_path, dtype):
+    counts = _counts_of_many_classes()
+    out_int = tb_imbalance.log_matrix(tmp_path / "int", counts, 0, image=False)
+    out_float = tb_imbalance.log_matrix(tmp_path / "float", counts.astype(dtype), 0, weighted=False, image=False)
+    out_sums = tb_imbalance.log_matrix(tmp_path / "sums", counts.astype(dtype), 0, image=False)
+    with tb_imbalance.ReportWriter(tmp_path / "writer") as writer:
+        writer.write_matrix(0, "confusion_matrix", counts.astype(dtype), weighted=False, image=False)
+    close_directory_writers()
+    read = {run: by_step[0] for run, by_step in matrices(tmp_path).items()}
+    assert out_int.dtype == out_float.dtype == read["float"].dtype == read["writer"].dtype == np.int64
+    assert out_sums.dtype == read["sums"].dtype == np.float64  # a float matrix is sums of weights by default
+    for matrix in (out_float, out_sums, read["int"], read["float"], read["writer"], read["sums"]):
+        np.testing.assert_array_equal(matrix, counts)
+    for metric in core.METRIC_NAMES:
+        tag = f"imbalance/{metric}"
+        assert scalars(tmp_path, "float", tag) == scalars(tmp_path, "int", tag) == scalars(tmp_path, "writer", tag)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_refusal_of_a_float_matrix_holds_at_any_size(tmp_path, dtype):
+    for classes in (3, 150):
+        counts = _counts_of_many_classes(classes).astype(dtype)
+        cases = [
+            (dict(weighted=False), (1, 2, 0.5), ValueError,
+             r"`cm` holds fractional values \(e.g. 0.5\) but `weighted=False`"),
+            ({}, (2, 0, np.nan), ValueError,
+             r"`cm` contains NaN or infinite values \(first at row 2, column 0\); a count matrix holds none"),
+            ({}, (0, 1, np.inf), ValueError, r"`cm` contains NaN or infinite values \(first at row 0, column 1\)"),
+            ({}, (1, 1, -1.0), ValueError, r"`cm` must hold non-negative counts, received -1.0"),
+            (dict(weighted=False), (0, 0, 2.0**53), ValueError,
+             r"`cm` holds float counts up to 9.0072e\+15, past 2\*\*53"),
+        ]
+        if dtype is np.float64:  # two cells whose sum is past float64's range
+            cases.append(({}, ([0, 1], [0, 1], 1e308), ValueError, r"`cm` sums past the float64 range"))
+        for options, (row, column, value), error, message in cases:
+            bad = counts.copy()
+            bad[row, column] = value
+            with pytest.raises(error, match=message):
+                tb_imbalance.log_matrix(tmp_path / "run", bad, 0, image=False, **options)
+        normalised = counts / counts.sum(axis=1, keepdims=True)
+        with pytest.raises(ValueError, match=r"`cm` looks normalised: each row sums to 1 \(normalize='true'\)"):
+            tb_imbalance.log_matrix(tmp_path / "run", normalised.astype(dtype), 0, image=False)
+        with pytest.raises(TypeError, match="`cm` holds booleans"):
+            tb_imbalance.log_matrix(tmp_path / "run", counts > 0, 0, image=False)
+        shape = rf"`cm` must be square \[C, C\], received shape \({classes}, {classes - 1}\)"
+        with pytest.raises(ValueError, match=shape):
+            tb_imbalance.log_matrix(tmp_path / "run", counts[:, 1:], 0, image=False)
+    close_directory_writers()
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+
+
+def test_a_large_float_matrix_is_checked_without_full_size_copies(tmp_path):
+    """A dense float matrix is checked in blocks of rows and converted once: its peak above the input is the
+    returned matrix (none for float64 sums), not temporaries of its size."""
+    import tracemalloc
+
+    counts, returns = _counts_of_many_classes(2000), []  # 32 MB as float64
+    for cm, options, returned in ((counts.astype(np.float64), {}, 0), (counts.astype(np.float32), {}, 32e6),
+                                  (counts.astype(np.float64), dict(weighted=False), 32e6), (counts, {}, 0)):
+        tb_imbalance.log_matrix(tmp_path / "warm-up" / str(len(returns)), cm, 0, image=False, **options)
+        returns.append(returned)
+        tracemalloc.start()
+        out = tb_imbalance.log_matrix(tmp_path / "run", cm, 0, image=False, **options)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        close_directory_writers()
+        shutil.rmtree(tmp_path / "run")
+        np.testing.assert_array_equal(out, counts)
+        assert peak < returned + 6e6, (cm.dtype, options, peak)
+
+
 def matrices_of(tmp_path, run, cm):
     tb_imbalance.log_matrix(tmp_path / run, cm, 0, per_class_scalars=False, image=False)
     close_directory_writers()
