@@ -262,9 +262,12 @@ def log_matrix(
     """
     refuse_tf_graph_or_replica("log_matrix")
     sink = sink_for(target)
+    cm = to_numpy(cm, "cm")
     report = ReportStep.of(
-        step, name, to_numpy(cm, "cm"), class_names, class_counts=to_numpy(class_counts, "class_counts"),
+        step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
         class_groups=class_groups, weighted=weighted, curves=to_numpy(curves, "curves"),
     )
     sink.write_report(report, per_class_scalars=per_class_scalars, image=image, pr_curves=pr_curves)
+    if isinstance(report.matrix, core.SparseMatrix) and not isinstance(cm, core.SparseMatrix):
+        return report.matrix.toarray()  # a dense matrix converted as its cells (step._stored): returned dense
     return report.matrix

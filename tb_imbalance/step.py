@@ -41,8 +41,8 @@ from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
 __all__ = ["ClassSet", "ReportStep", "class_set_if_known", "validate_step", "validate_tag", "MAX_STEP"]
 
-#: A step's matrix: dense ``[C, C]``, or its non-empty cells (above
-#: :data:`tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes when counted from class ids).
+#: A step's matrix: dense ``[C, C]``, or its non-empty cells (counted from class ids above
+#: :data:`tb_imbalance.core.SPARSE_ABOVE_CLASSES` classes; a dense matrix converted above 100, :func:`_stored`).
 Matrix = Union[np.ndarray, core.SparseMatrix]
 
 #: The largest step an event file can hold (``Event.step`` is a signed 64-bit int).
@@ -275,7 +275,7 @@ def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matr
     else:
         weighted = core.validate_flag(weighted, "weighted")
     if weighted:
-        return matrix.astype(np.float64, copy=False), True
+        return _stored(matrix, np.float64), True
     values = matrix.values if isinstance(matrix, core.SparseMatrix) else matrix
     fraction = core.fractional_value(values)  # in blocks of rows, as the max: no copy of a large matrix
     if fraction is not None:
@@ -289,10 +289,18 @@ def _weighted_matrix(matrix: Matrix, weighted: Any, argument: str) -> tuple[Matr
             f"`{argument}` holds float counts up to {values.max():.6g}, past 2**53 where floats stop "
             "being exact; pass the counts as int64"
         )
-    counts = matrix.astype(np.int64, copy=False)  # the one conversion: whole floats below 2**53 are exact
+    counts = _stored(matrix, np.int64)  # the one conversion: whole floats below 2**53 are exact
     if floating:  # integer matrices were checked by check_matrix
         core.check_integer_total(counts.values if isinstance(counts, core.SparseMatrix) else counts, argument)
     return counts, False
+
+
+def _stored(matrix: Matrix, dtype: Any) -> Matrix:
+    """``matrix`` as ``dtype``; above 100 classes a dense one that needs converting becomes its cells first (the
+    form it is stored in), so that no copy of its C² cells is made (log_matrix makes the one it returns)."""
+    if isinstance(matrix, np.ndarray) and matrix.dtype != dtype and fmt.encoding_for(len(matrix)) == fmt.COO:
+        matrix = core.SparseMatrix.from_dense(matrix)
+    return matrix.astype(dtype, copy=False)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -305,7 +313,7 @@ class ReportStep:
         matrix: ``[C, C]``, rows = true class; ``int64`` counts, or
             ``float64`` sums of sample weights when :attr:`weighted`. A
             numpy array, or a :class:`tb_imbalance.core.SparseMatrix` (the
-            non-empty cells) as counted above 1000 classes.
+            non-empty cells: see :data:`Matrix`).
         classes: the tag's :class:`ClassSet`.
         weighted: whether the matrix holds sums of weights (then the
             dashboard shows no intervals for this step: sums of weights are

@@ -189,23 +189,30 @@ def test_every_refusal_of_a_float_matrix_holds_at_any_size(tmp_path, dtype):
 
 
 def test_a_large_float_matrix_is_checked_without_full_size_copies(tmp_path):
-    """A dense float matrix is checked in blocks of rows and converted once: its peak above the input is the
-    returned matrix (none for float64 sums), not temporaries of its size."""
+    """A dense float matrix is checked in blocks of rows and converted once, as the cells it is stored as: its
+    peak above the input is the matrix log_matrix returns (none for float64 sums), and none at write_matrix."""
     import tracemalloc
 
-    counts, returns = _counts_of_many_classes(2000), []  # 32 MB as float64
-    for cm, options, returned in ((counts.astype(np.float64), {}, 0), (counts.astype(np.float32), {}, 32e6),
-                                  (counts.astype(np.float64), dict(weighted=False), 32e6), (counts, {}, 0)):
-        tb_imbalance.log_matrix(tmp_path / "warm-up" / str(len(returns)), cm, 0, image=False, **options)
-        returns.append(returned)
-        tracemalloc.start()
-        out = tb_imbalance.log_matrix(tmp_path / "run", cm, 0, image=False, **options)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-        close_directory_writers()
-        shutil.rmtree(tmp_path / "run")
-        np.testing.assert_array_equal(out, counts)
-        assert peak < returned + 6e6, (cm.dtype, options, peak)
+    counts, runs = _counts_of_many_classes(2000), iter(range(100))  # 32 MB as float64
+    with tb_imbalance.ReportWriter(tmp_path / "writer") as writer:
+        for cm, options, returned in ((counts.astype(np.float64), {}, 0), (counts.astype(np.float32), {}, 32e6),
+                                      (counts.astype(np.float64), dict(weighted=False), 32e6), (counts, {}, 0)):
+            for entry in ("log_matrix", "write_matrix"):
+                def call(step):
+                    if entry == "write_matrix":
+                        return writer.write_matrix(step, f"cm{len(options)}{cm.dtype}", cm, image=False, **options)
+                    return tb_imbalance.log_matrix(tmp_path / str(next(runs)), cm, 0, image=False, **options)
+                call(0)  # the first step builds what a tag keeps
+                tracemalloc.start()
+                out = call(1)
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                if entry == "log_matrix":
+                    np.testing.assert_array_equal(out, counts)
+                assert peak < (returned if entry == "log_matrix" else 0) + 6e6, (entry, cm.dtype, options, peak)
+    read = matrices(tmp_path, tag="cm1float64")["writer"][1]  # float64 counts said weighted=False
+    assert read.dtype == np.int64
+    np.testing.assert_array_equal(read, counts)
 
 
 def matrices_of(tmp_path, run, cm):
