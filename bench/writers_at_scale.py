@@ -5,6 +5,7 @@ Run::
     .venv/bin/python bench/many_classes.py --classes 10000   # calls this part
     .venv/bin/python bench/writers_at_scale.py --classes 10000 50000
     python bench/writers_at_scale.py --classes 2000 --quick   # smoke run, figures meaningless
+    .venv/bin/python bench/writers_at_scale.py --classes 10000 --dense-float   # log_matrix of a dense matrix
 
 For each class count C: long-tailed labels (Zipf-like, exponent 0.8) and
 
@@ -23,6 +24,14 @@ which numpy reports its arrays to), and the event-file bytes per step.
 Targets (issue "Long-tail scale"): at 10,000 classes ``ids`` ≤ 1 s and
 ≤ 500 MB, ``scores`` ≤ 1.5 s; at 50,000 classes ``ids`` ≤ 2 s and ≤ 1 GB;
 event bytes per step ≤ 2 MB.
+
+``--dense-float`` measures instead a matrix counted elsewhere and passed dense:
+whole counts on the diagonal and in about 1 % of the other cells, as ``int64``,
+``float32`` and ``float64`` (the float ones as sums of weights, the default,
+and with ``weighted=False``), through ``log_matrix`` and
+``ReportWriter.write_matrix``. Each step is timed without ``tracemalloc`` (it
+slows the writer's Python code); one more step gives the peak above the input
+(``log_matrix`` returns the matrix converted: 8 bytes a cell of it).
 """
 
 from __future__ import annotations
@@ -106,6 +115,62 @@ def run(classes_list, steps: int = 5, ids_rows: int = 100_000, score_rows: int =
     return folder
 
 
+DENSE_VARIANTS = (  # (dtype, log_matrix's weighted=)
+    ("int64", None), ("float32", None), ("float64", None), ("float32", False), ("float64", False),
+)
+
+
+def dense_counts(classes: int, dtype: str, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    cm = np.diag(np.full(classes, 5, dtype))
+    cells = rng.integers(0, classes, (max(classes * classes // 100, classes), 2))
+    np.add.at(cm, (cells[:, 0], cells[:, 1]), 1)
+    return cm
+
+
+def measure_dense(cm: np.ndarray, call, steps: int) -> dict:
+    call(0)  # the first step builds what a tag keeps (its class names, the picture's static parts)
+    seconds = []
+    for step in range(1, steps + 1):
+        start = time.perf_counter()
+        call(step)
+        seconds.append(time.perf_counter() - start)
+    tracemalloc.start()
+    call(steps + 1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {"seconds": seconds, "peak_mb": peak / 1e6}
+
+
+def run_dense(classes_list, steps: int = 5, keep: str | None = None) -> pathlib.Path:
+    logging.getLogger("tb_imbalance").setLevel(logging.ERROR)
+    folder = pathlib.Path(keep or tempfile.mkdtemp(prefix="writers_at_scale_dense_"))
+    print(f"writers at scale, dense matrices: {steps} timed steps after one warm-up step; logdir {folder}")
+    print(f"  {'classes':>7s} {'entry':12s} {'dtype':8s} {'weighted':8s} {'median':>8s} {'max':>8s} "
+          f"{'peak above inputs':>18s} {'input':>8s}")
+    for classes in classes_list:
+        if classes * classes * 8 >= 4e9:
+            print(f"  {classes:7d} skipped: {classes * classes * 8 / 1e9:.0f} GB a dense matrix")
+            continue
+        for dtype, weighted in DENSE_VARIANTS:
+            cm = dense_counts(classes, dtype)
+            options = {} if weighted is None else {"weighted": weighted}
+            tag = f"{dtype}_{weighted}"
+            with tb_imbalance.ReportWriter(folder / f"write_matrix_{classes}") as writer:
+                entries = {
+                    "log_matrix": lambda step: tb_imbalance.log_matrix(
+                        folder / f"log_matrix_{classes}", cm, step, name=tag, **options),
+                    "write_matrix": lambda step: writer.write_matrix(step, tag, cm, **options),
+                }
+                for entry, call in entries.items():
+                    figures = measure_dense(cm, call, steps)
+                    print(f"  {classes:7d} {entry:12s} {dtype:8s} {str(weighted):8s} "
+                          f"{statistics.median(figures['seconds']):7.3f}s {max(figures['seconds']):7.3f}s "
+                          f"{figures['peak_mb']:15.0f} MB {cm.nbytes / 1e6:5.0f} MB", flush=True)
+            del cm
+    return folder
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--classes", type=int, nargs="+", default=[1000, 10_000, 50_000])
@@ -113,8 +178,14 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", help="write the runs here instead of a temporary folder")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 step, 2,000 / 500 rows")
     parser.add_argument("--backend", help="ignored (for bench/smoke.py): the writers use no Keras backend")
+    parser.add_argument("--dense-float", action="store_true",
+                        help="log_matrix / write_matrix of dense int64, float32 and float64 counts instead")
     args = parser.parse_args(argv)
-    if args.quick:
+    if args.dense_float:
+        folder = run_dense(args.classes, steps=1 if args.quick else args.steps, keep=args.keep)
+        if args.quick and not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    elif args.quick:
         folder = run(args.classes, steps=1, ids_rows=2_000, score_rows=500, keep=args.keep)
         if not args.keep:
             shutil.rmtree(folder, ignore_errors=True)  # a smoke run leaves nothing behind
