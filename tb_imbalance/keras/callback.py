@@ -250,6 +250,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         """Directory this callback writes to: ``<log_dir>/<run_name>``."""
         return os.path.join(self.log_dir, self.run_name)
 
+    @fit_claims.one_at_a_time  # two threads starting a fit with this callback at once take turns
     def on_train_begin(self, logs: dict | None = None) -> None:
         fit_claims.refuse_while_running(self, self._fit)  # the fit this callback takes part in, in another thread?
         if self._train_began and self._fit is getattr(self.model, "history", None):  # no epoch since: the same fit
@@ -291,6 +292,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
                 self.examples.check_labels(self._num_classes)
         self._examples_from_logits = self.from_logits or (self._metric is not None and self._metric.from_logits) or (
             model_checks.outputs_are_logits(self.model, outputs)[0] is True)  # the metric's from_logits says it too
+        fit_claims.refuse_handed_elsewhere(self)  # a fit in another thread handed this callback its model meanwhile?
         self._fit, self._kept_through = getattr(self.model, "history", None), -1  # a new History per fit call
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None
@@ -300,6 +302,10 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._writer.history  # read what the run directory already holds, before training
             self._history_checked = False
         self._train_began = True
+
+    def set_model(self, model: Any) -> None:  # Keras hands it each fit's model, on the fit's thread
+        super().set_model(model)
+        fit_claims.handed(self)
 
     def _class_set(self, num_classes: int, origin: str = "") -> ClassSet:
         """The tag's class set for ``num_classes`` classes (validated once per C)."""

@@ -13,7 +13,10 @@ named when the run directory refuses a step (:func:`writing_elsewhere`),
 exception, a Ctrl-C) from one still running, and :func:`running_elsewhere`
 names the thread of a fit still running in another thread: one callback
 object given to a second fit meanwhile (there, or from a callback of the
-running fit) is refused (:func:`refuse_while_running`).
+running fit) is refused (:func:`refuse_while_running`); so is the first of two
+fits that start at once in two threads with one callback object, when the
+other handed it its model before the first claimed its fit
+(:func:`refuse_handed_elsewhere`).
 
 Those two look for the fit's own frame of Keras' ``fit`` on a thread's stack.
 The frame is found once, when the fit is claimed (before its first epoch),
@@ -37,22 +40,27 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 from tb_imbalance.events import tag_collision
 from tb_imbalance.keras.callback_messages import in_a_running_fit
 from tb_imbalance.run_location import directory_key
 
 __all__ = [
-    "call_of", "claim", "has_returned", "refuse_while_running", "release", "running_elsewhere", "writing_elsewhere"]
+    "STARTING", "call_of", "claim", "handed", "has_returned", "one_at_a_time", "refuse_handed_elsewhere",
+    "refuse_while_running", "release", "running_elsewhere", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
 _FRAMES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()  # its frame of Keras' fit, while claimed
 _CALLS: "weakref.WeakKeyDictionary[Any, tuple]" = weakref.WeakKeyDictionary()  # what that fit call was given
+_HANDED: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # who set its model last
+#: Held while a callback's ``on_train_begin`` runs (:func:`one_at_a_time`): two threads starting at once take turns.
+STARTING = threading.RLock()
 
 
 def claim(fit: Any, run_dir: str, name: str, owner: Any) -> None:
@@ -192,10 +200,39 @@ def _fit_frame(frame: Any, fit: Any) -> Any:
     return None
 
 
+def one_at_a_time(on_train_begin: Callable) -> Callable:
+    """``on_train_begin`` holding :data:`STARTING`: another thread's fit starting with the same callback object reads
+    what this one set up (or refuses), never half of it."""
+    @functools.wraps(on_train_begin)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with STARTING:
+            return on_train_begin(*args, **kwargs)
+    return run
+
+
+def handed(callback: Any) -> None:
+    """Note that this thread has just handed ``callback`` a model (Keras does, on the fit's thread, before
+    ``on_train_begin``)."""
+    _HANDED[callback] = threading.current_thread()
+
+
+def refuse_handed_elsewhere(callback: Any) -> None:
+    """Refuse ``callback`` this thread's fit when a fit in another thread has handed it its model since this one did
+    (two fits starting at once with one callback object): the other fit, starting, gets it. Hold :data:`STARTING`."""
+    thread = _HANDED.get(callback)
+    if thread is not None and thread is not threading.current_thread() and thread.is_alive():
+        raise ValueError(in_a_running_fit(thread.name))
+
+
 def refuse_while_running(callback: Any, fit: Any) -> None:
     """Refuse ``callback`` a new fit while ``fit`` (its current one, or None) still runs: in another thread, or in
     this one around the new fit (started from one of its callbacks). Keras has already handed ``callback`` the new
     fit's model and params: the running fit's are handed back first."""
+    with STARTING:  # not while another thread claims its fit for this callback
+        _refuse_while_running(callback, fit)
+
+
+def _refuse_while_running(callback: Any, fit: Any) -> None:
     if fit is None or fit is getattr(getattr(callback, "_model", None), "history", None):  # listed twice: said apart
         return
     running = running_elsewhere(fit)
@@ -204,4 +241,5 @@ def refuse_while_running(callback: Any, fit: Any) -> None:
     if running is not None:
         callback.set_model(fit._model)
         callback.set_params(fit.params)
+        _HANDED[callback] = _THREADS.get(fit, threading.current_thread())
         raise ValueError(in_a_running_fit(running))

@@ -606,6 +606,59 @@ def test_case3_one_callback_object_given_to_a_second_fit_while_the_first_runs_in
     assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3]
 
 
+def test_case3_one_callback_object_handed_to_two_fits_starting_at_once_in_two_threads_is_refused_once(tmp_path, data):
+    """Two threads start a fit with one callback object at the same moment: Keras hands it the second fit's model
+    before the first fit's ``on_train_begin`` runs. The first is refused naming the other thread (it would read
+    the other model); the other fit logs every epoch of its own model."""
+    (x, y), (x_val, y_val), _ = data
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    first_waits, handed, first_began = threading.Event(), threading.Event(), threading.Event()
+    errors, counter = {}, Counter()
+
+    class WaitForTheOtherFit(keras.callbacks.Callback):  # listed first in the first fit, handed its model already
+        def on_train_begin(self, logs=None):
+            first_waits.set()
+            assert handed.wait(120)
+
+    class Handed(keras.callbacks.Callback):  # listed after the report: Keras hands models in list order
+        def set_model(self, model):
+            super().set_model(model)
+            handed.set()
+
+    class AfterTheFirst(keras.callbacks.Callback):  # listed first in the second fit
+        def on_train_begin(self, logs=None):
+            assert first_began.wait(120)
+
+    class Began(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            first_began.set()
+
+    def fit(name, callbacks, epochs):
+        model = errors[name + "_model"] = classifier([BalancedAccuracy(CLASSES)])
+        try:
+            model.fit(x, y, validation_data=(x_val, y_val), epochs=epochs, verbose=0, callbacks=callbacks)
+        except Exception as error:  # noqa: BLE001 - asserted below
+            errors[name] = error
+        finally:
+            first_began.set()
+
+    first = threading.Thread(target=fit, name="first-fit",
+                             args=("first", [WaitForTheOtherFit(), report, Began(), counter], 2))
+    second = threading.Thread(target=fit, name="second-fit", args=("second", [AfterTheFirst(), report, Handed()], 3))
+    first.start()
+    assert first_waits.wait(120)
+    second.start()
+    first.join(300)
+    second.join(300)
+    assert "second" not in errors, errors.get("second")
+    assert str(errors.get("first")).startswith(
+        "this ClassificationReportCallback already takes part in a fit still running in thread 'second-fit'")
+    assert counter.batches == 0
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]
+    np.testing.assert_array_equal(logged[2], sk_matrix(errors["second_model"], x_val, y_val))
+
+
 def test_case3_one_callback_object_given_to_a_fit_started_from_a_callback_of_its_running_fit_is_refused(
         tmp_path, data):
     """A fit started inside another (from one of its callbacks) with the same callback object: refused, and the
