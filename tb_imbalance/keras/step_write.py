@@ -68,7 +68,8 @@ def not_written(error: OSError, run_dir: str, name: str, epoch: int) -> OSError:
     message = (
         f"ClassificationReportCallback(name={name!r}) could not write epoch {epoch} into {run_dir}: {problem}. "
         "The run keeps the steps written before it, readable; this fit writes none after it (a run never "
-        "continues after a hole). Fix the cause (free space on that disk, make the directory writable), then continue the run "
-        "with fit(initial_epoch=...) after its last step, or pass another `log_dir`"
+        "continues after a hole). Fix the cause (free space on that disk, make the directory writable, move a file "
+        "out of its way), then continue the run with fit(initial_epoch=...) after its last step, or pass another "
+        "`log_dir`"
     )
     return OSError(error.errno, message) if error.errno is not None else OSError(message)

@@ -180,6 +180,35 @@ def test_a_full_disk_is_raised_naming_the_run_the_epoch_and_the_fix_and_the_step
     assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
 
 
+@pytest.mark.parametrize("background_mode", [True, False])
+def test_a_file_put_where_the_run_directory_was_is_raised_once_naming_that_file_and_the_fix(
+        tmp_path, data, background_mode, caplog):
+    import errno
+    import shutil
+
+    (x, y), (x_val, y_val), _ = data
+    report = ClassificationReportCallback(tmp_path, verbose=0, background=background_mode)
+
+    class ReplaceTheRunByAFile(keras.callbacks.Callback):  # listed first: at epoch 1, before the report's step
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                background.flush()
+                shutil.rmtree(report.run_dir)
+                with open(report.run_dir, "w") as handle:
+                    handle.write("not a run")
+
+    with pytest.raises(OSError) as raised:
+        make_model().fit(x, y, validation_data=(x_val, y_val), epochs=4, verbose=0,
+                         callbacks=[ReplaceTheRunByAFile(), report])
+    assert raised.value.errno == errno.EEXIST
+    message = str(raised.value)
+    assert f"could not write epoch 1 into {report.run_dir}: " in message
+    assert f"{report.run_dir!r} is a file, not a directory: move it out of the way, or pass another log_dir" in message
+    assert "move a file out of its way" in message
+    said = [r for r in caplog.records if r.name == "tb_imbalance" and r.levelname == "ERROR"]
+    assert len(said) == (1 if background_mode else 0)
+
+
 def test_a_full_disk_named_by_the_event_file_is_said_once_by_the_callback():
     """The callback names the file system's reason, not the event file's own advice as well as its own."""
     from tb_imbalance.keras.step_write import not_written
