@@ -253,7 +253,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     @fit_claims.one_at_a_time  # two threads starting a fit with this callback at once take turns
     def on_train_begin(self, logs: dict | None = None) -> None:
         fit_claims.refuse_while_running(self, self._fit)  # the fit this callback takes part in, in another thread?
-        if self._train_began and self._fit is getattr(self.model, "history", None):  # no epoch since: the same fit
+        if self._train_began and fit_claims.same_fit(self._fit, self.model):  # no epoch since, this fit call
             raise ValueError("this ClassificationReportCallback is listed twice in fit(callbacks=[...]): list it once")
         # A fit that raised skipped on_train_end: its last steps (this callback's or another's) reach the
         # disk before this fit reads the run directory; their errors were logged, and are not this fit's.

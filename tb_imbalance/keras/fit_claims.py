@@ -52,7 +52,7 @@ from tb_imbalance.run_location import directory_key
 
 __all__ = [
     "STARTING", "call_of", "claim", "handed", "has_returned", "one_at_a_time", "refuse_handed_elsewhere",
-    "refuse_while_running", "release", "running_elsewhere", "writing_elsewhere"]
+    "refuse_while_running", "release", "running_elsewhere", "same_fit", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
@@ -164,6 +164,15 @@ def has_returned(fit: Any) -> bool:
     if thread is not threading.current_thread():
         return False
     return frame is None or not _on_stack(frame, sys._getframe(1))
+
+
+def same_fit(fit: Any, model: Any) -> bool:
+    """Whether ``fit`` is ``model``'s current fit call: its ``History`` (one given in callbacks=[...] is every fit's),
+    with the frame of Keras' ``fit`` found when it was claimed still on this thread's stack (when one was found)."""
+    if fit is None or fit is not getattr(model, "history", None):
+        return False
+    frame = _FRAMES.get(fit)
+    return frame is None or _on_stack(frame, sys._getframe(1))
 
 
 def running_elsewhere(fit: Any) -> str | None:

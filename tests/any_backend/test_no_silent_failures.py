@@ -270,6 +270,30 @@ def test_case3_one_callback_listed_twice_is_refused_before_training(tmp_path, da
     assert sorted(matrices(tmp_path)[RUN]) == [0]
 
 
+def test_case3_a_fit_after_one_that_raised_before_its_first_epoch_with_the_users_history_is_not_refused(
+        tmp_path, data):
+    """A ``keras.callbacks.History`` given in callbacks=[...] is every fit's: a fit that raised in another callback's
+    ``on_train_begin`` (no epoch, no ``on_train_end``) does not make the next fit look like this one listed twice."""
+    (x, y), (x_val, y_val), _ = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    history, callback = keras.callbacks.History(), ClassificationReportCallback(tmp_path, verbose=0)
+
+    class FailingSetUp(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            raise RuntimeError("the user's set-up failed")
+
+    with pytest.raises(RuntimeError, match="the user's set-up failed"):
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0,
+                  callbacks=[history, callback, FailingSetUp()])
+    model.fit(x, y, validation_data=(x_val, y_val), epochs=2, verbose=0, callbacks=[history, callback])
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1]
+    np.testing.assert_array_equal(logged[1], sk_matrix(model, x_val, y_val))
+    with pytest.raises(ValueError, match=r"listed twice in fit\(callbacks=\[\.\.\.\]\): list it once"):
+        model.fit(x, y, validation_data=(x_val, y_val), initial_epoch=2, epochs=3, verbose=0,
+                  callbacks=[history, callback, callback])
+
+
 # -- case 4: training again into a log_dir that holds a run -----------------
 def test_case4_a_rerun_is_refused_before_training_and_continuing_works(tmp_path, data):
     (x, y), (x_val, y_val), _ = data
