@@ -101,7 +101,18 @@ def test_a_fit_of_the_same_model_that_is_not_this_one_is_not_taken_for_it():
 
     owner = object()
     fit(history._model, _Callbacks(other))  # this model's fit, but another History: not history's fit
-    assert seen == {"returned": True}
+    assert fit_claims._FRAMES[history] is None  # no frame of its own: taken for a loop that calls the callbacks
+    assert seen == {"returned": False}  # itself, running until its on_train_end
+    fit_claims.release(history, owner)
+
+
+def test_a_loop_that_calls_the_callbacks_itself_is_running_until_it_ends():
+    """No frame of Keras' fit is found when such a loop is claimed: its validation pass is not taken for a pass
+    after a fit that returned without on_train_end (the callback then wrote nothing for the loop's epochs)."""
+    history, owner = _history(), object()
+    fit_claims.claim(history, "runs/e", "confusion_matrix", owner)  # on_train_begin, called by the loop
+    assert fit_claims.has_returned(history) is False  # its on_test_begin
+    assert fit_claims.running_elsewhere(history) is None
     fit_claims.release(history, owner)
 
 

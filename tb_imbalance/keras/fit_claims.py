@@ -155,15 +155,16 @@ def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:
 
 def has_returned(fit: Any) -> bool:
     """Whether ``fit``, in this thread, has left ``model.fit`` without ``on_train_end`` (an exception or a
-    Ctrl-C): its frame of Keras' ``fit`` is not on this thread's stack (none was found when it was claimed: not
-    inside ``model.fit``). A fit in another thread (or one that cannot be told apart) is taken as running."""
+    Ctrl-C): its frame of Keras' ``fit`` is not on this thread's stack. A fit in another thread, one that cannot
+    be told apart, or a loop that calls the callbacks itself (no frame of Keras' ``fit`` was found when it was
+    claimed) is taken as running, until its ``on_train_end`` or the next ``on_train_begin``."""
     try:
         thread, frame = _THREADS.get(fit), _FRAMES.get(fit)
     except TypeError:
         return False
-    if thread is not threading.current_thread():
+    if thread is not threading.current_thread() or frame is None:
         return False
-    return frame is None or not _on_stack(frame, sys._getframe(1))
+    return not _on_stack(frame, sys._getframe(1))
 
 
 def same_fit(fit: Any, model: Any) -> bool:

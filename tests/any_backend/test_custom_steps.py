@@ -103,3 +103,46 @@ def test_a_test_step_that_updates_no_compiled_metric_is_refused_at_the_first_epo
         model.fit(x, y, validation_data=validation, epochs=3, verbose=0,
                   callbacks=[ClassificationReportCallback(tmp_path, verbose=0)])
     assert RUN not in matrices(tmp_path)
+
+
+def _plain(metrics=()):
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=list(metrics))
+    return model
+
+
+def _train_one_epoch(model, x, y):
+    for start in range(0, len(x), 40):
+        model.train_on_batch(x[start:start + 40], y[start:start + 40])
+
+
+def test_a_loop_that_calls_the_callbacks_itself_logs_the_compiled_metric_of_its_validation_pass(tmp_path, data):
+    """A training loop of one's own drives the callbacks through ``keras.callbacks.CallbackList``, with
+    ``on_test_begin`` / ``on_test_end`` around its validation pass: every epoch is logged, scikit-learn's
+    matrix of that epoch's model. (The validation pass was taken for a fit that had returned: the callback
+    warned that evaluate() writes nothing and wrote no epoch.)"""
+    import warnings
+
+    (x, y), (x_val, y_val) = data
+    model = _plain([BalancedAccuracy(CLASSES)])
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)
+    expected = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # what the callback says (not a backend's own deprecations)
+        callbacks.on_train_begin()
+        for epoch in range(3):
+            callbacks.on_epoch_begin(epoch)
+            _train_one_epoch(model, x, y)
+            callbacks.on_test_begin()
+            model.test_on_batch(x_val, y_val)  # resets the compiled metrics, then counts the validation rows
+            callbacks.on_test_end()
+            callbacks.on_epoch_end(epoch, {})
+            expected[epoch] = sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1),
+                                                  labels=range(CLASSES))
+        callbacks.on_train_end()
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]
+    for epoch in range(3):
+        np.testing.assert_array_equal(logged[epoch], expected[epoch])
