@@ -11,11 +11,11 @@ import numpy as np
 
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
-from tb_imbalance.keras import distribution, fit_claims, model_checks
+from tb_imbalance.keras import call_order, distribution, fit_claims, model_checks
 from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.resume import check_history
-from tb_imbalance.keras.step_write import write_epoch
+from tb_imbalance.keras.step_write import write_step
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric, MetricState
 from tb_imbalance.keras.validation_data import ValidationSource
 from tb_imbalance.keras.validation_pass import TestPasses
@@ -150,6 +150,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             at the start of training or of the first epoch, the set-up errors listed above; at an epoch's
             end, when the compiled metric counted invalid rows (labels out of range, NaN scores, logits read
             as probabilities) or the predictions of ``validation_data`` are rejected.
+        RuntimeError: ``on_epoch_begin`` / ``on_epoch_end`` called outside training (a loop of one's own that calls
+            the callbacks itself without ``on_train_begin`` first, or after ``on_train_end``).
 
     Example:
         >>> import keras, numpy as np, tempfile
@@ -240,6 +242,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._fit: Any = None  # the History object of the fit this callback takes part in
         self._examples_from_logits = self.from_logits
         self._pending: list = []  # steps handed to the background writer, not yet seen written
+        self._training = False  # from on_train_begin until on_train_end (or until a fit that raised is left)
         self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
         self._validated: MetricState | str | None = None  # the epoch's validation counts and curves, or "replaced"
         self._passes = TestPasses()  # fit's validation pass among evaluate()s
@@ -301,7 +304,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._writer = directory_writer(self.run_dir)
             self._writer.history  # read what the run directory already holds, before training
             self._history_checked = False
-        self._train_began = True
+        self._train_began = self._training = True
 
     def set_model(self, model: Any) -> None:  # Keras hands it each fit's model, on the fit's thread
         super().set_model(model)
@@ -326,6 +329,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     # -- per epoch ---------------------------------------------------------
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        call_order.refuse_outside_training(self._training, "on_epoch_begin", epoch)
         self._skip_training_curves(True)  # until the validation pass: the curves logged are its alone
         if not self._history_checked:
             self._history_checked = True  # then the picture's static parts, drawn while this first epoch trains:
@@ -393,6 +397,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         ))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        call_order.refuse_outside_training(self._training, "on_epoch_end", epoch)
         self._skip_training_curves(False)  # set only while this epoch's training batches run
         self._logs_this_epoch = False
         background.raise_failures(self._pending)
@@ -418,20 +423,12 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
         if self._writer is None or epoch <= self._kept_through:  # not the writer, or a step an interrupted fit
             return  # logged (kept): every process still predicts, as predict may be collective
-        write = functools.partial(self._write_step, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
+        write = functools.partial(write_step, self, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}",
                                                    after=self._pending, series=(self.run_dir, self.name)))
         else:
             write()
-
-    def _write_step(self, writer: ReportWriter, fit: Any, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet,
-                    scores: Any, ids: Any) -> None:
-        """Everything after the matrix is read: examples, report, picture, one flushed event."""
-        examples = None if scores is None else self.examples.collect(  # refused predictions: warned, report kept
-            scores, cm.shape[0], from_logits=self._examples_from_logits, class_ids=ids, say=self._messages.warn_once)
-        write_epoch(writer, fit, self.run_dir, self.name, epoch, cm, curves, classes, examples,
-                    per_class_scalars=self.per_class_scalars, image=self.image)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         # Every step on disk before fit returns; the shared writer stays open (flushed at every write).
@@ -445,6 +442,6 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def _leave_fit(self) -> None:
         self._skip_training_curves(False)
-        self._writer, self._logs_this_epoch = None, False
+        self._writer, self._logs_this_epoch, self._training = None, False, False
         fit_claims.release(self._fit, self)
         self._fit = None

@@ -29,7 +29,7 @@ from tb_imbalance.keras import fit_claims
 from tb_imbalance.keras.callback_messages import another_fit_writing
 from tb_imbalance.step import ClassSet, ReportStep
 
-__all__ = ["write_epoch"]
+__all__ = ["write_epoch", "write_step"]
 
 
 def write_epoch(
@@ -50,6 +50,17 @@ def write_epoch(
         raise ValueError(another_fit_writing(name, run_dir, thread, f"did not write epoch {epoch}")) from None
     except OSError as error:  # a full disk, a file system gone read-only: the step, the run kept and the fix named
         raise not_written(error, run_dir, name, epoch) from error
+
+
+def write_step(callback: Any, writer: Any, fit: Any, epoch: int, cm: np.ndarray, curves: Any, classes: ClassSet,
+               scores: Any, ids: Any) -> None:
+    """Everything of ``callback``'s epoch ``epoch`` after its matrix is read: examples, report, picture, one
+    flushed event (on the background writer, or on the training thread with ``background=False``)."""
+    examples = None if scores is None else callback.examples.collect(  # refused predictions: warned, report kept
+        scores, cm.shape[0], from_logits=callback._examples_from_logits, class_ids=ids,
+        say=callback._messages.warn_once)
+    write_epoch(writer, fit, callback.run_dir, callback.name, epoch, cm, curves, classes, examples,
+                per_class_scalars=callback.per_class_scalars, image=callback.image)
 
 
 def not_written(error: OSError, run_dir: str, name: str, epoch: int) -> OSError:

@@ -9,6 +9,7 @@ On the current Keras backend; JAX's ``test_step`` is stateless, with its own sig
 """
 
 import os
+import re
 
 import keras
 import numpy as np
@@ -146,3 +147,38 @@ def test_a_loop_that_calls_the_callbacks_itself_logs_the_compiled_metric_of_its_
     assert sorted(logged) == [0, 1, 2]
     for epoch in range(3):
         np.testing.assert_array_equal(logged[epoch], expected[epoch])
+
+
+@pytest.mark.parametrize("source", ["validation_data", "metric"])
+def test_an_epoch_hook_called_outside_training_is_refused_naming_on_train_begin(tmp_path, data, source):
+    """A loop of one's own that calls an epoch's hooks before ``on_train_begin`` or after ``on_train_end``:
+    refused, naming the fix, not silently unlogged (validation_data: nothing written, nothing said; the
+    compiled metric: an AttributeError)."""
+    (x, y), (x_val, y_val) = data
+    model = _plain([BalancedAccuracy(CLASSES)] if source == "metric" else [])
+    report = ClassificationReportCallback(
+        tmp_path, validation_data=(x_val, y_val) if source == "validation_data" else None, verbose=0)
+    callbacks = keras.callbacks.CallbackList([report], model=model)
+    fix = ("In a loop that calls the callbacks itself, call callbacks.on_train_begin() before the first epoch and "
+           "callbacks.on_train_end() after the last")
+    _train_one_epoch(model, x, y)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "ClassificationReportCallback.on_epoch_end(epoch=0) was called outside training (before on_train_begin, "
+            "or after on_train_end)")) as refused:
+        callbacks.on_epoch_end(0, {})
+    assert fix in str(refused.value)
+    callbacks.on_train_begin()  # then as it should: logged
+    callbacks.on_epoch_begin(0)
+    _train_one_epoch(model, x, y)
+    callbacks.on_test_begin()
+    model.test_on_batch(x_val, y_val)
+    callbacks.on_test_end()
+    callbacks.on_epoch_end(0, {})
+    callbacks.on_train_end()
+    with pytest.raises(RuntimeError, match=re.escape("ClassificationReportCallback.on_epoch_begin(epoch=1) was called "
+                                                     "outside training")):
+        callbacks.on_epoch_begin(1)  # after on_train_end: before its epoch trains
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0]
+    np.testing.assert_array_equal(logged[0], sk_confusion_matrix(
+        y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES)))
