@@ -354,7 +354,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._pending = []  # ended (no on_train_end): its finished steps reach the disk, errors were logged
             background.flush()
             self._leave_fit()
-        if self._fit is None:  # model.evaluate / model.predict(callbacks=[this]) outside fit
+        if not self._training:  # model.evaluate / model.predict(callbacks=[this]) outside fit (or a loop of one's own)
             self._messages.warn_once(method, evaluated_outside_fit(self.run_dir, method))
 
     def on_test_end(self, logs: dict | None = None) -> None:

@@ -118,17 +118,20 @@ def _train_one_epoch(model, x, y):
         model.train_on_batch(x[start:start + 40], y[start:start + 40])
 
 
-def test_a_loop_that_calls_the_callbacks_itself_logs_the_compiled_metric_of_its_validation_pass(tmp_path, data):
+@pytest.mark.parametrize("add_history", [True, False])
+def test_a_loop_that_calls_the_callbacks_itself_logs_the_compiled_metric_of_its_validation_pass(
+        tmp_path, data, add_history):
     """A training loop of one's own drives the callbacks through ``keras.callbacks.CallbackList``, with
     ``on_test_begin`` / ``on_test_end`` around its validation pass: every epoch is logged, scikit-learn's
-    matrix of that epoch's model. (The validation pass was taken for a fit that had returned: the callback
-    warned that evaluate() writes nothing and wrote no epoch.)"""
+    matrix of that epoch's model, nothing said. (The validation pass was taken for a fit that had returned: the
+    callback warned that evaluate() writes nothing and wrote no epoch; without a History, it logged every epoch
+    but warned so all the same.)"""
     import warnings
 
     (x, y), (x_val, y_val) = data
     model = _plain([BalancedAccuracy(CLASSES)])
     report = ClassificationReportCallback(tmp_path, verbose=0)
-    callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)
+    callbacks = keras.callbacks.CallbackList([report], model=model, add_history=add_history)
     expected = {}
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # what the callback says (not a backend's own deprecations)
