@@ -6,6 +6,15 @@ before ``on_train_begin`` or after ``on_train_end``: the callback then holds
 no run directory and no fit to log into, and would write nothing, silently.
 Such a call is refused, naming the fix.
 
+While a ``fit`` with the callback runs, Keras hands the callback another
+model when ``model.evaluate`` / ``predict(callbacks=[it])`` of another model
+runs (from a callback of that fit, or from another thread), and so may a
+call of one's own: the callback keeps the fit's model (a report of the other
+model's predictions would be logged as the fit's epochs), said once
+(:func:`keeps_fit_model`). An ``evaluate`` or ``predict`` with the callback
+in another thread while the fit runs writes nothing, said once, and leaves
+the fit's validation pass alone (:func:`elsewhere`).
+
 Example:
     >>> refuse_outside_training(True, "on_epoch_end", 0)  # between on_train_begin and on_train_end
     >>> refuse_outside_training(False, "on_epoch_end", 0)  # doctest: +ELLIPSIS
@@ -16,7 +25,14 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["refuse_outside_training"]
+import threading
+from typing import Any
+
+from tb_imbalance import background
+from tb_imbalance.keras import fit_claims
+from tb_imbalance.keras.callback_messages import evaluated_outside_fit
+
+__all__ = ["elsewhere", "keeps_fit_model", "pass_begins", "refuse_outside_training"]
 
 
 def refuse_outside_training(training: bool, hook: str, epoch: int) -> None:
@@ -31,3 +47,51 @@ def refuse_outside_training(training: bool, hook: str, epoch: int) -> None:
         "after the last (callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)); "
         "model.fit does both"
     )
+
+
+def keeps_fit_model(callback: Any, model: Any) -> bool:
+    """Whether ``callback`` keeps its running fit's model rather than take ``model`` (another one, handed by an
+    ``evaluate`` / ``predict`` or a call of one's own while that fit runs); said once. A new fit's model is
+    taken (the new fit is refused at its start while this one runs)."""
+    fit = callback._fit
+    fit_model = getattr(fit, "_model", None)
+    if fit is None or fit_model is None or model is fit_model or not fit_claims.inside(fit):
+        return False
+    if fit_claims.starting_another(fit):
+        return False
+    callback._messages.warn_once("kept_model", (
+        f"set_model() was handed another model ({getattr(model, 'name', model)!r}, in thread "
+        f"{threading.current_thread().name!r}: a model.evaluate() or predict() given this callback, or a call of "
+        f"one's own) while the fit of model {getattr(fit_model, 'name', fit_model)!r} runs: this callback keeps "
+        "reporting the fit's model, and writes nothing for the other. Give the other model its own "
+        "ClassificationReportCallback (its own `log_dir` or `name`)"))
+    return True
+
+
+def elsewhere(callback: Any, method: str) -> bool:
+    """Whether a pass's hook (``method``: ``"evaluate"`` or ``"predict"``) comes from another thread than that of
+    ``callback``'s running fit: then it is left alone, said once."""
+    thread = fit_claims.running_elsewhere(callback._fit)
+    if thread is None:
+        return False
+    callback._messages.warn_once("elsewhere", (
+        f"model.{method}(callbacks=[...]) in thread {threading.current_thread().name!r} writes nothing with this "
+        f"callback, which takes part in a fit running in thread {thread!r}: it logs that fit's validation at its "
+        "epoch ends. To log one evaluation, call tb_imbalance.log_report(log_dir, y, model.predict(x), step, "
+        "class_names=...) with a `name` or `log_dir` of its own"))
+    return True
+
+
+def pass_begins(callback: Any, method: str) -> None:
+    """An ``evaluate`` or ``predict`` pass given ``callback`` begins (``method``), fit's validation pass included:
+    one from another thread while its fit runs is left alone (said once); after a fit that a Ctrl-C or an error
+    ended (no ``on_train_end``), that fit is left as ``on_train_end`` would (its finished steps reach the disk, their
+    errors were logged); outside training, it writes nothing, said once."""
+    if elsewhere(callback, method):
+        return
+    if callback._fit is not None and fit_claims.has_returned(callback._fit):
+        callback._pending = []
+        background.flush()
+        callback._leave_fit()
+    if not callback._training:  # model.evaluate / model.predict(callbacks=[it]) outside fit (or a loop of one's own)
+        callback._messages.warn_once(method, evaluated_outside_fit(callback.run_dir, method))

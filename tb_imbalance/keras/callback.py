@@ -12,7 +12,7 @@ import numpy as np
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
 from tb_imbalance.keras import call_order, distribution, fit_claims, model_checks
-from tb_imbalance.keras.callback_messages import CallbackMessages, evaluated_outside_fit
+from tb_imbalance.keras.callback_messages import CallbackMessages
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.resume import check_history
 from tb_imbalance.keras.step_write import write_step
@@ -307,6 +307,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._train_began = self._training = True
 
     def set_model(self, model: Any) -> None:  # Keras hands it each fit's model, on the fit's thread
+        if call_order.keeps_fit_model(self, model):  # another model's evaluate() or predict() while its fit runs
+            return
         super().set_model(model)
         fit_claims.handed(self)
 
@@ -345,19 +347,18 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             self._metric.skip_training_curves = skip
 
     def on_test_begin(self, logs: dict | None = None) -> None:
+        if call_order.elsewhere(self, "evaluate"):  # from another thread while its fit runs: left alone
+            return
         self._skip_training_curves(False)  # fit's validation pass (or an evaluate() meanwhile)
         self._passes.begin(self._metric)
         self.on_predict_begin(method="evaluate")
 
     def on_predict_begin(self, logs: dict | None = None, method: str = "predict") -> None:
-        if self._fit is not None and fit_claims.has_returned(self._fit):  # a fit a Ctrl-C or an error
-            self._pending = []  # ended (no on_train_end): its finished steps reach the disk, errors were logged
-            background.flush()
-            self._leave_fit()
-        if not self._training:  # model.evaluate / model.predict(callbacks=[this]) outside fit (or a loop of one's own)
-            self._messages.warn_once(method, evaluated_outside_fit(self.run_dir, method))
+        call_order.pass_begins(self, method)  # from another thread, after a fit that raised, or outside fit: said
 
     def on_test_end(self, logs: dict | None = None) -> None:
+        if call_order.elsewhere(self, "evaluate"):
+            return
         listed = sum(m is self._metric for m in model_checks.find_streaming_metrics(self.model.metrics))
         kind = self._passes.end(self._metric, max(listed, 1))  # fit's validation pass, or another evaluate(callbacks=[this])
         if kind != "another" and self._logs_this_epoch and self._source is None and self._metric is not None:

@@ -41,6 +41,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import os
 import sys
 import threading
 import weakref
@@ -50,9 +51,11 @@ from tb_imbalance.events import tag_collision
 from tb_imbalance.keras.callback_messages import in_a_running_fit
 from tb_imbalance.run_location import directory_key
 
+_KERAS_SOURCE = f"{os.sep}keras{os.sep}"
+
 __all__ = [
-    "STARTING", "call_of", "claim", "handed", "has_returned", "one_at_a_time", "refuse_handed_elsewhere",
-    "refuse_while_running", "release", "running_elsewhere", "same_fit", "writing_elsewhere"]
+    "STARTING", "call_of", "claim", "handed", "has_returned", "inside", "one_at_a_time", "refuse_handed_elsewhere",
+    "refuse_while_running", "release", "running_elsewhere", "same_fit", "starting_another", "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
@@ -186,6 +189,28 @@ def running_elsewhere(fit: Any) -> str | None:
     if frame is None or thread is None or thread is threading.current_thread() or not thread.is_alive():
         return None
     return thread.name if _on_stack(frame, sys._current_frames().get(thread.ident)) else None
+
+
+def inside(fit: Any) -> bool:
+    """Whether ``fit`` is inside Keras' ``fit`` now, in this thread or another (False: it has returned, or it is a
+    loop that calls the callbacks itself, whose end cannot be told)."""
+    try:
+        frame = _FRAMES.get(fit)
+    except TypeError:
+        return False
+    return frame is not None and (_on_stack(frame, sys._getframe(1)) or running_elsewhere(fit) is not None)
+
+
+def starting_another(fit: Any) -> bool:
+    """Whether the innermost Keras ``fit``, ``evaluate`` or ``predict`` on this thread's stack is a call of ``fit``
+    other than ``fit``'s own: a new fit handing its callbacks its model (not an ``evaluate`` or ``predict``, nor a
+    callback of the running fit)."""
+    frame, own = sys._getframe(1), _FRAMES.get(fit)
+    while frame is not None:
+        if frame.f_code.co_name in ("fit", "evaluate", "predict") and _KERAS_SOURCE in frame.f_code.co_filename:
+            return frame.f_code.co_name == "fit" and frame is not own
+        frame = frame.f_back
+    return False
 
 
 def _on_stack(frame: Any, top: Any) -> bool:

@@ -720,6 +720,86 @@ def test_case3_one_callback_object_given_to_a_fit_started_from_a_callback_of_its
     assert sorted(matrices(tmp_path)[RUN]) == [0, 1, 2, 3, 4]
 
 
+class Expected(keras.callbacks.Callback):
+    """Listed after the report: scikit-learn's matrix of the fit's model at each epoch's end."""
+
+    def __init__(self, x_val, y_val):
+        super().__init__()
+        self.x_val, self.y_val, self.matrices = x_val, y_val, {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.matrices[epoch] = sk_matrix(self.model, self.x_val, self.y_val)
+
+
+@pytest.mark.parametrize("where", ["this thread", "another thread"])
+def test_case3_another_models_evaluate_given_the_callback_mid_fit_leaves_it_the_fits_model(tmp_path, data, where):
+    """A callback of the fit (or a thread started from it) evaluates another model with the report callback: Keras
+    hands the report that model. It keeps the fit's model, said once; every epoch is the fit's model's matrix (the
+    predictions of the other model were logged as the fit's epochs 1 and 2)."""
+    (x, y), (x_val, y_val), _ = data
+    model, other = classifier(), classifier(classes=CLASSES)
+    other.set_weights([w * -1.0 for w in other.get_weights()])  # another model, another matrix
+    report = ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), verbose=0)
+    evaluated = {}
+
+    class EvaluateOther(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch != 1:
+                return
+            run = lambda: evaluated.setdefault("loss", other.evaluate(x_val, y_val, verbose=0, callbacks=[report]))
+            if where == "this thread":
+                return run()
+            thread = threading.Thread(target=run, name="evaluator")
+            thread.start()
+            thread.join(120)
+
+    expected = Expected(x_val, y_val)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model.fit(x, y, epochs=3, verbose=0, callbacks=[EvaluateOther(), report, expected])
+    assert np.isfinite(evaluated["loss"])  # the evaluate itself ran
+    assert report.model is model
+    kept = [str(w.message) for w in said if "set_model() was handed another model" in str(w.message)]
+    assert len(kept) == 1 and f"while the fit of model {model.name!r} runs: this callback keeps reporting the " \
+        "fit's model, and writes nothing for the other. Give the other model its own ClassificationReportCallback" \
+        in kept[0], [str(w.message) for w in said]
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]
+    assert not np.array_equal(sk_matrix(other, x_val, y_val), expected.matrices[2])
+    for epoch in range(3):
+        np.testing.assert_array_equal(logged[epoch], expected.matrices[epoch])
+
+
+def test_case3_evaluate_given_the_callback_in_another_thread_while_its_fit_runs_is_said_and_left_alone(tmp_path, data):
+    """The fit's own model evaluated with the report callback in another thread while the fit runs: that pass
+    writes nothing, said once naming both threads (nothing was said), and every epoch logs fit's validation pass."""
+    (x, y), (x_val, y_val), (x_test, y_test) = data
+    model = classifier([BalancedAccuracy(CLASSES)])
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+
+    class EvaluateInAThread(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):  # listed after the report: fit's counts are logged already
+            if epoch == 1:
+                thread = threading.Thread(
+                    target=lambda: model.evaluate(x_test, y_test, verbose=0, callbacks=[report]), name="evaluator")
+                thread.start()
+                thread.join(120)
+
+    expected = Expected(x_val, y_val)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=3, verbose=0,
+                  callbacks=[report, expected, EvaluateInAThread()])
+    messages = [str(w.message) for w in said if "ClassificationReportCallback" in str(w.message)]
+    assert len(messages) == 1 and messages[0].startswith(
+        "ClassificationReportCallback: model.evaluate(callbacks=[...]) in thread 'evaluator' writes nothing with this "
+        f"callback, which takes part in a fit running in thread {threading.current_thread().name!r}"), messages
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1, 2]
+    for epoch in range(3):
+        np.testing.assert_array_equal(logged[epoch], expected.matrices[epoch])
+
+
 # -- case 6: validation_data that never ends -------------------------------
 def endless(x, y, size=25):
     while True:
