@@ -27,10 +27,14 @@ Guarantees:
   within ``GATHER_S`` of one another (and earlier than that when it is
   killed while their writes take long), or ``MAX_BEHIND`` when its writer
   was behind;
-* nothing after a gap: a step handed over with ``after=`` earlier steps is
-  not written once one of them failed (it raises that step's error), so a
-  step handed over before an earlier one's refusal was known never lands
-  in a run after the hole (perhaps among another writer's steps);
+* nothing after a gap: a step handed over with ``after=`` earlier steps, or
+  in a :class:`Chain` one of whose earlier steps failed, is not written (it
+  raises that step's error), so a step handed over before an earlier one's
+  refusal was known never lands in a run after the hole (perhaps among
+  another writer's steps). A chain's failure is recorded on the writer
+  itself, so it counts also for a step whose caller never got its future (a
+  ``KeyboardInterrupt`` from a signal handler right after the writer took
+  it); :func:`wait` with ``chain=`` raises it;
 * nothing late: :func:`wait` and :func:`flush` cut a gathering short, and
   :func:`wait` returns once the given steps are on disk and
   raises the first error of any of them (a full disk, a refused step), so
@@ -66,7 +70,7 @@ import threading
 import time
 from typing import Callable, Hashable, Iterable
 
-__all__ = ["GATHER_S", "MAX_BEHIND", "MAX_PENDING", "flush", "raise_failures", "submit", "wait"]
+__all__ = ["Chain", "GATHER_S", "MAX_BEHIND", "MAX_PENDING", "flush", "raise_failures", "submit", "wait"]
 
 #: Steps that may wait at once while the writer gathers (what a killed process can lose).
 MAX_PENDING = 8
@@ -81,6 +85,14 @@ _EXECUTOR: concurrent.futures.ThreadPoolExecutor | None = None
 _HANDING = threading.Lock()  # steps are handed over one at a time, so that _LAST is the one before the next
 _LAST: concurrent.futures.Future | None = None  # the step handed over last: every earlier one is written before it
 _SERIES_KEPT = 256  # series whose last hand-over is remembered (the least recent forgotten: its next step not gathered)
+
+
+class Chain:
+    """Steps of one caller (a callback's one training) of which none is written after one that failed: the first
+    failure, recorded on the writer itself (where no signal handler raises)."""
+
+    def __init__(self) -> None:
+        self.failed: BaseException | None = None
 
 
 class _Queue:
@@ -181,7 +193,7 @@ if hasattr(os, "register_at_fork"):
 
 def submit(
     job: Callable[[], None], what: str = "a report step", after: Iterable[concurrent.futures.Future] = (),
-    series: Hashable = None,
+    series: Hashable = None, chain: "Chain | None" = None,
 ) -> concurrent.futures.Future:
     """Run ``job`` on the background writer after every step handed over before it.
 
@@ -193,7 +205,7 @@ def submit(
     future; pass it to :func:`wait` (or :func:`raise_failures`). ``what``
     names the step in the log line of a failure. ``job`` is skipped, raising
     their first error, if one of the steps ``after`` (handed over before it,
-    so finished when it runs) failed.
+    so finished when it runs) failed, or an earlier step of its ``chain``.
     """
     after = tuple(after)
     global _LAST
@@ -209,12 +221,16 @@ def submit(
             queue.start(handed_at, interval)
         failed = next((step.exception() for step in after
                        if step.done() and not step.cancelled() and step.exception() is not None), None)
+        if failed is None and chain is not None:  # also a step of the chain whose caller never got its future
+            failed = chain.failed
         if failed is not None:  # said when it failed; this one is not written, and not said again
             give_back()
             raise failed
         try:
             job()
         except BaseException as error:
+            if chain is not None and chain.failed is None:
+                chain.failed = error
             logging.getLogger("tb_imbalance").error(
                 "tb_imbalance: %s failed in the background writer: %s: %s "
                 "(raised again at the callback's next epoch end or at the end of training)",
@@ -291,13 +307,19 @@ def raise_failures(steps: list[concurrent.futures.Future]) -> None:
             raise error
 
 
-def wait(steps: Iterable[concurrent.futures.Future]) -> None:
-    """Return once every step in ``steps`` is written; raise the first error among them."""
+def wait(steps: Iterable[concurrent.futures.Future], chain: "Chain | None" = None) -> None:
+    """Return once every step in ``steps`` is written; raise the first error among them. With ``chain``: once
+    every step handed over so far is written, raising also the error of a failed step of that chain (one whose
+    caller never got its future included)."""
     steps = list(steps)
     if not all(step.done() for step in steps):
         _QUEUE.write_now()
     concurrent.futures.wait(steps)
+    if chain is not None:
+        flush()
     for step in steps:
         error = step.exception()
         if error is not None:
             raise error
+    if chain is not None and chain.failed is not None:
+        raise chain.failed

@@ -241,7 +241,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._history_checked, self._kept_through, self._train_began = True, -1, False  # see keras.resume
         self._fit: Any = None  # the History object of the fit this callback takes part in
         self._examples_from_logits = self.from_logits
-        self._pending: list = []  # steps handed to the background writer, not yet seen written
+        self._pending, self._chain = [], None  # steps handed to the background writer, not yet seen written; see on_train_begin
         self._training = False  # from on_train_begin until on_train_end (or until a fit that raised is left)
         self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
         self._validated: MetricState | str | None = None  # the epoch's validation counts and curves, or "replaced"
@@ -262,6 +262,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         # disk before this fit reads the run directory; their errors were logged, and are not this fit's.
         self._pending = []
         background.flush()
+        self._chain = background.Chain()  # this training's steps: none written after one that failed
         self._messages = CallbackMessages("ClassificationReportCallback", self.verbose)
         candidates = model_checks.compiled_streaming_metrics(self.model)
         self._metric = model_checks.select_metric(  # given the model, it says which output it reads
@@ -427,7 +428,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         write = functools.partial(write_step, self, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}",
-                                                   after=self._pending, series=(self.run_dir, self.name)))
+                                                   after=self._pending, series=(self.run_dir, self.name), chain=self._chain))
         else:
             write()
 
@@ -437,7 +438,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         no_epoch = (self.params or {}).get("epochs") if self._train_began else None  # no on_epoch_begin since
         self._messages.fit_ended(self.freq, no_epoch_of=no_epoch)
         try:
-            background.wait(pending)
+            background.wait(pending, chain=self._chain)  # and a step of it handed over, never recorded
         finally:
             self._leave_fit()
 

@@ -474,6 +474,58 @@ def test_a_ctrl_c_while_handing_a_step_over_keeps_no_place(monkeypatch):
     background.wait(handed)
 
 
+
+def test_a_step_whose_hand_over_a_ctrl_c_cut_short_still_raises_its_error_and_stops_later_steps(
+        tmp_path, data, monkeypatch):
+    """A KeyboardInterrupt (from a signal handler) lands right after the writer took epoch 1's step, before the
+    callback recorded it; a loop of one's own goes on and ends training. That step fails (a full disk): its error
+    is raised by on_train_end, and epoch 2 is not written after the hole (it was written, and on_train_end
+    returned as if every step were on disk)."""
+    from tb_imbalance.keras import step_write
+
+    (x, y), (x_val, y_val), _ = data
+    model = make_model()
+    report = ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), verbose=0)
+    real_submit, real_write = background.submit, step_write.write_epoch
+
+    def submit(job, what="a report step", *args, **kwargs):
+        step = real_submit(job, what, *args, **kwargs)
+        if what.endswith("epoch 1"):
+            raise KeyboardInterrupt  # the writer has the step; the callback has not recorded it
+        return step
+
+    def write_epoch(writer, fit, run_dir, name, epoch, *args, **kwargs):
+        if epoch == 1:
+            raise OSError(28, "No space left on device")
+        return real_write(writer, fit, run_dir, name, epoch, *args, **kwargs)
+
+    monkeypatch.setattr(background, "submit", submit)
+    monkeypatch.setattr(step_write, "write_epoch", write_epoch)
+    callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)
+    callbacks.on_train_begin()
+    interrupted = []
+    for epoch in range(3):
+        callbacks.on_epoch_begin(epoch)
+        model.train_on_batch(x, y)
+        try:
+            callbacks.on_epoch_end(epoch, {})
+        except KeyboardInterrupt:
+            interrupted.append(epoch)
+    assert interrupted == [1]
+    with pytest.raises(OSError, match="No space left on device") as raised:
+        callbacks.on_train_end()
+    assert raised.value.errno == 28
+    background.flush()
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0]
+    monkeypatch.setattr(step_write, "write_epoch", real_write)  # the next training starts afresh: written
+    monkeypatch.setattr(background, "submit", real_submit)
+    callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)
+    callbacks.on_train_begin()
+    callbacks.on_epoch_begin(1)
+    callbacks.on_epoch_end(1, {})
+    callbacks.on_train_end()
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == [0, 1]
+
 class FakeClock:
     """The queue's clock, moved by hand: which steps come "fast" does not depend on the machine's speed."""
 
