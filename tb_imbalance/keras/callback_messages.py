@@ -144,7 +144,9 @@ def not_validated(epoch: int, metric_name: str) -> str:
         f"'{metric_name}' holds no validation counts. With fit(validation_freq=k) that is expected: Keras "
         "validates after epochs k, 2k, … (indices k-1, 2k-1, …) and this callback logs those among epochs "
         "0, freq, 2·freq, … (freq=1 logs every validated epoch). Otherwise pass validation_data (or "
-        "validation_split) to fit, or validation_data to this callback"
+        "validation_split) to fit, or validation_data to this callback. In a loop that calls the callbacks itself, "
+        "call callbacks.on_test_begin() and callbacks.on_test_end() around a validation pass that updates the metric "
+        "(e.g. model.test_on_batch(x_val, y_val)), before on_epoch_end"
     )
 
 

@@ -185,3 +185,30 @@ def test_an_epoch_hook_called_outside_training_is_refused_naming_on_train_begin(
     assert sorted(logged) == [0]
     np.testing.assert_array_equal(logged[0], sk_confusion_matrix(
         y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES)))
+
+
+def test_a_loop_that_calls_no_test_hooks_is_told_once_to_call_them_around_its_validation_pass(tmp_path, data):
+    """With the compiled metric, a loop of one's own that runs no on_test_begin / on_test_end: nothing logged,
+    said once, naming those hooks (the warning spoke of fit(validation_freq=k) and fit's validation_data only)."""
+    import warnings
+
+    (x, y), (x_val, y_val) = data
+    model = _plain([BalancedAccuracy(CLASSES)])
+    report = ClassificationReportCallback(tmp_path, verbose=0)
+    callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        callbacks.on_train_begin()
+        for epoch in range(3):
+            callbacks.on_epoch_begin(epoch)
+            _train_one_epoch(model, x, y)
+            callbacks.on_epoch_end(epoch, {})
+        callbacks.on_train_end()
+    messages = [str(w.message) for w in said if "ClassificationReportCallback" in str(w.message)]
+    assert len(messages) == 1 and messages[0].startswith(
+        "ClassificationReportCallback: nothing was logged for epoch 0"), messages
+    assert messages[0].endswith(
+        "In a loop that calls the callbacks itself, call callbacks.on_test_begin() and callbacks.on_test_end() "
+        "around a validation pass that updates the metric (e.g. model.test_on_batch(x_val, y_val)), before "
+        "on_epoch_end")
+    assert RUN not in matrices(tmp_path)
