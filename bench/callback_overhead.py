@@ -290,11 +290,11 @@ def _counted_report_callback(log_dir, names, image=True):
 
     class Counted(tbk.ClassificationReportCallback):
         hooks: list[float]
-        writer: list[float]
+        writer_cpu: list[float]
         blocked: list[float]
 
         def on_train_begin(self, logs=None):
-            self.hooks, self.writer, self.blocked = [], [], []
+            self.hooks, self.writer_cpu, self.blocked = [], [], []
             super().on_train_begin(logs)
 
         def on_epoch_begin(self, epoch, logs=None):
@@ -313,11 +313,7 @@ def _counted_report_callback(log_dir, names, image=True):
             self.hooks[-1] += cpu
             self.blocked.append(max(0.0, time.perf_counter() - wall_start - cpu))
 
-        def _write_step(self, *args):
-            start = time.thread_time()
-            super()._write_step(*args)
-            self.writer.append(time.thread_time() - start)
-
+    harness.time_writer_steps()
     return Counted(log_dir, class_names=names, verbose=0, image=image)
 
 
@@ -364,7 +360,7 @@ def run_variant(variant, data, epochs, log_root, lean=False) -> Fit:
     if variant in ("tb_imbalance", "tb_at_once"):  # epochs 2…E hold the hooks of epochs 2…E and the writer's steps 1…E-1
         report = callbacks[0]
         if epochs > 1:
-            writer_steps, hook_epochs = tuple(report.writer[: len(report.hooks) - 1]), tuple(report.hooks[1:])
+            writer_steps, hook_epochs = tuple(report.writer_cpu[: len(report.hooks) - 1]), tuple(report.hooks[1:])
             own, blocked = sum(hook_epochs) + sum(writer_steps), tuple(report.blocked[1:])
     return Fit(wall, steady, cpu, steady_cpu, own, writer_steps, hook_epochs, blocked)
 

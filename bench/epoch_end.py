@@ -73,9 +73,13 @@ def timed_fit(keras: Any, tbk: Any, classes: int, *, background: bool, epochs: i
     model = keras.Sequential([keras.Input((32,)), keras.layers.Dense(classes, activation="softmax")])
     model.compile("adam", "sparse_categorical_crossentropy", metrics=[tbk.BalancedAccuracy(classes)])
     thread_ms: list[float] = []
-    writer_ms: list[float] = []
+    writer_seconds: list[float] = []  # each step's writing CPU time, appended by harness.time_writer_steps
+
+    harness.time_writer_steps()
 
     class Timed(tbk.ClassificationReportCallback):
+        writer_cpu = writer_seconds
+
         def on_epoch_begin(self, epoch, logs=None):
             self._spent = 0.0
             super().on_epoch_begin(epoch, logs)
@@ -90,17 +94,12 @@ def timed_fit(keras: Any, tbk: Any, classes: int, *, background: bool, epochs: i
             super().on_epoch_end(epoch, logs)
             thread_ms.append((self._spent + time.perf_counter() - start) * 1e3)
 
-        def _write_step(self, *args):
-            start = time.thread_time()  # the writer thread's CPU time: its wall time includes waiting for the GIL
-            super()._write_step(*args)
-            writer_ms.append((time.thread_time() - start) * 1e3)
-
     with tempfile.TemporaryDirectory() as log_dir:
         callback = Timed(log_dir, verbose=0, background=background)
         model.fit(x[:rows], y[:rows], validation_data=(x[rows:], y[rows:]), epochs=epochs, batch_size=256,
                   verbose=0, callbacks=[callback])
     later = slice(1, None) if epochs > 1 else slice(None)
-    return {"thread": statistics.median(thread_ms[later]), "writer": statistics.median(writer_ms[later])}
+    return {"thread": statistics.median(thread_ms[later]), "writer": statistics.median(writer_seconds[later]) * 1e3}
 
 
 def picture_costs(classes: int, draws: int) -> tuple[float, float, float, float]:

@@ -28,6 +28,7 @@ __all__ = [
     "Ratio",
     "paired_ratios",
     "rotated",
+    "time_writer_steps",
 ]
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -139,3 +140,29 @@ def rotated(items: Sequence[Any], round_index: int) -> list[Any]:
     shift = (round_index // 2) % len(items)
     order = items[shift:] + items[:shift]
     return order if round_index % 2 == 0 else order[::-1]
+
+
+def time_writer_steps() -> None:
+    """Have each step a ``ClassificationReportCallback`` writes append the writing thread's CPU seconds for it
+    to the callback's ``writer_cpu`` list, where the callback has one (a benchmark's subclass). The callback
+    writes every step through its module's ``write_step(callback, ...)`` (on the background writer, or on the
+    training thread with ``background=False``): that name is wrapped, once per process. Thread CPU time,
+    not wall time: the writer's wall time includes its waits for the GIL."""
+    import time
+
+    from tb_imbalance.keras import callback as callback_module
+
+    write_step = callback_module.write_step
+    if getattr(write_step, "timed", False):
+        return
+
+    def timed(callback: Any, *args: Any, **kwargs: Any) -> Any:
+        start = time.thread_time()
+        try:
+            return write_step(callback, *args, **kwargs)
+        finally:
+            if getattr(callback, "writer_cpu", None) is not None:
+                callback.writer_cpu.append(time.thread_time() - start)
+
+    timed.timed = True  # type: ignore[attr-defined]
+    callback_module.write_step = timed

@@ -44,6 +44,7 @@ SLOW_MODULES = {
     "test_framework_loops.py",
     "test_callback_backends.py",
     "test_fuzz.py",
+    "test_bench_smoke.py",
 }
 
 
