@@ -30,7 +30,9 @@ from typing import Any
 
 from tb_imbalance import background
 from tb_imbalance.keras import fit_claims
-from tb_imbalance.keras.callback_messages import evaluated_outside_fit
+from tb_imbalance.keras.callback_messages import (
+    evaluated_in_another_thread, evaluated_outside_fit, kept_fit_model,
+)
 
 __all__ = ["elsewhere", "keeps_fit_model", "pass_begins", "refuse_outside_training"]
 
@@ -59,12 +61,8 @@ def keeps_fit_model(callback: Any, model: Any) -> bool:
         return False
     if fit_claims.starting_another(fit):
         return False
-    callback._messages.warn_once("kept_model", (
-        f"set_model() was handed another model ({getattr(model, 'name', model)!r}, in thread "
-        f"{threading.current_thread().name!r}: a model.evaluate() or predict() given this callback, or a call of "
-        f"one's own) while the fit of model {getattr(fit_model, 'name', fit_model)!r} runs: this callback keeps "
-        "reporting the fit's model, and writes nothing for the other. Give the other model its own "
-        "ClassificationReportCallback (its own `log_dir` or `name`)"))
+    callback._messages.warn_once("kept_model", kept_fit_model(
+        getattr(model, "name", model), threading.current_thread().name, getattr(fit_model, "name", fit_model)))
     return True
 
 
@@ -74,11 +72,8 @@ def elsewhere(callback: Any, method: str) -> bool:
     thread = fit_claims.running_elsewhere(callback._fit)
     if thread is None:
         return False
-    callback._messages.warn_once("elsewhere", (
-        f"model.{method}(callbacks=[...]) in thread {threading.current_thread().name!r} writes nothing with this "
-        f"callback, which takes part in a fit running in thread {thread!r}: it logs that fit's validation at its "
-        "epoch ends. To log one evaluation, call tb_imbalance.log_report(log_dir, y, model.predict(x), step, "
-        "class_names=...) with a `name` or `log_dir` of its own"))
+    message = evaluated_in_another_thread(method, threading.current_thread().name, thread)
+    callback._messages.warn_once("elsewhere", message)
     return True
 
 

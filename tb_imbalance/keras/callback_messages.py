@@ -21,7 +21,8 @@ import keras
 from tb_imbalance.core.caller import user_stacklevel
 
 __all__ = [
-    "CallbackMessages", "another_fit_writing", "counts_replaced", "evaluated_outside_fit", "in_a_running_fit", "not_validated",
+    "CallbackMessages", "another_fit_writing", "counts_replaced", "evaluated_in_another_thread", "evaluated_outside_fit",
+    "in_a_running_fit", "kept_fit_model", "not_validated",
 ]
 
 
@@ -166,6 +167,28 @@ def evaluated_outside_fit(log_dir: str, method: str = "evaluate") -> str:
         f"model.{method}(callbacks=[...]) writes nothing with this callback: it logs at the end of each epoch "
         "of fit. To log one evaluation, call tb_imbalance.log_report("
         f"{log_dir!r}, y, model.predict(x), step, class_names=...)"
+    )
+
+
+def kept_fit_model(model: str, thread: str, fit_model: str) -> str:
+    """What to say when ``set_model`` hands the callback another model (``model``, from ``thread``) while the fit of
+    ``fit_model`` runs, and the callback keeps the fit's."""
+    return (
+        f"set_model() was handed another model ({model!r}, in thread {thread!r}: a model.evaluate() or predict() "
+        f"given this callback, or a call of one's own) while the fit of model {fit_model!r} runs: this callback "
+        "keeps reporting the fit's model, and writes nothing for the other. Give the other model its own "
+        "ClassificationReportCallback (its own `log_dir` or `name`)"
+    )
+
+
+def evaluated_in_another_thread(method: str, thread: str, fit_thread: str) -> str:
+    """What to say when ``model.evaluate`` (or ``method``) given the callback runs in ``thread`` while the callback's
+    fit runs in ``fit_thread``."""
+    return (
+        f"model.{method}(callbacks=[...]) in thread {thread!r} writes nothing with this callback, which takes part "
+        f"in a fit running in thread {fit_thread!r}: it logs that fit's validation at its epoch ends. To log one "
+        "evaluation, call tb_imbalance.log_report(log_dir, y, model.predict(x), step, class_names=...) with a "
+        "`name` or `log_dir` of its own"
     )
 
 
