@@ -4,7 +4,9 @@
 drives ``keras.callbacks.CallbackList`` itself may call an epoch's hooks
 before ``on_train_begin`` or after ``on_train_end``: the callback then holds
 no run directory and no fit to log into, and would write nothing, silently.
-Such a call is refused, naming the fix.
+Such a call is refused, naming the fix; so is an epoch's end given an epoch
+that does not follow the last one ended in that training (a loop that
+passes the same index twice), before anything of it is written.
 
 While a ``fit`` with the callback runs, Keras hands the callback another
 model when ``model.evaluate`` / ``predict(callbacks=[it])`` of another model
@@ -21,6 +23,10 @@ Example:
     Traceback (most recent call last):
     ...
     RuntimeError: ClassificationReportCallback.on_epoch_end(epoch=0) was called outside training ...
+    >>> refuse_outside_training(True, "on_epoch_end", 3, after=3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: ClassificationReportCallback.on_epoch_end(epoch=3) follows on_epoch_end(epoch=3) in the same training: ...
 """
 
 from __future__ import annotations
@@ -37,18 +43,24 @@ from tb_imbalance.keras.callback_messages import (
 __all__ = ["elsewhere", "keeps_fit_model", "pass_begins", "refuse_outside_training"]
 
 
-def refuse_outside_training(training: bool, hook: str, epoch: int) -> None:
+def refuse_outside_training(training: bool, hook: str, epoch: int, after: int | None = None) -> None:
     """Refuse ``hook`` of ``epoch`` when the callback is not ``training`` (no ``on_train_begin`` since the last
-    ``on_train_end``)."""
-    if training:
-        return
-    raise RuntimeError(
-        f"ClassificationReportCallback.{hook}(epoch={epoch}) was called outside training (before on_train_begin, "
-        "or after on_train_end): it has no run directory open, so nothing would be logged. In a loop that calls "
-        "the callbacks itself, call callbacks.on_train_begin() before the first epoch and callbacks.on_train_end() "
-        "after the last (callbacks = keras.callbacks.CallbackList([report], model=model, add_history=True)); "
-        "model.fit does both"
-    )
+    ``on_train_end``), or when ``epoch`` does not come after ``after``, the last epoch ended in this training."""
+    if not training:
+        raise RuntimeError(
+            f"ClassificationReportCallback.{hook}(epoch={epoch}) was called outside training (before on_train_begin, "
+            "or after on_train_end): it has no run directory open, so nothing would be logged. In a loop that calls "
+            "the callbacks itself, call callbacks.on_train_begin() before the first epoch and "
+            "callbacks.on_train_end() after the last (callbacks = keras.callbacks.CallbackList([report], "
+            "model=model, add_history=True)); model.fit does both"
+        )
+    if after is not None and epoch <= after:
+        raise ValueError(
+            f"ClassificationReportCallback.{hook}(epoch={epoch}) follows on_epoch_end(epoch={after}) in the same "
+            "training: a run holds one step per epoch, in increasing order, so this epoch would replace or precede "
+            "one already logged. In a loop that calls the callbacks itself, give each epoch's hooks that epoch's "
+            f"index, once (0, 1, 2, …; here {after + 1} or later)"
+        )
 
 
 def keeps_fit_model(callback: Any, model: Any) -> bool:

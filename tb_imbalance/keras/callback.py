@@ -242,7 +242,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._fit: Any = None  # the History object of the fit this callback takes part in
         self._examples_from_logits = self.from_logits
         self._pending, self._chain = [], None  # steps handed to the background writer, not yet seen written; see on_train_begin
-        self._training = False  # from on_train_begin until on_train_end (or until a fit that raised is left)
+        self._training, self._last_epoch = False, None  # from on_train_begin until on_train_end; its last epoch ended
         self._logs_this_epoch = False  # inside an epoch that this callback logs (epoch % freq == 0)
         self._validated: MetricState | str | None = None  # the epoch's validation counts and curves, or "replaced"
         self._passes = TestPasses()  # fit's validation pass among evaluate()s
@@ -297,7 +297,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self._examples_from_logits = self.from_logits or (self._metric is not None and self._metric.from_logits) or (
             model_checks.outputs_are_logits(self.model, outputs)[0] is True)  # the metric's from_logits says it too
         fit_claims.refuse_handed_elsewhere(self)  # a fit in another thread handed this callback its model meanwhile?
-        self._fit, self._kept_through = getattr(self.model, "history", None), -1  # a new History per fit call
+        self._fit, self._kept_through, self._last_epoch = getattr(self.model, "history", None), -1, None  # a History per fit
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
         self._writer = None
         self._history_checked = True
@@ -399,7 +399,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         ))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        call_order.refuse_outside_training(self._training, "on_epoch_end", epoch)
+        call_order.refuse_outside_training(self._training, "on_epoch_end", epoch, after=self._last_epoch)
+        self._last_epoch = epoch
         self._skip_training_curves(False)  # set only while this epoch's training batches run
         self._logs_this_epoch = False
         background.raise_failures(self._pending)

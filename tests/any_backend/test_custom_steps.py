@@ -212,3 +212,33 @@ def test_a_loop_that_calls_no_test_hooks_is_told_once_to_call_them_around_its_va
         "around a validation pass that updates the metric (e.g. model.test_on_batch(x_val, y_val)), before "
         "on_epoch_end")
     assert RUN not in matrices(tmp_path)
+
+
+def test_an_epoch_ended_twice_in_a_loop_of_ones_own_is_refused_at_once_and_the_run_goes_on(tmp_path, data):
+    """A loop that passes the same epoch index to ``on_epoch_end`` twice: refused at that call, naming the next
+    index, nothing of it written; the step already logged stays, and the loop goes on with the next epoch.
+    (The background writer refused it one epoch later, when the loop had gone on.)"""
+    (x, y), (x_val, y_val) = data
+    model = _plain()
+    report = ClassificationReportCallback(tmp_path, validation_data=(x_val, y_val), verbose=0)
+    callbacks = keras.callbacks.CallbackList([report], model=model)
+    expected = {}
+    callbacks.on_train_begin()
+    callbacks.on_epoch_begin(0)
+    _train_one_epoch(model, x, y)
+    callbacks.on_epoch_end(0, {})
+    expected[0] = sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+    _train_one_epoch(model, x, y)
+    with pytest.raises(ValueError, match=re.escape(
+            "ClassificationReportCallback.on_epoch_end(epoch=0) follows on_epoch_end(epoch=0) in the same training")
+    ) as refused:
+        callbacks.on_epoch_end(0, {})
+    assert "here 1 or later" in str(refused.value)
+    callbacks.on_epoch_begin(1)
+    callbacks.on_epoch_end(1, {})
+    expected[1] = sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES))
+    callbacks.on_train_end()
+    logged = matrices(tmp_path)[RUN]
+    assert sorted(logged) == [0, 1]
+    for epoch in (0, 1):
+        np.testing.assert_array_equal(logged[epoch], expected[epoch])
