@@ -54,6 +54,8 @@ from tensorboard.compat.proto import event_pb2, summary_pb2
 from tensorboard.compat.tensorflow_stub.io import gfile
 from tensorboard.summary.writer.record_writer import RecordWriter
 
+from tb_imbalance.run_location import file_in_the_way
+
 __all__ = ["EventFile", "CRC_IMPLEMENTATION", "kept_open_here", "masked_crc32c"]
 
 _MASK_DELTA = 0xA282EAD8
@@ -222,16 +224,6 @@ class _LocalFile:
             self._let_go()
 
 
-def _file_in_the_way(run_dir: str) -> str | None:
-    """The file at a local ``run_dir``, or at the nearest existing directory above it (None: none, or a URL)."""
-    if "://" in run_dir:
-        return None
-    path = os.path.abspath(run_dir)
-    while not os.path.lexists(path) and os.path.dirname(path) != path:
-        path = os.path.dirname(path)
-    return path if os.path.lexists(path) and not os.path.isdir(path) else None
-
-
 class EventFile:
     """Appends events to a new event file in ``run_dir`` (created on first write).
 
@@ -272,7 +264,7 @@ class EventFile:
         try:
             gfile.makedirs(self.run_dir)
         except OSError as error:  # no permission, a read-only or special file system, a file in its place
-            blocking = _file_in_the_way(self.run_dir)
+            blocking = file_in_the_way(self.run_dir)
             if blocking is not None:
                 fix = f"{blocking!r} is a file, not a directory: move it out of the way, or pass another log_dir"
             raise type(error)(error.errno, f"cannot make the run directory {self.run_dir!r}: {error.strerror}; {fix}") from None

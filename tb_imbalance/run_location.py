@@ -34,7 +34,10 @@ from tensorboard.compat.tensorflow_stub.io import gfile
 from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.format.blob_names import BLOB_NAME_ADVICE, blob_key_trouble
 
-__all__ = ["callback_log_dir", "check_location", "directory_key", "log_dir_text", "run_directory", "warn_unreadable_run_name"]
+__all__ = [
+    "callback_log_dir", "check_location", "directory_key", "file_in_the_way", "log_dir_text", "run_directory",
+    "warn_unreadable_run_name",
+]
 
 _WARNED_RUN_DIRS: set[str] = set()
 
@@ -164,11 +167,34 @@ def check_location(run_dir: str) -> None:
                 "target first, or pass another directory"
             )
         path = os.path.dirname(path)
-    if os.path.exists(path) and not os.path.isdir(path):
+    blocking = file_in_the_way(run_dir)
+    if blocking is not None:
         raise NotADirectoryError(
-            f"the run directory {run_dir!r} cannot be made: {path!r} is a file, not a directory; pass "
+            f"the run directory {run_dir!r} cannot be made: {blocking!r} is a file, not a directory; pass "
             "a directory path (missing directories are made)"
         )
+
+
+def file_in_the_way(run_dir: str) -> str | None:
+    """The file at a local ``run_dir``, or at the nearest existing path above it, that keeps the directory from
+    being made (None: there is none, or ``run_dir`` is a URL). Read at the start and when a later write finds
+    the directory gone.
+
+    Example:
+        >>> import tempfile
+        >>> parent = tempfile.mkdtemp()
+        >>> open(os.path.join(parent, "runs"), "w").close()
+        >>> file_in_the_way(os.path.join(parent, "runs", "baseline")) == os.path.join(parent, "runs")
+        True
+        >>> file_in_the_way(os.path.join(parent, "other", "baseline")) is None
+        True
+    """
+    if "://" in run_dir:
+        return None
+    path = os.path.abspath(run_dir)
+    while not os.path.lexists(path) and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path if os.path.lexists(path) and not os.path.isdir(path) else None
 
 
 def _is_url_scheme(scheme: str) -> bool:
