@@ -119,3 +119,16 @@ def test_a_loop_that_calls_the_callbacks_itself_is_running_until_it_ends():
 def test_claims_that_cannot_be_told_apart_are_taken_as_running():
     assert fit_claims.has_returned([]) is False  # not weak-referenceable
     assert fit_claims.running_elsewhere([]) is None
+
+
+def test_a_models_own_history_attribute_that_is_not_a_history_is_the_same_fit_without_an_error():
+    """A model whose ``history`` is an attribute of its own (a dict), not Keras' ``History``: ``same_fit`` holds no
+    frame for it and says it is this fit, as comparing the objects did (it raised TypeError: no weak reference
+    to a dict)."""
+
+    class Model:
+        history = {"loss": []}
+
+    model = Model()
+    assert fit_claims.same_fit(model.history, model) is True
+    assert fit_claims.same_fit({"loss": []}, model) is False

@@ -175,7 +175,10 @@ def same_fit(fit: Any, model: Any) -> bool:
     with the frame of Keras' ``fit`` found when it was claimed still on this thread's stack (when one was found)."""
     if fit is None or fit is not getattr(model, "history", None):
         return False
-    frame = _FRAMES.get(fit)
+    try:
+        frame = _FRAMES.get(fit)
+    except TypeError:  # not a History (a model's own `history` attribute): no frame was kept for it
+        return True
     return frame is None or _on_stack(frame, sys._getframe(1))
 
 
