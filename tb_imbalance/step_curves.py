@@ -93,8 +93,9 @@ def refuse_pr_curves_without_curves(curves: Any, pr_curves: Any) -> None:
 _SAMPLED_ROWS = 256
 
 
-def warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
-    """Say once per tag when scores given with ``from_logits=True`` look like probabilities (a ``UserWarning`` too).
+def warn_if_probabilities(writer: Any, name: str, predictions: Any) -> bool:
+    """Say once per tag when scores given with ``from_logits=True`` look like probabilities (a ``UserWarning`` too);
+    return whether they do.
 
     Warned, not refused as the reverse (a column outside ``[0, 1]`` without
     ``from_logits``) is: no probability lies outside ``[0, 1]``, but logits of
@@ -106,9 +107,10 @@ def warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
     """
     scores = np.asarray(predictions)
     if not np.issubdtype(scores.dtype, np.floating) or not scores.size:
-        return
+        return False
     if scores.ndim == 1 or (scores.ndim == 2 and scores.shape[1] == 1):
-        if scores.min() >= 0.0 and scores.max() <= 1.0 and np.any((scores > 0.0) & (scores < 1.0)):
+        looks = bool(scores.min() >= 0.0 and scores.max() <= 1.0 and np.any((scores > 0.0) & (scores < 1.0)))
+        if looks:
             _say_once(
                 writer, name, "logits in [0, 1]",
                 "tb_imbalance: %s: from_logits=True, but every score of the single column is in [0, 1], as "
@@ -117,9 +119,10 @@ def warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
                 "rows that all happen to be in [0, 1], nothing is wrong). Said once per tag and writer.", name,
                 warn=True,
             )
-        return
+        return looks
     head = scores[:_SAMPLED_ROWS]
-    if core.rows_are_probabilities(head):
+    looks = core.rows_are_probabilities(head)
+    if looks:
         _say_once(
             writer, name, "logits that sum to 1",
             "tb_imbalance: %s: from_logits=True, but the score rows are in [0, 1] and sum to 1, as "
@@ -127,6 +130,7 @@ def warn_if_probabilities(writer: Any, name: str, predictions: Any) -> None:
             "from_logits=False (the matrix is the same either way). Said once per tag and writer.", name,
             warn=True,
         )
+    return looks
 
 
 def curves_of_step(

@@ -223,8 +223,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                                   from_logits=self.from_logits, sample_weight=kept)
         except (TypeError, ValueError) as error:
             raise core.reworded(error, f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}") from None
-        if self.from_logits:
-            warn_if_probabilities(self, self.name, np.asarray(y_pred))
+        if self.from_logits and warn_if_probabilities(self, self.name, np.asarray(y_pred)):
+            self._said_probabilities_as_logits = True  # said here: the same from the counters at the next read is not
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix.
@@ -354,6 +354,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         if self._compiled_result and not state_updates.in_stateless_scope():
             fresh = self._shared_xla_function("reset")(self.counts.value)
         self._say_why_uncounted(None if fresh is None else host_array(fresh[0]))
+        self._say_if_probabilities_as_logits()
         self.skip_training_curves, self.resets = False, self.resets + 1  # resets: see validation_pass
         state_updates.zero_variables(self.variables, None if fresh is None else fresh[1:])  # TensorFlow: an op each
 
@@ -397,7 +398,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     def _value_of_curves(self, xp: Any, dropped: Any, curve_counts: Any) -> Any:
         """``result()`` of a metric of the curves: NaN once a row was dropped by the
         matrix (``dropped``: its two counters) or held no probabilities."""
-        not_counted = xp.any(dropped > 0) | xp.any(curve_counts[self._curves.not_probabilities :] > 0)
+        not_counted = xp.any(dropped > 0) | xp.any(curve_counts[self._curves.not_probabilities : self._curves.class_id_rows + 1] > 0)
         return xp.cast(xp.where(not_counted, float("nan"), self._curve_value(xp, curve_counts)), self.dtype)
 
     def _value_of_state(self, xp: Any, counts: Any, curve_counts: Any) -> Any:

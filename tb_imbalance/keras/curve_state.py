@@ -10,7 +10,7 @@ the metric's count dtype) and the sum of the scores (float64, float32 on JAX
 without 64-bit mode); one more row does the same for the top label (the
 argmax's probability: rows, correct rows, confidence sum).
 
-A batch adds ``N × C + 3N`` ones to the counts and ``N × C + N`` scores to
+A batch adds ``N × C + 3N`` ones to the counts (``4N`` with ``from_logits``) and ``N × C + N`` scores to
 the sums (:class:`CurveBatch`): the bin of every score, which adds 1 to the
 counts and the score to the sums (on JAX in one scatter of ``(1, score)``
 pairs, :func:`~tb_imbalance.keras.state_updates.scatter_count_and_add`),
@@ -27,11 +27,18 @@ sigmoid column ``p`` as ``[1 − p, p]`` (``p = sigmoid(x)`` with
 metric then has no curves (the reason names ``from_logits=True``); so do
 predictions given as class ids.
 
+With ``from_logits``, rows that read as probabilities (scores in ``[0, 1]``;
+``[N, C]`` rows that also sum to 1) are counted too: when every row binned
+since the last reset is one, :meth:`CurveLayout.probabilities_as_logits`
+says so (a model that ends in a softmax or sigmoid the set-up checks could
+not see, with a metric told ``from_logits=True``).
+
 Layout of the counts (``cells = (C + 1) × B``): the rows per class and bin
 (the top label last), a slot for the rows not counted, the positives per
-class and bin (then the top label's correct rows), then two counters: rows
-whose scores are not probabilities and rows given as class ids. The sums
-have the same first ``cells + 1`` slots.
+class and bin (then the top label's correct rows), then three counters: rows
+whose scores are not probabilities, rows given as class ids, and rows of
+logits that read as probabilities. The sums have the same first
+``cells + 1`` slots.
 
 Example:
     >>> import numpy as np
@@ -110,8 +117,8 @@ class CurveLayout:
 
     @property
     def count_length(self) -> int:
-        """Length of the counts: rows, the unused slot, positives, two counters."""
-        return 2 * self.cells + 3
+        """Length of the counts: rows, the unused slot, positives, three counters."""
+        return 2 * self.cells + 4
 
     @property
     def sum_length(self) -> int:
@@ -128,24 +135,41 @@ class CurveLayout:
         """Index of the counter of rows whose predictions were class ids."""
         return 2 * self.cells + 2
 
+    @property
+    def probability_rows(self) -> int:
+        """Index of the counter of rows given with ``from_logits`` that read as probabilities."""
+        return 2 * self.cells + 3
+
     # -- per batch (traced; no host copies) --------------------------------
-    def probabilities(self, xp: Any, y_pred: Any) -> tuple[Any, Any]:
-        """``[N, C]`` probabilities of float predictions, and a mask of rows that
-        are not probabilities (``None`` when it cannot happen)."""
+    def probabilities(self, xp: Any, y_pred: Any) -> tuple[Any, Any, Any]:
+        """``[N, C]`` probabilities of float predictions, a mask of rows that
+        are not probabilities (``None`` when it cannot happen) and, with
+        ``from_logits``, a mask of rows that read as probabilities (else ``None``).
+
+        Rows read as probabilities as :func:`tb_imbalance.core.rows_are_probabilities`
+        reads them: scores in ``[0, 1]`` that sum to 1 within 1e-3 (2**-7 for 16-bit scores).
+        """
         scores = y_pred
+        tolerance = 1e-3
         if dtype_name(scores.dtype) not in ("float32", "float64"):
             scores = xp.cast(scores, "float32")  # float16 is too coarse for the bin edges
+            tolerance = 2.0**-7
         if rank(scores) == 2 and scores.shape[-1] == 1:
             scores = xp.squeeze(scores, axis=-1)
+        in_unit_range = None
+        if self.from_logits:
+            low, high = (scores, scores) if rank(scores) == 1 else (xp.min(scores, axis=-1), xp.max(scores, axis=-1))
+            in_unit_range = (low >= 0) & (high <= 1)
         if rank(scores) == 1:  # one sigmoid column (cell_index checked C == 2)
             positive = 1.0 / (1.0 + xp.exp(-scores)) if self.from_logits else scores
-            return xp.stack([1.0 - positive, positive], axis=1), None
+            return xp.stack([1.0 - positive, positive], axis=1), None, in_unit_range
         if self.from_logits:
+            sums_to_one = xp.abs(xp.sum(scores, axis=-1) - 1.0) <= tolerance
             shifted = xp.exp(scores - xp.max(scores, axis=-1, keepdims=True))
-            return shifted / xp.sum(shifted, axis=-1, keepdims=True), None
+            return shifted / xp.sum(shifted, axis=-1, keepdims=True), None, in_unit_range & sums_to_one
         if xp is ops:  # traced: XLA fuses this into one pass over the scores
-            return scores, xp.any((scores < 0) | (scores > 1), axis=-1)
-        return scores, (xp.min(scores, axis=-1) < 0) | (xp.max(scores, axis=-1) > 1)  # eager: two reductions
+            return scores, xp.any((scores < 0) | (scores > 1), axis=-1), None
+        return scores, (xp.min(scores, axis=-1) < 0) | (xp.max(scores, axis=-1) > 1), None  # eager: two reductions
 
     def batch_ids(
         self, xp: Any, y_pred: Any, index: Any, true_ids: Any, pred_ids: Any, matrix_cells: int
@@ -161,7 +185,7 @@ class CurveLayout:
         kept = index < matrix_cells
         if not is_float(y_pred):
             return CurveBatch(binned=(), count_ids=(xp.where(kept, self.class_id_rows, unused),), sum_updates=())
-        probabilities, outside = self.probabilities(xp, y_pred)
+        probabilities, outside, read_as_probabilities = self.probabilities(xp, y_pred)
         if outside is None:
             flagged = index == matrix_cells + 1  # one column outside [0, 1]: the matrix's logit rows
         else:
@@ -181,9 +205,12 @@ class CurveLayout:
         not_kept = xp.where(flagged, self.not_probabilities, unused)
         own_ids = xp.where(kept, positives + true_ids * bins + own_bin, not_kept)
         correct_ids = xp.where(kept & (true_ids == pred_ids), positives + num * bins + top_bin, unused)
+        counted = [top_ids, own_ids, correct_ids]
+        if read_as_probabilities is not None:
+            counted.append(xp.where(kept & read_as_probabilities, self.probability_rows, unused))
         return CurveBatch(
             binned=((class_ids, xp.reshape(probabilities, (-1,))),),
-            count_ids=(xp.concatenate([top_ids, own_ids, correct_ids]),),
+            count_ids=(xp.concatenate(counted),),
             sum_updates=((top_ids, confidence),),
             sums_from=num * bins,
         )
@@ -229,6 +256,38 @@ class CurveLayout:
                 "model with a softmax"
             )
         return ""
+
+    def probabilities_as_logits(self, counts: np.ndarray) -> str:
+        """What to say when, with ``from_logits``, every row binned in the curve ``counts`` (read to the
+        host) read as probabilities (the counter at :attr:`probability_rows`); ``""`` otherwise.
+
+        Said, not refused: logits of a few rows may all lie in ``[0, 1]``.
+
+        Example:
+            >>> layout = CurveLayout(3, True, "m", bins=5)
+            >>> counts = np.zeros(layout.count_length, "int64")
+            >>> counts[layout.num_classes * layout.bins] = 40  # the top label's first bin: 40 rows
+            >>> counts[layout.probability_rows] = 39
+            >>> layout.probabilities_as_logits(counts)
+            ''
+            >>> counts[layout.probability_rows] = 40
+            >>> layout.probabilities_as_logits(counts)[:46]
+            'm: from_logits=True, but all 40 rows it binned'
+        """
+        rows = int(np.sum(counts[self.num_classes * self.bins : self.cells]))
+        if not self.from_logits or not rows or int(counts[self.probability_rows]) != rows:
+            return ""
+        scores = "scores in [0, 1] that sum to 1"
+        if self.num_classes == 2:
+            scores = "scores in [0, 1] (one sigmoid column, or rows that sum to 1)"
+        return (
+            f"{self.metric_name}: from_logits=True, but all {rows} rows it binned since its last reset hold "
+            f"{scores}, as probabilities do: read as logits, its curves, average precision and calibration are "
+            "those of a softmax of probabilities"
+            + (" (of one column, every row above 0 is also counted as predicted positive)" if self.num_classes == 2 else "")
+            + ". If the model ends in a softmax or sigmoid, pass from_logits=False to the metric "
+            f"({self.metric_type}({self.num_classes})) and to the loss"
+        )
 
     def summary(self, counts: np.ndarray, sums: np.ndarray) -> tuple[np.ndarray | None, str]:
         """The float64 ``[C + 1, 3, B]`` summary of the state read to the host, or None and why.

@@ -124,6 +124,23 @@ class HostReads:
             warnings.warn(f"{self.name}: since its last reset, {self._uncounted(invalid, logits)}; its "
                           "result() was NaN (said once).", UserWarning, stacklevel=user_stacklevel())
 
+    _said_probabilities_as_logits = False
+
+    def _say_if_probabilities_as_logits(self, curve_counts: np.ndarray | None = None) -> None:
+        """Warn once when a metric with ``from_logits=True`` binned only rows that read as probabilities
+        (:meth:`~tb_imbalance.keras.curve_state.CurveLayout.probabilities_as_logits`): at each read of the
+        state, and at each reset (a metric compiled without the report callback)."""
+        if not self.from_logits or self._curves is None or self._said_probabilities_as_logits or in_stateless_scope():
+            return
+        try:
+            counts = host_copy(self.curve_counts) if curve_counts is None else curve_counts
+        except Exception:  # a symbolic value: a reset inside tf.function or a traced function says nothing
+            return
+        why = self._curves.probabilities_as_logits(counts)
+        if why:
+            self._said_probabilities_as_logits = True
+            warnings.warn(f"{why} (said once).", UserWarning, stacklevel=user_stacklevel())
+
     def _explained(self, value: Any) -> Any:
         """``value``, a ``result()``, after saying why it is NaN when it is read eagerly, as a reset does:
         ``model.evaluate()`` alone resets nothing after its pass (JAX's losses take out-of-range labels, every
@@ -200,9 +217,9 @@ class HostReads:
                     f"({self.num_classes} classes: N × C more counts a batch); pass curves=True to keep it"
                 ))
             return MetricState(matrix, None, f"{self.name}: curves=False, so no curve summary is kept")
-        curves, reason = self._curves.summary(
-            host_copy(self.curve_counts), host_copy(self.curve_sums)
-        )
+        curve_counts = host_copy(self.curve_counts)
+        self._say_if_probabilities_as_logits(curve_counts)
+        curves, reason = self._curves.summary(curve_counts, host_copy(self.curve_sums))
         if curves is not None and not isinstance(matrix, ValueError):
             binned, counted = float(curves[-1, :2].sum()), float(np.sum(getattr(matrix, "values", matrix)))
             if abs(binned - counted) > 0.5:  # e.g. a train function compiled while the report callback skipped
