@@ -38,3 +38,29 @@ export function shortName(name, length = 40) {
   if (characters.length <= length) return name;
   return `${characters.slice(0, length - 1 - KEPT_END).join("")}…${characters.slice(-KEPT_END).join("")}`;
 }
+
+/**
+ * A name cut in its middle to what one line shows, for text that cannot hold two parts (a
+ * `<select>`'s option), where `fits` says what the line holds (its width, not a count of
+ * characters): the longest start that fits before an ellipsis, and the last {@link KEPT_END}
+ * characters, which stay even where they alone are too wide; whole characters only.
+ * @param {string} name
+ * @param {(text: string) => boolean} fits whether a text fits the line; a longer text fits no better
+ * @returns {string} `name` itself when it fits, or when it has up to `KEPT_END + 1` characters
+ * @example
+ *   const fits = (text) => text.length <= 28;
+ *   fittedName("transaction_type_wire_domestic_small", fits) // "transaction_typ…mestic_small"
+ *   fittedName("cat", fits) // "cat"
+ */
+export function fittedName(name, fits) {
+  const characters = Array.from(name);
+  if (characters.length <= KEPT_END + 1 || fits(name)) return name;
+  const end = `…${characters.slice(-KEPT_END).join("")}`;
+  let [kept, tooLong] = [0, characters.length - KEPT_END]; // starts of these lengths: the first fits (or is empty), the second not
+  while (tooLong - kept > 1) {
+    const middle = (kept + tooLong) >> 1;
+    if (fits(characters.slice(0, middle).join("") + end)) kept = middle;
+    else tooLong = middle;
+  }
+  return characters.slice(0, kept).join("") + end;
+}

@@ -447,40 +447,81 @@ def test_curves_the_default_loader_cannot_read_are_explained_even_alone(browser,
             dashboard.problems.assert_none(allowed_console=["status of 422"])
 
 
-#: Names that share a long start, a hostile one, one of upright glyphs and one longer than the class picker.
-LONG_NAMES = ["transaction_type_wire_domestic_small", "transaction_type_wire_domestic_large", "<script>alert(1)</script>",
-              "名前が長いクラス", "a" * 80]
+#: 100 class names: two that share a long start, a hostile one, a short upright one, one of 80 letters; then
+#: more that share their start, upright (CJK) and emoji ones drawn wider than latin letters, narrow ones
+#: of more than 32 letters, and right-to-left ones.
+LONG_NAMES = (["transaction_type_wire_domestic_small", "transaction_type_wire_domestic_large", "<script>alert(1)</script>",
+               "名前が長いクラス", "a" * 80]
+              + [f"transaction_type_wire_international_{k:02d}_large" for k in range(60)]
+              + [f"国際電信送金の取引種別クラス国際電信送金の取引種別{k:02d}" for k in range(15)]
+              + [f"{'🐈' * 30}_{k:02d}" for k in range(5)]
+              + [f"illicit_ill_lilt_{k:02d}_" + "il" * 10 for k in range(10)]
+              + [f"فئة_المعاملات_الدولية_الكبيرة_{k:02d}" for k in range(5)])
 
-# Each option's text, how wide the select's own font draws it, and the room the closed select gives it.
-_PICKER = """select => {
+# The picker's room (what its closed line shows), its box and its card's, and each option's text with how wide
+# the select's own font draws it, and how wide it would be with one more letter of its name's start.
+_PICKER = """(select, names) => {
   const style = getComputedStyle(select);
   const context = document.createElement("canvas").getContext("2d");
-  context.font = `${style.fontSize} ${style.fontFamily}`;
+  context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const width = (text) => context.measureText(text).width;
   const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;  // less the arrow
-  return { title: select.title, room,
-           options: [...select.options].map((option) => [option.textContent, context.measureText(option.textContent).width]) };
+  const box = (node) => { const { left, right } = node.getBoundingClientRect(); return { left, right }; };
+  return { title: select.title, room, select: box(select), card: box(select.closest(".card-body")),
+           options: [...select.options].map((option, index) => {
+             const text = option.textContent, name = Array.from(names[index]);
+             const start = Array.from(text.split("…")[0]);
+             const longer = name.slice(0, start.length + 1).join("") + "…" + name.slice(-12).join("");
+             return { text, width: width(text), longer: width(longer) };
+           }) };
 }"""
 
 
-def test_class_picker_shows_the_distinct_end_of_long_names(browser, tmp_path):  # noqa: F811
+def _assert_picker_fits(picker: dict) -> None:
+    """Each option is its name, or its name's start and last 12 characters cut to the picker's room, using it."""
+    assert picker["card"]["left"] <= picker["select"]["left"] and picker["select"]["right"] <= picker["card"]["right"], picker
+    for name, option in zip(LONG_NAMES, picker["options"]):
+        text = option["text"]
+        assert option["width"] <= picker["room"], (name, option, picker["room"])
+        if text == name:
+            continue
+        start, end = text.split("…")
+        assert name.startswith(start) and end == name[-12:], (name, text)  # code points, as the page counts them
+        assert option["longer"] > picker["room"] or not start, (name, option, picker["room"])  # not cut shorter than the room
+
+
+def test_class_picker_cuts_long_names_to_its_width_keeping_their_distinct_end(browser, tmp_path):  # noqa: F811
     import tb_imbalance
 
     rng = np.random.default_rng(12)
-    true = rng.integers(0, len(LONG_NAMES), 300)
-    logits = rng.normal(size=(300, len(LONG_NAMES))) + 1.5 * np.eye(len(LONG_NAMES))[true]
+    true = rng.integers(0, len(LONG_NAMES), 2000)
+    logits = rng.normal(size=(2000, len(LONG_NAMES))) + 3.0 * np.eye(len(LONG_NAMES))[true]
     tb_imbalance.log_report(tmp_path / "long", true, np.exp(logits) / np.exp(logits).sum(1, keepdims=True), 0,
                             class_names=LONG_NAMES, image=False)
     with tensorboard_server(tmp_path, load_fast=False) as url:
-        for dashboard in dashboard_page(browser, url, "test_class_picker_shows_the_distinct_end_of_long_names"):
+        for dashboard in dashboard_page(browser, url, "test_class_picker_cuts_long_names_to_its_width_keeping_their_distinct_end"):
             page = dashboard.open(runs=["long"], curve_class=LONG_NAMES[1])
-            picker = dashboard.testid("curves-class").evaluate(_PICKER)
-            # Whole, the two wire names showed "transaction_type_wire_domestic" closed: the same text.
-            assert [text for text, _ in picker["options"]] == [
-                "transaction_type_wi…mestic_small", "transaction_type_wi…mestic_large", "<script>alert(1)</script>", "名前が長いクラス",
-                "a" * 19 + "…" + "a" * 12,
-            ]
-            assert all(width <= picker["room"] for _, width in picker["options"]), picker
+            picker = dashboard.testid("curves-class").evaluate(_PICKER, LONG_NAMES)
+            _assert_picker_fits(picker)
+            shown = {name: option["text"] for name, option in zip(LONG_NAMES, picker["options"])}
+            # Cut at their end, the wire names would all show "transaction_type_wire_international_" closed.
+            assert [shown[name][-13:] for name in LONG_NAMES[5:8]] == ["…nal_00_large", "…nal_01_large", "…nal_02_large"]
+            for name in LONG_NAMES[:4] + ["illicit_ill_lilt_00_" + "il" * 10]:
+                assert shown[name] == name  # fits: whole, though the wire names have 36 letters and the narrow one 40
+            upright, latin = shown[LONG_NAMES[65]], shown[LONG_NAMES[5]]
+            assert "…" in upright and len(upright) < len(latin) - 8, (upright, latin)  # wide glyphs: fewer of them
+            assert all("…" in shown[name] for name in LONG_NAMES[80:85]), [shown[name] for name in LONG_NAMES[80:85]]
             assert picker["title"] == LONG_NAMES[1]  # the chosen name whole
+
+            # A narrower window: the picker's names are cut again, to its new width.
+            page.set_viewport_size({"width": 300, "height": 900})
+            page.wait_for_function("([select, shown]) => select.options[5].textContent !== shown",
+                                   arg=[dashboard.testid("curves-class").element_handle(), latin])
+            narrow = dashboard.testid("curves-class").evaluate(_PICKER, LONG_NAMES)
+            assert narrow["room"] < picker["room"] - 40, (narrow["room"], picker["room"])
+            _assert_picker_fits(narrow)
+            assert len(narrow["options"][5]["text"]) < len(latin)
+
             dashboard.testid("curves-class").select_option(label="<script>alert(1)</script>")
             wait_ready(page)
             assert read_panel(page)["class_name"] == LONG_NAMES[2]

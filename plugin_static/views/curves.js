@@ -4,12 +4,13 @@
 import { el, field, isolatedText, replaceChildren, select, setOptions, svg } from "../dom.js";
 import { classText, formatCount, formatScore, isolated, runText, shownName, shownRun } from "../format.js";
 import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoints, svgPoints, unitScale } from "../curves-data.js";
-import { shortName } from "../class-label.js";
+import { fittedName, shortName } from "../class-label.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
+import { selectLineFits } from "./select-line.js";
 
 const TICKS = [0, 0.5, 1];
-/** Characters of a class name in the class picker: what its 320 px (style.css) show of most latin names. */
+/** Characters of a class name in the class picker while it is hidden (not laid out, so not measured). */
 const OPTION_LENGTH = 32;
 
 /**
@@ -21,6 +22,8 @@ const OPTION_LENGTH = 32;
  */
 export function createCurvesView(container, { onClass }) {
   let names = [];
+  let listed = []; // the names the class picker's options hold
+  let fittedFor = null; // the toolbar's width and the names the options were cut for
   const classSelect = select([], null, { class: "curves-class", dataset: { testid: "curves-class" }, "aria-label": "Class" });
   classSelect.addEventListener("change", () => onClass(names[Number(classSelect.value)] ?? null));
   const worstButton = el("button", { type: "button", class: "link-button", dataset: { testid: "curves-worst" } }, "Show the worst by AP");
@@ -31,12 +34,28 @@ export function createCurvesView(container, { onClass }) {
   const charts = el("div", { class: "curve-charts", dataset: { testid: "curves-charts" } });
 
   const toolbar = el("div", { class: "toolbar" }, field("Class", classSelect), worstButton);
+  new ResizeObserver(() => fitOptions()).observe(toolbar);
   container.append(
     toolbar,
     el("div", { class: "trends-head" }, caption, legend),
     missing,
     charts,
   );
+
+  /**
+   * Cuts each option's name in its middle to what the closed picker shows, keeping its end: a
+   * select shows its option's start, and long names tend to share theirs. Set whole first, the
+   * picker takes the width it may (style.css).
+   */
+  function fitOptions() {
+    const key = [toolbar.clientWidth, ...listed].join("\0");
+    if (key === fittedFor) return;
+    fittedFor = key;
+    const shown = listed.map((name) => shownName(name));
+    shown.forEach((text, index) => (classSelect.options[index].textContent = text));
+    const fits = selectLineFits(classSelect);
+    shown.forEach((text, index) => (classSelect.options[index].textContent = fits ? fittedName(text, fits) : shortName(text, OPTION_LENGTH)));
+  }
 
   /** Axes, grid lines and labels of a chart whose both axes span 0 to 1. */
   function frame(scale, xLabel, yLabel, diagonal) {
@@ -180,9 +199,9 @@ export function createCurvesView(container, { onClass }) {
       }
       toolbar.hidden = !view.reference; // no run's curves could be read: only why
       if (view.reference) {
-        // Cut in the middle: a select shows its option's start, and long names tend to share theirs.
-        const options = names.map((name, index) => [String(index), shortName(shownName(name), OPTION_LENGTH)]);
-        setOptions(classSelect, options, String(names.indexOf(view.className)));
+        listed = names;
+        setOptions(classSelect, names.map((name, index) => [String(index), shownName(name)]), String(names.indexOf(view.className)));
+        fitOptions();
         classSelect.title = names[Number(classSelect.value)] ?? ""; // the chosen name whole
         worstButton.hidden = view.isDefault;
       }

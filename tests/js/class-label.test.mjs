@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
-import { KEPT_END, shortName, splitName } from "../../plugin_static/class-label.js";
+import { KEPT_END, fittedName, shortName, splitName } from "../../plugin_static/class-label.js";
 
 test("a long name is split into a start that gives way and its last characters", () => {
   assert.equal(KEPT_END, 12);
@@ -35,4 +35,44 @@ test("a name for one piece of text is cut in its middle, its last characters kep
   const emoji = "🐈".repeat(50);
   assert.equal(shortName(emoji), `${"🐈".repeat(27)}…${"🐈".repeat(12)}`); // 40 by default, whole characters
   assert.equal(shortName("<script>alert(1)</script>", 20), "<script…(1)</script>"); // text, cut like any other
+});
+
+// Columns of a monospace terminal: CJK / fullwidth characters and emoji take two, the others one.
+const WIDE = /[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|\p{Extended_Pictographic}/u;
+const columns = (text) => Array.from(text).reduce((sum, character) => sum + (WIDE.test(character) ? 2 : 1), 0);
+
+test("a name is cut to the width its line holds, its last characters kept", () => {
+  const byCount = (length) => (text) => Array.from(text).length <= length;
+  for (const name of ["transaction_type_wire_domestic_small", "<script>alert(1)</script>", "a".repeat(80)]) {
+    for (const length of [14, 20, 28, 40]) assert.equal(fittedName(name, byCount(length)), shortName(name, length), `${name} ${length}`);
+  }
+  assert.equal(fittedName("transaction_type_wire_domestic_small", byCount(28)), "transaction_typ…mestic_small");
+
+  // Wide characters take their width: a line of 32 columns holds 15 CJK characters, not 32.
+  const upright = "長い名前のクラス".repeat(4); // 32 characters, 64 columns
+  const fitted = fittedName(upright, (text) => columns(text) <= 32);
+  assert.equal(fitted, "長い名…のクラス長い名前のクラス");
+  assert.equal(columns(fitted), 31);
+  assert.equal(fitted.slice(-KEPT_END), upright.slice(-KEPT_END));
+  // Narrow ones too: 60 "i" drawn half as wide as other letters fit a line of 32 whole.
+  const half = (text) => Array.from(text).reduce((sum, character) => sum + (character === "i" ? 0.5 : 1), 0) <= 32;
+  assert.equal(fittedName("i".repeat(60), half), "i".repeat(60));
+  assert.equal(fittedName("i".repeat(40) + "w".repeat(20), half), `${"i".repeat(38)}…${"w".repeat(12)}`);
+  // Whole characters: an emoji is not cut in two.
+  assert.equal(fittedName("🐈".repeat(30), (text) => columns(text) <= 40), `${"🐈".repeat(7)}…${"🐈".repeat(12)}`);
+});
+
+test("the end stays even where it alone is too wide, and short names are never cut", () => {
+  const none = () => false;
+  assert.equal(fittedName("transaction_type_wire_domestic_small", none), "…mestic_small");
+  assert.equal(fittedName("thirteen_char", none), "thirteen_char"); // KEPT_END + 1: a cut would save nothing
+  assert.equal(fittedName("名前が長いクラス", none), "名前が長いクラス");
+  assert.equal(fittedName("", none), "");
+});
+
+test("a long name is measured a few times, not once per character", () => {
+  let calls = 0;
+  const fits = (text) => (calls++, columns(text) <= 50);
+  assert.equal(fittedName("x".repeat(5000), fits), `${"x".repeat(37)}…${"x".repeat(12)}`);
+  assert.ok(calls <= 14, calls);
 });
