@@ -10,7 +10,10 @@ One ``tensorboard --load_fast=false`` process serves a generated logdir:
   ``text_matrix``, steps 0–1, text examples with string ids, one of them a
   hostile string that must stay text;
 * ``wide``: 60 classes (the heat map and the top-confusions list), tag
-  ``wide_matrix``, one step of ``[N, 64]`` value rows, cut by a byte bound.
+  ``wide_matrix``, one step of ``[N, 64]`` value rows, cut by a byte bound;
+* ``long_names``: 100 long class names (sharing their start, upright, right
+  to left, emoji, hostile, without a separator), tag ``long_matrix``, one step
+  of text examples, whose three largest confusions are between long names.
 
 What the page shows is compared with the ``examples`` route's answer. Every
 test fails on console errors, uncaught exceptions, dialogs and CSP
@@ -46,6 +49,19 @@ TEXT_ROWS = 60
 WIDE_TAG = "wide_matrix"
 WIDE_CLASSES = 60
 WIDE_ROWS = 900
+
+LONG_TAG = "long_matrix"
+#: 100 class names: pairs that share a long start and differ at their end, upright (CJK), right-to-left,
+#: hostile, emoji, one without a separator and one with spaces.
+LONG_NAMES = (
+    [f"transaction_type_wire_domestic_{k:02d}_{size}" for k in range(40) for size in ("small", "large")]
+    + [f"国際電信送金の取引種別クラス番号{k}" for k in range(8)]
+    + [f"فئة_المعاملات_الدولية_الكبيرة_{k}" for k in range(6)]
+    + [f'<img src=x onerror="window.__pwned={k + 3}">_' + "hostile_class_name_" * 3 + str(k) for k in range(3)]
+    + ["🐈" * 40 + "_cat", "w" * 150, " ".join(["a long name with spaces and/or separators in.it"] * 3)]
+)
+#: The three largest confusions (true, predicted), in rank order, and the classes of their top-3 scores.
+LONG_CELLS = {(0, 1): (1, 94, 0), (98, 80): (80, 88, 98), (88, 99): (99, 97, 88)}
 
 
 def _scores(rng: np.random.Generator, labels: np.ndarray, num_classes: int, strength: float) -> np.ndarray:
@@ -98,6 +114,19 @@ def logdir(tmp_path_factory) -> pathlib.Path:
         root / "wide", labels, _scores(rng, labels, WIDE_CLASSES, 3.0), 0, name=WIDE_TAG,
         image=False, per_class_scalars=False, examples=rng.normal(size=(WIDE_ROWS, 64)),
         examples_max_bytes=60_000,
+    )
+
+    # Few mistakes but the three cells of LONG_CELLS, each with its own top-3 scores.
+    labels = np.repeat(np.arange(len(LONG_NAMES)), 4)
+    scores = _scores(rng, labels, len(LONG_NAMES), 9.0)
+    for count, ((true, _), top) in zip((40, 30, 20), LONG_CELLS.items()):
+        rows = np.zeros((count, len(LONG_NAMES)))
+        rows[:, list(top)] = [0.6, 0.25, 0.1]
+        rows += 0.05 / len(LONG_NAMES)
+        labels, scores = np.concatenate([labels, np.full(count, true)]), np.concatenate([scores, rows])
+    tb_imbalance.log_report(
+        root / "long_names", labels, scores, 0, name=LONG_TAG, class_names=LONG_NAMES, image=False,
+        examples=[f"message {row}" for row in range(len(labels))],
     )
     return root
 
@@ -422,3 +451,92 @@ def test_a_step_without_examples_shows_the_routes_message(dashboard):
     assert dashboard.testid("example").count() == 0
     assert dashboard.testid("examples-heading").text_content() == "cat → dog at step 1"
     dashboard.problems.assert_none(allowed_console=["404"])
+
+
+# Where each long name is drawn: a name in running text (the heading, an example's classes) as its parts (the text
+# between its spaces and break opportunities), whether a part was broken between two of its letters (its first and
+# last on different lines), how wide it is and whether it stays in its container; a top score's name as its end (whether its last character is in sight) and
+# its "(true)" tag; whether a card or the panel scrolls sideways or leaves the panel.
+_LONG_NAME_LAYOUT = """() => {
+  const panel = document.querySelector('[data-testid=examples-panel]');
+  const range = document.createRange();
+  const box = (node) => node.getBoundingClientRect();
+  const within = (inner, outer) => inner.left >= outer.left - 1 && inner.right <= outer.right + 1;
+  const middle = (node, start, end) => {
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    return (range.getBoundingClientRect().top + range.getBoundingClientRect().bottom) / 2;
+  };
+  const wrapped = [...panel.querySelectorAll('.wrapping-name')].map((name) => {
+    const container = name.closest('.examples-heading, [data-testid=example-classes]');
+    const parts = [...name.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE).flatMap((node) =>
+      [...node.data.matchAll(/\\S+/g)].map(({ 0: part, index }) => {
+        range.setStart(node, index);
+        range.setEnd(node, index + part.length);
+        const rects = [...range.getClientRects()];
+        const width = rects.reduce((sum, rect) => sum + rect.width, 0);
+        const inside = rects.every((rect) => within(rect, box(container)));
+        const first = part.codePointAt(0) > 0xffff ? 2 : 1;
+        const last = part.length - (/[\udc00-\udfff]$/.test(part) ? 2 : 1);
+        const broken = Math.abs(middle(node, index, index + first) - middle(node, index + last, index + part.length)) > 6;
+        return { text: part, width, broken, inside };
+      }));
+    return { text: name.textContent, room: container.clientWidth, parts };
+  });
+  const scores = [...panel.querySelectorAll('.example-top-name')].map((cell) => {
+    const end = cell.querySelector('.class-label-end');
+    const tag = cell.querySelector('.example-tag');
+    const text = end.firstChild;
+    range.setStart(text, text.length - (/[\udc00-\udfff]$/.test(text.data) ? 2 : 1));
+    range.setEnd(text, text.length);
+    return {
+      title: cell.title,
+      text: cell.querySelector('.class-label').textContent,
+      end: end.textContent,
+      lastInSight: within(range.getBoundingClientRect(), box(end)) && within(box(end), box(cell)),
+      tagInSight: !tag || (within(box(tag), box(cell)) && tag.textContent === ' (true)'),
+    };
+  });
+  const cards = [...panel.querySelectorAll('[data-testid=example]')].map((card) =>
+    card.scrollWidth <= card.clientWidth && within(box(card), box(panel)));
+  return { wrapped, scores, cards, panelFits: panel.scrollWidth <= panel.clientWidth };
+}"""
+
+
+def test_long_class_names_wrap_between_their_parts_and_top_scores_keep_their_end(dashboard):
+    page = dashboard.open(runs=["long_names"], tag=LONG_TAG)
+    assert dashboard.testid("matrix-canvas").is_visible()  # 100 classes: the heat map and its top confusions
+    ranked = dashboard.testid("top-confusion-row").evaluate_all("rows => rows.map(row => [+row.dataset.true, +row.dataset.pred])")
+    assert [tuple(cell) for cell in ranked[:3]] == list(LONG_CELLS)
+    for (true, pred), top in LONG_CELLS.items():
+        page.locator(f"[data-testid=top-confusion-row][data-true='{true}'][data-pred='{pred}']").click()
+        route = fetch_json(page, "examples", run="long_names", tag=LONG_TAG, true=true, pred=pred)
+        wait_panel(page, step=0)
+        assert dashboard.testid("examples-panel").get_attribute("data-true") == str(true)
+        assert_panel_matches(page, route)  # every name whole, as text
+        assert [entry["name"] for entry in route["examples"][0]["top"]] == [LONG_NAMES[index] for index in top]
+        layout = page.evaluate(_LONG_NAME_LAYOUT)
+
+        # Running text: each name whole, broken only between its parts ("transaction_" | "type_" | …), CJK ones
+        # too; a part wider than the whole line (40 emoji, 150 "w") breaks where it must.
+        examples = len(route["examples"])
+        assert [name["text"] for name in layout["wrapped"]] == [LONG_NAMES[true], LONG_NAMES[pred]] * (1 + examples)
+        for name in layout["wrapped"]:
+            for part in name["parts"]:
+                assert part["inside"], (name["text"], part)
+                assert not part["broken"] or part["width"] > name["room"], (name["text"], part, name["room"])
+        assert [part["text"] for part in layout["wrapped"][0]["parts"]][:2] == {
+            0: ["transaction_", "type_"], 98: ["w" * 150], 88: ["فئة_", "المعاملات_"]}[true]
+        broken = [part["text"] for name in layout["wrapped"] for part in name["parts"] if part["broken"]]
+        assert set(broken) <= {"w" * 150, "🐈" * 40 + "_"}, broken
+
+        # Top scores: one line each, the start gives way to the last 12 characters; the last and the "(true)" tag stay in sight.
+        assert [score["title"] for score in layout["scores"]] == [LONG_NAMES[index] for index in top] * examples
+        for score in layout["scores"]:
+            assert score["text"] == score["title"] and score["end"] == score["title"][-12:], score
+            assert score["lastInSight"] and score["tagInSight"], score
+        assert all(layout["cards"]) and layout["panelFits"], layout["cards"]
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__pwned") is None
+    assert page.locator("[data-testid=examples-panel] img, [data-testid=examples-panel] script").count() == 0
+    dashboard.problems.assert_none()

@@ -1,9 +1,19 @@
 // The examples panel: the rows of the examples set behind one
 // confusion-matrix cell (true i, predicted j) at the matrix's step, each with
 // its thumbnail, text or first values, its id and its top-3 scores.
-import { el, isolatedText, replaceChildren } from "../dom.js";
+import { breakable, el, isolatedText, replaceChildren } from "../dom.js";
 import { isolated, runText, shownName } from "../format.js";
 import { buildExamplesView, examplesHeadingParts, thumbnailSize } from "../examples-view-data.js";
+import { classNameElement } from "./class-name.js";
+
+/**
+ * A class name in running text (the heading, an example's classes), whole: it wraps only at its
+ * spaces and after its "_", "/", "-" and "." (style.css), and is isolated (a right-to-left name
+ * cannot reorder the text around it).
+ * @param {string} name
+ * @returns {HTMLElement}
+ */
+const wrappingName = (name) => el("bdi", { class: "wrapping-name" }, breakable(shownName(name)));
 
 let panelCount = 0;
 
@@ -73,7 +83,11 @@ export function createExamplesPanel({ api }) {
           el(
             "tr",
             { class: `${entry.isPredicted ? "is-predicted" : ""}${entry.isTrue ? " is-true" : ""}`.trim() || null },
-            el("td", { class: "example-top-name", title: entry.name }, el("bdi", {}, shownName(entry.name)), entry.isTrue ? el("span", { class: "example-tag" }, " (true)") : null),
+            el(
+              "td",
+              { class: "example-top-name", title: entry.name },
+              el("span", { class: "example-top-label" }, el("bdi", {}, classNameElement(entry.name)), entry.isTrue ? el("span", { class: "example-tag" }, " (true)") : null),
+            ),
             el("td", { class: "num", dataset: { testid: "example-score" } }, entry.score),
           ),
         ),
@@ -128,9 +142,9 @@ export function createExamplesPanel({ api }) {
               "div",
               { class: "example-classes", dataset: { testid: "example-classes" } },
               el("span", { class: "muted" }, "true "),
-              el("bdi", {}, shownName(example.trueName)),
+              wrappingName(example.trueName),
               el("span", { class: "muted" }, " · predicted "),
-              el("bdi", {}, shownName(example.predName)),
+              wrappingName(example.predName),
             ),
             renderScores(view, example),
           ),
@@ -141,7 +155,7 @@ export function createExamplesPanel({ api }) {
 
   /** The heading, each class name isolated from the arrow (<bdi>: right-to-left names keep true → predicted). */
   function showHeading([trueName, arrow, predName, at]) {
-    replaceChildren(heading, el("bdi", {}, shownName(trueName)), arrow, el("bdi", {}, shownName(predName)), at);
+    replaceChildren(heading, wrappingName(trueName), arrow, wrappingName(predName), at);
   }
 
   async function load() {
