@@ -132,7 +132,7 @@ export function createExamplesPanel({ api }) {
       view.examples.map((example) =>
         el(
           "li",
-          { class: `example example-${example.kind}`, dataset: { testid: "example", id: example.id, kind: example.kind } },
+          { class: `example example-of-${example.kind}`, dataset: { testid: "example", id: example.id, kind: example.kind } },
           renderBody(example),
           el(
             "div",
