@@ -52,7 +52,7 @@ PUBLIC_NAMES = [
 
 #: The jobs of the core, one module each.
 MODULES = [
-    "numeric_arrays", "inputs", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups",
+    "numeric_arrays", "inputs", "batch_lists", "argmax", "validators", "counting", "metrics", "intervals", "long_tail", "groups",
     "binned_scores", "curves", "sparse_matrix", "class_order",
     "caller",
 ]

@@ -9,6 +9,7 @@ so a change to the maths happens here and only here. One module per job:
 
 ========================================  =================================================
 :mod:`tb_imbalance.core.inputs`           labels and predictions -> int64 class ids
+:mod:`tb_imbalance.core.batch_lists`      lists of equal batches that would be read as rows
 :mod:`tb_imbalance.core.argmax`           rows' argmax (chunked, threaded), a column's cut
 :mod:`tb_imbalance.core.validators`       flags, the class count, a matrix, class names
 :mod:`tb_imbalance.core.class_order`      labels that are class values, not ids, refused

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from tb_imbalance.core.batch_lists import check_batch_lists
 from tb_imbalance.core.class_order import check_label_values, check_pair_columns, check_pandas_order
 from tb_imbalance.core.inputs import (
     _bool_ids,
@@ -54,6 +55,7 @@ def resolve_num_classes(
         (3, ['a', 'b', 'c'])
     """
     told = num_classes is not None
+    check_batch_lists(labels, predictions, _count_told(num_classes, class_names))
     if num_classes is None:
         num_classes = _infer_num_classes(labels, predictions, ask=class_names is None)  # names tell C too
     inferred = num_classes is not None and not told
@@ -78,6 +80,16 @@ def resolve_num_classes(
     check_label_values(labels, class_names, num_classes, predictions, from_logits)
     check_pandas_order(labels, predictions, sample_weight, names, num_classes)
     return num_classes, names
+
+
+def _count_told(num_classes: int | None, class_names: Any) -> int | None:
+    """The number of classes ``num_classes`` or ``class_names`` tell, or None (names refused later, naming them)."""
+    if num_classes is not None or class_names is None:
+        return num_classes
+    try:
+        return len(class_name_values(class_names))
+    except TypeError:
+        return None
 
 
 def _count_origin(labels: Any, predictions: Any, num_classes: int, names: int) -> str:
@@ -161,6 +173,7 @@ def class_ids(
         ([0, 1], [0, 1], [0, 1])
     """
     bools = (_bool_ids(labels), _bool_ids(predictions)) if num_classes is None else None  # before they are numbers
+    check_batch_lists(labels, predictions, num_classes)
     labels = _as_numeric_array(labels, "labels")
     predictions = _as_numeric_array(predictions, "predictions")
     check_not_per_position(labels, predictions)
