@@ -249,6 +249,17 @@ class ReportWriter:
     def __repr__(self) -> str:
         return f"ReportWriter({self.log_dir!r})"
 
+    def __reduce__(self) -> Any:
+        """Refused, naming the fix: a process started by 'spawn' or 'forkserver' is handed its arguments
+        pickled, and pickle failed on the open event file or the lock, naming neither."""
+        raise TypeError(
+            "a ReportWriter cannot be pickled, and a process started with multiprocessing's 'spawn' or 'forkserver' "
+            "method (the default from Python 3.14 on Linux; a DataLoader's workers under them) is handed its "
+            "arguments pickled: the writer's open event file and lock are this process's. Pass that process the run "
+            f"directory, writer.log_dir ({self.log_dir!r}), and log there with tb_imbalance.log_report(log_dir, "
+            "...); give each process its own run directory, or its own `name`"
+        )
+
 
 def write_checked(
     history: RunHistory,

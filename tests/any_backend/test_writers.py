@@ -601,3 +601,29 @@ def test_a_report_writer_made_before_a_fork_gives_the_child_its_own_file_never_t
         logged = matrices(tmp_path, tag=tag)["."]
         assert sorted(logged) == steps
         assert all(np.array_equal(logged[step], expected) for step in steps)
+
+
+def test_a_report_writer_handed_to_a_spawned_process_is_refused_naming_its_run_directory(tmp_path):
+    """'spawn' and 'forkserver' (Python 3.14's default on Linux) pickle what a child is handed: pickle failed on the
+    writer's open event file ("cannot pickle '_io.FileIO' object"), naming neither the writer nor the fix."""
+    import multiprocessing
+    import pickle
+    import re
+
+    labels, scores = seeded_batch(12)
+    writer = tb_imbalance.ReportWriter(tmp_path)
+    tb_imbalance.log_report(writer, labels, scores, 0, image=False)  # its event file is open
+    unused = tb_imbalance.ReportWriter(tmp_path / "unused")  # a lock, no file yet
+    for refused in (writer, unused):
+        message = (rf"a ReportWriter cannot be pickled.*'spawn' or 'forkserver'.*writer\.log_dir "
+                   rf"\({re.escape(repr(refused.log_dir))}\), and log there with tb_imbalance\.log_report\(log_dir")
+        with pytest.raises(TypeError, match=message):
+            pickle.dumps(refused)
+    child = multiprocessing.get_context("spawn").Process(target=print, args=(writer,))
+    with pytest.raises(TypeError, match=r"a ReportWriter cannot be pickled"):
+        child.start()  # pickled before the child is started: none runs
+    tb_imbalance.log_report(writer, labels, scores, 1, image=False)  # the writer goes on here
+    writer.close()
+    expected = sk_confusion_matrix(labels, scores.argmax(axis=1), labels=[0, 1, 2])
+    logged = matrices(tmp_path)["."]
+    assert sorted(logged) == [0, 1] and all(np.array_equal(logged[step], expected) for step in (0, 1))
