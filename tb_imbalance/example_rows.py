@@ -103,6 +103,13 @@ def check_row_count(rows: Any, count: int, predictions: int) -> None:
             f"`examples` is a list of {len(rows)} model inputs of {count} rows each, and one row per example "
             "is shown: pass the inputs of one of them, e.g. examples=inputs[0]"
         )
+    sizes = [len(part) for part in rows if np.ndim(part) >= 1] if isinstance(rows, list) and len(rows) > 1 else []
+    if len(sizes) == len(rows) and sum(sizes) == count:
+        shown = ", ".join(map(str, sizes[:5])) + (", ..." if len(sizes) > 5 else "")
+        raise ValueError(
+            f"`examples` is a list of {len(rows)} arrays of {shown} rows, {count} in all: batches collected in a "
+            "loop, one row per label once joined; concatenate them first: np.concatenate, torch.cat or jnp.concatenate"
+        )
     raise ValueError(
         f"`examples` must have one row per label: received {len(rows)} rows for {count} "
         f"labels and {predictions} predictions; pass the inputs of exactly the logged rows, in their "

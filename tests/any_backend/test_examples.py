@@ -425,6 +425,9 @@ def test_torch_summary_writer_target(tmp_path):
          r"`examples` is a list of 2 model inputs of 4 rows each.* e\.g\. examples=inputs\[0\]"),
         ({"examples": (np.zeros((4, 6, 6)), np.zeros((4, 3)), np.zeros(4))}, ValueError,
          r"`examples` is a list of 3 model inputs of 4 rows each"),
+        ({"examples": [np.zeros((3, 5, 5)), np.zeros((1, 5, 5))]}, ValueError,  # batches of pictures, as a loop keeps them
+         r"^`examples` is a list of 2 arrays of 3, 1 rows, 4 in all: batches collected in a loop, one row per label once "
+         r"joined; concatenate them first: np\.concatenate, torch\.cat or jnp\.concatenate$"),
         ({"examples": [np.zeros(2), np.zeros(2), np.zeros(2)]}, ValueError,
          r"one row per label: received 3 rows for 4 labels and 4 predictions; pass the inputs of exactly the logged rows"),
         ({"examples": (np.zeros(2) for _ in range(4))}, TypeError,
