@@ -324,8 +324,11 @@ def _checked_weights(sample_weight: Any, rows: int) -> np.ndarray:
     if weights.ndim == 2 and weights.shape[1] == 1:
         weights = weights[:, 0]
     if weights.shape != (rows,):
+        joined = weights.ndim > 1 and weights.size == rows  # a list of equal batches, or batches stacked
         raise ValueError(
             f"`sample_weight` must have shape [{rows}] (one weight per row), received {_shape(weights)}"
+            + ("; batches collected in a loop? concatenate them first: np.concatenate, torch.cat or "
+               "jnp.concatenate" if joined else "")
         )
     _check_finite(weights, "sample_weight")
     if weights.size and weights.min() < 0:

@@ -97,3 +97,20 @@ def test_lists_of_one_row_each_are_still_rows(tmp_path, framework):
                                    class_names=["a", "b", "c"]).tolist() == expected
     with pytest.raises(ValueError, match="lists of 12 arrays of 3 values each.*pass num_classes=3"):
         tb_imbalance.log_report(tmp_path / "untold", one_hot, rows, 0, from_logits=True)
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_weight_batches_of_one_size_are_refused_naming_the_concatenation(tmp_path, framework):
+    rng = np.random.default_rng(7)
+    true, scores = rng.integers(0, 3, 40), rng.random((40, 3)).astype(np.float32)
+    mask = (rng.random(40) < 0.8).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^`sample_weight` must have shape \[40\] \(one weight per row\), received "
+                                         r"\(2, 20\); batches collected in a loop\? concatenate them first: "
+                                         r"np\.concatenate, torch\.cat or jnp\.concatenate$"):
+        tb_imbalance.log_report(tmp_path, true, scores, 0, sample_weight=_as_framework(framework, np.split(mask, 2)))
+    with pytest.raises(ValueError, match=r"received \(3,\)$"):  # not the rows' count: no batches to join
+        tb_imbalance.log_report(tmp_path, true, scores, 0, sample_weight=mask[:3])
+    assert not any(tmp_path.iterdir())
+    weighted = tb_imbalance.log_report(tmp_path, true, scores, 0, sample_weight=np.concatenate(np.split(mask, 2)))
+    expected = skm.confusion_matrix(true, scores.argmax(axis=1), labels=range(3), sample_weight=mask)
+    np.testing.assert_array_equal(weighted, expected)
