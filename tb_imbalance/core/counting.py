@@ -183,7 +183,7 @@ def class_ids(
             if num_classes is None and array.ndim > 2:  # the shape is what is wrong, said as with num_classes
                 raise ValueError(
                     f"`{name}` must be class ids [N] or rows [N, C], received shape "
-                    f"{list(array.shape)}" + _squeeze_hint(array)
+                    f"{list(array.shape)}" + _squeeze_hint(array, name)
                 )
         if num_classes is None:
             raise ValueError(

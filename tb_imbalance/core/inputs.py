@@ -53,10 +53,15 @@ def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray
     return ids.astype(np.int64, copy=False)
 
 
-def _squeeze_hint(array: np.ndarray) -> str:
+def _squeeze_hint(array: np.ndarray, argument: str = "labels") -> str:
     if array.ndim > 2 and 1 in array.shape[1:]:
         axis = 1 + list(array.shape[1:]).index(1)
         return f"; remove the size-1 axes first (e.g. np.squeeze(x, axis={axis}))"
+    if argument == "predictions" and array.ndim == 3:  # beside per-position labels, check_not_per_position said
+        return (
+            "; a sequence model's scores at every step? pass one row per example, those of the step that "
+            "classifies: predictions[:, -1] of [N, T, C], predictions[:, :, -1] of PyTorch's [N, C, T]"
+        )
     return ""
 
 
@@ -250,7 +255,7 @@ def class_ids_from_predictions(predictions: Any, num_classes: int, *, from_logit
     if array.ndim != 1:
         raise ValueError(
             "`predictions` must be class ids [N], scores [N, C] or one sigmoid "
-            f"column [N] / [N, 1], received shape {_shape(array)}" + _squeeze_hint(array)
+            f"column [N] / [N, 1], received shape {_shape(array)}" + _squeeze_hint(array, "predictions")
         )
     if is_float:
         if num_classes != 2:

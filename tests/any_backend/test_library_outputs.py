@@ -3,7 +3,8 @@
 A model's output dict (Hugging Face's ``ModelOutput``), a confusion matrix
 normalised by torchmetrics or scikit-learn, binary logits past float's
 range, logits that are all 0 (an untrained model), labels that are a
-scikit-learn classifier's ``classes_`` beside ``class_names=clf.classes_``; and, where PyTorch is
+scikit-learn classifier's ``classes_`` beside ``class_names=clf.classes_``, a sequence model's scores at
+every step beside one label a sequence; and, where PyTorch is
 installed, ``torch.return_types`` from ``max`` / ``topk``, a torchmetrics metric
 object passed without ``.compute()``, lists of tensors
 that require grad, ``SummaryWriter`` subclasses and ``log_report`` inside a
@@ -815,3 +816,20 @@ def test_a_softmax_over_the_rows_is_refused_naming_the_class_axis_and_a_row_wise
         cm = tb_imbalance.log_report(tmp_path / "right", labels, scores, index, image=False)
         np.testing.assert_array_equal(cm, expected)
     assert [m.tolist() for m in matrices(tmp_path / "right")["."].values()] == [expected.tolist()] * 3
+
+
+def test_a_sequence_models_scores_at_every_step_beside_one_label_a_sequence_name_the_step_to_pass(tmp_path):
+    # an LSTM classifier's head applied to every step gives [N, T, C]; one label per sequence is [N]
+    rng = np.random.default_rng(12)
+    true = rng.integers(0, 3, 10)
+    per_step = rng.normal(size=(10, 6, 3)).astype(np.float32)
+    fix = r"a sequence model's scores at every step\? pass one row per example, those of the step that classifies: " \
+          r"predictions\[:, -1\] of \[N, T, C\], predictions\[:, :, -1\] of PyTorch's \[N, C, T\]$"
+    with pytest.raises(ValueError, match=r"`predictions` must be class ids \[N\] or rows \[N, C\], received shape "
+                                         r"\[10, 6, 3\]; " + fix):
+        tb_imbalance.log_report(tmp_path, true, per_step, 0, from_logits=True)
+    with pytest.raises(ValueError, match=r"received shape \(10, 3, 6\); " + fix):
+        tb_imbalance.log_report(tmp_path, true, per_step.transpose(0, 2, 1), 0, from_logits=True, class_names=NAMES)
+    assert not any(tmp_path.iterdir())
+    logged = tb_imbalance.log_report(tmp_path, true, per_step[:, -1], 0, from_logits=True, class_names=NAMES)
+    np.testing.assert_array_equal(logged, skm.confusion_matrix(true, per_step[:, -1].argmax(axis=1), labels=range(3)))
