@@ -431,7 +431,10 @@ def test_lists_of_arrays_are_refused_as_batches_or_heads_with_the_fix():
         core.confusion_matrix(labels[:32], score_batches[:2])
     with pytest.raises(ValueError, match=r"read as 2 one-hot rows of 32 classes, and item 0 \(.*\) is no one-hot row: "
                                          r"batches collected in a loop\? concatenate them first"):
-        core.confusion_matrix(label_batches[:2], scores[:32])  # equal batches read as one-hot rows
+        core.confusion_matrix(label_batches[:2], scores[:60])  # equal batches read as one-hot rows
+    with pytest.raises(ValueError, match=r"as many as the rows of `predictions` in each: the labels of a model with "
+                                         r"several heads\? pass the one to log, e\.g\. labels\[0\]"):
+        core.confusion_matrix(label_batches[:2], scores[:32])
     assert core.confusion_matrix([[0, 1, 0], [1, 0, 0]], [[0.1, 0.8, 0.1], [0.9, 0.0, 0.1]]).trace() == 2  # rows
     np.testing.assert_array_equal(  # the fix the messages give
         core.confusion_matrix(np.concatenate(label_batches), np.concatenate(score_batches)),

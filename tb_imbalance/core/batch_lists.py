@@ -9,6 +9,9 @@ k * L rows, are batches: refused, naming the concatenation. A binary
 model's batches that each hold one positive are one-hot rows as well, and
 beside its score batches would count a matrix of L classes: refused, naming
 both readings, unless the count told (``num_classes``, ``class_names``) is L.
+Arrays each of as many values as the predictions have rows are the labels
+of a model's several heads, refused naming ``labels[0]``; beside a list of
+score arrays (heads or batches) the predictions' own check says which.
 
 Example:
     >>> check_batch_lists([np.array([0, 2, 1]), np.array([1, 1, 0])], np.zeros((6, 3)), None)
@@ -39,6 +42,11 @@ def _arrays_of_one_length(value: Any) -> tuple[int, int] | None:
     return len(value), int(next(iter(shapes))[0])
 
 
+def _arrays_of_rows(value: Any) -> bool:
+    """Whether ``value`` is a list or tuple of two or more arrays of two or more axes (score rows)."""
+    return type(value) in (list, tuple) and len(value) > 1 and all(len(getattr(item, "shape", ())) > 1 for item in value)
+
+
 def check_batch_lists(labels: Any, predictions: Any, num_classes: int | None) -> None:
     """Refuse ``labels`` (and ``predictions``) that are lists of equal batches read as rows (the module's rule).
 
@@ -53,12 +61,17 @@ def check_batch_lists(labels: Any, predictions: Any, num_classes: int | None) ->
         ValueError: `labels` and `predictions` are lists of 2 arrays of 3 values each, read as 2 rows of 3 classes (one-hot labels, a row of scores each): batches collected in a loop (a binary model's, 3 rows each)? concatenate each list first: np.concatenate, torch.cat or jnp.concatenate; rows of 3 classes: pass num_classes=3 (or 3 class_names)
     """
     shape = _arrays_of_one_length(labels)
-    if shape is None:
-        return
+    if shape is None or _arrays_of_rows(predictions):
+        return  # beside a list of score arrays (several heads, or batches), that list's own check says which
     count, length = shape
     concatenate = "np.concatenate, torch.cat or jnp.concatenate"
-    odd = _first_row_not_one_hot(labels)
     scored = _shape(predictions)
+    if scored and scored[0] == length != count:  # as many rows as the predictions in each: not rows, not batches
+        raise ValueError(
+            f"`labels` is a {type(labels).__name__} of {count} arrays of {length} values each, as many as the rows of "
+            "`predictions` in each: the labels of a model with several heads? pass the one to log, e.g. labels[0]"
+        )
+    odd = _first_row_not_one_hot(labels)
     if odd is not None or (scored and scored[0] == count * length):
         row = "" if odd is None else f", and item {odd[0]} ({odd[1]}) is no one-hot row"
         rows = "" if not scored or scored[0] != count * length else f" beside the {scored[0]} rows of `predictions`"

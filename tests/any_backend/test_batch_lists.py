@@ -114,3 +114,19 @@ def test_weight_batches_of_one_size_are_refused_naming_the_concatenation(tmp_pat
     weighted = tb_imbalance.log_report(tmp_path, true, scores, 0, sample_weight=np.concatenate(np.split(mask, 2)))
     expected = skm.confusion_matrix(true, scores.argmax(axis=1), labels=range(3), sample_weight=mask)
     np.testing.assert_array_equal(weighted, expected)
+
+
+@pytest.mark.parametrize("framework", ["numpy", "torch"])
+def test_the_labels_of_several_heads_are_named_as_heads_not_as_batches(tmp_path, framework):
+    rng = np.random.default_rng(8)
+    heads = [rng.integers(0, 3, 20), rng.integers(0, 3, 20)]
+    scores = [rng.random((20, 3)).astype(np.float32), rng.random((20, 3)).astype(np.float32)]
+    with pytest.raises(ValueError, match=r"^`labels` is a list of 2 arrays of 20 values each, as many as the rows of "
+                                         r"`predictions` in each: the labels of a model with several heads\? pass the one "
+                                         r"to log, e\.g\. labels\[0\]$"):
+        tb_imbalance.log_report(tmp_path, _as_framework(framework, heads), scores[0], 0)
+    with pytest.raises(ValueError, match=r"^`predictions` is a list of 2 arrays: the outputs of a model with several heads"):
+        tb_imbalance.log_report(tmp_path, _as_framework(framework, heads), _as_framework(framework, scores), 0)
+    assert not any(tmp_path.iterdir())
+    logged = tb_imbalance.log_report(tmp_path, heads[0], scores[0], 0)
+    np.testing.assert_array_equal(logged, skm.confusion_matrix(heads[0], scores[0].argmax(axis=1), labels=range(3)))
