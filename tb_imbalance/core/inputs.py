@@ -48,7 +48,7 @@ def _check_range(ids: np.ndarray, num_classes: int, argument: str) -> np.ndarray
             raise ValueError(
                 f"`{argument}` must hold class ids in [0, {num_classes - 1}] "
                 f"(num_classes={num_classes}), received {bad}; pass the right "
-                f"`num_classes` or map your labels to 0..C-1{leave_out}"
+                f"`num_classes` (or `class_names`, one per class) or map your labels to 0..C-1{leave_out}"
             )
     return ids.astype(np.int64, copy=False)
 

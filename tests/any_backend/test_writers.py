@@ -627,3 +627,10 @@ def test_a_report_writer_handed_to_a_spawned_process_is_refused_naming_its_run_d
     expected = sk_confusion_matrix(labels, scores.argmax(axis=1), labels=[0, 1, 2])
     logged = matrices(tmp_path)["."]
     assert sorted(logged) == [0, 1] and all(np.array_equal(logged[step], expected) for step in (0, 1))
+
+
+def test_a_label_beyond_the_class_names_names_class_names_as_a_fix(tmp_path):
+    """The count came from ``class_names``: the error names them beside ``num_classes``, and nothing is written."""
+    with pytest.raises(ValueError, match=r"received 2; pass the right `num_classes` \(or `class_names`, one per class\)"):
+        tb_imbalance.log_report(tmp_path, np.array([0, 1, 2]), np.array([0, 1, 1]), step=0, class_names=["a", "b"])
+    assert not list(tmp_path.rglob("*tfevents*"))
