@@ -76,6 +76,26 @@ def test_fix_flags_without_the_flag_and_with_a_malformed_one():
         ImbalancePluginLoader().fix_flags(argparse.Namespace(samples_per_plugin="imbalance"))
 
 
+@pytest.mark.parametrize("given", ["imbalance=-1", {"imbalance": -1}, {"imbalance": "all"}, {"imbalance": True}])
+def test_fix_flags_refuses_a_retention_tensorboard_cannot_keep(given):
+    # A negative count makes TensorBoard's Python loader fail every read of the series (each run
+    # answered 503) and keeps its data server from starting: refused when TensorBoard starts.
+    flags = argparse.Namespace(samples_per_plugin=given)
+    with pytest.raises(base_plugin.FlagsError) as raised:
+        ImbalancePluginLoader().fix_flags(flags)
+    shown = "-1" if given in ("imbalance=-1", {"imbalance": -1}) else repr(given["imbalance"])
+    assert str(raised.value) == (
+        f"--samples_per_plugin imbalance={shown}: the steps to keep of each run and tag must be a count of 0 "
+        "or more, where 0 keeps every step; pass imbalance=0, or leave imbalance out of the flag to keep every step"
+    )
+
+
+def test_tensorboard_refuses_a_negative_retention_at_start(tmp_path):
+    board = program.TensorBoard(plugins=[core_plugin.CorePluginLoader, ImbalancePluginLoader])
+    with pytest.raises(base_plugin.FlagsError, match=r"^--samples_per_plugin imbalance=-1: .*pass imbalance=0"):
+        board.configure(["tensorboard", "--logdir", str(tmp_path), "--samples_per_plugin", "imbalance=-1"])
+
+
 @pytest.mark.parametrize(
     ("argv", "kwargs", "expected"),
     [

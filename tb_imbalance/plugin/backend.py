@@ -53,7 +53,7 @@ from tensorboard import errors as tb_errors
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
-from tb_imbalance.plugin import cache, reader, static
+from tb_imbalance.plugin import cache, reader, retention, static
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError, shown_value
 from tb_imbalance.plugin.payloads import to_json
 
@@ -379,34 +379,6 @@ def _run_and_tag(request: wrappers.Request) -> tuple[Any, str, str, str]:
     return (*_experiment(request), run, tag)
 
 
-def _samples_per_plugin(value: Any) -> dict[str, int]:
-    """Normalise ``flags.samples_per_plugin`` (dict, ``"a=1,b=2"`` string or None)."""
-    if value is None or value == "":
-        return {}
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str):
-        hints: dict[str, int] = {}
-        for token in value.split(","):
-            token = token.strip()
-            if not token:
-                continue
-            name, separator, count = token.partition("=")
-            try:
-                if not separator:
-                    raise ValueError(token)
-                hints[name.strip()] = int(count)
-            except ValueError:
-                raise base_plugin.FlagsError(
-                    "--samples_per_plugin must be comma-separated plugin=count pairs such as "
-                    f"`imbalance=50`, received {value!r}"
-                ) from None
-        return hints
-    raise base_plugin.FlagsError(
-        f"--samples_per_plugin must be a dict or a string, received {value!r}"
-    )
-
-
 class ImbalancePluginLoader(base_plugin.TBLoader):
     """Loads :class:`ImbalancePlugin`; keeps every logged step unless told otherwise.
 
@@ -433,11 +405,10 @@ class ImbalancePluginLoader(base_plugin.TBLoader):
                 left as a dict.
 
         Raises:
-            base_plugin.FlagsError: ``samples_per_plugin`` is malformed.
+            base_plugin.FlagsError: ``samples_per_plugin`` is malformed, or
+                its ``imbalance`` count is not a count of 0 or more.
         """
-        hints = _samples_per_plugin(getattr(flags, "samples_per_plugin", None))
-        hints.setdefault(fmt.PLUGIN_NAME, 0)
-        flags.samples_per_plugin = hints
+        flags.samples_per_plugin = retention.with_every_step_kept(getattr(flags, "samples_per_plugin", None))
 
     def load(self, context: base_plugin.TBContext) -> ImbalancePlugin:
         """Build the plugin for TensorBoard's ``context``."""
