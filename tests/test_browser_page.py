@@ -201,13 +201,17 @@ def test_a_baseline_that_leaves_the_log_directory_is_said_and_selected_again_whe
             page_message.wait_for(state="hidden", timeout=60_000)
             wait_ready(page)
             assert [head.get_attribute("data-run") for head in page.locator("[data-testid=report-run-head]").all()] == ["third"]
-            # Every run leaves: the selected one is still named, not "no confusion matrices found"
+            # Every run leaves: the selected ones are still named, one line each, not "no confusion matrices found"
+            page = dashboard.open(runs=["other", "third"], poll=1)
             for run in ("base", "other", "third"):
                 shutil.move(str(logs / run), str(tmp_path / run))
             page.wait_for_function(
-                "document.querySelector('[data-testid=page-message]')?.textContent.startsWith('third: not in the log')",
+                "document.querySelector('[data-testid=page-message]')?.textContent.startsWith('other: not in the log')",
                 timeout=60_000,
             )
+            lines = dashboard.testid("page-message").inner_text().split("\n")
+            assert [line.split(":")[0] for line in lines] == ["other", "third"], lines
+            assert all(line.endswith("(choosing runs in the list forgets it)") for line in lines), lines
             dashboard.open(runs=["third"], poll=1)  # a fresh page on the empty directory: no reload needed
             assert dashboard.testid("page-message").text_content().endswith("New runs appear here as they are written.")
             dashboard.problems.assert_none(allowed_console=["status of 404"])
