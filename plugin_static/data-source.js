@@ -1,6 +1,7 @@
 // What the dashboard knows about the server: runs and tags, the steps of
 // each run, the logged steps the server left out, per-run errors, and cached
 // per-class series.
+import { noteRunNames } from "./format.js";
 import { holdsSteps } from "./renamed-runs.js";
 
 const byName = (a, b) => a.localeCompare(b, undefined, { numeric: true });
@@ -120,6 +121,7 @@ export function createDataSource(api) {
           for (const tag of tags) if (!kept.includes(tag)) forgetLeft(run, tag);
         }
         runTags = next;
+        noteRunNames(Object.keys(next));
         listError = null;
         return changed;
       } catch (error) {

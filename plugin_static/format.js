@@ -157,15 +157,38 @@ export function classText(name) {
   return isolated(shownName(String(name)));
 }
 
+/** The last folder of a run ClassificationReportCallback wrote. */
+const CALLBACK_FOLDER = /\/validation_imbalance$/;
+
+/** Every run the page has seen listed, and those of them whose name without the callback's folder is another's. */
+const listedRuns = new Set();
+const keptWhole = new Set();
+
+/**
+ * Tells {@link runLabel} the runs of the log directory as listed: a callback's run whose name without
+ * `/validation_imbalance` is another run's name (`exp` next to `exp/validation_imbalance`) keeps that
+ * folder on screen from then on (also while either run is away), so that no run passes for another.
+ * @example
+ *   noteRunNames(["exp", "exp/validation_imbalance", "b/validation_imbalance"]);
+ *   runLabel("exp/validation_imbalance") // "exp/validation_imbalance"
+ *   runLabel("b/validation_imbalance") // "b"
+ * @param {string[]} runs
+ */
+export function noteRunNames(runs) {
+  for (const run of runs) listedRuns.add(run);
+  for (const run of listedRuns) if (CALLBACK_FOLDER.test(run) && listedRuns.has(run.replace(CALLBACK_FOLDER, ""))) keptWhole.add(run);
+}
+
 /**
  * A run's name as shown. Runs written by ClassificationReportCallback end in
  * `/validation_imbalance` (next to Keras' `train` and `validation` runs); the
- * suffix is dropped on screen and kept in the run's own tooltip and URLs.
+ * suffix is dropped on screen and kept in the run's own tooltip and URLs, unless
+ * the name without it is another run's ({@link noteRunNames}).
  * @param {string} run
  * @returns {string}
  */
 export function runLabel(run) {
-  return run.replace(/\/validation_imbalance$/, "") || run;
+  return keptWhole.has(run) ? run : run.replace(CALLBACK_FOLDER, "") || run;
 }
 
 /**

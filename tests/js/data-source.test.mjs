@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { createDataSource } from "../../plugin_static/data-source.js";
+import { shownRun } from "../../plugin_static/format.js";
 
 function stubApi(wallTimes) {
   const forgotten = [];
@@ -78,4 +79,19 @@ test("a run named like an object's own property that leaves the run list is forg
     assert.equal(source.stepsOf("cm", name), undefined);
     assert.deepEqual(api.forgotten, [[name, "cm"]]);
   }
+});
+
+test("a callback's run listed next to a run of its name without `/validation_imbalance` is shown whole", async () => {
+  // `tensorboard --logdir runs` over runs/exp (log_report) and runs/exp/validation_imbalance (the callback):
+  // both read "exp" in the run list, the column heads and the pickers.
+  const api = stubApi([100.5]);
+  let listed = { exp: ["cm"], "exp/validation_imbalance": ["cm"], "solo/validation_imbalance": ["cm"] };
+  api.runs = async () => listed;
+  const source = createDataSource(api);
+  await source.loadRunList();
+  assert.deepEqual(["exp", "exp/validation_imbalance", "solo/validation_imbalance"].map(shownRun),
+    ["exp", "exp/validation_imbalance", "solo"]);
+  listed = { "exp/validation_imbalance": ["cm"], "solo/validation_imbalance": ["cm"] }; // exp away: still told apart from it
+  await source.loadRunList();
+  assert.equal(shownRun("exp/validation_imbalance"), "exp/validation_imbalance");
 });

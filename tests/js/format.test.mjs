@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { classText, formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { classText, formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, noteRunNames, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -60,6 +60,15 @@ test("run labels drop the callback's suffix", () => {
   assert.equal(runLabel("exp1/validation_imbalance"), "exp1");
   assert.equal(runLabel("/validation_imbalance"), "/validation_imbalance");
   assert.equal(runLabel("plain"), "plain");
+});
+
+test("a callback's run keeps its suffix where the name without it is another listed run's", () => {
+  noteRunNames(["twin", "twin/validation_imbalance", "single/validation_imbalance"]);
+  assert.deepEqual(["twin", "twin/validation_imbalance", "single/validation_imbalance"].map(runLabel),
+    ["twin", "twin/validation_imbalance", "single"]);
+  assert.equal(runText("twin/validation_imbalance"), "\u2068twin/validation_imbalance\u2069");
+  noteRunNames(["single", "other"]); // a run of the shorter name listed later
+  assert.equal(runLabel("single/validation_imbalance"), "single/validation_imbalance");
 });
 
 test("run names show their bidi controls and invisible characters as code points, like class names", () => {
