@@ -35,6 +35,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.keras import state_updates
+from tb_imbalance.keras.cell_index import COUNTERS
 
 __all__ = ["CODES_ABOVE_CLASSES", "DEFAULT_MAX_ROWS", "COUNTER_SLOTS", "CodesLayout", "refuse_replicas", "read_cells"]
 
@@ -44,11 +45,12 @@ CODES_ABOVE_CLASSES = core.SPARSE_ABOVE_CLASSES
 #: Codes kept per pass by default (16 MB of int32 codes).
 DEFAULT_MAX_ROWS = 2**22
 
-#: The counters of the codes layout: rows not countable, single-column scores
-#: outside [0, 1], rows with sample_weight 0 (as after the cells of the dense
-#: layout), then the rows written so far.
-COUNTER_SLOTS = 4
-_ROWS_SLOT = 3
+#: The counters of the codes layout: those after the cells of the dense layout
+#: (:data:`~tb_imbalance.keras.cell_index.COUNTERS`: rows not countable,
+#: single-column scores outside [0, 1], rows with sample_weight 0, rows of
+#: other weights than 0 and 1), then the rows written so far.
+COUNTER_SLOTS = COUNTERS + 1
+_ROWS_SLOT = COUNTERS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -31,12 +31,17 @@ from tb_imbalance.keras.row_ops import (
     row_argmax,
 )
 
-__all__ = ["CellLayout"]
+__all__ = ["CellLayout", "COUNTERS", "REAL_WEIGHTS"]
+
+#: The counters after the cells (first in the codes layout): rows not countable, single-column scores outside
+#: [0, 1], rows with sample_weight 0, and rows counted once whose weight was neither 0 nor 1 (at :data:`REAL_WEIGHTS`)
+COUNTERS = 4
+REAL_WEIGHTS = 3
 
 
 @dataclasses.dataclass(frozen=True)
 class CellLayout:
-    """Where a metric counts each row: ``C * C`` cells, then three counters.
+    """Where a metric counts each row: ``C * C`` cells, then :data:`COUNTERS` counters.
 
     Attributes:
         num_classes: ``C``.
@@ -156,3 +161,20 @@ class CellLayout:
             index = xp.where(weight != 0, index, size + 2)
             index = xp.where((weight < 0) | (weight != weight), size, index)  # negative or NaN
         return index, true_ids, pred_ids
+
+    def real_weight_rows(self, xp: Any, index: Any, sample_weight: Any) -> Any:
+        """How many rows of the batch went into a cell with a sample weight other than 0 and 1 (each counts
+        once there: the weight is a mask); None without weights, which costs nothing.
+
+        Example:
+            >>> from keras import ops
+            >>> layout = CellLayout(2, False, "int64", False, "m")
+            >>> index = ops.convert_to_tensor([0, 3, 3, 6])  # the last row: weight 0, in its counter
+            >>> int(layout.real_weight_rows(ops, index, ops.convert_to_tensor([0.5, 1.0, 3.0, 0.0])))
+            2
+        """
+        if sample_weight is None:
+            return None
+        weight = xp.reshape(xp.convert_to_tensor(sample_weight), (-1,))
+        in_cell = index < self.num_classes * self.num_classes  # weight 0, negative or NaN: a counter's row
+        return xp.sum(xp.cast(in_cell & (weight != 1), self.count_dtype))

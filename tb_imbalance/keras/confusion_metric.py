@@ -9,8 +9,9 @@ the same calls go to ``torch`` directly, see
 :mod:`tb_imbalance.keras.array_namespace`).
 The state is the ``C * C`` cells of the matrix (row-major, exact integers;
 above 1000 classes the rows' cell codes instead, :mod:`tb_imbalance.keras.cell_codes`)
-followed by three counters: rows that could not be counted, single-column
-scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0.
+followed by four counters: rows that could not be counted, single-column
+scores outside ``[0, 1]``, rows masked out by ``sample_weight`` 0, rows
+counted once whose ``sample_weight`` was neither 0 nor 1.
 ``update_state`` turns each row into the index of its cell (or of a
 counter) and adds the batch in one scatter-add: O(batch) work, whatever
 ``C``. Keras calls ``result()`` after every batch, so it must be cheap:
@@ -44,21 +45,19 @@ from __future__ import annotations
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
 from tb_imbalance import core
 from tb_imbalance.keras import state_updates
 from tb_imbalance.keras.cell_codes import CODES_ABOVE_CLASSES, CodesLayout, refuse_replicas
-from tb_imbalance.keras.cell_index import CellLayout
+from tb_imbalance.keras.cell_index import COUNTERS, REAL_WEIGHTS, CellLayout
 from tb_imbalance.keras.curve_state import CurveLayout
 from tb_imbalance.keras.metric_reads import HostReads, MetricState, host_array
 from tb_imbalance.keras.array_namespace import array_namespace
 from tb_imbalance.keras.row_ops import (
-    HOST_TYPES, as_output_precision, countable_tensor, host_row_mask, count_dtype, float_dtype, pick_with_tensorflow,
+    HOST_TYPES, as_output_precision, countable_tensor, count_dtype, float_dtype, pick_with_tensorflow,
     tf_native_argmax_applies,
 )
-from tb_imbalance.step_curves import warn_if_probabilities
 
 __all__ = ["ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_max_classes", "DENSE_RESULT_MAX_CLASSES"]
 
@@ -67,8 +66,6 @@ __all__ = ["ConfusionMatrixMetric", "MetricState", "count_dtype", "dense_result_
 #: which costs a second scatter-add per batch but only O(C) per ``result()``.
 #: Each is about where the two cost the same per batch on a CPU.
 DENSE_RESULT_MAX_CLASSES = {"tensorflow": 128, "jax": 128, "torch": 256}
-
-_COUNTERS = 3  # counters after the C*C cells: rows not countable, single-column scores outside [0, 1], weight 0
 
 # The XLA-compiled functions per metric configuration (ConfusionMatrixMetric._shared_xla_function),
 # shared by the metrics of these modules
@@ -94,7 +91,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     or one score column ``[N]`` / ``[N, 1]`` when ``num_classes == 2``: a sigmoid probability above
     0.5 is class 1, or with ``from_logits=True`` a logit above 0 (the same decision). ``sample_weight`` is
     used as a mask only: rows with weight 0 are skipped, every other row counts once (counts stay
-    exact integers).
+    exact integers); rows of other weights than 0 and 1 are counted aside too (:attr:`real_weight_rows`)
+    and warned once, naming the fixes, when Keras resets the metric or its matrix is read.
 
     Invalid rows. Rows that cannot be counted (labels outside ``[0, C)``, fractional labels, one-hot
     label rows with no positive entry or their largest value in several columns, score rows holding
@@ -174,10 +172,10 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         self._codes = codes if self.num_classes > CODES_ABOVE_CLASSES else None
         size = self.num_classes * self.num_classes
         if self._codes is None:
-            # The C*C cells of the matrix (row-major), then the counters of rows that could not be
-            # counted, of single-column scores outside [0, 1] while from_logits=False, of rows with weight 0.
+            # The C*C cells of the matrix (row-major), then the counters: rows that could not be counted, single-column
+            # scores outside [0, 1] while from_logits=False, rows with weight 0, rows of weights other than 0 and 1.
             self.counts = self.add_variable(
-                shape=(size + _COUNTERS,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
+                shape=(size + COUNTERS,), initializer="zeros", dtype=self._count_dtype, name="confusion_matrix"
             )
         else:  # above 1000 classes: the counters and the rows written, then the rows' cell codes
             self.counts, self.cell_codes = self._codes.add_variables(self, self._count_dtype)
@@ -212,20 +210,6 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
                 shape=(), initializer="zeros", dtype=self.dtype, name="last_result", aggregation="only_first_replica"
             )
 
-    def _check_on_host(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
-        """Precise errors for numpy / list input, before anything is counted (rows of weight 0 are skipped);
-        with ``from_logits``, probabilities warned once per metric, as :func:`tb_imbalance.log_report` warns them."""
-        kept = host_row_mask(sample_weight, np.shape(y_true)[0] if np.ndim(y_true) else 1)
-        if (np.size(y_true) == 0 and np.size(y_pred) == 0) or (kept is not None and not kept.any()):
-            return
-        try:
-            core.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes,
-                                  from_logits=self.from_logits, sample_weight=kept)
-        except (TypeError, ValueError) as error:
-            raise core.reworded(error, f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}") from None
-        if self.from_logits and warn_if_probabilities(self, self.name, np.asarray(y_pred)):
-            self._said_probabilities_as_logits = True  # said here: the same from the counters at the next read is not
-
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         """Add a batch to the confusion matrix.
 
@@ -234,7 +218,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             y_pred: scores ``[N, C]``, class ids ``[N]``, or (two classes) one
                 score per row ``[N]`` / ``[N, 1]``: a sigmoid probability, or a
                 logit with ``from_logits=True``.
-            sample_weight: optional ``[N]``; rows with weight 0 are skipped.
+            sample_weight: optional ``[N]``, a mask: rows with weight 0 are skipped, others count once.
 
         Raises:
             ValueError: wrong shapes, or sparse float16 / bfloat16 labels of more classes than the type holds
@@ -275,10 +259,11 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
     ) -> tuple[Any, ...]:
         """The batch's additions to each variable, as ids (and values).
 
-        ``(index, marginal_ids, marginal_counts, curve)``: the rows' slots in ``counts`` (1 each); in the
+        ``(index, marginal_ids, marginal_counts, curve, real_weights)``: the rows' slots in ``counts`` (1 each); in the
         marginals layout the marginal ids and counts to add (only rows that went into a cell of the matrix
         count); with curves, the :class:`~tb_imbalance.keras.curve_state.CurveBatch` to add to
-        ``curve_counts`` and ``curve_sums``. Absent parts are None. ``y_pred`` may be the ``scores`` already reduced to
+        ``curve_counts`` and ``curve_sums``; given weights, the rows of weights other than 0 and 1 (a scalar:
+        :meth:`CellLayout.real_weight_rows`). Absent parts are None. ``y_pred`` may be the ``scores`` already reduced to
         :class:`~tb_imbalance.keras.row_ops.Picked` ids. ``curves``: bin the scores (None: unless a training
         batch is skipped, :attr:`skip_training_curves`).
         """
@@ -292,11 +277,11 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             marginal_counts = xp.concatenate([in_matrix, in_matrix, on_diagonal])
         keeps = self._keeps_curves if curves is None else curves
         curve = self._curves.batch_ids(xp, scores, index, true_ids, pred_ids, num * num) if keeps else None
-        return index, marginal_ids, marginal_counts, curve
+        return index, marginal_ids, marginal_counts, curve, self._layout.real_weight_rows(xp, index, sample_weight)
 
     def _add_rows(self, xp: Any, rows: tuple[Any, ...]) -> None:
         """Scatter-add :meth:`_rows`' additions into the variables, in place where the backend allows."""
-        index, marginal_ids, marginal_counts, curve = rows
+        index, marginal_ids, marginal_counts, curve, real_weights = rows
         if self._codes is None:
             state_updates.scatter_count(self.counts, index)
         else:
@@ -305,6 +290,8 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             state_updates.scatter_add(self.marginals, marginal_ids, marginal_counts)
         if curve is not None:
             state_updates.add_curve_batch(self.curve_counts, self.curve_sums, curve)
+        if real_weights is not None:
+            state_updates.add_to_slot(self.counts, self._counters_start + REAL_WEIGHTS, real_weights)
 
     def _shared_xla_function(self, kind: str) -> Any:
         """The XLA-compiled function of this metric's configuration: on TensorFlow
@@ -336,13 +323,14 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
             function = functions[key] = state_updates.jax_function(self.stateless_result)
         elif function is None and kind == "reset":
             layout = [(tuple(variable.shape), variable.dtype) for variable in self.variables]
-            function = functions[key] = state_updates.jax_fresh_state(self._counters_start, layout)
+            function = functions[key] = state_updates.jax_fresh_state(self._counters_start, COUNTERS, layout)
         elif function is None:
             rows = lambda *batch: self._rows(ops, *batch, under_xla=True, curves=curves)  # noqa: E731
             if kind == "update":
                 function = state_updates.fused_tf_update(
                     rows, lambda counts, curve_counts: self._value_of_state(ops, counts, curve_counts),
                     self.counts.shape[0], reads_curves=self._result_reads_curves, sum_dtype=self._float_dtype,
+                    weights_slot=self._counters_start + REAL_WEIGHTS,
                 )
             else:
                 function = state_updates.xla_function(rows)
@@ -353,8 +341,7 @@ class ConfusionMatrixMetric(HostReads, keras.metrics.Metric):
         fresh = None  # JAX: the counters read and every variable's zeros in one call, not one dispatch for each
         if self._compiled_result and not state_updates.in_stateless_scope():
             fresh = self._shared_xla_function("reset")(self.counts.value)
-        self._say_why_uncounted(None if fresh is None else host_array(fresh[0]))
-        self._say_if_probabilities_as_logits()
+        self._say_at_reset(None if fresh is None else host_array(fresh[0]))
         self.skip_training_curves, self.resets = False, self.resets + 1  # resets: see validation_pass
         state_updates.zero_variables(self.variables, None if fresh is None else fresh[1:])  # TensorFlow: an op each
 

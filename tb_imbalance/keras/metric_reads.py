@@ -2,9 +2,11 @@
 
 :class:`HostReads` is the part of
 :class:`~tb_imbalance.keras.ConfusionMatrixMetric` that runs outside the
-training step: it copies the variables to the host (one copy each), turns the
-counters of rows that were not counted into errors that name the fix, and
-the curve state into :func:`tb_imbalance.core.curve_summary`'s array (see
+training step: it checks numpy / list batches before they are counted, copies
+the variables to the host (one copy each), turns the counters of rows that
+were not counted into errors that name the fix (and the rows of weights other
+than 0 and 1, counted once each, into a warning), and the curve state into
+:func:`tb_imbalance.core.curve_summary`'s array (see
 :mod:`tb_imbalance.keras.curve_state`).
 
 Example:
@@ -22,9 +24,13 @@ from typing import Any, NamedTuple
 import keras
 import numpy as np
 
+from tb_imbalance import core
 from tb_imbalance.core.caller import user_stacklevel
 from tb_imbalance.keras.cell_codes import read_cells
+from tb_imbalance.keras.cell_index import COUNTERS, REAL_WEIGHTS
+from tb_imbalance.keras.row_ops import host_row_mask
 from tb_imbalance.keras.state_updates import in_stateless_scope, read_slice
+from tb_imbalance.step_curves import warn_if_probabilities
 
 __all__ = ["HostReads", "MetricState", "host_array", "host_copy"]
 
@@ -65,6 +71,20 @@ class HostReads:
     """Host-side reads of a :class:`~tb_imbalance.keras.ConfusionMatrixMetric` (a mix-in: it uses the
     metric's ``num_classes``, ``name``, ``counts`` and curve variables)."""
 
+    def _check_on_host(self, y_true: Any, y_pred: Any, sample_weight: Any) -> None:
+        """Precise errors for numpy / list input, before anything is counted (rows of weight 0 are skipped);
+        with ``from_logits``, probabilities warned once per metric, as :func:`tb_imbalance.log_report` warns them."""
+        kept = host_row_mask(sample_weight, np.shape(y_true)[0] if np.ndim(y_true) else 1)
+        if (np.size(y_true) == 0 and np.size(y_pred) == 0) or (kept is not None and not kept.any()):
+            return
+        try:
+            core.confusion_matrix(np.asarray(y_true), np.asarray(y_pred), num_classes=self.num_classes,
+                                  from_logits=self.from_logits, sample_weight=kept)
+        except (TypeError, ValueError) as error:
+            raise core.reworded(error, f"{self.name}.update_state (`labels` = y_true, `predictions` = y_pred): {error}") from None
+        if self.from_logits and warn_if_probabilities(self, self.name, np.asarray(y_pred)):
+            self._said_probabilities_as_logits = True  # said here: the same from the counters at the next read is not
+
     def _host_counts(self) -> np.ndarray:
         counts = host_copy(self.counts)
         # An array that owns its memory and may be written is a fresh copy, ours to keep; anything
@@ -82,6 +102,11 @@ class HostReads:
         """Rows whose single score was outside ``[0, 1]`` while ``from_logits=False``."""
         return int(self._host_counts()[self._counters_start + 1])
 
+    @property
+    def real_weight_rows(self) -> int:
+        """Rows counted so far whose ``sample_weight`` was neither 0 nor 1 (each counts once: a mask)."""
+        return int(self._host_counts()[self._counters_start + REAL_WEIGHTS])
+
     def confusion_matrix(self) -> Any:
         """The accumulated ``[C, C]`` int64 matrix (summed over replicas); above
         1000 classes a :class:`tb_imbalance.core.SparseMatrix` of its cells
@@ -95,6 +120,7 @@ class HostReads:
         """
         counts = self._host_counts()
         size = self._counters_start
+        self._say_if_weights_not_a_mask(counts[size : size + COUNTERS])
         problems = self._uncounted(int(counts[size]), int(counts[size + 1]))
         if problems:
             raise ValueError(f"{self.name}: {problems}")
@@ -103,6 +129,26 @@ class HostReads:
         return counts[:size].reshape(self.num_classes, self.num_classes)
 
     _said_uncounted = False
+
+    def _say_at_reset(self, counters: np.ndarray | None = None) -> None:
+        """What a reset says of the pass before it (Keras resets eagerly, between passes): rows not counted,
+        weights other than 0 and 1, probabilities given as logits; ``counters``: the counters, read already."""
+        if counters is None and not (self._said_uncounted and self._said_real_weights):
+            counters = self._host_counters()
+        self._say_why_uncounted(counters)
+        self._say_if_weights_not_a_mask(counters)
+        self._say_if_probabilities_as_logits()
+
+    def _host_counters(self) -> np.ndarray | None:
+        """The :data:`~tb_imbalance.keras.cell_index.COUNTERS` counters on the host (one read); None while
+        they are symbolic (a reset inside tf.function or a traced function) or read through a stateless scope."""
+        if in_stateless_scope():
+            return None
+        start = self._counters_start
+        try:
+            return host_array(read_slice(self.counts, start, start + COUNTERS))
+        except Exception:  # a symbolic value
+            return None
 
     def _say_why_uncounted(self, counters: np.ndarray | None = None) -> None:
         """Warn once when rows since the last reset could not be counted (``result()`` was NaN), mid-pass or at its end.
@@ -113,16 +159,36 @@ class HostReads:
         """
         if self._said_uncounted or in_stateless_scope():
             return
-        start = self._counters_start
-        try:
-            counters = host_array(read_slice(self.counts, start, start + 2)) if counters is None else counters
-        except Exception:  # a symbolic value: a reset inside tf.function or a traced function says nothing
+        counters = self._host_counters() if counters is None else counters
+        if counters is None:  # symbolic: a reset inside tf.function or a traced function says nothing
             return
-        invalid, logits = (int(count) for count in counters)
+        invalid, logits = (int(count) for count in counters[:2])
         if invalid or (logits and not getattr(self, "_said_why_nan", False)):  # MacroAveragePrecision said it
             self._said_uncounted = True
             warnings.warn(f"{self.name}: since its last reset, {self._uncounted(invalid, logits)}; its "
                           "result() was NaN (said once).", UserWarning, stacklevel=user_stacklevel())
+
+    _said_real_weights = False
+
+    def _say_if_weights_not_a_mask(self, counters: np.ndarray | None = None) -> None:
+        """Warn once when rows since the last reset had sample weights other than 0 and 1: each counted once, so
+        the matrix is not scikit-learn's of those weights. At each reset and each read of the matrix."""
+        if self._said_real_weights or in_stateless_scope():
+            return
+        counters = self._host_counters() if counters is None else counters
+        rows = 0 if counters is None else int(counters[REAL_WEIGHTS])
+        if rows:
+            self._said_real_weights = True
+            warnings.warn(
+                f"{self.name}: since its last reset, {rows} rows had sample weights other than 0 and 1 (Keras hands "
+                "weighted_metrics=[...] fit's sample_weight, class_weight's weights of the training batches and "
+                "validation_data=(x, y, w)'s); each was counted once: the matrix counts rows, and sample_weight is "
+                "a mask (0 skips a row), so it is not scikit-learn's confusion_matrix(y, p, sample_weight=w). For "
+                "a matrix of summed weights give ClassificationReportCallback(validation_data=(x, y, w)): it "
+                "predicts those rows itself and weights them as scikit-learn does; to count rows without weights "
+                "compile the metric in metrics=[...] instead of weighted_metrics=[...]; or pass weights of 0 and 1 "
+                "as a mask (said once).", UserWarning, stacklevel=user_stacklevel(),
+            )
 
     _said_probabilities_as_logits = False
 

@@ -34,6 +34,7 @@ __all__ = [
     "scatter_add",
     "scatter_count",
     "scatter_count_and_add",
+    "add_to_slot",
     "add_curve_batch",
     "scatter_set",
     "read_slice",
@@ -177,6 +178,25 @@ def scatter_count_and_add(counts: Any, sums: Any, ids: Any, values: Any) -> None
     scatter_add(sums, ids, values)
 
 
+def add_to_slot(variable: Any, slot: int, amount: Any) -> None:
+    """``variable[slot] += amount``: a batch's total (a scalar tensor) added to one counter, as :func:`scatter_add`.
+
+    Example:
+        >>> import keras
+        >>> counts = keras.Variable([0, 0, 0], dtype="int64", trainable=False)
+        >>> add_to_slot(counts, 1, keras.ops.convert_to_tensor(5))
+        >>> keras.ops.convert_to_numpy(counts).tolist()
+        [0, 5, 0]
+    """
+    if keras.backend.backend() == "torch":  # on the amount's device: Keras' symbolic build runs metrics on "meta"
+        import torch
+
+        amount = amount.reshape(1)
+        _scatter(variable, torch.full((1,), slot, dtype=torch.int64, device=amount.device), amount, add=True)
+        return
+    _scatter(variable, ops.full((1,), slot, dtype="int32"), ops.reshape(amount, (1,)), add=True)
+
+
 def add_curve_batch(counts: Any, sums: Any, batch: Any) -> None:
     """Add a :class:`~tb_imbalance.keras.curve_state.CurveBatch` to the curve state's two variables.
 
@@ -265,14 +285,14 @@ def read_slice(variable: Any, start: int, stop: int) -> Any:
         indices = _TF_INDICES.get((start, stop)) if tf.executing_eagerly() else None
         if indices is None:
             indices = tf.range(start, stop)
-            if stop - start <= 2 and tf.executing_eagerly():  # the counters a reset reads
+            if stop - start <= 4 and tf.executing_eagerly():  # the counters a reset reads
                 _TF_INDICES[(start, stop)] = indices
         return tf.raw_ops.ResourceGather(resource=variable.value.handle, indices=indices, dtype=variable.value.dtype)
     return variable.value[start:stop]
 
 
-#: TensorFlow: :func:`read_slice`'s eager indices of up to two entries, per (start, stop): an eager
-#: ``tf.range`` dispatches several ops, which cost more than the gather (each reset reads two counters)
+#: TensorFlow: :func:`read_slice`'s eager indices of up to four entries, per (start, stop): an eager
+#: ``tf.range`` dispatches several ops, which cost more than the gather (each reset reads four counters)
 _TF_INDICES: dict[tuple[int, int], Any] = {}
 
 
@@ -337,6 +357,7 @@ def fused_tf_update(
     *,
     reads_curves: bool = False,
     sum_dtype: str = "float64",
+    weights_slot: int = -1,
 ) -> Callable[..., None]:
     """An XLA-compiled ``update(y_true, y_pred, scores, sample_weight, counts, value, curve_counts, curve_sums)``.
 
@@ -346,7 +367,8 @@ def fused_tf_update(
     ``batch_rows(y_true, y_pred, scores, sample_weight)`` gives the batch's
     additions (:meth:`ConfusionMatrixMetric._rows
     <tb_imbalance.keras.ConfusionMatrixMetric>`): the rows' slots are added
-    to the counts, the curve ids and scores scattered into the curve state,
+    to the counts (and the batch's rows of weights other than 0 and 1, given
+    sample weights, to slot ``weights_slot``), the curve ids and scores scattered into the curve state,
     then ``value_of_state(counts, curve_counts)`` of the new state (the curve
     counts only when ``reads_curves``, else None) is stored in ``value``.
     ``sum_dtype``: the dtype of the score sums.
@@ -359,8 +381,11 @@ def fused_tf_update(
         y_true: Any, y_pred: Any, scores: Any, sample_weight: Any, counts: Any, value: Any, curve_counts: Any,
         curve_sums: Any,
     ) -> None:
-        flat, _, _, curve = batch_rows(y_true, y_pred, scores, sample_weight)
+        flat, _, _, curve, real_weights = batch_rows(y_true, y_pred, scores, sample_weight)
         added = tf.math.unsorted_segment_sum(tf.ones_like(flat), flat, length)
+        if real_weights is not None:
+            real_weights = tf.reshape(tf.cast(real_weights, added.dtype), [1])
+            added = tf.tensor_scatter_nd_add(added, [[weights_slot]], real_weights)
         tf.raw_ops.AssignAddVariableOp(resource=counts, value=added)
         for ids, values in () if curve is None else curve.binned:
             ones = tf.ones_like(ids, dtype=added.dtype)
@@ -387,13 +412,16 @@ def jax_function(stateless: Callable[[list[Any]], Any]) -> Callable[..., Any]:
     return jax.jit(lambda *values: stateless(list(values)))
 
 
-def jax_fresh_state(counters_start: int, layout: list[tuple[tuple[int, ...], str]]) -> Callable[[Any], tuple[Any, ...]]:
-    """JAX: one compiled call of a metric's ``counts`` giving its two counters (from ``counters_start``) and
-    zeros for each variable of ``layout`` (shape, dtype): a reset's read and new values, each a new buffer."""
+def jax_fresh_state(
+    counters_start: int, counters: int, layout: list[tuple[tuple[int, ...], str]]
+) -> Callable[[Any], tuple[Any, ...]]:
+    """JAX: one compiled call of a metric's ``counts`` giving its ``counters`` counters (from ``counters_start``)
+    and zeros for each variable of ``layout`` (shape, dtype): a reset's read and new values, each a new buffer."""
     import jax
     import jax.numpy as jnp
 
-    return jax.jit(lambda counts: (counts[counters_start : counters_start + 2], *(jnp.zeros(s, d) for s, d in layout)))
+    stop = counters_start + counters
+    return jax.jit(lambda counts: (counts[counters_start:stop], *(jnp.zeros(s, d) for s, d in layout)))
 
 
 def xla_function(function: Callable[..., Any]) -> Callable[..., Any]:
