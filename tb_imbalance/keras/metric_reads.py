@@ -131,13 +131,18 @@ class HostReads:
     _said_uncounted = False
 
     def _say_at_reset(self, counters: np.ndarray | None = None) -> None:
-        """What a reset says of the pass before it (Keras resets eagerly, between passes): rows not counted,
-        weights other than 0 and 1, probabilities given as logits; ``counters``: the counters, read already."""
+        """What a reset says of the pass before it (Keras resets eagerly, between passes): scores that give
+        MacroAveragePrecision no value, rows not counted, weights other than 0 and 1, probabilities given as
+        logits; ``counters``: the counters, read already. Each state variable is read once at most."""
         if counters is None and not (self._said_uncounted and self._said_real_weights):
             counters = self._host_counters()
+        curve_counts = None  # read once for the two checks of the curve state that need it
+        if self.from_logits and self._curves is not None and not self._said_probabilities_as_logits:
+            curve_counts = self._host_curve_counts()
+        getattr(self, "_say_why_nan", lambda curve_counts: None)(curve_counts)  # MacroAveragePrecision, said first
         self._say_why_uncounted(counters)
         self._say_if_weights_not_a_mask(counters)
-        self._say_if_probabilities_as_logits()
+        self._say_if_probabilities_as_logits(curve_counts)
 
     def _host_counters(self) -> np.ndarray | None:
         """The :data:`~tb_imbalance.keras.cell_index.COUNTERS` counters on the host (one read); None while
@@ -147,6 +152,15 @@ class HostReads:
         start = self._counters_start
         try:
             return host_array(read_slice(self.counts, start, start + COUNTERS))
+        except Exception:  # a symbolic value
+            return None
+
+    def _host_curve_counts(self) -> np.ndarray | None:
+        """The curve state's counts on the host (one read); None where :meth:`_host_counters` is None."""
+        if in_stateless_scope():
+            return None
+        try:
+            return host_copy(self.curve_counts)
         except Exception:  # a symbolic value
             return None
 
@@ -198,9 +212,8 @@ class HostReads:
         state, and at each reset (a metric compiled without the report callback)."""
         if not self.from_logits or self._curves is None or self._said_probabilities_as_logits or in_stateless_scope():
             return
-        try:
-            counts = host_copy(self.curve_counts) if curve_counts is None else curve_counts
-        except Exception:  # a symbolic value: a reset inside tf.function or a traced function says nothing
+        counts = self._host_curve_counts() if curve_counts is None else curve_counts
+        if counts is None:  # symbolic: a reset inside tf.function or a traced function says nothing
             return
         why = self._curves.probabilities_as_logits(counts)
         if why:

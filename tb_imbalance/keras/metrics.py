@@ -211,20 +211,18 @@ class MacroAveragePrecision(ConfusionMatrixMetric):
         super().__init__(num_classes, name=name, dtype=dtype, from_logits=from_logits, max_rows=max_rows)
         self._said_why_nan = False
 
-    def reset_state(self) -> None:
-        self._say_why_nan()
-        super().reset_state()
-
-    def _say_why_nan(self) -> None:
+    def _say_why_nan(self, curve_counts: Any = None) -> None:
         """Warn once when the pass that ended held scores that give no value (logits, class ids).
 
-        Keras resets metrics eagerly, between passes: two counters are read there, not per batch.
+        Keras resets metrics eagerly, between passes: two counters are read there (the
+        ``curve_counts`` a reset read already, when given), not per batch.
         """
         if self._said_why_nan or getattr(self, "_curves", None) is None or in_stateless_scope():
             return
         start = self._curves.not_probabilities
         try:
-            counters = host_array(read_slice(self.curve_counts, start, start + 2))
+            counters = (host_array(read_slice(self.curve_counts, start, start + 2)) if curve_counts is None
+                        else curve_counts[start : start + 2])
         except Exception:  # a symbolic value: reset inside tf.function or a traced function says nothing
             return
         why = self._curves.unavailable(counters)

@@ -149,3 +149,17 @@ def test_the_report_callback_says_it_at_the_first_epoch_end(tmp_path):
     messages = said(record)
     assert len(messages) == 1, messages
     assert "all 96 rows" in messages[0]  # the validation rows alone: the callback bins no training batch
+
+
+def test_a_reset_reads_the_curve_state_once_for_its_two_checks(monkeypatch):
+    """MacroAveragePrecision with from_logits: the NaN reasons and the probabilities check share one read."""
+    from tb_imbalance.keras import metric_reads, metrics
+
+    metric = MacroAveragePrecision(3, from_logits=True)
+    metric.update_state(ops.convert_to_tensor([0, 1]), ops.convert_to_tensor(np.array([[2.0, 0.1, -1.0], [0.3, 1.5, 0.2]], "float32")))
+    reads = []
+    original_copy, original_slice = metric_reads.host_copy, metrics.read_slice
+    monkeypatch.setattr(metric_reads, "host_copy", lambda variable: reads.append(variable.name) or original_copy(variable))
+    monkeypatch.setattr(metrics, "read_slice", lambda variable, *a: reads.append(variable.name) or original_slice(variable, *a))
+    metric.reset_state()
+    assert reads.count("curve_counts") == 1
