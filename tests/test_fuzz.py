@@ -6,6 +6,7 @@ message names an argument — never another exception type, never a wrong
 number, and a refused write leaves nothing on disk.
 """
 
+import contextlib
 import os
 import tempfile
 
@@ -25,6 +26,16 @@ ARGUMENTS = ("`labels`", "`predictions`", "`num_classes`", "`sample_weight`", "`
 DTYPES = st.sampled_from(
     [np.int8, np.int32, np.int64, np.uint8, np.float16, np.float32, np.float64, np.bool_, np.complex64]
 )
+
+
+@contextlib.contextmanager
+def fresh_run_dir():
+    """A run directory for one example, its writers closed and the directory removed after it."""
+    with tempfile.TemporaryDirectory(prefix="tbi_fuzz_") as run_dir:
+        try:
+            yield run_dir
+        finally:
+            close_directory_writers()
 
 
 def arrays(rows):
@@ -104,34 +115,31 @@ def test_core_confusion_matrix_equals_sklearn_or_names_the_argument(call):
 @given(calls())
 def test_log_report_writes_sklearns_matrix_or_nothing(call):
     labels, predictions, num_classes, sample_weight, from_logits = call
-    run_dir = tempfile.mkdtemp(prefix="tbi_fuzz_")
-    try:
-        cm = tb_imbalance.log_report(
-            run_dir, labels, predictions, 0, num_classes=num_classes, sample_weight=sample_weight,
-            from_logits=from_logits, image=False, per_class_scalars=False,
-        )
-    except Exception as error:  # noqa: BLE001
-        check_error(error)
-        assert os.listdir(run_dir) == []
-        return
-    finally:
+    with fresh_run_dir() as run_dir:
+        try:
+            cm = tb_imbalance.log_report(
+                run_dir, labels, predictions, 0, num_classes=num_classes, sample_weight=sample_weight,
+                from_logits=from_logits, image=False, per_class_scalars=False,
+            )
+        except Exception as error:  # noqa: BLE001
+            check_error(error)
+            assert os.listdir(run_dir) == []
+            return
         close_directory_writers()
-    np.testing.assert_allclose(cm, expected_matrix(labels, predictions, cm.shape[0], sample_weight, from_logits))
-    assert len(os.listdir(run_dir)) == 1
+        np.testing.assert_allclose(cm, expected_matrix(labels, predictions, cm.shape[0], sample_weight, from_logits))
+        assert len(os.listdir(run_dir)) == 1
 
 
 @settings(max_examples=150, deadline=None)
 @given(hnp.arrays(DTYPES, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4)))
 def test_log_matrix_accepts_only_square_counts(matrix):
-    run_dir = tempfile.mkdtemp(prefix="tbi_fuzz_")
-    try:
-        written = tb_imbalance.log_matrix(run_dir, matrix, 0, image=False, per_class_scalars=False)
-    except Exception as error:  # noqa: BLE001
-        check_error(error)
-        assert os.listdir(run_dir) == []
-        return
-    finally:
-        close_directory_writers()
+    with fresh_run_dir() as run_dir:
+        try:
+            written = tb_imbalance.log_matrix(run_dir, matrix, 0, image=False, per_class_scalars=False)
+        except Exception as error:  # noqa: BLE001
+            check_error(error)
+            assert os.listdir(run_dir) == []
+            return
     assert written.shape == matrix.shape and matrix.ndim == 2 and matrix.shape[0] >= 2
     np.testing.assert_array_equal(written, matrix)
     assert np.all(np.asarray(matrix) >= 0)

@@ -59,15 +59,16 @@ _SCRIPT = textwrap.dedent(
 )
 
 
-def _run(cases: dict, devices: int) -> dict:
-    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "KERAS_BACKEND": "jax"}
+def _run(cases: dict, devices: int, scratch) -> dict:
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}", "KERAS_BACKEND": "jax",
+           "TMPDIR": str(scratch)}  # the runs' log directories land in the test's temporary directory
     completed = subprocess.run([sys.executable, "-c", _SCRIPT, json.dumps(cases)], env=env, capture_output=True,
                                text=True, timeout=600, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
     assert completed.returncode == 0, completed.stderr[-3000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batches_the_devices_share():
+def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batches_the_devices_share(tmp_path):
     out = _run({
         "compiled metric": {},
         "own validation_data, batch_size 256": {"own": ["validation_data"]},
@@ -78,7 +79,7 @@ def test_data_parallel_validation_is_counted_once_and_own_predictions_need_batch
         "validation_steps=1 of 255": {"own": ["validation_data"], "batch_size": 255, "validation_steps": 1},
         "validation_steps=1 of 256": {"own": ["validation_data"], "validation_steps": 1},
         "2 rows": {"own": ["examples"], "rows": 2},
-    }, devices=3)
+    }, devices=3, scratch=tmp_path)
     assert out["devices"] == 3
     for case, rows in (("compiled metric", 300), ("own validation_data, batch_size 255", 300),
                        ("99 rows in one batch", 99), ("validation_steps=1 of 255", 255)):

@@ -83,13 +83,11 @@ def test_a_tag_keeps_its_classes(tmp_path):
     np.testing.assert_array_equal(read[0], CM)
 
 
-def test_a_new_summary_writer_in_an_old_directory_is_refused():
+def test_a_new_summary_writer_in_an_old_directory_is_refused(tmp_path):
     torch = pytest.importorskip("torch")  # noqa: F841
-    import tempfile
-
     from torch.utils.tensorboard import SummaryWriter
 
-    run_dir = tempfile.mkdtemp()
+    run_dir = str(tmp_path)
     first = SummaryWriter(run_dir)
     tb_imbalance.log_matrix(first, CM, 0)
     tb_imbalance.log_matrix(first, CM, 1)
