@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from tb_imbalance.core.numeric_arrays import _as_numeric_array, _check_finite, _shape
-from tb_imbalance.core.metrics import per_class_metrics
+from tb_imbalance.core.metrics import _per_class_metrics, per_class_metrics
 from tb_imbalance.core.validators import validate_matrix
 
 __all__ = [
@@ -305,7 +305,7 @@ def per_class_differences(
     """
     z = _two_sided_z(confidence)
     run = per_class_metrics(cm)
-    baseline = per_class_metrics(validate_matrix(baseline_cm, "baseline_cm"))
+    baseline = _per_class_metrics(validate_matrix(baseline_cm, "baseline_cm"))
     if run["tp"].shape != baseline["tp"].shape:
         raise ValueError(
             f"`cm` and `baseline_cm` must have the same classes, received {run['tp'].shape[0]} and "

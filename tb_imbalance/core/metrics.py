@@ -52,7 +52,11 @@ def per_class_metrics(cm: Any) -> dict[str, np.ndarray]:
         ``precision``, ``recall``, ``f1``, ``specificity`` — scores are 0
         where undefined (scikit-learn's ``zero_division=0``).
     """
-    cm = validate_matrix(cm)
+    return _per_class_metrics(validate_matrix(cm))
+
+
+def _per_class_metrics(cm: np.ndarray | SparseMatrix) -> dict[str, np.ndarray]:
+    """:func:`per_class_metrics` of a :func:`validate_matrix` result (not checked again)."""
     if cm.dtype.kind == "f":
         cm = cm.astype(np.float64, copy=False)  # weighted counts summed in float64; integer counts exactly
     tp = cm.diagonal().astype(np.float64)
@@ -102,7 +106,7 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
     """
     cm = validate_matrix(cm)
     names = validate_class_names(class_names, cm.shape[0]) if per_class else ()
-    stats = per_class_metrics(cm)
+    stats = _per_class_metrics(cm)
     support = stats["support"]
     report: dict[str, Any] = {}
     for k, name in enumerate(names):
@@ -177,7 +181,7 @@ def imbalance_metrics(cm: Any, per_class: dict[str, np.ndarray] | None = None) -
     cm = validate_matrix(cm)
     if per_class is not None and len(per_class["tp"]) != cm.shape[0]:
         raise ValueError(f"`per_class` holds {len(per_class['tp'])} classes, `cm` {cm.shape[0]}: pass per_class_metrics(cm)")
-    stats = per_class if per_class is not None else per_class_metrics(cm)  # the products below are float64
+    stats = per_class if per_class is not None else _per_class_metrics(cm)  # the products below are float64
     support, predicted, tp = (stats[key].astype(np.float64) for key in ("support", "predicted", "tp"))
     total = support.sum()
     correct = tp.sum()
