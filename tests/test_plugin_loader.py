@@ -68,6 +68,30 @@ def test_fix_flags_keeps_all_steps_unless_told_otherwise(given, expected):
     assert flags.samples_per_plugin == expected
 
 
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # TensorBoard's parser turns `imbalance = 5` into {"imbalance ": 5}: read as the plugin's count.
+        ({"imbalance ": 5}, {"imbalance": 5}),
+        ({" imbalance\t": 5}, {"imbalance": 5}),
+        ({"images ": 3, "imbalance ": 5}, {"images ": 3, "imbalance": 5}),
+        # `imbalance=5,imbalance =7`: the later count wins, as TensorBoard does for a repeated name.
+        ({"imbalance": 5, "imbalance ": 7}, {"imbalance": 7}),
+        ("imbalance = 5", {"imbalance": 5}),
+        ("images=3, imbalance = 5", {"images": 3, "imbalance": 5}),
+    ],
+)
+def test_fix_flags_reads_a_padded_imbalance_name_as_imbalance(given, expected):
+    flags = argparse.Namespace(samples_per_plugin=given)
+    ImbalancePluginLoader().fix_flags(flags)
+    assert flags.samples_per_plugin == expected
+
+
+def test_fix_flags_refuses_a_padded_imbalance_name_with_a_negative_count():
+    with pytest.raises(base_plugin.FlagsError, match=r"^--samples_per_plugin imbalance=-1: .*pass imbalance=0"):
+        ImbalancePluginLoader().fix_flags(argparse.Namespace(samples_per_plugin={"imbalance ": -1}))
+
+
 def test_fix_flags_without_the_flag_and_with_a_malformed_one():
     flags = argparse.Namespace()
     ImbalancePluginLoader().fix_flags(flags)
@@ -103,6 +127,9 @@ def test_tensorboard_refuses_a_negative_retention_at_start(tmp_path):
         (["--samples_per_plugin", "imbalance=5"], {}, {"imbalance": 5}),
         (["--samples_per_plugin", "images=2"], {}, {"images": 2, "imbalance": 0}),
         ([], {"samples_per_plugin": "imbalance=3"}, {"imbalance": 3}),
+        (["--samples_per_plugin", "imbalance = 5"], {}, {"imbalance": 5}),
+        (["--samples_per_plugin", "images=3 , imbalance =5"], {}, {"images": 3, "imbalance": 5}),
+        ([], {"samples_per_plugin": "images=3, imbalance = 5"}, {"images": 3, "imbalance": 5}),
     ],
 )
 def test_tensorboard_program_calls_fix_flags(tmp_path, argv, kwargs, expected):

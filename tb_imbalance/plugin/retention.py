@@ -8,11 +8,19 @@ step) or more: TensorBoard's Python loader fails every read of a series kept
 with a negative count (the dashboard would answer 503 for every run), and its
 data server does not start.
 
+TensorBoard's own parser keeps the spaces around ``=`` in the plugin's name
+(``imbalance = 5`` becomes ``{'imbalance ': 5}``), which no plugin is called,
+so the count would be silently ignored; a name that is ``imbalance`` once
+stripped is read as ``imbalance``, as the string form always was. Other
+plugins' names are left as TensorBoard parsed them.
+
 Example:
     >>> with_every_step_kept("images=3")
     {'images': 3, 'imbalance': 0}
     >>> with_every_step_kept({"imbalance": 20})
     {'imbalance': 20}
+    >>> with_every_step_kept({"images ": 3, "imbalance ": 5})
+    {'images ': 3, 'imbalance': 5}
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ def _samples_per_plugin(value: Any) -> dict[str, int]:
     if value is None or value == "":
         return {}
     if isinstance(value, Mapping):
-        return dict(value)
+        return {_own_name_unpadded(name): count for name, count in value.items()}
     if isinstance(value, str):
         hints: dict[str, int] = {}
         for token in value.split(","):
@@ -84,3 +92,10 @@ def _samples_per_plugin(value: Any) -> dict[str, int]:
     raise base_plugin.FlagsError(
         f"--samples_per_plugin must be a dict or a string, received {value!r}"
     )
+
+
+def _own_name_unpadded(name: Any) -> Any:
+    """``imbalance`` for a name that is ``imbalance`` once stripped of whitespace, else ``name`` as given."""
+    if isinstance(name, str) and name.strip() == fmt.PLUGIN_NAME:
+        return fmt.PLUGIN_NAME
+    return name
