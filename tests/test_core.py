@@ -508,6 +508,11 @@ def test_labels_that_are_no_array_are_refused_as_such_not_as_class_names_to_map(
                             "['accuracy']; rename the class, e.g. 'accuracy (class)'"),
         (["a", None], "`class_names`[1] is None; pass one name (a str) per class"),
         ([b"\xff", "b"], "`class_names`[0] is bytes that are not UTF-8"),
+        (["a", ""], "`class_names`[1] is empty, which shows as a blank row; give each class a visible name, e.g. its "
+                    "id for an unnamed one: [name.strip() or str(k) for k, name in enumerate(class_names)]"),
+        ([" \t\u3000", "b"], r"`class_names`[0] is only whitespace (' \t\u3000'), which shows as a blank row"),
+        ([b"", "b"], "`class_names`[0] is empty"),
+        (np.array(["a", ""]), "`class_names`[1] is empty"),
     ],
 )
 def test_bad_class_names(names, fragment):
@@ -515,6 +520,11 @@ def test_bad_class_names(names, fragment):
     with pytest.raises((ValueError, TypeError)) as raised:
         core.classification_report(np.eye(2, dtype=int), names)
     assert fragment in str(raised.value)
+
+
+def test_class_names_differing_only_in_case_are_two_classes():
+    names = ["fraud", "Fraud", "FRAUD"]
+    assert list(core.classification_report(np.eye(3, dtype=int), names))[:3] == names
 
 
 def test_a_long_repeated_class_name_is_cut_in_the_message():
@@ -553,7 +563,7 @@ def test_shapes_beyond_two_axes_are_named_before_num_classes_is_asked_for():
 
 
 def test_hostile_class_names_are_kept_verbatim():
-    names = ["<img src=x onerror=alert(1)>", "a\"b'c", "ünï 日本", ""]
+    names = ["<img src=x onerror=alert(1)>", "a\"b'c", "ünï 日本", " padded "]
     report = core.classification_report(np.eye(4, dtype=int), names)
     assert list(report)[:4] == names
 

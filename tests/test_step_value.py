@@ -44,25 +44,25 @@ def outside_core_calls(monkeypatch):
     return calls
 
 
-def _entries(tmp_path):
+def _entries(tmp_path, names=NAMES):
     writer = tf.summary.create_file_writer(str(tmp_path / "tf"))
 
     def summary_op():
         with writer.as_default():
             assert tbs.classification_report(
-                "confusion_matrix", LABELS, SCORES, step=0, class_names=NAMES, examples=list(range(30)), **OPTIONS
+                "confusion_matrix", LABELS, SCORES, step=0, class_names=names, examples=list(range(30)), **OPTIONS
             )
 
     return {
         "log_report_directory": lambda: log_report(
-            str(tmp_path / "dir"), LABELS, SCORES, 0, class_names=NAMES, examples=list(range(30)), **OPTIONS
+            str(tmp_path / "dir"), LABELS, SCORES, 0, class_names=names, examples=list(range(30)), **OPTIONS
         ),
         "log_report_tf_writer": lambda: log_report(
-            tf.summary.create_file_writer(str(tmp_path / "tf2")), LABELS, SCORES, 0, class_names=NAMES, **OPTIONS
+            tf.summary.create_file_writer(str(tmp_path / "tf2")), LABELS, SCORES, 0, class_names=names, **OPTIONS
         ),
-        "log_matrix": lambda: log_matrix(str(tmp_path / "m"), np.eye(3, dtype=int) + 1, 0, class_names=NAMES, **OPTIONS),
+        "log_matrix": lambda: log_matrix(str(tmp_path / "m"), np.eye(3, dtype=int) + 1, 0, class_names=names, **OPTIONS),
         "report_writer": lambda: ReportWriter(tmp_path / "w").write_matrix(
-            0, "confusion_matrix", np.eye(3, dtype=int) + 1, NAMES, **OPTIONS
+            0, "confusion_matrix", np.eye(3, dtype=int) + 1, names, **OPTIONS
         ),
         "summary_op": summary_op,
     }
@@ -74,6 +74,19 @@ def _entries(tmp_path):
 def test_every_entry_validates_once(tmp_path, outside_core_calls, entry):
     _entries(tmp_path)[entry]()
     assert dict(outside_core_calls) == {name: 1 for name in VALIDATORS}
+
+
+@pytest.mark.parametrize(
+    "blank, shown", [("", "empty"), (" \t", r"only whitespace \(' \\t'\)")], ids=["empty", "whitespace"]
+)
+@pytest.mark.parametrize(
+    "entry", ["log_report_directory", "log_report_tf_writer", "log_matrix", "report_writer", "summary_op"]
+)
+def test_every_entry_refuses_a_class_name_with_nothing_to_see(tmp_path, entry, blank, shown):
+    # Accepted before: its scalar tags were recall/ etc. and the dashboard showed a blank row.
+    with pytest.raises(ValueError, match=rf"^`class_names`\[1\] is {shown}, which shows as a blank row; give each "
+                                         r"class a visible name, e\.g\. its id for an unnamed one"):
+        _entries(tmp_path, names=["a", blank, "c"])[entry]()
 
 
 def test_the_step_value_is_what_it_was_given():

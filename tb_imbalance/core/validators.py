@@ -148,19 +148,39 @@ def default_class_names(num_classes: int) -> list[str]:
 
 
 def _class_name(name: Any, index: int) -> str:
-    """One class name as a string: bytes (names read from HDF5, say) as UTF-8; numbers (0-d tensors too) as written."""
+    """One class name as a string: bytes (names read from HDF5, say) as UTF-8; numbers (0-d tensors too) as written.
+
+    A name with nothing to see (empty, or only whitespace) is refused: its
+    scalar tags would be ``recall/`` and its row in the dashboard blank.
+
+    Example:
+        >>> _class_name(b"fraud", 1)
+        'fraud'
+        >>> _class_name(" ", 2)
+        Traceback (most recent call last):
+        ...
+        ValueError: `class_names`[2] is only whitespace (' '), which shows as a blank row; give each class a visible name, e.g. its id for an unnamed one: [name.strip() or str(k) for k, name in enumerate(class_names)]
+    """
     if isinstance(name, (bytes, np.bytes_)):
         try:
-            return bytes(name).decode("utf-8")
+            text = bytes(name).decode("utf-8")
         except UnicodeDecodeError:
             raise ValueError(
                 f"`class_names`[{index}] is bytes that are not UTF-8 ({name!r}); pass the names as str"
             ) from None
-    if name is None:
+    elif name is None:
         raise TypeError(f"`class_names`[{index}] is None; pass one name (a str) per class")
-    if not isinstance(name, (str, np.generic)) and getattr(name, "ndim", None) == 0:
-        name = _zero_d_value(name)  # a 0-d tensor (list(labels.unique()) holds them): its value, not "tensor(0)"
-    return validate_text(str(name), f"`class_names`[{index}]")
+    else:
+        if not isinstance(name, (str, np.generic)) and getattr(name, "ndim", None) == 0:
+            name = _zero_d_value(name)  # a 0-d tensor (list(labels.unique()) holds them): its value, not "tensor(0)"
+        text = validate_text(str(name), f"`class_names`[{index}]")
+    if not text or text.isspace():
+        raise ValueError(
+            f"`class_names`[{index}] is {f'only whitespace ({text!r})' if text else 'empty'}, which shows as a "
+            "blank row; give each class a visible name, e.g. its id for an unnamed one: "
+            "[name.strip() or str(k) for k, name in enumerate(class_names)]"
+        )
+    return text
 
 
 def _zero_d_value(tensor: Any) -> Any:
@@ -237,7 +257,16 @@ def class_name_values(class_names: Any) -> Sequence[Any]:
 
 
 def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
-    """Return ``class_names`` as ``num_classes`` unique strings (defaults when None)."""
+    """Return ``class_names`` as ``num_classes`` unique, visible strings (defaults when None).
+
+    Example:
+        >>> validate_class_names(["ok", "Ok"], 2)
+        ['ok', 'Ok']
+        >>> validate_class_names(["ok", ""], 2)
+        Traceback (most recent call last):
+        ...
+        ValueError: `class_names`[1] is empty, which shows as a blank row; give each class a visible name, e.g. its id for an unnamed one: [name.strip() or str(k) for k, name in enumerate(class_names)]
+    """
     if class_names is None:
         return default_class_names(num_classes)
     names = [_class_name(name, index) for index, name in enumerate(class_name_values(class_names))]

@@ -950,6 +950,10 @@ def test_case9_class_names_types_are_checked_at_construction(tmp_path):
             ClassificationReportCallback(tmp_path, class_names=bad)
     with pytest.raises(ValueError, match="`class_names` must be unique"):
         ClassificationReportCallback(tmp_path, class_names=["a", "a"])
+    for blank, shown in (("", "empty"), ("\u00a0", r"only whitespace \('\\xa0'\)")):
+        with pytest.raises(ValueError, match=rf"^`class_names`\[1\] is {shown}, which shows as a blank row; give each"):
+            ClassificationReportCallback(tmp_path, class_names=["a", blank, "c"])
+    assert ClassificationReportCallback(tmp_path, class_names=["fraud", "Fraud"]).class_names == ["fraud", "Fraud"]
     assert ClassificationReportCallback(tmp_path, class_names=np.array([1, 2])).class_names == ["1", "2"]
 
 
