@@ -1,25 +1,34 @@
 // Where a long class name is cut to fit one line, the end stays in sight: names of one class set
 // tend to share their start (`a_long_common_prefix_cat`, `a_long_common_prefix_dog`), and cut at
 // the end they all read alike.
+import { characterColumns } from "./text-columns.js";
 
-/** Characters (code points) kept at the end of a shown name when the name is cut. */
+/**
+ * Characters (code points) kept at the end of a name cut in its middle; where a cut name shows its
+ * two parts (splitName), the end is this many columns wide, a CJK or fullwidth character taking two.
+ */
 export const KEPT_END = 12;
 
 /**
  * A shown name (see shownName in format.js) as its start, which gives way first when the line is
- * too short, and its last {@link KEPT_END} characters; whole characters only (an emoji is not cut).
- * A name of up to `KEPT_END + 4` characters is all end.
+ * too short, and its end: its last characters up to {@link KEPT_END} columns wide, where a CJK or
+ * fullwidth character or an emoji takes two columns (text-columns.js), as drawn; whole characters
+ * only (an emoji is not cut). A name up to `KEPT_END + 4` columns wide is all end.
  * @param {string} shown
  * @returns {[string, string]} start and end; joined they are `shown`
  * @example
  *   splitName("a_very_long_common_prefix_cat") // ["a_very_long_commo", "n_prefix_cat"]
  *   splitName("cat") // ["", "cat"]
- *   splitName("fifteen_letters") // ["", "fifteen_letters"]: up to 16 characters are not split
+ *   splitName("fifteen_letters") // ["", "fifteen_letters"]: up to 16 columns are not split
+ *   splitName("急性骨髓性白血病患者群") // ["急性骨髓性", "白血病患者群"]: 11 characters, 22 columns
  */
 export function splitName(shown) {
   const characters = Array.from(shown);
-  // A start of a few characters is not cut: the ellipsis would take its room.
-  const cut = characters.length > KEPT_END + 4 ? characters.length - KEPT_END : 0;
+  const columns = characters.map(characterColumns);
+  // A start of a few columns is not cut: the ellipsis would take its room.
+  if (columns.reduce((sum, width) => sum + width, 0) <= KEPT_END + 4) return ["", shown];
+  let [cut, endColumns] = [characters.length - 1, columns.at(-1)];
+  while (endColumns + columns[cut - 1] <= KEPT_END) endColumns += columns[--cut];
   return [characters.slice(0, cut).join(""), characters.slice(cut).join("")];
 }
 

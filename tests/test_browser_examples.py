@@ -23,6 +23,7 @@ violations, and leaves a screenshot named after it in ``test-artifacts/``.
 from __future__ import annotations
 
 import pathlib
+import unicodedata
 from typing import Any, Iterator
 
 import numpy as np
@@ -504,6 +505,16 @@ _LONG_NAME_LAYOUT = """() => {
 }"""
 
 
+def _kept_end(name: str) -> str:
+    """A cut name's end (class-label.js): its last characters up to 12 columns, a wide one (CJK, emoji) taking two."""
+    columns = 0
+    for index in range(len(name) - 1, -1, -1):
+        columns += 2 if unicodedata.east_asian_width(name[index]) in "WF" else 1
+        if columns > 12:
+            return name[index + 1:]
+    return name
+
+
 def test_long_class_names_wrap_between_their_parts_and_top_scores_keep_their_end(dashboard):
     page = dashboard.open(runs=["long_names"], tag=LONG_TAG)
     assert dashboard.testid("matrix-canvas").is_visible()  # 100 classes: the heat map and its top confusions
@@ -531,10 +542,10 @@ def test_long_class_names_wrap_between_their_parts_and_top_scores_keep_their_end
         broken = [part["text"] for name in layout["wrapped"] for part in name["parts"] if part["broken"]]
         assert set(broken) <= {"w" * 150}, broken
 
-        # Top scores: one line each, the start gives way to the last 12 characters; the last one and "(true)" stay in sight.
+        # Top scores: one line each, the start gives way to the last 12 columns; the last one and "(true)" stay in sight.
         assert [score["title"] for score in layout["scores"]] == [LONG_NAMES[index] for index in top] * examples
         for score in layout["scores"]:
-            assert score["text"] == score["title"] and score["end"] == score["title"][-12:], score
+            assert score["text"] == score["title"] and score["end"] == _kept_end(score["title"]), score
             assert score["lastInSight"] and score["tagInSight"], score
         assert all(layout["cards"]) and layout["panelFits"], layout["cards"]
     page.wait_for_timeout(300)

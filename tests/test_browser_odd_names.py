@@ -4,7 +4,8 @@ A right-to-left override in a run or class name must not reorder the text
 around it (each name in its own ``<bdi>``, no invisible marks in the text), and
 a class or run name's bidi controls show as their code points (``⟨U+202E⟩evil``)
 while requests and links keep the name as it is;
-class names that differ only in white space stay apart on screen; a
+class names that differ only in white space stay apart on screen; long names, and short ones as wide
+(11 CJK characters), keep their end in sight where they are cut; a
 Markdown export's heading keeps a baseline name ending in ``#``.
 
 The logdir: class set 1 — runs ``base`` and ``\\u202ebinary`` with the classes
@@ -384,4 +385,37 @@ def test_long_class_names_that_share_their_start_stay_apart_where_they_are_cut(b
                 assert all(label["endInSight"] for label in labels), (part, [(label["end"], label["endInSight"], label["cut"]) for label in labels])
                 assert sorted(label["end"] for label in labels) == sorted(name[-12:] for name in names), part
                 assert all(label["cut"] for label in labels), part  # too long for each place: cut, at their start
+            dashboard.problems.assert_none()
+
+
+def test_short_but_wide_cjk_names_keep_their_end_where_they_are_cut(browser, tmp_path, request):
+    # 11 CJK characters are as wide as 22 Latin letters: counted as 11 characters they were not
+    # split, and the matrix's row labels (130 pixels) cut their ends off with an ellipsis.
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    names = ["急性骨髓性白血病患者群", "慢性閉塞性肺疾患の増悪", "cat", "dog"]
+    tb_imbalance.log_matrix(tmp_path / "base", np.eye(4, dtype=int) * 20 + 3, 0, class_names=names, image=False)
+    close_directory_writers()
+    with tensorboard_server(tmp_path, load_fast=False) as base_url:
+        for dashboard in dashboard_page(browser, base_url, request.node.name):
+            page = dashboard.open(runs=["base"])
+            labels = page.evaluate("""() => [...document.querySelectorAll('.matrix-grid th.row-label .class-label')].map((label) => {
+                const [start, end] = ['.class-label-start', '.class-label-end'].map((part) => label.querySelector(part));
+                const letters = document.createRange();  // the end's letters, however wide its box is drawn
+                letters.selectNodeContents(end);
+                return {
+                  text: label.textContent,
+                  start: start && start.textContent,
+                  end: end.textContent,
+                  endInSight: letters.getBoundingClientRect().width <= end.getBoundingClientRect().width + 0.01
+                    && end.getBoundingClientRect().right <= label.getBoundingClientRect().right + 1,
+                  startCut: Boolean(start) && start.scrollWidth > start.clientWidth,
+                };
+              })""")
+            assert [label["text"] for label in labels] == names
+            for label, (start, end) in zip(labels[:2], [("急性骨髓性", "白血病患者群"), ("慢性閉塞性", "肺疾患の増悪")]):
+                assert (label["start"], label["end"]) == (start, end), label  # the last 12 columns: 6 CJK characters
+                assert label["endInSight"] and label["startCut"], label  # too wide for the label: cut at its start
+            assert [(label["start"], label["end"], label["endInSight"]) for label in labels[2:]] == [(None, "cat", True), (None, "dog", True)]
             dashboard.problems.assert_none()

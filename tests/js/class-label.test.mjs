@@ -17,12 +17,30 @@ test("short names stay whole; whole characters only", () => {
   assert.deepEqual(splitName("cat"), ["", "cat"]);
   assert.deepEqual(splitName("sixteen_letters!"), ["", "sixteen_letters!"]); // 16: a 4-character start is not cut
   assert.deepEqual(splitName("seventeen_letters"), ["seven", "teen_letters"]);
-  const emoji = "🐈".repeat(20); // 40 UTF-16 code units
+  const emoji = "🐈".repeat(20); // 40 UTF-16 code units, 40 columns
   const [start, end] = splitName(emoji);
-  assert.equal(Array.from(end).length, 12);
+  assert.equal(end, "🐈".repeat(6)); // 12 columns
   assert.equal(start + end, emoji);
   assert.ok(!/[\ud800-\udbff]$/.test(start)); // no half of a surrogate pair
   assert.deepEqual(splitName(""), ["", ""]);
+});
+
+test("a name is split by the width it is drawn, a CJK or fullwidth character two columns", () => {
+  // 11 characters, 22 columns: shown whole, a narrow cell cut their ends off.
+  assert.deepEqual(splitName("急性骨髓性白血病患者群"), ["急性骨髓性", "白血病患者群"]);
+  assert.deepEqual(splitName("慢性閉塞性肺疾患の増悪"), ["慢性閉塞性", "肺疾患の増悪"]);
+  assert.deepEqual(splitName("ＦＵＬＬＷＩＤＴＨ＿ＮＡＭＥ"), ["ＦＵＬＬＷＩＤＴ", "Ｈ＿ＮＡＭＥ"]);
+  assert.deepEqual(splitName("名前が長いクラス"), ["", "名前が長いクラス"]); // 16 columns
+  assert.deepEqual(splitName("名前が長いクラスA"), ["名前が", "長いクラスA"]); // 17: the end 11 columns, 長 would make it 13
+  assert.deepEqual(splitName("class_肺疾患の増悪"), ["class_", "肺疾患の増悪"]);
+  assert.deepEqual(splitName("肺疾患の増悪_class_01"), ["肺疾患の増", "悪_class_01"]);
+  const long = "国際電信送金の取引種別クラス番号0";
+  assert.deepEqual(splitName(long), ["国際電信送金の取引種別", "クラス番号0"]);
+  // Latin (and other one-column) names as before: 16 whole, then the last 12 characters.
+  for (const length of [1, 16, 17, 40]) {
+    const name = "é".repeat(length);
+    assert.deepEqual(splitName(name), length <= 16 ? ["", name] : ["é".repeat(length - 12), "é".repeat(12)]);
+  }
 });
 
 test("a name for one piece of text is cut in its middle, its last characters kept", () => {
