@@ -529,3 +529,50 @@ def test_class_picker_cuts_long_names_to_its_width_keeping_their_distinct_end(br
             assert page.locator("[data-testid=curves-chart] script, [data-testid=curves-class] script").count() == 0  # text
             assert dashboard.testid("curves-class").get_attribute("title") == LONG_NAMES[2]
             dashboard.problems.assert_none()
+
+
+# Narrows the picker's toolbar every frame (from 410 to 200 pixels), as a dragged window does, and counts the writes to the first
+# option's text during the drag and once it has settled (a cut writes each option twice: whole, then cut), with
+# the gaps between the widths the page saw.
+_DRAG = """async (select) => {
+  const toolbar = select.closest(".toolbar");
+  const writes = [], widths = [];
+  new MutationObserver((records) => writes.push(...records)).observe(select.options[0], { childList: true });
+  new ResizeObserver(() => widths.push(performance.now())).observe(toolbar);
+  const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+  await frame();
+  await frame();  // past the frame that tells the new observer the width it starts at
+  for (let step = 1; step <= 8; step++) {
+    toolbar.style.width = `${440 - 30 * step}px`;
+    await frame();
+  }
+  widths.push(performance.now());
+  const during = writes.length;
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const gaps = widths.slice(2).map((time, index) => time - widths[index + 1]);
+  return { during, after: writes.length - during, seen: widths.length - 2, gaps };
+}"""
+
+
+def test_class_picker_cuts_its_names_again_once_a_drag_settles(browser, tmp_path, request):  # noqa: F811
+    # Cut again at every width a dragged window passed through, 1,000 names took about 60 ms a frame.
+    import tb_imbalance
+
+    rng = np.random.default_rng(13)
+    true = rng.integers(0, len(LONG_NAMES), 500)
+    tb_imbalance.log_report(tmp_path / "long", true, np.eye(len(LONG_NAMES))[true] * 0.5 + 0.5 / len(LONG_NAMES), 0,
+                            class_names=LONG_NAMES, image=False)
+    with tensorboard_server(tmp_path, load_fast=False) as url:
+        for dashboard in dashboard_page(browser, url, request.node.name, width=600):  # narrow: the picker takes the card's width
+            dashboard.open(runs=["long"], curve_class=LONG_NAMES[1])
+            picker = dashboard.testid("curves-class")
+            before = picker.evaluate(_PICKER, LONG_NAMES)
+            drag = picker.evaluate(_DRAG)
+            assert drag["seen"] == 8, drag  # one width a frame
+            # A frame slower than the wait (a busy machine) may let one cut through; without the wait, each width was.
+            assert drag["during"] <= 2 * sum(gap >= 150 for gap in drag["gaps"]), drag
+            assert drag["after"] == 2, drag  # once, to the last width
+            after = picker.evaluate(_PICKER, LONG_NAMES)
+            assert after["room"] < before["room"] - 100, (after["room"], before["room"])
+            _assert_picker_fits(after)
+            dashboard.problems.assert_none()

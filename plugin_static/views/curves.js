@@ -8,10 +8,16 @@ import { fittedName, shortName } from "../class-label.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
 import { selectLineFits } from "./select-line.js";
+import { debounce } from "../state.js";
 
 const TICKS = [0, 0.5, 1];
 /** Characters of a class name in the class picker while it is hidden (not laid out, so not measured). */
 const OPTION_LENGTH = 32;
+/**
+ * Milliseconds the picker's width waits to settle before its names are cut again: a dragged
+ * window changes it every frame, and cutting 1,000 names takes about 60.
+ */
+const REFIT_DELAY_MS = 150;
 
 /**
  * Creates the curves section.
@@ -24,6 +30,7 @@ export function createCurvesView(container, { onClass }) {
   let names = [];
   let listed = []; // the names the class picker's options hold
   let fittedFor = null; // the toolbar's width and the names the options were cut for
+  let measured = false; // whether they were cut to the picker's line (not to OPTION_LENGTH, while hidden)
   const classSelect = select([], null, { class: "curves-class", dataset: { testid: "curves-class" }, "aria-label": "Class" });
   classSelect.addEventListener("change", () => onClass(names[Number(classSelect.value)] ?? null));
   const worstButton = el("button", { type: "button", class: "link-button", dataset: { testid: "curves-worst" } }, "Show the worst by AP");
@@ -34,7 +41,10 @@ export function createCurvesView(container, { onClass }) {
   const charts = el("div", { class: "curve-charts", dataset: { testid: "curves-charts" } });
 
   const toolbar = el("div", { class: "toolbar" }, field("Class", classSelect), worstButton);
-  new ResizeObserver(() => fitOptions()).observe(toolbar);
+  // A dragged window changes the width every frame (a resize observer hears of it once a frame):
+  // the names are cut again once it settles; to the first width the picker is laid out at, at once.
+  const fitOnceSettled = debounce(() => fitOptions(), REFIT_DELAY_MS);
+  new ResizeObserver(() => (measured ? fitOnceSettled() : fitOptions())).observe(toolbar);
   container.append(
     toolbar,
     el("div", { class: "trends-head" }, caption, legend),
@@ -54,6 +64,7 @@ export function createCurvesView(container, { onClass }) {
     const shown = listed.map((name) => shownName(name));
     shown.forEach((text, index) => (classSelect.options[index].textContent = text));
     const fits = selectLineFits(classSelect);
+    measured = fits !== null;
     shown.forEach((text, index) => (classSelect.options[index].textContent = fits ? fittedName(text, fits) : shortName(text, OPTION_LENGTH)));
   }
 
