@@ -7,7 +7,7 @@ import { CURVE_PLOT, operatingPointOf, prStepPoints, reliabilityPoints, rocPoint
 import { fittedName, shortName } from "../class-label.js";
 import { lineSwatch } from "./line-swatch.js";
 import { runNameElement } from "./run-name.js";
-import { selectLineFits } from "./select-line.js";
+import { selectLine } from "./select-line.js";
 import { debounce } from "../state.js";
 
 const TICKS = [0, 0.5, 1];
@@ -29,7 +29,7 @@ const REFIT_DELAY_MS = 150;
 export function createCurvesView(container, { onClass }) {
   let names = [];
   let listed = []; // the names the class picker's options hold
-  let fittedFor = null; // the toolbar's width and the names the options were cut for
+  let fittedFor = null; // the picker's room and the names the options were cut for
   let measured = false; // whether they were cut to the picker's line (not to OPTION_LENGTH, while hidden)
   const classSelect = select([], null, { class: "curves-class", dataset: { testid: "curves-class" }, "aria-label": "Class" });
   classSelect.addEventListener("change", () => onClass(names[Number(classSelect.value)] ?? null));
@@ -43,6 +43,7 @@ export function createCurvesView(container, { onClass }) {
   const toolbar = el("div", { class: "toolbar" }, field("Class", classSelect), worstButton);
   // A dragged window changes the width every frame (a resize observer hears of it once a frame):
   // the names are cut again once it settles; to the first width the picker is laid out at, at once.
+  // The toolbar, not the picker: cut names would hold the picker at its width when the page widens.
   const fitOnceSettled = debounce(() => fitOptions(), REFIT_DELAY_MS);
   new ResizeObserver(() => (measured ? fitOnceSettled() : fitOptions())).observe(toolbar);
   container.append(
@@ -54,18 +55,20 @@ export function createCurvesView(container, { onClass }) {
 
   /**
    * Cuts each option's name in its middle to what the closed picker shows, keeping its end: a
-   * select shows its option's start, and long names tend to share theirs. Set whole first, the
-   * picker takes the width it may (style.css).
+   * select shows its option's start, and long names tend to share theirs. Only where the width
+   * the picker may take has changed (selectLine): on a wide page it keeps its width whatever the
+   * toolbar's.
    */
   function fitOptions() {
-    const key = [toolbar.clientWidth, ...listed].join("\0");
+    const line = selectLine(classSelect);
+    const key = [line?.room ?? 0, ...listed].join("\0");
     if (key === fittedFor) return;
     fittedFor = key;
-    const shown = listed.map((name) => shownName(name));
-    shown.forEach((text, index) => (classSelect.options[index].textContent = text));
-    const fits = selectLineFits(classSelect);
-    measured = fits !== null;
-    shown.forEach((text, index) => (classSelect.options[index].textContent = fits ? fittedName(text, fits) : shortName(text, OPTION_LENGTH)));
+    measured = line !== null;
+    listed.forEach((name, index) => {
+      const text = shownName(name);
+      classSelect.options[index].textContent = line ? fittedName(text, line.fits) : shortName(text, OPTION_LENGTH);
+    });
   }
 
   /** Axes, grid lines and labels of a chart whose both axes span 0 to 1. */
