@@ -4,10 +4,17 @@
 import { characterColumns } from "./text-columns.js";
 
 /**
- * Characters (code points) kept at the end of a name cut in its middle; where a cut name shows its
- * two parts (splitName), the end is this many columns wide, a CJK or fullwidth character taking two.
+ * Columns kept at the end of a name cut in its middle (splitName, fittedName), a CJK or fullwidth
+ * character or an emoji taking two; shortName, which counts characters, keeps this many characters.
  */
 export const KEPT_END = 12;
+
+/** Where a name's kept end starts: its last characters up to {@link KEPT_END} columns wide, at least one (-1 for none). */
+function keptEndStart(columns) {
+  let [cut, endColumns] = [columns.length - 1, columns.at(-1)];
+  while (cut > 0 && endColumns + columns[cut - 1] <= KEPT_END) endColumns += columns[--cut];
+  return cut;
+}
 
 /**
  * A shown name (see shownName in format.js) as its start, which gives way first when the line is
@@ -27,8 +34,7 @@ export function splitName(shown) {
   const columns = characters.map(characterColumns);
   // A start of a few columns is not cut: the ellipsis would take its room.
   if (columns.reduce((sum, width) => sum + width, 0) <= KEPT_END + 4) return ["", shown];
-  let [cut, endColumns] = [characters.length - 1, columns.at(-1)];
-  while (endColumns + columns[cut - 1] <= KEPT_END) endColumns += columns[--cut];
+  const cut = keptEndStart(columns);
   return [characters.slice(0, cut).join(""), characters.slice(cut).join("")];
 }
 
@@ -51,21 +57,24 @@ export function shortName(name, length = 40) {
 /**
  * A name cut in its middle to what one line shows, for text that cannot hold two parts (a
  * `<select>`'s option), where `fits` says what the line holds (its width, not a count of
- * characters): the longest start that fits before an ellipsis, and the last {@link KEPT_END}
- * characters, which stay even where they alone are too wide; whole characters only.
+ * characters): the longest start that fits before an ellipsis, and its last characters up to
+ * {@link KEPT_END} columns wide, as splitName keeps them, which stay even where they alone are too
+ * wide; whole characters only.
  * @param {string} name
  * @param {(text: string) => boolean} fits whether a text fits the line; a longer text fits no better
- * @returns {string} `name` itself when it fits, or when it has up to `KEPT_END + 1` characters
+ * @returns {string} `name` itself when it fits, or when one character or none comes before its end
  * @example
  *   const fits = (text) => text.length <= 28;
  *   fittedName("transaction_type_wire_domestic_small", fits) // "transaction_typ…mestic_small"
  *   fittedName("cat", fits) // "cat"
+ *   fittedName("国際電信送金の取引種別クラス番号", (text) => text.length <= 12) // "国際電信送…別クラス番号": 12 columns kept
  */
 export function fittedName(name, fits) {
   const characters = Array.from(name);
-  if (characters.length <= KEPT_END + 1 || fits(name)) return name;
-  const end = `…${characters.slice(-KEPT_END).join("")}`;
-  let [kept, tooLong] = [0, characters.length - KEPT_END]; // starts of these lengths: the first fits (or is empty), the second not
+  const cut = keptEndStart(characters.map(characterColumns));
+  if (cut <= 1 || fits(name)) return name; // a start of one character: the ellipsis would take its room
+  const end = `…${characters.slice(cut).join("")}`;
+  let [kept, tooLong] = [0, cut]; // starts of these lengths: the first fits (or is empty), the second not
   while (tooLong - kept > 1) {
     const middle = (kept + tooLong) >> 1;
     if (fits(characters.slice(0, middle).join("") + end)) kept = middle;

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import pathlib
+import unicodedata
 import urllib.parse
 from typing import Any, Iterator
 
@@ -459,7 +460,7 @@ LONG_NAMES = (["transaction_type_wire_domestic_small", "transaction_type_wire_do
               + [f"فئة_المعاملات_الدولية_الكبيرة_{k:02d}" for k in range(5)])
 
 # The picker's room (what its closed line shows), its box and its card's, and each option's text with how wide
-# the select's own font draws it, and how wide it would be with one more letter of its name's start.
+# the select's own font draws it, and how wide it would be with one more letter of its name's start (and its end).
 _PICKER = """(select, names) => {
   const style = getComputedStyle(select);
   const context = document.createElement("canvas").getContext("2d");
@@ -470,15 +471,26 @@ _PICKER = """(select, names) => {
   return { title: select.title, room, select: box(select), card: box(select.closest(".card-body")),
            options: [...select.options].map((option, index) => {
              const text = option.textContent, name = Array.from(names[index]);
-             const start = Array.from(text.split("…")[0]);
-             const longer = name.slice(0, start.length + 1).join("") + "…" + name.slice(-12).join("");
+             const [start, end] = text.split("…").map((part) => Array.from(part));
+             const longer = name.slice(0, start.length + 1).join("") + "…" + (end ?? []).join("");
              return { text, width: width(text), longer: width(longer) };
            }) };
 }"""
 
 
+def _kept_end(name: str) -> str:
+    """A name's last characters up to 12 columns wide, a CJK character or emoji two, as the matrix's labels keep it."""
+    end, columns = "", 0
+    for character in reversed(name):
+        width = 2 if unicodedata.east_asian_width(character) in "WF" else 1
+        if end and columns + width > 12:
+            break
+        end, columns = character + end, columns + width
+    return end
+
+
 def _assert_picker_fits(picker: dict) -> None:
-    """Each option is its name, or its name's start and last 12 characters cut to the picker's room, using it."""
+    """Each option is its name, or its name's start and last 12 columns cut to the picker's room, using it."""
     assert picker["card"]["left"] <= picker["select"]["left"] and picker["select"]["right"] <= picker["card"]["right"], picker
     for name, option in zip(LONG_NAMES, picker["options"]):
         text = option["text"]
@@ -486,7 +498,7 @@ def _assert_picker_fits(picker: dict) -> None:
         if text == name:
             continue
         start, end = text.split("…")
-        assert name.startswith(start) and end == name[-12:], (name, text)  # code points, as the page counts them
+        assert name.startswith(start) and end == _kept_end(name), (name, text)  # whole code points
         assert option["longer"] > picker["room"] or not start, (name, option, picker["room"])  # not cut shorter than the room
 
 
@@ -510,6 +522,7 @@ def test_class_picker_cuts_long_names_to_its_width_keeping_their_distinct_end(br
                 assert shown[name] == name  # fits: whole, though the wire names have 36 letters and the narrow one 40
             upright, latin = shown[LONG_NAMES[65]], shown[LONG_NAMES[5]]
             assert "…" in upright and len(upright) < len(latin) - 8, (upright, latin)  # wide glyphs: fewer of them
+            assert upright.endswith("…の取引種別00"), upright  # 12 columns, as the matrix's labels keep it, not 12 characters
             assert all("…" in shown[name] for name in LONG_NAMES[80:85]), [shown[name] for name in LONG_NAMES[80:85]]
             assert picker["title"] == LONG_NAMES[1]  # the chosen name whole
 

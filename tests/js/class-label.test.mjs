@@ -69,22 +69,37 @@ test("a name is cut to the width its line holds, its last characters kept", () =
   // Wide characters take their width: a line of 32 columns holds 15 CJK characters, not 32.
   const upright = "長い名前のクラス".repeat(4); // 32 characters, 64 columns
   const fitted = fittedName(upright, (text) => columns(text) <= 32);
-  assert.equal(fitted, "長い名…のクラス長い名前のクラス");
+  assert.equal(fitted, "長い名前のクラス長…名前のクラス");
   assert.equal(columns(fitted), 31);
-  assert.equal(fitted.slice(-KEPT_END), upright.slice(-KEPT_END));
   // Narrow ones too: 60 "i" drawn half as wide as other letters fit a line of 32 whole.
   const half = (text) => Array.from(text).reduce((sum, character) => sum + (character === "i" ? 0.5 : 1), 0) <= 32;
   assert.equal(fittedName("i".repeat(60), half), "i".repeat(60));
   assert.equal(fittedName("i".repeat(40) + "w".repeat(20), half), `${"i".repeat(38)}…${"w".repeat(12)}`);
   // Whole characters: an emoji is not cut in two.
-  assert.equal(fittedName("🐈".repeat(30), (text) => columns(text) <= 40), `${"🐈".repeat(7)}…${"🐈".repeat(12)}`);
+  assert.equal(fittedName("🐈".repeat(30), (text) => columns(text) <= 40), `${"🐈".repeat(13)}…${"🐈".repeat(6)}`);
+});
+
+test("the end a cut name keeps is as wide as the labels keep it: 12 columns, a CJK character two", () => {
+  // 12 characters were kept: 24 columns of CJK, twice the end of the same name in the matrix and table.
+  const wide = (text) => columns(text) <= 30;
+  for (const name of ["国際電信送金の取引種別クラス番号", "慢性閉塞性肺疾患の増悪_class_01", "ＦＵＬＬＷＩＤＴＨ＿ＮＡＭＥ＿ＬＯＮＧ", "🐈".repeat(30) + "_01"]) {
+    const end = splitName(name)[1];
+    assert.ok(fittedName(name, wide).endsWith(`…${end}`), `${name}: ${fittedName(name, wide)}`);
+    assert.ok(columns(end) <= KEPT_END && columns(end) >= KEPT_END - 1, end);
+  }
+  assert.equal(fittedName("国際電信送金の取引種別クラス番号", wide), "国際電信送金の取…別クラス番号");
+  assert.equal(fittedName("慢性閉塞性肺疾患の増悪_class_01", wide), "慢性閉塞性肺疾患の…悪_class_01");
+  assert.equal(fittedName("🐈".repeat(30) + "_01", wide), `${"🐈".repeat(9)}…${"🐈".repeat(4)}_01`);
+  // Latin names as before: their last 12 characters.
+  assert.equal(fittedName("transaction_type_wire_domestic_small", wide), "transaction_type_…mestic_small");
 });
 
 test("the end stays even where it alone is too wide, and short names are never cut", () => {
   const none = () => false;
   assert.equal(fittedName("transaction_type_wire_domestic_small", none), "…mestic_small");
   assert.equal(fittedName("thirteen_char", none), "thirteen_char"); // KEPT_END + 1: a cut would save nothing
-  assert.equal(fittedName("名前が長いクラス", none), "名前が長いクラス");
+  assert.equal(fittedName("名前が長いクラ", none), "名前が長いクラ"); // one character before the end's 12 columns
+  assert.equal(fittedName("名前が長いクラス", none), "…が長いクラス");
   assert.equal(fittedName("", none), "");
 });
 
