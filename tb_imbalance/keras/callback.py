@@ -375,9 +375,9 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         state, self._validated = self._validated, None  # fit's validation pass's, read at on_test_end
         if isinstance(state.matrix, ValueError):
             raise state.matrix
-        rows = state.matrix.sum()  # at 10,000 classes a sum over the cells: once
-        model_checks.check_pass_counted(self._metric.name, rows, epoch)
-        self._messages.validation_rows(epoch, rows)  # a generator used up after one pass?
+        support = state.matrix.sum(axis=1)  # at 10,000 classes a sum over the cells: once
+        model_checks.check_pass_counted(self._metric.name, support.sum(), epoch)
+        self._messages.validation_rows(epoch, support, getattr(self._classes, "names", None))  # a generator used up?
         return state
 
     def _destination(self) -> str:

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import Any, Sequence
 
 import keras
+import numpy as np
 
 from tb_imbalance.core.caller import user_stacklevel
 
@@ -33,7 +35,7 @@ class CallbackMessages:
         self.speaker = speaker
         self.verbose = verbose
         self._said: set[str] = set()
-        self._first_rows: tuple[int, int] | None = None
+        self._first_rows: tuple[int, np.ndarray] | None = None  # the first logged pass: its epoch, rows per class
 
     def log(self, message: str) -> None:
         """One line, when ``verbose``."""
@@ -61,30 +63,41 @@ class CallbackMessages:
         warnings.warn(f"{self.speaker}: {message}", UserWarning, stacklevel=user_stacklevel())
         self.log(f"warning: {message}")
 
-    def validation_rows(self, epoch: int, rows: int) -> None:
-        """Warn once when fit's validation pass of ``epoch`` counted other ``rows`` than the first logged one.
+    def validation_rows(self, epoch: int, support: Any, class_names: Sequence[str] | None = None) -> None:
+        """Warn once when fit's validation pass of ``epoch`` counted other rows than the first logged one: another
+        total, or as many rows of other classes (``support``: the rows of each class, the matrix's row sums).
 
         Example:
             >>> messages = CallbackMessages("C", verbose=0)
-            >>> messages.validation_rows(0, 100); messages.validation_rows(1, 100)
+            >>> messages.validation_rows(0, [60, 40]); messages.validation_rows(1, [60, 40])
             >>> import warnings
             >>> with warnings.catch_warnings(record=True) as said:
             ...     warnings.simplefilter("always")
-            ...     messages.validation_rows(2, 50)
-            >>> str(said[0].message)[:66]
-            'C: the validation pass of epoch 2 counted 50 rows, that of epoch 0'
+            ...     messages.validation_rows(2, [70, 30], ["cat", "dog"])
+            >>> str(said[0].message)[:97]
+            "C: the validation pass of epoch 2 counted 100 rows, as that of epoch 0 did, but 70 of class 'cat'"
         """
+        support = np.asarray(support)
         if self._first_rows is None:
-            self._first_rows = (epoch, int(rows))
-        elif int(rows) != self._first_rows[1]:
-            first_epoch, first_rows = self._first_rows
-            self.warn_once("rows", (
-                f"the validation pass of epoch {epoch} counted {int(rows)} rows, that of epoch {first_epoch} "
-                f"{first_rows}: the steps' reports describe different rows and cannot be compared. A Python "
-                "generator given to fit(validation_data=...) is used up after one pass: pass arrays, a "
-                "keras.utils.PyDataset, or a tf.data dataset with .repeat() and fit(validation_steps=...). "
-                "A validation set that changes size on purpose needs no fix"
-            ))
+            self._first_rows = (epoch, support)
+            return
+        first_epoch, first = self._first_rows
+        if np.array_equal(support, first):
+            return
+        rows, first_rows = int(support.sum()), int(first.sum())
+        counted = f"counted {rows} rows, that of epoch {first_epoch} {first_rows}"
+        if rows == first_rows:
+            k = int(np.flatnonzero(support != first)[0])
+            name = class_names[k] if class_names is not None else str(k)
+            counted = (f"counted {rows} rows, as that of epoch {first_epoch} did, but {int(support[k])} of class "
+                       f"{name!r} where it counted {int(first[k])}")
+        self.warn_once("rows", (
+            f"the validation pass of epoch {epoch} {counted}: the steps' reports describe different rows and cannot "
+            "be compared. A Python generator given to fit(validation_data=...) is used up after one pass, and an "
+            "endless one read for fit(validation_steps=...) batches is not restarted between passes: pass arrays, a "
+            "keras.utils.PyDataset, or a tf.data dataset with .repeat() and fit(validation_steps=...). "
+            "A validation set that changes on purpose needs no fix"
+        ))
 
     def not_logged(self, epoch: int, metric_name: str, *, replaced: bool) -> None:
         """Warn once that an epoch was not logged: fit did not validate it, or another ``evaluate()``

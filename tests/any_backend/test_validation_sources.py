@@ -318,6 +318,28 @@ def test_a_used_up_generator_given_to_fit_is_said_once_when_a_pass_counts_other_
     assert sum("validation pass of epoch" in str(warning.message) for warning in said) == 1
 
 
+def test_an_endless_generator_read_for_validation_steps_is_said_when_a_pass_counts_as_many_other_rows(tmp_path, data):
+    """Keras does not restart an endless generator between validation passes (it reads again the batches it peeked
+    at, then goes on): with full batches every pass counts 120 rows, but not the same ones, which the class counts
+    show; comparing the totals alone said nothing."""
+    x, y, _ = data
+
+    def endless():  # as ds.repeat().batch(30) would: full batches, wrapping around the 150 rows
+        for start in range(0, 10**6, 30):
+            rows = (start + np.arange(30)) % len(y)
+            yield x[rows], y[rows]
+
+    with pytest.warns(UserWarning, match=r"the validation pass of epoch (1|2) counted 120 rows, as that of epoch 0 "
+                                         r"did, but \d+ of class '\d' where it counted \d+: the steps' reports describe "
+                                         r"different rows.*not restarted between passes") as said:
+        _fit_with_metric(tmp_path, data, endless(), validation_steps=4)
+    assert sum("validation pass of epoch" in str(warning.message) for warning in said) == 1
+    logged = matrices(tmp_path)["validation_imbalance"]
+    np.testing.assert_array_equal(logged[0].sum(axis=1), np.bincount(y[:120], minlength=CLASSES))
+    assert {int(matrix.sum()) for matrix in logged.values()} == {120}
+    assert len({tuple(matrix.sum(axis=1)) for matrix in logged.values()}) > 1  # other rows, as said
+
+
 def test_the_same_validation_rows_every_epoch_are_said_nothing(tmp_path, data, recwarn):
     x, y, _ = data
     _fit_with_metric(tmp_path, data, Batches(x, y))
