@@ -16,8 +16,10 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from compiled_update import compiled_update
+from logdir_reader import matrices
 from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback, MacroF1
 from tb_imbalance.keras.cell_codes import CODES_ABOVE_CLASSES
 from tb_imbalance.keras.confusion_metric import dense_result_max_classes
@@ -96,6 +98,19 @@ def test_class_weight_is_said_once_too():
     assert f"{metric.name}: since its last reset, {int(np.sum(y == 1))} rows" in text  # the training pass's class 1
     assert "class_weight's weights of the training batches" in text
     assert metric.real_weight_rows == 0  # the validation pass had no weights
+
+
+@pytest.mark.parametrize("compiled_in", ["metrics", "weighted_metrics"])
+def test_class_weight_leaves_the_logged_validation_matrix_unweighted(tmp_path, compiled_in):
+    """Keras weights only the training batches with class_weight: the callback logs every validation row once."""
+    x, y = data()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", **{compiled_in: [BalancedAccuracy(3)]})
+    model.fit(x, y, validation_data=(x, y), epochs=2, batch_size=32, verbose=0, class_weight={0: 1.0, 1: 2.5, 2: 4.0},
+              callbacks=[ClassificationReportCallback(log_dir=str(tmp_path), verbose=0, background=False)])
+    expected = sk_confusion_matrix(y, model.predict(x, verbose=0).argmax(1), labels=range(3))
+    np.testing.assert_array_equal(matrices(tmp_path)["validation_imbalance"][1], expected)
 
 
 # 3 classes: the cells layout (TensorFlow: its fused XLA update); 300: the marginals; above 1000: the cell codes
