@@ -30,7 +30,8 @@ def test_plugin_loads_no_framework_and_no_writer():
 
 def test_writers_load_no_framework():
     code = (
-        "import tempfile, tb_imbalance; "
-        "tb_imbalance.log_report(tempfile.mkdtemp(), [0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], 0)"
+        "import tempfile, tb_imbalance\n"
+        "with tempfile.TemporaryDirectory() as run_dir:\n"
+        "    tb_imbalance.log_report(run_dir, [0, 1, 1], [[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], 0)"
     )
     assert not loaded_top_level(code) & FRAMEWORKS
