@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import keras
 
 from tb_imbalance.core.caller import user_stacklevel
+from tb_imbalance.keras import output_placement
 from tb_imbalance.keras.confusion_metric import ConfusionMatrixMetric
 from tb_imbalance.keras.validation_data import multi_output_refusal
 
@@ -33,7 +34,9 @@ __all__ = [
     "model_outputs",
     "is_score_column",
     "output_classes",
+    "loss_reads_logits",
     "loss_from_logits",
+    "output_reading",
     "outputs_are_logits",
     "known_num_classes",
     "check_predict_path",
@@ -112,9 +115,8 @@ def output_classes(output: Any) -> int | None:
     return None
 
 
-def loss_from_logits(model: Any) -> tuple[bool | None, str]:
-    """Whether the compiled loss reads logits (``None``: cannot tell), and its name."""
-    loss = getattr(model, "loss", None)
+def loss_reads_logits(loss: Any) -> tuple[bool | None, str]:
+    """Whether ``loss`` (a name, a ``Loss``, a function) reads logits (``None``: cannot tell), and its name."""
     described = loss if isinstance(loss, str) else type(loss).__name__
     try:
         if isinstance(loss, str):
@@ -133,12 +135,37 @@ def loss_from_logits(model: Any) -> tuple[bool | None, str]:
     return None, str(described)
 
 
+def loss_from_logits(model: Any) -> tuple[bool | None, str]:
+    """Whether the compiled loss reads logits (``None``: cannot tell), and its name."""
+    return loss_reads_logits(getattr(model, "loss", None))
+
+
 def probability_ending(outputs: list | None) -> str | None:
     """``"softmax"`` or ``"sigmoid"`` when the single output is visibly made by one (a layer's activation, a
     ``Softmax`` layer), else None."""
     operation = getattr(getattr(outputs[0], "_keras_history", None), "operation", None) if outputs and len(outputs) == 1 else None
     ending = "softmax" if isinstance(operation, keras.layers.Softmax) else getattr(getattr(operation, "activation", None), "__name__", None)
     return ending if ending in ("softmax", "sigmoid") else None
+
+
+def output_reading(loss: Any, ending: str | None, output: str | None = None) -> tuple[bool | None, str]:
+    """Whether an output holds logits (``None``: cannot tell), and why, for messages: its ``loss``'s
+    ``from_logits``, unless its ``ending`` (``"softmax"`` / ``"sigmoid"``) makes it probabilities.
+    ``output``: its name on a model of several outputs (None: the model's one output)."""
+    value, name = loss_reads_logits(loss)
+    subject, its_loss, holds = (
+        ("the model", f"the model's loss '{name}'", "its outputs are") if output is None else
+        (f"the model's output '{output}'", f"the model's loss '{name}' for output '{output}'", "that output holds"))
+    if value is True and ending:
+        return False, (
+            f"{subject} ends in a {ending} ({holds} probabilities; its loss '{name}' has "
+            f"from_logits=True and applies a second {ending}: pass from_logits=False to the loss)"
+        )
+    if value is None and ending:
+        return False, f"{subject} ends in a {ending} ({holds} probabilities)"
+    if value is None:
+        return None, f"{its_loss} does not say whether {holds} logits"
+    return value, f"{its_loss} has from_logits={value} ({holds} {'logits' if value else 'probabilities'})"
 
 
 def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, str]:
@@ -156,18 +183,7 @@ def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, s
         >>> outputs_are_logits(model, model_outputs(model))[1][:58]
         'the model ends in a softmax (its outputs are probabilities'
     """
-    value, name = loss_from_logits(model)
-    ending = probability_ending(outputs)
-    if value is True and ending:
-        return False, (
-            f"the model ends in a {ending} (its outputs are probabilities; its loss '{name}' has "
-            f"from_logits=True and applies a second {ending}: pass from_logits=False to the loss)"
-        )
-    if value is None and ending:
-        return False, f"the model ends in a {ending} (its outputs are probabilities)"
-    if value is None:
-        return None, f"the model's loss '{name}' does not say whether its outputs are logits"
-    return value, f"the model's loss '{name}' has from_logits={value} (its outputs are {'logits' if value else 'probabilities'})"
+    return output_reading(getattr(model, "loss", None), probability_ending(outputs))
 
 
 def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
@@ -278,6 +294,62 @@ def check_predict_path(outputs: list | None, *, validation_data: bool, examples:
             f"[N], scores [N, C] or one sigmoid column [N, 1]{squeeze}"
         )
 
+def _check_metric_reading(compiled: ConfusionMatrixMetric, output: Any, reading: tuple[bool | None, str], *,
+                          place: str | None, hint_loss: bool, read: bool) -> str:
+    """Refuse ``compiled`` reading ``output`` the other way from what ``reading`` (logits?, why) says it holds;
+    return why the curves will be missing when it is the metric ``read``, or "". ``place``: the output's name
+    on a model of several outputs; ``hint_loss``: the loss, not the metric, may be what is wrong."""
+    loss_logits, why = reading
+    kind, classes = type(compiled).__name__, compiled.num_classes
+    loss_hint = "" if not hint_loss else (
+        ", or from_logits=True to the loss if the model outputs logits" if place is None else
+        f", or from_logits=True to the loss of output '{place}' if it holds logits")
+    if is_score_column(output):
+        if loss_logits is not None and classes == 2 and compiled.from_logits != loss_logits:
+            column = "the model outputs one score column" if place is None else f"output '{place}' is one score column"
+            raise ValueError(
+                f"{column} and {why}, but the compiled metric '{compiled.name}' has "
+                f"from_logits={compiled.from_logits} and would cut "
+                f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
+                f"from_logits={loss_logits} to {kind}(2, from_logits={loss_logits}){loss_hint}"
+            )
+        return ""
+    if loss_logits is False and compiled.curves and compiled.from_logits:
+        raise ValueError(
+            f"{why}, but the compiled metric '{compiled.name}' has from_logits=True and would read the "
+            f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes}){loss_hint}"
+        )
+    if loss_logits is True and compiled.curves and not compiled.from_logits:
+        if compiled._result_reads_curves:
+            raise ValueError(
+                f"{why}, but the compiled metric '{compiled.name}' has from_logits=False: it would read "
+                f"those logits as probabilities and its value would be NaN; pass {kind}({classes}, from_logits=True)"
+            )
+        if read:
+            return (
+                f"{why}, but the compiled metric '{compiled.name}' has from_logits=False and cannot read "
+                f"them as probabilities; pass {kind}({classes}, from_logits=True) (the matrix is the same "
+                "either way)"
+            )
+    return ""
+
+
+def _check_each_output(model: Any, metric: ConfusionMatrixMetric | None, candidates: list[ConfusionMatrixMetric],
+                       *, predicts: bool) -> str:
+    """:func:`check_from_logits` on a model of several outputs: each compiled metric against its own output's
+    ending and loss, where Keras' placement of the metric can be read (a functional model's dict or list)."""
+    missing = ""
+    for compiled, placed in zip(candidates, output_placement.metric_placements(model, candidates)):
+        if placed is None:
+            continue
+        ending = probability_ending([placed.output])
+        said = _check_metric_reading(
+            compiled, placed.output, output_reading(placed.loss, ending, placed.name), place=placed.name,
+            hint_loss=loss_reads_logits(placed.loss)[0] is False and ending is None, read=compiled is metric and not predicts)
+        missing = missing or said
+    return missing
+
+
 def check_from_logits(
     model: Any,
     metric: ConfusionMatrixMetric | None,
@@ -294,7 +366,22 @@ def check_from_logits(
     its ``from_logits``. A loss that reads logits with a compiled metric
     that does not leaves the matrix right and the curves out (a warning,
     said before training), and a metric whose value is the curves NaN
-    (refused).
+    (refused). On a functional model of several outputs each compiled
+    metric is checked against the output Keras hands it (see
+    :mod:`~tb_imbalance.keras.output_placement`).
+
+    Example:
+        >>> from tb_imbalance.keras import BalancedAccuracy
+        >>> inputs = keras.Input((4,))
+        >>> model = keras.Model(inputs, {"a": keras.layers.Dense(3, activation="softmax")(inputs),
+        ...                              "b": keras.layers.Dense(3)(inputs)})
+        >>> wrong = BalancedAccuracy(3, from_logits=True)
+        >>> model.compile(loss="sparse_categorical_crossentropy", metrics={"a": [wrong]})
+        >>> try:
+        ...     check_from_logits(model, wrong, [wrong], model_outputs(model), predicts=False, from_logits=False)
+        ... except ValueError as refusal:
+        ...     print(str(refusal)[:70])
+        the model's loss 'sparse_categorical_crossentropy' for output 'a' has
     """
     if not predicts and from_logits and not metric.from_logits:
         raise ValueError(
@@ -303,52 +390,25 @@ def check_from_logits(
             f"({type(metric).__name__}({metric.num_classes}, from_logits=True)); the "
             "callback's from_logits applies to its own validation_data"
         )
-    if outputs is None or len(outputs) != 1:
+    if outputs is None:
         return ""
+    if len(outputs) != 1:
+        return _check_each_output(model, metric, candidates, predicts=predicts)
     loss_logits, why = outputs_are_logits(model, outputs)
     # the loss may be what is wrong, unless the model visibly ends in a softmax / sigmoid
     hint_loss = loss_from_logits(model)[0] is False and probability_ending(outputs) is None
-    if not is_score_column(outputs[0]):  # [N, C]: from_logits says how the curves read the scores
-        if predicts and from_logits and loss_logits is False:
-            raise ValueError(
-                f"{why}, but the callback has from_logits=True and would read the curves of its validation_data "
-                "from a softmax of those probabilities; leave the callback's from_logits at False"
-            )
-        missing = ""
-        for compiled in candidates:
-            kind, classes = type(compiled).__name__, compiled.num_classes
-            if loss_logits is False and compiled.curves and compiled.from_logits:
-                raise ValueError(
-                    f"{why}, but the compiled metric '{compiled.name}' has from_logits=True and would read the "
-                    f"curves from a softmax of those probabilities; pass from_logits=False to {kind}({classes})"
-                    + (", or from_logits=True to the loss if the model outputs logits" if hint_loss else "")
-                )
-            if loss_logits is True and compiled.curves and not compiled.from_logits:
-                if compiled._result_reads_curves:
-                    raise ValueError(
-                        f"{why}, but the compiled metric '{compiled.name}' has from_logits=False: it would read "
-                        f"those logits as probabilities and its value would be NaN; pass {kind}({classes}, "
-                        "from_logits=True)"
-                    )
-                if compiled is metric and not predicts:
-                    missing = (
-                        f"{why}, but the compiled metric '{compiled.name}' has from_logits=False and cannot read "
-                        f"them as probabilities; pass {kind}({classes}, from_logits=True) (the matrix is the same "
-                        "either way)"
-                    )
+    if not is_score_column(outputs[0]) and predicts and from_logits and loss_logits is False:
+        raise ValueError(
+            f"{why}, but the callback has from_logits=True and would read the curves of its validation_data "
+            "from a softmax of those probabilities; leave the callback's from_logits at False"
+        )
+    missing = ""
+    for compiled in candidates:
+        said = _check_metric_reading(compiled, outputs[0], (loss_logits, why), place=None, hint_loss=hint_loss,
+                                     read=compiled is metric and not predicts)
+        missing = missing or said
+    if not is_score_column(outputs[0]) or not predicts:
         return missing
-    if loss_logits is not None:
-        for compiled in candidates:
-            if compiled.num_classes == 2 and compiled.from_logits != loss_logits:
-                raise ValueError(
-                    f"the model outputs one score column and {why}, but the compiled metric '{compiled.name}' has "
-                    f"from_logits={compiled.from_logits} and would cut "
-                    f"{'logits at 0.5' if loss_logits else 'probabilities at 0'}; pass "
-                    f"from_logits={loss_logits} to {type(compiled).__name__}(2, from_logits={loss_logits})"
-                    + (", or from_logits=True to the loss if the model outputs logits" if hint_loss else "")
-                )
-    if not predicts:
-        return ""
     reference = loss_logits
     if reference is None and metric is not None:
         reference, why = metric.from_logits, f"the compiled metric '{metric.name}' has from_logits={metric.from_logits}"

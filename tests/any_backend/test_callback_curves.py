@@ -318,3 +318,165 @@ def test_a_model_ending_in_a_softmax_with_a_logits_loss_logs_the_curves_of_its_o
         softmax_model(BalancedAccuracy(CLASSES, from_logits=True)).fit(
             x, y, validation_data=(x, y), epochs=1, verbose=0,
             callbacks=[ClassificationReportCallback(tmp_path / "b", verbose=0, background=False)])
+
+
+def several_outputs(layout, **heads):
+    """A functional model of ``heads`` (name: (width, activation)) on CLASSES inputs, its outputs a dict or a
+    list in the order given. A head of CLASSES columns without activation outputs its inputs bit for bit."""
+    inputs = keras.Input((CLASSES,))
+    outputs = {}
+    for name, (width, activation) in heads.items():
+        identity = width == CLASSES and activation is None
+        outputs[name] = keras.layers.Dense(width, activation=activation, use_bias=not identity, trainable=not identity,
+                                           kernel_initializer="identity" if identity else "glorot_uniform", name=name)(inputs)
+    return keras.Model(inputs, outputs if layout == "dict" else list(outputs.values()))
+
+
+def by_output(layout, model, **given):
+    """A per-output argument of compile() or fit(): the dict, or a list in the model's output order."""
+    return given if layout == "dict" else [given.get(name) for name in model.output_names]
+
+
+def own_loss(y_true, y_pred):
+    """A loss function of the user's, which does not say whether it reads logits."""
+    return keras.ops.mean(keras.ops.square(y_pred))
+
+
+@pytest.mark.parametrize("layout", ["dict", "list"])
+@pytest.mark.parametrize("width, activation", [(CLASSES, "softmax"), (1, "sigmoid")])
+def test_from_logits_on_an_output_of_several_ending_in_a_softmax_or_sigmoid_is_refused_before_training(
+        tmp_path, written, layout, width, activation):
+    """Which output a metric reads is what compile() placed it on: the other output's logits do not excuse it."""
+    x, y = validation_rows(logits=True, seed=12)
+    classes = 2 if width == 1 else CLASSES
+    model = several_outputs(layout, probs=(width, activation), logits=(CLASSES, None))
+    labels = by_output(layout, model, probs=y % classes, logits=y)
+    started = []
+    epochs = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: started.append(epoch))
+    model.compile("sgd", own_loss, metrics=by_output(layout, model, probs=[BalancedAccuracy(classes, from_logits=True)]))
+    why = rf"the model's output 'probs' ends in a {activation} \(that output holds probabilities\), but the compiled " \
+          r"metric 'balanced_accuracy' has from_logits=True and would "
+    fix = (r"read the curves from a softmax of those probabilities; pass from_logits=False to BalancedAccuracy\(4\)$"
+           if width > 1 else r"cut probabilities at 0; pass from_logits=False to BalancedAccuracy\(2, from_logits=False\)$")
+    with pytest.raises(ValueError, match=("" if width > 1 else r"^output 'probs' is one score column and ") + why + fix):
+        model.fit(x, labels, validation_data=(x, labels), epochs=2, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "probs", verbose=0, background=False), epochs])
+    assert started == [] and written == []
+    # the same metric on the logits output reads them as logits: its curves are those of their softmax
+    model.compile("sgd", own_loss, metrics=by_output(layout, model, logits=[BalancedAccuracy(CLASSES, from_logits=True)]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "logits", verbose=0, background=False)])
+    assert not [str(w.message) for w in caught if "from_logits" in str(w.message)]
+    probabilities, _ = core.curve_probabilities(x, CLASSES, from_logits=True)
+    assert_curves(written[0], core.curve_summary(probabilities, y, x.argmax(1)))
+
+
+@pytest.mark.parametrize("layout", ["dict", "list"])
+def test_logits_of_an_output_of_several_read_as_probabilities_are_refused_or_said_before_training(
+        tmp_path, written, layout):
+    """The output's own loss entry says it holds logits: a metric without from_logits is told before the first epoch."""
+    x, y = validation_rows(logits=True, seed=13)
+    model = several_outputs(layout, column=(1, None), logits=(CLASSES, None))
+    labels = by_output(layout, model, column=y % 2, logits=y)
+    losses = by_output(layout, model, column=keras.losses.BinaryCrossentropy(from_logits=True),
+                       logits=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    started = []
+    epochs = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: started.append(epoch))
+    refusals = [
+        ({"column": [BalancedAccuracy(2)]}, r"^output 'column' is one score column and the model's loss "
+         r"'binary_crossentropy' for output 'column' has from_logits=True \(that output holds logits\), but the compiled "
+         r"metric 'balanced_accuracy' has from_logits=False and would cut logits at 0\.5; pass from_logits=True to "
+         r"BalancedAccuracy\(2, from_logits=True\)$"),
+        ({"logits": [MacroAveragePrecision(CLASSES)]}, r"^the model's loss 'sparse_categorical_crossentropy' for output "
+         r"'logits' has from_logits=True \(that output holds logits\), but the compiled metric 'macro_average_precision' "
+         r"has from_logits=False: it would read those logits as probabilities and its value would be NaN; pass "
+         r"MacroAveragePrecision\(4, from_logits=True\)$"),
+    ]
+    for metrics, refusal in refusals:
+        model.compile("sgd", losses, metrics=by_output(layout, model, **metrics))
+        with pytest.raises(ValueError, match=refusal):
+            model.fit(x, labels, validation_data=(x, labels), epochs=2, verbose=0,
+                      callbacks=[ClassificationReportCallback(tmp_path / "refused", verbose=0, background=False), epochs])
+    assert started == [] and written == []
+    # a metric whose value is not the curves: the matrix is written, the missing curves said before training
+    model.compile("sgd", losses, metrics=by_output(layout, model, logits=[BalancedAccuracy(CLASSES)]))
+    before_training = []
+    with pytest.warns(UserWarning, match="no PR / ROC / reliability curves") as caught:
+        probe = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: before_training.append(len(caught)))
+        model.fit(x, labels, validation_data=(x, labels), epochs=2, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "said", verbose=0, background=False), probe])
+    said = [str(w.message) for w in caught if "no PR / ROC" in str(w.message)]
+    assert len(said) == 1 and before_training == [1]
+    assert "for output 'logits' has from_logits=True" in said[0] and "BalancedAccuracy(4, from_logits=True)" in said[0]
+    assert [step.curves for step in written] == [None, None]
+    for step in written:
+        np.testing.assert_array_equal(step.matrix, core.confusion_matrix(y, x))
+
+
+def test_an_output_of_several_whose_loss_reads_probabilities_names_that_loss_as_the_other_fix(tmp_path, written):
+    x, y = validation_rows(logits=True, seed=14)
+    model = several_outputs("dict", probs=(CLASSES, "softmax"), logits=(CLASSES, None))
+    labels = {"probs": y, "logits": y}
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics={"logits": [BalancedAccuracy(CLASSES, from_logits=True)]})
+    with pytest.raises(ValueError, match=r"^the model's loss 'sparse_categorical_crossentropy' for output 'logits' has "
+                                         r"from_logits=False \(that output holds probabilities\), but .* pass from_logits="
+                                         r"False to BalancedAccuracy\(4\), or from_logits=True to the loss of output "
+                                         r"'logits' if it holds logits$"):
+        model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path, verbose=0, background=False)])
+    assert written == []
+
+class DictOfOutputs(keras.Model):
+    """A subclassed model of two outputs: before it runs, nothing says which output a metric reads."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = keras.layers.Dense(CLASSES, activation="softmax"), keras.layers.Dense(CLASSES)
+
+    def call(self, inputs):
+        return {"a": self.a(inputs), "b": self.b(inputs)}
+
+
+@pytest.mark.parametrize("layout", ["dict", "dict of other keys", "list", "tuple"])
+def test_each_metric_and_loss_is_placed_on_the_output_keras_hands_it(layout):
+    from tb_imbalance.keras.output_placement import metric_placements
+
+    inputs = keras.Input((CLASSES,))
+    heads = {key: keras.layers.Dense(CLASSES, name=name)(inputs) for key, name in (("z", "zed"), ("a", "ay"), ("m", "em"))}
+    if layout == "dict":
+        outputs = {head._keras_history.operation.name: head for head in heads.values()}
+    else:
+        outputs = heads if layout == "dict of other keys" else (list if layout == "list" else tuple)(heads.values())
+    model = keras.Model(inputs, outputs)
+    keys = list(outputs) if isinstance(outputs, dict) else model.output_names
+    x, y = validation_rows(rows=32)
+    labels = {key: y for key in keys} if isinstance(outputs, dict) else [y] * 3
+    losses = [keras.losses.SparseCategoricalCrossentropy(name=f"loss_{k}") for k in range(3)]
+    for metrics, weighted, loss in [
+        ([[BalancedAccuracy(CLASSES, name=f"m{k}")] for k in range(3)], None, losses),
+        ([BalancedAccuracy(CLASSES, name=f"m{k}") for k in range(3)], None, dict(zip(keys, losses))),
+        ({keys[2]: [BalancedAccuracy(CLASSES, name="m2")], keys[0]: [BalancedAccuracy(CLASSES, name="m0")]},
+         {keys[1]: [BalancedAccuracy(CLASSES, name="w1")]}, losses[0]),
+    ]:
+        model.compile("sgd", loss, metrics=metrics, weighted_metrics=weighted)
+        model.evaluate(x, labels, verbose=0)  # Keras places them
+        compiled = model._compile_metrics
+        placed_by_keras = {id(metric): (index, per_output.output_name)
+                           for built in (compiled._flat_metrics, compiled._flat_weighted_metrics)
+                           for index, per_output in enumerate(built) if per_output is not None
+                           for metric in per_output.metrics}
+        given = [m for m in keras.tree.flatten([metrics, weighted]) if m is not None]
+        flat_losses = {path[0]: entry for path, entry, _, _ in model._compile_loss._flat_losses}
+        for metric, placement in zip(given, metric_placements(model, given)):
+            index, name = placed_by_keras[id(metric)]
+            assert placement.name == name, (layout, metric.name)
+            key = name if isinstance(outputs, dict) else index
+            assert placement.output is (model.output[name] if isinstance(outputs, dict) else model.outputs[index])
+            assert placement.loss is flat_losses[key], (layout, metric.name, placement.loss, flat_losses)
+    subclassed = DictOfOutputs()
+    metric = BalancedAccuracy(CLASSES, from_logits=True)
+    subclassed.compile("sgd", "sparse_categorical_crossentropy", metrics={"a": [metric]})
+    subclassed.evaluate(x, {"a": y, "b": y}, verbose=0)
+    assert metric_placements(subclassed, [metric]) == [None]
