@@ -544,6 +544,15 @@ def test_class_picker_cuts_long_names_to_its_width_keeping_their_distinct_end(br
             dashboard.problems.assert_none()
 
 
+def _log_long_names(run_dir, seed: int) -> None:
+    """One step of 500 rows of :data:`LONG_NAMES`, each scored half on its own class (an exact matrix)."""
+    import tb_imbalance
+
+    true = np.random.default_rng(seed).integers(0, len(LONG_NAMES), 500)
+    tb_imbalance.log_report(run_dir, true, np.eye(len(LONG_NAMES))[true] * 0.5 + 0.5 / len(LONG_NAMES), 0,
+                            class_names=LONG_NAMES, image=False)
+
+
 # Narrows the picker's toolbar every frame (from 410 to 200 pixels), as a dragged window does, and counts the writes to the first
 # option's text during the drag and once it has settled (a cut writes each option once), with the gaps between
 # the widths the page saw.
@@ -569,12 +578,7 @@ _DRAG = """async (select) => {
 
 def test_class_picker_cuts_its_names_again_once_a_drag_settles(browser, tmp_path, request):  # noqa: F811
     # Cut again at every width a dragged window passed through, 1,000 names took about 60 ms a frame.
-    import tb_imbalance
-
-    rng = np.random.default_rng(13)
-    true = rng.integers(0, len(LONG_NAMES), 500)
-    tb_imbalance.log_report(tmp_path / "long", true, np.eye(len(LONG_NAMES))[true] * 0.5 + 0.5 / len(LONG_NAMES), 0,
-                            class_names=LONG_NAMES, image=False)
+    _log_long_names(tmp_path / "long", seed=13)
     with tensorboard_server(tmp_path, load_fast=False) as url:
         for dashboard in dashboard_page(browser, url, request.node.name, width=600):  # narrow: the picker takes the card's width
             dashboard.open(runs=["long"], curve_class=LONG_NAMES[1])
@@ -613,12 +617,7 @@ _RESIZE = """async (select, widths) => {
 def test_class_picker_cuts_its_names_again_only_when_its_own_width_changes(browser, tmp_path, request):  # noqa: F811
     # Decided by the toolbar's width, every change of it cut all the names again, though on a wide page the
     # picker keeps its width (its field does not shrink): about 60 ms at 1,000 classes, for nothing.
-    import tb_imbalance
-
-    rng = np.random.default_rng(14)
-    true = rng.integers(0, len(LONG_NAMES), 500)
-    tb_imbalance.log_report(tmp_path / "long", true, np.eye(len(LONG_NAMES))[true] * 0.5 + 0.5 / len(LONG_NAMES), 0,
-                            class_names=LONG_NAMES, image=False)
+    _log_long_names(tmp_path / "long", seed=14)
     with tensorboard_server(tmp_path, load_fast=False) as url:
         for dashboard in dashboard_page(browser, url, request.node.name):
             dashboard.open(runs=["long"], curve_class=LONG_NAMES[1])
