@@ -139,10 +139,14 @@ class HostReads:
         curve_counts = None  # read once for the two checks of the curve state that need it
         if self.from_logits and self._curves is not None and not self._said_probabilities_as_logits:
             curve_counts = self._host_curve_counts()
-        getattr(self, "_say_why_nan", lambda curve_counts: None)(curve_counts)  # MacroAveragePrecision, said first
+        self._say_why_nan(curve_counts)  # said first
         self._say_why_uncounted(counters)
         self._say_if_weights_not_a_mask(counters)
         self._say_if_probabilities_as_logits(curve_counts)
+
+    def _say_why_nan(self, curve_counts: np.ndarray | None = None) -> None:
+        """Why the value is NaN, for a metric whose value is the curves (MacroAveragePrecision: scores that are
+        not probabilities); nothing for the others. ``curve_counts``: the curve state's counts, read already."""
 
     def _host_counters(self) -> np.ndarray | None:
         """The :data:`~tb_imbalance.keras.cell_index.COUNTERS` counters on the host (one read); None while
@@ -233,7 +237,7 @@ class HostReads:
         except Exception:  # a symbolic value (inside tf.function or a trace): nothing to say
             return value
         if nan:
-            getattr(self, "_say_why_nan", lambda: None)()  # MacroAveragePrecision: scores that are not probabilities
+            self._say_why_nan()
             self._say_why_uncounted()
         return value
 
