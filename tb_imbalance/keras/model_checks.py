@@ -208,7 +208,21 @@ def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:
     return find_streaming_metrics(model.metrics) or in_compile
 
 def metric_outputs(model: Any, candidates: list[ConfusionMatrixMetric]) -> list[str | None]:
-    """The output each candidate is compiled on, where compile() names it (a dict, or a list per output)."""
+    """The output each candidate is compiled on, where compile() names it.
+
+    On a functional model of several outputs, as Keras places it (a dict, a list with one entry per output: a
+    metric, a list of them or None; see :func:`~tb_imbalance.keras.output_placement.metric_placements`); on
+    other models, where a dict or a list of lists per output names it.
+
+    Example:
+        >>> from tb_imbalance.keras import BalancedAccuracy, MacroF1
+        >>> inputs = keras.Input((4,))
+        >>> model = keras.Model(inputs, [keras.layers.Dense(3, name=n)(inputs) for n in ("main", "aux")])
+        >>> given = [BalancedAccuracy(3), MacroF1(3)]
+        >>> model.compile(loss="sparse_categorical_crossentropy", metrics=given)  # one metric per output
+        >>> metric_outputs(model, given)
+        ['main', 'aux']
+    """
     compiled, names = getattr(model, "_compile_metrics", None), list(getattr(model, "output_names", None) or [])
     where: dict[int, str] = {}
     for given in (getattr(compiled, "_user_metrics", None), getattr(compiled, "_user_weighted_metrics", None)):
@@ -216,7 +230,8 @@ def metric_outputs(model: Any, candidates: list[ConfusionMatrixMetric]) -> list[
             part is None or isinstance(part, (list, tuple, dict)) for part in given)
         for output, part in given.items() if isinstance(given, dict) else zip(names, given) if per_output else ():
             where.update((id(metric), str(output)) for metric in keras.tree.flatten(part) if id(metric) not in where)
-    return [where.get(id(candidate)) for candidate in candidates]
+    placed = output_placement.metric_placements(model, candidates)
+    return [where.get(id(c)) if p is None else p.name for p, c in zip(placed, candidates)]
 
 
 def select_metric(

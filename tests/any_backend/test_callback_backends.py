@@ -528,9 +528,13 @@ def test_metrics_of_other_names_on_several_outputs_say_which_output_is_read(tmp_
     said = (r"tb_imbalance metrics are compiled on several outputs; the first compiled, 'balanced_accuracy' on output "
             r"'a', is read. To report another output pass its metric's name as the callback's metric= \('macro_f1' for "
             r"output 'b'\), or metric='balanced_accuracy' to keep this one")
-    for given in ({"a": [BalancedAccuracy(3)], "b": [MacroF1(3)]}, [[BalancedAccuracy(3)], [MacroF1(3)]]):
+    placements = {  # every layout Keras places per output: a dict, lists per output, one metric per output
+        "dict": {"a": [BalancedAccuracy(3)], "b": [MacroF1(3)]}, "lists": [[BalancedAccuracy(3)], [MacroF1(3)]],
+        "flat list": [BalancedAccuracy(3), MacroF1(3)], "flat tuple": (BalancedAccuracy(3), MacroF1(3)),
+        "mixed": [BalancedAccuracy(3), [MacroF1(3)]]}
+    for layout, given in placements.items():
         model.compile("adam", losses, metrics=given)
-        run = tmp_path / type(given).__name__
+        run = tmp_path / layout
         with pytest.warns(UserWarning, match=said):
             model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
                       callbacks=[ClassificationReportCallback(run, verbose=0)])
@@ -546,6 +550,28 @@ def test_metrics_of_other_names_on_several_outputs_say_which_output_is_read(tmp_
         single.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(CLASSES), MacroF1(CLASSES)])
         single.fit(x_val, y_val, validation_data=(x_val, y_val), epochs=1, verbose=0,
                    callbacks=[ClassificationReportCallback(tmp_path / "single", verbose=0)])
+
+
+def test_metrics_on_outputs_keyed_apart_from_their_layers_say_the_key_keras_places_them_on(tmp_path):
+    """Keras places a list of metrics on a dict of outputs in the sorted order of its keys ('a', 'z'), whatever the
+    layers' names and the dict's order."""
+    x, labels, _, _ = _two_head_model(6)
+    labels = {"z": labels["a"], "a": labels["b"]}
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, {key: keras.layers.Dense(3, activation="softmax", name=layer)(inputs)
+                                 for key, layer in (("z", "first_head"), ("a", "second_head"))})
+    said = (r"the first compiled, 'balanced_accuracy' on output 'a', is read. To report another output pass its "
+            r"metric's name as the callback's metric= \('macro_f1' for output 'z'\)")
+    for layout, given in {"flat list": [BalancedAccuracy(3), MacroF1(3)],
+                          "lists": [[BalancedAccuracy(3)], [MacroF1(3)]]}.items():
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=given)
+        run = tmp_path / layout
+        with pytest.warns(UserWarning, match=said):
+            model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                      callbacks=[ClassificationReportCallback(run, verbose=0)])
+        predicted = model.predict(x, verbose=0)["a"].argmax(1)
+        np.testing.assert_array_equal(matrices(run)["validation_imbalance"][0],
+                                      sk_confusion_matrix(labels["a"], predicted, labels=range(3)))
 
 
 def test_one_metric_object_compiled_twice_is_refused_before_training(tmp_path, data):
