@@ -137,7 +137,7 @@ def loss_reads_logits(loss: Any) -> tuple[bool | None, str]:
 
 def loss_from_logits(model: Any) -> tuple[bool | None, str]:
     """Whether the compiled loss reads logits (``None``: cannot tell), and its name."""
-    return loss_reads_logits(getattr(model, "loss", None))
+    return loss_reads_logits(output_placement.single_output_loss(model))
 
 
 def probability_ending(outputs: list | None) -> str | None:
@@ -183,7 +183,7 @@ def outputs_are_logits(model: Any, outputs: list | None) -> tuple[bool | None, s
         >>> outputs_are_logits(model, model_outputs(model))[1][:58]
         'the model ends in a softmax (its outputs are probabilities'
     """
-    return output_reading(getattr(model, "loss", None), probability_ending(outputs))
+    return output_reading(output_placement.single_output_loss(model), probability_ending(outputs))
 
 
 def compiled_streaming_metrics(model: Any) -> list[ConfusionMatrixMetric]:

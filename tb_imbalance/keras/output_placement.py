@@ -6,8 +6,10 @@ metrics as a dict keyed by output or a list with one entry per output; one
 loss for every output, a dict keyed by output, or a list with one per output.
 Read the same way before training, they tell what a compiled metric will be
 handed and what that output's loss says about logits. A model of one output
-takes every metric and loss whatever their layout; a subclassed model (no
-symbolic outputs), nested outputs and layouts Keras would refuse tell nothing.
+takes every metric whatever their layout, and its loss given as a list of one
+or a dict keyed by its output is that loss (:func:`single_output_loss`); a
+subclassed model (no symbolic outputs), nested outputs and layouts Keras
+would refuse tell nothing.
 
 Example:
     >>> import keras
@@ -31,7 +33,7 @@ from typing import Any, NamedTuple, Sequence
 
 import keras
 
-__all__ = ["Placement", "named_outputs", "output_losses", "metric_placements"]
+__all__ = ["Placement", "named_outputs", "output_losses", "metric_placements", "single_output_loss"]
 
 
 class Placement(NamedTuple):
@@ -121,3 +123,30 @@ def metric_placements(model: Any, metrics: Sequence[Any]) -> list[Placement | No
                 where.setdefault(id(metric), index)
     placed = [where.get(id(metric)) for metric in metrics]
     return [None if k is None else Placement(named[k][0], named[k][1], losses[k]) for k in placed]
+
+
+def single_output_loss(model: Any) -> Any:
+    """``model.loss`` as Keras applies it to a model of one output (or a subclassed one, whose outputs are not
+    known before it runs): a list or tuple of one loss, or a dict of one entry keyed by that output (its key in a
+    dict of outputs, else its name), is that loss; anything else is returned as given.
+
+    Example:
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> model.compile(loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True)])
+        >>> single_output_loss(model).get_config()["from_logits"]
+        True
+    """
+    loss = getattr(model, "loss", None)
+    try:
+        structure = model.output
+    except (AttributeError, ValueError, TypeError):  # subclassed, or never built
+        structure = None
+    if structure is not None and len(keras.tree.flatten(structure)) != 1:
+        return loss
+    if isinstance(loss, (list, tuple)) and len(loss) == 1 and not keras.tree.is_nested(loss[0]):
+        return loss[0]
+    keys = structure if isinstance(structure, dict) else (getattr(model, "output_names", None) or ())
+    if isinstance(loss, dict) and len(loss) == 1 and next(iter(loss)) in keys and not keras.tree.is_nested(
+            next(iter(loss.values()))):
+        return next(iter(loss.values()))
+    return loss

@@ -221,6 +221,57 @@ def test_the_predict_path_reads_logits_when_the_loss_says_so(tmp_path, written):
     assert written[-1].curves is None
 
 
+def one_output_model(layout, metrics=()):
+    """An identity model of one output, compiled with a logits loss laid out as ``layout`` (Keras applies each as
+    that one loss), and the labels it takes."""
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    inputs = keras.Input((CLASSES,))
+    scores = keras.layers.Dense(CLASSES, use_bias=False, trainable=False, kernel_initializer="identity",
+                                name="scores")(inputs)
+    keyed = layout == "dict of one output"
+    model = keras.Model(inputs, {"logits": scores} if keyed else scores)
+    given = {"list": [loss], "tuple": (loss,), "dict by output name": {"scores": loss}, "dict of one output": {"logits": loss}}
+    model.compile("sgd", given[layout], metrics=list(metrics))
+    return model, (lambda y: {"logits": y}) if keyed else (lambda y: y)
+
+
+@pytest.mark.parametrize("layout", ["list", "tuple", "dict by output name", "dict of one output"])
+def test_a_loss_of_one_output_given_in_a_list_or_dict_is_checked_as_that_loss(tmp_path, written, layout):
+    x, y = validation_rows(logits=True, seed=15)
+    model, labels = one_output_model(layout, [MacroAveragePrecision(CLASSES)])
+    with pytest.raises(ValueError, match=r"^the model's loss 'sparse_categorical_crossentropy' has from_logits=True "
+                                         r"\(its outputs are logits\), but the compiled metric 'macro_average_precision' "
+                                         r"has from_logits=False: it would read those logits as probabilities and its "
+                                         r"value would be NaN; pass MacroAveragePrecision\(4, from_logits=True\)$"):
+        model.fit(x, labels(y), validation_data=(x, labels(y)), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(tmp_path / "refused", verbose=0, background=False)])
+    assert written == []
+    model, labels = one_output_model(layout)  # the predict path reads the scores as logits, as the loss says
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x[:32], labels(y[:32]), epochs=1, verbose=0, callbacks=[ClassificationReportCallback(
+            tmp_path / "predicted", validation_data=(x, y), verbose=0, background=False)])
+    assert not [w for w in caught if "curves" in str(w.message)]
+    probabilities, _ = core.curve_probabilities(x, CLASSES, from_logits=True)
+    assert_curves(written[0], core.curve_summary(probabilities, y, x.argmax(1)))
+
+
+def test_only_a_loss_keras_applies_as_one_loss_is_read_as_that_loss():
+    from tb_imbalance.keras.output_placement import single_output_loss
+
+    logits, probabilities = (keras.losses.SparseCategoricalCrossentropy(from_logits=flag) for flag in (True, False))
+    model, _ = one_output_model("list")
+    for given, read in [([logits], logits), ({"scores": logits}, logits), (logits, logits),
+                        ([logits, probabilities], [logits, probabilities]),  # Keras adds both up: cannot tell
+                        ({"other": logits}, {"other": logits})]:  # a key of no output, which Keras refuses
+        model.compile("sgd", given)
+        assert single_output_loss(model) == read
+    inputs = keras.Input((CLASSES,))
+    two = keras.Model(inputs, [keras.layers.Dense(CLASSES)(inputs), keras.layers.Dense(CLASSES)(inputs)])
+    two.compile("sgd", [logits])
+    assert single_output_loss(two) == [logits]
+
+
 def test_curves_false_on_the_metric_is_said_in_a_line_not_warned(tmp_path, written):
     x, y = validation_rows(seed=6)
     model = identity_model([BalancedAccuracy(CLASSES, curves=False)])
