@@ -11,7 +11,7 @@ import numpy as np
 
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
-from tb_imbalance.keras import call_order, distribution, fit_claims, model_checks
+from tb_imbalance.keras import call_order, distribution, fit_claims, model_checks, swapped_weights
 from tb_imbalance.keras.callback_messages import CallbackMessages
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.resume import check_history
@@ -82,7 +82,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
     * at an epoch's end: a validation pass that counted no row in the compiled metric (a ``test_step``
       that does not update it);
     * a warning (``warnings.warn`` and the log line, once) when a compiled metric is the source but
-      ``fit`` did not validate a logged epoch, or when given to ``model.evaluate`` / ``predict`` outside ``fit``.
+      ``fit`` did not validate a logged epoch, or when given to ``model.evaluate`` / ``predict`` outside ``fit``;
+      before training, when it would predict with other weights than ``fit`` validates with (``SwapEMAWeights``).
 
     Only one process writes: the chief under ``tf.distribute``, process 0 on JAX, rank 0 under
     ``torch.distributed`` (see :mod:`tb_imbalance.keras.distribution`).
@@ -227,9 +228,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         self.name = name
         self.run_name = run_name
         self.metric_name = metric
-        self.per_class_scalars = (
-            None if per_class_scalars is None else core.validate_flag(per_class_scalars, "per_class_scalars")
-        )
+        self.per_class_scalars = None if per_class_scalars is None else core.validate_flag(
+            per_class_scalars, "per_class_scalars")
         self.image = core.validate_flag(image, "image")
         self.background = core.validate_flag(background, "background")
         self.batch_size = batch_size
@@ -299,8 +299,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
         fit_claims.refuse_handed_elsewhere(self)  # a fit in another thread handed this callback its model meanwhile?
         self._fit, self._kept_through, self._last_epoch = getattr(self.model, "history", None), -1, None  # a History per fit
         fit_claims.claim(self._fit, self.run_dir, self.name, self)
-        self._writer = None
-        self._history_checked = True
+        swapped_weights.say_predicted_apart(self)
+        self._writer, self._history_checked = None, True
         if distribution.is_writer(self.model):
             self._writer = directory_writer(self.run_dir)
             self._writer.history  # read what the run directory already holds, before training

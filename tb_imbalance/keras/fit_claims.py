@@ -54,8 +54,9 @@ from tb_imbalance.run_location import directory_key
 _KERAS_SOURCE = f"{os.sep}keras{os.sep}"
 
 __all__ = [
-    "STARTING", "call_of", "claim", "handed", "has_returned", "inside", "one_at_a_time", "refuse_handed_elsewhere",
-    "refuse_while_running", "release", "running_elsewhere", "same_fit", "starting_another", "writing_elsewhere"]
+    "STARTING", "call_of", "claim", "handed", "has_returned", "inside", "listed_callbacks", "one_at_a_time",
+    "refuse_handed_elsewhere", "refuse_while_running", "release", "running_elsewhere", "same_fit", "starting_another",
+    "writing_elsewhere"]
 
 _ACTIVE: "weakref.WeakKeyDictionary[Any, dict[tuple[str, str], Any]]" = weakref.WeakKeyDictionary()
 _THREADS: "weakref.WeakKeyDictionary[Any, threading.Thread]" = weakref.WeakKeyDictionary()  # the thread of each fit
@@ -119,22 +120,40 @@ def call_of(fit: Any) -> tuple[tuple | None, Any]:
     """What ``fit``'s call of Keras' ``fit`` was given: its ``keras.callbacks.BackupAndRestore`` callbacks and its
     ``initial_epoch`` (Keras starts at the model's ``_initial_epoch`` instead when one is set), read when it was
     claimed, before its first epoch; (None, None): that call was not found (a loop that calls callbacks itself)."""
+    import keras
+
     try:
-        restorers, initial_epoch = _CALLS.get(fit, (None, None))
+        initial_epoch = _CALLS.get(fit, (None, None))[1]
     except TypeError:
         return None, None
-    return None if restorers is None else tuple(ref() for ref in restorers if ref() is not None), initial_epoch
+    listed = listed_callbacks(fit)
+    restorers = None if listed is None else tuple(c for c in listed if isinstance(c, keras.callbacks.BackupAndRestore))
+    return restorers, initial_epoch
+
+
+def listed_callbacks(fit: Any) -> tuple | None:
+    """The callbacks of ``fit``'s call of Keras' ``fit``, in the order Keras calls them (``callbacks=[...]``, then
+    Keras' own), read when it was claimed; None: that call was not found (a loop that calls callbacks itself)."""
+    try:
+        listed = _CALLS.get(fit, (None, None))[0]
+    except TypeError:
+        return None
+    return None if listed is None else tuple(c for c in (ref() for ref in listed) if c is not None)
 
 
 def _given(local: dict) -> tuple[tuple | None, Any]:
-    """The BackupAndRestore callbacks (weakly: they hold the model, which holds the fit's History) and the
-    ``initial_epoch`` in a frame's locals of Keras' ``fit``."""
-    import keras
-
+    """The callbacks (weakly: they hold the model, which holds the fit's History; one that cannot be weakly held is
+    left out) and the ``initial_epoch`` in a frame's locals of Keras' ``fit``."""
     listed = getattr(local.get("callbacks"), "callbacks", None)
-    restorers = None if listed is None else tuple(
-        weakref.ref(c) for c in listed if isinstance(c, keras.callbacks.BackupAndRestore))
-    return restorers, local.get("initial_epoch")
+    if listed is None:
+        return None, local.get("initial_epoch")
+    held = []
+    for callback in listed:
+        try:
+            held.append(weakref.ref(callback))
+        except TypeError:
+            pass
+    return tuple(held), local.get("initial_epoch")
 
 
 def writing_elsewhere(fit: Any, run_dir: str, name: str) -> str | None:

@@ -574,6 +574,60 @@ def test_metrics_on_outputs_keyed_apart_from_their_layers_say_the_key_keras_plac
                                       sk_confusion_matrix(labels["a"], predicted, labels=range(3)))
 
 
+@pytest.mark.parametrize("listed, swap_on_epoch, source, said", [
+    ("swap first", True, "validation_data", None),
+    ("report first", True, "validation_data", "SwapEMAWeights(swap_on_epoch=True) is listed after this callback"),
+    ("swap first", False, "validation_data", "SwapEMAWeights has swap_on_epoch=False"),
+    ("report first", True, "compiled metric", None),
+    ("swap first", False, "compiled metric", None),
+    ("report first", True, "examples", "SwapEMAWeights(swap_on_epoch=True) is listed after this callback"),
+])
+def test_the_report_under_swap_ema_weights_is_of_the_weights_fit_validates_with_or_says_how_to_make_it(
+        tmp_path, data, listed, swap_on_epoch, source, said):
+    """SwapEMAWeights swaps the EMA weights in for fit's validation pass; the callback predicts its own
+    validation_data at its on_epoch_end, with them only after a SwapEMAWeights(swap_on_epoch=True)."""
+    (x, y), (x_val, y_val) = data
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(CLASSES, activation="softmax")])
+    model.compile(keras.optimizers.SGD(0.5, use_ema=True, ema_momentum=0.9), "sparse_categorical_crossentropy",
+                  metrics=[] if source == "validation_data" else [BalancedAccuracy(CLASSES)])
+    validated = []  # the matrices of the weights fit validates with: listed first, before SwapEMAWeights swaps back
+
+    def count_validated(logs):
+        validated.append(sk_confusion_matrix(y_val, model.predict(x_val, verbose=0).argmax(1), labels=range(CLASSES)))
+
+    probe = keras.callbacks.LambdaCallback(on_test_end=count_validated)
+    own = {"validation_data": (x_val, y_val)} if source == "validation_data" else {
+        "examples": (x_val[:20], y_val[:20])} if source == "examples" else {}
+    report = ClassificationReportCallback(tmp_path, verbose=0, background=False, **own)
+    swap = keras.callbacks.SwapEMAWeights(swap_on_epoch=swap_on_epoch)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        said_by = []
+        first_epoch = keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: said_by.append(len(caught)))
+        model.fit(x, y, validation_data=(x_val, y_val), epochs=2, batch_size=32, verbose=0,
+                  callbacks=[probe, *([report, swap] if listed == "report first" else [swap, report]), first_epoch])
+    about = [str(w.message) for w in caught if "SwapEMAWeights" in str(w.message)]
+    logged = matrices(tmp_path)["validation_imbalance"]
+    if said is None:
+        assert about == []
+        for step, matrix in enumerate(validated):
+            np.testing.assert_array_equal(logged[step], matrix)
+        return
+    differs = ("its matrix describes other weights than fit's val_ metrics" if source == "validation_data" else
+               "the examples behind its cells are other weights' predictions than the matrix it reads from fit's "
+               "validation")
+    assert about == [
+        "ClassificationReportCallback: keras.callbacks.SwapEMAWeights validates with the optimizer's EMA weights "
+        f"(fit's val_ metrics are theirs), but this callback predicts its {source} at its on_epoch_end with "
+        f"the training weights ({said}): {differs}. To report the EMA weights, pass SwapEMAWeights(swap_on_epoch=True) "
+        "and list it before ClassificationReportCallback in callbacks=[...]"]
+    warned = [k for k, w in enumerate(caught) if "SwapEMAWeights" in str(w.message)][0]
+    assert warned < said_by[0] and caught[warned].filename == __file__  # before training, at the user's fit
+    if source == "validation_data":
+        assert not np.array_equal(logged[0], validated[0])
+
+
 def test_one_metric_object_compiled_twice_is_refused_before_training(tmp_path, data):
     """metrics=ms, weighted_metrics=ms: Keras updates the one object twice a batch and resets it twice a pass."""
     (x, y), (x_val, y_val) = data
