@@ -368,7 +368,7 @@ export function startApp({ root, api, presets }) {
 
     const subtitleParts = [tag, classCountText(classSets, canGroup && state.grouped), available.length ? `${selected.length} of ${available.length} runs` : null];
     subtitle.textContent = subtitleParts.filter(Boolean).join(" · ");
-    viewUrl.write(urlSelection(state, { selected, baselines, canGroup, curveClass: curveData.isDefault ? null : curveData.className, sortChosen }));
+    viewUrl.write(urlSelection(state, { selected, away, baselines, canGroup, curveClass: curveData.isDefault ? null : curveData.className, sortChosen }));
     if (!firstRenderMarked) {
       // Lets benchmarks read the time from navigation to the first full render.
       performance.mark(FIRST_RENDER_MARK);
@@ -396,7 +396,7 @@ export function startApp({ root, api, presets }) {
     classesOf: (run) => (lastOtherClassSets.includes(run) ? null : lastTrendClasses),
     showNote: (text) => {
       replaceChildren(linkNote, ...isolatedText(text));
-      linkNote.hidden = false;
+      linkNote.hidden = !text;
     },
     onSortChosen: () => {
       sortChosen = true;

@@ -1,6 +1,7 @@
 // Following the run list while the page is open: what the link or the user did not choose, filled
-// in (first load, new runs); selected runs that leave the log directory, set aside in `away` and
-// taken back when they return (followRunList in state.js), or found under a new name
+// in (first load, new runs); selected runs that leave the log directory, and runs the link names
+// that are not listed yet, set aside in `away` and taken back when they appear (followRunList in
+// state.js), or found under a new name
 // (renamed-runs.js); and the poll that checks for new runs and steps.
 import { defaultTag } from "./pivot.js";
 import { followRenames } from "./renamed-runs.js";
@@ -16,37 +17,46 @@ import { DEFAULT_RUN_LIMIT, followRunList } from "./state.js";
  *   hasRun: (run: string) => boolean, runsWithTag: (tag: string|null) => string[]}} options.source
  *   the run list (see data-source.js)
  * @param {Map<string, Object>} options.away selected runs not in the log directory now; updated in
- *   place (followRunList), each with the time it was found gone (`since`)
+ *   place (followRunList), each with the time it was found gone (`since`); on the first load, the
+ *   runs the link names that are not listed yet (`fromLink`), selected when they appear
  * @param {Map<string, string>} [options.renames] selected runs found under a new name: old → new
  * @param {boolean} options.firstLoad the presets apply (no runs were listed before)
  * @param {boolean} options.userChoseRuns the selection is the user's (or the link's) own
  * @param {() => Date} [options.now]
  * @returns {{patch: Object, note: string|null, userChoseRuns: boolean, sortChosen: boolean}} `note`:
- *   what the page says about the link's runs or renamed runs (null: nothing new to say);
- *   `sortChosen`: the link chose the table's sort
+ *   what the page says about the link's runs or renamed runs (null: nothing new to say, "": nothing
+ *   to say any more); `sortChosen`: the link chose the table's sort
  * @example
  *   // A link naming "a" and "gone", opened on a log directory of "a" and "b":
  *   defaultsPatch({ state: initialState(), presets: readPresets("?run=a&run=gone"), source, away: new Map(), firstLoad: true, userChoseRuns: true })
- *   // {patch: {selectedRuns: ["a"], …}, note: "The link also names runs … (gone); showing the others.", …}
+ *   // {patch: {selectedRuns: ["a"], …}, note: null, …}; away: Map {"gone" => {fromLink: true, baseline: false, index: 1, since}}
  */
 export function defaultsPatch({ state, presets, source, away, renames = new Map(), firstLoad, userChoseRuns, now = () => new Date() }) {
   const tags = source.allTags();
   let note = null;
   let presetRuns = firstLoad && presets.runs ? source.allRuns().filter((run) => presets.runs.includes(run)) : null;
-  const missing = presetRuns && source.allRuns().length ? [...new Set(presets.runs)].filter((run) => !presetRuns.includes(run)) : [];
+  const linked = [...new Set(presets.runs)];
+  const missing = presetRuns && source.allRuns().length ? linked.filter((run) => !presetRuns.includes(run)) : [];
+  // TensorBoard may still be loading the log directory: the link's other runs are wanted until they appear.
+  for (const run of missing) away.set(run, { fromLink: true, baseline: presets.baselines.includes(run), index: linked.indexOf(run) });
   if (presetRuns?.length === 0 && missing.length) {
-    note = `The link names runs not in this log directory (${linkedRuns(missing)}); showing the first runs instead.`;
+    note = `The link names runs not in this log directory yet (${linkedRuns(missing)}); showing the first runs until one appears.`;
     userChoseRuns = false;
     presetRuns = null;
-  } else if (missing.length) {
-    note = `The link also names runs that were not in this log directory when the page opened (${linkedRuns(missing)}); showing the others.`;
+  }
+  const arrived = firstLoad ? [] : [...away].filter(([run, { fromLink }]) => fromLink && source.hasRun(run)).map(([run]) => run);
+  if (arrived.length && !userChoseRuns) {
+    // The first runs stood in for the link's: its runs take their place.
+    state = { ...state, tag: presets.tag, selectedRuns: [], baselines: [] };
+    userChoseRuns = true;
+    note = "";
   }
   // Without a tag (or an unknown one), the tag most of the selected runs have.
   const tag = tags.includes(state.tag)
     ? state.tag
     : tags.includes(presets.tag)
       ? presets.tag
-      : defaultTag(source.runTags(), presetRuns ?? state.selectedRuns.filter((run) => source.hasRun(run)));
+      : defaultTag(source.runTags(), presetRuns ?? (arrived.length ? arrived : state.selectedRuns.filter((run) => source.hasRun(run))));
   const followed = firstLoad ? state : followRunList(followRenames(state, away, renames), away, (run) => source.hasRun(run));
   for (const [run, info] of away) if (!info.since) away.set(run, { ...info, since: now() }); // for its note
   if (renames.size) note = renamedText(renames);
@@ -94,7 +104,7 @@ export function defaultsPatch({ state, presets, source, away, renames = new Map(
  * @param {Map<string, Object>} options.away selected runs not in the log directory now (see defaultsPatch)
  * @param {ReturnType<import("./status-line.js").createCheckTimes>} options.checks the status line's times
  * @param {(run: string) => Array|null} options.classesOf the classes a run's trends drew, to refresh its steps with
- * @param {(text: string) => void} options.showNote shows a note about the link's runs or renamed runs
+ * @param {(text: string) => void} options.showNote shows a note about the link's runs or renamed runs ("": hides it)
  * @param {() => void} options.onSortChosen the link chose the table's sort
  * @param {() => Promise<void>} options.refresh reloads and redraws the page
  * @param {() => void} options.showStatus redraws the status line

@@ -1,4 +1,4 @@
-// What the page says about runs in plain text: runs a link names that are not here, selected runs
+// What the page says about runs in plain text: runs a link names that are not here (yet), selected runs
 // that left the log directory or came back under a new name, runs that failed to load or whose differences were not tested. Each
 // run is named as the rest of the page names it ({@link runText}: its short name, isolated).
 import { runText } from "./format.js";
@@ -17,15 +17,18 @@ const localTime = (date) => date.toLocaleTimeString();
 
 /**
  * One line per selected run that left the log directory (see followRunList in state.js), with the
- * time it was found gone.
- * @param {Map<string, {baseline: boolean, since?: Date}>} away
+ * time it was found gone, and per run the link names that is not listed yet (`fromLink`, see
+ * defaultsPatch in run-following.js).
+ * @param {Map<string, {baseline: boolean, since?: Date, fromLink?: boolean}>} away
  * @param {(date: Date) => string} [clock] how a time is written
  * @returns {string[]}
  */
 export function awayLines(away, clock = localTime) {
-  return [...away].map(([run, { baseline, since }]) =>
-    `${runText(run)}: not in the log directory ${since ? `since ${clock(since)}` : "now"} (deleted, moved, or being written again); ` +
-    `selected again${baseline ? ", as baseline," : ""} when it comes back, also under a new name with the steps it had (choosing runs in the list forgets it)`);
+  return [...away].map(([run, { baseline, since, fromLink }]) => fromLink
+    ? `Waiting for ${runText(run)}: the link names it, not in the log directory yet; ` +
+      `selected${baseline ? ", as baseline," : ""} when it appears (choosing runs in the list forgets it)`
+    : `${runText(run)}: not in the log directory ${since ? `since ${clock(since)}` : "now"} (deleted, moved, or being written again); ` +
+      `selected again${baseline ? ", as baseline," : ""} when it comes back, also under a new name with the steps it had (choosing runs in the list forgets it)`);
 }
 
 /**

@@ -321,6 +321,23 @@ export function selectionSearch(search, {
 }
 
 /**
+ * The runs wanted: the selection with the runs set aside in `away` (see {@link followRunList}) back
+ * in their places, every index in `away` counting over it.
+ * @param {string[]} selectedRuns
+ * @param {Map<string, {index: number}>} away
+ * @returns {string[]}
+ * @example
+ *   wantedRuns(["a", "c"], new Map([["b", { baseline: false, index: 1 }]])) // ["a", "b", "c"]
+ */
+export function wantedRuns(selectedRuns, away) {
+  const full = [...selectedRuns];
+  for (const [run, { index }] of [...away].sort((a, b) => a[1].index - b[1].index)) {
+    if (!full.includes(run)) full.splice(Math.min(index, full.length), 0, run);
+  }
+  return full;
+}
+
+/**
  * The run selection after the run list changed. Selected runs that left the
  * log directory (deleted, or being written again) are set aside in `away`
  * with whether they were a chosen baseline and their place in the selection,
@@ -339,11 +356,7 @@ export function selectionSearch(search, {
  *   // {selectedRuns: ["base", "b"], baselines: ["base"]}; away is empty
  */
 export function followRunList({ selectedRuns, baselines }, away, hasRun) {
-  // The selection with the runs set aside back in their places: every index in `away` counts over it.
-  const full = [...selectedRuns];
-  for (const [run, { index }] of [...away].sort((a, b) => a[1].index - b[1].index)) {
-    if (!full.includes(run)) full.splice(Math.min(index, full.length), 0, run);
-  }
+  const full = wantedRuns(selectedRuns, away);
   full.forEach((run, index) => {
     if (!hasRun(run)) away.set(run, { ...away.get(run), baseline: away.get(run)?.baseline ?? baselines.includes(run), index });
   });

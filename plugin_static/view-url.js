@@ -1,26 +1,29 @@
 // The view written into the page's own URL (replacing its history entry), so that a link to it
 // (the header's "Link to this view": inside TensorBoard's tab the address bar stays at #imbalance)
 // opens the same view.
-import { selectionSearch } from "./state.js";
+import { selectionSearch, wantedRuns } from "./state.js";
 
 /**
  * What the URL keeps of the view (see selectionSearch in state.js).
  * @param {Object} state the store's state
  * @param {Object} shown
  * @param {string[]} shown.selected the selected runs shown
+ * @param {Map<string, {baseline: boolean, index: number}>} [shown.away] runs wanted but not listed now
+ *   (see followRunList in state.js): kept in the URL in their places, a baseline among them first
  * @param {string[]} shown.baselines the baseline of each class set
  * @param {boolean} shown.canGroup the runs have class groups
  * @param {string|null} shown.curveClass the curves panel's class, null for its default
  * @param {boolean} shown.sortChosen the user (or the link) chose the table's sort
  * @returns {Object} the selection for selectionSearch
  */
-export function urlSelection(state, { selected, baselines, canGroup, curveClass, sortChosen }) {
+export function urlSelection(state, { selected, away = new Map(), baselines, canGroup, curveClass, sortChosen }) {
+  const awayBaselines = [...away].filter(([, { baseline }]) => baseline).map(([run]) => run);
   return {
     thresholds: state.thresholds,
     grouped: canGroup && state.grouped,
-    runs: selected,
+    runs: wantedRuns(selected, away),
     tag: state.tag,
-    baselines,
+    baselines: [...awayBaselines, ...baselines.filter((run) => !awayBaselines.includes(run))],
     step: state.tableStep,
     view: state.view,
     metric: state.pivotMetric,

@@ -123,7 +123,7 @@ def test_a_link_to_runs_not_in_the_log_directory_says_so_and_shows_the_first_run
     note = dashboard.testid("link-note")
     assert note.is_visible()
     assert note.text_content() == (
-        "The link names runs not in this log directory (gone, also_gone); showing the first runs instead."
+        "The link names runs not in this log directory yet (gone, also_gone); showing the first runs until one appears."
     )
     assert page.locator("[data-testid=report-run-head]").count() > 0  # not a bare "No run selected"
     dashboard.problems.assert_none()
@@ -131,10 +131,55 @@ def test_a_link_to_runs_not_in_the_log_directory_says_so_and_shows_the_first_run
 
 def test_a_link_to_some_runs_not_in_the_log_directory_names_them_and_shows_the_others(dashboard, matrices):
     page = dashboard.open(runs=["pivot_00", "gone", "pivot_01", "gone"], baseline="pivot_01")
-    note = dashboard.testid("link-note")
-    assert note.text_content() == (
-        "The link also names runs that were not in this log directory when the page opened (gone); showing the others.")
+    assert dashboard.testid("link-note").is_hidden()
+    assert page.locator("[data-testid=report] .section-message").text_content() == (
+        "Waiting for gone: the link names it, not in the log directory yet; selected when it appears "
+        "(choosing runs in the list forgets it)"
+    )
     heads = dashboard.testid("report-run-head")
     assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == ["pivot_00", "pivot_01"]
     assert page.locator("[data-testid=report-run-head].is-baseline").get_attribute("data-run") == "pivot_01"
+    assert urllib.parse.parse_qs(page.evaluate("location.search"))["runs"] == ["pivot_00,gone,pivot_01"]
+    dashboard.problems.assert_none()
+
+
+def test_a_link_opened_while_tensorboard_still_loads_its_runs_selects_each_when_it_appears(dashboard):
+    """TensorBoard lists a log directory's runs as it loads them: the first answer lacked a run the
+    link names, which the page dropped from the selection and the URL, and did not select when it appeared."""
+    page = dashboard.page
+    loading = {"lacks": "class_weights"}
+
+    def runs_so_far(route):
+        listed = route.fetch().json()
+        listed.pop(loading["lacks"], None)
+        route.fulfill(json=listed)
+
+    page.route("**/data/plugin/imbalance/runs*", runs_so_far)
+    dashboard.open(runs=list(RUNS), baseline="class_weights", poll=1)
+    heads = dashboard.testid("report-run-head")
+    assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == ["baseline"]
+    message = page.locator("[data-testid=report] .section-message")
+    assert message.text_content() == (
+        "Waiting for class_weights: the link names it, not in the log directory yet; selected, as baseline, "
+        "when it appears (choosing runs in the list forgets it)"
+    )
+    query = urllib.parse.parse_qs(page.evaluate("location.search"))
+    assert query["runs"] == ["baseline,class_weights"] and query["baseline"][0] == "class_weights"
+
+    loading["lacks"] = None  # the log directory is loaded
+    page.wait_for_function("document.querySelectorAll('[data-testid=report-run-head]').length === 2", timeout=15_000)
+    wait_ready(page)
+    assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == list(RUNS)
+    assert page.locator("[data-testid=report-run-head].is-baseline").get_attribute("data-run") == "class_weights"
+    assert message.is_hidden()
+    query = urllib.parse.parse_qs(page.evaluate("location.search"))
+    assert query["runs"] == ["baseline,class_weights"] and query["baseline"] == ["class_weights"]
+
+    # A run that never appears does not hold the page: the link's other runs show, and keep waiting.
+    loading["lacks"] = "class_weights"
+    dashboard.open(runs=list(RUNS), poll=1)
+    page.wait_for_timeout(2500)  # checks that still lack it
+    assert heads.evaluate_all("heads => heads.map(h => h.dataset.run)") == ["baseline"]
+    assert message.text_content().startswith("Waiting for class_weights: ")
+    assert urllib.parse.parse_qs(page.evaluate("location.search"))["runs"] == ["baseline,class_weights"]
     dashboard.problems.assert_none()

@@ -22,10 +22,11 @@ function fakeSource(runTags) {
 
 const at = new Date(Date.UTC(2026, 0, 1, 14, 5, 0));
 
-test("a link's runs and choices are the first load's selection; runs it names that are not here are said", () => {
+test("a link's runs and choices are the first load's selection; runs it names that are not here are waited for", () => {
   const source = fakeSource({ a: ["val"], b: ["val"], c: ["train"] });
   const presets = readPresets("?run=a&run=gone&run=b&baseline=b&step=3&view=pivot&sort=recall:desc&sort_run=a&matrix_step=1");
-  const { patch, note, userChoseRuns, sortChosen } = defaultsPatch({ state: initialState(), presets, source, away: new Map(), firstLoad: true, userChoseRuns: true });
+  const away = new Map();
+  const { patch, note, userChoseRuns, sortChosen } = defaultsPatch({ state: initialState(), presets, source, away, firstLoad: true, userChoseRuns: true, now: () => at });
   assert.deepEqual(patch.selectedRuns, ["a", "b"]);
   assert.deepEqual(patch.baselines, ["b"]);
   assert.equal(patch.tag, "val"); // the tag most of the link's runs have
@@ -36,7 +37,38 @@ test("a link's runs and choices are the first load's selection; runs it names th
   assert.deepEqual(patch.sort, { column: "recall", run: "a", direction: "desc" });
   assert.equal(sortChosen, true);
   assert.equal(userChoseRuns, true);
-  assert.equal(note, `The link also names runs that were not in this log directory when the page opened (${runText("gone")}); showing the others.`);
+  assert.equal(note, null); // the report's message says which runs are waited for (awayLines)
+  assert.deepEqual([...away], [["gone", { fromLink: true, baseline: false, index: 1, since: at }]]);
+});
+
+test("a run the link names that the first run list lacks is selected in its place when it appears", () => {
+  // TensorBoard lists the runs of a log directory as it loads them: the link's "b" comes a moment later.
+  const presets = readPresets("?run=a&run=b&run=c&baseline=b");
+  const away = new Map();
+  const first = defaultsPatch({ state: initialState(), presets, source: fakeSource({ a: ["val"], c: ["val"] }), away, firstLoad: true, userChoseRuns: true });
+  assert.deepEqual(first.patch.selectedRuns, ["a", "c"]);
+  assert.deepEqual(first.patch.baselines, []);
+  const state = { ...initialState(), ...first.patch };
+  const waiting = defaultsPatch({ state, presets, source: fakeSource({ a: ["val"], c: ["val"], d: ["val"] }), away, firstLoad: false, userChoseRuns: true });
+  assert.deepEqual(waiting.patch.selectedRuns, ["a", "c"]); // still waiting; a run the link does not name stays out
+  assert.equal(away.get("b").fromLink, true);
+  const later = defaultsPatch({ state, presets, source: fakeSource({ a: ["val"], b: ["val"], c: ["val"], d: ["val"] }), away, firstLoad: false, userChoseRuns: true });
+  assert.deepEqual(later.patch, { tag: "val", selectedRuns: ["a", "b", "c"], baselines: ["b"] });
+  assert.equal(away.size, 0);
+});
+
+test("a link none of whose runs is listed yet shows the first runs until its own appear, then those", () => {
+  const presets = readPresets("?run=late");
+  const away = new Map();
+  const first = defaultsPatch({ state: initialState(), presets, source: fakeSource({ a: ["val"], b: ["val"] }), away, firstLoad: true, userChoseRuns: true });
+  assert.deepEqual(first.patch.selectedRuns, ["a", "b"]);
+  assert.equal(first.userChoseRuns, false);
+  assert.equal(first.note, `The link names runs not in this log directory yet (${runText("late")}); showing the first runs until one appears.`);
+  const state = { ...initialState(), ...first.patch };
+  const later = defaultsPatch({ state, presets, source: fakeSource({ a: ["val"], b: ["val"], late: ["other"] }), away, firstLoad: false, userChoseRuns: false });
+  assert.deepEqual(later.patch, { tag: "other", selectedRuns: ["late"], baselines: [] }); // its own tag
+  assert.equal(later.userChoseRuns, true);
+  assert.equal(later.note, ""); // the note about the first runs goes
 });
 
 test("a link none of whose runs is here shows the tag's first runs, and says so", () => {
@@ -46,7 +78,7 @@ test("a link none of whose runs is here shows the tag's first runs, and says so"
   assert.deepEqual(result.patch.selectedRuns, source.allRuns().slice(0, DEFAULT_RUN_LIMIT));
   assert.equal(result.userChoseRuns, false);
   assert.equal(result.sortChosen, false);
-  assert.equal(result.note, `The link names runs not in this log directory (${runText("x")}); showing the first runs instead.`);
+  assert.equal(result.note, `The link names runs not in this log directory yet (${runText("x")}); showing the first runs until one appears.`);
   // Before any run is written nothing is said: the presets wait for the first runs.
   const empty = defaultsPatch({ state: initialState(), presets: readPresets("?run=x"), source: fakeSource({}), away: new Map(), firstLoad: true, userChoseRuns: true });
   assert.equal(empty.note, null);

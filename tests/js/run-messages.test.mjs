@@ -43,6 +43,10 @@ test("a run set aside is named with the time it was found gone; a run found unde
     `${FSI}b${PDI}: not in the log directory since 14:05:09 (deleted, moved, or being written again); selected again when it comes back, also under a new name with the steps it had (choosing runs in the list forgets it)`,
   ]);
   assert.equal(tableMessage([], away, clock), awayLines(away, clock)[0]);
+  const linked = new Map([["late", { fromLink: true, baseline: true, index: 0, since: new Date() }]]);
+  assert.deepEqual(awayLines(linked, clock), [
+    `Waiting for ${FSI}late${PDI}: the link names it, not in the log directory yet; selected, as baseline, when it appears (choosing runs in the list forgets it)`,
+  ]);
   assert.equal(
     renamedText(new Map([["b/validation_imbalance", "b2/validation_imbalance"], ["c", "d"]])),
     `${FSI}b${PDI} is ${FSI}b2${PDI} now (moved or renamed: the same steps, logged at the same times); selected in its place. ` +

@@ -35,6 +35,13 @@ test("the URL keeps the selection, a class group only where the runs have groups
   assert.deepEqual(urlSelection(state, { ...shown, sortChosen: true }).sort, { column: "recall", run: "a", direction: "desc" });
 });
 
+test("the URL keeps the runs wanted but not listed now, in their places, a baseline among them first", () => {
+  const away = new Map([["late", { fromLink: true, baseline: true, index: 1 }], ["left", { baseline: false, index: 5 }]]);
+  const selection = urlSelection(initialState(), { selected: ["a", "b"], away, baselines: ["a"], canGroup: false, curveClass: null, sortChosen: false });
+  assert.deepEqual(selection.runs, ["a", "late", "b", "left"]);
+  assert.deepEqual(selection.baselines, ["late", "a"]);
+});
+
 test("a selection is written into the URL in place of its history entry, and the link follows it", () => {
   const { location, history, calls } = fakePage("?name=imbalance&poll=2");
   const viewLink = { href: "unchanged" };
