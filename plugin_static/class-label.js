@@ -1,11 +1,11 @@
 // Where a long class name is cut to fit one line, the end stays in sight: names of one class set
 // tend to share their start (`a_long_common_prefix_cat`, `a_long_common_prefix_dog`), and cut at
 // the end they all read alike.
-import { characterColumns } from "./text-columns.js";
+import { characterColumns, textColumns } from "./text-columns.js";
 
 /**
- * Columns kept at the end of a name cut in its middle (splitName, fittedName), a CJK or fullwidth
- * character or an emoji taking two; shortName, which counts characters, keeps this many characters.
+ * Columns kept at the end of a name cut in its middle (splitName, fittedName, shortName), a CJK or
+ * fullwidth character or an emoji taking two.
  */
 export const KEPT_END = 12;
 
@@ -39,19 +39,18 @@ export function splitName(shown) {
 }
 
 /**
- * A name cut to `length` characters (code points) in its middle, for text that cannot hold two
- * parts (a title, a `<select>`'s option): its last {@link KEPT_END} characters stay, where names
- * sharing a long start differ; whole characters only.
+ * A name cut to `length` columns in its middle, for text that cannot hold two parts and is not
+ * measured (a title, a hidden `<select>`'s option): {@link fittedName} on a line of `length`
+ * columns, a CJK or fullwidth character or an emoji taking two (text-columns.js).
  * @param {string} name
  * @param {number} [length] at least `KEPT_END + 2`
- * @returns {string} `name` itself when it has up to `length` characters
+ * @returns {string} `name` itself when it takes up to `length` columns
  * @example
  *   shortName("transaction_type_wire_domestic_small", 28) // "transaction_typ…mestic_small"
+ *   shortName("国際電信送金の取引種別クラス番号", 28) // "国際電信送金の…別クラス番号": 27 columns, 12 kept at its end
  */
 export function shortName(name, length = 40) {
-  const characters = Array.from(name);
-  if (characters.length <= length) return name;
-  return `${characters.slice(0, length - 1 - KEPT_END).join("")}…${characters.slice(-KEPT_END).join("")}`;
+  return fittedName(name, (text) => textColumns(text) <= length);
 }
 
 /**

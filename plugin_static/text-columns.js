@@ -17,3 +17,17 @@ const WIDE =
 export function characterColumns(character) {
   return WIDE.test(character) ? 2 : 1;
 }
+
+/**
+ * Columns a text takes ({@link characterColumns} of each character).
+ * @param {string} text
+ * @returns {number}
+ * @example
+ *   textColumns("cat") // 3
+ *   textColumns("病例") // 4
+ */
+export function textColumns(text) {
+  let columns = 0;
+  for (const character of text) columns += characterColumns(character);
+  return columns;
+}

@@ -11,7 +11,7 @@ import { selectLine } from "./select-line.js";
 import { debounce } from "../state.js";
 
 const TICKS = [0, 0.5, 1];
-/** Characters of a class name in the class picker while it is hidden (not laid out, so not measured). */
+/** Columns of a class name in the class picker while it is hidden (not laid out, so not measured; class-label.js shortName). */
 const OPTION_LENGTH = 32;
 /**
  * Milliseconds the picker's width waits to settle before its names are cut again: a dragged

@@ -51,7 +51,7 @@ test("a name for one piece of text is cut in its middle, its last characters kep
   assert.equal(shortName("x".repeat(28), 28), "x".repeat(28));
   assert.equal(shortName("x".repeat(29), 28), `${"x".repeat(15)}…${"x".repeat(12)}`);
   const emoji = "🐈".repeat(50);
-  assert.equal(shortName(emoji), `${"🐈".repeat(27)}…${"🐈".repeat(12)}`); // 40 by default, whole characters
+  assert.equal(shortName(emoji), `${"🐈".repeat(13)}…${"🐈".repeat(6)}`); // 40 columns by default, whole characters
   assert.equal(shortName("<script>alert(1)</script>", 20), "<script…(1)</script>"); // text, cut like any other
 });
 
@@ -92,6 +92,26 @@ test("the end a cut name keeps is as wide as the labels keep it: 12 columns, a C
   assert.equal(fittedName("🐈".repeat(30) + "_01", wide), `${"🐈".repeat(9)}…${"🐈".repeat(4)}_01`);
   // Latin names as before: their last 12 characters.
   assert.equal(fittedName("transaction_type_wire_domestic_small", wide), "transaction_type_…mestic_small");
+});
+
+test("a name for one piece of text keeps the end the labels keep, 12 columns, and takes its length in columns", () => {
+  // 12 characters were kept: 24 columns of CJK in a class set's title and the hidden picker, 12 in the labels.
+  for (const name of ["国際電信送金の取引種別クラス番号", "慢性閉塞性肺疾患の増悪_class_01", "ＦＵＬＬＷＩＤＴＨ＿ＮＡＭＥ＿ＬＯＮＧ", "🐈".repeat(30) + "_01", "a_🐈_b_🐈_c_🐈_d_🐈_e_🐈_f"]) {
+    for (const length of [20, 28, 40]) {
+      const short = shortName(name, length);
+      if (columns(name) <= length) {
+        assert.equal(short, name);
+        continue;
+      }
+      assert.ok(short.endsWith(`…${splitName(name)[1]}`), `${name} ${length}: ${short}`);
+      assert.ok(columns(short) <= length && columns(short) >= length - 1, `${name} ${length}: ${short}`);
+    }
+  }
+  assert.equal(shortName("国際電信送金の取引種別クラス番号", 28), "国際電信送金の…別クラス番号");
+  assert.equal(shortName("慢性閉塞性肺疾患の増悪_class_01", 20), "慢性閉塞…悪_class_01");
+  assert.equal(shortName("🐈".repeat(30) + "_01", 28), `${"🐈".repeat(8)}…${"🐈".repeat(4)}_01`);
+  assert.equal(shortName("国際電信送金の取引種別クラス番号", 32), "国際電信送金の取引種別クラス番号"); // 32 columns: whole
+  assert.equal(shortName("国際電信送金の取引種別クラス番号_", 32), "国際電信送金の取引種…クラス番号_");
 });
 
 test("the end stays even where it alone is too wide, and short names are never cut", () => {

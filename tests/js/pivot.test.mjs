@@ -243,14 +243,20 @@ test("runs are grouped by class set, the baseline's group first, display order k
     plainTitle({ classNames: ["y", "x"], hasBaseline: true, baseline: "e", columns: [columns[4]] }, 1),
     "Class set 2: 2 classes (y, x); one run, nothing to compare with",
   );
-  // A very long class name is cut in the title (whole characters), not thousands of characters above the table.
+  // A very long class name is cut in the title (whole characters, to 40 columns, an emoji or a CJK
+  // character taking two), not thousands of characters above the table; its last 12 columns kept, as
+  // the table's labels keep them.
   assert.equal(
-    plainTitle({ classNames: ["x".repeat(5000), `${"é".repeat(38)}😀😀`, "short"], hasBaseline: false }, 0),
-    `Class set 1: 3 classes (${"x".repeat(27)}…${"x".repeat(12)}, ${"é".repeat(38)}😀😀, short); no baseline chosen, so not compared`,
+    plainTitle({ classNames: ["x".repeat(5000), `${"é".repeat(38)}😀`, "short"], hasBaseline: false }, 0),
+    `Class set 1: 3 classes (${"x".repeat(27)}…${"x".repeat(12)}, ${"é".repeat(38)}😀, short); no baseline chosen, so not compared`,
   );
   assert.equal(
     plainTitle({ classNames: [`${"a".repeat(38)}😀😀😀`, "b"], hasBaseline: false }, 0),
-    `Class set 1: 2 classes (${"a".repeat(27)}…${"a".repeat(9)}😀😀😀, b); no baseline chosen, so not compared`,
+    `Class set 1: 2 classes (${"a".repeat(27)}…${"a".repeat(6)}😀😀😀, b); no baseline chosen, so not compared`,
+  );
+  assert.equal(
+    plainTitle({ classNames: ["国際電信送金の取引種別クラス番号_国内小口_個人", "b"], hasBaseline: false }, 0),
+    "Class set 1: 2 classes (国際電信送金の取引種別クラス…内小口_個人, b); no baseline chosen, so not compared",
   );
   // Cut in the middle: long names that share their start stay apart (cut at the end they read alike).
   const start = "a_very_long_common_start_of_the_class_names_";
