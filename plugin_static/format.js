@@ -144,6 +144,23 @@ export function shownName(name) {
   return spaced.replace(INVISIBLE, (character) => `\u27e8U+${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}\u27e9`);
 }
 
+// The plugin serves a class name that an old event file holds blank as "(unnamed class 3)", in more
+// parentheses where the tag has a class of that name (tb_imbalance/plugin/unnamed_classes.py).
+const UNNAMED_CLASS = /^(\(+)unnamed class \d+(\)+)$/;
+
+/**
+ * Whether a class name is the plugin's placeholder for a blank name (drawn as a placeholder).
+ * @example
+ *   isUnnamedClass("(unnamed class 3)") // true
+ *   isUnnamedClass("unnamed class 3") // false
+ * @param {string} name
+ * @returns {boolean}
+ */
+export function isUnnamedClass(name) {
+  const match = UNNAMED_CLASS.exec(name);
+  return match !== null && match[1].length === match[2].length;
+}
+
 /**
  * A class name inside plain text the page writes for a class (an SVG title, a tooltip, an
  * aria-label): as shown ({@link shownName}), {@link isolated} from the text around it. Data

@@ -419,3 +419,59 @@ def test_short_but_wide_cjk_names_keep_their_end_where_they_are_cut(browser, tmp
                 assert label["endInSight"] and label["startCut"], label  # too wide for the label: cut at its start
             assert [(label["start"], label["end"], label["endInSight"]) for label in labels[2:]] == [(None, "cat", True), (None, "dog", True)]
             dashboard.problems.assert_none()
+
+
+def _with_class_names(source: pathlib.Path, run_dir: pathlib.Path, names: list[str]) -> None:
+    """``source``'s events written again into ``run_dir``, their matrix tag holding ``names`` (unchecked,
+    as the format module writes what it is given): an event file of an earlier version."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    from tb_imbalance import format as fmt
+    from tb_imbalance.event_file import EventFile
+
+    with EventFile(run_dir) as events:
+        for path in sorted(source.glob("events.*")):
+            for event in EventFileLoader(str(path)).Load():
+                for value in event.summary.value:
+                    if value.metadata.plugin_data.plugin_name != fmt.PLUGIN_NAME:
+                        continue
+                    try:
+                        info = fmt.parse_plugin_content(value.metadata.plugin_data.content)
+                    except fmt.UnsupportedFormatError:  # the curves' own tag
+                        continue
+                    value.metadata.plugin_data.content = fmt.create_summary_metadata(names, weighted=info.weighted).plugin_data.content
+                if event.summary.value:
+                    events.write(event.step, list(event.summary.value))
+
+
+def test_blank_class_names_of_an_old_file_show_as_placeholders_wherever_a_class_is_named(browser, tmp_path, request):
+    # Earlier versions wrote blank class names (the writers refuse them now): blank rows, labels and options.
+    import tb_imbalance
+    from tb_imbalance.targets import close_directory_writers
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 4, 200)
+    scores = rng.random((200, 4)) + 2.0 * np.eye(4)[labels]
+    tb_imbalance.log_report(tmp_path / "new", labels, scores / scores.sum(1, keepdims=True), 0, class_names=["cat", "b", "dog", "d"], image=False)
+    close_directory_writers()
+    _with_class_names(tmp_path / "new", tmp_path / "logs" / "old", ["cat", "", "dog", " \t"])
+    shown = ["cat", "(unnamed class 1)", "dog", "(unnamed class 3)"]
+    with tensorboard_server(tmp_path / "logs", load_fast=False) as base_url:
+        for dashboard in dashboard_page(browser, base_url, request.node.name):
+            page = dashboard.open(runs=["old"])
+            table_labels = page.locator("[data-testid=report-row] th.class-name")
+            assert table_labels.evaluate_all("heads => heads.map((head) => [head.textContent, head.title])") == [[name, name] for name in shown]
+            placeholders = page.locator("[data-testid=report-row] th.class-name .class-label.unnamed-class")
+            assert placeholders.all_text_contents() == [shown[1], shown[3]]
+            assert placeholders.first.evaluate("label => getComputedStyle(label).fontStyle") == "italic"
+            assert page.locator(".matrix-grid th.row-label").all_text_contents() == shown
+            assert page.locator(".matrix-grid th.row-label .unnamed-class").count() == 2
+            assert page.locator(".matrix-grid th.col-label").evaluate_all("heads => heads.map((head) => head.title)") == shown
+            options = dashboard.testid("curves-class").locator("option").all_text_contents()
+            assert sorted(options) == sorted(shown)
+            trend_titles = page.locator("[data-testid=trends-chart] .chart-title").evaluate_all("titles => titles.map((title) => title.title)")
+            assert sorted(trend_titles) == sorted(shown)
+            dashboard.testid("class-filter").fill("unnamed")
+            wait_ready(page)
+            assert page.locator("[data-testid=report-row]").evaluate_all("rows => rows.map((row) => row.dataset.class)") == [shown[1], shown[3]]
+            dashboard.problems.assert_none()

@@ -314,6 +314,42 @@ def test_class_names_no_writer_stores_are_refused_alike_by_every_route_naming_th
         assert json.loads(response.get_data())["error"] == expected
 
 
+BLANK_NAMES = {
+    # Files of earlier versions: the writers refuse blank names now.
+    "blank": (["zero", "", " \t"], ["zero", "(unnamed class 1)", "(unnamed class 2)"]),
+    # Two blank names were refused as a name repeated.
+    "two_empty": (["", "", "two"], ["(unnamed class 0)", "(unnamed class 1)", "two"]),
+    # A placeholder is never a name of the tag.
+    "taken": (["", "(unnamed class 0)", "two"], ["((unnamed class 0))", "(unnamed class 0)", "two"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BLANK_NAMES))
+def test_blank_class_names_of_old_files_are_served_as_placeholders_by_every_route(tmp_path, case):
+    # A blank name drew a blank row, matrix label and picker option.
+    written, served = BLANK_NAMES[case]
+    groups = {"pair": [written[0], written[2]]}
+    _write(tmp_path / case, [_matrix_value(_content(version=3, class_names=written, class_groups=groups), CM3)])
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
+    client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
+    answers = {
+        route: client.get(f"{PLUGIN_ROUTE}/{route}", query_string={"run": case, "tag": TAG, **query})
+        for route, query in {"report": {}, "series": {}, "compare": {"baseline": case}}.items()
+    }
+    for route, response in answers.items():
+        assert (route, response.status_code) == (route, 200), response.get_data()
+        assert json.loads(response.get_data())["class_names"] == served, route
+    report = json.loads(answers["report"].get_data())
+    assert report["class_groups"] == {"pair": [served[0], served[2]]}
+    assert [name for name in report["report"] if name in served] == served
+    grouped = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": case, "tag": TAG, "group": 1})
+    assert grouped.status_code == 200, grouped.get_data()
+    assert json.loads(grouped.get_data())["class_names"] == ["pair", served[1]]
+
+
 def test_the_class_limit_is_named_in_the_answer(client):
     response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "wide_coo", "tag": TAG})
     assert response.status_code == 422

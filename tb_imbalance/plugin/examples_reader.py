@@ -29,6 +29,7 @@ from tb_imbalance.format.blob_names import blob_key_trouble
 from tb_imbalance.plugin import examples as plugin_examples
 from tb_imbalance.plugin.decode import ALL_STEPS
 from tb_imbalance.plugin.offers import runs_with_blobs
+from tb_imbalance.plugin.unnamed_classes import visible_class_names
 from tb_imbalance.plugin.errors import (
     BadRequestError,
     DashboardError,
@@ -165,7 +166,7 @@ class ExampleReads:
         """The matrix tag's metadata (class names), without reading its matrices."""
         time_series = self._describe(ctx, experiment_id, [run], tag)[run]
         try:
-            return fmt.parse_plugin_content(time_series.plugin_content)
+            return visible_class_names(fmt.parse_plugin_content(time_series.plugin_content))
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
 

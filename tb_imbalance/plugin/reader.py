@@ -72,6 +72,7 @@ from tb_imbalance.plugin.series import (
     check_class_names,
     check_served_classes,
 )
+from tb_imbalance.plugin.unnamed_classes import visible_class_names
 
 __all__ = ["ALL_STEPS", "READ_BUDGET_BYTES", "ImbalanceData", "decode_step"]
 
@@ -180,7 +181,7 @@ class ImbalanceData(ExampleReads, CurveReads):
     ) -> MatrixSeries:
         """The series of a listed (``run``, ``tag``); ``parameter`` is the query parameter ``run`` came from."""
         try:
-            info = fmt.parse_plugin_content(time_series.plugin_content)
+            info = visible_class_names(fmt.parse_plugin_content(time_series.plugin_content))
         except fmt.UnsupportedFormatError as error:
             raise UnreadableDataError(f"run {run!r}, tag {tag!r}: {error}") from None
         check_served_classes(info, run, tag)

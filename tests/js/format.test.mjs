@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { classText, formatCount, formatDelta, formatPercent, formatScore, formatStep, isolated, markdownText, noteRunNames, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
+import { classText, formatCount, formatDelta, formatPercent, formatScore, formatStep, isUnnamedClass, isolated, markdownText, noteRunNames, runLabel, runText, shownName, shownRun, toCsv, toMarkdown } from "../../plugin_static/format.js";
 
 test("scores, counts, deltas and percentages", () => {
   assert.equal(formatScore(0.69696), "0.6970");
@@ -102,4 +102,11 @@ test("bidi controls in a name show as their code points, so it cannot pass for a
     ["⟨U+202E⟩txt.exe", "cat⟨U+202E⟩", "a⟨U+2066⟩b⟨U+2069⟩c", "⟨U+200F⟩ok⟨U+200E⟩", "⟨U+202A⟩⟨U+202B⟩⟨U+202C⟩⟨U+202D⟩", "⟨U+2067⟩⟨U+2068⟩⟨U+061C⟩"]);
   // right-to-left names without controls are left to the browser's bidi algorithm
   assert.equal(shownName("مرحبا 42"), "مرحبا 42");
+});
+
+test("the plugin's placeholder of a blank class name is told from names, in as many parentheses as it takes", () => {
+  for (const name of ["(unnamed class 0)", "(unnamed class 3)", "((unnamed class 12))"]) assert.equal(isUnnamedClass(name), true, name);
+  for (const name of ["unnamed class 3", "(unnamed class 3", "((unnamed class 3)", "(unnamed class)", "(unnamed class 3) ", "(Unnamed class 3)", "", " "]) {
+    assert.equal(isUnnamedClass(name), false, JSON.stringify(name));
+  }
 });
