@@ -53,6 +53,8 @@ from tensorboard.plugins.image import metadata as image_metadata
 from tensorboard.util import tensor_util
 
 from tb_imbalance import core, format as fmt
+from tb_imbalance.core.long_tail import _shot_recalls
+from tb_imbalance.core.metrics import _imbalance_metrics, _per_class_metrics
 from tb_imbalance.examples import ExampleSet
 from tb_imbalance.image import ConfusionMatrixImage
 from tb_imbalance.curve_values import AVERAGE_PRECISION_SECTION, PR_CURVE_SECTION, curve_values, want_pr_curves
@@ -196,15 +198,13 @@ def step_values(
     """
     report = _as_stored(report)
     cm, name, names = report.matrix, report.name, report.classes.names
-    stats = core.per_class_metrics(cm)
+    stats = _per_class_metrics(cm)  # the step's matrix and counts were checked by ReportStep: not again
     prefix = scalar_prefix(name)
     values = [step_matrix_value(report, description=description)]
-    headline = core.imbalance_metrics(cm, per_class=stats)
+    headline = _imbalance_metrics(cm, stats)
     if report.classes.counts is not None:
         headline.update(
-            (metric, value)
-            for metric, value in core.shot_recalls(cm, report.classes.counts).items()
-            if value is not None
+            (metric, value) for metric, value in _shot_recalls(stats, report.classes.counts).items() if value is not None
         )
     values += [_scalar(f"{prefix}{HEADLINE_PREFIX}/{metric}", value) for metric, value in headline.items()]
     if per_class_scalars:

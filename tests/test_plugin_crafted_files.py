@@ -269,11 +269,7 @@ def test_numbers_as_text_on_a_text_or_image_example_is_refused_like_other_corrup
 
 def test_a_well_formed_numbers_as_text_is_served(tmp_path):
     _examples_run(tmp_path / "ok", _values_index([0]))
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
-    multiplexer.AddRunsFromDirectory(str(tmp_path))
-    multiplexer.Reload()
-    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
-    client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
+    client = _client_of(tmp_path)
     response = client.get(f"{PLUGIN_ROUTE}/examples", query_string={"run": "ok", "tag": TAG, "true": 0, "pred": 1})
     assert response.status_code == 200, response.get_data()
     (example,) = json.loads(response.get_data())["examples"]
@@ -295,11 +291,7 @@ def test_class_names_no_writer_stores_are_refused_alike_by_every_route_naming_th
     # No writer stores them; a hand-made file does. `report` refused them, `series` and `compare` served them.
     class_names, reason = REFUSED_NAMES[names]
     _write(tmp_path / run, [_matrix_value(_content(class_names=class_names), CM3)])
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
-    multiplexer.AddRunsFromDirectory(str(tmp_path))
-    multiplexer.Reload()
-    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
-    client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
+    client = _client_of(tmp_path)
     shown = repr(run) if len(run) <= 40 else repr(run[:40]) + "…"  # a long name is cut, as in other messages
     expected = (
         f"run {shown}, tag {TAG!r}: its class names cannot be shown: {reason} (no tb_imbalance writer stores "
@@ -312,6 +304,15 @@ def test_class_names_no_writer_stores_are_refused_alike_by_every_route_naming_th
         response = client.get(f"{PLUGIN_ROUTE}/{route}", query_string={"run": run, "tag": TAG, **query})
         assert (route, response.status_code) == (route, 422)
         assert json.loads(response.get_data())["error"] == expected
+
+
+def _client_of(logdir):
+    """A test client of the plugin over the runs written under ``logdir``."""
+    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
+    multiplexer.AddRunsFromDirectory(str(logdir))
+    multiplexer.Reload()
+    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(logdir))
+    return werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
 
 
 BLANK_NAMES = {
@@ -330,11 +331,7 @@ def test_blank_class_names_of_old_files_are_served_as_placeholders_by_every_rout
     written, served = BLANK_NAMES[case]
     groups = {"pair": [written[0], written[2]]}
     _write(tmp_path / case, [_matrix_value(_content(version=3, class_names=written, class_groups=groups), CM3)])
-    multiplexer = plugin_event_multiplexer.EventMultiplexer(tensor_size_guidance={fmt.PLUGIN_NAME: 0})
-    multiplexer.AddRunsFromDirectory(str(tmp_path))
-    multiplexer.Reload()
-    provider = tb_data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path))
-    client = werkzeug_test.Client(application.TensorBoardWSGI([ImbalancePlugin(base_plugin.TBContext(data_provider=provider))]))
+    client = _client_of(tmp_path)
     answers = {
         route: client.get(f"{PLUGIN_ROUTE}/{route}", query_string={"run": case, "tag": TAG, **query})
         for route, query in {"report": {}, "series": {}, "compare": {"baseline": case}}.items()
@@ -348,6 +345,36 @@ def test_blank_class_names_of_old_files_are_served_as_placeholders_by_every_rout
     grouped = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": case, "tag": TAG, "group": 1})
     assert grouped.status_code == 200, grouped.get_data()
     assert json.loads(grouped.get_data())["class_names"] == ["pair", served[1]]
+
+
+#: Names earlier versions wrote that the writers now refuse: the dashboard still serves their runs.
+NAMES_WRITTEN_BEFORE = {
+    "ends": ["cat", "cat ", " cat"],
+    "forms": ["caf\u00e9", "cafe\u0301", "tea"],
+}
+
+
+@pytest.mark.parametrize("names", sorted(NAMES_WRITTEN_BEFORE))
+def test_class_names_earlier_versions_wrote_are_served_by_every_route(tmp_path, names):
+    # The plugin must not check stored names by the writers' rules of today (`report` answered 422 for a name
+    # they refuse).
+    class_names = NAMES_WRITTEN_BEFORE[names]
+    groups = {"first two": class_names[:2]}
+    _write(tmp_path / "old", [_matrix_value(_content(version=3, class_names=class_names, class_groups=groups,
+                                                     class_counts=[500, 40, 3]), CM3)])
+    client = _client_of(tmp_path)
+    answers = {}
+    for route, query in {"report": {}, "series": {}, "compare": {"baseline": "old"},
+                         "report ": {"group": 1}}.items():
+        response = client.get(f"{PLUGIN_ROUTE}/{route.strip()}", query_string={"run": "old", "tag": TAG, **query})
+        assert (route, response.status_code) == (route, 200), response.get_data()
+        answers[route] = json.loads(response.get_data())
+    report = answers["report"]
+    assert report["class_names"] == class_names and list(report["report"])[:3] == class_names
+    assert report["per_class"]["recall"] == pytest.approx([5 / 6, 3 / 6, 4 / 5])
+    assert report["metrics"]["few_shot_recall"] == pytest.approx(4 / 5)
+    assert answers["report "]["class_names"] == ["first two", class_names[2]]
+    assert answers["report "]["confusion_matrix"] == [[11, 1], [1, 4]]
 
 
 def test_the_class_limit_is_named_in_the_answer(client):

@@ -77,6 +77,31 @@ def test_every_entry_validates_once(tmp_path, outside_core_calls, entry):
 
 
 @pytest.mark.parametrize(
+    "entry", ["log_report_directory", "log_report_tf_writer", "log_matrix", "report_writer", "summary_op"]
+)
+def test_the_report_maths_trust_the_checked_step(tmp_path, monkeypatch, entry):
+    # core's public metric functions checked the step's matrix three times more (per_class_metrics,
+    # imbalance_metrics and shot_recalls, which also counted the per-class metrics again) and its counts once more
+    import tb_imbalance.core.long_tail as long_tail
+    import tb_imbalance.core.metrics as metrics
+
+    calls: collections.Counter = collections.Counter()
+    for module, name in ((metrics, "validate_matrix"), (long_tail, "validate_class_counts"),
+                         (long_tail, "validate_shot_thresholds"), (long_tail, "per_class_metrics")):
+        def counted(*args, _original=getattr(module, name), _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    core.shot_recalls(np.eye(3, dtype=int), [10, 20, 30])  # the public function checks what it is given
+    assert dict(calls) == {name: 1 for name in ("validate_matrix", "validate_class_counts", "validate_shot_thresholds",
+                                                "per_class_metrics")}
+    calls.clear()
+    _entries(tmp_path)[entry]()
+    assert dict(calls) == {}
+
+
+@pytest.mark.parametrize(
     "blank, shown", [("", "empty"), (" \t", r"only whitespace \(' \\t'\)")], ids=["empty", "whitespace"]
 )
 @pytest.mark.parametrize(

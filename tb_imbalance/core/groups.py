@@ -136,12 +136,26 @@ def group_matrix(
     checked = validate_class_groups(groups, names)
     if checked is None:
         raise TypeError("`groups` must be a dict {\"group name\": [class names…]}, received None")
+    return _group_matrix(cm, checked, names)
+
+
+def _group_matrix(
+    cm: np.ndarray | SparseMatrix, groups: Mapping[str, Sequence[str]], names: Sequence[str]
+) -> tuple[np.ndarray | SparseMatrix, list[str]]:
+    """:func:`group_matrix` of a :func:`validate_matrix` result, its names and groups of them, not checked again
+    (a stored tag's, which an earlier version may have written by other rules).
+
+    Example:
+        >>> _group_matrix(validate_matrix([[5, 1, 0], [2, 3, 1], [0, 1, 4]]), {"pets ": ["cat", "dog"]},
+        ...               ["cat", "dog", "car"])[1]
+        ['pets ', 'car']
+    """
     index = {name: k for k, name in enumerate(names)}
     group_of = np.empty(cm.shape[0], dtype=np.int64)
-    group_names = list(checked)
-    for g, members in enumerate(checked.values()):
+    group_names = list(groups)
+    for g, members in enumerate(groups.values()):
         group_of[[index[name] for name in members]] = g
-    grouped = {name for members in checked.values() for name in members}
+    grouped = {name for members in groups.values() for name in members}
     for k, name in enumerate(names):
         if name not in grouped:
             group_of[k] = len(group_names)

@@ -167,8 +167,22 @@ def shot_recalls(
         {'many_shot_recall': 0.9, 'medium_shot_recall': 0.75, 'few_shot_recall': 0.5}
     """
     stats = per_class_metrics(cm)
-    counts = np.asarray(validate_class_counts(class_counts, stats["recall"].shape[0]), dtype=np.int64)
-    many, few = validate_shot_thresholds(many, few)
+    counts = validate_class_counts(class_counts, stats["recall"].shape[0])
+    return _shot_recalls(stats, counts, *validate_shot_thresholds(many, few))
+
+
+def _shot_recalls(
+    stats: dict[str, np.ndarray], class_counts: Sequence[int], many: int = MANY_SHOT_MIN, few: int = FEW_SHOT_MAX
+) -> dict[str, float | None]:
+    """:func:`shot_recalls` from the matrix's per-class metrics and checked counts and thresholds (not checked
+    again): for a step checked once at its entry, whose per-class metrics are computed already.
+
+    Example:
+        >>> from tb_imbalance.core.metrics import per_class_metrics
+        >>> _shot_recalls(per_class_metrics([[90, 10, 0], [5, 15, 0], [1, 1, 2]]), [1000, 50, 5])
+        {'many_shot_recall': 0.9, 'medium_shot_recall': 0.75, 'few_shot_recall': 0.5}
+    """
+    counts = np.asarray(class_counts, dtype=np.int64)
     present = stats["support"] > 0
     buckets = {
         "many_shot_recall": counts > many,

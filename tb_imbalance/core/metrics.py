@@ -106,6 +106,18 @@ def classification_report(cm: Any, class_names: Sequence[str] | None = None, *, 
     """
     cm = validate_matrix(cm)
     names = validate_class_names(class_names, cm.shape[0]) if per_class else ()
+    return _classification_report(cm, names)
+
+
+def _classification_report(cm: np.ndarray | SparseMatrix, names: Sequence[str]) -> dict[str, Any]:
+    """:func:`classification_report` of a :func:`validate_matrix` result and unique names that are no report key,
+    not checked again (a stored tag's names, which an earlier version may have written by other rules); no
+    ``names``: the summary rows alone.
+
+    Example:
+        >>> _classification_report(validate_matrix([[5, 1], [2, 2]]), ["ok", "fraud "])["fraud "]["recall"]
+        0.5
+    """
     stats = _per_class_metrics(cm)
     support = stats["support"]
     report: dict[str, Any] = {}
@@ -181,8 +193,19 @@ def imbalance_metrics(cm: Any, per_class: dict[str, np.ndarray] | None = None) -
     cm = validate_matrix(cm)
     if per_class is not None and len(per_class["tp"]) != cm.shape[0]:
         raise ValueError(f"`per_class` holds {len(per_class['tp'])} classes, `cm` {cm.shape[0]}: pass per_class_metrics(cm)")
-    stats = per_class if per_class is not None else _per_class_metrics(cm)  # the products below are float64
-    support, predicted, tp = (stats[key].astype(np.float64) for key in ("support", "predicted", "tp"))
+    return _imbalance_metrics(cm, per_class if per_class is not None else _per_class_metrics(cm))
+
+
+def _imbalance_metrics(cm: np.ndarray | SparseMatrix, stats: dict[str, np.ndarray]) -> dict[str, float]:
+    """:func:`imbalance_metrics` of a :func:`validate_matrix` result and its :func:`_per_class_metrics`, not
+    checked again: for a matrix checked once at its entry (a :class:`tb_imbalance.step.ReportStep`'s).
+
+    Example:
+        >>> cm = validate_matrix([[5, 1], [2, 2]])
+        >>> round(_imbalance_metrics(cm, _per_class_metrics(cm))["balanced_accuracy"], 4)
+        0.6667
+    """
+    support, predicted, tp = (stats[key].astype(np.float64) for key in ("support", "predicted", "tp"))  # float64 products
     total = support.sum()
     correct = tp.sum()
     present = support > 0

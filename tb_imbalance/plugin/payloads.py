@@ -31,6 +31,9 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.core.groups import _group_matrix
+from tb_imbalance.core.long_tail import _shot_recalls
+from tb_imbalance.core.metrics import _classification_report, _imbalance_metrics, _per_class_metrics
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError
 from tb_imbalance.plugin.json_text import to_json
 from tb_imbalance.plugin.offers import describe_names
@@ -134,18 +137,21 @@ def report_payload(
     class_names = list(series.info.class_names)
     counts = series.info.class_counts
     with invalid_matrix_is_unreadable(chosen, run, tag):
+        # The stored matrix is checked here, once; the tag's names and groups were checked when they were read
+        # (check_class_names), not by this version's writer rules: a run an earlier version wrote stays readable.
+        cm = core.validate_matrix(cm)
         if group:
             class_index = {name: k for k, name in enumerate(class_names)}
-            cm, class_names = core.group_matrix(cm, groups, class_names)
+            cm, class_names = _group_matrix(cm, groups, class_names)
             if counts is not None:
                 members = {**{name: [name] for name in class_names}, **groups}
                 counts = tuple(sum(counts[class_index[name]] for name in members[g]) for g in class_names)
         # with cells (above 1000 classes) the per-class entries would repeat per_class: summary rows only
-        report = core.classification_report(cm, class_names, per_class=not isinstance(cm, core.SparseMatrix))
-        stats = core.per_class_metrics(cm)
-        metrics = core.imbalance_metrics(cm, per_class=stats)
+        report = _classification_report(cm, () if isinstance(cm, core.SparseMatrix) else class_names)
+        stats = _per_class_metrics(cm)
+        metrics = _imbalance_metrics(cm, stats)
         if counts is not None:
-            metrics.update(core.shot_recalls(cm, counts, many, few))
+            metrics.update(_shot_recalls(stats, counts, many, few))
         bounds = core.per_class_intervals(cm)
     weighted = series.weighted(chosen)
     per_class: dict[str, Any] = {field: stats[field].tolist() for field in _PER_CLASS_FIELDS}
