@@ -180,7 +180,6 @@ class ClassSet:
                 :func:`~tb_imbalance.core.validate_class_groups`).
         """
         names = core.validate_class_names(class_names, num_classes)
-        core.validate_name_forms(names)
         counts = core.validate_class_counts(class_counts, num_classes)
         groups = core.validate_class_groups(class_groups, names)
         return cls(

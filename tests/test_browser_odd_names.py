@@ -10,7 +10,8 @@ Markdown export's heading keeps a baseline name ending in ``#``.
 
 The logdir: class set 1 — runs ``base`` and ``\\u202ebinary`` with the classes
 ``\\u202eevil``, ``ok``, ``fine``; class set 2 — runs ``exp #`` (its default
-baseline) and ``exp2`` with ``cat``, ``cat `` and `` cat``; each logs its classes' training counts.
+baseline) and ``exp2`` with ``cat``, ``cat `` and `` cat`` (written as earlier versions did: the writers now
+refuse names with white space at their ends); each logs its classes' training counts.
 A second logdir holds runs named like the properties of every JavaScript object (``__proto__``,
 ``constructor``, ``toString``) beside ``baseline``: each gets its own colour, values and no error.
 
@@ -51,11 +52,30 @@ def server(tmp_path_factory) -> Iterator[str]:
         for run in runs:
             labels = rng.integers(0, 3, 120)
             scores = rng.random((120, 3)) + 2.0 * np.eye(3)[labels]
-            tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0, class_names=names,
-                                    image=False, class_counts=CLASS_COUNTS)
+            if names == [name.strip() for name in names]:
+                tb_imbalance.log_report(root / run, labels, scores / scores.sum(1, keepdims=True), 0,
+                                        class_names=names, image=False, class_counts=CLASS_COUNTS)
+            else:
+                _log_as_written_before(root / run, labels, scores / scores.sum(1, keepdims=True), names)
     close_directory_writers()
     with tensorboard_server(root, load_fast=False) as base_url:
         yield base_url
+
+
+def _log_as_written_before(run_dir: pathlib.Path, labels: np.ndarray, scores: np.ndarray, names: list[str]) -> None:
+    """``log_report`` of class names the writers now refuse (``"cat "`` beside ``"cat"``), as earlier versions wrote
+    them: the step checked with stand-in names, then given ``names``. The dashboard still reads such runs."""
+    import dataclasses
+
+    from tb_imbalance import ReportWriter, core
+    from tb_imbalance.step import ClassSet, ReportStep
+
+    predicted = scores.argmax(axis=1)
+    report = ReportStep.of(0, TAG, core.confusion_matrix(labels, predicted, num_classes=len(names)),
+                           class_counts=CLASS_COUNTS, curves=core.curve_summary(scores, labels, predicted))
+    report = dataclasses.replace(report, classes=ClassSet(tuple(names), tuple(CLASS_COUNTS)))
+    with ReportWriter(run_dir) as writer:
+        writer.write_report(report, image=False)
 
 
 @pytest.fixture

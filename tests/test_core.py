@@ -513,6 +513,13 @@ def test_labels_that_are_no_array_are_refused_as_such_not_as_class_names_to_map(
         ([" \t\u3000", "b"], r"`class_names`[0] is only whitespace (' \t\u3000'), which shows as a blank row"),
         ([b"", "b"], "`class_names`[0] is empty"),
         (np.array(["a", ""]), "`class_names`[1] is empty"),
+        (["b", "b\t"], "`class_names`[0] and [1] differ only by whitespace at their ends ('b' and 'b\\t'), shown alike "
+                       "in TensorBoard's Scalars tab and the picture; if they are two classes, tell them apart in words"),
+        (["a\n", "b"], "`class_names`[0] is 'a\\n', with whitespace at its start or end, which TensorBoard's Scalars "
+                       "tab and the picture do not show: its tags (recall/…) would look like those of a class 'a', yet "
+                       "be charted apart from them (in other runs too); pass the names stripped: "
+                       "[name.strip() for name in class_names]"),
+        (["caf\u00e9", "cafe\u0301"], "`class_names`[0] and [1] are the same text in two Unicode forms"),
     ],
 )
 def test_bad_class_names(names, fragment):
@@ -525,6 +532,13 @@ def test_bad_class_names(names, fragment):
 def test_class_names_differing_only_in_case_are_two_classes():
     names = ["fraud", "Fraud", "FRAUD"]
     assert list(core.classification_report(np.eye(3, dtype=int), names))[:3] == names
+
+
+def test_a_long_class_name_with_whitespace_at_its_end_shows_both_ends_in_the_message():
+    # cut after its start, the message would not show the whitespace it is refused for
+    with pytest.raises(ValueError) as raised:
+        core.classification_report(np.eye(2, dtype=int), ["b", "x" * 10_000 + "y "])
+    assert str(raised.value).startswith(f"`class_names`[1] is {'x' * 30!r}…{'x' * 28 + 'y '!r}, with whitespace at its ")
 
 
 def test_a_long_repeated_class_name_is_cut_in_the_message():
@@ -563,7 +577,7 @@ def test_shapes_beyond_two_axes_are_named_before_num_classes_is_asked_for():
 
 
 def test_hostile_class_names_are_kept_verbatim():
-    names = ["<img src=x onerror=alert(1)>", "a\"b'c", "ünï 日本", " padded "]
+    names = ["<img src=x onerror=alert(1)>", "a\"b'c", "ünï 日本", "two  spaces\tinside"]
     report = core.classification_report(np.eye(4, dtype=int), names)
     assert list(report)[:4] == names
 

@@ -20,7 +20,7 @@ from tb_imbalance import ReportWriter, core, log_matrix, log_report
 from tb_imbalance.step import ClassSet, ReportStep
 
 VALIDATORS = (  # the matrix is checked in its own dtype (check_matrix) and converted once, by the step
-    "check_matrix", "validate_class_names", "validate_name_forms", "validate_class_counts", "validate_class_groups",
+    "check_matrix", "validate_class_names", "validate_class_counts", "validate_class_groups",
 )
 NAMES = ["a", "b", "c"]
 LABELS = np.arange(30) % 3
@@ -31,7 +31,8 @@ OPTIONS = {"class_counts": [10, 20, 30], "class_groups": {"g": ["a", "b"]}}
 @pytest.fixture
 def outside_core_calls(monkeypatch):
     calls: collections.Counter = collections.Counter()
-    for name in (*VALIDATORS, "validate_matrix"):  # validate_matrix: called by none of them, outside core
+    # validate_matrix: called by none of them, outside core; validate_name_forms: by validate_class_names alone
+    for name in (*VALIDATORS, "validate_matrix", "validate_name_forms"):
         original = getattr(core, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
@@ -112,6 +113,33 @@ def test_every_entry_refuses_a_class_name_with_nothing_to_see(tmp_path, entry, b
     with pytest.raises(ValueError, match=rf"^`class_names`\[1\] is {shown}, which shows as a blank row; give each "
                                          r"class a visible name, e\.g\. its id for an unnamed one"):
         _entries(tmp_path, names=["a", blank, "c"])[entry]()
+
+
+@pytest.mark.parametrize(
+    "entry", ["log_report_directory", "log_report_tf_writer", "log_matrix", "report_writer", "summary_op"]
+)
+def test_every_entry_refuses_class_names_that_differ_only_by_whitespace_at_their_ends(tmp_path, entry):
+    # Accepted before as two classes: tags recall/a and recall/a , alike in TensorBoard's Scalars tab.
+    with pytest.raises(ValueError, match=r"^`class_names`\[0\] and \[2\] differ only by whitespace at their ends "
+                                         r"\('a' and 'a '\), shown alike in TensorBoard's Scalars tab and the picture; "
+                                         r"if they are two classes, tell them apart in words; if one, strip the labels' "
+                                         r"text before they become class ids \(label.strip\(\)\)"):
+        _entries(tmp_path, names=["a", "b", "a "])[entry]()
+
+
+@pytest.mark.parametrize("padded", [" c", "c\n", "c\u00a0"], ids=["leading space", "line break", "no-break space"])
+@pytest.mark.parametrize(
+    "entry", ["log_report_directory", "log_report_tf_writer", "log_matrix", "report_writer", "summary_op"]
+)
+def test_every_entry_refuses_a_class_name_with_whitespace_at_an_end_naming_the_strip(tmp_path, entry, padded):
+    # Accepted before: its tags (recall/c\n) looked like recall/c and were charted apart from another run's.
+    with pytest.raises(ValueError) as refused:
+        _entries(tmp_path, names=["a", "b", padded])[entry]()
+    assert str(refused.value) == (
+        f"`class_names`[2] is {padded!r}, with whitespace at its start or end, which TensorBoard's Scalars tab and "
+        "the picture do not show: its tags (recall/…) would look like those of a class 'c', yet be charted apart "
+        "from them (in other runs too); pass the names stripped: [name.strip() for name in class_names]"
+    )
 
 
 def test_the_step_value_is_what_it_was_given():

@@ -257,7 +257,13 @@ def class_name_values(class_names: Any) -> Sequence[Any]:
 
 
 def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) -> list[str]:
-    """Return ``class_names`` as ``num_classes`` unique, visible strings (defaults when None).
+    """Return ``class_names`` as ``num_classes`` strings that every view tells apart (defaults when None).
+
+    Each name is visible (:func:`_class_name`) and has no whitespace at its
+    ends (:func:`_check_name_ends`); no two are equal, one text in two
+    Unicode forms (:func:`validate_name_forms`) or a report's own key. The
+    one check of names behind every entry: the writers, the callback and
+    core's own functions.
 
     Example:
         >>> validate_class_names(["ok", "Ok"], 2)
@@ -278,9 +284,8 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
     seen: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in seen:
-            shown = repr(name) if len(name) <= 60 else repr(name[:60]) + "…"
             raise ValueError(
-                f"`class_names` must be unique, received {shown} twice (`class_names`[{seen[name]}] and "
+                f"`class_names` must be unique, received {_shown(name)} twice (`class_names`[{seen[name]}] and "
                 f"[{index}]); give each class its own name, or map the labels of one class to one id"
             )
         seen[name] = index
@@ -290,7 +295,58 @@ def validate_class_names(class_names: Sequence[Any] | None, num_classes: int) ->
             f"`class_names` may not use the report's own keys {sorted(REPORT_KEYS)}, "
             f"received {sorted(clash)}; rename the class, e.g. {sorted(clash)[0] + ' (class)'!r}"
         )
+    validate_name_forms(names)
+    _check_name_ends(names)
     return names
+
+
+def _shown(name: str) -> str:
+    """``repr(name)``, cut after 60 characters (a message may quote a name of any length)."""
+    return repr(name) if len(name) <= 60 else repr(name[:60]) + "…"
+
+
+def _check_name_ends(names: Sequence[str]) -> None:
+    """Refuse a class name that starts or ends with whitespace, naming the index and the fix.
+
+    TensorBoard's Scalars tab and the picture do not show it (the dashboard
+    marks it: ``"cat␣"``), yet it is in the tags: ``recall/cat `` looks like
+    ``recall/cat`` and is charted apart from it, in this run and beside every
+    run that names the class ``"cat"``. Names read with ``readlines()`` end
+    with ``"\\n"``. Two names equal once stripped are named together: stripping
+    the names alone would make them one name given twice.
+
+    Example:
+        >>> _check_name_ends(["cat", "dog"])
+        >>> _check_name_ends(["cat", "cat "])
+        Traceback (most recent call last):
+        ...
+        ValueError: `class_names`[0] and [1] differ only by whitespace at their ends ('cat' and 'cat '), shown alike in TensorBoard's Scalars tab and the picture; if they are two classes, tell them apart in words; if one, strip the labels' text before they become class ids (label.strip()), so that its rows get one id and its name is passed once
+        >>> _check_name_ends(["cat\\n", "dog"])
+        Traceback (most recent call last):
+        ...
+        ValueError: `class_names`[0] is 'cat\\n', with whitespace at its start or end, which TensorBoard's Scalars tab and the picture do not show: its tags (recall/…) would look like those of a class 'cat', yet be charted apart from them (in other runs too); pass the names stripped: [name.strip() for name in class_names]
+    """
+    padded = next((index for index, name in enumerate(names) if name != name.strip()), None)
+    if padded is None:
+        return
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        other = first.setdefault(name.strip(), index)
+        if other != index:
+            raise ValueError(
+                f"`class_names`[{other}] and [{index}] differ only by whitespace at their ends ({_shown(names[other])} "
+                f"and {_shown(name)}), shown alike in TensorBoard's Scalars tab and the picture; if they are two "
+                "classes, tell them apart in words; if one, strip the labels' text before they become class ids "
+                "(label.strip()), so that its rows get one id and its name is passed once"
+            )
+    name = names[padded]
+    shown = repr(name) if len(name) <= 60 else f"{name[:30]!r}…{name[-30:]!r}"  # both ends: where the whitespace is
+    raise ValueError(
+        f"`class_names`[{padded}] is {shown}, with whitespace at its start or end, which TensorBoard's Scalars tab "
+        f"and the picture do not show: its tags (recall/…) would look like those of a class {_shown(name.strip())}, "
+        "yet be charted apart from them (in other runs too); pass the names stripped: "
+        "[name.strip() for name in class_names]"
+    )
 
 
 def validate_name_forms(names: Sequence[str]) -> None:

@@ -953,6 +953,12 @@ def test_case9_class_names_types_are_checked_at_construction(tmp_path):
     for blank, shown in (("", "empty"), ("\u00a0", r"only whitespace \('\\xa0'\)")):
         with pytest.raises(ValueError, match=rf"^`class_names`\[1\] is {shown}, which shows as a blank row; give each"):
             ClassificationReportCallback(tmp_path, class_names=["a", blank, "c"])
+    with pytest.raises(ValueError, match=r"^`class_names`\[0\] and \[2\] differ only by whitespace at their ends "
+                                         r"\('a' and ' a'\)"):
+        ClassificationReportCallback(tmp_path, class_names=["a", "b", " a"])
+    with pytest.raises(ValueError, match=r"^`class_names`\[1\] is 'b\\n', with whitespace at its start or end, .*; "
+                                         r"pass the names stripped: \[name.strip\(\) for name in class_names\]$"):
+        ClassificationReportCallback(tmp_path, class_names=["a", "b\n", "c"])
     assert ClassificationReportCallback(tmp_path, class_names=["fraud", "Fraud"]).class_names == ["fraud", "Fraud"]
     assert ClassificationReportCallback(tmp_path, class_names=np.array([1, 2])).class_names == ["1", "2"]
 
