@@ -12,7 +12,9 @@ refuses, before anything is written:
   so is logging steps from ``s`` on again after a restart that TensorBoard
   purges them at: a ``SessionLog.START`` event at ``s``, which
   ``SummaryWriter(purge_step=s)`` writes, following an earlier START);
-* class names that differ from those the tag was first written with;
+* class names that differ from those the tag was first written with (a tag an
+  earlier version wrote with names the writers now refuse cannot be continued:
+  the message names the stored name and a new run directory or ``name``);
 * ``class_counts`` or ``class_groups`` that differ from those the tag was
   first written with (None — not given — counts as a value: a tag first
   written without counts cannot get them later, nor the other way round);
@@ -53,6 +55,7 @@ from typing import Callable, Iterable, Sequence
 
 from tensorboard.compat.proto import event_pb2
 
+from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.event_reading import event_files, read_events_from
 from tb_imbalance.events import tag_collision, tag_written_among
@@ -121,6 +124,20 @@ def _first_difference(known: Sequence, received: Sequence, what: str) -> str:
     if at is None or at < 8:
         return ""
     return f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
+
+
+def _refused_names(names: Sequence[str]) -> str | None:
+    """Why this version's writers refuse a stored tag's class names (the refusal before its fix), or None.
+
+    Example:
+        >>> _refused_names(("ok", "")), _refused_names(("ok", "fraud")) is None
+        ('`class_names`[1] is empty, which shows as a blank row', True)
+    """
+    try:
+        core.validate_class_names(names, len(names))
+    except ValueError as error:
+        return str(error).split("; ")[0]
+    return None
 
 
 def _group_sets(groups: Sequence | None) -> dict[str, frozenset[str]] | None:
@@ -296,6 +313,14 @@ class RunHistory:
             return
         known = tag.classes
         if classes.names != known.names:
+            refused = _refused_names(known.names)
+            if refused is not None:  # "pass the same class_names" would be refused in turn
+                raise ValueError(
+                    f"tag {name!r}{self._where()} was written by an earlier tb_imbalance with class names this one "
+                    f"refuses (stored {refused}), and a tag's classes cannot change: this tag cannot be continued. "
+                    "Log into a new run directory (a new log_dir, e.g. runs/<experiment>-2), or under another "
+                    "`name`; the steps logged so far are still shown"
+                )
             raise ValueError(
                 f"tag {name!r}{self._where()} already holds {len(known.names)} classes "
                 f"{_short(known.names)}; a tag's classes cannot change (received "

@@ -131,3 +131,40 @@ def test_a_run_of_a_newer_format_is_refused_before_writing(tmp_path, newer_tag):
         tb_imbalance.log_report(run_dir, labels, predictions, 2, class_names=NAMES)
     assert _event_bytes(run_dir) == before, "nothing may be written"
     tb_imbalance.log_report(run_dir, labels, predictions, 2, class_names=NAMES, name="val")  # the fix it names
+
+
+#: Class names earlier versions stored that the writers now refuse, and the reason the refusal gives.
+REFUSED_NOW = {
+    "empty": (["ok", "", "fraud"], r"`class_names`\[1\] is empty, which shows as a blank row"),
+    "ends": (["ok", "ok ", "fraud"], r"`class_names`\[0\] and \[1\] differ only by whitespace at their ends "
+                                     r"\('ok' and 'ok '\), shown alike in TensorBoard's Scalars tab and the picture"),
+    "end": (["ok", "fault\n", "fraud"], r"`class_names`\[1\] is 'fault\\n', with whitespace at its start or end, "
+                                        r"which .* \(in other runs too\)"),
+    "forms": (["caf\u00e9", "cafe\u0301", "tea"], r"`class_names`\[0\] and \[1\] are the same text in two Unicode "
+                                                  r"forms \('caf\\xe9' and 'cafe\\u0301'\), shown alike everywhere"),
+}
+
+
+@pytest.mark.parametrize("given", [None, ["ok", "fault", "fraud"]], ids=["no names", "names of today"])
+@pytest.mark.parametrize("stored", sorted(REFUSED_NOW))
+def test_a_tag_whose_stored_names_are_refused_now_is_continued_in_a_new_run_as_the_message_says(
+    tmp_path, stored, given
+):
+    # The refusal said "Pass the same class_names to continue this run", and those names are refused in turn.
+    names, reason = REFUSED_NOW[stored]
+    run_dir = tmp_path / "run"
+    _write_old_run(run_dir, {"version": 1, "num_classes": 3, "class_names": names, "weighted": False}, [CM, CM + 1])
+    before = _event_bytes(run_dir)
+    with pytest.raises(ValueError, match=(
+        rf"^tag 'confusion_matrix' in .*run was written by an earlier tb_imbalance with class names this one refuses "
+        rf"\(stored {reason}\), and a tag's classes cannot change: this tag cannot be continued\. Log into a new run "
+        r"directory \(a new log_dir, e.g\. runs/<experiment>-2\), or under another `name`; the steps logged so far "
+        r"are still shown$"
+    )):
+        tb_imbalance.log_matrix(run_dir, CM * 2, 2, class_names=given, image=False)
+    assert _event_bytes(run_dir) == before, "nothing may be written"
+    for fix, options in ((tmp_path / "run-2", {}), (run_dir, {"name": "val"})):  # the two fixes it names
+        tb_imbalance.log_matrix(fix, CM * 2, 2, class_names=["ok", "fault", "fraud"], image=False, **options)
+    close_directory_writers()
+    served = _served(tmp_path, "run")
+    assert sorted(served) == [0, 1] and served[1].tolist() == (CM + 1).tolist()  # the steps logged so far
