@@ -57,6 +57,7 @@ from tensorboard.compat.proto import event_pb2
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.continued_rows import LastRows
 from tb_imbalance.event_reading import event_files, read_events_from
 from tb_imbalance.events import tag_collision, tag_written_among
 from tb_imbalance.step import ClassSet, ReportStep
@@ -81,12 +82,21 @@ class TagHistory:
             this tag since the history was read, or None.
         step_before: the largest step logged before ``last_step``, or None
             (how far apart the steps are: :mod:`tb_imbalance.keras.resume`).
+        last_rows: the rows per class of step ``last_step``, or None where unknown
+            (:mod:`tb_imbalance.continued_rows`).
+        rows_compared: whether the first step written after those read from
+            the run's files was compared with ``last_rows`` (or written).
+        info: the tag's metadata as read from the run's files (how its stored
+            steps decode), or None for a tag first written by this history.
     """
 
     classes: ClassSet
     last_step: int
     other_writer: str | None = None
     step_before: int | None = None
+    last_rows: LastRows | None = None
+    rows_compared: bool = False
+    info: fmt.MatrixInfo | None = None
 
     def add_step(self, step: int) -> None:
         """Note a step of this tag read or written."""
@@ -182,6 +192,8 @@ class RunHistory:
         self.other_tags: set[str] = set()
         #: Tags written by a newer tb_imbalance -> their format version (never continued: :meth:`check_classes`).
         self.newer_tags: dict[str, int] = {}
+        #: While events are absorbed: per matrix tag, its last step's tensor among them (decoded once, after).
+        self._last_tensors: dict[str, tuple[int, object]] = {}
 
     @classmethod
     def from_directory(
@@ -218,6 +230,11 @@ class RunHistory:
                 continue
             for value in values:
                 self._absorb(value, event.step, other_writer)
+        for name, (step, tensor) in self._last_tensors.items():
+            tag = self.tags[name]
+            if step == tag.last_step:
+                tag.last_rows = LastRows.of_stored(step, tensor, tag.info)
+        self._last_tensors.clear()
 
     def absorb_user_events(self, events: Iterable) -> None:
         """Take in what a ``SummaryWriter``'s user wrote, since it was read, into the event file the reports
@@ -244,9 +261,10 @@ class RunHistory:
         """
         if self.session_started:
             self.purged = True
-            for tag in self.tags.values():
-                if tag.last_step >= step:
-                    tag.last_step, tag.step_before = int(step) - 1, None
+            for name, tag in self.tags.items():
+                if tag.last_step >= step:  # the rows of step - 1, now the last, were not kept
+                    tag.last_step, tag.step_before, tag.last_rows = int(step) - 1, None, None
+                    self._last_tensors.pop(name, None)
         self.session_started = True
 
     def _absorb(self, value, step: int, other_writer: str | None = None) -> None:
@@ -263,9 +281,14 @@ class RunHistory:
                 info = fmt.parse_plugin_content(content)
             except ValueError:
                 return  # the examples or curves of a matrix tag: nothing to compare here
-            tag = self.tags[value.tag] = TagHistory(ClassSet.from_info(info), int(step))
+            tag = self.tags[value.tag] = TagHistory(ClassSet.from_info(info), int(step), info=info)
         else:
             tag.add_step(int(step))
+        if step >= tag.last_step:
+            if tag.info is None:  # a tag this history wrote first: another writer's step (refused), rows unknown
+                tag.last_rows = None
+            else:
+                self._last_tensors[value.tag] = (int(step), value.tensor)
         if other_writer is not None:
             tag.other_writer = other_writer
 
@@ -403,6 +426,7 @@ class RunHistory:
         name, step, classes = report.name, report.step, report.classes
         tag = self.tags.get(name)
         if tag is None:
-            self.tags[name] = TagHistory(classes, int(step))
+            tag = self.tags[name] = TagHistory(classes, int(step))
         else:
             tag.add_step(int(step))
+        tag.last_rows, tag.rows_compared = LastRows.of_matrix(step, report.matrix), True

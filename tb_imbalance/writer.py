@@ -19,6 +19,7 @@ import threading
 import weakref
 from typing import Any, Callable, Mapping, Sequence
 
+from tb_imbalance.continued_rows import warn_if_rows_changed
 from tb_imbalance.event_file import EventFile
 from tb_imbalance.events import ReportBuilder
 from tb_imbalance.examples import ExampleSet
@@ -278,8 +279,12 @@ def write_checked(
     ``per_class_scalars``, ``image`` and ``description`` of
     :meth:`tb_imbalance.events.ReportBuilder.step_values`. ``write`` returns
     False when it wrote nothing (no default ``tf.summary`` writer, or
-    ``tf.summary.record_if(False)``): the step is then not recorded.
+    ``tf.summary.record_if(False)``): the step is then not recorded. The first
+    step of a tag read from the run's files is compared with the tag's last
+    step there, and a warning says when it counts other rows per class
+    (:mod:`tb_imbalance.continued_rows`).
     """
     history.check_report(report)
+    warn_if_rows_changed(history, report)  # the first step of a run continued on other validation rows?
     if write(report.step, builder.step_values(report, **options)) is not False:
         history.record(report)
