@@ -11,7 +11,7 @@ import numpy as np
 
 from tb_imbalance import background, core
 from tb_imbalance.examples import refuse_unused_examples_options
-from tb_imbalance.keras import call_order, distribution, fit_claims, model_checks, swapped_weights
+from tb_imbalance.keras import call_order, continued_run, distribution, fit_claims, model_checks, swapped_weights
 from tb_imbalance.keras.callback_messages import CallbackMessages
 from tb_imbalance.keras.examples_source import ExamplesSource
 from tb_imbalance.keras.resume import check_history
@@ -400,9 +400,8 @@ class ClassificationReportCallback(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         call_order.refuse_outside_training(self._training, "on_epoch_end", epoch, after=self._last_epoch)
-        self._last_epoch = epoch
+        self._last_epoch, self._logs_this_epoch = epoch, False
         self._skip_training_curves(False)  # set only while this epoch's training batches run
-        self._logs_this_epoch = False
         background.raise_failures(self._pending)
         if epoch % self.freq:
             return
@@ -426,6 +425,7 @@ class ClassificationReportCallback(keras.callbacks.Callback):
             scores, ids = self.examples.scores_of_epoch(self.model, self.batch_size)
         if self._writer is None or epoch <= self._kept_through:  # not the writer, or a step an interrupted fit
             return  # logged (kept): every process still predicts, as predict may be collective
+        continued_run.compare_first_pass(self._writer, self.name, epoch, cm, classes.names, self._messages)
         write = functools.partial(write_step, self, self._writer, self._fit, epoch, cm, curves, self._classes, scores, ids)
         if self.background:
             self._pending.append(background.submit(write, f"{self.run_dir}, tag {self.name!r}, epoch {epoch}",

@@ -54,6 +54,19 @@ class CallbackMessages:
         self._said.add(key)
         self.log(message)
 
+    def first_time(self, key: str) -> bool:
+        """Whether subject ``key`` comes up for the first time in this fit (nothing is said).
+
+        Example:
+            >>> messages = CallbackMessages("C", verbose=0)
+            >>> messages.first_time("compared"), messages.first_time("compared")
+            (True, False)
+        """
+        if "first:" + key in self._said:
+            return False
+        self._said.add("first:" + key)
+        return True
+
     def warn_once(self, key: str, message: str) -> None:
         """A ``UserWarning`` (pointing at the user's line: ``model.fit``, or the call of a callback method) and the
         line, once per ``key``."""

@@ -12,6 +12,7 @@ import os
 import struct
 import warnings
 
+import keras
 import numpy as np
 import pytest
 
@@ -19,6 +20,7 @@ import tb_imbalance
 from logdir_reader import matrices
 from tb_imbalance import format as fmt
 from tb_imbalance.event_file import EventFile
+from tb_imbalance.keras import BalancedAccuracy, ClassificationReportCallback
 from tb_imbalance.run_history import RunHistory
 from tb_imbalance.scalar_value import array_tensor
 from tb_imbalance.targets import close_directory_writers
@@ -163,3 +165,67 @@ def test_a_summary_writer_continuing_a_run_is_compared_too(tmp_path):
                                          r"'confusion_matrix' in .* \(step 0\) counted 110, 60 of class 'ok'"):
         tb_imbalance.log_matrix(second, CM * 2, 1, class_names=NAMES, image=False)
     second.close()
+
+
+# -- the Keras callback --------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(5)
+    y = rng.choice(3, 120, p=[0.6, 0.3, 0.1])
+    x = rng.normal(size=(120, 4)).astype("float32") + np.eye(3, 4, dtype="float32")[y]
+    return x, y
+
+
+def _model():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=[BalancedAccuracy(3)])
+    return model
+
+
+def _fit(model, log_dir, x, y, validation, *, initial_epoch, own=False):
+    callback = ClassificationReportCallback(log_dir, verbose=0, validation_data=validation if own else None)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        model.fit(x, y, epochs=initial_epoch + 2, initial_epoch=initial_epoch, verbose=0, callbacks=[callback],
+                  validation_data=None if own else validation)
+    return said_rows([str(warning.message) for warning in said])
+
+
+@pytest.mark.parametrize("own", [False, True], ids=["compiled-metric", "callback-validation-data"])
+def test_a_fit_continuing_a_run_on_another_validation_set_is_said_once(tmp_path, data, own):
+    x, y = data
+    model = _model()
+    assert not _fit(model, tmp_path, x, y, (x[:80], y[:80]), initial_epoch=0, own=own)
+    close_directory_writers()  # a new process: the run's steps are read from disk
+    [message] = _fit(model, tmp_path, x, y, (x[40:], y[40:]), initial_epoch=2, own=own)
+    before, now = np.bincount(y[:80], minlength=3), np.bincount(y[40:], minlength=3)
+    k = int(np.flatnonzero(before != now)[0])  # the first class whose count changed
+    assert message.startswith(
+        f"ClassificationReportCallback: the validation pass of epoch 2 counted 80 rows, {now[k]} of class '{k}'; the "
+        f"run's last step of tag 'confusion_matrix' in {tmp_path / 'validation_imbalance'} (step 1) counted 80, "
+        f"{before[k]} of class '{k}'.")
+    assert message.endswith("to report on another validation set, start a new run: another log_dir (or run_name, or name)")
+    logged = matrices(tmp_path)["validation_imbalance"]
+    assert sorted(logged) == [0, 1, 2, 3]
+    np.testing.assert_array_equal(logged[3].sum(axis=1), now)
+
+
+def test_a_second_fit_of_this_process_is_compared_with_the_run_too(tmp_path, data):
+    x, y = data
+    model = _model()
+    assert not _fit(model, tmp_path, x, y, (x[:80], y[:80]), initial_epoch=0)
+    assert not _fit(model, tmp_path, x, y, (x[:80], y[:80]), initial_epoch=2)  # the same rows: nothing said
+    assert len(_fit(model, tmp_path, x, y, (x[:60], y[:60]), initial_epoch=4)) == 1
+    assert sorted(matrices(tmp_path)["validation_imbalance"]) == list(range(6))
+
+
+def test_a_fit_continuing_after_an_unreadable_last_step_trains_and_says_nothing(tmp_path, data):
+    x, y = data
+    model = _model()
+    _fit(model, tmp_path, x, y, (x[:80], y[:80]), initial_epoch=0)
+    close_directory_writers()
+    _matrix_event(str(tmp_path / "validation_imbalance"), 2, array_tensor(-CM))
+    assert not _fit(model, tmp_path, x, y, (x[40:], y[40:]), initial_epoch=3)
+    assert sorted(matrices(tmp_path)["validation_imbalance"])[-2:] == [3, 4]
