@@ -245,6 +245,11 @@ def test_a_grouped_matrix_and_its_report_equal_scikit_learns_on_labels_mapped_to
         ({"pets": ["cat", "cat"]}, ValueError, r"`class_groups\['pets'\]` lists 'cat' twice"),
         ({"": ["cat"]}, ValueError, r"`class_groups` names must be non-empty strings"),
         ({3: ["cat"]}, ValueError, r"`class_groups` names must be non-empty strings"),
+        # Told as the group's name, not as `class_names`[0] of the rolled-up names.
+        ({"pets ": ["cat", "dog"]}, ValueError, r"^`class_groups` name 'pets ' starts or ends with whitespace.*; "
+                                                r"name the group 'pets'$"),
+        ({"pets": ["cat"], "\tpets": ["dog"]}, ValueError, r"^`class_groups` name '\\tpets' starts or ends"),
+        ({"cat\n": ["dog"]}, ValueError, r"^`class_groups` name 'cat\\n' .* look like those of 'cat'"),
         ({"pets": []}, ValueError, r"`class_groups\['pets'\]` lists no class"),
         ({"pets": "cat"}, TypeError, r"`class_groups\['pets'\]` must be a list of class names"),
         ({"bat": ["cat"]}, ValueError, r"group 'bat' has the name of a class outside it"),

@@ -25,7 +25,8 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
     before training); only the rules that need no class names are checked,
     and the members must be checked again once they are known.
 
-    Rules: group names are non-empty strings; each group lists at least one
+    Rules: group names are non-empty strings without whitespace at their
+    ends (as class names); each group lists at least one
     class; every member is one of ``class_names``; a class is in at most one
     group. Classes in no group are allowed: :func:`group_matrix` keeps each
     as a group of its own, under its class name, so a group name may not be
@@ -54,6 +55,12 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
     for group, members in class_groups.items():
         if not isinstance(group, str) or not group.strip():
             raise ValueError(f"`class_groups` names must be non-empty strings, received {group!r}")
+        if group != group.strip():  # as class names (validate_class_names), told as a group's
+            raise ValueError(
+                f"`class_groups` name {group!r} starts or ends with whitespace, which TensorBoard's Scalars tab and "
+                f"the picture do not show: its tags would look like those of {group.strip()!r}, yet be charted apart "
+                f"from them; name the group {group.strip()!r}"
+            )
         if isinstance(members, (str, bytes)) or not isinstance(members, (Sequence, np.ndarray)):
             raise TypeError(
                 f"`class_groups[{group!r}]` must be a list of class names, received "
