@@ -71,6 +71,20 @@ def test_log_matrix_continuing_a_run_on_other_rows_is_said_once_naming_tag_steps
     np.testing.assert_array_equal(read[3], other)
 
 
+def test_the_filter_docs_give_for_rows_that_change_by_design_silences_the_warning_alone(tmp_path):
+    run_dir = tmp_path / "run"
+    tb_imbalance.log_matrix(run_dir, CM, 0, class_names=NAMES, image=False)
+    close_directory_writers()
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", message=r"tb_imbalance: step \d+ counted")  # docs/other-loops.md
+        tb_imbalance.log_matrix(run_dir, CM * 2, 1, class_names=NAMES, image=False)
+        with pytest.raises(ValueError, match="step 1"):  # other refusals are untouched
+            tb_imbalance.log_matrix(run_dir, CM, 1, class_names=NAMES, image=False)
+    assert [str(warning.message) for warning in said] == []
+    assert sorted(matrices(tmp_path)["run"]) == [0, 1]
+
+
 def test_the_same_rows_per_class_in_other_cells_are_said_nothing(tmp_path):
     run_dir = tmp_path / "run"
     tb_imbalance.log_matrix(run_dir, CM, 0, class_names=NAMES, image=False)
