@@ -377,6 +377,29 @@ def test_class_names_earlier_versions_wrote_are_served_by_every_route(tmp_path, 
     assert answers["report "]["confusion_matrix"] == [[11, 1], [1, 4]]
 
 
+def test_curves_whose_bins_do_not_merge_into_the_calibration_bins_are_refused_where_they_are_read(tmp_path):
+    # The content allows 10 bins of 10 calibration bins; the curves' maths merge the bins into 15 and trust what was
+    # read: the report and compare answered 500, the curves route too.
+    summary = np.zeros((4, 3, 10))
+    summary[:3, 0, 9] = summary[:3, 2, 9] = CM3.sum(axis=1)
+    curves = summary_pb2.Summary.Value(
+        tag=fmt.curves_tag(TAG), metadata=fmt.create_curves_metadata(TAG, 10, 10),
+        tensor=tensor_util.make_tensor_proto(fmt.encode_curves(summary)),
+    )
+    _write(tmp_path / "ten_bins", [_matrix_value(fmt.create_summary_metadata(NAMES3).plugin_data.content, CM3), curves],
+           steps=1)
+    client = _client_of(tmp_path)
+    reason = (f"run 'ten_bins', tag '{TAG}_curves': its 10 score bins do not merge into the 15 calibration bins the "
+              "dashboard draws (no tb_imbalance writer stores such curves: log them again, 75 bins)")
+    report = json.loads(client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "ten_bins", "tag": TAG}).get_data())
+    assert (report["has_curves"], report["curves_error"], report["per_class"]["average_precision"]) == (
+        False, reason, [None] * 3)
+    response = client.get(f"{PLUGIN_ROUTE}/compare", query_string={"run": "ten_bins", "tag": TAG, "baseline": "ten_bins"})
+    assert response.status_code == 200 and json.loads(response.get_data())["per_class"]["average_precision"] == [None] * 3
+    response = client.get(f"{PLUGIN_ROUTE}/curves", query_string={"run": "ten_bins", "tag": TAG, "class": 0})
+    assert (response.status_code, json.loads(response.get_data())["error"]) == (422, reason)
+
+
 def test_the_class_limit_is_named_in_the_answer(client):
     response = client.get(f"{PLUGIN_ROUTE}/report", query_string={"run": "wide_coo", "tag": TAG})
     assert response.status_code == 422

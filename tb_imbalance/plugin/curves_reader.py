@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from tensorboard.data import provider as tb_provider
 
+from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.plugin import curves as plugin_curves
 from tb_imbalance.plugin.decode import ALL_STEPS
@@ -178,6 +179,12 @@ class CurveReads:
             raise UnreadableDataError(f"run {run!r}, tag {fmt.curves_tag(tag)!r}: {error}") from None
         if info.matrix_tag != tag:
             raise self._no_curves(ctx, experiment_id, run, tag)
+        if info.bins % core.CALIBRATION_BINS:  # the curves' maths merge the bins into these
+            raise UnreadableDataError(
+                f"run {run!r}, tag {fmt.curves_tag(tag)!r}: its {info.bins} score bins do not merge into the "
+                f"{core.CALIBRATION_BINS} calibration bins the dashboard draws (no tb_imbalance writer stores such "
+                f"curves: log them again, {core.CURVE_BINS} bins)"
+            )
 
         def load() -> plugin_curves.CurveSummary:
             with provider_errors(f"reading the curves of run {run!r}, tag {tag!r}, step {step}"):
