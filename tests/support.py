@@ -6,6 +6,8 @@
 * :func:`write_newer_format_run` writes a run a future version would write.
 * :func:`labels_from_matrix` turns a matrix back into ``(y_true, y_pred)``
   for scikit-learn.
+* :func:`count_calls` counts the calls of functions of the package, through
+  every module that imported them.
 * :func:`tensorboard_server` starts ``python -m tensorboard.main`` on
   127.0.0.1 and yields its base URL once the Imbalance plugin serves data.
 * :func:`get_json` / :func:`wait_for_json` fetch JSON over HTTP.
@@ -26,6 +28,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import dataclasses
 import json
@@ -245,6 +248,24 @@ def labels_from_matrix(cm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     num_classes = cm.shape[0]
     cells = np.repeat(np.arange(num_classes * num_classes), cm.reshape(-1))
     return cells // num_classes, cells % num_classes
+
+
+def count_calls(monkeypatch: Any, *functions: Callable) -> "collections.Counter[str]":
+    """Count the calls of ``functions`` (by name) made through any ``tb_imbalance`` module that holds them.
+
+    A module that imported a function by name (``from ... import validate_matrix``) holds its own binding:
+    each one is replaced, so that no call goes uncounted.
+    """
+    calls: collections.Counter[str] = collections.Counter()
+    for function in functions:
+        def counted(*args: Any, _original: Callable = function, **kwargs: Any) -> Any:
+            calls[_original.__name__] += 1
+            return _original(*args, **kwargs)
+
+        for name, module in list(sys.modules.items()):
+            if name.split(".")[0] == "tb_imbalance" and vars(module).get(function.__name__) is function:
+                monkeypatch.setattr(module, function.__name__, counted)
+    return calls
 
 
 def free_port() -> int:

@@ -133,6 +133,35 @@ def test_report_of_weighted_counts_matches_scikit_learn(client):
     )
 
 
+def test_each_request_checks_each_stored_matrix_once_and_trusts_the_curves_read(tmp_path, monkeypatch):
+    # The trends checked each step's matrix twice (per_class_metrics, imbalance_metrics), report once more
+    # (per_class_intervals), compare both matrices twice (per_class_differences); every curve function checked
+    # the summary decode_curves had checked where it was read.
+    import tb_imbalance
+    from support import count_calls, plugin_client
+    from tb_imbalance.core import curves, validators
+
+    rng = np.random.default_rng(3)
+    for run in ("a", "b"):
+        for step in range(3):
+            labels = rng.integers(0, 3, 60)
+            scores = rng.dirichlet(np.ones(3), size=60) + np.eye(3)[labels]
+            tb_imbalance.log_report(tmp_path / run, labels, scores / scores.sum(axis=1, keepdims=True), step,
+                                    class_names=["x", "y", "z"], class_counts=[50, 30, 5], image=False)
+    client = plugin_client(tmp_path)
+    calls = count_calls(monkeypatch, validators.validate_matrix, curves._summary_rows, core.per_class_metrics,
+                        core.imbalance_metrics, core.per_class_intervals, core.per_class_differences)
+    for route, params, matrices in (
+        ("series", {"run": "a"}, 3),  # the trends: every step's matrix
+        ("report", {"run": "a"}, 1),
+        ("compare", {"run": "a", "baseline": "b"}, 2),
+        ("curves", {"run": "a", "class": 1}, 1),
+    ):
+        calls.clear()
+        _get(client, route, tag=TAG, **params)
+        assert dict(calls) == {"validate_matrix": matrices}, route
+
+
 # --------------------------------------------------------------------------
 # JSON text
 # --------------------------------------------------------------------------

@@ -211,7 +211,17 @@ def curve_metrics(summary: np.ndarray) -> dict[str, Any]:
         >>> result["metrics"]["expected_calibration_error"], result["metrics"]["classwise_calibration_error"]
         (0.0, 0.0)
     """
-    summary = _summary_rows(summary, "summary", classes=True, calibration=True)
+    return _curve_metrics(_summary_rows(summary, "summary", classes=True, calibration=True))
+
+
+def _curve_metrics(summary: np.ndarray) -> dict[str, Any]:
+    """:func:`curve_metrics` of a checked float64 ``[C + 1, 3, B]`` summary, ``B`` a multiple of
+    :data:`CALIBRATION_BINS` (a step's, checked at its entry or where it was read), not checked again.
+
+    Example:
+        >>> _curve_metrics(np.zeros((3, 3, 15)))["metrics"]["macro_roc_auc"] is None
+        True
+    """
     true_positives, false_positives = _from_top(summary[:-1, POSITIVES : NEGATIVES + 1]).transpose(1, 0, 2)
     positives = true_positives[:, :1]
     negatives = false_positives[:, :1]
@@ -257,7 +267,16 @@ def pr_curve(rows: np.ndarray) -> dict[str, list[float]]:
         >>> curve["precision"], curve["recall"], curve["thresholds"]
         ([0.3333333333333333, 0.5, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0], [0.2, 0.8, 0.8666666666666667])
     """
-    rows = _summary_rows(rows, "rows", classes=False)
+    return _pr_curve(_summary_rows(rows, "rows", classes=False))
+
+
+def _pr_curve(rows: np.ndarray) -> dict[str, list[float]]:
+    """:func:`pr_curve` of one class's checked float64 ``[3, B]`` rows, not checked again.
+
+    Example:
+        >>> _pr_curve(np.zeros((3, 15)))
+        {'precision': [1.0], 'recall': [0.0], 'thresholds': []}
+    """
     filled = np.flatnonzero(rows[POSITIVES] + rows[NEGATIVES])
     true_positives = _from_top(rows[POSITIVES])[filled]
     false_positives = _from_top(rows[NEGATIVES])[filled]
@@ -284,7 +303,16 @@ def roc_curve(rows: np.ndarray) -> dict[str, list]:
         >>> roc_curve(rows)["fpr"], roc_curve(rows)["tpr"]
         ([0.0, 0.5, 0.5, 1.0], [0.0, 0.0, 1.0, 1.0])
     """
-    rows = _summary_rows(rows, "rows", classes=False)
+    return _roc_curve(_summary_rows(rows, "rows", classes=False))
+
+
+def _roc_curve(rows: np.ndarray) -> dict[str, list]:
+    """:func:`roc_curve` of one class's checked float64 ``[3, B]`` rows, not checked again.
+
+    Example:
+        >>> _roc_curve(np.zeros((3, 15)))
+        {'fpr': [0.0], 'tpr': [0.0], 'thresholds': [None]}
+    """
     filled = np.flatnonzero(rows[POSITIVES] + rows[NEGATIVES])[::-1]
     true_positives = _from_top(rows[POSITIVES])[filled]
     false_positives = _from_top(rows[NEGATIVES])[filled]
@@ -337,7 +365,18 @@ def reliability(rows: np.ndarray) -> dict[str, list]:
         >>> diagram["mean_score"][12], diagram["observed_frequency"][12], diagram["rows"][12]
         (0.825, 0.25, 4.0)
     """
-    merged = _calibration_bins(_summary_rows(rows, "rows", classes=False, calibration=True))
+    return _reliability(_summary_rows(rows, "rows", classes=False, calibration=True))
+
+
+def _reliability(rows: np.ndarray) -> dict[str, list]:
+    """:func:`reliability` of checked float64 ``[3, B]`` rows, ``B`` a multiple of :data:`CALIBRATION_BINS`, not
+    checked again.
+
+    Example:
+        >>> _reliability(np.zeros((3, 15)))["rows"][:3]
+        [0.0, 0.0, 0.0]
+    """
+    merged = _calibration_bins(rows)
     count = merged[POSITIVES] + merged[NEGATIVES]
     empty = count == 0
     return {

@@ -33,6 +33,8 @@ __all__ = [
 DEFAULT_CONFIDENCE = 0.95
 
 _STANDARD_NORMAL = NormalDist()
+#: The two-sided normal quantile of :data:`DEFAULT_CONFIDENCE` (1.96).
+_DEFAULT_Z = _STANDARD_NORMAL.inv_cdf(1.0 - (1.0 - DEFAULT_CONFIDENCE) / 2.0)
 
 
 def normal_quantile(probability: float) -> float:
@@ -258,7 +260,18 @@ def per_class_intervals(cm: Any, *, confidence: float = DEFAULT_CONFIDENCE) -> d
         ([0.8702, 0.3057], [0.9894, 0.8632])
     """
     z = _two_sided_z(confidence)
-    stats = per_class_metrics(cm)
+    return _per_class_intervals(per_class_metrics(cm), z)
+
+
+def _per_class_intervals(stats: dict[str, np.ndarray], z: float = _DEFAULT_Z) -> dict[str, np.ndarray]:
+    """:func:`per_class_intervals` from the :func:`~tb_imbalance.core.metrics._per_class_metrics` of a checked
+    matrix, at the two-sided normal quantile ``z`` (1.96 for 95%), not checked again.
+
+    Example:
+        >>> from tb_imbalance.core.metrics import _per_class_metrics
+        >>> _per_class_intervals(_per_class_metrics(validate_matrix([[50, 2], [3, 5]])))["recall_high"].round(4).tolist()
+        [0.9894, 0.8632]
+    """
     tp = stats["tp"]
     recall_low, recall_high = _wilson(tp, stats["support"].astype(np.float64), z)
     precision_low, precision_high = _wilson(tp, stats["predicted"].astype(np.float64), z)
@@ -311,6 +324,21 @@ def per_class_differences(
             f"`cm` and `baseline_cm` must have the same classes, received {run['tp'].shape[0]} and "
             f"{baseline['tp'].shape[0]} classes"
         )
+    return _per_class_differences(run, baseline, z)
+
+
+def _per_class_differences(
+    run: dict[str, np.ndarray], baseline: dict[str, np.ndarray], z: float = _DEFAULT_Z
+) -> dict[str, np.ndarray]:
+    """:func:`per_class_differences` from the :func:`~tb_imbalance.core.metrics._per_class_metrics` of two checked
+    matrices of the same classes, at the two-sided normal quantile ``z``, not checked again.
+
+    Example:
+        >>> from tb_imbalance.core.metrics import _per_class_metrics
+        >>> run, baseline = (_per_class_metrics(validate_matrix(cm)) for cm in ([[90, 10], [2, 8]], [[95, 5], [6, 4]]))
+        >>> _per_class_differences(run, baseline)["recall_delta"].round(2).tolist()
+        [-0.05, 0.4]
+    """
     result: dict[str, np.ndarray] = {}
     for score, denominator in (("recall", "support"), ("precision", "predicted")):
         k_a, n_a = run["tp"], run[denominator].astype(np.float64)

@@ -21,6 +21,8 @@ from typing import Any, Hashable, Mapping, Sequence
 import numpy as np
 
 from tb_imbalance import core
+from tb_imbalance.core.curves import _curve_metrics, _pr_curve, _reliability, _roc_curve
+from tb_imbalance.core.metrics import _per_class_metrics
 from tb_imbalance.plugin.offers import run_fix
 
 __all__ = ["CurveSteps", "CurveSummary", "report_curve_fields", "curves_payload", "average_precision_differences", "no_curves_message"]
@@ -85,9 +87,10 @@ def report_curve_fields(summary: np.ndarray | None, num_classes: int) -> dict[st
     """The report's curve fields: ``per_class`` AP, ROC-AUC and calibration error, and the headline metrics.
 
     All None when ``summary`` is None (no curves at that step); see
-    :func:`tb_imbalance.core.curve_metrics`.
+    :func:`tb_imbalance.core.curve_metrics`. ``summary`` was checked where it
+    was read (:meth:`~tb_imbalance.plugin.curves_reader.CurveReads`).
     """
-    return _empty_fields(num_classes) if summary is None else core.curve_metrics(summary)
+    return _empty_fields(num_classes) if summary is None else _curve_metrics(summary)
 
 
 def average_precision_differences(
@@ -123,6 +126,10 @@ def curves_payload(
 ) -> dict[str, Any]:
     """The ``curves`` route's answer for one class at one step.
 
+    ``summary`` and ``cm`` were checked where they were read (the summary's
+    bins by :meth:`~tb_imbalance.plugin.curves_reader.CurveReads`, the
+    matrix by :func:`tb_imbalance.core.validate_matrix`): not checked again.
+
     Returns:
         ``run``, ``tag``, ``step``, ``steps`` (the steps holding curves),
         ``class_index``, ``class_name``, ``bins``; ``pr`` (``precision``,
@@ -137,8 +144,8 @@ def curves_payload(
         scikit-learn's ``zero_division=0``).
     """
     rows = summary[class_index]
-    computed = core.curve_metrics(summary)["per_class"]
-    stats = core.per_class_metrics(cm)
+    computed = _curve_metrics(summary)["per_class"]
+    stats = _per_class_metrics(cm)
     return {
         "run": run,
         "tag": tag,
@@ -147,9 +154,9 @@ def curves_payload(
         "class_index": class_index,
         "class_name": class_names[class_index],
         "bins": int(summary.shape[2]),
-        "pr": core.pr_curve(rows),
-        "roc": core.roc_curve(rows),
-        "reliability": core.reliability(rows),
+        "pr": _pr_curve(rows),
+        "roc": _roc_curve(rows),
+        "reliability": _reliability(rows),
         "average_precision": computed["average_precision"][class_index],
         "roc_auc": computed["roc_auc"][class_index],
         "calibration_error": computed["calibration_error"][class_index],

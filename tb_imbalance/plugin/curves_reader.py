@@ -31,6 +31,7 @@ from tb_imbalance.plugin import curves as plugin_curves
 from tb_imbalance.plugin.decode import ALL_STEPS
 from tb_imbalance.plugin.offers import runs_with_blobs
 from tb_imbalance.plugin.offers import step_fix
+from tb_imbalance.plugin.series import invalid_matrix_is_unreadable
 from tb_imbalance.plugin.errors import (
     BadRequestError,
     DashboardError,
@@ -91,9 +92,11 @@ class CurveReads:
             )
         series.position(chosen, offered=("curves", shown))  # 404 / 422 when the step's matrix cannot be shown
         summary = self._decoded_curves(ctx, experiment_id, run, tag, steps, chosen, num_classes)
+        with invalid_matrix_is_unreadable(chosen, run, tag):
+            cm = core.validate_matrix(series.matrix(chosen))
         return plugin_curves.curves_payload(
             summary,
-            series.matrix(chosen),
+            cm,
             class_names=series.info.class_names,
             class_index=int(class_index),
             run=run,
@@ -179,7 +182,7 @@ class CurveReads:
             raise UnreadableDataError(f"run {run!r}, tag {fmt.curves_tag(tag)!r}: {error}") from None
         if info.matrix_tag != tag:
             raise self._no_curves(ctx, experiment_id, run, tag)
-        if info.bins % core.CALIBRATION_BINS:  # the curves' maths merge the bins into these
+        if info.bins % core.CALIBRATION_BINS:  # the one check of what the curves' maths take as given
             raise UnreadableDataError(
                 f"run {run!r}, tag {fmt.curves_tag(tag)!r}: its {info.bins} score bins do not merge into the "
                 f"{core.CALIBRATION_BINS} calibration bins the dashboard draws (no tb_imbalance writer stores such "

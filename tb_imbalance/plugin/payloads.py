@@ -32,6 +32,7 @@ import numpy as np
 from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.core.groups import _group_matrix
+from tb_imbalance.core.intervals import _per_class_differences, _per_class_intervals
 from tb_imbalance.core.long_tail import _shot_recalls
 from tb_imbalance.core.metrics import _classification_report, _imbalance_metrics, _per_class_metrics
 from tb_imbalance.plugin.errors import BadRequestError, DashboardError
@@ -152,7 +153,7 @@ def report_payload(
         metrics = _imbalance_metrics(cm, stats)
         if counts is not None:
             metrics.update(_shot_recalls(stats, counts, many, few))
-        bounds = core.per_class_intervals(cm)
+        bounds = _per_class_intervals(stats)
     weighted = series.weighted(chosen)
     per_class: dict[str, Any] = {field: stats[field].tolist() for field in _PER_CLASS_FIELDS}
     for score in ("recall", "precision"):
@@ -303,7 +304,8 @@ def _check_same_classes(info: fmt.MatrixInfo, baseline_info: fmt.MatrixInfo, run
 
 
 def _matrix_at(series: MatrixSeries, run: str, tag: str, step: int | None, parameter: str) -> tuple[int, np.ndarray]:
-    """``(step, matrix)`` of ``run`` (its latest step when None); errors name the run and query ``parameter``."""
+    """``(step, matrix)`` of ``run`` (its latest step when None), the matrix checked; errors name the run and query
+    ``parameter``."""
     series.require_steps(run, tag, "run" if parameter == "step" else "baseline")
     chosen = series.steps[-1] if step is None else int(step)
     try:
@@ -312,8 +314,7 @@ def _matrix_at(series: MatrixSeries, run: str, tag: str, step: int | None, param
     except DashboardError as error:
         raise type(error)(f"run {run!r}: {error.message}", status=error.status) from error
     with invalid_matrix_is_unreadable(chosen, run, tag):
-        core.validate_matrix(cm)
-    return chosen, cm
+        return chosen, core.validate_matrix(cm)
 
 
 def _nullable(values: np.ndarray, defined: np.ndarray) -> list[Any]:
@@ -375,7 +376,8 @@ def compare_payload(
     chosen, cm = _matrix_at(series, run, tag, step, "step")
     baseline_chosen, baseline_cm = _matrix_at(baseline_series, baseline, tag, baseline_step, "baseline_step")
     weighted = series.weighted(chosen) or baseline_series.weighted(baseline_chosen)
-    differences = core.per_class_differences(cm, baseline_cm)
+    # both matrices checked by _matrix_at, of the same classes (_check_same_classes): not checked again
+    differences = _per_class_differences(_per_class_metrics(cm), _per_class_metrics(baseline_cm))
     per_class: dict[str, list[Any]] = {}
     for score in ("recall", "precision"):
         delta = differences[f"{score}_delta"]

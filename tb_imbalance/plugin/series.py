@@ -29,6 +29,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.core.metrics import _imbalance_metrics, _per_class_metrics
 from tb_imbalance.core.validators import REPORT_KEYS
 from tb_imbalance.plugin.errors import NotFoundError, UnreadableDataError, shown_value
 from tb_imbalance.plugin.offers import describe_steps, run_fix, step_fix
@@ -409,10 +410,10 @@ class MatrixSeries:
         columns: dict[str, list[np.ndarray]] = {field: [] for field in TREND_FIELDS}
         metrics: dict[str, list[float]] = {name: [] for name in core.METRIC_NAMES}
         for step, packed in zip(self.steps, self._matrices):
-            cm = packed.unpack()
             with invalid_matrix_is_unreadable(step):
-                stats = core.per_class_metrics(cm)
-                headline = core.imbalance_metrics(cm, per_class=stats)
+                cm = core.validate_matrix(packed.unpack())  # each step's matrix checked once, then trusted
+            stats = _per_class_metrics(cm)
+            headline = _imbalance_metrics(cm, stats)
             for field in TREND_FIELDS:
                 columns[field].append(stats[field])
             for name in core.METRIC_NAMES:
