@@ -42,6 +42,7 @@ from tensorboard.plugins.pr_curve import metadata as pr_curve_metadata
 
 from tb_imbalance import core
 from tb_imbalance import format as fmt
+from tb_imbalance.core.curves import _curve_metrics, _threshold_table
 from tb_imbalance.scalar_value import HEADLINE_PREFIX, blob_tensor, scalar_value
 from tb_imbalance.step import ReportStep
 
@@ -69,7 +70,7 @@ def want_pr_curves(num_classes: int, requested: bool | None) -> bool:
 
 def _pr_curve_data(summary: np.ndarray) -> np.ndarray:
     """:func:`tb_imbalance.core.threshold_table` as float32 (float64 where sums of weights pass float32's range)."""
-    data = core.threshold_table(summary)
+    data = _threshold_table(summary)
     return data.astype(np.float32) if data.max(initial=0.0) < np.finfo(np.float32).max else data
 
 
@@ -121,7 +122,7 @@ def curve_values(
             tensor=blob_tensor(fmt.encode_curves(summary).tolist()),
         )
     ]
-    computed = core.curve_metrics(summary)
+    computed = _curve_metrics(summary)  # the step's curves, checked by ReportStep: not checked again
     values += [
         scalar_value(f"{prefix}{HEADLINE_PREFIX}/{metric}", value)
         for metric, value in computed["metrics"].items()

@@ -34,7 +34,7 @@ import numpy as np
 
 from tb_imbalance import core
 from tb_imbalance.examples import DEFAULT_EXAMPLES_MAX_BYTES, DEFAULT_EXAMPLES_PER_CELL, examples_of_step
-from tb_imbalance.step import ReportStep, validate_step, validate_tag
+from tb_imbalance.step import ClassSet, ReportStep, validate_step, validate_tag
 from tb_imbalance.step_curves import curves_of_step, refuse_pr_curves_without_curves
 from tb_imbalance.targets import sink_for
 from tb_imbalance.tensors import eager_under_torch_compile, refuse_tf_graph_or_replica, to_numpy
@@ -185,10 +185,11 @@ def log_report(
         labels, predictions, num_classes=num_classes, sample_weight=sample_weight, from_logits=from_logits,
     )
     cm = core.count_class_ids(ids)
-    # The class set and the run history are checked before the examples are chosen (their work).
-    report = ReportStep.of(
-        step, name, cm, class_names, class_counts=to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=ids.weighted,
+    # The class set and the run history are checked before the curves and examples are made (their work).
+    classes = ClassSet.of(class_names, ids.num_classes, class_counts=to_numpy(class_counts, "class_counts"),
+                          class_groups=class_groups, checked_names=True)
+    report = ReportStep.with_classes(
+        step, name, cm, classes, weighted=ids.weighted,
         curves=curves_of_step(name, predictions, ids, from_logits=from_logits, curves=curves, writer=sink.writer),
     )
     recording = sink.recording()  # not inside tf.summary.record_if(False): else nothing is checked, picked or written

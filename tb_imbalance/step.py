@@ -169,8 +169,11 @@ class ClassSet:
         *,
         class_counts: Any = None,
         class_groups: Mapping[str, Sequence[str]] | None = None,
+        checked_names: bool = False,
     ) -> "ClassSet":
         """Validate the class set of a ``num_classes`` matrix.
+
+        ``checked_names``: ``class_names`` are :func:`tb_imbalance.core.resolve_num_classes`'s, checked (or None).
 
         Raises:
             TypeError / ValueError: bad ``class_names``, ``class_counts`` or
@@ -179,14 +182,12 @@ class ClassSet:
                 :func:`~tb_imbalance.core.validate_class_counts`,
                 :func:`~tb_imbalance.core.validate_class_groups`).
         """
-        names = core.validate_class_names(class_names, num_classes)
+        checked = checked_names and class_names is not None
+        names = class_names if checked else core.validate_class_names(class_names, num_classes)
         counts = core.validate_class_counts(class_counts, num_classes)
         groups = core.validate_class_groups(class_groups, names)
-        return cls(
-            tuple(names),
-            None if counts is None else tuple(counts),
-            None if groups is None else tuple((group, tuple(members)) for group, members in groups.items()),
-        )
+        groups = None if groups is None else tuple((group, tuple(members)) for group, members in groups.items())
+        return cls(tuple(names), None if counts is None else tuple(counts), groups)
 
     @classmethod
     def from_info(cls, info: fmt.MatrixInfo) -> "ClassSet":

@@ -45,7 +45,7 @@ from tensorboard.compat.proto import summary_pb2
 
 from tb_imbalance import core
 from tb_imbalance.events import ReportBuilder, step_matrix_value
-from tb_imbalance.step import ReportStep
+from tb_imbalance.step import ClassSet, ReportStep
 from tb_imbalance.step_curves import curves_of_step, refuse_pr_curves_without_curves
 from tb_imbalance.run_history import ONE_PROCESS
 from tb_imbalance.targets import history_of, shared_write_lock
@@ -115,7 +115,8 @@ def _counted(
     sample_weight: Any,
     from_logits: bool,
 ) -> tuple[Any, Any, Any, core.ClassIds, Sequence[str] | None]:
-    """``(labels, predictions, sample_weight, class ids, class_names)`` as numpy, the argmax taken once."""
+    """``(labels, predictions, sample_weight, class ids, class_names)`` as numpy, the argmax taken once; the names
+    checked (:func:`tb_imbalance.core.resolve_num_classes`), for ``ClassSet.of(..., checked_names=True)``."""
     labels, predictions = _to_numpy(labels, "labels"), _to_numpy(predictions, "predictions")
     sample_weight = _to_numpy(sample_weight, "sample_weight")
     num_classes, class_names = core.resolve_num_classes(
@@ -280,10 +281,9 @@ def confusion_matrix(
     if step is None:
         return False  # nothing would be written, and no step to check the inputs against
     *_, ids, names = _counted(labels, predictions, num_classes, class_names, sample_weight, from_logits)
-    report = ReportStep.of(
-        step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=ids.weighted,
-    )
+    classes = ClassSet.of(names, ids.num_classes, class_counts=_to_numpy(class_counts, "class_counts"),
+                          class_groups=class_groups, checked_names=True)
+    report = ReportStep.with_classes(step, name, core.count_class_ids(ids), classes, weighted=ids.weighted)
     return _write_checked(report, values_only=True, description=description)
 
 
@@ -385,9 +385,10 @@ def classification_report(
     labels, predictions, sample_weight, ids, names = _counted(
         labels, predictions, num_classes, class_names, sample_weight, from_logits
     )
-    report = ReportStep.of(
-        step, name, core.count_class_ids(ids), names, class_counts=_to_numpy(class_counts, "class_counts"),
-        class_groups=class_groups, weighted=ids.weighted,
+    classes = ClassSet.of(names, ids.num_classes, class_counts=_to_numpy(class_counts, "class_counts"),
+                          class_groups=class_groups, checked_names=True)
+    report = ReportStep.with_classes(
+        step, name, core.count_class_ids(ids), classes, weighted=ids.weighted,
         curves=curves_of_step(
             name, predictions, ids, from_logits=from_logits, curves=curves, writer=_default_writer()
         ),

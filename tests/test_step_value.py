@@ -3,7 +3,9 @@
 Counted per call: the validators of :mod:`tb_imbalance.core` may run inside
 core's own public metric functions (which check what they are given), but
 outside core each runs once — in :meth:`tb_imbalance.step.ReportStep.of` —
-whichever entry is used and whatever target it writes to.
+whichever entry is used and whatever target it writes to; the class names of
+an entry that counts labels are checked once, by
+:func:`tb_imbalance.core.resolve_num_classes`, and trusted by the step.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from support import count_calls
 import tb_imbalance.summary as tbs
 from tb_imbalance import ReportWriter, core, log_matrix, log_report
 from tb_imbalance.step import ClassSet, ReportStep
@@ -74,7 +77,9 @@ def _entries(tmp_path, names=NAMES):
 )
 def test_every_entry_validates_once(tmp_path, outside_core_calls, entry):
     _entries(tmp_path)[entry]()
-    assert dict(outside_core_calls) == {name: 1 for name in VALIDATORS}
+    # the entries that count labels have their names checked inside core, by resolve_num_classes; the step trusts them
+    resolved = entry in ("log_report_directory", "log_report_tf_writer", "summary_op")
+    assert dict(outside_core_calls) == {name: 1 for name in VALIDATORS if not (resolved and name == "validate_class_names")}
 
 
 @pytest.mark.parametrize(
@@ -100,6 +105,29 @@ def test_the_report_maths_trust_the_checked_step(tmp_path, monkeypatch, entry):
     calls.clear()
     _entries(tmp_path)[entry]()
     assert dict(calls) == {}
+
+
+@pytest.mark.parametrize(
+    "entry", ["log_report_directory", "log_report_tf_writer", "log_matrix", "report_writer", "summary_op", "summary_matrix"]
+)
+def test_class_names_and_curves_are_checked_once_through_every_binding(tmp_path, monkeypatch, entry):
+    # log_report and the summary ops checked the names in resolve_num_classes (its own binding, which the counts
+    # above miss) and again in ClassSet.of; the step's curves were checked again by curve_metrics and threshold_table
+    from tb_imbalance.core import curves, validators
+
+    entries = _entries(tmp_path)
+    writer = tf.summary.create_file_writer(str(tmp_path / "summary_matrix"))
+
+    def summary_matrix():
+        with writer.as_default():
+            assert tbs.confusion_matrix("confusion_matrix", LABELS, SCORES, step=0, class_names=NAMES, **OPTIONS)
+
+    entries["summary_matrix"] = summary_matrix
+    calls = count_calls(monkeypatch, validators.validate_class_names, curves.validate_curve_summary, curves._summary_rows)
+    entries[entry]()
+    with_curves = entry in ("log_report_directory", "log_report_tf_writer", "summary_op")  # scores: curves by default
+    # the class names once, and once the names the groups roll up to (validate_class_groups' own check)
+    assert dict(calls) == {"validate_class_names": 2, **({"validate_curve_summary": 1} if with_curves else {})}
 
 
 @pytest.mark.parametrize(

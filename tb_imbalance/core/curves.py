@@ -340,7 +340,17 @@ def threshold_table(summary: np.ndarray) -> np.ndarray:
         [[1.0, 1.0, 1.0, 0.0], [2.0, 1.0, 1.0, 0.0], [0.0, 1.0, 1.0, 2.0],
          [0.0, 0.0, 0.0, 1.0], [0.3333333333333333, 0.5, 0.5, 0.0], [1.0, 1.0, 1.0, 0.0]]
     """
-    rows = _summary_rows(summary, "summary", classes=True)[:-1]  # the classes' rows, not the top label's
+    return _threshold_table(_summary_rows(summary, "summary", classes=True))
+
+
+def _threshold_table(summary: np.ndarray) -> np.ndarray:
+    """:func:`threshold_table` of a checked float64 ``[C + 1, 3, B]`` summary (a step's), not checked again.
+
+    Example:
+        >>> _threshold_table(np.zeros((3, 3, 75))).shape
+        (2, 6, 76)
+    """
+    rows = summary[:-1]  # the classes' rows, not the top label's
     table = np.zeros((rows.shape[0], 6, rows.shape[2] + 1))
     table[:, :2, :-1] = _from_top(rows[:, POSITIVES : NEGATIVES + 1])
     true_positives, false_positives = table[:, 0], table[:, 1]
