@@ -37,7 +37,7 @@ from tb_imbalance import core
 from tb_imbalance import format as fmt
 from tb_imbalance.core.caller import user_stacklevel
 
-__all__ = ["LOG_REPORT_FIXES", "LastRows", "rows_changed", "warn_if_rows_changed"]
+__all__ = ["LOG_REPORT_FIXES", "LastRows", "SUMS_RTOL", "rows_changed", "warn_if_rows_changed"]
 
 #: What to do about other rows, for a continuation through ``log_report`` / ``ReportWriter``.
 LOG_REPORT_FIXES = (
@@ -99,10 +99,23 @@ def _decoded(tensor: Any, info: fmt.MatrixInfo) -> Any:
         return None
 
 
+#: How far two sums of weights of one class may differ, relatively, and still be the same rows. A matrix summed
+#: in float32 (a torch tensor or tf.Variable added to batch by batch) rounds the same rows' weights otherwise for
+#: another batch size, another order of rows, or a GPU's atomic adds: by about 1e-5 at a million rows.
+SUMS_RTOL = 1e-4
+
+
 def _changed(support: np.ndarray, before: np.ndarray) -> np.ndarray:
-    """Per class, whether its rows changed: sums of weights allow for the rounding of another order of adding."""
+    """Per class, whether its rows changed: sums of weights allow for the rounding of another order of adding.
+
+    Example:
+        >>> _changed(np.array([1755.2683, 90.0]), np.array([1755.2681, 90.0])).tolist()  # float32 roundings
+        [False, False]
+        >>> _changed(np.array([1755.5, 90.0]), np.array([1755.2681, 90.0])).tolist()  # other rows
+        [True, False]
+    """
     if support.dtype.kind == "f" or before.dtype.kind == "f":
-        return ~np.isclose(support, before, rtol=1e-9, atol=0.0)
+        return ~np.isclose(support, before, rtol=SUMS_RTOL, atol=0.0)
     return support != before
 
 

@@ -127,6 +127,30 @@ def test_sums_of_weights_are_compared_allowing_for_rounding(tmp_path):
     assert "step 2 counted 22 rows, 12 of class 'ok'" in message and "(step 1) counted 11, 6 of class 'ok'" in message
 
 
+
+def summed_in_float32(labels, predictions, weights, batch_size):
+    """A matrix of summed weights kept as float32 and added to batch by batch, as a torch or tf.Variable loop keeps one."""
+    cm = np.zeros((3, 3), np.float32)
+    for start in range(0, len(labels), batch_size):
+        rows = slice(start, start + batch_size)
+        cm += np.bincount(3 * labels[rows] + predictions[rows], weights[rows], 9).reshape(3, 3).astype(np.float32)
+    return cm
+
+
+def test_the_same_rows_summed_in_float32_in_other_batches_are_said_nothing(tmp_path):
+    run_dir, rng = tmp_path / "run", np.random.default_rng(0)
+    labels, predictions = rng.integers(0, 3, 5000), rng.integers(0, 3, 5000)
+    weights = rng.uniform(0.1, 2.0, 5000).astype(np.float32)
+    first, second = (summed_in_float32(labels, predictions, weights, size) for size in (64, 256))
+    assert not np.array_equal(first.sum(axis=1), second.sum(axis=1))  # the same rows, rounded otherwise
+    tb_imbalance.log_matrix(run_dir, first, 0, class_names=NAMES, image=False)
+    assert not said_rows(continued(run_dir, second, 1))
+    fewer = summed_in_float32(labels[1:], predictions[1:], weights[1:], 256)  # one row (weight 1.78) less
+    [message] = said_rows(continued(run_dir, fewer, 2))
+    assert f"step 2 counted {fewer.sum(dtype=np.float64):g} rows, {fewer[labels[0]].sum(dtype=np.float64):g} of " \
+           f"class {NAMES[labels[0]]!r}" in message
+    assert f"(step 1) counted {second.sum(dtype=np.float64):g}, {second[labels[0]].sum(dtype=np.float64):g}" in message
+
 def _matrix_event(run_dir, step, tensor):
     """A step of tag ``confusion_matrix`` whose stored tensor is ``tensor`` (a damaged or foreign step)."""
     value = summary_pb2.Summary.Value(tag="confusion_matrix", metadata=fmt.create_summary_metadata(NAMES), tensor=tensor)
