@@ -55,17 +55,13 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
     for group, members in class_groups.items():
         if not isinstance(group, str) or not group.strip():
             raise ValueError(f"`class_groups` names must be non-empty strings, received {group!r}")
-        if group != group.strip():  # as class names (validate_class_names), told as a group's
-            raise ValueError(
-                f"`class_groups` name {group!r} starts or ends with whitespace, which TensorBoard's Scalars tab and "
-                f"the picture do not show: its tags would look like those of {group.strip()!r}, yet be charted apart "
-                f"from them; name the group {group.strip()!r}"
-            )
         if isinstance(members, (str, bytes)) or not isinstance(members, (Sequence, np.ndarray)):
             raise TypeError(
                 f"`class_groups[{group!r}]` must be a list of class names, received "
                 f"{type(members).__name__}"
             )
+        if group != group.strip():  # as class names (validate_class_names), told as a group's
+            raise ValueError(_padded_group(group, members, class_groups, known))
         names = [str(name) for name in members]
         if not names:
             raise ValueError(f"`class_groups[{group!r}]` lists no class; every group needs at least one")
@@ -80,6 +76,8 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
                     f"`class_groups[{group!r}]` names {name!r}, which is not a class name"
                     + (f" ({ascii(name)} differs from the class {ascii(spelled[0])} only in its Unicode form: "
                        "spell it as the class name is)" if spelled else "")
+                    + (f" (it differs from the class {name.strip()!r} only by whitespace at its ends: strip the "
+                       "members, [name.strip() for name in members])" if name.strip() in known else "")
                     + f"; class names: {list(known)[:8]}{'…' if len(known) > 8 else ''}"
                 )
             if owner.get(name) == group:
@@ -109,6 +107,32 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
     except ValueError as error:
         raise ValueError(f"`class_groups`: the group names are not usable report keys: {error}") from None
     return groups
+
+
+def _padded_group(group: str, members: Sequence[Any], class_groups: Mapping, known: Mapping[str, int]) -> str:
+    """Why the group name ``group``, with whitespace at its ends, is refused, and a name to give it instead: its
+    stripped name, unless that is another group's name or a class's outside it (then refused in turn, or, in a
+    dict literal, one group silently replacing the other).
+
+    Example:
+        >>> _padded_group("pets ", ["cat"], {"pets ": ["cat"]}, {"cat": 0, "car": 1}).split("; ")[-1]
+        "name the group 'pets'"
+        >>> _padded_group("car ", ["cat"], {"car ": ["cat"]}, {"cat": 0, "car": 1}).split("; ")[-1]
+        'give the group a name of its own in words'
+    """
+    stripped = group.strip()
+    twin = next((other for other in class_groups if other != group and isinstance(other, str) and
+                 other.strip() == stripped), None)
+    if twin is not None:
+        alike, fix = (f"those of the group {twin!r}", "if they are two groups, name them apart in words; if one, list "
+                      "its classes under one name")
+    elif stripped in known and stripped not in {str(name) for name in members}:
+        alike, fix = f"those of {stripped!r} (the class {stripped!r}, not in this group)", (
+            "give the group a name of its own in words")
+    else:
+        alike, fix = f"those of {stripped!r}", f"name the group {stripped!r}"
+    return (f"`class_groups` name {group!r} starts or ends with whitespace, which TensorBoard's Scalars tab and the "
+            f"picture do not show: its tags would look like {alike}, yet be charted apart from them; {fix}")
 
 
 def group_matrix(

@@ -87,6 +87,34 @@ def test_log_matrix_refuses_bad_counts_and_groups_before_writing(tmp_path, optio
     assert not (tmp_path / "val").exists() or not matrices(tmp_path)
 
 
+
+@pytest.mark.parametrize(
+    ("groups", "match", "renamed"),
+    [
+        ({"frequent ": ["common", "middle"]}, r"look like those of 'frequent', .*; name the group 'frequent'$",
+         {"frequent": ["common", "middle"]}),
+        # Its stripped name is another group's: renamed so, a dict literal would keep one of the two groups.
+        ({"frequent": ["common"], "frequent ": ["middle"]},
+         r"look like those of the group 'frequent', .*; if they are two groups, name them apart in words; if one, "
+         r"list its classes under one name$", {"frequent": ["common", "middle"]}),
+        # Its stripped name is a class outside it: renamed so, it would be refused as that class's name.
+        ({"rare\n": ["common", "middle"]}, r"look like those of 'rare' \(the class 'rare', not in this group\), .*; "
+         r"give the group a name of its own in words$", {"not rare": ["common", "middle"]}),
+        ({"frequent": ["common\n", "middle\n"]},  # members read with readlines()
+         r"names 'common\\n', which is not a class name \(it differs from the class 'common' only by whitespace at "
+         r"its ends: strip the members, \[name.strip\(\) for name in members\]\)", {"frequent": ["common", "middle"]}),
+    ],
+)
+def test_class_groups_with_whitespace_at_their_ends_are_refused_with_a_fix_that_works(tmp_path, groups, match, renamed):
+    cm = np.diag([40, 5, 2])
+    with pytest.raises(ValueError, match=match):
+        tb_imbalance.log_matrix(tmp_path / "val", cm, 0, class_names=NAMES, class_groups=groups, image=False)
+    with pytest.raises(ValueError, match=match):
+        ClassificationReportCallback(tmp_path, class_names=NAMES, class_groups=groups)
+    assert not (tmp_path / "val").exists()
+    tb_imbalance.log_matrix(tmp_path / "val", cm, 0, class_names=NAMES, class_groups=renamed, image=False)
+    assert json.loads(plugin_content(tmp_path, "val"))["class_groups"] == renamed
+
 def test_log_report_accepts_framework_tensors_as_counts(tmp_path):
     backend = keras.backend.backend()
     counts = keras.ops.convert_to_tensor(np.array(COUNTS, dtype="int32"))
