@@ -254,7 +254,8 @@ def test_a_grouped_matrix_and_its_report_equal_scikit_learns_on_labels_mapped_to
         ({"pets": "cat"}, TypeError, r"`class_groups\['pets'\]` must be a list of class names"),
         ({"bat": ["cat"]}, ValueError, r"group 'bat' has the name of a class outside it"),
         ({"all": NAMES}, ValueError, r"at least two groups"),
-        ({"accuracy": ["cat"]}, ValueError, r"not usable report keys"),
+        ({"accuracy": ["cat"]}, ValueError, r"^`class_groups` name 'accuracy' is one of the report's own keys .*; "
+                                            r"rename the group, e.g. 'accuracy \(group\)'$"),
         ([("pets", ["cat"])], TypeError, r"`class_groups` must be a dict"),
     ],
 )

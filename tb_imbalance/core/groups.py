@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from tb_imbalance.core.sparse_matrix import SPARSE_ABOVE_CLASSES, SparseMatrix
-from tb_imbalance.core.validators import validate_class_names, validate_matrix
+from tb_imbalance.core.validators import REPORT_KEYS, validate_class_names, validate_matrix
 
 __all__ = ["validate_class_groups", "group_matrix"]
 
@@ -32,7 +32,8 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
     as a group of its own, under its class name, so a group name may not be
     the name of a class outside that group. The rolled-up matrix must have at
     least two groups, and group names may not be the report's own keys
-    (``accuracy``, ``macro avg``, …).
+    (``accuracy``, ``macro avg``, …), nor one text in two Unicode forms with
+    another group's name or a class's in no group.
 
     Raises:
         TypeError: not a mapping of strings to lists of strings.
@@ -102,11 +103,42 @@ def validate_class_groups(class_groups: Any, class_names: Sequence[str] | None) 
             f"`class_groups` must leave at least two groups (counting classes in no group), received "
             f"{rolled_up}"
         )
+    _check_group_keys(list(groups), rolled_up[len(groups):])
     try:
         validate_class_names(rolled_up, len(rolled_up))
-    except ValueError as error:
+    except ValueError as error:  # what _check_group_keys does not tell as the groups'
         raise ValueError(f"`class_groups`: the group names are not usable report keys: {error}") from None
     return groups
+
+
+def _check_group_keys(groups: Sequence[str], ungrouped: Sequence[str]) -> None:
+    """Refuse group names the rolled-up report cannot key its rows by, told as the groups' (not as ``class_names``
+    of the rolled-up names): a report's own key, or one text in two Unicode forms with another group's name or
+    the name of a class in no group.
+
+    Example:
+        >>> _check_group_keys(["pets", "accuracy"], ["car"])
+        Traceback (most recent call last):
+        ...
+        ValueError: `class_groups` name 'accuracy' is one of the report's own keys ['accuracy', 'macro avg', 'micro avg', 'weighted avg']; rename the group, e.g. 'accuracy (group)'
+    """
+    clash = next((group for group in groups if group in REPORT_KEYS), None)
+    if clash is not None:
+        raise ValueError(
+            f"`class_groups` name {clash!r} is one of the report's own keys {sorted(REPORT_KEYS)}; rename the group, "
+            f"e.g. {clash + ' (group)'!r}"
+        )
+    first: dict[str, str] = {}
+    for name, said in [*((group, f"group {ascii(group)}") for group in groups),
+                       *((name, f"class {ascii(name)} (in no group)") for name in ungrouped)]:
+        other = first.setdefault(unicodedata.normalize("NFC", name), said)
+        if other is not said:
+            fix = ("if they are two groups, name them apart in words; if one, list its classes under one name"
+                   if said.startswith("group") else "rename the group in other words")
+            raise ValueError(
+                f"`class_groups`: the {other} and the {said} are the same text in two Unicode forms, shown alike "
+                f"everywhere; {fix}"
+            )
 
 
 def _padded_group(group: str, members: Sequence[Any], class_groups: Mapping, known: Mapping[str, int]) -> str:

@@ -115,6 +115,30 @@ def test_class_groups_with_whitespace_at_their_ends_are_refused_with_a_fix_that_
     tb_imbalance.log_matrix(tmp_path / "val", cm, 0, class_names=NAMES, class_groups=renamed, image=False)
     assert json.loads(plugin_content(tmp_path, "val"))["class_groups"] == renamed
 
+
+@pytest.mark.parametrize(
+    ("groups", "names", "match", "renamed"),
+    [  # told as the groups' names, not as `class_names`[k] of the rolled-up names, and the fix is the group's
+        ({"accuracy": ["common", "middle"]}, NAMES, r"^`class_groups` name 'accuracy' is one of the report's own keys "
+         r".*; rename the group, e.g. 'accuracy \(group\)'$", {"accuracy (group)": ["common", "middle"]}),
+        ({"caf\u00e9": ["common"], "cafe\u0301": ["middle"]}, NAMES,
+         r"^`class_groups`: the group 'caf\\xe9' and the group 'cafe\\u0301' are the same text in two Unicode forms, "
+         r".*; if they are two groups, name them apart in words; if one, list its classes under one name$",
+         {"caf\u00e9": ["common", "middle"]}),
+        ({"caf\u00e9": ["common", "middle"]}, ["common", "middle", "cafe\u0301"],
+         r"^`class_groups`: the group 'caf\\xe9' and the class 'cafe\\u0301' \(in no group\) are the same text in two "
+         r"Unicode forms, .*; rename the group in other words$", {"frequent": ["common", "middle"]}),
+    ],
+)
+def test_class_group_names_the_report_cannot_key_by_are_told_as_the_groups(tmp_path, groups, names, match, renamed):
+    cm = np.diag([40, 5, 2])
+    with pytest.raises(ValueError, match=match):
+        tb_imbalance.log_matrix(tmp_path / "val", cm, 0, class_names=names, class_groups=groups, image=False)
+    with pytest.raises(ValueError, match=match):
+        ClassificationReportCallback(tmp_path, class_names=names, class_groups=groups)
+    tb_imbalance.log_matrix(tmp_path / "val", cm, 0, class_names=names, class_groups=renamed, image=False)
+    assert json.loads(plugin_content(tmp_path, "val"))["class_groups"] == renamed
+
 def test_log_report_accepts_framework_tensors_as_counts(tmp_path):
     backend = keras.backend.backend()
     counts = keras.ops.convert_to_tensor(np.array(COUNTS, dtype="int32"))
