@@ -136,17 +136,22 @@ def _first_difference(known: Sequence, received: Sequence, what: str) -> str:
     return f"; the first difference: {what} {at} was {known[at]!r}, received {received[at]!r}"
 
 
-def _refused_names(names: Sequence[str]) -> str | None:
-    """Why this version's writers refuse a stored tag's class names (the refusal before its fix), or None.
+def _refused_now(classes: ClassSet) -> tuple[str, str] | None:
+    """What of a stored tag's class set this version's writers refuse (``"class names"`` or ``"class groups"``) and
+    why (the refusal before its fix), or None.
 
     Example:
-        >>> _refused_names(("ok", "")), _refused_names(("ok", "fraud")) is None
-        ('`class_names`[1] is empty, which shows as a blank row', True)
+        >>> _refused_now(ClassSet(("ok", ""))), _refused_now(ClassSet(("ok", "fraud"))) is None
+        (('class names', '`class_names`[1] is empty, which shows as a blank row'), True)
     """
     try:
-        core.validate_class_names(names, len(names))
+        core.validate_class_names(classes.names, len(classes.names))
     except ValueError as error:
-        return str(error).split("; ")[0]
+        return "class names", str(error).split("; ")[0]
+    try:
+        core.validate_class_groups(None if classes.groups is None else dict(classes.groups), classes.names)
+    except (ValueError, TypeError) as error:
+        return "class groups", str(error).split("; ")[0]
     return None
 
 
@@ -335,15 +340,15 @@ class RunHistory:
         if tag is None:
             return
         known = tag.classes
+        refused = _refused_now(known) if classes != known else None
+        if refused is not None:  # "pass the same class_names / class_groups" would be refused in turn
+            raise ValueError(
+                f"tag {name!r}{self._where()} was written by an earlier tb_imbalance with {refused[0]} this one "
+                f"refuses (stored {refused[1]}), and a tag's classes cannot change: this tag cannot be continued. "
+                "Log into a new run directory (a new log_dir, e.g. runs/<experiment>-2), or under another "
+                "`name`; the steps logged so far are still shown"
+            )
         if classes.names != known.names:
-            refused = _refused_names(known.names)
-            if refused is not None:  # "pass the same class_names" would be refused in turn
-                raise ValueError(
-                    f"tag {name!r}{self._where()} was written by an earlier tb_imbalance with class names this one "
-                    f"refuses (stored {refused}), and a tag's classes cannot change: this tag cannot be continued. "
-                    "Log into a new run directory (a new log_dir, e.g. runs/<experiment>-2), or under another "
-                    "`name`; the steps logged so far are still shown"
-                )
             raise ValueError(
                 f"tag {name!r}{self._where()} already holds {len(known.names)} classes "
                 f"{_short(known.names)}; a tag's classes cannot change (received "

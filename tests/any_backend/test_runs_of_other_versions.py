@@ -168,3 +168,26 @@ def test_a_tag_whose_stored_names_are_refused_now_is_continued_in_a_new_run_as_t
     close_directory_writers()
     served = _served(tmp_path, "run")
     assert sorted(served) == [0, 1] and served[1].tolist() == (CM + 1).tolist()  # the steps logged so far
+
+
+@pytest.mark.parametrize("given", [None, {"faults": ["fault", "fraud"]}], ids=["no groups", "groups of today"])
+def test_a_tag_whose_stored_class_groups_are_refused_now_is_continued_in_a_new_run_as_the_message_says(tmp_path, given):
+    # The refusal said "Pass the same class_groups", and a group name with whitespace at its end is refused in turn.
+    run_dir = tmp_path / "run"
+    stored = {"version": fmt.FORMAT_VERSION, "num_classes": 3, "class_names": NAMES, "weighted": False,
+              "class_groups": {"faults ": ["fault", "fraud"]}}
+    _write_old_run(run_dir, stored, [CM, CM + 1])
+    before = _event_bytes(run_dir)
+    with pytest.raises(ValueError, match=(
+        r"^tag 'confusion_matrix' in .*run was written by an earlier tb_imbalance with class groups this one refuses "
+        r"\(stored `class_groups` name 'faults ' starts or ends with whitespace, .* like those of 'faults', yet be "
+        r"charted apart from them\), and a tag's classes cannot change: this tag cannot be continued\. Log into a new "
+        r"run directory .*, or under another `name`; the steps logged so far are still shown$"
+    )):
+        tb_imbalance.log_matrix(run_dir, CM * 2, 2, class_names=NAMES, class_groups=given, image=False)
+    assert _event_bytes(run_dir) == before, "nothing may be written"
+    for fix, options in ((tmp_path / "run-2", {}), (run_dir, {"name": "val"})):  # the two fixes it names
+        tb_imbalance.log_matrix(fix, CM * 2, 2, class_names=NAMES, class_groups=given, image=False, **options)
+    close_directory_writers()
+    served = _served(tmp_path, "run")
+    assert sorted(served) == [0, 1] and served[1].tolist() == (CM + 1).tolist()  # the steps logged so far
