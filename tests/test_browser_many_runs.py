@@ -122,8 +122,11 @@ def test_a_long_run_name_without_spaces_wraps_inside_its_cards(dashboard, runs):
     assert not outside, outside
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], widths
-    page = open_runs(dashboard, [f"{runs[0]}_gone", "x/y"])  # a link to a run not here: its note wraps too
-    assert f"{runs[0]}_gone" in dashboard.testid("link-note").text_content()
+    page = open_runs(dashboard, [f"{runs[0]}_gone", "x/y"])  # a link to a run not here (yet): its line wraps too
+    waiting = page.locator("[data-testid=report] .section-message").text_content()
+    assert waiting.startswith(f"Waiting for {runs[0]}_gone: the link names it"), waiting
+    outside = page.evaluate(_OUTSIDE_CARDS)
+    assert not outside, outside
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], widths
     dashboard.problems.assert_none()
