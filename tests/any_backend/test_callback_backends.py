@@ -523,6 +523,16 @@ def test_one_metric_per_output_of_one_name_is_said_and_names_apart_pick_the_head
     np.testing.assert_array_equal(logged, sk_confusion_matrix(labels["b"], predicted, labels=range(3)))
 
 
+def _fit_warned_and_logging_output_a(model, x, labels, run, said):
+    """One epoch that warns ``said`` and logs output 'a''s matrix (scikit-learn's of its predictions)."""
+    with pytest.warns(UserWarning, match=said):
+        model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
+                  callbacks=[ClassificationReportCallback(run, verbose=0)])
+    predicted = model.predict(x, verbose=0)["a"].argmax(1)
+    np.testing.assert_array_equal(matrices(run)["validation_imbalance"][0],
+                                  sk_confusion_matrix(labels["a"], predicted, labels=range(3)))
+
+
 def test_metrics_of_other_names_on_several_outputs_say_which_output_is_read(tmp_path, data):
     x, labels, model, losses = _two_head_model(5)
     said = (r"tb_imbalance metrics are compiled on several outputs; the first compiled, 'balanced_accuracy' on output "
@@ -534,13 +544,7 @@ def test_metrics_of_other_names_on_several_outputs_say_which_output_is_read(tmp_
         "mixed": [BalancedAccuracy(3), [MacroF1(3)]]}
     for layout, given in placements.items():
         model.compile("adam", losses, metrics=given)
-        run = tmp_path / layout
-        with pytest.warns(UserWarning, match=said):
-            model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
-                      callbacks=[ClassificationReportCallback(run, verbose=0)])
-        predicted = model.predict(x, verbose=0)["a"].argmax(1)
-        np.testing.assert_array_equal(matrices(run)["validation_imbalance"][0],
-                                      sk_confusion_matrix(labels["a"], predicted, labels=range(3)))
+        _fit_warned_and_logging_output_a(model, x, labels, tmp_path / layout, said)
     with warnings.catch_warnings():  # metric= given, or a single output: nothing to say
         warnings.simplefilter("error", UserWarning)
         model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
@@ -565,13 +569,7 @@ def test_metrics_on_outputs_keyed_apart_from_their_layers_say_the_key_keras_plac
     for layout, given in {"flat list": [BalancedAccuracy(3), MacroF1(3)],
                           "lists": [[BalancedAccuracy(3)], [MacroF1(3)]]}.items():
         model.compile("adam", "sparse_categorical_crossentropy", metrics=given)
-        run = tmp_path / layout
-        with pytest.warns(UserWarning, match=said):
-            model.fit(x, labels, validation_data=(x, labels), epochs=1, verbose=0,
-                      callbacks=[ClassificationReportCallback(run, verbose=0)])
-        predicted = model.predict(x, verbose=0)["a"].argmax(1)
-        np.testing.assert_array_equal(matrices(run)["validation_imbalance"][0],
-                                      sk_confusion_matrix(labels["a"], predicted, labels=range(3)))
+        _fit_warned_and_logging_output_a(model, x, labels, tmp_path / layout, said)
 
 
 @pytest.mark.parametrize("listed, swap_on_epoch, source, said", [

@@ -154,17 +154,25 @@ def test_a_tag_whose_stored_names_are_refused_now_is_continued_in_a_new_run_as_t
     names, reason = REFUSED_NOW[stored]
     run_dir = tmp_path / "run"
     _write_old_run(run_dir, {"version": 1, "num_classes": 3, "class_names": names, "weighted": False}, [CM, CM + 1])
-    before = _event_bytes(run_dir)
-    with pytest.raises(ValueError, match=(
+    said = (
         rf"^tag 'confusion_matrix' in .*run was written by an earlier tb_imbalance with class names this one refuses "
         rf"\(stored {reason}\), and a tag's classes cannot change: this tag cannot be continued\. Log into a new run "
         r"directory \(a new log_dir, e.g\. runs/<experiment>-2\), or under another `name`; the steps logged so far "
         r"are still shown$"
-    )):
-        tb_imbalance.log_matrix(run_dir, CM * 2, 2, class_names=given, image=False)
+    )
+    _refused_unwritten_then_fixed(tmp_path, said, {"class_names": given}, {"class_names": ["ok", "fault", "fraud"]})
+
+
+def _refused_unwritten_then_fixed(tmp_path, said, refused, fixed):
+    """Continuing tmp_path/run with the options ``refused`` is refused (``said``) and writes nothing; the two fixes
+    the message names (a new run directory, another ``name``) log with the options ``fixed``; the old steps stay."""
+    run_dir = tmp_path / "run"
+    before = _event_bytes(run_dir)
+    with pytest.raises(ValueError, match=said):
+        tb_imbalance.log_matrix(run_dir, CM * 2, 2, image=False, **refused)
     assert _event_bytes(run_dir) == before, "nothing may be written"
-    for fix, options in ((tmp_path / "run-2", {}), (run_dir, {"name": "val"})):  # the two fixes it names
-        tb_imbalance.log_matrix(fix, CM * 2, 2, class_names=["ok", "fault", "fraud"], image=False, **options)
+    for fix, options in ((tmp_path / "run-2", {}), (run_dir, {"name": "val"})):
+        tb_imbalance.log_matrix(fix, CM * 2, 2, image=False, **fixed, **options)
     close_directory_writers()
     served = _served(tmp_path, "run")
     assert sorted(served) == [0, 1] and served[1].tolist() == (CM + 1).tolist()  # the steps logged so far
@@ -177,17 +185,11 @@ def test_a_tag_whose_stored_class_groups_are_refused_now_is_continued_in_a_new_r
     stored = {"version": fmt.FORMAT_VERSION, "num_classes": 3, "class_names": NAMES, "weighted": False,
               "class_groups": {"faults ": ["fault", "fraud"]}}
     _write_old_run(run_dir, stored, [CM, CM + 1])
-    before = _event_bytes(run_dir)
-    with pytest.raises(ValueError, match=(
+    said = (
         r"^tag 'confusion_matrix' in .*run was written by an earlier tb_imbalance with class groups this one refuses "
         r"\(stored `class_groups` name 'faults ' starts or ends with whitespace, .* like those of 'faults', yet be "
         r"charted apart from them\), and a tag's classes cannot change: this tag cannot be continued\. Log into a new "
         r"run directory .*, or under another `name`; the steps logged so far are still shown$"
-    )):
-        tb_imbalance.log_matrix(run_dir, CM * 2, 2, class_names=NAMES, class_groups=given, image=False)
-    assert _event_bytes(run_dir) == before, "nothing may be written"
-    for fix, options in ((tmp_path / "run-2", {}), (run_dir, {"name": "val"})):  # the two fixes it names
-        tb_imbalance.log_matrix(fix, CM * 2, 2, class_names=NAMES, class_groups=given, image=False, **options)
-    close_directory_writers()
-    served = _served(tmp_path, "run")
-    assert sorted(served) == [0, 1] and served[1].tolist() == (CM + 1).tolist()  # the steps logged so far
+    )
+    options = {"class_names": NAMES, "class_groups": given}
+    _refused_unwritten_then_fixed(tmp_path, said, options, options)
